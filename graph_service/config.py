@@ -1,0 +1,71 @@
+"""Settings, read from the environment (12-factor) with a documented default for each.
+
+Every variable has the prefix ``GRAPH_SERVICE_``. List values are JSON, e.g.
+``GRAPH_SERVICE_PAYROLL_PRODUCTS='["debit card", "payroll card"]'``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from graph_service.rules import (
+    DEFAULT_PAYROLL_PRODUCTS,
+    DEFAULT_PRIVATE_BANKING_PRODUCTS,
+    LinkageRules,
+)
+
+
+class Settings(BaseSettings):
+    """Service settings.
+
+    Attributes
+    ----------
+    data_dir : Path
+        Directory of the embedded store (``GRAPH_SERVICE_DATA_DIR``, default ``./graph-data``).
+    host, port : str, int
+        Address ``serve`` binds (default ``127.0.0.1:8000``).
+    max_page_size : int
+        Cap on ``first`` for every connection (default 1,000).
+    default_page_size : int
+        Page size when ``first`` is omitted (default 100).
+    max_network_depth : int
+        Largest ``depth`` accepted by ``clientNetwork`` (default 3 hops).
+    max_network_nodes : int
+        Node budget of one ``clientNetwork`` answer; beyond it the answer is truncated
+        (default 500).
+    max_path_hops : int
+        Largest ``maxHops`` accepted by ``linkagePaths`` (default 10).
+    max_paths : int
+        Largest ``limit`` accepted by ``linkagePaths`` (default 100).
+    max_query_depth : int
+        Deepest GraphQL selection accepted (default 12 levels).
+    payroll_products, private_banking_products : list of str
+        Account types for the linkage rules (see :mod:`graph_service.rules`).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="GRAPH_SERVICE_", extra="ignore")
+
+    data_dir: Path = Path("graph-data")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    max_page_size: int = Field(default=1000, ge=1)
+    default_page_size: int = Field(default=100, ge=1)
+    max_network_depth: int = Field(default=3, ge=1)
+    max_network_nodes: int = Field(default=500, ge=1)
+    max_path_hops: int = Field(default=10, ge=1)
+    max_paths: int = Field(default=100, ge=1)
+    max_query_depth: int = Field(default=12, ge=2)
+    payroll_products: list[str] = Field(default_factory=lambda: list(DEFAULT_PAYROLL_PRODUCTS))
+    private_banking_products: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_PRIVATE_BANKING_PRODUCTS)
+    )
+
+    def rules(self) -> LinkageRules:
+        """Return the :class:`~graph_service.rules.LinkageRules` these settings configure."""
+        return LinkageRules(
+            payroll_products=tuple(self.payroll_products),
+            private_banking_products=tuple(self.private_banking_products),
+        )

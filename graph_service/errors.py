@@ -1,0 +1,88 @@
+"""The domain's exception hierarchy, mapped once to GraphQL error codes and CLI exit codes.
+
+Every error the service raises on purpose derives from :class:`GraphServiceError`. The
+transport layers never invent their own: the GraphQL layer reports ``error.code`` in the
+``extensions.code`` of the error, and the CLI exits with ``error.exit_code``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where in an input a problem sits.
+
+    Parameters
+    ----------
+    file : str
+        File name as the user gave it (or the logical source, e.g. ``"variables.jsonl"``).
+    line : int or None
+        1-based physical line number in ``file``; the header row is line 1.
+    field : str or None
+        Column or argument name.
+    """
+
+    file: str
+    line: int | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        text = self.file
+        if self.line is not None:
+            text += f", line {self.line}"
+        if self.field is not None:
+            text += f", field {self.field!r}"
+        return text
+
+
+class GraphServiceError(Exception):
+    """Base class of every deliberate error of the service.
+
+    Attributes
+    ----------
+    code : str
+        Stable machine-readable code, sent as ``extensions.code`` in GraphQL errors.
+    exit_code : int
+        Process exit status used by the ``graph-service`` CLI.
+    """
+
+    code = "INTERNAL_SERVER_ERROR"
+    exit_code = 1
+
+    def __init__(self, message: str, location: Location | None = None) -> None:
+        self.message = message
+        self.location = location
+        super().__init__(f"{location}: {message}" if location else message)
+
+
+class InvalidInputError(GraphServiceError):
+    """Input that breaks the graph model or an argument's contract.
+
+    Raised for malformed files and rows, wrong property types, unknown labels or formats,
+    and out-of-range arguments (e.g. ``first`` above the page-size cap). The
+    :class:`Location` names the file, line and field where one is known.
+    """
+
+    code = "BAD_USER_INPUT"
+    exit_code = 2
+
+
+class NotFoundError(GraphServiceError):
+    """A node that a request names by label and id does not exist."""
+
+    code = "NOT_FOUND"
+    exit_code = 3
+
+    def __init__(self, label: str, node_id: str) -> None:
+        self.label = label
+        self.node_id = node_id
+        super().__init__(f"{label} {node_id!r} not found")
+
+
+class StoreUnavailableError(GraphServiceError):
+    """The graph store cannot be opened or reached (bad data dir, locked, server down)."""
+
+    code = "STORE_UNAVAILABLE"
+    exit_code = 4

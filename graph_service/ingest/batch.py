@@ -1,0 +1,139 @@
+"""The unit of bulk loading: rows of nodes and relationships with their provenance.
+
+A loader fills a :class:`GraphBatch`; a store writes it all or nothing with
+:meth:`~graph_service.stores.base.GraphStore.upsert` and answers a :class:`LoadReport`.
+Rows carry the file and line they came from so that a rejected row can be traced.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from graph_service.model import NodeKey
+
+
+@dataclass(frozen=True, slots=True)
+class NodeRow:
+    """One node to upsert.
+
+    Parameters
+    ----------
+    label, id : str
+        The node's identity.
+    props : dict
+        Properties, already converted to stored types (see ``ElementSpec.coerce``).
+    file : str
+        Source file name (for the load report).
+    line : int
+        1-based physical line in ``file``.
+    """
+
+    label: str
+    id: str
+    props: dict[str, Any]
+    file: str
+    line: int
+
+    @property
+    def key(self) -> NodeKey:
+        """The node's ``(label, id)`` key."""
+        return (self.label, self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class RelationshipRow:
+    """One relationship to upsert, from ``start`` to ``end``.
+
+    Parameters
+    ----------
+    type : str
+        Relationship type (a :class:`~graph_service.model.RelationshipType` value).
+    start, end : NodeKey
+        ``(label, id)`` of the endpoints; the labels are already checked against the model.
+    props : dict
+        Properties, already converted to stored types.
+    file, line : str, int
+        Provenance, as for :class:`NodeRow`.
+    """
+
+    type: str
+    start: NodeKey
+    end: NodeKey
+    props: dict[str, Any]
+    file: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """A row that was not loaded, and why.
+
+    Parameters
+    ----------
+    file, line : str, int
+        Where the row is.
+    reason : str
+        Human-readable cause, e.g. ``"start node Person '42' does not exist"``.
+    """
+
+    file: str
+    line: int
+    reason: str
+
+
+@dataclass(slots=True)
+class GraphBatch:
+    """Everything one load writes, written as one transaction.
+
+    Attributes
+    ----------
+    nodes : list of NodeRow
+        Upserted first; a later row for the same key merges into (overrides) an earlier one.
+    relationships : list of RelationshipRow
+        Upserted after the nodes; a row whose endpoint is neither in the store nor in
+        ``nodes`` is rejected, not loaded.
+    rejects : list of Reject
+        Rows the loader itself already rejected (e.g. derived-data evidence that points
+        nowhere); the store appends its own.
+    files : list of str
+        Every file read, so that the report lists files with no rows too.
+    """
+
+    nodes: list[NodeRow] = field(default_factory=list)
+    relationships: list[RelationshipRow] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class LoadReport:
+    """What a load did, per source file.
+
+    Attributes
+    ----------
+    loaded : Counter of str
+        Rows written per file name.
+    rejected : Counter of str
+        Rows rejected per file name.
+    rejects : list of Reject
+        Each rejected row with its reason, in file and line order.
+    files : list of str
+        Files read, in reading order.
+    """
+
+    loaded: Counter[str] = field(default_factory=Counter)
+    rejected: Counter[str] = field(default_factory=Counter)
+    rejects: list[Reject] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def total_loaded(self) -> int:
+        """Rows written, all files together."""
+        return sum(self.loaded.values())
+
+    @property
+    def total_rejected(self) -> int:
+        """Rows rejected, all files together."""
+        return sum(self.rejected.values())

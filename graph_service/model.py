@@ -1,0 +1,327 @@
+"""The graph model: node labels, relationship types, their properties and endpoints.
+
+This module is the single description of the property graph that every store, loader and
+the GraphQL schema follow (``schema/graph-model.md`` renders it for people).
+
+A node is identified by its label and its id; ids are text and unique per label, so a
+``Person`` and an ``Enterprise`` may share an id. A relationship is identified by its type
+and its ordered pair of endpoints: there is at most one relationship of a type from one node
+to another, and writing it again updates its properties (upsert).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from graph_service.errors import InvalidInputError, Location
+
+
+class NodeLabel(str, Enum):
+    """Node labels of the linkage graph."""
+
+    ENTERPRISE = "Enterprise"
+    PERSON = "Person"
+    ACCOUNT = "Account"
+    MANAGER = "Manager"
+
+
+class RelationshipType(str, Enum):
+    """Relationship types of the linkage graph."""
+
+    EMPLOYED_BY = "EMPLOYED_BY"
+    SHAREHOLDER_OF = "SHAREHOLDER_OF"
+    OWNS = "OWNS"
+    MANAGES = "MANAGES"
+    GUARANTEES = "GUARANTEES"
+    TRANSFERRED_TO = "TRANSFERRED_TO"
+
+
+NodeKey = tuple[str, str]
+"""A node's identity: ``(label, id)``, e.g. ``("Person", "755")``."""
+
+
+def _parse_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"true", "1", "yes", "y", "t"}:
+        return True
+    if text in {"false", "0", "no", "n", "f"}:
+        return False
+    raise ValueError(f"expected a boolean (true/false), got {value!r}")
+
+
+def _parse_float(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got {value!r}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"expected a finite number, got {value!r}")
+    return number
+
+
+def _parse_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"expected an integer, got {value!r}")
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"expected an integer, got {value!r}") from None
+
+
+def _parse_datetime(value: Any) -> str:
+    """Return an ISO-8601 text; accepts ``YYYY-MM-DD[ T]HH:MM:SS[.fff][zone]`` or a date."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    text = str(value).strip()
+    try:
+        return datetime.fromisoformat(text).isoformat()
+    except ValueError:
+        raise ValueError(f"expected an ISO-8601 date-time, got {value!r}") from None
+
+
+def _parse_text(value: Any) -> str:
+    return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class PropertySpec:
+    """One declared property of a label or relationship type.
+
+    Parameters
+    ----------
+    name : str
+        Property name as stored and as exposed in GraphQL (camelCase).
+    column : str
+        Column name in canonical CSV files (snake_case).
+    kind : {"text", "bool", "float", "int", "datetime"}
+        Value type; datetimes are stored as ISO-8601 text.
+    required : bool
+        Whether every node or relationship must carry a value.
+    choices : tuple of str
+        Allowed values for text properties; empty means any text.
+    default : object
+        Value used when the property is absent and not required (``None``: left unset).
+    minimum, maximum : float or None
+        Inclusive bounds for numeric properties.
+    """
+
+    name: str
+    column: str
+    kind: str = "text"
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    default: Any = None
+    minimum: float | None = None
+    maximum: float | None = None
+
+    def parse(self, value: Any) -> Any:
+        """Convert a raw value (text from a file, or a Python value) to the stored type.
+
+        Raises
+        ------
+        ValueError
+            If the value does not have the declared type, choice or range.
+        """
+        parsed = _PARSERS[self.kind](value)
+        if self.choices and parsed not in self.choices:
+            raise ValueError(f"expected one of {', '.join(self.choices)}, got {value!r}")
+        if self.minimum is not None and parsed < self.minimum:
+            raise ValueError(f"must be >= {self.minimum}, got {value!r}")
+        if self.maximum is not None and parsed > self.maximum:
+            raise ValueError(f"must be <= {self.maximum}, got {value!r}")
+        return parsed
+
+
+_PARSERS: dict[str, Callable[[Any], Any]] = {
+    "text": _parse_text,
+    "bool": _parse_bool,
+    "float": _parse_float,
+    "int": _parse_int,
+    "datetime": _parse_datetime,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ElementSpec:
+    """Declared properties of one node label or relationship type.
+
+    Parameters
+    ----------
+    name : str
+        The label or relationship type.
+    properties : tuple of PropertySpec
+        Declared properties; any other property is kept as given (extra CSV columns).
+    endpoints : tuple of (str, str)
+        For relationship types only: the allowed ``(start label, end label)`` pairs.
+    """
+
+    name: str
+    properties: tuple[PropertySpec, ...]
+    endpoints: tuple[tuple[str, str], ...] = ()
+    by_name: Mapping[str, PropertySpec] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_name", {p.name: p for p in self.properties})
+
+    def coerce(self, raw: Mapping[str, Any], location: Location) -> dict[str, Any]:
+        """Validate and convert a property map to stored types.
+
+        Parameters
+        ----------
+        raw : mapping of str to object
+            Property names (declared names; others are kept verbatim as extra properties)
+            to raw values. Empty strings and ``None`` mean "absent".
+        location : Location
+            Where the row came from; the failing field is added to it in errors.
+
+        Returns
+        -------
+        dict
+            Stored properties, declared ones converted, defaults filled in, absent optional
+            ones left out.
+
+        Raises
+        ------
+        InvalidInputError
+            If a required property is absent or a value has the wrong type, choice or range.
+        """
+        props: dict[str, Any] = {}
+        for spec in self.properties:
+            value = raw.get(spec.name)
+            if value is None or value == "":
+                if spec.required:
+                    raise InvalidInputError(
+                        f"{self.name}.{spec.name} is required",
+                        Location(location.file, location.line, spec.column),
+                    )
+                if spec.default is not None:
+                    props[spec.name] = spec.default
+                continue
+            try:
+                props[spec.name] = spec.parse(value)
+            except ValueError as exc:
+                raise InvalidInputError(
+                    f"{self.name}.{spec.name}: {exc}",
+                    Location(location.file, location.line, spec.column),
+                ) from None
+        for name, value in raw.items():
+            if name not in self.by_name and value is not None and value != "":
+                props[name] = value
+        return props
+
+
+def _p(name: str, column: str, kind: str = "text", **kw: Any) -> PropertySpec:
+    return PropertySpec(name=name, column=column, kind=kind, **kw)
+
+
+_NAME = _p("name", "name", required=True)
+_BLOCKED = _p("blocked", "blocked", "bool", default=False)
+_CREATED = _p("createdAt", "created_at", "datetime")
+
+NODE_SPECS: dict[str, ElementSpec] = {
+    NodeLabel.ENTERPRISE.value: ElementSpec(
+        "Enterprise",
+        (_NAME, _p("industry", "industry"), _p("region", "region"), _BLOCKED, _CREATED),
+    ),
+    NodeLabel.PERSON.value: ElementSpec(
+        "Person",
+        (_NAME, _p("segment", "segment", choices=("mass", "affluent", "private")),
+         _BLOCKED, _CREATED),
+    ),
+    NodeLabel.ACCOUNT.value: ElementSpec(
+        "Account",
+        (
+            _p("type", "type", required=True),
+            _p("status", "status", required=True, choices=("active", "blocked", "dormant")),
+            _p("openedAt", "opened_at", "datetime"),
+            _p("balance", "balance", "float"),
+        ),
+    ),
+    NodeLabel.MANAGER.value: ElementSpec(
+        "Manager",
+        (
+            _NAME,
+            _p("kind", "kind", required=True,
+               choices=("corporate", "retail", "private_banking")),
+            _p("branch", "branch"),
+        ),
+    ),
+}
+"""Declared node properties per label. ``id`` is the key and not listed here."""
+
+_P, _E, _A, _M = (label.value for label in
+                  (NodeLabel.PERSON, NodeLabel.ENTERPRISE, NodeLabel.ACCOUNT, NodeLabel.MANAGER))
+
+RELATIONSHIP_SPECS: dict[str, ElementSpec] = {
+    RelationshipType.EMPLOYED_BY.value: ElementSpec(
+        "EMPLOYED_BY",
+        (
+            _p("role", "role", required=True, choices=("employee", "executive")),
+            _p("title", "title"),
+            _p("source", "source"),
+        ),
+        ((_P, _E),),
+    ),
+    RelationshipType.SHAREHOLDER_OF.value: ElementSpec(
+        "SHAREHOLDER_OF",
+        (_p("ratio", "ratio", "float", required=True, minimum=0.0, maximum=1.0),),
+        ((_P, _E), (_E, _E)),
+    ),
+    RelationshipType.OWNS.value: ElementSpec("OWNS", (), ((_P, _A), (_E, _A))),
+    RelationshipType.MANAGES.value: ElementSpec("MANAGES", (), ((_M, _E), (_M, _P))),
+    RelationshipType.GUARANTEES.value: ElementSpec("GUARANTEES", (), ((_P, _P), (_E, _E))),
+    RelationshipType.TRANSFERRED_TO.value: ElementSpec(
+        "TRANSFERRED_TO",
+        (
+            _p("count", "count", "int", required=True, minimum=1),
+            _p("totalAmount", "total_amount", "float", required=True),
+        ),
+        ((_A, _A),),
+    ),
+}
+"""Declared relationship properties and allowed endpoint labels per relationship type."""
+
+
+def parse_label(text: str, location: Location) -> str:
+    """Return the canonical node label for ``text`` (case-insensitive).
+
+    Raises
+    ------
+    InvalidInputError
+        If ``text`` names no label of the model.
+    """
+    for label in NodeLabel:
+        if text.strip().lower() == label.value.lower():
+            return label.value
+    raise InvalidInputError(
+        f"unknown label {text!r}; expected one of {', '.join(n.value for n in NodeLabel)}",
+        location,
+    )
+
+
+def check_endpoints(rel_type: str, start_label: str, end_label: str, location: Location) -> None:
+    """Check that a relationship type may join the two labels.
+
+    Raises
+    ------
+    InvalidInputError
+        If the type is unknown or the pair of labels is not allowed by the model.
+    """
+    spec = RELATIONSHIP_SPECS.get(rel_type)
+    if spec is None:
+        raise InvalidInputError(f"unknown relationship type {rel_type!r}", location)
+    if (start_label, end_label) not in spec.endpoints:
+        allowed = ", ".join(f"({a})->({b})" for a, b in spec.endpoints)
+        raise InvalidInputError(
+            f"{rel_type} cannot join ({start_label})->({end_label}); allowed: {allowed}",
+            location,
+        )

@@ -1,0 +1,20 @@
+"""Graph stores: the :class:`~graph_service.stores.base.GraphStore` protocol and its
+implementations. Domain queries speak only to the protocol."""
+
+from __future__ import annotations
+
+from graph_service.config import Settings
+from graph_service.stores.base import GraphStore
+
+
+def open_store(settings: Settings) -> GraphStore:
+    """Open the store the settings select (today: the embedded store in ``data_dir``).
+
+    Raises
+    ------
+    StoreUnavailableError
+        If the store cannot be opened.
+    """
+    from graph_service.stores.embedded import EmbeddedStore
+
+    return EmbeddedStore(settings.data_dir)

@@ -1,0 +1,197 @@
+"""The ``GraphStore`` protocol and the records it answers with.
+
+Domain queries (:mod:`graph_service.linkage`) call only this protocol, never a driver. Each
+linkage question is one method, so that a Cypher store can answer it in one round trip; every
+implementation applies the same :class:`~graph_service.rules.LinkageRules`.
+
+Ordering contract (all stores): lists of ids are sorted by id as text; neighbour lists are
+sorted by the neighbour's ``(label, id)``; paths are listed in the order of their node keys
+along the path, then of their relationship types. Pagination cursors rely on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Protocol, runtime_checkable
+
+from graph_service.ingest.batch import GraphBatch, LoadReport
+from graph_service.model import NodeKey
+from graph_service.rules import LinkageRules
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """A node as read from a store.
+
+    Attributes
+    ----------
+    label, id : str
+        Identity.
+    props : mapping
+        Stored properties (see :data:`graph_service.model.NODE_SPECS`), read-only by contract.
+    """
+
+    label: str
+    id: str
+    props: Mapping[str, Any]
+
+    @property
+    def key(self) -> NodeKey:
+        """``(label, id)``."""
+        return (self.label, self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class Relationship:
+    """A relationship as read from a store, in its stored direction ``start -> end``."""
+
+    type: str
+    start: NodeKey
+    end: NodeKey
+    props: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Path:
+    """A path of ``length`` hops: ``len(nodes) == length + 1 == len(relationships) + 1``.
+
+    ``relationships[i]`` joins ``nodes[i]`` and ``nodes[i + 1]`` in either direction.
+    """
+
+    nodes: tuple[Node, ...]
+    relationships: tuple[Relationship, ...]
+
+    @property
+    def length(self) -> int:
+        """Number of hops."""
+        return len(self.relationships)
+
+
+@dataclass(slots=True)
+class Subgraph:
+    """A bounded neighbourhood: nodes in breadth-first order, relationships among them.
+
+    Attributes
+    ----------
+    nodes : list of Node
+        The start node first, then by hop distance, ties by ``(label, id)``.
+    relationships : list of Relationship
+        Every relationship of an allowed type whose endpoints are both in ``nodes``.
+    truncated : bool
+        ``True`` when the node budget cut the neighbourhood short.
+    """
+
+    nodes: list[Node] = field(default_factory=list)
+    relationships: list[Relationship] = field(default_factory=list)
+    truncated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """Payroll coverage of one enterprise.
+
+    Attributes
+    ----------
+    enterprise_id : str
+    employees : int
+        Distinct people with an ``EMPLOYED_BY`` relationship to the enterprise (any role).
+    covered : int
+        Those of them who own an active payroll product.
+    """
+
+    enterprise_id: str
+    employees: int
+    covered: int
+
+    @property
+    def uncovered(self) -> int:
+        """``employees - covered``."""
+        return self.employees - self.covered
+
+    @property
+    def rate(self) -> float | None:
+        """Coverage rate ``covered / employees`` in [0, 1]; ``None`` with no employees."""
+        return self.covered / self.employees if self.employees else None
+
+
+class Direction(str, Enum):
+    """Which relationships of a node to follow."""
+
+    OUTGOING = "OUTGOING"
+    INCOMING = "INCOMING"
+
+
+@runtime_checkable
+class GraphStore(Protocol):
+    """What every graph store offers. All methods are coroutines.
+
+    Errors: a store raises :class:`~graph_service.errors.StoreUnavailableError` when it
+    cannot be reached, :class:`~graph_service.errors.InvalidInputError` for a batch that
+    breaks the model; it never raises for unknown ids (it answers ``None`` or empty), the
+    domain layer decides what is "not found".
+    """
+
+    async def upsert(self, batch: GraphBatch) -> LoadReport:
+        """Write a batch all or nothing; rows pointing at missing nodes are rejected."""
+        ...
+
+    async def get_nodes(self, label: str, ids: Sequence[str]) -> list[Node | None]:
+        """Nodes by id, aligned with ``ids`` (``None`` where absent)."""
+        ...
+
+    async def list_ids(self, label: str) -> list[str]:
+        """Every id of ``label``, sorted as text."""
+        ...
+
+    async def neighbors(
+        self, label: str, ids: Sequence[str], rel_type: str, direction: Direction
+    ) -> list[list[tuple[Relationship, Node]]]:
+        """For each id, its ``rel_type`` relationships in ``direction`` with the node at the
+        other end, sorted by that node's ``(label, id)``; aligned with ``ids``."""
+        ...
+
+    async def uncovered_employees(
+        self, enterprise_id: str, product_types: Sequence[str], rules: LinkageRules
+    ) -> list[str]:
+        """Sorted ids of the enterprise's employees owning no active ``product_types``."""
+        ...
+
+    async def executives_without_private_banking(
+        self, enterprise_id: str | None, rules: LinkageRules
+    ) -> list[str]:
+        """Sorted distinct ids of executives (of one or all enterprises) who are not
+        private-banking customers."""
+        ...
+
+    async def payroll_coverage(
+        self, enterprise_ids: Sequence[str], rules: LinkageRules
+    ) -> list[Coverage]:
+        """Coverage of each enterprise, aligned with ``enterprise_ids``."""
+        ...
+
+    async def client_network(
+        self, start: NodeKey, depth: int, rel_types: Sequence[str], max_nodes: int
+    ) -> Subgraph:
+        """The ego graph of ``start`` up to ``depth`` hops (ignoring direction)."""
+        ...
+
+    async def shortest_paths(
+        self,
+        start: NodeKey,
+        end: NodeKey,
+        rel_types: Sequence[str],
+        max_hops: int,
+        limit: int,
+    ) -> list[Path]:
+        """Up to ``limit`` shortest paths of at most ``max_hops``, ignoring direction."""
+        ...
+
+    async def counts(self) -> dict[str, int]:
+        """Node count per label and relationship count per type."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections and files."""
+        ...

@@ -1,0 +1,466 @@
+"""The embedded store: networkx in memory for querying, SQLite on disk as the record.
+
+Durability rule: a load commits to SQLite first and only then becomes visible in the
+in-memory graph; opening a data directory rebuilds the graph from SQLite. A process killed
+during a load leaves the SQLite file at its previous committed state (SQLite's rollback
+journal), so nothing is half-written.
+
+In memory the graph is a :class:`networkx.MultiDiGraph` whose nodes are ``(label, id)``
+tuples carrying their properties as the node attribute dict, and whose edges are keyed by
+relationship type (at most one relationship of a type from one node to another). Beside it,
+an index of ids per label.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import defaultdict, deque
+from collections.abc import Iterator, Sequence
+from pathlib import Path as FsPath
+from typing import Any
+
+import networkx as nx
+
+from graph_service.errors import StoreUnavailableError
+from graph_service.ingest.batch import GraphBatch, LoadReport, Reject
+from graph_service.model import NodeKey, NodeLabel, RelationshipType
+from graph_service.rules import LinkageRules
+from graph_service.stores.base import (
+    Coverage,
+    Direction,
+    Node,
+    Path,
+    Relationship,
+    Subgraph,
+)
+
+DB_FILE = "graph.sqlite3"
+SCHEMA_VERSION = "1"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS nodes (
+    label TEXT NOT NULL, id TEXT NOT NULL, props TEXT NOT NULL,
+    PRIMARY KEY (label, id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS relationships (
+    type TEXT NOT NULL,
+    start_label TEXT NOT NULL, start_id TEXT NOT NULL,
+    end_label TEXT NOT NULL, end_id TEXT NOT NULL,
+    props TEXT NOT NULL,
+    PRIMARY KEY (type, start_label, start_id, end_label, end_id)
+) WITHOUT ROWID;
+"""
+_UPSERT_NODE = (
+    "INSERT INTO nodes (label, id, props) VALUES (?, ?, ?) "
+    "ON CONFLICT (label, id) DO UPDATE SET props = json_patch(nodes.props, excluded.props)"
+)
+_UPSERT_REL = (
+    "INSERT INTO relationships (type, start_label, start_id, end_label, end_id, props) "
+    "VALUES (?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (type, start_label, start_id, end_label, end_id) "
+    "DO UPDATE SET props = json_patch(relationships.props, excluded.props)"
+)
+_REL_ORDER = {t.value: i for i, t in enumerate(RelationshipType)}
+_EMPLOYED_BY = RelationshipType.EMPLOYED_BY.value
+_OWNS = RelationshipType.OWNS.value
+_ENTERPRISE = NodeLabel.ENTERPRISE.value
+_PERSON = NodeLabel.PERSON.value
+_ACCOUNT = NodeLabel.ACCOUNT.value
+
+
+class EmbeddedStore:
+    """A :class:`~graph_service.stores.base.GraphStore` in one process, durable in a directory.
+
+    Parameters
+    ----------
+    data_dir : path
+        Directory holding ``graph.sqlite3``; created if missing.
+
+    Raises
+    ------
+    StoreUnavailableError
+        If the directory cannot be created or the database cannot be opened or is not a
+        graph-service database.
+
+    Notes
+    -----
+    Opening reads every row, O(V + E) time and memory. Queries run on the in-memory graph;
+    the SQLite connection is used only by :meth:`upsert`.
+    """
+
+    def __init__(self, data_dir: str | FsPath) -> None:
+        self.data_dir = FsPath(data_dir)
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.data_dir / DB_FILE, isolation_level=None)
+            self._db.executescript(_SCHEMA)
+            version = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            if version is None:
+                self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+            elif version[0] != SCHEMA_VERSION:
+                raise StoreUnavailableError(
+                    f"{self.data_dir / DB_FILE}: schema version {version[0]}, "
+                    f"this service reads version {SCHEMA_VERSION}"
+                )
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreUnavailableError(
+                f"cannot open the embedded store in {self.data_dir}: {exc}"
+            ) from exc
+        self._graph = nx.MultiDiGraph()
+        self._ids: dict[str, set[str]] = defaultdict(set)
+        self._rebuild()
+
+    # -- loading -------------------------------------------------------------------------
+
+    def _rebuild(self) -> None:
+        graph = self._graph
+        try:
+            for label, node_id, props in self._db.execute("SELECT label, id, props FROM nodes"):
+                graph.add_node((label, node_id), **json.loads(props))
+                self._ids[label].add(node_id)
+            rows = self._db.execute(
+                "SELECT type, start_label, start_id, end_label, end_id, props FROM relationships"
+            )
+            for rel_type, sl, si, el, ei, props in rows:
+                graph.add_edge((sl, si), (el, ei), key=rel_type, **json.loads(props))
+        except sqlite3.Error as exc:
+            raise StoreUnavailableError(f"cannot read {self.data_dir / DB_FILE}: {exc}") from exc
+
+    async def upsert(self, batch: GraphBatch) -> LoadReport:
+        """Write ``batch`` in one SQLite transaction, then apply it to the in-memory graph.
+
+        Node rows merge their properties into an existing node (later rows win). A
+        relationship row whose start or end node is neither stored nor in ``batch.nodes`` is
+        rejected (listed in the report with file, line and reason) and not written.
+
+        Returns
+        -------
+        LoadReport
+            Rows loaded and rejected per file, and every reject.
+
+        Raises
+        ------
+        StoreUnavailableError
+            If SQLite fails; the transaction is rolled back and memory is left unchanged.
+        """
+        report = LoadReport(files=list(batch.files))
+        for reject in batch.rejects:
+            report.rejected[reject.file] += 1
+        rejects = list(batch.rejects)
+
+        nodes: dict[NodeKey, dict[str, Any]] = {}
+        for row in batch.nodes:
+            nodes.setdefault(row.key, {}).update(row.props)
+            report.loaded[row.file] += 1
+
+        graph = self._graph
+        rels: dict[tuple[str, NodeKey, NodeKey], dict[str, Any]] = {}
+        for rel in batch.relationships:
+            missing = next(
+                (
+                    (end_name, key)
+                    for end_name, key in (("start", rel.start), ("end", rel.end))
+                    if key not in nodes and key not in graph
+                ),
+                None,
+            )
+            if missing is not None:
+                end_name, (label, node_id) = missing
+                rejects.append(
+                    Reject(rel.file, rel.line, f"{end_name} node {label} {node_id!r} does not exist")
+                )
+                report.rejected[rel.file] += 1
+                continue
+            rels.setdefault((rel.type, rel.start, rel.end), {}).update(rel.props)
+            report.loaded[rel.file] += 1
+
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany(
+                    _UPSERT_NODE,
+                    ((label, nid, json.dumps(props)) for (label, nid), props in nodes.items()),
+                )
+                self._db.executemany(
+                    _UPSERT_REL,
+                    (
+                        (t, s[0], s[1], e[0], e[1], json.dumps(props))
+                        for (t, s, e), props in rels.items()
+                    ),
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise StoreUnavailableError(f"cannot write {self.data_dir / DB_FILE}: {exc}") from exc
+
+        for key, props in nodes.items():
+            if key in graph:
+                graph.nodes[key].update(props)
+            else:
+                graph.add_node(key, **props)
+                self._ids[key[0]].add(key[1])
+        for (rel_type, start, end), props in rels.items():
+            edge = graph.get_edge_data(start, end, key=rel_type)
+            if edge is None:
+                graph.add_edge(start, end, key=rel_type, **props)
+            else:
+                edge.update(props)
+
+        rejects.sort(key=lambda r: (r.file, r.line))
+        report.rejects = rejects
+        return report
+
+    # -- lookups -------------------------------------------------------------------------
+
+    def _node(self, key: NodeKey) -> Node:
+        return Node(key[0], key[1], self._graph.nodes[key])
+
+    async def get_nodes(self, label: str, ids: Sequence[str]) -> list[Node | None]:
+        """Nodes by id, aligned with ``ids``; ``None`` where absent. O(len(ids))."""
+        graph = self._graph
+        return [self._node((label, i)) if (label, i) in graph else None for i in ids]
+
+    async def list_ids(self, label: str) -> list[str]:
+        """Every id of ``label``, sorted as text. O(n log n) in the label's size."""
+        return sorted(self._ids.get(label, ()))
+
+    async def neighbors(
+        self, label: str, ids: Sequence[str], rel_type: str, direction: Direction
+    ) -> list[list[tuple[Relationship, Node]]]:
+        """Relationships of ``rel_type`` in ``direction`` from each node, with the other end.
+
+        Returns
+        -------
+        list of list of (Relationship, Node)
+            Aligned with ``ids``; each inner list sorted by the other node's ``(label, id)``;
+            empty for an absent node.
+        """
+        graph = self._graph
+        outgoing = direction is Direction.OUTGOING
+        adjacency = graph.succ if outgoing else graph.pred
+        answer: list[list[tuple[Relationship, Node]]] = []
+        for node_id in ids:
+            key = (label, node_id)
+            found: list[tuple[Relationship, Node]] = []
+            if key in graph:
+                for other in sorted(adjacency[key]):
+                    props = adjacency[key][other].get(rel_type)
+                    if props is None:
+                        continue
+                    start, end = (key, other) if outgoing else (other, key)
+                    found.append((Relationship(rel_type, start, end, props), self._node(other)))
+            answer.append(found)
+        return answer
+
+    # -- linkage questions ---------------------------------------------------------------
+
+    def _employees(self, enterprise: NodeKey) -> Iterator[tuple[NodeKey, dict[str, Any]]]:
+        """(person key, EMPLOYED_BY properties) for each employee of ``enterprise``."""
+        for person, keyed in self._graph.pred[enterprise].items():
+            props = keyed.get(_EMPLOYED_BY)
+            if props is not None:
+                yield person, props
+
+    def _owns_active(self, owner: NodeKey, products: frozenset[str], rules: LinkageRules) -> bool:
+        """Whether ``owner`` owns an active account whose type is in ``products``."""
+        nodes = self._graph.nodes
+        for account, keyed in self._graph.succ[owner].items():
+            if _OWNS in keyed:
+                props = nodes[account]
+                if props.get("status") == rules.active_status and props.get("type") in products:
+                    return True
+        return False
+
+    async def uncovered_employees(
+        self, enterprise_id: str, product_types: Sequence[str], rules: LinkageRules
+    ) -> list[str]:
+        """Sorted ids of employees of the enterprise owning no active ``product_types``.
+
+        O(sum of employees' out-degrees). An absent enterprise has no employees.
+        """
+        enterprise = (_ENTERPRISE, enterprise_id)
+        if enterprise not in self._graph:
+            return []
+        products = frozenset(product_types)
+        return sorted(
+            person[1]
+            for person, _ in self._employees(enterprise)
+            if not self._owns_active(person, products, rules)
+        )
+
+    def _is_private_banking(self, person: NodeKey, rules: LinkageRules) -> bool:
+        if self._graph.nodes[person].get("segment") == rules.private_segment:
+            return True
+        return self._owns_active(person, frozenset(rules.private_banking_products), rules)
+
+    async def executives_without_private_banking(
+        self, enterprise_id: str | None, rules: LinkageRules
+    ) -> list[str]:
+        """Sorted distinct executive ids who are not private-banking customers.
+
+        With ``enterprise_id=None``, executives of every enterprise, each person once.
+        O(employees of the enterprises scanned).
+        """
+        if enterprise_id is None:
+            enterprises = [(_ENTERPRISE, e) for e in self._ids.get(_ENTERPRISE, ())]
+        else:
+            enterprises = [(_ENTERPRISE, enterprise_id)]
+        executives: set[NodeKey] = set()
+        for enterprise in enterprises:
+            if enterprise not in self._graph:
+                continue
+            for person, props in self._employees(enterprise):
+                if props.get("role") == rules.executive_role:
+                    executives.add(person)
+        return sorted(p[1] for p in executives if not self._is_private_banking(p, rules))
+
+    async def payroll_coverage(
+        self, enterprise_ids: Sequence[str], rules: LinkageRules
+    ) -> list[Coverage]:
+        """Coverage per enterprise, aligned with ``enterprise_ids`` (zeros when absent)."""
+        products = frozenset(rules.payroll_products)
+        answer = []
+        for enterprise_id in enterprise_ids:
+            enterprise = (_ENTERPRISE, enterprise_id)
+            employees = covered = 0
+            if enterprise in self._graph:
+                for person, _ in self._employees(enterprise):
+                    employees += 1
+                    covered += self._owns_active(person, products, rules)
+            answer.append(Coverage(enterprise_id, employees, covered))
+        return answer
+
+    # -- traversals ----------------------------------------------------------------------
+
+    def _links(
+        self, node: NodeKey, rel_types: frozenset[str]
+    ) -> Iterator[tuple[NodeKey, Relationship]]:
+        """Neighbours of ``node`` through ``rel_types`` in either direction, with each
+        relationship in its stored direction; parallel relationships yield separately."""
+        graph = self._graph
+        for other, keyed in graph.succ[node].items():
+            for rel_type, props in keyed.items():
+                if rel_type in rel_types:
+                    yield other, Relationship(rel_type, node, other, props)
+        for other, keyed in graph.pred[node].items():
+            for rel_type, props in keyed.items():
+                if rel_type in rel_types:
+                    yield other, Relationship(rel_type, other, node, props)
+
+    async def client_network(
+        self, start: NodeKey, depth: int, rel_types: Sequence[str], max_nodes: int
+    ) -> Subgraph:
+        """Breadth-first ego graph of ``start`` up to ``depth`` hops, at most ``max_nodes``.
+
+        Neighbours are visited in ``(label, id)`` order, so a truncated answer is
+        deterministic. Returns an empty subgraph when ``start`` is absent.
+        """
+        if start not in self._graph:
+            return Subgraph()
+        allowed = frozenset(rel_types)
+        seen = {start: 0}
+        order = [start]
+        frontier = [start]
+        truncated = False
+        for hop in range(1, depth + 1):
+            following: list[NodeKey] = []
+            for node in frontier:
+                for other in sorted({o for o, _ in self._links(node, allowed)} - seen.keys()):
+                    if len(order) >= max_nodes:
+                        truncated = True
+                        break
+                    seen[other] = hop
+                    order.append(other)
+                    following.append(other)
+                if truncated:
+                    break
+            frontier = following
+            if truncated or not frontier:
+                break
+        rels = [
+            rel
+            for node in order
+            for other, rel in self._links(node, allowed)
+            if rel.start == node and other in seen
+        ]
+        rels.sort(key=lambda r: (r.start, r.end, _REL_ORDER.get(r.type, 99)))
+        return Subgraph([self._node(k) for k in order], rels, truncated)
+
+    async def shortest_paths(
+        self,
+        start: NodeKey,
+        end: NodeKey,
+        rel_types: Sequence[str],
+        max_hops: int,
+        limit: int,
+    ) -> list[Path]:
+        """Up to ``limit`` shortest paths from ``start`` to ``end`` ignoring direction.
+
+        Breadth-first search to the level where ``end`` is reached (at most ``max_hops``),
+        then enumeration of the shortest-path DAG in order of node keys, then relationship
+        types; parallel relationships give distinct paths (as Cypher's
+        ``allShortestPaths``). O(V + E) within ``max_hops`` of ``start``.
+        """
+        graph = self._graph
+        if start not in graph or end not in graph:
+            return []
+        if start == end:
+            return [Path((self._node(start),), ())]
+        allowed = frozenset(rel_types)
+        dist = {start: 0}
+        frontier = [start]
+        while frontier and end not in dist and dist[frontier[0]] < max_hops:
+            following = []
+            for node in frontier:
+                for other, _ in self._links(node, allowed):
+                    if other not in dist:
+                        dist[other] = dist[node] + 1
+                        following.append(other)
+            frontier = following
+        if end not in dist:
+            return []
+        # Nodes on some shortest path: walk back from end through strictly lower levels.
+        on_path = {end}
+        queue = deque([end])
+        while queue:
+            node = queue.popleft()
+            for other, _ in self._links(node, allowed):
+                if dist.get(other) == dist[node] - 1 and other not in on_path:
+                    on_path.add(other)
+                    queue.append(other)
+
+        def steps(node: NodeKey) -> list[tuple[NodeKey, Relationship]]:
+            level = dist[node] + 1
+            found = [
+                (o, r) for o, r in self._links(node, allowed) if o in on_path and dist[o] == level
+            ]
+            found.sort(key=lambda s: (s[0], _REL_ORDER.get(s[1].type, 99), s[1].start))
+            return found
+
+        paths: list[Path] = []
+        stack: list[tuple[list[NodeKey], list[Relationship]]] = [([start], [])]
+        # Depth-first, children pushed in reverse so they are popped in sorted order.
+        while stack and len(paths) < limit:
+            nodes, rels = stack.pop()
+            last = nodes[-1]
+            if last == end:
+                paths.append(Path(tuple(self._node(k) for k in nodes), tuple(rels)))
+                continue
+            for other, rel in reversed(steps(last)):
+                stack.append((nodes + [other], rels + [rel]))
+        return paths
+
+    async def counts(self) -> dict[str, int]:
+        """Node count per label and relationship count per type (absent ones as 0)."""
+        answer = {label.value: len(self._ids.get(label.value, ())) for label in NodeLabel}
+        answer.update({t.value: 0 for t in RelationshipType})
+        for _, _, rel_type in self._graph.edges(keys=True):
+            answer[rel_type] += 1
+        return answer
+
+    async def close(self) -> None:
+        """Close the SQLite connection."""
+        self._db.close()

@@ -1,0 +1,115 @@
+"""Shared fixtures: a small hand-built bank whose linkage answers are known by hand.
+
+The small bank (answers worked out by hand, asserted throughout the suite):
+
+====  ============  =================================================================
+id    person        facts
+====  ============  =================================================================
+P1    Alice         employee of E1; owns A1 (debit card, active)          -> covered
+P2    Bob           employee of E1; owns A2 (debit card, *blocked*)       -> uncovered
+P3    Carol         executive of E1; owns A3 (trust account, active) and A4 (debit card)
+P4    Dan           executive of E1 and E2; 30 % shareholder of E1; owns nothing
+P5    Eve           executive of E2; segment private
+P6    Frank         employee of E2; owns A5 (credit card, active)
+P7    Gina          no employer; guaranteed by Alice; managed by retail manager M2
+P8    Hank          executive of E2; owns A6 (trust account, *dormant*)
+====  ============  =================================================================
+
+E1 Acme Ltd (managed by corporate manager M1) holds 60 % of E2 Beta GmbH; E3 Empty Co has
+no staff. A1 transferred to A2 twice (300.0 in all).
+
+Expected: uncovered(E1) = P2, P4 (coverage 2/4 = 0.5); uncovered(E2) = P4, P5, P6, P8
+(0/4); with productTypes ["credit card"] uncovered(E2) = P4, P5, P8; executives without
+private banking: E1 -> P4; E2 -> P4, P8; all -> P4, P8.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graph_service.ingest.batch import GraphBatch, NodeRow, RelationshipRow
+from graph_service.stores.embedded import EmbeddedStore
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+FINBENCH_SAMPLE = REPO_ROOT.parent / "shared" / "data" / "ldbc-finbench-sample"
+
+
+def _n(label: str, node_id: str, **props: Any) -> NodeRow:
+    return NodeRow(label, node_id, props, "small-bank", 0)
+
+
+def _r(rel_type: str, start: tuple[str, str], end: tuple[str, str], **props: Any) -> RelationshipRow:
+    return RelationshipRow(rel_type, start, end, props, "small-bank", 0)
+
+
+def small_bank_batch() -> GraphBatch:
+    """The small bank of this module's docstring as one batch."""
+    P, E, A, M = "Person", "Enterprise", "Account", "Manager"
+    nodes = [
+        _n(E, "E1", name="Acme Ltd", industry="manufacturing", blocked=False),
+        _n(E, "E2", name="Beta GmbH", blocked=False),
+        _n(E, "E3", name="Empty Co", blocked=False),
+        _n(P, "P1", name="Alice", segment="mass", blocked=False),
+        _n(P, "P2", name="Bob", segment="mass", blocked=False),
+        _n(P, "P3", name="Carol", segment="affluent", blocked=False),
+        _n(P, "P4", name="Dan", segment="mass", blocked=False),
+        _n(P, "P5", name="Eve", segment="private", blocked=False),
+        _n(P, "P6", name="Frank", blocked=False),
+        _n(P, "P7", name="Gina", blocked=False),
+        _n(P, "P8", name="Hank", segment="affluent", blocked=False),
+        _n(A, "A1", type="debit card", status="active"),
+        _n(A, "A2", type="debit card", status="blocked"),
+        _n(A, "A3", type="trust account", status="active", balance=2_500_000.0),
+        _n(A, "A4", type="debit card", status="active"),
+        _n(A, "A5", type="credit card", status="active"),
+        _n(A, "A6", type="trust account", status="dormant"),
+        _n(M, "M1", name="Mona Corporate", kind="corporate", branch="Central"),
+        _n(M, "M2", name="Rex Retail", kind="retail", branch="North"),
+    ]
+    rels = [
+        _r("EMPLOYED_BY", (P, "P1"), (E, "E1"), role="employee", title="Clerk"),
+        _r("EMPLOYED_BY", (P, "P2"), (E, "E1"), role="employee"),
+        _r("EMPLOYED_BY", (P, "P3"), (E, "E1"), role="executive", title="CFO"),
+        _r("EMPLOYED_BY", (P, "P4"), (E, "E1"), role="executive", title="CEO"),
+        _r("EMPLOYED_BY", (P, "P4"), (E, "E2"), role="executive", title="Board member"),
+        _r("EMPLOYED_BY", (P, "P5"), (E, "E2"), role="executive", title="CEO"),
+        _r("EMPLOYED_BY", (P, "P6"), (E, "E2"), role="employee"),
+        _r("EMPLOYED_BY", (P, "P8"), (E, "E2"), role="executive", title="CTO"),
+        _r("SHAREHOLDER_OF", (P, "P4"), (E, "E1"), ratio=0.3),
+        _r("SHAREHOLDER_OF", (E, "E1"), (E, "E2"), ratio=0.6),
+        _r("OWNS", (P, "P1"), (A, "A1")),
+        _r("OWNS", (P, "P2"), (A, "A2")),
+        _r("OWNS", (P, "P3"), (A, "A3")),
+        _r("OWNS", (P, "P3"), (A, "A4")),
+        _r("OWNS", (P, "P6"), (A, "A5")),
+        _r("OWNS", (P, "P8"), (A, "A6")),
+        _r("MANAGES", (M, "M1"), (E, "E1")),
+        _r("MANAGES", (M, "M2"), (P, "P7")),
+        _r("GUARANTEES", (P, "P1"), (P, "P7")),
+        _r("TRANSFERRED_TO", (A, "A1"), (A, "A2"), count=2, totalAmount=300.0),
+    ]
+    return GraphBatch(nodes=nodes, relationships=rels, files=["small-bank"])
+
+
+@pytest.fixture
+def small_bank_dir(tmp_path: Path) -> Path:
+    """A data directory holding the small bank, written through the embedded store."""
+    data_dir = tmp_path / "small-bank-data"
+
+    async def build() -> None:
+        store = EmbeddedStore(data_dir)
+        await store.upsert(small_bank_batch())
+        await store.close()
+
+    asyncio.run(build())
+    return data_dir
+
+
+@pytest.fixture
+def small_bank(small_bank_dir: Path) -> EmbeddedStore:
+    """The small bank, opened from its data directory."""
+    return EmbeddedStore(small_bank_dir)
