@@ -15,13 +15,13 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from graph_service.errors import InvalidInputError, Location
 
 
-class NodeLabel(str, Enum):
+class NodeLabel(StrEnum):
     """Node labels of the linkage graph."""
 
     ENTERPRISE = "Enterprise"
@@ -30,7 +30,7 @@ class NodeLabel(str, Enum):
     MANAGER = "Manager"
 
 
-class RelationshipType(str, Enum):
+class RelationshipType(StrEnum):
     """Relationship types of the linkage graph."""
 
     EMPLOYED_BY = "EMPLOYED_BY"

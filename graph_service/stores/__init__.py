@@ -1,5 +1,7 @@
-"""Graph stores: the :class:`~graph_service.stores.base.GraphStore` protocol and its
-implementations. Domain queries speak only to the protocol."""
+"""Graph stores: the ``GraphStore`` protocol and its implementations.
+
+Domain queries speak only to the protocol.
+"""
 
 from __future__ import annotations
 

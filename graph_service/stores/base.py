@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
 from graph_service.ingest.batch import GraphBatch, LoadReport
@@ -116,7 +116,7 @@ class Coverage:
         return self.covered / self.employees if self.employees else None
 
 
-class Direction(str, Enum):
+class Direction(StrEnum):
     """Which relationships of a node to follow."""
 
     OUTGOING = "OUTGOING"
@@ -148,8 +148,10 @@ class GraphStore(Protocol):
     async def neighbors(
         self, label: str, ids: Sequence[str], rel_type: str, direction: Direction
     ) -> list[list[tuple[Relationship, Node]]]:
-        """For each id, its ``rel_type`` relationships in ``direction`` with the node at the
-        other end, sorted by that node's ``(label, id)``; aligned with ``ids``."""
+        """List each node's ``rel_type`` relationships in ``direction``, with the other end.
+
+        Aligned with ``ids``; each list sorted by the other node's ``(label, id)``.
+        """
         ...
 
     async def uncovered_employees(
@@ -161,8 +163,7 @@ class GraphStore(Protocol):
     async def executives_without_private_banking(
         self, enterprise_id: str | None, rules: LinkageRules
     ) -> list[str]:
-        """Sorted distinct ids of executives (of one or all enterprises) who are not
-        private-banking customers."""
+        """Sorted distinct ids of executives (of one or all enterprises) not in private banking."""
         ...
 
     async def payroll_coverage(

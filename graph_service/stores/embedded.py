@@ -167,9 +167,8 @@ class EmbeddedStore:
             )
             if missing is not None:
                 end_name, (label, node_id) = missing
-                rejects.append(
-                    Reject(rel.file, rel.line, f"{end_name} node {label} {node_id!r} does not exist")
-                )
+                reason = f"{end_name} node {label} {node_id!r} does not exist"
+                rejects.append(Reject(rel.file, rel.line, reason))
                 report.rejected[rel.file] += 1
                 continue
             rels.setdefault((rel.type, rel.start, rel.end), {}).update(rel.props)
@@ -338,8 +337,10 @@ class EmbeddedStore:
     def _links(
         self, node: NodeKey, rel_types: frozenset[str]
     ) -> Iterator[tuple[NodeKey, Relationship]]:
-        """Neighbours of ``node`` through ``rel_types`` in either direction, with each
-        relationship in its stored direction; parallel relationships yield separately."""
+        """Yield neighbours of ``node`` through ``rel_types``, in either direction.
+
+        Each relationship comes in its stored direction; parallel ones yield separately.
+        """
         graph = self._graph
         for other, keyed in graph.succ[node].items():
             for rel_type, props in keyed.items():
