@@ -1,0 +1,257 @@
+"""The ``graph-service`` command line: load, generate, serve, demo and query.
+
+Every command takes ``--data-dir`` (default: ``GRAPH_SERVICE_DATA_DIR``, else
+``./graph-data``). Errors print one line naming what and where, and exit with the code of
+the domain error (:mod:`graph_service.errors`): 2 bad input, 3 not found, 4 store
+unavailable, 1 anything else, including GraphQL errors in a query's answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+
+from graph_service.config import Settings
+from graph_service.errors import GraphServiceError, InvalidInputError, Location
+from graph_service.ingest.batch import LoadReport
+from graph_service.stores import open_store
+
+app = typer.Typer(
+    help="Linkage graph service: a bank's client network as a property graph, over GraphQL.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+out = Console()
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="Data directory of the embedded store [env: GRAPH_SERVICE_DATA_DIR; "
+        "default ./graph-data].",
+        show_default=False,
+    ),
+]
+Host = Annotated[str | None, typer.Option(help="Bind address [default: 127.0.0.1].")]
+Port = Annotated[int | None, typer.Option(help="Port [default: 8000].")]
+
+
+def _settings(data_dir: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from the environment, overridden by the options given on the command line."""
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if data_dir is not None:
+        values["data_dir"] = data_dir
+    return Settings(**values)
+
+
+def _print_report(report: LoadReport, rejects_path: Path | None) -> None:
+    table = Table(title="Load report")
+    table.add_column("file")
+    table.add_column("loaded", justify="right")
+    table.add_column("rejected", justify="right")
+    for name in report.files:
+        table.add_row(name, str(report.loaded[name]), str(report.rejected[name]))
+    table.add_row("total", str(report.total_loaded), str(report.total_rejected), style="bold")
+    out.print(table)
+    if rejects_path is not None:
+        out.print(f"{report.total_rejected} rejected rows listed in {rejects_path}")
+
+
+async def _load(settings: Settings, fmt: str, path: Path) -> LoadReport:
+    from graph_service.ingest import read_input
+
+    batch = read_input(fmt, path)
+    store = open_store(settings)
+    try:
+        return await store.upsert(batch)
+    finally:
+        await store.close()
+
+
+@app.command()
+def load(
+    path: Annotated[Path, typer.Argument(help="Input directory.")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="Input format: canonical or ldbc-finbench.")
+    ] = "canonical",
+    rejects: Annotated[
+        Path | None,
+        typer.Option(help="Reject file (CSV: file, line, reason) [default: DATA_DIR/rejects.csv]."),
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Load (upsert) an input directory into the store, all or nothing.
+
+    Rows that reference missing nodes are not loaded; they are counted per file and listed
+    in the reject file. Loading the same input twice changes nothing.
+    """
+    from graph_service.ingest.rejects import write_rejects
+
+    settings = _settings(data_dir)
+    report = asyncio.run(_load(settings, fmt, path))
+    rejects_path = None
+    if report.rejects:
+        rejects_path = rejects or settings.data_dir / "rejects.csv"
+        write_rejects(report.rejects, rejects_path)
+    _print_report(report, rejects_path)
+
+
+@app.command()
+def generate(
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory for the canonical CSVs.")],
+    people: Annotated[int, typer.Option(help="Number of people in the bank.")] = 10_000,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 1,
+) -> None:
+    """Write a synthetic bank as canonical CSV files (deterministic by seed)."""
+    from graph_service.ingest.generator import generate as generate_bank
+
+    counts = generate_bank(people, seed, out_dir)
+    for name, rows in counts.items():
+        out.print(f"{name}: {rows} rows")
+
+
+def _serve(settings: Settings) -> None:
+    import uvicorn
+
+    from graph_service.api.app import create_app
+
+    store = open_store(settings)
+    out.print(f"GraphiQL: http://{settings.host}:{settings.port}/graphql")
+    uvicorn.run(create_app(settings, store), host=settings.host, port=settings.port)
+
+
+@app.command()
+def serve(data_dir: DataDir = None, host: Host = None, port: Port = None) -> None:
+    """Serve the GraphQL API (GraphiQL at /graphql, health at /health) with uvicorn."""
+    _serve(_settings(data_dir, host=host, port=port))
+
+
+@app.command()
+def demo(
+    data_dir: DataDir = None,
+    host: Host = None,
+    port: Port = None,
+    people: Annotated[int, typer.Option(help="People in the demo bank.")] = 2_000,
+    seed: Annotated[int, typer.Option(help="Random seed of the demo bank.")] = 7,
+) -> None:
+    """Generate a small deterministic bank into a fresh data dir, load it, then serve it.
+
+    Without ``--data-dir`` a new temporary directory is used; a given one must be empty.
+    """
+    from graph_service.ingest.generator import generate as generate_bank
+
+    if data_dir is None:
+        data_dir = Path(tempfile.mkdtemp(prefix="graph-service-demo-"))
+    elif data_dir.exists() and any(data_dir.iterdir()):
+        raise InvalidInputError("the demo needs an empty data directory", Location(str(data_dir)))
+    settings = _settings(data_dir, host=host, port=port)
+    input_dir = settings.data_dir / "input"
+    generate_bank(people, seed, input_dir)
+    report = asyncio.run(_load(settings, "canonical", input_dir))
+    _print_report(report, None)
+    out.print(f"Demo bank of {people} people (seed {seed}) in {settings.data_dir}")
+    _serve(settings)
+
+
+async def _query(
+    settings: Settings,
+    document: str,
+    variables: Path | None,
+    output: Path | None,
+    fmt: str,
+) -> int:
+    from graph_service.bulk import execute_many, read_variables, run_bulk
+
+    store = open_store(settings)
+    try:
+        if variables is None or variables.suffix != ".jsonl":
+            values = json.loads(variables.read_text()) if variables is not None else {}
+            [(data, errors)] = await execute_many(store, settings, document, [values])
+            text = json.dumps({"data": data, **({"errors": errors} if errors else {})}, indent=2)
+            if output is None:
+                print(text)
+            else:
+                output.write_text(text + "\n", encoding="utf-8")
+            return 1 if errors else 0
+        rows = read_variables(variables)
+        with Progress(
+            *Progress.get_default_columns()[:1],
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=err,
+        ) as progress:
+            task = progress.add_task("queries", total=len(rows))
+            summary = await run_bulk(
+                store,
+                settings,
+                document,
+                rows,
+                output,
+                fmt,
+                progress=lambda n: progress.advance(task, n),
+            )
+        if summary.failed:
+            err.print(
+                f"{summary.failed} of {summary.lines} lines answered with errors "
+                "(see the errors column)"
+            )
+        return 1 if summary.failed else 0
+    finally:
+        await store.close()
+
+
+@app.command()
+def query(
+    document: Annotated[Path, typer.Argument(help="File holding the GraphQL operation.")],
+    variables: Annotated[
+        Path | None,
+        typer.Option(help="Variables: a JSON file (one run) or a .jsonl file (one run per line)."),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Output file [default: stdout].")
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="Bulk output format: csv or ndjson.")
+    ] = "csv",
+    data_dir: DataDir = None,
+) -> None:
+    """Run a GraphQL document against the data dir, once or once per line of a .jsonl file.
+
+    The bulk form writes one CSV or NDJSON row per input line, in order, with a progress
+    bar on standard error; the output file appears only when the run is complete.
+    """
+    settings = _settings(data_dir)
+    try:
+        text = document.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInputError(
+            f"cannot read the document: {exc.strerror}", Location(str(document))
+        ) from None
+    try:
+        code = asyncio.run(_query(settings, text, variables, output, fmt))
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(
+            f"not valid JSON: {exc.msg}", Location(str(variables), exc.lineno)
+        ) from None
+    raise typer.Exit(code)
+
+
+def main() -> None:
+    """Entry point of the ``graph-service`` script: run the CLI, map domain errors to exits."""
+    try:
+        app()
+    except GraphServiceError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        sys.exit(exc.exit_code)
