@@ -1,0 +1,111 @@
+"""Linkage paths and client networks on the small bank (answers by hand, tests/conftest.py)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from graph_service.errors import InvalidInputError, NotFoundError
+from graph_service.linkage.network import client_network
+from graph_service.linkage.paths import linkage_paths
+from graph_service.stores.base import Path
+from graph_service.stores.embedded import EmbeddedStore
+
+P, E, A, M = "Person", "Enterprise", "Account", "Manager"
+
+
+def paths(store: EmbeddedStore, start, end, **kw) -> list[Path]:  # type: ignore[no-untyped-def]
+    return asyncio.run(linkage_paths(store, start, end, hop_cap=10, limit_cap=100, **kw))
+
+
+def ids(path: Path) -> list[str]:
+    return [n.id for n in path.nodes]
+
+
+def test_manager_to_prospect(small_bank: EmbeddedStore) -> None:
+    # M1 manages Acme, where Alice works; Alice guarantees Gina, whom M2 manages.
+    [path] = paths(small_bank, (M, "M1"), (M, "M2"), limit=10)
+    assert ids(path) == ["M1", "E1", "P1", "P7", "M2"]
+    assert [r.type for r in path.relationships] == [
+        "MANAGES",
+        "EMPLOYED_BY",
+        "GUARANTEES",
+        "MANAGES",
+    ]
+    assert path.length == 4
+    # Relationships keep their stored direction: Alice -> Acme.
+    assert path.relationships[1].start == (P, "P1")
+
+
+def test_only_shortest_paths(small_bank: EmbeddedStore) -> None:
+    # Bob-Acme-Alice-Gina (3 hops) beats Bob-A2-A1-Alice-Gina (4 hops).
+    answer = paths(small_bank, (P, "P2"), (P, "P7"), limit=10)
+    assert [ids(p) for p in answer] == [["P2", "E1", "P1", "P7"]]
+
+
+def test_parallel_relationships_are_distinct_paths(small_bank: EmbeddedStore) -> None:
+    # Dan is both executive and shareholder of Acme.
+    answer = paths(small_bank, (P, "P4"), (E, "E1"), limit=5)
+    assert [[r.type for r in p.relationships] for p in answer] == [
+        ["EMPLOYED_BY"],
+        ["SHAREHOLDER_OF"],
+    ]
+    assert len(paths(small_bank, (P, "P4"), (E, "E1"))) == 1
+
+
+def test_relationship_filter_and_hops(small_bank: EmbeddedStore) -> None:
+    # Without GUARANTEES, Gina is only reachable through nobody: no path.
+    no_guarantees = ["EMPLOYED_BY", "MANAGES", "OWNS", "SHAREHOLDER_OF", "TRANSFERRED_TO"]
+    assert paths(small_bank, (P, "P2"), (P, "P7"), rel_types=no_guarantees) == []
+    # Through accounts only: Bob-A2-A1-Alice.
+    [path] = paths(small_bank, (P, "P2"), (P, "P1"), rel_types=["OWNS", "TRANSFERRED_TO"])
+    assert ids(path) == ["P2", "A2", "A1", "P1"]
+    assert paths(small_bank, (M, "M1"), (M, "M2"), max_hops=3) == []
+
+
+def test_path_errors(small_bank: EmbeddedStore) -> None:
+    with pytest.raises(NotFoundError):
+        paths(small_bank, (P, "P1"), (P, "nobody"))
+    with pytest.raises(InvalidInputError, match="maxHops"):
+        paths(small_bank, (P, "P1"), (P, "P2"), max_hops=0)
+    with pytest.raises(InvalidInputError, match="limit"):
+        paths(small_bank, (P, "P1"), (P, "P2"), limit=101)
+    with pytest.raises(InvalidInputError, match="relationshipTypes"):
+        paths(small_bank, (P, "P1"), (P, "P2"), rel_types=[])
+
+
+def network(store: EmbeddedStore, start, depth=1, rel_types=None, max_nodes=500):  # type: ignore[no-untyped-def]
+    return asyncio.run(
+        client_network(store, start, depth, rel_types, max_depth=3, max_nodes=max_nodes)
+    )
+
+
+def test_client_network_depth_one(small_bank: EmbeddedStore) -> None:
+    sub = network(small_bank, (E, "E1"))
+    assert [n.id for n in sub.nodes] == ["E1", "E2", "M1", "P1", "P2", "P3", "P4"]
+    # Every relationship among those nodes, as networkx's ego_graph: 4 EMPLOYED_BY to Acme,
+    # Dan's EMPLOYED_BY to Beta (both ends are in), 2 SHAREHOLDER_OF and 1 MANAGES.
+    assert len(sub.relationships) == 8
+    assert sum(r.type == "EMPLOYED_BY" for r in sub.relationships) == 5
+    assert not sub.truncated
+
+
+def test_client_network_depth_two_and_filter(small_bank: EmbeddedStore) -> None:
+    sub = network(small_bank, (P, "P1"), depth=2, rel_types=["EMPLOYED_BY", "GUARANTEES"])
+    assert [n.id for n in sub.nodes] == ["P1", "E1", "P7", "P2", "P3", "P4"]
+    assert {r.type for r in sub.relationships} == {"EMPLOYED_BY", "GUARANTEES"}
+
+
+def test_client_network_budget(small_bank: EmbeddedStore) -> None:
+    sub = network(small_bank, (E, "E1"), max_nodes=3)
+    assert [n.id for n in sub.nodes] == ["E1", "E2", "M1"]
+    assert sub.truncated
+    assert all(r.start in {n.key for n in sub.nodes} for r in sub.relationships)
+
+
+def test_client_network_errors(small_bank: EmbeddedStore) -> None:
+    with pytest.raises(InvalidInputError, match="depth"):
+        network(small_bank, (E, "E1"), depth=4)
+    with pytest.raises(NotFoundError):
+        network(small_bank, (A, "A99"))

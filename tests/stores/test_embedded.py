@@ -1,0 +1,137 @@
+"""Durability and upsert semantics of the embedded store (networkx + SQLite)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from graph_service.errors import StoreUnavailableError
+from graph_service.ingest.batch import GraphBatch, NodeRow, RelationshipRow
+from graph_service.stores.base import Direction
+from graph_service.stores.embedded import DB_FILE, EmbeddedStore
+from tests.conftest import small_bank_batch
+
+SMALL_BANK_COUNTS = {
+    "Enterprise": 3, "Person": 8, "Account": 6, "Manager": 2,
+    "EMPLOYED_BY": 8, "SHAREHOLDER_OF": 2, "OWNS": 6, "MANAGES": 2, "GUARANTEES": 1,
+    "TRANSFERRED_TO": 1,
+}  # fmt: skip
+
+
+def counts(store: EmbeddedStore) -> dict[str, int]:
+    return asyncio.run(store.counts())
+
+
+def test_reopen_rebuilds_the_same_graph(small_bank_dir: Path) -> None:
+    store = EmbeddedStore(small_bank_dir)
+    assert counts(store) == SMALL_BANK_COUNTS
+    [carol] = asyncio.run(store.get_nodes("Person", ["P3"]))
+    assert carol is not None and dict(carol.props) == {
+        "name": "Carol", "segment": "affluent", "blocked": False,
+    }  # fmt: skip
+    transfers = store.neighbors("Account", ["A1"], "TRANSFERRED_TO", Direction.OUTGOING)
+    [[(rel, account)]] = asyncio.run(transfers)
+    assert account.id == "A2" and dict(rel.props) == {"count": 2, "totalAmount": 300.0}
+
+
+def test_upsert_is_idempotent(small_bank_dir: Path) -> None:
+    store = EmbeddedStore(small_bank_dir)
+    report = asyncio.run(store.upsert(small_bank_batch()))
+    assert report.total_rejected == 0
+    assert counts(store) == SMALL_BANK_COUNTS
+    assert counts(EmbeddedStore(small_bank_dir)) == SMALL_BANK_COUNTS
+
+
+def test_upsert_merges_properties(small_bank_dir: Path) -> None:
+    store = EmbeddedStore(small_bank_dir)
+    batch = GraphBatch(
+        nodes=[NodeRow("Person", "P3", {"segment": "private", "nickname": "CC"}, "f.csv", 2)],
+        files=["f.csv"],
+    )
+    asyncio.run(store.upsert(batch))
+    for reopened in (store, EmbeddedStore(small_bank_dir)):
+        [carol] = asyncio.run(reopened.get_nodes("Person", ["P3"]))
+        assert carol is not None
+        assert dict(carol.props) == {
+            "name": "Carol", "segment": "private", "blocked": False, "nickname": "CC",
+        }  # fmt: skip
+
+
+def test_dangling_relationships_are_rejected_not_dropped(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path)
+    batch = GraphBatch(
+        nodes=[NodeRow("Person", "1", {"name": "A"}, "persons.csv", 2)],
+        relationships=[
+            RelationshipRow("GUARANTEES", ("Person", "1"), ("Person", "2"), {}, "g.csv", 3),
+            RelationshipRow("OWNS", ("Person", "9"), ("Account", "1"), {}, "o.csv", 2),
+        ],
+        files=["persons.csv", "g.csv", "o.csv"],
+    )
+    report = asyncio.run(store.upsert(batch))
+    assert report.loaded == {"persons.csv": 1}
+    assert report.rejected == {"g.csv": 1, "o.csv": 1}
+    assert [(r.file, r.line, r.reason) for r in report.rejects] == [
+        ("g.csv", 3, "end node Person '2' does not exist"),
+        ("o.csv", 2, "start node Person '9' does not exist"),
+    ]
+    assert counts(EmbeddedStore(tmp_path))["GUARANTEES"] == 0
+
+
+def test_unusable_data_dir(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(StoreUnavailableError, match="cannot open the embedded store"):
+        EmbeddedStore(blocker)
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / DB_FILE).write_text("this is not SQLite " * 100)
+    with pytest.raises(StoreUnavailableError):
+        EmbeddedStore(tmp_path / "other")
+
+
+def test_schema_version_mismatch(small_bank_dir: Path) -> None:
+    with sqlite3.connect(small_bank_dir / DB_FILE) as db:
+        db.execute("UPDATE meta SET value = '99' WHERE key = 'schema'")
+    with pytest.raises(StoreUnavailableError, match="schema version 99"):
+        EmbeddedStore(small_bank_dir)
+
+
+_BIG_LOAD = """
+import asyncio, sys
+from graph_service.ingest.batch import GraphBatch, NodeRow
+from graph_service.stores.embedded import EmbeddedStore
+rows = [NodeRow("Person", f"big-{i}", {"name": f"n{i}", "note": "x" * 200}, "big.csv", i)
+        for i in range(400_000)]
+store = EmbeddedStore(sys.argv[1])
+print("writing", flush=True)
+asyncio.run(store.upsert(GraphBatch(nodes=rows, files=["big.csv"])))
+print("done", flush=True)
+"""
+
+
+def test_killed_mid_load_leaves_previous_state(small_bank_dir: Path) -> None:
+    journal = small_bank_dir / (DB_FILE + "-journal")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _BIG_LOAD, str(small_bank_dir)],
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "writing"
+        deadline = time.monotonic() + 60
+        while not journal.exists():
+            assert proc.poll() is None, "the load finished before it could be killed"
+            assert time.monotonic() < deadline, "no write transaction seen"
+            time.sleep(0.001)
+        time.sleep(0.05)  # well inside the transaction
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert counts(EmbeddedStore(small_bank_dir)) == SMALL_BANK_COUNTS
