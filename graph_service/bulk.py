@@ -68,8 +68,9 @@ def read_variables(path: Path) -> list[tuple[int, dict[str, Any]]]:
                 f"not valid JSON: {exc.msg}", Location(path.name, number)
             ) from None
         if not isinstance(value, dict):
-            raise InvalidInputError("each line must be a JSON object of variables",
-                                    Location(path.name, number))
+            raise InvalidInputError(
+                "each line must be a JSON object of variables", Location(path.name, number)
+            )
         rows.append((number, value))
     if not rows:
         raise InvalidInputError("the variables file has no lines", Location(path.name))
@@ -168,14 +169,17 @@ async def run_bulk(
 
     """
     if fmt not in OUTPUT_FORMATS:
-        raise InvalidInputError(f"unknown output format {fmt!r}; expected one of "
-                                f"{', '.join(OUTPUT_FORMATS)}")
+        raise InvalidInputError(
+            f"unknown output format {fmt!r}; expected one of {', '.join(OUTPUT_FORMATS)}"
+        )
     results: list[tuple[int, Any, list[dict[str, Any]]]] = []
     for start in range(0, len(rows), CHUNK_SIZE):
-        chunk = rows[start:start + CHUNK_SIZE]
+        chunk = rows[start : start + CHUNK_SIZE]
         answers = await execute_many(store, settings, document, [v for _, v in chunk])
-        results.extend((number, data, errors)
-                       for (number, _), (data, errors) in zip(chunk, answers, strict=True))
+        results.extend(
+            (number, data, errors)
+            for (number, _), (data, errors) in zip(chunk, answers, strict=True)
+        )
         if progress is not None:
             progress(len(chunk))
     failed = sum(1 for _, _, errors in results if errors)
