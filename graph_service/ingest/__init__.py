@@ -4,3 +4,51 @@ Every loader (canonical CSV, LDBC FinBench, the synthetic generator's output) pr
 ``GraphBatch``; :meth:`GraphStore.upsert <graph_service.stores.base.GraphStore.upsert>` is the
 one bulk-upsert path that writes it.
 """
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from graph_service.errors import InvalidInputError
+from graph_service.ingest.batch import GraphBatch
+from graph_service.ingest.canonical import read_canonical
+from graph_service.ingest.finbench import read_finbench
+
+FORMATS = ("canonical", "ldbc-finbench")
+"""Input formats :func:`read_input` accepts (``graph-service load --format``)."""
+
+_READERS: dict[str, Callable[[Path], GraphBatch]] = {
+    "canonical": read_canonical,
+    "ldbc-finbench": read_finbench,
+}
+
+
+def read_input(fmt: str, path: Path) -> GraphBatch:
+    """Read the input at ``path`` in format ``fmt`` into one batch.
+
+    Parameters
+    ----------
+    fmt : str
+        One of :data:`FORMATS`.
+    path : Path
+        The input directory.
+
+    Returns
+    -------
+    GraphBatch
+        What the format's reader returns (:func:`read_canonical`, :func:`read_finbench`).
+
+    Raises
+    ------
+    InvalidInputError
+        If ``fmt`` is not one of :data:`FORMATS` (the message lists them), or the reader
+        refuses the input.
+    """
+    reader = _READERS.get(fmt)
+    if reader is None:
+        raise InvalidInputError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    return reader(path)
+
+
+__all__ = ["FORMATS", "read_canonical", "read_finbench", "read_input"]

@@ -1,0 +1,251 @@
+"""Canonical CSV: the service's own input format, one file per label and relationship type.
+
+The format is specified in ``loaders/canonical-csv.md``. Files and their columns are declared
+once here (:data:`NODE_FILES`, :data:`RELATIONSHIP_FILES`, :func:`header`); the synthetic
+generator writes what this module reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from graph_service.errors import InvalidInputError, Location
+from graph_service.ingest.batch import GraphBatch, NodeRow, RelationshipRow
+from graph_service.ingest.tables import Row, read_table, require_id
+from graph_service.model import (
+    NODE_SPECS,
+    RELATIONSHIP_SPECS,
+    ElementSpec,
+    NodeKey,
+    NodeLabel,
+    RelationshipType,
+    check_endpoints,
+    parse_label,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """How a relationship file names one endpoint.
+
+    Parameters
+    ----------
+    id_column : str
+        Column holding the node id.
+    label : str or None
+        The endpoint's fixed label, when the file allows only one.
+    label_column : str or None
+        Otherwise, the column holding the label (case-insensitive, see ``parse_label``).
+    """
+
+    id_column: str
+    label: str | None = None
+    label_column: str | None = None
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The columns naming this endpoint: label column (if any) then id column."""
+        return (self.label_column, self.id_column) if self.label_column else (self.id_column,)
+
+    def key(self, row: Row, location: Location) -> NodeKey:
+        """Return the endpoint's ``(label, id)`` in ``row``.
+
+        Raises
+        ------
+        InvalidInputError
+            If the id is empty or the label is unknown (the location names the column).
+        """
+        if self.label_column is None:
+            assert self.label is not None
+            label = self.label
+        else:
+            column = self.label_column
+            label = parse_label(row[column], Location(location.file, location.line, column))
+        return label, require_id(row, self.id_column, location)
+
+
+@dataclass(frozen=True, slots=True)
+class RelationshipFile:
+    """One canonical relationship file.
+
+    Parameters
+    ----------
+    type : str
+        The relationship type it holds.
+    start, end : Endpoint
+        How the start and end nodes are named.
+    """
+
+    type: str
+    start: Endpoint
+    end: Endpoint
+
+    @property
+    def spec(self) -> ElementSpec:
+        """The model's declaration of the relationship type."""
+        return RELATIONSHIP_SPECS[self.type]
+
+    @property
+    def key_columns(self) -> tuple[str, ...]:
+        """Endpoint columns in file order, each once (``guarantees.csv`` shares ``label``)."""
+        return tuple(dict.fromkeys(self.start.columns + self.end.columns))
+
+
+_P, _E, _A, _M = (NodeLabel.PERSON.value, NodeLabel.ENTERPRISE.value,
+                  NodeLabel.ACCOUNT.value, NodeLabel.MANAGER.value)
+
+NODE_FILES: dict[str, str] = {
+    "enterprises.csv": _E,
+    "persons.csv": _P,
+    "accounts.csv": _A,
+    "managers.csv": _M,
+}
+"""Node file name to the label it holds; each has an ``id`` column."""
+
+RELATIONSHIP_FILES: dict[str, RelationshipFile] = {
+    "employed_by.csv": RelationshipFile(
+        RelationshipType.EMPLOYED_BY.value, Endpoint("person_id", _P), Endpoint("enterprise_id", _E)
+    ),
+    "shareholder_of.csv": RelationshipFile(
+        RelationshipType.SHAREHOLDER_OF.value,
+        Endpoint("holder_id", label_column="holder_label"),
+        Endpoint("enterprise_id", _E),
+    ),
+    "owns.csv": RelationshipFile(
+        RelationshipType.OWNS.value,
+        Endpoint("owner_id", label_column="owner_label"),
+        Endpoint("account_id", _A),
+    ),
+    "manages.csv": RelationshipFile(
+        RelationshipType.MANAGES.value,
+        Endpoint("manager_id", _M),
+        Endpoint("client_id", label_column="client_label"),
+    ),
+    "guarantees.csv": RelationshipFile(
+        RelationshipType.GUARANTEES.value,
+        Endpoint("from_id", label_column="label"),
+        Endpoint("to_id", label_column="label"),
+    ),
+    "transferred_to.csv": RelationshipFile(
+        RelationshipType.TRANSFERRED_TO.value, Endpoint("from_id", _A), Endpoint("to_id", _A)
+    ),
+}
+"""Relationship file name to its layout; files are read in this order, after the nodes."""
+
+
+def _layout(file: str) -> tuple[tuple[str, ...], ElementSpec]:
+    if file in NODE_FILES:
+        return ("id",), NODE_SPECS[NODE_FILES[file]]
+    layout = RELATIONSHIP_FILES[file]
+    return layout.key_columns, layout.spec
+
+
+def header(file: str) -> list[str]:
+    """Return the canonical columns of ``file``, in the order the generator writes them.
+
+    Parameters
+    ----------
+    file : str
+        A name from :data:`NODE_FILES` or :data:`RELATIONSHIP_FILES`.
+
+    Returns
+    -------
+    list of str
+        Key columns (``id``, or the endpoint columns), then one column per declared property
+        (``PropertySpec.column``).
+    """
+    keys, spec = _layout(file)
+    return [*keys, *(p.column for p in spec.properties)]
+
+
+def required_columns(file: str) -> list[str]:
+    """Return the columns ``file`` must have: key columns and required properties' columns."""
+    keys, spec = _layout(file)
+    return [*keys, *(p.column for p in spec.properties if p.required)]
+
+
+def _properties(
+    spec: ElementSpec, row: Row, keys: tuple[str, ...], location: Location
+) -> dict[str, Any]:
+    """Coerce the non-key columns of ``row``; undeclared columns stay text, under their name."""
+    names = {p.column: p.name for p in spec.properties}
+    raw = {names.get(column, column): value for column, value in row.items() if column not in keys}
+    return spec.coerce(raw, location)
+
+
+def _read_nodes(path: Path, batch: GraphBatch) -> None:
+    file = path.name
+    label = NODE_FILES[file]
+    spec = NODE_SPECS[label]
+    for line, row in read_table(path, required_columns(file)):
+        location = Location(file, line)
+        node_id = require_id(row, "id", location)
+        props = _properties(spec, row, ("id",), location)
+        batch.nodes.append(NodeRow(label, node_id, props, file, line))
+
+
+def _read_relationships(path: Path, batch: GraphBatch) -> None:
+    file = path.name
+    layout = RELATIONSHIP_FILES[file]
+    keys = layout.key_columns
+    for line, row in read_table(path, required_columns(file)):
+        location = Location(file, line)
+        start = layout.start.key(row, location)
+        end = layout.end.key(row, location)
+        check_endpoints(layout.type, start[0], end[0], location)
+        props = _properties(layout.spec, row, keys, location)
+        batch.relationships.append(RelationshipRow(layout.type, start, end, props, file, line))
+
+
+def read_canonical(directory: Path) -> GraphBatch:
+    """Read a directory of canonical CSV files into one batch.
+
+    Parameters
+    ----------
+    directory : Path
+        Holds any of the files of :data:`NODE_FILES` and :data:`RELATIONSHIP_FILES`
+        (format: ``loaders/canonical-csv.md``); other ``*.csv`` names are refused.
+
+    Returns
+    -------
+    GraphBatch
+        Node rows (in :data:`NODE_FILES` order) and relationship rows (in
+        :data:`RELATIONSHIP_FILES` order), each with its file name and physical line;
+        ``files`` lists the files read. A relationship whose endpoint exists nowhere is
+        not checked here: the store rejects it with file, line and reason.
+
+    Raises
+    ------
+    InvalidInputError
+        If the directory is missing or holds none of the files or an unknown ``*.csv``; if a
+        file lacks a required column; if a row has the wrong number of fields, an empty id,
+        an unknown label, a label pair the model does not allow, or a value of the wrong
+        type or choice. The location names file, line (header = 1) and column. Nothing is
+        returned then, so nothing is half-applied.
+
+    Notes
+    -----
+    O(rows) time; the batch holds every row. Values are converted by
+    ``ElementSpec.coerce`` (CSV column to property through ``PropertySpec.column``).
+    """
+    if not directory.is_dir():
+        raise InvalidInputError(f"not a directory: {directory}", Location(str(directory)))
+    known = [*NODE_FILES, *RELATIONSHIP_FILES]
+    unknown = sorted(p.name for p in directory.glob("*.csv") if p.name not in known)
+    if unknown:
+        raise InvalidInputError(
+            f"unknown canonical file; expected any of {', '.join(known)}", Location(unknown[0])
+        )
+    present = [name for name in known if (directory / name).is_file()]
+    if not present:
+        raise InvalidInputError(
+            f"no canonical CSV file found; expected any of {', '.join(known)}",
+            Location(str(directory)),
+        )
+    batch = GraphBatch(files=present)
+    for name in present:
+        reader = _read_nodes if name in NODE_FILES else _read_relationships
+        reader(directory / name, batch)
+    return batch

@@ -1,0 +1,268 @@
+"""LDBC FinBench snapshots mapped onto the linkage graph (``loaders/ldbc-finbench.md``).
+
+The mapping follows issue #2, section 4b: companies, persons and accounts become nodes;
+ownership, investment, guarantee and transfer files become relationships; ``EMPLOYED_BY`` is
+derived from payroll transfers and large shareholdings. Loan and medium files are not read:
+the graph model has no label for them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from graph_service.errors import InvalidInputError, Location
+from graph_service.ingest.batch import GraphBatch, NodeRow, RelationshipRow
+from graph_service.ingest.tables import Row, read_table, require_id
+from graph_service.model import (
+    NODE_SPECS,
+    RELATIONSHIP_SPECS,
+    ElementSpec,
+    NodeKey,
+    NodeLabel,
+    PropertySpec,
+    RelationshipType,
+)
+
+DELIMITER = "|"
+EXECUTIVE_MIN_RATIO = 0.05
+"""A person holding at least this SHAREHOLDER_OF ratio in a company is its executive."""
+
+_P, _E, _A = NodeLabel.PERSON.value, NodeLabel.ENTERPRISE.value, NodeLabel.ACCOUNT.value
+_OWNS = RelationshipType.OWNS.value
+_SHAREHOLDER_OF = RelationshipType.SHAREHOLDER_OF.value
+_TRANSFERRED_TO = RelationshipType.TRANSFERRED_TO.value
+_EMPLOYED_BY = RelationshipType.EMPLOYED_BY.value
+_IS_BLOCKED = PropertySpec("blocked", "isBlocked", "bool")
+_AMOUNT = PropertySpec("amount", "amount", "float")
+TRANSFER_FILE = "AccountTransferAccount.csv"
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """One FinBench file: its key columns and the property each source column feeds."""
+
+    file: str
+    element: str
+    keys: tuple[tuple[str, str], ...]  # (label, id column) per key: one for a node, two else
+    columns: Mapping[str, str]  # property name -> FinBench column
+
+    @property
+    def spec(self) -> ElementSpec:
+        return NODE_SPECS.get(self.element) or RELATIONSHIP_SPECS[self.element]
+
+    @property
+    def required(self) -> list[str]:
+        return [column for _, column in self.keys] + list(self.columns.values())
+
+    def coerce(self, raw: Mapping[str, Any], location: Location) -> dict[str, Any]:
+        """``ElementSpec.coerce``, with the error's field renamed to the FinBench column."""
+        try:
+            return self.spec.coerce(raw, location)
+        except InvalidInputError as exc:
+            names = {p.column: p.name for p in self.spec.properties}
+            field = exc.location.field if exc.location else None
+            column = self.columns.get(names.get(field or "", ""), field)
+            raise InvalidInputError(
+                exc.message, Location(location.file, location.line, column)
+            ) from None
+
+
+_TIME = "createTime"
+NODE_SOURCES = (
+    _Source("Company.csv", _E, ((_E, "companyId"),),
+            {"name": "companyName", "blocked": "isBlocked", "createdAt": _TIME}),
+    _Source("Person.csv", _P, ((_P, "personId"),),
+            {"name": "personName", "blocked": "isBlocked", "createdAt": _TIME}),
+    _Source("Account.csv", _A, ((_A, "accountId"),),
+            {"type": "accoutType", "status": "isBlocked", "openedAt": _TIME}),
+)
+"""FinBench node files, read in this order."""
+
+RELATIONSHIP_SOURCES = (
+    _Source("PersonOwnAccount.csv", _OWNS, ((_P, "personId"), (_A, "accountId")), {}),
+    _Source("CompanyOwnAccount.csv", _OWNS, ((_E, "companyId"), (_A, "accountId")), {}),
+    _Source("PersonInvestCompany.csv", _SHAREHOLDER_OF,
+            ((_P, "investorId"), (_E, "companyId")), {"ratio": "ratio"}),
+    _Source("CompanyInvestCompany.csv", _SHAREHOLDER_OF,
+            ((_E, "investorId"), (_E, "companyId")), {"ratio": "ratio"}),
+    _Source("PersonGuaranteePerson.csv", RelationshipType.GUARANTEES.value,
+            ((_P, "fromId"), (_P, "toId")), {}),
+    _Source("CompanyGuaranteeCompany.csv", RelationshipType.GUARANTEES.value,
+            ((_E, "fromId"), (_E, "toId")), {}),
+)
+"""FinBench relationship files mapped one row to one relationship, read in this order."""
+
+TRANSFER_SOURCE = _Source(TRANSFER_FILE, _TRANSFERRED_TO, ((_A, "fromId"), (_A, "toId")),
+                          {"totalAmount": "amount"})
+"""Transfers, aggregated to one ``TRANSFERRED_TO`` per ordered pair of accounts."""
+
+REQUIRED_FILES = tuple(s.file for s in (*NODE_SOURCES, *RELATIONSHIP_SOURCES, TRANSFER_SOURCE))
+"""Every file :func:`read_finbench` reads; all must exist. Other files are ignored."""
+
+
+def _rows(
+    directory: Path, source: _Source
+) -> Iterator[tuple[int, Row, Location, list[NodeKey]]]:
+    """Yield ``(line, row, location, keys)`` for each row of ``source``'s file."""
+    for line, row in read_table(directory / source.file, source.required, DELIMITER):
+        location = Location(source.file, line)
+        keys = [(label, require_id(row, column, location)) for label, column in source.keys]
+        yield line, row, location, keys
+
+
+def _read_nodes(directory: Path, source: _Source, batch: GraphBatch) -> None:
+    for line, row, location, ((label, node_id),) in _rows(directory, source):
+        raw = {name: row[column] for name, column in source.columns.items()}
+        if label == _A:
+            blocked = _coerce_value(_IS_BLOCKED, row, location)
+            raw["status"] = "blocked" if blocked else "active"
+        batch.nodes.append(NodeRow(label, node_id, source.coerce(raw, location), source.file, line))
+
+
+def _coerce_value(spec: PropertySpec, row: Row, location: Location) -> Any:
+    try:
+        return spec.parse(row[spec.column])
+    except ValueError as exc:
+        raise InvalidInputError(
+            str(exc), Location(location.file, location.line, spec.column)
+        ) from None
+
+
+def _read_relationships(directory: Path, source: _Source, batch: GraphBatch) -> None:
+    for line, row, location, (start, end) in _rows(directory, source):
+        raw = {name: row[column] for name, column in source.columns.items()}
+        props = source.coerce(raw, location)
+        batch.relationships.append(
+            RelationshipRow(source.element, start, end, props, source.file, line)
+        )
+
+
+def _read_transfers(directory: Path, batch: GraphBatch) -> list[RelationshipRow]:
+    """Append one TRANSFERRED_TO per ordered pair (line of its first transfer); return them."""
+    pairs: dict[tuple[NodeKey, NodeKey], list[Any]] = {}  # -> [first line, count, total]
+    for line, row, location, (start, end) in _rows(directory, TRANSFER_SOURCE):
+        amount = _coerce_value(_AMOUNT, row, location)
+        pair = pairs.setdefault((start, end), [line, 0, 0.0])
+        pair[1] += 1
+        pair[2] += amount
+    rows = []
+    for (start, end), (line, count, total) in pairs.items():
+        location = Location(TRANSFER_FILE, line)
+        props = TRANSFER_SOURCE.coerce({"count": count, "totalAmount": total}, location)
+        rows.append(RelationshipRow(_TRANSFERRED_TO, start, end, props, TRANSFER_FILE, line))
+    batch.relationships.extend(rows)
+    return rows
+
+
+def derive_employment(
+    known: set[NodeKey],
+    relationships: list[RelationshipRow],
+    transfers: list[RelationshipRow],
+) -> list[RelationshipRow]:
+    """Derive one ``EMPLOYED_BY`` per (person, company) from payroll and shareholding evidence.
+
+    Parameters
+    ----------
+    known : set of NodeKey
+        Nodes of the snapshot; evidence touching any other node is ignored.
+    relationships : list of RelationshipRow
+        The mapped OWNS and SHAREHOLDER_OF rows (others are ignored), in file order; for a
+        repeated (person, company) shareholding the last row wins.
+    transfers : list of RelationshipRow
+        The aggregated TRANSFERRED_TO rows, each carrying the line of the pair's first
+        transfer, in order of those lines.
+
+    Returns
+    -------
+    list of RelationshipRow
+        ``role="executive", source="shareholding"`` when the person's ratio in the company is
+        at least :data:`EXECUTIVE_MIN_RATIO` (provenance: that ``PersonInvestCompany.csv``
+        row); otherwise ``role="employee", source="payroll"`` when at least one transfer goes
+        from an account the company owns to an account the person owns (provenance: the
+        earliest such line of ``AccountTransferAccount.csv``). Ordered by provenance.
+
+    Notes
+    -----
+    Rule from issue #2, section 4b; executive wins when both hold. O(R + T * o^2) for R
+    ownership and shareholding rows, T transfer pairs and o owners per account (1 in
+    FinBench).
+    """
+    owners: dict[str, dict[str, list[str]]] = {_P: defaultdict(list), _E: defaultdict(list)}
+    derived: dict[tuple[NodeKey, NodeKey], RelationshipRow] = {}
+    for rel in relationships:
+        if rel.start not in known or rel.end not in known:
+            continue
+        if rel.type == _OWNS:
+            owners[rel.start[0]][rel.end[1]].append(rel.start[1])
+        elif rel.type == _SHAREHOLDER_OF and rel.start[0] == _P:
+            derived.pop((rel.start, rel.end), None)  # the last row for a pair wins
+            if rel.props["ratio"] >= EXECUTIVE_MIN_RATIO:
+                props = {"role": "executive", "source": "shareholding"}
+                derived[(rel.start, rel.end)] = RelationshipRow(
+                    _EMPLOYED_BY, rel.start, rel.end, props, rel.file, rel.line
+                )
+    persons, companies = owners[_P], owners[_E]
+    for transfer in transfers:  # in order of first transfer: the first evidence is kept
+        for company in companies.get(transfer.start[1], ()):
+            for person in persons.get(transfer.end[1], ()):
+                pair = ((_P, person), (_E, company))
+                if pair not in derived:
+                    props = {"role": "employee", "source": "payroll"}
+                    derived[pair] = RelationshipRow(
+                        _EMPLOYED_BY, *pair, props, TRANSFER_FILE, transfer.line
+                    )
+    return sorted(derived.values(), key=lambda r: (r.file, r.line, r.start, r.end))
+
+
+def read_finbench(directory: Path) -> GraphBatch:
+    """Read an LDBC FinBench snapshot directory into one batch.
+
+    Parameters
+    ----------
+    directory : Path
+        Holds the pipe-separated files of :data:`REQUIRED_FILES` with their header rows
+        (format and mapping: ``loaders/ldbc-finbench.md``).
+
+    Returns
+    -------
+    GraphBatch
+        Enterprise, Person and Account nodes; OWNS, SHAREHOLDER_OF, GUARANTEES rows one per
+        source row; TRANSFERRED_TO one per ordered account pair with ``count`` and
+        ``totalAmount`` (sum of ``amount``); derived EMPLOYED_BY (:func:`derive_employment`).
+        Every row carries the file and physical line it comes from. Rows naming a node
+        absent from the snapshot are kept, so that the store rejects them with file, line
+        and reason.
+
+    Raises
+    ------
+    InvalidInputError
+        If the directory or a required file is missing, a required column is missing (file
+        and column named), or a row is malformed: wrong number of fields, empty id, a value
+        of the wrong type or range (file, line and FinBench column named).
+
+    Notes
+    -----
+    O(rows) time and memory. Repeated rows for the same pair (OWNS, SHAREHOLDER_OF,
+    GUARANTEES) are all passed on; the store merges them, the last row winning.
+    """
+    if not directory.is_dir():
+        raise InvalidInputError(f"not a directory: {directory}", Location(str(directory)))
+    for file in REQUIRED_FILES:
+        if not (directory / file).is_file():
+            raise InvalidInputError(
+                f"required FinBench file is missing from {directory}", Location(file)
+            )
+    batch = GraphBatch(files=list(REQUIRED_FILES))
+    for source in NODE_SOURCES:
+        _read_nodes(directory, source, batch)
+    for source in RELATIONSHIP_SOURCES:
+        _read_relationships(directory, source, batch)
+    mapped = list(batch.relationships)
+    transfers = _read_transfers(directory, batch)
+    known = {row.key for row in batch.nodes}
+    batch.relationships.extend(derive_employment(known, mapped, transfers))
+    return batch
