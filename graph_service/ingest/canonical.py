@@ -62,7 +62,9 @@ class Endpoint:
             label = self.label
         else:
             column = self.label_column
-            label = parse_label(row[column], Location(location.file, location.line, column))
+            label = _LABELS.get(row[column].strip().lower()) or parse_label(
+                row[column], Location(location.file, location.line, column)
+            )
         return label, require_id(row, self.id_column, location)
 
 
@@ -170,9 +172,17 @@ def _properties(
     spec: ElementSpec, row: Row, keys: tuple[str, ...], location: Location
 ) -> dict[str, Any]:
     """Coerce the non-key columns of ``row``; undeclared columns stay text, under their name."""
-    names = {p.column: p.name for p in spec.properties}
+    names = _PROPERTY_NAMES[spec.name]
     raw = {names.get(column, column): value for column, value in row.items() if column not in keys}
     return spec.coerce(raw, location)
+
+
+_PROPERTY_NAMES = {
+    spec.name: {p.column: p.name for p in spec.properties}
+    for spec in (*NODE_SPECS.values(), *RELATIONSHIP_SPECS.values())
+}
+"""CSV column to property name, per label and relationship type."""
+_LABELS = {label.value.lower(): label.value for label in NodeLabel}
 
 
 def _read_nodes(path: Path, batch: GraphBatch) -> None:

@@ -1,0 +1,268 @@
+"""The synthetic bank: deterministic canonical CSV of any size, up to millions of people.
+
+Distributions and their rationale are specified in ``loaders/synthetic-bank.md``. Rows are
+streamed to the files as they are drawn; what is kept in memory is per enterprise (a few
+numbers each) plus the executive seats (about 0.2 per person).
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+from bisect import bisect
+from collections.abc import Sequence
+from contextlib import ExitStack
+from datetime import date, timedelta
+from itertools import accumulate
+from pathlib import Path
+from typing import TextIO
+
+from graph_service.errors import InvalidInputError
+from graph_service.ingest.canonical import NODE_FILES, RELATIONSHIP_FILES, header
+
+PEOPLE_PER_ENTERPRISE = 10
+ZIPF_EXPONENT = 1.0
+"""Workforce weight of the enterprise of size rank k is ``1 / k**ZIPF_EXPONENT``."""
+EMPLOYMENT_RATE = 0.85
+COVERAGE_RANGE = (0.4, 0.8)
+"""Each enterprise's payroll coverage (share of staff with an active debit card) is uniform
+in this range."""
+
+_FIRST = ("Anna", "Ben", "Carla", "David", "Elena", "Felix", "Greta", "Hugo", "Ines", "Jonas",
+          "Klara", "Lukas", "Maria", "Noah", "Olga", "Paul", "Rosa", "Samuel", "Tina", "Victor",
+          "Wanda", "Xaver", "Yara", "Zoe", "Amir", "Chen", "Priya", "Kenji", "Fatima", "Diego")
+_LAST = ("Adler", "Bauer", "Costa", "Dubois", "Eriksen", "Fischer", "Garcia", "Horvat", "Ivanov",
+         "Jansen", "Kowalski", "Lindqvist", "Moreau", "Novak", "Okafor", "Petrov", "Quinn",
+         "Rossi", "Schmidt", "Tanaka", "Unger", "Varga", "Weber", "Xu", "Yilmaz", "Zimmer")
+_SUFFIX = ("Ltd", "GmbH", "AG", "SA", "Holding", "Group", "& Sons", "Partners", "Industries")
+_INDUSTRIES = ("manufacturing", "retail", "construction", "logistics", "software", "health",
+               "hospitality", "energy", "agriculture", "finance", "education", "media")
+_REGIONS = ("North", "South", "East", "West", "Central", "Capital")
+_TITLES = ("CFO", "COO", "CTO", "Managing director", "Board member")
+_SEGMENTS = ("mass", "affluent", "private")
+# Product -> probability of holding it per segment (mass, affluent, private). Debit cards are
+# drawn separately: they carry payroll coverage.
+_PRODUCTS = (
+    ("credit card", (0.30, 0.50, 0.60)),
+    ("savings account", (0.40, 0.60, 0.50)),
+    ("personal loan", (0.12, 0.10, 0.05)),
+    ("mortgage", (0.08, 0.15, 0.20)),
+    ("prepaid card", (0.05, 0.03, 0.01)),
+    ("brokerage account", (0.02, 0.15, 0.40)),
+    ("trust account", (0.002, 0.03, 0.60)),
+)
+_START = date(2005, 1, 1)
+_DAYS = tuple((_START + timedelta(days=d)).isoformat() for d in range(20 * 365))
+
+
+class _Sink:
+    """A CSV file being written: header first, then counted rows."""
+
+    __slots__ = ("rows", "_write")
+
+    def __init__(self, handle: TextIO, columns: Sequence[str]) -> None:
+        self._write = csv.writer(handle, lineterminator="\n").writerow
+        self._write(columns)
+        self.rows = 0
+
+    def __call__(self, *values: object) -> None:
+        self._write(values)
+        self.rows += 1
+
+
+def generate(people: int, seed: int, out: Path) -> dict[str, int]:
+    """Write a synthetic bank of ``people`` persons as canonical CSV into ``out``.
+
+    Parameters
+    ----------
+    people : int
+        Number of persons, at least 1. Enterprises: ``max(1, people // 10)``; accounts about
+        2.3 per person; in all about 8 rows per person (see ``loaders/synthetic-bank.md``).
+    seed : int
+        Seed of the one ``random.Random`` that draws everything.
+    out : Path
+        Directory to write the ten canonical files into (created if missing; files of the
+        same names are overwritten).
+
+    Returns
+    -------
+    dict of str to int
+        Data rows written per file name (header excluded), for every canonical file.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``people < 1``.
+
+    Notes
+    -----
+    Deterministic: the same ``people`` and ``seed`` give byte-identical files (standard
+    library ``random``, fixed draw order, LF line ends). Streaming, O(people) time; memory
+    O(people / 10) for the enterprises plus the executive seats. Every relationship joins
+    nodes the output holds, and no (type, start, end) repeats, so a load rejects nothing
+    and each row is one relationship.
+    """
+    if people < 1:
+        raise InvalidInputError(f"people must be at least 1, got {people}")
+    out.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as stack:
+        sinks = {
+            name: _Sink(
+                stack.enter_context((out / name).open("w", encoding="utf-8", newline="")),
+                header(name),
+            )
+            for name in (*NODE_FILES, *RELATIONSHIP_FILES)
+        }
+        _Bank(random.Random(seed), people, sinks).write()
+    return {name: sink.rows for name, sink in sinks.items()}
+
+
+class _Bank:
+    """The drawing of one synthetic bank; methods write straight to the sinks."""
+
+    def __init__(self, rng: random.Random, people: int, sinks: dict[str, _Sink]) -> None:
+        self.rng = rng
+        self.people = people
+        self.enterprises = max(1, people // PEOPLE_PER_ENTERPRISE)
+        self.sinks = sinks
+        self.accounts = 0
+        self.executive_of: dict[int, list[int]] = {}
+
+    def pick(self, values: Sequence[str]) -> str:
+        return values[int(self.rng.random() * len(values))]
+
+    def name(self) -> str:
+        return f"{self.pick(_FIRST)} {self.pick(_LAST)}"
+
+    def account(self, owner_label: str, owner_id: str, product: str, status: str) -> str:
+        self.accounts += 1
+        account_id = f"A{self.accounts}"
+        balance = round(self.rng.lognormvariate(8.0, 1.2), 2)
+        self.sinks["accounts.csv"](account_id, product, status, self.pick(_DAYS), balance)
+        self.sinks["owns.csv"](owner_label, owner_id, account_id)
+        return account_id
+
+    def status(self) -> str:
+        draw = self.rng.random()
+        return "active" if draw < 0.90 else "dormant" if draw < 0.97 else "blocked"
+
+    def write(self) -> None:
+        self.write_managers()
+        self.write_enterprises()
+        self.write_persons()
+
+    def write_managers(self) -> None:
+        rng, write = self.rng, self.sinks["managers.csv"]
+        counts = (max(1, self.enterprises // 40), max(1, self.people // 2000),
+                  max(1, self.people // 20000))
+        branches = [f"Branch {b:03d}" for b in range(1, max(3, sum(counts) // 8) + 1)]
+        self.managers: dict[str, list[str]] = {}
+        number = 0
+        for kind, count in zip(("corporate", "retail", "private_banking"), counts, strict=True):
+            ids = self.managers[kind] = []
+            for _ in range(count):
+                number += 1
+                ids.append(f"M{number}")
+                write(f"M{number}", self.name(), kind, branches[int(rng.random() * len(branches))])
+
+    def write_enterprises(self) -> None:
+        rng, sinks, n = self.rng, self.sinks, self.enterprises
+        ranks = list(range(1, n + 1))
+        rng.shuffle(ranks)
+        self.cumulative = list(accumulate(1.0 / r**ZIPF_EXPONENT for r in ranks))
+        self.coverage = [rng.uniform(*COVERAGE_RANGE) for _ in range(n)]
+        self.payroll_account: list[str] = []
+        corporate = self.managers["corporate"]
+        guaranteed: set[tuple[int, int]] = set()
+        for e in range(1, n + 1):
+            eid = f"E{e}"
+            sinks["enterprises.csv"](
+                eid, f"{self.pick(_LAST)} {self.pick(_SUFFIX)}", self.pick(_INDUSTRIES),
+                self.pick(_REGIONS), "true" if rng.random() < 0.01 else "false",
+                self.pick(_DAYS),
+            )
+            sinks["manages.csv"](self.pick(corporate), "Enterprise", eid)
+            self.payroll_account.append(self.account("Enterprise", eid, "corporate account",
+                                                     "active"))
+            if rng.random() < 0.3:
+                self.account("Enterprise", eid, "merchant account", self.status())
+            self.write_board(e, eid)
+            if n > 1 and rng.random() < 0.05:
+                other = self.enterprise()
+                if other != e and (e, other) not in guaranteed:
+                    guaranteed.add((e, other))
+                    sinks["guarantees.csv"]("Enterprise", eid, f"E{other}")
+
+    def enterprise(self) -> int:
+        """An enterprise number drawn by workforce weight (Zipf-like)."""
+        return bisect(self.cumulative, self.rng.random() * self.cumulative[-1]) + 1
+
+    def write_board(self, e: int, eid: str) -> None:
+        """Executives (1 to 3) and shareholders of enterprise ``e``."""
+        rng, sinks = self.rng, self.sinks
+        seats = 1 + (rng.random() < 0.5) + (rng.random() < 0.2)
+        holders: list[tuple[str, str]] = []
+        for seat in range(seats):
+            person = int(rng.random() * self.people) + 1
+            if e in self.executive_of.setdefault(person, []):
+                continue
+            self.executive_of[person].append(e)
+            title = "CEO" if seat == 0 else self.pick(_TITLES)
+            sinks["employed_by.csv"](f"P{person}", eid, "executive", title, "")
+            if rng.random() < 0.6:
+                holders.append(("Person", f"P{person}"))
+        if rng.random() < 0.2:
+            investor = f"P{int(rng.random() * self.people) + 1}"
+            if ("Person", investor) not in holders:
+                holders.append(("Person", investor))
+        if rng.random() < 0.3:
+            parent = self.enterprise()
+            if parent != e:
+                holders.append(("Enterprise", f"E{parent}"))
+        shares = [rng.uniform(0.05, 0.6) for _ in holders]
+        scale = max(1.0, sum(shares) / 0.95)
+        for (label, holder), share in zip(holders, shares, strict=True):
+            sinks["shareholder_of.csv"](label, holder, eid, round(share / scale, 4))
+
+    def write_persons(self) -> None:
+        rng, sinks = self.rng, self.sinks
+        persons, employed_by = sinks["persons.csv"], sinks["employed_by.csv"]
+        transfers, manages = sinks["transferred_to.csv"], sinks["manages.csv"]
+        private_managers, retail = self.managers["private_banking"], self.managers["retail"]
+        guaranteed: set[tuple[int, int]] = set()
+        for p in range(1, self.people + 1):
+            pid = f"P{p}"
+            boards = self.executive_of.get(p, ())
+            draw = rng.random()
+            if boards:
+                segment = 2 if draw < 0.25 else 1 if draw < 0.70 else 0
+            else:
+                segment = 2 if draw < 0.02 else 1 if draw < 0.15 else 0
+            persons(pid, self.name(), _SEGMENTS[segment],
+                    "true" if rng.random() < 0.005 else "false", self.pick(_DAYS))
+            employer = self.enterprise() if rng.random() < EMPLOYMENT_RATE else 0
+            if employer and employer not in boards:
+                employed_by(pid, f"E{employer}", "employee", "", "")
+            payroll = employer or (boards[0] if boards else 0)
+            if payroll and rng.random() < self.coverage[payroll - 1]:
+                card = self.account("Person", pid, "debit card", "active")
+                months = 1 + int(rng.random() * 12)
+                salary = rng.lognormvariate(8.0, 0.4)
+                transfers(self.payroll_account[payroll - 1], card, months,
+                          round(months * salary, 2))
+            elif rng.random() < (0.35 if payroll else 0.55):
+                self.account("Person", pid, "debit card",
+                             ("dormant" if rng.random() < 0.7 else "blocked") if payroll
+                             else "active")
+            for product, chance in _PRODUCTS:
+                if rng.random() < chance[segment]:
+                    self.account("Person", pid, product, self.status())
+            if segment == 2:
+                manages(self.pick(private_managers), "Person", pid)
+            elif rng.random() < (0.5 if segment else 0.05):
+                manages(self.pick(retail), "Person", pid)
+            if self.people > 1 and rng.random() < 0.02:
+                other = int(rng.random() * self.people) + 1
+                if other != p and (p, other) not in guaranteed:
+                    guaranteed.add((p, other))
+                    sinks["guarantees.csv"]("Person", pid, f"P{other}")
