@@ -1,0 +1,7 @@
+"""The GraphQL transport: schema, types, per-request context and the FastAPI app.
+
+- :func:`graph_service.api.app.create_app` builds the HTTP application.
+- :data:`graph_service.api.schema.schema` is the GraphQL schema.
+- :func:`graph_service.api.context.make_context` builds the context to run a document
+  in-process: ``await schema.execute(doc, variable_values=..., context_value=ctx)``.
+"""

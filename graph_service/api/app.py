@@ -1,0 +1,86 @@
+"""The HTTP application: GraphQL (and GraphiQL) at ``/graphql``, liveness at ``/health``.
+
+Run it with uvicorn's factory mode::
+
+    uvicorn --factory graph_service.api.app:create_app
+
+or through ``graph-service serve``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from strawberry.fastapi import GraphQLRouter
+
+from graph_service.api.context import Context, make_context
+from graph_service.api.extensions import logger
+from graph_service.api.schema import schema
+from graph_service.config import Settings
+from graph_service.stores import open_store
+from graph_service.stores.base import GraphStore
+
+
+def create_app(settings: Settings | None = None, store: GraphStore | None = None) -> FastAPI:
+    """Build the service's FastAPI application.
+
+    Parameters
+    ----------
+    settings : Settings, optional
+        Defaults to ``Settings()`` (read from the environment).
+    store : GraphStore, optional
+        An open store to serve; the caller keeps ownership and closes it. When omitted, the
+        app opens ``open_store(settings)`` at start-up and closes it at shutdown.
+
+    Returns
+    -------
+    FastAPI
+        Routes: ``GET /graphql`` (GraphiQL), ``POST /graphql`` (GraphQL over HTTP),
+        ``GET /health``.
+
+    Raises
+    ------
+    StoreUnavailableError
+        At start-up (lifespan), if the store cannot be opened.
+    """
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.store = store if store is not None else open_store(settings)
+        try:
+            yield
+        finally:
+            if store is None:
+                await app.state.store.close()
+
+    app = FastAPI(
+        title="Linkage graph service",
+        description="Public-private linkage questions over a bank's client network.",
+        lifespan=lifespan,
+    )
+
+    async def get_context(request: Request) -> Context:
+        return make_context(request.app.state.store, settings)
+
+    app.include_router(
+        GraphQLRouter(schema, path="/graphql", context_getter=get_context, graphql_ide="graphiql")
+    )
+
+    @app.get("/health", summary="Liveness and node/relationship counts")
+    async def health(request: Request) -> Any:
+        """Answer ``{"status": "ok", "counts": {...}}``, or 503 when the store fails."""
+        try:
+            counts = await request.app.state.store.counts()
+        except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
+            logger.exception("health check failed")
+            return JSONResponse(
+                status_code=503, content={"status": "unhealthy", "reason": str(exc)}
+            )
+        return {"status": "ok", "counts": counts}
+
+    return app

@@ -1,0 +1,140 @@
+"""The per-request GraphQL context: the store, the settings, the rules and the DataLoaders.
+
+Every nested field reads the graph through a DataLoader of this context, so that the many
+``accounts`` of a page of employees become one :meth:`GraphStore.neighbors` call, not one
+per employee (no N+1). Loaders cache for one request only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from strawberry.dataloader import DataLoader
+from strawberry.fastapi import BaseContext
+
+from graph_service.config import Settings
+from graph_service.linkage.coverage import payroll_coverage
+from graph_service.rules import LinkageRules
+from graph_service.stores.base import Coverage, Direction, GraphStore, Node, Relationship
+
+Neighbour = tuple[Relationship, Node]
+"""A relationship and the node at its other end, as :meth:`GraphStore.neighbors` lists them."""
+
+
+class Context(BaseContext):
+    """What every resolver of one request sees as ``info.context``.
+
+    Parameters
+    ----------
+    store : GraphStore
+        The open graph store.
+    settings : Settings
+        Caps, limits and the linkage rules' configuration.
+
+    Attributes
+    ----------
+    store : GraphStore
+    settings : Settings
+    rules : LinkageRules
+        ``settings.rules()``, computed once.
+    coverage : DataLoader of str to Coverage
+        Payroll coverage by enterprise id (enterprises known to exist).
+
+    Notes
+    -----
+    Also carries FastAPI's ``request``, ``response`` and ``background_tasks`` (from
+    :class:`strawberry.fastapi.BaseContext`) when served over HTTP; they are ``None`` when a
+    document runs in-process.
+    """
+
+    def __init__(self, store: GraphStore, settings: Settings) -> None:
+        super().__init__()
+        self.store = store
+        self.settings = settings
+        self.rules: LinkageRules = settings.rules()
+        self._nodes: dict[str, DataLoader[str, Node | None]] = {}
+        self._neighbors: dict[tuple[str, str, Direction], DataLoader[str, list[Neighbour]]] = {}
+        self.coverage: DataLoader[str, Coverage] = DataLoader(load_fn=self._load_coverage)
+
+    def nodes(self, label: str) -> DataLoader[str, Node | None]:
+        """The loader of ``label`` nodes by id (``None`` for an absent id).
+
+        Parameters
+        ----------
+        label : str
+            A :class:`~graph_service.model.NodeLabel` value, e.g. ``"Person"``.
+        """
+        loader = self._nodes.get(label)
+        if loader is None:
+
+            async def load(ids: Sequence[str]) -> list[Node | None]:
+                return await self.store.get_nodes(label, ids)
+
+            loader = self._nodes[label] = DataLoader(load_fn=load)
+        return loader
+
+    def neighbors(
+        self, label: str, rel_type: str, direction: Direction
+    ) -> DataLoader[str, list[Neighbour]]:
+        """The loader of the ``rel_type`` neighbours of ``label`` nodes, by node id.
+
+        Parameters
+        ----------
+        label : str
+            Label of the nodes whose relationships are listed.
+        rel_type : str
+            A :class:`~graph_service.model.RelationshipType` value.
+        direction : Direction
+            Follow outgoing or incoming relationships.
+
+        Returns
+        -------
+        DataLoader
+            ``load(id)`` gives the node's ``(Relationship, Node)`` pairs sorted by the other
+            node's ``(label, id)``; the ids of one tick are fetched in one store call.
+        """
+        key = (label, rel_type, direction)
+        loader = self._neighbors.get(key)
+        if loader is None:
+
+            async def load(ids: Sequence[str]) -> list[list[Neighbour]]:
+                return await self.store.neighbors(label, ids, rel_type, direction)
+
+            loader = self._neighbors[key] = DataLoader(load_fn=load)
+        return loader
+
+    async def _load_coverage(self, enterprise_ids: Sequence[str]) -> list[Coverage]:
+        return await payroll_coverage(self.store, self.rules, enterprise_ids)
+
+
+def make_context(store: GraphStore, settings: Settings) -> Context:
+    """Build the context of one GraphQL execution.
+
+    Use a fresh context per document (the loaders cache for its duration).
+
+    Parameters
+    ----------
+    store : GraphStore
+        An open store.
+    settings : Settings
+        Settings in force.
+
+    Returns
+    -------
+    Context
+
+    Examples
+    --------
+    Run a document in-process, without HTTP (the CLI's ``query`` does this):
+
+    >>> from graph_service.api.schema import schema
+    >>> result = await schema.execute(  # doctest: +SKIP
+    ...     "query($id: ID!) { payrollCoverage(enterpriseId: $id) { rate } }",
+    ...     variable_values={"id": "E1"},
+    ...     context_value=make_context(store, settings),
+    ... )
+    """
+    return Context(store, settings)
+
+
+__all__ = ["Context", "Neighbour", "make_context"]

@@ -1,0 +1,169 @@
+"""Relay-style keyset pagination over the store's sorted lists.
+
+A cursor is the opaque base64 text of the node's ``label:id``. Every list a store answers is
+sorted by ``(label, id)`` (see the ordering contract in :mod:`graph_service.stores.base`), so
+a page starts right after the cursor's key, found by bisection: pages are stable, without
+duplicates or gaps, and a cursor stays meaningful even when its own node has since gone.
+
+This module knows nothing of GraphQL; :mod:`graph_service.api.types` turns a
+:class:`Window` into a connection.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from graph_service.config import Settings
+from graph_service.errors import InvalidInputError
+from graph_service.model import NodeKey, NodeLabel
+
+T = TypeVar("T")
+
+_LABELS = frozenset(label.value for label in NodeLabel)
+
+
+def encode_cursor(key: NodeKey) -> str:
+    """Return the opaque cursor of a node.
+
+    Parameters
+    ----------
+    key : (str, str)
+        The node's ``(label, id)``.
+
+    Returns
+    -------
+    str
+        Base64 of ``"label:id"`` (UTF-8).
+
+    Examples
+    --------
+    >>> encode_cursor(("Person", "P1"))
+    'UGVyc29uOlAx'
+    """
+    label, node_id = key
+    return base64.b64encode(f"{label}:{node_id}".encode()).decode("ascii")
+
+
+def decode_cursor(cursor: str) -> NodeKey:
+    """Return the ``(label, id)`` a cursor stands for.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``cursor`` is not a cursor this service issued.
+
+    Examples
+    --------
+    >>> decode_cursor("UGVyc29uOlAx")
+    ('Person', 'P1')
+    """
+    try:
+        text = base64.b64decode(cursor.encode("ascii"), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeError, ValueError):
+        raise InvalidInputError(f"invalid cursor {cursor!r}") from None
+    label, sep, node_id = text.partition(":")
+    if not sep or label not in _LABELS:
+        raise InvalidInputError(f"invalid cursor {cursor!r}")
+    return (label, node_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Window(Generic[T]):
+    """One page of a sorted list.
+
+    Attributes
+    ----------
+    items : list
+        The page's items, in list order.
+    keys : list of (str, str)
+        The ``(label, id)`` of each item, aligned with ``items``.
+    total : int
+        Length of the whole list.
+    has_next, has_previous : bool
+        Whether items follow the page, or precede it.
+    """
+
+    items: list[T]
+    keys: list[NodeKey]
+    total: int
+    has_next: bool
+    has_previous: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PageArgs:
+    """Validated ``first`` / ``after`` arguments of a connection field.
+
+    Build it with :meth:`parse`, before running the domain query, so that a bad argument is
+    refused without work.
+
+    Attributes
+    ----------
+    first : int
+        Page size, 0 to ``Settings.max_page_size``.
+    after : (str, str) or None
+        Key of the node the page starts after; ``None`` for the first page.
+    """
+
+    first: int
+    after: NodeKey | None
+
+    @classmethod
+    def parse(cls, first: int | None, after: str | None, settings: Settings) -> PageArgs:
+        """Validate the arguments of a connection field.
+
+        Parameters
+        ----------
+        first : int or None
+            Requested page size; ``None`` means ``settings.default_page_size``.
+        after : str or None
+            A cursor from an earlier page.
+        settings : Settings
+            Supplies the default and the cap (``max_page_size``).
+
+        Raises
+        ------
+        InvalidInputError
+            If ``first`` is negative or above the cap, or ``after`` is not a valid cursor.
+        """
+        size = settings.default_page_size if first is None else first
+        if not 0 <= size <= settings.max_page_size:
+            raise InvalidInputError(
+                f"first must be between 0 and {settings.max_page_size}, got {size}"
+            )
+        return cls(size, None if after is None else decode_cursor(after))
+
+    def window(self, items: Sequence[T], key: Callable[[T], NodeKey]) -> Window[T]:
+        """Cut this page out of ``items``.
+
+        Parameters
+        ----------
+        items : sequence
+            The whole list, sorted by ``key`` (the stores' ordering contract).
+        key : callable
+            Maps an item to its node's ``(label, id)``.
+
+        Returns
+        -------
+        Window
+            Items strictly after the ``after`` key, at most ``first`` of them.
+
+        Notes
+        -----
+        O(log n + first): the start is found by bisection on ``key``.
+        """
+        start = 0 if self.after is None else bisect_right(items, self.after, key=key)
+        stop = min(start + self.first, len(items))
+        page = list(items[start:stop])
+        return Window(
+            items=page,
+            keys=[key(item) for item in page],
+            total=len(items),
+            has_next=stop < len(items),
+            has_previous=start > 0,
+        )

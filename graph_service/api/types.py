@@ -1,0 +1,594 @@
+"""GraphQL types: node types, their paginated relationships, the linkage answers.
+
+Resolvers stay one line deep: nested fields read the graph through the request's
+DataLoaders (:mod:`graph_service.api.context`) and page it with
+:mod:`graph_service.api.pagination`; no linkage rule lives here. Connections are generic
+(:class:`Connection` over an :class:`Edge` type), specialised once per name.
+
+Dates are GraphQL ``DateTime`` values (ISO-8601 text on the wire), as stored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar, cast
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from graph_service.api.context import Context
+from graph_service.api.pagination import PageArgs, Window, encode_cursor
+from graph_service.model import NodeKey, NodeLabel, RelationshipType
+from graph_service.stores.base import Coverage, Direction, Node, Relationship
+
+strawberry.enum(NodeLabel, description="Node labels of the linkage graph.")
+strawberry.enum(RelationshipType, description="Relationship types of the linkage graph.")
+
+GraphInfo = Info[Context, None]
+"""The ``info`` argument of every resolver."""
+
+First = Annotated[
+    int | None,
+    strawberry.argument(
+        description="Page size: default `GRAPH_SERVICE_DEFAULT_PAGE_SIZE` (100), "
+        "0 to `GRAPH_SERVICE_MAX_PAGE_SIZE` (1000)."
+    ),
+]
+After = Annotated[
+    str | None,
+    strawberry.argument(description="Return the edges after this cursor (`endCursor`)."),
+]
+
+N = TypeVar("N")
+E = TypeVar("E")
+T = TypeVar("T")
+
+_ENTERPRISE, _PERSON, _ACCOUNT, _MANAGER = (label.value for label in NodeLabel)
+_IN, _OUT = Direction.INCOMING, Direction.OUTGOING
+_EMPLOYED_BY, _SHAREHOLDER_OF, _OWNS, _MANAGES, _GUARANTEES, _TRANSFERRED_TO = RelationshipType
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _value(name: str, props: Mapping[str, Any]) -> Any:
+    """The stored property behind a snake_case field; ``*_at`` texts become datetimes."""
+    raw = props.get(_camel(name))
+    if raw is not None and name.endswith("_at"):
+        return dt.datetime.fromisoformat(str(raw))
+    return raw
+
+
+def _from_props(cls: type[T], props: Mapping[str, Any], **given: Any) -> T:
+    """Instantiate a strawberry type: ``given`` fields, the rest read from ``props``."""
+    fields = dataclasses.fields(cast(Any, cls))
+    values = {f.name: _value(f.name, props) for f in fields if f.init and f.name not in given}
+    return cls(**values, **given)
+
+
+class _GraphNode:
+    """Mixin of the node types: their label and how to build them from a store node."""
+
+    LABEL: ClassVar[str]
+    id: strawberry.ID
+
+    @property
+    def key(self) -> NodeKey:
+        """``(label, id)`` of the node."""
+        return (self.LABEL, str(self.id))
+
+    @classmethod
+    def from_node(cls, node: Node) -> Self:
+        """Build the GraphQL object of a store node of this label."""
+        return _from_props(cls, node.props, id=strawberry.ID(node.id))
+
+
+@strawberry.type(description="A corporate client or prospect.")
+class Enterprise(_GraphNode):
+    """GraphQL ``Enterprise``: a node labelled ``Enterprise`` and its relationships."""
+
+    LABEL: ClassVar[str] = _ENTERPRISE
+    id: strawberry.ID
+    name: str
+    industry: str | None
+    region: str | None
+    blocked: bool
+    created_at: dt.datetime | None
+
+    @strawberry.field(description="People employed by the enterprise (any role), by id.")
+    async def employees(self, info: GraphInfo, first: First = None, after: After = None
+                        ) -> EmployeeConnection:
+        """People with an ``EMPLOYED_BY`` relationship to this enterprise."""
+        return await EmployeeConnection.related(info, self.key, _EMPLOYED_BY, _IN, first, after)
+
+    @strawberry.field(description="Employees whose EMPLOYED_BY role is executive, by id.")
+    async def executives(self, info: GraphInfo, first: First = None, after: After = None
+                         ) -> EmployeeConnection:
+        """People with an ``EMPLOYED_BY`` relationship of the executive role."""
+        role = info.context.rules.executive_role
+        return await EmployeeConnection.related(
+            info, self.key, _EMPLOYED_BY, _IN, first, after,
+            keep=lambda rel: rel.props.get("role") == role,
+        )
+
+    @strawberry.field(description="People and enterprises holding shares of this enterprise.")
+    async def shareholders(self, info: GraphInfo, first: First = None, after: After = None
+                           ) -> ShareholderConnection:
+        """Incoming ``SHAREHOLDER_OF``."""
+        return await ShareholderConnection.related(
+            info, self.key, _SHAREHOLDER_OF, _IN, first, after
+        )
+
+    @strawberry.field(description="Enterprises this enterprise holds shares of.")
+    async def investments(self, info: GraphInfo, first: First = None, after: After = None
+                          ) -> ShareholdingConnection:
+        """Outgoing ``SHAREHOLDER_OF``."""
+        return await ShareholdingConnection.related(
+            info, self.key, _SHAREHOLDER_OF, _OUT, first, after
+        )
+
+    @strawberry.field(description="Accounts the enterprise owns.")
+    async def accounts(self, info: GraphInfo, first: First = None, after: After = None
+                       ) -> AccountConnection:
+        """Outgoing ``OWNS``."""
+        return await AccountConnection.related(info, self.key, _OWNS, _OUT, first, after)
+
+    @strawberry.field(description="Account managers who manage the enterprise.")
+    async def managers(self, info: GraphInfo, first: First = None, after: After = None
+                       ) -> ManagerConnection:
+        """Incoming ``MANAGES``."""
+        return await ManagerConnection.related(info, self.key, _MANAGES, _IN, first, after)
+
+    @strawberry.field(description="Enterprises this enterprise guarantees.")
+    async def guarantees(self, info: GraphInfo, first: First = None, after: After = None
+                         ) -> EnterpriseConnection:
+        """Outgoing ``GUARANTEES``."""
+        return await EnterpriseConnection.related(info, self.key, _GUARANTEES, _OUT, first, after)
+
+    @strawberry.field(description="Enterprises that guarantee this enterprise.")
+    async def guarantors(self, info: GraphInfo, first: First = None, after: After = None
+                         ) -> EnterpriseConnection:
+        """Incoming ``GUARANTEES``."""
+        return await EnterpriseConnection.related(info, self.key, _GUARANTEES, _IN, first, after)
+
+    @strawberry.field(description="Payroll coverage of the enterprise's employees.")
+    async def payroll_coverage(self, info: GraphInfo) -> PayrollCoverage:
+        """Batched through the request's coverage loader."""
+        return PayrollCoverage.of(await info.context.coverage.load(str(self.id)))
+
+
+@strawberry.type(description="A retail client or prospect.")
+class Person(_GraphNode):
+    """GraphQL ``Person``: a node labelled ``Person`` and its relationships."""
+
+    LABEL: ClassVar[str] = _PERSON
+    id: strawberry.ID
+    name: str
+    segment: str | None = strawberry.field(description="mass, affluent or private.")
+    blocked: bool
+    created_at: dt.datetime | None
+
+    @strawberry.field(description="Enterprises employing the person, with role and title.")
+    async def employers(self, info: GraphInfo, first: First = None, after: After = None
+                        ) -> EmployerConnection:
+        """Outgoing ``EMPLOYED_BY``."""
+        return await EmployerConnection.related(info, self.key, _EMPLOYED_BY, _OUT, first, after)
+
+    @strawberry.field(description="Accounts the person owns.")
+    async def accounts(self, info: GraphInfo, first: First = None, after: After = None
+                       ) -> AccountConnection:
+        """Outgoing ``OWNS``."""
+        return await AccountConnection.related(info, self.key, _OWNS, _OUT, first, after)
+
+    @strawberry.field(description="Account managers who manage the person.")
+    async def managers(self, info: GraphInfo, first: First = None, after: After = None
+                       ) -> ManagerConnection:
+        """Incoming ``MANAGES``."""
+        return await ManagerConnection.related(info, self.key, _MANAGES, _IN, first, after)
+
+    @strawberry.field(description="Enterprises the person holds shares of.")
+    async def shareholdings(self, info: GraphInfo, first: First = None, after: After = None
+                            ) -> ShareholdingConnection:
+        """Outgoing ``SHAREHOLDER_OF``."""
+        return await ShareholdingConnection.related(
+            info, self.key, _SHAREHOLDER_OF, _OUT, first, after
+        )
+
+    @strawberry.field(description="People this person guarantees.")
+    async def guarantees(self, info: GraphInfo, first: First = None, after: After = None
+                         ) -> PersonConnection:
+        """Outgoing ``GUARANTEES``."""
+        return await PersonConnection.related(info, self.key, _GUARANTEES, _OUT, first, after)
+
+    @strawberry.field(description="People who guarantee this person.")
+    async def guarantors(self, info: GraphInfo, first: First = None, after: After = None
+                         ) -> PersonConnection:
+        """Incoming ``GUARANTEES``."""
+        return await PersonConnection.related(info, self.key, _GUARANTEES, _IN, first, after)
+
+
+@strawberry.type(description="A bank account (any product).")
+class Account(_GraphNode):
+    """GraphQL ``Account``: a node labelled ``Account`` and its relationships."""
+
+    LABEL: ClassVar[str] = _ACCOUNT
+    id: strawberry.ID
+    type: str = strawberry.field(description="Product type, e.g. `debit card`.")
+    status: str = strawberry.field(description="active, blocked or dormant.")
+    opened_at: dt.datetime | None
+    balance: float | None
+
+    @strawberry.field(description="People and enterprises owning the account.")
+    async def owners(self, info: GraphInfo, first: First = None, after: After = None
+                     ) -> PartyConnection:
+        """Incoming ``OWNS``."""
+        return await PartyConnection.related(info, self.key, _OWNS, _IN, first, after)
+
+    @strawberry.field(description="Transfers from this account, one edge per receiving account.")
+    async def transfers_out(self, info: GraphInfo, first: First = None, after: After = None
+                            ) -> TransferConnection:
+        """Outgoing ``TRANSFERRED_TO``."""
+        return await TransferConnection.related(
+            info, self.key, _TRANSFERRED_TO, _OUT, first, after
+        )
+
+    @strawberry.field(description="Transfers into this account, one edge per sending account.")
+    async def transfers_in(self, info: GraphInfo, first: First = None, after: After = None
+                           ) -> TransferConnection:
+        """Incoming ``TRANSFERRED_TO``."""
+        return await TransferConnection.related(
+            info, self.key, _TRANSFERRED_TO, _IN, first, after
+        )
+
+
+@strawberry.type(description="A bank account manager.")
+class Manager(_GraphNode):
+    """GraphQL ``Manager``: a node labelled ``Manager`` and its relationships."""
+
+    LABEL: ClassVar[str] = _MANAGER
+    id: strawberry.ID
+    name: str
+    kind: str = strawberry.field(description="corporate, retail or private_banking.")
+    branch: str | None
+
+    @strawberry.field(description="Enterprises and people the manager manages.")
+    async def clients(self, info: GraphInfo, first: First = None, after: After = None
+                      ) -> PartyConnection:
+        """Outgoing ``MANAGES``."""
+        return await PartyConnection.related(info, self.key, _MANAGES, _OUT, first, after)
+
+
+Party = Annotated[
+    Enterprise | Person,
+    strawberry.union("Party", description="A client: an enterprise or a person."),
+]
+
+_NODE_TYPES: dict[str, type[_GraphNode]] = {
+    cls.LABEL: cls for cls in (Enterprise, Person, Account, Manager)
+}
+
+
+def as_type(node: Node) -> Any:
+    """The GraphQL object (Enterprise, Person, Account or Manager) of a store node."""
+    return _NODE_TYPES[node.label].from_node(node)
+
+
+# -- connections ---------------------------------------------------------------------------
+
+
+@strawberry.type(description="Relay page information.")
+class PageInfo:
+    """Where a page sits in the whole list."""
+
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[N]):
+    """A node of a connection and its cursor; subclasses add relationship properties."""
+
+    cursor: str
+    node: N
+
+    @classmethod
+    def from_neighbour(cls, cursor: str, rel: Relationship | None, node: Node) -> Self:
+        """Build an edge; the fields beyond ``cursor`` and ``node`` come from ``rel``."""
+        props = {} if rel is None else rel.props
+        return _from_props(cls, props, cursor=cursor, node=as_type(node))
+
+
+@strawberry.type
+class EmploymentEdge(Edge[N]):
+    """An edge carrying the ``EMPLOYED_BY`` properties."""
+
+    role: str = strawberry.field(description="employee or executive.")
+    title: str | None
+    source: str | None = strawberry.field(description="Where the link comes from, e.g. payroll.")
+
+
+@strawberry.type
+class ShareholdingEdge(Edge[N]):
+    """An edge carrying the ``SHAREHOLDER_OF`` ratio."""
+
+    ratio: float = strawberry.field(description="Share held, 0 to 1.")
+
+
+@strawberry.type
+class TransferEdge(Edge[Account]):
+    """An edge carrying the ``TRANSFERRED_TO`` aggregates."""
+
+    count: int = strawberry.field(description="Number of transfers.")
+    total_amount: float = strawberry.field(description="Sum of the transfers' amounts.")
+
+
+@strawberry.type
+class Connection(Generic[E]):
+    """A Relay connection: one page of a sorted list (see :mod:`.pagination`)."""
+
+    edge_type: ClassVar[type[Edge[Any]]] = Edge
+    total_count: int = strawberry.field(description="Length of the whole list.")
+    edges: list[E]
+    page_info: PageInfo
+
+    @classmethod
+    def build(cls, window: Window[T], nodes: Sequence[Node],
+              rels: Sequence[Relationship | None]) -> Self:
+        """Assemble the connection of a window (nodes and relationships aligned with it)."""
+        cursors = [encode_cursor(key) for key in window.keys]
+        edges = [cls.edge_type.from_neighbour(c, r, n)
+                 for c, r, n in zip(cursors, rels, nodes, strict=True)]
+        info = PageInfo(
+            has_next_page=window.has_next,
+            has_previous_page=window.has_previous,
+            start_cursor=cursors[0] if cursors else None,
+            end_cursor=cursors[-1] if cursors else None,
+        )
+        return cls(total_count=window.total, edges=cast(list[E], edges), page_info=info)
+
+    @classmethod
+    async def related(
+        cls,
+        info: GraphInfo,
+        key: NodeKey,
+        rel_type: RelationshipType,
+        direction: Direction,
+        first: int | None,
+        after: str | None,
+        keep: Callable[[Relationship], bool] | None = None,
+    ) -> Self:
+        """One page of a node's relationships, read through the neighbour DataLoader.
+
+        Parameters
+        ----------
+        info : Info
+        key : (str, str)
+            The node whose relationships are listed.
+        rel_type : RelationshipType
+        direction : Direction
+        first, after
+            Connection arguments (see :class:`~graph_service.api.pagination.PageArgs`).
+        keep : callable, optional
+            Keeps only the relationships it answers ``True`` for.
+        """
+        page = PageArgs.parse(first, after, info.context.settings)
+        label, node_id = key
+        loader = info.context.neighbors(label, rel_type.value, direction)
+        found = await loader.load(node_id)
+        if keep is not None:
+            found = [(rel, node) for rel, node in found if keep(rel)]
+        window = page.window(found, key=lambda pair: pair[1].key)
+        return cls.build(window, [n for _, n in window.items], [r for r, _ in window.items])
+
+    @classmethod
+    async def of_ids(cls, info: GraphInfo, label: str, ids: Sequence[str], page: PageArgs
+                     ) -> Self:
+        """One page of a sorted id list (a domain query's answer), nodes loaded in one batch.
+
+        Parameters
+        ----------
+        info : Info
+        label : str
+            Label of the listed nodes.
+        ids : sequence of str
+            Sorted as text (the stores' contract).
+        page : PageArgs
+            Validated connection arguments.
+        """
+        window = page.window(ids, key=lambda node_id: (label, node_id))
+        loaded = await info.context.nodes(label).load_many(window.items)
+        nodes = [node for node in loaded if node is not None]
+        return cls.build(window, nodes, [None] * len(nodes))
+
+
+@strawberry.type(description="A page of people.")
+class PersonConnection(Connection[Edge[Person]]):
+    """Connection of ``Person`` nodes."""
+
+
+@strawberry.type(description="A page of enterprises.")
+class EnterpriseConnection(Connection[Edge[Enterprise]]):
+    """Connection of ``Enterprise`` nodes."""
+
+
+@strawberry.type(description="A page of accounts.")
+class AccountConnection(Connection[Edge[Account]]):
+    """Connection of ``Account`` nodes."""
+
+
+@strawberry.type(description="A page of account managers.")
+class ManagerConnection(Connection[Edge[Manager]]):
+    """Connection of ``Manager`` nodes."""
+
+
+@strawberry.type(description="A page of clients (enterprises and people).")
+class PartyConnection(Connection[Edge[Party]]):
+    """Connection of ``Enterprise`` and ``Person`` nodes."""
+
+
+@strawberry.type(description="A page of employees, with their EMPLOYED_BY properties.")
+class EmployeeConnection(Connection[EmploymentEdge[Person]]):
+    """Connection of the people employed by an enterprise."""
+
+    edge_type = EmploymentEdge
+
+
+@strawberry.type(description="A page of employers, with the EMPLOYED_BY properties.")
+class EmployerConnection(Connection[EmploymentEdge[Enterprise]]):
+    """Connection of the enterprises employing a person."""
+
+    edge_type = EmploymentEdge
+
+
+@strawberry.type(description="A page of shareholders (people and enterprises), with ratios.")
+class ShareholderConnection(Connection[ShareholdingEdge[Party]]):
+    """Connection of the holders of an enterprise's shares."""
+
+    edge_type = ShareholdingEdge
+
+
+@strawberry.type(description="A page of enterprises held, with ratios.")
+class ShareholdingConnection(Connection[ShareholdingEdge[Enterprise]]):
+    """Connection of the enterprises a person or enterprise holds shares of."""
+
+    edge_type = ShareholdingEdge
+
+
+@strawberry.type(description="A page of transfer aggregates between accounts.")
+class TransferConnection(Connection[TransferEdge]):
+    """Connection of the accounts an account sent money to or received money from."""
+
+    edge_type = TransferEdge
+
+
+# -- linkage answers -----------------------------------------------------------------------
+
+
+@strawberry.type(description="Payroll coverage of one enterprise's employees.")
+class PayrollCoverage:
+    """How many of an enterprise's employees own an active payroll product."""
+
+    enterprise_id: strawberry.Private[str]
+    employees: int = strawberry.field(description="People employed, any role.")
+    covered: int = strawberry.field(description="Employees owning an active payroll product.")
+    uncovered: int = strawberry.field(description="employees - covered.")
+    rate: float | None = strawberry.field(
+        description="covered / employees, 0 to 1; null without employees."
+    )
+
+    @classmethod
+    def of(cls, coverage: Coverage) -> PayrollCoverage:
+        """Build from a :class:`~graph_service.stores.base.Coverage`."""
+        return cls(
+            enterprise_id=coverage.enterprise_id,
+            employees=coverage.employees,
+            covered=coverage.covered,
+            uncovered=coverage.uncovered,
+            rate=coverage.rate,
+        )
+
+    @strawberry.field(description="The enterprise measured.")
+    async def enterprise(self, info: GraphInfo) -> Enterprise:
+        """Loaded through the node DataLoader."""
+        node = await info.context.nodes(_ENTERPRISE).load(self.enterprise_id)
+        assert node is not None, "coverage of a missing enterprise"
+        return Enterprise.from_node(node)
+
+
+@strawberry.input(description="Names a node by label and id.")
+class NodeRef:
+    """Input naming one node."""
+
+    label: NodeLabel
+    id: strawberry.ID
+
+    @property
+    def key(self) -> NodeKey:
+        """``(label, id)``."""
+        return (self.label.value, str(self.id))
+
+
+@strawberry.type(name="NodeKey", description="A node's identity: label and id.")
+class NodeKeyType:
+    """Output counterpart of :class:`NodeRef`."""
+
+    label: NodeLabel
+    id: strawberry.ID
+
+    @classmethod
+    def of(cls, key: NodeKey) -> NodeKeyType:
+        """Build from a ``(label, id)`` pair."""
+        return cls(label=NodeLabel(key[0]), id=strawberry.ID(key[1]))
+
+
+@strawberry.type(description="A node of a subgraph or path, with all its properties.")
+class GraphNode:
+    """Any node, generically."""
+
+    label: NodeLabel
+    id: strawberry.ID
+    name: str | None = strawberry.field(description="The name, for nodes that have one.")
+    properties: JSON = strawberry.field(description="Every stored property.")
+
+    @classmethod
+    def of(cls, node: Node) -> GraphNode:
+        """Build from a store node."""
+        return cls(
+            label=NodeLabel(node.label),
+            id=strawberry.ID(node.id),
+            name=node.props.get("name"),
+            properties=cast(JSON, dict(node.props)),
+        )
+
+
+@strawberry.type(description="A relationship of a subgraph or path, in its stored direction.")
+class GraphRelationship:
+    """Any relationship, generically."""
+
+    type: RelationshipType
+    start: NodeKeyType
+    end: NodeKeyType
+    properties: JSON = strawberry.field(description="Every stored property.")
+
+    @classmethod
+    def of(cls, rel: Relationship) -> GraphRelationship:
+        """Build from a store relationship."""
+        return cls(
+            type=RelationshipType(rel.type),
+            start=NodeKeyType.of(rel.start),
+            end=NodeKeyType.of(rel.end),
+            properties=cast(JSON, dict(rel.props)),
+        )
+
+
+@strawberry.type(description="The neighbourhood of a client, bounded in size.")
+class ClientNetwork:
+    """Answer of ``clientNetwork``."""
+
+    nodes: list[GraphNode] = strawberry.field(
+        description="The start node first, then by hop distance, ties by label and id."
+    )
+    relationships: list[GraphRelationship] = strawberry.field(
+        description="Every relationship of an allowed type among the nodes."
+    )
+    truncated: bool = strawberry.field(
+        description="True when the node budget (GRAPH_SERVICE_MAX_NETWORK_NODES) cut it short."
+    )
+
+
+@strawberry.type(description="One shortest path between two nodes, ignoring direction.")
+class LinkagePath:
+    """Answer item of ``linkagePaths``."""
+
+    length: int = strawberry.field(description="Number of hops.")
+    nodes: list[GraphNode] = strawberry.field(description="From the start node to the end.")
+    relationships: list[GraphRelationship] = strawberry.field(
+        description="relationships[i] joins nodes[i] and nodes[i+1], in either direction."
+    )
