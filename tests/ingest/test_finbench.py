@@ -1,0 +1,269 @@
+"""LDBC FinBench mapping: the real sample, derived employment, rejects, bad input."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pytest
+
+from graph_service.errors import InvalidInputError
+from graph_service.ingest import read_input
+from graph_service.ingest.finbench import REQUIRED_FILES, read_finbench
+from graph_service.ingest.rejects import write_rejects
+from graph_service.stores.embedded import EmbeddedStore
+from tests.conftest import FINBENCH_SAMPLE
+from tests.ingest.conftest import load, write_files
+
+
+def raw(name: str) -> list[tuple[int, dict[str, str]]]:
+    """(line, row) of a sample file, read plainly (the sample has no multi-line fields)."""
+    with (FINBENCH_SAMPLE / name).open(encoding="utf-8", newline="") as handle:
+        return list(enumerate(csv.DictReader(handle, delimiter="|"), start=2))
+
+
+class Expected:
+    """The sample's expected graph, computed from the raw files without the loader."""
+
+    def __init__(self) -> None:
+        ids = {name: {r[key] for _, r in raw(f"{name}.csv")}
+               for name, key in (("Person", "personId"), ("Company", "companyId"),
+                                 ("Account", "accountId"))}
+        self.nodes = {"Person": len(ids["Person"]), "Enterprise": len(ids["Company"]),
+                      "Account": len(ids["Account"]), "Manager": 0}
+        self.rejects: Counter[str] = Counter()
+        self.reject_lines: dict[str, list[int]] = defaultdict(list)
+        pairs: dict[str, set[tuple[str, str, str]]] = defaultdict(set)
+        owners: dict[str, dict[str, set[str]]] = {"Person": defaultdict(set),
+                                                  "Company": defaultdict(set)}
+        ratios: dict[tuple[str, str], float] = {}
+        for file, rel_type, start, end, cols in (
+            ("PersonOwnAccount.csv", "OWNS", "Person", "Account", ("personId", "accountId")),
+            ("CompanyOwnAccount.csv", "OWNS", "Company", "Account", ("companyId", "accountId")),
+            ("PersonInvestCompany.csv", "SHAREHOLDER_OF", "Person", "Company",
+             ("investorId", "companyId")),
+            ("CompanyInvestCompany.csv", "SHAREHOLDER_OF", "Company", "Company",
+             ("investorId", "companyId")),
+            ("PersonGuaranteePerson.csv", "GUARANTEES", "Person", "Person", ("fromId", "toId")),
+            ("CompanyGuaranteeCompany.csv", "GUARANTEES", "Company", "Company",
+             ("fromId", "toId")),
+            ("AccountTransferAccount.csv", "TRANSFERRED_TO", "Account", "Account",
+             ("fromId", "toId")),
+        ):
+            for line, row in raw(file):
+                a, b = row[cols[0]], row[cols[1]]
+                if a not in ids[start] or b not in ids[end]:
+                    self.rejects[file] += 1
+                    self.reject_lines[file].append(line)
+                    continue
+                pairs[rel_type].add((start, a, b))
+                if rel_type == "OWNS":
+                    owners[start][b].add(a)
+                if file == "PersonInvestCompany.csv":
+                    ratios[(a, b)] = float(row["ratio"])
+        self.relationships = {t: len(p) for t, p in pairs.items()}
+        self.relationships["MANAGES"] = 0
+        executives = {pair for pair, ratio in ratios.items() if ratio >= 0.05}
+        payroll = {
+            (person, company)
+            for _, src, dst in pairs["TRANSFERRED_TO"]
+            for company in owners["Company"].get(src, ())
+            for person in owners["Person"].get(dst, ())
+        }
+        self.executives = len(executives)
+        self.employees = len(payroll - executives)
+        self.relationships["EMPLOYED_BY"] = len(payroll | executives)
+
+
+@pytest.fixture(scope="module")
+def expected() -> Expected:
+    return Expected()
+
+
+def test_sample_loads_with_exact_counts(store: EmbeddedStore, expected: Expected) -> None:
+    batch = read_input("ldbc-finbench", FINBENCH_SAMPLE)
+    report, counts = load(store, batch)
+    assert counts == expected.nodes | expected.relationships
+    roles = Counter(r.props["role"] for r in batch.relationships if r.type == "EMPLOYED_BY")
+    assert roles == {"executive": expected.executives, "employee": expected.employees}
+    assert report.files == list(REQUIRED_FILES)
+    assert report.loaded["Person.csv"] == expected.nodes["Person"]
+    assert report.total_loaded + report.total_rejected == len(batch.nodes) + len(
+        batch.relationships
+    )
+
+
+def test_sample_rejects_rows_naming_missing_nodes(
+    store: EmbeddedStore, expected: Expected, tmp_path: Path
+) -> None:
+    report, _ = load(store, read_finbench(FINBENCH_SAMPLE))
+    # Verified by hand: owners absent from Person.csv / Company.csv; nothing else dangles.
+    assert report.rejected == {"PersonOwnAccount.csv": 95, "CompanyOwnAccount.csv": 78}
+    assert report.rejected == expected.rejects
+    for file, lines in expected.reject_lines.items():
+        assert [r.line for r in report.rejects if r.file == file] == lines
+    first = next(r for r in report.rejects if r.file == "PersonOwnAccount.csv")
+    person = dict(raw("PersonOwnAccount.csv"))[first.line]["personId"]
+    assert first.reason == f"start node Person {person!r} does not exist"
+
+    path = tmp_path / "rejects.csv"
+    write_rejects(report.rejects, path)
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["file", "line", "reason"]
+    assert rows[1:] == [[r.file, str(r.line), r.reason] for r in report.rejects]
+    assert len(rows) == 1 + 95 + 78
+
+
+def test_loading_twice_changes_nothing(store: EmbeddedStore) -> None:
+    batch = read_finbench(FINBENCH_SAMPLE)
+    first, counts = load(store, batch)
+    second, again = load(store, read_finbench(FINBENCH_SAMPLE))
+    assert again == counts
+    assert (second.loaded, second.rejected, second.rejects) == (
+        first.loaded, first.rejected, first.rejects
+    )
+
+
+# -- a hand-written snapshot ------------------------------------------------------------
+
+HEADERS = {
+    "Company.csv": "companyId|companyName|isBlocked|createTime",
+    "Person.csv": "personId|personName|isBlocked|createTime",
+    "Account.csv": "accountId|createTime|isBlocked|accoutType",
+    "PersonOwnAccount.csv": "personId|accountId|createTime",
+    "CompanyOwnAccount.csv": "companyId|accountId|createTime",
+    "PersonInvestCompany.csv": "investorId|companyId|ratio|createTime",
+    "CompanyInvestCompany.csv": "investorId|companyId|ratio|createTime",
+    "PersonGuaranteePerson.csv": "fromId|toId|createTime",
+    "CompanyGuaranteeCompany.csv": "fromId|toId|createTime",
+    "AccountTransferAccount.csv": "fromId|toId|amount|createTime",
+}
+T = "2020-01-01 10:00:00.5"
+
+TINY = {
+    "Company.csv": [f"1|Acme|false|{T}", f"2|Beta|true|{T}", f"3|Gamma|false|{T}"],
+    "Person.csv": [f"{p}|Person {p}|false|{T}" for p in range(1, 8)],
+    "Account.csv": [f"{a}|{T}|{'true' if a == 'a2' else 'false'}|debit card"
+                    for a in ("c1", "c2", "a1", "a2", "a4", "a5", "a9")],
+    "PersonOwnAccount.csv": [f"1|a1|{T}", f"2|a2|{T}", f"4|a4|{T}", f"5|a5|{T}",
+                             f"99|a9|{T}"],
+    "CompanyOwnAccount.csv": [f"1|c1|{T}", f"2|c2|{T}"],
+    "PersonInvestCompany.csv": [
+        f"2|1|0.05|{T}",     # line 2: exactly the threshold -> executive
+        f"3|1|0.0499|{T}",   # line 3: below -> nothing
+        f"4|2|0.3|{T}",      # line 4: also paid by Beta -> executive wins
+        f"6|3|0.2|{T}",      # line 5: superseded by line 6
+        f"6|3|0.01|{T}",     # line 6: last row wins -> nothing
+        f"98|3|0.5|{T}",     # line 7: investor missing -> rejected, derives nothing
+    ],
+    "CompanyInvestCompany.csv": [f"1|2|0.6|{T}"],
+    "PersonGuaranteePerson.csv": [f"1|7|{T}"],
+    "CompanyGuaranteeCompany.csv": [f"1|3|{T}"],
+    "AccountTransferAccount.csv": [
+        f"a1|c1|5.0|{T}",     # line 2: person -> company: not payroll
+        f"c1|a1|100.0|{T}",   # line 3: Acme pays person 1 -> employee
+        f"c1|a1|50.5|{T}",    # line 4: same pair
+        f"c2|a4|10|{T}",      # line 5: Beta pays person 4 (also shareholder)
+        f"a1|a5|7|{T}",       # line 6: person -> person: not payroll
+        f"c1|a9|1|{T}",       # line 7: owner 99 missing -> no employment
+    ],
+}
+
+
+def finbench_dir(directory: Path, **changes: list[str] | str) -> Path:
+    """The TINY snapshot, with whole files replaced (a list of rows, or raw text)."""
+    files = {}
+    for name, header in HEADERS.items():
+        rows = changes.get(name.replace(".csv", ""), TINY[name])
+        files[name] = rows if isinstance(rows, str) else "\n".join([header, *rows]) + "\n"
+    return write_files(directory, files)
+
+
+def test_derived_employment_rules(tmp_path: Path, store: EmbeddedStore) -> None:
+    batch = read_finbench(finbench_dir(tmp_path / "fb"))
+    derived = {
+        (r.start[1], r.end[1]): (r.props, r.file, r.line)
+        for r in batch.relationships
+        if r.type == "EMPLOYED_BY"
+    }
+    assert derived == {
+        ("1", "1"): ({"role": "employee", "source": "payroll"},
+                     "AccountTransferAccount.csv", 3),
+        ("2", "1"): ({"role": "executive", "source": "shareholding"},
+                     "PersonInvestCompany.csv", 2),
+        ("4", "2"): ({"role": "executive", "source": "shareholding"},
+                     "PersonInvestCompany.csv", 4),
+    }
+    report, counts = load(store, batch)
+    assert [(r.file, r.line) for r in report.rejects] == [
+        ("PersonInvestCompany.csv", 7), ("PersonOwnAccount.csv", 6)
+    ]
+    assert counts["EMPLOYED_BY"] == 3
+    assert counts["SHAREHOLDER_OF"] == 5  # persons 2, 3, 4, 6 and company 1
+    transfer = next(r for r in batch.relationships
+                    if r.type == "TRANSFERRED_TO" and r.start[1] == "c1" and r.end[1] == "a1")
+    assert (transfer.props, transfer.line) == ({"count": 2, "totalAmount": 150.5}, 3)
+
+
+def test_node_mapping(tmp_path: Path) -> None:
+    batch = read_finbench(finbench_dir(tmp_path / "fb"))
+    nodes = {(n.label, n.id): n.props for n in batch.nodes}
+    assert nodes[("Enterprise", "2")] == {
+        "name": "Beta", "blocked": True, "createdAt": "2020-01-01T10:00:00.500000"
+    }
+    assert nodes[("Account", "a2")] == {
+        "type": "debit card", "status": "blocked", "openedAt": "2020-01-01T10:00:00.500000"
+    }
+    assert nodes[("Account", "a1")]["status"] == "active"
+    assert nodes[("Person", "7")]["name"] == "Person 7"
+
+
+@pytest.mark.parametrize(
+    ("change", "file", "line", "field"),
+    [
+        ({"Person": "personId|isBlocked|createTime\n"}, "Person.csv", 1, "personName"),
+        ({"AccountTransferAccount": "fromId|toId|createTime\n"},
+         "AccountTransferAccount.csv", 1, "amount"),
+        ({"Person": [f"1|x|false|{T}", "2|y|false"]}, "Person.csv", 3, None),
+        ({"Person": [f"|x|false|{T}"]}, "Person.csv", 2, "personId"),
+        ({"Company": [f"1|x|maybe|{T}"]}, "Company.csv", 2, "isBlocked"),
+        ({"Account": [f"a1|{T}|nope|debit card"]}, "Account.csv", 2, "isBlocked"),
+        ({"Account": ["a1|yesterday|false|debit card"]}, "Account.csv", 2, "createTime"),
+        ({"Person": ["1||false|2020-01-01"]}, "Person.csv", 2, "personName"),
+        ({"PersonInvestCompany": [f"1|1|lots|{T}"]}, "PersonInvestCompany.csv", 2, "ratio"),
+        ({"CompanyInvestCompany": [f"1|2|1.5|{T}"]}, "CompanyInvestCompany.csv", 2, "ratio"),
+        ({"AccountTransferAccount": [f"c1|a1|nan|{T}"]},
+         "AccountTransferAccount.csv", 2, "amount"),
+        ({"CompanyOwnAccount": [f"1||{T}"]}, "CompanyOwnAccount.csv", 2, "accountId"),
+    ],
+)
+def test_bad_input_names_file_line_field(
+    tmp_path: Path, change: dict[str, list[str] | str], file: str, line: int, field: str | None
+) -> None:
+    directory = finbench_dir(tmp_path / "fb", **change)
+    with pytest.raises(InvalidInputError) as caught:
+        read_finbench(directory)
+    assert caught.value.location is not None
+    assert (caught.value.location.file, caught.value.location.line,
+            caught.value.location.field) == (file, line, field)
+
+
+def test_missing_file_or_directory(tmp_path: Path) -> None:
+    directory = finbench_dir(tmp_path / "fb")
+    (directory / "CompanyOwnAccount.csv").unlink()
+    with pytest.raises(InvalidInputError, match="required FinBench file") as caught:
+        read_finbench(directory)
+    assert caught.value.location is not None
+    assert caught.value.location.file == "CompanyOwnAccount.csv"
+    with pytest.raises(InvalidInputError, match="not a directory"):
+        read_finbench(tmp_path / "absent")
+
+
+def test_loan_and_medium_files_are_ignored(tmp_path: Path) -> None:
+    directory = finbench_dir(tmp_path / "fb")
+    plain = read_finbench(directory)
+    write_files(directory, {"Loan.csv": "anything at all\n", "Medium.csv": "x|y\n1\n"})
+    with_loans = read_finbench(directory)
+    assert (with_loans.nodes, with_loans.relationships) == (plain.nodes, plain.relationships)
