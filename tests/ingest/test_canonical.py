@@ -1,0 +1,170 @@
+"""Canonical CSV: round trip of the small bank, BOM, extra columns, every bad input."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graph_service.errors import InvalidInputError
+from graph_service.ingest import FORMATS, read_input
+from graph_service.ingest.batch import GraphBatch
+from graph_service.ingest.canonical import NODE_FILES, RELATIONSHIP_FILES, header, read_canonical
+from graph_service.stores.embedded import EmbeddedStore
+from tests.conftest import small_bank_batch
+from tests.ingest.conftest import load, write_files
+
+FILE_OF_LABEL = {label: file for file, label in NODE_FILES.items()}
+FILE_OF_TYPE = {layout.type: file for file, layout in RELATIONSHIP_FILES.items()}
+
+
+def text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def write_canonical(batch: GraphBatch, directory: Path) -> None:
+    """Write ``batch`` as canonical CSV, straight from the column layout."""
+    rows: dict[str, list[list[str]]] = {}
+    for node in batch.nodes:
+        file = FILE_OF_LABEL[node.label]
+        row = {"id": node.id} | {c: node.props.get(c) for c in header(file)[1:]}
+        rows.setdefault(file, []).append([text(row[c]) for c in header(file)])
+    for rel in batch.relationships:
+        file = FILE_OF_TYPE[rel.type]
+        layout = RELATIONSHIP_FILES[file]
+        values = dict(rel.props)
+        for end, key in ((layout.start, rel.start), (layout.end, rel.end)):
+            values[end.id_column] = key[1]
+            if end.label_column:
+                values[end.label_column] = key[0]
+        values["total_amount"] = values.pop("totalAmount", None)
+        rows.setdefault(file, []).append([text(values.get(c)) for c in header(file)])
+    directory.mkdir()
+    for file, lines in rows.items():
+        with (directory / file).open("w", encoding="utf-8", newline="") as handle:
+            csv.writer(handle).writerows([header(file), *lines])
+
+
+def test_round_trip_of_the_small_bank(tmp_path: Path, store: EmbeddedStore) -> None:
+    original = small_bank_batch()
+    write_canonical(original, tmp_path / "bank")
+    batch = read_input("canonical", tmp_path / "bank")
+    assert [(n.label, n.id, n.props) for n in batch.nodes] == sorted(
+        ((n.label, n.id, n.props) for n in original.nodes),
+        key=lambda n: list(NODE_FILES.values()).index(n[0]),
+    )
+    assert sorted((r.type, r.start, r.end, sorted(r.props.items()))
+                  for r in batch.relationships) == sorted(
+        (r.type, r.start, r.end, sorted(r.props.items())) for r in original.relationships)
+    assert batch.files == [*NODE_FILES, *RELATIONSHIP_FILES]
+    persons = [n for n in batch.nodes if n.label == "Person"]
+    assert (persons[0].file, persons[0].line, persons[-1].line) == ("persons.csv", 2, 9)
+    report, counts = load(store, batch)
+    assert report.total_rejected == 0
+    assert counts == {"Enterprise": 3, "Person": 8, "Account": 6, "Manager": 2,
+                      "EMPLOYED_BY": 8, "SHAREHOLDER_OF": 2, "OWNS": 6, "MANAGES": 2,
+                      "GUARANTEES": 1, "TRANSFERRED_TO": 1}
+
+
+def test_bom_extra_columns_and_optional_files(tmp_path: Path) -> None:
+    directory = write_files(tmp_path / "in", {
+        "persons.csv": "\ufeffid,name,nickname,segment\nP1,Alice,Al,private\nP2,Bob,,\n",
+        "owns.csv": "owner_label,owner_id,account_id,since\nperson,P1,A1,2020\n",
+        "README.md": "not a CSV file: ignored\n",
+    })
+    batch = read_canonical(directory)
+    assert [(n.id, n.props) for n in batch.nodes] == [
+        ("P1", {"name": "Alice", "segment": "private", "blocked": False, "nickname": "Al"}),
+        ("P2", {"name": "Bob", "blocked": False}),
+    ]
+    (owns,) = batch.relationships
+    assert (owns.start, owns.end, owns.props) == (("Person", "P1"), ("Account", "A1"),
+                                                  {"since": "2020"})
+    assert batch.files == ["persons.csv", "owns.csv"]
+
+
+def test_dangling_relationship_is_rejected_by_the_store(
+    tmp_path: Path, store: EmbeddedStore
+) -> None:
+    directory = write_files(tmp_path / "in", {
+        "persons.csv": "id,name\nP1,Alice\n",
+        "enterprises.csv": "id,name\nE1,Acme\n",
+        "employed_by.csv": "person_id,enterprise_id,role,title\nP1,E1,employee,\nP9,E1,employee,\n",
+    })
+    report, counts = load(store, read_canonical(directory))
+    assert [(r.file, r.line, r.reason) for r in report.rejects] == [
+        ("employed_by.csv", 3, "start node Person 'P9' does not exist")
+    ]
+    assert counts["EMPLOYED_BY"] == 1
+
+
+BAD_INPUTS = [
+    # (files, file, line, field)
+    ({"people.csv": "id,name\n"}, "people.csv", None, None),
+    ({"persons.csv": "id,segment\nP1,mass\n"}, "persons.csv", 1, "name"),
+    ({"owns.csv": "owner_label,account_id\n"}, "owns.csv", 1, "owner_id"),
+    ({"transferred_to.csv": "from_id,to_id,count\n"}, "transferred_to.csv", 1, "total_amount"),
+    ({"persons.csv": "id,name\nP1,Alice\nP2,Bob,extra\n"}, "persons.csv", 3, None),
+    ({"persons.csv": "id,name\nP1,Alice\nP2\n"}, "persons.csv", 3, None),
+    ({"persons.csv": "id,name\n ,Alice\n"}, "persons.csv", 2, "id"),
+    ({"persons.csv": "id,name\nP1,\n"}, "persons.csv", 2, "name"),
+    ({"persons.csv": "id,name,blocked\nP1,Al,maybe\n"}, "persons.csv", 2, "blocked"),
+    ({"persons.csv": "id,name,segment\nP1,Al,vip\n"}, "persons.csv", 2, "segment"),
+    ({"persons.csv": "id,name,created_at\nP1,Al,June\n"}, "persons.csv", 2, "created_at"),
+    ({"accounts.csv": "id,type,status,balance\nA1,x,active,lots\n"}, "accounts.csv", 2,
+     "balance"),
+    ({"accounts.csv": "id,type,status\nA1,x,closed\n"}, "accounts.csv", 2, "status"),
+    ({"managers.csv": "id,name,kind\nM1,Mo,wholesale\n"}, "managers.csv", 2, "kind"),
+    ({"transferred_to.csv": "from_id,to_id,count,total_amount\nA1,A2,0,1.0\n"},
+     "transferred_to.csv", 2, "count"),
+    ({"shareholder_of.csv": "holder_label,holder_id,enterprise_id,ratio\nPerson,P1,E1,1.2\n"},
+     "shareholder_of.csv", 2, "ratio"),
+    ({"owns.csv": "owner_label,owner_id,account_id\nBank,B1,A1\n"}, "owns.csv", 2,
+     "owner_label"),
+    ({"manages.csv": "manager_id,client_label,client_id\nM1,Account,A1\n"}, "manages.csv", 2,
+     None),
+    ({"guarantees.csv": "label,from_id,to_id\nPerson,P1,\n"}, "guarantees.csv", 2, "to_id"),
+    ({"employed_by.csv": "person_id,enterprise_id,role\nP1,E1,\n"}, "employed_by.csv", 2,
+     "role"),
+    # a quoted field over two physical lines: the bad row after it starts on line 4
+    ({"persons.csv": 'id,name,note\nP1,Al,"two\nlines"\nP2,Bo,x,y\n'}, "persons.csv", 4, None),
+    ({"persons.csv": ""}, "persons.csv", 1, None),
+    ({"persons.csv": "id,name,name\n"}, "persons.csv", 1, "name"),
+]
+
+
+@pytest.mark.parametrize(("files", "file", "line", "field"), BAD_INPUTS)
+def test_bad_input_names_file_line_field(
+    tmp_path: Path, files: dict[str, str], file: str, line: int | None, field: str | None
+) -> None:
+    directory = write_files(tmp_path / "in", files)
+    with pytest.raises(InvalidInputError) as caught:
+        read_canonical(directory)
+    location = caught.value.location
+    assert location is not None
+    assert (location.file, location.line, location.field) == (file, line, field)
+
+
+def test_not_utf8(tmp_path: Path) -> None:
+    directory = tmp_path / "in"
+    directory.mkdir()
+    (directory / "persons.csv").write_bytes(b"id,name\nP1,Jos\xe9\n")
+    with pytest.raises(InvalidInputError, match="not UTF-8") as caught:
+        read_canonical(directory)
+    assert caught.value.location is not None
+    assert caught.value.location.file == "persons.csv"
+
+
+def test_missing_or_empty_directory_and_unknown_format(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInputError, match="not a directory"):
+        read_canonical(tmp_path / "absent")
+    write_files(tmp_path / "empty", {"notes.txt": "no CSV here"})
+    with pytest.raises(InvalidInputError, match="no canonical CSV file found"):
+        read_canonical(tmp_path / "empty")
+    with pytest.raises(InvalidInputError, match="canonical, ldbc-finbench"):
+        read_input("graphml", tmp_path)
+    assert FORMATS == ("canonical", "ldbc-finbench")
