@@ -76,8 +76,9 @@ def generate(people: int, seed: int, out: Path) -> dict[str, int]:
     Parameters
     ----------
     people : int
-        Number of persons, at least 1. Enterprises: ``max(1, people // 10)``; accounts about
-        2.3 per person; in all about 8 rows per person (see ``loaders/synthetic-bank.md``).
+        Number of persons, at least 1. Enterprises: ``max(1, people // 10)``; about 2
+        accounts per person; in all about 7 data rows per person (see
+        ``loaders/synthetic-bank.md``).
     seed : int
         Seed of the one ``random.Random`` that draws everything.
     out : Path
