@@ -1,0 +1,151 @@
+"""Argument contracts, error codes and query limits, over HTTP."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Callable
+
+import pytest
+
+from graph_service.stores.embedded import EmbeddedStore
+from tests.api.conftest import Client, CountingStore
+
+UNCOVERED = (
+    "query($first: Int, $after: String) { uncoveredEmployees("
+    'enterpriseId: "E1", first: $first, after: $after) { totalCount } }'
+)
+NESTED = 'query($first: Int) { enterprise(id: "E1") { employees(first: $first) { totalCount } } }'
+
+
+@pytest.mark.parametrize("first", [1001, 5000, -1])
+def test_first_out_of_range_is_bad_user_input(client: Client, first: int) -> None:
+    body = client.post(UNCOVERED, {"first": first})
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "first must be between 0 and 1000" in error["message"]
+
+
+def test_first_at_the_cap_is_accepted(client: Client) -> None:
+    assert client.data(UNCOVERED, {"first": 1000})["uncoveredEmployees"]["totalCount"] == 2
+
+
+def test_first_is_capped_on_nested_connections_too(client: Client) -> None:
+    assert client.error_codes(NESTED, {"first": 1001}) == ["BAD_USER_INPUT"]
+
+
+def test_page_size_cap_comes_from_settings(serve: Callable[..., Client]) -> None:
+    client = serve(max_page_size=2)
+    assert client.error_codes(UNCOVERED, {"first": 3}) == ["BAD_USER_INPUT"]
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "not a cursor!",
+        base64.b64encode(b"Bogus:P1").decode(),  # unknown label
+        base64.b64encode(b"no-separator").decode(),
+        base64.b64encode(b"\xff\xfe").decode(),  # not UTF-8
+    ],
+)
+def test_bad_cursor_is_bad_user_input(client: Client, cursor: str) -> None:
+    body = client.post(UNCOVERED, {"after": cursor})
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "invalid cursor" in error["message"]
+
+
+@pytest.mark.parametrize("depth", [0, 4, -1])
+def test_network_depth_out_of_range(client: Client, depth: int) -> None:
+    query = (
+        f'{{ clientNetwork(node: {{label: PERSON, id: "P1"}}, depth: {depth}) '
+        "{ truncated } }"
+    )
+    body = client.post(query)
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]
+    assert "depth must be between 1 and 3" in body["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("argument", "message"),
+    [
+        ("maxHops: 0", "maxHops must be between 1 and 10"),
+        ("maxHops: 11", "maxHops must be between 1 and 10"),
+        ("limit: 0", "limit must be between 1 and 100"),
+        ("limit: 101", "limit must be between 1 and 100"),
+        ("relationshipTypes: []", "relationshipTypes must name at least one type"),
+    ],
+)
+def test_linkage_paths_arguments_out_of_range(client: Client, argument: str, message: str) -> None:
+    query = (
+        '{ linkagePaths(from: {label: PERSON, id: "P1"}, to: {label: PERSON, id: "P7"}, '
+        f"{argument}) {{ length }} }}"
+    )
+    body = client.post(query)
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]
+    assert message in body["errors"][0]["message"]
+
+
+def test_invalid_enum_variable_is_bad_user_input(client: Client) -> None:
+    query = "query($n: NodeRef!) { clientNetwork(node: $n) { truncated } }"
+    codes = client.error_codes(query, {"n": {"label": "PLANET", "id": "P1"}})
+    assert codes == ["BAD_USER_INPUT"]
+
+
+def test_unknown_field_and_syntax_errors(client: Client) -> None:
+    assert client.error_codes("{ nope }") == ["GRAPHQL_VALIDATION_FAILED"]
+    assert client.error_codes("{ person(") == ["GRAPHQL_PARSE_FAILED"]
+
+
+def deep_query(levels: int) -> str:
+    """A document whose selection nests ``levels`` deep (person -> employers -> ...)."""
+    inner = "id"
+    for _ in range((levels - 1) // 3):
+        inner = f"employers {{ edges {{ node {{ employees {{ edges {{ node {{ {inner} }} }} }} }} }} }}"  # noqa: E501
+    return f'{{ person(id: "P1") {{ {inner} }} }}'
+
+
+def test_query_depth_is_limited(client: Client) -> None:
+    body = client.post(deep_query(40))
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert "exceeds maximum operation depth of 12" in error["message"]
+    assert "data" not in body or body["data"] is None
+
+
+def test_query_depth_limit_comes_from_settings(serve: Callable[..., Client]) -> None:
+    query = '{ person(id: "P1") { employers { edges { node { id } } } } }'  # depth 4
+    assert serve().data(query)["person"]["employers"]["edges"] == [{"node": {"id": "E1"}}]
+    assert serve(max_query_depth=3).error_codes(query) == ["GRAPHQL_VALIDATION_FAILED"]
+
+
+def test_aliases_are_limited(client: Client) -> None:
+    query = "{ " + " ".join(f'a{i}: person(id: "P1") {{ id }}' for i in range(51)) + " }"
+    assert client.error_codes(query) == ["GRAPHQL_VALIDATION_FAILED"]
+
+
+def test_unexpected_errors_are_masked_and_logged(
+    serve: Callable[..., Client], small_bank: EmbeddedStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = CountingStore(small_bank, fail={"neighbors": RuntimeError("secret detail")})
+    client = serve(store=store)
+    with caplog.at_level(logging.ERROR, logger="graph_service.api"):
+        body = client.post('{ person(id: "P1") { name accounts { totalCount } } }')
+    assert body["data"] == {"person": None}
+    (error,) = body["errors"]
+    assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR"}
+    assert error["message"] == "Internal server error"
+    assert error["path"] == ["person", "accounts"]
+    assert "secret" not in str(body)
+    assert any("secret detail" in record.getMessage() for record in caplog.records)
+
+
+def test_store_unavailable_keeps_its_code(
+    serve: Callable[..., Client], small_bank: EmbeddedStore
+) -> None:
+    from graph_service.errors import StoreUnavailableError
+
+    store = CountingStore(small_bank, fail={"get_nodes": StoreUnavailableError("store down")})
+    body = serve(store=store).post('{ person(id: "P1") { name } }')
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["STORE_UNAVAILABLE"]
+    assert body["errors"][0]["message"] == "store down"

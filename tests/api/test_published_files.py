@@ -1,0 +1,110 @@
+"""The published files stay true to the code: schema/schema.graphql and queries/examples."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graph_service.api.export_schema import export_schema, main, sdl
+from tests.api.conftest import Client
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = REPO / "queries" / "examples"
+
+
+def test_published_sdl_is_current() -> None:
+    published = (REPO / "schema" / "schema.graphql").read_text(encoding="utf-8")
+    assert published == sdl(), (
+        "schema/schema.graphql is stale: run `python -m graph_service.api.export_schema`"
+    )
+
+
+def test_export_writes_then_checks(tmp_path: Path) -> None:
+    target = tmp_path / "schema.graphql"
+    assert main([str(target), "--check"]) == 1
+    assert not target.exists()
+    assert export_schema(target) is False
+    assert export_schema(target, check=True) is True
+    assert main([str(target), "--check"]) == 0
+
+
+def ids(connection: dict[str, Any]) -> list[str]:
+    return [edge["node"]["id"] for edge in connection["edges"]]
+
+
+def check_uncovered(data: dict[str, Any]) -> None:
+    answer = data["uncoveredEmployees"]
+    assert ids(answer) == ["P2", "P4"]
+    assert answer["edges"][0]["node"]["accounts"]["edges"] == [
+        {"node": {"id": "A2", "type": "debit card", "status": "blocked"}}
+    ]
+
+
+def check_executives(data: dict[str, Any]) -> None:
+    answer = data["executivesWithoutPrivateBanking"]
+    assert ids(answer) == ["P4", "P8"]
+    assert [e["title"] for e in answer["edges"][0]["node"]["employers"]["edges"]] == [
+        "CEO",
+        "Board member",
+    ]
+
+
+def check_coverage(data: dict[str, Any]) -> None:
+    assert data["payrollCoverage"] == {
+        "enterprise": {"id": "E1", "name": "Acme Ltd"},
+        "employees": 4,
+        "covered": 2,
+        "uncovered": 2,
+        "rate": 0.5,
+    }
+
+
+def check_network(data: dict[str, Any]) -> None:
+    network = data["clientNetwork"]
+    assert [(n["label"], n["id"]) for n in network["nodes"]] == [
+        ("PERSON", "P7"),
+        ("MANAGER", "M2"),
+        ("PERSON", "P1"),
+        ("ACCOUNT", "A1"),
+        ("ENTERPRISE", "E1"),
+    ]
+    assert {(r["type"], r["start"]["id"], r["end"]["id"]) for r in network["relationships"]} == {
+        ("MANAGES", "M2", "P7"),
+        ("GUARANTEES", "P1", "P7"),
+        ("OWNS", "P1", "A1"),
+        ("EMPLOYED_BY", "P1", "E1"),
+    }
+    assert network["truncated"] is False
+
+
+def check_paths(data: dict[str, Any]) -> None:
+    (path,) = data["linkagePaths"]
+    assert path["length"] == 3
+    assert [n["id"] for n in path["nodes"]] == ["M1", "E1", "P1", "P7"]
+    assert [r["type"] for r in path["relationships"]] == ["MANAGES", "EMPLOYED_BY", "GUARANTEES"]
+
+
+CHECKS = {
+    "uncovered-employees": check_uncovered,
+    "executives-without-private-banking": check_executives,
+    "payroll-coverage": check_coverage,
+    "client-network": check_network,
+    "linkage-paths": check_paths,
+}
+
+
+def test_every_example_is_checked_and_documented() -> None:
+    assert {p.stem for p in EXAMPLES.glob("*.graphql")} == set(CHECKS)
+    for name in CHECKS:
+        document = (REPO / "queries" / f"{name}.md").read_text(encoding="utf-8")
+        assert f"examples/{name}.graphql" in document
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_example_runs_on_the_small_bank(client: Client, name: str) -> None:
+    document = (EXAMPLES / f"{name}.graphql").read_text(encoding="utf-8")
+    variables = json.loads((EXAMPLES / f"{name}.variables.json").read_text(encoding="utf-8"))
+    CHECKS[name](client.data(document, variables))
