@@ -88,6 +88,47 @@ class _GraphNode:
         return _from_props(cls, node.props, id=strawberry.ID(node.id))
 
 
+def related(
+    connection: str,
+    rel_type: RelationshipType,
+    direction: Direction,
+    description: str,
+    role: Callable[[Context], str] | None = None,
+) -> Any:
+    """Declare a paginated relationship field of a node type.
+
+    Parameters
+    ----------
+    connection : str
+        Name of the connection type answered (defined further down this module).
+    rel_type : RelationshipType
+    direction : Direction
+        Relationships leaving the node (``OUTGOING``) or reaching it (``INCOMING``).
+    description : str
+        The field's description in the schema.
+    role : callable, optional
+        Keeps only the relationships whose ``role`` property is ``role(context)``.
+
+    Returns
+    -------
+    StrawberryField
+        A field with arguments ``first`` and ``after``, resolved by
+        :meth:`Connection.related` through the neighbour DataLoader.
+    """
+
+    async def resolve(root: _GraphNode, info: GraphInfo, first: First = None,
+                      after: After = None) -> Any:
+        keep = None
+        if role is not None:
+            wanted = role(info.context)
+            keep = lambda rel: rel.props.get("role") == wanted  # noqa: E731
+        cls: type[Connection[Any]] = globals()[connection]
+        return await cls.related(info, root.key, rel_type, direction, first, after, keep)
+
+    resolve.__annotations__["return"] = connection
+    return strawberry.field(resolver=resolve, description=description)
+
+
 @strawberry.type(description="A corporate client or prospect.")
 class Enterprise(_GraphNode):
     """GraphQL ``Enterprise``: a node labelled ``Enterprise`` and its relationships."""
@@ -99,62 +140,22 @@ class Enterprise(_GraphNode):
     region: str | None
     blocked: bool
     created_at: dt.datetime | None
-
-    @strawberry.field(description="People employed by the enterprise (any role), by id.")
-    async def employees(self, info: GraphInfo, first: First = None, after: After = None
-                        ) -> EmployeeConnection:
-        """People with an ``EMPLOYED_BY`` relationship to this enterprise."""
-        return await EmployeeConnection.related(info, self.key, _EMPLOYED_BY, _IN, first, after)
-
-    @strawberry.field(description="Employees whose EMPLOYED_BY role is executive, by id.")
-    async def executives(self, info: GraphInfo, first: First = None, after: After = None
-                         ) -> EmployeeConnection:
-        """People with an ``EMPLOYED_BY`` relationship of the executive role."""
-        role = info.context.rules.executive_role
-        return await EmployeeConnection.related(
-            info, self.key, _EMPLOYED_BY, _IN, first, after,
-            keep=lambda rel: rel.props.get("role") == role,
-        )
-
-    @strawberry.field(description="People and enterprises holding shares of this enterprise.")
-    async def shareholders(self, info: GraphInfo, first: First = None, after: After = None
-                           ) -> ShareholderConnection:
-        """Incoming ``SHAREHOLDER_OF``."""
-        return await ShareholderConnection.related(
-            info, self.key, _SHAREHOLDER_OF, _IN, first, after
-        )
-
-    @strawberry.field(description="Enterprises this enterprise holds shares of.")
-    async def investments(self, info: GraphInfo, first: First = None, after: After = None
-                          ) -> ShareholdingConnection:
-        """Outgoing ``SHAREHOLDER_OF``."""
-        return await ShareholdingConnection.related(
-            info, self.key, _SHAREHOLDER_OF, _OUT, first, after
-        )
-
-    @strawberry.field(description="Accounts the enterprise owns.")
-    async def accounts(self, info: GraphInfo, first: First = None, after: After = None
-                       ) -> AccountConnection:
-        """Outgoing ``OWNS``."""
-        return await AccountConnection.related(info, self.key, _OWNS, _OUT, first, after)
-
-    @strawberry.field(description="Account managers who manage the enterprise.")
-    async def managers(self, info: GraphInfo, first: First = None, after: After = None
-                       ) -> ManagerConnection:
-        """Incoming ``MANAGES``."""
-        return await ManagerConnection.related(info, self.key, _MANAGES, _IN, first, after)
-
-    @strawberry.field(description="Enterprises this enterprise guarantees.")
-    async def guarantees(self, info: GraphInfo, first: First = None, after: After = None
-                         ) -> EnterpriseConnection:
-        """Outgoing ``GUARANTEES``."""
-        return await EnterpriseConnection.related(info, self.key, _GUARANTEES, _OUT, first, after)
-
-    @strawberry.field(description="Enterprises that guarantee this enterprise.")
-    async def guarantors(self, info: GraphInfo, first: First = None, after: After = None
-                         ) -> EnterpriseConnection:
-        """Incoming ``GUARANTEES``."""
-        return await EnterpriseConnection.related(info, self.key, _GUARANTEES, _IN, first, after)
+    employees = related("EmployeeConnection", _EMPLOYED_BY, _IN,
+                        "People employed by the enterprise (any role), by id.")
+    executives = related("EmployeeConnection", _EMPLOYED_BY, _IN,
+                         "Employees whose EMPLOYED_BY role is executive, by id.",
+                         role=lambda context: context.rules.executive_role)
+    shareholders = related("ShareholderConnection", _SHAREHOLDER_OF, _IN,
+                           "People and enterprises holding shares of this enterprise.")
+    investments = related("ShareholdingConnection", _SHAREHOLDER_OF, _OUT,
+                          "Enterprises this enterprise holds shares of.")
+    accounts = related("AccountConnection", _OWNS, _OUT, "Accounts the enterprise owns.")
+    managers = related("ManagerConnection", _MANAGES, _IN,
+                       "Account managers who manage the enterprise.")
+    guarantees = related("EnterpriseConnection", _GUARANTEES, _OUT,
+                         "Enterprises this enterprise guarantees.")
+    guarantors = related("EnterpriseConnection", _GUARANTEES, _IN,
+                         "Enterprises that guarantee this enterprise.")
 
     @strawberry.field(description="Payroll coverage of the enterprise's employees.")
     async def payroll_coverage(self, info: GraphInfo) -> PayrollCoverage:
@@ -172,44 +173,15 @@ class Person(_GraphNode):
     segment: str | None = strawberry.field(description="mass, affluent or private.")
     blocked: bool
     created_at: dt.datetime | None
-
-    @strawberry.field(description="Enterprises employing the person, with role and title.")
-    async def employers(self, info: GraphInfo, first: First = None, after: After = None
-                        ) -> EmployerConnection:
-        """Outgoing ``EMPLOYED_BY``."""
-        return await EmployerConnection.related(info, self.key, _EMPLOYED_BY, _OUT, first, after)
-
-    @strawberry.field(description="Accounts the person owns.")
-    async def accounts(self, info: GraphInfo, first: First = None, after: After = None
-                       ) -> AccountConnection:
-        """Outgoing ``OWNS``."""
-        return await AccountConnection.related(info, self.key, _OWNS, _OUT, first, after)
-
-    @strawberry.field(description="Account managers who manage the person.")
-    async def managers(self, info: GraphInfo, first: First = None, after: After = None
-                       ) -> ManagerConnection:
-        """Incoming ``MANAGES``."""
-        return await ManagerConnection.related(info, self.key, _MANAGES, _IN, first, after)
-
-    @strawberry.field(description="Enterprises the person holds shares of.")
-    async def shareholdings(self, info: GraphInfo, first: First = None, after: After = None
-                            ) -> ShareholdingConnection:
-        """Outgoing ``SHAREHOLDER_OF``."""
-        return await ShareholdingConnection.related(
-            info, self.key, _SHAREHOLDER_OF, _OUT, first, after
-        )
-
-    @strawberry.field(description="People this person guarantees.")
-    async def guarantees(self, info: GraphInfo, first: First = None, after: After = None
-                         ) -> PersonConnection:
-        """Outgoing ``GUARANTEES``."""
-        return await PersonConnection.related(info, self.key, _GUARANTEES, _OUT, first, after)
-
-    @strawberry.field(description="People who guarantee this person.")
-    async def guarantors(self, info: GraphInfo, first: First = None, after: After = None
-                         ) -> PersonConnection:
-        """Incoming ``GUARANTEES``."""
-        return await PersonConnection.related(info, self.key, _GUARANTEES, _IN, first, after)
+    employers = related("EmployerConnection", _EMPLOYED_BY, _OUT,
+                        "Enterprises employing the person, with role and title.")
+    accounts = related("AccountConnection", _OWNS, _OUT, "Accounts the person owns.")
+    managers = related("ManagerConnection", _MANAGES, _IN,
+                       "Account managers who manage the person.")
+    shareholdings = related("ShareholdingConnection", _SHAREHOLDER_OF, _OUT,
+                            "Enterprises the person holds shares of.")
+    guarantees = related("PersonConnection", _GUARANTEES, _OUT, "People this person guarantees.")
+    guarantors = related("PersonConnection", _GUARANTEES, _IN, "People who guarantee this person.")
 
 
 @strawberry.type(description="A bank account (any product).")
@@ -222,28 +194,11 @@ class Account(_GraphNode):
     status: str = strawberry.field(description="active, blocked or dormant.")
     opened_at: dt.datetime | None
     balance: float | None
-
-    @strawberry.field(description="People and enterprises owning the account.")
-    async def owners(self, info: GraphInfo, first: First = None, after: After = None
-                     ) -> PartyConnection:
-        """Incoming ``OWNS``."""
-        return await PartyConnection.related(info, self.key, _OWNS, _IN, first, after)
-
-    @strawberry.field(description="Transfers from this account, one edge per receiving account.")
-    async def transfers_out(self, info: GraphInfo, first: First = None, after: After = None
-                            ) -> TransferConnection:
-        """Outgoing ``TRANSFERRED_TO``."""
-        return await TransferConnection.related(
-            info, self.key, _TRANSFERRED_TO, _OUT, first, after
-        )
-
-    @strawberry.field(description="Transfers into this account, one edge per sending account.")
-    async def transfers_in(self, info: GraphInfo, first: First = None, after: After = None
-                           ) -> TransferConnection:
-        """Incoming ``TRANSFERRED_TO``."""
-        return await TransferConnection.related(
-            info, self.key, _TRANSFERRED_TO, _IN, first, after
-        )
+    owners = related("PartyConnection", _OWNS, _IN, "People and enterprises owning the account.")
+    transfers_out = related("TransferConnection", _TRANSFERRED_TO, _OUT,
+                            "Transfers from this account, one edge per receiving account.")
+    transfers_in = related("TransferConnection", _TRANSFERRED_TO, _IN,
+                           "Transfers into this account, one edge per sending account.")
 
 
 @strawberry.type(description="A bank account manager.")
@@ -255,12 +210,8 @@ class Manager(_GraphNode):
     name: str
     kind: str = strawberry.field(description="corporate, retail or private_banking.")
     branch: str | None
-
-    @strawberry.field(description="Enterprises and people the manager manages.")
-    async def clients(self, info: GraphInfo, first: First = None, after: After = None
-                      ) -> PartyConnection:
-        """Outgoing ``MANAGES``."""
-        return await PartyConnection.related(info, self.key, _MANAGES, _OUT, first, after)
+    clients = related("PartyConnection", _MANAGES, _OUT,
+                      "Enterprises and people the manager manages.")
 
 
 Party = Annotated[
