@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,8 @@ import uvicorn
 from graph_service.api.app import create_app
 from graph_service.config import Settings
 from graph_service.stores.base import GraphStore
+from graph_service.stores.embedded import EmbeddedStore
+from tests.conftest import small_bank_batch
 
 
 class Server:
@@ -76,28 +80,47 @@ class Client:
         return [error["extensions"]["code"] for error in body["errors"]]
 
 
+@pytest.fixture(scope="session")
+def bank_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small bank of tests/conftest.py in a data directory shared by the API tests.
+
+    The service only reads it, so one copy serves every test of the session.
+    """
+    data_dir = tmp_path_factory.mktemp("api") / "small-bank-data"
+
+    async def build() -> None:
+        store = EmbeddedStore(data_dir)
+        await store.upsert(small_bank_batch())
+        await store.close()
+
+    asyncio.run(build())
+    return data_dir
+
+
+@contextmanager
+def running(data_dir: Path, store: GraphStore | None = None, **overrides: Any) -> Iterator[Client]:
+    """Serve ``create_app`` over HTTP on ``data_dir`` (or ``store``) for the block's duration."""
+    settings = Settings(data_dir=data_dir, **overrides)
+    with Server(create_app(settings, store=store)) as server, httpx.Client(
+        base_url=server.url, timeout=10
+    ) as http:
+        yield Client(http)
+
+
+@pytest.fixture(scope="session")
+def client(bank_dir: Path) -> Iterator[Client]:
+    """A client of the service serving the small bank with default settings (session-wide)."""
+    with running(bank_dir) as client:
+        yield client
+
+
 @pytest.fixture
-def serve(small_bank_dir: Path) -> Iterator[Callable[..., Client]]:
-    """Start the service on the small bank; ``serve(store=..., **settings)`` -> Client."""
-    stack: list[tuple[Server, httpx.Client]] = []
-
-    def start(store: GraphStore | None = None, **overrides: Any) -> Client:
-        settings = Settings(data_dir=small_bank_dir, **overrides)
-        server = Server(create_app(settings, store=store)).__enter__()
-        http = httpx.Client(base_url=server.url, timeout=10)
-        stack.append((server, http))
-        return Client(http)
-
-    yield start
-    for server, http in stack:
-        http.close()
-        server.__exit__(None, None, None)
-
-
-@pytest.fixture
-def client(serve: Callable[..., Client]) -> Client:
-    """A client of the service serving the small bank with default settings."""
-    return serve()
+def serve(bank_dir: Path) -> Iterator[Callable[..., Client]]:
+    """Start a dedicated service: ``serve(store=..., **settings)`` -> Client."""
+    with ExitStack() as stack:
+        yield lambda store=None, **overrides: stack.enter_context(
+            running(bank_dir, store, **overrides)
+        )
 
 
 class CountingStore:
