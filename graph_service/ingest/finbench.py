@@ -158,6 +158,15 @@ def _read_transfers(directory: Path, batch: GraphBatch) -> list[RelationshipRow]
     return rows
 
 
+def derived_file(evidence_file: str) -> str:
+    """Name under which the load report counts EMPLOYED_BY rows derived from a file.
+
+    The line number of such a row is the line of its evidence in ``evidence_file``, so the
+    name keeps the file: ``"AccountTransferAccount.csv (derived EMPLOYED_BY)"``.
+    """
+    return f"{evidence_file} (derived EMPLOYED_BY)"
+
+
 def derive_employment(
     known: set[NodeKey],
     relationships: list[RelationshipRow],
@@ -203,7 +212,7 @@ def derive_employment(
             if rel.props["ratio"] >= EXECUTIVE_MIN_RATIO:
                 props = {"role": "executive", "source": "shareholding"}
                 derived[(rel.start, rel.end)] = RelationshipRow(
-                    _EMPLOYED_BY, rel.start, rel.end, props, rel.file, rel.line
+                    _EMPLOYED_BY, rel.start, rel.end, props, derived_file(rel.file), rel.line
                 )
     persons, companies = owners[_P], owners[_E]
     for transfer in transfers:  # in order of first transfer: the first evidence is kept
@@ -213,7 +222,7 @@ def derive_employment(
                 if pair not in derived:
                     props = {"role": "employee", "source": "payroll"}
                     derived[pair] = RelationshipRow(
-                        _EMPLOYED_BY, *pair, props, TRANSFER_FILE, transfer.line
+                        _EMPLOYED_BY, *pair, props, derived_file(TRANSFER_FILE), transfer.line
                     )
     return sorted(derived.values(), key=lambda r: (r.file, r.line, r.start, r.end))
 
@@ -264,5 +273,7 @@ def read_finbench(directory: Path) -> GraphBatch:
     mapped = list(batch.relationships)
     transfers = _read_transfers(directory, batch)
     known = {row.key for row in batch.nodes}
-    batch.relationships.extend(derive_employment(known, mapped, transfers))
+    employment = derive_employment(known, mapped, transfers)
+    batch.relationships.extend(employment)
+    batch.files.extend(dict.fromkeys(row.file for row in employment))
     return batch

@@ -87,8 +87,12 @@ def test_sample_loads_with_exact_counts(store: EmbeddedStore, expected: Expected
     assert counts == expected.nodes | expected.relationships
     roles = Counter(r.props["role"] for r in batch.relationships if r.type == "EMPLOYED_BY")
     assert roles == {"executive": expected.executives, "employee": expected.employees}
-    assert report.files == list(REQUIRED_FILES)
+    derived = ["AccountTransferAccount.csv (derived EMPLOYED_BY)",
+               "PersonInvestCompany.csv (derived EMPLOYED_BY)"]  # fmt: skip
+    assert report.files == [*REQUIRED_FILES, *derived]
     assert report.loaded["Person.csv"] == expected.nodes["Person"]
+    assert report.loaded[derived[0]] == expected.employees
+    assert report.loaded[derived[1]] == expected.executives
     assert report.total_loaded + report.total_rejected == len(batch.nodes) + len(
         batch.relationships
     )
@@ -190,11 +194,11 @@ def test_derived_employment_rules(tmp_path: Path, store: EmbeddedStore) -> None:
     }
     assert derived == {
         ("1", "1"): ({"role": "employee", "source": "payroll"},
-                     "AccountTransferAccount.csv", 3),
+                     "AccountTransferAccount.csv (derived EMPLOYED_BY)", 3),
         ("2", "1"): ({"role": "executive", "source": "shareholding"},
-                     "PersonInvestCompany.csv", 2),
+                     "PersonInvestCompany.csv (derived EMPLOYED_BY)", 2),
         ("4", "2"): ({"role": "executive", "source": "shareholding"},
-                     "PersonInvestCompany.csv", 4),
+                     "PersonInvestCompany.csv (derived EMPLOYED_BY)", 4),
     }
     report, counts = load(store, batch)
     assert [(r.file, r.line) for r in report.rejects] == [
