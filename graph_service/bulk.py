@@ -130,7 +130,7 @@ async def execute_many(
     results = await asyncio.gather(
         *(schema.execute(document, variable_values=v, context_value=context) for v in variables)
     )
-    return [(r.data, [e.formatted for e in r.errors or ()]) for r in results]
+    return [(r.data, [dict(e.formatted) for e in r.errors or ()]) for r in results]
 
 
 async def run_bulk(

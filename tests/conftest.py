@@ -42,7 +42,9 @@ def _n(label: str, node_id: str, **props: Any) -> NodeRow:
     return NodeRow(label, node_id, props, "small-bank", 0)
 
 
-def _r(rel_type: str, start: tuple[str, str], end: tuple[str, str], **props: Any) -> RelationshipRow:
+def _r(
+    rel_type: str, start: tuple[str, str], end: tuple[str, str], **props: Any
+) -> RelationshipRow:
     return RelationshipRow(rel_type, start, end, props, "small-bank", 0)
 
 

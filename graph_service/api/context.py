@@ -110,7 +110,8 @@ class Context(BaseContext):
 def make_context(store: GraphStore, settings: Settings) -> Context:
     """Build the context of one GraphQL execution.
 
-    Use a fresh context per document (the loaders cache for its duration).
+    Use a fresh context per request: the loaders cache for its duration. Documents run
+    together over data that does not change meanwhile may share one (the bulk path does).
 
     Parameters
     ----------

@@ -1,0 +1,163 @@
+"""The ``graph-service`` command line, run as a real process against real files."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FINBENCH_SAMPLE
+
+CLI = [sys.executable, "-c", "from graph_service.cli import main; main()"]
+
+
+def run(*args: str | Path, data_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "200"}
+    if data_dir is not None:
+        env["GRAPH_SERVICE_DATA_DIR"] = str(data_dir)
+    return subprocess.run(
+        [*CLI, *map(str, args)], capture_output=True, text=True, env=env, timeout=300
+    )
+
+
+def test_load_finbench_reports_and_lists_rejects(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    result = run("load", "--format", "ldbc-finbench", FINBENCH_SAMPLE, "--data-dir", data)
+    assert result.returncode == 0, result.stderr
+    assert "Load report" in result.stdout and "Person.csv" in result.stdout
+    with (data / "rejects.csv").open(newline="") as stream:
+        rejects = list(csv.DictReader(stream))
+    assert rejects, "the sample holds rows that reference missing nodes"
+    assert set(rejects[0]) == {"file", "line", "reason"}
+    assert all(r["line"].isdigit() and "does not exist" in r["reason"] for r in rejects)
+    assert f"{len(rejects)} rejected rows listed in" in " ".join(result.stdout.split())
+    # Loading the same snapshot again changes nothing and rejects the same rows.
+    again = run("load", "--format", "ldbc-finbench", FINBENCH_SAMPLE, "--data-dir", data)
+    assert again.returncode == 0 and again.stdout == result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["load", "--format", "graphml", "."], "unknown format 'graphml'"),
+        (["load", "--format", "canonical", "does-not-exist"], "does-not-exist"),
+        (["generate", "--people", "0", "--out", "x"], "people"),
+    ],
+)
+def test_bad_input_exits_2_with_one_clear_line(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    result = run(*args, data_dir=tmp_path / "data")
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert result.stderr.startswith("error: ") and message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_malformed_canonical_row_names_file_line_field(tmp_path: Path) -> None:
+    bank = tmp_path / "bank"
+    assert run("generate", "--people", "50", "--seed", "3", "--out", bank).returncode == 0
+    data = tmp_path / "data"
+    assert run("load", bank, "--data-dir", data).returncode == 0
+    before = (data / "graph.sqlite3").read_bytes()
+    lines = (bank / "accounts.csv").read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    row = lines[3].split(",")
+    row[header.index("status")] = "frozen"
+    lines[3] = ",".join(row)
+    (bank / "accounts.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run("load", bank, "--data-dir", data)
+    assert result.returncode == 2
+    assert "accounts.csv, line 4, field 'status'" in result.stderr
+    assert (data / "graph.sqlite3").read_bytes() == before  # nothing half-applied
+
+
+def test_generate_is_deterministic(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        assert (
+            run("generate", "--people", "300", "--seed", "11", "--out", tmp_path / name).returncode
+            == 0
+        )
+    files = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert "persons.csv" in files and "employed_by.csv" in files
+    for name in files:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+COVERAGE = """
+query Coverage($id: ID!) {
+  payrollCoverage(enterpriseId: $id) { employees covered uncovered rate }
+}
+"""
+
+
+def test_query_single_and_bulk(tmp_path: Path, small_bank_dir: Path) -> None:
+    doc = tmp_path / "coverage.graphql"
+    doc.write_text(COVERAGE)
+    variables = tmp_path / "one.json"
+    variables.write_text(json.dumps({"id": "E1"}))
+    single = run("query", doc, "--variables", variables, data_dir=small_bank_dir)
+    assert single.returncode == 0, single.stderr
+    assert json.loads(single.stdout)["data"]["payrollCoverage"] == {
+        "employees": 4, "covered": 2, "uncovered": 2, "rate": 0.5,
+    }  # fmt: skip
+
+    bulk = tmp_path / "all.jsonl"
+    bulk.write_text("\n".join(json.dumps({"id": e}) for e in ["E1", "E2", "E3"]) + "\n")
+    out = tmp_path / "coverage.csv"
+    result = run("query", doc, "--variables", bulk, "-o", out, data_dir=small_bank_dir)
+    assert result.returncode == 0, result.stderr
+    with out.open(newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    columns = ("line", "payrollCoverage.employees", "payrollCoverage.rate")
+    assert [tuple(r[c] for c in columns) for r in rows] == [
+        ("1", "4", "0.5"), ("2", "4", "0.0"), ("3", "0", ""),
+    ]  # fmt: skip
+    assert all(r["errors"] == "" for r in rows)
+
+    ndjson = tmp_path / "coverage.ndjson"
+    result = run("query", doc, "--variables", bulk, "-o", ndjson, "--format", "ndjson",
+                 data_dir=small_bank_dir)  # fmt: skip
+    assert result.returncode == 0
+    records = [json.loads(line) for line in ndjson.read_text().splitlines()]
+    assert [r["data"]["payrollCoverage"]["covered"] for r in records] == [2, 0, 0]
+
+
+def test_bulk_query_errors_are_kept_per_line(tmp_path: Path, small_bank_dir: Path) -> None:
+    doc = tmp_path / "coverage.graphql"
+    doc.write_text(COVERAGE)
+    bulk = tmp_path / "all.jsonl"
+    bulk.write_text('{"id": "E1"}\n{"id": "nope"}\n')
+    out = tmp_path / "coverage.csv"
+    result = run("query", doc, "--variables", bulk, "-o", out, data_dir=small_bank_dir)
+    assert result.returncode == 1
+    assert "1 of 2 lines answered with errors" in result.stderr
+    with out.open(newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    assert [r["line"] for r in rows] == ["1", "2"]
+    assert rows[0]["errors"] == "" and "not found" in rows[1]["errors"]
+
+
+def test_bulk_query_bad_line_stops_before_running(tmp_path: Path, small_bank_dir: Path) -> None:
+    doc = tmp_path / "coverage.graphql"
+    doc.write_text(COVERAGE)
+    bulk = tmp_path / "vars.jsonl"
+    bulk.write_text('{"id": "E1"}\n\n{"id": "E2"\n')
+    out = tmp_path / "out.csv"
+    result = run("query", doc, "--variables", bulk, "-o", out, data_dir=small_bank_dir)
+    assert result.returncode == 2
+    assert "vars.jsonl, line 3" in result.stderr and "not valid JSON" in result.stderr
+    assert not out.exists() and not list(tmp_path.glob("out.csv*"))
+
+
+def test_query_unknown_id_exits_1_with_code(tmp_path: Path, small_bank_dir: Path) -> None:
+    doc = tmp_path / "q.graphql"
+    doc.write_text('{ enterprise(id: "nope") { name } }')
+    result = run("query", doc, data_dir=small_bank_dir)
+    assert result.returncode == 1
+    [error] = json.loads(result.stdout)["errors"]
+    assert error["extensions"]["code"] == "NOT_FOUND"
