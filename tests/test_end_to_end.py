@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import socket
 import subprocess
 import time
 from collections import defaultdict
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -225,3 +227,12 @@ def test_linkage_paths(service: httpx.Client, oracle: Oracle) -> None:
             assert paths and all(p["length"] == length for p in paths)
             assert all(p["nodes"][0]["id"] == a and p["nodes"][-1]["id"] == b for p in paths)
     assert linked, "no pair was linked: the check above never ran"
+
+
+def test_readme_examples_answer_on_finbench(service: httpx.Client) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```graphql\n(.*?)```", readme, re.S)
+    assert len(blocks) >= 5
+    for block in blocks:
+        data = gql(service, block)
+        assert all(value for value in data.values()), (block, data)
