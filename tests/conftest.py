@@ -97,10 +97,8 @@ def small_bank_batch() -> GraphBatch:
     return GraphBatch(nodes=nodes, relationships=rels, files=["small-bank"])
 
 
-@pytest.fixture
-def small_bank_dir(tmp_path: Path) -> Path:
-    """A data directory holding the small bank, written through the embedded store."""
-    data_dir = tmp_path / "small-bank-data"
+def write_small_bank(data_dir: Path) -> Path:
+    """Write the small bank into ``data_dir`` through the embedded store; return the dir."""
 
     async def build() -> None:
         store = EmbeddedStore(data_dir)
@@ -109,6 +107,12 @@ def small_bank_dir(tmp_path: Path) -> Path:
 
     asyncio.run(build())
     return data_dir
+
+
+@pytest.fixture
+def small_bank_dir(tmp_path: Path) -> Path:
+    """A data directory holding the small bank, written through the embedded store."""
+    return write_small_bank(tmp_path / "small-bank-data")
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import threading
 import time
@@ -18,8 +17,7 @@ import uvicorn
 from graph_service.api.app import create_app
 from graph_service.config import Settings
 from graph_service.stores.base import GraphStore
-from graph_service.stores.embedded import EmbeddedStore
-from tests.conftest import small_bank_batch
+from tests.conftest import write_small_bank
 
 
 class Server:
@@ -86,15 +84,7 @@ def bank_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     The service only reads it, so one copy serves every test of the session.
     """
-    data_dir = tmp_path_factory.mktemp("api") / "small-bank-data"
-
-    async def build() -> None:
-        store = EmbeddedStore(data_dir)
-        await store.upsert(small_bank_batch())
-        await store.close()
-
-    asyncio.run(build())
-    return data_dir
+    return write_small_bank(tmp_path_factory.mktemp("api") / "small-bank-data")
 
 
 @contextmanager
