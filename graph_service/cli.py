@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sys
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
@@ -31,8 +34,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
-out = Console()
+err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
 
 DataDir = Annotated[
     Path | None,
@@ -52,7 +55,21 @@ def _settings(data_dir: Path | None = None, **overrides: Any) -> Settings:
     values = {k: v for k, v in overrides.items() if v is not None}
     if data_dir is not None:
         values["data_dir"] = data_dir
-    return Settings(**values)
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"GRAPH_SERVICE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}"
+            for e in exc.errors()
+        )
+        raise InvalidInputError(f"invalid setting: {problems}") from None
+    except SettingsError as exc:  # a value that is not even parseable, e.g. a list not in JSON
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = f"GRAPH_SERVICE_{field.group(1).upper()}" if field else "a GRAPH_SERVICE_ variable"
+        raise InvalidInputError(
+            f"invalid setting: {name} cannot be parsed (list settings are JSON, "
+            'e.g. \'["debit card"]\')'
+        ) from None
 
 
 def _print_report(report: LoadReport, rejects_path: Path | None) -> None:
@@ -72,7 +89,7 @@ async def _load(settings: Settings, fmt: str, path: Path) -> LoadReport:
     from graph_service.ingest import read_input
 
     batch = read_input(fmt, path)
-    store = open_store(settings)
+    store = open_store(settings, create=True)
     try:
         return await store.upsert(batch)
     finally:
@@ -235,10 +252,13 @@ def query(
     settings = _settings(data_dir)
     try:
         text = document.read_text(encoding="utf-8")
-    except OSError as exc:
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
         raise InvalidInputError(
-            f"cannot read the document: {exc.strerror}", Location(str(document))
+            f"cannot read the document: {reason}", Location(str(document))
         ) from None
+    if not text.strip():
+        raise InvalidInputError("the document is empty", Location(str(document)))
     try:
         code = asyncio.run(_query(settings, text, variables, output, fmt))
     except json.JSONDecodeError as exc:

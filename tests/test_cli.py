@@ -58,6 +58,29 @@ def test_bad_input_exits_2_with_one_clear_line(
     assert "Traceback" not in result.stderr
 
 
+def test_query_needs_a_loaded_store_and_a_document(tmp_path: Path) -> None:
+    doc = tmp_path / "q.graphql"
+    doc.write_text("{ __typename }")
+    missing = run("query", doc, "--data-dir", tmp_path / "typo")
+    assert missing.returncode == 4
+    assert f"no graph store in {tmp_path / 'typo'}" in missing.stderr
+    assert not (tmp_path / "typo").exists()
+    doc.write_text("  \n")
+    empty = run("query", doc, "--data-dir", tmp_path / "typo")
+    assert empty.returncode == 2 and "the document is empty" in empty.stderr
+
+
+def test_bad_setting_exits_2(tmp_path: Path) -> None:
+    doc = tmp_path / "q.graphql"
+    doc.write_text("{ __typename }")
+    env = {"GRAPH_SERVICE_PAYROLL_PRODUCTS": "debit card"}  # not a JSON list
+    result = subprocess.run([*CLI, "query", str(doc), "--data-dir", str(tmp_path / "d")],
+                            capture_output=True, text=True, env={**os.environ, **env})  # fmt: skip
+    assert result.returncode == 2
+    assert "GRAPH_SERVICE_PAYROLL_PRODUCTS" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_malformed_canonical_row_names_file_line_field(tmp_path: Path) -> None:
     bank = tmp_path / "bank"
     assert run("generate", "--people", "50", "--seed", "3", "--out", bank).returncode == 0

@@ -75,13 +75,17 @@ class EmbeddedStore:
     Parameters
     ----------
     data_dir : path
-        Directory holding ``graph.sqlite3``; created if missing.
+        Directory holding ``graph.sqlite3``.
+    create : bool
+        Create the directory and an empty store if missing (what a load wants). With
+        ``False`` (what serving and querying want), a missing store is an error rather than
+        an empty graph served from a mistyped path.
 
     Raises
     ------
     StoreUnavailableError
-        If the directory cannot be created or the database cannot be opened or is not a
-        graph-service database.
+        If the store is missing and ``create`` is false, the directory cannot be created, or
+        the database cannot be opened or is not a graph-service database.
 
     Notes
     -----
@@ -89,8 +93,13 @@ class EmbeddedStore:
     the SQLite connection is used only by :meth:`upsert`.
     """
 
-    def __init__(self, data_dir: str | FsPath) -> None:
+    def __init__(self, data_dir: str | FsPath, *, create: bool = True) -> None:
         self.data_dir = FsPath(data_dir)
+        if not create and not (self.data_dir / DB_FILE).is_file():
+            raise StoreUnavailableError(
+                f"no graph store in {self.data_dir}: load data first, or point --data-dir "
+                "(GRAPH_SERVICE_DATA_DIR) at a loaded data directory"
+            )
         try:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.data_dir / DB_FILE, isolation_level=None)

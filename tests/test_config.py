@@ -1,0 +1,48 @@
+"""Settings from the environment, and the linkage rules they configure."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from graph_service.api.context import make_context
+from graph_service.api.schema import schema
+from graph_service.config import Settings
+from graph_service.rules import LinkageRules
+from graph_service.stores.embedded import EmbeddedStore
+
+
+def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("DATA_DIR", "PAYROLL_PRODUCTS", "MAX_PAGE_SIZE"):
+        monkeypatch.delenv(f"GRAPH_SERVICE_{name}", raising=False)
+    settings = Settings()
+    assert settings.data_dir == Path("graph-data")
+    assert settings.max_page_size == 1000
+    assert settings.rules() == LinkageRules(("debit card",), ("trust account",))
+
+
+def test_rules_from_environment_reach_the_api(
+    monkeypatch: pytest.MonkeyPatch, small_bank: EmbeddedStore
+) -> None:
+    monkeypatch.setenv("GRAPH_SERVICE_PAYROLL_PRODUCTS", '["debit card", "credit card"]')
+    settings = Settings()
+    assert settings.rules().payroll_products == ("debit card", "credit card")
+    result = asyncio.run(
+        schema.execute(
+            '{ uncoveredEmployees(enterpriseId: "E2") { edges { node { id } } } }',
+            context_value=make_context(small_bank, settings),
+        )
+    )
+    assert result.errors is None and result.data is not None
+    # Frank's active credit card now counts as payroll.
+    ids = [e["node"]["id"] for e in result.data["uncoveredEmployees"]["edges"]]
+    assert ids == ["P4", "P5", "P8"]
+
+
+def test_bad_setting_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GRAPH_SERVICE_MAX_PAGE_SIZE", "0")
+    with pytest.raises(ValidationError, match="max_page_size"):
+        Settings()
