@@ -5,10 +5,15 @@ from __future__ import annotations
 import csv
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.conftest import FINBENCH_SAMPLE
@@ -23,6 +28,37 @@ def run(*args: str | Path, data_dir: Path | None = None) -> subprocess.Completed
     return subprocess.run(
         [*CLI, *map(str, args)], capture_output=True, text=True, env=env, timeout=300
     )
+
+
+@contextmanager
+def serve_cli(data_dir: Path) -> Iterator[httpx.Client]:
+    """Run ``graph-service serve`` on a free loopback port; yield a client once healthy."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "GRAPH_SERVICE_DATA_DIR": str(data_dir)}
+    log_path = data_dir / "serve.log"
+    with log_path.open("w") as log, httpx.Client(
+        base_url=f"http://127.0.0.1:{port}", timeout=30
+    ) as client:
+        server = subprocess.Popen(
+            [*CLI, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                assert server.poll() is None, log_path.read_text()
+                try:
+                    if client.get("/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert time.monotonic() < deadline, "serve did not become healthy in 60 s"
+                time.sleep(0.2)
+            yield client
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
 
 
 def test_load_finbench_reports_and_lists_rejects(tmp_path: Path) -> None:
@@ -184,3 +220,22 @@ def test_query_unknown_id_exits_1_with_code(tmp_path: Path, small_bank_dir: Path
     assert result.returncode == 1
     [error] = json.loads(result.stdout)["errors"]
     assert error["extensions"]["code"] == "NOT_FOUND"
+
+
+def test_serve_picks_up_a_load_made_meanwhile(tmp_path: Path, small_bank_dir: Path) -> None:
+    late = tmp_path / "late"
+    late.mkdir()
+    (late / "persons.csv").write_text("id,name,segment\nP9,Ivy,private\n", encoding="utf-8")
+    (late / "employed_by.csv").write_text(
+        "person_id,enterprise_id,role,title\nP9,E3,executive,CEO\n", encoding="utf-8"
+    )
+    query = '{ enterprise(id: "E3") { executives { totalCount edges { node { name } } } } }'
+    with serve_cli(small_bank_dir) as client:
+        before = client.post("/graphql", json={"query": query}).json()
+        assert before["data"]["enterprise"]["executives"]["totalCount"] == 0
+        assert run("load", late, data_dir=small_bank_dir).returncode == 0
+        after = client.post("/graphql", json={"query": query}).json()
+        assert after["data"]["enterprise"]["executives"] == {
+            "totalCount": 1, "edges": [{"node": {"name": "Ivy"}}],
+        }  # fmt: skip
+        assert client.get("/health").json()["counts"]["Person"] == 9

@@ -11,9 +11,7 @@ from __future__ import annotations
 import csv
 import os
 import re
-import socket
 import subprocess
-import time
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +22,7 @@ import networkx as nx
 import pytest
 
 from tests.conftest import FINBENCH_SAMPLE
-from tests.test_cli import CLI
+from tests.test_cli import CLI, serve_cli
 
 
 def rows(name: str) -> list[dict[str, str]]:
@@ -102,31 +100,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
     load = subprocess.run([*CLI, "load", "--format", "ldbc-finbench", str(FINBENCH_SAMPLE)],
                           env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
     assert load.returncode == 0, load.stderr
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    log = (data / "serve.log").open("w")
-    server = subprocess.Popen(
-        [*CLI, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, (data / "serve.log").read_text()
-            try:
-                if client.get("/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "serve did not become healthy in 60 s"
-            time.sleep(0.2)
+    with serve_cli(data) as client:
         yield client
-    finally:
-        client.close()
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
 
 
 def gql(client: httpx.Client, query: str, **variables: Any) -> dict[str, Any]:

@@ -65,7 +65,9 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     )
 
     async def get_context(request: Request) -> Context:
-        return make_context(request.app.state.store, settings)
+        store = request.app.state.store
+        await store.refresh()  # serve what another process (a load) committed meanwhile
+        return make_context(store, settings)
 
     app.include_router(
         GraphQLRouter(schema, path="/graphql", context_getter=get_context, graphql_ide="graphiql")
@@ -75,7 +77,9 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     async def health(request: Request) -> Any:
         """Answer ``{"status": "ok", "counts": {...}}``, or 503 when the store fails."""
         try:
-            counts = await request.app.state.store.counts()
+            store = request.app.state.store
+            await store.refresh()
+            counts = await store.counts()
         except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
             logger.exception("health check failed")
             return JSONResponse(

@@ -189,6 +189,14 @@ class GraphStore(Protocol):
         """Up to ``limit`` shortest paths of at most ``max_hops``, ignoring direction."""
         ...
 
+    async def refresh(self) -> bool:
+        """Pick up writes committed by other processes; answer whether anything changed.
+
+        Called before each request is served; a store that always reads the live database
+        answers ``False`` at no cost.
+        """
+        ...
+
     async def counts(self) -> dict[str, int]:
         """Node count per label and relationship count per type."""
         ...

@@ -2,8 +2,13 @@
 
 Durability rule: a load commits to SQLite first and only then becomes visible in the
 in-memory graph; opening a data directory rebuilds the graph from SQLite. A process killed
-during a load leaves the SQLite file at its previous committed state (SQLite's rollback
-journal), so nothing is half-written.
+during a load leaves the SQLite file at its previous committed state (SQLite's write-ahead
+log ignores uncommitted frames), so nothing is half-written.
+
+Several processes may share a data directory: one load writes at a time (SQLite's write
+lock), readers are never blocked (WAL), and a serving process picks up what another process
+committed on its next request (:meth:`EmbeddedStore.refresh`, through
+``PRAGMA data_version``).
 
 In memory the graph is a :class:`networkx.MultiDiGraph` whose nodes are ``(label, id)``
 tuples carrying their properties as the node attribute dict, and whose edges are keyed by
@@ -15,7 +20,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Iterator, Sequence
 from pathlib import Path as FsPath
 from typing import Any
@@ -36,6 +41,8 @@ from graph_service.stores.base import (
 )
 
 DB_FILE = "graph.sqlite3"
+LOCK_TIMEOUT_S = 30.0
+"""How long a load waits for another process's load to finish before failing."""
 SCHEMA_VERSION = "1"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -90,7 +97,7 @@ class EmbeddedStore:
     Notes
     -----
     Opening reads every row, O(V + E) time and memory. Queries run on the in-memory graph;
-    the SQLite connection is used only by :meth:`upsert`.
+    the SQLite connection is used by :meth:`upsert` and :meth:`refresh`.
     """
 
     def __init__(self, data_dir: str | FsPath, *, create: bool = True) -> None:
@@ -102,7 +109,15 @@ class EmbeddedStore:
             )
         try:
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.data_dir / DB_FILE, isolation_level=None)
+            # One connection, used by one coroutine at a time, possibly from a thread other
+            # than the opener's (an ASGI server's loop).
+            self._db = sqlite3.connect(
+                self.data_dir / DB_FILE,
+                isolation_level=None,
+                timeout=LOCK_TIMEOUT_S,
+                check_same_thread=False,
+            )
+            self._db.execute("PRAGMA journal_mode = WAL")
             self._db.executescript(_SCHEMA)
             version = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
             if version is None:
@@ -118,23 +133,67 @@ class EmbeddedStore:
             ) from exc
         self._graph = nx.MultiDiGraph()
         self._ids: dict[str, set[str]] = defaultdict(set)
-        self._rebuild()
+        self._rel_counts: Counter[str] = Counter()
+        self._data_version = -1
+        self._sync(in_transaction=False)
 
     # -- loading -------------------------------------------------------------------------
 
-    def _rebuild(self) -> None:
-        graph = self._graph
+    def _sync(self, *, in_transaction: bool) -> bool:
+        """Rebuild the in-memory graph if another connection committed since the last sync.
+
+        Reads in one transaction (a consistent snapshot); ``in_transaction`` says the caller
+        already holds one. Returns whether a rebuild happened.
+        """
         try:
-            for label, node_id, props in self._db.execute("SELECT label, id, props FROM nodes"):
-                graph.add_node((label, node_id), **json.loads(props))
-                self._ids[label].add(node_id)
-            rows = self._db.execute(
-                "SELECT type, start_label, start_id, end_label, end_id, props FROM relationships"
-            )
-            for rel_type, sl, si, el, ei, props in rows:
-                graph.add_edge((sl, si), (el, ei), key=rel_type, **json.loads(props))
+            if not in_transaction:
+                self._db.execute("BEGIN")
+            try:
+                (version,) = self._db.execute("PRAGMA data_version").fetchone()
+                if version == self._data_version:
+                    return False
+                self._read_all()
+                self._data_version = version
+                return True
+            finally:
+                if not in_transaction:
+                    self._db.execute("COMMIT")
         except sqlite3.Error as exc:
             raise StoreUnavailableError(f"cannot read {self.data_dir / DB_FILE}: {exc}") from exc
+
+    def _read_all(self) -> None:
+        """Replace the in-memory graph and indexes with the database's content."""
+        graph = nx.MultiDiGraph()
+        ids: dict[str, set[str]] = defaultdict(set)
+        rel_counts: Counter[str] = Counter()
+        for label, node_id, props in self._db.execute("SELECT label, id, props FROM nodes"):
+            graph.add_node((label, node_id), **json.loads(props))
+            ids[label].add(node_id)
+        rows = self._db.execute(
+            "SELECT type, start_label, start_id, end_label, end_id, props FROM relationships"
+        )
+        for rel_type, sl, si, el, ei, props in rows:
+            graph.add_edge((sl, si), (el, ei), key=rel_type, **json.loads(props))
+            rel_counts[rel_type] += 1
+        self._graph, self._ids, self._rel_counts = graph, ids, rel_counts
+
+    async def refresh(self) -> bool:
+        """Pick up what other processes committed since this store was opened or refreshed.
+
+        Cheap when nothing changed (one ``PRAGMA data_version``); otherwise rebuilds the
+        in-memory graph, O(V + E).
+
+        Returns
+        -------
+        bool
+            Whether the graph was rebuilt.
+
+        Raises
+        ------
+        StoreUnavailableError
+            If the database cannot be read.
+        """
+        return self._sync(in_transaction=False)
 
     async def upsert(self, batch: GraphBatch) -> LoadReport:
         """Write ``batch`` in one SQLite transaction, then apply it to the in-memory graph.
@@ -153,6 +212,43 @@ class EmbeddedStore:
         StoreUnavailableError
             If SQLite fails; the transaction is rolled back and memory is left unchanged.
         """
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreUnavailableError(f"cannot write {self.data_dir / DB_FILE}: {exc}") from exc
+        try:
+            self._sync(in_transaction=True)  # validate against what is committed now
+            report, nodes, rels = self._plan(batch)
+            self._db.executemany(
+                _UPSERT_NODE,
+                ((label, nid, json.dumps(props)) for (label, nid), props in nodes.items()),
+            )
+            self._db.executemany(
+                _UPSERT_REL,
+                (
+                    (t, s[0], s[1], e[0], e[1], json.dumps(props))
+                    for (t, s, e), props in rels.items()
+                ),
+            )
+            self._db.execute("COMMIT")
+        except BaseException as exc:
+            self._db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise StoreUnavailableError(
+                    f"cannot write {self.data_dir / DB_FILE}: {exc}"
+                ) from exc
+            raise
+        self._apply(nodes, rels)
+        return report
+
+    def _plan(
+        self, batch: GraphBatch
+    ) -> tuple[
+        LoadReport,
+        dict[NodeKey, dict[str, Any]],
+        dict[tuple[str, NodeKey, NodeKey], dict[str, Any]],
+    ]:
+        """Merge the batch's rows by key and reject relationships to missing nodes."""
         report = LoadReport(files=list(batch.files))
         for reject in batch.rejects:
             report.rejected[reject.file] += 1
@@ -183,27 +279,17 @@ class EmbeddedStore:
             rels.setdefault((rel.type, rel.start, rel.end), {}).update(rel.props)
             report.loaded[rel.file] += 1
 
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.executemany(
-                    _UPSERT_NODE,
-                    ((label, nid, json.dumps(props)) for (label, nid), props in nodes.items()),
-                )
-                self._db.executemany(
-                    _UPSERT_REL,
-                    (
-                        (t, s[0], s[1], e[0], e[1], json.dumps(props))
-                        for (t, s, e), props in rels.items()
-                    ),
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as exc:
-            raise StoreUnavailableError(f"cannot write {self.data_dir / DB_FILE}: {exc}") from exc
+        rejects.sort(key=lambda r: (r.file, r.line))
+        report.rejects = rejects
+        return report, nodes, rels
 
+    def _apply(
+        self,
+        nodes: dict[NodeKey, dict[str, Any]],
+        rels: dict[tuple[str, NodeKey, NodeKey], dict[str, Any]],
+    ) -> None:
+        """Apply committed rows to the in-memory graph (the same merge as the SQL upsert)."""
+        graph = self._graph
         for key, props in nodes.items():
             if key in graph:
                 graph.nodes[key].update(props)
@@ -214,12 +300,9 @@ class EmbeddedStore:
             edge = graph.get_edge_data(start, end, key=rel_type)
             if edge is None:
                 graph.add_edge(start, end, key=rel_type, **props)
+                self._rel_counts[rel_type] += 1
             else:
                 edge.update(props)
-
-        rejects.sort(key=lambda r: (r.file, r.line))
-        report.rejects = rejects
-        return report
 
     # -- lookups -------------------------------------------------------------------------
 
@@ -464,11 +547,9 @@ class EmbeddedStore:
         return paths
 
     async def counts(self) -> dict[str, int]:
-        """Node count per label and relationship count per type (absent ones as 0)."""
+        """Node count per label and relationship count per type (absent ones as 0). O(1)."""
         answer = {label.value: len(self._ids.get(label.value, ())) for label in NodeLabel}
-        answer.update({t.value: 0 for t in RelationshipType})
-        for _, _, rel_type in self._graph.edges(keys=True):
-            answer[rel_type] += 1
+        answer.update({t.value: self._rel_counts[t.value] for t in RelationshipType})
         return answer
 
     async def close(self) -> None:

@@ -65,4 +65,4 @@ def test_each_level_is_one_batched_call(
     edges = data["enterprise"]["employees"]["edges"]
     assert [e["node"]["id"] for e in edges] == ["P1", "P2", "P3", "P4"]
     # employees of E1, then the accounts of 4 people, then the owners of 4 accounts.
-    assert store.calls == {"get_nodes": 1, "neighbors": 3}
+    assert store.calls == {"refresh": 1, "get_nodes": 1, "neighbors": 3}  # refresh: per request

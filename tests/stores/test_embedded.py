@@ -17,7 +17,7 @@ from graph_service.errors import StoreUnavailableError
 from graph_service.ingest.batch import GraphBatch, NodeRow, RelationshipRow
 from graph_service.stores.base import Direction
 from graph_service.stores.embedded import DB_FILE, EmbeddedStore
-from tests.conftest import small_bank_batch
+from tests.conftest import REPO_ROOT, small_bank_batch
 
 SMALL_BANK_COUNTS = {
     "Enterprise": 3, "Person": 8, "Account": 6, "Manager": 2,
@@ -117,21 +117,62 @@ print("done", flush=True)
 
 
 def test_killed_mid_load_leaves_previous_state(small_bank_dir: Path) -> None:
-    journal = small_bank_dir / (DB_FILE + "-journal")
+    wal = small_bank_dir / (DB_FILE + "-wal")
     proc = subprocess.Popen(
         [sys.executable, "-c", _BIG_LOAD, str(small_bank_dir)],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": os.getcwd()},
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
     )  # fmt: skip
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "writing"
         deadline = time.monotonic() + 60
-        while not journal.exists():
+        # The transaction spills pages into the write-ahead log as it goes (about 100 MB in
+        # all); 8 MB of log means the load is well inside its transaction.
+        while not wal.exists() or wal.stat().st_size < 8 * 2**20:
             assert proc.poll() is None, "the load finished before it could be killed"
             assert time.monotonic() < deadline, "no write transaction seen"
             time.sleep(0.001)
-        time.sleep(0.05)  # well inside the transaction
         proc.send_signal(signal.SIGKILL)
     finally:
         proc.wait()
     assert proc.returncode == -signal.SIGKILL
     assert counts(EmbeddedStore(small_bank_dir)) == SMALL_BANK_COUNTS
+
+
+def test_refresh_sees_another_process_commit(small_bank_dir: Path) -> None:
+    serving = EmbeddedStore(small_bank_dir, create=False)
+    assert asyncio.run(serving.refresh()) is False
+    loader = EmbeddedStore(small_bank_dir)
+    batch = GraphBatch(
+        nodes=[NodeRow("Person", "P9", {"name": "Ivy"}, "late.csv", 2)],
+        relationships=[RelationshipRow("GUARANTEES", ("Person", "P9"), ("Person", "P1"), {},
+                                       "late.csv", 3)],
+        files=["late.csv"],
+    )  # fmt: skip
+    asyncio.run(loader.upsert(batch))
+    assert counts(serving)["Person"] == 8  # not yet refreshed
+    assert asyncio.run(serving.refresh()) is True
+    assert counts(serving)["Person"] == 9 and counts(serving)["GUARANTEES"] == 2
+    assert asyncio.run(serving.refresh()) is False
+
+
+def test_upsert_validates_against_the_latest_commit(tmp_path: Path) -> None:
+    first, second = EmbeddedStore(tmp_path), EmbeddedStore(tmp_path)
+    asyncio.run(
+        first.upsert(
+            GraphBatch(nodes=[NodeRow("Person", "1", {"name": "A"}, "a.csv", 2)], files=["a.csv"])
+        )
+    )
+    # ``second`` opened before that load, yet must not reject a link to the new node.
+    report = asyncio.run(second.upsert(GraphBatch(
+        nodes=[NodeRow("Person", "2", {"name": "B"}, "b.csv", 2)],
+        relationships=[RelationshipRow("GUARANTEES", ("Person", "2"), ("Person", "1"), {},
+                                       "b.csv", 3)],
+        files=["b.csv"])))  # fmt: skip
+    assert report.total_rejected == 0
+    assert counts(second)["GUARANTEES"] == 1 and counts(second)["Person"] == 2
+
+
+def test_missing_store_is_not_created_for_readers(tmp_path: Path) -> None:
+    with pytest.raises(StoreUnavailableError, match="no graph store in"):
+        EmbeddedStore(tmp_path / "typo", create=False)
+    assert not (tmp_path / "typo").exists()
