@@ -9,8 +9,11 @@ unavailable, 1 anything else, including GraphQL errors in a query's answer.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 import re
+import socket
 import sys
 import tempfile
 from pathlib import Path
@@ -23,6 +26,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
+from graph_service.bulk import OUTPUT_FORMATS
 from graph_service.config import Settings
 from graph_service.errors import GraphServiceError, InvalidInputError, Location
 from graph_service.ingest.batch import LoadReport
@@ -41,13 +45,21 @@ DataDir = Annotated[
     Path | None,
     typer.Option(
         "--data-dir",
-        help="Data directory of the embedded store [env: GRAPH_SERVICE_DATA_DIR; "
-        "default ./graph-data].",
+        help="Data directory of the embedded store (env GRAPH_SERVICE_DATA_DIR; "
+        "default ./graph-data).",
         show_default=False,
     ),
 ]
-Host = Annotated[str | None, typer.Option(help="Bind address [default: 127.0.0.1].")]
-Port = Annotated[int | None, typer.Option(help="Port [default: 8000].")]
+Host = Annotated[
+    str | None,
+    typer.Option(
+        help="Bind address (env GRAPH_SERVICE_HOST; default 127.0.0.1).", show_default=False
+    ),
+]
+Port = Annotated[
+    int | None,
+    typer.Option(help="Port (env GRAPH_SERVICE_PORT; default 8000).", show_default=False),
+]
 
 
 def _settings(data_dir: Path | None = None, **overrides: Any) -> Settings:
@@ -59,7 +71,8 @@ def _settings(data_dir: Path | None = None, **overrides: Any) -> Settings:
         return Settings(**values)
     except ValidationError as exc:
         problems = "; ".join(
-            f"GRAPH_SERVICE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}"
+            (f"GRAPH_SERVICE_{'_'.join(map(str, e['loc'])).upper()}: " if e["loc"] else "")
+            + e["msg"].removeprefix("Value error, ")
             for e in exc.errors()
         )
         raise InvalidInputError(f"invalid setting: {problems}") from None
@@ -68,8 +81,28 @@ def _settings(data_dir: Path | None = None, **overrides: Any) -> Settings:
         name = f"GRAPH_SERVICE_{field.group(1).upper()}" if field else "a GRAPH_SERVICE_ variable"
         raise InvalidInputError(
             f"invalid setting: {name} cannot be parsed (list settings are JSON, "
-            'e.g. \'["debit card"]\')'
+            "e.g. '[\"debit card\"]')"
         ) from None
+
+
+def _writable_file(path: Path, what: str) -> Path:
+    """Check, before any work, that ``path`` can be written as a file.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``path`` is a directory or its parent directory is missing or not writable.
+    """
+    if path.is_dir():
+        raise InvalidInputError(f"the {what} is a directory", Location(str(path)))
+    parent = path.parent
+    if not parent.is_dir():
+        raise InvalidInputError(
+            f"the {what}'s directory {parent} does not exist", Location(str(path))
+        )
+    if not os.access(parent, os.W_OK):
+        raise InvalidInputError(f"the {what}'s directory is not writable", Location(str(path)))
+    return path
 
 
 def _print_report(report: LoadReport, rejects_path: Path | None) -> None:
@@ -81,7 +114,7 @@ def _print_report(report: LoadReport, rejects_path: Path | None) -> None:
         table.add_row(name, str(report.loaded[name]), str(report.rejected[name]))
     table.add_row("total", str(report.total_loaded), str(report.total_rejected), style="bold")
     out.print(table)
-    if rejects_path is not None:
+    if rejects_path is not None and report.rejects:
         out.print(f"{report.total_rejected} rejected rows listed in {rejects_path}")
 
 
@@ -104,7 +137,10 @@ def load(
     ] = "canonical",
     rejects: Annotated[
         Path | None,
-        typer.Option(help="Reject file (CSV: file, line, reason) [default: DATA_DIR/rejects.csv]."),
+        typer.Option(
+            help="Reject file, CSV of file, line, reason (default DATA_DIR/rejects.csv).",
+            show_default=False,
+        ),
     ] = None,
     data_dir: DataDir = None,
 ) -> None:
@@ -116,11 +152,12 @@ def load(
     from graph_service.ingest.rejects import write_rejects
 
     settings = _settings(data_dir)
+    rejects_path = rejects or settings.data_dir / "rejects.csv"
+    if rejects is not None:
+        _writable_file(rejects, "reject file")
     report = asyncio.run(_load(settings, fmt, path))
-    rejects_path = None
-    if report.rejects:
-        rejects_path = rejects or settings.data_dir / "rejects.csv"
-        write_rejects(report.rejects, rejects_path)
+    # Always (re)written, header only when nothing was rejected: never a stale list.
+    write_rejects(report.rejects, rejects_path)
     _print_report(report, rejects_path)
 
 
@@ -138,20 +175,44 @@ def generate(
         out.print(f"{name}: {rows} rows")
 
 
-def _serve(settings: Settings) -> None:
+def _listen(settings: Settings) -> socket.socket:
+    """Bind the service's socket before any other work, so a busy port fails fast.
+
+    Raises
+    ------
+    InvalidInputError
+        If the address cannot be bound (in use, not local, not permitted).
+    """
+    try:
+        infos = socket.getaddrinfo(settings.host, settings.port, type=socket.SOCK_STREAM)
+        family, kind, proto, _, address = infos[0]
+        sock = socket.socket(family, kind, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as exc:
+        raise InvalidInputError(
+            f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}"
+        ) from None
+    return sock
+
+
+def _serve(settings: Settings, sock: socket.socket) -> None:
     import uvicorn
 
     from graph_service.api.app import create_app
 
     store = open_store(settings)
-    out.print(f"GraphiQL: http://{settings.host}:{settings.port}/graphql")
-    uvicorn.run(create_app(settings, store), host=settings.host, port=settings.port)
+    out.print(f"GraphiQL: http://{settings.host}:{sock.getsockname()[1]}/graphql")
+    config = uvicorn.Config(create_app(settings, store))
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 @app.command()
 def serve(data_dir: DataDir = None, host: Host = None, port: Port = None) -> None:
     """Serve the GraphQL API (GraphiQL at /graphql, health at /health) with uvicorn."""
-    _serve(_settings(data_dir, host=host, port=port))
+    settings = _settings(data_dir, host=host, port=port)
+    with _listen(settings) as sock:
+        _serve(settings, sock)
 
 
 @app.command()
@@ -164,21 +225,50 @@ def demo(
 ) -> None:
     """Generate a small deterministic bank into a fresh data dir, load it, then serve it.
 
-    Without ``--data-dir`` a new temporary directory is used; a given one must be empty.
+    Without ``--data-dir`` (or ``GRAPH_SERVICE_DATA_DIR``) a temporary directory is used and
+    removed when the demo stops; a given one must be empty, and is kept.
     """
     from graph_service.ingest.generator import generate as generate_bank
 
-    if data_dir is None:
-        data_dir = Path(tempfile.mkdtemp(prefix="graph-service-demo-"))
-    elif data_dir.exists() and any(data_dir.iterdir()):
+    if data_dir is None and "GRAPH_SERVICE_DATA_DIR" in os.environ:
+        data_dir = _settings().data_dir
+    if data_dir is not None and data_dir.exists() and any(data_dir.iterdir()):
         raise InvalidInputError("the demo needs an empty data directory", Location(str(data_dir)))
-    settings = _settings(data_dir, host=host, port=port)
-    input_dir = settings.data_dir / "input"
-    generate_bank(people, seed, input_dir)
-    report = asyncio.run(_load(settings, "canonical", input_dir))
-    _print_report(report, None)
-    out.print(f"Demo bank of {people} people (seed {seed}) in {settings.data_dir}")
-    _serve(settings)
+    with contextlib.ExitStack() as stack:
+        if data_dir is None:
+            data_dir = Path(stack.enter_context(
+                tempfile.TemporaryDirectory(prefix="graph-service-demo-")
+            ))  # fmt: skip
+        settings = _settings(data_dir, host=host, port=port)
+        sock = stack.enter_context(_listen(settings))
+        input_dir = settings.data_dir / "input"
+        generate_bank(people, seed, input_dir)
+        report = asyncio.run(_load(settings, "canonical", input_dir))
+        _print_report(report, None)
+        out.print(f"Demo bank of {people} people (seed {seed}) in {settings.data_dir}")
+        largest = asyncio.run(_largest_enterprise(settings))
+        out.print(
+            "Try in GraphiQL, on the largest client:\n"
+            f'  {{ payrollCoverage(enterpriseId: "{largest}") {{ employees covered rate }}\n'
+            f'    uncoveredEmployees(enterpriseId: "{largest}", first: 5) '
+            "{ totalCount edges { node { id name } } } }",
+            markup=False,
+            highlight=False,
+        )
+        _serve(settings, sock)
+
+
+async def _largest_enterprise(settings: Settings) -> str:
+    """Id of the enterprise with the most employees (a good first client to explore)."""
+    from graph_service.linkage.coverage import payroll_coverage
+
+    store = open_store(settings)
+    try:
+        ids = await store.list_ids("Enterprise")
+        coverage = await payroll_coverage(store, settings.rules(), ids)
+        return max(coverage, key=lambda c: (c.employees, c.enterprise_id)).enterprise_id
+    finally:
+        await store.close()
 
 
 async def _query(
@@ -190,10 +280,13 @@ async def _query(
 ) -> int:
     from graph_service.bulk import execute_many, read_variables, run_bulk
 
+    bulk = variables is not None and variables.suffix == ".jsonl"
+    # Every input is read and checked before the store is opened (which may take a while).
+    rows = read_variables(variables) if bulk and variables else []
+    values = _read_json_object(variables) if variables and not bulk else {}
     store = open_store(settings)
     try:
-        if variables is None or variables.suffix != ".jsonl":
-            values = json.loads(variables.read_text()) if variables is not None else {}
+        if not bulk:
             [(data, errors)] = await execute_many(store, settings, document, [values])
             text = json.dumps({"data": data, **({"errors": errors} if errors else {})}, indent=2)
             if output is None:
@@ -201,7 +294,6 @@ async def _query(
             else:
                 output.write_text(text + "\n", encoding="utf-8")
             return 1 if errors else 0
-        rows = read_variables(variables)
         with Progress(
             *Progress.get_default_columns()[:1],
             BarColumn(),
@@ -229,6 +321,33 @@ async def _query(
         await store.close()
 
 
+def _read_json_object(path: Path) -> dict[str, Any]:
+    """Read a JSON file holding one object of variables.
+
+    Raises
+    ------
+    InvalidInputError
+        If the file cannot be read or is not a JSON object (file and line named).
+    """
+    try:
+        value = json.loads(path.read_text(encoding="utf-8-sig"))
+    except OSError as exc:
+        raise InvalidInputError(
+            f"cannot read the variables file: {exc.strerror}", Location(str(path))
+        ) from None
+    except UnicodeDecodeError:
+        raise InvalidInputError(
+            "the variables file is not UTF-8 text", Location(str(path))
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(
+            f"not valid JSON: {exc.msg}", Location(str(path), exc.lineno)
+        ) from None
+    if not isinstance(value, dict):
+        raise InvalidInputError("the variables must be a JSON object", Location(str(path)))
+    return value
+
+
 @app.command()
 def query(
     document: Annotated[Path, typer.Argument(help="File holding the GraphQL operation.")],
@@ -237,7 +356,7 @@ def query(
         typer.Option(help="Variables: a JSON file (one run) or a .jsonl file (one run per line)."),
     ] = None,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Output file [default: stdout].")
+        Path | None, typer.Option("--output", "-o", help="Output file (default standard output).")
     ] = None,
     fmt: Annotated[
         str, typer.Option("--format", help="Bulk output format: csv or ndjson.")
@@ -259,13 +378,13 @@ def query(
         ) from None
     if not text.strip():
         raise InvalidInputError("the document is empty", Location(str(document)))
-    try:
-        code = asyncio.run(_query(settings, text, variables, output, fmt))
-    except json.JSONDecodeError as exc:
+    if fmt not in OUTPUT_FORMATS:
         raise InvalidInputError(
-            f"not valid JSON: {exc.msg}", Location(str(variables), exc.lineno)
-        ) from None
-    raise typer.Exit(code)
+            f"unknown output format {fmt!r}; expected one of {', '.join(OUTPUT_FORMATS)}"
+        )
+    if output is not None:
+        _writable_file(output, "output file")
+    raise typer.Exit(asyncio.run(_query(settings, text, variables, output, fmt)))
 
 
 def main() -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,34 +33,36 @@ def run(*args: str | Path, data_dir: Path | None = None) -> subprocess.Completed
 
 
 @contextmanager
-def serve_cli(data_dir: Path) -> Iterator[httpx.Client]:
-    """Run ``graph-service serve`` on a free loopback port; yield a client once healthy."""
+def serve_cli(data_dir: Path, command: str = "serve") -> Iterator[httpx.Client]:
+    """Run ``graph-service serve`` (or ``demo``) on a free loopback port; yield a client once
+    healthy, then stop it with SIGINT as Ctrl-C would."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {**os.environ, "GRAPH_SERVICE_DATA_DIR": str(data_dir)}
-    log_path = data_dir / "serve.log"
-    with log_path.open("w") as log, httpx.Client(
+    with tempfile.TemporaryFile("w+") as log, httpx.Client(
         base_url=f"http://127.0.0.1:{port}", timeout=30
     ) as client:
         server = subprocess.Popen(
-            [*CLI, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+            [*CLI, command, "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
         )
         try:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 120
             while True:
-                assert server.poll() is None, log_path.read_text()
+                if server.poll() is not None:
+                    log.seek(0)
+                    pytest.fail(f"{command} exited: {log.read()}")
                 try:
                     if client.get("/health").status_code == 200:
                         break
                 except httpx.TransportError:
                     pass
-                assert time.monotonic() < deadline, "serve did not become healthy in 60 s"
+                assert time.monotonic() < deadline, f"{command} did not become healthy"
                 time.sleep(0.2)
             yield client
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            server.send_signal(signal.SIGINT)
+            assert server.wait(timeout=30) in (0, 130)  # 130: stopped by Ctrl-C
 
 
 def test_load_finbench_reports_and_lists_rejects(tmp_path: Path) -> None:
@@ -239,3 +243,74 @@ def test_serve_picks_up_a_load_made_meanwhile(tmp_path: Path, small_bank_dir: Pa
             "totalCount": 1, "edges": [{"node": {"name": "Ivy"}}],
         }  # fmt: skip
         assert client.get("/health").json()["counts"]["Person"] == 9
+
+
+def test_bad_reject_path_fails_before_loading(tmp_path: Path) -> None:
+    bank = tmp_path / "bank"
+    assert run("generate", "--people", "30", "--out", bank).returncode == 0
+    data = tmp_path / "data"
+    for bad in (tmp_path / "missing" / "r.csv", tmp_path):
+        result = run("load", bank, "--rejects", bad, "--data-dir", data)
+        assert result.returncode == 2, result.stderr
+        assert "reject file" in result.stderr and "Traceback" not in result.stderr
+        assert not data.exists()  # nothing loaded, not even an empty store
+
+
+def test_reject_file_is_rewritten_by_every_load(tmp_path: Path) -> None:
+    dirty, clean = tmp_path / "dirty", tmp_path / "clean"
+    dirty.mkdir()
+    clean.mkdir()
+    (dirty / "guarantees.csv").write_text("label,from_id,to_id\nPerson,1,2\n")
+    (clean / "persons.csv").write_text("id,name\n1,Ann\n")
+    data = tmp_path / "data"
+    assert run("load", dirty, "--data-dir", data).returncode == 0
+    assert len((data / "rejects.csv").read_text().splitlines()) == 2
+    assert run("load", clean, "--data-dir", data).returncode == 0
+    assert (data / "rejects.csv").read_text().splitlines() == ["file,line,reason"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--variables", "missing.json"], "cannot read the variables file"),
+        (["--variables", "."], "cannot read the variables file"),
+        (["-o", "missing/out.json"], "does not exist"),
+        (["--format", "xml"], "unknown output format 'xml'"),
+    ],
+)
+def test_query_argument_errors(
+    tmp_path: Path, small_bank_dir: Path, extra: list[str], message: str
+) -> None:
+    doc = tmp_path / "q.graphql"
+    doc.write_text("{ __typename }")
+    result = subprocess.run(
+        [*CLI, "query", str(doc), *extra], capture_output=True, text=True, cwd=tmp_path,
+        env={**os.environ, "GRAPH_SERVICE_DATA_DIR": str(small_bank_dir)},
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_busy_port_fails_fast(tmp_path: Path, small_bank_dir: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        served = run("serve", "--port", port, data_dir=small_bank_dir)
+        assert served.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in served.stderr
+        demo_dir = tmp_path / "demo"
+        demo = run("demo", "--port", port, "--data-dir", demo_dir)
+        assert demo.returncode == 2 and "cannot listen" in demo.stderr
+        assert not demo_dir.exists() or not any(demo_dir.iterdir())
+
+
+def test_demo_serves_a_fresh_bank(tmp_path: Path) -> None:
+    demo_dir = tmp_path / "demo"
+    with serve_cli(demo_dir, "demo") as client:
+        counts = client.get("/health").json()["counts"]
+        assert counts["Person"] == 2000 and counts["EMPLOYED_BY"] > 0
+        body = client.post(
+            "/graphql", json={"query": "{ executivesWithoutPrivateBanking { totalCount } }"}
+        ).json()
+        assert body["data"]["executivesWithoutPrivateBanking"]["totalCount"] > 0
+    assert (demo_dir / "graph.sqlite3").is_file()  # a given data dir is kept

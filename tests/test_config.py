@@ -46,3 +46,19 @@ def test_bad_setting_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GRAPH_SERVICE_MAX_PAGE_SIZE", "0")
     with pytest.raises(ValidationError, match="max_page_size"):
         Settings()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("DEFAULT_PAGE_SIZE", "5000", "must not exceed max_page_size"),
+        ("PAYROLL_PRODUCTS", "[]", "payroll_products must list"),
+        ("PRIVATE_BANKING_PRODUCTS", '[" "]', "private_banking_products must list"),
+    ],
+)
+def test_inconsistent_settings_are_refused(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(f"GRAPH_SERVICE_{name}", value)
+    with pytest.raises(ValidationError, match=message):
+        Settings()

@@ -102,6 +102,8 @@ class EmbeddedStore:
 
     def __init__(self, data_dir: str | FsPath, *, create: bool = True) -> None:
         self.data_dir = FsPath(data_dir)
+        if self.data_dir.exists() and not self.data_dir.is_dir():
+            raise StoreUnavailableError(f"the data directory {self.data_dir} is not a directory")
         if not create and not (self.data_dir / DB_FILE).is_file():
             raise StoreUnavailableError(
                 f"no graph store in {self.data_dir}: load data first, or point --data-dir "
@@ -191,8 +193,10 @@ class EmbeddedStore:
         Raises
         ------
         StoreUnavailableError
-            If the database cannot be read.
+            If the database file is gone or cannot be read.
         """
+        if not (self.data_dir / DB_FILE).is_file():
+            raise StoreUnavailableError(f"the store file {self.data_dir / DB_FILE} is gone")
         return self._sync(in_transaction=False)
 
     async def upsert(self, batch: GraphBatch) -> LoadReport:

@@ -88,7 +88,7 @@ def test_dangling_relationships_are_rejected_not_dropped(tmp_path: Path) -> None
 def test_unusable_data_dir(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    with pytest.raises(StoreUnavailableError, match="cannot open the embedded store"):
+    with pytest.raises(StoreUnavailableError, match="is not a directory"):
         EmbeddedStore(blocker)
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / DB_FILE).write_text("this is not SQLite " * 100)
@@ -176,3 +176,10 @@ def test_missing_store_is_not_created_for_readers(tmp_path: Path) -> None:
     with pytest.raises(StoreUnavailableError, match="no graph store in"):
         EmbeddedStore(tmp_path / "typo", create=False)
     assert not (tmp_path / "typo").exists()
+
+
+def test_refresh_reports_a_deleted_store(small_bank_dir: Path) -> None:
+    store = EmbeddedStore(small_bank_dir, create=False)
+    (small_bank_dir / DB_FILE).unlink()
+    with pytest.raises(StoreUnavailableError, match="is gone"):
+        asyncio.run(store.refresh())
