@@ -13,7 +13,7 @@ from typing import Any
 
 from graph_service.errors import InvalidInputError, Location
 from graph_service.ingest.batch import GraphBatch, NodeRow, RelationshipRow
-from graph_service.ingest.tables import Row, read_table, require_id
+from graph_service.ingest.tables import Row, read_table, require_file, require_id
 from graph_service.model import (
     NODE_SPECS,
     RELATIONSHIP_SPECS,
@@ -229,11 +229,13 @@ def read_canonical(directory: Path) -> GraphBatch:
     Raises
     ------
     InvalidInputError
-        If the directory is missing or holds none of the files or an unknown ``*.csv``; if a
-        file lacks a required column; if a row has the wrong number of fields, an empty id,
-        an unknown label, a label pair the model does not allow, or a value of the wrong
-        type or choice. The location names file, line (header = 1) and column. Nothing is
-        returned then, so nothing is half-applied.
+        If the directory is missing or holds none of the files; if an entry whose name ends
+        in ``.csv`` (in any case) is not one of the files or is not a regular file (a
+        directory, a broken link, a FIFO); if a file cannot be read or lacks a required
+        column; if a row has the wrong number of fields, an empty id, an unknown label, a
+        label pair the model does not allow, or a value of the wrong type or choice. The
+        location names file, line (header = 1) and column. Nothing is returned then, so
+        nothing is half-applied.
 
     Notes
     -----
@@ -243,11 +245,16 @@ def read_canonical(directory: Path) -> GraphBatch:
     if not directory.is_dir():
         raise InvalidInputError(f"not a directory: {directory}", Location(str(directory)))
     known = [*NODE_FILES, *RELATIONSHIP_FILES]
-    unknown = sorted(p.name for p in directory.glob("*.csv") if p.name not in known)
+    entries = sorted(p for p in directory.iterdir() if p.name.lower().endswith(".csv"))
+    unknown = [p.name for p in entries if p.name not in known]
     if unknown:
         raise InvalidInputError(
-            f"unknown canonical file; expected any of {', '.join(known)}", Location(unknown[0])
+            f"unknown canonical file; expected any of {', '.join(known)} (names are"
+            " case-sensitive)",
+            Location(unknown[0]),
         )
+    for entry in entries:
+        require_file(entry)
     present = [name for name in known if (directory / name).is_file()]
     if not present:
         raise InvalidInputError(

@@ -16,7 +16,7 @@ from typing import Any
 
 from graph_service.errors import InvalidInputError, Location
 from graph_service.ingest.batch import GraphBatch, NodeRow, RelationshipRow
-from graph_service.ingest.tables import Row, read_table, require_id
+from graph_service.ingest.tables import Row, read_table, require_file, require_id
 from graph_service.model import (
     NODE_SPECS,
     RELATIONSHIP_SPECS,
@@ -249,8 +249,9 @@ def read_finbench(directory: Path) -> GraphBatch:
     Raises
     ------
     InvalidInputError
-        If the directory or a required file is missing, a required column is missing (file
-        and column named), or a row is malformed: wrong number of fields, empty id, a value
+        If the directory or a required file is missing, a required file is not a regular file
+        (a directory, a broken link, a FIFO) or cannot be read, a required column is missing
+        (file and column named), or a row is malformed: wrong number of fields, empty id, a value
         of the wrong type or range (file, line and FinBench column named).
 
     Notes
@@ -261,10 +262,12 @@ def read_finbench(directory: Path) -> GraphBatch:
     if not directory.is_dir():
         raise InvalidInputError(f"not a directory: {directory}", Location(str(directory)))
     for file in REQUIRED_FILES:
-        if not (directory / file).is_file():
+        path = directory / file
+        if not path.exists() and not path.is_symlink():
             raise InvalidInputError(
                 f"required FinBench file is missing from {directory}", Location(file)
             )
+        require_file(path)
     batch = GraphBatch(files=list(REQUIRED_FILES))
     for source in NODE_SOURCES:
         _read_nodes(directory, source, batch)

@@ -17,6 +17,32 @@ Row = dict[str, str]
 """One data row: column name (from the header) to its raw text."""
 
 
+def require_file(path: Path) -> None:
+    """Refuse ``path`` unless it is a regular file (or a symbolic link to one).
+
+    Parameters
+    ----------
+    path : Path
+        An input file's expected path.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``path`` is a directory, a broken symbolic link, a FIFO, socket or device: reading
+        it would fail, block or be skipped. The message and the location name the file,
+        e.g. ``"owns.csv is not a file (a directory)"``.
+    """
+    if path.is_file():
+        return
+    if path.is_dir():
+        kind = "a directory"
+    elif path.is_symlink() and not path.exists():
+        kind = "a broken symbolic link"
+    else:
+        kind = "not a regular file"
+    raise InvalidInputError(f"{path.name} is not a file ({kind})", Location(path.name))
+
+
 def read_table(
     path: Path, required: Collection[str], delimiter: str = ","
 ) -> Iterator[tuple[int, Row]]:
@@ -41,9 +67,10 @@ def read_table(
     ------
     InvalidInputError
         Before the first row: the file is empty, not UTF-8, or its header repeats a column or
-        lacks a required one (the location names the file and the column). While reading: a
-        row has more or fewer fields than the header, or the text is not valid CSV (the
-        location names the file and line).
+        lacks a required one (the location names the file and the column), or the file cannot
+        be opened (the location names the file). While reading: a row has more or fewer
+        fields than the header, or the text is not valid CSV (the location names the file and
+        line).
 
     Notes
     -----
@@ -74,6 +101,8 @@ def read_table(
         raise InvalidInputError(f"malformed CSV: {exc}", Location(name, line)) from None
     except UnicodeDecodeError as exc:
         raise InvalidInputError(f"not UTF-8 text: {exc.reason}", Location(name, line)) from None
+    except OSError as exc:
+        raise InvalidInputError(f"cannot read: {exc.strerror or exc}", Location(name)) from None
 
 
 def _check_header(header: list[str], required: Collection[str], name: str) -> None:

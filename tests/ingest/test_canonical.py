@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from graph_service.errors import InvalidInputError
+from graph_service.errors import InvalidInputError, Location
 from graph_service.ingest import FORMATS, read_input
 from graph_service.ingest.batch import GraphBatch
 from graph_service.ingest.canonical import NODE_FILES, RELATIONSHIP_FILES, header, read_canonical
@@ -168,3 +170,56 @@ def test_missing_or_empty_directory_and_unknown_format(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError, match="canonical, ldbc-finbench"):
         read_input("graphml", tmp_path)
     assert FORMATS == ("canonical", "ldbc-finbench")
+
+
+# -- entries that are not regular files ---------------------------------------------------
+
+
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+def _broken_link(path: Path) -> None:
+    path.symlink_to(path.parent / "nowhere")
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "kind"),
+    [
+        ("owns.csv", Path.mkdir, "a directory"),
+        ("persons.csv", _broken_link, "a broken symbolic link"),
+        ("managers.csv", _fifo, "not a regular file"),
+    ],
+)
+def test_an_entry_named_like_a_file_that_is_not_one_is_refused(
+    tmp_path: Path, name: str, make: Callable[[Path], None], kind: str
+) -> None:
+    directory = write_files(tmp_path / "in", {"enterprises.csv": "id,name\nE1,Acme\n"})
+    make(directory / name)
+    with pytest.raises(InvalidInputError, match=f"{name} is not a file \\({kind}\\)") as caught:
+        read_canonical(directory)
+    assert caught.value.location == Location(name)
+
+
+def test_csv_suffix_in_any_case_is_not_skipped(tmp_path: Path) -> None:
+    directory = write_files(tmp_path / "in", {
+        "persons.CSV": "id,name\nP1,Alice\n",
+        "owns.csv": "owner_label,owner_id,account_id\nperson,P1,A1\n",
+    })
+    with pytest.raises(InvalidInputError, match="unknown canonical file") as caught:
+        read_canonical(directory)
+    assert caught.value.location == Location("persons.CSV")
+
+
+def test_unreadable_file_is_an_input_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    directory = write_files(tmp_path / "in", {"persons.csv": "id,name\nP1,Alice\n"})
+
+    def denied(self: Path, *args: Any, **kwargs: Any) -> Any:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "open", denied)
+    with pytest.raises(InvalidInputError, match="cannot read: Permission denied") as caught:
+        read_canonical(directory)
+    assert caught.value.location == Location("persons.csv")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from graph_service.errors import InvalidInputError
+from graph_service.errors import InvalidInputError, Location
 from graph_service.ingest import read_input
 from graph_service.ingest.finbench import REQUIRED_FILES, read_finbench
 from graph_service.ingest.rejects import write_rejects
@@ -271,3 +271,14 @@ def test_loan_and_medium_files_are_ignored(tmp_path: Path) -> None:
     write_files(directory, {"Loan.csv": "anything at all\n", "Medium.csv": "x|y\n1\n"})
     with_loans = read_finbench(directory)
     assert (with_loans.nodes, with_loans.relationships) == (plain.nodes, plain.relationships)
+
+
+def test_required_file_that_is_a_directory_is_refused(tmp_path: Path) -> None:
+    directory = finbench_dir(tmp_path / "fb")
+    (directory / "PersonOwnAccount.csv").unlink()
+    (directory / "PersonOwnAccount.csv").mkdir()
+    with pytest.raises(
+        InvalidInputError, match=r"PersonOwnAccount.csv is not a file \(a directory\)"
+    ) as caught:
+        read_finbench(directory)
+    assert caught.value.location == Location("PersonOwnAccount.csv")
