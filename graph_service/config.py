@@ -42,6 +42,16 @@ class Settings(BaseSettings):
         Largest ``limit`` accepted by ``linkagePaths`` (default 100).
     max_query_depth : int
         Deepest GraphQL selection accepted (default 12 levels).
+    max_query_nodes : int
+        Node budget of one GraphQL operation (``GRAPH_SERVICE_MAX_QUERY_NODES``, default
+        50,000), checked before it runs, in the manner of GitHub's GraphQL node limit. The
+        estimate sums, over every connection field, its ``first`` (``default_page_size``
+        when omitted) times the ``first`` of each connection enclosing it; ``clientNetwork``
+        counts ``max_network_nodes`` and ``linkagePaths`` ``limit * (maxHops + 1)``. An
+        operation estimated above the budget is refused with a GraphQL error of code
+        ``QUERY_TOO_COMPLEX`` naming the estimate and the budget. The default admits two
+        nested connections of the default page size (100 + 100 * 100 = 10,100) or of 1,000
+        and 49 (49 + 49 * 1,000 = 49,049), not three. See :mod:`graph_service.api.cost`.
     payroll_products, private_banking_products : list of str
         Account types for the linkage rules (see :mod:`graph_service.rules`).
     """
@@ -58,6 +68,7 @@ class Settings(BaseSettings):
     max_path_hops: int = Field(default=10, ge=1)
     max_paths: int = Field(default=100, ge=1)
     max_query_depth: int = Field(default=12, ge=2)
+    max_query_nodes: int = Field(default=50_000, ge=1)
     payroll_products: list[str] = Field(default_factory=lambda: list(DEFAULT_PAYROLL_PRODUCTS))
     private_banking_products: list[str] = Field(
         default_factory=lambda: list(DEFAULT_PRIVATE_BANKING_PRODUCTS)

@@ -8,6 +8,9 @@
   message and logged server-side (by :func:`log_unexpected`).
 - :class:`DepthLimit`: refuses documents deeper than ``Settings.max_query_depth`` of the
   request's context; with strawberry's alias and token limiters in :data:`EXTENSIONS`.
+- :class:`CostLimit`: refuses, before execution, an operation that can return more nodes
+  than ``Settings.max_query_nodes`` (code ``QUERY_TOO_COMPLEX``; the rule is in
+  :mod:`graph_service.api.cost`).
 """
 
 from __future__ import annotations
@@ -17,17 +20,20 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from graphql import GraphQLError, GraphQLSyntaxError
+from graphql import ExecutionResult, GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, SchemaExtension
 from strawberry.extensions.query_depth_limiter import create_validator
 
 from graph_service.api.context import Context
+from graph_service.api.cost import estimate_nodes
 from graph_service.config import Settings
 from graph_service.errors import GraphServiceError
 
 logger = logging.getLogger("graph_service.api")
 
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+"""Code of an operation refused by :class:`CostLimit`."""
 INTERNAL_MESSAGE = "Internal server error"
 MAX_ALIASES = 50
 """Most aliases one document may use (strawberry's ``MaxAliasesLimiter``)."""
@@ -46,13 +52,17 @@ def error_code(error: GraphQLError) -> str:
     Returns
     -------
     str
-        The domain error's ``code``; ``GRAPHQL_PARSE_FAILED``, ``BAD_USER_INPUT`` (bad
+        The domain error's ``code``; the code an extension of this module gave the error
+        (e.g. ``QUERY_TOO_COMPLEX``); ``GRAPHQL_PARSE_FAILED``, ``BAD_USER_INPUT`` (bad
         variable values) or ``GRAPHQL_VALIDATION_FAILED`` for faults in the request itself;
         ``INTERNAL_SERVER_ERROR`` for anything else.
     """
     original = error.original_error
     if isinstance(original, GraphServiceError):
         return original.code
+    given = (error.extensions or {}).get("code")
+    if isinstance(given, str) and original is None:
+        return given
     if isinstance(error, GraphQLSyntaxError):
         return "GRAPHQL_PARSE_FAILED"
     if error.path is None and error.message.startswith("Variable '$"):
@@ -114,6 +124,11 @@ class ErrorCodes(MaskErrors):
         )
 
 
+def _settings(context: Any) -> Settings:
+    """The settings of a request's context (defaults outside one)."""
+    return context.settings if isinstance(context, Context) else Settings()
+
+
 class DepthLimit(SchemaExtension):
     """Refuse documents whose selections nest deeper than ``Settings.max_query_depth``.
 
@@ -123,8 +138,7 @@ class DepthLimit(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         """Add the depth rule to this operation's validation rules."""
-        context: Any = self.execution_context.context
-        settings = context.settings if isinstance(context, Context) else Settings()
+        settings = _settings(self.execution_context.context)
         rule = create_validator(settings.max_query_depth, None)
         self.execution_context.validation_rules = (
             *self.execution_context.validation_rules,
@@ -133,8 +147,44 @@ class DepthLimit(SchemaExtension):
         yield
 
 
+class CostLimit(SchemaExtension):
+    """Refuse an operation that can return more nodes than ``Settings.max_query_nodes``.
+
+    Runs once the document is parsed and valid, before any resolver: it estimates the nodes
+    the operation can return (:func:`graph_service.api.cost.estimate_nodes`, with the
+    request's variables) and, above the budget, answers ``data: null`` and one error of code
+    ``QUERY_TOO_COMPLEX`` stating the estimate and the budget, without executing anything.
+    """
+
+    def on_operation(self) -> Iterator[None]:
+        """Note the operation name the request gave, before parsing names one by default."""
+        # Until the document is parsed, ExecutionContext.operation_name is the request's.
+        self.requested_operation = self.execution_context.operation_name
+        yield
+
+    def on_execute(self) -> Iterator[None]:
+        """Estimate the operation's cost; pre-empt execution with an error above the budget."""
+        ctx = self.execution_context
+        settings = _settings(ctx.context)
+        document = ctx.graphql_document
+        if document is not None and ctx.result is None:
+            estimate = estimate_nodes(
+                ctx.schema._schema, document, settings, ctx.variables, self.requested_operation
+            )
+            if estimate > settings.max_query_nodes:
+                ctx.result = ExecutionResult(data=None, errors=[GraphQLError(
+                    f"Query too complex: it can return up to {estimate:,} nodes, above the "
+                    f"limit of {settings.max_query_nodes:,} (GRAPH_SERVICE_MAX_QUERY_NODES); "
+                    "ask for smaller pages (`first`) or fewer nested connections.",
+                    extensions={"code": QUERY_TOO_COMPLEX, "estimate": estimate,
+                                "limit": settings.max_query_nodes},
+                )])
+        yield
+
+
 EXTENSIONS: list[Callable[[], SchemaExtension]] = [
     DepthLimit,
+    CostLimit,
     functools.partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
     functools.partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
     ErrorCodes,

@@ -35,7 +35,7 @@ def test_first_is_capped_on_nested_connections_too(client: Client) -> None:
 
 
 def test_page_size_cap_comes_from_settings(serve: Callable[..., Client]) -> None:
-    client = serve(max_page_size=2)
+    client = serve(max_page_size=2, default_page_size=2)
     assert client.error_codes(UNCOVERED, {"first": 3}) == ["BAD_USER_INPUT"]
 
 

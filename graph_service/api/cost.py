@@ -1,0 +1,244 @@
+"""The node budget of a GraphQL operation, estimated before it runs (GitHub's node limit).
+
+A document small enough for the depth, alias and token limits can still ask for millions of
+nodes: ``employees(first: 1000) { edges { node { employers(first: 1000) { ... }}}}``
+multiplies. :func:`estimate_nodes` bounds what an operation can return from its text alone,
+so that :class:`~graph_service.api.extensions.CostLimit` can refuse it before any resolver
+runs.
+
+The rule
+--------
+- A **connection field** (its type has ``edges`` and ``pageInfo``; it takes ``first``) can
+  return ``first`` nodes: the argument's value, or the variable's, or the variable's default,
+  or ``Settings.default_page_size`` when omitted, clamped to ``0..Settings.max_page_size``
+  (a larger value is refused at run time anyway). Everything selected inside it is
+  multiplied by that ``first``.
+- ``Query.clientNetwork`` can return ``Settings.max_network_nodes`` nodes (its budget);
+  ``Query.linkagePaths`` ``limit`` paths of up to ``maxHops + 1`` nodes each (arguments or
+  their defaults, clamped to ``Settings.max_paths`` and ``Settings.max_path_hops``).
+- Other fields cost nothing themselves but carry the multiplier of their enclosing
+  connections to what they select.
+- The estimate is the sum over every such field, each times the product of the ``first``
+  of the connections enclosing it. Aliases and fragment spreads count once per occurrence.
+
+Examples: ``enterprise(id:) { employees(first: 50) { edges { node { accounts(first: 10)
+{ ... } } } } }`` costs ``50 + 50 * 10 = 550``; the same with both ``first`` omitted
+``100 + 100 * 100 = 10,100``; three nested connections of 1,000 cost ``1,001,001,000``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLField,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    ValueNode,
+    VariableNode,
+    get_named_type,
+)
+from graphql.type.definition import GraphQLInterfaceType
+
+from graph_service.config import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class FieldCost:
+    """What one occurrence of a field can return.
+
+    Attributes
+    ----------
+    nodes : int
+        Nodes the field itself can return (0 for a plain field).
+    multiplier : int
+        Factor applied to everything selected inside the field (1 for a plain field).
+    """
+
+    nodes: int = 0
+    multiplier: int = 1
+
+
+def _clamp(value: int, low: int, high: int) -> int:
+    return max(low, min(value, high))
+
+
+@dataclass
+class _Estimator:
+    """Walks one operation; fragment costs are memoised (a cost is linear in the multiplier)."""
+
+    schema: GraphQLSchema
+    settings: Settings
+    fragments: Mapping[str, FragmentDefinitionNode]
+    variables: Mapping[str, Any]
+    variable_defaults: Mapping[str, Any]
+    _fragment_costs: dict[str, int] = field(default_factory=dict)
+    _in_progress: set[str] = field(default_factory=set)
+
+    def int_value(self, node: ValueNode) -> int | None:
+        """The integer a literal or variable stands for; ``None`` when absent or not an int."""
+        value: Any
+        if isinstance(node, IntValueNode):
+            value = int(node.value)
+        elif isinstance(node, VariableNode):
+            name = node.name.value
+            value = self.variables.get(name, self.variable_defaults.get(name))
+        else:
+            return None
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    def argument(self, node: FieldNode, definition: GraphQLField, name: str) -> int | None:
+        """The integer value of argument ``name`` of a field occurrence, or its default."""
+        for argument in node.arguments or ():
+            if argument.name.value == name:
+                return self.int_value(argument.value)
+        arg = definition.args.get(name)
+        default = None if arg is None else arg.default_value
+        return default if isinstance(default, int) and not isinstance(default, bool) else None
+
+    def field_cost(
+        self, parent: GraphQLNamedType, node: FieldNode, definition: GraphQLField
+    ) -> FieldCost:
+        """The :class:`FieldCost` of one field occurrence (see the module's rule)."""
+        settings = self.settings
+        named = get_named_type(definition.type)
+        name = node.name.value
+        if (
+            isinstance(named, GraphQLObjectType)
+            and "edges" in named.fields
+            and "pageInfo" in named.fields
+            and "first" in definition.args
+        ):
+            first = self.argument(node, definition, "first")
+            size = settings.default_page_size if first is None else first
+            size = _clamp(size, 0, settings.max_page_size)
+            return FieldCost(nodes=size, multiplier=size)
+        if parent.name == "Query" and name == "clientNetwork":
+            return FieldCost(nodes=settings.max_network_nodes)
+        if parent.name == "Query" and name == "linkagePaths":
+            limit = _clamp(self.argument(node, definition, "limit") or 1, 1, settings.max_paths)
+            hops = _clamp(self.argument(node, definition, "maxHops") or 1, 1,
+                          settings.max_path_hops)
+            return FieldCost(nodes=limit * (hops + 1), multiplier=limit)
+        return FieldCost()
+
+    def selection_cost(self, parent: GraphQLNamedType, selection_set: SelectionSetNode | None
+                       ) -> int:
+        """Nodes a selection set on ``parent`` can return, with multiplier 1."""
+        total = 0
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FieldNode):
+                fields = getattr(parent, "fields", None)
+                definition = None if fields is None else fields.get(selection.name.value)
+                if definition is None:  # __typename, or a field validation refuses
+                    continue
+                cost = self.field_cost(parent, selection, definition)
+                inner = self.selection_cost(get_named_type(definition.type),
+                                            selection.selection_set)
+                total += cost.nodes + cost.multiplier * inner
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                target = parent if condition is None else self.type(condition.name.value)
+                total += self.selection_cost(target or parent, selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                total += self.fragment_cost(selection.name.value)
+        return total
+
+    def fragment_cost(self, name: str) -> int:
+        """Nodes one spread of fragment ``name`` can return (0 for an unknown or cyclic one)."""
+        if name in self._fragment_costs:
+            return self._fragment_costs[name]
+        fragment = self.fragments.get(name)
+        if fragment is None or name in self._in_progress:
+            return 0
+        self._in_progress.add(name)
+        target = self.type(fragment.type_condition.name.value)
+        cost = 0 if target is None else self.selection_cost(target, fragment.selection_set)
+        self._in_progress.discard(name)
+        self._fragment_costs[name] = cost
+        return cost
+
+    def type(self, name: str) -> GraphQLNamedType | None:
+        """The schema type called ``name``, if any."""
+        return self.schema.get_type(name)
+
+
+def estimate_nodes(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    settings: Settings,
+    variables: Mapping[str, Any] | None = None,
+    operation_name: str | None = None,
+) -> int:
+    """Estimate the most nodes an operation can return, by the rule of this module.
+
+    Parameters
+    ----------
+    schema : GraphQLSchema
+        The executable schema (``strawberry.Schema._schema``).
+    document : DocumentNode
+        The parsed document; fragments are resolved by name.
+    settings : Settings
+        Supplies the default and largest page size and the caps of the list fields.
+    variables : mapping, optional
+        The request's variable values, as sent (not yet coerced); a variable that is absent
+        takes its default from the operation, else counts as omitted.
+    operation_name : str, optional
+        The operation to estimate; ``None`` estimates every operation of the document and
+        answers the largest.
+
+    Returns
+    -------
+    int
+        The estimate; 0 for an operation that reads no connection or list.
+
+    Notes
+    -----
+    Linear in the size of the document: each fragment is walked once, whatever the number
+    of its spreads (the cost of a selection is linear in its multiplier).
+
+    Examples
+    --------
+    >>> from graphql import parse
+    >>> from graph_service.api.schema import schema
+    >>> doc = parse('{ enterprise(id: "E1") { employees(first: 50) { edges { node {'
+    ...             ' accounts(first: 10) { totalCount } } } } } }')
+    >>> estimate_nodes(schema._schema, doc, Settings())
+    550
+    """
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    best = 0
+    for definition in document.definitions:
+        if not isinstance(definition, OperationDefinitionNode):
+            continue
+        if operation_name is not None and (
+            definition.name is None or definition.name.value != operation_name
+        ):
+            continue
+        defaults = {
+            vd.variable.name.value: int(vd.default_value.value)
+            for vd in definition.variable_definitions or ()
+            if isinstance(vd.default_value, IntValueNode)
+        }
+        root = schema.get_root_type(definition.operation)
+        if not isinstance(root, GraphQLObjectType | GraphQLInterfaceType):
+            continue
+        estimator = _Estimator(schema, settings, fragments, variables or {}, defaults)
+        best = max(best, estimator.selection_cost(root, definition.selection_set))
+    return best
+
+
+__all__ = ["FieldCost", "estimate_nodes"]
