@@ -69,19 +69,24 @@ def read_table(
         Before the first row: the file is empty, not UTF-8, or its header repeats a column or
         lacks a required one (the location names the file and the column), or the file cannot
         be opened (the location names the file). While reading: a row has more or fewer
-        fields than the header, or the text is not valid CSV (the location names the file and
-        line).
+        fields than the header (the location names the file and the row's first line), or
+        the text is not valid CSV: text after a closing quote (``"Bro"ken``) on the physical
+        line where it occurs, a quoted field never closed on the line where its record
+        starts.
 
     Notes
     -----
     Streaming: one row in memory at a time. The line number is that of the row's first
-    physical line, also when a quoted field spans several lines.
+    physical line, also when a quoted field spans several lines. Quoting is RFC 4180, read
+    with the ``csv`` module in strict mode; a quote inside an unquoted field (``5'10"``) is
+    kept as text.
     """
     name = path.name
     line = 1
+    reader = None
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle, delimiter=delimiter)
+            reader = csv.reader(handle, delimiter=delimiter, strict=True)
             header = [column.strip() for column in next(reader, [])]
             if not header or header == [""]:
                 raise InvalidInputError("empty file: expected a header row", Location(name, 1))
@@ -98,11 +103,21 @@ def read_table(
                     yield line, dict(zip(header, values, strict=True))
                 line = reader.line_num + 1
     except csv.Error as exc:
-        raise InvalidInputError(f"malformed CSV: {exc}", Location(name, line)) from None
+        raise _syntax_error(exc, name, line, reader.line_num if reader else line) from None
     except UnicodeDecodeError as exc:
         raise InvalidInputError(f"not UTF-8 text: {exc.reason}", Location(name, line)) from None
     except OSError as exc:
         raise InvalidInputError(f"cannot read: {exc.strerror or exc}", Location(name)) from None
+
+
+def _syntax_error(exc: csv.Error, name: str, start: int, current: int) -> InvalidInputError:
+    """Word a ``csv.Error``; locate it on the record's first line or on the current one."""
+    if str(exc) == "unexpected end of data":  # strict mode, end of file in a quoted field
+        return InvalidInputError(
+            "malformed CSV: a quoted field is not closed before the end of the file",
+            Location(name, start),
+        )
+    return InvalidInputError(f"malformed CSV: {exc}", Location(name, current))
 
 
 def _check_header(header: list[str], required: Collection[str], name: str) -> None:

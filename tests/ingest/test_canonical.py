@@ -223,3 +223,27 @@ def test_unreadable_file_is_an_input_error(
     with pytest.raises(InvalidInputError, match="cannot read: Permission denied") as caught:
         read_canonical(directory)
     assert caught.value.location == Location("persons.csv")
+
+
+# -- CSV syntax --------------------------------------------------------------------------
+
+P = "id,name,segment,blocked,created_at\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        # text after a closing quote: not "Broken", not '"Bro"ken'
+        (P + 'P1,Al,mass,false,2010-01-01\nP994,"Bro"ken,mass,false,2010-01-01\n', 3,
+         "',' expected after '\"'"),
+        # the same inside a record that spans two lines: the physical line of the bad quote
+        ('id,name,note\nP1,Al,"two\nlines"x\n', 3, "',' expected after '\"'"),
+        # an unclosed quote in the last column would swallow the rest of the file
+        ('id,name\nP1,Al\nP2,"Bo\nP3,Cy\nP4,Di\n', 3, "quoted field is not closed"),
+    ],
+)
+def test_broken_quoting_is_refused(tmp_path: Path, text: str, line: int, message: str) -> None:
+    directory = write_files(tmp_path / "in", {"persons.csv": text})
+    with pytest.raises(InvalidInputError, match=message) as caught:
+        read_canonical(directory)
+    assert caught.value.location == Location("persons.csv", line)

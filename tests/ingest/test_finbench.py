@@ -282,3 +282,10 @@ def test_required_file_that_is_a_directory_is_refused(tmp_path: Path) -> None:
     ) as caught:
         read_finbench(directory)
     assert caught.value.location == Location("PersonOwnAccount.csv")
+
+
+def test_broken_quoting_is_refused(tmp_path: Path) -> None:
+    rows = [f"1|Al|false|{T}", f'2|"Bo"b|false|{T}']
+    with pytest.raises(InvalidInputError, match=r"'\|' expected after") as caught:
+        read_finbench(finbench_dir(tmp_path / "fb", Person=rows))
+    assert caught.value.location == Location("Person.csv", 3)
