@@ -15,10 +15,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from strawberry.fastapi import GraphQLRouter
 
 from graph_service.api.context import Context, make_context
 from graph_service.api.extensions import logger
+from graph_service.api.router import GraphQLHTTPRouter
 from graph_service.api.schema import schema
 from graph_service.config import Settings
 from graph_service.stores import open_store
@@ -40,7 +40,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     -------
     FastAPI
         Routes: ``GET /graphql`` (GraphiQL), ``POST /graphql`` (GraphQL over HTTP),
-        ``GET /health``.
+        ``GET /health``. A request that is not a runnable GraphQL request answers HTTP 400
+        with a GraphQL error of code ``BAD_REQUEST`` (see :mod:`graph_service.api.router`).
 
     Raises
     ------
@@ -70,7 +71,9 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         return make_context(store, settings)
 
     app.include_router(
-        GraphQLRouter(schema, path="/graphql", context_getter=get_context, graphql_ide="graphiql")
+        GraphQLHTTPRouter(
+            schema, path="/graphql", context_getter=get_context, graphql_ide="graphiql"
+        )
     )
 
     @app.get("/health", summary="Liveness and node/relationship counts")

@@ -8,6 +8,9 @@
   message and logged server-side (by :func:`log_unexpected`).
 - :class:`DepthLimit`: refuses documents deeper than ``Settings.max_query_depth`` of the
   request's context; with strawberry's alias and token limiters in :data:`EXTENSIONS`.
+- :class:`OperationChoice`: refuses a document of several operations without an
+  ``operationName`` (code ``BAD_REQUEST``), which strawberry would answer by running the
+  first one.
 - :class:`CostLimit`: refuses, before execution, an operation that can return more nodes
   than ``Settings.max_query_nodes`` (code ``QUERY_TOO_COMPLEX``; the rule is in
   :mod:`graph_service.api.cost`).
@@ -20,7 +23,7 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from graphql import ExecutionResult, GraphQLError, GraphQLSyntaxError
+from graphql import ExecutionResult, GraphQLError, GraphQLSyntaxError, OperationDefinitionNode
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, SchemaExtension
 from strawberry.extensions.query_depth_limiter import create_validator
 
@@ -34,6 +37,10 @@ logger = logging.getLogger("graph_service.api")
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 """Code of an operation refused by :class:`CostLimit`."""
+BAD_REQUEST = "BAD_REQUEST"
+"""Code of a request that is not a runnable GraphQL request (answered with HTTP 400)."""
+MULTIPLE_OPERATIONS = "Must provide operation name if query contains multiple operations."
+"""graphql-core's message for a document of several operations without ``operationName``."""
 INTERNAL_MESSAGE = "Internal server error"
 MAX_ALIASES = 50
 """Most aliases one document may use (strawberry's ``MaxAliasesLimiter``)."""
@@ -147,7 +154,44 @@ class DepthLimit(SchemaExtension):
         yield
 
 
-class CostLimit(SchemaExtension):
+class _PreExecution(SchemaExtension):
+    """Base of the checks that run on a parsed, valid document before execution."""
+
+    requested_operation: str | None = None
+
+    def on_operation(self) -> Iterator[None]:
+        """Note the request's ``operationName`` (``None`` when it gave none)."""
+        # Until the document is parsed, ExecutionContext.operation_name is the request's own;
+        # afterwards it falls back to the first operation's name.
+        self.requested_operation = self.execution_context.operation_name
+        yield
+
+    def refuse(self, error: GraphQLError) -> None:
+        """Answer ``data: null`` and ``error`` instead of executing the operation."""
+        self.execution_context.result = ExecutionResult(data=None, errors=[error])
+
+
+class OperationChoice(_PreExecution):
+    """Refuse a document of several operations when the request names none of them.
+
+    graphql-core refuses it ("Must provide operation name if query contains multiple
+    operations."), but strawberry passes the first operation's name on, so it would run the
+    first operation silently. The error has code ``BAD_REQUEST`` (HTTP 400 over HTTP, like an
+    unknown ``operationName``).
+    """
+
+    def on_execute(self) -> Iterator[None]:
+        """Refuse before execution when the operation to run is ambiguous."""
+        ctx = self.execution_context
+        document = ctx.graphql_document
+        if document is not None and ctx.result is None and self.requested_operation is None:
+            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+            if len(operations) > 1:
+                self.refuse(GraphQLError(MULTIPLE_OPERATIONS, extensions={"code": BAD_REQUEST}))
+        yield
+
+
+class CostLimit(_PreExecution):
     """Refuse an operation that can return more nodes than ``Settings.max_query_nodes``.
 
     Runs once the document is parsed and valid, before any resolver: it estimates the nodes
@@ -155,12 +199,6 @@ class CostLimit(SchemaExtension):
     request's variables) and, above the budget, answers ``data: null`` and one error of code
     ``QUERY_TOO_COMPLEX`` stating the estimate and the budget, without executing anything.
     """
-
-    def on_operation(self) -> Iterator[None]:
-        """Note the operation name the request gave, before parsing names one by default."""
-        # Until the document is parsed, ExecutionContext.operation_name is the request's.
-        self.requested_operation = self.execution_context.operation_name
-        yield
 
     def on_execute(self) -> Iterator[None]:
         """Estimate the operation's cost; pre-empt execution with an error above the budget."""
@@ -172,18 +210,19 @@ class CostLimit(SchemaExtension):
                 ctx.schema._schema, document, settings, ctx.variables, self.requested_operation
             )
             if estimate > settings.max_query_nodes:
-                ctx.result = ExecutionResult(data=None, errors=[GraphQLError(
+                self.refuse(GraphQLError(
                     f"Query too complex: it can return up to {estimate:,} nodes, above the "
                     f"limit of {settings.max_query_nodes:,} (GRAPH_SERVICE_MAX_QUERY_NODES); "
                     "ask for smaller pages (`first`) or fewer nested connections.",
                     extensions={"code": QUERY_TOO_COMPLEX, "estimate": estimate,
                                 "limit": settings.max_query_nodes},
-                )])
+                ))
         yield
 
 
 EXTENSIONS: list[Callable[[], SchemaExtension]] = [
     DepthLimit,
+    OperationChoice,
     CostLimit,
     functools.partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
     functools.partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),

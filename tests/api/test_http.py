@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
+import pytest
+
+from graph_service.api.context import make_context
+from graph_service.api.schema import schema
+from graph_service.config import Settings
 from graph_service.stores.embedded import EmbeddedStore
 from tests.api.conftest import Client, CountingStore
 
@@ -54,3 +60,72 @@ def test_health_reports_a_failing_store(
     response = serve(store=store).http.get("/health")
     assert response.status_code == 503
     assert response.json() == {"status": "unhealthy", "reason": "disk on fire"}
+
+
+BAD_REQUESTS = {
+    "invalid JSON body": dict(
+        method="POST", content=b'{"query": ', headers={"content-type": "application/json"}
+    ),
+    "JSON array body (batching is off)": dict(method="POST", json=[{"query": "{ __typename }"}]),
+    "JSON scalar body": dict(method="POST", json="{ __typename }"),
+    "no query": dict(method="POST", json={}),
+    "query not a string": dict(method="POST", json={"query": 5}),
+    "variables not an object": dict(
+        method="POST", json={"query": "{ __typename }", "variables": [1]}
+    ),
+    "unknown operationName": dict(
+        method="POST", json={"query": "query A { __typename }", "operationName": "B"}
+    ),
+    "text/plain content type": dict(
+        method="POST", content=b"{ __typename }", headers={"content-type": "text/plain"}
+    ),
+    "GET with unparseable variables": dict(
+        method="GET", params={"query": "{ __typename }", "variables": "{bad"}
+    ),
+    "GET with a mutation": dict(method="GET", params={"query": "mutation { x }"}),
+    "two operations, no operationName": dict(
+        method="POST", json={"query": 'query A { __typename } query B { person(id: "P1") { id } }'}
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_REQUESTS))
+def test_request_errors_answer_graphql_json_with_400(client: Client, case: str) -> None:
+    request = dict(BAD_REQUESTS[case])
+    response = client.http.request(request.pop("method"), "/graphql", **request)
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert body["data"] is None
+    (error,) = body["errors"]
+    assert error["extensions"] == {"code": "BAD_REQUEST"}
+    assert error["message"]
+
+
+def test_several_operations_need_an_operation_name(client: Client) -> None:
+    document = 'query A { __typename } query B { person(id: "P1") { name } }'
+    response = client.http.post("/graphql", json={"query": document})
+    assert response.json()["errors"][0]["message"] == (
+        "Must provide operation name if query contains multiple operations."
+    )
+    named = client.http.post("/graphql", json={"query": document, "operationName": "B"})
+    assert named.status_code == 200
+    assert named.json() == {"data": {"person": {"name": "Alice"}}}
+
+
+def test_several_operations_need_a_name_in_process_too(small_bank: EmbeddedStore) -> None:
+    result = asyncio.run(
+        schema.execute(
+            "query A { __typename } query B { __typename }",
+            context_value=make_context(small_bank, Settings(data_dir=small_bank.data_dir)),
+        )
+    )
+    assert result.data is None
+    assert result.errors is not None
+    assert [e.extensions for e in result.errors] == [{"code": "BAD_REQUEST"}]
+
+
+def test_get_query_answers_json(client: Client) -> None:
+    response = client.http.get("/graphql", params={"query": '{ person(id: "P1") { name } }'})
+    assert response.status_code == 200
+    assert response.json() == {"data": {"person": {"name": "Alice"}}}
