@@ -8,6 +8,7 @@ loader reports problems the same way (:class:`~graph_service.errors.Location`).
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Collection, Iterator
 from pathlib import Path
 
@@ -66,9 +67,10 @@ def read_table(
     Raises
     ------
     InvalidInputError
-        Before the first row: the file is empty, not UTF-8, or its header repeats a column or
-        lacks a required one (the location names the file and the column), or the file cannot
-        be opened (the location names the file). While reading: a row has more or fewer
+        Before the first row: the file is empty, or its header repeats a column or lacks a
+        required one (the location names the file and the column), or the file cannot be
+        opened (the location names the file). While reading: a byte is not UTF-8 (the
+        location names the physical line of that byte), a row has more or fewer
         fields than the header (the location names the file and the row's first line), or
         the text is not valid CSV: text after a closing quote (``"Bro"ken``) on the physical
         line where it occurs, a quoted field never closed on the line where its record
@@ -105,9 +107,45 @@ def read_table(
     except csv.Error as exc:
         raise _syntax_error(exc, name, line, reader.line_num if reader else line) from None
     except UnicodeDecodeError as exc:
-        raise InvalidInputError(f"not UTF-8 text: {exc.reason}", Location(name, line)) from None
+        found = _first_undecodable_line(path)
+        where, reason = found if found else (line, exc.reason)
+        raise InvalidInputError(f"not UTF-8 text: {reason}", Location(name, where)) from None
     except OSError as exc:
         raise InvalidInputError(f"cannot read: {exc.strerror or exc}", Location(name)) from None
+
+
+_AFTER_LONE_CR = re.compile(rb"(?<=\r)(?!\n)")
+"""Zero-width split point after a CR that does not start a CRLF."""
+
+
+def _first_undecodable_line(path: Path) -> tuple[int, str] | None:
+    """Find the first physical line of ``path`` that is not UTF-8.
+
+    The text decoder reads ahead in chunks, so the line being parsed when it fails is not
+    the line of the bad byte. This rescans the raw bytes, splitting lines as the CSV reader
+    counts them (LF, CRLF or a lone CR: universal newlines), and decodes each line alone,
+    which is exact because no byte of a multi-byte UTF-8 sequence is CR or LF.
+
+    Returns
+    -------
+    (int, str) or None
+        The 1-based line and the reason with the byte's position in the line, e.g.
+        ``"invalid continuation byte 0xe9 at byte 8 of the line"``; None if every line
+        decodes (the file changed since it was read).
+    """
+    number = 0
+    with path.open("rb") as handle:
+        for chunk in handle:  # ends at LF
+            for piece in _AFTER_LONE_CR.split(chunk):
+                if not piece:
+                    continue
+                number += 1
+                try:
+                    piece.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    byte = piece[exc.start]
+                    return number, f"{exc.reason} 0x{byte:02x} at byte {exc.start + 1} of the line"
+    return None
 
 
 def _syntax_error(exc: csv.Error, name: str, start: int, current: int) -> InvalidInputError:

@@ -151,14 +151,32 @@ def test_bad_input_names_file_line_field(
     assert (location.file, location.line, location.field) == (file, line, field)
 
 
-def test_not_utf8(tmp_path: Path) -> None:
+LONG_ROWS = b"".join(b"P%d,%s\n" % (i, b"N" * 200) for i in range(2, 52))  # lines 2 to 51
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "reason"),
+    [
+        (b"id,name\nP1,Jos\xe9\n", 2, "invalid continuation byte"),
+        # a Latin-1 byte on line 52, after more text than one read-ahead chunk
+        (b"id,name\n" + LONG_ROWS + b"P52,Jos\xe9\n", 52, "byte 8 of the line"),
+        (b"id,na\xffme\nP1,Al\n", 1, "invalid start byte"),
+        # CR-only and CRLF line ends count as lines the way the CSV reader counts them
+        (b"id,name\rP1,Al\rP2,Bo\rP3,\xe9\r", 4, "byte 4 of the line"),
+        (b"id,name\r\nP1,Al\r\nP2,\xc3\r\n", 3, "byte 4 of the line"),
+        # a line break inside a quoted field is a physical line too
+        (b'id,name\nP1,"Al\nice"\nP2,Bo\xe9\n', 4, "byte 6 of the line"),
+    ],
+)
+def test_not_utf8_names_the_physical_line(
+    tmp_path: Path, content: bytes, line: int, reason: str
+) -> None:
     directory = tmp_path / "in"
     directory.mkdir()
-    (directory / "persons.csv").write_bytes(b"id,name\nP1,Jos\xe9\n")
-    with pytest.raises(InvalidInputError, match="not UTF-8") as caught:
+    (directory / "persons.csv").write_bytes(content)
+    with pytest.raises(InvalidInputError, match=f"not UTF-8 text: .*{reason}") as caught:
         read_canonical(directory)
-    assert caught.value.location is not None
-    assert caught.value.location.file == "persons.csv"
+    assert caught.value.location == Location("persons.csv", line)
 
 
 def test_missing_or_empty_directory_and_unknown_format(tmp_path: Path) -> None:

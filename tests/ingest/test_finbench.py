@@ -289,3 +289,14 @@ def test_broken_quoting_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError, match=r"'\|' expected after") as caught:
         read_finbench(finbench_dir(tmp_path / "fb", Person=rows))
     assert caught.value.location == Location("Person.csv", 3)
+
+
+def test_not_utf8_names_the_physical_line(tmp_path: Path) -> None:
+    rows = [f"{p}|Person {p}|false|{T}" for p in range(1, 1958)]  # lines 2 to 1958
+    rows += [f"1958|Jos\udce9|false|{T}", f"1959|After|false|{T}"]  # line 1959: byte 0xe9
+    directory = finbench_dir(tmp_path / "fb")
+    text = "\n".join([HEADERS["Person.csv"], *rows]) + "\n"
+    (directory / "Person.csv").write_bytes(text.encode("utf-8", "surrogateescape"))
+    with pytest.raises(InvalidInputError, match="not UTF-8 text") as caught:
+        read_finbench(directory)
+    assert caught.value.location == Location("Person.csv", 1959)
