@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -49,13 +49,23 @@ def encode_cursor(key: NodeKey) -> str:
     return base64.b64encode(f"{label}:{node_id}".encode()).decode("ascii")
 
 
-def decode_cursor(cursor: str) -> NodeKey:
+def decode_cursor(cursor: str, labels: Collection[str] | None = None) -> NodeKey:
     """Return the ``(label, id)`` a cursor stands for.
+
+    Parameters
+    ----------
+    cursor : str
+        An ``endCursor`` or edge ``cursor`` this service issued.
+    labels : collection of str, optional
+        The labels of the nodes the connection lists; a cursor of another label could not
+        have come from it. ``None`` accepts any label.
 
     Raises
     ------
     InvalidInputError
-        If ``cursor`` is not a cursor this service issued.
+        If ``cursor`` is not a cursor this service issued: not base64 of UTF-8
+        ``label:id``, an unknown label, an empty id, or a label outside ``labels`` (e.g. the
+        cursor of an ``Enterprise`` given to a connection of people).
 
     Examples
     --------
@@ -69,6 +79,14 @@ def decode_cursor(cursor: str) -> NodeKey:
     label, sep, node_id = text.partition(":")
     if not sep or label not in _LABELS:
         raise InvalidInputError(f"invalid cursor {cursor!r}")
+    if not node_id:
+        raise InvalidInputError(f"invalid cursor {cursor!r}: empty id")
+    if labels is not None and label not in labels:
+        listed = " and ".join(sorted(labels))
+        raise InvalidInputError(
+            f"invalid cursor {cursor!r}: it is the cursor of {label} {node_id!r}, and this "
+            f"connection lists {listed} nodes only"
+        )
     return (label, node_id)
 
 
@@ -114,7 +132,13 @@ class PageArgs:
     after: NodeKey | None
 
     @classmethod
-    def parse(cls, first: int | None, after: str | None, settings: Settings) -> PageArgs:
+    def parse(
+        cls,
+        first: int | None,
+        after: str | None,
+        settings: Settings,
+        labels: Collection[str] | None = None,
+    ) -> PageArgs:
         """Validate the arguments of a connection field.
 
         Parameters
@@ -125,18 +149,21 @@ class PageArgs:
             A cursor from an earlier page.
         settings : Settings
             Supplies the default and the cap (``max_page_size``).
+        labels : collection of str, optional
+            Labels of the nodes the connection lists (see :func:`decode_cursor`).
 
         Raises
         ------
         InvalidInputError
-            If ``first`` is negative or above the cap, or ``after`` is not a valid cursor.
+            If ``first`` is negative or above the cap, or ``after`` is not a valid cursor
+            of this connection.
         """
         size = settings.default_page_size if first is None else first
         if not 0 <= size <= settings.max_page_size:
             raise InvalidInputError(
                 f"first must be between 0 and {settings.max_page_size}, got {size}"
             )
-        return cls(size, None if after is None else decode_cursor(after))
+        return cls(size, None if after is None else decode_cursor(after, labels))
 
     def window(self, items: Sequence[T], key: Callable[[T], NodeKey]) -> Window[T]:
         """Cut this page out of ``items``.

@@ -94,7 +94,7 @@ class Query:
     ) -> PersonConnection:
         """See :func:`graph_service.linkage.coverage.uncovered_employees`."""
         ctx = info.context
-        page = PageArgs.parse(first, after, ctx.settings)
+        page = PageArgs.parse(first, after, ctx.settings, PersonConnection.labels)
         ids = await uncovered_employees(ctx.store, ctx.rules, str(enterprise_id), product_types)
         return await PersonConnection.of_ids(info, _PERSON, ids, page)
 
@@ -111,7 +111,7 @@ class Query:
     ) -> PersonConnection:
         """See :func:`graph_service.linkage.private_banking.executives_without_private_banking`."""
         ctx = info.context
-        page = PageArgs.parse(first, after, ctx.settings)
+        page = PageArgs.parse(first, after, ctx.settings, PersonConnection.labels)
         enterprise = None if enterprise_id is None else str(enterprise_id)
         ids = await executives_without_private_banking(ctx.store, ctx.rules, enterprise)
         return await PersonConnection.of_ids(info, _PERSON, ids, page)

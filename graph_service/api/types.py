@@ -285,6 +285,8 @@ class Connection(Generic[E]):
     """A Relay connection: one page of a sorted list (see :mod:`.pagination`)."""
 
     edge_type: ClassVar[type[Edge[Any]]] = Edge
+    labels: ClassVar[frozenset[str]] = frozenset()
+    """Labels of the nodes listed; an ``after`` cursor of another label is refused."""
     total_count: int = strawberry.field(description="Length of the whole list.")
     edges: list[E]
     page_info: PageInfo
@@ -329,7 +331,7 @@ class Connection(Generic[E]):
         keep : callable, optional
             Keeps only the relationships it answers ``True`` for.
         """
-        page = PageArgs.parse(first, after, info.context.settings)
+        page = PageArgs.parse(first, after, info.context.settings, cls.labels)
         label, node_id = key
         loader = info.context.neighbors(label, rel_type.value, direction)
         found = await loader.load(node_id)
@@ -351,7 +353,7 @@ class Connection(Generic[E]):
         ids : sequence of str
             Sorted as text (the stores' contract).
         page : PageArgs
-            Validated connection arguments.
+            Validated connection arguments (parsed with ``labels`` of this class).
         """
         window = page.window(ids, key=lambda node_id: (label, node_id))
         loaded = await info.context.nodes(label).load_many(window.items)
@@ -363,31 +365,42 @@ class Connection(Generic[E]):
 class PersonConnection(Connection[Edge[Person]]):
     """Connection of ``Person`` nodes."""
 
+    labels = frozenset({_PERSON})
+
 
 @strawberry.type(description="A page of enterprises.")
 class EnterpriseConnection(Connection[Edge[Enterprise]]):
     """Connection of ``Enterprise`` nodes."""
+
+    labels = frozenset({_ENTERPRISE})
 
 
 @strawberry.type(description="A page of accounts.")
 class AccountConnection(Connection[Edge[Account]]):
     """Connection of ``Account`` nodes."""
 
+    labels = frozenset({_ACCOUNT})
+
 
 @strawberry.type(description="A page of account managers.")
 class ManagerConnection(Connection[Edge[Manager]]):
     """Connection of ``Manager`` nodes."""
+
+    labels = frozenset({_MANAGER})
 
 
 @strawberry.type(description="A page of clients (enterprises and people).")
 class PartyConnection(Connection[Edge[Party]]):
     """Connection of ``Enterprise`` and ``Person`` nodes."""
 
+    labels = frozenset({_ENTERPRISE, _PERSON})
+
 
 @strawberry.type(description="A page of employees, with their EMPLOYED_BY properties.")
 class EmployeeConnection(Connection[EmploymentEdge[Person]]):
     """Connection of the people employed by an enterprise."""
 
+    labels = frozenset({_PERSON})
     edge_type = EmploymentEdge
 
 
@@ -395,6 +408,7 @@ class EmployeeConnection(Connection[EmploymentEdge[Person]]):
 class EmployerConnection(Connection[EmploymentEdge[Enterprise]]):
     """Connection of the enterprises employing a person."""
 
+    labels = frozenset({_ENTERPRISE})
     edge_type = EmploymentEdge
 
 
@@ -402,6 +416,7 @@ class EmployerConnection(Connection[EmploymentEdge[Enterprise]]):
 class ShareholderConnection(Connection[ShareholdingEdge[Party]]):
     """Connection of the holders of an enterprise's shares."""
 
+    labels = frozenset({_ENTERPRISE, _PERSON})
     edge_type = ShareholdingEdge
 
 
@@ -409,6 +424,7 @@ class ShareholderConnection(Connection[ShareholdingEdge[Party]]):
 class ShareholdingConnection(Connection[ShareholdingEdge[Enterprise]]):
     """Connection of the enterprises a person or enterprise holds shares of."""
 
+    labels = frozenset({_ENTERPRISE})
     edge_type = ShareholdingEdge
 
 
@@ -416,6 +432,7 @@ class ShareholdingConnection(Connection[ShareholdingEdge[Enterprise]]):
 class TransferConnection(Connection[TransferEdge]):
     """Connection of the accounts an account sent money to or received money from."""
 
+    labels = frozenset({_ACCOUNT})
     edge_type = TransferEdge
 
 

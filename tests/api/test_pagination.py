@@ -133,3 +133,42 @@ def test_default_page_size_comes_from_settings(serve: Callable[..., Client]) -> 
     answer = page(client, "uncoveredEmployees", None, None)
     assert len(answer["edges"]) == 3
     assert answer["pageInfo"]["hasNextPage"] is True
+
+
+def cursor_of(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+@pytest.mark.parametrize("name", sorted(CONNECTIONS))
+def test_a_cursor_of_another_label_is_refused(client: Client, name: str) -> None:
+    foreign = "Person:P1" if name == "Person.accounts" else "Enterprise:1"
+    query, _, _ = CONNECTIONS[name]
+    body = client.post(query, {"first": 10, "after": cursor_of(foreign)})
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    label = foreign.partition(":")[0]
+    assert f"invalid cursor {cursor_of(foreign)!r}: it is the cursor of {label}" in (
+        error["message"]
+    )
+    assert "this connection lists" in error["message"]
+
+
+@pytest.mark.parametrize("name", sorted(CONNECTIONS))
+def test_a_cursor_with_an_empty_id_is_refused(client: Client, name: str) -> None:
+    label = "Account" if name == "Person.accounts" else "Person"
+    query, _, _ = CONNECTIONS[name]
+    body = client.post(query, {"first": 10, "after": cursor_of(f"{label}:")})
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["message"] == f"invalid cursor {cursor_of(label + ':')!r}: empty id"
+
+
+def test_party_connections_take_person_and_enterprise_cursors(client: Client) -> None:
+    query = (
+        'query($after: String) { manager(id: "M2") { clients(after: $after) '
+        "{ edges { node { ... on Person { id } ... on Enterprise { id } } } } } }"
+    )
+    for after in ("Enterprise:E9", "Person:P0"):  # keys sorted by (label, id): before P7
+        data = client.data(query, {"after": cursor_of(after)})
+        assert data["manager"]["clients"]["edges"] == [{"node": {"id": "P7"}}]
+    assert client.error_codes(query, {"after": cursor_of("Account:A1")}) == ["BAD_USER_INPUT"]
