@@ -16,6 +16,7 @@ from graph_service.errors import InvalidInputError, Location
 
 Row = dict[str, str]
 """One data row: column name (from the header) to its raw text."""
+_NUL = "\x00"
 
 
 def require_file(path: Path) -> None:
@@ -72,9 +73,10 @@ def read_table(
         opened (the location names the file). While reading: a byte is not UTF-8 (the
         location names the physical line of that byte), a row has more or fewer
         fields than the header (the location names the file and the row's first line), or
-        the text is not valid CSV: text after a closing quote (``"Bro"ken``) on the physical
-        line where it occurs, a quoted field never closed on the line where its record
-        starts.
+        a field holds a NUL byte (the location names the file, the row's first line and the
+        column), or the text is not valid CSV: text after a closing quote (``"Bro"ken``) on
+        the physical line where it occurs, a quoted field never closed on the line where its
+        record starts.
 
     Notes
     -----
@@ -102,7 +104,13 @@ def read_table(
                             f"expected {width} fields as in the header, got {len(values)}",
                             Location(name, line),
                         )
-                    yield line, dict(zip(header, values, strict=True))
+                    row = dict(zip(header, values, strict=True))
+                    if any(_NUL in value for value in values):
+                        column = next(c for c, v in row.items() if _NUL in v)
+                        raise InvalidInputError(
+                            "NUL byte in a field", Location(name, line, column)
+                        )
+                    yield line, row
                 line = reader.line_num + 1
     except csv.Error as exc:
         raise _syntax_error(exc, name, line, reader.line_num if reader else line) from None
@@ -160,7 +168,11 @@ def _syntax_error(exc: csv.Error, name: str, start: int, current: int) -> Invali
 
 def _check_header(header: list[str], required: Collection[str], name: str) -> None:
     seen: set[str] = set()
-    for column in header:
+    for number, column in enumerate(header, start=1):
+        if _NUL in column:
+            raise InvalidInputError(
+                f"NUL byte in column {number} of the header", Location(name, 1)
+            )
         if column in seen:
             raise InvalidInputError("column appears twice in the header", Location(name, 1, column))
         seen.add(column)

@@ -265,3 +265,19 @@ def test_broken_quoting_is_refused(tmp_path: Path, text: str, line: int, message
     with pytest.raises(InvalidInputError, match=message) as caught:
         read_canonical(directory)
     assert caught.value.location == Location("persons.csv", line)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "field"),
+    [
+        (P + "P1,Al,mass,false,2010-01-01\nP2,A\x00B,mass,false,2010-01-01\n", 3, "name"),
+        (P + 'P1,"A\x00",mass,false,2010-01-01\n', 2, "name"),
+        (P + "P1,Al,mass,false,2010-01-01\x00\n", 2, "created_at"),
+        ("id,na\x00me\nP1,Al\n", 1, None),
+    ],
+)
+def test_nul_bytes_are_refused(tmp_path: Path, text: str, line: int, field: str | None) -> None:
+    directory = write_files(tmp_path / "in", {"persons.csv": text})
+    with pytest.raises(InvalidInputError, match="NUL") as caught:
+        read_canonical(directory)
+    assert caught.value.location == Location("persons.csv", line, field)

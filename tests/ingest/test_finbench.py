@@ -300,3 +300,10 @@ def test_not_utf8_names_the_physical_line(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError, match="not UTF-8 text") as caught:
         read_finbench(directory)
     assert caught.value.location == Location("Person.csv", 1959)
+
+
+def test_nul_bytes_are_refused(tmp_path: Path) -> None:
+    rows = [f"1|Al|false|{T}", f"2|Bo\x00b|false|{T}"]
+    with pytest.raises(InvalidInputError, match="NUL") as caught:
+        read_finbench(finbench_dir(tmp_path / "fb", Person=rows))
+    assert caught.value.location == Location("Person.csv", 3, "personName")
