@@ -38,7 +38,8 @@ class Context(BaseContext):
     rules : LinkageRules
         ``settings.rules()``, computed once.
     coverage : DataLoader of str to Coverage
-        Payroll coverage by enterprise id (enterprises known to exist).
+        Payroll coverage by enterprise id (enterprises known to exist), with the
+        configured payroll products; :meth:`coverage_with` gives the loader of an override.
 
     Notes
     -----
@@ -55,6 +56,7 @@ class Context(BaseContext):
         self._nodes: dict[str, DataLoader[str, Node | None]] = {}
         self._neighbors: dict[tuple[str, str, Direction], DataLoader[str, list[Neighbour]]] = {}
         self.coverage: DataLoader[str, Coverage] = DataLoader(load_fn=self._load_coverage)
+        self._coverage_with: dict[tuple[str, ...], DataLoader[str, Coverage]] = {}
 
     def nodes(self, label: str) -> DataLoader[str, Node | None]:
         """The loader of ``label`` nodes by id (``None`` for an absent id).
@@ -101,6 +103,37 @@ class Context(BaseContext):
                 return await self.store.neighbors(label, ids, rel_type, direction)
 
             loader = self._neighbors[key] = DataLoader(load_fn=load)
+        return loader
+
+    def coverage_with(self, product_types: Sequence[str] | None) -> DataLoader[str, Coverage]:
+        """The loader of payroll coverage by enterprise id, for a ``productTypes`` argument.
+
+        Parameters
+        ----------
+        product_types : sequence of str or None
+            Account types that count as payroll products; ``None`` gives :attr:`coverage`.
+
+        Returns
+        -------
+        DataLoader
+            One loader per distinct list, so the enterprises of one tick asking with the same
+            list are measured in one store call.
+
+        Raises
+        ------
+        InvalidInputError
+            If ``product_types`` is empty or holds a blank type.
+        """
+        if product_types is None:
+            return self.coverage
+        products = self.rules.payroll(product_types)
+        loader = self._coverage_with.get(products)
+        if loader is None:
+
+            async def load(enterprise_ids: Sequence[str]) -> list[Coverage]:
+                return await payroll_coverage(self.store, self.rules, enterprise_ids, products)
+
+            loader = self._coverage_with[products] = DataLoader(load_fn=load)
         return loader
 
     async def _load_coverage(self, enterprise_ids: Sequence[str]) -> list[Coverage]:

@@ -31,6 +31,7 @@ from graph_service.api.types import (
     PayrollCoverage,
     Person,
     PersonConnection,
+    ProductTypes,
     as_type,
 )
 from graph_service.linkage.coverage import payroll_coverage, uncovered_employees
@@ -88,7 +89,7 @@ class Query:
         self,
         info: GraphInfo,
         enterprise_id: strawberry.ID,
-        product_types: list[str] | None = None,
+        product_types: ProductTypes = None,
         first: First = None,
         after: After = None,
     ) -> PersonConnection:
@@ -116,13 +117,21 @@ class Query:
         ids = await executives_without_private_banking(ctx.store, ctx.rules, enterprise)
         return await PersonConnection.of_ids(info, _PERSON, ids, page)
 
-    @strawberry.field(description="Payroll coverage of an enterprise's employees.")
+    @strawberry.field(
+        description="Payroll coverage of an enterprise's employees (productTypes overrides "
+        "the configured payroll products, as in uncoveredEmployees)."
+    )
     async def payroll_coverage(
-        self, info: GraphInfo, enterprise_id: strawberry.ID
+        self,
+        info: GraphInfo,
+        enterprise_id: strawberry.ID,
+        product_types: ProductTypes = None,
     ) -> PayrollCoverage:
         """See :func:`graph_service.linkage.coverage.payroll_coverage`."""
         ctx = info.context
-        (coverage,) = await payroll_coverage(ctx.store, ctx.rules, [str(enterprise_id)])
+        (coverage,) = await payroll_coverage(
+            ctx.store, ctx.rules, [str(enterprise_id)], product_types
+        )
         return PayrollCoverage.of(coverage)
 
     @strawberry.field(

@@ -37,6 +37,13 @@ First = Annotated[
         "0 to `GRAPH_SERVICE_MAX_PAGE_SIZE` (1000)."
     ),
 ]
+ProductTypes = Annotated[
+    list[str] | None,
+    strawberry.argument(
+        description="Account types that count as payroll products; the configured list "
+        "(`GRAPH_SERVICE_PAYROLL_PRODUCTS`) when omitted."
+    ),
+]
 After = Annotated[
     str | None,
     strawberry.argument(description="Return the edges after this cursor (`endCursor`)."),
@@ -157,10 +164,16 @@ class Enterprise(_GraphNode):
     guarantors = related("EnterpriseConnection", _GUARANTEES, _IN,
                          "Enterprises that guarantee this enterprise.")
 
-    @strawberry.field(description="Payroll coverage of the enterprise's employees.")
-    async def payroll_coverage(self, info: GraphInfo) -> PayrollCoverage:
-        """Batched through the request's coverage loader."""
-        return PayrollCoverage.of(await info.context.coverage.load(str(self.id)))
+    @strawberry.field(
+        description="Payroll coverage of the enterprise's employees (productTypes overrides "
+        "the configured payroll products, as in uncoveredEmployees)."
+    )
+    async def payroll_coverage(
+        self, info: GraphInfo, product_types: ProductTypes = None
+    ) -> PayrollCoverage:
+        """Batched through the request's coverage loader of ``product_types``."""
+        loader = info.context.coverage_with(product_types)
+        return PayrollCoverage.of(await loader.load(str(self.id)))
 
 
 @strawberry.type(description="A retail client or prospect.")

@@ -7,6 +7,7 @@ account whose type is a payroll product (default ``"debit card"``).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from graph_service.linkage.lookup import get_node
@@ -57,7 +58,10 @@ async def uncovered_employees(
 
 
 async def payroll_coverage(
-    store: GraphStore, rules: LinkageRules, enterprise_ids: Sequence[str]
+    store: GraphStore,
+    rules: LinkageRules,
+    enterprise_ids: Sequence[str],
+    product_types: Sequence[str] | None = None,
 ) -> list[Coverage]:
     """Payroll coverage (employees, covered, uncovered, rate) of each enterprise.
 
@@ -67,6 +71,11 @@ async def payroll_coverage(
     rules : LinkageRules
     enterprise_ids : sequence of str
         Enterprises to measure; the bulk path passes many at once.
+    product_types : sequence of str, optional
+        Account types that count as payroll products for this question, by the same rule
+        as :func:`uncovered_employees` (``rules.payroll(product_types)``); ``None`` uses
+        ``rules.payroll_products``. A rate and its uncovered list agree when given the same
+        ``product_types``.
 
     Returns
     -------
@@ -78,7 +87,21 @@ async def payroll_coverage(
     ------
     NotFoundError
         If any enterprise does not exist (the first missing one is named).
+    InvalidInputError
+        If ``product_types`` is empty or holds a blank type.
+
+    Examples
+    --------
+    >>> [c.rate for c in await payroll_coverage(store, LinkageRules(), ["E1", "E2"])]
+    ... # doctest: +SKIP
+    [0.5, 0.0]
+    >>> [c.rate for c in await payroll_coverage(store, LinkageRules(), ["E2"], ["credit card"])]
+    ... # doctest: +SKIP
+    [0.25]
     """
+    products = rules.payroll(product_types)
+    if product_types is not None:
+        rules = dataclasses.replace(rules, payroll_products=products)
     nodes = await store.get_nodes(_ENTERPRISE, enterprise_ids)
     for enterprise_id, node in zip(enterprise_ids, nodes, strict=True):
         if node is None:

@@ -66,3 +66,24 @@ def test_each_level_is_one_batched_call(
     assert [e["node"]["id"] for e in edges] == ["P1", "P2", "P3", "P4"]
     # employees of E1, then the accounts of 4 people, then the owners of 4 accounts.
     assert store.calls == {"refresh": 1, "get_nodes": 1, "neighbors": 3}  # refresh: per request
+
+
+def test_coverage_with_product_types_is_batched_per_list(
+    serve: Callable[..., Client], small_bank: EmbeddedStore
+) -> None:
+    store = CountingStore(small_bank)
+    client = serve(store=store)
+    query = """{
+      person(id: "P4") { employers { edges { node { id
+        default: payrollCoverage { rate }
+        credit: payrollCoverage(productTypes: ["credit card"]) { rate }
+        again: payrollCoverage(productTypes: ["credit card"]) { covered }
+      } } } }
+    }"""
+    store.reset()
+    data = client.data(query)
+    edges = data["person"]["employers"]["edges"]
+    assert [(e["node"]["id"], e["node"]["default"]["rate"], e["node"]["credit"]["rate"])
+            for e in edges] == [("E1", 0.5, 0.0), ("E2", 0.0, 0.25)]
+    # One call for both enterprises per distinct list (default, credit card).
+    assert store.calls["payroll_coverage"] == 2

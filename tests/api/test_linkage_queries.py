@@ -103,6 +103,55 @@ def test_payroll_coverage_as_a_field_of_enterprise(client: Client) -> None:
     assert data["enterprise"]["payrollCoverage"] == {"covered": 0, "uncovered": 4, "rate": 0.0}
 
 
+RATE_AND_LIST = """
+query($e: ID!, $p: [String!]) {
+  payrollCoverage(enterpriseId: $e, productTypes: $p) { employees covered uncovered rate }
+  uncoveredEmployees(enterpriseId: $e, productTypes: $p) { totalCount edges { node { id } } }
+  enterprise(id: $e) { payrollCoverage(productTypes: $p) { covered rate } }
+}"""
+
+
+@pytest.mark.parametrize(
+    ("enterprise", "products", "covered", "uncovered"),
+    [
+        ("E2", ["credit card"], 1, ["P4", "P5", "P8"]),
+        ("E2", None, 0, ["P4", "P5", "P6", "P8"]),
+        ("E1", ["credit card"], 0, ["P1", "P2", "P3", "P4"]),
+        ("E1", ["debit card", "trust account"], 2, ["P2", "P4"]),
+    ],
+)
+def test_payroll_coverage_takes_the_same_product_types_as_the_uncovered_list(
+    client: Client, enterprise: str, products: list[str] | None, covered: int,
+    uncovered: list[str]
+) -> None:
+    data = client.data(RATE_AND_LIST, {"e": enterprise, "p": products})
+    assert data["payrollCoverage"] == {
+        "employees": 4,
+        "covered": covered,
+        "uncovered": len(uncovered),
+        "rate": covered / 4,
+    }
+    assert ids(data["uncoveredEmployees"]) == uncovered
+    assert data["uncoveredEmployees"]["totalCount"] == data["payrollCoverage"]["uncovered"]
+    assert data["enterprise"]["payrollCoverage"] == {"covered": covered, "rate": covered / 4}
+
+
+@pytest.mark.parametrize("products", [[], [" "]])
+def test_payroll_coverage_refuses_an_empty_product_list(
+    client: Client, products: list[str]
+) -> None:
+    for query in (
+        'query($p: [String!]) { payrollCoverage(enterpriseId: "E2", productTypes: $p) '
+        "{ rate } }",
+        'query($p: [String!]) { enterprise(id: "E2") { payrollCoverage(productTypes: $p) '
+        "{ rate } } }",
+    ):
+        body = client.post(query, {"p": products})
+        (error,) = body["errors"]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT"
+        assert error["message"] == "productTypes must list at least one non-blank type"
+
+
 def test_client_network_of_an_enterprise(client: Client) -> None:
     answer = client.data(NETWORK, {"n": ref("ENTERPRISE", "E1"), "d": 1, "t": None})
     network = answer["clientNetwork"]
