@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from graph_service.rules import (
@@ -73,6 +73,20 @@ class Settings(BaseSettings):
     private_banking_products: list[str] = Field(
         default_factory=lambda: list(DEFAULT_PRIVATE_BANKING_PRODUCTS)
     )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        """Refuse settings that would make every request fail or every rule vacuous."""
+        if self.default_page_size > self.max_page_size:
+            raise ValueError(
+                f"default_page_size ({self.default_page_size}) must not exceed "
+                f"max_page_size ({self.max_page_size})"
+            )
+        for name in ("payroll_products", "private_banking_products"):
+            products = getattr(self, name)
+            if not products or any(not p.strip() for p in products):
+                raise ValueError(f"{name} must list at least one non-blank account type")
+        return self
 
     def rules(self) -> LinkageRules:
         """Return the :class:`~graph_service.rules.LinkageRules` these settings configure."""
