@@ -171,9 +171,25 @@ def required_columns(file: str) -> list[str]:
 def _properties(
     spec: ElementSpec, row: Row, keys: tuple[str, ...], location: Location
 ) -> dict[str, Any]:
-    """Coerce the non-key columns of ``row``; undeclared columns stay text, under their name."""
+    """Coerce the non-key columns of ``row``; undeclared columns stay text, under their name.
+
+    A column named like a declared property (``createdAt``) is read as that property; if the
+    property's own column (``created_at``) is there too, one would silently override the
+    other, so that is an error on the header line, naming the second of the two columns.
+    """
     names = _PROPERTY_NAMES[spec.name]
     raw = {names.get(column, column): value for column, value in row.items() if column not in keys}
+    if len(raw) + len(keys) != len(row):
+        first: dict[str, str] = {}
+        for column in row:
+            if column not in keys:
+                other = first.setdefault(names.get(column, column), column)
+                if other != column:
+                    raise InvalidInputError(
+                        f"columns {column!r} and {other!r} both give property"
+                        f" {names.get(column, column)}; keep one",
+                        Location(location.file, 1, column),
+                    )
     return spec.coerce(raw, location)
 
 
@@ -232,8 +248,10 @@ def read_canonical(directory: Path) -> GraphBatch:
         If the directory is missing or holds none of the files; if an entry whose name ends
         in ``.csv`` (in any case) is not one of the files or is not a regular file (a
         directory, a broken link, a FIFO); if a file cannot be read or lacks a required
-        column; if a row has the wrong number of fields, an empty id, an unknown label, a
-        label pair the model does not allow, or a value of the wrong type or choice. The
+        column or has both a property's column and its name (``created_at``, ``createdAt``);
+        if a row has the wrong number of fields, an empty id, an unknown label, a label pair
+        the model does not allow, or a value of the wrong type or choice; syntax and encoding
+        errors as for :func:`~graph_service.ingest.tables.read_table`. The
         location names file, line (header = 1) and column. Nothing is returned then, so
         nothing is half-applied.
 

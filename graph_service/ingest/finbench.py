@@ -107,10 +107,19 @@ REQUIRED_FILES = tuple(s.file for s in (*NODE_SOURCES, *RELATIONSHIP_SOURCES, TR
 def _rows(
     directory: Path, source: _Source
 ) -> Iterator[tuple[int, Row, Location, list[NodeKey]]]:
-    """Yield ``(line, row, location, keys)`` for each row of ``source``'s file."""
+    """Yield ``(line, row, location, keys)`` for each row of ``source``'s file.
+
+    Every mapped column must hold a value: FinBench always writes one, and an empty
+    ``isBlocked`` or ``createTime`` would otherwise become a default or an unset property.
+    """
     for line, row in read_table(directory / source.file, source.required, DELIMITER):
         location = Location(source.file, line)
         keys = [(label, require_id(row, column, location)) for label, column in source.keys]
+        for column in source.columns.values():
+            if not row[column].strip():
+                raise InvalidInputError(
+                    f"empty value in FinBench column {column}", Location(source.file, line, column)
+                )
         yield line, row, location, keys
 
 
@@ -251,8 +260,10 @@ def read_finbench(directory: Path) -> GraphBatch:
     InvalidInputError
         If the directory or a required file is missing, a required file is not a regular file
         (a directory, a broken link, a FIFO) or cannot be read, a required column is missing
-        (file and column named), or a row is malformed: wrong number of fields, empty id, a value
-        of the wrong type or range (file, line and FinBench column named).
+        (file and column named), or a row is malformed: wrong number of fields, empty id, an
+        empty value in a mapped column, a value of the wrong type or range (file, line and
+        FinBench column named). Syntax and encoding errors as for
+        :func:`~graph_service.ingest.tables.read_table`.
 
     Notes
     -----

@@ -68,7 +68,8 @@ def read_table(
     Raises
     ------
     InvalidInputError
-        Before the first row: the file is empty, or its header repeats a column or lacks a
+        Before the first row: the file is empty or line 1 blank, a header column has no
+        name (``id,name,``: a trailing delimiter), the header repeats a column or lacks a
         required one (the location names the file and the column), or the file cannot be
         opened (the location names the file). While reading: a byte is not UTF-8 (the
         location names the physical line of that byte), a row has more or fewer
@@ -91,9 +92,14 @@ def read_table(
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.reader(handle, delimiter=delimiter, strict=True)
-            header = [column.strip() for column in next(reader, [])]
-            if not header or header == [""]:
+            first = next(reader, None)
+            if first is None:
                 raise InvalidInputError("empty file: expected a header row", Location(name, 1))
+            header = [column.strip() for column in first]
+            if header in ([], [""]):
+                raise InvalidInputError(
+                    "line 1 is blank: expected the header row", Location(name, 1)
+                )
             _check_header(header, required, name)
             width = len(header)
             line = reader.line_num + 1
@@ -172,6 +178,12 @@ def _check_header(header: list[str], required: Collection[str], name: str) -> No
         if _NUL in column:
             raise InvalidInputError(
                 f"NUL byte in column {number} of the header", Location(name, 1)
+            )
+        if not column:
+            raise InvalidInputError(
+                f"column {number} of the header has no name (a delimiter at the end of the"
+                " line?)",
+                Location(name, 1),
             )
         if column in seen:
             raise InvalidInputError("column appears twice in the header", Location(name, 1, column))

@@ -281,3 +281,59 @@ def test_nul_bytes_are_refused(tmp_path: Path, text: str, line: int, field: str 
     with pytest.raises(InvalidInputError, match="NUL") as caught:
         read_canonical(directory)
     assert caught.value.location == Location("persons.csv", line, field)
+
+
+# -- headers and columns -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # a trailing delimiter on every line: an unnamed column, not silently dropped
+        ("id,name,\nP1,Alice,\n", "column 3 of the header has no name"),
+        ("id,,name\nP1,x,Alice\n", "column 2 of the header has no name"),
+        ("id,name, \nP1,Alice,x\n", "column 3 of the header has no name"),
+        ("\nid,name\nP1,Alice\n", "line 1 is blank: expected the header row"),
+        ("", "empty file: expected a header row"),
+        ("\ufeff", "empty file: expected a header row"),
+    ],
+)
+def test_header_problems_are_refused_on_line_1(tmp_path: Path, text: str, message: str) -> None:
+    directory = write_files(tmp_path / "in", {"persons.csv": text})
+    with pytest.raises(InvalidInputError, match=message) as caught:
+        read_canonical(directory)
+    assert caught.value.location == Location("persons.csv", 1)
+
+
+def test_extra_column_named_like_a_declared_property_may_not_override_its_column(
+    tmp_path: Path,
+) -> None:
+    text = "id,name,created_at,createdAt\nP1,Al,2010-01-01,2011-01-01\n"
+    directory = write_files(tmp_path / "in", {"persons.csv": text})
+    with pytest.raises(InvalidInputError, match="'createdAt' and 'created_at'") as caught:
+        read_canonical(directory)
+    assert caught.value.location == Location("persons.csv", 1, "createdAt")
+    # alone, the property's own name is read as that property (checked like its column)
+    write_files(directory, {"persons.csv": "id,name,createdAt\nP1,Al,2011-01-01\n"})
+    (node,) = read_canonical(directory).nodes
+    assert node.props["createdAt"] == "2011-01-01T00:00:00"
+
+
+def test_header_only_file_is_read_with_no_rows(tmp_path: Path) -> None:
+    directory = write_files(tmp_path / "in", {
+        "persons.csv": "id,name\n", "owns.csv": "owner_label,owner_id,account_id\n\n\n",
+    })
+    batch = read_canonical(directory)
+    assert (batch.nodes, batch.relationships, batch.files) == ([], [], ["persons.csv", "owns.csv"])
+
+
+def test_ids_are_trimmed_the_same_for_nodes_and_endpoints(tmp_path: Path) -> None:
+    directory = write_files(tmp_path / "in", {
+        "persons.csv": "id,name\n P1 ,Alice\n",
+        "owns.csv": "owner_label,owner_id,account_id\nperson,P1\t, A1\n",
+    })
+    batch = read_canonical(directory)
+    assert [n.id for n in batch.nodes] == ["P1"]
+    assert [(r.start, r.end) for r in batch.relationships] == [
+        (("Person", "P1"), ("Account", "A1"))
+    ]

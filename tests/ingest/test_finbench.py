@@ -307,3 +307,28 @@ def test_nul_bytes_are_refused(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError, match="NUL") as caught:
         read_finbench(finbench_dir(tmp_path / "fb", Person=rows))
     assert caught.value.location == Location("Person.csv", 3, "personName")
+
+
+def test_unnamed_column_is_refused(tmp_path: Path) -> None:
+    text = f"personId|personName|isBlocked|createTime|\n1|Al|false|{T}|\n"
+    with pytest.raises(InvalidInputError, match="column 5 of the header has no name") as caught:
+        read_finbench(finbench_dir(tmp_path / "fb", Person=text))
+    assert caught.value.location == Location("Person.csv", 1)
+
+
+@pytest.mark.parametrize(
+    ("change", "file", "field"),
+    [
+        ({"Person": ["1|Al||2020-01-01"]}, "Person.csv", "isBlocked"),
+        ({"Company": [f"1|Acme| |{T}"]}, "Company.csv", "isBlocked"),
+        ({"Person": ["1|Al|false|"]}, "Person.csv", "createTime"),
+        ({"Account": ["a1||false|debit card"]}, "Account.csv", "createTime"),
+        ({"Person": [f"1| |false|{T}"]}, "Person.csv", "personName"),
+    ],
+)
+def test_empty_value_in_a_mapped_column_is_refused(
+    tmp_path: Path, change: dict[str, list[str]], file: str, field: str
+) -> None:
+    with pytest.raises(InvalidInputError, match="empty") as caught:
+        read_finbench(finbench_dir(tmp_path / "fb", **change))
+    assert caught.value.location == Location(file, 2, field)
