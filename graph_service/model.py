@@ -179,7 +179,7 @@ class ElementSpec:
         ----------
         raw : mapping of str to object
             Property names (declared names; others are kept verbatim as extra properties)
-            to raw values. Empty strings and ``None`` mean "absent".
+            to raw values. ``None`` and blank text (empty or only spaces) mean "absent".
         location : Location
             Where the row came from; the failing field is added to it in errors.
 
@@ -197,7 +197,7 @@ class ElementSpec:
         props: dict[str, Any] = {}
         for spec in self.properties:
             value = raw.get(spec.name)
-            if value is None or value == "":
+            if value is None or (isinstance(value, str) and not value.strip()):
                 if spec.required:
                     raise InvalidInputError(
                         f"{self.name}.{spec.name} is required",

@@ -32,7 +32,7 @@ def require_file(path: Path) -> None:
     InvalidInputError
         If ``path`` is a directory, a broken symbolic link, a FIFO, socket or device: reading
         it would fail, block or be skipped. The message and the location name the file,
-        e.g. ``"owns.csv is not a file (a directory)"``.
+        e.g. ``"owns.csv: not a file (a directory)"``.
     """
     if path.is_file():
         return
@@ -42,7 +42,7 @@ def require_file(path: Path) -> None:
         kind = "a broken symbolic link"
     else:
         kind = "not a regular file"
-    raise InvalidInputError(f"{path.name} is not a file ({kind})", Location(path.name))
+    raise InvalidInputError(f"not a file ({kind})", Location(path.name))
 
 
 def read_table(

@@ -114,6 +114,7 @@ BAD_INPUTS = [
     ({"persons.csv": "id,name\nP1,Alice\nP2\n"}, "persons.csv", 3, None),
     ({"persons.csv": "id,name\n ,Alice\n"}, "persons.csv", 2, "id"),
     ({"persons.csv": "id,name\nP1,\n"}, "persons.csv", 2, "name"),
+    ({"persons.csv": "id,name\nP1,   \n"}, "persons.csv", 2, "name"),
     ({"persons.csv": "id,name,blocked\nP1,Al,maybe\n"}, "persons.csv", 2, "blocked"),
     ({"persons.csv": "id,name,segment\nP1,Al,vip\n"}, "persons.csv", 2, "segment"),
     ({"persons.csv": "id,name,created_at\nP1,Al,June\n"}, "persons.csv", 2, "created_at"),
@@ -214,7 +215,7 @@ def test_an_entry_named_like_a_file_that_is_not_one_is_refused(
 ) -> None:
     directory = write_files(tmp_path / "in", {"enterprises.csv": "id,name\nE1,Acme\n"})
     make(directory / name)
-    with pytest.raises(InvalidInputError, match=f"{name} is not a file \\({kind}\\)") as caught:
+    with pytest.raises(InvalidInputError, match=f"{name}: not a file \\({kind}\\)") as caught:
         read_canonical(directory)
     assert caught.value.location == Location(name)
 

@@ -278,7 +278,7 @@ def test_required_file_that_is_a_directory_is_refused(tmp_path: Path) -> None:
     (directory / "PersonOwnAccount.csv").unlink()
     (directory / "PersonOwnAccount.csv").mkdir()
     with pytest.raises(
-        InvalidInputError, match=r"PersonOwnAccount.csv is not a file \(a directory\)"
+        InvalidInputError, match=r"PersonOwnAccount.csv: not a file \(a directory\)"
     ) as caught:
         read_finbench(directory)
     assert caught.value.location == Location("PersonOwnAccount.csv")
