@@ -30,6 +30,7 @@ from graph_service.bulk import OUTPUT_FORMATS
 from graph_service.config import Settings
 from graph_service.errors import GraphServiceError, InvalidInputError, Location
 from graph_service.ingest.batch import LoadReport
+from graph_service.memory import bulk_allocation
 from graph_service.stores import open_store
 
 app = typer.Typer(
@@ -121,7 +122,8 @@ def _print_report(report: LoadReport, rejects_path: Path | None) -> None:
 async def _load(settings: Settings, fmt: str, path: Path) -> LoadReport:
     from graph_service.ingest import read_input
 
-    batch = read_input(fmt, path)
+    with bulk_allocation():
+        batch = read_input(fmt, path)
     store = open_store(settings, create=True)
     try:
         return await store.upsert(batch)

@@ -29,6 +29,7 @@ import networkx as nx
 
 from graph_service.errors import StoreUnavailableError
 from graph_service.ingest.batch import GraphBatch, LoadReport, Reject
+from graph_service.memory import bulk_allocation
 from graph_service.model import NodeKey, NodeLabel, RelationshipType
 from graph_service.rules import LinkageRules
 from graph_service.stores.base import (
@@ -154,7 +155,8 @@ class EmbeddedStore:
                 (version,) = self._db.execute("PRAGMA data_version").fetchone()
                 if version == self._data_version:
                     return False
-                self._read_all()
+                with bulk_allocation():
+                    self._read_all()
                 self._data_version = version
                 return True
             finally:
@@ -222,7 +224,8 @@ class EmbeddedStore:
             raise StoreUnavailableError(f"cannot write {self.data_dir / DB_FILE}: {exc}") from exc
         try:
             self._sync(in_transaction=True)  # validate against what is committed now
-            report, nodes, rels = self._plan(batch)
+            with bulk_allocation():
+                report, nodes, rels = self._plan(batch)
             self._db.executemany(
                 _UPSERT_NODE,
                 ((label, nid, json.dumps(props)) for (label, nid), props in nodes.items()),
@@ -242,7 +245,8 @@ class EmbeddedStore:
                     f"cannot write {self.data_dir / DB_FILE}: {exc}"
                 ) from exc
             raise
-        self._apply(nodes, rels)
+        with bulk_allocation():
+            self._apply(nodes, rels)
         return report
 
     def _plan(

