@@ -7,8 +7,9 @@ log ignores uncommitted frames), so nothing is half-written.
 
 Several processes may share a data directory: one load writes at a time (SQLite's write
 lock), readers are never blocked (WAL), and a serving process picks up what another process
-committed on its next request (:meth:`EmbeddedStore.refresh`, through
-``PRAGMA data_version``).
+committed on its next request (:meth:`EmbeddedStore.refresh`). Each load is numbered (the
+``load_seq`` counter in ``meta``) and every row it writes carries that number, so a refresh
+reads only the rows written by loads it has not seen: O(rows changed), not O(graph).
 
 In memory the graph is a :class:`networkx.MultiDiGraph` whose nodes are ``(label, id)``
 tuples carrying their properties as the node attribute dict, and whose edges are keyed by
@@ -44,11 +45,12 @@ from graph_service.stores.base import (
 DB_FILE = "graph.sqlite3"
 LOCK_TIMEOUT_S = 30.0
 """How long a load waits for another process's load to finish before failing."""
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS nodes (
     label TEXT NOT NULL, id TEXT NOT NULL, props TEXT NOT NULL,
+    load_seq INTEGER NOT NULL,
     PRIMARY KEY (label, id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS relationships (
@@ -56,18 +58,28 @@ CREATE TABLE IF NOT EXISTS relationships (
     start_label TEXT NOT NULL, start_id TEXT NOT NULL,
     end_label TEXT NOT NULL, end_id TEXT NOT NULL,
     props TEXT NOT NULL,
+    load_seq INTEGER NOT NULL,
     PRIMARY KEY (type, start_label, start_id, end_label, end_id)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS nodes_by_load ON nodes (load_seq);
+CREATE INDEX IF NOT EXISTS relationships_by_load ON relationships (load_seq);
 """
 _UPSERT_NODE = (
-    "INSERT INTO nodes (label, id, props) VALUES (?, ?, ?) "
-    "ON CONFLICT (label, id) DO UPDATE SET props = json_patch(nodes.props, excluded.props)"
+    "INSERT INTO nodes (label, id, props, load_seq) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (label, id) DO UPDATE SET "
+    "props = json_patch(nodes.props, excluded.props), load_seq = excluded.load_seq"
 )
 _UPSERT_REL = (
-    "INSERT INTO relationships (type, start_label, start_id, end_label, end_id, props) "
-    "VALUES (?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (type, start_label, start_id, end_label, end_id) "
-    "DO UPDATE SET props = json_patch(relationships.props, excluded.props)"
+    "INSERT INTO relationships "
+    "(type, start_label, start_id, end_label, end_id, props, load_seq) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (type, start_label, start_id, end_label, end_id) DO UPDATE SET "
+    "props = json_patch(relationships.props, excluded.props), load_seq = excluded.load_seq"
+)
+_SELECT_NODES = "SELECT label, id, props FROM nodes WHERE load_seq > ?"
+_SELECT_RELS = (
+    "SELECT type, start_label, start_id, end_label, end_id, props FROM relationships "
+    "WHERE load_seq > ?"
 )
 _REL_ORDER = {t.value: i for i, t in enumerate(RelationshipType)}
 _EMPLOYED_BY = RelationshipType.EMPLOYED_BY.value
@@ -105,11 +117,12 @@ class EmbeddedStore:
         self.data_dir = FsPath(data_dir)
         if self.data_dir.exists() and not self.data_dir.is_dir():
             raise StoreUnavailableError(f"the data directory {self.data_dir} is not a directory")
+        missing = StoreUnavailableError(
+            f"no graph store in {self.data_dir}: load data first, or point --data-dir "
+            "(GRAPH_SERVICE_DATA_DIR) at a loaded data directory"
+        )
         if not create and not (self.data_dir / DB_FILE).is_file():
-            raise StoreUnavailableError(
-                f"no graph store in {self.data_dir}: load data first, or point --data-dir "
-                "(GRAPH_SERVICE_DATA_DIR) at a loaded data directory"
-            )
+            raise missing
         try:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             # One connection, used by one coroutine at a time, possibly from a thread other
@@ -120,11 +133,17 @@ class EmbeddedStore:
                 timeout=LOCK_TIMEOUT_S,
                 check_same_thread=False,
             )
+            if not create and not self._db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+            ).fetchone():
+                self._db.close()
+                raise missing  # e.g. an empty file: readers never create a store
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.executescript(_SCHEMA)
             version = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
             if version is None:
                 self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+                self._db.execute("INSERT INTO meta VALUES ('load_seq', '0')")
             elif version[0] != SCHEMA_VERSION:
                 raise StoreUnavailableError(
                     f"{self.data_dir / DB_FILE}: schema version {version[0]}, "
@@ -138,15 +157,16 @@ class EmbeddedStore:
         self._ids: dict[str, set[str]] = defaultdict(set)
         self._rel_counts: Counter[str] = Counter()
         self._data_version = -1
+        self._load_seq = 0
         self._sync(in_transaction=False)
 
     # -- loading -------------------------------------------------------------------------
 
     def _sync(self, *, in_transaction: bool) -> bool:
-        """Rebuild the in-memory graph if another connection committed since the last sync.
+        """Apply to memory the loads other connections committed since the last sync.
 
         Reads in one transaction (a consistent snapshot); ``in_transaction`` says the caller
-        already holds one. Returns whether a rebuild happened.
+        already holds one. Returns whether anything was read.
         """
         try:
             if not in_transaction:
@@ -155,42 +175,54 @@ class EmbeddedStore:
                 (version,) = self._db.execute("PRAGMA data_version").fetchone()
                 if version == self._data_version:
                     return False
-                with bulk_allocation():
-                    self._read_all()
-                self._data_version = version
-                return True
+                (seq,) = self._db.execute(
+                    "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'load_seq'"
+                ).fetchone()
+                if seq != self._load_seq:
+                    with bulk_allocation():
+                        self._read_since(self._load_seq)
+                self._data_version, self._load_seq, changed = version, seq, seq != self._load_seq
+                return changed
             finally:
                 if not in_transaction:
                     self._db.execute("COMMIT")
         except sqlite3.Error as exc:
             raise StoreUnavailableError(f"cannot read {self.data_dir / DB_FILE}: {exc}") from exc
 
-    def _read_all(self) -> None:
-        """Replace the in-memory graph and indexes with the database's content."""
-        graph = nx.MultiDiGraph()
-        ids: dict[str, set[str]] = defaultdict(set)
-        rel_counts: Counter[str] = Counter()
-        for label, node_id, props in self._db.execute("SELECT label, id, props FROM nodes"):
-            graph.add_node((label, node_id), **json.loads(props))
-            ids[label].add(node_id)
-        rows = self._db.execute(
-            "SELECT type, start_label, start_id, end_label, end_id, props FROM relationships"
-        )
-        for rel_type, sl, si, el, ei, props in rows:
-            graph.add_edge((sl, si), (el, ei), key=rel_type, **json.loads(props))
-            rel_counts[rel_type] += 1
-        self._graph, self._ids, self._rel_counts = graph, ids, rel_counts
+    def _read_since(self, load_seq: int) -> None:
+        """Read the rows written by loads after ``load_seq`` into the in-memory graph.
+
+        Stored properties are the merged, complete ones, so they replace what memory holds.
+        """
+        graph, ids, rel_counts = self._graph, self._ids, self._rel_counts
+        for label, node_id, props in self._db.execute(_SELECT_NODES, (load_seq,)):
+            key = (label, node_id)
+            if key in graph:
+                attrs = graph.nodes[key]
+                attrs.clear()
+                attrs.update(json.loads(props))
+            else:
+                graph.add_node(key, **json.loads(props))
+                ids[label].add(node_id)
+        for rel_type, sl, si, el, ei, props in self._db.execute(_SELECT_RELS, (load_seq,)):
+            edge = graph.get_edge_data((sl, si), (el, ei), key=rel_type)
+            if edge is None:
+                graph.add_edge((sl, si), (el, ei), key=rel_type, **json.loads(props))
+                rel_counts[rel_type] += 1
+            else:
+                edge.clear()
+                edge.update(json.loads(props))
 
     async def refresh(self) -> bool:
         """Pick up what other processes committed since this store was opened or refreshed.
 
-        Cheap when nothing changed (one ``PRAGMA data_version``); otherwise rebuilds the
-        in-memory graph, O(V + E).
+        Cheap when nothing changed (one ``PRAGMA data_version``); otherwise reads the rows
+        the unseen loads wrote, O(rows changed) through the ``load_seq`` indexes.
 
         Returns
         -------
         bool
-            Whether the graph was rebuilt.
+            Whether anything was read.
 
         Raises
         ------
@@ -226,18 +258,21 @@ class EmbeddedStore:
             self._sync(in_transaction=True)  # validate against what is committed now
             with bulk_allocation():
                 report, nodes, rels = self._plan(batch)
+            seq = self._load_seq + 1
             self._db.executemany(
                 _UPSERT_NODE,
-                ((label, nid, json.dumps(props)) for (label, nid), props in nodes.items()),
+                ((label, nid, json.dumps(props), seq) for (label, nid), props in nodes.items()),
             )
             self._db.executemany(
                 _UPSERT_REL,
                 (
-                    (t, s[0], s[1], e[0], e[1], json.dumps(props))
+                    (t, s[0], s[1], e[0], e[1], json.dumps(props), seq)
                     for (t, s, e), props in rels.items()
                 ),
             )
+            self._db.execute("UPDATE meta SET value = ? WHERE key = 'load_seq'", (str(seq),))
             self._db.execute("COMMIT")
+            self._load_seq = seq
         except BaseException as exc:
             self._db.execute("ROLLBACK")
             if isinstance(exc, sqlite3.Error):

@@ -183,3 +183,33 @@ def test_refresh_reports_a_deleted_store(small_bank_dir: Path) -> None:
     (small_bank_dir / DB_FILE).unlink()
     with pytest.raises(StoreUnavailableError, match="is gone"):
         asyncio.run(store.refresh())
+
+
+def test_refresh_reads_only_what_changed(small_bank_dir: Path) -> None:
+    serving = EmbeddedStore(small_bank_dir, create=False)
+    loader = EmbeddedStore(small_bank_dir)
+    batch = GraphBatch(
+        nodes=[NodeRow("Person", "P3", {"segment": "private"}, "p.csv", 2)], files=["p.csv"]
+    )
+    asyncio.run(loader.upsert(batch))
+    [before] = asyncio.run(serving.get_nodes("Person", ["P3"]))
+    assert before is not None and before.props["segment"] == "affluent"
+    with sqlite3.connect(small_bank_dir / DB_FILE) as db:
+        changed = (
+            db.execute("SELECT count(*) FROM nodes WHERE load_seq > 1").fetchone()[0]
+            + db.execute("SELECT count(*) FROM relationships WHERE load_seq > 1").fetchone()[0]
+        )
+    assert changed == 1  # the refresh below has one row to read, not the whole graph
+    assert asyncio.run(serving.refresh()) is True
+    [after] = asyncio.run(serving.get_nodes("Person", ["P3"]))
+    assert after is not None and dict(after.props) == {
+        "name": "Carol", "segment": "private", "blocked": False,
+    }  # fmt: skip
+    assert counts(serving) == SMALL_BANK_COUNTS
+
+
+def test_an_empty_file_is_not_a_store(tmp_path: Path) -> None:
+    (tmp_path / DB_FILE).touch()
+    with pytest.raises(StoreUnavailableError, match="no graph store in"):
+        EmbeddedStore(tmp_path, create=False)
+    assert (tmp_path / DB_FILE).stat().st_size == 0  # left untouched
