@@ -89,20 +89,30 @@ def _settings(data_dir: Path | None = None, **overrides: Any) -> Settings:
 def _writable_file(path: Path, what: str) -> Path:
     """Check, before any work, that ``path`` can be written as a file.
 
+    A missing parent directory is accepted only when it will be created (the data
+    directory); otherwise the check creates the file and removes it again.
+
     Raises
     ------
     InvalidInputError
-        If ``path`` is a directory or its parent directory is missing or not writable.
+        If ``path`` is a directory, or cannot be created in its existing parent.
     """
     if path.is_dir():
         raise InvalidInputError(f"the {what} is a directory", Location(str(path)))
-    parent = path.parent
-    if not parent.is_dir():
+    if not path.parent.exists():
         raise InvalidInputError(
-            f"the {what}'s directory {parent} does not exist", Location(str(path))
+            f"the {what}'s directory {path.parent} does not exist", Location(str(path))
         )
-    if not os.access(parent, os.W_OK):
-        raise InvalidInputError(f"the {what}'s directory is not writable", Location(str(path)))
+    existed = path.exists()
+    try:
+        with path.open("a"):
+            pass
+    except OSError as exc:
+        raise InvalidInputError(
+            f"the {what} cannot be written: {exc.strerror}", Location(str(path))
+        ) from None
+    if not existed:
+        path.unlink()
     return path
 
 
@@ -155,8 +165,8 @@ def load(
 
     settings = _settings(data_dir)
     rejects_path = rejects or settings.data_dir / "rejects.csv"
-    if rejects is not None:
-        _writable_file(rejects, "reject file")
+    if rejects is not None or settings.data_dir.is_dir():  # a new data dir is checked on creation
+        _writable_file(rejects_path, "reject file")
     report = asyncio.run(_load(settings, fmt, path))
     # Always (re)written, header only when nothing was rejected: never a stale list.
     write_rejects(report.rejects, rejects_path)

@@ -256,6 +256,16 @@ def test_bad_reject_path_fails_before_loading(tmp_path: Path) -> None:
         assert not data.exists()  # nothing loaded, not even an empty store
 
 
+def test_default_reject_path_is_checked_before_loading(tmp_path: Path) -> None:
+    bank = tmp_path / "bank"
+    assert run("generate", "--people", "30", "--out", bank).returncode == 0
+    data = tmp_path / "data"
+    (data / "rejects.csv").mkdir(parents=True)
+    result = run("load", bank, "--data-dir", data)
+    assert result.returncode == 2 and "the reject file is a directory" in result.stderr
+    assert not (data / "graph.sqlite3").exists()
+
+
 def test_reject_file_is_rewritten_by_every_load(tmp_path: Path) -> None:
     dirty, clean = tmp_path / "dirty", tmp_path / "clean"
     dirty.mkdir()
