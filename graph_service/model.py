@@ -12,6 +12,7 @@ to another, and writing it again updates its properties (upsert).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -56,36 +57,95 @@ def _parse_bool(value: Any) -> bool:
     raise ValueError(f"expected a boolean (true/false), got {value!r}")
 
 
+GRAPHQL_INT_MIN = -(2**31)
+GRAPHQL_INT_MAX = 2**31 - 1
+"""Bounds of every ``int`` property. GraphQL ``Int`` is a signed 32-bit integer: a stored
+value outside it could be loaded but not returned (the API would answer
+INTERNAL_SERVER_ERROR), so it is refused at load time instead."""
+
+_BLANKS = " \t\r\n\f\v"
+"""Surrounding characters a number, boolean or date-time may carry (ASCII blanks only)."""
+_INT = re.compile(r"[+-]?[0-9]+", re.ASCII)
+_FLOAT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+_DATETIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?:Z|[+-][0-9]{2}:[0-9]{2})?)?",
+    re.ASCII,
+)
+"""``YYYY-MM-DD``, or that with ``[T ]HH:MM[:SS[.f...]]`` and an optional ``Z``/``±HH:MM``."""
+
+
 def _parse_float(value: Any) -> float:
+    """Return a finite float from a number or plain ASCII decimal text; ``-0.0`` becomes 0.0.
+
+    Text: optional sign, digits with an optional fraction (``12``, ``-0.5``, ``.5``,
+    ``5.``), optional exponent (``1e-3``). Refused: ``nan``, ``inf``, digit separators
+    (``1_000``, ``1,5``), non-ASCII digits (``٠.٥``), hexadecimal, values that overflow.
+    """
     if isinstance(value, bool):
         raise ValueError(f"expected a number, got {value!r}")
-    number = float(value)
-    if not math.isfinite(number):
+    number: int | float | str
+    if isinstance(value, (int, float)):
+        number = value
+    else:
+        text = str(value).strip(_BLANKS)
+        if not _FLOAT.fullmatch(text):
+            raise ValueError(f"expected a decimal number, got {value!r}")
+        number = text
+    try:
+        parsed = float(number)
+    except OverflowError:
+        raise ValueError(f"expected a finite number, got {value!r}") from None
+    if not math.isfinite(parsed):
         raise ValueError(f"expected a finite number, got {value!r}")
-    return number
+    return parsed + 0.0  # -0.0 + 0.0 == +0.0: one zero, as JSON and GraphQL show it
 
 
 def _parse_int(value: Any) -> int:
+    """Return an int within the GraphQL ``Int`` range from an int or plain ASCII digits.
+
+    Text: optional sign and ASCII digits (``42``, ``-7``, ``+3``). Refused: digit separators
+    (``1_000``), non-ASCII digits (``١٢``), fractions and exponents (``1.0``, ``1e3``), and
+    values outside [:data:`GRAPHQL_INT_MIN`, :data:`GRAPHQL_INT_MAX`].
+    """
     if isinstance(value, bool):
         raise ValueError(f"expected an integer, got {value!r}")
     if isinstance(value, int):
-        return value
-    text = str(value).strip()
-    try:
-        return int(text)
-    except ValueError:
-        raise ValueError(f"expected an integer, got {value!r}") from None
+        number = value
+    else:
+        text = str(value).strip(_BLANKS)
+        if not _INT.fullmatch(text):
+            raise ValueError(f"expected an integer, got {value!r}")
+        number = int(text)
+    if not GRAPHQL_INT_MIN <= number <= GRAPHQL_INT_MAX:
+        raise ValueError(
+            f"must be between {GRAPHQL_INT_MIN} and {GRAPHQL_INT_MAX} (GraphQL Int is 32-bit),"
+            f" got {value!r}"
+        )
+    return number
 
 
 def _parse_datetime(value: Any) -> str:
-    """Return an ISO-8601 text; accepts ``YYYY-MM-DD[ T]HH:MM:SS[.fff][zone]`` or a date."""
+    """Return ISO-8601 text from a ``datetime`` or an ISO-8601 calendar date(-time) text.
+
+    Text shapes: ``YYYY-MM-DD``, or ``YYYY-MM-DD[T ]HH:MM[:SS[.f...]]`` with an optional
+    ``Z`` or ``±HH:MM`` offset; fields must be a real date and time. Refused: basic format
+    (``20200101``), week and ordinal dates (``2020-W01-1``, ``2020-001``), other
+    separators, non-ASCII digits. A date alone is stored as midnight; more than 6 fraction
+    digits are truncated to microseconds.
+    """
     if isinstance(value, datetime):
         return value.isoformat()
-    text = str(value).strip()
-    try:
-        return datetime.fromisoformat(text).isoformat()
-    except ValueError:
-        raise ValueError(f"expected an ISO-8601 date-time, got {value!r}") from None
+    text = str(value).strip(_BLANKS)
+    if _DATETIME.fullmatch(text):
+        try:
+            return datetime.fromisoformat(text).isoformat()
+        except ValueError:
+            pass
+    raise ValueError(
+        "expected an ISO-8601 date-time (YYYY-MM-DD or YYYY-MM-DD[T ]HH:MM[:SS[.fff]]"
+        f"[Z|±HH:MM]), got {value!r}"
+    )
 
 
 def _parse_text(value: Any) -> str:
@@ -103,7 +163,10 @@ class PropertySpec:
     column : str
         Column name in canonical CSV files (snake_case).
     kind : {"text", "bool", "float", "int", "datetime"}
-        Value type; datetimes are stored as ISO-8601 text.
+        Value type; datetimes are stored as ISO-8601 text. Text is read strictly: ints and
+        floats as plain ASCII decimals, ints within the GraphQL ``Int`` range
+        (:data:`GRAPHQL_INT_MIN` to :data:`GRAPHQL_INT_MAX`), datetimes as ISO-8601
+        calendar date-times (see ``loaders/canonical-csv.md``).
     required : bool
         Whether every node or relationship must carry a value.
     choices : tuple of str
@@ -282,7 +345,9 @@ RELATIONSHIP_SPECS: dict[str, ElementSpec] = {
     RelationshipType.TRANSFERRED_TO.value: ElementSpec(
         "TRANSFERRED_TO",
         (
-            _p("count", "count", "int", required=True, minimum=1),
+            # At most GRAPHQL_INT_MAX (as every int property): GraphQL Int is 32-bit, and a
+            # larger count would load but make every query returning it fail.
+            _p("count", "count", "int", required=True, minimum=1, maximum=GRAPHQL_INT_MAX),
             _p("totalAmount", "total_amount", "float", required=True),
         ),
         ((_A, _A),),

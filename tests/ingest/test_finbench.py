@@ -241,6 +241,12 @@ def test_node_mapping(tmp_path: Path) -> None:
         ({"AccountTransferAccount": [f"c1|a1|nan|{T}"]},
          "AccountTransferAccount.csv", 2, "amount"),
         ({"CompanyOwnAccount": [f"1||{T}"]}, "CompanyOwnAccount.csv", 2, "accountId"),
+        # strict numbers and date-times, shared with canonical CSV (tests/test_model.py)
+        ({"PersonInvestCompany": [f"1|1|0.0_5|{T}"]}, "PersonInvestCompany.csv", 2, "ratio"),
+        ({"AccountTransferAccount": [f"c1|a1|1_000|{T}"]},
+         "AccountTransferAccount.csv", 2, "amount"),
+        ({"Person": ["1|x|false|20200101"]}, "Person.csv", 2, "createTime"),
+        ({"Company": ["1|x|false|2020-W01-1 10:00:00"]}, "Company.csv", 2, "createTime"),
     ],
 )
 def test_bad_input_names_file_line_field(
