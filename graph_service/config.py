@@ -47,11 +47,14 @@ class Settings(BaseSettings):
         50,000), checked before it runs, in the manner of GitHub's GraphQL node limit. The
         estimate sums, over every connection field, its ``first`` (``default_page_size``
         when omitted) times the ``first`` of each connection enclosing it; ``clientNetwork``
-        counts ``max_network_nodes`` and ``linkagePaths`` ``limit * (maxHops + 1)``. An
-        operation estimated above the budget is refused with a GraphQL error of code
-        ``QUERY_TOO_COMPLEX`` naming the estimate and the budget. The default admits two
-        nested connections of the default page size (100 + 100 * 100 = 10,100) or of 1,000
-        and 49 (49 + 49 * 1,000 = 49,049), not three. See :mod:`graph_service.api.cost`.
+        counts ``max_network_nodes`` and ``linkagePaths`` ``limit * (maxHops + 1)``; the
+        linkage fields add a base cost for the graph they read (a whole-book scan 10,000,
+        one enterprise 100, ``clientNetwork`` ``max_network_nodes * depth``,
+        ``linkagePaths`` 1,000). An operation estimated above the budget is refused with a
+        GraphQL error of code ``QUERY_TOO_COMPLEX`` naming the estimate and the budget. The
+        default admits two nested connections of the default page size (100 + 100 * 100 =
+        10,100) or of 1,000 and 49 (49 + 49 * 1,000 = 49,049), not three. See
+        :mod:`graph_service.api.cost`.
     payroll_products, private_banking_products : list of str
         Account types for the linkage rules (see :mod:`graph_service.rules`).
     """

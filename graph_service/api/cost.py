@@ -16,6 +16,22 @@ The rule
 - ``Query.clientNetwork`` can return ``Settings.max_network_nodes`` nodes (its budget);
   ``Query.linkagePaths`` ``limit`` paths of up to ``maxHops + 1`` nodes each (arguments or
   their defaults, clamped to ``Settings.max_paths`` and ``Settings.max_path_hops``).
+- The **linkage fields** also cost a *base* for the graph they read besides the nodes they
+  return (``executivesWithoutPrivateBanking(first: 0) { totalCount }`` returns no node but
+  scans the book), on top of what they return:
+
+  * ``executivesWithoutPrivateBanking`` without ``enterpriseId`` (absent, ``null``, or a
+    variable sent ``null`` or not sent and without a default): :data:`BOOK_SCAN_COST`,
+    10,000, a whole-book scan;
+  * ``executivesWithoutPrivateBanking(enterpriseId:)``, ``uncoveredEmployees``,
+    ``Query.payrollCoverage`` and ``Enterprise.payrollCoverage``: :data:`ENTERPRISE_COST`,
+    100, one enterprise's staff;
+  * ``clientNetwork``: ``Settings.max_network_nodes * depth`` (``depth`` clamped to
+    ``1..Settings.max_network_depth``), the breadth-first expansion;
+  * ``linkagePaths``: :data:`PATH_SEARCH_COST`, 1,000, a bounded breadth-first search.
+
+  A base is multiplied, like the nodes, by the ``first`` of the connections enclosing the
+  field: ``Enterprise.payrollCoverage`` under ``employers(first: 4)`` costs 4 * 100.
 - Other fields cost nothing themselves but carry the multiplier of their enclosing
   connections to what they select.
 - The estimate is the sum over every such field, each times the product of the ``first``
@@ -24,6 +40,10 @@ The rule
 Examples: ``enterprise(id:) { employees(first: 50) { edges { node { accounts(first: 10)
 { ... } } } } }`` costs ``50 + 50 * 10 = 550``; the same with both ``first`` omitted
 ``100 + 100 * 100 = 10,100``; three nested connections of 1,000 cost ``1,001,001,000``.
+``executivesWithoutPrivateBanking(first: 0) { totalCount }`` costs 10,000, so six aliases of
+it (60,000) exceed the default budget of 50,000; ``clientNetwork(depth: 3)`` costs
+``500 * 3 + 500 = 2,000`` with the default settings, so 26 aliases of it are refused;
+``linkagePaths(maxHops: 6, limit: 1)`` costs ``1,000 + 1 * 7 = 1,007``, 50 of them 50,350.
 """
 
 from __future__ import annotations
@@ -43,20 +63,35 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    NullValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
     ValueNode,
     VariableNode,
     get_named_type,
+    value_from_ast_untyped,
 )
 from graphql.type.definition import GraphQLInterfaceType
 
 from graph_service.config import Settings
 
+BOOK_SCAN_COST = 10_000
+"""Base cost of a linkage field that scans the whole book (every enterprise's executives)."""
+ENTERPRISE_COST = 100
+"""Base cost of a linkage field that reads one enterprise's staff and their accounts."""
+PATH_SEARCH_COST = 1_000
+"""Base cost of one ``linkagePaths`` call: a breadth-first search bounded by ``maxHops``."""
+
+_ENTERPRISE_FIELDS = {
+    ("Query", "uncoveredEmployees"),
+    ("Query", "payrollCoverage"),
+    ("Enterprise", "payrollCoverage"),
+}
+
 
 @dataclass(frozen=True, slots=True)
 class FieldCost:
-    """What one occurrence of a field can return.
+    """What one occurrence of a field can return, and the work it does besides.
 
     Attributes
     ----------
@@ -64,10 +99,14 @@ class FieldCost:
         Nodes the field itself can return (0 for a plain field).
     multiplier : int
         Factor applied to everything selected inside the field (1 for a plain field).
+    base : int
+        The field's base cost: the graph it reads besides the nodes it returns (0 for a
+        plain field; see the module's table).
     """
 
     nodes: int = 0
     multiplier: int = 1
+    base: int = 0
 
 
 def _clamp(value: int, low: int, high: int) -> int:
@@ -107,6 +146,26 @@ class _Estimator:
         default = None if arg is None else arg.default_value
         return default if isinstance(default, int) and not isinstance(default, bool) else None
 
+    def given(self, node: FieldNode, name: str) -> bool:
+        """Whether argument ``name`` of a field occurrence is given a non-null value.
+
+        A variable counts as given when the request sends it non-null, or, when it does not
+        send it, when the operation declares a non-null default for it.
+        """
+        for argument in node.arguments or ():
+            if argument.name.value != name:
+                continue
+            value = argument.value
+            if isinstance(value, NullValueNode):
+                return False
+            if isinstance(value, VariableNode):
+                variable = value.name.value
+                if variable in self.variables:
+                    return self.variables[variable] is not None
+                return self.variable_defaults.get(variable) is not None
+            return True
+        return False
+
     def field_cost(
         self, parent: GraphQLNamedType, node: FieldNode, definition: GraphQLField
     ) -> FieldCost:
@@ -114,6 +173,8 @@ class _Estimator:
         settings = self.settings
         named = get_named_type(definition.type)
         name = node.name.value
+        where = (parent.name, name)
+        base = self.base_cost(where, node, definition)
         if (
             isinstance(named, GraphQLObjectType)
             and "edges" in named.fields
@@ -123,15 +184,31 @@ class _Estimator:
             first = self.argument(node, definition, "first")
             size = settings.default_page_size if first is None else first
             size = _clamp(size, 0, settings.max_page_size)
-            return FieldCost(nodes=size, multiplier=size)
-        if parent.name == "Query" and name == "clientNetwork":
-            return FieldCost(nodes=settings.max_network_nodes)
-        if parent.name == "Query" and name == "linkagePaths":
+            return FieldCost(nodes=size, multiplier=size, base=base)
+        if where == ("Query", "clientNetwork"):
+            return FieldCost(nodes=settings.max_network_nodes, base=base)
+        if where == ("Query", "linkagePaths"):
             limit = _clamp(self.argument(node, definition, "limit") or 1, 1, settings.max_paths)
             hops = _clamp(self.argument(node, definition, "maxHops") or 1, 1,
                           settings.max_path_hops)
-            return FieldCost(nodes=limit * (hops + 1), multiplier=limit)
-        return FieldCost()
+            return FieldCost(nodes=limit * (hops + 1), multiplier=limit, base=base)
+        return FieldCost(base=base)
+
+    def base_cost(self, where: tuple[str, str], node: FieldNode, definition: GraphQLField
+                  ) -> int:
+        """The base cost of a field occurrence ``where = (parent type, field)``; 0 if none."""
+        if where == ("Query", "executivesWithoutPrivateBanking"):
+            return ENTERPRISE_COST if self.given(node, "enterpriseId") else BOOK_SCAN_COST
+        if where in _ENTERPRISE_FIELDS:
+            return ENTERPRISE_COST
+        if where == ("Query", "clientNetwork"):
+            settings = self.settings
+            depth = _clamp(self.argument(node, definition, "depth") or 1, 1,
+                           settings.max_network_depth)
+            return settings.max_network_nodes * depth
+        if where == ("Query", "linkagePaths"):
+            return PATH_SEARCH_COST
+        return 0
 
     def selection_cost(self, parent: GraphQLNamedType, selection_set: SelectionSetNode | None
                        ) -> int:
@@ -146,7 +223,7 @@ class _Estimator:
                 cost = self.field_cost(parent, selection, definition)
                 inner = self.selection_cost(get_named_type(definition.type),
                                             selection.selection_set)
-                total += cost.nodes + cost.multiplier * inner
+                total += cost.base + cost.nodes + cost.multiplier * inner
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
                 target = parent if condition is None else self.type(condition.name.value)
@@ -201,7 +278,7 @@ def estimate_nodes(
     Returns
     -------
     int
-        The estimate; 0 for an operation that reads no connection or list.
+        The estimate; 0 for an operation that reads no connection, list or linkage field.
 
     Notes
     -----
@@ -229,9 +306,9 @@ def estimate_nodes(
         ):
             continue
         defaults = {
-            vd.variable.name.value: int(vd.default_value.value)
+            vd.variable.name.value: value_from_ast_untyped(vd.default_value)
             for vd in definition.variable_definitions or ()
-            if isinstance(vd.default_value, IntValueNode)
+            if vd.default_value is not None
         }
         root = schema.get_root_type(definition.operation)
         if not isinstance(root, GraphQLObjectType | GraphQLInterfaceType):
@@ -241,4 +318,10 @@ def estimate_nodes(
     return best
 
 
-__all__ = ["FieldCost", "estimate_nodes"]
+__all__ = [
+    "BOOK_SCAN_COST",
+    "ENTERPRISE_COST",
+    "PATH_SEARCH_COST",
+    "FieldCost",
+    "estimate_nodes",
+]

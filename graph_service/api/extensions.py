@@ -14,6 +14,12 @@
 - :class:`CostLimit`: refuses, before execution, an operation that can return more nodes
   than ``Settings.max_query_nodes`` (code ``QUERY_TOO_COMPLEX``; the rule is in
   :mod:`graph_service.api.cost`).
+- :class:`DocumentCache` (strawberry's :class:`~strawberry.extensions.ParserCache`) and
+  strawberry's :class:`~strawberry.extensions.ValidationCache`: a document sent again (by
+  any request, or by every line of a bulk run) is neither parsed nor validated again. Each
+  is an LRU of :data:`CACHE_SIZE` documents shared by the process. Validation results are
+  keyed by the document *and* its rule classes, so the depth and alias rules are built
+  once per limit (:func:`depth_rule`, :data:`ALIAS_RULE`), not once per request.
 """
 
 from __future__ import annotations
@@ -24,7 +30,16 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from graphql import ExecutionResult, GraphQLError, GraphQLSyntaxError, OperationDefinitionNode
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, SchemaExtension
+from graphql.validation import ASTValidationRule
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxTokensLimiter,
+    ParserCache,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.extensions.max_aliases import create_validator as create_alias_validator
 from strawberry.extensions.query_depth_limiter import create_validator
 
 from graph_service.api.context import Context
@@ -46,6 +61,12 @@ MAX_ALIASES = 50
 """Most aliases one document may use (strawberry's ``MaxAliasesLimiter``)."""
 MAX_TOKENS = 5000
 """Most lexical tokens one document may hold (strawberry's ``MaxTokensLimiter``)."""
+CACHE_SIZE = 128
+"""Documents kept by the parser cache and by the validation cache (each an LRU)."""
+
+ALIAS_RULE: type[ASTValidationRule] = create_alias_validator(MAX_ALIASES)
+"""The validation rule of :data:`MAX_ALIASES` (strawberry's ``MaxAliasesLimiter`` rule), built
+once so that the validation cache recognises it."""
 
 
 def error_code(error: GraphQLError) -> str:
@@ -136,6 +157,25 @@ def _settings(context: Any) -> Settings:
     return context.settings if isinstance(context, Context) else Settings()
 
 
+@functools.cache
+def depth_rule(max_depth: int) -> type[ASTValidationRule]:
+    """The validation rule refusing selections deeper than ``max_depth``, one per limit.
+
+    Parameters
+    ----------
+    max_depth : int
+        Deepest selection accepted.
+
+    Returns
+    -------
+    type of ASTValidationRule
+        strawberry's ``QueryDepthLimiter`` rule; the same class for the same ``max_depth``,
+        so that :class:`~strawberry.extensions.ValidationCache` finds validations made with
+        it (its key includes the rule classes).
+    """
+    return create_validator(max_depth, None)
+
+
 class DepthLimit(SchemaExtension):
     """Refuse documents whose selections nest deeper than ``Settings.max_query_depth``.
 
@@ -146,11 +186,31 @@ class DepthLimit(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         """Add the depth rule to this operation's validation rules."""
         settings = _settings(self.execution_context.context)
-        rule = create_validator(settings.max_query_depth, None)
+        rule = depth_rule(settings.max_query_depth)
         self.execution_context.validation_rules = (
             *self.execution_context.validation_rules,
             rule,
         )
+        yield
+
+
+class DocumentCache(ParserCache):
+    """strawberry's :class:`~strawberry.extensions.ParserCache`, leaving syntax errors to it.
+
+    The parser cache parses inside its hook, where a syntax error (or too many tokens) would
+    escape the operation and so :class:`ErrorCodes`; here a document that does not parse is
+    left unparsed, and strawberry's own parse reports the error as usual
+    (``GRAPHQL_PARSE_FAILED``). Such documents are not cached.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        """Take the parsed document from the cache, parsing it on a miss."""
+        ctx = self.execution_context
+        if ctx.query:
+            try:
+                ctx.graphql_document = self.cached_parse_document(ctx.query, **ctx.parse_options)
+            except GraphQLError:
+                pass  # parsed again, and reported, by strawberry
         yield
 
 
@@ -224,8 +284,10 @@ EXTENSIONS: list[Callable[[], SchemaExtension]] = [
     DepthLimit,
     OperationChoice,
     CostLimit,
-    functools.partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
+    functools.partial(AddValidationRules, [ALIAS_RULE]),
     functools.partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
+    functools.partial(DocumentCache, maxsize=CACHE_SIZE),
+    functools.partial(ValidationCache, maxsize=CACHE_SIZE),
     ErrorCodes,
 ]
 """Extension factories of the schema (fresh instances per operation)."""

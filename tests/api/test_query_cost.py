@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from graphql import parse
 
-from graph_service.api.cost import estimate_nodes
+from graph_service.api.cost import (
+    BOOK_SCAN_COST,
+    ENTERPRISE_COST,
+    PATH_SEARCH_COST,
+    estimate_nodes,
+)
 from graph_service.api.schema import schema
 from graph_service.config import Settings
 from tests.api.conftest import Client, CountingStore
+
+REPO = Path(__file__).resolve().parents[2]
 
 # The tester's query: 39 aliases, each three nested connections of 1,000, within depth 12.
 NESTED_THOUSANDS = (
@@ -96,11 +106,12 @@ def test_fragments_count_once_per_spread(client: Client) -> None:
 
 
 def test_the_limit_comes_from_settings(serve: Callable[..., Client]) -> None:
-    client = serve(max_query_nodes=10)
+    client = serve(max_query_nodes=110)
     query = 'query($n: Int) { uncoveredEmployees(enterpriseId: "E1", first: $n) { totalCount } }'
+    # base 100 (one enterprise's staff) + first
     assert client.data(query, {"n": 10})["uncoveredEmployees"]["totalCount"] == 2
     error = refusal(client.post(query, {"n": 11}))
-    assert error["extensions"] == {"code": "QUERY_TOO_COMPLEX", "estimate": 11, "limit": 10}
+    assert error["extensions"] == {"code": "QUERY_TOO_COMPLEX", "estimate": 111, "limit": 110}
 
 
 def test_network_and_paths_count_by_their_caps(serve: Callable[..., Client]) -> None:
@@ -109,10 +120,12 @@ def test_network_and_paths_count_by_their_caps(serve: Callable[..., Client]) -> 
         '{ linkagePaths(from: {label: MANAGER, id: "M1"}, to: {label: PERSON, id: "P7"}, '
         "maxHops: 4, limit: 2) { length } }"
     )
-    tight = serve(max_query_nodes=9, max_network_nodes=10)
-    assert refusal(tight.post(network))["extensions"]["estimate"] == 10
-    assert refusal(tight.post(paths))["extensions"]["estimate"] == 2 * (4 + 1)
-    roomy = serve(max_query_nodes=10, max_network_nodes=10)
+    tight = serve(max_query_nodes=19, max_network_nodes=10)
+    # base max_network_nodes * depth (1 by default) + max_network_nodes
+    assert refusal(tight.post(network))["extensions"]["estimate"] == 10 * 1 + 10
+    # base PATH_SEARCH_COST + limit * (maxHops + 1)
+    assert refusal(tight.post(paths))["extensions"]["estimate"] == 1_000 + 2 * (4 + 1)
+    roomy = serve(max_query_nodes=1_010, max_network_nodes=10)
     assert roomy.data(network)["clientNetwork"]["nodes"][0] == {"id": "P7"}
     assert roomy.data(paths)["linkagePaths"] == [{"length": 3}]
 
@@ -135,10 +148,124 @@ def test_readme_sized_queries_fit() -> None:
         edges { node { id employers(first: 3) { edges { role node { id name } } } } }
       }
     }"""
-    assert estimate_nodes(schema._schema, parse(readme), Settings()) == 20 + 100 + 10 + 30
+    # two linkage fields of one enterprise (base 100 each) and what they return
+    expected = 100 + 20 + 20 * 5 + 100 + 10 + 10 * 3
+    assert estimate_nodes(schema._schema, parse(readme), Settings()) == expected
 
 
 def test_setting_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert Settings().max_query_nodes == 50_000
     monkeypatch.setenv("GRAPH_SERVICE_MAX_QUERY_NODES", "1234")
     assert Settings().max_query_nodes == 1234
+
+
+def estimate(document: str, variables: dict[str, Any] | None = None, **settings: Any) -> int:
+    """``estimate_nodes`` of a document with default (or overridden) settings."""
+    return estimate_nodes(schema._schema, parse(document), Settings(**settings), variables)
+
+
+def aliases(count: int, field: str) -> str:
+    """A document selecting ``field`` ``count`` times under aliases."""
+    return "{ " + " ".join(f"a{i}: {field}" for i in range(count)) + " }"
+
+
+BOOK_SCAN = "executivesWithoutPrivateBanking(first: 0) { totalCount }"
+DEEP_NETWORK = 'clientNetwork(node: {label: PERSON, id: "P7"}, depth: 3) { truncated }'
+PATHS = 'linkagePaths(from: {label: MANAGER, id: "M1"}, to: {label: PERSON, id: "P7"}) { length }'
+
+
+def test_the_testers_alias_floods_are_refused_before_any_resolver_runs(
+    serve: Callable[..., Client], small_bank: Any
+) -> None:
+    store = CountingStore(small_bank)
+    client = serve(store=store)
+    floods = {
+        BOOK_SCAN: 50 * BOOK_SCAN_COST,  # each copy scans the whole book
+        DEEP_NETWORK: 50 * (500 * 3 + 500),
+        PATHS: 50 * (PATH_SEARCH_COST + 1 * (6 + 1)),
+    }
+    for field, expected in floods.items():
+        store.reset()
+        assert refusal(client.post(aliases(50, field)))["extensions"]["estimate"] == expected
+        assert store.calls == {"refresh": 1}, field
+
+
+def test_a_book_scan_costs_its_base_even_when_it_returns_nothing(client: Client) -> None:
+    assert estimate("{ " + BOOK_SCAN + " }") == BOOK_SCAN_COST
+    assert client.data(aliases(5, BOOK_SCAN))["a0"]["totalCount"] == 2  # 50,000: runs
+    assert refusal(client.post(aliases(6, BOOK_SCAN)))["extensions"]["estimate"] == 60_000
+
+
+@pytest.mark.parametrize(
+    ("argument", "variables", "base"),
+    [
+        ("", None, BOOK_SCAN_COST),
+        ("enterpriseId: null, ", None, BOOK_SCAN_COST),
+        ('enterpriseId: "E1", ', None, ENTERPRISE_COST),
+        ("enterpriseId: $e, ", {"e": "E1"}, ENTERPRISE_COST),
+        ("enterpriseId: $e, ", {"e": None}, BOOK_SCAN_COST),
+        ("enterpriseId: $e, ", {}, BOOK_SCAN_COST),
+        ("enterpriseId: $d, ", {}, ENTERPRISE_COST),  # $d defaults to "E1"
+        ("enterpriseId: $d, ", {"d": None}, BOOK_SCAN_COST),
+    ],
+)
+def test_executives_cost_a_book_scan_only_without_an_enterprise(
+    argument: str, variables: dict[str, Any] | None, base: int
+) -> None:
+    document = (
+        'query($e: ID, $d: ID = "E1") { '
+        f"executivesWithoutPrivateBanking({argument}first: 7) {{ totalCount }} }}"
+    )
+    assert estimate(document, variables) == base + 7
+
+
+def test_enterprise_linkage_fields_cost_one_enterprise(client: Client) -> None:
+    query = (
+        '{ uncoveredEmployees(enterpriseId: "E1", first: 0) { totalCount } '
+        'payrollCoverage(enterpriseId: "E1") { rate } }'
+    )
+    assert estimate(query) == 2 * ENTERPRISE_COST
+    nested = (
+        'query($n: Int) { person(id: "P4") { employers(first: $n) { edges { node { '
+        "payrollCoverage { rate } } } } } }"
+    )
+    assert estimate(nested, {"n": 4}) == 4 + 4 * ENTERPRISE_COST  # 100 x its multiplier
+    assert estimate(nested, {"n": 1000}) == 1000 + 1000 * ENTERPRISE_COST
+    assert refusal(client.post(nested, {"n": 1000}))["extensions"]["estimate"] == 101_000
+    assert client.data(nested, {"n": 4})["person"]["employers"]["edges"]
+
+
+def test_network_base_grows_with_depth_and_the_node_budget() -> None:
+    network = 'query($d: Int!) { clientNetwork(node: {label: PERSON, id: "P7"}, depth: $d) '
+    network += "{ truncated } }"
+    assert estimate(network, {"d": 1}) == 500 * 1 + 500
+    assert estimate(network, {"d": 3}) == 500 * 3 + 500
+    assert estimate(network, {"d": 9}) == 500 * 3 + 500  # depth clamped to the cap
+    assert estimate(network, {"d": 2}, max_network_nodes=50) == 50 * 2 + 50
+    assert estimate(aliases(25, DEEP_NETWORK)) == 50_000  # 25 run, 26 are refused
+
+
+def test_paths_cost_a_search_plus_what_they_return() -> None:
+    paths = PATHS.replace(") {", ", maxHops: 10, limit: 100) {")
+    assert estimate("{ " + PATHS + " }") == PATH_SEARCH_COST + 1 * (6 + 1)
+    assert estimate("{ " + paths + " }") == PATH_SEARCH_COST + 100 * (10 + 1)
+
+
+def published_documents() -> list[tuple[str, str, dict[str, Any]]]:
+    """Every GraphQL example of README.md and queries/ (with its variables, if any)."""
+    found = []
+    for markdown in [REPO / "README.md", *sorted((REPO / "queries").glob("*.md"))]:
+        text = markdown.read_text(encoding="utf-8")
+        for number, block in enumerate(re.findall(r"```graphql\n(.*?)```", text, re.S)):
+            found.append((f"{markdown.name}#{number}", block, {}))
+    for example in sorted((REPO / "queries" / "examples").glob("*.graphql")):
+        variables = json.loads(example.with_suffix(".variables.json").read_text())
+        found.append((example.name, example.read_text(encoding="utf-8"), variables))
+    return found
+
+
+def test_every_published_example_fits_the_default_budget() -> None:
+    documents = published_documents()
+    assert len(documents) >= 10
+    for name, document, variables in documents:
+        assert 0 < estimate(document, variables) <= 50_000, name
