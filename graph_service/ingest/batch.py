@@ -55,7 +55,12 @@ class RelationshipRow:
     props : dict
         Properties, already converted to stored types.
     file, line : str, int
-        Provenance, as for :class:`NodeRow`.
+        Provenance, as for :class:`NodeRow`; for an aggregated row, the first source row.
+    source_rows : int, default 1
+        How many data rows of ``file`` this row stands for: more than 1 when a loader
+        aggregates rows (FinBench transfers: one ``TRANSFERRED_TO`` per account pair). The
+        load report counts them all as loaded, or all as rejected, so that per file
+        loaded + rejected equals the file's data rows.
     """
 
     type: str
@@ -64,6 +69,7 @@ class RelationshipRow:
     props: dict[str, Any]
     file: str
     line: int
+    source_rows: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,11 +120,13 @@ class LoadReport:
     Attributes
     ----------
     loaded : Counter of str
-        Rows written per file name.
+        Source rows written per file name (a relationship row counts its
+        ``source_rows``).
     rejected : Counter of str
-        Rows rejected per file name.
+        Source rows rejected per file name (likewise).
     rejects : list of Reject
-        Each rejected row with its reason, in file and line order.
+        Each rejected row with its reason, in file and line order; an aggregated row is
+        listed once, at its first source line.
     files : list of str
         Files read, in reading order.
     """
@@ -130,10 +138,10 @@ class LoadReport:
 
     @property
     def total_loaded(self) -> int:
-        """Rows written, all files together."""
+        """Source rows written, all files together."""
         return sum(self.loaded.values())
 
     @property
     def total_rejected(self) -> int:
-        """Rows rejected, all files together."""
+        """Source rows rejected, all files together."""
         return sum(self.rejected.values())

@@ -151,7 +151,11 @@ def _read_relationships(directory: Path, source: _Source, batch: GraphBatch) -> 
 
 
 def _read_transfers(directory: Path, batch: GraphBatch) -> list[RelationshipRow]:
-    """Append one TRANSFERRED_TO per ordered pair (line of its first transfer); return them."""
+    """Append one TRANSFERRED_TO per ordered pair (line of its first transfer); return them.
+
+    Each row's ``source_rows`` is the pair's number of transfer rows (its ``count``), so
+    the load report counts transfer rows, not pairs.
+    """
     pairs: dict[tuple[NodeKey, NodeKey], list[Any]] = {}  # -> [first line, count, total]
     for line, row, location, (start, end) in _rows(directory, TRANSFER_SOURCE):
         amount = _coerce_value(_AMOUNT, row, location)
@@ -162,7 +166,9 @@ def _read_transfers(directory: Path, batch: GraphBatch) -> list[RelationshipRow]
     for (start, end), (line, count, total) in pairs.items():
         location = Location(TRANSFER_FILE, line)
         props = TRANSFER_SOURCE.coerce({"count": count, "totalAmount": total}, location)
-        rows.append(RelationshipRow(_TRANSFERRED_TO, start, end, props, TRANSFER_FILE, line))
+        rows.append(
+            RelationshipRow(_TRANSFERRED_TO, start, end, props, TRANSFER_FILE, line, count)
+        )
     batch.relationships.extend(rows)
     return rows
 
@@ -250,7 +256,8 @@ def read_finbench(directory: Path) -> GraphBatch:
     GraphBatch
         Enterprise, Person and Account nodes; OWNS, SHAREHOLDER_OF, GUARANTEES rows one per
         source row; TRANSFERRED_TO one per ordered account pair with ``count`` and
-        ``totalAmount`` (sum of ``amount``); derived EMPLOYED_BY (:func:`derive_employment`).
+        ``totalAmount`` (sum of ``amount``) and ``source_rows`` = ``count``; derived
+        EMPLOYED_BY (:func:`derive_employment`).
         Every row carries the file and physical line it comes from. Rows naming a node
         absent from the snapshot are kept, so that the store rejects them with file, line
         and reason.

@@ -317,10 +317,10 @@ class EmbeddedStore:
                 end_name, (label, node_id) = missing
                 reason = f"{end_name} node {label} {node_id!r} does not exist"
                 rejects.append(Reject(rel.file, rel.line, reason))
-                report.rejected[rel.file] += 1
+                report.rejected[rel.file] += rel.source_rows
                 continue
             rels.setdefault((rel.type, rel.start, rel.end), {}).update(rel.props)
-            report.loaded[rel.file] += 1
+            report.loaded[rel.file] += rel.source_rows
 
         rejects.sort(key=lambda r: (r.file, r.line))
         report.rejects = rejects

@@ -93,9 +93,15 @@ def test_sample_loads_with_exact_counts(store: EmbeddedStore, expected: Expected
     assert report.loaded["Person.csv"] == expected.nodes["Person"]
     assert report.loaded[derived[0]] == expected.employees
     assert report.loaded[derived[1]] == expected.executives
-    assert report.total_loaded + report.total_rejected == len(batch.nodes) + len(
-        batch.relationships
+    assert report.total_loaded + report.total_rejected == len(batch.nodes) + sum(
+        r.source_rows for r in batch.relationships
     )
+    # The report counts source rows: per FinBench file, loaded + rejected = its data rows
+    # (AccountTransferAccount.csv: every transfer row, not the 28,053 account pairs).
+    for file in REQUIRED_FILES:
+        assert report.loaded[file] + report.rejected[file] == len(raw(file)), file
+    assert report.loaded["AccountTransferAccount.csv"] == len(raw("AccountTransferAccount.csv"))
+    assert counts["TRANSFERRED_TO"] < len(raw("AccountTransferAccount.csv"))
 
 
 def test_sample_rejects_rows_naming_missing_nodes(
@@ -183,6 +189,23 @@ def finbench_dir(directory: Path, **changes: list[str] | str) -> Path:
         rows = changes.get(name.replace(".csv", ""), TINY[name])
         files[name] = rows if isinstance(rows, str) else "\n".join([header, *rows]) + "\n"
     return write_files(directory, files)
+
+
+def test_a_rejected_transfer_pair_counts_all_its_rows(
+    tmp_path: Path, store: EmbeddedStore
+) -> None:
+    transfers = [*TINY["AccountTransferAccount.csv"],
+                 f"c1|zz|1|{T}", f"a1|a5|2|{T}", f"c1|zz|2|{T}"]  # lines 8, 9, 10
+    batch = read_finbench(finbench_dir(tmp_path / "fb", AccountTransferAccount=transfers))
+    assert sorted(r.source_rows for r in batch.relationships if r.type == "TRANSFERRED_TO") == [
+        1, 1, 1, 2, 2, 2]
+    report, counts = load(store, batch)
+    file = "AccountTransferAccount.csv"
+    assert (report.loaded[file], report.rejected[file]) == (7, 2)
+    assert counts["TRANSFERRED_TO"] == 5
+    assert [(r.line, r.reason) for r in report.rejects if r.file == file] == [
+        (8, "end node Account 'zz' does not exist")
+    ]
 
 
 def test_derived_employment_rules(tmp_path: Path, store: EmbeddedStore) -> None:
