@@ -3,9 +3,17 @@
 Each line of the variables file is a JSON object of variables. Lines are parsed and checked
 before anything runs (a bad line stops the run, naming file and line), then executed
 in-process in concurrent chunks that share one request context, so DataLoaders batch the
-store calls of a whole chunk. Results are written as CSV (nested fields flattened to dotted
-column names, lists as JSON text) or NDJSON, one output row per input line, in input order,
-with the line number and any GraphQL errors; the output file appears only when complete.
+store calls of a whole chunk. The document is parsed and validated once per run (the schema's
+parser and validation caches, :mod:`graph_service.api.extensions`). Results are written as
+CSV or NDJSON, one output row per input line, in input order, with the line number and any
+GraphQL errors; the output file appears only when complete.
+
+The CSV columns are derived from the operation's selection set (:func:`csv_columns`), not
+from the answers, so every run of a document has the same header, even when every line
+fails: ``line``, then one column per selected leaf field under its response name (alias
+respected; the fields of an object, selected with a sub-selection, become dotted names such
+as ``payrollCoverage.enterprise.id``; a list-typed field is one column holding JSON text),
+then ``errors``.
 """
 
 from __future__ import annotations
@@ -20,6 +28,27 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLField,
+    GraphQLList,
+    GraphQLNamedType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SchemaMetaFieldDef,
+    SelectionSetNode,
+    TypeMetaFieldDef,
+    TypeNameMetaFieldDef,
+    get_named_type,
+    get_nullable_type,
+    is_composite_type,
+)
 
 from graph_service.config import Settings
 from graph_service.errors import InvalidInputError, Location
@@ -77,23 +106,134 @@ def read_variables(path: Path) -> list[tuple[int, dict[str, Any]]]:
     return rows
 
 
-def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    """Flatten nested mappings to dotted keys; lists become JSON text.
+Column = tuple[str, ...]
+"""The response keys leading from ``data`` to a CSV column's value, e.g.
+``("payrollCoverage", "enterprise", "id")`` for column ``payrollCoverage.enterprise.id``."""
+
+
+def _field_definition(
+    schema: GraphQLSchema, parent: GraphQLNamedType, name: str
+) -> GraphQLField | None:
+    """The definition of field ``name`` of ``parent``, meta fields included; ``None`` if none."""
+    if name == "__typename":
+        return TypeNameMetaFieldDef
+    if parent is schema.query_type and name == "__schema":
+        return SchemaMetaFieldDef
+    if parent is schema.query_type and name == "__type":
+        return TypeMetaFieldDef
+    fields = getattr(parent, "fields", None)
+    return None if fields is None else fields.get(name)
+
+
+def _collect(
+    schema: GraphQLSchema,
+    parent: GraphQLNamedType,
+    selection_set: SelectionSetNode,
+    prefix: Column,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    spreading: frozenset[str],
+    columns: dict[Column, None],
+) -> None:
+    """Add the columns of ``selection_set`` on ``parent`` to ``columns``, in document order."""
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            definition = _field_definition(schema, parent, selection.name.value)
+            if definition is None:  # refused by validation: every line fails
+                continue
+            key = prefix + ((selection.alias or selection.name).value,)
+            nullable = get_nullable_type(definition.type)
+            named = get_named_type(definition.type)
+            if (
+                selection.selection_set is None
+                or isinstance(nullable, GraphQLList)
+                or not is_composite_type(named)
+            ):
+                columns[key] = None
+            else:
+                _collect(schema, named, selection.selection_set, key, fragments, spreading,
+                         columns)
+        elif isinstance(selection, InlineFragmentNode):
+            condition = selection.type_condition
+            target = parent if condition is None else schema.get_type(condition.name.value)
+            _collect(schema, target or parent, selection.selection_set, prefix, fragments,
+                     spreading, columns)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            fragment = fragments.get(name)
+            if fragment is None or name in spreading:  # refused by validation
+                continue
+            target = schema.get_type(fragment.type_condition.name.value)
+            _collect(schema, target or parent, fragment.selection_set, prefix, fragments,
+                     spreading | {name}, columns)
+
+
+def csv_columns(schema: GraphQLSchema, document: DocumentNode) -> list[Column]:
+    """The data columns of the CSV output of a document, from its selection set alone.
+
+    Parameters
+    ----------
+    schema : GraphQLSchema
+        The executable schema (``strawberry.Schema._schema``), which types the fields.
+    document : DocumentNode
+        The parsed document.
+
+    Returns
+    -------
+    list of Column
+        One column per selected leaf field, in document order, each once (a response key
+        selected twice, or by two fragments, is one column): a field whose type is an object,
+        interface or union and that has a sub-selection contributes the columns of its
+        sub-selection, prefixed with its response name; a list-typed field is one column.
+        Empty when the document does not hold exactly one operation (every line then fails).
 
     Examples
     --------
-    >>> flatten({"payrollCoverage": {"rate": 0.5, "enterprise": {"id": "E1"}}})
-    {'payrollCoverage.rate': 0.5, 'payrollCoverage.enterprise.id': 'E1'}
-
+    >>> from graphql import parse
+    >>> from graph_service.api.schema import schema
+    >>> doc = parse("query($id: ID!) { c: payrollCoverage(enterpriseId: $id) {"
+    ...             " rate enterprise { id } } }")
+    >>> [".".join(c) for c in csv_columns(schema._schema, doc)]
+    ['c.rate', 'c.enterprise.id']
     """
-    if isinstance(value, Mapping):
-        flat: dict[str, Any] = {}
-        for key, item in value.items():
-            flat.update(flatten(item, f"{prefix}.{key}" if prefix else str(key)))
-        return flat
-    if isinstance(value, list):
-        return {prefix: json.dumps(value, ensure_ascii=False)}
-    return {prefix: value}
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if len(operations) != 1:
+        return []
+    (operation,) = operations
+    root = schema.get_root_type(operation.operation)
+    if root is None:
+        return []
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    columns: dict[Column, None] = {}
+    _collect(schema, root, operation.selection_set, (), fragments, frozenset(), columns)
+    return list(columns)
+
+
+def column_value(data: Any, column: Column) -> Any:
+    """The CSV cell of ``column`` in one answer's ``data``.
+
+    Returns
+    -------
+    Any
+        The value at the column's response keys; ``None`` (an empty cell) when ``data`` or
+        an object on the way is null or lacks the key (an error, a skipped field); a list or
+        object value (a list-typed field, a JSON scalar) as JSON text.
+
+    Examples
+    --------
+    >>> data = {"c": {"rate": 0.5, "enterprise": None, "tags": ["a"]}}
+    >>> [column_value(data, c) for c in [("c", "rate"), ("c", "enterprise", "id"), ("c", "tags")]]
+    [0.5, None, '["a"]']
+    """
+    value = data
+    for key in column:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    if isinstance(value, list | Mapping):
+        return json.dumps(value, ensure_ascii=False)
+    return value
 
 
 @contextmanager
@@ -109,6 +249,22 @@ def _atomic_output(output: Path | None) -> Iterator[IO[str]]:
         os.replace(partial, output)
     finally:
         partial.unlink(missing_ok=True)
+
+
+def document_columns(document: str) -> list[Column]:
+    """:func:`csv_columns` of a document's text; none when it does not parse.
+
+    Parsed through the schema's parser cache, so executing the document afterwards does
+    not parse it again.
+    """
+    from graph_service.api.extensions import parse_document
+    from graph_service.api.schema import schema
+
+    try:
+        parsed = parse_document(document)
+    except GraphQLError:  # every line answers the syntax error
+        return []
+    return csv_columns(schema._schema, parsed)
 
 
 async def execute_many(
@@ -167,11 +323,17 @@ async def run_bulk(
     InvalidInputError
         If ``fmt`` is not an output format.
 
+    Notes
+    -----
+    The CSV header is ``line``, the columns of :func:`csv_columns`, ``errors``; it depends
+    on the document only.
+
     """
     if fmt not in OUTPUT_FORMATS:
         raise InvalidInputError(
             f"unknown output format {fmt!r}; expected one of {', '.join(OUTPUT_FORMATS)}"
         )
+    columns = document_columns(document) if fmt == "csv" else []
     results: list[tuple[int, Any, list[dict[str, Any]]]] = []
     for start in range(0, len(rows), CHUNK_SIZE):
         chunk = rows[start : start + CHUNK_SIZE]
@@ -189,15 +351,9 @@ async def run_bulk(
                 record = {"line": number, "data": data, "errors": errors or None}
                 stream.write(json.dumps(record, ensure_ascii=False) + "\n")
         else:
-            flat_rows = []
-            columns: dict[str, None] = {"line": None}
+            writer = csv.writer(stream)
+            writer.writerow(["line", *(".".join(c) for c in columns), "errors"])
             for number, data, errors in results:
-                flat = {"line": number, **flatten(data or {})}
-                flat["errors"] = "; ".join(e.get("message", "") for e in errors) if errors else ""
-                columns.update(dict.fromkeys(flat))
-                flat_rows.append(flat)
-            columns.pop("errors")
-            writer = csv.DictWriter(stream, fieldnames=[*columns, "errors"])
-            writer.writeheader()
-            writer.writerows(flat_rows)
+                messages = "; ".join(e.get("message", "") for e in errors) if errors else ""
+                writer.writerow([number, *(column_value(data, c) for c in columns), messages])
     return BulkSummary(len(results), failed)

@@ -29,7 +29,13 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from graphql import ExecutionResult, GraphQLError, GraphQLSyntaxError, OperationDefinitionNode
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    GraphQLSyntaxError,
+    OperationDefinitionNode,
+)
 from graphql.validation import ASTValidationRule
 from strawberry.extensions import (
     AddValidationRules,
@@ -212,6 +218,31 @@ class DocumentCache(ParserCache):
             except GraphQLError:
                 pass  # parsed again, and reported, by strawberry
         yield
+
+
+def parse_document(query: str) -> DocumentNode:
+    """Parse ``query`` as the schema does, through the same cache.
+
+    Parameters
+    ----------
+    query : str
+        A GraphQL document.
+
+    Returns
+    -------
+    DocumentNode
+        The document the schema's :class:`DocumentCache` holds (or now holds) for ``query``
+        with the :data:`MAX_TOKENS` limit, so that parsing it here and executing it after
+        parses it once.
+
+    Raises
+    ------
+    GraphQLError
+        If ``query`` does not parse or has more than :data:`MAX_TOKENS` tokens.
+    """
+    cached_parse = DocumentCache(maxsize=CACHE_SIZE).cached_parse_document
+    document: DocumentNode = cached_parse(query, max_tokens=MAX_TOKENS)
+    return document
 
 
 class _PreExecution(SchemaExtension):
