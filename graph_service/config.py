@@ -55,6 +55,12 @@ class Settings(BaseSettings):
         default admits two nested connections of the default page size (100 + 100 * 100 =
         10,100) or of 1,000 and 49 (49 + 49 * 1,000 = 49,049), not three. See
         :mod:`graph_service.api.cost`.
+    max_request_bytes : int
+        Largest HTTP request body accepted (``GRAPH_SERVICE_MAX_REQUEST_BYTES``, default
+        1 MiB = 1,048,576 bytes), checked before the body is parsed: a larger
+        ``Content-Length``, or a streamed body once it passes the limit, is answered HTTP 413
+        with a GraphQL error of code ``REQUEST_TOO_LARGE``. See
+        :mod:`graph_service.api.limits`.
     payroll_products, private_banking_products : list of str
         Account types for the linkage rules (see :mod:`graph_service.rules`).
     """
@@ -72,6 +78,7 @@ class Settings(BaseSettings):
     max_paths: int = Field(default=100, ge=1)
     max_query_depth: int = Field(default=12, ge=2)
     max_query_nodes: int = Field(default=50_000, ge=1)
+    max_request_bytes: int = Field(default=1 << 20, ge=1)
     payroll_products: list[str] = Field(default_factory=lambda: list(DEFAULT_PAYROLL_PRODUCTS))
     private_banking_products: list[str] = Field(
         default_factory=lambda: list(DEFAULT_PRIVATE_BANKING_PRODUCTS)

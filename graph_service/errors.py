@@ -70,15 +70,23 @@ class InvalidInputError(GraphServiceError):
 
 
 class NotFoundError(GraphServiceError):
-    """A node that a request names by label and id does not exist."""
+    """A node that a request names by label and id does not exist.
+
+    The message shows at most :attr:`MAX_ID_CHARS` characters of the id (the rest replaced
+    by an ellipsis), so that an absurd id is not echoed whole; :attr:`node_id` keeps it all.
+    """
 
     code = "NOT_FOUND"
     exit_code = 3
+    MAX_ID_CHARS = 100
 
     def __init__(self, label: str, node_id: str) -> None:
         self.label = label
         self.node_id = node_id
-        super().__init__(f"{label} {node_id!r} not found")
+        shown = node_id
+        if len(shown) > self.MAX_ID_CHARS:
+            shown = shown[: self.MAX_ID_CHARS - 1] + "\u2026"
+        super().__init__(f"{label} {shown!r} not found")
 
 
 class StoreUnavailableError(GraphServiceError):

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 
 from graph_service.api.context import Context, make_context
 from graph_service.api.extensions import logger
+from graph_service.api.limits import RequestSizeLimit
 from graph_service.api.router import GraphQLHTTPRouter
 from graph_service.api.schema import schema
 from graph_service.config import Settings
@@ -41,7 +42,10 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     FastAPI
         Routes: ``GET /graphql`` (GraphiQL), ``POST /graphql`` (GraphQL over HTTP),
         ``GET /health``. A request that is not a runnable GraphQL request answers HTTP 400
-        with a GraphQL error of code ``BAD_REQUEST`` (see :mod:`graph_service.api.router`).
+        with a GraphQL error of code ``BAD_REQUEST`` (see :mod:`graph_service.api.router`);
+        a body larger than ``settings.max_request_bytes`` answers HTTP 413 with one of code
+        ``REQUEST_TOO_LARGE``, before it is read or parsed (see
+        :mod:`graph_service.api.limits`).
 
     Raises
     ------
@@ -70,6 +74,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         await store.refresh()  # serve what another process (a load) committed meanwhile
         return make_context(store, settings)
 
+    app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
     app.include_router(
         GraphQLHTTPRouter(
             schema, path="/graphql", context_getter=get_context, graphql_ide="graphiql"

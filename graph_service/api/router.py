@@ -33,7 +33,7 @@ _JSON_KINDS = {str: "string", int: "number", float: "number", bool: "boolean",
                type(None): "null"}
 
 
-def request_error(message: str, status_code: int = 400) -> JSONResponse:
+def request_error(message: str, status_code: int = 400, code: str = BAD_REQUEST) -> JSONResponse:
     """The response to a request the service cannot run as GraphQL.
 
     Parameters
@@ -42,14 +42,17 @@ def request_error(message: str, status_code: int = 400) -> JSONResponse:
         What is wrong with the request.
     status_code : int
         A 4xx HTTP status (400 unless strawberry chose another, e.g. 405).
+    code : str
+        The error's ``extensions.code``: ``BAD_REQUEST`` unless the refusal has its own
+        (``REQUEST_TOO_LARGE``, HTTP 413, :mod:`graph_service.api.limits`).
 
     Returns
     -------
     JSONResponse
         ``{"data": null, "errors": [{"message": message, "extensions": {"code":
-        "BAD_REQUEST"}}]}`` with ``status_code``.
+        code}}]}`` with ``status_code``.
     """
-    body = {"data": None, "errors": [{"message": message, "extensions": {"code": BAD_REQUEST}}]}
+    body = {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}
     return JSONResponse(status_code=status_code, content=body)
 
 
