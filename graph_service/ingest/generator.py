@@ -8,7 +8,10 @@ numbers each) plus the executive seats (about 0.2 per person).
 from __future__ import annotations
 
 import csv
+import os
 import random
+import secrets
+import shutil
 from bisect import bisect
 from collections.abc import Sequence
 from contextlib import ExitStack
@@ -17,9 +20,13 @@ from itertools import accumulate
 from pathlib import Path
 from typing import TextIO
 
-from graph_service.errors import InvalidInputError
+from graph_service.errors import InvalidInputError, Location
 from graph_service.ingest.canonical import NODE_FILES, RELATIONSHIP_FILES, header
 
+MAX_PEOPLE = 10_000_000
+"""Largest ``people`` :func:`generate` accepts: about 70 million rows, 2.4 GB of CSV and
+0.6 GB of memory. Larger requests are refused before anything is written (at 10**14 the
+drawing would run out of memory)."""
 PEOPLE_PER_ENTERPRISE = 10
 ZIPF_EXPONENT = 1.0
 """Workforce weight of the enterprise of size rank k is ``1 / k**ZIPF_EXPONENT``."""
@@ -76,14 +83,14 @@ def generate(people: int, seed: int, out: Path) -> dict[str, int]:
     Parameters
     ----------
     people : int
-        Number of persons, at least 1. Enterprises: ``max(1, people // 10)``; about 2
-        accounts per person; in all about 7 data rows per person (see
+        Number of persons, 1 to :data:`MAX_PEOPLE`. Enterprises: ``max(1, people // 10)``;
+        about 2 accounts per person; in all about 7 data rows per person (see
         ``loaders/synthetic-bank.md``).
     seed : int
         Seed of the one ``random.Random`` that draws everything.
     out : Path
-        Directory to write the ten canonical files into (created if missing; files of the
-        same names are overwritten).
+        Directory to create with the ten canonical files. It must not exist, or be an empty
+        directory (which is replaced); missing parent directories are created.
 
     Returns
     -------
@@ -93,10 +100,19 @@ def generate(people: int, seed: int, out: Path) -> dict[str, int]:
     Raises
     ------
     InvalidInputError
-        If ``people < 1``.
+        If ``people`` is outside 1 to :data:`MAX_PEOPLE`; if ``out`` exists and is not a
+        directory (``/etc/passwd``) or not empty; if ``out`` or a parent cannot be created
+        or written (``/proc/x``, ``/sys/gen``, no permission, disk full). The location
+        names ``out`` as given. Nothing is left behind then.
 
     Notes
     -----
+    All or nothing: the files are written into a hidden sibling directory
+    (``.NAME.partial-XXXXXXXX`` next to ``out``), which is renamed to ``out`` only once
+    every file is complete; any failure removes it (and the parents this call created). Only
+    a killed process (``SIGKILL``, the out-of-memory killer) can leave that sibling; it is
+    never taken for output.
+
     Deterministic: the same ``people`` and ``seed`` give byte-identical files (standard
     library ``random``, fixed draw order, LF line ends). Streaming, O(people) time; memory
     O(people / 10) for the enterprises plus the executive seats. Every relationship joins
@@ -105,17 +121,80 @@ def generate(people: int, seed: int, out: Path) -> dict[str, int]:
     """
     if people < 1:
         raise InvalidInputError(f"people must be at least 1, got {people}")
-    out.mkdir(parents=True, exist_ok=True)
-    with ExitStack() as stack:
-        sinks = {
-            name: _Sink(
-                stack.enter_context((out / name).open("w", encoding="utf-8", newline="")),
-                header(name),
-            )
-            for name in (*NODE_FILES, *RELATIONSHIP_FILES)
-        }
-        _Bank(random.Random(seed), people, sinks).write()
+    if people > MAX_PEOPLE:
+        raise InvalidInputError(f"people must be at most {MAX_PEOPLE:,}, got {people:,}")
+    where = Location(str(out))
+    target = out.resolve()
+    _check_target(target, where)
+    created = _make_parents(target.parent, where)
+    work = target.parent / f".{target.name}.partial-{secrets.token_hex(4)}"
+    try:
+        work.mkdir()
+    except OSError as exc:
+        _remove_dirs(created)
+        raise InvalidInputError(
+            f"cannot create a directory in {target.parent}: {exc.strerror or exc}", where
+        ) from None
+    try:
+        with ExitStack() as stack:
+            sinks = {
+                name: _Sink(
+                    stack.enter_context((work / name).open("w", encoding="utf-8", newline="")),
+                    header(name),
+                )
+                for name in (*NODE_FILES, *RELATIONSHIP_FILES)
+            }
+            _Bank(random.Random(seed), people, sinks).write()
+        os.rename(work, target)  # replaces an empty directory; fails on any other entry
+    except BaseException as exc:
+        shutil.rmtree(work, ignore_errors=True)
+        _remove_dirs(created)
+        if isinstance(exc, OSError):
+            raise InvalidInputError(f"cannot write: {exc.strerror or exc}", where) from None
+        raise
     return {name: sink.rows for name, sink in sinks.items()}
+
+
+def _check_target(target: Path, where: Location) -> None:
+    """Refuse an output path that exists and is not an empty directory."""
+    try:
+        if not target.exists():
+            return
+        if not target.is_dir():
+            raise InvalidInputError("exists and is not a directory", where)
+        if any(target.iterdir()):
+            raise InvalidInputError(
+                "exists and is not empty; generate writes a new directory (remove it or"
+                " choose another --out)",
+                where,
+            )
+    except OSError as exc:
+        raise InvalidInputError(f"cannot use as output: {exc.strerror or exc}", where) from None
+
+
+def _make_parents(parent: Path, where: Location) -> list[Path]:
+    """Create ``parent`` and its missing ancestors; return those created, deepest first."""
+    missing = [p for p in (parent, *parent.parents) if not p.exists()]
+    existing = parent.parents[len(missing) - 1] if missing else parent
+    if not existing.is_dir():
+        raise InvalidInputError(f"{existing} is not a directory", where)
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _remove_dirs(missing)
+        raise InvalidInputError(
+            f"cannot create the parent directory: {exc.strerror or exc}", where
+        ) from None
+    return missing
+
+
+def _remove_dirs(directories: list[Path]) -> None:
+    """Remove the given directories, deepest first, where they exist and are empty."""
+    for directory in directories:
+        try:
+            directory.rmdir()
+        except OSError:
+            pass
 
 
 class _Bank:

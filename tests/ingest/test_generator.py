@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import errno
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from graph_service.errors import InvalidInputError
+from graph_service.errors import InvalidInputError, Location
 from graph_service.ingest.canonical import NODE_FILES, RELATIONSHIP_FILES, read_canonical
-from graph_service.ingest.generator import generate
+from graph_service.ingest.generator import MAX_PEOPLE, _Bank, generate
 from graph_service.rules import LinkageRules
 from graph_service.stores.embedded import EmbeddedStore
 from tests.ingest.conftest import load
@@ -94,3 +95,75 @@ def test_a_single_person(tmp_path: Path, store: EmbeddedStore) -> None:
     assert (rows["persons.csv"], rows["enterprises.csv"]) == (1, 1)
     report, _ = load(store, read_canonical(tmp_path / "bank"))
     assert report.total_rejected == 0
+
+
+# -- output paths, size bound, all or nothing -------------------------------------------
+
+
+@pytest.mark.parametrize("people", [MAX_PEOPLE + 1, 99_999_999_999_999])
+def test_people_above_the_bound_are_refused_before_writing(tmp_path: Path, people: int) -> None:
+    with pytest.raises(InvalidInputError, match="people must be at most 10,000,000"):
+        generate(people, 1, tmp_path / "bank")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_out_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "passwd"
+    out.write_text("root:x:0:0\n", encoding="utf-8")
+    with pytest.raises(InvalidInputError, match="exists and is not a directory") as caught:
+        generate(5, 1, out)
+    assert caught.value.location == Location(str(out))
+    assert out.read_text(encoding="utf-8") == "root:x:0:0\n"
+    with pytest.raises(InvalidInputError, match="passwd is not a directory") as caught:
+        generate(5, 1, out / "bank")
+    assert caught.value.location == Location(str(out / "bank"))
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+@pytest.mark.parametrize("out", ["/proc/x", "/proc/self/bank"])
+def test_out_that_cannot_be_created_is_an_input_error(out: str) -> None:
+    with pytest.raises(InvalidInputError, match="cannot create a directory in /proc") as caught:
+        generate(5, 1, Path(out))
+    assert caught.value.location == Location(out)
+
+
+def test_out_that_is_not_empty_is_refused_and_left_alone(tmp_path: Path) -> None:
+    out = tmp_path / "bank"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(InvalidInputError, match="exists and is not empty"):
+        generate(5, 1, out)
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bank"]  # no partial sibling
+
+
+def test_an_empty_out_directory_and_missing_parents_are_fine(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    generate(5, 1, tmp_path / "empty")
+    generate(5, 1, tmp_path / "a" / "b" / "bank")
+    for out in (tmp_path / "empty", tmp_path / "a" / "b" / "bank"):
+        assert sorted(p.name for p in out.iterdir()) == sorted(FILES)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "empty"]
+
+
+@pytest.mark.parametrize(
+    ("error", "raised"),
+    [(OSError(errno.ENOSPC, "No space left on device"), InvalidInputError),
+     (MemoryError(), MemoryError), (KeyboardInterrupt(), KeyboardInterrupt)],
+)
+def test_a_failure_midway_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: BaseException,
+    raised: type[BaseException],
+) -> None:
+    def write_then_fail(bank: _Bank) -> None:
+        bank.write_managers()
+        bank.write_enterprises()
+        raise error
+
+    monkeypatch.setattr(_Bank, "write", write_then_fail)
+    with pytest.raises(raised) as caught:
+        generate(200, 1, tmp_path / "a" / "b" / "bank")
+    if isinstance(caught.value, InvalidInputError):
+        assert "No space left on device" in caught.value.message
+        assert caught.value.location == Location(str(tmp_path / "a" / "b" / "bank"))
+    assert list(tmp_path.iterdir()) == []  # no files, no partial sibling, no parents
