@@ -126,7 +126,7 @@ def _print_report(report: LoadReport, rejects_path: Path | None) -> None:
     table.add_row("total", str(report.total_loaded), str(report.total_rejected), style="bold")
     out.print(table)
     if rejects_path is not None and report.rejects:
-        out.print(f"{report.total_rejected} rejected rows listed in {rejects_path}")
+        out.print(f"{len(report.rejects)} rejected rows listed in {rejects_path}")
 
 
 async def _load(settings: Settings, fmt: str, path: Path) -> LoadReport:
