@@ -34,8 +34,8 @@ from graph_service.api.types import (
     ProductTypes,
     as_type,
 )
-from graph_service.linkage.coverage import payroll_coverage, uncovered_employees
-from graph_service.linkage.lookup import get_node
+from graph_service.errors import NotFoundError
+from graph_service.linkage.coverage import uncovered_employees
 from graph_service.linkage.network import client_network
 from graph_service.linkage.paths import linkage_paths
 from graph_service.linkage.private_banking import executives_without_private_banking
@@ -54,7 +54,17 @@ def _types(rel_types: list[RelationshipType] | None) -> list[str] | None:
 
 
 async def _lookup(info: GraphInfo, label: NodeLabel, node_id: str) -> Any:
-    return as_type(await get_node(info.context.store, (label.value, str(node_id))))
+    """The node as its GraphQL type, through the request's node loader (batched).
+
+    Raises
+    ------
+    NotFoundError
+        If there is no such node.
+    """
+    node = await info.context.nodes(label.value).load(str(node_id))
+    if node is None:
+        raise NotFoundError(label.value, str(node_id))
+    return as_type(node)
 
 
 @strawberry.type(description="Lookups by id and the public-private linkage questions.")
@@ -127,12 +137,16 @@ class Query:
         enterprise_id: strawberry.ID,
         product_types: ProductTypes = None,
     ) -> PayrollCoverage:
-        """See :func:`graph_service.linkage.coverage.payroll_coverage`."""
+        """See :func:`graph_service.linkage.coverage.payroll_coverage`.
+
+        Batched: the enterprise is checked through the node loader, then measured through
+        the coverage loader, so the many copies of this field in one request (or in one
+        chunk of the bulk path) make one store call each.
+        """
         ctx = info.context
-        (coverage,) = await payroll_coverage(
-            ctx.store, ctx.rules, [str(enterprise_id)], product_types
-        )
-        return PayrollCoverage.of(coverage)
+        loader = ctx.coverage_with(product_types)  # validates productTypes first
+        await _lookup(info, NodeLabel.ENTERPRISE, enterprise_id)
+        return PayrollCoverage.of(await loader.load(str(enterprise_id)))
 
     @strawberry.field(
         description="The nodes and relationships within `depth` hops of a node, ignoring "
