@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import strawberry.schema.schema as strawberry_schema
+from graphql.language.parser import Parser
 
 from graph_service.ingest.batch import GraphBatch, NodeRow, RelationshipRow
 from graph_service.stores.embedded import EmbeddedStore
@@ -119,3 +121,23 @@ def small_bank_dir(tmp_path: Path) -> Path:
 def small_bank(small_bank_dir: Path) -> EmbeddedStore:
     """The small bank, opened from its data directory."""
     return EmbeddedStore(small_bank_dir)
+
+
+@pytest.fixture
+def parse_counts(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Count the documents graphql-core really parses and strawberry really validates."""
+    seen = {"parse": 0, "validate": 0}
+    parse_document = Parser.parse_document
+    validate = strawberry_schema.validate
+
+    def counting_parse(self: Parser) -> Any:
+        seen["parse"] += 1
+        return parse_document(self)
+
+    def counting_validate(*args: Any, **kwargs: Any) -> Any:
+        seen["validate"] += 1
+        return validate(*args, **kwargs)
+
+    monkeypatch.setattr(Parser, "parse_document", counting_parse)
+    monkeypatch.setattr(strawberry_schema, "validate", counting_validate)
+    return seen
