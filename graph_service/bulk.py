@@ -289,6 +289,20 @@ async def execute_many(
     return [(r.data, [dict(e.formatted) for e in r.errors or ()]) for r in results]
 
 
+def error_text(errors: list[dict[str, Any]]) -> str:
+    """The ``errors`` cell of a CSV row: ``CODE: message`` per error, ``; ``-separated.
+
+    Examples
+    --------
+    >>> error_text([{"message": "Enterprise 'x' not found", "extensions": {"code": "NOT_FOUND"}}])
+    "NOT_FOUND: Enterprise 'x' not found"
+    """
+    return "; ".join(
+        f"{(e.get('extensions') or {}).get('code', 'ERROR')}: {e.get('message', '')}"
+        for e in errors
+    )
+
+
 async def run_bulk(
     store: GraphStore,
     settings: Settings,
@@ -354,6 +368,7 @@ async def run_bulk(
             writer = csv.writer(stream)
             writer.writerow(["line", *(".".join(c) for c in columns), "errors"])
             for number, data, errors in results:
-                messages = "; ".join(e.get("message", "") for e in errors) if errors else ""
-                writer.writerow([number, *(column_value(data, c) for c in columns), messages])
+                writer.writerow(
+                    [number, *(column_value(data, c) for c in columns), error_text(errors)]
+                )
     return BulkSummary(len(results), failed)

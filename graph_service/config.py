@@ -30,7 +30,8 @@ class Settings(BaseSettings):
     max_page_size : int
         Cap on ``first`` for every connection (default 1,000).
     default_page_size : int
-        Page size when ``first`` is omitted (default 100).
+        Page size when ``first`` is omitted (default 100, or ``max_page_size`` when that is
+        set lower and this is not set).
     max_network_depth : int
         Largest ``depth`` accepted by ``clientNetwork`` (default 3 hops).
     max_network_nodes : int
@@ -88,10 +89,13 @@ class Settings(BaseSettings):
     def _consistent(self) -> Settings:
         """Refuse settings that would make every request fail or every rule vacuous."""
         if self.default_page_size > self.max_page_size:
-            raise ValueError(
-                f"default_page_size ({self.default_page_size}) must not exceed "
-                f"max_page_size ({self.max_page_size})"
-            )
+            if "default_page_size" in self.model_fields_set:
+                raise ValueError(
+                    f"default_page_size ({self.default_page_size}) must not exceed "
+                    f"max_page_size ({self.max_page_size})"
+                )
+            # Only the cap was lowered: the default follows it down.
+            self.default_page_size = self.max_page_size
         for name in ("payroll_products", "private_banking_products"):
             products = getattr(self, name)
             if not products or any(not p.strip() for p in products):

@@ -202,7 +202,8 @@ def test_bulk_query_errors_are_kept_per_line(tmp_path: Path, small_bank_dir: Pat
     with out.open(newline="") as stream:
         rows = list(csv.DictReader(stream))
     assert [r["line"] for r in rows] == ["1", "2"]
-    assert rows[0]["errors"] == "" and "not found" in rows[1]["errors"]
+    assert rows[0]["errors"] == ""
+    assert rows[1]["errors"] == "NOT_FOUND: Enterprise 'nope' not found"
 
 
 def test_bulk_query_bad_line_stops_before_running(tmp_path: Path, small_bank_dir: Path) -> None:

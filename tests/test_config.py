@@ -42,6 +42,12 @@ def test_rules_from_environment_reach_the_api(
     assert ids == ["P4", "P5", "P8"]
 
 
+def test_a_lower_cap_brings_the_default_page_size_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GRAPH_SERVICE_MAX_PAGE_SIZE", "5")
+    monkeypatch.delenv("GRAPH_SERVICE_DEFAULT_PAGE_SIZE", raising=False)
+    assert (Settings().max_page_size, Settings().default_page_size) == (5, 5)
+
+
 def test_bad_setting_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GRAPH_SERVICE_MAX_PAGE_SIZE", "0")
     with pytest.raises(ValidationError, match="max_page_size"):
