@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter, defaultdict, deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -194,24 +194,19 @@ class EmbeddedStore:
 
         Stored properties are the merged, complete ones, so they replace what memory holds.
         """
-        graph, ids, rel_counts = self._graph, self._ids, self._rel_counts
-        for label, node_id, props in self._db.execute(_SELECT_NODES, (load_seq,)):
-            key = (label, node_id)
-            if key in graph:
-                attrs = graph.nodes[key]
-                attrs.clear()
-                attrs.update(json.loads(props))
-            else:
-                graph.add_node(key, **json.loads(props))
-                ids[label].add(node_id)
-        for rel_type, sl, si, el, ei, props in self._db.execute(_SELECT_RELS, (load_seq,)):
-            edge = graph.get_edge_data((sl, si), (el, ei), key=rel_type)
-            if edge is None:
-                graph.add_edge((sl, si), (el, ei), key=rel_type, **json.loads(props))
-                rel_counts[rel_type] += 1
-            else:
-                edge.clear()
-                edge.update(json.loads(props))
+        nodes = self._db.execute(_SELECT_NODES, (load_seq,))
+        self._apply(
+            (((label, node_id), json.loads(props)) for label, node_id, props in nodes),
+            replace=True,
+        )
+        rels = self._db.execute(_SELECT_RELS, (load_seq,))
+        self._apply(
+            rels=(
+                ((rel_type, (sl, si), (el, ei)), json.loads(props))
+                for rel_type, sl, si, el, ei, props in rels
+            ),
+            replace=True,
+        )
 
     async def refresh(self) -> bool:
         """Pick up what other processes committed since this store was opened or refreshed.
@@ -281,7 +276,7 @@ class EmbeddedStore:
                 ) from exc
             raise
         with bulk_allocation():
-            self._apply(nodes, rels)
+            self._apply(nodes.items(), rels.items(), replace=False)
         return report
 
     def _plan(
@@ -328,23 +323,35 @@ class EmbeddedStore:
 
     def _apply(
         self,
-        nodes: dict[NodeKey, dict[str, Any]],
-        rels: dict[tuple[str, NodeKey, NodeKey], dict[str, Any]],
+        nodes: Iterable[tuple[NodeKey, dict[str, Any]]] = (),
+        rels: Iterable[tuple[tuple[str, NodeKey, NodeKey], dict[str, Any]]] = (),
+        *,
+        replace: bool,
     ) -> None:
-        """Apply committed rows to the in-memory graph (the same merge as the SQL upsert)."""
+        """Put committed rows into the in-memory graph and its indexes.
+
+        With ``replace=False`` the properties merge into what memory holds (the same merge
+        as the SQL upsert, for a batch just written); with ``replace=True`` they replace it
+        (for rows read back from SQLite, which hold the merged, complete properties).
+        """
         graph = self._graph
-        for key, props in nodes.items():
+        for key, props in nodes:
             if key in graph:
-                graph.nodes[key].update(props)
+                attrs = graph.nodes[key]
+                if replace:
+                    attrs.clear()
+                attrs.update(props)
             else:
                 graph.add_node(key, **props)
                 self._ids[key[0]].add(key[1])
-        for (rel_type, start, end), props in rels.items():
+        for (rel_type, start, end), props in rels:
             edge = graph.get_edge_data(start, end, key=rel_type)
             if edge is None:
                 graph.add_edge(start, end, key=rel_type, **props)
                 self._rel_counts[rel_type] += 1
             else:
+                if replace:
+                    edge.clear()
                 edge.update(props)
 
     # -- lookups -------------------------------------------------------------------------
