@@ -356,6 +356,9 @@ RELATIONSHIP_SPECS: dict[str, ElementSpec] = {
 """Declared relationship properties and allowed endpoint labels per relationship type."""
 
 
+_LABELS_BY_LOWER = {label.value.lower(): label.value for label in NodeLabel}
+
+
 def parse_label(text: str, location: Location) -> str:
     """Return the canonical node label for ``text`` (case-insensitive).
 
@@ -364,9 +367,9 @@ def parse_label(text: str, location: Location) -> str:
     InvalidInputError
         If ``text`` names no label of the model.
     """
-    for label in NodeLabel:
-        if text.strip().lower() == label.value.lower():
-            return label.value
+    label = _LABELS_BY_LOWER.get(text.strip().lower())
+    if label is not None:
+        return label
     raise InvalidInputError(
         f"unknown label {text!r}; expected one of {', '.join(n.value for n in NodeLabel)}",
         location,

@@ -62,9 +62,7 @@ class Endpoint:
             label = self.label
         else:
             column = self.label_column
-            label = _LABELS.get(row[column].strip().lower()) or parse_label(
-                row[column], Location(location.file, location.line, column)
-            )
+            label = parse_label(row[column], Location(location.file, location.line, column))
         return label, require_id(row, self.id_column, location)
 
 
@@ -198,7 +196,6 @@ _PROPERTY_NAMES = {
     for spec in (*NODE_SPECS.values(), *RELATIONSHIP_SPECS.values())
 }
 """CSV column to property name, per label and relationship type."""
-_LABELS = {label.value.lower(): label.value for label in NodeLabel}
 
 
 def _read_nodes(path: Path, batch: GraphBatch) -> None:
