@@ -67,6 +67,58 @@ class BulkSummary:
     failed: int
 
 
+def _read_text(path: Path) -> str:
+    """The text of a variables file (UTF-8, with or without BOM).
+
+    Raises
+    ------
+    InvalidInputError
+        If the file cannot be read or is not UTF-8 text.
+    """
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InvalidInputError(
+            f"cannot read the variables file: {exc.strerror}", Location(str(path))
+        ) from None
+    except UnicodeDecodeError:
+        raise InvalidInputError(
+            "the variables file is not UTF-8 text", Location(str(path))
+        ) from None
+
+
+def _variables(text: str, location: Location) -> dict[str, Any]:
+    """One JSON object of variables, parsed from ``text`` found at ``location``.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``text`` is not JSON or not an object (the JSON error's line added to a file's
+        location).
+    """
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        line = location.line if location.line is not None else exc.lineno
+        raise InvalidInputError(
+            f"not valid JSON: {exc.msg}", Location(location.file, line)
+        ) from None
+    if not isinstance(value, dict):
+        raise InvalidInputError("the variables must be a JSON object", location)
+    return value
+
+
+def read_variables_object(path: Path) -> dict[str, Any]:
+    """Read a JSON file holding one object of variables (the single-run form).
+
+    Raises
+    ------
+    InvalidInputError
+        If the file cannot be read or is not a JSON object (file and line named).
+    """
+    return _variables(_read_text(path), Location(str(path)))
+
+
 def read_variables(path: Path) -> list[tuple[int, dict[str, Any]]]:
     """Parse a JSON Lines variables file.
 
@@ -80,27 +132,12 @@ def read_variables(path: Path) -> list[tuple[int, dict[str, Any]]]:
     InvalidInputError
         If the file is missing or unreadable, or a line is not a JSON object (file and line
         named).
-
     """
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"cannot read variables file: {exc}", Location(str(path))) from exc
-    rows = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InvalidInputError(
-                f"not valid JSON: {exc.msg}", Location(path.name, number)
-            ) from None
-        if not isinstance(value, dict):
-            raise InvalidInputError(
-                "each line must be a JSON object of variables", Location(path.name, number)
-            )
-        rows.append((number, value))
+    rows = [
+        (number, _variables(line, Location(path.name, number)))
+        for number, line in enumerate(_read_text(path).splitlines(), start=1)
+        if line.strip()
+    ]
     if not rows:
         raise InvalidInputError("the variables file has no lines", Location(path.name))
     return rows
@@ -150,21 +187,34 @@ def _collect(
             ):
                 columns[key] = None
             else:
-                _collect(schema, named, selection.selection_set, key, fragments, spreading,
-                         columns)
+                _collect(schema, named, selection.selection_set, key, fragments, spreading, columns)
         elif isinstance(selection, InlineFragmentNode):
             condition = selection.type_condition
             target = parent if condition is None else schema.get_type(condition.name.value)
-            _collect(schema, target or parent, selection.selection_set, prefix, fragments,
-                     spreading, columns)
+            _collect(
+                schema,
+                target or parent,
+                selection.selection_set,
+                prefix,
+                fragments,
+                spreading,
+                columns,
+            )
         elif isinstance(selection, FragmentSpreadNode):
             name = selection.name.value
             fragment = fragments.get(name)
             if fragment is None or name in spreading:  # refused by validation
                 continue
             target = schema.get_type(fragment.type_condition.name.value)
-            _collect(schema, target or parent, fragment.selection_set, prefix, fragments,
-                     spreading | {name}, columns)
+            _collect(
+                schema,
+                target or parent,
+                fragment.selection_set,
+                prefix,
+                fragments,
+                spreading | {name},
+                columns,
+            )
 
 
 def csv_columns(schema: GraphQLSchema, document: DocumentNode) -> list[Column]:

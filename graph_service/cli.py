@@ -290,12 +290,12 @@ async def _query(
     output: Path | None,
     fmt: str,
 ) -> int:
-    from graph_service.bulk import execute_many, read_variables, run_bulk
+    from graph_service.bulk import execute_many, read_variables, read_variables_object, run_bulk
 
     bulk = variables is not None and variables.suffix == ".jsonl"
     # Every input is read and checked before the store is opened (which may take a while).
     rows = read_variables(variables) if bulk and variables else []
-    values = _read_json_object(variables) if variables and not bulk else {}
+    values = read_variables_object(variables) if variables and not bulk else {}
     store = open_store(settings)
     try:
         if not bulk:
@@ -331,33 +331,6 @@ async def _query(
         return 1 if summary.failed else 0
     finally:
         await store.close()
-
-
-def _read_json_object(path: Path) -> dict[str, Any]:
-    """Read a JSON file holding one object of variables.
-
-    Raises
-    ------
-    InvalidInputError
-        If the file cannot be read or is not a JSON object (file and line named).
-    """
-    try:
-        value = json.loads(path.read_text(encoding="utf-8-sig"))
-    except OSError as exc:
-        raise InvalidInputError(
-            f"cannot read the variables file: {exc.strerror}", Location(str(path))
-        ) from None
-    except UnicodeDecodeError:
-        raise InvalidInputError(
-            "the variables file is not UTF-8 text", Location(str(path))
-        ) from None
-    except json.JSONDecodeError as exc:
-        raise InvalidInputError(
-            f"not valid JSON: {exc.msg}", Location(str(path), exc.lineno)
-        ) from None
-    if not isinstance(value, dict):
-        raise InvalidInputError("the variables must be a JSON object", Location(str(path)))
-    return value
 
 
 @app.command()
