@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
+from graph_service.errors import NotFoundError
 from graph_service.linkage.lookup import get_node
 from graph_service.model import NodeLabel
 from graph_service.rules import LinkageRules
@@ -105,5 +106,5 @@ async def payroll_coverage(
     nodes = await store.get_nodes(_ENTERPRISE, enterprise_ids)
     for enterprise_id, node in zip(enterprise_ids, nodes, strict=True):
         if node is None:
-            await get_node(store, (_ENTERPRISE, enterprise_id))
+            raise NotFoundError(_ENTERPRISE, enterprise_id)
     return await store.payroll_coverage(enterprise_ids, rules)
