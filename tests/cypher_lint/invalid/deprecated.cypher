@@ -1,0 +1,2 @@
+MATCH (p:Person)
+RETURN id(p) AS id

@@ -1,0 +1,3 @@
+MATCH (e:Enterprise {id: $enterpriseId})
+RETURN e.name AS name
+ORDER BY
