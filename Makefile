@@ -3,8 +3,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+CYPHER_LINT := tools/cypher-lint
 
-.PHONY: demo test lint schema
+.PHONY: demo test lint lint-cypher schema
 
 $(BIN)/graph-service: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +20,16 @@ lint: $(BIN)/graph-service
 	$(BIN)/ruff check graph_service tests
 	$(BIN)/mypy graph_service
 
-test: lint
+# Neo4j's Cypher front end, (re)installed from the lock file when it is missing or changed.
+$(CYPHER_LINT)/node_modules/.package-lock.json: $(CYPHER_LINT)/package.json $(CYPHER_LINT)/package-lock.json
+	npm ci --prefix $(CYPHER_LINT) --no-audit --no-fund
+	touch $@
+
+# The Neo4j statements; the FalkorDB variants in queries/cypher/falkordb are another dialect.
+lint-cypher: $(CYPHER_LINT)/node_modules/.package-lock.json
+	node $(CYPHER_LINT)/lint.mjs queries/cypher --exclude queries/cypher/falkordb
+
+test: lint lint-cypher
 	$(BIN)/pytest
 
 schema: $(BIN)/graph-service
