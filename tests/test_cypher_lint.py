@@ -43,6 +43,7 @@ def test_excluded_falkordb_folder_would_fail_as_neo4j_cypher() -> None:
         ("syntax-error", "syntax-error.cypher:3:9 error Invalid input ''"),
         ("deprecated", "deprecated.cypher:2:8 warning The query used a deprecated function."),
         ("two-statements", "two-statements.cypher:1:1 error expected exactly one statement"),
+        ("cypher-25", "cypher-25.cypher:1:1 error CYPHER 25 is not Neo4j 5"),
     ],
 )
 def test_problem_fails_with_file_and_position(name: str, expected: str) -> None:

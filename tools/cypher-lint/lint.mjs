@@ -3,9 +3,10 @@
 //   node tools/cypher-lint/lint.mjs PATH... [--exclude PATH]...
 //
 // Every *.cypher file under each PATH (directories are walked recursively; an --exclude path
-// and everything under it is skipped) must hold exactly one Cypher 5 statement and draw no
-// diagnostic: no syntax or semantic error, no warning, no deprecation. Each problem is printed
-// as `file:line:col severity message` (1-based), then a summary line.
+// and everything under it is skipped) must hold exactly one Cypher 5 statement (Neo4j 5 has
+// no Cypher 25) and draw no diagnostic: no syntax or semantic error, no warning, no
+// deprecation. Each problem is printed as `file:line:col severity message` (1-based), then a
+// summary line.
 //
 // One diagnostic is ignored: the library's own "Parameter $name is not defined." error, which
 // it raises for every $parameter not declared in its editor session; the service passes
@@ -25,7 +26,7 @@ const { lintCypherQuery, parserWrapper } = createRequire(import.meta.url)(
   '@neo4j-cypher/language-support',
 );
 
-// Statements without a `CYPHER 25` prefix are checked as Cypher 5, the language of Neo4j 5.
+// Statements are checked as Cypher 5, the language of Neo4j 5 (a `CYPHER 25` prefix is refused).
 const DB_SCHEMA = { defaultLanguage: 'CYPHER 5' };
 const PARAMETER_NOT_DECLARED = /^Parameter \$\S+ is not defined\.$/;
 const SEVERITY = { 1: 'error', 2: 'warning', 3: 'information', 4: 'hint' };
@@ -72,6 +73,9 @@ function lint(text) {
       severity: 'error',
       message: `expected exactly one statement in the file, found ${statements.length}`,
     });
+  }
+  if (statements.some((s) => s.cypherVersion === 'CYPHER 25')) {
+    problems.push({ line: 1, col: 1, severity: 'error', message: 'CYPHER 25 is not Neo4j 5' });
   }
   return problems;
 }

@@ -1,0 +1,2 @@
+CYPHER 25
+MATCH (n) RETURN n.name AS name
