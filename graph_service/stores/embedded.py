@@ -30,8 +30,11 @@ from __future__ import annotations
 
 import marshal
 import sqlite3
+import sys
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from heapq import nsmallest
+from itertools import chain
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -83,9 +86,11 @@ CREATE TABLE IF NOT EXISTS relationships (
     load_seq INTEGER NOT NULL,
     PRIMARY KEY (type, start_label, start_id, end_label, end_id)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS nodes_by_load ON nodes (load_seq);
-CREATE INDEX IF NOT EXISTS relationships_by_load ON relationships (load_seq);
 """
+_LOAD_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS nodes_by_load ON nodes (load_seq)",
+    "CREATE INDEX IF NOT EXISTS relationships_by_load ON relationships (load_seq)",
+)
 _WRITE_NODE = "INSERT OR REPLACE INTO nodes (label, id, props, load_seq) VALUES (?, ?, ?, ?)"
 _WRITE_REL = (
     "INSERT OR REPLACE INTO relationships "
@@ -98,6 +103,7 @@ _SELECT_RELS = (
     "WHERE load_seq > ?"
 )
 _REL_ORDER = {t.value: i for i, t in enumerate(RelationshipType)}
+_ALL_TYPES = frozenset(_REL_ORDER)
 _EMPLOYED_BY = RelationshipType.EMPLOYED_BY.value
 _OWNS = RelationshipType.OWNS.value
 _ENTERPRISE = NodeLabel.ENTERPRISE.value
@@ -140,7 +146,12 @@ class _Fields:
         del self.names[self.committed :]
 
     def encode(self, props: Mapping[str, Any]) -> Values:
-        """Values of ``props`` in field order (new names are appended); trailing absents cut."""
+        """Values of ``props`` in field order (new names are appended); trailing absents cut.
+
+        Texts are interned: ``marshal`` then writes them as interned and reading interns
+        them again, so the many repeated values (types, statuses, roles, dates, names) are
+        one object each in memory instead of one per row.
+        """
         position = self.position
         values: list[Any] = [None] * len(self.names)
         for name, value in props.items():
@@ -148,7 +159,7 @@ class _Fields:
             if i is None:
                 i = self.add(name)
                 values.append(None)
-            values[i] = value
+            values[i] = sys.intern(value) if type(value) is str else value
         while values and values[-1] is None:
             values.pop()
         return tuple(values)
@@ -218,9 +229,8 @@ class EmbeddedStore:
     -----
     Opening reads every row and builds the graph, O(V + E) time and memory. Queries run on
     the in-memory graph; the SQLite connection is used by :meth:`upsert` and
-    :meth:`refresh`. The rows a load writes, or a refresh reads, are applied to memory when
-    the store is next read, so a process that only loads does not pay for building the
-    graph.
+    :meth:`refresh`. The rows a load writes are applied to memory when the store is next
+    read, so a process that only loads does not pay for building the graph.
     """
 
     def __init__(self, data_dir: str | FsPath, *, create: bool = True) -> None:
@@ -271,7 +281,6 @@ class EmbeddedStore:
         self._data_version = -1
         self._load_seq = 0
         self._sync(in_transaction=False)
-        self._current()
 
     def _check_schema(self) -> None:
         """Create the tables in a new file, or check the version of an existing one."""
@@ -289,6 +298,8 @@ class EmbeddedStore:
                 f"{where}: schema version {version[0]}, this service reads version {SCHEMA_VERSION}"
             )
         self._db.executescript(_SCHEMA)
+        for statement in _LOAD_INDEXES:
+            self._db.execute(statement)
         if version is None:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
@@ -315,7 +326,7 @@ class EmbeddedStore:
         """Read the loads other connections committed since the last sync.
 
         Reads in one transaction (a consistent snapshot); ``in_transaction`` says the caller
-        already holds one. The rows read are queued for :meth:`_current`. Returns whether
+        already holds one. Returns whether
         anything was read.
         """
         try:
@@ -347,18 +358,23 @@ class EmbeddedStore:
             raise StoreUnavailableError(f"cannot read {self.data_dir / DB_FILE}: {exc}") from exc
 
     def _read_since(self, load_seq: int) -> None:
-        """Queue the rows written by loads after ``load_seq``; they hold complete properties."""
+        """Apply the rows written by loads after ``load_seq``; they hold complete properties.
+
+        Rows stream from the cursor into the graph, with no list of them in between. Loads
+        this store wrote itself and has not applied yet are applied first, as they are older.
+        """
+        self._current()
         loads = marshal.loads
+        self._derived.clear()
         with bulk_allocation():
-            nodes = [
+            self._apply_nodes(
                 (label, node_id, loads(props))
                 for label, node_id, props in self._db.execute(_SELECT_NODES, (load_seq,))
-            ]
-            rels = [
+            )
+            self._apply_rels(
                 (t, sl, si, el, ei, loads(props) if props is not None else ())
                 for t, sl, si, el, ei, props in self._db.execute(_SELECT_RELS, (load_seq,))
-            ]
-        self._pending.append((nodes, rels))
+            )
 
     async def refresh(self) -> bool:
         """Pick up what other processes committed since this store was opened or refreshed.
@@ -414,15 +430,25 @@ class EmbeddedStore:
                 report, nodes, rels = self._plan(batch)
             seq = self._load_seq + 1
             self._db.execute(f"PRAGMA cache_size = -{WRITE_CACHE_KIB}")
+            first_load = self._db.execute("SELECT 1 FROM nodes LIMIT 1").fetchone() is None
+            if first_load:  # build the load_seq indexes once, after the rows
+                self._db.execute("DROP INDEX nodes_by_load")
+                self._db.execute("DROP INDEX relationships_by_load")
             dumps = marshal.dumps
+            # In primary-key order, so that the B-trees grow at their right edge.
+            nodes.sort(key=lambda record: record[:2])
             self._db.executemany(
                 _WRITE_NODE, ((label, nid, dumps(v), seq) for label, nid, v in nodes)
             )
+            rels.sort(key=lambda record: record[:5])
             self._db.executemany(
                 _WRITE_REL,
                 ((t, sl, si, el, ei, dumps(v) if v else None, seq)
                  for t, sl, si, el, ei, v in rels),
             )  # fmt: skip
+            if first_load:
+                for statement in _LOAD_INDEXES:
+                    self._db.execute(statement)
             for kind, fields in self._fields.items():
                 self._db.executemany(
                     "INSERT INTO fields VALUES (?, ?, ?)",
@@ -757,12 +783,19 @@ class EmbeddedStore:
                 if rel_type in rel_types:
                     yield other, rel_type, other, n
 
-    def _adjacent(self, n: int, rel_types: frozenset[str]) -> Iterator[int]:
-        """Neighbours of ``n`` through ``rel_types`` in either direction (repeats possible)."""
-        for adjacency in (self._succ[n], self._pred[n]):
-            for other, edge in adjacency.items():
-                if not rel_types.isdisjoint(edge):
-                    yield other
+    def _adjacent(self, n: int, rel_types: frozenset[str] | None) -> Iterable[int]:
+        """Neighbours of ``n`` through ``rel_types`` (``None``: any) in either direction.
+
+        A neighbour joined by relationships in both directions comes twice.
+        """
+        if rel_types is None:
+            return chain(self._succ[n], self._pred[n])
+        return (
+            other
+            for adjacency in (self._succ[n], self._pred[n])
+            for other, edge in adjacency.items()
+            if not rel_types.isdisjoint(edge)
+        )
 
     def _relationship(self, rel_type: str, start: int, end: int) -> Relationship:
         return self._rel(rel_type, start, end, self._succ[start][end][rel_type])
@@ -789,7 +822,8 @@ class EmbeddedStore:
             following: list[int] = []
             for node in frontier:
                 fresh = {o for o in self._adjacent(node, allowed) if o not in seen}
-                for other in sorted(fresh, key=self._key):
+                # The first of them in key order, one more than the budget admits.
+                for other in nsmallest(max_nodes - len(order) + 1, fresh, key=self._key):
                     if len(order) >= max_nodes:
                         truncated = True
                         break
@@ -823,6 +857,7 @@ class EmbeddedStore:
         sides. Returns ``None`` when ``target`` is farther than ``max_hops``.
         """
         succ, pred = self._succ, self._pred
+        types = None if allowed >= _ALL_TYPES else allowed
         near, far = {source: 0}, {target: 0}
         near_front, far_front = [source], [target]
         near_level = far_level = 0
@@ -836,14 +871,12 @@ class EmbeddedStore:
             seen, other_seen = (near, far) if grow_near else (far, near)
             front = near_front if grow_near else far_front
             level = (near_level if grow_near else far_level) + 1
-            following = []
+            reached: set[int] = set()
             for node in front:
-                for other in self._adjacent(node, allowed):
-                    if other not in seen:
-                        seen[other] = level
-                        following.append(other)
-                        if other in other_seen:
-                            meeting.append(other)
+                reached.update(self._adjacent(node, types))
+            following = [other for other in reached if other not in seen]
+            seen.update(dict.fromkeys(following, level))
+            meeting = [other for other in following if other in other_seen]
             if grow_near:
                 near_front, near_level = following, level
             else:
@@ -857,7 +890,7 @@ class EmbeddedStore:
             while queue:
                 node = queue.popleft()
                 below = side[node] - 1
-                for other in self._adjacent(node, allowed):
+                for other in self._adjacent(node, types):
                     if side.get(other) == below and other not in dist:
                         dist[other] = offset + sign * below
                         queue.append(other)
