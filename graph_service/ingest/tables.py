@@ -52,12 +52,8 @@ def read_table(
 
     Parameters
     ----------
-    path : Path
-        The file; UTF-8, with or without a byte-order mark.
-    required : collection of str
-        Columns the header must contain.
-    delimiter : str, default ","
-        Field separator (``"|"`` for LDBC FinBench).
+    path, required, delimiter
+        As for :func:`read_records`.
 
     Yields
     ------

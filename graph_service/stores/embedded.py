@@ -108,6 +108,8 @@ _EMPLOYED_BY = RelationshipType.EMPLOYED_BY.value
 _OWNS = RelationshipType.OWNS.value
 _ENTERPRISE = NodeLabel.ENTERPRISE.value
 _ACCOUNT = NodeLabel.ACCOUNT.value
+_BEHIND = -1
+"""``_data_version`` of a store whose memory may lack committed loads (read on next use)."""
 _NO_ATTRS: dict[str, Any] = {}
 """The networkx attribute dict of every node: properties live beside the graph, so all nodes
 share this one empty dict, which is never written."""
@@ -115,7 +117,7 @@ share this one empty dict, which is never written."""
 Values = tuple[Any, ...]
 """Property values aligned with a kind's field names; ``None`` where absent."""
 NodeRecord = tuple[str, str, Values]
-"""``(label, id, values)``: one node as written to SQLite and applied to memory."""
+"""``(label, id, values)``: one node row read from SQLite, as applied to memory."""
 RelRecord = tuple[str, str, str, str, str, Values]
 """``(type, start label, start id, end label, end id, values)``: likewise a relationship."""
 
@@ -276,9 +278,8 @@ class EmbeddedStore:
         # The edge dict of a pair joined by one relationship without properties, per type.
         self._bare = {t.value: {t.value: ()} for t in RelationshipType}
         self._rel_counts: Counter[str] = Counter()
-        self._pending: list[tuple[list[NodeRecord], list[RelRecord]]] = []
         self._derived: dict[Any, Any] = {}
-        self._data_version = -1
+        self._data_version = _BEHIND
         self._load_seq = 0
         self._sync(in_transaction=False)
 
@@ -360,10 +361,8 @@ class EmbeddedStore:
     def _read_since(self, load_seq: int) -> None:
         """Apply the rows written by loads after ``load_seq``; they hold complete properties.
 
-        Rows stream from the cursor into the graph, with no list of them in between. Loads
-        this store wrote itself and has not applied yet are applied first, as they are older.
+        Rows stream from the cursor into the graph, with no list of them in between.
         """
-        self._current()
         loads = marshal.loads
         self._derived.clear()
         with bulk_allocation():
@@ -416,8 +415,9 @@ class EmbeddedStore:
         Notes
         -----
         O(rows) time; each row is written with its complete, merged properties, so
-        ``INSERT OR REPLACE`` suffices. The load is applied to the in-memory graph on the
-        next read (:meth:`_current`).
+        ``INSERT OR REPLACE`` suffices. Rows stream from the batch into SQLite, encoded as
+        they go; memory catches up on the next read the way a refresh does (reading the
+        rows of this load back), so a process that only loads never builds the graph.
         """
         try:
             self._db.execute("BEGIN IMMEDIATE")
@@ -425,7 +425,6 @@ class EmbeddedStore:
             raise StoreUnavailableError(f"cannot write {self.data_dir / DB_FILE}: {exc}") from exc
         try:
             self._sync(in_transaction=True)  # validate against what is committed now
-            self._current()
             with bulk_allocation():
                 report, nodes, rels = self._plan(batch)
             seq = self._load_seq + 1
@@ -434,18 +433,8 @@ class EmbeddedStore:
             if first_load:  # build the load_seq indexes once, after the rows
                 self._db.execute("DROP INDEX nodes_by_load")
                 self._db.execute("DROP INDEX relationships_by_load")
-            dumps = marshal.dumps
-            # In primary-key order, so that the B-trees grow at their right edge.
-            nodes.sort(key=lambda record: record[:2])
-            self._db.executemany(
-                _WRITE_NODE, ((label, nid, dumps(v), seq) for label, nid, v in nodes)
-            )
-            rels.sort(key=lambda record: record[:5])
-            self._db.executemany(
-                _WRITE_REL,
-                ((t, sl, si, el, ei, dumps(v) if v else None, seq)
-                 for t, sl, si, el, ei, v in rels),
-            )  # fmt: skip
+            self._db.executemany(_WRITE_NODE, self._node_rows(nodes, seq))
+            self._db.executemany(_WRITE_REL, self._rel_rows(rels, seq))
             if first_load:
                 for statement in _LOAD_INDEXES:
                     self._db.execute(statement)
@@ -456,7 +445,6 @@ class EmbeddedStore:
                 )
             self._db.execute("UPDATE meta SET value = ? WHERE key = 'load_seq'", (str(seq),))
             self._db.execute("COMMIT")
-            self._load_seq = seq
         except BaseException as exc:
             self._db.execute("ROLLBACK")
             for fields in self._fields.values():
@@ -470,7 +458,7 @@ class EmbeddedStore:
             self._db.execute("PRAGMA cache_size = -2000")
         for fields in self._fields.values():
             fields.committed = len(fields.names)
-        self._pending.append((nodes, rels))
+        self._data_version = _BEHIND  # our own commit does not change PRAGMA data_version
         return report
 
     def _fields_of(self, kind: str) -> _Fields:
@@ -481,11 +469,12 @@ class EmbeddedStore:
 
     def _plan(
         self, batch: GraphBatch
-    ) -> tuple[LoadReport, list[NodeRecord], list[RelRecord]]:
-        """Merge the batch's rows by key with memory, reject relationships to missing nodes.
-
-        Returns the report and the records to write, each with its complete properties.
-        """
+    ) -> tuple[
+        LoadReport,
+        dict[NodeKey, dict[str, Any]],
+        dict[tuple[str, NodeKey, NodeKey], dict[str, Any]],
+    ]:
+        """Merge the batch's rows by key and reject relationships to missing nodes."""
         report = LoadReport(files=list(batch.files))
         for reject in batch.rejects:
             report.rejected[reject.file] += 1
@@ -499,7 +488,6 @@ class EmbeddedStore:
             nodes[key] = row.props if earlier is None else {**earlier, **row.props}
             loaded[row.file] = loaded.get(row.file, 0) + 1
 
-        index = self._index
         rels: dict[tuple[str, NodeKey, NodeKey], dict[str, Any]] = {}
         for rel in batch.relationships:
             start, end = rel.start, rel.end
@@ -520,37 +508,38 @@ class EmbeddedStore:
         rejects.sort(key=lambda r: (r.file, r.line))
         report.rejects = rejects
 
-        node_records: list[NodeRecord] = []
+        return report, nodes, rels
+
+    def _node_rows(
+        self, nodes: dict[NodeKey, dict[str, Any]], seq: int
+    ) -> Iterator[tuple[str, str, bytes, int]]:
+        """SQL rows of planned nodes: properties merged over the stored ones, encoded."""
+        index, dumps = self._index, marshal.dumps
         for (label, node_id), props in nodes.items():
             fields = self._fields_of(label)
             n = index[label].get(node_id)
             if n is not None:
                 props = {**Properties(fields, self._values[n]), **props}
-            node_records.append((label, node_id, fields.encode(props)))
-        rel_records: list[RelRecord] = []
+            yield label, node_id, dumps(fields.encode(props)), seq
+
+    def _rel_rows(
+        self, rels: dict[tuple[str, NodeKey, NodeKey], dict[str, Any]], seq: int
+    ) -> Iterator[tuple[str, str, str, str, str, bytes | None, int]]:
+        """SQL rows of planned relationships, likewise (``None`` for no properties)."""
+        index, dumps = self._index, marshal.dumps
         for (rel_type, (sl, si), (el, ei)), props in rels.items():
-            fields = self._fields_of(rel_type)
             u, v = index[sl].get(si), index[el].get(ei)
             if u is not None and v is not None:
                 stored = self._succ[u].get(v, {}).get(rel_type)
                 if stored is not None:
-                    props = {**Properties(fields, stored), **props}
-            rel_records.append((rel_type, sl, si, el, ei, fields.encode(props) if props else ()))
-        return report, node_records, rel_records
+                    props = {**Properties(self._fields_of(rel_type), stored), **props}
+            blob = dumps(self._fields_of(rel_type).encode(props)) if props else None
+            yield rel_type, sl, si, el, ei, blob, seq
 
     def _current(self) -> None:
-        """Apply the queued committed rows to the in-memory graph (replacing properties).
-
-        Every read calls this first; it is O(1) when nothing is queued.
-        """
-        if not self._pending:
-            return
-        self._derived.clear()
-        with bulk_allocation():
-            while self._pending:
-                nodes, rels = self._pending.pop(0)
-                self._apply_nodes(nodes)
-                self._apply_rels(rels)
+        """Catch up with this store's own last load before a read (O(1) when current)."""
+        if self._data_version == _BEHIND:
+            self._sync(in_transaction=False)
 
     def _apply_nodes(self, nodes: Iterable[NodeRecord]) -> None:
         index, values, succ, pred = self._index, self._values, self._succ, self._pred
