@@ -849,6 +849,7 @@ class EmbeddedStore:
         types = None if allowed >= _ALL_TYPES else allowed
         near, far = {source: 0}, {target: 0}
         near_front, far_front = [source], [target]
+        near_levels, far_levels = [near_front], [far_front]
         near_level = far_level = 0
         meeting: list[int] = []
         while not meeting and near_level + far_level < max_hops:
@@ -866,6 +867,7 @@ class EmbeddedStore:
             following = [other for other in reached if other not in seen]
             seen.update(dict.fromkeys(following, level))
             meeting = [other for other in following if other in other_seen]
+            (near_levels if grow_near else far_levels).append(following)
             if grow_near:
                 near_front, near_level = following, level
             else:
@@ -874,16 +876,42 @@ class EmbeddedStore:
             return None
         length = near_level + far_level
         dist = dict.fromkeys(meeting, near_level)
-        for side, offset, sign in ((near, 0, 1), (far, length, -1)):
+        for side, levels, offset, sign in (
+            (near, near_levels, 0, 1),
+            (far, far_levels, length, -1),
+        ):
             queue = deque(meeting)
             while queue:
                 node = queue.popleft()
                 below = side[node] - 1
-                for other in self._adjacent(node, types):
-                    if side.get(other) == below and other not in dist:
+                if below < 0:
+                    continue
+                # A hub's neighbours outnumber the level below: test that level instead.
+                if len(levels[below]) < len(succ[node]) + len(pred[node]):
+                    lower = [o for o in levels[below] if any(self._between(node, o, allowed))]
+                else:
+                    lower = [o for o in self._adjacent(node, types) if side.get(o) == below]
+                for other in lower:
+                    if other not in dist:
                         dist[other] = offset + sign * below
                         queue.append(other)
         return dist
+
+    def _between(
+        self, n: int, other: int, rel_types: frozenset[str]
+    ) -> Iterator[tuple[str, int, int]]:
+        """``(type, start, end)`` of each relationship in ``rel_types`` joining two nodes.
+
+        O(1): two dict lookups. The relationships :meth:`_links` yields for ``other``.
+        """
+        for edge, start, end in (
+            (self._succ[n].get(other), n, other),
+            (self._pred[n].get(other), other, n),
+        ):
+            if edge is not None:
+                for rel_type in edge:
+                    if rel_type in rel_types:
+                        yield rel_type, start, end
 
     async def shortest_paths(
         self,
@@ -912,13 +940,18 @@ class EmbeddedStore:
         if dist is None:
             return []
 
+        by_level: dict[int, list[int]] = {}
+        for node, level in dist.items():
+            by_level.setdefault(level, []).append(node)
+
         def steps(node: int) -> list[tuple[NodeKey, int, int, int, str, int, int]]:
             level = dist[node] + 1
-            found = [
-                (self._key(o), _REL_ORDER.get(t, 99), s, o, t, s, e)
-                for o, t, s, e in self._links(node, allowed)
-                if dist.get(o) == level
-            ]
+            after = by_level.get(level, [])
+            if len(after) < len(self._succ[node]) + len(self._pred[node]):
+                links = [(o, *rel) for o in after for rel in self._between(node, o, allowed)]
+            else:
+                links = [link for link in self._links(node, allowed) if dist.get(link[0]) == level]
+            found = [(self._key(o), _REL_ORDER.get(t, 99), s, o, t, s, e) for o, t, s, e in links]
             found.sort(key=lambda f: (f[0], f[1], self._key(f[2])))
             return found
 
