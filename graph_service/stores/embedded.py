@@ -848,15 +848,21 @@ class EmbeddedStore:
         succ, pred = self._succ, self._pred
         types = None if allowed >= _ALL_TYPES else allowed
         near, far = {source: 0}, {target: 0}
-        near_front, far_front = [source], [target]
+        near_front: set[int] = {source}
+        far_front: set[int] = {target}
         near_levels, far_levels = [near_front], [far_front]
         near_level = far_level = 0
+        # Relationships leaving each frontier, summed when needed (not for the last level).
+        near_cost: int | None = None
+        far_cost: int | None = None
         meeting: list[int] = []
         while not meeting and near_level + far_level < max_hops:
             if not near_front or not far_front:
                 return None
-            near_cost = sum(len(succ[n]) + len(pred[n]) for n in near_front)
-            far_cost = sum(len(succ[n]) + len(pred[n]) for n in far_front)
+            if near_cost is None:
+                near_cost = sum(len(succ[n]) + len(pred[n]) for n in near_front)
+            if far_cost is None:
+                far_cost = sum(len(succ[n]) + len(pred[n]) for n in far_front)
             grow_near = near_cost <= far_cost
             seen, other_seen = (near, far) if grow_near else (far, near)
             front = near_front if grow_near else far_front
@@ -864,14 +870,14 @@ class EmbeddedStore:
             reached: set[int] = set()
             for node in front:
                 reached.update(self._adjacent(node, types))
-            following = [other for other in reached if other not in seen]
+            following = reached.difference(seen)  # C loop over reached, dict lookups
             seen.update(dict.fromkeys(following, level))
-            meeting = [other for other in following if other in other_seen]
+            meeting = list(other_seen.keys() & following)  # loops over the smaller
             (near_levels if grow_near else far_levels).append(following)
             if grow_near:
-                near_front, near_level = following, level
+                near_front, near_level, near_cost = following, level, None
             else:
-                far_front, far_level = following, level
+                far_front, far_level, far_cost = following, level, None
         if not meeting:
             return None
         length = near_level + far_level
@@ -887,7 +893,7 @@ class EmbeddedStore:
                 if below < 0:
                     continue
                 # A hub's neighbours outnumber the level below: test that level instead.
-                if len(levels[below]) < len(succ[node]) + len(pred[node]):
+                if len(levels[below]) < self._degree(node):
                     lower = [o for o in levels[below] if any(self._between(node, o, allowed))]
                 else:
                     lower = [o for o in self._adjacent(node, types) if side.get(o) == below]
@@ -896,6 +902,10 @@ class EmbeddedStore:
                         dist[other] = offset + sign * below
                         queue.append(other)
         return dist
+
+    def _degree(self, n: int) -> int:
+        """Relationships of ``n`` in both directions (parallel ones once per pair)."""
+        return len(self._succ[n]) + len(self._pred[n])
 
     def _between(
         self, n: int, other: int, rel_types: frozenset[str]
@@ -947,7 +957,7 @@ class EmbeddedStore:
         def steps(node: int) -> list[tuple[NodeKey, int, int, int, str, int, int]]:
             level = dist[node] + 1
             after = by_level.get(level, [])
-            if len(after) < len(self._succ[node]) + len(self._pred[node]):
+            if len(after) < self._degree(node):
                 links = [(o, *rel) for o in after for rel in self._between(node, o, allowed)]
             else:
                 links = [link for link in self._links(node, allowed) if dist.get(link[0]) == level]
