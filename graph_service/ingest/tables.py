@@ -52,6 +52,37 @@ def read_table(
 
     Parameters
     ----------
+    path, required, delimiter
+        As for :func:`read_records`.
+
+    Yields
+    ------
+    (int, Row)
+        The 1-based physical line where the row starts (the header is line 1) and the row as
+        a mapping from header name to raw text. Blank lines are skipped.
+
+    Raises
+    ------
+    InvalidInputError
+        As :func:`read_records`.
+
+    Notes
+    -----
+    Streaming, one row in memory at a time; :func:`read_records` without the dict per row.
+    """
+    records = read_records(path, required, delimiter)
+    for _, header in records:
+        for line, values in records:
+            yield line, dict(zip(header, values, strict=True))
+
+
+def read_records(
+    path: Path, required: Collection[str], delimiter: str = ","
+) -> Iterator[tuple[int, list[str]]]:
+    """Yield the header, then the data rows of a delimited text file as lists of fields.
+
+    Parameters
+    ----------
     path : Path
         The file; UTF-8, with or without a byte-order mark.
     required : collection of str
@@ -61,9 +92,10 @@ def read_table(
 
     Yields
     ------
-    (int, Row)
-        The 1-based physical line where the row starts (the header is line 1) and the row as
-        a mapping from header name to raw text. Blank lines are skipped.
+    (int, list of str)
+        First ``(1, header)`` with the column names stripped of blanks; then, per data row,
+        the 1-based physical line where it starts and its raw fields, as many as the header
+        has columns. Blank lines are skipped.
 
     Raises
     ------
@@ -81,10 +113,10 @@ def read_table(
 
     Notes
     -----
-    Streaming: one row in memory at a time. The line number is that of the row's first
-    physical line, also when a quoted field spans several lines. Quoting is RFC 4180, read
-    with the ``csv`` module in strict mode; a quote inside an unquoted field (``5'10"``) is
-    kept as text.
+    Streaming: one row in memory at a time, O(row) work per row in C apart from the loop.
+    The line number is that of the row's first physical line, also when a quoted field
+    spans several lines. Quoting is RFC 4180, read with the ``csv`` module in strict mode; a
+    quote inside an unquoted field (``5'10"``) is kept as text.
     """
     name = path.name
     line = 1
@@ -101,6 +133,7 @@ def read_table(
                     "line 1 is blank: expected the header row", Location(name, 1)
                 )
             _check_header(header, required, name)
+            yield 1, header
             width = len(header)
             line = reader.line_num + 1
             for values in reader:
@@ -110,13 +143,12 @@ def read_table(
                             f"expected {width} fields as in the header, got {len(values)}",
                             Location(name, line),
                         )
-                    row = dict(zip(header, values, strict=True))
-                    if any(_NUL in value for value in values):
-                        column = next(c for c, v in row.items() if _NUL in v)
+                    if _NUL in "".join(values):
+                        column = next(c for c, v in zip(header, values, strict=True) if _NUL in v)
                         raise InvalidInputError(
                             "NUL byte in a field", Location(name, line, column)
                         )
-                    yield line, row
+                    yield line, values
                 line = reader.line_num + 1
     except csv.Error as exc:
         raise _syntax_error(exc, name, line, reader.line_num if reader else line) from None

@@ -11,18 +11,30 @@ committed on its next request (:meth:`EmbeddedStore.refresh`). Each load is numb
 ``load_seq`` counter in ``meta``) and every row it writes carries that number, so a refresh
 reads only the rows written by loads it has not seen: O(rows changed), not O(graph).
 
-In memory the graph is a :class:`networkx.MultiDiGraph` whose nodes are ``(label, id)``
-tuples carrying their properties as the node attribute dict, and whose edges are keyed by
-relationship type (at most one relationship of a type from one node to another). Beside it,
-an index of ids per label.
+On disk, a row's properties are a ``marshal``-encoded tuple of values aligned with the
+field names of its label or relationship type (table ``fields``, append-only), ``None``
+where a property is absent; a relationship without properties stores ``NULL``. Encoding and
+decoding a tuple costs about a quarter of JSON's.
+
+In memory, every node is a compact integer: the graph is a :class:`networkx.DiGraph` over
+those integers whose edge data maps each relationship type joining the pair to its property
+values (at most one relationship of a type from one node to another). Beside the graph, per
+node its label, id and property-value tuple (lists indexed by the integer), and per label a
+dict from id to integer. Properties are handed out as read-only :class:`Properties` views of
+those tuples, so no dict is kept per node or relationship. Derived indexes (payroll coverage
+per product set, employees of an enterprise sorted by id) are computed on first use and
+dropped whenever the graph changes.
 """
 
 from __future__ import annotations
 
-import json
+import marshal
 import sqlite3
-from collections import Counter, defaultdict, deque
-from collections.abc import Iterable, Iterator, Sequence
+import sys
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from heapq import nsmallest
+from itertools import chain
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -31,7 +43,13 @@ import networkx as nx
 from graph_service.errors import StoreUnavailableError
 from graph_service.ingest.batch import GraphBatch, LoadReport, Reject
 from graph_service.memory import bulk_allocation
-from graph_service.model import NodeKey, NodeLabel, RelationshipType
+from graph_service.model import (
+    NODE_SPECS,
+    RELATIONSHIP_SPECS,
+    NodeKey,
+    NodeLabel,
+    RelationshipType,
+)
 from graph_service.rules import LinkageRules
 from graph_service.stores.base import (
     Coverage,
@@ -45,11 +63,18 @@ from graph_service.stores.base import (
 DB_FILE = "graph.sqlite3"
 LOCK_TIMEOUT_S = 30.0
 """How long a load waits for another process's load to finish before failing."""
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
+WRITE_CACHE_KIB = 262_144
+"""SQLite page cache of the connection while a load writes (256 MiB): keeps the B-tree pages
+an insert touches in memory instead of re-reading them from the write-ahead log."""
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS fields (
+    kind TEXT NOT NULL, position INTEGER NOT NULL, name TEXT NOT NULL,
+    PRIMARY KEY (kind, position)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS nodes (
-    label TEXT NOT NULL, id TEXT NOT NULL, props TEXT NOT NULL,
+    label TEXT NOT NULL, id TEXT NOT NULL, props BLOB NOT NULL,
     load_seq INTEGER NOT NULL,
     PRIMARY KEY (label, id)
 ) WITHOUT ROWID;
@@ -57,24 +82,20 @@ CREATE TABLE IF NOT EXISTS relationships (
     type TEXT NOT NULL,
     start_label TEXT NOT NULL, start_id TEXT NOT NULL,
     end_label TEXT NOT NULL, end_id TEXT NOT NULL,
-    props TEXT NOT NULL,
+    props BLOB,
     load_seq INTEGER NOT NULL,
     PRIMARY KEY (type, start_label, start_id, end_label, end_id)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS nodes_by_load ON nodes (load_seq);
-CREATE INDEX IF NOT EXISTS relationships_by_load ON relationships (load_seq);
 """
-_UPSERT_NODE = (
-    "INSERT INTO nodes (label, id, props, load_seq) VALUES (?, ?, ?, ?) "
-    "ON CONFLICT (label, id) DO UPDATE SET "
-    "props = json_patch(nodes.props, excluded.props), load_seq = excluded.load_seq"
+_LOAD_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS nodes_by_load ON nodes (load_seq)",
+    "CREATE INDEX IF NOT EXISTS relationships_by_load ON relationships (load_seq)",
 )
-_UPSERT_REL = (
-    "INSERT INTO relationships "
+_WRITE_NODE = "INSERT OR REPLACE INTO nodes (label, id, props, load_seq) VALUES (?, ?, ?, ?)"
+_WRITE_REL = (
+    "INSERT OR REPLACE INTO relationships "
     "(type, start_label, start_id, end_label, end_id, props, load_seq) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (type, start_label, start_id, end_label, end_id) DO UPDATE SET "
-    "props = json_patch(relationships.props, excluded.props), load_seq = excluded.load_seq"
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 _SELECT_NODES = "SELECT label, id, props FROM nodes WHERE load_seq > ?"
 _SELECT_RELS = (
@@ -82,11 +103,109 @@ _SELECT_RELS = (
     "WHERE load_seq > ?"
 )
 _REL_ORDER = {t.value: i for i, t in enumerate(RelationshipType)}
+_ALL_TYPES = frozenset(_REL_ORDER)
 _EMPLOYED_BY = RelationshipType.EMPLOYED_BY.value
 _OWNS = RelationshipType.OWNS.value
 _ENTERPRISE = NodeLabel.ENTERPRISE.value
-_PERSON = NodeLabel.PERSON.value
 _ACCOUNT = NodeLabel.ACCOUNT.value
+_BEHIND = -1
+"""``_data_version`` of a store whose memory may lack committed loads (read on next use)."""
+_NO_ATTRS: dict[str, Any] = {}
+"""The networkx attribute dict of every node: properties live beside the graph, so all nodes
+share this one empty dict, which is never written."""
+
+Values = tuple[Any, ...]
+"""Property values aligned with a kind's field names; ``None`` where absent."""
+NodeRecord = tuple[str, str, Values]
+"""``(label, id, values)``: one node row read from SQLite, as applied to memory."""
+RelRecord = tuple[str, str, str, str, str, Values]
+"""``(type, start label, start id, end label, end id, values)``: likewise a relationship."""
+
+
+class _Fields:
+    """Field names of one label or relationship type, in storage order (append-only).
+
+    ``committed`` is how many of them SQLite holds; the rest were added by a load not yet
+    committed and are dropped again if it fails.
+    """
+
+    __slots__ = ("committed", "names", "position")
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.position: dict[str, int] = {}
+        self.committed = 0
+
+    def add(self, name: str) -> int:
+        self.position[name] = len(self.names)
+        self.names.append(name)
+        return len(self.names) - 1
+
+    def truncate(self) -> None:
+        """Forget the names added since the last commit."""
+        for name in self.names[self.committed :]:
+            del self.position[name]
+        del self.names[self.committed :]
+
+    def encode(self, props: Mapping[str, Any]) -> Values:
+        """Values of ``props`` in field order (new names are appended); trailing absents cut.
+
+        Texts are interned: ``marshal`` then writes them as interned and reading interns
+        them again, so the many repeated values (types, statuses, roles, dates, names) are
+        one object each in memory instead of one per row.
+        """
+        position = self.position
+        values: list[Any] = [None] * len(self.names)
+        for name, value in props.items():
+            i = position.get(name)
+            if i is None:
+                i = self.add(name)
+                values.append(None)
+            values[i] = sys.intern(value) if type(value) is str else value
+        while values and values[-1] is None:
+            values.pop()
+        return tuple(values)
+
+
+class Properties(Mapping[str, Any]):
+    """Read-only mapping view of one node's or relationship's stored property values.
+
+    Parameters
+    ----------
+    fields : _Fields
+        Field names of the label or relationship type.
+    values : tuple
+        Values aligned with ``fields.names``, ``None`` where absent (it may be shorter).
+
+    Notes
+    -----
+    Lookup is O(1); iteration yields the present names in storage order (declared
+    properties first, then extra ones in the order they were first loaded).
+    """
+
+    __slots__ = ("_fields", "_values")
+
+    def __init__(self, fields: _Fields, values: Values) -> None:
+        self._fields = fields
+        self._values = values
+
+    def __getitem__(self, name: str) -> Any:
+        i = self._fields.position.get(name)
+        if i is not None and i < len(self._values):
+            value = self._values[i]
+            if value is not None:
+                return value
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        names = self._fields.names
+        return (names[i] for i, value in enumerate(self._values) if value is not None)
+
+    def __len__(self) -> int:
+        return sum(value is not None for value in self._values)
+
+    def __repr__(self) -> str:
+        return f"Properties({dict(self)!r})"
 
 
 class EmbeddedStore:
@@ -105,12 +224,15 @@ class EmbeddedStore:
     ------
     StoreUnavailableError
         If the store is missing and ``create`` is false, the directory cannot be created, or
-        the database cannot be opened or is not a graph-service database.
+        the database cannot be opened, is not a graph-service database, or was written with
+        another schema version or ``marshal`` format.
 
     Notes
     -----
-    Opening reads every row, O(V + E) time and memory. Queries run on the in-memory graph;
-    the SQLite connection is used by :meth:`upsert` and :meth:`refresh`.
+    Opening reads every row and builds the graph, O(V + E) time and memory. Queries run on
+    the in-memory graph; the SQLite connection is used by :meth:`upsert` and
+    :meth:`refresh`. The rows a load writes are applied to memory when the store is next
+    read, so a process that only loads does not pay for building the graph.
     """
 
     def __init__(self, data_dir: str | FsPath, *, create: bool = True) -> None:
@@ -139,34 +261,74 @@ class EmbeddedStore:
                 self._db.close()
                 raise missing  # e.g. an empty file: readers never create a store
             self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.executescript(_SCHEMA)
-            version = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-            if version is None:
-                self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
-                self._db.execute("INSERT INTO meta VALUES ('load_seq', '0')")
-            elif version[0] != SCHEMA_VERSION:
-                raise StoreUnavailableError(
-                    f"{self.data_dir / DB_FILE}: schema version {version[0]}, "
-                    f"this service reads version {SCHEMA_VERSION}"
-                )
+            self._check_schema()
         except (OSError, sqlite3.Error) as exc:
             raise StoreUnavailableError(
                 f"cannot open the embedded store in {self.data_dir}: {exc}"
             ) from exc
-        self._graph = nx.MultiDiGraph()
-        self._ids: dict[str, set[str]] = defaultdict(set)
+        self._graph = nx.DiGraph()
+        # Written directly (as networkx's own add_edge does) to skip per-call overhead.
+        self._succ: dict[int, dict[int, dict[str, Values]]] = self._graph._succ
+        self._pred: dict[int, dict[int, dict[str, Values]]] = self._graph._pred
+        self._labels: list[str] = []
+        self._ids: list[str] = []
+        self._values: list[Values] = []
+        self._index: dict[str, dict[str, int]] = {label.value: {} for label in NodeLabel}
+        self._fields: dict[str, _Fields] = {}
+        # The edge dict of a pair joined by one relationship without properties, per type.
+        self._bare = {t.value: {t.value: ()} for t in RelationshipType}
         self._rel_counts: Counter[str] = Counter()
-        self._data_version = -1
+        self._derived: dict[Any, Any] = {}
+        self._data_version = _BEHIND
         self._load_seq = 0
         self._sync(in_transaction=False)
+
+    def _check_schema(self) -> None:
+        """Create the tables in a new file, or check the version of an existing one."""
+        has_meta = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+        ).fetchone()
+        version = (
+            self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            if has_meta
+            else None
+        )
+        where = self.data_dir / DB_FILE
+        if version is not None and version[0] != SCHEMA_VERSION:
+            raise StoreUnavailableError(
+                f"{where}: schema version {version[0]}, this service reads version {SCHEMA_VERSION}"
+            )
+        self._db.executescript(_SCHEMA)
+        for statement in _LOAD_INDEXES:
+            self._db.execute(statement)
+        if version is None:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('load_seq', '0')")
+            self._db.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('marshal', ?)", (str(marshal.version),)
+            )
+            for kind, spec in (*NODE_SPECS.items(), *RELATIONSHIP_SPECS.items()):
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO fields VALUES (?, ?, ?)",
+                    ((kind, i, p.name) for i, p in enumerate(spec.properties)),
+                )
+            self._db.execute("COMMIT")
+        (encoding,) = self._db.execute("SELECT value FROM meta WHERE key = 'marshal'").fetchone()
+        if encoding != str(marshal.version):
+            raise StoreUnavailableError(
+                f"{where}: properties encoded with marshal version {encoding}, this Python "
+                f"reads version {marshal.version}; reload the data"
+            )
 
     # -- loading -------------------------------------------------------------------------
 
     def _sync(self, *, in_transaction: bool) -> bool:
-        """Apply to memory the loads other connections committed since the last sync.
+        """Read the loads other connections committed since the last sync.
 
         Reads in one transaction (a consistent snapshot); ``in_transaction`` says the caller
-        already holds one. Returns whether anything was read.
+        already holds one. Returns whether
+        anything was read.
         """
         try:
             if not in_transaction:
@@ -178,10 +340,17 @@ class EmbeddedStore:
                 (seq,) = self._db.execute(
                     "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'load_seq'"
                 ).fetchone()
-                if seq != self._load_seq:
-                    with bulk_allocation():
-                        self._read_since(self._load_seq)
-                self._data_version, self._load_seq, changed = version, seq, seq != self._load_seq
+                for kind, position, name in self._db.execute(
+                    "SELECT kind, position, name FROM fields ORDER BY kind, position"
+                ):
+                    fields = self._fields_of(kind)
+                    if position == len(fields.names):
+                        fields.add(name)
+                    fields.committed = len(fields.names)
+                changed = seq != self._load_seq
+                if changed:
+                    self._read_since(self._load_seq)
+                self._data_version, self._load_seq = version, seq
                 return changed
             finally:
                 if not in_transaction:
@@ -190,23 +359,21 @@ class EmbeddedStore:
             raise StoreUnavailableError(f"cannot read {self.data_dir / DB_FILE}: {exc}") from exc
 
     def _read_since(self, load_seq: int) -> None:
-        """Read the rows written by loads after ``load_seq`` into the in-memory graph.
+        """Apply the rows written by loads after ``load_seq``; they hold complete properties.
 
-        Stored properties are the merged, complete ones, so they replace what memory holds.
+        Rows stream from the cursor into the graph, with no list of them in between.
         """
-        nodes = self._db.execute(_SELECT_NODES, (load_seq,))
-        self._apply(
-            (((label, node_id), json.loads(props)) for label, node_id, props in nodes),
-            replace=True,
-        )
-        rels = self._db.execute(_SELECT_RELS, (load_seq,))
-        self._apply(
-            rels=(
-                ((rel_type, (sl, si), (el, ei)), json.loads(props))
-                for rel_type, sl, si, el, ei, props in rels
-            ),
-            replace=True,
-        )
+        loads = marshal.loads
+        self._derived.clear()
+        with bulk_allocation():
+            self._apply_nodes(
+                (label, node_id, loads(props))
+                for label, node_id, props in self._db.execute(_SELECT_NODES, (load_seq,))
+            )
+            self._apply_rels(
+                (t, sl, si, el, ei, loads(props) if props is not None else ())
+                for t, sl, si, el, ei, props in self._db.execute(_SELECT_RELS, (load_seq,))
+            )
 
     async def refresh(self) -> bool:
         """Pick up what other processes committed since this store was opened or refreshed.
@@ -229,7 +396,7 @@ class EmbeddedStore:
         return self._sync(in_transaction=False)
 
     async def upsert(self, batch: GraphBatch) -> LoadReport:
-        """Write ``batch`` in one SQLite transaction, then apply it to the in-memory graph.
+        """Write ``batch`` in one SQLite transaction, then make it visible in memory.
 
         Node rows merge their properties into an existing node (later rows win). A
         relationship row whose start or end node is neither stored nor in ``batch.nodes`` is
@@ -244,6 +411,13 @@ class EmbeddedStore:
         ------
         StoreUnavailableError
             If SQLite fails; the transaction is rolled back and memory is left unchanged.
+
+        Notes
+        -----
+        O(rows) time; each row is written with its complete, merged properties, so
+        ``INSERT OR REPLACE`` suffices. Rows stream from the batch into SQLite, encoded as
+        they go; memory catches up on the next read the way a refresh does (reading the
+        rows of this load back), so a process that only loads never builds the graph.
         """
         try:
             self._db.execute("BEGIN IMMEDIATE")
@@ -254,30 +428,44 @@ class EmbeddedStore:
             with bulk_allocation():
                 report, nodes, rels = self._plan(batch)
             seq = self._load_seq + 1
-            self._db.executemany(
-                _UPSERT_NODE,
-                ((label, nid, json.dumps(props), seq) for (label, nid), props in nodes.items()),
-            )
-            self._db.executemany(
-                _UPSERT_REL,
-                (
-                    (t, s[0], s[1], e[0], e[1], json.dumps(props), seq)
-                    for (t, s, e), props in rels.items()
-                ),
-            )
+            self._db.execute(f"PRAGMA cache_size = -{WRITE_CACHE_KIB}")
+            first_load = self._db.execute("SELECT 1 FROM nodes LIMIT 1").fetchone() is None
+            if first_load:  # build the load_seq indexes once, after the rows
+                self._db.execute("DROP INDEX nodes_by_load")
+                self._db.execute("DROP INDEX relationships_by_load")
+            self._db.executemany(_WRITE_NODE, self._node_rows(nodes, seq))
+            self._db.executemany(_WRITE_REL, self._rel_rows(rels, seq))
+            if first_load:
+                for statement in _LOAD_INDEXES:
+                    self._db.execute(statement)
+            for kind, fields in self._fields.items():
+                self._db.executemany(
+                    "INSERT INTO fields VALUES (?, ?, ?)",
+                    [(kind, i, n) for i, n in enumerate(fields.names)][fields.committed :],
+                )
             self._db.execute("UPDATE meta SET value = ? WHERE key = 'load_seq'", (str(seq),))
             self._db.execute("COMMIT")
-            self._load_seq = seq
         except BaseException as exc:
             self._db.execute("ROLLBACK")
+            for fields in self._fields.values():
+                fields.truncate()
             if isinstance(exc, sqlite3.Error):
                 raise StoreUnavailableError(
                     f"cannot write {self.data_dir / DB_FILE}: {exc}"
                 ) from exc
             raise
-        with bulk_allocation():
-            self._apply(nodes.items(), rels.items(), replace=False)
+        finally:
+            self._db.execute("PRAGMA cache_size = -2000")
+        for fields in self._fields.values():
+            fields.committed = len(fields.names)
+        self._data_version = _BEHIND  # our own commit does not change PRAGMA data_version
         return report
+
+    def _fields_of(self, kind: str) -> _Fields:
+        fields = self._fields.get(kind)
+        if fields is None:
+            fields = self._fields[kind] = _Fields()
+        return fields
 
     def _plan(
         self, batch: GraphBatch
@@ -291,82 +479,130 @@ class EmbeddedStore:
         for reject in batch.rejects:
             report.rejected[reject.file] += 1
         rejects = list(batch.rejects)
+        loaded: dict[str, int] = {}
 
         nodes: dict[NodeKey, dict[str, Any]] = {}
         for row in batch.nodes:
-            nodes.setdefault(row.key, {}).update(row.props)
-            report.loaded[row.file] += 1
+            key = (row.label, row.id)
+            earlier = nodes.get(key)
+            nodes[key] = row.props if earlier is None else {**earlier, **row.props}
+            loaded[row.file] = loaded.get(row.file, 0) + 1
 
-        graph = self._graph
         rels: dict[tuple[str, NodeKey, NodeKey], dict[str, Any]] = {}
         for rel in batch.relationships:
-            missing = next(
-                (
-                    (end_name, key)
-                    for end_name, key in (("start", rel.start), ("end", rel.end))
-                    if key not in nodes and key not in graph
-                ),
-                None,
-            )
-            if missing is not None:
-                end_name, (label, node_id) = missing
-                reason = f"{end_name} node {label} {node_id!r} does not exist"
-                rejects.append(Reject(rel.file, rel.line, reason))
-                report.rejected[rel.file] += rel.source_rows
+            start, end = rel.start, rel.end
+            if start not in nodes and self._find(start) is None:
+                end_name, (label, node_id) = "start", start
+            elif end not in nodes and self._find(end) is None:
+                end_name, (label, node_id) = "end", end
+            else:
+                key3 = (rel.type, start, end)
+                earlier = rels.get(key3)
+                rels[key3] = rel.props if earlier is None else {**earlier, **rel.props}
+                loaded[rel.file] = loaded.get(rel.file, 0) + rel.source_rows
                 continue
-            rels.setdefault((rel.type, rel.start, rel.end), {}).update(rel.props)
-            report.loaded[rel.file] += rel.source_rows
-
+            reason = f"{end_name} node {label} {node_id!r} does not exist"
+            rejects.append(Reject(rel.file, rel.line, reason))
+            report.rejected[rel.file] += rel.source_rows
+        report.loaded.update(loaded)
         rejects.sort(key=lambda r: (r.file, r.line))
         report.rejects = rejects
+
         return report, nodes, rels
 
-    def _apply(
-        self,
-        nodes: Iterable[tuple[NodeKey, dict[str, Any]]] = (),
-        rels: Iterable[tuple[tuple[str, NodeKey, NodeKey], dict[str, Any]]] = (),
-        *,
-        replace: bool,
-    ) -> None:
-        """Put committed rows into the in-memory graph and its indexes.
+    def _node_rows(
+        self, nodes: dict[NodeKey, dict[str, Any]], seq: int
+    ) -> Iterator[tuple[str, str, bytes, int]]:
+        """SQL rows of planned nodes: properties merged over the stored ones, encoded."""
+        index, dumps = self._index, marshal.dumps
+        for (label, node_id), props in nodes.items():
+            fields = self._fields_of(label)
+            n = index[label].get(node_id)
+            if n is not None:
+                props = {**Properties(fields, self._values[n]), **props}
+            yield label, node_id, dumps(fields.encode(props)), seq
 
-        With ``replace=False`` the properties merge into what memory holds (the same merge
-        as the SQL upsert, for a batch just written); with ``replace=True`` they replace it
-        (for rows read back from SQLite, which hold the merged, complete properties).
-        """
-        graph = self._graph
-        for key, props in nodes:
-            if key in graph:
-                attrs = graph.nodes[key]
-                if replace:
-                    attrs.clear()
-                attrs.update(props)
+    def _rel_rows(
+        self, rels: dict[tuple[str, NodeKey, NodeKey], dict[str, Any]], seq: int
+    ) -> Iterator[tuple[str, str, str, str, str, bytes | None, int]]:
+        """SQL rows of planned relationships, likewise (``None`` for no properties)."""
+        index, dumps = self._index, marshal.dumps
+        for (rel_type, (sl, si), (el, ei)), props in rels.items():
+            u, v = index[sl].get(si), index[el].get(ei)
+            if u is not None and v is not None:
+                stored = self._succ[u].get(v, {}).get(rel_type)
+                if stored is not None:
+                    props = {**Properties(self._fields_of(rel_type), stored), **props}
+            blob = dumps(self._fields_of(rel_type).encode(props)) if props else None
+            yield rel_type, sl, si, el, ei, blob, seq
+
+    def _current(self) -> None:
+        """Catch up with this store's own last load before a read (O(1) when current)."""
+        if self._data_version == _BEHIND:
+            self._sync(in_transaction=False)
+
+    def _apply_nodes(self, nodes: Iterable[NodeRecord]) -> None:
+        index, values, succ, pred = self._index, self._values, self._succ, self._pred
+        graph_nodes = self._graph._node
+        for label, node_id, props in nodes:
+            ids = index[label]
+            n = ids.get(node_id)
+            if n is None:
+                n = ids[node_id] = len(values)
+                self._labels.append(label)
+                self._ids.append(node_id)
+                values.append(props)
+                graph_nodes[n] = _NO_ATTRS
+                succ[n] = {}
+                pred[n] = {}
             else:
-                graph.add_node(key, **props)
-                self._ids[key[0]].add(key[1])
-        for (rel_type, start, end), props in rels:
-            edge = graph.get_edge_data(start, end, key=rel_type)
+                values[n] = props
+
+    def _apply_rels(self, rels: Iterable[RelRecord]) -> None:
+        """Add relationships; edge dicts are shared and never mutated (copy on write)."""
+        index, succ, pred, bare = self._index, self._succ, self._pred, self._bare
+        counts = self._rel_counts
+        for rel_type, sl, si, el, ei, props in rels:
+            u, v = index[sl][si], index[el][ei]
+            out = succ[u]
+            edge = out.get(v)
             if edge is None:
-                graph.add_edge(start, end, key=rel_type, **props)
-                self._rel_counts[rel_type] += 1
+                edge = {rel_type: props} if props else bare[rel_type]
+                counts[rel_type] += 1
             else:
-                if replace:
-                    edge.clear()
-                edge.update(props)
+                if rel_type not in edge:
+                    counts[rel_type] += 1
+                edge = {**edge, rel_type: props}
+            out[v] = edge
+            pred[v][u] = edge
 
     # -- lookups -------------------------------------------------------------------------
 
-    def _node(self, key: NodeKey) -> Node:
-        return Node(key[0], key[1], self._graph.nodes[key])
+    def _key(self, n: int) -> NodeKey:
+        return (self._labels[n], self._ids[n])
+
+    def _node(self, n: int) -> Node:
+        label = self._labels[n]
+        return Node(label, self._ids[n], Properties(self._fields[label], self._values[n]))
+
+    def _find(self, key: NodeKey) -> int | None:
+        ids = self._index.get(key[0])
+        return None if ids is None else ids.get(key[1])
+
+    def _rel(self, rel_type: str, u: int, v: int, values: Values) -> Relationship:
+        props = Properties(self._fields_of(rel_type), values)
+        return Relationship(rel_type, self._key(u), self._key(v), props)
 
     async def get_nodes(self, label: str, ids: Sequence[str]) -> list[Node | None]:
         """Nodes by id, aligned with ``ids``; ``None`` where absent. O(len(ids))."""
-        graph = self._graph
-        return [self._node((label, i)) if (label, i) in graph else None for i in ids]
+        self._current()
+        known = self._index.get(label, {})
+        return [None if (n := known.get(i)) is None else self._node(n) for i in ids]
 
     async def list_ids(self, label: str) -> list[str]:
         """Every id of ``label``, sorted as text. O(n log n) in the label's size."""
-        return sorted(self._ids.get(label, ()))
+        self._current()
+        return sorted(self._index.get(label, ()))
 
     async def neighbors(
         self, label: str, ids: Sequence[str], rel_type: str, direction: Direction
@@ -377,65 +613,93 @@ class EmbeddedStore:
         -------
         list of list of (Relationship, Node)
             Aligned with ``ids``; each inner list sorted by the other node's ``(label, id)``;
-            empty for an absent node.
+            empty for an absent node. O(degree log degree) per node.
         """
-        graph = self._graph
+        self._current()
         outgoing = direction is Direction.OUTGOING
-        adjacency = graph.succ if outgoing else graph.pred
+        adjacency = self._succ if outgoing else self._pred
+        known = self._index.get(label, {})
         answer: list[list[tuple[Relationship, Node]]] = []
         for node_id in ids:
-            key = (label, node_id)
+            n = known.get(node_id)
             found: list[tuple[Relationship, Node]] = []
-            if key in graph:
-                for other in sorted(adjacency[key]):
-                    props = adjacency[key][other].get(rel_type)
-                    if props is None:
-                        continue
-                    start, end = (key, other) if outgoing else (other, key)
-                    found.append((Relationship(rel_type, start, end, props), self._node(other)))
+            if n is not None:
+                others = [(o, e[rel_type]) for o, e in adjacency[n].items() if rel_type in e]
+                others.sort(key=lambda pair: self._key(pair[0]))
+                for other, values in others:
+                    start, end = (n, other) if outgoing else (other, n)
+                    found.append((self._rel(rel_type, start, end, values), self._node(other)))
             answer.append(found)
         return answer
 
     # -- linkage questions ---------------------------------------------------------------
 
-    def _employees(self, enterprise: NodeKey) -> Iterator[tuple[NodeKey, dict[str, Any]]]:
-        """(person key, EMPLOYED_BY properties) for each employee of ``enterprise``."""
-        for person, keyed in self._graph.pred[enterprise].items():
-            props = keyed.get(_EMPLOYED_BY)
-            if props is not None:
-                yield person, props
+    def _employees(self, enterprise: int) -> Iterator[tuple[int, Values]]:
+        """(person, EMPLOYED_BY values) for each employee of ``enterprise``."""
+        for person, edge in self._pred[enterprise].items():
+            values = edge.get(_EMPLOYED_BY)
+            if values is not None:
+                yield person, values
 
-    def _owns_active(self, owner: NodeKey, products: frozenset[str], rules: LinkageRules) -> bool:
-        """Whether ``owner`` owns an active account whose type is in ``products``."""
-        nodes = self._graph.nodes
-        for account, keyed in self._graph.succ[owner].items():
-            if _OWNS in keyed:
-                props = nodes[account]
-                if props.get("status") == rules.active_status and props.get("type") in products:
-                    return True
-        return False
+    def _staff(self, enterprise: int) -> list[tuple[str, int]]:
+        """(id, person) of the enterprise's employees sorted by id; cached until a change."""
+        key = ("staff", enterprise)
+        staff = self._derived.get(key)
+        if staff is None:
+            ids = self._ids
+            staff = self._derived[key] = sorted((ids[p], p) for p, _ in self._employees(enterprise))
+        return staff
+
+    def _owners_of_active(self, products: Iterable[str], rules: LinkageRules) -> bytearray:
+        """Flag per node: 1 when it owns an active account whose type is in ``products``.
+
+        Computed in one pass over the accounts (O(accounts + OWNS)) and cached per product
+        set and active status until the graph changes.
+        """
+        wanted = frozenset(products)
+        key = ("owners", wanted, rules.active_status)
+        flags = self._derived.get(key)
+        if flags is not None:
+            return flags
+        flags = bytearray(len(self._values))
+        fields = self._fields_of(_ACCOUNT)
+        type_at, status_at = fields.position.get("type"), fields.position.get("status")
+        if type_at is not None and status_at is not None:
+            active, values, pred = rules.active_status, self._values, self._pred
+            for account in self._index[_ACCOUNT].values():
+                props = values[account]
+                if (
+                    len(props) > max(type_at, status_at)
+                    and props[status_at] == active
+                    and props[type_at] in wanted
+                ):
+                    for owner, edge in pred[account].items():
+                        if _OWNS in edge:
+                            flags[owner] = 1
+        self._derived[key] = flags
+        return flags
 
     async def uncovered_employees(
         self, enterprise_id: str, product_types: Sequence[str], rules: LinkageRules
     ) -> list[str]:
         """Sorted ids of employees of the enterprise owning no active ``product_types``.
 
-        O(sum of employees' out-degrees). An absent enterprise has no employees.
+        O(employees) once the enterprise's sorted staff list and the owners index for the
+        product set are cached (built on first use after a change). An absent enterprise
+        has no employees.
         """
-        enterprise = (_ENTERPRISE, enterprise_id)
-        if enterprise not in self._graph:
+        self._current()
+        enterprise = self._index[_ENTERPRISE].get(enterprise_id)
+        if enterprise is None:
             return []
-        products = frozenset(product_types)
-        return sorted(
-            person[1]
-            for person, _ in self._employees(enterprise)
-            if not self._owns_active(person, products, rules)
-        )
+        covered = self._owners_of_active(product_types, rules)
+        return [pid for pid, person in self._staff(enterprise) if not covered[person]]
 
-    def _is_private_banking(self, person: NodeKey, rules: LinkageRules) -> bool:
-        if self._graph.nodes[person].get("segment") == rules.private_segment:
+    def _is_private_banking(self, person: int, rules: LinkageRules) -> bool:
+        segment = Properties(self._fields_of(self._labels[person]), self._values[person])
+        if segment.get("segment") == rules.private_segment:
             return True
-        return self._owns_active(person, frozenset(rules.private_banking_products), rules)
+        return bool(self._owners_of_active(rules.private_banking_products, rules)[person])
 
     async def executives_without_private_banking(
         self, enterprise_id: str | None, rules: LinkageRules
@@ -445,53 +709,85 @@ class EmbeddedStore:
         With ``enterprise_id=None``, executives of every enterprise, each person once.
         O(employees of the enterprises scanned).
         """
+        self._current()
+        known = self._index[_ENTERPRISE]
         if enterprise_id is None:
-            enterprises = [(_ENTERPRISE, e) for e in self._ids.get(_ENTERPRISE, ())]
+            enterprises: Iterable[int] = known.values()
         else:
-            enterprises = [(_ENTERPRISE, enterprise_id)]
-        executives: set[NodeKey] = set()
+            found = known.get(enterprise_id)
+            enterprises = () if found is None else (found,)
+        role_at = self._fields_of(_EMPLOYED_BY).position.get("role")
+        executives: set[int] = set()
         for enterprise in enterprises:
-            if enterprise not in self._graph:
-                continue
-            for person, props in self._employees(enterprise):
-                if props.get("role") == rules.executive_role:
-                    executives.add(person)
-        return sorted(p[1] for p in executives if not self._is_private_banking(p, rules))
+            for person, values in self._employees(enterprise):
+                if role_at is not None and len(values) > role_at:
+                    if values[role_at] == rules.executive_role:
+                        executives.add(person)
+        ids = self._ids
+        return sorted(ids[p] for p in executives if not self._is_private_banking(p, rules))
 
     async def payroll_coverage(
         self, enterprise_ids: Sequence[str], rules: LinkageRules
     ) -> list[Coverage]:
-        """Coverage per enterprise, aligned with ``enterprise_ids`` (zeros when absent)."""
-        products = frozenset(rules.payroll_products)
+        """Coverage per enterprise, aligned with ``enterprise_ids`` (zeros when absent).
+
+        O(employees of the enterprises) on first use after a change; the counts are cached
+        per enterprise and product set, so repeated calls are O(len(enterprise_ids)).
+        """
+        self._current()
+        covered_flags = self._owners_of_active(rules.payroll_products, rules)
+        key = ("coverage", frozenset(rules.payroll_products), rules.active_status)
+        cache: dict[int, tuple[int, int]] = self._derived.setdefault(key, {})
+        known = self._index[_ENTERPRISE]
         answer = []
         for enterprise_id in enterprise_ids:
-            enterprise = (_ENTERPRISE, enterprise_id)
-            employees = covered = 0
-            if enterprise in self._graph:
+            enterprise = known.get(enterprise_id)
+            if enterprise is None:
+                answer.append(Coverage(enterprise_id, 0, 0))
+                continue
+            counted = cache.get(enterprise)
+            if counted is None:
+                employees = covered = 0
                 for person, _ in self._employees(enterprise):
                     employees += 1
-                    covered += self._owns_active(person, products, rules)
-            answer.append(Coverage(enterprise_id, employees, covered))
+                    covered += covered_flags[person]
+                counted = cache[enterprise] = (employees, covered)
+            answer.append(Coverage(enterprise_id, *counted))
         return answer
 
     # -- traversals ----------------------------------------------------------------------
 
-    def _links(
-        self, node: NodeKey, rel_types: frozenset[str]
-    ) -> Iterator[tuple[NodeKey, Relationship]]:
-        """Yield neighbours of ``node`` through ``rel_types``, in either direction.
+    def _links(self, n: int, rel_types: frozenset[str]) -> Iterator[tuple[int, str, int, int]]:
+        """Yield ``(other, type, start, end)`` for each relationship of ``n`` in ``rel_types``.
 
-        Each relationship comes in its stored direction; parallel ones yield separately.
+        Either direction, each relationship in its stored direction; parallel ones (and a
+        self-loop, seen from both ends) yield separately.
         """
-        graph = self._graph
-        for other, keyed in graph.succ[node].items():
-            for rel_type, props in keyed.items():
+        for other, edge in self._succ[n].items():
+            for rel_type in edge:
                 if rel_type in rel_types:
-                    yield other, Relationship(rel_type, node, other, props)
-        for other, keyed in graph.pred[node].items():
-            for rel_type, props in keyed.items():
+                    yield other, rel_type, n, other
+        for other, edge in self._pred[n].items():
+            for rel_type in edge:
                 if rel_type in rel_types:
-                    yield other, Relationship(rel_type, other, node, props)
+                    yield other, rel_type, other, n
+
+    def _adjacent(self, n: int, rel_types: frozenset[str] | None) -> Iterable[int]:
+        """Neighbours of ``n`` through ``rel_types`` (``None``: any) in either direction.
+
+        A neighbour joined by relationships in both directions comes twice.
+        """
+        if rel_types is None:
+            return chain(self._succ[n], self._pred[n])
+        return (
+            other
+            for adjacency in (self._succ[n], self._pred[n])
+            for other, edge in adjacency.items()
+            if not rel_types.isdisjoint(edge)
+        )
+
+    def _relationship(self, rel_type: str, start: int, end: int) -> Relationship:
+        return self._rel(rel_type, start, end, self._succ[start][end][rel_type])
 
     async def client_network(
         self, start: NodeKey, depth: int, rel_types: Sequence[str], max_nodes: int
@@ -499,19 +795,24 @@ class EmbeddedStore:
         """Breadth-first ego graph of ``start`` up to ``depth`` hops, at most ``max_nodes``.
 
         Neighbours are visited in ``(label, id)`` order, so a truncated answer is
-        deterministic. Returns an empty subgraph when ``start`` is absent.
+        deterministic. Returns an empty subgraph when ``start`` is absent. O(V + E) of the
+        neighbourhood.
         """
-        if start not in self._graph:
+        self._current()
+        first = self._find(start)
+        if first is None:
             return Subgraph()
         allowed = frozenset(rel_types)
-        seen = {start: 0}
-        order = [start]
-        frontier = [start]
+        seen = {first: 0}
+        order = [first]
+        frontier = [first]
         truncated = False
         for hop in range(1, depth + 1):
-            following: list[NodeKey] = []
+            following: list[int] = []
             for node in frontier:
-                for other in sorted({o for o, _ in self._links(node, allowed)} - seen.keys()):
+                fresh = {o for o in self._adjacent(node, allowed) if o not in seen}
+                # The first of them in key order, one more than the budget admits.
+                for other in nsmallest(max_nodes - len(order) + 1, fresh, key=self._key):
                     if len(order) >= max_nodes:
                         truncated = True
                         break
@@ -523,14 +824,104 @@ class EmbeddedStore:
             frontier = following
             if truncated or not frontier:
                 break
-        rels = [
-            rel
+        found = [
+            (self._key(s), self._key(e), _REL_ORDER.get(t, 99), t, s, e)
             for node in order
-            for other, rel in self._links(node, allowed)
-            if rel.start == node and other in seen
+            for other, t, s, e in self._links(node, allowed)
+            if s == node and other in seen
         ]
-        rels.sort(key=lambda r: (r.start, r.end, _REL_ORDER.get(r.type, 99)))
-        return Subgraph([self._node(k) for k in order], rels, truncated)
+        found.sort(key=lambda f: f[:3])
+        rels = [self._relationship(t, s, e) for *_, t, s, e in found]
+        return Subgraph([self._node(n) for n in order], rels, truncated)
+
+    def _distances(
+        self, source: int, target: int, allowed: frozenset[str], max_hops: int
+    ) -> dict[int, int] | None:
+        """Distance from ``source`` of every node on a shortest path to ``target``.
+
+        Bidirectional breadth-first search: the side whose frontier has the fewer
+        relationships grows by one level until the two searches meet, which visits about
+        twice the square root of what a one-sided search to the same depth visits. Then the
+        nodes on shortest paths are collected walking back from the meeting level on both
+        sides. Returns ``None`` when ``target`` is farther than ``max_hops``.
+        """
+        succ, pred = self._succ, self._pred
+        types = None if allowed >= _ALL_TYPES else allowed
+        near, far = {source: 0}, {target: 0}
+        near_front: set[int] = {source}
+        far_front: set[int] = {target}
+        near_levels, far_levels = [near_front], [far_front]
+        near_level = far_level = 0
+        # Relationships leaving each frontier, summed when needed (not for the last level).
+        near_cost: int | None = None
+        far_cost: int | None = None
+        meeting: list[int] = []
+        while not meeting and near_level + far_level < max_hops:
+            if not near_front or not far_front:
+                return None
+            if near_cost is None:
+                near_cost = sum(len(succ[n]) + len(pred[n]) for n in near_front)
+            if far_cost is None:
+                far_cost = sum(len(succ[n]) + len(pred[n]) for n in far_front)
+            grow_near = near_cost <= far_cost
+            seen, other_seen = (near, far) if grow_near else (far, near)
+            front = near_front if grow_near else far_front
+            level = (near_level if grow_near else far_level) + 1
+            reached: set[int] = set()
+            for node in front:
+                reached.update(self._adjacent(node, types))
+            following = reached.difference(seen)  # C loop over reached, dict lookups
+            seen.update(dict.fromkeys(following, level))
+            meeting = list(other_seen.keys() & following)  # loops over the smaller
+            (near_levels if grow_near else far_levels).append(following)
+            if grow_near:
+                near_front, near_level, near_cost = following, level, None
+            else:
+                far_front, far_level, far_cost = following, level, None
+        if not meeting:
+            return None
+        length = near_level + far_level
+        dist = dict.fromkeys(meeting, near_level)
+        for side, levels, offset, sign in (
+            (near, near_levels, 0, 1),
+            (far, far_levels, length, -1),
+        ):
+            queue = deque(meeting)
+            while queue:
+                node = queue.popleft()
+                below = side[node] - 1
+                if below < 0:
+                    continue
+                # A hub's neighbours outnumber the level below: test that level instead.
+                if len(levels[below]) < self._degree(node):
+                    lower = [o for o in levels[below] if any(self._between(node, o, allowed))]
+                else:
+                    lower = [o for o in self._adjacent(node, types) if side.get(o) == below]
+                for other in lower:
+                    if other not in dist:
+                        dist[other] = offset + sign * below
+                        queue.append(other)
+        return dist
+
+    def _degree(self, n: int) -> int:
+        """Relationships of ``n`` in both directions (parallel ones once per pair)."""
+        return len(self._succ[n]) + len(self._pred[n])
+
+    def _between(
+        self, n: int, other: int, rel_types: frozenset[str]
+    ) -> Iterator[tuple[str, int, int]]:
+        """``(type, start, end)`` of each relationship in ``rel_types`` joining two nodes.
+
+        O(1): two dict lookups. The relationships :meth:`_links` yields for ``other``.
+        """
+        for edge, start, end in (
+            (self._succ[n].get(other), n, other),
+            (self._pred[n].get(other), other, n),
+        ):
+            if edge is not None:
+                for rel_type in edge:
+                    if rel_type in rel_types:
+                        yield rel_type, start, end
 
     async def shortest_paths(
         self,
@@ -542,63 +933,60 @@ class EmbeddedStore:
     ) -> list[Path]:
         """Up to ``limit`` shortest paths from ``start`` to ``end`` ignoring direction.
 
-        Breadth-first search to the level where ``end`` is reached (at most ``max_hops``),
-        then enumeration of the shortest-path DAG in order of node keys, then relationship
-        types; parallel relationships give distinct paths (as Cypher's
-        ``allShortestPaths``). O(V + E) within ``max_hops`` of ``start``.
+        Bidirectional breadth-first search for the nodes on shortest paths of at most
+        ``max_hops`` (:meth:`_distances`), then enumeration of that shortest-path DAG in
+        order of node keys, then relationship types; parallel relationships give distinct
+        paths (as Cypher's ``allShortestPaths``). O(V + E) within ``max_hops / 2`` of
+        either end, plus the paths listed.
         """
-        graph = self._graph
-        if start not in graph or end not in graph:
+        self._current()
+        source, target = self._find(start), self._find(end)
+        if source is None or target is None:
             return []
-        if start == end:
-            return [Path((self._node(start),), ())]
+        if source == target:
+            return [Path((self._node(source),), ())]
         allowed = frozenset(rel_types)
-        dist = {start: 0}
-        frontier = [start]
-        while frontier and end not in dist and dist[frontier[0]] < max_hops:
-            following = []
-            for node in frontier:
-                for other, _ in self._links(node, allowed):
-                    if other not in dist:
-                        dist[other] = dist[node] + 1
-                        following.append(other)
-            frontier = following
-        if end not in dist:
+        dist = self._distances(source, target, allowed, max_hops)
+        if dist is None:
             return []
-        # Nodes on some shortest path: walk back from end through strictly lower levels.
-        on_path = {end}
-        queue = deque([end])
-        while queue:
-            node = queue.popleft()
-            for other, _ in self._links(node, allowed):
-                if dist.get(other) == dist[node] - 1 and other not in on_path:
-                    on_path.add(other)
-                    queue.append(other)
 
-        def steps(node: NodeKey) -> list[tuple[NodeKey, Relationship]]:
+        by_level: dict[int, list[int]] = {}
+        for node, level in dist.items():
+            by_level.setdefault(level, []).append(node)
+
+        def steps(node: int) -> list[tuple[NodeKey, int, int, int, str, int, int]]:
             level = dist[node] + 1
-            found = [
-                (o, r) for o, r in self._links(node, allowed) if o in on_path and dist[o] == level
-            ]
-            found.sort(key=lambda s: (s[0], _REL_ORDER.get(s[1].type, 99), s[1].start))
+            after = by_level.get(level, [])
+            if len(after) < self._degree(node):
+                links = [(o, *rel) for o in after for rel in self._between(node, o, allowed)]
+            else:
+                links = [link for link in self._links(node, allowed) if dist.get(link[0]) == level]
+            found = [(self._key(o), _REL_ORDER.get(t, 99), s, o, t, s, e) for o, t, s, e in links]
+            found.sort(key=lambda f: (f[0], f[1], self._key(f[2])))
             return found
 
         paths: list[Path] = []
-        stack: list[tuple[list[NodeKey], list[Relationship]]] = [([start], [])]
+        stack: list[tuple[list[int], list[tuple[str, int, int]]]] = [([source], [])]
         # Depth-first, children pushed in reverse so they are popped in sorted order.
         while stack and len(paths) < limit:
             nodes, rels = stack.pop()
             last = nodes[-1]
-            if last == end:
-                paths.append(Path(tuple(self._node(k) for k in nodes), tuple(rels)))
+            if last == target:
+                paths.append(
+                    Path(
+                        tuple(self._node(n) for n in nodes),
+                        tuple(self._relationship(t, s, e) for t, s, e in rels),
+                    )
+                )
                 continue
-            for other, rel in reversed(steps(last)):
-                stack.append((nodes + [other], rels + [rel]))
+            for *_, other, t, s, e in reversed(steps(last)):
+                stack.append((nodes + [other], rels + [(t, s, e)]))
         return paths
 
     async def counts(self) -> dict[str, int]:
         """Node count per label and relationship count per type (absent ones as 0). O(1)."""
-        answer = {label.value: len(self._ids.get(label.value, ())) for label in NodeLabel}
+        self._current()
+        answer = {label.value: len(self._index[label.value]) for label in NodeLabel}
         answer.update({t.value: self._rel_counts[t.value] for t in RelationshipType})
         return answer
 

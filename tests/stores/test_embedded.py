@@ -213,3 +213,13 @@ def test_an_empty_file_is_not_a_store(tmp_path: Path) -> None:
     with pytest.raises(StoreUnavailableError, match="no graph store in"):
         EmbeddedStore(tmp_path, create=False)
     assert (tmp_path / DB_FILE).stat().st_size == 0  # left untouched
+
+
+def test_first_load_keeps_the_refresh_indexes(tmp_path: Path) -> None:
+    # The first load into an empty store builds the load_seq indexes after its rows.
+    asyncio.run(EmbeddedStore(tmp_path).upsert(small_bank_batch()))
+    with sqlite3.connect(tmp_path / DB_FILE) as db:
+        rows = db.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()
+    indexes = {name for (name,) in rows}
+    assert {"nodes_by_load", "relationships_by_load"} <= indexes
+    assert counts(EmbeddedStore(tmp_path, create=False)) == SMALL_BANK_COUNTS
