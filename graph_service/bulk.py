@@ -4,7 +4,12 @@ Each line of the variables file is a JSON object of variables. Lines are parsed 
 before anything runs (a bad line stops the run, naming file and line), then executed
 in-process in concurrent chunks that share one request context, so DataLoaders batch the
 store calls of a whole chunk. The document is parsed and validated once per run (the schema's
-parser and validation caches, :mod:`graph_service.api.extensions`). Results are written as
+parser and validation caches, :mod:`graph_service.api.extensions`). Once one line has run,
+the lines of a chunk run as *one* merged GraphQL execution
+(:mod:`graph_service.api.merged`), which spares each line graphql-core's and strawberry's
+fixed cost per execution; a line whose merged answer has an error, or that the node budget
+refuses, runs on its own instead, so every line's answer and errors are those of its own
+execution (:class:`_BulkRunner`). Results are written as
 CSV or NDJSON, one output row per input line, in input order, with the line number and any
 GraphQL errors; the output file appears only when complete.
 
