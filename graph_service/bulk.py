@@ -4,7 +4,12 @@ Each line of the variables file is a JSON object of variables. Lines are parsed 
 before anything runs (a bad line stops the run, naming file and line), then executed
 in-process in concurrent chunks that share one request context, so DataLoaders batch the
 store calls of a whole chunk. The document is parsed and validated once per run (the schema's
-parser and validation caches, :mod:`graph_service.api.extensions`). Results are written as
+parser and validation caches, :mod:`graph_service.api.extensions`). Once one line has run,
+the lines of a chunk run as *one* merged GraphQL execution
+(:mod:`graph_service.api.merged`), which spares each line graphql-core's and strawberry's
+fixed cost per execution; a line whose merged answer has an error, or that the node budget
+refuses, runs on its own instead, so every line's answer and errors are those of its own
+execution (:class:`_BulkRunner`). Results are written as
 CSV or NDJSON, one output row per input line, in input order, with the line number and any
 GraphQL errors; the output file appears only when complete.
 
@@ -23,7 +28,7 @@ import csv
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -317,6 +322,19 @@ def document_columns(document: str) -> list[Column]:
     return csv_columns(schema._schema, parsed)
 
 
+async def _execute_each(
+    context: Any, document: str, variables: Sequence[Mapping[str, Any]]
+) -> list[tuple[Any, list[dict[str, Any]]]]:
+    """Execute ``document`` once per variables set through the schema, concurrently."""
+    from graph_service.api.schema import schema
+
+    results = await asyncio.gather(
+        *(schema.execute(document, variable_values=dict(v), context_value=context)
+          for v in variables)
+    )
+    return [(r.data, [dict(e.formatted) for e in r.errors or ()]) for r in results]
+
+
 async def execute_many(
     store: GraphStore, settings: Settings, document: str, variables: list[dict[str, Any]]
 ) -> list[tuple[Any, list[dict[str, Any]]]]:
@@ -330,13 +348,128 @@ async def execute_many(
 
     """
     from graph_service.api.context import make_context
-    from graph_service.api.schema import schema
 
-    context = make_context(store, settings)
-    results = await asyncio.gather(
-        *(schema.execute(document, variable_values=v, context_value=context) for v in variables)
-    )
-    return [(r.data, [dict(e.formatted) for e in r.errors or ()]) for r in results]
+    return await _execute_each(make_context(store, settings), document, variables)
+
+
+class _ReadVariables(Mapping[str, Any]):
+    """A read-only view of a variables dict that notes which names were looked up."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self._given = values
+        self.read: set[str] = set()
+
+    def __getitem__(self, name: str) -> Any:
+        self.read.add(name)
+        return self._given[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._given)
+
+    def __len__(self) -> int:
+        return len(self._given)
+
+
+class _NodeBudget:
+    """The node-budget check of one document for many variables sets.
+
+    The check of :class:`~graph_service.api.extensions.CostLimit`, computed once per
+    distinct value of the variables it reads.
+    :func:`~graph_service.api.cost.estimate_nodes` walks the whole document whatever the
+    values, so the variables it reads are the same for every set; the estimate is a function
+    of their presence and values.
+    """
+
+    def __init__(self, document: DocumentNode, settings: Settings) -> None:
+        self.document = document
+        self.settings = settings
+        self.names: tuple[str, ...] | None = None
+        self.refused: dict[str, bool] = {}
+
+    def refuses(self, variables: Mapping[str, Any]) -> bool:
+        """Whether the operation, with ``variables``, is estimated above the budget."""
+        from graph_service.api.cost import estimate_nodes
+        from graph_service.api.schema import schema
+
+        if self.names is None:
+            seen = _ReadVariables(variables)
+            estimate = estimate_nodes(schema._schema, self.document, self.settings, seen)
+            self.names = tuple(sorted(seen.read))
+            self.refused[self._key(variables)] = estimate > self.settings.max_query_nodes
+        key = self._key(variables)
+        if key not in self.refused:
+            estimate = estimate_nodes(schema._schema, self.document, self.settings, variables)
+            self.refused[key] = estimate > self.settings.max_query_nodes
+        return self.refused[key]
+
+    def _key(self, variables: Mapping[str, Any]) -> str:
+        assert self.names is not None
+        return json.dumps([[n in variables, variables.get(n)] for n in self.names])
+
+
+class _BulkRunner:
+    """Runs the lines of a bulk run chunk by chunk, merged where the answers cannot differ.
+
+    Every line is answered as if the document ran for it alone with the chunk's shared
+    context (the reference, :func:`execute_many`). Once one line of the run has executed
+    (so the document parses, is valid and names its operation), the lines of a chunk run
+    as one merged execution (:class:`~graph_service.api.merged.MergedOperation`); a line
+    is executed on its own instead when the node budget refuses it, when its merged copy
+    has an error, or when the document cannot be merged (several operations, fragments at
+    the root or using variables, a schema extension with a resolver hook).
+    """
+
+    def __init__(self, store: GraphStore, settings: Settings, document: str) -> None:
+        from graph_service.api.extensions import parse_document
+        from graph_service.api.merged import MergedOperation
+        from graph_service.api.schema import schema
+
+        self.store = store
+        self.settings = settings
+        self.document = document
+        self.candidate: MergedOperation | None = None
+        self.merged: MergedOperation | None = None
+        self.budget: _NodeBudget | None = None
+        if any(e._implements_resolve() for e in schema.get_extensions()):
+            return
+        try:
+            parsed = parse_document(document)
+        except GraphQLError:
+            return
+        self.candidate = MergedOperation.prepare(parsed)
+        self.budget = _NodeBudget(parsed, settings)
+
+    async def run(self, variables: list[dict[str, Any]]) -> list[tuple[Any, list[dict[str, Any]]]]:
+        """Answer one chunk of lines (one shared context); ``(data, errors)`` per line."""
+        from graph_service.api.context import make_context
+        from graph_service.api.merged import execute_merged
+        from graph_service.api.schema import schema
+
+        context = make_context(self.store, self.settings)
+        answers: list[tuple[Any, list[dict[str, Any]]] | None] = [None] * len(variables)
+        if self.merged is None and self.candidate is not None and variables:
+            first = answers[0] = (await _execute_each(context, self.document, variables[:1]))[0]
+            if first[0] is not None:  # it executed: the document is valid
+                self.merged = self.candidate
+        if self.merged is not None and self.budget is not None:
+            lines = [i for i, v in enumerate(variables)
+                     if answers[i] is None and not self.budget.refuses(v)]
+            merged = await execute_merged(
+                schema._schema, self.merged, [variables[i] for i in lines], context
+            )
+            for i, data in zip(lines, merged, strict=True):
+                if data is not None:
+                    answers[i] = (data, [])
+        alone = [i for i, answer in enumerate(answers) if answer is None]
+        # A context of their own: which errors a failing line reports can depend on what its
+        # loaders already hold (a null in a non-null root field stops the other root fields).
+        context = make_context(self.store, self.settings)
+        for i, answer in zip(
+            alone, await _execute_each(context, self.document, [variables[i] for i in alone]),
+            strict=True,
+        ):
+            answers[i] = answer
+        return [answer for answer in answers if answer is not None]
 
 
 def error_text(errors: list[dict[str, Any]]) -> str:
@@ -398,10 +531,11 @@ async def run_bulk(
             f"unknown output format {fmt!r}; expected one of {', '.join(OUTPUT_FORMATS)}"
         )
     columns = document_columns(document) if fmt == "csv" else []
+    runner = _BulkRunner(store, settings, document)
     results: list[tuple[int, Any, list[dict[str, Any]]]] = []
     for start in range(0, len(rows), CHUNK_SIZE):
         chunk = rows[start : start + CHUNK_SIZE]
-        answers = await execute_many(store, settings, document, [v for _, v in chunk])
+        answers = await runner.run([v for _, v in chunk])
         results.extend(
             (number, data, errors)
             for (number, _), (data, errors) in zip(chunk, answers, strict=True)

@@ -215,7 +215,7 @@ def _serve(settings: Settings, sock: socket.socket) -> None:
 
     store = open_store(settings)
     out.print(f"GraphiQL: http://{settings.host}:{sock.getsockname()[1]}/graphql")
-    config = uvicorn.Config(create_app(settings, store))
+    config = uvicorn.Config(create_app(settings, store), access_log=False)
     uvicorn.Server(config).run(sockets=[sock])
 
 

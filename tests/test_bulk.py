@@ -1,4 +1,5 @@
-"""The bulk path: the CSV header comes from the document; the document is parsed once a run."""
+"""The bulk path: the CSV header comes from the document; the document is parsed once a run;
+merged lines answer exactly as lines executed one by one."""
 
 from __future__ import annotations
 
@@ -7,10 +8,16 @@ import csv
 import json
 import uuid
 from pathlib import Path
+from typing import Any
 
-from graph_service.bulk import CHUNK_SIZE, BulkSummary, run_bulk
+import pytest
+
+import graph_service.bulk as bulk_module
+from graph_service.bulk import CHUNK_SIZE, BulkSummary, execute_many, run_bulk
 from graph_service.config import Settings
 from graph_service.stores.base import GraphStore
+from graph_service.stores.embedded import EmbeddedStore
+from tests.conftest import FINBENCH_SAMPLE
 
 COVERAGE = """
 query Coverage($id: ID!) {
@@ -122,3 +129,135 @@ def test_a_document_is_parsed_and_validated_once_per_run(
     assert summary == BulkSummary(lines=lines, failed=0)
     assert rows[0] == COVERAGE_COLUMNS and len(rows) == lines + 1
     assert parse_counts == {"parse": 1, "validate": 1}
+
+
+# -- merged execution: the same answers as one execution per line -------------------------
+
+VARIED = """
+query Varied($id: ID!, $n: Int, $withName: Boolean = false, $types: [String!]) {
+  enterprise(id: $id) {
+    id
+    name @include(if: $withName)
+    employees(first: $n) { totalCount edges { role node { id ...Who } } pageInfo { endCursor } }
+  }
+  payrollCoverage(enterpriseId: $id, productTypes: $types) { covered rate }
+  uncovered: uncoveredEmployees(enterpriseId: $id, first: $n) { totalCount }
+  __typename
+}
+fragment Who on Person { name segment }
+"""
+ROOT_FRAGMENT = """
+query($id: ID!) { ...Root }
+fragment Root on Query { payrollCoverage(enterpriseId: $id) { rate } }
+"""
+TWO_OPERATIONS = """
+query A($id: ID!) { enterprise(id: $id) { id } }
+query B($id: ID!) { person(id: $id) { id } }
+"""
+VARIED_LINES = [
+    {"id": "E1", "n": 2},
+    {"id": "E2", "n": 1, "withName": True},
+    {"id": "nope"},  # NOT_FOUND in a non-null root field: the whole data is null
+    {"id": "E3", "n": 1001},  # refused at run time (BAD_USER_INPUT), within the budget
+    {"id": "E1", "n": "two"},  # a variable of the wrong type
+    {"n": 3},  # a required variable missing
+    {"id": "E2", "types": ["credit card"], "extra": 1},
+    {"id": "E1", "types": []},  # refused by the rules (BAD_USER_INPUT)
+]
+
+
+def reference(store: GraphStore, document: str, lines: list[dict[str, Any]],
+              settings: Settings) -> list[dict[str, Any]]:
+    """The NDJSON records of one execution per line, chunk by chunk (the reference path)."""
+    records = []
+    for start in range(0, len(lines), CHUNK_SIZE):
+        chunk = lines[start : start + CHUNK_SIZE]
+        answers = asyncio.run(execute_many(store, settings, document, chunk))
+        records += [
+            {"line": start + i + 1, "data": data, "errors": errors or None}
+            for i, (data, errors) in enumerate(answers)
+        ]
+    return records
+
+
+def bulk_records(store: GraphStore, document: str, lines: list[dict[str, Any]],
+                 settings: Settings, tmp_path: Path) -> list[dict[str, Any]]:
+    out = tmp_path / f"{uuid.uuid4()}.ndjson"
+    rows = list(enumerate(lines, start=1))
+    asyncio.run(run_bulk(store, settings, document, rows, out, "ndjson"))
+    return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture
+def alone(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the lines executed on their own, not merged."""
+    seen = [0]
+    execute_each = bulk_module._execute_each
+
+    async def counting(context: Any, document: str, variables: Any) -> Any:
+        seen[0] += len(variables)
+        return await execute_each(context, document, variables)
+
+    monkeypatch.setattr(bulk_module, "_execute_each", counting)
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("document", "lines", "merged"),
+    [
+        (COVERAGE, [{"id": i} for i in ["E1", "E2", "E3"] * 100], True),
+        (COVERAGE, [{"id": i} for i in ["E1", "nope", "E2", "E3", "nada"] * 60], True),
+        (MIXED, [{"id": i} for i in ["E1", "E2", "nope", "E3"] * 70], True),
+        (VARIED, VARIED_LINES * 40, True),
+        (ROOT_FRAGMENT, [{"id": "E1"}, {"id": "nope"}], False),
+        (TWO_OPERATIONS, [{"id": "E1"}], False),
+        ("query($id: ID!) { payrollCoverage(", [{"id": "E1"}], False),
+        ("{ nope }", [{}, {}], False),
+    ],
+)
+def test_merged_lines_answer_as_lines_run_alone(
+    small_bank: GraphStore, tmp_path: Path, alone: list[int], document: str,
+    lines: list[dict[str, Any]], merged: bool,
+) -> None:
+    settings = Settings()
+    expected = reference(small_bank, document, lines, settings)
+    alone[0] = 0
+    assert bulk_records(small_bank, document, lines, settings, tmp_path) == expected
+    if merged:  # the first line proves the document valid; error-free lines are merged
+        failing = sum(1 for record in expected[1:] if record["errors"])
+        assert alone[0] == 1 + failing
+    else:
+        assert alone[0] == len(lines)
+
+
+def test_the_node_budget_is_checked_per_line(
+    small_bank: GraphStore, tmp_path: Path, alone: list[int]
+) -> None:
+    settings = Settings(max_query_nodes=300)  # 100 + 3 (first) + 100 + 3 (uncovered) fits
+    lines = [{"id": "E1", "n": n} for n in (3, 200, None, 3)]
+    expected = reference(small_bank, VARIED, lines, settings)
+    assert [bool(r["errors"]) for r in expected] == [False, True, True, False]
+    assert expected[1]["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    alone[0] = 0
+    assert bulk_records(small_bank, VARIED, lines, settings, tmp_path) == expected
+    assert alone[0] == 3  # the first line, and the two refused ones
+
+
+@pytest.fixture(scope="module")
+def finbench(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedStore:
+    from graph_service.ingest import read_input
+
+    store = EmbeddedStore(tmp_path_factory.mktemp("finbench-bulk"))
+    asyncio.run(store.upsert(read_input("ldbc-finbench", FINBENCH_SAMPLE)))
+    return store
+
+
+def test_merged_lines_answer_as_lines_run_alone_on_finbench(
+    finbench: EmbeddedStore, tmp_path: Path
+) -> None:
+    ids = asyncio.run(finbench.list_ids("Enterprise"))
+    lines = [{"id": i, "n": 5} for i in ids] + [{"id": "missing"}]
+    settings = Settings()
+    for document in (COVERAGE, MIXED, VARIED):
+        expected = reference(finbench, document, lines, settings)
+        assert bulk_records(finbench, document, lines, settings, tmp_path) == expected

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from cross_web import HTTPException
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
@@ -86,6 +87,18 @@ class GraphQLHTTPRouter(GraphQLRouter[Context, None]):
             kind = _JSON_KINDS.get(type(value), type(value).__name__)
             raise HTTPException(400, f"Expected a JSON object, got a JSON {kind}")
         return value
+
+    def encode_json(self, data: object) -> str | bytes:
+        """Encode a response body with orjson, several times faster than :mod:`json`.
+
+        A page of 100 edges is about 10 kB of JSON; the text is the same JSON (compact, UTF-8
+        rather than ASCII escapes). What orjson refuses (an integer beyond 64 bits in a
+        ``JSON`` scalar) is encoded by strawberry's :mod:`json` encoder as before.
+        """
+        try:
+            return orjson.dumps(data)
+        except orjson.JSONEncodeError:
+            return super().encode_json(data)
 
     def parse_query_params(self, params: Any) -> dict[str, Any]:
         """Read a GET request's parameters, naming the parameter that is not JSON."""

@@ -14,6 +14,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import ExecutionContext
 
+from graph_service.api.execution import FastExecutionContext
 from graph_service.api.extensions import EXTENSIONS, log_unexpected
 from graph_service.api.pagination import PageArgs
 from graph_service.api.types import (
@@ -226,5 +227,7 @@ class GraphServiceSchema(strawberry.Schema):
         log_unexpected(errors)
 
 
-schema: strawberry.Schema = GraphServiceSchema(query=Query, extensions=EXTENSIONS)
+schema: strawberry.Schema = GraphServiceSchema(
+    query=Query, extensions=EXTENSIONS, execution_context_class=FastExecutionContext
+)
 """The service's GraphQL schema (``schema.as_str()`` is ``schema/schema.graphql``)."""
