@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint schema
+.PHONY: demo test lint schema bench
 
 $(BIN)/graph-service: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,3 +24,11 @@ test: lint
 
 schema: $(BIN)/graph-service
 	$(BIN)/python -m graph_service.api.export_schema
+
+# The benchmark (benchmarks/README.md): SIZES=10k,100k,1M by default; writes
+# benchmarks/results/ and BENCHMARKS.md.
+SIZES ?= 10k,100k,1M
+bench: $(BIN)/graph-service
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/run.py --sizes $(SIZES)
+	$(BIN)/python benchmarks/report.py
