@@ -137,11 +137,13 @@ class Service(Peer):
         try:
             store = open_store(settings)
         except StoreUnavailableError as exc:
-            raise UnavailableError(f"backend {self.backend!r} not available: {exc}") from None
+            raise UnavailableError(
+                f"no {self.backend} store in this checkout (open_store: {exc})"
+            ) from None
         kind = type(store).__name__
         asyncio.run(store.close())
         if kind == "EmbeddedStore":
-            raise UnavailableError(f"open_store ignores backend {self.backend!r} here")
+            raise UnavailableError(f"no {self.backend} store here (open_store ignores it)")
         return env
 
     def setup(self, bank: Path, workdir: Path, stack: ExitStack) -> dict[str, float | None]:
