@@ -10,11 +10,14 @@ sees a driver exception:
 - a read running longer than ``Settings.query_timeout_s``:
   :class:`~graph_service.errors.StoreTimeoutError`.
 
-Both clients connect lazily, inside the running event loop, on the first statement.
+Both clients connect lazily, inside the running event loop, on the first statement; their
+connections belong to that loop, so a statement run from another loop (each ``asyncio.run``
+of the CLI or of a test) gets a fresh client.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
@@ -89,14 +92,17 @@ class FalkorDBConnection:
         self._statements = load_statements(self.dialect)
         self._db: Any = None
         self._graph: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def _where(self) -> str:
         return f"FalkorDB at {redact(self.url)}"
 
     def _graph_handle(self) -> Any:
-        if self._graph is None:
+        loop = asyncio.get_running_loop()
+        if self._graph is None or self._loop is not loop:
             from falkordb.asyncio import FalkorDB
 
+            self._loop = loop
             try:
                 self._db = FalkorDB.from_url(
                     self.url,
@@ -159,9 +165,9 @@ class FalkorDBConnection:
 
     async def close(self) -> None:
         """Close the client's connection pool."""
-        if self._db is not None:
+        if self._db is not None and self._loop is asyncio.get_running_loop():
             await self._db.aclose()
-            self._db = self._graph = None
+        self._db = self._graph = self._loop = None
 
 
 _TIMEOUT_CODES = ("TransactionTimedOut", "TransactionTimedOutClientConfiguration")
@@ -196,15 +202,18 @@ class Neo4jConnection:
         self.timeout_s = settings.query_timeout_s
         self._statements = load_statements(self.dialect)
         self._driver: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def _where(self) -> str:
         return f"Neo4j at {redact(self.uri)} (database {self.database!r})"
 
     def _driver_handle(self) -> Any:
-        if self._driver is None:
+        loop = asyncio.get_running_loop()
+        if self._driver is None or self._loop is not loop:
             from neo4j import AsyncGraphDatabase
             from neo4j.exceptions import ConfigurationError
 
+            self._loop = loop
             auth = (self.user, self._password) if self._password else None
             try:
                 self._driver = AsyncGraphDatabase.driver(
@@ -268,9 +277,9 @@ class Neo4jConnection:
 
     async def close(self) -> None:
         """Close the driver and its pool."""
-        if self._driver is not None:
+        if self._driver is not None and self._loop is asyncio.get_running_loop():
             await self._driver.close()
-            self._driver = None
+        self._driver = self._loop = None
 
 
 def connect(settings: Settings) -> CypherConnection:

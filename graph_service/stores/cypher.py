@@ -66,7 +66,7 @@ def statement_names() -> set[str]:
     """Every statement name the Cypher store can run (the files must match exactly)."""
     names = set(schema_statements()) | {
         "counts", "uncovered_employees", "executives_without_private_banking",
-        "all_executives_without_private_banking", "payroll_coverage",
+        "all_executives_without_private_banking", "payroll_coverage", "clear",
     }  # fmt: skip
     for label in LABELS:
         names |= {node_upsert_statement(label), f"nodes_by_id.{label}", f"node_ids.{label}",
