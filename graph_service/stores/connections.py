@@ -126,9 +126,9 @@ class FalkorDBConnection:
         """
         from redis.exceptions import ConnectionError, ResponseError, TimeoutError
 
-        graph = self._graph_handle()
         text = self._statements[name]
         try:
+            graph = self._graph_handle()  # connects (FalkorDB.from_url asks the server)
             if write:
                 result = await graph.query(text, dict(params or {}))
             else:
