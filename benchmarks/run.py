@@ -196,6 +196,24 @@ def run_size(size: str, args: argparse.Namespace) -> dict[str, Any]:
     }  # fmt: skip
 
 
+RIVALS = ("falkordb-service", "falkordb-direct", "ladybug")
+"""The peers ours must beat on every per-query latency (the networkx floor is not one)."""
+
+
+def beats(measure: str, document: dict[str, Any]) -> str:
+    """Whether ours is below every rival on a latency row: ``beats rivals`` or who wins."""
+    peers = document["peers"]
+    ours = peers.get("embedded", {}).get("figures", {}).get(measure)
+    faster = [
+        name
+        for name in RIVALS
+        if ours is not None
+        and (value := peers.get(name, {}).get("figures", {}).get(measure)) is not None
+        and value < ours
+    ]
+    return f"slower than {', '.join(faster)}" if faster else "beats rivals"
+
+
 def verdict(measure: str, value: float | None, size: str) -> str:
     """``met``, ``MISSED``, or why the target does not apply."""
     if measure not in TARGETS:
@@ -216,13 +234,16 @@ def rows(document: dict[str, Any]) -> list[list[str]]:
     measures = list(dict.fromkeys(k for p in peers.values() for k in p.get("figures", {})))
     table = []
     for measure in measures:
-        cells = [measure, verdict(measure, ours.get(measure), document["size"])]
+        target = verdict(measure, ours.get(measure), document["size"])
+        if measure.startswith(("latency/", "target/")):
+            target = "; ".join(filter(None, [target, beats(measure, document)]))
+        cells = [measure, target]
         for result in peers.values():
             value = result.get("figures", {}).get(measure)
             base = ours.get(measure)
             if value is None:
                 cells.append("-")
-            elif base and result is not peers.get("embedded"):
+            elif base and result is not peers.get("embedded") and "samples/" not in measure:
                 cells.append(f"{value:g} (x{value / base:.2f})")
             else:
                 cells.append(f"{value:g}")
