@@ -13,7 +13,7 @@ import csv
 import json
 import sys
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -468,15 +468,17 @@ class NetworkxFloor(Peer):
         return timed(lambda: {e: self._direct("payroll_coverage", e) for e in enterprises})
 
 
-def all_peers() -> list[Peer]:
-    """Every peer, ours first (the reference of ratios and of the correctness guard)."""
-    return [
-        Service("embedded", "embedded", "our service, embedded store (networkx + SQLite)"),
-        Service("falkordb-service", "falkordb", "our service, FalkorDB backend"),
-        FalkorDirect(),
-        Ladybug(),
-        NetworkxFloor(),
-    ]
+def all_peers() -> Iterator[Peer]:
+    """Every peer, ours first (the reference of ratios and of the guard), one at a time.
+
+    Each is made when the previous one is done with, so that one peer's graph (gigabytes at
+    1M people) is freed before the next loads.
+    """
+    yield Service("embedded", "embedded", "our service, embedded store (networkx + SQLite)")
+    yield Service("falkordb-service", "falkordb", "our service, FalkorDB backend")
+    yield FalkorDirect()
+    yield Ladybug()
+    yield NetworkxFloor()
 
 
 __all__ = ["Peer", "UnavailableError", "all_peers"]

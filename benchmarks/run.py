@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import gc
 import json
 import platform
 import sys
@@ -185,6 +186,8 @@ def run_size(size: str, args: argparse.Namespace) -> dict[str, Any]:
             results[peer.name] = {"status": f"failed: {exc!r}"[:500], "figures": {},
                                   "description": peer.description}  # fmt: skip
         console.print(f"  {results[peer.name]['status']} in {time.perf_counter() - started:.0f} s")
+        del peer
+        gc.collect()
     return {
         "size": size, "people": people(size), "seed": args.seed,
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
