@@ -150,8 +150,11 @@ class Service(Peer):
         """Load with ``graph-service load``, then start ``graph-service serve`` (start-up)."""
         self.env = self._backend_env(workdir, stack)
         self.data_dir = workdir / "data"
-        load = run_measured([GRAPH_SERVICE, "load", str(bank), "--data-dir", str(self.data_dir)],
-                            self.env)  # fmt: skip
+        load = run_measured(
+            [GRAPH_SERVICE, "load", str(bank), "--data-dir", str(self.data_dir),
+             "--rejects", str(workdir / "rejects.csv")],  # a server backend's default is ./
+            self.env,
+        )  # fmt: skip
         self.port = free_port()
         startup = stack.enter_context(served(self.data_dir, self.port, self.env))
         self.http = stack.enter_context(
