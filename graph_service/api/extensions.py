@@ -2,7 +2,8 @@
 
 - :class:`ErrorCodes`: maps every error once to an ``extensions.code``. Domain errors
   (:class:`~graph_service.errors.GraphServiceError`) keep their message and carry their
-  ``code`` (``NOT_FOUND``, ``BAD_USER_INPUT``, ``STORE_UNAVAILABLE``); errors in the
+  ``code`` (``NOT_FOUND``, ``BAD_USER_INPUT``, ``STORE_UNAVAILABLE``,
+  ``STORE_TIMEOUT``); errors in the
   document are ``GRAPHQL_PARSE_FAILED``, ``GRAPHQL_VALIDATION_FAILED`` or, for variables,
   ``BAD_USER_INPUT``; anything else is masked as ``INTERNAL_SERVER_ERROR`` with a generic
   message and logged server-side (by :func:`log_unexpected`).

@@ -8,6 +8,7 @@ Rows carry the file and line they came from so that a rejected row can be traced
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Container
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,3 +146,77 @@ class LoadReport:
     def total_rejected(self) -> int:
         """Source rows rejected, all files together."""
         return sum(self.rejected.values())
+
+
+RelationshipKey = tuple[str, NodeKey, NodeKey]
+"""A relationship's identity: ``(type, start key, end key)``."""
+
+
+@dataclass(slots=True)
+class PlannedBatch:
+    """A batch merged by key and checked against the store, ready to write.
+
+    Attributes
+    ----------
+    report : LoadReport
+        What writing ``nodes`` and ``relationships`` loads and what was rejected.
+    nodes : dict of NodeKey to dict
+        Each node once, its rows' properties merged in row order (later rows win).
+    relationships : dict of RelationshipKey to dict
+        Each relationship whose ends both exist once, properties merged likewise.
+    """
+
+    report: LoadReport
+    nodes: dict[NodeKey, dict[str, Any]]
+    relationships: dict[RelationshipKey, dict[str, Any]]
+
+
+def plan_batch(batch: GraphBatch, stored: Container[NodeKey]) -> PlannedBatch:
+    """Merge ``batch``'s rows by key and reject relationships to missing nodes.
+
+    The upsert rule of every store (:meth:`~graph_service.stores.base.GraphStore.upsert`):
+    node rows merge into one node per key; a relationship row whose start or end is neither
+    in ``stored`` nor among the batch's nodes is rejected with its file, line and reason
+    (``"end node Person '2' does not exist"``) and counted, with its ``source_rows``, as
+    rejected in its file.
+
+    Parameters
+    ----------
+    batch : GraphBatch
+    stored : container of NodeKey
+        The keys the store already holds (at least every relationship end not in the batch).
+
+    Returns
+    -------
+    PlannedBatch
+        Rejects in file and line order, after the loader's own.
+    """
+    report = LoadReport(files=list(batch.files))
+    for reject in batch.rejects:
+        report.rejected[reject.file] += 1
+    rejects = list(batch.rejects)
+    nodes: dict[NodeKey, dict[str, Any]] = {}
+    for row in batch.nodes:
+        nodes.setdefault(row.key, {}).update(row.props)
+        report.loaded[row.file] += 1
+    rels: dict[RelationshipKey, dict[str, Any]] = {}
+    for rel in batch.relationships:
+        missing = next(
+            (
+                (end_name, key)
+                for end_name, key in (("start", rel.start), ("end", rel.end))
+                if key not in nodes and key not in stored
+            ),
+            None,
+        )
+        if missing is not None:
+            end_name, (label, node_id) = missing
+            reason = f"{end_name} node {label} {node_id!r} does not exist"
+            rejects.append(Reject(rel.file, rel.line, reason))
+            report.rejected[rel.file] += rel.source_rows
+            continue
+        rels.setdefault((rel.type, rel.start, rel.end), {}).update(rel.props)
+        report.loaded[rel.file] += rel.source_rows
+    rejects.sort(key=lambda r: (r.file, r.line))
+    report.rejects = rejects
+    return PlannedBatch(report, nodes, rels)

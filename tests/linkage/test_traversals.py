@@ -9,13 +9,12 @@ import pytest
 from graph_service.errors import InvalidInputError, NotFoundError
 from graph_service.linkage.network import client_network
 from graph_service.linkage.paths import linkage_paths
-from graph_service.stores.base import Path
-from graph_service.stores.embedded import EmbeddedStore
+from graph_service.stores.base import GraphStore, Path
 
 P, E, A, M = "Person", "Enterprise", "Account", "Manager"
 
 
-def paths(store: EmbeddedStore, start, end, **kw) -> list[Path]:  # type: ignore[no-untyped-def]
+def paths(store: GraphStore, start, end, **kw) -> list[Path]:  # type: ignore[no-untyped-def]
     return asyncio.run(linkage_paths(store, start, end, hop_cap=10, limit_cap=100, **kw))
 
 
@@ -23,9 +22,9 @@ def ids(path: Path) -> list[str]:
     return [n.id for n in path.nodes]
 
 
-def test_manager_to_prospect(small_bank: EmbeddedStore) -> None:
+def test_manager_to_prospect(bank: GraphStore) -> None:
     # M1 manages Acme, where Alice works; Alice guarantees Gina, whom M2 manages.
-    [path] = paths(small_bank, (M, "M1"), (M, "M2"), limit=10)
+    [path] = paths(bank, (M, "M1"), (M, "M2"), limit=10)
     assert ids(path) == ["M1", "E1", "P1", "P7", "M2"]
     assert [r.type for r in path.relationships] == [
         "MANAGES",
@@ -38,51 +37,51 @@ def test_manager_to_prospect(small_bank: EmbeddedStore) -> None:
     assert path.relationships[1].start == (P, "P1")
 
 
-def test_only_shortest_paths(small_bank: EmbeddedStore) -> None:
+def test_only_shortest_paths(bank: GraphStore) -> None:
     # Bob-Acme-Alice-Gina (3 hops) beats Bob-A2-A1-Alice-Gina (4 hops).
-    answer = paths(small_bank, (P, "P2"), (P, "P7"), limit=10)
+    answer = paths(bank, (P, "P2"), (P, "P7"), limit=10)
     assert [ids(p) for p in answer] == [["P2", "E1", "P1", "P7"]]
 
 
-def test_parallel_relationships_are_distinct_paths(small_bank: EmbeddedStore) -> None:
+def test_parallel_relationships_are_distinct_paths(bank: GraphStore) -> None:
     # Dan is both executive and shareholder of Acme.
-    answer = paths(small_bank, (P, "P4"), (E, "E1"), limit=5)
+    answer = paths(bank, (P, "P4"), (E, "E1"), limit=5)
     assert [[r.type for r in p.relationships] for p in answer] == [
         ["EMPLOYED_BY"],
         ["SHAREHOLDER_OF"],
     ]
-    assert len(paths(small_bank, (P, "P4"), (E, "E1"))) == 1
+    assert len(paths(bank, (P, "P4"), (E, "E1"))) == 1
 
 
-def test_relationship_filter_and_hops(small_bank: EmbeddedStore) -> None:
+def test_relationship_filter_and_hops(bank: GraphStore) -> None:
     # Without GUARANTEES, Gina is only reachable through nobody: no path.
     no_guarantees = ["EMPLOYED_BY", "MANAGES", "OWNS", "SHAREHOLDER_OF", "TRANSFERRED_TO"]
-    assert paths(small_bank, (P, "P2"), (P, "P7"), rel_types=no_guarantees) == []
+    assert paths(bank, (P, "P2"), (P, "P7"), rel_types=no_guarantees) == []
     # Through accounts only: Bob-A2-A1-Alice.
-    [path] = paths(small_bank, (P, "P2"), (P, "P1"), rel_types=["OWNS", "TRANSFERRED_TO"])
+    [path] = paths(bank, (P, "P2"), (P, "P1"), rel_types=["OWNS", "TRANSFERRED_TO"])
     assert ids(path) == ["P2", "A2", "A1", "P1"]
-    assert paths(small_bank, (M, "M1"), (M, "M2"), max_hops=3) == []
+    assert paths(bank, (M, "M1"), (M, "M2"), max_hops=3) == []
 
 
-def test_path_errors(small_bank: EmbeddedStore) -> None:
+def test_path_errors(bank: GraphStore) -> None:
     with pytest.raises(NotFoundError):
-        paths(small_bank, (P, "P1"), (P, "nobody"))
+        paths(bank, (P, "P1"), (P, "nobody"))
     with pytest.raises(InvalidInputError, match="maxHops"):
-        paths(small_bank, (P, "P1"), (P, "P2"), max_hops=0)
+        paths(bank, (P, "P1"), (P, "P2"), max_hops=0)
     with pytest.raises(InvalidInputError, match="limit"):
-        paths(small_bank, (P, "P1"), (P, "P2"), limit=101)
+        paths(bank, (P, "P1"), (P, "P2"), limit=101)
     with pytest.raises(InvalidInputError, match="relationshipTypes"):
-        paths(small_bank, (P, "P1"), (P, "P2"), rel_types=[])
+        paths(bank, (P, "P1"), (P, "P2"), rel_types=[])
 
 
-def network(store: EmbeddedStore, start, depth=1, rel_types=None, max_nodes=500):  # type: ignore[no-untyped-def]
+def network(store: GraphStore, start, depth=1, rel_types=None, max_nodes=500):  # type: ignore[no-untyped-def]
     return asyncio.run(
         client_network(store, start, depth, rel_types, max_depth=3, max_nodes=max_nodes)
     )
 
 
-def test_client_network_depth_one(small_bank: EmbeddedStore) -> None:
-    sub = network(small_bank, (E, "E1"))
+def test_client_network_depth_one(bank: GraphStore) -> None:
+    sub = network(bank, (E, "E1"))
     assert [n.id for n in sub.nodes] == ["E1", "E2", "M1", "P1", "P2", "P3", "P4"]
     # Every relationship among those nodes, as networkx's ego_graph: 4 EMPLOYED_BY to Acme,
     # Dan's EMPLOYED_BY to Beta (both ends are in), 2 SHAREHOLDER_OF and 1 MANAGES.
@@ -91,21 +90,21 @@ def test_client_network_depth_one(small_bank: EmbeddedStore) -> None:
     assert not sub.truncated
 
 
-def test_client_network_depth_two_and_filter(small_bank: EmbeddedStore) -> None:
-    sub = network(small_bank, (P, "P1"), depth=2, rel_types=["EMPLOYED_BY", "GUARANTEES"])
+def test_client_network_depth_two_and_filter(bank: GraphStore) -> None:
+    sub = network(bank, (P, "P1"), depth=2, rel_types=["EMPLOYED_BY", "GUARANTEES"])
     assert [n.id for n in sub.nodes] == ["P1", "E1", "P7", "P2", "P3", "P4"]
     assert {r.type for r in sub.relationships} == {"EMPLOYED_BY", "GUARANTEES"}
 
 
-def test_client_network_budget(small_bank: EmbeddedStore) -> None:
-    sub = network(small_bank, (E, "E1"), max_nodes=3)
+def test_client_network_budget(bank: GraphStore) -> None:
+    sub = network(bank, (E, "E1"), max_nodes=3)
     assert [n.id for n in sub.nodes] == ["E1", "E2", "M1"]
     assert sub.truncated
     assert all(r.start in {n.key for n in sub.nodes} for r in sub.relationships)
 
 
-def test_client_network_errors(small_bank: EmbeddedStore) -> None:
+def test_client_network_errors(bank: GraphStore) -> None:
     with pytest.raises(InvalidInputError, match="depth"):
-        network(small_bank, (E, "E1"), depth=4)
+        network(bank, (E, "E1"), depth=4)
     with pytest.raises(NotFoundError):
-        network(small_bank, (A, "A99"))
+        network(bank, (A, "A99"))

@@ -1,0 +1,8 @@
+// payrollCoverage of every enterprise: id, employees, covered
+MATCH (e:Enterprise)
+OPTIONAL MATCH (p:Person)-[:EMPLOYED_BY]->(e)
+OPTIONAL MATCH (p)-[:OWNS]->(a:Account)
+WHERE a.status = 'active' AND a.type IN $payroll
+WITH e, p, count(a) > 0 AS covered
+RETURN e.id AS id, count(p) AS employees,
+       sum(CASE WHEN p IS NOT NULL AND covered THEN 1 ELSE 0 END) AS covered

@@ -1,0 +1,487 @@
+"""The peers: one adapter per store answering the benchmark's questions on the same bank.
+
+Every adapter has the same shape (:class:`Peer`): ``setup`` loads the bank and reports the
+load (and start-up) figures, ``modes`` gives one answering function per way of asking
+(``in-process`` and, for our service, ``http``), ``bulk`` answers payroll coverage for
+every enterprise. Answers are normalized (:mod:`questions`) so the guard compares them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import sys
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import httpx
+import networkx as nx
+import psutil
+from bank import read_rows
+from measure import GRAPH_SERVICE, run_measured, served, throughput, timed
+from questions import (
+    DOCUMENTS,
+    MAX_HOPS,
+    PAGE,
+    PAYROLL_PRODUCTS,
+    PRIVATE_BANKING_PRODUCTS,
+    network,
+    normalize,
+    page,
+    variables,
+)
+
+from graph_service.config import Settings
+from graph_service.errors import StoreUnavailableError
+from graph_service.stores import open_store
+from graph_service.stores.falkordb_server import free_port, running_falkordb
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+BULK_DOCUMENT = REPO / "queries" / "examples" / "payroll-coverage.graphql"
+
+Answer = Callable[[str, Any], Any]
+"""Answer one question (name, workload item) with its normalized answer."""
+
+Coverages = dict[str, list[int]]
+"""Payroll coverage by enterprise id: ``[employees, covered]``."""
+
+PARAMETERS = {
+    "first": PAGE,
+    "max_hops": MAX_HOPS,
+    "payroll": PAYROLL_PRODUCTS,
+    "private_banking": PRIVATE_BANKING_PRODUCTS,
+}
+"""Parameters every Cypher text may use besides its workload item."""
+
+
+class UnavailableError(RuntimeError):
+    """A peer cannot run here (missing backend, package or binary); the run goes on."""
+
+
+class Peer:
+    """A store answering the benchmark's questions; subclasses fill in the three steps."""
+
+    name = ""
+    description = ""
+
+    def setup(self, bank: Path, workdir: Path, stack: ExitStack) -> dict[str, float | None]:
+        """Load ``bank``; return ``load_s``, ``load_peak_rss_mb`` and ``startup_s``.
+
+        Resources to release at the end go on ``stack``.
+        """
+        raise NotImplementedError
+
+    def modes(self) -> dict[str, Answer]:
+        """The answering function of each mode (``in-process``, ``http``)."""
+        raise NotImplementedError
+
+    def bulk(self, enterprises: list[str]) -> tuple[float, Coverages]:
+        """Payroll coverage of every enterprise; return (seconds, answers)."""
+        raise NotImplementedError
+
+    def throughput(self, item: str, clients: int, seconds: float) -> float | None:
+        """Requests per second over HTTP for uncoveredEmployees on ``item``; ``None`` if no HTTP."""
+        return None
+
+
+def _cypher(engine: str, name: str) -> str:
+    """The text of ``benchmarks/cypher/<engine>/<name>.cypher``."""
+    return (HERE / "cypher" / engine / f"{name}.cypher").read_text(encoding="utf-8")
+
+
+def _params(question: str, item: Any) -> dict[str, Any]:
+    """The Cypher parameters of one workload item (``e``, or ``a`` and ``b``)."""
+    return {**PARAMETERS, **variables(question, item)}
+
+
+def _cypher_answer(question: str, item: Any, rows: list[list[Any]]) -> Any:
+    """The normalized answer of a direct Cypher peer from its result rows."""
+    if question in ("uncovered_employees", "executives_without_private_banking"):
+        [[total, ids]] = rows
+        return page(total, ids)
+    if question == "payroll_coverage":
+        [[employees, covered]] = rows
+        return [employees, covered]
+    if question == "linkage_paths":
+        return rows[0][0] if rows else None
+    return network({("Enterprise", item), *((label, id_) for label, id_ in rows)})
+
+
+class Service(Peer):
+    """Our service (``graph-service``) on one backend: in-process GraphQL, HTTP, bulk CLI.
+
+    In-process answers run ``schema.execute`` with a fresh ``make_context`` per question
+    (what the bulk path does, without HTTP); ``http`` posts to ``graph-service serve``.
+    """
+
+    def __init__(self, name: str, backend: str, description: str) -> None:
+        self.name = name
+        self.backend = backend
+        self.description = description
+        self.env: dict[str, str] = {}
+
+    def _backend_env(self, workdir: Path, stack: ExitStack) -> dict[str, str]:
+        """The environment selecting the backend (starting its server if it has one)."""
+        if self.backend == "embedded":
+            return {"GRAPH_SERVICE_BACKEND": "embedded"}
+        url = stack.enter_context(running_falkordb(workdir / "falkordb"))
+        env = {"GRAPH_SERVICE_BACKEND": "falkordb", "FALKORDB_URL": url,
+               "FALKORDB_GRAPH": "bench"}  # fmt: skip
+        settings = Settings(backend="falkordb", falkordb_url=url, falkordb_graph="bench",
+                            data_dir=workdir / "no-store")  # fmt: skip
+        try:
+            store = open_store(settings)
+        except StoreUnavailableError as exc:
+            raise UnavailableError(
+                f"no {self.backend} store in this checkout (open_store: {exc})"
+            ) from None
+        kind = type(store).__name__
+        asyncio.run(store.close())
+        if kind == "EmbeddedStore":
+            raise UnavailableError(f"no {self.backend} store here (open_store ignores it)")
+        return env
+
+    def setup(self, bank: Path, workdir: Path, stack: ExitStack) -> dict[str, float | None]:
+        """Load with ``graph-service load``, then start ``graph-service serve`` (start-up)."""
+        self.env = self._backend_env(workdir, stack)
+        self.data_dir = workdir / "data"
+        load = run_measured(
+            [GRAPH_SERVICE, "load", str(bank), "--data-dir", str(self.data_dir),
+             "--rejects", str(workdir / "rejects.csv")],  # a server backend's default is ./
+            self.env,
+        )  # fmt: skip
+        self.port = free_port()
+        startup = stack.enter_context(served(self.data_dir, self.port, self.env))
+        self.http = stack.enter_context(
+            httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=120)
+        )
+        self.settings = Settings(data_dir=self.data_dir, **_settings_from(self.env))
+        self.store = open_store(self.settings)
+        self.loop = asyncio.new_event_loop()
+        stack.callback(self.loop.close)
+        stack.callback(lambda: self.loop.run_until_complete(self.store.close()))
+        return {"load_s": load["seconds"], "load_peak_rss_mb": self._load_rss(load),
+                "startup_s": round(startup, 3)}  # fmt: skip
+
+    def _load_rss(self, load: dict[str, float]) -> float:
+        """Peak RSS of the load: the CLI's, or the database server's resident size."""
+        if self.backend == "embedded":
+            return load["peak_rss_mb"]
+        return server_rss_mb()
+
+    def _in_process(self, question: str, item: Any) -> Any:
+        from graph_service.api.context import make_context
+        from graph_service.api.schema import schema
+
+        result = self.loop.run_until_complete(
+            schema.execute(DOCUMENTS[question], variable_values=variables(question, item),
+                           context_value=make_context(self.store, self.settings))
+        )  # fmt: skip
+        if result.errors:
+            raise RuntimeError(f"{question} {item}: {result.errors}")
+        return normalize(question, result.data or {})
+
+    def _over_http(self, question: str, item: Any) -> Any:
+        body = self.http.post(
+            "/graphql", json={"query": DOCUMENTS[question], "variables": variables(question, item)}
+        ).json()
+        if body.get("errors"):
+            raise RuntimeError(f"{question} {item}: {body['errors']}")
+        return normalize(question, body["data"])
+
+    def modes(self) -> dict[str, Answer]:
+        """In-process GraphQL and GraphQL over HTTP."""
+        return {"in-process": self._in_process, "http": self._over_http}
+
+    def throughput(self, item: str, clients: int, seconds: float) -> float | None:
+        """Requests per second of ``clients`` concurrent HTTP clients asking uncoveredEmployees."""
+        body = {"query": DOCUMENTS["uncovered_employees"],
+                "variables": variables("uncovered_employees", item)}  # fmt: skip
+
+        def request(http: httpx.Client) -> None:
+            http.post("/graphql", json=body).raise_for_status()
+
+        return throughput(request, f"http://127.0.0.1:{self.port}", clients, seconds)
+
+    def bulk(self, enterprises: list[str]) -> tuple[float, Coverages]:
+        """``graph-service query`` with one JSON Lines row per enterprise, timed as a whole."""
+        lines = self.data_dir.parent / "enterprises.jsonl"
+        output = self.data_dir.parent / "coverage.csv"
+        lines.write_text("".join(json.dumps({"enterpriseId": e}) + "\n" for e in enterprises))
+        command = [GRAPH_SERVICE, "query", str(BULK_DOCUMENT), "--variables", str(lines),
+                   "--output", str(output), "--data-dir", str(self.data_dir)]  # fmt: skip
+        run = run_measured(command, self.env)
+        with output.open(encoding="utf-8", newline="") as rows:
+            answers = {
+                row["payrollCoverage.enterprise.id"]: [
+                    int(row["payrollCoverage.employees"]),
+                    int(row["payrollCoverage.covered"]),
+                ]
+                for row in csv.DictReader(rows)
+            }
+        return run["seconds"], answers
+
+
+def _settings_from(env: dict[str, str]) -> dict[str, Any]:
+    """Settings keyword arguments of a backend environment (see :meth:`Service._backend_env`)."""
+    names = {"GRAPH_SERVICE_BACKEND": "backend", "FALKORDB_URL": "falkordb_url",
+             "FALKORDB_GRAPH": "falkordb_graph"}  # fmt: skip
+    return {names[key]: value for key, value in env.items()}
+
+
+def server_rss_mb() -> float:
+    """Resident size of the FalkorDB servers this process started (``redis-server``)."""
+    servers = [p for p in psutil.Process().children() if p.name().startswith("redis-server")]
+    return round(sum(p.memory_info().rss for p in servers) / 2**20, 1)
+
+
+# -- FalkorDB queried directly -----------------------------------------------------------------
+
+NODE_FILES = {"Enterprise": "enterprises.csv", "Person": "persons.csv",
+              "Account": "accounts.csv", "Manager": "managers.csv"}  # fmt: skip
+"""Node label -> canonical file."""
+
+REL_FILES = {
+    # type: (file, start label column or label, start id, end label column or label, end id)
+    "EMPLOYED_BY": ("employed_by.csv", "Person", "person_id", "Enterprise", "enterprise_id"),
+    "SHAREHOLDER_OF": ("shareholder_of.csv", "holder_label", "holder_id", "Enterprise",
+                       "enterprise_id"),
+    "OWNS": ("owns.csv", "owner_label", "owner_id", "Account", "account_id"),
+    "MANAGES": ("manages.csv", "Manager", "manager_id", "client_label", "client_id"),
+    "GUARANTEES": ("guarantees.csv", "label", "from_id", "label", "to_id"),
+    "TRANSFERRED_TO": ("transferred_to.csv", "Account", "from_id", "Account", "to_id"),
+}  # fmt: skip
+"""Relationship type -> how its canonical file names its two ends."""
+
+TYPES: dict[str, Callable[[str], Any]] = {
+    "blocked": lambda v: v.lower() in ("true", "1", "yes", "y", "t"),
+    "balance": float, "ratio": float, "total_amount": float, "count": int,
+}  # fmt: skip
+"""Column conversions of the direct load (other columns stay text)."""
+
+BATCH = 5_000
+"""Rows per ``UNWIND`` batch of the direct load."""
+
+QUERY_TIMEOUT_MS = 30_000
+"""FalkorDB's own timeout of one direct question (a timed-out question is reported)."""
+
+
+def _props(row: dict[str, str], skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {k: TYPES.get(k, str)(v) for k, v in row.items() if v != "" and k not in skip}
+
+
+def _batches(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    return [rows[i : i + BATCH] for i in range(0, len(rows), BATCH)]
+
+
+class FalkorDirect(Peer):
+    """FalkorDB queried with its Python client and plain Cypher, no service in between.
+
+    Loads the canonical CSVs itself with ``UNWIND`` batches (ids indexed per label) into
+    a FalkorDB started by ``running_falkordb``; the Cypher texts are in
+    ``benchmarks/cypher/falkordb/``.
+    """
+
+    name = "falkordb-direct"
+    description = "FalkorDB, Cypher over its Python client (no service)"
+
+    def setup(self, bank: Path, workdir: Path, stack: ExitStack) -> dict[str, float | None]:
+        """Start FalkorDB, load the CSVs; start-up is not measured (in-memory server)."""
+        from falkordb import FalkorDB
+
+        url = stack.enter_context(running_falkordb(workdir / "falkordb-direct"))
+        client = FalkorDB.from_url(url, socket_timeout=QUERY_TIMEOUT_MS / 1000 + 5)
+        self.graph = client.select_graph("direct")
+        seconds, _ = timed(lambda: self._load(bank))
+        return {"load_s": round(seconds, 3), "load_peak_rss_mb": server_rss_mb(),
+                "startup_s": None}  # fmt: skip
+
+    def _load(self, bank: Path) -> None:
+        for label, file in NODE_FILES.items():
+            self.graph.query(f"CREATE INDEX FOR (n:{label}) ON (n.id)")
+            for rows in _batches([_props(r) for r in read_rows(bank, file)]):
+                self.graph.query(f"UNWIND $rows AS row CREATE (n:{label}) SET n = row",
+                                 {"rows": rows})  # fmt: skip
+        for rel_type, (file, start, start_id, end, end_id) in REL_FILES.items():
+            groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+            ends = (start, start_id, end, end_id)
+            for row in read_rows(bank, file):
+                key = (row.get(start, start), row.get(end, end))
+                groups[key].append({"s": row[start_id], "e": row[end_id],
+                                    "p": _props(row, ends)})  # fmt: skip
+            for (a, b), rows in groups.items():
+                text = (f"UNWIND $rows AS row MATCH (s:{a} {{id: row.s}}), (e:{b} {{id: row.e}}) "
+                        f"CREATE (s)-[r:{rel_type}]->(e) SET r = row.p")  # fmt: skip
+                for batch in _batches(rows):
+                    self.graph.query(text, {"rows": batch})
+
+    def _direct(self, question: str, item: Any) -> Any:
+        rows = self.graph.ro_query(
+            _cypher("falkordb", question), _params(question, item), timeout=QUERY_TIMEOUT_MS
+        )
+        return _cypher_answer(question, item, rows.result_set)
+
+    def modes(self) -> dict[str, Answer]:
+        """Cypher over the client, in the benchmark's process."""
+        return {"in-process": self._direct}
+
+    def bulk(self, enterprises: list[str]) -> tuple[float, Coverages]:
+        """One Cypher query over every enterprise."""
+        seconds, rows = timed(
+            lambda: self.graph.ro_query(_cypher("falkordb", "all_payroll_coverage"), PARAMETERS)
+        )
+        return seconds, {e: [n, c] for e, n, c in rows.result_set}
+
+
+# -- LadybugDB ---------------------------------------------------------------------------------
+
+
+class Ladybug(Peer):
+    """LadybugDB (the embedded Cypher database continuing Kuzu): node/rel tables, COPY FROM.
+
+    The load and the start-up run as subprocesses of ``ladybug_db.py`` (so their time and
+    peak RSS are the database's own); questions then run in this process, Cypher texts in
+    ``benchmarks/cypher/ladybug/``.
+    """
+
+    name = "ladybug"
+    description = "LadybugDB (embedded, Kuzu's successor), Cypher in-process"
+
+    def setup(self, bank: Path, workdir: Path, stack: ExitStack) -> dict[str, float | None]:
+        """COPY the CSVs into a new database; start-up: a fresh process opening it."""
+        try:
+            import ladybug
+        except ImportError:
+            raise UnavailableError("pip install ladybug") from None
+        path = workdir / "ladybug"
+        script = [sys.executable, str(HERE / "ladybug_db.py")]
+        load = run_measured([*script, "load", str(bank), str(path)])
+        startup = run_measured([*script, "open", str(path)])
+        self.db = ladybug.Database(str(path))
+        self.conn = ladybug.Connection(self.db)
+        stack.callback(self.db.close)
+        stack.callback(self.conn.close)
+        return {"load_s": load["seconds"], "load_peak_rss_mb": load["peak_rss_mb"],
+                "startup_s": startup["seconds"]}  # fmt: skip
+
+    def _rows(self, text: str, params: dict[str, Any]) -> list[list[Any]]:
+        result = self.conn.execute(text, {k: v for k, v in params.items() if f"${k}" in text})
+        assert not isinstance(result, list), "one statement, one result"
+        rows: list[list[Any]] = []
+        while result.has_next():
+            rows.append(list(result.get_next()))
+        return rows
+
+    def _direct(self, question: str, item: Any) -> Any:
+        rows = self._rows(_cypher("ladybug", question), _params(question, item))
+        return _cypher_answer(question, item, rows)
+
+    def modes(self) -> dict[str, Answer]:
+        """Cypher through the embedded connection."""
+        return {"in-process": self._direct}
+
+    def bulk(self, enterprises: list[str]) -> tuple[float, Coverages]:
+        """One Cypher query over every enterprise."""
+        text = _cypher("ladybug", "all_payroll_coverage")
+        seconds, rows = timed(lambda: self._rows(text, PARAMETERS))
+        return seconds, {e: [n, c] for e, n, c in rows}
+
+
+# -- the floor: plain networkx -----------------------------------------------------------------
+
+
+class NetworkxFloor(Peer):
+    """The floor: a networkx ``MultiDiGraph`` built from the CSVs, questions as Python loops.
+
+    Load time is the build; its memory is the growth of this process's RSS during the
+    build (the floor has no process of its own), and there is no start-up from disk.
+    """
+
+    name = "networkx"
+    description = "bare networkx loops over the CSVs (the floor)"
+
+    def setup(self, bank: Path, workdir: Path, stack: ExitStack) -> dict[str, float | None]:
+        """Build the graph from the CSVs."""
+        before = psutil.Process().memory_info().rss
+        seconds, self.graph = timed(lambda: self._build(bank))
+        self.undirected = self.graph.to_undirected(as_view=True)
+        grown = (psutil.Process().memory_info().rss - before) / 2**20
+        return {"load_s": round(seconds, 3), "load_peak_rss_mb": round(grown, 1),
+                "startup_s": None}  # fmt: skip
+
+    @staticmethod
+    def _build(bank: Path) -> nx.MultiDiGraph:
+        graph = nx.MultiDiGraph()
+        for label, file in NODE_FILES.items():
+            graph.add_nodes_from(((label, r["id"]), r) for r in read_rows(bank, file))
+        for rel_type, (file, start, start_id, end, end_id) in REL_FILES.items():
+            graph.add_edges_from(
+                ((row.get(start, start), row[start_id]), (row.get(end, end), row[end_id]),
+                 rel_type, row)
+                for row in read_rows(bank, file)
+            )  # fmt: skip
+        return graph
+
+    def _employees(self, enterprise: str) -> list[tuple[tuple[str, str], dict[str, str]]]:
+        pred = self.graph.pred[("Enterprise", enterprise)]
+        return [(p, keyed["EMPLOYED_BY"]) for p, keyed in pred.items() if "EMPLOYED_BY" in keyed]
+
+    def _holds(self, person: tuple[str, str], products: list[str]) -> bool:
+        nodes = self.graph.nodes
+        return any(
+            "OWNS" in keyed and nodes[a]["status"] == "active" and nodes[a]["type"] in products
+            for a, keyed in self.graph.succ[person].items()
+        )
+
+    def _direct(self, question: str, item: Any) -> Any:
+        if question == "uncovered_employees":
+            ids = [p[1] for p, _ in self._employees(item) if not self._holds(p, PAYROLL_PRODUCTS)]
+            return page(len(ids), ids)
+        if question == "executives_without_private_banking":
+            ids = [
+                p[1] for p, rel in self._employees(item)
+                if rel["role"] == "executive" and self.graph.nodes[p]["segment"] != "private"
+                and not self._holds(p, PRIVATE_BANKING_PRODUCTS)
+            ]  # fmt: skip
+            return page(len(ids), ids)
+        if question == "payroll_coverage":
+            staff = self._employees(item)
+            return [len(staff), sum(self._holds(p, PAYROLL_PRODUCTS) for p, _ in staff)]
+        if question == "linkage_paths":
+            a, b = ("Person", item[0]), ("Person", item[1])
+            try:
+                hops = len(nx.bidirectional_shortest_path(self.undirected, a, b)) - 1
+            except nx.NetworkXNoPath:
+                return None
+            return hops if hops <= MAX_HOPS else None
+        start = ("Enterprise", item)
+        return network(set(nx.single_source_shortest_path_length(self.undirected, start, 2)))
+
+    def modes(self) -> dict[str, Answer]:
+        """Python loops in this process."""
+        return {"in-process": self._direct}
+
+    def bulk(self, enterprises: list[str]) -> tuple[float, Coverages]:
+        """The coverage loop over every enterprise."""
+        return timed(lambda: {e: self._direct("payroll_coverage", e) for e in enterprises})
+
+
+def all_peers() -> Iterator[Peer]:
+    """Every peer, ours first (the reference of ratios and of the guard), one at a time.
+
+    Each is made when the previous one is done with, so that one peer's graph (gigabytes at
+    1M people) is freed before the next loads.
+    """
+    yield Service("embedded", "embedded", "our service, embedded store (networkx + SQLite)")
+    yield Service("falkordb-service", "falkordb", "our service, FalkorDB backend")
+    yield FalkorDirect()
+    yield Ladybug()
+    yield NetworkxFloor()
+
+
+__all__ = ["Peer", "UnavailableError", "all_peers"]

@@ -1,0 +1,297 @@
+"""Thin adapters that run the named Cypher statements on Neo4j or FalkorDB.
+
+A :class:`CypherConnection` runs a statement *by name* (:mod:`graph_service.stores.statements`)
+with parameters and answers its rows as lists of plain Python values; it maps every driver
+failure onto the domain's errors, so :class:`~graph_service.stores.cypher.CypherStore` never
+sees a driver exception:
+
+- server unreachable, connection lost, wrong credentials, unknown database:
+  :class:`~graph_service.errors.StoreUnavailableError` (one line, no password);
+- a read running longer than ``Settings.query_timeout_s``:
+  :class:`~graph_service.errors.StoreTimeoutError`.
+
+Both clients connect lazily, inside the running event loop, on the first statement; their
+connections belong to that loop, so a statement run from another loop (each ``asyncio.run``
+of the CLI or of a test) gets a fresh client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from graph_service.config import Settings
+from graph_service.errors import InvalidInputError, StoreTimeoutError, StoreUnavailableError
+from graph_service.stores.statements import load_statements
+
+Row = list[Any]
+"""One result row: the statement's ``RETURN`` columns in order."""
+
+
+def redact(url: str) -> str:
+    """``url`` without the password of its userinfo (``redis://user:***@host:port``)."""
+    return re.sub(r"(//[^/:@]*:)[^/@]*@", r"\1***@", url)
+
+
+class CypherConnection(Protocol):
+    """What :class:`~graph_service.stores.cypher.CypherStore` needs of a database."""
+
+    dialect: str
+    """``"neo4j"`` or ``"falkordb"``: which statement files it runs."""
+
+    async def run(
+        self, name: str, params: Mapping[str, Any] | None = None, *, write: bool = False
+    ) -> list[Row]:
+        """Run statement ``name`` with ``params``; answer its rows.
+
+        ``write`` routes it as a write (no query timeout); reads are cancelled after
+        ``Settings.query_timeout_s``.
+
+        Raises
+        ------
+        StoreUnavailableError
+            If the database cannot be reached or refuses the connection.
+        StoreTimeoutError
+            If a read exceeds the query timeout.
+        """
+        ...
+
+    async def ensure_schema(self, names: Sequence[str]) -> None:
+        """Run the schema statements ``names``; each may already be in place."""
+        ...
+
+    async def close(self) -> None:
+        """Release the connections."""
+        ...
+
+
+class FalkorDBConnection:
+    """FalkorDB through its official asyncio client (``falkordb.asyncio``).
+
+    Parameters
+    ----------
+    settings : Settings
+        ``falkordb_url`` (``redis://[user:password@]host:port``), ``falkordb_graph`` (the graph
+        name, one per data set), ``query_timeout_s`` (sent as FalkorDB's per-query
+        ``timeout`` in milliseconds on reads).
+    """
+
+    dialect = "falkordb"
+    CONNECT_TIMEOUT_S = 5.0
+    """How long opening a TCP connection may take before the server counts as unreachable."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.url = settings.falkordb_url
+        self.graph_name = settings.falkordb_graph
+        self.timeout_ms = max(1, round(settings.query_timeout_s * 1000))
+        # A socket read waits past the server-side timeout, so that the server's answer
+        # (a timeout error) arrives first; a dead server still fails the read eventually.
+        self._socket_timeout_s = settings.query_timeout_s + 30.0
+        self._statements = load_statements(self.dialect)
+        self._db: Any = None
+        self._graph: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _where(self) -> str:
+        return f"FalkorDB at {redact(self.url)}"
+
+    def _graph_handle(self) -> Any:
+        loop = asyncio.get_running_loop()
+        if self._graph is None or self._loop is not loop:
+            from falkordb.asyncio import FalkorDB
+
+            self._loop = loop
+            try:
+                self._db = FalkorDB.from_url(
+                    self.url,
+                    socket_connect_timeout=self.CONNECT_TIMEOUT_S,
+                    socket_timeout=self._socket_timeout_s,
+                )
+            except ValueError as exc:
+                raise InvalidInputError(
+                    f"invalid setting FALKORDB_URL {redact(self.url)!r}: {exc}"
+                ) from None
+            self._graph = self._db.select_graph(self.graph_name)
+        return self._graph
+
+    async def run(
+        self, name: str, params: Mapping[str, Any] | None = None, *, write: bool = False
+    ) -> list[Row]:
+        """Run statement ``name`` (see :class:`CypherConnection`) with ``GRAPH.QUERY``.
+
+        Reads go through ``GRAPH.RO_QUERY`` with the query timeout; writes through
+        ``GRAPH.QUERY`` without one (a load batch is bounded by ``write_batch_size``).
+        """
+        from redis.exceptions import ConnectionError, ResponseError, TimeoutError
+
+        text = self._statements[name]
+        try:
+            graph = self._graph_handle()  # connects (FalkorDB.from_url asks the server)
+            if write:
+                result = await graph.query(text, dict(params or {}))
+            else:
+                result = await graph.ro_query(text, dict(params or {}), timeout=self.timeout_ms)
+        except (ConnectionError, TimeoutError, OSError) as exc:
+            reason = str(exc) or type(exc).__name__
+            raise StoreUnavailableError(f"{self._where()} is unreachable: {reason}") from None
+        except ResponseError as exc:
+            message = str(exc)
+            if "timed out" in message.lower():
+                raise StoreTimeoutError(
+                    f"the {name} query ran longer than {self.timeout_ms / 1000:g} s "
+                    "(GRAPH_SERVICE_QUERY_TIMEOUT_S) and was cancelled"
+                ) from None
+            if "unknown command" in message.lower():
+                raise StoreUnavailableError(
+                    f"{self._where()} is not a FalkorDB server (no GRAPH.QUERY command)"
+                ) from None
+            if "auth" in message.lower() or "password" in message.lower():
+                raise StoreUnavailableError(f"{self._where()} refused: {message}") from None
+            raise
+        return [list(row) for row in result.result_set]
+
+    async def ensure_schema(self, names: Sequence[str]) -> None:
+        """Create the id index of each label; an index already there is left as is."""
+        from redis.exceptions import ResponseError
+
+        for name in names:
+            try:
+                await self.run(name, write=True)
+            except ResponseError as exc:
+                if "already indexed" not in str(exc):
+                    raise
+
+    async def close(self) -> None:
+        """Close the client's connection pool."""
+        if self._db is not None and self._loop is asyncio.get_running_loop():
+            await self._db.aclose()
+        self._db = self._graph = self._loop = None
+
+
+_TIMEOUT_CODES = ("TransactionTimedOut", "TransactionTimedOutClientConfiguration")
+
+
+class Neo4jConnection:
+    """Neo4j through the official async driver (``neo4j.AsyncGraphDatabase``).
+
+    Parameters
+    ----------
+    settings : Settings
+        ``neo4j_uri`` (``bolt://``, ``neo4j://`` or ``neo4j+s://``: routing URIs work with a
+        cluster), ``neo4j_user``, ``neo4j_password`` (no authentication when empty),
+        ``neo4j_database``, ``neo4j_max_pool_size`` (the driver's
+        ``max_connection_pool_size``), ``query_timeout_s`` (each read's transaction timeout,
+        :class:`neo4j.Query` ``timeout``).
+
+    Notes
+    -----
+    Every statement runs through ``driver.execute_query`` (a managed transaction with
+    retries on transient errors), routed to a reader or the writer.
+    """
+
+    dialect = "neo4j"
+
+    def __init__(self, settings: Settings) -> None:
+        self.uri = settings.neo4j_uri
+        self.user = settings.neo4j_user
+        self._password = settings.neo4j_password.get_secret_value()
+        self.database = settings.neo4j_database
+        self.pool_size = settings.neo4j_max_pool_size
+        self.timeout_s = settings.query_timeout_s
+        self._statements = load_statements(self.dialect)
+        self._driver: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _where(self) -> str:
+        return f"Neo4j at {redact(self.uri)} (database {self.database!r})"
+
+    def _driver_handle(self) -> Any:
+        loop = asyncio.get_running_loop()
+        if self._driver is None or self._loop is not loop:
+            from neo4j import AsyncGraphDatabase
+            from neo4j.exceptions import ConfigurationError
+
+            self._loop = loop
+            auth = (self.user, self._password) if self._password else None
+            try:
+                self._driver = AsyncGraphDatabase.driver(
+                    self.uri, auth=auth, max_connection_pool_size=self.pool_size
+                )
+            except (ConfigurationError, ValueError) as exc:
+                raise InvalidInputError(
+                    f"invalid setting NEO4J_URI {redact(self.uri)!r}: {exc}"
+                ) from None
+        return self._driver
+
+    async def run(
+        self, name: str, params: Mapping[str, Any] | None = None, *, write: bool = False
+    ) -> list[Row]:
+        """Run statement ``name`` (see :class:`CypherConnection`) with ``execute_query``."""
+        from neo4j import Query, RoutingControl
+        from neo4j.exceptions import (
+            AuthError,
+            ClientError,
+            DriverError,
+            Neo4jError,
+            ServiceUnavailable,
+            SessionExpired,
+        )
+
+        driver = self._driver_handle()
+        text = self._statements[name]
+        query = Query(text) if write else Query(text, timeout=self.timeout_s)  # type: ignore[arg-type]
+        try:
+            records, _, _ = await driver.execute_query(
+                query,
+                parameters_=dict(params or {}),
+                routing_=RoutingControl.WRITE if write else RoutingControl.READ,
+                database_=self.database,
+            )
+        except AuthError:
+            raise StoreUnavailableError(
+                f"{self._where()} refused the credentials of user {self.user!r} "
+                "(NEO4J_USER, NEO4J_PASSWORD)"
+            ) from None
+        except (ServiceUnavailable, SessionExpired, OSError) as exc:
+            raise StoreUnavailableError(f"{self._where()} is unreachable: {exc}") from None
+        except Neo4jError as exc:
+            code = exc.code or ""
+            if any(code.endswith(t) for t in _TIMEOUT_CODES):
+                raise StoreTimeoutError(
+                    f"the {name} query ran longer than {self.timeout_s:g} s "
+                    "(GRAPH_SERVICE_QUERY_TIMEOUT_S) and was cancelled"
+                ) from None
+            if isinstance(exc, ClientError) and "DatabaseNotFound" in code:
+                raise StoreUnavailableError(f"{self._where()}: no such database") from None
+            raise
+        except DriverError as exc:
+            raise StoreUnavailableError(f"{self._where()}: {exc}") from None
+        return [list(record.values()) for record in records]
+
+    async def ensure_schema(self, names: Sequence[str]) -> None:
+        """Create the uniqueness constraint of each label key (``IF NOT EXISTS``)."""
+        for name in names:
+            await self.run(name, write=True)
+
+    async def close(self) -> None:
+        """Close the driver and its pool."""
+        if self._driver is not None and self._loop is asyncio.get_running_loop():
+            await self._driver.close()
+        self._driver = self._loop = None
+
+
+def connect(settings: Settings) -> CypherConnection:
+    """The connection of the server backend ``settings.backend`` (not yet connected).
+
+    Raises
+    ------
+    ValueError
+        If ``settings.backend`` is not a server backend.
+    """
+    if settings.backend == "neo4j":
+        return Neo4jConnection(settings)
+    if settings.backend == "falkordb":
+        return FalkorDBConnection(settings)
+    raise ValueError(f"{settings.backend!r} is not a Cypher backend")

@@ -1,0 +1,437 @@
+"""The Cypher store: one :class:`~graph_service.stores.base.GraphStore` for Neo4j and FalkorDB.
+
+:class:`CypherStore` speaks to the database only through a
+:class:`~graph_service.stores.connections.CypherConnection`, which runs the statement files of
+``queries/cypher`` by name (:mod:`graph_service.stores.statements`). Its answers are the
+embedded store's, value for value and in the same order (the ordering contract of
+:mod:`graph_service.stores.base`):
+
+- The linkage rules (uncovered employees, executives without private banking, payroll
+  coverage) run in the database, one statement each, with the rules as parameters; the ids
+  they answer are sorted in Python (sorting as text is Python's ``str`` order).
+- The traversals (``client_network``, ``shortest_paths``) run breadth-first in Python, one
+  ``links`` statement per label and hop for a whole frontier, with the embedded store's
+  algorithm: visiting order, truncation, shortest-path enumeration order and parallel
+  relationships as distinct paths are therefore identical. (Cypher's ``allShortestPaths``
+  cannot take ``maxHops`` as a parameter, nor labels, and FalkorDB has no undirected
+  ``allShortestPaths``; ``queries/cypher/README.md``.)
+- Properties are stored as the embedded store stores them (text, booleans, integers,
+  floats; date-times as ISO-8601 text) in node and relationship properties; a node's key is
+  its label and its ``id`` property, which reads leave out of ``props``.
+
+Loads (:meth:`CypherStore.upsert`) are not one transaction: each ``UNWIND`` batch of
+``Settings.write_batch_size`` rows is, and a lost connection reports how far the load got.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from graph_service.config import Settings
+from graph_service.errors import StoreUnavailableError
+from graph_service.ingest.batch import GraphBatch, LoadReport, PlannedBatch, plan_batch
+from graph_service.model import RELATIONSHIP_SPECS, NodeKey, NodeLabel, RelationshipType
+from graph_service.rules import LinkageRules
+from graph_service.stores.base import Coverage, Direction, Node, Path, Relationship, Subgraph
+from graph_service.stores.connections import CypherConnection, connect
+
+LABELS: tuple[str, ...] = tuple(label.value for label in NodeLabel)
+REL_ORDER = {t.value: i for i, t in enumerate(RelationshipType)}
+"""Relationship types in declaration order: the tie-break of paths and subgraphs."""
+READ_CHUNK = 1_000
+"""Ids per read statement (``$ids`` lists), so that no parameter list grows unbounded."""
+
+Link = tuple[NodeKey, Relationship]
+"""A neighbour through one relationship, as :meth:`CypherStore._links` lists it."""
+
+
+def schema_statements() -> list[str]:
+    """Names of the schema statements run at start: one id constraint (index) per label."""
+    return [f"node_key_constraint.{label}" for label in LABELS]
+
+
+def node_upsert_statement(label: str) -> str:
+    """Name of the ``UNWIND`` upsert of ``label`` nodes."""
+    return f"node_upsert.{label}"
+
+
+def relationship_upsert_statement(rel_type: str, start_label: str, end_label: str) -> str:
+    """Name of the ``UNWIND`` upsert of ``rel_type`` relationships between two labels."""
+    return f"relationship_upsert.{rel_type}.{start_label}.{end_label}"
+
+
+def statement_names() -> set[str]:
+    """Every statement name the Cypher store can run (the files must match exactly)."""
+    names = set(schema_statements()) | {
+        "counts", "uncovered_employees", "executives_without_private_banking",
+        "all_executives_without_private_banking", "payroll_coverage", "clear",
+    }  # fmt: skip
+    for label in LABELS:
+        names |= {node_upsert_statement(label), f"nodes_by_id.{label}", f"node_ids.{label}",
+                  f"links.{label}"}  # fmt: skip
+    for rel_type, spec in RELATIONSHIP_SPECS.items():
+        names |= {relationship_upsert_statement(rel_type, s, e) for s, e in spec.endpoints}
+    return names
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _by_label(keys: Iterable[NodeKey]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for label, node_id in dict.fromkeys(keys):
+        grouped[label].append(node_id)
+    return grouped
+
+
+class CypherStore:
+    """A :class:`~graph_service.stores.base.GraphStore` over Neo4j or FalkorDB.
+
+    Parameters
+    ----------
+    settings : Settings
+        ``backend`` picks the database (``neo4j`` or ``falkordb``) and its connection
+        settings; ``write_batch_size`` is the rows per ``UNWIND`` write.
+    connection : CypherConnection, optional
+        The adapter to use; by default the one ``settings.backend`` names.
+
+    Notes
+    -----
+    Nothing is connected on construction: the first call connects and runs the schema
+    statements (one uniqueness constraint per label key on Neo4j, one index on FalkorDB),
+    and every call after a failure tries again, so a server that comes back is used again.
+    :meth:`refresh` costs nothing: every read sees the live database.
+    """
+
+    def __init__(self, settings: Settings, connection: CypherConnection | None = None) -> None:
+        self.connection = connection or connect(settings)
+        self.batch_size = settings.write_batch_size
+        self._schema_ready = False
+
+    async def _run(self, name: str, **params: Any) -> list[list[Any]]:
+        """Run a read statement, creating the schema first if not done yet."""
+        await self.start()
+        return await self.connection.run(name, params)
+
+    async def start(self) -> None:
+        """Connect and create the schema (idempotent; cheap once done).
+
+        Raises
+        ------
+        StoreUnavailableError
+            If the database is unreachable or refuses the credentials.
+        """
+        if not self._schema_ready:
+            await self.connection.ensure_schema(schema_statements())
+            self._schema_ready = True
+
+    # -- loading -------------------------------------------------------------------------
+
+    async def _stored(self, keys: Iterable[NodeKey]) -> set[NodeKey]:
+        """Which of ``keys`` the database holds."""
+        found: set[NodeKey] = set()
+        for label, ids in _by_label(keys).items():
+            for chunk in _chunks(ids, READ_CHUNK):
+                rows = await self._run(f"nodes_by_id.{label}", ids=list(chunk))
+                found.update((label, row[0]) for row in rows)
+        return found
+
+    async def upsert(self, batch: GraphBatch) -> LoadReport:
+        """Write ``batch`` in ``UNWIND`` batches: nodes per label, then relationships per type.
+
+        Same rule and report as the embedded store (:func:`~graph_service.ingest.batch.
+        plan_batch`): node rows merge their properties (later rows win), relationship rows
+        whose start or end node is neither stored nor in the batch are rejected with file,
+        line and reason. Loading the same batch twice changes nothing (``MERGE``).
+
+        Returns
+        -------
+        LoadReport
+
+        Raises
+        ------
+        StoreUnavailableError
+            If the database is unreachable, or the connection is lost during the load: the
+            message says how many node and relationship rows were written by then (each
+            ``UNWIND`` batch is one transaction, so the server holds exactly those).
+        """
+        await self.start()
+        in_batch = {row.key for row in batch.nodes}
+        ends = (k for rel in batch.relationships for k in (rel.start, rel.end))
+        stored = await self._stored(k for k in ends if k not in in_batch)
+        plan = plan_batch(batch, stored)
+        await self._write(plan)
+        return plan.report
+
+    async def _write(self, plan: PlannedBatch) -> None:
+        node_rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for (label, node_id), props in plan.nodes.items():
+            node_rows[node_upsert_statement(label)].append({"id": node_id, "props": props})
+        rel_rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for (rel_type, (sl, si), (el, ei)), props in plan.relationships.items():
+            name = relationship_upsert_statement(rel_type, sl, el)
+            rel_rows[name].append({"start": si, "end": ei, "props": props})
+        total_nodes, total_rels = len(plan.nodes), len(plan.relationships)
+        written = {"node": 0, "relationship": 0}
+        try:
+            for kind, groups in (("node", node_rows), ("relationship", rel_rows)):
+                for name, rows in groups.items():
+                    for chunk in _chunks(rows, self.batch_size):
+                        await self.connection.run(name, {"rows": list(chunk)}, write=True)
+                        written[kind] += len(chunk)
+        except StoreUnavailableError as exc:
+            raise StoreUnavailableError(
+                f"{exc}; wrote {written['node']:,} of {total_nodes:,} node rows and "
+                f"{written['relationship']:,} of {total_rels:,} relationship rows before "
+                "the connection was lost (loading the same input again completes it)"
+            ) from None
+
+    async def refresh(self) -> bool:
+        """Nothing to pick up: every read sees the live database. Answers ``False``."""
+        return False
+
+    # -- lookups -------------------------------------------------------------------------
+
+    async def _props(self, label: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Stored properties (without ``id``) of the ``label`` nodes among ``ids``."""
+        found: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(list(dict.fromkeys(ids)), READ_CHUNK):
+            for node_id, props in await self._run(f"nodes_by_id.{label}", ids=list(chunk)):
+                found[node_id] = {k: v for k, v in props.items() if k != "id"}
+        return found
+
+    async def _nodes(self, keys: Iterable[NodeKey]) -> dict[NodeKey, Node]:
+        """The nodes among ``keys`` that exist, by key."""
+        nodes: dict[NodeKey, Node] = {}
+        for label, ids in _by_label(keys).items():
+            for node_id, props in (await self._props(label, ids)).items():
+                nodes[(label, node_id)] = Node(label, node_id, props)
+        return nodes
+
+    async def get_nodes(self, label: str, ids: Sequence[str]) -> list[Node | None]:
+        """Nodes by id, aligned with ``ids``; ``None`` where absent. One read per 1,000 ids."""
+        found = await self._props(label, ids)
+        return [Node(label, i, found[i]) if i in found else None for i in ids]
+
+    async def list_ids(self, label: str) -> list[str]:
+        """Every id of ``label``, sorted as text."""
+        return sorted(row[0] for row in await self._run(f"node_ids.{label}"))
+
+    async def _links(
+        self, keys: Sequence[NodeKey], rel_types: Sequence[str]
+    ) -> dict[NodeKey, list[Link]]:
+        """Each node's relationships of ``rel_types`` in either direction, with the other end.
+
+        Every key of ``keys`` gets an entry (empty when it has no such relationship). One
+        ``links.LABEL`` read per label and 1,000 ids.
+        """
+        links: dict[NodeKey, list[Link]] = {key: [] for key in keys}
+        for label, ids in _by_label(keys).items():
+            for chunk in _chunks(ids, READ_CHUNK):
+                rows = await self._run(f"links.{label}", ids=list(chunk), types=list(rel_types))
+                for node_id, rel_type, outgoing, other_label, other_id, props in rows:
+                    key, other = (label, node_id), (other_label, other_id)
+                    start, end = (key, other) if outgoing else (other, key)
+                    links[key].append((other, Relationship(rel_type, start, end, dict(props))))
+        return links
+
+    async def neighbors(
+        self, label: str, ids: Sequence[str], rel_type: str, direction: Direction
+    ) -> list[list[tuple[Relationship, Node]]]:
+        """Relationships of ``rel_type`` in ``direction`` from each node, with the other end.
+
+        Returns
+        -------
+        list of list of (Relationship, Node)
+            Aligned with ``ids``; each inner list sorted by the other node's ``(label, id)``;
+            empty for an absent node.
+        """
+        keys = [(label, i) for i in ids]
+        links = await self._links(keys, [rel_type])
+        outgoing = direction is Direction.OUTGOING
+        chosen = {
+            key: sorted(
+                ((other, rel) for other, rel in found if (rel.start == key) is outgoing),
+                key=lambda link: link[0],
+            )
+            for key, found in links.items()
+        }
+        nodes = await self._nodes(other for found in chosen.values() for other, _ in found)
+        return [[(rel, nodes[other]) for other, rel in chosen[key]] for key in keys]
+
+    # -- linkage questions ---------------------------------------------------------------
+
+    @staticmethod
+    def _rule_params(rules: LinkageRules) -> dict[str, Any]:
+        return {"active_status": rules.active_status}
+
+    async def uncovered_employees(
+        self, enterprise_id: str, product_types: Sequence[str], rules: LinkageRules
+    ) -> list[str]:
+        """Sorted ids of employees of the enterprise owning no active ``product_types``."""
+        rows = await self._run(
+            "uncovered_employees",
+            enterprise=enterprise_id,
+            products=list(product_types),
+            **self._rule_params(rules),
+        )
+        return sorted(row[0] for row in rows)
+
+    async def executives_without_private_banking(
+        self, enterprise_id: str | None, rules: LinkageRules
+    ) -> list[str]:
+        """Sorted distinct executive ids who are not private-banking customers.
+
+        With ``enterprise_id=None``, executives of every enterprise, each person once.
+        """
+        params = {
+            "products": list(rules.private_banking_products),
+            "executive_role": rules.executive_role,
+            "private_segment": rules.private_segment,
+            **self._rule_params(rules),
+        }
+        if enterprise_id is None:
+            rows = await self._run("all_executives_without_private_banking", **params)
+        else:
+            rows = await self._run(
+                "executives_without_private_banking", enterprise=enterprise_id, **params
+            )
+        return sorted(row[0] for row in rows)
+
+    async def payroll_coverage(
+        self, enterprise_ids: Sequence[str], rules: LinkageRules
+    ) -> list[Coverage]:
+        """Coverage per enterprise, aligned with ``enterprise_ids`` (zeros when absent)."""
+        found: dict[str, tuple[int, int]] = {}
+        for chunk in _chunks(list(dict.fromkeys(enterprise_ids)), READ_CHUNK):
+            rows = await self._run(
+                "payroll_coverage",
+                enterprises=list(chunk),
+                products=list(rules.payroll_products),
+                **self._rule_params(rules),
+            )
+            found.update({row[0]: (row[1], row[2]) for row in rows})
+        return [Coverage(e, *found.get(e, (0, 0))) for e in enterprise_ids]
+
+    # -- traversals ----------------------------------------------------------------------
+
+    async def client_network(
+        self, start: NodeKey, depth: int, rel_types: Sequence[str], max_nodes: int
+    ) -> Subgraph:
+        """Breadth-first ego graph of ``start`` up to ``depth`` hops, at most ``max_nodes``.
+
+        The embedded store's walk: neighbours visited in ``(label, id)`` order, so a
+        truncated answer is the same. Reads: one ``links`` per label and hop, one more for
+        the nodes not expanded, one ``nodes_by_id`` per label. Empty when ``start`` is absent.
+        """
+        if not await self._nodes([start]):
+            return Subgraph()
+        seen = {start: 0}
+        order = [start]
+        frontier = [start]
+        truncated = False
+        links: dict[NodeKey, list[Link]] = {}
+        for hop in range(1, depth + 1):
+            links.update(await self._links(frontier, rel_types))
+            following: list[NodeKey] = []
+            for node in frontier:
+                for other in sorted({o for o, _ in links[node]} - seen.keys()):
+                    if len(order) >= max_nodes:
+                        truncated = True
+                        break
+                    seen[other] = hop
+                    order.append(other)
+                    following.append(other)
+                if truncated:
+                    break
+            frontier = following
+            if truncated or not frontier:
+                break
+        links.update(await self._links([k for k in order if k not in links], rel_types))
+        rels = [
+            rel
+            for node in order
+            for other, rel in links[node]
+            if rel.start == node and other in seen
+        ]
+        rels.sort(key=lambda r: (r.start, r.end, REL_ORDER.get(r.type, 99)))
+        nodes = await self._nodes(order)
+        return Subgraph([nodes[k] for k in order], rels, truncated)
+
+    async def shortest_paths(
+        self,
+        start: NodeKey,
+        end: NodeKey,
+        rel_types: Sequence[str],
+        max_hops: int,
+        limit: int,
+    ) -> list[Path]:
+        """Up to ``limit`` shortest paths from ``start`` to ``end`` ignoring direction.
+
+        The embedded store's algorithm over ``links`` reads: breadth-first, one read per
+        label and level, to the level where ``end`` is reached (at most ``max_hops``); then
+        the shortest-path DAG enumerated in order of node keys, then relationship types;
+        parallel relationships are distinct paths (as Cypher's ``allShortestPaths``).
+        """
+        ends = await self._nodes([start, end])
+        if start not in ends or end not in ends:
+            return []
+        if start == end:
+            return [Path((ends[start],), ())]
+        dist = {start: 0}
+        frontier = [start]
+        links: dict[NodeKey, list[Link]] = {}
+        while frontier and end not in dist and dist[frontier[0]] < max_hops:
+            links.update(await self._links(frontier, rel_types))
+            following = []
+            for node in frontier:
+                for other, _ in links[node]:
+                    if other not in dist:
+                        dist[other] = dist[node] + 1
+                        following.append(other)
+            frontier = following
+        if end not in dist:
+            return []
+        # Every node closer than ``end`` was expanded, so links are symmetric from here.
+        links.update(await self._links([end], rel_types))
+        on_path = {end}
+        level = [end]
+        while level:
+            previous = {
+                o for node in level for o, _ in links[node] if dist.get(o) == dist[node] - 1
+            }
+            on_path |= previous
+            level = sorted(previous)
+
+        def steps(node: NodeKey) -> list[Link]:
+            following = dist[node] + 1
+            found = [(o, r) for o, r in links[node] if o in on_path and dist[o] == following]
+            found.sort(key=lambda s: (s[0], REL_ORDER.get(s[1].type, 99), s[1].start))
+            return found
+
+        found_paths: list[tuple[list[NodeKey], list[Relationship]]] = []
+        stack: list[tuple[list[NodeKey], list[Relationship]]] = [([start], [])]
+        # Depth-first, children pushed in reverse so they are popped in sorted order.
+        while stack and len(found_paths) < limit:
+            keys, rels = stack.pop()
+            if keys[-1] == end:
+                found_paths.append((keys, rels))
+                continue
+            for other, rel in reversed(steps(keys[-1])):
+                stack.append((keys + [other], rels + [rel]))
+        nodes = await self._nodes(k for keys, _ in found_paths for k in keys)
+        return [Path(tuple(nodes[k] for k in keys), tuple(rels)) for keys, rels in found_paths]
+
+    async def counts(self) -> dict[str, int]:
+        """Node count per label and relationship count per type (absent ones as 0)."""
+        answer = dict.fromkeys([*LABELS, *(t.value for t in RelationshipType)], 0)
+        answer.update({name: count for name, count in await self._run("counts")})
+        return answer
+
+    async def close(self) -> None:
+        """Close the connection."""
+        await self.connection.close()

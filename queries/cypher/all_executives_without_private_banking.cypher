@@ -1,0 +1,11 @@
+// Executives (EMPLOYED_BY role $executive_role) of any enterprise, each once, who are not
+// private-banking customers: segment not $private_segment and no active account whose
+// type is in $products (graph_service/rules.py).
+MATCH (:Enterprise)<-[r:EMPLOYED_BY]-(p:Person)
+  WHERE r.role = $executive_role AND NOT coalesce(p.segment = $private_segment, false)
+WITH DISTINCT p
+OPTIONAL MATCH (p)-[:OWNS]->(a:Account)
+  WHERE a.status = $active_status AND a.type IN $products
+WITH p, count(a) AS products
+WHERE products = 0
+RETURN p.id AS id

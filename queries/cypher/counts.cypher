@@ -1,0 +1,21 @@
+// Node count per label and relationship count per type (one row each; a label or type
+// the database has never seen may answer no row).
+MATCH (n:Enterprise) RETURN 'Enterprise' AS name, count(n) AS count
+UNION ALL
+MATCH (n:Person) RETURN 'Person' AS name, count(n) AS count
+UNION ALL
+MATCH (n:Account) RETURN 'Account' AS name, count(n) AS count
+UNION ALL
+MATCH (n:Manager) RETURN 'Manager' AS name, count(n) AS count
+UNION ALL
+MATCH ()-[r:EMPLOYED_BY]->() RETURN 'EMPLOYED_BY' AS name, count(r) AS count
+UNION ALL
+MATCH ()-[r:SHAREHOLDER_OF]->() RETURN 'SHAREHOLDER_OF' AS name, count(r) AS count
+UNION ALL
+MATCH ()-[r:OWNS]->() RETURN 'OWNS' AS name, count(r) AS count
+UNION ALL
+MATCH ()-[r:MANAGES]->() RETURN 'MANAGES' AS name, count(r) AS count
+UNION ALL
+MATCH ()-[r:GUARANTEES]->() RETURN 'GUARANTEES' AS name, count(r) AS count
+UNION ALL
+MATCH ()-[r:TRANSFERRED_TO]->() RETURN 'TRANSFERRED_TO' AS name, count(r) AS count

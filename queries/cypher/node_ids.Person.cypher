@@ -1,0 +1,3 @@
+// Every Person id (the store sorts them as text).
+MATCH (n:Person)
+RETURN n.id AS id
