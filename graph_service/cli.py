@@ -360,6 +360,8 @@ async def _query(
     values = read_variables_object(variables) if variables and not bulk else {}
     store = open_store(settings)
     try:
+        if settings.backend != "embedded":
+            await store.counts()  # an unreachable database fails here: one line, exit 4
         if not bulk:
             [(data, errors)] = await execute_many(store, settings, document, [values])
             text = json.dumps({"data": data, **({"errors": errors} if errors else {})}, indent=2)
