@@ -29,7 +29,7 @@ from typing import Any
 import networkx as nx
 
 from graph_service.errors import StoreUnavailableError
-from graph_service.ingest.batch import GraphBatch, LoadReport, Reject
+from graph_service.ingest.batch import GraphBatch, LoadReport, plan_batch
 from graph_service.memory import bulk_allocation
 from graph_service.model import NodeKey, NodeLabel, RelationshipType
 from graph_service.rules import LinkageRules
@@ -252,7 +252,8 @@ class EmbeddedStore:
         try:
             self._sync(in_transaction=True)  # validate against what is committed now
             with bulk_allocation():
-                report, nodes, rels = self._plan(batch)
+                plan = plan_batch(batch, self._graph)
+            report, nodes, rels = plan.report, plan.nodes, plan.relationships
             seq = self._load_seq + 1
             self._db.executemany(
                 _UPSERT_NODE,
@@ -278,48 +279,6 @@ class EmbeddedStore:
         with bulk_allocation():
             self._apply(nodes.items(), rels.items(), replace=False)
         return report
-
-    def _plan(
-        self, batch: GraphBatch
-    ) -> tuple[
-        LoadReport,
-        dict[NodeKey, dict[str, Any]],
-        dict[tuple[str, NodeKey, NodeKey], dict[str, Any]],
-    ]:
-        """Merge the batch's rows by key and reject relationships to missing nodes."""
-        report = LoadReport(files=list(batch.files))
-        for reject in batch.rejects:
-            report.rejected[reject.file] += 1
-        rejects = list(batch.rejects)
-
-        nodes: dict[NodeKey, dict[str, Any]] = {}
-        for row in batch.nodes:
-            nodes.setdefault(row.key, {}).update(row.props)
-            report.loaded[row.file] += 1
-
-        graph = self._graph
-        rels: dict[tuple[str, NodeKey, NodeKey], dict[str, Any]] = {}
-        for rel in batch.relationships:
-            missing = next(
-                (
-                    (end_name, key)
-                    for end_name, key in (("start", rel.start), ("end", rel.end))
-                    if key not in nodes and key not in graph
-                ),
-                None,
-            )
-            if missing is not None:
-                end_name, (label, node_id) = missing
-                reason = f"{end_name} node {label} {node_id!r} does not exist"
-                rejects.append(Reject(rel.file, rel.line, reason))
-                report.rejected[rel.file] += rel.source_rows
-                continue
-            rels.setdefault((rel.type, rel.start, rel.end), {}).update(rel.props)
-            report.loaded[rel.file] += rel.source_rows
-
-        rejects.sort(key=lambda r: (r.file, r.line))
-        report.rejects = rejects
-        return report, nodes, rels
 
     def _apply(
         self,
