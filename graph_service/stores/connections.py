@@ -40,6 +40,8 @@ class CypherConnection(Protocol):
 
     dialect: str
     """``"neo4j"`` or ``"falkordb"``: which statement files it runs."""
+    floats_as_text: bool
+    """Whether float properties must be stored as text to read back exactly (FalkorDB)."""
 
     async def run(
         self, name: str, params: Mapping[str, Any] | None = None, *, write: bool = False
@@ -79,6 +81,9 @@ class FalkorDBConnection:
     """
 
     dialect = "falkordb"
+    floats_as_text = True
+    """FalkorDB answers doubles with 15 significant digits (0.30564176930642495 comes back
+    as 0.305641769306425), so float properties are stored as their exact decimal text."""
     CONNECT_TIMEOUT_S = 5.0
     """How long opening a TCP connection may take before the server counts as unreachable."""
 
@@ -192,6 +197,7 @@ class Neo4jConnection:
     """
 
     dialect = "neo4j"
+    floats_as_text = False
 
     def __init__(self, settings: Settings) -> None:
         self.uri = settings.neo4j_uri
