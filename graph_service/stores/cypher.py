@@ -268,6 +268,7 @@ class CypherStore:
         ``links.LABEL`` read per label and 1,000 ids.
         """
         links: dict[NodeKey, list[Link]] = {key: [] for key in keys}
+        loops: set[tuple[NodeKey, str]] = set()
         for label, ids in _by_label(keys).items():
             for chunk in _chunks(ids, READ_CHUNK):
                 rows = await self._run(f"links.{label}", ids=list(chunk), types=list(rel_types))
@@ -275,7 +276,14 @@ class CypherStore:
                     key, other = (label, node_id), (other_label, other_id)
                     start, end = (key, other) if outgoing else (other, key)
                     rel = Relationship(rel_type, start, end, self._decode(rel_type, props))
-                    links[key].append((other, rel))
+                    if key != other:
+                        links[key].append((other, rel))
+                    elif (key, rel_type) not in loops:
+                        # A relationship from a node to itself leaves and reaches it: listed
+                        # twice, as the embedded store's graph lists it, whether the database
+                        # answered it once or twice.
+                        loops.add((key, rel_type))
+                        links[key] += [(other, rel), (other, rel)]
         return links
 
     async def neighbors(
@@ -292,10 +300,9 @@ class CypherStore:
         keys = [(label, i) for i in ids]
         links = await self._links(keys, [rel_type])
         outgoing = direction is Direction.OUTGOING
-        chosen = {
+        chosen = {  # one relationship of a type per ordered pair: keyed by the other end
             key: sorted(
-                ((other, rel) for other, rel in found if (rel.start == key) is outgoing),
-                key=lambda link: link[0],
+                {o: r for o, r in found if (r.start if outgoing else r.end) == key}.items()
             )
             for key, found in links.items()
         }
