@@ -140,11 +140,11 @@ async def _operations(store: GraphStore, name: str) -> list[tuple[str, dict[str,
 
     enterprises = ids["Enterprise"] if name == "finbench" else sample("Enterprise", 200)
     ops: list[tuple[str, dict[str, Any]]] = [(ENTERPRISE, {"id": e}) for e in enterprises]
-    ops += [(PERSON, {"id": p}) for p in sample("Person", 200)]
-    ops += [(ACCOUNT, {"id": a}) for a in sample("Account", 200)]
+    ops += [(PERSON, {"id": p}) for p in sample("Person", 100)]
+    ops += [(ACCOUNT, {"id": a}) for a in sample("Account", 100)]
     ops += [(MANAGER, {"id": m}) for m in sample("Manager", 50)]
     ops += [(ENTERPRISE, {"id": "no-such-enterprise"}), (PERSON, {"id": ""})]
-    keys = [(label, i) for label in LABELS for i in sample(label, 8)]
+    keys = [(label, i) for label in LABELS for i in sample(label, 5)]
     for key in keys:
         for depth in (1, 2, 3):
             for rel_types in FILTERS:
