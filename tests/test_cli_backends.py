@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from graph_service.stores.falkordb_server import free_port
 from tests.test_cli import CLI, run
@@ -90,3 +92,22 @@ def test_serve_with_the_database_down_warns_and_answers_503(tmp_path: Path) -> N
     warnings = [line for line in log.read_text().splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1 and "serving anyway" in warnings[0]
     assert "Traceback" not in log.read_text()
+
+
+def test_falkordb_server_runs_until_stopped(tmp_path: Path) -> None:
+    port = free_port()
+    server = subprocess.Popen(
+        [*CLI, "falkordb-server", "--port", str(port), "--dir", str(tmp_path / "db")],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert server.stdout is not None
+        assert server.stdout.readline().startswith(f"FalkorDB serving at redis://127.0.0.1:{port}")
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+            conn.sendall(b"PING\r\n")
+            assert conn.recv(16).startswith(b"+PONG")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 130
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
