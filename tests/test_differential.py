@@ -176,6 +176,8 @@ def _answers(store: GraphStore, ops: list[tuple[str, dict[str, Any]]]) -> list[s
                     store, Settings(), document, [ops[i][1] for i in chunk]
                 )
                 for i, (data, errors) in zip(chunk, results, strict=True):
+                    # Sibling fields resolve concurrently: their errors come in any order.
+                    errors.sort(key=lambda error: json.dumps(error.get("path")))
                     answers[i] = json.dumps({"data": data, "errors": errors}, sort_keys=True)
         return answers
 
