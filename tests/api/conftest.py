@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -17,7 +18,14 @@ import uvicorn
 from graph_service.api.app import create_app
 from graph_service.config import Settings
 from graph_service.stores.base import GraphStore
-from tests.conftest import write_small_bank
+from tests.conftest import (
+    BACKENDS,
+    backend_settings,
+    close,
+    small_bank_batch,
+    store_for,
+    write_small_bank,
+)
 
 
 class Server:
@@ -102,6 +110,26 @@ def client(bank_dir: Path) -> Iterator[Client]:
     """A client of the service serving the small bank with default settings (session-wide)."""
     with running(bank_dir) as client:
         yield client
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend_client(
+    request: pytest.FixtureRequest, bank_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Client]:
+    """A client of the service serving the small bank from each backend in turn (module-wide).
+
+    A module that wants its API tests run against every backend overrides ``client`` with
+    this fixture.
+    """
+    if request.param == "embedded":
+        with running(bank_dir) as client:
+            yield client
+        return
+    store = store_for(backend_settings(request, request.param, tmp_path_factory.mktemp("api")))
+    asyncio.run(store.upsert(small_bank_batch()))
+    with running(bank_dir, store) as client:
+        yield client
+    close(store)
 
 
 @pytest.fixture

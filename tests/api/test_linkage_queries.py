@@ -9,6 +9,12 @@ import pytest
 
 from tests.api.conftest import Client
 
+
+@pytest.fixture(scope="module")
+def client(backend_client: Client) -> Client:
+    """These tests run against every backend (tests/api/conftest.py)."""
+    return backend_client
+
 UNCOVERED = """
 query($e: ID!, $p: [String!]) {
   uncoveredEmployees(enterpriseId: $e, productTypes: $p) {

@@ -9,6 +9,12 @@ import pytest
 from tests.api.conftest import Client
 
 
+@pytest.fixture(scope="module")
+def client(backend_client: Client) -> Client:
+    """These tests run against every backend (tests/api/conftest.py)."""
+    return backend_client
+
+
 def nodes(connection: dict[str, Any], *fields: str) -> list[Any]:
     return [
         edge["node"]["id"] if not fields else tuple(edge[f] for f in fields)

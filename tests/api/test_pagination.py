@@ -10,6 +10,12 @@ import pytest
 
 from tests.api.conftest import Client
 
+
+@pytest.fixture(scope="module")
+def client(backend_client: Client) -> Client:
+    """These tests run against every backend (tests/api/conftest.py)."""
+    return backend_client
+
 PAGE = (
     "totalCount edges { cursor node { id } } "
     "pageInfo { hasNextPage hasPreviousPage startCursor endCursor }"

