@@ -465,14 +465,14 @@ def falkordb_server(
     # (where a shell leaves SIGINT ignored).
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    with running_falkordb(data, port=port, host=host) as url:
-        out.print(f"FalkorDB serving at {url}; stop with Ctrl-C", markup=False)
-        out.print(f"  export FALKORDB_URL={url} GRAPH_SERVICE_BACKEND=falkordb", markup=False)
-        try:
+    try:
+        with running_falkordb(data, port=port, host=host) as url:
+            out.print(f"FalkorDB serving at {url}; stop with Ctrl-C", markup=False)
+            out.print(f"  export FALKORDB_URL={url} GRAPH_SERVICE_BACKEND=falkordb", markup=False)
             while True:
                 time.sleep(3600)
-        except KeyboardInterrupt:
-            raise typer.Exit(130) from None
+    except KeyboardInterrupt:  # the server is stopped by then (running_falkordb's exit)
+        raise typer.Exit(130) from None
 
 
 def main() -> None:
