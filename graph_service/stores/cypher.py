@@ -192,8 +192,9 @@ class CypherStore:
         ------
         StoreUnavailableError
             If the database is unreachable, or the connection is lost during the load: the
-            message says how many node and relationship rows were written by then (each
-            ``UNWIND`` batch is one transaction, so the server holds exactly those).
+            message says how many node and relationship rows were acknowledged by then
+            (each ``UNWIND`` batch is one transaction, so the server holds those, and
+            possibly the batch in flight, committed but not acknowledged).
         """
         await self.start()
         in_batch = {row.key for row in batch.nodes}
