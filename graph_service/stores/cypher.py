@@ -192,8 +192,9 @@ class CypherStore:
         ------
         StoreUnavailableError
             If the database is unreachable, or the connection is lost during the load: the
-            message says how many node and relationship rows were written by then (each
-            ``UNWIND`` batch is one transaction, so the server holds exactly those).
+            message says how many node and relationship rows were acknowledged by then
+            (each ``UNWIND`` batch is one transaction, so the server holds those, and
+            possibly the batch in flight, committed but not acknowledged).
         """
         await self.start()
         in_batch = {row.key for row in batch.nodes}
@@ -473,9 +474,14 @@ class CypherStore:
         return [Path(tuple(nodes[k] for k in keys), tuple(rels)) for keys, rels in found_paths]
 
     async def counts(self) -> dict[str, int]:
-        """Node count per label and relationship count per type (absent ones as 0)."""
+        """Node count per label and relationship count per type (absent ones as 0).
+
+        Labels and types outside the model, which FalkorDB's statistics may list, are left
+        out. One read, O(1) on both databases (their count stores).
+        """
         answer = dict.fromkeys([*LABELS, *(t.value for t in RelationshipType)], 0)
-        answer.update({name: count for name, count in await self._run("counts")})
+        rows = await self._run("counts")
+        answer.update({name: count for name, count in rows if name in answer})
         return answer
 
     async def close(self) -> None:

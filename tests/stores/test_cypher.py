@@ -180,5 +180,7 @@ def test_server_killed_mid_load_reports_what_was_written(tmp_path: Path) -> None
     message = str(caught.value)
     assert "before the connection was lost" in message
     written = int(re.search(r"wrote ([\d,]+) of 100,000 node rows", message)[1].replace(",", ""))
-    assert 5_000 <= written < 100_000 and written % 1_000 == 0
+    # The server had committed 5,000 rows; the fifth batch's answer may not have been read
+    # when it died (a committed batch in flight is not counted as written).
+    assert 4_000 <= written < 100_000 and written % 1_000 == 0
     assert "0 of 0 relationship rows" in message
