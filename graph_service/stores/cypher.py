@@ -9,10 +9,12 @@ embedded store's, value for value and in the same order (the ordering contract o
 - The linkage rules (uncovered employees, executives without private banking, payroll
   coverage) run in the database, one statement each, with the rules as parameters; the ids
   they answer are sorted in Python (sorting as text is Python's ``str`` order).
-- The traversals (``client_network``, ``shortest_paths``) run breadth-first in Python, one
-  ``links`` statement per label and hop for a whole frontier, with the embedded store's
-  algorithm: visiting order, truncation, shortest-path enumeration order and parallel
-  relationships as distinct paths are therefore identical. (Cypher's ``allShortestPaths``
+- The traversals (``client_network``, ``shortest_paths``) run breadth-first in Python with
+  the embedded store's algorithms (for paths, its bidirectional search): visiting order,
+  truncation, shortest-path enumeration order and parallel relationships as distinct paths
+  are therefore identical. Each level is one round trip (the ``links`` reads of its labels
+  sent together) reading neighbour keys only; properties are read at the end, for the
+  answer's nodes and relationships only. (Cypher's ``allShortestPaths``
   cannot take ``maxHops`` as a parameter, nor labels, and FalkorDB has no undirected
   ``allShortestPaths``; ``queries/cypher/README.md``.)
 - Properties are stored as the embedded store stores them (text, booleans, integers,
@@ -28,8 +30,10 @@ Loads (:meth:`CypherStore.upsert`) are not one transaction: each ``UNWIND`` batc
 
 from __future__ import annotations
 
-from collections import defaultdict
+import asyncio
+from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from graph_service.config import Settings
@@ -261,30 +265,59 @@ class CypherStore:
         return sorted(row[0] for row in await self._run(f"node_ids.{label}"))
 
     async def _links(
-        self, keys: Sequence[NodeKey], rel_types: Sequence[str]
+        self,
+        keys: Sequence[NodeKey],
+        rel_types: Sequence[str],
+        *,
+        props: bool = True,
+        others: Mapping[NodeKey, AbstractSet[NodeKey]] | None = None,
     ) -> dict[NodeKey, list[Link]]:
         """Each node's relationships of ``rel_types`` in either direction, with the other end.
 
-        Every key of ``keys`` gets an entry (empty when it has no such relationship). One
-        ``links.LABEL`` read per label and 1,000 ids.
+        Parameters
+        ----------
+        keys : sequence of NodeKey
+            The nodes; every one gets an entry (empty when it has no such relationship).
+        rel_types : sequence of str
+            Relationship types to follow.
+        props : bool
+            ``False`` reads keys only: the relationships' ``props`` are then empty.
+        others : mapping of NodeKey to set of NodeKey, optional
+            Keep, for each node, only the relationships to these nodes (filtered in the
+            database, so that a hub's other relationships are not sent).
+
+        Notes
+        -----
+        One ``links.LABEL`` read per label and 1,000 ids, all sent at once (one round trip).
         """
+        await self.start()  # before the concurrent reads, which would each create the schema
         links: dict[NodeKey, list[Link]] = {key: [] for key in keys}
-        loops: set[tuple[NodeKey, str]] = set()
+        reads = []
         for label, ids in _by_label(keys).items():
             for chunk in _chunks(ids, READ_CHUNK):
-                rows = await self._run(f"links.{label}", ids=list(chunk), types=list(rel_types))
-                for node_id, rel_type, outgoing, other_label, other_id, props in rows:
-                    key, other = (label, node_id), (other_label, other_id)
-                    start, end = (key, other) if outgoing else (other, key)
-                    rel = Relationship(rel_type, start, end, self._decode(rel_type, props))
-                    if key != other:
-                        links[key].append((other, rel))
-                    elif (key, rel_type) not in loops:
-                        # A relationship from a node to itself leaves and reaches it: listed
-                        # twice, as the embedded store's graph lists it, whether the database
-                        # answered it once or twice.
-                        loops.add((key, rel_type))
-                        links[key] += [(other, rel), (other, rel)]
+                wanted = None
+                if others is not None:
+                    wanted = sorted({o[1] for i in chunk for o in others[(label, i)]})
+                params = {"ids": list(chunk), "types": list(rel_types), "props": props,
+                          "others": wanted}  # fmt: skip
+                reads.append((label, self._run(f"links.{label}", **params)))
+        answers = await asyncio.gather(*(read for _, read in reads))
+        loops: set[tuple[NodeKey, str]] = set()
+        for (label, _), rows in zip(reads, answers, strict=True):
+            for node_id, rel_type, outgoing, other_label, other_id, values in rows:
+                key, other = (label, node_id), (other_label, other_id)
+                if others is not None and other not in others[key]:
+                    continue  # the same id under another label
+                start, end = (key, other) if outgoing else (other, key)
+                rel = Relationship(rel_type, start, end, self._decode(rel_type, values or {}))
+                if key != other:
+                    links[key].append((other, rel))
+                elif (key, rel_type) not in loops:
+                    # A relationship from a node to itself leaves and reaches it: listed
+                    # twice, as the embedded store's graph lists it, whether the database
+                    # answered it once or twice.
+                    loops.add((key, rel_type))
+                    links[key] += [(other, rel), (other, rel)]
         return links
 
     async def neighbors(
@@ -372,8 +405,10 @@ class CypherStore:
         """Breadth-first ego graph of ``start`` up to ``depth`` hops, at most ``max_nodes``.
 
         The embedded store's walk: neighbours visited in ``(label, id)`` order, so a
-        truncated answer is the same. Reads: one ``links`` per label and hop, one more for
-        the nodes not expanded, one ``nodes_by_id`` per label. Empty when ``start`` is absent.
+        truncated answer is the same. The walk reads neighbour keys only (one ``links``
+        round trip per hop); then one round trip reads the relationships among the nodes
+        kept, with properties, filtered in the database (a hub's other relationships are not
+        sent), and one the nodes. Empty when ``start`` is absent.
         """
         if not await self._nodes([start]):
             return Subgraph()
@@ -381,9 +416,8 @@ class CypherStore:
         order = [start]
         frontier = [start]
         truncated = False
-        links: dict[NodeKey, list[Link]] = {}
         for hop in range(1, depth + 1):
-            links.update(await self._links(frontier, rel_types))
+            links = await self._links(frontier, rel_types, props=False)
             following: list[NodeKey] = []
             for node in frontier:
                 for other in sorted({o for o, _ in links[node]} - seen.keys()):
@@ -398,16 +432,65 @@ class CypherStore:
             frontier = following
             if truncated or not frontier:
                 break
-        links.update(await self._links([k for k in order if k not in links], rel_types))
-        rels = [
-            rel
-            for node in order
-            for other, rel in links[node]
-            if rel.start == node and other in seen
-        ]
+        kept = set(order)
+        among = await self._links(order, rel_types, others=dict.fromkeys(order, kept))
+        rels = [rel for node in order for _, rel in among[node] if rel.start == node]
         rels.sort(key=lambda r: (r.start, r.end, REL_ORDER.get(r.type, 99)))
         nodes = await self._nodes(order)
         return Subgraph([nodes[k] for k in order], rels, truncated)
+
+    async def _distances(
+        self, start: NodeKey, end: NodeKey, rel_types: Sequence[str], max_hops: int
+    ) -> tuple[dict[NodeKey, int], dict[NodeKey, list[Link]]] | None:
+        """Distance from ``start`` of every node on a shortest path to ``end``, and links.
+
+        Bidirectional breadth-first search over neighbour keys (no properties), the side
+        with the fewer frontier nodes growing by one level (one ``links`` round trip) until
+        the two meet, as the embedded store's search; then the nodes on shortest paths are
+        collected walking back from the meeting nodes through the recorded parents.
+
+        Returns
+        -------
+        tuple of (dict of NodeKey to int, dict of NodeKey to list of Link) or None
+            The distances, and the links (keys only) of every node expanded: each
+            relationship of a shortest path is among the links of one of its ends.
+            ``None`` when ``end`` is farther than ``max_hops``.
+        """
+        sides = ({start: 0}, {end: 0})
+        fronts: list[list[NodeKey]] = [[start], [end]]
+        parents: tuple[dict[NodeKey, set[NodeKey]], ...] = (defaultdict(set), defaultdict(set))
+        reach = [0, 0]
+        links: dict[NodeKey, list[Link]] = {}
+        meeting: list[NodeKey] = []
+        while not meeting and reach[0] + reach[1] < max_hops:
+            if not fronts[0] or not fronts[1]:
+                return None
+            grow = 0 if len(fronts[0]) <= len(fronts[1]) else 1
+            seen, other_seen, parent = sides[grow], sides[1 - grow], parents[grow]
+            level = reach[grow] + 1
+            links.update(await self._links(fronts[grow], rel_types, props=False))
+            following: dict[NodeKey, None] = {}
+            for node in fronts[grow]:
+                for other, _ in links[node]:
+                    if other not in seen:
+                        seen[other] = level
+                        following[other] = None
+                    if seen[other] == level:
+                        parent[other].add(node)
+            fronts[grow], reach[grow] = list(following), level
+            meeting = [k for k in following if k in other_seen]
+        if not meeting:
+            return None
+        length = reach[0] + reach[1]
+        dist = dict.fromkeys(meeting, reach[0])
+        for side, offset, sign in ((0, 0, 1), (1, length, -1)):
+            queue = deque(meeting)
+            while queue:
+                for other in parents[side].get(queue.popleft(), ()):
+                    if other not in dist:
+                        dist[other] = offset + sign * sides[side][other]
+                        queue.append(other)
+        return dist, links
 
     async def shortest_paths(
         self,
@@ -419,44 +502,34 @@ class CypherStore:
     ) -> list[Path]:
         """Up to ``limit`` shortest paths from ``start`` to ``end`` ignoring direction.
 
-        The embedded store's algorithm over ``links`` reads: breadth-first, one read per
-        label and level, to the level where ``end`` is reached (at most ``max_hops``); then
-        the shortest-path DAG enumerated in order of node keys, then relationship types;
-        parallel relationships are distinct paths (as Cypher's ``allShortestPaths``).
+        The embedded store's algorithm: bidirectional breadth-first search over neighbour
+        keys (:meth:`_distances`), then the shortest-path DAG enumerated in order of node
+        keys, then relationship types; parallel relationships are distinct paths (as
+        Cypher's ``allShortestPaths``). Properties are read for the paths' nodes and
+        relationships only.
         """
         ends = await self._nodes([start, end])
         if start not in ends or end not in ends:
             return []
         if start == end:
             return [Path((ends[start],), ())]
-        dist = {start: 0}
-        frontier = [start]
-        links: dict[NodeKey, list[Link]] = {}
-        while frontier and end not in dist and dist[frontier[0]] < max_hops:
-            links.update(await self._links(frontier, rel_types))
-            following = []
-            for node in frontier:
-                for other, _ in links[node]:
-                    if other not in dist:
-                        dist[other] = dist[node] + 1
-                        following.append(other)
-            frontier = following
-        if end not in dist:
+        found = await self._distances(start, end, rel_types, max_hops)
+        if found is None:
             return []
-        # Every node closer than ``end`` was expanded, so links are symmetric from here.
-        links.update(await self._links([end], rel_types))
-        on_path = {end}
-        level = [end]
-        while level:
-            previous = {
-                o for node in level for o, _ in links[node] if dist.get(o) == dist[node] - 1
-            }
-            on_path |= previous
-            level = sorted(previous)
+        dist, links = found
+        step_links: dict[NodeKey, dict[tuple[str, NodeKey, NodeKey], Link]] = defaultdict(dict)
+        for node, node_links in links.items():
+            if node not in dist:
+                continue
+            for other, rel in node_links:
+                ident = (rel.type, rel.start, rel.end)
+                if dist.get(other) == dist[node] + 1:
+                    step_links[node][ident] = (other, rel)
+                elif dist.get(other) == dist[node] - 1:
+                    step_links[other][ident] = (node, rel)
 
         def steps(node: NodeKey) -> list[Link]:
-            following = dist[node] + 1
-            found = [(o, r) for o, r in links[node] if o in on_path and dist[o] == following]
+            found = list(step_links[node].values())
             found.sort(key=lambda s: (s[0], REL_ORDER.get(s[1].type, 99), s[1].start))
             return found
 
@@ -470,8 +543,32 @@ class CypherStore:
                 continue
             for other, rel in reversed(steps(keys[-1])):
                 stack.append((keys + [other], rels + [rel]))
-        nodes = await self._nodes(k for keys, _ in found_paths for k in keys)
-        return [Path(tuple(nodes[k] for k in keys), tuple(rels)) for keys, rels in found_paths]
+        return await self._with_props(found_paths, rel_types)
+
+    async def _with_props(
+        self, paths: Sequence[tuple[list[NodeKey], list[Relationship]]], rel_types: Sequence[str]
+    ) -> list[Path]:
+        """The paths of keys and key-only relationships, with their stored properties.
+
+        Two round trips: the nodes, and the relationships (each read from its start node,
+        filtered in the database to the path's other ends).
+        """
+        joined: dict[NodeKey, set[NodeKey]] = defaultdict(set)
+        for _, rels in paths:
+            for rel in rels:
+                joined[rel.start].add(rel.end)
+        among = await self._links(list(joined), rel_types, others=joined)
+        stored = {
+            (rel.type, rel.start, rel.end): rel for found in among.values() for _, rel in found
+        }
+        nodes = await self._nodes(k for keys, _ in paths for k in keys)
+        return [
+            Path(
+                tuple(nodes[k] for k in keys),
+                tuple(stored[(r.type, r.start, r.end)] for r in rels),
+            )
+            for keys, rels in paths
+        ]
 
     async def counts(self) -> dict[str, int]:
         """Node count per label and relationship count per type (absent ones as 0).

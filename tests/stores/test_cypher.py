@@ -10,12 +10,14 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from graph_service.config import Settings
 from graph_service.errors import StoreTimeoutError, StoreUnavailableError
 from graph_service.ingest.batch import GraphBatch, NodeRow, RelationshipRow
+from graph_service.model import RelationshipType
 from graph_service.rules import LinkageRules
 from graph_service.stores.base import GraphStore
 from graph_service.stores.cypher import CypherStore, statement_names
@@ -47,6 +49,15 @@ def test_statements_are_parameterised_text() -> None:
     for path in CYPHER_DIR.rglob("*.cypher"):
         text = path.read_text()
         assert "{}" not in text and "%s" not in text and "{0" not in text, path
+
+
+def test_links_statements_name_every_relationship_type() -> None:
+    # The pattern lists the types (FalkorDB traverses an untyped one slowly): a type added
+    # to the model but not here would silently vanish from traversals.
+    types = {t.value for t in RelationshipType}
+    for path in CYPHER_DIR.glob("links.*.cypher"):
+        [pattern] = re.findall(r"-\[r:([A-Z_|]+)\]-", path.read_text())
+        assert set(pattern.split("|")) == types, path
 
 
 def test_wheel_ships_the_statements(tmp_path: Path) -> None:
@@ -184,3 +195,29 @@ def test_server_killed_mid_load_reports_what_was_written(tmp_path: Path) -> None
     # when it died (a committed batch in flight is not counted as written).
     assert 4_000 <= written < 100_000 and written % 1_000 == 0
     assert "0 of 0 relationship rows" in message
+
+
+def test_links_read_keys_only_or_only_to_given_nodes(falkordb_url: str) -> None:
+    # The searches read keys only; the answers' relationships are read filtered to their
+    # other ends in the database (a hub's other relationships are not sent).
+    store = CypherStore(Settings(backend="falkordb", falkordb_url=falkordb_url,
+                                 falkordb_graph="links"))  # fmt: skip
+    asyncio.run(store.upsert(small_bank_batch()))
+    types = [t.value for t in RelationshipType]
+    e1 = ("Enterprise", "E1")
+    full = asyncio.run(store._links([e1], types))[e1]
+    keys = asyncio.run(store._links([e1], types, props=False))[e1]
+
+    def shape(links: list[Any]) -> list[tuple[Any, ...]]:
+        return sorted((o, r.type, r.start, r.end) for o, r in links)
+
+    assert shape(keys) == shape(full) and len(full) == 7
+    assert all(r.props == {} for _, r in keys) and any(r.props for _, r in full)
+    wanted = {("Person", "P4"), ("Enterprise", "E2"), ("Person", "E2")}
+    chosen = asyncio.run(store._links([e1], types, others={e1: wanted}))[e1]
+    assert sorted((r.type, r.start, r.end, dict(r.props)) for _, r in chosen) == [
+        ("EMPLOYED_BY", ("Person", "P4"), e1, {"role": "executive", "title": "CEO"}),
+        ("SHAREHOLDER_OF", e1, ("Enterprise", "E2"), {"ratio": 0.6}),
+        ("SHAREHOLDER_OF", ("Person", "P4"), e1, {"ratio": 0.3}),
+    ]
+    close(store)
