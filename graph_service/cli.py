@@ -23,14 +23,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
+from pydantic import AliasChoices, ValidationError
 from pydantic_settings import SettingsError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
 from graph_service.bulk import OUTPUT_FORMATS
-from graph_service.config import Settings
+from graph_service.config import BackendName, Settings
 from graph_service.errors import GraphServiceError, InvalidInputError, Location
 from graph_service.ingest.batch import LoadReport
 from graph_service.memory import bulk_allocation
@@ -56,7 +56,7 @@ DataDir = Annotated[
     ),
 ]
 Backend = Annotated[
-    str | None,
+    BackendName | None,
     typer.Option(
         "--backend",
         help="Graph store: embedded, neo4j or falkordb (env GRAPH_SERVICE_BACKEND; default "
@@ -77,10 +77,39 @@ Port = Annotated[
 ]
 
 
+def _setting_name(field: str, options: set[str]) -> str:
+    """How the user gave the setting ``field``: its option, or the variable they set.
+
+    ``field`` is a field name or, for a field with aliases, the alias pydantic reports (the
+    first). A value from the command line is named by its option (``--data-dir``); one from
+    the environment by the variable actually set (``FALKORDB_GRAPH`` rather than
+    ``GRAPH_SERVICE_FALKORDB_GRAPH``), else by the prefixed name.
+    """
+    environ = {key.upper() for key in os.environ}
+    for name, info in Settings.model_fields.items():
+        alias = info.validation_alias
+        choices = alias.choices if isinstance(alias, AliasChoices) else []
+        if field != name and field not in choices:
+            continue
+        if name in options:
+            return "--" + name.replace("_", "-")
+        names = [c for c in choices if isinstance(c, str) and c.isupper()]
+        names = names or [f"GRAPH_SERVICE_{name.upper()}"]
+        return next((n for n in names if n in environ), names[0])
+    return field
+
+
 def _settings(
     data_dir: Path | None = None, backend: str | None = None, **overrides: Any
 ) -> Settings:
-    """Settings from the environment, overridden by the options given on the command line."""
+    """Settings from the environment, overridden by the options given on the command line.
+
+    Raises
+    ------
+    InvalidInputError
+        If a setting is invalid: one line naming the option or variable that gave it, with
+        its value.
+    """
     values = {k: v for k, v in overrides.items() if v is not None}
     if data_dir is not None:
         values["data_dir"] = data_dir
@@ -90,14 +119,15 @@ def _settings(
         return Settings(**values)
     except ValidationError as exc:
         problems = "; ".join(
-            (f"GRAPH_SERVICE_{'_'.join(map(str, e['loc'])).upper()}: " if e["loc"] else "")
+            (f"{_setting_name(str(e['loc'][0]), set(values))}={e['input']!r}: "
+             if e["loc"] else "")
             + e["msg"].removeprefix("Value error, ")
             for e in exc.errors()
-        )
+        )  # fmt: skip
         raise InvalidInputError(f"invalid setting: {problems}") from None
     except SettingsError as exc:  # a value that is not even parseable, e.g. a list not in JSON
         field = re.search(r'field "(\w+)"', str(exc))
-        name = f"GRAPH_SERVICE_{field.group(1).upper()}" if field else "a GRAPH_SERVICE_ variable"
+        name = _setting_name(field.group(1), set()) if field else "a GRAPH_SERVICE_ variable"
         raise InvalidInputError(
             f"invalid setting: {name} cannot be parsed (list settings are JSON, "
             "e.g. '[\"debit card\"]')"
