@@ -447,7 +447,8 @@ def query(
     """Run a GraphQL document against the data dir, once or once per line of a .jsonl file.
 
     The bulk form writes one CSV or NDJSON row per input line, in order, with a progress
-    bar on standard error; the output file appears only when the run is complete.
+    bar on standard error; the output file appears only when the run is complete. A
+    database that goes down or times out during the run stops it (exit 4, nothing written).
     """
     settings = _settings(data_dir, backend)
     try:
