@@ -99,6 +99,11 @@ def _setting_name(field: str, options: set[str]) -> str:
     return field
 
 
+def _shown(value: Any) -> str:
+    """A setting's value in an error: text quoted (so that ``''`` shows), others as is."""
+    return repr(value) if isinstance(value, str) else str(value)
+
+
 def _settings(
     data_dir: Path | None = None, backend: str | None = None, **overrides: Any
 ) -> Settings:
@@ -119,7 +124,7 @@ def _settings(
         return Settings(**values)
     except ValidationError as exc:
         problems = "; ".join(
-            (f"{_setting_name(str(e['loc'][0]), set(values))}={e['input']!r}: "
+            (f"{_setting_name(str(e['loc'][0]), set(values))}={_shown(e['input'])}: "
              if e["loc"] else "")
             + e["msg"].removeprefix("Value error, ")
             for e in exc.errors()
