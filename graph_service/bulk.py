@@ -11,7 +11,9 @@ fixed cost per execution; a line whose merged answer has an error, or that the n
 refuses, runs on its own instead, so every line's answer and errors are those of its own
 execution (:class:`_BulkRunner`). Results are written as
 CSV or NDJSON, one output row per input line, in input order, with the line number and any
-GraphQL errors; the output file appears only when complete.
+GraphQL errors; the output file appears only when complete. A line answered
+``STORE_UNAVAILABLE`` or ``STORE_TIMEOUT`` stops the run (the store would fail the lines
+after it too): nothing is written.
 
 The CSV columns are derived from the operation's selection set (:func:`csv_columns`), not
 from the answers, so every run of a document has the same header, even when every line
@@ -56,7 +58,12 @@ from graphql import (
 )
 
 from graph_service.config import Settings
-from graph_service.errors import InvalidInputError, Location
+from graph_service.errors import (
+    InvalidInputError,
+    Location,
+    StoreTimeoutError,
+    StoreUnavailableError,
+)
 from graph_service.stores.base import GraphStore
 
 OUTPUT_FORMATS = ("csv", "ndjson")
@@ -486,6 +493,29 @@ def error_text(errors: list[dict[str, Any]]) -> str:
     )
 
 
+_STORE_FAILURES: dict[Any, type[StoreUnavailableError | StoreTimeoutError]] = {
+    error.code: error for error in (StoreUnavailableError, StoreTimeoutError)
+}
+"""The error codes of a line that stop a bulk run, and the error they stop it with."""
+
+
+def _stop_on_store_failure(number: int, errors: list[dict[str, Any]]) -> None:
+    """Raise when line ``number``'s ``errors`` say the store is down or timing out.
+
+    Raises
+    ------
+    StoreUnavailableError, StoreTimeoutError
+        Of the first such error, naming the line and the error's message.
+    """
+    for error in errors:
+        failure = _STORE_FAILURES.get((error.get("extensions") or {}).get("code"))
+        if failure is not None:
+            raise failure(
+                f"line {number}: {error.get('message', '')}; the bulk run stopped, "
+                "no output written"
+            )
+
+
 async def run_bulk(
     store: GraphStore,
     settings: Settings,
@@ -519,6 +549,9 @@ async def run_bulk(
     ------
     InvalidInputError
         If ``fmt`` is not an output format.
+    StoreUnavailableError, StoreTimeoutError
+        At the first line answered ``STORE_UNAVAILABLE`` or ``STORE_TIMEOUT``; no output is
+        written.
 
     Notes
     -----
@@ -536,6 +569,8 @@ async def run_bulk(
     for start in range(0, len(rows), CHUNK_SIZE):
         chunk = rows[start : start + CHUNK_SIZE]
         answers = await runner.run([v for _, v in chunk])
+        for (number, _), (_, errors) in zip(chunk, answers, strict=True):
+            _stop_on_store_failure(number, errors)
         results.extend(
             (number, data, errors)
             for (number, _), (data, errors) in zip(chunk, answers, strict=True)

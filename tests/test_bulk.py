@@ -15,8 +15,11 @@ import pytest
 import graph_service.bulk as bulk_module
 from graph_service.bulk import CHUNK_SIZE, BulkSummary, execute_many, run_bulk
 from graph_service.config import Settings
+from graph_service.errors import StoreUnavailableError
 from graph_service.stores.base import GraphStore
+from graph_service.stores.cypher import CypherStore
 from graph_service.stores.embedded import EmbeddedStore
+from graph_service.stores.falkordb_server import running_falkordb
 from tests.conftest import FINBENCH_SAMPLE
 
 COVERAGE = """
@@ -261,3 +264,23 @@ def test_merged_lines_answer_as_lines_run_alone_on_finbench(
     for document in (COVERAGE, MIXED, VARIED):
         expected = reference(finbench, document, lines, settings)
         assert bulk_records(finbench, document, lines, settings, tmp_path) == expected
+
+
+def test_a_store_that_is_down_stops_the_run_writing_nothing(tmp_path: Path) -> None:
+    with running_falkordb(tmp_path / "falkordb") as url:
+        settings = Settings(backend="falkordb", falkordb_url=url, falkordb_graph="gone")
+    out = tmp_path / "out.csv"
+    rows = [(number, {"id": f"E{number}"}) for number in range(1, CHUNK_SIZE + 2)]
+    lines: list[int] = []
+
+    async def run() -> None:
+        store = CypherStore(settings)
+        try:
+            await run_bulk(store, settings, COVERAGE, rows, out, "csv", progress=lines.append)
+        finally:
+            await store.close()
+
+    with pytest.raises(StoreUnavailableError, match=r"^line 1: FalkorDB at .* is unreachable"):
+        asyncio.run(run())
+    assert lines == []  # stopped in the first chunk
+    assert list(tmp_path.glob("out.csv*")) == []

@@ -121,6 +121,39 @@ def test_bad_setting_exits_2(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    "env, args, says",
+    [
+        ({"FALKORDB_GRAPH": ""}, [],
+         "error: invalid setting: FALKORDB_GRAPH='': String should have at least 1 character"),
+        ({"GRAPH_SERVICE_BACKEND": ""}, [],
+         "error: invalid setting: GRAPH_SERVICE_BACKEND='': Input should be 'embedded', "),
+        ({"GRAPH_SERVICE_MAX_PAGE_SIZE": "0"}, [],
+         "error: invalid setting: GRAPH_SERVICE_MAX_PAGE_SIZE='0': "),
+        ({}, ["--backend", "Falkordb"],
+         "Invalid value for '--backend': Value error, 'Falkordb' is not one of"),
+    ],
+)  # fmt: skip
+def test_bad_setting_names_what_the_user_set(
+    tmp_path: Path, env: dict[str, str], args: list[str], says: str
+) -> None:
+    doc = tmp_path / "q.graphql"
+    doc.write_text("{ __typename }")
+    result = subprocess.run(
+        [*CLI, "query", str(doc), "--data-dir", str(tmp_path / "d"), *args],
+        capture_output=True, text=True, env={**os.environ, "COLUMNS": "200", **env},
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert says in result.stderr
+    assert "GRAPH_SERVICE_GRAPH_SERVICE" not in result.stderr
+
+
+def test_bad_option_value_is_named_by_its_option(tmp_path: Path) -> None:
+    result = run("serve", "--port", "-5", "--data-dir", tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: invalid setting: --port=-5: ")
+
+
 def test_malformed_canonical_row_names_file_line_field(tmp_path: Path) -> None:
     bank = tmp_path / "bank"
     assert run("generate", "--people", "50", "--seed", "3", "--out", bank).returncode == 0

@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -94,20 +95,96 @@ def test_serve_with_the_database_down_warns_and_answers_503(tmp_path: Path) -> N
     assert "Traceback" not in log.read_text()
 
 
-def test_falkordb_server_runs_until_stopped(tmp_path: Path) -> None:
-    port = free_port()
+def start_falkordb_server(port: int, data: Path) -> subprocess.Popen[str]:
+    """``graph-service falkordb-server`` on ``port``, once it has printed its URL."""
     server = subprocess.Popen(
-        [*CLI, "falkordb-server", "--port", str(port), "--dir", str(tmp_path / "db")],
-        stdout=subprocess.PIPE, text=True,
+        [*CLI, "falkordb-server", "--port", str(port), "--dir", str(data)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
+    assert server.stdout is not None
+    line = server.stdout.readline()
+    assert line.startswith(f"FalkorDB serving at redis://127.0.0.1:{port}"), server.stderr
+    return server
+
+
+def ping(port: int) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+        conn.sendall(b"PING\r\n")
+        return conn.recv(16)
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_falkordb_server_runs_until_stopped(
+    tmp_path: Path, signum: signal.Signals, code: int
+) -> None:
+    port = free_port()
+    server = start_falkordb_server(port, tmp_path / "db")
     try:
-        assert server.stdout is not None
-        assert server.stdout.readline().startswith(f"FalkorDB serving at redis://127.0.0.1:{port}")
-        with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
-            conn.sendall(b"PING\r\n")
-            assert conn.recv(16).startswith(b"+PONG")
+        assert ping(port).startswith(b"+PONG")
     finally:
-        server.send_signal(signal.SIGTERM)
-        assert server.wait(timeout=30) == 130
+        server.send_signal(signum)
+        assert server.wait(timeout=30) == code
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+def test_falkordb_server_refuses_a_port_in_use(falkordb_url: str, tmp_path: Path) -> None:
+    redis_port = int(falkordb_url.rsplit(":", 1)[1])
+    with socket.socket() as other:  # a service that is not Redis
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        for port in (redis_port, other.getsockname()[1]):
+            done = subprocess.run(
+                [*CLI, "falkordb-server", "--port", str(port), "--dir", str(tmp_path / "db")],
+                capture_output=True, text=True, timeout=60,
+            )  # fmt: skip
+            assert done.returncode == 2, done.stderr
+            assert done.stderr.strip() == f"error: port {port} on 127.0.0.1 is in use"
+            assert "serving" not in done.stdout
+    assert ping(redis_port).startswith(b"+PONG")  # the other server is left alone
+
+
+def test_falkordb_server_bad_dir_or_port_exits_2(tmp_path: Path) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    for args, says in [
+        (["--dir", str(afile)], f"--dir {afile}: cannot create the directory"),
+        (["--dir", "/proc/nope"], "--dir /proc/nope: cannot create the directory"),
+        (["--port", "0"], "--port"),
+        (["--port", "70000"], "--port"),
+    ]:
+        done = subprocess.run([*CLI, "falkordb-server", *args], capture_output=True, text=True,
+                              timeout=60, env={**os.environ, "COLUMNS": "200"})  # fmt: skip
+        assert done.returncode == 2, done.stderr
+        assert says in done.stderr and "Traceback" not in done.stderr
+
+
+def test_falkordb_server_exits_4_when_its_server_dies(tmp_path: Path) -> None:
+    port = free_port()
+    server = start_falkordb_server(port, tmp_path / "db")
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+            conn.sendall(b"SHUTDOWN NOSAVE\r\n")
+        assert server.wait(timeout=10) == 4
+    finally:
+        server.kill()
+    assert server.stderr is not None
+    [line] = server.stderr.read().strip().splitlines()
+    log = tmp_path / "db" / "falkordb.log"
+    assert line == f"error: FalkorDB server exited with code 0; log: {log}"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_killed_falkordb_server_takes_its_server_down(tmp_path: Path) -> None:
+    port = free_port()
+    server = start_falkordb_server(port, tmp_path / "db")
+    server.kill()
+    server.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            ping(port)
+        except OSError:
+            break
+        assert time.monotonic() < deadline, "the orphaned redis-server still answers"
+        time.sleep(0.1)
