@@ -8,7 +8,11 @@ import re
 import socket
 import subprocess
 import sys
+import threading
+import time
 import zipfile
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -135,6 +139,46 @@ def test_unreachable_server_is_one_clear_error() -> None:
     store = CypherStore(settings)
     with pytest.raises(StoreUnavailableError, match=r"^FalkorDB at redis://127\.0\.0\.1:\d+ "
                        "is unreachable: ") as caught:
+        asyncio.run(store.counts())
+    assert "\n" not in str(caught.value)
+    close(store)
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A loopback port that accepts connections (its backlog does) and never answers."""
+    with socket.create_server(("127.0.0.1", 0), backlog=64) as listener:
+        yield listener.getsockname()[1]
+
+
+@pytest.fixture
+def http_port() -> Iterator[int]:
+    """A loopback HTTP server: a service that is not Redis."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_server_that_never_answers_is_unreachable_within_the_timeouts(
+    silent_port: int,
+) -> None:
+    settings = Settings(backend="falkordb", falkordb_url=f"redis://127.0.0.1:{silent_port}",
+                        query_timeout_s=0.5)  # fmt: skip
+    store = CypherStore(settings)
+    for call in (store.counts, lambda: store.upsert(small_bank_batch())):
+        began = time.monotonic()
+        with pytest.raises(StoreUnavailableError, match=r"^FalkorDB at redis://127\.0\.0\.1:\d+ "
+                           r"is unreachable: no answer within 2\.5 s$"):  # fmt: skip
+            asyncio.run(call())
+        assert time.monotonic() - began < 4
+    close(store)
+
+
+def test_a_service_that_is_not_redis_is_one_clear_error(http_port: int) -> None:
+    store = CypherStore(Settings(backend="falkordb", falkordb_url=f"redis://127.0.0.1:{http_port}"))
+    with pytest.raises(StoreUnavailableError, match="is not a Redis/FalkorDB server") as caught:
         asyncio.run(store.counts())
     assert "\n" not in str(caught.value)
     close(store)
