@@ -173,6 +173,34 @@ def test_serve_whose_counts_time_out_at_start_warns_and_serves(
     assert "serving anyway" in warnings[0] and "Traceback" not in stderr
 
 
+@pytest.mark.parametrize(
+    ("uri", "code", "expected"),
+    [
+        ("bolt://127.0.0.1:{port}", 4,
+         "error: Neo4j at bolt://127.0.0.1:{port} (database 'neo4j') is unreachable: "),
+        ("http://x", 2, "error: invalid setting NEO4J_URI 'http://x': expected bolt, bolt+s, "
+         "bolt+ssc, neo4j, neo4j+s or neo4j+ssc://host[:port]"),
+        ("bolt://127.0.0.1:notaport", 2,
+         "error: invalid setting NEO4J_URI 'bolt://127.0.0.1:notaport': expected bolt"),
+    ],
+)  # fmt: skip
+def test_neo4j_unreachable_or_misconfigured_is_one_line_at_once(
+    uri: str, code: int, expected: str, tmp_path: Path
+) -> None:
+    port = free_port()  # nothing listens there
+    document = tmp_path / "q.graphql"
+    document.write_text('{ person(id: "1") { name } }')
+    began = time.monotonic()
+    done = subprocess.run(
+        [*CLI, "query", "--backend", "neo4j", str(document)], capture_output=True, text=True,
+        env={**os.environ, "NEO4J_URI": uri.format(port=port)}, timeout=60,
+    )  # fmt: skip
+    assert time.monotonic() - began < 10
+    assert done.returncode == code, done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith(expected.format(port=port))
+
+
 def test_falkordb_server_runs_until_stopped(tmp_path: Path) -> None:
     port = free_port()
     server = subprocess.Popen(

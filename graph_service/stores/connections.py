@@ -18,9 +18,11 @@ of the CLI or of a test) gets a fresh client.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from graph_service.config import Settings
 from graph_service.errors import InvalidInputError, StoreTimeoutError, StoreUnavailableError
@@ -243,14 +245,26 @@ class Neo4jConnection:
     Notes
     -----
     Every statement runs through ``driver.execute_query`` (a managed transaction with
-    retries on transient errors), routed to a reader or the writer.
+    retries on transient errors for :attr:`MAX_RETRY_TIME_S`), routed to a reader or the
+    writer. The URI is checked on construction (:attr:`SCHEMES`, a numeric port).
     """
 
     dialect = "neo4j"
     floats_as_text = False
+    SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
+    """The URI schemes the driver speaks (``http://`` is not one)."""
+    CONNECT_TIMEOUT_S = 5.0
+    """How long opening a TCP connection may take."""
+    ACQUIRE_TIMEOUT_S = 5.0
+    """How long a statement waits for a connection: a new one's TCP connect and Bolt
+    handshake (a server that never answers), or a free one of a full pool."""
+    MAX_RETRY_TIME_S = 2.0
+    """How long the driver retries a statement on transient errors (a server unreachable
+    meanwhile included) before the failure is reported."""
 
     def __init__(self, settings: Settings) -> None:
         self.uri = settings.neo4j_uri
+        _check_uri(self.uri, self.SCHEMES)
         self.user = settings.neo4j_user
         self._password = settings.neo4j_password.get_secret_value()
         self.database = settings.neo4j_database
@@ -270,10 +284,18 @@ class Neo4jConnection:
             from neo4j.exceptions import ConfigurationError
 
             self._loop = loop
+            # The driver logs each retry as a warning, which Python's last-resort handler
+            # prints on stderr; the failure reaches the user as one domain error instead.
+            logging.getLogger("neo4j").setLevel(logging.ERROR)
             auth = (self.user, self._password) if self._password else None
             try:
                 self._driver = AsyncGraphDatabase.driver(
-                    self.uri, auth=auth, max_connection_pool_size=self.pool_size
+                    self.uri,
+                    auth=auth,
+                    max_connection_pool_size=self.pool_size,
+                    connection_timeout=self.CONNECT_TIMEOUT_S,
+                    connection_acquisition_timeout=self.ACQUIRE_TIMEOUT_S,
+                    max_transaction_retry_time=self.MAX_RETRY_TIME_S,
                 )
             except (ConfigurationError, ValueError) as exc:
                 raise InvalidInputError(
@@ -311,7 +333,8 @@ class Neo4jConnection:
                 "(NEO4J_USER, NEO4J_PASSWORD)"
             ) from None
         except (ServiceUnavailable, SessionExpired, OSError) as exc:
-            raise StoreUnavailableError(f"{self._where()} is unreachable: {exc}") from None
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            raise StoreUnavailableError(f"{self._where()} is unreachable: {reason}") from None
         except Neo4jError as exc:
             code = exc.code or ""
             if any(code.endswith(t) for t in _TIMEOUT_CODES):
@@ -323,7 +346,8 @@ class Neo4jConnection:
                 raise StoreUnavailableError(f"{self._where()}: no such database") from None
             raise
         except DriverError as exc:
-            raise StoreUnavailableError(f"{self._where()}: {exc}") from None
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            raise StoreUnavailableError(f"{self._where()}: {reason}") from None
         return [list(record.values()) for record in records]
 
     async def ensure_schema(self, names: Sequence[str]) -> None:
@@ -336,6 +360,27 @@ class Neo4jConnection:
         if self._driver is not None and self._loop is asyncio.get_running_loop():
             await self._driver.close()
         self._driver = self._loop = None
+
+
+def _check_uri(uri: str, schemes: Sequence[str]) -> None:
+    """Refuse a ``NEO4J_URI`` the driver cannot use (scheme, port), before connecting.
+
+    Raises
+    ------
+    InvalidInputError
+        If the scheme is not one of ``schemes``, the host is missing or the port is not a
+        number.
+    """
+    parts = urlsplit(uri)
+    try:
+        usable = parts.scheme in schemes and bool(parts.hostname) and parts.port != 0
+    except ValueError:  # a port that is not a number in 0-65535
+        usable = False
+    if not usable:
+        raise InvalidInputError(
+            f"invalid setting NEO4J_URI {redact(uri)!r}: expected "
+            f"{', '.join(schemes[:-1])} or {schemes[-1]}://host[:port]"
+        )
 
 
 def connect(settings: Settings) -> CypherConnection:

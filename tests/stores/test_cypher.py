@@ -176,6 +176,19 @@ def test_a_server_that_never_answers_is_unreachable_within_the_timeouts(
     close(store)
 
 
+def test_neo4j_at_a_server_that_never_answers_is_unreachable_in_bounded_time(
+    silent_port: int,
+) -> None:
+    store = CypherStore(Settings(backend="neo4j", neo4j_uri=f"bolt://127.0.0.1:{silent_port}"))
+    began = time.monotonic()
+    with pytest.raises(StoreUnavailableError, match=r"^Neo4j at bolt://127\.0\.0\.1:\d+ "
+                       r"\(database 'neo4j'\) is unreachable: .*handshake") as caught:  # fmt: skip
+        asyncio.run(store.counts())
+    assert time.monotonic() - began < 14
+    assert "\n" not in str(caught.value)
+    close(store)
+
+
 def test_a_service_that_is_not_redis_is_one_clear_error(http_port: int) -> None:
     store = CypherStore(Settings(backend="falkordb", falkordb_url=f"redis://127.0.0.1:{http_port}"))
     with pytest.raises(StoreUnavailableError, match="is not a Redis/FalkorDB server") as caught:
