@@ -72,7 +72,7 @@ class CypherConnection(Protocol):
 
 
 class FalkorDBConnection:
-    """FalkorDB through its official asyncio client (``falkordb.asyncio``).
+    """FalkorDB through its asyncio graph client over a plain ``redis.asyncio`` client.
 
     Parameters
     ----------
