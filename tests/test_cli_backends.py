@@ -70,6 +70,26 @@ def test_unreachable_backend_is_one_line_and_exit_4(tmp_path: Path) -> None:
         assert "is unreachable" in line
 
 
+def test_a_server_that_never_answers_fails_load_and_query_in_seconds(tmp_path: Path) -> None:
+    document = tmp_path / "q.graphql"
+    document.write_text('{ person(id: "1") { name } }')
+    bank = tmp_path / "bank"
+    assert run("generate", "--people", "10", "--out", bank).returncode == 0
+    with socket.create_server(("127.0.0.1", 0), backlog=64) as listener:  # never accepts
+        env = {**falkordb_env(f"redis://127.0.0.1:{listener.getsockname()[1]}", "silent"),
+               "GRAPH_SERVICE_QUERY_TIMEOUT_S": "1"}  # fmt: skip
+        for args in (["load", "--format", "canonical", str(bank)], ["query", str(document)]):
+            began = time.monotonic()
+            done = subprocess.run(
+                [*CLI, *args, "--backend", "falkordb"], capture_output=True, text=True,
+                env=env, timeout=60,
+            )  # fmt: skip
+            assert time.monotonic() - began < 8
+            assert done.returncode == 4, done.stderr
+            [line] = done.stderr.strip().splitlines()
+            assert line.endswith("is unreachable: no answer within 3 s")
+
+
 def test_serve_with_the_database_down_warns_and_answers_503(tmp_path: Path) -> None:
     port = free_port()
     env = {**falkordb_env(f"redis://127.0.0.1:{free_port()}", "none"),
