@@ -282,30 +282,50 @@ def _serve(settings: Settings, sock: socket.socket) -> None:
 
 
 def _warn_if_unreachable(settings: Settings) -> None:
-    """Print one line when the server backend cannot be reached now; serving goes on.
+    """Print one line when the server backend is unreachable, too slow or empty; serve on.
 
     The check uses a store of its own (closed again): the served store belongs to the
     server's event loop. Until the database answers, ``/health`` answers 503 with the
     reason and GraphQL fields ``STORE_UNAVAILABLE``; the first request after it is back
     is served.
     """
-    from graph_service.errors import StoreUnavailableError
+    from graph_service.errors import StoreTimeoutError, StoreUnavailableError
 
-    async def check() -> None:
+    async def check() -> dict[str, int]:
         store = open_store(settings)
         try:
-            await store.counts()
+            return await store.counts()
         finally:
             await store.close()
 
     try:
-        asyncio.run(check())
-    except StoreUnavailableError as exc:
+        _warn_if_empty(settings, asyncio.run(check()))
+    except (StoreUnavailableError, StoreTimeoutError) as exc:
         err.print(
             f"warning: {exc}; serving anyway, /health answers 503 until it is reachable",
             markup=False,
             highlight=False,
         )
+
+
+def _warn_if_empty(settings: Settings, counts: dict[str, int]) -> None:
+    """Print one line when the server backend's graph holds no nodes (a mistyped name?)."""
+    from graph_service.model import NodeLabel
+    from graph_service.stores.connections import redact
+
+    if any(counts[label.value] for label in NodeLabel):
+        return
+    if settings.backend == "falkordb":
+        what = f"FalkorDB graph {settings.falkordb_graph!r} at {redact(settings.falkordb_url)}"
+        variable = "FALKORDB_GRAPH"
+    else:
+        what = f"Neo4j database {settings.neo4j_database!r} at {redact(settings.neo4j_uri)}"
+        variable = "NEO4J_DATABASE"
+    err.print(
+        f"warning: {what} holds no nodes: load data first, or check {variable}",
+        markup=False,
+        highlight=False,
+    )
 
 
 @app.command()
@@ -314,8 +334,9 @@ def serve(
 ) -> None:
     """Serve the GraphQL API (GraphiQL at /graphql, health at /health) with uvicorn.
 
-    With a server backend that cannot be reached, one warning line is printed and the
-    service starts anyway: /health answers 503 with the reason until the database is back.
+    With a server backend that cannot be reached, or whose start-up counts time out, one
+    warning line is printed and the service starts anyway: /health answers 503 with the
+    reason until the database is back. A graph without nodes is warned about too.
     """
     settings = _settings(data_dir, backend, host=host, port=port)
     with _listen(settings) as sock:
@@ -397,7 +418,8 @@ async def _query(
     store = open_store(settings)
     try:
         if settings.backend != "embedded":
-            await store.counts()  # an unreachable database fails here: one line, exit 4
+            # An unreachable database fails here: one line, exit 4.
+            _warn_if_empty(settings, await store.counts())
         if not bulk:
             [(data, errors)] = await execute_many(store, settings, document, [values])
             text = json.dumps({"data": data, **({"errors": errors} if errors else {})}, indent=2)

@@ -6,9 +6,12 @@ import json
 import os
 import signal
 import socket
+import socketserver
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -68,6 +71,26 @@ def test_unreachable_backend_is_one_line_and_exit_4(tmp_path: Path) -> None:
         assert "is unreachable" in line
 
 
+def test_a_server_that_never_answers_fails_load_and_query_in_seconds(tmp_path: Path) -> None:
+    document = tmp_path / "q.graphql"
+    document.write_text('{ person(id: "1") { name } }')
+    bank = tmp_path / "bank"
+    assert run("generate", "--people", "10", "--out", bank).returncode == 0
+    with socket.create_server(("127.0.0.1", 0), backlog=64) as listener:  # never accepts
+        env = {**falkordb_env(f"redis://127.0.0.1:{listener.getsockname()[1]}", "silent"),
+               "GRAPH_SERVICE_QUERY_TIMEOUT_S": "1"}  # fmt: skip
+        for args in (["load", "--format", "canonical", str(bank)], ["query", str(document)]):
+            began = time.monotonic()
+            done = subprocess.run(
+                [*CLI, *args, "--backend", "falkordb"], capture_output=True, text=True,
+                env=env, timeout=60,
+            )  # fmt: skip
+            assert time.monotonic() - began < 8
+            assert done.returncode == 4, done.stderr
+            [line] = done.stderr.strip().splitlines()
+            assert line.endswith("is unreachable: no answer within 3 s")
+
+
 def test_serve_with_the_database_down_warns_and_answers_503(tmp_path: Path) -> None:
     port = free_port()
     env = {**falkordb_env(f"redis://127.0.0.1:{free_port()}", "none"),
@@ -93,6 +116,110 @@ def test_serve_with_the_database_down_warns_and_answers_503(tmp_path: Path) -> N
     warnings = [line for line in log.read_text().splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1 and "serving anyway" in warnings[0]
     assert "Traceback" not in log.read_text()
+
+
+def test_query_on_a_graph_without_nodes_warns_naming_it(
+    falkordb_url: str, tmp_path: Path
+) -> None:
+    document = tmp_path / "q.graphql"
+    document.write_text("{ executivesWithoutPrivateBanking { totalCount } }")
+    done = subprocess.run(
+        [*CLI, "query", "--backend", "falkordb", str(document)],
+        capture_output=True, text=True, env=falkordb_env(falkordb_url, "no-such-graph"),
+        timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert line == (
+        f"warning: FalkorDB graph 'no-such-graph' at {falkordb_url} holds no nodes: "
+        "load data first, or check FALKORDB_GRAPH"
+    )
+    assert json.loads(done.stdout)["data"]["executivesWithoutPrivateBanking"]["totalCount"] == 0
+
+
+class _TimingOutRedis(socketserver.StreamRequestHandler):
+    """A RESP server whose every graph read times out (as FalkorDB answers one)."""
+
+    def handle(self) -> None:
+        while header := self.rfile.readline():
+            words = []
+            for _ in range(int(header[1:])):
+                length = int(self.rfile.readline()[1:])  # $length, then the bytes and CRLF
+                words.append(self.rfile.read(length + 2)[:-2].upper())
+            if words[0] == b"GRAPH.RO_QUERY":
+                self.wfile.write(b"-Query timed out\r\n")
+            elif words[0] == b"GRAPH.QUERY":  # the index statements at start
+                self.wfile.write(b"-Attribute 'id' is already indexed\r\n")
+            elif words[0] == b"PING":
+                self.wfile.write(b"+PONG\r\n")
+            else:  # CLIENT SETINFO
+                self.wfile.write(b"+OK\r\n")
+
+
+@pytest.fixture
+def timing_out_redis() -> Iterator[str]:
+    with socketserver.ThreadingTCPServer(("127.0.0.1", 0), _TimingOutRedis) as server:
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        yield f"redis://127.0.0.1:{server.server_address[1]}"
+        server.shutdown()
+
+
+def test_serve_whose_counts_time_out_at_start_warns_and_serves(
+    timing_out_redis: str, tmp_path: Path
+) -> None:
+    port = free_port()
+    env = {**falkordb_env(timing_out_redis, "slow"), "GRAPH_SERVICE_BACKEND": "falkordb",
+           "GRAPH_SERVICE_QUERY_TIMEOUT_S": "0.3"}  # fmt: skip
+    server = subprocess.Popen(
+        [*CLI, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=5)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None and time.monotonic() < deadline
+                time.sleep(0.1)
+        assert health.status_code == 503
+        assert "the counts query ran longer than 0.3 s" in health.json()["reason"]
+    finally:
+        server.send_signal(signal.SIGINT)
+        _, stderr = server.communicate(timeout=30)
+    warnings = [line for line in stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "ran longer than 0.3 s" in warnings[0]
+    assert "serving anyway" in warnings[0] and "Traceback" not in stderr
+
+
+@pytest.mark.parametrize(
+    ("uri", "code", "expected"),
+    [
+        ("bolt://127.0.0.1:{port}", 4,
+         "error: Neo4j at bolt://127.0.0.1:{port} (database 'neo4j') is unreachable: "),
+        ("http://x", 2, "error: invalid setting NEO4J_URI 'http://x': expected bolt, bolt+s, "
+         "bolt+ssc, neo4j, neo4j+s or neo4j+ssc://host[:port]"),
+        ("bolt://127.0.0.1:notaport", 2,
+         "error: invalid setting NEO4J_URI 'bolt://127.0.0.1:notaport': expected bolt"),
+    ],
+)  # fmt: skip
+def test_neo4j_unreachable_or_misconfigured_is_one_line_at_once(
+    uri: str, code: int, expected: str, tmp_path: Path
+) -> None:
+    port = free_port()  # nothing listens there
+    document = tmp_path / "q.graphql"
+    document.write_text('{ person(id: "1") { name } }')
+    began = time.monotonic()
+    done = subprocess.run(
+        [*CLI, "query", "--backend", "neo4j", str(document)], capture_output=True, text=True,
+        env={**os.environ, "NEO4J_URI": uri.format(port=port)}, timeout=60,
+    )  # fmt: skip
+    assert time.monotonic() - began < 10
+    assert done.returncode == code, done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith(expected.format(port=port))
 
 
 def start_falkordb_server(port: int, data: Path) -> subprocess.Popen[str]:

@@ -18,9 +18,11 @@ of the CLI or of a test) gets a fresh client.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from graph_service.config import Settings
 from graph_service.errors import InvalidInputError, StoreTimeoutError, StoreUnavailableError
@@ -70,14 +72,15 @@ class CypherConnection(Protocol):
 
 
 class FalkorDBConnection:
-    """FalkorDB through its official asyncio client (``falkordb.asyncio``).
+    """FalkorDB through its asyncio graph client over a plain ``redis.asyncio`` client.
 
     Parameters
     ----------
     settings : Settings
         ``falkordb_url`` (``redis://[user:password@]host:port``), ``falkordb_graph`` (the graph
         name, one per data set), ``query_timeout_s`` (sent as FalkorDB's per-query
-        ``timeout`` in milliseconds on reads).
+        ``timeout`` in milliseconds on reads; plus :attr:`READ_MARGIN_S`, the socket's
+        read timeout).
     """
 
     dialect = "falkordb"
@@ -85,7 +88,12 @@ class FalkorDBConnection:
     """FalkorDB answers doubles with 15 significant digits (0.30564176930642495 comes back
     as 0.305641769306425), so float properties are stored as their exact decimal text."""
     CONNECT_TIMEOUT_S = 5.0
-    """How long opening a TCP connection may take before the server counts as unreachable."""
+    """How long opening a connection, and the first ``PING`` on it, may take before the
+    server counts as unreachable (a listener that never answers, a paused server, TLS
+    against a plain server)."""
+    READ_MARGIN_S = 2.0
+    """How much longer than ``query_timeout_s`` an answer is awaited on the socket: the
+    server's own timeout error arrives first, a server that stopped answering fails after."""
     MAX_CONNECTIONS = 50
     """Most connections open to the server at once (as ``neo4j_max_pool_size``'s default)."""
 
@@ -93,9 +101,8 @@ class FalkorDBConnection:
         self.url = settings.falkordb_url
         self.graph_name = settings.falkordb_graph
         self.timeout_ms = max(1, round(settings.query_timeout_s * 1000))
-        # A socket read waits past the server-side timeout, so that the server's answer
-        # (a timeout error) arrives first; a dead server still fails the read eventually.
-        self._socket_timeout_s = settings.query_timeout_s + 30.0
+        # Every answer, a write batch's too, is awaited at most this long on the socket.
+        self._socket_timeout_s = settings.query_timeout_s + self.READ_MARGIN_S
         self._statements = load_statements(self.dialect)
         self._db: Any = None
         self._graph: Any = None
@@ -104,16 +111,18 @@ class FalkorDBConnection:
     def _where(self) -> str:
         return f"FalkorDB at {redact(self.url)}"
 
-    def _graph_handle(self) -> Any:
+    async def _graph_handle(self) -> Any:
+        """The graph of a client of the running loop, created and ``PING``-ed if new."""
         loop = asyncio.get_running_loop()
         if self._graph is None or self._loop is not loop:
-            from falkordb.asyncio import FalkorDB
-            from redis.asyncio import BlockingConnectionPool
+            from falkordb.asyncio.graph import AsyncGraph
+            from redis.asyncio import BlockingConnectionPool, Redis
 
-            self._loop = loop
+            self._db = self._graph = None  # another loop's client cannot be used (nor closed)
             try:
                 # A blocking pool: concurrent requests beyond MAX_CONNECTIONS wait for a
-                # connection instead of failing with "Too many connections".
+                # connection instead of failing with "Too many connections". No retries
+                # (the next statement tries again).
                 pool = BlockingConnectionPool.from_url(
                     self.url,
                     max_connections=self.MAX_CONNECTIONS,
@@ -122,13 +131,63 @@ class FalkorDBConnection:
                     socket_timeout=self._socket_timeout_s,
                     decode_responses=True,
                 )
-                self._db = FalkorDB(connection_pool=pool)
             except ValueError as exc:
                 raise InvalidInputError(
                     f"invalid setting FALKORDB_URL {redact(self.url)!r}: {exc}"
                 ) from None
-            self._graph = self._db.select_graph(self.graph_name)
+            # Not falkordb.asyncio.FalkorDB: its constructor asks the server, blocking the
+            # event loop, whether it is a cluster (with retries); a plain client does not.
+            db = Redis(connection_pool=pool)
+            try:
+                async with asyncio.timeout(self.CONNECT_TIMEOUT_S):
+                    await db.ping()
+            except BaseException:
+                await db.aclose(close_connection_pool=True)
+                raise
+            self._db, self._loop = db, loop
+            self._graph = AsyncGraph(db, self.graph_name)
         return self._graph
+
+    async def _execute(self, name: str, params: Mapping[str, Any] | None, write: bool) -> Any:
+        """Run statement ``name``; driver exceptions pass through unmapped."""
+        graph = await self._graph_handle()
+        text = self._statements[name]
+        if write:
+            return await graph.query(text, dict(params or {}))
+        return await graph.ro_query(text, dict(params or {}), timeout=self.timeout_ms)
+
+    def _mapped(self, name: str, exc: Exception) -> Exception:
+        """The domain error, one line, of a redis or OS exception raised by statement ``name``."""
+        from redis.exceptions import InvalidResponse, ResponseError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+
+        message = str(exc).replace("\n", " ").strip() or type(exc).__name__
+        lowered = message.lower()
+        if isinstance(exc, TimeoutError | RedisTimeoutError):  # ours (PING) or a socket's
+            waited = self._socket_timeout_s
+            if self._db is None:  # the first PING
+                waited = min(waited, self.CONNECT_TIMEOUT_S)
+            return StoreUnavailableError(
+                f"{self._where()} is unreachable: no answer within {waited:g} s"
+            )
+        if isinstance(exc, InvalidResponse):
+            return StoreUnavailableError(
+                f"{self._where()} is not a Redis/FalkorDB server ({message})"
+            )
+        if isinstance(exc, ResponseError):
+            if "timed out" in lowered:
+                return StoreTimeoutError(
+                    f"the {name} query ran longer than {self.timeout_ms / 1000:g} s "
+                    "(GRAPH_SERVICE_QUERY_TIMEOUT_S) and was cancelled"
+                )
+            if "unknown command" in lowered:
+                return StoreUnavailableError(
+                    f"{self._where()} is not a FalkorDB server (no GRAPH.QUERY command)"
+                )
+            if "auth" in lowered or "password" in lowered:
+                return StoreUnavailableError(f"{self._where()} refused: {message}")
+            return StoreUnavailableError(f"{self._where()} failed the {name} statement: {message}")
+        return StoreUnavailableError(f"{self._where()} is unreachable: {message}")
 
     async def run(
         self, name: str, params: Mapping[str, Any] | None = None, *, write: bool = False
@@ -136,51 +195,35 @@ class FalkorDBConnection:
         """Run statement ``name`` (see :class:`CypherConnection`) with ``GRAPH.QUERY``.
 
         Reads go through ``GRAPH.RO_QUERY`` with the query timeout; writes through
-        ``GRAPH.QUERY`` without one (a load batch is bounded by ``write_batch_size``).
+        ``GRAPH.QUERY`` without one (a load batch is bounded by ``write_batch_size``). Any
+        answer, a write's too, is awaited at most ``query_timeout_s + READ_MARGIN_S`` on the
+        socket. Every redis failure maps to a domain error (:meth:`_mapped`).
         """
-        from redis.exceptions import ConnectionError, ResponseError, TimeoutError
+        from redis.exceptions import RedisError
 
-        text = self._statements[name]
         try:
-            graph = self._graph_handle()  # connects (FalkorDB.from_url asks the server)
-            if write:
-                result = await graph.query(text, dict(params or {}))
-            else:
-                result = await graph.ro_query(text, dict(params or {}), timeout=self.timeout_ms)
-        except (ConnectionError, TimeoutError, OSError) as exc:  # redis' own and the OS's
-            reason = str(exc) or type(exc).__name__
-            raise StoreUnavailableError(f"{self._where()} is unreachable: {reason}") from None
-        except ResponseError as exc:
-            message = str(exc)
-            if "timed out" in message.lower():
-                raise StoreTimeoutError(
-                    f"the {name} query ran longer than {self.timeout_ms / 1000:g} s "
-                    "(GRAPH_SERVICE_QUERY_TIMEOUT_S) and was cancelled"
-                ) from None
-            if "unknown command" in message.lower():
-                raise StoreUnavailableError(
-                    f"{self._where()} is not a FalkorDB server (no GRAPH.QUERY command)"
-                ) from None
-            if "auth" in message.lower() or "password" in message.lower():
-                raise StoreUnavailableError(f"{self._where()} refused: {message}") from None
-            raise
+            result = await self._execute(name, params, write)
+        except (RedisError, OSError, TimeoutError) as exc:
+            raise self._mapped(name, exc) from None
         return [list(row) for row in result.result_set]
 
     async def ensure_schema(self, names: Sequence[str]) -> None:
         """Create the id index of each label; an index already there is left as is."""
-        from redis.exceptions import ResponseError
+        from redis.exceptions import RedisError, ResponseError
 
         for name in names:
             try:
-                await self.run(name, write=True)
+                await self._execute(name, None, write=True)
             except ResponseError as exc:
                 if "already indexed" not in str(exc):
-                    raise
+                    raise self._mapped(name, exc) from None
+            except (RedisError, OSError, TimeoutError) as exc:
+                raise self._mapped(name, exc) from None
 
     async def close(self) -> None:
         """Close the client's connection pool."""
         if self._db is not None and self._loop is asyncio.get_running_loop():
-            await self._db.aclose()
+            await self._db.aclose(close_connection_pool=True)
         self._db = self._graph = self._loop = None
 
 
@@ -202,14 +245,26 @@ class Neo4jConnection:
     Notes
     -----
     Every statement runs through ``driver.execute_query`` (a managed transaction with
-    retries on transient errors), routed to a reader or the writer.
+    retries on transient errors for :attr:`MAX_RETRY_TIME_S`), routed to a reader or the
+    writer. The URI is checked on construction (:attr:`SCHEMES`, a numeric port).
     """
 
     dialect = "neo4j"
     floats_as_text = False
+    SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
+    """The URI schemes the driver speaks (``http://`` is not one)."""
+    CONNECT_TIMEOUT_S = 5.0
+    """How long opening a TCP connection may take."""
+    ACQUIRE_TIMEOUT_S = 5.0
+    """How long a statement waits for a connection: a new one's TCP connect and Bolt
+    handshake (a server that never answers), or a free one of a full pool."""
+    MAX_RETRY_TIME_S = 2.0
+    """How long the driver retries a statement on transient errors (a server unreachable
+    meanwhile included) before the failure is reported."""
 
     def __init__(self, settings: Settings) -> None:
         self.uri = settings.neo4j_uri
+        _check_uri(self.uri, self.SCHEMES)
         self.user = settings.neo4j_user
         self._password = settings.neo4j_password.get_secret_value()
         self.database = settings.neo4j_database
@@ -229,10 +284,18 @@ class Neo4jConnection:
             from neo4j.exceptions import ConfigurationError
 
             self._loop = loop
+            # The driver logs each retry as a warning, which Python's last-resort handler
+            # prints on stderr; the failure reaches the user as one domain error instead.
+            logging.getLogger("neo4j").setLevel(logging.ERROR)
             auth = (self.user, self._password) if self._password else None
             try:
                 self._driver = AsyncGraphDatabase.driver(
-                    self.uri, auth=auth, max_connection_pool_size=self.pool_size
+                    self.uri,
+                    auth=auth,
+                    max_connection_pool_size=self.pool_size,
+                    connection_timeout=self.CONNECT_TIMEOUT_S,
+                    connection_acquisition_timeout=self.ACQUIRE_TIMEOUT_S,
+                    max_transaction_retry_time=self.MAX_RETRY_TIME_S,
                 )
             except (ConfigurationError, ValueError) as exc:
                 raise InvalidInputError(
@@ -270,7 +333,8 @@ class Neo4jConnection:
                 "(NEO4J_USER, NEO4J_PASSWORD)"
             ) from None
         except (ServiceUnavailable, SessionExpired, OSError) as exc:
-            raise StoreUnavailableError(f"{self._where()} is unreachable: {exc}") from None
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            raise StoreUnavailableError(f"{self._where()} is unreachable: {reason}") from None
         except Neo4jError as exc:
             code = exc.code or ""
             if any(code.endswith(t) for t in _TIMEOUT_CODES):
@@ -282,7 +346,8 @@ class Neo4jConnection:
                 raise StoreUnavailableError(f"{self._where()}: no such database") from None
             raise
         except DriverError as exc:
-            raise StoreUnavailableError(f"{self._where()}: {exc}") from None
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            raise StoreUnavailableError(f"{self._where()}: {reason}") from None
         return [list(record.values()) for record in records]
 
     async def ensure_schema(self, names: Sequence[str]) -> None:
@@ -295,6 +360,27 @@ class Neo4jConnection:
         if self._driver is not None and self._loop is asyncio.get_running_loop():
             await self._driver.close()
         self._driver = self._loop = None
+
+
+def _check_uri(uri: str, schemes: Sequence[str]) -> None:
+    """Refuse a ``NEO4J_URI`` the driver cannot use (scheme, port), before connecting.
+
+    Raises
+    ------
+    InvalidInputError
+        If the scheme is not one of ``schemes``, the host is missing or the port is not a
+        number.
+    """
+    parts = urlsplit(uri)
+    try:
+        usable = parts.scheme in schemes and bool(parts.hostname) and parts.port != 0
+    except ValueError:  # a port that is not a number in 0-65535
+        usable = False
+    if not usable:
+        raise InvalidInputError(
+            f"invalid setting NEO4J_URI {redact(uri)!r}: expected "
+            f"{', '.join(schemes[:-1])} or {schemes[-1]}://host[:port]"
+        )
 
 
 def connect(settings: Settings) -> CypherConnection:

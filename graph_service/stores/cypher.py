@@ -228,9 +228,10 @@ class CypherStore:
                         written[kind] += len(chunk)
         except StoreUnavailableError as exc:
             raise StoreUnavailableError(
-                f"{exc}; wrote {written['node']:,} of {total_nodes:,} node rows and "
-                f"{written['relationship']:,} of {total_rels:,} relationship rows before "
-                "the connection was lost (loading the same input again completes it)"
+                f"{str(exc).rstrip('.')}; wrote at least {written['node']:,} of "
+                f"{total_nodes:,} node rows and {written['relationship']:,} of {total_rels:,} "
+                "relationship rows before the connection was lost (the batch in flight may "
+                "also have been written; loading the same input again completes it)"
             ) from None
 
     async def refresh(self) -> bool:
