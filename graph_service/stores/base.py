@@ -11,10 +11,10 @@ along the path, then of their relationship types. Pagination cursors rely on it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from graph_service.ingest.batch import GraphBatch, LoadReport
 from graph_service.model import NodeKey
@@ -121,6 +121,50 @@ class Direction(StrEnum):
 
     OUTGOING = "OUTGOING"
     INCOMING = "INCOMING"
+
+
+K = TypeVar("K", bound=Hashable)
+
+
+def admit_level(
+    frontier: Iterable[K],
+    candidates: Callable[[K], Iterable[K]],
+    seen: dict[K, int],
+    order: list[K],
+    hop: int,
+    max_nodes: int,
+) -> tuple[list[K], bool]:
+    """Admit one breadth-first level of a ``client_network`` walk, within the node budget.
+
+    The walk every store shares (so that a truncated answer is the same everywhere): for
+    each frontier node in order, its not yet seen neighbours in ``(label, id)`` order are
+    admitted (recorded in ``seen`` at distance ``hop`` and appended to ``order``) until
+    ``order`` holds ``max_nodes`` nodes.
+
+    Parameters
+    ----------
+    frontier : iterable of node
+        The nodes admitted at ``hop - 1``, in admission order.
+    candidates : callable
+        ``candidates(node)``: the node's neighbours not in ``seen``, in ``(label, id)``
+        order. Called for each frontier node after the previous ones' admissions.
+    seen, order : dict and list
+        Updated in place.
+
+    Returns
+    -------
+    (list of node, bool)
+        The nodes admitted at ``hop``, and whether the budget cut the level short.
+    """
+    admitted: list[K] = []
+    for node in frontier:
+        for other in candidates(node):
+            if len(order) >= max_nodes:
+                return admitted, True
+            seen[other] = hop
+            order.append(other)
+            admitted.append(other)
+    return admitted, False
 
 
 @runtime_checkable

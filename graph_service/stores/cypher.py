@@ -48,7 +48,15 @@ from graph_service.model import (
     RelationshipType,
 )
 from graph_service.rules import LinkageRules
-from graph_service.stores.base import Coverage, Direction, Node, Path, Relationship, Subgraph
+from graph_service.stores.base import (
+    Coverage,
+    Direction,
+    Node,
+    Path,
+    Relationship,
+    Subgraph,
+    admit_level,
+)
 from graph_service.stores.connections import CypherConnection, connect
 
 LABELS: tuple[str, ...] = tuple(label.value for label in NodeLabel)
@@ -417,20 +425,16 @@ class CypherStore:
         order = [start]
         frontier = [start]
         truncated = False
+        links: dict[NodeKey, list[Link]] = {}
+
+        def candidates(node: NodeKey) -> list[NodeKey]:
+            return sorted({o for o, _ in links[node]} - seen.keys())
+
         for hop in range(1, depth + 1):
             links = await self._links(frontier, rel_types, props=False)
-            following: list[NodeKey] = []
-            for node in frontier:
-                for other in sorted({o for o, _ in links[node]} - seen.keys()):
-                    if len(order) >= max_nodes:
-                        truncated = True
-                        break
-                    seen[other] = hop
-                    order.append(other)
-                    following.append(other)
-                if truncated:
-                    break
-            frontier = following
+            frontier, truncated = admit_level(
+                frontier, candidates, seen, order, hop, max_nodes
+            )
             if truncated or not frontier:
                 break
         kept = set(order)

@@ -58,6 +58,7 @@ from graph_service.stores.base import (
     Path,
     Relationship,
     Subgraph,
+    admit_level,
 )
 
 DB_FILE = "graph.sqlite3"
@@ -780,21 +781,13 @@ class EmbeddedStore:
         order = [first]
         frontier = [first]
         truncated = False
+        def candidates(node: int) -> list[int]:
+            fresh = {o for o in self._adjacent(node, allowed) if o not in seen}
+            # The first of them in key order, one more than the budget admits.
+            return nsmallest(max_nodes - len(order) + 1, fresh, key=self._key)
+
         for hop in range(1, depth + 1):
-            following: list[int] = []
-            for node in frontier:
-                fresh = {o for o in self._adjacent(node, allowed) if o not in seen}
-                # The first of them in key order, one more than the budget admits.
-                for other in nsmallest(max_nodes - len(order) + 1, fresh, key=self._key):
-                    if len(order) >= max_nodes:
-                        truncated = True
-                        break
-                    seen[other] = hop
-                    order.append(other)
-                    following.append(other)
-                if truncated:
-                    break
-            frontier = following
+            frontier, truncated = admit_level(frontier, candidates, seen, order, hop, max_nodes)
             if truncated or not frontier:
                 break
         found = [
