@@ -11,8 +11,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -25,6 +26,19 @@ ENTERPRISE = "3298534883370"
 
 def falkordb_env(url: str, graph: str) -> dict[str, str]:
     return {**os.environ, "FALKORDB_URL": url, "FALKORDB_GRAPH": graph, "COLUMNS": "200"}
+
+
+def first_health(
+    server: subprocess.Popen[Any], port: int, timeout_s: float, log: Callable[[], str] = str
+) -> httpx.Response:
+    """The first answer of ``serve``'s ``/health``, polling while it starts."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/health", timeout=5)
+        except httpx.TransportError:
+            assert server.poll() is None and time.monotonic() < deadline, log()
+            time.sleep(0.1)
 
 
 def test_load_and_query_with_the_falkordb_backend(falkordb_url: str, tmp_path: Path) -> None:
@@ -100,14 +114,7 @@ def test_serve_with_the_database_down_warns_and_answers_503(tmp_path: Path) -> N
         server = subprocess.Popen([*CLI, "serve", "--port", str(port)], env=env, stdout=out,
                                   stderr=subprocess.STDOUT)  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=5)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None and time.monotonic() < deadline, log.read_text()
-                time.sleep(0.2)
+        health = first_health(server, port, 60, log.read_text)
         assert health.status_code == 503
         assert "is unreachable" in health.json()["reason"]
     finally:
@@ -176,14 +183,7 @@ def test_serve_whose_counts_time_out_at_start_warns_and_serves(
         stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=5)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None and time.monotonic() < deadline
-                time.sleep(0.1)
+        health = first_health(server, port, 10)
         assert health.status_code == 503
         assert "the counts query ran longer than 0.3 s" in health.json()["reason"]
     finally:
