@@ -9,16 +9,25 @@ import tomllib
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import REPO_ROOT
 
 
-def test_wheel_holds_every_module_and_marker(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's wheel, built once for this module's tests."""
+    out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path),
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out),
          str(REPO_ROOT)],
         check=True, timeout=300,
     )  # fmt: skip
-    [wheel] = tmp_path.glob("graph_service-*.whl")
+    [built] = out.glob("graph_service-*.whl")
+    return built
+
+
+def test_wheel_holds_every_module_and_marker(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     package = REPO_ROOT / "graph_service"
     expected = {p.relative_to(REPO_ROOT).as_posix() for p in package.rglob("*.py")}
@@ -28,6 +37,16 @@ def test_wheel_holds_every_module_and_marker(tmp_path: Path) -> None:
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "graph-service = graph_service.cli:main" in text
+
+
+def test_wheel_ships_the_cypher_statements(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    cypher = REPO_ROOT / "queries" / "cypher"
+    expected = {
+        "graph_service/cypher/" + p.relative_to(cypher).as_posix() for p in cypher.rglob("*.cypher")
+    }
+    assert expected and expected <= names
+    assert "graph_service/cypher/README.md" in names
 
 
 def test_image_serves_on_all_interfaces_with_the_server_drivers() -> None:

@@ -6,11 +6,8 @@ from __future__ import annotations
 import asyncio
 import re
 import socket
-import subprocess
-import sys
 import threading
 import time
-import zipfile
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -62,22 +59,6 @@ def test_links_statements_name_every_relationship_type() -> None:
     for path in CYPHER_DIR.glob("links.*.cypher"):
         [pattern] = re.findall(r"-\[r:([A-Z_|]+)\]-", path.read_text())
         assert set(pattern.split("|")) == types, path
-
-
-def test_wheel_ships_the_statements(tmp_path: Path) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path),
-         str(REPO_ROOT)],
-        check=True, timeout=300,
-    )  # fmt: skip
-    [wheel] = tmp_path.glob("graph_service-*.whl")
-    names = set(zipfile.ZipFile(wheel).namelist())
-    expected = {
-        "graph_service/cypher/" + p.relative_to(CYPHER_DIR).as_posix()
-        for p in CYPHER_DIR.rglob("*.cypher")
-    }
-    assert expected <= names
-    assert "graph_service/cypher/README.md" in names
 
 
 @pytest.fixture(params=BACKENDS)
