@@ -36,6 +36,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from heapq import nsmallest
 from itertools import chain, islice, repeat
+from operator import itemgetter
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -784,11 +785,20 @@ class EmbeddedStore:
         """
         found: set[int] = set()
         succ, pred = self._succ, self._pred
+        if rel_types is None:
+            reached: set[int] = set()  # the neighbours of the nodes with fewer than others
+            for n in nodes:
+                out, into = succ[n], pred[n]
+                if len(out) + len(into) <= len(others):
+                    reached.update(out, into)
+                else:  # iterates the smaller of the two, in C
+                    found |= out.keys() & others
+                    found |= into.keys() & others
+            found |= reached.intersection(others)
+            return found
         for n in nodes:
             for adjacency in (succ[n], pred[n]):
-                if rel_types is None:
-                    found |= adjacency.keys() & others  # iterates the smaller of the two
-                elif len(adjacency) <= len(others):
+                if len(adjacency) <= len(others):
                     found.update(
                         o
                         for o, edge in adjacency.items()
@@ -890,8 +900,9 @@ class EmbeddedStore:
             frontier, truncated = admit_level(frontier, candidates, seen, order, hop, max_nodes)
             if truncated or not frontier:
                 break
-        succ = self._succ
-        found = []
+        succ, labels, ids = self._succ, self._labels, self._ids
+        keys = {n: (labels[n], ids[n]) for n in order}
+        found: list[tuple[NodeKey, NodeKey, int, str, Values]] = []
         for node in order:
             out = succ[node]
             among = (
@@ -899,14 +910,18 @@ class EmbeddedStore:
                 if len(out) > len(order)
                 else [(o, edge) for o, edge in out.items() if o in seen]
             )
+            start = keys[node]
             found += [
-                (self._key(node), self._key(other), _REL_ORDER.get(t, 99), t, node, other)
+                (start, keys[other], _REL_ORDER.get(t, 99), t, values)
                 for other, edge in among
-                for t in edge
+                for t, values in edge.items()
                 if t in allowed
             ]
-        found.sort(key=lambda f: f[:3])
-        rels = [self._relationship(t, s, e) for *_, t, s, e in found]
+        found.sort(key=itemgetter(0, 1, 2))
+        rels = [
+            Relationship(t, s, e, Properties(self._fields_of(t), values))
+            for s, e, _, t, values in found
+        ]
         return Subgraph([self._node(n) for n in order], rels, truncated)
 
     def _distances(
