@@ -452,8 +452,10 @@ class CypherStore:
 
         Bidirectional breadth-first search over neighbour keys (no properties), the side
         with the fewer frontier nodes growing by one level (one ``links`` round trip) until
-        the two meet, as the embedded store's search; then the nodes on shortest paths are
-        collected walking back from the meeting nodes through the recorded parents.
+        the two meet; then the nodes on shortest paths are collected walking back from the
+        meeting nodes through the recorded parents. The same nodes as the embedded store's
+        search finds (which also tests frontiers against each other to spare reading hubs'
+        neighbours, a saving that round trips would eat here).
 
         Returns
         -------
