@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import pytest
 
@@ -142,8 +142,22 @@ def reference_network(
     return order, among, truncated
 
 
+Bank = tuple[EmbeddedStore, list[NodeKey], list[Rel]]
+Question = tuple[EmbeddedStore, list[NodeKey], NodeKey, tuple[str, ...], list[Rel], random.Random]
+
+
+def questions(banks: list[Bank], seed: int, per_bank: int) -> Iterator[Question]:
+    """Random questions: store, its nodes, a start node, a type filter, the relationships
+    of those types, and the draw (for the question's other arguments)."""
+    rng = random.Random(seed)
+    for store, nodes, rels in banks:
+        for _ in range(per_bank):
+            types = rng.choice(FILTERS)
+            yield store, nodes, rng.choice(nodes), types, [r for r in rels if r[0] in types], rng
+
+
 @pytest.fixture(scope="module")
-def banks(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[EmbeddedStore, list, list]]:
+def banks(tmp_path_factory: pytest.TempPathFactory) -> list[Bank]:
     """Three random banks, each loaded into an embedded store."""
     found = []
     for seed in (1, 2, 3):
@@ -156,51 +170,43 @@ def banks(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[EmbeddedStore,
 
 @pytest.mark.parametrize("read_cost", [0, embedded.NODE_READ_COST, 10**6])
 def test_shortest_paths_match_the_reference(
-    banks: list, read_cost: int, monkeypatch: pytest.MonkeyPatch
+    banks: list[Bank], read_cost: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The cost of a node read decides which frontier tests the other: never the answer.
     monkeypatch.setattr(embedded, "NODE_READ_COST", read_cost)
-    rng = random.Random(read_cost)
     linked = 0
-    for store, nodes, rels in banks:
-        for _ in range(150):
-            start, end = rng.choice(nodes), rng.choice(nodes)
-            types, max_hops = rng.choice(FILTERS), rng.randint(1, 6)
-            allowed = [r for r in rels if r[0] in types]
-            expected = reference_paths(start, end, allowed, max_hops)
-            answer = asyncio.run(store.shortest_paths(start, end, types, max_hops, 10_000))
-            got = [
-                (
-                    tuple(n.key for n in p.nodes),
-                    tuple((r.type, r.start, r.end) for r in p.relationships),
-                )
-                for p in answer
-            ]
-            assert got == expected, (start, end, types, max_hops)
-            linked += bool(got) and start != end
+    for store, nodes, start, types, allowed, rng in questions(banks, read_cost, 150):
+        end, max_hops = rng.choice(nodes), rng.randint(1, 6)
+        expected = reference_paths(start, end, allowed, max_hops)
+        answer = asyncio.run(store.shortest_paths(start, end, types, max_hops, 10_000))
+        got = [
+            (
+                tuple(n.key for n in p.nodes),
+                tuple((r.type, r.start, r.end) for r in p.relationships),
+            )
+            for p in answer
+        ]
+        assert got == expected, (start, end, types, max_hops)
+        linked += bool(got) and start != end
     assert linked > 60  # many pairs are linked: paths are compared, not just emptiness
 
 
 @pytest.mark.parametrize("hub_from", [embedded.SORTED_NEIGHBOURS_MIN, 4])
 def test_client_network_matches_the_reference(
-    banks: list, hub_from: int, monkeypatch: pytest.MonkeyPatch
+    banks: list[Bank], hub_from: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # With hub_from 4, most nodes count as hubs: their sorted neighbour lists are used.
     monkeypatch.setattr(embedded, "SORTED_NEIGHBOURS_MIN", hub_from)
-    rng = random.Random(hub_from)
     truncated = 0
-    for store, nodes, rels in banks:
-        for _ in range(100):
-            start, depth = rng.choice(nodes), rng.randint(1, 3)
-            types, max_nodes = rng.choice(FILTERS), rng.choice((500, 40, 3))
-            allowed = [r for r in rels if r[0] in types]
-            expected = reference_network(start, depth, allowed, max_nodes)
-            sub = asyncio.run(store.client_network(start, depth, types, max_nodes))
-            got = (
-                [n.key for n in sub.nodes],
-                [(r.type, r.start, r.end) for r in sub.relationships],
-                sub.truncated,
-            )
-            assert got == expected, (start, depth, types, max_nodes)
-            truncated += sub.truncated
+    for store, _, start, types, allowed, rng in questions(banks, hub_from, 100):
+        depth, max_nodes = rng.randint(1, 3), rng.choice((500, 40, 3))
+        expected = reference_network(start, depth, allowed, max_nodes)
+        sub = asyncio.run(store.client_network(start, depth, types, max_nodes))
+        got = (
+            [n.key for n in sub.nodes],
+            [(r.type, r.start, r.end) for r in sub.relationships],
+            sub.truncated,
+        )
+        assert got == expected, (start, depth, types, max_nodes)
+        truncated += sub.truncated
     assert truncated > 20  # the budget's cut is compared too
