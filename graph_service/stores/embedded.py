@@ -857,7 +857,7 @@ class EmbeddedStore:
         return cached
 
     def _joined(self, n: int, other: int, rel_types: frozenset[str] | None) -> bool:
-        """Whether a relationship of ``rel_types`` (``None``: any) joins two neighbours."""
+        """Whether a relationship of ``rel_types`` (``None``: any) joins ``n`` and ``other``."""
         if rel_types is None:
             return True
         return any(
@@ -900,8 +900,8 @@ class EmbeddedStore:
             room = max_nodes - len(order) + 1  # one more than the budget admits
             if self._degree(node) >= SORTED_NEIGHBOURS_MIN:
                 # At most max_nodes + 1 neighbours are read: those seen, then the room.
-                first, complete = self._first_neighbours(node, max_nodes + 1)
-                fresh = (o for o in first if o not in seen and self._joined(node, o, types))
+                prefix, complete = self._first_neighbours(node, max_nodes + 1)
+                fresh = (o for o in prefix if o not in seen and self._joined(node, o, types))
                 found = list(islice(fresh, room))
                 if complete or len(found) == room:
                     return found  # else the relationship filter skipped too many of them
@@ -948,8 +948,8 @@ class EmbeddedStore:
 
         Notes
         -----
-        Time goes to the nodes whose relationships are read (a random memory access each,
-        about 1 µs at 1M people) more than to the neighbours listed, so the search tests
+        Time goes to the nodes whose relationships are read (random memory accesses, 1 to
+        3 µs a node at 1M people) more than to the neighbours listed, so the search tests
         before it enumerates and reads a frontier only when it must:
 
         - A path one hop longer than the two searches so far exists exactly when the two
