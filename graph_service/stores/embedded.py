@@ -1063,9 +1063,9 @@ class EmbeddedStore:
         """Up to ``limit`` shortest paths from ``start`` to ``end`` ignoring direction.
 
         Bidirectional breadth-first search for the nodes on shortest paths of at most
-        ``max_hops`` (:meth:`_distances`), then enumeration of that shortest-path DAG in
-        order of node keys, then relationship types; parallel relationships give distinct
-        paths (as Cypher's ``allShortestPaths``). O(V + E) within ``max_hops / 2`` of
+        ``max_hops`` (:meth:`_distances`), then enumeration of that shortest-path DAG hop
+        by hop in the order of the ordering contract of :mod:`~graph_service.stores.base`; parallel relationships give
+        distinct paths (as Cypher's ``allShortestPaths``). O(V + E) within ``max_hops / 2`` of
         either end, plus the paths listed.
         """
         self._current()
