@@ -1064,9 +1064,9 @@ class EmbeddedStore:
 
         Bidirectional breadth-first search for the nodes on shortest paths of at most
         ``max_hops`` (:meth:`_distances`), then enumeration of that shortest-path DAG hop
-        by hop in the order of the ordering contract of :mod:`~graph_service.stores.base`; parallel relationships give
-        distinct paths (as Cypher's ``allShortestPaths``). O(V + E) within ``max_hops / 2`` of
-        either end, plus the paths listed.
+        by hop in the order of :mod:`~graph_service.stores.base`'s ordering contract;
+        parallel relationships give distinct paths (as Cypher's ``allShortestPaths``).
+        O(V + E) within ``max_hops / 2`` of either end, plus the paths listed.
         """
         self._current()
         source, target = self._find(start), self._find(end)
