@@ -40,12 +40,14 @@ from typing import Any, NamedTuple
 
 from graphql import (
     GraphQLField,
+    GraphQLID,
     GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLSchema,
+    GraphQLString,
     Undefined,
 )
 from graphql.execution.collect_fields import FieldDetailsList
@@ -153,6 +155,9 @@ class _GiveUp(Exception):
 
 _NEVER_AWAITABLE = frozenset({str, int, float, bool, dt.datetime, dt.date})
 """Types of leaf values that need no awaitability test (graphql-core would await one)."""
+_TEXT_SCALARS = frozenset({GraphQLID, GraphQLString})
+"""Scalars whose coercion answers a ``str`` value unchanged (graphql-core's
+``serialize_id`` and ``serialize_string``)."""
 
 
 def run_plan(plan: Plan, source: Any, is_awaitable: Any) -> dict[str, Any]:
@@ -184,11 +189,12 @@ def run_plan(plan: Plan, source: Any, is_awaitable: Any) -> dict[str, Any]:
             if not nullable:
                 raise _GiveUp
         elif leaf is not None:
-            if type(value) not in _NEVER_AWAITABLE and is_awaitable(value):
-                raise _GiveUp
-            value = leaf.coerce_output_value(value)
-            if value is None or value is Undefined:
-                raise _GiveUp
+            if type(value) is not str or leaf not in _TEXT_SCALARS:
+                if type(value) not in _NEVER_AWAITABLE and is_awaitable(value):
+                    raise _GiveUp
+                value = leaf.coerce_output_value(value)
+                if value is None or value is Undefined:
+                    raise _GiveUp
         elif item_nullable is None:
             value = run_plan(sub, value, is_awaitable)  # type: ignore[arg-type]
         elif type(value) is list:

@@ -123,7 +123,7 @@ class _GraphNode:
     def from_node(cls, node: Node) -> Self:
         """Build the GraphQL object of a store node of this label (fields read on demand)."""
         obj = cls.__new__(cls)
-        obj.__dict__.update(id=strawberry.ID(node.id), _props=node.props)
+        obj.__dict__.update(id=node.id, _props=node.props)  # id: a str is an ID
         return obj
 
     def __getattr__(self, name: str) -> Any:
@@ -317,6 +317,8 @@ class Edge(Generic[N]):
     @classmethod
     def from_neighbour(cls, cursor: str, rel: Relationship | None, node: Node) -> Self:
         """Build an edge; the fields beyond ``cursor`` and ``node`` come from ``rel``."""
+        if len(_prop_fields(cast(type, cls))) == 2:  # only cursor and node: nothing to read
+            return cls(cursor=cursor, node=as_type(node))
         props = {} if rel is None else rel.props
         return _from_props(cls, props, cursor=cursor, node=as_type(node))
 
