@@ -212,7 +212,7 @@ def alone(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         (COVERAGE, [{"id": i} for i in ["E1", "nope", "E2", "E3", "nada"] * 60], True),
         (MIXED, [{"id": i} for i in ["E1", "E2", "nope", "E3"] * 70], True),
         (VARIED, VARIED_LINES * 40, True),
-        (ROOT_FRAGMENT, [{"id": "E1"}, {"id": "nope"}], False),
+        (ROOT_FRAGMENT, [{"id": "E1"}, {"id": "nope"}], True),
         (TWO_OPERATIONS, [{"id": "E1"}], False),
         ("query($id: ID!) { payrollCoverage(", [{"id": "E1"}], False),
         ("{ nope }", [{}, {}], False),

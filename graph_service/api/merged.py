@@ -1,295 +1,239 @@
-"""Many executions of one query operation as one: the bulk path's merged execution.
+"""Many executions of one query operation sharing their fixed cost: the bulk path's executions.
 
-Running a document once per variables set pays graphql-core's fixed cost (building an
-execution context, coercing variables, collecting fields) and strawberry's (extensions,
-result formatting) every time, which is most of the cost of a small operation. A
-:class:`MergedOperation` runs ``n`` variable sets in *one* execution instead: the operation's
-root fields are copied once per set, under the alias ``_<i>_<response key>``, with every
-variable ``$v`` renamed ``$_<i>_v``; the answer is split back per set by alias.
+Running a document through ``schema.execute`` once per variables set pays, every time,
+strawberry's fixed cost (extensions, the document caches, result formatting) and
+graphql-core's (building an executor, collecting the fields of every selection set), which
+is most of the cost of a small operation. :class:`SharedOperation` executes one query
+operation once per variables set with graphql-core's executor directly, the way graphql-core
+runs a subscription's events (``Executor.build_per_event_executor``): every set gets an
+executor of its own (its own coerced variables and its own errors, so that one set's error
+never touches another set's answer), and the sets share what does not depend on their
+values: the parsed operation, its fragments, and the fields collected for every selection
+set (graphql-core collects them once per execution; here once per run).
 
-The answers are the same as ``n`` separate executions, because:
+The fields a selection set collects depend on the variables only through the ``if``
+arguments of ``@skip`` and ``@include``; sets share collected fields only when the variables
+those directives read are equal (:meth:`SharedOperation.executor` keys the collections by
+them), so every set executes exactly the fields of its own execution.
 
-- each copy keeps its response key's grouping (aliases are derived from response keys), its
-  arguments, directives and sub-selections, and its source locations (copies share the
-  original nodes' ``loc``, so error locations are those of the original document);
-- the fragments are shared, and only operations whose fragments use no variable are merged;
-- a variable set is coerced against the same variable definitions.
-
-What could differ is handled by not answering: a set whose copy has any error gets no
-answer here (an error in a non-null root field, which would null the whole ``data`` of a
-separate execution, nulls that copy only: :class:`MergedExecutionContext`), and the caller
-executes it on its own (so its errors, their codes, masking and logging are
+What could still differ from ``schema.execute`` is handled by not answering: a set whose
+variables are refused, or whose execution has any error, gets no answer here, and the caller
+executes it through ``schema.execute`` (so its errors, their codes, masking and logging are
 exactly those of a separate execution). Checks made before execution (validation, the node
-budget) are the caller's: see :mod:`graph_service.bulk`.
+budget, schema extensions) are the caller's: see :mod:`graph_service.bulk`.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import asyncio
+import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from inspect import isawaitable
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from graphql import (
     DocumentNode,
     ExecutionResult,
-    FieldNode,
-    FragmentDefinitionNode,
-    GraphQLError,
-    GraphQLOutputType,
-    NameNode,
-    Node,
+    GraphQLObjectType,
+    GraphQLSchema,
     OperationDefinitionNode,
     OperationType,
-    SelectionSetNode,
-    VariableDefinitionNode,
     VariableNode,
-    execute,
-    get_nullable_type,
+    Visitor,
+    get_variable_values,
+    visit,
 )
-from graphql.execution.collect_fields import FieldDetailsList
-from graphql.pyutils import Path
+from graphql.execution.collect_fields import GroupedFieldSet
 from strawberry.execution import optimized_is_awaitable
 
 from graph_service.api.execution import FastExecutionContext
 
-_CHILDREN: dict[type, tuple[str, ...]] = {}
+
+def variables_key(names: Sequence[str], variables: Mapping[str, Any]) -> str:
+    """A hashable key of the values ``variables`` gives to ``names`` (absent told from null).
+
+    Examples
+    --------
+    >>> variables_key(["a", "b"], {"a": 1})
+    '[[true, 1], [false, null]]'
+    """
+    return json.dumps([[name in variables, variables.get(name)] for name in names])
 
 
-def _children(cls: type) -> tuple[str, ...]:
-    """The attributes of an AST node class that can hold nodes (all but ``loc``)."""
-    names = _CHILDREN.get(cls)
-    if names is None:
-        names = _CHILDREN[cls] = tuple(
-            f.name for f in dataclasses.fields(cls) if f.name != "loc"
+class _DirectiveVariables(Visitor):
+    """Collects the names of the variables read by the arguments of directives."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+        self.depth = 0
+
+    def enter_directive(self, *_: Any) -> None:
+        self.depth += 1
+
+    def leave_directive(self, *_: Any) -> None:
+        self.depth -= 1
+
+    def enter_variable(self, node: VariableNode, *_: Any) -> None:
+        if self.depth:
+            self.names.add(node.name.value)
+
+
+@dataclass(slots=True)
+class _Collected:
+    """The fields collected by the executions sharing them (see :class:`SharedExecutor`)."""
+
+    root: GroupedFieldSet | None = None
+    sub_fields: dict[Any, Any] = field(default_factory=dict)
+
+
+class SharedExecutor(FastExecutionContext):
+    """The executor of one variables set, sharing collected fields with the other sets.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        Those of :class:`~graph_service.api.execution.FastExecutionContext`.
+    collected : _Collected
+        The root fields and sub-fields collected by the first execution with the same
+        directive variables; filled by whichever execution collects them first.
+    """
+
+    def __init__(self, *args: Any, collected: _Collected, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._collected = collected
+        # graphql-core's memo of collected sub-fields, keyed by the identity of the field
+        # lists; shared, it holds those lists alive, so the identities stay unique.
+        self._relevant_sub_fields = collected.sub_fields
+
+    def execute_root_grouped_field_set(
+        self,
+        root_type: GraphQLObjectType,
+        root_value: Any,
+        grouped_field_set: GroupedFieldSet,
+        serially: bool,
+        position_context: Any,
+    ) -> Any:
+        """Execute the root fields collected first (the same fields, the same objects)."""
+        collected = self._collected
+        if collected.root is None:
+            collected.root = grouped_field_set
+        return super().execute_root_grouped_field_set(
+            root_type, root_value, collected.root, serially, position_context
         )
-    return names
-
-
-def _find_variables(node: Any, holders: set[int]) -> bool:
-    """Whether ``node`` (an AST node or a tuple of them) holds a variable.
-
-    Adds to ``holders`` the ``id`` of every node and tuple at or below ``node`` that holds
-    one, so that :func:`_renamed` visits only those.
-    """
-    if isinstance(node, VariableNode):
-        found = True
-    elif isinstance(node, tuple | list):
-        found = any([_find_variables(item, holders) for item in node])
-    elif isinstance(node, Node):
-        found = any([_find_variables(getattr(node, key), holders) for key in _children(type(node))])
-    else:
-        return False
-    if found:
-        holders.add(id(node))
-    return found
-
-
-def _renamed(node: Any, prefix: str, holders: frozenset[int]) -> Any:
-    """``node`` with every variable ``$v`` below it renamed ``$<prefix>v``.
-
-    Only the nodes in ``holders`` (see :func:`_find_variables`) are copied; the others are
-    shared. Copies keep ``loc``.
-    """
-    if id(node) not in holders:
-        return node
-    if isinstance(node, VariableNode):
-        return VariableNode(name=NameNode(value=prefix + node.name.value, loc=node.name.loc),
-                            loc=node.loc)
-    if isinstance(node, tuple | list):
-        return tuple(_renamed(item, prefix, holders) for item in node)
-    changes = {
-        key: _renamed(value, prefix, holders)
-        for key in _children(type(node))
-        if id(value := getattr(node, key)) in holders
-    }
-    return dataclasses.replace(node, **changes)
 
 
 @dataclass(frozen=True, slots=True)
-class MergedOperation:
-    """A query operation that many variable sets can run as one execution.
+class SharedOperation:
+    """A query operation executed once per variables set, sharing collected fields.
 
     Build it with :meth:`prepare`. The document must be valid (the caller checks it, e.g.
     by one ordinary execution).
 
     Attributes
     ----------
-    operation : OperationDefinitionNode
-        The document's only operation.
-    fragments : tuple of FragmentDefinitionNode
-        The document's fragments, shared by every copy.
-    holders : frozenset of int
-        ``id`` of the operation's AST nodes that hold a variable (those copied per set).
+    schema : GraphQLSchema
+        The executable schema (``strawberry.Schema._schema``).
+    document : DocumentNode
+        A document holding exactly one operation, a ``query``.
+    directive_variables : tuple of str
+        The variables read by directives' arguments, sorted: sets share collected fields
+        when these are equal.
+    prototypes : dict
+        The first :class:`SharedExecutor` built, by :func:`variables_key` of the directive
+        variables.
     """
 
-    operation: OperationDefinitionNode
-    fragments: tuple[FragmentDefinitionNode, ...]
-    holders: frozenset[int]
+    schema: GraphQLSchema
+    document: DocumentNode
+    directive_variables: tuple[str, ...]
+    prototypes: dict[str, SharedExecutor] = field(default_factory=dict)
 
     @classmethod
-    def prepare(cls, document: DocumentNode) -> MergedOperation | None:
-        """The merged form of ``document``, or ``None`` when it cannot be merged.
-
-        Merged: a document holding exactly one operation, a ``query`` without directives,
-        whose root selections are all fields (no fragment at the root) and whose fragments
-        use no variable.
-        """
+    def prepare(cls, schema: GraphQLSchema, document: DocumentNode) -> SharedOperation | None:
+        """The shared form of ``document``, or ``None`` when it is not one query operation."""
         operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-        fragments = tuple(
-            d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-        )
-        if len(operations) != 1 or len(operations) + len(fragments) != len(document.definitions):
+        if len(operations) != 1 or operations[0].operation is not OperationType.QUERY:
             return None
-        (operation,) = operations
-        if (
-            operation.operation is not OperationType.QUERY
-            or operation.directives
-            or not all(isinstance(s, FieldNode) for s in operation.selection_set.selections)
-            or _find_variables(fragments, set())
-        ):
-            return None
-        holders: set[int] = set()
-        _find_variables(operation, holders)
-        return cls(operation, fragments, frozenset(holders))
+        reads = _DirectiveVariables()
+        visit(document, reads)
+        return cls(schema, document, tuple(sorted(reads.names)))
 
-    def build(
-        self, variables: Sequence[Mapping[str, Any]]
-    ) -> tuple[DocumentNode, dict[str, Any], dict[str, tuple[int, str]], dict[str, int]]:
-        """The merged document of ``len(variables)`` copies, its variables and its routes.
+    def executor(self, variables: Mapping[str, Any], context: Any) -> SharedExecutor | None:
+        """The executor of one variables set; ``None`` if its variables are refused.
+
+        The first set of each value of the directive variables builds an executor
+        (graphql-core's ``build``); the next sets copy it, each with fresh per-execution
+        state (``create_sub_executor``, as graphql-core's incremental delivery does) and
+        its own coerced variables.
+        """
+        key = variables_key(self.directive_variables, variables)
+        first = self.prototypes.get(key)
+        if first is None:
+            built = SharedExecutor.build(
+                self.schema,
+                self.document,
+                context_value=context,
+                raw_variable_values=dict(variables),
+                is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]
+                operation_extensions=None,
+                collected=_Collected(),
+            )
+            if not isinstance(built, SharedExecutor):
+                return None
+            self.prototypes[key] = built
+            return built
+        values = get_variable_values(
+            self.schema, first.operation.variable_definitions or (), dict(variables)
+        )
+        if isinstance(values, list):
+            return None
+        executor = cast(SharedExecutor, first.create_sub_executor())
+        executor.context_value = context
+        executor.variable_values = values
+        return executor
+
+    async def execute(
+        self, variables: Sequence[Mapping[str, Any]], context: Any
+    ) -> list[dict[str, Any] | None]:
+        """Execute the operation once per variables set, concurrently.
+
+        Parameters
+        ----------
+        variables : sequence of mapping
+            One variables set per execution.
+        context : Context
+            The context every execution shares (its DataLoaders batch their store calls).
 
         Returns
         -------
-        document : DocumentNode
-        values : dict
-            Variable values of the merged operation (``_<i>_v`` for each declared ``v`` that
-            set ``i`` gives; a variable it omits stays omitted).
-        routes : dict
-            Root alias ``_<i>_<key>`` to ``(i, key)``, ``key`` the original response key.
-        owners : dict
-            Variable name ``_<i>_v`` to ``i``.
+        list of (dict or None)
+            Aligned with ``variables``: the ``data`` of a set executed without error;
+            ``None`` for a set whose variables are refused or whose execution has an error
+            (the caller executes it on its own).
         """
-        operation = self.operation
-        declared = [d.variable.name.value for d in operation.variable_definitions or ()]
-        definitions = []
-        selections = []
-        values: dict[str, Any] = {}
-        routes: dict[str, tuple[int, str]] = {}
-        owners: dict[str, int] = {}
+        answers: list[dict[str, Any] | None] = [None] * len(variables)
+        pending: list[tuple[int, Any]] = []
         for i, given in enumerate(variables):
-            prefix = f"_{i}_"
-            definitions.extend(_renamed(operation.variable_definitions or (), prefix, self.holders))
-            for name in declared:
-                owners[prefix + name] = i
-                if name in given:
-                    values[prefix + name] = given[name]
-            for selection in operation.selection_set.selections:
-                assert isinstance(selection, FieldNode)
-                key = (selection.alias or selection.name).value
-                alias = prefix + key
-                routes[alias] = (i, key)
-                renamed = _renamed(selection, prefix, self.holders)
-                selections.append(dataclasses.replace(renamed, alias=NameNode(value=alias)))
-        merged = OperationDefinitionNode(
-            operation=OperationType.QUERY,
-            variable_definitions=tuple(definitions),
-            directives=(),
-            selection_set=SelectionSetNode(selections=tuple(selections)),
-        )
-        return DocumentNode(definitions=(merged, *self.fragments)), values, routes, owners
+            executor = self.executor(given, context)
+            if executor is None:
+                continue
+            result = executor.execute_operation()
+            if optimized_is_awaitable(result):
+                pending.append((i, result))
+            else:
+                answers[i] = _data(result)
+        if pending:
+            done = await asyncio.gather(*(result for _, result in pending))
+            for (i, _), result in zip(pending, done, strict=True):
+                answers[i] = _data(result)
+        return answers
 
 
-class MergedExecutionContext(FastExecutionContext):
-    """The execution context of a merged operation: a failing copy does not null the others.
-
-    In a separate execution, an error in a non-null root field nulls the whole ``data``; in
-    the merged one it would null every copy's. Here a root field's error is collected as if
-    the field were nullable, so it nulls that copy's field only; that copy is then executed
-    on its own (see :func:`execute_merged`), which nulls its ``data`` as usual.
-    """
-
-    def handle_field_error(
-        self,
-        raw_error: Exception,
-        return_type: GraphQLOutputType,
-        field_details_list: FieldDetailsList,
-        path: Path,
-    ) -> None:
-        """Collect the error; at the root, never propagate it (see the class notes)."""
-        if path.prev is None:
-            return_type = cast(GraphQLOutputType, get_nullable_type(return_type))
-        super().handle_field_error(raw_error, return_type, field_details_list, path)
+def _data(result: Any) -> dict[str, Any] | None:
+    """The ``data`` of an execution result without errors; ``None`` otherwise."""
+    assert isinstance(result, ExecutionResult)
+    return None if result.errors else result.data
 
 
-async def execute_merged(
-    schema: Any, merged: MergedOperation, variables: Sequence[Mapping[str, Any]], context: Any
-) -> list[dict[str, Any] | None]:
-    """Execute ``merged`` once per variables set, in one execution.
-
-    Parameters
-    ----------
-    schema : GraphQLSchema
-        The executable schema (``strawberry.Schema._schema``).
-    merged : MergedOperation
-    variables : sequence of mapping
-        One variables set per execution.
-    context : Context
-        The context every copy shares (its DataLoaders batch the copies' store calls).
-
-    Returns
-    -------
-    list of (dict or None)
-        Aligned with ``variables``: the ``data`` of a set whose copy has no error, and
-        ``None`` for a set that must be executed on its own: its copy has an error, or a
-        value of its variables is refused (the merged operation then runs again without
-        it), or an error cannot be told apart by set (then every set).
-    """
-    answers: list[dict[str, Any] | None] = [None] * len(variables)
-    pending = list(range(len(variables)))
-    while pending:
-        document, values, routes, owners = merged.build([variables[i] for i in pending])
-        result = execute(
-            schema,
-            document,
-            variable_values=values,
-            context_value=context,
-            executor_class=MergedExecutionContext,
-            is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]
-            max_coercion_errors=len(owners) + 1,  # every refused value, not the first 50
-        )
-        if isawaitable(result):
-            result = await result
-        assert isinstance(result, ExecutionResult)
-        if result.data is None:  # it did not start: set aside the sets of bad variables
-            refused = {_owner(error, owners) for error in result.errors or ()} - {None}
-            if not refused:
-                return answers
-            pending = [p for j, p in enumerate(pending) if j not in refused]
-            continue
-        failed = set()
-        for error in result.errors or ():
-            route = routes.get(str(error.path[0])) if error.path else None
-            if route is None:  # not located in one copy: every set runs on its own
-                return answers
-            failed.add(route[0])
-        lines: list[dict[str, Any]] = [{} for _ in pending]
-        for alias, value in result.data.items():
-            j, key = routes[alias]
-            lines[j][key] = value
-        for j, p in enumerate(pending):
-            if j not in failed:
-                answers[p] = lines[j]
-        break
-    return answers
-
-
-def _owner(error: GraphQLError, owners: Mapping[str, int]) -> int | None:
-    """The set whose variable value an error of variable coercion refuses, if it names one."""
-    node = error.nodes[0] if error.nodes else None
-    if isinstance(node, VariableDefinitionNode):
-        return owners.get(node.variable.name.value)
-    return None
-
-
-__all__ = ["MergedExecutionContext", "MergedOperation", "execute_merged"]
+__all__ = ["SharedExecutor", "SharedOperation", "variables_key"]

@@ -8,12 +8,13 @@ from :func:`graph_service.api.context.make_context`.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.types import ExecutionContext
 
+from graph_service.api.context import when_loaded
 from graph_service.api.execution import FastExecutionContext
 from graph_service.api.extensions import ServiceExtensions, log_unexpected
 from graph_service.api.pagination import PageArgs
@@ -41,6 +42,7 @@ from graph_service.linkage.network import client_network
 from graph_service.linkage.paths import linkage_paths
 from graph_service.linkage.private_banking import executives_without_private_banking
 from graph_service.model import NodeLabel, RelationshipType
+from graph_service.stores.base import Node
 
 _PERSON = NodeLabel.PERSON.value
 
@@ -132,7 +134,7 @@ class Query:
         description="Payroll coverage of an enterprise's employees (productTypes overrides "
         "the configured payroll products, as in uncoveredEmployees)."
     )
-    async def payroll_coverage(
+    def payroll_coverage(
         self,
         info: GraphInfo,
         enterprise_id: strawberry.ID,
@@ -142,12 +144,20 @@ class Query:
 
         Batched: the enterprise is checked through the node loader, then measured through
         the coverage loader, so the many copies of this field in one request (or in one
-        chunk of the bulk path) make one store call each.
+        chunk of the bulk path) make one store call each. Answered at once when both
+        loaders already hold the enterprise (:func:`when_loaded`).
         """
-        ctx = info.context
-        loader = ctx.coverage_with(product_types)  # validates productTypes first
-        await _lookup(info, NodeLabel.ENTERPRISE, enterprise_id)
-        return PayrollCoverage.of(await loader.load(str(enterprise_id)))
+        loader = info.context.coverage_with(product_types)  # validates productTypes first
+        key = str(enterprise_id)
+
+        def measure(node: Node | None) -> Any:
+            if node is None:
+                raise NotFoundError(NodeLabel.ENTERPRISE.value, key)
+            return when_loaded(loader.load(key), PayrollCoverage.of)
+
+        return cast(PayrollCoverage, when_loaded(
+            info.context.nodes(NodeLabel.ENTERPRISE.value).load(key), measure
+        ))
 
     @strawberry.field(
         description="The nodes and relationships within `depth` hops of a node, ignoring "
