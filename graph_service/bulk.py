@@ -290,10 +290,10 @@ def column_value(data: Any, column: Column) -> Any:
     """
     value = data
     for key in column:
-        if not isinstance(value, Mapping):
+        if not isinstance(value, dict):
             return None
         value = value.get(key)
-    if isinstance(value, list | Mapping):
+    if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False)
     return value
 
@@ -584,8 +584,8 @@ async def run_bulk(
         else:
             writer = csv.writer(stream)
             writer.writerow(["line", *(".".join(c) for c in columns), "errors"])
-            for number, data, errors in results:
-                writer.writerow(
-                    [number, *(column_value(data, c) for c in columns), error_text(errors)]
-                )
+            writer.writerows(
+                [number, *[column_value(data, c) for c in columns], error_text(errors)]
+                for number, data, errors in results
+            )
     return BulkSummary(len(results), failed)

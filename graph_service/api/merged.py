@@ -56,7 +56,11 @@ def variables_key(names: Sequence[str], variables: Mapping[str, Any]) -> str:
     --------
     >>> variables_key(["a", "b"], {"a": 1})
     '[[true, 1], [false, null]]'
+    >>> variables_key([], {"a": 1})
+    ''
     """
+    if not names:
+        return ""
     return json.dumps([[name in variables, variables.get(name)] for name in names])
 
 
