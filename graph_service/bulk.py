@@ -6,7 +6,7 @@ in-process in concurrent chunks that share one request context, so DataLoaders b
 store calls of a whole chunk. The document is parsed and validated once per run (the schema's
 parser and validation caches, :mod:`graph_service.api.extensions`). Once one line has run,
 the lines of a chunk are executed by graphql-core's executor directly, one executor per line
-sharing the collected fields (:mod:`graph_service.api.merged`), which spares each line
+sharing the collected fields (:mod:`graph_service.api.shared`), which spares each line
 strawberry's fixed cost per execution and graphql-core's collection of fields; a line whose
 answer there has an error, or that the node budget refuses, runs on its own instead, so
 every line's answer and errors are those of its own execution (:class:`_BulkRunner`).
@@ -410,7 +410,7 @@ class _NodeBudget:
         return self.refused[key]
 
     def _key(self, variables: Mapping[str, Any]) -> str:
-        from graph_service.api.merged import variables_key
+        from graph_service.api.shared import variables_key
 
         assert self.names is not None
         return variables_key(self.names, variables)
@@ -422,7 +422,7 @@ class _BulkRunner:
     Every line is answered as if the document ran for it alone with the chunk's shared
     context (the reference, :func:`execute_many`). Once one line of the run has executed
     (so the document parses, is valid and names its operation), the lines of a chunk are
-    executed by :class:`~graph_service.api.merged.SharedOperation`; a line is executed on
+    executed by :class:`~graph_service.api.shared.SharedOperation`; a line is executed on
     its own instead when the node budget refuses it, when its shared execution has an
     error, or when the document cannot be shared (not exactly one query operation, a
     schema extension with a resolver hook).
@@ -430,8 +430,8 @@ class _BulkRunner:
 
     def __init__(self, store: GraphStore, settings: Settings, document: str) -> None:
         from graph_service.api.extensions import parse_document
-        from graph_service.api.merged import SharedOperation
         from graph_service.api.schema import schema
+        from graph_service.api.shared import SharedOperation
 
         self.store = store
         self.settings = settings
