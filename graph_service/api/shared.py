@@ -169,7 +169,9 @@ class SharedOperation:
         The first set of each value of the directive variables builds an executor
         (graphql-core's ``build``); the next sets copy it, each with fresh per-execution
         state (``create_sub_executor``, as graphql-core's incremental delivery does) and
-        its own coerced variables.
+        its own coerced variables. A copy shares the first executor's memos (collected
+        sub-fields, :class:`~graph_service.api.execution.FastExecutionContext`'s plans),
+        which depend on the directive variables only.
         """
         key = variables_key(self.directive_variables, variables)
         first = self.prototypes.get(key)
