@@ -57,13 +57,14 @@ def timed(call: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - start, answer
 
 
-def run_measured(command: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
-    """Run a command to completion; return its wall time and peak RSS.
+def run_measured(command: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run a command to completion; return its wall time, peak RSS and standard error.
 
     Returns
     -------
     dict
-        ``seconds`` and ``peak_rss_mb`` (of the process and the children it waited for).
+        ``seconds`` and ``peak_rss_mb`` (of the process and the children it waited for),
+        ``stderr`` (its text).
 
     Raises
     ------
@@ -81,7 +82,8 @@ def run_measured(command: list[str], env: dict[str, str] | None = None) -> dict[
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode:
         raise subprocess.CalledProcessError(proc.returncode, command, stderr=stderr.decode())
-    return {"seconds": round(seconds, 3), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
+    return {"seconds": round(seconds, 3), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+            "stderr": stderr.decode(errors="replace")}  # fmt: skip
 
 
 @contextmanager

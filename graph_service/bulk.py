@@ -5,13 +5,13 @@ before anything runs (a bad line stops the run, naming file and line), then exec
 in-process in concurrent chunks that share one request context, so DataLoaders batch the
 store calls of a whole chunk. The document is parsed and validated once per run (the schema's
 parser and validation caches, :mod:`graph_service.api.extensions`). Once one line has run,
-the lines of a chunk run as *one* merged GraphQL execution
-(:mod:`graph_service.api.merged`), which spares each line graphql-core's and strawberry's
-fixed cost per execution; a line whose merged answer has an error, or that the node budget
-refuses, runs on its own instead, so every line's answer and errors are those of its own
-execution (:class:`_BulkRunner`). Results are written as
-CSV or NDJSON, one output row per input line, in input order, with the line number and any
-GraphQL errors; the output file appears only when complete. A line answered
+the lines of a chunk are executed by graphql-core's executor directly, one executor per line
+sharing the collected fields (:mod:`graph_service.api.shared`), which spares each line
+strawberry's fixed cost per execution and graphql-core's collection of fields; a line whose
+answer there has an error, or that the node budget refuses, runs on its own instead, so
+every line's answer and errors are those of its own execution (:class:`_BulkRunner`).
+Results are written as CSV or NDJSON, one output row per input line, in input order, with
+the line number and any GraphQL errors; the output file appears only when complete. A line answered
 ``STORE_UNAVAILABLE`` or ``STORE_TIMEOUT`` stops the run (the store would fail the lines
 after it too): nothing is written.
 
@@ -290,10 +290,10 @@ def column_value(data: Any, column: Column) -> Any:
     """
     value = data
     for key in column:
-        if not isinstance(value, Mapping):
+        if not isinstance(value, dict):
             return None
         value = value.get(key)
-    if isinstance(value, list | Mapping):
+    if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False)
     return value
 
@@ -410,32 +410,34 @@ class _NodeBudget:
         return self.refused[key]
 
     def _key(self, variables: Mapping[str, Any]) -> str:
+        from graph_service.api.shared import variables_key
+
         assert self.names is not None
-        return json.dumps([[n in variables, variables.get(n)] for n in self.names])
+        return variables_key(self.names, variables)
 
 
 class _BulkRunner:
-    """Runs the lines of a bulk run chunk by chunk, merged where the answers cannot differ.
+    """Runs the lines of a bulk run chunk by chunk, sharing what the lines' executions share.
 
     Every line is answered as if the document ran for it alone with the chunk's shared
     context (the reference, :func:`execute_many`). Once one line of the run has executed
-    (so the document parses, is valid and names its operation), the lines of a chunk run
-    as one merged execution (:class:`~graph_service.api.merged.MergedOperation`); a line
-    is executed on its own instead when the node budget refuses it, when its merged copy
-    has an error, or when the document cannot be merged (several operations, fragments at
-    the root or using variables, a schema extension with a resolver hook).
+    (so the document parses, is valid and names its operation), the lines of a chunk are
+    executed by :class:`~graph_service.api.shared.SharedOperation`; a line is executed on
+    its own instead when the node budget refuses it, when its shared execution has an
+    error, or when the document cannot be shared (not exactly one query operation, a
+    schema extension with a resolver hook).
     """
 
     def __init__(self, store: GraphStore, settings: Settings, document: str) -> None:
         from graph_service.api.extensions import parse_document
-        from graph_service.api.merged import MergedOperation
         from graph_service.api.schema import schema
+        from graph_service.api.shared import SharedOperation
 
         self.store = store
         self.settings = settings
         self.document = document
-        self.candidate: MergedOperation | None = None
-        self.merged: MergedOperation | None = None
+        self.candidate: SharedOperation | None = None
+        self.shared: SharedOperation | None = None
         self.budget: _NodeBudget | None = None
         if any(e._implements_resolve() for e in schema.get_extensions()):
             return
@@ -443,28 +445,24 @@ class _BulkRunner:
             parsed = parse_document(document)
         except GraphQLError:
             return
-        self.candidate = MergedOperation.prepare(parsed)
+        self.candidate = SharedOperation.prepare(schema._schema, parsed)
         self.budget = _NodeBudget(parsed, settings)
 
     async def run(self, variables: list[dict[str, Any]]) -> list[tuple[Any, list[dict[str, Any]]]]:
         """Answer one chunk of lines (one shared context); ``(data, errors)`` per line."""
         from graph_service.api.context import make_context
-        from graph_service.api.merged import execute_merged
-        from graph_service.api.schema import schema
 
         context = make_context(self.store, self.settings)
         answers: list[tuple[Any, list[dict[str, Any]]] | None] = [None] * len(variables)
-        if self.merged is None and self.candidate is not None and variables:
+        if self.shared is None and self.candidate is not None and variables:
             first = answers[0] = (await _execute_each(context, self.document, variables[:1]))[0]
             if first[0] is not None:  # it executed: the document is valid
-                self.merged = self.candidate
-        if self.merged is not None and self.budget is not None:
+                self.shared = self.candidate
+        if self.shared is not None and self.budget is not None:
             lines = [i for i, v in enumerate(variables)
                      if answers[i] is None and not self.budget.refuses(v)]
-            merged = await execute_merged(
-                schema._schema, self.merged, [variables[i] for i in lines], context
-            )
-            for i, data in zip(lines, merged, strict=True):
+            shared = await self.shared.execute([variables[i] for i in lines], context)
+            for i, data in zip(lines, shared, strict=True):
                 if data is not None:
                     answers[i] = (data, [])
         alone = [i for i, answer in enumerate(answers) if answer is None]
@@ -586,8 +584,8 @@ async def run_bulk(
         else:
             writer = csv.writer(stream)
             writer.writerow(["line", *(".".join(c) for c in columns), "errors"])
-            for number, data, errors in results:
-                writer.writerow(
-                    [number, *(column_value(data, c) for c in columns), error_text(errors)]
-                )
+            writer.writerows(
+                [number, *[column_value(data, c) for c in columns], error_text(errors)]
+                for number, data, errors in results
+            )
     return BulkSummary(len(results), failed)

@@ -54,7 +54,7 @@ def test_every_peer_has_every_measure(results: dict) -> None:
             if (name, question) != ("falkordb-direct", "linkage_paths")  # may time out
         ]
         if name in SERVICES:
-            expected += ["startup_s", "throughput_rps"]
+            expected += ["startup_s", "throughput_rps", "bulk_coverage_execution_s"]
         for measure in expected:
             assert isinstance(figures.get(measure), int | float), (name, measure)
 

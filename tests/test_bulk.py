@@ -1,5 +1,6 @@
 """The bulk path: the CSV header comes from the document; the document is parsed once a run;
-merged lines answer exactly as lines executed one by one."""
+lines executed together (graph_service.api.shared) answer exactly as lines executed one by
+one."""
 
 from __future__ import annotations
 
@@ -134,7 +135,7 @@ def test_a_document_is_parsed_and_validated_once_per_run(
     assert parse_counts == {"parse": 1, "validate": 1}
 
 
-# -- merged execution: the same answers as one execution per line -------------------------
+# -- shared execution: the same answers as one execution per line -------------------------
 
 VARIED = """
 query Varied($id: ID!, $n: Int, $withName: Boolean = false, $types: [String!]) {
@@ -193,7 +194,7 @@ def bulk_records(store: GraphStore, document: str, lines: list[dict[str, Any]],
 
 @pytest.fixture
 def alone(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Count the lines executed on their own, not merged."""
+    """Count the lines executed on their own, not through the shared execution."""
     seen = [0]
     execute_each = bulk_module._execute_each
 
@@ -206,27 +207,27 @@ def alone(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 @pytest.mark.parametrize(
-    ("document", "lines", "merged"),
+    ("document", "lines", "shared"),
     [
         (COVERAGE, [{"id": i} for i in ["E1", "E2", "E3"] * 100], True),
         (COVERAGE, [{"id": i} for i in ["E1", "nope", "E2", "E3", "nada"] * 60], True),
         (MIXED, [{"id": i} for i in ["E1", "E2", "nope", "E3"] * 70], True),
         (VARIED, VARIED_LINES * 40, True),
-        (ROOT_FRAGMENT, [{"id": "E1"}, {"id": "nope"}], False),
+        (ROOT_FRAGMENT, [{"id": "E1"}, {"id": "nope"}], True),
         (TWO_OPERATIONS, [{"id": "E1"}], False),
         ("query($id: ID!) { payrollCoverage(", [{"id": "E1"}], False),
         ("{ nope }", [{}, {}], False),
     ],
 )
-def test_merged_lines_answer_as_lines_run_alone(
+def test_shared_lines_answer_as_lines_run_alone(
     small_bank: GraphStore, tmp_path: Path, alone: list[int], document: str,
-    lines: list[dict[str, Any]], merged: bool,
+    lines: list[dict[str, Any]], shared: bool,
 ) -> None:
     settings = Settings()
     expected = reference(small_bank, document, lines, settings)
     alone[0] = 0
     assert bulk_records(small_bank, document, lines, settings, tmp_path) == expected
-    if merged:  # the first line proves the document valid; error-free lines are merged
+    if shared:  # the first line proves the document valid; error-free lines are shared
         failing = sum(1 for record in expected[1:] if record["errors"])
         assert alone[0] == 1 + failing
     else:
@@ -255,7 +256,7 @@ def finbench(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedStore:
     return store
 
 
-def test_merged_lines_answer_as_lines_run_alone_on_finbench(
+def test_shared_lines_answer_as_lines_run_alone_on_finbench(
     finbench: EmbeddedStore, tmp_path: Path
 ) -> None:
     ids = asyncio.run(finbench.list_ids("Enterprise"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -214,6 +215,9 @@ def test_query_single_and_bulk(tmp_path: Path, small_bank_dir: Path) -> None:
         ("1", "4", "0.5"), ("2", "4", "0.0"), ("3", "0", ""),
     ]  # fmt: skip
     assert all(r["errors"] == "" for r in rows)
+    # the benchmark reads the execution time from this line (benchmarks/peers.py)
+    assert re.search(r"^3 lines run in \d+\.\d{3} s \(store opened in \d+\.\d{3} s\)$",
+                     result.stderr, re.MULTILINE), result.stderr  # fmt: skip
 
     ndjson = tmp_path / "coverage.ndjson"
     result = run("query", doc, "--variables", bulk, "-o", ndjson, "--format", "ndjson",

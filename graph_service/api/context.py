@@ -7,7 +7,9 @@ per employee (no N+1). Loaders cache for one request only.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
@@ -19,6 +21,41 @@ from graph_service.stores.base import Coverage, Direction, GraphStore, Node, Rel
 
 Neighbour = tuple[Relationship, Node]
 """A relationship and the node at its other end, as :meth:`GraphStore.neighbors` lists them."""
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def when_loaded(loaded: Awaitable[T], then: Callable[[T], Any]) -> Any:
+    """``then`` of a DataLoader's value: at once if the loader holds it, else an awaitable.
+
+    A resolver built on this returns its value synchronously when every value it needs is
+    already in the request's loaders (graphql-core then completes the field without a
+    coroutine, a task or an event-loop round), and an awaitable otherwise (the load then
+    joins the loader's batch as usual). ``then`` may itself return such an awaitable (a
+    second, dependent load), which the awaitable form awaits.
+
+    Parameters
+    ----------
+    loaded : Awaitable
+        What ``DataLoader.load`` returned: a future, done when the value is cached.
+    then : callable
+        Applied to the loaded value; may raise (a GraphQL field error).
+
+    Returns
+    -------
+    Any
+        ``then(value)``, or an awaitable of it. A failed load raises its exception at
+        once (done) or when awaited.
+    """
+    if isinstance(loaded, asyncio.Future) and loaded.done():
+        return then(loaded.result())
+
+    async def later() -> Any:
+        value = then(await loaded)
+        return await value if isinstance(value, Awaitable) else value
+
+    return later()
 
 
 class Context(BaseContext):
@@ -171,4 +208,4 @@ def make_context(store: GraphStore, settings: Settings) -> Context:
     return Context(store, settings)
 
 
-__all__ = ["Context", "Neighbour", "make_context"]
+__all__ = ["Context", "Neighbour", "make_context", "when_loaded"]

@@ -8,12 +8,16 @@ from :func:`graph_service.api.context.make_context`.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import functools
+from typing import Annotated, Any, cast
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.name_converter import NameConverter
 from strawberry.types import ExecutionContext
 
+from graph_service.api.context import when_loaded
 from graph_service.api.execution import FastExecutionContext
 from graph_service.api.extensions import ServiceExtensions, log_unexpected
 from graph_service.api.pagination import PageArgs
@@ -41,6 +45,7 @@ from graph_service.linkage.network import client_network
 from graph_service.linkage.paths import linkage_paths
 from graph_service.linkage.private_banking import executives_without_private_banking
 from graph_service.model import NodeLabel, RelationshipType
+from graph_service.stores.base import Node
 
 _PERSON = NodeLabel.PERSON.value
 
@@ -132,7 +137,7 @@ class Query:
         description="Payroll coverage of an enterprise's employees (productTypes overrides "
         "the configured payroll products, as in uncoveredEmployees)."
     )
-    async def payroll_coverage(
+    def payroll_coverage(
         self,
         info: GraphInfo,
         enterprise_id: strawberry.ID,
@@ -142,12 +147,20 @@ class Query:
 
         Batched: the enterprise is checked through the node loader, then measured through
         the coverage loader, so the many copies of this field in one request (or in one
-        chunk of the bulk path) make one store call each.
+        chunk of the bulk path) make one store call each. Answered at once when both
+        loaders already hold the enterprise (:func:`when_loaded`).
         """
-        ctx = info.context
-        loader = ctx.coverage_with(product_types)  # validates productTypes first
-        await _lookup(info, NodeLabel.ENTERPRISE, enterprise_id)
-        return PayrollCoverage.of(await loader.load(str(enterprise_id)))
+        loader = info.context.coverage_with(product_types)  # validates productTypes first
+        key = str(enterprise_id)
+
+        def measure(node: Node | None) -> Any:
+            if node is None:
+                raise NotFoundError(NodeLabel.ENTERPRISE.value, key)
+            return when_loaded(loader.load(key), PayrollCoverage.of)
+
+        return cast(PayrollCoverage, when_loaded(
+            info.context.nodes(NodeLabel.ENTERPRISE.value).load(key), measure
+        ))
 
     @strawberry.field(
         description="The nodes and relationships within `depth` hops of a node, ignoring "
@@ -227,7 +240,24 @@ class GraphServiceSchema(strawberry.Schema):
         log_unexpected(errors)
 
 
+class CachedNameConverter(NameConverter):
+    """strawberry's name converter, remembering the GraphQL name of each Python name.
+
+    strawberry converts the names of a field's arguments to camelCase on every call of its
+    resolver (``strawberry.types.arguments.convert_arguments``); the answer depends on the
+    name only, so it is computed once per name (a few dozen in this schema).
+    """
+
+    @functools.cache  # noqa: B019 - one converter per process, names bounded by the schema
+    def apply_naming_config(self, name: str) -> str:
+        """``to_camel_case(name)`` (auto camelCase on), once per name."""
+        return super().apply_naming_config(name)
+
+
 schema: strawberry.Schema = GraphServiceSchema(
-    query=Query, extensions=[ServiceExtensions], execution_context_class=FastExecutionContext
+    query=Query,
+    extensions=[ServiceExtensions],
+    execution_context_class=FastExecutionContext,
+    config=StrawberryConfig(name_converter=CachedNameConverter()),
 )
 """The service's GraphQL schema (``schema.as_str()`` is ``schema/schema.graphql``)."""

@@ -20,7 +20,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from graph_service.api.context import Context
+from graph_service.api.context import Context, when_loaded
 from graph_service.api.pagination import PageArgs, Window, encode_cursor
 from graph_service.model import NodeKey, NodeLabel, RelationshipType
 from graph_service.stores.base import Coverage, Direction, Node, Relationship
@@ -510,6 +510,11 @@ class TransferConnection(Connection[TransferEdge]):
 # -- linkage answers -----------------------------------------------------------------------
 
 
+def _measured_enterprise(node: Node | None) -> Enterprise:
+    assert node is not None, "coverage of a missing enterprise"
+    return Enterprise.from_node(node)
+
+
 @strawberry.type(description="Payroll coverage of one enterprise's employees.")
 class PayrollCoverage:
     """How many of an enterprise's employees own an active payroll product."""
@@ -534,11 +539,11 @@ class PayrollCoverage:
         )
 
     @strawberry.field(description="The enterprise measured.")
-    async def enterprise(self, info: GraphInfo) -> Enterprise:
-        """Loaded through the node DataLoader."""
-        node = await info.context.nodes(_ENTERPRISE).load(self.enterprise_id)
-        assert node is not None, "coverage of a missing enterprise"
-        return Enterprise.from_node(node)
+    def enterprise(self, info: GraphInfo) -> Enterprise:
+        """Loaded through the node DataLoader (at once when loaded: :func:`when_loaded`)."""
+        return cast(Enterprise, when_loaded(
+            info.context.nodes(_ENTERPRISE).load(self.enterprise_id), _measured_enterprise
+        ))
 
 
 @strawberry.input(description="Names a node by label and id.")
