@@ -34,7 +34,8 @@ import sys
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from heapq import nsmallest
-from itertools import chain
+from itertools import chain, compress, groupby
+from operator import getitem, itemgetter
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -98,11 +99,12 @@ _WRITE_REL = (
     "(type, start_label, start_id, end_label, end_id, props, load_seq) "
     "VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
-_SELECT_NODES = "SELECT label, id, props FROM nodes WHERE load_seq > ?"
-_SELECT_RELS = (
-    "SELECT type, start_label, start_id, end_label, end_id, props FROM relationships "
-    "WHERE load_seq > ?"
-)
+_SELECT_NODES = "SELECT label, id, props FROM nodes"
+_SELECT_RELS = "SELECT type, start_label, start_id, end_label, end_id, props FROM relationships"
+_SINCE = " WHERE load_seq > ?"
+READ_CHUNK = 50_000
+"""Rows fetched from SQLite and applied to memory at a time while reading: enough that the
+per-chunk work vanishes, few enough that the rows in flight take tens of MB, not GB."""
 _REL_ORDER = {t.value: i for i, t in enumerate(RelationshipType)}
 _ALL_TYPES = frozenset(_REL_ORDER)
 _EMPLOYED_BY = RelationshipType.EMPLOYED_BY.value
@@ -117,10 +119,19 @@ share this one empty dict, which is never written."""
 
 Values = tuple[Any, ...]
 """Property values aligned with a kind's field names; ``None`` where absent."""
-NodeRecord = tuple[str, str, Values]
-"""``(label, id, values)``: one node row read from SQLite, as applied to memory."""
-RelRecord = tuple[str, str, str, str, str, Values]
-"""``(type, start label, start id, end label, end id, values)``: likewise a relationship."""
+NodeRow = tuple[str, str, bytes]
+"""``(label, id, encoded values)``: one node row as read from SQLite."""
+RelRow = tuple[str, str, str, str, str, bytes | None]
+"""``(type, start label, start id, end label, end id, encoded values)``: likewise a
+relationship (``None`` for no properties)."""
+
+
+def _consume(calls: Iterable[Any]) -> None:
+    """Exhaust ``calls`` (e.g. a ``map`` of setters) for their effects, at C speed.
+
+    The ``consume`` recipe of the :mod:`itertools` documentation: a ``deque`` of length 0.
+    """
+    deque(calls, maxlen=0)
 
 
 class _Fields:
@@ -377,19 +388,26 @@ class EmbeddedStore:
     def _read_since(self, load_seq: int) -> None:
         """Apply the rows written by loads after ``load_seq``; they hold complete properties.
 
-        Rows stream from the cursor into the graph, with no list of them in between.
+        Rows come from SQLite in chunks of :data:`READ_CHUNK` and each chunk is applied
+        before the next is fetched, so no list of all rows is ever held. Opening (``load_seq``
+        0) scans the tables in key order; a refresh reads through the ``load_seq`` indexes,
+        which costs a key lookup per row but only for the rows changed.
         """
-        loads = marshal.loads
         self._derived.clear()
         with bulk_allocation():
-            self._apply_nodes(
-                (label, node_id, loads(props))
-                for label, node_id, props in self._db.execute(_SELECT_NODES, (load_seq,))
-            )
-            self._apply_rels(
-                (t, sl, si, el, ei, loads(props) if props is not None else ())
-                for t, sl, si, el, ei, props in self._db.execute(_SELECT_RELS, (load_seq,))
-            )
+            for chunk in self._chunks(_SELECT_NODES, load_seq):
+                self._apply_nodes(chunk, new=not load_seq)
+            for chunk in self._chunks(_SELECT_RELS, load_seq):
+                self._apply_rels(chunk)
+
+    def _chunks(self, select: str, load_seq: int) -> Iterator[list[Any]]:
+        """Rows of ``select`` written after ``load_seq``, :data:`READ_CHUNK` at a time."""
+        if load_seq:
+            cursor = self._db.execute(select + _SINCE, (load_seq,))
+        else:  # every row: a plain table scan beats a key lookup per index entry
+            cursor = self._db.execute(select)
+        while chunk := cursor.fetchmany(READ_CHUNK):
+            yield chunk
 
     async def refresh(self) -> bool:
         """Pick up what other processes committed since this store was opened or refreshed.
@@ -515,40 +533,70 @@ class EmbeddedStore:
         if self._data_version == _BEHIND:
             self._sync(in_transaction=False)
 
-    def _apply_nodes(self, nodes: Iterable[NodeRecord]) -> None:
-        index, values, succ, pred = self._index, self._values, self._succ, self._pred
-        graph_nodes = self._graph._node
-        for label, node_id, props in nodes:
-            ids = index[label]
-            n = ids.get(node_id)
-            if n is None:
-                n = ids[node_id] = len(values)
-                self._labels.append(label)
-                self._ids.append(node_id)
-                values.append(props)
-                graph_nodes[n] = _NO_ATTRS
-                succ[n] = {}
-                pred[n] = {}
-            else:
-                values[n] = props
+    def _apply_nodes(self, rows: Sequence[NodeRow], *, new: bool) -> None:
+        """Add the nodes of ``rows`` to memory, or replace the values of those present.
 
-    def _apply_rels(self, rels: Iterable[RelRecord]) -> None:
-        """Add relationships; edge dicts are shared and never mutated (copy on write)."""
-        index, succ, pred, bare = self._index, self._succ, self._pred, self._bare
-        counts = self._rel_counts
-        for rel_type, sl, si, el, ei, props in rels:
-            u, v = index[sl][si], index[el][ei]
-            out = succ[u]
-            edge = out.get(v)
-            if edge is None:
-                edge = {rel_type: props} if props else bare[rel_type]
-                counts[rel_type] += 1
-            else:
-                if rel_type not in edge:
-                    counts[rel_type] += 1
-                edge = {**edge, rel_type: props}
-            out[v] = edge
-            pred[v][u] = edge
+        Column-wise: each step is one ``map`` or list operation over the whole chunk, run
+        in C, instead of a Python loop per row. New nodes are numbered in row order; each
+        gets empty successor and predecessor dicts and the shared empty attribute dict, as
+        :meth:`networkx.DiGraph.add_node` would give it. ``new`` says that no row is in
+        memory yet (opening), which spares looking each one up.
+        """
+        labels, ids, blobs = zip(*rows, strict=True)
+        values = list(map(marshal.loads, blobs))
+        index = self._index
+        for label in set(labels).difference(index):
+            index[label] = {}
+        if not new:
+            stored = list(map(dict.get, map(index.__getitem__, labels), ids))
+            if stored.count(None) < len(stored):
+                for n, node_values in zip(stored, values, strict=True):
+                    if n is not None:
+                        self._values[n] = node_values
+                absent = [n is None for n in stored]
+                labels, ids = tuple(compress(labels, absent)), tuple(compress(ids, absent))
+                values = list(compress(values, absent))
+        first = len(self._values)
+        numbers = range(first, first + len(ids))
+        _consume(map(dict.__setitem__, map(index.__getitem__, labels), ids, numbers))
+        self._labels.extend(map(sys.intern, labels))  # one text per label, not per node
+        self._ids.extend(ids)
+        self._values.extend(values)
+        self._graph._node.update(dict.fromkeys(numbers, _NO_ATTRS))
+        self._succ.update(zip(numbers, [{} for _ in numbers], strict=True))
+        self._pred.update(zip(numbers, [{} for _ in numbers], strict=True))
+
+    def _apply_rels(self, rows: Sequence[RelRow]) -> None:
+        """Add the relationships of ``rows``, one run of rows of the same type at a time.
+
+        Within a run every ``(start, end)`` pair is distinct (the table's primary key), so
+        the run is applied column-wise like :meth:`_apply_nodes`: the edge dict of each pair
+        is looked up once for the whole run, then all are stored. Edge dicts are shared
+        between ``succ`` and ``pred`` and never mutated (copy on write): a pair without
+        relationships gets ``{type: values}`` (or the type's shared dict for no
+        properties), a pair already joined gets a merged copy of its dict.
+        """
+        index, succ, pred = self._index, self._succ, self._pred
+        loads = marshal.loads
+        for name, run in groupby(rows, key=itemgetter(0)):
+            rel_type = sys.intern(name)  # one text per type, not per edge dict
+            _, start_labels, start_ids, end_labels, end_ids, blobs = zip(*run, strict=True)
+            starts = list(map(getitem, map(index.__getitem__, start_labels), start_ids))
+            ends = list(map(getitem, map(index.__getitem__, end_labels), end_ids))
+            bare = self._bare.setdefault(rel_type, {rel_type: ()})
+            values = [() if blob is None else loads(blob) for blob in blobs]
+            edges = [{rel_type: v} if v else bare for v in values]
+            out = list(map(succ.__getitem__, starts))
+            joined = list(map(dict.get, out, ends))
+            replaced = 0
+            if joined.count(None) < len(joined):  # pairs already joined by another type
+                for i, edge in enumerate(joined):
+                    if edge is not None:
+                        replaced += rel_type in edge
+                        edges[i] = {**edge, rel_type: values[i]}
+            _consume(map(dict.__setitem__, out, ends, edges))
+            _consume(map(dict.__setitem__, map(pred.__getitem__, ends), starts, edges))
+            self._rel_counts[rel_type] += len(edges) - replaced
 
     # -- lookups -------------------------------------------------------------------------
 
