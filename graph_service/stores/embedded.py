@@ -99,9 +99,16 @@ _WRITE_REL = (
     "(type, start_label, start_id, end_label, end_id, props, load_seq) "
     "VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
-_SELECT_NODES = "SELECT label, id, props FROM nodes"
-_SELECT_RELS = "SELECT type, start_label, start_id, end_label, end_id, props FROM relationships"
-_SINCE = " WHERE load_seq > ?"
+_SELECT_NODES_SINCE = "SELECT label, id, props FROM nodes WHERE load_seq > ?"
+_SELECT_RELS_SINCE = (
+    "SELECT type, start_label, start_id, end_label, end_id, props FROM relationships "
+    "WHERE load_seq > ?"
+)
+_SELECT_NODES_OF = "SELECT id, props FROM nodes WHERE label = ?"
+_SELECT_RELS_OF = (
+    "SELECT start_id, end_id, props FROM relationships "
+    "WHERE type = ? AND start_label = ? AND end_label = ?"
+)
 READ_CHUNK = 50_000
 """Rows fetched from SQLite and applied to memory at a time while reading: enough that the
 per-chunk work vanishes, few enough that the rows in flight take tens of MB, not GB."""
@@ -119,11 +126,6 @@ share this one empty dict, which is never written."""
 
 Values = tuple[Any, ...]
 """Property values aligned with a kind's field names; ``None`` where absent."""
-NodeRow = tuple[str, str, bytes]
-"""``(label, id, encoded values)``: one node row as read from SQLite."""
-RelRow = tuple[str, str, str, str, str, bytes | None]
-"""``(type, start label, start id, end label, end id, encoded values)``: likewise a
-relationship (``None`` for no properties)."""
 
 
 def _consume(calls: Iterable[Any]) -> None:
@@ -388,24 +390,70 @@ class EmbeddedStore:
     def _read_since(self, load_seq: int) -> None:
         """Apply the rows written by loads after ``load_seq``; they hold complete properties.
 
-        Rows come from SQLite in chunks of :data:`READ_CHUNK` and each chunk is applied
-        before the next is fetched, so no list of all rows is ever held. Opening (``load_seq``
-        0) scans the tables in key order; a refresh reads through the ``load_seq`` indexes,
-        which costs a key lookup per row but only for the rows changed.
+        Rows come from SQLite in chunks of :data:`READ_CHUNK`, each applied before the next
+        is fetched, so no list of all rows is ever held.
         """
         self._derived.clear()
         with bulk_allocation():
-            for chunk in self._chunks(_SELECT_NODES, load_seq):
-                self._apply_nodes(chunk, new=not load_seq)
-            for chunk in self._chunks(_SELECT_RELS, load_seq):
-                self._apply_rels(chunk)
+            if load_seq:
+                self._read_changes(load_seq)
+            else:
+                self._read_all()
 
-    def _chunks(self, select: str, load_seq: int) -> Iterator[list[Any]]:
-        """Rows of ``select`` written after ``load_seq``, :data:`READ_CHUNK` at a time."""
-        if load_seq:
-            cursor = self._db.execute(select + _SINCE, (load_seq,))
-        else:  # every row: a plain table scan beats a key lookup per index entry
-            cursor = self._db.execute(select)
+    def _read_all(self) -> None:
+        """Opening: read every node and relationship, one label or endpoint kind at a time.
+
+        One query per label and per ``(type, start label, end label)`` the model allows
+        (:data:`~graph_service.model.RELATIONSHIP_SPECS` endpoints, which every load is
+        checked against), each a range of the table's primary key: rows come in key order
+        without their constant columns, which halves the cost of fetching a relationship.
+
+        Raises
+        ------
+        StoreUnavailableError
+            If the tables hold rows of another label, type or endpoint kind (written by
+            another version of the service), which this read would leave out.
+        """
+        read = 0
+        for label in NODE_SPECS:
+            for chunk in self._chunks(_SELECT_NODES_OF, (label,)):
+                ids, blobs = zip(*chunk, strict=True)
+                self._apply_nodes([label] * len(ids), ids, blobs, new=True)
+                read += len(ids)
+        for rel_type, spec in RELATIONSHIP_SPECS.items():
+            for start_label, end_label in spec.endpoints:
+                for chunk in self._chunks(_SELECT_RELS_OF, (rel_type, start_label, end_label)):
+                    start_ids, end_ids, blobs = zip(*chunk, strict=True)
+                    starts, ends = [start_label] * len(start_ids), [end_label] * len(end_ids)
+                    self._apply_rels(rel_type, starts, start_ids, ends, end_ids, blobs)
+                    read += len(start_ids)
+        (stored,) = self._db.execute(
+            "SELECT (SELECT count(*) FROM nodes) + (SELECT count(*) FROM relationships)"
+        ).fetchone()  # O(pages): SQLite counts the cells of each page without reading them
+        if stored != read:
+            raise StoreUnavailableError(
+                f"{self.data_dir / DB_FILE}: {stored - read} of {stored} rows have a label, "
+                "relationship type or endpoint kind this service does not know; reload the "
+                "data with this version"
+            )
+
+    def _read_changes(self, load_seq: int) -> None:
+        """Refresh: read the rows of loads after ``load_seq`` through the ``load_seq`` indexes.
+
+        A key lookup per row, but only for the rows changed; relationships are applied in
+        runs of one type, within which every ``(start, end)`` pair is distinct.
+        """
+        for chunk in self._chunks(_SELECT_NODES_SINCE, (load_seq,)):
+            labels, ids, blobs = zip(*chunk, strict=True)
+            self._apply_nodes(labels, ids, blobs, new=False)
+        for chunk in self._chunks(_SELECT_RELS_SINCE, (load_seq,)):
+            for rel_type, run in groupby(chunk, key=itemgetter(0)):
+                _, *columns = zip(*run, strict=True)
+                self._apply_rels(rel_type, *columns)
+
+    def _chunks(self, select: str, params: tuple[Any, ...]) -> Iterator[list[Any]]:
+        """Rows of ``select``, :data:`READ_CHUNK` at a time."""
+        cursor = self._db.execute(select, params)
         while chunk := cursor.fetchmany(READ_CHUNK):
             yield chunk
 
@@ -533,8 +581,15 @@ class EmbeddedStore:
         if self._data_version == _BEHIND:
             self._sync(in_transaction=False)
 
-    def _apply_nodes(self, rows: Sequence[NodeRow], *, new: bool) -> None:
-        """Add the nodes of ``rows`` to memory, or replace the values of those present.
+    def _apply_nodes(
+        self,
+        labels: Sequence[str],
+        ids: Sequence[str],
+        blobs: Sequence[bytes],
+        *,
+        new: bool,
+    ) -> None:
+        """Add nodes to memory, or replace the values of those present; columns of rows.
 
         Column-wise: each step is one ``map`` or list operation over the whole chunk, run
         in C, instead of a Python loop per row. New nodes are numbered in row order; each
@@ -542,7 +597,6 @@ class EmbeddedStore:
         :meth:`networkx.DiGraph.add_node` would give it. ``new`` says that no row is in
         memory yet (opening), which spares looking each one up.
         """
-        labels, ids, blobs = zip(*rows, strict=True)
         values = list(map(marshal.loads, blobs))
         index = self._index
         for label in set(labels).difference(index):
@@ -566,37 +620,42 @@ class EmbeddedStore:
         self._succ.update(zip(numbers, [{} for _ in numbers], strict=True))
         self._pred.update(zip(numbers, [{} for _ in numbers], strict=True))
 
-    def _apply_rels(self, rows: Sequence[RelRow]) -> None:
-        """Add the relationships of ``rows``, one run of rows of the same type at a time.
+    def _apply_rels(
+        self,
+        rel_type: str,
+        start_labels: Sequence[str],
+        start_ids: Sequence[str],
+        end_labels: Sequence[str],
+        end_ids: Sequence[str],
+        blobs: Sequence[bytes | None],
+    ) -> None:
+        """Add relationships of one type (or replace their values); columns of rows.
 
-        Within a run every ``(start, end)`` pair is distinct (the table's primary key), so
-        the run is applied column-wise like :meth:`_apply_nodes`: the edge dict of each pair
-        is looked up once for the whole run, then all are stored. Edge dicts are shared
+        Every ``(start, end)`` pair must be distinct (the table's primary key, within one
+        type), so the rows are applied column-wise like :meth:`_apply_nodes`: the edge dict
+        of each pair is looked up once for all, then all are stored. Edge dicts are shared
         between ``succ`` and ``pred`` and never mutated (copy on write): a pair without
         relationships gets ``{type: values}`` (or the type's shared dict for no
         properties), a pair already joined gets a merged copy of its dict.
         """
-        index, succ, pred = self._index, self._succ, self._pred
-        loads = marshal.loads
-        for name, run in groupby(rows, key=itemgetter(0)):
-            rel_type = sys.intern(name)  # one text per type, not per edge dict
-            _, start_labels, start_ids, end_labels, end_ids, blobs = zip(*run, strict=True)
-            starts = list(map(getitem, map(index.__getitem__, start_labels), start_ids))
-            ends = list(map(getitem, map(index.__getitem__, end_labels), end_ids))
-            bare = self._bare.setdefault(rel_type, {rel_type: ()})
-            values = [() if blob is None else loads(blob) for blob in blobs]
-            edges = [{rel_type: v} if v else bare for v in values]
-            out = list(map(succ.__getitem__, starts))
-            joined = list(map(dict.get, out, ends))
-            replaced = 0
-            if joined.count(None) < len(joined):  # pairs already joined by another type
-                for i, edge in enumerate(joined):
-                    if edge is not None:
-                        replaced += rel_type in edge
-                        edges[i] = {**edge, rel_type: values[i]}
-            _consume(map(dict.__setitem__, out, ends, edges))
-            _consume(map(dict.__setitem__, map(pred.__getitem__, ends), starts, edges))
-            self._rel_counts[rel_type] += len(edges) - replaced
+        index, succ, pred, loads = self._index, self._succ, self._pred, marshal.loads
+        rel_type = sys.intern(rel_type)  # one text per type, not per edge dict
+        starts = list(map(getitem, map(index.__getitem__, start_labels), start_ids))
+        ends = list(map(getitem, map(index.__getitem__, end_labels), end_ids))
+        bare = self._bare.setdefault(rel_type, {rel_type: ()})
+        values = [() if blob is None else loads(blob) for blob in blobs]
+        edges = [{rel_type: v} if v else bare for v in values]
+        out = list(map(succ.__getitem__, starts))
+        joined = list(map(dict.get, out, ends))
+        replaced = 0
+        if joined.count(None) < len(joined):  # pairs already joined by another type
+            for i, edge in enumerate(joined):
+                if edge is not None:
+                    replaced += rel_type in edge
+                    edges[i] = {**edge, rel_type: values[i]}
+        _consume(map(dict.__setitem__, out, ends, edges))
+        _consume(map(dict.__setitem__, map(pred.__getitem__, ends), starts, edges))
+        self._rel_counts[rel_type] += len(edges) - replaced
 
     # -- lookups -------------------------------------------------------------------------
 

@@ -185,6 +185,16 @@ def test_read_in_small_chunks_builds_the_same_graph(
     assert content(EmbeddedStore(small_bank_dir, create=False)) == whole
 
 
+def test_rows_the_model_does_not_declare_fail_the_open(small_bank_dir: Path) -> None:
+    # Opening reads per declared label and endpoint kind: anything else must not vanish.
+    with sqlite3.connect(small_bank_dir / DB_FILE) as db:
+        db.execute(
+            "INSERT INTO relationships VALUES ('OWNS', 'Account', 'A1', 'Person', 'P1', NULL, 1)"
+        )
+    with pytest.raises(StoreUnavailableError, match="1 of 40 rows have a label, relationship"):
+        EmbeddedStore(small_bank_dir, create=False)
+
+
 def test_refresh_builds_what_reopening_builds(small_bank_dir: Path) -> None:
     # One load that rewrites stored nodes and relationships, adds new ones, and joins a
     # pair already joined by another type; applied by refresh, in chunks mixing old and new.
