@@ -15,9 +15,9 @@ import pytest
 
 from graph_service.errors import StoreUnavailableError
 from graph_service.ingest.batch import GraphBatch, NodeRow, RelationshipRow
-from graph_service.stores.base import Direction
 from graph_service.model import NodeLabel, RelationshipType
 from graph_service.stores import embedded
+from graph_service.stores.base import Direction
 from graph_service.stores.embedded import DB_FILE, EmbeddedStore
 from tests.conftest import REPO_ROOT, small_bank_batch
 
