@@ -34,8 +34,8 @@ import sys
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from heapq import nsmallest
-from itertools import chain, compress, groupby
-from operator import getitem, itemgetter
+from itertools import chain, compress, groupby, repeat
+from operator import itemgetter
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -418,14 +418,15 @@ class EmbeddedStore:
         for label in NODE_SPECS:
             for chunk in self._chunks(_SELECT_NODES_OF, (label,)):
                 ids, blobs = zip(*chunk, strict=True)
-                self._apply_nodes([label] * len(ids), ids, blobs, new=True)
+                self._apply_nodes(label, ids, blobs, new=True)
                 read += len(ids)
         for rel_type, spec in RELATIONSHIP_SPECS.items():
             for start_label, end_label in spec.endpoints:
                 for chunk in self._chunks(_SELECT_RELS_OF, (rel_type, start_label, end_label)):
                     start_ids, end_ids, blobs = zip(*chunk, strict=True)
-                    starts, ends = [start_label] * len(start_ids), [end_label] * len(end_ids)
-                    self._apply_rels(rel_type, starts, start_ids, ends, end_ids, blobs)
+                    self._apply_rels(
+                        rel_type, start_label, end_label, start_ids, end_ids, blobs
+                    )
                     read += len(start_ids)
         (stored,) = self._db.execute(
             "SELECT (SELECT count(*) FROM nodes) + (SELECT count(*) FROM relationships)"
@@ -440,16 +441,18 @@ class EmbeddedStore:
     def _read_changes(self, load_seq: int) -> None:
         """Refresh: read the rows of loads after ``load_seq`` through the ``load_seq`` indexes.
 
-        A key lookup per row, but only for the rows changed; relationships are applied in
-        runs of one type, within which every ``(start, end)`` pair is distinct.
+        A key lookup per row, but only for the rows changed. Rows are applied in runs of one
+        label, or of one relationship type and endpoint labels (within which every
+        ``(start, end)`` pair is distinct).
         """
         for chunk in self._chunks(_SELECT_NODES_SINCE, (load_seq,)):
-            labels, ids, blobs = zip(*chunk, strict=True)
-            self._apply_nodes(labels, ids, blobs, new=False)
+            for label, node_run in groupby(chunk, key=itemgetter(0)):
+                _, ids, blobs = zip(*node_run, strict=True)
+                self._apply_nodes(label, ids, blobs, new=False)
         for chunk in self._chunks(_SELECT_RELS_SINCE, (load_seq,)):
-            for rel_type, run in groupby(chunk, key=itemgetter(0)):
-                _, *columns = zip(*run, strict=True)
-                self._apply_rels(rel_type, *columns)
+            for (rel_type, start, end), rel_run in groupby(chunk, key=itemgetter(0, 1, 3)):
+                _, _, start_ids, _, end_ids, rel_blobs = zip(*rel_run, strict=True)
+                self._apply_rels(rel_type, start, end, start_ids, end_ids, rel_blobs)
 
     def _chunks(self, select: str, params: tuple[Any, ...]) -> Iterator[list[Any]]:
         """Rows of ``select``, :data:`READ_CHUNK` at a time."""
@@ -582,38 +585,32 @@ class EmbeddedStore:
             self._sync(in_transaction=False)
 
     def _apply_nodes(
-        self,
-        labels: Sequence[str],
-        ids: Sequence[str],
-        blobs: Sequence[bytes],
-        *,
-        new: bool,
+        self, label: str, ids: Sequence[str], blobs: Sequence[bytes], *, new: bool
     ) -> None:
-        """Add nodes to memory, or replace the values of those present; columns of rows.
+        """Add nodes of ``label`` to memory, or replace the values of those present.
 
-        Column-wise: each step is one ``map`` or list operation over the whole chunk, run
-        in C, instead of a Python loop per row. New nodes are numbered in row order; each
-        gets empty successor and predecessor dicts and the shared empty attribute dict, as
+        ``ids`` and ``blobs`` (encoded values) are columns of rows. Column-wise: each step
+        is one ``map``, ``update`` or list operation over all rows, run in C, instead of a
+        Python loop per row. New nodes are numbered in row order; each gets empty successor
+        and predecessor dicts and the shared empty attribute dict, as
         :meth:`networkx.DiGraph.add_node` would give it. ``new`` says that no row is in
         memory yet (opening), which spares looking each one up.
         """
         values = list(map(marshal.loads, blobs))
-        index = self._index
-        for label in set(labels).difference(index):
-            index[label] = {}
+        label = sys.intern(label)  # one text per label, not per node
+        known = self._index.setdefault(label, {})
         if not new:
-            stored = list(map(dict.get, map(index.__getitem__, labels), ids))
+            stored = list(map(known.get, ids))
             if stored.count(None) < len(stored):
                 for n, node_values in zip(stored, values, strict=True):
                     if n is not None:
                         self._values[n] = node_values
                 absent = [n is None for n in stored]
-                labels, ids = tuple(compress(labels, absent)), tuple(compress(ids, absent))
-                values = list(compress(values, absent))
+                ids, values = tuple(compress(ids, absent)), list(compress(values, absent))
         first = len(self._values)
         numbers = range(first, first + len(ids))
-        _consume(map(dict.__setitem__, map(index.__getitem__, labels), ids, numbers))
-        self._labels.extend(map(sys.intern, labels))  # one text per label, not per node
+        known.update(zip(ids, numbers, strict=True))
+        self._labels.extend(repeat(label, len(ids)))
         self._ids.extend(ids)
         self._values.extend(values)
         self._graph._node.update(dict.fromkeys(numbers, _NO_ATTRS))
@@ -623,25 +620,26 @@ class EmbeddedStore:
     def _apply_rels(
         self,
         rel_type: str,
-        start_labels: Sequence[str],
+        start_label: str,
+        end_label: str,
         start_ids: Sequence[str],
-        end_labels: Sequence[str],
         end_ids: Sequence[str],
         blobs: Sequence[bytes | None],
     ) -> None:
-        """Add relationships of one type (or replace their values); columns of rows.
+        """Add relationships of one type and endpoint labels (or replace their values).
 
-        Every ``(start, end)`` pair must be distinct (the table's primary key, within one
-        type), so the rows are applied column-wise like :meth:`_apply_nodes`: the edge dict
-        of each pair is looked up once for all, then all are stored. Edge dicts are shared
+        ``start_ids``, ``end_ids`` and ``blobs`` (encoded values, ``None`` for none) are
+        columns of rows whose ``(start, end)`` pairs are distinct (the table's primary
+        key), so they are applied column-wise like :meth:`_apply_nodes`: the edge dict of
+        each pair is looked up once for all, then all are stored. Edge dicts are shared
         between ``succ`` and ``pred`` and never mutated (copy on write): a pair without
         relationships gets ``{type: values}`` (or the type's shared dict for no
         properties), a pair already joined gets a merged copy of its dict.
         """
-        index, succ, pred, loads = self._index, self._succ, self._pred, marshal.loads
+        succ, pred, loads = self._succ, self._pred, marshal.loads
         rel_type = sys.intern(rel_type)  # one text per type, not per edge dict
-        starts = list(map(getitem, map(index.__getitem__, start_labels), start_ids))
-        ends = list(map(getitem, map(index.__getitem__, end_labels), end_ids))
+        starts = list(map(self._index[start_label].__getitem__, start_ids))
+        ends = list(map(self._index[end_label].__getitem__, end_ids))
         bare = self._bare.setdefault(rel_type, {rel_type: ()})
         values = [() if blob is None else loads(blob) for blob in blobs]
         edges = [{rel_type: v} if v else bare for v in values]
