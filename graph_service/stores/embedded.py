@@ -112,7 +112,9 @@ _SELECT_RELS_OF = (
 )
 READ_CHUNK = 50_000
 """Rows fetched from SQLite and applied to memory at a time while reading: enough that the
-per-chunk work vanishes, few enough that the rows in flight take tens of MB, not GB."""
+per-chunk work vanishes, few enough that the rows in flight take tens of MB, not GB
+(opening the 100,000-person bank: 1.58 s CPU with 10,000, 1.51 s with 50,000, 1.55 s and
+12 MB more peak RSS with 200,000)."""
 _REL_ORDER = {t.value: i for i, t in enumerate(RelationshipType)}
 _ALL_TYPES = frozenset(_REL_ORDER)
 _EMPLOYED_BY = RelationshipType.EMPLOYED_BY.value
