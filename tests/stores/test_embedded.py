@@ -15,6 +15,8 @@ import pytest
 
 from graph_service.errors import StoreUnavailableError
 from graph_service.ingest.batch import GraphBatch, NodeRow, RelationshipRow
+from graph_service.model import NodeLabel, RelationshipType
+from graph_service.stores import embedded
 from graph_service.stores.base import Direction
 from graph_service.stores.embedded import DB_FILE, EmbeddedStore
 from tests.conftest import REPO_ROOT, small_bank_batch
@@ -28,6 +30,28 @@ SMALL_BANK_COUNTS = {
 
 def counts(store: EmbeddedStore) -> dict[str, int]:
     return asyncio.run(store.counts())
+
+
+def content(store: EmbeddedStore) -> dict[str, object]:
+    """Every node with its properties and every relationship with its own, through the API."""
+
+    async def read() -> dict[str, object]:
+        nodes, rels = {}, set()
+        for label in NodeLabel:
+            ids = await store.list_ids(label.value)
+            for node in await store.get_nodes(label.value, ids):
+                assert node is not None
+                nodes[(node.label, node.id)] = dict(node.props)
+            for rel_type in RelationshipType:
+                found = await store.neighbors(label.value, ids, rel_type.value, Direction.OUTGOING)
+                rels.update(
+                    (r.type, r.start, r.end, tuple(sorted(r.props.items())))
+                    for links in found
+                    for r, _ in links
+                )
+        return {"nodes": nodes, "relationships": rels, "counts": await store.counts()}
+
+    return asyncio.run(read())
 
 
 def test_reopen_rebuilds_the_same_graph(small_bank_dir: Path) -> None:
@@ -149,6 +173,57 @@ def test_refresh_sees_another_process_commit(small_bank_dir: Path) -> None:
     assert asyncio.run(serving.refresh()) is True
     assert counts(serving)["Person"] == 9 and counts(serving)["GUARANTEES"] == 2
     assert asyncio.run(serving.refresh()) is False
+
+
+def test_read_in_small_chunks_builds_the_same_graph(
+    small_bank_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Chunk boundaries split runs of one relationship type, and of the pairs that two types
+    # join (P4 is employee and shareholder of E1): the graph must not depend on them.
+    whole = content(EmbeddedStore(small_bank_dir, create=False))
+    monkeypatch.setattr(embedded, "READ_CHUNK", 3)
+    assert content(EmbeddedStore(small_bank_dir, create=False)) == whole
+
+
+def test_rows_the_model_does_not_declare_fail_the_open(small_bank_dir: Path) -> None:
+    # Opening reads per declared label and endpoint kind: anything else must not vanish.
+    with sqlite3.connect(small_bank_dir / DB_FILE) as db:
+        db.execute(
+            "INSERT INTO relationships VALUES ('OWNS', 'Account', 'A1', 'Person', 'P1', NULL, 1)"
+        )
+    with pytest.raises(StoreUnavailableError, match="1 of 40 rows have a label, relationship"):
+        EmbeddedStore(small_bank_dir, create=False)
+
+
+def test_refresh_builds_what_reopening_builds(small_bank_dir: Path) -> None:
+    # One load that rewrites stored nodes and relationships, adds new ones, and joins a
+    # pair already joined by another type; applied by refresh, in chunks mixing old and new.
+    serving = EmbeddedStore(small_bank_dir, create=False)
+    P, E = "Person", "Enterprise"
+    batch = GraphBatch(
+        nodes=[NodeRow(P, "P1", {"segment": "affluent"}, "r.csv", 2),
+               NodeRow(P, "P9", {"name": "Ivy"}, "r.csv", 3),
+               NodeRow(E, "E4", {"name": "Delta"}, "r.csv", 4)],
+        relationships=[
+            RelationshipRow("EMPLOYED_BY", (P, "P9"), (E, "E4"), {"role": "employee"}, "r.csv", 5),
+            RelationshipRow("EMPLOYED_BY", (P, "P1"), (E, "E1"), {"title": "Teller"}, "r.csv", 6),
+            RelationshipRow("SHAREHOLDER_OF", (P, "P5"), (E, "E2"), {"ratio": 0.1}, "r.csv", 7),
+            RelationshipRow("GUARANTEES", (P, "P9"), (P, "P1"), {}, "r.csv", 8),
+        ],
+        files=["r.csv"],
+    )  # fmt: skip
+    asyncio.run(EmbeddedStore(small_bank_dir).upsert(batch))
+    assert asyncio.run(serving.refresh()) is True
+    refreshed, reopened = content(serving), content(EmbeddedStore(small_bank_dir, create=False))
+    assert refreshed == reopened
+    assert refreshed["counts"] == {
+        **SMALL_BANK_COUNTS, "Person": 9, "Enterprise": 4, "EMPLOYED_BY": 9,
+        "SHAREHOLDER_OF": 3, "GUARANTEES": 2,
+    }  # fmt: skip
+    assert ("SHAREHOLDER_OF", (P, "P5"), (E, "E2"), (("ratio", 0.1),)) in refreshed["relationships"]
+    assert ("EMPLOYED_BY", (P, "P1"), (E, "E1"), (("role", "employee"), ("title", "Teller"))) in (
+        refreshed["relationships"]
+    )
 
 
 def test_upsert_validates_against_the_latest_commit(tmp_path: Path) -> None:
