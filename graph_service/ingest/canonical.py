@@ -7,7 +7,9 @@ generator writes what this module reads.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -295,12 +297,11 @@ class _FastRows:
             self.labels[values[self.column[endpoint.label_column]]] = key[0]
 
 
-def _read_nodes(path: Path, batch: GraphBatch) -> None:
+def _read_nodes(path: Path) -> Iterator[NodeRow]:
     file = path.name
     label = NODE_FILES[file]
     spec = NODE_SPECS[label]
     records = read_records(path, required_columns(file))
-    append = batch.nodes.append
     for _, header in records:
         fast = _FastRows(spec, header, ("id",))
         for line, values in records:
@@ -314,15 +315,14 @@ def _read_nodes(path: Path, batch: GraphBatch) -> None:
                 location = Location(file, line)
                 node_id = require_id(row, "id", location)
                 props = _properties(spec, row, ("id",), location)
-            append(NodeRow(label, node_id, props, file, line))
+            yield NodeRow(label, node_id, props, file, line)
 
 
-def _read_relationships(path: Path, batch: GraphBatch) -> None:
+def _read_relationships(path: Path) -> Iterator[RelationshipRow]:
     file = path.name
     layout = RELATIONSHIP_FILES[file]
     keys = layout.key_columns
     records = read_records(path, required_columns(file))
-    append = batch.relationships.append
     allowed: set[tuple[str, str]] = set()
     for _, header in records:
         fast = _FastRows(layout.spec, header, keys)
@@ -345,11 +345,11 @@ def _read_relationships(path: Path, batch: GraphBatch) -> None:
                 fast.learn(values, layout.end, end)
                 allowed.add((start[0], end[0]))
                 props = _properties(layout.spec, row, keys, location)
-            append(RelationshipRow(layout.type, start, end, props, file, line))
+            yield RelationshipRow(layout.type, start, end, props, file, line)
 
 
-def read_canonical(directory: Path) -> GraphBatch:
-    """Read a directory of canonical CSV files into one batch.
+def stream_canonical(directory: Path) -> GraphBatch:
+    """Check a directory of canonical CSV files; answer a batch that reads them lazily.
 
     Parameters
     ----------
@@ -360,28 +360,24 @@ def read_canonical(directory: Path) -> GraphBatch:
     Returns
     -------
     GraphBatch
-        Node rows (in :data:`NODE_FILES` order) and relationship rows (in
-        :data:`RELATIONSHIP_FILES` order), each with its file name and physical line;
-        ``files`` lists the files read. A relationship whose endpoint exists nowhere is
-        not checked here: the store rejects it with file, line and reason.
+        ``files`` lists the files present. ``nodes`` and ``relationships`` are one-pass
+        iterators that read the files when iterated: node rows (in :data:`NODE_FILES`
+        order) and relationship rows (in :data:`RELATIONSHIP_FILES` order), each with its
+        file name and physical line. A relationship whose endpoint exists nowhere is not
+        checked here: the store rejects it with file, line and reason.
 
     Raises
     ------
     InvalidInputError
-        If the directory is missing or holds none of the files; if an entry whose name ends
-        in ``.csv`` (in any case) is not one of the files or is not a regular file (a
-        directory, a broken link, a FIFO); if a file cannot be read or lacks a required
-        column or has both a property's column and its name (``created_at``, ``createdAt``);
-        if a row has the wrong number of fields, an empty id, an unknown label, a label pair
-        the model does not allow, or a value of the wrong type or choice; syntax and encoding
-        errors as for :func:`~graph_service.ingest.tables.read_table`. The
-        location names file, line (header = 1) and column. Nothing is returned then, so
-        nothing is half-applied.
+        Here: if the directory is missing or holds none of the files, or an entry whose
+        name ends in ``.csv`` (in any case) is not one of the files or is not a regular
+        file (a directory, a broken link, a FIFO). While the rows are iterated: the errors
+        of the rows listed by :func:`read_canonical`.
 
     Notes
     -----
-    O(rows) time; the batch holds every row. Values are converted by
-    ``ElementSpec.coerce`` (CSV column to property through ``PropertySpec.column``).
+    O(1) memory: one row of one file at a time (a store's upsert streams them into its
+    transaction, :class:`~graph_service.ingest.batch.GraphBatch`).
     """
     if not directory.is_dir():
         raise InvalidInputError(f"not a directory: {directory}", Location(str(directory)))
@@ -402,8 +398,44 @@ def read_canonical(directory: Path) -> GraphBatch:
             f"no canonical CSV file found; expected any of {', '.join(known)}",
             Location(str(directory)),
         )
-    batch = GraphBatch(files=present)
-    for name in present:
-        reader = _read_nodes if name in NODE_FILES else _read_relationships
-        reader(directory / name, batch)
-    return batch
+    return GraphBatch(
+        nodes=chain.from_iterable(
+            _read_nodes(directory / name) for name in present if name in NODE_FILES
+        ),
+        relationships=chain.from_iterable(
+            _read_relationships(directory / name) for name in present if name not in NODE_FILES
+        ),
+        files=present,
+    )
+
+
+def read_canonical(directory: Path) -> GraphBatch:
+    """Read a directory of canonical CSV files into one batch.
+
+    Parameters
+    ----------
+    directory : Path
+        As for :func:`stream_canonical`.
+
+    Returns
+    -------
+    GraphBatch
+        :func:`stream_canonical`'s batch with every row read into lists.
+
+    Raises
+    ------
+    InvalidInputError
+        As :func:`stream_canonical`; and if a file cannot be read or lacks a required
+        column or has both a property's column and its name (``created_at``,
+        ``createdAt``); if a row has the wrong number of fields, an empty id, an unknown
+        label, a label pair the model does not allow, or a value of the wrong type or
+        choice; syntax and encoding errors as for
+        :func:`~graph_service.ingest.tables.read_table`. The location names file, line
+        (header = 1) and column. Nothing is returned then, so nothing is half-applied.
+
+    Notes
+    -----
+    O(rows) time; the batch holds every row. Values are converted by
+    ``ElementSpec.coerce`` (CSV column to property through ``PropertySpec.column``).
+    """
+    return stream_canonical(directory).materialized()

@@ -34,14 +34,14 @@ import sys
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from heapq import nsmallest
-from itertools import chain
+from itertools import chain, zip_longest
 from pathlib import Path as FsPath
 from typing import Any
 
 import networkx as nx
 
 from graph_service.errors import StoreUnavailableError
-from graph_service.ingest.batch import GraphBatch, LoadReport, plan_batch
+from graph_service.ingest.batch import GraphBatch, LoadReport, NodeRow, RelationshipRow, UpsertCheck
 from graph_service.memory import bulk_allocation
 from graph_service.model import (
     NODE_SPECS,
@@ -92,11 +92,19 @@ _LOAD_INDEXES = (
     "CREATE INDEX IF NOT EXISTS nodes_by_load ON nodes (load_seq)",
     "CREATE INDEX IF NOT EXISTS relationships_by_load ON relationships (load_seq)",
 )
-_WRITE_NODE = "INSERT OR REPLACE INTO nodes (label, id, props, load_seq) VALUES (?, ?, ?, ?)"
+# A row already stored (by an earlier load, or earlier in this one) keeps the values the new
+# row leaves absent: merge_values, registered on the connection (_merge_values).
+_WRITE_NODE = (
+    "INSERT INTO nodes (label, id, props, load_seq) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (label, id) DO UPDATE SET "
+    "props = merge_values(props, excluded.props), load_seq = excluded.load_seq"
+)
 _WRITE_REL = (
-    "INSERT OR REPLACE INTO relationships "
+    "INSERT INTO relationships "
     "(type, start_label, start_id, end_label, end_id, props, load_seq) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "VALUES (?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (type, start_label, start_id, end_label, end_id) DO UPDATE SET "
+    "props = merge_values(props, excluded.props), load_seq = excluded.load_seq"
 )
 _SELECT_NODES = "SELECT label, id, props FROM nodes WHERE load_seq > ?"
 _SELECT_RELS = (
@@ -166,6 +174,22 @@ class _Fields:
         while values and values[-1] is None:
             values.pop()
         return tuple(values)
+
+
+def _merge_values(old: bytes | None, new: bytes | None) -> bytes | None:
+    """Encoded values of a row upserted over a stored one: the new value where present.
+
+    The SQL function ``merge_values(old, new)`` of the upsert statements, called by SQLite
+    only when a row's key is already stored. Both blobs are ``marshal``-encoded value
+    tuples aligned with the same field names (``NULL``: no properties), so merging them is
+    the dict merge ``{**old, **new}`` of the properties they encode.
+    """
+    if old is None or new is None:
+        return new if old is None else old
+    merged = tuple(
+        o if n is None else n for o, n in zip_longest(marshal.loads(old), marshal.loads(new))
+    )
+    return marshal.dumps(merged)
 
 
 class Properties(Mapping[str, Any]):
@@ -271,6 +295,7 @@ class EmbeddedStore:
                 timeout=LOCK_TIMEOUT_S,
                 check_same_thread=False,
             )
+            self._db.create_function("merge_values", 2, _merge_values, deterministic=True)
             if not create and not self._db.execute(
                 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
             ).fetchone():
@@ -427,13 +452,17 @@ class EmbeddedStore:
         ------
         StoreUnavailableError
             If SQLite fails; the transaction is rolled back and memory is left unchanged.
+        InvalidInputError
+            What a lazy batch raises while its rows are read; rolled back likewise.
 
         Notes
         -----
-        O(rows) time; each row is written with its complete, merged properties, so
-        ``INSERT OR REPLACE`` suffices. Rows stream from the batch into SQLite, encoded as
-        they go; memory catches up on the next read the way a refresh does (reading the
-        rows of this load back), so a process that only loads never builds the graph.
+        O(rows) time. Rows stream from the batch into SQLite, encoded as they go, checked
+        by :class:`~graph_service.ingest.batch.UpsertCheck` (which keeps only the node ids
+        seen); a row whose key is already stored, by an earlier load or earlier in this
+        one, is merged into it by SQLite (``ON CONFLICT``, :func:`_merge_values`). Memory
+        catches up on the next read the way a refresh does (reading the rows of this load
+        back), so a process that only loads never builds the graph.
         """
         try:
             self._db.execute("BEGIN IMMEDIATE")
@@ -441,17 +470,17 @@ class EmbeddedStore:
             raise StoreUnavailableError(f"cannot write {self.data_dir / DB_FILE}: {exc}") from exc
         try:
             self._sync(in_transaction=True)  # validate against what is committed now
-            with bulk_allocation():
-                plan = plan_batch(batch, _StoredKeys(self._index))
-            report, nodes, rels = plan.report, plan.nodes, plan.relationships
+            check = UpsertCheck(batch, _StoredKeys(self._index))
             seq = self._load_seq + 1
             self._db.execute(f"PRAGMA cache_size = -{WRITE_CACHE_KIB}")
             first_load = self._db.execute("SELECT 1 FROM nodes LIMIT 1").fetchone() is None
             if first_load:  # build the load_seq indexes once, after the rows
                 self._db.execute("DROP INDEX nodes_by_load")
                 self._db.execute("DROP INDEX relationships_by_load")
-            self._db.executemany(_WRITE_NODE, self._node_rows(nodes, seq))
-            self._db.executemany(_WRITE_REL, self._rel_rows(rels, seq))
+            with bulk_allocation():
+                self._db.executemany(_WRITE_NODE, self._node_rows(check.nodes(), seq))
+                self._db.executemany(_WRITE_REL, self._rel_rows(check.relationships(), seq))
+            report = check.report()
             if first_load:
                 for statement in _LOAD_INDEXES:
                     self._db.execute(statement)
@@ -485,29 +514,20 @@ class EmbeddedStore:
         return fields
 
     def _node_rows(
-        self, nodes: dict[NodeKey, dict[str, Any]], seq: int
+        self, rows: Iterable[NodeRow], seq: int
     ) -> Iterator[tuple[str, str, bytes, int]]:
-        """SQL rows of planned nodes: properties merged over the stored ones, encoded."""
-        index, dumps = self._index, marshal.dumps
-        for (label, node_id), props in nodes.items():
-            fields = self._fields_of(label)
-            n = index[label].get(node_id)
-            if n is not None:
-                props = {**Properties(fields, self._values[n]), **props}
-            yield label, node_id, dumps(fields.encode(props)), seq
+        """SQL rows of node rows: their properties encoded."""
+        dumps, fields_of = marshal.dumps, self._fields_of
+        for label, node_id, props, *_ in rows:
+            yield label, node_id, dumps(fields_of(label).encode(props)), seq
 
     def _rel_rows(
-        self, rels: dict[tuple[str, NodeKey, NodeKey], dict[str, Any]], seq: int
+        self, rows: Iterable[RelationshipRow], seq: int
     ) -> Iterator[tuple[str, str, str, str, str, bytes | None, int]]:
-        """SQL rows of planned relationships, likewise (``None`` for no properties)."""
-        index, dumps = self._index, marshal.dumps
-        for (rel_type, (sl, si), (el, ei)), props in rels.items():
-            u, v = index[sl].get(si), index[el].get(ei)
-            if u is not None and v is not None:
-                stored = self._succ[u].get(v, {}).get(rel_type)
-                if stored is not None:
-                    props = {**Properties(self._fields_of(rel_type), stored), **props}
-            blob = dumps(self._fields_of(rel_type).encode(props)) if props else None
+        """SQL rows of relationship rows, likewise (``None`` for no properties)."""
+        dumps, fields_of = marshal.dumps, self._fields_of
+        for rel_type, (sl, si), (el, ei), props, *_ in rows:
+            blob = dumps(fields_of(rel_type).encode(props)) if props else None
             yield rel_type, sl, si, el, ei, blob, seq
 
     def _current(self) -> None:
