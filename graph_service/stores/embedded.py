@@ -34,7 +34,7 @@ import sys
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from heapq import nsmallest
-from itertools import chain, zip_longest
+from itertools import chain, islice, zip_longest
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -92,20 +92,27 @@ _LOAD_INDEXES = (
     "CREATE INDEX IF NOT EXISTS nodes_by_load ON nodes (load_seq)",
     "CREATE INDEX IF NOT EXISTS relationships_by_load ON relationships (load_seq)",
 )
-# A row already stored (by an earlier load, or earlier in this one) keeps the values the new
-# row leaves absent: merge_values, registered on the connection (_merge_values).
+# ``{rows}``: that many rows of values (_write_rows). A row already stored, by an earlier load
+# or earlier in this one, keeps the values the new row leaves absent: merge_values, registered
+# on the connection (_merge_values).
 _WRITE_NODE = (
-    "INSERT INTO nodes (label, id, props, load_seq) VALUES (?, ?, ?, ?) "
+    "INSERT INTO nodes (label, id, props, load_seq) VALUES {rows} "
     "ON CONFLICT (label, id) DO UPDATE SET "
     "props = merge_values(props, excluded.props), load_seq = excluded.load_seq"
 )
 _WRITE_REL = (
     "INSERT INTO relationships "
-    "(type, start_label, start_id, end_label, end_id, props, load_seq) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?) "
+    "(type, start_label, start_id, end_label, end_id, props, load_seq) VALUES {rows} "
     "ON CONFLICT (type, start_label, start_id, end_label, end_id) DO UPDATE SET "
     "props = merge_values(props, excluded.props), load_seq = excluded.load_seq"
 )
+_NODE_VALUES = "(?, ?, ?, ?)"
+_REL_VALUES = "(?, ?, ?, ?, ?, nullif(?, 0), ?)"
+ROWS_PER_STATEMENT = 64
+"""Rows per ``INSERT`` of a load. Executing a statement costs about as much as binding and
+inserting a row, so one statement per 64 rows (multi-row ``VALUES``) halves the CPU time
+SQLite takes (measured on the 100,000-person bank: 3.0 s one row per statement, 1.4 s with
+64; more rows per statement gain nothing)."""
 _SELECT_NODES = "SELECT label, id, props FROM nodes WHERE load_seq > ?"
 _SELECT_RELS = (
     "SELECT type, start_label, start_id, end_label, end_id, props FROM relationships "
@@ -478,8 +485,10 @@ class EmbeddedStore:
                 self._db.execute("DROP INDEX nodes_by_load")
                 self._db.execute("DROP INDEX relationships_by_load")
             with bulk_allocation():
-                self._db.executemany(_WRITE_NODE, self._node_rows(check.nodes(), seq))
-                self._db.executemany(_WRITE_REL, self._rel_rows(check.relationships(), seq))
+                nodes = self._node_rows(check.nodes(), seq)
+                self._write_rows(_WRITE_NODE, _NODE_VALUES, nodes)
+                rels = self._rel_rows(check.relationships(), seq)
+                self._write_rows(_WRITE_REL, _REL_VALUES, rels)
             report = check.report()
             if first_load:
                 for statement in _LOAD_INDEXES:
@@ -513,21 +522,48 @@ class EmbeddedStore:
             fields = self._fields[kind] = _Fields()
         return fields
 
+    def _write_rows(
+        self, statement: str, placeholders: str, rows: Iterable[tuple[Any, ...]]
+    ) -> None:
+        """Execute ``statement`` for every row, :data:`ROWS_PER_STATEMENT` rows at a time.
+
+        ``statement`` has a ``{rows}`` field for the ``VALUES`` rows, each written
+        ``placeholders``. What iterating ``rows`` raises propagates.
+        """
+        rows = iter(rows)
+        last: list[tuple[Any, ...]] = []
+
+        def full_chunks() -> Iterator[tuple[Any, ...]]:
+            while len(chunk := list(islice(rows, ROWS_PER_STATEMENT))) == ROWS_PER_STATEMENT:
+                yield tuple(chain.from_iterable(chunk))
+            last.extend(chunk)
+
+        many = statement.format(rows=", ".join([placeholders] * ROWS_PER_STATEMENT))
+        self._db.executemany(many, full_chunks())
+        if last:
+            rest = statement.format(rows=", ".join([placeholders] * len(last)))
+            self._db.execute(rest, tuple(chain.from_iterable(last)))
+
+    # Blobs are bound as bytearray and a relationship's absent properties as 0 (NULL in the
+    # table: nullif in _WRITE_REL): the sqlite3 module binds str, int, float and bytearray
+    # directly, but looks up an adapter for bytes and None, which costs more than the
+    # copy (about a tenth of a load's CPU time).
+
     def _node_rows(
         self, rows: Iterable[NodeRow], seq: int
-    ) -> Iterator[tuple[str, str, bytes, int]]:
+    ) -> Iterator[tuple[str, str, bytearray, int]]:
         """SQL rows of node rows: their properties encoded."""
         dumps, fields_of = marshal.dumps, self._fields_of
         for label, node_id, props, *_ in rows:
-            yield label, node_id, dumps(fields_of(label).encode(props)), seq
+            yield label, node_id, bytearray(dumps(fields_of(label).encode(props))), seq
 
     def _rel_rows(
         self, rows: Iterable[RelationshipRow], seq: int
-    ) -> Iterator[tuple[str, str, str, str, str, bytes | None, int]]:
-        """SQL rows of relationship rows, likewise (``None`` for no properties)."""
+    ) -> Iterator[tuple[str, str, str, str, str, bytearray | int, int]]:
+        """SQL rows of relationship rows, likewise (0 for no properties)."""
         dumps, fields_of = marshal.dumps, self._fields_of
         for rel_type, (sl, si), (el, ei), props, *_ in rows:
-            blob = dumps(fields_of(rel_type).encode(props)) if props else None
+            blob = bytearray(dumps(fields_of(rel_type).encode(props))) if props else 0
             yield rel_type, sl, si, el, ei, blob, seq
 
     def _current(self) -> None:
