@@ -230,14 +230,22 @@ class UpsertCheck:
         """Yield every node row of the batch, counting it as loaded and noting its key."""
         seen, loaded = self._seen, self._loaded
         ids: set[str] = set()
-        label = None
+        label = file = None
+        count = 0  # rows of ``file`` not yet added to ``loaded``
         for row in self._batch.nodes:
-            if row.label != label:
-                label = row.label
+            row_label, node_id, _, row_file, _ = row
+            if row_label != label:
+                label = row_label
                 ids = seen.setdefault(label, set())
-            ids.add(row.id)
-            loaded[row.file] = loaded.get(row.file, 0) + 1
+            ids.add(node_id)
+            if row_file != file:
+                if file is not None:
+                    loaded[file] = loaded.get(file, 0) + count
+                file, count = row_file, 0
+            count += 1
             yield row
+        if file is not None:
+            loaded[file] = loaded.get(file, 0) + count
 
     def relationships(self) -> Iterator[RelationshipRow]:
         """Yield the relationship rows whose ends both exist; note the others as rejects.
@@ -247,18 +255,27 @@ class UpsertCheck:
         """
         seen, stored, loaded = self._seen, self._stored, self._loaded
         empty: set[str] = set()
+        # The node ids of the last start and end labels (a file's ends rarely change label).
+        start_label = end_label = ""
+        start_ids = end_ids = empty
         for rel in self._batch.relationships:
-            start, end = rel.start, rel.end
-            if start[1] not in seen.get(start[0], empty) and start not in stored:
+            _, start, end, _, file, line, rows = rel
+            if start[0] != start_label:
+                start_label = start[0]
+                start_ids = seen.get(start_label, empty)
+            if end[0] != end_label:
+                end_label = end[0]
+                end_ids = seen.get(end_label, empty)
+            if start[1] not in start_ids and start not in stored:
                 end_name, (label, node_id) = "start", start
-            elif end[1] not in seen.get(end[0], empty) and end not in stored:
+            elif end[1] not in end_ids and end not in stored:
                 end_name, (label, node_id) = "end", end
             else:
-                loaded[rel.file] = loaded.get(rel.file, 0) + rel.source_rows
+                loaded[file] = loaded.get(file, 0) + rows
                 yield rel
                 continue
             reason = f"{end_name} node {label} {node_id!r} does not exist"
-            self._rejects.append((Reject(rel.file, rel.line, reason), rel.source_rows))
+            self._rejects.append((Reject(file, line, reason), rows))
 
     def report(self) -> LoadReport:
         """The load report, once the rows are consumed: rejects in file and line order.

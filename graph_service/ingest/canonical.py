@@ -7,7 +7,7 @@ generator writes what this module reads.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -203,12 +203,41 @@ _PROPERTY_NAMES = {
 
 MEMO_LIMIT = 65_536
 """Distinct raw texts remembered per column by :class:`_FastRows` (dates, choices, flags)."""
-_MEMO_KINDS = frozenset({"datetime", "bool"})
+_MEMO_KINDS = frozenset({"datetime", "bool", "int"})
 _ABSENT = object()
 
 
 class _SlowPath(Exception):
     """A row the fast path does not convert; the reference path reads it (or refuses it)."""
+
+
+def _plain_float(raw: str) -> float:
+    """``_parse_float`` of plain ASCII decimal text, without its regular expression.
+
+    For ASCII text without ``_``, ``float`` accepts what the model's decimal pattern
+    accepts (with the same surrounding blanks), and also ``nan``, ``inf`` and
+    ``infinity``: those are refused here by the finiteness test.
+
+    Raises
+    ------
+    ValueError
+        For anything else; the caller then reads the row with the reference path.
+    """
+    if not raw.isascii() or "_" in raw:
+        raise ValueError(raw)
+    value = float(raw)
+    if value - value != 0.0:  # nan or infinite
+        raise ValueError(raw)
+    return value + 0.0  # -0.0 becomes 0.0, as _parse_float does
+
+
+def _converter(prop: PropertySpec) -> Callable[[str], Any] | None:
+    """A cheaper equivalent of ``prop.parse`` for non-blank text (``None``: the text itself)."""
+    if prop.kind == "text" and not prop.choices:
+        return None  # _parse_text of a str is the str
+    if prop.kind == "float" and prop.minimum is None and prop.maximum is None:
+        return _plain_float
+    return prop.parse
 
 
 class _FastRows:
@@ -231,8 +260,9 @@ class _FastRows:
 
     Notes
     -----
-    Parsed values of dates, booleans and texts with choices are remembered per column (up
-    to :data:`MEMO_LIMIT` distinct texts), as parsing is a pure function of the text; a
+    Parsed values of dates, booleans, integers and texts with choices are remembered per
+    column (up to :data:`MEMO_LIMIT` distinct texts), as parsing is a pure function of the
+    text; plain texts are taken as they are and floats parsed by :func:`_plain_float`. A
     row costs about a third of the reference path.
     """
 
@@ -242,10 +272,14 @@ class _FastRows:
         at = {name: i for i, name in columns}
         # Two columns for one property: the reference path refuses the first row.
         self.usable = len(at) == len(columns)
-        self.declared: list[tuple[str, int | None, PropertySpec, dict[str, Any] | None]] = [
-            (p.name, at.get(p.name), p, {} if p.kind in _MEMO_KINDS or p.choices else None)
+        self.declared: list[
+            tuple[str, int | None, dict[str, Any] | None, Callable[[str], Any] | None,
+                  PropertySpec]
+        ] = [
+            (p.name, at.get(p.name), {} if p.kind in _MEMO_KINDS or p.choices else None,
+             _converter(p), p)
             for p in spec.properties
-        ]
+        ]  # fmt: skip
         self.extras = [(name, i) for i, name in columns if name not in spec.by_name]
         self.column = {c: i for i, c in enumerate(header)}
         self.labels: dict[str, str] = {}
@@ -253,20 +287,21 @@ class _FastRows:
     def props(self, values: list[str]) -> dict[str, Any]:
         """The stored properties of a row (``ElementSpec.coerce`` of its non-key fields)."""
         props: dict[str, Any] = {}
-        for name, i, prop, memo in self.declared:
-            raw = None if i is None else values[i]
-            if memo is not None and raw is not None:
-                parsed = memo.get(raw, _ABSENT)
-                if parsed is _ABSENT:
-                    parsed = None if not raw.strip() else prop.parse(raw)
-                    if len(memo) < MEMO_LIMIT:
-                        memo[raw] = parsed
-                if parsed is not None:
-                    props[name] = parsed
+        for name, i, memo, convert, prop in self.declared:
+            if i is not None:
+                raw = values[i]
+                if memo is not None:
+                    parsed = memo.get(raw, _ABSENT)
+                    if parsed is _ABSENT:
+                        parsed = None if not raw.strip() else prop.parse(raw)
+                        if len(memo) < MEMO_LIMIT:
+                            memo[raw] = parsed
+                    if parsed is not None:
+                        props[name] = parsed
+                        continue
+                elif raw and not raw.isspace():  # raw.strip() is not empty
+                    props[name] = raw if convert is None else convert(raw)
                     continue
-            elif raw is not None and raw.strip():
-                props[name] = prop.parse(raw)
-                continue
             if prop.required:
                 raise _SlowPath
             if prop.default is not None:

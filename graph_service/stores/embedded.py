@@ -130,6 +130,8 @@ _NO_ATTRS: dict[str, Any] = {}
 """The networkx attribute dict of every node: properties live beside the graph, so all nodes
 share this one empty dict, which is never written."""
 
+_intern = sys.intern
+
 Values = tuple[Any, ...]
 """Property values aligned with a kind's field names; ``None`` where absent."""
 NodeRecord = tuple[str, str, Values]
@@ -177,7 +179,7 @@ class _Fields:
             if i is None:
                 i = self.add(name)
                 values.append(None)
-            values[i] = sys.intern(value) if type(value) is str else value
+            values[i] = _intern(value) if value.__class__ is str else value
         while values and values[-1] is None:
             values.pop()
         return tuple(values)
@@ -554,7 +556,7 @@ class EmbeddedStore:
     ) -> Iterator[tuple[str, str, bytearray, int]]:
         """SQL rows of node rows: their properties encoded."""
         dumps, fields_of = marshal.dumps, self._fields_of
-        for label, node_id, props, *_ in rows:
+        for label, node_id, props, _, _ in rows:
             yield label, node_id, bytearray(dumps(fields_of(label).encode(props))), seq
 
     def _rel_rows(
@@ -562,7 +564,7 @@ class EmbeddedStore:
     ) -> Iterator[tuple[str, str, str, str, str, bytearray | int, int]]:
         """SQL rows of relationship rows, likewise (0 for no properties)."""
         dumps, fields_of = marshal.dumps, self._fields_of
-        for rel_type, (sl, si), (el, ei), props, *_ in rows:
+        for rel_type, (sl, si), (el, ei), props, _, _, _ in rows:
             blob = bytearray(dumps(fields_of(rel_type).encode(props))) if props else 0
             yield rel_type, sl, si, el, ei, blob, seq
 
