@@ -332,6 +332,11 @@ class _FastRows:
             self.labels[values[self.column[endpoint.label_column]]] = key[0]
 
 
+_new_row = tuple.__new__
+"""Build a row (a named tuple) from all its fields in C: ``NodeRow(...)`` runs the named
+tuple's Python ``__new__``, which costs about 3 % of a load."""
+
+
 def _read_nodes(path: Path) -> Iterator[NodeRow]:
     file = path.name
     label = NODE_FILES[file]
@@ -350,7 +355,7 @@ def _read_nodes(path: Path) -> Iterator[NodeRow]:
                 location = Location(file, line)
                 node_id = require_id(row, "id", location)
                 props = _properties(spec, row, ("id",), location)
-            yield NodeRow(label, node_id, props, file, line)
+            yield _new_row(NodeRow, (label, node_id, props, file, line))
 
 
 def _read_relationships(path: Path) -> Iterator[RelationshipRow]:
@@ -380,7 +385,7 @@ def _read_relationships(path: Path) -> Iterator[RelationshipRow]:
                 fast.learn(values, layout.end, end)
                 allowed.add((start[0], end[0]))
                 props = _properties(layout.spec, row, keys, location)
-            yield RelationshipRow(layout.type, start, end, props, file, line)
+            yield _new_row(RelationshipRow, (layout.type, start, end, props, file, line, 1))
 
 
 def stream_canonical(directory: Path) -> GraphBatch:
