@@ -1,18 +1,27 @@
 """Timing helpers: percentiles, subprocesses with their peak RSS, a served service, load.
 
+The throughput load comes from ``wrk`` when it is on PATH, from Python threads with
+``httpx`` otherwise (:func:`load_generator`); the run records which.
+
 Peak RSS of a subprocess is its ``ru_maxrss`` as ``os.wait4`` reports it for that one
 child (Linux: kilobytes), so it is exact and needs no polling.
 """
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
+import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -111,20 +120,87 @@ def served(data_dir: Path, port: int, env: dict[str, str] | None = None) -> Iter
         proc.wait(timeout=30)
 
 
-def throughput(
-    request: Callable[[httpx.Client], None], url: str, clients: int, seconds: float
-) -> float:
-    """Requests per second that ``clients`` threads complete against ``url`` for ``seconds``.
+LOAD_GENERATORS = ("auto", "wrk", "httpx")
+"""Choices of ``run.py --load-generator``: ``auto`` is ``wrk`` when it is on PATH."""
 
-    Each thread has its own keep-alive ``httpx.Client`` and calls ``request`` in a loop.
+
+def load_generator(choice: str = "auto") -> str:
+    """The load generator of the throughput measure: ``wrk`` or ``httpx``.
+
+    Parameters
+    ----------
+    choice : str
+        One of :data:`LOAD_GENERATORS`; ``auto`` takes ``wrk`` when it is on PATH (the
+        standard HTTP load generator, in C: it leaves the CPU to the server) and the Python
+        clients otherwise (e.g. CI's smoke run).
+
+    Raises
+    ------
+    RuntimeError
+        If ``wrk`` is asked for and not on PATH.
+    """
+    if choice not in LOAD_GENERATORS:
+        raise ValueError(f"load generator {choice!r} is not one of {LOAD_GENERATORS}")
+    found = shutil.which("wrk") is not None
+    if choice == "wrk" and not found:
+        raise RuntimeError("--load-generator wrk: wrk is not on PATH")
+    return "wrk" if choice == "wrk" or (choice == "auto" and found) else "httpx"
+
+
+def describe_generator(generator: str) -> str:
+    """The load generator and its version, e.g. ``wrk 4.1.0`` or ``httpx 0.28.1``."""
+    if generator == "wrk":
+        banner = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout
+        found = re.search(r"\b(\d+\.\d+\.\d+)", banner)
+        return f"wrk {found.group(1) if found else 'unknown version'} ({WRK_THREADS} threads)"
+    return f"httpx {version('httpx')} (one Python thread per connection)"
+
+
+WRK_THREADS = 2
+"""``wrk`` threads sharing the connections (one event loop each)."""
+
+
+def throughput(
+    url: str, body: dict[str, Any], clients: int, seconds: float, generator: str
+) -> float:
+    """Requests per second of ``clients`` keep-alive connections POSTing JSON ``body`` to ``url``.
+
+    Parameters
+    ----------
+    url : str
+        The full URL, e.g. ``http://127.0.0.1:8000/graphql``.
+    body : dict
+        Sent as the JSON body of every request.
+    clients : int
+        Concurrent connections, each sending its next request when the last is answered.
+    seconds : float
+        Duration (whole seconds for ``wrk``, at least 1).
+    generator : str
+        ``wrk`` (:func:`wrk_throughput`) or ``httpx`` (:func:`httpx_throughput`).
+
+    Raises
+    ------
+    RuntimeError
+        If a request fails (a non-2xx answer, a socket error or a timeout).
+    """
+    if generator == "wrk":
+        return wrk_throughput(url, body, clients, seconds)
+    return httpx_throughput(url, body, clients, seconds)
+
+
+def httpx_throughput(url: str, body: dict[str, Any], clients: int, seconds: float) -> float:
+    """Requests per second of ``clients`` Python threads POSTing ``body`` in a loop.
+
+    Each thread has its own keep-alive ``httpx.Client``; the threads share the GIL, and the
+    CPU with the server.
     """
     done = [0] * clients
     stop = time.perf_counter() + seconds
 
     def work(slot: int) -> None:
-        with httpx.Client(base_url=url, timeout=60) as http:
+        with httpx.Client(timeout=60) as http:
             while time.perf_counter() < stop:
-                request(http)
+                http.post(url, json=body).raise_for_status()
                 done[slot] += 1
 
     start = time.perf_counter()
@@ -134,3 +210,37 @@ def throughput(
     for thread in threads:
         thread.join()
     return round(sum(done) / (time.perf_counter() - start), 1)
+
+
+def wrk_throughput(url: str, body: dict[str, Any], clients: int, seconds: float) -> float:
+    """Requests per second of ``wrk`` POSTing ``body`` over ``clients`` keep-alive connections.
+
+    The body is set by a Lua script (``wrk.method``, ``wrk.headers``, ``wrk.body``), the
+    connections shared by :data:`WRK_THREADS` threads; the figure is wrk's ``Requests/sec``.
+
+    Raises
+    ------
+    RuntimeError
+        If wrk reports a non-2xx answer or a socket error (timeouts included, after 60 s).
+    """
+    text = json.dumps(body)
+    level = next(n for n in itertools.count() if f"]{'=' * n}]" not in text)
+    script = (
+        'wrk.method = "POST"\n'
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        f"wrk.body = [{'=' * level}[{text}]{'=' * level}]\n"
+    )
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", encoding="utf-8") as lua:
+        lua.write(script)
+        lua.flush()
+        command = ["wrk", "-t", str(min(WRK_THREADS, clients)), "-c", str(clients),
+                   "-d", f"{max(1, round(seconds))}s", "--timeout", "60s", "-s", lua.name,
+                   url]  # fmt: skip
+        report = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    failures = re.findall(r"(Non-2xx or 3xx responses: \d+|Socket errors: [^\n]*)", report)
+    if failures:
+        raise RuntimeError(f"wrk: {'; '.join(failures)}")
+    rate = re.search(r"Requests/sec:\s*([\d.]+)", report)
+    if rate is None:
+        raise RuntimeError(f"wrk printed no Requests/sec: {report!r}")
+    return round(float(rate.group(1)), 1)

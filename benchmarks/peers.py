@@ -84,8 +84,12 @@ class Peer:
         """Payroll coverage of every enterprise; return (seconds, answers)."""
         raise NotImplementedError
 
-    def throughput(self, item: str, clients: int, seconds: float) -> float | None:
-        """Requests per second over HTTP for uncoveredEmployees on ``item``; ``None`` if no HTTP."""
+    def throughput(self, item: str, clients: int, seconds: float, generator: str) -> float | None:
+        """Requests per second over HTTP for uncoveredEmployees on ``item``; ``None`` if no HTTP.
+
+        ``generator`` is the load generator, ``wrk`` or ``httpx`` (see
+        :func:`measure.load_generator`).
+        """
         return None
 
 
@@ -198,15 +202,12 @@ class Service(Peer):
         """In-process GraphQL and GraphQL over HTTP."""
         return {"in-process": self._in_process, "http": self._over_http}
 
-    def throughput(self, item: str, clients: int, seconds: float) -> float | None:
+    def throughput(self, item: str, clients: int, seconds: float, generator: str) -> float | None:
         """Requests per second of ``clients`` concurrent HTTP clients asking uncoveredEmployees."""
         body = {"query": DOCUMENTS["uncovered_employees"],
                 "variables": variables("uncovered_employees", item)}  # fmt: skip
-
-        def request(http: httpx.Client) -> None:
-            http.post("/graphql", json=body).raise_for_status()
-
-        return throughput(request, f"http://127.0.0.1:{self.port}", clients, seconds)
+        url = f"http://127.0.0.1:{self.port}/graphql"
+        return throughput(url, body, clients, seconds, generator)
 
     def bulk(self, enterprises: list[str]) -> tuple[float, Coverages]:
         """``graph-service query`` with one JSON Lines row per enterprise, timed as a whole."""

@@ -53,6 +53,10 @@ def section(document: dict[str, Any]) -> str:
     machine = document["machine"]
     versions = ", ".join(f"{k} {v}" for k, v in machine["versions"].items())
     work = document["workload"]
+    generator = document.get("load_generator") or {  # results written before it was recorded
+        "name": "httpx (one Python thread per connection)",
+        "connections": 8,
+    }
     facts = [
         f"## {document['size']} people",
         "",
@@ -61,6 +65,7 @@ def section(document: dict[str, Any]) -> str:
         f"{machine['os']}; load average at the end {machine['load_average']} (a shared machine:"
         " other work ran meanwhile unless the load average says otherwise).",
         f"Versions: {versions}.",
+        f"Throughput: {generator['name']}, {generator['connections']} connections.",
         f"Workload: {len(work['largest'])} largest enterprises, target enterprise "
         f"{work['target']} ({work['target_employees']} employees), {len(work['sampled'])} "
         f"sampled enterprises, {len(work['pairs'])} person pairs, {work['enterprises']} "

@@ -27,7 +27,7 @@ from typing import Any
 
 import psutil
 from bank import Workload, bank_dir, people, workload
-from measure import percentiles, timed
+from measure import LOAD_GENERATORS, describe_generator, load_generator, percentiles, timed
 from peers import Peer, UnavailableError, all_peers
 from questions import QUESTIONS
 from rich.console import Console
@@ -108,7 +108,9 @@ def measure_peer(
                     for stat, value in percentiles(samples).items():
                         figures[f"target/{mode}/{stat}"] = value
             busiest = work.target or work.largest[0]
-            figures["throughput_rps"] = peer.throughput(busiest, CLIENTS, args.seconds)
+            figures["throughput_rps"] = peer.throughput(
+                busiest, CLIENTS, args.seconds, args.load_generator
+            )
             seconds, coverage = peer.bulk(work.enterprises)
             figures["bulk_coverage_s"] = round(seconds, 3)
             for enterprise in work.sampled[:GUARD]:
@@ -193,6 +195,8 @@ def run_size(size: str, args: argparse.Namespace) -> dict[str, Any]:
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "options": {"items": args.items, "repetitions": args.repetitions,
                     "target_repetitions": args.target_repetitions, "seconds": args.seconds},
+        "load_generator": {"name": describe_generator(args.load_generator),
+                           "connections": CLIENTS},
         "machine": machine(), "workload": work.summary(),
         "targets": {k: {"op": op, "bound": b, "size": s} for k, (op, b, s) in TARGETS.items()},
         "peers": results,
@@ -290,12 +294,17 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "--quick", action="store_true",
         help="smoke run: 10 items, 20 target runs, 2 s of throughput, 10 s budget",
     )  # fmt: skip
+    parser.add_argument(
+        "--load-generator", choices=LOAD_GENERATORS, default="auto",
+        help="throughput load: wrk, Python threads with httpx, or auto (wrk when on PATH)",
+    )  # fmt: skip
     parser.add_argument("--workdir", default=None, help="where data dirs go (default: tmp)")
     parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     if args.quick:
         args.items, args.target_repetitions, args.seconds, args.budget = 10, 20, 2.0, 10.0
     args.peers = [p for p in args.peers.split(",") if p]
+    args.load_generator = load_generator(args.load_generator)
     return args
 
 

@@ -76,11 +76,11 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         return make_context(store, settings)
 
     app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
-    app.include_router(
-        GraphQLHTTPRouter(
-            schema, path="/graphql", context_getter=get_context, graphql_ide="graphiql"
-        )
+    graphql = GraphQLHTTPRouter(
+        schema, path="/graphql", context_getter=get_context, graphql_ide="graphiql"
     )
+    app.router.add_route("/graphql", graphql.post_endpoint(get_context), methods=["POST"])
+    app.include_router(graphql)
 
     @app.get("/health", summary="Liveness and node/relationship counts")
     async def health(request: Request) -> Any:

@@ -21,11 +21,15 @@
   is an LRU of :data:`CACHE_SIZE` documents shared by the process. Validation results are
   keyed by the document *and* its rule classes, so the depth and alias rules are built
   once per limit (:func:`depth_rule`, :data:`ALIAS_RULE`), not once per request.
+
+The schema registers them as one extension, :class:`ServiceExtensions`, which runs their
+hooks in the order of :data:`EXTENSIONS` at a fraction of strawberry's cost per hook.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -48,6 +52,7 @@ from strawberry.extensions import (
 )
 from strawberry.extensions.max_aliases import create_validator as create_alias_validator
 from strawberry.extensions.query_depth_limiter import create_validator
+from strawberry.types import StreamExecutionResult
 
 from graph_service.api.context import Context
 from graph_service.api.cost import estimate_nodes
@@ -137,6 +142,16 @@ class ErrorCodes(MaskErrors):
 
     def __init__(self) -> None:
         super().__init__(should_mask_error=lambda _: True, error_message=INTERNAL_MESSAGE)
+
+    def _process_result(self, result: object) -> None:
+        """Rewrite the errors of ``result``, if it has any.
+
+        strawberry's own test is ``isinstance`` against a runtime-checkable protocol, about
+        10 µs of every request; a result has errors when its ``errors`` attribute holds some.
+        """
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = self._process_errors(errors)  # type: ignore[attr-defined]
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         """Return ``error`` with its code, and a generic message when unexpected."""
@@ -322,4 +337,85 @@ EXTENSIONS: list[Callable[[], SchemaExtension]] = [
     functools.partial(ValidationCache, maxsize=CACHE_SIZE),
     ErrorCodes,
 ]
-"""Extension factories of the schema (fresh instances per operation)."""
+"""Extension factories of the schema, in the order their hooks run (fresh instances per
+operation, run together by :class:`ServiceExtensions`)."""
+
+_PHASES = ("on_operation", "on_parse", "on_validate", "on_execute", "on_stream_result")
+
+
+def _hooks(factory: Callable[[], SchemaExtension]) -> frozenset[str]:
+    """The phases whose hook the extension made by ``factory`` overrides.
+
+    Raises
+    ------
+    TypeError
+        If ``factory`` is not an extension class (or a ``functools.partial`` of one), or
+        the extension resolves fields, has results or has a hook that is not a generator
+        function: :class:`ServiceExtensions` does not run those.
+    """
+    cls = getattr(factory, "func", factory)
+    if not (isinstance(cls, type) and issubclass(cls, SchemaExtension)):
+        raise TypeError(f"{factory!r} is not a SchemaExtension class or a partial of one")
+    if cls._implements_resolve() or cls.get_results is not SchemaExtension.get_results:
+        raise TypeError(f"{cls.__name__} resolves fields or has results: register it with "
+                        "the schema itself")
+    found = frozenset(p for p in _PHASES if getattr(cls, p) is not getattr(SchemaExtension, p))
+    if any(not inspect.isgeneratorfunction(getattr(cls, phase)) for phase in found):
+        raise TypeError(f"{cls.__name__} has a hook that is not a generator function")
+    return found
+
+
+_PHASE_HOOKS = {phase: [i for i, make in enumerate(EXTENSIONS) if phase in _hooks(make)]
+                for phase in _PHASES}
+"""Per phase, the positions in :data:`EXTENSIONS` of the extensions that hook it."""
+
+
+class ServiceExtensions(SchemaExtension):
+    """The extensions of :data:`EXTENSIONS` run as one schema extension.
+
+    strawberry drives every hook of every extension through a context manager built per
+    operation (``contextlib.contextmanager`` around the hook, an exit stack per phase):
+    for the ten hooks of :data:`EXTENSIONS` that is about 50 µs of each request. This
+    extension makes one instance of each and runs their hooks as strawberry would, in
+    the list's order on entering a phase and in reverse order after it; a phase that
+    raises is not resumed into the hooks (none of them handles an exception: it
+    propagates, as it would through strawberry's exit stacks). Extensions that resolve
+    fields or have results cannot be run here (:func:`_hooks` refuses them at import).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts = [make() for make in EXTENSIONS]
+
+    def _phase(self, phase: str, *args: Any) -> Iterator[None]:
+        """Enter the hooks of ``phase``, yield, then resume them last-entered first."""
+        started = []
+        for i in _PHASE_HOOKS[phase]:
+            part = self.parts[i]
+            part.execution_context = self.execution_context
+            hook = getattr(part, phase)(*args)
+            next(hook)
+            started.append(hook)
+        yield
+        for hook in reversed(started):
+            next(hook, None)
+
+    def on_operation(self) -> Iterator[None]:
+        """Run the extensions' ``on_operation`` hooks around the operation."""
+        yield from self._phase("on_operation")
+
+    def on_parse(self) -> Iterator[None]:
+        """Run the extensions' ``on_parse`` hooks around parsing."""
+        yield from self._phase("on_parse")
+
+    def on_validate(self) -> Iterator[None]:
+        """Run the extensions' ``on_validate`` hooks around validation."""
+        yield from self._phase("on_validate")
+
+    def on_execute(self) -> Iterator[None]:
+        """Run the extensions' ``on_execute`` hooks around execution."""
+        yield from self._phase("on_execute")
+
+    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
+        """Run the extensions' ``on_stream_result`` hooks around a streamed result."""
+        yield from self._phase("on_stream_result", result)

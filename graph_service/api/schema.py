@@ -15,7 +15,7 @@ from graphql import GraphQLError
 from strawberry.types import ExecutionContext
 
 from graph_service.api.execution import FastExecutionContext
-from graph_service.api.extensions import EXTENSIONS, log_unexpected
+from graph_service.api.extensions import ServiceExtensions, log_unexpected
 from graph_service.api.pagination import PageArgs
 from graph_service.api.types import (
     Account,
@@ -228,6 +228,6 @@ class GraphServiceSchema(strawberry.Schema):
 
 
 schema: strawberry.Schema = GraphServiceSchema(
-    query=Query, extensions=EXTENSIONS, execution_context_class=FastExecutionContext
+    query=Query, extensions=[ServiceExtensions], execution_context_class=FastExecutionContext
 )
 """The service's GraphQL schema (``schema.as_str()`` is ``schema/schema.graphql``)."""

@@ -77,6 +77,14 @@ def _prop_fields(cls: type) -> tuple[tuple[str, str, bool], ...]:
     )
 
 
+def _prop_value(props: Mapping[str, Any], key: str, is_date: bool) -> Any:
+    """The stored property ``key`` as a field value (``None`` when absent; ``*_at`` parsed)."""
+    raw = props.get(key)
+    if is_date and raw is not None:
+        raw = dt.datetime.fromisoformat(str(raw))
+    return raw
+
+
 def _from_props(cls: type[T], props: Mapping[str, Any], **given: Any) -> T:
     """Instantiate a strawberry type: ``given`` fields, the rest read from ``props``.
 
@@ -84,17 +92,24 @@ def _from_props(cls: type[T], props: Mapping[str, Any], **given: Any) -> T:
     fields become datetimes.
     """
     for name, key, is_date in _prop_fields(cast(type, cls)):
-        if name in given:
-            continue
-        raw = props.get(key)
-        if is_date and raw is not None:
-            raw = dt.datetime.fromisoformat(str(raw))
-        given[name] = raw
+        if name not in given:
+            given[name] = _prop_value(props, key, is_date)
     return cls(**given)
 
 
+@functools.cache
+def _lazy_fields(cls: type) -> dict[str, tuple[str, bool]]:
+    """``field: (stored property, is a *_at datetime)`` of a node type, but ``id``."""
+    return {name: (key, is_date) for name, key, is_date in _prop_fields(cls) if name != "id"}
+
+
 class _GraphNode:
-    """Mixin of the node types: their label and how to build them from a store node."""
+    """Mixin of the node types: their label and how to build them from a store node.
+
+    A node type built by :meth:`from_node` holds its ``id`` and a reference to the store
+    node's properties; each other field is read from them the first time it is asked for
+    (``__getattr__``), so a page of 100 people answering ``node { id }`` reads no property.
+    """
 
     LABEL: ClassVar[str]
     id: strawberry.ID
@@ -106,8 +121,26 @@ class _GraphNode:
 
     @classmethod
     def from_node(cls, node: Node) -> Self:
-        """Build the GraphQL object of a store node of this label."""
-        return _from_props(cls, node.props, id=strawberry.ID(node.id))
+        """Build the GraphQL object of a store node of this label (fields read on demand)."""
+        obj = cls.__new__(cls)
+        obj.__dict__.update(id=node.id, _props=node.props)  # id: a str is an ID
+        return obj
+
+    def __getattr__(self, name: str) -> Any:
+        """A field not read yet: read it from the stored properties, then keep it.
+
+        Raises
+        ------
+        AttributeError
+            If ``name`` is not a field of the type, or the object was not built by
+            :meth:`from_node`.
+        """
+        spec = _lazy_fields(cast(type, type(self))).get(name)
+        props = self.__dict__.get("_props")
+        if spec is None or props is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        value = self.__dict__[name] = _prop_value(props, *spec)
+        return value
 
 
 def related(
@@ -250,6 +283,10 @@ Party = Annotated[
 _NODE_TYPES: dict[str, type[_GraphNode]] = {
     cls.LABEL: cls for cls in (Enterprise, Person, Account, Manager)
 }
+for _cls in _NODE_TYPES.values():  # a class attribute would hide a field from __getattr__
+    if _shadowed := [name for name in _lazy_fields(cast(type, _cls)) if hasattr(_cls, name)]:
+        raise TypeError(f"{_cls.__name__} fields {_shadowed} have a default: they cannot be "
+                        "read on demand by _GraphNode.__getattr__")
 
 
 def as_type(node: Node) -> Any:
@@ -280,6 +317,8 @@ class Edge(Generic[N]):
     @classmethod
     def from_neighbour(cls, cursor: str, rel: Relationship | None, node: Node) -> Self:
         """Build an edge; the fields beyond ``cursor`` and ``node`` come from ``rel``."""
+        if len(_prop_fields(cast(type, cls))) == 2:  # only cursor and node: nothing to read
+            return cls(cursor=cursor, node=as_type(node))
         props = {} if rel is None else rel.props
         return _from_props(cls, props, cursor=cursor, node=as_type(node))
 

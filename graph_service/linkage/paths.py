@@ -40,9 +40,10 @@ async def linkage_paths(
     Returns
     -------
     list of Path
-        Empty when the two are not linked within ``max_hops``; ordered by the node keys
-        along the path, then relationship types (parallel relationships are distinct paths,
-        as in Cypher's ``allShortestPaths``).
+        Empty when the two are not linked within ``max_hops``; ordered hop by hop from
+        ``start``, each hop by the next node's key, then the relationship's type, then its
+        direction (parallel relationships are distinct paths, as in Cypher's
+        ``allShortestPaths``).
 
     Raises
     ------

@@ -5,8 +5,9 @@ linkage question is one method, so that a Cypher store can answer it in one roun
 implementation applies the same :class:`~graph_service.rules.LinkageRules`.
 
 Ordering contract (all stores): lists of ids are sorted by id as text; neighbour lists are
-sorted by the neighbour's ``(label, id)``; paths are listed in the order of their node keys
-along the path, then of their relationship types. Pagination cursors rely on it.
+sorted by the neighbour's ``(label, id)``; paths are compared hop by hop from the start, each
+hop by the next node's key, then the relationship's type, then its start node's key (its
+direction). Pagination cursors rely on it.
 """
 
 from __future__ import annotations

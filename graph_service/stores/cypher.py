@@ -287,6 +287,8 @@ class CypherStore:
     ) -> dict[NodeKey, list[Link]]:
         """Each node's relationships of ``rel_types`` in either direction, with the other end.
 
+        Each relationship is listed once, a relationship from a node to itself too.
+
         Parameters
         ----------
         keys : sequence of NodeKey
@@ -323,14 +325,13 @@ class CypherStore:
                     continue  # the same id under another label
                 start, end = (key, other) if outgoing else (other, key)
                 rel = Relationship(rel_type, start, end, self._decode(rel_type, values or {}))
-                if key != other:
-                    links[key].append((other, rel))
-                elif (key, rel_type) not in loops:
-                    # A relationship from a node to itself leaves and reaches it: listed
-                    # twice, as the embedded store's graph lists it, whether the database
-                    # answered it once or twice.
+                if key == other:
+                    # A relationship from a node to itself leaves and reaches it: the
+                    # database may answer it from both ends; it is listed once.
+                    if (key, rel_type) in loops:
+                        continue
                     loops.add((key, rel_type))
-                    links[key] += [(other, rel), (other, rel)]
+                links[key].append((other, rel))
         return links
 
     async def neighbors(
@@ -455,8 +456,10 @@ class CypherStore:
 
         Bidirectional breadth-first search over neighbour keys (no properties), the side
         with the fewer frontier nodes growing by one level (one ``links`` round trip) until
-        the two meet, as the embedded store's search; then the nodes on shortest paths are
-        collected walking back from the meeting nodes through the recorded parents.
+        the two meet; then the nodes on shortest paths are collected walking back from the
+        meeting nodes through the recorded parents. The same nodes as the embedded store's
+        search finds (which also tests frontiers against each other to spare reading hubs'
+        neighbours, a saving that round trips would eat here).
 
         Returns
         -------

@@ -15,6 +15,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from graph_service.api.context import make_context
 from graph_service.api.execution import FastExecutionContext, plain_fields
 from graph_service.api.schema import schema
+from graph_service.api.types import Connection
 from graph_service.config import Settings
 from graph_service.stores.base import GraphStore
 
@@ -93,3 +94,75 @@ def test_nulls_and_bad_values_fail_as_in_graphql_core() -> None:
                            target=broken)
     assert reference.errors  # a null in a non-null field and an Int that is not one
     assert formatted(fast) == formatted(reference)
+
+
+@strawberry.type
+class Box:
+    label: str
+    things: list[Thing] | None
+    maybe: list[Thing | None]
+    first: Thing | None = None
+
+
+@strawberry.type
+class Shelves:
+    @strawberry.field
+    def boxes(self) -> list[Box]:
+        bad: Any = None
+        return [
+            Box(label="fine", things=[Thing(name="a", count=1)], maybe=[None],
+                first=Thing(name="f", count=0)),
+            Box(label="null item", things=[Thing(name="a", count=1), bad], maybe=[]),
+            Box(label="tuple", things=(Thing(name="t", count=1),), maybe=[]),  # type: ignore[arg-type]
+            Box(label="deep", things=[Thing(name="d", count=1, inner=Thing(name=bad, count=2))],
+                maybe=[Thing(name="m", count="x")]),  # type: ignore[arg-type]
+        ]
+
+
+SHELVES = "{ boxes { label first { name } things { name count inner { name } } maybe { count } } }"
+
+
+def test_planned_selections_fail_as_in_graphql_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    from graph_service.api import execution
+
+    outcomes: dict[str, bool] = {}
+    execution_run_plan = execution.run_plan
+
+    def recorded(plan: Any, source: Any, is_awaitable: Any) -> Any:
+        if not isinstance(source, Box):
+            return execution_run_plan(plan, source, is_awaitable)
+        outcomes[source.label] = False
+        answer = execution_run_plan(plan, source, is_awaitable)
+        outcomes[source.label] = True
+        return answer
+
+    monkeypatch.setattr(execution, "run_plan", recorded)
+    shelves = strawberry.Schema(query=Shelves)._schema
+    reference, fast = both(SHELVES, {}, None, target=shelves)  # type: ignore[arg-type]
+    assert reference.errors  # a null item of a non-null list, a null name, an Int that is not
+    assert formatted(fast) == formatted(reference)
+    # every box was tried by its plan; all but the first were completed by graphql-core
+    assert outcomes == {"fine": True, "null item": False, "tuple": False, "deep": False}
+
+
+def test_a_page_of_people_is_one_plan(small_bank: GraphStore, monkeypatch: pytest.MonkeyPatch
+                                      ) -> None:
+    from graph_service.api import execution
+
+    planned = []
+    execution_run_plan = execution.run_plan
+
+    def recorded(plan: Any, source: Any, is_awaitable: Any) -> Any:
+        answer = execution_run_plan(plan, source, is_awaitable)
+        if isinstance(source, Connection):
+            planned.append(answer)
+        return answer
+
+    monkeypatch.setattr(execution, "run_plan", recorded)
+    document = ('query($id: ID!) { enterprise(id: $id) { employees(first: 5) { totalCount '
+                'edges { cursor role node { id name createdAt } } '
+                'pageInfo { endCursor hasNextPage } } } }')
+    reference, fast = both(document, {"id": "E1"}, small_bank)
+    assert reference.errors is None
+    assert formatted(fast) == formatted(reference)
+    assert planned == [reference.data["enterprise"]["employees"]]  # type: ignore[index]

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from graph_service.errors import InvalidInputError, NotFoundError
+from graph_service.ingest.batch import GraphBatch, RelationshipRow
 from graph_service.linkage.network import client_network
 from graph_service.linkage.paths import linkage_paths
 from graph_service.stores.base import GraphStore, Path
@@ -101,6 +102,22 @@ def test_client_network_budget(bank: GraphStore) -> None:
     assert [n.id for n in sub.nodes] == ["E1", "E2", "M1"]
     assert sub.truncated
     assert all(r.start in {n.key for n in sub.nodes} for r in sub.relationships)
+
+
+def test_client_network_lists_a_self_relationship_once(bank: GraphStore) -> None:
+    # A1 transfers to itself too: one relationship, which leaves and reaches A1.
+    to_itself = RelationshipRow("TRANSFERRED_TO", (A, "A1"), (A, "A1"), {"count": 1}, "t.csv", 2)
+    asyncio.run(bank.upsert(GraphBatch(relationships=[to_itself], files=["t.csv"])))
+    sub = network(bank, (A, "A1"))
+    assert [n.id for n in sub.nodes] == ["A1", "A2", "P1"]
+    assert [(r.type, r.start[1], r.end[1]) for r in sub.relationships] == [
+        ("TRANSFERRED_TO", "A1", "A1"),
+        ("TRANSFERRED_TO", "A1", "A2"),
+        ("OWNS", "P1", "A1"),
+    ]
+    # A path never takes it: A2-A1-Alice, as without it.
+    [path] = paths(bank, (A, "A2"), (P, "P1"), limit=10)
+    assert ids(path) == ["A2", "A1", "P1"]
 
 
 def test_client_network_errors(bank: GraphStore) -> None:
