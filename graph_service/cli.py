@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import socket
 import sys
 import tempfile
@@ -34,7 +35,6 @@ from graph_service.bulk import OUTPUT_FORMATS
 from graph_service.config import BackendName, Settings
 from graph_service.errors import GraphServiceError, InvalidInputError, Location
 from graph_service.ingest.batch import LoadReport
-from graph_service.memory import bulk_allocation
 from graph_service.stores import open_store
 
 app = typer.Typer(
@@ -184,15 +184,26 @@ def _print_report(report: LoadReport, rejects_path: Path | None) -> None:
 
 
 async def _load(settings: Settings, fmt: str, path: Path) -> LoadReport:
+    """Stream the input into the store; a failed load leaves no data directory it created.
+
+    The input directory is checked before the store is opened; its rows are read while
+    the store writes them (``read_input(..., stream=True)``), so an error in a row is
+    raised from the upsert, which undoes the load.
+    """
     from graph_service.ingest import read_input
 
-    with bulk_allocation():
-        batch = read_input(fmt, path)
+    batch = read_input(fmt, path, stream=True)
+    new_dir = settings.backend == "embedded" and not settings.data_dir.exists()
     store = open_store(settings, create=True)
     try:
-        return await store.upsert(batch)
-    finally:
-        await store.close()
+        try:
+            return await store.upsert(batch)
+        finally:
+            await store.close()
+    except BaseException:
+        if new_dir:  # as if the load had never started, not an empty store
+            shutil.rmtree(settings.data_dir, ignore_errors=True)
+        raise
 
 
 @app.command()

@@ -171,6 +171,12 @@ def test_malformed_canonical_row_names_file_line_field(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "accounts.csv, line 4, field 'status'" in result.stderr
     assert (data / "graph.sqlite3").read_bytes() == before  # nothing half-applied
+    # Rows are read while they are written: into a new data directory, the error (after the
+    # node files before it were written) leaves no directory behind, not an empty store.
+    fresh = tmp_path / "fresh"
+    result = run("load", bank, "--data-dir", fresh)
+    assert result.returncode == 2 and "accounts.csv, line 4" in result.stderr
+    assert not fresh.exists()
 
 
 def test_generate_is_deterministic(tmp_path: Path) -> None:

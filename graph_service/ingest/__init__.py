@@ -2,7 +2,8 @@
 
 Every loader (canonical CSV, LDBC FinBench, the synthetic generator's output) produces a
 ``GraphBatch``; :meth:`GraphStore.upsert <graph_service.stores.base.GraphStore.upsert>` is the
-one bulk-upsert path that writes it.
+one bulk-upsert path that writes it. Canonical CSV can also be streamed: its batch reads the
+files while the store writes (:func:`stream_canonical`).
 """
 
 from __future__ import annotations
@@ -12,19 +13,19 @@ from pathlib import Path
 
 from graph_service.errors import InvalidInputError
 from graph_service.ingest.batch import GraphBatch
-from graph_service.ingest.canonical import read_canonical
+from graph_service.ingest.canonical import read_canonical, stream_canonical
 from graph_service.ingest.finbench import read_finbench
 
 FORMATS = ("canonical", "ldbc-finbench")
 """Input formats :func:`read_input` accepts (``graph-service load --format``)."""
 
 _READERS: dict[str, Callable[[Path], GraphBatch]] = {
-    "canonical": read_canonical,
+    "canonical": stream_canonical,
     "ldbc-finbench": read_finbench,
 }
 
 
-def read_input(fmt: str, path: Path) -> GraphBatch:
+def read_input(fmt: str, path: Path, *, stream: bool = False) -> GraphBatch:
     """Read the input at ``path`` in format ``fmt`` into one batch.
 
     Parameters
@@ -33,11 +34,17 @@ def read_input(fmt: str, path: Path) -> GraphBatch:
         One of :data:`FORMATS`.
     path : Path
         The input directory.
+    stream : bool, default False
+        Answer a batch whose rows are read while a store writes them, where the format
+        allows (canonical: :func:`stream_canonical`; LDBC FinBench derives relationships
+        from all rows, so it is always read whole). Errors in rows then surface from the
+        store's upsert, which undoes the load.
 
     Returns
     -------
     GraphBatch
-        What the format's reader returns (:func:`read_canonical`, :func:`read_finbench`).
+        What the format's reader returns (:func:`read_canonical`, :func:`read_finbench`),
+        or with ``stream``, :func:`stream_canonical`'s lazy batch.
 
     Raises
     ------
@@ -48,7 +55,8 @@ def read_input(fmt: str, path: Path) -> GraphBatch:
     reader = _READERS.get(fmt)
     if reader is None:
         raise InvalidInputError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    return reader(path)
+    batch = reader(path)
+    return batch if stream else batch.materialized()
 
 
-__all__ = ["FORMATS", "read_canonical", "read_finbench", "read_input"]
+__all__ = ["FORMATS", "read_canonical", "read_finbench", "read_input", "stream_canonical"]

@@ -123,13 +123,13 @@ def _rows(
         yield line, row, location, keys
 
 
-def _read_nodes(directory: Path, source: _Source, batch: GraphBatch) -> None:
+def _read_nodes(directory: Path, source: _Source, nodes: list[NodeRow]) -> None:
     for line, row, location, ((label, node_id),) in _rows(directory, source):
         raw = {name: row[column] for name, column in source.columns.items()}
         if label == _A:
             blocked = _coerce_value(_IS_BLOCKED, row, location)
             raw["status"] = "blocked" if blocked else "active"
-        batch.nodes.append(NodeRow(label, node_id, source.coerce(raw, location), source.file, line))
+        nodes.append(NodeRow(label, node_id, source.coerce(raw, location), source.file, line))
 
 
 def _coerce_value(spec: PropertySpec, row: Row, location: Location) -> Any:
@@ -141,17 +141,19 @@ def _coerce_value(spec: PropertySpec, row: Row, location: Location) -> Any:
         ) from None
 
 
-def _read_relationships(directory: Path, source: _Source, batch: GraphBatch) -> None:
+def _read_relationships(
+    directory: Path, source: _Source, relationships: list[RelationshipRow]
+) -> None:
     for line, row, location, (start, end) in _rows(directory, source):
         raw = {name: row[column] for name, column in source.columns.items()}
         props = source.coerce(raw, location)
-        batch.relationships.append(
+        relationships.append(
             RelationshipRow(source.element, start, end, props, source.file, line)
         )
 
 
-def _read_transfers(directory: Path, batch: GraphBatch) -> list[RelationshipRow]:
-    """Append one TRANSFERRED_TO per ordered pair (line of its first transfer); return them.
+def _read_transfers(directory: Path) -> list[RelationshipRow]:
+    """One TRANSFERRED_TO per ordered pair (line of its first transfer), in that line order.
 
     Each row's ``source_rows`` is the pair's number of transfer rows (its ``count``), so
     the load report counts transfer rows, not pairs.
@@ -169,7 +171,6 @@ def _read_transfers(directory: Path, batch: GraphBatch) -> list[RelationshipRow]
         rows.append(
             RelationshipRow(_TRANSFERRED_TO, start, end, props, TRANSFER_FILE, line, count)
         )
-    batch.relationships.extend(rows)
     return rows
 
 
@@ -286,15 +287,16 @@ def read_finbench(directory: Path) -> GraphBatch:
                 f"required FinBench file is missing from {directory}", Location(file)
             )
         require_file(path)
-    batch = GraphBatch(files=list(REQUIRED_FILES))
+    nodes: list[NodeRow] = []
     for source in NODE_SOURCES:
-        _read_nodes(directory, source, batch)
+        _read_nodes(directory, source, nodes)
+    mapped: list[RelationshipRow] = []
     for source in RELATIONSHIP_SOURCES:
-        _read_relationships(directory, source, batch)
-    mapped = list(batch.relationships)
-    transfers = _read_transfers(directory, batch)
-    known = {row.key for row in batch.nodes}
+        _read_relationships(directory, source, mapped)
+    transfers = _read_transfers(directory)
+    known = {row.key for row in nodes}
     employment = derive_employment(known, mapped, transfers)
-    batch.relationships.extend(employment)
-    batch.files.extend(dict.fromkeys(row.file for row in employment))
-    return batch
+    derived_files = dict.fromkeys(row.file for row in employment)
+    return GraphBatch(
+        nodes, [*mapped, *transfers, *employment], files=[*REQUIRED_FILES, *derived_files]
+    )

@@ -179,7 +179,13 @@ class GraphStore(Protocol):
     """
 
     async def upsert(self, batch: GraphBatch) -> LoadReport:
-        """Write a batch all or nothing; rows pointing at missing nodes are rejected."""
+        """Write a batch; rows pointing at missing nodes are rejected.
+
+        The rule and report of :class:`~graph_service.ingest.batch.UpsertCheck`. The batch's
+        rows may be lazy iterators (read once, nodes first) that raise ``InvalidInputError``
+        part way: the store then leaves its data as it was, either undoing the load (the
+        embedded store writes all or nothing) or reading every row before writing one.
+        """
         ...
 
     async def get_nodes(self, label: str, ids: Sequence[str]) -> list[Node | None]:

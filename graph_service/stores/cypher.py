@@ -207,7 +207,11 @@ class CypherStore:
             message says how many node and relationship rows were acknowledged by then
             (each ``UNWIND`` batch is one transaction, so the server holds those, and
             possibly the batch in flight, committed but not acknowledged).
+        InvalidInputError
+            What a lazy batch raises while its rows are read: every row is read before the
+            first write (``GraphBatch.materialized``), so the database is left untouched.
         """
+        batch = batch.materialized()  # batches are not one transaction here: read all first
         await self.start()
         in_batch = {row.key for row in batch.nodes}
         ends = (k for rel in batch.relationships for k in (rel.start, rel.end))

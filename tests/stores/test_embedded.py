@@ -9,11 +9,12 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from graph_service.errors import StoreUnavailableError
+from graph_service.errors import InvalidInputError, Location, StoreUnavailableError
 from graph_service.ingest.batch import GraphBatch, NodeRow, RelationshipRow
 from graph_service.model import NodeLabel, RelationshipType
 from graph_service.stores import embedded
@@ -87,6 +88,40 @@ def test_upsert_merges_properties(small_bank_dir: Path) -> None:
         assert dict(carol.props) == {
             "name": "Carol", "segment": "private", "blocked": False, "nickname": "CC",
         }  # fmt: skip
+
+
+def test_a_lazy_batch_merges_repeated_keys_and_is_undone_on_error(small_bank_dir: Path) -> None:
+    # Rows stream from iterators into the transaction; repeated keys merge in SQLite.
+    def nodes() -> Iterator[NodeRow]:
+        yield NodeRow("Person", "P9", {"name": "Ivy", "segment": "mass"}, "p.csv", 2)
+        yield NodeRow("Person", "P9", {"segment": "private"}, "p.csv", 3)
+
+    def rels(fail: bool) -> Iterator[RelationshipRow]:
+        for line, props in ((2, {"count": 1, "totalAmount": 5.0}), (3, {"count": 2})):
+            yield RelationshipRow("TRANSFERRED_TO", ("Account", "A1"), ("Account", "A2"),
+                                  props, "t.csv", line)
+        yield RelationshipRow("GUARANTEES", ("Person", "P9"), ("Person", "P0"), {}, "g.csv", 2)
+        if fail:
+            raise InvalidInputError("bad row", Location("t.csv", 4))
+
+    store = EmbeddedStore(small_bank_dir)
+    failing = GraphBatch(nodes(), rels(fail=True), files=["p.csv", "t.csv", "g.csv"])
+    with pytest.raises(InvalidInputError, match="bad row"):
+        asyncio.run(store.upsert(failing))
+    assert counts(EmbeddedStore(small_bank_dir)) == SMALL_BANK_COUNTS
+    report = asyncio.run(
+        store.upsert(GraphBatch(nodes(), rels(fail=False), files=["p.csv", "t.csv", "g.csv"]))
+    )
+    assert report.loaded == {"p.csv": 2, "t.csv": 2} and report.rejected == {"g.csv": 1}
+    assert [(r.file, r.line, r.reason) for r in report.rejects] == [
+        ("g.csv", 2, "end node Person 'P0' does not exist")
+    ]
+    for reopened in (store, EmbeddedStore(small_bank_dir)):
+        [ivy] = asyncio.run(reopened.get_nodes("Person", ["P9"]))
+        assert ivy is not None and dict(ivy.props) == {"name": "Ivy", "segment": "private"}
+        transfers = reopened.neighbors("Account", ["A1"], "TRANSFERRED_TO", Direction.OUTGOING)
+        [[(rel, _)]] = asyncio.run(transfers)
+        assert dict(rel.props) == {"count": 2, "totalAmount": 5.0}
 
 
 def test_rejected_relationships_are_not_in_the_record(tmp_path: Path) -> None:
