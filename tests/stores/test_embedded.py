@@ -193,6 +193,56 @@ def test_killed_mid_load_leaves_previous_state(small_bank_dir: Path) -> None:
     assert counts(EmbeddedStore(small_bank_dir)) == SMALL_BANK_COUNTS
 
 
+def test_killed_first_load_leaves_an_empty_store(tmp_path: Path) -> None:
+    # The first load writes through a rollback journal instead of the write-ahead log.
+    journal = tmp_path / (DB_FILE + "-journal")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _BIG_LOAD, str(tmp_path)],
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "writing"
+        deadline = time.monotonic() + 60
+        while not journal.exists():  # created when the transaction changes its first page
+            assert proc.poll() is None, "the load finished before it could be killed"
+            assert time.monotonic() < deadline, "no rollback journal seen"
+            time.sleep(0.001)
+        time.sleep(0.2)  # well inside the transaction: the load takes seconds
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    store = EmbeddedStore(tmp_path)
+    assert set(counts(store).values()) == {0}
+    asyncio.run(store.upsert(small_bank_batch()))
+    assert counts(EmbeddedStore(tmp_path, create=False)) == SMALL_BANK_COUNTS
+
+
+def _journal_mode(data_dir: Path) -> str:
+    with sqlite3.connect(data_dir / DB_FILE) as db:
+        (mode,) = db.execute("PRAGMA journal_mode").fetchone()
+    return str(mode)
+
+
+def test_first_load_restores_wal_mode(tmp_path: Path) -> None:
+    asyncio.run(EmbeddedStore(tmp_path).upsert(small_bank_batch()))
+    assert _journal_mode(tmp_path) == "wal"
+    assert not (tmp_path / (DB_FILE + "-journal")).exists()
+
+
+def test_first_load_with_a_reader_open_stays_in_wal_mode(tmp_path: Path) -> None:
+    loader = EmbeddedStore(tmp_path)
+    reader = sqlite3.connect(tmp_path / DB_FILE)  # a server holding the store open
+    try:
+        reader.execute("SELECT count(*) FROM nodes").fetchone()
+        asyncio.run(loader.upsert(small_bank_batch()))
+        assert reader.execute("SELECT count(*) FROM nodes").fetchone() == (19,)
+    finally:
+        reader.close()
+    assert _journal_mode(tmp_path) == "wal"
+    assert counts(EmbeddedStore(tmp_path, create=False)) == SMALL_BANK_COUNTS
+
+
 def test_refresh_sees_another_process_commit(small_bank_dir: Path) -> None:
     serving = EmbeddedStore(small_bank_dir, create=False)
     assert asyncio.run(serving.refresh()) is False
