@@ -57,6 +57,38 @@ class GraphServiceError(Exception):
         super().__init__(f"{location}: {message}" if location else message)
 
 
+MAX_SHOWN_CHARS = 100
+"""Most characters of a client's value (an id, a cursor) an error message shows."""
+
+
+def shorten(value: str, max_chars: int = MAX_SHOWN_CHARS) -> str:
+    """A client's value as an error message shows it: at most ``max_chars`` characters.
+
+    Parameters
+    ----------
+    value : str
+        An id, cursor or other text the request gave.
+    max_chars : int
+        Most characters kept, the ellipsis included.
+
+    Returns
+    -------
+    str
+        ``value`` itself when short enough, else its first ``max_chars - 1`` characters
+        and an ellipsis (U+2026), so that an absurd value is not echoed whole.
+
+    Examples
+    --------
+    >>> shorten("P1")
+    'P1'
+    >>> shorten("abcdef", max_chars=4)
+    'abc…'
+    """
+    if len(value) <= max_chars:
+        return value
+    return value[: max_chars - 1] + "\u2026"
+
+
 class InvalidInputError(GraphServiceError):
     """Input that breaks the graph model or an argument's contract.
 
@@ -72,21 +104,17 @@ class InvalidInputError(GraphServiceError):
 class NotFoundError(GraphServiceError):
     """A node that a request names by label and id does not exist.
 
-    The message shows at most :attr:`MAX_ID_CHARS` characters of the id (the rest replaced
-    by an ellipsis), so that an absurd id is not echoed whole; :attr:`node_id` keeps it all.
+    The message shows the id shortened by :func:`shorten` (at most :data:`MAX_SHOWN_CHARS`
+    characters), so that an absurd id is not echoed whole; :attr:`node_id` keeps it all.
     """
 
     code = "NOT_FOUND"
     exit_code = 3
-    MAX_ID_CHARS = 100
 
     def __init__(self, label: str, node_id: str) -> None:
         self.label = label
         self.node_id = node_id
-        shown = node_id
-        if len(shown) > self.MAX_ID_CHARS:
-            shown = shown[: self.MAX_ID_CHARS - 1] + "\u2026"
-        super().__init__(f"{label} {shown!r} not found")
+        super().__init__(f"{label} {shorten(node_id)!r} not found")
 
 
 class StoreUnavailableError(GraphServiceError):

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from graph_service.api.context import Context, make_context
 from graph_service.api.extensions import logger
 from graph_service.api.limits import RequestSizeLimit
-from graph_service.api.router import GraphQLHTTPRouter
+from graph_service.api.router import GRAPHQL_PATH, GraphQLHTTPRouter, method_not_allowed
 from graph_service.api.schema import schema
 from graph_service.config import Settings
 from graph_service.errors import GraphServiceError
@@ -46,7 +46,9 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         with a GraphQL error of code ``BAD_REQUEST`` (see :mod:`graph_service.api.router`);
         a body larger than ``settings.max_request_bytes`` answers HTTP 413 with one of code
         ``REQUEST_TOO_LARGE``, before it is read or parsed (see
-        :mod:`graph_service.api.limits`).
+        :mod:`graph_service.api.limits`); another method than a route takes answers HTTP
+        405 with one of code ``METHOD_NOT_ALLOWED`` and the route's ``Allow`` header
+        (``GET, POST`` for ``/graphql``).
 
     Raises
     ------
@@ -68,6 +70,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         title="Linkage graph service",
         description="Public-private linkage questions over a bank's client network.",
         lifespan=lifespan,
+        exception_handlers={405: method_not_allowed},
     )
 
     async def get_context(request: Request) -> Context:
@@ -77,9 +80,9 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
 
     app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
     graphql = GraphQLHTTPRouter(
-        schema, path="/graphql", context_getter=get_context, graphql_ide="graphiql"
+        schema, path=GRAPHQL_PATH, context_getter=get_context, graphql_ide="graphiql"
     )
-    app.router.add_route("/graphql", graphql.post_endpoint(get_context), methods=["POST"])
+    app.router.add_route(GRAPHQL_PATH, graphql.post_endpoint(get_context), methods=["POST"])
     app.include_router(graphql)
 
     @app.get("/health", summary="Liveness and node/relationship counts")

@@ -55,6 +55,8 @@ from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
+from graph_service.api.extensions import BAD_USER_INPUT, request_error_of
+
 
 class PlainField(NamedTuple):
     """How to complete one basic field without its resolver.
@@ -219,6 +221,26 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
     See the module's notes for when the shortcuts are taken; the answers and errors are
     graphql-core's in every case.
     """
+
+    @classmethod
+    def build(cls, *args: Any, **kwargs: Any) -> Any:
+        """Build the execution context, coding the errors that prevent it ``BAD_USER_INPUT``.
+
+        graphql-core's ``build`` answers a list of errors instead of a context when the
+        variable values do not coerce to their types (a document that validated has no
+        other fault left for it to find); their messages start like some validation
+        errors' (``Variable '$e' ...``), so they are coded here, where they arise.
+
+        Returns
+        -------
+        FastExecutionContext or list of GraphQLError
+            The context, or the coded errors (see
+            :func:`~graph_service.api.extensions.request_error_of`).
+        """
+        built = super().build(*args, **kwargs)
+        if isinstance(built, list):
+            return [request_error_of(error, BAD_USER_INPUT) for error in built]
+        return built
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

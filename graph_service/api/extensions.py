@@ -4,8 +4,9 @@
   (:class:`~graph_service.errors.GraphServiceError`) keep their message and carry their
   ``code`` (``NOT_FOUND``, ``BAD_USER_INPUT``, ``STORE_UNAVAILABLE``,
   ``STORE_TIMEOUT``); errors in the
-  document are ``GRAPHQL_PARSE_FAILED``, ``GRAPHQL_VALIDATION_FAILED`` or, for variables,
-  ``BAD_USER_INPUT``; anything else is masked as ``INTERNAL_SERVER_ERROR`` with a generic
+  document are ``GRAPHQL_PARSE_FAILED`` or ``GRAPHQL_VALIDATION_FAILED`` (every error of
+  validation, told by its origin), variable values that do not coerce ``BAD_USER_INPUT``;
+  anything else is masked as ``INTERNAL_SERVER_ERROR`` with a generic
   message and logged server-side (by :func:`log_unexpected`).
 - :class:`DepthLimit`: refuses documents deeper than ``Settings.max_query_depth`` of the
   request's context; with strawberry's alias and token limiters in :data:`EXTENSIONS`.
@@ -16,7 +17,8 @@
   than ``Settings.max_query_nodes`` (code ``QUERY_TOO_COMPLEX``; the rule is in
   :mod:`graph_service.api.cost`).
 - :class:`DocumentCache` (strawberry's :class:`~strawberry.extensions.ParserCache`) and
-  strawberry's :class:`~strawberry.extensions.ValidationCache`: a document sent again (by
+  :class:`DocumentValidation` (strawberry's :class:`~strawberry.extensions.ValidationCache`,
+  coding its errors ``GRAPHQL_VALIDATION_FAILED``): a document sent again (by
   any request, or by every line of a bulk run) is neither parsed nor validated again. Each
   is an LRU of :data:`CACHE_SIZE` documents shared by the process. Validation results are
   keyed by the document *and* its rule classes, so the depth and alias rules are built
@@ -38,6 +40,7 @@ from graphql import (
     DocumentNode,
     ExecutionResult,
     GraphQLError,
+    GraphQLSchema,
     GraphQLSyntaxError,
     OperationDefinitionNode,
 )
@@ -52,16 +55,21 @@ from strawberry.extensions import (
 )
 from strawberry.extensions.max_aliases import create_validator as create_alias_validator
 from strawberry.extensions.query_depth_limiter import create_validator
+from strawberry.schema.schema import validate_document
 from strawberry.types import StreamExecutionResult
 
 from graph_service.api.context import Context
 from graph_service.api.cost import estimate_nodes
 from graph_service.config import Settings
-from graph_service.errors import GraphServiceError
+from graph_service.errors import GraphServiceError, InvalidInputError
 
 logger = logging.getLogger("graph_service.api")
 
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+"""Code of an error of document validation (:class:`DocumentValidation`)."""
+BAD_USER_INPUT = InvalidInputError.code
+"""Code of a variable value that does not coerce to its type (and of domain input errors)."""
 QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 """Code of an operation refused by :class:`CostLimit`."""
 BAD_REQUEST = "BAD_REQUEST"
@@ -93,8 +101,11 @@ def error_code(error: GraphQLError) -> str:
     -------
     str
         The domain error's ``code``; the code an extension of this module gave the error
-        (e.g. ``QUERY_TOO_COMPLEX``); ``GRAPHQL_PARSE_FAILED``, ``BAD_USER_INPUT`` (bad
-        variable values) or ``GRAPHQL_VALIDATION_FAILED`` for faults in the request itself;
+        (e.g. ``QUERY_TOO_COMPLEX``, ``GRAPHQL_VALIDATION_FAILED`` by
+        :class:`DocumentValidation`, ``BAD_USER_INPUT`` for variable values that do not
+        coerce, by :class:`~graph_service.api.execution.FastExecutionContext`);
+        ``GRAPHQL_PARSE_FAILED`` for a syntax error; ``GRAPHQL_VALIDATION_FAILED`` for
+        another error without path or original error (refused before execution);
         ``INTERNAL_SERVER_ERROR`` for anything else.
     """
     original = error.original_error
@@ -105,11 +116,67 @@ def error_code(error: GraphQLError) -> str:
         return given
     if isinstance(error, GraphQLSyntaxError):
         return "GRAPHQL_PARSE_FAILED"
-    if error.path is None and error.message.startswith("Variable '$"):
-        return "BAD_USER_INPUT"
     if error.path is None and original is None:
-        return "GRAPHQL_VALIDATION_FAILED"
+        return GRAPHQL_VALIDATION_FAILED
     return INTERNAL_SERVER_ERROR
+
+
+def with_code(error: GraphQLError, code: str, message: str | None = None,
+              original: Exception | None = None) -> GraphQLError:
+    """A copy of ``error`` (same locations and path) with ``extensions.code`` set.
+
+    Parameters
+    ----------
+    error : GraphQLError
+        The error to copy.
+    code : str
+        Its ``extensions.code``.
+    message : str, optional
+        The copy's message; ``error.message`` when omitted.
+    original : Exception, optional
+        The copy's ``original_error``: none unless given, so that :func:`error_code` reads
+        ``code``.
+
+    Returns
+    -------
+    GraphQLError
+        The copy; ``error`` is left as it was (a validation cache may hold it).
+    """
+    return GraphQLError(
+        message=error.message if message is None else message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=original,
+        extensions={**(error.extensions or {}), "code": code},
+    )
+
+
+def request_error_of(error: GraphQLError, code: str) -> GraphQLError:
+    """``error``, a fault of the request found before execution, coded ``code``.
+
+    Its ``original_error`` (e.g. the :class:`ValueError` of an integer literal of 5,000
+    digits, which graphql-core's validation reports as an invalid value) is dropped, the
+    message saying what it said, so that the error is not taken for a fault of the
+    service; a domain error (:class:`~graph_service.errors.GraphServiceError`, e.g. raised
+    by a scalar) is kept, its own code and message prevailing.
+
+    Parameters
+    ----------
+    error : GraphQLError
+        An error of document validation or of variable coercion.
+    code : str
+        ``GRAPHQL_VALIDATION_FAILED`` or ``BAD_USER_INPUT``.
+
+    Returns
+    -------
+    GraphQLError
+        A coded copy (see :func:`with_code`).
+    """
+    original = error.original_error
+    return with_code(error, code, original=original if isinstance(original, GraphServiceError)
+                     else None)
 
 
 def is_unexpected(error: GraphQLError) -> bool:
@@ -163,15 +230,7 @@ class ErrorCodes(MaskErrors):
             message = str(original)
         else:
             message = error.message
-        return GraphQLError(
-            message=message,
-            nodes=error.nodes,
-            source=error.source,
-            positions=error.positions,
-            path=error.path,
-            original_error=original,
-            extensions={**(error.extensions or {}), "code": code},
-        )
+        return with_code(error, code, message, original)
 
 
 def _settings(context: Any) -> Settings:
@@ -234,6 +293,47 @@ class DocumentCache(ParserCache):
             except GraphQLError:
                 pass  # parsed again, and reported, by strawberry
         yield
+
+
+def validate_coded(schema: GraphQLSchema, document: DocumentNode,
+                   rules: tuple[type[ASTValidationRule], ...]) -> list[GraphQLError]:
+    """Validate ``document`` as strawberry does; code every error ``GRAPHQL_VALIDATION_FAILED``.
+
+    Parameters
+    ----------
+    schema : GraphQLSchema
+        The graphql-core schema.
+    document : DocumentNode
+        The parsed document.
+    rules : tuple of ASTValidationRule classes
+        The request's extra rules (depth, aliases); strawberry adds graphql-core's.
+
+    Returns
+    -------
+    list of GraphQLError
+        The errors, coded by :func:`request_error_of`: an error of validation is a fault
+        of the document whatever it says (``Variable '$e' is never used.`` included).
+    """
+    return [request_error_of(error, GRAPHQL_VALIDATION_FAILED)
+            for error in validate_document(schema, document, rules)]
+
+
+@functools.cache
+def _validation_cache(maxsize: int) -> Callable[..., list[GraphQLError]]:
+    """The process's LRU of :func:`validate_coded`, one per ``maxsize``."""
+    return functools.lru_cache(maxsize=maxsize)(validate_coded)
+
+
+class DocumentValidation(ValidationCache):
+    """strawberry's :class:`~strawberry.extensions.ValidationCache` of coded errors.
+
+    The cache holds the errors of :func:`validate_coded`, so validation errors are told
+    from other errors by where they come from, not by their message.
+    """
+
+    def __init__(self, maxsize: int = CACHE_SIZE) -> None:
+        super().__init__(maxsize)
+        self.cached_validate_document = _validation_cache(maxsize)
 
 
 def parse_document(query: str) -> DocumentNode:
@@ -334,7 +434,7 @@ EXTENSIONS: list[Callable[[], SchemaExtension]] = [
     functools.partial(AddValidationRules, [ALIAS_RULE]),
     functools.partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
     functools.partial(DocumentCache, maxsize=CACHE_SIZE),
-    functools.partial(ValidationCache, maxsize=CACHE_SIZE),
+    functools.partial(DocumentValidation, maxsize=CACHE_SIZE),
     ErrorCodes,
 ]
 """Extension factories of the schema, in the order their hooks run (fresh instances per

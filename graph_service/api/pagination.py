@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from graph_service.config import Settings
-from graph_service.errors import InvalidInputError
+from graph_service.errors import InvalidInputError, shorten
 from graph_service.model import NodeKey, NodeLabel
 
 T = TypeVar("T")
@@ -65,27 +65,29 @@ def decode_cursor(cursor: str, labels: Collection[str] | None = None) -> NodeKey
     InvalidInputError
         If ``cursor`` is not a cursor this service issued: not base64 of UTF-8
         ``label:id``, an unknown label, an empty id, or a label outside ``labels`` (e.g. the
-        cursor of an ``Enterprise`` given to a connection of people).
+        cursor of an ``Enterprise`` given to a connection of people). The message shows
+        at most 100 characters of the cursor (:func:`~graph_service.errors.shorten`).
 
     Examples
     --------
     >>> decode_cursor("UGVyc29uOlAx")
     ('Person', 'P1')
     """
+    shown = shorten(cursor)
     try:
         text = base64.b64decode(cursor.encode("ascii"), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeError, ValueError):
-        raise InvalidInputError(f"invalid cursor {cursor!r}") from None
+        raise InvalidInputError(f"invalid cursor {shown!r}") from None
     label, sep, node_id = text.partition(":")
     if not sep or label not in _LABELS:
-        raise InvalidInputError(f"invalid cursor {cursor!r}")
+        raise InvalidInputError(f"invalid cursor {shown!r}")
     if not node_id:
-        raise InvalidInputError(f"invalid cursor {cursor!r}: empty id")
+        raise InvalidInputError(f"invalid cursor {shown!r}: empty id")
     if labels is not None and label not in labels:
         listed = " and ".join(sorted(labels))
         raise InvalidInputError(
-            f"invalid cursor {cursor!r}: it is the cursor of {label} {node_id!r}, and this "
-            f"connection lists {listed} nodes only"
+            f"invalid cursor {shown!r}: it is the cursor of {label} {shorten(node_id)!r}, and "
+            f"this connection lists {listed} nodes only"
         )
     return (label, node_id)
 

@@ -12,6 +12,10 @@ strawberry's own HTTP layer), which its FastAPI route answers as *plain text*.
 and answers HTTP 400 for a result whose errors carry ``BAD_REQUEST`` (an operation that
 cannot be selected: several operations and no ``operationName``, see
 :class:`~graph_service.api.extensions.OperationChoice`). Other GraphQL errors keep HTTP 200.
+It also refuses what strawberry lets through or fails on: a content type other than
+``application/json``, an ``operationName`` that is not a string, JSON nested too deeply or
+with too long an integer (:meth:`GraphQLHTTPRouter.parse_json`); and
+:func:`method_not_allowed` answers another method than ``GET`` and ``POST`` (HTTP 405).
 
 ``POST`` requests, the service's traffic, are answered by
 :meth:`GraphQLHTTPRouter.post_endpoint` on a plain Starlette route, running the same view
@@ -21,21 +25,32 @@ per request (a third of the HTTP layers' CPU time on a page of 100 people).
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from fastapi import BackgroundTasks, Request, Response
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
 from starlette.websockets import WebSocket
 from strawberry.fastapi import GraphQLRouter
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.parse_content_type import parse_content_type
 from strawberry.types.unset import UNSET
 
 from graph_service.api.context import Context
 from graph_service.api.extensions import BAD_REQUEST
 
+JSON_CONTENT_TYPE = "application/json"
+"""Media type of a request body the service reads (a ``GET`` has none); the
+GraphQL-over-HTTP specification's ``application/graphql-response+json`` is a response type."""
+GRAPHQL_PATH = "/graphql"
+"""Path of the GraphQL endpoint."""
+METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+"""Code of a request whose HTTP method the endpoint does not take (HTTP 405)."""
 _JSON_KINDS = {str: "string", int: "number", float: "number", bool: "boolean",
                type(None): "null"}
 
@@ -48,10 +63,11 @@ def request_error(message: str, status_code: int = 400, code: str = BAD_REQUEST)
     message : str
         What is wrong with the request.
     status_code : int
-        A 4xx HTTP status (400 unless strawberry chose another, e.g. 405).
+        A 4xx HTTP status (400 unless the refusal has another, e.g. 405).
     code : str
         The error's ``extensions.code``: ``BAD_REQUEST`` unless the refusal has its own
-        (``REQUEST_TOO_LARGE``, HTTP 413, :mod:`graph_service.api.limits`).
+        (``REQUEST_TOO_LARGE``, HTTP 413, :mod:`graph_service.api.limits`;
+        ``METHOD_NOT_ALLOWED``, HTTP 405, :func:`method_not_allowed`).
 
     Returns
     -------
@@ -61,6 +77,41 @@ def request_error(message: str, status_code: int = 400, code: str = BAD_REQUEST)
     """
     body = {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}
     return JSONResponse(status_code=status_code, content=body)
+
+
+GRAPHQL_METHODS = "GET, POST"
+"""The ``Allow`` header of the GraphQL route: queries by GET, any operation by POST."""
+
+
+async def method_not_allowed(request: Request, exc: Exception) -> Response:
+    """Answer a request to ``/graphql`` whose HTTP method it does not take as GraphQL.
+
+    Registered as the application's handler of status 405: Starlette raises it with the
+    ``Allow`` header of the first route matching the path, on ``/graphql`` the ``POST``
+    route of :meth:`GraphQLHTTPRouter.post_endpoint`, and FastAPI would answer
+    ``{"detail": "Method Not Allowed"}``.
+
+    Parameters
+    ----------
+    request : Request
+        The refused request.
+    exc : Exception
+        Starlette's ``HTTPException`` of status 405.
+
+    Returns
+    -------
+    Response
+        On :data:`GRAPHQL_PATH`, :func:`request_error` of code ``METHOD_NOT_ALLOWED``,
+        status 405, with ``Allow:`` :data:`GRAPHQL_METHODS`; elsewhere FastAPI's answer.
+    """
+    if request.url.path != GRAPHQL_PATH:
+        return await http_exception_handler(request, exc)  # type: ignore[arg-type]
+    response = request_error(
+        f"Method {request.method} is not allowed on {GRAPHQL_PATH}; use {GRAPHQL_METHODS}",
+        405, METHOD_NOT_ALLOWED,
+    )
+    response.headers["allow"] = GRAPHQL_METHODS
+    return response
 
 
 class GraphQLHTTPRouter(GraphQLRouter[Context, None]):
@@ -122,18 +173,64 @@ class GraphQLHTTPRouter(GraphQLRouter[Context, None]):
     def parse_json(self, data: str | bytes) -> Any:
         """Decode a JSON body or parameter; refuse JSON that is neither object nor array.
 
-        Strawberry would fail with an internal error on a body such as ``"hello"``.
+        Decoded by :mod:`json`, as strawberry does; what it cannot decode safely is refused
+        like malformed JSON instead of failing with HTTP 500: nesting too deep for its
+        recursion (:class:`RecursionError`, about 1,000 levels) and an integer of more
+        digits than Python converts (:class:`ValueError`, 4,300 by default). orjson is not
+        used: it reads an integer beyond 64 bits as a float, changing the value.
+        Strawberry would also fail with an internal error on a body such as ``"hello"``.
 
         Raises
         ------
         HTTPException
-            400, if ``data`` is not JSON or is a JSON scalar.
+            400, if ``data`` is not JSON, is nested too deeply, holds too long an integer,
+            or is a JSON scalar.
         """
-        value = super().parse_json(data)
+        try:
+            value = json.loads(data)
+        except json.JSONDecodeError as exc:
+            raise HTTPException(400, f"Unable to parse request body as JSON: {exc}") from None
+        except RecursionError:
+            raise HTTPException(
+                400, "Unable to parse request body as JSON: nested too deeply"
+            ) from None
+        except ValueError:  # int() refusing too many digits
+            raise HTTPException(
+                400, "Unable to parse request body as JSON: an integer has more than "
+                f"{sys.get_int_max_str_digits():,} digits",
+            ) from None
         if not isinstance(value, dict | list):
             kind = _JSON_KINDS.get(type(value), type(value).__name__)
             raise HTTPException(400, f"Expected a JSON object, got a JSON {kind}")
         return value
+
+    async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData:
+        """Read a request's GraphQL parameters, checking its content type and operationName.
+
+        Strawberry accepts any content type containing ``application/json`` (such as
+        ``application/jsonfoo``) and passes an ``operationName`` that is not a string on.
+
+        Raises
+        ------
+        HTTPException
+            400, if a request other than ``GET`` is not of a type of
+            :data:`JSON_CONTENT_TYPE` (parameters such as ``charset`` allowed), or its
+            ``operationName`` is neither a string nor ``null``.
+        """
+        if request.method != "GET":
+            content_type, _ = parse_content_type(request.content_type or "")
+            if content_type != JSON_CONTENT_TYPE:
+                raise HTTPException(
+                    400, f"Unsupported content type {content_type!r}: send {JSON_CONTENT_TYPE}"
+                )
+        data = await super().parse_http_body(request)
+        assert not isinstance(data, list)  # batching is off: refused by strawberry
+        if not isinstance(data.operation_name, str | None):
+            raise HTTPException(
+                400, "The GraphQL operation's `operationName` must be a string or null, if "
+                "provided.",
+            )
+        return data
 
     def encode_json(self, data: object) -> str | bytes:
         """Encode a response body with orjson, several times faster than :mod:`json`.
@@ -173,4 +270,4 @@ class GraphQLHTTPRouter(GraphQLRouter[Context, None]):
         return response
 
 
-__all__ = ["GraphQLHTTPRouter", "request_error"]
+__all__ = ["GRAPHQL_PATH", "GraphQLHTTPRouter", "method_not_allowed", "request_error"]

@@ -119,6 +119,40 @@ def test_query_depth_limit_comes_from_settings(serve: Callable[..., Client]) -> 
     assert serve(max_query_depth=3).error_codes(query) == ["GRAPHQL_VALIDATION_FAILED"]
 
 
+@pytest.mark.parametrize("digits", [11, 5_000])
+def test_an_integer_literal_too_large_for_int_fails_validation(
+    client: Client, digits: int
+) -> None:
+    query = f'{{ uncoveredEmployees(enterpriseId: "E1", first: {"9" * digits}) {{ totalCount }} }}'
+    body = client.post(query)
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED", error
+    assert "Int" in error["message"]  # graphql-core's own words differ by length
+
+
+DOCUMENT_VARIABLE_FAULTS = {
+    "never used": ("query($e: String) { __typename }", {}),
+    "not defined": ('query { uncoveredEmployees(enterpriseId: $e) { totalCount } }', {}),
+    "nullable in a non-null position": (
+        "query($s: Boolean) { __typename @include(if: $s) }", {"s": True}
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DOCUMENT_VARIABLE_FAULTS))
+def test_variable_faults_of_the_document_fail_validation(client: Client, case: str) -> None:
+    query, variables = DOCUMENT_VARIABLE_FAULTS[case]
+    body = client.post(query, variables)
+    (error,) = body["errors"]
+    assert error["message"].startswith("Variable '$"), error
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED", error
+
+
+def test_variable_values_that_do_not_coerce_are_bad_user_input(client: Client) -> None:
+    assert client.error_codes(UNCOVERED, {"first": "ten"}) == ["BAD_USER_INPUT"]
+    assert client.error_codes(UNCOVERED, {"first": 99_999_999_999}) == ["BAD_USER_INPUT"]
+
+
 def test_aliases_are_limited(client: Client) -> None:
     query = "{ " + " ".join(f'a{i}: person(id: "P1") {{ id }}' for i in range(51)) + " }"
     assert client.error_codes(query) == ["GRAPHQL_VALIDATION_FAILED"]

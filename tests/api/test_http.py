@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 
 import pytest
 
 from graph_service.api.context import make_context
+from graph_service.api.router import GraphQLHTTPRouter
 from graph_service.api.schema import schema
 from graph_service.config import Settings
 from graph_service.stores.embedded import EmbeddedStore
@@ -83,6 +85,31 @@ BAD_REQUESTS = {
         method="GET", params={"query": "{ __typename }", "variables": "{bad"}
     ),
     "GET with a mutation": dict(method="GET", params={"query": "mutation { x }"}),
+    "deeply nested extensions": dict(
+        method="POST", content=b'{"query": "{ __typename }", "extensions": {"a": '
+        + b"[" * 100_000 + b"]" * 100_000 + b"}}", headers={"content-type": "application/json"},
+    ),
+    "deeply nested variables": dict(
+        method="POST", content=b'{"query": "{ __typename }", "variables": {"a": '
+        + b"[" * 1_500 + b"]" * 1_500 + b"}}", headers={"content-type": "application/json"},
+    ),
+    "GET with deeply nested variables": dict(
+        method="GET", params={"query": "{ __typename }", "variables": "[" * 5_000 + "]" * 5_000}
+    ),
+    "integer of 5,000 digits": dict(
+        method="POST", content=b'{"query": "{ __typename }", "variables": {"a": '
+        + b"9" * 5_000 + b"}}", headers={"content-type": "application/json"},
+    ),
+    "GET with an integer of 5,000 digits": dict(
+        method="GET", params={"query": "{ __typename }", "variables": '{"a": ' + "9" * 5_000 + "}"}
+    ),
+    "operationName not a string": dict(
+        method="POST", json={"query": "query A { __typename }", "operationName": 5}
+    ),
+    "application/jsonfoo content type": dict(
+        method="POST", content=b'{"query": "{ __typename }"}',
+        headers={"content-type": "application/jsonfoo"},
+    ),
     "two operations, no operationName": dict(
         method="POST", json={"query": 'query A { __typename } query B { person(id: "P1") { id } }'}
     ),
@@ -100,6 +127,45 @@ def test_request_errors_answer_graphql_json_with_400(client: Client, case: str) 
     (error,) = body["errors"]
     assert error["extensions"] == {"code": "BAD_REQUEST"}
     assert error["message"]
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH", "HEAD"])
+def test_other_methods_answer_405_as_graphql_json(client: Client, method: str) -> None:
+    response = client.http.request(method, "/graphql", json={"query": "{ __typename }"})
+    assert response.status_code == 405, response.text
+    assert response.headers["allow"] == "GET, POST"
+    if method == "HEAD":
+        return
+    body = response.json()
+    assert body["data"] is None
+    (error,) = body["errors"]
+    assert error["extensions"] == {"code": "METHOD_NOT_ALLOWED"}
+    assert method in error["message"]
+
+
+def test_other_routes_keep_fastapi_405(client: Client) -> None:
+    response = client.http.post("/health")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET"
+    assert response.json() == {"detail": "Method Not Allowed"}
+
+
+def test_an_operation_name_not_a_string_is_named(client: Client) -> None:
+    request = dict(BAD_REQUESTS["operationName not a string"])
+    response = client.http.request(request.pop("method"), "/graphql", **request)
+    (error,) = response.json()["errors"]
+    assert error["message"] == (
+        "The GraphQL operation's `operationName` must be a string or null, if provided."
+    )
+
+
+def test_json_with_a_charset_is_accepted(client: Client) -> None:
+    response = client.http.post(
+        "/graphql", content=b'{"query": "{ __typename }"}',
+        headers={"content-type": "application/json; charset=utf-8"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() == {"data": {"__typename": "Query"}}
 
 
 def test_several_operations_need_an_operation_name(client: Client) -> None:
@@ -129,3 +195,15 @@ def test_get_query_answers_json(client: Client) -> None:
     response = client.http.get("/graphql", params={"query": '{ person(id: "P1") { name } }'})
     assert response.status_code == 200
     assert response.json() == {"data": {"person": {"name": "Alice"}}}
+
+
+@pytest.mark.parametrize("text", [
+    '{"a": 1.1, "b": 1e308, "c": -0.0, "d": 12345678901234567890123}',
+    '{"a": NaN, "b": Infinity}',
+    '{"name": "Zo\\u00eb \\ud83d\\ude00 \\ud800", "x": "\u00e9"}',
+    '{"a": 1, "a": 2}',
+    '[' * 500 + ']' * 500,
+])
+def test_json_is_decoded_as_json_decodes_it(text: str) -> None:
+    decoded = GraphQLHTTPRouter(schema).parse_json(text.encode())
+    assert json.dumps(decoded) == json.dumps(json.loads(text))

@@ -178,3 +178,11 @@ def test_party_connections_take_person_and_enterprise_cursors(client: Client) ->
         data = client.data(query, {"after": cursor_of(after)})
         assert data["manager"]["clients"]["edges"] == [{"node": {"id": "P7"}}]
     assert client.error_codes(query, {"after": cursor_of("Account:A1")}) == ["BAD_USER_INPUT"]
+
+
+def test_an_invalid_cursor_is_not_echoed_whole(client: Client) -> None:
+    query, _, _ = CONNECTIONS[sorted(CONNECTIONS)[0]]
+    body = client.post(query, {"first": 10, "after": "!" * 20_000})
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["message"] == f"invalid cursor {'!' * 99 + chr(0x2026)!r}"
