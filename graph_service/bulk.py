@@ -20,7 +20,12 @@ from the answers, so every run of a document has the same header, even when ever
 fails: ``line``, then one column per selected leaf field under its response name (alias
 respected; the fields of an object, selected with a sub-selection, become dotted names such
 as ``payrollCoverage.enterprise.id``; a list-typed field is one column holding JSON text),
-then ``errors``.
+then ``errors`` (a data column named ``line`` or ``errors`` is refused, :func:`csv_header`).
+Cells are spelled as in JSON (``true``/``false``), null as an empty cell.
+
+Errors in the document itself (syntax, validation, which operation to run) would be every
+line's errors: :func:`check_document` refuses them before a run (the CLI calls it before
+opening the store).
 """
 
 from __future__ import annotations
@@ -106,7 +111,9 @@ def _variables(text: str, location: Location) -> dict[str, Any]:
     ------
     InvalidInputError
         If ``text`` is not JSON or not an object (the JSON error's line added to a file's
-        location).
+        location), including JSON that Python's parser refuses: an integer of more digits
+        than ``sys.get_int_max_str_digits()`` (4,300 by default) or nesting deeper than the
+        interpreter's recursion limit (about 1,000 levels).
     """
     try:
         value = json.loads(text)
@@ -115,6 +122,12 @@ def _variables(text: str, location: Location) -> dict[str, Any]:
         raise InvalidInputError(
             f"not valid JSON: {exc.msg}", Location(location.file, line)
         ) from None
+    except ValueError:  # int() refusing a literal over the digit limit
+        raise InvalidInputError(
+            f"an integer has more than {sys.get_int_max_str_digits():,} digits", location
+        ) from None
+    except RecursionError:
+        raise InvalidInputError("the JSON is nested too deeply", location) from None
     if not isinstance(value, dict):
         raise InvalidInputError("the variables must be a JSON object", location)
     return value
@@ -229,7 +242,9 @@ def _collect(
             )
 
 
-def csv_columns(schema: GraphQLSchema, document: DocumentNode) -> list[Column]:
+def csv_columns(
+    schema: GraphQLSchema, document: DocumentNode, operation_name: str | None = None
+) -> list[Column]:
     """The data columns of the CSV output of a document, from its selection set alone.
 
     Parameters
@@ -238,6 +253,9 @@ def csv_columns(schema: GraphQLSchema, document: DocumentNode) -> list[Column]:
         The executable schema (``strawberry.Schema._schema``), which types the fields.
     document : DocumentNode
         The parsed document.
+    operation_name : str, optional
+        The operation to run (GraphQL's ``operationName``); needed when the document holds
+        several.
 
     Returns
     -------
@@ -246,7 +264,8 @@ def csv_columns(schema: GraphQLSchema, document: DocumentNode) -> list[Column]:
         selected twice, or by two fragments, is one column): a field whose type is an object,
         interface or union and that has a sub-selection contributes the columns of its
         sub-selection, prefixed with its response name; a list-typed field is one column.
-        Empty when the document does not hold exactly one operation (every line then fails).
+        Empty when the operation is not found: ``operation_name`` names none, or is not
+        given and the document does not hold exactly one operation (every line then fails).
 
     Examples
     --------
@@ -257,7 +276,12 @@ def csv_columns(schema: GraphQLSchema, document: DocumentNode) -> list[Column]:
     >>> [".".join(c) for c in csv_columns(schema._schema, doc)]
     ['c.rate', 'c.enterprise.id']
     """
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    operations = [
+        d
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode)
+        and (operation_name is None or (d.name is not None and d.name.value == operation_name))
+    ]
     if len(operations) != 1:
         return []
     (operation,) = operations
@@ -280,20 +304,23 @@ def column_value(data: Any, column: Column) -> Any:
     Any
         The value at the column's response keys; ``None`` (an empty cell) when ``data`` or
         an object on the way is null or lacks the key (an error, a skipped field); a list or
-        object value (a list-typed field, a JSON scalar) as JSON text.
+        object value (a list-typed field, a JSON scalar) as JSON text; a boolean as JSON's
+        ``true`` or ``false`` (as inside a list cell).
 
     Examples
     --------
     >>> data = {"c": {"rate": 0.5, "enterprise": None, "tags": ["a"]}}
     >>> [column_value(data, c) for c in [("c", "rate"), ("c", "enterprise", "id"), ("c", "tags")]]
     [0.5, None, '["a"]']
+    >>> column_value({"ok": False}, ("ok",))
+    'false'
     """
     value = data
     for key in column:
         if not isinstance(value, dict):
             return None
         value = value.get(key)
-    if isinstance(value, list | dict):
+    if isinstance(value, list | dict | bool):
         return json.dumps(value, ensure_ascii=False)
     return value
 
@@ -313,7 +340,7 @@ def _atomic_output(output: Path | None) -> Iterator[IO[str]]:
         partial.unlink(missing_ok=True)
 
 
-def document_columns(document: str) -> list[Column]:
+def document_columns(document: str, operation_name: str | None = None) -> list[Column]:
     """:func:`csv_columns` of a document's text; none when it does not parse.
 
     Parsed through the schema's parser cache, so executing the document afterwards does
@@ -326,26 +353,139 @@ def document_columns(document: str) -> list[Column]:
         parsed = parse_document(document)
     except GraphQLError:  # every line answers the syntax error
         return []
-    return csv_columns(schema._schema, parsed)
+    return csv_columns(schema._schema, parsed, operation_name)
+
+
+RESERVED_COLUMNS = ("line", "errors")
+"""The CSV columns every bulk run writes, around the data columns."""
+
+
+def csv_header(columns: Sequence[Column], location: Location | None = None) -> list[str]:
+    """The CSV header of a bulk run: ``line``, the data columns' dotted names, ``errors``.
+
+    Raises
+    ------
+    InvalidInputError
+        If a data column is itself named ``line`` or ``errors`` (a top-level field aliased
+        so): the header would name two columns alike. ``location`` names the document.
+    """
+    names = [".".join(column) for column in columns]
+    clashes = [name for name in names if name in RESERVED_COLUMNS]
+    if clashes:
+        raise InvalidInputError(
+            f"the CSV output would have two columns named {clashes[0]!r}; give the field "
+            "another alias, or use --format ndjson",
+            location,
+        )
+    return [RESERVED_COLUMNS[0], *names, RESERVED_COLUMNS[1]]
+
+
+def check_document(
+    document: str,
+    source: str,
+    settings: Settings,
+    operation_name: str | None = None,
+    fmt: str = "ndjson",
+) -> None:
+    """Check, before any line runs, that ``document`` can run.
+
+    It must parse, be valid and name the operation to run.
+
+    Parameters
+    ----------
+    document : str
+        The GraphQL document.
+    source : str
+        Where it comes from (the document file), for the error's location.
+    settings : Settings
+        Gives the depth limit (``max_query_depth``).
+    operation_name : str, optional
+        The operation to run (GraphQL's ``operationName``).
+    fmt : {"csv", "ndjson"}
+        The output format; CSV output also needs a header without duplicate names
+        (:func:`csv_header`).
+
+    Raises
+    ------
+    InvalidInputError
+        Naming ``source``: on a syntax error (with its line and column), the first
+        validation error (graphql-core's specified rules with the service's depth and alias
+        limits, :mod:`graph_service.api.extensions`), an ``operation_name`` that names no
+        operation, several operations and no ``operation_name``, or a CSV header clash.
+        Every line would answer the same error.
+    """
+    from graphql import GraphQLSyntaxError, specified_rules, validate
+
+    from graph_service.api.extensions import ALIAS_RULE, depth_rule, parse_document
+    from graph_service.api.schema import schema
+
+    location = Location(source)
+    try:
+        parsed = parse_document(document)
+    except GraphQLSyntaxError as exc:
+        where = exc.locations[0] if exc.locations else None
+        raise InvalidInputError(
+            exc.message + (f" (column {where.column})" if where else ""),
+            Location(source, where.line if where else None),
+        ) from None
+    except GraphQLError as exc:  # too many tokens
+        raise InvalidInputError(exc.message, location) from None
+    errors = validate(
+        schema._schema, parsed, (*specified_rules, depth_rule(settings.max_query_depth), ALIAS_RULE)
+    )
+    if errors:
+        first = errors[0]
+        where = first.locations[0] if first.locations else None
+        raise InvalidInputError(
+            first.message, Location(source, where.line if where else None)
+        ) from None
+    names = [
+        d.name.value if d.name else None
+        for d in parsed.definitions
+        if isinstance(d, OperationDefinitionNode)
+    ]
+    if operation_name is not None and operation_name not in names:
+        known = ", ".join(name for name in names if name) or "none"
+        raise InvalidInputError(
+            f"the document has no operation named {operation_name!r} (named operations: {known})",
+            location,
+        )
+    if operation_name is None and len(names) > 1:
+        raise InvalidInputError(
+            f"the document holds {len(names)} operations; choose one with --operation-name",
+            location,
+        )
+    if fmt == "csv":
+        csv_header(csv_columns(schema._schema, parsed, operation_name), location)
 
 
 async def _execute_each(
-    context: Any, document: str, variables: Sequence[Mapping[str, Any]]
+    context: Any,
+    document: str,
+    variables: Sequence[Mapping[str, Any]],
+    operation_name: str | None = None,
 ) -> list[tuple[Any, list[dict[str, Any]]]]:
     """Execute ``document`` once per variables set through the schema, concurrently."""
     from graph_service.api.schema import schema
 
     results = await asyncio.gather(
-        *(schema.execute(document, variable_values=dict(v), context_value=context)
+        *(schema.execute(document, variable_values=dict(v), context_value=context,
+                         operation_name=operation_name)
           for v in variables)
     )
     return [(r.data, [dict(e.formatted) for e in r.errors or ()]) for r in results]
 
 
 async def execute_many(
-    store: GraphStore, settings: Settings, document: str, variables: list[dict[str, Any]]
+    store: GraphStore,
+    settings: Settings,
+    document: str,
+    variables: list[dict[str, Any]],
+    operation_name: str | None = None,
 ) -> list[tuple[Any, list[dict[str, Any]]]]:
     """Execute ``document`` once per variables dict, concurrently, sharing one context.
+
+    ``operation_name`` is GraphQL's ``operationName``: the operation of the document to run.
 
     Returns
     -------
@@ -356,7 +496,9 @@ async def execute_many(
     """
     from graph_service.api.context import make_context
 
-    return await _execute_each(make_context(store, settings), document, variables)
+    return await _execute_each(
+        make_context(store, settings), document, variables, operation_name
+    )
 
 
 class _ReadVariables(Mapping[str, Any]):
@@ -428,7 +570,13 @@ class _BulkRunner:
     schema extension with a resolver hook).
     """
 
-    def __init__(self, store: GraphStore, settings: Settings, document: str) -> None:
+    def __init__(
+        self,
+        store: GraphStore,
+        settings: Settings,
+        document: str,
+        operation_name: str | None = None,
+    ) -> None:
         from graph_service.api.extensions import parse_document
         from graph_service.api.schema import schema
         from graph_service.api.shared import SharedOperation
@@ -436,6 +584,7 @@ class _BulkRunner:
         self.store = store
         self.settings = settings
         self.document = document
+        self.operation_name = operation_name
         self.candidate: SharedOperation | None = None
         self.shared: SharedOperation | None = None
         self.budget: _NodeBudget | None = None
@@ -455,7 +604,9 @@ class _BulkRunner:
         context = make_context(self.store, self.settings)
         answers: list[tuple[Any, list[dict[str, Any]]] | None] = [None] * len(variables)
         if self.shared is None and self.candidate is not None and variables:
-            first = answers[0] = (await _execute_each(context, self.document, variables[:1]))[0]
+            first = answers[0] = (await _execute_each(
+                context, self.document, variables[:1], self.operation_name
+            ))[0]
             if first[0] is not None:  # it executed: the document is valid
                 self.shared = self.candidate
         if self.shared is not None and self.budget is not None:
@@ -470,7 +621,9 @@ class _BulkRunner:
         # loaders already hold (a null in a non-null root field stops the other root fields).
         context = make_context(self.store, self.settings)
         for i, answer in zip(
-            alone, await _execute_each(context, self.document, [variables[i] for i in alone]),
+            alone, await _execute_each(
+                context, self.document, [variables[i] for i in alone], self.operation_name
+            ),
             strict=True,
         ):
             answers[i] = answer
@@ -522,6 +675,7 @@ async def run_bulk(
     output: Path | None,
     fmt: str,
     progress: Callable[[int], None] | None = None,
+    operation_name: str | None = None,
 ) -> BulkSummary:
     """Run every variables row and write one output row per input line.
 
@@ -538,6 +692,8 @@ async def run_bulk(
     fmt : {"csv", "ndjson"}
     progress : callable, optional
         Called with the number of lines just finished.
+    operation_name : str, optional
+        The operation of the document to run (GraphQL's ``operationName``).
 
     Returns
     -------
@@ -546,7 +702,9 @@ async def run_bulk(
     Raises
     ------
     InvalidInputError
-        If ``fmt`` is not an output format.
+        If ``fmt`` is not an output format, or a CSV header would name two columns alike
+        (:func:`csv_header`). Errors in the document itself are every line's errors here;
+        :func:`check_document` refuses them before a run.
     StoreUnavailableError, StoreTimeoutError
         At the first line answered ``STORE_UNAVAILABLE`` or ``STORE_TIMEOUT``; no output is
         written.
@@ -561,8 +719,9 @@ async def run_bulk(
         raise InvalidInputError(
             f"unknown output format {fmt!r}; expected one of {', '.join(OUTPUT_FORMATS)}"
         )
-    columns = document_columns(document) if fmt == "csv" else []
-    runner = _BulkRunner(store, settings, document)
+    columns = document_columns(document, operation_name) if fmt == "csv" else []
+    header = csv_header(columns)
+    runner = _BulkRunner(store, settings, document, operation_name)
     results: list[tuple[int, Any, list[dict[str, Any]]]] = []
     for start in range(0, len(rows), CHUNK_SIZE):
         chunk = rows[start : start + CHUNK_SIZE]
@@ -583,7 +742,7 @@ async def run_bulk(
                 stream.write(json.dumps(record, ensure_ascii=False) + "\n")
         else:
             writer = csv.writer(stream)
-            writer.writerow(["line", *(".".join(c) for c in columns), "errors"])
+            writer.writerow(header)
             writer.writerows(
                 [number, *[column_value(data, c) for c in columns], error_text(errors)]
                 for number, data, errors in results

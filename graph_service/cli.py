@@ -21,6 +21,8 @@ import socket
 import sys
 import tempfile
 import time
+import warnings
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -138,6 +140,14 @@ def _settings(
             f"invalid setting: {name} cannot be parsed (list settings are JSON, "
             "e.g. '[\"debit card\"]')"
         ) from None
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether paths ``a`` and ``b`` name one file (links followed); ``False`` if one is missing."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _writable_file(path: Path, what: str) -> Path:
@@ -420,13 +430,22 @@ async def _query(
     variables: Path | None,
     output: Path | None,
     fmt: str,
+    operation_name: str | None,
+    source: str,
 ) -> int:
-    from graph_service.bulk import execute_many, read_variables, read_variables_object, run_bulk
+    from graph_service.bulk import (
+        check_document,
+        execute_many,
+        read_variables,
+        read_variables_object,
+        run_bulk,
+    )
 
     bulk = variables is not None and variables.suffix == ".jsonl"
     # Every input is read and checked before the store is opened (which may take a while).
     rows = read_variables(variables) if bulk and variables else []
     values = read_variables_object(variables) if variables and not bulk else {}
+    check_document(document, source, settings, operation_name, fmt if bulk else "ndjson")
     opening = time.perf_counter()
     store = open_store(settings)
     try:
@@ -434,7 +453,9 @@ async def _query(
             # An unreachable database fails here: one line, exit 4.
             _warn_if_empty(settings, await store.counts())
         if not bulk:
-            [(data, errors)] = await execute_many(store, settings, document, [values])
+            [(data, errors)] = await execute_many(
+                store, settings, document, [values], operation_name
+            )
             text = json.dumps({"data": data, **({"errors": errors} if errors else {})}, indent=2)
             if output is None:
                 print(text)
@@ -458,6 +479,7 @@ async def _query(
                 output,
                 fmt,
                 progress=lambda n: progress.advance(task, n),
+                operation_name=operation_name,
             )
         done = time.perf_counter()
         err.print(
@@ -486,8 +508,13 @@ def query(
         Path | None, typer.Option("--output", "-o", help="Output file (default standard output).")
     ] = None,
     fmt: Annotated[
-        str, typer.Option("--format", help="Bulk output format: csv or ndjson.")
-    ] = "csv",
+        str | None,
+        typer.Option("--format", help="Bulk output format: csv (the default) or ndjson."),
+    ] = None,
+    operation_name: Annotated[
+        str | None,
+        typer.Option(help="The operation to run, for a document holding several."),
+    ] = None,
     data_dir: DataDir = None,
     backend: Backend = None,
 ) -> None:
@@ -498,6 +525,9 @@ def query(
     by printing on standard error ``N lines run in X s (store opened in Y s)``: ``X`` the
     execution and writing of every line after the store is open, ``Y`` the opening. A
     database that goes down or times out during the run stops it (exit 4, nothing written).
+    A document that does not parse, is invalid, or does not say which operation to run
+    exits 2 before anything runs, as does ``--format`` without a .jsonl file and an output
+    file that is the document or the variables file.
     """
     settings = _settings(data_dir, backend)
     try:
@@ -509,13 +539,44 @@ def query(
         ) from None
     if not text.strip():
         raise InvalidInputError("the document is empty", Location(str(document)))
-    if fmt not in OUTPUT_FORMATS:
+    if fmt is not None and fmt not in OUTPUT_FORMATS:
         raise InvalidInputError(
             f"unknown output format {fmt!r}; expected one of {', '.join(OUTPUT_FORMATS)}"
         )
+    if fmt is not None and (variables is None or variables.suffix != ".jsonl"):
+        raise InvalidInputError(
+            "--format applies to a bulk run (--variables FILE.jsonl); a single run writes "
+            "its JSON answer"
+        )
     if output is not None:
+        for given, what in ((document, "document"), (variables, "variables file")):
+            if given is not None and _same_file(output, given):
+                raise InvalidInputError(
+                    f"the output file is the {what}: it would be overwritten",
+                    Location(str(output)),
+                )
         _writable_file(output, "output file")
-    raise typer.Exit(asyncio.run(_query(settings, text, variables, output, fmt)))
+    try:
+        code = asyncio.run(_interruptible(_query(
+            settings, text, variables, output, fmt or "csv", operation_name, str(document)
+        )))
+    except KeyboardInterrupt:
+        err.print("interrupted: nothing written", highlight=False)
+        raise typer.Exit(130) from None
+    raise typer.Exit(code)
+
+
+async def _interruptible(run: Coroutine[Any, Any, int]) -> int:
+    """Await ``run``, silencing the warnings of an interrupted run.
+
+    When Ctrl-C cancels ``run`` the process is ending: the warnings of the coroutines the
+    cancelled executions leave never awaited (graphql-core's) are noise, so they are ignored.
+    """
+    try:
+        return await run
+    except asyncio.CancelledError:
+        warnings.filterwarnings("ignore", "coroutine .* was never awaited", RuntimeWarning)
+        raise
 
 
 @app.command("falkordb-server")

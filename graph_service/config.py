@@ -66,7 +66,10 @@ class Settings(BaseSettings):
     max_paths : int
         Largest ``limit`` accepted by ``linkagePaths`` (default 100).
     max_query_depth : int
-        Deepest GraphQL selection accepted (default 12 levels).
+        Most levels of fields nested below a root field (default 12): a selection 13 fields
+        deep, root field included, is accepted, 14 refused (strawberry's
+        ``QueryDepthLimiter``, whose depth counts the root field as 0; introspection fields
+        are not counted).
     max_query_nodes : int
         Node budget of one GraphQL operation (``GRAPH_SERVICE_MAX_QUERY_NODES``, default
         50,000), checked before it runs, in the manner of GitHub's GraphQL node limit. The

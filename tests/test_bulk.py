@@ -198,9 +198,11 @@ def alone(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     seen = [0]
     execute_each = bulk_module._execute_each
 
-    async def counting(context: Any, document: str, variables: Any) -> Any:
+    async def counting(
+        context: Any, document: str, variables: Any, operation_name: str | None = None
+    ) -> Any:
         seen[0] += len(variables)
-        return await execute_each(context, document, variables)
+        return await execute_each(context, document, variables, operation_name)
 
     monkeypatch.setattr(bulk_module, "_execute_each", counting)
     return seen
