@@ -245,7 +245,8 @@ def depth_rule(max_depth: int) -> type[ASTValidationRule]:
     Parameters
     ----------
     max_depth : int
-        Deepest selection accepted.
+        Most levels of fields nested below the root field (the root field counts as 0,
+        as in strawberry's ``QueryDepthLimiter``: ``max_depth + 1`` fields deep in all).
 
     Returns
     -------
