@@ -902,21 +902,40 @@ class EmbeddedStore:
         O(employees of the enterprises scanned).
         """
         self._current()
-        known = self._index[_ENTERPRISE]
+        by_enterprise = self._executives(rules.executive_role)
         if enterprise_id is None:
-            enterprises: Iterable[int] = known.values()
+            executives: Iterable[int] = set(chain.from_iterable(by_enterprise.values()))
         else:
-            found = known.get(enterprise_id)
-            enterprises = () if found is None else (found,)
-        role_at = self._fields_of(_EMPLOYED_BY).position.get("role")
-        executives: set[int] = set()
-        for enterprise in enterprises:
-            for person, values in self._employees(enterprise):
-                if role_at is not None and len(values) > role_at:
-                    if values[role_at] == rules.executive_role:
-                        executives.add(person)
+            found = self._index[_ENTERPRISE].get(enterprise_id)
+            executives = by_enterprise.get(found, ()) if found is not None else ()
         ids = self._ids
         return sorted(ids[p] for p in executives if not self._is_private_banking(p, rules))
+
+    def _executives(self, role: str) -> dict[int, list[int]]:
+        """Enterprise -> its employees whose ``EMPLOYED_BY.role`` is ``role``.
+
+        Built in one pass over every enterprise's employees (O(EMPLOYED_BY); about 0.5 s
+        for the 1,000,000-person bank) on first use and cached per role until the graph
+        changes, so that a question about one enterprise costs O(its executives), not
+        O(its employees): scanning the 70,000 employees of the largest enterprise of that
+        bank took about 45 ms a question. Enterprises without executives are absent.
+        """
+        key = ("executives", role)
+        index: dict[int, list[int]] | None = self._derived.get(key)
+        if index is None:
+            index = {}
+            role_at = self._fields_of(_EMPLOYED_BY).position.get("role")
+            if role_at is not None:
+                for enterprise in self._index[_ENTERPRISE].values():
+                    found = [
+                        person
+                        for person, values in self._employees(enterprise)
+                        if len(values) > role_at and values[role_at] == role
+                    ]
+                    if found:
+                        index[enterprise] = found
+            self._derived[key] = index
+        return index
 
     async def payroll_coverage(
         self, enterprise_ids: Sequence[str], rules: LinkageRules
