@@ -914,11 +914,12 @@ class EmbeddedStore:
     def _executives(self, role: str) -> dict[int, list[int]]:
         """Enterprise -> its employees whose ``EMPLOYED_BY.role`` is ``role``.
 
-        Built in one pass over every enterprise's employees (O(EMPLOYED_BY); about 0.5 s
-        for the 1,000,000-person bank) on first use and cached per role until the graph
-        changes, so that a question about one enterprise costs O(its executives), not
-        O(its employees): scanning the 70,000 employees of the largest enterprise of that
-        bank took about 45 ms a question. Enterprises without executives are absent.
+        Built in one pass over every enterprise's employees (O(EMPLOYED_BY)) on first use
+        and cached per role until the graph changes, so that a question about one
+        enterprise costs O(its executives), not O(its employees). Measured on the
+        100,000-person bank: the largest enterprise (8,791 employees) 4.1 ms a question
+        scanning, 0.04 ms indexed; the first question 127 ms instead of 60 ms (the pass
+        here plus the owners index). Enterprises without executives are absent.
         """
         key = ("executives", role)
         index: dict[int, list[int]] | None = self._derived.get(key)
