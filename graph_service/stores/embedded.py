@@ -887,11 +887,10 @@ class EmbeddedStore:
         covered = self._owners_of_active(product_types, rules)
         return [pid for pid, person in self._staff(enterprise) if not covered[person]]
 
-    def _is_private_banking(self, person: int, rules: LinkageRules) -> bool:
+    def _is_private_banking(self, person: int, rules: LinkageRules, owners: bytearray) -> bool:
+        """Whether ``person`` is in the private segment or flagged in ``owners``."""
         segment = Properties(self._fields_of(self._labels[person]), self._values[person])
-        if segment.get("segment") == rules.private_segment:
-            return True
-        return bool(self._owners_of_active(rules.private_banking_products, rules)[person])
+        return segment.get("segment") == rules.private_segment or bool(owners[person])
 
     async def executives_without_private_banking(
         self, enterprise_id: str | None, rules: LinkageRules
@@ -908,8 +907,13 @@ class EmbeddedStore:
         else:
             found = self._index[_ENTERPRISE].get(enterprise_id)
             executives = by_enterprise.get(found, ()) if found is not None else ()
+        # Built here even when no executive needs it, so that its cost falls on the first
+        # question after a change, whichever enterprise that asks about.
+        owners = self._owners_of_active(rules.private_banking_products, rules)
         ids = self._ids
-        return sorted(ids[p] for p in executives if not self._is_private_banking(p, rules))
+        return sorted(
+            ids[p] for p in executives if not self._is_private_banking(p, rules, owners)
+        )
 
     def _executives(self, role: str) -> dict[int, list[int]]:
         """Enterprise -> its employees whose ``EMPLOYED_BY.role`` is ``role``.
