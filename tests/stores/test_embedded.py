@@ -9,7 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -171,47 +171,48 @@ print("done", flush=True)
 """
 
 
-def test_killed_mid_load_leaves_previous_state(small_bank_dir: Path) -> None:
-    wal = small_bank_dir / (DB_FILE + "-wal")
+def _kill_inside_big_load(data_dir: Path, inside: Callable[[], bool], what: str) -> None:
+    """Start a big load into ``data_dir``, SIGKILL it once ``inside()`` holds."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", _BIG_LOAD, str(small_bank_dir)],
+        [sys.executable, "-c", _BIG_LOAD, str(data_dir)],
         stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
     )  # fmt: skip
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "writing"
         deadline = time.monotonic() + 60
-        # The transaction spills pages into the write-ahead log as it goes (about 100 MB in
-        # all); 8 MB of log means the load is well inside its transaction.
-        while not wal.exists() or wal.stat().st_size < 8 * 2**20:
+        while not inside():
             assert proc.poll() is None, "the load finished before it could be killed"
-            assert time.monotonic() < deadline, "no write transaction seen"
+            assert time.monotonic() < deadline, f"no {what} seen"
             time.sleep(0.001)
         proc.send_signal(signal.SIGKILL)
     finally:
         proc.wait()
     assert proc.returncode == -signal.SIGKILL
+
+
+def test_killed_mid_load_leaves_previous_state(small_bank_dir: Path) -> None:
+    wal = small_bank_dir / (DB_FILE + "-wal")
+    # The transaction spills pages into the write-ahead log as it goes (about 100 MB in
+    # all); 8 MB of log means the load is well inside its transaction.
+    _kill_inside_big_load(
+        small_bank_dir, lambda: wal.exists() and wal.stat().st_size >= 8 * 2**20, "write-ahead log"
+    )
     assert counts(EmbeddedStore(small_bank_dir)) == SMALL_BANK_COUNTS
 
 
 def test_killed_first_load_leaves_an_empty_store(tmp_path: Path) -> None:
-    # The first load writes through a rollback journal instead of the write-ahead log.
+    # The first load writes through a rollback journal instead of the write-ahead log; the
+    # journal is created when the transaction changes its first page, and the load then
+    # takes seconds: 0.2 s later it is well inside its transaction.
     journal = tmp_path / (DB_FILE + "-journal")
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _BIG_LOAD, str(tmp_path)],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
-    )  # fmt: skip
-    try:
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "writing"
-        deadline = time.monotonic() + 60
-        while not journal.exists():  # created when the transaction changes its first page
-            assert proc.poll() is None, "the load finished before it could be killed"
-            assert time.monotonic() < deadline, "no rollback journal seen"
-            time.sleep(0.001)
-        time.sleep(0.2)  # well inside the transaction: the load takes seconds
-        proc.send_signal(signal.SIGKILL)
-    finally:
-        proc.wait()
-    assert proc.returncode == -signal.SIGKILL
+    seen: list[float] = []
+
+    def inside() -> bool:
+        if not seen and journal.exists():
+            seen.append(time.monotonic())
+        return bool(seen) and time.monotonic() - seen[0] > 0.2
+
+    _kill_inside_big_load(tmp_path, inside, "rollback journal")
     store = EmbeddedStore(tmp_path)
     assert set(counts(store).values()) == {0}
     asyncio.run(store.upsert(small_bank_batch()))
