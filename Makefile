@@ -35,10 +35,11 @@ test: lint lint-cypher
 schema: $(BIN)/graph-service
 	$(BIN)/python -m graph_service.api.export_schema
 
-# The benchmark (benchmarks/README.md): SIZES=10k,100k,1M by default; writes
-# benchmarks/results/ and BENCHMARKS.md.
+# The benchmark (benchmarks/README.md): SIZES=10k,100k,1M by default, BENCH_ARGS more
+# options of benchmarks/run.py (e.g. --budget 30); writes benchmarks/results/ and BENCHMARKS.md.
 SIZES ?= 10k,100k,1M
+BENCH_ARGS ?=
 bench: $(BIN)/graph-service
 	$(BIN)/pip install --quiet -e '.[bench]'
-	$(BIN)/python benchmarks/run.py --sizes $(SIZES)
+	$(BIN)/python benchmarks/run.py --sizes $(SIZES) $(BENCH_ARGS)
 	$(BIN)/python benchmarks/report.py
