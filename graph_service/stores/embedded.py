@@ -341,6 +341,11 @@ class EmbeddedStore:
             ).fetchone():
                 self._db.close()
                 raise missing  # e.g. an empty file: readers never create a store
+            if not create and self._db.execute(
+                "SELECT 1 FROM meta WHERE key = 'load_seq' AND value = '0'"
+            ).fetchone():
+                self._db.close()
+                raise missing  # created by a load that never completed (killed)
             self._db.execute("PRAGMA journal_mode = WAL")
             self._check_schema()
         except (OSError, sqlite3.Error) as exc:
@@ -627,7 +632,8 @@ class EmbeddedStore:
             self._db.execute("UPDATE meta SET value = ? WHERE key = 'load_seq'", (str(seq),))
             self._db.execute("COMMIT")
         except BaseException as exc:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:  # SQLite rolls back by itself on some errors (full disk)
+                self._db.execute("ROLLBACK")
             for fields in self._fields.values():
                 fields.truncate()
             if isinstance(exc, sqlite3.Error):

@@ -213,6 +213,9 @@ def test_killed_first_load_leaves_an_empty_store(tmp_path: Path) -> None:
         return bool(seen) and time.monotonic() - seen[0] > 0.2
 
     _kill_inside_big_load(tmp_path, inside, "rollback journal")
+    # Readers refuse the store no load completed; the next load writes into it.
+    with pytest.raises(StoreUnavailableError, match="no graph store"):
+        EmbeddedStore(tmp_path, create=False)
     store = EmbeddedStore(tmp_path)
     assert set(counts(store).values()) == {0}
     asyncio.run(store.upsert(small_bank_batch()))
