@@ -31,6 +31,7 @@ from __future__ import annotations
 import marshal
 import sqlite3
 import sys
+import time
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -346,8 +347,7 @@ class EmbeddedStore:
             ).fetchone():
                 self._db.close()
                 raise missing  # created by a load that never completed (killed)
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._check_schema()
+            self._prepare()
         except (OSError, sqlite3.Error) as exc:
             raise StoreUnavailableError(
                 f"cannot open the embedded store in {self.data_dir}: {exc}"
@@ -368,6 +368,34 @@ class EmbeddedStore:
         self._data_version = _BEHIND
         self._load_seq = 0
         self._sync(in_transaction=False)
+
+    def _prepare(self) -> None:
+        """Set WAL mode and create or check the schema, waiting for another load's lock.
+
+        A first load writes through a rollback journal (:meth:`_journal_for_load`) and
+        holds its lock until it ends. Leaving that journal mode, or creating the tables,
+        needs more than the shared lock this connection then holds, which SQLite refuses
+        at once (``SQLITE_BUSY`` without calling the busy handler, since waiting while
+        holding a lock could deadlock). So the steps are retried every 50 ms, lock
+        released, for up to :data:`LOCK_TIMEOUT_S` as any lock is waited for.
+
+        Raises
+        ------
+        sqlite3.OperationalError
+            ``database is locked`` if the lock is still held after :data:`LOCK_TIMEOUT_S`.
+        """
+        deadline = time.monotonic() + LOCK_TIMEOUT_S
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode = WAL")
+                self._check_schema()
+                return
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                    raise
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                time.sleep(0.05)
 
     def _check_schema(self) -> None:
         """Create the tables in a new file, or check the version of an existing one."""

@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -382,4 +383,24 @@ def test_first_load_keeps_the_refresh_indexes(tmp_path: Path) -> None:
         rows = db.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()
     indexes = {name for (name,) in rows}
     assert {"nodes_by_load", "relationships_by_load"} <= indexes
+    assert counts(EmbeddedStore(tmp_path, create=False)) == SMALL_BANK_COUNTS
+
+
+def test_open_waits_for_a_first_load_holding_its_lock(tmp_path: Path) -> None:
+    # A first load runs in rollback-journal mode and holds its write lock until it ends;
+    # another load (or a reader) opening meanwhile waits for it, as for any lock.
+    asyncio.run(EmbeddedStore(tmp_path).close())
+    first_load = sqlite3.connect(tmp_path / DB_FILE, isolation_level=None, check_same_thread=False)
+    first_load.execute("PRAGMA journal_mode = DELETE")
+    first_load.execute("BEGIN IMMEDIATE")
+    first_load.execute("UPDATE meta SET value = '1' WHERE key = 'load_seq'")
+    done = threading.Timer(1.0, first_load.execute, ["COMMIT"])
+    done.start()
+    try:
+        store = EmbeddedStore(tmp_path)
+    finally:
+        done.join()
+        first_load.close()
+    assert _journal_mode(tmp_path) == "wal"
+    asyncio.run(store.upsert(small_bank_batch()))
     assert counts(EmbeddedStore(tmp_path, create=False)) == SMALL_BANK_COUNTS
