@@ -306,7 +306,9 @@ def load(
     """Load (upsert) an input directory into the store (all or nothing on the embedded one).
 
     Rows that reference missing nodes are not loaded; they are counted per file and listed
-    in the reject file. Loading the same input twice changes nothing. A server backend
+    in the reject file. Loading the same input twice changes nothing. On the embedded
+    store, a failed load, Ctrl-C (exit 130) or SIGTERM (exit 143) rolls everything back,
+    the store files and directories the load created included. A server backend
     writes in batches of GRAPH_SERVICE_WRITE_BATCH_SIZE rows, each its own transaction: if
     the connection is lost the error says how many rows were written, and loading the same
     input again completes the load.

@@ -295,7 +295,8 @@ class EmbeddedStore:
     create : bool
         Create the directory and an empty store if missing (what a load wants). With
         ``False`` (what serving and querying want), a missing store is an error rather than
-        an empty graph served from a mistyped path.
+        an empty graph served from a mistyped path; so is a store no load has completed
+        (``load_seq`` 0: its first load was killed, or is still running).
 
     Raises
     ------
