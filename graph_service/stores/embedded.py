@@ -631,6 +631,7 @@ class EmbeddedStore:
 
     def _write_batch(self, batch: GraphBatch) -> LoadReport:
         """The transaction of :meth:`upsert`, in whichever journal mode is set."""
+        committing = False
         try:
             self._db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
@@ -659,10 +660,15 @@ class EmbeddedStore:
                     [(kind, i, n) for i, n in enumerate(fields.names)][fields.committed :],
                 )
             self._db.execute("UPDATE meta SET value = ? WHERE key = 'load_seq'", (str(seq),))
+            committing = True
             self._db.execute("COMMIT")
         except BaseException as exc:
             if self._db.in_transaction:  # SQLite rolls back by itself on some errors (full disk)
                 self._db.execute("ROLLBACK")
+            elif committing and isinstance(exc, KeyboardInterrupt):
+                # A signal during COMMIT is raised once COMMIT has returned: the load is
+                # done, and is reported as loaded rather than as interrupted.
+                return self._committed(report)
             for fields in self._fields.values():
                 fields.truncate()
             if isinstance(exc, sqlite3.Error):
@@ -672,6 +678,10 @@ class EmbeddedStore:
             raise
         finally:
             self._db.execute("PRAGMA cache_size = -2000")
+        return self._committed(report)
+
+    def _committed(self, report: LoadReport) -> LoadReport:
+        """Note that the load reported by ``report`` is committed, and return ``report``."""
         for fields in self._fields.values():
             fields.committed = len(fields.names)
         self._data_version = _BEHIND  # our own commit does not change PRAGMA data_version

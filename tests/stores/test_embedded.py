@@ -404,3 +404,36 @@ def test_open_waits_for_a_first_load_holding_its_lock(tmp_path: Path) -> None:
     assert _journal_mode(tmp_path) == "wal"
     asyncio.run(store.upsert(small_bank_batch()))
     assert counts(EmbeddedStore(tmp_path, create=False)) == SMALL_BANK_COUNTS
+
+
+class _SignalAfter:
+    """A store connection that raises KeyboardInterrupt (as Ctrl-C does) once a statement
+    starting with ``prefix`` has run: a signal arriving during it takes effect then."""
+
+    def __init__(self, db: sqlite3.Connection, prefix: str) -> None:
+        self._db, self._prefix = db, prefix
+
+    def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+        cursor = self._db.execute(sql, *args)
+        if sql.startswith(self._prefix):
+            raise KeyboardInterrupt
+        return cursor
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._db, name)
+
+
+def test_interrupt_before_commit_rolls_back_and_during_commit_loads(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path)
+    db = store._db
+    store._db = _SignalAfter(db, "UPDATE meta")  # type: ignore[assignment]
+    with pytest.raises(KeyboardInterrupt):
+        asyncio.run(store.upsert(small_bank_batch()))
+    with pytest.raises(StoreUnavailableError, match="no graph store"):
+        EmbeddedStore(tmp_path, create=False)
+    store._db = _SignalAfter(db, "COMMIT")  # type: ignore[assignment]
+    report = asyncio.run(store.upsert(small_bank_batch()))
+    assert report.total_rejected == 0 and report.total_loaded > 0
+    store._db = db
+    assert counts(store) == SMALL_BANK_COUNTS
+    assert counts(EmbeddedStore(tmp_path, create=False)) == SMALL_BANK_COUNTS
