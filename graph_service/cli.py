@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -180,6 +180,25 @@ def _writable_file(path: Path, what: str) -> Path:
     return path
 
 
+def _check_apart(data_dir: Path, input_dir: Path) -> None:
+    """Refuse a data directory that is, holds, or lies inside the input directory.
+
+    The store writes its own files there (``graph.sqlite3``, ``rejects.csv``), which the
+    next load of that input would read as unknown input files.
+
+    Raises
+    ------
+    InvalidInputError
+        If one directory is the other or lies inside it (links followed).
+    """
+    data, given = data_dir.resolve(), input_dir.resolve()
+    if data == given or given in data.parents or data in given.parents:
+        raise InvalidInputError(
+            f"the data directory {data_dir} and the input directory {input_dir} overlap: "
+            "keep the store's files out of the input"
+        )
+
+
 def _print_report(report: LoadReport, rejects_path: Path | None) -> None:
     table = Table(title="Load report")
     table.add_column("file")
@@ -193,27 +212,78 @@ def _print_report(report: LoadReport, rejects_path: Path | None) -> None:
         out.print(f"{len(report.rejects)} rejected rows listed in {rejects_path}")
 
 
+def _created_dir(path: Path) -> Path | None:
+    """The outermost directory that creating ``path`` (with its parents) would create."""
+    if path.exists():
+        return None
+    while not path.parent.exists():
+        path = path.parent
+    return path
+
+
 async def _load(settings: Settings, fmt: str, path: Path) -> LoadReport:
-    """Stream the input into the store; a failed load leaves no data directory it created.
+    """Stream the input into the store; a failed load leaves the data directory as it was.
 
     The input directory is checked before the store is opened; its rows are read while
     the store writes them (``read_input(..., stream=True)``), so an error in a row is
-    raised from the upsert, which undoes the load.
+    raised from the upsert, which undoes the load. If the load fails (or is interrupted),
+    the embedded store files it created are removed, and every directory it created: the
+    directory is as before, never an empty store that readers would accept.
     """
     from graph_service.ingest import read_input
+    from graph_service.stores.embedded import DB_FILE
 
     batch = read_input(fmt, path, stream=True)
-    new_dir = settings.backend == "embedded" and not settings.data_dir.exists()
-    store = open_store(settings, create=True)
+    embedded = settings.backend == "embedded"
+    created_dir = _created_dir(settings.data_dir) if embedded else None
+    new_store = embedded and not (settings.data_dir / DB_FILE).exists()
     try:
+        store = open_store(settings, create=True)
         try:
             return await store.upsert(batch)
         finally:
             await store.close()
     except BaseException:
-        if new_dir:  # as if the load had never started, not an empty store
-            shutil.rmtree(settings.data_dir, ignore_errors=True)
+        if created_dir is not None:
+            shutil.rmtree(created_dir, ignore_errors=True)
+        elif new_store:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                (settings.data_dir / (DB_FILE + suffix)).unlink(missing_ok=True)
         raise
+
+
+@contextlib.contextmanager
+def _stopped_by_signals() -> Iterator[list[int]]:
+    """Make SIGINT and SIGTERM raise :class:`KeyboardInterrupt` in the main thread.
+
+    Yields the list the signal numbers received are appended to, so the caller can exit
+    128 + signal (130 for Ctrl-C, 143 for SIGTERM). Replacing Python's SIGINT handler also
+    keeps :func:`asyncio.run` from installing its own, which only cancels the main task
+    at its next ``await`` and so lets a blocking write (a load) run to its end. A shell
+    leaves SIGINT ignored in a background job; it is handled here all the same. The
+    previous handlers are restored on exit.
+    """
+    import signal
+
+    received: list[int] = []
+
+    def stop(signum: int, frame: object) -> None:
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def _exit_status(received: list[int]) -> int:
+    """The exit status of a run stopped by the first of ``received`` signals (SIGINT if none)."""
+    import signal
+
+    return 128 + (received[0] if received else signal.SIGINT)
 
 
 @app.command()
@@ -236,7 +306,9 @@ def load(
     """Load (upsert) an input directory into the store (all or nothing on the embedded one).
 
     Rows that reference missing nodes are not loaded; they are counted per file and listed
-    in the reject file. Loading the same input twice changes nothing. A server backend
+    in the reject file. Loading the same input twice changes nothing. On the embedded
+    store, a failed load, Ctrl-C (exit 130) or SIGTERM (exit 143) rolls everything back,
+    the store files and directories the load created included. A server backend
     writes in batches of GRAPH_SERVICE_WRITE_BATCH_SIZE rows, each its own transaction: if
     the connection is lost the error says how many rows were written, and loading the same
     input again completes the load.
@@ -245,11 +317,22 @@ def load(
 
     settings = _settings(data_dir, backend)
     embedded = settings.backend == "embedded"
+    if embedded:
+        _check_apart(settings.data_dir, path)
     rejects_path = rejects or (settings.data_dir if embedded else Path()) / "rejects.csv"
     # A new embedded data dir is checked when it is created.
     if rejects is not None or not embedded or settings.data_dir.is_dir():
         _writable_file(rejects_path, "reject file")
-    report = asyncio.run(_load(settings, fmt, path))
+    with _stopped_by_signals() as received:
+        try:
+            report = asyncio.run(_load(settings, fmt, path))
+        except (KeyboardInterrupt, GraphServiceError):
+            if not received:
+                raise
+            # Rolled back either way: the interrupt, raised where Python code was running,
+            # comes out of SQLite as an error when that code was one of its callbacks.
+            err.print("interrupted: nothing loaded", highlight=False)
+            raise typer.Exit(_exit_status(received)) from None
     # Always (re)written, header only when nothing was rejected: never a stale list.
     write_rejects(report.rejects, rejects_path)
     _print_report(report, rejects_path)
@@ -598,7 +681,6 @@ def falkordb_server(
     A port in use exits 2; a server that dies exits 4 naming its log; Ctrl-C exits 130,
     SIGTERM 143.
     """
-    import signal
     import time
 
     from graph_service.errors import StoreUnavailableError
@@ -610,18 +692,8 @@ def falkordb_server(
         raise InvalidInputError(
             f"--dir {data}: cannot create the directory: {exc.strerror or exc}"
         ) from None
-    stopped_by: list[int] = []
-
-    def stop(signum: int, frame: object) -> None:
-        stopped_by.append(signum)
-        raise KeyboardInterrupt
-
-    # Ctrl-C and SIGTERM both stop the server cleanly, even when started in the background
-    # (where a shell leaves SIGINT ignored).
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
     try:
-        with start_server(data, port=port, host=host) as server:
+        with _stopped_by_signals() as received, start_server(data, port=port, host=host) as server:
             out.print(f"FalkorDB serving at {server.url}; stop with Ctrl-C", markup=False)
             out.print(
                 f"  export FALKORDB_URL={server.url} GRAPH_SERVICE_BACKEND=falkordb", markup=False
@@ -632,7 +704,7 @@ def falkordb_server(
                 f"FalkorDB server exited with code {code}; log: {server.log_path}"
             )
     except KeyboardInterrupt:  # the server is stopped by then (falkordb_server's exit)
-        raise typer.Exit(128 + (stopped_by[0] if stopped_by else signal.SIGINT)) from None
+        raise typer.Exit(_exit_status(received)) from None
 
 
 def main() -> None:

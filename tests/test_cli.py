@@ -8,6 +8,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -177,6 +178,18 @@ def test_malformed_canonical_row_names_file_line_field(tmp_path: Path) -> None:
     result = run("load", bank, "--data-dir", fresh)
     assert result.returncode == 2 and "accounts.csv, line 4" in result.stderr
     assert not fresh.exists()
+    # Every directory the load created goes, and an existing empty directory stays empty.
+    nested = tmp_path / "nest" / "a" / "b"
+    assert run("load", bank, "--data-dir", nested).returncode == 2
+    assert not (tmp_path / "nest").exists()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert run("load", bank, "--data-dir", empty).returncode == 2
+    assert list(empty.iterdir()) == []
+    doc = tmp_path / "q.graphql"
+    doc.write_text("{ __typename }")
+    refused = run("query", doc, "--data-dir", empty)
+    assert refused.returncode == 4 and f"no graph store in {empty}" in refused.stderr
 
 
 def test_generate_is_deterministic(tmp_path: Path) -> None:
@@ -512,3 +525,103 @@ def test_demo_serves_a_fresh_bank(tmp_path: Path) -> None:
         ).json()
         assert body["data"]["executivesWithoutPrivateBanking"]["totalCount"] > 0
     assert (demo_dir / "graph.sqlite3").is_file()  # a given data dir is kept
+
+
+@pytest.fixture(scope="module")
+def bank_20k(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated bank of 20,000 people: its load writes for about a second."""
+    out = tmp_path_factory.mktemp("bank") / "bank20k"
+    assert run("generate", "--people", "20000", "--seed", "2", "--out", out).returncode == 0
+    return out
+
+
+def _load_seq(data_dir: Path) -> int:
+    with sqlite3.connect(data_dir / "graph.sqlite3") as db:
+        (seq,) = db.execute("SELECT value FROM meta WHERE key = 'load_seq'").fetchone()
+    return int(seq)
+
+
+def _signal_inside_load(input_dir: Path, data_dir: Path, signum: int) -> str:
+    """Start a load, send ``signum`` once it holds the store's write lock; return stderr."""
+    process = subprocess.Popen(
+        [*CLI, "load", str(input_dir), "--data-dir", str(data_dir)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    store = data_dir / "graph.sqlite3"
+    deadline = time.monotonic() + 60
+    while True:  # the write lock is held from the load's BEGIN IMMEDIATE to its end
+        assert process.poll() is None, "the load ended before it could be interrupted"
+        assert time.monotonic() < deadline, "the load never took the write lock"
+        if store.exists():
+            probe = sqlite3.connect(store, timeout=0, isolation_level=None)
+            try:
+                probe.execute("BEGIN IMMEDIATE")
+                probe.execute("ROLLBACK")
+            except sqlite3.OperationalError as exc:
+                if "locked" in str(exc):
+                    break
+            finally:
+                probe.close()
+        time.sleep(0.01)
+    time.sleep(0.2)
+    assert process.poll() is None, "the load ended before it could be interrupted"
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 128 + signum, stderr
+    return stderr
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_load_commits_nothing(tmp_path: Path, bank_20k: Path, signum: int) -> None:
+    data = tmp_path / "data"
+    assert run("load", bank_20k, data_dir=data).returncode == 0
+    rejects = (data / "rejects.csv").stat().st_mtime_ns
+    stderr = _signal_inside_load(bank_20k, data, signum)
+    assert stderr.splitlines() == ["interrupted: nothing loaded"], stderr
+    assert _load_seq(data) == 1
+    assert (data / "rejects.csv").stat().st_mtime_ns == rejects
+
+
+def test_interrupted_first_load_leaves_no_directory(tmp_path: Path, bank_20k: Path) -> None:
+    nested = tmp_path / "nest" / "a" / "b"
+    stderr = _signal_inside_load(bank_20k, nested, signal.SIGINT)
+    assert stderr.splitlines() == ["interrupted: nothing loaded"], stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_load_failing_to_write_exits_4_and_keeps_the_store(
+    tmp_path: Path, bank_20k: Path
+) -> None:
+    # A file size limit (RLIMIT_FSIZE) makes SQLite's writes fail as a full disk does:
+    # SQLite rolls the transaction back itself, and the load must say so in one line.
+    import resource
+
+    small = tmp_path / "small"
+    assert run("generate", "--people", "50", "--seed", "3", "--out", small).returncode == 0
+    data = tmp_path / "data"
+    assert run("load", small, "--data-dir", data).returncode == 0
+
+    def limit_file_size() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # fail the write, do not kill
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2**20, 2**20))
+
+    result = subprocess.run(
+        [*CLI, "load", str(bank_20k), "--data-dir", str(data)],
+        capture_output=True, text=True, preexec_fn=limit_file_size, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 4, result.stderr
+    assert result.stderr.splitlines() == [
+        f"error: cannot write {data / 'graph.sqlite3'}: disk I/O error"
+    ]
+    assert _load_seq(data) == 1
+
+
+def test_load_refuses_a_data_dir_overlapping_the_input(tmp_path: Path) -> None:
+    bank = tmp_path / "bank"
+    assert run("generate", "--people", "50", "--seed", "3", "--out", bank).returncode == 0
+    files = sorted(bank.iterdir())
+    for data in (bank, bank / "store", tmp_path):
+        result = run("load", bank, "--data-dir", data)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith(f"error: the data directory {data} and the input")
+    assert sorted(bank.iterdir()) == files

@@ -31,6 +31,7 @@ from __future__ import annotations
 import marshal
 import sqlite3
 import sys
+import time
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -294,7 +295,8 @@ class EmbeddedStore:
     create : bool
         Create the directory and an empty store if missing (what a load wants). With
         ``False`` (what serving and querying want), a missing store is an error rather than
-        an empty graph served from a mistyped path.
+        an empty graph served from a mistyped path; so is a store no load has completed
+        (``load_seq`` 0: its first load was killed, or is still running).
 
     Raises
     ------
@@ -341,8 +343,12 @@ class EmbeddedStore:
             ).fetchone():
                 self._db.close()
                 raise missing  # e.g. an empty file: readers never create a store
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._check_schema()
+            if not create and self._db.execute(
+                "SELECT 1 FROM meta WHERE key = 'load_seq' AND value = '0'"
+            ).fetchone():
+                self._db.close()
+                raise missing  # created by a load that never completed (killed)
+            self._prepare()
         except (OSError, sqlite3.Error) as exc:
             raise StoreUnavailableError(
                 f"cannot open the embedded store in {self.data_dir}: {exc}"
@@ -363,6 +369,34 @@ class EmbeddedStore:
         self._data_version = _BEHIND
         self._load_seq = 0
         self._sync(in_transaction=False)
+
+    def _prepare(self) -> None:
+        """Set WAL mode and create or check the schema, waiting for another load's lock.
+
+        A first load writes through a rollback journal (:meth:`_journal_for_load`) and
+        holds its lock until it ends. Leaving that journal mode, or creating the tables,
+        needs more than the shared lock this connection then holds, which SQLite refuses
+        at once (``SQLITE_BUSY`` without calling the busy handler, since waiting while
+        holding a lock could deadlock). So the steps are retried every 50 ms, lock
+        released, for up to :data:`LOCK_TIMEOUT_S` as any lock is waited for.
+
+        Raises
+        ------
+        sqlite3.OperationalError
+            ``database is locked`` if the lock is still held after :data:`LOCK_TIMEOUT_S`.
+        """
+        deadline = time.monotonic() + LOCK_TIMEOUT_S
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode = WAL")
+                self._check_schema()
+                return
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                    raise
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                time.sleep(0.05)
 
     def _check_schema(self) -> None:
         """Create the tables in a new file, or check the version of an existing one."""
@@ -597,6 +631,7 @@ class EmbeddedStore:
 
     def _write_batch(self, batch: GraphBatch) -> LoadReport:
         """The transaction of :meth:`upsert`, in whichever journal mode is set."""
+        committing = False
         try:
             self._db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
@@ -625,9 +660,15 @@ class EmbeddedStore:
                     [(kind, i, n) for i, n in enumerate(fields.names)][fields.committed :],
                 )
             self._db.execute("UPDATE meta SET value = ? WHERE key = 'load_seq'", (str(seq),))
+            committing = True
             self._db.execute("COMMIT")
         except BaseException as exc:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:  # SQLite rolls back by itself on some errors (full disk)
+                self._db.execute("ROLLBACK")
+            elif committing and isinstance(exc, KeyboardInterrupt):
+                # A signal during COMMIT is raised once COMMIT has returned: the load is
+                # done, and is reported as loaded rather than as interrupted.
+                return self._committed(report)
             for fields in self._fields.values():
                 fields.truncate()
             if isinstance(exc, sqlite3.Error):
@@ -637,6 +678,10 @@ class EmbeddedStore:
             raise
         finally:
             self._db.execute("PRAGMA cache_size = -2000")
+        return self._committed(report)
+
+    def _committed(self, report: LoadReport) -> LoadReport:
+        """Note that the load reported by ``report`` is committed, and return ``report``."""
         for fields in self._fields.values():
             fields.committed = len(fields.names)
         self._data_version = _BEHIND  # our own commit does not change PRAGMA data_version

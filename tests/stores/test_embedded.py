@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -213,6 +214,9 @@ def test_killed_first_load_leaves_an_empty_store(tmp_path: Path) -> None:
         return bool(seen) and time.monotonic() - seen[0] > 0.2
 
     _kill_inside_big_load(tmp_path, inside, "rollback journal")
+    # Readers refuse the store no load completed; the next load writes into it.
+    with pytest.raises(StoreUnavailableError, match="no graph store"):
+        EmbeddedStore(tmp_path, create=False)
     store = EmbeddedStore(tmp_path)
     assert set(counts(store).values()) == {0}
     asyncio.run(store.upsert(small_bank_batch()))
@@ -379,4 +383,57 @@ def test_first_load_keeps_the_refresh_indexes(tmp_path: Path) -> None:
         rows = db.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()
     indexes = {name for (name,) in rows}
     assert {"nodes_by_load", "relationships_by_load"} <= indexes
+    assert counts(EmbeddedStore(tmp_path, create=False)) == SMALL_BANK_COUNTS
+
+
+def test_open_waits_for_a_first_load_holding_its_lock(tmp_path: Path) -> None:
+    # A first load runs in rollback-journal mode and holds its write lock until it ends;
+    # another load (or a reader) opening meanwhile waits for it, as for any lock.
+    asyncio.run(EmbeddedStore(tmp_path).close())
+    first_load = sqlite3.connect(tmp_path / DB_FILE, isolation_level=None, check_same_thread=False)
+    first_load.execute("PRAGMA journal_mode = DELETE")
+    first_load.execute("BEGIN IMMEDIATE")
+    first_load.execute("UPDATE meta SET value = '1' WHERE key = 'load_seq'")
+    done = threading.Timer(1.0, first_load.execute, ["COMMIT"])
+    done.start()
+    try:
+        store = EmbeddedStore(tmp_path)
+    finally:
+        done.join()
+        first_load.close()
+    assert _journal_mode(tmp_path) == "wal"
+    asyncio.run(store.upsert(small_bank_batch()))
+    assert counts(EmbeddedStore(tmp_path, create=False)) == SMALL_BANK_COUNTS
+
+
+class _SignalAfter:
+    """A store connection that raises KeyboardInterrupt (as Ctrl-C does) once a statement
+    starting with ``prefix`` has run: a signal arriving during it takes effect then."""
+
+    def __init__(self, db: sqlite3.Connection, prefix: str) -> None:
+        self._db, self._prefix = db, prefix
+
+    def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+        cursor = self._db.execute(sql, *args)
+        if sql.startswith(self._prefix):
+            raise KeyboardInterrupt
+        return cursor
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._db, name)
+
+
+def test_interrupt_before_commit_rolls_back_and_during_commit_loads(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path)
+    db = store._db
+    store._db = _SignalAfter(db, "UPDATE meta")  # type: ignore[assignment]
+    with pytest.raises(KeyboardInterrupt):
+        asyncio.run(store.upsert(small_bank_batch()))
+    with pytest.raises(StoreUnavailableError, match="no graph store"):
+        EmbeddedStore(tmp_path, create=False)
+    store._db = _SignalAfter(db, "COMMIT")  # type: ignore[assignment]
+    report = asyncio.run(store.upsert(small_bank_batch()))
+    assert report.total_rejected == 0 and report.total_loaded > 0
+    store._db = db
+    assert counts(store) == SMALL_BANK_COUNTS
     assert counts(EmbeddedStore(tmp_path, create=False)) == SMALL_BANK_COUNTS
