@@ -290,6 +290,13 @@ P = "id,name,segment,blocked,created_at\n"
         ('id,name,note\nP1,Al,"two\nlines"x\n', 3, "',' expected after '\"'"),
         # an unclosed quote in the last column would swallow the rest of the file
         ('id,name\nP1,Al\nP2,"Bo\nP3,Cy\nP4,Di\n', 3, "quoted field is not closed"),
+        # ... or run past the field limit (128 KiB) long before the end of a big file
+        ('id,name\nP1,Al\nP2,"Bo\n' + "P3,Cy\n" * 30_000, 3,
+         "a quoted field is not closed: it runs from line 3 to line 21848, past the field "
+         "limit of 131072 characters"),
+        # a field over the limit on one line: too long, no quote to blame
+        ("id,name\nP1," + "x" * 140_000 + "\n", 2,
+         "a field is longer than the field limit of 131072 characters"),
     ],
 )
 def test_broken_quoting_is_refused(tmp_path: Path, text: str, line: int, message: str) -> None:
