@@ -760,7 +760,8 @@ class EmbeddedStore:
             starts = list(map(self._index[start_label].__getitem__, start_ids))
             ends = list(map(self._index[end_label].__getitem__, end_ids))
         except KeyError as exc:
-            raise self._dangling(rel_type, start_label, end_label, start_ids, end_ids) from exc
+            pairs = zip(start_ids, end_ids, strict=True)
+            raise self._dangling(rel_type, (start_label, end_label), pairs) from exc
         bare = self._bare.setdefault(rel_type, {rel_type: ()})
         try:
             values = [() if blob is None else loads(blob) for blob in blobs]
@@ -802,19 +803,16 @@ class EmbeddedStore:
         raise AssertionError("no properties blob of the chunk fails to decode")
 
     def _dangling(
-        self,
-        rel_type: str,
-        start_label: str,
-        end_label: str,
-        start_ids: Sequence[str],
-        end_ids: Sequence[str],
+        self, rel_type: str, labels: tuple[str, str], pairs: Iterable[tuple[str, str]]
     ) -> StoreUnavailableError:
         """The error for a chunk of relationship rows one of which has an end node not stored.
 
-        Run only once looking the chunk's endpoints up failed: finds the first such row.
+        Run only once looking the chunk's endpoints up failed: finds the first such row of
+        ``pairs`` (``(start id, end id)``) between nodes of ``labels`` (start, end).
         """
+        start_label, end_label = labels
         starts, ends = self._index.get(start_label, {}), self._index.get(end_label, {})
-        for start_id, end_id in zip(start_ids, end_ids, strict=True):
+        for start_id, end_id in pairs:
             missing = "start" if start_id not in starts else "end" if end_id not in ends else ""
             if missing:
                 return StoreUnavailableError(
