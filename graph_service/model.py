@@ -172,7 +172,9 @@ class PropertySpec:
     choices : tuple of str
         Allowed values for text properties; empty means any text.
     default : object
-        Value used when the property is absent and not required (``None``: left unset).
+        Value a reader sees when a node or relationship has no stored value (``None``: no
+        value). Loaders never write it: an absent column or empty field leaves the stored
+        value as it is (``loaders/canonical-csv.md``), so a later load cannot reset it.
     minimum, maximum : float or None
         Inclusive bounds for numeric properties.
     """
@@ -249,8 +251,8 @@ class ElementSpec:
         Returns
         -------
         dict
-            Stored properties, declared ones converted, defaults filled in, absent optional
-            ones left out.
+            Stored properties, declared ones converted, absent optional ones left out (their
+            defaults are applied when read, see :data:`NODE_DEFAULTS`).
 
         Raises
         ------
@@ -266,8 +268,6 @@ class ElementSpec:
                         f"{self.name}.{spec.name} is required",
                         Location(location.file, location.line, spec.column),
                     )
-                if spec.default is not None:
-                    props[spec.name] = spec.default
                 continue
             try:
                 props[spec.name] = spec.parse(value)
@@ -354,6 +354,13 @@ RELATIONSHIP_SPECS: dict[str, ElementSpec] = {
     ),
 }
 """Declared relationship properties and allowed endpoint labels per relationship type."""
+
+NODE_DEFAULTS: dict[str, dict[str, Any]] = {
+    label: {p.name: p.default for p in spec.properties if p.default is not None}
+    for label, spec in NODE_SPECS.items()
+}
+"""``{property: default}`` per node label: what a reader answers for a node without a stored
+value (``PropertySpec.default``; today ``blocked: False`` of people and enterprises)."""
 
 
 _LABELS_BY_LOWER = {label.value.lower(): label.value for label in NodeLabel}

@@ -22,7 +22,7 @@ from strawberry.types import Info
 
 from graph_service.api.context import Context, when_loaded
 from graph_service.api.pagination import PageArgs, Window, encode_cursor
-from graph_service.model import NodeKey, NodeLabel, RelationshipType
+from graph_service.model import NODE_DEFAULTS, NodeKey, NodeLabel, RelationshipType
 from graph_service.stores.base import Coverage, Direction, Node, Relationship
 
 strawberry.enum(NodeLabel, description="Node labels of the linkage graph.")
@@ -65,21 +65,25 @@ def _camel(name: str) -> str:
 
 
 @functools.cache
-def _prop_fields(cls: type) -> tuple[tuple[str, str, bool], ...]:
-    """``(field, stored property, is a *_at datetime)`` per init field of a strawberry type.
+def _prop_fields(cls: type) -> tuple[tuple[str, str, bool, Any], ...]:
+    """``(field, stored property, is a *_at datetime, default)`` per field of a type.
 
-    Computed once per class: building a page of 100 edges reads it 200 times.
+    Init fields of a strawberry type. The default is the node label's declared one
+    (:data:`NODE_DEFAULTS`, e.g. ``blocked`` is false), else ``None``. Computed once per
+    class: building a page of 100 edges reads it 200 times.
     """
+    defaults = NODE_DEFAULTS.get(getattr(cls, "LABEL", ""), {})
     return tuple(
-        (f.name, _camel(f.name), f.name.endswith("_at"))
+        (f.name, key, f.name.endswith("_at"), defaults.get(key))
         for f in dataclasses.fields(cast(Any, cls))
         if f.init
+        for key in (_camel(f.name),)
     )
 
 
-def _prop_value(props: Mapping[str, Any], key: str, is_date: bool) -> Any:
-    """The stored property ``key`` as a field value (``None`` when absent; ``*_at`` parsed)."""
-    raw = props.get(key)
+def _prop_value(props: Mapping[str, Any], key: str, is_date: bool, default: Any) -> Any:
+    """The stored property ``key`` as a field value (``default`` if absent; ``*_at`` parsed)."""
+    raw = props.get(key, default)
     if is_date and raw is not None:
         raw = dt.datetime.fromisoformat(str(raw))
     return raw
@@ -91,16 +95,17 @@ def _from_props(cls: type[T], props: Mapping[str, Any], **given: Any) -> T:
     A field ``snake_case`` reads the stored property ``snakeCase``; the texts of ``*_at``
     fields become datetimes.
     """
-    for name, key, is_date in _prop_fields(cast(type, cls)):
+    for name, key, is_date, default in _prop_fields(cast(type, cls)):
         if name not in given:
-            given[name] = _prop_value(props, key, is_date)
+            given[name] = _prop_value(props, key, is_date, default)
     return cls(**given)
 
 
 @functools.cache
-def _lazy_fields(cls: type) -> dict[str, tuple[str, bool]]:
-    """``field: (stored property, is a *_at datetime)`` of a node type, but ``id``."""
-    return {name: (key, is_date) for name, key, is_date in _prop_fields(cls) if name != "id"}
+def _lazy_fields(cls: type) -> dict[str, tuple[str, bool, Any]]:
+    """``field: (stored property, is a *_at datetime, default)`` of a node type, but ``id``."""
+    return {name: (key, is_date, default)
+            for name, key, is_date, default in _prop_fields(cls) if name != "id"}
 
 
 class _GraphNode:
@@ -579,7 +584,10 @@ class GraphNode:
     label: NodeLabel
     id: strawberry.ID
     name: str | None = strawberry.field(description="The name, for nodes that have one.")
-    properties: JSON = strawberry.field(description="Every stored property.")
+    properties: JSON = strawberry.field(
+        description="Every stored property, and the declared default of one not stored "
+        "(blocked: false)."
+    )
 
     @classmethod
     def of(cls, node: Node) -> GraphNode:
@@ -588,7 +596,7 @@ class GraphNode:
             label=NodeLabel(node.label),
             id=strawberry.ID(node.id),
             name=node.props.get("name"),
-            properties=cast(JSON, dict(node.props)),
+            properties=cast(JSON, NODE_DEFAULTS.get(node.label, {}) | dict(node.props)),
         )
 
 

@@ -304,8 +304,6 @@ class _FastRows:
                     continue
             if prop.required:
                 raise _SlowPath
-            if prop.default is not None:
-                props[name] = prop.default
         for name, i in self.extras:
             if values[i] != "":
                 props[name] = values[i]

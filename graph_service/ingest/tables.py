@@ -108,8 +108,9 @@ def read_records(
         fields than the header (the location names the file and the row's first line), or
         a field holds a NUL byte (the location names the file, the row's first line and the
         column), or the text is not valid CSV: text after a closing quote (``"Bro"ken``) on
-        the physical line where it occurs, a quoted field never closed on the line where its
-        record starts.
+        the physical line where it occurs, a quoted field never closed (before the end of
+        the file or the 128 KiB field limit) on the line where its record starts, a field
+        longer than the limit.
 
     Notes
     -----
@@ -195,11 +196,28 @@ def _first_undecodable_line(path: Path) -> tuple[int, str] | None:
 
 
 def _syntax_error(exc: csv.Error, name: str, start: int, current: int) -> InvalidInputError:
-    """Word a ``csv.Error``; locate it on the record's first line or on the current one."""
+    """Word a ``csv.Error``; locate it on the record's first line or on the current one.
+
+    A field over ``csv.field_size_limit()`` (128 KiB, the ``csv`` module's default, kept:
+    it stops a runaway quoted field early) is, when its record spans several lines, a
+    quoted field never closed: it is reported at the record's first line, where the quote
+    opens, not where the limit was reached.
+    """
     if str(exc) == "unexpected end of data":  # strict mode, end of file in a quoted field
         return InvalidInputError(
             "malformed CSV: a quoted field is not closed before the end of the file",
             Location(name, start),
+        )
+    if str(exc).startswith("field larger than field limit"):
+        limit = f"the field limit of {csv.field_size_limit()} characters"
+        if current > start:
+            return InvalidInputError(
+                f"malformed CSV: a quoted field is not closed: it runs from line {start} to "
+                f"line {current}, past {limit}",
+                Location(name, start),
+            )
+        return InvalidInputError(
+            f"malformed CSV: a field is longer than {limit}", Location(name, start)
         )
     return InvalidInputError(f"malformed CSV: {exc}", Location(name, current))
 

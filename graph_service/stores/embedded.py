@@ -127,6 +127,8 @@ _SELECT_RELS_OF = (
     "SELECT start_id, end_id, props FROM relationships "
     "WHERE type = ? AND start_label = ? AND end_label = ?"
 )
+_BAD_BLOB = (ValueError, EOFError, TypeError)
+"""What ``marshal.loads`` raises for bytes it cannot decode (or a row holding text)."""
 READ_CHUNK = 50_000
 """Rows fetched from SQLite and applied to memory at a time while reading: enough that the
 per-chunk work vanishes, few enough that the rows in flight take tens of MB, not GB
@@ -754,7 +756,10 @@ class EmbeddedStore:
         :meth:`networkx.DiGraph.add_node` would give it. ``new`` says that no row is in
         memory yet (opening), which spares looking each one up.
         """
-        values = list(map(marshal.loads, blobs))
+        try:
+            values = list(map(marshal.loads, blobs))
+        except _BAD_BLOB as exc:
+            raise self._damaged([f"{label} {i!r}" for i in ids], blobs) from exc
         label = sys.intern(label)  # one text per label, not per node
         known = self._index.setdefault(label, {})
         if not new:
@@ -796,10 +801,19 @@ class EmbeddedStore:
         """
         succ, pred, loads = self._succ, self._pred, marshal.loads
         rel_type = sys.intern(rel_type)  # one text per type, not per edge dict
-        starts = list(map(self._index[start_label].__getitem__, start_ids))
-        ends = list(map(self._index[end_label].__getitem__, end_ids))
+        try:
+            starts = list(map(self._index[start_label].__getitem__, start_ids))
+            ends = list(map(self._index[end_label].__getitem__, end_ids))
+        except KeyError as exc:
+            pairs = zip(start_ids, end_ids, strict=True)
+            raise self._dangling(rel_type, (start_label, end_label), pairs) from exc
         bare = self._bare.setdefault(rel_type, {rel_type: ()})
-        values = [() if blob is None else loads(blob) for blob in blobs]
+        try:
+            values = [() if blob is None else loads(blob) for blob in blobs]
+        except _BAD_BLOB as exc:
+            rows = [f"{rel_type} relationship from {start_label} {s!r} to {end_label} {e!r}"
+                    for s, e in zip(start_ids, end_ids, strict=True)]
+            raise self._damaged(rows, blobs) from exc
         edges = [{rel_type: v} if v else bare for v in values]
         out = list(map(succ.__getitem__, starts))
         joined = list(map(dict.get, out, ends))
@@ -812,6 +826,46 @@ class EmbeddedStore:
         _consume(map(dict.__setitem__, out, ends, edges))
         _consume(map(dict.__setitem__, map(pred.__getitem__, ends), starts, edges))
         self._rel_counts[rel_type] += len(edges) - replaced
+
+    def _damaged(
+        self, rows: Sequence[str], blobs: Sequence[bytes | None]
+    ) -> StoreUnavailableError:
+        """The error for a chunk of rows one of whose properties blobs does not decode.
+
+        Run only once decoding the chunk failed: finds the first bad row and names it by
+        its description in ``rows`` (aligned with ``blobs``).
+        """
+        for row, blob in zip(rows, blobs, strict=True):
+            try:
+                if blob is not None:
+                    marshal.loads(blob)
+            except _BAD_BLOB as exc:
+                return StoreUnavailableError(
+                    f"{self.data_dir / DB_FILE}: the properties of {row}"
+                    f" cannot be decoded ({exc}); the file is damaged: reload the data into a "
+                    "new data directory"
+                )
+        raise AssertionError("no properties blob of the chunk fails to decode")
+
+    def _dangling(
+        self, rel_type: str, labels: tuple[str, str], pairs: Iterable[tuple[str, str]]
+    ) -> StoreUnavailableError:
+        """The error for a chunk of relationship rows one of which has an end node not stored.
+
+        Run only once looking the chunk's endpoints up failed: finds the first such row of
+        ``pairs`` (``(start id, end id)``) between nodes of ``labels`` (start, end).
+        """
+        start_label, end_label = labels
+        starts, ends = self._index.get(start_label, {}), self._index.get(end_label, {})
+        for start_id, end_id in pairs:
+            missing = "start" if start_id not in starts else "end" if end_id not in ends else ""
+            if missing:
+                return StoreUnavailableError(
+                    f"{self.data_dir / DB_FILE}: the {rel_type} relationship from {start_label} "
+                    f"{start_id!r} to {end_label} {end_id!r}: its {missing} node is not stored; "
+                    "the file is damaged: reload the data into a new data directory"
+                )
+        raise AssertionError("every endpoint of the chunk is stored")
 
     # -- lookups -------------------------------------------------------------------------
 

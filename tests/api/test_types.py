@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from graph_service.api.types import Person, _from_props, as_type
+from graph_service.api.types import GraphNode, Person, _from_props, as_type
 from graph_service.stores.base import Node
 from graph_service.stores.embedded import EmbeddedStore
 
@@ -34,3 +34,13 @@ def test_fields_are_read_when_asked_and_dates_parsed() -> None:
     assert "name" in vars(person)
     with pytest.raises(AttributeError, match="'Person' object has no attribute 'nickname'"):
         person.nickname  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_a_declared_default_is_answered_for_a_property_never_stored() -> None:
+    node = Node("Person", "P9", {"name": "Ida"})
+    person = as_type(node)
+    assert isinstance(person, Person) and person.blocked is False
+    assert _from_props(Person, node.props, id="P9").blocked is False
+    assert GraphNode.of(node).properties == {"name": "Ida", "blocked": False}
+    stored = GraphNode.of(Node("Person", "P9", {"name": "Ida", "blocked": True}))
+    assert stored.properties == {"name": "Ida", "blocked": True}

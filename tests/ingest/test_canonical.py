@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import os
 from collections.abc import Callable
@@ -80,13 +81,29 @@ def test_bom_extra_columns_and_optional_files(tmp_path: Path) -> None:
     })
     batch = read_canonical(directory)
     assert [(n.id, n.props) for n in batch.nodes] == [
-        ("P1", {"name": "Alice", "segment": "private", "blocked": False, "nickname": "Al"}),
-        ("P2", {"name": "Bob", "blocked": False}),
+        ("P1", {"name": "Alice", "segment": "private", "nickname": "Al"}),
+        ("P2", {"name": "Bob"}),
     ]
     (owns,) = batch.relationships
     assert (owns.start, owns.end, owns.props) == (("Person", "P1"), ("Account", "A1"),
                                                   {"since": "2020"})
     assert batch.files == ["persons.csv", "owns.csv"]
+
+
+@pytest.mark.parametrize("again", ["id,name\nP1,Eve\n", "id,name,blocked,segment\nP1,Eve,,\n",
+                                   "id,name,blocked\nP1,Eve, \n"])
+def test_an_absent_or_empty_field_leaves_the_stored_value(
+    tmp_path: Path, store: EmbeddedStore, again: str
+) -> None:
+    # A default (blocked: false) is answered when read, never written by a load.
+    first = write_files(tmp_path / "one", {
+        "persons.csv": "id,name,blocked,segment\nP1,Dee,true,private\nP2,Ann,,\n"})
+    load(store, read_canonical(first))
+    load(store, read_canonical(write_files(tmp_path / "two", {"persons.csv": again})))
+    p1, p2 = asyncio.run(store.get_nodes("Person", ["P1", "P2"]))
+    assert p1 is not None and dict(p1.props) == {"name": "Eve", "blocked": True,
+                                                 "segment": "private"}
+    assert p2 is not None and dict(p2.props) == {"name": "Ann"}
 
 
 def test_dangling_relationship_is_rejected_by_the_store(
@@ -273,6 +290,13 @@ P = "id,name,segment,blocked,created_at\n"
         ('id,name,note\nP1,Al,"two\nlines"x\n', 3, "',' expected after '\"'"),
         # an unclosed quote in the last column would swallow the rest of the file
         ('id,name\nP1,Al\nP2,"Bo\nP3,Cy\nP4,Di\n', 3, "quoted field is not closed"),
+        # ... or run past the field limit (128 KiB) long before the end of a big file
+        ('id,name\nP1,Al\nP2,"Bo\n' + "P3,Cy\n" * 30_000, 3,
+         "a quoted field is not closed: it runs from line 3 to line 21848, past the field "
+         "limit of 131072 characters"),
+        # a field over the limit on one line: too long, no quote to blame
+        ("id,name\nP1," + "x" * 140_000 + "\n", 2,
+         "a field is longer than the field limit of 131072 characters"),
     ],
 )
 def test_broken_quoting_is_refused(tmp_path: Path, text: str, line: int, message: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -12,6 +13,7 @@ from graph_service.errors import InvalidInputError, Location
 from graph_service.ingest import read_input
 from graph_service.ingest.finbench import REQUIRED_FILES, read_finbench
 from graph_service.ingest.rejects import write_rejects
+from graph_service.stores.base import Direction
 from graph_service.stores.embedded import EmbeddedStore
 from tests.conftest import FINBENCH_SAMPLE
 from tests.ingest.conftest import load, write_files
@@ -232,6 +234,31 @@ def test_derived_employment_rules(tmp_path: Path, store: EmbeddedStore) -> None:
     transfer = next(r for r in batch.relationships
                     if r.type == "TRANSFERRED_TO" and r.start[1] == "c1" and r.end[1] == "a1")
     assert (transfer.props, transfer.line) == ({"count": 2, "totalAmount": 150.5}, 3)
+
+
+def employment(store: EmbeddedStore) -> dict[tuple[str, str], str]:
+    """``(person, company): role`` of every stored EMPLOYED_BY of TINY's people."""
+    people = [str(p) for p in range(1, 8)]
+    found = asyncio.run(store.neighbors("Person", people, "EMPLOYED_BY", Direction.OUTGOING))
+    return {(person, company.id): rel.props["role"]
+            for person, links in zip(people, found, strict=True) for rel, company in links}
+
+
+def test_a_changed_snapshot_keeps_what_it_no_longer_derives(
+    tmp_path: Path, store: EmbeddedStore
+) -> None:
+    # As loaders/ldbc-finbench.md says: a load never deletes, so a pair derived only from
+    # the earlier snapshot keeps its EMPLOYED_BY; a new data directory answers from one.
+    load(store, read_finbench(finbench_dir(tmp_path / "fb")))
+    ratios = [f"2|1|0.01|{T}", f"4|2|0.01|{T}"]  # 2: no payroll either; 4: paid by Beta
+    changed = read_finbench(finbench_dir(tmp_path / "fb2", PersonInvestCompany=ratios))
+    load(store, changed)
+    assert employment(store) == {("1", "1"): "employee", ("2", "1"): "executive",
+                                 ("4", "2"): "employee"}
+    fresh = EmbeddedStore(tmp_path / "new")
+    load(fresh, changed)
+    assert employment(fresh) == {("1", "1"): "employee", ("4", "2"): "employee"}
+    asyncio.run(fresh.close())
 
 
 def test_node_mapping(tmp_path: Path) -> None:

@@ -159,6 +159,26 @@ def test_schema_version_mismatch(small_bank_dir: Path) -> None:
         EmbeddedStore(small_bank_dir)
 
 
+@pytest.mark.parametrize(("damage", "message"), [
+    ("DELETE FROM nodes WHERE label = 'Person' AND id = 'P1'",
+     r"EMPLOYED_BY relationship from Person 'P1' to Enterprise 'E1': its start node is not "
+     r"stored"),
+    ("UPDATE nodes SET props = x'ff00' WHERE label = 'Person' AND id = 'P2'",
+     r"properties of Person 'P2' cannot be decoded \(bad marshal data"),
+    ("UPDATE relationships SET props = x'' WHERE type = 'TRANSFERRED_TO'",
+     r"properties of TRANSFERRED_TO relationship from Account 'A1' to Account 'A2' cannot "
+     r"be decoded \(EOF"),
+])
+def test_a_damaged_row_is_named_not_a_traceback(
+    small_bank_dir: Path, damage: str, message: str
+) -> None:
+    with sqlite3.connect(small_bank_dir / DB_FILE) as db:
+        db.execute(damage)
+    with pytest.raises(StoreUnavailableError, match=message) as raised:
+        EmbeddedStore(small_bank_dir)
+    assert str(raised.value).startswith(f"{small_bank_dir / DB_FILE}: ")
+
+
 _BIG_LOAD = """
 import asyncio, sys
 from graph_service.ingest.batch import GraphBatch, NodeRow
