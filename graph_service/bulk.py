@@ -416,7 +416,7 @@ def check_document(
     """
     from graphql import GraphQLSyntaxError, specified_rules, validate
 
-    from graph_service.api.extensions import ALIAS_RULE, depth_rule, parse_document
+    from graph_service.api.extensions import parse_document, service_rules
     from graph_service.api.schema import schema
 
     location = Location(source)
@@ -431,7 +431,7 @@ def check_document(
     except GraphQLError as exc:  # too many tokens
         raise InvalidInputError(exc.message, location) from None
     errors = validate(
-        schema._schema, parsed, (*specified_rules, depth_rule(settings.max_query_depth), ALIAS_RULE)
+        schema._schema, parsed, (*specified_rules, *service_rules(settings.max_query_depth))
     )
     if errors:
         first = errors[0]

@@ -8,8 +8,9 @@
   validation, told by its origin), variable values that do not coerce ``BAD_USER_INPUT``;
   anything else is masked as ``INTERNAL_SERVER_ERROR`` with a generic
   message and logged server-side (by :func:`log_unexpected`).
-- :class:`DepthLimit`: refuses documents deeper than ``Settings.max_query_depth`` of the
-  request's context; with strawberry's alias and token limiters in :data:`EXTENSIONS`.
+- :class:`ServiceRules`: refuses documents deeper than ``Settings.max_query_depth`` of the
+  request's context or with more than :data:`MAX_ALIASES` aliases
+  (:func:`service_rules`); with strawberry's token limiter in :data:`EXTENSIONS`.
 - :class:`OperationChoice`: refuses a document of several operations without an
   ``operationName`` (code ``BAD_REQUEST``), which strawberry would answer by running the
   first one.
@@ -46,7 +47,6 @@ from graphql import (
 )
 from graphql.validation import ASTValidationRule
 from strawberry.extensions import (
-    AddValidationRules,
     MaskErrors,
     MaxTokensLimiter,
     ParserCache,
@@ -258,20 +258,38 @@ def depth_rule(max_depth: int) -> type[ASTValidationRule]:
     return create_validator(max_depth, None)
 
 
-class DepthLimit(SchemaExtension):
-    """Refuse documents whose selections nest deeper than ``Settings.max_query_depth``.
+def service_rules(max_depth: int) -> tuple[type[ASTValidationRule], ...]:
+    """The validation rules the service adds to graphql-core's: depth, then aliases.
 
-    The limit is read from the request's :class:`~graph_service.api.context.Context`, so one
-    schema serves every configuration (strawberry's ``QueryDepthLimiter`` rule underneath).
+    Parameters
+    ----------
+    max_depth : int
+        ``Settings.max_query_depth`` (:func:`depth_rule`).
+
+    Returns
+    -------
+    tuple of ASTValidationRule classes
+        :func:`depth_rule` of ``max_depth`` and :data:`ALIAS_RULE`, the same classes for
+        the same limit. Used by :class:`ServiceRules` for requests and by the bulk path's
+        document check (:func:`graph_service.bulk.check_document`).
+    """
+    return depth_rule(max_depth), ALIAS_RULE
+
+
+class ServiceRules(SchemaExtension):
+    """Add :func:`service_rules` to each operation's validation rules.
+
+    The depth limit is read from the request's :class:`~graph_service.api.context.Context`,
+    so one schema serves every configuration (strawberry's ``QueryDepthLimiter`` and
+    ``MaxAliasesLimiter`` rules underneath).
     """
 
     def on_operation(self) -> Iterator[None]:
-        """Add the depth rule to this operation's validation rules."""
+        """Add the depth and alias rules to this operation's validation rules."""
         settings = _settings(self.execution_context.context)
-        rule = depth_rule(settings.max_query_depth)
         self.execution_context.validation_rules = (
             *self.execution_context.validation_rules,
-            rule,
+            *service_rules(settings.max_query_depth),
         )
         yield
 
@@ -429,10 +447,9 @@ class CostLimit(_PreExecution):
 
 
 EXTENSIONS: list[Callable[[], SchemaExtension]] = [
-    DepthLimit,
+    ServiceRules,
     OperationChoice,
     CostLimit,
-    functools.partial(AddValidationRules, [ALIAS_RULE]),
     functools.partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
     functools.partial(DocumentCache, maxsize=CACHE_SIZE),
     functools.partial(DocumentValidation, maxsize=CACHE_SIZE),
