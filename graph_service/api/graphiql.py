@@ -6,7 +6,7 @@ The page (``graphiql.html`` beside this module) loads GraphiQL 4 and React 18 fr
 ``tools/graphiql/package-lock.json``, copied by ``make graphiql-assets`` and shipped in the
 wheel and the image. The page has a bearer-token field (kept in the tab's
 ``sessionStorage``, sent as ``Authorization: Bearer <token>`` with every request) and opens
-on :data:`EXAMPLE_QUERY`, run against an enterprise of the served store.
+on :func:`example_query`, about an enterprise of the served store.
 """
 
 from __future__ import annotations
@@ -25,10 +25,12 @@ PAGE = Path(__file__).with_name("graphiql.html")
 """The GraphiQL page's template: ``{{static}}``, ``{{graphql}}`` and ``{{example}}``."""
 
 EXAMPLE_QUERY = """\
-# Payroll-card prospects of a client (the README's first examples): its payroll coverage,
-# and its employees who hold no active payroll product. Put another enterprise id in
-# Variables below, then press the run button (or Ctrl-Enter).
-query PayrollProspects($enterpriseId: ID!) {
+# Payroll-card prospects of a client: its payroll
+# coverage, and its employees who hold no active
+# payroll product (the README's first examples).
+# Press the run button (or Ctrl-Enter). To ask about
+# another client, change the id on the next line.
+query PayrollProspects($enterpriseId: ID! = {enterprise_id}) {
   payrollCoverage(enterpriseId: $enterpriseId) {
     enterprise { id name }
     employees
@@ -43,7 +45,16 @@ query PayrollProspects($enterpriseId: ID!) {
   }
 }
 """
-"""The query of GraphiQL's default tab; its one variable is ``enterpriseId``."""
+"""The query of GraphiQL's default tab, ``{enterprise_id}`` standing for a GraphQL string."""
+
+
+def example_query(enterprise_id: str) -> str:
+    """:data:`EXAMPLE_QUERY` with ``enterprise_id`` as its variable's default value.
+
+    The id is written as JSON writes an ASCII string, which is also a GraphQL string
+    literal: both escape quotes, backslashes and control characters alike.
+    """
+    return EXAMPLE_QUERY.replace("{enterprise_id}", json.dumps(enterprise_id))
 
 
 async def example_enterprise(store: GraphStore) -> str:
@@ -69,14 +80,14 @@ async def example_enterprise(store: GraphStore) -> str:
 
 
 def graphiql_page(graphql_path: str, enterprise_id: str) -> str:
-    """The GraphiQL page, querying ``graphql_path`` and opening on :data:`EXAMPLE_QUERY`.
+    """The GraphiQL page, querying ``graphql_path``, its default tab :func:`example_query`.
 
     Parameters
     ----------
     graphql_path : str
         URL path of the GraphQL endpoint, e.g. ``/graphql``.
     enterprise_id : str
-        Value of the example's ``enterpriseId`` variable.
+        Default value of the example's ``enterpriseId`` variable.
 
     Returns
     -------
@@ -85,8 +96,7 @@ def graphiql_page(graphql_path: str, enterprise_id: str) -> str:
         JSON inside a ``<script>`` element, with ``<``, ``>`` and ``&`` escaped so that no
         id can close the element.
     """
-    variables = json.dumps({"enterpriseId": enterprise_id}, indent=2)
-    example = json.dumps({"query": EXAMPLE_QUERY, "variables": variables})
+    example = json.dumps({"query": example_query(enterprise_id)})
     example = example.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return (
         PAGE.read_text(encoding="utf-8")
@@ -102,5 +112,6 @@ __all__ = [
     "STATIC_DIR",
     "STATIC_PATH",
     "example_enterprise",
+    "example_query",
     "graphiql_page",
 ]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from graph_service.api.graphiql import EXAMPLE_QUERY, STATIC_DIR, graphiql_page
+from graph_service.api.graphiql import STATIC_DIR, example_query, graphiql_page
 from graph_service.errors import StoreUnavailableError
 from graph_service.stores.embedded import EmbeddedStore
 from tests.api.conftest import Client, CountingStore
@@ -81,13 +81,13 @@ def test_static_files_have_their_media_types(client: Client) -> None:
 
 
 def test_default_tab_is_the_example_on_the_first_enterprise(client: Client) -> None:
-    example = graphiql(client).example
-    assert example["query"] == EXAMPLE_QUERY
-    assert json.loads(example["variables"]) == {"enterpriseId": "E1"}
+    query = graphiql(client).example["query"]
+    assert query == example_query("E1")
+    assert 'query PayrollProspects($enterpriseId: ID! = "E1") {' in query
 
 
 def test_example_answers_on_the_small_bank(client: Client) -> None:
-    data = client.data(EXAMPLE_QUERY, {"enterpriseId": "E1"})
+    data = client.data(example_query("E1"))
     assert data["payrollCoverage"] == {
         "enterprise": {"id": "E1", "name": "Acme Ltd"},
         "employees": 4, "covered": 2, "uncovered": 2, "rate": 0.5,
@@ -102,15 +102,22 @@ def test_page_opens_when_the_store_cannot_name_an_enterprise(
     failing = CountingStore(small_bank, fail={"list_ids": StoreUnavailableError("down")})
     empty = EmbeddedStore(tmp_path / "empty")
     for store in (failing, empty):
-        example = graphiql(serve(store=store)).example
-        assert json.loads(example["variables"]) == {"enterpriseId": ""}
+        assert graphiql(serve(store=store)).example["query"] == example_query("")
 
 
 def test_an_id_cannot_close_the_example_script() -> None:
     hostile = "</script><script>alert(1)</script>&"
     html = graphiql_page("/graphql", hostile)
     assert "</script><script>alert" not in html
-    assert json.loads(Page(html).example["variables"]) == {"enterpriseId": hostile}
+    assert Page(html).example["query"] == example_query(hostile)
+    assert '$enterpriseId: ID! = "</script><script>alert(1)</script>&")' in example_query(hostile)
+
+
+def test_example_id_is_a_graphql_string(client: Client) -> None:
+    odd = 'E"1\\\n'  # a quote, a backslash, a newline: the id arrives as it was
+    body = client.post(example_query(odd))
+    assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert repr(odd) in body["errors"][0]["message"]
 
 
 def test_graphql_by_get_still_answers_json(client: Client) -> None:
