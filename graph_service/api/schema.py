@@ -39,6 +39,7 @@ from graph_service.api.types import (
     ProductTypes,
     as_type,
 )
+from graph_service.audit import Audit
 from graph_service.errors import NotFoundError
 from graph_service.linkage.coverage import uncovered_employees
 from graph_service.linkage.network import client_network
@@ -256,7 +257,7 @@ class CachedNameConverter(NameConverter):
 
 schema: strawberry.Schema = GraphServiceSchema(
     query=Query,
-    extensions=[ServiceExtensions],
+    extensions=[Audit, ServiceExtensions],  # Audit first: it sees the errors coded
     execution_context_class=FastExecutionContext,
     config=StrawberryConfig(name_converter=CachedNameConverter()),
 )
