@@ -159,7 +159,7 @@ class AuditTrail:
                 closing = self._closed
             if batch:
                 try:
-                    self._write(b"".join(line for line, _ in batch))
+                    self._write([line for line, _ in batch])
                 except OSError as exc:
                     logger.error("cannot write the audit trail %s: %s", self.path, exc)
                     for _, done in batch:
@@ -185,10 +185,27 @@ class AuditTrail:
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         return self._fd
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, lines: list[bytes]) -> None:
+        """Append ``lines``, rotating before a file would pass ``max_bytes``; then fsync.
+
+        A single line longer than ``max_bytes`` gets a file of its own.
+        """
         fd = self._open()
-        if os.fstat(fd).st_size + len(data) > self.max_bytes:
-            fd = self._rotate()
+        size = os.fstat(fd).st_size
+        chunk: list[bytes] = []
+        for line in lines:
+            if size and size + len(line) > self.max_bytes:
+                if chunk:
+                    self._append(fd, b"".join(chunk))
+                    chunk = []
+                fd = self._rotate()
+                size = os.fstat(fd).st_size
+            chunk.append(line)
+            size += len(line)
+        self._append(fd, b"".join(chunk))
+
+    @staticmethod
+    def _append(fd: int, data: bytes) -> None:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]
@@ -199,7 +216,7 @@ class AuditTrail:
         with open(self.directory / LOCK_FILE, "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             fd = self._open()  # another process may have rotated meanwhile
-            if os.fstat(fd).st_size > 0:
+            if os.fstat(fd).st_size >= self.max_bytes // 2:
                 stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
                 os.rename(self.path, self.directory / f"audit.{stamp}.jsonl")
                 fd = self._open()
@@ -341,9 +358,10 @@ def record_of(context: Any, execution: Any, started: float) -> dict[str, Any]:
                      if d.kind == "fragment_definition"}
     result = execution.result
     data = getattr(result, "data", None)
-    errors = getattr(result, "errors", None) or []
-    if execution.pre_execution_errors:
-        errors = list(execution.pre_execution_errors)
+    # The result's errors, as coded by the error extension (pre_execution_errors holds
+    # them as they were raised); without a result, those.
+    errors = (getattr(result, "errors", None) if result is not None
+              else execution.pre_execution_errors) or []
     codes = sorted({str((e.extensions or {}).get("code", "INTERNAL_SERVER_ERROR"))
                     for e in errors})
     ids, count = returned_ids(data)
