@@ -5,7 +5,8 @@ One job per module:
 - :mod:`~graph_service.stores.embedded.record`: the SQLite file (schema, journal mode,
   locks, durable writes, reading the rows of loads since a ``load_seq``);
 - :mod:`~graph_service.stores.embedded.adjacency`: the in-memory graph (a networkx
-  ``DiGraph`` over node numbers, the per-label index, the derived-index cache);
+  ``DiGraph`` over node numbers, the per-label index, the derived-index cache, the
+  traversal primitives);
 - :mod:`~graph_service.stores.embedded.properties`: property values as stored (tuples
   aligned with field names) and their read-only views;
 - :mod:`~graph_service.stores.embedded.questions`: the linkage questions this store

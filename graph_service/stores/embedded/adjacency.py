@@ -8,7 +8,8 @@ dict from id to integer. Properties are handed out as read-only
 :class:`~graph_service.stores.embedded.properties.Properties` views of those tuples, so no
 dict is kept per node or relationship. Derived indexes (payroll coverage per product set,
 employees of an enterprise sorted by id, a hub's first neighbours) are computed on first use
-and dropped whenever the graph changes.
+and dropped whenever the graph changes. The traversal primitives of
+:class:`~graph_service.stores.base.GraphStore` are answered here, on node numbers.
 """
 
 from __future__ import annotations
@@ -25,24 +26,24 @@ from typing import Any
 import networkx as nx
 
 from graph_service.model import NodeKey, NodeLabel, RelationshipType
-from graph_service.stores.base import Direction, Node, Path, Relationship, Subgraph, admit_level
+from graph_service.stores.base import Direction, Link, Node, Relationship
 from graph_service.stores.embedded.properties import Fields, Properties, Values
 
 _REL_ORDER = {t.value: i for i, t in enumerate(RelationshipType)}
 _ALL_TYPES = frozenset(_REL_ORDER)
-NODE_READ_COST = 16
-"""Cost of reading one node's relationships, in neighbours listed: a node is a random
-memory access into the graph (about 1 µs at 1M people), a neighbour one step of a C loop
-over a dict (about 60 ns); measured on the 1M-person benchmark bank. Weighs the two ways
-of testing whether two search frontiers touch (:meth:`Adjacency._distances`)."""
 SORTED_NEIGHBOURS_MIN = 1_000
 """Neighbours from which a node counts as a hub whose first neighbours in key order the
-client network walk keeps (:meth:`Adjacency._first_neighbours`), rather than ranking
+client network walk reads (:meth:`Adjacency.first_neighbours`), rather than ranking
 all of them again on each visit. In the 1M-person benchmark bank 164 nodes are hubs
 (enterprises, managers, payroll accounts), with 8 % of the relationships' ends."""
 _NO_ATTRS: dict[str, Any] = {}
 """The networkx attribute dict of every node: properties live beside the graph, so all nodes
 share this one empty dict, which is never written."""
+
+
+def _filter(rel_types: frozenset[str]) -> frozenset[str] | None:
+    """``rel_types`` as the helpers take it: ``None`` when it holds every type."""
+    return None if rel_types >= _ALL_TYPES else rel_types
 
 
 def _consume(calls: Iterable[Any]) -> None:
@@ -249,7 +250,111 @@ class Adjacency:
             answer.append(found)
         return answer
 
-    # -- traversals ----------------------------------------------------------------------
+    # -- traversal primitives (graph_service.linkage.traversal) ---------------------------
+    #
+    # Handles are node numbers; ``rel_types`` a frozenset of types (every type: ``None``
+    # internally, which spares testing each relationship's type).
+
+    def nodes(self, handles: Iterable[int]) -> list[Node]:
+        """The nodes numbered ``handles``, aligned."""
+        return [self.node(n) for n in handles]
+
+    def degrees(self, handles: Iterable[int]) -> list[int]:
+        """Neighbours of each node in both directions (joined pairs, not relationships)."""
+        succ, pred = self.succ, self.pred
+        return [len(succ[n]) + len(pred[n]) for n in handles]
+
+    def touching(
+        self, handles: Iterable[int], others: AbstractSet[int], rel_types: frozenset[str]
+    ) -> set[int]:
+        """The members of ``others`` joined to any of ``handles`` (:meth:`_touching`)."""
+        return self._touching(handles, others, _filter(rel_types))
+
+    def neighbourhood(self, handles: Iterable[int], rel_types: frozenset[str]) -> set[int]:
+        """Every neighbour of ``handles`` through ``rel_types``, either direction."""
+        types = _filter(rel_types)
+        reached: set[int] = set()
+        for n in handles:
+            reached.update(self._adjacent(n, types))
+        return reached
+
+    def first_neighbours(
+        self,
+        handles: Iterable[int],
+        rel_types: frozenset[str],
+        exclude: AbstractSet[int],
+        limit: int,
+    ) -> Iterator[list[int]]:
+        """Each node's first ``limit - len(exclude)`` neighbours not in ``exclude``, in order.
+
+        Lazily: each node's entry is computed as it is iterated, against ``exclude`` then.
+        A hub's (from :data:`SORTED_NEIGHBOURS_MIN` neighbours) are read from its cached
+        first ``limit`` neighbours (:meth:`_first_neighbours`: at most ``len(exclude)`` of
+        them are excluded); another node's are ranked, only as far as the count asked
+        (O(k log count) for ``k`` neighbours not excluded).
+        """
+        types = _filter(rel_types)
+        for node in handles:
+            room = limit - len(exclude)
+            if self._degree(node) >= SORTED_NEIGHBOURS_MIN:
+                prefix, complete = self._first_neighbours(node, limit)
+                fresh = (o for o in prefix if o not in exclude and self._joined(node, o, types))
+                found = list(islice(fresh, room))
+                if complete or len(found) == room:
+                    yield found
+                    continue  # else the relationship filter skipped too many of them
+            yield self._ranked(set(self._adjacent(node, types)).difference(exclude), room)
+
+    def links(self, handle: int, others: AbstractSet[int], rel_types: frozenset[str]) -> list[Link]:
+        """The relationships joining ``handle`` to members of ``others``, in path-hop order.
+
+        O(min(degree, ``len(others)``)) to find them (:meth:`_between` or :meth:`_links`),
+        then a sort of those found.
+        """
+        if len(others) < self._degree(handle):
+            found = [(o, *rel) for o in others for rel in self._between(handle, o, rel_types)]
+        else:
+            found = [link for link in self._links(handle, rel_types) if link[0] in others]
+        key = self.key
+        found.sort(key=lambda f: (key(f[0]), _REL_ORDER.get(f[1], 99), key(f[2])))
+        return found
+
+    def relationships(self, rels: Iterable[tuple[str, int, int]]) -> list[Relationship]:
+        """The stored relationships ``(type, start, end)`` with their properties, aligned."""
+        succ = self.succ
+        return [self.rel(t, s, e, succ[s][e][t]) for t, s, e in rels]
+
+    def relationships_among(
+        self, handles: Sequence[int], rel_types: frozenset[str]
+    ) -> list[Relationship]:
+        """Every relationship between two of ``handles`` in ``rel_types``, in contract order.
+
+        O(sum of min(out-degree, ``len(handles)``)): a hub's outgoing relationships are
+        looked up by the nodes given rather than enumerated.
+        """
+        succ, labels, ids = self.succ, self.labels, self.ids
+        kept = set(handles)
+        keys = {n: (labels[n], ids[n]) for n in handles}
+        found: list[tuple[NodeKey, NodeKey, int, str, Values]] = []
+        for node in handles:
+            out = succ[node]
+            among = (
+                [(o, out[o]) for o in handles if o in out]
+                if len(out) > len(handles)
+                else [(o, edge) for o, edge in out.items() if o in kept]
+            )
+            start = keys[node]
+            found += [
+                (start, keys[other], _REL_ORDER.get(t, 99), t, values)
+                for other, edge in among
+                for t, values in edge.items()
+                if t in rel_types
+            ]
+        found.sort(key=itemgetter(0, 1, 2))
+        fields = self.fields
+        return [
+            Relationship(t, s, e, Properties(fields[t], values)) for s, e, _, t, values in found
+        ]
 
     def _links(self, n: int, rel_types: frozenset[str]) -> Iterator[tuple[int, str, int, int]]:
         """Yield ``(other, type, start, end)`` for each relationship of ``n`` in ``rel_types``.
@@ -321,18 +426,6 @@ class Adjacency:
                     )
         return found
 
-    def _neighbourhood(self, nodes: Iterable[int], rel_types: frozenset[str] | None) -> set[int]:
-        """Every neighbour of ``nodes`` through ``rel_types`` (``None``: any), either direction."""
-        reached: set[int] = set()
-        for n in nodes:
-            reached.update(self._adjacent(n, rel_types))
-        return reached
-
-    def _degrees(self, nodes: Iterable[int]) -> list[int]:
-        """Neighbours of each of ``nodes`` in both directions (joined pairs, not relationships)."""
-        succ, pred = self.succ, self.pred
-        return [len(succ[n]) + len(pred[n]) for n in nodes]
-
     def _ranked(self, nodes: Iterable[int], count: int | None = None) -> list[int]:
         """The first ``count`` (all with ``None``) of ``nodes`` in ``(label, id)`` order.
 
@@ -373,172 +466,6 @@ class Adjacency:
             for edge in (self.succ[n].get(other), self.pred[n].get(other))
         )
 
-    def _relationship(self, rel_type: str, start: int, end: int) -> Relationship:
-        return self.rel(rel_type, start, end, self.succ[start][end][rel_type])
-
-    def client_network(
-        self, start: NodeKey, depth: int, rel_types: Sequence[str], max_nodes: int
-    ) -> Subgraph:
-        """Breadth-first ego graph of ``start`` up to ``depth`` hops, at most ``max_nodes``.
-
-        Neighbours are visited in ``(label, id)`` order, so a truncated answer is
-        deterministic; each relationship among the nodes is listed once. Returns an empty
-        subgraph when ``start`` is absent.
-
-        Notes
-        -----
-        O(V + E) of the neighbourhood for the walk, where each node's fresh neighbours are
-        sorted only as far as the budget admits (O(k log budget) for k fresh neighbours).
-        The relationships among the ``m <= max_nodes`` nodes kept cost
-        O(sum of min(out-degree, m)): a hub's outgoing relationships are looked up by the
-        nodes kept rather than enumerated.
-        """
-        first = self.find(start)
-        if first is None:
-            return Subgraph()
-        allowed = frozenset(rel_types)
-        types = None if allowed >= _ALL_TYPES else allowed
-        seen = {first: 0}
-        order = [first]
-        frontier = [first]
-        truncated = False
-
-        def candidates(node: int) -> list[int]:
-            room = max_nodes - len(order) + 1  # one more than the budget admits
-            if self._degree(node) >= SORTED_NEIGHBOURS_MIN:
-                # At most max_nodes + 1 neighbours are read: those seen, then the room.
-                prefix, complete = self._first_neighbours(node, max_nodes + 1)
-                fresh = (o for o in prefix if o not in seen and self._joined(node, o, types))
-                found = list(islice(fresh, room))
-                if complete or len(found) == room:
-                    return found  # else the relationship filter skipped too many of them
-            return self._ranked(set(self._adjacent(node, types)).difference(seen), room)
-
-        for hop in range(1, depth + 1):
-            frontier, truncated = admit_level(frontier, candidates, seen, order, hop, max_nodes)
-            if truncated or not frontier:
-                break
-        succ, labels, ids = self.succ, self.labels, self.ids
-        keys = {n: (labels[n], ids[n]) for n in order}
-        found: list[tuple[NodeKey, NodeKey, int, str, Values]] = []
-        for node in order:
-            out = succ[node]
-            among = (
-                [(o, out[o]) for o in order if o in out]
-                if len(out) > len(order)
-                else [(o, edge) for o, edge in out.items() if o in seen]
-            )
-            start = keys[node]
-            found += [
-                (start, keys[other], _REL_ORDER.get(t, 99), t, values)
-                for other, edge in among
-                for t, values in edge.items()
-                if t in allowed
-            ]
-        found.sort(key=itemgetter(0, 1, 2))
-        rels = [
-            Relationship(t, s, e, Properties(self.fields[t], values))
-            for s, e, _, t, values in found
-        ]
-        return Subgraph([self.node(n) for n in order], rels, truncated)
-
-    def _distances(
-        self, source: int, target: int, allowed: frozenset[str], max_hops: int
-    ) -> dict[int, int] | None:
-        """Distance from ``source`` of every node on a shortest path to ``target``.
-
-        Bidirectional breadth-first search: one side grows by a level at a time until the
-        two searches meet, which visits about twice the square root of what a one-sided
-        search to the same depth visits. Then the nodes on shortest paths are collected
-        walking back from the meeting nodes on both sides. Returns ``None`` when ``target``
-        is farther than ``max_hops``.
-
-        Notes
-        -----
-        Time goes to the nodes whose relationships are read (random memory accesses, 1 to
-        3 µs a node at 1M people) more than to the neighbours listed, so the search tests
-        before it enumerates and reads a frontier only when it must:
-
-        - A path one hop longer than the two searches so far exists exactly when the two
-          frontiers are adjacent (had nearer nodes been, they would have met earlier). That
-          is tested first, from the side where it is cheaper (:meth:`_touching`: a hub,
-          such as an enterprise with tens of thousands of employees, is tested against the
-          other frontier without listing its neighbours).
-        - Otherwise the side whose frontier has the fewer neighbours grows a level. A
-          frontier's degrees are read only when a choice needs them: a frontier of ``k``
-          nodes (beyond the first) has at least ``k`` neighbours, and testing from it costs
-          at least ``k`` node reads.
-        - With two hops left, the level is not built: the neighbours of one frontier are
-          collected in a set and the other frontier is tested against it (a common
-          neighbour is the middle of a path); with one hop left, only the first test runs.
-        """
-        types = None if allowed >= _ALL_TYPES else allowed
-        sides = ({source: 0}, {target: 0})  # distance from source; from target
-        levels: tuple[list[set[int]], list[set[int]]] = ([{source}], [{target}])
-        known: list[list[int] | None] = [None, None]  # the frontiers' degrees, once read
-
-        def degrees(i: int) -> list[int]:
-            found = known[i]
-            if found is None:
-                found = known[i] = self._degrees(levels[i][-1])
-            return found
-
-        def test_cost(i: int) -> int:
-            other = len(levels[1 - i][-1])
-            return sum(map(min, degrees(i), repeat(other))) + NODE_READ_COST * len(levels[i][-1])
-
-        while True:
-            fronts = (levels[0][-1], levels[1][-1])
-            hops = len(levels[0]) + len(levels[1]) - 2
-            if hops >= max_hops or not fronts[0] or not fronts[1]:
-                return None
-            small = 0 if len(fronts[0]) <= len(fronts[1]) else 1
-            big = 1 - small
-            side, cost = small, test_cost(small)
-            if cost > NODE_READ_COST * len(fronts[big]) and test_cost(big) < cost:
-                side = big
-            meeting = self._touching(fronts[side], fronts[1 - side], types)
-            if meeting:
-                sides[side].update(dict.fromkeys(meeting, len(levels[side])))
-                break
-            if hops + 1 == max_hops:
-                return None
-            grow = small
-            if (len(levels[big]) == 1 or sum(degrees(small)) > len(fronts[big])) and (
-                sum(degrees(big)) < sum(degrees(small))
-            ):
-                grow = big
-            reached = self._neighbourhood(fronts[grow], types)
-            if hops + 2 == max_hops:
-                meeting = self._touching(fronts[1 - grow], reached, types)
-                if not meeting:
-                    return None
-                for i in (0, 1):
-                    sides[i].update(dict.fromkeys(meeting, len(levels[i])))
-                break
-            following = reached.difference(sides[grow])
-            sides[grow].update(dict.fromkeys(following, len(levels[grow])))
-            levels[grow].append(following)
-            known[grow] = None
-        some = next(iter(meeting))
-        length = sides[0][some] + sides[1][some]
-        dist = {node: sides[0][node] for node in meeting}
-        for seen, side_levels, offset, sign in (
-            (sides[0], levels[0], 0, 1),
-            (sides[1], levels[1], length, -1),
-        ):
-            queue = deque(meeting)
-            while queue:
-                node = queue.popleft()
-                below = seen[node] - 1
-                if below < 0:
-                    continue
-                for other in self._touching((node,), side_levels[below], types):
-                    if other not in dist:
-                        dist[other] = offset + sign * below
-                        queue.append(other)
-        return dist
-
     def _degree(self, n: int) -> int:
         """Neighbours of ``n`` in both directions (joined pairs, not relationships)."""
         return len(self.succ[n]) + len(self.pred[n])
@@ -558,65 +485,6 @@ class Adjacency:
                 for rel_type in edge:
                     if rel_type in rel_types:
                         yield rel_type, start, end
-
-    def shortest_paths(
-        self,
-        start: NodeKey,
-        end: NodeKey,
-        rel_types: Sequence[str],
-        max_hops: int,
-        limit: int,
-    ) -> list[Path]:
-        """Up to ``limit`` shortest paths from ``start`` to ``end`` ignoring direction.
-
-        Bidirectional breadth-first search for the nodes on shortest paths of at most
-        ``max_hops`` (:meth:`_distances`), then enumeration of that shortest-path DAG hop
-        by hop in the order of :mod:`~graph_service.stores.base`'s ordering contract;
-        parallel relationships give distinct paths (as Cypher's ``allShortestPaths``).
-        O(V + E) within ``max_hops / 2`` of either end, plus the paths listed.
-        """
-        source, target = self.find(start), self.find(end)
-        if source is None or target is None:
-            return []
-        if source == target:
-            return [Path((self.node(source),), ())]
-        allowed = frozenset(rel_types)
-        dist = self._distances(source, target, allowed, max_hops)
-        if dist is None:
-            return []
-
-        by_level: dict[int, list[int]] = {}
-        for node, level in dist.items():
-            by_level.setdefault(level, []).append(node)
-
-        def steps(node: int) -> list[tuple[NodeKey, int, int, int, str, int, int]]:
-            level = dist[node] + 1
-            after = by_level.get(level, [])
-            if len(after) < self._degree(node):
-                links = [(o, *rel) for o in after for rel in self._between(node, o, allowed)]
-            else:
-                links = [link for link in self._links(node, allowed) if dist.get(link[0]) == level]
-            found = [(self.key(o), _REL_ORDER.get(t, 99), s, o, t, s, e) for o, t, s, e in links]
-            found.sort(key=lambda f: (f[0], f[1], self.key(f[2])))
-            return found
-
-        paths: list[Path] = []
-        stack: list[tuple[list[int], list[tuple[str, int, int]]]] = [([source], [])]
-        # Depth-first, children pushed in reverse so they are popped in sorted order.
-        while stack and len(paths) < limit:
-            nodes, rels = stack.pop()
-            last = nodes[-1]
-            if last == target:
-                paths.append(
-                    Path(
-                        tuple(self.node(n) for n in nodes),
-                        tuple(self._relationship(t, s, e) for t, s, e in rels),
-                    )
-                )
-                continue
-            for *_, other, t, s, e in reversed(steps(last)):
-                stack.append((nodes + [other], rels + [(t, s, e)]))
-        return paths
 
     def counts(self) -> dict[str, int]:
         """Node count per label and relationship count per type (absent ones as 0). O(1)."""

@@ -137,17 +137,8 @@ class Record:
         The graph the committed rows are applied to (on opening, and on each
         :meth:`sync`); its ``fields`` are the field names this record encodes with.
     create : bool
-        Create the directory and an empty store if missing (what a load wants). With
-        ``False`` (what serving and querying want), a missing store is an error rather than
-        an empty graph served from a mistyped path; so is a store no load has completed
-        (``load_seq`` 0: its first load was killed, or is still running).
-
-    Raises
-    ------
-    StoreUnavailableError
-        If the store is missing and ``create`` is false, the directory cannot be created, or
-        the database cannot be opened, is not a graph-service database, or was written with
-        another schema version or ``marshal`` format.
+        As for :class:`~graph_service.stores.embedded.store.EmbeddedStore`, which also
+        lists the errors of opening.
 
     Notes
     -----

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from pathlib import Path as FsPath
 
 from graph_service.ingest.batch import GraphBatch, LoadReport
 from graph_service.model import NodeKey
 from graph_service.rules import LinkageRules
-from graph_service.stores.base import Coverage, Direction, Node, Path, Relationship, Subgraph
+from graph_service.stores.base import Coverage, Direction, Link, Node, Relationship
 from graph_service.stores.embedded import questions
 from graph_service.stores.embedded.adjacency import Adjacency
 from graph_service.stores.embedded.properties import Fields
@@ -57,21 +58,7 @@ class EmbeddedStore:
         return self._memory
 
     async def refresh(self) -> bool:
-        """Pick up what other processes committed since this store was opened or refreshed.
-
-        Cheap when nothing changed (one ``PRAGMA data_version``); otherwise reads the rows
-        the unseen loads wrote, O(rows changed) through the ``load_seq`` indexes.
-
-        Returns
-        -------
-        bool
-            Whether anything was read.
-
-        Raises
-        ------
-        StoreUnavailableError
-            If the database file is gone or cannot be read.
-        """
+        """See :meth:`Record.refresh <graph_service.stores.embedded.record.Record.refresh>`."""
         return self._record.refresh()
 
     async def upsert(self, batch: GraphBatch) -> LoadReport:
@@ -92,14 +79,7 @@ class EmbeddedStore:
     async def neighbors(
         self, label: str, ids: Sequence[str], rel_type: str, direction: Direction
     ) -> list[list[tuple[Relationship, Node]]]:
-        """Relationships of ``rel_type`` in ``direction`` from each node, with the other end.
-
-        Returns
-        -------
-        list of list of (Relationship, Node)
-            Aligned with ``ids``; each inner list sorted by the other node's ``(label, id)``;
-            empty for an absent node. O(degree log degree) per node.
-        """
+        """See :meth:`Adjacency.neighbors`."""
         return self._current().neighbors(label, ids, rel_type, direction)
 
     async def uncovered_employees(
@@ -120,22 +100,56 @@ class EmbeddedStore:
         """See :func:`.questions.payroll_coverage`."""
         return questions.payroll_coverage(self._current(), enterprise_ids, rules)
 
-    async def client_network(
-        self, start: NodeKey, depth: int, rel_types: Sequence[str], max_nodes: int
-    ) -> Subgraph:
-        """See :meth:`Adjacency.client_network`."""
-        return self._current().client_network(start, depth, rel_types, max_nodes)
+    # -- traversal primitives: see GraphStore; handles are node numbers ---------------------
 
-    async def shortest_paths(
+    async def handles(self, keys: Sequence[NodeKey]) -> list[int | None]:
+        """The number of each node, aligned with ``keys``; ``None`` where absent."""
+        find = self._current().find
+        return [find(key) for key in keys]
+
+    async def nodes(self, handles: Sequence[int]) -> list[Node]:
+        """The nodes numbered ``handles``, aligned."""
+        return self._memory.nodes(handles)
+
+    async def degrees(self, handles: Sequence[int]) -> list[int]:
+        """Neighbours of each node in both directions (joined pairs, not relationships)."""
+        return self._memory.degrees(handles)
+
+    async def neighbourhood(self, handles: Iterable[int], rel_types: frozenset[str]) -> set[int]:
+        """See :meth:`Adjacency.neighbourhood`."""
+        return self._memory.neighbourhood(handles, rel_types)
+
+    async def touching(
+        self, handles: Iterable[int], others: AbstractSet[int], rel_types: frozenset[str]
+    ) -> set[int]:
+        """See :meth:`Adjacency.touching`."""
+        return self._memory.touching(handles, others, rel_types)
+
+    async def first_neighbours(
         self,
-        start: NodeKey,
-        end: NodeKey,
-        rel_types: Sequence[str],
-        max_hops: int,
+        handles: Sequence[int],
+        rel_types: frozenset[str],
+        exclude: AbstractSet[int],
         limit: int,
-    ) -> list[Path]:
-        """See :meth:`Adjacency.shortest_paths`."""
-        return self._current().shortest_paths(start, end, rel_types, max_hops, limit)
+    ) -> Iterator[list[int]]:
+        """See :meth:`Adjacency.first_neighbours` (lazy: computed as iterated)."""
+        return self._memory.first_neighbours(handles, rel_types, exclude, limit)
+
+    async def links(
+        self, handle: int, others: AbstractSet[int], rel_types: frozenset[str]
+    ) -> list[Link]:
+        """See :meth:`Adjacency.links`."""
+        return self._memory.links(handle, others, rel_types)
+
+    async def relationships(self, rels: Sequence[tuple[str, int, int]]) -> list[Relationship]:
+        """See :meth:`Adjacency.relationships`."""
+        return self._memory.relationships(rels)
+
+    async def relationships_among(
+        self, handles: Sequence[int], rel_types: frozenset[str]
+    ) -> list[Relationship]:
+        """See :meth:`Adjacency.relationships_among`."""
+        return self._memory.relationships_among(handles, rel_types)
 
     async def counts(self) -> dict[str, int]:
         """Node count per label and relationship count per type (absent ones as 0). O(1)."""
