@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from graph_service.errors import InvalidInputError
+from graph_service.linkage import traversal
 from graph_service.linkage.lookup import get_node
 from graph_service.model import NodeKey, RelationshipType
 from graph_service.stores.base import GraphStore, Subgraph
@@ -68,4 +69,4 @@ async def client_network(
         raise InvalidInputError(f"depth must be between 1 and {max_depth}, got {depth}")
     types = relationship_filter(rel_types)
     await get_node(store, start)
-    return await store.client_network(start, depth, types, max_nodes)
+    return await traversal.client_network(store, start, depth, types, max_nodes)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from graph_service.errors import InvalidInputError
+from graph_service.linkage import traversal
 from graph_service.linkage.lookup import get_node
 from graph_service.linkage.network import relationship_filter
 from graph_service.model import NodeKey
@@ -59,4 +60,4 @@ async def linkage_paths(
     types = relationship_filter(rel_types)
     await get_node(store, start)
     await get_node(store, end)
-    return await store.shortest_paths(start, end, types, max_hops, limit)
+    return await traversal.shortest_paths(store, start, end, types, max_hops, limit)

@@ -1,8 +1,11 @@
 """The ``GraphStore`` protocol and the records it answers with.
 
-Domain queries (:mod:`graph_service.linkage`) call only this protocol, never a driver. Each
-linkage question is one method, so that a Cypher store can answer it in one round trip; every
-implementation applies the same :class:`~graph_service.rules.LinkageRules`.
+Domain queries (:mod:`graph_service.linkage`) call only this protocol, never a driver. The
+rule-based linkage questions are one method each, so that a Cypher store can answer each in
+one round trip; every implementation applies the same
+:class:`~graph_service.rules.LinkageRules`. The graph searches (client network, linkage
+paths) are written once, in :mod:`graph_service.linkage.traversal`, over the traversal
+primitives every store implements on its own opaque node handles.
 
 Ordering contract (all stores): lists of ids are sorted by id as text; neighbour lists are
 sorted by the neighbour's ``(label, id)``; paths are compared hop by hop from the start, each
@@ -12,10 +15,11 @@ direction). Pagination cursors rely on it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 from graph_service.ingest.batch import GraphBatch, LoadReport
 from graph_service.model import NodeKey
@@ -124,48 +128,13 @@ class Direction(StrEnum):
     INCOMING = "INCOMING"
 
 
-K = TypeVar("K", bound=Hashable)
+Handle: TypeAlias = Any
+"""A store's own reference to a node, opaque to its callers (:mod:`graph_service.linkage.
+traversal`): hashable, equal for the same node, valid until the store changes. The embedded
+store's node numbers, the Cypher store's ``(label, id)`` keys."""
 
-
-def admit_level(
-    frontier: Iterable[K],
-    candidates: Callable[[K], Iterable[K]],
-    seen: dict[K, int],
-    order: list[K],
-    hop: int,
-    max_nodes: int,
-) -> tuple[list[K], bool]:
-    """Admit one breadth-first level of a ``client_network`` walk, within the node budget.
-
-    The walk every store shares (so that a truncated answer is the same everywhere): for
-    each frontier node in order, its not yet seen neighbours in ``(label, id)`` order are
-    admitted (recorded in ``seen`` at distance ``hop`` and appended to ``order``) until
-    ``order`` holds ``max_nodes`` nodes.
-
-    Parameters
-    ----------
-    frontier : iterable of node
-        The nodes admitted at ``hop - 1``, in admission order.
-    candidates : callable
-        ``candidates(node)``: the node's neighbours not in ``seen``, in ``(label, id)``
-        order. Called for each frontier node after the previous ones' admissions.
-    seen, order : dict and list
-        Updated in place.
-
-    Returns
-    -------
-    (list of node, bool)
-        The nodes admitted at ``hop``, and whether the budget cut the level short.
-    """
-    admitted: list[K] = []
-    for node in frontier:
-        for other in candidates(node):
-            if len(order) >= max_nodes:
-                return admitted, True
-            seen[other] = hop
-            order.append(other)
-            admitted.append(other)
-    return admitted, False
+Link = tuple[Handle, str, Handle, Handle]
+"""``(other, type, start, end)``: a relationship of a node, with the node at its other end."""
 
 
 @runtime_checkable
@@ -223,21 +192,74 @@ class GraphStore(Protocol):
         """Coverage of each enterprise, aligned with ``enterprise_ids``."""
         ...
 
-    async def client_network(
-        self, start: NodeKey, depth: int, rel_types: Sequence[str], max_nodes: int
-    ) -> Subgraph:
-        """The ego graph of ``start`` up to ``depth`` hops (ignoring direction)."""
+    # -- traversal primitives: what graph_service.linkage.traversal's searches call --------
+    #
+    # ``rel_types`` is a frozenset of relationship types; neighbours are through any of them
+    # in either direction, each neighbour once however many relationships join it.
+
+    async def handles(self, keys: Sequence[NodeKey]) -> list[Handle | None]:
+        """The handle of each node, aligned with ``keys``; ``None`` where absent."""
         ...
 
-    async def shortest_paths(
+    async def nodes(self, handles: Sequence[Handle]) -> list[Node]:
+        """The nodes of ``handles``, aligned."""
+        ...
+
+    async def degrees(self, handles: Sequence[Handle]) -> list[int]:
+        """An estimate of each node's neighbours, aligned: only the searches' costs use it."""
+        ...
+
+    async def neighbourhood(
+        self, handles: Iterable[Handle], rel_types: frozenset[str]
+    ) -> set[Handle]:
+        """Every neighbour of any of ``handles`` (expands a search frontier)."""
+        ...
+
+    async def touching(
+        self, handles: Iterable[Handle], others: AbstractSet[Handle], rel_types: frozenset[str]
+    ) -> set[Handle]:
+        """The members of ``others`` that neighbour any of ``handles``."""
+        ...
+
+    async def first_neighbours(
         self,
-        start: NodeKey,
-        end: NodeKey,
-        rel_types: Sequence[str],
-        max_hops: int,
+        handles: Sequence[Handle],
+        rel_types: frozenset[str],
+        exclude: AbstractSet[Handle],
         limit: int,
-    ) -> list[Path]:
-        """Up to ``limit`` shortest paths of at most ``max_hops``, ignoring direction."""
+    ) -> Iterable[list[Handle]]:
+        """Each node's neighbours not in ``exclude``, in ``(label, id)`` order, aligned.
+
+        At least the first ``limit - len(exclude)`` of them (all when fewer). Entries may
+        be computed as the answer is iterated, against ``exclude`` as it is then: the
+        caller may add to ``exclude``, between entries, nodes of the entries it has read.
+        """
+        ...
+
+    async def links(
+        self, handle: Handle, others: AbstractSet[Handle], rel_types: frozenset[str]
+    ) -> list[Link]:
+        """The relationships joining a node to members of ``others``, in path-hop order.
+
+        Ordered by the other node's ``(label, id)``, then the relationship type's
+        declaration order, then the start node's ``(label, id)``; each relationship once.
+        """
+        ...
+
+    async def relationships(
+        self, rels: Sequence[tuple[str, Handle, Handle]]
+    ) -> list[Relationship]:
+        """The stored relationships ``(type, start, end)``, with their properties, aligned."""
+        ...
+
+    async def relationships_among(
+        self, handles: Sequence[Handle], rel_types: frozenset[str]
+    ) -> list[Relationship]:
+        """Every relationship between two of ``handles``, with properties.
+
+        Ordered by start node's ``(label, id)``, end node's, then the type's declaration
+        order.
+        """
         ...
 
     async def refresh(self) -> bool:

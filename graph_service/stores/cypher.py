@@ -9,14 +9,13 @@ embedded store's, value for value and in the same order (the ordering contract o
 - The linkage rules (uncovered employees, executives without private banking, payroll
   coverage) run in the database, one statement each, with the rules as parameters; the ids
   they answer are sorted in Python (sorting as text is Python's ``str`` order).
-- The traversals (``client_network``, ``shortest_paths``) run breadth-first in Python with
-  the embedded store's algorithms (for paths, its bidirectional search): visiting order,
-  truncation, shortest-path enumeration order and parallel relationships as distinct paths
-  are therefore identical. Each level is one round trip (the ``links`` reads of its labels
-  sent together) reading neighbour keys only; properties are read at the end, for the
-  answer's nodes and relationships only. (Cypher's ``allShortestPaths``
-  cannot take ``maxHops`` as a parameter, nor labels, and FalkorDB has no undirected
-  ``allShortestPaths``; ``queries/cypher/README.md``.)
+- The traversals (:mod:`graph_service.linkage.traversal`, the same searches for every
+  store) call this store's traversal primitives, whose handles are node keys: each
+  primitive is one round trip (the ``links`` reads of its labels sent together) reading
+  neighbour keys only; properties are read at the end, for the answer's nodes and
+  relationships only. (Cypher's ``allShortestPaths`` cannot take ``maxHops`` as a
+  parameter, nor labels, and FalkorDB has no undirected ``allShortestPaths``;
+  ``queries/cypher/README.md``.)
 - Properties are stored as the embedded store stores them (text, booleans, integers,
   floats; date-times as ISO-8601 text) in node and relationship properties; a node's key is
   its label and its ``id`` property, which reads leave out of ``props``. On FalkorDB, whose
@@ -31,7 +30,7 @@ Loads (:meth:`CypherStore.upsert`) are not one transaction: each ``UNWIND`` batc
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any
@@ -48,24 +47,17 @@ from graph_service.model import (
     RelationshipType,
 )
 from graph_service.rules import LinkageRules
-from graph_service.stores.base import (
-    Coverage,
-    Direction,
-    Node,
-    Path,
-    Relationship,
-    Subgraph,
-    admit_level,
-)
+from graph_service.stores.base import Coverage, Direction, Link, Node, Relationship
 from graph_service.stores.connections import CypherConnection, connect
 
 LABELS: tuple[str, ...] = tuple(label.value for label in NodeLabel)
 REL_ORDER = {t.value: i for i, t in enumerate(RelationshipType)}
 """Relationship types in declaration order: the tie-break of paths and subgraphs."""
 READ_CHUNK = 1_000
-"""Ids per read statement (``$ids`` lists), so that no parameter list grows unbounded."""
+"""Ids per read statement (``$ids`` and ``$others`` lists), so that no parameter list grows
+unbounded; a longer ``$others`` is applied in Python instead."""
 
-Link = tuple[NodeKey, Relationship]
+Neighbour = tuple[NodeKey, Relationship]
 """A neighbour through one relationship, as :meth:`CypherStore._links` lists it."""
 
 
@@ -283,8 +275,8 @@ class CypherStore:
         rel_types: Sequence[str],
         *,
         props: bool = True,
-        others: Mapping[NodeKey, AbstractSet[NodeKey]] | None = None,
-    ) -> dict[NodeKey, list[Link]]:
+        others: AbstractSet[NodeKey] | None = None,
+    ) -> dict[NodeKey, list[Neighbour]]:
         """Each node's relationships of ``rel_types`` in either direction, with the other end.
 
         Each relationship is listed once, a relationship from a node to itself too.
@@ -297,22 +289,23 @@ class CypherStore:
             Relationship types to follow.
         props : bool
             ``False`` reads keys only: the relationships' ``props`` are then empty.
-        others : mapping of NodeKey to set of NodeKey, optional
-            Keep, for each node, only the relationships to these nodes (filtered in the
-            database, so that a hub's other relationships are not sent).
+        others : set of NodeKey, optional
+            Keep only the relationships to these nodes (filtered in the database when they
+            are at most :data:`READ_CHUNK`, so that a hub's other relationships are not
+            sent).
 
         Notes
         -----
         One ``links.LABEL`` read per label and 1,000 ids, all sent at once (one round trip).
         """
         await self.start()  # before the concurrent reads, which would each create the schema
-        links: dict[NodeKey, list[Link]] = {key: [] for key in keys}
+        links: dict[NodeKey, list[Neighbour]] = {key: [] for key in keys}
+        wanted = None
+        if others is not None and len(others) <= READ_CHUNK:
+            wanted = sorted({o[1] for o in others})
         reads = []
         for label, ids in _by_label(keys).items():
             for chunk in _chunks(ids, READ_CHUNK):
-                wanted = None
-                if others is not None:
-                    wanted = sorted({o[1] for i in chunk for o in others[(label, i)]})
                 params = {"ids": list(chunk), "types": list(rel_types), "props": props,
                           "others": wanted}  # fmt: skip
                 reads.append((label, self._run(f"links.{label}", **params)))
@@ -321,8 +314,8 @@ class CypherStore:
         for (label, _), rows in zip(reads, answers, strict=True):
             for node_id, rel_type, outgoing, other_label, other_id, values in rows:
                 key, other = (label, node_id), (other_label, other_id)
-                if others is not None and other not in others[key]:
-                    continue  # the same id under another label
+                if others is not None and other not in others:
+                    continue  # the same id under another label, or not filtered yet
                 start, end = (key, other) if outgoing else (other, key)
                 rel = Relationship(rel_type, start, end, self._decode(rel_type, values or {}))
                 if key == other:
@@ -411,176 +404,93 @@ class CypherStore:
             found.update({row[0]: (row[1], row[2]) for row in rows})
         return [Coverage(e, *found.get(e, (0, 0))) for e in enterprise_ids]
 
-    # -- traversals ----------------------------------------------------------------------
+    # -- traversal primitives: see GraphStore; handles are node keys ----------------------
 
-    async def client_network(
-        self, start: NodeKey, depth: int, rel_types: Sequence[str], max_nodes: int
-    ) -> Subgraph:
-        """Breadth-first ego graph of ``start`` up to ``depth`` hops, at most ``max_nodes``.
+    async def handles(self, keys: Sequence[NodeKey]) -> list[NodeKey | None]:
+        """``keys``, with ``None`` for those not stored. One read per label."""
+        stored = await self._stored(keys)
+        return [key if key in stored else None for key in keys]
 
-        The embedded store's walk: neighbours visited in ``(label, id)`` order, so a
-        truncated answer is the same. The walk reads neighbour keys only (one ``links``
-        round trip per hop); then one round trip reads the relationships among the nodes
-        kept, with properties, filtered in the database (a hub's other relationships are not
-        sent), and one the nodes. Empty when ``start`` is absent.
+    async def nodes(self, handles: Sequence[NodeKey]) -> list[Node]:
+        """The nodes of ``handles`` (keys), aligned. One read per label."""
+        found = await self._nodes(handles)
+        return [found[key] for key in handles]
+
+    async def degrees(self, handles: Sequence[NodeKey]) -> list[int]:
+        """1 for each node: not read, since reading costs the round trip it would save.
+
+        The searches then choose between their two sides by frontier size alone.
         """
-        if not await self._nodes([start]):
-            return Subgraph()
-        seen = {start: 0}
-        order = [start]
-        frontier = [start]
-        truncated = False
-        links: dict[NodeKey, list[Link]] = {}
+        return [1] * len(handles)
 
-        def candidates(node: NodeKey) -> list[NodeKey]:
-            return sorted({o for o, _ in links[node]} - seen.keys())
+    async def neighbourhood(
+        self, handles: Iterable[NodeKey], rel_types: frozenset[str]
+    ) -> set[NodeKey]:
+        """Every neighbour of any of ``handles``. One ``links`` round trip, keys only."""
+        links = await self._links(list(handles), sorted(rel_types), props=False)
+        return {other for found in links.values() for other, _ in found}
 
-        for hop in range(1, depth + 1):
-            links = await self._links(frontier, rel_types, props=False)
-            frontier, truncated = admit_level(
-                frontier, candidates, seen, order, hop, max_nodes
-            )
-            if truncated or not frontier:
-                break
-        kept = set(order)
-        among = await self._links(order, rel_types, others=dict.fromkeys(order, kept))
-        rels = [rel for node in order for _, rel in among[node] if rel.start == node]
-        rels.sort(key=lambda r: (r.start, r.end, REL_ORDER.get(r.type, 99)))
-        nodes = await self._nodes(order)
-        return Subgraph([nodes[k] for k in order], rels, truncated)
+    async def touching(
+        self, handles: Iterable[NodeKey], others: AbstractSet[NodeKey], rel_types: frozenset[str]
+    ) -> set[NodeKey]:
+        """The members of ``others`` that neighbour any of ``handles``. One round trip."""
+        links = await self._links(list(handles), sorted(rel_types), props=False, others=others)
+        return {other for found in links.values() for other, _ in found}
 
-    async def _distances(
-        self, start: NodeKey, end: NodeKey, rel_types: Sequence[str], max_hops: int
-    ) -> tuple[dict[NodeKey, int], dict[NodeKey, list[Link]]] | None:
-        """Distance from ``start`` of every node on a shortest path to ``end``, and links.
-
-        Bidirectional breadth-first search over neighbour keys (no properties), the side
-        with the fewer frontier nodes growing by one level (one ``links`` round trip) until
-        the two meet; then the nodes on shortest paths are collected walking back from the
-        meeting nodes through the recorded parents. The same nodes as the embedded store's
-        search finds (which also tests frontiers against each other to spare reading hubs'
-        neighbours, a saving that round trips would eat here).
-
-        Returns
-        -------
-        tuple of (dict of NodeKey to int, dict of NodeKey to list of Link) or None
-            The distances, and the links (keys only) of every node expanded: each
-            relationship of a shortest path is among the links of one of its ends.
-            ``None`` when ``end`` is farther than ``max_hops``.
-        """
-        sides = ({start: 0}, {end: 0})
-        fronts: list[list[NodeKey]] = [[start], [end]]
-        parents: tuple[dict[NodeKey, set[NodeKey]], ...] = (defaultdict(set), defaultdict(set))
-        reach = [0, 0]
-        links: dict[NodeKey, list[Link]] = {}
-        meeting: list[NodeKey] = []
-        while not meeting and reach[0] + reach[1] < max_hops:
-            if not fronts[0] or not fronts[1]:
-                return None
-            grow = 0 if len(fronts[0]) <= len(fronts[1]) else 1
-            seen, other_seen, parent = sides[grow], sides[1 - grow], parents[grow]
-            level = reach[grow] + 1
-            links.update(await self._links(fronts[grow], rel_types, props=False))
-            following: dict[NodeKey, None] = {}
-            for node in fronts[grow]:
-                for other, _ in links[node]:
-                    if other not in seen:
-                        seen[other] = level
-                        following[other] = None
-                    if seen[other] == level:
-                        parent[other].add(node)
-            fronts[grow], reach[grow] = list(following), level
-            meeting = [k for k in following if k in other_seen]
-        if not meeting:
-            return None
-        length = reach[0] + reach[1]
-        dist = dict.fromkeys(meeting, reach[0])
-        for side, offset, sign in ((0, 0, 1), (1, length, -1)):
-            queue = deque(meeting)
-            while queue:
-                for other in parents[side].get(queue.popleft(), ()):
-                    if other not in dist:
-                        dist[other] = offset + sign * sides[side][other]
-                        queue.append(other)
-        return dist, links
-
-    async def shortest_paths(
+    async def first_neighbours(
         self,
-        start: NodeKey,
-        end: NodeKey,
-        rel_types: Sequence[str],
-        max_hops: int,
+        handles: Sequence[NodeKey],
+        rel_types: frozenset[str],
+        exclude: AbstractSet[NodeKey],
         limit: int,
-    ) -> list[Path]:
-        """Up to ``limit`` shortest paths from ``start`` to ``end`` ignoring direction.
+    ) -> list[list[NodeKey]]:
+        """Each node's first ``limit - len(exclude)`` neighbours not in ``exclude``, sorted.
 
-        The embedded store's algorithm: bidirectional breadth-first search over neighbour
-        keys (:meth:`_distances`), then the shortest-path DAG enumerated in order of node
-        keys, then relationship types; parallel relationships are distinct paths (as
-        Cypher's ``allShortestPaths``). Properties are read for the paths' nodes and
-        relationships only.
+        One ``links`` round trip for all of ``handles`` (keys only); sorted in Python.
         """
-        ends = await self._nodes([start, end])
-        if start not in ends or end not in ends:
-            return []
-        if start == end:
-            return [Path((ends[start],), ())]
-        found = await self._distances(start, end, rel_types, max_hops)
-        if found is None:
-            return []
-        dist, links = found
-        step_links: dict[NodeKey, dict[tuple[str, NodeKey, NodeKey], Link]] = defaultdict(dict)
-        for node, node_links in links.items():
-            if node not in dist:
-                continue
-            for other, rel in node_links:
-                ident = (rel.type, rel.start, rel.end)
-                if dist.get(other) == dist[node] + 1:
-                    step_links[node][ident] = (other, rel)
-                elif dist.get(other) == dist[node] - 1:
-                    step_links[other][ident] = (node, rel)
+        links = await self._links(handles, sorted(rel_types), props=False)
+        room = limit - len(exclude)
+        return [sorted({o for o, _ in links[key]}.difference(exclude))[:room] for key in handles]
 
-        def steps(node: NodeKey) -> list[Link]:
-            found = list(step_links[node].values())
-            found.sort(key=lambda s: (s[0], REL_ORDER.get(s[1].type, 99), s[1].start))
-            return found
+    async def links(
+        self, handle: NodeKey, others: AbstractSet[NodeKey], rel_types: frozenset[str]
+    ) -> list[Link]:
+        """The relationships joining ``handle`` to members of ``others``, in path-hop order.
 
-        found_paths: list[tuple[list[NodeKey], list[Relationship]]] = []
-        stack: list[tuple[list[NodeKey], list[Relationship]]] = [([start], [])]
-        # Depth-first, children pushed in reverse so they are popped in sorted order.
-        while stack and len(found_paths) < limit:
-            keys, rels = stack.pop()
-            if keys[-1] == end:
-                found_paths.append((keys, rels))
-                continue
-            for other, rel in reversed(steps(keys[-1])):
-                stack.append((keys + [other], rels + [rel]))
-        return await self._with_props(found_paths, rel_types)
-
-    async def _with_props(
-        self, paths: Sequence[tuple[list[NodeKey], list[Relationship]]], rel_types: Sequence[str]
-    ) -> list[Path]:
-        """The paths of keys and key-only relationships, with their stored properties.
-
-        Two round trips: the nodes, and the relationships (each read from its start node,
-        filtered in the database to the path's other ends).
+        One ``links`` round trip, keys only, filtered to ``others`` in the database.
         """
-        joined: dict[NodeKey, set[NodeKey]] = defaultdict(set)
-        for _, rels in paths:
-            for rel in rels:
-                joined[rel.start].add(rel.end)
-        among = await self._links(list(joined), rel_types, others=joined)
+        links = await self._links([handle], sorted(rel_types), props=False, others=others)
+        found = [(other, rel.type, rel.start, rel.end) for other, rel in links[handle]]
+        found.sort(key=lambda f: (f[0], REL_ORDER.get(f[1], 99), f[2]))
+        return found
+
+    async def relationships(
+        self, rels: Sequence[tuple[str, NodeKey, NodeKey]]
+    ) -> list[Relationship]:
+        """The relationships ``(type, start, end)`` with their properties, aligned.
+
+        One round trip: each read from its start node, filtered in the database to the
+        relationships' end nodes.
+        """
+        starts = list(dict.fromkeys(start for _, start, _ in rels))
+        types = sorted({rel_type for rel_type, _, _ in rels})
+        among = await self._links(starts, types, others={end for _, _, end in rels})
         stored = {
             (rel.type, rel.start, rel.end): rel for found in among.values() for _, rel in found
         }
-        nodes = await self._nodes(k for keys, _ in paths for k in keys)
-        return [
-            Path(
-                tuple(nodes[k] for k in keys),
-                tuple(stored[(r.type, r.start, r.end)] for r in rels),
-            )
-            for keys, rels in paths
-        ]
+        return [stored[rel] for rel in rels]
+
+    async def relationships_among(
+        self, handles: Sequence[NodeKey], rel_types: frozenset[str]
+    ) -> list[Relationship]:
+        """Every relationship between two of ``handles``, with properties, in contract order.
+
+        One round trip, filtered in the database (a hub's other relationships are not sent).
+        """
+        among = await self._links(handles, sorted(rel_types), others=set(handles))
+        rels = [rel for node in handles for _, rel in among[node] if rel.start == node]
+        rels.sort(key=lambda r: (r.start, r.end, REL_ORDER.get(r.type, 99)))
+        return rels
 
     async def counts(self) -> dict[str, int]:
         """Node count per label and relationship count per type (absent ones as 0).

@@ -254,7 +254,7 @@ def test_links_read_keys_only_or_only_to_given_nodes(falkordb_url: str) -> None:
     assert shape(keys) == shape(full) and len(full) == 7
     assert all(r.props == {} for _, r in keys) and any(r.props for _, r in full)
     wanted = {("Person", "P4"), ("Enterprise", "E2"), ("Person", "E2")}
-    chosen = asyncio.run(store._links([e1], types, others={e1: wanted}))[e1]
+    chosen = asyncio.run(store._links([e1], types, others=wanted))[e1]
     assert sorted((r.type, r.start, r.end, dict(r.props)) for _, r in chosen) == [
         ("EMPLOYED_BY", ("Person", "P4"), e1, {"role": "executive", "title": "CEO"}),
         ("SHAREHOLDER_OF", e1, ("Enterprise", "E2"), {"ratio": 0.6}),

@@ -17,9 +17,9 @@ from collections.abc import Iterator, Sequence
 import pytest
 
 from graph_service.ingest.batch import GraphBatch, NodeRow, RelationshipRow
+from graph_service.linkage import traversal
 from graph_service.model import NodeKey, RelationshipType
-from graph_service.stores import embedded
-from graph_service.stores.embedded import EmbeddedStore
+from graph_service.stores.embedded import EmbeddedStore, adjacency
 
 Rel = tuple[str, NodeKey, NodeKey]
 """``(type, start, end)``"""
@@ -168,17 +168,17 @@ def banks(tmp_path_factory: pytest.TempPathFactory) -> list[Bank]:
     return found
 
 
-@pytest.mark.parametrize("read_cost", [0, embedded.NODE_READ_COST, 10**6])
+@pytest.mark.parametrize("read_cost", [0, traversal.NODE_READ_COST, 10**6])
 def test_shortest_paths_match_the_reference(
     banks: list[Bank], read_cost: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The cost of a node read decides which frontier tests the other: never the answer.
-    monkeypatch.setattr(embedded, "NODE_READ_COST", read_cost)
+    monkeypatch.setattr(traversal, "NODE_READ_COST", read_cost)
     linked = 0
     for store, nodes, start, types, allowed, rng in questions(banks, read_cost, 150):
         end, max_hops = rng.choice(nodes), rng.randint(1, 6)
         expected = reference_paths(start, end, allowed, max_hops)
-        answer = asyncio.run(store.shortest_paths(start, end, types, max_hops, 10_000))
+        answer = asyncio.run(traversal.shortest_paths(store, start, end, types, max_hops, 10_000))
         got = [
             (
                 tuple(n.key for n in p.nodes),
@@ -191,17 +191,17 @@ def test_shortest_paths_match_the_reference(
     assert linked > 60  # many pairs are linked: paths are compared, not just emptiness
 
 
-@pytest.mark.parametrize("hub_from", [embedded.SORTED_NEIGHBOURS_MIN, 4])
+@pytest.mark.parametrize("hub_from", [adjacency.SORTED_NEIGHBOURS_MIN, 4])
 def test_client_network_matches_the_reference(
     banks: list[Bank], hub_from: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # With hub_from 4, most nodes count as hubs: their sorted neighbour lists are used.
-    monkeypatch.setattr(embedded, "SORTED_NEIGHBOURS_MIN", hub_from)
+    monkeypatch.setattr(adjacency, "SORTED_NEIGHBOURS_MIN", hub_from)
     truncated = 0
     for store, _, start, types, allowed, rng in questions(banks, hub_from, 100):
         depth, max_nodes = rng.randint(1, 3), rng.choice((500, 40, 3))
         expected = reference_network(start, depth, allowed, max_nodes)
-        sub = asyncio.run(store.client_network(start, depth, types, max_nodes))
+        sub = asyncio.run(traversal.client_network(store, start, depth, types, max_nodes))
         got = (
             [n.key for n in sub.nodes],
             [(r.type, r.start, r.end) for r in sub.relationships],

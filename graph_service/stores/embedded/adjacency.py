@@ -1,0 +1,493 @@
+"""The embedded store's in-memory graph: a networkx DiGraph over integers, and its indexes.
+
+Every node is a compact integer: the graph is a :class:`networkx.DiGraph` over those
+integers whose edge data maps each relationship type joining the pair to its property
+values (at most one relationship of a type from one node to another). Beside the graph, per
+node its label, id and property-value tuple (lists indexed by the integer), and per label a
+dict from id to integer. Properties are handed out as read-only
+:class:`~graph_service.stores.embedded.properties.Properties` views of those tuples, so no
+dict is kept per node or relationship. Derived indexes (payroll coverage per product set,
+employees of an enterprise sorted by id, a hub's first neighbours) are computed on first use
+and dropped whenever the graph changes. The traversal primitives of
+:class:`~graph_service.stores.base.GraphStore` are answered here, on node numbers.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter, defaultdict, deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from heapq import nsmallest
+from itertools import chain, compress, islice, repeat
+from operator import itemgetter
+from typing import Any
+
+import networkx as nx
+
+from graph_service.model import NodeKey, NodeLabel, RelationshipType
+from graph_service.stores.base import Direction, Link, Node, Relationship
+from graph_service.stores.embedded.properties import Fields, Properties, Values
+
+_REL_ORDER = {t.value: i for i, t in enumerate(RelationshipType)}
+_ALL_TYPES = frozenset(_REL_ORDER)
+SORTED_NEIGHBOURS_MIN = 1_000
+"""Neighbours from which a node counts as a hub whose first neighbours in key order the
+client network walk reads (:meth:`Adjacency.first_neighbours`), rather than ranking
+all of them again on each visit. In the 1M-person benchmark bank 164 nodes are hubs
+(enterprises, managers, payroll accounts), with 8 % of the relationships' ends."""
+_NO_ATTRS: dict[str, Any] = {}
+"""The networkx attribute dict of every node: properties live beside the graph, so all nodes
+share this one empty dict, which is never written."""
+
+
+def _filter(rel_types: frozenset[str]) -> frozenset[str] | None:
+    """``rel_types`` as the helpers take it: ``None`` when it holds every type."""
+    return None if rel_types >= _ALL_TYPES else rel_types
+
+
+def _consume(calls: Iterable[Any]) -> None:
+    """Exhaust ``calls`` (e.g. a ``map`` of setters) for their effects, at C speed.
+
+    The ``consume`` recipe of the :mod:`itertools` documentation: a ``deque`` of length 0.
+    """
+    deque(calls, maxlen=0)
+
+
+class _StoredKeys:
+    """The node keys a graph holds, as a container over its per-label id index."""
+
+    __slots__ = ("_index",)
+
+    def __init__(self, index: Mapping[str, Mapping[str, int]]) -> None:
+        self._index = index
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, tuple):
+            return False
+        ids = self._index.get(key[0])
+        return ids is not None and key[1] in ids
+
+
+class Adjacency:
+    """The graph in memory: nodes numbered from 0, their relationships, labels, ids, values.
+
+    Parameters
+    ----------
+    fields : defaultdict of str to Fields
+        Field names per label and relationship type, shared with the record (which adds
+        the names a load writes); the views handed out read them.
+
+    Attributes
+    ----------
+    graph : networkx.DiGraph
+        Over the node numbers; the edge data of a pair maps each relationship type from the
+        first to the second to its property values. Edge dicts are shared between ``succ``
+        and ``pred`` and never mutated (copy on write).
+    succ, pred : dict
+        ``graph``'s adjacency dicts (``succ[n][m]`` is the edge data of ``n -> m``), read
+        and written directly, as networkx's own ``add_edge`` does, to skip per-call costs.
+    labels, ids, values : list
+        Per node number: its label, id and property values.
+    index : dict of str to dict of str to int
+        Per label, id to node number.
+    rel_counts : Counter
+        Relationships per type.
+    derived : dict
+        Derived indexes by key, computed on first use by their readers and cleared whenever
+        the graph changes.
+    """
+
+    def __init__(self, fields: defaultdict[str, Fields]) -> None:
+        self.fields = fields
+        self.graph = nx.DiGraph()
+        self.succ: dict[int, dict[int, dict[str, Values]]] = self.graph._succ
+        self.pred: dict[int, dict[int, dict[str, Values]]] = self.graph._pred
+        self.labels: list[str] = []
+        self.ids: list[str] = []
+        self.values: list[Values] = []
+        self.index: dict[str, dict[str, int]] = {label.value: {} for label in NodeLabel}
+        # The edge dict of a pair joined by one relationship without properties, per type.
+        self.bare = {t.value: {t.value: ()} for t in RelationshipType}
+        self.rel_counts: Counter[str] = Counter()
+        self.derived: dict[Any, Any] = {}
+
+    # -- building ------------------------------------------------------------------------
+
+    def apply_nodes(
+        self, label: str, ids: Sequence[str], values: list[Values], *, new: bool
+    ) -> None:
+        """Add nodes of ``label`` to memory, or replace the values of those present.
+
+        ``ids`` and ``values`` are columns of rows. Column-wise: each step is one ``map``,
+        ``update`` or list operation over all rows, run in C, instead of a Python loop per
+        row. New nodes are numbered in row order; each gets empty successor and predecessor
+        dicts and the shared empty attribute dict, as :meth:`networkx.DiGraph.add_node`
+        would give it. ``new`` says that no row is in memory yet (opening), which spares
+        looking each one up.
+        """
+        self.derived.clear()
+        label = sys.intern(label)  # one text per label, not per node
+        known = self.index.setdefault(label, {})
+        if not new:
+            stored = list(map(known.get, ids))
+            if stored.count(None) < len(stored):
+                for n, node_values in zip(stored, values, strict=True):
+                    if n is not None:
+                        self.values[n] = node_values
+                absent = [n is None for n in stored]
+                ids, values = tuple(compress(ids, absent)), list(compress(values, absent))
+        first = len(self.values)
+        numbers = range(first, first + len(ids))
+        known.update(zip(ids, numbers, strict=True))
+        self.labels.extend(repeat(label, len(ids)))
+        self.ids.extend(ids)
+        self.values.extend(values)
+        self.graph._node.update(dict.fromkeys(numbers, _NO_ATTRS))
+        self.succ.update(zip(numbers, [{} for _ in numbers], strict=True))
+        self.pred.update(zip(numbers, [{} for _ in numbers], strict=True))
+
+    def apply_rels(
+        self,
+        rel_type: str,
+        start_label: str,
+        end_label: str,
+        start_ids: Sequence[str],
+        end_ids: Sequence[str],
+        values: Sequence[Values],
+    ) -> None:
+        """Add relationships of one type and endpoint labels (or replace their values).
+
+        ``start_ids``, ``end_ids`` and ``values`` (``()`` for none) are columns of rows
+        whose ``(start, end)`` pairs are distinct (the record's primary key), so they are
+        applied column-wise like :meth:`apply_nodes`: the edge dict of each pair is looked
+        up once for all, then all are stored. A pair without relationships gets
+        ``{type: values}`` (or the type's shared dict for no properties), a pair already
+        joined gets a merged copy of its dict.
+
+        Raises
+        ------
+        KeyError
+            If an end node is not in memory; nothing is applied then.
+        """
+        self.derived.clear()
+        succ, pred = self.succ, self.pred
+        rel_type = sys.intern(rel_type)  # one text per type, not per edge dict
+        starts = list(map(self.index[start_label].__getitem__, start_ids))
+        ends = list(map(self.index[end_label].__getitem__, end_ids))
+        bare = self.bare.setdefault(rel_type, {rel_type: ()})
+        edges = [{rel_type: v} if v else bare for v in values]
+        out = list(map(succ.__getitem__, starts))
+        joined = list(map(dict.get, out, ends))
+        replaced = 0
+        if joined.count(None) < len(joined):  # pairs already joined by another type
+            for i, edge in enumerate(joined):
+                if edge is not None:
+                    replaced += rel_type in edge
+                    edges[i] = {**edge, rel_type: values[i]}
+        _consume(map(dict.__setitem__, out, ends, edges))
+        _consume(map(dict.__setitem__, map(pred.__getitem__, ends), starts, edges))
+        self.rel_counts[rel_type] += len(edges) - replaced
+
+    def stored_keys(self) -> _StoredKeys:
+        """The node keys in memory, as a container (what a load checks its rows against)."""
+        return _StoredKeys(self.index)
+
+    # -- lookups -------------------------------------------------------------------------
+
+    def key(self, n: int) -> NodeKey:
+        """``(label, id)`` of node ``n``."""
+        return (self.labels[n], self.ids[n])
+
+    def node(self, n: int) -> Node:
+        """Node ``n`` as read, its properties a view."""
+        label = self.labels[n]
+        return Node(label, self.ids[n], Properties(self.fields[label], self.values[n]))
+
+    def find(self, key: NodeKey) -> int | None:
+        """The number of the node ``key``; ``None`` when absent."""
+        ids = self.index.get(key[0])
+        return None if ids is None else ids.get(key[1])
+
+    def rel(self, rel_type: str, u: int, v: int, values: Values) -> Relationship:
+        """The ``rel_type`` relationship from ``u`` to ``v`` with ``values``, as read."""
+        props = Properties(self.fields[rel_type], values)
+        return Relationship(rel_type, self.key(u), self.key(v), props)
+
+    def get_nodes(self, label: str, ids: Sequence[str]) -> list[Node | None]:
+        """Nodes by id, aligned with ``ids``; ``None`` where absent. O(len(ids))."""
+        known = self.index.get(label, {})
+        return [None if (n := known.get(i)) is None else self.node(n) for i in ids]
+
+    def list_ids(self, label: str) -> list[str]:
+        """Every id of ``label``, sorted as text. O(n log n) in the label's size."""
+        return sorted(self.index.get(label, ()))
+
+    def neighbors(
+        self, label: str, ids: Sequence[str], rel_type: str, direction: Direction
+    ) -> list[list[tuple[Relationship, Node]]]:
+        """Relationships of ``rel_type`` in ``direction`` from each node, with the other end.
+
+        Returns
+        -------
+        list of list of (Relationship, Node)
+            Aligned with ``ids``; each inner list sorted by the other node's ``(label, id)``;
+            empty for an absent node. O(degree log degree) per node.
+        """
+        outgoing = direction is Direction.OUTGOING
+        adjacency = self.succ if outgoing else self.pred
+        known = self.index.get(label, {})
+        answer: list[list[tuple[Relationship, Node]]] = []
+        for node_id in ids:
+            n = known.get(node_id)
+            found: list[tuple[Relationship, Node]] = []
+            if n is not None:
+                others = [(o, e[rel_type]) for o, e in adjacency[n].items() if rel_type in e]
+                others.sort(key=lambda pair: self.key(pair[0]))
+                for other, values in others:
+                    start, end = (n, other) if outgoing else (other, n)
+                    found.append((self.rel(rel_type, start, end, values), self.node(other)))
+            answer.append(found)
+        return answer
+
+    # -- traversal primitives (graph_service.linkage.traversal) ---------------------------
+    #
+    # Handles are node numbers; ``rel_types`` a frozenset of types (every type: ``None``
+    # internally, which spares testing each relationship's type).
+
+    def nodes(self, handles: Iterable[int]) -> list[Node]:
+        """The nodes numbered ``handles``, aligned."""
+        return [self.node(n) for n in handles]
+
+    def degrees(self, handles: Iterable[int]) -> list[int]:
+        """Neighbours of each node in both directions (joined pairs, not relationships)."""
+        succ, pred = self.succ, self.pred
+        return [len(succ[n]) + len(pred[n]) for n in handles]
+
+    def touching(
+        self, handles: Iterable[int], others: AbstractSet[int], rel_types: frozenset[str]
+    ) -> set[int]:
+        """The members of ``others`` joined to any of ``handles`` (:meth:`_touching`)."""
+        return self._touching(handles, others, _filter(rel_types))
+
+    def neighbourhood(self, handles: Iterable[int], rel_types: frozenset[str]) -> set[int]:
+        """Every neighbour of ``handles`` through ``rel_types``, either direction."""
+        types = _filter(rel_types)
+        reached: set[int] = set()
+        for n in handles:
+            reached.update(self._adjacent(n, types))
+        return reached
+
+    def first_neighbours(
+        self,
+        handles: Iterable[int],
+        rel_types: frozenset[str],
+        exclude: AbstractSet[int],
+        limit: int,
+    ) -> Iterator[list[int]]:
+        """Each node's first ``limit - len(exclude)`` neighbours not in ``exclude``, in order.
+
+        Lazily: each node's entry is computed as it is iterated, against ``exclude`` then.
+        A hub's (from :data:`SORTED_NEIGHBOURS_MIN` neighbours) are read from its cached
+        first ``limit`` neighbours (:meth:`_first_neighbours`: at most ``len(exclude)`` of
+        them are excluded); another node's are ranked, only as far as the count asked
+        (O(k log count) for ``k`` neighbours not excluded).
+        """
+        types = _filter(rel_types)
+        for node in handles:
+            room = limit - len(exclude)
+            if self._degree(node) >= SORTED_NEIGHBOURS_MIN:
+                prefix, complete = self._first_neighbours(node, limit)
+                fresh = (o for o in prefix if o not in exclude and self._joined(node, o, types))
+                found = list(islice(fresh, room))
+                if complete or len(found) == room:
+                    yield found
+                    continue  # else the relationship filter skipped too many of them
+            yield self._ranked(set(self._adjacent(node, types)).difference(exclude), room)
+
+    def links(self, handle: int, others: AbstractSet[int], rel_types: frozenset[str]) -> list[Link]:
+        """The relationships joining ``handle`` to members of ``others``, in path-hop order.
+
+        O(min(degree, ``len(others)``)) to find them (:meth:`_between` or :meth:`_links`),
+        then a sort of those found.
+        """
+        if len(others) < self._degree(handle):
+            found = [(o, *rel) for o in others for rel in self._between(handle, o, rel_types)]
+        else:
+            found = [link for link in self._links(handle, rel_types) if link[0] in others]
+        key = self.key
+        found.sort(key=lambda f: (key(f[0]), _REL_ORDER.get(f[1], 99), key(f[2])))
+        return found
+
+    def relationships(self, rels: Iterable[tuple[str, int, int]]) -> list[Relationship]:
+        """The stored relationships ``(type, start, end)`` with their properties, aligned."""
+        succ = self.succ
+        return [self.rel(t, s, e, succ[s][e][t]) for t, s, e in rels]
+
+    def relationships_among(
+        self, handles: Sequence[int], rel_types: frozenset[str]
+    ) -> list[Relationship]:
+        """Every relationship between two of ``handles`` in ``rel_types``, in contract order.
+
+        O(sum of min(out-degree, ``len(handles)``)): a hub's outgoing relationships are
+        looked up by the nodes given rather than enumerated.
+        """
+        succ, labels, ids = self.succ, self.labels, self.ids
+        kept = set(handles)
+        keys = {n: (labels[n], ids[n]) for n in handles}
+        found: list[tuple[NodeKey, NodeKey, int, str, Values]] = []
+        for node in handles:
+            out = succ[node]
+            among = (
+                [(o, out[o]) for o in handles if o in out]
+                if len(out) > len(handles)
+                else [(o, edge) for o, edge in out.items() if o in kept]
+            )
+            start = keys[node]
+            found += [
+                (start, keys[other], _REL_ORDER.get(t, 99), t, values)
+                for other, edge in among
+                for t, values in edge.items()
+                if t in rel_types
+            ]
+        found.sort(key=itemgetter(0, 1, 2))
+        fields = self.fields
+        return [
+            Relationship(t, s, e, Properties(fields[t], values)) for s, e, _, t, values in found
+        ]
+
+    def _links(self, n: int, rel_types: frozenset[str]) -> Iterator[tuple[int, str, int, int]]:
+        """Yield ``(other, type, start, end)`` for each relationship of ``n`` in ``rel_types``.
+
+        Either direction, each relationship in its stored direction and once (a relationship
+        from ``n`` to itself too); parallel ones yield separately.
+        """
+        for other, edge in self.succ[n].items():
+            for rel_type in edge:
+                if rel_type in rel_types:
+                    yield other, rel_type, n, other
+        for other, edge in self.pred[n].items():
+            if other != n:  # a self-relationship was yielded as an outgoing one
+                for rel_type in edge:
+                    if rel_type in rel_types:
+                        yield other, rel_type, other, n
+
+    def _adjacent(self, n: int, rel_types: frozenset[str] | None) -> Iterable[int]:
+        """Neighbours of ``n`` through ``rel_types`` (``None``: any) in either direction.
+
+        A neighbour joined by relationships in both directions comes twice.
+        """
+        if rel_types is None:
+            return chain(self.succ[n], self.pred[n])
+        return (
+            other
+            for adjacency in (self.succ[n], self.pred[n])
+            for other, edge in adjacency.items()
+            if not rel_types.isdisjoint(edge)
+        )
+
+    def _touching(
+        self, nodes: Iterable[int], others: AbstractSet[int], rel_types: frozenset[str] | None
+    ) -> set[int]:
+        """The members of ``others`` joined to any of ``nodes`` by a relationship of ``rel_types``.
+
+        ``None`` allows any type. O(sum over ``nodes`` of min(degree, ``len(others)``)):
+        for each node, whichever of its neighbours and ``others`` is smaller is iterated
+        (in C when any type will do), so testing a hub against a few nodes does not
+        enumerate the hub's neighbours.
+        """
+        found: set[int] = set()
+        succ, pred = self.succ, self.pred
+        if rel_types is None:
+            reached: set[int] = set()  # the neighbours of the nodes with fewer than others
+            for n in nodes:
+                out, into = succ[n], pred[n]
+                if len(out) + len(into) <= len(others):
+                    reached.update(out, into)
+                else:  # iterates the smaller of the two, in C
+                    found |= out.keys() & others
+                    found |= into.keys() & others
+            found |= reached.intersection(others)
+            return found
+        for n in nodes:
+            for adjacency in (succ[n], pred[n]):
+                if len(adjacency) <= len(others):
+                    found.update(
+                        o
+                        for o, edge in adjacency.items()
+                        if o in others and not rel_types.isdisjoint(edge)
+                    )
+                else:
+                    found.update(
+                        o
+                        for o in others
+                        if (edge := adjacency.get(o)) is not None
+                        and not rel_types.isdisjoint(edge)
+                    )
+        return found
+
+    def _ranked(self, nodes: Iterable[int], count: int | None = None) -> list[int]:
+        """The first ``count`` (all with ``None``) of ``nodes`` in ``(label, id)`` order.
+
+        Keys are compared as ``(label, id, node)`` tuples, in C; O(k log count) for k nodes.
+        """
+        labels, ids = self.labels, self.ids
+        keyed = [(labels[n], ids[n], n) for n in nodes]
+        ranked = sorted(keyed) if count is None else nsmallest(count, keyed)
+        return [n for _, _, n in ranked]
+
+    def _first_neighbours(self, hub: int, count: int) -> tuple[list[int], bool]:
+        """At least the first ``count`` of a hub's neighbours in ``(label, id)`` order.
+
+        Either direction, each neighbour once. Derived index, cached until the graph
+        changes: a walk that passes a hub (an enterprise with tens of thousands of
+        employees) reads its first few neighbours instead of ranking them all again. Only
+        a prefix is ranked, which costs a pass over the neighbours rather than a sort.
+
+        Returns
+        -------
+        (list of int, bool)
+            The neighbours, and whether they are all of them.
+        """
+        key = ("first neighbours", hub)
+        cached = self.derived.get(key)
+        if cached is None or not (cached[1] or len(cached[0]) >= count):
+            others = self.succ[hub].keys() | self.pred[hub]
+            first = self._ranked(others, count)
+            cached = self.derived[key] = (first, len(first) == len(others))
+        return cached
+
+    def _joined(self, n: int, other: int, rel_types: frozenset[str] | None) -> bool:
+        """Whether a relationship of ``rel_types`` (``None``: any) joins ``n`` and ``other``."""
+        if rel_types is None:
+            return True
+        return any(
+            edge is not None and not rel_types.isdisjoint(edge)
+            for edge in (self.succ[n].get(other), self.pred[n].get(other))
+        )
+
+    def _degree(self, n: int) -> int:
+        """Neighbours of ``n`` in both directions (joined pairs, not relationships)."""
+        return len(self.succ[n]) + len(self.pred[n])
+
+    def _between(
+        self, n: int, other: int, rel_types: frozenset[str]
+    ) -> Iterator[tuple[str, int, int]]:
+        """``(type, start, end)`` of each relationship in ``rel_types`` joining two nodes.
+
+        O(1): two dict lookups. The relationships :meth:`_links` yields for ``other``.
+        """
+        for edge, start, end in (
+            (self.succ[n].get(other), n, other),
+            (self.pred[n].get(other) if other != n else None, other, n),
+        ):
+            if edge is not None:
+                for rel_type in edge:
+                    if rel_type in rel_types:
+                        yield rel_type, start, end
+
+    def counts(self) -> dict[str, int]:
+        """Node count per label and relationship count per type (absent ones as 0). O(1)."""
+        answer = {label.value: len(self.index[label.value]) for label in NodeLabel}
+        answer.update({t.value: self.rel_counts[t.value] for t in RelationshipType})
+        return answer
