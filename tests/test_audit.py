@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-import stat
 import threading
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from graph_service.audit import (
     MAX_NODE_IDS,
@@ -19,8 +16,6 @@ from graph_service.audit import (
     returned_ids,
     trail_files,
 )
-from graph_service.auth import Role
-from graph_service.auth.tokens import LocalIssuer
 from tests.test_cli import run
 
 SECRET = "zz-secret-product-type"
@@ -112,27 +107,3 @@ def test_the_audit_command_prints_matching_records(tmp_path: Path) -> None:
     bad = run("audit", "--since", "yesterday", "--data-dir", tmp_path)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
     assert "--since 'yesterday'" in bad.stderr
-
-
-@pytest.mark.parametrize("args", [("--role", "boss"), ("--role", "manager"),
-                                  ("--role", "admin", "--ttl", "8x")])
-def test_the_token_command_refuses_bad_options(tmp_path: Path, args: tuple[str, ...]) -> None:
-    result = run("token", "--subject", "ann", *args, "--data-dir", tmp_path)
-    assert result.returncode == 2 and result.stdout == ""
-    assert len(result.stderr.strip().splitlines()) == 1
-
-
-def test_the_token_command_prints_only_a_token_serve_accepts(tmp_path: Path) -> None:
-    result = run("token", "--subject", "mary", "--role", "manager", "--manager-id", "M1",
-                 "--ttl", "15m", "--data-dir", tmp_path)
-    assert result.returncode == 0, result.stderr
-    [token] = result.stdout.split()
-    key = tmp_path / "auth" / "local-issuer.pem"
-    assert stat.S_IMODE(key.stat().st_mode) == 0o600
-    caller = LocalIssuer(tmp_path)
-    from graph_service.auth.tokens import local_verifier
-    from graph_service.config import Settings
-
-    verified = local_verifier(caller, Settings(data_dir=tmp_path)).verify(token)
-    assert (verified.subject, verified.role, verified.manager_id) == ("mary", Role.MANAGER, "M1")
-    assert verified.expires_at is not None
