@@ -36,7 +36,7 @@ from rich.table import Table
 from graph_service.bulk import OUTPUT_FORMATS
 from graph_service.config import BackendName, Settings
 from graph_service.errors import GraphServiceError, InvalidInputError, Location
-from graph_service.ingest.batch import LoadReport
+from graph_service.records import LoadReport
 from graph_service.stores import open_store
 
 app = typer.Typer(

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
-from graph_service.ingest.batch import GraphBatch, LoadReport
 from graph_service.model import NodeKey
+from graph_service.records import GraphBatch, LoadReport
 from graph_service.rules import LinkageRules
 
 
@@ -181,7 +181,7 @@ class GraphStore(Protocol):
     async def upsert(self, batch: GraphBatch) -> LoadReport:
         """Write a batch; rows pointing at missing nodes are rejected.
 
-        The rule and report of :class:`~graph_service.ingest.batch.UpsertCheck`. The batch's
+        The rule and report of :class:`~graph_service.records.UpsertCheck`. The batch's
         rows may be lazy iterators (read once, nodes first) that raise ``InvalidInputError``
         part way: the store then leaves its data as it was, either undoing the load (the
         embedded store writes all or nothing) or reading every row before writing one.

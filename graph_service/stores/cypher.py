@@ -38,7 +38,6 @@ from typing import Any
 
 from graph_service.config import Settings
 from graph_service.errors import StoreUnavailableError
-from graph_service.ingest.batch import GraphBatch, LoadReport, PlannedBatch, plan_batch
 from graph_service.model import (
     NODE_SPECS,
     RELATIONSHIP_SPECS,
@@ -47,6 +46,7 @@ from graph_service.model import (
     NodeLabel,
     RelationshipType,
 )
+from graph_service.records import GraphBatch, LoadReport, PlannedBatch, plan_batch
 from graph_service.rules import LinkageRules
 from graph_service.stores.base import (
     Coverage,
@@ -191,7 +191,7 @@ class CypherStore:
     async def upsert(self, batch: GraphBatch) -> LoadReport:
         """Write ``batch`` in ``UNWIND`` batches: nodes per label, then relationships per type.
 
-        Same rule and report as the embedded store (:func:`~graph_service.ingest.batch.
+        Same rule and report as the embedded store (:func:`~graph_service.records.
         plan_batch`): node rows merge their properties (later rows win), relationship rows
         whose start or end node is neither stored nor in the batch are rejected with file,
         line and reason. Loading the same batch twice changes nothing (``MERGE``).

@@ -45,7 +45,6 @@ from typing import Any
 import networkx as nx
 
 from graph_service.errors import StoreUnavailableError
-from graph_service.ingest.batch import GraphBatch, LoadReport, NodeRow, RelationshipRow, UpsertCheck
 from graph_service.memory import bulk_allocation
 from graph_service.model import (
     NODE_SPECS,
@@ -54,6 +53,7 @@ from graph_service.model import (
     NodeLabel,
     RelationshipType,
 )
+from graph_service.records import GraphBatch, LoadReport, NodeRow, RelationshipRow, UpsertCheck
 from graph_service.rules import LinkageRules
 from graph_service.stores.base import (
     Coverage,
@@ -590,7 +590,7 @@ class EmbeddedStore:
         Notes
         -----
         O(rows) time. Rows stream from the batch into SQLite, encoded as they go, checked
-        by :class:`~graph_service.ingest.batch.UpsertCheck` (which keeps only the node ids
+        by :class:`~graph_service.records.UpsertCheck` (which keeps only the node ids
         seen); a row whose key is already stored, by an earlier load or earlier in this
         one, is merged into it by SQLite (``ON CONFLICT``, :func:`_merge_values`). Memory
         catches up on the next read the way a refresh does (reading the rows of this load

@@ -16,8 +16,8 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 
-from graph_service.ingest.batch import GraphBatch, NodeRow, RelationshipRow
 from graph_service.model import NodeKey, RelationshipType
+from graph_service.records import GraphBatch, NodeRow, RelationshipRow
 from graph_service.stores import embedded
 from graph_service.stores.embedded import EmbeddedStore
 
