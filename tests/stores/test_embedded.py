@@ -18,9 +18,8 @@ import pytest
 from graph_service.errors import InvalidInputError, Location, StoreUnavailableError
 from graph_service.model import NodeLabel, RelationshipType
 from graph_service.records import GraphBatch, NodeRow, RelationshipRow
-from graph_service.stores import embedded
 from graph_service.stores.base import Direction
-from graph_service.stores.embedded import DB_FILE, EmbeddedStore
+from graph_service.stores.embedded import DB_FILE, EmbeddedStore, record
 from tests.conftest import REPO_ROOT, small_bank_batch
 
 SMALL_BANK_COUNTS = {
@@ -291,7 +290,7 @@ def test_read_in_small_chunks_builds_the_same_graph(
     # Chunk boundaries split runs of one relationship type, and of the pairs that two types
     # join (P4 is employee and shareholder of E1): the graph must not depend on them.
     whole = content(EmbeddedStore(small_bank_dir, create=False))
-    monkeypatch.setattr(embedded, "READ_CHUNK", 3)
+    monkeypatch.setattr(record, "READ_CHUNK", 3)
     assert content(EmbeddedStore(small_bank_dir, create=False)) == whole
 
 
@@ -445,15 +444,15 @@ class _SignalAfter:
 
 def test_interrupt_before_commit_rolls_back_and_during_commit_loads(tmp_path: Path) -> None:
     store = EmbeddedStore(tmp_path)
-    db = store._db
-    store._db = _SignalAfter(db, "UPDATE meta")  # type: ignore[assignment]
+    db = store._record._db
+    store._record._db = _SignalAfter(db, "UPDATE meta")  # type: ignore[assignment]
     with pytest.raises(KeyboardInterrupt):
         asyncio.run(store.upsert(small_bank_batch()))
     with pytest.raises(StoreUnavailableError, match="no graph store"):
         EmbeddedStore(tmp_path, create=False)
-    store._db = _SignalAfter(db, "COMMIT")  # type: ignore[assignment]
+    store._record._db = _SignalAfter(db, "COMMIT")  # type: ignore[assignment]
     report = asyncio.run(store.upsert(small_bank_batch()))
     assert report.total_rejected == 0 and report.total_loaded > 0
-    store._db = db
+    store._record._db = db
     assert counts(store) == SMALL_BANK_COUNTS
     assert counts(EmbeddedStore(tmp_path, create=False)) == SMALL_BANK_COUNTS

@@ -18,8 +18,7 @@ import pytest
 
 from graph_service.model import NodeKey, RelationshipType
 from graph_service.records import GraphBatch, NodeRow, RelationshipRow
-from graph_service.stores import embedded
-from graph_service.stores.embedded import EmbeddedStore
+from graph_service.stores.embedded import EmbeddedStore, adjacency
 
 Rel = tuple[str, NodeKey, NodeKey]
 """``(type, start, end)``"""
@@ -168,12 +167,12 @@ def banks(tmp_path_factory: pytest.TempPathFactory) -> list[Bank]:
     return found
 
 
-@pytest.mark.parametrize("read_cost", [0, embedded.NODE_READ_COST, 10**6])
+@pytest.mark.parametrize("read_cost", [0, adjacency.NODE_READ_COST, 10**6])
 def test_shortest_paths_match_the_reference(
     banks: list[Bank], read_cost: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The cost of a node read decides which frontier tests the other: never the answer.
-    monkeypatch.setattr(embedded, "NODE_READ_COST", read_cost)
+    monkeypatch.setattr(adjacency, "NODE_READ_COST", read_cost)
     linked = 0
     for store, nodes, start, types, allowed, rng in questions(banks, read_cost, 150):
         end, max_hops = rng.choice(nodes), rng.randint(1, 6)
@@ -191,12 +190,12 @@ def test_shortest_paths_match_the_reference(
     assert linked > 60  # many pairs are linked: paths are compared, not just emptiness
 
 
-@pytest.mark.parametrize("hub_from", [embedded.SORTED_NEIGHBOURS_MIN, 4])
+@pytest.mark.parametrize("hub_from", [adjacency.SORTED_NEIGHBOURS_MIN, 4])
 def test_client_network_matches_the_reference(
     banks: list[Bank], hub_from: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # With hub_from 4, most nodes count as hubs: their sorted neighbour lists are used.
-    monkeypatch.setattr(embedded, "SORTED_NEIGHBOURS_MIN", hub_from)
+    monkeypatch.setattr(adjacency, "SORTED_NEIGHBOURS_MIN", hub_from)
     truncated = 0
     for store, _, start, types, allowed, rng in questions(banks, hub_from, 100):
         depth, max_nodes = rng.randint(1, 3), rng.choice((500, 40, 3))

@@ -1,0 +1,660 @@
+"""The embedded store's record: the SQLite file that holds the graph durably, and its journal.
+
+Durability rule: a load commits to SQLite first and only then becomes visible in the
+in-memory graph (:class:`~graph_service.stores.embedded.adjacency.Adjacency`); opening a
+data directory rebuilds the graph from SQLite. A process killed during a load leaves the
+SQLite file at its previous committed state (SQLite's write-ahead log ignores uncommitted
+frames), so nothing is half-written.
+
+Several processes may share a data directory: one load writes at a time (SQLite's write
+lock), readers are never blocked (WAL), and a serving process picks up what another process
+committed on its next request (:meth:`Record.sync`). Each load is numbered (the
+``load_seq`` counter in ``meta``) and every row it writes carries that number, so a refresh
+reads only the rows written by loads it has not seen: O(rows changed), not O(graph).
+
+On disk, a row's properties are a ``marshal``-encoded tuple of values aligned with the
+field names of its label or relationship type (table ``fields``, append-only;
+:mod:`~graph_service.stores.embedded.properties`), ``None`` where a property is absent; a
+relationship without properties stores ``NULL``. Encoding and decoding a tuple costs about a
+quarter of JSON's.
+"""
+
+from __future__ import annotations
+
+import marshal
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from itertools import chain, groupby, islice, zip_longest
+from operator import itemgetter
+from pathlib import Path as FsPath
+from typing import Any
+
+from graph_service.errors import StoreUnavailableError
+from graph_service.memory import bulk_allocation
+from graph_service.model import NODE_SPECS, RELATIONSHIP_SPECS
+from graph_service.records import GraphBatch, LoadReport, NodeRow, RelationshipRow, UpsertCheck
+from graph_service.stores.embedded.adjacency import Adjacency
+
+DB_FILE = "graph.sqlite3"
+LOCK_TIMEOUT_S = 30.0
+"""How long a load waits for another process's load to finish before failing."""
+SCHEMA_VERSION = "3"
+WRITE_CACHE_KIB = 262_144
+"""SQLite page cache of the connection while a load writes (256 MiB): keeps the B-tree pages
+an insert touches in memory instead of re-reading them from the write-ahead log."""
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS fields (
+    kind TEXT NOT NULL, position INTEGER NOT NULL, name TEXT NOT NULL,
+    PRIMARY KEY (kind, position)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS nodes (
+    label TEXT NOT NULL, id TEXT NOT NULL, props BLOB NOT NULL,
+    load_seq INTEGER NOT NULL,
+    PRIMARY KEY (label, id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS relationships (
+    type TEXT NOT NULL,
+    start_label TEXT NOT NULL, start_id TEXT NOT NULL,
+    end_label TEXT NOT NULL, end_id TEXT NOT NULL,
+    props BLOB,
+    load_seq INTEGER NOT NULL,
+    PRIMARY KEY (type, start_label, start_id, end_label, end_id)
+) WITHOUT ROWID;
+"""
+_LOAD_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS nodes_by_load ON nodes (load_seq)",
+    "CREATE INDEX IF NOT EXISTS relationships_by_load ON relationships (load_seq)",
+)
+# ``{rows}``: that many rows of values (_write_rows). A row already stored, by an earlier load
+# or earlier in this one, keeps the values the new row leaves absent: merge_values, registered
+# on the connection (_merge_values).
+_WRITE_NODE = (
+    "INSERT INTO nodes (label, id, props, load_seq) VALUES {rows} "
+    "ON CONFLICT (label, id) DO UPDATE SET "
+    "props = merge_values(props, excluded.props), load_seq = excluded.load_seq"
+)
+_WRITE_REL = (
+    "INSERT INTO relationships "
+    "(type, start_label, start_id, end_label, end_id, props, load_seq) VALUES {rows} "
+    "ON CONFLICT (type, start_label, start_id, end_label, end_id) DO UPDATE SET "
+    "props = merge_values(props, excluded.props), load_seq = excluded.load_seq"
+)
+_NODE_VALUES = "(?, ?, ?, ?)"
+_REL_VALUES = "(?, ?, ?, ?, ?, nullif(?, 0), ?)"
+ROWS_PER_STATEMENT = 64
+"""Rows per ``INSERT`` of a load. Executing a statement costs about as much as binding and
+inserting a row, so one statement per 64 rows (multi-row ``VALUES``) halves the CPU time
+of the SQLite calls (measured on the 100,000-person bank's rows: 3.0 s one row per
+statement, 1.4 s with 64; 100 or 4,096 rows per statement gain nothing more)."""
+_SELECT_NODES_SINCE = "SELECT label, id, props FROM nodes WHERE load_seq > ?"
+_SELECT_RELS_SINCE = (
+    "SELECT type, start_label, start_id, end_label, end_id, props FROM relationships "
+    "WHERE load_seq > ?"
+)
+_SELECT_NODES_OF = "SELECT id, props FROM nodes WHERE label = ?"
+_SELECT_RELS_OF = (
+    "SELECT start_id, end_id, props FROM relationships "
+    "WHERE type = ? AND start_label = ? AND end_label = ?"
+)
+_BAD_BLOB = (ValueError, EOFError, TypeError)
+"""What ``marshal.loads`` raises for bytes it cannot decode (or a row holding text)."""
+READ_CHUNK = 50_000
+"""Rows fetched from SQLite and applied to memory at a time while reading: enough that the
+per-chunk work vanishes, few enough that the rows in flight take tens of MB, not GB
+(opening the 100,000-person bank: 1.58 s CPU with 10,000, 1.51 s with 50,000, 1.55 s and
+12 MB more peak RSS with 200,000)."""
+_BEHIND = -1
+"""``_data_version`` of a store whose memory may lack committed loads (read on next use)."""
+
+
+def _merge_values(old: bytes | None, new: bytes | None) -> bytes | None:
+    """Encoded values of a row upserted over a stored one: the new value where present.
+
+    The SQL function ``merge_values(old, new)`` of the upsert statements, called by SQLite
+    only when a row's key is already stored. Both blobs are ``marshal``-encoded value
+    tuples aligned with the same field names (``NULL``: no properties), so merging them is
+    the dict merge ``{**old, **new}`` of the properties they encode.
+    """
+    if old is None or new is None:
+        return new if old is None else old
+    merged = tuple(
+        o if n is None else n for o, n in zip_longest(marshal.loads(old), marshal.loads(new))
+    )
+    return marshal.dumps(merged)
+
+
+class Record:
+    """The SQLite file of a data directory, kept in step with an in-memory graph.
+
+    Parameters
+    ----------
+    data_dir : path
+        Directory holding ``graph.sqlite3``.
+    memory : Adjacency
+        The graph the committed rows are applied to (on opening, and on each
+        :meth:`sync`); its ``fields`` are the field names this record encodes with.
+    create : bool
+        Create the directory and an empty store if missing (what a load wants). With
+        ``False`` (what serving and querying want), a missing store is an error rather than
+        an empty graph served from a mistyped path; so is a store no load has completed
+        (``load_seq`` 0: its first load was killed, or is still running).
+
+    Raises
+    ------
+    StoreUnavailableError
+        If the store is missing and ``create`` is false, the directory cannot be created, or
+        the database cannot be opened, is not a graph-service database, or was written with
+        another schema version or ``marshal`` format.
+
+    Notes
+    -----
+    Opening reads every row into ``memory``, O(V + E) time and memory: each label's nodes
+    and each kind of relationship in key order, a chunk at a time, each chunk applied
+    column-wise (:meth:`Adjacency.apply_rels
+    <graph_service.stores.embedded.adjacency.Adjacency.apply_rels>`): on the 1M-person
+    benchmark bank, ``serve`` starts in 20-22 s of CPU time, against 31-39 s adding the rows
+    one by one through the ``load_seq`` index. The rows a load writes are applied to memory
+    when the store is next read (:meth:`current`), so a process that only loads does not
+    pay for building the graph.
+    """
+
+    def __init__(self, data_dir: str | FsPath, memory: Adjacency, *, create: bool) -> None:
+        self.data_dir = FsPath(data_dir)
+        if self.data_dir.exists() and not self.data_dir.is_dir():
+            raise StoreUnavailableError(f"the data directory {self.data_dir} is not a directory")
+        missing = StoreUnavailableError(
+            f"no graph store in {self.data_dir}: load data first, or point --data-dir "
+            "(GRAPH_SERVICE_DATA_DIR) at a loaded data directory"
+        )
+        if not create and not (self.data_dir / DB_FILE).is_file():
+            raise missing
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            # One connection, used by one coroutine at a time, possibly from a thread other
+            # than the opener's (an ASGI server's loop).
+            self._db = sqlite3.connect(
+                self.data_dir / DB_FILE,
+                isolation_level=None,
+                timeout=LOCK_TIMEOUT_S,
+                check_same_thread=False,
+            )
+            self._db.create_function("merge_values", 2, _merge_values, deterministic=True)
+            if not create and not self._db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+            ).fetchone():
+                self._db.close()
+                raise missing  # e.g. an empty file: readers never create a store
+            if not create and self._db.execute(
+                "SELECT 1 FROM meta WHERE key = 'load_seq' AND value = '0'"
+            ).fetchone():
+                self._db.close()
+                raise missing  # created by a load that never completed (killed)
+            self._prepare()
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreUnavailableError(
+                f"cannot open the embedded store in {self.data_dir}: {exc}"
+            ) from exc
+        self._memory = memory
+        self._fields = memory.fields
+        self._data_version = _BEHIND
+        self._load_seq = 0
+        self.sync(in_transaction=False)
+
+    def _prepare(self) -> None:
+        """Set WAL mode and create or check the schema, waiting for another load's lock.
+
+        A first load writes through a rollback journal (:meth:`_journal_for_load`) and
+        holds its lock until it ends. Leaving that journal mode, or creating the tables,
+        needs more than the shared lock this connection then holds, which SQLite refuses
+        at once (``SQLITE_BUSY`` without calling the busy handler, since waiting while
+        holding a lock could deadlock). So the steps are retried every 50 ms, lock
+        released, for up to :data:`LOCK_TIMEOUT_S` as any lock is waited for.
+
+        Raises
+        ------
+        sqlite3.OperationalError
+            ``database is locked`` if the lock is still held after :data:`LOCK_TIMEOUT_S`.
+        """
+        deadline = time.monotonic() + LOCK_TIMEOUT_S
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode = WAL")
+                self._check_schema()
+                return
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                    raise
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                time.sleep(0.05)
+
+    def _check_schema(self) -> None:
+        """Create the tables in a new file, or check the version of an existing one."""
+        has_meta = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+        ).fetchone()
+        version = (
+            self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            if has_meta
+            else None
+        )
+        where = self.data_dir / DB_FILE
+        if version is not None and version[0] != SCHEMA_VERSION:
+            raise StoreUnavailableError(
+                f"{where}: schema version {version[0]}, this service reads version {SCHEMA_VERSION}"
+            )
+        self._db.executescript(_SCHEMA)
+        for statement in _LOAD_INDEXES:
+            self._db.execute(statement)
+        if version is None:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('load_seq', '0')")
+            self._db.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('marshal', ?)", (str(marshal.version),)
+            )
+            for kind, spec in (*NODE_SPECS.items(), *RELATIONSHIP_SPECS.items()):
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO fields VALUES (?, ?, ?)",
+                    ((kind, i, p.name) for i, p in enumerate(spec.properties)),
+                )
+            self._db.execute("COMMIT")
+        (encoding,) = self._db.execute("SELECT value FROM meta WHERE key = 'marshal'").fetchone()
+        if encoding != str(marshal.version):
+            raise StoreUnavailableError(
+                f"{where}: properties encoded with marshal version {encoding}, this Python "
+                f"reads version {marshal.version}; reload the data"
+            )
+
+    # -- loading -------------------------------------------------------------------------
+
+    def sync(self, *, in_transaction: bool) -> bool:
+        """Read the loads other connections committed since the last sync.
+
+        Reads in one transaction (a consistent snapshot); ``in_transaction`` says the caller
+        already holds one. Returns whether anything was read.
+
+        Raises
+        ------
+        StoreUnavailableError
+            If SQLite fails, or a row read is damaged (see :meth:`_read_since`).
+        """
+        try:
+            if not in_transaction:
+                self._db.execute("BEGIN")
+            try:
+                (version,) = self._db.execute("PRAGMA data_version").fetchone()
+                if version == self._data_version:
+                    return False
+                (seq,) = self._db.execute(
+                    "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'load_seq'"
+                ).fetchone()
+                for kind, position, name in self._db.execute(
+                    "SELECT kind, position, name FROM fields ORDER BY kind, position"
+                ):
+                    fields = self._fields[kind]
+                    if position == len(fields.names):
+                        fields.add(name)
+                    fields.committed = len(fields.names)
+                changed = seq != self._load_seq
+                if changed:
+                    self._read_since(self._load_seq)
+                self._data_version, self._load_seq = version, seq
+                return changed
+            finally:
+                if not in_transaction:
+                    self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise StoreUnavailableError(f"cannot read {self.data_dir / DB_FILE}: {exc}") from exc
+
+    def _read_since(self, load_seq: int) -> None:
+        """Apply the rows written by loads after ``load_seq``; they hold complete properties.
+
+        Rows come from SQLite in chunks of :data:`READ_CHUNK`, each applied before the next
+        is fetched, so no list of all rows is ever held.
+
+        Raises
+        ------
+        StoreUnavailableError
+            If a row's properties do not decode, or a relationship's end node is not stored
+            (the file is damaged).
+        """
+        with bulk_allocation():
+            if load_seq:
+                self._read_changes(load_seq)
+            else:
+                self._read_all()
+
+    def _read_all(self) -> None:
+        """Opening: read every node and relationship, one label or endpoint kind at a time.
+
+        One query per label and per ``(type, start label, end label)`` the model allows
+        (:data:`~graph_service.model.RELATIONSHIP_SPECS` endpoints, which every load is
+        checked against), each a range of the table's primary key: rows come in key order
+        without their constant columns, which halves the cost of fetching a relationship.
+
+        Raises
+        ------
+        StoreUnavailableError
+            If the tables hold rows of another label, type or endpoint kind (written by
+            another version of the service), which this read would leave out.
+        """
+        read = 0
+        for label in NODE_SPECS:
+            for chunk in self._chunks(_SELECT_NODES_OF, (label,)):
+                ids, blobs = zip(*chunk, strict=True)
+                self._apply_nodes(label, ids, blobs, new=True)
+                read += len(ids)
+        for rel_type, spec in RELATIONSHIP_SPECS.items():
+            for start_label, end_label in spec.endpoints:
+                for chunk in self._chunks(_SELECT_RELS_OF, (rel_type, start_label, end_label)):
+                    start_ids, end_ids, blobs = zip(*chunk, strict=True)
+                    self._apply_rels(rel_type, start_label, end_label, start_ids, end_ids, blobs)
+                    read += len(start_ids)
+        (stored,) = self._db.execute(
+            "SELECT (SELECT count(*) FROM nodes) + (SELECT count(*) FROM relationships)"
+        ).fetchone()  # O(pages): SQLite counts the cells of each page without reading them
+        if stored != read:
+            raise StoreUnavailableError(
+                f"{self.data_dir / DB_FILE}: {stored - read} of {stored} rows have a label, "
+                "relationship type or endpoint kind this service does not know; reload the "
+                "data with this version"
+            )
+
+    def _read_changes(self, load_seq: int) -> None:
+        """Refresh: read the rows of loads after ``load_seq`` through the ``load_seq`` indexes.
+
+        A key lookup per row, but only for the rows changed. Rows are applied in runs of one
+        label, or of one relationship type and endpoint labels (within which every
+        ``(start, end)`` pair is distinct).
+        """
+        for chunk in self._chunks(_SELECT_NODES_SINCE, (load_seq,)):
+            for label, node_run in groupby(chunk, key=itemgetter(0)):
+                _, ids, blobs = zip(*node_run, strict=True)
+                self._apply_nodes(label, ids, blobs, new=False)
+        for chunk in self._chunks(_SELECT_RELS_SINCE, (load_seq,)):
+            for (rel_type, start, end), rel_run in groupby(chunk, key=itemgetter(0, 1, 3)):
+                _, _, start_ids, _, end_ids, rel_blobs = zip(*rel_run, strict=True)
+                self._apply_rels(rel_type, start, end, start_ids, end_ids, rel_blobs)
+
+    def _apply_nodes(
+        self, label: str, ids: Sequence[str], blobs: Sequence[bytes], *, new: bool
+    ) -> None:
+        """Decode a chunk of node rows (columns) and apply it to memory."""
+        try:
+            values = list(map(marshal.loads, blobs))
+        except _BAD_BLOB as exc:
+            raise self._damaged([f"{label} {i!r}" for i in ids], blobs) from exc
+        self._memory.apply_nodes(label, ids, values, new=new)
+
+    def _apply_rels(
+        self,
+        rel_type: str,
+        start_label: str,
+        end_label: str,
+        start_ids: Sequence[str],
+        end_ids: Sequence[str],
+        blobs: Sequence[bytes | None],
+    ) -> None:
+        """Decode a chunk of relationship rows (columns) and apply it to memory."""
+        loads = marshal.loads
+        try:
+            values = [() if blob is None else loads(blob) for blob in blobs]
+        except _BAD_BLOB as exc:
+            rows = [f"{rel_type} relationship from {start_label} {s!r} to {end_label} {e!r}"
+                    for s, e in zip(start_ids, end_ids, strict=True)]
+            raise self._damaged(rows, blobs) from exc
+        try:
+            self._memory.apply_rels(rel_type, start_label, end_label, start_ids, end_ids, values)
+        except KeyError as exc:
+            pairs = zip(start_ids, end_ids, strict=True)
+            raise self._dangling(rel_type, (start_label, end_label), pairs) from exc
+
+    def _chunks(self, select: str, params: tuple[Any, ...]) -> Iterator[list[Any]]:
+        """Rows of ``select``, :data:`READ_CHUNK` at a time."""
+        cursor = self._db.execute(select, params)
+        while chunk := cursor.fetchmany(READ_CHUNK):
+            yield chunk
+
+    def refresh(self) -> bool:
+        """Pick up what other processes committed since this store was opened or refreshed.
+
+        Cheap when nothing changed (one ``PRAGMA data_version``); otherwise reads the rows
+        the unseen loads wrote, O(rows changed) through the ``load_seq`` indexes.
+
+        Returns
+        -------
+        bool
+            Whether anything was read.
+
+        Raises
+        ------
+        StoreUnavailableError
+            If the database file is gone or cannot be read.
+        """
+        if not (self.data_dir / DB_FILE).is_file():
+            raise StoreUnavailableError(f"the store file {self.data_dir / DB_FILE} is gone")
+        return self.sync(in_transaction=False)
+
+    def write(self, batch: GraphBatch) -> LoadReport:
+        """Write ``batch`` in one SQLite transaction, then make it visible in memory.
+
+        Node rows merge their properties into an existing node (later rows win). A
+        relationship row whose start or end node is neither stored nor in ``batch.nodes`` is
+        rejected (listed in the report with file, line and reason) and not written.
+
+        Returns
+        -------
+        LoadReport
+            Rows loaded and rejected per file, and every reject.
+
+        Raises
+        ------
+        StoreUnavailableError
+            If SQLite fails; the transaction is rolled back and memory is left unchanged.
+        InvalidInputError
+            What a lazy batch raises while its rows are read; rolled back likewise.
+
+        Notes
+        -----
+        O(rows) time. Rows stream from the batch into SQLite, encoded as they go, checked
+        by :class:`~graph_service.records.UpsertCheck` (which keeps only the node ids
+        seen); a row whose key is already stored, by an earlier load or earlier in this
+        one, is merged into it by SQLite (``ON CONFLICT``, :func:`_merge_values`). Memory
+        catches up on the next read the way a refresh does (reading the rows of this load
+        back), so a process that only loads never builds the graph. The first load into
+        an empty store writes through a rollback journal (:meth:`_journal_for_load`).
+        """
+        with self._journal_for_load():
+            return self._write_batch(batch)
+
+    @contextmanager
+    def _journal_for_load(self) -> Iterator[None]:
+        """Write the block through a rollback journal when the store is empty and unshared.
+
+        In WAL mode every page a load writes is written twice: to the write-ahead log, then
+        to the database file by the checkpoint (1.7 GB twice for the 1,000,000-person bank,
+        about 9 s of system time). A rollback journal holds only the pages a transaction
+        changes, and an empty database has almost none, so the first load writes its pages
+        once and is just as atomic (a killed load is rolled back from the journal by the
+        next opener). Only possible when no other connection has the file open (SQLite
+        leaves WAL mode only then): otherwise, or if the store holds rows, the block runs
+        in WAL mode as any load. WAL mode is restored afterwards; if a reader opened
+        meanwhile, its own open restores it.
+        """
+        empty = self._db.execute("SELECT 1 FROM nodes LIMIT 1").fetchone() is None
+        switched = False
+        if empty:
+            self._db.execute("PRAGMA busy_timeout = 0")  # another connection: stay in WAL
+            try:
+                (mode,) = self._db.execute("PRAGMA journal_mode = DELETE").fetchone()
+                switched = mode == "delete"
+            except sqlite3.OperationalError:
+                pass
+            finally:
+                self._db.execute(f"PRAGMA busy_timeout = {int(LOCK_TIMEOUT_S * 1000)}")
+        try:
+            yield
+        finally:
+            if switched:
+                self._db.execute("PRAGMA journal_mode = WAL")
+
+    def _write_batch(self, batch: GraphBatch) -> LoadReport:
+        """The transaction of :meth:`write`, in whichever journal mode is set."""
+        committing = False
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreUnavailableError(f"cannot write {self.data_dir / DB_FILE}: {exc}") from exc
+        try:
+            self.sync(in_transaction=True)  # validate against what is committed now
+            check = UpsertCheck(batch, self._memory.stored_keys())
+            seq = self._load_seq + 1
+            self._db.execute(f"PRAGMA cache_size = -{WRITE_CACHE_KIB}")
+            first_load = self._db.execute("SELECT 1 FROM nodes LIMIT 1").fetchone() is None
+            if first_load:  # build the load_seq indexes once, after the rows
+                self._db.execute("DROP INDEX nodes_by_load")
+                self._db.execute("DROP INDEX relationships_by_load")
+            with bulk_allocation():
+                nodes = self._node_rows(check.nodes(), seq)
+                self._write_rows(_WRITE_NODE, _NODE_VALUES, nodes)
+                rels = self._rel_rows(check.relationships(), seq)
+                self._write_rows(_WRITE_REL, _REL_VALUES, rels)
+            report = check.report()
+            if first_load:
+                for statement in _LOAD_INDEXES:
+                    self._db.execute(statement)
+            for kind, fields in self._fields.items():
+                self._db.executemany(
+                    "INSERT INTO fields VALUES (?, ?, ?)",
+                    [(kind, i, n) for i, n in enumerate(fields.names)][fields.committed :],
+                )
+            self._db.execute("UPDATE meta SET value = ? WHERE key = 'load_seq'", (str(seq),))
+            committing = True
+            self._db.execute("COMMIT")
+        except BaseException as exc:
+            if self._db.in_transaction:  # SQLite rolls back by itself on some errors (full disk)
+                self._db.execute("ROLLBACK")
+            elif committing and isinstance(exc, KeyboardInterrupt):
+                # A signal during COMMIT is raised once COMMIT has returned: the load is
+                # done, and is reported as loaded rather than as interrupted.
+                return self._committed(report)
+            for fields in self._fields.values():
+                fields.truncate()
+            if isinstance(exc, sqlite3.Error):
+                raise StoreUnavailableError(
+                    f"cannot write {self.data_dir / DB_FILE}: {exc}"
+                ) from exc
+            raise
+        finally:
+            self._db.execute("PRAGMA cache_size = -2000")
+        return self._committed(report)
+
+    def _committed(self, report: LoadReport) -> LoadReport:
+        """Note that the load reported by ``report`` is committed, and return ``report``."""
+        for fields in self._fields.values():
+            fields.committed = len(fields.names)
+        self._data_version = _BEHIND  # our own commit does not change PRAGMA data_version
+        return report
+
+    def _write_rows(
+        self, statement: str, placeholders: str, rows: Iterable[tuple[Any, ...]]
+    ) -> None:
+        """Execute ``statement`` for every row, :data:`ROWS_PER_STATEMENT` rows at a time.
+
+        ``statement`` has a ``{rows}`` field for the ``VALUES`` rows, each written
+        ``placeholders``. What iterating ``rows`` raises propagates.
+        """
+        rows = iter(rows)
+        last: list[tuple[Any, ...]] = []
+
+        def full_chunks() -> Iterator[tuple[Any, ...]]:
+            while len(chunk := list(islice(rows, ROWS_PER_STATEMENT))) == ROWS_PER_STATEMENT:
+                yield tuple(chain.from_iterable(chunk))
+            last.extend(chunk)
+
+        many = statement.format(rows=", ".join([placeholders] * ROWS_PER_STATEMENT))
+        self._db.executemany(many, full_chunks())
+        if last:
+            rest = statement.format(rows=", ".join([placeholders] * len(last)))
+            self._db.execute(rest, tuple(chain.from_iterable(last)))
+
+    # Blobs are bound as bytearray and a relationship's absent properties as 0 (NULL in the
+    # table: nullif in _WRITE_REL): the sqlite3 module binds str, int, float and bytearray
+    # directly, but looks up an adapter for bytes and None (raising and discarding an
+    # AttributeError each time), which costs more than the copy: about 4 % of a load.
+
+    def _node_rows(
+        self, rows: Iterable[NodeRow], seq: int
+    ) -> Iterator[tuple[str, str, bytearray, int]]:
+        """SQL rows of node rows: their properties encoded."""
+        dumps, fields = marshal.dumps, self._fields
+        for label, node_id, props, _, _ in rows:
+            yield label, node_id, bytearray(dumps(fields[label].encode(props))), seq
+
+    def _rel_rows(
+        self, rows: Iterable[RelationshipRow], seq: int
+    ) -> Iterator[tuple[str, str, str, str, str, bytearray | int, int]]:
+        """SQL rows of relationship rows, likewise (0 for no properties)."""
+        dumps, fields = marshal.dumps, self._fields
+        for rel_type, (sl, si), (el, ei), props, _, _, _ in rows:
+            blob = bytearray(dumps(fields[rel_type].encode(props))) if props else 0
+            yield rel_type, sl, si, el, ei, blob, seq
+
+    def current(self) -> None:
+        """Catch up with this store's own last load before a read (O(1) when current)."""
+        if self._data_version == _BEHIND:
+            self.sync(in_transaction=False)
+
+    def close(self) -> None:
+        """Close the SQLite connection."""
+        self._db.close()
+
+    # -- damaged files -------------------------------------------------------------------
+
+    def _damaged(
+        self, rows: Sequence[str], blobs: Sequence[bytes | None]
+    ) -> StoreUnavailableError:
+        """The error for a chunk of rows one of whose properties blobs does not decode.
+
+        Run only once decoding the chunk failed: finds the first bad row and names it by
+        its description in ``rows`` (aligned with ``blobs``).
+        """
+        for row, blob in zip(rows, blobs, strict=True):
+            try:
+                if blob is not None:
+                    marshal.loads(blob)
+            except _BAD_BLOB as exc:
+                return StoreUnavailableError(
+                    f"{self.data_dir / DB_FILE}: the properties of {row}"
+                    f" cannot be decoded ({exc}); the file is damaged: reload the data into a "
+                    "new data directory"
+                )
+        raise AssertionError("no properties blob of the chunk fails to decode")
+
+    def _dangling(
+        self, rel_type: str, labels: tuple[str, str], pairs: Iterable[tuple[str, str]]
+    ) -> StoreUnavailableError:
+        """The error for a chunk of relationship rows one of which has an end node not stored.
+
+        Run only once looking the chunk's endpoints up failed: finds the first such row of
+        ``pairs`` (``(start id, end id)``) between nodes of ``labels`` (start, end).
+        """
+        start_label, end_label = labels
+        find = self._memory.find
+        for start_id, end_id in pairs:
+            missing = (
+                "start" if find((start_label, start_id)) is None
+                else "end" if find((end_label, end_id)) is None
+                else ""
+            )  # fmt: skip
+            if missing:
+                return StoreUnavailableError(
+                    f"{self.data_dir / DB_FILE}: the {rel_type} relationship from {start_label} "
+                    f"{start_id!r} to {end_label} {end_id!r}: its {missing} node is not stored; "
+                    "the file is damaged: reload the data into a new data directory"
+                )
+        raise AssertionError("every endpoint of the chunk is stored")

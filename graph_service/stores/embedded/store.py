@@ -1,0 +1,146 @@
+"""The embedded store: its record (SQLite) and its in-memory graph, behind ``GraphStore``."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path as FsPath
+
+from graph_service.model import NodeKey
+from graph_service.records import GraphBatch, LoadReport
+from graph_service.rules import LinkageRules
+from graph_service.stores.base import Coverage, Direction, Node, Path, Relationship, Subgraph
+from graph_service.stores.embedded import questions
+from graph_service.stores.embedded.adjacency import Adjacency
+from graph_service.stores.embedded.properties import Fields
+from graph_service.stores.embedded.record import Record
+
+
+class EmbeddedStore:
+    """A :class:`~graph_service.stores.base.GraphStore` in one process, durable in a directory.
+
+    Parameters
+    ----------
+    data_dir : path
+        Directory holding ``graph.sqlite3``.
+    create : bool
+        Create the directory and an empty store if missing (what a load wants). With
+        ``False`` (what serving and querying want), a missing store is an error rather than
+        an empty graph served from a mistyped path; so is a store no load has completed
+        (``load_seq`` 0: its first load was killed, or is still running).
+
+    Raises
+    ------
+    StoreUnavailableError
+        If the store is missing and ``create`` is false, the directory cannot be created, or
+        the database cannot be opened, is not a graph-service database, or was written with
+        another schema version or ``marshal`` format.
+
+    Notes
+    -----
+    Opening reads every row of the record
+    (:class:`~graph_service.stores.embedded.record.Record`) into the in-memory graph
+    (:class:`~graph_service.stores.embedded.adjacency.Adjacency`), O(V + E) time and
+    memory. Queries run on the in-memory graph; the record is used by :meth:`upsert` and
+    :meth:`refresh`. The rows a load writes are applied to memory when the store is next
+    read, so a process that only loads does not pay for building the graph.
+    """
+
+    def __init__(self, data_dir: str | FsPath, *, create: bool = True) -> None:
+        self._memory = Adjacency(defaultdict(Fields))
+        self._record = Record(data_dir, self._memory, create=create)
+        self.data_dir = self._record.data_dir
+
+    def _current(self) -> Adjacency:
+        """The in-memory graph, caught up with this store's own last load (O(1) when current)."""
+        self._record.current()
+        return self._memory
+
+    async def refresh(self) -> bool:
+        """Pick up what other processes committed since this store was opened or refreshed.
+
+        Cheap when nothing changed (one ``PRAGMA data_version``); otherwise reads the rows
+        the unseen loads wrote, O(rows changed) through the ``load_seq`` indexes.
+
+        Returns
+        -------
+        bool
+            Whether anything was read.
+
+        Raises
+        ------
+        StoreUnavailableError
+            If the database file is gone or cannot be read.
+        """
+        return self._record.refresh()
+
+    async def upsert(self, batch: GraphBatch) -> LoadReport:
+        """Write ``batch`` in one SQLite transaction, then make it visible in memory.
+
+        See :meth:`Record.write <graph_service.stores.embedded.record.Record.write>`.
+        """
+        return self._record.write(batch)
+
+    async def get_nodes(self, label: str, ids: Sequence[str]) -> list[Node | None]:
+        """Nodes by id, aligned with ``ids``; ``None`` where absent. O(len(ids))."""
+        return self._current().get_nodes(label, ids)
+
+    async def list_ids(self, label: str) -> list[str]:
+        """Every id of ``label``, sorted as text. O(n log n) in the label's size."""
+        return self._current().list_ids(label)
+
+    async def neighbors(
+        self, label: str, ids: Sequence[str], rel_type: str, direction: Direction
+    ) -> list[list[tuple[Relationship, Node]]]:
+        """Relationships of ``rel_type`` in ``direction`` from each node, with the other end.
+
+        Returns
+        -------
+        list of list of (Relationship, Node)
+            Aligned with ``ids``; each inner list sorted by the other node's ``(label, id)``;
+            empty for an absent node. O(degree log degree) per node.
+        """
+        return self._current().neighbors(label, ids, rel_type, direction)
+
+    async def uncovered_employees(
+        self, enterprise_id: str, product_types: Sequence[str], rules: LinkageRules
+    ) -> list[str]:
+        """See :func:`.questions.uncovered_employees`."""
+        return questions.uncovered_employees(self._current(), enterprise_id, product_types, rules)
+
+    async def executives_without_private_banking(
+        self, enterprise_id: str | None, rules: LinkageRules
+    ) -> list[str]:
+        """See :func:`.questions.executives_without_private_banking`."""
+        return questions.executives_without_private_banking(self._current(), enterprise_id, rules)
+
+    async def payroll_coverage(
+        self, enterprise_ids: Sequence[str], rules: LinkageRules
+    ) -> list[Coverage]:
+        """See :func:`.questions.payroll_coverage`."""
+        return questions.payroll_coverage(self._current(), enterprise_ids, rules)
+
+    async def client_network(
+        self, start: NodeKey, depth: int, rel_types: Sequence[str], max_nodes: int
+    ) -> Subgraph:
+        """See :meth:`Adjacency.client_network`."""
+        return self._current().client_network(start, depth, rel_types, max_nodes)
+
+    async def shortest_paths(
+        self,
+        start: NodeKey,
+        end: NodeKey,
+        rel_types: Sequence[str],
+        max_hops: int,
+        limit: int,
+    ) -> list[Path]:
+        """See :meth:`Adjacency.shortest_paths`."""
+        return self._current().shortest_paths(start, end, rel_types, max_hops, limit)
+
+    async def counts(self) -> dict[str, int]:
+        """Node count per label and relationship count per type (absent ones as 0). O(1)."""
+        return self._current().counts()
+
+    async def close(self) -> None:
+        """Close the SQLite connection."""
+        self._record.close()
