@@ -41,7 +41,7 @@ class EmbeddedStore:
     Opening reads every row of the record
     (:class:`~graph_service.stores.embedded.record.Record`) into the in-memory graph
     (:class:`~graph_service.stores.embedded.adjacency.Adjacency`), O(V + E) time and
-    memory. Queries run on the in-memory graph; the record is used by :meth:`upsert` and
+    memory. Queries run on the in-memory graph; the record is used by :meth:`write` and
     :meth:`refresh`. The rows a load writes are applied to memory when the store is next
     read, so a process that only loads does not pay for building the graph.
     """
@@ -74,12 +74,17 @@ class EmbeddedStore:
         """
         return self._record.refresh()
 
-    async def upsert(self, batch: GraphBatch) -> LoadReport:
-        """Write ``batch`` in one SQLite transaction, then make it visible in memory.
+    async def write(self, batch: GraphBatch) -> LoadReport:
+        """Apply ``batch`` (deletions, then upserts) in one SQLite transaction.
 
-        See :meth:`Record.write <graph_service.stores.embedded.record.Record.write>`.
+        Committed before it is visible in memory, all or nothing; other processes see it
+        on their next :meth:`refresh`. See :meth:`Record.write
+        <graph_service.stores.embedded.record.Record.write>`.
         """
         return self._record.write(batch)
+
+    upsert = write
+    """The loaders' name of :meth:`write` (same method)."""
 
     async def get_nodes(self, label: str, ids: Sequence[str]) -> list[Node | None]:
         """Nodes by id, aligned with ``ids``; ``None`` where absent. O(len(ids))."""
