@@ -4,13 +4,19 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 CYPHER_LINT := tools/cypher-lint
+# Exact versions of every dependency (README, Dependencies): the runtime's, and the runtime's
+# plus every extra's (test, bench, falkordb-server); `make lock` writes both.
+LOCK := requirements.lock
+DEV_LOCK := requirements-dev.lock
 
-.PHONY: demo test lint lint-cypher schema bench
+.PHONY: demo test lint lint-cypher schema bench lock
 
-$(BIN)/graph-service: pyproject.toml
+# The venv holds exactly the dev lock, then the project itself without its (locked) dependencies.
+$(BIN)/graph-service: pyproject.toml $(DEV_LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -r $(DEV_LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
 demo: $(BIN)/graph-service
@@ -40,6 +46,20 @@ schema: $(BIN)/graph-service
 SIZES ?= 10k,100k,1M
 BENCH_ARGS ?=
 bench: $(BIN)/graph-service
-	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/run.py --sizes $(SIZES) $(BENCH_ARGS)
 	$(BIN)/python benchmarks/report.py
+
+# Resolve pyproject.toml's dependencies (ranges) into the lock files, for Python 3.11 on Linux,
+# with uv. Pins already in a lock file are kept where the ranges allow, so adding a dependency
+# moves nothing else; UPGRADE=1 moves every package to its newest allowed version. The runtime
+# lock is resolved within the dev lock: the image runs the versions CI tests.
+UV_VERSION := 0.13.8
+UPGRADE ?=
+COMPILE = $(BIN)/uv pip compile pyproject.toml --quiet --python-version 3.11 \
+	--python-platform linux --no-strip-markers --annotation-style line \
+	--custom-compile-command 'make lock'
+lock:
+	test -x $(BIN)/pip || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet uv==$(UV_VERSION)
+	$(COMPILE) --all-extras $(if $(UPGRADE),--upgrade) -o $(DEV_LOCK)
+	$(COMPILE) --constraint $(DEV_LOCK) -o $(LOCK)

@@ -53,8 +53,9 @@ def test_image_serves_on_all_interfaces_with_the_server_drivers() -> None:
     dockerfile = (REPO_ROOT / "Dockerfile").read_text()
     assert 'CMD ["graph-service", "serve"]' in dockerfile
     assert "GRAPH_SERVICE_HOST=0.0.0.0" in dockerfile
-    # The image installs the main dependencies, which hold both server drivers.
-    assert "RUN pip install --no-cache-dir .\n" in dockerfile
+    # The image installs the runtime lock, which holds both server drivers, then the project.
+    assert "RUN pip install --no-cache-dir -r requirements.lock\n" in dockerfile
+    assert "RUN pip install --no-cache-dir --no-deps .\n" in dockerfile
     dependencies = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
     names = {re.split(r"[<>=\[ ]", d)[0] for d in dependencies["dependencies"]}
     assert {"neo4j", "falkordb"} <= names

@@ -1,0 +1,200 @@
+"""What the command groups share: consoles, options, settings, file checks and signals."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import AliasChoices, ValidationError
+from pydantic_settings import SettingsError
+from rich.console import Console
+
+from graph_service.config import BackendName, Settings
+from graph_service.errors import InvalidInputError, Location
+
+err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="Data directory of the embedded store (env GRAPH_SERVICE_DATA_DIR; "
+        "default ./graph-data).",
+        show_default=False,
+    ),
+]
+Backend = Annotated[
+    BackendName | None,
+    typer.Option(
+        "--backend",
+        help="Graph store: embedded, neo4j or falkordb (env GRAPH_SERVICE_BACKEND; default "
+        "embedded). neo4j reads NEO4J_URI, NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE; "
+        "falkordb reads FALKORDB_URL, FALKORDB_GRAPH.",
+        show_default=False,
+    ),
+]
+Host = Annotated[
+    str | None,
+    typer.Option(
+        help="Bind address (env GRAPH_SERVICE_HOST; default 127.0.0.1).", show_default=False
+    ),
+]
+Port = Annotated[
+    int | None,
+    typer.Option(help="Port (env GRAPH_SERVICE_PORT; default 8000).", show_default=False),
+]
+
+
+def _setting_name(field: str, options: set[str]) -> str:
+    """How the user gave the setting ``field``: its option, or the variable they set.
+
+    ``field`` is a field name or, for a field with aliases, the alias pydantic reports (the
+    first). A value from the command line is named by its option (``--data-dir``); one from
+    the environment by the variable actually set (``FALKORDB_GRAPH`` rather than
+    ``GRAPH_SERVICE_FALKORDB_GRAPH``), else by the prefixed name.
+    """
+    environ = {key.upper() for key in os.environ}
+    for name, info in Settings.model_fields.items():
+        alias = info.validation_alias
+        choices = alias.choices if isinstance(alias, AliasChoices) else []
+        if field != name and field not in choices:
+            continue
+        if name in options:
+            return "--" + name.replace("_", "-")
+        names = [c for c in choices if isinstance(c, str) and c.isupper()]
+        names = names or [f"GRAPH_SERVICE_{name.upper()}"]
+        return next((n for n in names if n in environ), names[0])
+    return field
+
+
+def _shown(value: Any) -> str:
+    """A setting's value in an error: text quoted (so that ``''`` shows), others as is."""
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def resolve_settings(
+    data_dir: Path | None = None, backend: str | None = None, **overrides: Any
+) -> Settings:
+    """Settings from the environment, overridden by the options given on the command line.
+
+    Raises
+    ------
+    InvalidInputError
+        If a setting is invalid: one line naming the option or variable that gave it, with
+        its value.
+    """
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if data_dir is not None:
+        values["data_dir"] = data_dir
+    if backend is not None:
+        values["backend"] = backend
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        problems = "; ".join(
+            (f"{_setting_name(str(e['loc'][0]), set(values))}={_shown(e['input'])}: "
+             if e["loc"] else "")
+            + e["msg"].removeprefix("Value error, ")
+            for e in exc.errors()
+        )  # fmt: skip
+        raise InvalidInputError(f"invalid setting: {problems}") from None
+    except SettingsError as exc:  # a value that is not even parseable, e.g. a list not in JSON
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = _setting_name(field.group(1), set()) if field else "a GRAPH_SERVICE_ variable"
+        raise InvalidInputError(
+            f"invalid setting: {name} cannot be parsed (list settings are JSON, "
+            "e.g. '[\"debit card\"]')"
+        ) from None
+
+
+
+def writable_file(path: Path, what: str) -> Path:
+    """Check, before any work, that ``path`` can be written as a file.
+
+    A missing parent directory is accepted only when it will be created (the data
+    directory); otherwise the check creates the file and removes it again.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``path`` is a directory, or cannot be created in its existing parent.
+    """
+    if path.is_dir():
+        raise InvalidInputError(f"the {what} is a directory", Location(str(path)))
+    if not path.parent.exists():
+        raise InvalidInputError(
+            f"the {what}'s directory {path.parent} does not exist", Location(str(path))
+        )
+    existed = path.exists()
+    try:
+        with path.open("a"):
+            pass
+    except OSError as exc:
+        raise InvalidInputError(
+            f"the {what} cannot be written: {exc.strerror}", Location(str(path))
+        ) from None
+    if not existed:
+        path.unlink()
+    return path
+
+
+@contextlib.contextmanager
+def stopped_by_signals() -> Iterator[list[int]]:
+    """Make SIGINT and SIGTERM raise :class:`KeyboardInterrupt` in the main thread.
+
+    Yields the list the signal numbers received are appended to, so the caller can exit
+    128 + signal (130 for Ctrl-C, 143 for SIGTERM). Replacing Python's SIGINT handler also
+    keeps :func:`asyncio.run` from installing its own, which only cancels the main task
+    at its next ``await`` and so lets a blocking write (a load) run to its end. A shell
+    leaves SIGINT ignored in a background job; it is handled here all the same. The
+    previous handlers are restored on exit.
+    """
+    import signal
+
+    received: list[int] = []
+
+    def stop(signum: int, frame: object) -> None:
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def exit_status(received: list[int]) -> int:
+    """The exit status of a run stopped by the first of ``received`` signals (SIGINT if none)."""
+    import signal
+
+    return 128 + (received[0] if received else signal.SIGINT)
+
+
+def warn_if_empty(settings: Settings, counts: dict[str, int]) -> None:
+    """Print one line when the server backend's graph holds no nodes (a mistyped name?)."""
+    from graph_service.model import NodeLabel
+    from graph_service.stores.connections import redact
+
+    if any(counts[label.value] for label in NodeLabel):
+        return
+    if settings.backend == "falkordb":
+        what = f"FalkorDB graph {settings.falkordb_graph!r} at {redact(settings.falkordb_url)}"
+        variable = "FALKORDB_GRAPH"
+    else:
+        what = f"Neo4j database {settings.neo4j_database!r} at {redact(settings.neo4j_uri)}"
+        variable = "NEO4J_DATABASE"
+    err.print(
+        f"warning: {what} holds no nodes: load data first, or check {variable}",
+        markup=False,
+        highlight=False,
+    )
+
+

@@ -1,0 +1,192 @@
+"""The ``query`` command: a GraphQL document run once, or once per line of a .jsonl file."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+import warnings
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+from graph_service.bulk import OUTPUT_FORMATS
+from graph_service.cli.common import (
+    Backend,
+    DataDir,
+    err,
+    resolve_settings,
+    warn_if_empty,
+    writable_file,
+)
+from graph_service.config import Settings
+from graph_service.errors import InvalidInputError, Location
+from graph_service.stores import open_store
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether paths ``a`` and ``b`` name one file (links followed); ``False`` if one is missing."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+async def _query(
+    settings: Settings,
+    document: str,
+    variables: Path | None,
+    output: Path | None,
+    fmt: str,
+    operation_name: str | None,
+    source: str,
+) -> int:
+    from graph_service.bulk import (
+        check_document,
+        execute_many,
+        read_variables,
+        read_variables_object,
+        run_bulk,
+    )
+
+    bulk = variables is not None and variables.suffix == ".jsonl"
+    # Every input is read and checked before the store is opened (which may take a while).
+    rows = read_variables(variables) if bulk and variables else []
+    values = read_variables_object(variables) if variables and not bulk else {}
+    check_document(document, source, settings, operation_name, fmt if bulk else "ndjson")
+    opening = time.perf_counter()
+    store = open_store(settings)
+    try:
+        if settings.backend != "embedded":
+            # An unreachable database fails here: one line, exit 4.
+            warn_if_empty(settings, await store.counts())
+        if not bulk:
+            [(data, errors)] = await execute_many(
+                store, settings, document, [values], operation_name
+            )
+            text = json.dumps({"data": data, **({"errors": errors} if errors else {})}, indent=2)
+            if output is None:
+                print(text)
+            else:
+                output.write_text(text + "\n", encoding="utf-8")
+            return 1 if errors else 0
+        running = time.perf_counter()
+        with Progress(
+            *Progress.get_default_columns()[:1],
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=err,
+        ) as progress:
+            task = progress.add_task("queries", total=len(rows))
+            summary = await run_bulk(
+                store,
+                settings,
+                document,
+                rows,
+                output,
+                fmt,
+                progress=lambda n: progress.advance(task, n),
+                operation_name=operation_name,
+            )
+        done = time.perf_counter()
+        err.print(
+            f"{summary.lines} lines run in {done - running:.3f} s "
+            f"(store opened in {running - opening:.3f} s)",
+            highlight=False,
+        )
+        if summary.failed:
+            err.print(
+                f"{summary.failed} of {summary.lines} lines answered with errors "
+                "(see the errors column)"
+            )
+        return 1 if summary.failed else 0
+    finally:
+        await store.close()
+
+
+def query(
+    document: Annotated[Path, typer.Argument(help="File holding the GraphQL operation.")],
+    variables: Annotated[
+        Path | None,
+        typer.Option(help="Variables: a JSON file (one run) or a .jsonl file (one run per line)."),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Output file (default standard output).")
+    ] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="Bulk output format: csv (the default) or ndjson."),
+    ] = None,
+    operation_name: Annotated[
+        str | None,
+        typer.Option(help="The operation to run, for a document holding several."),
+    ] = None,
+    data_dir: DataDir = None,
+    backend: Backend = None,
+) -> None:
+    """Run a GraphQL document against the data dir, once or once per line of a .jsonl file.
+
+    The bulk form writes one CSV or NDJSON row per input line, in order, with a progress
+    bar on standard error; the output file appears only when the run is complete. It ends
+    by printing on standard error ``N lines run in X s (store opened in Y s)``: ``X`` the
+    execution and writing of every line after the store is open, ``Y`` the opening. A
+    database that goes down or times out during the run stops it (exit 4, nothing written).
+    A document that does not parse, is invalid, or does not say which operation to run
+    exits 2 before anything runs, as does ``--format`` without a .jsonl file and an output
+    file that is the document or the variables file.
+    """
+    settings = resolve_settings(data_dir, backend)
+    try:
+        text = document.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise InvalidInputError(
+            f"cannot read the document: {reason}", Location(str(document))
+        ) from None
+    if not text.strip():
+        raise InvalidInputError("the document is empty", Location(str(document)))
+    if fmt is not None and fmt not in OUTPUT_FORMATS:
+        raise InvalidInputError(
+            f"unknown output format {fmt!r}; expected one of {', '.join(OUTPUT_FORMATS)}"
+        )
+    if fmt is not None and (variables is None or variables.suffix != ".jsonl"):
+        raise InvalidInputError(
+            "--format applies to a bulk run (--variables FILE.jsonl); a single run writes "
+            "its JSON answer"
+        )
+    if output is not None:
+        for given, what in ((document, "document"), (variables, "variables file")):
+            if given is not None and _same_file(output, given):
+                raise InvalidInputError(
+                    f"the output file is the {what}: it would be overwritten",
+                    Location(str(output)),
+                )
+        writable_file(output, "output file")
+    try:
+        code = asyncio.run(_interruptible(_query(
+            settings, text, variables, output, fmt or "csv", operation_name, str(document)
+        )))
+    except KeyboardInterrupt:
+        err.print("interrupted: nothing written", highlight=False)
+        raise typer.Exit(130) from None
+    raise typer.Exit(code)
+
+
+async def _interruptible(run: Coroutine[Any, Any, int]) -> int:
+    """Await ``run``, silencing the warnings of an interrupted run.
+
+    When Ctrl-C cancels ``run`` the process is ending: the warnings of the coroutines the
+    cancelled executions leave never awaited (graphql-core's) are noise, so they are ignored.
+    """
+    try:
+        return await run
+    except asyncio.CancelledError:
+        warnings.filterwarnings("ignore", "coroutine .* was never awaited", RuntimeWarning)
+        raise
+
+

