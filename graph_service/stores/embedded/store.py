@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path as FsPath
 
 from graph_service.model import NodeKey
@@ -13,7 +15,7 @@ from graph_service.stores.base import Coverage, Direction, Node, Path, Relations
 from graph_service.stores.embedded import questions
 from graph_service.stores.embedded.adjacency import Adjacency
 from graph_service.stores.embedded.properties import Fields
-from graph_service.stores.embedded.record import Record
+from graph_service.stores.embedded.record import DB_FILE, Record
 
 
 class EmbeddedStore:
@@ -149,3 +151,34 @@ class EmbeddedStore:
     async def close(self) -> None:
         """Close the SQLite connection."""
         self._record.close()
+
+
+def _created_dir(path: FsPath) -> FsPath | None:
+    """The outermost directory that creating ``path`` (with its parents) would create."""
+    if path.exists():
+        return None
+    while not path.parent.exists():
+        path = path.parent
+    return path
+
+
+@contextlib.contextmanager
+def removed_on_failure(data_dir: FsPath) -> Iterator[None]:
+    """Remove the store files and directories the block created in ``data_dir`` if it fails.
+
+    For a first load: if the block raises (``BaseException``, an interrupt included), every
+    directory it created goes, or, into an existing directory that held no store, the
+    store's files (``graph.sqlite3`` and its ``-wal``, ``-shm``, ``-journal``). A store that
+    was there before is left to its own rollback.
+    """
+    created_dir = _created_dir(data_dir)
+    new_store = not (data_dir / DB_FILE).exists()
+    try:
+        yield
+    except BaseException:
+        if created_dir is not None:
+            shutil.rmtree(created_dir, ignore_errors=True)
+        elif new_store:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                (data_dir / (DB_FILE + suffix)).unlink(missing_ok=True)
+        raise
