@@ -160,7 +160,7 @@ def _executives(graph: Adjacency, role: str) -> dict[int, list[int]]:
     """Enterprise -> its employees whose ``EMPLOYED_BY.role`` is ``role``.
 
     Built in one pass over every enterprise's employees (O(EMPLOYED_BY)) on first use
-    and cached per role until the graph changes, so that a question about one
+    and cached per role (patched after changes), so that a question about one
     enterprise costs O(its executives), not O(its employees). Measured on the
     100,000-person bank: the largest enterprise (8,791 employees) 4.1 ms a question
     scanning, 0.04 ms indexed; the first question 127 ms instead of 60 ms (the pass
