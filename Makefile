@@ -9,7 +9,7 @@ CYPHER_LINT := tools/cypher-lint
 LOCK := requirements.lock
 DEV_LOCK := requirements-dev.lock
 
-.PHONY: demo test lint lint-cypher schema bench lock
+.PHONY: demo test lint lint-cypher schema bench lock graphiql-assets
 
 # The venv holds exactly the dev lock, then the project itself without its (locked) dependencies.
 $(BIN)/graph-service: pyproject.toml $(DEV_LOCK)
@@ -35,7 +35,25 @@ $(CYPHER_LINT)/node_modules/.package-lock.json: $(CYPHER_LINT)/package.json $(CY
 lint-cypher: $(CYPHER_LINT)/node_modules/.package-lock.json
 	node $(CYPHER_LINT)/lint.mjs queries/cypher --exclude queries/cypher/falkordb
 
-test: lint lint-cypher
+# Chromium for the browser tests (tests/browser): Debian's package, installed when missing,
+# since Playwright cannot download its own browser here (apt-get needs root, as CI has).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+
+# GraphiQL and React from the npm registry at the versions of tools/graphiql/package-lock.json,
+# (re)installed when missing or changed; `make graphiql-assets` copies their browser files into
+# graph_service/api/static/graphiql (committed: the service serves them, no CDN), and the tests
+# check the committed files equal the installed ones.
+GRAPHIQL := tools/graphiql
+$(GRAPHIQL)/node_modules/.package-lock.json: $(GRAPHIQL)/package.json $(GRAPHIQL)/package-lock.json
+	npm ci --prefix $(GRAPHIQL) --no-audit --no-fund
+	touch $@
+
+graphiql-assets: $(GRAPHIQL)/node_modules/.package-lock.json
+	node $(GRAPHIQL)/vendor.mjs
+
+test: lint lint-cypher $(GRAPHIQL)/node_modules/.package-lock.json $(CHROMIUM)
 	$(BIN)/pytest
 
 schema: $(BIN)/graph-service

@@ -49,6 +49,17 @@ def test_wheel_ships_the_cypher_statements(wheel: Path) -> None:
     assert "graph_service/cypher/README.md" in names
 
 
+def test_wheel_ships_graphiql_and_its_files(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    api = REPO_ROOT / "graph_service" / "api"
+    expected = {
+        p.relative_to(REPO_ROOT).as_posix() for p in (api / "static").rglob("*") if p.is_file()
+    }
+    assert "graph_service/api/static/graphiql/graphiql.min.js" in expected
+    assert expected <= names
+    assert "graph_service/api/graphiql.html" in names
+
+
 def test_image_serves_on_all_interfaces_with_the_server_drivers() -> None:
     dockerfile = (REPO_ROOT / "Dockerfile").read_text()
     assert 'CMD ["graph-service", "serve"]' in dockerfile

@@ -1,5 +1,7 @@
 """The HTTP application: GraphQL (and GraphiQL) at ``/graphql``, liveness at ``/health``.
 
+GraphiQL's own files are served under ``/static`` (:mod:`graph_service.api.graphiql`).
+
 Run it with uvicorn's factory mode::
 
     uvicorn --factory graph_service.api.app:create_app
@@ -15,9 +17,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from graph_service.api.context import Context, make_context
 from graph_service.api.extensions import logger
+from graph_service.api.graphiql import STATIC_DIR, STATIC_PATH
 from graph_service.api.limits import RequestSizeLimit
 from graph_service.api.router import GRAPHQL_PATH, GraphQLHTTPRouter, method_not_allowed
 from graph_service.api.schema import schema
@@ -41,10 +45,12 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     Returns
     -------
     FastAPI
-        Routes: ``GET /graphql`` (GraphiQL), ``POST /graphql`` (GraphQL over HTTP),
-        ``GET /health``. A request that is not a runnable GraphQL request answers HTTP 400
-        with a GraphQL error of code ``BAD_REQUEST`` (see :mod:`graph_service.api.router`);
-        a body larger than ``settings.max_request_bytes`` answers HTTP 413 with one of code
+        Routes: ``GET /graphql`` (GraphiQL for a browser, queries otherwise), ``POST
+        /graphql`` (GraphQL over HTTP), ``GET /health``, and GraphiQL's files under
+        ``/static`` (:mod:`graph_service.api.graphiql`). A request that is not a
+        runnable GraphQL request answers HTTP 400 with a GraphQL error of code
+        ``BAD_REQUEST`` (see :mod:`graph_service.api.router`); a body larger than
+        ``settings.max_request_bytes`` answers HTTP 413 with one of code
         ``REQUEST_TOO_LARGE``, before it is read or parsed (see
         :mod:`graph_service.api.limits`); another method than a route takes answers HTTP
         405 with one of code ``METHOD_NOT_ALLOWED`` and the route's ``Allow`` header
@@ -84,6 +90,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     )
     app.router.add_route(GRAPHQL_PATH, graphql.post_endpoint(get_context), methods=["POST"])
     app.include_router(graphql)
+    app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/health", summary="Liveness and node/relationship counts")
     async def health(request: Request) -> Any:

@@ -34,7 +34,7 @@ import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from fastapi import BackgroundTasks, Request, Response
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.websockets import WebSocket
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
@@ -43,6 +43,7 @@ from strawberry.types.unset import UNSET
 
 from graph_service.api.context import Context
 from graph_service.api.extensions import BAD_REQUEST
+from graph_service.api.graphiql import example_enterprise, graphiql_page
 
 JSON_CONTENT_TYPE = "application/json"
 """Media type of a request body the service reads (a ``GET`` has none); the
@@ -116,6 +117,11 @@ async def method_not_allowed(request: Request, exc: Exception) -> Response:
 
 class GraphQLHTTPRouter(GraphQLRouter[Context, None]):
     """A :class:`strawberry.fastapi.GraphQLRouter` whose request errors are GraphQL JSON."""
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        """GraphiQL from the service's own files (:mod:`graph_service.api.graphiql`)."""
+        enterprise_id = await example_enterprise(request.app.state.store)
+        return HTMLResponse(graphiql_page(GRAPHQL_PATH, enterprise_id))
 
     def post_endpoint(self, context_getter: Callable[[Request], Awaitable[Context]]
                       ) -> Callable[[Request], Awaitable[Response]]:

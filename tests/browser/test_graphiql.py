@@ -1,0 +1,84 @@
+"""GraphiQL at /graphql in headless Chromium: it opens, runs its example, sends the token,
+and needs nothing but the service (graph_service/api/graphiql.py)."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Locator, Page, expect
+
+TOKEN_KEY = "graph-service.token"
+
+
+def open_graphiql(page: Page, service_url: str) -> None:
+    page.goto(f"{service_url}/graphql")
+    expect(page.locator(".graphiql-query-editor")).to_contain_text(
+        'query PayrollProspects($enterpriseId: ID! = "E1")'
+    )
+
+
+def run(page: Page) -> Locator:
+    """Click GraphiQL's run button; the response pane."""
+    page.get_by_role("button", name="Execute query (Ctrl-Enter)").click()
+    return page.locator(".graphiql-response")
+
+
+def expect_e1_answer(response: Locator) -> None:
+    """The example's answer on E1 (tests/conftest.py): coverage 2 of 4, Bob and Dan."""
+    for text in ('"name": "Acme Ltd"', '"employees": 4', '"covered": 2', '"rate": 0.5',
+                 '"totalCount": 2', '"name": "Bob"', '"name": "Dan"'):  # fmt: skip
+        expect(response).to_contain_text(text)
+    expect(response).not_to_contain_text('"errors"')
+
+
+def test_example_runs_from_the_run_button(
+    page: Page, service_url: str, js_errors: list[str]
+) -> None:
+    open_graphiql(page, service_url)
+    expect_e1_answer(run(page))
+    assert js_errors == []
+
+
+def test_token_is_sent_with_every_request_and_kept_for_the_tab(
+    page: Page, service_url: str
+) -> None:
+    open_graphiql(page, service_url)
+    page.get_by_label("Bearer token").fill("t0ken")
+    expect(page.get_by_role("status")).to_have_text("Requests carry this token.")
+    with page.expect_request(lambda r: r.method == "POST") as sent:
+        expect_e1_answer(run(page))
+    assert sent.value.headers["authorization"] == "Bearer t0ken"
+    # Kept in sessionStorage, not localStorage; a reload keeps it, and the schema's
+    # introspection request carries it too.
+    assert page.evaluate(f"sessionStorage.getItem('{TOKEN_KEY}')") == "t0ken"
+    assert page.evaluate(f"localStorage.getItem('{TOKEN_KEY}')") is None
+    with page.expect_request(lambda r: r.method == "POST") as introspection:
+        page.reload()
+    assert "IntrospectionQuery" in (introspection.value.post_data or "")
+    assert introspection.value.headers["authorization"] == "Bearer t0ken"
+    expect(page.get_by_label("Bearer token")).to_have_value("t0ken")
+    # Forgotten: requests go without it.
+    page.get_by_role("button", name="Forget").click()
+    expect(page.get_by_role("status")).to_have_text("No token: requests are sent without one.")
+    with page.expect_request(lambda r: r.method == "POST") as sent:
+        run(page)
+    assert "authorization" not in sent.value.headers
+
+
+def test_works_with_every_other_host_blocked(
+    page: Page, service_url: str, offline: list[str], requested: list[str],
+    js_errors: list[str],
+) -> None:  # fmt: skip
+    open_graphiql(page, service_url)
+    expect_e1_answer(run(page))
+    assert offline == []
+    assert requested and all(url.startswith(f"{service_url}/") for url in requested)
+    assert js_errors == []
+
+
+def test_requests_to_other_hosts_are_blocked(
+    page: Page, service_url: str, offline: list[str]
+) -> None:
+    """The blocking of the test above works: a request to another host is refused."""
+    page.goto(f"{service_url}/graphql")
+    outcome = page.evaluate("fetch('http://192.0.2.1/x').then(() => 'sent', () => 'refused')")
+    assert outcome == "refused"
+    assert offline == ["http://192.0.2.1/x"]
