@@ -7,15 +7,11 @@ node its label, id and property-value tuple (lists indexed by the integer), and 
 dict from id to integer. Properties are handed out as read-only
 :class:`~graph_service.stores.embedded.properties.Properties` views of those tuples, so no
 dict is kept per node or relationship. Derived indexes (payroll coverage per product set,
-<<<<<<< HEAD
-employees of an enterprise sorted by id, a hub's first neighbours) are computed on first use
-and dropped whenever the graph changes. The traversal primitives of
-:class:`~graph_service.stores.base.GraphStore` are answered here, on node numbers.
-=======
 employees of an enterprise sorted by id, a hub's first neighbours) are computed on first use;
 when the graph changes, each is patched for the nodes that changed (:data:`PATCHES`) or
-dropped, so that a small write does not make the next question rebuild them whole.
->>>>>>> writes
+dropped, so that a small write does not make the next question rebuild them whole. The
+traversal primitives of :class:`~graph_service.stores.base.GraphStore` are answered here,
+on node numbers.
 """
 
 from __future__ import annotations

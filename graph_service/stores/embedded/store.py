@@ -5,12 +5,8 @@ from __future__ import annotations
 import contextlib
 import shutil
 from collections import defaultdict
-<<<<<<< HEAD
 from collections.abc import Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
-=======
-from collections.abc import Iterator, Sequence
->>>>>>> writes
 from pathlib import Path as FsPath
 
 from graph_service.model import NodeKey
