@@ -135,6 +135,23 @@ class StoreTimeoutError(GraphServiceError):
     exit_code = 4
 
 
+class LoadInterruptedError(GraphServiceError):
+    """A load stopped by SIGINT (Ctrl-C) or SIGTERM, and rolled back: nothing was loaded.
+
+    Attributes
+    ----------
+    signum : int
+        The signal received; the CLI exits 128 + ``signum`` (130, 143), as a shell does.
+    """
+
+    code = "INTERRUPTED"
+
+    def __init__(self, signum: int) -> None:
+        super().__init__("interrupted: nothing loaded")
+        self.signum = signum
+        self.exit_code = 128 + signum
+
+
 class UnauthenticatedError(GraphServiceError):
     """A request without valid credentials: no bearer token, or one that does not verify.
 

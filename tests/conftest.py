@@ -37,7 +37,7 @@ import strawberry.schema.schema as strawberry_schema
 from graphql.language.parser import Parser
 
 from graph_service.config import Settings
-from graph_service.ingest.batch import GraphBatch, NodeRow, RelationshipRow
+from graph_service.records import GraphBatch, NodeRow, RelationshipRow
 from graph_service.stores.base import GraphStore
 from graph_service.stores.cypher import CypherStore
 from graph_service.stores.embedded import EmbeddedStore

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -142,33 +140,6 @@ def writable_file(path: Path, what: str) -> Path:
     if not existed:
         path.unlink()
     return path
-
-
-@contextlib.contextmanager
-def stopped_by_signals() -> Iterator[list[int]]:
-    """Make SIGINT and SIGTERM raise :class:`KeyboardInterrupt` in the main thread.
-
-    Yields the list the signal numbers received are appended to, so the caller can exit
-    128 + signal (130 for Ctrl-C, 143 for SIGTERM). Replacing Python's SIGINT handler also
-    keeps :func:`asyncio.run` from installing its own, which only cancels the main task
-    at its next ``await`` and so lets a blocking write (a load) run to its end. A shell
-    leaves SIGINT ignored in a background job; it is handled here all the same. The
-    previous handlers are restored on exit.
-    """
-    import signal
-
-    received: list[int] = []
-
-    def stop(signum: int, frame: object) -> None:
-        received.append(signum)
-        raise KeyboardInterrupt
-
-    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield received
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
 
 
 def exit_status(received: list[int]) -> int:

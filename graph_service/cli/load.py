@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import shutil
 from pathlib import Path
 from typing import Annotated
 
@@ -14,16 +12,13 @@ from graph_service.cli.common import (
     Backend,
     DataDir,
     err,
-    exit_status,
     out,
     resolve_settings,
-    stopped_by_signals,
     writable_file,
 )
 from graph_service.config import Settings
-from graph_service.errors import GraphServiceError, InvalidInputError
-from graph_service.ingest.batch import LoadReport
-from graph_service.stores import open_store
+from graph_service.errors import InvalidInputError, LoadInterruptedError
+from graph_service.records import LoadReport
 
 
 def _check_apart(data_dir: Path, input_dir: Path) -> None:
@@ -59,45 +54,24 @@ def print_report(report: LoadReport, rejects_path: Path | None) -> None:
         out.print(f"{len(report.rejects)} rejected rows listed in {rejects_path}")
 
 
-def _created_dir(path: Path) -> Path | None:
-    """The outermost directory that creating ``path`` (with its parents) would create."""
-    if path.exists():
-        return None
-    while not path.parent.exists():
-        path = path.parent
-    return path
-
-
-async def load_input(settings: Settings, fmt: str, path: Path) -> LoadReport:
-    """Stream the input into the store; a failed load leaves the data directory as it was.
+def load_input(settings: Settings, fmt: str, path: Path) -> LoadReport:
+    """Stream the input at ``path`` into the store (:func:`graph_service.stores.loading.load`).
 
     The input directory is checked before the store is opened; its rows are read while
     the store writes them (``read_input(..., stream=True)``), so an error in a row is
-    raised from the upsert, which undoes the load. If the load fails (or is interrupted),
-    the embedded store files it created are removed, and every directory it created: the
-    directory is as before, never an empty store that readers would accept.
+    raised from the write, which the store undoes.
+
+    Raises
+    ------
+    LoadInterruptedError
+        If SIGINT or SIGTERM stopped the load (undone).
+    GraphServiceError
+        The input's errors, or the store's.
     """
     from graph_service.ingest import read_input
-    from graph_service.stores.embedded import DB_FILE
+    from graph_service.stores.loading import load
 
-    batch = read_input(fmt, path, stream=True)
-    embedded = settings.backend == "embedded"
-    created_dir = _created_dir(settings.data_dir) if embedded else None
-    new_store = embedded and not (settings.data_dir / DB_FILE).exists()
-    try:
-        store = open_store(settings, create=True)
-        try:
-            return await store.upsert(batch)
-        finally:
-            await store.close()
-    except BaseException:
-        if created_dir is not None:
-            shutil.rmtree(created_dir, ignore_errors=True)
-        elif new_store:
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                (settings.data_dir / (DB_FILE + suffix)).unlink(missing_ok=True)
-        raise
-
+    return load(settings, read_input(fmt, path, stream=True))
 
 
 def load(
@@ -136,16 +110,11 @@ def load(
     # A new embedded data dir is checked when it is created.
     if rejects is not None or not embedded or settings.data_dir.is_dir():
         writable_file(rejects_path, "reject file")
-    with stopped_by_signals() as received:
-        try:
-            report = asyncio.run(load_input(settings, fmt, path))
-        except (KeyboardInterrupt, GraphServiceError):
-            if not received:
-                raise
-            # Rolled back either way: the interrupt, raised where Python code was running,
-            # comes out of SQLite as an error when that code was one of its callbacks.
-            err.print("interrupted: nothing loaded", highlight=False)
-            raise typer.Exit(exit_status(received)) from None
+    try:
+        report = load_input(settings, fmt, path)
+    except LoadInterruptedError as exc:
+        err.print(str(exc), highlight=False)
+        raise typer.Exit(exc.exit_code) from None
     # Always (re)written, header only when nothing was rejected: never a stale list.
     write_rejects(report.rejects, rejects_path)
     print_report(report, rejects_path)

@@ -22,13 +22,13 @@ from graph_service.cli.common import (
     exit_status,
     out,
     resolve_settings,
-    stopped_by_signals,
     warn_if_empty,
 )
 from graph_service.cli.load import load_input, print_report
 from graph_service.config import Settings
 from graph_service.errors import InvalidInputError, Location
 from graph_service.stores import open_store
+from graph_service.stores.loading import stopped_by_signals
 
 
 def _listen(settings: Settings) -> socket.socket:
@@ -181,7 +181,7 @@ def demo(
         sock = stack.enter_context(_listen(settings))
         input_dir = settings.data_dir / "input"
         generate_bank(people, seed, input_dir)
-        report = asyncio.run(load_input(settings, "canonical", input_dir))
+        report = load_input(settings, "canonical", input_dir)
         print_report(report, None)
         out.print(f"Demo bank of {people} people (seed {seed}) in {settings.data_dir}")
         largest, manager = asyncio.run(_largest_enterprise(settings))

@@ -1,4 +1,4 @@
-"""Loaders: input formats turned into one :class:`~graph_service.ingest.batch.GraphBatch`.
+"""Loaders: input formats turned into one :class:`~graph_service.records.GraphBatch`.
 
 Every loader (canonical CSV, LDBC FinBench, the synthetic generator's output) produces a
 ``GraphBatch``; :meth:`GraphStore.upsert <graph_service.stores.base.GraphStore.upsert>` is the
@@ -12,9 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from graph_service.errors import InvalidInputError
-from graph_service.ingest.batch import GraphBatch
 from graph_service.ingest.canonical import read_canonical, stream_canonical
 from graph_service.ingest.finbench import read_finbench
+from graph_service.records import GraphBatch
 
 FORMATS = ("canonical", "ldbc-finbench")
 """Input formats :func:`read_input` accepts (``graph-service load --format``)."""

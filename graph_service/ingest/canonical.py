@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from graph_service.errors import InvalidInputError, Location
-from graph_service.ingest.batch import GraphBatch, NodeRow, RelationshipRow
 from graph_service.ingest.tables import Row, read_records, require_file, require_id
 from graph_service.model import (
     NODE_SPECS,
@@ -27,6 +26,7 @@ from graph_service.model import (
     check_endpoints,
     parse_label,
 )
+from graph_service.records import GraphBatch, NodeRow, RelationshipRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -415,7 +415,7 @@ def stream_canonical(directory: Path) -> GraphBatch:
     Notes
     -----
     O(1) memory: one row of one file at a time (a store's upsert streams them into its
-    transaction, :class:`~graph_service.ingest.batch.GraphBatch`).
+    transaction, :class:`~graph_service.records.GraphBatch`).
     """
     if not directory.is_dir():
         raise InvalidInputError(f"not a directory: {directory}", Location(str(directory)))

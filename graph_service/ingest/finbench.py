@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from graph_service.errors import InvalidInputError, Location
-from graph_service.ingest.batch import GraphBatch, NodeRow, RelationshipRow
 from graph_service.ingest.tables import Row, read_table, require_file, require_id
 from graph_service.model import (
     NODE_SPECS,
@@ -26,6 +25,7 @@ from graph_service.model import (
     PropertySpec,
     RelationshipType,
 )
+from graph_service.records import GraphBatch, NodeRow, RelationshipRow
 
 DELIMITER = "|"
 EXECUTIVE_MIN_RATIO = 0.05

@@ -6,7 +6,7 @@ import csv
 from collections.abc import Sequence
 from pathlib import Path
 
-from graph_service.ingest.batch import Reject
+from graph_service.records import Reject
 
 REJECT_COLUMNS = ("file", "line", "reason")
 

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol, TypeAlias, runtime_checkable
 
-from graph_service.ingest.batch import GraphBatch, LoadReport
 from graph_service.model import NodeKey
+from graph_service.records import GraphBatch, LoadReport
 from graph_service.rules import LinkageRules
 
 
@@ -147,14 +147,26 @@ class GraphStore(Protocol):
     domain layer decides what is "not found".
     """
 
-    async def upsert(self, batch: GraphBatch) -> LoadReport:
-        """Write a batch; rows pointing at missing nodes are rejected.
+    async def write(self, batch: GraphBatch) -> LoadReport:
+        """Apply a batch: its deletions, then its upserts; the one write path.
 
-        The rule and report of :class:`~graph_service.ingest.batch.UpsertCheck`. The batch's
-        rows may be lazy iterators (read once, nodes first) that raise ``InvalidInputError``
-        part way: the store then leaves its data as it was, either undoing the load (the
-        embedded store writes all or nothing) or reading every row before writing one.
+        Loads and domain commands (mutations) both write through it. Deleting a node
+        deletes its relationships; deleting what is absent is no error. Upserted rows
+        follow the rule and report of :class:`~graph_service.records.UpsertCheck`: rows
+        pointing at missing nodes are rejected. The batch's rows may be lazy iterators (read
+        once, nodes first) that raise ``InvalidInputError`` part way: the store then leaves
+        its data as it was, either undoing the write (the embedded store writes all or
+        nothing) or reading every row before writing one.
+
+        Durability: the embedded store commits a write to SQLite before it is visible, all
+        or nothing, and other processes see it on their next :meth:`refresh`. A Cypher store
+        writes a batch of up to ``write_batch_size`` rows in one transaction, a larger one
+        (a load) in transactions of that many rows.
         """
+        ...
+
+    async def upsert(self, batch: GraphBatch) -> LoadReport:
+        """The loaders' name of :meth:`write` (the same method on every store)."""
         ...
 
     async def get_nodes(self, label: str, ids: Sequence[str]) -> list[Node | None]:

@@ -23,8 +23,9 @@ embedded store's, value for value and in the same order (the ordering contract o
   (:data:`~graph_service.model.NODE_SPECS`, :data:`~graph_service.model.RELATIONSHIP_SPECS`)
   are stored as their exact decimal text (``repr``) and read back as floats.
 
-Loads (:meth:`CypherStore.upsert`) are not one transaction: each ``UNWIND`` batch of
-``Settings.write_batch_size`` rows is, and a lost connection reports how far the load got.
+Writes (:meth:`CypherStore.write`) run the one ``write`` statement: a small write (up to
+``Settings.write_batch_size`` rows) is one transaction; a load is not, each statement of that
+many rows is, and a lost connection reports how far the load got.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ from typing import Any
 
 from graph_service.config import Settings
 from graph_service.errors import StoreUnavailableError
-from graph_service.ingest.batch import GraphBatch, LoadReport, PlannedBatch, plan_batch
 from graph_service.model import (
     NODE_SPECS,
     RELATIONSHIP_SPECS,
@@ -46,6 +46,7 @@ from graph_service.model import (
     NodeLabel,
     RelationshipType,
 )
+from graph_service.records import GraphBatch, LoadReport, PlannedBatch, plan_batch
 from graph_service.rules import LinkageRules
 from graph_service.stores.base import Coverage, Direction, Link, Node, Relationship
 from graph_service.stores.connections import CypherConnection, connect
@@ -66,27 +67,33 @@ def schema_statements() -> list[str]:
     return [f"node_key_constraint.{label}" for label in LABELS]
 
 
-def node_upsert_statement(label: str) -> str:
-    """Name of the ``UNWIND`` upsert of ``label`` nodes."""
-    return f"node_upsert.{label}"
-
-
-def relationship_upsert_statement(rel_type: str, start_label: str, end_label: str) -> str:
-    """Name of the ``UNWIND`` upsert of ``rel_type`` relationships between two labels."""
-    return f"relationship_upsert.{rel_type}.{start_label}.{end_label}"
+WRITE_SECTIONS: tuple[tuple[str, str], ...] = (
+    *(
+        ("relationship deletion", f"delete_{rel_type}_{start}_{end}")
+        for rel_type, spec in RELATIONSHIP_SPECS.items()
+        for start, end in spec.endpoints
+    ),
+    *(("node deletion", f"delete_{label}") for label in LABELS),
+    *(("node", f"upsert_{label}") for label in LABELS),
+    *(
+        ("relationship", f"upsert_{rel_type}_{start}_{end}")
+        for rel_type, spec in RELATIONSHIP_SPECS.items()
+        for start, end in spec.endpoints
+    ),
+)
+"""The list parameters of the ``write`` statement in its order, each with its kind of row:
+deletions of relationships (per type and end labels), of nodes (per label), upserts of
+nodes, then of relationships."""
 
 
 def statement_names() -> set[str]:
     """Every statement name the Cypher store can run (the files must match exactly)."""
     names = set(schema_statements()) | {
         "counts", "uncovered_employees", "executives_without_private_banking",
-        "all_executives_without_private_banking", "payroll_coverage", "clear",
+        "all_executives_without_private_banking", "payroll_coverage", "clear", "write",
     }  # fmt: skip
     for label in LABELS:
-        names |= {node_upsert_statement(label), f"nodes_by_id.{label}", f"node_ids.{label}",
-                  f"links.{label}"}  # fmt: skip
-    for rel_type, spec in RELATIONSHIP_SPECS.items():
-        names |= {relationship_upsert_statement(rel_type, s, e) for s, e in spec.endpoints}
+        names |= {f"nodes_by_id.{label}", f"node_ids.{label}", f"links.{label}"}
     return names
 
 
@@ -180,13 +187,18 @@ class CypherStore:
                 found.update((label, row[0]) for row in rows)
         return found
 
-    async def upsert(self, batch: GraphBatch) -> LoadReport:
-        """Write ``batch`` in ``UNWIND`` batches: nodes per label, then relationships per type.
+    async def write(self, batch: GraphBatch) -> LoadReport:
+        """Apply ``batch``: deletions, then upserts, with the ``write`` statement.
 
-        Same rule and report as the embedded store (:func:`~graph_service.ingest.batch.
+        Same rule and report as the embedded store (:func:`~graph_service.records.
         plan_batch`): node rows merge their properties (later rows win), relationship rows
-        whose start or end node is neither stored nor in the batch are rejected with file,
-        line and reason. Loading the same batch twice changes nothing (``MERGE``).
+        whose start or end node is neither stored (and not deleted by the batch) nor in the
+        batch are rejected with file, line and reason. Writing the same batch twice changes
+        nothing (``MERGE``). Deleting a node deletes its relationships (``DETACH DELETE``).
+
+        A batch of at most ``write_batch_size`` rows (deletions included) is one statement,
+        so one transaction: all or nothing. A larger one (a load) is written in statements
+        of that many rows each, in order, each its own transaction.
 
         Returns
         -------
@@ -195,15 +207,17 @@ class CypherStore:
         Raises
         ------
         StoreUnavailableError
-            If the database is unreachable, or the connection is lost during the load: the
-            message says how many node and relationship rows were acknowledged by then
-            (each ``UNWIND`` batch is one transaction, so the server holds those, and
-            possibly the batch in flight, committed but not acknowledged).
+            If the database is unreachable, refuses a value, or the connection is lost
+            during the write: the message says how many node and relationship rows were
+            acknowledged by then (the server holds those, and possibly the statement in
+            flight, committed but not acknowledged).
         InvalidInputError
-            What a lazy batch raises while its rows are read: every row is read before the
-            first write (``GraphBatch.materialized``), so the database is left untouched.
+            For a deletion outside the model (:meth:`GraphBatch.check_deletions`), or what
+            a lazy batch raises while its rows are read: every row is read before the first
+            write (``GraphBatch.materialized``), so the database is left untouched.
         """
-        batch = batch.materialized()  # batches are not one transaction here: read all first
+        batch.check_deletions()
+        batch = batch.materialized()  # statements are not one transaction: read all first
         await self.start()
         in_batch = {row.key for row in batch.nodes}
         ends = (k for rel in batch.relationships for k in (rel.start, rel.end))
@@ -212,30 +226,43 @@ class CypherStore:
         await self._write(plan)
         return plan.report
 
-    async def _write(self, plan: PlannedBatch) -> None:
-        node_rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    upsert = write
+    """The loaders' name of :meth:`write` (same method)."""
+
+    def _write_rows(self, plan: PlannedBatch) -> Iterator[tuple[str, Any]]:
+        """``(parameter, row)`` of every row of ``plan``, in :data:`WRITE_SECTIONS` order."""
+        for rel_type, (sl, si), (el, ei) in plan.deleted_relationships:
+            yield f"delete_{rel_type}_{sl}_{el}", {"start": si, "end": ei}
+        for label, node_id in plan.deleted_nodes:
+            yield f"delete_{label}", node_id
         for (label, node_id), props in plan.nodes.items():
-            node_rows[node_upsert_statement(label)].append(
-                {"id": node_id, "props": self._encode(props)}
-            )
-        rel_rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            yield f"upsert_{label}", {"id": node_id, "props": self._encode(props)}
         for (rel_type, (sl, si), (el, ei)), props in plan.relationships.items():
-            name = relationship_upsert_statement(rel_type, sl, el)
-            rel_rows[name].append({"start": si, "end": ei, "props": self._encode(props)})
-        total_nodes, total_rels = len(plan.nodes), len(plan.relationships)
-        written = {"node": 0, "relationship": 0}
+            params = {"start": si, "end": ei, "props": self._encode(props)}
+            yield f"upsert_{rel_type}_{sl}_{el}", params
+
+    async def _write(self, plan: PlannedBatch) -> None:
+        """Run ``write`` statements of at most ``batch_size`` rows until ``plan`` is written."""
+        kinds = {name: kind for kind, name in WRITE_SECTIONS}
+        order = {name: i for i, (_, name) in enumerate(WRITE_SECTIONS)}
+        rows = sorted(self._write_rows(plan), key=lambda row: order[row[0]])
+        totals = {"node": len(plan.nodes), "relationship": len(plan.relationships)}
+        written = {kind: 0 for kind, _ in WRITE_SECTIONS}
         try:
-            for kind, groups in (("node", node_rows), ("relationship", rel_rows)):
-                for name, rows in groups.items():
-                    for chunk in _chunks(rows, self.batch_size):
-                        await self.connection.run(name, {"rows": list(chunk)}, write=True)
-                        written[kind] += len(chunk)
+            for chunk in _chunks(rows, self.batch_size):
+                params: dict[str, list[Any]] = {name: [] for _, name in WRITE_SECTIONS}
+                for name, row in chunk:
+                    params[name].append(row)
+                await self.connection.run("write", params, write=True)
+                for name, _ in chunk:
+                    written[kinds[name]] += 1
         except StoreUnavailableError as exc:
             raise StoreUnavailableError(
                 f"{str(exc).rstrip('.')}; wrote at least {written['node']:,} of "
-                f"{total_nodes:,} node rows and {written['relationship']:,} of {total_rels:,} "
-                "relationship rows before the connection was lost (the batch in flight may "
-                "also have been written; loading the same input again completes it)"
+                f"{totals['node']:,} node rows and {written['relationship']:,} of "
+                f"{totals['relationship']:,} relationship rows before the connection was lost "
+                "(the batch in flight may also have been written; loading the same input "
+                "again completes it)"
             ) from None
 
     async def refresh(self) -> bool:

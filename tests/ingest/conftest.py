@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from graph_service.ingest.batch import GraphBatch, LoadReport
+from graph_service.records import GraphBatch, LoadReport
 from graph_service.stores.embedded import EmbeddedStore
 
 

@@ -13,8 +13,8 @@ import pytest
 
 from graph_service.errors import InvalidInputError, Location
 from graph_service.ingest import FORMATS, read_input
-from graph_service.ingest.batch import GraphBatch
 from graph_service.ingest.canonical import NODE_FILES, RELATIONSHIP_FILES, header, read_canonical
+from graph_service.records import GraphBatch
 from graph_service.stores.embedded import EmbeddedStore
 from tests.conftest import small_bank_batch
 from tests.ingest.conftest import load, write_files

@@ -7,9 +7,9 @@ import asyncio
 import pytest
 
 from graph_service.errors import InvalidInputError, NotFoundError
-from graph_service.ingest.batch import GraphBatch, RelationshipRow
 from graph_service.linkage.network import client_network
 from graph_service.linkage.paths import linkage_paths
+from graph_service.records import GraphBatch, RelationshipRow
 from graph_service.stores.base import GraphStore, Path
 
 P, E, A, M = "Person", "Enterprise", "Account", "Manager"

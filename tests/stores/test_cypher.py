@@ -17,8 +17,8 @@ import pytest
 
 from graph_service.config import Settings
 from graph_service.errors import StoreTimeoutError, StoreUnavailableError
-from graph_service.ingest.batch import GraphBatch, NodeRow, RelationshipRow
 from graph_service.model import RelationshipType
+from graph_service.records import GraphBatch, NodeRow, RelationshipRow
 from graph_service.rules import LinkageRules
 from graph_service.stores.base import GraphStore
 from graph_service.stores.cypher import CypherStore, statement_names

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from graph_service.errors import InvalidInputError, Location, StoreUnavailableError
-from graph_service.ingest.batch import GraphBatch, NodeRow, RelationshipRow
 from graph_service.model import NodeLabel, RelationshipType
+from graph_service.records import GraphBatch, NodeRow, RelationshipRow
 from graph_service.stores.base import Direction
 from graph_service.stores.embedded import DB_FILE, EmbeddedStore, record
 from tests.conftest import REPO_ROOT, small_bank_batch
@@ -180,7 +180,7 @@ def test_a_damaged_row_is_named_not_a_traceback(
 
 _BIG_LOAD = """
 import asyncio, sys
-from graph_service.ingest.batch import GraphBatch, NodeRow
+from graph_service.records import GraphBatch, NodeRow
 from graph_service.stores.embedded import EmbeddedStore
 rows = [NodeRow("Person", f"big-{i}", {"name": f"n{i}", "note": "x" * 200}, "big.csv", i)
         for i in range(400_000)]

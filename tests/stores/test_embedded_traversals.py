@@ -16,9 +16,9 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 
-from graph_service.ingest.batch import GraphBatch, NodeRow, RelationshipRow
 from graph_service.linkage import traversal
 from graph_service.model import NodeKey, RelationshipType
+from graph_service.records import GraphBatch, NodeRow, RelationshipRow
 from graph_service.stores.embedded import EmbeddedStore, adjacency
 
 Rel = tuple[str, NodeKey, NodeKey]

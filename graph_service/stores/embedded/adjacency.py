@@ -7,16 +7,18 @@ node its label, id and property-value tuple (lists indexed by the integer), and 
 dict from id to integer. Properties are handed out as read-only
 :class:`~graph_service.stores.embedded.properties.Properties` views of those tuples, so no
 dict is kept per node or relationship. Derived indexes (payroll coverage per product set,
-employees of an enterprise sorted by id, a hub's first neighbours) are computed on first use
-and dropped whenever the graph changes. The traversal primitives of
-:class:`~graph_service.stores.base.GraphStore` are answered here, on node numbers.
+employees of an enterprise sorted by id, a hub's first neighbours) are computed on first use;
+when the graph changes, each is patched for the nodes that changed (:data:`PATCHES`) or
+dropped, so that a small write does not make the next question rebuild them whole. The
+traversal primitives of :class:`~graph_service.stores.base.GraphStore` are answered here,
+on node numbers.
 """
 
 from __future__ import annotations
 
 import sys
 from collections import Counter, defaultdict, deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from heapq import nsmallest
 from itertools import chain, compress, islice, repeat
@@ -36,6 +38,36 @@ SORTED_NEIGHBOURS_MIN = 1_000
 client network walk reads (:meth:`Adjacency.first_neighbours`), rather than ranking
 all of them again on each visit. In the 1M-person benchmark bank 164 nodes are hubs
 (enterprises, managers, payroll accounts), with 8 % of the relationships' ends."""
+PATCH_MAX = 10_000
+"""Changed nodes up to which :meth:`Adjacency.settle` patches the derived indexes; past it
+(a load) they are dropped and rebuilt on first use, which then costs less than patching."""
+Patch = Callable[["Adjacency", Any, Any, AbstractSet[int]], Any]
+"""``patch(graph, key, value, changed)``: the derived index ``value`` stored under ``key``
+brought up to date with the nodes ``changed`` (changed values, relationships added, changed or
+removed at them, removed, or neighbours of a removed node); ``None`` drops it."""
+PATCHES: dict[str, Patch] = {}
+"""How each kind of derived index (the first item of its key) follows small changes. A kind
+not here is dropped on any change. Filled by :func:`patches`."""
+
+
+def patches(kind: str) -> Callable[[Patch], Patch]:
+    """Register the decorated function as the :data:`PATCHES` entry of ``kind``."""
+
+    def register(patch: Patch) -> Patch:
+        PATCHES[kind] = patch
+        return patch
+
+    return register
+
+
+def drop_if_changed(graph: Adjacency, key: Any, value: Any, changed: AbstractSet[int]) -> Any:
+    """The patch of an index of one node ``key[1]``: dropped if that node changed."""
+    return None if key[1] in changed else value
+
+
+PATCHES["first neighbours"] = drop_if_changed  # Adjacency._first_neighbours
+
+
 _NO_ATTRS: dict[str, Any] = {}
 """The networkx attribute dict of every node: properties live beside the graph, so all nodes
 share this one empty dict, which is never written."""
@@ -94,8 +126,8 @@ class Adjacency:
     rel_counts : Counter
         Relationships per type.
     derived : dict
-        Derived indexes by key, computed on first use by their readers and cleared whenever
-        the graph changes.
+        Derived indexes by key (a tuple whose first item names their kind), computed on
+        first use by their readers; brought up to date by :meth:`settle` after changes.
     """
 
     def __init__(self, fields: defaultdict[str, Fields]) -> None:
@@ -111,6 +143,7 @@ class Adjacency:
         self.bare = {t.value: {t.value: ()} for t in RelationshipType}
         self.rel_counts: Counter[str] = Counter()
         self.derived: dict[Any, Any] = {}
+        self._changed: set[int] | None = set()  # since the last settle; None: too many
 
     # -- building ------------------------------------------------------------------------
 
@@ -126,7 +159,6 @@ class Adjacency:
         would give it. ``new`` says that no row is in memory yet (opening), which spares
         looking each one up.
         """
-        self.derived.clear()
         label = sys.intern(label)  # one text per label, not per node
         known = self.index.setdefault(label, {})
         if not new:
@@ -135,10 +167,15 @@ class Adjacency:
                 for n, node_values in zip(stored, values, strict=True):
                     if n is not None:
                         self.values[n] = node_values
+                self._note(n for n in stored if n is not None)
                 absent = [n is None for n in stored]
                 ids, values = tuple(compress(ids, absent)), list(compress(values, absent))
         first = len(self.values)
         numbers = range(first, first + len(ids))
+        if new:
+            self._changed = None
+        else:
+            self._note(numbers)
         known.update(zip(ids, numbers, strict=True))
         self.labels.extend(repeat(label, len(ids)))
         self.ids.extend(ids)
@@ -170,7 +207,6 @@ class Adjacency:
         KeyError
             If an end node is not in memory; nothing is applied then.
         """
-        self.derived.clear()
         succ, pred = self.succ, self.pred
         rel_type = sys.intern(rel_type)  # one text per type, not per edge dict
         starts = list(map(self.index[start_label].__getitem__, start_ids))
@@ -188,6 +224,106 @@ class Adjacency:
         _consume(map(dict.__setitem__, out, ends, edges))
         _consume(map(dict.__setitem__, map(pred.__getitem__, ends), starts, edges))
         self.rel_counts[rel_type] += len(edges) - replaced
+        self._note(chain(starts, ends))
+
+    def remove_nodes(self, label: str, ids: Iterable[str]) -> None:
+        """Remove the nodes of ``label`` among ``ids`` with their relationships.
+
+        Absent ids are skipped. A removed node's number is not reused: its slots in
+        ``labels``, ``ids`` and ``values`` stay, unreachable from ``index`` and the graph.
+        O(degree) per node.
+        """
+        known = self.index.get(label, {})
+        succ, pred = self.succ, self.pred
+        for node_id in ids:
+            n = known.pop(node_id, None)
+            if n is None:
+                continue
+            out, into = succ.pop(n), pred.pop(n)
+            for other, edge in out.items():
+                self.rel_counts.subtract(edge.keys())
+                if other != n:
+                    del pred[other][n]
+            for other, edge in into.items():
+                if other != n:  # a relationship to itself was counted leaving it
+                    self.rel_counts.subtract(edge.keys())
+                    del succ[other][n]
+            del self.graph._node[n]
+            self._note(chain((n,), out, into))
+
+    def remove_rels(
+        self,
+        rel_type: str,
+        start_label: str,
+        end_label: str,
+        pairs: Iterable[tuple[str, str]],
+    ) -> None:
+        """Remove the ``rel_type`` relationships between the ``(start id, end id)`` pairs.
+
+        Pairs not so joined are skipped. The pair's edge dict is replaced by a copy without
+        ``rel_type`` (edge dicts are never mutated), or removed when it held only that type.
+        """
+        starts, ends = self.index.get(start_label, {}), self.index.get(end_label, {})
+        for start_id, end_id in pairs:
+            u, v = starts.get(start_id), ends.get(end_id)
+            edge = None if u is None or v is None else self.succ[u].get(v)
+            if edge is None or rel_type not in edge:
+                continue
+            assert u is not None and v is not None
+            rest = {t: values for t, values in edge.items() if t != rel_type}
+            if rest:
+                self.succ[u][v] = self.pred[v][u] = rest
+            else:
+                del self.succ[u][v], self.pred[v][u]
+            self.rel_counts[rel_type] -= 1
+            self._note((u, v))
+
+    def has_relationship(self, rel_type: str, start: NodeKey, end: NodeKey) -> bool:
+        """Whether a ``rel_type`` relationship joins ``start`` to ``end``. O(1)."""
+        u, v = self.find(start), self.find(end)
+        return u is not None and v is not None and rel_type in self.succ[u].get(v, ())
+
+    def relationships_at(self, key: NodeKey) -> list[tuple[str, NodeKey, NodeKey]]:
+        """``(type, start key, end key)`` of every relationship at node ``key``, each once.
+
+        Empty when the node is absent. O(degree).
+        """
+        n = self.find(key)
+        if n is None:
+            return []
+        found = [(t, key, self.key(m)) for m, edge in self.succ[n].items() for t in edge]
+        found += [(t, self.key(m), key) for m, edge in self.pred[n].items() if m != n for t in edge]
+        return found
+
+    def _note(self, nodes: Iterable[int]) -> None:
+        """Note ``nodes`` as changed, for :meth:`settle` (up to :data:`PATCH_MAX`)."""
+        changed = self._changed
+        if changed is not None:
+            changed.update(nodes)
+            if len(changed) > PATCH_MAX:
+                self._changed = None
+
+    def settle(self) -> None:
+        """Bring the derived indexes up to date with the changes since the last settle.
+
+        Each is patched for the changed nodes (:data:`PATCHES`, O(changed nodes and their
+        neighbours) for the ones here), or dropped when its kind has no patch or more than
+        :data:`PATCH_MAX` nodes changed.
+        """
+        changed = self._changed
+        self._changed = set()
+        if changed is None:
+            self.derived.clear()
+            return
+        if not changed:
+            return
+        for key, value in list(self.derived.items()):
+            patch = PATCHES.get(key[0])
+            patched = None if patch is None else patch(self, key, value, changed)
+            if patched is None:
+                del self.derived[key]
+            else:
+                self.derived[key] = patched
 
     def stored_keys(self) -> _StoredKeys:
         """The node keys in memory, as a container (what a load checks its rows against)."""

@@ -1,9 +1,9 @@
 """The embedded store's record: the SQLite file that holds the graph durably, and its journal.
 
-Durability rule: a load commits to SQLite first and only then becomes visible in the
-in-memory graph (:class:`~graph_service.stores.embedded.adjacency.Adjacency`); opening a
-data directory rebuilds the graph from SQLite. A process killed during a load leaves the
-SQLite file at its previous committed state (SQLite's write-ahead log ignores uncommitted
+Durability rule: a write (a load, a command) commits to SQLite first and only then becomes
+visible in the in-memory graph (:class:`~graph_service.stores.embedded.adjacency.Adjacency`);
+opening a data directory rebuilds the graph from SQLite. A process killed during a write
+leaves the SQLite file at its previous committed state (SQLite's write-ahead log ignores uncommitted
 frames), so nothing is half-written.
 
 Several processes may share a data directory: one load writes at a time (SQLite's write
@@ -11,6 +11,9 @@ lock), readers are never blocked (WAL), and a serving process picks up what anot
 committed on its next request (:meth:`Record.sync`). Each load is numbered (the
 ``load_seq`` counter in ``meta``) and every row it writes carries that number, so a refresh
 reads only the rows written by loads it has not seen: O(rows changed), not O(graph).
+Deletions leave a tombstone carrying the ``load_seq`` of their write (tables
+``deleted_nodes`` and ``deleted_relationships``: a deleted node's relationships go with it),
+which a refresh applies before the rows written since.
 
 On disk, a row's properties are a ``marshal``-encoded tuple of values aligned with the
 field names of its label or relationship type (table ``fields``, append-only;
@@ -32,9 +35,9 @@ from pathlib import Path as FsPath
 from typing import Any
 
 from graph_service.errors import StoreUnavailableError
-from graph_service.ingest.batch import GraphBatch, LoadReport, NodeRow, RelationshipRow, UpsertCheck
 from graph_service.memory import bulk_allocation
 from graph_service.model import NODE_SPECS, RELATIONSHIP_SPECS
+from graph_service.records import GraphBatch, LoadReport, NodeRow, RelationshipRow, UpsertCheck
 from graph_service.stores.embedded.adjacency import Adjacency
 
 DB_FILE = "graph.sqlite3"
@@ -63,10 +66,37 @@ CREATE TABLE IF NOT EXISTS relationships (
     load_seq INTEGER NOT NULL,
     PRIMARY KEY (type, start_label, start_id, end_label, end_id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS deleted_nodes (
+    label TEXT NOT NULL, id TEXT NOT NULL, load_seq INTEGER NOT NULL,
+    PRIMARY KEY (label, id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS deleted_relationships (
+    type TEXT NOT NULL,
+    start_label TEXT NOT NULL, start_id TEXT NOT NULL,
+    end_label TEXT NOT NULL, end_id TEXT NOT NULL,
+    load_seq INTEGER NOT NULL,
+    PRIMARY KEY (type, start_label, start_id, end_label, end_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS deleted_nodes_by_load ON deleted_nodes (load_seq);
+CREATE INDEX IF NOT EXISTS deleted_relationships_by_load ON deleted_relationships (load_seq);
 """
 _LOAD_INDEXES = (
     "CREATE INDEX IF NOT EXISTS nodes_by_load ON nodes (load_seq)",
     "CREATE INDEX IF NOT EXISTS relationships_by_load ON relationships (load_seq)",
+)
+# Deletions (_delete): the rows go, a tombstone carrying the write's load_seq replaces any
+# earlier one of the same key.
+_DELETE_NODE = "DELETE FROM nodes WHERE label = ? AND id = ?"
+_DELETE_REL = (
+    "DELETE FROM relationships WHERE type = ? AND start_label = ? AND start_id = ? "
+    "AND end_label = ? AND end_id = ?"
+)
+_TOMBSTONE_NODE = "INSERT OR REPLACE INTO deleted_nodes VALUES (?, ?, ?)"
+_TOMBSTONE_REL = "INSERT OR REPLACE INTO deleted_relationships VALUES (?, ?, ?, ?, ?, ?)"
+_SELECT_DELETED_NODES_SINCE = "SELECT label, id FROM deleted_nodes WHERE load_seq > ?"
+_SELECT_DELETED_RELS_SINCE = (
+    "SELECT type, start_label, start_id, end_label, end_id FROM deleted_relationships "
+    "WHERE load_seq > ?"
 )
 # ``{rows}``: that many rows of values (_write_rows). A row already stored, by an earlier load
 # or earlier in this one, keeps the values the new row leaves absent: merge_values, registered
@@ -313,11 +343,14 @@ class Record:
             If a row's properties do not decode, or a relationship's end node is not stored
             (the file is damaged).
         """
-        with bulk_allocation():
-            if load_seq:
-                self._read_changes(load_seq)
-            else:
-                self._read_all()
+        try:
+            with bulk_allocation():
+                if load_seq:
+                    self._read_changes(load_seq)
+                else:
+                    self._read_all()
+        finally:
+            self._memory.settle()
 
     def _read_all(self) -> None:
         """Opening: read every node and relationship, one label or endpoint kind at a time.
@@ -358,10 +391,18 @@ class Record:
     def _read_changes(self, load_seq: int) -> None:
         """Refresh: read the rows of loads after ``load_seq`` through the ``load_seq`` indexes.
 
-        A key lookup per row, but only for the rows changed. Rows are applied in runs of one
-        label, or of one relationship type and endpoint labels (within which every
-        ``(start, end)`` pair is distinct).
+        A key lookup per row, but only for the rows changed. Tombstones first (a key
+        deleted, then written again, has both: the rows hold what it is now), then rows,
+        applied in runs of one label, or of one relationship type and endpoint labels
+        (within which every ``(start, end)`` pair is distinct).
         """
+        memory = self._memory
+        for chunk in self._chunks(_SELECT_DELETED_RELS_SINCE, (load_seq,)):
+            for (rel_type, start, end), rel_run in groupby(chunk, key=itemgetter(0, 1, 3)):
+                memory.remove_rels(rel_type, start, end, ((r[2], r[4]) for r in rel_run))
+        for chunk in self._chunks(_SELECT_DELETED_NODES_SINCE, (load_seq,)):
+            for label, node_run in groupby(chunk, key=itemgetter(0)):
+                memory.remove_nodes(label, (row[1] for row in node_run))
         for chunk in self._chunks(_SELECT_NODES_SINCE, (load_seq,)):
             for label, node_run in groupby(chunk, key=itemgetter(0)):
                 _, ids, blobs = zip(*node_run, strict=True)
@@ -433,9 +474,11 @@ class Record:
     def write(self, batch: GraphBatch) -> LoadReport:
         """Write ``batch`` in one SQLite transaction, then make it visible in memory.
 
-        Node rows merge their properties into an existing node (later rows win). A
-        relationship row whose start or end node is neither stored nor in ``batch.nodes`` is
-        rejected (listed in the report with file, line and reason) and not written.
+        Deletions first (a node with its relationships; absent keys are no error), then
+        upserts: node rows merge their properties into an existing node (later rows win). A
+        relationship row whose start or end node is neither stored (and not deleted) nor in
+        ``batch.nodes`` is rejected (listed in the report with file, line and reason) and
+        not written.
 
         Returns
         -------
@@ -447,18 +490,21 @@ class Record:
         StoreUnavailableError
             If SQLite fails; the transaction is rolled back and memory is left unchanged.
         InvalidInputError
-            What a lazy batch raises while its rows are read; rolled back likewise.
+            A deletion outside the model (:meth:`GraphBatch.check_deletions
+            <graph_service.records.GraphBatch.check_deletions>`), or what a lazy batch raises
+            while its rows are read; rolled back likewise.
 
         Notes
         -----
         O(rows) time. Rows stream from the batch into SQLite, encoded as they go, checked
-        by :class:`~graph_service.ingest.batch.UpsertCheck` (which keeps only the node ids
+        by :class:`~graph_service.records.UpsertCheck` (which keeps only the node ids
         seen); a row whose key is already stored, by an earlier load or earlier in this
         one, is merged into it by SQLite (``ON CONFLICT``, :func:`_merge_values`). Memory
         catches up on the next read the way a refresh does (reading the rows of this load
         back), so a process that only loads never builds the graph. The first load into
         an empty store writes through a rollback journal (:meth:`_journal_for_load`).
         """
+        batch.check_deletions()
         with self._journal_for_load():
             return self._write_batch(batch)
 
@@ -504,6 +550,7 @@ class Record:
             self.sync(in_transaction=True)  # validate against what is committed now
             check = UpsertCheck(batch, self._memory.stored_keys())
             seq = self._load_seq + 1
+            self._delete(batch, seq)
             self._db.execute(f"PRAGMA cache_size = -{WRITE_CACHE_KIB}")
             first_load = self._db.execute("SELECT 1 FROM nodes LIMIT 1").fetchone() is None
             if first_load:  # build the load_seq indexes once, after the rows
@@ -543,6 +590,29 @@ class Record:
         finally:
             self._db.execute("PRAGMA cache_size = -2000")
         return self._committed(report)
+
+    def _delete(self, batch: GraphBatch, seq: int) -> None:
+        """Delete the batch's nodes (with their relationships) and relationships; tombstone them.
+
+        Inside the write's transaction, with memory in step with what is committed: the
+        relationships of a deleted node are those memory holds. Absent keys are skipped
+        (no tombstone). O(deleted nodes' degrees + deleted relationships).
+        """
+        memory = self._memory
+        rels = [
+            (t, start, end)
+            for t, start, end in dict.fromkeys(batch.deleted_relationships)
+            if memory.has_relationship(t, start, end)
+        ]
+        nodes = [key for key in dict.fromkeys(batch.deleted_nodes) if memory.find(key) is not None]
+        if not rels and not nodes:
+            return
+        gone = {rel: None for key in nodes for rel in memory.relationships_at(key)}
+        gone.update(dict.fromkeys(rels))
+        self._db.executemany(_DELETE_REL, [(t, *s, *e) for t, s, e in gone])
+        self._db.executemany(_TOMBSTONE_REL, [(t, *s, *e, seq) for t, s, e in rels])
+        self._db.executemany(_DELETE_NODE, nodes)
+        self._db.executemany(_TOMBSTONE_NODE, [(*key, seq) for key in nodes])
 
     def _committed(self, report: LoadReport) -> LoadReport:
         """Note that the load reported by ``report`` is committed, and return ``report``."""

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from pathlib import Path as FsPath
 
-from graph_service.ingest.batch import GraphBatch, LoadReport
 from graph_service.model import NodeKey
+from graph_service.records import GraphBatch, LoadReport
 from graph_service.rules import LinkageRules
 from graph_service.stores.base import Coverage, Direction, Link, Node, Relationship
 from graph_service.stores.embedded import questions
 from graph_service.stores.embedded.adjacency import Adjacency
 from graph_service.stores.embedded.properties import Fields
-from graph_service.stores.embedded.record import Record
+from graph_service.stores.embedded.record import DB_FILE, Record
 
 
 class EmbeddedStore:
@@ -42,7 +44,7 @@ class EmbeddedStore:
     Opening reads every row of the record
     (:class:`~graph_service.stores.embedded.record.Record`) into the in-memory graph
     (:class:`~graph_service.stores.embedded.adjacency.Adjacency`), O(V + E) time and
-    memory. Queries run on the in-memory graph; the record is used by :meth:`upsert` and
+    memory. Queries run on the in-memory graph; the record is used by :meth:`write` and
     :meth:`refresh`. The rows a load writes are applied to memory when the store is next
     read, so a process that only loads does not pay for building the graph.
     """
@@ -61,12 +63,17 @@ class EmbeddedStore:
         """See :meth:`Record.refresh <graph_service.stores.embedded.record.Record.refresh>`."""
         return self._record.refresh()
 
-    async def upsert(self, batch: GraphBatch) -> LoadReport:
-        """Write ``batch`` in one SQLite transaction, then make it visible in memory.
+    async def write(self, batch: GraphBatch) -> LoadReport:
+        """Apply ``batch`` (deletions, then upserts) in one SQLite transaction.
 
-        See :meth:`Record.write <graph_service.stores.embedded.record.Record.write>`.
+        Committed before it is visible in memory, all or nothing; other processes see it
+        on their next :meth:`refresh`. See :meth:`Record.write
+        <graph_service.stores.embedded.record.Record.write>`.
         """
         return self._record.write(batch)
+
+    upsert = write
+    """The loaders' name of :meth:`write` (same method)."""
 
     async def get_nodes(self, label: str, ids: Sequence[str]) -> list[Node | None]:
         """Nodes by id, aligned with ``ids``; ``None`` where absent. O(len(ids))."""
@@ -158,3 +165,34 @@ class EmbeddedStore:
     async def close(self) -> None:
         """Close the SQLite connection."""
         self._record.close()
+
+
+def _created_dir(path: FsPath) -> FsPath | None:
+    """The outermost directory that creating ``path`` (with its parents) would create."""
+    if path.exists():
+        return None
+    while not path.parent.exists():
+        path = path.parent
+    return path
+
+
+@contextlib.contextmanager
+def removed_on_failure(data_dir: FsPath) -> Iterator[None]:
+    """Remove the store files and directories the block created in ``data_dir`` if it fails.
+
+    For a first load: if the block raises (``BaseException``, an interrupt included), every
+    directory it created goes, or, into an existing directory that held no store, the
+    store's files (``graph.sqlite3`` and its ``-wal``, ``-shm``, ``-journal``). A store that
+    was there before is left to its own rollback.
+    """
+    created_dir = _created_dir(data_dir)
+    new_store = not (data_dir / DB_FILE).exists()
+    try:
+        yield
+    except BaseException:
+        if created_dir is not None:
+            shutil.rmtree(created_dir, ignore_errors=True)
+        elif new_store:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                (data_dir / (DB_FILE + suffix)).unlink(missing_ok=True)
+        raise

@@ -1,10 +1,12 @@
-"""The unit of bulk loading: rows of nodes and relationships with their provenance.
+"""The domain's write records: a batch of node and relationship upserts and deletions.
 
-A loader fills a :class:`GraphBatch`; a store writes it all or nothing with
-:meth:`~graph_service.stores.base.GraphStore.upsert` and answers a :class:`LoadReport`.
-Rows carry the file and line they came from so that a rejected row can be traced. A batch's
-rows may be read lazily, while the store writes them (:class:`UpsertCheck` applies the
-upsert rule row by row); :func:`plan_batch` applies it to a whole batch at once.
+Loaders (:mod:`graph_service.ingest`) and domain commands (mutations) fill a
+:class:`GraphBatch`; a store writes it with :meth:`~graph_service.stores.base.GraphStore.write`
+and answers a :class:`LoadReport`. Rows carry the file and line they came from so that a
+rejected row can be traced (a command's rows leave them empty). A batch's rows may be read
+lazily, while the store writes them (:class:`UpsertCheck` applies the upsert rule row by
+row); :func:`plan_batch` applies it to a whole batch at once. Stores import this module,
+never the loaders.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from graph_service.model import NodeKey
+from graph_service.errors import InvalidInputError
+from graph_service.model import NODE_SPECS, RELATIONSHIP_SPECS, NodeKey
 
 
 class NodeRow(NamedTuple):
@@ -29,17 +32,17 @@ class NodeRow(NamedTuple):
         The node's identity.
     props : dict
         Properties, already converted to stored types (see ``ElementSpec.coerce``).
-    file : str
-        Source file name (for the load report).
-    line : int
-        1-based physical line in ``file``.
+    file : str, default ""
+        Source file name (for the load report); empty for a command's row.
+    line : int, default 0
+        1-based physical line in ``file``; 0 for a command's row.
     """
 
     label: str
     id: str
     props: dict[str, Any]
-    file: str
-    line: int
+    file: str = ""
+    line: int = 0
 
     @property
     def key(self) -> NodeKey:
@@ -58,7 +61,7 @@ class RelationshipRow(NamedTuple):
         ``(label, id)`` of the endpoints; the labels are already checked against the model.
     props : dict
         Properties, already converted to stored types.
-    file, line : str, int
+    file, line : str, int, default "" and 0
         Provenance, as for :class:`NodeRow`; for an aggregated row, the first source row.
     source_rows : int, default 1
         How many data rows of ``file`` this row stands for: more than 1 when a loader
@@ -71,8 +74,8 @@ class RelationshipRow(NamedTuple):
     start: NodeKey
     end: NodeKey
     props: dict[str, Any]
-    file: str
-    line: int
+    file: str = ""
+    line: int = 0
     source_rows: int = 1
 
 
@@ -93,9 +96,16 @@ class Reject:
     reason: str
 
 
+RelationshipKey = tuple[str, NodeKey, NodeKey]
+"""A relationship's identity: ``(type, start key, end key)``."""
+
+
 @dataclass(slots=True)
 class GraphBatch:
-    """Everything one load writes, written as one transaction.
+    """Everything one write (a load, a command) changes.
+
+    Applied in this order: relationship deletions, node deletions, node upserts,
+    relationship upserts; so a batch may delete a node and create it again, anew.
 
     Attributes
     ----------
@@ -109,6 +119,11 @@ class GraphBatch:
         nowhere); the store appends its own.
     files : list of str
         Every file read, so that the report lists files with no rows too.
+    deleted_nodes : list of NodeKey
+        Nodes to delete with their relationships (Cypher's ``DETACH DELETE``); an absent
+        one is no error.
+    deleted_relationships : list of RelationshipKey
+        Relationships to delete, by type and ends; an absent one is no error.
 
     Notes
     -----
@@ -124,6 +139,8 @@ class GraphBatch:
     relationships: Iterable[RelationshipRow] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    deleted_nodes: list[NodeKey] = field(default_factory=list)
+    deleted_relationships: list[RelationshipKey] = field(default_factory=list)
 
     def materialized(self) -> GraphBatch:
         """Read every row: the batch with lists of rows (itself if they are lists already).
@@ -135,7 +152,37 @@ class GraphBatch:
         """
         if isinstance(self.nodes, list) and isinstance(self.relationships, list):
             return self
-        return GraphBatch(list(self.nodes), list(self.relationships), self.rejects, self.files)
+        return GraphBatch(
+            list(self.nodes),
+            list(self.relationships),
+            self.rejects,
+            self.files,
+            self.deleted_nodes,
+            self.deleted_relationships,
+        )
+
+    def check_deletions(self) -> None:
+        """Check the deleted keys against the graph model.
+
+        Raises
+        ------
+        InvalidInputError
+            Naming the first deleted node whose label, or relationship whose type or end
+            labels, the model (:mod:`graph_service.model`) does not have.
+        """
+        for label, node_id in self.deleted_nodes:
+            if label not in NODE_SPECS:
+                raise InvalidInputError(
+                    f"cannot delete {label} {node_id!r}: unknown label {label!r}; expected "
+                    f"one of {', '.join(NODE_SPECS)}"
+                )
+        for rel_type, start, end in self.deleted_relationships:
+            spec = RELATIONSHIP_SPECS.get(rel_type)
+            if spec is None or (start[0], end[0]) not in spec.endpoints:
+                raise InvalidInputError(
+                    f"cannot delete the {rel_type} relationship from {start[0]} {start[1]!r} "
+                    f"to {end[0]} {end[1]!r}: the model has no such relationship"
+                )
 
 
 @dataclass(slots=True)
@@ -172,10 +219,6 @@ class LoadReport:
         return sum(self.rejected.values())
 
 
-RelationshipKey = tuple[str, NodeKey, NodeKey]
-"""A relationship's identity: ``(type, start key, end key)``."""
-
-
 @dataclass(slots=True)
 class PlannedBatch:
     """A batch merged by key and checked against the store, ready to write.
@@ -188,11 +231,15 @@ class PlannedBatch:
         Each node once, its rows' properties merged in row order (later rows win).
     relationships : dict of RelationshipKey to dict
         Each relationship whose ends both exist once, properties merged likewise.
+    deleted_nodes, deleted_relationships : list
+        The batch's deletions, written before the upserts.
     """
 
     report: LoadReport
     nodes: dict[NodeKey, dict[str, Any]]
     relationships: dict[RelationshipKey, dict[str, Any]]
+    deleted_nodes: list[NodeKey] = field(default_factory=list)
+    deleted_relationships: list[RelationshipKey] = field(default_factory=list)
 
 
 class UpsertCheck:
@@ -210,6 +257,7 @@ class UpsertCheck:
         Read once: :meth:`nodes`, then :meth:`relationships`, then :meth:`report`.
     stored : container of NodeKey
         The keys the store already holds (at least every relationship end not in the batch).
+        A key the batch deletes counts as not stored (unless the batch upserts it again).
 
     Notes
     -----
@@ -221,7 +269,7 @@ class UpsertCheck:
 
     def __init__(self, batch: GraphBatch, stored: Container[NodeKey]) -> None:
         self._batch = batch
-        self._stored = stored
+        self._stored = _Remaining(stored, batch.deleted_nodes) if batch.deleted_nodes else stored
         self._seen: dict[str, set[str]] = {}
         self._loaded: dict[str, int] = {}
         self._rejects: list[tuple[Reject, int]] = []
@@ -295,6 +343,19 @@ class UpsertCheck:
         return report
 
 
+class _Remaining:
+    """The keys of ``stored`` that are not among ``deleted``."""
+
+    __slots__ = ("_deleted", "_stored")
+
+    def __init__(self, stored: Container[NodeKey], deleted: Iterable[NodeKey]) -> None:
+        self._stored = stored
+        self._deleted = frozenset(deleted)
+
+    def __contains__(self, key: object) -> bool:
+        return key not in self._deleted and key in self._stored
+
+
 def plan_batch(batch: GraphBatch, stored: Container[NodeKey]) -> PlannedBatch:
     """Merge ``batch``'s rows by key and reject relationships to missing nodes.
 
@@ -325,4 +386,6 @@ def plan_batch(batch: GraphBatch, stored: Container[NodeKey]) -> PlannedBatch:
         rel_key = (rel.type, rel.start, rel.end)
         earlier_rel = rels.get(rel_key)
         rels[rel_key] = rel.props if earlier_rel is None else {**earlier_rel, **rel.props}
-    return PlannedBatch(check.report(), nodes, rels)
+    return PlannedBatch(
+        check.report(), nodes, rels, batch.deleted_nodes, batch.deleted_relationships
+    )

@@ -1,0 +1,99 @@
+"""A load as one call: open the store, write the batch, close; undone on failure or signal.
+
+The CLI's ``load`` and ``demo`` call :func:`load` and nothing else of the store. What undoing
+means is the store's business: the embedded store's write is one SQLite transaction, rolled
+back, and the files and directories a failed first load created are removed
+(:func:`~graph_service.stores.embedded.store.removed_on_failure`); a Cypher store writes in
+batched transactions (see :meth:`~graph_service.stores.cypher.CypherStore.write`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Iterator
+
+from graph_service.config import Settings
+from graph_service.errors import GraphServiceError, LoadInterruptedError
+from graph_service.records import GraphBatch, LoadReport
+from graph_service.stores import open_store
+
+
+@contextlib.contextmanager
+def stopped_by_signals() -> Iterator[list[int]]:
+    """Make SIGINT and SIGTERM raise :class:`KeyboardInterrupt` in the main thread.
+
+    Yields the list the signal numbers received are appended to. Replacing Python's SIGINT
+    handler also keeps :func:`asyncio.run` from installing its own, which only cancels the
+    main task at its next ``await`` and so lets a blocking write (a load) run to its end. A
+    shell leaves SIGINT ignored in a background job; it is handled here all the same. The
+    previous handlers are restored on exit. Main thread only (:func:`signal.signal`).
+    """
+    received: list[int] = []
+
+    def stop(signum: int, frame: object) -> None:
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def load(settings: Settings, batch: GraphBatch) -> LoadReport:
+    """Write ``batch`` into the store ``settings`` names, creating an embedded one if missing.
+
+    Called from outside any event loop, in the main thread. SIGINT and SIGTERM interrupt
+    the write (:func:`stopped_by_signals`); on the embedded store a failed or interrupted
+    load leaves the data directory as it was, the store files and directories it created
+    removed (never an empty store that readers would accept).
+
+    Parameters
+    ----------
+    settings : Settings
+        The store (``backend``, ``data_dir`` or the server's settings).
+    batch : GraphBatch
+        The rows; lazy ones are read while the store writes them.
+
+    Returns
+    -------
+    LoadReport
+
+    Raises
+    ------
+    LoadInterruptedError
+        If a signal stopped the load (rolled back on the embedded store).
+    GraphServiceError
+        What opening the store or writing raises (``InvalidInputError`` from a lazy
+        batch's rows, ``StoreUnavailableError``), the load undone likewise.
+    """
+    with stopped_by_signals() as received:
+        try:
+            return asyncio.run(_load(settings, batch))
+        except (KeyboardInterrupt, GraphServiceError):
+            if not received:
+                raise
+            # Rolled back either way: the interrupt, raised where Python code was running,
+            # comes out of SQLite as an error when that code was one of its callbacks.
+            raise LoadInterruptedError(received[0]) from None
+
+
+async def _load(settings: Settings, batch: GraphBatch) -> LoadReport:
+    if settings.backend != "embedded":
+        return await _write(settings, batch)
+    from graph_service.stores.embedded.store import removed_on_failure
+
+    with removed_on_failure(settings.data_dir):
+        return await _write(settings, batch)
+
+
+async def _write(settings: Settings, batch: GraphBatch) -> LoadReport:
+    store = open_store(settings, create=True)
+    try:
+        return await store.write(batch)
+    finally:
+        await store.close()

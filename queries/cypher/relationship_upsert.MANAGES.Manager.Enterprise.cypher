@@ -1,8 +1,0 @@
-// Upsert a batch of MANAGES relationships from Manager to Enterprise: $rows = [{start, end, props}];
-// at most one MANAGES per ordered pair, props merge into existing ones. The store checks
-// beforehand that both ends exist.
-UNWIND $rows AS row
-MATCH (s:Manager {id: row.start})
-MATCH (e:Enterprise {id: row.end})
-MERGE (s)-[r:MANAGES]->(e)
-SET r += row.props

@@ -1,0 +1,139 @@
+// One write, one transaction: relationship deletions, node deletions (with their
+// relationships), node upserts, then relationship upserts; each section's rows are a list
+// parameter named after its label or relationship type and endpoint labels (empty when
+// unused). Node rows {id, props}, relationship rows {start, end, props}, deleted nodes ids,
+// deleted relationships {start, end}. Props merge into existing ones; the store checks
+// beforehand that the ends of upserted relationships exist. Each section ends with an
+// aggregation, so an empty list does not end the statement.
+UNWIND $delete_EMPLOYED_BY_Person_Enterprise AS row
+MATCH (:Person {id: row.start})-[r:EMPLOYED_BY]->(:Enterprise {id: row.end})
+DELETE r
+WITH count(*) AS done
+UNWIND $delete_SHAREHOLDER_OF_Person_Enterprise AS row
+MATCH (:Person {id: row.start})-[r:SHAREHOLDER_OF]->(:Enterprise {id: row.end})
+DELETE r
+WITH count(*) AS done
+UNWIND $delete_SHAREHOLDER_OF_Enterprise_Enterprise AS row
+MATCH (:Enterprise {id: row.start})-[r:SHAREHOLDER_OF]->(:Enterprise {id: row.end})
+DELETE r
+WITH count(*) AS done
+UNWIND $delete_OWNS_Person_Account AS row
+MATCH (:Person {id: row.start})-[r:OWNS]->(:Account {id: row.end})
+DELETE r
+WITH count(*) AS done
+UNWIND $delete_OWNS_Enterprise_Account AS row
+MATCH (:Enterprise {id: row.start})-[r:OWNS]->(:Account {id: row.end})
+DELETE r
+WITH count(*) AS done
+UNWIND $delete_MANAGES_Manager_Enterprise AS row
+MATCH (:Manager {id: row.start})-[r:MANAGES]->(:Enterprise {id: row.end})
+DELETE r
+WITH count(*) AS done
+UNWIND $delete_MANAGES_Manager_Person AS row
+MATCH (:Manager {id: row.start})-[r:MANAGES]->(:Person {id: row.end})
+DELETE r
+WITH count(*) AS done
+UNWIND $delete_GUARANTEES_Person_Person AS row
+MATCH (:Person {id: row.start})-[r:GUARANTEES]->(:Person {id: row.end})
+DELETE r
+WITH count(*) AS done
+UNWIND $delete_GUARANTEES_Enterprise_Enterprise AS row
+MATCH (:Enterprise {id: row.start})-[r:GUARANTEES]->(:Enterprise {id: row.end})
+DELETE r
+WITH count(*) AS done
+UNWIND $delete_TRANSFERRED_TO_Account_Account AS row
+MATCH (:Account {id: row.start})-[r:TRANSFERRED_TO]->(:Account {id: row.end})
+DELETE r
+WITH count(*) AS done
+UNWIND $delete_Enterprise AS id
+MATCH (n:Enterprise {id: id})
+DETACH DELETE n
+WITH count(*) AS done
+UNWIND $delete_Person AS id
+MATCH (n:Person {id: id})
+DETACH DELETE n
+WITH count(*) AS done
+UNWIND $delete_Account AS id
+MATCH (n:Account {id: id})
+DETACH DELETE n
+WITH count(*) AS done
+UNWIND $delete_Manager AS id
+MATCH (n:Manager {id: id})
+DETACH DELETE n
+WITH count(*) AS done
+UNWIND $upsert_Enterprise AS row
+MERGE (n:Enterprise {id: row.id})
+SET n += row.props
+WITH count(*) AS done
+UNWIND $upsert_Person AS row
+MERGE (n:Person {id: row.id})
+SET n += row.props
+WITH count(*) AS done
+UNWIND $upsert_Account AS row
+MERGE (n:Account {id: row.id})
+SET n += row.props
+WITH count(*) AS done
+UNWIND $upsert_Manager AS row
+MERGE (n:Manager {id: row.id})
+SET n += row.props
+WITH count(*) AS done
+UNWIND $upsert_EMPLOYED_BY_Person_Enterprise AS row
+MATCH (s:Person {id: row.start})
+MATCH (e:Enterprise {id: row.end})
+MERGE (s)-[r:EMPLOYED_BY]->(e)
+SET r += row.props
+WITH count(*) AS done
+UNWIND $upsert_SHAREHOLDER_OF_Person_Enterprise AS row
+MATCH (s:Person {id: row.start})
+MATCH (e:Enterprise {id: row.end})
+MERGE (s)-[r:SHAREHOLDER_OF]->(e)
+SET r += row.props
+WITH count(*) AS done
+UNWIND $upsert_SHAREHOLDER_OF_Enterprise_Enterprise AS row
+MATCH (s:Enterprise {id: row.start})
+MATCH (e:Enterprise {id: row.end})
+MERGE (s)-[r:SHAREHOLDER_OF]->(e)
+SET r += row.props
+WITH count(*) AS done
+UNWIND $upsert_OWNS_Person_Account AS row
+MATCH (s:Person {id: row.start})
+MATCH (e:Account {id: row.end})
+MERGE (s)-[r:OWNS]->(e)
+SET r += row.props
+WITH count(*) AS done
+UNWIND $upsert_OWNS_Enterprise_Account AS row
+MATCH (s:Enterprise {id: row.start})
+MATCH (e:Account {id: row.end})
+MERGE (s)-[r:OWNS]->(e)
+SET r += row.props
+WITH count(*) AS done
+UNWIND $upsert_MANAGES_Manager_Enterprise AS row
+MATCH (s:Manager {id: row.start})
+MATCH (e:Enterprise {id: row.end})
+MERGE (s)-[r:MANAGES]->(e)
+SET r += row.props
+WITH count(*) AS done
+UNWIND $upsert_MANAGES_Manager_Person AS row
+MATCH (s:Manager {id: row.start})
+MATCH (e:Person {id: row.end})
+MERGE (s)-[r:MANAGES]->(e)
+SET r += row.props
+WITH count(*) AS done
+UNWIND $upsert_GUARANTEES_Person_Person AS row
+MATCH (s:Person {id: row.start})
+MATCH (e:Person {id: row.end})
+MERGE (s)-[r:GUARANTEES]->(e)
+SET r += row.props
+WITH count(*) AS done
+UNWIND $upsert_GUARANTEES_Enterprise_Enterprise AS row
+MATCH (s:Enterprise {id: row.start})
+MATCH (e:Enterprise {id: row.end})
+MERGE (s)-[r:GUARANTEES]->(e)
+SET r += row.props
+WITH count(*) AS done
+UNWIND $upsert_TRANSFERRED_TO_Account_Account AS row
+MATCH (s:Account {id: row.start})
+MATCH (e:Account {id: row.end})
+MERGE (s)-[r:TRANSFERRED_TO]->(e)
+SET r += row.props
+RETURN count(*) AS done

@@ -1,0 +1,262 @@
+"""The write path (``GraphStore.write``): deletions and upserts, all or nothing, durable."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from graph_service.errors import InvalidInputError, StoreUnavailableError
+from graph_service.records import GraphBatch, NodeRow, RelationshipRow
+from graph_service.rules import LinkageRules
+from graph_service.stores.base import Direction, GraphStore
+from graph_service.stores.cypher import WRITE_SECTIONS
+from graph_service.stores.embedded import DB_FILE, EmbeddedStore
+from tests.conftest import REPO_ROOT, backend_settings, close, small_bank_batch, store_for
+from tests.stores.test_embedded import SMALL_BANK_COUNTS, content
+
+P, E, A = "Person", "Enterprise", "Account"
+
+
+def run(store: GraphStore, batch: GraphBatch) -> None:
+    asyncio.run(store.write(batch))
+
+
+def counts(store: GraphStore) -> dict[str, int]:
+    return asyncio.run(store.counts())
+
+
+def present(store: GraphStore, label: str, *ids: str) -> list[bool]:
+    return [node is not None for node in asyncio.run(store.get_nodes(label, list(ids)))]
+
+
+def linked(store: GraphStore, key: tuple[str, str], rel_type: str) -> list[str]:
+    """Ids of the nodes ``key`` reaches by ``rel_type`` relationships, either direction."""
+    found = []
+    for direction in Direction:
+        [links] = asyncio.run(store.neighbors(key[0], [key[1]], rel_type, direction))
+        found += [node.id for _, node in links]
+    return sorted(found)
+
+
+def test_the_write_statement_has_a_section_per_parameter() -> None:
+    text = (REPO_ROOT / "queries" / "cypher" / "write.cypher").read_text()
+    assert re.findall(r"UNWIND \$(\w+) AS", text) == [name for _, name in WRITE_SECTIONS]
+
+
+def test_deleting_a_node_deletes_its_relationships(bank: GraphStore) -> None:
+    # P4: two employers, a shareholding; P3 owns two accounts.
+    run(bank, GraphBatch(deleted_nodes=[(P, "P4")]))
+    assert present(bank, P, "P4", "P3") == [False, True]
+    assert linked(bank, (E, "E1"), "EMPLOYED_BY") == ["P1", "P2", "P3"]
+    assert linked(bank, (E, "E1"), "SHAREHOLDER_OF") == ["E2"]
+    assert counts(bank) == {
+        **SMALL_BANK_COUNTS, "Person": 7, "EMPLOYED_BY": 6, "SHAREHOLDER_OF": 1
+    }  # fmt: skip
+    assert asyncio.run(bank.uncovered_employees("E1", ["debit card"], LinkageRules())) == ["P2"]
+    assert asyncio.run(bank.client_network((P, "P4"), 2, ["EMPLOYED_BY"], 10)).nodes == []
+
+
+def test_deletions_then_upserts_in_one_write(bank: GraphStore) -> None:
+    batch = GraphBatch(
+        nodes=[NodeRow(P, "P1", {"name": "Alice again"}), NodeRow(P, "P9", {"name": "Ivy"})],
+        relationships=[
+            RelationshipRow("EMPLOYED_BY", (P, "P9"), (E, "E3"), {"role": "employee"}),
+            RelationshipRow("OWNS", (P, "P9"), (A, "A1"), {}),
+            RelationshipRow("OWNS", (P, "P2"), (A, "A6"), {}),  # A6 is deleted: rejected
+        ],
+        deleted_nodes=[(P, "P1"), (A, "A6"), (P, "nobody")],
+        deleted_relationships=[("OWNS", (P, "P3"), (A, "A3")), ("OWNS", (P, "P5"), (A, "A1"))],
+    )
+    report = asyncio.run(bank.write(batch))
+    assert report.total_loaded == 4 and report.total_rejected == 1
+    assert [r.reason for r in report.rejects] == ["end node Account 'A6' does not exist"]
+    [alice] = asyncio.run(bank.get_nodes(P, ["P1"]))
+    assert alice is not None and dict(alice.props) == {"name": "Alice again"}  # anew
+    assert linked(bank, (P, "P1"), "GUARANTEES") == [] and linked(bank, (A, "A1"), "OWNS") == ["P9"]
+    assert linked(bank, (P, "P3"), "OWNS") == ["A4"]
+    assert linked(bank, (E, "E3"), "EMPLOYED_BY") == ["P9"]
+    assert counts(bank) == {
+        **SMALL_BANK_COUNTS, "Person": 9, "Account": 5, "EMPLOYED_BY": 8, "OWNS": 4,
+        "GUARANTEES": 0,
+    }  # fmt: skip
+
+
+def test_a_deletion_outside_the_model_is_refused(bank: GraphStore) -> None:
+    for batch in (
+        GraphBatch(deleted_nodes=[("Branch", "B1")]),
+        GraphBatch(deleted_relationships=[("OWNS", (A, "A1"), (P, "P1"))]),
+    ):
+        with pytest.raises(InvalidInputError, match="cannot delete"):
+            run(bank, batch)
+    assert counts(bank) == SMALL_BANK_COUNTS
+
+
+def test_a_falkordb_write_failing_part_way_leaves_nothing(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    store = store_for(backend_settings(request, "falkordb", tmp_path))
+    request.addfinalizer(lambda: close(store))
+    run(store, small_bank_batch())
+    # The database refuses the relationship's map value in the statement's last section,
+    # after the deletion and the node upsert.
+    batch = GraphBatch(
+        nodes=[NodeRow(P, "P9", {"name": "Ivy"})],
+        relationships=[RelationshipRow("GUARANTEES", (P, "P9"), (P, "P1"), {"x": {"a": 1}})],
+        deleted_nodes=[(P, "P2")],
+    )
+    with pytest.raises(StoreUnavailableError, match="primitive types"):
+        run(store, batch)
+    assert present(store, P, "P9", "P2") == [False, True]
+    assert counts(store) == SMALL_BANK_COUNTS
+
+
+def _failing_rows() -> Iterator[NodeRow]:
+    yield NodeRow(P, "P9", {"name": "Ivy"})
+    raise InvalidInputError("row 2 is bad")
+
+
+def test_a_write_failing_part_way_leaves_nothing(bank: GraphStore) -> None:
+    # Deletions come first in the transaction; the rows fail after them.
+    batch = GraphBatch(
+        nodes=_failing_rows(),
+        deleted_nodes=[(P, "P4")],
+        deleted_relationships=[("OWNS", (P, "P1"), (A, "A1"))],
+    )
+    with pytest.raises(InvalidInputError, match="row 2 is bad"):
+        run(bank, batch)
+    assert present(bank, P, "P9", "P4") == [False, True]
+    assert counts(bank) == SMALL_BANK_COUNTS
+    assert linked(bank, (P, "P1"), "OWNS") == ["A1"]
+
+
+def test_a_second_process_sees_upserts_and_deletions_after_refresh(
+    small_bank_dir: Path,
+) -> None:
+    serving = EmbeddedStore(small_bank_dir, create=False)
+    before = content(serving)
+    code = """
+import asyncio, sys
+from graph_service.records import GraphBatch, NodeRow, RelationshipRow
+from graph_service.stores.embedded import EmbeddedStore
+store = EmbeddedStore(sys.argv[1], create=False)
+asyncio.run(store.write(GraphBatch(deleted_nodes=[("Person", "P4")])))
+asyncio.run(store.write(GraphBatch(
+    nodes=[NodeRow("Person", "P9", {"name": "Ivy"}), NodeRow("Person", "P4", {"name": "Dan 2"})],
+    relationships=[RelationshipRow("GUARANTEES", ("Person", "P9"), ("Person", "P4"), {})],
+    deleted_relationships=[("OWNS", ("Person", "P3"), ("Account", "A3"))],
+    deleted_nodes=[("Account", "A5")])))
+"""
+    subprocess.run(
+        [sys.executable, "-c", code, str(small_bank_dir)], check=True,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+    )  # fmt: skip
+    assert content(serving) == before  # not yet refreshed
+    assert asyncio.run(serving.refresh()) is True
+    refreshed = content(serving)
+    assert refreshed == content(EmbeddedStore(small_bank_dir, create=False))
+    assert refreshed["counts"] == {
+        **SMALL_BANK_COUNTS, "Person": 9, "Account": 5, "EMPLOYED_BY": 6,
+        "SHAREHOLDER_OF": 1, "OWNS": 4, "GUARANTEES": 2,
+    }  # fmt: skip
+    assert linked(serving, (P, "P4"), "GUARANTEES") == ["P9"]
+    assert linked(serving, (P, "P4"), "EMPLOYED_BY") == []
+    # Derived indexes follow: P3 no longer owns the trust account, P6 no credit card.
+    pb = asyncio.run(serving.executives_without_private_banking("E1", LinkageRules()))
+    assert pb == ["P3"]
+
+
+_BIG_WRITE = """
+import asyncio, sys
+from graph_service.records import GraphBatch, NodeRow
+from graph_service.stores.embedded import EmbeddedStore
+store = EmbeddedStore(sys.argv[1], create=False)
+rows = [NodeRow("Person", f"big-{i}", {"name": f"n{i}", "note": "x" * 200})
+        for i in range(300_000)]
+batch = GraphBatch(nodes=rows, deleted_nodes=[("Person", "P4"), ("Enterprise", "E1")])
+print("writing", flush=True)
+asyncio.run(store.write(batch))
+print("done", flush=True)
+"""
+
+
+def test_kill_during_a_write_leaves_it_applied_or_absent(small_bank_dir: Path) -> None:
+    wal = small_bank_dir / (DB_FILE + "-wal")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _BIG_WRITE, str(small_bank_dir)],
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "writing"
+        deadline = time.monotonic() + 60
+        # Well inside the transaction: 4 MB of pages spilled into the write-ahead log.
+        while not (wal.exists() and wal.stat().st_size >= 4 * 2**20):
+            assert proc.poll() is None, "the write finished before it could be killed"
+            assert time.monotonic() < deadline, "no write-ahead log seen"
+            time.sleep(0.001)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    store = EmbeddedStore(small_bank_dir, create=False)
+    assert counts(store) == SMALL_BANK_COUNTS  # absent: the deletions too
+    assert present(store, P, "P4", "big-0") == [True, False]
+    # And a write that completes is there in full after a reopen.
+    asyncio.run(store.write(GraphBatch(deleted_nodes=[(P, "P4")])))
+    assert present(EmbeddedStore(small_bank_dir, create=False), P, "P4") == [False]
+
+
+def test_a_write_is_committed_before_it_is_visible(small_bank_dir: Path) -> None:
+    store = EmbeddedStore(small_bank_dir, create=False)
+    run(store, GraphBatch(deleted_nodes=[(P, "P1")], nodes=[NodeRow(P, "P9", {"name": "Ivy"})]))
+    reopened = EmbeddedStore(small_bank_dir, create=False)
+    assert content(reopened) == content(store)
+    assert present(reopened, P, "P1", "P9") == [False, True]
+
+
+def test_small_writes_keep_derived_indexes_right(small_bank_dir: Path) -> None:
+    # Each question asked between writes, so its cached indexes are patched, not rebuilt.
+    store = EmbeddedStore(small_bank_dir, create=False)
+    writes = [
+        GraphBatch(nodes=[NodeRow(A, "A2", {"status": "active"})]),  # P2 now covered
+        GraphBatch(relationships=[RelationshipRow("OWNS", (P, "P6"), (A, "A4"), {})]),
+        GraphBatch(deleted_relationships=[("OWNS", (P, "P3"), (A, "A3"))]),  # P3 loses trust
+        GraphBatch(nodes=[NodeRow(P, "P9", {"name": "Ivy"})],
+                   relationships=[RelationshipRow("EMPLOYED_BY", (P, "P9"), (E, "E3"),
+                                                  {"role": "executive"})]),  # fmt: skip
+        GraphBatch(deleted_nodes=[(P, "P8"), (A, "A1")]),
+        GraphBatch(relationships=[RelationshipRow("EMPLOYED_BY", (P, "P4"), (E, "E1"),
+                                                  {"role": "employee"})]),  # fmt: skip
+        GraphBatch(nodes=[NodeRow(P, "P5", {"segment": "mass"})]),
+        GraphBatch(deleted_nodes=[(E, "E2")]),
+    ]
+    for batch in writes:
+        _answers_of(store)  # fill the caches
+        run(store, batch)
+        assert _answers_of(store) == _answers_of(EmbeddedStore(small_bank_dir, create=False))
+
+
+def _answers_of(store: EmbeddedStore) -> tuple[object, ...]:
+    """The answers whose derived indexes a write can change."""
+    rules = LinkageRules()
+    return (
+        asyncio.run(store.uncovered_employees("E1", ["debit card"], rules)),
+        asyncio.run(store.uncovered_employees("E2", ["debit card"], rules)),
+        asyncio.run(store.executives_without_private_banking(None, rules)),
+        asyncio.run(store.executives_without_private_banking("E2", rules)),
+        asyncio.run(store.payroll_coverage(["E1", "E2", "E3"], rules)),
+    )
+
+
+def test_upsert_is_write() -> None:
+    assert EmbeddedStore.upsert is EmbeddedStore.write
+    batch = small_bank_batch()
+    assert batch.deleted_nodes == [] and batch.deleted_relationships == []
