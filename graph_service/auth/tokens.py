@@ -90,14 +90,6 @@ def parse_ttl(text: str) -> int:
     return seconds
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 class LocalIssuer:
     """The data directory's own token issuer, for development and demos.
 
@@ -144,7 +136,8 @@ class LocalIssuer:
                 pass
             finally:
                 temporary.unlink()
-            _fsync_dir(self.path.parent)
+            # The directory is not fsync'd: a key lost in a crash is made again on next use
+            # (its tokens then no longer verify), never half-written.
         except OSError as exc:
             raise InvalidInputError(
                 f"cannot create the local issuer's key: {exc.strerror or exc}",
