@@ -63,7 +63,8 @@ def test_deleting_a_node_deletes_its_relationships(bank: GraphStore) -> None:
         **SMALL_BANK_COUNTS, "Person": 7, "EMPLOYED_BY": 6, "SHAREHOLDER_OF": 1
     }  # fmt: skip
     assert asyncio.run(bank.uncovered_employees("E1", ["debit card"], LinkageRules())) == ["P2"]
-    assert asyncio.run(traversal.client_network(bank, (P, "P4"), 2, ["EMPLOYED_BY"], 10)).nodes == []
+    network = asyncio.run(traversal.client_network(bank, (P, "P4"), 2, ["EMPLOYED_BY"], 10))
+    assert network.nodes == []
 
 
 def test_deletions_then_upserts_in_one_write(bank: GraphStore) -> None:
