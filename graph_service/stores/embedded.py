@@ -319,6 +319,11 @@ class EmbeddedStore:
     does not pay for building the graph.
     """
 
+    pushdowns: frozenset[str] = frozenset(
+        {"uncovered_employees", "executives_without_private_banking", "payroll_coverage"}
+    )
+    """Linkage questions this store answers itself (:mod:`graph_service.linkage.question`)."""
+
     def __init__(self, data_dir: str | FsPath, *, create: bool = True) -> None:
         self.data_dir = FsPath(data_dir)
         if self.data_dir.exists() and not self.data_dir.is_dir():
