@@ -57,7 +57,10 @@ query($id: ID!) {{ person(id: $id) {{
   shareholdings(first: 5) {{ {PAGE} edges {{ ratio node {{ id }} }} }}
   guarantees(first: 5) {{ {PAGE} edges {{ node {{ id }} }} }}
   guarantors(first: 5) {{ {PAGE} edges {{ node {{ id }} }} }}
-}} }}"""
+  productsHeld
+}}
+crossSellGaps(personId: $id) {{ held missing }}
+}}"""
 ACCOUNT = f"""
 query($id: ID!) {{ account(id: $id) {{
   id type status openedAt balance

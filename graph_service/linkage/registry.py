@@ -18,6 +18,7 @@ MODULES: tuple[str, ...] = (
     "coverage",
     "network",
     "paths",
+    "cross_sell",
 )
 """Modules of :mod:`graph_service.linkage` holding one question each, in registration order."""
 
