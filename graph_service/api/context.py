@@ -156,8 +156,8 @@ class Context(BaseContext):
             ``load(args)`` gives the answer to one argument set (an instance of
             ``question.arguments``), or raises its domain error (``InvalidInputError``,
             ``NotFoundError``). The argument sets of one tick are answered with one
-            :func:`~graph_service.linkage.question.answer_many` call, their subjects read
-            through the node loaders.
+            :func:`~graph_service.linkage.question.answer_many` call; the subjects it reads
+            are kept in the node loaders.
         """
         loader = self._answers.get(question.name)
         if loader is None:
@@ -170,7 +170,10 @@ class Context(BaseContext):
         return loader
 
     async def _load_nodes(self, label: str, ids: Sequence[str]) -> list[Node | None]:
-        return await self.nodes(label).load_many(ids)
+        """Read nodes from the store at once and keep them in the node loader (primed)."""
+        found = await self.store.get_nodes(label, ids)
+        self.nodes(label).prime_many(dict(zip(ids, found, strict=True)))
+        return found
 
 
 def make_context(store: GraphStore, settings: Settings) -> Context:

@@ -13,7 +13,6 @@ they sit on. Pushed down by stores that advertise it
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -27,6 +26,7 @@ from graph_service.linkage.question import (
     Id,
     IdList,
     Question,
+    each,
 )
 from graph_service.model import NodeKey, NodeLabel
 from graph_service.stores.base import GraphStore
@@ -90,9 +90,9 @@ async def pushdown(
 ) -> list[IdList]:
     """Each answer from the store's own ``executives_without_private_banking``."""
     rules = settings.rules()
-    found = await asyncio.gather(*(
+    found = await each([
         store.executives_without_private_banking(args.enterprise_id, rules) for args in many
-    ))
+    ])
     return [IdList(_PERSON, ids) for ids in found]
 
 

@@ -187,11 +187,18 @@ class Question(Generic[A, R]):
     lists: str | None = None
 
 
+async def each(answers: Sequence[Awaitable[R]]) -> list[R]:
+    """Await ``answers`` concurrently, in order (a lone one directly: no task to schedule)."""
+    if len(answers) == 1:
+        return [await answers[0]]
+    return list(await asyncio.gather(*answers))
+
+
 def one_by_one(rule: Callable[[GraphStore, Settings, A], Awaitable[R]]) -> Batch[A, R]:
     """The batch form of a rule that answers one argument set: each, concurrently."""
 
     async def batch(store: GraphStore, settings: Settings, many: Sequence[A]) -> list[R]:
-        return list(await asyncio.gather(*(rule(store, settings, args) for args in many)))
+        return await each([rule(store, settings, args) for args in many])
 
     return batch
 
@@ -302,6 +309,7 @@ __all__ = [
     "Question",
     "answer",
     "answer_many",
+    "each",
     "one_by_one",
     "pushes_down",
 ]

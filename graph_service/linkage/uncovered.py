@@ -10,7 +10,6 @@ Pushed down by stores that advertise it
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 
 from graph_service.config import Settings
@@ -21,6 +20,7 @@ from graph_service.linkage.question import (
     CostArguments,
     IdList,
     Question,
+    each,
 )
 from graph_service.model import NodeLabel
 from graph_service.stores.base import GraphStore
@@ -41,10 +41,10 @@ async def pushdown(
 ) -> list[IdList]:
     """Each enterprise's uncovered employees from the store's own ``uncovered_employees``."""
     rules = settings.rules()
-    found = await asyncio.gather(*(
+    found = await each([
         store.uncovered_employees(args.enterprise_id, args.product_types or (), rules)
         for args in many
-    ))
+    ])
     return [IdList(_PERSON, ids) for ids in found]
 
 
