@@ -24,13 +24,12 @@ from graph_service.errors import GraphServiceError
 from graph_service.linkage.holdings import holders, staff
 from graph_service.linkage.question import (
     ENTERPRISE_COST,
-    Cost,
-    CostArguments,
     Doc,
     Id,
     NodeField,
     Question,
     answer_many,
+    fixed_cost,
 )
 from graph_service.model import NodeKey, NodeLabel
 from graph_service.stores.base import Coverage, GraphStore
@@ -138,11 +137,6 @@ async def pushdown(
     return answers
 
 
-def cost(arguments: CostArguments, settings: Settings) -> Cost:
-    """:data:`~graph_service.linkage.question.ENTERPRISE_COST`: one enterprise's staff."""
-    return Cost(base=ENTERPRISE_COST)
-
-
 QUESTION = Question(
     name="payroll_coverage",
     description="Payroll coverage of an enterprise's employees (productTypes overrides the "
@@ -153,7 +147,7 @@ QUESTION = Question(
     subjects=enterprise,
     batch=generic,
     pushdown=pushdown,
-    cost=cost,
+    cost=fixed_cost(ENTERPRISE_COST),
     node_fields=(
         NodeField(
             label=NodeLabel.ENTERPRISE.value,

@@ -19,14 +19,7 @@ from typing import Annotated
 
 from graph_service.config import Settings
 from graph_service.linkage.holdings import active_products
-from graph_service.linkage.question import (
-    Cost,
-    CostArguments,
-    Doc,
-    Id,
-    NodeField,
-    Question,
-)
+from graph_service.linkage.question import Doc, Id, NodeField, Question, fixed_cost
 from graph_service.model import NodeKey, NodeLabel
 from graph_service.stores.base import GraphStore
 
@@ -68,11 +61,6 @@ class CrossSellGaps:
     ]
 
 
-def validate(args: CrossSellArgs, settings: Settings) -> CrossSellArgs:
-    """Nothing to check: any id is looked up."""
-    return args
-
-
 def person(args: CrossSellArgs) -> tuple[NodeKey, ...]:
     """The subject: the person."""
     return ((NodeLabel.PERSON.value, args.person_id),)
@@ -93,11 +81,6 @@ async def generic(
     ]
 
 
-def cost(arguments: CostArguments, settings: Settings) -> Cost:
-    """:data:`PERSON_COST`: one person's accounts."""
-    return Cost(base=PERSON_COST)
-
-
 QUESTION = Question(
     name="cross_sell_gaps",
     description="The product catalogue (GRAPH_SERVICE_PRODUCT_CATALOGUE) split into the types "
@@ -105,10 +88,9 @@ QUESTION = Question(
     "such person.",
     arguments=CrossSellArgs,
     answer=CrossSellGaps,
-    validate=validate,
     subjects=person,
     batch=generic,
-    cost=cost,
+    cost=fixed_cost(PERSON_COST),
     node_fields=(
         NodeField(
             label=NodeLabel.PERSON.value,

@@ -47,11 +47,6 @@ class ExecutivesArgs:
     enterprise_id: Id | None = None
 
 
-def validate(args: ExecutivesArgs, settings: Settings) -> ExecutivesArgs:
-    """Nothing to check: any id is looked up."""
-    return args
-
-
 def subjects(args: ExecutivesArgs) -> tuple[NodeKey, ...]:
     """The enterprise, when one is named."""
     return () if args.enterprise_id is None else ((_ENTERPRISE, args.enterprise_id),)
@@ -113,7 +108,6 @@ QUESTION = Question(
     arguments=ExecutivesArgs,
     answer=IdList,
     lists=_PERSON,
-    validate=validate,
     subjects=subjects,
     batch=generic,
     pushdown=pushdown,

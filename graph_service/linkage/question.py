@@ -116,6 +116,20 @@ Batch = Callable[[GraphStore, Settings, Sequence[A]], Awaitable[list[R]]]
 """A batch form: answers aligned with validated argument sets whose subjects exist."""
 
 
+def accept(args: A, settings: Settings) -> A:
+    """Validation of arguments with nothing to check (any id is looked up): ``args``."""
+    return args
+
+
+def fixed_cost(base: int) -> Callable[[CostArguments, Settings], Cost]:
+    """The cost function of a question that reads a bounded part of the graph: ``base``."""
+
+    def cost(arguments: CostArguments, settings: Settings) -> Cost:
+        return Cost(base=base)
+
+    return cost
+
+
 @dataclass(frozen=True, slots=True)
 class NodeField(Generic[A, R]):
     """A field of a node type answered by a question, the node being its subject.
@@ -158,14 +172,16 @@ class Question(Generic[A, R]):
         arguments. Sequences are tuples, so that argument sets are hashable.
     answer : type
         A frozen dataclass, ``list`` of one, or :class:`IdList`.
-    validate : callable
-        ``validate(args, settings) -> args``, normalised; raises ``InvalidInputError``.
     subjects : callable
         ``subjects(args)``: the node keys that must exist, checked in order.
     batch : Batch
         The generic rule, in batch form.
     cost : callable
-        ``cost(arguments, settings) -> Cost`` of one field occurrence.
+        ``cost(arguments, settings) -> Cost`` of one field occurrence
+        (:func:`fixed_cost` for a constant one).
+    validate : callable
+        ``validate(args, settings) -> args``, normalised; raises ``InvalidInputError``.
+        :func:`accept` (nothing to check) by default.
     pushdown : Batch, optional
         The same answer from a store that advertises ``name`` in ``store.pushdowns``.
     node_fields : tuple of NodeField
@@ -178,10 +194,10 @@ class Question(Generic[A, R]):
     description: str
     arguments: type[A]
     answer: Any
-    validate: Callable[[A, Settings], A]
     subjects: Callable[[A], Sequence[NodeKey]]
     batch: Batch[A, R]
     cost: Callable[[CostArguments, Settings], Cost]
+    validate: Callable[[A, Settings], A] = accept
     pushdown: Batch[A, R] | None = None
     node_fields: tuple[NodeField[A, R], ...] = ()
     lists: str | None = None
@@ -307,9 +323,11 @@ __all__ = [
     "NodeReader",
     "NodeField",
     "Question",
+    "accept",
     "answer",
     "answer_many",
     "each",
+    "fixed_cost",
     "one_by_one",
     "pushes_down",
 ]

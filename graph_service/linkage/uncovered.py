@@ -16,11 +16,10 @@ from graph_service.config import Settings
 from graph_service.linkage.coverage import PayrollArgs, covered_staff, enterprise, validate
 from graph_service.linkage.question import (
     ENTERPRISE_COST,
-    Cost,
-    CostArguments,
     IdList,
     Question,
     each,
+    fixed_cost,
 )
 from graph_service.model import NodeLabel
 from graph_service.stores.base import GraphStore
@@ -48,11 +47,6 @@ async def pushdown(
     return [IdList(_PERSON, ids) for ids in found]
 
 
-def cost(arguments: CostArguments, settings: Settings) -> Cost:
-    """:data:`~graph_service.linkage.question.ENTERPRISE_COST`: one enterprise's staff."""
-    return Cost(base=ENTERPRISE_COST)
-
-
 QUESTION = Question(
     name="uncovered_employees",
     description="Employees (any role) of the enterprise who own no active payroll product "
@@ -64,6 +58,6 @@ QUESTION = Question(
     subjects=enterprise,
     batch=generic,
     pushdown=pushdown,
-    cost=cost,
+    cost=fixed_cost(ENTERPRISE_COST),
 )
 """``uncoveredEmployees``: person ids sorted as text, each once."""
