@@ -124,7 +124,7 @@ def answer_type(cls: type) -> Any:
         annotations[field.name] = _graphql(base)
         if doc is not None:
             namespace[field.name] = strawberry.field(description=doc.description, name=doc.name)
-    summary = (cls.__doc__ or "").strip().splitlines()[0] or None
+    summary = next(iter((cls.__doc__ or "").strip().splitlines()), None)
     return strawberry.type(type(cls.__name__, (), namespace), description=summary)
 
 
