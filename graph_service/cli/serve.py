@@ -158,7 +158,7 @@ async def _largest_enterprise(settings: Settings) -> str:
     store = open_store(settings)
     try:
         ids = await store.list_ids("Enterprise")
-        coverage = await payroll_coverage(store, settings.rules(), ids)
+        coverage = await payroll_coverage(store, settings, ids)
         return max(coverage, key=lambda c: (c.employees, c.enterprise_id)).enterprise_id
     finally:
         await store.close()
