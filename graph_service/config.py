@@ -18,6 +18,15 @@ from graph_service.rules import (
     LinkageRules,
 )
 
+DEFAULT_PRODUCT_CATALOGUE: tuple[str, ...] = (
+    "debit card",
+    "credit card",
+    "personal loan",
+    "wealth management",
+    "trust account",
+)
+"""The product types the bank sells to people, in catalogue order (``crossSellGaps``)."""
+
 BackendName = Literal["embedded", "neo4j", "falkordb"]
 """The graph stores the service runs on (``GRAPH_SERVICE_BACKEND``, ``--backend``)."""
 ProfileName = Literal["default", "production"]
@@ -99,6 +108,9 @@ class Settings(BaseSettings):
         :mod:`graph_service.api.limits`.
     payroll_products, private_banking_products : list of str
         Account types for the linkage rules (see :mod:`graph_service.rules`).
+    product_catalogue : list of str
+        The product types ``crossSellGaps`` splits into held and missing, in catalogue order
+        (``GRAPH_SERVICE_PRODUCT_CATALOGUE``, default :data:`DEFAULT_PRODUCT_CATALOGUE`).
     profile : {"default", "production"}
         ``GRAPH_SERVICE_PROFILE`` (default ``default``): ``production`` requires an OIDC
         issuer (``serve`` refuses to start without one, exit 2) and refuses
@@ -191,6 +203,9 @@ class Settings(BaseSettings):
     private_banking_products: list[str] = Field(
         default_factory=lambda: list(DEFAULT_PRIVATE_BANKING_PRODUCTS)
     )
+    product_catalogue: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_PRODUCT_CATALOGUE)
+    )
 
     profile: ProfileName = "default"
     oidc_issuer: str | None = Field(default=None, min_length=1)
@@ -220,7 +235,7 @@ class Settings(BaseSettings):
                 )
             # Only the cap was lowered: the default follows it down.
             self.default_page_size = self.max_page_size
-        for name in ("payroll_products", "private_banking_products"):
+        for name in ("payroll_products", "private_banking_products", "product_catalogue"):
             products = getattr(self, name)
             if not products or any(not p.strip() for p in products):
                 raise ValueError(f"{name} must list at least one non-blank account type")

@@ -60,6 +60,8 @@ def test_bad_setting_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
         ("DEFAULT_PAGE_SIZE", "5000", "must not exceed max_page_size"),
         ("PAYROLL_PRODUCTS", "[]", "payroll_products must list"),
         ("PRIVATE_BANKING_PRODUCTS", '[" "]', "private_banking_products must list"),
+        ("PRODUCT_CATALOGUE", "[]", "product_catalogue must list"),
+        ("PRODUCT_CATALOGUE", '["debit card", ""]', "product_catalogue must list"),
     ],
 )
 def test_inconsistent_settings_are_refused(

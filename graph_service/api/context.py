@@ -16,9 +16,10 @@ from strawberry.fastapi import BaseContext
 
 from graph_service.auth.caller import Caller
 from graph_service.config import Settings
-from graph_service.linkage.coverage import payroll_coverage
+from graph_service.errors import GraphServiceError
+from graph_service.linkage.question import Question, answer_many
 from graph_service.rules import LinkageRules
-from graph_service.stores.base import Coverage, Direction, GraphStore, Node, Relationship
+from graph_service.stores.base import Direction, GraphStore, Node, Relationship
 
 if TYPE_CHECKING:
     from graph_service.audit import AuditTrail
@@ -44,7 +45,8 @@ def when_loaded(loaded: Awaitable[T], then: Callable[[T], Any]) -> Any:
     loaded : Awaitable
         What ``DataLoader.load`` returned: a future, done when the value is cached.
     then : callable
-        Applied to the loaded value; may raise (a GraphQL field error).
+        Applied to the loaded value; may raise (a GraphQL field error). Cancelling the
+        awaitable form does not cancel ``loaded``, which other fields may share.
 
     Returns
     -------
@@ -56,7 +58,9 @@ def when_loaded(loaded: Awaitable[T], then: Callable[[T], Any]) -> Any:
         return then(loaded.result())
 
     async def later() -> Any:
-        value = then(await loaded)
+        # Shielded: the value may be shared by many fields (one DataLoader future), and
+        # graphql-core cancels a failed operation's pending fields; that must not cancel it.
+        value = then(await asyncio.shield(loaded))
         return await value if isinstance(value, Awaitable) else value
 
     return later()
@@ -88,9 +92,6 @@ class Context(BaseContext):
     settings : Settings
     rules : LinkageRules
         ``settings.rules()``, computed once.
-    coverage : DataLoader of str to Coverage
-        Payroll coverage by enterprise id (enterprises known to exist), with the
-        configured payroll products; :meth:`coverage_with` gives the loader of an override.
 
     Notes
     -----
@@ -112,8 +113,7 @@ class Context(BaseContext):
         self.rules: LinkageRules = settings.rules()
         self._nodes: dict[str, DataLoader[str, Node | None]] = {}
         self._neighbors: dict[tuple[str, str, Direction], DataLoader[str, list[Neighbour]]] = {}
-        self.coverage: DataLoader[str, Coverage] = DataLoader(load_fn=self._load_coverage)
-        self._coverage_with: dict[tuple[str, ...], DataLoader[str, Coverage]] = {}
+        self._answers: dict[str, DataLoader[Any, Any]] = {}
 
     def nodes(self, label: str) -> DataLoader[str, Node | None]:
         """The loader of ``label`` nodes by id (``None`` for an absent id).
@@ -162,39 +162,38 @@ class Context(BaseContext):
             loader = self._neighbors[key] = DataLoader(load_fn=load)
         return loader
 
-    def coverage_with(self, product_types: Sequence[str] | None) -> DataLoader[str, Coverage]:
-        """The loader of payroll coverage by enterprise id, for a ``productTypes`` argument.
+    def answers(self, question: Question[Any, Any]) -> DataLoader[Any, Any]:
+        """The loader of ``question``'s answers, by argument set (its batch form).
 
         Parameters
         ----------
-        product_types : sequence of str or None
-            Account types that count as payroll products; ``None`` gives :attr:`coverage`.
+        question : Question
+            A registered linkage question.
 
         Returns
         -------
         DataLoader
-            One loader per distinct list, so the enterprises of one tick asking with the same
-            list are measured in one store call.
-
-        Raises
-        ------
-        InvalidInputError
-            If ``product_types`` is empty or holds a blank type.
+            ``load(args)`` gives the answer to one argument set (an instance of
+            ``question.arguments``), or raises its domain error (``InvalidInputError``,
+            ``NotFoundError``). The argument sets of one tick are answered with one
+            :func:`~graph_service.linkage.question.answer_many` call; the subjects it reads
+            are kept in the node loaders.
         """
-        if product_types is None:
-            return self.coverage
-        products = self.rules.payroll(product_types)
-        loader = self._coverage_with.get(products)
+        loader = self._answers.get(question.name)
         if loader is None:
 
-            async def load(enterprise_ids: Sequence[str]) -> list[Coverage]:
-                return await payroll_coverage(self.store, self.rules, enterprise_ids, products)
+            async def load(many: Sequence[Any]) -> list[Any | GraphServiceError]:
+                return await answer_many(question, self.store, self.settings, many,
+                                         nodes=self._load_nodes)  # fmt: skip
 
-            loader = self._coverage_with[products] = DataLoader(load_fn=load)
+            loader = self._answers[question.name] = DataLoader(load_fn=load)
         return loader
 
-    async def _load_coverage(self, enterprise_ids: Sequence[str]) -> list[Coverage]:
-        return await payroll_coverage(self.store, self.rules, enterprise_ids)
+    async def _load_nodes(self, label: str, ids: Sequence[str]) -> list[Node | None]:
+        """Read nodes from the store at once and keep them in the node loader (primed)."""
+        found = await self.store.get_nodes(label, ids)
+        self.nodes(label).prime_many(dict(zip(ids, found, strict=True)))
+        return found
 
 
 def make_context(store: GraphStore, settings: Settings, caller: Caller | None = None,

@@ -13,10 +13,13 @@ The rule
   or ``Settings.default_page_size`` when omitted, clamped to ``0..Settings.max_page_size``
   (a larger value is refused at run time anyway). Everything selected inside it is
   multiplied by that ``first``.
-- ``Query.clientNetwork`` can return ``Settings.max_network_nodes`` nodes (its budget);
+- The **linkage fields** (generated from the question registry,
+  :func:`graph_service.api.questions.costed_fields`) are priced by their question's
+  ``cost`` (:class:`graph_service.linkage.question.Cost`, in each question's module).
+  ``Query.clientNetwork`` can return ``Settings.max_network_nodes`` nodes (its budget);
   ``Query.linkagePaths`` ``limit`` paths of up to ``maxHops + 1`` nodes each (arguments or
   their defaults, clamped to ``Settings.max_paths`` and ``Settings.max_path_hops``).
-- The **linkage fields** also cost a *base* for the graph they read besides the nodes they
+- The linkage fields also cost a *base* for the graph they read besides the nodes they
   return (``executivesWithoutPrivateBanking(first: 0) { totalCount }`` returns no node but
   scans the book), on top of what they return:
 
@@ -73,20 +76,17 @@ from graphql import (
 )
 from graphql.type.definition import GraphQLInterfaceType
 
+from graph_service.api.questions import CostedField, costed_fields
 from graph_service.config import Settings
+from graph_service.linkage.question import (
+    BOOK_SCAN_COST,
+    ENTERPRISE_COST,
+    PATH_SEARCH_COST,
+    Cost,
+)
 
-BOOK_SCAN_COST = 10_000
-"""Base cost of a linkage field that scans the whole book (every enterprise's executives)."""
-ENTERPRISE_COST = 100
-"""Base cost of a linkage field that reads one enterprise's staff and their accounts."""
-PATH_SEARCH_COST = 1_000
-"""Base cost of one ``linkagePaths`` call: a breadth-first search bounded by ``maxHops``."""
-
-_ENTERPRISE_FIELDS = {
-    ("Query", "uncoveredEmployees"),
-    ("Query", "payrollCoverage"),
-    ("Enterprise", "payrollCoverage"),
-}
+_QUESTION_FIELDS: dict[tuple[str, str], CostedField] = costed_fields()
+"""The linkage fields, by ``(parent type, field)``, with the question that prices them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +111,29 @@ class FieldCost:
 
 def _clamp(value: int, low: int, high: int) -> int:
     return max(low, min(value, high))
+
+
+@dataclass(frozen=True, slots=True)
+class _Arguments:
+    """The arguments of a linkage field occurrence, as its question's ``cost`` reads them.
+
+    A :class:`graph_service.linkage.question.CostArguments`: arguments by Python name.
+    """
+
+    estimator: _Estimator
+    node: FieldNode
+    definition: GraphQLField
+    costed: CostedField
+
+    def given(self, name: str) -> bool:
+        """Whether argument ``name`` is given non-null (a node field's subject always is)."""
+        if name == self.costed.subject:
+            return True
+        return self.estimator.given(self.node, self.costed.names[name])
+
+    def integer(self, name: str) -> int | None:
+        """The integer value of argument ``name``, or its default."""
+        return self.estimator.argument(self.node, self.definition, self.costed.names[name])
 
 
 @dataclass
@@ -172,9 +195,10 @@ class _Estimator:
         """The :class:`FieldCost` of one field occurrence (see the module's rule)."""
         settings = self.settings
         named = get_named_type(definition.type)
-        name = node.name.value
-        where = (parent.name, name)
-        base = self.base_cost(where, node, definition)
+        costed = _QUESTION_FIELDS.get((parent.name, node.name.value))
+        priced = Cost() if costed is None else costed.question.cost(
+            _Arguments(self, node, definition, costed), settings
+        )
         if (
             isinstance(named, GraphQLObjectType)
             and "edges" in named.fields
@@ -184,31 +208,8 @@ class _Estimator:
             first = self.argument(node, definition, "first")
             size = settings.default_page_size if first is None else first
             size = _clamp(size, 0, settings.max_page_size)
-            return FieldCost(nodes=size, multiplier=size, base=base)
-        if where == ("Query", "clientNetwork"):
-            return FieldCost(nodes=settings.max_network_nodes, base=base)
-        if where == ("Query", "linkagePaths"):
-            limit = _clamp(self.argument(node, definition, "limit") or 1, 1, settings.max_paths)
-            hops = _clamp(self.argument(node, definition, "maxHops") or 1, 1,
-                          settings.max_path_hops)
-            return FieldCost(nodes=limit * (hops + 1), multiplier=limit, base=base)
-        return FieldCost(base=base)
-
-    def base_cost(self, where: tuple[str, str], node: FieldNode, definition: GraphQLField
-                  ) -> int:
-        """The base cost of a field occurrence ``where = (parent type, field)``; 0 if none."""
-        if where == ("Query", "executivesWithoutPrivateBanking"):
-            return ENTERPRISE_COST if self.given(node, "enterpriseId") else BOOK_SCAN_COST
-        if where in _ENTERPRISE_FIELDS:
-            return ENTERPRISE_COST
-        if where == ("Query", "clientNetwork"):
-            settings = self.settings
-            depth = _clamp(self.argument(node, definition, "depth") or 1, 1,
-                           settings.max_network_depth)
-            return settings.max_network_nodes * depth
-        if where == ("Query", "linkagePaths"):
-            return PATH_SEARCH_COST
-        return 0
+            return FieldCost(nodes=size, multiplier=size, base=priced.base)
+        return FieldCost(nodes=priced.nodes, multiplier=priced.multiplier, base=priced.base)
 
     def selection_cost(self, parent: GraphQLNamedType, selection_set: SelectionSetNode | None
                        ) -> int:

@@ -22,8 +22,16 @@ from strawberry.types import Info
 
 from graph_service.api.context import Context, when_loaded
 from graph_service.api.pagination import PageArgs, Window, encode_cursor
+from graph_service.api.questions import node_fields
 from graph_service.model import NODE_DEFAULTS, NodeKey, NodeLabel, RelationshipType
-from graph_service.stores.base import Coverage, Direction, Node, Relationship
+from graph_service.stores.base import (
+    Coverage,
+    Direction,
+    Node,
+    Path,
+    Relationship,
+    Subgraph,
+)
 
 strawberry.enum(NodeLabel, description="Node labels of the linkage graph.")
 strawberry.enum(RelationshipType, description="Relationship types of the linkage graph.")
@@ -36,13 +44,6 @@ First = Annotated[
     strawberry.argument(
         description="Page size: default `GRAPH_SERVICE_DEFAULT_PAGE_SIZE` (100), "
         "0 to `GRAPH_SERVICE_MAX_PAGE_SIZE` (1000)."
-    ),
-]
-ProductTypes = Annotated[
-    list[str] | None,
-    strawberry.argument(
-        description="Account types that count as payroll products; the configured list "
-        "(`GRAPH_SERVICE_PAYROLL_PRODUCTS`) when omitted."
     ),
 ]
 After = Annotated[
@@ -190,8 +191,12 @@ def related(
 
 
 @strawberry.type(description="A corporate client or prospect.")
+@node_fields
 class Enterprise(_GraphNode):
-    """GraphQL ``Enterprise``: a node labelled ``Enterprise`` and its relationships."""
+    """GraphQL ``Enterprise``: a node labelled ``Enterprise`` and its relationships.
+
+    Also the fields of the linkage questions about an enterprise (:func:`node_fields`).
+    """
 
     LABEL: ClassVar[str] = _ENTERPRISE
     id: strawberry.ID
@@ -217,21 +222,14 @@ class Enterprise(_GraphNode):
     guarantors = related("EnterpriseConnection", _GUARANTEES, _IN,
                          "Enterprises that guarantee this enterprise.")
 
-    @strawberry.field(
-        description="Payroll coverage of the enterprise's employees (productTypes overrides "
-        "the configured payroll products, as in uncoveredEmployees)."
-    )
-    async def payroll_coverage(
-        self, info: GraphInfo, product_types: ProductTypes = None
-    ) -> PayrollCoverage:
-        """Batched through the request's coverage loader of ``product_types``."""
-        loader = info.context.coverage_with(product_types)
-        return PayrollCoverage.of(await loader.load(str(self.id)))
-
 
 @strawberry.type(description="A retail client or prospect.")
+@node_fields
 class Person(_GraphNode):
-    """GraphQL ``Person``: a node labelled ``Person`` and its relationships."""
+    """GraphQL ``Person``: a node labelled ``Person`` and its relationships.
+
+    Also the fields of the linkage questions about a person (:func:`node_fields`).
+    """
 
     LABEL: ClassVar[str] = _PERSON
     id: strawberry.ID
@@ -634,6 +632,15 @@ class ClientNetwork:
         description="True when the node budget (GRAPH_SERVICE_MAX_NETWORK_NODES) cut it short."
     )
 
+    @classmethod
+    def of(cls, subgraph: Subgraph) -> ClientNetwork:
+        """Build from a store :class:`~graph_service.stores.base.Subgraph`."""
+        return cls(
+            nodes=[GraphNode.of(n) for n in subgraph.nodes],
+            relationships=[GraphRelationship.of(r) for r in subgraph.relationships],
+            truncated=subgraph.truncated,
+        )
+
 
 @strawberry.type(description="One shortest path between two nodes, ignoring direction.")
 class LinkagePath:
@@ -644,3 +651,12 @@ class LinkagePath:
     relationships: list[GraphRelationship] = strawberry.field(
         description="relationships[i] joins nodes[i] and nodes[i+1], in either direction."
     )
+
+    @classmethod
+    def of(cls, path: Path) -> LinkagePath:
+        """Build from a store :class:`~graph_service.stores.base.Path`."""
+        return cls(
+            length=path.length,
+            nodes=[GraphNode.of(n) for n in path.nodes],
+            relationships=[GraphRelationship.of(r) for r in path.relationships],
+        )

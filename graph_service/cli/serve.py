@@ -224,7 +224,7 @@ async def _largest_enterprise(settings: Settings) -> tuple[str, str | None]:
     store = open_store(settings)
     try:
         ids = await store.list_ids("Enterprise")
-        coverage = await payroll_coverage(store, settings.rules(), ids)
+        coverage = await payroll_coverage(store, settings, ids)
         largest = max(coverage, key=lambda c: (c.employees, c.enterprise_id)).enterprise_id
         [managers] = await store.neighbors("Enterprise", [largest], "MANAGES",
                                            Direction.INCOMING)

@@ -1,110 +1,205 @@
-"""Payroll coverage: which employees of a client enterprise hold no payroll product.
+"""Payroll coverage: how many of an enterprise's employees hold a payroll product.
 
 Rule (see :mod:`graph_service.rules`): an employee of enterprise E is a person with an
 ``EMPLOYED_BY`` relationship to E, any role; they are *covered* when they own an active
-account whose type is a payroll product (default ``"debit card"``).
+account whose type is a payroll product (default ``"debit card"``, or the ``productTypes``
+of the request).
+
+Question ``payrollCoverage(enterpriseId, productTypes)``, also the field
+``Enterprise.payrollCoverage(productTypes)``. Pushed down by stores that advertise it
+(:meth:`~graph_service.stores.base.GraphStore.payroll_coverage`: one call per distinct
+product list, whatever the number of enterprises, so a whole-book batch is one call).
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated
 
-from graph_service.errors import NotFoundError
-from graph_service.linkage.lookup import get_node
-from graph_service.model import NodeLabel
-from graph_service.rules import LinkageRules
+from graph_service.config import Settings
+from graph_service.errors import GraphServiceError
+from graph_service.linkage.holdings import holders, staff
+from graph_service.linkage.question import (
+    ENTERPRISE_COST,
+    Doc,
+    Id,
+    NodeField,
+    Question,
+    answer_many,
+    fixed_cost,
+)
+from graph_service.model import NodeKey, NodeLabel
 from graph_service.stores.base import Coverage, GraphStore
 
-_ENTERPRISE = NodeLabel.ENTERPRISE.value
+ProductTypes = Annotated[
+    tuple[str, ...] | None,
+    Doc(
+        "Account types that count as payroll products; the configured list "
+        "(`GRAPH_SERVICE_PAYROLL_PRODUCTS`) when omitted."
+    ),
+]
+"""The ``productTypes`` argument of the payroll questions."""
 
 
-async def uncovered_employees(
-    store: GraphStore,
-    rules: LinkageRules,
-    enterprise_id: str,
-    product_types: Sequence[str] | None = None,
-) -> list[str]:
-    """Employees of an enterprise not covered by a payroll product.
+@dataclass(frozen=True, slots=True)
+class PayrollArgs:
+    """Arguments of the payroll questions.
 
-    Parameters
+    Attributes
     ----------
-    store : GraphStore
-    rules : LinkageRules
     enterprise_id : str
-    product_types : sequence of str, optional
-        Account types that count as payroll products for this question; ``None`` uses
-        ``rules.payroll_products``.
+        The enterprise.
+    product_types : tuple of str, optional
+        Account types that count as payroll products; ``None`` for the configured ones.
+    """
 
-    Returns
-    -------
-    list of str
-        Person ids, sorted as text, each once.
+    enterprise_id: Id
+    product_types: ProductTypes = None
+
+
+def validate(args: PayrollArgs, settings: Settings) -> PayrollArgs:
+    """``args`` with ``product_types`` resolved (``LinkageRules.payroll``).
 
     Raises
     ------
-    NotFoundError
-        If the enterprise does not exist.
     InvalidInputError
         If ``product_types`` is empty or holds a blank type.
-
-    Examples
-    --------
-    >>> await uncovered_employees(store, LinkageRules(), "423")  # doctest: +SKIP
-    ['1490', '755']
     """
-    products = rules.payroll(product_types)
-    await get_node(store, (_ENTERPRISE, enterprise_id))
-    return await store.uncovered_employees(enterprise_id, products, rules)
+    products = settings.rules().payroll(args.product_types)
+    return dataclasses.replace(args, product_types=products)
+
+
+def enterprise(args: PayrollArgs) -> tuple[NodeKey, ...]:
+    """The subject of a payroll question: its enterprise."""
+    return ((NodeLabel.ENTERPRISE.value, args.enterprise_id),)
+
+
+def by_products(many: Sequence[PayrollArgs]) -> dict[tuple[str, ...], list[int]]:
+    """Positions of validated argument sets, grouped by their product list."""
+    groups: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for i, args in enumerate(many):
+        assert args.product_types is not None, "validated arguments"
+        groups[args.product_types].append(i)
+    return groups
+
+
+async def covered_staff(
+    store: GraphStore, settings: Settings, many: Sequence[PayrollArgs]
+) -> list[tuple[set[str], set[str]]]:
+    """Each enterprise's employees and those of them covered, from the store primitives.
+
+    One ``EMPLOYED_BY`` read and one ``OWNS`` read per distinct product list.
+
+    Returns
+    -------
+    list of (set of str, set of str)
+        Aligned with ``many``: employee ids, covered employee ids.
+    """
+    rules = settings.rules()
+    answers: list[tuple[set[str], set[str]]] = [(set(), set())] * len(many)
+    for products, positions in by_products(many).items():
+        staffs = await staff(store, [many[i].enterprise_id for i in positions])
+        people = [[person.id for _, person in found] for found in staffs]
+        covered = await holders(store, [p for ids in people for p in ids], products, rules)
+        for i, ids in zip(positions, people, strict=True):
+            employees = set(ids)
+            answers[i] = (employees, employees & covered)
+    return answers
+
+
+async def generic(
+    store: GraphStore, settings: Settings, many: Sequence[PayrollArgs]
+) -> list[Coverage]:
+    """Coverage of each enterprise by the rule, over the store primitives."""
+    found = await covered_staff(store, settings, many)
+    return [
+        Coverage(args.enterprise_id, len(employees), len(covered))
+        for args, (employees, covered) in zip(many, found, strict=True)
+    ]
+
+
+async def pushdown(
+    store: GraphStore, settings: Settings, many: Sequence[PayrollArgs]
+) -> list[Coverage]:
+    """Coverage of each enterprise from the store's own ``payroll_coverage``."""
+    rules = settings.rules()
+    answers: list[Coverage] = [Coverage("", 0, 0)] * len(many)
+    for products, positions in by_products(many).items():
+        ids = [many[i].enterprise_id for i in positions]
+        found = await store.payroll_coverage(
+            ids, dataclasses.replace(rules, payroll_products=products)
+        )
+        for i, coverage in zip(positions, found, strict=True):
+            answers[i] = coverage
+    return answers
+
+
+QUESTION = Question(
+    name="payroll_coverage",
+    description="Payroll coverage of an enterprise's employees (productTypes overrides the "
+    "configured payroll products, as in uncoveredEmployees).",
+    arguments=PayrollArgs,
+    answer=Coverage,
+    validate=validate,
+    subjects=enterprise,
+    batch=generic,
+    pushdown=pushdown,
+    cost=fixed_cost(ENTERPRISE_COST),
+    node_fields=(
+        NodeField(
+            label=NodeLabel.ENTERPRISE.value,
+            name="payroll_coverage",
+            subject="enterprise_id",
+            description="Payroll coverage of the enterprise's employees (productTypes "
+            "overrides the configured payroll products, as in uncoveredEmployees).",
+        ),
+    ),
+)
+"""``payrollCoverage``: rate is ``covered / employees`` in [0, 1], ``None`` without employees."""
 
 
 async def payroll_coverage(
     store: GraphStore,
-    rules: LinkageRules,
+    settings: Settings,
     enterprise_ids: Sequence[str],
     product_types: Sequence[str] | None = None,
 ) -> list[Coverage]:
-    """Payroll coverage (employees, covered, uncovered, rate) of each enterprise.
+    """Payroll coverage of many enterprises at once (a whole-book report's form).
 
     Parameters
     ----------
     store : GraphStore
-    rules : LinkageRules
+    settings : Settings
+        Supplies the configured payroll products.
     enterprise_ids : sequence of str
-        Enterprises to measure; the bulk path passes many at once.
     product_types : sequence of str, optional
-        Account types that count as payroll products for this question, by the same rule
-        as :func:`uncovered_employees` (``rules.payroll(product_types)``); ``None`` uses
-        ``rules.payroll_products``. A rate and its uncovered list agree when given the same
-        ``product_types``.
+        Overrides the configured payroll products.
 
     Returns
     -------
     list of Coverage
-        Aligned with ``enterprise_ids``. ``rate`` is ``covered / employees`` in [0, 1], or
-        ``None`` for an enterprise without employees.
+        Aligned with ``enterprise_ids``.
 
     Raises
     ------
     NotFoundError
-        If any enterprise does not exist (the first missing one is named).
+        If an enterprise does not exist (the first missing one is named).
     InvalidInputError
         If ``product_types`` is empty or holds a blank type.
 
     Examples
     --------
-    >>> [c.rate for c in await payroll_coverage(store, LinkageRules(), ["E1", "E2"])]
+    >>> [c.rate for c in await payroll_coverage(store, Settings(), ["E1", "E2"])]
     ... # doctest: +SKIP
     [0.5, 0.0]
-    >>> [c.rate for c in await payroll_coverage(store, LinkageRules(), ["E2"], ["credit card"])]
-    ... # doctest: +SKIP
-    [0.25]
     """
-    products = rules.payroll(product_types)
-    if product_types is not None:
-        rules = dataclasses.replace(rules, payroll_products=products)
-    nodes = await store.get_nodes(_ENTERPRISE, enterprise_ids)
-    for enterprise_id, node in zip(enterprise_ids, nodes, strict=True):
-        if node is None:
-            raise NotFoundError(_ENTERPRISE, enterprise_id)
-    return await store.payroll_coverage(enterprise_ids, rules)
+    products = None if product_types is None else tuple(product_types)
+    many = [PayrollArgs(Id(e), products) for e in enterprise_ids]
+    answers = await answer_many(QUESTION, store, settings, many)
+    for found in answers:
+        if isinstance(found, GraphServiceError):
+            raise found
+    return [found for found in answers if isinstance(found, Coverage)]

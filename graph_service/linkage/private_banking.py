@@ -4,39 +4,113 @@ Rule (see :mod:`graph_service.rules`): an executive is a person with an ``EMPLOY
 relationship of role ``"executive"``; they are a private-banking customer when their segment
 is ``"private"`` or they own an active private-banking product (default
 ``"trust account"``).
+
+Question ``executivesWithoutPrivateBanking(enterpriseId)``, a connection of people; without
+``enterpriseId`` it scans the whole book and lists each person once, however many boards
+they sit on. Pushed down by stores that advertise it
+(:meth:`~graph_service.stores.base.GraphStore.executives_without_private_banking`).
 """
 
 from __future__ import annotations
 
-from graph_service.linkage.lookup import get_node
-from graph_service.model import NodeLabel
-from graph_service.rules import LinkageRules
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from graph_service.config import Settings
+from graph_service.linkage.holdings import holders, staff
+from graph_service.linkage.question import (
+    BOOK_SCAN_COST,
+    ENTERPRISE_COST,
+    Cost,
+    CostArguments,
+    Id,
+    IdList,
+    Question,
+    each,
+)
+from graph_service.model import NodeKey, NodeLabel
 from graph_service.stores.base import GraphStore
 
+_ENTERPRISE, _PERSON = NodeLabel.ENTERPRISE.value, NodeLabel.PERSON.value
 
-async def executives_without_private_banking(
-    store: GraphStore, rules: LinkageRules, enterprise_id: str | None = None
-) -> list[str]:
-    """Executives who are not yet private-banking customers.
 
-    Parameters
+@dataclass(frozen=True, slots=True)
+class ExecutivesArgs:
+    """Arguments of ``executivesWithoutPrivateBanking``.
+
+    Attributes
     ----------
-    store : GraphStore
-    rules : LinkageRules
     enterprise_id : str, optional
-        Restrict to one enterprise's executives; ``None`` scans every enterprise and counts
-        each person once, however many boards they sit on.
-
-    Returns
-    -------
-    list of str
-        Person ids, sorted as text, each once.
-
-    Raises
-    ------
-    NotFoundError
-        If ``enterprise_id`` is given and does not exist.
+        Restrict to one enterprise's executives; ``None`` scans every enterprise.
     """
-    if enterprise_id is not None:
-        await get_node(store, (NodeLabel.ENTERPRISE.value, enterprise_id))
-    return await store.executives_without_private_banking(enterprise_id, rules)
+
+    enterprise_id: Id | None = None
+
+
+def subjects(args: ExecutivesArgs) -> tuple[NodeKey, ...]:
+    """The enterprise, when one is named."""
+    return () if args.enterprise_id is None else ((_ENTERPRISE, args.enterprise_id),)
+
+
+async def generic(
+    store: GraphStore, settings: Settings, many: Sequence[ExecutivesArgs]
+) -> list[IdList]:
+    """Each answer by the rule, over the store primitives (the book read once for all)."""
+    rules = settings.rules()
+    scopes = [
+        None if args.enterprise_id is None else [args.enterprise_id] for args in many
+    ]
+    book = await store.list_ids(_ENTERPRISE) if None in scopes else []
+    enterprises = list(dict.fromkeys([*book, *(e for s in scopes if s for e in s)]))
+    staffs = dict(zip(enterprises, await staff(store, enterprises), strict=True))
+    executives = {
+        e: {p.id: p for rel, p in found if rel.props.get("role") == rules.executive_role}
+        for e, found in staffs.items()
+    }
+    people = {p.id: p for found in executives.values() for p in found.values()}
+    customers = await holders(store, list(people), rules.private_banking_products, rules)
+    customers |= {
+        pid for pid, p in people.items() if p.props.get("segment") == rules.private_segment
+    }
+    return [
+        IdList(_PERSON, sorted({
+            pid for e in (book if scope is None else scope) for pid in executives[e]
+        } - customers))
+        for scope in scopes
+    ]
+
+
+async def pushdown(
+    store: GraphStore, settings: Settings, many: Sequence[ExecutivesArgs]
+) -> list[IdList]:
+    """Each answer from the store's own ``executives_without_private_banking``."""
+    rules = settings.rules()
+    found = await each([
+        store.executives_without_private_banking(args.enterprise_id, rules) for args in many
+    ])
+    return [IdList(_PERSON, ids) for ids in found]
+
+
+def cost(arguments: CostArguments, settings: Settings) -> Cost:
+    """Price one occurrence: one enterprise, or a whole-book scan without ``enterpriseId``.
+
+    :data:`~graph_service.linkage.question.ENTERPRISE_COST` or
+    :data:`~graph_service.linkage.question.BOOK_SCAN_COST`.
+    """
+    given = arguments.given("enterprise_id")
+    return Cost(base=ENTERPRISE_COST if given else BOOK_SCAN_COST)
+
+
+QUESTION = Question(
+    name="executives_without_private_banking",
+    description="Executives (of one enterprise, or of all, each once) who are not "
+    "private-banking customers, by id.",
+    arguments=ExecutivesArgs,
+    answer=IdList,
+    lists=_PERSON,
+    subjects=subjects,
+    batch=generic,
+    pushdown=pushdown,
+    cost=cost,
+)
+"""``executivesWithoutPrivateBanking``: person ids sorted as text, each once."""

@@ -138,6 +138,11 @@ class CypherStore:
     :meth:`refresh` costs nothing: every read sees the live database.
     """
 
+    pushdowns: frozenset[str] = frozenset(
+        {"uncovered_employees", "executives_without_private_banking", "payroll_coverage"}
+    )
+    """Linkage questions this store answers itself (:mod:`graph_service.linkage.question`)."""
+
     def __init__(self, settings: Settings, connection: CypherConnection | None = None) -> None:
         self.connection = connection or connect(settings)
         self.batch_size = settings.write_batch_size

@@ -165,6 +165,7 @@ class CountingStore:
         self._store = store
         self._fail = fail or {}
         self.calls: dict[str, int] = {}
+        self.pushdowns = getattr(store, "pushdowns", frozenset())
 
     def __getattr__(self, name: str) -> Any:
         target = getattr(self._store, name)

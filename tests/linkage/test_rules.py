@@ -1,78 +1,114 @@
-"""Each linkage rule on the small bank, against answers worked out by hand (tests/conftest.py)."""
+"""Each linkage rule on the small bank, against answers worked out by hand (tests/conftest.py).
+
+Every rule is asked both ways: as the store answers it itself (its pushdown) and by the
+generic rule over the store primitives.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
+from graph_service.config import Settings
 from graph_service.errors import InvalidInputError, NotFoundError
-from graph_service.linkage.coverage import payroll_coverage, uncovered_employees
-from graph_service.linkage.private_banking import executives_without_private_banking
-from graph_service.rules import LinkageRules
+from graph_service.linkage import coverage, private_banking, uncovered
+from graph_service.linkage.coverage import PayrollArgs
+from graph_service.linkage.private_banking import ExecutivesArgs
+from graph_service.linkage.question import Id, Question, answer, pushes_down
 from graph_service.stores.base import GraphStore
 
-RULES = LinkageRules()
+SETTINGS = Settings()
 
 
-def test_uncovered_employees_any_role(bank: GraphStore) -> None:
+@pytest.fixture(params=["pushdown", "generic"])
+def generic(request: pytest.FixtureRequest, bank: GraphStore) -> bool:
+    """Whether to ask by the generic rule; the pushdown is asked of stores that have one."""
+    return bool(request.param == "generic")
+
+
+def ask(question: Question[Any, Any], store: GraphStore, args: Any, generic: bool,
+        settings: Settings = SETTINGS) -> Any:
+    found = asyncio.run(answer(question, store, settings, args, generic=generic))
+    return getattr(found, "ids", found)
+
+
+def uncovered_ids(store: GraphStore, enterprise: str, generic: bool,
+                  products: tuple[str, ...] | None = None, settings: Settings = SETTINGS) -> Any:
+    return ask(uncovered.QUESTION, store, PayrollArgs(Id(enterprise), products), generic,
+               settings)
+
+
+def executives(store: GraphStore, enterprise: str | None, generic: bool,
+               settings: Settings = SETTINGS) -> Any:
+    args = ExecutivesArgs(None if enterprise is None else Id(enterprise))
+    return ask(private_banking.QUESTION, store, args, generic, settings)
+
+
+def test_both_stores_push_the_three_rules_down(bank: GraphStore) -> None:
+    for question in (uncovered.QUESTION, private_banking.QUESTION, coverage.QUESTION):
+        assert pushes_down(bank, question)
+
+
+def test_uncovered_employees_any_role(bank: GraphStore, generic: bool) -> None:
     # Bob's debit card is blocked, Dan owns nothing; Alice and Carol hold active debit cards.
-    assert asyncio.run(uncovered_employees(bank, RULES, "E1")) == ["P2", "P4"]
-    assert asyncio.run(uncovered_employees(bank, RULES, "E2")) == ["P4", "P5", "P6", "P8"]
+    assert uncovered_ids(bank, "E1", generic) == ["P2", "P4"]
+    assert uncovered_ids(bank, "E2", generic) == ["P4", "P5", "P6", "P8"]
 
 
-def test_uncovered_employees_product_override(bank: GraphStore) -> None:
+def test_uncovered_employees_product_override(bank: GraphStore, generic: bool) -> None:
     # Frank's active credit card counts once credit cards count as payroll products.
-    answer = asyncio.run(uncovered_employees(bank, RULES, "E2", ["credit card"]))
-    assert answer == ["P4", "P5", "P8"]
+    assert uncovered_ids(bank, "E2", generic, ("credit card",)) == ["P4", "P5", "P8"]
 
 
-def test_configured_payroll_products(bank: GraphStore) -> None:
-    rules = LinkageRules(payroll_products=("debit card", "credit card"))
-    assert asyncio.run(uncovered_employees(bank, rules, "E2")) == ["P4", "P5", "P8"]
+def test_configured_payroll_products(bank: GraphStore, generic: bool) -> None:
+    settings = Settings(payroll_products=["debit card", "credit card"])
+    assert uncovered_ids(bank, "E2", generic, settings=settings) == ["P4", "P5", "P8"]
 
 
-def test_uncovered_employees_errors(bank: GraphStore) -> None:
+def test_uncovered_employees_errors(bank: GraphStore, generic: bool) -> None:
     with pytest.raises(NotFoundError, match="Enterprise 'nope' not found"):
-        asyncio.run(uncovered_employees(bank, RULES, "nope"))
+        uncovered_ids(bank, "nope", generic)
     with pytest.raises(InvalidInputError, match="productTypes"):
-        asyncio.run(uncovered_employees(bank, RULES, "E1", []))
+        uncovered_ids(bank, "E1", generic, ())
     # A person id is not an enterprise id: keys are per label.
     with pytest.raises(NotFoundError):
-        asyncio.run(uncovered_employees(bank, RULES, "P1"))
+        uncovered_ids(bank, "P1", generic)
 
 
-def test_payroll_coverage(bank: GraphStore) -> None:
-    e1, e2, e3 = asyncio.run(payroll_coverage(bank, RULES, ["E1", "E2", "E3"]))
+def test_payroll_coverage(bank: GraphStore, generic: bool) -> None:
+    e1, e2, e3 = (ask(coverage.QUESTION, bank, PayrollArgs(Id(e)), generic)
+                  for e in ("E1", "E2", "E3"))  # fmt: skip
     assert (e1.employees, e1.covered, e1.uncovered, e1.rate) == (4, 2, 2, 0.5)
     assert (e2.employees, e2.covered, e2.uncovered, e2.rate) == (4, 0, 4, 0.0)
     assert (e3.employees, e3.covered, e3.rate) == (0, 0, None)
+    credit = ask(coverage.QUESTION, bank, PayrollArgs(Id("E2"), ("credit card",)), generic)
+    assert credit.rate == 0.25
+
+
+def test_payroll_coverage_of_many(bank: GraphStore) -> None:
+    e1, e2 = asyncio.run(coverage.payroll_coverage(bank, SETTINGS, ["E1", "E2"]))
+    assert (e1.enterprise_id, e1.rate, e2.enterprise_id, e2.rate) == ("E1", 0.5, "E2", 0.0)
     with pytest.raises(NotFoundError, match="'E9'"):
-        asyncio.run(payroll_coverage(bank, RULES, ["E1", "E9"]))
+        asyncio.run(coverage.payroll_coverage(bank, SETTINGS, ["E1", "E9"]))
 
 
-def test_executives_without_private_banking(bank: GraphStore) -> None:
+def test_executives_without_private_banking(bank: GraphStore, generic: bool) -> None:
     # Carol holds an active trust account; Eve is in the private segment; Hank's trust
     # account is dormant, so it does not count.
-    assert asyncio.run(executives_without_private_banking(bank, RULES, "E1")) == ["P4"]
-    assert asyncio.run(executives_without_private_banking(bank, RULES, "E2")) == [
-        "P4",
-        "P8",
-    ]
+    assert executives(bank, "E1", generic) == ["P4"]
+    assert executives(bank, "E2", generic) == ["P4", "P8"]
     # Across all enterprises Dan sits on two boards and counts once.
-    assert asyncio.run(executives_without_private_banking(bank, RULES)) == ["P4", "P8"]
+    assert executives(bank, None, generic) == ["P4", "P8"]
     with pytest.raises(NotFoundError):
-        asyncio.run(executives_without_private_banking(bank, RULES, "E9"))
+        executives(bank, "E9", generic)
 
 
-def test_private_banking_products_configurable(bank: GraphStore) -> None:
-    rules = LinkageRules(private_banking_products=("trust account", "credit card"))
+def test_private_banking_products_configurable(bank: GraphStore, generic: bool) -> None:
+    settings = Settings(private_banking_products=["trust account", "credit card"])
     # Nothing changes for executives (Frank, the credit-card holder, is an employee) ...
-    assert asyncio.run(executives_without_private_banking(bank, rules)) == ["P4", "P8"]
+    assert executives(bank, None, generic, settings) == ["P4", "P8"]
     # ... but with no private-banking product at all, Carol becomes a prospect.
-    rules = LinkageRules(private_banking_products=("wealth mandate",))
-    assert asyncio.run(executives_without_private_banking(bank, rules)) == [
-        "P3",
-        "P4",
-        "P8",
-    ]
+    settings = Settings(private_banking_products=["wealth mandate"])
+    assert executives(bank, None, generic, settings) == ["P3", "P4", "P8"]

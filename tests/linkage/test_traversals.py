@@ -6,17 +6,26 @@ import asyncio
 
 import pytest
 
+from graph_service.config import Settings
 from graph_service.errors import InvalidInputError, NotFoundError
-from graph_service.linkage.network import client_network
-from graph_service.linkage.paths import linkage_paths
+from graph_service.linkage import network as network_question
+from graph_service.linkage import paths as paths_question
+from graph_service.linkage.question import answer
+from graph_service.model import RelationshipType
 from graph_service.records import GraphBatch, RelationshipRow
-from graph_service.stores.base import GraphStore, Path
+from graph_service.stores.base import GraphStore, Path, Subgraph
 
 P, E, A, M = "Person", "Enterprise", "Account", "Manager"
 
 
-def paths(store: GraphStore, start, end, **kw) -> list[Path]:  # type: ignore[no-untyped-def]
-    return asyncio.run(linkage_paths(store, start, end, hop_cap=10, limit_cap=100, **kw))
+def _types(rel_types: list[str] | None) -> tuple[RelationshipType, ...] | None:
+    return None if rel_types is None else tuple(RelationshipType(t) for t in rel_types)
+
+
+def paths(store: GraphStore, start, end, rel_types=None, **kw) -> list[Path]:  # type: ignore[no-untyped-def]
+    args = paths_question.PathsArgs(start, end, _types(rel_types), **kw)
+    found = answer(paths_question.QUESTION, store, Settings(), args)
+    return asyncio.run(found)  # type: ignore[no-any-return]
 
 
 def ids(path: Path) -> list[str]:
@@ -75,10 +84,10 @@ def test_path_errors(bank: GraphStore) -> None:
         paths(bank, (P, "P1"), (P, "P2"), rel_types=[])
 
 
-def network(store: GraphStore, start, depth=1, rel_types=None, max_nodes=500):  # type: ignore[no-untyped-def]
-    return asyncio.run(
-        client_network(store, start, depth, rel_types, max_depth=3, max_nodes=max_nodes)
-    )
+def network(store: GraphStore, start, depth=1, rel_types=None, max_nodes=500) -> Subgraph:  # type: ignore[no-untyped-def]
+    args = network_question.NetworkArgs(start, depth, _types(rel_types))
+    found = answer(network_question.QUESTION, store, Settings(max_network_nodes=max_nodes), args)
+    return asyncio.run(found)  # type: ignore[no-any-return]
 
 
 def test_client_network_depth_one(bank: GraphStore) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from graph_service.errors import InvalidInputError, StoreUnavailableError
+from graph_service.linkage import traversal
 from graph_service.records import GraphBatch, NodeRow, RelationshipRow
 from graph_service.rules import LinkageRules
 from graph_service.stores.base import Direction, GraphStore
@@ -62,7 +63,8 @@ def test_deleting_a_node_deletes_its_relationships(bank: GraphStore) -> None:
         **SMALL_BANK_COUNTS, "Person": 7, "EMPLOYED_BY": 6, "SHAREHOLDER_OF": 1
     }  # fmt: skip
     assert asyncio.run(bank.uncovered_employees("E1", ["debit card"], LinkageRules())) == ["P2"]
-    assert asyncio.run(bank.client_network((P, "P4"), 2, ["EMPLOYED_BY"], 10)).nodes == []
+    network = asyncio.run(traversal.client_network(bank, (P, "P4"), 2, ["EMPLOYED_BY"], 10))
+    assert network.nodes == []
 
 
 def test_deletions_then_upserts_in_one_write(bank: GraphStore) -> None:
@@ -145,6 +147,7 @@ def test_a_second_process_sees_upserts_and_deletions_after_refresh(
     before = content(serving)
     code = """
 import asyncio, sys
+from graph_service.linkage import traversal
 from graph_service.records import GraphBatch, NodeRow, RelationshipRow
 from graph_service.stores.embedded import EmbeddedStore
 store = EmbeddedStore(sys.argv[1], create=False)
@@ -176,6 +179,7 @@ asyncio.run(store.write(GraphBatch(
 
 _BIG_WRITE = """
 import asyncio, sys
+from graph_service.linkage import traversal
 from graph_service.records import GraphBatch, NodeRow
 from graph_service.stores.embedded import EmbeddedStore
 store = EmbeddedStore(sys.argv[1], create=False)

@@ -49,6 +49,11 @@ class EmbeddedStore:
     read, so a process that only loads does not pay for building the graph.
     """
 
+    pushdowns: frozenset[str] = frozenset(
+        {"uncovered_employees", "executives_without_private_banking", "payroll_coverage"}
+    )
+    """Linkage questions this store answers itself (:mod:`graph_service.linkage.question`)."""
+
     def __init__(self, data_dir: str | FsPath, *, create: bool = True) -> None:
         self._memory = Adjacency(defaultdict(Fields))
         self._record = Record(data_dir, self._memory, create=create)

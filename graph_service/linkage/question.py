@@ -1,0 +1,333 @@
+"""What a linkage question is: its arguments, rule, cost and batch form, and how it is answered.
+
+A linkage question is one module of :mod:`graph_service.linkage` defining one
+:class:`Question` value; :data:`graph_service.linkage.registry.QUESTIONS` lists them in
+registration order (the order of their root fields in the published schema). The transport
+(:mod:`graph_service.api`) generates from it the GraphQL root fields, the node-type fields
+(:class:`NodeField`), their DataLoaders and the node budget's table; the bulk path and
+whole-book reports call :func:`answer_many`. Nothing here knows GraphQL: arguments and
+answers are plain Python types and frozen dataclasses, described with :class:`Doc`.
+
+How a question is answered
+--------------------------
+1. ``validate(args, settings)`` checks and normalises the arguments
+   (:class:`~graph_service.errors.InvalidInputError`).
+2. The nodes ``subjects(args)`` names must exist
+   (:class:`~graph_service.errors.NotFoundError` for the first missing one).
+3. The answer: the store's own (``pushdown``) when the store advertises the question's name
+   in its ``pushdowns`` attribute (a set of question names), else the generic rule
+   (``batch``), written once against the store primitives
+   (:meth:`~graph_service.stores.base.GraphStore.get_nodes`,
+   :meth:`~graph_service.stores.base.GraphStore.neighbors` batched per frontier,
+   :meth:`~graph_service.stores.base.GraphStore.list_ids`). Both take many argument sets at
+   once, so a store may push a whole-book batch down into one call. The differential tests
+   prove a pushdown equals the generic rule on every store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, NewType, Protocol, TypeVar
+
+from graph_service.config import Settings
+from graph_service.errors import GraphServiceError, NotFoundError
+from graph_service.model import NodeKey
+from graph_service.stores.base import GraphStore, Node
+
+A = TypeVar("A")
+R = TypeVar("R")
+
+Id = NewType("Id", str)
+"""A node's id as an argument (GraphQL ``ID``)."""
+
+BOOK_SCAN_COST = 10_000
+"""Base cost of a question that scans the whole book (every enterprise's executives)."""
+ENTERPRISE_COST = 100
+"""Base cost of a question that reads one enterprise's staff and their accounts."""
+PATH_SEARCH_COST = 1_000
+"""Base cost of one ``linkagePaths`` call: a breadth-first search bounded by ``maxHops``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Doc:
+    """Metadata of an argument or answer field, as ``Annotated[type, Doc(...)]``.
+
+    Attributes
+    ----------
+    description : str
+        Published description.
+    name : str, optional
+        Published name when it is not the camelCase of the Python name (``from``).
+    """
+
+    description: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IdList:
+    """Answer of a question that lists nodes: their ids, sorted as text, each once.
+
+    The transport pages it as a connection of ``label`` nodes (``first``/``after``).
+    """
+
+    label: str
+    ids: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Cost:
+    """What one occurrence of a question's field costs the node budget.
+
+    Attributes
+    ----------
+    base : int
+        The graph it reads besides the nodes it returns.
+    nodes : int
+        Nodes it returns (a connection's are counted by the ``first`` rule instead).
+    multiplier : int
+        Factor on everything selected inside it.
+    """
+
+    base: int = 0
+    nodes: int = 0
+    multiplier: int = 1
+
+
+class CostArguments(Protocol):
+    """What a cost function can read of a field occurrence's arguments, by Python name."""
+
+    def given(self, name: str) -> bool:
+        """Whether the argument is given a non-null value (variables resolved)."""
+        ...
+
+    def integer(self, name: str) -> int | None:
+        """The argument's integer value, or its default; ``None`` if neither."""
+        ...
+
+
+NodeReader = Callable[[str, Sequence[str]], Awaitable[Sequence[Node | None]]]
+"""Reads nodes of one label by id, as :meth:`~graph_service.stores.base.GraphStore.get_nodes`."""
+
+Batch = Callable[[GraphStore, Settings, Sequence[A]], Awaitable[list[R]]]
+"""A batch form: answers aligned with validated argument sets whose subjects exist."""
+
+
+def accept(args: A, settings: Settings) -> A:
+    """Validation of arguments with nothing to check (any id is looked up): ``args``."""
+    return args
+
+
+def fixed_cost(base: int) -> Callable[[CostArguments, Settings], Cost]:
+    """The cost function of a question that reads a bounded part of the graph: ``base``."""
+
+    def cost(arguments: CostArguments, settings: Settings) -> Cost:
+        return Cost(base=base)
+
+    return cost
+
+
+@dataclass(frozen=True, slots=True)
+class NodeField(Generic[A, R]):
+    """A field of a node type answered by a question, the node being its subject.
+
+    Attributes
+    ----------
+    label : str
+        The node type's label (``Enterprise``).
+    name : str
+        Python name of the field (``payroll_coverage``; published in camelCase).
+    subject : str
+        The argument bound to the node's id; the others are the field's arguments.
+    description : str
+    project : callable, optional
+        The field's value from the question's answer (``None``: the answer itself).
+    type : type, optional
+        The projected value's type (needed with ``project``).
+    """
+
+    label: str
+    name: str
+    subject: str
+    description: str
+    project: Callable[[R], Any] | None = None
+    type: type | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Question(Generic[A, R]):
+    """One linkage question.
+
+    Attributes
+    ----------
+    name : str
+        Python name (``payroll_coverage``); the root field is its camelCase.
+    description : str
+        Published description of the root field.
+    arguments : type
+        A frozen dataclass; its fields (``Annotated[type, Doc(...)]``, defaults) are the
+        arguments. Sequences are tuples, so that argument sets are hashable.
+    answer : type
+        A frozen dataclass, ``list`` of one, or :class:`IdList`.
+    subjects : callable
+        ``subjects(args)``: the node keys that must exist, checked in order.
+    batch : Batch
+        The generic rule, in batch form.
+    cost : callable
+        ``cost(arguments, settings) -> Cost`` of one field occurrence
+        (:func:`fixed_cost` for a constant one).
+    validate : callable
+        ``validate(args, settings) -> args``, normalised; raises ``InvalidInputError``.
+        :func:`accept` (nothing to check) by default.
+    pushdown : Batch, optional
+        The same answer from a store that advertises ``name`` in ``store.pushdowns``.
+    node_fields : tuple of NodeField
+        Fields of node types answered by this question.
+    lists : str, optional
+        For an :class:`IdList` answer, the label of the listed nodes.
+    """
+
+    name: str
+    description: str
+    arguments: type[A]
+    answer: Any
+    subjects: Callable[[A], Sequence[NodeKey]]
+    batch: Batch[A, R]
+    cost: Callable[[CostArguments, Settings], Cost]
+    validate: Callable[[A, Settings], A] = accept
+    pushdown: Batch[A, R] | None = None
+    node_fields: tuple[NodeField[A, R], ...] = ()
+    lists: str | None = None
+
+
+async def each(answers: Sequence[Awaitable[R]]) -> list[R]:
+    """Await ``answers`` concurrently, in order (a lone one directly: no task to schedule)."""
+    if len(answers) == 1:
+        return [await answers[0]]
+    return list(await asyncio.gather(*answers))
+
+
+def one_by_one(rule: Callable[[GraphStore, Settings, A], Awaitable[R]]) -> Batch[A, R]:
+    """The batch form of a rule that answers one argument set: each, concurrently."""
+
+    async def batch(store: GraphStore, settings: Settings, many: Sequence[A]) -> list[R]:
+        return await each([rule(store, settings, args) for args in many])
+
+    return batch
+
+
+def pushes_down(store: GraphStore, question: Question[Any, Any]) -> bool:
+    """Whether ``store`` answers ``question`` itself (its ``pushdowns`` names it)."""
+    return question.pushdown is not None and question.name in getattr(store, "pushdowns", ())
+
+
+async def answer_many(
+    question: Question[A, R],
+    store: GraphStore,
+    settings: Settings,
+    many: Sequence[A],
+    *,
+    generic: bool = False,
+    nodes: NodeReader | None = None,
+) -> list[R | GraphServiceError]:
+    """Answer many argument sets of one question: the DataLoaders', bulk's and reports' form.
+
+    Parameters
+    ----------
+    question : Question
+    store : GraphStore
+    settings : Settings
+    many : sequence of argument sets
+        Instances of ``question.arguments``.
+    generic : bool
+        Use the generic rule even where the store has a pushdown (the differential tests).
+    nodes : callable, optional
+        ``nodes(label, ids)`` reads the subjects, aligned with ``ids`` (``None`` where
+        absent); ``store.get_nodes`` by default (a request passes its node DataLoaders).
+
+    Returns
+    -------
+    list
+        Aligned with ``many``: each answer, or the domain error of its argument set
+        (``InvalidInputError``, ``NotFoundError``). Subjects are read with one
+        ``get_nodes`` call per label; the answers with one batch call.
+    """
+    results: list[Any] = [None] * len(many)
+    valid: dict[int, A] = {}
+    for i, args in enumerate(many):
+        try:
+            valid[i] = question.validate(args, settings)
+        except GraphServiceError as error:
+            results[i] = error
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for args in valid.values():
+        for label, node_id in question.subjects(args):
+            wanted[label].add(node_id)
+    missing: set[NodeKey] = set()
+    for label, ids in wanted.items():
+        ordered = sorted(ids)
+        found = await (nodes or store.get_nodes)(label, ordered)
+        missing.update((label, i) for i, node in zip(ordered, found, strict=True) if node is None)
+    for i, args in list(valid.items()):
+        absent = next((key for key in question.subjects(args) if key in missing), None)
+        if absent is not None:
+            results[i] = NotFoundError(*absent)
+            del valid[i]
+    if valid:
+        batch = question.batch
+        if not generic and pushes_down(store, question):
+            assert question.pushdown is not None
+            batch = question.pushdown
+        answers = await batch(store, settings, list(valid.values()))
+        for i, answer in zip(valid, answers, strict=True):
+            results[i] = answer
+    return results
+
+
+async def answer(
+    question: Question[A, R],
+    store: GraphStore,
+    settings: Settings,
+    args: A,
+    *,
+    generic: bool = False,
+) -> R:
+    """Answer one argument set of ``question`` (see :func:`answer_many`).
+
+    Raises
+    ------
+    InvalidInputError
+        If the arguments are refused.
+    NotFoundError
+        If a subject does not exist.
+    """
+    (result,) = await answer_many(question, store, settings, [args], generic=generic)
+    if isinstance(result, GraphServiceError):
+        raise result
+    return result
+
+
+__all__ = [
+    "BOOK_SCAN_COST",
+    "ENTERPRISE_COST",
+    "PATH_SEARCH_COST",
+    "Batch",
+    "Cost",
+    "CostArguments",
+    "Doc",
+    "Id",
+    "IdList",
+    "NodeReader",
+    "NodeField",
+    "Question",
+    "accept",
+    "answer",
+    "answer_many",
+    "each",
+    "fixed_cost",
+    "one_by_one",
+    "pushes_down",
+]
