@@ -88,7 +88,6 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     graphql = GraphQLHTTPRouter(
         schema, path=GRAPHQL_PATH, context_getter=get_context, graphql_ide="graphiql"
     )
-    app.router.add_route(GRAPHQL_PATH, graphql.post_endpoint(get_context), methods=["POST"])
     app.include_router(graphql)
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="static")
 
