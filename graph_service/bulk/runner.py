@@ -139,8 +139,9 @@ async def _execute_each(
     operation_name: str | None = None,
 ) -> list[tuple[Any, list[dict[str, Any]]]]:
     """Execute ``document`` once per variables set through the schema, concurrently."""
-    from graph_service.api.schema import schema
+    from graph_service.api.fast_path import schema_for
 
+    schema = schema_for(context.settings)
     results = await asyncio.gather(
         *(schema.execute(document, variable_values=dict(v), context_value=context,
                          operation_name=operation_name)

@@ -1,0 +1,415 @@
+"""The fast path: plain attribute fields completed without their resolver.
+
+This is the one module allowed to use private internals of strawberry and graphql-core
+(``tests/test_public_api.py`` checks that no other module does). It is used only when
+``Settings.fast_path`` is on (``GRAPH_SERVICE_FAST_PATH``, default on): :func:`schema_for`
+then answers :data:`fast_schema`, the service's schema executed by
+:class:`FastExecutionContext`; off, the stock :data:`graph_service.api.schema.schema`.
+Both answer the same, checked by running the API test suite on each. The stock path misses
+the throughput target (BENCHMARKS.md; benchmarks/README.md says how to measure either).
+It relies on strawberry's ``GraphQLCoreConverter.DEFINITION_BACKREF`` and the
+``_is_default`` mark of its default resolvers, and on graphql-core's executor methods
+(``execute_field``, ``collect_and_execute_subfields``, ``collect_subfields``,
+``handle_field_error``), which may change between minor versions.
+
+graphql-core executes every field the same way: it builds a ``GraphQLResolveInfo``, calls
+the field's resolver, tests the result for awaitability, then completes it through
+``complete_value`` (non-null, list, leaf, abstract or object). For the fields strawberry
+calls *basic* (a plain attribute of the Python object: no resolver, no permission classes,
+no field extensions), the resolver only reads the attribute, so that ceremony is most of the
+cost of a page of a connection: ``edges { cursor node { id name } }`` over 100 people is 400
+such fields.
+
+:class:`FastExecutionContext` takes two shortcuts, only where the answer cannot differ from
+graphql-core's:
+
+- **Selection plans.** When every field selected on an object is basic, and so on down the
+  selection (leaves, objects, and lists of objects), the object is completed by a
+  :data:`Plan`: a tuple of ``(response key, attribute, ...)`` steps run by :func:`run_plan`,
+  which reads attributes and coerces leaves and nothing else. A plan has no side effect: no
+  error is recorded and no resolver runs, so when it meets anything out of the ordinary (a
+  ``None`` into a non-null field, a missing attribute, a value that does not coerce, a list
+  that is not a Python ``list``, any exception) it gives up and graphql-core completes the
+  same object from the start, reporting errors exactly as before. A page of 100 edges
+  ``{ totalCount edges { node { id } } }`` is then one plan over the connection.
+- **Basic fields one by one.** On an object whose selection cannot be planned (it also
+  selects a field with a resolver), each basic field with a value is completed directly: a
+  leaf coerced, an object's sub-selection executed. A ``None``, a missing attribute, or a
+  coercion that fails or gives no value sends the field to graphql-core's own
+  ``execute_field``.
+
+Abstract types (unions, interfaces), nested lists, ``__typename``, ``@defer``/``@stream``
+and every field of a request that installs resolver middleware (a schema extension with a
+``resolve`` hook) always take graphql-core's way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Awaitable
+from typing import Any, NamedTuple
+
+import strawberry
+from graphql import (
+    GraphQLField,
+    GraphQLID,
+    GraphQLLeafType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLSchema,
+    GraphQLString,
+    Undefined,
+)
+from graphql.execution.collect_fields import FieldDetailsList
+from graphql.pyutils import Path
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+
+from graph_service.api.extensions import EXTENSIONS
+from graph_service.api.schema import GraphServiceSchema, Query, schema
+from graph_service.config import Settings
+
+
+class PlainField(NamedTuple):
+    """How to complete one basic field without its resolver.
+
+    Attributes
+    ----------
+    attribute : str
+        The Python attribute holding the value (the strawberry field's ``python_name``).
+    return_type : GraphQLOutputType
+        The field's type as declared (possibly non-null, possibly a list).
+    named : GraphQLLeafType or GraphQLObjectType
+        The type the value (or each item of a list) is completed as: a leaf is coerced, an
+        object's sub-selection executed.
+    nullable : bool
+        Whether the field may be ``null``.
+    item_nullable : bool or None
+        For a list field, whether an item may be ``null``; ``None`` for a field that is not
+        a list.
+    """
+
+    attribute: str
+    return_type: GraphQLOutputType
+    named: GraphQLLeafType | GraphQLObjectType
+    nullable: bool
+    item_nullable: bool | None
+
+
+def _unwrap(type_: GraphQLOutputType) -> tuple[GraphQLOutputType, bool]:
+    """``type_`` without its non-null wrapper, and whether it was nullable."""
+    if isinstance(type_, GraphQLNonNull):
+        return type_.of_type, False
+    return type_, True
+
+
+def _completable(type_: GraphQLOutputType) -> bool:
+    """Whether values of ``type_`` are completed without a runtime type check."""
+    return isinstance(type_, GraphQLLeafType) or (
+        isinstance(type_, GraphQLObjectType) and type_.is_type_of is None
+    )
+
+
+def _plain_field(field: GraphQLField) -> PlainField | None:
+    """The :class:`PlainField` of a basic strawberry field; ``None`` for any other field."""
+    if not getattr(field.resolve, "_is_default", False):
+        return None  # a resolver of ours, or strawberry's wrapper of one
+    definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    attribute = getattr(definition, "python_name", None)
+    if not isinstance(attribute, str):
+        return None
+    named, nullable = _unwrap(field.type)
+    item_nullable = None
+    if isinstance(named, GraphQLList):
+        named, item_nullable = _unwrap(named.of_type)
+        if not isinstance(named, GraphQLObjectType):
+            return None  # lists of leaves and nested lists take graphql-core's way
+    if _completable(named):
+        assert isinstance(named, GraphQLLeafType | GraphQLObjectType)
+        return PlainField(attribute, field.type, named, nullable, item_nullable)
+    return None  # a type whose values need a runtime check
+
+
+@functools.cache
+def plain_fields(schema: GraphQLSchema) -> dict[tuple[str, str], PlainField]:
+    """Every field of ``schema`` that :class:`FastExecutionContext` completes directly.
+
+    Parameters
+    ----------
+    schema : GraphQLSchema
+        An executable schema built by strawberry (computed once per schema).
+
+    Returns
+    -------
+    dict
+        ``(object type name, field name)`` to :class:`PlainField`.
+    """
+    found: dict[tuple[str, str], PlainField] = {}
+    for type_name, named_type in schema.type_map.items():
+        if isinstance(named_type, GraphQLObjectType) and not type_name.startswith("__"):
+            for field_name, field in named_type.fields.items():
+                plain = _plain_field(field)
+                if plain is not None:
+                    found[(type_name, field_name)] = plain
+    return found
+
+
+Step = tuple[str, str, bool, Any, "Plan | None", bool | None]
+"""One step of a :data:`Plan`."""
+Plan = tuple[Step, ...]
+"""How to complete one object's selection: per response key, in response order,
+``(key, attribute, nullable, leaf type or None, sub-plan or None, item_nullable)``; a
+leaf step has a leaf type, an object step a sub-plan, a list step a sub-plan for its items
+and ``item_nullable`` not ``None``."""
+
+
+class _GiveUp(Exception):
+    """Raised inside :func:`run_plan` when graphql-core must complete the object."""
+
+
+_NEVER_AWAITABLE = frozenset({str, int, float, bool, dt.datetime, dt.date})
+"""Types of leaf values that need no awaitability test (graphql-core would await one)."""
+_TEXT_SCALARS = frozenset({GraphQLID, GraphQLString})
+"""Scalars whose coercion answers a ``str`` value unchanged (graphql-core's
+``serialize_id`` and ``serialize_string``)."""
+
+
+def run_plan(plan: Plan, source: Any, is_awaitable: Any) -> dict[str, Any]:
+    """Complete ``source`` by ``plan``: read attributes, coerce leaves, recurse.
+
+    Parameters
+    ----------
+    plan : Plan
+    source : object
+        The object whose selection ``plan`` completes.
+    is_awaitable : callable
+        The execution's awaitability test (a leaf value that is awaitable gives up).
+
+    Returns
+    -------
+    dict
+        The completed selection, as graphql-core would complete it.
+
+    Raises
+    ------
+    Exception
+        :class:`_GiveUp`, or whatever reading an attribute or coercing a value raised: in
+        every case graphql-core must complete ``source`` instead (nothing was recorded).
+    """
+    data: dict[str, Any] = {}
+    for key, attribute, nullable, leaf, sub, item_nullable in plan:
+        value = getattr(source, attribute)
+        if value is None:
+            if not nullable:
+                raise _GiveUp
+        elif leaf is not None:
+            if type(value) is not str or leaf not in _TEXT_SCALARS:
+                if type(value) not in _NEVER_AWAITABLE and is_awaitable(value):
+                    raise _GiveUp
+                value = leaf.coerce_output_value(value)
+                if value is None or value is Undefined:
+                    raise _GiveUp
+        elif item_nullable is None:
+            value = run_plan(sub, value, is_awaitable)  # type: ignore[arg-type]
+        elif type(value) is list:
+            items: list[Any] = []
+            for item in value:
+                if item is None:
+                    if not item_nullable:
+                        raise _GiveUp
+                    items.append(None)
+                else:
+                    items.append(run_plan(sub, item, is_awaitable))  # type: ignore[arg-type]
+            value = items
+        else:
+            raise _GiveUp
+        data[key] = value
+    return data
+
+
+class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """strawberry's execution context, completing basic fields without their resolver.
+
+    See the module's notes for when the shortcuts are taken; the answers and errors are
+    graphql-core's in every case.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        manager = self.middleware_manager
+        self._plain = {} if manager is not None and manager.middlewares else plain_fields(
+            self.schema
+        )
+        self._plans: dict[tuple[str, int], tuple[FieldDetailsList, Plan | None]] = {}
+
+    def plan(self, object_type: GraphQLObjectType, field_details_list: FieldDetailsList
+             ) -> Plan | None:
+        """The plan of the selection ``field_details_list`` makes on ``object_type``.
+
+        Returns
+        -------
+        Plan or None
+            ``None`` when some field of the selection, at any depth, is not a basic field
+            (or is deferred): that object is completed field by field.
+        """
+        key = (object_type.name, id(field_details_list))
+        cached = self._plans.get(key)
+        if cached is not None:
+            return cached[1]
+        plan = self._build_plan(object_type, field_details_list)
+        # Like graphql-core's own memo of sub-fields, keep the list alive with its plan so
+        # that its id is not reused during the execution.
+        self._plans[key] = (field_details_list, plan)
+        return plan
+
+    def _build_plan(self, object_type: GraphQLObjectType, field_details_list: FieldDetailsList
+                    ) -> Plan | None:
+        if not self._plain:
+            return None
+        grouped_field_set, new_defer_usages, _ = self.collect_subfields(
+            object_type, field_details_list
+        )
+        if new_defer_usages:
+            return None
+        steps: list[Step] = []
+        for response_key, details in grouped_field_set.items():
+            if any(detail.defer_usage is not None for detail in details):
+                return None
+            plain = self._plain.get((object_type.name, details[0].node.name.value))
+            if plain is None:
+                return None
+            named = plain.named
+            if isinstance(named, GraphQLObjectType):
+                sub = self.plan(named, details)
+                if sub is None:
+                    return None
+                steps.append((response_key, plain.attribute, plain.nullable, None, sub,
+                              plain.item_nullable))
+            else:
+                steps.append((response_key, plain.attribute, plain.nullable, named, None, None))
+        return tuple(steps)
+
+    def collect_and_execute_subfields(
+        self,
+        return_type: GraphQLObjectType,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        """Complete an object by its plan when it has one; graphql-core's way otherwise."""
+        if position_context is None:
+            plan = self.plan(return_type, field_details_list)
+            if plan is not None:
+                try:
+                    return run_plan(plan, result, self.is_awaitable)
+                except Exception:  # noqa: BLE001, S110 - graphql-core completes it below
+                    pass
+        return super().collect_and_execute_subfields(
+            return_type, field_details_list, path, result, position_context
+        )
+
+    def execute_field(
+        self,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        position_context: Any,
+    ) -> Any:
+        """Execute a field; a basic field with a value is completed directly."""
+        plain = self._plain.get((parent_type.name, field_details_list[0].node.name.value))
+        if plain is not None and plain.item_nullable is None:
+            try:
+                value = getattr(source, plain.attribute)
+            except Exception:  # noqa: BLE001 - graphql-core reports it below
+                value = None
+            if value is not None:
+                named = plain.named
+                if isinstance(named, GraphQLObjectType):
+                    return self._complete_object(
+                        plain, field_details_list, path, value, position_context
+                    )
+                try:
+                    coerced = named.coerce_output_value(value)
+                except Exception:  # noqa: BLE001 - graphql-core reports it below
+                    coerced = None
+                if coerced is not None and coerced is not Undefined:
+                    return coerced
+        return super().execute_field(
+            parent_type, source, field_details_list, path, position_context
+        )
+
+    def _complete_object(
+        self,
+        plain: PlainField,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        value: Any,
+        position_context: Any,
+    ) -> Any:
+        """Execute the sub-selection of an object value, with graphql-core's error handling."""
+        assert isinstance(plain.named, GraphQLObjectType)
+        try:
+            completed = self.collect_and_execute_subfields(
+                plain.named, field_details_list, path, value, position_context
+            )
+        except Exception as raw_error:  # noqa: BLE001 - located and handled as graphql-core does
+            self.handle_field_error(raw_error, plain.return_type, field_details_list, path)
+            return None
+        if self.is_awaitable(completed):
+            return self._await_completed(completed, plain, field_details_list, path)
+        return completed
+
+    async def _await_completed(
+        self,
+        completed: Awaitable[Any],
+        plain: PlainField,
+        field_details_list: FieldDetailsList,
+        path: Path,
+    ) -> Any:
+        try:
+            return await completed
+        except Exception as raw_error:  # noqa: BLE001
+            self.handle_field_error(raw_error, plain.return_type, field_details_list, path)
+            return None
+
+
+@functools.cache
+def fast_schema() -> strawberry.Schema:
+    """The service's schema (same types, extensions and errors) run by the fast path.
+
+    Returns
+    -------
+    strawberry.Schema
+        A :class:`~graph_service.api.schema.GraphServiceSchema` of the same ``Query`` and
+        :data:`~graph_service.api.extensions.EXTENSIONS`, executed by
+        :class:`FastExecutionContext`; built once, on first use.
+    """
+    return GraphServiceSchema(
+        query=Query, extensions=EXTENSIONS, execution_context_class=FastExecutionContext
+    )
+
+
+def schema_for(settings: Settings) -> strawberry.Schema:
+    """The schema to execute with: :func:`fast_schema` or the stock one, per ``settings``.
+
+    Parameters
+    ----------
+    settings : Settings
+        ``settings.fast_path`` (``GRAPH_SERVICE_FAST_PATH``) chooses.
+
+    Returns
+    -------
+    strawberry.Schema
+        :func:`fast_schema` when ``settings.fast_path``, else
+        :data:`graph_service.api.schema.schema`.
+    """
+    return fast_schema() if settings.fast_path else schema
+
+
+__all__ = ["FastExecutionContext", "Plan", "PlainField", "fast_schema", "plain_fields",
+           "run_plan", "schema_for"]
