@@ -3,10 +3,11 @@
 This is the one module allowed to use private internals of strawberry and graphql-core
 (``tests/test_public_api.py`` checks that no other module does). It is used only when
 ``Settings.fast_path`` is on (``GRAPH_SERVICE_FAST_PATH``, default on): :func:`schema_for`
-then answers :data:`fast_schema`, the service's schema executed by
+then answers :func:`fast_schema`, the service's schema executed by
 :class:`FastExecutionContext`; off, the stock :data:`graph_service.api.schema.schema`.
-Both answer the same, checked by running the API test suite on each. The stock path misses
-the throughput target (BENCHMARKS.md; benchmarks/README.md says how to measure either).
+Both answer the same, checked by running the API test suite on each (``make test``). The
+stock path misses the throughput target (benchmarks/README.md, *Fast path and stock path*,
+has the figures and how to measure either).
 It relies on strawberry's ``GraphQLCoreConverter.DEFINITION_BACKREF`` and the
 ``_is_default`` mark of its default resolvers, and on graphql-core's executor methods
 (``execute_field``, ``collect_and_execute_subfields``, ``collect_subfields``,

@@ -1,0 +1,168 @@
+"""The fast path's execution context answers exactly what graphql-core's own execution answers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import strawberry
+from graphql import ExecutionResult, execute, parse
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from graph_service.api.context import make_context
+from graph_service.api.fast_path import FastExecutionContext, plain_fields
+from graph_service.api.schema import schema
+from graph_service.api.types import Connection
+from graph_service.config import Settings
+from graph_service.stores.base import GraphStore
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "queries" / "examples"
+NESTED = """
+query($id: ID!) {
+  enterprise(id: $id) {
+    id name industry createdAt
+    employees(first: 3) {
+      totalCount
+      edges { cursor role title node { id name segment blocked
+        accounts { edges { node { id type status balance openedAt } } } } }
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    }
+    shareholders { edges { ratio node {
+      __typename ... on Person { id } ... on Enterprise { id } } } }
+  }
+}"""
+
+
+def both(document: str, variables: dict[str, Any], store: GraphStore,
+         target: Any = None) -> tuple[ExecutionResult, ExecutionResult]:
+    """Execute ``document`` with graphql-core's execution context, then with the fast one."""
+    gschema = target or schema._schema
+
+    async def run(cls: Any) -> ExecutionResult:
+        context = make_context(store, Settings()) if target is None else None
+        result = execute(gschema, parse(document), variable_values=variables,
+                         context_value=context, executor_class=cls)
+        return await result if asyncio.iscoroutine(result) else result  # type: ignore[return-value]
+
+    return (asyncio.run(run(StrawberryGraphQLCoreExecutionContext)),
+            asyncio.run(run(FastExecutionContext)))
+
+
+def formatted(result: ExecutionResult) -> dict[str, Any]:
+    return {"data": result.data, "errors": [e.formatted for e in result.errors or ()]}
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in EXAMPLES.glob("*.graphql")))
+def test_the_examples_answer_the_same(small_bank: GraphStore, name: str) -> None:
+    document = (EXAMPLES / f"{name}.graphql").read_text(encoding="utf-8")
+    variables = json.loads((EXAMPLES / f"{name}.variables.json").read_text(encoding="utf-8"))
+    reference, fast = both(document, variables, small_bank)
+    assert reference.errors is None
+    assert formatted(fast) == formatted(reference)
+
+
+@pytest.mark.parametrize("enterprise", ["E1", "E2", "E3", "nope"])
+def test_nested_pages_answer_the_same(small_bank: GraphStore, enterprise: str) -> None:
+    reference, fast = both(NESTED, {"id": enterprise}, small_bank)
+    assert formatted(fast) == formatted(reference)
+
+
+@strawberry.type
+class Thing:
+    name: str
+    count: int
+    inner: Thing | None = None
+
+
+@strawberry.type
+class Broken:
+    @strawberry.field
+    def things(self) -> list[Thing]:
+        bad: Any = None
+        return [Thing(name="ok", count=1, inner=Thing(name=bad, count=2)),
+                Thing(name="x", count="many"),  # type: ignore[arg-type]
+                Thing(name=True, count=3)]  # type: ignore[arg-type]
+
+
+def test_nulls_and_bad_values_fail_as_in_graphql_core() -> None:
+    broken = strawberry.Schema(query=Broken)._schema
+    assert ("Thing", "name") in plain_fields(broken)
+    reference, fast = both("{ things { name count inner { name count } } }", {}, None,  # type: ignore[arg-type]
+                           target=broken)
+    assert reference.errors  # a null in a non-null field and an Int that is not one
+    assert formatted(fast) == formatted(reference)
+
+
+@strawberry.type
+class Box:
+    label: str
+    things: list[Thing] | None
+    maybe: list[Thing | None]
+    first: Thing | None = None
+
+
+@strawberry.type
+class Shelves:
+    @strawberry.field
+    def boxes(self) -> list[Box]:
+        bad: Any = None
+        return [
+            Box(label="fine", things=[Thing(name="a", count=1)], maybe=[None],
+                first=Thing(name="f", count=0)),
+            Box(label="null item", things=[Thing(name="a", count=1), bad], maybe=[]),
+            Box(label="tuple", things=(Thing(name="t", count=1),), maybe=[]),  # type: ignore[arg-type]
+            Box(label="deep", things=[Thing(name="d", count=1, inner=Thing(name=bad, count=2))],
+                maybe=[Thing(name="m", count="x")]),  # type: ignore[arg-type]
+        ]
+
+
+SHELVES = "{ boxes { label first { name } things { name count inner { name } } maybe { count } } }"
+
+
+def test_planned_selections_fail_as_in_graphql_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    from graph_service.api import fast_path as execution
+
+    outcomes: dict[str, bool] = {}
+    execution_run_plan = execution.run_plan
+
+    def recorded(plan: Any, source: Any, is_awaitable: Any) -> Any:
+        if not isinstance(source, Box):
+            return execution_run_plan(plan, source, is_awaitable)
+        outcomes[source.label] = False
+        answer = execution_run_plan(plan, source, is_awaitable)
+        outcomes[source.label] = True
+        return answer
+
+    monkeypatch.setattr(execution, "run_plan", recorded)
+    shelves = strawberry.Schema(query=Shelves)._schema
+    reference, fast = both(SHELVES, {}, None, target=shelves)  # type: ignore[arg-type]
+    assert reference.errors  # a null item of a non-null list, a null name, an Int that is not
+    assert formatted(fast) == formatted(reference)
+    # every box was tried by its plan; all but the first were completed by graphql-core
+    assert outcomes == {"fine": True, "null item": False, "tuple": False, "deep": False}
+
+
+def test_a_page_of_people_is_one_plan(small_bank: GraphStore, monkeypatch: pytest.MonkeyPatch
+                                      ) -> None:
+    from graph_service.api import fast_path as execution
+
+    planned = []
+    execution_run_plan = execution.run_plan
+
+    def recorded(plan: Any, source: Any, is_awaitable: Any) -> Any:
+        answer = execution_run_plan(plan, source, is_awaitable)
+        if isinstance(source, Connection):
+            planned.append(answer)
+        return answer
+
+    monkeypatch.setattr(execution, "run_plan", recorded)
+    document = ('query($id: ID!) { enterprise(id: $id) { employees(first: 5) { totalCount '
+                'edges { cursor role node { id name createdAt } } '
+                'pageInfo { endCursor hasNextPage } } } }')
+    reference, fast = both(document, {"id": "E1"}, small_bank)
+    assert reference.errors is None
+    assert formatted(fast) == formatted(reference)
+    assert planned == [reference.data["enterprise"]["employees"]]  # type: ignore[index]
