@@ -53,8 +53,11 @@ $(GRAPHIQL)/node_modules/.package-lock.json: $(GRAPHIQL)/package.json $(GRAPHIQL
 graphiql-assets: $(GRAPHIQL)/node_modules/.package-lock.json
 	node $(GRAPHIQL)/vendor.mjs
 
+# The API and bulk tests run a second time on the stock path (strawberry's and graphql-core's
+# public API alone, without graph_service/api/fast_path.py).
 test: lint lint-cypher $(GRAPHIQL)/node_modules/.package-lock.json $(CHROMIUM)
 	$(BIN)/pytest
+	GRAPH_SERVICE_FAST_PATH=0 $(BIN)/pytest tests/api tests/test_bulk.py
 
 schema: $(BIN)/graph-service
 	$(BIN)/python -m graph_service.api.export_schema

@@ -192,8 +192,9 @@ class Service(Peer):
 
     def _in_process(self, question: str, item: Any) -> Any:
         from graph_service.api.context import make_context
-        from graph_service.api.schema import schema
+        from graph_service.api.fast_path import schema_for
 
+        schema = schema_for(self.settings)
         result = self.loop.run_until_complete(
             schema.execute(DOCUMENTS[question], variable_values=variables(question, item),
                            context_value=make_context(self.store, self.settings))

@@ -106,6 +106,12 @@ class Settings(BaseSettings):
         ``Content-Length``, or a streamed body once it passes the limit, is answered HTTP 413
         with a GraphQL error of code ``REQUEST_TOO_LARGE``. See
         :mod:`graph_service.api.limits`.
+    fast_path : bool
+        Execute GraphQL on the fast path (``GRAPH_SERVICE_FAST_PATH``, default on): fields
+        that only read an attribute are completed without their resolver, which the
+        throughput target needs (benchmarks/README.md); off (``0``), strawberry's and
+        graphql-core's public API only. The answers are the same. See
+        :mod:`graph_service.api.fast_path`.
     payroll_products, private_banking_products : list of str
         Account types for the linkage rules (see :mod:`graph_service.rules`).
     product_catalogue : list of str
@@ -199,6 +205,7 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(default=12, ge=2)
     max_query_nodes: int = Field(default=50_000, ge=1)
     max_request_bytes: int = Field(default=1 << 20, ge=1)
+    fast_path: bool = True
     payroll_products: list[str] = Field(default_factory=lambda: list(DEFAULT_PAYROLL_PRODUCTS))
     private_banking_products: list[str] = Field(
         default_factory=lambda: list(DEFAULT_PRIVATE_BANKING_PRODUCTS)

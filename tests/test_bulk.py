@@ -1,6 +1,5 @@
 """The bulk path: the CSV header comes from the document; the document is parsed once a run;
-lines executed together (graph_service.api.shared) answer exactly as lines executed one by
-one."""
+lines executed in chunks answer exactly as lines executed one by one."""
 
 from __future__ import annotations
 
@@ -13,7 +12,6 @@ from typing import Any
 
 import pytest
 
-import graph_service.bulk as bulk_module
 from graph_service.bulk import CHUNK_SIZE, BulkSummary, execute_many, run_bulk
 from graph_service.config import Settings
 from graph_service.errors import StoreUnavailableError
@@ -135,7 +133,7 @@ def test_a_document_is_parsed_and_validated_once_per_run(
     assert parse_counts == {"parse": 1, "validate": 1}
 
 
-# -- shared execution: the same answers as one execution per line -------------------------
+# -- chunks: the same answers as one execution per line ------------------------------------
 
 VARIED = """
 query Varied($id: ID!, $n: Int, $withName: Boolean = false, $types: [String!]) {
@@ -192,61 +190,34 @@ def bulk_records(store: GraphStore, document: str, lines: list[dict[str, Any]],
     return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
 
 
-@pytest.fixture
-def alone(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Count the lines executed on their own, not through the shared execution."""
-    seen = [0]
-    execute_each = bulk_module._execute_each
-
-    async def counting(
-        context: Any, document: str, variables: Any, operation_name: str | None = None
-    ) -> Any:
-        seen[0] += len(variables)
-        return await execute_each(context, document, variables, operation_name)
-
-    monkeypatch.setattr(bulk_module, "_execute_each", counting)
-    return seen
-
-
 @pytest.mark.parametrize(
-    ("document", "lines", "shared"),
+    ("document", "lines"),
     [
-        (COVERAGE, [{"id": i} for i in ["E1", "E2", "E3"] * 100], True),
-        (COVERAGE, [{"id": i} for i in ["E1", "nope", "E2", "E3", "nada"] * 60], True),
-        (MIXED, [{"id": i} for i in ["E1", "E2", "nope", "E3"] * 70], True),
-        (VARIED, VARIED_LINES * 40, True),
-        (ROOT_FRAGMENT, [{"id": "E1"}, {"id": "nope"}], True),
-        (TWO_OPERATIONS, [{"id": "E1"}], False),
-        ("query($id: ID!) { payrollCoverage(", [{"id": "E1"}], False),
-        ("{ nope }", [{}, {}], False),
+        (COVERAGE, [{"id": i} for i in ["E1", "E2", "E3"] * 100]),
+        (COVERAGE, [{"id": i} for i in ["E1", "nope", "E2", "E3", "nada"] * 60]),
+        (MIXED, [{"id": i} for i in ["E1", "E2", "nope", "E3"] * 70]),
+        (VARIED, VARIED_LINES * 40),
+        (ROOT_FRAGMENT, [{"id": "E1"}, {"id": "nope"}]),
+        (TWO_OPERATIONS, [{"id": "E1"}]),
+        ("query($id: ID!) { payrollCoverage(", [{"id": "E1"}]),
+        ("{ nope }", [{}, {}]),
     ],
 )
-def test_shared_lines_answer_as_lines_run_alone(
-    small_bank: GraphStore, tmp_path: Path, alone: list[int], document: str,
-    lines: list[dict[str, Any]], shared: bool,
+def test_chunked_lines_answer_as_lines_run_alone(
+    small_bank: GraphStore, tmp_path: Path, document: str, lines: list[dict[str, Any]],
 ) -> None:
     settings = Settings()
     expected = reference(small_bank, document, lines, settings)
-    alone[0] = 0
     assert bulk_records(small_bank, document, lines, settings, tmp_path) == expected
-    if shared:  # the first line proves the document valid; error-free lines are shared
-        failing = sum(1 for record in expected[1:] if record["errors"])
-        assert alone[0] == 1 + failing
-    else:
-        assert alone[0] == len(lines)
 
 
-def test_the_node_budget_is_checked_per_line(
-    small_bank: GraphStore, tmp_path: Path, alone: list[int]
-) -> None:
+def test_the_node_budget_is_checked_per_line(small_bank: GraphStore, tmp_path: Path) -> None:
     settings = Settings(max_query_nodes=300)  # 100 + 3 (first) + 100 + 3 (uncovered) fits
     lines = [{"id": "E1", "n": n} for n in (3, 200, None, 3)]
     expected = reference(small_bank, VARIED, lines, settings)
     assert [bool(r["errors"]) for r in expected] == [False, True, True, False]
     assert expected[1]["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
-    alone[0] = 0
     assert bulk_records(small_bank, VARIED, lines, settings, tmp_path) == expected
-    assert alone[0] == 3  # the first line, and the two refused ones
 
 
 @pytest.fixture(scope="module")
@@ -258,7 +229,7 @@ def finbench(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedStore:
     return store
 
 
-def test_shared_lines_answer_as_lines_run_alone_on_finbench(
+def test_chunked_lines_answer_as_lines_run_alone_on_finbench(
     finbench: EmbeddedStore, tmp_path: Path
 ) -> None:
     ids = asyncio.run(finbench.list_ids("Enterprise"))

@@ -21,10 +21,10 @@ from fastapi.staticfiles import StaticFiles
 
 from graph_service.api.context import Context, make_context
 from graph_service.api.extensions import logger
+from graph_service.api.fast_path import schema_for
 from graph_service.api.graphiql import STATIC_DIR, STATIC_PATH
 from graph_service.api.limits import RequestSizeLimit
 from graph_service.api.router import GRAPHQL_PATH, GraphQLHTTPRouter, method_not_allowed
-from graph_service.api.schema import schema
 from graph_service.audit import AuditTrail, RequestId
 from graph_service.auth.middleware import Authentication
 from graph_service.auth.tokens import verifier_for
@@ -107,9 +107,9 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestId)
     graphql = GraphQLHTTPRouter(
-        schema, path=GRAPHQL_PATH, context_getter=get_context, graphql_ide="graphiql"
+        schema_for(settings), path=GRAPHQL_PATH, context_getter=get_context,
+        graphql_ide="graphiql",
     )
-    app.router.add_route(GRAPHQL_PATH, graphql.post_endpoint(get_context), methods=["POST"])
     app.include_router(graphql)
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="static")
 

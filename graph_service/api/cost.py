@@ -75,6 +75,7 @@ from graphql import (
     value_from_ast_untyped,
 )
 from graphql.type.definition import GraphQLInterfaceType
+from graphql.utilities import get_default_value_ast
 
 from graph_service.api.questions import CostedField, costed_fields
 from graph_service.config import Settings
@@ -166,7 +167,8 @@ class _Estimator:
             if argument.name.value == name:
                 return self.int_value(argument.value)
         arg = definition.args.get(name)
-        default = None if arg is None else arg.default_value
+        literal = None if arg is None else get_default_value_ast(arg)
+        default = None if literal is None else value_from_ast_untyped(literal)
         return default if isinstance(default, int) and not isinstance(default, bool) else None
 
     def given(self, node: FieldNode, name: str) -> bool:
@@ -264,7 +266,7 @@ def estimate_nodes(
     Parameters
     ----------
     schema : GraphQLSchema
-        The executable schema (``strawberry.Schema._schema``).
+        The schema's types (:func:`graph_service.api.extensions.type_schema`).
     document : DocumentNode
         The parsed document; fragments are resolved by name.
     settings : Settings
@@ -289,10 +291,11 @@ def estimate_nodes(
     Examples
     --------
     >>> from graphql import parse
+    >>> from graph_service.api.extensions import type_schema
     >>> from graph_service.api.schema import schema
     >>> doc = parse('{ enterprise(id: "E1") { employees(first: 50) { edges { node {'
     ...             ' accounts(first: 10) { totalCount } } } } } }')
-    >>> estimate_nodes(schema._schema, doc, Settings())
+    >>> estimate_nodes(type_schema(schema), doc, Settings())
     550
     """
     fragments = {

@@ -8,6 +8,8 @@
   validation, told by its origin), variable values that do not coerce ``BAD_USER_INPUT``;
   anything else is masked as ``INTERNAL_SERVER_ERROR`` with a generic
   message and logged server-side (by :func:`log_unexpected`).
+- :class:`~graph_service.audit.Audit`: appends the operation's record to the audit trail
+  of the request's context (first in :data:`EXTENSIONS`, so it sees the coded errors).
 - :class:`ServiceRules`: refuses documents deeper than ``Settings.max_query_depth`` of the
   request's context or with more than :data:`MAX_ALIASES` aliases
   (:func:`service_rules`); with strawberry's token limiter in :data:`EXTENSIONS`.
@@ -17,6 +19,8 @@
 - :class:`CostLimit`: refuses, before execution, an operation that can return more nodes
   than ``Settings.max_query_nodes`` (code ``QUERY_TOO_COMPLEX``; the rule is in
   :mod:`graph_service.api.cost`).
+- :class:`VariableValues`: refuses, before execution, variable values that do not coerce to
+  their types (code ``BAD_USER_INPUT``), which graphql-core would report without a code.
 - :class:`DocumentCache` (strawberry's :class:`~strawberry.extensions.ParserCache`) and
   :class:`DocumentValidation` (strawberry's :class:`~strawberry.extensions.ValidationCache`,
   coding its errors ``GRAPHQL_VALIDATION_FAILED``): a document sent again (by
@@ -25,18 +29,20 @@
   keyed by the document *and* its rule classes, so the depth and alias rules are built
   once per limit (:func:`depth_rule`, :data:`ALIAS_RULE`), not once per request.
 
-The schema registers them as one extension, :class:`ServiceExtensions`, which runs their
-hooks in the order of :data:`EXTENSIONS` at a fraction of strawberry's cost per hook.
+The schema registers :data:`EXTENSIONS`, each one of strawberry's
+:class:`~strawberry.extensions.SchemaExtension` built fresh for every operation. They read
+the schema's types through :func:`type_schema` (graphql-core's schema built from the SDL),
+as strawberry gives no public access to the executable schema it builds.
 """
 
 from __future__ import annotations
 
 import functools
-import inspect
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+import strawberry
 from graphql import (
     DocumentNode,
     ExecutionResult,
@@ -44,6 +50,9 @@ from graphql import (
     GraphQLSchema,
     GraphQLSyntaxError,
     OperationDefinitionNode,
+    build_schema,
+    get_operation_ast,
+    get_variable_values,
 )
 from graphql.validation import ASTValidationRule
 from strawberry.extensions import (
@@ -56,10 +65,10 @@ from strawberry.extensions import (
 from strawberry.extensions.max_aliases import create_validator as create_alias_validator
 from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.schema.schema import validate_document
-from strawberry.types import StreamExecutionResult
 
 from graph_service.api.context import Context
 from graph_service.api.cost import estimate_nodes
+from graph_service.audit import Audit
 from graph_service.config import Settings
 from graph_service.errors import GraphServiceError, InvalidInputError
 
@@ -83,6 +92,9 @@ MAX_TOKENS = 5000
 """Most lexical tokens one document may hold (strawberry's ``MaxTokensLimiter``)."""
 CACHE_SIZE = 128
 """Documents kept by the parser cache and by the validation cache (each an LRU)."""
+MAX_COERCION_ERRORS = 50
+"""Most errors reported for the variable values of one request (graphql-core's
+``execute`` default, so that :class:`VariableValues` reports what execution would)."""
 
 ALIAS_RULE: type[ASTValidationRule] = create_alias_validator(MAX_ALIASES)
 """The validation rule of :data:`MAX_ALIASES` (strawberry's ``MaxAliasesLimiter`` rule), built
@@ -103,7 +115,7 @@ def error_code(error: GraphQLError) -> str:
         The domain error's ``code``; the code an extension of this module gave the error
         (e.g. ``QUERY_TOO_COMPLEX``, ``GRAPHQL_VALIDATION_FAILED`` by
         :class:`DocumentValidation`, ``BAD_USER_INPUT`` for variable values that do not
-        coerce, by :class:`~graph_service.api.execution.FastExecutionContext`);
+        coerce, by :class:`VariableValues`);
         ``GRAPHQL_PARSE_FAILED`` for a syntax error; ``GRAPHQL_VALIDATION_FAILED`` for
         another error without path or original error (refused before execution);
         ``INTERNAL_SERVER_ERROR`` for anything else.
@@ -210,16 +222,6 @@ class ErrorCodes(MaskErrors):
     def __init__(self) -> None:
         super().__init__(should_mask_error=lambda _: True, error_message=INTERNAL_MESSAGE)
 
-    def _process_result(self, result: object) -> None:
-        """Rewrite the errors of ``result``, if it has any.
-
-        strawberry's own test is ``isinstance`` against a runtime-checkable protocol, about
-        10 µs of every request; a result has errors when its ``errors`` attribute holds some.
-        """
-        errors = getattr(result, "errors", None)
-        if errors:
-            result.errors = self._process_errors(errors)  # type: ignore[attr-defined]
-
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         """Return ``error`` with its code, and a generic message when unexpected."""
         code = error_code(error)
@@ -231,6 +233,30 @@ class ErrorCodes(MaskErrors):
         else:
             message = error.message
         return with_code(error, code, message, original)
+
+
+@functools.cache
+def type_schema(schema: strawberry.Schema) -> GraphQLSchema:
+    """graphql-core's schema of the types of ``schema``, built once from its SDL.
+
+    strawberry builds an executable graphql-core schema but offers no public access to it;
+    the checks made before execution need only the types (fields, arguments, input and
+    enum types), which ``schema.as_str()`` states in full.
+
+    Parameters
+    ----------
+    schema : strawberry.Schema
+        The service's schema.
+
+    Returns
+    -------
+    GraphQLSchema
+        ``graphql.build_schema(schema.as_str())``: the same types, fields and arguments by
+        name, without resolvers; the same object for the same ``schema``. Used for the node
+        budget (:class:`CostLimit`), variable coercion (:class:`VariableValues`) and the
+        bulk path's document check and CSV columns.
+    """
+    return build_schema(schema.as_str())
 
 
 def _settings(context: Any) -> Settings:
@@ -392,9 +418,9 @@ class _PreExecution(SchemaExtension):
         self.requested_operation = self.execution_context.operation_name
         yield
 
-    def refuse(self, error: GraphQLError) -> None:
-        """Answer ``data: null`` and ``error`` instead of executing the operation."""
-        self.execution_context.result = ExecutionResult(data=None, errors=[error])
+    def refuse(self, *errors: GraphQLError) -> None:
+        """Answer ``data: null`` and ``errors`` instead of executing the operation."""
+        self.execution_context.result = ExecutionResult(data=None, errors=list(errors))
 
 
 class OperationChoice(_PreExecution):
@@ -433,7 +459,8 @@ class CostLimit(_PreExecution):
         document = ctx.graphql_document
         if document is not None and ctx.result is None:
             estimate = estimate_nodes(
-                ctx.schema._schema, document, settings, ctx.variables, self.requested_operation
+                type_schema(ctx.schema), document, settings, ctx.variables,
+                self.requested_operation,
             )
             if estimate > settings.max_query_nodes:
                 self.refuse(GraphQLError(
@@ -446,94 +473,44 @@ class CostLimit(_PreExecution):
         yield
 
 
+class VariableValues(_PreExecution):
+    """Refuse variable values that do not coerce to their types, coded ``BAD_USER_INPUT``.
+
+    graphql-core coerces the variables as execution starts and reports a value that does not
+    coerce (``{"first": "ten"}`` for an ``Int``, a missing required variable, an unknown
+    enum value) without a code; its messages start like some validation errors'
+    (``Variable '$e' ...``). This hook coerces them first, with graphql-core's own
+    ``get_variable_values`` over :func:`type_schema`, and answers the errors coded by
+    :func:`request_error_of` instead of executing. Runs after :class:`CostLimit`, as
+    execution did.
+    """
+
+    def on_execute(self) -> Iterator[None]:
+        """Coerce the request's variables; pre-empt execution with their errors."""
+        ctx = self.execution_context
+        document = ctx.graphql_document
+        if document is not None and ctx.result is None:
+            operation = get_operation_ast(document, self.requested_operation)
+            if operation is not None and operation.variable_definitions:
+                values = get_variable_values(
+                    type_schema(ctx.schema), operation.variable_definitions,
+                    ctx.variables or {}, max_errors=MAX_COERCION_ERRORS,
+                )
+                if isinstance(values, list):
+                    self.refuse(*(request_error_of(e, BAD_USER_INPUT) for e in values))
+        yield
+
+
 EXTENSIONS: list[Callable[[], SchemaExtension]] = [
+    Audit,  # first: the last to see the result, with every error coded by ErrorCodes
     ServiceRules,
     OperationChoice,
     CostLimit,
+    VariableValues,
     functools.partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
     functools.partial(DocumentCache, maxsize=CACHE_SIZE),
     functools.partial(DocumentValidation, maxsize=CACHE_SIZE),
     ErrorCodes,
 ]
-"""Extension factories of the schema, in the order their hooks run (fresh instances per
-operation, run together by :class:`ServiceExtensions`)."""
-
-_PHASES = ("on_operation", "on_parse", "on_validate", "on_execute", "on_stream_result")
-
-
-def _hooks(factory: Callable[[], SchemaExtension]) -> frozenset[str]:
-    """The phases whose hook the extension made by ``factory`` overrides.
-
-    Raises
-    ------
-    TypeError
-        If ``factory`` is not an extension class (or a ``functools.partial`` of one), or
-        the extension resolves fields, has results or has a hook that is not a generator
-        function: :class:`ServiceExtensions` does not run those.
-    """
-    cls = getattr(factory, "func", factory)
-    if not (isinstance(cls, type) and issubclass(cls, SchemaExtension)):
-        raise TypeError(f"{factory!r} is not a SchemaExtension class or a partial of one")
-    if cls._implements_resolve() or cls.get_results is not SchemaExtension.get_results:
-        raise TypeError(f"{cls.__name__} resolves fields or has results: register it with "
-                        "the schema itself")
-    found = frozenset(p for p in _PHASES if getattr(cls, p) is not getattr(SchemaExtension, p))
-    if any(not inspect.isgeneratorfunction(getattr(cls, phase)) for phase in found):
-        raise TypeError(f"{cls.__name__} has a hook that is not a generator function")
-    return found
-
-
-_PHASE_HOOKS = {phase: [i for i, make in enumerate(EXTENSIONS) if phase in _hooks(make)]
-                for phase in _PHASES}
-"""Per phase, the positions in :data:`EXTENSIONS` of the extensions that hook it."""
-
-
-class ServiceExtensions(SchemaExtension):
-    """The extensions of :data:`EXTENSIONS` run as one schema extension.
-
-    strawberry drives every hook of every extension through a context manager built per
-    operation (``contextlib.contextmanager`` around the hook, an exit stack per phase):
-    for the ten hooks of :data:`EXTENSIONS` that is about 50 µs of each request. This
-    extension makes one instance of each and runs their hooks as strawberry would, in
-    the list's order on entering a phase and in reverse order after it; a phase that
-    raises is not resumed into the hooks (none of them handles an exception: it
-    propagates, as it would through strawberry's exit stacks). Extensions that resolve
-    fields or have results cannot be run here (:func:`_hooks` refuses them at import).
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.parts = [make() for make in EXTENSIONS]
-
-    def _phase(self, phase: str, *args: Any) -> Iterator[None]:
-        """Enter the hooks of ``phase``, yield, then resume them last-entered first."""
-        started = []
-        for i in _PHASE_HOOKS[phase]:
-            part = self.parts[i]
-            part.execution_context = self.execution_context
-            hook = getattr(part, phase)(*args)
-            next(hook)
-            started.append(hook)
-        yield
-        for hook in reversed(started):
-            next(hook, None)
-
-    def on_operation(self) -> Iterator[None]:
-        """Run the extensions' ``on_operation`` hooks around the operation."""
-        yield from self._phase("on_operation")
-
-    def on_parse(self) -> Iterator[None]:
-        """Run the extensions' ``on_parse`` hooks around parsing."""
-        yield from self._phase("on_parse")
-
-    def on_validate(self) -> Iterator[None]:
-        """Run the extensions' ``on_validate`` hooks around validation."""
-        yield from self._phase("on_validate")
-
-    def on_execute(self) -> Iterator[None]:
-        """Run the extensions' ``on_execute`` hooks around execution."""
-        yield from self._phase("on_execute")
-
-    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
-        """Run the extensions' ``on_stream_result`` hooks around a streamed result."""
-        yield from self._phase("on_stream_result", result)
+"""Extension factories of the schema, in the order their hooks run (strawberry builds fresh
+instances for every operation)."""

@@ -16,23 +16,19 @@ It also refuses what strawberry lets through or fails on: a content type other t
 ``application/json``, an ``operationName`` that is not a string, JSON nested too deeply or
 with too long an integer (:meth:`GraphQLHTTPRouter.parse_json`); and
 :func:`method_not_allowed` answers another method than ``GET`` and ``POST`` (HTTP 405).
-
-``POST`` requests, the service's traffic, are answered by
-:meth:`GraphQLHTTPRouter.post_endpoint` on a plain Starlette route, running the same view
-(:meth:`GraphQLHTTPRouter.run`) with the same context, without FastAPI's dependency solving
-per request (a third of the HTTP layers' CPU time on a page of 100 people).
+Every hook overridden here is a public method of strawberry's HTTP view; ``GET`` and
+``POST`` are strawberry's own routes.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from fastapi import BackgroundTasks, Request, Response
+from fastapi import Request, Response
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.websockets import WebSocket
@@ -88,8 +84,8 @@ async def method_not_allowed(request: Request, exc: Exception) -> Response:
     """Answer a request to ``/graphql`` whose HTTP method it does not take as GraphQL.
 
     Registered as the application's handler of status 405: Starlette raises it with the
-    ``Allow`` header of the first route matching the path, on ``/graphql`` the ``POST``
-    route of :meth:`GraphQLHTTPRouter.post_endpoint`, and FastAPI would answer
+    ``Allow`` header of the first route matching the path, one of strawberry's, and FastAPI
+    would answer
     ``{"detail": "Method Not Allowed"}``.
 
     Parameters
@@ -122,47 +118,6 @@ class GraphQLHTTPRouter(GraphQLRouter[Context, None]):
         """GraphiQL from the service's own files (:mod:`graph_service.api.graphiql`)."""
         enterprise_id = await example_enterprise(request.app.state.store)
         return HTMLResponse(graphiql_page(GRAPHQL_PATH, enterprise_id))
-
-    def post_endpoint(self, context_getter: Callable[[Request], Awaitable[Context]]
-                      ) -> Callable[[Request], Awaitable[Response]]:
-        """An endpoint answering ``POST`` as this router's own POST route does.
-
-        It builds what FastAPI's dependency injection builds for strawberry's POST handler
-        (the context from ``context_getter``, with the request, a sub-response and
-        background tasks; no root value), then runs :meth:`run`. Added as a Starlette
-        route (``POST`` only) on the router's path before the router itself, it answers
-        every POST, other methods falling through to the router; the router's own POST
-        route stays for the OpenAPI description.
-
-        Parameters
-        ----------
-        context_getter : callable
-            Awaited with the request; returns the request's :class:`Context`.
-
-        Returns
-        -------
-        callable
-            The endpoint, taking a Starlette request.
-        """
-
-        async def handle_post(request: Request) -> Response:
-            sub_response = Response()
-            del sub_response.headers["content-length"]
-            sub_response.status_code = None  # type: ignore[assignment]  # as FastAPI does
-            context = await context_getter(request)
-            tasks = BackgroundTasks()
-            context.request, context.response, context.background_tasks = (
-                request, sub_response, tasks
-            )
-            # What strawberry's own handler does: ``run`` reads it through
-            # ``get_sub_response`` before its first suspension.
-            self.temporal_response = sub_response
-            response: Response = await self.run(request, context=context, root_value=None)
-            if response.background is None:
-                response.background = tasks
-            return response
-
-        return handle_post
 
     async def run(  # type: ignore[override]
         self,

@@ -9,20 +9,15 @@ it, with a context from :func:`graph_service.api.context.make_context`.
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.schema.config import StrawberryConfig
-from strawberry.schema.name_converter import NameConverter
 from strawberry.types import ExecutionContext
 
-from graph_service.api.execution import FastExecutionContext
-from graph_service.api.extensions import ServiceExtensions, log_unexpected
+from graph_service.api.extensions import EXTENSIONS, log_unexpected
 from graph_service.api.questions import root_fields
 from graph_service.api.types import Account, Enterprise, GraphInfo, Manager, Person, as_type
-from graph_service.audit import Audit
 from graph_service.errors import NotFoundError
 from graph_service.model import NodeLabel
 
@@ -77,24 +72,5 @@ class GraphServiceSchema(strawberry.Schema):
         log_unexpected(errors)
 
 
-class CachedNameConverter(NameConverter):
-    """strawberry's name converter, remembering the GraphQL name of each Python name.
-
-    strawberry converts the names of a field's arguments to camelCase on every call of its
-    resolver (``strawberry.types.arguments.convert_arguments``); the answer depends on the
-    name only, so it is computed once per name (a few dozen in this schema).
-    """
-
-    @functools.cache  # noqa: B019 - one converter per process, names bounded by the schema
-    def apply_naming_config(self, name: str) -> str:
-        """``to_camel_case(name)`` (auto camelCase on), once per name."""
-        return super().apply_naming_config(name)
-
-
-schema: strawberry.Schema = GraphServiceSchema(
-    query=Query,
-    extensions=[Audit, ServiceExtensions],  # Audit first: it sees the errors coded
-    execution_context_class=FastExecutionContext,
-    config=StrawberryConfig(name_converter=CachedNameConverter()),
-)
+schema: strawberry.Schema = GraphServiceSchema(query=Query, extensions=EXTENSIONS)
 """The service's GraphQL schema (``schema.as_str()`` is ``schema/schema.graphql``)."""

@@ -1,4 +1,4 @@
-"""The fast execution context answers exactly what graphql-core's own execution answers."""
+"""The fast path's execution context answers exactly what graphql-core's own execution answers."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from graphql import ExecutionResult, execute, parse
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from graph_service.api.context import make_context
-from graph_service.api.execution import FastExecutionContext, plain_fields
+from graph_service.api.fast_path import FastExecutionContext, plain_fields
 from graph_service.api.schema import schema
 from graph_service.api.types import Connection
 from graph_service.config import Settings
@@ -123,7 +123,7 @@ SHELVES = "{ boxes { label first { name } things { name count inner { name } } m
 
 
 def test_planned_selections_fail_as_in_graphql_core(monkeypatch: pytest.MonkeyPatch) -> None:
-    from graph_service.api import execution
+    from graph_service.api import fast_path as execution
 
     outcomes: dict[str, bool] = {}
     execution_run_plan = execution.run_plan
@@ -147,7 +147,7 @@ def test_planned_selections_fail_as_in_graphql_core(monkeypatch: pytest.MonkeyPa
 
 def test_a_page_of_people_is_one_plan(small_bank: GraphStore, monkeypatch: pytest.MonkeyPatch
                                       ) -> None:
-    from graph_service.api import execution
+    from graph_service.api import fast_path as execution
 
     planned = []
     execution_run_plan = execution.run_plan

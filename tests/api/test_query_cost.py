@@ -18,6 +18,7 @@ from graph_service.api.cost import (
     PATH_SEARCH_COST,
     estimate_nodes,
 )
+from graph_service.api.extensions import type_schema
 from graph_service.api.schema import schema
 from graph_service.config import Settings
 from tests.api.conftest import Client, CountingStore
@@ -150,7 +151,7 @@ def test_readme_sized_queries_fit() -> None:
     }"""
     # two linkage fields of one enterprise (base 100 each) and what they return
     expected = 100 + 20 + 20 * 5 + 100 + 10 + 10 * 3
-    assert estimate_nodes(schema._schema, parse(readme), Settings()) == expected
+    assert estimate_nodes(type_schema(schema), parse(readme), Settings()) == expected
 
 
 def test_setting_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -161,7 +162,7 @@ def test_setting_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -
 
 def estimate(document: str, variables: dict[str, Any] | None = None, **settings: Any) -> int:
     """``estimate_nodes`` of a document with default (or overridden) settings."""
-    return estimate_nodes(schema._schema, parse(document), Settings(**settings), variables)
+    return estimate_nodes(type_schema(schema), parse(document), Settings(**settings), variables)
 
 
 def aliases(count: int, field: str) -> str:

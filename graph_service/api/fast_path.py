@@ -1,4 +1,17 @@
-"""The execution context of the schema: plain attribute fields completed without a resolver.
+"""The fast path: plain attribute fields completed without their resolver.
+
+This is the one module allowed to use private internals of strawberry and graphql-core
+(``tests/test_public_api.py`` checks that no other module does). It is used only when
+``Settings.fast_path`` is on (``GRAPH_SERVICE_FAST_PATH``, default on): :func:`schema_for`
+then answers :func:`fast_schema`, the service's schema executed by
+:class:`FastExecutionContext`; off, the stock :data:`graph_service.api.schema.schema`.
+Both answer the same, checked by running the API test suite on each (``make test``). The
+stock path misses the throughput target (benchmarks/README.md, *Fast path and stock path*,
+has the figures and how to measure either).
+It relies on strawberry's ``GraphQLCoreConverter.DEFINITION_BACKREF`` and the
+``_is_default`` mark of its default resolvers, and on graphql-core's executor methods
+(``execute_field``, ``collect_and_execute_subfields``, ``collect_subfields``,
+``handle_field_error``), which may change between minor versions.
 
 graphql-core executes every field the same way: it builds a ``GraphQLResolveInfo``, calls
 the field's resolver, tests the result for awaitability, then completes it through
@@ -38,6 +51,7 @@ import functools
 from collections.abc import Awaitable
 from typing import Any, NamedTuple
 
+import strawberry
 from graphql import (
     GraphQLField,
     GraphQLID,
@@ -55,7 +69,9 @@ from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
-from graph_service.api.extensions import BAD_USER_INPUT, request_error_of
+from graph_service.api.extensions import EXTENSIONS
+from graph_service.api.schema import GraphServiceSchema, Query, schema
+from graph_service.config import Settings
 
 
 class PlainField(NamedTuple):
@@ -222,26 +238,6 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
     graphql-core's in every case.
     """
 
-    @classmethod
-    def build(cls, *args: Any, **kwargs: Any) -> Any:
-        """Build the execution context, coding the errors that prevent it ``BAD_USER_INPUT``.
-
-        graphql-core's ``build`` answers a list of errors instead of a context when the
-        variable values do not coerce to their types (a document that validated has no
-        other fault left for it to find); their messages start like some validation
-        errors' (``Variable '$e' ...``), so they are coded here, where they arise.
-
-        Returns
-        -------
-        FastExecutionContext or list of GraphQLError
-            The context, or the coded errors (see
-            :func:`~graph_service.api.extensions.request_error_of`).
-        """
-        built = super().build(*args, **kwargs)
-        if isinstance(built, list):
-            return [request_error_of(error, BAD_USER_INPUT) for error in built]
-        return built
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         manager = self.middleware_manager
@@ -383,4 +379,38 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return None
 
 
-__all__ = ["FastExecutionContext", "Plan", "PlainField", "plain_fields", "run_plan"]
+@functools.cache
+def fast_schema() -> strawberry.Schema:
+    """The service's schema (same types, extensions and errors) run by the fast path.
+
+    Returns
+    -------
+    strawberry.Schema
+        A :class:`~graph_service.api.schema.GraphServiceSchema` of the same ``Query`` and
+        :data:`~graph_service.api.extensions.EXTENSIONS`, executed by
+        :class:`FastExecutionContext`; built once, on first use.
+    """
+    return GraphServiceSchema(
+        query=Query, extensions=EXTENSIONS, execution_context_class=FastExecutionContext
+    )
+
+
+def schema_for(settings: Settings) -> strawberry.Schema:
+    """The schema to execute with: :func:`fast_schema` or the stock one, per ``settings``.
+
+    Parameters
+    ----------
+    settings : Settings
+        ``settings.fast_path`` (``GRAPH_SERVICE_FAST_PATH``) chooses.
+
+    Returns
+    -------
+    strawberry.Schema
+        :func:`fast_schema` when ``settings.fast_path``, else
+        :data:`graph_service.api.schema.schema`.
+    """
+    return fast_schema() if settings.fast_path else schema
+
+
+__all__ = ["FastExecutionContext", "Plan", "PlainField", "fast_schema", "plain_fields",
+           "run_plan", "schema_for"]

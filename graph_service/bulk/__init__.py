@@ -1,0 +1,32 @@
+"""The analysts' bulk path: one GraphQL document run once per line of a JSON Lines file.
+
+Each line of the variables file is a JSON object of variables. Lines are read and checked
+before anything runs (a bad line stops the run, naming file and line), executed in-process
+in concurrent chunks sharing one request context, and answered as CSV or NDJSON, one output
+row per input line, in input order.
+
+- :mod:`graph_service.bulk.files`: reading the variables, writing the CSV or NDJSON rows
+  (:func:`read_variables`, :func:`read_variables_object`, :data:`OUTPUT_FORMATS`).
+- :mod:`graph_service.bulk.runner`: checking the document and executing the lines
+  (:func:`check_document`, :func:`run_bulk`, :func:`execute_many`).
+"""
+
+from graph_service.bulk.files import OUTPUT_FORMATS, read_variables, read_variables_object
+from graph_service.bulk.runner import (
+    CHUNK_SIZE,
+    BulkSummary,
+    check_document,
+    execute_many,
+    run_bulk,
+)
+
+__all__ = [
+    "CHUNK_SIZE",
+    "OUTPUT_FORMATS",
+    "BulkSummary",
+    "check_document",
+    "execute_many",
+    "read_variables",
+    "read_variables_object",
+    "run_bulk",
+]

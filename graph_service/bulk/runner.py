@@ -1,0 +1,266 @@
+"""The bulk path's running: one GraphQL document executed once per line of variables.
+
+Lines are executed in-process through ``schema.execute``, in concurrent chunks of
+:data:`CHUNK_SIZE` sharing one request context, so DataLoaders batch the store calls of a
+whole chunk; every line's answer and errors are those of its own execution (the schema's
+extensions check each line: validation, the node budget, variable coercion). The document
+is parsed and validated once per run (the schema's parser and validation caches,
+:mod:`graph_service.api.extensions`). A line answered ``STORE_UNAVAILABLE`` or
+``STORE_TIMEOUT`` stops the run (the store would fail the lines after it too): nothing is
+written.
+
+Errors in the document itself (syntax, validation, which operation to run) would be every
+line's errors: :func:`check_document` refuses them before a run (the CLI calls it before
+opening the store). Reading the variables and writing the output are
+:mod:`graph_service.bulk.files`'.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from graphql import GraphQLError, OperationDefinitionNode
+
+from graph_service.bulk.files import (
+    Result,
+    check_format,
+    csv_columns,
+    csv_header,
+    document_columns,
+    write_results,
+)
+from graph_service.config import Settings
+from graph_service.errors import (
+    InvalidInputError,
+    Location,
+    StoreTimeoutError,
+    StoreUnavailableError,
+)
+from graph_service.stores.base import GraphStore
+
+CHUNK_SIZE = 256
+"""Lines executed concurrently with one shared context (and so one DataLoader batch)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BulkSummary:
+    """Outcome of a bulk run: lines run and lines whose result carries GraphQL errors."""
+
+    lines: int
+    failed: int
+
+
+def check_document(
+    document: str,
+    source: str,
+    settings: Settings,
+    operation_name: str | None = None,
+    fmt: str = "ndjson",
+) -> None:
+    """Check, before any line runs, that ``document`` can run.
+
+    It must parse, be valid and name the operation to run.
+
+    Parameters
+    ----------
+    document : str
+        The GraphQL document.
+    source : str
+        Where it comes from (the document file), for the error's location.
+    settings : Settings
+        Gives the depth limit (``max_query_depth``).
+    operation_name : str, optional
+        The operation to run (GraphQL's ``operationName``).
+    fmt : {"csv", "ndjson"}
+        The output format; CSV output also needs a header without duplicate names
+        (:func:`csv_header`).
+
+    Raises
+    ------
+    InvalidInputError
+        Naming ``source``: on a syntax error (with its line and column), the first
+        validation error (graphql-core's specified rules with the service's depth and alias
+        limits, :mod:`graph_service.api.extensions`), an ``operation_name`` that names no
+        operation, several operations and no ``operation_name``, or a CSV header clash.
+        Every line would answer the same error.
+    """
+    from graphql import GraphQLSyntaxError, specified_rules, validate
+
+    from graph_service.api.extensions import parse_document, service_rules, type_schema
+    from graph_service.api.schema import schema
+
+    location = Location(source)
+    try:
+        parsed = parse_document(document)
+    except GraphQLSyntaxError as exc:
+        where = exc.locations[0] if exc.locations else None
+        raise InvalidInputError(
+            exc.message + (f" (column {where.column})" if where else ""),
+            Location(source, where.line if where else None),
+        ) from None
+    except GraphQLError as exc:  # too many tokens
+        raise InvalidInputError(exc.message, location) from None
+    types = type_schema(schema)
+    errors = validate(types, parsed, (*specified_rules, *service_rules(settings.max_query_depth)))
+    if errors:
+        first = errors[0]
+        where = first.locations[0] if first.locations else None
+        raise InvalidInputError(
+            first.message, Location(source, where.line if where else None)
+        ) from None
+    names = [
+        d.name.value if d.name else None
+        for d in parsed.definitions
+        if isinstance(d, OperationDefinitionNode)
+    ]
+    if operation_name is not None and operation_name not in names:
+        known = ", ".join(name for name in names if name) or "none"
+        raise InvalidInputError(
+            f"the document has no operation named {operation_name!r} (named operations: {known})",
+            location,
+        )
+    if operation_name is None and len(names) > 1:
+        raise InvalidInputError(
+            f"the document holds {len(names)} operations; choose one with --operation-name",
+            location,
+        )
+    if fmt == "csv":
+        csv_header(csv_columns(types, parsed, operation_name), location)
+
+
+async def _execute_each(
+    context: Any,
+    document: str,
+    variables: Sequence[Mapping[str, Any]],
+    operation_name: str | None = None,
+) -> list[tuple[Any, list[dict[str, Any]]]]:
+    """Execute ``document`` once per variables set through the schema, concurrently."""
+    from graph_service.api.fast_path import schema_for
+
+    schema = schema_for(context.settings)
+    results = await asyncio.gather(
+        *(schema.execute(document, variable_values=dict(v), context_value=context,
+                         operation_name=operation_name)
+          for v in variables)
+    )
+    return [(r.data, [dict(e.formatted) for e in r.errors or ()]) for r in results]
+
+
+async def execute_many(
+    store: GraphStore,
+    settings: Settings,
+    document: str,
+    variables: Sequence[Mapping[str, Any]],
+    operation_name: str | None = None,
+) -> list[tuple[Any, list[dict[str, Any]]]]:
+    """Execute ``document`` once per variables dict, concurrently, sharing one context.
+
+    ``operation_name`` is GraphQL's ``operationName``: the operation of the document to run.
+
+    Returns
+    -------
+    list of (data, errors)
+        Aligned with ``variables``; ``errors`` holds the formatted GraphQL errors (with
+        ``extensions.code``), empty when the execution succeeded.
+    """
+    from graph_service.api.context import make_context
+
+    return await _execute_each(
+        make_context(store, settings), document, variables, operation_name
+    )
+
+
+_STORE_FAILURES: dict[Any, type[StoreUnavailableError | StoreTimeoutError]] = {
+    error.code: error for error in (StoreUnavailableError, StoreTimeoutError)
+}
+"""The error codes of a line that stop a bulk run, and the error they stop it with."""
+
+
+def _stop_on_store_failure(number: int, errors: list[dict[str, Any]]) -> None:
+    """Raise when line ``number``'s ``errors`` say the store is down or timing out.
+
+    Raises
+    ------
+    StoreUnavailableError, StoreTimeoutError
+        Of the first such error, naming the line and the error's message.
+    """
+    for error in errors:
+        failure = _STORE_FAILURES.get((error.get("extensions") or {}).get("code"))
+        if failure is not None:
+            raise failure(
+                f"line {number}: {error.get('message', '')}; the bulk run stopped, "
+                "no output written"
+            )
+
+
+async def run_bulk(
+    store: GraphStore,
+    settings: Settings,
+    document: str,
+    rows: list[tuple[int, dict[str, Any]]],
+    output: Path | None,
+    fmt: str,
+    progress: Callable[[int], None] | None = None,
+    operation_name: str | None = None,
+) -> BulkSummary:
+    """Run every variables row and write one output row per input line.
+
+    Parameters
+    ----------
+    store : GraphStore
+    settings : Settings
+    document : str
+        The GraphQL operation to run for every line.
+    rows : list of (int, dict)
+        From :func:`~graph_service.bulk.files.read_variables`.
+    output : Path or None
+        Output file (written atomically), or ``None`` for standard output.
+    fmt : {"csv", "ndjson"}
+    progress : callable, optional
+        Called with the number of lines just finished.
+    operation_name : str, optional
+        The operation of the document to run (GraphQL's ``operationName``).
+
+    Returns
+    -------
+    BulkSummary
+
+    Raises
+    ------
+    InvalidInputError
+        If ``fmt`` is not an output format, or a CSV header would name two columns alike
+        (:func:`~graph_service.bulk.files.csv_header`). Errors in the document itself are
+        every line's errors here; :func:`check_document` refuses them before a run.
+    StoreUnavailableError, StoreTimeoutError
+        At the first line answered ``STORE_UNAVAILABLE`` or ``STORE_TIMEOUT``; no output is
+        written.
+
+    Notes
+    -----
+    The CSV header is ``line``, the columns of
+    :func:`~graph_service.bulk.files.csv_columns`, ``errors``; it depends on the document
+    only.
+    """
+    check_format(fmt)
+    columns = document_columns(document, operation_name) if fmt == "csv" else []
+    csv_header(columns)
+    results: list[Result] = []
+    for start in range(0, len(rows), CHUNK_SIZE):
+        chunk = rows[start : start + CHUNK_SIZE]
+        answers = await execute_many(
+            store, settings, document, [v for _, v in chunk], operation_name
+        )
+        for (number, _), (_, errors) in zip(chunk, answers, strict=True):
+            _stop_on_store_failure(number, errors)
+        results.extend(
+            (number, data, errors)
+            for (number, _), (data, errors) in zip(chunk, answers, strict=True)
+        )
+        if progress is not None:
+            progress(len(chunk))
+    write_results(results, output, fmt, columns)
+    return BulkSummary(len(results), sum(1 for _, _, errors in results if errors))
