@@ -107,3 +107,24 @@ def test_the_audit_command_prints_matching_records(tmp_path: Path) -> None:
     bad = run("audit", "--since", "yesterday", "--data-dir", tmp_path)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
     assert "--since 'yesterday'" in bad.stderr
+
+
+def test_the_query_command_is_audited_as_the_local_admin(small_bank_dir: Path,
+                                                         tmp_path: Path) -> None:
+    document = tmp_path / "q.graphql"
+    document.write_text('query One($id: ID!) { person(id: $id) { id name } }')
+    single = tmp_path / "v.json"
+    single.write_text('{"id": "P1"}')
+    lines = tmp_path / "v.jsonl"
+    lines.write_text('{"id": "P1"}\n{"id": "P2"}\n{"id": "NOPE"}\n')
+    assert run("query", document, "--variables", single, data_dir=small_bank_dir).returncode == 0
+    bulk = run("query", document, "--variables", lines, "-o", tmp_path / "out.csv",
+               data_dir=small_bank_dir)
+    assert bulk.returncode == 1, bulk.stderr  # the NOPE line answers NOT_FOUND
+    found = records(small_bank_dir / "audit")
+    assert len(found) == 4
+    assert {(r["subject"].startswith("cli:"), r["role"]) for r in found} == {(True, "admin")}
+    assert [r["node_ids"] for r in found[:1]] == [["P1"]]
+    assert sorted(tuple(r["node_ids"]) for r in found[1:]) == [(), ("P1",), ("P2",)]
+    assert sorted(r["outcome"] for r in found) == ["ok", "ok", "ok", "partial"]
+    assert {r["operation"] for r in found} == {"One"}
