@@ -51,7 +51,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -67,6 +67,8 @@ from graphql import (
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
+
+from graph_service.auth.caller import Caller
 
 logger = logging.getLogger("graph_service.audit")
 
@@ -337,8 +339,49 @@ def returned_ids(data: Any) -> tuple[list[str] | None, int]:
     return (ids if len(ids) <= MAX_NODE_IDS else None), len(ids)
 
 
+def new_record(caller: Caller | None, started: float, *, request_id: str | None = None,
+               operation: str | None = None, operation_type: str | None = None,
+               variables: Mapping[str, Any] | None = None, fields: Sequence[str] = (),
+               data: Any = None, error_codes: Sequence[str] = ()) -> dict[str, Any]:
+    """An audit record, its keys in the documented order (see the module's docstring).
+
+    Parameters
+    ----------
+    caller : Caller or None
+        Who ran it (``None``: unknown).
+    started : float
+        :func:`time.perf_counter` when it began; the duration runs to now.
+    request_id, operation, operation_type : str, optional
+    variables : mapping, optional
+        Recorded as their hash only (:func:`variables_hash`).
+    fields : sequence of str
+        The root fields.
+    data : Any
+        The answer's data; the ids it returns are recorded (:func:`returned_ids`).
+    error_codes : sequence of str
+        The ``extensions.code`` of the answer's errors.
+    """
+    ids, count = returned_ids(data)
+    return {
+        "time": now_iso(),
+        "request_id": request_id,
+        "subject": caller.subject if caller else None,
+        "role": caller.role.value if caller else None,
+        "manager_id": caller.manager_id if caller else None,
+        "operation": operation,
+        "operation_type": operation_type,
+        "variables_sha256": variables_hash(variables),
+        "root_fields": list(fields),
+        "node_ids": ids,
+        "node_count": count,
+        "outcome": "ok" if not error_codes else ("partial" if data else "error"),
+        "error_codes": sorted(set(error_codes)),
+        "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+    }
+
+
 def record_of(context: Any, execution: Any, started: float) -> dict[str, Any]:
-    """The audit record of one finished operation.
+    """The audit record of one finished GraphQL operation.
 
     Parameters
     ----------
@@ -357,32 +400,20 @@ def record_of(context: Any, execution: Any, started: float) -> dict[str, Any]:
         fragments = {d.name.value: d for d in document.definitions
                      if d.kind == "fragment_definition"}
     result = execution.result
-    data = getattr(result, "data", None)
     # The result's errors, as coded by the error extension (pre_execution_errors holds
     # them as they were raised); without a result, those.
     errors = (getattr(result, "errors", None) if result is not None
               else execution.pre_execution_errors) or []
-    codes = sorted({str((e.extensions or {}).get("code", "INTERNAL_SERVER_ERROR"))
-                    for e in errors})
-    ids, count = returned_ids(data)
-    caller = context.caller
-    return {
-        "time": now_iso(),
-        "request_id": context.request_id,
-        "subject": caller.subject if caller else None,
-        "role": caller.role.value if caller else None,
-        "manager_id": caller.manager_id if caller else None,
-        "operation": (execution.operation_name or (operation.name.value if operation
-                      and operation.name else None)),
-        "operation_type": operation.operation.value if operation is not None else None,
-        "variables_sha256": variables_hash(execution.variables),
-        "root_fields": root_fields(operation, fragments),
-        "node_ids": ids,
-        "node_count": count,
-        "outcome": "ok" if not errors else ("partial" if data else "error"),
-        "error_codes": codes,
-        "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-    }
+    return new_record(
+        context.caller, started, request_id=context.request_id,
+        operation=execution.operation_name or (
+            operation.name.value if operation is not None and operation.name else None),
+        operation_type=operation.operation.value if operation is not None else None,
+        variables=execution.variables, fields=root_fields(operation, fragments),
+        data=getattr(result, "data", None),
+        error_codes=[str((e.extensions or {}).get("code", "INTERNAL_SERVER_ERROR"))
+                     for e in errors],
+    )
 
 
 class Audit(SchemaExtension):
@@ -443,7 +474,8 @@ class RequestId:
 
 
 __all__ = [
-    "MAX_NODE_IDS", "REQUEST_ID", "Audit", "AuditTrail", "RequestId", "matches", "now_iso",
+    "MAX_NODE_IDS", "REQUEST_ID", "Audit", "AuditTrail", "RequestId", "matches", "new_record",
+    "now_iso",
     "parse_time", "read_records", "record_of", "returned_ids", "root_fields", "trail_files",
     "variables_hash",
 ]

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from graph_service.audit import AuditTrail, matches, now_iso, parse_time, read_records
+from graph_service.audit import AuditTrail, matches, new_record, parse_time, read_records
 from graph_service.auth.caller import cli_caller
 from graph_service.auth.tokens import parse_ttl
 from graph_service.cli.common import DataDir, resolve_settings
@@ -59,21 +59,12 @@ def audit(
     directory = settings.audit_path
     if not directory.is_dir():
         raise InvalidInputError(f"no audit trail in {directory}")
-    shown = 0
     for record in read_records(directory):
         if matches(record, subject, moment, node):
             sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
-            shown += 1
-    caller = cli_caller()
     trail = AuditTrail(directory, settings.audit_max_bytes)
     try:
-        trail.write({
-            "time": now_iso(), "request_id": None, "subject": caller.subject,
-            "role": caller.role.value, "manager_id": None, "operation": "audit",
-            "operation_type": "cli", "variables_sha256": None, "root_fields": [],
-            "node_ids": None, "node_count": shown, "outcome": "ok", "error_codes": [],
-            "duration_ms": round((time.perf_counter() - start) * 1000, 3),
-        })
+        trail.write(new_record(cli_caller(), start, operation="audit", operation_type="cli"))
     finally:
         trail.close()
     raise typer.Exit(0)
