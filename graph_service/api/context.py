@@ -31,6 +31,12 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
+def _retrieve_exception(future: asyncio.Future[Any]) -> None:
+    """Mark a done future's exception as retrieved (``asyncio`` logs one never retrieved)."""
+    if not future.cancelled():
+        future.exception()
+
+
 def when_loaded(loaded: Awaitable[T], then: Callable[[T], Any]) -> Any:
     """``then`` of a DataLoader's value: at once if the loader holds it, else an awaitable.
 
@@ -54,8 +60,13 @@ def when_loaded(loaded: Awaitable[T], then: Callable[[T], Any]) -> Any:
         ``then(value)``, or an awaitable of it. A failed load raises its exception at
         once (done) or when awaited.
     """
-    if isinstance(loaded, asyncio.Future) and loaded.done():
-        return then(loaded.result())
+    if isinstance(loaded, asyncio.Future):
+        if loaded.done():
+            return then(loaded.result())
+        # If every field awaiting it is cancelled (Ctrl-C of a bulk run), a failed load's
+        # exception would be reported as "never retrieved" at exit; it is retrieved here
+        # (the awaiting fields still raise it).
+        loaded.add_done_callback(_retrieve_exception)
 
     async def later() -> Any:
         # Shielded: the value may be shared by many fields (one DataLoader future), and
