@@ -163,7 +163,8 @@ WRK_THREADS = 2
 
 
 def throughput(
-    url: str, body: dict[str, Any], clients: int, seconds: float, generator: str
+    url: str, body: dict[str, Any], clients: int, seconds: float, generator: str,
+    headers: dict[str, str] | None = None,
 ) -> float:
     """Requests per second of ``clients`` keep-alive connections POSTing JSON ``body`` to ``url``.
 
@@ -179,6 +180,8 @@ def throughput(
         Duration (whole seconds for ``wrk``, at least 1).
     generator : str
         ``wrk`` (:func:`wrk_throughput`) or ``httpx`` (:func:`httpx_throughput`).
+    headers : dict, optional
+        Sent with every request (the bearer token).
 
     Raises
     ------
@@ -186,11 +189,12 @@ def throughput(
         If a request fails (a non-2xx answer, a socket error or a timeout).
     """
     if generator == "wrk":
-        return wrk_throughput(url, body, clients, seconds)
-    return httpx_throughput(url, body, clients, seconds)
+        return wrk_throughput(url, body, clients, seconds, headers)
+    return httpx_throughput(url, body, clients, seconds, headers)
 
 
-def httpx_throughput(url: str, body: dict[str, Any], clients: int, seconds: float) -> float:
+def httpx_throughput(url: str, body: dict[str, Any], clients: int, seconds: float,
+                     headers: dict[str, str] | None = None) -> float:
     """Requests per second of ``clients`` Python threads POSTing ``body`` in a loop.
 
     Each thread has its own keep-alive ``httpx.Client``; the threads share the GIL, and the
@@ -200,7 +204,7 @@ def httpx_throughput(url: str, body: dict[str, Any], clients: int, seconds: floa
     stop = time.perf_counter() + seconds
 
     def work(slot: int) -> None:
-        with httpx.Client(timeout=60) as http:
+        with httpx.Client(timeout=60, headers=headers) as http:
             while time.perf_counter() < stop:
                 http.post(url, json=body).raise_for_status()
                 done[slot] += 1
@@ -214,7 +218,8 @@ def httpx_throughput(url: str, body: dict[str, Any], clients: int, seconds: floa
     return round(sum(done) / (time.perf_counter() - start), 1)
 
 
-def wrk_throughput(url: str, body: dict[str, Any], clients: int, seconds: float) -> float:
+def wrk_throughput(url: str, body: dict[str, Any], clients: int, seconds: float,
+                   headers: dict[str, str] | None = None) -> float:
     """Requests per second of ``wrk`` POSTing ``body`` over ``clients`` keep-alive connections.
 
     The body is set by a Lua script (``wrk.method``, ``wrk.headers``, ``wrk.body``), the
@@ -230,7 +235,9 @@ def wrk_throughput(url: str, body: dict[str, Any], clients: int, seconds: float)
     script = (
         'wrk.method = "POST"\n'
         'wrk.headers["Content-Type"] = "application/json"\n'
-        f"wrk.body = [{'=' * level}[{text}]{'=' * level}]\n"
+        + "".join(f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}\n"
+                  for k, v in (headers or {}).items())
+        + f"wrk.body = [{'=' * level}[{text}]{'=' * level}]\n"
     )
     with tempfile.NamedTemporaryFile("w", suffix=".lua", encoding="utf-8") as lua:
         lua.write(script)

@@ -36,6 +36,8 @@ from questions import (
     variables,
 )
 
+from graph_service.auth import Role
+from graph_service.auth.tokens import LocalIssuer
 from graph_service.config import Settings
 from graph_service.errors import StoreUnavailableError
 from graph_service.stores import open_store
@@ -167,10 +169,13 @@ class Service(Peer):
             self.env,
         )  # fmt: skip
         self.port = free_port()
+        # Served with authentication on: an app's token of the data dir's local issuer.
+        token = LocalIssuer(self.data_dir).issue("benchmark", Role.APP, ttl_s=24 * 3600)
+        self.headers = {"Authorization": f"Bearer {token}"}
         startup = stack.enter_context(served(self.data_dir, self.port, self.env))
-        self.http = stack.enter_context(
-            httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=120)
-        )
+        self.http = stack.enter_context(httpx.Client(
+            base_url=f"http://127.0.0.1:{self.port}", timeout=120, headers=self.headers
+        ))
         self.settings = Settings(data_dir=self.data_dir, **_settings_from(self.env))
         self.store = open_store(self.settings)
         self.loop = asyncio.new_event_loop()
@@ -215,7 +220,7 @@ class Service(Peer):
         body = {"query": DOCUMENTS["uncovered_employees"],
                 "variables": variables("uncovered_employees", item)}  # fmt: skip
         url = f"http://127.0.0.1:{self.port}/graphql"
-        return throughput(url, body, clients, seconds, generator)
+        return throughput(url, body, clients, seconds, generator, self.headers)
 
     def bulk(self, enterprises: list[str]) -> tuple[dict[str, float], Coverages]:
         """``graph-service query`` with one JSON Lines row per enterprise.

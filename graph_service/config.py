@@ -29,6 +29,14 @@ DEFAULT_PRODUCT_CATALOGUE: tuple[str, ...] = (
 
 BackendName = Literal["embedded", "neo4j", "falkordb"]
 """The graph stores the service runs on (``GRAPH_SERVICE_BACKEND``, ``--backend``)."""
+ProfileName = Literal["default", "production"]
+"""The deployment profiles (``GRAPH_SERVICE_PROFILE``): see :class:`Settings`."""
+ASYMMETRIC_ALGORITHMS = frozenset({
+    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
+})
+"""The JWT algorithms ``jwt_algorithms`` may list: signatures by a public key only (RFC 7518).
+``none`` and the HMAC ones (``HS256``...) are refused: a key published in a JWKS must not be
+usable as a shared secret."""
 
 
 class Settings(BaseSettings):
@@ -109,6 +117,41 @@ class Settings(BaseSettings):
     product_catalogue : list of str
         The product types ``crossSellGaps`` splits into held and missing, in catalogue order
         (``GRAPH_SERVICE_PRODUCT_CATALOGUE``, default :data:`DEFAULT_PRODUCT_CATALOGUE`).
+    profile : {"default", "production"}
+        ``GRAPH_SERVICE_PROFILE`` (default ``default``): ``production`` requires an OIDC
+        issuer (``serve`` refuses to start without one, exit 2) and refuses
+        ``insecure_no_auth``; ``default`` lets ``serve`` fall back to the local issuer of
+        its data directory. See :mod:`graph_service.auth`.
+    oidc_issuer, oidc_audience : str or None
+        The OIDC issuer whose tokens ``serve`` accepts (``GRAPH_SERVICE_OIDC_ISSUER``, its
+        ``iss`` exactly, e.g. ``https://login.bank.example/realms/staff``) and the audience
+        they must name (``GRAPH_SERVICE_OIDC_AUDIENCE``, required with an issuer). Default:
+        none, the local issuer of the data directory.
+    oidc_jwks_url : str or None
+        The issuer's JWKS (``GRAPH_SERVICE_OIDC_JWKS_URL``); default: the ``jwks_uri`` of the
+        issuer's discovery document (``<issuer>/.well-known/openid-configuration``).
+    oidc_jwks_cache_s : float
+        How long the issuer's key set is kept before it is fetched again (default 300 s).
+    oidc_jwks_cooldown_s : float
+        Least time between two fetches forced by a token of an unknown key id (default
+        30 s; PyJWKClient's ``cooldown_duration``): a key rotation is picked up by the
+        first token of the new key after it, and tokens of made-up key ids cannot make the
+        service hammer the issuer.
+    jwt_algorithms : list of str
+        The signature algorithms accepted (``GRAPH_SERVICE_JWT_ALGORITHMS``, JSON; default
+        ``["RS256", "ES256", "EdDSA"]``), a subset of :data:`ASYMMETRIC_ALGORITHMS`.
+    jwt_leeway_s : float
+        Clock skew allowed when checking ``exp``, ``nbf`` and ``iat``
+        (``GRAPH_SERVICE_JWT_LEEWAY_S``, default 30 s, at most 300 s).
+    insecure_no_auth : bool
+        Serve without authentication (``--insecure-no-auth``,
+        ``GRAPH_SERVICE_INSECURE_NO_AUTH``; default off): every request acts as an admin,
+        and ``serve`` warns of it on every start. Refused by the production profile.
+    audit_dir : Path or None
+        Directory of the audit trail (``GRAPH_SERVICE_AUDIT_DIR``; default ``audit/``
+        under ``data_dir``). See :mod:`graph_service.audit`.
+    audit_max_bytes : int
+        Size at which the audit trail's current file is rotated (default 64 MiB).
     """
 
     model_config = SettingsConfigDict(env_prefix="GRAPH_SERVICE_", extra="ignore")
@@ -171,6 +214,23 @@ class Settings(BaseSettings):
         default_factory=lambda: list(DEFAULT_PRODUCT_CATALOGUE)
     )
 
+    profile: ProfileName = "default"
+    oidc_issuer: str | None = Field(default=None, min_length=1)
+    oidc_audience: str | None = Field(default=None, min_length=1)
+    oidc_jwks_url: str | None = Field(default=None, min_length=1)
+    oidc_jwks_cache_s: float = Field(default=300.0, gt=0)
+    oidc_jwks_cooldown_s: float = Field(default=30.0, ge=0)
+    jwt_algorithms: list[str] = Field(default_factory=lambda: ["RS256", "ES256", "EdDSA"])
+    jwt_leeway_s: float = Field(default=30.0, ge=0, le=300)
+    insecure_no_auth: bool = False
+    audit_dir: Path | None = None
+    audit_max_bytes: int = Field(default=64 << 20, ge=4096)
+
+    @property
+    def audit_path(self) -> Path:
+        """The audit trail's directory: ``audit_dir``, else ``data_dir / "audit"``."""
+        return self.audit_dir if self.audit_dir is not None else self.data_dir / "audit"
+
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
         """Refuse settings that would make every request fail or every rule vacuous."""
@@ -186,6 +246,14 @@ class Settings(BaseSettings):
             products = getattr(self, name)
             if not products or any(not p.strip() for p in products):
                 raise ValueError(f"{name} must list at least one non-blank account type")
+        refused = sorted(set(self.jwt_algorithms) - ASYMMETRIC_ALGORITHMS)
+        if refused or not self.jwt_algorithms:
+            raise ValueError(
+                f"jwt_algorithms must list signature algorithms among "
+                f"{', '.join(sorted(ASYMMETRIC_ALGORITHMS))}; refused: {', '.join(refused)}"
+            )
+        if self.oidc_issuer is not None and self.oidc_audience is None:
+            raise ValueError("oidc_audience is required with oidc_issuer")
         return self
 
     def rules(self) -> LinkageRules:

@@ -150,3 +150,25 @@ class LoadInterruptedError(GraphServiceError):
         super().__init__("interrupted: nothing loaded")
         self.signum = signum
         self.exit_code = 128 + signum
+
+
+class UnauthenticatedError(GraphServiceError):
+    """A request without valid credentials: no bearer token, or one that does not verify.
+
+    The message says what is wrong with the token (expired, wrong audience, unknown key...)
+    and never repeats the token itself. Answered over HTTP with 401 and
+    ``WWW-Authenticate: Bearer`` (:mod:`graph_service.auth.middleware`).
+    """
+
+    code = "UNAUTHENTICATED"
+    exit_code = 2
+
+
+class AuthUnavailableError(GraphServiceError):
+    """The OIDC issuer's signing keys cannot be fetched (issuer down, bad discovery document).
+
+    A fault of the service's surroundings, not of the request: answered HTTP 503.
+    """
+
+    code = "AUTH_UNAVAILABLE"
+    exit_code = 4

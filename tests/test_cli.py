@@ -20,6 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from graph_service.auth import Role
+from graph_service.auth.tokens import LocalIssuer
 from tests.conftest import FINBENCH_SAMPLE
 
 CLI = [sys.executable, "-c", "from graph_service.cli import main; main()"]
@@ -35,18 +37,27 @@ def run(*args: str | Path, data_dir: Path | None = None) -> subprocess.Completed
 
 
 @contextmanager
-def serve_cli(data_dir: Path, command: str = "serve") -> Iterator[httpx.Client]:
+def serve_cli(data_dir: Path, command: str = "serve", *options: str) -> Iterator[httpx.Client]:
     """Run ``graph-service serve`` (or ``demo``) on a free loopback port; yield a client once
-    healthy, then stop it with SIGINT as Ctrl-C would."""
+    healthy, then stop it with SIGINT as Ctrl-C would.
+
+    The client sends an admin token of the data directory's local issuer (for ``demo``,
+    whose data directory must start empty, the analyst token the demo prints); none with
+    ``--insecure-no-auth``.
+    """
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {**os.environ, "GRAPH_SERVICE_DATA_DIR": str(data_dir)}
+    insecure = "--insecure-no-auth" in options
+    if command == "serve" and not insecure:
+        token = LocalIssuer(data_dir).issue("test-admin", Role.ADMIN)
     with tempfile.TemporaryFile("w+") as log, httpx.Client(
         base_url=f"http://127.0.0.1:{port}", timeout=30
     ) as client:
         server = subprocess.Popen(
-            [*CLI, command, "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+            [*CLI, command, "--port", str(port), *options], env=env, stdout=log,
+            stderr=subprocess.STDOUT,
         )
         try:
             deadline = time.monotonic() + 120
@@ -61,6 +72,11 @@ def serve_cli(data_dir: Path, command: str = "serve") -> Iterator[httpx.Client]:
                     pass
                 assert time.monotonic() < deadline, f"{command} did not become healthy"
                 time.sleep(0.2)
+            if command == "demo" and not insecure:
+                log.seek(0)
+                [token] = re.findall(r"analyst: (\S+)", log.read())
+            if not insecure:
+                client.headers["Authorization"] = f"Bearer {token}"
             yield client
         finally:
             server.send_signal(signal.SIGINT)

@@ -25,6 +25,9 @@ from graph_service.api.fast_path import schema_for
 from graph_service.api.graphiql import STATIC_DIR, STATIC_PATH
 from graph_service.api.limits import RequestSizeLimit
 from graph_service.api.router import GRAPHQL_PATH, GraphQLHTTPRouter, method_not_allowed
+from graph_service.audit import AuditTrail, RequestId
+from graph_service.auth.middleware import Authentication
+from graph_service.auth.tokens import verifier_for
 from graph_service.config import Settings
 from graph_service.errors import GraphServiceError
 from graph_service.stores import open_store
@@ -56,19 +59,32 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         405 with one of code ``METHOD_NOT_ALLOWED`` and the route's ``Allow`` header
         (``GET, POST`` for ``/graphql``).
 
+        Every request but ``/health``, GraphiQL's page and its files needs a bearer token
+        (:mod:`graph_service.auth.middleware`: HTTP 401 with ``WWW-Authenticate`` and code
+        ``UNAUTHENTICATED`` otherwise); the caller goes into the GraphQL context. Each
+        request gets a correlation id (``X-Request-ID``, echoed) and each GraphQL operation
+        a record in the audit trail of ``settings.audit_path``
+        (:mod:`graph_service.audit`).
+
     Raises
     ------
+    InvalidInputError
+        If the production profile has no OIDC issuer, or the local issuer's key is unusable
+        (:func:`graph_service.auth.tokens.verifier_for`).
     StoreUnavailableError
         At start-up (lifespan), if the store cannot be opened.
     """
     settings = settings or Settings()
+    verifier = verifier_for(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.store = store if store is not None else open_store(settings)
+        app.state.audit = AuditTrail(settings.audit_path, settings.audit_max_bytes)
         try:
             yield
         finally:
+            app.state.audit.close()
             if store is None:
                 await app.state.store.close()
 
@@ -82,9 +98,14 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     async def get_context(request: Request) -> Context:
         store = request.app.state.store
         await store.refresh()  # serve what another process (a load) committed meanwhile
-        return make_context(store, settings)
+        state = request.state
+        return make_context(store, settings, caller=state.caller, request_id=state.request_id,
+                            audit=request.app.state.audit, audit_wait=True)
 
+    # Outermost last: the request id, then the size limit (headers only), then the token.
+    app.add_middleware(Authentication, verifier=verifier)
     app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(RequestId)
     graphql = GraphQLHTTPRouter(
         schema_for(settings), path=GRAPHQL_PATH, context_getter=get_context,
         graphql_ide="graphiql",
@@ -92,9 +113,13 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     app.include_router(graphql)
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="static")
 
-    @app.get("/health", summary="Liveness and node/relationship counts")
+    @app.get("/health", summary="Liveness (and node/relationship counts for a known caller)")
     async def health(request: Request) -> Any:
-        """Answer ``{"status": "ok", "counts": {...}}``, or 503 when the store fails."""
+        """Answer ``{"status": "ok"}``, or 503 when the store fails.
+
+        A caller with a valid token also gets ``"counts": {...}``; an anonymous one only
+        liveness.
+        """
         try:
             store = request.app.state.store
             await store.refresh()
@@ -107,6 +132,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
             return JSONResponse(
                 status_code=503, content={"status": "unhealthy", "reason": str(exc)}
             )
+        if request.state.caller is None:
+            return {"status": "ok"}
         return {"status": "ok", "counts": counts}
 
     return app

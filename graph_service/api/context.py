@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
+from graph_service.auth.caller import Caller
 from graph_service.config import Settings
 from graph_service.errors import GraphServiceError
 from graph_service.linkage.question import Question, answer_many
 from graph_service.rules import LinkageRules
 from graph_service.stores.base import Direction, GraphStore, Node, Relationship
+
+if TYPE_CHECKING:
+    from graph_service.audit import AuditTrail
 
 Neighbour = tuple[Relationship, Node]
 """A relationship and the node at its other end, as :meth:`GraphStore.neighbors` lists them."""
@@ -82,6 +86,16 @@ class Context(BaseContext):
         The open graph store.
     settings : Settings
         Caps, limits and the linkage rules' configuration.
+    caller : Caller, optional
+        Who is calling (:mod:`graph_service.auth`): over HTTP the verified token's caller,
+        for the CLI :func:`~graph_service.auth.cli_caller`; ``None`` in-process.
+    request_id : str, optional
+        The request's correlation id (``X-Request-ID``), recorded in the audit trail.
+    audit : AuditTrail, optional
+        The trail the operation's record is appended to (:class:`graph_service.audit.Audit`);
+        ``None``: not audited.
+    audit_wait : bool
+        Whether the answer waits until its record is on disk (over HTTP).
 
     Attributes
     ----------
@@ -97,10 +111,16 @@ class Context(BaseContext):
     document runs in-process.
     """
 
-    def __init__(self, store: GraphStore, settings: Settings) -> None:
+    def __init__(self, store: GraphStore, settings: Settings, caller: Caller | None = None,
+                 request_id: str | None = None, audit: AuditTrail | None = None,
+                 audit_wait: bool = False) -> None:
         super().__init__()
         self.store = store
         self.settings = settings
+        self.caller = caller
+        self.request_id = request_id
+        self.audit = audit
+        self.audit_wait = audit_wait
         self.rules: LinkageRules = settings.rules()
         self._nodes: dict[str, DataLoader[str, Node | None]] = {}
         self._neighbors: dict[tuple[str, str, Direction], DataLoader[str, list[Neighbour]]] = {}
@@ -187,7 +207,9 @@ class Context(BaseContext):
         return found
 
 
-def make_context(store: GraphStore, settings: Settings) -> Context:
+def make_context(store: GraphStore, settings: Settings, caller: Caller | None = None,
+                 request_id: str | None = None, audit: AuditTrail | None = None,
+                 audit_wait: bool = False) -> Context:
     """Build the context of one GraphQL execution.
 
     Use a fresh context per request: the loaders cache for its duration. Documents run
@@ -199,6 +221,8 @@ def make_context(store: GraphStore, settings: Settings) -> Context:
         An open store.
     settings : Settings
         Settings in force.
+    caller, request_id, audit, audit_wait
+        As :class:`Context` takes them.
 
     Returns
     -------
@@ -215,7 +239,7 @@ def make_context(store: GraphStore, settings: Settings) -> Context:
     ...     context_value=make_context(store, settings),
     ... )
     """
-    return Context(store, settings)
+    return Context(store, settings, caller, request_id, audit, audit_wait)
 
 
 __all__ = ["Context", "Neighbour", "make_context", "when_loaded"]

@@ -8,6 +8,8 @@
   validation, told by its origin), variable values that do not coerce ``BAD_USER_INPUT``;
   anything else is masked as ``INTERNAL_SERVER_ERROR`` with a generic
   message and logged server-side (by :func:`log_unexpected`).
+- :class:`~graph_service.audit.Audit`: appends the operation's record to the audit trail
+  of the request's context (first in :data:`EXTENSIONS`, so it sees the coded errors).
 - :class:`ServiceRules`: refuses documents deeper than ``Settings.max_query_depth`` of the
   request's context or with more than :data:`MAX_ALIASES` aliases
   (:func:`service_rules`); with strawberry's token limiter in :data:`EXTENSIONS`.
@@ -66,6 +68,7 @@ from strawberry.schema.schema import validate_document
 
 from graph_service.api.context import Context
 from graph_service.api.cost import estimate_nodes
+from graph_service.audit import Audit
 from graph_service.config import Settings
 from graph_service.errors import GraphServiceError, InvalidInputError
 
@@ -499,6 +502,7 @@ class VariableValues(_PreExecution):
 
 
 EXTENSIONS: list[Callable[[], SchemaExtension]] = [
+    Audit,  # first: the last to see the result, with every error coded by ErrorCodes
     ServiceRules,
     OperationChoice,
     CostLimit,

@@ -25,6 +25,8 @@ from typing import Any
 
 from graphql import GraphQLError, OperationDefinitionNode
 
+from graph_service.audit import AuditTrail
+from graph_service.auth.caller import Caller
 from graph_service.bulk.files import (
     Result,
     check_format,
@@ -156,10 +158,15 @@ async def execute_many(
     document: str,
     variables: Sequence[Mapping[str, Any]],
     operation_name: str | None = None,
+    caller: Caller | None = None,
+    audit: AuditTrail | None = None,
 ) -> list[tuple[Any, list[dict[str, Any]]]]:
     """Execute ``document`` once per variables dict, concurrently, sharing one context.
 
     ``operation_name`` is GraphQL's ``operationName``: the operation of the document to run.
+    With ``audit``, each execution appends its record to that trail as ``caller`` (the
+    CLI's :func:`~graph_service.auth.cli_caller`), without waiting for each to be on disk:
+    the caller closes the trail, which waits for them all.
 
     Returns
     -------
@@ -170,7 +177,8 @@ async def execute_many(
     from graph_service.api.context import make_context
 
     return await _execute_each(
-        make_context(store, settings), document, variables, operation_name
+        make_context(store, settings, caller=caller, audit=audit), document, variables,
+        operation_name,
     )
 
 
@@ -206,6 +214,8 @@ async def run_bulk(
     fmt: str,
     progress: Callable[[int], None] | None = None,
     operation_name: str | None = None,
+    caller: Caller | None = None,
+    audit: AuditTrail | None = None,
 ) -> BulkSummary:
     """Run every variables row and write one output row per input line.
 
@@ -224,6 +234,8 @@ async def run_bulk(
         Called with the number of lines just finished.
     operation_name : str, optional
         The operation of the document to run (GraphQL's ``operationName``).
+    caller, audit : optional
+        Who runs it and the audit trail each line's record goes to (:func:`execute_many`).
 
     Returns
     -------
@@ -252,7 +264,7 @@ async def run_bulk(
     for start in range(0, len(rows), CHUNK_SIZE):
         chunk = rows[start : start + CHUNK_SIZE]
         answers = await execute_many(
-            store, settings, document, [v for _, v in chunk], operation_name
+            store, settings, document, [v for _, v in chunk], operation_name, caller, audit
         )
         for (number, _), (_, errors) in zip(chunk, answers, strict=True):
             _stop_on_store_failure(number, errors)

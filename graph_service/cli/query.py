@@ -58,15 +58,20 @@ async def _query(
     rows = read_variables(variables) if bulk and variables else []
     values = read_variables_object(variables) if variables and not bulk else {}
     check_document(document, source, settings, operation_name, fmt if bulk else "ndjson")
+    from graph_service.audit import AuditTrail
+    from graph_service.auth import cli_caller
+
     opening = time.perf_counter()
     store = open_store(settings)
+    # Every run is audited as the local admin; closing the trail waits for its records.
+    caller, trail = cli_caller(), AuditTrail(settings.audit_path, settings.audit_max_bytes)
     try:
         if settings.backend != "embedded":
             # An unreachable database fails here: one line, exit 4.
             warn_if_empty(settings, await store.counts())
         if not bulk:
             [(data, errors)] = await execute_many(
-                store, settings, document, [values], operation_name
+                store, settings, document, [values], operation_name, caller, trail
             )
             text = json.dumps({"data": data, **({"errors": errors} if errors else {})}, indent=2)
             if output is None:
@@ -92,6 +97,8 @@ async def _query(
                 fmt,
                 progress=lambda n: progress.advance(task, n),
                 operation_name=operation_name,
+                caller=caller,
+                audit=trail,
             )
         done = time.perf_counter()
         err.print(
@@ -106,6 +113,7 @@ async def _query(
             )
         return 1 if summary.failed else 0
     finally:
+        trail.close()
         await store.close()
 
 

@@ -52,6 +52,36 @@ def _listen(settings: Settings) -> socket.socket:
     return sock
 
 
+NoAuth = Annotated[
+    bool,
+    typer.Option(
+        "--insecure-no-auth",
+        help="Serve WITHOUT authentication: every request acts as an admin (env "
+        "GRAPH_SERVICE_INSECURE_NO_AUTH). Warned about on every start; refused by the "
+        "production profile.",
+    ),
+]
+
+
+def _say_authentication(settings: Settings) -> None:
+    """Print how requests are authenticated (a warning when they are not)."""
+    if settings.insecure_no_auth:
+        err.print(
+            "warning: authentication is OFF (--insecure-no-auth): anyone who can reach this "
+            "port reads everything as an admin",
+            markup=False, highlight=False,
+        )
+    elif settings.oidc_issuer is not None:
+        out.print(f"Authentication: bearer tokens of the OIDC issuer {settings.oidc_issuer} "
+                  f"for the audience {settings.oidc_audience}", markup=False, highlight=False)
+    else:
+        out.print(
+            f"Authentication: bearer tokens of the local issuer of {settings.data_dir} "
+            f"(graph-service token --data-dir {settings.data_dir} --subject NAME --role ROLE)",
+            markup=False, highlight=False,
+        )
+
+
 def _serve(settings: Settings, sock: socket.socket) -> None:
     import uvicorn
 
@@ -60,8 +90,10 @@ def _serve(settings: Settings, sock: socket.socket) -> None:
     store = open_store(settings)
     if settings.backend != "embedded":
         _warn_if_unreachable(settings)
+    app = create_app(settings, store)  # refuses a production profile without an issuer
+    _say_authentication(settings)
     out.print(f"GraphiQL: http://{settings.host}:{sock.getsockname()[1]}/graphql")
-    config = uvicorn.Config(create_app(settings, store), access_log=False)
+    config = uvicorn.Config(app, access_log=False)
     uvicorn.Server(config).run(sockets=[sock])
 
 
@@ -93,15 +125,23 @@ def _warn_if_unreachable(settings: Settings) -> None:
 
 
 def serve(
-    data_dir: DataDir = None, host: Host = None, port: Port = None, backend: Backend = None
+    data_dir: DataDir = None, host: Host = None, port: Port = None, backend: Backend = None,
+    insecure_no_auth: NoAuth = False,
 ) -> None:
     """Serve the GraphQL API (GraphiQL at /graphql, health at /health) with uvicorn.
+
+    Requests to /graphql need a bearer token: of the OIDC issuer GRAPH_SERVICE_OIDC_ISSUER
+    when set, else of the data dir's local issuer (graph-service token), whose key is
+    created under the data dir on first use. The production profile
+    (GRAPH_SERVICE_PROFILE=production) refuses to start without an OIDC issuer (exit 2).
+    Every GraphQL operation is recorded in the audit trail (graph-service audit).
 
     With a server backend that cannot be reached, or whose start-up counts time out, one
     warning line is printed and the service starts anyway: /health answers 503 with the
     reason until the database is back. A graph without nodes is warned about too.
     """
-    settings = resolve_settings(data_dir, backend, host=host, port=port)
+    settings = resolve_settings(data_dir, backend, host=host, port=port,
+                                insecure_no_auth=insecure_no_auth or None)
     with _listen(settings) as sock:
         _serve(settings, sock)
 
@@ -113,8 +153,12 @@ def demo(
     people: Annotated[int, typer.Option(help="People in the demo bank.")] = 2_000,
     seed: Annotated[int, typer.Option(help="Random seed of the demo bank.")] = 7,
     backend: Backend = None,
+    insecure_no_auth: NoAuth = False,
 ) -> None:
     """Generate a small deterministic bank into a fresh data dir, load it, then serve it.
+
+    Prints ready bearer tokens of the data dir's local issuer (8 hours): one for the
+    account manager of the largest client, one for an analyst.
 
     Without ``--data-dir`` (or ``GRAPH_SERVICE_DATA_DIR``) a temporary directory is used and
     removed when the demo stops; a given one must be empty, and is kept. With a server
@@ -132,14 +176,17 @@ def demo(
             data_dir = Path(stack.enter_context(
                 tempfile.TemporaryDirectory(prefix="graph-service-demo-")
             ))  # fmt: skip
-        settings = resolve_settings(data_dir, backend, host=host, port=port)
+        settings = resolve_settings(data_dir, backend, host=host, port=port,
+                                    insecure_no_auth=insecure_no_auth or None)
         sock = stack.enter_context(_listen(settings))
         input_dir = settings.data_dir / "input"
         generate_bank(people, seed, input_dir)
         report = load_input(settings, "canonical", input_dir)
         print_report(report, None)
         out.print(f"Demo bank of {people} people (seed {seed}) in {settings.data_dir}")
-        largest = asyncio.run(_largest_enterprise(settings))
+        largest, manager = asyncio.run(_largest_enterprise(settings))
+        if not settings.insecure_no_auth and settings.oidc_issuer is None:
+            _print_demo_tokens(settings, manager)
         out.print(
             "Try in GraphiQL, on the largest client:\n"
             f'  {{ payrollCoverage(enterpriseId: "{largest}") {{ employees covered rate }}\n'
@@ -151,15 +198,37 @@ def demo(
         _serve(settings, sock)
 
 
-async def _largest_enterprise(settings: Settings) -> str:
-    """Id of the enterprise with the most employees (a good first client to explore)."""
+def _print_demo_tokens(settings: Settings, manager_id: str | None) -> None:
+    """Print tokens of the local issuer for the demo's manager and an analyst (8 hours)."""
+    from graph_service.auth.caller import Role
+    from graph_service.auth.tokens import LocalIssuer
+
+    issuer = LocalIssuer(settings.data_dir)
+    lines = ["Bearer tokens for GraphiQL's token field (8 hours; more with graph-service "
+             f"token --data-dir {settings.data_dir}):"]
+    if manager_id is not None:
+        token = issuer.issue(f"demo-manager-{manager_id}", Role.MANAGER, manager_id)
+        lines.append(f"  manager {manager_id}: {token}")
+    lines.append(f"  analyst: {issuer.issue('demo-analyst', Role.ANALYST)}")
+    out.print("\n".join(lines), markup=False, highlight=False, soft_wrap=True)
+
+
+async def _largest_enterprise(settings: Settings) -> tuple[str, str | None]:
+    """The largest client (most employees, a good first one to explore) and its manager.
+
+    The manager is ``None`` when no manager manages that enterprise.
+    """
     from graph_service.linkage.coverage import payroll_coverage
+    from graph_service.stores.base import Direction
 
     store = open_store(settings)
     try:
         ids = await store.list_ids("Enterprise")
         coverage = await payroll_coverage(store, settings, ids)
-        return max(coverage, key=lambda c: (c.employees, c.enterprise_id)).enterprise_id
+        largest = max(coverage, key=lambda c: (c.employees, c.enterprise_id)).enterprise_id
+        [managers] = await store.neighbors("Enterprise", [largest], "MANAGES",
+                                           Direction.INCOMING)
+        return largest, next((node.id for _, node in managers), None)
     finally:
         await store.close()
 

@@ -16,6 +16,8 @@ import pytest
 import uvicorn
 
 from graph_service.api.app import create_app
+from graph_service.auth import Role
+from graph_service.auth.tokens import LocalIssuer
 from graph_service.config import Settings
 from graph_service.stores.base import GraphStore
 from tests.conftest import (
@@ -95,12 +97,24 @@ def bank_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_small_bank(tmp_path_factory.mktemp("api") / "small-bank-data")
 
 
+def admin_token(data_dir: Path) -> str:
+    """A token of the local issuer of ``data_dir`` (its key made on first use), role admin."""
+    return LocalIssuer(data_dir).issue("test-admin", Role.ADMIN)
+
+
 @contextmanager
 def running(data_dir: Path, store: GraphStore | None = None, **overrides: Any) -> Iterator[Client]:
-    """Serve ``create_app`` over HTTP on ``data_dir`` (or ``store``) for the block's duration."""
+    """Serve ``create_app`` over HTTP on ``data_dir`` (or ``store``) for the block's duration.
+
+    The client sends an admin token of the data directory's local issuer (none when the
+    service runs with ``insecure_no_auth``).
+    """
     settings = Settings(data_dir=data_dir, **overrides)
+    headers = {} if settings.insecure_no_auth else {
+        "Authorization": f"Bearer {admin_token(data_dir)}"
+    }
     with Server(create_app(settings, store=store)) as server, httpx.Client(
-        base_url=server.url, timeout=10
+        base_url=server.url, timeout=10, headers=headers
     ) as http:
         yield Client(http)
 

@@ -51,7 +51,7 @@ def playwright() -> Iterator[Playwright]:
 def service_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL (``http://127.0.0.1:PORT``) of ``graph-service serve`` on the small bank."""
     data = write_small_bank(tmp_path_factory.mktemp("browser") / "small-bank-data")
-    with serve_cli(data) as client:
+    with serve_cli(data, "serve", "--insecure-no-auth") as client:  # GraphiQL's mechanics
         yield str(client.base_url).rstrip("/")
 
 
