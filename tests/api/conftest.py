@@ -151,7 +151,7 @@ class CountingStore:
         self._store = store
         self._fail = fail or {}
         self.calls: dict[str, int] = {}
-        self.pushdowns = getattr(store, "pushdowns", frozenset())
+        self.pushdowns = store.pushdowns
 
     def __getattr__(self, name: str) -> Any:
         target = getattr(self._store, name)
