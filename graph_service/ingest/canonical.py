@@ -414,7 +414,7 @@ def stream_canonical(directory: Path) -> GraphBatch:
 
     Notes
     -----
-    O(1) memory: one row of one file at a time (a store's upsert streams them into its
+    O(1) memory: one row of one file at a time (a store's write streams them into its
     transaction, :class:`~graph_service.records.GraphBatch`).
     """
     if not directory.is_dir():

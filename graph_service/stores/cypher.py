@@ -231,9 +231,6 @@ class CypherStore:
         await self._write(plan)
         return plan.report
 
-    upsert = write
-    """The loaders' name of :meth:`write` (same method)."""
-
     def _write_rows(self, plan: PlannedBatch) -> Iterator[tuple[str, Any]]:
         """``(parameter, row)`` of every row of ``plan``, in :data:`WRITE_SECTIONS` order."""
         for rel_type, (sl, si), (el, ei) in plan.deleted_relationships:

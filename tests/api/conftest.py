@@ -126,7 +126,7 @@ def backend_client(
             yield client
         return
     store = store_for(backend_settings(request, request.param, tmp_path_factory.mktemp("api")))
-    asyncio.run(store.upsert(small_bank_batch()))
+    asyncio.run(store.write(small_bank_batch()))
     with running(bank_dir, store) as client:
         yield client
     close(store)
