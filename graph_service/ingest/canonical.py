@@ -332,7 +332,8 @@ class _FastRows:
 
 _new_row = tuple.__new__
 """Build a row (a named tuple) from all its fields in C: ``NodeRow(...)`` runs the named
-tuple's Python ``__new__``, which costs about 3 % of a load."""
+tuple's Python ``__new__``, a measurable share of a load (see
+benchmarks/README.md#tuning-constants)."""
 
 
 def _read_nodes(path: Path) -> Iterator[NodeRow]:

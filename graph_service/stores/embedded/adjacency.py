@@ -36,8 +36,9 @@ _ALL_TYPES = frozenset(_REL_ORDER)
 SORTED_NEIGHBOURS_MIN = 1_000
 """Neighbours from which a node counts as a hub whose first neighbours in key order the
 client network walk reads (:meth:`Adjacency.first_neighbours`), rather than ranking
-all of them again on each visit. In the 1M-person benchmark bank 164 nodes are hubs
-(enterprises, managers, payroll accounts), with 8 % of the relationships' ends."""
+all of them again on each visit: few nodes (enterprises, managers, payroll accounts) but
+many of the relationships' ends; counted on the 1M-person benchmark bank, see
+benchmarks/README.md#tuning-constants."""
 PATCH_MAX = 10_000
 """Changed nodes up to which :meth:`Adjacency.settle` patches the derived indexes; past it
 (a load) they are dropped and rebuilt on first use, which then costs less than patching."""
