@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol, TypeAlias, runtime_checkable
 
-from graph_service.model import NodeKey
+from graph_service.model import NodeKey, RelationshipType
 from graph_service.records import GraphBatch, LoadReport
 
 
@@ -127,6 +127,11 @@ class Direction(StrEnum):
     OUTGOING = "OUTGOING"
     INCOMING = "INCOMING"
 
+
+REL_ORDER: Mapping[str, int] = {t.value: i for i, t in enumerate(RelationshipType)}
+"""Each relationship type's position in declaration order
+(:class:`~graph_service.model.RelationshipType`): the ordering contract's tie-break between
+relationship types."""
 
 Handle: TypeAlias = Any
 """A store's own reference to a node, opaque to its callers (:mod:`graph_service.linkage.
