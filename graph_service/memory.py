@@ -2,8 +2,8 @@
 
 CPython's cyclic garbage collector runs every few hundred allocations of container objects;
 while a load or a graph rebuild allocates millions of dicts and tuples that all stay alive,
-each pass rescans the growing heap for nothing, which roughly doubles the build time
-(measured on a 100,000-person bank: store start-up 10.7 s with GC, 5.0 s without).
+each pass rescans the growing heap for nothing, a large share of the build time
+(measured on the 100,000-person benchmark bank, see benchmarks/README.md#tuning-constants).
 """
 
 from __future__ import annotations

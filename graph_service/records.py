@@ -245,7 +245,7 @@ class PlannedBatch:
 class UpsertCheck:
     """The upsert rule applied to a batch's rows as they stream past, and its report.
 
-    Every store's rule (:meth:`~graph_service.stores.base.GraphStore.upsert`): node rows are
+    Every store's rule (:meth:`~graph_service.stores.base.GraphStore.write`): node rows are
     all loaded; a relationship row whose start or end node is neither in ``stored`` nor
     among the batch's node rows is rejected with its file, line and reason
     (``"end node Person '2' does not exist"``) and counted, with its ``source_rows``, as

@@ -111,7 +111,7 @@ def write_small_bank(data_dir: Path) -> Path:
 
     async def build() -> None:
         store = EmbeddedStore(data_dir)
-        await store.upsert(small_bank_batch())
+        await store.write(small_bank_batch())
         await store.close()
 
     asyncio.run(build())
@@ -222,6 +222,6 @@ def close(store: GraphStore) -> None:
 def bank(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore]:
     """The small bank in a store of each backend (embedded, FalkorDB, Neo4j if configured)."""
     store = store_for(backend_settings(request, request.param, tmp_path))
-    asyncio.run(store.upsert(small_bank_batch()))
+    asyncio.run(store.write(small_bank_batch()))
     yield store
     close(store)

@@ -225,7 +225,7 @@ def finbench(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedStore:
     from graph_service.ingest import read_input
 
     store = EmbeddedStore(tmp_path_factory.mktemp("finbench-bulk"))
-    asyncio.run(store.upsert(read_input("ldbc-finbench", FINBENCH_SAMPLE)))
+    asyncio.run(store.write(read_input("ldbc-finbench", FINBENCH_SAMPLE)))
     return store
 
 

@@ -104,7 +104,7 @@ LABELS = {"Enterprise": "ENTERPRISE", "Person": "PERSON", "Account": "ACCOUNT",
 
 
 def _load(store: GraphStore, fmt: str, path: Path) -> None:
-    asyncio.run(store.upsert(read_input(fmt, path)))
+    asyncio.run(store.write(read_input(fmt, path)))
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,9 @@
 """The request-size limit: an ASGI middleware that refuses a body above a byte budget.
 
-A request body is read whole before GraphQL sees it; a 50 MB body costs seconds of the
-event loop (reading, JSON decoding, parsing), during which every other request, ``/health``
-included, waits. :class:`RequestSizeLimit` refuses such a request before its body is
+A request body is read whole before GraphQL sees it; a large body holds the event loop
+(reading, JSON decoding, parsing) in proportion to its size (see
+benchmarks/README.md#tuning-constants), during which every other request, ``/health`` included,
+waits. :class:`RequestSizeLimit` refuses such a request before its body is
 parsed:
 
 - a ``Content-Length`` above the limit is answered at once, without reading the body;

@@ -1,8 +1,8 @@
 """Loaders: input formats turned into one :class:`~graph_service.records.GraphBatch`.
 
 Every loader (canonical CSV, LDBC FinBench, the synthetic generator's output) produces a
-``GraphBatch``; :meth:`GraphStore.upsert <graph_service.stores.base.GraphStore.upsert>` is the
-one bulk-upsert path that writes it. Canonical CSV can also be streamed: its batch reads the
+``GraphBatch``; :meth:`GraphStore.write <graph_service.stores.base.GraphStore.write>`, the
+one write path, writes it. Canonical CSV can also be streamed: its batch reads the
 files while the store writes (:func:`stream_canonical`).
 """
 
@@ -38,7 +38,7 @@ def read_input(fmt: str, path: Path, *, stream: bool = False) -> GraphBatch:
         Answer a batch whose rows are read while a store writes them, where the format
         allows (canonical: :func:`stream_canonical`; LDBC FinBench derives relationships
         from all rows, so it is always read whole). Errors in rows then surface from the
-        store's upsert, which undoes the load.
+        store's write, which undoes the load.
 
     Returns
     -------

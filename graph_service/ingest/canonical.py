@@ -332,7 +332,8 @@ class _FastRows:
 
 _new_row = tuple.__new__
 """Build a row (a named tuple) from all its fields in C: ``NodeRow(...)`` runs the named
-tuple's Python ``__new__``, which costs about 3 % of a load."""
+tuple's Python ``__new__``, a measurable share of a load (see
+benchmarks/README.md#tuning-constants)."""
 
 
 def _read_nodes(path: Path) -> Iterator[NodeRow]:
@@ -414,7 +415,7 @@ def stream_canonical(directory: Path) -> GraphBatch:
 
     Notes
     -----
-    O(1) memory: one row of one file at a time (a store's upsert streams them into its
+    O(1) memory: one row of one file at a time (a store's write streams them into its
     transaction, :class:`~graph_service.records.GraphBatch`).
     """
     if not directory.is_dir():

@@ -24,9 +24,9 @@ from graph_service.errors import InvalidInputError, Location
 from graph_service.ingest.canonical import NODE_FILES, RELATIONSHIP_FILES, header
 
 MAX_PEOPLE = 10_000_000
-"""Largest ``people`` :func:`generate` accepts: about 70 million rows, 2.4 GB of CSV and
-0.6 GB of memory. Larger requests are refused before anything is written (at 10**14 the
-drawing would run out of memory)."""
+"""Largest ``people`` :func:`generate` accepts, for its output's size on disk and the
+drawing's memory (measured, see benchmarks/README.md#tuning-constants). Larger requests
+are refused before anything is written (at 10**14 the drawing would run out of memory)."""
 PEOPLE_PER_ENTERPRISE = 10
 ZIPF_EXPONENT = 1.0
 """Workforce weight of the enterprise of size rank k is ``1 / k**ZIPF_EXPONENT``."""

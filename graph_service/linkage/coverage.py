@@ -7,7 +7,7 @@ of the request).
 
 Question ``payrollCoverage(enterpriseId, productTypes)``, also the field
 ``Enterprise.payrollCoverage(productTypes)``. Pushed down by stores that advertise it
-(:meth:`~graph_service.stores.base.GraphStore.payroll_coverage`: one call per distinct
+(:class:`Pushdown`: one call per distinct
 product list, whatever the number of enterprises, so a whole-book batch is one call).
 """
 
@@ -17,7 +17,7 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Protocol, cast
 
 from graph_service.config import Settings
 from graph_service.errors import GraphServiceError
@@ -32,6 +32,7 @@ from graph_service.linkage.question import (
     fixed_cost,
 )
 from graph_service.model import NodeKey, NodeLabel
+from graph_service.rules import LinkageRules
 from graph_service.stores.base import Coverage, GraphStore
 
 ProductTypes = Annotated[
@@ -121,15 +122,26 @@ async def generic(
     ]
 
 
+class Pushdown(Protocol):
+    """The optional method of a store advertising ``payroll_coverage``."""
+
+    async def payroll_coverage(
+        self, enterprise_ids: Sequence[str], rules: LinkageRules
+    ) -> list[Coverage]:
+        """Coverage of each enterprise, aligned with ``enterprise_ids``."""
+        ...
+
+
 async def pushdown(
     store: GraphStore, settings: Settings, many: Sequence[PayrollArgs]
 ) -> list[Coverage]:
     """Coverage of each enterprise from the store's own ``payroll_coverage``."""
     rules = settings.rules()
+    own = cast(Pushdown, store)
     answers: list[Coverage] = [Coverage("", 0, 0)] * len(many)
     for products, positions in by_products(many).items():
         ids = [many[i].enterprise_id for i in positions]
-        found = await store.payroll_coverage(
+        found = await own.payroll_coverage(
             ids, dataclasses.replace(rules, payroll_products=products)
         )
         for i, coverage in zip(positions, found, strict=True):

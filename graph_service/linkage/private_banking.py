@@ -7,14 +7,14 @@ is ``"private"`` or they own an active private-banking product (default
 
 Question ``executivesWithoutPrivateBanking(enterpriseId)``, a connection of people; without
 ``enterpriseId`` it scans the whole book and lists each person once, however many boards
-they sit on. Pushed down by stores that advertise it
-(:meth:`~graph_service.stores.base.GraphStore.executives_without_private_banking`).
+they sit on. Pushed down by stores that advertise it (:class:`Pushdown`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol, cast
 
 from graph_service.config import Settings
 from graph_service.linkage.holdings import holders, staff
@@ -29,6 +29,7 @@ from graph_service.linkage.question import (
     each,
 )
 from graph_service.model import NodeKey, NodeLabel
+from graph_service.rules import LinkageRules
 from graph_service.stores.base import GraphStore
 
 _ENTERPRISE, _PERSON = NodeLabel.ENTERPRISE.value, NodeLabel.PERSON.value
@@ -80,13 +81,24 @@ async def generic(
     ]
 
 
+class Pushdown(Protocol):
+    """The optional method of a store advertising ``executives_without_private_banking``."""
+
+    async def executives_without_private_banking(
+        self, enterprise_id: str | None, rules: LinkageRules
+    ) -> list[str]:
+        """Sorted distinct ids of executives (of one or all enterprises) not private-banking."""
+        ...
+
+
 async def pushdown(
     store: GraphStore, settings: Settings, many: Sequence[ExecutivesArgs]
 ) -> list[IdList]:
     """Each answer from the store's own ``executives_without_private_banking``."""
     rules = settings.rules()
+    own = cast(Pushdown, store)
     found = await each([
-        store.executives_without_private_banking(args.enterprise_id, rules) for args in many
+        own.executives_without_private_banking(args.enterprise_id, rules) for args in many
     ])
     return [IdList(_PERSON, ids) for ids in found]
 

@@ -15,7 +15,7 @@ How a question is answered
 2. The nodes ``subjects(args)`` names must exist
    (:class:`~graph_service.errors.NotFoundError` for the first missing one).
 3. The answer: the store's own (``pushdown``) when the store advertises the question's name
-   in its ``pushdowns`` attribute (a set of question names), else the generic rule
+   (:attr:`~graph_service.stores.base.GraphStore.pushdowns`), else the generic rule
    (``batch``), written once against the store primitives
    (:meth:`~graph_service.stores.base.GraphStore.get_nodes`,
    :meth:`~graph_service.stores.base.GraphStore.neighbors` batched per frontier,
@@ -221,7 +221,7 @@ def one_by_one(rule: Callable[[GraphStore, Settings, A], Awaitable[R]]) -> Batch
 
 def pushes_down(store: GraphStore, question: Question[Any, Any]) -> bool:
     """Whether ``store`` answers ``question`` itself (its ``pushdowns`` names it)."""
-    return question.pushdown is not None and question.name in getattr(store, "pushdowns", ())
+    return question.pushdown is not None and question.name in store.pushdowns
 
 
 async def answer_many(

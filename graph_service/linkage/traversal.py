@@ -18,10 +18,11 @@ from graph_service.model import NodeKey
 from graph_service.stores.base import GraphStore, Handle, Path, Subgraph
 
 NODE_READ_COST = 16
-"""Cost of reading one node's relationships, in neighbours listed: on the embedded store a
-node is a random memory access into the graph (about 1 µs at 1M people), a neighbour one
-step of a C loop over a dict (about 60 ns); measured on the 1M-person benchmark bank.
-Weighs the two ways of testing whether two search frontiers touch (:func:`_distances`)."""
+"""Cost of reading one node's relationships, in neighbours listed (a ratio, no unit): on the
+embedded store a node is a random memory access into the graph, a neighbour one step of a
+C loop over a dict; measured on the 1M-person benchmark bank, see
+benchmarks/README.md#tuning-constants. Weighs the two ways of testing whether two search
+frontiers touch (:func:`_distances`)."""
 
 
 async def client_network(
@@ -98,8 +99,8 @@ async def _distances(
 
     Notes
     -----
-    Time goes to the nodes whose relationships are read (random memory accesses, 1 to
-    3 µs a node at 1M people on the embedded store; a round trip on a server) more than to
+    Time goes to the nodes whose relationships are read (a random memory access each on the
+    embedded store, :data:`NODE_READ_COST`; a round trip on a server) more than to
     the neighbours listed, so the search tests before it enumerates and reads a frontier
     only when it must:
 

@@ -1,11 +1,12 @@
 """The ``GraphStore`` protocol and the records it answers with.
 
-Domain queries (:mod:`graph_service.linkage`) call only this protocol, never a driver. The
-rule-based linkage questions are one method each, so that a Cypher store can answer each in
-one round trip; every implementation applies the same
-:class:`~graph_service.rules.LinkageRules`. The graph searches (client network, linkage
-paths) are written once, in :mod:`graph_service.linkage.traversal`, over the traversal
-primitives every store implements on its own opaque node handles.
+Domain queries (:mod:`graph_service.linkage`) call only this protocol, never a driver. It
+holds primitives: nodes by key, neighbours by relationship type and direction (batched per
+frontier), the traversal primitives over each store's opaque node handles (the graph
+searches are written once, in :mod:`graph_service.linkage.traversal`), the one write path,
+refresh, counts and close. Each linkage question's rule is written once, in its module of
+:mod:`graph_service.linkage`, against these primitives; a store may answer a whole question
+itself instead (a pushdown, see :attr:`GraphStore.pushdowns`).
 
 Ordering contract (all stores): lists of ids are sorted by id as text; neighbour lists are
 sorted by the neighbour's ``(label, id)``; paths are compared hop by hop from the start, each
@@ -21,9 +22,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol, TypeAlias, runtime_checkable
 
-from graph_service.model import NodeKey
+from graph_service.model import NodeKey, RelationshipType
 from graph_service.records import GraphBatch, LoadReport
-from graph_service.rules import LinkageRules
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +128,11 @@ class Direction(StrEnum):
     INCOMING = "INCOMING"
 
 
+REL_ORDER: Mapping[str, int] = {t.value: i for i, t in enumerate(RelationshipType)}
+"""Each relationship type's position in declaration order
+(:class:`~graph_service.model.RelationshipType`): the ordering contract's tie-break between
+relationship types."""
+
 Handle: TypeAlias = Any
 """A store's own reference to a node, opaque to its callers (:mod:`graph_service.linkage.
 traversal`): hashable, equal for the same node, valid until the store changes. The embedded
@@ -145,7 +150,17 @@ class GraphStore(Protocol):
     cannot be reached, :class:`~graph_service.errors.InvalidInputError` for a batch that
     breaks the model; it never raises for unknown ids (it answers ``None`` or empty), the
     domain layer decides what is "not found".
+
+    Pushdowns: a store may answer whole linkage questions itself (one Cypher statement, its
+    own code or counters), where the benchmark shows it pays. It names them in
+    :attr:`pushdowns` and implements, for each name, an optional coroutine method of that
+    name: the question module's ``pushdown`` (:class:`~graph_service.linkage.question.
+    Question`) calls it, with the signature that module declares, instead of the generic
+    rule. A pushed-down answer equals the generic one (the differential tests prove it).
     """
+
+    pushdowns: frozenset[str]
+    """Names of the linkage questions this store answers itself (empty: none)."""
 
     async def write(self, batch: GraphBatch) -> LoadReport:
         """Apply a batch: its deletions, then its upserts; the one write path.
@@ -165,10 +180,6 @@ class GraphStore(Protocol):
         """
         ...
 
-    async def upsert(self, batch: GraphBatch) -> LoadReport:
-        """The loaders' name of :meth:`write` (the same method on every store)."""
-        ...
-
     async def get_nodes(self, label: str, ids: Sequence[str]) -> list[Node | None]:
         """Nodes by id, aligned with ``ids`` (``None`` where absent)."""
         ...
@@ -184,24 +195,6 @@ class GraphStore(Protocol):
 
         Aligned with ``ids``; each list sorted by the other node's ``(label, id)``.
         """
-        ...
-
-    async def uncovered_employees(
-        self, enterprise_id: str, product_types: Sequence[str], rules: LinkageRules
-    ) -> list[str]:
-        """Sorted ids of the enterprise's employees owning no active ``product_types``."""
-        ...
-
-    async def executives_without_private_banking(
-        self, enterprise_id: str | None, rules: LinkageRules
-    ) -> list[str]:
-        """Sorted distinct ids of executives (of one or all enterprises) not in private banking."""
-        ...
-
-    async def payroll_coverage(
-        self, enterprise_ids: Sequence[str], rules: LinkageRules
-    ) -> list[Coverage]:
-        """Coverage of each enterprise, aligned with ``enterprise_ids``."""
         ...
 
     # -- traversal primitives: what graph_service.linkage.traversal's searches call --------

@@ -48,12 +48,10 @@ from graph_service.model import (
 )
 from graph_service.records import GraphBatch, LoadReport, PlannedBatch, plan_batch
 from graph_service.rules import LinkageRules
-from graph_service.stores.base import Coverage, Direction, Link, Node, Relationship
+from graph_service.stores.base import REL_ORDER, Coverage, Direction, Link, Node, Relationship
 from graph_service.stores.connections import CypherConnection, connect
 
 LABELS: tuple[str, ...] = tuple(label.value for label in NodeLabel)
-REL_ORDER = {t.value: i for i, t in enumerate(RelationshipType)}
-"""Relationship types in declaration order: the tie-break of paths and subgraphs."""
 READ_CHUNK = 1_000
 """Ids per read statement (``$ids`` and ``$others`` lists), so that no parameter list grows
 unbounded; a longer ``$others`` is applied in Python instead."""
@@ -230,9 +228,6 @@ class CypherStore:
         plan = plan_batch(batch, stored)
         await self._write(plan)
         return plan.report
-
-    upsert = write
-    """The loaders' name of :meth:`write` (same method)."""
 
     def _write_rows(self, plan: PlannedBatch) -> Iterator[tuple[str, Any]]:
         """``(parameter, row)`` of every row of ``plan``, in :data:`WRITE_SECTIONS` order."""

@@ -140,7 +140,7 @@ def backend_client(
             yield client
         return
     store = store_for(backend_settings(request, request.param, tmp_path_factory.mktemp("api")))
-    asyncio.run(store.upsert(small_bank_batch()))
+    asyncio.run(store.write(small_bank_batch()))
     with running(bank_dir, store) as client:
         yield client
     close(store)
@@ -165,7 +165,7 @@ class CountingStore:
         self._store = store
         self._fail = fail or {}
         self.calls: dict[str, int] = {}
-        self.pushdowns = getattr(store, "pushdowns", frozenset())
+        self.pushdowns = store.pushdowns
 
     def __getattr__(self, name: str) -> Any:
         target = getattr(self._store, name)

@@ -22,7 +22,7 @@ def write_files(directory: Path, files: dict[str, str]) -> Path:
 
 def load(store: EmbeddedStore, batch: GraphBatch) -> tuple[LoadReport, dict[str, int]]:
     """Upsert ``batch``; return the report and the store's counts afterwards."""
-    report = asyncio.run(store.upsert(batch))
+    report = asyncio.run(store.write(batch))
     return report, asyncio.run(store.counts())
 
 

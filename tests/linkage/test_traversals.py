@@ -116,7 +116,7 @@ def test_client_network_budget(bank: GraphStore) -> None:
 def test_client_network_lists_a_self_relationship_once(bank: GraphStore) -> None:
     # A1 transfers to itself too: one relationship, which leaves and reaches A1.
     to_itself = RelationshipRow("TRANSFERRED_TO", (A, "A1"), (A, "A1"), {"count": 1}, "t.csv", 2)
-    asyncio.run(bank.upsert(GraphBatch(relationships=[to_itself], files=["t.csv"])))
+    asyncio.run(bank.write(GraphBatch(relationships=[to_itself], files=["t.csv"])))
     sub = network(bank, (A, "A1"))
     assert [n.id for n in sub.nodes] == ["A1", "A2", "P1"]
     assert [(r.type, r.start[1], r.end[1]) for r in sub.relationships] == [

@@ -77,7 +77,7 @@ def test_upsert_rejects_dangling_relationships_like_embedded(empty: GraphStore) 
         ],
         files=["persons.csv", "g.csv", "o.csv"],
     )
-    report = asyncio.run(empty.upsert(batch))
+    report = asyncio.run(empty.write(batch))
     assert report.loaded == {"persons.csv": 1}
     assert report.rejected == {"g.csv": 1, "o.csv": 1}
     assert [(r.file, r.line, r.reason) for r in report.rejects] == [
@@ -93,20 +93,20 @@ def test_upsert_rejects_dangling_relationships_like_embedded(empty: GraphStore) 
         ],
         files=["b.csv"],
     )
-    assert asyncio.run(empty.upsert(later)).total_rejected == 0
+    assert asyncio.run(empty.write(later)).total_rejected == 0
     assert asyncio.run(empty.counts())["GUARANTEES"] == 1
 
 
 def test_upsert_merges_and_is_idempotent(empty: GraphStore) -> None:
-    asyncio.run(empty.upsert(small_bank_batch()))
+    asyncio.run(empty.write(small_bank_batch()))
     first = asyncio.run(empty.counts())
-    asyncio.run(empty.upsert(small_bank_batch()))
+    asyncio.run(empty.write(small_bank_batch()))
     assert asyncio.run(empty.counts()) == first
     batch = GraphBatch(
         nodes=[NodeRow("Person", "P3", {"segment": "private", "nickname": "CC"}, "f.csv", 2)],
         files=["f.csv"],
     )
-    asyncio.run(empty.upsert(batch))
+    asyncio.run(empty.write(batch))
     [carol] = asyncio.run(empty.get_nodes("Person", ["P3"]))
     assert carol is not None and dict(carol.props) == {
         "name": "Carol", "segment": "private", "blocked": False, "nickname": "CC",
@@ -120,7 +120,7 @@ def test_small_write_batches(falkordb_url: str) -> None:
     settings = Settings(backend="falkordb", falkordb_url=falkordb_url,
                         falkordb_graph="small-batches", write_batch_size=3)  # fmt: skip
     store = CypherStore(settings)
-    report = asyncio.run(store.upsert(small_bank_batch()))
+    report = asyncio.run(store.write(small_bank_batch()))
     assert report.total_loaded == 39 and report.total_rejected == 0
     assert asyncio.run(store.counts())["Person"] == 8
     close(store)
@@ -159,7 +159,7 @@ def test_a_server_that_never_answers_is_unreachable_within_the_timeouts(
     settings = Settings(backend="falkordb", falkordb_url=f"redis://127.0.0.1:{silent_port}",
                         query_timeout_s=0.5)  # fmt: skip
     store = CypherStore(settings)
-    for call in (store.counts, lambda: store.upsert(small_bank_batch())):
+    for call in (store.counts, lambda: store.write(small_bank_batch())):
         began = time.monotonic()
         with pytest.raises(StoreUnavailableError, match=r"^FalkorDB at redis://127\.0\.0\.1:\d+ "
                            r"is unreachable: no answer within 2\.5 s$"):  # fmt: skip
@@ -197,7 +197,7 @@ def test_a_slow_query_times_out_with_its_own_error(falkordb_url: str) -> None:
     jobs = [RelationshipRow("EMPLOYED_BY", ("Person", str(i)), ("Enterprise", "E"),
                             {"role": "employee"}, "r.csv", i) for i in range(40_000)]  # fmt: skip
     enterprise = NodeRow("Enterprise", "E", {"name": "E"}, "e.csv", 2)
-    asyncio.run(store.upsert(GraphBatch(nodes=[enterprise, *people], relationships=jobs)))
+    asyncio.run(store.write(GraphBatch(nodes=[enterprise, *people], relationships=jobs)))
     with pytest.raises(StoreTimeoutError, match="GRAPH_SERVICE_QUERY_TIMEOUT_S"):
         asyncio.run(store.payroll_coverage(["E"], LinkageRules()))
     close(store)
@@ -218,7 +218,7 @@ def test_server_killed_mid_load_reports_what_was_written(tmp_path: Path) -> None
         store = CypherStore(Settings(backend="falkordb", falkordb_url=url, write_batch_size=1_000))
 
         async def load_and_kill() -> None:
-            task = asyncio.create_task(store.upsert(GraphBatch(nodes=rows, files=["big.csv"])))
+            task = asyncio.create_task(store.write(GraphBatch(nodes=rows, files=["big.csv"])))
             while (await store.counts())["Person"] < 5_000:
                 await asyncio.sleep(0.01)
             _shutdown(url)
@@ -242,7 +242,7 @@ def test_links_read_keys_only_or_only_to_given_nodes(falkordb_url: str) -> None:
     # other ends in the database (a hub's other relationships are not sent).
     store = CypherStore(Settings(backend="falkordb", falkordb_url=falkordb_url,
                                  falkordb_graph="links"))  # fmt: skip
-    asyncio.run(store.upsert(small_bank_batch()))
+    asyncio.run(store.write(small_bank_batch()))
     types = [t.value for t in RelationshipType]
     e1 = ("Enterprise", "E1")
     full = asyncio.run(store._links([e1], types))[e1]

@@ -69,7 +69,7 @@ def test_reopen_rebuilds_the_same_graph(small_bank_dir: Path) -> None:
 
 def test_upsert_is_idempotent(small_bank_dir: Path) -> None:
     store = EmbeddedStore(small_bank_dir)
-    report = asyncio.run(store.upsert(small_bank_batch()))
+    report = asyncio.run(store.write(small_bank_batch()))
     assert report.total_rejected == 0
     assert counts(store) == SMALL_BANK_COUNTS
     assert counts(EmbeddedStore(small_bank_dir)) == SMALL_BANK_COUNTS
@@ -81,7 +81,7 @@ def test_upsert_merges_properties(small_bank_dir: Path) -> None:
         nodes=[NodeRow("Person", "P3", {"segment": "private", "nickname": "CC"}, "f.csv", 2)],
         files=["f.csv"],
     )
-    asyncio.run(store.upsert(batch))
+    asyncio.run(store.write(batch))
     for reopened in (store, EmbeddedStore(small_bank_dir)):
         [carol] = asyncio.run(reopened.get_nodes("Person", ["P3"]))
         assert carol is not None
@@ -107,10 +107,10 @@ def test_a_lazy_batch_merges_repeated_keys_and_is_undone_on_error(small_bank_dir
     store = EmbeddedStore(small_bank_dir)
     failing = GraphBatch(nodes(), rels(fail=True), files=["p.csv", "t.csv", "g.csv"])
     with pytest.raises(InvalidInputError, match="bad row"):
-        asyncio.run(store.upsert(failing))
+        asyncio.run(store.write(failing))
     assert counts(EmbeddedStore(small_bank_dir)) == SMALL_BANK_COUNTS
     report = asyncio.run(
-        store.upsert(GraphBatch(nodes(), rels(fail=False), files=["p.csv", "t.csv", "g.csv"]))
+        store.write(GraphBatch(nodes(), rels(fail=False), files=["p.csv", "t.csv", "g.csv"]))
     )
     assert report.loaded == {"p.csv": 2, "t.csv": 2} and report.rejected == {"g.csv": 1}
     assert [(r.file, r.line, r.reason) for r in report.rejects] == [
@@ -134,7 +134,7 @@ def test_rejected_relationships_are_not_in_the_record(tmp_path: Path) -> None:
         ],
         files=["persons.csv", "g.csv"],
     )
-    report = asyncio.run(EmbeddedStore(tmp_path).upsert(batch))
+    report = asyncio.run(EmbeddedStore(tmp_path).write(batch))
     assert report.rejected == {"g.csv": 1}
     reopened = counts(EmbeddedStore(tmp_path))
     assert reopened["Person"] == 1 and reopened["GUARANTEES"] == 0
@@ -186,7 +186,7 @@ rows = [NodeRow("Person", f"big-{i}", {"name": f"n{i}", "note": "x" * 200}, "big
         for i in range(400_000)]
 store = EmbeddedStore(sys.argv[1])
 print("writing", flush=True)
-asyncio.run(store.upsert(GraphBatch(nodes=rows, files=["big.csv"])))
+asyncio.run(store.write(GraphBatch(nodes=rows, files=["big.csv"])))
 print("done", flush=True)
 """
 
@@ -238,7 +238,7 @@ def test_killed_first_load_leaves_an_empty_store(tmp_path: Path) -> None:
         EmbeddedStore(tmp_path, create=False)
     store = EmbeddedStore(tmp_path)
     assert set(counts(store).values()) == {0}
-    asyncio.run(store.upsert(small_bank_batch()))
+    asyncio.run(store.write(small_bank_batch()))
     assert counts(EmbeddedStore(tmp_path, create=False)) == SMALL_BANK_COUNTS
 
 
@@ -249,7 +249,7 @@ def _journal_mode(data_dir: Path) -> str:
 
 
 def test_first_load_restores_wal_mode(tmp_path: Path) -> None:
-    asyncio.run(EmbeddedStore(tmp_path).upsert(small_bank_batch()))
+    asyncio.run(EmbeddedStore(tmp_path).write(small_bank_batch()))
     assert _journal_mode(tmp_path) == "wal"
     assert not (tmp_path / (DB_FILE + "-journal")).exists()
 
@@ -259,7 +259,7 @@ def test_first_load_with_a_reader_open_stays_in_wal_mode(tmp_path: Path) -> None
     reader = sqlite3.connect(tmp_path / DB_FILE)  # a server holding the store open
     try:
         reader.execute("SELECT count(*) FROM nodes").fetchone()
-        asyncio.run(loader.upsert(small_bank_batch()))
+        asyncio.run(loader.write(small_bank_batch()))
         assert reader.execute("SELECT count(*) FROM nodes").fetchone() == (19,)
     finally:
         reader.close()
@@ -277,7 +277,7 @@ def test_refresh_sees_another_process_commit(small_bank_dir: Path) -> None:
                                        "late.csv", 3)],
         files=["late.csv"],
     )  # fmt: skip
-    asyncio.run(loader.upsert(batch))
+    asyncio.run(loader.write(batch))
     assert counts(serving)["Person"] == 8  # not yet refreshed
     assert asyncio.run(serving.refresh()) is True
     assert counts(serving)["Person"] == 9 and counts(serving)["GUARANTEES"] == 2
@@ -321,7 +321,7 @@ def test_refresh_builds_what_reopening_builds(small_bank_dir: Path) -> None:
         ],
         files=["r.csv"],
     )  # fmt: skip
-    asyncio.run(EmbeddedStore(small_bank_dir).upsert(batch))
+    asyncio.run(EmbeddedStore(small_bank_dir).write(batch))
     assert asyncio.run(serving.refresh()) is True
     refreshed, reopened = content(serving), content(EmbeddedStore(small_bank_dir, create=False))
     assert refreshed == reopened
@@ -338,12 +338,12 @@ def test_refresh_builds_what_reopening_builds(small_bank_dir: Path) -> None:
 def test_upsert_validates_against_the_latest_commit(tmp_path: Path) -> None:
     first, second = EmbeddedStore(tmp_path), EmbeddedStore(tmp_path)
     asyncio.run(
-        first.upsert(
+        first.write(
             GraphBatch(nodes=[NodeRow("Person", "1", {"name": "A"}, "a.csv", 2)], files=["a.csv"])
         )
     )
     # ``second`` opened before that load, yet must not reject a link to the new node.
-    report = asyncio.run(second.upsert(GraphBatch(
+    report = asyncio.run(second.write(GraphBatch(
         nodes=[NodeRow("Person", "2", {"name": "B"}, "b.csv", 2)],
         relationships=[RelationshipRow("GUARANTEES", ("Person", "2"), ("Person", "1"), {},
                                        "b.csv", 3)],
@@ -371,7 +371,7 @@ def test_refresh_reads_only_what_changed(small_bank_dir: Path) -> None:
     batch = GraphBatch(
         nodes=[NodeRow("Person", "P3", {"segment": "private"}, "p.csv", 2)], files=["p.csv"]
     )
-    asyncio.run(loader.upsert(batch))
+    asyncio.run(loader.write(batch))
     [before] = asyncio.run(serving.get_nodes("Person", ["P3"]))
     assert before is not None and before.props["segment"] == "affluent"
     with sqlite3.connect(small_bank_dir / DB_FILE) as db:
@@ -397,7 +397,7 @@ def test_an_empty_file_is_not_a_store(tmp_path: Path) -> None:
 
 def test_first_load_keeps_the_refresh_indexes(tmp_path: Path) -> None:
     # The first load into an empty store builds the load_seq indexes after its rows.
-    asyncio.run(EmbeddedStore(tmp_path).upsert(small_bank_batch()))
+    asyncio.run(EmbeddedStore(tmp_path).write(small_bank_batch()))
     with sqlite3.connect(tmp_path / DB_FILE) as db:
         rows = db.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()
     indexes = {name for (name,) in rows}
@@ -421,7 +421,7 @@ def test_open_waits_for_a_first_load_holding_its_lock(tmp_path: Path) -> None:
         done.join()
         first_load.close()
     assert _journal_mode(tmp_path) == "wal"
-    asyncio.run(store.upsert(small_bank_batch()))
+    asyncio.run(store.write(small_bank_batch()))
     assert counts(EmbeddedStore(tmp_path, create=False)) == SMALL_BANK_COUNTS
 
 
@@ -447,11 +447,11 @@ def test_interrupt_before_commit_rolls_back_and_during_commit_loads(tmp_path: Pa
     db = store._record._db
     store._record._db = _SignalAfter(db, "UPDATE meta")  # type: ignore[assignment]
     with pytest.raises(KeyboardInterrupt):
-        asyncio.run(store.upsert(small_bank_batch()))
+        asyncio.run(store.write(small_bank_batch()))
     with pytest.raises(StoreUnavailableError, match="no graph store"):
         EmbeddedStore(tmp_path, create=False)
     store._record._db = _SignalAfter(db, "COMMIT")  # type: ignore[assignment]
-    report = asyncio.run(store.upsert(small_bank_batch()))
+    report = asyncio.run(store.write(small_bank_batch()))
     assert report.total_rejected == 0 and report.total_loaded > 0
     store._record._db = db
     assert counts(store) == SMALL_BANK_COUNTS

@@ -163,7 +163,7 @@ def banks(tmp_path_factory: pytest.TempPathFactory) -> list[Bank]:
     for seed in (1, 2, 3):
         batch, nodes, rels = random_bank(seed)
         store = EmbeddedStore(tmp_path_factory.mktemp(f"bank-{seed}"))
-        asyncio.run(store.upsert(batch))
+        asyncio.run(store.write(batch))
         found.append((store, nodes, rels))
     return found
 

@@ -260,7 +260,6 @@ def _answers_of(store: EmbeddedStore) -> tuple[object, ...]:
     )
 
 
-def test_upsert_is_write() -> None:
-    assert EmbeddedStore.upsert is EmbeddedStore.write
+def test_a_load_batch_deletes_nothing() -> None:
     batch = small_bank_batch()
     assert batch.deleted_nodes == [] and batch.deleted_relationships == []

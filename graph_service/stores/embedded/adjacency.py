@@ -28,16 +28,16 @@ from typing import Any
 import networkx as nx
 
 from graph_service.model import NodeKey, NodeLabel, RelationshipType
-from graph_service.stores.base import Direction, Link, Node, Relationship
+from graph_service.stores.base import REL_ORDER, Direction, Link, Node, Relationship
 from graph_service.stores.embedded.properties import Fields, Properties, Values
 
-_REL_ORDER = {t.value: i for i, t in enumerate(RelationshipType)}
-_ALL_TYPES = frozenset(_REL_ORDER)
+_ALL_TYPES = frozenset(REL_ORDER)
 SORTED_NEIGHBOURS_MIN = 1_000
 """Neighbours from which a node counts as a hub whose first neighbours in key order the
 client network walk reads (:meth:`Adjacency.first_neighbours`), rather than ranking
-all of them again on each visit. In the 1M-person benchmark bank 164 nodes are hubs
-(enterprises, managers, payroll accounts), with 8 % of the relationships' ends."""
+all of them again on each visit: few nodes (enterprises, managers, payroll accounts) but
+many of the relationships' ends; counted on the 1M-person benchmark bank, see
+benchmarks/README.md#tuning-constants."""
 PATCH_MAX = 10_000
 """Changed nodes up to which :meth:`Adjacency.settle` patches the derived indexes; past it
 (a load) they are dropped and rebuilt on first use, which then costs less than patching."""
@@ -452,7 +452,7 @@ class Adjacency:
         else:
             found = [link for link in self._links(handle, rel_types) if link[0] in others]
         key = self.key
-        found.sort(key=lambda f: (key(f[0]), _REL_ORDER.get(f[1], 99), key(f[2])))
+        found.sort(key=lambda f: (key(f[0]), REL_ORDER.get(f[1], 99), key(f[2])))
         return found
 
     def relationships(self, rels: Iterable[tuple[str, int, int]]) -> list[Relationship]:
@@ -481,7 +481,7 @@ class Adjacency:
             )
             start = keys[node]
             found += [
-                (start, keys[other], _REL_ORDER.get(t, 99), t, values)
+                (start, keys[other], REL_ORDER.get(t, 99), t, values)
                 for other, edge in among
                 for t, values in edge.items()
                 if t in rel_types

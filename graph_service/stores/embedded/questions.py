@@ -161,10 +161,9 @@ def _executives(graph: Adjacency, role: str) -> dict[int, list[int]]:
 
     Built in one pass over every enterprise's employees (O(EMPLOYED_BY)) on first use
     and cached per role (patched after changes), so that a question about one
-    enterprise costs O(its executives), not O(its employees). Measured on the
-    100,000-person bank: the largest enterprise (8,791 employees) 4.1 ms a question
-    scanning, 0.04 ms indexed; the first question 127 ms instead of 60 ms (the pass
-    here plus the owners index). Enterprises without executives are absent.
+    enterprise costs O(its executives), not O(its employees); the first question pays for
+    the pass (measured on the 100,000-person benchmark bank, see
+    benchmarks/README.md#tuning-constants). Enterprises without executives are absent.
     """
     key = ("executives", role)
     index: dict[int, list[int]] | None = graph.derived.get(key)

@@ -115,10 +115,10 @@ _WRITE_REL = (
 _NODE_VALUES = "(?, ?, ?, ?)"
 _REL_VALUES = "(?, ?, ?, ?, ?, nullif(?, 0), ?)"
 ROWS_PER_STATEMENT = 64
-"""Rows per ``INSERT`` of a load. Executing a statement costs about as much as binding and
-inserting a row, so one statement per 64 rows (multi-row ``VALUES``) halves the CPU time
-of the SQLite calls (measured on the 100,000-person bank's rows: 3.0 s one row per
-statement, 1.4 s with 64; 100 or 4,096 rows per statement gain nothing more)."""
+"""Rows per ``INSERT`` of a load (multi-row ``VALUES``). Executing a statement costs about
+as much as binding and inserting a row, so several rows per statement save most of that
+cost; measured on the 100,000-person benchmark bank's rows, see
+benchmarks/README.md#tuning-constants."""
 _SELECT_NODES_SINCE = "SELECT label, id, props FROM nodes WHERE load_seq > ?"
 _SELECT_RELS_SINCE = (
     "SELECT type, start_label, start_id, end_label, end_id, props FROM relationships "
@@ -133,9 +133,9 @@ _BAD_BLOB = (ValueError, EOFError, TypeError)
 """What ``marshal.loads`` raises for bytes it cannot decode (or a row holding text)."""
 READ_CHUNK = 50_000
 """Rows fetched from SQLite and applied to memory at a time while reading: enough that the
-per-chunk work vanishes, few enough that the rows in flight take tens of MB, not GB
-(opening the 100,000-person bank: 1.58 s CPU with 10,000, 1.51 s with 50,000, 1.55 s and
-12 MB more peak RSS with 200,000)."""
+per-chunk work vanishes, few enough that the rows in flight stay a small part of the
+store's memory; measured opening the 100,000-person benchmark bank, see
+benchmarks/README.md#tuning-constants."""
 _BEHIND = -1
 """``_data_version`` of a store whose memory may lack committed loads (read on next use)."""
 
@@ -175,9 +175,10 @@ class Record:
     Opening reads every row into ``memory``, O(V + E) time and memory: each label's nodes
     and each kind of relationship in key order, a chunk at a time, each chunk applied
     column-wise (:meth:`Adjacency.apply_rels
-    <graph_service.stores.embedded.adjacency.Adjacency.apply_rels>`): on the 1M-person
-    benchmark bank, ``serve`` starts in 20-22 s of CPU time, against 31-39 s adding the rows
-    one by one through the ``load_seq`` index. The rows a load writes are applied to memory
+    <graph_service.stores.embedded.adjacency.Adjacency.apply_rels>`), which starts
+    ``serve`` sooner than adding the rows one by one through the ``load_seq`` index
+    (measured on the 1M-person benchmark bank, see
+    benchmarks/README.md#tuning-constants). The rows a load writes are applied to memory
     when the store is next read (:meth:`current`), so a process that only loads does not
     pay for building the graph.
     """
@@ -513,13 +514,13 @@ class Record:
         """Write the block through a rollback journal when the store is empty and unshared.
 
         In WAL mode every page a load writes is written twice: to the write-ahead log, then
-        to the database file by the checkpoint (1.7 GB twice for the 1,000,000-person bank,
-        about 9 s of system time). A rollback journal holds only the pages a transaction
-        changes, and an empty database has almost none, so the first load writes its pages
-        once and is just as atomic (a killed load is rolled back from the journal by the
-        next opener). Only possible when no other connection has the file open (SQLite
-        leaves WAL mode only then): otherwise, or if the store holds rows, the block runs
-        in WAL mode as any load. WAL mode is restored afterwards; if a reader opened
+        to the database file by the checkpoint (measured on the 1M-person benchmark bank,
+        see benchmarks/README.md#tuning-constants). A rollback journal holds only the pages
+        a transaction changes, and an empty database has almost none, so the first load
+        writes its pages once and is just as atomic (a killed load is rolled back from the
+        journal by the next opener). Only possible when no other connection has the file
+        open (SQLite leaves WAL mode only then): otherwise, or if the store holds rows, the
+        block runs in WAL mode as any load. WAL mode is restored afterwards; if a reader opened
         meanwhile, its own open restores it.
         """
         empty = self._db.execute("SELECT 1 FROM nodes LIMIT 1").fetchone() is None
@@ -646,7 +647,8 @@ class Record:
     # Blobs are bound as bytearray and a relationship's absent properties as 0 (NULL in the
     # table: nullif in _WRITE_REL): the sqlite3 module binds str, int, float and bytearray
     # directly, but looks up an adapter for bytes and None (raising and discarding an
-    # AttributeError each time), which costs more than the copy: about 4 % of a load.
+    # AttributeError each time), which costs more than the copy (see
+    # benchmarks/README.md#tuning-constants).
 
     def _node_rows(
         self, rows: Iterable[NodeRow], seq: int

@@ -77,9 +77,6 @@ class EmbeddedStore:
         """
         return self._record.write(batch)
 
-    upsert = write
-    """The loaders' name of :meth:`write` (same method)."""
-
     async def get_nodes(self, label: str, ids: Sequence[str]) -> list[Node | None]:
         """Nodes by id, aligned with ``ids``; ``None`` where absent. O(len(ids))."""
         return self._current().get_nodes(label, ids)
