@@ -297,22 +297,29 @@ def variables_hash(variables: Mapping[str, Any] | None) -> str | None:
 
 def root_fields(operation: OperationDefinitionNode | None,
                 fragments: Mapping[str, Any]) -> list[str]:
-    """The names of the root fields an operation selects (through fragments), each once."""
-    names: list[str] = []
+    """The names of the root fields an operation selects (through fragments), each once.
+
+    Each fragment is read once, however often it is spread (and a fragment cycle, which
+    validation refuses, ends), so the cost is linear in the document's size.
+    """
+    names: dict[str, None] = {}
+    spread: set[str] = set()
 
     def visit(selection_set: SelectionSetNode | None) -> None:
         for selection in selection_set.selections if selection_set else ():
             if isinstance(selection, FieldNode):
-                if selection.name.value not in names:
-                    names.append(selection.name.value)
+                names[selection.name.value] = None
             elif isinstance(selection, InlineFragmentNode):
                 visit(selection.selection_set)
             elif isinstance(selection, FragmentSpreadNode):
-                fragment = fragments.get(selection.name.value)
-                visit(fragment.selection_set if fragment is not None else None)
+                name = selection.name.value
+                if name not in spread:
+                    spread.add(name)
+                    fragment = fragments.get(name)
+                    visit(fragment.selection_set if fragment is not None else None)
 
     visit(operation.selection_set if operation is not None else None)
-    return names
+    return list(names)
 
 
 def returned_ids(data: Any) -> tuple[list[str] | None, int]:

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from graph_service.bulk import CHUNK_SIZE, BulkSummary, execute_many, run_bulk
+from graph_service.bulk import CHUNK_SIZE, BulkSummary, check_document, execute_many, run_bulk
 from graph_service.config import Settings
-from graph_service.errors import StoreUnavailableError
+from graph_service.errors import InvalidInputError, StoreUnavailableError
 from graph_service.stores.base import GraphStore
 from graph_service.stores.cypher import CypherStore
 from graph_service.stores.embedded import EmbeddedStore
@@ -258,3 +258,11 @@ def test_a_store_that_is_down_stops_the_run_writing_nothing(tmp_path: Path) -> N
         asyncio.run(run())
     assert lines == []  # stopped in the first chunk
     assert list(tmp_path.glob("out.csv*")) == []
+
+
+def test_a_document_whose_fragments_expand_too_far_is_refused_before_running() -> None:
+    from tests.api.test_errors_and_limits import doubling_fragments
+
+    with pytest.raises(InvalidInputError, match="fragment spreads expand to") as refused:
+        check_document(doubling_fragments(30), "doc.graphql", Settings())
+    assert refused.value.code == "BAD_USER_INPUT"

@@ -72,6 +72,7 @@ from graphql import (
     ValueNode,
     VariableNode,
     get_named_type,
+    get_variable_values,
     value_from_ast_untyped,
 )
 from graphql.type.definition import GraphQLInterfaceType
@@ -272,7 +273,8 @@ def estimate_nodes(
     settings : Settings
         Supplies the default and largest page size and the caps of the list fields.
     variables : mapping, optional
-        The request's variable values, as sent (not yet coerced); a variable that is absent
+        The request's variable values, as sent; they are coerced to their types as execution
+        will coerce them (``3.0`` for an ``Int`` counts as 3). A variable that is absent
         takes its default from the operation, else counts as omitted.
     operation_name : str, optional
         The operation to estimate; ``None`` estimates every operation of the document and
@@ -317,7 +319,15 @@ def estimate_nodes(
         root = schema.get_root_type(definition.operation)
         if not isinstance(root, GraphQLObjectType | GraphQLInterfaceType):
             continue
-        estimator = _Estimator(schema, settings, fragments, variables or {}, defaults)
+        # Priced by the values execution will see: graphql-core coerces 3.0 sent for an Int
+        # to 3. Values that do not coerce are refused before execution (VariableValues);
+        # until then the values as sent stand.
+        sent = dict(variables or {})
+        coerced = get_variable_values(
+            schema, definition.variable_definitions or [], sent, max_errors=1
+        )
+        values: Mapping[str, Any] = sent if isinstance(coerced, list) else coerced.coerced
+        estimator = _Estimator(schema, settings, fragments, values, defaults)
         best = max(best, estimator.selection_cost(root, definition.selection_set))
     return best
 

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -46,15 +47,20 @@ import strawberry
 from graphql import (
     DocumentNode,
     ExecutionResult,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
     GraphQLError,
     GraphQLSchema,
     GraphQLSyntaxError,
+    InlineFragmentNode,
     OperationDefinitionNode,
+    SelectionSetNode,
     build_schema,
     get_operation_ast,
     get_variable_values,
 )
-from graphql.validation import ASTValidationRule
+from graphql.validation import ASTValidationRule, KnownFragmentNamesRule
 from strawberry.extensions import (
     MaskErrors,
     MaxTokensLimiter,
@@ -95,6 +101,13 @@ CACHE_SIZE = 128
 MAX_COERCION_ERRORS = 50
 """Most errors reported for the variable values of one request (graphql-core's
 ``execute`` default, so that :class:`VariableValues` reports what execution would)."""
+
+MAX_EXPANDED_FIELDS = 20_000
+"""Most field selections one operation may hold once its fragment spreads are expanded
+(:func:`expanded_fields`). A document within :data:`MAX_TOKENS` holds fewer than 5,000
+fields written out; spreads multiply them (30 fragments each spreading the next twice make
+2**30), and graphql-core's and strawberry's validation rules walk every spread, so the
+expansion is bounded before any of them runs."""
 
 ALIAS_RULE: type[ASTValidationRule] = create_alias_validator(MAX_ALIASES)
 """The validation rule of :data:`MAX_ALIASES` (strawberry's ``MaxAliasesLimiter`` rule), built
@@ -302,6 +315,135 @@ def service_rules(max_depth: int) -> tuple[type[ASTValidationRule], ...]:
     return depth_rule(max_depth), ALIAS_RULE
 
 
+def _direct(selection_set: SelectionSetNode | None) -> tuple[int, Counter[str]]:
+    """Fields written in a selection set (nested ones included), and its fragment spreads."""
+    fields = 0
+    spreads: Counter[str] = Counter()
+    stack = [selection_set] if selection_set is not None else []
+    while stack:
+        for selection in stack.pop().selections:
+            if isinstance(selection, FieldNode):
+                fields += 1
+                if selection.selection_set is not None:
+                    stack.append(selection.selection_set)
+            elif isinstance(selection, InlineFragmentNode):
+                stack.append(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                spreads[selection.name.value] += 1
+    return fields, spreads
+
+
+def expanded_fields(document: DocumentNode) -> int:
+    """Field selections of the document's largest operation, fragment spreads expanded.
+
+    Each fragment's expanded size is computed once (memoised), so the cost is linear in the
+    document's size, however often its fragments are spread. A spread of an unknown
+    fragment, or one that closes a cycle, counts nothing (validation refuses both).
+
+    Parameters
+    ----------
+    document : DocumentNode
+        A parsed document.
+
+    Returns
+    -------
+    int
+        The largest operation's expanded number of fields (0 without an operation).
+
+    Examples
+    --------
+    >>> from graphql import parse
+    >>> expanded_fields(parse("{ ...F ...F } fragment F on Query { a b { c } }"))
+    6
+    """
+    direct = {
+        d.name.value: _direct(d.selection_set)
+        for d in document.definitions
+        if isinstance(d, FragmentDefinitionNode)
+    }
+    sizes: dict[str, int] = {}
+
+    def size(fields: int, spreads: Counter[str]) -> int:
+        return fields + sum(count * sizes.get(name, 0) for name, count in spreads.items())
+
+    # Depth-first over the spreads, without recursion: a fragment's size once its spreads'.
+    for root in direct:
+        stack = [(root, False)]
+        while stack:
+            name, ready = stack.pop()
+            if ready:
+                sizes[name] = size(*direct[name])
+            elif name not in sizes and name in direct:
+                sizes[name] = 0  # under way: a spread closing a cycle counts nothing
+                stack.append((name, True))
+                stack.extend((other, False) for other in direct[name][1] if other not in sizes)
+    return max(
+        (size(*_direct(d.selection_set)) for d in document.definitions
+         if isinstance(d, OperationDefinitionNode)),
+        default=0,
+    )
+
+
+def spread_errors(schema: GraphQLSchema, document: DocumentNode) -> list[GraphQLError]:
+    """The errors of a document's fragment spreads, found before any other rule walks them.
+
+    A spread of an unknown fragment (graphql-core's ``KnownFragmentNamesRule``; strawberry's
+    depth rule would fail on it with a ``KeyError``), or spreads expanding beyond
+    :data:`MAX_EXPANDED_FIELDS` (:func:`expanded_fields`; graphql-core's and strawberry's
+    rules walk every spread). Both checks are linear in the document's size.
+
+    Parameters
+    ----------
+    schema : GraphQLSchema
+        The schema's types (:func:`type_schema`).
+    document : DocumentNode
+        A parsed document.
+
+    Returns
+    -------
+    list of GraphQLError
+        Unknown fragments coded ``GRAPHQL_VALIDATION_FAILED``, else at most one
+        ``QUERY_TOO_COMPLEX`` error; empty when the spreads are sound.
+    """
+    defined = {d.name.value for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    spread = {
+        name
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode | FragmentDefinitionNode)
+        for name in _direct(d.selection_set)[1]
+    }
+    if not spread <= defined:  # the rule only then, for its messages and locations
+        unknown = validate_document(schema, document, (KnownFragmentNamesRule,))
+        return [request_error_of(error, GRAPHQL_VALIDATION_FAILED) for error in unknown]
+    fields = expanded_fields(document)
+    if fields <= MAX_EXPANDED_FIELDS:
+        return []
+    shown = f"{fields:,}" if fields < 10**15 else f"about 10^{len(str(fields)) - 1}"
+    return [GraphQLError(
+        f"Query too complex: its fragment spreads expand to {shown} fields, above the "
+        f"limit of {MAX_EXPANDED_FIELDS:,}; spread fragments fewer times.",
+        extensions={"code": QUERY_TOO_COMPLEX, "limit": MAX_EXPANDED_FIELDS},
+    )]
+
+
+class FragmentExpansion(SchemaExtension):
+    """Refuse a document whose fragment spreads are unknown or expand too far.
+
+    Runs before validation (:class:`DocumentValidation` then skips the document), so that a
+    few hundred bytes of spreads cannot keep the validation rules busy: ``QUERY_TOO_COMPLEX``
+    in time linear in the document's size rather than in its expansion.
+    """
+
+    def on_validate(self) -> Iterator[None]:
+        """Check the spreads; on an error, answer it instead of validating."""
+        ctx = self.execution_context
+        if ctx.graphql_document is not None:
+            errors = spread_errors(type_schema(ctx.schema), ctx.graphql_document)
+            if errors:
+                ctx.pre_execution_errors = errors
+        yield
+
+
 class ServiceRules(SchemaExtension):
     """Add :func:`service_rules` to each operation's validation rules.
 
@@ -379,6 +521,13 @@ class DocumentValidation(ValidationCache):
     def __init__(self, maxsize: int = CACHE_SIZE) -> None:
         super().__init__(maxsize)
         self.cached_validate_document = _validation_cache(maxsize)
+
+    def on_validate(self) -> Iterator[None]:
+        """Validate through the cache, unless an earlier hook refused the document."""
+        if self.execution_context.pre_execution_errors is not None:
+            yield  # refused by FragmentExpansion: its error stands
+        else:
+            yield from super().on_validate()
 
 
 def parse_document(query: str) -> DocumentNode:
@@ -509,6 +658,7 @@ EXTENSIONS: list[Callable[[], SchemaExtension]] = [
     VariableValues,
     functools.partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
     functools.partial(DocumentCache, maxsize=CACHE_SIZE),
+    FragmentExpansion,  # before validation, whose rules walk every fragment spread
     functools.partial(DocumentValidation, maxsize=CACHE_SIZE),
     ErrorCodes,
 ]

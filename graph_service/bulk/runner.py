@@ -92,7 +92,12 @@ def check_document(
     """
     from graphql import GraphQLSyntaxError, specified_rules, validate
 
-    from graph_service.api.extensions import parse_document, service_rules, type_schema
+    from graph_service.api.extensions import (
+        parse_document,
+        service_rules,
+        spread_errors,
+        type_schema,
+    )
     from graph_service.api.schema import schema
 
     location = Location(source)
@@ -107,7 +112,9 @@ def check_document(
     except GraphQLError as exc:  # too many tokens
         raise InvalidInputError(exc.message, location) from None
     types = type_schema(schema)
-    errors = validate(types, parsed, (*specified_rules, *service_rules(settings.max_query_depth)))
+    errors = spread_errors(types, parsed) or validate(
+        types, parsed, (*specified_rules, *service_rules(settings.max_query_depth))
+    )
     if errors:
         first = errors[0]
         where = first.locations[0] if first.locations else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import time
 from collections.abc import Callable
 
 import pytest
@@ -183,3 +184,34 @@ def test_store_unavailable_keeps_its_code(
     body = serve(store=store).post('{ person(id: "P1") { name } }')
     assert [e["extensions"]["code"] for e in body["errors"]] == ["STORE_UNAVAILABLE"]
     assert body["errors"][0]["message"] == "store down"
+
+
+def doubling_fragments(levels: int) -> str:
+    """A document of ``levels`` fragments, each spreading the next twice: 2**levels fields."""
+    spreads = " ".join(
+        f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(levels)
+    )
+    return f"query {{ ...F0 }} {spreads} fragment F{levels} on Query {{ __typename }}"
+
+
+def test_combinatorial_fragments_are_refused_at_once_while_health_answers(
+    client: Client,
+) -> None:
+    started = time.monotonic()
+    body = client.post(doubling_fragments(40))
+    elapsed = time.monotonic() - started
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert "expand to 1,099,511,627,776 fields" in error["message"]
+    assert elapsed < 1.0, elapsed
+    assert client.http.get("/health").status_code == 200
+
+
+def test_fragments_within_the_expansion_bound_run(client: Client) -> None:
+    assert client.data(doubling_fragments(10)) == {"__typename": "Query"}
+
+
+def test_a_fragment_cycle_is_a_coded_validation_error(client: Client) -> None:
+    cycle = "query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }"
+    assert client.error_codes(cycle) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert client.error_codes("query { ...Nope }") == ["GRAPHQL_VALIDATION_FAILED"]

@@ -270,3 +270,11 @@ def test_every_published_example_fits_the_default_budget() -> None:
     assert len(documents) >= 10
     for name, document, variables in documents:
         assert 0 < estimate(document, variables) <= 50_000, name
+
+
+def test_float_variables_cost_as_the_integers_execution_sees() -> None:
+    nested = (
+        'query($f: Int) { executivesWithoutPrivateBanking(enterpriseId: "E1", first: $f) '
+        "{ edges { node { employers(first: $f) { totalCount } } } } }"
+    )
+    assert estimate(nested, {"f": 1000.0}) == estimate(nested, {"f": 1000}) > 1_000_000
