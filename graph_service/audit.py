@@ -57,7 +57,9 @@ from pathlib import Path
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
+    FragmentDefinitionNode,
     FragmentSpreadNode,
     InlineFragmentNode,
     OperationDefinitionNode,
@@ -69,6 +71,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
 from graph_service.auth.caller import Caller
+from graph_service.logs import request_id as request_id_var
 
 logger = logging.getLogger("graph_service.audit")
 
@@ -76,6 +79,8 @@ CURRENT_FILE = "audit.jsonl"
 """The file records are appended to, in the trail's directory."""
 LOCK_FILE = "audit.lock"
 """The file whose ``flock`` serialises rotations between processes."""
+MAX_OPERATION_NAME = 100
+"""Characters of an ``operationName`` a record keeps (a longer one is cut, ``…`` appended)."""
 MAX_NODE_IDS = 1000
 """Most node ids one record lists; above it only their count is kept."""
 REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
@@ -346,6 +351,13 @@ def returned_ids(data: Any) -> tuple[list[str] | None, int]:
     return (ids if len(ids) <= MAX_NODE_IDS else None), len(ids)
 
 
+def truncated(name: str | None, limit: int = MAX_OPERATION_NAME) -> str | None:
+    """``name`` cut to ``limit`` characters (``…`` appended when cut); ``None`` stays."""
+    if name is None or len(name) <= limit:
+        return name
+    return name[:limit] + "…"
+
+
 def new_record(caller: Caller | None, started: float, *, request_id: str | None = None,
                operation: str | None = None, operation_type: str | None = None,
                variables: Mapping[str, Any] | None = None, fields: Sequence[str] = (),
@@ -375,7 +387,7 @@ def new_record(caller: Caller | None, started: float, *, request_id: str | None 
         "subject": caller.subject if caller else None,
         "role": caller.role.value if caller else None,
         "manager_id": caller.manager_id if caller else None,
-        "operation": operation,
+        "operation": truncated(operation),
         "operation_type": operation_type,
         "variables_sha256": variables_hash(variables),
         "root_fields": list(fields),
@@ -399,27 +411,52 @@ def record_of(context: Any, execution: Any, started: float) -> dict[str, Any]:
     started : float
         :func:`time.perf_counter` when the operation began.
     """
-    document = execution.graphql_document
-    operation = None
-    fragments: dict[str, Any] = {}
-    if document is not None:
-        operation = get_operation_ast(document, execution.operation_name)
-        fragments = {d.name.value: d for d in document.definitions
-                     if d.kind == "fragment_definition"}
     result = execution.result
     # The result's errors, as coded by the error extension (pre_execution_errors holds
     # them as they were raised); without a result, those.
     errors = (getattr(result, "errors", None) if result is not None
               else execution.pre_execution_errors) or []
-    return new_record(
-        context.caller, started, request_id=context.request_id,
-        operation=execution.operation_name or (
-            operation.name.value if operation is not None and operation.name else None),
-        operation_type=operation.operation.value if operation is not None else None,
-        variables=execution.variables, fields=root_fields(operation, fragments),
-        data=getattr(result, "data", None),
+    return document_record(
+        context, started, execution.graphql_document, execution.operation_name,
+        execution.variables, data=getattr(result, "data", None),
         error_codes=[str((e.extensions or {}).get("code", "INTERNAL_SERVER_ERROR"))
                      for e in errors],
+    )
+
+
+def document_record(context: Any, started: float, document: DocumentNode | None,
+                    operation_name: str | None, variables: Mapping[str, Any] | None,
+                    data: Any = None, error_codes: Sequence[str] = ()) -> dict[str, Any]:
+    """The audit record of an operation of ``document`` run with ``context``.
+
+    Parameters
+    ----------
+    context : Context
+        The request's GraphQL context (its ``caller`` and ``request_id``).
+    started : float
+        :func:`time.perf_counter` when the operation began.
+    document : DocumentNode or None
+        The parsed document (``None``: it did not parse).
+    operation_name : str or None
+        The operation asked for (the document's only one when ``None``).
+    variables : mapping or None
+        The request's variables (recorded as their hash).
+    data, error_codes
+        The answer's data and the codes of its errors.
+    """
+    operation = None
+    fragments: dict[str, Any] = {}
+    if document is not None:
+        operation = get_operation_ast(document, operation_name)
+        fragments = {d.name.value: d for d in document.definitions
+                     if isinstance(d, FragmentDefinitionNode)}
+    return new_record(
+        context.caller, started, request_id=context.request_id,
+        operation=operation_name or (
+            operation.name.value if operation is not None and operation.name else None),
+        operation_type=operation.operation.value if operation is not None else None,
+        variables=variables, fields=root_fields(operation, fragments), data=data,
+        error_codes=error_codes,
     )
 
 
@@ -470,6 +507,7 @@ class RequestId:
         given = Headers(scope=scope).get(REQUEST_ID_HEADER)
         request_id = given if given and REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
+        request_id_var.set(request_id)  # for the log lines of this request's task
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -481,8 +519,9 @@ class RequestId:
 
 
 __all__ = [
-    "MAX_NODE_IDS", "REQUEST_ID", "Audit", "AuditTrail", "RequestId", "matches", "new_record",
+    "MAX_NODE_IDS", "MAX_OPERATION_NAME", "REQUEST_ID", "Audit", "AuditTrail", "RequestId",
+    "document_record", "matches", "new_record",
     "now_iso",
     "parse_time", "read_records", "record_of", "returned_ids", "root_fields", "trail_files",
-    "variables_hash",
+    "truncated", "variables_hash",
 ]

@@ -16,15 +16,31 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from graph_service.api.context import Context, make_context
 from graph_service.api.extensions import logger
 from graph_service.api.fast_path import schema_for
 from graph_service.api.graphiql import STATIC_DIR, STATIC_PATH
 from graph_service.api.limits import RequestSizeLimit
+from graph_service.api.metrics import (
+    MeteredTrail,
+    Metrics,
+    TimedStore,
+    metrics_route,
+    root_field_names,
+)
 from graph_service.api.router import GRAPHQL_PATH, GraphQLHTTPRouter, method_not_allowed
+from graph_service.api.security import (
+    RateLimit,
+    RateLimits,
+    RefusalAudit,
+    SecurityHeaders,
+    new_limiter,
+)
 from graph_service.audit import AuditTrail, RequestId
 from graph_service.auth.middleware import Authentication
 from graph_service.auth.tokens import verifier_for
@@ -76,23 +92,32 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     """
     settings = settings or Settings()
     verifier = verifier_for(settings)
+    metrics = Metrics(root_field_names(schema_for(settings))) if settings.metrics else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.store = store if store is not None else open_store(settings)
-        app.state.audit = AuditTrail(settings.audit_path, settings.audit_max_bytes)
+        opened = store if store is not None else open_store(settings)
+        app.state.store = opened if metrics is None else TimedStore(opened, metrics)
+        app.state.audit = (
+            AuditTrail(settings.audit_path, settings.audit_max_bytes) if metrics is None
+            else MeteredTrail(settings.audit_path, settings.audit_max_bytes, metrics)
+        )
         try:
             yield
         finally:
             app.state.audit.close()
             if store is None:
-                await app.state.store.close()
+                await opened.close()
 
+    docs = settings.enabled("api_docs")
     app = FastAPI(
         title="Linkage graph service",
         description="Public-private linkage questions over a bank's client network.",
         lifespan=lifespan,
         exception_handlers={405: method_not_allowed},
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
 
     async def get_context(request: Request) -> Context:
@@ -102,16 +127,36 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         return make_context(store, settings, caller=state.caller, request_id=state.request_id,
                             audit=request.app.state.audit, audit_wait=True)
 
-    # Outermost last: the request id, then the size limit (headers only), then the token.
+    # Added innermost first. A request meets: its id, the audit of refusals, the security
+    # headers, the client address (from a trusted proxy), CORS, the address's rate limit,
+    # the size limit (headers only), the token, the subject's rate limit.
+    limiter = new_limiter()
+    on_refusal = metrics.refused if metrics is not None else None
+    app.add_middleware(RateLimit, limits=RateLimits(settings.rate_limit_subject, limiter,
+                                                    "subject"), on_refusal=on_refusal)
     app.add_middleware(Authentication, verifier=verifier)
     app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(RateLimit, limits=RateLimits(settings.rate_limit_address, limiter,
+                                                    "address"), on_refusal=on_refusal)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+            allow_headers=["authorization", "content-type", "x-request-id"],
+            expose_headers=["x-request-id", "retry-after"],
+        )
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+    app.add_middleware(SecurityHeaders, settings=settings)
+    app.add_middleware(RefusalAudit)
     app.add_middleware(RequestId)
     graphql = GraphQLHTTPRouter(
         schema_for(settings), path=GRAPHQL_PATH, context_getter=get_context,
-        graphql_ide="graphiql",
+        graphql_ide="graphiql" if settings.enabled("graphiql") else None,
     )
     app.include_router(graphql)
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="static")
+    if metrics is not None:
+        app.add_api_route("/metrics", metrics_route(metrics), methods=["GET"],
+                          include_in_schema=False)
 
     @app.get("/health", summary="Liveness (and node/relationship counts for a known caller)")
     async def health(request: Request) -> Any:

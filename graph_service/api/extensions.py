@@ -60,7 +60,11 @@ from graphql import (
     get_operation_ast,
     get_variable_values,
 )
-from graphql.validation import ASTValidationRule, KnownFragmentNamesRule
+from graphql.validation import (
+    ASTValidationRule,
+    KnownFragmentNamesRule,
+    NoSchemaIntrospectionCustomRule,
+)
 from strawberry.extensions import (
     MaskErrors,
     MaxTokensLimiter,
@@ -447,6 +451,9 @@ class FragmentExpansion(SchemaExtension):
 class ServiceRules(SchemaExtension):
     """Add :func:`service_rules` to each operation's validation rules.
 
+    With introspection off (``Settings.enabled("introspection")``: off in the production
+    profile) graphql-core's ``NoSchemaIntrospectionCustomRule`` is added too: ``__schema``
+    and ``__type`` are refused, ``GRAPHQL_VALIDATION_FAILED`` (``__typename`` stays).
     The depth limit is read from the request's :class:`~graph_service.api.context.Context`,
     so one schema serves every configuration (strawberry's ``QueryDepthLimiter`` and
     ``MaxAliasesLimiter`` rules underneath).
@@ -455,9 +462,12 @@ class ServiceRules(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         """Add the depth and alias rules to this operation's validation rules."""
         settings = _settings(self.execution_context.context)
+        introspection = () if settings.enabled("introspection") else (
+            NoSchemaIntrospectionCustomRule,)
         self.execution_context.validation_rules = (
             *self.execution_context.validation_rules,
             *service_rules(settings.max_query_depth),
+            *introspection,
         )
         yield
 
