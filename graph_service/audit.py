@@ -479,6 +479,7 @@ class Audit(SchemaExtension):
         if trail is None:
             return
         kept = trail.append(record_of(context, self.execution_context, started))
+        context.audited = True
         if getattr(context, "audit_wait", False):
             await asyncio.wrap_future(kept)
 

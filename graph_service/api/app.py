@@ -22,6 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from graph_service.api.context import Context, make_context
+from graph_service.api.execution import execution_thread_for, run_on
 from graph_service.api.extensions import logger
 from graph_service.api.fast_path import schema_for
 from graph_service.api.graphiql import STATIC_DIR, STATIC_PATH
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         opened = store if store is not None else open_store(settings)
         app.state.store = opened if metrics is None else TimedStore(opened, metrics)
+        app.state.execution = execution_thread_for(opened)
         app.state.audit = (
             AuditTrail(settings.audit_path, settings.audit_max_bytes) if metrics is None
             else MeteredTrail(settings.audit_path, settings.audit_max_bytes, metrics)
@@ -105,6 +107,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         try:
             yield
         finally:
+            if app.state.execution is not None:
+                app.state.execution.close()
             app.state.audit.close()
             if store is None:
                 await opened.close()
@@ -121,11 +125,11 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     )
 
     async def get_context(request: Request) -> Context:
-        store = request.app.state.store
-        await store.refresh()  # serve what another process (a load) committed meanwhile
+        # The store is refreshed where the operation executes (GraphQLHTTPRouter).
         state = request.state
-        return make_context(store, settings, caller=state.caller, request_id=state.request_id,
-                            audit=request.app.state.audit, audit_wait=True)
+        return make_context(request.app.state.store, settings, caller=state.caller,
+                            request_id=state.request_id, audit=request.app.state.audit,
+                            audit_wait=True)
 
     # Added innermost first. A request meets: its id, the audit of refusals, the security
     # headers, the client address (from a trusted proxy), CORS, the address's rate limit,
@@ -163,12 +167,20 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         """Answer ``{"status": "ok"}``, or 503 when the store fails.
 
         A caller with a valid token also gets ``"counts": {...}``; an anonymous one only
-        liveness.
+        liveness: on the embedded store, without reading it (so at once, whatever the
+        execution thread is doing); on a Cypher store, after asking the database.
         """
-        try:
-            store = request.app.state.store
+        store, execution = request.app.state.store, request.app.state.execution
+        if request.state.caller is None and execution is not None:
+            return {"status": "ok"}
+
+        async def counts_now() -> dict[str, int]:
             await store.refresh()
-            counts = await store.counts()
+            counts: dict[str, int] = await store.counts()
+            return counts
+
+        try:
+            counts = await run_on(execution, counts_now())
         except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
             if isinstance(exc, GraphServiceError):  # e.g. the database is down: no traceback
                 logger.warning("health check failed: %s", exc)

@@ -103,6 +103,8 @@ class Context(BaseContext):
     settings : Settings
     rules : LinkageRules
         ``settings.rules()``, computed once.
+    audited : bool
+        Whether the operation's record was appended (set by :class:`graph_service.audit.Audit`).
 
     Notes
     -----
@@ -121,6 +123,7 @@ class Context(BaseContext):
         self.request_id = request_id
         self.audit = audit
         self.audit_wait = audit_wait
+        self.audited = False
         self.rules: LinkageRules = settings.rules()
         self._nodes: dict[str, DataLoader[str, Node | None]] = {}
         self._neighbors: dict[tuple[str, str, Direction], DataLoader[str, list[Neighbour]]] = {}

@@ -26,6 +26,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
+from fastapi import Request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -35,7 +36,9 @@ from prometheus_client import (
 )
 from starlette.responses import Response
 
+from graph_service.api.router import request_error
 from graph_service.audit import AuditTrail
+from graph_service.auth.caller import Role
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 """Histogram buckets (seconds): from a cached lookup (~1 ms) to the execution time limit."""
@@ -184,11 +187,6 @@ def metrics_route(metrics: Metrics) -> Callable[..., Any]:
     Authentication has run (a request without a valid token got 401); the role is
     checked here, since metrics describe every caller's traffic.
     """
-    from fastapi import Request
-
-    from graph_service.api.router import request_error
-    from graph_service.auth.caller import Role
-
     async def serve_metrics(request: Request) -> Response:
         caller = request.state.caller
         if caller is None or caller.role is not Role.ADMIN:

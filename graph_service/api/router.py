@@ -42,6 +42,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from graph_service.api.context import Context
+from graph_service.api.execution import run_on
 from graph_service.api.extensions import BAD_REQUEST, parse_document
 from graph_service.api.graphiql import example_enterprise, graphiql_page
 from graph_service.audit import MAX_OPERATION_NAME, document_record
@@ -134,10 +135,12 @@ def timed_out(context: Context, request_data: GraphQLRequestData,
     Returns
     -------
     ExecutionResult
-        ``data: null`` and one error of code ``QUERY_TIMEOUT`` naming the limit.
+        ``data: null`` and one error of code ``QUERY_TIMEOUT`` naming the limit. The record
+        is appended unless the operation's own was (cancelled while waiting for its
+        ``fsync``).
     """
     limit = context.settings.execution_timeout_s
-    if context.audit is not None:
+    if context.audit is not None and not context.audited:
         context.audit.append(document_record(
             context, started, parse_document(request_data.query or ""),
             request_data.operation_name, request_data.variables, error_codes=[QUERY_TIMEOUT],
@@ -154,7 +157,8 @@ class GraphQLHTTPRouter(GraphQLRouter[Context, None]):
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         """GraphiQL from the service's own files (:mod:`graph_service.api.graphiql`)."""
-        enterprise_id = await example_enterprise(request.app.state.store)
+        enterprise_id = await run_on(request.app.state.execution,
+                                     example_enterprise(request.app.state.store))
         return HTMLResponse(graphiql_page(GRAPHQL_PATH, enterprise_id))
 
     async def run(  # type: ignore[override]
@@ -241,10 +245,14 @@ class GraphQLHTTPRouter(GraphQLRouter[Context, None]):
         sub_response: Response, context: Context, root_value: Any,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
-        """Execute one operation within ``Settings.execution_timeout_s``.
+        """Refresh the store, then execute one operation within ``Settings.execution_timeout_s``.
 
-        Past the limit the operation is cancelled (at its next await: a DataLoader batch
-        or a store call; a synchronous step runs to its end) and answered ``data: null``
+        Both run on the application's execution thread when it has one (the embedded
+        store: :mod:`graph_service.api.execution`), else on the server's loop.
+
+        The limit is kept on the loop the operation runs on: past it the operation is
+        cancelled (at its next await: a DataLoader batch or a store call; a synchronous step
+        runs to its end) and answered ``data: null``
         with one error of code ``QUERY_TIMEOUT``, recorded in the audit trail (the
         schema's :class:`~graph_service.audit.Audit` extension, cancelled with it, did
         not). Marks the request ``audited`` once the schema ran (its record appended), for
@@ -252,14 +260,20 @@ class GraphQLHTTPRouter(GraphQLRouter[Context, None]):
         """
         started = time.perf_counter()
         limit = context.settings.execution_timeout_s
-        try:
-            async with asyncio.timeout(limit) as deadline:
-                result = await super().execute_single(
-                    request, request_adapter, sub_response, context, root_value, request_data)
-        except TimeoutError:
-            if not deadline.expired():
-                raise
-            result = timed_out(context, request_data, started)
+
+        async def refreshed() -> ExecutionResult:
+            try:
+                async with asyncio.timeout(limit) as deadline:
+                    await context.store.refresh()  # what another process committed meanwhile
+                    return await super(GraphQLHTTPRouter, self).execute_single(
+                        request, request_adapter, sub_response, context, root_value,
+                        request_data)
+            except TimeoutError:
+                if not deadline.expired():
+                    raise
+                return timed_out(context, request_data, started)
+
+        result = await run_on(request.app.state.execution, refreshed())
         request.state.audited = True
         return result
 
