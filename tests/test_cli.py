@@ -443,6 +443,16 @@ def test_query_unknown_id_exits_1_with_code(tmp_path: Path, small_bank_dir: Path
     assert error["extensions"]["code"] == "NOT_FOUND"
 
 
+def test_query_undefined_fragment_exits_2_with_one_line(tmp_path: Path,
+                                                        small_bank_dir: Path) -> None:
+    doc = tmp_path / "q.graphql"
+    doc.write_text('{ enterprise(id: "E1") { ...Nope } }')
+    result = run("query", doc, data_dir=small_bank_dir)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == f"error: {doc}, line 1: Unknown fragment 'Nope'.\n"
+    assert result.stdout == ""
+
+
 def test_serve_picks_up_a_load_made_meanwhile(tmp_path: Path, small_bank_dir: Path) -> None:
     late = tmp_path / "late"
     late.mkdir()

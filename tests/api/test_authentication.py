@@ -111,6 +111,10 @@ def test_clock_skew_is_bounded(client: Client, issuer: LocalIssuer) -> None:
     ({"role": None}, "'role' claim must be one of"),
     ({"role": "superuser"}, "'role' claim must be one of"),
     ({"role": "manager"}, "needs the 'manager_id' claim"),
+    # NumericDate claims as strings or booleans: PyJWT's int() would take them
+    ({"exp": str(int(time.time()) + 3600)}, "'exp' claim is not a number"),
+    ({"nbf": "0"}, "'nbf' claim is not a number"),
+    ({"iat": True}, "'iat' claim is not a number"),
 ])  # fmt: skip
 def test_wrong_claims_are_refused(client: Client, issuer: LocalIssuer,
                                   changes: dict[str, Any], reason: str) -> None:
