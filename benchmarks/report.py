@@ -57,6 +57,10 @@ def section(document: dict[str, Any]) -> str:
         "name": "httpx (one Python thread per connection)",
         "connections": 8,
     }
+    rate_limits = generator.get("rate_limits")  # recorded since the rate limits came
+    limits = ("; server rate limits " + ", ".join(
+        f"{name.removeprefix('GRAPH_SERVICE_RATE_LIMIT_').lower()} {value}"
+        for name, value in rate_limits.items()) if rate_limits else "")
     facts = [
         f"## {document['size']} people",
         "",
@@ -65,7 +69,7 @@ def section(document: dict[str, Any]) -> str:
         f"{machine['os']}; load average at the end {machine['load_average']} (a shared machine:"
         " other work ran meanwhile unless the load average says otherwise).",
         f"Versions: {versions}.",
-        f"Throughput: {generator['name']}, {generator['connections']} connections.",
+        f"Throughput: {generator['name']}, {generator['connections']} connections{limits}.",
         f"Workload: {len(work['largest'])} largest enterprises, target enterprise "
         f"{work['target']} ({work['target_employees']} employees), {len(work['sampled'])} "
         f"sampled enterprises, {len(work['pairs'])} person pairs, {work['enterprises']} "

@@ -315,8 +315,9 @@ def test_health_answers_while_heavy_operations_run(
     tmp_path: Path, serve: Callable[..., Client]
 ) -> None:
     """Four clients send the heaviest operation the budget admits, over a generated bank of
-    20,000 people; /health, probed meanwhile, answers each time within 1 s (measured:
-    benchmarks/README.md, *Health under load*)."""
+    20,000 people; /health, probed meanwhile, answers in a median under 0.2 s and always
+    within 2 s (on the server's loop the median was 0.35 s and the worst over 1 s; the
+    figures: benchmarks/README.md, *Health under load*)."""
     import threading
 
     from graph_service.cli.load import load_input
@@ -352,7 +353,8 @@ def test_health_answers_while_heavy_operations_run(
             stop.set()
             for worker in workers:
                 worker.join()
-    assert max(answered) < 1.0, answered
+    answered.sort()
+    assert answered[len(answered) // 2] < 0.2 and answered[-1] < 2.0, answered
 
 
 # -- metrics and logs ----------------------------------------------------------------------
