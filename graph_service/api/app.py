@@ -1,6 +1,10 @@
 """The HTTP application: GraphQL (and GraphiQL) at ``/graphql``, liveness at ``/health``.
 
-GraphiQL's own files are served under ``/static`` (:mod:`graph_service.api.graphiql`).
+GraphiQL's own files are served under ``/static`` (:mod:`graph_service.api.graphiql`);
+Prometheus metrics at ``/metrics`` when ``Settings.metrics`` is on
+(:mod:`graph_service.api.metrics`). The hardening (security headers, rate limits, slow
+clients, refused requests audited) is :mod:`graph_service.api.security`; GraphQL over the
+embedded store executes on :mod:`graph_service.api.execution`'s thread.
 
 Run it with uvicorn's factory mode::
 
@@ -79,9 +83,14 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         Every request but ``/health``, GraphiQL's page and its files needs a bearer token
         (:mod:`graph_service.auth.middleware`: HTTP 401 with ``WWW-Authenticate`` and code
         ``UNAUTHENTICATED`` otherwise); the caller goes into the GraphQL context. Each
-        request gets a correlation id (``X-Request-ID``, echoed) and each GraphQL operation
-        a record in the audit trail of ``settings.audit_path``
-        (:mod:`graph_service.audit`).
+        request gets a correlation id (``X-Request-ID``, echoed) and each GraphQL operation,
+        and each request refused before GraphQL ran, a record in the audit trail of
+        ``settings.audit_path`` (:mod:`graph_service.audit`). Requests above the rate
+        limits answer HTTP 429 ``RATE_LIMITED``; every answer carries the security headers
+        (:mod:`graph_service.api.security`); an operation past
+        ``settings.execution_timeout_s`` answers ``QUERY_TIMEOUT``. ``/docs``, ``/redoc``,
+        ``/openapi.json``, GraphiQL and introspection follow ``settings.enabled`` (off in
+        the production profile); ``/metrics`` exists with ``settings.metrics`` (admins only).
 
     Raises
     ------
