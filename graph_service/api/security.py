@@ -22,8 +22,8 @@
   :func:`uvicorn_config` is the server configuration ``serve`` (and the tests) run with:
   this protocol, no ``server`` header, no proxy headers of uvicorn's own.
 - :class:`RefusalAudit` appends an audit record for each request refused before GraphQL
-  ran (HTTP 400, 401, 405, 413, 429, 503: :data:`AUDITED_STATUSES`), with the subject when
-  known, outcome ``error`` and the refusal's code.
+  ran (HTTP 400, 401, 403, 405, 408, 413, 429, 503: :data:`AUDITED_STATUSES`), with the
+  subject when known, outcome ``error`` and the refusal's code.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from graph_service.api.graphiql import graphiql_page
 from graph_service.api.router import GRAPHQL_PATH, request_error
 from graph_service.audit import new_record
+from graph_service.auth.middleware import HEALTH_PATH
 from graph_service.config import Settings
 
 RATE_LIMITED = "RATE_LIMITED"
@@ -66,8 +67,9 @@ DATA_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-ac
 """CSP of every answer but the pages: JSON and files load nothing."""
 HSTS = "max-age=31536000; includeSubDomains"
 """``Strict-Transport-Security`` behind TLS: one year, subdomains included."""
-AUDITED_STATUSES = frozenset({400, 401, 405, 408, 413, 429, 503})
-"""HTTP statuses of refusals :class:`RefusalAudit` records when GraphQL did not run."""
+AUDITED_STATUSES = frozenset({400, 401, 403, 405, 408, 413, 429, 503})
+"""HTTP statuses of refusals :class:`RefusalAudit` records when GraphQL did not run (``/health``
+answering 503 for a store that is down is a report, not a refusal: not recorded)."""
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 _INLINE_HANDLER = re.compile(r'\son[a-z]+="([^"]*)"')
 
@@ -279,7 +281,9 @@ class RefusalAudit:
         await self.app(scope, receive, watching_send)
         state = scope.get("state", {})
         trail = getattr(getattr(scope.get("app"), "state", None), "audit", None)
-        if status in AUDITED_STATUSES and not state.get("audited") and trail is not None:
+        health_report = status == 503 and scope["path"] == HEALTH_PATH
+        refused = status in AUDITED_STATUSES and not health_report
+        if refused and not state.get("audited") and trail is not None:
             record = new_record(state.get("caller"), started,
                                 request_id=state.get("request_id"),
                                 error_codes=[refusal_code(status, body)])

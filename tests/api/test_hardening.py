@@ -377,7 +377,7 @@ def test_metrics_need_their_setting_and_an_admin(
     assert 'graph_service_operations_total{operation="enterprise",outcome="ok"} 1.0' in text
     assert 'graph_service_operation_seconds_count{operation="enterprise"} 1.0' in text
     assert 'graph_service_errors_total{code="UNAUTHENTICATED"} 1.0' in text
-    assert 'graph_service_errors_total{code="FORBIDDEN"}' not in text  # /metrics: not audited
+    assert 'graph_service_errors_total{code="FORBIDDEN"} 1.0' in text  # refused: audited
     assert 'graph_service_store_seconds_count{method="get_nodes"}' in text
 
 
