@@ -22,7 +22,7 @@
   :func:`uvicorn_config` is the server configuration ``serve`` (and the tests) run with:
   this protocol, no ``server`` header, no proxy headers of uvicorn's own.
 - :class:`RefusalAudit` appends an audit record for each request refused before GraphQL
-  ran (HTTP 400, 401, 403, 405, 408, 413, 429, 503: :data:`AUDITED_STATUSES`), with the
+  ran (HTTP 400, 401, 403, 405, 413, 429, 503: :data:`AUDITED_STATUSES`), with the
   subject when known, outcome ``error`` and the refusal's code.
 """
 
@@ -67,7 +67,7 @@ DATA_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-ac
 """CSP of every answer but the pages: JSON and files load nothing."""
 HSTS = "max-age=31536000; includeSubDomains"
 """``Strict-Transport-Security`` behind TLS: one year, subdomains included."""
-AUDITED_STATUSES = frozenset({400, 401, 403, 405, 408, 413, 429, 503})
+AUDITED_STATUSES = frozenset({400, 401, 403, 405, 413, 429, 503})
 """HTTP statuses of refusals :class:`RefusalAudit` records when GraphQL did not run (``/health``
 answering 503 for a store that is down is a report, not a refusal: not recorded)."""
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
