@@ -6,11 +6,13 @@ Prometheus metrics at ``/metrics`` when ``Settings.metrics`` is on
 clients, refused requests audited) is :mod:`graph_service.api.security`; GraphQL over the
 embedded store executes on :mod:`graph_service.api.execution`'s thread.
 
-Run it with uvicorn's factory mode::
+Run it with ``graph-service serve``, which gives uvicorn the configuration of
+:func:`graph_service.api.security.uvicorn_config` (read deadlines for slow clients, no
+``server`` header, no proxy headers of uvicorn's own). uvicorn's factory mode serves the
+same application without them unless told so::
 
-    uvicorn --factory graph_service.api.app:create_app
-
-or through ``graph-service serve``.
+    uvicorn --factory graph_service.api.app:create_app --no-server-header \
+        --no-proxy-headers --http graph_service.api.security:TimedHttpProtocol
 """
 
 from __future__ import annotations
