@@ -9,7 +9,8 @@ embedded store executes on :mod:`graph_service.api.execution`'s thread.
 Run it with ``graph-service serve``, which gives uvicorn the configuration of
 :func:`graph_service.api.security.uvicorn_config` (read deadlines for slow clients, no
 ``server`` header, no proxy headers of uvicorn's own). uvicorn's factory mode serves the
-same application without them unless told so::
+same application without them unless told so (the protocol then with its default deadlines,
+10 s and 30 s)::
 
     uvicorn --factory graph_service.api.app:create_app --no-server-header \
         --no-proxy-headers --http graph_service.api.security:TimedHttpProtocol
