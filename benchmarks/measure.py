@@ -101,7 +101,7 @@ def served(data_dir: Path, port: int, env: dict[str, str] | None = None) -> Iter
     """Run ``graph-service serve`` on ``data_dir``; yield its start-up time in seconds.
 
     Start-up is the time from launching the process to the first ``GET /health`` that
-    answers 200 (the store is open and answering). The server runs with
+    answers 200 (``serve`` opens the store before it listens). The server runs with
     :data:`SERVED_RATE_LIMITS`, then ``env``. It is stopped on exit.
 
     Raises
