@@ -34,8 +34,14 @@ from typing import Any
 from graph_service.auth.caller import Caller, Role
 from graph_service.errors import ForbiddenError, shorten
 from graph_service.linkage.question import Outside, Question
-from graph_service.model import NodeKey, NodeLabel, RelationshipType, personal_property
-from graph_service.stores.base import Direction, GraphStore, Node
+from graph_service.model import (
+    RELATIONSHIP_SPECS,
+    NodeKey,
+    NodeLabel,
+    RelationshipType,
+    personal_property,
+)
+from graph_service.stores.base import Direction, GraphStore, Node, Relationship
 
 _ENTERPRISE, _PERSON, _ACCOUNT, _MANAGER = (label.value for label in NodeLabel)
 
@@ -214,16 +220,33 @@ class Scope:
             return list(nodes)
         return [None if node is None else self.view(node) for node in nodes]
 
+    def view_relationship(self, rel: Relationship) -> Relationship:
+        """``rel`` as the caller gets it.
+
+        Without its undeclared properties (extra columns, personal like a node's) when the
+        caller may not see one of its ends unmasked; its declared ones are kept.
+        """
+        if self.sees(rel.start) and self.sees(rel.end):
+            return rel
+        spec = RELATIONSHIP_SPECS.get(rel.type)
+        declared = spec.by_name if spec is not None else {}
+        kept = {k: v for k, v in rel.props.items() if k in declared}
+        return rel if len(kept) == len(rel.props) else dataclasses.replace(
+            rel, props=MappingProxyType(kept))
+
     def view_answer(self, value: Any) -> Any:
         """A linkage answer with every :class:`~graph_service.stores.base.Node` in it viewed.
 
         Walks dataclasses (``Subgraph``, ``Path``, a question's own answer), lists and
-        tuples; other values (ids, counts, errors) are returned as they are.
+        tuples; relationships are viewed by :meth:`view_relationship`; other values (ids,
+        counts, errors) are returned as they are.
         """
         if self.unrestricted:
             return value
         if isinstance(value, Node):
             return self.view(value)
+        if isinstance(value, Relationship):
+            return self.view_relationship(value)
         if isinstance(value, list | tuple):
             return type(value)(self.view_answer(item) for item in value)
         if dataclasses.is_dataclass(value) and not isinstance(value, type):

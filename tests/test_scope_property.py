@@ -44,6 +44,7 @@ from graphql import (
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strawberry.types import get_object_definition
 from strawberry.utils.str_converters import to_camel_case
 
 from graph_service.api.context import make_context
@@ -72,7 +73,7 @@ REFUSING = {to_camel_case(q.name) for q in QUESTIONS if q.outside is Outside.FOR
 """Root fields that answer FORBIDDEN about a subject outside the portfolio."""
 READ_ROOTS = sorted(
     field.graphql_name or to_camel_case(field.python_name)
-    for field in Query.__strawberry_definition__.fields  # type: ignore[attr-defined]
+    for field in get_object_definition(Query, strict=True).fields
     if ReadsGraph in field.permission_classes
 )
 """The root fields that read the graph (the admin-only audit trail is tested elsewhere)."""
@@ -290,6 +291,12 @@ def check_answer(value: Any, portfolio: frozenset[Key]) -> int:
     return checked + sum(check_answer(v, portfolio) for v in value.values())
 
 
+def examples(count: int) -> settings:
+    """Hypothesis settings of ``count`` examples, the same drawing every run (CI repeats it)."""
+    return settings(max_examples=count, deadline=None, derandomize=True, database=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
 def run_as(store: GraphStore, manager: str, document: str) -> Any:
     settings = Settings()
     caller = Caller(f"manager-{manager}", Role.MANAGER, manager_id=manager)
@@ -318,22 +325,19 @@ def assert_no_unmasked_value_outside(store: GraphStore, bank: Bank, data: st.Dat
     check_answer(result.data, portfolio)
 
 
-@settings(max_examples=EMBEDDED_EXAMPLES, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(data=st.data())
-def test_a_manager_never_gets_an_unmasked_value_outside_the_portfolio_embedded(
-    embedded: GraphStore, bank: Bank, data: st.DataObject
+@pytest.mark.parametrize(("backend", "count"), [("embedded", EMBEDDED_EXAMPLES),
+                                                ("falkordb", FALKORDB_EXAMPLES)])
+def test_a_manager_never_gets_an_unmasked_value_outside_the_portfolio(
+    backend: str, count: int, bank: Bank, request: pytest.FixtureRequest
 ) -> None:
-    assert_no_unmasked_value_outside(embedded, bank, data)
+    store: GraphStore = request.getfixturevalue(backend)
 
+    @examples(count)
+    @given(data=st.data())
+    def holds(data: st.DataObject) -> None:
+        assert_no_unmasked_value_outside(store, bank, data)
 
-@settings(max_examples=FALKORDB_EXAMPLES, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(data=st.data())
-def test_a_manager_never_gets_an_unmasked_value_outside_the_portfolio_falkordb(
-    falkordb: GraphStore, bank: Bank, data: st.DataObject
-) -> None:
-    assert_no_unmasked_value_outside(falkordb, bank, data)
+    holds()
 
 
 def test_the_portfolios_from_the_csvs_are_the_services(bank: Bank, embedded: GraphStore,
@@ -353,8 +357,7 @@ def test_the_drawn_documents_reach_nodes_on_both_sides_of_the_portfolio(
     seen: dict[str, set[bool]] = defaultdict(set)
     forbidden = [0]
 
-    @settings(max_examples=300, deadline=None, derandomize=True, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @examples(300)
     @given(data=st.data())
     def collect(data: st.DataObject) -> None:
         manager = data.draw(st.sampled_from(sorted(bank.portfolios)))
