@@ -11,9 +11,10 @@ Each record holds (keys in this order)::
 - ``variables_sha256`` is the SHA-256 of the variables as canonical JSON (sorted keys, no
   spaces), ``null`` without variables: it tells whether two operations had the same
   variables, never their values.
-- ``node_ids`` are the ids of the nodes the answer returned (every ``id`` the response's
-  objects carry), in order of appearance, each once; above :data:`MAX_NODE_IDS` only
-  ``node_count`` is kept and ``node_ids`` is ``null``.
+- ``node_ids`` are the ids of the nodes the answer returned unmasked (every ``id`` the
+  response's objects carry, but those answered ``masked: true``), in order of appearance,
+  each once; above :data:`MAX_NODE_IDS` only ``node_count`` is kept and ``node_ids`` is
+  ``null``.
 - ``outcome`` is ``ok`` (no error), ``partial`` (data and errors) or ``error`` (no data);
   ``error_codes`` the distinct ``extensions.code`` of the errors.
 
@@ -330,6 +331,9 @@ def root_fields(operation: OperationDefinitionNode | None,
 def returned_ids(data: Any) -> tuple[list[str] | None, int]:
     """The ``id`` of every object in an answer's data, each once, and their number.
 
+    An object answered ``masked: true`` (:mod:`graph_service.access`: its personal data
+    withheld) is not counted: the trail lists the nodes returned unmasked.
+
     Returns
     -------
     (list of str or None, int)
@@ -342,7 +346,7 @@ def returned_ids(data: Any) -> tuple[list[str] | None, int]:
         value = stack.pop()
         if isinstance(value, dict):
             node_id = value.get("id")
-            if isinstance(node_id, str):
+            if isinstance(node_id, str) and value.get("masked") is not True:
                 seen[node_id] = None
             stack.extend(reversed(list(value.values())))
         elif isinstance(value, list):

@@ -117,6 +117,18 @@ class NotFoundError(GraphServiceError):
         super().__init__(f"{label} {shorten(node_id)!r} not found")
 
 
+class ForbiddenError(GraphServiceError):
+    """A verified caller asks for what their role or scope does not allow.
+
+    Raised by the access rules (:mod:`graph_service.access`): a ``staff`` caller reading the
+    graph, a non-admin reading the audit trail, a manager asking a list question about an
+    enterprise outside their portfolio. The message names the rule, never a masked value.
+    """
+
+    code = "FORBIDDEN"
+    exit_code = 2
+
+
 class StoreUnavailableError(GraphServiceError):
     """The graph store cannot be opened or reached (bad data dir, locked, server down)."""
 

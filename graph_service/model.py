@@ -363,6 +363,45 @@ NODE_DEFAULTS: dict[str, dict[str, Any]] = {
 value (``PropertySpec.default``; today ``blocked: False`` of people and enterprises)."""
 
 
+PERSONAL_FIELDS: Mapping[str, frozenset[str]] = {
+    NodeLabel.PERSON.value: frozenset({"name", "segment", "productsHeld"}),
+    NodeLabel.ENTERPRISE.value: frozenset({"name"}),
+    NodeLabel.ACCOUNT.value: frozenset({"balance"}),
+}
+"""The personal data of clients, per node label: the one place fields are marked personal.
+
+Names are published field names (camelCase), stored properties (``name``) and fields
+answered by a linkage question (``productsHeld``) alike. Besides these, every property a
+label does not declare (an extra CSV column: national ids, IBANs) is personal. A node whose
+personal data the caller may not see is *masked* (:mod:`graph_service.access`): these fields
+answer ``null`` (the schema makes them nullable), its undeclared properties are left out of
+``properties``, and ``masked`` is ``true``. ``Manager`` nodes (bank staff) have none: they
+are never masked. Marking another field personal is one more name here."""
+
+
+def personal_property(label: str, name: str) -> bool:
+    """Whether the stored property ``name`` of ``label`` nodes is personal data.
+
+    Parameters
+    ----------
+    label : str
+        A :class:`NodeLabel` value.
+    name : str
+        A stored property's name.
+
+    Returns
+    -------
+    bool
+        ``True`` for the names of :data:`PERSONAL_FIELDS` and for any property ``label``
+        does not declare (an extra column); ``False`` for every property of a ``Manager``.
+    """
+    if label == NodeLabel.MANAGER.value:
+        return False
+    spec = NODE_SPECS.get(label)
+    declared = spec is not None and name in spec.by_name
+    return name in PERSONAL_FIELDS.get(label, frozenset()) or not declared
+
+
 _LABELS_BY_LOWER = {label.value.lower(): label.value for label in NodeLabel}
 
 

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from graph_service.access import portfolio
+from graph_service.auth.caller import Caller, Role
 from graph_service.bulk import execute_many
 from graph_service.config import Settings
 from graph_service.errors import GraphServiceError
@@ -167,11 +169,12 @@ async def _operations(store: GraphStore, name: str) -> list[tuple[str, dict[str,
     return ops
 
 
-def _answers(store: GraphStore, ops: list[tuple[str, dict[str, Any]]]) -> list[str]:
+def _answers(store: GraphStore, ops: list[tuple[str, dict[str, Any]]],
+             caller: Caller | None = None) -> list[str]:
     """Each operation's JSON answer (data and errors), as text with sorted keys.
 
     Operations of one document run 50 at a time sharing a context, as the bulk path runs
-    them, so their store calls are batched.
+    them, so their store calls are batched; as ``caller`` (``None``: unrestricted).
     """
 
     async def run() -> list[str]:
@@ -182,7 +185,7 @@ def _answers(store: GraphStore, ops: list[tuple[str, dict[str, Any]]]) -> list[s
         for document, indexes in by_document.items():
             for chunk in (indexes[j : j + 50] for j in range(0, len(indexes), 50)):
                 results = await execute_many(
-                    store, Settings(), document, [ops[i][1] for i in chunk]
+                    store, Settings(), document, [ops[i][1] for i in chunk], caller=caller
                 )
                 for i, (data, errors) in zip(chunk, results, strict=True):
                     # Sibling fields resolve concurrently: their errors come in any order.
@@ -225,6 +228,29 @@ def test_every_query_answers_the_same(stores: tuple[str, GraphStore, GraphStore]
     differing = [op for op, e, a in zip(ops, expected, actual, strict=True) if e != a]
     assert not differing, f"{len(differing)} of {len(ops)} differ, first: {differing[0]}"
     assert any('"linkagePaths": [{' in answer for answer in expected)  # some pairs are linked
+
+
+def test_every_query_answers_the_same_in_a_managers_scope(
+    stores: tuple[str, GraphStore, GraphStore],
+) -> None:
+    # The access rules (graph_service.access) on both stores: the same nodes masked, the same
+    # questions refused. FinBench has no Manager: its manager's portfolio is empty.
+    name, embedded, falkordb = stores
+    managers = asyncio.run(embedded.list_ids("Manager"))
+    caller = Caller("differential", Role.MANAGER, manager_id=managers[0] if managers else "M")
+    ops = asyncio.run(_operations(embedded, name))
+    expected, actual = _answers(embedded, ops, caller), _answers(falkordb, ops, caller)
+    differing = [op for op, e, a in zip(ops, expected, actual, strict=True) if e != a]
+    assert not differing, f"{len(differing)} of {len(ops)} differ, first: {differing[0]}"
+    assert any('"FORBIDDEN"' in answer for answer in expected)
+    assert any('"name": null' in answer for answer in expected)
+    if managers:  # the portfolio's enterprises and persons come back unmasked
+        inside = asyncio.run(portfolio(embedded, managers[0]))
+        roots = {ENTERPRISE: "Enterprise", PERSON: "Person"}
+        names = [json.loads(answer)["data"][roots[doc].lower()]["name"]
+                 for (doc, variables), answer in zip(ops, expected, strict=True)
+                 if doc in roots and (roots[doc], variables["id"]) in inside]
+        assert names and None not in names
 
 
 def test_pages_follow_the_same_cursors(stores: tuple[str, GraphStore, GraphStore]) -> None:

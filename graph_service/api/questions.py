@@ -9,12 +9,17 @@ For each :class:`~graph_service.linkage.question.Question`, with strawberry's pu
   when it lists nodes (:class:`~graph_service.linkage.question.IdList`, answered as a
   connection of their label);
 - the node-type fields it declares (:func:`node_fields`, on ``Enterprise``, ``Person``...),
-  the node being the question's subject;
+  the node being the question's subject; a field marked personal
+  (:data:`graph_service.model.PERSONAL_FIELDS`) is nullable and ``null`` on a masked node;
 - the node budget's entry of each of these fields (:func:`costed_fields`).
 
 Every field is answered through the request's DataLoader of its question
 (:meth:`graph_service.api.context.Context.answers`), that is through the question's batch
-form. Argument types map as: ``Id`` to ``ID``; ``NodeKey`` to the input ``NodeRef``;
+form, which applies the caller's scope (:mod:`graph_service.access`); every root field
+carries the permission :class:`~graph_service.api.permissions.ReadsGraph`. A question added
+to the registry is therefore covered by the access rules without more code.
+
+Argument types map as: ``Id`` to ``ID``; ``NodeKey`` to the input ``NodeRef``;
 tuples to lists; ``X | None`` to a nullable argument. Answer types map as: ``Coverage`` to
 ``PayrollCoverage``, ``Subgraph`` to ``ClientNetwork``, ``Path`` to ``LinkagePath`` (types
 of :mod:`graph_service.api.types`, each with an ``of`` constructor); any other dataclass to a
@@ -48,9 +53,10 @@ from strawberry.utils.str_converters import to_camel_case
 
 from graph_service.api.context import when_loaded
 from graph_service.api.pagination import PageArgs
+from graph_service.api.permissions import ReadsGraph
 from graph_service.linkage.question import Doc, Id, IdList, NodeField, Question
 from graph_service.linkage.registry import QUESTIONS
-from graph_service.model import NodeKey
+from graph_service.model import PERSONAL_FIELDS, NodeKey
 from graph_service.stores.base import Coverage, Path, Subgraph
 
 T = TypeVar("T", bound=type)
@@ -216,7 +222,8 @@ def _root_field(question: Question[Any, Any]) -> Any:
             [_parameter("info", Info), *params, *page_params], return_annotation=connection
         )
         resolve_page.__name__ = question.name
-        return strawberry.field(resolver=resolve_page, description=question.description)
+        return strawberry.field(resolver=resolve_page, description=question.description,
+                                permission_classes=[ReadsGraph])  # fmt: skip
 
     convert = _convert(question.answer)
 
@@ -228,7 +235,8 @@ def _root_field(question: Question[Any, Any]) -> Any:
         [_parameter("info", Info), *params], return_annotation=_graphql(question.answer)
     )
     resolve.__name__ = question.name
-    return strawberry.field(resolver=resolve, description=question.description)
+    return strawberry.field(resolver=resolve, description=question.description,
+                            permission_classes=[ReadsGraph])  # fmt: skip
 
 
 def _node_field(question: Question[Any, Any], node_field: NodeField[Any, Any]) -> Any:
@@ -239,8 +247,13 @@ def _node_field(question: Question[Any, Any], node_field: NodeField[Any, Any]) -
         returns, convert = _graphql(question.answer), _convert(question.answer)
     else:
         returns, convert = node_field.type, node_field.project
+    personal = to_camel_case(node_field.name) in PERSONAL_FIELDS.get(node_field.label, ())
+    if personal:
+        returns = Optional[returns]  # noqa: UP045 - built at run time
 
     def resolve(root: Any, info: Info, **kwargs: Any) -> Any:
+        if personal and root.masked:
+            return None
         values = {k: _domain_value(v) for k, v in kwargs.items()}
         args = build(**values, **{subject: str(root.id)})
         return when_loaded(info.context.answers(question).load(args), convert)

@@ -1,10 +1,12 @@
-"""The GraphQL schema: lookups by id and the linkage questions.
+"""The GraphQL schema: lookups by id, the linkage questions and the audit trail.
 
-The lookups are written here; the linkage questions' root fields are generated from the
-question registry (:func:`graph_service.api.questions.root_fields`), each answered by one
-domain question of :mod:`graph_service.linkage` through the request's DataLoader of it.
-``schema`` is the one schema object; the HTTP app and the CLI both execute documents against
-it, with a context from :func:`graph_service.api.context.make_context`.
+The lookups and the audit trail (:mod:`graph_service.api.trail`) are written here; the
+linkage questions' root fields are generated from the question registry
+(:func:`graph_service.api.questions.root_fields`), each answered by one domain question of
+:mod:`graph_service.linkage` through the request's DataLoader of it. Every root field
+carries a permission class (:mod:`graph_service.api.permissions`). ``schema`` is the one
+schema object; the HTTP app and the CLI both execute documents against it, with a context
+from :func:`graph_service.api.context.make_context`.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from graphql import GraphQLError
 from strawberry.types import ExecutionContext
 
 from graph_service.api.extensions import EXTENSIONS, log_unexpected
+from graph_service.api.permissions import AdminOnly, ReadsGraph
 from graph_service.api.questions import root_fields
+from graph_service.api.trail import audit_records
 from graph_service.api.types import Account, Enterprise, GraphInfo, Manager, Person, as_type
 from graph_service.errors import NotFoundError
 from graph_service.model import NodeLabel
@@ -41,25 +45,35 @@ async def _lookup(info: GraphInfo, label: NodeLabel, node_id: str) -> Any:
 class Query:
     """The root query type: the lookups, then the linkage questions' fields."""
 
-    @strawberry.field(description="An enterprise by id; NOT_FOUND error if none.")
+    @strawberry.field(description="An enterprise by id; NOT_FOUND error if none.",
+                      permission_classes=[ReadsGraph])
     async def enterprise(self, info: GraphInfo, id: strawberry.ID) -> Enterprise | None:
         """Look up an enterprise."""
         return await _lookup(info, NodeLabel.ENTERPRISE, id)
 
-    @strawberry.field(description="A person by id; NOT_FOUND error if none.")
+    @strawberry.field(description="A person by id; NOT_FOUND error if none.",
+                      permission_classes=[ReadsGraph])
     async def person(self, info: GraphInfo, id: strawberry.ID) -> Person | None:
         """Look up a person."""
         return await _lookup(info, NodeLabel.PERSON, id)
 
-    @strawberry.field(description="An account by id; NOT_FOUND error if none.")
+    @strawberry.field(description="An account by id; NOT_FOUND error if none.",
+                      permission_classes=[ReadsGraph])
     async def account(self, info: GraphInfo, id: strawberry.ID) -> Account | None:
         """Look up an account."""
         return await _lookup(info, NodeLabel.ACCOUNT, id)
 
-    @strawberry.field(description="An account manager by id; NOT_FOUND error if none.")
+    @strawberry.field(description="An account manager by id; NOT_FOUND error if none.",
+                      permission_classes=[ReadsGraph])
     async def manager(self, info: GraphInfo, id: strawberry.ID) -> Manager | None:
         """Look up an account manager."""
         return await _lookup(info, NodeLabel.MANAGER, id)
+
+    audit_records = strawberry.field(
+        resolver=audit_records, permission_classes=[AdminOnly],
+        description="The audit trail's most recent records that match, oldest first "
+        "(admin only; FORBIDDEN for any other role).",
+    )
 
 
 class GraphServiceSchema(strawberry.Schema):

@@ -20,6 +20,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from graph_service.access import MaskedNode
 from graph_service.api.context import Context, when_loaded
 from graph_service.api.pagination import PageArgs, Window, encode_cursor
 from graph_service.api.questions import node_fields
@@ -38,6 +39,12 @@ strawberry.enum(RelationshipType, description="Relationship types of the linkage
 
 GraphInfo = Info[Context, None]
 """The ``info`` argument of every resolver."""
+
+MASKED_DESCRIPTION = (
+    "True when the caller may not see this node's personal data (outside a manager's "
+    "portfolio; persons and accounts for analysts and applications): its personal fields "
+    "are null. Never true for a Manager."
+)
 
 First = Annotated[
     int | None,
@@ -112,9 +119,11 @@ def _lazy_fields(cls: type) -> dict[str, tuple[str, bool, Any]]:
 class _GraphNode:
     """Mixin of the node types: their label and how to build them from a store node.
 
-    A node type built by :meth:`from_node` holds its ``id`` and a reference to the store
-    node's properties; each other field is read from them the first time it is asked for
-    (``__getattr__``), so a page of 100 people answering ``node { id }`` reads no property.
+    A node type built by :meth:`from_node` holds its ``id``, ``masked`` and a reference to
+    the store node's properties; each other field is read from them the first time it is
+    asked for (``__getattr__``), so a page of 100 people answering ``node { id }`` reads no
+    property. A masked node (:class:`~graph_service.access.MaskedNode`, outside the caller's
+    scope) has no personal property, so its personal fields answer ``null``.
     """
 
     LABEL: ClassVar[str]
@@ -129,7 +138,8 @@ class _GraphNode:
     def from_node(cls, node: Node) -> Self:
         """Build the GraphQL object of a store node of this label (fields read on demand)."""
         obj = cls.__new__(cls)
-        obj.__dict__.update(id=node.id, _props=node.props)  # id: a str is an ID
+        # id: a str is an ID
+        obj.__dict__.update(id=node.id, masked=isinstance(node, MaskedNode), _props=node.props)
         return obj
 
     def __getattr__(self, name: str) -> Any:
@@ -200,7 +210,8 @@ class Enterprise(_GraphNode):
 
     LABEL: ClassVar[str] = _ENTERPRISE
     id: strawberry.ID
-    name: str
+    masked: bool = strawberry.field(description=MASKED_DESCRIPTION)
+    name: str | None = strawberry.field(description="The name; null when masked.")
     industry: str | None
     region: str | None
     blocked: bool
@@ -233,8 +244,11 @@ class Person(_GraphNode):
 
     LABEL: ClassVar[str] = _PERSON
     id: strawberry.ID
-    name: str
-    segment: str | None = strawberry.field(description="mass, affluent or private.")
+    masked: bool = strawberry.field(description=MASKED_DESCRIPTION)
+    name: str | None = strawberry.field(description="The name; null when masked.")
+    segment: str | None = strawberry.field(
+        description="mass, affluent or private; null when masked."
+    )
     blocked: bool
     created_at: dt.datetime | None
     employers = related("EmployerConnection", _EMPLOYED_BY, _OUT,
@@ -254,10 +268,11 @@ class Account(_GraphNode):
 
     LABEL: ClassVar[str] = _ACCOUNT
     id: strawberry.ID
+    masked: bool = strawberry.field(description=MASKED_DESCRIPTION)
     type: str = strawberry.field(description="Product type, e.g. `debit card`.")
     status: str = strawberry.field(description="active, blocked or dormant.")
     opened_at: dt.datetime | None
-    balance: float | None
+    balance: float | None = strawberry.field(description="The balance; null when masked.")
     owners = related("PartyConnection", _OWNS, _IN, "People and enterprises owning the account.")
     transfers_out = related("TransferConnection", _TRANSFERRED_TO, _OUT,
                             "Transfers from this account, one edge per receiving account.")
@@ -271,6 +286,7 @@ class Manager(_GraphNode):
 
     LABEL: ClassVar[str] = _MANAGER
     id: strawberry.ID
+    masked: bool = strawberry.field(description=MASKED_DESCRIPTION)
     name: str
     kind: str = strawberry.field(description="corporate, retail or private_banking.")
     branch: str | None
@@ -415,9 +431,10 @@ class Connection(Generic[E]):
                      ) -> Self:
         """One page of a sorted id list (a domain query's answer), nodes read in one store call.
 
-        The page is read with one :meth:`GraphStore.get_nodes` call rather than through the
-        node DataLoader: the ids are already one batch, and a loader future per node would
-        cost more than the read (a page of 100 people).
+        The page is read with one :meth:`~graph_service.api.context.Context.read_nodes` call
+        (masked outside the caller's scope) rather than through the node DataLoader: the
+        ids are already one batch, and a loader future per node would cost more than the
+        read (a page of 100 people).
 
         Parameters
         ----------
@@ -430,7 +447,7 @@ class Connection(Generic[E]):
             Validated connection arguments (parsed with ``labels`` of this class).
         """
         window = page.window(ids, key=lambda node_id: (label, node_id))
-        loaded = await info.context.store.get_nodes(label, window.items)
+        loaded = await info.context.read_nodes(label, window.items)
         nodes = [node for node in loaded if node is not None]
         return cls.build(window, nodes, [None] * len(nodes))
 
@@ -581,18 +598,22 @@ class GraphNode:
 
     label: NodeLabel
     id: strawberry.ID
-    name: str | None = strawberry.field(description="The name, for nodes that have one.")
+    masked: bool = strawberry.field(description=MASKED_DESCRIPTION)
+    name: str | None = strawberry.field(
+        description="The name, for nodes that have one; null when masked."
+    )
     properties: JSON = strawberry.field(
         description="Every stored property, and the declared default of one not stored "
-        "(blocked: false)."
+        "(blocked: false); when masked, only those that are not personal."
     )
 
     @classmethod
     def of(cls, node: Node) -> GraphNode:
-        """Build from a store node."""
+        """Build from a store node (a masked one keeps no personal property)."""
         return cls(
             label=NodeLabel(node.label),
             id=strawberry.ID(node.id),
+            masked=isinstance(node, MaskedNode),
             name=node.props.get("name"),
             properties=cast(JSON, NODE_DEFAULTS.get(node.label, {}) | dict(node.props)),
         )

@@ -14,7 +14,7 @@ from typing import Annotated
 from graph_service.config import Settings
 from graph_service.errors import InvalidInputError
 from graph_service.linkage import traversal
-from graph_service.linkage.question import Cost, CostArguments, Doc, Question, one_by_one
+from graph_service.linkage.question import Cost, CostArguments, Doc, Outside, Question, one_by_one
 from graph_service.model import NodeKey, RelationshipType
 from graph_service.stores.base import GraphStore, Subgraph
 
@@ -113,6 +113,7 @@ QUESTION = Question(
     validate=validate,
     subjects=subjects,
     batch=one_by_one(rule),
+    outside=Outside.MASKED,
     cost=cost,
 )
 """``clientNetwork``."""

@@ -18,6 +18,7 @@ from graph_service.linkage.question import (
     Cost,
     CostArguments,
     Doc,
+    Outside,
     Question,
     one_by_one,
 )
@@ -103,6 +104,7 @@ QUESTION = Question(
     validate=validate,
     subjects=subjects,
     batch=one_by_one(rule),
+    outside=Outside.MASKED,
     cost=cost,
 )
 """``linkagePaths``."""

@@ -30,6 +30,7 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Generic, NewType, Protocol, TypeVar
 
 from graph_service.config import Settings
@@ -130,6 +131,26 @@ def fixed_cost(base: int) -> Callable[[CostArguments, Settings], Cost]:
     return cost
 
 
+class Outside(StrEnum):
+    """What a question answers about a subject whose personal data the caller may not see.
+
+    A subject is such a node for a manager outside their portfolio, for an analyst or an
+    application a person (:class:`graph_service.access.Scope`); the access rule applies this
+    in one place (:meth:`graph_service.access.Scope.check`), for every registered question.
+
+    - ``FORBIDDEN`` (the default, the safe one): refused with code ``FORBIDDEN``; for lists
+      of nodes (``uncoveredEmployees`` of an enterprise outside the portfolio) and answers
+      that are a person's own data (``crossSellGaps``).
+    - ``MASKED``: answered, every node of the answer whose data the caller may not see
+      masked to its label and id (paths and networks).
+    - ``AGGREGATE``: answered as it is, a count or rate over many people (payroll coverage).
+    """
+
+    FORBIDDEN = "forbidden"
+    MASKED = "masked"
+    AGGREGATE = "aggregate"
+
+
 @dataclass(frozen=True, slots=True)
 class NodeField(Generic[A, R]):
     """A field of a node type answered by a question, the node being its subject.
@@ -188,6 +209,9 @@ class Question(Generic[A, R]):
         Fields of node types answered by this question.
     lists : str, optional
         For an :class:`IdList` answer, the label of the listed nodes.
+    outside : Outside
+        What it answers about a subject the caller may not see unmasked
+        (:attr:`Outside.FORBIDDEN` unless the question says otherwise).
     """
 
     name: str
@@ -201,6 +225,7 @@ class Question(Generic[A, R]):
     pushdown: Batch[A, R] | None = None
     node_fields: tuple[NodeField[A, R], ...] = ()
     lists: str | None = None
+    outside: Outside = Outside.FORBIDDEN
 
 
 async def each(answers: Sequence[Awaitable[R]]) -> list[R]:
@@ -322,6 +347,7 @@ __all__ = [
     "IdList",
     "NodeReader",
     "NodeField",
+    "Outside",
     "Question",
     "accept",
     "answer",
