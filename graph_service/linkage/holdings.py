@@ -50,6 +50,10 @@ async def _active_accounts(
     ]  # fmt: skip
 
 
+def _types(accounts: list[Node]) -> set[str]:
+    return {account.props["type"] for account in accounts if "type" in account.props}
+
+
 async def active_products(
     store: GraphStore, person_ids: Sequence[str], rules: LinkageRules
 ) -> dict[str, set[str]]:
@@ -69,10 +73,7 @@ async def active_products(
     """
     ids = list(dict.fromkeys(person_ids))
     owned = await _active_accounts(store, ids, rules)
-    return {
-        person: {account.props["type"] for account in accounts if "type" in account.props}
-        for person, accounts in zip(ids, owned, strict=True)
-    }
+    return {person: _types(accounts) for person, accounts in zip(ids, owned, strict=True)}
 
 
 async def loan_applicants(store: GraphStore, label: str, ids: Sequence[str]) -> set[str]:
@@ -130,7 +131,7 @@ async def products_held(
     }  # fmt: skip
     held: dict[str, set[str]] = {}
     for person, found in zip(ids, owned, strict=True):
-        types = {a.props["type"] for a in found if "type" in a.props}
+        types = _types(found)
         if person in borrowers:
             types.add(PERSONAL_LOAN)
         if any(a.id in online for a in found):
