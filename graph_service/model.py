@@ -398,7 +398,7 @@ NODE_DEFAULTS: dict[str, dict[str, Any]] = {
     for label, spec in NODE_SPECS.items()
 }
 """``{property: default}`` per node label: what a reader answers for a node without a stored
-value (``PropertySpec.default``; today ``blocked: False`` of people and enterprises)."""
+value (``PropertySpec.default``; today ``blocked: False`` of people, enterprises and media)."""
 
 
 _LABELS_BY_LOWER = {label.value.lower(): label.value for label in NodeLabel}
