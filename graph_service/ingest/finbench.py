@@ -205,7 +205,9 @@ def _read_aggregated(
     report counts the file's rows, not pairs. ``totalAmount`` sums ``amount``; ``lastAt``
     is the latest ``createTime`` of the pair, kept where the relationship type declares
     it (not ``TRANSFERRED_TO``). A pair whose both ends are in ``known`` updates the
-    ``activity`` of its accounts (account id to the latest time as ISO text).
+    ``activity`` of its accounts (account id to the latest time as ISO text). Times are
+    compared as that text, which is chronological for FinBench's times (one format, no
+    offset).
     """
     pairs: dict[tuple[NodeKey, NodeKey], list[Any]] = {}  # -> [first line, count, total, last]
     has_amount = "totalAmount" in source.columns
@@ -232,12 +234,13 @@ def _read_aggregated(
 
 def _with_activity(nodes: list[NodeRow], activity: Mapping[str, str]) -> list[NodeRow]:
     """``nodes`` with each account's ``lastActivityAt``: its latest activity, else ``openedAt``."""
-    return [
-        row._replace(props={**row.props, "lastActivityAt": activity.get(row.id) or row.props[
-            "openedAt"]})
-        if row.label == _A else row
-        for row in nodes
-    ]
+    rows = []
+    for row in nodes:
+        if row.label == _A:
+            last = activity.get(row.id) or row.props["openedAt"]
+            row = row._replace(props={**row.props, "lastActivityAt": last})
+        rows.append(row)
+    return rows
 
 
 def derived_file(evidence_file: str) -> str:
