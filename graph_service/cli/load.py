@@ -43,8 +43,8 @@ def _check_apart(data_dir: Path, input_dir: Path) -> None:
 def print_report(report: LoadReport, rejects_path: Path | None) -> None:
     """Print the load report and where the rejects are listed.
 
-    Rows loaded and rejected per file read, the total, then each other entry of the input
-    directory as skipped, with the reason.
+    Rows loaded and rejected per file read and the total, then one line per other entry of
+    the input directory: ``README.md: skipped (not a file of the LDBC FinBench format)``.
     """
     table = Table(title="Load report")
     table.add_column("file")
@@ -53,9 +53,9 @@ def print_report(report: LoadReport, rejects_path: Path | None) -> None:
     for name in report.files:
         table.add_row(name, str(report.loaded[name]), str(report.rejected[name]))
     table.add_row("total", str(report.total_loaded), str(report.total_rejected), style="bold")
-    for name, reason in report.skipped.items():
-        table.add_row(name, "skipped", reason, style="dim")
     out.print(table)
+    for name, reason in report.skipped.items():
+        out.print(f"{name}: skipped ({reason})", highlight=False)
     if rejects_path is not None and report.rejects:
         out.print(f"{len(report.rejects)} rejected rows listed in {rejects_path}")
 
