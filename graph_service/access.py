@@ -43,7 +43,10 @@ from graph_service.model import (
 )
 from graph_service.stores.base import Direction, GraphStore, Node, Relationship
 
-_ENTERPRISE, _PERSON, _ACCOUNT, _MANAGER = (label.value for label in NodeLabel)
+_ENTERPRISE, _PERSON, _ACCOUNT, _MANAGER = (
+    NodeLabel.ENTERPRISE.value, NodeLabel.PERSON.value, NodeLabel.ACCOUNT.value,
+    NodeLabel.MANAGER.value,
+)
 
 GRAPH_READERS = frozenset({Role.ADMIN, Role.ANALYST, Role.APP, Role.MANAGER})
 """The roles that may read the graph (every role but ``staff``)."""

@@ -15,15 +15,19 @@ from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from graph_service.rules import (
+    DEFAULT_E_BANKING_MEDIA,
     DEFAULT_PAYROLL_PRODUCTS,
     DEFAULT_PRIVATE_BANKING_PRODUCTS,
+    E_BANKING,
+    PERSONAL_LOAN,
     LinkageRules,
 )
 
 DEFAULT_PRODUCT_CATALOGUE: tuple[str, ...] = (
     "debit card",
+    E_BANKING,
     "credit card",
-    "personal loan",
+    PERSONAL_LOAN,
     "wealth management",
     "trust account",
 )
@@ -121,6 +125,13 @@ class Settings(BaseSettings):
     product_catalogue : list of str
         The product types ``crossSellGaps`` splits into held and missing, in catalogue order
         (``GRAPH_SERVICE_PRODUCT_CATALOGUE``, default :data:`DEFAULT_PRODUCT_CATALOGUE`).
+        ``personal loan`` and ``e-banking`` are also held from loan applications and
+        sign-ins (:mod:`graph_service.rules`).
+    e_banking_media : list of str
+        ``Medium.type`` values whose sign-ins into an active account make its owner an
+        e-banking user (``GRAPH_SERVICE_E_BANKING_MEDIA``, default
+        ``["PHONE", "IPv4", "IPv6", "MAC", "WIFI"]``, :data:`~graph_service.rules.
+        DEFAULT_E_BANKING_MEDIA`).
     profile : {"default", "production"}
         ``GRAPH_SERVICE_PROFILE`` (default ``default``): ``production`` requires an OIDC
         issuer (``serve`` refuses to start without one, exit 2) and refuses
@@ -258,6 +269,7 @@ class Settings(BaseSettings):
     product_catalogue: list[str] = Field(
         default_factory=lambda: list(DEFAULT_PRODUCT_CATALOGUE)
     )
+    e_banking_media: list[str] = Field(default_factory=lambda: list(DEFAULT_E_BANKING_MEDIA))
 
     profile: ProfileName = "default"
     oidc_issuer: str | None = Field(default=None, min_length=1)
@@ -305,10 +317,11 @@ class Settings(BaseSettings):
                 )
             # Only the cap was lowered: the default follows it down.
             self.default_page_size = self.max_page_size
-        for name in ("payroll_products", "private_banking_products", "product_catalogue"):
+        for name in ("payroll_products", "private_banking_products", "product_catalogue",
+                     "e_banking_media"):
             products = getattr(self, name)
             if not products or any(not p.strip() for p in products):
-                raise ValueError(f"{name} must list at least one non-blank account type")
+                raise ValueError(f"{name} must list at least one non-blank type")
         refused = sorted(set(self.jwt_algorithms) - ASYMMETRIC_ALGORITHMS)
         if refused or not self.jwt_algorithms:
             raise ValueError(
@@ -339,4 +352,5 @@ class Settings(BaseSettings):
         return LinkageRules(
             payroll_products=tuple(self.payroll_products),
             private_banking_products=tuple(self.private_banking_products),
+            e_banking_media=tuple(self.e_banking_media),
         )

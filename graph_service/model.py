@@ -29,6 +29,8 @@ class NodeLabel(StrEnum):
     PERSON = "Person"
     ACCOUNT = "Account"
     MANAGER = "Manager"
+    LOAN = "Loan"
+    MEDIUM = "Medium"
 
 
 class RelationshipType(StrEnum):
@@ -40,7 +42,20 @@ class RelationshipType(StrEnum):
     MANAGES = "MANAGES"
     GUARANTEES = "GUARANTEES"
     TRANSFERRED_TO = "TRANSFERRED_TO"
+    APPLIED_FOR = "APPLIED_FOR"
+    DEPOSITED_TO = "DEPOSITED_TO"
+    REPAID = "REPAID"
+    WITHDREW_TO = "WITHDREW_TO"
+    SIGNED_IN_TO = "SIGNED_IN_TO"
 
+
+LINKAGE_TYPES: tuple[str, ...] = tuple(t.value for t in RelationshipType)[:6]
+"""The relationship types that link clients (employment, shareholding, ownership,
+management, guarantees, transfers): what ``clientNetwork`` and ``linkagePaths`` follow when
+``relationshipTypes`` is omitted."""
+ACTIVITY_TYPES: tuple[str, ...] = tuple(t.value for t in RelationshipType)[6:]
+"""The relationship types of loans, withdrawals and e-banking sign-ins: followed by the
+traversals only when ``relationshipTypes`` names them."""
 
 NodeKey = tuple[str, str]
 """A node's identity: ``(label, id)``, e.g. ``("Person", "755")``."""
@@ -307,6 +322,7 @@ NODE_SPECS: dict[str, ElementSpec] = {
             _p("status", "status", required=True, choices=("active", "blocked", "dormant")),
             _p("openedAt", "opened_at", "datetime"),
             _p("balance", "balance", "float"),
+            _p("lastActivityAt", "last_activity_at", "datetime"),
         ),
     ),
     NodeLabel.MANAGER.value: ElementSpec(
@@ -318,11 +334,22 @@ NODE_SPECS: dict[str, ElementSpec] = {
             _p("branch", "branch"),
         ),
     ),
+    NodeLabel.LOAN.value: ElementSpec(
+        "Loan",
+        (_p("loanAmount", "loan_amount", "float"), _p("balance", "balance", "float"), _CREATED),
+    ),
+    NodeLabel.MEDIUM.value: ElementSpec(
+        "Medium", (_p("type", "type", required=True), _BLOCKED, _CREATED)
+    ),
 }
 """Declared node properties per label. ``id`` is the key and not listed here."""
 
-_P, _E, _A, _M = (label.value for label in
-                  (NodeLabel.PERSON, NodeLabel.ENTERPRISE, NodeLabel.ACCOUNT, NodeLabel.MANAGER))
+_P, _E, _A, _M, _L, _MD = (label.value for label in
+                          (NodeLabel.PERSON, NodeLabel.ENTERPRISE, NodeLabel.ACCOUNT,
+                           NodeLabel.MANAGER, NodeLabel.LOAN, NodeLabel.MEDIUM))
+_COUNT = _p("count", "count", "int", required=True, minimum=1, maximum=GRAPHQL_INT_MAX)
+_TOTAL = _p("totalAmount", "total_amount", "float", required=True)
+_LAST = _p("lastAt", "last_at", "datetime")
 
 RELATIONSHIP_SPECS: dict[str, ElementSpec] = {
     RelationshipType.EMPLOYED_BY.value: ElementSpec(
@@ -347,10 +374,21 @@ RELATIONSHIP_SPECS: dict[str, ElementSpec] = {
         (
             # At most GRAPHQL_INT_MAX (as every int property): GraphQL Int is 32-bit, and a
             # larger count would load but make every query returning it fail.
-            _p("count", "count", "int", required=True, minimum=1, maximum=GRAPHQL_INT_MAX),
-            _p("totalAmount", "total_amount", "float", required=True),
+            _COUNT,
+            _TOTAL,
         ),
         ((_A, _A),),
+    ),
+    RelationshipType.APPLIED_FOR.value: ElementSpec("APPLIED_FOR", (), ((_P, _L), (_E, _L))),
+    RelationshipType.DEPOSITED_TO.value: ElementSpec(
+        "DEPOSITED_TO", (_COUNT, _TOTAL, _LAST), ((_L, _A),)
+    ),
+    RelationshipType.REPAID.value: ElementSpec("REPAID", (_COUNT, _TOTAL, _LAST), ((_A, _L),)),
+    RelationshipType.WITHDREW_TO.value: ElementSpec(
+        "WITHDREW_TO", (_COUNT, _TOTAL, _LAST), ((_A, _A),)
+    ),
+    RelationshipType.SIGNED_IN_TO.value: ElementSpec(
+        "SIGNED_IN_TO", (_COUNT, _LAST), ((_MD, _A),)
     ),
 }
 """Declared relationship properties and allowed endpoint labels per relationship type."""
@@ -360,13 +398,14 @@ NODE_DEFAULTS: dict[str, dict[str, Any]] = {
     for label, spec in NODE_SPECS.items()
 }
 """``{property: default}`` per node label: what a reader answers for a node without a stored
-value (``PropertySpec.default``; today ``blocked: False`` of people and enterprises)."""
+value (``PropertySpec.default``; today ``blocked: False`` of people, enterprises and media)."""
 
 
 PERSONAL_FIELDS: Mapping[str, frozenset[str]] = {
     NodeLabel.PERSON.value: frozenset({"name", "segment", "productsHeld"}),
     NodeLabel.ENTERPRISE.value: frozenset({"name"}),
     NodeLabel.ACCOUNT.value: frozenset({"balance"}),
+    NodeLabel.LOAN.value: frozenset({"loanAmount", "loan_amount", "balance"}),
 }
 """The personal data of clients, per node label: the one place fields are marked personal.
 

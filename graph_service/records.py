@@ -119,6 +119,9 @@ class GraphBatch:
         nowhere); the store appends its own.
     files : list of str
         Every file read, so that the report lists files with no rows too.
+    skipped : dict of str to str
+        The input's other entries, each with the reason it was not read, so that the
+        report accounts for every file of an input directory.
     deleted_nodes : list of NodeKey
         Nodes to delete with their relationships (Cypher's ``DETACH DELETE``); an absent
         one is no error.
@@ -141,6 +144,7 @@ class GraphBatch:
     files: list[str] = field(default_factory=list)
     deleted_nodes: list[NodeKey] = field(default_factory=list)
     deleted_relationships: list[RelationshipKey] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
 
     def materialized(self) -> GraphBatch:
         """Read every row: the batch with lists of rows (itself if they are lists already).
@@ -159,6 +163,7 @@ class GraphBatch:
             self.files,
             self.deleted_nodes,
             self.deleted_relationships,
+            self.skipped,
         )
 
     def check_deletions(self) -> None:
@@ -201,12 +206,15 @@ class LoadReport:
         listed once, at its first source line.
     files : list of str
         Files read, in reading order.
+    skipped : dict of str to str
+        The input directory's other entries, each with the reason it was not read.
     """
 
     loaded: Counter[str] = field(default_factory=Counter)
     rejected: Counter[str] = field(default_factory=Counter)
     rejects: list[Reject] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
 
     @property
     def total_loaded(self) -> int:
@@ -331,7 +339,7 @@ class UpsertCheck:
         The loader's own rejects (``batch.rejects``) come first among equal positions.
         """
         batch = self._batch
-        report = LoadReport(files=list(batch.files))
+        report = LoadReport(files=list(batch.files), skipped=dict(batch.skipped))
         for reject in batch.rejects:
             report.rejected[reject.file] += 1
         for reject, rows in self._rejects:

@@ -65,7 +65,7 @@ crossSellGaps(personId: $id) {{ held missing }}
 }}"""
 ACCOUNT = f"""
 query($id: ID!) {{ account(id: $id) {{
-  id type status openedAt balance
+  id type status openedAt balance lastActivityAt
   owners(first: 5) {{ {PAGE} edges {{ cursor node {{ {PARTY} }} }} }}
   transfersOut(first: 5) {{ {PAGE} edges {{ cursor count totalAmount node {{ id }} }} }}
   transfersIn(first: 5) {{ {PAGE} edges {{ count totalAmount node {{ id }} }} }}
@@ -99,7 +99,8 @@ query($after: String) {{
     {PAGE} edges {{ cursor node {{ id }} }} }}
 }}"""
 FILTERS = [
-    None, ["EMPLOYED_BY", "SHAREHOLDER_OF", "GUARANTEES"], ["OWNS", "TRANSFERRED_TO"]
+    None, ["EMPLOYED_BY", "SHAREHOLDER_OF", "GUARANTEES"], ["OWNS", "TRANSFERRED_TO"],
+    ["OWNS", "APPLIED_FOR", "DEPOSITED_TO", "REPAID", "WITHDREW_TO", "SIGNED_IN_TO"],
 ]
 LABELS = {"Enterprise": "ENTERPRISE", "Person": "PERSON", "Account": "ACCOUNT",
           "Manager": "MANAGER"}  # fmt: skip

@@ -62,9 +62,15 @@ N = TypeVar("N")
 E = TypeVar("E")
 T = TypeVar("T")
 
-_ENTERPRISE, _PERSON, _ACCOUNT, _MANAGER = (label.value for label in NodeLabel)
+_ENTERPRISE, _PERSON, _ACCOUNT, _MANAGER = (
+    label.value for label in (NodeLabel.ENTERPRISE, NodeLabel.PERSON, NodeLabel.ACCOUNT,
+                              NodeLabel.MANAGER)
+)
 _IN, _OUT = Direction.INCOMING, Direction.OUTGOING
-_EMPLOYED_BY, _SHAREHOLDER_OF, _OWNS, _MANAGES, _GUARANTEES, _TRANSFERRED_TO = RelationshipType
+_EMPLOYED_BY, _SHAREHOLDER_OF, _OWNS, _MANAGES, _GUARANTEES, _TRANSFERRED_TO = (
+    RelationshipType.EMPLOYED_BY, RelationshipType.SHAREHOLDER_OF, RelationshipType.OWNS,
+    RelationshipType.MANAGES, RelationshipType.GUARANTEES, RelationshipType.TRANSFERRED_TO,
+)
 
 
 def _camel(name: str) -> str:
@@ -273,6 +279,11 @@ class Account(_GraphNode):
     status: str = strawberry.field(description="active, blocked or dormant.")
     opened_at: dt.datetime | None
     balance: float | None = strawberry.field(description="The balance; null when masked.")
+    last_activity_at: dt.datetime | None = strawberry.field(
+        description="Latest transfer or withdrawal in or out, loan repayment from it, loan "
+        "deposit to it or e-banking sign-in to it; its opening time without any (null when "
+        "the input gave neither)."
+    )
     owners = related("PartyConnection", _OWNS, _IN, "People and enterprises owning the account.")
     transfers_out = related("TransferConnection", _TRANSFERRED_TO, _OUT,
                             "Transfers from this account, one edge per receiving account.")

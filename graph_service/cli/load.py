@@ -41,7 +41,11 @@ def _check_apart(data_dir: Path, input_dir: Path) -> None:
 
 
 def print_report(report: LoadReport, rejects_path: Path | None) -> None:
-    """Print the load report: rows loaded and rejected per file, then where rejects are listed."""
+    """Print the load report and where the rejects are listed.
+
+    Rows loaded and rejected per file read and the total, then one line per other entry of
+    the input directory: ``README.md: skipped (not a file of the LDBC FinBench format)``.
+    """
     table = Table(title="Load report")
     table.add_column("file")
     table.add_column("loaded", justify="right")
@@ -50,6 +54,8 @@ def print_report(report: LoadReport, rejects_path: Path | None) -> None:
         table.add_row(name, str(report.loaded[name]), str(report.rejected[name]))
     table.add_row("total", str(report.total_loaded), str(report.total_rejected), style="bold")
     out.print(table)
+    for name, reason in report.skipped.items():
+        out.print(f"{name}: skipped ({reason})", highlight=False)
     if rejects_path is not None and report.rejects:
         out.print(f"{len(report.rejects)} rejected rows listed in {rejects_path}")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sys
 import time
 import warnings
 from collections.abc import Coroutine
@@ -73,9 +74,15 @@ async def _query(
             [(data, errors)] = await execute_many(
                 store, settings, document, [values], operation_name, caller, trail
             )
-            text = json.dumps({"data": data, **({"errors": errors} if errors else {})}, indent=2)
-            if output is None:
-                print(text)
+            text = json.dumps(
+                {"data": data, **({"errors": errors} if errors else {})},
+                indent=2,
+                ensure_ascii=False,
+            )
+            if output is None:  # UTF-8 whatever the locale: names print as written
+                sys.stdout.flush()
+                sys.stdout.buffer.write(text.encode("utf-8") + b"\n")
+                sys.stdout.buffer.flush()
             else:
                 output.write_text(text + "\n", encoding="utf-8")
             return 1 if errors else 0

@@ -218,7 +218,8 @@ class _Bank:
         self.accounts += 1
         account_id = f"A{self.accounts}"
         balance = round(self.rng.lognormvariate(8.0, 1.2), 2)
-        self.sinks["accounts.csv"](account_id, product, status, self.pick(_DAYS), balance)
+        opened = self.pick(_DAYS)  # no dated activity is generated: last activity = opening
+        self.sinks["accounts.csv"](account_id, product, status, opened, balance, opened)
         self.sinks["owns.csv"](owner_label, owner_id, account_id)
         return account_id
 

@@ -267,6 +267,15 @@ class GraphStore(Protocol):
         """
         ...
 
+    async def as_of(self) -> str | None:
+        """The store's as-of time: the latest ``Account.lastActivityAt`` it holds.
+
+        ISO-8601 text as stored, the greatest as text (chronological for times written
+        alike, as every loader writes them); ``None`` when no account has one. What
+        "inactive for N days" is measured against (issue 14).
+        """
+        ...
+
     async def refresh(self) -> bool:
         """Pick up writes committed by other processes; answer whether anything changed.
 

@@ -89,6 +89,7 @@ def statement_names() -> set[str]:
     names = set(schema_statements()) | {
         "counts", "uncovered_employees", "executives_without_private_banking",
         "all_executives_without_private_banking", "payroll_coverage", "clear", "write",
+        "as_of",
     }  # fmt: skip
     for label in LABELS:
         names |= {f"nodes_by_id.{label}", f"node_ids.{label}", f"links.{label}"}
@@ -518,6 +519,11 @@ class CypherStore:
         rels = [rel for node in handles for _, rel in among[node] if rel.start == node]
         rels.sort(key=lambda r: (r.start, r.end, REL_ORDER.get(r.type, 99)))
         return rels
+
+    async def as_of(self) -> str | None:
+        """The latest ``Account.lastActivityAt`` held (``as_of`` statement); ``None`` if none."""
+        rows = await self._run("as_of")
+        return rows[0][0] if rows else None
 
     async def counts(self) -> dict[str, int]:
         """Node count per label and relationship count per type (absent ones as 0).

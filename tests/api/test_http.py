@@ -52,6 +52,13 @@ def test_health_reports_counts(client: Client) -> None:
         "MANAGES": 2,
         "GUARANTEES": 1,
         "TRANSFERRED_TO": 1,
+        "Loan": 0,
+        "Medium": 0,
+        "APPLIED_FOR": 0,
+        "DEPOSITED_TO": 0,
+        "REPAID": 0,
+        "WITHDREW_TO": 0,
+        "SIGNED_IN_TO": 0,
     }
 
 

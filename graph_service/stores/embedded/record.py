@@ -100,17 +100,21 @@ _SELECT_DELETED_RELS_SINCE = (
 )
 # ``{rows}``: that many rows of values (_write_rows). A row already stored, by an earlier load
 # or earlier in this one, keeps the values the new row leaves absent: merge_values, registered
-# on the connection (_merge_values).
+# on the connection (_merge_values). A row whose merged values equal the stored ones is not
+# written at all (the WHERE of the upsert): loading the same input again writes no row, and
+# keeps its load_seq, so the load_seq indexes do not grow and a refresh reads nothing.
 _WRITE_NODE = (
     "INSERT INTO nodes (label, id, props, load_seq) VALUES {rows} "
     "ON CONFLICT (label, id) DO UPDATE SET "
-    "props = merge_values(props, excluded.props), load_seq = excluded.load_seq"
+    "props = merge_values(props, excluded.props), load_seq = excluded.load_seq "
+    "WHERE merge_values(props, excluded.props) IS NOT props"
 )
 _WRITE_REL = (
     "INSERT INTO relationships "
     "(type, start_label, start_id, end_label, end_id, props, load_seq) VALUES {rows} "
     "ON CONFLICT (type, start_label, start_id, end_label, end_id) DO UPDATE SET "
-    "props = merge_values(props, excluded.props), load_seq = excluded.load_seq"
+    "props = merge_values(props, excluded.props), load_seq = excluded.load_seq "
+    "WHERE merge_values(props, excluded.props) IS NOT props"
 )
 _NODE_VALUES = "(?, ?, ?, ?)"
 _REL_VALUES = "(?, ?, ?, ?, ?, nullif(?, 0), ?)"
@@ -146,14 +150,16 @@ def _merge_values(old: bytes | None, new: bytes | None) -> bytes | None:
     The SQL function ``merge_values(old, new)`` of the upsert statements, called by SQLite
     only when a row's key is already stored. Both blobs are ``marshal``-encoded value
     tuples aligned with the same field names (``NULL``: no properties), so merging them is
-    the dict merge ``{**old, **new}`` of the properties they encode.
+    the dict merge ``{**old, **new}`` of the properties they encode. Answers ``old``
+    itself when the merge changes no value.
     """
     if old is None or new is None:
         return new if old is None else old
-    merged = tuple(
-        o if n is None else n for o, n in zip_longest(marshal.loads(old), marshal.loads(new))
-    )
-    return marshal.dumps(merged)
+    stored = marshal.loads(old)
+    merged = tuple(o if n is None else n for o, n in zip_longest(stored, marshal.loads(new)))
+    # The stored bytes themselves when nothing changes: marshal may encode equal values
+    # differently, and the upsert compares bytes to skip unchanged rows.
+    return old if merged == stored else marshal.dumps(merged)
 
 
 class Record:
@@ -549,6 +555,7 @@ class Record:
             raise StoreUnavailableError(f"cannot write {self.data_dir / DB_FILE}: {exc}") from exc
         try:
             self.sync(in_transaction=True)  # validate against what is committed now
+            changes = self._db.total_changes
             check = UpsertCheck(batch, self._memory.stored_keys())
             seq = self._load_seq + 1
             self._delete(batch, seq)
@@ -571,7 +578,10 @@ class Record:
                     "INSERT INTO fields VALUES (?, ?, ?)",
                     [(kind, i, n) for i, n in enumerate(fields.names)][fields.committed :],
                 )
-            self._db.execute("UPDATE meta SET value = ? WHERE key = 'load_seq'", (str(seq),))
+            if self._db.total_changes != changes:  # a write that changes nothing writes nothing
+                self._db.execute(
+                    "UPDATE meta SET value = ? WHERE key = 'load_seq'", (str(seq),)
+                )
             committing = True
             self._db.execute("COMMIT")
         except BaseException as exc:

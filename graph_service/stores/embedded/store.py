@@ -8,8 +8,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from pathlib import Path as FsPath
+from typing import cast
 
-from graph_service.model import NodeKey
+from graph_service.model import NodeKey, NodeLabel
 from graph_service.records import GraphBatch, LoadReport
 from graph_service.rules import LinkageRules
 from graph_service.stores.base import Coverage, Direction, Link, Node, Relationship
@@ -159,6 +160,19 @@ class EmbeddedStore:
     ) -> list[Relationship]:
         """See :meth:`Adjacency.relationships_among`."""
         return self._memory.relationships_among(handles, rel_types)
+
+    async def as_of(self) -> str | None:
+        """The latest ``Account.lastActivityAt`` held; ``None`` if none.
+
+        O(accounts) once, then cached until the next change (a derived index).
+        """
+        graph = self._current()
+        key = ("as of",)
+        if key not in graph.derived:
+            accounts = graph.index.get(NodeLabel.ACCOUNT.value, {}).values()
+            times = (graph.node(n).props.get("lastActivityAt") for n in accounts)
+            graph.derived[key] = max((t for t in times if t is not None), default=None)
+        return cast("str | None", graph.derived[key])
 
     async def counts(self) -> dict[str, int]:
         """Node count per label and relationship count per type (absent ones as 0). O(1)."""
