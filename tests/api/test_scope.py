@@ -218,6 +218,9 @@ def test_personal_fields_are_nullable_and_every_node_type_has_masked() -> None:
     published = type_schema(schema)
     for label, names in PERSONAL_FIELDS.items():
         node_type = published.get_type(label)
+        if label == "Loan":  # no object type yet: only a GraphNode, its properties masked
+            assert node_type is None
+            continue
         assert node_type is not None and "masked" in node_type.fields  # type: ignore[union-attr]
         for name in names:
             assert str(node_type.fields[name].type)[-1] != "!", (label, name)  # type: ignore
