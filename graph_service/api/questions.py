@@ -47,8 +47,8 @@ from strawberry.types import Info
 from strawberry.utils.str_converters import to_camel_case
 
 from graph_service.api.context import when_loaded
-from graph_service.api.pagination import PageArgs
-from graph_service.linkage.question import Doc, Id, IdList, NodeField, Question
+from graph_service.api.pagination import CursorOrder, PageArgs
+from graph_service.linkage.question import Doc, Id, IdList, NodeField, Question, Ranked
 from graph_service.linkage.registry import QUESTIONS
 from graph_service.model import NodeKey
 from graph_service.stores.base import Coverage, Path, Subgraph
@@ -83,14 +83,17 @@ def _split(annotation: Any) -> tuple[Any, Doc | None]:
     return annotation, None
 
 
-def _graphql(annotation: Any) -> Any:
-    """The strawberry annotation of a domain type (see the module's mapping)."""
+def _graphql(annotation: Any, inputs: bool = False) -> Any:
+    """The strawberry annotation of a domain type (see the module's mapping).
+
+    With ``inputs``, a dataclass maps to a generated input type (:func:`input_type`).
+    """
     annotation, _ = _split(annotation)
     origin = get_origin(annotation)
     if origin in (Union, types.UnionType):
         members = [a for a in get_args(annotation) if a is not type(None)]
         (member,) = members
-        return Optional[_graphql(member)]  # noqa: UP045 - built at run time
+        return Optional[_graphql(member, inputs)]  # noqa: UP045 - built at run time
     if annotation is Id:
         return strawberry.ID
     if annotation == NodeKey:
@@ -98,12 +101,55 @@ def _graphql(annotation: Any) -> Any:
     if origin in (tuple, list):
         item, *rest = get_args(annotation)
         assert origin is list or rest == [Ellipsis], f"not a sequence type: {annotation}"
-        return list[_graphql(item)]  # type: ignore[misc]
+        return list[_graphql(item, inputs)]  # type: ignore[misc]
     if isinstance(annotation, type) and annotation in _KNOWN_ANSWERS:
         return _lazy(_KNOWN_ANSWERS[annotation])
     if dataclasses.is_dataclass(annotation) and isinstance(annotation, type):
-        return answer_type(annotation)
+        return input_type(annotation) if inputs else answer_type(annotation)
     return annotation
+
+
+_INPUTS: dict[type, Any] = {}
+"""Generated input type of each domain argument dataclass (module attributes too, by name)."""
+_DOMAIN: dict[type, type] = {}
+"""The domain dataclass of each generated input type."""
+
+
+def input_type(cls: type) -> Any:
+    """The input type generated for a domain argument dataclass (one per class).
+
+    Its fields are the dataclass's, optional with their defaults, described and named by
+    their :class:`~graph_service.linkage.question.Doc`. A dataclass that refers to itself
+    (``AND: tuple[EnterpriseWhere, ...]``) refers to its input type by name, resolved
+    lazily from this module, where the generated type is kept.
+    """
+    if cls in _INPUTS:
+        return _INPUTS[cls]
+    _INPUTS[cls] = _lazy_input(cls.__name__)
+    hints = get_type_hints(cls, include_extras=True)
+    annotations: dict[str, Any] = {}
+    namespace: dict[str, Any] = {"__annotations__": annotations, "__module__": __name__,
+                                 "__doc__": cls.__doc__}  # fmt: skip
+    for field in dataclasses.fields(cls):
+        base, doc = _split(hints[field.name])
+        annotations[field.name] = _graphql(base, inputs=True)
+        default = None if field.default is dataclasses.MISSING else field.default
+        namespace[field.name] = strawberry.field(
+            default=default,
+            description=None if doc is None else doc.description,
+            name=None if doc is None else doc.name,
+        )
+    summary = next(iter((cls.__doc__ or "").strip().splitlines()), None)
+    generated = strawberry.input(type(cls.__name__, (), namespace), description=summary)
+    globals()[cls.__name__] = generated
+    _INPUTS[cls] = generated
+    _DOMAIN[generated] = cls
+    return generated
+
+
+def _lazy_input(name: str) -> Any:
+    """The annotation of generated input type ``name``, resolved lazily from this module."""
+    return Annotated[name, strawberry.lazy(__name__)]
 
 
 @functools.cache
@@ -146,11 +192,18 @@ def _convert(annotation: Any) -> Callable[[Any], Any]:
 
 
 def _domain_value(value: Any) -> Any:
-    """An argument's value as the domain takes it: lists as tuples, a NodeRef as its key."""
+    """An argument's value as the domain takes it.
+
+    Lists as tuples, a NodeRef as its key, a generated input as its domain dataclass.
+    """
     if isinstance(value, list):
         return tuple(_domain_value(v) for v in value)
     if isinstance(value, _api_types().NodeRef):
         return value.key
+    domain = _DOMAIN.get(type(value))
+    if domain is not None:
+        return domain(**{f.name: _domain_value(getattr(value, f.name))
+                         for f in dataclasses.fields(domain)})  # fmt: skip
     return value
 
 
@@ -169,7 +222,7 @@ def arguments(question: Question[Any, Any]) -> list[_Argument]:
     found = []
     for field in dataclasses.fields(question.arguments):
         annotation, doc = _split(hints[field.name])
-        graphql = _graphql(annotation)
+        graphql = _graphql(annotation, inputs=True)
         if doc is not None:
             graphql = Annotated[
                 graphql, strawberry.argument(description=doc.description, name=doc.name)
@@ -207,16 +260,14 @@ def _root_field(question: Question[Any, Any]) -> Any:
             return when_loaded(ctx.answers(question).load(args),
                                lambda found: connection.of_ids(info, label, found.ids, page))
 
-        page_params = [
-            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
-                              default=None)  # fmt: skip
-            for name, annotation in (("first", api.First), ("after", api.After))
-        ]
         resolve_page.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-            [_parameter("info", Info), *params, *page_params], return_annotation=connection
+            [_parameter("info", Info), *params, *_page_params()], return_annotation=connection
         )
         resolve_page.__name__ = question.name
         return strawberry.field(resolver=resolve_page, description=question.description)
+
+    if question.answer is Ranked:
+        return _ranked_field(question, params)
 
     convert = _convert(question.answer)
 
@@ -229,6 +280,46 @@ def _root_field(question: Question[Any, Any]) -> Any:
     )
     resolve.__name__ = question.name
     return strawberry.field(resolver=resolve, description=question.description)
+
+
+def _page_params() -> list[inspect.Parameter]:
+    """The ``first`` and ``after`` parameters of a connection field."""
+    api = _api_types()
+    return [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
+                          default=None)  # fmt: skip
+        for name, annotation in (("first", api.First), ("after", api.After))
+    ]
+
+
+def _ranked_field(question: Question[Any, Any], params: list[inspect.Parameter]) -> Any:
+    """The root field of a question answering :class:`Ranked`: a connection, versioned cursors.
+
+    The arguments are validated and ``after`` decoded by the question's order
+    (:class:`~graph_service.api.pagination.CursorOrder` named after the field) before the
+    question runs, so a bad argument or a cursor of another order costs no work.
+    """
+    connection = getattr(_api_types(), f"{question.lists}Connection")
+    build, name = question.arguments, to_camel_case(question.name)
+    assert question.order is not None, f"{question.name} answers Ranked without an order"
+    ordered = question.order
+
+    def resolve_ranked(info: Info, **kwargs: Any) -> Any:
+        ctx = info.context
+        first, after = kwargs.pop("first"), kwargs.pop("after")
+        args = question.validate(build(**{k: _domain_value(v) for k, v in kwargs.items()}),
+                                 ctx.settings)  # fmt: skip
+        order = ordered(args)
+        cursors = CursorOrder(name, order.name, order.parts)
+        page = PageArgs.parse(first, after, ctx.settings, order=cursors)
+        return when_loaded(ctx.answers(question).load(args),
+                           lambda found: connection.of_ranked(info, found, order, cursors, page))
+
+    resolve_ranked.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [_parameter("info", Info), *params, *_page_params()], return_annotation=connection
+    )
+    resolve_ranked.__name__ = question.name
+    return strawberry.field(resolver=resolve_ranked, description=question.description)
 
 
 def _node_field(question: Question[Any, Any], node_field: NodeField[Any, Any]) -> Any:

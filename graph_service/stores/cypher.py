@@ -48,6 +48,7 @@ from graph_service.model import (
 )
 from graph_service.records import GraphBatch, LoadReport, PlannedBatch, plan_batch
 from graph_service.rules import LinkageRules
+from graph_service.search_text import NAMED_LABELS, SEARCH_PROPERTY, index_terms, query_term
 from graph_service.stores.base import REL_ORDER, Coverage, Direction, Link, Node, Relationship
 from graph_service.stores.connections import CypherConnection, connect
 
@@ -61,8 +62,15 @@ Neighbour = tuple[NodeKey, Relationship]
 
 
 def schema_statements() -> list[str]:
-    """Names of the schema statements run at start: one id constraint (index) per label."""
-    return [f"node_key_constraint.{label}" for label in LABELS]
+    """Names of the schema statements run at start.
+
+    One id constraint (index) per label, one full-text index of the names' search terms per
+    label with a name.
+    """
+    return [
+        *(f"node_key_constraint.{label}" for label in LABELS),
+        *(f"search_index.{label}" for label in NAMED_LABELS),
+    ]
 
 
 WRITE_SECTIONS: tuple[tuple[str, str], ...] = (
@@ -92,7 +100,7 @@ def statement_names() -> set[str]:
     }  # fmt: skip
     for label in LABELS:
         names |= {f"nodes_by_id.{label}", f"node_ids.{label}", f"links.{label}"}
-    return names
+    return names | {f"search.{label}" for label in NAMED_LABELS}
 
 
 def _float_names(spec: ElementSpec) -> frozenset[str]:
@@ -148,18 +156,28 @@ class CypherStore:
         self._floats_as_text = self.connection.floats_as_text
 
     def _encode(self, props: dict[str, Any]) -> dict[str, Any]:
-        """Properties as written: floats as exact text where the database rounds them."""
-        if not self._floats_as_text:
-            return props
-        return {k: repr(v) if isinstance(v, float) else v for k, v in props.items()}
+        """Properties as written.
+
+        Floats as exact text where the database rounds them; with a ``name``, its search
+        terms (``searchText``, :func:`~graph_service.search_text.index_terms`) for the
+        full-text index.
+        """
+        if self._floats_as_text:
+            props = {k: repr(v) if isinstance(v, float) else v for k, v in props.items()}
+        if "name" in props:
+            props = {**props, SEARCH_PROPERTY: index_terms(str(props["name"]))}
+        return props
 
     def _decode(self, element: str, props: Mapping[str, Any]) -> dict[str, Any]:
-        """Properties as read (without the key ``id``): the model's floats back as floats."""
+        """Properties as read, without the key ``id`` and the search terms.
+
+        The model's floats back as floats.
+        """
         floats = FLOAT_PROPERTIES.get(element, frozenset()) if self._floats_as_text else ()
         return {
             k: float(v) if k in floats and isinstance(v, str) else v
             for k, v in props.items()
-            if k != "id"
+            if k != "id" and k != SEARCH_PROPERTY
         }
 
     async def _run(self, name: str, **params: Any) -> list[list[Any]]:
@@ -295,6 +313,20 @@ class CypherStore:
     async def list_ids(self, label: str) -> list[str]:
         """Every id of ``label``, sorted as text."""
         return sorted(row[0] for row in await self._run(f"node_ids.{label}"))
+
+    async def search_names(self, label: str, words: Sequence[str], limit: int) -> list[str]:
+        """The ``label`` nodes whose ``searchText`` holds the term of each of ``words``.
+
+        One ``search.Label`` read: an exact-term query of the label's full-text index per
+        word (its first :data:`~graph_service.search_text.MAX_TERM_CHARS` characters), the
+        nodes found by all of them; a word longer than that may bring nodes it does not
+        prefix, which the service drops. A label without names has no index: no ids.
+        """
+        if label not in NAMED_LABELS:
+            return []
+        terms = sorted({query_term(word) for word in words})
+        rows = await self._run(f"search.{label}", terms=terms, limit=limit)
+        return [row[0] for row in rows]
 
     async def _links(
         self,
