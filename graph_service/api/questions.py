@@ -126,21 +126,8 @@ def input_type(cls: type) -> Any:
     if cls in _INPUTS:
         return _INPUTS[cls]
     _INPUTS[cls] = _lazy_input(cls.__name__)
-    hints = get_type_hints(cls, include_extras=True)
-    annotations: dict[str, Any] = {}
-    namespace: dict[str, Any] = {"__annotations__": annotations, "__module__": __name__,
-                                 "__doc__": cls.__doc__}  # fmt: skip
-    for field in dataclasses.fields(cls):
-        base, doc = _split(hints[field.name])
-        annotations[field.name] = _graphql(base, inputs=True)
-        default = None if field.default is dataclasses.MISSING else field.default
-        namespace[field.name] = strawberry.field(
-            default=default,
-            description=None if doc is None else doc.description,
-            name=None if doc is None else doc.name,
-        )
-    summary = next(iter((cls.__doc__ or "").strip().splitlines()), None)
-    generated = strawberry.input(type(cls.__name__, (), namespace), description=summary)
+    fields, summary = _generated(cls, inputs=True)
+    generated = strawberry.input(fields, description=summary)
     globals()[cls.__name__] = generated
     _INPUTS[cls] = generated
     _DOMAIN[generated] = cls
@@ -161,17 +148,32 @@ def answer_type(cls: type) -> Any:
     cls : type
         A dataclass; fields may be ``Annotated[type, Doc(description)]``.
     """
+    fields, summary = _generated(cls, inputs=False)
+    return strawberry.type(fields, description=summary)
+
+
+def _generated(cls: type, inputs: bool) -> tuple[type, str | None]:
+    """A class of the fields of dataclass ``cls`` for strawberry, and its description.
+
+    Each field typed by :func:`_graphql`, described and named by its ``Doc``; input fields
+    keep their dataclass default. The description is the first line of the docstring.
+    """
     hints = get_type_hints(cls, include_extras=True)
     annotations: dict[str, Any] = {}
     namespace: dict[str, Any] = {"__annotations__": annotations, "__module__": __name__,
                                  "__doc__": cls.__doc__}  # fmt: skip
     for field in dataclasses.fields(cls):
         base, doc = _split(hints[field.name])
-        annotations[field.name] = _graphql(base)
-        if doc is not None:
-            namespace[field.name] = strawberry.field(description=doc.description, name=doc.name)
+        annotations[field.name] = _graphql(base, inputs)
+        description, name = (None, None) if doc is None else (doc.description, doc.name)
+        if inputs:
+            default = None if field.default is dataclasses.MISSING else field.default
+            namespace[field.name] = strawberry.field(default=default, description=description,
+                                                     name=name)  # fmt: skip
+        elif doc is not None:
+            namespace[field.name] = strawberry.field(description=description, name=name)
     summary = next(iter((cls.__doc__ or "").strip().splitlines()), None)
-    return strawberry.type(type(cls.__name__, (), namespace), description=summary)
+    return type(cls.__name__, (), namespace), summary
 
 
 def _convert(annotation: Any) -> Callable[[Any], Any]:

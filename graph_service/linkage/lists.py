@@ -92,17 +92,11 @@ class StringFilter:
 
 
 @dataclass(frozen=True, slots=True)
-class IdFilter:
-    """Operators on a node's id (text)."""
+class IdFilter(StringFilter):
+    """Operators on a node's id (text; ``eq`` and ``in`` take IDs)."""
 
     eq: Annotated[Id | None, Doc("Equal to.")] = None
     in_: Annotated[tuple[Id, ...] | None, _In] = None
-    contains: Annotated[str | None, Doc("Holds this text.")] = None
-    starts_with: Annotated[str | None, Doc("Begins with this text.")] = None
-    lt: Annotated[str | None, Doc("Before, as text.")] = None
-    lte: Annotated[str | None, Doc("Before or equal, as text.")] = None
-    gt: Annotated[str | None, Doc("After, as text.")] = None
-    gte: Annotated[str | None, Doc("After or equal, as text.")] = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,38 +258,32 @@ FIGURES: frozenset[str] = frozenset(
 
 # -- arguments ---------------------------------------------------------------------------------
 
+_WHERE = Doc("Keep the nodes that satisfy it.")
+_SORTS = Doc("Sort entries, applied in order, then by id; by id when omitted.")
+
 
 @dataclass(frozen=True, slots=True)
 class EnterpriseListArgs:
     """Arguments of ``enterprises``."""
 
-    where: Annotated[EnterpriseWhere | None, Doc("Keep the enterprises that satisfy it.")] = None
-    sort: Annotated[
-        tuple[EnterpriseSort, ...] | None,
-        Doc("Sort entries, applied in order, then by id; by id when omitted."),
-    ] = None
+    where: Annotated[EnterpriseWhere | None, _WHERE] = None
+    sort: Annotated[tuple[EnterpriseSort, ...] | None, _SORTS] = None
 
 
 @dataclass(frozen=True, slots=True)
 class PersonListArgs:
     """Arguments of ``persons``."""
 
-    where: Annotated[PersonWhere | None, Doc("Keep the people that satisfy it.")] = None
-    sort: Annotated[
-        tuple[PersonSort, ...] | None,
-        Doc("Sort entries, applied in order, then by id; by id when omitted."),
-    ] = None
+    where: Annotated[PersonWhere | None, _WHERE] = None
+    sort: Annotated[tuple[PersonSort, ...] | None, _SORTS] = None
 
 
 @dataclass(frozen=True, slots=True)
 class ManagerListArgs:
     """Arguments of ``managers``."""
 
-    where: Annotated[ManagerWhere | None, Doc("Keep the managers that satisfy it.")] = None
-    sort: Annotated[
-        tuple[ManagerSort, ...] | None,
-        Doc("Sort entries, applied in order, then by id; by id when omitted."),
-    ] = None
+    where: Annotated[ManagerWhere | None, _WHERE] = None
+    sort: Annotated[tuple[ManagerSort, ...] | None, _SORTS] = None
 
 
 Args = EnterpriseListArgs | PersonListArgs | ManagerListArgs
@@ -435,47 +423,31 @@ _ENTERPRISE, _PERSON, _MANAGER = (
     NodeLabel.ENTERPRISE.value, NodeLabel.PERSON.value, NodeLabel.MANAGER.value
 )
 
-ENTERPRISES = Question(
-    name="enterprises",
-    description="Enterprises satisfying `where`, sorted by `sort` (properties, or the linkage "
-    "figures uncoveredEmployees, coverageRate, executivesWithoutPrivateBanking), then by id.",
-    arguments=EnterpriseListArgs,
-    answer=Ranked,
-    lists=_ENTERPRISE,
-    subjects=no_subjects,
-    batch=lister(_ENTERPRISE),
-    cost=enterprise_cost,
-    validate=validate,
-    order=order,
+def _list(label: str, arguments: type, what: str, cost: Any = list_cost) -> Question[Any, Any]:
+    """The list question of ``label`` (``enterprises``...), its arguments ``arguments``."""
+    name = {_ENTERPRISE: "enterprises", _PERSON: "persons", _MANAGER: "managers"}[label]
+    return Question(
+        name=name,
+        description=f"{what} satisfying `where`, sorted by `sort`, then by id.",
+        arguments=arguments,
+        answer=Ranked,
+        lists=label,
+        subjects=no_subjects,
+        batch=lister(label),
+        cost=cost,
+        validate=validate,
+        order=order,
+    )
+
+
+ENTERPRISES = _list(
+    _ENTERPRISE, EnterpriseListArgs, "Enterprises (sorted also by the linkage figures "
+    "uncoveredEmployees, coverageRate, executivesWithoutPrivateBanking)", enterprise_cost,
 )
 """``enterprises``."""
-
-PERSONS = Question(
-    name="persons",
-    description="People satisfying `where`, sorted by `sort`, then by id.",
-    arguments=PersonListArgs,
-    answer=Ranked,
-    lists=_PERSON,
-    subjects=no_subjects,
-    batch=lister(_PERSON),
-    cost=list_cost,
-    validate=validate,
-    order=order,
-)
+PERSONS = _list(_PERSON, PersonListArgs, "People")
 """``persons``."""
-
-MANAGERS = Question(
-    name="managers",
-    description="Account managers satisfying `where`, sorted by `sort`, then by id.",
-    arguments=ManagerListArgs,
-    answer=Ranked,
-    lists=_MANAGER,
-    subjects=no_subjects,
-    batch=lister(_MANAGER),
-    cost=list_cost,
-    validate=validate,
-    order=order,
-)
+MANAGERS = _list(_MANAGER, ManagerListArgs, "Account managers")
 """``managers``."""
 
 QUESTIONS: tuple[Question[Any, Any], ...] = (ENTERPRISES, PERSONS, MANAGERS)
