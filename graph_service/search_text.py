@@ -17,6 +17,7 @@ prefix queries would miss names; an exact term never does).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 
@@ -41,6 +42,9 @@ _CJK_RANGES = (
     (0xF900, 0xFAFF),  # CJK Compatibility Ideographs
     (0x20000, 0x3FFFF),  # Extensions B to H, compatibility supplement
 )
+
+
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
 
 
 def _is_cjk(char: str) -> bool:
@@ -81,6 +85,8 @@ def words(text: str) -> list[str]:
     >>> words("中国工商银行 ICBC")
     ['中', '国', '工', '商', '银', '行', 'icbc']
     """
+    if text.isascii():  # NFKD changes no ASCII text; its letters and digits are [a-z0-9]
+        return _ASCII_WORD.findall(text.lower())
     found: list[str] = []
     run: list[str] = []
     for char in normalise(text):

@@ -63,5 +63,15 @@ def test_index_terms_hold_every_prefix_up_to_the_cap() -> None:
         assert query_term(query) in index_terms("Ann Anders").split()
 
 
+def test_ascii_text_is_cut_as_any_text() -> None:
+    """ASCII text takes a shortcut; with an ideographic space (a separator) added it takes
+    the general path: both cut the same."""
+    every = "".join(chr(c) for c in range(128))
+    for text in (every, " ".join(f"x{c}Y{c}{c}" for c in every), "Shields and Sons, Ltd."):
+        assert words(text) == words(text + "\u3000")
+    assert words(every) == ["0123456789", "abcdefghijklmnopqrstuvwxyz",
+                            "abcdefghijklmnopqrstuvwxyz"]
+
+
 def test_named_labels() -> None:
     assert NAMED_LABELS == ("Enterprise", "Person", "Manager")
