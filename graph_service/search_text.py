@@ -2,7 +2,7 @@
 
 Rule (issue 11): text is normalised with Unicode NFKD, its combining marks dropped (accents:
 ``é`` becomes ``e``) and case-folded (``ß`` becomes ``ss``); a *word* is then a maximal run
-of letters and digits (Unicode categories ``L*`` and ``N*``), and every CJK character
+of letters and digits (``str.isalnum``: Unicode letters and numbers), and every CJK letter
 (ideographs, kana) is a word of its own, since Chinese and Japanese names are written
 without spaces. ``search(text:)`` matches a name when each word of ``text`` is a prefix of
 some word of the name (:func:`matches`).
@@ -17,6 +17,7 @@ prefix queries would miss names; an exact term never does).
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -35,21 +36,26 @@ MAX_TERM_CHARS = 12
 """Longest prefix :func:`index_terms` indexes; a longer query word is looked up by its first
 :data:`MAX_TERM_CHARS` characters (:func:`query_term`) and checked by the service."""
 
-_CJK_RANGES = (
-    (0x3040, 0x30FF),  # Hiragana, Katakana
-    (0x3400, 0x4DBF),  # CJK Unified Ideographs Extension A
-    (0x4E00, 0x9FFF),  # CJK Unified Ideographs
-    (0xF900, 0xFAFF),  # CJK Compatibility Ideographs
-    (0x20000, 0x3FFFF),  # Extensions B to H, compatibility supplement
-)
-
-
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff"
+"""Hiragana and Katakana, the CJK Unified Ideographs (extension A, the main block, extensions
+B to H), the CJK Compatibility Ideographs and their supplement."""
+_WORD = re.compile(rf"(?:(?![{_CJK}])[^\W_])+|(?=[^\W_])[{_CJK}]")
+"""A run of letters and digits (``str.isalnum``) other than CJK, or one CJK letter."""
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
 
 
-def _is_cjk(char: str) -> bool:
-    code = ord(char)
-    return any(low <= code <= high for low, high in _CJK_RANGES)
+@functools.cache
+def _marks() -> dict[int, None]:
+    """A ``str.translate`` table dropping every combining mark (categories ``M*``).
+
+    Planes 0, 1 and 14 hold them all. Built on first use.
+    """
+    return {
+        code: None
+        for block in (range(0x20000), range(0xE0000, 0xE1000))
+        for code in block
+        if unicodedata.category(chr(code)).startswith("M")
+    }
 
 
 def normalise(text: str) -> str:
@@ -60,9 +66,8 @@ def normalise(text: str) -> str:
     >>> normalise("Société Générale")
     'societe generale'
     """
-    decomposed = unicodedata.normalize("NFKD", text)
-    kept = "".join(c for c in decomposed if not unicodedata.category(c).startswith("M"))
-    return kept.casefold()
+    marks = _marks()
+    return unicodedata.normalize("NFKD", text).translate(marks).casefold().translate(marks)
 
 
 def words(text: str) -> list[str]:
@@ -76,7 +81,8 @@ def words(text: str) -> list[str]:
     Returns
     -------
     list of str
-        Runs of letters and digits of the normalised text; each CJK character alone.
+        Runs of letters and digits (``str.isalnum``) of the normalised text; each CJK
+        letter alone.
 
     Examples
     --------
@@ -87,22 +93,7 @@ def words(text: str) -> list[str]:
     """
     if text.isascii():  # NFKD changes no ASCII text; its letters and digits are [a-z0-9]
         return _ASCII_WORD.findall(text.lower())
-    found: list[str] = []
-    run: list[str] = []
-    for char in normalise(text):
-        if _is_cjk(char):
-            if run:
-                found.append("".join(run))
-                run.clear()
-            found.append(char)
-        elif unicodedata.category(char)[0] in "LN":
-            run.append(char)
-        elif run:
-            found.append("".join(run))
-            run.clear()
-    if run:
-        found.append("".join(run))
-    return found
+    return _WORD.findall(normalise(text))
 
 
 def matches(query: Sequence[str], name: Sequence[str]) -> bool:
