@@ -34,7 +34,6 @@ Generic rule only, on every store: the label's ids (``list_ids``), their nodes
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -364,7 +363,7 @@ async def _figures(
 
 def _part(value: Any, kind: type) -> tuple[int, KeyPart]:
     """``(absent flag, value)`` of one sort value: absent last, its value a placeholder."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None:
         return (1, _ABSENT[kind])
     return (0, kind(value))
 
