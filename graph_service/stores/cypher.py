@@ -31,6 +31,7 @@ many rows is, and a lost connection reports how far the load got.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -53,6 +54,8 @@ from graph_service.stores.base import REL_ORDER, Coverage, Direction, Link, Node
 from graph_service.stores.connections import CypherConnection, connect
 
 LABELS: tuple[str, ...] = tuple(label.value for label in NodeLabel)
+INDEX_POLL_S = 0.02
+"""Seconds between two looks at the indexes being built, at start."""
 READ_CHUNK = 1_000
 """Ids per read statement (``$ids`` and ``$others`` lists), so that no parameter list grows
 unbounded; a longer ``$others`` is applied in Python instead."""
@@ -97,6 +100,7 @@ def statement_names() -> set[str]:
     names = set(schema_statements()) | {
         "counts", "uncovered_employees", "executives_without_private_banking",
         "all_executives_without_private_banking", "payroll_coverage", "clear", "write",
+        "indexes_pending",
     }  # fmt: skip
     for label in LABELS:
         names |= {f"nodes_by_id.{label}", f"node_ids.{label}", f"links.{label}"}
@@ -152,6 +156,7 @@ class CypherStore:
     def __init__(self, settings: Settings, connection: CypherConnection | None = None) -> None:
         self.connection = connection or connect(settings)
         self.batch_size = settings.write_batch_size
+        self.index_wait_s = settings.query_timeout_s
         self._schema_ready = False
         self._floats_as_text = self.connection.floats_as_text
 
@@ -195,7 +200,21 @@ class CypherStore:
         """
         if not self._schema_ready:
             await self.connection.ensure_schema(schema_statements())
+            await self._indexes_built()
             self._schema_ready = True
+
+    async def _indexes_built(self) -> None:
+        """Wait until no index is being built (``indexes_pending``), ``index_wait_s`` at most.
+
+        FalkorDB builds an index in the background, even on an empty graph: a node written
+        meanwhile may be missing from it. Past the wait (an index over a large graph), the
+        store goes on: searches may miss nodes until the index is built.
+        """
+        deadline = time.monotonic() + self.index_wait_s
+        while (await self.connection.run("indexes_pending", {}))[0][0]:
+            if time.monotonic() > deadline:
+                return
+            await asyncio.sleep(INDEX_POLL_S)
 
     # -- loading -------------------------------------------------------------------------
 
