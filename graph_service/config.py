@@ -90,6 +90,10 @@ class Settings(BaseSettings):
         Largest ``maxHops`` accepted by ``linkagePaths`` (default 10).
     max_paths : int
         Largest ``limit`` accepted by ``linkagePaths`` (default 100).
+    max_search_matches : int
+        Most nodes one ``search`` may match (``GRAPH_SERVICE_MAX_SEARCH_MATCHES``, default
+        10,000); a text matching more is refused with ``BAD_USER_INPUT`` (add letters or
+        words, or narrow ``labels``). See :mod:`graph_service.linkage.search`.
     max_query_depth : int
         Most levels of fields nested below a root field (default 12): a selection 13 fields
         deep, root field included, is accepted, 14 refused (strawberry's
@@ -258,6 +262,7 @@ class Settings(BaseSettings):
     max_network_nodes: int = Field(default=500, ge=1)
     max_path_hops: int = Field(default=10, ge=1)
     max_paths: int = Field(default=100, ge=1)
+    max_search_matches: int = Field(default=10_000, ge=1)
     max_query_depth: int = Field(default=12, ge=2)
     max_query_nodes: int = Field(default=50_000, ge=1)
     max_request_bytes: int = Field(default=1 << 20, ge=1)

@@ -1,6 +1,7 @@
 """Differential test: every GraphQL query field answers identical JSON on the embedded store
 and on FalkorDB, over the LDBC FinBench sample and a generated bank of 20,000 people; every
-question a store pushes down answers as its generic rule does, on both stores."""
+question a store pushes down answers as its generic rule does, on both stores; search finds
+FinBench clients by the first letters of their names' words, accents or not."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from graph_service.linkage.coverage import PayrollArgs
 from graph_service.linkage.private_banking import ExecutivesArgs
 from graph_service.linkage.question import Id, Question, answer_many, pushes_down
 from graph_service.linkage.registry import QUESTIONS
+from graph_service.records import GraphBatch, NodeRow
 from graph_service.stores.base import GraphStore
 from graph_service.stores.cypher import CypherStore
 from graph_service.stores.embedded import EmbeddedStore
@@ -98,6 +100,29 @@ query($after: String) {{
   executivesWithoutPrivateBanking(first: 50, after: $after) {{
     {PAGE} edges {{ cursor node {{ id }} }} }}
 }}"""
+SEARCH = f"""
+query($text: String!, $labels: [NodeLabel!], $after: String) {{
+  search(text: $text, labels: $labels, first: 20, after: $after) {{
+    {PAGE} edges {{ cursor node {{ __typename {PARTY} ... on Account {{ id }}
+                                  ... on Manager {{ id name }} }} }} }}
+}}"""
+LISTS = f"""
+query($where: EnterpriseWhere, $sort: [EnterpriseSort!], $after: String) {{
+  enterprises(where: $where, sort: $sort, first: 25, after: $after) {{
+    {PAGE} edges {{ cursor node {{ id name }} }} }}
+}}"""
+PEOPLE = f"""
+query($where: PersonWhere, $sort: [PersonSort!]) {{
+  persons(where: $where, sort: $sort, first: 25) {{ {PAGE} edges {{ cursor node {{ id }} }} }}
+  managers(sort: [{{branch: DESC}}], first: 25) {{ {PAGE} edges {{ cursor node {{ id }} }} }}
+}}"""
+SORTS = [
+    None,
+    [{"uncoveredEmployees": "DESC"}],
+    [{"coverageRate": "ASC"}, {"name": "DESC"}],
+    [{"executivesWithoutPrivateBanking": "DESC"}],
+    [{"region": "ASC"}, {"blocked": "DESC"}],
+]
 FILTERS = [
     None, ["EMPLOYED_BY", "SHAREHOLDER_OF", "GUARANTEES"], ["OWNS", "TRANSFERRED_TO"],
     ["OWNS", "APPLIED_FOR", "DEPOSITED_TO", "REPAID", "WITHDREW_TO", "SIGNED_IN_TO"],
@@ -167,7 +192,31 @@ async def _operations(store: GraphStore, name: str) -> list[tuple[str, dict[str,
         ops.append((PATHS, {"f": _ref(start), "t": _ref(start), "r": None, "h": 3, "l": 1}))
     for a, b in zip(keys[::2], keys[1::2], strict=False):
         ops.append((PATHS, {"f": _ref(a), "t": _ref(b), "r": None, "h": 4, "l": 20}))
+    ops += [(SEARCH, variables) for variables in await _searches(store, name, sample)]
+    ops += [(LISTS, {"sort": sort}) for sort in SORTS]
+    ops.append((LISTS, {"where": {"OR": [{"name": {"startsWith": "S"}},
+                                         {"NOT": {"blocked": {"eq": False}}}]},
+                        "sort": [{"name": "ASC"}]}))
+    ops.append((PEOPLE, {"sort": [{"name": "DESC"}]}))
+    ops.append((PEOPLE, {"where": {"name": {"contains": "er"}, "id": {"gt": "5"}}}))
     return ops
+
+
+async def _searches(store: GraphStore, name: str, sample: Any) -> list[dict[str, Any]]:
+    """Search texts from names of the data set: first letters of their words, whole names
+    (upper-cased too), ids; one-letter texts on the FinBench sample only."""
+    texts: list[str] = []
+    for label in ("Enterprise", "Person", "Manager"):
+        chosen = sample(label, 10)
+        for node in await store.get_nodes(label, chosen):
+            assert node is not None
+            node_name = str(node.props["name"])
+            texts += [node_name, node_name.upper(), node.id]
+            for word in node_name.split()[:2]:
+                texts += [word[:n] for n in ((1, 3) if name == "finbench" else (2, 4))]
+    searches = [{"text": text} for text in dict.fromkeys(texts)]
+    searches += [{"text": t, "labels": ["PERSON", "ACCOUNT"]} for t in texts[:5]]
+    return searches
 
 
 def _answers(store: GraphStore, ops: list[tuple[str, dict[str, Any]]],
@@ -229,6 +278,8 @@ def test_every_query_answers_the_same(stores: tuple[str, GraphStore, GraphStore]
     differing = [op for op, e, a in zip(ops, expected, actual, strict=True) if e != a]
     assert not differing, f"{len(differing)} of {len(ops)} differ, first: {differing[0]}"
     assert any('"linkagePaths": [{' in answer for answer in expected)  # some pairs are linked
+    for field in ("search", "enterprises", "persons"):  # answered, not refused
+        assert sum(f'"{field}": {{"edges": [{{' in answer for answer in expected) >= 2, field
 
 
 def test_every_query_answers_the_same_in_a_managers_scope(
@@ -261,11 +312,50 @@ def test_pages_follow_the_same_cursors(stores: tuple[str, GraphStore, GraphStore
         *(
             [_paged(store, PAGED, {"id": e}, ["uncoveredEmployees"]) for e in enterprises]
             + [_paged(store, BOOK, {}, ["executivesWithoutPrivateBanking"])]
+            + [_paged(store, SEARCH, {"text": "an"}, ["search"])]
+            + [_paged(store, LISTS, {"sort": sort}, ["enterprises"])
+               for sort in (SORTS[1:3] if name == "finbench" else ())]
             for store in (embedded, falkordb)
         ),
         strict=True,
     ):
         assert store_pages[0] == store_pages[1]
+
+
+def _search(store: GraphStore, text: str) -> list[tuple[str, str]]:
+    """``(label, id)`` of every node ``search(text:)`` finds, in rank order."""
+    query = "query($t: String!) { search(text: $t, first: 1000) { edges { node { __typename " \
+            "... on Enterprise { id } ... on Person { id } ... on Account { id } } } } }"
+    [(data, errors)] = asyncio.run(execute_many(store, Settings(), query, [{"t": text}]))
+    assert not errors, errors
+    return [(e["node"]["__typename"], e["node"]["id"]) for e in data["search"]["edges"]]
+
+
+def test_search_finds_finbench_clients(stores: tuple[str, GraphStore, GraphStore]) -> None:
+    name, embedded, falkordb = stores
+    if name != "finbench":
+        pytest.skip("names of the FinBench sample")
+    for store in (embedded, falkordb):
+        # Company 538, "Shields and Sons": by the first letters of a word of its name.
+        assert ("Enterprise", "538") in _search(store, "sons")
+        assert ("Enterprise", "538") in _search(store, "shi")
+        assert _search(store, "shields and sons")[0] == ("Enterprise", "538")
+        # Person names with accents: found with or without them, in any case.
+        for text in ("gonzález", "GONZALEZ", "gonza", "jedr", "Jędryka"):
+            found = _search(store, text)
+            assert found and all(kind == "Person" for kind, _ in found), text
+        assert _search(store, "gonzalez") == _search(store, "González")
+        # The sample has no CJK name: one is written, found by its characters, removed.
+        person = NodeRow("Person", "cjk-1", {"name": "欧阳娜娜"})
+        asyncio.run(store.write(GraphBatch(nodes=[person], relationships=[], files=["cjk"])))
+        try:
+            for text in ("欧阳", "娜", "阳娜", "欧阳娜娜"):
+                assert _search(store, text) == [("Person", "cjk-1")], text
+        finally:
+            gone = GraphBatch(nodes=[], relationships=[], files=["cjk"],
+                              deleted_nodes=[("Person", "cjk-1")])  # fmt: skip
+            asyncio.run(store.write(gone))
+        assert _search(store, "欧阳") == []
 
 
 def _samples(store: GraphStore, name: str) -> dict[str, list[Any]]:

@@ -52,9 +52,9 @@ from strawberry.types import Info
 from strawberry.utils.str_converters import to_camel_case
 
 from graph_service.api.context import when_loaded
-from graph_service.api.pagination import PageArgs
+from graph_service.api.pagination import CursorOrder, PageArgs
 from graph_service.api.permissions import ReadsGraph
-from graph_service.linkage.question import Doc, Id, IdList, NodeField, Question
+from graph_service.linkage.question import Doc, Id, IdList, NodeField, Question, Ranked
 from graph_service.linkage.registry import QUESTIONS
 from graph_service.model import PERSONAL_FIELDS, NodeKey
 from graph_service.stores.base import Coverage, Path, Subgraph
@@ -89,14 +89,17 @@ def _split(annotation: Any) -> tuple[Any, Doc | None]:
     return annotation, None
 
 
-def _graphql(annotation: Any) -> Any:
-    """The strawberry annotation of a domain type (see the module's mapping)."""
+def _graphql(annotation: Any, inputs: bool = False) -> Any:
+    """The strawberry annotation of a domain type (see the module's mapping).
+
+    With ``inputs``, a dataclass maps to a generated input type (:func:`input_type`).
+    """
     annotation, _ = _split(annotation)
     origin = get_origin(annotation)
     if origin in (Union, types.UnionType):
         members = [a for a in get_args(annotation) if a is not type(None)]
         (member,) = members
-        return Optional[_graphql(member)]  # noqa: UP045 - built at run time
+        return Optional[_graphql(member, inputs)]  # noqa: UP045 - built at run time
     if annotation is Id:
         return strawberry.ID
     if annotation == NodeKey:
@@ -104,12 +107,42 @@ def _graphql(annotation: Any) -> Any:
     if origin in (tuple, list):
         item, *rest = get_args(annotation)
         assert origin is list or rest == [Ellipsis], f"not a sequence type: {annotation}"
-        return list[_graphql(item)]  # type: ignore[misc]
+        return list[_graphql(item, inputs)]  # type: ignore[misc]
     if isinstance(annotation, type) and annotation in _KNOWN_ANSWERS:
         return _lazy(_KNOWN_ANSWERS[annotation])
     if dataclasses.is_dataclass(annotation) and isinstance(annotation, type):
-        return answer_type(annotation)
+        return input_type(annotation) if inputs else answer_type(annotation)
     return annotation
+
+
+_INPUTS: dict[type, Any] = {}
+"""Generated input type of each domain argument dataclass (module attributes too, by name)."""
+_DOMAIN: dict[type, type] = {}
+"""The domain dataclass of each generated input type."""
+
+
+def input_type(cls: type) -> Any:
+    """The input type generated for a domain argument dataclass (one per class).
+
+    Its fields are the dataclass's, optional with their defaults, described and named by
+    their :class:`~graph_service.linkage.question.Doc`. A dataclass that refers to itself
+    (``AND: tuple[EnterpriseWhere, ...]``) refers to its input type by name, resolved
+    lazily from this module, where the generated type is kept.
+    """
+    if cls in _INPUTS:
+        return _INPUTS[cls]
+    _INPUTS[cls] = _lazy_input(cls.__name__)
+    fields, summary = _generated(cls, inputs=True)
+    generated = strawberry.input(fields, description=summary)
+    globals()[cls.__name__] = generated
+    _INPUTS[cls] = generated
+    _DOMAIN[generated] = cls
+    return generated
+
+
+def _lazy_input(name: str) -> Any:
+    """The annotation of generated input type ``name``, resolved lazily from this module."""
+    return Annotated[name, strawberry.lazy(__name__)]
 
 
 @functools.cache
@@ -121,17 +154,32 @@ def answer_type(cls: type) -> Any:
     cls : type
         A dataclass; fields may be ``Annotated[type, Doc(description)]``.
     """
+    fields, summary = _generated(cls, inputs=False)
+    return strawberry.type(fields, description=summary)
+
+
+def _generated(cls: type, inputs: bool) -> tuple[type, str | None]:
+    """A class of the fields of dataclass ``cls`` for strawberry, and its description.
+
+    Each field typed by :func:`_graphql`, described and named by its ``Doc``; input fields
+    keep their dataclass default. The description is the first line of the docstring.
+    """
     hints = get_type_hints(cls, include_extras=True)
     annotations: dict[str, Any] = {}
     namespace: dict[str, Any] = {"__annotations__": annotations, "__module__": __name__,
                                  "__doc__": cls.__doc__}  # fmt: skip
     for field in dataclasses.fields(cls):
         base, doc = _split(hints[field.name])
-        annotations[field.name] = _graphql(base)
-        if doc is not None:
-            namespace[field.name] = strawberry.field(description=doc.description, name=doc.name)
+        annotations[field.name] = _graphql(base, inputs)
+        description, name = (None, None) if doc is None else (doc.description, doc.name)
+        if inputs:
+            default = None if field.default is dataclasses.MISSING else field.default
+            namespace[field.name] = strawberry.field(default=default, description=description,
+                                                     name=name)  # fmt: skip
+        elif doc is not None:
+            namespace[field.name] = strawberry.field(description=description, name=name)
     summary = next(iter((cls.__doc__ or "").strip().splitlines()), None)
-    return strawberry.type(type(cls.__name__, (), namespace), description=summary)
+    return type(cls.__name__, (), namespace), summary
 
 
 def _convert(annotation: Any) -> Callable[[Any], Any]:
@@ -152,11 +200,18 @@ def _convert(annotation: Any) -> Callable[[Any], Any]:
 
 
 def _domain_value(value: Any) -> Any:
-    """An argument's value as the domain takes it: lists as tuples, a NodeRef as its key."""
+    """An argument's value as the domain takes it.
+
+    Lists as tuples, a NodeRef as its key, a generated input as its domain dataclass.
+    """
     if isinstance(value, list):
         return tuple(_domain_value(v) for v in value)
     if isinstance(value, _api_types().NodeRef):
         return value.key
+    domain = _DOMAIN.get(type(value))
+    if domain is not None:
+        return domain(**{f.name: _domain_value(getattr(value, f.name))
+                         for f in dataclasses.fields(domain)})  # fmt: skip
     return value
 
 
@@ -175,7 +230,7 @@ def arguments(question: Question[Any, Any]) -> list[_Argument]:
     found = []
     for field in dataclasses.fields(question.arguments):
         annotation, doc = _split(hints[field.name])
-        graphql = _graphql(annotation)
+        graphql = _graphql(annotation, inputs=True)
         if doc is not None:
             graphql = Annotated[
                 graphql, strawberry.argument(description=doc.description, name=doc.name)
@@ -213,17 +268,15 @@ def _root_field(question: Question[Any, Any]) -> Any:
             return when_loaded(ctx.answers(question).load(args),
                                lambda found: connection.of_ids(info, label, found.ids, page))
 
-        page_params = [
-            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
-                              default=None)  # fmt: skip
-            for name, annotation in (("first", api.First), ("after", api.After))
-        ]
         resolve_page.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-            [_parameter("info", Info), *params, *page_params], return_annotation=connection
+            [_parameter("info", Info), *params, *_page_params()], return_annotation=connection
         )
         resolve_page.__name__ = question.name
         return strawberry.field(resolver=resolve_page, description=question.description,
                                 permission_classes=[ReadsGraph])  # fmt: skip
+
+    if question.answer is Ranked:
+        return _ranked_field(question, params)
 
     convert = _convert(question.answer)
 
@@ -237,6 +290,68 @@ def _root_field(question: Question[Any, Any]) -> Any:
     resolve.__name__ = question.name
     return strawberry.field(resolver=resolve, description=question.description,
                             permission_classes=[ReadsGraph])  # fmt: skip
+
+
+def _page_params() -> list[inspect.Parameter]:
+    """The ``first`` and ``after`` parameters of a connection field."""
+    api = _api_types()
+    return [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
+                          default=None)  # fmt: skip
+        for name, annotation in (("first", api.First), ("after", api.After))
+    ]
+
+
+def _ranked_field(question: Question[Any, Any], params: list[inspect.Parameter]) -> Any:
+    """The root field of a question answering :class:`Ranked`: a connection, versioned cursors.
+
+    The arguments are validated and ``after`` decoded by the question's order
+    (:class:`~graph_service.api.pagination.CursorOrder` named after the field) before the
+    question runs, so a bad argument or a cursor of another order costs no work.
+    """
+    connection = getattr(_api_types(), f"{question.lists}Connection")
+    build, name = question.arguments, to_camel_case(question.name)
+    assert question.order is not None, f"{question.name} answers Ranked without an order"
+    ordered = question.order
+
+    def resolve_ranked(info: Info, **kwargs: Any) -> Any:
+        ctx = info.context
+        first, after = kwargs.pop("first"), kwargs.pop("after")
+        args = question.validate(build(**{k: _domain_value(v) for k, v in kwargs.items()}),
+                                 ctx.settings)  # fmt: skip
+        order = ordered(args)
+        cursors = CursorOrder(name, order.name, order.parts)
+        page = PageArgs.parse(first, after, ctx.settings, order=cursors)
+        found = ctx.answers(question).load(args)
+        if question.personal_match is None:
+            return when_loaded(found, lambda ranked: connection.of_ranked(
+                info, ranked, order, cursors, page))
+        return _visible(ctx, question, args, found,
+                        lambda ranked: connection.of_ranked(info, ranked, order, cursors, page))
+
+    resolve_ranked.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [_parameter("info", Info), *params, *_page_params()], return_annotation=connection
+    )
+    resolve_ranked.__name__ = question.name
+    return strawberry.field(resolver=resolve_ranked, description=question.description,
+                            permission_classes=[ReadsGraph])  # fmt: skip
+
+
+async def _visible(ctx: Any, question: Question[Any, Any], args: Any, found: Any,
+                   then: Callable[[Ranked], Any]) -> Any:
+    """``then`` of the ranked answer, less the nodes listed by personal data unseen.
+
+    Leaves out the nodes listed or placed by personal data (``Question.personal_match``)
+    that the caller may not see unmasked (:meth:`~graph_service.access.Scope.sees`).
+    """
+    ranked: Ranked = await found
+    scope = await ctx.scope()
+    if not scope.unrestricted:
+        kept = [i for i, key in enumerate(ranked.keys)
+                if scope.sees(key) or not question.personal_match(args, key)]  # type: ignore[misc]
+        ranked = Ranked([ranked.keys[i] for i in kept], [ranked.sort_keys[i] for i in kept])
+    result = then(ranked)
+    return await result if inspect.isawaitable(result) else result
 
 
 def _node_field(question: Question[Any, Any], node_field: NodeField[Any, Any]) -> Any:

@@ -22,8 +22,10 @@ from strawberry.types import Info
 
 from graph_service.access import MaskedNode
 from graph_service.api.context import Context, when_loaded
-from graph_service.api.pagination import PageArgs, Window, encode_cursor
+from graph_service.api.pagination import CursorOrder, PageArgs, Window, encode_cursor
 from graph_service.api.questions import node_fields
+from graph_service.linkage.lists import SortDirection
+from graph_service.linkage.question import Order, Ranked
 from graph_service.model import NODE_DEFAULTS, NodeKey, NodeLabel, RelationshipType
 from graph_service.stores.base import (
     Coverage,
@@ -36,6 +38,7 @@ from graph_service.stores.base import (
 
 strawberry.enum(NodeLabel, description="Node labels of the linkage graph.")
 strawberry.enum(RelationshipType, description="Relationship types of the linkage graph.")
+strawberry.enum(SortDirection, description="Sort direction: ascending or descending.")
 
 GraphInfo = Info[Context, None]
 """The ``info`` argument of every resolver."""
@@ -390,9 +393,14 @@ class Connection(Generic[E]):
 
     @classmethod
     def build(cls, window: Window[T], nodes: Sequence[Node],
-              rels: Sequence[Relationship | None]) -> Self:
-        """Assemble the connection of a window (nodes and relationships aligned with it)."""
-        cursors = [encode_cursor(key) for key in window.keys]
+              rels: Sequence[Relationship | None], cursors: Sequence[str] | None = None
+              ) -> Self:
+        """Assemble the connection of a window (nodes and relationships aligned with it).
+
+        The edges' cursors are ``cursors``, or the node cursors of the window's keys.
+        """
+        if cursors is None:
+            cursors = [encode_cursor(key) for key in window.keys]
         edges = [cls.edge_type.from_neighbour(c, r, n)
                  for c, r, n in zip(cursors, rels, nodes, strict=True)]
         info = PageInfo(
@@ -463,6 +471,51 @@ class Connection(Generic[E]):
         return cls.build(window, nodes, [None] * len(nodes))
 
 
+    @classmethod
+    async def of_ranked(cls, info: GraphInfo, ranked: Ranked, order: Order,
+                        cursors: CursorOrder, page: PageArgs) -> Self:
+        """One page of a ranked answer, with versioned cursors of its order.
+
+        Parameters
+        ----------
+        info : Info
+        ranked : Ranked
+            The question's answer: node keys and their sort keys, in ``order``.
+        order : Order
+            Compares sort keys (descending parts included).
+        cursors : CursorOrder
+            Encodes the edges' cursors; ``page.after`` was decoded with it.
+        page : PageArgs
+            Validated connection arguments.
+
+        Notes
+        -----
+        The page starts after the first position whose sort key follows the cursor's, by
+        bisection; its nodes are read with one :meth:`GraphStore.get_nodes` call per label.
+        """
+        after = None if page.after is None else order.comparable(page.after)
+        comparable = [order.comparable(key) for key in ranked.sort_keys]
+        window = PageArgs(page.first, after).window(
+            range(len(comparable)), key=comparable.__getitem__
+        )
+        keys = [ranked.keys[i] for i in window.items]
+        by_label: dict[str, list[str]] = {}
+        for label, node_id in keys:
+            by_label.setdefault(label, []).append(node_id)
+        found: dict[NodeKey, Node] = {}
+        for label, ids in by_label.items():
+            for node in await info.context.store.get_nodes(label, ids):
+                if node is not None:
+                    found[node.key] = node
+        shown = [i for i, key in zip(window.items, keys, strict=True) if key in found]
+        return cls.build(
+            window,
+            [found[ranked.keys[i]] for i in shown],
+            [None] * len(shown),
+            [cursors.encode(ranked.sort_keys[i]) for i in shown],
+        )
+
+
 @strawberry.type(description="A page of people.")
 class PersonConnection(Connection[Edge[Person]]):
     """Connection of ``Person`` nodes."""
@@ -496,6 +549,20 @@ class PartyConnection(Connection[Edge[Party]]):
     """Connection of ``Enterprise`` and ``Person`` nodes."""
 
     labels = frozenset({_ENTERPRISE, _PERSON})
+
+
+SearchResult = Annotated[
+    Enterprise | Person | Account | Manager,
+    strawberry.union("SearchResult", description="A node found by search."),
+]
+
+
+@strawberry.type(description="A page of search results: exact matches first, then by label "
+                             "and id.")
+class SearchConnection(Connection[Edge[SearchResult]]):
+    """Connection of the nodes ``search`` finds, with versioned cursors of its rank order."""
+
+    labels = frozenset(label.value for label in NodeLabel)
 
 
 @strawberry.type(description="A page of employees, with their EMPLOYED_BY properties.")

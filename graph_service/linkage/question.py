@@ -27,6 +27,7 @@ How a question is answered
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -77,6 +78,77 @@ class IdList:
 
     label: str
     ids: list[str]
+
+
+KeyPart = str | int | float
+"""One part of a ranked node's sort key."""
+
+
+@functools.total_ordering
+class _Descending:
+    """A sort key part compared the other way round (a descending sort)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: KeyPart) -> None:
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Descending) and self.value == other.value
+
+    def __lt__(self, other: _Descending) -> bool:
+        return other.value < self.value  # type: ignore[operator]
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """The order a :class:`Ranked` answer lists its nodes in, as its cursors name it.
+
+    Attributes
+    ----------
+    name : str
+        Named in the cursors (``rank``, ``uncoveredEmployees-desc.id``): letters, digits,
+        ``_``, ``.`` or ``-``. A cursor of another order is refused.
+    parts : tuple of type
+        Type of each part of a sort key: ``str``, ``int`` or ``float``.
+    descending : tuple of bool
+        Aligned with ``parts``: whether that part sorts from largest to smallest.
+    """
+
+    name: str
+    parts: tuple[type, ...]
+    descending: tuple[bool, ...]
+
+    def comparable(self, key: Sequence[KeyPart]) -> tuple[Any, ...]:
+        """``key`` as a value whose ascending order is this order (for sorting, bisecting)."""
+        return tuple(
+            _Descending(v) if down else v for v, down in zip(key, self.descending, strict=True)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """Answer of a question that ranks nodes: their keys, in the question's :class:`Order`.
+
+    The transport pages it as a connection (``Question.lists`` names its type) with
+    versioned cursors holding each node's sort key, so a page starts right after its
+    cursor's position however the list changed meanwhile.
+
+    Attributes
+    ----------
+    keys : list of (str, str)
+        ``(label, id)`` of each node, in order.
+    sort_keys : list of tuple
+        Each node's sort key, aligned with ``keys``, ascending by
+        :meth:`Order.comparable`; it ends with the node's label and id or its id, so keys
+        are distinct.
+    """
+
+    keys: list[NodeKey]
+    sort_keys: list[tuple[KeyPart, ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,7 +280,18 @@ class Question(Generic[A, R]):
     node_fields : tuple of NodeField
         Fields of node types answered by this question.
     lists : str, optional
-        For an :class:`IdList` answer, the label of the listed nodes.
+        For an :class:`IdList` answer, the label of the listed nodes; for a
+        :class:`Ranked` answer, the name of its connection type without ``Connection``
+        (``Search``, ``Enterprise``).
+    order : callable, optional
+        For a :class:`Ranked` answer, ``order(args) -> Order`` of validated arguments:
+        read before the answer, so that a cursor of another order is refused without work.
+    personal_match : callable, optional
+        For a :class:`Ranked` answer, ``personal_match(args, key) -> bool``: whether node
+        ``key`` is listed, or placed, by its personal data (a name it was found by, a
+        segment it is sorted by). The transport leaves such nodes out for a caller who may
+        not see them unmasked, so that masked values cannot be guessed through the list
+        (``None``: the answer reads no personal data).
     outside : Outside
         What it answers about a subject the caller may not see unmasked
         (:attr:`Outside.FORBIDDEN` unless the question says otherwise).
@@ -226,6 +309,8 @@ class Question(Generic[A, R]):
     node_fields: tuple[NodeField[A, R], ...] = ()
     lists: str | None = None
     outside: Outside = Outside.FORBIDDEN
+    order: Callable[[A], Order] | None = None
+    personal_match: Callable[[A, NodeKey], bool] | None = None
 
 
 async def each(answers: Sequence[Awaitable[R]]) -> list[R]:
@@ -345,6 +430,9 @@ __all__ = [
     "Doc",
     "Id",
     "IdList",
+    "KeyPart",
+    "Order",
+    "Ranked",
     "NodeReader",
     "NodeField",
     "Outside",

@@ -197,6 +197,17 @@ class GraphStore(Protocol):
         """
         ...
 
+    async def search_names(self, label: str, words: Sequence[str], limit: int) -> list[str]:
+        """Ids of ``label`` nodes whose name has, for each of ``words``, a word starting with it.
+
+        The candidates of ``search`` (:mod:`graph_service.linkage.search`), found with the
+        store's own full-text index of the names' words (:mod:`graph_service.search_text`):
+        every such node, possibly with others (the service checks each one's name), at most
+        ``limit`` ids, in no particular order. ``words`` holds at least one word, each of
+        letters and digits only.
+        """
+        ...
+
     # -- traversal primitives: what graph_service.linkage.traversal's searches call --------
     #
     # ``rel_types`` is a frozenset of relationship types; neighbours are through any of them

@@ -87,12 +87,30 @@ def check_paths(data: dict[str, Any]) -> None:
     assert [r["type"] for r in path["relationships"]] == ["MANAGES", "EMPLOYED_BY", "GUARANTEES"]
 
 
+def check_search(data: dict[str, Any]) -> None:
+    answer = data["search"]
+    assert answer["totalCount"] == 3
+    assert [(e["node"]["__typename"], e["node"]["id"]) for e in answer["edges"]] == [
+        ("Enterprise", "E3"), ("Manager", "M1"), ("Person", "P3"),
+    ]
+
+
+def check_lists(data: dict[str, Any]) -> None:
+    assert ids(data["enterprises"]) == ["E2", "E1", "E3"]
+    assert [e["node"]["payrollCoverage"]["uncovered"] for e in data["enterprises"]["edges"]] == [
+        4, 2, 0,
+    ]
+    assert ids(data["persons"]) == ["P1", "P2", "P4", "P8"]
+
+
 CHECKS = {
     "uncovered-employees": check_uncovered,
     "executives-without-private-banking": check_executives,
     "payroll-coverage": check_coverage,
     "client-network": check_network,
     "linkage-paths": check_paths,
+    "search": check_search,
+    "lists": check_lists,
 }
 
 

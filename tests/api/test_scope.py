@@ -330,3 +330,31 @@ def test_the_trail_lists_the_nodes_returned_unmasked(small_bank: GraphStore,
     trail.close()
     [record] = read_records(settings.audit_path)
     assert (record["node_ids"], record["manager_id"]) == (["P1"], "M1")
+
+
+SEARCH = """query($text: String!) { search(text: $text, first: 20) {
+  totalCount edges { node { __typename ... on Person { id masked name } } } } }"""
+NAMED = """query($where: PersonWhere, $sort: [PersonSort!]) {
+  persons(where: $where, sort: $sort, first: 20) { totalCount edges { node { id masked } } } }"""
+
+
+def test_masked_names_cannot_be_guessed_through_search_filters_or_sorts(
+    bank: GraphStore,
+) -> None:
+    def found(caller: Caller, query: str, variables: dict[str, Any]) -> list[str]:
+        answer = run(bank, caller, query, variables)
+        key = "search" if "search" in answer["data"] else "persons"
+        return [e["node"].get("id") for e in answer["data"][key]["edges"]]
+
+    # Frank (P6) is outside M1's portfolio, Carol (P3) inside.
+    assert found(ADMIN, SEARCH, {"text": "Frank"}) == ["P6"]
+    assert found(MANAGER, SEARCH, {"text": "Frank"}) == []
+    assert found(MANAGER, SEARCH, {"text": "Carol"}) == ["P3"]
+    assert found(MANAGER, SEARCH, {"text": "P6"}) == ["P6"]  # by id: shown, masked
+    assert found(ANALYST, SEARCH, {"text": "Frank"}) == []
+    by_name = {"where": {"name": {"startsWith": "F"}}}
+    assert found(ADMIN, NAMED, by_name) == ["P6"]
+    assert found(MANAGER, NAMED, by_name) == []
+    by_segment = {"sort": [{"segment": "ASC"}]}
+    assert set(found(MANAGER, NAMED, by_segment)) <= {k[1] for k in M1_PORTFOLIO}
+    assert "P6" in found(MANAGER, NAMED, {"where": {"blocked": {"eq": False}}})  # not personal

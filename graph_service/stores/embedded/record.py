@@ -38,6 +38,7 @@ from graph_service.errors import StoreUnavailableError
 from graph_service.memory import bulk_allocation
 from graph_service.model import NODE_SPECS, RELATIONSHIP_SPECS
 from graph_service.records import GraphBatch, LoadReport, NodeRow, RelationshipRow, UpsertCheck
+from graph_service.search_text import words
 from graph_service.stores.embedded.adjacency import Adjacency
 
 DB_FILE = "graph.sqlite3"
@@ -79,7 +80,42 @@ CREATE TABLE IF NOT EXISTS deleted_relationships (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS deleted_nodes_by_load ON deleted_nodes (load_seq);
 CREATE INDEX IF NOT EXISTS deleted_relationships_by_load ON deleted_relationships (load_seq);
+CREATE TABLE IF NOT EXISTS search_names (
+    rowid INTEGER PRIMARY KEY, label TEXT NOT NULL, id TEXT NOT NULL, words TEXT NOT NULL,
+    UNIQUE (label, id)
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS search_index USING fts5(
+    words, content = 'search_names', content_rowid = 'rowid',
+    tokenize = 'unicode61 remove_diacritics 0', prefix = '1 2'
+);
+CREATE TRIGGER IF NOT EXISTS search_names_insert AFTER INSERT ON search_names BEGIN
+    INSERT INTO search_index (rowid, words) VALUES (new.rowid, new.words);
+END;
+CREATE TRIGGER IF NOT EXISTS search_names_delete AFTER DELETE ON search_names BEGIN
+    INSERT INTO search_index (search_index, rowid, words) VALUES ('delete', old.rowid, old.words);
+END;
+CREATE TRIGGER IF NOT EXISTS search_names_update AFTER UPDATE ON search_names BEGIN
+    INSERT INTO search_index (search_index, rowid, words) VALUES ('delete', old.rowid, old.words);
+    INSERT INTO search_index (rowid, words) VALUES (new.rowid, new.words);
+END;
 """
+# The search index (search_names, its FTS5 index search_index kept by the triggers above):
+# one row per node with a name, its words (graph_service.search_text) space-separated, so
+# that FTS5's unicode61 tokenizer cuts them where the service does. Rebuilt from the stored
+# names of the nodes a write wrote (search_words, registered on the connection), after the
+# rows, so a merged row is indexed by its merged name; ``>= ?`` with 0 indexes every node (a
+# store written before the index existed, meta key 'search' absent).
+_INDEX_NAMES = (
+    "INSERT INTO search_names (label, id, words) "
+    "SELECT n.label, n.id, search_words(n.props, f.position) FROM nodes AS n "
+    "JOIN fields AS f ON f.kind = n.label AND f.name = 'name' WHERE n.load_seq >= ? "
+    "ON CONFLICT (label, id) DO UPDATE SET words = excluded.words"
+)
+_UNINDEX_NAME = "DELETE FROM search_names WHERE label = ? AND id = ?"
+_SEARCH = (
+    "SELECT s.id FROM search_index JOIN search_names AS s ON s.rowid = search_index.rowid "
+    "WHERE search_index MATCH ? AND s.label = ? LIMIT ?"
+)
 _LOAD_INDEXES = (
     "CREATE INDEX IF NOT EXISTS nodes_by_load ON nodes (load_seq)",
     "CREATE INDEX IF NOT EXISTS relationships_by_load ON relationships (load_seq)",
@@ -142,6 +178,16 @@ store's memory; measured opening the 100,000-person benchmark bank, see
 benchmarks/README.md#tuning-constants."""
 _BEHIND = -1
 """``_data_version`` of a store whose memory may lack committed loads (read on next use)."""
+
+
+def _search_words(props: bytes, position: int) -> str:
+    """The search words of a stored node's name, space-separated (SQL ``search_words``).
+
+    ``props`` is the node's ``marshal``-encoded value tuple, ``position`` its name's index.
+    """
+    values = marshal.loads(props)
+    name = values[position] if position < len(values) else None
+    return "" if name is None else " ".join(words(str(name)))
 
 
 def _merge_values(old: bytes | None, new: bytes | None) -> bytes | None:
@@ -210,6 +256,7 @@ class Record:
                 check_same_thread=False,
             )
             self._db.create_function("merge_values", 2, _merge_values, deterministic=True)
+            self._db.create_function("search_words", 2, _search_words, deterministic=True)
             if not create and not self._db.execute(
                 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
             ).fetchone():
@@ -284,6 +331,7 @@ class Record:
             self._db.execute(
                 "INSERT OR IGNORE INTO meta VALUES ('marshal', ?)", (str(marshal.version),)
             )
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('search', '1')")
             for kind, spec in (*NODE_SPECS.items(), *RELATIONSHIP_SPECS.items()):
                 self._db.executemany(
                     "INSERT OR IGNORE INTO fields VALUES (?, ?, ?)",
@@ -296,6 +344,12 @@ class Record:
                 f"{where}: properties encoded with marshal version {encoding}, this Python "
                 f"reads version {marshal.version}; reload the data"
             )
+        if not self._db.execute("SELECT 1 FROM meta WHERE key = 'search'").fetchone():
+            # Written before the search index existed: index every stored name, once.
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(_INDEX_NAMES, (0,))
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('search', '1')")
+            self._db.execute("COMMIT")
 
     # -- loading -------------------------------------------------------------------------
 
@@ -578,6 +632,7 @@ class Record:
                     "INSERT INTO fields VALUES (?, ?, ?)",
                     [(kind, i, n) for i, n in enumerate(fields.names)][fields.committed :],
                 )
+            self._db.execute(_INDEX_NAMES, (seq,))
             if self._db.total_changes != changes:  # a write that changes nothing writes nothing
                 self._db.execute(
                     "UPDATE meta SET value = ? WHERE key = 'load_seq'", (str(seq),)
@@ -623,6 +678,7 @@ class Record:
         self._db.executemany(_DELETE_REL, [(t, *s, *e) for t, s, e in gone])
         self._db.executemany(_TOMBSTONE_REL, [(t, *s, *e, seq) for t, s, e in rels])
         self._db.executemany(_DELETE_NODE, nodes)
+        self._db.executemany(_UNINDEX_NAME, nodes)
         self._db.executemany(_TOMBSTONE_NODE, [(*key, seq) for key in nodes])
 
     def _committed(self, report: LoadReport) -> LoadReport:
@@ -676,6 +732,35 @@ class Record:
         for rel_type, (sl, si), (el, ei), props, _, _, _ in rows:
             blob = bytearray(dumps(fields[rel_type].encode(props))) if props else 0
             yield rel_type, sl, si, el, ei, blob, seq
+
+    def search(self, label: str, query: Sequence[str], limit: int) -> list[str]:
+        """Ids of ``label`` nodes whose name has a word starting with each of ``query``.
+
+        Parameters
+        ----------
+        label : str
+        query : sequence of str
+            Search words (:func:`graph_service.search_text.words`), at least one.
+        limit : int
+            Most ids answered.
+
+        Returns
+        -------
+        list of str
+            In no particular order; exactly the matching nodes, up to ``limit`` (an FTS5
+            prefix query per word, ``"word"*``, all of them).
+
+        Raises
+        ------
+        StoreUnavailableError
+            If SQLite fails.
+        """
+        expression = " AND ".join(f'"{word}"*' for word in query)
+        try:
+            rows = self._db.execute(_SEARCH, (expression, label, limit)).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreUnavailableError(f"cannot read {self.data_dir / DB_FILE}: {exc}") from exc
+        return [row[0] for row in rows]
 
     def current(self) -> None:
         """Catch up with this store's own last load before a read (O(1) when current)."""
