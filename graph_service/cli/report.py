@@ -107,7 +107,7 @@ def report(
     executive), every person's crossSellGaps; any registered question whose answer is rows.
     Written as CSV, NDJSON or Parquet, with a progress bar on a terminal; the file appears
     only once complete (a failure or Ctrl-C leaves none). It ends by printing on standard
-    error ``N rows for M enterprises written to FILE in X s (store opened in Y s)``.
+    error ``N rows (M enterprises) written to FILE in X s (store opened in Y s)``.
     """
     from graph_service.reports import output_format, plan
 

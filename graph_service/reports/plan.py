@@ -33,6 +33,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
+import operator
 import types
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -74,10 +75,26 @@ class Column:
 
 @dataclass(frozen=True, slots=True)
 class _Leaf:
-    """A column and how to read it from one item of the answer."""
+    """A column and where it is in one item of the answer.
+
+    ``path`` is the attributes leading to the value from the item (empty: the item itself);
+    ``convert`` turns a non-null value into the column's (``None``: as it is).
+    """
 
     column: Column
-    read: Callable[[Any], Any]
+    path: tuple[str, ...]
+    convert: Callable[[Any], Any] | None = None
+
+    def read(self, item: Any) -> Any:
+        """The value of the column in ``item``; ``None`` when an object on the way is."""
+        value = item
+        for name in self.path:
+            if value is None:
+                return None
+            value = getattr(value, name)
+        if value is None or self.convert is None:
+            return value
+        return self.convert(value)
 
 
 def _strip(annotation: Any) -> tuple[Any, bool]:
@@ -98,12 +115,16 @@ def _strip(annotation: Any) -> tuple[Any, bool]:
     return annotation, nullable
 
 
-def _scalar(annotation: Any) -> tuple[type, Callable[[Any], Any]]:
-    """The column kind of a scalar type and how to turn a value into it."""
+def _enum_value(member: enum.Enum) -> Any:
+    return member.value
+
+
+def _scalar(annotation: Any) -> tuple[type, Callable[[Any], Any] | None]:
+    """The column kind of a scalar type and how to turn a value into it (``None``: as is)."""
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
-        return str, lambda value: None if value is None else value.value
+        return str, _enum_value
     if annotation in SCALARS:
-        return annotation, lambda value: value
+        return annotation, None
     raise TypeError(f"no column holds {annotation!r}")
 
 
@@ -117,8 +138,8 @@ def _members(cls: type) -> list[tuple[str, Any]]:
     return found
 
 
-def _leaves(cls: type, prefix: str, read: Callable[[Any], Any]) -> list[_Leaf]:
-    """The columns of a dataclass, read from an item through ``read``.
+def _leaves(cls: type, prefix: str = "", path: tuple[str, ...] = ()) -> list[_Leaf]:
+    """The columns of a dataclass, its nested dataclasses' flattened.
 
     Raises
     ------
@@ -129,44 +150,48 @@ def _leaves(cls: type, prefix: str, read: Callable[[Any], Any]) -> list[_Leaf]:
     for name, annotation in _members(cls):
         base, _ = _strip(annotation)
         column_name = prefix + to_camel_case(name)
-
-        def get(item: Any, name: str = name) -> Any:
-            value = read(item)
-            return None if value is None else getattr(value, name)
-
         if dataclasses.is_dataclass(base) and isinstance(base, type):
-            leaves.extend(_leaves(base, column_name + ".", get))
+            leaves.extend(_leaves(base, column_name + ".", (*path, name)))
         elif get_origin(base) in (list, tuple):
             item, *_ = get_args(base)
             kind, convert = _scalar(_strip(item)[0])
 
-            def get_list(item: Any, get: Callable[[Any], Any] = get,
-                         convert: Callable[[Any], Any] = convert) -> Any:
-                values = get(item)
-                return None if values is None else [convert(v) for v in values]
+            def as_list(values: Any, convert: Callable[[Any], Any] | None = convert) -> Any:
+                return [convert(v) for v in values] if convert else list(values)
 
-            leaves.append(_Leaf(Column(column_name, kind, is_list=True), get_list))
+            leaves.append(_Leaf(Column(column_name, kind, is_list=True), (*path, name),
+                                as_list))
         else:
             kind, convert = _scalar(base)
-
-            def get_scalar(item: Any, get: Callable[[Any], Any] = get,
-                           convert: Callable[[Any], Any] = convert) -> Any:
-                return convert(get(item))
-
-            leaves.append(_Leaf(Column(column_name, kind), get_scalar))
+            leaves.append(_Leaf(Column(column_name, kind), (*path, name), convert))
     return leaves
 
 
-def _identity(item: Any) -> Any:
-    return item
+def _row_reader(leaves: Sequence[_Leaf]) -> Callable[[Any], tuple[Any, ...]]:
+    """A function of an item to its cells, aligned with ``leaves``.
+
+    Members read as they are (one attribute, no conversion) are read at once with
+    :func:`operator.attrgetter`; the rest leaf by leaf.
+    """
+    if leaves and all(len(leaf.path) == 1 and leaf.convert is None for leaf in leaves):
+        get = operator.attrgetter(*(leaf.path[0] for leaf in leaves))
+        if len(leaves) > 1:
+            return get  # type: ignore[return-value]  # a tuple of the attributes
+        return lambda item: (get(item),)
+    return lambda item: tuple(leaf.read(item) for leaf in leaves)
 
 
 @dataclass(frozen=True, slots=True)
 class _Shape:
-    """How a question's answer becomes rows: items of one answer, and their columns."""
+    """How a question's answer becomes rows: the items of one answer, and their cells."""
 
     items: Callable[[Any], Sequence[Any]]
     leaves: list[_Leaf]
+    cells: Callable[[Any], tuple[Any, ...]]
+
+    @classmethod
+    def of(cls, items: Callable[[Any], Sequence[Any]], leaves: list[_Leaf]) -> _Shape:
+        return cls(items, leaves, _row_reader(leaves))
 
 
 def _shape(question: Question[Any, Any]) -> _Shape:
@@ -181,14 +206,14 @@ def _shape(question: Question[Any, Any]) -> _Shape:
     if answer is IdList:
         label = question.lists or "node"
         column = Column(label[0].lower() + label[1:] + "Id", str)
-        return _Shape(lambda found: found.ids, [_Leaf(column, _identity)])
+        return _Shape(lambda found: found.ids, [_Leaf(column, ())], lambda node_id: (node_id,))
     if get_origin(answer) is list:
         (item,) = get_args(answer)
         if not (dataclasses.is_dataclass(item) and isinstance(item, type)):
             raise TypeError(f"a list of {item!r} is no rows")
-        return _Shape(_identity, _leaves(item, "", _identity))
+        return _Shape.of(lambda found: found, _leaves(item))
     if dataclasses.is_dataclass(answer) and isinstance(answer, type):
-        return _Shape(lambda found: (found,), _leaves(answer, "", _identity))
+        return _Shape.of(lambda found: (found,), _leaves(answer))
     raise TypeError(f"{answer!r} is no rows")
 
 
@@ -384,12 +409,10 @@ class Report:
 
     def rows(self, subject_id: str | None, answer: Any) -> list[Row]:
         """The rows of one answer (of the subject ``subject_id``)."""
-        leaves = self.shape.leaves
-        prefix: Row = (subject_id,) if self.subject_column else ()
-        return [
-            prefix + tuple(leaf.read(item) for leaf in leaves)
-            for item in self.shape.items(answer)
-        ]
+        cells = self.shape.cells
+        if self.subject_column:
+            return [(subject_id, *cells(item)) for item in self.shape.items(answer)]
+        return [cells(item) for item in self.shape.items(answer)]
 
 
 def plan(
