@@ -17,7 +17,7 @@ filename="<question>.<format>"``. Refusals are GraphQL-shaped JSON
 failing once the download has begun ends it early (the connection is closed without the
 last chunk: a Parquet file then has no footer and does not open). Every download appends
 an audit record (:mod:`graph_service.audit`), operation type ``report``. Rows pass through
-:func:`~graph_service.reports.plan.shown_rows`, where masking applies.
+:func:`~graph_service.reports.planning.shown_rows`, where masking applies.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ enterprise's ``payrollCoverage``), or once for the whole book
 (``executivesWithoutPrivateBanking``), through its batch form, and write one row per item
 as CSV, NDJSON or Parquet.
 
-- :mod:`graph_service.reports.plan`: which questions are reports, their argument sets and
+- :mod:`graph_service.reports.planning`: which questions are reports, their argument sets and
   columns (:func:`plan`), and :func:`shown_rows`, the one place rows meet their reader;
 - :mod:`graph_service.reports.run`: running one (:func:`report_rows`,
   :func:`write_report`);
@@ -15,7 +15,7 @@ as CSV, NDJSON or Parquet.
 """
 
 from graph_service.reports.output import FORMATS, atomic_output, output_format
-from graph_service.reports.plan import (
+from graph_service.reports.planning import (
     Column,
     Report,
     plan,

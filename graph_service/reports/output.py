@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from graph_service.errors import InvalidInputError
-from graph_service.reports.plan import Column, Row
+from graph_service.reports.planning import Column, Row
 
 if TYPE_CHECKING:
     import pyarrow as pa

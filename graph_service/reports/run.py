@@ -17,7 +17,7 @@ from graph_service.config import Settings
 from graph_service.errors import GraphServiceError
 from graph_service.linkage.question import answer_many
 from graph_service.reports.output import Encoder, atomic_output, encoder
-from graph_service.reports.plan import Report, Row, shown_rows
+from graph_service.reports.planning import Report, Row, shown_rows
 from graph_service.stores.base import GraphStore
 
 CHUNK_SIZE = 10_000
@@ -63,7 +63,7 @@ async def report_rows(
     store : GraphStore
     settings : Settings
     caller : Caller
-        Who reads them: each chunk passes :func:`~graph_service.reports.plan.shown_rows`.
+        Who reads them: each chunk passes :func:`~graph_service.reports.planning.shown_rows`.
     chosen : sequence
         From :func:`subjects`.
     progress : callable, optional

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 import io
+import json
 import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +27,12 @@ from graph_service.config import Settings
 from graph_service.errors import InvalidInputError, StoreUnavailableError
 from graph_service.ingest import read_input
 from graph_service.ingest.generator import generate
+from graph_service.linkage.question import Id, Question, fixed_cost
 from graph_service.reports import plan, report_questions, report_rows, subjects, write_report
+from graph_service.reports import planning as report_plan
 from graph_service.reports import run as report_run
-from graph_service.stores.base import GraphStore
+from graph_service.stores.base import Direction, GraphStore
+from graph_service.stores.base import Path as GraphPath
 from graph_service.stores.embedded import EmbeddedStore
 from tests.api.conftest import CountingStore, running
 from tests.conftest import backend_settings, close, store_for
@@ -315,3 +323,88 @@ def test_analysts_and_admins_download_reports_others_are_refused(small_bank_dir:
     assert [(r["subject"], r["operation"], r["outcome"]) for r in downloads] == [
         ("ann", "payrollCoverage", "ok"), ("test-admin", "executivesWithoutPrivateBanking", "ok"),
         ("ann", "payrollCoverage", "ok")]
+
+
+# -- a question registered later is a report without a change to the report code ------------
+
+class GroupBy(enum.Enum):
+    INDUSTRY = "industry"
+    BRANCH = "branch"
+
+
+@dataclass(frozen=True, slots=True)
+class RollupArgs:
+    group_by: GroupBy
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    key: str | None
+    enterprises: int
+
+
+async def rollup(store: GraphStore, settings: Settings, many: Sequence[RollupArgs]
+                 ) -> list[list[Group]]:
+    ids = await store.list_ids("Enterprise")
+    nodes = await store.get_nodes("Enterprise", ids)
+    answers = []
+    for args in many:
+        counts = Counter(n.props.get(args.group_by.value) for n in nodes if n is not None)
+        answers.append([Group(k, c) for k, c in sorted(counts.items(), key=str)])
+    return answers
+
+
+class Kind(enum.Enum):
+    CLIENT = "CLIENT"
+
+
+@dataclass(frozen=True, slots=True)
+class LeadArgs:
+    manager_id: Id
+    max_hops: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Lead:
+    node_id: str
+    kinds: tuple[Kind, ...]
+    why: GraphPath
+
+
+async def leads(store: GraphStore, settings: Settings, many: Sequence[LeadArgs]
+                ) -> list[list[Lead]]:
+    managers = await store.get_nodes("Manager", [a.manager_id for a in many])
+    clients = await store.neighbors("Manager", [a.manager_id for a in many], "MANAGES",
+                                    Direction.OUTGOING)
+    return [[Lead(node.id, (Kind.CLIENT,), GraphPath((manager, node), (rel,)))
+             for rel, node in found if manager is not None]
+            for manager, found in zip(managers, clients, strict=True)]
+
+
+LATER = (
+    Question(name="enterprise_rollup", description="", arguments=RollupArgs, answer=list[Group],
+             subjects=lambda args: (), batch=rollup, cost=fixed_cost(1)),
+    Question(name="manager_clients", description="", arguments=LeadArgs, answer=list[Lead],
+             subjects=lambda args: (("Manager", args.manager_id),), batch=leads,
+             cost=fixed_cost(1)),
+)
+
+
+def test_questions_registered_later_are_reports(small_bank: GraphStore,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(report_plan, "QUESTIONS", (*report_plan.QUESTIONS, *LATER))
+    assert rows(small_bank, "enterpriseRollup", by="industry") == [
+        ("manufacturing", 1), (None, 2)]
+    assert [c.name for c in plan("enterpriseRollup", by="industry").columns] == [
+        "key", "enterprises"]
+    found = rows(small_bank, "managerClients")
+    assert [row[:3] for row in found] == [("M1", "E1", ["CLIENT"]), ("M2", "P7", ["CLIENT"])]
+    assert [c.name for c in plan("managerClients").columns] == [
+        "managerId", "nodeId", "kinds", "why.nodes", "why.relationships", "why.length"]
+    why = json.loads(found[0][3])
+    assert [(n["label"], n["id"]) for n in why] == [("Manager", "M1"), ("Enterprise", "E1")]
+    assert found[0][5] == 1
+    with pytest.raises(InvalidInputError, match="choices: industry, branch"):
+        plan("enterpriseRollup", by="region")
+    with pytest.raises(InvalidInputError, match="needs groupBy"):
+        plan("enterpriseRollup")

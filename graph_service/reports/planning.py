@@ -23,9 +23,10 @@ The rows (:class:`Column` describes each column, in order):
 A row of a set's question starts with its subject's id (``enterpriseId``), unless the
 answer holds it already. A dataclass's fields and public properties become columns under
 their published (camelCase) names, a nested dataclass's as dotted names
-(``enterprise.id``); a column holds a text, integer, float or boolean, or a list of them. An
-answer holding nodes, paths or subgraphs (``clientNetwork``, ``linkagePaths``) is no
-report.
+(``enterprise.id``); a column holds a text, integer, float or boolean, or a list of them; a
+nested member of another kind (the path that explains a lead) is one column of JSON text.
+An answer whose items are graph elements, holding nodes or relationships themselves
+(``clientNetwork``'s subgraph, ``linkagePaths``' paths), is no report.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from graph_service.errors import InvalidInputError
 from graph_service.linkage.question import Doc, Id, IdList, Question
 from graph_service.linkage.registry import QUESTIONS
 from graph_service.model import NodeLabel
+from graph_service.stores.base import Node, Relationship
 
 SCALARS: tuple[type, ...] = (str, int, float, bool)
 """The value types of a column (a list column holds values of one of them)."""
@@ -138,32 +140,72 @@ def _members(cls: type) -> list[tuple[str, Any]]:
     return found
 
 
+def _plain(value: Any) -> Any:
+    """``value`` as JSON's types: dataclasses and mappings as objects, sequences as arrays."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {to_camel_case(f.name): _plain(getattr(value, f.name))
+                for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, enum.Enum):
+        return value.value
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def _json_text(value: Any) -> str:
+    """A member no column holds as such (a path, a node), as JSON text."""
+    return json.dumps(_plain(value), ensure_ascii=False)
+
+
+def _graph_element(annotation: Any) -> bool:
+    """Whether a member holds nodes or relationships (alone or in a list)."""
+    if get_origin(annotation) in (list, tuple):
+        annotation = _strip(get_args(annotation)[0])[0]
+    return annotation in (Node, Relationship)
+
+
 def _leaves(cls: type, prefix: str = "", path: tuple[str, ...] = ()) -> list[_Leaf]:
     """The columns of a dataclass, its nested dataclasses' flattened.
+
+    A nested member no column holds as such (a path, nodes) is one column of JSON text.
 
     Raises
     ------
     TypeError
-        If a member is of a type no column holds.
+        If the dataclass (not a nested one) holds nodes or relationships itself: its items
+        are graph elements (a subgraph, a path), not rows.
     """
     leaves: list[_Leaf] = []
     for name, annotation in _members(cls):
         base, _ = _strip(annotation)
-        column_name = prefix + to_camel_case(name)
-        if dataclasses.is_dataclass(base) and isinstance(base, type):
-            leaves.extend(_leaves(base, column_name + ".", (*path, name)))
+        column_name, where = prefix + to_camel_case(name), (*path, name)
+        if _graph_element(base):
+            if not path:
+                raise TypeError(f"{cls.__name__} holds graph elements ({name}): no rows")
+            leaves.append(_Leaf(Column(column_name, str), where, _json_text))
+        elif dataclasses.is_dataclass(base) and isinstance(base, type):
+            leaves.extend(_leaves(base, column_name + ".", where))
         elif get_origin(base) in (list, tuple):
-            item, *_ = get_args(base)
-            kind, convert = _scalar(_strip(item)[0])
+            try:
+                kind, convert = _scalar(_strip(get_args(base)[0])[0])
+            except TypeError:
+                leaves.append(_Leaf(Column(column_name, str), where, _json_text))
+                continue
 
             def as_list(values: Any, convert: Callable[[Any], Any] | None = convert) -> Any:
                 return [convert(v) for v in values] if convert else list(values)
 
-            leaves.append(_Leaf(Column(column_name, kind, is_list=True), (*path, name),
-                                as_list))
+            leaves.append(_Leaf(Column(column_name, kind, is_list=True), where, as_list))
         else:
-            kind, convert = _scalar(base)
-            leaves.append(_Leaf(Column(column_name, kind), (*path, name), convert))
+            try:
+                kind, convert = _scalar(base)
+            except TypeError:
+                kind, convert = str, _json_text
+            leaves.append(_Leaf(Column(column_name, kind), where, convert))
     return leaves
 
 
