@@ -99,14 +99,12 @@ class _Leaf:
         return self.convert(value)
 
 
-def _strip(annotation: Any) -> tuple[Any, bool]:
-    """``(type, nullable)`` of an annotation, ``Annotated`` and ``X | None`` removed."""
+def _strip(annotation: Any) -> Any:
+    """The type of an annotation, ``Annotated``, ``X | None`` and ``NewType`` removed."""
     if get_origin(annotation) is Annotated:
         annotation = get_args(annotation)[0]
-    nullable = False
     if get_origin(annotation) in (Union, types.UnionType):
         members = [a for a in get_args(annotation) if a is not type(None)]
-        nullable = len(members) < len(get_args(annotation))
         if len(members) != 1:
             raise TypeError(f"a union is no column: {annotation}")
         annotation = members[0]
@@ -114,7 +112,7 @@ def _strip(annotation: Any) -> tuple[Any, bool]:
             annotation = get_args(annotation)[0]
     while hasattr(annotation, "__supertype__"):  # a NewType such as Id
         annotation = annotation.__supertype__
-    return annotation, nullable
+    return annotation
 
 
 def _enum_value(member: enum.Enum) -> Any:
@@ -164,7 +162,7 @@ def _json_text(value: Any) -> str:
 def _graph_element(annotation: Any) -> bool:
     """Whether a member holds nodes or relationships (alone or in a list)."""
     if get_origin(annotation) in (list, tuple):
-        annotation = _strip(get_args(annotation)[0])[0]
+        annotation = _strip(get_args(annotation)[0])
     return annotation in (Node, Relationship)
 
 
@@ -181,7 +179,7 @@ def _leaves(cls: type, prefix: str = "", path: tuple[str, ...] = ()) -> list[_Le
     """
     leaves: list[_Leaf] = []
     for name, annotation in _members(cls):
-        base, _ = _strip(annotation)
+        base = _strip(annotation)
         column_name, where = prefix + to_camel_case(name), (*path, name)
         if _graph_element(base):
             if not path:
@@ -191,7 +189,7 @@ def _leaves(cls: type, prefix: str = "", path: tuple[str, ...] = ()) -> list[_Le
             leaves.extend(_leaves(base, column_name + ".", where))
         elif get_origin(base) in (list, tuple):
             try:
-                kind, convert = _scalar(_strip(get_args(base)[0])[0])
+                kind, convert = _scalar(_strip(get_args(base)[0]))
             except TypeError:
                 leaves.append(_Leaf(Column(column_name, str), where, _json_text))
                 continue
@@ -284,7 +282,6 @@ class _Argument:
     name: str
     published: str
     base: Any
-    nullable: bool
     required: bool
 
 
@@ -296,12 +293,10 @@ def _arguments(question: Question[Any, Any]) -> list[_Argument]:
         doc = next((m for m in getattr(annotation, "__metadata__", ()) if isinstance(m, Doc)),
                    None)
         published = (doc.name if doc else None) or to_camel_case(field.name)
-        base, nullable = _strip(annotation)
-        if _is_id(annotation):
-            base = Id
+        base = Id if _is_id(annotation) else _strip(annotation)
         required = (field.default is dataclasses.MISSING
                     and field.default_factory is dataclasses.MISSING)
-        found.append(_Argument(field.name, published, base, nullable, required))
+        found.append(_Argument(field.name, published, base, required))
     return found
 
 
@@ -344,7 +339,7 @@ def _coerce(argument: _Argument, text: str) -> Any:
         if origin in (list, tuple):
             (item, *_) = get_args(base)
             values = value if isinstance(value, list) else [value]
-            return tuple(_coerce_scalar(_strip(item)[0], v, text) for v in values)
+            return tuple(_coerce_scalar(_strip(item), v, text) for v in values)
         return _coerce_scalar(base, value, text)
     except (ValueError, TypeError) as exc:
         raise InvalidInputError(f"--arg {argument.published}: {exc}") from None
@@ -430,6 +425,8 @@ class Report:
     filters : tuple of Filter
         Conditions on the subjects (``--where``).
     columns : tuple of Column
+    shape, subject_column
+        How an answer becomes rows, and whether they start with the subject's id.
     """
 
     name: str
