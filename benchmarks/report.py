@@ -2,7 +2,10 @@
 
 Reads ``benchmarks/results/latest-<size>.json`` for every size present and writes the
 tables (figures, targets, peers side by side with their ratio to ours), the machine, the
-versions and the date of each run. Nothing in BENCHMARKS.md is written by hand.
+versions and the date of each run; then, for each change listed in
+``benchmarks/results/changes.json``, ours before and after it (two result files of one
+size, run one after the other on the same machine). Nothing in BENCHMARKS.md is written by
+hand.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bank import SIZES
-from run import RESULTS, rows
+from run import RESULTS, beats, rows, verdict
 
 OUTPUT = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
 
@@ -86,6 +89,46 @@ def section(document: dict[str, Any]) -> str:
     return "\n".join(facts) + "\n"
 
 
+CHANGES = RESULTS / "changes.json"
+"""Before/after comparisons: a JSON list of ``{"title", "before", "after", "note"}``, the
+two being result files in ``benchmarks/results/``, ``before`` possibly of ours alone (its
+rivals are then read from ``after``: their code did not change)."""
+
+
+def change_section(change: dict[str, str]) -> str:
+    """Ours before and after one change, each with its target verdict and rival standing."""
+    before = json.loads((RESULTS / change["before"]).read_text(encoding="utf-8"))
+    after = json.loads((RESULTS / change["after"]).read_text(encoding="utf-8"))
+    was = before["peers"]["embedded"]["figures"]
+    now = after["peers"]["embedded"]["figures"]
+    then = {**after, "peers": {**after["peers"], "embedded": before["peers"]["embedded"]}}
+    lines = [
+        f"### {change['title']}",
+        "",
+        f"{after['size']} people, seed {after['seed']}. Before: {change['before']} (run "
+        f"{before['date']}, load average at the end {before['machine']['load_average']}); "
+        f"after: {change['after']} (run {after['date']}, load average at the end "
+        f"{after['machine']['load_average']}). Rivals' figures are the after run's. "
+        + change.get("note", ""),
+        "",
+        "| measure | before | after | after / before | target, before | target, after |",
+        "|---|---|---|---|---|---|",
+    ]
+    for measure, value in now.items():
+        old = was.get(measure)
+        if old is None or measure.startswith("samples/"):
+            continue
+        standing = []
+        for document, figure in ((then, old), (after, value)):
+            cell = verdict(measure, figure, after["size"])
+            if measure.startswith(("latency/", "target/")):
+                cell = "; ".join(filter(None, [cell, beats(measure, document)]))
+            standing.append(cell)
+        ratio = f"x{value / old:.2f}" if old else "-"
+        lines.append(f"| {measure} | {old:g} | {value:g} | {ratio} | {' | '.join(standing)} |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> int:
     """Write BENCHMARKS.md; return 1 when there are no results."""
     documents = [
@@ -98,7 +141,11 @@ def main() -> int:
         return 1
     peers = {n: r.get("description", "") for d in documents for n, r in d["peers"].items()}
     text = METHOD.format(peers="\n".join(f"| {n} | {d} |" for n, d in peers.items()))
-    OUTPUT.write_text(text + "\n" + "\n".join(section(d) for d in documents), encoding="utf-8")
+    parts = [text, *(section(d) for d in documents)]
+    if CHANGES.exists():
+        changes = json.loads(CHANGES.read_text(encoding="utf-8"))
+        parts += ["## Before and after changes\n", *(change_section(c) for c in changes)]
+    OUTPUT.write_text("\n".join(parts), encoding="utf-8")
     return 0
 
 

@@ -11,7 +11,7 @@ strawberry's own HTTP layer), which its FastAPI route answers as *plain text*.
 
 and answers HTTP 400 for a result whose errors carry ``BAD_REQUEST`` (an operation that
 cannot be selected: several operations and no ``operationName``, see
-:class:`~graph_service.api.extensions.OperationChoice`). Other GraphQL errors keep HTTP 200.
+:class:`~graph_service.api.extensions.ExecutionChecks`). Other GraphQL errors keep HTTP 200.
 It also refuses what strawberry lets through or fails on: a content type other than
 ``application/json``, an ``operationName`` that is not a string, JSON nested too deeply or
 with too long an integer (:meth:`GraphQLHTTPRouter.parse_json`); and
