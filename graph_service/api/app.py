@@ -41,6 +41,7 @@ from graph_service.api.metrics import (
     metrics_route,
     root_field_names,
 )
+from graph_service.api.reports import report_router
 from graph_service.api.router import GRAPHQL_PATH, GraphQLHTTPRouter, method_not_allowed
 from graph_service.api.security import (
     RateLimit,
@@ -74,7 +75,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     FastAPI
         Routes: ``GET /graphql`` (GraphiQL for a browser, queries otherwise), ``POST
         /graphql`` (GraphQL over HTTP), ``GET /health``, and GraphiQL's files under
-        ``/static`` (:mod:`graph_service.api.graphiql`). A request that is not a
+        ``/static`` (:mod:`graph_service.api.graphiql`), and ``GET /reports/{question}``
+        (:mod:`graph_service.api.reports`: whole-book reports, streamed). A request that is not a
         runnable GraphQL request answers HTTP 400 with a GraphQL error of code
         ``BAD_REQUEST`` (see :mod:`graph_service.api.router`); a body larger than
         ``settings.max_request_bytes`` answers HTTP 413 with one of code
@@ -169,6 +171,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         graphql_ide="graphiql" if settings.enabled("graphiql") else None,
     )
     app.include_router(graphql)
+    app.include_router(report_router(settings))
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="static")
     if metrics is not None:
         app.add_api_route("/metrics", metrics_route(metrics), methods=["GET"],

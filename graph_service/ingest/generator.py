@@ -13,7 +13,7 @@ import random
 import secrets
 import shutil
 from bisect import bisect
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from datetime import date, timedelta
 from itertools import accumulate
@@ -77,7 +77,13 @@ class _Sink:
         self.rows += 1
 
 
-def generate(people: int, seed: int, out: Path) -> dict[str, int]:
+PROGRESS_STEP = 10_000
+"""Persons written between two calls of :func:`generate`'s ``progress``."""
+
+
+def generate(
+    people: int, seed: int, out: Path, progress: Callable[[int], None] | None = None
+) -> dict[str, int]:
     """Write a synthetic bank of ``people`` persons as canonical CSV into ``out``.
 
     Parameters
@@ -91,6 +97,9 @@ def generate(people: int, seed: int, out: Path) -> dict[str, int]:
     out : Path
         Directory to create with the ten canonical files. It must not exist, or be an empty
         directory (which is replaced); missing parent directories are created.
+    progress : callable, optional
+        Called with the number of persons just written, every :data:`PROGRESS_STEP` and at
+        the end (the draws do not depend on it).
 
     Returns
     -------
@@ -144,7 +153,7 @@ def generate(people: int, seed: int, out: Path) -> dict[str, int]:
                 )
                 for name in (*NODE_FILES, *RELATIONSHIP_FILES)
             }
-            _Bank(random.Random(seed), people, sinks).write()
+            _Bank(random.Random(seed), people, sinks, progress).write()
         os.rename(work, target)  # replaces an empty directory; fails on any other entry
     except BaseException as exc:
         shutil.rmtree(work, ignore_errors=True)
@@ -200,7 +209,9 @@ def _remove_dirs(directories: list[Path]) -> None:
 class _Bank:
     """The drawing of one synthetic bank; methods write straight to the sinks."""
 
-    def __init__(self, rng: random.Random, people: int, sinks: dict[str, _Sink]) -> None:
+    def __init__(self, rng: random.Random, people: int, sinks: dict[str, _Sink],
+                 progress: Callable[[int], None] | None = None) -> None:
+        self.progress = progress
         self.rng = rng
         self.people = people
         self.enterprises = max(1, people // PEOPLE_PER_ENTERPRISE)
@@ -312,6 +323,8 @@ class _Bank:
         private_managers, retail = self.managers["private_banking"], self.managers["retail"]
         guaranteed: set[tuple[int, int]] = set()
         for p in range(1, self.people + 1):
+            if self.progress is not None and p % PROGRESS_STEP == 0:
+                self.progress(PROGRESS_STEP)
             pid = f"P{p}"
             boards = self.executive_of.get(p, ())
             draw = rng.random()
@@ -347,3 +360,5 @@ class _Bank:
                 if other != p and (p, other) not in guaranteed:
                     guaranteed.add((p, other))
                     sinks["guarantees.csv"]("Person", pid, f"P{other}")
+        if self.progress is not None:
+            self.progress(self.people % PROGRESS_STEP)
