@@ -9,12 +9,14 @@ of rebuilding the graph from every row.
 
 File layout: :data:`MAGIC`, a 4-byte big-endian length, a JSON header (:class:`Stamp` plus
 the payload's length and CRC-32), then the payload: the graph's state as a :mod:`pickle`
-(protocol 5). The header holds a fingerprint of the code that wrote it (:func:`fingerprint`:
+(protocol 5) whose large containers of builtins are encoded with :mod:`marshal` beside it
+(:class:`_Pickler`). The header holds a fingerprint of the code that wrote it (:func:`fingerprint`:
 this format's number, the Python version, networkx's version and the source of the embedded
 store's modules), so a snapshot written by another version is rejected before its payload
 is read.
 
-Trust: unpickling runs code named by the payload. The snapshot is as trusted as the SQLite
+Trust: unpickling runs code named by the payload, and :mod:`marshal` is not meant for data
+one does not trust either. The snapshot is as trusted as the SQLite
 file beside it (whoever can write one can write the other); reading it is nonetheless
 restricted to the classes of the modules fingerprinted, networkx and a few builtins
 (:class:`_Unpickler`), and the checksum is checked first.
@@ -31,6 +33,7 @@ import hashlib
 import importlib
 import io
 import json
+import marshal
 import os
 import pickle
 import struct
@@ -49,6 +52,12 @@ FORMAT = 1
 _PROTOCOL = 5
 _TEMP_PREFIX = f".{SNAPSHOT_FILE}."
 _HEADER_LENGTH = struct.Struct(">I")
+_EXTERNS_LENGTH = struct.Struct(">Q")
+EXTERN_MIN = 1_000
+"""Items from which a container of builtins is encoded with :mod:`marshal` rather than
+pickled (:class:`_Pickler`): :func:`marshal.loads` builds them faster than unpickling and
+keeps the objects they share shared (the node numbers, the edge dicts of ``succ`` and
+``pred``), where a pickle makes one integer object per occurrence."""
 _BUILTINS = frozenset(
     {"dict", "list", "tuple", "set", "frozenset", "bytearray", "bytes", "int", "float",
      "str", "bool", "complex", "object", "range", "slice"}
@@ -113,6 +122,53 @@ def fingerprint() -> str:
     return digest.hexdigest()
 
 
+class _Pickler(pickle.Pickler):
+    """Pickles the large containers of builtins into :data:`externs`, by reference.
+
+    A ``dict`` or ``list`` of :data:`EXTERN_MIN` items or more that :mod:`marshal` can
+    encode (builtins all the way down: the adjacency dicts, the per-node lists, the
+    indexes) is left out of the pickle, which names its position in ``externs``; the
+    others, and every object of another class, are pickled as usual.
+    """
+
+    def __init__(self, file: io.BytesIO) -> None:
+        super().__init__(file, protocol=_PROTOCOL)
+        self.externs: list[Any] = []
+        self._positions: dict[int, int] = {}
+
+    def persistent_id(self, obj: Any) -> int | None:
+        if obj.__class__ not in (dict, list) or len(obj) < EXTERN_MIN:
+            return None
+        position = self._positions.get(id(obj))
+        if position is None:
+            try:
+                marshal.dumps(obj)
+            except ValueError:  # holds an object of another class
+                return None
+            position = self._positions[id(obj)] = len(self.externs)
+            self.externs.append(obj)
+        return position
+
+
+def _encode(state: dict[str, Any]) -> bytes:
+    """The payload of ``state``: the length of the marshal part, that part, the pickle."""
+    pickled = io.BytesIO()
+    pickler = _Pickler(pickled)
+    pickler.dump(state)
+    externs = marshal.dumps(pickler.externs)
+    return _EXTERNS_LENGTH.pack(len(externs)) + externs + pickled.getvalue()
+
+
+def _decode(payload: bytes) -> Any:
+    """The state encoded by :func:`_encode` as ``payload``."""
+    (length,) = _EXTERNS_LENGTH.unpack_from(payload)
+    start, view = _EXTERNS_LENGTH.size, memoryview(payload)  # parts read without copies
+    externs = marshal.loads(view[start : start + length])
+    unpickler = _Unpickler(io.BytesIO(view[start + length :]))
+    unpickler.persistent_load = externs.__getitem__  # type: ignore[assignment]
+    return unpickler.load()
+
+
 class _Unpickler(pickle.Unpickler):
     """Refuses any global but the classes of fingerprinted modules, networkx and builtins."""
 
@@ -148,7 +204,7 @@ def write(data_dir: FsPath, stamp: Stamp, state: dict[str, Any]) -> FsPath:
         pid = stale.name[len(_TEMP_PREFIX) : -len(".tmp")]
         if pid.isdigit() and not _alive(int(pid)):
             stale.unlink(missing_ok=True)
-    payload = pickle.dumps(state, protocol=_PROTOCOL)
+    payload = _encode(state)
     header = json.dumps(
         {**asdict(stamp), "length": len(payload), "crc32": zlib.crc32(payload)}
     ).encode()
@@ -243,7 +299,7 @@ def read_state(data_dir: FsPath, found: Found) -> dict[str, Any]:
     if zlib.crc32(payload) != found.crc32:
         raise SnapshotRejected("its checksum does not match (damaged)")
     try:
-        state = _Unpickler(io.BytesIO(payload)).load()
+        state = _decode(payload)
     except SnapshotRejected:
         raise
     except Exception as exc:  # what a bad pickle raises varies
