@@ -23,9 +23,8 @@ from graph_service.config import Settings
 from graph_service.ingest import read_input
 from graph_service.ingest.generator import generate
 from graph_service.records import GraphBatch, NodeRow, RelationshipRow
-from graph_service.stores.embedded import EmbeddedStore, snapshot
+from graph_service.stores.embedded import EmbeddedStore, record, snapshot
 from graph_service.stores.embedded.adjacency import CACHES, Adjacency
-from graph_service.stores.embedded.record import REPLAY_MAX_SHARE
 from graph_service.stores.loading import load
 from tests.test_differential import _answers, _operations
 
@@ -225,10 +224,11 @@ async def _save(data_dir: Path) -> None:
 
 
 def test_a_snapshot_stale_beyond_replay_falls_back_to_a_rebuild(
-    bank: Path, loaded: Path, caplog: pytest.LogCaptureFixture
+    bank: Path, loaded: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(record, "REPLAY_MAX_SHARE", 0.2)
     store = EmbeddedStore(loaded, create=False)
-    bound = store._memory.size() * REPLAY_MAX_SHARE  # noqa: SLF001
+    bound = store._memory.size() * record.REPLAY_MAX_SHARE  # noqa: SLF001
     persons, accounts = (asyncio.run(store.list_ids(label)) for label in ("Person", "Account"))
     assert len(persons) < bound <= len(persons) + len(accounts)
     renamed = [NodeRow("Person", p, {"name": "renamed"}, "m", 0) for p in persons]

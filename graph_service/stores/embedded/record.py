@@ -142,11 +142,12 @@ READ_CHUNK = 50_000
 per-chunk work vanishes, few enough that the rows in flight stay a small part of the
 store's memory; measured opening the 100,000-person benchmark bank, see
 benchmarks/README.md#tuning-constants."""
-REPLAY_MAX_SHARE = 0.2
+REPLAY_MAX_SHARE = 0.4
 """Rows changed since a snapshot (written, or deleted), as a share of the rows it holds, from
 which opening rebuilds the graph from every row rather than replaying them onto the
-snapshot: a replayed row costs an index lookup and a merge into the graph, several times
-a row read in key order (measured on the 100,000-person benchmark bank, see
+snapshot: a replayed row costs an index lookup and a merge into the graph, about one and a
+half times a row read in key order, so that replaying this share costs about as much as a
+rebuild (measured on the 100,000-person benchmark bank, see
 benchmarks/README.md#tuning-constants)."""
 _COUNT_CHANGED = " + ".join(
     f"(SELECT count(*) FROM (SELECT 1 FROM {table} WHERE load_seq > ? LIMIT ?))"
