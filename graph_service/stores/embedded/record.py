@@ -2,7 +2,9 @@
 
 Durability rule: a write (a load, a command) commits to SQLite first and only then becomes
 visible in the in-memory graph (:class:`~graph_service.stores.embedded.adjacency.Adjacency`);
-opening a data directory rebuilds the graph from SQLite. A process killed during a write
+opening a data directory starts the graph from the snapshot the last load wrote
+(:mod:`~graph_service.stores.embedded.snapshot`) and replays the writes committed after it,
+or rebuilds it from SQLite. A process killed during a write
 leaves the SQLite file at its previous committed state (SQLite's write-ahead log ignores uncommitted
 frames), so nothing is half-written.
 
@@ -193,7 +195,9 @@ class Record:
 
     Notes
     -----
-    Opening reads every row into ``memory``, O(V + E) time and memory: each label's nodes
+    Opening starts ``memory`` from the snapshot if one can be used
+    (:meth:`_start_from_snapshot`), then reads the rows written after it; otherwise it
+    reads every row into ``memory``, O(V + E) time and memory: each label's nodes
     and each kind of relationship in key order, a chunk at a time, each chunk applied
     column-wise (:meth:`Adjacency.apply_rels
     <graph_service.stores.embedded.adjacency.Adjacency.apply_rels>`), which starts

@@ -57,7 +57,8 @@ EXTERN_MIN = 1_000
 """Items from which a container of builtins is encoded with :mod:`marshal` rather than
 pickled (:class:`_Pickler`): :func:`marshal.loads` builds them faster than unpickling and
 keeps the objects they share shared (the node numbers, the edge dicts of ``succ`` and
-``pred``), where a pickle makes one integer object per occurrence."""
+``pred``), where a pickle makes one integer object per occurrence (measured on the
+100,000-person benchmark bank, see benchmarks/README.md#tuning-constants)."""
 _BUILTINS = frozenset(
     {"dict", "list", "tuple", "set", "frozenset", "bytearray", "bytes", "int", "float",
      "str", "bool", "complex", "object", "range", "slice"}
