@@ -391,7 +391,8 @@ class Record:
         )
         try:
             return snapshot.write(self.data_dir, stamp, self._memory.state())
-        except (OSError, pickle.PicklingError) as exc:
+        except (OSError, pickle.PicklingError, TypeError, AttributeError) as exc:
+            # What pickling raises for an object it cannot pickle varies with the object.
             raise StoreUnavailableError(
                 f"cannot write the snapshot in {self.data_dir}: {exc}"
             ) from exc
