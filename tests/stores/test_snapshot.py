@@ -107,7 +107,7 @@ def _rebuilt_copy(data_dir: Path, tmp_path: Path) -> Path:
 
 def _opens_from_snapshot(data_dir: Path, caplog: pytest.LogCaptureFixture) -> bool:
     caplog.clear()
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.INFO):
         asyncio.run(EmbeddedStore(data_dir, create=False).close())
     return not any(REBUILDING in r.getMessage() for r in caplog.records)
 

@@ -332,7 +332,8 @@ class Record:
         writes committed after it. When the store holds rows but the snapshot cannot be
         used (none, damaged, another code version or store, newer than the record, or
         more rows changed since it than :data:`REPLAY_MAX_SHARE` of its own), memory stays
-        empty, to be rebuilt from every row, and one line says why.
+        empty, to be rebuilt from every row, and one line says why (a warning, or, when
+        there is no snapshot, an info line).
         """
         committed = int(self._meta("load_seq") or 0)
         if not committed:
@@ -356,7 +357,9 @@ class Record:
             with bulk_allocation():
                 self._memory.restore(snapshot.read_state(self.data_dir, found))
         except snapshot.SnapshotRejected as exc:
-            logger.warning(
+            # None is no anomaly (a store written through the API, or before snapshots).
+            logger.log(
+                logging.INFO if isinstance(exc, snapshot.SnapshotMissing) else logging.WARNING,
                 "%s: rebuilding the graph from the record, not starting from the snapshot: %s",
                 self.data_dir, exc,
             )  # fmt: skip

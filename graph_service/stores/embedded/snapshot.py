@@ -73,6 +73,10 @@ class SnapshotRejected(Exception):  # noqa: N818 (a reason, not a failure of the
     """A snapshot that cannot be used; its message says why (one line)."""
 
 
+class SnapshotMissing(SnapshotRejected):  # noqa: N818
+    """No snapshot: the store's writes came through the store itself, or before snapshots."""
+
+
 @dataclass(frozen=True)
 class Stamp:
     """What a snapshot was taken of.
@@ -266,7 +270,7 @@ def read_stamp(data_dir: FsPath) -> Found:
             (length,) = _HEADER_LENGTH.unpack(head[len(MAGIC) :])
             header = json.loads(snap.read(length))
     except FileNotFoundError:
-        raise SnapshotRejected("there is none") from None
+        raise SnapshotMissing("there is none") from None
     except (OSError, ValueError) as exc:
         raise SnapshotRejected(f"its header cannot be read ({exc})") from None
     if not isinstance(header, dict) or header.get("fingerprint") != fingerprint():
