@@ -15,7 +15,8 @@ from graph_service.model import NodeLabel
 from graph_service.records import GraphBatch, NodeRow
 from graph_service.stores.base import GraphStore
 
-E, P, A, M = (label.value for label in NodeLabel)
+E, P, A, M = (NodeLabel.ENTERPRISE.value, NodeLabel.PERSON.value, NodeLabel.ACCOUNT.value,
+              NodeLabel.MANAGER.value)
 EXTRA = [
     NodeRow(E, "E7", {"name": "Société Générale Acme"}),
     NodeRow(E, "E8", {"name": "中国工商银行"}),

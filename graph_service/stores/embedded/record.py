@@ -2,7 +2,9 @@
 
 Durability rule: a write (a load, a command) commits to SQLite first and only then becomes
 visible in the in-memory graph (:class:`~graph_service.stores.embedded.adjacency.Adjacency`);
-opening a data directory rebuilds the graph from SQLite. A process killed during a write
+opening a data directory starts the graph from the snapshot the last load wrote
+(:mod:`~graph_service.stores.embedded.snapshot`) and replays the writes committed after it,
+or rebuilds it from SQLite. A process killed during a write
 leaves the SQLite file at its previous committed state (SQLite's write-ahead log ignores uncommitted
 frames), so nothing is half-written.
 
@@ -24,9 +26,12 @@ quarter of JSON's.
 
 from __future__ import annotations
 
+import logging
 import marshal
+import pickle
 import sqlite3
 import time
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import chain, groupby, islice, zip_longest
@@ -39,7 +44,10 @@ from graph_service.memory import bulk_allocation
 from graph_service.model import NODE_SPECS, RELATIONSHIP_SPECS
 from graph_service.records import GraphBatch, LoadReport, NodeRow, RelationshipRow, UpsertCheck
 from graph_service.search_text import words
+from graph_service.stores.embedded import snapshot
 from graph_service.stores.embedded.adjacency import Adjacency
+
+logger = logging.getLogger(__name__)
 
 DB_FILE = "graph.sqlite3"
 LOCK_TIMEOUT_S = 30.0
@@ -176,6 +184,21 @@ READ_CHUNK = 50_000
 per-chunk work vanishes, few enough that the rows in flight stay a small part of the
 store's memory; measured opening the 100,000-person benchmark bank, see
 benchmarks/README.md#tuning-constants."""
+REPLAY_MAX_SHARE = 0.4
+"""Rows changed since a snapshot (written, or deleted), as a share of the rows it holds, from
+which opening rebuilds the graph from every row rather than replaying them onto the
+snapshot: a replayed row costs an index lookup and a merge into the graph, about one and a
+half times a row read in key order, so that replaying this share costs about as much as a
+rebuild (measured on the 100,000-person benchmark bank, see
+benchmarks/README.md#tuning-constants)."""
+_COUNT_CHANGED = " + ".join(
+    f"(SELECT count(*) FROM (SELECT 1 FROM {table} WHERE load_seq > ? LIMIT ?))"
+    for table in ("nodes", "relationships", "deleted_nodes", "deleted_relationships")
+).join(("SELECT ", ""))
+"""Rows written or deleted after a ``load_seq``, each table's count bounded (parameters:
+``(load_seq, bound)`` per table), through the ``load_seq`` indexes."""
+_ADD_STORE_ID = "INSERT OR IGNORE INTO meta VALUES ('store_id', ?)"
+"""The store's id (random, once): a snapshot names the store it was taken of."""
 _BEHIND = -1
 """``_data_version`` of a store whose memory may lack committed loads (read on next use)."""
 
@@ -224,7 +247,9 @@ class Record:
 
     Notes
     -----
-    Opening reads every row into ``memory``, O(V + E) time and memory: each label's nodes
+    Opening starts ``memory`` from the snapshot if one can be used
+    (:meth:`_start_from_snapshot`), then reads the rows written after it; otherwise it
+    reads every row into ``memory``, O(V + E) time and memory: each label's nodes
     and each kind of relationship in key order, a chunk at a time, each chunk applied
     column-wise (:meth:`Adjacency.apply_rels
     <graph_service.stores.embedded.adjacency.Adjacency.apply_rels>`), which starts
@@ -276,6 +301,7 @@ class Record:
         self._fields = memory.fields
         self._data_version = _BEHIND
         self._load_seq = 0
+        self._start_from_snapshot()
         self.sync(in_transaction=False)
 
     def _prepare(self) -> None:
@@ -328,6 +354,7 @@ class Record:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('load_seq', '0')")
+            self._db.execute(_ADD_STORE_ID, (uuid.uuid4().hex,))
             self._db.execute(
                 "INSERT OR IGNORE INTO meta VALUES ('marshal', ?)", (str(marshal.version),)
             )
@@ -350,6 +377,88 @@ class Record:
             self._db.execute(_INDEX_NAMES, (0,))
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('search', '1')")
             self._db.execute("COMMIT")
+
+    # -- snapshots -----------------------------------------------------------------------
+
+    def _meta(self, key: str) -> str | None:
+        """The value of ``key`` in ``meta``, ``None`` if absent."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def _start_from_snapshot(self) -> None:
+        """Start memory from the data directory's snapshot, if one can be used.
+
+        Afterwards ``_load_seq`` is the snapshot's, so the first :meth:`sync` replays the
+        writes committed after it. When the store holds rows but the snapshot cannot be
+        used (none, damaged, another code version or store, newer than the record, or
+        more rows changed since it than :data:`REPLAY_MAX_SHARE` of its own), memory stays
+        empty, to be rebuilt from every row, and one line says why (a warning, or, when
+        there is no snapshot, an info line).
+        """
+        committed = int(self._meta("load_seq") or 0)
+        if not committed:
+            return  # nothing stored: nothing to say
+        try:
+            found = snapshot.read_stamp(self.data_dir)
+            stamp = found.stamp
+            if stamp.store_id != self._meta("store_id"):
+                raise snapshot.SnapshotRejected("it is of another store")
+            if stamp.load_seq > committed:
+                raise snapshot.SnapshotRejected(
+                    f"it is of load {stamp.load_seq}, newer than the record's {committed}"
+                )
+            bound = int(stamp.rows * REPLAY_MAX_SHARE) + 1
+            (changed,) = self._db.execute(_COUNT_CHANGED, (stamp.load_seq, bound) * 4).fetchone()
+            if changed >= bound:
+                raise snapshot.SnapshotRejected(
+                    f"{changed} or more rows changed since it (load {stamp.load_seq}; "
+                    f"of {stamp.rows}): rebuilding costs less than replaying"
+                )
+            with bulk_allocation():
+                self._memory.restore(snapshot.read_state(self.data_dir, found))
+        except snapshot.SnapshotRejected as exc:
+            # None is no anomaly (a store written through the API, or before snapshots).
+            logger.log(
+                logging.INFO if isinstance(exc, snapshot.SnapshotMissing) else logging.WARNING,
+                "%s: rebuilding the graph from the record, not starting from the snapshot: %s",
+                self.data_dir, exc,
+            )  # fmt: skip
+            return
+        self._fields = self._memory.fields
+        self._load_seq = stamp.load_seq
+
+    def save_snapshot(self) -> FsPath:
+        """Write the in-memory graph, caught up with every committed write, as the snapshot.
+
+        Stamped with the ``load_seq`` it is in step with (:mod:`.snapshot`). O(V + E);
+        the first time after opening a store without a usable snapshot, this builds the
+        graph from the record first.
+
+        Returns
+        -------
+        Path
+            The snapshot file.
+
+        Raises
+        ------
+        StoreUnavailableError
+            If the record cannot be read or the snapshot cannot be written (the previous
+            one, if any, is left in place).
+        """
+        self.sync(in_transaction=False)
+        store_id = self._meta("store_id")
+        if store_id is None:
+            raise StoreUnavailableError(f"{self.data_dir / DB_FILE} has no store id")
+        stamp = snapshot.Stamp(
+            store_id, self._load_seq, self._memory.size(), snapshot.fingerprint()
+        )
+        try:
+            return snapshot.write(self.data_dir, stamp, self._memory.state())
+        except (OSError, pickle.PicklingError, TypeError, AttributeError) as exc:
+            # What pickling raises for an object it cannot pickle varies with the object.
+            raise StoreUnavailableError(
+                f"cannot write the snapshot in {self.data_dir}: {exc}"
+            ) from exc
 
     # -- loading -------------------------------------------------------------------------
 
@@ -637,6 +746,9 @@ class Record:
                 self._db.execute(
                     "UPDATE meta SET value = ? WHERE key = 'load_seq'", (str(seq),)
                 )
+            self._db.execute("UPDATE meta SET value = ? WHERE key = 'load_seq'", (str(seq),))
+            # Stores made before snapshots lack one (new ones get it in _check_schema).
+            self._db.execute(_ADD_STORE_ID, (uuid.uuid4().hex,))
             committing = True
             self._db.execute("COMMIT")
         except BaseException as exc:

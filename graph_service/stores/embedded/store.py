@@ -42,10 +42,11 @@ class EmbeddedStore:
 
     Notes
     -----
-    Opening reads every row of the record
-    (:class:`~graph_service.stores.embedded.record.Record`) into the in-memory graph
-    (:class:`~graph_service.stores.embedded.adjacency.Adjacency`), O(V + E) time and
-    memory. Queries run on the in-memory graph; the record is used by :meth:`write` and
+    Opening reads the snapshot a load left (:mod:`~graph_service.stores.embedded.snapshot`)
+    and replays the writes committed after it, or, without a usable one, every row of the
+    record (:class:`~graph_service.stores.embedded.record.Record`) into the in-memory graph
+    (:class:`~graph_service.stores.embedded.adjacency.Adjacency`); O(V + E) time and
+    memory either way. Queries run on the in-memory graph; the record is used by :meth:`write` and
     :meth:`refresh`. The rows a load writes are applied to memory when the store is next
     read, so a process that only loads does not pay for building the graph.
     """
@@ -68,6 +69,14 @@ class EmbeddedStore:
     async def refresh(self) -> bool:
         """See :meth:`Record.refresh <graph_service.stores.embedded.record.Record.refresh>`."""
         return self._record.refresh()
+
+    async def save_snapshot(self) -> FsPath:
+        """Write the snapshot opening starts from (what a load does once committed).
+
+        See :meth:`Record.save_snapshot
+        <graph_service.stores.embedded.record.Record.save_snapshot>`.
+        """
+        return self._record.save_snapshot()
 
     async def write(self, batch: GraphBatch) -> LoadReport:
         """Apply ``batch`` (deletions, then upserts) in one SQLite transaction.
