@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from graph_service.model import RelationshipType
 from graph_service.rules import (
     DEFAULT_PAYROLL_PRODUCTS,
     DEFAULT_PRIVATE_BANKING_PRODUCTS,
@@ -117,6 +118,16 @@ class Settings(BaseSettings):
     product_catalogue : list of str
         The product types ``crossSellGaps`` splits into held and missing, in catalogue order
         (``GRAPH_SERVICE_PRODUCT_CATALOGUE``, default :data:`DEFAULT_PRODUCT_CATALOGUE`).
+    dormant_statuses : list of str
+        Account ``status`` values ``dormantAccounts`` lists, with reason ``STATUS_DORMANT``
+        (``GRAPH_SERVICE_DORMANT_STATUSES``, default ``["dormant"]``; see
+        ``queries/dormant-accounts.md``).
+    lead_relationship_types : list of str
+        Relationship types ``managerLeads`` walks from a manager's clients, ignoring
+        direction (``GRAPH_SERVICE_LEAD_RELATIONSHIP_TYPES``, default ``["EMPLOYED_BY",
+        "SHAREHOLDER_OF", "GUARANTEES"]``; see ``queries/manager-leads.md``).
+    max_lead_hops : int
+        Largest ``maxHops`` accepted by ``managerLeads`` (default 3).
     profile : {"default", "production"}
         ``GRAPH_SERVICE_PROFILE`` (default ``default``): ``production`` requires an OIDC
         issuer (``serve`` refuses to start without one, exit 2) and refuses
@@ -213,6 +224,12 @@ class Settings(BaseSettings):
     product_catalogue: list[str] = Field(
         default_factory=lambda: list(DEFAULT_PRODUCT_CATALOGUE)
     )
+    dormant_statuses: list[str] = Field(default_factory=lambda: ["dormant"])
+    lead_relationship_types: list[RelationshipType] = Field(
+        default_factory=lambda: [RelationshipType.EMPLOYED_BY, RelationshipType.SHAREHOLDER_OF,
+                                 RelationshipType.GUARANTEES]  # fmt: skip
+    )
+    max_lead_hops: int = Field(default=3, ge=0)
 
     profile: ProfileName = "default"
     oidc_issuer: str | None = Field(default=None, min_length=1)
@@ -242,10 +259,13 @@ class Settings(BaseSettings):
                 )
             # Only the cap was lowered: the default follows it down.
             self.default_page_size = self.max_page_size
-        for name in ("payroll_products", "private_banking_products", "product_catalogue"):
+        if not self.lead_relationship_types:
+            raise ValueError("lead_relationship_types must list at least one relationship type")
+        for name in ("payroll_products", "private_banking_products", "product_catalogue",
+                     "dormant_statuses"):
             products = getattr(self, name)
             if not products or any(not p.strip() for p in products):
-                raise ValueError(f"{name} must list at least one non-blank account type")
+                raise ValueError(f"{name} must list at least one non-blank value")
         refused = sorted(set(self.jwt_algorithms) - ASYMMETRIC_ALGORITHMS)
         if refused or not self.jwt_algorithms:
             raise ValueError(

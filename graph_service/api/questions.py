@@ -12,10 +12,19 @@ For each :class:`~graph_service.linkage.question.Question`, with strawberry's pu
   the node being the question's subject;
 - the node budget's entry of each of these fields (:func:`costed_fields`).
 
+A question with a :class:`~graph_service.linkage.question.Ranking` answers a
+:class:`~graph_service.linkage.question.Ranked` list, published as a connection generated
+for its item type (:func:`ranked_connection`: ``<Item>Connection`` of ``<Item>Edge``, each
+edge its cursor and the item's fields) and paged by a versioned cursor
+(:class:`~graph_service.api.pagination.CursorOrder` of the ranking's connection, order and
+key parts).
+
 Every field is answered through the request's DataLoader of its question
 (:meth:`graph_service.api.context.Context.answers`), that is through the question's batch
 form. Argument types map as: ``Id`` to ``ID``; ``NodeKey`` to the input ``NodeRef``;
-tuples to lists; ``X | None`` to a nullable argument. Answer types map as: ``Coverage`` to
+tuples to lists; ``X | None`` to a nullable argument; an ``Enum`` to a GraphQL enum of the
+same name. Answer types map as: ``Annotated[Node, NodeOf(label)]`` to that node type
+(``Party`` for enterprises and people); ``Coverage`` to
 ``PayrollCoverage``, ``Subgraph`` to ``ClientNetwork``, ``Path`` to ``LinkagePath`` (types
 of :mod:`graph_service.api.types`, each with an ``of`` constructor); any other dataclass to a
 generated object type of the same name and fields, its description the first line of its
@@ -25,6 +34,7 @@ docstring, its fields' descriptions from their :class:`~graph_service.linkage.qu
 from __future__ import annotations
 
 import dataclasses
+import enum
 import functools
 import importlib
 import inspect
@@ -47,11 +57,20 @@ from strawberry.types import Info
 from strawberry.utils.str_converters import to_camel_case
 
 from graph_service.api.context import when_loaded
-from graph_service.api.pagination import PageArgs
-from graph_service.linkage.question import Doc, Id, IdList, NodeField, Question
+from graph_service.api.pagination import CursorOrder, PageArgs
+from graph_service.linkage.question import (
+    Doc,
+    Id,
+    IdList,
+    NodeField,
+    NodeOf,
+    Question,
+    Ranked,
+    Ranking,
+)
 from graph_service.linkage.registry import QUESTIONS
 from graph_service.model import NodeKey
-from graph_service.stores.base import Coverage, Path, Subgraph
+from graph_service.stores.base import Coverage, Node, Path, Subgraph
 
 T = TypeVar("T", bound=type)
 
@@ -83,8 +102,28 @@ def _split(annotation: Any) -> tuple[Any, Doc | None]:
     return annotation, None
 
 
+def _node_of(annotation: Any) -> NodeOf | None:
+    """The :class:`NodeOf` of ``Annotated[Node, NodeOf(...)]``; ``None`` otherwise."""
+    if get_origin(annotation) is Annotated:
+        base, *meta = get_args(annotation)
+        if base is Node:
+            return next((m for m in meta if isinstance(m, NodeOf)), None)
+    return None
+
+
+@functools.cache
+def _enum(cls: type[enum.Enum]) -> Any:
+    """The GraphQL enum of a domain enum (registered once)."""
+    first_line = next(iter((cls.__doc__ or "").strip().splitlines()), None)
+    return strawberry.enum(cls, description=first_line)
+
+
 def _graphql(annotation: Any) -> Any:
     """The strawberry annotation of a domain type (see the module's mapping)."""
+    node_of = _node_of(annotation)
+    if node_of is not None:
+        (label,) = node_of.labels if len(node_of.labels) == 1 else ("Party",)
+        return _lazy(label)
     annotation, _ = _split(annotation)
     origin = get_origin(annotation)
     if origin in (Union, types.UnionType):
@@ -101,9 +140,35 @@ def _graphql(annotation: Any) -> Any:
         return list[_graphql(item)]  # type: ignore[misc]
     if isinstance(annotation, type) and annotation in _KNOWN_ANSWERS:
         return _lazy(_KNOWN_ANSWERS[annotation])
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return _enum(annotation)
     if dataclasses.is_dataclass(annotation) and isinstance(annotation, type):
         return answer_type(annotation)
     return annotation
+
+
+def _object_type(cls: type, name: str, extra: Mapping[str, tuple[Any, str]]) -> Any:
+    """An object type named ``name`` of the fields ``extra`` then those of dataclass ``cls``.
+
+    ``extra`` maps a field's name to its annotation and description.
+    """
+    hints = get_type_hints(cls, include_extras=True)
+    annotations: dict[str, Any] = {}
+    namespace: dict[str, Any] = {"__annotations__": annotations, "__module__": __name__,
+                                 "__doc__": cls.__doc__}  # fmt: skip
+    for field_name, (annotation, description) in extra.items():
+        annotations[field_name] = annotation
+        namespace[field_name] = strawberry.field(description=description)
+    for field in dataclasses.fields(cls):
+        annotation = hints[field.name]
+        base, doc = (annotation, _split(annotation)[1]) if _node_of(annotation) else (
+            _split(annotation)
+        )
+        annotations[field.name] = _graphql(base)
+        if doc is not None:
+            namespace[field.name] = strawberry.field(description=doc.description, name=doc.name)
+    summary = next(iter((cls.__doc__ or "").strip().splitlines()), None)
+    return strawberry.type(type(name, (), namespace), description=summary)
 
 
 @functools.cache
@@ -115,21 +180,70 @@ def answer_type(cls: type) -> Any:
     cls : type
         A dataclass; fields may be ``Annotated[type, Doc(description)]``.
     """
-    hints = get_type_hints(cls, include_extras=True)
-    annotations: dict[str, Any] = {}
-    namespace: dict[str, Any] = {"__annotations__": annotations, "__module__": __name__,
-                                 "__doc__": cls.__doc__}  # fmt: skip
-    for field in dataclasses.fields(cls):
-        base, doc = _split(hints[field.name])
-        annotations[field.name] = _graphql(base)
-        if doc is not None:
-            namespace[field.name] = strawberry.field(description=doc.description, name=doc.name)
-    summary = next(iter((cls.__doc__ or "").strip().splitlines()), None)
-    return strawberry.type(type(cls.__name__, (), namespace), description=summary)
+    return _object_type(cls, cls.__name__, {})
+
+
+@dataclass(frozen=True, slots=True)
+class RankedConnection:
+    """The published form of a :class:`Ranking`: its connection type and cursor order.
+
+    Attributes
+    ----------
+    type : type
+        ``<Item>Connection``: ``totalCount``, ``edges`` (``<Item>Edge``: ``cursor`` and the
+        item's fields) and ``pageInfo``.
+    order : CursorOrder
+        Encodes the edges' cursors and decodes ``after``.
+    build : callable
+        ``build(page, items)``: the connection of one page of the ranked items.
+    """
+
+    type: Any
+    order: CursorOrder
+    build: Callable[[PageArgs, list[Any]], Any]
+
+
+@functools.cache
+def ranked_connection(ranking: Ranking) -> RankedConnection:
+    """The connection generated for a ranking (one per ranking)."""
+    item = ranking.item
+    page_info = _lazy("PageInfo")
+    edge = _object_type(item, f"{item.__name__}Edge",
+                        {"cursor": (str, "Where this edge sits, for `after`.")})  # fmt: skip
+    connection = strawberry.type(
+        type(f"{item.__name__}Connection", (), {
+            "__annotations__": {"total_count": int, "edges": list[edge],  # type: ignore[valid-type]
+                                "page_info": page_info},
+            "__module__": __name__,
+            "total_count": strawberry.field(description="Length of the whole list."),
+        }),
+        description=f"A page of {item.__name__} edges, in the order {ranking.order}.",
+    )
+    order = CursorOrder(ranking.connection, ranking.order, ranking.parts)
+    hints = get_type_hints(item, include_extras=True)
+    converts = {f.name: _convert(hints[f.name]) for f in dataclasses.fields(item)}
+
+    def build(page: PageArgs, items: list[Any]) -> Any:
+        window = page.window(items, key=ranking.key)
+        cursors = [order.encode(key) for key in window.keys]
+        edges = [
+            edge(cursor=cursor, **{n: c(getattr(found, n)) for n, c in converts.items()})
+            for cursor, found in zip(cursors, window.items, strict=True)
+        ]
+        info = _api_types().PageInfo(
+            has_next_page=window.has_next, has_previous_page=window.has_previous,
+            start_cursor=cursors[0] if cursors else None,
+            end_cursor=cursors[-1] if cursors else None,
+        )  # fmt: skip
+        return connection(total_count=window.total, edges=edges, page_info=info)
+
+    return RankedConnection(connection, order, build)
 
 
 def _convert(annotation: Any) -> Callable[[Any], Any]:
     """Turns a domain answer of type ``annotation`` into its GraphQL value."""
+    if _node_of(annotation) is not None:
+        return lambda node: _api_types().as_type(node)
     annotation, _ = _split(annotation)
     if get_origin(annotation) is list:
         (item,) = get_args(annotation)
@@ -207,16 +321,15 @@ def _root_field(question: Question[Any, Any]) -> Any:
             return when_loaded(ctx.answers(question).load(args),
                                lambda found: connection.of_ids(info, label, found.ids, page))
 
-        page_params = [
-            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
-                              default=None)  # fmt: skip
-            for name, annotation in (("first", api.First), ("after", api.After))
-        ]
         resolve_page.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-            [_parameter("info", Info), *params, *page_params], return_annotation=connection
+            [_parameter("info", Info), *params, *_page_parameters()],
+            return_annotation=connection,
         )
         resolve_page.__name__ = question.name
         return strawberry.field(resolver=resolve_page, description=question.description)
+
+    if question.answer is Ranked:
+        return _ranked_field(question, params)
 
     convert = _convert(question.answer)
 
@@ -229,6 +342,38 @@ def _root_field(question: Question[Any, Any]) -> Any:
     )
     resolve.__name__ = question.name
     return strawberry.field(resolver=resolve, description=question.description)
+
+
+def _page_parameters() -> list[inspect.Parameter]:
+    """The ``first`` and ``after`` parameters of a connection root field."""
+    api = _api_types()
+    return [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
+                          default=None)  # fmt: skip
+        for name, annotation in (("first", api.First), ("after", api.After))
+    ]
+
+
+def _ranked_field(question: Question[Any, Any], params: list[inspect.Parameter]) -> Any:
+    """The root field of a question with a ranking: a page of its ranked items."""
+    assert question.ranking is not None, f"{question.name} answers Ranked without a ranking"
+    published = ranked_connection(question.ranking)
+    build = question.arguments
+
+    def resolve_ranked(info: Info, **kwargs: Any) -> Any:
+        ctx = info.context
+        page = PageArgs.parse(kwargs.pop("first"), kwargs.pop("after"), ctx.settings,
+                              order=published.order)  # fmt: skip
+        args = build(**{k: _domain_value(v) for k, v in kwargs.items()})
+        return when_loaded(ctx.answers(question).load(args),
+                           lambda found: published.build(page, found.items))
+
+    resolve_ranked.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [_parameter("info", Info), *params, *_page_parameters()],
+        return_annotation=published.type,
+    )
+    resolve_ranked.__name__ = question.name
+    return strawberry.field(resolver=resolve_ranked, description=question.description)
 
 
 def _node_field(question: Question[Any, Any], node_field: NodeField[Any, Any]) -> Any:
@@ -303,5 +448,5 @@ def costed_fields() -> dict[tuple[str, str], CostedField]:
     return table
 
 
-__all__ = ["CostedField", "answer_type", "costed_fields", "node_fields",
-           "root_fields"]  # fmt: skip
+__all__ = ["CostedField", "RankedConnection", "answer_type", "costed_fields", "node_fields",
+           "ranked_connection", "root_fields"]  # fmt: skip

@@ -78,6 +78,56 @@ class IdList:
     ids: list[str]
 
 
+class NodeOf:
+    """Marks a ``Node`` field of an answer with the labels it may hold.
+
+    ``Annotated[Node, NodeOf("Person")]`` is published as the ``Person`` type,
+    ``Annotated[Node, NodeOf("Enterprise", "Person")]`` as the ``Party`` union.
+    """
+
+    __slots__ = ("labels",)
+
+    def __init__(self, *labels: str) -> None:
+        self.labels = frozenset(labels)
+
+
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    """The order of a ranked answer: what the transport's versioned cursors encode.
+
+    Attributes
+    ----------
+    connection : str
+        The published kind of connection, e.g. ``"managerLeads"`` (named in its cursors).
+    order : str
+        The order's name, e.g. ``"hop-signal-id"`` (named in its cursors).
+    item : type
+        The frozen dataclass of one item; the connection's edges carry its fields, their
+        descriptions from their :class:`Doc`.
+    key : callable
+        ``key(item)``: its sort key, a tuple of ``str``, ``int`` and ``float`` (ascending,
+        unique per answer; the last part is an id).
+    parts : tuple of type
+        The type of each part of the key.
+    """
+
+    connection: str
+    order: str
+    item: type
+    key: Callable[[Any], tuple[str | int | float, ...]]
+    parts: tuple[type, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked(Generic[R]):
+    """Answer of a question with a :class:`Ranking`: its items, sorted by the ranking's key.
+
+    The transport pages it as a connection (``first``/``after``, versioned cursors).
+    """
+
+    items: list[R]
+
+
 @dataclass(frozen=True, slots=True)
 class Cost:
     """What one occurrence of a question's field costs the node budget.
@@ -188,6 +238,8 @@ class Question(Generic[A, R]):
         Fields of node types answered by this question.
     lists : str, optional
         For an :class:`IdList` answer, the label of the listed nodes.
+    ranking : Ranking, optional
+        For a :class:`Ranked` answer, its order and item type.
     """
 
     name: str
@@ -201,6 +253,7 @@ class Question(Generic[A, R]):
     pushdown: Batch[A, R] | None = None
     node_fields: tuple[NodeField[A, R], ...] = ()
     lists: str | None = None
+    ranking: Ranking | None = None
 
 
 async def each(answers: Sequence[Awaitable[R]]) -> list[R]:
@@ -322,7 +375,10 @@ __all__ = [
     "IdList",
     "NodeReader",
     "NodeField",
+    "NodeOf",
     "Question",
+    "Ranked",
+    "Ranking",
     "accept",
     "answer",
     "answer_many",

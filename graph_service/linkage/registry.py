@@ -19,6 +19,11 @@ MODULES: tuple[str, ...] = (
     "network",
     "paths",
     "cross_sell",
+    "cross_sell_rollup",
+    "rollup",
+    "dormant",
+    "leads",
+    "prospects",
 )
 """Modules of :mod:`graph_service.linkage` holding one question each, in registration order."""
 
