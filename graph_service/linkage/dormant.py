@@ -85,30 +85,39 @@ def enterprise(args: DormantArgs) -> tuple[NodeKey, ...]:
     return ((_ENTERPRISE, args.enterprise_id),)
 
 
+async def owned_accounts(
+    store: GraphStore, owners: Sequence[Node]
+) -> dict[NodeKey, list[Node]]:
+    """The accounts each of ``owners`` owns (``OWNS``): one read per label."""
+    found: dict[NodeKey, list[Node]] = {}
+    for label in (_ENTERPRISE, _PERSON):
+        ids = sorted({owner.id for owner in owners if owner.label == label})
+        accounts = await store.neighbors(label, ids, _OWNS, Direction.OUTGOING)
+        found.update(
+            ((label, i), [account for _, account in listed])
+            for i, listed in zip(ids, accounts, strict=True)
+        )
+    return found
+
+
 async def generic(
     store: GraphStore, settings: Settings, many: Sequence[DormantArgs]
 ) -> list[Ranked[DormantAccount]]:
-    """Each enterprise's dormant accounts: staff, then the accounts of all, in one read each."""
+    """Each enterprise's dormant accounts: staff, then accounts, read once for the batch."""
     ids = [args.enterprise_id for args in many]
-    staffs = await staff(store, ids)
-    companies = await store.get_nodes(_ENTERPRISE, ids)
-    people = {person.id: person for found in staffs for _, person in found}
-    theirs = await store.neighbors(_PERSON, sorted(people), _OWNS, Direction.OUTGOING)
-    owned: dict[NodeKey, list[tuple[Any, Node]]] = dict(
-        zip(((_PERSON, p) for p in sorted(people)), theirs, strict=True)
-    )
-    distinct = sorted(set(ids))
-    for e, found in zip(distinct, await store.neighbors(_ENTERPRISE, distinct, _OWNS,
-                                                         Direction.OUTGOING), strict=True):  # fmt: skip
-        owned[(_ENTERPRISE, e)] = found
+    companies = [c for c in await store.get_nodes(_ENTERPRISE, ids) if c is not None]
+    assert len(companies) == len(ids), "subjects exist"
+    circles = [
+        sorted([company, *(person for _, person in found)], key=lambda n: n.key)
+        for company, found in zip(companies, await staff(store, ids), strict=True)
+    ]
+    owned = await owned_accounts(store, [node for circle in circles for node in circle])
     answers = []
-    for company, found in zip(companies, staffs, strict=True):
-        assert company is not None, "subjects exist"
-        circle = [company, *(person for _, person in found)]
+    for circle in circles:
         accounts: dict[str, Node] = {}
         owners: dict[str, list[Node]] = defaultdict(list)
-        for owner in sorted(circle, key=lambda n: n.key):
-            for _, account in owned[owner.key]:
+        for owner in circle:
+            for account in owned[owner.key]:
                 accounts[account.id] = account
                 owners[account.id].append(owner)
         items = []

@@ -10,7 +10,8 @@ client (:func:`graph_service.linkage.traversal.reach`). Ranked by hop (closest f
 by the :class:`~graph_service.linkage.prospecting.Signal` (strongest first), then by id.
 
 Question ``managerLeads(managerId, maxHops, kinds)``, a ranked connection. Generic rule
-only: one breadth-first search per manager, then one profile read for the people reached.
+only: one breadth-first search per manager, then one profile read for the people reached;
+the managers of a batch in turn.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ from graph_service.linkage.question import (
     Question,
     Ranked,
     Ranking,
-    one_by_one,
 )
 from graph_service.linkage.traversal import reach
 from graph_service.model import NodeKey, NodeLabel, RelationshipType
@@ -123,6 +123,18 @@ async def leads(store: GraphStore, settings: Settings, args: LeadsArgs) -> Ranke
     return Ranked(sorted(found, key=rank))
 
 
+async def each_in_turn(
+    store: GraphStore, settings: Settings, many: Sequence[LeadsArgs]
+) -> list[Ranked[Lead]]:
+    """The batch form: one manager after the other.
+
+    Each answer is a breadth-first search of several reads over thousands of nodes; a bulk
+    batch of them at once would send a server store hundreds of such searches together
+    and time out, where in turn each reads at the store's pace.
+    """
+    return [await leads(store, settings, args) for args in many]
+
+
 def cost(arguments: CostArguments, settings: Settings) -> Cost:
     """Price one occurrence: a bounded breadth-first search, as ``linkagePaths``.
 
@@ -155,7 +167,7 @@ QUESTION: Question[LeadsArgs, Any] = Question(
     ranking=RANKING,
     validate=validate,
     subjects=manager,
-    batch=one_by_one(leads),
+    batch=each_in_turn,
     cost=cost,
 )
 """``managerLeads``."""

@@ -12,8 +12,9 @@ the people given (see ``queries/manager-leads.md``):
 - **Signal** (:class:`Signal`), how strong a prospect is, compared in this order, each
   higher first: ``executive`` (an executive of some enterprise), ``shareholding`` (the
   largest ``SHAREHOLDER_OF.ratio`` they hold), ``transferAmount`` (the sum of the
-  ``totalAmount`` of the ``TRANSFERRED_TO`` relationships leaving the accounts they own, any
-  status; an account owned by two people counts for each).
+  ``totalAmount`` of the ``TRANSFERRED_TO`` relationships leaving or reaching the accounts
+  they own, any status, each relationship once; an account owned by two people counts for
+  each).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Annotated
 from graph_service.linkage.question import Doc
 from graph_service.model import NodeLabel, RelationshipType
 from graph_service.rules import LinkageRules
-from graph_service.stores.base import Direction, GraphStore, Node
+from graph_service.stores.base import Direction, GraphStore, Node, Relationship
 
 _PERSON, _ACCOUNT = NodeLabel.PERSON.value, NodeLabel.ACCOUNT.value
 _OUT = Direction.OUTGOING
@@ -51,7 +52,7 @@ class Signal:
     shareholding : float
         Largest share held of an enterprise, 0 to 1 (0 without shares).
     transfer_amount : float
-        Sum of the amounts sent from the accounts the person owns.
+        Sum of the amounts sent from or received by the accounts the person owns.
     """
 
     executive: Annotated[bool, Doc("An executive of some enterprise.")]
@@ -60,7 +61,8 @@ class Signal:
     ]
     transfer_amount: Annotated[
         float,
-        Doc("Sum of the totalAmount of the transfers leaving the accounts the person owns."),
+        Doc("Sum of the totalAmount of the transfers leaving or reaching the accounts the "
+            "person owns, each once."),
     ]
 
     def rank(self) -> tuple[int, float, float]:
@@ -82,20 +84,27 @@ async def profiles(
 ) -> list[Profile]:
     """The lead kinds and signal of each person, aligned with ``people``.
 
-    Four batched ``neighbors`` reads (``EMPLOYED_BY``, ``SHAREHOLDER_OF`` and ``OWNS``
-    leaving the people, ``TRANSFERRED_TO`` leaving their accounts), whatever their number.
+    Five batched ``neighbors`` reads (``EMPLOYED_BY``, ``SHAREHOLDER_OF`` and ``OWNS``
+    leaving the people, ``TRANSFERRED_TO`` leaving and reaching their accounts), whatever
+    their number.
     """
     ids = [p.id for p in people]
 
-    async def out(label: str, of: Sequence[str], rel: RelationshipType) -> list[list[tuple]]:
-        return await store.neighbors(label, of, rel.value, _OUT)  # type: ignore[return-value]
+    async def out(of: Sequence[str], rel: RelationshipType) -> list[list[tuple[Relationship,
+                                                                                  Node]]]:
+        return await store.neighbors(_PERSON, of, rel.value, _OUT)
 
-    jobs = await out(_PERSON, ids, RelationshipType.EMPLOYED_BY)
-    shares = await out(_PERSON, ids, RelationshipType.SHAREHOLDER_OF)
-    owned = await out(_PERSON, ids, RelationshipType.OWNS)
+    jobs = await out(ids, RelationshipType.EMPLOYED_BY)
+    shares = await out(ids, RelationshipType.SHAREHOLDER_OF)
+    owned = await out(ids, RelationshipType.OWNS)
     accounts = sorted({account.id for found in owned for _, account in found})
-    sent = dict(zip(accounts, await out(_ACCOUNT, accounts, RelationshipType.TRANSFERRED_TO),
-                    strict=True))  # fmt: skip
+    transfers: dict[str, list[Relationship]] = {a: [] for a in accounts}
+    for direction in Direction:
+        moving = await store.neighbors(
+            _ACCOUNT, accounts, RelationshipType.TRANSFERRED_TO.value, direction
+        )
+        for account, rels in zip(accounts, moving, strict=True):
+            transfers[account] += [rel for rel, _ in rels]
     found: list[Profile] = []
     for person, employers, held, own in zip(people, jobs, shares, owned, strict=True):
         active = {
@@ -112,9 +121,8 @@ async def profiles(
             kinds.append(LeadKind.EXECUTIVE_WITHOUT_PRIVATE_BANKING)
         if held and not private:
             kinds.append(LeadKind.SHAREHOLDER_WITHOUT_PRIVATE_BANKING)
-        amount = math.fsum(
-            float(rel.props.get("totalAmount", 0.0)) for _, a in own for rel, _ in sent[a.id]
-        )
+        moved = {(r.start, r.end): r for _, a in own for r in transfers[a.id]}
+        amount = math.fsum(float(r.props.get("totalAmount", 0.0)) for r in moved.values())
         ratio = max((float(rel.props.get("ratio", 0.0)) for rel, _ in held), default=0.0)
         found.append(Profile(person, tuple(kinds), Signal(executive, ratio, amount)))
     return found

@@ -117,10 +117,10 @@ async def generic(
     candidates.update((h.id, h) for found in holders for _, h in found if h.label == _PERSON)
     people = [candidates[p] for p in sorted(candidates)]
     everyone = []
-    for found in await profiles(store, people, rules):
-        kinds = [k for k in found.kinds if k in _PRIVATE_BANKING]
+    for profile in await profiles(store, people, rules):
+        kinds = [k for k in profile.kinds if k in _PRIVATE_BANKING]
         if kinds:
-            everyone.append(Prospect(found.person, kinds, found.signal))
+            everyone.append(Prospect(profile.person, kinds, profile.signal))
     everyone.sort(key=rank)
     return [
         Ranked([

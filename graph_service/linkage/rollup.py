@@ -15,9 +15,10 @@ employed by two of its enterprises counts in each, as banks add up per-enterpris
 rates; ``rate`` is ``covered / employees`` (``null`` without employees). Groups are listed by
 key, the ``null`` one last.
 
-Question ``coverageRollup(groupBy)``, a ranked connection. The per-enterprise figures come
-from :mod:`.coverage` (its pushdown where the store has one), for the whole book at once;
-then one ``MANAGES`` read and a Python loop.
+Question ``coverageRollup(groupBy)``, a ranked connection. Generic rule: the per-enterprise
+figures from :mod:`.coverage` (its pushdown where the store has one) for the whole book at
+once, then one ``MANAGES`` read and a Python loop. Pushed down by stores that advertise it
+(:class:`Pushdown`: the sums of every group, in one pass over the book).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol, cast
 
 from graph_service.config import Settings
 from graph_service.linkage.coverage import QUESTION as PAYROLL_COVERAGE
@@ -42,6 +43,7 @@ from graph_service.linkage.question import (
     fixed_cost,
 )
 from graph_service.model import NodeKey, NodeLabel, RelationshipType
+from graph_service.rules import LinkageRules
 from graph_service.stores.base import Coverage, Direction, GraphStore
 
 _ENTERPRISE = NodeLabel.ENTERPRISE.value
@@ -114,22 +116,30 @@ async def memberships(
     return keys
 
 
-def summed(memberships: Sequence[set[str | None]], coverages: Sequence[Coverage]
-           ) -> list[CoverageGroup]:  # fmt: skip
-    """The groups of the enterprises, their coverages summed, sorted by :func:`group_key`."""
-    totals: dict[str | None, list[int]] = defaultdict(lambda: [0, 0, 0])
+Totals = dict[str | None, tuple[int, int, int]]
+"""``(enterprises, employees, covered)`` per group key."""
+
+
+def totals(memberships: Sequence[set[str | None]], coverages: Sequence[Coverage]) -> Totals:
+    """The sums of each group: its enterprises, their employees and covered employees."""
+    sums: dict[str | None, list[int]] = defaultdict(lambda: [0, 0, 0])
     for keys, coverage in zip(memberships, coverages, strict=True):
         for key in keys:
-            total = totals[key]
+            total = sums[key]
             total[0] += 1
             total[1] += coverage.employees
             total[2] += coverage.covered
-    groups = [
+    return {key: (n, employees, covered) for key, (n, employees, covered) in sums.items()}
+
+
+def groups(found: Totals) -> list[CoverageGroup]:
+    """The groups of ``found``, sorted by :func:`group_key`."""
+    listed = [
         CoverageGroup(key, n, employees, covered, employees - covered,
                       covered / employees if employees else None)  # fmt: skip
-        for key, (n, employees, covered) in totals.items()
+        for key, (n, employees, covered) in found.items()
     ]
-    return sorted(groups, key=group_key)
+    return sorted(listed, key=group_key)
 
 
 async def generic(
@@ -142,7 +152,27 @@ async def generic(
     coverages = [c for c in found if isinstance(c, Coverage)]
     assert len(coverages) == len(book), "every listed enterprise exists"
     by_group = {
-        group_by: summed(await memberships(store, group_by, book), coverages)
+        group_by: groups(totals(await memberships(store, group_by, book), coverages))
+        for group_by in dict.fromkeys(args.group_by for args in many)
+    }
+    return [Ranked(by_group[args.group_by]) for args in many]
+
+
+class Pushdown(Protocol):
+    """The optional method of a store advertising ``coverage_rollup``."""
+
+    async def coverage_rollup(self, group_by: str, rules: LinkageRules) -> Totals:
+        """The sums of every group by ``group_by`` (a :class:`RollupGroup` value)."""
+        ...
+
+
+async def pushdown(
+    store: GraphStore, settings: Settings, many: Sequence[RollupArgs]
+) -> list[Ranked[CoverageGroup]]:
+    """Each rollup from the store's own ``coverage_rollup``, once per ``groupBy``."""
+    own, rules = cast(Pushdown, store), settings.rules()
+    by_group = {
+        group_by: groups(await own.coverage_rollup(group_by.value, rules))
         for group_by in dict.fromkeys(args.group_by for args in many)
     }
     return [Ranked(by_group[args.group_by]) for args in many]
@@ -167,6 +197,7 @@ QUESTION: Question[RollupArgs, Any] = Question(
     ranking=RANKING,
     subjects=no_subjects,
     batch=generic,
+    pushdown=pushdown,
     cost=fixed_cost(BOOK_SCAN_COST),
 )
 """``coverageRollup``."""

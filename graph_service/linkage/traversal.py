@@ -316,9 +316,8 @@ async def reach(
         if not frontier:
             break
         fresh: list[Handle] = []
-        seen = previous.keys()
-        for parent, others in zip(frontier, await store.first_neighbours(frontier, types, seen, ALL),
-                                  strict=True):  # fmt: skip
+        listed = await store.first_neighbours(frontier, types, previous.keys(), ALL)
+        for parent, others in zip(frontier, listed, strict=True):
             for other in others:
                 if other not in previous:
                     previous[other] = parent

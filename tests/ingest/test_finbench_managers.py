@@ -17,7 +17,7 @@ from graph_service.bulk import execute_many
 from graph_service.config import Settings
 from graph_service.ingest import read_input
 from graph_service.linkage.holdings import staff
-from graph_service.stores.base import Direction, GraphStore
+from graph_service.stores.base import GraphStore
 from graph_service.stores.cypher import CypherStore
 from graph_service.stores.embedded import EmbeddedStore
 from tests.conftest import FINBENCH_SAMPLE, REPO_ROOT
