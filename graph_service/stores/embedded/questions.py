@@ -3,7 +3,8 @@
 Each is a pushed-down answer of one whole question (uncovered employees, executives without
 private banking, payroll coverage, coverage rollup), computed from the adjacency's dicts
 and derived indexes cached in
-:attr:`Adjacency.derived <graph_service.stores.embedded.adjacency.Adjacency>`. Each derived index has a patch (:func:`~graph_service.stores.embedded.adjacency.patches`)
+:attr:`Adjacency.derived <graph_service.stores.embedded.adjacency.Adjacency>`.
+Each derived index has a patch (:func:`~graph_service.stores.embedded.adjacency.patches`)
 that brings it up to date after a small write for the nodes it changed, in time proportional
 to those nodes and their neighbours. They apply the same
 :class:`~graph_service.rules.LinkageRules` as the Cypher statements.
