@@ -268,31 +268,45 @@ def _value(graph: Adjacency, label: str, name: str) -> Callable[[int], str | Non
     return value
 
 
+def _managed_by(graph: Adjacency, group_by: str) -> dict[int, set[str | None]]:
+    """The manager ids (``MANAGER``) or branches (``BRANCH``) of each managed enterprise.
+
+    From the managers' side: O(managers + MANAGES), not a pass over every enterprise's
+    relationships. A manager without a branch gives none.
+    """
+    branch = _value(graph, _MANAGER, "branch")
+    ids, labels, succ = graph.ids, graph.labels, graph.succ
+    managed: dict[int, set[str | None]] = {}
+    for manager in graph.index[_MANAGER].values():
+        key = ids[manager] if group_by == "MANAGER" else branch(manager)
+        if key is None:
+            continue
+        for client, edge in succ[manager].items():
+            if _MANAGES in edge and labels[client] == _ENTERPRISE:
+                managed.setdefault(client, set()).add(key)
+    return managed
+
+
 def coverage_rollup(
     graph: Adjacency, group_by: str, rules: LinkageRules
 ) -> dict[str | None, tuple[int, int, int]]:
     """``(enterprises, employees, covered)`` per group key (:mod:`graph_service.linkage.rollup`).
 
-    ``group_by`` is a ``RollupGroup`` value. One pass over the enterprises, their
-    ``MANAGES`` relationships and their cached coverage counts (:func:`_coverage_counts`):
-    O(enterprises + MANAGES) once the counts are cached.
+    ``group_by`` is a ``RollupGroup`` value. One pass over the enterprises and their cached
+    coverage counts (:func:`_coverage_counts`), the managers' keys read from the managers'
+    side (:func:`_managed_by`): O(enterprises + MANAGES) once the counts are cached.
     """
-    counts, ids, pred = _coverage_counts(graph, rules), graph.ids, graph.pred
+    counts = _coverage_counts(graph, rules)
     if group_by in ("INDUSTRY", "REGION"):
         prop = _value(graph, _ENTERPRISE, group_by.lower())
 
         def keys(enterprise: int) -> set[str | None]:
             return {prop(enterprise)}
     else:
-        branch = _value(graph, _MANAGER, "branch")
+        managed = _managed_by(graph, group_by)
 
         def keys(enterprise: int) -> set[str | None]:
-            managers = [m for m, edge in pred[enterprise].items() if _MANAGES in edge]
-            if group_by == "MANAGER":
-                found: set[str | None] = {ids[m] for m in managers}
-            else:
-                found = {branch(m) for m in managers} - {None}
-            return found or {None}
+            return managed.get(enterprise) or {None}
 
     sums: dict[str | None, list[int]] = {}
     for enterprise in graph.index[_ENTERPRISE].values():
