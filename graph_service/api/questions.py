@@ -160,11 +160,8 @@ def _object_type(cls: type, name: str, extra: Mapping[str, tuple[Any, str]]) -> 
         annotations[field_name] = annotation
         namespace[field_name] = strawberry.field(description=description)
     for field in dataclasses.fields(cls):
-        annotation = hints[field.name]
-        base, doc = (annotation, _split(annotation)[1]) if _node_of(annotation) else (
-            _split(annotation)
-        )
-        annotations[field.name] = _graphql(base)
+        _, doc = _split(hints[field.name])
+        annotations[field.name] = _graphql(hints[field.name])
         if doc is not None:
             namespace[field.name] = strawberry.field(description=doc.description, name=doc.name)
     summary = next(iter((cls.__doc__ or "").strip().splitlines()), None)
