@@ -263,14 +263,29 @@ class Scope:
 
         A question whose ``outside`` is :attr:`~graph_service.linkage.question.Outside.
         FORBIDDEN` is refused when one of its subjects (``question.subjects(args)``) is a
-        node the caller may not see unmasked; the others are answered (their nodes masked
-        by :meth:`view_answer`).
+        node the caller may not see unmasked; one whose ``outside`` is
+        :attr:`~graph_service.linkage.question.Outside.OWN_PORTFOLIO`, when the caller is a
+        manager and a subject another manager; the others are answered (their nodes
+        masked by :meth:`view_answer`).
 
         Returns
         -------
         ForbiddenError or None
         """
-        if self.unrestricted or question.outside is not Outside.FORBIDDEN:
+        if self.unrestricted:
+            return None
+        if question.outside is Outside.OWN_PORTFOLIO:
+            assert self.caller is not None
+            if self.caller.role is not Role.MANAGER:
+                return None
+            for label, node_id in question.subjects(args):
+                if label == _MANAGER and node_id != self.caller.manager_id:
+                    return ForbiddenError(
+                        f"{label} {shorten(node_id)!r} is not the caller: a manager asks "
+                        "about their own portfolio only"
+                    )
+            return None
+        if question.outside is not Outside.FORBIDDEN:
             return None
         for key in question.subjects(args):
             if not self.sees(key):
