@@ -301,7 +301,10 @@ class Manager(_GraphNode):
     LABEL: ClassVar[str] = _MANAGER
     id: strawberry.ID
     masked: bool = strawberry.field(description=MASKED_DESCRIPTION)
-    name: str
+    name: str | None = strawberry.field(
+        description="Never null (managers are bank staff, never masked); nullable as the "
+        "`name` of every node type is, so that one selection of `name` spans a union."
+    )
     kind: str = strawberry.field(description="corporate, retail or private_banking.")
     branch: str | None
     clients = related("PartyConnection", _MANAGES, _OUT,
@@ -491,7 +494,8 @@ class Connection(Generic[E]):
         Notes
         -----
         The page starts after the first position whose sort key follows the cursor's, by
-        bisection; its nodes are read with one :meth:`GraphStore.get_nodes` call per label.
+        bisection; its nodes are read as the caller may see them, one
+        :meth:`~graph_service.api.context.Context.read_nodes` call per label.
         """
         after = None if page.after is None else order.comparable(page.after)
         comparable = [order.comparable(key) for key in ranked.sort_keys]
@@ -504,7 +508,7 @@ class Connection(Generic[E]):
             by_label.setdefault(label, []).append(node_id)
         found: dict[NodeKey, Node] = {}
         for label, ids in by_label.items():
-            for node in await info.context.store.get_nodes(label, ids):
+            for node in await info.context.read_nodes(label, ids):
                 if node is not None:
                     found[node.key] = node
         shown = [i for i, key in zip(window.items, keys, strict=True) if key in found]
