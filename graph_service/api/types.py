@@ -300,8 +300,8 @@ class Manager(_GraphNode):
     id: strawberry.ID
     masked: bool = strawberry.field(description=MASKED_DESCRIPTION)
     name: str | None = strawberry.field(
-        description="The name; never null (a manager is never masked), nullable like the "
-        "names of the other node types so that one selection of `name` serves a union of them."
+        description="Never null (managers are bank staff, never masked); nullable as the "
+        "`name` of every node type is, so that one selection of `name` spans a union."
     )
     kind: str = strawberry.field(description="corporate, retail or private_banking.")
     branch: str | None
@@ -492,7 +492,8 @@ class Connection(Generic[E]):
         Notes
         -----
         The page starts after the first position whose sort key follows the cursor's, by
-        bisection; its nodes are read with one :meth:`GraphStore.get_nodes` call per label.
+        bisection; its nodes are read as the caller may see them, one
+        :meth:`~graph_service.api.context.Context.read_nodes` call per label.
         """
         window = page.positions(ranked.sort_keys, order.comparable)
         keys = [ranked.items[i] for i in window.items]
@@ -501,7 +502,7 @@ class Connection(Generic[E]):
             by_label.setdefault(label, []).append(node_id)
         found: dict[NodeKey, Node] = {}
         for label, ids in by_label.items():
-            for node in await info.context.store.get_nodes(label, ids):
+            for node in await info.context.read_nodes(label, ids):
                 if node is not None:
                     found[node.key] = node
         shown = [i for i, key in zip(window.items, keys, strict=True) if key in found]

@@ -45,7 +45,7 @@ from strawberry.utils.str_converters import to_camel_case
 from graph_service.access import Scope
 from graph_service.auth.caller import Caller
 from graph_service.errors import ForbiddenError, InvalidInputError
-from graph_service.linkage.question import Doc, Id, IdList, Outside, Question
+from graph_service.linkage.question import Doc, Id, IdList, Outside, Question, Ranked
 from graph_service.linkage.registry import QUESTIONS
 from graph_service.model import NodeLabel
 from graph_service.stores.base import Node, Relationship
@@ -264,6 +264,10 @@ def report_name(question: Question[Any, Any]) -> str:
 
 
 def _reportable(question: Question[Any, Any]) -> bool:
+    if question.answer is Ranked:
+        # Search and the lists rank node keys: a connection's pages, not rows, and a row of
+        # keys would skip what their field applies per caller (Question.personal_match).
+        return False
     try:
         _shape(question)
     except TypeError:

@@ -746,7 +746,6 @@ class Record:
                 self._db.execute(
                     "UPDATE meta SET value = ? WHERE key = 'load_seq'", (str(seq),)
                 )
-            self._db.execute("UPDATE meta SET value = ? WHERE key = 'load_seq'", (str(seq),))
             # Stores made before snapshots lack one (new ones get it in _check_schema).
             self._db.execute(_ADD_STORE_ID, (uuid.uuid4().hex,))
             committing = True
