@@ -26,14 +26,15 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, get_args, get_type_hints
 
 from graph_service.auth.caller import Caller, Role
 from graph_service.errors import ForbiddenError, shorten
-from graph_service.linkage.question import Outside, Question
+from graph_service.linkage.question import Outside, Personal, Question
 from graph_service.model import (
     RELATIONSHIP_SPECS,
     NodeKey,
@@ -242,7 +243,8 @@ class Scope:
 
         Walks dataclasses (``Subgraph``, ``Path``, a question's own answer), lists and
         tuples; relationships are viewed by :meth:`view_relationship`; other values (ids,
-        counts, errors) are returned as they are.
+        counts, errors) are returned as they are. A dataclass whose ``node`` ends masked
+        has its :class:`~graph_service.linkage.question.Personal` fields set to ``None``.
         """
         if self.unrestricted:
             return value
@@ -255,6 +257,8 @@ class Scope:
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             changes = {f.name: self.view_answer(getattr(value, f.name))
                        for f in dataclasses.fields(value) if f.init}  # fmt: skip
+            if isinstance(changes.get("node"), MaskedNode):
+                changes.update(dict.fromkeys(_personal_fields(type(value))))
             return dataclasses.replace(value, **changes)
         return value
 
@@ -298,3 +302,11 @@ class Scope:
 
 __all__ = ["GRAPH_READERS", "MASKED_FOR_READERS", "MaskedNode", "Scope", "mask", "portfolio",
            "reads_graph", "referred_to"]  # fmt: skip
+
+
+@functools.cache
+def _personal_fields(cls: type) -> list[str]:
+    """The fields of dataclass ``cls`` marked :class:`~graph_service.linkage.question.Personal`."""
+    hints = get_type_hints(cls, include_extras=True)
+    return [name for name, hint in hints.items()
+            if any(isinstance(extra, Personal) for extra in get_args(hint)[1:])]  # fmt: skip

@@ -33,6 +33,7 @@ from graph_service.linkage.question import (
     NodeOf,
     Order,
     Outside,
+    Personal,
     Question,
     Ranked,
     Ranking,
@@ -74,13 +75,22 @@ class Lead:
 
     node: Annotated[Node, Doc("The person."), NodeOf(_PERSON)]
     hop: Annotated[int, Doc("Hops from the nearest client (0: a client).")]
-    kinds: Annotated[list[LeadKind], Doc("Every kind of lead the person is, in enum order.")]
-    signal: Annotated[Signal, Doc("The ranking signal, after the hop.")]
+    kinds: Annotated[
+        list[LeadKind] | None,
+        Doc("Every kind of lead the person is, in enum order; null when the person is masked."),
+        Personal(),
+    ]
+    signal: Annotated[
+        Signal | None,
+        Doc("The ranking signal, after the hop; null when the person is masked."),
+        Personal(),
+    ]
     path: Annotated[Path, Doc("One shortest path from a client to the person.")]
 
 
 def rank(lead: Lead) -> tuple[int, int, float, float, str]:
-    """Sort key: hop, then the signal (strongest first), then id."""
+    """Sort key: hop, then the signal (strongest first), then id (before any masking)."""
+    assert lead.signal is not None
     return (lead.hop, *lead.signal.rank(), lead.node.id)
 
 

@@ -70,6 +70,18 @@ class Doc:
 
 
 @dataclass(frozen=True, slots=True)
+class Personal:
+    """Marks a field of an answer dataclass as personal data of the answer's ``node``.
+
+    As ``Annotated[X | None, Doc(...), Personal()]``: the field is published nullable and
+    answers ``null`` where the dataclass's ``node`` field is masked for the caller
+    (:meth:`graph_service.access.Scope.view_answer`), as the fields of
+    :data:`graph_service.model.PERSONAL_FIELDS` do on a masked node. A lead's kinds tell the
+    products the person lacks and its signal their shareholding and transfer amounts.
+    """
+
+
+@dataclass(frozen=True, slots=True)
 class IdList:
     """Answer of a question that lists nodes: their ids, sorted as text, each once.
 

@@ -147,7 +147,8 @@ def test_aggregates_stay_visible_and_the_whole_book_is_masked_outside(bank: Grap
 
 
 LEADS = """query($id: ID!) { managerLeads(managerId: $id, maxHops: 2, first: 10) {
-  edges { hop node { id masked name } path { nodes { id masked } } } } }"""
+  edges { hop kinds signal { transferAmount } node { id masked name }
+          path { nodes { id masked } } } } }"""
 
 
 def test_manager_leads_outside_the_portfolio_come_back_masked(bank: GraphStore) -> None:
@@ -157,6 +158,9 @@ def test_manager_leads_outside_the_portfolio_come_back_masked(bank: GraphStore) 
     assert [(e["node"]["id"], e["node"]["masked"], e["node"]["name"]) for e in edges] == [
         ("P4", False, "Dan"), ("P2", False, "Bob"), ("P5", True, None), ("P8", True, None),
         ("P6", True, None)]  # fmt: skip
+    # Why a masked person is a lead (the products they lack, their transfers) is theirs too.
+    assert [(e["kinds"] is None, e["signal"] is None) for e in edges] == [
+        (False, False), (False, False), (True, True), (True, True), (True, True)]
     # Their paths go through the nodes outside as label and id, as linkagePaths do.
     assert edges[2]["path"]["nodes"] == [{"id": "E1", "masked": False},
                                          {"id": "E2", "masked": True},
