@@ -26,14 +26,15 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, get_args, get_type_hints
 
 from graph_service.auth.caller import Caller, Role
 from graph_service.errors import ForbiddenError, shorten
-from graph_service.linkage.question import Outside, Question
+from graph_service.linkage.question import Outside, Personal, Question
 from graph_service.model import (
     RELATIONSHIP_SPECS,
     NodeKey,
@@ -242,7 +243,8 @@ class Scope:
 
         Walks dataclasses (``Subgraph``, ``Path``, a question's own answer), lists and
         tuples; relationships are viewed by :meth:`view_relationship`; other values (ids,
-        counts, errors) are returned as they are.
+        counts, errors) are returned as they are. A dataclass whose ``node`` ends masked
+        has its :class:`~graph_service.linkage.question.Personal` fields set to ``None``.
         """
         if self.unrestricted:
             return value
@@ -255,6 +257,8 @@ class Scope:
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             changes = {f.name: self.view_answer(getattr(value, f.name))
                        for f in dataclasses.fields(value) if f.init}  # fmt: skip
+            if isinstance(changes.get("node"), MaskedNode):
+                changes.update(dict.fromkeys(_personal_fields(type(value))))
             return dataclasses.replace(value, **changes)
         return value
 
@@ -263,14 +267,29 @@ class Scope:
 
         A question whose ``outside`` is :attr:`~graph_service.linkage.question.Outside.
         FORBIDDEN` is refused when one of its subjects (``question.subjects(args)``) is a
-        node the caller may not see unmasked; the others are answered (their nodes masked
-        by :meth:`view_answer`).
+        node the caller may not see unmasked; one whose ``outside`` is
+        :attr:`~graph_service.linkage.question.Outside.OWN_PORTFOLIO`, when the caller is a
+        manager and a subject another manager; the others are answered (their nodes
+        masked by :meth:`view_answer`).
 
         Returns
         -------
         ForbiddenError or None
         """
-        if self.unrestricted or question.outside is not Outside.FORBIDDEN:
+        if self.unrestricted:
+            return None
+        if question.outside is Outside.OWN_PORTFOLIO:
+            assert self.caller is not None
+            if self.caller.role is not Role.MANAGER:
+                return None
+            for label, node_id in question.subjects(args):
+                if label == _MANAGER and node_id != self.caller.manager_id:
+                    return ForbiddenError(
+                        f"{label} {shorten(node_id)!r} is not the caller: a manager asks "
+                        "about their own portfolio only"
+                    )
+            return None
+        if question.outside is not Outside.FORBIDDEN:
             return None
         for key in question.subjects(args):
             if not self.sees(key):
@@ -283,3 +302,11 @@ class Scope:
 
 __all__ = ["GRAPH_READERS", "MASKED_FOR_READERS", "MaskedNode", "Scope", "mask", "portfolio",
            "reads_graph", "referred_to"]  # fmt: skip
+
+
+@functools.cache
+def _personal_fields(cls: type) -> list[str]:
+    """The fields of dataclass ``cls`` marked :class:`~graph_service.linkage.question.Personal`."""
+    hints = get_type_hints(cls, include_extras=True)
+    return [name for name, hint in hints.items()
+            if any(isinstance(extra, Personal) for extra in get_args(hint)[1:])]  # fmt: skip

@@ -14,6 +14,7 @@ from limits import parse_many
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from graph_service.model import RelationshipType
 from graph_service.rules import (
     DEFAULT_E_BANKING_MEDIA,
     DEFAULT_PAYROLL_PRODUCTS,
@@ -136,6 +137,16 @@ class Settings(BaseSettings):
         e-banking user (``GRAPH_SERVICE_E_BANKING_MEDIA``, default
         ``["PHONE", "IPv4", "IPv6", "MAC", "WIFI"]``, :data:`~graph_service.rules.
         DEFAULT_E_BANKING_MEDIA`).
+    dormant_statuses : list of str
+        Account ``status`` values ``dormantAccounts`` lists, with reason ``STATUS_DORMANT``
+        (``GRAPH_SERVICE_DORMANT_STATUSES``, default ``["dormant"]``; see
+        ``queries/dormant-accounts.md``).
+    lead_relationship_types : list of str
+        Relationship types ``managerLeads`` walks from a manager's clients, ignoring
+        direction (``GRAPH_SERVICE_LEAD_RELATIONSHIP_TYPES``, default ``["EMPLOYED_BY",
+        "SHAREHOLDER_OF", "GUARANTEES"]``; see ``queries/manager-leads.md``).
+    max_lead_hops : int
+        Largest ``maxHops`` accepted by ``managerLeads`` (default 3).
     profile : {"default", "production"}
         ``GRAPH_SERVICE_PROFILE`` (default ``default``): ``production`` requires an OIDC
         issuer (``serve`` refuses to start without one, exit 2) and refuses
@@ -275,6 +286,12 @@ class Settings(BaseSettings):
         default_factory=lambda: list(DEFAULT_PRODUCT_CATALOGUE)
     )
     e_banking_media: list[str] = Field(default_factory=lambda: list(DEFAULT_E_BANKING_MEDIA))
+    dormant_statuses: list[str] = Field(default_factory=lambda: ["dormant"])
+    lead_relationship_types: list[RelationshipType] = Field(
+        default_factory=lambda: [RelationshipType.EMPLOYED_BY, RelationshipType.SHAREHOLDER_OF,
+                                 RelationshipType.GUARANTEES]  # fmt: skip
+    )
+    max_lead_hops: int = Field(default=3, ge=0)
 
     profile: ProfileName = "default"
     oidc_issuer: str | None = Field(default=None, min_length=1)
@@ -322,11 +339,13 @@ class Settings(BaseSettings):
                 )
             # Only the cap was lowered: the default follows it down.
             self.default_page_size = self.max_page_size
+        if not self.lead_relationship_types:
+            raise ValueError("lead_relationship_types must list at least one relationship type")
         for name in ("payroll_products", "private_banking_products", "product_catalogue",
-                     "e_banking_media"):
+                     "e_banking_media", "dormant_statuses"):
             products = getattr(self, name)
             if not products or any(not p.strip() for p in products):
-                raise ValueError(f"{name} must list at least one non-blank type")
+                raise ValueError(f"{name} must list at least one non-blank value")
         refused = sorted(set(self.jwt_algorithms) - ASYMMETRIC_ALGORITHMS)
         if refused or not self.jwt_algorithms:
             raise ValueError(

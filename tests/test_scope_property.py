@@ -79,10 +79,12 @@ READ_ROOTS = sorted(
 """The root fields that read the graph (the admin-only audit trail is tested elsewhere)."""
 MAX_DEPTH = 5
 """Object levels a drawn selection goes down (a connection's edges and node are two)."""
-SUBJECT_ARGUMENTS = {"enterpriseId": "Enterprise", "personId": "Person"}
+SUBJECT_ARGUMENTS = {"enterpriseId": "Enterprise", "personId": "Person", "managerId": "Manager"}
 """Arguments naming a question's subject, and its label."""
 RANGES = {"depth": (1, 2), "maxHops": (1, 4), "limit": (1, 3), "last": (0, 2)}
 """Integer arguments drawn, and their ranges (the network and path searches kept small)."""
+FIELD_RANGES = {("managerLeads", "maxHops"): (1, 3)}
+"""Ranges of one field's argument narrower than :data:`RANGES` (``max_lead_hops`` is 3)."""
 PRODUCTS = ["debit card", "credit card", "trust account"]
 
 Key = tuple[str, str]
@@ -187,7 +189,8 @@ class Draw:
         if name == "first":
             return str(self.data.draw(st.integers(0, 3)))
         if name in RANGES:
-            return str(self.data.draw(st.integers(*RANGES[name])))
+            bounds = FIELD_RANGES.get((field, name), RANGES[name])
+            return str(self.data.draw(st.integers(*bounds)))
         if named.name == "ID" and parent == "Query":
             label = SUBJECT_ARGUMENTS.get(name) or get_named_type(
                 PUBLISHED.query_type.fields[field].type).name  # type: ignore[union-attr]

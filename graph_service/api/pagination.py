@@ -426,3 +426,25 @@ class PageArgs:
             has_next=stop < len(items),
             has_previous=start > 0,
         )
+
+    def positions(
+        self, sort_keys: Sequence[CursorKey], comparable: Callable[[CursorKey], Any]
+    ) -> Window[int]:
+        """Cut this page out of a ranked list given by its items' sort keys.
+
+        Parameters
+        ----------
+        sort_keys : sequence of tuple
+            Each item's key under the connection's :class:`CursorOrder`, in list order.
+        comparable : callable
+            Maps a key to a value whose ascending order is the list's (descending parts
+            reversed), as ``Order.comparable`` of :mod:`graph_service.linkage.question`.
+
+        Returns
+        -------
+        Window of int
+            The positions in ``sort_keys`` of the page's items (see :meth:`window`).
+        """
+        keys = [comparable(key) for key in sort_keys]
+        after = None if self.after is None else comparable(self.after)
+        return PageArgs(self.first, after).window(range(len(keys)), key=keys.__getitem__)

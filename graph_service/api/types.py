@@ -24,7 +24,6 @@ from graph_service.access import MaskedNode
 from graph_service.api.context import Context, when_loaded
 from graph_service.api.pagination import CursorOrder, PageArgs, Window, encode_cursor
 from graph_service.api.questions import node_fields
-from graph_service.linkage.lists import SortDirection
 from graph_service.linkage.question import Order, Ranked
 from graph_service.model import NODE_DEFAULTS, NodeKey, NodeLabel, RelationshipType
 from graph_service.stores.base import (
@@ -38,7 +37,6 @@ from graph_service.stores.base import (
 
 strawberry.enum(NodeLabel, description="Node labels of the linkage graph.")
 strawberry.enum(RelationshipType, description="Relationship types of the linkage graph.")
-strawberry.enum(SortDirection, description="Sort direction: ascending or descending.")
 
 GraphInfo = Info[Context, None]
 """The ``info`` argument of every resolver."""
@@ -475,7 +473,7 @@ class Connection(Generic[E]):
 
 
     @classmethod
-    async def of_ranked(cls, info: GraphInfo, ranked: Ranked, order: Order,
+    async def of_ranked(cls, info: GraphInfo, ranked: Ranked[NodeKey], order: Order,
                         cursors: CursorOrder, page: PageArgs) -> Self:
         """One page of a ranked answer, with versioned cursors of its order.
 
@@ -497,12 +495,8 @@ class Connection(Generic[E]):
         bisection; its nodes are read as the caller may see them, one
         :meth:`~graph_service.api.context.Context.read_nodes` call per label.
         """
-        after = None if page.after is None else order.comparable(page.after)
-        comparable = [order.comparable(key) for key in ranked.sort_keys]
-        window = PageArgs(page.first, after).window(
-            range(len(comparable)), key=comparable.__getitem__
-        )
-        keys = [ranked.keys[i] for i in window.items]
+        window = page.positions(ranked.sort_keys, order.comparable)
+        keys = [ranked.items[i] for i in window.items]
         by_label: dict[str, list[str]] = {}
         for label, node_id in keys:
             by_label.setdefault(label, []).append(node_id)
@@ -514,7 +508,7 @@ class Connection(Generic[E]):
         shown = [i for i, key in zip(window.items, keys, strict=True) if key in found]
         return cls.build(
             window,
-            [found[ranked.keys[i]] for i in shown],
+            [found[ranked.items[i]] for i in shown],
             [None] * len(shown),
             [cursors.encode(ranked.sort_keys[i]) for i in shown],
         )

@@ -52,6 +52,7 @@ from graph_service.linkage.question import (
     Order,
     Question,
     Ranked,
+    Ranking,
     answer_many,
 )
 from graph_service.model import NODE_DEFAULTS, PERSONAL_FIELDS, NodeKey, NodeLabel
@@ -420,7 +421,7 @@ def lister(label: str) -> Callable[[GraphStore, Settings, Sequence[Any]], Any]:
             key.append(node.id)
             keyed.append((the_order.comparable(key), tuple(key), node.key))
         keyed.sort(key=lambda item: item[0])
-        return Ranked(keys=[k for _, _, k in keyed], sort_keys=[s for _, s, _ in keyed])
+        return Ranked(items=[k for _, _, k in keyed], sort_keys=[s for _, s, _ in keyed])
 
     async def batch(store: GraphStore, settings: Settings, many: Sequence[Any]) -> list[Ranked]:
         return [await one(store, settings, args) for args in many]
@@ -461,8 +462,7 @@ def _list(label: str, arguments: type, what: str, cost: Any = list_cost) -> Ques
         batch=lister(label),
         cost=cost,
         validate=validate,
-        order=order,
-        personal_match=personal_match,
+        ranking=Ranking(order=order, personal_match=personal_match),
     )
 
 

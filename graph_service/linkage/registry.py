@@ -22,6 +22,11 @@ MODULES: tuple[str, ...] = (
     "cross_sell",
     "search",
     "lists",
+    "cross_sell_rollup",
+    "rollup",
+    "dormant",
+    "leads",
+    "prospects",
 )
 """Modules of :mod:`graph_service.linkage` holding one question each, in registration order."""
 

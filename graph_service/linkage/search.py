@@ -30,7 +30,15 @@ from typing import Annotated
 
 from graph_service.config import Settings
 from graph_service.errors import InvalidInputError, shorten
-from graph_service.linkage.question import Doc, Order, Question, Ranked, each, fixed_cost
+from graph_service.linkage.question import (
+    Doc,
+    Order,
+    Question,
+    Ranked,
+    Ranking,
+    each,
+    fixed_cost,
+)
 from graph_service.model import PERSONAL_FIELDS, NodeKey, NodeLabel
 from graph_service.search_text import NAMED_LABELS, matches, words
 from graph_service.stores.base import GraphStore, Node
@@ -97,11 +105,6 @@ def no_subjects(args: SearchArgs) -> tuple[NodeKey, ...]:
     return ()
 
 
-def order(args: SearchArgs) -> Order:
-    """Always :data:`ORDER`."""
-    return ORDER
-
-
 def _too_broad(text: str, settings: Settings) -> InvalidInputError:
     return InvalidInputError(
         f"search text {shorten(text)!r} matches more than {settings.max_search_matches:,} "
@@ -134,7 +137,7 @@ async def _search(store: GraphStore, settings: Settings, args: SearchArgs) -> Ra
     if len(found) > settings.max_search_matches:
         raise _too_broad(args.text, settings)
     found.sort()
-    return Ranked(keys=[key for _, key in found], sort_keys=[rank for rank, _ in found])
+    return Ranked(items=[key for _, key in found], sort_keys=[rank for rank, _ in found])
 
 
 async def generic(
@@ -165,7 +168,6 @@ QUESTION = Question(
     batch=generic,
     cost=fixed_cost(SEARCH_COST),
     validate=validate,
-    order=order,
-    personal_match=personal_match,
+    ranking=Ranking(order=ORDER, personal_match=personal_match),
 )
 """``search``."""

@@ -146,6 +146,53 @@ def test_aggregates_stay_visible_and_the_whole_book_is_masked_outside(bank: Grap
         {"node": {"id": "P8", "masked": True, "name": None}}]}
 
 
+LEADS = """query($id: ID!) { managerLeads(managerId: $id, maxHops: 2, first: 10) {
+  edges { hop kinds signal { transferAmount } node { id masked name }
+          path { nodes { id masked } } } } }"""
+
+
+def test_manager_leads_outside_the_portfolio_come_back_masked(bank: GraphStore) -> None:
+    answer = run(bank, MANAGER, LEADS, {"id": "M1"})
+    assert codes(answer) == []
+    edges = answer["data"]["managerLeads"]["edges"]
+    assert [(e["node"]["id"], e["node"]["masked"], e["node"]["name"]) for e in edges] == [
+        ("P4", False, "Dan"), ("P2", False, "Bob"), ("P5", True, None), ("P8", True, None),
+        ("P6", True, None)]  # fmt: skip
+    # Why a masked person is a lead (the products they lack, their transfers) is theirs too.
+    assert [(e["kinds"] is None, e["signal"] is None) for e in edges] == [
+        (False, False), (False, False), (True, True), (True, True), (True, True)]
+    # Their paths go through the nodes outside as label and id, as linkagePaths do.
+    assert edges[2]["path"]["nodes"] == [{"id": "E1", "masked": False},
+                                         {"id": "E2", "masked": True},
+                                         {"id": "P5", "masked": True}]  # fmt: skip
+    # Another manager's leads are not this manager's to read; an analyst reads any
+    # manager's, every person masked.
+    other = run(bank, MANAGER, LEADS, {"id": "M2"})
+    assert other["data"] is None and codes(other) == ["FORBIDDEN"]
+    analyst = run(bank, ANALYST, LEADS, {"id": "M1"})
+    assert [(e["node"]["id"], e["node"]["masked"])
+            for e in analyst["data"]["managerLeads"]["edges"]] == [
+        ("P4", True), ("P2", True), ("P5", True), ("P8", True), ("P6", True)]  # fmt: skip
+
+
+def test_rollups_are_aggregates_and_dormant_accounts_stay_in_the_portfolio(
+    bank: GraphStore,
+) -> None:
+    rollups = """{ coverageRollup(groupBy: MANAGER) { edges { key employees covered } }
+      crossSellRollup(enterpriseId: "E2") { employees productsPerEmployee } }"""
+    assert run(bank, MANAGER, rollups) == run(bank, ADMIN, rollups)
+    assert codes(run(bank, MANAGER, rollups)) == []
+    dormant = """query($id: ID!) { dormantAccounts(enterpriseId: $id) {
+      edges { node { id masked } } } }"""
+    assert codes(run(bank, MANAGER, dormant, {"id": "E1"})) == []
+    assert codes(run(bank, MANAGER, dormant, {"id": "E2"})) == ["FORBIDDEN"]
+    prospects = run(bank, MANAGER, """{ privateBankingProspects(first: 10) {
+      edges { node { id masked name } } } }""")
+    assert prospects["data"]["privateBankingProspects"]["edges"] == [
+        {"node": {"id": "P4", "masked": False, "name": "Dan"}},
+        {"node": {"id": "P8", "masked": True, "name": None}}]
+
+
 def test_paths_and_networks_show_nodes_outside_as_label_and_id(bank: GraphStore) -> None:
     paths = run(bank, MANAGER, """{ linkagePaths(from: {label: PERSON, id: "P1"},
       to: {label: PERSON, id: "P5"}, maxHops: 4, limit: 1) {

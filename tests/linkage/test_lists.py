@@ -36,8 +36,8 @@ ASC, DESC = SortDirection.ASC, SortDirection.DESC
 def ids(store: GraphStore, question: Question[Any, Any], args: Any) -> list[str]:
     found = asyncio.run(answer(question, store, Settings(), args))
     assert isinstance(found, Ranked)
-    assert [key[-1] for key in found.sort_keys] == [i for _, i in found.keys]
-    return [i for _, i in found.keys]
+    assert [key[-1] for key in found.sort_keys] == [i for _, i in found.items]
+    return [i for _, i in found.items]
 
 
 def people(store: GraphStore, where: PersonWhere | None = None,
@@ -108,7 +108,7 @@ def test_enterprise_sort_keys_hold_the_figures(bank: GraphStore) -> None:
     found = asyncio.run(answer(ENTERPRISES, bank, Settings(), args))
     # (absent flag, value, id) per node: the cursor of each edge holds it.
     assert found.sort_keys == [(0, 0.5, "E1"), (0, 0.0, "E2"), (1, 0.0, "E3")]
-    order = ENTERPRISES.order(args)  # type: ignore[misc]
+    order = ENTERPRISES.ranking.order_of(args)  # type: ignore[union-attr]
     assert order.name == "coverageRate-desc.id"
     assert order.parts == (int, float, str)
 

@@ -38,7 +38,7 @@ def search(store: GraphStore, text: str, labels: tuple[NodeLabel, ...] | None = 
     """The ranked ``(rank, label, id)`` of each node found."""
     found = asyncio.run(answer(QUESTION, store, settings or Settings(), SearchArgs(text, labels)))
     assert isinstance(found, Ranked)
-    assert [key[1:] for key in found.sort_keys] == found.keys
+    assert [key[1:] for key in found.sort_keys] == found.items
     return [(int(r), str(label), str(i)) for r, label, i in found.sort_keys]
 
 

@@ -51,9 +51,10 @@ class EmbeddedStore:
     read, so a process that only loads does not pay for building the graph.
     """
 
-    pushdowns: frozenset[str] = frozenset(
-        {"uncovered_employees", "executives_without_private_banking", "payroll_coverage"}
-    )
+    pushdowns: frozenset[str] = frozenset({
+        "uncovered_employees", "executives_without_private_banking", "payroll_coverage",
+        "coverage_rollup",
+    })
     """Linkage questions this store answers itself (:mod:`graph_service.linkage.question`)."""
 
     def __init__(self, data_dir: str | FsPath, *, create: bool = True) -> None:
@@ -126,6 +127,12 @@ class EmbeddedStore:
     ) -> list[Coverage]:
         """See :func:`.questions.payroll_coverage`."""
         return questions.payroll_coverage(self._current(), enterprise_ids, rules)
+
+    async def coverage_rollup(
+        self, group_by: str, rules: LinkageRules
+    ) -> dict[str | None, tuple[int, int, int]]:
+        """See :func:`.questions.coverage_rollup`."""
+        return questions.coverage_rollup(self._current(), group_by, rules)
 
     # -- traversal primitives: see GraphStore; handles are node numbers ---------------------
 
