@@ -214,6 +214,19 @@ class Scope:
             return key in self.portfolio
         return False
 
+    def masks_every(self, label: str) -> bool:
+        """Whether every node of ``label`` is masked for this caller, whatever its id.
+
+        ``True`` for ``analyst`` and ``app`` on :data:`MASKED_FOR_READERS`; a manager sees
+        the nodes of their portfolio, an admin every node.
+        """
+        if self.unrestricted or label == _MANAGER:
+            return False
+        assert self.caller is not None
+        if self.caller.role in (Role.ANALYST, Role.APP):
+            return label in MASKED_FOR_READERS
+        return self.caller.role is not Role.MANAGER
+
     def view(self, node: Node) -> Node:
         """``node`` as the caller gets it: itself, or :func:`mask` of it."""
         return node if self.sees(node.key) else mask(node)

@@ -28,6 +28,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from graph_service.access import reads_graph
 from graph_service.api.context import Context, make_context
 from graph_service.api.execution import execution_thread_for, run_on
 from graph_service.api.extensions import logger
@@ -177,16 +178,21 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         app.add_api_route("/metrics", metrics_route(metrics), methods=["GET"],
                           include_in_schema=False)
 
-    @app.get("/health", summary="Liveness (and node/relationship counts for a known caller)")
+    @app.get("/health", summary="Liveness (and node/relationship counts for a graph reader)")
     async def health(request: Request) -> Any:
         """Answer ``{"status": "ok"}``, or 503 when the store fails.
 
-        A caller with a valid token also gets ``"counts": {...}``; an anonymous one only
-        liveness: on the embedded store, without reading it (so at once, whatever the
-        execution thread is doing); on a Cypher store, after asking the database.
+        A caller who may read the graph (:func:`~graph_service.access.reads_graph`: a valid
+        token of a role other than ``staff``) also gets ``"counts": {...}`` and, on a
+        failure, its reason; anyone else only liveness: on the embedded store without
+        reading it (so at once, whatever the execution thread is doing), on a Cypher store
+        after asking the database. The size of the book and the database's error messages
+        (hosts, ports) are not for anonymous callers.
         """
         store, execution = request.app.state.store, request.app.state.execution
-        if request.state.caller is None and execution is not None:
+        caller = request.state.caller
+        reader = caller is not None and reads_graph(caller)
+        if not reader and execution is not None:
             return {"status": "ok"}
 
         async def counts_now() -> dict[str, int]:
@@ -201,11 +207,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
                 logger.warning("health check failed: %s", exc)
             else:
                 logger.exception("health check failed")
-            return JSONResponse(
-                status_code=503, content={"status": "unhealthy", "reason": str(exc)}
-            )
-        if request.state.caller is None:
-            return {"status": "ok"}
-        return {"status": "ok", "counts": counts}
+            reason = {"reason": str(exc)} if reader else {}
+            return JSONResponse(status_code=503, content={"status": "unhealthy", **reason})
+        return {"status": "ok", "counts": counts} if reader else {"status": "ok"}
 
     return app

@@ -50,13 +50,17 @@ INVALID = "invalid"
 """``operation`` label of a root field the schema does not have (refused by validation)."""
 
 
+META_FIELDS = frozenset({"__typename", "__schema", "__type"})
+"""The meta-fields every GraphQL schema answers at its root (spec, section 4 Introspection)."""
+
+
 def root_field_names(schema: Any) -> frozenset[str]:
-    """The root fields (Query and Mutation) of a strawberry schema."""
+    """The root fields (Query and Mutation) of a strawberry schema, and the meta-fields."""
     from graph_service.api.extensions import type_schema
 
     types = type_schema(schema)
     roots = [t for t in (types.query_type, types.mutation_type) if t is not None]
-    return frozenset(name for root in roots for name in root.fields)
+    return frozenset(name for root in roots for name in root.fields) | META_FIELDS
 
 
 def operation_label(root_fields: list[str], known: frozenset[str]) -> str:
@@ -197,6 +201,6 @@ def metrics_route(metrics: Metrics) -> Callable[..., Any]:
 
 
 __all__ = [
-    "LATENCY_BUCKETS", "MeteredTrail", "Metrics", "TimedStore", "metrics_route",
+    "LATENCY_BUCKETS", "META_FIELDS", "MeteredTrail", "Metrics", "TimedStore", "metrics_route",
     "operation_label", "root_field_names",
 ]

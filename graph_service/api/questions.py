@@ -67,6 +67,7 @@ from strawberry.utils.str_converters import to_camel_case
 from graph_service.api.context import when_loaded
 from graph_service.api.pagination import CursorOrder, PageArgs
 from graph_service.api.permissions import ReadsGraph
+from graph_service.errors import ForbiddenError
 from graph_service.linkage.question import (
     Doc,
     Id,
@@ -442,11 +443,25 @@ async def _visible(ctx: Any, question: Question[Any, Any], args: Any, found: Any
 
     Leaves out the nodes listed or placed by personal data (``Ranking.personal_match``)
     that the caller may not see unmasked (:meth:`~graph_service.access.Scope.sees`).
+
+    Raises
+    ------
+    ForbiddenError
+        If the question lists the nodes of one label, filters or sorts them by personal
+        data, and the caller sees no node of that label unmasked (an analyst's persons by
+        name): the answer would be empty whatever the data, so it is refused instead.
     """
-    ranked: Ranked[NodeKey] = await found
     scope = await ctx.scope()
     assert question.ranking is not None and question.ranking.personal_match is not None
     matched = question.ranking.personal_match
+    label = question.lists or ""
+    if label in PERSONAL_FIELDS and scope.masks_every(label) and matched(args, (label, "")):
+        role = scope.caller.role.value if scope.caller else "anonymous"
+        raise ForbiddenError(
+            f"{to_camel_case(question.name)} filters or sorts {label} nodes by personal data "
+            f"({', '.join(sorted(PERSONAL_FIELDS[label]))}), which the {role} role does not read"
+        )
+    ranked: Ranked[NodeKey] = await found
     if not scope.unrestricted:
         kept = [i for i, key in enumerate(ranked.items)
                 if scope.sees(key) or not matched(args, key)]  # fmt: skip

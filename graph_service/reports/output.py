@@ -59,7 +59,7 @@ def output_format(fmt: str | None, output: Path | None = None) -> str:
     suffix = output.suffix.lower() if output is not None else ""
     if suffix not in SUFFIXES:
         raise InvalidInputError(
-            f"cannot tell the format from the file name {str(output)!r}: give --format "
+            f"cannot tell the format from the file name {str(output)!r}: give the format "
             f"({', '.join(FORMATS)}) or a suffix ({', '.join(SUFFIXES)})"
         )
     return SUFFIXES[suffix]

@@ -11,7 +11,9 @@ The set: a question whose arguments name one node by id (an ``Id`` argument, suc
 ``enterpriseId``) is answered for every node of that label, or for those ``--where``
 selects; an optional one (``executivesWithoutPrivateBanking``'s ``enterpriseId``) only when
 ``--by`` names it, the question being asked once for the whole book otherwise. ``--by`` may
-instead name a value of an enum argument (``coverageRollup --by branch``).
+instead name a value of an enum argument (``coverageRollup --by branch``). Error messages
+name ``arg``, ``by`` and ``where`` without dashes: the command's options and the query
+parameters of ``GET /reports`` alike.
 
 The rows (:class:`Column` describes each column, in order):
 
@@ -347,7 +349,7 @@ def _coerce(argument: _Argument, text: str) -> Any:
             return tuple(_coerce_scalar(_strip(item), v, text) for v in values)
         return _coerce_scalar(base, value, text)
     except (ValueError, TypeError) as exc:
-        raise InvalidInputError(f"--arg {argument.published}: {exc}") from None
+        raise InvalidInputError(f"arg {argument.published}: {exc}") from None
 
 
 def _coerce_scalar(base: Any, value: Any, text: str) -> Any:
@@ -395,7 +397,7 @@ class Filter:
         """
         prop, sep, value = text.partition("=")
         if not sep or not prop.strip():
-            raise InvalidInputError(f"--where must be PROPERTY=VALUE, got {text!r}")
+            raise InvalidInputError(f"where must be PROPERTY=VALUE, got {text!r}")
         return cls(prop.strip(), value)
 
     def passes(self, node_id: str, props: Mapping[str, Any]) -> bool:
@@ -507,11 +509,11 @@ def plan(
         if not sep or argument is None:
             known = ", ".join(arguments) or "none"
             raise InvalidInputError(
-                f"--arg must be NAME=VALUE with NAME an argument of {report_name(question)} "
+                f"arg must be NAME=VALUE with NAME an argument of {report_name(question)} "
                 f"({known}), got {given!r}"
             )
         if argument.name in values:
-            raise InvalidInputError(f"--arg {argument.published} is given twice")
+            raise InvalidInputError(f"arg {argument.published} is given twice")
         values[argument.name] = _coerce(argument, text)
     subject = _by(question, by, arguments, values)
     label = None
@@ -525,12 +527,12 @@ def plan(
                if a.required and a.name not in values and a is not subject]
     if missing:
         raise InvalidInputError(
-            f"{report_name(question)} needs {', '.join(missing)}: give --arg NAME=VALUE"
+            f"{report_name(question)} needs {', '.join(missing)}: give arg NAME=VALUE"
         )
     if where and subject is None:
         raise InvalidInputError(
-            f"--where selects the nodes a report runs over, and {report_name(question)} is "
-            "asked once for the whole book here (give --by)"
+            f"where selects the nodes a report runs over, and {report_name(question)} is "
+            "asked once for the whole book here (give by)"
         )
     shape = _shape(question)
     columns = [leaf.column for leaf in shape.leaves]
@@ -584,7 +586,7 @@ def _by(question: Question[Any, Any], by: str | None, arguments: Mapping[str, _A
         if isinstance(a.base, type) and issubclass(a.base, enum.Enum) for m in a.base
     ]
     raise InvalidInputError(
-        f"--by {by!r}: {report_name(question)} has no such argument or value "
+        f"by {by!r}: {report_name(question)} has no such argument or value "
         f"(choices: {', '.join(choices) or 'none'})"
     )
 

@@ -164,11 +164,14 @@ def test_valid_tokens_of_every_role_are_accepted(client: Client, issuer: LocalIs
                     assert answer == {"data": {"person": {"id": "P1", "name": names[role]}}}
 
 
-def test_health_is_open_but_counts_need_a_token(client: Client) -> None:
+def test_health_is_open_but_counts_need_a_graph_reader(client: Client, bank_dir: Path) -> None:
     with bare(client) as http:
         assert http.get("/health").json() == {"status": "ok"}
         bad = http.get("/health", headers={"Authorization": "Bearer nonsense"})
         assert bad.json() == {"status": "ok"}
+        staff = LocalIssuer(bank_dir).issue("clerk-1", Role.STAFF)
+        as_staff = http.get("/health", headers={"Authorization": f"Bearer {staff}"})
+        assert as_staff.json() == {"status": "ok"}
     assert client.http.get("/health").json()["counts"]["Person"] > 0
 
 

@@ -367,6 +367,8 @@ def test_metrics_need_their_setting_and_an_admin(
     assert off.http.get("/metrics").status_code == 404
     client = serve(metrics=True)
     client.data(QUERY)
+    client.data("{ __typename }")  # a meta-field is a root field of every schema
+    client.error_codes("{ nosuchField }")
     with httpx.Client(base_url=client.http.base_url) as anonymous:
         assert anonymous.get("/metrics").status_code == 401
     analyst = LocalIssuer(bank_dir).issue("ann", Role.ANALYST)
@@ -376,6 +378,8 @@ def test_metrics_need_their_setting_and_an_admin(
     text = client.http.get("/metrics").text
     assert 'graph_service_operations_total{operation="enterprise",outcome="ok"} 1.0' in text
     assert 'graph_service_operation_seconds_count{operation="enterprise"} 1.0' in text
+    assert 'graph_service_operations_total{operation="__typename",outcome="ok"} 1.0' in text
+    assert 'graph_service_operations_total{operation="invalid",outcome="error"} 1.0' in text
     assert 'graph_service_errors_total{code="UNAUTHENTICATED"} 1.0' in text
     assert 'graph_service_errors_total{code="FORBIDDEN"} 1.0' in text  # refused: audited
     assert 'graph_service_store_seconds_count{method="get_nodes"}' in text

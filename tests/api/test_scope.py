@@ -405,3 +405,9 @@ def test_masked_names_cannot_be_guessed_through_search_filters_or_sorts(
     by_segment = {"sort": [{"segment": "ASC"}]}
     assert set(found(MANAGER, NAMED, by_segment)) <= {k[1] for k in M1_PORTFOLIO}
     assert "P6" in found(MANAGER, NAMED, {"where": {"blocked": {"eq": False}}})  # not personal
+    # An analyst sees no person's name: such a list is refused, not silently empty.
+    for refused in (by_name, by_segment, {"where": {"OR": [{"name": {"eq": "x"}},
+                                                            {"id": {"eq": "P6"}}]}}):
+        answer = run(bank, ANALYST, NAMED, refused)
+        assert answer["data"] is None and codes(answer) == ["FORBIDDEN"], answer
+    assert "P6" in found(ANALYST, NAMED, {"where": {"blocked": {"eq": False}}})

@@ -109,11 +109,11 @@ def test_questions_whose_answers_are_not_rows_are_no_reports() -> None:
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"by": "manager"}, "--by 'manager'"),
-    ({"args": ("productTypes",)}, "--arg must be NAME=VALUE"),
-    ({"args": ("nope=1",)}, "--arg must be NAME=VALUE"),
+    ({"by": "manager"}, "by 'manager'"),
+    ({"args": ("productTypes",)}, "arg must be NAME=VALUE"),
+    ({"args": ("nope=1",)}, "arg must be NAME=VALUE"),
     ({"args": ('productTypes=["a"]', 'productTypes=["b"]')}, "given twice"),
-    ({"where": ("industry",)}, "--where must be PROPERTY=VALUE"),
+    ({"where": ("industry",)}, "where must be PROPERTY=VALUE"),
 ])
 def test_bad_options_are_refused_before_anything_runs(kwargs: dict[str, Any],
                                                         message: str) -> None:
@@ -263,7 +263,7 @@ def test_the_command_writes_the_file_and_says_so(small_bank_dir: Path, tmp_path:
     (["report", "clientNetwork", "-o", "x.csv"], "no report question 'clientNetwork'"),
     (["report", "payrollCoverage", "-o", "x.xlsx"], "cannot tell the format"),
     (["report", "payrollCoverage", "-o", "x.csv", "--format", "xml"], "unknown report format"),
-    (["report", "payrollCoverage", "-o", "x.csv", "--by", "branch"], "--by 'branch'"),
+    (["report", "payrollCoverage", "-o", "x.csv", "--by", "branch"], "by 'branch'"),
 ])
 def test_the_command_refuses_bad_options_in_one_line(small_bank_dir: Path, tmp_path: Path,
                                                       argv: list[str], message: str,
