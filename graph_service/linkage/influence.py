@@ -5,10 +5,10 @@ end of a ``SHAREHOLDER_OF`` relationship and whose edges run holder -> held, wei
 relationship's ``ratio`` (the share held, 0 to 1); each node's score is its PageRank
 (:func:`networkx.pagerank`: damping ``alpha`` 0.85, networkx's default, the classic value
 of Brin and Page; a node holding nothing, or only zero ratios, spreads its score evenly over
-every node; the scores sum to 1). A score measures how much ownership flows into a node
-through its holders and their own holders: held enterprises rank high, a person (who is
-never held) scores the base share only. Listed: the nodes of the requested ``labels``
-(both by default), by score, highest first, then by id, then label.
+every node; iterated to 1e-10 per node; the scores sum to 1). A score measures how much
+ownership flows into a node through its holders and their own holders: held enterprises
+rank high, a person (who is never held) scores the base share only. Listed: the nodes of
+the requested ``labels`` (both by default), by score, highest first, then by id, then label.
 
 Question ``influence(labels)``, a ranked connection, for analysts and admins
 (:mod:`.analytics`); a person's node is masked for an analyst, as everywhere. Generic rule
@@ -47,6 +47,12 @@ _ENTERPRISE, _PERSON = NodeLabel.ENTERPRISE.value, NodeLabel.PERSON.value
 SHAREHOLDINGS = frozenset({RelationshipType.SHAREHOLDER_OF.value})
 ALPHA = 0.85
 """PageRank's damping factor: networkx's default."""
+TOLERANCE = 1e-10
+"""Convergence of the power iteration, per node (networkx's default 1e-6 leaves scores
+about 1e-5 from the limit, which can swap near ties)."""
+MAX_ITERATIONS = 1_000
+"""Iterations allowed: the error shrinks by ``ALPHA`` each, so about 150 reach
+:data:`TOLERANCE`."""
 
 
 class PartyLabel(StrEnum):
@@ -107,11 +113,13 @@ def rank(item: Influence) -> tuple[float, str, str]:
 def scores(graph: nx.DiGraph) -> dict[NodeKey, float]:
     """PageRank of each node of ``graph`` (edge attribute ``weight``), alpha :data:`ALPHA`.
 
-    :func:`networkx.pagerank`: power iteration to networkx's tolerance (1e-6 per node).
+    :func:`networkx.pagerank`: power iteration to :data:`TOLERANCE` per node.
     """
     if graph.number_of_nodes() == 0:
         return {}
-    found: dict[NodeKey, float] = nx.pagerank(graph, alpha=ALPHA, weight="weight")
+    found: dict[NodeKey, float] = nx.pagerank(
+        graph, alpha=ALPHA, weight="weight", tol=TOLERANCE, max_iter=MAX_ITERATIONS
+    )
     return found
 
 
