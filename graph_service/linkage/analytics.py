@@ -16,10 +16,23 @@ manager's clients.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import networkx as nx
 
+from graph_service.config import Settings
+from graph_service.linkage.question import (
+    BOOK_SCAN_COST,
+    Batch,
+    Order,
+    Outside,
+    Question,
+    Ranked,
+    Ranking,
+    accept,
+    fixed_cost,
+)
 from graph_service.model import NodeKey
 from graph_service.stores.base import GraphStore, Node, Relationship
 
@@ -76,3 +89,52 @@ async def read_nodes(store: GraphStore, keys: Sequence[NodeKey]) -> dict[NodeKey
         ids = sorted({key[1] for key in keys if key[0] == label})
         found.update((n.key, n) for n in await store.get_nodes(label, ids) if n is not None)
     return found
+
+
+def whole_book(args: object) -> tuple[NodeKey, ...]:
+    """No node must exist: an analytics question reads the whole book."""
+    return ()
+
+
+def analytics_question(
+    name: str,
+    description: str,
+    arguments: type,
+    item: type,
+    order: Order,
+    batch: Batch[Any, Ranked[Any]],
+    validate: Callable[[Any, Settings], Any] = accept,
+) -> Question[Any, Any]:
+    """An analytics question: a ranked connection of ``item`` over the whole book.
+
+    What the three share, in one place: no subject, for the roles of
+    :data:`ANALYST_ROLES` (and ``admin``), its nodes masked as everywhere
+    (:attr:`~graph_service.linkage.question.Outside.MASKED`), a node budget base of
+    :data:`~graph_service.linkage.question.BOOK_SCAN_COST`, the generic rule only.
+
+    Parameters
+    ----------
+    name, description : str
+        As :class:`~graph_service.linkage.question.Question`'s.
+    arguments, item : type
+        The argument dataclass and the ranked item dataclass.
+    order : Order
+        The items' order, named in the cursors.
+    batch : Batch
+        The rule, in batch form.
+    validate : callable, optional
+        The arguments' check (none by default).
+    """
+    return Question(
+        name=name,
+        description=description + " For analysts and admins.",
+        arguments=arguments,
+        answer=Ranked,
+        ranking=Ranking(order=order, item=item),
+        validate=validate,
+        subjects=whole_book,
+        outside=Outside.MASKED,
+        roles=ANALYST_ROLES,
+        batch=batch,
+        cost=fixed_cost(BOOK_SCAN_COST),
+    )

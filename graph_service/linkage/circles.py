@@ -25,19 +25,9 @@ import networkx as nx
 
 from graph_service.config import Settings
 from graph_service.errors import InvalidInputError
-from graph_service.linkage.analytics import ANALYST_ROLES, between, read_nodes
-from graph_service.linkage.question import (
-    BOOK_SCAN_COST,
-    Doc,
-    NodeOf,
-    Order,
-    Outside,
-    Question,
-    Ranked,
-    Ranking,
-    fixed_cost,
-)
-from graph_service.model import NodeKey, NodeLabel, RelationshipType
+from graph_service.linkage.analytics import analytics_question, between, read_nodes
+from graph_service.linkage.question import Doc, NodeOf, Order, Question, Ranked
+from graph_service.model import NodeLabel, RelationshipType
 from graph_service.stores.base import GraphStore, Node
 
 _ENTERPRISE = NodeLabel.ENTERPRISE.value
@@ -93,11 +83,6 @@ def validate(args: CirclesArgs, settings: Settings) -> CirclesArgs:
     return args
 
 
-def no_subjects(args: CirclesArgs) -> tuple[NodeKey, ...]:
-    """No node must exist: the question reads the whole book."""
-    return ()
-
-
 def circle_key(circle: GuaranteeCircle) -> tuple[int, str]:
     """Sort key: length, then the member ids in order (joined by :data:`SEPARATOR`)."""
     return (circle.length, SEPARATOR.join(n.id for n in circle.members))
@@ -131,25 +116,16 @@ async def generic(
     return [by_length[args.max_length] for args in many]
 
 
-RANKING: Ranking[CirclesArgs] = Ranking(
-    order=Order("length-ids", (int, str)), item=GuaranteeCircle
-)
-"""Circles by length, then member ids."""
-
-QUESTION: Question[CirclesArgs, Any] = Question(
+QUESTION: Question[CirclesArgs, Any] = analytics_question(
     name="guarantee_circles",
     description="Circles of enterprises guaranteeing each other (simple cycles of GUARANTEES "
     "between enterprises, at most maxLength long), each once from its smallest id, by "
     "length, then ids. BAD_USER_INPUT error for a maxLength outside 1 to "
-    "GRAPH_SERVICE_MAX_CIRCLE_LENGTH. For analysts and admins.",
+    "GRAPH_SERVICE_MAX_CIRCLE_LENGTH.",
     arguments=CirclesArgs,
-    answer=Ranked,
-    ranking=RANKING,
-    validate=validate,
-    subjects=no_subjects,
-    outside=Outside.MASKED,
-    roles=ANALYST_ROLES,
+    item=GuaranteeCircle,
+    order=Order("length-ids", (int, str)),
     batch=generic,
-    cost=fixed_cost(BOOK_SCAN_COST),
+    validate=validate,
 )
-"""``guaranteeCircles``."""
+"""``guaranteeCircles``: by length, then member ids."""

@@ -26,20 +26,10 @@ from typing import Annotated, Any
 import networkx as nx
 
 from graph_service.config import Settings
-from graph_service.linkage.analytics import ANALYST_ROLES, between, read_nodes
+from graph_service.linkage.analytics import analytics_question, between, read_nodes
 from graph_service.linkage.coverage import payroll_coverage
-from graph_service.linkage.question import (
-    BOOK_SCAN_COST,
-    Doc,
-    NodeOf,
-    Order,
-    Outside,
-    Question,
-    Ranked,
-    Ranking,
-    fixed_cost,
-)
-from graph_service.model import NodeKey, NodeLabel, RelationshipType
+from graph_service.linkage.question import Doc, NodeOf, Order, Question, Ranked
+from graph_service.model import NodeLabel, RelationshipType
 from graph_service.stores.base import GraphStore, Node
 
 _ENTERPRISE = NodeLabel.ENTERPRISE.value
@@ -63,11 +53,6 @@ class EnterpriseGroup:
     staff: Annotated[int, Doc("Employees of its members, summed (a person in each employer).")]
     covered: Annotated[int, Doc("Those of them covered by a payroll product, summed.")]
     rate: Annotated[float | None, Doc("covered / staff, 0 to 1; null without staff.")]
-
-
-def no_subjects(args: GroupsArgs) -> tuple[NodeKey, ...]:
-    """No node must exist: the question reads the whole book."""
-    return ()
 
 
 def group_key(group: EnterpriseGroup) -> tuple[int, str]:
@@ -104,22 +89,15 @@ async def generic(
     return [ranked] * len(many)
 
 
-RANKING: Ranking[GroupsArgs] = Ranking(order=Order("size-id", (int, str)), item=EnterpriseGroup)
-"""Groups by size, largest first (the key holds ``-size``), then smallest member id."""
-
-QUESTION: Question[GroupsArgs, Any] = Question(
+QUESTION: Question[GroupsArgs, Any] = analytics_question(
     name="enterprise_groups",
     description="Groups of enterprises linked by shareholding or guarantees between "
     "enterprises (weakly connected components of at least 2), each with its members, staff "
-    "and payroll coverage, largest first, then by smallest member id. For analysts and "
-    "admins.",
+    "and payroll coverage, largest first, then by smallest member id.",
     arguments=GroupsArgs,
-    answer=Ranked,
-    ranking=RANKING,
-    subjects=no_subjects,
-    outside=Outside.MASKED,
-    roles=ANALYST_ROLES,
+    item=EnterpriseGroup,
+    order=Order("size-id", (int, str)),
     batch=generic,
-    cost=fixed_cost(BOOK_SCAN_COST),
 )
-"""``enterpriseGroups``."""
+"""``enterpriseGroups``: by size, largest first (the key holds ``-size``), then smallest
+member id."""

@@ -28,18 +28,8 @@ import networkx as nx
 
 from graph_service.config import Settings
 from graph_service.errors import InvalidInputError
-from graph_service.linkage.analytics import ANALYST_ROLES, digraph, read_nodes
-from graph_service.linkage.question import (
-    BOOK_SCAN_COST,
-    Doc,
-    NodeOf,
-    Order,
-    Outside,
-    Question,
-    Ranked,
-    Ranking,
-    fixed_cost,
-)
+from graph_service.linkage.analytics import analytics_question, digraph, read_nodes
+from graph_service.linkage.question import Doc, NodeOf, Order, Question, Ranked
 from graph_service.model import NodeKey, NodeLabel, RelationshipType
 from graph_service.stores.base import GraphStore, Node
 
@@ -100,11 +90,6 @@ def validate(args: InfluenceArgs, settings: Settings) -> InfluenceArgs:
     return InfluenceArgs(tuple(sorted(set(args.labels))))
 
 
-def no_subjects(args: InfluenceArgs) -> tuple[NodeKey, ...]:
-    """No node must exist: the question reads the whole book."""
-    return ()
-
-
 def rank(item: Influence) -> tuple[float, str, str]:
     """Sort key: score, highest first (the key holds ``-score``), then id, then label."""
     return (-item.score, item.node.id, item.node.label)
@@ -137,24 +122,15 @@ async def generic(
     ]
 
 
-RANKING: Ranking[InfluenceArgs] = Ranking(
-    order=Order("score-id-label", (float, str, str)), item=Influence
-)
-"""By score, highest first, then id and label."""
-
-QUESTION: Question[InfluenceArgs, Any] = Question(
+QUESTION: Question[InfluenceArgs, Any] = analytics_question(
     name="influence",
     description="PageRank over shareholding (holder -> held, weighted by ratio; alpha 0.85) "
-    "of the enterprises and persons holding or held, highest first, then by id. For "
-    "analysts and admins; persons masked for analysts.",
+    "of the enterprises and persons holding or held, highest first, then by id; persons "
+    "masked for analysts.",
     arguments=InfluenceArgs,
-    answer=Ranked,
-    ranking=RANKING,
-    validate=validate,
-    subjects=no_subjects,
-    outside=Outside.MASKED,
-    roles=ANALYST_ROLES,
+    item=Influence,
+    order=Order("score-id-label", (float, str, str)),
     batch=generic,
-    cost=fixed_cost(BOOK_SCAN_COST),
+    validate=validate,
 )
-"""``influence``."""
+"""``influence``: by score, highest first (the key holds ``-score``), then id and label."""
