@@ -238,6 +238,11 @@ def test_circles_by_hand(tmp_path: Path) -> None:
     assert _circles(store, 1) == [["E4"]]
     assert _circles(store, 2) == [["E4"], ["E2", "E3"]]
     assert _circles(store, 3) == [["E4"], ["E2", "E3"], ["E1", "E2", "E3"]]
+    # A write reaches the next answer (the embedded store's kept relationships are dropped).
+    more = [_r("GUARANTEES", ("Enterprise", "E4"), ("Enterprise", "E1"))]
+    asyncio.run(store.write(GraphBatch(nodes=[], relationships=more, files=["more"])))
+    assert _circles(store, 2) == [["E4"], ["E1", "E4"], ["E2", "E3"]]
+    assert [g[0] for g in _groups(store)] == [["E1", "E2", "E3", "E4"]]
 
 
 # -- every store, the same answers ---------------------------------------------------------
