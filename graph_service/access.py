@@ -282,8 +282,9 @@ class Scope:
         FORBIDDEN` is refused when one of its subjects (``question.subjects(args)``) is a
         node the caller may not see unmasked; one whose ``outside`` is
         :attr:`~graph_service.linkage.question.Outside.OWN_PORTFOLIO`, when the caller is a
-        manager and a subject another manager; the others are answered (their nodes
-        masked by :meth:`view_answer`).
+        manager and a subject another manager; any question whose ``roles`` leave out the
+        caller's role (the analytics questions, for analysts and admins); the others are
+        answered (their nodes masked by :meth:`view_answer`).
 
         Returns
         -------
@@ -291,8 +292,13 @@ class Scope:
         """
         if self.unrestricted:
             return None
+        assert self.caller is not None
+        if question.roles is not None and self.caller.role.value not in question.roles:
+            return ForbiddenError(
+                f"{_published(question.name)} is for the roles "
+                f"{', '.join(sorted({*question.roles, 'admin'}))}, not {self.caller.role.value}"
+            )
         if question.outside is Outside.OWN_PORTFOLIO:
-            assert self.caller is not None
             if self.caller.role is not Role.MANAGER:
                 return None
             for label, node_id in question.subjects(args):
@@ -323,3 +329,9 @@ def _personal_fields(cls: type) -> list[str]:
     hints = get_type_hints(cls, include_extras=True)
     return [name for name, hint in hints.items()
             if any(isinstance(extra, Personal) for extra in get_args(hint)[1:])]  # fmt: skip
+
+
+def _published(name: str) -> str:
+    """A question's published (camelCase) name: ``guarantee_circles`` -> ``guaranteeCircles``."""
+    first, *rest = name.split("_")
+    return first + "".join(word.capitalize() for word in rest)

@@ -147,6 +147,10 @@ class Settings(BaseSettings):
         "SHAREHOLDER_OF", "GUARANTEES"]``; see ``queries/manager-leads.md``).
     max_lead_hops : int
         Largest ``maxHops`` accepted by ``managerLeads`` (default 3).
+    max_circle_length : int
+        Largest ``maxLength`` accepted by ``guaranteeCircles``
+        (``GRAPH_SERVICE_MAX_CIRCLE_LENGTH``, default 6; the number of circles can grow
+        exponentially with it, see ``queries/guarantee-circles.md``).
     profile : {"default", "production"}
         ``GRAPH_SERVICE_PROFILE`` (default ``default``): ``production`` requires an OIDC
         issuer (``serve`` refuses to start without one, exit 2) and refuses
@@ -292,6 +296,7 @@ class Settings(BaseSettings):
                                  RelationshipType.GUARANTEES]  # fmt: skip
     )
     max_lead_hops: int = Field(default=3, ge=0)
+    max_circle_length: int = Field(default=6, ge=1)
 
     profile: ProfileName = "default"
     oidc_issuer: str | None = Field(default=None, min_length=1)

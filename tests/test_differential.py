@@ -151,6 +151,21 @@ query($s: Float, $t: Float, $after: String) {{
                           after: $after) {{
     {PAGE} edges {{ cursor kinds {SIGNAL} node {{ id }} }} }}
 }}"""
+GROUPS = f"""
+query($after: String) {{
+  enterpriseGroups(first: 20, after: $after) {{
+    {PAGE} edges {{ cursor size staff covered rate members {{ id name }} }} }}
+}}"""
+CIRCLES = f"""
+query($l: Int!, $after: String) {{
+  guaranteeCircles(maxLength: $l, first: 50, after: $after) {{
+    {PAGE} edges {{ cursor length members {{ id }} }} }}
+}}"""
+INFLUENCE = f"""
+query($labels: [PartyLabel!], $after: String) {{
+  influence(labels: $labels, first: 200, after: $after) {{
+    {PAGE} edges {{ cursor score node {{ {PARTY} }} }} }}
+}}"""
 FILTERS = [
     None, ["EMPLOYED_BY", "SHAREHOLDER_OF", "GUARANTEES"], ["OWNS", "TRANSFERRED_TO"],
     ["OWNS", "APPLIED_FOR", "DEPOSITED_TO", "REPAID", "WITHDREW_TO", "SIGNED_IN_TO"],
@@ -219,6 +234,8 @@ async def _operations(store: GraphStore, name: str) -> list[tuple[str, dict[str,
     ops += [(LEADS, {"id": manager, "h": 2, "k": None}) for manager in managers[:2]]
     ops += [(ROLLUP, {"g": g}) for g in ("MANAGER", "BRANCH", "INDUSTRY", "REGION")]
     ops += [(PROSPECTS, {"s": s, "t": t}) for s, t in ((None, None), (0.1, None), (None, 1e4))]
+    ops += [(GROUPS, {}), *((CIRCLES, {"l": n}) for n in (1, 2, 4, 6)), (CIRCLES, {"l": 0})]
+    ops += [(INFLUENCE, {"labels": labels}) for labels in (None, ["PERSON"], ["ENTERPRISE"])]
     keys = [(label, i) for label in LABELS for i in sample(label, 5)]
     for key in keys:
         for depth in (1, 2, 3):
@@ -357,7 +374,10 @@ def test_pages_follow_the_same_cursors(stores: tuple[str, GraphStore, GraphStore
             + [_paged(store, LEADS, {"id": m, "h": 1, "k": None, "first": 40}, ["managerLeads"])
                for m in managers]
             + [_paged(store, ROLLUP, {"g": "MANAGER"}, ["coverageRollup"]),
-               _paged(store, PROSPECTS, {"s": 0.55, "t": None}, ["privateBankingProspects"])]
+               _paged(store, PROSPECTS, {"s": 0.55, "t": None}, ["privateBankingProspects"]),
+               _paged(store, GROUPS, {}, ["enterpriseGroups"]),
+               _paged(store, CIRCLES, {"l": 6}, ["guaranteeCircles"]),
+               _paged(store, INFLUENCE, {"labels": None}, ["influence"])]
             for store in (embedded, falkordb)
         ),
         strict=True,

@@ -81,7 +81,8 @@ MAX_DEPTH = 5
 """Object levels a drawn selection goes down (a connection's edges and node are two)."""
 SUBJECT_ARGUMENTS = {"enterpriseId": "Enterprise", "personId": "Person", "managerId": "Manager"}
 """Arguments naming a question's subject, and its label."""
-RANGES = {"depth": (1, 2), "maxHops": (1, 4), "limit": (1, 3), "last": (0, 2)}
+RANGES = {"depth": (1, 2), "maxHops": (1, 4), "limit": (1, 3), "last": (0, 2),
+          "maxLength": (1, 6)}  # fmt: skip
 """Integer arguments drawn, and their ranges (the network and path searches kept small)."""
 FIELD_RANGES = {("managerLeads", "maxHops"): (1, 3)}
 """Ranges of one field's argument narrower than :data:`RANGES` (``max_lead_hops`` is 3)."""

@@ -361,6 +361,10 @@ class Question(Generic[A, R]):
     outside : Outside
         What it answers about a subject the caller may not see unmasked
         (:attr:`Outside.FORBIDDEN` unless the question says otherwise).
+    roles : frozenset of str, optional
+        The roles (:class:`~graph_service.auth.caller.Role` values) besides ``admin`` that
+        may ask it; another is refused ``FORBIDDEN`` (:meth:`graph_service.access.Scope.
+        check`). ``None``: every role that reads the graph.
     """
 
     name: str
@@ -376,6 +380,7 @@ class Question(Generic[A, R]):
     lists: str | None = None
     ranking: Ranking[A] | None = None
     outside: Outside = Outside.FORBIDDEN
+    roles: frozenset[str] | None = None
 
 
 async def each(answers: Sequence[Awaitable[R]]) -> list[R]:

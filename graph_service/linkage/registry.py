@@ -27,6 +27,9 @@ MODULES: tuple[str, ...] = (
     "dormant",
     "leads",
     "prospects",
+    "groups",
+    "circles",
+    "influence",
 )
 """Modules of :mod:`graph_service.linkage` holding one question each, in registration order."""
 

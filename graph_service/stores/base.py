@@ -278,6 +278,16 @@ class GraphStore(Protocol):
         """
         ...
 
+    async def relationships_of_types(self, rel_types: frozenset[str]) -> list[Relationship]:
+        """Every relationship of one of ``rel_types`` in the store, with its properties.
+
+        The whole-book subgraph the analytics questions (:mod:`graph_service.linkage.
+        analytics`) hand to networkx: O(relationships of those types), read once per
+        question batch. Ordered as :meth:`relationships_among`: by start node's
+        ``(label, id)``, end node's, then the type's declaration order.
+        """
+        ...
+
     async def as_of(self) -> str | None:
         """The store's as-of time: the latest ``Account.lastActivityAt`` it holds.
 

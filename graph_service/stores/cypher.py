@@ -104,6 +104,7 @@ def statement_names() -> set[str]:
     }  # fmt: skip
     for label in LABELS:
         names |= {f"nodes_by_id.{label}", f"node_ids.{label}", f"links.{label}"}
+    names |= {f"relationships.{rel_type.value}" for rel_type in RelationshipType}
     return names | {f"search.{label}" for label in NAMED_LABELS}
 
 
@@ -573,6 +574,23 @@ class CypherStore:
         rels = [rel for node in handles for _, rel in among[node] if rel.start == node]
         rels.sort(key=lambda r: (r.start, r.end, REL_ORDER.get(r.type, 99)))
         return rels
+
+    async def relationships_of_types(self, rel_types: frozenset[str]) -> list[Relationship]:
+        """Every relationship of one of ``rel_types``, with properties, in contract order.
+
+        One ``relationships.TYPE`` read per type (the whole-book subgraph of the analytics
+        questions, fetched for networkx to run on here); sorted in Python.
+        """
+        found: list[Relationship] = []
+        for rel_type in sorted(rel_types & set(REL_ORDER)):
+            rows = await self._run(f"relationships.{rel_type}")
+            found += [
+                Relationship(rel_type, (start_label, start), (end_label, end),
+                             self._decode(rel_type, props or {}))
+                for start_label, start, end_label, end, props in rows
+            ]  # fmt: skip
+        found.sort(key=lambda r: (r.start, r.end, REL_ORDER[r.type]))
+        return found
 
     async def as_of(self) -> str | None:
         """The latest ``Account.lastActivityAt`` held (``as_of`` statement); ``None`` if none."""

@@ -149,6 +149,24 @@ def check_cross_sell_rollup(data: dict[str, Any]) -> None:
     ]
 
 
+def check_groups(data: dict[str, Any]) -> None:
+    assert data["enterpriseGroups"] == {"totalCount": 1, "edges": [
+        {"size": 2, "staff": 8, "covered": 2, "rate": 0.25,
+         "members": [{"id": "E1", "name": "Acme Ltd"}, {"id": "E2", "name": "Beta GmbH"}]},
+    ]}  # fmt: skip
+
+
+def check_circles(data: dict[str, Any]) -> None:
+    assert data["guaranteeCircles"] == {"totalCount": 0, "edges": []}
+
+
+def check_influence(data: dict[str, Any]) -> None:
+    edges = data["influence"]["edges"]
+    assert [(round(e["score"], 4), e["node"]["id"], e["node"]["name"]) for e in edges] == [
+        (0.4744, "E2", "Beta GmbH"), (0.3412, "E1", "Acme Ltd"), (0.1844, "P4", "Dan"),
+    ]  # fmt: skip
+
+
 CHECKS = {
     "uncovered-employees": check_uncovered,
     "executives-without-private-banking": check_executives,
@@ -162,6 +180,9 @@ CHECKS = {
     "manager-leads": check_leads,
     "private-banking-prospects": check_prospects,
     "cross-sell-rollup": check_cross_sell_rollup,
+    "enterprise-groups": check_groups,
+    "guarantee-circles": check_circles,
+    "influence": check_influence,
 }
 
 

@@ -27,7 +27,7 @@ from typing import Any
 
 import networkx as nx
 
-from graph_service.model import NodeKey, NodeLabel, RelationshipType
+from graph_service.model import RELATIONSHIP_SPECS, NodeKey, NodeLabel, RelationshipType
 from graph_service.stores.base import REL_ORDER, Direction, Link, Node, Relationship
 from graph_service.stores.embedded.properties import Fields, Properties, Values
 
@@ -517,6 +517,32 @@ class Adjacency:
         return [
             Relationship(t, s, e, Properties(fields[t], values)) for s, e, _, t, values in found
         ]
+
+    def relationships_of_types(self, rel_types: frozenset[str]) -> list[Relationship]:
+        """Every relationship of one of ``rel_types``, in contract order.
+
+        O(nodes of the types' start labels + their outgoing pairs), then kept as a derived
+        index until the graph changes.
+        """
+        key = ("relationships of types", rel_types)
+        if key not in self.derived:
+            succ, labels, ids = self.succ, self.labels, self.ids
+            starts = {start for t in rel_types if t in RELATIONSHIP_SPECS
+                      for start, _ in RELATIONSHIP_SPECS[t].endpoints}  # fmt: skip
+            found: list[tuple[NodeKey, NodeKey, int, str, Values]] = []
+            for label in sorted(starts):
+                for n in self.index.get(label, {}).values():
+                    for other, edge in succ[n].items():
+                        found += [
+                            ((label, ids[n]), (labels[other], ids[other]), REL_ORDER[t], t, v)
+                            for t, v in edge.items() if t in rel_types
+                        ]  # fmt: skip
+            found.sort(key=itemgetter(0, 1, 2))
+            fields = self.fields
+            self.derived[key] = [
+                Relationship(t, s, e, Properties(fields[t], v)) for s, e, _, t, v in found
+            ]
+        return list(self.derived[key])
 
     def _links(self, n: int, rel_types: frozenset[str]) -> Iterator[tuple[int, str, int, int]]:
         """Yield ``(other, type, start, end)`` for each relationship of ``n`` in ``rel_types``.

@@ -185,6 +185,10 @@ class EmbeddedStore:
         """See :meth:`Adjacency.relationships_among`."""
         return self._memory.relationships_among(handles, rel_types)
 
+    async def relationships_of_types(self, rel_types: frozenset[str]) -> list[Relationship]:
+        """See :meth:`Adjacency.relationships_of_types`."""
+        return self._current().relationships_of_types(rel_types)
+
     async def as_of(self) -> str | None:
         """The latest ``Account.lastActivityAt`` held; ``None`` if none.
 

@@ -1,0 +1,140 @@
+"""Graph analytics for analysts: the whole-book subgraph that networkx's algorithms run on.
+
+``enterpriseGroups`` (:mod:`.groups`), ``guaranteeCircles`` (:mod:`.circles`) and
+``influence`` (:mod:`.influence`) each read one subgraph of the book, every relationship of a
+few types (:meth:`~graph_service.stores.base.GraphStore.relationships_of_types`), build a
+:class:`networkx.DiGraph` of it with :func:`digraph` and run a networkx algorithm on it. The
+same code runs on every store: the embedded store hands over the relationships of its
+in-memory graph, a Cypher store (Neo4j, FalkorDB) fetches them from the database (one read
+per type); the algorithm then runs in the service. The graph is built in key order, so
+that the answer, floating-point sums included, is the same on every store.
+
+These are whole-book questions for analysts and admins (``Question.roles``): a manager or an
+application is refused ``FORBIDDEN``, since the groups, circles and scores span every
+manager's clients.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import networkx as nx
+
+from graph_service.config import Settings
+from graph_service.linkage.question import (
+    BOOK_SCAN_COST,
+    Batch,
+    Order,
+    Outside,
+    Question,
+    Ranked,
+    Ranking,
+    accept,
+    fixed_cost,
+)
+from graph_service.model import NodeKey
+from graph_service.stores.base import GraphStore, Node, Relationship
+
+ANALYST_ROLES = frozenset({"analyst"})
+"""The roles besides ``admin`` that may ask an analytics question."""
+
+
+def digraph(relationships: Iterable[Relationship], weight: str | None = None) -> nx.DiGraph:
+    """A directed graph over node keys, one edge per ``start -> end`` pair.
+
+    Parameters
+    ----------
+    relationships : iterable of Relationship
+        In the contract order of :meth:`~graph_service.stores.base.GraphStore.
+        relationships_of_types` (start key, end key, type): nodes and edges are added in
+        that order.
+    weight : str, optional
+        A relationship property summed into the edge attribute ``weight`` (a missing or
+        null value counts 0); without it, edges carry no attribute.
+
+    Returns
+    -------
+    networkx.DiGraph
+        Nodes are ``(label, id)`` keys, only those at an end of a relationship; parallel
+        relationships of several types between one ordered pair are one edge.
+    """
+    graph = nx.DiGraph()
+    for rel in relationships:
+        if weight is None:
+            graph.add_edge(rel.start, rel.end)
+            continue
+        value = float(rel.props.get(weight) or 0.0)
+        if graph.has_edge(rel.start, rel.end):
+            graph[rel.start][rel.end]["weight"] += value
+        else:
+            graph.add_edge(rel.start, rel.end, weight=value)
+    return graph
+
+
+async def between(store: GraphStore, rel_types: frozenset[str], label: str) -> nx.DiGraph:
+    """The graph of the ``rel_types`` relationships whose two ends are ``label`` nodes."""
+    rels = await store.relationships_of_types(rel_types)
+    return digraph(r for r in rels if r.start[0] == label and r.end[0] == label)
+
+
+async def read_nodes(store: GraphStore, keys: Sequence[NodeKey]) -> dict[NodeKey, Node]:
+    """The nodes of ``keys`` by key, one ``get_nodes`` read per label.
+
+    Every key comes from a relationship just read, so each node exists (a node deleted
+    meanwhile is left out).
+    """
+    found: dict[NodeKey, Node] = {}
+    for label in sorted({key[0] for key in keys}):
+        ids = sorted({key[1] for key in keys if key[0] == label})
+        found.update((n.key, n) for n in await store.get_nodes(label, ids) if n is not None)
+    return found
+
+
+def whole_book(args: object) -> tuple[NodeKey, ...]:
+    """No node must exist: an analytics question reads the whole book."""
+    return ()
+
+
+def analytics_question(
+    name: str,
+    description: str,
+    arguments: type,
+    item: type,
+    order: Order,
+    batch: Batch[Any, Ranked[Any]],
+    validate: Callable[[Any, Settings], Any] = accept,
+) -> Question[Any, Any]:
+    """An analytics question: a ranked connection of ``item`` over the whole book.
+
+    What the three share, in one place: no subject, for the roles of
+    :data:`ANALYST_ROLES` (and ``admin``), its nodes masked as everywhere
+    (:attr:`~graph_service.linkage.question.Outside.MASKED`), a node budget base of
+    :data:`~graph_service.linkage.question.BOOK_SCAN_COST`, the generic rule only.
+
+    Parameters
+    ----------
+    name, description : str
+        As :class:`~graph_service.linkage.question.Question`'s.
+    arguments, item : type
+        The argument dataclass and the ranked item dataclass.
+    order : Order
+        The items' order, named in the cursors.
+    batch : Batch
+        The rule, in batch form.
+    validate : callable, optional
+        The arguments' check (none by default).
+    """
+    return Question(
+        name=name,
+        description=description + " For analysts and admins.",
+        arguments=arguments,
+        answer=Ranked,
+        ranking=Ranking(order=order, item=item),
+        validate=validate,
+        subjects=whole_book,
+        outside=Outside.MASKED,
+        roles=ANALYST_ROLES,
+        batch=batch,
+        cost=fixed_cost(BOOK_SCAN_COST),
+    )
