@@ -377,8 +377,13 @@ class ShareholdingEdge(Edge[N]):
 class TransferEdge(Edge[Account]):
     """An edge carrying the ``TRANSFERRED_TO`` aggregates."""
 
-    count: int = strawberry.field(description="Number of transfers.")
-    total_amount: float = strawberry.field(description="Sum of the transfers' amounts.")
+    count: int | None = strawberry.field(
+        description="Number of transfers; null when either account is masked for the caller."
+    )
+    total_amount: float | None = strawberry.field(
+        description="Sum of the transfers' amounts; null when either account is masked for "
+        "the caller."
+    )
 
 
 @strawberry.type
