@@ -707,7 +707,10 @@ class GraphRelationship:
     type: RelationshipType
     start: NodeKeyType
     end: NodeKeyType
-    properties: JSON = strawberry.field(description="Every stored property.")
+    properties: JSON = strawberry.field(
+        description="Every stored property; its personal ones (the counts, amounts and times "
+        "of money moved and sign-ins, extra columns) left out when either end is masked."
+    )
 
     @classmethod
     def of(cls, rel: Relationship) -> GraphRelationship:
