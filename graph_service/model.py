@@ -441,25 +441,20 @@ ratio) are not marked: they are the linkage itself. Marking another one is one m
 here."""
 
 
+def _marked_or_undeclared(specs: Mapping[str, ElementSpec],
+                          marked: Mapping[str, frozenset[str]], element: str, name: str) -> bool:
+    """Whether property ``name`` of ``element`` is marked in ``marked`` or not declared."""
+    spec = specs.get(element)
+    return name in marked.get(element, frozenset()) or spec is None or name not in spec.by_name
+
+
 def personal_relationship_property(rel_type: str, name: str) -> bool:
     """Whether the stored property ``name`` of ``rel_type`` relationships is personal data.
 
-    Parameters
-    ----------
-    rel_type : str
-        A :class:`RelationshipType` value.
-    name : str
-        A stored property's name.
-
-    Returns
-    -------
-    bool
-        ``True`` for the names of :data:`PERSONAL_RELATIONSHIP_FIELDS` and for any property
-        ``rel_type`` does not declare (an extra column).
+    ``True`` for the names of :data:`PERSONAL_RELATIONSHIP_FIELDS` and for any property
+    ``rel_type`` does not declare (an extra column).
     """
-    spec = RELATIONSHIP_SPECS.get(rel_type)
-    declared = spec is not None and name in spec.by_name
-    return name in PERSONAL_RELATIONSHIP_FIELDS.get(rel_type, frozenset()) or not declared
+    return _marked_or_undeclared(RELATIONSHIP_SPECS, PERSONAL_RELATIONSHIP_FIELDS, rel_type, name)
 
 
 def personal_property(label: str, name: str) -> bool:
@@ -480,9 +475,7 @@ def personal_property(label: str, name: str) -> bool:
     """
     if label == NodeLabel.MANAGER.value:
         return False
-    spec = NODE_SPECS.get(label)
-    declared = spec is not None and name in spec.by_name
-    return name in PERSONAL_FIELDS.get(label, frozenset()) or not declared
+    return _marked_or_undeclared(NODE_SPECS, PERSONAL_FIELDS, label, name)
 
 
 _LABELS_BY_LOWER = {label.value.lower(): label.value for label in NodeLabel}
