@@ -152,9 +152,8 @@ def reason(
     if props.get("status") in settings.dormant_statuses:
         return DormantReason.STATUS_DORMANT
     last = props.get("lastActivityAt")
-    if before is not None and props.get("status") != BLOCKED_STATUS and last is not None:
-        if last < before:
-            return DormantReason.INACTIVE
+    if before is not None and last is not None and props.get("status") != BLOCKED_STATUS:
+        return DormantReason.INACTIVE if last < before else None
     return None
 
 
