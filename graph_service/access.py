@@ -18,8 +18,11 @@ Roles (:class:`~graph_service.auth.caller.Role`):
 A *masked* node (:class:`MaskedNode`) keeps its label, its id and its properties that are
 not personal (:func:`graph_service.model.personal_property`); its personal fields
 (:data:`graph_service.model.PERSONAL_FIELDS`) answer ``null`` and its ``masked`` field
-``true``. ``Manager`` nodes are never masked. The same rule holds on every store: the
-portfolio is read with the :class:`~graph_service.stores.base.GraphStore` primitives only.
+``true``. ``Manager`` nodes are never masked. A relationship with a masked end loses its
+personal properties (:data:`graph_service.model.PERSONAL_RELATIONSHIP_FIELDS`: transfer
+amounts and the like) the same way (:meth:`Scope.view_relationship`). The same rule holds
+on every store: the portfolio is read with the :class:`~graph_service.stores.base.GraphStore`
+primitives only.
 """
 
 from __future__ import annotations
@@ -36,11 +39,11 @@ from graph_service.auth.caller import Caller, Role
 from graph_service.errors import ForbiddenError, shorten
 from graph_service.linkage.question import Outside, Personal, Question
 from graph_service.model import (
-    RELATIONSHIP_SPECS,
     NodeKey,
     NodeLabel,
     RelationshipType,
     personal_property,
+    personal_relationship_property,
 )
 from graph_service.stores.base import Direction, GraphStore, Node, Relationship
 
@@ -240,14 +243,16 @@ class Scope:
     def view_relationship(self, rel: Relationship) -> Relationship:
         """``rel`` as the caller gets it.
 
-        Without its undeclared properties (extra columns, personal like a node's) when the
-        caller may not see one of its ends unmasked; its declared ones are kept.
+        Without its personal properties (:func:`graph_service.model.
+        personal_relationship_property`: the amounts, counts and times of money moved and
+        sign-ins, and undeclared properties) when the caller may not see one of its ends
+        unmasked: a transfer is personal data of both accounts' owners. Its type, its ends
+        and its other declared properties are kept.
         """
-        if self.sees(rel.start) and self.sees(rel.end):
+        if self.unrestricted or (self.sees(rel.start) and self.sees(rel.end)):
             return rel
-        spec = RELATIONSHIP_SPECS.get(rel.type)
-        declared = spec.by_name if spec is not None else {}
-        kept = {k: v for k, v in rel.props.items() if k in declared}
+        kept = {k: v for k, v in rel.props.items()
+                if not personal_relationship_property(rel.type, k)}  # fmt: skip
         return rel if len(kept) == len(rel.props) else dataclasses.replace(
             rel, props=MappingProxyType(kept))
 

@@ -418,6 +418,45 @@ answer ``null`` (the schema makes them nullable), its undeclared properties are 
 are never masked. Marking another field personal is one more name here."""
 
 
+_MONEY_MOVED = frozenset({"count", "totalAmount", "lastAt"})
+
+PERSONAL_RELATIONSHIP_FIELDS: Mapping[str, frozenset[str]] = {
+    RelationshipType.TRANSFERRED_TO.value: _MONEY_MOVED,
+    RelationshipType.WITHDREW_TO.value: _MONEY_MOVED,
+    RelationshipType.DEPOSITED_TO.value: _MONEY_MOVED,
+    RelationshipType.REPAID.value: _MONEY_MOVED,
+    RelationshipType.SIGNED_IN_TO.value: frozenset({"count", "lastAt"}),
+}
+"""The personal data of relationships, per type: the one place they are marked personal.
+
+How much money moved between a client's accounts and loans, how often and when, and when
+they signed in: an account's history is its owners' personal data. Names are stored
+properties and published edge fields alike (``TransferEdge.totalAmount``). Besides these,
+every property a type does not declare is personal. On a relationship one of whose ends is
+masked for the caller (:meth:`graph_service.access.Scope.view_relationship`), these answer
+``null`` (the schema makes them nullable) and are left out of ``properties``, like a masked
+node's personal fields; the relationship itself, its type and its ends' ids stay, as a
+masked node's label and id do. The others (``EMPLOYED_BY`` role, ``SHAREHOLDER_OF``
+ratio) are not marked: they are the linkage itself. Marking another one is one more name
+here."""
+
+
+def _marked_or_undeclared(specs: Mapping[str, ElementSpec],
+                          marked: Mapping[str, frozenset[str]], element: str, name: str) -> bool:
+    """Whether property ``name`` of ``element`` is marked in ``marked`` or not declared."""
+    spec = specs.get(element)
+    return name in marked.get(element, frozenset()) or spec is None or name not in spec.by_name
+
+
+def personal_relationship_property(rel_type: str, name: str) -> bool:
+    """Whether the stored property ``name`` of ``rel_type`` relationships is personal data.
+
+    ``True`` for the names of :data:`PERSONAL_RELATIONSHIP_FIELDS` and for any property
+    ``rel_type`` does not declare (an extra column).
+    """
+    return _marked_or_undeclared(RELATIONSHIP_SPECS, PERSONAL_RELATIONSHIP_FIELDS, rel_type, name)
+
+
 def personal_property(label: str, name: str) -> bool:
     """Whether the stored property ``name`` of ``label`` nodes is personal data.
 
@@ -436,9 +475,7 @@ def personal_property(label: str, name: str) -> bool:
     """
     if label == NodeLabel.MANAGER.value:
         return False
-    spec = NODE_SPECS.get(label)
-    declared = spec is not None and name in spec.by_name
-    return name in PERSONAL_FIELDS.get(label, frozenset()) or not declared
+    return _marked_or_undeclared(NODE_SPECS, PERSONAL_FIELDS, label, name)
 
 
 _LABELS_BY_LOWER = {label.value.lower(): label.value for label in NodeLabel}

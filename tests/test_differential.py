@@ -130,6 +130,8 @@ AROUND_ENTERPRISE = f"""
 query($id: ID!) {{
   dormantAccounts(enterpriseId: $id, first: 5) {{
     {PAGE} edges {{ cursor reason node {{ id status }} owners {{ {PARTY_ID} }} }} }}
+  inactive: dormantAccounts(enterpriseId: $id, inactiveDays: 30, first: 5) {{
+    {PAGE} edges {{ cursor reason node {{ id lastActivityAt }} owners {{ {PARTY_ID} }} }} }}
   crossSellRollup(enterpriseId: $id) {{
     employees productsPerEmployee penetration {{ product holders rate }} }}
   enterprise(id: $id) {{ crossSellRollup {{ productsPerEmployee }} }}

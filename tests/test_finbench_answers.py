@@ -1,6 +1,7 @@
 """Issue 14's acceptance on real data: the LDBC FinBench sample, loaded as the README says,
 answers crossSellGaps for every person, each account's lastActivityAt, the store's as-of
-time and the load report's per-file counts exactly as an independent route computes them:
+time, dormantAccounts(inactiveDays: 90) for every company and the load report's per-file
+counts exactly as an independent route computes them:
 SQL (DuckDB) over the raw pipe-separated files, the mapping and rules restated plainly, no
 project code. The embedded store and FalkorDB both give those answers.
 """
@@ -54,6 +55,7 @@ ACTIVITY = [("AccountTransferAccount", "fromId"), ("AccountTransferAccount", "to
             ("AccountWithdrawAccount", "fromId"), ("AccountWithdrawAccount", "toId"),
             ("AccountRepayLoan", "accountId"), ("LoanDepositAccount", "accountId"),
             ("MediumSignInAccount", "accountId")]  # fmt: skip
+EXECUTIVE_MIN_RATIO = 0.05  # loaders/ldbc-finbench.md, Derived EMPLOYED_BY
 
 
 class Oracle:
@@ -67,6 +69,20 @@ class Oracle:
                 f"CREATE TABLE {name} AS SELECT * FROM read_csv('{path}', delim='|', "
                 "header=true, all_varchar=true, quote='\"')"
             )
+        movements = " UNION ALL ".join(
+            f"SELECT r.{column} AS account, CAST(r.createTime AS TIMESTAMP) AS at FROM {name} r "
+            f"JOIN {start} s ON s.{NODE_FILES[start]} = r.{start_col} "
+            f"JOIN {end} e ON e.{NODE_FILES[end]} = r.{end_col}"
+            for name, column in ACTIVITY
+            for start, start_col, end, end_col in [RELATIONSHIP_FILES[name]]
+        )
+        # Per account: isBlocked and the latest activity, else its creation (a TIMESTAMP).
+        self.db.execute(f"""
+            CREATE TABLE Activity AS
+            SELECT a.accountId AS account, a.isBlocked AS blocked,
+                   coalesce(max(m.at), CAST(a.createTime AS TIMESTAMP)) AS last_at
+            FROM Account a LEFT JOIN ({movements}) m ON m.account = a.accountId
+            GROUP BY a.accountId, a.isBlocked, a.createTime""")
 
     def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         return self.db.execute(sql, list(params)).fetchall()
@@ -112,20 +128,46 @@ class Oracle:
 
     def last_activity(self) -> dict[str, str]:
         """Account id -> latest activity time (ISO text), else its creation time."""
-        movements = " UNION ALL ".join(
-            f"SELECT r.{column} AS account, CAST(r.createTime AS TIMESTAMP) AS at FROM {name} r "
-            f"JOIN {start} s ON s.{NODE_FILES[start]} = r.{start_col} "
-            f"JOIN {end} e ON e.{NODE_FILES[end]} = r.{end_col}"
-            for name, column in ACTIVITY
-            for start, start_col, end, end_col in [RELATIONSHIP_FILES[name]]
-        )
-        return {
-            account: at.isoformat()
-            for account, at in self.rows(f"""
-                SELECT a.accountId, coalesce(max(m.at), CAST(a.createTime AS TIMESTAMP))
-                FROM Account a LEFT JOIN ({movements}) m ON m.account = a.accountId
-                GROUP BY a.accountId, a.createTime""")
+        return {a: at.isoformat() for a, at in self.rows("SELECT account, last_at FROM Activity")}
+
+    def dormant(self, days: int) -> dict[str, list[tuple[str, list[tuple[str, str]]]]]:
+        """Company id -> its circle's accounts, not blocked, without activity for more than
+        ``days`` days before the latest activity: (account, owners by (label, id)), by id.
+
+        The circle: the company and the persons of its derived EMPLOYED_BY, an executive by
+        a shareholding of at least 5 % (one PersonInvestCompany row per pair in the sample),
+        an employee by a transfer from an account the company owns to one the person owns.
+        """
+        owns = """
+            SELECT 'Person' AS label, o.personId AS owner, o.accountId AS account
+            FROM PersonOwnAccount o JOIN Person p ON p.personId = o.personId
+            JOIN Account a ON a.accountId = o.accountId
+            UNION SELECT 'Enterprise', o.companyId, o.accountId
+            FROM CompanyOwnAccount o JOIN Company c ON c.companyId = o.companyId
+            JOIN Account a ON a.accountId = o.accountId"""
+        staff = f"""
+            SELECT i.companyId AS company, i.investorId AS person FROM PersonInvestCompany i
+            JOIN Person p ON p.personId = i.investorId
+            JOIN Company c ON c.companyId = i.companyId
+            WHERE CAST(i.ratio AS DOUBLE) >= {EXECUTIVE_MIN_RATIO}
+            UNION SELECT c.owner, p.owner FROM AccountTransferAccount t
+            JOIN ({owns}) c ON c.account = t.fromId AND c.label = 'Enterprise'
+            JOIN ({owns}) p ON p.account = t.toId AND p.label = 'Person'"""
+        circles = f"""
+            SELECT companyId AS company, 'Enterprise' AS label, companyId AS member
+            FROM Company UNION SELECT company, 'Person', person FROM ({staff})"""
+        found: dict[str, list[tuple[str, list[tuple[str, str]]]]] = {
+            c: [] for (c,) in self.rows("SELECT companyId FROM Company")
         }
+        for company, account, owners in self.rows(f"""
+                SELECT c.company, o.account, list([o.label, o.owner] ORDER BY o.label, o.owner)
+                FROM ({circles}) c JOIN ({owns}) o ON o.label = c.label AND o.owner = c.member
+                JOIN Activity a ON a.account = o.account
+                WHERE a.blocked = 'false'
+                  AND (SELECT max(last_at) FROM Activity) - a.last_at > to_days(CAST(? AS INTEGER))
+                GROUP BY c.company, o.account ORDER BY c.company, o.account""", days):
+            found[company].append((account, [(label, owner) for label, owner in owners]))
+        return found
 
 
 @pytest.fixture(scope="module")
@@ -194,6 +236,36 @@ def test_last_activity_and_as_of(loaded: tuple[GraphStore, LoadReport], oracle: 
     [(data, errors)] = asyncio.run(execute_many(store, Settings(), document, [{"a": ids[0]}]))
     assert not errors
     assert data["account"]["lastActivityAt"] == expected[ids[0]]
+
+
+def test_dormant_accounts_of_every_company(
+    loaded: tuple[GraphStore, LoadReport], oracle: Oracle
+) -> None:
+    store, _ = loaded
+    expected = oracle.dormant(90)
+    last = oracle.last_activity()
+    # FinBench has no dormant status: every account listed is INACTIVE, some in many circles.
+    assert sum(map(len, expected.values())) == 300
+    assert sum(1 for listed in expected.values() if listed) == 235
+    document = """query($e: ID!) { dormantAccounts(enterpriseId: $e, inactiveDays: 90,
+        first: 1000) { totalCount pageInfo { hasNextPage } edges { reason
+          node { id lastActivityAt } owners { __typename ... on Person { id }
+                                              ... on Enterprise { id } } } } }"""
+    companies = sorted(expected)
+    answers = asyncio.run(
+        execute_many(store, Settings(), document, [{"e": c} for c in companies])
+    )
+    for company, (data, errors) in zip(companies, answers, strict=True):
+        assert not errors, errors
+        found = data["dormantAccounts"]
+        assert not found["pageInfo"]["hasNextPage"]
+        assert found["totalCount"] == len(expected[company])
+        assert [
+            (e["node"]["id"], [(o["__typename"], o["id"]) for o in e["owners"]])
+            for e in found["edges"]
+        ] == expected[company], company
+        assert {e["reason"] for e in found["edges"]} <= {"INACTIVE"}
+        assert all(e["node"]["lastActivityAt"] == last[e["node"]["id"]] for e in found["edges"])
 
 
 def test_the_cli_report_lists_every_file(tmp_path: Path) -> None:

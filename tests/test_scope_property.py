@@ -13,6 +13,10 @@ document runs in-process as that manager; the answer must hold:
   GraphNode with its ``label``) outside the portfolio has ``masked: true``, ``null`` in
   every field of :data:`~graph_service.model.PERSONAL_FIELDS` and no personal key in
   ``properties``; every node inside it and every Manager has ``masked: false``;
+- every relationship with an end outside the portfolio (a GraphRelationship with its type
+  and ends, a TransferEdge of an account's transfers) has no personal property
+  (:data:`~graph_service.model.PERSONAL_RELATIONSHIP_FIELDS`): not in ``properties``,
+  ``null`` in ``count`` and ``totalAmount``;
 - a question that refuses subjects outside the scope (``Outside.FORBIDDEN``) asked about
   one answers ``FORBIDDEN``.
 
@@ -58,7 +62,11 @@ from graph_service.ingest import read_input
 from graph_service.ingest.generator import generate
 from graph_service.linkage.question import Outside
 from graph_service.linkage.registry import QUESTIONS
-from graph_service.model import PERSONAL_FIELDS, personal_property
+from graph_service.model import (
+    PERSONAL_FIELDS,
+    personal_property,
+    personal_relationship_property,
+)
 from graph_service.stores.base import GraphStore
 from graph_service.stores.cypher import CypherStore
 from graph_service.stores.embedded import EmbeddedStore
@@ -269,22 +277,37 @@ class Draw:
 # -- the property ----------------------------------------------------------------------------
 
 
-def check_answer(value: Any, portfolio: frozenset[Key]) -> int:
-    """Assert the masking rule on every node of an answer; the number of nodes checked."""
+def check_answer(value: Any, portfolio: frozenset[Key], parent: Key | None = None) -> int:
+    """Assert the masking rule on every node and relationship of an answer (``parent``: the
+    node whose field holds ``value``); the number of nodes checked."""
     checked = 0
     if isinstance(value, list):
-        return sum(check_answer(item, portfolio) for item in value)
+        return sum(check_answer(item, portfolio, parent) for item in value)
     if not isinstance(value, dict):
         return 0
     typename = value.get("__typename")
+
+    def inside(key: Key) -> bool:
+        return key[0] == "Manager" or key in portfolio
+
+    if typename == "GraphRelationship" and {"type", "start", "end"} <= value.keys():
+        ends = [(ENUM_LABEL[value[end]["label"]], value[end]["id"]) for end in ("start", "end")]
+        if not all(map(inside, ends)):
+            for key in value.get("properties") or {}:
+                assert not personal_relationship_property(value["type"], key), (value, key)
+    if typename == "TransferEdge" and parent is not None:
+        ends = [parent, *([("Account", value["node"]["id"])] if "node" in value else [])]
+        if not all(map(inside, ends)):
+            assert value.get("count") is None and value.get("totalAmount") is None, value
     label = typename if typename in LABELS else (
         ENUM_LABEL.get(value.get("label", "")) if typename == "GraphNode" else None)
     if label is not None and "id" in value:
         checked = 1
-        inside = label == "Manager" or (label, value["id"]) in portfolio
+        parent = (label, value["id"])
+        seen = inside(parent)
         if "masked" in value:
-            assert value["masked"] is (not inside), (label, value)
-        if not inside:
+            assert value["masked"] is (not seen), (label, value)
+        if not seen:
             personal = PERSONAL_FIELDS.get(label, frozenset())
             if typename == "GraphNode":
                 personal = frozenset({"name"})
@@ -292,7 +315,7 @@ def check_answer(value: Any, portfolio: frozenset[Key]) -> int:
                 assert value.get(name) is None, (label, value["id"], name, value)
             for key in value.get("properties") or {}:
                 assert not personal_property(label, key), (label, value["id"], key)
-    return checked + sum(check_answer(v, portfolio) for v in value.values())
+    return checked + sum(check_answer(v, portfolio, parent) for v in value.values())
 
 
 def examples(count: int) -> settings:

@@ -214,7 +214,8 @@ class Context(BaseContext):
                 scope = await self.scope()
                 if scope.unrestricted:
                     return found
-                return [[(rel, scope.view(node)) for rel, node in pairs] for pairs in found]
+                return [[(scope.view_relationship(rel), scope.view(node)) for rel, node in pairs]
+                        for pairs in found]  # fmt: skip
 
             loader = self._neighbors[key] = DataLoader(load_fn=load)
         return loader

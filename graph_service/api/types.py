@@ -377,8 +377,13 @@ class ShareholdingEdge(Edge[N]):
 class TransferEdge(Edge[Account]):
     """An edge carrying the ``TRANSFERRED_TO`` aggregates."""
 
-    count: int = strawberry.field(description="Number of transfers.")
-    total_amount: float = strawberry.field(description="Sum of the transfers' amounts.")
+    count: int | None = strawberry.field(
+        description="Number of transfers; null when either account is masked for the caller."
+    )
+    total_amount: float | None = strawberry.field(
+        description="Sum of the transfers' amounts; null when either account is masked for "
+        "the caller."
+    )
 
 
 @strawberry.type
@@ -702,7 +707,10 @@ class GraphRelationship:
     type: RelationshipType
     start: NodeKeyType
     end: NodeKeyType
-    properties: JSON = strawberry.field(description="Every stored property.")
+    properties: JSON = strawberry.field(
+        description="Every stored property; its personal ones (the counts, amounts and times "
+        "of money moved and sign-ins, extra columns) left out when either end is masked."
+    )
 
     @classmethod
     def of(cls, rel: Relationship) -> GraphRelationship:

@@ -115,7 +115,7 @@ def check_rollup(data: dict[str, Any]) -> None:
 def check_dormant(data: dict[str, Any]) -> None:
     assert data["dormantAccounts"] == {"totalCount": 1, "edges": [
         {"reason": "STATUS_DORMANT", "node": {"id": "A6", "type": "trust account",
-         "status": "dormant"}, "owners": [{"id": "P8", "name": "Hank"}]},
+         "status": "dormant", "lastActivityAt": None}, "owners": [{"id": "P8", "name": "Hank"}]},
     ]}  # fmt: skip
 
 

@@ -23,7 +23,7 @@ ROLLUP = """query($g: RollupGroup!, $first: Int, $after: String) {
 PROSPECTS = """query($s: Float, $t: Float) {
   privateBankingProspects(minShareholding: $s, minTransferAmount: $t) {
     totalCount edges { node { id } signal { executive shareholding transferAmount } } } }"""
-DORMANT = """query($e: ID!) { dormantAccounts(enterpriseId: $e) {
+DORMANT = """query($e: ID!, $d: Int) { dormantAccounts(enterpriseId: $e, inactiveDays: $d) {
   totalCount edges { reason node { id } owners { ... on Person { id } } } } }"""
 
 
@@ -130,6 +130,16 @@ def test_prospects_and_their_thresholds(client: Client) -> None:
 def test_dormant_accounts_of_an_enterprise_without_any(client: Client) -> None:
     assert client.data(DORMANT, {"e": "E1"}) == {"dormantAccounts": {"totalCount": 0,
                                                                      "edges": []}}  # fmt: skip
+
+
+def test_inactive_days_is_checked(client: Client) -> None:
+    # The small bank holds no lastActivityAt: no account is INACTIVE, A6 is listed by status.
+    found = client.data(DORMANT, {"e": "E2", "d": 365})["dormantAccounts"]["edges"]
+    assert [(e["node"]["id"], e["reason"]) for e in found] == [("A6", "STATUS_DORMANT")]
+    for days in (0, 36_501):
+        [error] = client.post(DORMANT, {"e": "E2", "d": days})["errors"]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT"
+        assert error["message"] == f"inactiveDays must be between 1 and 36500, got {days}"
 
 
 def test_the_node_budget_prices_book_scans(client: Client) -> None:

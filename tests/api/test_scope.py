@@ -26,7 +26,7 @@ from graph_service.api.schema import Query
 from graph_service.audit import AuditTrail, new_record
 from graph_service.auth.caller import Caller, Role
 from graph_service.config import Settings
-from graph_service.model import PERSONAL_FIELDS
+from graph_service.model import PERSONAL_FIELDS, PERSONAL_RELATIONSHIP_FIELDS
 from graph_service.records import GraphBatch, NodeRow, RelationshipRow
 from graph_service.stores.base import GraphStore, Node
 
@@ -309,6 +309,49 @@ def test_extra_columns_come_back_only_unmasked(bank: GraphStore) -> None:
         {"end": {"id": "P7"}, "properties": {}}]
     assert run(bank, ADMIN, network)["data"]["clientNetwork"]["relationships"] == [
         {"end": {"id": "P7"}, "properties": {"note": "x"}}]
+
+
+def test_money_moved_is_hidden_when_an_end_is_masked(bank: GraphStore) -> None:
+    # A1 (Alice's, inside M1's portfolio) also paid A5 (Frank's, outside); A5 withdrew to A1.
+    asyncio.run(bank.write(GraphBatch(nodes=[], relationships=[
+        RelationshipRow("TRANSFERRED_TO", ("Account", "A1"), ("Account", "A5"),
+                        {"count": 1, "totalAmount": 75.5, "lastAt": "2021-01-01T00:00:00"},
+                        "moved", 0),
+        RelationshipRow("WITHDREW_TO", ("Account", "A5"), ("Account", "A1"),
+                        {"count": 3, "totalAmount": 20.0}, "moved", 0),
+    ], files=["moved"])))  # fmt: skip
+    transfers = """{ a1: account(id: "A1") { transfersOut { edges {
+        count totalAmount node { id masked } } } }
+      a5: account(id: "A5") { transfersIn { edges { count totalAmount node { id } } } } }"""
+
+    def moved(caller: Caller) -> tuple[list[Any], list[Any]]:
+        data = run(bank, caller, transfers)["data"]
+        return ([(e["node"]["id"], e["count"], e["totalAmount"])
+                 for e in data["a1"]["transfersOut"]["edges"]],
+                [(e["node"]["id"], e["count"], e["totalAmount"])
+                 for e in data["a5"]["transfersIn"]["edges"]])  # fmt: skip
+
+    # Inside the portfolio both ways (A1 -> A2) the amounts show; to or from A5, they do not.
+    assert moved(MANAGER) == ([("A2", 2, 300.0), ("A5", None, None)], [("A1", None, None)])
+    assert moved(ADMIN) == ([("A2", 2, 300.0), ("A5", 1, 75.5)], [("A1", 1, 75.5)])
+    # Every account is masked for an analyst: no amount at all.
+    assert moved(ANALYST) == ([("A2", None, None), ("A5", None, None)], [("A1", None, None)])
+    network = """{ clientNetwork(node: {label: ACCOUNT, id: "A1"}, depth: 1,
+      relationshipTypes: [TRANSFERRED_TO, WITHDREW_TO]) {
+        relationships { type start { id } end { id } properties } } }"""
+    found = run(bank, MANAGER, network)["data"]["clientNetwork"]["relationships"]
+    assert sorted((r["type"], r["start"]["id"], r["end"]["id"], r["properties"]) for r in found
+                  ) == [("TRANSFERRED_TO", "A1", "A2", {"count": 2, "totalAmount": 300.0}),
+                        ("TRANSFERRED_TO", "A1", "A5", {}), ("WITHDREW_TO", "A5", "A1", {})]
+    found = run(bank, ADMIN, network)["data"]["clientNetwork"]["relationships"]
+    assert {"count": 3, "totalAmount": 20.0} in [r["properties"] for r in found]
+    # The published edge fields of a personal relationship property are nullable.
+    from graph_service.api.extensions import type_schema
+    from graph_service.api.schema import schema
+
+    edge = type_schema(schema).get_type("TransferEdge")
+    for name in PERSONAL_RELATIONSHIP_FIELDS["TRANSFERRED_TO"] & set(edge.fields):  # type: ignore
+        assert str(edge.fields[name].type)[-1] != "!", name  # type: ignore[union-attr]
 
 
 AUDIT = """query($s: String, $n: ID, $l: Int) { auditRecords(subject: $s, node: $n, last: $l) {

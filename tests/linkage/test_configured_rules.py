@@ -13,6 +13,7 @@ from graph_service.errors import InvalidInputError
 from graph_service.linkage import dormant, leads
 from graph_service.linkage.question import Id, answer
 from graph_service.model import RelationshipType
+from graph_service.records import GraphBatch, NodeRow
 from graph_service.stores.base import GraphStore
 
 
@@ -26,6 +27,42 @@ def test_dormant_statuses(bank: GraphStore) -> None:
     # Bob's (P2) debit card is blocked: listed once blocked counts as dormant.
     found = ask(bank, dormant, args, Settings(dormant_statuses=["dormant", "blocked"]))
     assert [(d.node.id, [o.id for o in d.owners]) for d in found] == [("A2", ["P2"])]
+
+
+def test_inactive_days(bank: GraphStore) -> None:
+    def row(account: str, type_: str, status: str, last: str | None) -> NodeRow:
+        props = {"type": type_, "status": status}
+        return NodeRow("Account", account, props | ({"lastActivityAt": last} if last else {}),
+                       "test", 0)  # fmt: skip
+
+    asyncio.run(bank.write(GraphBatch(nodes=[
+        row("A1", "debit card", "active", "2021-01-01T00:00:00"),  # 90 days before the as-of
+        row("A2", "debit card", "blocked", "2019-01-01T00:00:00"),  # blocked: never INACTIVE
+        row("A3", "trust account", "active", "2020-12-31T23:59:59.999999"),
+        row("A4", "debit card", "active", None),  # no known activity: never INACTIVE
+        row("A5", "credit card", "active", "2021-04-01T00:00:00"),  # the as-of time
+        row("A6", "trust account", "dormant", "2021-03-30T00:00:00"),  # its status first
+    ])))  # fmt: skip
+    assert asyncio.run(bank.as_of()) == "2021-04-01T00:00:00"
+
+    def listed(enterprise: str, days: int | None, settings: Settings | None = None) -> Any:
+        args = dormant.DormantArgs(Id(enterprise), days)
+        found = ask(bank, dormant, args, settings or Settings())
+        return [(d.node.id, d.reason.value) for d in found]
+
+    assert listed("E1", None) == []
+    assert listed("E1", 90) == [("A3", "INACTIVE")]
+    assert listed("E1", 89) == [("A1", "INACTIVE"), ("A3", "INACTIVE")]
+    assert listed("E1", 36_500) == []
+    assert listed("E2", 1) == [("A6", "STATUS_DORMANT")]
+    blocked = Settings(dormant_statuses=["blocked"])
+    assert listed("E1", 90, blocked) == [("A2", "STATUS_DORMANT"), ("A3", "INACTIVE")]
+    # A dormant status no longer configured: the account is judged by its activity.
+    assert listed("E2", 1, blocked) == [("A6", "INACTIVE")]
+    for days in (0, -5, 36_501):
+        with pytest.raises(InvalidInputError, match=f"inactiveDays must be between 1 and "
+                                                    f"36500, got {days}"):  # fmt: skip
+            listed("E1", days)
 
 
 def test_lead_relationship_types(bank: GraphStore) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import datetime as dt
 import math
 from collections import defaultdict
 from collections.abc import Iterator
@@ -146,22 +147,33 @@ def test_coverage_rollup(generated: tuple[Bank, EmbeddedStore],
     assert len(expected) > 1
 
 
-def test_dormant_accounts(generated: tuple[Bank, EmbeddedStore]) -> None:
+@pytest.mark.parametrize("days", [None, 365])
+def test_dormant_accounts(generated: tuple[Bank, EmbeddedStore], days: int | None) -> None:
     bank, store = generated
-    listed = 0
+    last = {a: dt.datetime.fromisoformat(r["last_activity_at"]) for a, r in bank.accounts.items()}
+    before = max(last.values()) - dt.timedelta(days=days or 0)
+
+    def why(account: str) -> str | None:
+        status = bank.accounts[account]["status"]
+        if status == "dormant":
+            return "STATUS_DORMANT"
+        return "INACTIVE" if days and status != "blocked" and last[account] < before else None
+
+    listed: dict[str, int] = defaultdict(int)
     for enterprise in sorted(bank.enterprises)[:60]:
         circle = [("Enterprise", enterprise), *(("Person", p) for p in bank.staff(enterprise))]
         owners: dict[str, list[Key]] = defaultdict(list)
         for owner in sorted(circle):
             for account in bank.owns[owner]:
-                if bank.accounts[account]["status"] == "dormant":
+                if why(account):
                     owners[account].append(owner)
-        found = ask(store, dormant, dormant.DormantArgs(Id(enterprise))).items
+        found = ask(store, dormant, dormant.DormantArgs(Id(enterprise), days)).items
         assert [(d.node.id, [o.key for o in d.owners], d.reason.value) for d in found] == [
-            (a, owners[a], "STATUS_DORMANT") for a in sorted(owners)
+            (a, owners[a], why(a)) for a in sorted(owners)
         ]
-        listed += len(found)
-    assert listed > 0
+        for d in found:
+            listed[d.reason.value] += 1
+    assert set(listed) == ({"STATUS_DORMANT", "INACTIVE"} if days else {"STATUS_DORMANT"})
 
 
 def _reference_leads(bank: Bank, manager: str, max_hops: int) -> list[tuple[Any, ...]]:
