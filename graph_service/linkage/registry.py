@@ -27,6 +27,7 @@ MODULES: tuple[str, ...] = (
     "dormant",
     "leads",
     "prospects",
+    "neighbors",
 )
 """Modules of :mod:`graph_service.linkage` holding one question each, in registration order."""
 
