@@ -95,8 +95,8 @@ async def batch(
     wanted: dict[tuple[str, str], set[str]] = defaultdict(set)
     for args in many:
         label, node_id = args.node
-        for rel_type in args.relationship_types or ():
-            wanted[(label, rel_type.value)].add(node_id)
+        for wanted_type in args.relationship_types or ():
+            wanted[(label, wanted_type.value)].add(node_id)
     found: dict[tuple[NodeKey, str], list[tuple[Relationship, Node]]] = defaultdict(list)
     for (label, rel_type), ids in wanted.items():
         ordered = sorted(ids)
