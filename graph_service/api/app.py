@@ -1,5 +1,7 @@
-"""The HTTP application: GraphQL (and GraphiQL) at ``/graphql``, the explorer at ``/explorer``,
-liveness at ``/health``.
+"""The HTTP application: GraphQL (and GraphiQL), the explorer, liveness at ``/health``.
+
+GraphQL and GraphiQL are at ``/graphql``, the explorer at ``/explorer``
+(:mod:`graph_service.api.explorer`).
 
 GraphiQL's own files are served under ``/static`` (:mod:`graph_service.api.graphiql`);
 Prometheus metrics at ``/metrics`` when ``Settings.metrics`` is on

@@ -3,8 +3,9 @@
 - :class:`SecurityHeaders` adds to every response a Content Security Policy (the GraphiQL
   page's allows its own files under ``/static`` and its inline script by hash,
   :func:`graphiql_csp`; the explorer's its own files and no inline script,
-  :func:`graph_service.api.explorer.explorer_csp`; FastAPI's ``/docs`` and ``/redoc`` pages load Swagger UI and ReDoc
-  from their CDN, :data:`DOCS_CSP`; every other answer ``default-src 'none'``),
+  :func:`graph_service.api.explorer.explorer_csp`; FastAPI's ``/docs`` and ``/redoc`` pages
+  load Swagger UI and ReDoc from their CDN, :data:`DOCS_CSP`; every other answer
+  ``default-src 'none'``),
   ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer``,
   ``X-Frame-Options: DENY`` (with CSP's ``frame-ancestors 'none'``), and
   ``Strict-Transport-Security`` when ``Settings.behind_tls`` says TLS ends in front.
