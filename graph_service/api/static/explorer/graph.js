@@ -13,7 +13,8 @@ const SHAPES = { ENTERPRISE: "round-rectangle", ACCOUNT: "diamond", MANAGER: "he
 
 const STYLE = [
   { selector: "node", style: {
-    label: "data(caption)", "font-size": 10, "text-valign": "bottom", "text-margin-y": 3,
+    label: "data(caption)", "font-size": 10, "min-zoomed-font-size": 7,
+    "text-valign": "bottom", "text-margin-y": 3,
     "background-color": (n) => COLOURS[n.data("label")] || "#8c8c8c",
     shape: (n) => SHAPES[n.data("label")] || "ellipse", width: 22, height: 22,
     "border-width": 1, "border-color": "#333",
@@ -28,7 +29,8 @@ const STYLE = [
   { selector: "node:selected", style: { "overlay-color": "#005fcc", "overlay-opacity": 0.25 } },
   { selector: "edge", style: { width: 1.5, "line-color": "#aaa", "curve-style": "bezier",
     "target-arrow-shape": "triangle", "target-arrow-color": "#aaa", "arrow-scale": 0.7,
-    label: "data(type)", "font-size": 7, color: "#777", "text-rotation": "autorotate" } },
+    label: "data(type)", "font-size": 7, "min-zoomed-font-size": 7, color: "#777",
+    "text-rotation": "autorotate" } },
   { selector: ".faded", style: { opacity: 0.2 } },
   { selector: "node.path", style: { "overlay-color": "#000", "overlay-opacity": 0.15,
     "overlay-padding": 4 } },
@@ -48,8 +50,10 @@ function edgeId(rel) {
 export class GraphView {
   /** `onSelect(key)` when a node is picked, `onExpand(key)` on a double-click or "more". */
   constructor(container, { onSelect, onExpand }) {
-    this.cy = cytoscape({ container, style: STYLE, wheelSensitivity: 0.3,
-      minZoom: 0.05, maxZoom: 4 });
+    // Large views: labels drawn only where readable, edges hidden and the picture reused
+    // while panning or zooming (cytoscape.js's performance options).
+    this.cy = cytoscape({ container, style: STYLE, wheelSensitivity: 0.3, minZoom: 0.05,
+      maxZoom: 4, hideEdgesOnViewport: true, textureOnViewport: true });
     this.cy.on("tap", "node", (event) => {
       const node = event.target;
       if (node.hasClass("more")) onExpand(node.data("hub"));
