@@ -149,6 +149,12 @@ def check_cross_sell_rollup(data: dict[str, Any]) -> None:
     ]
 
 
+def check_neighbors(data: dict[str, Any]) -> None:
+    page = data["neighbors"]
+    assert page["totalCount"] == 6 and page["pageInfo"]["hasNextPage"]
+    assert [e["node"]["id"] for e in page["edges"]] == ["E2", "M1", "P1", "P2"]
+
+
 CHECKS = {
     "uncovered-employees": check_uncovered,
     "executives-without-private-banking": check_executives,
@@ -162,6 +168,7 @@ CHECKS = {
     "manager-leads": check_leads,
     "private-banking-prospects": check_prospects,
     "cross-sell-rollup": check_cross_sell_rollup,
+    "neighbors": check_neighbors,
 }
 
 

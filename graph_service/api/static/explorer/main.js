@@ -125,13 +125,15 @@ async function expand(key) {
   const fresh = view.add(nodes, page.edges.flatMap((e) => e.relationships), key);
   const next = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
   const shown = (hub ? hub.shown : 0) + page.edges.length;
+  const remaining = page.totalCount - shown;
   hubs.set(key, { after: next, shown });
-  view.more(key, next, page.totalCount - shown);
+  view.more(key, next, remaining);
   state.expand.push(key);
   await highlight();
   saveUrl();
   say(`Expanded ${label(key)}: ${fresh.length} new of ${page.totalCount} neighbours`
-    + `${next ? ` (${page.totalCount - shown} more: double-click “more”)` : ""}. ${summary()}`);
+    + (next ? ` (${remaining} more: click “+${remaining} more” or expand it again)` : "")
+    + `. ${summary()}`);
 }
 
 async function highlight() {
