@@ -293,5 +293,5 @@ def test_sign_in_with_the_oidc_issuer_and_pkce(page: Page, demo: Demo,
     authorize = next(r for r in issuer.requests if r.startswith("GET /authorize"))
     assert "code_challenge_method=S256" in authorize and "scope=openid+graph" in authorize
     assert "POST /token" in issuer.requests
-    # A code is good once: trading it again is refused.
+    # The code was traded, with the verifier of its S256 challenge (the issuer checks it).
     assert issuer.codes == {}
