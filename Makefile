@@ -9,7 +9,7 @@ CYPHER_LINT := tools/cypher-lint
 LOCK := requirements.lock
 DEV_LOCK := requirements-dev.lock
 
-.PHONY: demo test lint lint-cypher schema bench lock graphiql-assets
+.PHONY: demo test lint lint-cypher schema bench lock browser-assets
 
 # The venv holds exactly the dev lock, then the project itself without its (locked) dependencies.
 $(BIN)/graph-service: pyproject.toml $(DEV_LOCK)
@@ -41,21 +41,22 @@ CHROMIUM := /usr/bin/chromium
 $(CHROMIUM):
 	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
 
-# GraphiQL and React from the npm registry at the versions of tools/graphiql/package-lock.json,
-# (re)installed when missing or changed; `make graphiql-assets` copies their browser files into
-# graph_service/api/static/graphiql (committed: the service serves them, no CDN), and the tests
-# check the committed files equal the installed ones.
-GRAPHIQL := tools/graphiql
-$(GRAPHIQL)/node_modules/.package-lock.json: $(GRAPHIQL)/package.json $(GRAPHIQL)/package-lock.json
-	npm ci --prefix $(GRAPHIQL) --no-audit --no-fund
+# The browser pages' npm packages (GraphiQL and React; cytoscape.js for the explorer) at the
+# versions of tools/browser-assets/package-lock.json, (re)installed when missing or changed;
+# `make browser-assets` copies their browser files into graph_service/api/static/<folder>
+# (committed: the service serves them, no CDN), and the tests check the committed files equal
+# the installed ones.
+BROWSER_ASSETS := tools/browser-assets
+$(BROWSER_ASSETS)/node_modules/.package-lock.json: $(BROWSER_ASSETS)/package.json $(BROWSER_ASSETS)/package-lock.json
+	npm ci --prefix $(BROWSER_ASSETS) --no-audit --no-fund
 	touch $@
 
-graphiql-assets: $(GRAPHIQL)/node_modules/.package-lock.json
-	node $(GRAPHIQL)/vendor.mjs
+browser-assets: $(BROWSER_ASSETS)/node_modules/.package-lock.json
+	node $(BROWSER_ASSETS)/vendor.mjs
 
 # The API and bulk tests run a second time on the stock path (strawberry's and graphql-core's
 # public API alone, without graph_service/api/fast_path.py).
-test: lint lint-cypher $(GRAPHIQL)/node_modules/.package-lock.json $(CHROMIUM)
+test: lint lint-cypher $(BROWSER_ASSETS)/node_modules/.package-lock.json $(CHROMIUM)
 	$(BIN)/pytest
 	GRAPH_SERVICE_FAST_PATH=0 $(BIN)/pytest tests/api tests/test_bulk.py
 

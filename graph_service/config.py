@@ -161,6 +161,14 @@ class Settings(BaseSettings):
         ``iss`` exactly, e.g. ``https://login.bank.example/realms/staff``) and the audience
         they must name (``GRAPH_SERVICE_OIDC_AUDIENCE``, required with an issuer). Default:
         none, the local issuer of the data directory.
+    oidc_client_id : str or None
+        The explorer's client id at the OIDC issuer (``GRAPH_SERVICE_OIDC_CLIENT_ID``), a
+        public client allowed the authorization-code flow with PKCE and the redirect URI
+        ``<service>/explorer``; default none: the explorer signs in by pasted token only
+        (:mod:`graph_service.api.explorer`).
+    oidc_scope : str
+        The scope the explorer asks the issuer for (``GRAPH_SERVICE_OIDC_SCOPE``, default
+        ``openid``).
     oidc_jwks_url : str or None
         The issuer's JWKS (``GRAPH_SERVICE_OIDC_JWKS_URL``); default: the ``jwks_uri`` of the
         issuer's discovery document (``<issuer>/.well-known/openid-configuration``).
@@ -301,6 +309,8 @@ class Settings(BaseSettings):
     profile: ProfileName = "default"
     oidc_issuer: str | None = Field(default=None, min_length=1)
     oidc_audience: str | None = Field(default=None, min_length=1)
+    oidc_client_id: str | None = Field(default=None, min_length=1)
+    oidc_scope: str = Field(default="openid", min_length=1)
     oidc_jwks_url: str | None = Field(default=None, min_length=1)
     oidc_jwks_cache_s: float = Field(default=300.0, gt=0)
     oidc_jwks_cooldown_s: float = Field(default=30.0, ge=0)

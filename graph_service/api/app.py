@@ -1,4 +1,7 @@
-"""The HTTP application: GraphQL (and GraphiQL) at ``/graphql``, liveness at ``/health``.
+"""The HTTP application: GraphQL (and GraphiQL), the explorer, liveness at ``/health``.
+
+GraphQL and GraphiQL are at ``/graphql``, the explorer at ``/explorer``
+(:mod:`graph_service.api.explorer`).
 
 GraphiQL's own files are served under ``/static`` (:mod:`graph_service.api.graphiql`);
 Prometheus metrics at ``/metrics`` when ``Settings.metrics`` is on
@@ -31,6 +34,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from graph_service.access import reads_graph
 from graph_service.api.context import Context, make_context
 from graph_service.api.execution import execution_thread_for, run_on
+from graph_service.api.explorer import explorer_router
 from graph_service.api.extensions import logger
 from graph_service.api.fast_path import schema_for
 from graph_service.api.graphiql import STATIC_DIR, STATIC_PATH
@@ -76,7 +80,9 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     FastAPI
         Routes: ``GET /graphql`` (GraphiQL for a browser, queries otherwise), ``POST
         /graphql`` (GraphQL over HTTP), ``GET /health``, and GraphiQL's files under
-        ``/static`` (:mod:`graph_service.api.graphiql`), and ``GET /reports/{question}``
+        ``/static`` (:mod:`graph_service.api.graphiql`), the explorer at ``GET /explorer``
+        (``GET /`` redirects there; :mod:`graph_service.api.explorer`), and
+        ``GET /reports/{question}``
         (:mod:`graph_service.api.reports`: whole-book reports, streamed). A request that is not a
         runnable GraphQL request answers HTTP 400 with a GraphQL error of code
         ``BAD_REQUEST`` (see :mod:`graph_service.api.router`); a body larger than
@@ -86,7 +92,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         405 with one of code ``METHOD_NOT_ALLOWED`` and the route's ``Allow`` header
         (``GET, POST`` for ``/graphql``).
 
-        Every request but ``/health``, GraphiQL's page and its files needs a bearer token
+        Every request but ``/health``, GraphiQL's and the explorer's pages and their files
+        needs a bearer token
         (:mod:`graph_service.auth.middleware`: HTTP 401 with ``WWW-Authenticate`` and code
         ``UNAUTHENTICATED`` otherwise); the caller goes into the GraphQL context. Each
         request gets a correlation id (``X-Request-ID``, echoed) and each GraphQL operation,
@@ -173,6 +180,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     )
     app.include_router(graphql)
     app.include_router(report_router(settings))
+    app.include_router(explorer_router(settings))
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="static")
     if metrics is not None:
         app.add_api_route("/metrics", metrics_route(metrics), methods=["GET"],

@@ -33,7 +33,8 @@ tuples to lists; ``X | None`` to a nullable argument; an ``Enum`` to a GraphQL e
 same name; a dataclass to a generated input type. Answer types map as:
 ``Annotated[Node, NodeOf(label)]`` to that node type (``Party`` for enterprises and
 people); ``Coverage`` to
-``PayrollCoverage``, ``Subgraph`` to ``ClientNetwork``, ``Path`` to ``LinkagePath`` (types
+``PayrollCoverage``, ``Subgraph`` to ``ClientNetwork``, ``Path`` to ``LinkagePath``, a plain
+``Node`` (any label) to ``GraphNode`` and ``Relationship`` to ``GraphRelationship`` (types
 of :mod:`graph_service.api.types`, each with an ``of`` constructor); any other dataclass to a
 generated object type of the same name and fields, its description the first line of its
 docstring, its fields' descriptions from their :class:`~graph_service.linkage.question.Doc`.
@@ -80,7 +81,7 @@ from graph_service.linkage.question import (
 )
 from graph_service.linkage.registry import QUESTIONS
 from graph_service.model import PERSONAL_FIELDS, NodeKey
-from graph_service.stores.base import Coverage, Node, Path, Subgraph
+from graph_service.stores.base import Coverage, Node, Path, Relationship, Subgraph
 
 T = TypeVar("T", bound=type)
 
@@ -89,6 +90,8 @@ _KNOWN_ANSWERS: dict[type, str] = {
     Coverage: "PayrollCoverage",
     Subgraph: "ClientNetwork",
     Path: "LinkagePath",
+    Node: "GraphNode",
+    Relationship: "GraphRelationship",
 }
 """Domain answer types published as a hand-written type of :mod:`graph_service.api.types`."""
 
@@ -396,14 +399,16 @@ def _page_params() -> list[inspect.Parameter]:
     ]
 
 
-def _ranked_field(question: Question[Any, Any], params: list[inspect.Parameter]) -> Any:
-    """The root field of a question answering :class:`Ranked`: a connection, versioned cursors.
+def _ranked_field(question: Question[Any, Any], params: list[inspect.Parameter],
+                  node_field: NodeField[Any, Any] | None = None) -> Any:
+    """The field of a question answering :class:`Ranked`: a connection, versioned cursors.
 
     Of nodes, the connection ``Question.lists`` names (``SearchConnection``); of items, the
     one generated for the item type (:func:`item_connection`). The arguments are validated
     and ``after`` decoded by the question's order (:class:`~graph_service.api.pagination.
-    CursorOrder` named after the field) before the question runs, so a bad argument or a
-    cursor of another order costs no work.
+    CursorOrder` named after the root field, for its node fields too) before the question
+    runs, so a bad argument or a cursor of another order costs no work. A root field, or
+    with ``node_field`` that field of a node type, the node being its subject.
     """
     ranking = question.ranking
     assert ranking is not None, f"{question.name} answers Ranked without a ranking"
@@ -414,11 +419,13 @@ def _ranked_field(question: Question[Any, Any], params: list[inspect.Parameter])
         connection = item_connection(ranking.item, ranking.order.name)
     build, name = question.arguments, to_camel_case(question.name)
 
-    def resolve_ranked(info: Info, **kwargs: Any) -> Any:
+    def resolve_ranked(info: Info, root: Any = None, **kwargs: Any) -> Any:
         ctx = info.context
         first, after = kwargs.pop("first"), kwargs.pop("after")
-        args = question.validate(build(**{k: _domain_value(v) for k, v in kwargs.items()}),
-                                 ctx.settings)  # fmt: skip
+        values = {k: _domain_value(v) for k, v in kwargs.items()}
+        if node_field is not None:
+            values[node_field.subject] = _subject(question, node_field, root)
+        args = question.validate(build(**values), ctx.settings)
         order = ranking.order_of(args)
         cursors = CursorOrder(name, order.name, order.parts)
         page = PageArgs.parse(first, after, ctx.settings, order=cursors)
@@ -429,12 +436,24 @@ def _ranked_field(question: Question[Any, Any], params: list[inspect.Parameter])
         return _visible(ctx, question, args, found,
                         lambda ranked: connection.of_ranked(info, ranked, order, cursors, page))
 
+    head = [_parameter("info", Info)] if node_field is None else [
+        _parameter("root"), _parameter("info", Info)]
     resolve_ranked.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [_parameter("info", Info), *params, *_page_params()], return_annotation=connection
+        [*head, *params, *_page_params()], return_annotation=connection
     )
+    if node_field is not None:
+        resolve_ranked.__name__ = node_field.name
+        return strawberry.field(resolver=resolve_ranked, description=node_field.description)
     resolve_ranked.__name__ = question.name
     return strawberry.field(resolver=resolve_ranked, description=question.description,
                             permission_classes=[ReadsGraph])  # fmt: skip
+
+
+def _subject(question: Question[Any, Any], node_field: NodeField[Any, Any], root: Any) -> Any:
+    """The value of a node field's subject argument: the node's key, or its id."""
+    hints = get_type_hints(question.arguments, include_extras=True)
+    annotation, _ = _split(hints[node_field.subject])
+    return root.key if annotation == NodeKey else str(root.id)
 
 
 async def _visible(ctx: Any, question: Question[Any, Any], args: Any, found: Any,
@@ -473,6 +492,8 @@ async def _visible(ctx: Any, question: Question[Any, Any], args: Any, found: Any
 def _node_field(question: Question[Any, Any], node_field: NodeField[Any, Any]) -> Any:
     """The field ``node_field`` of a node type, answered by ``question`` about the node."""
     params = [a.parameter for a in arguments(question) if a.name != node_field.subject]
+    if question.answer is Ranked:
+        return _ranked_field(question, params, node_field)
     build, subject = question.arguments, node_field.subject
     if node_field.project is None:
         returns, convert = _graphql(question.answer), _convert(question.answer)

@@ -2,8 +2,10 @@
 
 - :class:`SecurityHeaders` adds to every response a Content Security Policy (the GraphiQL
   page's allows its own files under ``/static`` and its inline script by hash,
-  :func:`graphiql_csp`; FastAPI's ``/docs`` and ``/redoc`` pages load Swagger UI and ReDoc
-  from their CDN, :data:`DOCS_CSP`; every other answer ``default-src 'none'``),
+  :func:`graphiql_csp`; the explorer's its own files and no inline script,
+  :func:`graph_service.api.explorer.explorer_csp`; FastAPI's ``/docs`` and ``/redoc`` pages
+  load Swagger UI and ReDoc from their CDN, :data:`DOCS_CSP`; every other answer
+  ``default-src 'none'``),
   ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer``,
   ``X-Frame-Options: DENY`` (with CSP's ``frame-ancestors 'none'``), and
   ``Strict-Transport-Security`` when ``Settings.behind_tls`` says TLS ends in front.
@@ -44,6 +46,7 @@ from limits.strategies import SlidingWindowCounterRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from graph_service.api.explorer import EXPLORER_PATH, explorer_csp
 from graph_service.api.graphiql import graphiql_page
 from graph_service.api.router import GRAPHQL_PATH, request_error
 from graph_service.audit import new_record
@@ -128,11 +131,14 @@ class SecurityHeaders:
             common.append((b"strict-transport-security", HSTS.encode()))
         self.common = common
         self.page_csp = graphiql_csp().encode()
+        self.explorer_csp = explorer_csp(settings).encode()
 
     def policy(self, scope: Scope, headers: list[tuple[bytes, bytes]]) -> bytes:
         """The CSP of a response: by its page, else the data policy."""
         if scope["path"] in DOCS_PATHS:
             return DOCS_CSP.encode()
+        if scope["path"] == EXPLORER_PATH:
+            return self.explorer_csp
         content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
         if content_type.startswith(b"text/html"):
             return self.page_csp

@@ -270,6 +270,7 @@ class Person(_GraphNode):
 
 
 @strawberry.type(description="A bank account (any product).")
+@node_fields
 class Account(_GraphNode):
     """GraphQL ``Account``: a node labelled ``Account`` and its relationships."""
 
@@ -293,6 +294,7 @@ class Account(_GraphNode):
 
 
 @strawberry.type(description="A bank account manager.")
+@node_fields
 class Manager(_GraphNode):
     """GraphQL ``Manager``: a node labelled ``Manager`` and its relationships."""
 

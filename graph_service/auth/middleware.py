@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, QueryParams
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from graph_service.api.explorer import OPEN_PATHS as EXPLORER_PATHS
 from graph_service.api.graphiql import STATIC_PATH
 from graph_service.api.router import GRAPHQL_PATH, request_error
 from graph_service.auth.caller import INSECURE_CALLER, Caller
@@ -116,7 +117,8 @@ class Authentication:
             return
         headers = Headers(scope=scope)
         state = scope.setdefault("state", {})
-        open_route = scope["path"] == HEALTH_PATH or is_graphiql_page(scope, headers)
+        open_route = (scope["path"] == HEALTH_PATH or scope["path"] in EXPLORER_PATHS
+                      or is_graphiql_page(scope, headers))
         try:
             state["caller"] = await self.caller(headers)
         except (UnauthenticatedError, AuthUnavailableError) as exc:

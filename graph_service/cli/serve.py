@@ -94,7 +94,8 @@ def _serve(settings: Settings, sock: socket.socket) -> None:
         _warn_if_unreachable(settings)
     app = create_app(settings, store)  # refuses a production profile without an issuer
     _say_authentication(settings)
-    out.print(f"GraphiQL: http://{settings.host}:{sock.getsockname()[1]}/graphql")
+    base = f"http://{settings.host}:{sock.getsockname()[1]}"
+    out.print(f"Explorer: {base}/explorer\nGraphiQL: {base}/graphql")
     configure_logging(settings.log_format)
     config = uvicorn_config(app, settings, log_config=None)
     uvicorn.Server(config).run(sockets=[sock])

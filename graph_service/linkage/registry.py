@@ -30,6 +30,7 @@ MODULES: tuple[str, ...] = (
     "groups",
     "circles",
     "influence",
+    "neighbors",
 )
 """Modules of :mod:`graph_service.linkage` holding one question each, in registration order."""
 

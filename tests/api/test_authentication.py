@@ -6,12 +6,8 @@ import base64
 import hashlib
 import hmac
 import json
-import secrets
-import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +15,6 @@ import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from graph_service.api.app import create_app
 from graph_service.auth import Role
@@ -27,6 +22,7 @@ from graph_service.auth.tokens import LOCAL_AUDIENCE, LOCAL_ISSUER, LocalIssuer
 from graph_service.config import Settings
 from graph_service.errors import InvalidInputError
 from tests.api.conftest import Client
+from tests.oidc_issuer import Issuer
 
 QUERY = '{ person(id: "P1") { id name } }'
 
@@ -209,63 +205,7 @@ def test_the_request_id_is_echoed_or_made(client: Client) -> None:
         assert len(post(http).headers["x-request-id"]) == 32
 
 
-# --- an OIDC issuer served locally -----------------------------------------------------
-
-
-class Issuer:
-    """A tiny OIDC issuer on a free loopback port: discovery document and JWKS (RSA keys)."""
-
-    def __init__(self) -> None:
-        self.keys: dict[str, rsa.RSAPrivateKey] = {}
-        self.published: list[str] = []
-        self.fetches = 0
-        issuer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
-                if self.path == "/.well-known/openid-configuration":
-                    body = {"issuer": issuer.url, "jwks_uri": issuer.url + "/jwks"}
-                elif self.path == "/jwks":
-                    issuer.fetches += 1
-                    body = {"keys": [issuer.jwk(kid) for kid in issuer.published]}
-                else:
-                    self.send_error(404)
-                    return
-                data = json.dumps(body).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def add_key(self, kid: str) -> None:
-        self.keys[kid] = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-    def jwk(self, kid: str) -> dict[str, Any]:
-        jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.keys[kid].public_key()))
-        return {**jwk, "kid": kid, "use": "sig", "alg": "RS256"}
-
-    def token(self, kid: str, audience: str = "graph-api", **extra: Any) -> str:
-        now = int(time.time())
-        payload = {"iss": self.url, "aud": audience, "sub": "carol", "role": "analyst",
-                   "iat": now, "exp": now + 600, "jti": secrets.token_hex(8), **extra}
-        return jwt.encode(payload, self.keys[kid], algorithm="RS256", headers={"kid": kid})
-
-    @contextmanager
-    def running(self) -> Iterator[Issuer]:
-        thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield self
-        finally:
-            self.server.shutdown()
-            self.server.server_close()
+# --- an OIDC issuer served locally (tests/oidc_issuer.py) ---------------------------------
 
 
 @pytest.fixture

@@ -1,25 +1,21 @@
-"""GraphiQL served by the service: the page, its local files, and the vendored npm files.
+"""GraphiQL served by the service: the page and its local files.
 
-The page itself runs in a real browser in tests/browser/test_graphiql.py.
+The page itself runs in a real browser in tests/browser/test_graphiql.py; the vendored npm
+files are checked by tests/api/test_browser_assets.py.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
-
-import pytest
 
 from graph_service.api.graphiql import STATIC_DIR, example_query, graphiql_page
 from graph_service.errors import StoreUnavailableError
 from graph_service.stores.embedded import EmbeddedStore
 from tests.api.conftest import Client, CountingStore
-from tests.conftest import REPO_ROOT
 
-TOOL = REPO_ROOT / "tools" / "graphiql"
 VENDOR = STATIC_DIR / "graphiql"
 
 
@@ -126,37 +122,3 @@ def test_graphql_by_get_still_answers_json(client: Client) -> None:
         headers={"Accept": "text/html"},
     )  # fmt: skip
     assert response.json() == {"data": {"person": {"name": "Alice"}}}
-
-
-# The vendored files: exactly package.json's "vendor" map, each equal to the file of the npm
-# package that `npm ci` installed from the lock (make test installs tools/graphiql first).
-
-
-def manifest() -> dict[str, dict[str, str]]:
-    return json.loads((TOOL / "package.json").read_text(encoding="utf-8"))
-
-
-def test_pins_are_exact_and_locked() -> None:
-    pins = manifest()["dependencies"]
-    lock = json.loads((TOOL / "package-lock.json").read_text(encoding="utf-8"))["packages"]
-    assert set(pins) == {"graphiql", "react", "react-dom"}
-    for name, version in pins.items():
-        assert re.fullmatch(r"\d+\.\d+\.\d+", version), f"{name} {version} is not exact"
-        assert lock[f"node_modules/{name}"]["version"] == version
-    assert pins["graphiql"].startswith("4.") and pins["react"].startswith("18.")
-
-
-def test_vendored_files_are_the_locked_packages_files() -> None:
-    vendor = manifest()["vendor"]
-    assert sorted(p.name for p in VENDOR.iterdir()) == sorted(vendor)
-    modules = TOOL / "node_modules"
-    if not (modules / ".package-lock.json").is_file():
-        pytest.fail("tools/graphiql is not installed: run `make graphiql-assets`")
-    for name, version in manifest()["dependencies"].items():
-        installed = json.loads((modules / name / "package.json").read_text(encoding="utf-8"))
-        assert installed["version"] == version, f"{name}: run `make graphiql-assets`"
-    for file, source in vendor.items():
-        assert (VENDOR / file).read_bytes() == (modules / source).read_bytes(), (
-            f"graph_service/api/static/graphiql/{file} differs from {source}: "
-            "run `make graphiql-assets`"
-        )

@@ -167,6 +167,12 @@ def check_influence(data: dict[str, Any]) -> None:
     ]  # fmt: skip
 
 
+def check_neighbors(data: dict[str, Any]) -> None:
+    page = data["neighbors"]
+    assert page["totalCount"] == 6 and page["pageInfo"]["hasNextPage"]
+    assert [e["node"]["id"] for e in page["edges"]] == ["E2", "M1", "P1", "P2"]
+
+
 CHECKS = {
     "uncovered-employees": check_uncovered,
     "executives-without-private-banking": check_executives,
@@ -183,6 +189,7 @@ CHECKS = {
     "enterprise-groups": check_groups,
     "guarantee-circles": check_circles,
     "influence": check_influence,
+    "neighbors": check_neighbors,
 }
 
 

@@ -5,19 +5,25 @@ when missing; Playwright cannot download its own browser here), driven by Playwr
 Python. Each test gets a browser of its own with a fresh profile (user-data directory) and
 one page, whose screenshot is saved in :data:`ARTIFACTS` when the test ends, pass or fail.
 The service is the real ``graph-service serve`` on a free loopback port, serving the small
-bank of tests/conftest.py.
+bank of tests/conftest.py (:func:`service_url`, authentication off), or the real
+``graph-service demo`` with authentication on (:func:`demo`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, Playwright, Route, sync_playwright
 
+from graph_service.auth import Role
+from graph_service.auth.tokens import LocalIssuer
 from tests.conftest import REPO_ROOT, write_small_bank
 from tests.test_cli import serve_cli
 
@@ -110,3 +116,52 @@ def offline(context: BrowserContext) -> list[str]:
 
     context.route("**/*", route)
     return attempted
+
+
+@dataclass(frozen=True)
+class Demo:
+    """The demo bank served as ``make demo`` serves it, and what the tests need of it.
+
+    Attributes
+    ----------
+    url : str
+        Base URL of the service (authentication on: the data directory's local issuer).
+    data_dir : Path
+    client_id, client_name : str
+        The client with the most employees without a payroll card, and its name.
+    manager_id, manager_token : str
+        Its account manager, and a token of that manager (8 hours).
+    """
+
+    url: str
+    data_dir: Path
+    client_id: str
+    client_name: str
+    manager_id: str
+    manager_token: str
+
+    def graphql(self, query: str, variables: dict[str, Any] | None = None) -> Any:
+        """The data of ``query`` asked as the manager (the API, to check the page against)."""
+        answer = httpx.post(f"{self.url}/graphql", timeout=30,
+                            json={"query": query, "variables": variables or {}},
+                            headers={"Authorization": f"Bearer {self.manager_token}"})
+        body = answer.json()
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """``graph-service demo`` (2,000 people, seed 7) on a free loopback port, session-wide."""
+    data = tmp_path_factory.mktemp("demo")
+    with serve_cli(data, "demo") as http:
+        admin = LocalIssuer(data).issue("test-admin", Role.ADMIN)
+        answer = http.post("/graphql", headers={"Authorization": f"Bearer {admin}"}, json={
+            "query": "{ enterprises(sort: {uncoveredEmployees: DESC}, first: 1) { edges { node {"
+                     " id name managers(first: 1) { edges { node { id } } } } } } }"})
+        [edge] = answer.json()["data"]["enterprises"]["edges"]
+        client = edge["node"]
+        manager = client["managers"]["edges"][0]["node"]["id"]
+        token = LocalIssuer(data).issue(f"demo-manager-{manager}", Role.MANAGER, manager)
+        yield Demo(str(http.base_url).rstrip("/"), data, client["id"], client["name"], manager,
+                   token)
