@@ -16,6 +16,11 @@ Each record holds (keys in this order)::
   ``node_count`` is kept and ``node_ids`` is ``null``.
 - ``outcome`` is ``ok`` (no error), ``partial`` (data and errors) or ``error`` (no data);
   ``error_codes`` the distinct ``extensions.code`` of the errors.
+- A mutation's record ends with ``changes``: what its commands wrote, in order, each
+  ``{"command", "target", "before", "after"}`` (:class:`graph_service.linkage.commands.
+  Change`): the node (``{"label", "id"}``) or relationship (``{"type", "start", "end"}``)
+  and its properties before and after (``null``: absent). A refused or retried command
+  changed nothing and adds none.
 
 **Durability.** :class:`AuditTrail` writes the records with one thread: the lines pending
 are written with one ``write`` on a descriptor opened ``O_APPEND`` (mode 0600), then
@@ -349,7 +354,8 @@ def returned_ids(data: Any) -> tuple[list[str] | None, int]:
 def new_record(caller: Caller | None, started: float, *, request_id: str | None = None,
                operation: str | None = None, operation_type: str | None = None,
                variables: Mapping[str, Any] | None = None, fields: Sequence[str] = (),
-               data: Any = None, error_codes: Sequence[str] = ()) -> dict[str, Any]:
+               data: Any = None, error_codes: Sequence[str] = (),
+               changes: Sequence[Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """An audit record, its keys in the documented order (see the module's docstring).
 
     Parameters
@@ -367,9 +373,11 @@ def new_record(caller: Caller | None, started: float, *, request_id: str | None 
         The answer's data; the ids it returns are recorded (:func:`returned_ids`).
     error_codes : sequence of str
         The ``extensions.code`` of the answer's errors.
+    changes : sequence of mapping, optional
+        A mutation's changes (the key ``changes`` is added only for a mutation).
     """
     ids, count = returned_ids(data)
-    return {
+    record: dict[str, Any] = {
         "time": now_iso(),
         "request_id": request_id,
         "subject": caller.subject if caller else None,
@@ -385,6 +393,9 @@ def new_record(caller: Caller | None, started: float, *, request_id: str | None 
         "error_codes": sorted(set(error_codes)),
         "duration_ms": round((time.perf_counter() - started) * 1000, 3),
     }
+    if changes is not None:
+        record["changes"] = list(changes)
+    return record
 
 
 def record_of(context: Any, execution: Any, started: float) -> dict[str, Any]:
@@ -420,6 +431,9 @@ def record_of(context: Any, execution: Any, started: float) -> dict[str, Any]:
         data=getattr(result, "data", None),
         error_codes=[str((e.extensions or {}).get("code", "INTERNAL_SERVER_ERROR"))
                      for e in errors],
+        changes=(list(getattr(context, "changes", ()))
+                 if operation is not None and operation.operation.value == "mutation"
+                 else None),
     )
 
 

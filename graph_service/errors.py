@@ -172,3 +172,34 @@ class AuthUnavailableError(GraphServiceError):
 
     code = "AUTH_UNAVAILABLE"
     exit_code = 4
+
+
+class ForbiddenError(GraphServiceError):
+    """The caller's role may not do what the request asks (a mutation, another's record).
+
+    Decided from the verified :class:`~graph_service.auth.caller.Caller`; the message says
+    which role may.
+    """
+
+    code = "FORBIDDEN"
+    exit_code = 2
+
+
+class ConflictError(GraphServiceError):
+    """A write that lost a race; nothing was written: read again and retry.
+
+    A stale ``expectedVersion``, or an ``idempotencyKey`` already used for a different
+    record.
+    """
+
+    code = "CONFLICT"
+    exit_code = 1
+
+
+class TransitionError(InvalidInputError):
+    """A referral status change the workflow does not allow; nothing was written.
+
+    The allowed moves are :data:`~graph_service.model.REFERRAL_TRANSITIONS`.
+    """
+
+    code = "INVALID_TRANSITION"

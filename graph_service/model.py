@@ -29,6 +29,8 @@ class NodeLabel(StrEnum):
     PERSON = "Person"
     ACCOUNT = "Account"
     MANAGER = "Manager"
+    REFERRAL = "Referral"
+    CONTACT = "Contact"
 
 
 class RelationshipType(StrEnum):
@@ -40,6 +42,10 @@ class RelationshipType(StrEnum):
     MANAGES = "MANAGES"
     GUARANTEES = "GUARANTEES"
     TRANSFERRED_TO = "TRANSFERRED_TO"
+    REFERS = "REFERS"
+    REFERRED_TO = "REFERRED_TO"
+    CONTACTED = "CONTACTED"
+    LOGGED_BY = "LOGGED_BY"
 
 
 NodeKey = tuple[str, str]
@@ -290,6 +296,38 @@ _NAME = _p("name", "name", required=True)
 _BLOCKED = _p("blocked", "blocked", "bool", default=False)
 _CREATED = _p("createdAt", "created_at", "datetime")
 
+
+
+class ReferralStatus(StrEnum):
+    """A referral's statuses; the allowed moves are :data:`REFERRAL_TRANSITIONS`."""
+
+    OPEN = "OPEN"
+    CONTACTED = "CONTACTED"
+    CONVERTED = "CONVERTED"
+    DECLINED = "DECLINED"
+
+
+class ContactKind(StrEnum):
+    """The kinds of a logged contact."""
+
+    VISIT = "VISIT"
+    CALL = "CALL"
+    MEETING = "MEETING"
+    MESSAGE = "MESSAGE"
+
+
+REFERRAL_STATUSES: tuple[str, ...] = tuple(s.value for s in ReferralStatus)
+"""A referral's statuses, in workflow order."""
+REFERRAL_TRANSITIONS: dict[str, frozenset[str]] = {
+    "OPEN": frozenset({"CONTACTED"}),
+    "CONTACTED": frozenset({"CONVERTED", "DECLINED"}),
+    "CONVERTED": frozenset(),
+    "DECLINED": frozenset(),
+}
+"""Status to the statuses it may move to (OPEN -> CONTACTED -> CONVERTED | DECLINED)."""
+CONTACT_KINDS: tuple[str, ...] = tuple(k.value for k in ContactKind)
+"""The kinds of a logged contact."""
+
 NODE_SPECS: dict[str, ElementSpec] = {
     NodeLabel.ENTERPRISE.value: ElementSpec(
         "Enterprise",
@@ -318,11 +356,43 @@ NODE_SPECS: dict[str, ElementSpec] = {
             _p("branch", "branch"),
         ),
     ),
+    NodeLabel.REFERRAL.value: ElementSpec(
+        "Referral",
+        (
+            _p("status", "status", required=True, choices=REFERRAL_STATUSES),
+            _p("version", "version", "int", required=True, minimum=1),
+            _p("product", "product"),
+            _p("note", "note"),
+            _p("referredBy", "referred_by"),
+            _p("idempotencyKey", "idempotency_key"),
+            _CREATED,
+            _p("updatedAt", "updated_at", "datetime"),
+        ),
+    ),
+    NodeLabel.CONTACT.value: ElementSpec(
+        "Contact",
+        (
+            _p("kind", "kind", required=True, choices=CONTACT_KINDS),
+            _p("at", "at", "datetime", required=True),
+            _p("outcome", "outcome"),
+            _p("note", "note"),
+            _p("loggedBy", "logged_by"),
+            _p("idempotencyKey", "idempotency_key"),
+            _CREATED,
+        ),
+    ),
 }
-"""Declared node properties per label. ``id`` is the key and not listed here."""
+"""Declared node properties per label. ``id`` is the key and not listed here.
 
-_P, _E, _A, _M = (label.value for label in
-                  (NodeLabel.PERSON, NodeLabel.ENTERPRISE, NodeLabel.ACCOUNT, NodeLabel.MANAGER))
+A ``Referral`` (a party recommended to an account manager) and a ``Contact`` (a visit,
+call, meeting or message with a party) are recorded by the mutations
+(:mod:`graph_service.linkage.commands`) or loaded from ``referrals.csv`` and
+``contacts.csv``; ``referredBy`` and ``loggedBy`` name the caller (token subject) who
+recorded them."""
+
+_P, _E, _A, _M, _R, _C = (label.value for label in (
+    NodeLabel.PERSON, NodeLabel.ENTERPRISE, NodeLabel.ACCOUNT, NodeLabel.MANAGER,
+    NodeLabel.REFERRAL, NodeLabel.CONTACT))
 
 RELATIONSHIP_SPECS: dict[str, ElementSpec] = {
     RelationshipType.EMPLOYED_BY.value: ElementSpec(
@@ -352,8 +422,16 @@ RELATIONSHIP_SPECS: dict[str, ElementSpec] = {
         ),
         ((_A, _A),),
     ),
+    RelationshipType.REFERS.value: ElementSpec("REFERS", (), ((_R, _P), (_R, _E))),
+    RelationshipType.REFERRED_TO.value: ElementSpec("REFERRED_TO", (), ((_R, _M),)),
+    RelationshipType.CONTACTED.value: ElementSpec("CONTACTED", (), ((_C, _P), (_C, _E))),
+    RelationshipType.LOGGED_BY.value: ElementSpec("LOGGED_BY", (), ((_C, _M),)),
 }
-"""Declared relationship properties and allowed endpoint labels per relationship type."""
+"""Declared relationship properties and allowed endpoint labels per relationship type.
+
+``REFERS`` joins a referral to the party referred, ``REFERRED_TO`` to the account manager
+it is referred to; ``CONTACTED`` joins a contact to the party contacted, ``LOGGED_BY`` to
+the manager who logged it (absent when an admin without a manager node logged it)."""
 
 NODE_DEFAULTS: dict[str, dict[str, Any]] = {
     label: {p.name: p.default for p in spec.properties if p.default is not None}

@@ -1,4 +1,4 @@
-"""The GraphQL schema: lookups by id and the linkage questions.
+"""The GraphQL schema: lookups by id, the linkage questions and the mutations.
 
 The lookups are written here; the linkage questions' root fields are generated from the
 question registry (:func:`graph_service.api.questions.root_fields`), each answered by one
@@ -16,9 +16,20 @@ from graphql import GraphQLError
 from strawberry.types import ExecutionContext
 
 from graph_service.api.extensions import EXTENSIONS, log_unexpected
+from graph_service.api.mutations import Mutation
 from graph_service.api.questions import root_fields
-from graph_service.api.types import Account, Enterprise, GraphInfo, Manager, Person, as_type
-from graph_service.errors import NotFoundError
+from graph_service.api.types import (
+    Account,
+    Contact,
+    Enterprise,
+    GraphInfo,
+    Manager,
+    Person,
+    Referral,
+    as_type,
+)
+from graph_service.auth.caller import Role
+from graph_service.errors import ForbiddenError, NotFoundError
 from graph_service.model import NodeLabel
 
 
@@ -61,6 +72,23 @@ class Query:
         """Look up an account manager."""
         return await _lookup(info, NodeLabel.MANAGER, id)
 
+    @strawberry.field(description="A referral by id; NOT_FOUND error if none. Staff read "
+                      "only the referrals they created (FORBIDDEN otherwise).")
+    async def referral(self, info: GraphInfo, id: strawberry.ID) -> Referral | None:
+        """Look up a referral."""
+        found = await _lookup(info, NodeLabel.REFERRAL, id)
+        caller = info.context.caller
+        if caller is not None and caller.role is Role.STAFF and (
+            found.referred_by != caller.subject
+        ):
+            raise ForbiddenError("staff may read only the referrals they created")
+        return found
+
+    @strawberry.field(description="A logged contact by id; NOT_FOUND error if none.")
+    async def contact(self, info: GraphInfo, id: strawberry.ID) -> Contact | None:
+        """Look up a contact."""
+        return await _lookup(info, NodeLabel.CONTACT, id)
+
 
 class GraphServiceSchema(strawberry.Schema):
     """A strawberry schema that logs only unexpected errors (see :mod:`.extensions`)."""
@@ -72,5 +100,6 @@ class GraphServiceSchema(strawberry.Schema):
         log_unexpected(errors)
 
 
-schema: strawberry.Schema = GraphServiceSchema(query=Query, extensions=EXTENSIONS)
+schema: strawberry.Schema = GraphServiceSchema(query=Query, mutation=Mutation,
+                                                extensions=EXTENSIONS)
 """The service's GraphQL schema (``schema.as_str()`` is ``schema/schema.graphql``)."""

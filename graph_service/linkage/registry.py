@@ -19,6 +19,7 @@ MODULES: tuple[str, ...] = (
     "network",
     "paths",
     "cross_sell",
+    "conversion",
 )
 """Modules of :mod:`graph_service.linkage` holding one question each, in registration order."""
 

@@ -8,6 +8,10 @@ MATCH (n:Account) RETURN 'Account' AS name, count(n) AS count
 UNION ALL
 MATCH (n:Manager) RETURN 'Manager' AS name, count(n) AS count
 UNION ALL
+MATCH (n:Referral) RETURN 'Referral' AS name, count(n) AS count
+UNION ALL
+MATCH (n:Contact) RETURN 'Contact' AS name, count(n) AS count
+UNION ALL
 MATCH ()-[r:EMPLOYED_BY]->() RETURN 'EMPLOYED_BY' AS name, count(r) AS count
 UNION ALL
 MATCH ()-[r:SHAREHOLDER_OF]->() RETURN 'SHAREHOLDER_OF' AS name, count(r) AS count
@@ -19,3 +23,11 @@ UNION ALL
 MATCH ()-[r:GUARANTEES]->() RETURN 'GUARANTEES' AS name, count(r) AS count
 UNION ALL
 MATCH ()-[r:TRANSFERRED_TO]->() RETURN 'TRANSFERRED_TO' AS name, count(r) AS count
+UNION ALL
+MATCH ()-[r:REFERS]->() RETURN 'REFERS' AS name, count(r) AS count
+UNION ALL
+MATCH ()-[r:REFERRED_TO]->() RETURN 'REFERRED_TO' AS name, count(r) AS count
+UNION ALL
+MATCH ()-[r:CONTACTED]->() RETURN 'CONTACTED' AS name, count(r) AS count
+UNION ALL
+MATCH ()-[r:LOGGED_BY]->() RETURN 'LOGGED_BY' AS name, count(r) AS count

@@ -45,6 +45,30 @@ UNWIND $delete_TRANSFERRED_TO_Account_Account AS row
 MATCH (:Account {id: row.start})-[r:TRANSFERRED_TO]->(:Account {id: row.end})
 DELETE r
 WITH count(*) AS done
+UNWIND $delete_REFERS_Referral_Person AS row
+MATCH (:Referral {id: row.start})-[r:REFERS]->(:Person {id: row.end})
+DELETE r
+WITH count(*) AS done
+UNWIND $delete_REFERS_Referral_Enterprise AS row
+MATCH (:Referral {id: row.start})-[r:REFERS]->(:Enterprise {id: row.end})
+DELETE r
+WITH count(*) AS done
+UNWIND $delete_REFERRED_TO_Referral_Manager AS row
+MATCH (:Referral {id: row.start})-[r:REFERRED_TO]->(:Manager {id: row.end})
+DELETE r
+WITH count(*) AS done
+UNWIND $delete_CONTACTED_Contact_Person AS row
+MATCH (:Contact {id: row.start})-[r:CONTACTED]->(:Person {id: row.end})
+DELETE r
+WITH count(*) AS done
+UNWIND $delete_CONTACTED_Contact_Enterprise AS row
+MATCH (:Contact {id: row.start})-[r:CONTACTED]->(:Enterprise {id: row.end})
+DELETE r
+WITH count(*) AS done
+UNWIND $delete_LOGGED_BY_Contact_Manager AS row
+MATCH (:Contact {id: row.start})-[r:LOGGED_BY]->(:Manager {id: row.end})
+DELETE r
+WITH count(*) AS done
 UNWIND $delete_Enterprise AS id
 MATCH (n:Enterprise {id: id})
 DETACH DELETE n
@@ -61,6 +85,14 @@ UNWIND $delete_Manager AS id
 MATCH (n:Manager {id: id})
 DETACH DELETE n
 WITH count(*) AS done
+UNWIND $delete_Referral AS id
+MATCH (n:Referral {id: id})
+DETACH DELETE n
+WITH count(*) AS done
+UNWIND $delete_Contact AS id
+MATCH (n:Contact {id: id})
+DETACH DELETE n
+WITH count(*) AS done
 UNWIND $upsert_Enterprise AS row
 MERGE (n:Enterprise {id: row.id})
 SET n += row.props
@@ -75,6 +107,14 @@ SET n += row.props
 WITH count(*) AS done
 UNWIND $upsert_Manager AS row
 MERGE (n:Manager {id: row.id})
+SET n += row.props
+WITH count(*) AS done
+UNWIND $upsert_Referral AS row
+MERGE (n:Referral {id: row.id})
+SET n += row.props
+WITH count(*) AS done
+UNWIND $upsert_Contact AS row
+MERGE (n:Contact {id: row.id})
 SET n += row.props
 WITH count(*) AS done
 UNWIND $upsert_EMPLOYED_BY_Person_Enterprise AS row
@@ -135,5 +175,41 @@ UNWIND $upsert_TRANSFERRED_TO_Account_Account AS row
 MATCH (s:Account {id: row.start})
 MATCH (e:Account {id: row.end})
 MERGE (s)-[r:TRANSFERRED_TO]->(e)
+SET r += row.props
+WITH count(*) AS done
+UNWIND $upsert_REFERS_Referral_Person AS row
+MATCH (s:Referral {id: row.start})
+MATCH (e:Person {id: row.end})
+MERGE (s)-[r:REFERS]->(e)
+SET r += row.props
+WITH count(*) AS done
+UNWIND $upsert_REFERS_Referral_Enterprise AS row
+MATCH (s:Referral {id: row.start})
+MATCH (e:Enterprise {id: row.end})
+MERGE (s)-[r:REFERS]->(e)
+SET r += row.props
+WITH count(*) AS done
+UNWIND $upsert_REFERRED_TO_Referral_Manager AS row
+MATCH (s:Referral {id: row.start})
+MATCH (e:Manager {id: row.end})
+MERGE (s)-[r:REFERRED_TO]->(e)
+SET r += row.props
+WITH count(*) AS done
+UNWIND $upsert_CONTACTED_Contact_Person AS row
+MATCH (s:Contact {id: row.start})
+MATCH (e:Person {id: row.end})
+MERGE (s)-[r:CONTACTED]->(e)
+SET r += row.props
+WITH count(*) AS done
+UNWIND $upsert_CONTACTED_Contact_Enterprise AS row
+MATCH (s:Contact {id: row.start})
+MATCH (e:Enterprise {id: row.end})
+MERGE (s)-[r:CONTACTED]->(e)
+SET r += row.props
+WITH count(*) AS done
+UNWIND $upsert_LOGGED_BY_Contact_Manager AS row
+MATCH (s:Contact {id: row.start})
+MATCH (e:Manager {id: row.end})
+MERGE (s)-[r:LOGGED_BY]->(e)
 SET r += row.props
 RETURN count(*) AS done
