@@ -61,6 +61,7 @@ from graphql import (
     get_variable_values,
 )
 from graphql.validation import ASTValidationRule, KnownFragmentNamesRule
+from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.extensions import (
     MaskErrors,
     MaxTokensLimiter,
@@ -68,7 +69,6 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
-from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.extensions.max_aliases import create_validator as create_alias_validator
 from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.schema.schema import validate_document

@@ -52,6 +52,12 @@ def test_health_reports_counts(client: Client) -> None:
         "MANAGES": 2,
         "GUARANTEES": 1,
         "TRANSFERRED_TO": 1,
+        "Referral": 0,
+        "Contact": 0,
+        "REFERS": 0,
+        "REFERRED_TO": 0,
+        "CONTACTED": 0,
+        "LOGGED_BY": 0,
     }
 
 

@@ -105,7 +105,8 @@ def test_a_referral_from_creation_to_conversion(run: Runner) -> None:
         "referredBy": "sam"}
     assert referral["party"] == {"id": "P1"} and referral["toManager"] == {"id": "M2"}
     # The same key again answers the same referral and writes nothing.
-    assert run.data(CREATE, referral_input(product="credit card", note="met at the desk")) == created
+    again = run.data(CREATE, referral_input(product="credit card", note="met at the desk"))
+    assert again == created
     assert run.changes == []
     assert run.counts()["Referral"] == 1 and run.counts()["REFERS"] == 1
     # Another caller's key of the same text is another referral.
@@ -356,8 +357,9 @@ def test_concurrent_mutations_keep_the_counts(tmp_path: Path) -> None:
         codes = sorted(a["errors"][0]["extensions"]["code"] if "errors" in a else "ok"
                        for a in moves)
         assert codes == ["CONFLICT"] * 9 + ["ok"]
-        state = client.data('{ referral(id: "%s") { version status } '
-                            'm: manager(id: "M2") { referralsReceived { totalCount } } }' % rid)
+        state = client.data('query($id: ID!) { referral(id: $id) { version status } '
+                            'm: manager(id: "M2") { referralsReceived { totalCount } } }',
+                            {"id": rid})
         assert state["referral"] == {"version": 2, "status": "CONTACTED"}
         assert state["m"]["referralsReceived"]["totalCount"] == 20
         health = client.http.get("/health").json()

@@ -70,7 +70,8 @@ def test_round_trip_of_the_small_bank(tmp_path: Path, store: EmbeddedStore) -> N
     assert report.total_rejected == 0
     assert counts == {"Enterprise": 3, "Person": 8, "Account": 6, "Manager": 2,
                       "EMPLOYED_BY": 8, "SHAREHOLDER_OF": 2, "OWNS": 6, "MANAGES": 2,
-                      "GUARANTEES": 1, "TRANSFERRED_TO": 1}
+                      "GUARANTEES": 1, "TRANSFERRED_TO": 1, "Referral": 0, "Contact": 0,
+                      "REFERS": 0, "REFERRED_TO": 0, "CONTACTED": 0, "LOGGED_BY": 0}
 
 
 def test_bom_extra_columns_and_optional_files(tmp_path: Path) -> None:

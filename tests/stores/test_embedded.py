@@ -26,6 +26,7 @@ SMALL_BANK_COUNTS = {
     "Enterprise": 3, "Person": 8, "Account": 6, "Manager": 2,
     "EMPLOYED_BY": 8, "SHAREHOLDER_OF": 2, "OWNS": 6, "MANAGES": 2, "GUARANTEES": 1,
     "TRANSFERRED_TO": 1,
+    "Referral": 0, "Contact": 0, "REFERS": 0, "REFERRED_TO": 0, "CONTACTED": 0, "LOGGED_BY": 0,
 }  # fmt: skip
 
 
