@@ -2,7 +2,9 @@
 
 Reads ``benchmarks/results/latest-<size>.json`` for every size present and writes the
 tables (figures, targets, peers side by side with their ratio to ours), the machine, the
-versions and the date of each run. Nothing in BENCHMARKS.md is written by hand.
+versions and the date of each run; then the mutation figures of
+``benchmarks/results/mutations-<size>.json`` (``benchmarks/mutation_loop.py``). Nothing in
+BENCHMARKS.md is written by hand.
 """
 
 from __future__ import annotations
@@ -86,6 +88,37 @@ def section(document: dict[str, Any]) -> str:
     return "\n".join(facts) + "\n"
 
 
+def mutation_section(documents: list[dict[str, Any]]) -> str:
+    """The mutations over HTTP (``mutation_loop.py``), one row per size, with the targets."""
+    if not documents:
+        return ""
+    lines = [
+        "## Mutations over HTTP (`benchmarks/mutation_loop.py`)",
+        "",
+        "Our service on the embedded store, run by hand: `createReferral` one after the other "
+        "(committed durably and audited before the answer), then writers sending "
+        "`createReferral` and `logContact` back to back while readers ask `payrollCoverage` "
+        "and `uncoveredEmployees`. Targets (at 1M people): mutation p99 <= 20 ms, >= 200 "
+        "mutations/s sustained while queries run.",
+        "",
+        "| people | run | sequential p50 / p99 ms | under load: mutations/s | mutation p50 / p99 "
+        "ms | queries/s | query p50 / p99 ms | machine |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for d in documents:
+        load = d["under_load"]
+        queries = load["queries"] or {"p50_ms": "-", "p99_ms": "-"}
+        lines.append(
+            f"| {d['people']:,} | {d['date']} | {d['sequential']['p50_ms']} / "
+            f"{d['sequential']['p99_ms']} | {load['mutations_per_s']} ({load['writers']} "
+            f"writers) | {load['mutations']['p50_ms']} / {load['mutations']['p99_ms']} | "
+            f"{load['queries_per_s']} ({load['readers']} readers) | {queries['p50_ms']} / "
+            f"{queries['p99_ms']} | {d['machine']['cores']} cores, load average "
+            f"{d['machine']['load_average']} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def main() -> int:
     """Write BENCHMARKS.md; return 1 when there are no results."""
     documents = [
@@ -98,7 +131,15 @@ def main() -> int:
         return 1
     peers = {n: r.get("description", "") for d in documents for n, r in d["peers"].items()}
     text = METHOD.format(peers="\n".join(f"| {n} | {d} |" for n, d in peers.items()))
-    OUTPUT.write_text(text + "\n" + "\n".join(section(d) for d in documents), encoding="utf-8")
+    mutations = [
+        json.loads(path.read_text(encoding="utf-8"))
+        for size in SIZES
+        if (path := RESULTS / f"mutations-{size}.json").exists()
+    ]
+    text += "\n" + "\n".join(section(d) for d in documents)
+    if mutations:
+        text += "\n" + mutation_section(mutations)
+    OUTPUT.write_text(text, encoding="utf-8")
     return 0
 
 

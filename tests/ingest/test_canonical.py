@@ -63,7 +63,8 @@ def test_round_trip_of_the_small_bank(tmp_path: Path, store: EmbeddedStore) -> N
     assert sorted((r.type, r.start, r.end, sorted(r.props.items()))
                   for r in batch.relationships) == sorted(
         (r.type, r.start, r.end, sorted(r.props.items())) for r in original.relationships)
-    assert batch.files == [*NODE_FILES, *RELATIONSHIP_FILES]
+    assert batch.files == [f for f in (*NODE_FILES, *RELATIONSHIP_FILES)
+                           if f not in ("referrals.csv", "contacts.csv")]
     persons = [n for n in batch.nodes if n.label == "Person"]
     assert (persons[0].file, persons[0].line, persons[-1].line) == ("persons.csv", 2, 9)
     report, counts = load(store, batch)

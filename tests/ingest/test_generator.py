@@ -48,8 +48,12 @@ def test_output_loads_without_rejects(tmp_path: Path, store: EmbeddedStore) -> N
     assert report.total_rejected == 0
     assert dict(report.loaded) == {name: n for name, n in rows.items() if n}
     by_file = {"Enterprise": "enterprises.csv", "Person": "persons.csv",
-               "Account": "accounts.csv", "Manager": "managers.csv"}
+               "Account": "accounts.csv", "Manager": "managers.csv",
+               "Referral": "referrals.csv", "Contact": "contacts.csv"}
     by_file |= {layout.type: name for name, layout in RELATIONSHIP_FILES.items()}
+    # Each referral refers to one party and one manager; each contact likewise.
+    by_file |= {"REFERS": "referrals.csv", "REFERRED_TO": "referrals.csv",
+                "CONTACTED": "contacts.csv", "LOGGED_BY": "contacts.csv"}
     assert counts == {key: rows[name] for key, name in by_file.items()}  # no repeated keys
 
 
