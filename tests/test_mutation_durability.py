@@ -5,15 +5,13 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import httpx
 
+from benchmarks.mutation_loop import serve
 from graph_service.auth import Role
 from graph_service.auth.caller import Caller
 from graph_service.auth.tokens import LocalIssuer
@@ -22,30 +20,8 @@ from graph_service.stores.base import Direction
 from graph_service.stores.embedded import EmbeddedStore
 from tests.conftest import write_small_bank
 
-CLI = [sys.executable, "-c", "from graph_service.cli import main; main()"]
 CREATE = """mutation($in: CreateReferralInput!) { createReferral(input: $in) { id version } }"""
 SENDERS = 4
-
-
-def serve(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """Start ``graph-service serve`` on a free port; answer the process and its URL once healthy."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, "GRAPH_SERVICE_DATA_DIR": str(data_dir)}
-    process = subprocess.Popen([*CLI, "serve", "--port", str(port)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        assert process.poll() is None, "serve exited"
-        try:
-            if httpx.get(f"{url}/health", timeout=5).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, "serve did not become healthy"
-        time.sleep(0.1)
 
 
 def send(url: str, token: str, prefix: str, stop: threading.Event,
