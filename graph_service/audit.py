@@ -56,8 +56,9 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -398,7 +399,30 @@ def new_record(caller: Caller | None, started: float, *, request_id: str | None 
     return record
 
 
-def record_of(context: Any, execution: Any, started: float) -> dict[str, Any]:
+_CHANGES: ContextVar[list[Mapping[str, Any]] | None] = ContextVar(
+    "graph_service_audit_changes", default=None
+)
+"""The changes of the operation running in this task (:class:`Audit` sets a list per
+operation)."""
+
+
+def note_changes(changes: Iterable[Mapping[str, Any]]) -> None:
+    """Add what a mutation changed to the audit record of the operation running.
+
+    Parameters
+    ----------
+    changes : iterable of mapping
+        JSON objects ``{"command", "target", "before", "after"}``
+        (:meth:`graph_service.linkage.commands.Change.record`). Dropped outside an operation
+        run with the :class:`Audit` extension.
+    """
+    kept = _CHANGES.get()
+    if kept is not None:
+        kept.extend(changes)
+
+
+def record_of(context: Any, execution: Any, started: float,
+              changes: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
     """The audit record of one finished GraphQL operation.
 
     Parameters
@@ -409,6 +433,8 @@ def record_of(context: Any, execution: Any, started: float) -> dict[str, Any]:
         The operation's execution context, with its result.
     started : float
         :func:`time.perf_counter` when the operation began.
+    changes : sequence of mapping
+        What its mutations changed (:func:`note_changes`), recorded for a mutation.
     """
     document = execution.graphql_document
     operation = None
@@ -431,8 +457,7 @@ def record_of(context: Any, execution: Any, started: float) -> dict[str, Any]:
         data=getattr(result, "data", None),
         error_codes=[str((e.extensions or {}).get("code", "INTERNAL_SERVER_ERROR"))
                      for e in errors],
-        changes=(list(getattr(context, "changes", ()))
-                 if operation is not None and operation.operation.value == "mutation"
+        changes=(changes if operation is not None and operation.operation.value == "mutation"
                  else None),
     )
 
@@ -448,14 +473,16 @@ class Audit(SchemaExtension):
     """
 
     async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
-        """Time the operation, then append its record."""
+        """Time the operation, collect its mutations' changes, then append its record."""
         started = time.perf_counter()
+        changes: list[Mapping[str, Any]] = []
+        _CHANGES.set(changes)  # this operation's task (a bulk run's lines: one task each)
         yield
         context = self.execution_context.context
         trail: AuditTrail | None = getattr(context, "audit", None)
         if trail is None:
             return
-        kept = trail.append(record_of(context, self.execution_context, started))
+        kept = trail.append(record_of(context, self.execution_context, started, changes))
         if getattr(context, "audit_wait", False):
             await asyncio.wrap_future(kept)
 
@@ -496,7 +523,7 @@ class RequestId:
 
 __all__ = [
     "MAX_NODE_IDS", "REQUEST_ID", "Audit", "AuditTrail", "RequestId", "matches", "new_record",
-    "now_iso",
+    "note_changes", "now_iso",
     "parse_time", "read_records", "record_of", "returned_ids", "root_fields", "trail_files",
     "variables_hash",
 ]

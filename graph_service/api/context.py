@@ -99,9 +99,6 @@ class Context(BaseContext):
 
     Attributes
     ----------
-    changes : list of dict
-        What the operation's mutations changed, with before and after
-        (:meth:`graph_service.linkage.commands.Change.record`), for its audit record.
     store : GraphStore
     settings : Settings
     rules : LinkageRules
@@ -124,7 +121,6 @@ class Context(BaseContext):
         self.request_id = request_id
         self.audit = audit
         self.audit_wait = audit_wait
-        self.changes: list[dict[str, Any]] = []
         self.rules: LinkageRules = settings.rules()
         self._nodes: dict[str, DataLoader[str, Node | None]] = {}
         self._neighbors: dict[tuple[str, str, Direction], DataLoader[str, list[Neighbour]]] = {}

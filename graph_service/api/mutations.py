@@ -2,8 +2,9 @@
 
 Each field is one domain command of :mod:`graph_service.linkage.commands` (who may, the
 checks, the one write); the resolver passes the request's caller and store, keeps the
-command's changes for the audit record (:class:`~graph_service.audit.Audit` writes them
-with their before and after), and answers the written node. Errors are the commands'
+command's changes for the audit record (:func:`~graph_service.audit.note_changes`; the
+:class:`~graph_service.audit.Audit` extension writes them with their before and after),
+and answers the written node. Errors are the commands'
 (``FORBIDDEN``, ``BAD_USER_INPUT`` naming the argument, ``NOT_FOUND``, ``CONFLICT``,
 ``INVALID_TRANSITION``), coded once by :class:`~graph_service.api.extensions.ErrorCodes`.
 """
@@ -25,6 +26,7 @@ from graph_service.api.types import (
     Referral,
     as_type,
 )
+from graph_service.audit import note_changes
 from graph_service.auth.caller import Caller
 from graph_service.errors import ForbiddenError
 from graph_service.linkage import commands
@@ -97,9 +99,9 @@ def _caller(info: GraphInfo) -> Caller:
     return caller
 
 
-def _done(info: GraphInfo, node: Node, changes: list[commands.Change]) -> Any:
+def _done(node: Node, changes: list[commands.Change]) -> Any:
     """Keep the command's changes for the audit record; answer the node's GraphQL object."""
-    info.context.changes.extend(change.record() for change in changes)
+    note_changes(change.record() for change in changes)
     return as_type(node)
 
 
@@ -116,7 +118,7 @@ class Mutation:
             to_manager_id=str(input.to_manager_id), idempotency_key=input.idempotency_key,
             product=input.product, note=input.note,
         )
-        return cast(Referral, _done(info, node, changes))
+        return cast(Referral, _done(node, changes))
 
     @strawberry.mutation(description="Move a referral to a status (OPEN -> CONTACTED -> "
                          "CONVERTED or DECLINED) if it is at expectedVersion (CONFLICT if not); "
@@ -128,7 +130,7 @@ class Mutation:
             info.context.store, _caller(info), referral_id=str(id), status=status.value,
             expected_version=expected_version,
         )
-        return cast(Referral, _done(info, node, changes))
+        return cast(Referral, _done(node, changes))
 
     @strawberry.mutation(description="Record a visit, call, meeting or message with a person "
                          "or enterprise; managers and admins.")
@@ -139,7 +141,7 @@ class Mutation:
             at=input.at, outcome=input.outcome, note=input.note,
             idempotency_key=input.idempotency_key,
         )
-        return cast(Contact, _done(info, node, changes))
+        return cast(Contact, _done(node, changes))
 
     @strawberry.mutation(description="Make the manager manage the client (MANAGES); admins.")
     async def assign_client(self, info: GraphInfo, manager_id: strawberry.ID,
@@ -159,7 +161,7 @@ async def _assign(info: GraphInfo, manager_id: str, party: NodeRef, *,
     answer, changes = await commands.assign_client(
         info.context.store, _caller(info), manager_id=manager_id, party=party.key, assign=assign
     )
-    info.context.changes.extend(change.record() for change in changes)
+    note_changes(change.record() for change in changes)
     return AssignmentResult(manager_id=answer.manager_id, party_key=answer.party,
                             assigned=answer.assigned, changed=answer.changed)
 

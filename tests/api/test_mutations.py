@@ -13,8 +13,10 @@ import pytest
 
 from graph_service.api.context import make_context
 from graph_service.api.fast_path import schema_for
+from graph_service.audit import AuditTrail, read_records
 from graph_service.auth.caller import Caller, Role
 from graph_service.auth.tokens import LocalIssuer
+from graph_service.bulk.runner import execute_many
 from graph_service.config import Settings
 from graph_service.ingest.canonical import read_canonical
 from graph_service.ingest.generator import generate
@@ -63,19 +65,25 @@ def referral_input(key: str = "k1", party: tuple[str, str] = ("PERSON", "P1"),
 
 
 class Runner:
-    """Runs documents in-process against one store, as a given caller."""
+    """Runs documents in-process against one store, as a given caller, audited."""
 
     def __init__(self, store: GraphStore, settings: Settings) -> None:
         self.store, self.settings = store, settings
+        self.trail = settings.data_dir / "runner-audit"
         self.changes: list[dict[str, Any]] = []
 
     def __call__(self, document: str, variables: dict[str, Any] | None = None,
                  caller: Caller | None = STAFF) -> tuple[Any, list[str], list[str]]:
-        """``(data, error codes, error messages)``."""
-        context = make_context(self.store, self.settings, caller)
-        result = asyncio.run(schema_for(self.settings).execute(
-            document, variable_values=variables, context_value=context))
-        self.changes = context.changes
+        """``(data, error codes, error messages)``; ``changes``: the audit record's."""
+        trail = AuditTrail(self.trail, 1 << 30)
+        context = make_context(self.store, self.settings, caller, audit=trail, audit_wait=True)
+        try:
+            result = asyncio.run(schema_for(self.settings).execute(
+                document, variable_values=variables, context_value=context))
+        finally:
+            trail.close()
+        record = list(read_records(self.trail))[-1]
+        self.changes = record.get("changes", [])
         errors = result.errors or []
         return (result.data, [str((e.extensions or {}).get("code")) for e in errors],
                 [e.message for e in errors])
@@ -364,3 +372,21 @@ def test_concurrent_mutations_keep_the_counts(tmp_path: Path) -> None:
         assert state["m"]["referralsReceived"]["totalCount"] == 20
         health = client.http.get("/health").json()
     assert health["counts"]["Referral"] == 20 and health["counts"]["REFERS"] == 20
+
+
+def test_a_bulk_run_of_mutations_audits_each_line_with_its_own_changes(
+    small_bank: GraphStore, tmp_path: Path
+) -> None:
+    trail = AuditTrail(tmp_path / "audit", 1 << 30)
+    lines = [referral_input(key=f"bulk-{i}", party=("PERSON", f"P{i}")) for i in range(1, 6)]
+    try:
+        answers = asyncio.run(execute_many(small_bank, Settings(data_dir=tmp_path), CREATE,
+                                           lines, caller=ADMIN, audit=trail))
+    finally:
+        trail.close()
+    assert all(not errors for _, errors in answers)
+    records = list(read_records(tmp_path / "audit"))
+    assert len(records) == 5
+    targets = sorted(change["after"]["party"][1] for r in records for change in r["changes"])
+    assert targets == ["P1", "P2", "P3", "P4", "P5"]
+    assert all(len(r["changes"]) == 1 for r in records)
