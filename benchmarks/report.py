@@ -100,7 +100,7 @@ def mutation_section(documents: list[dict[str, Any]]) -> str:
         "`createReferral` and `logContact` back to back while readers ask `payrollCoverage` "
         "and `uncoveredEmployees`. Targets (at 1M people): mutation p99 <= 20 ms, >= 200 "
         "mutations/s sustained while queries run. Each mutation waits for two `fsync`s (the "
-        "commit's, the audit record's); the load average is the machine's as the run began "
+        "commit's, the audit record's); the load average is the machine's as the run ended "
         "(a shared machine: other work ran meanwhile unless it is low).",
         "",
         "| people | run | sequential p50 / p99 ms | under load: mutations/s | mutation p50 / p99 "
