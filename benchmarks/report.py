@@ -2,7 +2,9 @@
 
 Reads ``benchmarks/results/latest-<size>.json`` for every size present and writes the
 tables (figures, targets, peers side by side with their ratio to ours), the machine, the
-versions and the date of each run; then the mutation figures of
+versions and the date of each run; then, for each change listed in
+``benchmarks/results/changes.json``, ours before and after it (two result files of one
+size, run one after the other on the same machine); then the mutation figures of
 ``benchmarks/results/mutations-<size>.json`` (``benchmarks/mutation_loop.py``). Nothing in
 BENCHMARKS.md is written by hand.
 """
@@ -15,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bank import SIZES
-from run import RESULTS, rows
+from run import RESULTS, beats, rows, verdict
 
 OUTPUT = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
 
@@ -59,6 +61,10 @@ def section(document: dict[str, Any]) -> str:
         "name": "httpx (one Python thread per connection)",
         "connections": 8,
     }
+    rate_limits = generator.get("rate_limits")  # recorded since the rate limits came
+    limits = ("; server rate limits " + ", ".join(
+        f"{name.removeprefix('GRAPH_SERVICE_RATE_LIMIT_').lower()} {value}"
+        for name, value in rate_limits.items()) if rate_limits else "")
     facts = [
         f"## {document['size']} people",
         "",
@@ -67,7 +73,7 @@ def section(document: dict[str, Any]) -> str:
         f"{machine['os']}; load average at the end {machine['load_average']} (a shared machine:"
         " other work ran meanwhile unless the load average says otherwise).",
         f"Versions: {versions}.",
-        f"Throughput: {generator['name']}, {generator['connections']} connections.",
+        f"Throughput: {generator['name']}, {generator['connections']} connections{limits}.",
         f"Workload: {len(work['largest'])} largest enterprises, target enterprise "
         f"{work['target']} ({work['target_employees']} employees), {len(work['sampled'])} "
         f"sampled enterprises, {len(work['pairs'])} person pairs, {work['enterprises']} "
@@ -121,6 +127,46 @@ def mutation_section(documents: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+CHANGES = RESULTS / "changes.json"
+"""Before/after comparisons: a JSON list of ``{"title", "before", "after", "note"}``, the
+two being result files in ``benchmarks/results/``, ``before`` possibly of ours alone (its
+rivals are then read from ``after``: their code did not change)."""
+
+
+def change_section(change: dict[str, str]) -> str:
+    """Ours before and after one change, each with its target verdict and rival standing."""
+    before = json.loads((RESULTS / change["before"]).read_text(encoding="utf-8"))
+    after = json.loads((RESULTS / change["after"]).read_text(encoding="utf-8"))
+    was = before["peers"]["embedded"]["figures"]
+    now = after["peers"]["embedded"]["figures"]
+    then = {**after, "peers": {**after["peers"], "embedded": before["peers"]["embedded"]}}
+    lines = [
+        f"### {change['title']}",
+        "",
+        f"{after['size']} people, seed {after['seed']}. Before: {change['before']} (run "
+        f"{before['date']}, load average at the end {before['machine']['load_average']}); "
+        f"after: {change['after']} (run {after['date']}, load average at the end "
+        f"{after['machine']['load_average']}). Rivals' figures are the after run's. "
+        + change.get("note", ""),
+        "",
+        "| measure | before | after | after / before | target, before | target, after |",
+        "|---|---|---|---|---|---|",
+    ]
+    for measure, value in now.items():
+        old = was.get(measure)
+        if old is None or measure.startswith("samples/"):
+            continue
+        standing = []
+        for document, figure in ((then, old), (after, value)):
+            cell = verdict(measure, figure, after["size"])
+            if measure.startswith(("latency/", "target/")):
+                cell = "; ".join(filter(None, [cell, beats(measure, document)]))
+            standing.append(cell)
+        ratio = f"x{value / old:.2f}" if old else "-"
+        lines.append(f"| {measure} | {old:g} | {value:g} | {ratio} | {' | '.join(standing)} |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> int:
     """Write BENCHMARKS.md; return 1 when there are no results."""
     documents = [
@@ -138,10 +184,13 @@ def main() -> int:
         for size in SIZES
         if (path := RESULTS / f"mutations-{size}.json").exists()
     ]
-    text += "\n" + "\n".join(section(d) for d in documents)
+    parts = [text, *(section(d) for d in documents)]
+    if CHANGES.exists():
+        changes = json.loads(CHANGES.read_text(encoding="utf-8"))
+        parts += ["## Before and after changes\n", *(change_section(c) for c in changes)]
     if mutations:
-        text += "\n" + mutation_section(mutations)
-    OUTPUT.write_text(text, encoding="utf-8")
+        parts.append(mutation_section(mutations))
+    OUTPUT.write_text("\n".join(parts), encoding="utf-8")
     return 0
 
 

@@ -27,7 +27,14 @@ from typing import Any
 
 import psutil
 from bank import Workload, bank_dir, people, workload
-from measure import LOAD_GENERATORS, describe_generator, load_generator, percentiles, timed
+from measure import (
+    LOAD_GENERATORS,
+    SERVED_RATE_LIMITS,
+    describe_generator,
+    load_generator,
+    percentiles,
+    timed,
+)
 from peers import Peer, UnavailableError, all_peers
 from questions import QUESTIONS
 from rich.console import Console
@@ -197,7 +204,7 @@ def run_size(size: str, args: argparse.Namespace) -> dict[str, Any]:
                     "target_repetitions": args.target_repetitions, "seconds": args.seconds,
                     "budget_s": args.budget},
         "load_generator": {"name": describe_generator(args.load_generator),
-                           "connections": CLIENTS},
+                           "connections": CLIENTS, "rate_limits": SERVED_RATE_LIMITS},
         "machine": machine(), "workload": work.summary(),
         "targets": {k: {"op": op, "bound": b, "size": s} for k, (op, b, s) in TARGETS.items()},
         "peers": results,

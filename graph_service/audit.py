@@ -11,9 +11,10 @@ Each record holds (keys in this order)::
 - ``variables_sha256`` is the SHA-256 of the variables as canonical JSON (sorted keys, no
   spaces), ``null`` without variables: it tells whether two operations had the same
   variables, never their values.
-- ``node_ids`` are the ids of the nodes the answer returned (every ``id`` the response's
-  objects carry), in order of appearance, each once; above :data:`MAX_NODE_IDS` only
-  ``node_count`` is kept and ``node_ids`` is ``null``.
+- ``node_ids`` are the ids of the nodes the answer returned unmasked (every ``id`` the
+  response's objects carry, but those answered ``masked: true``), in order of appearance,
+  each once; above :data:`MAX_NODE_IDS` only ``node_count`` is kept and ``node_ids`` is
+  ``null``.
 - ``outcome`` is ``ok`` (no error), ``partial`` (data and errors) or ``error`` (no data);
   ``error_codes`` the distinct ``extensions.code`` of the errors.
 - A mutation's record ends with ``changes``: what its commands wrote, in order, each
@@ -63,7 +64,9 @@ from pathlib import Path
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
+    FragmentDefinitionNode,
     FragmentSpreadNode,
     InlineFragmentNode,
     OperationDefinitionNode,
@@ -75,6 +78,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
 from graph_service.auth.caller import Caller
+from graph_service.logs import request_id as request_id_var
 
 logger = logging.getLogger("graph_service.audit")
 
@@ -82,6 +86,8 @@ CURRENT_FILE = "audit.jsonl"
 """The file records are appended to, in the trail's directory."""
 LOCK_FILE = "audit.lock"
 """The file whose ``flock`` serialises rotations between processes."""
+MAX_OPERATION_NAME = 100
+"""Characters of an ``operationName`` a record keeps (a longer one is cut, ``…`` appended)."""
 MAX_NODE_IDS = 1000
 """Most node ids one record lists; above it only their count is kept."""
 REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
@@ -331,6 +337,9 @@ def root_fields(operation: OperationDefinitionNode | None,
 def returned_ids(data: Any) -> tuple[list[str] | None, int]:
     """The ``id`` of every object in an answer's data, each once, and their number.
 
+    An object answered ``masked: true`` (:mod:`graph_service.access`: its personal data
+    withheld) is not counted: the trail lists the nodes returned unmasked.
+
     Returns
     -------
     (list of str or None, int)
@@ -343,13 +352,20 @@ def returned_ids(data: Any) -> tuple[list[str] | None, int]:
         value = stack.pop()
         if isinstance(value, dict):
             node_id = value.get("id")
-            if isinstance(node_id, str):
+            if isinstance(node_id, str) and value.get("masked") is not True:
                 seen[node_id] = None
             stack.extend(reversed(list(value.values())))
         elif isinstance(value, list):
             stack.extend(reversed(value))
     ids = list(seen)
     return (ids if len(ids) <= MAX_NODE_IDS else None), len(ids)
+
+
+def truncated(name: str | None, limit: int = MAX_OPERATION_NAME) -> str | None:
+    """``name`` cut to ``limit`` characters (``…`` appended when cut); ``None`` stays."""
+    if name is None or len(name) <= limit:
+        return name
+    return name[:limit] + "…"
 
 
 def new_record(caller: Caller | None, started: float, *, request_id: str | None = None,
@@ -384,7 +400,7 @@ def new_record(caller: Caller | None, started: float, *, request_id: str | None 
         "subject": caller.subject if caller else None,
         "role": caller.role.value if caller else None,
         "manager_id": caller.manager_id if caller else None,
-        "operation": operation,
+        "operation": truncated(operation),
         "operation_type": operation_type,
         "variables_sha256": variables_hash(variables),
         "root_fields": list(fields),
@@ -436,27 +452,56 @@ def record_of(context: Any, execution: Any, started: float,
     changes : sequence of mapping
         What its mutations changed (:func:`note_changes`), recorded for a mutation.
     """
-    document = execution.graphql_document
-    operation = None
-    fragments: dict[str, Any] = {}
-    if document is not None:
-        operation = get_operation_ast(document, execution.operation_name)
-        fragments = {d.name.value: d for d in document.definitions
-                     if d.kind == "fragment_definition"}
     result = execution.result
     # The result's errors, as coded by the error extension (pre_execution_errors holds
     # them as they were raised); without a result, those.
     errors = (getattr(result, "errors", None) if result is not None
               else execution.pre_execution_errors) or []
-    return new_record(
-        context.caller, started, request_id=context.request_id,
-        operation=execution.operation_name or (
-            operation.name.value if operation is not None and operation.name else None),
-        operation_type=operation.operation.value if operation is not None else None,
-        variables=execution.variables, fields=root_fields(operation, fragments),
-        data=getattr(result, "data", None),
+    return document_record(
+        context, started, execution.graphql_document, execution.operation_name,
+        execution.variables, data=getattr(result, "data", None),
         error_codes=[str((e.extensions or {}).get("code", "INTERNAL_SERVER_ERROR"))
                      for e in errors],
+        changes=changes,
+    )
+
+
+def document_record(context: Any, started: float, document: DocumentNode | None,
+                    operation_name: str | None, variables: Mapping[str, Any] | None,
+                    data: Any = None, error_codes: Sequence[str] = (),
+                    changes: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """The audit record of an operation of ``document`` run with ``context``.
+
+    Parameters
+    ----------
+    context : Context
+        The request's GraphQL context (its ``caller`` and ``request_id``).
+    started : float
+        :func:`time.perf_counter` when the operation began.
+    document : DocumentNode or None
+        The parsed document (``None``: it did not parse).
+    operation_name : str or None
+        The operation asked for (the document's only one when ``None``).
+    variables : mapping or None
+        The request's variables (recorded as their hash).
+    data, error_codes
+        The answer's data and the codes of its errors.
+    changes : sequence of mapping
+        What its mutations changed (:func:`note_changes`), recorded for a mutation.
+    """
+    operation = None
+    fragments: dict[str, Any] = {}
+    if document is not None:
+        operation = get_operation_ast(document, operation_name)
+        fragments = {d.name.value: d for d in document.definitions
+                     if isinstance(d, FragmentDefinitionNode)}
+    return new_record(
+        context.caller, started, request_id=context.request_id,
+        operation=operation_name or (
+            operation.name.value if operation is not None and operation.name else None),
+        operation_type=operation.operation.value if operation is not None else None,
+        variables=variables, fields=root_fields(operation, fragments), data=data,
+        error_codes=error_codes,
         changes=(changes if operation is not None and operation.operation.value == "mutation"
                  else None),
     )
@@ -483,6 +528,7 @@ class Audit(SchemaExtension):
         if trail is None:
             return
         kept = trail.append(record_of(context, self.execution_context, started, changes))
+        context.audited = True
         if getattr(context, "audit_wait", False):
             await asyncio.wrap_future(kept)
 
@@ -511,6 +557,7 @@ class RequestId:
         given = Headers(scope=scope).get(REQUEST_ID_HEADER)
         request_id = given if given and REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
+        request_id_var.set(request_id)  # for the log lines of this request's task
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -522,8 +569,9 @@ class RequestId:
 
 
 __all__ = [
-    "MAX_NODE_IDS", "REQUEST_ID", "Audit", "AuditTrail", "RequestId", "matches", "new_record",
-    "note_changes", "now_iso",
+    "MAX_NODE_IDS", "MAX_OPERATION_NAME", "REQUEST_ID", "Audit", "AuditTrail", "RequestId",
+    "document_record", "matches", "new_record", "note_changes",
+    "now_iso",
     "parse_time", "read_records", "record_of", "returned_ids", "root_fields", "trail_files",
-    "variables_hash",
+    "truncated", "variables_hash",
 ]

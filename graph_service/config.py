@@ -6,22 +6,29 @@ Every variable has the prefix ``GRAPH_SERVICE_``. List values are JSON, e.g.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
+from limits import parse_many
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from graph_service.model import RelationshipType
 from graph_service.rules import (
+    DEFAULT_E_BANKING_MEDIA,
     DEFAULT_PAYROLL_PRODUCTS,
     DEFAULT_PRIVATE_BANKING_PRODUCTS,
+    E_BANKING,
+    PERSONAL_LOAN,
     LinkageRules,
 )
 
 DEFAULT_PRODUCT_CATALOGUE: tuple[str, ...] = (
     "debit card",
+    E_BANKING,
     "credit card",
-    "personal loan",
+    PERSONAL_LOAN,
     "wealth management",
     "trust account",
 )
@@ -31,6 +38,8 @@ BackendName = Literal["embedded", "neo4j", "falkordb"]
 """The graph stores the service runs on (``GRAPH_SERVICE_BACKEND``, ``--backend``)."""
 ProfileName = Literal["default", "production"]
 """The deployment profiles (``GRAPH_SERVICE_PROFILE``): see :class:`Settings`."""
+LogFormat = Literal["plain", "json"]
+"""How log lines are written (``GRAPH_SERVICE_LOG_FORMAT``, :mod:`graph_service.logs`)."""
 ASYMMETRIC_ALGORITHMS = frozenset({
     "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
 })
@@ -82,6 +91,10 @@ class Settings(BaseSettings):
         Largest ``maxHops`` accepted by ``linkagePaths`` (default 10).
     max_paths : int
         Largest ``limit`` accepted by ``linkagePaths`` (default 100).
+    max_search_matches : int
+        Most nodes one ``search`` may match (``GRAPH_SERVICE_MAX_SEARCH_MATCHES``, default
+        10,000); a text matching more is refused with ``BAD_USER_INPUT`` (add letters or
+        words, or narrow ``labels``). See :mod:`graph_service.linkage.search`.
     max_query_depth : int
         Most levels of fields nested below a root field (default 12): a selection 13 fields
         deep, root field included, is accepted, 14 refused (strawberry's
@@ -117,6 +130,23 @@ class Settings(BaseSettings):
     product_catalogue : list of str
         The product types ``crossSellGaps`` splits into held and missing, in catalogue order
         (``GRAPH_SERVICE_PRODUCT_CATALOGUE``, default :data:`DEFAULT_PRODUCT_CATALOGUE`).
+        ``personal loan`` and ``e-banking`` are also held from loan applications and
+        sign-ins (:mod:`graph_service.rules`).
+    e_banking_media : list of str
+        ``Medium.type`` values whose sign-ins into an active account make its owner an
+        e-banking user (``GRAPH_SERVICE_E_BANKING_MEDIA``, default
+        ``["PHONE", "IPv4", "IPv6", "MAC", "WIFI"]``, :data:`~graph_service.rules.
+        DEFAULT_E_BANKING_MEDIA`).
+    dormant_statuses : list of str
+        Account ``status`` values ``dormantAccounts`` lists, with reason ``STATUS_DORMANT``
+        (``GRAPH_SERVICE_DORMANT_STATUSES``, default ``["dormant"]``; see
+        ``queries/dormant-accounts.md``).
+    lead_relationship_types : list of str
+        Relationship types ``managerLeads`` walks from a manager's clients, ignoring
+        direction (``GRAPH_SERVICE_LEAD_RELATIONSHIP_TYPES``, default ``["EMPLOYED_BY",
+        "SHAREHOLDER_OF", "GUARANTEES"]``; see ``queries/manager-leads.md``).
+    max_lead_hops : int
+        Largest ``maxHops`` accepted by ``managerLeads`` (default 3).
     profile : {"default", "production"}
         ``GRAPH_SERVICE_PROFILE`` (default ``default``): ``production`` requires an OIDC
         issuer (``serve`` refuses to start without one, exit 2) and refuses
@@ -152,6 +182,47 @@ class Settings(BaseSettings):
         under ``data_dir``). See :mod:`graph_service.audit`.
     audit_max_bytes : int
         Size at which the audit trail's current file is rotated (default 64 MiB).
+    execution_timeout_s : float
+        Longest one GraphQL operation may execute over HTTP (``GRAPH_SERVICE_EXECUTION_TIMEOUT_S``,
+        default 15 s) before it is abandoned and answered with a GraphQL error of code
+        ``QUERY_TIMEOUT``. The operation is cancelled at its next await (a DataLoader batch,
+        a database call), not inside one synchronous step. See
+        :mod:`graph_service.api.router`.
+    rate_limit_subject, rate_limit_address : str
+        Requests allowed per authenticated subject and per client address, in the
+        notation of the ``limits`` library, several separated by ``;``
+        (``GRAPH_SERVICE_RATE_LIMIT_SUBJECT``, default ``"100/second;3000/minute"``:
+        a browser user sends a few requests a second, a bulk application 50 a second
+        all day; ``GRAPH_SERVICE_RATE_LIMIT_ADDRESS``, default ``"200/second;6000/minute"``,
+        counting every request, anonymous ones and ``/health`` included, so that
+        several users behind one address fit). Above either, HTTP 429 with
+        ``Retry-After`` and code ``RATE_LIMITED``. See :mod:`graph_service.api.security`.
+    trusted_proxies : list of str
+        Addresses or networks (CIDR) of the reverse proxies in front of the service
+        (``GRAPH_SERVICE_TRUSTED_PROXIES``, JSON; default none). Only a request from one of
+        them has its client address read from ``X-Forwarded-For``.
+    header_timeout_s, body_timeout_s : float
+        Longest a client may take to send a request's headers (from its connection or its
+        first byte; ``GRAPH_SERVICE_HEADER_TIMEOUT_S``, default 10 s) and then its body
+        (``GRAPH_SERVICE_BODY_TIMEOUT_S``, default 30 s) before the connection is closed.
+    behind_tls : bool
+        TLS is terminated by a proxy in front of the service
+        (``GRAPH_SERVICE_BEHIND_TLS``, default off): responses carry
+        ``Strict-Transport-Security``.
+    cors_origins : list of str
+        Origins allowed to call the API from a browser page of theirs
+        (``GRAPH_SERVICE_CORS_ORIGINS``, JSON; default none: no CORS headers).
+    introspection, graphiql, api_docs : bool or None
+        Schema introspection, GraphiQL's page at ``/graphql``, and FastAPI's ``/docs``,
+        ``/redoc`` and ``/openapi.json`` (``GRAPH_SERVICE_INTROSPECTION``,
+        ``GRAPH_SERVICE_GRAPHIQL``, ``GRAPH_SERVICE_API_DOCS``). Default: on in the default
+        profile, off in production; each may be switched on or off by itself.
+    metrics : bool
+        Serve Prometheus metrics at ``/metrics`` (``GRAPH_SERVICE_METRICS``, default off),
+        to callers with an admin token. See :mod:`graph_service.api.metrics`.
+    log_format : {"plain", "json"}
+        Log lines as text or as one JSON object each (``GRAPH_SERVICE_LOG_FORMAT``, default
+        ``plain``). See :mod:`graph_service.logs`.
     """
 
     model_config = SettingsConfigDict(env_prefix="GRAPH_SERVICE_", extra="ignore")
@@ -202,6 +273,7 @@ class Settings(BaseSettings):
     max_network_nodes: int = Field(default=500, ge=1)
     max_path_hops: int = Field(default=10, ge=1)
     max_paths: int = Field(default=100, ge=1)
+    max_search_matches: int = Field(default=10_000, ge=1)
     max_query_depth: int = Field(default=12, ge=2)
     max_query_nodes: int = Field(default=50_000, ge=1)
     max_request_bytes: int = Field(default=1 << 20, ge=1)
@@ -213,6 +285,13 @@ class Settings(BaseSettings):
     product_catalogue: list[str] = Field(
         default_factory=lambda: list(DEFAULT_PRODUCT_CATALOGUE)
     )
+    e_banking_media: list[str] = Field(default_factory=lambda: list(DEFAULT_E_BANKING_MEDIA))
+    dormant_statuses: list[str] = Field(default_factory=lambda: ["dormant"])
+    lead_relationship_types: list[RelationshipType] = Field(
+        default_factory=lambda: [RelationshipType.EMPLOYED_BY, RelationshipType.SHAREHOLDER_OF,
+                                 RelationshipType.GUARANTEES]  # fmt: skip
+    )
+    max_lead_hops: int = Field(default=3, ge=0)
 
     profile: ProfileName = "default"
     oidc_issuer: str | None = Field(default=None, min_length=1)
@@ -225,11 +304,29 @@ class Settings(BaseSettings):
     insecure_no_auth: bool = False
     audit_dir: Path | None = None
     audit_max_bytes: int = Field(default=64 << 20, ge=4096)
+    execution_timeout_s: float = Field(default=15.0, gt=0)
+    rate_limit_subject: str = "100/second;3000/minute"
+    rate_limit_address: str = "200/second;6000/minute"
+    trusted_proxies: list[str] = Field(default_factory=list)
+    header_timeout_s: float = Field(default=10.0, gt=0)
+    body_timeout_s: float = Field(default=30.0, gt=0)
+    behind_tls: bool = False
+    cors_origins: list[str] = Field(default_factory=list)
+    introspection: bool | None = None
+    graphiql: bool | None = None
+    api_docs: bool | None = None
+    metrics: bool = False
+    log_format: LogFormat = "plain"
 
     @property
     def audit_path(self) -> Path:
         """The audit trail's directory: ``audit_dir``, else ``data_dir / "audit"``."""
         return self.audit_dir if self.audit_dir is not None else self.data_dir / "audit"
+
+    def enabled(self, feature: Literal["introspection", "graphiql", "api_docs"]) -> bool:
+        """Whether ``feature`` is on: its setting when given, else on unless in production."""
+        value: bool | None = getattr(self, feature)
+        return value if value is not None else self.profile != "production"
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
@@ -242,10 +339,13 @@ class Settings(BaseSettings):
                 )
             # Only the cap was lowered: the default follows it down.
             self.default_page_size = self.max_page_size
-        for name in ("payroll_products", "private_banking_products", "product_catalogue"):
+        if not self.lead_relationship_types:
+            raise ValueError("lead_relationship_types must list at least one relationship type")
+        for name in ("payroll_products", "private_banking_products", "product_catalogue",
+                     "e_banking_media", "dormant_statuses"):
             products = getattr(self, name)
             if not products or any(not p.strip() for p in products):
-                raise ValueError(f"{name} must list at least one non-blank account type")
+                raise ValueError(f"{name} must list at least one non-blank value")
         refused = sorted(set(self.jwt_algorithms) - ASYMMETRIC_ALGORITHMS)
         if refused or not self.jwt_algorithms:
             raise ValueError(
@@ -254,6 +354,21 @@ class Settings(BaseSettings):
             )
         if self.oidc_issuer is not None and self.oidc_audience is None:
             raise ValueError("oidc_audience is required with oidc_issuer")
+        for name in ("rate_limit_subject", "rate_limit_address"):
+            try:
+                parse_many(getattr(self, name))
+            except ValueError:
+                raise ValueError(
+                    f"{name} must be rate limits such as '100/second;3000/minute', "
+                    f"not {getattr(self, name)!r}"
+                ) from None
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"trusted_proxies: {proxy!r} is not an IP address or network"
+                ) from None
         return self
 
     def rules(self) -> LinkageRules:
@@ -261,4 +376,5 @@ class Settings(BaseSettings):
         return LinkageRules(
             payroll_products=tuple(self.payroll_products),
             private_banking_products=tuple(self.private_banking_products),
+            e_banking_media=tuple(self.e_banking_media),
         )

@@ -117,6 +117,20 @@ class NotFoundError(GraphServiceError):
         super().__init__(f"{label} {shorten(node_id)!r} not found")
 
 
+class ForbiddenError(GraphServiceError):
+    """A verified caller asks for what their role or scope does not allow.
+
+    Raised by the access rules (:mod:`graph_service.access`): a ``staff`` caller reading the
+    graph, a non-admin reading the audit trail, a manager asking a list question about an
+    enterprise outside their portfolio, a role calling a mutation it may not (the commands
+    of :mod:`graph_service.linkage.commands`). The message names the rule, never a masked
+    value.
+    """
+
+    code = "FORBIDDEN"
+    exit_code = 2
+
+
 class StoreUnavailableError(GraphServiceError):
     """The graph store cannot be opened or reached (bad data dir, locked, server down)."""
 
@@ -172,17 +186,6 @@ class AuthUnavailableError(GraphServiceError):
 
     code = "AUTH_UNAVAILABLE"
     exit_code = 4
-
-
-class ForbiddenError(GraphServiceError):
-    """The caller's role may not do what the request asks (a mutation, another's record).
-
-    Decided from the verified :class:`~graph_service.auth.caller.Caller`; the message says
-    which role may.
-    """
-
-    code = "FORBIDDEN"
-    exit_code = 2
 
 
 class ConflictError(GraphServiceError):

@@ -29,6 +29,8 @@ class NodeLabel(StrEnum):
     PERSON = "Person"
     ACCOUNT = "Account"
     MANAGER = "Manager"
+    LOAN = "Loan"
+    MEDIUM = "Medium"
     REFERRAL = "Referral"
     CONTACT = "Contact"
 
@@ -42,11 +44,30 @@ class RelationshipType(StrEnum):
     MANAGES = "MANAGES"
     GUARANTEES = "GUARANTEES"
     TRANSFERRED_TO = "TRANSFERRED_TO"
+    APPLIED_FOR = "APPLIED_FOR"
+    DEPOSITED_TO = "DEPOSITED_TO"
+    REPAID = "REPAID"
+    WITHDREW_TO = "WITHDREW_TO"
+    SIGNED_IN_TO = "SIGNED_IN_TO"
     REFERS = "REFERS"
     REFERRED_TO = "REFERRED_TO"
     CONTACTED = "CONTACTED"
     LOGGED_BY = "LOGGED_BY"
 
+
+ACTIVITY_TYPES: tuple[str, ...] = tuple(t.value for t in (
+    RelationshipType.APPLIED_FOR, RelationshipType.DEPOSITED_TO, RelationshipType.REPAID,
+    RelationshipType.WITHDREW_TO, RelationshipType.SIGNED_IN_TO))
+"""The relationship types of loans, withdrawals and e-banking sign-ins: followed by the
+traversals only when ``relationshipTypes`` names them."""
+LINKAGE_TYPES: tuple[str, ...] = tuple(
+    t.value for t in RelationshipType if t.value not in ACTIVITY_TYPES
+)
+"""The relationship types that link clients (employment, shareholding, ownership,
+management, guarantees, transfers) and the bank's records about them (referrals and
+contacts: ``REFERS``, ``REFERRED_TO``, ``CONTACTED``, ``LOGGED_BY``): what ``clientNetwork``
+and ``linkagePaths`` follow when ``relationshipTypes`` is omitted (issue 11: referrals and
+contacts appear in networks and paths)."""
 
 NodeKey = tuple[str, str]
 """A node's identity: ``(label, id)``, e.g. ``("Person", "755")``."""
@@ -345,6 +366,7 @@ NODE_SPECS: dict[str, ElementSpec] = {
             _p("status", "status", required=True, choices=("active", "blocked", "dormant")),
             _p("openedAt", "opened_at", "datetime"),
             _p("balance", "balance", "float"),
+            _p("lastActivityAt", "last_activity_at", "datetime"),
         ),
     ),
     NodeLabel.MANAGER.value: ElementSpec(
@@ -355,6 +377,13 @@ NODE_SPECS: dict[str, ElementSpec] = {
                choices=("corporate", "retail", "private_banking")),
             _p("branch", "branch"),
         ),
+    ),
+    NodeLabel.LOAN.value: ElementSpec(
+        "Loan",
+        (_p("loanAmount", "loan_amount", "float"), _p("balance", "balance", "float"), _CREATED),
+    ),
+    NodeLabel.MEDIUM.value: ElementSpec(
+        "Medium", (_p("type", "type", required=True), _BLOCKED, _CREATED)
     ),
     NodeLabel.REFERRAL.value: ElementSpec(
         "Referral",
@@ -390,9 +419,12 @@ call, meeting or message with a party) are recorded by the mutations
 ``contacts.csv``; ``referredBy`` and ``loggedBy`` name the caller (token subject) who
 recorded them."""
 
-_P, _E, _A, _M, _R, _C = (label.value for label in (
+_P, _E, _A, _M, _L, _MD, _R, _C = (label.value for label in (
     NodeLabel.PERSON, NodeLabel.ENTERPRISE, NodeLabel.ACCOUNT, NodeLabel.MANAGER,
-    NodeLabel.REFERRAL, NodeLabel.CONTACT))
+    NodeLabel.LOAN, NodeLabel.MEDIUM, NodeLabel.REFERRAL, NodeLabel.CONTACT))
+_COUNT = _p("count", "count", "int", required=True, minimum=1, maximum=GRAPHQL_INT_MAX)
+_TOTAL = _p("totalAmount", "total_amount", "float", required=True)
+_LAST = _p("lastAt", "last_at", "datetime")
 
 RELATIONSHIP_SPECS: dict[str, ElementSpec] = {
     RelationshipType.EMPLOYED_BY.value: ElementSpec(
@@ -417,10 +449,21 @@ RELATIONSHIP_SPECS: dict[str, ElementSpec] = {
         (
             # At most GRAPHQL_INT_MAX (as every int property): GraphQL Int is 32-bit, and a
             # larger count would load but make every query returning it fail.
-            _p("count", "count", "int", required=True, minimum=1, maximum=GRAPHQL_INT_MAX),
-            _p("totalAmount", "total_amount", "float", required=True),
+            _COUNT,
+            _TOTAL,
         ),
         ((_A, _A),),
+    ),
+    RelationshipType.APPLIED_FOR.value: ElementSpec("APPLIED_FOR", (), ((_P, _L), (_E, _L))),
+    RelationshipType.DEPOSITED_TO.value: ElementSpec(
+        "DEPOSITED_TO", (_COUNT, _TOTAL, _LAST), ((_L, _A),)
+    ),
+    RelationshipType.REPAID.value: ElementSpec("REPAID", (_COUNT, _TOTAL, _LAST), ((_A, _L),)),
+    RelationshipType.WITHDREW_TO.value: ElementSpec(
+        "WITHDREW_TO", (_COUNT, _TOTAL, _LAST), ((_A, _A),)
+    ),
+    RelationshipType.SIGNED_IN_TO.value: ElementSpec(
+        "SIGNED_IN_TO", (_COUNT, _LAST), ((_MD, _A),)
     ),
     RelationshipType.REFERS.value: ElementSpec("REFERS", (), ((_R, _P), (_R, _E))),
     RelationshipType.REFERRED_TO.value: ElementSpec("REFERRED_TO", (), ((_R, _M),)),
@@ -438,7 +481,47 @@ NODE_DEFAULTS: dict[str, dict[str, Any]] = {
     for label, spec in NODE_SPECS.items()
 }
 """``{property: default}`` per node label: what a reader answers for a node without a stored
-value (``PropertySpec.default``; today ``blocked: False`` of people and enterprises)."""
+value (``PropertySpec.default``; today ``blocked: False`` of people, enterprises and media)."""
+
+
+PERSONAL_FIELDS: Mapping[str, frozenset[str]] = {
+    NodeLabel.PERSON.value: frozenset({"name", "segment", "productsHeld"}),
+    NodeLabel.ENTERPRISE.value: frozenset({"name"}),
+    NodeLabel.ACCOUNT.value: frozenset({"balance"}),
+    NodeLabel.LOAN.value: frozenset({"loanAmount", "loan_amount", "balance"}),
+}
+"""The personal data of clients, per node label: the one place fields are marked personal.
+
+Names are published field names (camelCase), stored properties (``name``) and fields
+answered by a linkage question (``productsHeld``) alike. Besides these, every property a
+label does not declare (an extra CSV column: national ids, IBANs) is personal. A node whose
+personal data the caller may not see is *masked* (:mod:`graph_service.access`): these fields
+answer ``null`` (the schema makes them nullable), its undeclared properties are left out of
+``properties``, and ``masked`` is ``true``. ``Manager`` nodes (bank staff) have none: they
+are never masked. Marking another field personal is one more name here."""
+
+
+def personal_property(label: str, name: str) -> bool:
+    """Whether the stored property ``name`` of ``label`` nodes is personal data.
+
+    Parameters
+    ----------
+    label : str
+        A :class:`NodeLabel` value.
+    name : str
+        A stored property's name.
+
+    Returns
+    -------
+    bool
+        ``True`` for the names of :data:`PERSONAL_FIELDS` and for any property ``label``
+        does not declare (an extra column); ``False`` for every property of a ``Manager``.
+    """
+    if label == NodeLabel.MANAGER.value:
+        return False
+    spec = NODE_SPECS.get(label)
+    declared = spec is not None and name in spec.by_name
+    return name in PERSONAL_FIELDS.get(label, frozenset()) or not declared
 
 
 _LABELS_BY_LOWER = {label.value.lower(): label.value for label in NodeLabel}

@@ -158,6 +158,9 @@ class GraphBatch:
         nowhere); the store appends its own.
     files : list of str
         Every file read, so that the report lists files with no rows too.
+    skipped : dict of str to str
+        The input's other entries, each with the reason it was not read, so that the
+        report accounts for every file of an input directory.
     deleted_nodes : list of NodeKey
         Nodes to delete with their relationships (Cypher's ``DETACH DELETE``); an absent
         one is no error.
@@ -184,6 +187,7 @@ class GraphBatch:
     files: list[str] = field(default_factory=list)
     deleted_nodes: list[NodeKey] = field(default_factory=list)
     deleted_relationships: list[RelationshipKey] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
     expected: dict[NodeKey, Expected] = field(default_factory=dict)
 
     def materialized(self) -> GraphBatch:
@@ -203,6 +207,7 @@ class GraphBatch:
             self.files,
             self.deleted_nodes,
             self.deleted_relationships,
+            self.skipped,
             self.expected,
         )
 
@@ -246,12 +251,15 @@ class LoadReport:
         listed once, at its first source line.
     files : list of str
         Files read, in reading order.
+    skipped : dict of str to str
+        The input directory's other entries, each with the reason it was not read.
     """
 
     loaded: Counter[str] = field(default_factory=Counter)
     rejected: Counter[str] = field(default_factory=Counter)
     rejects: list[Reject] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
 
     @property
     def total_loaded(self) -> int:
@@ -376,7 +384,7 @@ class UpsertCheck:
         The loader's own rejects (``batch.rejects``) come first among equal positions.
         """
         batch = self._batch
-        report = LoadReport(files=list(batch.files))
+        report = LoadReport(files=list(batch.files), skipped=dict(batch.skipped))
         for reject in batch.rejects:
             report.rejected[reject.file] += 1
         for reject, rows in self._rejects:

@@ -13,6 +13,19 @@ Rules (defaults from the product owners, issue #2, section 5):
   ``["trust account"]``).
 - An **employee** of enterprise E is any person with an ``EMPLOYED_BY`` relationship to E,
   whatever its ``role``; an **executive** has ``role = "executive"``.
+
+Products held from evidence other than an account's type (issue 14; ``crossSellGaps``,
+``Person.productsHeld``):
+
+- A person holds **personal loan** (:data:`PERSONAL_LOAN`) when they applied for at least
+  one loan that exists (an ``APPLIED_FOR`` relationship to a ``Loan``), besides an active
+  account of that type. An enterprise holds ``corporate loan`` likewise, for enterprise
+  questions that use it.
+- A person holds **e-banking** (:data:`E_BANKING`) when at least one active account they
+  own was signed into (``SIGNED_IN_TO``) by at least one medium that exists, is not
+  blocked and whose ``type`` is one of ``e_banking_media`` (default
+  :data:`DEFAULT_E_BANKING_MEDIA`: phones and network devices; ATM, POS, NFC, RFID and
+  QR-code media are card and terminal channels, not e-banking).
 """
 
 from __future__ import annotations
@@ -27,6 +40,9 @@ DEFAULT_PRIVATE_BANKING_PRODUCTS: tuple[str, ...] = ("trust account",)
 ACTIVE_STATUS = "active"
 PRIVATE_SEGMENT = "private"
 EXECUTIVE_ROLE = "executive"
+PERSONAL_LOAN = "personal loan"
+E_BANKING = "e-banking"
+DEFAULT_E_BANKING_MEDIA: tuple[str, ...] = ("PHONE", "IPv4", "IPv6", "MAC", "WIFI")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +61,8 @@ class LinkageRules:
         The person ``segment`` that marks a private-banking customer (``"private"``).
     executive_role : str
         The ``EMPLOYED_BY.role`` that marks an executive (``"executive"``).
+    e_banking_media : tuple of str
+        ``Medium.type`` values whose sign-ins count as e-banking.
     """
 
     payroll_products: tuple[str, ...] = DEFAULT_PAYROLL_PRODUCTS
@@ -52,6 +70,7 @@ class LinkageRules:
     active_status: str = ACTIVE_STATUS
     private_segment: str = PRIVATE_SEGMENT
     executive_role: str = EXECUTIVE_ROLE
+    e_banking_media: tuple[str, ...] = DEFAULT_E_BANKING_MEDIA
 
     def payroll(self, override: Sequence[str] | None) -> tuple[str, ...]:
         """Return the payroll product types to use, honouring a per-request override.

@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import httpx
@@ -99,12 +99,40 @@ def test_load_finbench_reports_and_lists_rejects(tmp_path: Path) -> None:
     assert again.returncode == 0 and again.stdout == result.stdout
 
 
+def _record(data: Path) -> tuple[int, list[tuple[str, int, int]], str]:
+    """Size of the store file, rows and highest load number per table, the load counter."""
+    with closing(sqlite3.connect(data / "graph.sqlite3")) as db:
+        tables = [(t, *db.execute(f"SELECT count(*), max(load_seq) FROM {t}").fetchone())
+                  for t in ("nodes", "relationships")]  # fmt: skip
+        [(seq,)] = db.execute("SELECT value FROM meta WHERE key = 'load_seq'").fetchall()
+    return (data / "graph.sqlite3").stat().st_size, tables, seq
+
+
+def test_loading_the_same_snapshot_again_writes_nothing(tmp_path: Path) -> None:
+    # It used to rewrite every row with a new load number: 9.0 MB grew to 10.3 MB.
+    data = tmp_path / "data"
+    for _ in range(2):
+        result = run("load", "--format", "ldbc-finbench", FINBENCH_SAMPLE, "--data-dir", data)
+        assert result.returncode == 0, result.stderr
+        if _ == 0:
+            first = _record(data)
+            modified = (data / "graph.sqlite3").stat().st_mtime_ns
+    assert _record(data) == first
+    assert first[2] == "1"
+    assert not (data / "graph.sqlite3-wal").exists()
+    assert (data / "graph.sqlite3").stat().st_mtime_ns == modified
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["load", "--format", "graphml", "."], "unknown format 'graphml'"),
         (["load", "--format", "canonical", "does-not-exist"], "does-not-exist"),
         (["generate", "--people", "0", "--out", "x"], "people"),
+        (["load", "--format", "canonical", str(FINBENCH_SAMPLE)],
+         "looks like an LDBC FinBench snapshot (Account.csv, AccountRepayLoan.csv, "
+         "AccountTransferAccount.csv, ...), not canonical CSV: load it with --format "
+         "ldbc-finbench"),
     ],
 )
 def test_bad_input_exits_2_with_one_clear_line(
@@ -114,6 +142,35 @@ def test_bad_input_exits_2_with_one_clear_line(
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert result.stderr.startswith("error: ") and message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_canonical_directory_loaded_as_finbench_names_the_format(tmp_path: Path) -> None:
+    (tmp_path / "bank").mkdir()
+    (tmp_path / "bank" / "persons.csv").write_text("id,name\nP1,Ann\n", encoding="utf-8")
+    result = run("load", "--format", "ldbc-finbench", tmp_path / "bank",
+                 data_dir=tmp_path / "data")  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"error: {tmp_path / 'bank'}: looks like canonical CSV (persons.csv, ...), not an LDBC "
+        "FinBench snapshot: load it with --format canonical"
+    ]
+    assert not (tmp_path / "data").exists()
+
+
+def test_query_prints_utf8(tmp_path: Path) -> None:
+    (tmp_path / "bank").mkdir()
+    (tmp_path / "bank" / "persons.csv").write_text(
+        "id,name\nP1,大同煤业 Zoë\n", encoding="utf-8"
+    )
+    assert run("load", tmp_path / "bank", data_dir=tmp_path / "data").returncode == 0
+    doc = tmp_path / "q.graphql"
+    doc.write_text('{ person(id: "P1") { name } }')
+    env = {**os.environ, "GRAPH_SERVICE_DATA_DIR": str(tmp_path / "data"), "LC_ALL": "C",
+           "PYTHONIOENCODING": "ascii"}  # fmt: skip
+    result = subprocess.run([*CLI, "query", str(doc)], capture_output=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "大同煤业 Zoë".encode() in result.stdout
+    assert json.loads(result.stdout)["data"]["person"]["name"] == "大同煤业 Zoë"
 
 
 def test_query_needs_a_loaded_store_and_a_document(tmp_path: Path) -> None:
@@ -441,6 +498,16 @@ def test_query_unknown_id_exits_1_with_code(tmp_path: Path, small_bank_dir: Path
     assert result.returncode == 1
     [error] = json.loads(result.stdout)["errors"]
     assert error["extensions"]["code"] == "NOT_FOUND"
+
+
+def test_query_undefined_fragment_exits_2_with_one_line(tmp_path: Path,
+                                                        small_bank_dir: Path) -> None:
+    doc = tmp_path / "q.graphql"
+    doc.write_text('{ enterprise(id: "E1") { ...Nope } }')
+    result = run("query", doc, data_dir=small_bank_dir)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == f"error: {doc}, line 1: Unknown fragment 'Nope'.\n"
+    assert result.stdout == ""
 
 
 def test_serve_picks_up_a_load_made_meanwhile(tmp_path: Path, small_bank_dir: Path) -> None:

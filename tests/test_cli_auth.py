@@ -87,3 +87,21 @@ def test_serve_says_how_it_authenticates_and_warns_when_it_does_not(
         finally:
             server.send_signal(signal.SIGINT)
             server.wait(timeout=30)
+
+
+def test_the_query_command_reads_as_the_local_admin(small_bank_dir: Path, tmp_path: Path
+                                                    ) -> None:
+    # Unmasked (P5 is outside every manager's portfolio), and the audit trail readable.
+    import getpass
+    import json
+
+    document = tmp_path / "q.graphql"
+    document.write_text('{ person(id: "P5") { name masked } }', encoding="utf-8")
+    result = run("query", document, data_dir=small_bank_dir)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"data": {"person": {"name": "Eve", "masked": False}}}
+    document.write_text("{ auditRecords(last: 1) { subject role rootFields } }",
+                        encoding="utf-8")
+    result = run("query", document, data_dir=small_bank_dir)
+    assert json.loads(result.stdout) == {"data": {"auditRecords": [
+        {"subject": f"cli:{getpass.getuser()}", "role": "admin", "rootFields": ["person"]}]}}

@@ -63,7 +63,7 @@ def test_service_connects_to_neo4j_once_it_is_healthy(monkeypatch: pytest.Monkey
     service = SERVICES["graph-service"]
     assert service["build"] == "."
     assert service["depends_on"] == {"neo4j": {"condition": "service_healthy"}}
-    assert "8000:8000" in service["ports"]
+    assert "127.0.0.1:8000:8000" in service["ports"]
     assert "/health" in " ".join(service["healthcheck"]["test"])
     settings = settings_of("graph-service", monkeypatch)
     assert settings.backend == "neo4j"
@@ -99,3 +99,10 @@ def test_no_secret_is_written_in_the_file() -> None:
         for name, value in service.get("environment", {}).items():
             if "PASSWORD" in name or "AUTH" in name:
                 assert VARIABLE.search(value), name
+
+
+def test_every_port_is_published_on_loopback_only() -> None:
+    """Other machines reach the service through a TLS-terminating proxy (README, Security)."""
+    for name, service in SERVICES.items():
+        for port in service["ports"]:
+            assert port.startswith("127.0.0.1:"), (name, port)

@@ -21,8 +21,11 @@ import httpx
 import networkx as nx
 import pytest
 
-from tests.conftest import FINBENCH_SAMPLE
+from tests.conftest import FINBENCH_SAMPLE, REPO_ROOT
 from tests.test_cli import CLI, serve_cli
+
+MANAGERS = REPO_ROOT / "loaders" / "finbench-managers"
+"""The README's manager assignment for the sample (loaders/finbench-managers/README.md)."""
 
 
 def rows(name: str) -> list[dict[str, str]]:
@@ -93,15 +96,28 @@ def oracle() -> Oracle:
     return Oracle()
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
-    data = tmp_path_factory.mktemp("finbench-data")
+def served(data: Path, *inputs: tuple[str, Path]) -> Iterator[httpx.Client]:
+    """``graph-service load`` each input into ``data``, then serve it."""
     env = {**os.environ, "GRAPH_SERVICE_DATA_DIR": str(data)}
-    load = subprocess.run([*CLI, "load", "--format", "ldbc-finbench", str(FINBENCH_SAMPLE)],
-                          env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
-    assert load.returncode == 0, load.stderr
+    for fmt, path in inputs:
+        load = subprocess.run([*CLI, "load", "--format", fmt, str(path)],
+                              env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+        assert load.returncode == 0, load.stderr
     with serve_cli(data) as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    yield from served(tmp_path_factory.mktemp("finbench-data"),
+                      ("ldbc-finbench", FINBENCH_SAMPLE))  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def service_with_managers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    """As the README says: the sample, then its manager assignment on top."""
+    yield from served(tmp_path_factory.mktemp("finbench-managers-data"),
+                      ("ldbc-finbench", FINBENCH_SAMPLE), ("canonical", MANAGERS))  # fmt: skip
 
 
 def gql(client: httpx.Client, query: str, **variables: Any) -> dict[str, Any]:
@@ -204,10 +220,10 @@ def test_linkage_paths(service: httpx.Client, oracle: Oracle) -> None:
     assert linked, "no pair was linked: the check above never ran"
 
 
-def test_readme_examples_answer_on_finbench(service: httpx.Client) -> None:
+def test_readme_examples_answer_on_finbench(service_with_managers: httpx.Client) -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```graphql\n(.*?)```", readme, re.S)
     assert len(blocks) >= 5
     for block in blocks:
-        data = gql(service, block)
+        data = gql(service_with_managers, block)
         assert all(value for value in data.values()), (block, data)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
+from graph_service.access import Scope
 from graph_service.auth.caller import Caller
 from graph_service.config import Settings
 from graph_service.errors import GraphServiceError
@@ -103,9 +104,18 @@ class Context(BaseContext):
     settings : Settings
     rules : LinkageRules
         ``settings.rules()``, computed once.
+    audited : bool
+        Whether the operation's record was appended (set by :class:`graph_service.audit.Audit`).
 
     Notes
     -----
+    Every node the loaders hand out (:meth:`nodes`, :meth:`neighbors`, :meth:`read_nodes`,
+    the nodes inside :meth:`answers`) is viewed through the caller's
+    :class:`~graph_service.access.Scope` (masked outside it), and every question asked
+    through :meth:`answers` is checked by :meth:`Scope.check <graph_service.access.Scope.
+    check>` first: the access rule is applied here, once, for every field built on them.
+    A manager's scope (their portfolio) is read once per context, when first needed.
+
     Also carries FastAPI's ``request``, ``response`` and ``background_tasks`` (from
     :class:`strawberry.fastapi.BaseContext`) when served over HTTP; they are ``None`` when a
     document runs in-process.
@@ -121,10 +131,42 @@ class Context(BaseContext):
         self.request_id = request_id
         self.audit = audit
         self.audit_wait = audit_wait
+        self.audited = False
         self.rules: LinkageRules = settings.rules()
+        self._known: Scope | None = Scope.known(caller)
+        self._scope: asyncio.Future[Scope] | None = None
         self._nodes: dict[str, DataLoader[str, Node | None]] = {}
         self._neighbors: dict[tuple[str, str, Direction], DataLoader[str, list[Neighbour]]] = {}
         self._answers: dict[str, DataLoader[Any, Any]] = {}
+
+    async def scope(self) -> Scope:
+        """The caller's :class:`~graph_service.access.Scope`, read once per context.
+
+        Every loader of the context shares it: a manager's portfolio is read once, by the
+        first loader that needs it; other roles' scopes need no read.
+        """
+        if self._known is None:
+            if self._scope is None:
+                self._scope = asyncio.ensure_future(Scope.of(self.caller, self.store))
+                self._scope.add_done_callback(_retrieve_exception)
+            self._known = await asyncio.shield(self._scope)
+        return self._known
+
+    async def read_nodes(self, label: str, ids: Sequence[str]) -> list[Node | None]:
+        """Nodes by id from the store in one call, as the caller may see them, aligned.
+
+        Parameters
+        ----------
+        label : str
+        ids : sequence of str
+
+        Returns
+        -------
+        list of Node or None
+            ``None`` where absent; masked outside the caller's scope.
+        """
+        found = await self.store.get_nodes(label, ids)
+        return (await self.scope()).view_all(found)
 
     def nodes(self, label: str) -> DataLoader[str, Node | None]:
         """The loader of ``label`` nodes by id (``None`` for an absent id).
@@ -138,7 +180,7 @@ class Context(BaseContext):
         if loader is None:
 
             async def load(ids: Sequence[str]) -> list[Node | None]:
-                return await self.store.get_nodes(label, ids)
+                return await self.read_nodes(label, ids)
 
             loader = self._nodes[label] = DataLoader(load_fn=load)
         return loader
@@ -168,7 +210,11 @@ class Context(BaseContext):
         if loader is None:
 
             async def load(ids: Sequence[str]) -> list[list[Neighbour]]:
-                return await self.store.neighbors(label, ids, rel_type, direction)
+                found = await self.store.neighbors(label, ids, rel_type, direction)
+                scope = await self.scope()
+                if scope.unrestricted:
+                    return found
+                return [[(rel, scope.view(node)) for rel, node in pairs] for pairs in found]
 
             loader = self._neighbors[key] = DataLoader(load_fn=load)
         return loader
@@ -185,8 +231,10 @@ class Context(BaseContext):
         -------
         DataLoader
             ``load(args)`` gives the answer to one argument set (an instance of
-            ``question.arguments``), or raises its domain error (``InvalidInputError``,
-            ``NotFoundError``). The argument sets of one tick are answered with one
+            ``question.arguments``), its nodes viewed through the caller's scope, or raises
+            its error (``ForbiddenError`` by :meth:`Scope.check
+            <graph_service.access.Scope.check>`, ``InvalidInputError``, ``NotFoundError``).
+            The argument sets of one tick are answered with one
             :func:`~graph_service.linkage.question.answer_many` call; the subjects it reads
             are kept in the node loaders.
         """
@@ -194,16 +242,26 @@ class Context(BaseContext):
         if loader is None:
 
             async def load(many: Sequence[Any]) -> list[Any | GraphServiceError]:
-                return await answer_many(question, self.store, self.settings, many,
-                                         nodes=self._load_nodes)  # fmt: skip
+                scope = await self.scope()
+                refused = {i: error for i, args in enumerate(many)
+                           if (error := scope.check(question, args)) is not None}  # fmt: skip
+                asked = [args for i, args in enumerate(many) if i not in refused]
+                found = iter(await answer_many(question, self.store, self.settings, asked,
+                                               nodes=self._load_nodes) if asked else ())
+                return [refused[i] if i in refused else scope.view_answer(next(found))
+                        for i in range(len(many))]  # fmt: skip
 
             loader = self._answers[question.name] = DataLoader(load_fn=load)
         return loader
 
     async def _load_nodes(self, label: str, ids: Sequence[str]) -> list[Node | None]:
-        """Read nodes from the store at once and keep them in the node loader (primed)."""
+        """Read nodes from the store at once and keep them in the node loader (primed).
+
+        The domain gets them whole; the loader keeps them as the caller may see them.
+        """
         found = await self.store.get_nodes(label, ids)
-        self.nodes(label).prime_many(dict(zip(ids, found, strict=True)))
+        viewed = (await self.scope()).view_all(found)
+        self.nodes(label).prime_many(dict(zip(ids, viewed, strict=True)))
         return found
 
 

@@ -3,7 +3,7 @@
 A document small enough for the depth, alias and token limits can still ask for millions of
 nodes: ``employees(first: 1000) { edges { node { employers(first: 1000) { ... }}}}``
 multiplies. :func:`estimate_nodes` bounds what an operation can return from its text alone,
-so that :class:`~graph_service.api.extensions.CostLimit` can refuse it before any resolver
+so that :class:`~graph_service.api.extensions.ExecutionChecks` can refuse it before any resolver
 runs.
 
 The rule
@@ -327,7 +327,7 @@ def estimate_nodes(
         if not isinstance(root, GraphQLObjectType | GraphQLInterfaceType):
             continue
         # Priced by the values execution will see: graphql-core coerces 3.0 sent for an Int
-        # to 3. Values that do not coerce are refused before execution (VariableValues);
+        # to 3. Values that do not coerce are refused before execution (ExecutionChecks);
         # until then the values as sent stand.
         sent = dict(variables or {})
         coerced = get_variable_values(

@@ -10,20 +10,17 @@
   message and logged server-side (by :func:`log_unexpected`).
 - :class:`~graph_service.audit.Audit`: appends the operation's record to the audit trail
   of the request's context (first in :data:`EXTENSIONS`, so it sees the coded errors).
-- :class:`ServiceRules`: refuses documents deeper than ``Settings.max_query_depth`` of the
-  request's context or with more than :data:`MAX_ALIASES` aliases
-  (:func:`service_rules`); with strawberry's token limiter in :data:`EXTENSIONS`.
-- :class:`OperationChoice`: refuses a document of several operations without an
-  ``operationName`` (code ``BAD_REQUEST``), which strawberry would answer by running the
-  first one.
-- :class:`CostLimit`: refuses, before execution, an operation that can return more nodes
-  than ``Settings.max_query_nodes`` (code ``QUERY_TOO_COMPLEX``; the rule is in
-  :mod:`graph_service.api.cost`).
-- :class:`VariableValues`: refuses, before execution, variable values that do not coerce to
-  their types (code ``BAD_USER_INPUT``), which graphql-core would report without a code.
+- :class:`ExecutionChecks`: refuses, before execution, a document of several operations
+  without an ``operationName`` (code ``BAD_REQUEST``), which strawberry would answer by
+  running the first one; an operation that can return more nodes than
+  ``Settings.max_query_nodes`` (code ``QUERY_TOO_COMPLEX``; the rule is in
+  :mod:`graph_service.api.cost`); variable values that do not coerce to their types (code
+  ``BAD_USER_INPUT``), which graphql-core would report without a code.
 - :class:`DocumentCache` (strawberry's :class:`~strawberry.extensions.ParserCache`) and
   :class:`DocumentValidation` (strawberry's :class:`~strawberry.extensions.ValidationCache`,
-  coding its errors ``GRAPHQL_VALIDATION_FAILED``): a document sent again (by
+  coding its errors ``GRAPHQL_VALIDATION_FAILED``, with the service's rules: fragment spreads
+  bounded first, :func:`spread_errors`; then depth and aliases, :func:`service_rules`, with
+  strawberry's token limiter in :data:`EXTENSIONS`): a document sent again (by
   any request, or by every line of a bulk run) is neither parsed nor validated again. Each
   is an LRU of :data:`CACHE_SIZE` documents shared by the process. Validation results are
   keyed by the document *and* its rule classes, so the depth and alias rules are built
@@ -60,7 +57,11 @@ from graphql import (
     get_operation_ast,
     get_variable_values,
 )
-from graphql.validation import ASTValidationRule, KnownFragmentNamesRule
+from graphql.validation import (
+    ASTValidationRule,
+    KnownFragmentNamesRule,
+    NoSchemaIntrospectionCustomRule,
+)
 from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.extensions import (
     MaskErrors,
@@ -430,42 +431,6 @@ def spread_errors(schema: GraphQLSchema, document: DocumentNode) -> list[GraphQL
     )]
 
 
-class FragmentExpansion(SchemaExtension):
-    """Refuse a document whose fragment spreads are unknown or expand too far.
-
-    Runs before validation (:class:`DocumentValidation` then skips the document), so that a
-    few hundred bytes of spreads cannot keep the validation rules busy: ``QUERY_TOO_COMPLEX``
-    in time linear in the document's size rather than in its expansion.
-    """
-
-    def on_validate(self) -> Iterator[None]:
-        """Check the spreads; on an error, answer it instead of validating."""
-        ctx = self.execution_context
-        if ctx.graphql_document is not None:
-            errors = spread_errors(type_schema(ctx.schema), ctx.graphql_document)
-            if errors:
-                ctx.pre_execution_errors = errors
-        yield
-
-
-class ServiceRules(SchemaExtension):
-    """Add :func:`service_rules` to each operation's validation rules.
-
-    The depth limit is read from the request's :class:`~graph_service.api.context.Context`,
-    so one schema serves every configuration (strawberry's ``QueryDepthLimiter`` and
-    ``MaxAliasesLimiter`` rules underneath).
-    """
-
-    def on_operation(self) -> Iterator[None]:
-        """Add the depth and alias rules to this operation's validation rules."""
-        settings = _settings(self.execution_context.context)
-        self.execution_context.validation_rules = (
-            *self.execution_context.validation_rules,
-            *service_rules(settings.max_query_depth),
-        )
-        yield
-
-
 class DocumentCache(ParserCache):
     """strawberry's :class:`~strawberry.extensions.ParserCache`, leaving syntax errors to it.
 
@@ -504,9 +469,13 @@ def validate_coded(schema: GraphQLSchema, document: DocumentNode,
     list of GraphQLError
         The errors, coded by :func:`request_error_of`: an error of validation is a fault
         of the document whatever it says (``Variable '$e' is never used.`` included).
+        Fragment spreads are checked first (:func:`spread_errors`): a document whose spreads
+        are unknown or expand too far gets those errors only, without the rules walking it.
     """
-    return [request_error_of(error, GRAPHQL_VALIDATION_FAILED)
-            for error in validate_document(schema, document, rules)]
+    return spread_errors(schema, document) or [
+        request_error_of(error, GRAPHQL_VALIDATION_FAILED)
+        for error in validate_document(schema, document, rules)
+    ]
 
 
 @functools.cache
@@ -516,22 +485,34 @@ def _validation_cache(maxsize: int) -> Callable[..., list[GraphQLError]]:
 
 
 class DocumentValidation(ValidationCache):
-    """strawberry's :class:`~strawberry.extensions.ValidationCache` of coded errors.
+    """strawberry's :class:`~strawberry.extensions.ValidationCache`, with the service's rules.
 
-    The cache holds the errors of :func:`validate_coded`, so validation errors are told
-    from other errors by where they come from, not by their message.
+    Each operation's validation rules gain :func:`service_rules` (the depth limit read from
+    the request's :class:`~graph_service.api.context.Context`, so one schema serves every
+    configuration; strawberry's ``QueryDepthLimiter`` and ``MaxAliasesLimiter`` rules
+    underneath). With introspection off (``Settings.enabled("introspection")``: off in the
+    production profile) graphql-core's ``NoSchemaIntrospectionCustomRule`` is added too:
+    ``__schema`` and ``__type`` are refused, ``GRAPHQL_VALIDATION_FAILED`` (``__typename``
+    stays). The cache holds the errors of :func:`validate_coded`, so validation errors
+    are told from other errors by where they come from, not by their message, and a
+    document's fragment spreads are bounded before any rule walks them.
     """
 
     def __init__(self, maxsize: int = CACHE_SIZE) -> None:
         super().__init__(maxsize)
         self.cached_validate_document = _validation_cache(maxsize)
 
-    def on_validate(self) -> Iterator[None]:
-        """Validate through the cache, unless an earlier hook refused the document."""
-        if self.execution_context.pre_execution_errors is not None:
-            yield  # refused by FragmentExpansion: its error stands
-        else:
-            yield from super().on_validate()
+    def on_operation(self) -> Iterator[None]:
+        """Add the depth and alias rules (and introspection's, when off) to the operation's."""
+        settings = _settings(self.execution_context.context)
+        introspection = () if settings.enabled("introspection") else (
+            NoSchemaIntrospectionCustomRule,)
+        self.execution_context.validation_rules = (
+            *self.execution_context.validation_rules,
+            *service_rules(settings.max_query_depth),
+            *introspection,
+        )
+        yield
 
 
 def parse_document(query: str) -> DocumentNode:
@@ -559,8 +540,27 @@ def parse_document(query: str) -> DocumentNode:
     return document
 
 
-class _PreExecution(SchemaExtension):
-    """Base of the checks that run on a parsed, valid document before execution."""
+class ExecutionChecks(SchemaExtension):
+    """Refuse, before any resolver runs, an operation that a parsed, valid document cannot run.
+
+    In this order, the first refusal answering ``data: null`` and its errors:
+
+    1. **An ambiguous operation:** a document of several operations when the request names
+       none of them. graphql-core refuses it ("Must provide operation name if query contains
+       multiple operations."), but strawberry passes the first operation's name on, so it
+       would run the first operation silently. Code ``BAD_REQUEST`` (HTTP 400 over HTTP,
+       like an unknown ``operationName``).
+    2. **The node budget:** an operation that can return more nodes than
+       ``Settings.max_query_nodes`` (:func:`graph_service.api.cost.estimate_nodes`, with the
+       request's variables coerced as execution coerces them). Code ``QUERY_TOO_COMPLEX``,
+       stating the estimate and the budget.
+    3. **Variable values that do not coerce** to their types (``{"first": "ten"}`` for an
+       ``Int``, a missing required variable, an unknown enum value). graphql-core reports
+       them as execution starts without a code, in messages that start like some validation
+       errors' (``Variable '$e' ...``); here graphql-core's own ``get_variable_values`` over
+       :func:`type_schema` coerces them first and the errors are coded ``BAD_USER_INPUT`` by
+       :func:`request_error_of`.
+    """
 
     requested_operation: str | None = None
 
@@ -571,98 +571,50 @@ class _PreExecution(SchemaExtension):
         self.requested_operation = self.execution_context.operation_name
         yield
 
-    def refuse(self, *errors: GraphQLError) -> None:
-        """Answer ``data: null`` and ``errors`` instead of executing the operation."""
-        self.execution_context.result = ExecutionResult(data=None, errors=list(errors))
-
-
-class OperationChoice(_PreExecution):
-    """Refuse a document of several operations when the request names none of them.
-
-    graphql-core refuses it ("Must provide operation name if query contains multiple
-    operations."), but strawberry passes the first operation's name on, so it would run the
-    first operation silently. The error has code ``BAD_REQUEST`` (HTTP 400 over HTTP, like an
-    unknown ``operationName``).
-    """
-
     def on_execute(self) -> Iterator[None]:
-        """Refuse before execution when the operation to run is ambiguous."""
+        """Run the three checks; pre-empt execution with the first one's errors."""
         ctx = self.execution_context
         document = ctx.graphql_document
-        if document is not None and ctx.result is None and self.requested_operation is None:
+        if document is not None and ctx.result is None:
+            errors = self.errors(ctx, document)
+            if errors:
+                ctx.result = ExecutionResult(data=None, errors=errors)
+        yield
+
+    def errors(self, ctx: Any, document: DocumentNode) -> list[GraphQLError]:
+        """The errors of the first check that refuses the operation; empty if none does."""
+        if self.requested_operation is None:
             operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
             if len(operations) > 1:
-                self.refuse(GraphQLError(MULTIPLE_OPERATIONS, extensions={"code": BAD_REQUEST}))
-        yield
-
-
-class CostLimit(_PreExecution):
-    """Refuse an operation that can return more nodes than ``Settings.max_query_nodes``.
-
-    Runs once the document is parsed and valid, before any resolver: it estimates the nodes
-    the operation can return (:func:`graph_service.api.cost.estimate_nodes`, with the
-    request's variables) and, above the budget, answers ``data: null`` and one error of code
-    ``QUERY_TOO_COMPLEX`` stating the estimate and the budget, without executing anything.
-    """
-
-    def on_execute(self) -> Iterator[None]:
-        """Estimate the operation's cost; pre-empt execution with an error above the budget."""
-        ctx = self.execution_context
+                return [GraphQLError(MULTIPLE_OPERATIONS, extensions={"code": BAD_REQUEST})]
+        types = type_schema(ctx.schema)
         settings = _settings(ctx.context)
-        document = ctx.graphql_document
-        if document is not None and ctx.result is None:
-            estimate = estimate_nodes(
-                type_schema(ctx.schema), document, settings, ctx.variables,
-                self.requested_operation,
+        estimate = estimate_nodes(types, document, settings, ctx.variables,
+                                  self.requested_operation)  # fmt: skip
+        if estimate > settings.max_query_nodes:
+            return [GraphQLError(
+                f"Query too complex: it can return up to {estimate:,} nodes, above the "
+                f"limit of {settings.max_query_nodes:,} (GRAPH_SERVICE_MAX_QUERY_NODES); "
+                "ask for smaller pages (`first`) or fewer nested connections.",
+                extensions={"code": QUERY_TOO_COMPLEX, "estimate": estimate,
+                            "limit": settings.max_query_nodes},
+            )]
+        operation = get_operation_ast(document, self.requested_operation)
+        if operation is not None and operation.variable_definitions:
+            values = get_variable_values(
+                types, operation.variable_definitions, ctx.variables or {},
+                max_errors=MAX_COERCION_ERRORS,
             )
-            if estimate > settings.max_query_nodes:
-                self.refuse(GraphQLError(
-                    f"Query too complex: it can return up to {estimate:,} nodes, above the "
-                    f"limit of {settings.max_query_nodes:,} (GRAPH_SERVICE_MAX_QUERY_NODES); "
-                    "ask for smaller pages (`first`) or fewer nested connections.",
-                    extensions={"code": QUERY_TOO_COMPLEX, "estimate": estimate,
-                                "limit": settings.max_query_nodes},
-                ))
-        yield
-
-
-class VariableValues(_PreExecution):
-    """Refuse variable values that do not coerce to their types, coded ``BAD_USER_INPUT``.
-
-    graphql-core coerces the variables as execution starts and reports a value that does not
-    coerce (``{"first": "ten"}`` for an ``Int``, a missing required variable, an unknown
-    enum value) without a code; its messages start like some validation errors'
-    (``Variable '$e' ...``). This hook coerces them first, with graphql-core's own
-    ``get_variable_values`` over :func:`type_schema`, and answers the errors coded by
-    :func:`request_error_of` instead of executing. Runs after :class:`CostLimit`, as
-    execution did.
-    """
-
-    def on_execute(self) -> Iterator[None]:
-        """Coerce the request's variables; pre-empt execution with their errors."""
-        ctx = self.execution_context
-        document = ctx.graphql_document
-        if document is not None and ctx.result is None:
-            operation = get_operation_ast(document, self.requested_operation)
-            if operation is not None and operation.variable_definitions:
-                values = get_variable_values(
-                    type_schema(ctx.schema), operation.variable_definitions,
-                    ctx.variables or {}, max_errors=MAX_COERCION_ERRORS,
-                )
-                if isinstance(values, list):
-                    self.refuse(*(request_error_of(e, BAD_USER_INPUT) for e in values))
-        yield
+            if isinstance(values, list):
+                return [request_error_of(e, BAD_USER_INPUT) for e in values]
+        return []
 
 
 EXTENSIONS: list[Callable[[], SchemaExtension]] = [
     Audit,  # first: the last to see the result, with every error coded by ErrorCodes
-    ServiceRules,
-    OperationChoice,
-    CostLimit,
-    VariableValues,
+    ExecutionChecks,
     functools.partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
     functools.partial(DocumentCache, maxsize=CACHE_SIZE),
-    FragmentExpansion,  # before validation, whose rules walk every fragment spread
     functools.partial(DocumentValidation, maxsize=CACHE_SIZE),
     ErrorCodes,
 ]

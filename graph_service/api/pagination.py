@@ -16,6 +16,10 @@ Two cursor formats, both opaque base64 of UTF-8 text:
 A page starts right after the cursor's key, found by bisection: pages are stable, without
 duplicates or gaps, and a cursor stays meaningful even when its own item has since gone.
 
+The bulk path watches the pages an execution cuts (:data:`PAGING`, :class:`Paging`): a
+list left with items after its page is counted as truncated, or, with ``--all-pages``, given
+whole from the ``after`` cursor on.
+
 This module knows nothing of GraphQL; :mod:`graph_service.api.types` turns a
 :class:`Window` into a connection.
 """
@@ -28,6 +32,7 @@ import json
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Collection, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -300,6 +305,29 @@ class Window(Generic[T]):
     has_previous: bool
 
 
+@dataclass(slots=True)
+class Paging:
+    """How the pages of one execution are cut, and what was left out (the bulk path's).
+
+    Attributes
+    ----------
+    all_pages : bool
+        Give each list whole from its ``after`` cursor on, ``first`` notwithstanding (a
+        page of ``first: 0`` stays empty: no item was asked for).
+    truncated : int
+        Lists cut with items left after their page (``hasNextPage``), ``first`` > 0.
+    """
+
+    all_pages: bool = False
+    truncated: int = 0
+
+
+PAGING: ContextVar[Paging | None] = ContextVar("graph_service_paging", default=None)
+"""The :class:`Paging` of the execution running in this context; ``None`` (pages as asked)
+outside the bulk path. Set per line by :mod:`graph_service.bulk.runner`; the tasks an
+execution starts inherit it."""
+
+
 @dataclass(frozen=True, slots=True)
 class PageArgs:
     """Validated ``first`` / ``after`` arguments of a connection field.
@@ -377,10 +405,19 @@ class PageArgs:
 
         Notes
         -----
-        O(log n + first): the start is found by bisection on ``key``.
+        O(log n + first): the start is found by bisection on ``key``. Under a
+        :class:`Paging` (:data:`PAGING`), a page of ``first`` > 0 runs to the end of the
+        list with ``all_pages``, and one that leaves items after it is counted in
+        ``truncated``.
         """
         start = 0 if self.after is None else bisect_right(items, self.after, key=key)
         stop = min(start + self.first, len(items))
+        paging = PAGING.get()
+        if paging is not None and self.first > 0:
+            if paging.all_pages:
+                stop = len(items)
+            elif stop < len(items):
+                paging.truncated += 1
         page = list(items[start:stop])
         return Window(
             items=page,
@@ -389,3 +426,25 @@ class PageArgs:
             has_next=stop < len(items),
             has_previous=start > 0,
         )
+
+    def positions(
+        self, sort_keys: Sequence[CursorKey], comparable: Callable[[CursorKey], Any]
+    ) -> Window[int]:
+        """Cut this page out of a ranked list given by its items' sort keys.
+
+        Parameters
+        ----------
+        sort_keys : sequence of tuple
+            Each item's key under the connection's :class:`CursorOrder`, in list order.
+        comparable : callable
+            Maps a key to a value whose ascending order is the list's (descending parts
+            reversed), as ``Order.comparable`` of :mod:`graph_service.linkage.question`.
+
+        Returns
+        -------
+        Window of int
+            The positions in ``sort_keys`` of the page's items (see :meth:`window`).
+        """
+        keys = [comparable(key) for key in sort_keys]
+        after = None if self.after is None else comparable(self.after)
+        return PageArgs(self.first, after).window(range(len(keys)), key=keys.__getitem__)

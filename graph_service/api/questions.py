@@ -9,13 +9,30 @@ For each :class:`~graph_service.linkage.question.Question`, with strawberry's pu
   when it lists nodes (:class:`~graph_service.linkage.question.IdList`, answered as a
   connection of their label);
 - the node-type fields it declares (:func:`node_fields`, on ``Enterprise``, ``Person``...),
-  the node being the question's subject;
+  the node being the question's subject; a field marked personal
+  (:data:`graph_service.model.PERSONAL_FIELDS`) is nullable and ``null`` on a masked node;
 - the node budget's entry of each of these fields (:func:`costed_fields`).
+
+A question with a :class:`~graph_service.linkage.question.Ranking` answers a
+:class:`~graph_service.linkage.question.Ranked` list, paged by versioned cursors holding
+each item's sort key (:class:`~graph_service.api.pagination.CursorOrder` named after the
+root field and the ranking's order). Its items are nodes, published as the connection
+``Question.lists`` names (``SearchConnection``, ``EnterpriseConnection``), or instances
+of the ranking's item dataclass, published as the connection generated for it
+(:func:`item_connection`: ``<Item>Connection`` of ``<Item>Edge``, each edge its cursor and
+the item's fields).
 
 Every field is answered through the request's DataLoader of its question
 (:meth:`graph_service.api.context.Context.answers`), that is through the question's batch
-form. Argument types map as: ``Id`` to ``ID``; ``NodeKey`` to the input ``NodeRef``;
-tuples to lists; ``X | None`` to a nullable argument. Answer types map as: ``Coverage`` to
+form, which applies the caller's scope (:mod:`graph_service.access`); every root field
+carries the permission :class:`~graph_service.api.permissions.ReadsGraph`. A question added
+to the registry is therefore covered by the access rules without more code.
+
+Argument types map as: ``Id`` to ``ID``; ``NodeKey`` to the input ``NodeRef``;
+tuples to lists; ``X | None`` to a nullable argument; an ``Enum`` to a GraphQL enum of the
+same name; a dataclass to a generated input type. Answer types map as:
+``Annotated[Node, NodeOf(label)]`` to that node type (``Party`` for enterprises and
+people); ``Coverage`` to
 ``PayrollCoverage``, ``Subgraph`` to ``ClientNetwork``, ``Path`` to ``LinkagePath`` (types
 of :mod:`graph_service.api.types`, each with an ``of`` constructor); any other dataclass to a
 generated object type of the same name and fields, its description the first line of its
@@ -25,6 +42,7 @@ docstring, its fields' descriptions from their :class:`~graph_service.linkage.qu
 from __future__ import annotations
 
 import dataclasses
+import enum
 import functools
 import importlib
 import inspect
@@ -47,11 +65,21 @@ from strawberry.types import Info
 from strawberry.utils.str_converters import to_camel_case
 
 from graph_service.api.context import when_loaded
-from graph_service.api.pagination import PageArgs
-from graph_service.linkage.question import Doc, Id, IdList, NodeField, Question
+from graph_service.api.pagination import CursorOrder, PageArgs
+from graph_service.api.permissions import ReadsGraph
+from graph_service.linkage.question import (
+    Doc,
+    Id,
+    IdList,
+    NodeField,
+    NodeOf,
+    Order,
+    Question,
+    Ranked,
+)
 from graph_service.linkage.registry import QUESTIONS
-from graph_service.model import NodeKey
-from graph_service.stores.base import Coverage, Path, Subgraph
+from graph_service.model import PERSONAL_FIELDS, NodeKey
+from graph_service.stores.base import Coverage, Node, Path, Subgraph
 
 T = TypeVar("T", bound=type)
 
@@ -83,14 +111,37 @@ def _split(annotation: Any) -> tuple[Any, Doc | None]:
     return annotation, None
 
 
-def _graphql(annotation: Any) -> Any:
-    """The strawberry annotation of a domain type (see the module's mapping)."""
+def _node_of(annotation: Any) -> NodeOf | None:
+    """The :class:`NodeOf` of ``Annotated[Node, NodeOf(...)]``; ``None`` otherwise."""
+    if get_origin(annotation) is Annotated:
+        base, *meta = get_args(annotation)
+        if base is Node:
+            return next((m for m in meta if isinstance(m, NodeOf)), None)
+    return None
+
+
+@functools.cache
+def _enum(cls: type[enum.Enum]) -> Any:
+    """The GraphQL enum of a domain enum (registered once)."""
+    first_line = next(iter((cls.__doc__ or "").strip().splitlines()), None)
+    return strawberry.enum(cls, description=first_line)
+
+
+def _graphql(annotation: Any, inputs: bool = False) -> Any:
+    """The strawberry annotation of a domain type (see the module's mapping).
+
+    With ``inputs``, a dataclass maps to a generated input type (:func:`input_type`).
+    """
+    node_of = _node_of(annotation)
+    if node_of is not None:
+        (label,) = node_of.labels if len(node_of.labels) == 1 else ("Party",)
+        return _lazy(label)
     annotation, _ = _split(annotation)
     origin = get_origin(annotation)
     if origin in (Union, types.UnionType):
         members = [a for a in get_args(annotation) if a is not type(None)]
         (member,) = members
-        return Optional[_graphql(member)]  # noqa: UP045 - built at run time
+        return Optional[_graphql(member, inputs)]  # noqa: UP045 - built at run time
     if annotation is Id:
         return strawberry.ID
     if annotation == NodeKey:
@@ -98,12 +149,44 @@ def _graphql(annotation: Any) -> Any:
     if origin in (tuple, list):
         item, *rest = get_args(annotation)
         assert origin is list or rest == [Ellipsis], f"not a sequence type: {annotation}"
-        return list[_graphql(item)]  # type: ignore[misc]
+        return list[_graphql(item, inputs)]  # type: ignore[misc]
     if isinstance(annotation, type) and annotation in _KNOWN_ANSWERS:
         return _lazy(_KNOWN_ANSWERS[annotation])
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return _enum(annotation)
     if dataclasses.is_dataclass(annotation) and isinstance(annotation, type):
-        return answer_type(annotation)
+        return input_type(annotation) if inputs else answer_type(annotation)
     return annotation
+
+
+_INPUTS: dict[type, Any] = {}
+"""Generated input type of each domain argument dataclass (module attributes too, by name)."""
+_DOMAIN: dict[type, type] = {}
+"""The domain dataclass of each generated input type."""
+
+
+def input_type(cls: type) -> Any:
+    """The input type generated for a domain argument dataclass (one per class).
+
+    Its fields are the dataclass's, optional with their defaults, described and named by
+    their :class:`~graph_service.linkage.question.Doc`. A dataclass that refers to itself
+    (``AND: tuple[EnterpriseWhere, ...]``) refers to its input type by name, resolved
+    lazily from this module, where the generated type is kept.
+    """
+    if cls in _INPUTS:
+        return _INPUTS[cls]
+    _INPUTS[cls] = _lazy_input(cls.__name__)
+    fields, summary = _generated(cls, inputs=True)
+    generated = strawberry.input(fields, description=summary)
+    globals()[cls.__name__] = generated
+    _INPUTS[cls] = generated
+    _DOMAIN[generated] = cls
+    return generated
+
+
+def _lazy_input(name: str) -> Any:
+    """The annotation of generated input type ``name``, resolved lazily from this module."""
+    return Annotated[name, strawberry.lazy(__name__)]
 
 
 @functools.cache
@@ -115,21 +198,85 @@ def answer_type(cls: type) -> Any:
     cls : type
         A dataclass; fields may be ``Annotated[type, Doc(description)]``.
     """
+    fields, summary = _generated(cls, inputs=False)
+    return strawberry.type(fields, description=summary)
+
+
+def _generated(cls: type, inputs: bool, name: str | None = None,
+               extra: Mapping[str, tuple[Any, str]] | None = None) -> tuple[type, str | None]:
+    """A class of the fields of dataclass ``cls`` for strawberry, and its description.
+
+    Named ``name`` (the dataclass's name by default); the fields ``extra`` (name to
+    annotation and description) first, then each of the dataclass's, typed by
+    :func:`_graphql`, described and named by its ``Doc``; input fields keep their dataclass
+    default. The description is the first line of the docstring.
+    """
     hints = get_type_hints(cls, include_extras=True)
     annotations: dict[str, Any] = {}
     namespace: dict[str, Any] = {"__annotations__": annotations, "__module__": __name__,
                                  "__doc__": cls.__doc__}  # fmt: skip
+    for field_name, (annotation, text) in (extra or {}).items():
+        annotations[field_name] = annotation
+        namespace[field_name] = strawberry.field(description=text)
     for field in dataclasses.fields(cls):
-        base, doc = _split(hints[field.name])
-        annotations[field.name] = _graphql(base)
-        if doc is not None:
-            namespace[field.name] = strawberry.field(description=doc.description, name=doc.name)
+        _, doc = _split(hints[field.name])
+        annotations[field.name] = _graphql(hints[field.name], inputs)
+        description, published = (None, None) if doc is None else (doc.description, doc.name)
+        if inputs:
+            default = None if field.default is dataclasses.MISSING else field.default
+            namespace[field.name] = strawberry.field(default=default, description=description,
+                                                     name=published)  # fmt: skip
+        elif doc is not None:
+            namespace[field.name] = strawberry.field(description=description, name=published)
     summary = next(iter((cls.__doc__ or "").strip().splitlines()), None)
-    return strawberry.type(type(cls.__name__, (), namespace), description=summary)
+    return type(name or cls.__name__, (), namespace), summary
+
+
+@functools.cache
+def item_connection(item: type, order: str) -> Any:
+    """The connection type generated for ranked items of dataclass ``item`` (one per class).
+
+    ``<Item>Connection``: ``totalCount``, ``edges`` (``<Item>Edge``: ``cursor`` and the
+    item's fields) and ``pageInfo``; its description names the ``order``.
+    """
+    fields, summary = _generated(item, inputs=False, name=f"{item.__name__}Edge",
+                                 extra={"cursor": (str, "Where this edge sits, for `after`.")})
+    edge = strawberry.type(fields, description=summary)
+    hints = get_type_hints(item, include_extras=True)
+    converts = {f.name: _convert(hints[f.name]) for f in dataclasses.fields(item)}
+
+    @classmethod  # type: ignore[misc]
+    def of_ranked(cls: Any, info: Info, ranked: Ranked[Any], order: Order,
+                  cursors: CursorOrder, page: PageArgs) -> Any:
+        """One page of ranked items, with versioned cursors of their order."""
+        window = page.positions(ranked.sort_keys, order.comparable)
+        marks = [cursors.encode(ranked.sort_keys[i]) for i in window.items]
+        edges = [
+            edge(cursor=cursor, **{n: c(getattr(ranked.items[i], n)) for n, c in converts.items()})
+            for cursor, i in zip(marks, window.items, strict=True)
+        ]
+        info_ = _api_types().PageInfo(
+            has_next_page=window.has_next, has_previous_page=window.has_previous,
+            start_cursor=marks[0] if marks else None, end_cursor=marks[-1] if marks else None,
+        )  # fmt: skip
+        return cls(total_count=window.total, edges=edges, page_info=info_)
+
+    return strawberry.type(
+        type(f"{item.__name__}Connection", (), {
+            "__annotations__": {"total_count": int, "edges": list[edge],  # type: ignore[valid-type]
+                                "page_info": _lazy("PageInfo")},
+            "__module__": __name__,
+            "total_count": strawberry.field(description="Length of the whole list."),
+            "of_ranked": of_ranked,
+        }),
+        description=f"A page of {item.__name__} edges, in the order {order}.",
+    )  # fmt: skip
 
 
 def _convert(annotation: Any) -> Callable[[Any], Any]:
     """Turns a domain answer of type ``annotation`` into its GraphQL value."""
+    if _node_of(annotation) is not None:
+        return lambda node: _api_types().as_type(node)
     annotation, _ = _split(annotation)
     if get_origin(annotation) is list:
         (item,) = get_args(annotation)
@@ -146,11 +293,18 @@ def _convert(annotation: Any) -> Callable[[Any], Any]:
 
 
 def _domain_value(value: Any) -> Any:
-    """An argument's value as the domain takes it: lists as tuples, a NodeRef as its key."""
+    """An argument's value as the domain takes it.
+
+    Lists as tuples, a NodeRef as its key, a generated input as its domain dataclass.
+    """
     if isinstance(value, list):
         return tuple(_domain_value(v) for v in value)
     if isinstance(value, _api_types().NodeRef):
         return value.key
+    domain = _DOMAIN.get(type(value))
+    if domain is not None:
+        return domain(**{f.name: _domain_value(getattr(value, f.name))
+                         for f in dataclasses.fields(domain)})  # fmt: skip
     return value
 
 
@@ -169,7 +323,7 @@ def arguments(question: Question[Any, Any]) -> list[_Argument]:
     found = []
     for field in dataclasses.fields(question.arguments):
         annotation, doc = _split(hints[field.name])
-        graphql = _graphql(annotation)
+        graphql = _graphql(annotation, inputs=True)
         if doc is not None:
             graphql = Annotated[
                 graphql, strawberry.argument(description=doc.description, name=doc.name)
@@ -207,16 +361,15 @@ def _root_field(question: Question[Any, Any]) -> Any:
             return when_loaded(ctx.answers(question).load(args),
                                lambda found: connection.of_ids(info, label, found.ids, page))
 
-        page_params = [
-            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
-                              default=None)  # fmt: skip
-            for name, annotation in (("first", api.First), ("after", api.After))
-        ]
         resolve_page.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-            [_parameter("info", Info), *params, *page_params], return_annotation=connection
+            [_parameter("info", Info), *params, *_page_params()], return_annotation=connection
         )
         resolve_page.__name__ = question.name
-        return strawberry.field(resolver=resolve_page, description=question.description)
+        return strawberry.field(resolver=resolve_page, description=question.description,
+                                permission_classes=[ReadsGraph])  # fmt: skip
+
+    if question.answer is Ranked:
+        return _ranked_field(question, params)
 
     convert = _convert(question.answer)
 
@@ -228,7 +381,78 @@ def _root_field(question: Question[Any, Any]) -> Any:
         [_parameter("info", Info), *params], return_annotation=_graphql(question.answer)
     )
     resolve.__name__ = question.name
-    return strawberry.field(resolver=resolve, description=question.description)
+    return strawberry.field(resolver=resolve, description=question.description,
+                            permission_classes=[ReadsGraph])  # fmt: skip
+
+
+def _page_params() -> list[inspect.Parameter]:
+    """The ``first`` and ``after`` parameters of a connection field."""
+    api = _api_types()
+    return [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
+                          default=None)  # fmt: skip
+        for name, annotation in (("first", api.First), ("after", api.After))
+    ]
+
+
+def _ranked_field(question: Question[Any, Any], params: list[inspect.Parameter]) -> Any:
+    """The root field of a question answering :class:`Ranked`: a connection, versioned cursors.
+
+    Of nodes, the connection ``Question.lists`` names (``SearchConnection``); of items, the
+    one generated for the item type (:func:`item_connection`). The arguments are validated
+    and ``after`` decoded by the question's order (:class:`~graph_service.api.pagination.
+    CursorOrder` named after the field) before the question runs, so a bad argument or a
+    cursor of another order costs no work.
+    """
+    ranking = question.ranking
+    assert ranking is not None, f"{question.name} answers Ranked without a ranking"
+    if ranking.item is None:
+        connection = getattr(_api_types(), f"{question.lists}Connection")
+    else:
+        assert isinstance(ranking.order, Order), "ranked items have one order"
+        connection = item_connection(ranking.item, ranking.order.name)
+    build, name = question.arguments, to_camel_case(question.name)
+
+    def resolve_ranked(info: Info, **kwargs: Any) -> Any:
+        ctx = info.context
+        first, after = kwargs.pop("first"), kwargs.pop("after")
+        args = question.validate(build(**{k: _domain_value(v) for k, v in kwargs.items()}),
+                                 ctx.settings)  # fmt: skip
+        order = ranking.order_of(args)
+        cursors = CursorOrder(name, order.name, order.parts)
+        page = PageArgs.parse(first, after, ctx.settings, order=cursors)
+        found = ctx.answers(question).load(args)
+        if ranking.personal_match is None:
+            return when_loaded(found, lambda ranked: connection.of_ranked(
+                info, ranked, order, cursors, page))
+        return _visible(ctx, question, args, found,
+                        lambda ranked: connection.of_ranked(info, ranked, order, cursors, page))
+
+    resolve_ranked.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [_parameter("info", Info), *params, *_page_params()], return_annotation=connection
+    )
+    resolve_ranked.__name__ = question.name
+    return strawberry.field(resolver=resolve_ranked, description=question.description,
+                            permission_classes=[ReadsGraph])  # fmt: skip
+
+
+async def _visible(ctx: Any, question: Question[Any, Any], args: Any, found: Any,
+                   then: Callable[[Ranked[NodeKey]], Any]) -> Any:
+    """``then`` of the ranked answer of nodes, less the nodes listed by personal data unseen.
+
+    Leaves out the nodes listed or placed by personal data (``Ranking.personal_match``)
+    that the caller may not see unmasked (:meth:`~graph_service.access.Scope.sees`).
+    """
+    ranked: Ranked[NodeKey] = await found
+    scope = await ctx.scope()
+    assert question.ranking is not None and question.ranking.personal_match is not None
+    matched = question.ranking.personal_match
+    if not scope.unrestricted:
+        kept = [i for i, key in enumerate(ranked.items)
+                if scope.sees(key) or not matched(args, key)]  # fmt: skip
+        ranked = Ranked([ranked.items[i] for i in kept], [ranked.sort_keys[i] for i in kept])
+    result = then(ranked)
+    return await result if inspect.isawaitable(result) else result
 
 
 def _node_field(question: Question[Any, Any], node_field: NodeField[Any, Any]) -> Any:
@@ -239,8 +463,13 @@ def _node_field(question: Question[Any, Any], node_field: NodeField[Any, Any]) -
         returns, convert = _graphql(question.answer), _convert(question.answer)
     else:
         returns, convert = node_field.type, node_field.project
+    personal = to_camel_case(node_field.name) in PERSONAL_FIELDS.get(node_field.label, ())
+    if personal:
+        returns = Optional[returns]  # noqa: UP045 - built at run time
 
     def resolve(root: Any, info: Info, **kwargs: Any) -> Any:
+        if personal and root.masked:
+            return None
         values = {k: _domain_value(v) for k, v in kwargs.items()}
         args = build(**values, **{subject: str(root.id)})
         return when_loaded(info.context.answers(question).load(args), convert)
@@ -303,5 +532,5 @@ def costed_fields() -> dict[tuple[str, str], CostedField]:
     return table
 
 
-__all__ = ["CostedField", "answer_type", "costed_fields", "node_fields",
+__all__ = ["CostedField", "answer_type", "costed_fields", "item_connection", "node_fields",
            "root_fields"]  # fmt: skip

@@ -11,7 +11,7 @@ strawberry's own HTTP layer), which its FastAPI route answers as *plain text*.
 
 and answers HTTP 400 for a result whose errors carry ``BAD_REQUEST`` (an operation that
 cannot be selected: several operations and no ``operationName``, see
-:class:`~graph_service.api.extensions.OperationChoice`). Other GraphQL errors keep HTTP 200.
+:class:`~graph_service.api.extensions.ExecutionChecks`). Other GraphQL errors keep HTTP 200.
 It also refuses what strawberry lets through or fails on: a content type other than
 ``application/json``, an ``operationName`` that is not a string, JSON nested too deeply or
 with too long an integer (:meth:`GraphQLHTTPRouter.parse_json`); and
@@ -22,8 +22,10 @@ Every hook overridden here is a public method of strawberry's HTTP view; ``GET``
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
+import time
 from typing import Any
 
 import orjson
@@ -31,21 +33,27 @@ from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from fastapi import Request, Response
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, JSONResponse
+from graphql import GraphQLError
 from starlette.websockets import WebSocket
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from graph_service.api.context import Context
-from graph_service.api.extensions import BAD_REQUEST
+from graph_service.api.execution import run_on
+from graph_service.api.extensions import BAD_REQUEST, parse_document
 from graph_service.api.graphiql import example_enterprise, graphiql_page
+from graph_service.audit import MAX_OPERATION_NAME, document_record
 
 JSON_CONTENT_TYPE = "application/json"
 """Media type of a request body the service reads (a ``GET`` has none); the
 GraphQL-over-HTTP specification's ``application/graphql-response+json`` is a response type."""
 GRAPHQL_PATH = "/graphql"
 """Path of the GraphQL endpoint."""
+QUERY_TIMEOUT = "QUERY_TIMEOUT"
+"""Code of an operation that ran past ``Settings.execution_timeout_s`` (HTTP 200)."""
 METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
 """Code of a request whose HTTP method the endpoint does not take (HTTP 405)."""
 _JSON_KINDS = {str: "string", int: "number", float: "number", bool: "boolean",
@@ -111,12 +119,46 @@ async def method_not_allowed(request: Request, exc: Exception) -> Response:
     return response
 
 
+def timed_out(context: Context, request_data: GraphQLRequestData,
+              started: float) -> ExecutionResult:
+    """The answer to an operation past the time limit; its audit record appended.
+
+    Parameters
+    ----------
+    context : Context
+        The request's context (settings, caller, request id, audit trail).
+    request_data : GraphQLRequestData
+        The request (its document was parsed before execution began, so it is cached).
+    started : float
+        :func:`time.perf_counter` when execution began.
+
+    Returns
+    -------
+    ExecutionResult
+        ``data: null`` and one error of code ``QUERY_TIMEOUT`` naming the limit. The record
+        is appended unless the operation's own was (cancelled while waiting for its
+        ``fsync``).
+    """
+    limit = context.settings.execution_timeout_s
+    if context.audit is not None and not context.audited:
+        context.audit.append(document_record(
+            context, started, parse_document(request_data.query or ""),
+            request_data.operation_name, request_data.variables, error_codes=[QUERY_TIMEOUT],
+        ))
+    return ExecutionResult(data=None, errors=[GraphQLError(
+        f"Query timed out: it ran longer than {limit:g} s (GRAPH_SERVICE_EXECUTION_TIMEOUT_S); "
+        "ask for less (smaller pages, fewer hops).",
+        extensions={"code": QUERY_TIMEOUT, "limit_s": limit},
+    )])
+
+
 class GraphQLHTTPRouter(GraphQLRouter[Context, None]):
     """A :class:`strawberry.fastapi.GraphQLRouter` whose request errors are GraphQL JSON."""
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         """GraphiQL from the service's own files (:mod:`graph_service.api.graphiql`)."""
-        enterprise_id = await example_enterprise(request.app.state.store)
+        enterprise_id = await run_on(request.app.state.execution,
+                                     example_enterprise(request.app.state.store))
         return HTMLResponse(graphiql_page(GRAPHQL_PATH, enterprise_id))
 
     async def run(  # type: ignore[override]
@@ -191,7 +233,49 @@ class GraphQLHTTPRouter(GraphQLRouter[Context, None]):
                 400, "The GraphQL operation's `operationName` must be a string or null, if "
                 "provided.",
             )
+        if data.operation_name is not None and len(data.operation_name) > MAX_OPERATION_NAME:
+            raise HTTPException(  # not echoed: its length only
+                400, f"The GraphQL operation's `operationName` is {len(data.operation_name):,} "
+                f"characters long, above the limit of {MAX_OPERATION_NAME}.",
+            )
         return data
+
+    async def execute_single(  # type: ignore[override]
+        self, request: Request, request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response, context: Context, root_value: Any,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Refresh the store, then execute one operation within ``Settings.execution_timeout_s``.
+
+        Both run on the application's execution thread when it has one (the embedded
+        store: :mod:`graph_service.api.execution`), else on the server's loop.
+
+        The limit is kept on the loop the operation runs on: past it the operation is
+        cancelled (at its next await: a DataLoader batch or a store call; a synchronous step
+        runs to its end) and answered ``data: null``
+        with one error of code ``QUERY_TIMEOUT``, recorded in the audit trail (the
+        schema's :class:`~graph_service.audit.Audit` extension, cancelled with it, did
+        not). Marks the request ``audited`` once the schema ran (its record appended), for
+        :class:`~graph_service.api.security.RefusalAudit`.
+        """
+        started = time.perf_counter()
+        limit = context.settings.execution_timeout_s
+
+        async def refreshed() -> ExecutionResult:
+            try:
+                async with asyncio.timeout(limit) as deadline:
+                    await context.store.refresh()  # what another process committed meanwhile
+                    return await super(GraphQLHTTPRouter, self).execute_single(
+                        request, request_adapter, sub_response, context, root_value,
+                        request_data)
+            except TimeoutError:
+                if not deadline.expired():
+                    raise
+                return timed_out(context, request_data, started)
+
+        result = await run_on(request.app.state.execution, refreshed())
+        request.state.audited = True
+        return result
 
     def encode_json(self, data: object) -> str | bytes:
         """Encode a response body with orjson, several times faster than :mod:`json`.
@@ -231,4 +315,5 @@ class GraphQLHTTPRouter(GraphQLRouter[Context, None]):
         return response
 
 
-__all__ = ["GRAPHQL_PATH", "GraphQLHTTPRouter", "method_not_allowed", "request_error"]
+__all__ = ["GRAPHQL_PATH", "QUERY_TIMEOUT", "GraphQLHTTPRouter", "method_not_allowed",
+           "request_error", "timed_out"]

@@ -1,10 +1,12 @@
-"""The GraphQL schema: lookups by id, the linkage questions and the mutations.
+"""The GraphQL schema: lookups by id, the linkage questions, the audit trail and the mutations.
 
-The lookups are written here; the linkage questions' root fields are generated from the
-question registry (:func:`graph_service.api.questions.root_fields`), each answered by one
-domain question of :mod:`graph_service.linkage` through the request's DataLoader of it.
-``schema`` is the one schema object; the HTTP app and the CLI both execute documents against
-it, with a context from :func:`graph_service.api.context.make_context`.
+The lookups and the audit trail (:mod:`graph_service.api.trail`) are written here; the
+linkage questions' root fields are generated from the question registry
+(:func:`graph_service.api.questions.root_fields`), each answered by one domain question of
+:mod:`graph_service.linkage` through the request's DataLoader of it. Every root field
+carries a permission class (:mod:`graph_service.api.permissions`). ``schema`` is the one
+schema object; the HTTP app and the CLI both execute documents against it, with a context
+from :func:`graph_service.api.context.make_context`.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from strawberry.types import ExecutionContext
 
 from graph_service.api.extensions import EXTENSIONS, log_unexpected
 from graph_service.api.mutations import Mutation
+from graph_service.api.permissions import AdminOnly, ReadsGraph, ReadsReferrals
 from graph_service.api.questions import root_fields
+from graph_service.api.trail import audit_records
 from graph_service.api.types import (
     Account,
     Contact,
@@ -52,28 +56,33 @@ async def _lookup(info: GraphInfo, label: NodeLabel, node_id: str) -> Any:
 class Query:
     """The root query type: the lookups, then the linkage questions' fields."""
 
-    @strawberry.field(description="An enterprise by id; NOT_FOUND error if none.")
+    @strawberry.field(description="An enterprise by id; NOT_FOUND error if none.",
+                      permission_classes=[ReadsGraph])
     async def enterprise(self, info: GraphInfo, id: strawberry.ID) -> Enterprise | None:
         """Look up an enterprise."""
         return await _lookup(info, NodeLabel.ENTERPRISE, id)
 
-    @strawberry.field(description="A person by id; NOT_FOUND error if none.")
+    @strawberry.field(description="A person by id; NOT_FOUND error if none.",
+                      permission_classes=[ReadsGraph])
     async def person(self, info: GraphInfo, id: strawberry.ID) -> Person | None:
         """Look up a person."""
         return await _lookup(info, NodeLabel.PERSON, id)
 
-    @strawberry.field(description="An account by id; NOT_FOUND error if none.")
+    @strawberry.field(description="An account by id; NOT_FOUND error if none.",
+                      permission_classes=[ReadsGraph])
     async def account(self, info: GraphInfo, id: strawberry.ID) -> Account | None:
         """Look up an account."""
         return await _lookup(info, NodeLabel.ACCOUNT, id)
 
-    @strawberry.field(description="An account manager by id; NOT_FOUND error if none.")
+    @strawberry.field(description="An account manager by id; NOT_FOUND error if none.",
+                      permission_classes=[ReadsGraph])
     async def manager(self, info: GraphInfo, id: strawberry.ID) -> Manager | None:
         """Look up an account manager."""
         return await _lookup(info, NodeLabel.MANAGER, id)
 
     @strawberry.field(description="A referral by id; NOT_FOUND error if none. Staff read "
-                      "only the referrals they created (FORBIDDEN otherwise).")
+                      "only the referrals they created (FORBIDDEN otherwise).",
+                      permission_classes=[ReadsReferrals])
     async def referral(self, info: GraphInfo, id: strawberry.ID) -> Referral | None:
         """Look up a referral."""
         found = await _lookup(info, NodeLabel.REFERRAL, id)
@@ -84,10 +93,17 @@ class Query:
             raise ForbiddenError("staff may read only the referrals they created")
         return found
 
-    @strawberry.field(description="A logged contact by id; NOT_FOUND error if none.")
+    @strawberry.field(description="A logged contact by id; NOT_FOUND error if none.",
+                      permission_classes=[ReadsGraph])
     async def contact(self, info: GraphInfo, id: strawberry.ID) -> Contact | None:
         """Look up a contact."""
         return await _lookup(info, NodeLabel.CONTACT, id)
+
+    audit_records = strawberry.field(
+        resolver=audit_records, permission_classes=[AdminOnly],
+        description="The audit trail's most recent records that match, oldest first "
+        "(admin only; FORBIDDEN for any other role).",
+    )
 
 
 class GraphServiceSchema(strawberry.Schema):

@@ -20,10 +20,12 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from graph_service.access import MaskedNode
 from graph_service.api.context import Context, when_loaded
-from graph_service.api.pagination import PageArgs, Window, encode_cursor
+from graph_service.api.pagination import CursorOrder, PageArgs, Window, encode_cursor
 from graph_service.api.questions import node_fields
 from graph_service.linkage.conversion import ConversionGroupBy
+from graph_service.linkage.question import Order, Ranked
 from graph_service.model import (
     NODE_DEFAULTS,
     ContactKind,
@@ -51,6 +53,12 @@ strawberry.enum(ConversionGroupBy, description="What referralConversion groups b
 GraphInfo = Info[Context, None]
 """The ``info`` argument of every resolver."""
 
+MASKED_DESCRIPTION = (
+    "True when the caller may not see this node's personal data (outside a manager's "
+    "portfolio; persons and accounts for analysts and applications): its personal fields "
+    "are null. Never true for a Manager."
+)
+
 First = Annotated[
     int | None,
     strawberry.argument(
@@ -68,10 +76,18 @@ E = TypeVar("E")
 T = TypeVar("T")
 
 _ENTERPRISE, _PERSON, _ACCOUNT, _MANAGER, _REFERRAL, _CONTACT = (
-    label.value for label in NodeLabel)
+    label.value for label in (NodeLabel.ENTERPRISE, NodeLabel.PERSON, NodeLabel.ACCOUNT,
+                              NodeLabel.MANAGER, NodeLabel.REFERRAL, NodeLabel.CONTACT)
+)
 _IN, _OUT = Direction.INCOMING, Direction.OUTGOING
-(_EMPLOYED_BY, _SHAREHOLDER_OF, _OWNS, _MANAGES, _GUARANTEES, _TRANSFERRED_TO, _REFERS,
- _REFERRED_TO, _CONTACTED, _LOGGED_BY) = RelationshipType
+_EMPLOYED_BY, _SHAREHOLDER_OF, _OWNS, _MANAGES, _GUARANTEES, _TRANSFERRED_TO = (
+    RelationshipType.EMPLOYED_BY, RelationshipType.SHAREHOLDER_OF, RelationshipType.OWNS,
+    RelationshipType.MANAGES, RelationshipType.GUARANTEES, RelationshipType.TRANSFERRED_TO,
+)
+_REFERS, _REFERRED_TO, _CONTACTED, _LOGGED_BY = (
+    RelationshipType.REFERS, RelationshipType.REFERRED_TO, RelationshipType.CONTACTED,
+    RelationshipType.LOGGED_BY,
+)
 
 
 def _camel(name: str) -> str:
@@ -128,9 +144,11 @@ def _lazy_fields(cls: type) -> dict[str, tuple[str, bool, Any]]:
 class _GraphNode:
     """Mixin of the node types: their label and how to build them from a store node.
 
-    A node type built by :meth:`from_node` holds its ``id`` and a reference to the store
-    node's properties; each other field is read from them the first time it is asked for
-    (``__getattr__``), so a page of 100 people answering ``node { id }`` reads no property.
+    A node type built by :meth:`from_node` holds its ``id``, ``masked`` and a reference to
+    the store node's properties; each other field is read from them the first time it is
+    asked for (``__getattr__``), so a page of 100 people answering ``node { id }`` reads no
+    property. A masked node (:class:`~graph_service.access.MaskedNode`, outside the caller's
+    scope) has no personal property, so its personal fields answer ``null``.
     """
 
     LABEL: ClassVar[str]
@@ -145,7 +163,8 @@ class _GraphNode:
     def from_node(cls, node: Node) -> Self:
         """Build the GraphQL object of a store node of this label (fields read on demand)."""
         obj = cls.__new__(cls)
-        obj.__dict__.update(id=node.id, _props=node.props)  # id: a str is an ID
+        # id: a str is an ID
+        obj.__dict__.update(id=node.id, masked=isinstance(node, MaskedNode), _props=node.props)
         return obj
 
     def __getattr__(self, name: str) -> Any:
@@ -216,7 +235,8 @@ class Enterprise(_GraphNode):
 
     LABEL: ClassVar[str] = _ENTERPRISE
     id: strawberry.ID
-    name: str
+    masked: bool = strawberry.field(description=MASKED_DESCRIPTION)
+    name: str | None = strawberry.field(description="The name; null when masked.")
     industry: str | None
     region: str | None
     blocked: bool
@@ -253,8 +273,11 @@ class Person(_GraphNode):
 
     LABEL: ClassVar[str] = _PERSON
     id: strawberry.ID
-    name: str
-    segment: str | None = strawberry.field(description="mass, affluent or private.")
+    masked: bool = strawberry.field(description=MASKED_DESCRIPTION)
+    name: str | None = strawberry.field(description="The name; null when masked.")
+    segment: str | None = strawberry.field(
+        description="mass, affluent or private; null when masked."
+    )
     blocked: bool
     created_at: dt.datetime | None
     employers = related("EmployerConnection", _EMPLOYED_BY, _OUT,
@@ -278,10 +301,16 @@ class Account(_GraphNode):
 
     LABEL: ClassVar[str] = _ACCOUNT
     id: strawberry.ID
+    masked: bool = strawberry.field(description=MASKED_DESCRIPTION)
     type: str = strawberry.field(description="Product type, e.g. `debit card`.")
     status: str = strawberry.field(description="active, blocked or dormant.")
     opened_at: dt.datetime | None
-    balance: float | None
+    balance: float | None = strawberry.field(description="The balance; null when masked.")
+    last_activity_at: dt.datetime | None = strawberry.field(
+        description="Latest transfer or withdrawal in or out, loan repayment from it, loan "
+        "deposit to it or e-banking sign-in to it; its opening time without any (null when "
+        "the input gave neither)."
+    )
     owners = related("PartyConnection", _OWNS, _IN, "People and enterprises owning the account.")
     transfers_out = related("TransferConnection", _TRANSFERRED_TO, _OUT,
                             "Transfers from this account, one edge per receiving account.")
@@ -295,7 +324,11 @@ class Manager(_GraphNode):
 
     LABEL: ClassVar[str] = _MANAGER
     id: strawberry.ID
-    name: str
+    masked: bool = strawberry.field(description=MASKED_DESCRIPTION)
+    name: str | None = strawberry.field(
+        description="Never null (managers are bank staff, never masked); nullable as the "
+        "`name` of every node type is, so that one selection of `name` spans a union."
+    )
     kind: str = strawberry.field(description="corporate, retail or private_banking.")
     branch: str | None
     clients = related("PartyConnection", _MANAGES, _OUT,
@@ -323,6 +356,7 @@ class Referral(_GraphNode):
 
     LABEL: ClassVar[str] = _REFERRAL
     id: strawberry.ID
+    masked: bool = strawberry.field(description=MASKED_DESCRIPTION)
     status: ReferralStatus
     version: int = strawberry.field(
         description="1 when created, +1 at each status change: updateReferral's "
@@ -351,6 +385,7 @@ class Contact(_GraphNode):
 
     LABEL: ClassVar[str] = _CONTACT
     id: strawberry.ID
+    masked: bool = strawberry.field(description=MASKED_DESCRIPTION)
     kind: ContactKind
     at: dt.datetime = strawberry.field(description="When the contact took place.")
     outcome: str | None
@@ -454,9 +489,14 @@ class Connection(Generic[E]):
 
     @classmethod
     def build(cls, window: Window[T], nodes: Sequence[Node],
-              rels: Sequence[Relationship | None]) -> Self:
-        """Assemble the connection of a window (nodes and relationships aligned with it)."""
-        cursors = [encode_cursor(key) for key in window.keys]
+              rels: Sequence[Relationship | None], cursors: Sequence[str] | None = None
+              ) -> Self:
+        """Assemble the connection of a window (nodes and relationships aligned with it).
+
+        The edges' cursors are ``cursors``, or the node cursors of the window's keys.
+        """
+        if cursors is None:
+            cursors = [encode_cursor(key) for key in window.keys]
         edges = [cls.edge_type.from_neighbour(c, r, n)
                  for c, r, n in zip(cursors, rels, nodes, strict=True)]
         info = PageInfo(
@@ -506,9 +546,10 @@ class Connection(Generic[E]):
                      ) -> Self:
         """One page of a sorted id list (a domain query's answer), nodes read in one store call.
 
-        The page is read with one :meth:`GraphStore.get_nodes` call rather than through the
-        node DataLoader: the ids are already one batch, and a loader future per node would
-        cost more than the read (a page of 100 people).
+        The page is read with one :meth:`~graph_service.api.context.Context.read_nodes` call
+        (masked outside the caller's scope) rather than through the node DataLoader: the
+        ids are already one batch, and a loader future per node would cost more than the
+        read (a page of 100 people).
 
         Parameters
         ----------
@@ -521,9 +562,51 @@ class Connection(Generic[E]):
             Validated connection arguments (parsed with ``labels`` of this class).
         """
         window = page.window(ids, key=lambda node_id: (label, node_id))
-        loaded = await info.context.store.get_nodes(label, window.items)
+        loaded = await info.context.read_nodes(label, window.items)
         nodes = [node for node in loaded if node is not None]
         return cls.build(window, nodes, [None] * len(nodes))
+
+
+    @classmethod
+    async def of_ranked(cls, info: GraphInfo, ranked: Ranked[NodeKey], order: Order,
+                        cursors: CursorOrder, page: PageArgs) -> Self:
+        """One page of a ranked answer, with versioned cursors of its order.
+
+        Parameters
+        ----------
+        info : Info
+        ranked : Ranked
+            The question's answer: node keys and their sort keys, in ``order``.
+        order : Order
+            Compares sort keys (descending parts included).
+        cursors : CursorOrder
+            Encodes the edges' cursors; ``page.after`` was decoded with it.
+        page : PageArgs
+            Validated connection arguments.
+
+        Notes
+        -----
+        The page starts after the first position whose sort key follows the cursor's, by
+        bisection; its nodes are read as the caller may see them, one
+        :meth:`~graph_service.api.context.Context.read_nodes` call per label.
+        """
+        window = page.positions(ranked.sort_keys, order.comparable)
+        keys = [ranked.items[i] for i in window.items]
+        by_label: dict[str, list[str]] = {}
+        for label, node_id in keys:
+            by_label.setdefault(label, []).append(node_id)
+        found: dict[NodeKey, Node] = {}
+        for label, ids in by_label.items():
+            for node in await info.context.read_nodes(label, ids):
+                if node is not None:
+                    found[node.key] = node
+        shown = [i for i, key in zip(window.items, keys, strict=True) if key in found]
+        return cls.build(
+            window,
+            [found[ranked.items[i]] for i in shown],
+            [None] * len(shown),
+            [cursors.encode(ranked.sort_keys[i]) for i in shown],
+        )
 
 
 @strawberry.type(description="A page of people.")
@@ -573,6 +656,20 @@ class PartyConnection(Connection[Edge[Party]]):
     """Connection of ``Enterprise`` and ``Person`` nodes."""
 
     labels = frozenset({_ENTERPRISE, _PERSON})
+
+
+SearchResult = Annotated[
+    Enterprise | Person | Account | Manager,
+    strawberry.union("SearchResult", description="A node found by search."),
+]
+
+
+@strawberry.type(description="A page of search results: exact matches first, then by label "
+                             "and id.")
+class SearchConnection(Connection[Edge[SearchResult]]):
+    """Connection of the nodes ``search`` finds, with versioned cursors of its rank order."""
+
+    labels = frozenset(label.value for label in NodeLabel)
 
 
 @strawberry.type(description="A page of employees, with their EMPLOYED_BY properties.")
@@ -686,18 +783,22 @@ class GraphNode:
 
     label: NodeLabel
     id: strawberry.ID
-    name: str | None = strawberry.field(description="The name, for nodes that have one.")
+    masked: bool = strawberry.field(description=MASKED_DESCRIPTION)
+    name: str | None = strawberry.field(
+        description="The name, for nodes that have one; null when masked."
+    )
     properties: JSON = strawberry.field(
         description="Every stored property, and the declared default of one not stored "
-        "(blocked: false)."
+        "(blocked: false); when masked, only those that are not personal."
     )
 
     @classmethod
     def of(cls, node: Node) -> GraphNode:
-        """Build from a store node."""
+        """Build from a store node (a masked one keeps no personal property)."""
         return cls(
             label=NodeLabel(node.label),
             id=strawberry.ID(node.id),
+            masked=isinstance(node, MaskedNode),
             name=node.props.get("name"),
             properties=cast(JSON, NODE_DEFAULTS.get(node.label, {}) | dict(node.props)),
         )

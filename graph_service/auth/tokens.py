@@ -391,12 +391,25 @@ class TokenVerifier:
             reason = next((text for kind, text in _REASONS if isinstance(exc, kind)),
                           "the token is not a well-formed JWT")
             raise UnauthenticatedError(reason) from None
+        for name in NUMERIC_DATES:
+            value = claims.get(name)
+            if value is not None and (isinstance(value, bool)
+                                      or not isinstance(value, int | float)):
+                # PyJWT reads int(claim): a string such as "9999999999" would pass.
+                raise UnauthenticatedError(
+                    f"the token's {name!r} claim is not a number (a NumericDate, RFC 7519)"
+                )
         caller = Caller.from_claims(claims)
         with self._lock:
             self._cache[token] = caller
             if len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
         return caller
+
+
+NUMERIC_DATES = ("exp", "nbf", "iat")
+"""The claims RFC 7519 types NumericDate: JSON numbers, which :meth:`TokenVerifier.verify`
+requires (PyJWT converts them with ``int()``, accepting a numeric string)."""
 
 
 def local_verifier(issuer: LocalIssuer, settings: Settings) -> TokenVerifier:

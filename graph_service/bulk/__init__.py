@@ -3,7 +3,9 @@
 Each line of the variables file is a JSON object of variables. Lines are read and checked
 before anything runs (a bad line stops the run, naming file and line), executed in-process
 in concurrent chunks sharing one request context, and answered as CSV or NDJSON, one output
-row per input line, in input order.
+row per input line (or, with ``explode``, per item of one list), in input order. No list is
+cut silently: a line whose list stopped at its page size with items left is flagged
+(``truncated``), unless ``all_pages`` answers every list whole.
 
 - :mod:`graph_service.bulk.files`: reading the variables, writing the CSV or NDJSON rows
   (:func:`read_variables`, :func:`read_variables_object`, :data:`OUTPUT_FORMATS`).

@@ -5,26 +5,29 @@
 - :func:`write_results` writes one output row per input line, in input order, with the line
   number and any GraphQL errors; a file appears only when complete.
 
-The CSV columns are derived from the operation's selection set (:func:`csv_columns`), not
+The CSV columns are derived from the operation's selection set (:func:`layout`), not
 from the answers, so every run of a document has the same header, even when every line
 fails: ``line``, then one column per selected leaf field under its response name (alias
 respected; the fields of an object, selected with a sub-selection, become dotted names such
-as ``payrollCoverage.enterprise.id``; a list-typed field is one column holding JSON text),
-then ``errors`` (a data column named ``line`` or ``errors`` is refused, :func:`csv_header`).
-Cells are spelled as in JSON (``true``/``false``), null as an empty cell. Running the lines
-is :mod:`graph_service.bulk.runner`'s.
+as ``payrollCoverage.enterprise.id``; a list-typed field is one column holding JSON text,
+unless it is exploded: one row per item, its item's fields as columns), then ``errors``, then
+``truncated`` when the document selects a list that pages (a connection: ``true`` on a line
+where a list was cut at its page size with items left, see
+:class:`~graph_service.api.pagination.Paging`). A data column named ``line``, ``errors`` or
+``truncated`` is refused (:func:`csv_header`). Cells are spelled as in JSON
+(``true``/``false``), null as an empty cell. Running the lines is
+:mod:`graph_service.bulk.runner`'s.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from graphql import (
     DocumentNode,
@@ -48,12 +51,14 @@ from graphql import (
 )
 
 from graph_service.errors import InvalidInputError, Location
+from graph_service.reports.output import atomic_output
 
 OUTPUT_FORMATS = ("csv", "ndjson")
 """The output formats of a bulk run (``--format``)."""
 
-Result = tuple[int, Any, list[dict[str, Any]]]
-"""One line's answer: its line number, its ``data`` and its formatted GraphQL errors."""
+Result = tuple[int, Any, list[dict[str, Any]], int]
+"""One line's answer: its line number, its ``data``, its formatted GraphQL errors and the
+number of lists it cut at their page size (:class:`~graph_service.api.pagination.Paging`)."""
 
 
 def _read_text(path: Path) -> str:
@@ -159,59 +164,125 @@ def _field_definition(
     return None if fields is None else fields.get(name)
 
 
+PAGE_ARGUMENTS = frozenset({"first", "after"})
+"""The arguments of a field that pages (a connection)."""
+
+
+@dataclass(slots=True)
+class Layout:
+    """What a document's output rows hold, from its selection set alone.
+
+    Attributes
+    ----------
+    columns : list of Column
+        The CSV data columns (:func:`layout`).
+    pages : bool
+        Whether the document selects a field that pages (arguments ``first`` and
+        ``after``), anywhere: its rows then say whether a list was cut (``truncated``).
+    explode : Column or None
+        The list field whose items are rows of their own (``--explode``).
+    lists : list of Column
+        The list-typed fields that could be exploded (selected outside any list).
+    """
+
+    columns: list[Column] = field(default_factory=list)
+    pages: bool = False
+    explode: Column | None = None
+    lists: list[Column] = field(default_factory=list)
+
+
 def _collect(
     schema: GraphQLSchema,
     parent: GraphQLNamedType,
     selection_set: SelectionSetNode,
-    prefix: Column,
+    prefix: Column | None,
     fragments: Mapping[str, FragmentDefinitionNode],
     spreading: frozenset[str],
     columns: dict[Column, None],
+    found: Layout,
 ) -> None:
-    """Add the columns of ``selection_set`` on ``parent`` to ``columns``, in document order."""
+    """Add the columns of ``selection_set`` on ``parent`` to ``columns``, in document order.
+
+    ``prefix`` is ``None`` inside a list that is not exploded: no columns there, only
+    whether something pages.
+    """
     for selection in selection_set.selections:
         if isinstance(selection, FieldNode):
             definition = _field_definition(schema, parent, selection.name.value)
             if definition is None:  # refused by validation: every line fails
                 continue
-            key = prefix + ((selection.alias or selection.name).value,)
+            found.pages |= PAGE_ARGUMENTS <= definition.args.keys()
+            key = None if prefix is None else prefix + ((selection.alias or selection.name).value,)
             nullable = get_nullable_type(definition.type)
             named = get_named_type(definition.type)
-            if (
-                selection.selection_set is None
-                or isinstance(nullable, GraphQLList)
-                or not is_composite_type(named)
-            ):
+            listed = isinstance(nullable, GraphQLList)
+            if key is not None and listed:
+                found.lists.append(key)
+            inner = key if not listed or key == found.explode else None
+            if selection.selection_set is None or not is_composite_type(named):
+                if key is not None:
+                    columns[key] = None
+                continue
+            if key is not None and inner is None:
                 columns[key] = None
-            else:
-                _collect(schema, named, selection.selection_set, key, fragments, spreading, columns)
+            _collect(schema, named, selection.selection_set, inner, fragments, spreading,
+                     columns, found)
         elif isinstance(selection, InlineFragmentNode):
             condition = selection.type_condition
             target = parent if condition is None else schema.get_type(condition.name.value)
-            _collect(
-                schema,
-                target or parent,
-                selection.selection_set,
-                prefix,
-                fragments,
-                spreading,
-                columns,
-            )
+            _collect(schema, target or parent, selection.selection_set, prefix, fragments,
+                     spreading, columns, found)
         elif isinstance(selection, FragmentSpreadNode):
             name = selection.name.value
             fragment = fragments.get(name)
             if fragment is None or name in spreading:  # refused by validation
                 continue
             target = schema.get_type(fragment.type_condition.name.value)
-            _collect(
-                schema,
-                target or parent,
-                fragment.selection_set,
-                prefix,
-                fragments,
-                spreading | {name},
-                columns,
-            )
+            _collect(schema, target or parent, fragment.selection_set, prefix, fragments,
+                     spreading | {name}, columns, found)
+
+
+def layout(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None = None,
+    explode: str | None = None,
+) -> Layout:
+    """The :class:`Layout` of a document's output, from its selection set alone.
+
+    The columns are those of :func:`csv_columns`, except that the list field ``explode``
+    (its dotted response names, e.g. ``uncoveredEmployees.edges``) contributes the columns
+    of its sub-selection (or, for a list of scalars, its own column holding one item).
+
+    Raises
+    ------
+    InvalidInputError
+        If ``explode`` names no list field selected outside any other list (the list
+        fields are named).
+    """
+    wanted = None if explode is None else tuple(explode.split("."))
+    found = Layout(explode=wanted)
+    operations = [
+        d
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode)
+        and (operation_name is None or (d.name is not None and d.name.value == operation_name))
+    ]
+    root = schema.get_root_type(operations[0].operation) if len(operations) == 1 else None
+    if root is not None:
+        fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        columns: dict[Column, None] = {}
+        _collect(schema, root, operations[0].selection_set, (), fragments, frozenset(),
+                 columns, found)
+        found.columns = list(columns)
+    if wanted is not None and wanted not in found.lists:
+        known = ", ".join(".".join(c) for c in found.lists) or "none"
+        raise InvalidInputError(
+            f"--explode {explode!r} names no list field of the document (list fields: {known})"
+        )
+    return found
 
 
 def csv_columns(
@@ -249,24 +320,7 @@ def csv_columns(
     >>> [".".join(c) for c in csv_columns(type_schema(schema), doc)]
     ['c.rate', 'c.enterprise.id']
     """
-    operations = [
-        d
-        for d in document.definitions
-        if isinstance(d, OperationDefinitionNode)
-        and (operation_name is None or (d.name is not None and d.name.value == operation_name))
-    ]
-    if len(operations) != 1:
-        return []
-    (operation,) = operations
-    root = schema.get_root_type(operation.operation)
-    if root is None:
-        return []
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
-    columns: dict[Column, None] = {}
-    _collect(schema, root, operation.selection_set, (), fragments, frozenset(), columns)
-    return list(columns)
+    return layout(schema, document, operation_name).columns
 
 
 def column_value(data: Any, column: Column) -> Any:
@@ -288,36 +342,24 @@ def column_value(data: Any, column: Column) -> Any:
     >>> column_value({"ok": False}, ("ok",))
     'false'
     """
-    value = data
-    for key in column:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
+    value = _at(data, column)
     if isinstance(value, list | dict | bool):
         return json.dumps(value, ensure_ascii=False)
     return value
 
 
-@contextmanager
-def _atomic_output(output: Path | None) -> Iterator[IO[str]]:
-    """Yield a text stream; for a file, write beside it and rename only on success."""
-    if output is None:
-        yield sys.stdout
-        return
-    partial = output.with_name(output.name + ".partial")
-    try:
-        with partial.open("w", encoding="utf-8", newline="") as stream:
-            yield stream
-        os.replace(partial, output)
-    finally:
-        partial.unlink(missing_ok=True)
-
-
-def document_columns(document: str, operation_name: str | None = None) -> list[Column]:
-    """:func:`csv_columns` of a document's text; none when it does not parse.
+def document_layout(
+    document: str, operation_name: str | None = None, explode: str | None = None
+) -> Layout:
+    """:func:`layout` of a document's text; empty when it does not parse.
 
     Parsed through the schema's parser cache, so executing the document afterwards does
     not parse it again.
+
+    Raises
+    ------
+    InvalidInputError
+        As :func:`layout`, for ``explode``.
     """
     from graph_service.api.extensions import parse_document, type_schema
     from graph_service.api.schema import schema
@@ -325,22 +367,28 @@ def document_columns(document: str, operation_name: str | None = None) -> list[C
     try:
         parsed = parse_document(document)
     except GraphQLError:  # every line answers the syntax error
-        return []
-    return csv_columns(type_schema(schema), parsed, operation_name)
+        return Layout()
+    return layout(type_schema(schema), parsed, operation_name, explode)
 
 
-RESERVED_COLUMNS = ("line", "errors")
-"""The CSV columns every bulk run writes, around the data columns."""
+RESERVED_COLUMNS = ("line", "errors", "truncated")
+"""The CSV columns a bulk run writes around the data columns (``truncated`` only for a
+document that selects a list that pages)."""
 
 
-def csv_header(columns: Sequence[Column], location: Location | None = None) -> list[str]:
-    """The CSV header of a bulk run: ``line``, the data columns' dotted names, ``errors``.
+def csv_header(
+    columns: Sequence[Column], location: Location | None = None, pages: bool = False
+) -> list[str]:
+    """The CSV header of a bulk run: ``line``, the data columns, ``errors`` (``truncated``).
+
+    ``truncated`` ends it when ``pages``; the data columns are their dotted names.
 
     Raises
     ------
     InvalidInputError
-        If a data column is itself named ``line`` or ``errors`` (a top-level field aliased
-        so): the header would name two columns alike. ``location`` names the document.
+        If a data column is itself named ``line``, ``errors`` or ``truncated`` (a top-level
+        field aliased so): the header would name two columns alike. ``location`` names the
+        document.
     """
     names = [".".join(column) for column in columns]
     clashes = [name for name in names if name in RESERVED_COLUMNS]
@@ -350,7 +398,8 @@ def csv_header(columns: Sequence[Column], location: Location | None = None) -> l
             "another alias, or use --format ndjson",
             location,
         )
-    return [RESERVED_COLUMNS[0], *names, RESERVED_COLUMNS[1]]
+    line, errors, truncated = RESERVED_COLUMNS
+    return [line, *names, errors, *([truncated] if pages else [])]
 
 
 def error_text(errors: list[dict[str, Any]]) -> str:
@@ -381,34 +430,73 @@ def check_format(fmt: str) -> None:
         )
 
 
+def _at(data: Any, column: Column) -> Any:
+    """The value at ``column``'s response keys in ``data``; ``None`` where one is missing."""
+    value = data
+    for key in column:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def csv_rows(result: Result, found: Layout) -> Iterator[list[Any]]:
+    """The CSV rows of one line's answer: one, or one per item of the exploded list.
+
+    A line whose exploded list is empty or null still has one row, its item cells empty.
+    """
+    number, data, errors, truncated = result
+    tail = [error_text(errors), *(["true" if truncated else "false"] if found.pages else [])]
+    explode = found.explode
+    if explode is None:
+        yield [number, *[column_value(data, c) for c in found.columns], *tail]
+        return
+    items = _at(data, explode)
+    depth = len(explode)
+    for item in items if isinstance(items, list) and items else [None]:
+        yield [
+            number,
+            *[column_value(item, c[depth:]) if c[:depth] == explode else column_value(data, c)
+              for c in found.columns],
+            *tail,
+        ]
+
+
+def _write(stream: Any, results: Sequence[Result], fmt: str, found: Layout) -> None:
+    if fmt == "ndjson":
+        for number, data, errors, truncated in results:
+            record: dict[str, Any] = {"line": number, "data": data, "errors": errors or None}
+            if found.pages:
+                record["truncated"] = bool(truncated)
+            stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+        return
+    writer = csv.writer(stream)
+    writer.writerow(csv_header(found.columns, pages=found.pages))
+    for result in results:
+        writer.writerows(csv_rows(result, found))
+
+
 def write_results(
-    results: Sequence[Result], output: Path | None, fmt: str, columns: Sequence[Column]
+    results: Sequence[Result], output: Path | None, fmt: str, found: Layout
 ) -> None:
-    """Write one output row per line, in the order of ``results``.
+    """Write the output rows of the lines, in the order of ``results``.
 
     Parameters
     ----------
-    results : sequence of (int, data, errors)
-        Each line's number, ``data`` and formatted errors (empty when none).
+    results : sequence of (int, data, errors, truncated)
+        Each line's number, ``data``, formatted errors (empty when none) and lists cut.
     output : Path or None
-        Output file, written beside it and renamed only once complete; ``None`` for
-        standard output.
+        Output file, written beside it and renamed only once complete
+        (:func:`~graph_service.reports.output.atomic_output`); ``None`` for standard output.
     fmt : {"csv", "ndjson"}
-        NDJSON: ``{"line": n, "data": ..., "errors": [...] or null}`` per line. CSV: the
-        header of :func:`csv_header`, then ``line``, the cells of ``columns``
-        (:func:`column_value`) and :func:`error_text` per line.
-    columns : sequence of Column
-        The data columns (CSV only; :func:`csv_columns`).
+        NDJSON: ``{"line": n, "data": ..., "errors": [...] or null}`` per line, with
+        ``"truncated": true|false`` when the document pages. CSV: the header of
+        :func:`csv_header`, then :func:`csv_rows` per line.
+    found : Layout
+        The document's layout (:func:`layout`).
     """
-    with _atomic_output(output) as stream:
-        if fmt == "ndjson":
-            for number, data, errors in results:
-                record = {"line": number, "data": data, "errors": errors or None}
-                stream.write(json.dumps(record, ensure_ascii=False) + "\n")
-        else:
-            writer = csv.writer(stream)
-            writer.writerow(csv_header(columns))
-            writer.writerows(
-                [number, *[column_value(data, c) for c in columns], error_text(errors)]
-                for number, data, errors in results
-            )
+    if output is None:
+        _write(sys.stdout, results, fmt, found)
+        return
+    with atomic_output(output) as stream:
+        _write(stream, results, fmt, found)

@@ -30,9 +30,9 @@ from graph_service.auth.caller import Caller
 from graph_service.bulk.files import (
     Result,
     check_format,
-    csv_columns,
     csv_header,
-    document_columns,
+    document_layout,
+    layout,
     write_results,
 )
 from graph_service.config import Settings
@@ -50,10 +50,22 @@ CHUNK_SIZE = 256
 
 @dataclass(frozen=True, slots=True)
 class BulkSummary:
-    """Outcome of a bulk run: lines run and lines whose result carries GraphQL errors."""
+    """Outcome of a bulk run.
+
+    Attributes
+    ----------
+    lines : int
+        Lines run.
+    failed : int
+        Lines whose result carries GraphQL errors.
+    truncated : int
+        Lines holding a list cut at its page size with items left (``hasNextPage``); none
+        with ``all_pages``.
+    """
 
     lines: int
     failed: int
+    truncated: int = 0
 
 
 def check_document(
@@ -62,6 +74,7 @@ def check_document(
     settings: Settings,
     operation_name: str | None = None,
     fmt: str = "ndjson",
+    explode: str | None = None,
 ) -> None:
     """Check, before any line runs, that ``document`` can run.
 
@@ -80,6 +93,9 @@ def check_document(
     fmt : {"csv", "ndjson"}
         The output format; CSV output also needs a header without duplicate names
         (:func:`csv_header`).
+    explode : str, optional
+        A list field whose items are CSV rows of their own
+        (:func:`~graph_service.bulk.files.layout`); CSV only.
 
     Raises
     ------
@@ -87,8 +103,9 @@ def check_document(
         Naming ``source``: on a syntax error (with its line and column), the first
         validation error (graphql-core's specified rules with the service's depth and alias
         limits, :mod:`graph_service.api.extensions`), an ``operation_name`` that names no
-        operation, several operations and no ``operation_name``, or a CSV header clash.
-        Every line would answer the same error.
+        operation, several operations and no ``operation_name``, a CSV header clash, or an
+        ``explode`` that names no list field or comes with NDJSON. Every line would answer
+        the same error.
     """
     from graphql import GraphQLSyntaxError, specified_rules, validate
 
@@ -137,8 +154,15 @@ def check_document(
             f"the document holds {len(names)} operations; choose one with --operation-name",
             location,
         )
+    if explode is not None and fmt != "csv":
+        raise InvalidInputError("--explode writes CSV rows: it needs --format csv")
     if fmt == "csv":
-        csv_header(csv_columns(types, parsed, operation_name), location)
+        found = layout(types, parsed, operation_name, explode)
+        csv_header(found.columns, location, found.pages)
+
+
+Answer = tuple[Any, list[dict[str, Any]], int]
+"""One execution's ``data``, its formatted GraphQL errors, and the lists it cut short."""
 
 
 async def _execute_each(
@@ -146,17 +170,26 @@ async def _execute_each(
     document: str,
     variables: Sequence[Mapping[str, Any]],
     operation_name: str | None = None,
-) -> list[tuple[Any, list[dict[str, Any]]]]:
-    """Execute ``document`` once per variables set through the schema, concurrently."""
+    all_pages: bool = False,
+) -> list[Answer]:
+    """Execute ``document`` once per variables set through the schema, concurrently.
+
+    Each execution runs under its own :class:`~graph_service.api.pagination.Paging`, which
+    counts the lists it cuts short (or, with ``all_pages``, gives them whole).
+    """
     from graph_service.api.fast_path import schema_for
+    from graph_service.api.pagination import PAGING, Paging
 
     schema = schema_for(context.settings)
-    results = await asyncio.gather(
-        *(schema.execute(document, variable_values=dict(v), context_value=context,
-                         operation_name=operation_name)
-          for v in variables)
-    )
-    return [(r.data, [dict(e.formatted) for e in r.errors or ()]) for r in results]
+
+    async def run(values: Mapping[str, Any]) -> Answer:
+        paging = Paging(all_pages=all_pages)
+        PAGING.set(paging)  # this line's task, and the tasks it starts
+        r = await schema.execute(document, variable_values=dict(values), context_value=context,
+                                 operation_name=operation_name)
+        return r.data, [dict(e.formatted) for e in r.errors or ()], paging.truncated
+
+    return list(await asyncio.gather(*(run(v) for v in variables)))
 
 
 async def execute_many(
@@ -183,10 +216,11 @@ async def execute_many(
     """
     from graph_service.api.context import make_context
 
-    return await _execute_each(
+    answers = await _execute_each(
         make_context(store, settings, caller=caller, audit=audit), document, variables,
         operation_name,
     )
+    return [(data, errors) for data, errors, _ in answers]
 
 
 _STORE_FAILURES: dict[Any, type[StoreUnavailableError | StoreTimeoutError]] = {
@@ -223,8 +257,10 @@ async def run_bulk(
     operation_name: str | None = None,
     caller: Caller | None = None,
     audit: AuditTrail | None = None,
+    all_pages: bool = False,
+    explode: str | None = None,
 ) -> BulkSummary:
-    """Run every variables row and write one output row per input line.
+    """Run every variables row and write one output row per input line (or list item).
 
     Parameters
     ----------
@@ -243,6 +279,13 @@ async def run_bulk(
         The operation of the document to run (GraphQL's ``operationName``).
     caller, audit : optional
         Who runs it and the audit trail each line's record goes to (:func:`execute_many`).
+    all_pages : bool
+        Answer every list (connection) whole from its ``after`` cursor on, whatever its
+        ``first`` (above 0); otherwise a line whose list was cut at its page size with items
+        left is flagged (``truncated``) and counted in the summary.
+    explode : str, optional
+        CSV only: the list field (dotted response names, ``uncoveredEmployees.edges``)
+        whose items each get a row (:func:`~graph_service.bulk.files.csv_rows`).
 
     Returns
     -------
@@ -251,9 +294,10 @@ async def run_bulk(
     Raises
     ------
     InvalidInputError
-        If ``fmt`` is not an output format, or a CSV header would name two columns alike
-        (:func:`~graph_service.bulk.files.csv_header`). Errors in the document itself are
-        every line's errors here; :func:`check_document` refuses them before a run.
+        If ``fmt`` is not an output format, a CSV header would name two columns alike
+        (:func:`~graph_service.bulk.files.csv_header`), or ``explode`` names no list field.
+        Errors in the document itself are every line's errors here;
+        :func:`check_document` refuses them before a run.
     StoreUnavailableError, StoreTimeoutError
         At the first line answered ``STORE_UNAVAILABLE`` or ``STORE_TIMEOUT``; no output is
         written.
@@ -261,25 +305,31 @@ async def run_bulk(
     Notes
     -----
     The CSV header is ``line``, the columns of
-    :func:`~graph_service.bulk.files.csv_columns`, ``errors``; it depends on the document
-    only.
+    :func:`~graph_service.bulk.files.layout`, ``errors`` (then ``truncated`` when the
+    document selects a list that pages); it depends on the document only.
     """
+    from graph_service.api.context import make_context
+
     check_format(fmt)
-    columns = document_columns(document, operation_name) if fmt == "csv" else []
-    csv_header(columns)
+    found = document_layout(document, operation_name, explode)
+    csv_header(found.columns, pages=found.pages)
     results: list[Result] = []
     for start in range(0, len(rows), CHUNK_SIZE):
         chunk = rows[start : start + CHUNK_SIZE]
-        answers = await execute_many(
-            store, settings, document, [v for _, v in chunk], operation_name, caller, audit
+        context = make_context(store, settings, caller=caller, audit=audit)  # one per chunk
+        answers = await _execute_each(
+            context, document, [v for _, v in chunk], operation_name, all_pages
         )
-        for (number, _), (_, errors) in zip(chunk, answers, strict=True):
+        for (number, _), (_, errors, _) in zip(chunk, answers, strict=True):
             _stop_on_store_failure(number, errors)
         results.extend(
-            (number, data, errors)
-            for (number, _), (data, errors) in zip(chunk, answers, strict=True)
+            (number, *answer) for (number, _), answer in zip(chunk, answers, strict=True)
         )
         if progress is not None:
             progress(len(chunk))
-    write_results(results, output, fmt, columns)
-    return BulkSummary(len(results), sum(1 for _, _, errors in results if errors))
+    write_results(results, output, fmt, found)
+    return BulkSummary(
+        len(results),
+        sum(1 for _, _, errors, _ in results if errors),
+        sum(1 for *_, truncated in results if truncated),
+    )

@@ -1,6 +1,6 @@
 """The ``graph-service`` command line: load, serve, query, token, audit and the rest.
 
-Its commands: load, generate, serve, demo, query, token, audit, falkordb-server.
+Its commands: load, generate, serve, demo, query, report, token, audit, falkordb-server.
 
 Every command that reads or writes a store takes ``--backend`` (default:
 ``GRAPH_SERVICE_BACKEND``, else ``embedded``) and ``--data-dir`` (the embedded store's
@@ -12,7 +12,8 @@ answer.
 
 One module per command group: :mod:`~graph_service.cli.load` (``load``, ``generate``),
 :mod:`~graph_service.cli.serve` (``serve``, ``demo``, ``falkordb-server``),
-:mod:`~graph_service.cli.query` (``query``), :mod:`~graph_service.cli.token` (``token``),
+:mod:`~graph_service.cli.query` (``query``), :mod:`~graph_service.cli.report` (``report``),
+:mod:`~graph_service.cli.token` (``token``),
 :mod:`~graph_service.cli.audit` (``audit``); :mod:`~graph_service.cli.common` holds what
 they share. The commands are registered here, in the order ``--help`` lists them.
 """
@@ -23,7 +24,7 @@ import sys
 
 import typer
 
-from graph_service.cli import audit, load, query, serve, token
+from graph_service.cli import audit, load, query, report, serve, token
 from graph_service.cli.common import err
 from graph_service.errors import GraphServiceError
 
@@ -39,6 +40,7 @@ app.command()(load.generate)
 app.command()(serve.serve)
 app.command()(serve.demo)
 app.command()(query.query)
+app.command()(report.report)
 app.command()(token.token)
 app.command()(audit.audit)
 app.command("falkordb-server")(serve.falkordb_server)

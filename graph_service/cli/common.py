@@ -1,9 +1,11 @@
-"""What the command groups share: consoles, options, settings, file checks and signals."""
+"""What the command groups share: consoles, options, settings, file checks, progress bars."""
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,6 +13,15 @@ import typer
 from pydantic import AliasChoices, ValidationError
 from pydantic_settings import SettingsError
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from graph_service.config import BackendName, Settings
 from graph_service.errors import InvalidInputError, Location
@@ -169,3 +180,48 @@ def warn_if_empty(settings: Settings, counts: dict[str, int]) -> None:
     )
 
 
+class Bar:
+    """A progress bar being shown (or not): what a command tells it as its work advances."""
+
+    def __init__(self, progress: Progress, task: TaskID) -> None:
+        self.progress, self.task = progress, task
+
+    @property
+    def shown(self) -> bool:
+        """Whether the bar is drawn (standard error is a terminal)."""
+        return not self.progress.disable
+
+    def advance(self, done: int) -> None:
+        """Count ``done`` more units of work done."""
+        self.progress.advance(self.task, done)
+
+    def total(self, total: int) -> None:
+        """Set the units of work in all (unknown until then: the bar pulses)."""
+        self.progress.update(self.task, total=total)
+
+
+@contextmanager
+def progress_bar(description: str, total: int | None = None) -> Iterator[Bar]:
+    """Show a rich progress bar on standard error while the block runs, if it is a terminal.
+
+    The ``load``, ``generate``, ``report`` and bulk ``query`` commands' bar: the description,
+    the bar, done of all, the time spent and the time left. When standard error is not a
+    terminal (a pipe, a file, CI) nothing is drawn, so logs hold no bar frames.
+
+    Parameters
+    ----------
+    description : str
+        What is counted (``"enterprises"``, ``"rows"``).
+    total : int, optional
+        Units of work in all; unknown (a pulsing bar) until :meth:`Bar.total` says.
+    """
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=not err.is_terminal,
+    ) as progress:
+        yield Bar(progress, progress.add_task(description, total=total))

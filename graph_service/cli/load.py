@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator, Sized
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.table import Table
@@ -13,12 +14,15 @@ from graph_service.cli.common import (
     DataDir,
     err,
     out,
+    progress_bar,
     resolve_settings,
     writable_file,
 )
 from graph_service.config import Settings
 from graph_service.errors import InvalidInputError, LoadInterruptedError
 from graph_service.records import LoadReport
+
+T = TypeVar("T")
 
 
 def _check_apart(data_dir: Path, input_dir: Path) -> None:
@@ -41,7 +45,11 @@ def _check_apart(data_dir: Path, input_dir: Path) -> None:
 
 
 def print_report(report: LoadReport, rejects_path: Path | None) -> None:
-    """Print the load report: rows loaded and rejected per file, then where rejects are listed."""
+    """Print the load report and where the rejects are listed.
+
+    Rows loaded and rejected per file read and the total, then one line per other entry of
+    the input directory: ``README.md: skipped (not a file of the LDBC FinBench format)``.
+    """
     table = Table(title="Load report")
     table.add_column("file")
     table.add_column("loaded", justify="right")
@@ -50,8 +58,26 @@ def print_report(report: LoadReport, rejects_path: Path | None) -> None:
         table.add_row(name, str(report.loaded[name]), str(report.rejected[name]))
     table.add_row("total", str(report.total_loaded), str(report.total_rejected), style="bold")
     out.print(table)
+    for name, reason in report.skipped.items():
+        out.print(f"{name}: skipped ({reason})", highlight=False)
     if rejects_path is not None and report.rejects:
         out.print(f"{len(report.rejects)} rejected rows listed in {rejects_path}")
+
+
+PROGRESS_STEP = 10_000
+"""Rows between two advances of ``load``'s progress bar."""
+
+
+def _counted(rows: Iterable[T], advance: Callable[[int], None]) -> Iterator[T]:
+    """``rows``, advancing a progress bar every :data:`PROGRESS_STEP` rows read and at the end."""
+    read = 0
+    for row in rows:
+        yield row
+        read += 1
+        if read == PROGRESS_STEP:
+            advance(read)
+            read = 0
+    advance(read)
 
 
 def load_input(settings: Settings, fmt: str, path: Path) -> LoadReport:
@@ -59,7 +85,9 @@ def load_input(settings: Settings, fmt: str, path: Path) -> LoadReport:
 
     The input directory is checked before the store is opened; its rows are read while
     the store writes them (``read_input(..., stream=True)``), so an error in a row is
-    raised from the write, which the store undoes.
+    raised from the write, which the store undoes. On a terminal, a progress bar counts
+    the rows read (:func:`~graph_service.cli.common.progress_bar`; their number is known
+    beforehand only for an input read whole, such as LDBC FinBench's).
 
     Raises
     ------
@@ -71,7 +99,14 @@ def load_input(settings: Settings, fmt: str, path: Path) -> LoadReport:
     from graph_service.ingest import read_input
     from graph_service.stores.loading import load
 
-    return load(settings, read_input(fmt, path, stream=True))
+    batch = read_input(fmt, path, stream=True)
+    with progress_bar("rows") as bar:
+        if bar.shown:  # counting costs a generator step per row: only when it is seen
+            if isinstance(batch.nodes, Sized) and isinstance(batch.relationships, Sized):
+                bar.total(len(batch.nodes) + len(batch.relationships))
+            batch.nodes = _counted(batch.nodes, bar.advance)
+            batch.relationships = _counted(batch.relationships, bar.advance)
+        return load(settings, batch)
 
 
 def load(
@@ -125,10 +160,14 @@ def generate(
     people: Annotated[int, typer.Option(help="Number of people in the bank.")] = 10_000,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 1,
 ) -> None:
-    """Write a synthetic bank as canonical CSV files (deterministic by seed)."""
+    """Write a synthetic bank as canonical CSV files (deterministic by seed).
+
+    On a terminal, a progress bar counts the persons written.
+    """
     from graph_service.ingest.generator import generate as generate_bank
 
-    counts = generate_bank(people, seed, out_dir)
+    with progress_bar("persons", total=people) as bar:
+        counts = generate_bank(people, seed, out_dir, bar.advance)
     for name, rows in counts.items():
         out.print(f"{name}: {rows} rows")
 

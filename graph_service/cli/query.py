@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sys
 import time
 import warnings
 from collections.abc import Coroutine
@@ -12,13 +13,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from graph_service.bulk import OUTPUT_FORMATS
 from graph_service.cli.common import (
     Backend,
     DataDir,
     err,
+    progress_bar,
     resolve_settings,
     warn_if_empty,
     writable_file,
@@ -26,6 +27,10 @@ from graph_service.cli.common import (
 from graph_service.config import Settings
 from graph_service.errors import InvalidInputError, Location
 from graph_service.stores import open_store
+
+TRUNCATED_EXIT = 5
+"""Exit code of a bulk run that wrote a line whose list was cut at its page size (and no
+line with GraphQL errors, which exits 1)."""
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -44,6 +49,8 @@ async def _query(
     fmt: str,
     operation_name: str | None,
     source: str,
+    all_pages: bool = False,
+    explode: str | None = None,
 ) -> int:
     from graph_service.bulk import (
         check_document,
@@ -57,7 +64,8 @@ async def _query(
     # Every input is read and checked before the store is opened (which may take a while).
     rows = read_variables(variables) if bulk and variables else []
     values = read_variables_object(variables) if variables and not bulk else {}
-    check_document(document, source, settings, operation_name, fmt if bulk else "ndjson")
+    check_document(document, source, settings, operation_name, fmt if bulk else "ndjson",
+                   explode)
     from graph_service.audit import AuditTrail
     from graph_service.auth import cli_caller
 
@@ -73,21 +81,20 @@ async def _query(
             [(data, errors)] = await execute_many(
                 store, settings, document, [values], operation_name, caller, trail
             )
-            text = json.dumps({"data": data, **({"errors": errors} if errors else {})}, indent=2)
-            if output is None:
-                print(text)
+            text = json.dumps(
+                {"data": data, **({"errors": errors} if errors else {})},
+                indent=2,
+                ensure_ascii=False,
+            )
+            if output is None:  # UTF-8 whatever the locale: names print as written
+                sys.stdout.flush()
+                sys.stdout.buffer.write(text.encode("utf-8") + b"\n")
+                sys.stdout.buffer.flush()
             else:
                 output.write_text(text + "\n", encoding="utf-8")
             return 1 if errors else 0
         running = time.perf_counter()
-        with Progress(
-            *Progress.get_default_columns()[:1],
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=err,
-        ) as progress:
-            task = progress.add_task("queries", total=len(rows))
+        with progress_bar("queries", total=len(rows)) as bar:
             summary = await run_bulk(
                 store,
                 settings,
@@ -95,10 +102,12 @@ async def _query(
                 rows,
                 output,
                 fmt,
-                progress=lambda n: progress.advance(task, n),
+                progress=bar.advance,
                 operation_name=operation_name,
                 caller=caller,
                 audit=trail,
+                all_pages=all_pages,
+                explode=explode,
             )
         done = time.perf_counter()
         err.print(
@@ -111,7 +120,13 @@ async def _query(
                 f"{summary.failed} of {summary.lines} lines answered with errors "
                 "(see the errors column)"
             )
-        return 1 if summary.failed else 0
+        if summary.truncated:
+            err.print(
+                f"{summary.truncated} of {summary.lines} lines have a list cut at its page "
+                "size, items left out (see the truncated column): rerun with --all-pages",
+                highlight=False,
+            )
+        return 1 if summary.failed else TRUNCATED_EXIT if summary.truncated else 0
     finally:
         trail.close()
         await store.close()
@@ -134,6 +149,23 @@ def query(
         str | None,
         typer.Option(help="The operation to run, for a document holding several."),
     ] = None,
+    all_pages: Annotated[
+        bool,
+        typer.Option(
+            "--all-pages",
+            help="Bulk: answer every list (connection) whole from its `after` on, whatever "
+            "its `first` (above 0). Without it, a line whose list was cut at its page size "
+            "is flagged in the truncated column and the command exits 5.",
+        ),
+    ] = False,
+    explode: Annotated[
+        str | None,
+        typer.Option(
+            help="Bulk CSV: the list field whose items each get a row (its dotted column "
+            "name, e.g. uncoveredEmployees.edges), its items' fields as columns.",
+            show_default=False,
+        ),
+    ] = None,
     data_dir: DataDir = None,
     backend: Backend = None,
 ) -> None:
@@ -147,6 +179,11 @@ def query(
     A document that does not parse, is invalid, or does not say which operation to run
     exits 2 before anything runs, as does ``--format`` without a .jsonl file and an output
     file that is the document or the variables file.
+
+    No list is cut silently: a line whose list (a connection) was cut at its page size with
+    items left says so in its ``truncated`` column (NDJSON: key), the summary counts those
+    lines and the command exits 5 (1 when lines have errors); ``--all-pages`` answers every
+    list whole instead. ``--explode FIELD`` writes one CSV row per item of that list.
     """
     settings = resolve_settings(data_dir, backend)
     try:
@@ -162,11 +199,13 @@ def query(
         raise InvalidInputError(
             f"unknown output format {fmt!r}; expected one of {', '.join(OUTPUT_FORMATS)}"
         )
-    if fmt is not None and (variables is None or variables.suffix != ".jsonl"):
-        raise InvalidInputError(
-            "--format applies to a bulk run (--variables FILE.jsonl); a single run writes "
-            "its JSON answer"
-        )
+    for value, option in ((fmt, "--format"), (explode, "--explode"),
+                          (all_pages or None, "--all-pages")):
+        if value is not None and (variables is None or variables.suffix != ".jsonl"):
+            raise InvalidInputError(
+                f"{option} applies to a bulk run (--variables FILE.jsonl); a single run "
+                "writes its JSON answer"
+            )
     if output is not None:
         for given, what in ((document, "document"), (variables, "variables file")):
             if given is not None and _same_file(output, given):
@@ -177,7 +216,8 @@ def query(
         writable_file(output, "output file")
     try:
         code = asyncio.run(_interruptible(_query(
-            settings, text, variables, output, fmt or "csv", operation_name, str(document)
+            settings, text, variables, output, fmt or "csv", operation_name, str(document),
+            all_pages, explode,
         )))
     except KeyboardInterrupt:
         err.print("interrupted: nothing written", highlight=False)

@@ -86,6 +86,8 @@ def _serve(settings: Settings, sock: socket.socket) -> None:
     import uvicorn
 
     from graph_service.api.app import create_app
+    from graph_service.api.security import uvicorn_config
+    from graph_service.logs import configure_logging
 
     store = open_store(settings)
     if settings.backend != "embedded":
@@ -93,7 +95,8 @@ def _serve(settings: Settings, sock: socket.socket) -> None:
     app = create_app(settings, store)  # refuses a production profile without an issuer
     _say_authentication(settings)
     out.print(f"GraphiQL: http://{settings.host}:{sock.getsockname()[1]}/graphql")
-    config = uvicorn.Config(app, access_log=False)
+    configure_logging(settings.log_format)
+    config = uvicorn_config(app, settings, log_config=None)
     uvicorn.Server(config).run(sockets=[sock])
 
 

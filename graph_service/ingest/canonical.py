@@ -20,6 +20,7 @@ from graph_service.ingest.tables import (
     read_table,
     require_file,
     require_id,
+    skipped_entries,
 )
 from graph_service.model import (
     NODE_SPECS,
@@ -106,15 +107,18 @@ class RelationshipFile:
         return tuple(dict.fromkeys(self.start.columns + self.end.columns))
 
 
-_P, _E, _A, _M, _R, _C = (NodeLabel.PERSON.value, NodeLabel.ENTERPRISE.value,
-                          NodeLabel.ACCOUNT.value, NodeLabel.MANAGER.value,
-                          NodeLabel.REFERRAL.value, NodeLabel.CONTACT.value)
+_P, _E, _A, _M = (NodeLabel.PERSON.value, NodeLabel.ENTERPRISE.value,
+                  NodeLabel.ACCOUNT.value, NodeLabel.MANAGER.value)
+_L, _MD = NodeLabel.LOAN.value, NodeLabel.MEDIUM.value
+_R, _C = NodeLabel.REFERRAL.value, NodeLabel.CONTACT.value
 
 NODE_FILES: dict[str, str] = {
     "enterprises.csv": _E,
     "persons.csv": _P,
     "accounts.csv": _A,
     "managers.csv": _M,
+    "loans.csv": _L,
+    "media.csv": _MD,
     "referrals.csv": _R,
     "contacts.csv": _C,
 }
@@ -167,6 +171,23 @@ RELATIONSHIP_FILES: dict[str, RelationshipFile] = {
     ),
     "transferred_to.csv": RelationshipFile(
         RelationshipType.TRANSFERRED_TO.value, Endpoint("from_id", _A), Endpoint("to_id", _A)
+    ),
+    "applied_for.csv": RelationshipFile(
+        RelationshipType.APPLIED_FOR.value,
+        Endpoint("applicant_id", label_column="applicant_label"),
+        Endpoint("loan_id", _L),
+    ),
+    "deposited_to.csv": RelationshipFile(
+        RelationshipType.DEPOSITED_TO.value, Endpoint("loan_id", _L), Endpoint("account_id", _A)
+    ),
+    "repaid.csv": RelationshipFile(
+        RelationshipType.REPAID.value, Endpoint("account_id", _A), Endpoint("loan_id", _L)
+    ),
+    "withdrew_to.csv": RelationshipFile(
+        RelationshipType.WITHDREW_TO.value, Endpoint("from_id", _A), Endpoint("to_id", _A)
+    ),
+    "signed_in_to.csv": RelationshipFile(
+        RelationshipType.SIGNED_IN_TO.value, Endpoint("medium_id", _MD), Endpoint("account_id", _A)
     ),
 }
 """Relationship file name to its layout; files are read in this order, after the nodes."""
@@ -462,7 +483,8 @@ def stream_canonical(directory: Path) -> GraphBatch:
     Returns
     -------
     GraphBatch
-        ``files`` lists the files present. ``nodes`` and ``relationships`` are one-pass
+        ``files`` lists the files present, ``skipped`` the directory's other entries
+        (``README.md``, ...) with the reason. ``nodes`` and ``relationships`` are one-pass
         iterators that read the files when iterated: node rows (in :data:`NODE_FILES`
         order) and relationship rows (in :data:`RELATIONSHIP_FILES` order), each with its
         file name and physical line. A relationship whose endpoint exists nowhere is not
@@ -511,6 +533,7 @@ def stream_canonical(directory: Path) -> GraphBatch:
                                 for name in present if name in NODE_LINKS),
         ),
         files=present,
+        skipped=skipped_entries(directory, present, "not a file of the canonical CSV format"),
     )
 
 

@@ -1,9 +1,11 @@
 """LDBC FinBench snapshots mapped onto the linkage graph (``loaders/ldbc-finbench.md``).
 
-The mapping follows issue #2, section 4b: companies, persons and accounts become nodes;
-ownership, investment, guarantee and transfer files become relationships; ``EMPLOYED_BY`` is
-derived from payroll transfers and large shareholdings. Loan and medium files are not read:
-the graph model has no label for them.
+The mapping follows issue #2, section 4b, extended by issue 14: companies, persons,
+accounts, loans and media become nodes; ownership, investment, guarantee and loan
+application files become relationships one row each; transfers, withdrawals, loan deposits,
+loan repayments and sign-ins become one relationship per ordered pair; ``EMPLOYED_BY`` is
+derived from payroll transfers and large shareholdings, and each account's
+``lastActivityAt`` from the times of its money movements and sign-ins.
 """
 
 from __future__ import annotations
@@ -15,7 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from graph_service.errors import InvalidInputError, Location
-from graph_service.ingest.tables import Row, read_table, require_file, require_id
+from graph_service.ingest.tables import (
+    Row,
+    read_table,
+    require_file,
+    require_id,
+    skipped_entries,
+)
 from graph_service.model import (
     NODE_SPECS,
     RELATIONSHIP_SPECS,
@@ -36,8 +44,11 @@ _OWNS = RelationshipType.OWNS.value
 _SHAREHOLDER_OF = RelationshipType.SHAREHOLDER_OF.value
 _TRANSFERRED_TO = RelationshipType.TRANSFERRED_TO.value
 _EMPLOYED_BY = RelationshipType.EMPLOYED_BY.value
+_APPLIED_FOR = RelationshipType.APPLIED_FOR.value
+_L, _M = NodeLabel.LOAN.value, NodeLabel.MEDIUM.value
 _IS_BLOCKED = PropertySpec("blocked", "isBlocked", "bool")
 _AMOUNT = PropertySpec("amount", "amount", "float")
+_CREATE_TIME = PropertySpec("lastAt", "createTime", "datetime")
 TRANSFER_FILE = "AccountTransferAccount.csv"
 
 
@@ -82,6 +93,14 @@ NODE_SOURCES = (
 )
 """FinBench node files, read in this order."""
 
+OPTIONAL_NODE_SOURCES = (
+    _Source("Loan.csv", _L, ((_L, "loanId"),),
+            {"loanAmount": "loanAmount", "balance": "balance", "createdAt": _TIME}),
+    _Source("Medium.csv", _M, ((_M, "mediumId"),),
+            {"type": "mediumType", "blocked": "isBlocked", "createdAt": _TIME}),
+)
+"""Node files read when present (snapshots of older tools lack them), after the others."""
+
 RELATIONSHIP_SOURCES = (
     _Source("PersonOwnAccount.csv", _OWNS, ((_P, "personId"), (_A, "accountId")), {}),
     _Source("CompanyOwnAccount.csv", _OWNS, ((_E, "companyId"), (_A, "accountId")), {}),
@@ -96,12 +115,37 @@ RELATIONSHIP_SOURCES = (
 )
 """FinBench relationship files mapped one row to one relationship, read in this order."""
 
+OPTIONAL_RELATIONSHIP_SOURCES = (
+    _Source("PersonApplyLoan.csv", _APPLIED_FOR, ((_P, "personId"), (_L, "loanId")), {}),
+    _Source("CompanyApplyLoan.csv", _APPLIED_FOR, ((_E, "companyId"), (_L, "loanId")), {}),
+)
+"""Loan applications, one ``APPLIED_FOR`` per row, read when present."""
+
 TRANSFER_SOURCE = _Source(TRANSFER_FILE, _TRANSFERRED_TO, ((_A, "fromId"), (_A, "toId")),
-                          {"totalAmount": "amount"})
+                          {"totalAmount": "amount", "lastAt": _TIME})
 """Transfers, aggregated to one ``TRANSFERRED_TO`` per ordered pair of accounts."""
 
+OPTIONAL_AGGREGATE_SOURCES = (
+    _Source("AccountWithdrawAccount.csv", RelationshipType.WITHDREW_TO.value,
+            ((_A, "fromId"), (_A, "toId")), {"totalAmount": "amount", "lastAt": _TIME}),
+    _Source("LoanDepositAccount.csv", RelationshipType.DEPOSITED_TO.value,
+            ((_L, "loanId"), (_A, "accountId")), {"totalAmount": "amount", "lastAt": _TIME}),
+    _Source("AccountRepayLoan.csv", RelationshipType.REPAID.value,
+            ((_A, "accountId"), (_L, "loanId")), {"totalAmount": "amount", "lastAt": _TIME}),
+    _Source("MediumSignInAccount.csv", RelationshipType.SIGNED_IN_TO.value,
+            ((_M, "mediumId"), (_A, "accountId")), {"lastAt": _TIME}),
+)
+"""Money movements around accounts and sign-ins, one relationship per ordered pair with
+``count``, ``totalAmount`` (not for sign-ins) and ``lastAt``, read when present."""
+
 REQUIRED_FILES = tuple(s.file for s in (*NODE_SOURCES, *RELATIONSHIP_SOURCES, TRANSFER_SOURCE))
-"""Every file :func:`read_finbench` reads; all must exist. Other files are ignored."""
+"""The files :func:`read_finbench` requires: a snapshot without one is refused."""
+OPTIONAL_FILES = tuple(
+    s.file for s in (*OPTIONAL_NODE_SOURCES, *OPTIONAL_RELATIONSHIP_SOURCES,
+                     *OPTIONAL_AGGREGATE_SOURCES)
+)
+"""The files :func:`read_finbench` reads when present. Any other entry of the directory is
+listed in the load report as skipped, with the reason."""
 
 
 def _rows(
@@ -152,25 +196,50 @@ def _read_relationships(
         )
 
 
-def _read_transfers(directory: Path) -> list[RelationshipRow]:
-    """One TRANSFERRED_TO per ordered pair (line of its first transfer), in that line order.
+def _read_aggregated(
+    directory: Path, source: _Source, known: set[NodeKey], activity: dict[str, str]
+) -> list[RelationshipRow]:
+    """One relationship per ordered pair (line of its first row), in that line order.
 
-    Each row's ``source_rows`` is the pair's number of transfer rows (its ``count``), so
-    the load report counts transfer rows, not pairs.
+    Each row's ``source_rows`` is the pair's number of rows (its ``count``), so the load
+    report counts the file's rows, not pairs. ``totalAmount`` sums ``amount``; ``lastAt``
+    is the latest ``createTime`` of the pair, kept where the relationship type declares
+    it (not ``TRANSFERRED_TO``). A pair whose both ends are in ``known`` updates the
+    ``activity`` of its accounts (account id to the latest time as ISO text). Times are
+    compared as that text, which is chronological for FinBench's times (one format, no
+    offset).
     """
-    pairs: dict[tuple[NodeKey, NodeKey], list[Any]] = {}  # -> [first line, count, total]
-    for line, row, location, (start, end) in _rows(directory, TRANSFER_SOURCE):
-        amount = _coerce_value(_AMOUNT, row, location)
-        pair = pairs.setdefault((start, end), [line, 0, 0.0])
+    pairs: dict[tuple[NodeKey, NodeKey], list[Any]] = {}  # -> [first line, count, total, last]
+    has_amount = "totalAmount" in source.columns
+    for line, row, location, (start, end) in _rows(directory, source):
+        amount = _coerce_value(_AMOUNT, row, location) if has_amount else 0.0
+        time = _coerce_value(_CREATE_TIME, row, location)
+        pair = pairs.setdefault((start, end), [line, 0, 0.0, time])
         pair[1] += 1
         pair[2] += amount
+        pair[3] = max(pair[3], time)
+    declared = source.spec.by_name
     rows = []
-    for (start, end), (line, count, total) in pairs.items():
-        location = Location(TRANSFER_FILE, line)
-        props = TRANSFER_SOURCE.coerce({"count": count, "totalAmount": total}, location)
-        rows.append(
-            RelationshipRow(_TRANSFERRED_TO, start, end, props, TRANSFER_FILE, line, count)
-        )
+    for (start, end), (line, count, total, last) in pairs.items():
+        if start in known and end in known:
+            for label, node_id in (start, end):
+                if label == _A and activity.get(node_id, "") < last:
+                    activity[node_id] = last
+        values = {"count": count, "totalAmount": total, "lastAt": last}
+        location = Location(source.file, line)
+        props = source.coerce({k: v for k, v in values.items() if k in declared}, location)
+        rows.append(RelationshipRow(source.element, start, end, props, source.file, line, count))
+    return rows
+
+
+def _with_activity(nodes: list[NodeRow], activity: Mapping[str, str]) -> list[NodeRow]:
+    """``nodes`` with each account's ``lastActivityAt``: its latest activity, else ``openedAt``."""
+    rows = []
+    for row in nodes:
+        if row.label == _A:
+            last = activity.get(row.id) or row.props["openedAt"]
+            row = row._replace(props={**row.props, "lastActivityAt": last})
+        rows.append(row)
     return rows
 
 
@@ -249,34 +318,40 @@ def read_finbench(directory: Path) -> GraphBatch:
     Parameters
     ----------
     directory : Path
-        Holds the pipe-separated files of :data:`REQUIRED_FILES` with their header rows
-        (format and mapping: ``loaders/ldbc-finbench.md``).
+        Holds the pipe-separated files of :data:`REQUIRED_FILES`, and those of
+        :data:`OPTIONAL_FILES` that it has, with their header rows (format and mapping:
+        ``loaders/ldbc-finbench.md``).
 
     Returns
     -------
     GraphBatch
-        Enterprise, Person and Account nodes; OWNS, SHAREHOLDER_OF, GUARANTEES rows one per
-        source row; TRANSFERRED_TO one per ordered account pair with ``count`` and
-        ``totalAmount`` (sum of ``amount``) and ``source_rows`` = ``count``; derived
-        EMPLOYED_BY (:func:`derive_employment`).
+        Enterprise, Person, Account, Loan and Medium nodes, each account with its
+        ``lastActivityAt`` (the latest ``createTime`` of its transfers and withdrawals in or
+        out, repayments from it, loan deposits to it and sign-ins to it, among the rows whose
+        both ends are in the snapshot; else its ``openedAt``); OWNS, SHAREHOLDER_OF,
+        GUARANTEES, APPLIED_FOR rows one per source row; TRANSFERRED_TO, WITHDREW_TO,
+        DEPOSITED_TO, REPAID and SIGNED_IN_TO one per ordered pair with ``count``
+        (``source_rows``), ``totalAmount`` (sum of ``amount``) and, but for
+        TRANSFERRED_TO, ``lastAt``; derived EMPLOYED_BY (:func:`derive_employment`).
         Every row carries the file and physical line it comes from. Rows naming a node
         absent from the snapshot are kept, so that the store rejects them with file, line
-        and reason.
+        and reason. ``files`` lists the files read, ``skipped`` every other entry of the
+        directory with the reason.
 
     Raises
     ------
     InvalidInputError
-        If the directory or a required file is missing, a required file is not a regular file
-        (a directory, a broken link, a FIFO) or cannot be read, a required column is missing
-        (file and column named), or a row is malformed: wrong number of fields, empty id, an
-        empty value in a mapped column, a value of the wrong type or range (file, line and
-        FinBench column named). Syntax and encoding errors as for
+        If the directory or a required file is missing, a file to read is not a regular
+        file (a directory, a broken link, a FIFO) or cannot be read, a required column is
+        missing (file and column named), or a row is malformed: wrong number of fields,
+        empty id, an empty value in a mapped column, a value of the wrong type or range
+        (file, line and FinBench column named). Syntax and encoding errors as for
         :func:`~graph_service.ingest.tables.read_table`.
 
     Notes
     -----
     O(rows) time and memory. Repeated rows for the same pair (OWNS, SHAREHOLDER_OF,
-    GUARANTEES) are all passed on; the store merges them, the last row winning.
+    GUARANTEES, APPLIED_FOR) are all passed on; the store merges them, the last row winning.
     """
     if not directory.is_dir():
         raise InvalidInputError(f"not a directory: {directory}", Location(str(directory)))
@@ -287,16 +362,35 @@ def read_finbench(directory: Path) -> GraphBatch:
                 f"required FinBench file is missing from {directory}", Location(file)
             )
         require_file(path)
+    present = [
+        file for file in OPTIONAL_FILES
+        if (directory / file).exists() or (directory / file).is_symlink()
+    ]
+    for file in present:
+        require_file(directory / file)
     nodes: list[NodeRow] = []
-    for source in NODE_SOURCES:
-        _read_nodes(directory, source, nodes)
+    for source in (*NODE_SOURCES, *OPTIONAL_NODE_SOURCES):
+        if source.file in REQUIRED_FILES or source.file in present:
+            _read_nodes(directory, source, nodes)
     mapped: list[RelationshipRow] = []
-    for source in RELATIONSHIP_SOURCES:
-        _read_relationships(directory, source, mapped)
-    transfers = _read_transfers(directory)
+    for source in (*RELATIONSHIP_SOURCES, *OPTIONAL_RELATIONSHIP_SOURCES):
+        if source.file in REQUIRED_FILES or source.file in present:
+            _read_relationships(directory, source, mapped)
     known = {row.key for row in nodes}
+    activity: dict[str, str] = {}
+    transfers = _read_aggregated(directory, TRANSFER_SOURCE, known, activity)
+    movements = [
+        row
+        for source in OPTIONAL_AGGREGATE_SOURCES if source.file in present
+        for row in _read_aggregated(directory, source, known, activity)
+    ]
     employment = derive_employment(known, mapped, transfers)
     derived_files = dict.fromkeys(row.file for row in employment)
+    read = [file for file in (*REQUIRED_FILES, *OPTIONAL_FILES)
+            if file in REQUIRED_FILES or file in present]  # fmt: skip
     return GraphBatch(
-        nodes, [*mapped, *transfers, *employment], files=[*REQUIRED_FILES, *derived_files]
+        _with_activity(nodes, activity),
+        [*mapped, *transfers, *movements, *employment],
+        files=[*read, *derived_files],
+        skipped=skipped_entries(directory, read, "not a file of the LDBC FinBench format"),
     )

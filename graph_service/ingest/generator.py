@@ -13,7 +13,7 @@ import random
 import secrets
 import shutil
 from bisect import bisect
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from datetime import date, timedelta
 from itertools import accumulate
@@ -84,7 +84,13 @@ class _Sink:
         self.rows += 1
 
 
-def generate(people: int, seed: int, out: Path) -> dict[str, int]:
+PROGRESS_STEP = 10_000
+"""Persons written between two calls of :func:`generate`'s ``progress``."""
+
+
+def generate(
+    people: int, seed: int, out: Path, progress: Callable[[int], None] | None = None
+) -> dict[str, int]:
     """Write a synthetic bank of ``people`` persons as canonical CSV into ``out``.
 
     Parameters
@@ -98,6 +104,9 @@ def generate(people: int, seed: int, out: Path) -> dict[str, int]:
     out : Path
         Directory to create with the ten canonical files. It must not exist, or be an empty
         directory (which is replaced); missing parent directories are created.
+    progress : callable, optional
+        Called with the number of persons just written, every :data:`PROGRESS_STEP` and at
+        the end (the draws do not depend on it).
 
     Returns
     -------
@@ -151,7 +160,7 @@ def generate(people: int, seed: int, out: Path) -> dict[str, int]:
                 )
                 for name in (*NODE_FILES, *RELATIONSHIP_FILES)
             }
-            bank = _Bank(random.Random(seed), people, sinks)
+            bank = _Bank(random.Random(seed), people, sinks, progress)
             bank.write()
             bank.write_history(random.Random(f"history:{seed}"))
         os.rename(work, target)  # replaces an empty directory; fails on any other entry
@@ -209,7 +218,9 @@ def _remove_dirs(directories: list[Path]) -> None:
 class _Bank:
     """The drawing of one synthetic bank; methods write straight to the sinks."""
 
-    def __init__(self, rng: random.Random, people: int, sinks: dict[str, _Sink]) -> None:
+    def __init__(self, rng: random.Random, people: int, sinks: dict[str, _Sink],
+                 progress: Callable[[int], None] | None = None) -> None:
+        self.progress = progress
         self.rng = rng
         self.people = people
         self.enterprises = max(1, people // PEOPLE_PER_ENTERPRISE)
@@ -227,7 +238,8 @@ class _Bank:
         self.accounts += 1
         account_id = f"A{self.accounts}"
         balance = round(self.rng.lognormvariate(8.0, 1.2), 2)
-        self.sinks["accounts.csv"](account_id, product, status, self.pick(_DAYS), balance)
+        opened = self.pick(_DAYS)  # no dated activity is generated: last activity = opening
+        self.sinks["accounts.csv"](account_id, product, status, opened, balance, opened)
         self.sinks["owns.csv"](owner_label, owner_id, account_id)
         return account_id
 
@@ -350,6 +362,8 @@ class _Bank:
         private_managers, retail = self.managers["private_banking"], self.managers["retail"]
         guaranteed: set[tuple[int, int]] = set()
         for p in range(1, self.people + 1):
+            if self.progress is not None and p % PROGRESS_STEP == 0:
+                self.progress(PROGRESS_STEP)
             pid = f"P{p}"
             boards = self.executive_of.get(p, ())
             draw = rng.random()
@@ -385,3 +399,5 @@ class _Bank:
                 if other != p and (p, other) not in guaranteed:
                     guaranteed.add((p, other))
                     sinks["guarantees.csv"]("Person", pid, f"P{other}")
+        if self.progress is not None:
+            self.progress(self.people % PROGRESS_STEP)

@@ -260,3 +260,27 @@ def require_id(row: Row, column: str, location: Location) -> str:
             "id must not be empty", Location(location.file, location.line, column)
         )
     return value
+
+
+def skipped_entries(directory: Path, read: Collection[str], reason: str) -> dict[str, str]:
+    """Every entry of ``directory`` not in ``read``, with why it is not loaded.
+
+    Parameters
+    ----------
+    directory : Path
+        The input directory.
+    read : collection of str
+        The names the loader reads.
+    reason : str
+        Why a file is skipped (e.g. ``"not a file of the LDBC FinBench format"``).
+
+    Returns
+    -------
+    dict of str to str
+        Entry name to reason, in name order; a directory is "a directory, not read".
+    """
+    return {
+        entry.name: "a directory, not read" if entry.is_dir() else reason
+        for entry in sorted(directory.iterdir(), key=lambda e: e.name)
+        if entry.name not in read
+    }

@@ -27,6 +27,7 @@ from graph_service.linkage.question import (
     Doc,
     Id,
     NodeField,
+    Outside,
     Question,
     answer_many,
     fixed_cost,
@@ -159,6 +160,7 @@ QUESTION = Question(
     subjects=enterprise,
     batch=generic,
     pushdown=pushdown,
+    outside=Outside.AGGREGATE,
     cost=fixed_cost(ENTERPRISE_COST),
     node_fields=(
         NodeField(

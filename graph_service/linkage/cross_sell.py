@@ -1,14 +1,16 @@
 """Cross-sell gaps: which products of the catalogue a person holds, and which not yet.
 
 Rule (see :mod:`graph_service.rules`): a person *holds* a product type when they own
-(``OWNS``) at least one account of that ``type`` whose ``status`` is active. The catalogue
+(``OWNS``) at least one account of that ``type`` whose ``status`` is active; they also hold
+``personal loan`` when they applied for a loan, and ``e-banking`` when an active account of
+theirs was signed into by an unblocked online or mobile medium. The catalogue
 is the setting ``product_catalogue`` (``GRAPH_SERVICE_PRODUCT_CATALOGUE``); ``held`` lists the
 catalogue's types the person holds, ``missing`` the others, each in catalogue order. Types
 outside the catalogue are ignored.
 
 Question ``crossSellGaps(personId)``, and the field ``Person.productsHeld`` (the length of
-``held``), batched: the people of one batch are read with one ``OWNS`` read. Generic rule
-only (one read per batch, on every store).
+``held``), batched: the people of one batch are read with three reads
+(:func:`~graph_service.linkage.holdings.products_held`). Generic rule only, on every store.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from graph_service.config import Settings
-from graph_service.linkage.holdings import active_products
+from graph_service.linkage.holdings import products_held
 from graph_service.linkage.question import Doc, Id, NodeField, Question, fixed_cost
 from graph_service.model import NodeKey, NodeLabel
 from graph_service.stores.base import GraphStore
@@ -47,14 +49,19 @@ class CrossSellGaps:
     Attributes
     ----------
     held : list of str
-        Catalogue types the person holds in at least one active account, in catalogue order.
+        Catalogue types the person holds (an active account of the type, or the loan and
+        e-banking evidence of :mod:`graph_service.rules`), in catalogue order.
     missing : list of str
         The other catalogue types, in catalogue order.
     """
 
     held: Annotated[
         list[str],
-        Doc("Catalogue product types held in at least one active account, in catalogue order."),
+        Doc(
+            "Catalogue product types held (an active account of the type; personal loan also "
+            "from a loan application, e-banking from a sign-in by an unblocked online or "
+            "mobile medium), in catalogue order."
+        ),
     ]
     missing: Annotated[
         list[str], Doc("The other catalogue product types, in catalogue order.")
@@ -69,8 +76,8 @@ def person(args: CrossSellArgs) -> tuple[NodeKey, ...]:
 async def generic(
     store: GraphStore, settings: Settings, many: Sequence[CrossSellArgs]
 ) -> list[CrossSellGaps]:
-    """Each person's gaps, from one ``OWNS`` read for the whole batch."""
-    held = await active_products(store, [args.person_id for args in many], settings.rules())
+    """Each person's gaps, from three reads for the whole batch (:func:`products_held`)."""
+    held = await products_held(store, [args.person_id for args in many], settings.rules())
     catalogue = settings.product_catalogue
     return [
         CrossSellGaps(
@@ -84,8 +91,9 @@ async def generic(
 QUESTION = Question(
     name="cross_sell_gaps",
     description="The product catalogue (GRAPH_SERVICE_PRODUCT_CATALOGUE) split into the types "
-    "the person holds in at least one active account and the others; NOT_FOUND error if no "
-    "such person.",
+    "the person holds (an active account of the type; personal loan also from a loan "
+    "application, e-banking from a sign-in by an unblocked online or mobile medium into an "
+    "active account) and the others; NOT_FOUND error if no such person.",
     arguments=CrossSellArgs,
     answer=CrossSellGaps,
     subjects=person,

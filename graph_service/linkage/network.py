@@ -14,21 +14,24 @@ from typing import Annotated
 from graph_service.config import Settings
 from graph_service.errors import InvalidInputError
 from graph_service.linkage import traversal
-from graph_service.linkage.question import Cost, CostArguments, Doc, Question, one_by_one
-from graph_service.model import NodeKey, RelationshipType
+from graph_service.linkage.question import Cost, CostArguments, Doc, Outside, Question, one_by_one
+from graph_service.model import LINKAGE_TYPES, NodeKey, RelationshipType
 from graph_service.stores.base import GraphStore, Subgraph
-
-ALL_RELATIONSHIP_TYPES: tuple[str, ...] = tuple(t.value for t in RelationshipType)
 
 RelationshipTypes = Annotated[
     tuple[RelationshipType, ...] | None,
-    Doc("Relationship types to follow; all when omitted."),
+    Doc(
+        "Relationship types to follow; when omitted, the linkage types (EMPLOYED_BY, "
+        "SHAREHOLDER_OF, OWNS, MANAGES, GUARANTEES, TRANSFERRED_TO) and the referrals' and "
+        "contacts' (REFERS, REFERRED_TO, CONTACTED, LOGGED_BY): loan, withdrawal and "
+        "sign-in relationships only when named."
+    ),
 ]
 """The ``relationshipTypes`` argument of the traversals."""
 
 
 def relationship_filter(rel_types: Sequence[str] | None) -> tuple[str, ...]:
-    """Relationship types to traverse, as text, each once: all of them for ``None``.
+    """Relationship types to traverse, as text, each once: :data:`LINKAGE_TYPES` for ``None``.
 
     Raises
     ------
@@ -36,7 +39,7 @@ def relationship_filter(rel_types: Sequence[str] | None) -> tuple[str, ...]:
         If the list is empty (an empty filter would answer nothing, always a mistake).
     """
     if rel_types is None:
-        return ALL_RELATIONSHIP_TYPES
+        return LINKAGE_TYPES
     if not rel_types:
         raise InvalidInputError("relationshipTypes must name at least one type")
     return tuple(dict.fromkeys(RelationshipType(t).value for t in rel_types))
@@ -53,7 +56,8 @@ class NetworkArgs:
     depth : int
         Hops from ``node``, 1 to ``Settings.max_network_depth``.
     relationship_types : tuple of str, optional
-        Relationship types to traverse; all when ``None``.
+        Relationship types to traverse;
+        the linkage types (:data:`~graph_service.model.LINKAGE_TYPES`) when ``None``.
     """
 
     node: NodeKey
@@ -113,6 +117,7 @@ QUESTION = Question(
     validate=validate,
     subjects=subjects,
     batch=one_by_one(rule),
+    outside=Outside.MASKED,
     cost=cost,
 )
 """``clientNetwork``."""

@@ -18,6 +18,7 @@ from graph_service.linkage.question import (
     Cost,
     CostArguments,
     Doc,
+    Outside,
     Question,
     one_by_one,
 )
@@ -34,7 +35,8 @@ class PathsArgs:
     start, end : (label, id)
         The two nodes (published ``from`` and ``to``).
     relationship_types : tuple of str, optional
-        Relationship types a path may use; all when ``None``.
+        Relationship types a path may use;
+        the linkage types (:data:`~graph_service.model.LINKAGE_TYPES`) when ``None``.
     max_hops : int
         Longest path considered, 1 to ``Settings.max_path_hops`` (6: "six degrees").
     limit : int
@@ -103,6 +105,7 @@ QUESTION = Question(
     validate=validate,
     subjects=subjects,
     batch=one_by_one(rule),
+    outside=Outside.MASKED,
     cost=cost,
 )
 """``linkagePaths``."""

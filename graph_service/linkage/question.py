@@ -27,9 +27,11 @@ How a question is answered
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Generic, NewType, Protocol, TypeVar
 
 from graph_service.config import Settings
@@ -68,6 +70,18 @@ class Doc:
 
 
 @dataclass(frozen=True, slots=True)
+class Personal:
+    """Marks a field of an answer dataclass as personal data of the answer's ``node``.
+
+    As ``Annotated[X | None, Doc(...), Personal()]``: the field is published nullable and
+    answers ``null`` where the dataclass's ``node`` field is masked for the caller
+    (:meth:`graph_service.access.Scope.view_answer`), as the fields of
+    :data:`graph_service.model.PERSONAL_FIELDS` do on a masked node. A lead's kinds tell the
+    products the person lacks and its signal their shareholding and transfer amounts.
+    """
+
+
+@dataclass(frozen=True, slots=True)
 class IdList:
     """Answer of a question that lists nodes: their ids, sorted as text, each once.
 
@@ -76,6 +90,133 @@ class IdList:
 
     label: str
     ids: list[str]
+
+
+KeyPart = str | int | float
+"""One part of a ranked item's sort key."""
+
+
+@functools.total_ordering
+class _Descending:
+    """A sort key part compared the other way round (a descending sort)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: KeyPart) -> None:
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Descending) and self.value == other.value
+
+    def __lt__(self, other: _Descending) -> bool:
+        return other.value < self.value  # type: ignore[operator]
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """The order a :class:`Ranked` answer lists its items in, as its cursors name it.
+
+    Attributes
+    ----------
+    name : str
+        Named in the cursors (``rank``, ``hop-signal-id``, ``uncoveredEmployees-desc.id``):
+        letters, digits, ``_``, ``.`` or ``-``. A cursor of another order is refused.
+    parts : tuple of type
+        Type of each part of a sort key: ``str``, ``int`` or ``float``.
+    descending : tuple of bool
+        Aligned with ``parts``: whether that part sorts from largest to smallest
+        (all ascending when omitted).
+    """
+
+    name: str
+    parts: tuple[type, ...]
+    descending: tuple[bool, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.descending:
+            object.__setattr__(self, "descending", (False,) * len(self.parts))
+
+    def comparable(self, key: Sequence[KeyPart]) -> tuple[Any, ...]:
+        """``key`` as a value whose ascending order is this order (for sorting, bisecting)."""
+        return tuple(
+            _Descending(v) if down else v for v, down in zip(key, self.descending, strict=True)
+        )
+
+
+class NodeOf:
+    """Marks a ``Node`` field of an answer with the labels it may hold.
+
+    ``Annotated[Node, NodeOf("Person")]`` is published as the ``Person`` type,
+    ``Annotated[Node, NodeOf("Enterprise", "Person")]`` as the ``Party`` union.
+    """
+
+    __slots__ = ("labels",)
+
+    def __init__(self, *labels: str) -> None:
+        self.labels = frozenset(labels)
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked(Generic[R]):
+    """Answer of a question with a :class:`Ranking`: its items, in the ranking's order.
+
+    The transport pages it as a connection with versioned cursors holding each item's sort
+    key, so a page starts right after its cursor's position however the list changed
+    meanwhile.
+
+    Attributes
+    ----------
+    items : list
+        The items, in order: node keys ``(label, id)`` for a ranking of nodes, else
+        instances of the ranking's ``item`` dataclass.
+    sort_keys : list of tuple
+        Each item's sort key, aligned with ``items``, ascending by
+        :meth:`Order.comparable`; it ends with an id, so keys are distinct.
+    """
+
+    items: list[R]
+    sort_keys: list[tuple[KeyPart, ...]]
+
+    @classmethod
+    def sort(cls, items: Iterable[R], key: Callable[[R], tuple[KeyPart, ...]]) -> Ranked[R]:
+        """``items`` sorted by ``key`` (the key of an all-ascending :class:`Order`)."""
+        keyed = sorted(((key(item), i, item) for i, item in enumerate(items)),
+                       key=lambda entry: entry[:2])  # fmt: skip
+        return cls([item for _, _, item in keyed], [k for k, _, _ in keyed])
+
+
+@dataclass(frozen=True, slots=True)
+class Ranking(Generic[A]):
+    """How a question's :class:`Ranked` answer is ordered, published and kept private.
+
+    Attributes
+    ----------
+    order : Order or callable
+        The order, or ``order(args) -> Order`` of validated arguments when it depends on
+        them (a list's ``sort``): read before the answer, so that a cursor of another order
+        is refused without work. The cursors name the root field and the order.
+    item : type, optional
+        The frozen dataclass of one item: the transport generates ``<Item>Connection`` of
+        ``<Item>Edge`` (its cursor and the item's fields). ``None``: the items are node
+        keys, published as the connection ``Question.lists`` names.
+    personal_match : callable, optional
+        For a ranking of nodes, ``personal_match(args, key) -> bool``: whether node ``key``
+        is listed, or placed, by its personal data (a name it was found by, a segment it is
+        sorted by). The transport leaves such nodes out for a caller who may not see them
+        unmasked, so that masked values cannot be guessed through the list (``None``: the
+        answer reads no personal data).
+    """
+
+    order: Order | Callable[[A], Order]
+    item: type | None = None
+    personal_match: Callable[[A, NodeKey], bool] | None = None
+
+    def order_of(self, args: A) -> Order:
+        """The order of the answer to validated ``args``."""
+        return self.order if isinstance(self.order, Order) else self.order(args)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +269,31 @@ def fixed_cost(base: int) -> Callable[[CostArguments, Settings], Cost]:
         return Cost(base=base)
 
     return cost
+
+
+class Outside(StrEnum):
+    """What a question answers about a subject whose personal data the caller may not see.
+
+    A subject is such a node for a manager outside their portfolio, for an analyst or an
+    application a person (:class:`graph_service.access.Scope`); the access rule applies this
+    in one place (:meth:`graph_service.access.Scope.check`), for every registered question.
+
+    - ``FORBIDDEN`` (the default, the safe one): refused with code ``FORBIDDEN``; for lists
+      of nodes (``uncoveredEmployees`` of an enterprise outside the portfolio) and answers
+      that are a person's own data (``crossSellGaps``).
+    - ``MASKED``: answered, every node of the answer whose data the caller may not see
+      masked to its label and id (paths and networks).
+    - ``AGGREGATE``: answered as it is, a count or rate over many people (payroll coverage).
+    - ``OWN_PORTFOLIO``: answered masked as ``MASKED``, about a ``Manager`` subject; a
+      manager may ask it only about themselves (another manager's id is refused
+      ``FORBIDDEN``): the answer lists what lies around that manager's portfolio
+      (``managerLeads``).
+    """
+
+    FORBIDDEN = "forbidden"
+    MASKED = "masked"
+    AGGREGATE = "aggregate"
+    OWN_PORTFOLIO = "own_portfolio"
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +353,14 @@ class Question(Generic[A, R]):
     node_fields : tuple of NodeField
         Fields of node types answered by this question.
     lists : str, optional
-        For an :class:`IdList` answer, the label of the listed nodes.
+        For an :class:`IdList` answer, the label of the listed nodes; for a
+        :class:`Ranked` answer of nodes, the name of its connection type without
+        ``Connection`` (``Search``, ``Enterprise``).
+    ranking : Ranking, optional
+        For a :class:`Ranked` answer: its order, item type and personal matches.
+    outside : Outside
+        What it answers about a subject the caller may not see unmasked
+        (:attr:`Outside.FORBIDDEN` unless the question says otherwise).
     """
 
     name: str
@@ -201,6 +374,8 @@ class Question(Generic[A, R]):
     pushdown: Batch[A, R] | None = None
     node_fields: tuple[NodeField[A, R], ...] = ()
     lists: str | None = None
+    ranking: Ranking[A] | None = None
+    outside: Outside = Outside.FORBIDDEN
 
 
 async def each(answers: Sequence[Awaitable[R]]) -> list[R]:
@@ -320,9 +495,15 @@ __all__ = [
     "Doc",
     "Id",
     "IdList",
-    "NodeReader",
+    "KeyPart",
     "NodeField",
+    "NodeOf",
+    "NodeReader",
+    "Order",
+    "Outside",
     "Question",
+    "Ranked",
+    "Ranking",
     "accept",
     "answer",
     "answer_many",

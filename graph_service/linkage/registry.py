@@ -2,7 +2,8 @@
 
 The order is the order of the root fields in the published schema. To add a question, write
 its module in :mod:`graph_service.linkage` (a
-:class:`~graph_service.linkage.question.Question` named ``QUESTION``) and add its name here.
+:class:`~graph_service.linkage.question.Question` named ``QUESTION``, or a tuple of them named
+``QUESTIONS`` for a family written once, as the lists) and add its name here.
 """
 
 from __future__ import annotations
@@ -19,12 +20,24 @@ MODULES: tuple[str, ...] = (
     "network",
     "paths",
     "cross_sell",
+    "search",
+    "lists",
+    "cross_sell_rollup",
+    "rollup",
+    "dormant",
+    "leads",
+    "prospects",
     "conversion",
 )
 """Modules of :mod:`graph_service.linkage` holding one question each, in registration order."""
 
+def _questions(module: str) -> tuple[Question[Any, Any], ...]:
+    loaded = importlib.import_module(f"graph_service.linkage.{module}")
+    return getattr(loaded, "QUESTIONS", None) or (loaded.QUESTION,)
+
+
 QUESTIONS: tuple[Question[Any, Any], ...] = tuple(
-    importlib.import_module(f"graph_service.linkage.{module}").QUESTION for module in MODULES
+    question for module in MODULES for question in _questions(module)
 )
 """Every linkage question, in registration order."""
 

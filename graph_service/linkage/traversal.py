@@ -15,7 +15,15 @@ from collections.abc import Sequence
 from itertools import repeat
 
 from graph_service.model import NodeKey
-from graph_service.stores.base import GraphStore, Handle, Path, Subgraph
+from graph_service.stores.base import (
+    REL_ORDER,
+    GraphStore,
+    Handle,
+    Node,
+    Path,
+    Relationship,
+    Subgraph,
+)
 
 NODE_READ_COST = 16
 """Cost of reading one node's relationships, in neighbours listed (a ratio, no unit): on the
@@ -254,3 +262,82 @@ async def shortest_paths(
         Path(tuple(read[n] for n in nodes), tuple(stored[r] for r in rels))
         for nodes, rels in found
     ]
+
+
+def _hop_order(rel: Relationship) -> tuple[int, NodeKey]:
+    """Where a relationship sits among those joining the same two nodes (path-hop order)."""
+    return REL_ORDER.get(rel.type, len(REL_ORDER)), rel.start
+
+
+ALL = 1 << 62
+"""A ``limit`` of :meth:`~graph_service.stores.base.GraphStore.first_neighbours` that
+asks for every neighbour."""
+
+
+async def reach(
+    store: GraphStore, starts: Sequence[NodeKey], rel_types: Sequence[str], max_hops: int
+) -> dict[NodeKey, Path]:
+    """Every node within ``max_hops`` of any of ``starts``, with one shortest path to it.
+
+    Parameters
+    ----------
+    store : GraphStore
+    starts : sequence of (label, id)
+        The sources, at hop 0; absent ones are ignored.
+    rel_types : sequence of str
+        Relationship types a path may use, ignoring direction.
+    max_hops : int
+        Farthest hop reached (0: the sources only).
+
+    Returns
+    -------
+    dict of (label, id) to Path
+        Each node reached, in breadth-first order (by hop, then ``(label, id)``), to a
+        shortest path from a source ending at it (``path.length`` is its hop). The path
+        chosen: each node's previous node is the first, in ``(label, id)`` order, of the
+        previous level's nodes joined to it, and the relationship joining them the first
+        in path-hop order (type's declaration order, then start node's key): the same on
+        every store.
+
+    Notes
+    -----
+    One :meth:`~graph_service.stores.base.GraphStore.first_neighbours` and one
+    :meth:`~graph_service.stores.base.GraphStore.nodes` call per level, then one
+    :meth:`~graph_service.stores.base.GraphStore.relationships_among` call over the nodes
+    reached. O(V + E) of the nodes within ``max_hops - 1`` hops of the sources.
+    """
+    found = [h for h in await store.handles(list(dict.fromkeys(starts))) if h is not None]
+    types = frozenset(rel_types)
+    read: dict[Handle, Node] = dict(zip(found, await store.nodes(found), strict=True))
+    frontier = sorted(found, key=lambda h: read[h].key)
+    previous: dict[Handle, Handle | None] = dict.fromkeys(frontier)
+    order = list(frontier)
+    for _ in range(max_hops):
+        if not frontier:
+            break
+        fresh: list[Handle] = []
+        listed = await store.first_neighbours(frontier, types, previous.keys(), ALL)
+        for parent, others in zip(frontier, listed, strict=True):
+            for other in others:
+                if other not in previous:
+                    previous[other] = parent
+                    fresh.append(other)
+        read.update(zip(fresh, await store.nodes(fresh), strict=True))
+        frontier = sorted(fresh, key=lambda h: read[h].key)
+        order += frontier
+    joining: dict[tuple[NodeKey, NodeKey], Relationship] = {}
+    for rel in await store.relationships_among(order, types) if max_hops else []:
+        for pair in ((rel.start, rel.end), (rel.end, rel.start)):
+            kept = joining.get(pair)
+            if kept is None or _hop_order(rel) < _hop_order(kept):
+                joining[pair] = rel
+    paths: dict[NodeKey, Path] = {}
+    for handle in order:
+        node, parent = read[handle], previous[handle]
+        if parent is None:
+            paths[node.key] = Path((node,), ())
+        else:
+            before = paths[read[parent].key]
+            rel = joining[(read[parent].key, node.key)]
+            paths[node.key] = Path((*before.nodes, node), (*before.relationships, rel))
+    return paths

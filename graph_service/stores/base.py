@@ -201,6 +201,17 @@ class GraphStore(Protocol):
         """
         ...
 
+    async def search_names(self, label: str, words: Sequence[str], limit: int) -> list[str]:
+        """Ids of ``label`` nodes whose name has, for each of ``words``, a word starting with it.
+
+        The candidates of ``search`` (:mod:`graph_service.linkage.search`), found with the
+        store's own full-text index of the names' words (:mod:`graph_service.search_text`):
+        every such node, possibly with others (the service checks each one's name), at most
+        ``limit`` ids, in no particular order. ``words`` holds at least one word, each of
+        letters and digits only.
+        """
+        ...
+
     # -- traversal primitives: what graph_service.linkage.traversal's searches call --------
     #
     # ``rel_types`` is a frozenset of relationship types; neighbours are through any of them
@@ -268,6 +279,15 @@ class GraphStore(Protocol):
 
         Ordered by start node's ``(label, id)``, end node's, then the type's declaration
         order.
+        """
+        ...
+
+    async def as_of(self) -> str | None:
+        """The store's as-of time: the latest ``Account.lastActivityAt`` it holds.
+
+        ISO-8601 text as stored, the greatest as text (chronological for times written
+        alike, as every loader writes them); ``None`` when no account has one. What
+        "inactive for N days" is measured against (issue 14).
         """
         ...
 

@@ -31,13 +31,14 @@ many rows is, and a lost connection reports how far the load got.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any
 
 from graph_service.config import Settings
-from graph_service.errors import StoreUnavailableError
+from graph_service.errors import StoreTimeoutError, StoreUnavailableError
 from graph_service.model import (
     NODE_SPECS,
     RELATIONSHIP_SPECS,
@@ -48,10 +49,13 @@ from graph_service.model import (
 )
 from graph_service.records import GraphBatch, LoadReport, PlannedBatch, plan_batch
 from graph_service.rules import LinkageRules
+from graph_service.search_text import NAMED_LABELS, SEARCH_PROPERTY, index_terms, query_term
 from graph_service.stores.base import REL_ORDER, Coverage, Direction, Link, Node, Relationship
 from graph_service.stores.connections import CypherConnection, connect
 
 LABELS: tuple[str, ...] = tuple(label.value for label in NodeLabel)
+INDEX_POLL_S = 0.02
+"""Seconds between two looks at the indexes being built, at start."""
 READ_CHUNK = 1_000
 """Ids per read statement (``$ids`` and ``$others`` lists), so that no parameter list grows
 unbounded; a longer ``$others`` is applied in Python instead."""
@@ -61,8 +65,15 @@ Neighbour = tuple[NodeKey, Relationship]
 
 
 def schema_statements() -> list[str]:
-    """Names of the schema statements run at start: one id constraint (index) per label."""
-    return [f"node_key_constraint.{label}" for label in LABELS]
+    """Names of the schema statements run at start.
+
+    One id constraint (index) per label, one full-text index of the names' search terms per
+    label with a name.
+    """
+    return [
+        *(f"node_key_constraint.{label}" for label in LABELS),
+        *(f"search_index.{label}" for label in NAMED_LABELS),
+    ]
 
 
 WRITE_SECTIONS: tuple[tuple[str, str], ...] = (
@@ -89,10 +100,11 @@ def statement_names() -> set[str]:
     names = set(schema_statements()) | {
         "counts", "uncovered_employees", "executives_without_private_banking",
         "all_executives_without_private_banking", "payroll_coverage", "clear", "write",
+        "as_of", "indexes_pending",
     }  # fmt: skip
     for label in LABELS:
         names |= {f"nodes_by_id.{label}", f"node_ids.{label}", f"links.{label}"}
-    return names
+    return names | {f"search.{label}" for label in NAMED_LABELS}
 
 
 def _float_names(spec: ElementSpec) -> frozenset[str]:
@@ -144,22 +156,33 @@ class CypherStore:
     def __init__(self, settings: Settings, connection: CypherConnection | None = None) -> None:
         self.connection = connection or connect(settings)
         self.batch_size = settings.write_batch_size
+        self.index_wait_s = settings.query_timeout_s
         self._schema_ready = False
         self._floats_as_text = self.connection.floats_as_text
 
     def _encode(self, props: dict[str, Any]) -> dict[str, Any]:
-        """Properties as written: floats as exact text where the database rounds them."""
-        if not self._floats_as_text:
-            return props
-        return {k: repr(v) if isinstance(v, float) else v for k, v in props.items()}
+        """Properties as written.
+
+        Floats as exact text where the database rounds them; with a ``name``, its search
+        terms (``searchText``, :func:`~graph_service.search_text.index_terms`) for the
+        full-text index.
+        """
+        if self._floats_as_text:
+            props = {k: repr(v) if isinstance(v, float) else v for k, v in props.items()}
+        if "name" in props:
+            props = {**props, SEARCH_PROPERTY: index_terms(str(props["name"]))}
+        return props
 
     def _decode(self, element: str, props: Mapping[str, Any]) -> dict[str, Any]:
-        """Properties as read (without the key ``id``): the model's floats back as floats."""
+        """Properties as read, without the key ``id`` and the search terms.
+
+        The model's floats back as floats.
+        """
         floats = FLOAT_PROPERTIES.get(element, frozenset()) if self._floats_as_text else ()
         return {
             k: float(v) if k in floats and isinstance(v, str) else v
             for k, v in props.items()
-            if k != "id"
+            if k != "id" and k != SEARCH_PROPERTY
         }
 
     async def _run(self, name: str, **params: Any) -> list[list[Any]]:
@@ -177,7 +200,25 @@ class CypherStore:
         """
         if not self._schema_ready:
             await self.connection.ensure_schema(schema_statements())
+            await self._indexes_built()
             self._schema_ready = True
+
+    async def _indexes_built(self) -> None:
+        """Wait until no index is being built (``indexes_pending``), ``index_wait_s`` at most.
+
+        FalkorDB builds an index in the background, even on an empty graph: a node written
+        meanwhile may be missing from it. Past the wait (an index over a large graph), or if
+        listing the indexes times out, the store goes on: searches may miss nodes until the
+        index is built.
+        """
+        deadline = time.monotonic() + self.index_wait_s
+        try:
+            while (await self.connection.run("indexes_pending", {}))[0][0]:
+                if time.monotonic() > deadline:
+                    return
+                await asyncio.sleep(INDEX_POLL_S)
+        except StoreTimeoutError:
+            return  # a database too slow to list its indexes: the next read says so
 
     # -- loading -------------------------------------------------------------------------
 
@@ -305,6 +346,20 @@ class CypherStore:
     async def list_ids(self, label: str) -> list[str]:
         """Every id of ``label``, sorted as text."""
         return sorted(row[0] for row in await self._run(f"node_ids.{label}"))
+
+    async def search_names(self, label: str, words: Sequence[str], limit: int) -> list[str]:
+        """The ``label`` nodes whose ``searchText`` holds the term of each of ``words``.
+
+        One ``search.Label`` read: an exact-term query of the label's full-text index per
+        word (its first :data:`~graph_service.search_text.MAX_TERM_CHARS` characters), the
+        nodes found by all of them; a word longer than that may bring nodes it does not
+        prefix, which the service drops. A label without names has no index: no ids.
+        """
+        if label not in NAMED_LABELS:
+            return []
+        terms = sorted({query_term(word) for word in words})
+        rows = await self._run(f"search.{label}", terms=terms, limit=limit)
+        return [row[0] for row in rows]
 
     async def _links(
         self,
@@ -528,6 +583,11 @@ class CypherStore:
         rels = [rel for node in handles for _, rel in among[node] if rel.start == node]
         rels.sort(key=lambda r: (r.start, r.end, REL_ORDER.get(r.type, 99)))
         return rels
+
+    async def as_of(self) -> str | None:
+        """The latest ``Account.lastActivityAt`` held (``as_of`` statement); ``None`` if none."""
+        rows = await self._run("as_of")
+        return rows[0][0] if rows else None
 
     async def counts(self) -> dict[str, int]:
         """Node count per label and relationship count per type (absent ones as 0).

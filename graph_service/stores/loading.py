@@ -1,5 +1,8 @@
 """A load as one call: open the store, write the batch, close; undone on failure or signal.
 
+Once a load into the embedded store commits, it writes the store's snapshot
+(:mod:`~graph_service.stores.embedded.snapshot`), from which the next opening starts.
+
 The CLI's ``load`` and ``demo`` call :func:`load` and nothing else of the store. What undoing
 means is the store's business: the embedded store's write is one SQLite transaction, rolled
 back, and the files and directories a failed first load created are removed
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 from collections.abc import Iterator
 
@@ -18,6 +22,8 @@ from graph_service.config import Settings
 from graph_service.errors import GraphServiceError, LoadInterruptedError
 from graph_service.records import GraphBatch, LoadReport
 from graph_service.stores import open_store
+
+logger = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
@@ -84,16 +90,25 @@ def load(settings: Settings, batch: GraphBatch) -> LoadReport:
 
 async def _load(settings: Settings, batch: GraphBatch) -> LoadReport:
     if settings.backend != "embedded":
-        return await _write(settings, batch)
-    from graph_service.stores.embedded.store import removed_on_failure
+        store = open_store(settings, create=True)
+        try:
+            return await store.write(batch)
+        finally:
+            await store.close()
+    from graph_service.stores.embedded.store import EmbeddedStore, removed_on_failure
 
     with removed_on_failure(settings.data_dir):
-        return await _write(settings, batch)
-
-
-async def _write(settings: Settings, batch: GraphBatch) -> LoadReport:
-    store = open_store(settings, create=True)
-    try:
-        return await store.write(batch)
+        embedded = EmbeddedStore(settings.data_dir, create=True)
+        try:
+            report = await embedded.write(batch)
+        except BaseException:
+            await embedded.close()
+            raise
+    try:  # committed: a failed or interrupted snapshot costs the next start-up a rebuild
+        await embedded.save_snapshot()
+    except (GraphServiceError, KeyboardInterrupt) as exc:
+        logger.warning("the load is committed but its snapshot was not written: %s",
+                       str(exc) or type(exc).__name__)  # fmt: skip
     finally:
-        await store.close()
+        await embedded.close()
+    return report

@@ -45,6 +45,30 @@ UNWIND $delete_TRANSFERRED_TO_Account_Account AS row
 MATCH (:Account {id: row.start})-[r:TRANSFERRED_TO]->(:Account {id: row.end})
 DELETE r
 WITH count(*) AS done
+UNWIND $delete_APPLIED_FOR_Person_Loan AS row
+MATCH (:Person {id: row.start})-[r:APPLIED_FOR]->(:Loan {id: row.end})
+DELETE r
+WITH count(*) AS done
+UNWIND $delete_APPLIED_FOR_Enterprise_Loan AS row
+MATCH (:Enterprise {id: row.start})-[r:APPLIED_FOR]->(:Loan {id: row.end})
+DELETE r
+WITH count(*) AS done
+UNWIND $delete_DEPOSITED_TO_Loan_Account AS row
+MATCH (:Loan {id: row.start})-[r:DEPOSITED_TO]->(:Account {id: row.end})
+DELETE r
+WITH count(*) AS done
+UNWIND $delete_REPAID_Account_Loan AS row
+MATCH (:Account {id: row.start})-[r:REPAID]->(:Loan {id: row.end})
+DELETE r
+WITH count(*) AS done
+UNWIND $delete_WITHDREW_TO_Account_Account AS row
+MATCH (:Account {id: row.start})-[r:WITHDREW_TO]->(:Account {id: row.end})
+DELETE r
+WITH count(*) AS done
+UNWIND $delete_SIGNED_IN_TO_Medium_Account AS row
+MATCH (:Medium {id: row.start})-[r:SIGNED_IN_TO]->(:Account {id: row.end})
+DELETE r
+WITH count(*) AS done
 UNWIND $delete_REFERS_Referral_Person AS row
 MATCH (:Referral {id: row.start})-[r:REFERS]->(:Person {id: row.end})
 DELETE r
@@ -85,6 +109,14 @@ UNWIND $delete_Manager AS id
 MATCH (n:Manager {id: id})
 DETACH DELETE n
 WITH count(*) AS done
+UNWIND $delete_Loan AS id
+MATCH (n:Loan {id: id})
+DETACH DELETE n
+WITH count(*) AS done
+UNWIND $delete_Medium AS id
+MATCH (n:Medium {id: id})
+DETACH DELETE n
+WITH count(*) AS done
 UNWIND $delete_Referral AS id
 MATCH (n:Referral {id: id})
 DETACH DELETE n
@@ -107,6 +139,14 @@ SET n += row.props
 WITH count(*) AS done
 UNWIND $upsert_Manager AS row
 MERGE (n:Manager {id: row.id})
+SET n += row.props
+WITH count(*) AS done
+UNWIND $upsert_Loan AS row
+MERGE (n:Loan {id: row.id})
+SET n += row.props
+WITH count(*) AS done
+UNWIND $upsert_Medium AS row
+MERGE (n:Medium {id: row.id})
 SET n += row.props
 WITH count(*) AS done
 UNWIND $upsert_Referral AS row
@@ -175,6 +215,42 @@ UNWIND $upsert_TRANSFERRED_TO_Account_Account AS row
 MATCH (s:Account {id: row.start})
 MATCH (e:Account {id: row.end})
 MERGE (s)-[r:TRANSFERRED_TO]->(e)
+SET r += row.props
+WITH count(*) AS done
+UNWIND $upsert_APPLIED_FOR_Person_Loan AS row
+MATCH (s:Person {id: row.start})
+MATCH (e:Loan {id: row.end})
+MERGE (s)-[r:APPLIED_FOR]->(e)
+SET r += row.props
+WITH count(*) AS done
+UNWIND $upsert_APPLIED_FOR_Enterprise_Loan AS row
+MATCH (s:Enterprise {id: row.start})
+MATCH (e:Loan {id: row.end})
+MERGE (s)-[r:APPLIED_FOR]->(e)
+SET r += row.props
+WITH count(*) AS done
+UNWIND $upsert_DEPOSITED_TO_Loan_Account AS row
+MATCH (s:Loan {id: row.start})
+MATCH (e:Account {id: row.end})
+MERGE (s)-[r:DEPOSITED_TO]->(e)
+SET r += row.props
+WITH count(*) AS done
+UNWIND $upsert_REPAID_Account_Loan AS row
+MATCH (s:Account {id: row.start})
+MATCH (e:Loan {id: row.end})
+MERGE (s)-[r:REPAID]->(e)
+SET r += row.props
+WITH count(*) AS done
+UNWIND $upsert_WITHDREW_TO_Account_Account AS row
+MATCH (s:Account {id: row.start})
+MATCH (e:Account {id: row.end})
+MERGE (s)-[r:WITHDREW_TO]->(e)
+SET r += row.props
+WITH count(*) AS done
+UNWIND $upsert_SIGNED_IN_TO_Medium_Account AS row
+MATCH (s:Medium {id: row.start})
+MATCH (e:Account {id: row.end})
+MERGE (s)-[r:SIGNED_IN_TO]->(e)
 SET r += row.props
 WITH count(*) AS done
 UNWIND $upsert_REFERS_Referral_Person AS row

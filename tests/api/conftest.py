@@ -16,6 +16,7 @@ import pytest
 import uvicorn
 
 from graph_service.api.app import create_app
+from graph_service.api.security import uvicorn_config
 from graph_service.auth import Role
 from graph_service.auth.tokens import LocalIssuer
 from graph_service.config import Settings
@@ -33,12 +34,13 @@ from tests.conftest import (
 class Server:
     """A uvicorn server running ``app`` in a background thread on a free loopback port."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, settings: Settings | None = None) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", lifespan="on")
+        config = uvicorn_config(app, settings or Settings(), log_level="warning",
+                                lifespan="on")  # serve's configuration
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(
             target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
@@ -113,7 +115,7 @@ def running(data_dir: Path, store: GraphStore | None = None, **overrides: Any) -
     headers = {} if settings.insecure_no_auth else {
         "Authorization": f"Bearer {admin_token(data_dir)}"
     }
-    with Server(create_app(settings, store=store)) as server, httpx.Client(
+    with Server(create_app(settings, store=store), settings) as server, httpx.Client(
         base_url=server.url, timeout=10, headers=headers
     ) as http:
         yield Client(http)

@@ -30,7 +30,7 @@ def client(backend_client: Client) -> Client:
 def test_cross_sell_gaps(client: Client) -> None:
     assert client.data(GAPS, {"p": "P3"}) == {"crossSellGaps": {
         "held": ["debit card", "trust account"],
-        "missing": ["credit card", "personal loan", "wealth management"],
+        "missing": ["e-banking", "credit card", "personal loan", "wealth management"],
     }}
 
 
@@ -53,9 +53,9 @@ def test_products_held_is_batched(serve: Callable[..., Client], small_bank: Embe
         store.reset()
         client.data(EMPLOYEES_HELD, {"first": first})
         calls[first] = dict(store.calls)
-    # employees of E1, then the accounts of the whole page at once.
+    # employees of E1, then the whole page at once: accounts, loan applications, sign-ins.
     assert calls[1] == calls[4]
-    assert calls[4]["neighbors"] == 2
+    assert calls[4]["neighbors"] == 4
 
 
 def test_the_node_budget_prices_it_from_its_question() -> None:

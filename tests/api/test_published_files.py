@@ -87,12 +87,81 @@ def check_paths(data: dict[str, Any]) -> None:
     assert [r["type"] for r in path["relationships"]] == ["MANAGES", "EMPLOYED_BY", "GUARANTEES"]
 
 
+def check_search(data: dict[str, Any]) -> None:
+    answer = data["search"]
+    assert answer["totalCount"] == 3
+    assert [(e["node"]["__typename"], e["node"]["id"]) for e in answer["edges"]] == [
+        ("Enterprise", "E3"), ("Manager", "M1"), ("Person", "P3"),
+    ]
+
+
+def check_lists(data: dict[str, Any]) -> None:
+    assert ids(data["enterprises"]) == ["E2", "E1", "E3"]
+    assert [e["node"]["payrollCoverage"]["uncovered"] for e in data["enterprises"]["edges"]] == [
+        4, 2, 0,
+    ]
+    assert ids(data["persons"]) == ["P1", "P2", "P4", "P8"]
+
+
+def check_rollup(data: dict[str, Any]) -> None:
+    assert data["coverageRollup"] == {"totalCount": 2, "edges": [
+        {"key": "Central", "enterprises": 1, "employees": 4, "covered": 2, "uncovered": 2,
+         "rate": 0.5},
+        {"key": None, "enterprises": 2, "employees": 4, "covered": 0, "uncovered": 4,
+         "rate": 0.0},
+    ]}  # fmt: skip
+
+
+def check_dormant(data: dict[str, Any]) -> None:
+    assert data["dormantAccounts"] == {"totalCount": 1, "edges": [
+        {"reason": "STATUS_DORMANT", "node": {"id": "A6", "type": "trust account",
+         "status": "dormant"}, "owners": [{"id": "P8", "name": "Hank"}]},
+    ]}  # fmt: skip
+
+
+def check_leads(data: dict[str, Any]) -> None:
+    edges = data["managerLeads"]["edges"]
+    assert [(e["hop"], e["node"]["id"]) for e in edges] == [
+        (1, "P4"), (1, "P2"), (2, "P5"), (2, "P8"), (2, "P6")
+    ]
+    assert edges[0]["kinds"] == ["UNCOVERED_EMPLOYEE", "EXECUTIVE_WITHOUT_PRIVATE_BANKING",
+                                 "SHAREHOLDER_WITHOUT_PRIVATE_BANKING"]  # fmt: skip
+    assert edges[0]["signal"] == {"executive": True, "shareholding": 0.3, "transferAmount": 0.0}
+    assert edges[2]["path"] == {"nodes": [{"id": "E1"}, {"id": "E2"}, {"id": "P5"}],
+                                "relationships": [{"type": "SHAREHOLDER_OF"},
+                                                  {"type": "EMPLOYED_BY"}]}  # fmt: skip
+
+
+def check_prospects(data: dict[str, Any]) -> None:
+    edges = data["privateBankingProspects"]["edges"]
+    assert [(e["node"]["id"], e["kinds"]) for e in edges] == [
+        ("P4", ["EXECUTIVE_WITHOUT_PRIVATE_BANKING", "SHAREHOLDER_WITHOUT_PRIVATE_BANKING"]),
+        ("P8", ["EXECUTIVE_WITHOUT_PRIVATE_BANKING"]),
+    ]
+
+
+def check_cross_sell_rollup(data: dict[str, Any]) -> None:
+    rollup = data["crossSellRollup"]
+    assert (rollup["employees"], rollup["productsPerEmployee"]) == (4, 0.75)
+    assert [(p["product"], p["holders"], p["rate"]) for p in rollup["penetration"]] == [
+        ("debit card", 2, 0.5), ("e-banking", 0, 0.0), ("credit card", 0, 0.0),
+        ("personal loan", 0, 0.0), ("wealth management", 0, 0.0), ("trust account", 1, 0.25),
+    ]
+
+
 CHECKS = {
     "uncovered-employees": check_uncovered,
     "executives-without-private-banking": check_executives,
     "payroll-coverage": check_coverage,
     "client-network": check_network,
     "linkage-paths": check_paths,
+    "search": check_search,
+    "lists": check_lists,
+    "coverage-rollup": check_rollup,
+    "dormant-accounts": check_dormant,
+    "manager-leads": check_leads,
+    "private-banking-prospects": check_prospects,
+    "cross-sell-rollup": check_cross_sell_rollup,
 }
 
 

@@ -75,7 +75,7 @@ def test_a_streamed_body_is_counted_as_it_arrives(
     store.reset()
     error = too_large(post(client, chunks()))
     assert "more than 1,000 bytes" in error["message"]
-    assert store.calls == {"refresh": 1}  # the request's context only: no resolver ran
+    assert store.calls == {}  # refused before execution (and its refresh): no store call
     small = padded(900)
     assert post(client, iter([small[:450], small[450:]])).json()["data"] == {
         "person": {"name": "Alice"}

@@ -3,6 +3,8 @@ and needs nothing but the service (graph_service/api/graphiql.py)."""
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Locator, Page, expect
 
 TOKEN_KEY = "graph-service.token"
@@ -57,7 +59,8 @@ def test_token_is_sent_with_every_request_and_kept_for_the_tab(
     expect(page.get_by_label("Bearer token")).to_have_value("t0ken")
     # Forgotten: requests go without it.
     page.get_by_role("button", name="Forget").click()
-    expect(page.get_by_role("status")).to_have_text("No token: requests are sent without one.")
+    no_token = re.compile(r"^No token yet: requests answer UNAUTHENTICATED until you paste one")
+    expect(page.get_by_role("status")).to_have_text(no_token)
     with page.expect_request(lambda r: r.method == "POST") as sent:
         run(page)
     assert "authorization" not in sent.value.headers
@@ -77,8 +80,32 @@ def test_works_with_every_other_host_blocked(
 def test_requests_to_other_hosts_are_blocked(
     page: Page, service_url: str, offline: list[str]
 ) -> None:
-    """The blocking of the test above works: a request to another host is refused."""
+    """The blocking of the test above works: a request to another host is refused, by the
+    page's Content Security Policy first (connect-src 'self'), and without it by the test's
+    routing (about:blank has no policy)."""
+    fetch = "fetch('http://192.0.2.1/x').then(() => 'sent', () => 'refused')"
     page.goto(f"{service_url}/graphql")
-    outcome = page.evaluate("fetch('http://192.0.2.1/x').then(() => 'sent', () => 'refused')")
-    assert outcome == "refused"
+    assert page.evaluate(fetch) == "refused"
+    assert offline == []  # the policy stopped it before the network
+    page.goto("about:blank")
+    assert page.evaluate(fetch) == "refused"
     assert offline == ["http://192.0.2.1/x"]
+
+
+def test_runs_under_its_content_security_policy_without_a_violation(
+    page: Page, service_url: str, js_errors: list[str]
+) -> None:
+    """The page's policy (graph_service/api/security.py) allows all GraphiQL does, no more."""
+    violations: list[str] = []
+    page.on("console", lambda message: violations.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    with page.expect_response(f"{service_url}/graphql") as answer:
+        open_graphiql(page, service_url)
+    assert "script-src 'self' 'sha256-" in answer.value.headers["content-security-policy"]
+    expect_e1_answer(run(page))
+    assert violations == [] and js_errors == []
+    blocked = page.evaluate(  # an injected inline script is not run
+        "(() => { const s = document.createElement('script'); s.textContent = "
+        "'window.injected = 1'; document.body.appendChild(s); return window.injected; })()")
+    assert blocked is None
+    assert any("Content Security Policy" in v for v in violations)

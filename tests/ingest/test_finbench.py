@@ -11,7 +11,7 @@ import pytest
 
 from graph_service.errors import InvalidInputError, Location
 from graph_service.ingest import read_input
-from graph_service.ingest.finbench import REQUIRED_FILES, read_finbench
+from graph_service.ingest.finbench import OPTIONAL_FILES, REQUIRED_FILES, read_finbench
 from graph_service.ingest.rejects import write_rejects
 from graph_service.stores.base import Direction
 from graph_service.stores.embedded import EmbeddedStore
@@ -31,9 +31,11 @@ class Expected:
     def __init__(self) -> None:
         ids = {name: {r[key] for _, r in raw(f"{name}.csv")}
                for name, key in (("Person", "personId"), ("Company", "companyId"),
-                                 ("Account", "accountId"))}
+                                 ("Account", "accountId"), ("Loan", "loanId"),
+                                 ("Medium", "mediumId"))}
         self.nodes = {"Person": len(ids["Person"]), "Enterprise": len(ids["Company"]),
-                      "Account": len(ids["Account"]), "Manager": 0, "Referral": 0,
+                      "Account": len(ids["Account"]), "Manager": 0,
+                      "Loan": len(ids["Loan"]), "Medium": len(ids["Medium"]), "Referral": 0,
                       "Contact": 0}
         self.rejects: Counter[str] = Counter()
         self.reject_lines: dict[str, list[int]] = defaultdict(list)
@@ -53,6 +55,14 @@ class Expected:
              ("fromId", "toId")),
             ("AccountTransferAccount.csv", "TRANSFERRED_TO", "Account", "Account",
              ("fromId", "toId")),
+            ("PersonApplyLoan.csv", "APPLIED_FOR", "Person", "Loan", ("personId", "loanId")),
+            ("CompanyApplyLoan.csv", "APPLIED_FOR", "Company", "Loan", ("companyId", "loanId")),
+            ("AccountWithdrawAccount.csv", "WITHDREW_TO", "Account", "Account",
+             ("fromId", "toId")),
+            ("LoanDepositAccount.csv", "DEPOSITED_TO", "Loan", "Account", ("loanId", "accountId")),
+            ("AccountRepayLoan.csv", "REPAID", "Account", "Loan", ("accountId", "loanId")),
+            ("MediumSignInAccount.csv", "SIGNED_IN_TO", "Medium", "Account",
+             ("mediumId", "accountId")),
         ):
             for line, row in raw(file):
                 a, b = row[cols[0]], row[cols[1]]
@@ -93,7 +103,8 @@ def test_sample_loads_with_exact_counts(store: EmbeddedStore, expected: Expected
     assert roles == {"executive": expected.executives, "employee": expected.employees}
     derived = ["AccountTransferAccount.csv (derived EMPLOYED_BY)",
                "PersonInvestCompany.csv (derived EMPLOYED_BY)"]  # fmt: skip
-    assert report.files == [*REQUIRED_FILES, *derived]
+    assert report.files == [*REQUIRED_FILES, *OPTIONAL_FILES, *derived]
+    assert report.skipped == {"README.md": "not a file of the LDBC FinBench format"}
     assert report.loaded["Person.csv"] == expected.nodes["Person"]
     assert report.loaded[derived[0]] == expected.employees
     assert report.loaded[derived[1]] == expected.executives
@@ -102,7 +113,7 @@ def test_sample_loads_with_exact_counts(store: EmbeddedStore, expected: Expected
     )
     # The report counts source rows: per FinBench file, loaded + rejected = its data rows
     # (AccountTransferAccount.csv: every transfer row, not the 28,053 account pairs).
-    for file in REQUIRED_FILES:
+    for file in (*REQUIRED_FILES, *OPTIONAL_FILES):
         assert report.loaded[file] + report.rejected[file] == len(raw(file)), file
     assert report.loaded["AccountTransferAccount.csv"] == len(raw("AccountTransferAccount.csv"))
     assert counts["TRANSFERRED_TO"] < len(raw("AccountTransferAccount.csv"))
@@ -270,7 +281,8 @@ def test_node_mapping(tmp_path: Path) -> None:
         "name": "Beta", "blocked": True, "createdAt": "2020-01-01T10:00:00.500000"
     }
     assert nodes[("Account", "a2")] == {
-        "type": "debit card", "status": "blocked", "openedAt": "2020-01-01T10:00:00.500000"
+        "type": "debit card", "status": "blocked", "openedAt": "2020-01-01T10:00:00.500000",
+        "lastActivityAt": "2020-01-01T10:00:00.500000",  # no activity: its opening
     }
     assert nodes[("Account", "a1")]["status"] == "active"
     assert nodes[("Person", "7")]["name"] == "Person 7"
@@ -323,12 +335,91 @@ def test_missing_file_or_directory(tmp_path: Path) -> None:
         read_finbench(tmp_path / "absent")
 
 
-def test_loan_and_medium_files_are_ignored(tmp_path: Path) -> None:
+OPTIONAL = {
+    "Loan.csv": ["loanId|loanAmount|balance|createTime", f"L1|1000|800|{T}", f"L2|500|500|{T}"],
+    "Medium.csv": ["mediumId|mediumType|isBlocked|createTime",
+                   f"m1|PHONE|false|{T}", f"m2|POS|false|{T}", f"m3|IPv4|true|{T}"],
+    "PersonApplyLoan.csv": ["personId|loanId|createTime",
+                            f"1|L1|{T}", f"99|L2|{T}", f"2|L9|{T}"],  # lines 3, 4 dangle
+    "CompanyApplyLoan.csv": ["companyId|loanId|createTime", f"1|L2|{T}"],
+    "AccountWithdrawAccount.csv": ["fromId|toId|amount|createTime",
+                                   "a1|a5|10|2020-03-01 00:00:00", "a1|a5|5|2020-02-01 00:00:00",
+                                   "a4|zz|1|2021-01-01 00:00:00"],  # line 4 dangles
+    "LoanDepositAccount.csv": ["loanId|accountId|amount|createTime",
+                               "L1|a1|1000|2020-01-05 00:00:00"],
+    "AccountRepayLoan.csv": ["accountId|loanId|amount|createTime",
+                             "a1|L1|200|2020-04-01 00:00:00"],
+    "MediumSignInAccount.csv": ["mediumId|accountId|createTime",
+                                "m1|a4|2020-05-01 00:00:00", "m1|a4|2020-02-01 00:00:00",
+                                "m9|a5|2022-01-01 00:00:00"],  # line 4 dangles
+}
+
+
+def test_loans_media_and_activity(tmp_path: Path, store: EmbeddedStore) -> None:
+    directory = finbench_dir(tmp_path / "fb")
+    write_files(directory, {name: "\n".join(rows) + "\n" for name, rows in OPTIONAL.items()})
+    write_files(directory, {"notes.txt": "not data\n"})
+    (directory / "old").mkdir()
+    batch = read_finbench(directory)
+    nodes = {(n.label, n.id): n.props for n in batch.nodes}
+    assert nodes[("Loan", "L1")] == {
+        "loanAmount": 1000.0, "balance": 800.0, "createdAt": "2020-01-01T10:00:00.500000"
+    }
+    assert nodes[("Medium", "m3")]["blocked"] is True
+    assert nodes[("Medium", "m1")]["type"] == "PHONE"
+    # The latest of transfers, withdrawals, deposits, repayments and sign-ins whose both
+    # ends exist; the opening time without any.
+    activity = {a: nodes[("Account", a)]["lastActivityAt"] for a in ("a1", "a2", "a4", "a5")}
+    assert activity == {
+        "a1": "2020-04-01T00:00:00",  # its repayment
+        "a2": "2020-01-01T10:00:00.500000",  # nothing: opened
+        "a4": "2020-05-01T00:00:00",  # a sign-in; the withdrawal to zz does not count
+        "a5": "2020-03-01T00:00:00",  # a withdrawal into it
+    }
+    rels = {(r.type, r.start[1], r.end[1]): r.props for r in batch.relationships}
+    assert rels[("WITHDREW_TO", "a1", "a5")] == {
+        "count": 2, "totalAmount": 15.0, "lastAt": "2020-03-01T00:00:00"
+    }
+    assert rels[("SIGNED_IN_TO", "m1", "a4")] == {"count": 2, "lastAt": "2020-05-01T00:00:00"}
+    assert rels[("APPLIED_FOR", "1", "L2")] == {}
+    assert "lastAt" not in rels[("TRANSFERRED_TO", "c1", "a1")]  # unchanged answers
+    report, counts = load(store, batch)
+    assert report.skipped == {"notes.txt": "not a file of the LDBC FinBench format",
+                              "old": "a directory, not read"}  # fmt: skip
+    assert [(r.file, r.line) for r in report.rejects if r.file in OPTIONAL] == [
+        ("AccountWithdrawAccount.csv", 4), ("MediumSignInAccount.csv", 4),
+        ("PersonApplyLoan.csv", 3), ("PersonApplyLoan.csv", 4),
+    ]
+    assert {f: report.loaded[f] for f in OPTIONAL} == {
+        "Loan.csv": 2, "Medium.csv": 3, "PersonApplyLoan.csv": 1, "CompanyApplyLoan.csv": 1,
+        "AccountWithdrawAccount.csv": 2, "LoanDepositAccount.csv": 1,
+        "AccountRepayLoan.csv": 1, "MediumSignInAccount.csv": 2,
+    }
+    assert (counts["Loan"], counts["Medium"], counts["APPLIED_FOR"], counts["WITHDREW_TO"],
+            counts["DEPOSITED_TO"], counts["REPAID"], counts["SIGNED_IN_TO"]) == (
+        2, 3, 2, 1, 1, 1, 1)  # fmt: skip
+    assert asyncio.run(store.as_of()) == "2020-05-01T00:00:00"
+
+
+def test_without_the_optional_files_nothing_changes(tmp_path: Path) -> None:
     directory = finbench_dir(tmp_path / "fb")
     plain = read_finbench(directory)
-    write_files(directory, {"Loan.csv": "anything at all\n", "Medium.csv": "x|y\n1\n"})
-    with_loans = read_finbench(directory)
-    assert (with_loans.nodes, with_loans.relationships) == (plain.nodes, plain.relationships)
+    assert plain.files == list(REQUIRED_FILES) + sorted(
+        {r.file for r in plain.relationships if "derived" in r.file}
+    )
+    assert {n.label for n in plain.nodes} == {"Enterprise", "Person", "Account"}
+
+
+def test_a_bad_optional_file_names_file_line_field(tmp_path: Path) -> None:
+    directory = finbench_dir(tmp_path / "fb")
+    write_files(directory, {"Medium.csv": "mediumId|mediumType|isBlocked|createTime\n"
+                                          f"m1||false|{T}\n"})
+    with pytest.raises(InvalidInputError) as caught:
+        read_finbench(directory)
+    assert caught.value.location == Location("Medium.csv", 2, "mediumType")
+    write_files(directory, {"Medium.csv": "anything at all\n"})
+    with pytest.raises(InvalidInputError, match="required column 'mediumId'"):
+        read_finbench(directory)
 
 
 def test_required_file_that_is_a_directory_is_refused(tmp_path: Path) -> None:

@@ -47,9 +47,7 @@ def test_output_loads_without_rejects(tmp_path: Path, store: EmbeddedStore) -> N
     report, counts = load(store, read_canonical(tmp_path / "bank"))
     assert report.total_rejected == 0
     assert dict(report.loaded) == {name: n for name, n in rows.items() if n}
-    by_file = {"Enterprise": "enterprises.csv", "Person": "persons.csv",
-               "Account": "accounts.csv", "Manager": "managers.csv",
-               "Referral": "referrals.csv", "Contact": "contacts.csv"}
+    by_file = {label: name for name, label in NODE_FILES.items()}
     by_file |= {layout.type: name for name, layout in RELATIONSHIP_FILES.items()}
     # Each referral refers to one party and one manager; each contact likewise.
     by_file |= {"REFERS": "referrals.csv", "REFERRED_TO": "referrals.csv",

@@ -10,10 +10,12 @@ from graph_service.config import Settings
 from graph_service.errors import NotFoundError
 from graph_service.linkage.cross_sell import QUESTION, CrossSellArgs, CrossSellGaps
 from graph_service.linkage.question import Id, answer, answer_many
+from graph_service.records import GraphBatch, NodeRow, RelationshipRow
 from graph_service.stores.base import GraphStore
 
 SETTINGS = Settings()
-CATALOGUE = ["debit card", "credit card", "personal loan", "wealth management", "trust account"]
+CATALOGUE = ["debit card", "e-banking", "credit card", "personal loan", "wealth management",
+             "trust account"]
 
 
 def gaps(store: GraphStore, person: str, settings: Settings = SETTINGS) -> CrossSellGaps:
@@ -69,3 +71,49 @@ def test_a_batch_answers_each_person(bank: GraphStore) -> None:
     assert [f.held for f in found if isinstance(f, CrossSellGaps)] == [
         ["debit card", "trust account"], ["credit card"], ["debit card", "trust account"],
     ]
+
+
+def _evidence() -> GraphBatch:
+    """Loans and sign-ins over the small bank (tests/conftest.py)."""
+    P, A, L, M = "Person", "Account", "Loan", "Medium"
+    nodes = [
+        NodeRow(L, "L1", {"loanAmount": 1000.0}),
+        NodeRow(M, "phone", {"type": "PHONE", "blocked": False}),
+        NodeRow(M, "stolen", {"type": "PHONE", "blocked": True}),
+        NodeRow(M, "qr", {"type": "QR", "blocked": False}),
+        NodeRow(M, "wifi", {"type": "WIFI"}),  # blocked absent: not blocked
+    ]
+    rels = [
+        RelationshipRow("APPLIED_FOR", (P, "P6"), (L, "L1"), {}),
+        RelationshipRow("APPLIED_FOR", (P, "P4"), (L, "L9"), {}),  # no such loan: rejected
+        RelationshipRow("SIGNED_IN_TO", (M, "phone"), (A, "A1"), {"count": 1}),  # P1, active
+        RelationshipRow("SIGNED_IN_TO", (M, "stolen"), (A, "A5"), {"count": 1}),  # blocked
+        RelationshipRow("SIGNED_IN_TO", (M, "qr"), (A, "A4"), {"count": 1}),  # P3: terminal
+        RelationshipRow("SIGNED_IN_TO", (M, "phone"), (A, "A2"), {"count": 1}),  # P2: blocked
+        RelationshipRow("SIGNED_IN_TO", (M, "wifi"), (A, "A6"), {"count": 1}),  # P8: dormant
+    ]
+    return GraphBatch(nodes, rels)
+
+
+@pytest.mark.parametrize(
+    ("person", "held"),
+    [
+        ("P1", ["debit card", "e-banking"]),  # signed into her active debit card by a phone
+        ("P6", ["credit card", "personal loan"]),  # applied for L1; his phone is blocked
+        ("P3", ["debit card", "trust account"]),  # a QR terminal is no e-banking
+        ("P2", []),  # the phone signed into his blocked account
+        ("P8", []),  # a wifi sign-in into a dormant account
+        ("P4", []),  # his application names no loan
+    ],
+)
+def test_loans_and_e_banking_count(bank: GraphStore, person: str, held: list[str]) -> None:
+    report = asyncio.run(bank.write(_evidence()))
+    assert [r.reason for r in report.rejects] == ["end node Loan 'L9' does not exist"]
+    assert gaps(bank, person).held == held
+
+
+def test_e_banking_media_are_a_setting(bank: GraphStore) -> None:
+    asyncio.run(bank.write(_evidence()))
+    settings = Settings(e_banking_media=["QR"])
+    assert gaps(bank, "P3", settings).held == ["debit card", "e-banking", "trust account"]
+    assert gaps(bank, "P1", settings).held == ["debit card"]

@@ -12,7 +12,7 @@ from graph_service.linkage import network as network_question
 from graph_service.linkage import paths as paths_question
 from graph_service.linkage.question import answer
 from graph_service.model import RelationshipType
-from graph_service.records import GraphBatch, RelationshipRow
+from graph_service.records import GraphBatch, NodeRow, RelationshipRow
 from graph_service.stores.base import GraphStore, Path, Subgraph
 
 P, E, A, M = "Person", "Enterprise", "Account", "Manager"
@@ -134,3 +134,32 @@ def test_client_network_errors(bank: GraphStore) -> None:
         network(bank, (E, "E1"), depth=4)
     with pytest.raises(NotFoundError):
         network(bank, (A, "A99"))
+
+
+def test_loan_and_sign_in_relationships_only_when_named(bank: GraphStore) -> None:
+    # Alice and Frank applied for one loan; a phone signed into Alice's and Frank's accounts.
+    L, MD = "Loan", "Medium"
+    asyncio.run(bank.write(GraphBatch(
+        nodes=[NodeRow(L, "L1", {}), NodeRow(MD, "phone", {"type": "PHONE"})],
+        relationships=[
+            RelationshipRow("APPLIED_FOR", (P, "P1"), (L, "L1"), {}),
+            RelationshipRow("APPLIED_FOR", (P, "P6"), (L, "L1"), {}),
+            RelationshipRow("SIGNED_IN_TO", (MD, "phone"), (A, "A1"), {"count": 1}),
+            RelationshipRow("SIGNED_IN_TO", (MD, "phone"), (A, "A5"), {"count": 3}),
+        ],
+    )))  # fmt: skip
+    # Omitted relationshipTypes: the linkage types, as before loans existed.
+    assert {n.key for n in network(bank, (P, "P1")).nodes} == {
+        (P, "P1"), (E, "E1"), (A, "A1"), (P, "P7"),
+    }  # fmt: skip
+    assert [ids(p) for p in paths(bank, (P, "P1"), (P, "P6"), limit=10)] == [
+        ["P1", "E1", "E2", "P6"]  # Acme holds 60 % of Beta: not through the loan
+    ]
+    # Named: the loan joins them in two hops, the phone in four.
+    [via_loan] = paths(bank, (P, "P1"), (P, "P6"), ["APPLIED_FOR"], limit=10)
+    assert ids(via_loan) == ["P1", "L1", "P6"]
+    [via_phone] = paths(bank, (P, "P1"), (P, "P6"), ["OWNS", "SIGNED_IN_TO"], limit=10)
+    assert ids(via_phone) == ["P1", "A1", "phone", "A5", "P6"]
+    reached = network(bank, (MD, "phone"), 1, ["SIGNED_IN_TO"])
+    assert [n.key for n in reached.nodes] == [(MD, "phone"), (A, "A1"), (A, "A5")]
+    assert [dict(r.props) for r in reached.relationships] == [{"count": 1}, {"count": 3}]

@@ -4,7 +4,7 @@ CREATE NODE TABLE Enterprise(id STRING, name STRING, industry STRING, region STR
 CREATE NODE TABLE Person(id STRING, name STRING, segment STRING, blocked BOOLEAN,
                          created_at STRING, PRIMARY KEY (id));
 CREATE NODE TABLE Account(id STRING, type STRING, status STRING, opened_at STRING,
-                          balance DOUBLE, PRIMARY KEY (id));
+                          balance DOUBLE, last_activity_at STRING, PRIMARY KEY (id));
 CREATE NODE TABLE Manager(id STRING, name STRING, kind STRING, branch STRING, PRIMARY KEY (id));
 CREATE REL TABLE EMPLOYED_BY(FROM Person TO Enterprise, role STRING, title STRING, source STRING);
 CREATE REL TABLE SHAREHOLDER_OF(FROM Person TO Enterprise, FROM Enterprise TO Enterprise,

@@ -9,6 +9,8 @@ One job per module:
   traversal primitives);
 - :mod:`~graph_service.stores.embedded.properties`: property values as stored (tuples
   aligned with field names) and their read-only views;
+- :mod:`~graph_service.stores.embedded.snapshot`: the snapshot of the in-memory graph a
+  load writes beside the record, which opening starts from;
 - :mod:`~graph_service.stores.embedded.questions`: the linkage questions this store
   answers itself;
 - :mod:`~graph_service.stores.embedded.store`: :class:`EmbeddedStore`, the

@@ -68,6 +68,11 @@ def drop_if_changed(graph: Adjacency, key: Any, value: Any, changed: AbstractSet
 PATCHES["first neighbours"] = drop_if_changed  # Adjacency._first_neighbours
 
 
+CACHES = frozenset({"derived", "_changed"})
+"""Attributes of :class:`Adjacency` a snapshot leaves out: the derived indexes (rebuilt on
+first use) and the nodes changed since they were last settled."""
+
+
 _NO_ATTRS: dict[str, Any] = {}
 """The networkx attribute dict of every node: properties live beside the graph, so all nodes
 share this one empty dict, which is never written."""
@@ -324,6 +329,27 @@ class Adjacency:
                 del self.derived[key]
             else:
                 self.derived[key] = patched
+
+    # -- snapshots (graph_service.stores.embedded.snapshot) -----------------------------
+
+    def state(self) -> dict[str, Any]:
+        """Everything this graph holds, for a snapshot: every attribute but the caches.
+
+        Generic on purpose: a structure added to this class is in the snapshot without
+        being listed. Left out are :data:`CACHES`, rebuilt on first use.
+        """
+        return {name: value for name, value in vars(self).items() if name not in CACHES}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Become the graph whose :meth:`state` is ``state``, with empty caches."""
+        vars(self).clear()
+        vars(self).update(state)
+        self.derived = {}
+        self._changed = set()
+
+    def size(self) -> int:
+        """Nodes plus relationships. O(relationship types)."""
+        return len(self.succ) + sum(self.rel_counts.values())
 
     def stored_keys(self) -> _StoredKeys:
         """The node keys in memory, as a container (what a load checks its rows against)."""

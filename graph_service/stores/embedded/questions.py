@@ -1,8 +1,9 @@
 """The linkage questions the embedded store answers itself, over its in-memory graph.
 
 Each is a pushed-down answer of one whole question (uncovered employees, executives without
-private banking, payroll coverage), computed from the adjacency's dicts and derived indexes
-cached in :attr:`Adjacency.derived <graph_service.stores.embedded.adjacency.Adjacency>`.
+private banking, payroll coverage, coverage rollup), computed from the adjacency's dicts
+and derived indexes cached in
+:attr:`Adjacency.derived <graph_service.stores.embedded.adjacency.Adjacency>`.
 Each derived index has a patch (:func:`~graph_service.stores.embedded.adjacency.patches`)
 that brings it up to date after a small write for the nodes it changed, in time proportional
 to those nodes and their neighbours. They apply the same
@@ -23,8 +24,10 @@ from graph_service.stores.embedded.properties import Properties, Values
 
 _EMPLOYED_BY = RelationshipType.EMPLOYED_BY.value
 _OWNS = RelationshipType.OWNS.value
+_MANAGES = RelationshipType.MANAGES.value
 _ENTERPRISE = NodeLabel.ENTERPRISE.value
 _ACCOUNT = NodeLabel.ACCOUNT.value
+_MANAGER = NodeLabel.MANAGER.value
 
 patches("staff")(drop_if_changed)  # _staff: one enterprise's
 
@@ -210,6 +213,28 @@ def _patch_executives(
     return index
 
 
+def _coverage_counts(graph: Adjacency, rules: LinkageRules) -> Callable[[int], tuple[int, int]]:
+    """``counts(enterprise)``: its (employees, covered), cached per enterprise and products.
+
+    O(employees) on first use; the cache is patched after changes (:func:`_patch_coverage`).
+    """
+    covered_flags = _owners_of_active(graph, rules.payroll_products, rules)
+    key = ("coverage", frozenset(rules.payroll_products), rules.active_status)
+    cache: dict[int, tuple[int, int]] = graph.derived.setdefault(key, {})
+
+    def counts(enterprise: int) -> tuple[int, int]:
+        counted = cache.get(enterprise)
+        if counted is None:
+            employees = covered = 0
+            for person, _ in _employees(graph, enterprise):
+                employees += 1
+                covered += covered_flags[person]
+            counted = cache[enterprise] = (employees, covered)
+        return counted
+
+    return counts
+
+
 def payroll_coverage(
     graph: Adjacency, enterprise_ids: Sequence[str], rules: LinkageRules
 ) -> list[Coverage]:
@@ -219,25 +244,79 @@ def payroll_coverage(
     and product set (those a change may affect are dropped: :func:`_patch_coverage`), so
     repeated calls are O(len(enterprise_ids)).
     """
-    covered_flags = _owners_of_active(graph, rules.payroll_products, rules)
-    key = ("coverage", frozenset(rules.payroll_products), rules.active_status)
-    cache: dict[int, tuple[int, int]] = graph.derived.setdefault(key, {})
+    counts = _coverage_counts(graph, rules)
     known = graph.index[_ENTERPRISE]
     answer = []
     for enterprise_id in enterprise_ids:
         enterprise = known.get(enterprise_id)
         if enterprise is None:
             answer.append(Coverage(enterprise_id, 0, 0))
-            continue
-        counted = cache.get(enterprise)
-        if counted is None:
-            employees = covered = 0
-            for person, _ in _employees(graph, enterprise):
-                employees += 1
-                covered += covered_flags[person]
-            counted = cache[enterprise] = (employees, covered)
-        answer.append(Coverage(enterprise_id, *counted))
+        else:
+            answer.append(Coverage(enterprise_id, *counts(enterprise)))
     return answer
+
+
+def _value(graph: Adjacency, label: str, name: str) -> Callable[[int], str | None]:
+    """``value(node)``: the stored ``name`` property of a ``label`` node, ``None`` if unset."""
+    at = graph.fields[label].position.get(name)
+    values = graph.values
+
+    def value(node: int) -> str | None:
+        props = values[node]
+        return props[at] if at is not None and at < len(props) else None
+
+    return value
+
+
+def _managed_by(graph: Adjacency, group_by: str) -> dict[int, set[str | None]]:
+    """The manager ids (``MANAGER``) or branches (``BRANCH``) of each managed enterprise.
+
+    From the managers' side: O(managers + MANAGES), not a pass over every enterprise's
+    relationships. A manager without a branch gives none.
+    """
+    branch = _value(graph, _MANAGER, "branch")
+    ids, labels, succ = graph.ids, graph.labels, graph.succ
+    managed: dict[int, set[str | None]] = {}
+    for manager in graph.index[_MANAGER].values():
+        key = ids[manager] if group_by == "MANAGER" else branch(manager)
+        if key is None:
+            continue
+        for client, edge in succ[manager].items():
+            if _MANAGES in edge and labels[client] == _ENTERPRISE:
+                managed.setdefault(client, set()).add(key)
+    return managed
+
+
+def coverage_rollup(
+    graph: Adjacency, group_by: str, rules: LinkageRules
+) -> dict[str | None, tuple[int, int, int]]:
+    """``(enterprises, employees, covered)`` per group key (:mod:`graph_service.linkage.rollup`).
+
+    ``group_by`` is a ``RollupGroup`` value. One pass over the enterprises and their cached
+    coverage counts (:func:`_coverage_counts`), the managers' keys read from the managers'
+    side (:func:`_managed_by`): O(enterprises + MANAGES) once the counts are cached.
+    """
+    counts = _coverage_counts(graph, rules)
+    if group_by in ("INDUSTRY", "REGION"):
+        prop = _value(graph, _ENTERPRISE, group_by.lower())
+
+        def keys(enterprise: int) -> set[str | None]:
+            return {prop(enterprise)}
+    else:
+        managed = _managed_by(graph, group_by)
+
+        def keys(enterprise: int) -> set[str | None]:
+            return managed.get(enterprise) or {None}
+
+    sums: dict[str | None, list[int]] = {}
+    for enterprise in graph.index[_ENTERPRISE].values():
+        employees, covered = counts(enterprise)
+        for key in keys(enterprise):
+            total = sums.setdefault(key, [0, 0, 0])
+            total[0] += 1
+            total[1] += employees
+            total[2] += covered
+    return {key: (n, employees, covered) for key, (n, employees, covered) in sums.items()}
 
 
 @patches("coverage")

@@ -2,7 +2,9 @@
 
 Durability rule: a write (a load, a command) commits to SQLite first and only then becomes
 visible in the in-memory graph (:class:`~graph_service.stores.embedded.adjacency.Adjacency`);
-opening a data directory rebuilds the graph from SQLite. A process killed during a write
+opening a data directory starts the graph from the snapshot the last load wrote
+(:mod:`~graph_service.stores.embedded.snapshot`) and replays the writes committed after it,
+or rebuilds it from SQLite. A process killed during a write
 leaves the SQLite file at its previous committed state (SQLite's write-ahead log ignores uncommitted
 frames), so nothing is half-written.
 
@@ -24,9 +26,12 @@ quarter of JSON's.
 
 from __future__ import annotations
 
+import logging
 import marshal
+import pickle
 import sqlite3
 import time
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import chain, groupby, islice, zip_longest
@@ -38,7 +43,11 @@ from graph_service.errors import StoreUnavailableError
 from graph_service.memory import bulk_allocation
 from graph_service.model import NODE_SPECS, RELATIONSHIP_SPECS
 from graph_service.records import GraphBatch, LoadReport, NodeRow, RelationshipRow, UpsertCheck
+from graph_service.search_text import words
+from graph_service.stores.embedded import snapshot
 from graph_service.stores.embedded.adjacency import Adjacency
+
+logger = logging.getLogger(__name__)
 
 DB_FILE = "graph.sqlite3"
 LOCK_TIMEOUT_S = 30.0
@@ -79,7 +88,42 @@ CREATE TABLE IF NOT EXISTS deleted_relationships (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS deleted_nodes_by_load ON deleted_nodes (load_seq);
 CREATE INDEX IF NOT EXISTS deleted_relationships_by_load ON deleted_relationships (load_seq);
+CREATE TABLE IF NOT EXISTS search_names (
+    rowid INTEGER PRIMARY KEY, label TEXT NOT NULL, id TEXT NOT NULL, words TEXT NOT NULL,
+    UNIQUE (label, id)
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS search_index USING fts5(
+    words, content = 'search_names', content_rowid = 'rowid',
+    tokenize = 'unicode61 remove_diacritics 0', prefix = '1 2'
+);
+CREATE TRIGGER IF NOT EXISTS search_names_insert AFTER INSERT ON search_names BEGIN
+    INSERT INTO search_index (rowid, words) VALUES (new.rowid, new.words);
+END;
+CREATE TRIGGER IF NOT EXISTS search_names_delete AFTER DELETE ON search_names BEGIN
+    INSERT INTO search_index (search_index, rowid, words) VALUES ('delete', old.rowid, old.words);
+END;
+CREATE TRIGGER IF NOT EXISTS search_names_update AFTER UPDATE ON search_names BEGIN
+    INSERT INTO search_index (search_index, rowid, words) VALUES ('delete', old.rowid, old.words);
+    INSERT INTO search_index (rowid, words) VALUES (new.rowid, new.words);
+END;
 """
+# The search index (search_names, its FTS5 index search_index kept by the triggers above):
+# one row per node with a name, its words (graph_service.search_text) space-separated, so
+# that FTS5's unicode61 tokenizer cuts them where the service does. Rebuilt from the stored
+# names of the nodes a write wrote (search_words, registered on the connection), after the
+# rows, so a merged row is indexed by its merged name; ``>= ?`` with 0 indexes every node (a
+# store written before the index existed, meta key 'search' absent).
+_INDEX_NAMES = (
+    "INSERT INTO search_names (label, id, words) "
+    "SELECT n.label, n.id, search_words(n.props, f.position) FROM nodes AS n "
+    "JOIN fields AS f ON f.kind = n.label AND f.name = 'name' WHERE n.load_seq >= ? "
+    "ON CONFLICT (label, id) DO UPDATE SET words = excluded.words"
+)
+_UNINDEX_NAME = "DELETE FROM search_names WHERE label = ? AND id = ?"
+_SEARCH = (
+    "SELECT s.id FROM search_index JOIN search_names AS s ON s.rowid = search_index.rowid "
+    "WHERE search_index MATCH ? AND s.label = ? LIMIT ?"
+)
 _LOAD_INDEXES = (
     "CREATE INDEX IF NOT EXISTS nodes_by_load ON nodes (load_seq)",
     "CREATE INDEX IF NOT EXISTS relationships_by_load ON relationships (load_seq)",
@@ -100,17 +144,21 @@ _SELECT_DELETED_RELS_SINCE = (
 )
 # ``{rows}``: that many rows of values (_write_rows). A row already stored, by an earlier load
 # or earlier in this one, keeps the values the new row leaves absent: merge_values, registered
-# on the connection (_merge_values).
+# on the connection (_merge_values). A row whose merged values equal the stored ones is not
+# written at all (the WHERE of the upsert): loading the same input again writes no row, and
+# keeps its load_seq, so the load_seq indexes do not grow and a refresh reads nothing.
 _WRITE_NODE = (
     "INSERT INTO nodes (label, id, props, load_seq) VALUES {rows} "
     "ON CONFLICT (label, id) DO UPDATE SET "
-    "props = merge_values(props, excluded.props), load_seq = excluded.load_seq"
+    "props = merge_values(props, excluded.props), load_seq = excluded.load_seq "
+    "WHERE merge_values(props, excluded.props) IS NOT props"
 )
 _WRITE_REL = (
     "INSERT INTO relationships "
     "(type, start_label, start_id, end_label, end_id, props, load_seq) VALUES {rows} "
     "ON CONFLICT (type, start_label, start_id, end_label, end_id) DO UPDATE SET "
-    "props = merge_values(props, excluded.props), load_seq = excluded.load_seq"
+    "props = merge_values(props, excluded.props), load_seq = excluded.load_seq "
+    "WHERE merge_values(props, excluded.props) IS NOT props"
 )
 _NODE_VALUES = "(?, ?, ?, ?)"
 _REL_VALUES = "(?, ?, ?, ?, ?, nullif(?, 0), ?)"
@@ -136,8 +184,33 @@ READ_CHUNK = 50_000
 per-chunk work vanishes, few enough that the rows in flight stay a small part of the
 store's memory; measured opening the 100,000-person benchmark bank, see
 benchmarks/README.md#tuning-constants."""
+REPLAY_MAX_SHARE = 0.4
+"""Rows changed since a snapshot (written, or deleted), as a share of the rows it holds, from
+which opening rebuilds the graph from every row rather than replaying them onto the
+snapshot: a replayed row costs an index lookup and a merge into the graph, about one and a
+half times a row read in key order, so that replaying this share costs about as much as a
+rebuild (measured on the 100,000-person benchmark bank, see
+benchmarks/README.md#tuning-constants)."""
+_COUNT_CHANGED = " + ".join(
+    f"(SELECT count(*) FROM (SELECT 1 FROM {table} WHERE load_seq > ? LIMIT ?))"
+    for table in ("nodes", "relationships", "deleted_nodes", "deleted_relationships")
+).join(("SELECT ", ""))
+"""Rows written or deleted after a ``load_seq``, each table's count bounded (parameters:
+``(load_seq, bound)`` per table), through the ``load_seq`` indexes."""
+_ADD_STORE_ID = "INSERT OR IGNORE INTO meta VALUES ('store_id', ?)"
+"""The store's id (random, once): a snapshot names the store it was taken of."""
 _BEHIND = -1
 """``_data_version`` of a store whose memory may lack committed loads (read on next use)."""
+
+
+def _search_words(props: bytes, position: int) -> str:
+    """The search words of a stored node's name, space-separated (SQL ``search_words``).
+
+    ``props`` is the node's ``marshal``-encoded value tuple, ``position`` its name's index.
+    """
+    values = marshal.loads(props)
+    name = values[position] if position < len(values) else None
+    return "" if name is None else " ".join(words(str(name)))
 
 
 def _merge_values(old: bytes | None, new: bytes | None) -> bytes | None:
@@ -146,14 +219,16 @@ def _merge_values(old: bytes | None, new: bytes | None) -> bytes | None:
     The SQL function ``merge_values(old, new)`` of the upsert statements, called by SQLite
     only when a row's key is already stored. Both blobs are ``marshal``-encoded value
     tuples aligned with the same field names (``NULL``: no properties), so merging them is
-    the dict merge ``{**old, **new}`` of the properties they encode.
+    the dict merge ``{**old, **new}`` of the properties they encode. Answers ``old``
+    itself when the merge changes no value.
     """
     if old is None or new is None:
         return new if old is None else old
-    merged = tuple(
-        o if n is None else n for o, n in zip_longest(marshal.loads(old), marshal.loads(new))
-    )
-    return marshal.dumps(merged)
+    stored = marshal.loads(old)
+    merged = tuple(o if n is None else n for o, n in zip_longest(stored, marshal.loads(new)))
+    # The stored bytes themselves when nothing changes: marshal may encode equal values
+    # differently, and the upsert compares bytes to skip unchanged rows.
+    return old if merged == stored else marshal.dumps(merged)
 
 
 class Record:
@@ -172,7 +247,9 @@ class Record:
 
     Notes
     -----
-    Opening reads every row into ``memory``, O(V + E) time and memory: each label's nodes
+    Opening starts ``memory`` from the snapshot if one can be used
+    (:meth:`_start_from_snapshot`), then reads the rows written after it; otherwise it
+    reads every row into ``memory``, O(V + E) time and memory: each label's nodes
     and each kind of relationship in key order, a chunk at a time, each chunk applied
     column-wise (:meth:`Adjacency.apply_rels
     <graph_service.stores.embedded.adjacency.Adjacency.apply_rels>`), which starts
@@ -204,6 +281,7 @@ class Record:
                 check_same_thread=False,
             )
             self._db.create_function("merge_values", 2, _merge_values, deterministic=True)
+            self._db.create_function("search_words", 2, _search_words, deterministic=True)
             if not create and not self._db.execute(
                 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
             ).fetchone():
@@ -223,6 +301,7 @@ class Record:
         self._fields = memory.fields
         self._data_version = _BEHIND
         self._load_seq = 0
+        self._start_from_snapshot()
         self.sync(in_transaction=False)
 
     def _prepare(self) -> None:
@@ -275,9 +354,11 @@ class Record:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('load_seq', '0')")
+            self._db.execute(_ADD_STORE_ID, (uuid.uuid4().hex,))
             self._db.execute(
                 "INSERT OR IGNORE INTO meta VALUES ('marshal', ?)", (str(marshal.version),)
             )
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('search', '1')")
             for kind, spec in (*NODE_SPECS.items(), *RELATIONSHIP_SPECS.items()):
                 self._db.executemany(
                     "INSERT OR IGNORE INTO fields VALUES (?, ?, ?)",
@@ -290,6 +371,94 @@ class Record:
                 f"{where}: properties encoded with marshal version {encoding}, this Python "
                 f"reads version {marshal.version}; reload the data"
             )
+        if not self._db.execute("SELECT 1 FROM meta WHERE key = 'search'").fetchone():
+            # Written before the search index existed: index every stored name, once.
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(_INDEX_NAMES, (0,))
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('search', '1')")
+            self._db.execute("COMMIT")
+
+    # -- snapshots -----------------------------------------------------------------------
+
+    def _meta(self, key: str) -> str | None:
+        """The value of ``key`` in ``meta``, ``None`` if absent."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def _start_from_snapshot(self) -> None:
+        """Start memory from the data directory's snapshot, if one can be used.
+
+        Afterwards ``_load_seq`` is the snapshot's, so the first :meth:`sync` replays the
+        writes committed after it. When the store holds rows but the snapshot cannot be
+        used (none, damaged, another code version or store, newer than the record, or
+        more rows changed since it than :data:`REPLAY_MAX_SHARE` of its own), memory stays
+        empty, to be rebuilt from every row, and one line says why (a warning, or, when
+        there is no snapshot, an info line).
+        """
+        committed = int(self._meta("load_seq") or 0)
+        if not committed:
+            return  # nothing stored: nothing to say
+        try:
+            found = snapshot.read_stamp(self.data_dir)
+            stamp = found.stamp
+            if stamp.store_id != self._meta("store_id"):
+                raise snapshot.SnapshotRejected("it is of another store")
+            if stamp.load_seq > committed:
+                raise snapshot.SnapshotRejected(
+                    f"it is of load {stamp.load_seq}, newer than the record's {committed}"
+                )
+            bound = int(stamp.rows * REPLAY_MAX_SHARE) + 1
+            (changed,) = self._db.execute(_COUNT_CHANGED, (stamp.load_seq, bound) * 4).fetchone()
+            if changed >= bound:
+                raise snapshot.SnapshotRejected(
+                    f"{changed} or more rows changed since it (load {stamp.load_seq}; "
+                    f"of {stamp.rows}): rebuilding costs less than replaying"
+                )
+            with bulk_allocation():
+                self._memory.restore(snapshot.read_state(self.data_dir, found))
+        except snapshot.SnapshotRejected as exc:
+            # None is no anomaly (a store written through the API, or before snapshots).
+            logger.log(
+                logging.INFO if isinstance(exc, snapshot.SnapshotMissing) else logging.WARNING,
+                "%s: rebuilding the graph from the record, not starting from the snapshot: %s",
+                self.data_dir, exc,
+            )  # fmt: skip
+            return
+        self._fields = self._memory.fields
+        self._load_seq = stamp.load_seq
+
+    def save_snapshot(self) -> FsPath:
+        """Write the in-memory graph, caught up with every committed write, as the snapshot.
+
+        Stamped with the ``load_seq`` it is in step with (:mod:`.snapshot`). O(V + E);
+        the first time after opening a store without a usable snapshot, this builds the
+        graph from the record first.
+
+        Returns
+        -------
+        Path
+            The snapshot file.
+
+        Raises
+        ------
+        StoreUnavailableError
+            If the record cannot be read or the snapshot cannot be written (the previous
+            one, if any, is left in place).
+        """
+        self.sync(in_transaction=False)
+        store_id = self._meta("store_id")
+        if store_id is None:
+            raise StoreUnavailableError(f"{self.data_dir / DB_FILE} has no store id")
+        stamp = snapshot.Stamp(
+            store_id, self._load_seq, self._memory.size(), snapshot.fingerprint()
+        )
+        try:
+            return snapshot.write(self.data_dir, stamp, self._memory.state())
+        except (OSError, pickle.PicklingError, TypeError, AttributeError) as exc:
+            # What pickling raises for an object it cannot pickle varies with the object.
+            raise StoreUnavailableError(
+                f"cannot write the snapshot in {self.data_dir}: {exc}"
+            ) from exc
 
     # -- loading -------------------------------------------------------------------------
 
@@ -555,6 +724,7 @@ class Record:
             for key, expected in batch.expected.items():
                 (node,) = self._memory.get_nodes(key[0], [key[1]])
                 expected.check(key, None if node is None else node.props)
+            changes = self._db.total_changes
             check = UpsertCheck(batch, self._memory.stored_keys())
             seq = self._load_seq + 1
             self._delete(batch, seq)
@@ -577,7 +747,13 @@ class Record:
                     "INSERT INTO fields VALUES (?, ?, ?)",
                     [(kind, i, n) for i, n in enumerate(fields.names)][fields.committed :],
                 )
-            self._db.execute("UPDATE meta SET value = ? WHERE key = 'load_seq'", (str(seq),))
+            self._db.execute(_INDEX_NAMES, (seq,))
+            if self._db.total_changes != changes:  # a write that changes nothing writes nothing
+                self._db.execute(
+                    "UPDATE meta SET value = ? WHERE key = 'load_seq'", (str(seq),)
+                )
+            # Stores made before snapshots lack one (new ones get it in _check_schema).
+            self._db.execute(_ADD_STORE_ID, (uuid.uuid4().hex,))
             committing = True
             self._db.execute("COMMIT")
         except BaseException as exc:
@@ -619,6 +795,7 @@ class Record:
         self._db.executemany(_DELETE_REL, [(t, *s, *e) for t, s, e in gone])
         self._db.executemany(_TOMBSTONE_REL, [(t, *s, *e, seq) for t, s, e in rels])
         self._db.executemany(_DELETE_NODE, nodes)
+        self._db.executemany(_UNINDEX_NAME, nodes)
         self._db.executemany(_TOMBSTONE_NODE, [(*key, seq) for key in nodes])
 
     def _committed(self, report: LoadReport) -> LoadReport:
@@ -672,6 +849,35 @@ class Record:
         for rel_type, (sl, si), (el, ei), props, _, _, _ in rows:
             blob = bytearray(dumps(fields[rel_type].encode(props))) if props else 0
             yield rel_type, sl, si, el, ei, blob, seq
+
+    def search(self, label: str, query: Sequence[str], limit: int) -> list[str]:
+        """Ids of ``label`` nodes whose name has a word starting with each of ``query``.
+
+        Parameters
+        ----------
+        label : str
+        query : sequence of str
+            Search words (:func:`graph_service.search_text.words`), at least one.
+        limit : int
+            Most ids answered.
+
+        Returns
+        -------
+        list of str
+            In no particular order; exactly the matching nodes, up to ``limit`` (an FTS5
+            prefix query per word, ``"word"*``, all of them).
+
+        Raises
+        ------
+        StoreUnavailableError
+            If SQLite fails.
+        """
+        expression = " AND ".join(f'"{word}"*' for word in query)
+        try:
+            rows = self._db.execute(_SEARCH, (expression, label, limit)).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreUnavailableError(f"cannot read {self.data_dir / DB_FILE}: {exc}") from exc
+        return [row[0] for row in rows]
 
     def current(self) -> None:
         """Catch up with this store's own last load before a read (O(1) when current)."""

@@ -8,8 +8,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from pathlib import Path as FsPath
+from typing import cast
 
-from graph_service.model import NodeKey
+from graph_service.model import NodeKey, NodeLabel
 from graph_service.records import GraphBatch, LoadReport
 from graph_service.rules import LinkageRules
 from graph_service.stores.base import Coverage, Direction, Link, Node, Relationship
@@ -41,17 +42,19 @@ class EmbeddedStore:
 
     Notes
     -----
-    Opening reads every row of the record
-    (:class:`~graph_service.stores.embedded.record.Record`) into the in-memory graph
-    (:class:`~graph_service.stores.embedded.adjacency.Adjacency`), O(V + E) time and
-    memory. Queries run on the in-memory graph; the record is used by :meth:`write` and
+    Opening reads the snapshot a load left (:mod:`~graph_service.stores.embedded.snapshot`)
+    and replays the writes committed after it, or, without a usable one, every row of the
+    record (:class:`~graph_service.stores.embedded.record.Record`) into the in-memory graph
+    (:class:`~graph_service.stores.embedded.adjacency.Adjacency`); O(V + E) time and
+    memory either way. Queries run on the in-memory graph; the record is used by :meth:`write` and
     :meth:`refresh`. The rows a load writes are applied to memory when the store is next
     read, so a process that only loads does not pay for building the graph.
     """
 
-    pushdowns: frozenset[str] = frozenset(
-        {"uncovered_employees", "executives_without_private_banking", "payroll_coverage"}
-    )
+    pushdowns: frozenset[str] = frozenset({
+        "uncovered_employees", "executives_without_private_banking", "payroll_coverage",
+        "coverage_rollup",
+    })
     """Linkage questions this store answers itself (:mod:`graph_service.linkage.question`)."""
 
     def __init__(self, data_dir: str | FsPath, *, create: bool = True) -> None:
@@ -67,6 +70,14 @@ class EmbeddedStore:
     async def refresh(self) -> bool:
         """See :meth:`Record.refresh <graph_service.stores.embedded.record.Record.refresh>`."""
         return self._record.refresh()
+
+    async def save_snapshot(self) -> FsPath:
+        """Write the snapshot opening starts from (what a load does once committed).
+
+        See :meth:`Record.save_snapshot
+        <graph_service.stores.embedded.record.Record.save_snapshot>`.
+        """
+        return self._record.save_snapshot()
 
     async def write(self, batch: GraphBatch) -> LoadReport:
         """Apply ``batch`` (deletions, then upserts) in one SQLite transaction.
@@ -91,6 +102,14 @@ class EmbeddedStore:
         """See :meth:`Adjacency.neighbors`."""
         return self._current().neighbors(label, ids, rel_type, direction)
 
+    async def search_names(self, label: str, words: Sequence[str], limit: int) -> list[str]:
+        """Exactly the matching ids, up to ``limit`` (SQLite FTS5).
+
+        See :meth:`Record.search <graph_service.stores.embedded.record.Record.search>`.
+        """
+        self._current()
+        return self._record.search(label, words, limit)
+
     async def uncovered_employees(
         self, enterprise_id: str, product_types: Sequence[str], rules: LinkageRules
     ) -> list[str]:
@@ -108,6 +127,12 @@ class EmbeddedStore:
     ) -> list[Coverage]:
         """See :func:`.questions.payroll_coverage`."""
         return questions.payroll_coverage(self._current(), enterprise_ids, rules)
+
+    async def coverage_rollup(
+        self, group_by: str, rules: LinkageRules
+    ) -> dict[str | None, tuple[int, int, int]]:
+        """See :func:`.questions.coverage_rollup`."""
+        return questions.coverage_rollup(self._current(), group_by, rules)
 
     # -- traversal primitives: see GraphStore; handles are node numbers ---------------------
 
@@ -159,6 +184,19 @@ class EmbeddedStore:
     ) -> list[Relationship]:
         """See :meth:`Adjacency.relationships_among`."""
         return self._memory.relationships_among(handles, rel_types)
+
+    async def as_of(self) -> str | None:
+        """The latest ``Account.lastActivityAt`` held; ``None`` if none.
+
+        O(accounts) once, then cached until the next change (a derived index).
+        """
+        graph = self._current()
+        key = ("as of",)
+        if key not in graph.derived:
+            accounts = graph.index.get(NodeLabel.ACCOUNT.value, {}).values()
+            times = (graph.node(n).props.get("lastActivityAt") for n in accounts)
+            graph.derived[key] = max((t for t in times if t is not None), default=None)
+        return cast("str | None", graph.derived[key])
 
     async def counts(self) -> dict[str, int]:
         """Node count per label and relationship count per type (absent ones as 0). O(1)."""

@@ -1,0 +1,314 @@
+"""Who may see what: the roles' read rights, a manager's portfolio, masking personal data.
+
+The one place read access is decided (issue 10, item 2). The transport applies it at the
+edge of the scope: the request's context (:class:`graph_service.api.context.Context`) masks
+every node its loaders hand to a resolver and checks every linkage question asked through
+it (:meth:`Scope.check`); permission classes (:mod:`graph_service.api.permissions`) refuse
+the roles that may not read the graph at all. The domain rules and aggregates are computed
+on the whole graph, as for anyone: only what leaves the service is masked.
+
+Roles (:class:`~graph_service.auth.caller.Role`):
+
+- ``admin``, and a run without a caller (in-process, tests): everything unmasked.
+- ``analyst`` and ``app``: every node; ``Person`` and ``Account`` nodes masked.
+- ``manager`` (claim ``manager_id`` = M): the nodes of M's portfolio (:func:`portfolio`)
+  and every ``Manager`` node unmasked, every other node masked.
+- ``staff``: no reads of the graph (``FORBIDDEN``); were a node to reach them, masked.
+
+A *masked* node (:class:`MaskedNode`) keeps its label, its id and its properties that are
+not personal (:func:`graph_service.model.personal_property`); its personal fields
+(:data:`graph_service.model.PERSONAL_FIELDS`) answer ``null`` and its ``masked`` field
+``true``. ``Manager`` nodes are never masked. The same rule holds on every store: the
+portfolio is read with the :class:`~graph_service.stores.base.GraphStore` primitives only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import functools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, get_args, get_type_hints
+
+from graph_service.auth.caller import Caller, Role
+from graph_service.errors import ForbiddenError, shorten
+from graph_service.linkage.question import Outside, Personal, Question
+from graph_service.model import (
+    RELATIONSHIP_SPECS,
+    NodeKey,
+    NodeLabel,
+    RelationshipType,
+    personal_property,
+)
+from graph_service.stores.base import Direction, GraphStore, Node, Relationship
+
+_ENTERPRISE, _PERSON, _ACCOUNT, _MANAGER = (
+    NodeLabel.ENTERPRISE.value, NodeLabel.PERSON.value, NodeLabel.ACCOUNT.value,
+    NodeLabel.MANAGER.value,
+)
+
+GRAPH_READERS = frozenset({Role.ADMIN, Role.ANALYST, Role.APP, Role.MANAGER})
+"""The roles that may read the graph (every role but ``staff``)."""
+REFERRAL_READERS = GRAPH_READERS | {Role.STAFF}
+"""The roles that may look referrals up (staff: the ones they created only)."""
+MASKED_FOR_READERS = frozenset({_PERSON, _ACCOUNT})
+"""Labels masked for ``analyst`` and ``app``: persons and their accounts (balances)."""
+
+
+def reads_graph(caller: Caller | None) -> bool:
+    """Whether ``caller`` may read the graph (``None``, in-process: yes).
+
+    Parameters
+    ----------
+    caller : Caller or None
+
+    Returns
+    -------
+    bool
+        ``False`` only for the role ``staff``.
+    """
+    return caller is None or caller.role in GRAPH_READERS
+
+
+@dataclass(frozen=True, slots=True)
+class MaskedNode(Node):
+    """A node as a caller who may not see its personal data gets it.
+
+    Its ``props`` hold only its properties that are not personal
+    (:func:`graph_service.model.personal_property`).
+    """
+
+
+def mask(node: Node) -> MaskedNode:
+    """``node`` without its personal properties.
+
+    Parameters
+    ----------
+    node : Node
+
+    Returns
+    -------
+    MaskedNode
+        Same label and id; ``props`` without the names of
+        :data:`~graph_service.model.PERSONAL_FIELDS` and without undeclared properties.
+    """
+    if isinstance(node, MaskedNode):
+        return node
+    kept = {k: v for k, v in node.props.items() if not personal_property(node.label, k)}
+    return MaskedNode(node.label, node.id, MappingProxyType(kept))
+
+
+async def referred_to(store: GraphStore, manager_id: str) -> set[NodeKey]:
+    """The parties referred to manager ``manager_id``: part of their portfolio.
+
+    The hook for referrals (issue 10, mutations): a referral adds its party to the
+    receiving manager's portfolio. There are no referrals in the graph model yet, so this
+    answers the empty set; once they exist, it reads them with the store primitives and the
+    rest of :func:`portfolio` follows (their accounts included).
+    """
+    return set()
+
+
+async def _neighbours(store: GraphStore, label: str, ids: Sequence[str],
+                      rel_type: RelationshipType, direction: Direction) -> set[NodeKey]:
+    """The keys of every ``rel_type`` neighbour of the ``label`` nodes ``ids``."""
+    if not ids:
+        return set()
+    found = await store.neighbors(label, ids, rel_type.value, direction)
+    return {node.key for pairs in found for _, node in pairs}
+
+
+def _ids(keys: Iterable[NodeKey], label: str) -> list[str]:
+    return sorted(node_id for node_label, node_id in keys if node_label == label)
+
+
+async def portfolio(store: GraphStore, manager_id: str) -> frozenset[NodeKey]:
+    """The portfolio of manager ``manager_id``: the nodes they see unmasked.
+
+    Rule (issue 10, item 2): the enterprises and persons the manager ``MANAGES``; for each
+    managed enterprise, its employees and executives (``EMPLOYED_BY``, any role) and its
+    shareholders (``SHAREHOLDER_OF``, persons or enterprises); the persons referred to the
+    manager (:func:`referred_to`); the accounts any of them ``OWNS``.
+
+    Parameters
+    ----------
+    store : GraphStore
+        Read with :meth:`~graph_service.stores.base.GraphStore.neighbors` only (five reads
+        at most, the same on every store).
+    manager_id : str
+        The ``Manager`` node's id; an unknown id has an empty portfolio.
+
+    Returns
+    -------
+    frozenset of (str, str)
+        Node keys ``(label, id)``.
+    """
+    managed = await _neighbours(store, _MANAGER, [manager_id], RelationshipType.MANAGES,
+                                Direction.OUTGOING)  # fmt: skip
+    enterprises = _ids(managed, _ENTERPRISE)
+    staff, holders, referred = await asyncio.gather(
+        _neighbours(store, _ENTERPRISE, enterprises, RelationshipType.EMPLOYED_BY,
+                    Direction.INCOMING),
+        _neighbours(store, _ENTERPRISE, enterprises, RelationshipType.SHAREHOLDER_OF,
+                    Direction.INCOMING),
+        referred_to(store, manager_id),
+    )
+    parties = managed | staff | holders | referred
+    persons, owners = await asyncio.gather(
+        _neighbours(store, _PERSON, _ids(parties, _PERSON), RelationshipType.OWNS,
+                    Direction.OUTGOING),
+        _neighbours(store, _ENTERPRISE, _ids(parties, _ENTERPRISE), RelationshipType.OWNS,
+                    Direction.OUTGOING),
+    )
+    return frozenset(parties | persons | owners)
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What one caller may see: the masking rule of a request.
+
+    Build it with :meth:`of` (which reads a manager's portfolio).
+
+    Attributes
+    ----------
+    caller : Caller or None
+        ``None``: in-process, unrestricted.
+    portfolio : frozenset of (str, str), optional
+        A manager's portfolio (:func:`portfolio`); ``None`` for other roles.
+    """
+
+    caller: Caller | None
+    portfolio: frozenset[NodeKey] | None = None
+
+    @classmethod
+    def known(cls, caller: Caller | None) -> Scope | None:
+        """The scope of ``caller`` when it needs no store read; ``None`` for a manager."""
+        if caller is not None and caller.role is Role.MANAGER:
+            return None
+        return cls(caller)
+
+    @classmethod
+    async def of(cls, caller: Caller | None, store: GraphStore) -> Scope:
+        """The scope of ``caller`` (a manager's portfolio read from ``store``)."""
+        scope = cls.known(caller)
+        if scope is not None:
+            return scope
+        assert caller is not None and caller.manager_id is not None
+        return cls(caller, await portfolio(store, caller.manager_id))
+
+    @property
+    def unrestricted(self) -> bool:
+        """Whether nothing is masked for this caller (``admin``, or no caller)."""
+        return self.caller is None or self.caller.role is Role.ADMIN
+
+    def sees(self, key: NodeKey) -> bool:
+        """Whether the caller sees the node ``key`` unmasked (see the module's rules)."""
+        label = key[0]
+        if self.unrestricted or label == _MANAGER:
+            return True
+        assert self.caller is not None
+        role = self.caller.role
+        if role in (Role.ANALYST, Role.APP):
+            return label not in MASKED_FOR_READERS
+        if role is Role.MANAGER and self.portfolio is not None:
+            return key in self.portfolio
+        return False
+
+    def view(self, node: Node) -> Node:
+        """``node`` as the caller gets it: itself, or :func:`mask` of it."""
+        return node if self.sees(node.key) else mask(node)
+
+    def view_all(self, nodes: Sequence[Node | None]) -> list[Node | None]:
+        """:meth:`view` of each node (``None`` kept), aligned."""
+        if self.unrestricted:
+            return list(nodes)
+        return [None if node is None else self.view(node) for node in nodes]
+
+    def view_relationship(self, rel: Relationship) -> Relationship:
+        """``rel`` as the caller gets it.
+
+        Without its undeclared properties (extra columns, personal like a node's) when the
+        caller may not see one of its ends unmasked; its declared ones are kept.
+        """
+        if self.sees(rel.start) and self.sees(rel.end):
+            return rel
+        spec = RELATIONSHIP_SPECS.get(rel.type)
+        declared = spec.by_name if spec is not None else {}
+        kept = {k: v for k, v in rel.props.items() if k in declared}
+        return rel if len(kept) == len(rel.props) else dataclasses.replace(
+            rel, props=MappingProxyType(kept))
+
+    def view_answer(self, value: Any) -> Any:
+        """A linkage answer with every :class:`~graph_service.stores.base.Node` in it viewed.
+
+        Walks dataclasses (``Subgraph``, ``Path``, a question's own answer), lists and
+        tuples; relationships are viewed by :meth:`view_relationship`; other values (ids,
+        counts, errors) are returned as they are. A dataclass whose ``node`` ends masked
+        has its :class:`~graph_service.linkage.question.Personal` fields set to ``None``.
+        """
+        if self.unrestricted:
+            return value
+        if isinstance(value, Node):
+            return self.view(value)
+        if isinstance(value, Relationship):
+            return self.view_relationship(value)
+        if isinstance(value, list | tuple):
+            return type(value)(self.view_answer(item) for item in value)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            changes = {f.name: self.view_answer(getattr(value, f.name))
+                       for f in dataclasses.fields(value) if f.init}  # fmt: skip
+            if isinstance(changes.get("node"), MaskedNode):
+                changes.update(dict.fromkeys(_personal_fields(type(value))))
+            return dataclasses.replace(value, **changes)
+        return value
+
+    def check(self, question: Question[Any, Any], args: Any) -> ForbiddenError | None:
+        """The error refusing ``question`` about ``args`` for this caller, if any.
+
+        A question whose ``outside`` is :attr:`~graph_service.linkage.question.Outside.
+        FORBIDDEN` is refused when one of its subjects (``question.subjects(args)``) is a
+        node the caller may not see unmasked; one whose ``outside`` is
+        :attr:`~graph_service.linkage.question.Outside.OWN_PORTFOLIO`, when the caller is a
+        manager and a subject another manager; the others are answered (their nodes
+        masked by :meth:`view_answer`).
+
+        Returns
+        -------
+        ForbiddenError or None
+        """
+        if self.unrestricted:
+            return None
+        if question.outside is Outside.OWN_PORTFOLIO:
+            assert self.caller is not None
+            if self.caller.role is not Role.MANAGER:
+                return None
+            for label, node_id in question.subjects(args):
+                if label == _MANAGER and node_id != self.caller.manager_id:
+                    return ForbiddenError(
+                        f"{label} {shorten(node_id)!r} is not the caller: a manager asks "
+                        "about their own portfolio only"
+                    )
+            return None
+        if question.outside is not Outside.FORBIDDEN:
+            return None
+        for key in question.subjects(args):
+            if not self.sees(key):
+                return ForbiddenError(
+                    f"{key[0]} {shorten(key[1])!r} is outside the caller's scope (a "
+                    "manager's portfolio; no person for analysts and applications)"
+                )
+        return None
+
+
+__all__ = ["GRAPH_READERS", "MASKED_FOR_READERS", "REFERRAL_READERS", "MaskedNode", "Scope",
+           "mask", "portfolio", "reads_graph", "referred_to"]  # fmt: skip
+
+
+@functools.cache
+def _personal_fields(cls: type) -> list[str]:
+    """The fields of dataclass ``cls`` marked :class:`~graph_service.linkage.question.Personal`."""
+    hints = get_type_hints(cls, include_extras=True)
+    return [name for name, hint in hints.items()
+            if any(isinstance(extra, Personal) for extra in get_args(hint)[1:])]  # fmt: skip

@@ -1,0 +1,119 @@
+"""Reports over HTTP: ``GET /reports/{question}``, a whole-book answer as a streamed download.
+
+The same reports as ``graph-service report`` (:mod:`graph_service.reports`), for the roles
+that read the whole book: ``analyst`` and ``admin`` (:data:`REPORT_ROLES`). Query
+parameters: ``format`` (``csv``, the default, ``ndjson`` or ``parquet``), ``by``, ``where``
+and ``arg`` (both repeatable), meaning what the command's options of the same names mean::
+
+    GET /reports/payrollCoverage?format=parquet
+    GET /reports/executivesWithoutPrivateBanking?by=enterprise&where=industry%3Dretail
+
+The body is streamed a chunk of subjects at a time
+(:data:`~graph_service.reports.run.CHUNK_SIZE`), with ``Content-Disposition: attachment;
+filename="<question>.<format>"``. Refusals are GraphQL-shaped JSON
+(:func:`~graph_service.api.router.request_error`): 403 ``FORBIDDEN`` for another role, 404
+``NOT_FOUND`` for a name that is no report, 400 ``BAD_USER_INPUT`` for a bad parameter, 503
+``STORE_UNAVAILABLE``/``STORE_TIMEOUT`` when the store fails before the first byte. A store
+failing once the download has begun ends it early (the connection is closed without the
+last chunk: a Parquet file then has no footer and does not open). Every download appends
+an audit record (:mod:`graph_service.audit`), operation type ``report``. Rows pass through
+:func:`~graph_service.reports.planning.shown_rows`, where masking applies.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
+
+from graph_service.api.router import request_error
+from graph_service.audit import new_record
+from graph_service.auth.caller import Role
+from graph_service.config import Settings
+from graph_service.errors import GraphServiceError
+from graph_service.reports import (
+    FORMATS,
+    encoded,
+    output_format,
+    plan,
+    report_questions,
+    report_rows,
+    shown_rows,
+    subjects,
+)
+
+REPORTS_PATH = "/reports"
+"""Prefix of the report downloads."""
+REPORT_ROLES = frozenset({Role.ADMIN, Role.ANALYST})
+"""The roles that may download reports."""
+FORBIDDEN = "FORBIDDEN"
+"""Code of a download refused to the caller's role (HTTP 403)."""
+
+_STATUS = {"BAD_USER_INPUT": 400, "FORBIDDEN": 403, "NOT_FOUND": 404}
+"""HTTP status of a domain error refusing a report before it starts (503 otherwise)."""
+
+
+def report_router(settings: Settings) -> APIRouter:
+    """The router of ``GET /reports/{question}`` (see the module's docstring)."""
+    router = APIRouter()
+
+    @router.get(REPORTS_PATH + "/{question}", summary="A report, as a streamed download")
+    async def download(
+        request: Request,
+        question: str,
+        format: str = "csv",
+        by: str | None = None,
+        where: Annotated[list[str] | None, Query()] = None,
+        arg: Annotated[list[str] | None, Query()] = None,
+    ) -> Response:
+        """Stream the report of ``question`` (see :mod:`graph_service.api.reports`)."""
+        started = time.perf_counter()
+        caller = request.state.caller
+        if caller is None or caller.role not in REPORT_ROLES:
+            roles = " and ".join(sorted(r.value for r in REPORT_ROLES))
+            return request_error(f"reports are for the {roles} roles", 403, FORBIDDEN)
+        if question not in report_questions():
+            return request_error(
+                f"no report {question!r}; reports: {', '.join(report_questions())}", 404,
+                "NOT_FOUND",
+            )
+        store = request.app.state.store
+        try:
+            fmt = output_format(format)
+            report = plan(question, by, where or (), arg or ())
+            shown_rows(caller, report, [])  # refused before any row is computed
+            await store.refresh()
+            chosen = await subjects(report, store)
+        except GraphServiceError as exc:
+            return request_error(str(exc), _STATUS.get(exc.code, 503), exc.code)
+        audit = request.app.state.audit
+        parameters = {"format": fmt, "by": by, "where": where, "arg": arg}
+
+        async def body() -> AsyncIterator[bytes]:
+            codes: list[str] = []
+            try:
+                rows = report_rows(report, store, settings, caller, chosen)
+                async for data in encoded(report, rows, fmt):
+                    yield data
+            except GraphServiceError as exc:
+                codes.append(exc.code)
+                raise
+            finally:
+                audit.append(new_record(
+                    caller, started, request_id=request.state.request_id,
+                    operation=report.name, operation_type="report", variables=parameters,
+                    fields=[report.name], error_codes=codes,
+                ))
+
+        return StreamingResponse(
+            body(), media_type=FORMATS[fmt],
+            headers={"content-disposition": f'attachment; filename="{report.name}.{fmt}"'},
+        )
+
+    return router
+
+
+__all__ = ["FORBIDDEN", "REPORTS_PATH", "REPORT_ROLES", "report_router"]

@@ -1,0 +1,182 @@
+"""Manager leads: the prospects reachable from an account manager's clients.
+
+Rule (``queries/manager-leads.md``): the manager's clients (``MANAGES``) are at hop 0; a
+person within ``maxHops`` hops of a client over the configured relationship types
+(``GRAPH_SERVICE_LEAD_RELATIONSHIP_TYPES``, default ``EMPLOYED_BY``, ``SHAREHOLDER_OF``,
+``GUARANTEES``), ignoring direction, is a *lead* when they have at least one
+:class:`~graph_service.linkage.prospecting.LeadKind` (of ``kinds``, when given). One lead
+per person, listing all of their kinds, at their hop distance, with one shortest path from a
+client (:func:`graph_service.linkage.traversal.reach`). Ranked by hop (closest first), then
+by the :class:`~graph_service.linkage.prospecting.Signal` (strongest first), then by id.
+
+Question ``managerLeads(managerId, maxHops, kinds)``, a ranked connection. Generic rule
+only: one breadth-first search per manager, then one profile read for the people reached;
+the managers of a batch in turn.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from graph_service.config import Settings
+from graph_service.errors import InvalidInputError
+from graph_service.linkage.prospecting import LeadKind, Signal, profiles
+from graph_service.linkage.question import (
+    PATH_SEARCH_COST,
+    Cost,
+    CostArguments,
+    Doc,
+    Id,
+    NodeOf,
+    Order,
+    Outside,
+    Personal,
+    Question,
+    Ranked,
+    Ranking,
+)
+from graph_service.linkage.traversal import reach
+from graph_service.model import NodeKey, NodeLabel, RelationshipType
+from graph_service.stores.base import Direction, GraphStore, Node, Path
+
+_PERSON, _MANAGER = NodeLabel.PERSON.value, NodeLabel.MANAGER.value
+
+
+@dataclass(frozen=True, slots=True)
+class LeadsArgs:
+    """Arguments of ``managerLeads``.
+
+    Attributes
+    ----------
+    manager_id : str
+    max_hops : int
+        Farthest hop from a client, 0 to ``GRAPH_SERVICE_MAX_LEAD_HOPS``.
+    kinds : tuple of LeadKind, optional
+        Keep the people with one of these kinds; ``None``: every kind.
+    """
+
+    manager_id: Id
+    max_hops: Annotated[
+        int, Doc("Farthest hop from a client (0: the clients themselves), at most "
+                 "GRAPH_SERVICE_MAX_LEAD_HOPS (3).")  # fmt: skip
+    ] = 2
+    kinds: Annotated[
+        tuple[LeadKind, ...] | None,
+        Doc("Keep the people with at least one of these kinds; every kind when omitted."),
+    ] = None
+
+
+@dataclass(frozen=True, slots=True)
+class Lead:
+    """A person reachable from the manager's clients who is a prospect, and why."""
+
+    node: Annotated[Node, Doc("The person."), NodeOf(_PERSON)]
+    hop: Annotated[int, Doc("Hops from the nearest client (0: a client).")]
+    kinds: Annotated[
+        list[LeadKind] | None,
+        Doc("Every kind of lead the person is, in enum order; null when the person is masked."),
+        Personal(),
+    ]
+    signal: Annotated[
+        Signal | None,
+        Doc("The ranking signal, after the hop; null when the person is masked."),
+        Personal(),
+    ]
+    path: Annotated[Path, Doc("One shortest path from a client to the person.")]
+
+
+def rank(lead: Lead) -> tuple[int, int, float, float, str]:
+    """Sort key: hop, then the signal (strongest first), then id (before any masking)."""
+    assert lead.signal is not None
+    return (lead.hop, *lead.signal.rank(), lead.node.id)
+
+
+def validate(args: LeadsArgs, settings: Settings) -> LeadsArgs:
+    """``args`` with ``kinds`` in enum order, each once.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``maxHops`` is outside 0 to ``max_lead_hops`` or ``kinds`` is empty.
+    """
+    if not 0 <= args.max_hops <= settings.max_lead_hops:
+        raise InvalidInputError(
+            f"maxHops must be between 0 and {settings.max_lead_hops}, got {args.max_hops}"
+        )
+    if args.kinds is None:
+        return args
+    if not args.kinds:
+        raise InvalidInputError("kinds must list at least one LeadKind (omit it for all)")
+    return dataclasses.replace(args, kinds=tuple(k for k in LeadKind if k in args.kinds))
+
+
+def manager(args: LeadsArgs) -> tuple[NodeKey, ...]:
+    """The subject: the manager."""
+    return ((_MANAGER, args.manager_id),)
+
+
+async def leads(store: GraphStore, settings: Settings, args: LeadsArgs) -> Ranked[Lead]:
+    """One manager's leads by the rule, over the store primitives."""
+    [clients] = await store.neighbors(
+        _MANAGER, [args.manager_id], RelationshipType.MANAGES.value, Direction.OUTGOING
+    )
+    types = [t.value for t in settings.lead_relationship_types]
+    paths = await reach(store, [client.key for _, client in clients], types, args.max_hops)
+    people = [path.nodes[-1] for path in paths.values() if path.nodes[-1].label == _PERSON]
+    wanted = set(args.kinds or LeadKind)
+    found = [
+        Lead(p.person, paths[p.person.key].length, list(p.kinds), p.signal, paths[p.person.key])
+        for p in await profiles(store, people, settings.rules())
+        if wanted.intersection(p.kinds)
+    ]
+    return Ranked.sort(found, rank)
+
+
+async def each_in_turn(
+    store: GraphStore, settings: Settings, many: Sequence[LeadsArgs]
+) -> list[Ranked[Lead]]:
+    """The batch form: one manager after the other.
+
+    Each answer is a breadth-first search of several reads over thousands of nodes; a bulk
+    batch of them at once would send a server store hundreds of such searches together
+    and time out, where in turn each reads at the store's pace.
+    """
+    return [await leads(store, settings, args) for args in many]
+
+
+def cost(arguments: CostArguments, settings: Settings) -> Cost:
+    """Price one occurrence: a bounded breadth-first search, as ``linkagePaths``.
+
+    :data:`~graph_service.linkage.question.PATH_SEARCH_COST` per hop of ``maxHops`` (at
+    least one).
+    """
+    hops = arguments.integer("max_hops")
+    return Cost(base=PATH_SEARCH_COST * max(1, hops if hops is not None else 2))
+
+
+RANKING: Ranking[LeadsArgs] = Ranking(
+    order=Order("hop-signal-id", (int, int, float, float, str)), item=Lead
+)
+"""Leads by hop, then signal (executive, shareholding, transfer amount; strongest first),
+then person id."""
+
+QUESTION: Question[LeadsArgs, Any] = Question(
+    name="manager_leads",
+    description="People within maxHops of the manager's clients (hop 0) over "
+    "GRAPH_SERVICE_LEAD_RELATIONSHIP_TYPES, ignoring direction, who are leads of some "
+    "LeadKind; one edge per person with all their kinds and one shortest path from a client, "
+    "ranked by hop, then signal (executive, shareholding, transfer amount), then id; "
+    "NOT_FOUND error if no such manager.",
+    arguments=LeadsArgs,
+    answer=Ranked,
+    ranking=RANKING,
+    validate=validate,
+    subjects=manager,
+    outside=Outside.OWN_PORTFOLIO,
+    batch=each_in_turn,
+    cost=cost,
+)
+"""``managerLeads``."""

@@ -1,0 +1,480 @@
+"""Lists of enterprises, people and managers, filtered and sorted.
+
+Questions ``enterprises``, ``persons`` and ``managers``.
+
+In the vocabulary of the Neo4j GraphQL Library (version 7): ``where`` holds one filter per
+property, each with the operators ``eq``, ``in``, ``contains``, ``startsWith``, ``lt``,
+``lte``, ``gt``, ``gte`` (text) or ``eq``, ``in``, ``lt``, ``lte``, ``gt``, ``gte`` (numbers;
+``eq`` alone for booleans), all of them to hold, and the Boolean operators ``AND`` and ``OR``
+(lists of ``where``) and ``NOT`` (one ``where``). ``sort`` is a list of ``{property:
+ASC|DESC}``, one property each, applied in order.
+
+Rule:
+
+- A filter compares the node's stored value (its declared default when absent:
+  ``blocked`` is false); an absent value satisfies no operator, as ``null`` in Cypher.
+  Text operators are case-sensitive and compare as text (Python's ``str`` order: code
+  points); ``in`` with an empty list matches nothing; ``id`` filters the node's id.
+- Enterprises may also be sorted by their linkage figures, which that library cannot do:
+  ``uncoveredEmployees`` and ``coverageRate`` (:mod:`~graph_service.linkage.coverage`, the
+  configured payroll products) and ``executivesWithoutPrivateBanking`` (how many of its
+  executives are not private-banking customers, :mod:`~graph_service.linkage.
+  private_banking`).
+- Sorting: by each ``sort`` entry in turn, values absent (a ``region``, the ``coverageRate``
+  of an enterprise without employees) last in either direction, then by id ascending, so
+  the order is total and a cursor (which holds the sort key) stays meaningful under every
+  order. Without ``sort``: by id.
+
+Generic rule only, on every store: the label's ids (``list_ids``), their nodes
+(``get_nodes``), the filter and the sort in the service. Cost:
+:data:`~graph_service.linkage.question.BOOK_SCAN_COST` (a scan of the label), plus
+:data:`FIGURES_COST` when ``sort`` may ask for linkage figures (enterprises).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any, TypeVar
+
+from graph_service.config import Settings
+from graph_service.errors import InvalidInputError
+from graph_service.linkage import coverage, private_banking
+from graph_service.linkage.question import (
+    BOOK_SCAN_COST,
+    Cost,
+    CostArguments,
+    Doc,
+    Id,
+    KeyPart,
+    Order,
+    Question,
+    Ranked,
+    Ranking,
+    answer_many,
+)
+from graph_service.model import NODE_DEFAULTS, PERSONAL_FIELDS, NodeKey, NodeLabel
+from graph_service.stores.base import GraphStore, Node
+
+A = TypeVar("A")
+
+FIGURES_COST = 2 * BOOK_SCAN_COST
+"""Added to an ``enterprises`` field whose ``sort`` is given: the figures read every listed
+enterprise's staff and their accounts."""
+
+
+class SortDirection(StrEnum):
+    """Direction of one sort entry."""
+
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+# -- filters -------------------------------------------------------------------------------
+
+_In = Doc(name="in", description="One of these values.")
+
+
+@dataclass(frozen=True, slots=True)
+class StringFilter:
+    """Operators on a text property (case-sensitive)."""
+
+    eq: Annotated[str | None, Doc("Equal to.")] = None
+    in_: Annotated[tuple[str, ...] | None, _In] = None
+    contains: Annotated[str | None, Doc("Holds this text.")] = None
+    starts_with: Annotated[str | None, Doc("Begins with this text.")] = None
+    lt: Annotated[str | None, Doc("Before, as text.")] = None
+    lte: Annotated[str | None, Doc("Before or equal, as text.")] = None
+    gt: Annotated[str | None, Doc("After, as text.")] = None
+    gte: Annotated[str | None, Doc("After or equal, as text.")] = None
+
+
+@dataclass(frozen=True, slots=True)
+class IdFilter(StringFilter):
+    """Operators on a node's id (text; ``eq`` and ``in`` take IDs)."""
+
+    eq: Annotated[Id | None, Doc("Equal to.")] = None
+    in_: Annotated[tuple[Id, ...] | None, _In] = None
+
+
+@dataclass(frozen=True, slots=True)
+class BooleanFilter:
+    """Operator on a boolean property."""
+
+    eq: Annotated[bool | None, Doc("Equal to.")] = None
+
+
+Filter = StringFilter | IdFilter | BooleanFilter
+
+_TESTS: dict[str, Callable[[Any, Any], bool]] = {
+    "eq": lambda value, wanted: value == wanted,
+    "in_": lambda value, wanted: value in wanted,
+    "contains": lambda value, wanted: wanted in value,
+    "starts_with": lambda value, wanted: value.startswith(wanted),
+    "lt": lambda value, wanted: value < wanted,
+    "lte": lambda value, wanted: value <= wanted,
+    "gt": lambda value, wanted: value > wanted,
+    "gte": lambda value, wanted: value >= wanted,
+}
+"""Each operator: ``test(stored value, operand)``, for a stored value that is present."""
+
+
+def _holds(condition: Filter, value: Any) -> bool:
+    """Whether every operator given in ``condition`` holds of ``value`` (absent: none does)."""
+    for field in dataclasses.fields(condition):
+        wanted = getattr(condition, field.name)
+        if wanted is None:
+            continue
+        if value is None or not _TESTS[field.name](value, wanted):
+            return False
+    return True
+
+
+# -- where and sort, per label ---------------------------------------------------------------
+
+_AND = Doc("Every one of these holds.")
+_OR = Doc("At least one of these holds.")
+_NOT = Doc("This does not hold.")
+
+
+@dataclass(frozen=True, slots=True)
+class EnterpriseWhere:
+    """Filters on enterprises: every one given holds."""
+
+    id: IdFilter | None = None
+    name: StringFilter | None = None
+    industry: StringFilter | None = None
+    region: StringFilter | None = None
+    blocked: BooleanFilter | None = None
+    AND: Annotated[tuple[EnterpriseWhere, ...] | None, _AND] = None
+    OR: Annotated[tuple[EnterpriseWhere, ...] | None, _OR] = None
+    NOT: Annotated[EnterpriseWhere | None, _NOT] = None
+
+
+@dataclass(frozen=True, slots=True)
+class PersonWhere:
+    """Filters on people: every one given holds."""
+
+    id: IdFilter | None = None
+    name: StringFilter | None = None
+    segment: StringFilter | None = None
+    blocked: BooleanFilter | None = None
+    AND: Annotated[tuple[PersonWhere, ...] | None, _AND] = None
+    OR: Annotated[tuple[PersonWhere, ...] | None, _OR] = None
+    NOT: Annotated[PersonWhere | None, _NOT] = None
+
+
+@dataclass(frozen=True, slots=True)
+class ManagerWhere:
+    """Filters on account managers: every one given holds."""
+
+    id: IdFilter | None = None
+    name: StringFilter | None = None
+    kind: StringFilter | None = None
+    branch: StringFilter | None = None
+    AND: Annotated[tuple[ManagerWhere, ...] | None, _AND] = None
+    OR: Annotated[tuple[ManagerWhere, ...] | None, _OR] = None
+    NOT: Annotated[ManagerWhere | None, _NOT] = None
+
+
+Where = EnterpriseWhere | PersonWhere | ManagerWhere
+_BOOLEAN = ("AND", "OR", "NOT")
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def holds(where: Where | None, node: Node) -> bool:
+    """Whether ``node`` satisfies ``where`` (``None``: no filter). See the module's rule."""
+    if where is None:
+        return True
+    defaults = NODE_DEFAULTS.get(node.label, {})
+    for field in dataclasses.fields(where):
+        given = getattr(where, field.name)
+        if given is None or field.name in _BOOLEAN:
+            continue
+        key = _camel(field.name)
+        value = node.id if key == "id" else node.props.get(key, defaults.get(key))
+        if not _holds(given, value):
+            return False
+    if where.AND is not None and not all(holds(w, node) for w in where.AND):
+        return False
+    if where.OR is not None and not any(holds(w, node) for w in where.OR):
+        return False
+    return where.NOT is None or not holds(where.NOT, node)
+
+
+@dataclass(frozen=True, slots=True)
+class EnterpriseSort:
+    """One sort entry of ``enterprises``: set exactly one field."""
+
+    id: SortDirection | None = None
+    name: SortDirection | None = None
+    industry: SortDirection | None = None
+    region: SortDirection | None = None
+    blocked: SortDirection | None = None
+    uncovered_employees: Annotated[
+        SortDirection | None, Doc("Employees without a payroll product (payrollCoverage).")
+    ] = None
+    coverage_rate: Annotated[
+        SortDirection | None, Doc("payrollCoverage.rate; enterprises without employees last.")
+    ] = None
+    executives_without_private_banking: Annotated[
+        SortDirection | None, Doc("How many executives are not private-banking customers.")
+    ] = None
+
+
+@dataclass(frozen=True, slots=True)
+class PersonSort:
+    """One sort entry of ``persons``: set exactly one field."""
+
+    id: SortDirection | None = None
+    name: SortDirection | None = None
+    segment: SortDirection | None = None
+    blocked: SortDirection | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ManagerSort:
+    """One sort entry of ``managers``: set exactly one field."""
+
+    id: SortDirection | None = None
+    name: SortDirection | None = None
+    kind: SortDirection | None = None
+    branch: SortDirection | None = None
+
+
+Sort = EnterpriseSort | PersonSort | ManagerSort
+
+FIGURES: frozenset[str] = frozenset(
+    {"uncovered_employees", "coverage_rate", "executives_without_private_banking"}
+)
+"""The sort fields that are linkage figures, not properties."""
+
+
+# -- arguments ---------------------------------------------------------------------------------
+
+_WHERE = Doc("Keep the nodes that satisfy it.")
+_SORTS = Doc("Sort entries, applied in order, then by id; by id when omitted.")
+
+
+@dataclass(frozen=True, slots=True)
+class EnterpriseListArgs:
+    """Arguments of ``enterprises``."""
+
+    where: Annotated[EnterpriseWhere | None, _WHERE] = None
+    sort: Annotated[tuple[EnterpriseSort, ...] | None, _SORTS] = None
+
+
+@dataclass(frozen=True, slots=True)
+class PersonListArgs:
+    """Arguments of ``persons``."""
+
+    where: Annotated[PersonWhere | None, _WHERE] = None
+    sort: Annotated[tuple[PersonSort, ...] | None, _SORTS] = None
+
+
+@dataclass(frozen=True, slots=True)
+class ManagerListArgs:
+    """Arguments of ``managers``."""
+
+    where: Annotated[ManagerWhere | None, _WHERE] = None
+    sort: Annotated[tuple[ManagerSort, ...] | None, _SORTS] = None
+
+
+Args = EnterpriseListArgs | PersonListArgs | ManagerListArgs
+
+
+def entries(args: Args) -> list[tuple[str, SortDirection]]:
+    """The ``(field, direction)`` of each sort entry, in order.
+
+    Raises
+    ------
+    InvalidInputError
+        If an entry sets no field or several (naming the argument ``sort`` and its index).
+    """
+    found = []
+    sort: tuple[Sort, ...] = args.sort or ()
+    for i, entry in enumerate(sort):
+        given = [(f.name, getattr(entry, f.name)) for f in dataclasses.fields(entry)
+                 if getattr(entry, f.name) is not None]  # fmt: skip
+        if len(given) != 1:
+            names = ", ".join(_camel(name) for name, _ in given) or "none"
+            raise InvalidInputError(
+                f"sort[{i}] must set exactly one field, got {names}"
+            )
+        found.append(given[0])
+    return found
+
+
+def validate(args: A, settings: Settings) -> A:
+    """Check the sort entries (:func:`entries`); the filters need no check."""
+    entries(args)  # type: ignore[arg-type]
+    return args
+
+
+def _fields_named(value: Any) -> set[str]:
+    """The field names set anywhere in a ``where`` or sort entries, nesting included.
+
+    ``AND``/``OR``/``NOT`` are walked; each name is given as stored and camel-cased.
+    """
+    if isinstance(value, tuple | list):
+        return set().union(*(_fields_named(v) for v in value))
+    if not dataclasses.is_dataclass(value):
+        return set()
+    found: set[str] = set()
+    for field in dataclasses.fields(value):
+        inner = getattr(value, field.name)
+        if inner is not None:
+            found |= {field.name, _camel(field.name)} | _fields_named(inner)
+    return found
+
+
+def personal_match(args: Args, key: NodeKey) -> bool:
+    """Whether the list filters or sorts by a personal field of ``key``'s label.
+
+    The personal fields are ``model.PERSONAL_FIELDS`` (a name, a segment).
+    """
+    personal = PERSONAL_FIELDS.get(key[0], frozenset())
+    return bool(personal & (_fields_named(args.where) | _fields_named(args.sort)))
+
+
+def order(args: Args) -> Order:
+    """The order of a list: per sort entry an absent flag and a value, then the id.
+
+    Named after the entries (``uncoveredEmployees-desc.id``); the value parts of ``str``,
+    ``int`` or ``float`` by the property's kind.
+    """
+    parts: list[type] = []
+    descending: list[bool] = []
+    names = []
+    for name, direction in entries(args):
+        parts += [int, _PART_TYPES.get(name, str)]
+        descending += [False, direction is SortDirection.DESC]
+        names.append(f"{_camel(name)}-{direction.value.lower()}")
+    return Order(".".join([*names, "id"]), (*parts, str), (*descending, False))
+
+
+_PART_TYPES: dict[str, type] = {
+    "blocked": int,
+    "uncovered_employees": int,
+    "coverage_rate": float,
+    "executives_without_private_banking": int,
+}
+"""Sort fields whose values are not text."""
+_ABSENT: dict[type, KeyPart] = {str: "", int: 0, float: 0.0}
+
+
+async def _figures(
+    store: GraphStore, settings: Settings, ids: Sequence[str], wanted: set[str]
+) -> dict[str, dict[str, Any]]:
+    """The linkage figures ``wanted`` of each enterprise, through their questions."""
+    figures: dict[str, dict[str, Any]] = {e: {} for e in ids}
+    if wanted & {"uncovered_employees", "coverage_rate"}:
+        for cov in await coverage.payroll_coverage(store, settings, ids):
+            figures[cov.enterprise_id] |= {"uncovered_employees": cov.uncovered,
+                                           "coverage_rate": cov.rate}  # fmt: skip
+    if "executives_without_private_banking" in wanted:
+        many = [private_banking.ExecutivesArgs(Id(e)) for e in ids]
+        answers = await answer_many(private_banking.QUESTION, store, settings, many)
+        for e, found in zip(ids, answers, strict=True):
+            if isinstance(found, Exception):
+                raise found
+            figures[e]["executives_without_private_banking"] = len(found.ids)
+    return figures
+
+
+def _part(value: Any, kind: type) -> tuple[int, KeyPart]:
+    """``(absent flag, value)`` of one sort value: absent last, its value a placeholder."""
+    if value is None:
+        return (1, _ABSENT[kind])
+    return (0, kind(value))
+
+
+def lister(label: str) -> Callable[[GraphStore, Settings, Sequence[Any]], Any]:
+    """The generic rule of the list of ``label`` (see the module's rule)."""
+
+    async def one(store: GraphStore, settings: Settings, args: Args) -> Ranked:
+        sorting = entries(args)
+        ids = await store.list_ids(label)
+        nodes = [n for n in await store.get_nodes(label, ids) if n is not None]
+        kept = [n for n in nodes if holds(args.where, n)]
+        wanted = {name for name, _ in sorting} & FIGURES
+        figures = await _figures(store, settings, [n.id for n in kept], wanted) if wanted else {}
+        defaults: Mapping[str, Any] = NODE_DEFAULTS.get(label, {})
+        the_order = order(args)
+        keyed = []
+        for node in kept:
+            key: list[KeyPart] = []
+            for name, _ in sorting:
+                if name in FIGURES:
+                    value = figures[node.id][name]
+                elif name == "id":
+                    value = node.id
+                else:
+                    value = node.props.get(_camel(name), defaults.get(_camel(name)))
+                key += _part(value, _PART_TYPES.get(name, str))
+            key.append(node.id)
+            keyed.append((the_order.comparable(key), tuple(key), node.key))
+        keyed.sort(key=lambda item: item[0])
+        return Ranked(items=[k for _, _, k in keyed], sort_keys=[s for _, s, _ in keyed])
+
+    async def batch(store: GraphStore, settings: Settings, many: Sequence[Any]) -> list[Ranked]:
+        return [await one(store, settings, args) for args in many]
+
+    return batch
+
+
+def no_subjects(args: Any) -> tuple[NodeKey, ...]:
+    """No node must exist beforehand."""
+    return ()
+
+
+def list_cost(arguments: CostArguments, settings: Settings) -> Cost:
+    """A scan of the label: :data:`~graph_service.linkage.question.BOOK_SCAN_COST`."""
+    return Cost(base=BOOK_SCAN_COST)
+
+
+def enterprise_cost(arguments: CostArguments, settings: Settings) -> Cost:
+    """A scan, plus :data:`FIGURES_COST` when ``sort`` is given (it may ask for figures)."""
+    extra = FIGURES_COST if arguments.given("sort") else 0
+    return Cost(base=BOOK_SCAN_COST + extra)
+
+
+_ENTERPRISE, _PERSON, _MANAGER = (
+    NodeLabel.ENTERPRISE.value, NodeLabel.PERSON.value, NodeLabel.MANAGER.value
+)
+
+def _list(label: str, arguments: type, what: str, cost: Any = list_cost) -> Question[Any, Any]:
+    """The list question of ``label`` (``enterprises``...), its arguments ``arguments``."""
+    name = {_ENTERPRISE: "enterprises", _PERSON: "persons", _MANAGER: "managers"}[label]
+    return Question(
+        name=name,
+        description=f"{what} satisfying `where`, sorted by `sort`, then by id.",
+        arguments=arguments,
+        answer=Ranked,
+        lists=label,
+        subjects=no_subjects,
+        batch=lister(label),
+        cost=cost,
+        validate=validate,
+        ranking=Ranking(order=order, personal_match=personal_match),
+    )
+
+
+ENTERPRISES = _list(
+    _ENTERPRISE, EnterpriseListArgs, "Enterprises (sorted also by the linkage figures "
+    "uncoveredEmployees, coverageRate, executivesWithoutPrivateBanking)", enterprise_cost,
+)
+"""``enterprises``."""
+PERSONS = _list(_PERSON, PersonListArgs, "People")
+"""``persons``."""
+MANAGERS = _list(_MANAGER, ManagerListArgs, "Account managers")
+"""``managers``."""
+
+QUESTIONS: tuple[Question[Any, Any], ...] = (ENTERPRISES, PERSONS, MANAGERS)
+"""The three lists, in registration order."""

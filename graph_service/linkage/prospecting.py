@@ -1,0 +1,128 @@
+"""Rule pieces shared by ``managerLeads`` and ``privateBankingProspects``: lead kinds and signal.
+
+Over the store primitives only, one batched
+:meth:`~graph_service.stores.base.GraphStore.neighbors` call per relationship type for all
+the people given (see ``queries/manager-leads.md``):
+
+- **Kinds** (:class:`LeadKind`, rules of :mod:`graph_service.rules`):
+  ``UNCOVERED_EMPLOYEE``, employed by some enterprise (``EMPLOYED_BY``, any role) and owning
+  no active payroll product; ``EXECUTIVE_WITHOUT_PRIVATE_BANKING``, an executive of some
+  enterprise who is not a private-banking customer; ``SHAREHOLDER_WITHOUT_PRIVATE_BANKING``,
+  holding shares of some enterprise (``SHAREHOLDER_OF``) and not a private-banking customer.
+- **Signal** (:class:`Signal`), how strong a prospect is, compared in this order, each
+  higher first: ``executive`` (an executive of some enterprise), ``shareholding`` (the
+  largest ``SHAREHOLDER_OF.ratio`` they hold), ``transferAmount`` (the sum of the
+  ``totalAmount`` of the ``TRANSFERRED_TO`` relationships leaving or reaching the accounts
+  they own, any status, each relationship once; an account owned by two people counts for
+  each).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated
+
+from graph_service.linkage.question import Doc
+from graph_service.model import NodeLabel, RelationshipType
+from graph_service.rules import LinkageRules
+from graph_service.stores.base import Direction, GraphStore, Node, Relationship
+
+_PERSON, _ACCOUNT = NodeLabel.PERSON.value, NodeLabel.ACCOUNT.value
+_OUT = Direction.OUTGOING
+
+
+class LeadKind(StrEnum):
+    """Why a person is a prospect (see queries/manager-leads.md)."""
+
+    UNCOVERED_EMPLOYEE = "UNCOVERED_EMPLOYEE"
+    EXECUTIVE_WITHOUT_PRIVATE_BANKING = "EXECUTIVE_WITHOUT_PRIVATE_BANKING"
+    SHAREHOLDER_WITHOUT_PRIVATE_BANKING = "SHAREHOLDER_WITHOUT_PRIVATE_BANKING"
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """How strong a prospect is: compared executive, then shareholding, then transfer amount.
+
+    Attributes
+    ----------
+    executive : bool
+    shareholding : float
+        Largest share held of an enterprise, 0 to 1 (0 without shares).
+    transfer_amount : float
+        Sum of the amounts sent from or received by the accounts the person owns.
+    """
+
+    executive: Annotated[bool, Doc("An executive of some enterprise.")]
+    shareholding: Annotated[
+        float, Doc("Largest share held of an enterprise, 0 to 1 (0 without shares).")
+    ]
+    transfer_amount: Annotated[
+        float,
+        Doc("Sum of the totalAmount of the transfers leaving or reaching the accounts the "
+            "person owns, each once."),
+    ]
+
+    def rank(self) -> tuple[int, float, float]:
+        """The signal's part of a sort key: ascending sorts the strongest first."""
+        return (-int(self.executive), -self.shareholding, -self.transfer_amount)
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """A person's lead kinds (in :class:`LeadKind` order) and signal."""
+
+    person: Node
+    kinds: tuple[LeadKind, ...]
+    signal: Signal
+
+
+async def profiles(
+    store: GraphStore, people: Sequence[Node], rules: LinkageRules
+) -> list[Profile]:
+    """The lead kinds and signal of each person, aligned with ``people``.
+
+    Five batched ``neighbors`` reads (``EMPLOYED_BY``, ``SHAREHOLDER_OF`` and ``OWNS``
+    leaving the people, ``TRANSFERRED_TO`` leaving and reaching their accounts), whatever
+    their number.
+    """
+    ids = [p.id for p in people]
+
+    async def out(of: Sequence[str], rel: RelationshipType) -> list[list[tuple[Relationship,
+                                                                                  Node]]]:
+        return await store.neighbors(_PERSON, of, rel.value, _OUT)
+
+    jobs = await out(ids, RelationshipType.EMPLOYED_BY)
+    shares = await out(ids, RelationshipType.SHAREHOLDER_OF)
+    owned = await out(ids, RelationshipType.OWNS)
+    accounts = sorted({account.id for found in owned for _, account in found})
+    transfers: dict[str, list[Relationship]] = {a: [] for a in accounts}
+    for direction in Direction:
+        moving = await store.neighbors(
+            _ACCOUNT, accounts, RelationshipType.TRANSFERRED_TO.value, direction
+        )
+        for account, rels in zip(accounts, moving, strict=True):
+            transfers[account] += [rel for rel, _ in rels]
+    found: list[Profile] = []
+    for person, employers, held, own in zip(people, jobs, shares, owned, strict=True):
+        active = {
+            a.props.get("type") for _, a in own if a.props.get("status") == rules.active_status
+        }
+        private = person.props.get("segment") == rules.private_segment or bool(
+            active & set(rules.private_banking_products)
+        )
+        executive = any(rel.props.get("role") == rules.executive_role for rel, _ in employers)
+        kinds = []
+        if employers and not active & set(rules.payroll_products):
+            kinds.append(LeadKind.UNCOVERED_EMPLOYEE)
+        if executive and not private:
+            kinds.append(LeadKind.EXECUTIVE_WITHOUT_PRIVATE_BANKING)
+        if held and not private:
+            kinds.append(LeadKind.SHAREHOLDER_WITHOUT_PRIVATE_BANKING)
+        moved = {(r.start, r.end): r for _, a in own for r in transfers[a.id]}
+        amount = math.fsum(float(r.props.get("totalAmount", 0.0)) for r in moved.values())
+        ratio = max((float(rel.props.get("ratio", 0.0)) for rel, _ in held), default=0.0)
+        found.append(Profile(person, tuple(kinds), Signal(executive, ratio, amount)))
+    return found

@@ -1,0 +1,157 @@
+"""Private-banking prospects: the book's executives and shareholders not yet private-banking.
+
+Rule (``queries/private-banking-prospects.md``): a person with a lead kind
+``EXECUTIVE_WITHOUT_PRIVATE_BANKING`` or ``SHAREHOLDER_WITHOUT_PRIVATE_BANKING``
+(:mod:`.prospecting`), anywhere in the book; with ``minShareholding``, only those whose
+largest shareholding is at least it; with ``minTransferAmount``, only those whose transfer
+amount is at least it. Ranked by the :class:`~graph_service.linkage.prospecting.Signal`
+(strongest first), then by id.
+
+Question ``privateBankingProspects(minShareholding, minTransferAmount)``, a ranked
+connection. Generic rule only: the book's ``EMPLOYED_BY`` and ``SHAREHOLDER_OF`` read once
+for the batch, then one profile read of the candidates.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from graph_service.config import Settings
+from graph_service.errors import InvalidInputError
+from graph_service.linkage.holdings import staff
+from graph_service.linkage.prospecting import LeadKind, Signal, profiles
+from graph_service.linkage.question import (
+    BOOK_SCAN_COST,
+    Doc,
+    NodeOf,
+    Order,
+    Outside,
+    Question,
+    Ranked,
+    Ranking,
+    fixed_cost,
+)
+from graph_service.model import NodeKey, NodeLabel, RelationshipType
+from graph_service.stores.base import Direction, GraphStore, Node
+
+_ENTERPRISE, _PERSON = NodeLabel.ENTERPRISE.value, NodeLabel.PERSON.value
+_PRIVATE_BANKING = (
+    LeadKind.EXECUTIVE_WITHOUT_PRIVATE_BANKING, LeadKind.SHAREHOLDER_WITHOUT_PRIVATE_BANKING
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ProspectsArgs:
+    """Arguments of ``privateBankingProspects``.
+
+    Attributes
+    ----------
+    min_shareholding : float, optional
+        Keep those whose largest shareholding is at least this (0 to 1).
+    min_transfer_amount : float, optional
+        Keep those whose transfer amount is at least this.
+    """
+
+    min_shareholding: Annotated[
+        float | None, Doc("Keep those whose largest shareholding is at least this, 0 to 1.")
+    ] = None
+    min_transfer_amount: Annotated[
+        float | None, Doc("Keep those whose transfer amount is at least this.")
+    ] = None
+
+
+@dataclass(frozen=True, slots=True)
+class Prospect:
+    """An executive or shareholder who is not a private-banking customer."""
+
+    node: Annotated[Node, Doc("The person."), NodeOf(_PERSON)]
+    kinds: Annotated[
+        list[LeadKind], Doc("Their private-banking lead kinds (executive, shareholder).")
+    ]
+    signal: Annotated[Signal, Doc("The ranking signal.")]
+
+
+def rank(prospect: Prospect) -> tuple[int, float, float, str]:
+    """Sort key: the signal (strongest first), then id."""
+    return (*prospect.signal.rank(), prospect.node.id)
+
+
+def validate(args: ProspectsArgs, settings: Settings) -> ProspectsArgs:
+    """``args`` unchanged.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``minShareholding`` is outside 0 to 1 or a minimum is not finite.
+    """
+    for name, value in (("minShareholding", args.min_shareholding),
+                        ("minTransferAmount", args.min_transfer_amount)):  # fmt: skip
+        if value is not None and not math.isfinite(value):
+            raise InvalidInputError(f"{name} must be a finite number, got {value}")
+    if args.min_shareholding is not None and not 0 <= args.min_shareholding <= 1:
+        raise InvalidInputError(
+            f"minShareholding must be between 0 and 1, got {args.min_shareholding}"
+        )
+    return args
+
+
+def no_subjects(args: ProspectsArgs) -> tuple[NodeKey, ...]:
+    """No node must exist: the question reads the whole book."""
+    return ()
+
+
+async def generic(
+    store: GraphStore, settings: Settings, many: Sequence[ProspectsArgs]
+) -> list[Ranked[Prospect]]:
+    """Each answer: the book's candidates profiled once for the batch, then filtered."""
+    rules = settings.rules()
+    book = await store.list_ids(_ENTERPRISE)
+    candidates: dict[str, Node] = {}
+    for found in await staff(store, book):
+        candidates.update((p.id, p) for rel, p in found
+                          if rel.props.get("role") == rules.executive_role)  # fmt: skip
+    holders = await store.neighbors(
+        _ENTERPRISE, book, RelationshipType.SHAREHOLDER_OF.value, Direction.INCOMING
+    )
+    candidates.update((h.id, h) for found in holders for _, h in found if h.label == _PERSON)
+    people = [candidates[p] for p in sorted(candidates)]
+    everyone = []
+    for profile in await profiles(store, people, rules):
+        kinds = [k for k in profile.kinds if k in _PRIVATE_BANKING]
+        if kinds:
+            everyone.append(Prospect(profile.person, kinds, profile.signal))
+    return [
+        Ranked.sort([
+            p for p in everyone
+            if (args.min_shareholding is None
+                or p.signal.shareholding >= args.min_shareholding)
+            and (args.min_transfer_amount is None
+                 or p.signal.transfer_amount >= args.min_transfer_amount)
+        ], rank)  # fmt: skip
+        for args in many
+    ]
+
+
+RANKING: Ranking[ProspectsArgs] = Ranking(
+    order=Order("signal-id", (int, float, float, str)), item=Prospect
+)
+"""Prospects by signal (executive, shareholding, transfer amount; strongest first), then id."""
+
+QUESTION: Question[ProspectsArgs, Any] = Question(
+    name="private_banking_prospects",
+    description="Executives and shareholders (of any enterprise) who are not private-banking "
+    "customers, each once, optionally with a least shareholding or transfer amount, ranked "
+    "by signal (executive, shareholding, transfer amount), then id.",
+    arguments=ProspectsArgs,
+    answer=Ranked,
+    ranking=RANKING,
+    validate=validate,
+    subjects=no_subjects,
+    outside=Outside.MASKED,
+    batch=generic,
+    cost=fixed_cost(BOOK_SCAN_COST),
+)
+"""``privateBankingProspects``."""

@@ -1,0 +1,173 @@
+"""Search: find enterprises, people, managers and accounts by a few letters of a name, or an id.
+
+Rule (issue 11; words as :mod:`graph_service.search_text` cuts them: NFKD, accents dropped,
+case-folded, each CJK character a word):
+
+- A node **matches** ``text`` when each word of ``text`` is a prefix of some word of its
+  ``name``, or when ``text`` equals its ``id`` (exactly, as given). Accounts have no name:
+  they are found by id only.
+- **Ranked** by the service, the same on every store: exact matches first (``text`` is the
+  node's id, or the name's words are the text's words), then the other word-prefix matches;
+  within each, by label, then id (as text). Sort key ``(rank, label, id)``, rank 0 or 1.
+- ``labels`` restricts the search to those labels (all by default).
+
+Each store finds the candidates with its own full-text index
+(:meth:`~graph_service.stores.base.GraphStore.search_names`: SQLite FTS5 on the embedded
+store, a full-text index on Neo4j and FalkorDB), kept current by every write; the service
+reads the candidates' names and keeps those that match by the rule, so every store answers
+the same. The work is bounded: a text matching more than ``Settings.max_search_matches``
+nodes (``GRAPH_SERVICE_MAX_SEARCH_MATCHES``, 10,000), or whose candidates on a store reach
+twice that, is refused with ``BAD_USER_INPUT``; a text longer than :data:`MAX_TEXT_CHARS`
+too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated
+
+from graph_service.config import Settings
+from graph_service.errors import InvalidInputError, shorten
+from graph_service.linkage.question import (
+    Doc,
+    Order,
+    Question,
+    Ranked,
+    Ranking,
+    each,
+    fixed_cost,
+)
+from graph_service.model import PERSONAL_FIELDS, NodeKey, NodeLabel
+from graph_service.search_text import NAMED_LABELS, matches, words
+from graph_service.stores.base import GraphStore, Node
+
+MAX_TEXT_CHARS = 200
+"""Longest ``text`` accepted."""
+SEARCH_COST = 1_000
+"""Base cost of one ``search``: a full-text look-up and the candidates' names."""
+CANDIDATES_PER_MATCH = 2
+"""A store is asked for at most this many candidates per match allowed
+(``Settings.max_search_matches``): a store may answer candidates that do not match."""
+EXACT, PREFIX = 0, 1
+"""The ranks: an exact match (id or all words), a word-prefix match."""
+ORDER = Order("rank", (int, str, str), (False, False, False))
+"""``(rank, label, id)``, ascending."""
+
+
+@dataclass(frozen=True, slots=True)
+class SearchArgs:
+    """Arguments of ``search``.
+
+    Attributes
+    ----------
+    text : str
+        Words to find as prefixes of the names' words, or an id.
+    labels : tuple of NodeLabel, optional
+        The labels searched; all when ``None``.
+    """
+
+    text: Annotated[
+        str,
+        Doc("Words, each the beginning of a word of the name (case and accents ignored; "
+            "each CJK character a word), or a node's id."),
+    ]
+    labels: Annotated[
+        tuple[NodeLabel, ...] | None, Doc("Search these labels only; all when omitted.")
+    ] = None
+
+
+def validate(args: SearchArgs, settings: Settings) -> SearchArgs:
+    """``args`` with ``labels`` resolved (every label when omitted, each once, in order).
+
+    Raises
+    ------
+    InvalidInputError
+        If ``text`` is blank or longer than :data:`MAX_TEXT_CHARS` characters, or
+        ``labels`` is an empty list.
+    """
+    if not args.text.strip():
+        raise InvalidInputError("text must not be blank")
+    if len(args.text) > MAX_TEXT_CHARS:
+        raise InvalidInputError(
+            f"text must be at most {MAX_TEXT_CHARS} characters, got {len(args.text)}"
+        )
+    if args.labels is not None and not args.labels:
+        raise InvalidInputError("labels must name at least one label (omit it for all)")
+    chosen = tuple(NodeLabel) if args.labels is None else args.labels
+    labels = tuple(label for label in NodeLabel if label in chosen)
+    return dataclasses.replace(args, labels=labels)
+
+
+def no_subjects(args: SearchArgs) -> tuple[NodeKey, ...]:
+    """No node must exist beforehand."""
+    return ()
+
+
+def _too_broad(text: str, settings: Settings) -> InvalidInputError:
+    return InvalidInputError(
+        f"search text {shorten(text)!r} matches more than {settings.max_search_matches:,} "
+        "nodes (GRAPH_SERVICE_MAX_SEARCH_MATCHES): add letters or words, or narrow labels"
+    )
+
+
+async def _search(store: GraphStore, settings: Settings, args: SearchArgs) -> Ranked:
+    """One search (see the module's rule)."""
+    query = words(args.text)
+    limit = settings.max_search_matches * CANDIDATES_PER_MATCH
+    assert args.labels is not None  # validated
+    found: list[tuple[tuple[int, str, str], NodeKey]] = []
+    for label in (label.value for label in args.labels):
+        candidates = []
+        if query and label in NAMED_LABELS:
+            candidates = await store.search_names(label, query, limit)
+            if len(candidates) >= limit:
+                raise _too_broad(args.text, settings)
+        ids = list(dict.fromkeys([args.text, *candidates]))
+        nodes: Sequence[Node | None] = await store.get_nodes(label, ids)
+        for node in nodes:
+            if node is None:
+                continue
+            name = words(str(node.props.get("name", "")))
+            if node.id == args.text or (query and name == query):
+                found.append(((EXACT, label, node.id), node.key))
+            elif matches(query, name):
+                found.append(((PREFIX, label, node.id), node.key))
+    if len(found) > settings.max_search_matches:
+        raise _too_broad(args.text, settings)
+    found.sort()
+    return Ranked(items=[key for _, key in found], sort_keys=[rank for rank, _ in found])
+
+
+async def generic(
+    store: GraphStore, settings: Settings, many: Sequence[SearchArgs]
+) -> list[Ranked]:
+    """Each search, concurrently: candidates from the store's full-text index, checked."""
+    return await each([_search(store, settings, args) for args in many])
+
+
+def personal_match(args: SearchArgs, key: NodeKey) -> bool:
+    """Whether ``key`` was found by its name rather than by its id.
+
+    A name is personal data for the labels of ``model.PERSONAL_FIELDS`` that list it.
+    """
+    return key[1] != args.text.strip() and "name" in PERSONAL_FIELDS.get(key[0], ())
+
+
+QUESTION = Question(
+    name="search",
+    description="Nodes whose name has a word beginning with each word of `text` (case and "
+    "accents ignored, CJK by character), or whose id is `text`: exact matches first, then "
+    "by label and id. BAD_USER_INPUT when more than GRAPH_SERVICE_MAX_SEARCH_MATCHES "
+    "(10,000) match.",
+    arguments=SearchArgs,
+    answer=Ranked,
+    lists="Search",
+    subjects=no_subjects,
+    batch=generic,
+    cost=fixed_cost(SEARCH_COST),
+    validate=validate,
+    ranking=Ranking(order=ORDER, personal_match=personal_match),
+)
+"""``search``."""

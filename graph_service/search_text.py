@@ -1,0 +1,138 @@
+"""How names are cut into search words: the one normalisation every store indexes with.
+
+Rule (issue 11): text is normalised with Unicode NFKD, its combining marks dropped (accents:
+``é`` becomes ``e``) and case-folded (``ß`` becomes ``ss``); a *word* is then a maximal run
+of letters and digits (``str.isalnum``: Unicode letters and numbers), and every CJK letter
+(ideographs, kana) is a word of its own, since Chinese and Japanese names are written
+without spaces. ``search(text:)`` matches a name when each word of ``text`` is a prefix of
+some word of the name (:func:`matches`).
+
+The stores index these words with their own full-text facility
+(:mod:`graph_service.linkage.search`): the embedded store its SQLite FTS5 table, whose
+``unicode61`` tokenizer cuts text where this module does; the Cypher stores a property
+``searchText`` holding :func:`index_terms`, read by a full-text index with exact terms
+(FalkorDB's full-text index expands a prefix query to at most a few hundred terms, so
+prefix queries would miss names; an exact term never does).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Sequence
+
+from graph_service.model import NODE_SPECS
+
+SEARCH_PROPERTY = "searchText"
+"""The node property of the Cypher stores that their full-text indexes read (not a model
+property: reads leave it out)."""
+NAMED_LABELS: tuple[str, ...] = tuple(
+    label for label, spec in NODE_SPECS.items() if "name" in spec.by_name
+)
+"""The labels whose nodes have a ``name``, in declaration order: the ones a full-text index
+covers (other nodes are found by id only)."""
+MAX_TERM_CHARS = 12
+"""Longest prefix :func:`index_terms` indexes; a longer query word is looked up by its first
+:data:`MAX_TERM_CHARS` characters (:func:`query_term`) and checked by the service."""
+
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff"
+"""Hiragana and Katakana, the CJK Unified Ideographs (extension A, the main block, extensions
+B to H), the CJK Compatibility Ideographs and their supplement."""
+_WORD = re.compile(rf"(?:(?![{_CJK}])[^\W_])+|(?=[^\W_])[{_CJK}]")
+"""A run of letters and digits (``str.isalnum``) other than CJK, or one CJK letter."""
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+
+
+@functools.cache
+def _marks() -> dict[int, None]:
+    """A ``str.translate`` table dropping every combining mark (categories ``M*``).
+
+    Planes 0, 1 and 14 hold them all. Built on first use.
+    """
+    return {
+        code: None
+        for block in (range(0x20000), range(0xE0000, 0xE1000))
+        for code in block
+        if unicodedata.category(chr(code)).startswith("M")
+    }
+
+
+def normalise(text: str) -> str:
+    """``text`` in NFKD, without combining marks, case-folded.
+
+    Examples
+    --------
+    >>> normalise("Société Générale")
+    'societe generale'
+    """
+    marks = _marks()
+    return unicodedata.normalize("NFKD", text).translate(marks).casefold().translate(marks)
+
+
+def words(text: str) -> list[str]:
+    """The search words of ``text``, in order (see the module's rule).
+
+    Parameters
+    ----------
+    text : str
+        A name, or the text of a search.
+
+    Returns
+    -------
+    list of str
+        Runs of letters and digits (``str.isalnum``) of the normalised text; each CJK
+        letter alone.
+
+    Examples
+    --------
+    >>> words("Crédit Agricole S.A.")
+    ['credit', 'agricole', 's', 'a']
+    >>> words("中国工商银行 ICBC")
+    ['中', '国', '工', '商', '银', '行', 'icbc']
+    """
+    if text.isascii():  # NFKD changes no ASCII text; its letters and digits are [a-z0-9]
+        return _ASCII_WORD.findall(text.lower())
+    return _WORD.findall(normalise(text))
+
+
+def matches(query: Sequence[str], name: Sequence[str]) -> bool:
+    """Whether each word of ``query`` is a prefix of some word of ``name`` (both :func:`words`).
+
+    O(len(query) * len(name)). An empty ``query`` matches nothing.
+    """
+    return bool(query) and all(any(w.startswith(q) for w in name) for q in query)
+
+
+def index_terms(name: str) -> str:
+    """The ``searchText`` of a name on the Cypher stores: every prefix of every word.
+
+    Prefixes of up to :data:`MAX_TERM_CHARS` characters, each once, space-separated, so that a
+    full-text index finds a name by an exact term (:func:`query_term`).
+
+    Examples
+    --------
+    >>> index_terms("Ann Anders")
+    'a an ann and ande ander anders'
+    """
+    terms = dict.fromkeys(
+        word[:end] for word in words(name) for end in range(1, min(len(word), MAX_TERM_CHARS) + 1)
+    )
+    return " ".join(terms)
+
+
+def query_term(word: str) -> str:
+    """The indexed term a query word is looked up by: its first :data:`MAX_TERM_CHARS` chars."""
+    return word[:MAX_TERM_CHARS]
+
+
+__all__ = [
+    "MAX_TERM_CHARS",
+    "NAMED_LABELS",
+    "SEARCH_PROPERTY",
+    "index_terms",
+    "matches",
+    "normalise",
+    "query_term",
+    "words",
+]

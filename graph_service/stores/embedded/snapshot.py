@@ -1,0 +1,314 @@
+"""Snapshots of the in-memory graph beside the SQLite record, for a fast start-up.
+
+After a load commits, the whole state of the in-memory graph
+(:class:`~graph_service.stores.embedded.adjacency.Adjacency`: every attribute it holds, the
+derived-index cache aside) is written to ``graph.snapshot`` beside ``graph.sqlite3``,
+stamped with the record's ``load_seq`` and store id. Opening reads it back and replays the
+writes committed after it (loads and mutations, through the ``load_seq`` indexes), instead
+of rebuilding the graph from every row.
+
+File layout: :data:`MAGIC`, a 4-byte big-endian length, a JSON header (:class:`Stamp` plus
+the payload's length and CRC-32), then the payload: the graph's state as a :mod:`pickle`
+(protocol 5) whose large containers of builtins are encoded with :mod:`marshal` beside it
+(:class:`_Pickler`). The header holds a fingerprint of the code that wrote it (:func:`fingerprint`:
+this format's number, the Python version, networkx's version and the source of the embedded
+store's modules), so a snapshot written by another version is rejected before its payload
+is read.
+
+Trust: unpickling runs code named by the payload, and :mod:`marshal` is not meant for data
+one does not trust either. The snapshot is as trusted as the SQLite
+file beside it (whoever can write one can write the other); reading it is nonetheless
+restricted to the classes of the modules fingerprinted, networkx and a few builtins
+(:class:`_Unpickler`), and the checksum is checked first.
+
+Written atomically: a temporary file in the same directory, ``fsync``, :func:`os.replace`,
+then ``fsync`` of the directory; a writer killed midway leaves the previous snapshot (or
+none) and a temporary file, removed by the next writer.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib
+import io
+import json
+import marshal
+import os
+import pickle
+import struct
+import sys
+import zlib
+from dataclasses import asdict, dataclass
+from pathlib import Path as FsPath
+from typing import Any
+
+import networkx as nx
+
+SNAPSHOT_FILE = "graph.snapshot"
+MAGIC = b"GRAPHSNAP\n"
+FORMAT = 1
+"""This layout's number (part of the fingerprint)."""
+_PROTOCOL = 5
+_TEMP_PREFIX = f".{SNAPSHOT_FILE}."
+_HEADER_LENGTH = struct.Struct(">I")
+_EXTERNS_LENGTH = struct.Struct(">Q")
+EXTERN_MIN = 1_000
+"""Items from which a container of builtins is encoded with :mod:`marshal` rather than
+pickled (:class:`_Pickler`): :func:`marshal.loads` builds them faster than unpickling and
+keeps the objects they share shared (the node numbers, the edge dicts of ``succ`` and
+``pred``), where a pickle makes one integer object per occurrence (measured on the
+100,000-person benchmark bank, see benchmarks/README.md#tuning-constants)."""
+_BUILTINS = frozenset(
+    {"dict", "list", "tuple", "set", "frozenset", "bytearray", "bytes", "int", "float",
+     "str", "bool", "complex", "object", "range", "slice"}
+)  # fmt: skip
+"""Builtins a payload may name (classes only: no ``eval``, ``getattr`` and the like)."""
+_PACKAGE = __name__.rpartition(".")[0]
+_FINGERPRINTED = (_PACKAGE, "graph_service.model")
+"""Packages and modules whose source is fingerprinted; a payload may name their classes."""
+
+
+class SnapshotRejected(Exception):  # noqa: N818 (a reason, not a failure of the caller)
+    """A snapshot that cannot be used; its message says why (one line)."""
+
+
+class SnapshotMissing(SnapshotRejected):  # noqa: N818
+    """No snapshot: the store's writes came through the store itself, or before snapshots."""
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What a snapshot was taken of.
+
+    Attributes
+    ----------
+    store_id : str
+        The record's store id (``meta.store_id``): a snapshot of another store is refused.
+    load_seq : int
+        The record's ``load_seq`` the graph was in step with.
+    rows : int
+        Nodes plus relationships in the graph (what the replay is weighed against).
+    fingerprint : str
+        :func:`fingerprint` of the code that wrote it.
+    """
+
+    store_id: str
+    load_seq: int
+    rows: int
+    fingerprint: str
+
+
+def _module_files() -> list[FsPath]:
+    """Source files of :data:`_FINGERPRINTED`, sorted."""
+    files: list[FsPath] = []
+    for name in _FINGERPRINTED:
+        module = importlib.import_module(name)
+        path = FsPath(module.__file__ or "")
+        files += sorted(path.parent.glob("*.py")) if path.name == "__init__.py" else [path]
+    return files
+
+
+@functools.cache
+def fingerprint() -> str:
+    """The code version a snapshot must have been written by to be read (hex SHA-256).
+
+    Covers :data:`FORMAT`, the Python implementation and version (pickle and interning),
+    networkx's version (its graph classes are in the payload) and the source bytes of
+    every module of this package and of :mod:`graph_service.model`: any change to the
+    in-memory structures' code rejects older snapshots (a rebuild, once).
+    """
+    digest = hashlib.sha256(
+        f"{FORMAT} {sys.implementation.name} {sys.version_info[:2]} {nx.__version__}".encode()
+    )
+    for path in _module_files():
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles the large containers of builtins into :data:`externs`, by reference.
+
+    A ``dict`` or ``list`` of :data:`EXTERN_MIN` items or more that :mod:`marshal` can
+    encode (builtins all the way down: the adjacency dicts, the per-node lists, the
+    indexes) is left out of the pickle, which names its position in ``externs``; the
+    others, and every object of another class, are pickled as usual.
+    """
+
+    def __init__(self, file: io.BytesIO) -> None:
+        super().__init__(file, protocol=_PROTOCOL)
+        self.externs: list[Any] = []
+        self._positions: dict[int, int] = {}
+
+    def persistent_id(self, obj: Any) -> int | None:
+        if obj.__class__ not in (dict, list) or len(obj) < EXTERN_MIN:
+            return None
+        position = self._positions.get(id(obj))
+        if position is None:
+            try:
+                marshal.dumps(obj)
+            except ValueError:  # holds an object of another class
+                return None
+            position = self._positions[id(obj)] = len(self.externs)
+            self.externs.append(obj)
+        return position
+
+
+def _encode(state: dict[str, Any]) -> bytes:
+    """The payload of ``state``: the length of the marshal part, that part, the pickle."""
+    pickled = io.BytesIO()
+    pickler = _Pickler(pickled)
+    pickler.dump(state)
+    externs = marshal.dumps(pickler.externs)
+    return _EXTERNS_LENGTH.pack(len(externs)) + externs + pickled.getvalue()
+
+
+def _decode(payload: bytes) -> Any:
+    """The state encoded by :func:`_encode` as ``payload``."""
+    (length,) = _EXTERNS_LENGTH.unpack_from(payload)
+    start, view = _EXTERNS_LENGTH.size, memoryview(payload)  # parts read without copies
+    externs = marshal.loads(view[start : start + length])
+    unpickler = _Unpickler(io.BytesIO(view[start + length :]))
+    unpickler.persistent_load = externs.__getitem__  # type: ignore[assignment]
+    return unpickler.load()
+
+
+class _Unpickler(pickle.Unpickler):
+    """Refuses any global but the classes of fingerprinted modules, networkx and builtins."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        allowed = (
+            module.startswith(("networkx.", _PACKAGE + "."))
+            or module in ("collections", *_FINGERPRINTED)
+            or (module == "builtins" and name in _BUILTINS)
+        )
+        found = super().find_class(module, name) if allowed else None
+        if not isinstance(found, type):
+            raise SnapshotRejected(f"its payload names {module}.{name}, which is not allowed")
+        return found
+
+
+def write(data_dir: FsPath, stamp: Stamp, state: dict[str, Any]) -> FsPath:
+    """Write ``state`` stamped ``stamp`` as ``data_dir``'s snapshot, atomically.
+
+    Temporary files left by writers that were killed are removed first.
+
+    Returns
+    -------
+    Path
+        The snapshot file.
+
+    Raises
+    ------
+    OSError, pickle.PicklingError
+        If writing fails; the temporary file is removed and the previous snapshot stays.
+        So does any exception (``KeyboardInterrupt``) raised meanwhile.
+    """
+    for stale in data_dir.glob(_TEMP_PREFIX + "*.tmp"):
+        pid = stale.name[len(_TEMP_PREFIX) : -len(".tmp")]
+        if pid.isdigit() and not _alive(int(pid)):
+            stale.unlink(missing_ok=True)
+    payload = _encode(state)
+    header = json.dumps(
+        {**asdict(stamp), "length": len(payload), "crc32": zlib.crc32(payload)}
+    ).encode()
+    target = data_dir / SNAPSHOT_FILE
+    temp = data_dir / f"{_TEMP_PREFIX}{os.getpid()}.tmp"
+    try:
+        with open(temp, "wb") as out:
+            out.write(MAGIC + _HEADER_LENGTH.pack(len(header)) + header)
+            out.write(payload)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    directory = os.open(data_dir, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+    return target
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (a temporary file of a live writer stays)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass(frozen=True)
+class Found:
+    """A snapshot file whose header was read: its stamp and where its payload lies."""
+
+    stamp: Stamp
+    offset: int
+    length: int
+    crc32: int
+
+
+def read_stamp(data_dir: FsPath) -> Found:
+    """The stamp of ``data_dir``'s snapshot and where its payload lies; reads the header only.
+
+    Raises
+    ------
+    SnapshotRejected
+        If there is none, or its header is damaged or from another code version.
+    """
+    try:
+        with open(data_dir / SNAPSHOT_FILE, "rb") as snap:
+            head = snap.read(len(MAGIC) + _HEADER_LENGTH.size)
+            if head[: len(MAGIC)] != MAGIC or len(head) < len(MAGIC) + _HEADER_LENGTH.size:
+                raise SnapshotRejected("it is not a graph snapshot (bad magic or truncated)")
+            (length,) = _HEADER_LENGTH.unpack(head[len(MAGIC) :])
+            header = json.loads(snap.read(length))
+    except FileNotFoundError:
+        raise SnapshotMissing("there is none") from None
+    except (OSError, ValueError) as exc:
+        raise SnapshotRejected(f"its header cannot be read ({exc})") from None
+    if not isinstance(header, dict) or header.get("fingerprint") != fingerprint():
+        raise SnapshotRejected("it was written by another version of the service")
+    try:
+        stamp = Stamp(
+            str(header["store_id"]), int(header["load_seq"]), int(header["rows"]),
+            str(header["fingerprint"]),
+        )  # fmt: skip
+        return Found(stamp, len(head) + length, int(header["length"]), int(header["crc32"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SnapshotRejected(f"its header is damaged ({exc!r})") from None
+
+
+def read_state(data_dir: FsPath, found: Found) -> dict[str, Any]:
+    """The state in ``data_dir``'s snapshot whose header was ``found``.
+
+    Raises
+    ------
+    SnapshotRejected
+        If the payload is truncated, fails its checksum or does not unpickle to a dict.
+    """
+    try:
+        with open(data_dir / SNAPSHOT_FILE, "rb") as snap:
+            snap.seek(found.offset)
+            payload = snap.read()
+    except OSError as exc:
+        raise SnapshotRejected(f"it cannot be read ({exc})") from None
+    if len(payload) != found.length:
+        raise SnapshotRejected(f"it is truncated ({len(payload)} of {found.length} payload bytes)")
+    if zlib.crc32(payload) != found.crc32:
+        raise SnapshotRejected("its checksum does not match (damaged)")
+    try:
+        state = _decode(payload)
+    except SnapshotRejected:
+        raise
+    except Exception as exc:  # what a bad pickle raises varies
+        raise SnapshotRejected(f"its payload does not load ({exc!r})") from None
+    if not isinstance(state, dict):
+        raise SnapshotRejected("its payload is not a graph's state")
+    return state

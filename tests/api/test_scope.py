@@ -1,0 +1,406 @@
+"""Roles and row-level scope: what each role reads of the small bank, on every store.
+
+The small bank (tests/conftest.py): M1 manages E1, whose staff are P1-P4 (P4 also its
+shareholder), who own A1-A4; so M1's portfolio is E1, P1-P4, A1-A4. M2 manages P7, who owns
+nothing. Everything else (E2, E3, P5, P6, P8, A5, A6) is outside M1's portfolio. Each test
+runs on the embedded store and on FalkorDB (the ``bank`` fixture): the same answers prove
+the same rule on both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from strawberry.types import get_object_definition
+
+from graph_service.access import MaskedNode, Scope, mask, portfolio
+from graph_service.api.context import make_context
+from graph_service.api.fast_path import schema_for
+from graph_service.api.permissions import RolePermission
+from graph_service.api.schema import Query
+from graph_service.audit import AuditTrail, new_record
+from graph_service.auth.caller import Caller, Role
+from graph_service.config import Settings
+from graph_service.model import PERSONAL_FIELDS
+from graph_service.records import GraphBatch, NodeRow, RelationshipRow
+from graph_service.stores.base import GraphStore, Node
+
+M1_PORTFOLIO = {("Enterprise", "E1"), *(("Person", f"P{i}") for i in range(1, 5)),
+                *(("Account", f"A{i}") for i in range(1, 5))}  # fmt: skip
+
+ADMIN = Caller("root", Role.ADMIN)
+ANALYST = Caller("ann", Role.ANALYST)
+APP = Caller("crm", Role.APP)
+STAFF = Caller("sam", Role.STAFF)
+MANAGER = Caller("mona", Role.MANAGER, manager_id="M1")
+
+
+def run(store: GraphStore, caller: Caller | None, query: str,
+        variables: dict[str, Any] | None = None, settings: Settings | None = None
+        ) -> dict[str, Any]:
+    """Execute ``query`` in-process as ``caller``; the JSON answer (data and coded errors)."""
+    settings = settings or Settings()
+
+    async def execute() -> Any:
+        return await schema_for(settings).execute(
+            query, variable_values=variables,
+            context_value=make_context(store, settings, caller=caller),
+        )
+
+    result = asyncio.run(execute())
+    answer: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        answer["errors"] = [{"path": e.path, "code": (e.extensions or {}).get("code")}
+                            for e in result.errors]
+    return answer
+
+
+def codes(answer: dict[str, Any]) -> list[str]:
+    return [error["code"] for error in answer.get("errors", [])]
+
+
+def test_a_managers_portfolio_is_the_same_on_every_store(bank: GraphStore) -> None:
+    assert asyncio.run(portfolio(bank, "M1")) == M1_PORTFOLIO
+    assert asyncio.run(portfolio(bank, "M2")) == {("Person", "P7")}
+    assert asyncio.run(portfolio(bank, "nobody")) == frozenset()
+
+
+PERSON = """query($id: ID!) { person(id: $id) {
+  id masked name segment blocked productsHeld
+  accounts { edges { node { id masked type balance } } }
+  employers { edges { role node { id masked name industry } } }
+  managers { edges { node { id masked name } } }
+} }"""
+
+
+def test_a_manager_reads_their_portfolio_and_only_ids_outside(bank: GraphStore) -> None:
+    inside = run(bank, MANAGER, PERSON, {"id": "P3"})["data"]["person"]
+    assert inside == {
+        "id": "P3", "masked": False, "name": "Carol", "segment": "affluent", "blocked": False,
+        "productsHeld": 2,
+        "accounts": {"edges": [
+            {"node": {"id": "A3", "masked": False, "type": "trust account",
+                      "balance": 2_500_000.0}},
+            {"node": {"id": "A4", "masked": False, "type": "debit card", "balance": None}},
+        ]},
+        "employers": {"edges": [{"role": "executive", "node": {
+            "id": "E1", "masked": False, "name": "Acme Ltd", "industry": "manufacturing"}}]},
+        "managers": {"edges": []},
+    }
+    outside = run(bank, MANAGER, PERSON, {"id": "P6"})["data"]["person"]
+    assert outside == {
+        "id": "P6", "masked": True, "name": None, "segment": None, "blocked": False,
+        "productsHeld": None,
+        "accounts": {"edges": [
+            {"node": {"id": "A5", "masked": True, "type": "credit card", "balance": None}}]},
+        "employers": {"edges": [{"role": "employee", "node": {
+            "id": "E2", "masked": True, "name": None, "industry": None}}]},
+        "managers": {"edges": []},
+    }
+    # Manager nodes (bank staff) are never masked.
+    gina = run(bank, MANAGER, PERSON, {"id": "P7"})["data"]["person"]
+    assert gina["masked"] is True and gina["name"] is None
+    assert gina["managers"] == {"edges": [
+        {"node": {"id": "M2", "masked": False, "name": "Rex Retail"}}]}
+
+
+def test_a_list_question_about_an_enterprise_outside_the_portfolio_is_forbidden(
+    bank: GraphStore,
+) -> None:
+    query = """query($id: ID!) {
+      uncoveredEmployees(enterpriseId: $id) { totalCount edges { node { id name } } }
+    }"""
+    inside = run(bank, MANAGER, query, {"id": "E1"})
+    assert inside["data"]["uncoveredEmployees"]["edges"] == [
+        {"node": {"id": "P2", "name": "Bob"}}, {"node": {"id": "P4", "name": "Dan"}}]
+    outside = run(bank, MANAGER, query, {"id": "E2"})
+    assert outside["data"] is None and codes(outside) == ["FORBIDDEN"]
+    executives = run(bank, MANAGER, """query($id: ID!) {
+      executivesWithoutPrivateBanking(enterpriseId: $id) { totalCount } }""", {"id": "E2"})
+    assert codes(executives) == ["FORBIDDEN"]
+    # An enterprise that does not exist is outside every portfolio: FORBIDDEN, not NOT_FOUND.
+    assert codes(run(bank, MANAGER, query, {"id": "nope"})) == ["FORBIDDEN"]
+    # A person's own data (crossSellGaps) outside the scope is forbidden too.
+    gaps = "query($id: ID!) { crossSellGaps(personId: $id) { held } }"
+    assert run(bank, MANAGER, gaps, {"id": "P3"})["data"] == {
+        "crossSellGaps": {"held": ["debit card", "trust account"]}}
+    assert codes(run(bank, MANAGER, gaps, {"id": "P5"})) == ["FORBIDDEN"]
+    assert codes(run(bank, ANALYST, gaps, {"id": "P3"})) == ["FORBIDDEN"]
+
+
+def test_aggregates_stay_visible_and_the_whole_book_is_masked_outside(bank: GraphStore) -> None:
+    coverage = run(bank, MANAGER, """{ payrollCoverage(enterpriseId: "E2") {
+      employees covered rate enterprise { id masked name } } }""")
+    assert coverage["data"]["payrollCoverage"] == {
+        "employees": 4, "covered": 0, "rate": 0.0,
+        "enterprise": {"id": "E2", "masked": True, "name": None}}
+    book = run(bank, MANAGER, """{ executivesWithoutPrivateBanking {
+      totalCount edges { node { id masked name } } } }""")
+    assert book["data"]["executivesWithoutPrivateBanking"] == {"totalCount": 2, "edges": [
+        {"node": {"id": "P4", "masked": False, "name": "Dan"}},
+        {"node": {"id": "P8", "masked": True, "name": None}}]}
+
+
+LEADS = """query($id: ID!) { managerLeads(managerId: $id, maxHops: 2, first: 10) {
+  edges { hop kinds signal { transferAmount } node { id masked name }
+          path { nodes { id masked } } } } }"""
+
+
+def test_manager_leads_outside_the_portfolio_come_back_masked(bank: GraphStore) -> None:
+    answer = run(bank, MANAGER, LEADS, {"id": "M1"})
+    assert codes(answer) == []
+    edges = answer["data"]["managerLeads"]["edges"]
+    assert [(e["node"]["id"], e["node"]["masked"], e["node"]["name"]) for e in edges] == [
+        ("P4", False, "Dan"), ("P2", False, "Bob"), ("P5", True, None), ("P8", True, None),
+        ("P6", True, None)]  # fmt: skip
+    # Why a masked person is a lead (the products they lack, their transfers) is theirs too.
+    assert [(e["kinds"] is None, e["signal"] is None) for e in edges] == [
+        (False, False), (False, False), (True, True), (True, True), (True, True)]
+    # Their paths go through the nodes outside as label and id, as linkagePaths do.
+    assert edges[2]["path"]["nodes"] == [{"id": "E1", "masked": False},
+                                         {"id": "E2", "masked": True},
+                                         {"id": "P5", "masked": True}]  # fmt: skip
+    # Another manager's leads are not this manager's to read; an analyst reads any
+    # manager's, every person masked.
+    other = run(bank, MANAGER, LEADS, {"id": "M2"})
+    assert other["data"] is None and codes(other) == ["FORBIDDEN"]
+    analyst = run(bank, ANALYST, LEADS, {"id": "M1"})
+    assert [(e["node"]["id"], e["node"]["masked"])
+            for e in analyst["data"]["managerLeads"]["edges"]] == [
+        ("P4", True), ("P2", True), ("P5", True), ("P8", True), ("P6", True)]  # fmt: skip
+
+
+def test_rollups_are_aggregates_and_dormant_accounts_stay_in_the_portfolio(
+    bank: GraphStore,
+) -> None:
+    rollups = """{ coverageRollup(groupBy: MANAGER) { edges { key employees covered } }
+      crossSellRollup(enterpriseId: "E2") { employees productsPerEmployee } }"""
+    assert run(bank, MANAGER, rollups) == run(bank, ADMIN, rollups)
+    assert codes(run(bank, MANAGER, rollups)) == []
+    dormant = """query($id: ID!) { dormantAccounts(enterpriseId: $id) {
+      edges { node { id masked } } } }"""
+    assert codes(run(bank, MANAGER, dormant, {"id": "E1"})) == []
+    assert codes(run(bank, MANAGER, dormant, {"id": "E2"})) == ["FORBIDDEN"]
+    prospects = run(bank, MANAGER, """{ privateBankingProspects(first: 10) {
+      edges { node { id masked name } } } }""")
+    assert prospects["data"]["privateBankingProspects"]["edges"] == [
+        {"node": {"id": "P4", "masked": False, "name": "Dan"}},
+        {"node": {"id": "P8", "masked": True, "name": None}}]
+
+
+def test_paths_and_networks_show_nodes_outside_as_label_and_id(bank: GraphStore) -> None:
+    paths = run(bank, MANAGER, """{ linkagePaths(from: {label: PERSON, id: "P1"},
+      to: {label: PERSON, id: "P5"}, maxHops: 4, limit: 1) {
+      nodes { label id masked name properties } } }""")
+    assert paths["data"]["linkagePaths"] == [{"nodes": [
+        {"label": "PERSON", "id": "P1", "masked": False, "name": "Alice",
+         "properties": {"name": "Alice", "segment": "mass", "blocked": False}},
+        {"label": "ENTERPRISE", "id": "E1", "masked": False, "name": "Acme Ltd",
+         "properties": {"name": "Acme Ltd", "industry": "manufacturing", "blocked": False}},
+        {"label": "ENTERPRISE", "id": "E2", "masked": True, "name": None,
+         "properties": {"blocked": False}},
+        {"label": "PERSON", "id": "P5", "masked": True, "name": None,
+         "properties": {"blocked": False}},
+    ]}]
+    network = run(bank, MANAGER, """{ clientNetwork(node: {label: ENTERPRISE, id: "E2"},
+      depth: 1) { nodes { id masked name } } }""")
+    assert network["data"]["clientNetwork"]["nodes"] == [
+        {"id": "E2", "masked": True, "name": None},
+        {"id": "E1", "masked": False, "name": "Acme Ltd"},
+        *({"id": f"P{i}", "masked": i != 4, "name": "Dan" if i == 4 else None}
+          for i in (4, 5, 6, 8)),
+    ]
+
+
+def test_analysts_and_applications_see_every_node_but_persons_and_accounts(
+    bank: GraphStore,
+) -> None:
+    query = """{ enterprise(id: "E1") { masked name
+      employees(first: 1) { edges { node { masked name segment } } }
+      managers { edges { node { masked name } } } }
+      account(id: "A3") { masked type balance } }"""
+    for caller in (ANALYST, APP):
+        assert run(bank, caller, query)["data"] == {
+            "enterprise": {"masked": False, "name": "Acme Ltd",
+                           "employees": {"edges": [
+                               {"node": {"masked": True, "name": None, "segment": None}}]},
+                           "managers": {"edges": [
+                               {"node": {"masked": False, "name": "Mona Corporate"}}]}},
+            "account": {"masked": True, "type": "trust account", "balance": None},
+        }
+    admin = run(bank, ADMIN, query)["data"]
+    assert admin["account"] == {"masked": False, "type": "trust account", "balance": 2_500_000.0}
+    assert run(bank, None, query)["data"] == admin  # in-process, no caller: unrestricted
+
+
+def test_staff_may_not_read_the_graph(bank: GraphStore) -> None:
+    for field, args in [("enterprise", '(id: "E1")'), ("person", '(id: "P1")'),
+                        ("account", '(id: "A1")'), ("manager", '(id: "M1")')]:
+        answer = run(bank, STAFF, f"{{ {field}{args} {{ id }} }}")
+        assert answer == {"data": {field: None},
+                          "errors": [{"path": [field], "code": "FORBIDDEN"}]}
+    answer = run(bank, STAFF, '{ payrollCoverage(enterpriseId: "E1") { rate } }')
+    assert answer == {"data": None, "errors": [{"path": ["payrollCoverage"],
+                                                "code": "FORBIDDEN"}]}
+
+
+def test_every_root_field_declares_who_may_call_it() -> None:
+    # A field added later (by hand or through the question registry) must say it too.
+    fields = get_object_definition(Query, strict=True).fields
+    assert len(fields) >= 11
+    for field in fields:
+        assert any(issubclass(p, RolePermission) for p in field.permission_classes), field.name
+
+
+def test_personal_fields_are_nullable_and_every_node_type_has_masked() -> None:
+    from graph_service.api.extensions import type_schema
+    from graph_service.api.schema import schema
+
+    published = type_schema(schema)
+    for label, names in PERSONAL_FIELDS.items():
+        node_type = published.get_type(label)
+        if label == "Loan":  # no object type yet: only a GraphNode, its properties masked
+            assert node_type is None
+            continue
+        assert node_type is not None and "masked" in node_type.fields  # type: ignore[union-attr]
+        for name in names:
+            assert str(node_type.fields[name].type)[-1] != "!", (label, name)  # type: ignore
+    assert str(published.get_type("Manager").fields["masked"].type) == "Boolean!"  # type: ignore
+    assert str(published.get_type("GraphNode").fields["masked"].type) == "Boolean!"  # type: ignore
+
+
+def test_extra_properties_are_personal(tmp_path: Path) -> None:
+    node = Node("Person", "P1", {"name": "Alice", "blocked": True, "national_id": "X-1"})
+    masked = mask(node)
+    assert isinstance(masked, MaskedNode) and masked.props == {"blocked": True}
+    assert mask(Node("Manager", "M1", {"name": "Mona", "desk": "7"})).props == {
+        "name": "Mona", "desk": "7"}
+    scope = Scope(MANAGER, frozenset({("Person", "P1")}))
+    assert scope.view(node) is node and scope.view(Node("Person", "P2", {})).key == ("Person",
+                                                                                   "P2")
+
+
+def test_extra_columns_come_back_only_unmasked(bank: GraphStore) -> None:
+    asyncio.run(bank.write(GraphBatch(nodes=[
+        NodeRow("Person", "P1", {"iban": "DE00 1234"}, "extra", 0),
+        NodeRow("Person", "P5", {"iban": "DE00 5678"}, "extra", 0),
+    ], relationships=[], files=["extra"])))
+    query = """{ linkagePaths(from: {label: PERSON, id: "P1"}, to: {label: PERSON, id: "P5"},
+      maxHops: 4, limit: 1) { nodes { id properties } } }"""
+    nodes = {n["id"]: n["properties"]
+             for n in run(bank, MANAGER, query)["data"]["linkagePaths"][0]["nodes"]}
+    assert nodes["P1"]["iban"] == "DE00 1234"
+    assert "iban" not in nodes["P5"]
+    assert run(bank, ADMIN, query)["data"]["linkagePaths"][0]["nodes"][-1]["properties"][
+        "iban"] == "DE00 5678"
+    # A relationship's extra properties too, when one of its ends is masked (P7 is outside).
+    asyncio.run(bank.write(GraphBatch(nodes=[], relationships=[
+        RelationshipRow("GUARANTEES", ("Person", "P1"), ("Person", "P7"), {"note": "x"},
+                        "extra", 0)], files=["extra"])))
+    network = """{ clientNetwork(node: {label: PERSON, id: "P1"}, depth: 1,
+      relationshipTypes: [GUARANTEES]) { relationships { end { id } properties } } }"""
+    assert run(bank, MANAGER, network)["data"]["clientNetwork"]["relationships"] == [
+        {"end": {"id": "P7"}, "properties": {}}]
+    assert run(bank, ADMIN, network)["data"]["clientNetwork"]["relationships"] == [
+        {"end": {"id": "P7"}, "properties": {"note": "x"}}]
+
+
+AUDIT = """query($s: String, $n: ID, $l: Int) { auditRecords(subject: $s, node: $n, last: $l) {
+  subject role operation rootFields nodeIds outcome } }"""
+
+
+def test_the_audit_trail_is_for_admins_only(small_bank: GraphStore, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    trail = AuditTrail(settings.audit_path, settings.audit_max_bytes)
+    for subject in ("ann", "bob", "ann"):
+        trail.write(new_record(Caller(subject, Role.ANALYST), 0.0, operation="Q",
+                               operation_type="query", fields=["person"],
+                               data={"person": {"id": "P1"}}))
+    trail.close()
+    answer = run(small_bank, ADMIN, AUDIT, {"s": "ann"}, settings)
+    assert answer["data"]["auditRecords"] == [
+        {"subject": "ann", "role": "analyst", "operation": "Q", "rootFields": ["person"],
+         "nodeIds": ["P1"], "outcome": "ok"}] * 2
+    assert len(run(small_bank, ADMIN, AUDIT, {"l": 1}, settings)["data"]["auditRecords"]) == 1
+    assert run(small_bank, ADMIN, AUDIT, {"n": "P9"}, settings)["data"]["auditRecords"] == []
+    assert codes(run(small_bank, ADMIN, AUDIT, {"l": 1001}, settings)) == ["BAD_USER_INPUT"]
+    for caller in (ANALYST, APP, STAFF, MANAGER):
+        refused = run(small_bank, caller, AUDIT, {}, settings)
+        assert refused == {"data": None,
+                           "errors": [{"path": ["auditRecords"], "code": "FORBIDDEN"}]}
+    since = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).isoformat()
+    later = run(small_bank, ADMIN, "query($t: DateTime) { auditRecords(since: $t) { time } }",
+                {"t": since}, settings)
+    assert later["data"] == {"auditRecords": []}
+    # No trail yet: no record, no error.
+    empty = Settings(data_dir=tmp_path / "none")
+    assert run(small_bank, ADMIN, AUDIT, {}, empty)["data"] == {"auditRecords": []}
+    assert json.dumps(answer)  # plain JSON
+
+
+@pytest.mark.parametrize("caller", [ADMIN, ANALYST, MANAGER])
+def test_the_portfolio_is_read_once_per_request(small_bank: GraphStore, caller: Caller,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import graph_service.access as access
+
+    reads: list[str] = []
+    real = access.portfolio
+
+    async def counting(store: GraphStore, manager_id: str) -> frozenset[tuple[str, str]]:
+        reads.append(manager_id)
+        return await real(store, manager_id)
+
+    monkeypatch.setattr(access, "portfolio", counting)
+    run(small_bank, caller, PERSON, {"id": "P3"})
+    assert reads == (["M1"] if caller is MANAGER else [])
+
+
+def test_the_trail_lists_the_nodes_returned_unmasked(small_bank: GraphStore,
+                                                     tmp_path: Path) -> None:
+    from graph_service.audit import read_records
+
+    settings = Settings(data_dir=tmp_path)
+    trail = AuditTrail(settings.audit_path, settings.audit_max_bytes)
+
+    async def execute() -> None:
+        await schema_for(settings).execute(
+            '{ a: person(id: "P1") { id masked } b: person(id: "P5") { id masked } }',
+            context_value=make_context(small_bank, settings, caller=MANAGER, audit=trail))
+
+    asyncio.run(execute())
+    trail.close()
+    [record] = read_records(settings.audit_path)
+    assert (record["node_ids"], record["manager_id"]) == (["P1"], "M1")
+
+
+SEARCH = """query($text: String!) { search(text: $text, first: 20) {
+  totalCount edges { node { __typename ... on Person { id masked name } } } } }"""
+NAMED = """query($where: PersonWhere, $sort: [PersonSort!]) {
+  persons(where: $where, sort: $sort, first: 20) { totalCount edges { node { id masked } } } }"""
+
+
+def test_masked_names_cannot_be_guessed_through_search_filters_or_sorts(
+    bank: GraphStore,
+) -> None:
+    def found(caller: Caller, query: str, variables: dict[str, Any]) -> list[str]:
+        answer = run(bank, caller, query, variables)
+        key = "search" if "search" in answer["data"] else "persons"
+        return [e["node"].get("id") for e in answer["data"][key]["edges"]]
+
+    # Frank (P6) is outside M1's portfolio, Carol (P3) inside.
+    assert found(ADMIN, SEARCH, {"text": "Frank"}) == ["P6"]
+    assert found(MANAGER, SEARCH, {"text": "Frank"}) == []
+    assert found(MANAGER, SEARCH, {"text": "Carol"}) == ["P3"]
+    assert found(MANAGER, SEARCH, {"text": "P6"}) == ["P6"]  # by id: shown, masked
+    assert found(ANALYST, SEARCH, {"text": "Frank"}) == []
+    by_name = {"where": {"name": {"startsWith": "F"}}}
+    assert found(ADMIN, NAMED, by_name) == ["P6"]
+    assert found(MANAGER, NAMED, by_name) == []
+    by_segment = {"sort": [{"segment": "ASC"}]}
+    assert set(found(MANAGER, NAMED, by_segment)) <= {k[1] for k in M1_PORTFOLIO}
+    assert "P6" in found(MANAGER, NAMED, {"where": {"blocked": {"eq": False}}})  # not personal

@@ -1,0 +1,419 @@
+"""Reports: whole-set answers of the registered questions, as files analysts' tools read."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import io
+import json
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import httpx
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from graph_service.audit import read_records
+from graph_service.auth import Role, cli_caller
+from graph_service.auth.tokens import LocalIssuer
+from graph_service.cli import app
+from graph_service.config import Settings
+from graph_service.errors import InvalidInputError, StoreUnavailableError
+from graph_service.ingest import read_input
+from graph_service.ingest.generator import generate
+from graph_service.linkage.question import Id, Question, fixed_cost
+from graph_service.reports import plan, report_questions, report_rows, subjects, write_report
+from graph_service.reports import planning as report_plan
+from graph_service.reports import run as report_run
+from graph_service.stores.base import Direction, GraphStore
+from graph_service.stores.base import Path as GraphPath
+from graph_service.stores.embedded import EmbeddedStore
+from tests.api.conftest import CountingStore, running
+from tests.conftest import backend_settings, close, store_for
+
+COVERAGE = [
+    ("E1", 4, 2, 2, 0.5),
+    ("E2", 4, 0, 4, 0.0),
+    ("E3", 0, 0, 0, None),
+]
+"""payrollCoverage of every enterprise of the small bank (tests/conftest.py), by hand."""
+
+
+def rows(store: GraphStore, name: str, by: str | None = None, where: tuple[str, ...] = (),
+         args: tuple[str, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every row of a report, in order."""
+    report = plan(name, by, where, args)
+
+    async def collect() -> list[tuple[Any, ...]]:
+        chosen = await subjects(report, store)
+        return [row async for chunk in
+                report_rows(report, store, Settings(), cli_caller(), chosen) for row in chunk]
+
+    return asyncio.run(collect())
+
+
+# -- answers on every store -------------------------------------------------------------------
+
+def test_payroll_coverage_of_every_enterprise(bank: GraphStore) -> None:
+    assert plan("payrollCoverage").columns[0].name == "enterpriseId"
+    assert [c.name for c in plan("payrollCoverage").columns] == [
+        "enterpriseId", "employees", "covered", "uncovered", "rate"]
+    assert rows(bank, "payrollCoverage") == COVERAGE
+
+
+def test_executives_without_private_banking_across_the_book_and_per_enterprise(
+    bank: GraphStore,
+) -> None:
+    assert rows(bank, "executivesWithoutPrivateBanking") == [("P4",), ("P8",)]
+    assert rows(bank, "executivesWithoutPrivateBanking", by="enterprise") == [
+        ("E1", "P4"), ("E2", "P4"), ("E2", "P8")]
+
+
+def test_uncovered_employees_one_row_per_enterprise_and_person(bank: GraphStore) -> None:
+    assert rows(bank, "uncoveredEmployees") == [
+        ("E1", "P2"), ("E1", "P4"), ("E2", "P4"), ("E2", "P5"), ("E2", "P6"), ("E2", "P8")]
+    assert rows(bank, "uncoveredEmployees", args=('productTypes=["credit card"]',)) == [
+        ("E1", "P1"), ("E1", "P2"), ("E1", "P3"), ("E1", "P4"),
+        ("E2", "P4"), ("E2", "P5"), ("E2", "P8")]
+
+
+def test_where_selects_the_subjects(bank: GraphStore) -> None:
+    assert rows(bank, "payrollCoverage", where=("industry=manufacturing",)) == COVERAGE[:1]
+    assert rows(bank, "payrollCoverage", where=("id=E3",)) == COVERAGE[2:]
+    assert rows(bank, "payrollCoverage", where=("blocked=false", "id=E2")) == COVERAGE[1:2]
+    assert rows(bank, "payrollCoverage", where=("industry=banking",)) == []
+
+
+def test_cross_sell_gaps_have_list_columns(bank: GraphStore) -> None:
+    by_person = {row[0]: row for row in rows(bank, "crossSellGaps")}
+    assert len(by_person) == 8
+    assert by_person["P3"][1] == ["debit card", "trust account"]
+    assert "trust account" in by_person["P8"][2]  # dormant: not held
+
+
+# -- planning --------------------------------------------------------------------------------
+
+def test_questions_whose_answers_are_not_rows_are_no_reports() -> None:
+    assert set(report_questions()) >= {
+        "payrollCoverage", "uncoveredEmployees", "executivesWithoutPrivateBanking",
+        "crossSellGaps"}
+    assert not {"clientNetwork", "linkagePaths"} & set(report_questions())
+    with pytest.raises(InvalidInputError, match="no report question 'clientNetwork'"):
+        plan("clientNetwork")
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"by": "manager"}, "--by 'manager'"),
+    ({"args": ("productTypes",)}, "--arg must be NAME=VALUE"),
+    ({"args": ("nope=1",)}, "--arg must be NAME=VALUE"),
+    ({"args": ('productTypes=["a"]', 'productTypes=["b"]')}, "given twice"),
+    ({"where": ("industry",)}, "--where must be PROPERTY=VALUE"),
+])
+def test_bad_options_are_refused_before_anything_runs(kwargs: dict[str, Any],
+                                                        message: str) -> None:
+    with pytest.raises(InvalidInputError, match=message):
+        plan("payrollCoverage", **kwargs)
+
+
+def test_where_needs_a_set_to_select_from() -> None:
+    with pytest.raises(InvalidInputError, match="asked once for the whole book"):
+        plan("executivesWithoutPrivateBanking", where=("industry=x",))
+
+
+def test_an_argument_the_question_refuses_stops_the_report(small_bank: GraphStore,
+                                                            tmp_path: Path) -> None:
+    out = tmp_path / "out" / "c.csv"
+    out.parent.mkdir()
+    report = plan("payrollCoverage", args=("productTypes=[]",))
+    with pytest.raises(InvalidInputError, match="productTypes"):
+        asyncio.run(write_report(report, small_bank, Settings(), cli_caller(), out, "csv"))
+    assert list(out.parent.iterdir()) == []
+
+
+# -- files -----------------------------------------------------------------------------------
+
+def write(store: GraphStore, name: str, out: Path, fmt: str, **kwargs: Any) -> None:
+    report = plan(name, **kwargs)
+    asyncio.run(write_report(report, store, Settings(), cli_caller(), out, fmt))
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal, NaN and None standing for the same missing value."""
+    def missing(value: Any) -> bool:
+        return value is None or (isinstance(value, float) and math.isnan(value))
+
+    return (missing(a) and missing(b)) or a == b
+
+
+@pytest.mark.parametrize("fmt", ["csv", "ndjson", "parquet"])
+def test_pandas_and_duckdb_read_every_format(small_bank: GraphStore, tmp_path: Path,
+                                             fmt: str) -> None:
+    out = tmp_path / f"coverage.{fmt}"
+    write(small_bank, "payrollCoverage", out, fmt)
+    frame = {"csv": pd.read_csv, "parquet": pd.read_parquet,
+             "ndjson": lambda p: pd.read_json(p, lines=True)}[fmt](out)
+    assert list(frame.columns) == ["enterpriseId", "employees", "covered", "uncovered", "rate"]
+    assert frame["employees"].dtype.kind == "i" and frame["rate"].dtype.kind == "f"
+    for got, want in zip(frame.itertuples(index=False), COVERAGE, strict=True):
+        assert all(same(g, w) for g, w in zip(got, want, strict=True)), (got, want)
+    reader = {"csv": "read_csv", "parquet": "read_parquet", "ndjson": "read_json"}[fmt]
+    found = duckdb.execute(
+        f"select enterpriseId, employees, covered, uncovered, rate from {reader}('{out}') "
+        "order by enterpriseId"
+    ).fetchall()
+    assert found == COVERAGE
+
+
+def test_list_columns_are_lists_in_parquet_and_ndjson_and_json_in_csv(
+    small_bank: GraphStore, tmp_path: Path
+) -> None:
+    for fmt in ("csv", "ndjson", "parquet"):
+        write(small_bank, "crossSellGaps", tmp_path / f"gaps.{fmt}", fmt)
+    held = duckdb.execute(
+        f"select held from read_parquet('{tmp_path / 'gaps.parquet'}') where personId = 'P3'"
+    ).fetchall()
+    assert held == [(["debit card", "trust account"],)]
+    lines = pd.read_json(tmp_path / "gaps.ndjson", lines=True)
+    assert lines.set_index("personId").loc["P3", "held"] == ["debit card", "trust account"]
+    text = pd.read_csv(tmp_path / "gaps.csv").set_index("personId")
+    assert text.loc["P3", "held"] == '["debit card", "trust account"]'
+
+
+class FailingLater(CountingStore):
+    """A real store whose ``payroll_coverage`` pushdown fails from its second call on."""
+
+    def __getattr__(self, name: str) -> Any:
+        call = super().__getattr__(name)
+        if name != "payroll_coverage":
+            return call
+
+        async def later(*args: Any, **kwargs: Any) -> Any:
+            if self.calls.get(name, 0) >= 1:
+                self.calls[name] += 1
+                raise StoreUnavailableError("the database went away")
+            return await call(*args, **kwargs)
+
+        return later
+
+
+def test_a_failure_mid_report_leaves_no_file(small_bank: EmbeddedStore, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(report_run, "CHUNK_SIZE", 1)  # one enterprise per batch call
+    out = tmp_path / "out" / "coverage.parquet"
+    out.parent.mkdir()
+    store = FailingLater(small_bank)
+    with pytest.raises(StoreUnavailableError):
+        write(store, "payrollCoverage", out, "parquet")  # type: ignore[arg-type]
+    assert store.calls["payroll_coverage"] == 2  # the first chunk was written, then it failed
+    assert list(out.parent.iterdir()) == []
+    out.write_text("yesterday's report")
+    with pytest.raises(StoreUnavailableError):
+        write(FailingLater(small_bank), "payrollCoverage", out, "parquet")  # type: ignore[arg-type]
+    assert out.read_text() == "yesterday's report"
+    assert list(out.parent.iterdir()) == [out]
+
+
+# -- the same rows on the embedded store and on FalkorDB ------------------------------------
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("bank") / "bank"
+    generate(3_000, 7, out)
+    return out
+
+
+def test_same_rows_on_both_stores(request: pytest.FixtureRequest, generated: Path,
+                                  tmp_path: Path) -> None:
+    stores = []
+    for backend in ("embedded", "falkordb"):
+        store = store_for(backend_settings(request, backend, tmp_path))
+        asyncio.run(store.write(read_input("canonical", generated)))
+        stores.append(store)
+    try:
+        for name, by in [("payrollCoverage", None), ("uncoveredEmployees", None),
+                         ("executivesWithoutPrivateBanking", None),
+                         ("executivesWithoutPrivateBanking", "enterprise")]:
+            embedded, falkordb = (rows(s, name, by) for s in stores)
+            assert embedded == falkordb, name
+            assert len(embedded) > 100, name
+    finally:
+        for store in stores:
+            close(store)
+
+
+# -- the command line ------------------------------------------------------------------------
+
+def test_the_command_writes_the_file_and_says_so(small_bank_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "all.parquet"
+    result = CliRunner().invoke(app, ["report", "payrollCoverage", "--output", str(out),
+                                      "--data-dir", str(small_bank_dir)])
+    assert result.exit_code == 0, result.output
+    assert list(pd.read_parquet(out)["enterpriseId"]) == ["E1", "E2", "E3"]
+    assert "3 rows (3 enterprises) written to" in result.stderr
+    assert "━" not in result.stderr  # not a terminal: no progress bar
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["report", "clientNetwork", "-o", "x.csv"], "no report question 'clientNetwork'"),
+    (["report", "payrollCoverage", "-o", "x.xlsx"], "cannot tell the format"),
+    (["report", "payrollCoverage", "-o", "x.csv", "--format", "xml"], "unknown report format"),
+    (["report", "payrollCoverage", "-o", "x.csv", "--by", "branch"], "--by 'branch'"),
+])
+def test_the_command_refuses_bad_options_in_one_line(small_bank_dir: Path, tmp_path: Path,
+                                                      argv: list[str], message: str,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from graph_service.cli import main
+
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setattr("sys.argv", ["graph-service", *argv, "--data-dir", str(small_bank_dir)])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    assert exit_.value.code == 2
+    error = capsys.readouterr().err
+    assert message in error and error.count("\n") == 1, error
+    assert list(work.iterdir()) == []
+
+
+# -- over HTTP -------------------------------------------------------------------------------
+
+def test_analysts_and_admins_download_reports_others_are_refused(small_bank_dir: Path) -> None:
+    issuer = LocalIssuer(small_bank_dir)
+    with running(small_bank_dir) as client:
+        http: httpx.Client = client.http
+        analyst = {"Authorization": f"Bearer {issuer.issue('ann', Role.ANALYST)}"}
+        csv = http.get("/reports/payrollCoverage", headers=analyst)
+        assert csv.status_code == 200, csv.text
+        assert csv.headers["content-type"].startswith("text/csv")
+        assert 'filename="payrollCoverage.csv"' in csv.headers["content-disposition"]
+        frame = pd.read_csv(io.StringIO(csv.text))
+        assert list(frame["covered"]) == [2, 0, 0]
+        parquet = http.get("/reports/executivesWithoutPrivateBanking",
+                           params={"format": "parquet", "by": "enterprise"})  # admin
+        assert parquet.status_code == 200
+        assert pd.read_parquet(io.BytesIO(parquet.content)).values.tolist() == [
+            ["E1", "P4"], ["E2", "P4"], ["E2", "P8"]]
+        lines = http.get("/reports/payrollCoverage",
+                         params={"format": "ndjson", "where": ["id=E2"]}, headers=analyst)
+        assert lines.json() == {"enterpriseId": "E2", "employees": 4, "covered": 0,
+                                "uncovered": 4, "rate": 0.0}
+        for role, manager in [(Role.MANAGER, "M1"), (Role.APP, None), (Role.STAFF, None)]:
+            token = issuer.issue("someone", role, manager)
+            refused = http.get("/reports/payrollCoverage",
+                               headers={"Authorization": f"Bearer {token}"})
+            assert refused.status_code == 403
+            assert refused.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        anonymous = httpx.get(f"{http.base_url}/reports/payrollCoverage")
+        assert anonymous.status_code == 401
+        unknown = http.get("/reports/clientNetwork", headers=analyst)
+        assert unknown.status_code == 404
+        # Search ranks nodes by name: not a report (its rows would skip the masking rules).
+        names = http.get("/reports/search", params={"arg": ["text=Alice"]}, headers=analyst)
+        assert names.status_code == 404, names.text
+        assert names.json()["errors"][0]["message"].endswith("payrollCoverage, crossSellGaps")
+        bad = http.get("/reports/payrollCoverage", params={"by": "branch"}, headers=analyst)
+        assert bad.status_code == 400
+        assert bad.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+        # Persons' products held are personal data an analyst may not read (access rules).
+        gaps = http.get("/reports/crossSellGaps", headers=analyst)
+        assert gaps.status_code == 403, gaps.text
+        assert gaps.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        assert http.get("/reports/crossSellGaps").status_code == 200  # admin
+    downloads = [r for r in read_records(small_bank_dir / "audit")
+                 if r["operation_type"] == "report"]
+    assert [(r["subject"], r["operation"], r["outcome"]) for r in downloads] == [
+        ("ann", "payrollCoverage", "ok"), ("test-admin", "executivesWithoutPrivateBanking", "ok"),
+        ("ann", "payrollCoverage", "ok"), ("test-admin", "crossSellGaps", "ok")]
+
+
+# -- a question registered later is a report without a change to the report code ------------
+
+class GroupBy(enum.Enum):
+    INDUSTRY = "industry"
+    BRANCH = "branch"
+
+
+@dataclass(frozen=True, slots=True)
+class RollupArgs:
+    group_by: GroupBy
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    key: str | None
+    enterprises: int
+
+
+async def rollup(store: GraphStore, settings: Settings, many: Sequence[RollupArgs]
+                 ) -> list[list[Group]]:
+    ids = await store.list_ids("Enterprise")
+    nodes = await store.get_nodes("Enterprise", ids)
+    answers = []
+    for args in many:
+        counts = Counter(n.props.get(args.group_by.value) for n in nodes if n is not None)
+        answers.append([Group(k, c) for k, c in sorted(counts.items(), key=str)])
+    return answers
+
+
+class Kind(enum.Enum):
+    CLIENT = "CLIENT"
+
+
+@dataclass(frozen=True, slots=True)
+class LeadArgs:
+    manager_id: Id
+    max_hops: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Lead:
+    node_id: str
+    kinds: tuple[Kind, ...]
+    why: GraphPath
+
+
+async def leads(store: GraphStore, settings: Settings, many: Sequence[LeadArgs]
+                ) -> list[list[Lead]]:
+    managers = await store.get_nodes("Manager", [a.manager_id for a in many])
+    clients = await store.neighbors("Manager", [a.manager_id for a in many], "MANAGES",
+                                    Direction.OUTGOING)
+    return [[Lead(node.id, (Kind.CLIENT,), GraphPath((manager, node), (rel,)))
+             for rel, node in found if manager is not None]
+            for manager, found in zip(managers, clients, strict=True)]
+
+
+LATER = (
+    Question(name="enterprise_rollup", description="", arguments=RollupArgs, answer=list[Group],
+             subjects=lambda args: (), batch=rollup, cost=fixed_cost(1)),
+    Question(name="manager_clients", description="", arguments=LeadArgs, answer=list[Lead],
+             subjects=lambda args: (("Manager", args.manager_id),), batch=leads,
+             cost=fixed_cost(1)),
+)
+
+
+def test_questions_registered_later_are_reports(small_bank: GraphStore,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(report_plan, "QUESTIONS", (*report_plan.QUESTIONS, *LATER))
+    assert rows(small_bank, "enterpriseRollup", by="industry") == [
+        ("manufacturing", 1), (None, 2)]
+    assert [c.name for c in plan("enterpriseRollup", by="industry").columns] == [
+        "key", "enterprises"]
+    found = rows(small_bank, "managerClients")
+    assert [row[:3] for row in found] == [("M1", "E1", ["CLIENT"]), ("M2", "P7", ["CLIENT"])]
+    assert [c.name for c in plan("managerClients").columns] == [
+        "managerId", "nodeId", "kinds", "why.nodes", "why.relationships", "why.length"]
+    why = json.loads(found[0][3])
+    assert [(n["label"], n["id"]) for n in why] == [("Manager", "M1"), ("Enterprise", "E1")]
+    assert found[0][5] == 1
+    with pytest.raises(InvalidInputError, match="choices: industry, branch"):
+        plan("enterpriseRollup", by="region")
+    with pytest.raises(InvalidInputError, match="needs groupBy"):
+        plan("enterpriseRollup")

@@ -1,0 +1,53 @@
+"""The stores' full-text indexes of names: candidates of search, kept by writes, and an
+embedded store written before its index existed indexed when opened."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+from graph_service.records import GraphBatch, NodeRow
+from graph_service.search_text import SEARCH_PROPERTY
+from graph_service.stores.base import GraphStore
+from graph_service.stores.embedded import DB_FILE, EmbeddedStore
+from tests.conftest import small_bank_batch
+
+
+def candidates(store: GraphStore, label: str, *words: str, limit: int = 100) -> list[str]:
+    return sorted(asyncio.run(store.search_names(label, list(words), limit)))
+
+
+def test_candidates(bank: GraphStore) -> None:
+    assert candidates(bank, "Person", "a") == ["P1"]  # Alice
+    assert candidates(bank, "Manager", "re") == ["M2"]  # Rex Retail
+    assert candidates(bank, "Manager", "ret", "rex") == ["M2"]
+    assert candidates(bank, "Manager", "ret", "mona") == []
+    assert candidates(bank, "Enterprise", "gmbh") == ["E2"]
+    assert candidates(bank, "Account", "a") == []  # accounts have no name
+    assert len(candidates(bank, "Person", "a", limit=0)) == 0
+
+
+def test_the_search_terms_are_not_a_property(bank: GraphStore) -> None:
+    (node,) = asyncio.run(bank.get_nodes("Person", ["P1"]))
+    assert node is not None and SEARCH_PROPERTY not in node.props
+    assert dict(node.props) == {"name": "Alice", "segment": "mass", "blocked": False}
+
+
+def test_a_store_written_before_the_index_is_indexed_when_opened(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path)
+    asyncio.run(store.write(small_bank_batch()))
+    asyncio.run(store.close())
+    db = sqlite3.connect(tmp_path / DB_FILE)
+    db.executescript(
+        "DROP TABLE search_index; DROP TABLE search_names; DELETE FROM meta WHERE key = 'search';"
+    )
+    db.close()
+    reopened = EmbeddedStore(tmp_path, create=False)
+    try:
+        assert candidates(reopened, "Enterprise", "acm") == ["E1"]
+        new = NodeRow("Enterprise", "E9", {"name": "Acme Two"})
+        asyncio.run(reopened.write(GraphBatch(nodes=[new], relationships=[], files=["x"])))
+        assert candidates(reopened, "Enterprise", "acm") == ["E1", "E9"]
+    finally:
+        asyncio.run(reopened.close())

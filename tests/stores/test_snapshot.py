@@ -1,0 +1,365 @@
+"""Snapshots of the embedded store: a load writes one, opening starts from it and replays the
+writes committed after it, and anything wrong with it falls back to a rebuild with one log
+line; a writer killed (SIGKILL) midway leaves a store that opens with the same answers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import pickle
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pytest
+
+from graph_service.auth.caller import Caller, Role
+from graph_service.config import Settings
+from graph_service.ingest import read_input
+from graph_service.ingest.generator import generate
+from graph_service.linkage import commands
+from graph_service.records import GraphBatch, NodeRow, RelationshipRow
+from graph_service.stores.base import Direction
+from graph_service.stores.embedded import EmbeddedStore, record, snapshot
+from graph_service.stores.embedded.adjacency import CACHES, Adjacency
+from graph_service.stores.loading import load
+from tests.test_differential import _answers, _operations
+
+REBUILDING = "rebuilding the graph from the record"
+
+
+@pytest.fixture(scope="module")
+def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated bank of 2,000 people (canonical CSVs)."""
+    out = tmp_path_factory.mktemp("bank-2k") / "input"
+    generate(2_000, 5, out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def loaded_once(bank: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir the bank was loaded into by ``load`` (which writes the snapshot)."""
+    data_dir = tmp_path_factory.mktemp("loaded") / "data"
+    load(Settings(data_dir=data_dir), read_input("canonical", bank))
+    assert (data_dir / snapshot.SNAPSHOT_FILE).is_file()
+    return data_dir
+
+
+@pytest.fixture
+def loaded(loaded_once: Path, tmp_path: Path) -> Path:
+    """A copy of ``loaded_once`` for one test to change."""
+    return Path(shutil.copytree(loaded_once, tmp_path / "data"))
+
+
+def _mutations(store: EmbeddedStore) -> GraphBatch:
+    """Writes after the snapshot: new, changed and deleted nodes and relationships."""
+    persons = asyncio.run(store.list_ids("Person"))
+    enterprises = asyncio.run(store.list_ids("Enterprise"))
+    accounts = asyncio.run(store.list_ids("Account"))
+    new = [NodeRow("Person", f"NEW{i}", {"name": f"New {i}", "segment": "mass"}, "m", i)
+           for i in range(20)]  # fmt: skip
+    changed = [NodeRow("Person", p, {"segment": "private", "nickname": "x"}, "m", 0)
+               for p in persons[:30]]  # fmt: skip
+    rels = [RelationshipRow("EMPLOYED_BY", ("Person", f"NEW{i}"), ("Enterprise", enterprises[i]),
+                            {"role": "executive" if i % 2 else "employee"}, "m", i)
+            for i in range(20)]  # fmt: skip
+    rels += [RelationshipRow("OWNS", ("Person", f"NEW{i}"), ("Account", accounts[i]), {}, "m", i)
+             for i in range(0, 20, 3)]  # fmt: skip
+    return GraphBatch(
+        nodes=[*new, *changed],
+        relationships=rels,
+        deleted_nodes=[("Person", p) for p in persons[40:60]] + [("Enterprise", enterprises[-1])],
+        deleted_relationships=[("OWNS", ("Person", persons[70]), ("Account", a))
+                               for a in accounts[:200]],  # fmt: skip
+    )
+
+
+def _mutate(data_dir: Path, writes: int = 3) -> None:
+    """Commit ``writes`` mutation batches (each its own load_seq) after the snapshot."""
+    store = EmbeddedStore(data_dir, create=False)
+    for i in range(writes):
+        batch = _mutations(store)
+        if i:
+            batch.deleted_nodes = [("Person", f"NEW{i}")]
+        asyncio.run(store.write(batch))
+    asyncio.run(store.close())
+
+
+def _answers_of(data_dir: Path) -> list[str]:
+    """The differential test's answers (the linkage questions and nodes) on ``data_dir``."""
+    store = EmbeddedStore(data_dir, create=False)
+    try:
+        return _answers(store, asyncio.run(_operations(store, "bank")))
+    finally:
+        asyncio.run(store.close())
+
+
+def _rebuilt_copy(data_dir: Path, tmp_path: Path) -> Path:
+    """A copy of ``data_dir`` without its snapshot (opening it rebuilds)."""
+    copy = tmp_path / "rebuilt"
+    shutil.copytree(data_dir, copy)
+    (copy / snapshot.SNAPSHOT_FILE).unlink()
+    return copy
+
+
+def _opens_from_snapshot(data_dir: Path, caplog: pytest.LogCaptureFixture) -> bool:
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        asyncio.run(EmbeddedStore(data_dir, create=False).close())
+    return not any(REBUILDING in r.getMessage() for r in caplog.records)
+
+
+def test_open_from_snapshot_and_replay_answers_as_a_rebuild(
+    loaded: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    _mutate(loaded)
+    assert _opens_from_snapshot(loaded, caplog)
+    rebuilt = _rebuilt_copy(loaded, tmp_path)
+    assert not _opens_from_snapshot(rebuilt, caplog)
+    assert "there is none" in caplog.text
+    ours, theirs = _answers_of(loaded), _answers_of(rebuilt)
+    assert len(ours) > 500
+    assert ours == theirs
+    ids = [f"NEW{i}" for i in range(20)] + [f"P{i}" for i in range(1, 2_000, 5)]
+    nodes = []
+    for data_dir in (loaded, rebuilt):
+        store = EmbeddedStore(data_dir, create=False)
+        nodes.append([n and (n.id, dict(n.props)) for n in
+                      asyncio.run(store.get_nodes("Person", ids))])  # fmt: skip
+        asyncio.run(store.close())
+    assert nodes[0] == nodes[1]
+    assert None in nodes[0] and nodes[0][0] is not None  # deleted ones, and NEW0
+
+
+def test_the_snapshot_holds_every_attribute_of_the_graph(
+    loaded: Path, tmp_path: Path
+) -> None:
+    """Generic: a structure added to Adjacency is in the snapshot (or this test fails)."""
+    ours = EmbeddedStore(loaded, create=False)
+    theirs = EmbeddedStore(_rebuilt_copy(loaded, tmp_path), create=False)
+    mine, rebuilt = ours._memory, theirs._memory  # noqa: SLF001 (the state compared whole)
+    assert set(vars(mine)) == set(vars(rebuilt))
+    for name in set(vars(rebuilt)) - CACHES:
+        a, b = getattr(mine, name), getattr(rebuilt, name)
+        if isinstance(b, nx.DiGraph):
+            assert nx.utils.graphs_equal(a, b), name
+        elif name == "fields":
+            assert {k: f.names for k, f in a.items()} == {k: f.names for k, f in b.items()}
+        else:
+            assert a == b, name
+    for store in (ours, theirs):
+        asyncio.run(store.close())
+
+
+def _damage_header(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    at = data.index(b'"fingerprint": "') + len(b'"fingerprint": "')
+    data[at : at + 4] = b"0000"
+    path.write_bytes(bytes(data))
+
+
+def _flip_payload_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[-100] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def _truncate(path: Path) -> None:
+    with open(path, "r+b") as out:
+        out.truncate(path.stat().st_size // 2)
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (_truncate, "truncated"),
+        (_flip_payload_byte, "checksum does not match"),
+        (_damage_header, "another version of the service"),
+        (lambda path: path.write_bytes(b"not a snapshot"), "not a graph snapshot"),
+        (lambda path: path.write_bytes(b""), "not a graph snapshot"),
+    ],
+)
+def test_a_damaged_snapshot_falls_back_to_a_rebuild(
+    loaded: Path, caplog: pytest.LogCaptureFixture, damage: Any, reason: str
+) -> None:
+    expected = _answers_of(loaded)
+    damage(loaded / snapshot.SNAPSHOT_FILE)
+    assert not _opens_from_snapshot(loaded, caplog)
+    lines = [r.getMessage() for r in caplog.records if REBUILDING in r.getMessage()]
+    assert len(lines) == 1 and reason in lines[0], caplog.text
+    assert _answers_of(loaded) == expected
+
+
+def test_a_snapshot_of_another_store_is_refused(
+    bank: Path, loaded: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    other = tmp_path / "other"
+    load(Settings(data_dir=other), read_input("canonical", bank))  # same rows, same load_seq
+    shutil.copy(other / snapshot.SNAPSHOT_FILE, loaded / snapshot.SNAPSHOT_FILE)
+    assert not _opens_from_snapshot(loaded, caplog)
+    assert "it is of another store" in caplog.text
+
+
+def test_a_snapshot_newer_than_the_record_is_refused(
+    loaded: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    expected = _answers_of(loaded)
+    backup = tmp_path / "backup.sqlite3"
+    shutil.copy(loaded / "graph.sqlite3", backup)  # closed: no write-ahead log beside it
+    _mutate(loaded, writes=1)
+    asyncio.run(_save(loaded))
+    shutil.copy(backup, loaded / "graph.sqlite3")  # the record restored from before
+    assert not _opens_from_snapshot(loaded, caplog)
+    assert "it is of load 2, newer than the record's 1" in caplog.text
+    assert _answers_of(loaded) == expected
+
+
+async def _save(data_dir: Path) -> None:
+    store = EmbeddedStore(data_dir, create=False)
+    await store.save_snapshot()
+    await store.close()
+
+
+def test_a_snapshot_stale_beyond_replay_falls_back_to_a_rebuild(
+    bank: Path, loaded: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(record, "REPLAY_MAX_SHARE", 0.2)
+    store = EmbeddedStore(loaded, create=False)
+    bound = store._memory.size() * record.REPLAY_MAX_SHARE  # noqa: SLF001
+    persons, accounts = (asyncio.run(store.list_ids(label)) for label in ("Person", "Account"))
+    assert len(persons) < bound <= len(persons) + len(accounts)
+    renamed = [NodeRow("Person", p, {"name": "renamed"}, "m", 0) for p in persons]
+    asyncio.run(store.write(GraphBatch(nodes=renamed)))  # replayed...
+    assert _opens_from_snapshot(loaded, caplog)
+    dormant = [NodeRow("Account", a, {"status": "dormant"}, "m", 0) for a in accounts]
+    asyncio.run(store.write(GraphBatch(nodes=dormant)))  # ... too many to replay
+    asyncio.run(store.close())
+    assert not _opens_from_snapshot(loaded, caplog)
+    assert "rebuilding costs less than replaying" in caplog.text
+
+
+def test_a_payload_naming_another_global_is_refused(
+    loaded: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    found = snapshot.read_stamp(loaded)
+    snapshot.write(loaded, found.stamp, {"index": os.getcwd})
+    assert not _opens_from_snapshot(loaded, caplog)
+    assert "names posix.getcwd, which is not allowed" in caplog.text
+
+
+def test_a_store_without_a_store_id_gets_one_on_its_next_write(loaded: Path) -> None:
+    import sqlite3
+
+    with sqlite3.connect(loaded / "graph.sqlite3") as db:
+        db.execute("DELETE FROM meta WHERE key = 'store_id'")
+    store = EmbeddedStore(loaded, create=False)
+    with pytest.raises(Exception, match="has no store id"):
+        asyncio.run(store.save_snapshot())
+    asyncio.run(store.write(GraphBatch(nodes=[NodeRow("Person", "X", {}, "m", 0)])))
+    assert asyncio.run(store.save_snapshot()).is_file()
+    asyncio.run(store.close())
+
+
+_WRITER = """
+import asyncio, sys
+from graph_service.stores.embedded import EmbeddedStore
+store = EmbeddedStore(sys.argv[1], create=False)
+while True:
+    asyncio.run(store.save_snapshot())
+"""
+
+
+@pytest.mark.parametrize("previous", [True, False], ids=["over-a-snapshot", "first-snapshot"])
+def test_a_writer_killed_midway_leaves_a_store_that_opens_with_the_same_answers(
+    loaded: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, previous: bool
+) -> None:
+    _mutate(loaded, writes=1)
+    expected = _answers_of(_rebuilt_copy(loaded, tmp_path))
+    if not previous:
+        (loaded / snapshot.SNAPSHOT_FILE).unlink()
+    writer = subprocess.Popen([sys.executable, "-c", _WRITER, str(loaded)])
+    temp = loaded / f".{snapshot.SNAPSHOT_FILE}.{writer.pid}.tmp"
+    try:
+        deadline = time.monotonic() + 120
+        while not (temp.exists() and temp.stat().st_size > 0):
+            assert writer.poll() is None and time.monotonic() < deadline
+            time.sleep(0.001)
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+    assert temp.exists()  # killed while writing it
+    assert _answers_of(loaded) == expected
+    asyncio.run(_save(loaded))
+    assert not temp.exists()  # the next writer removes what the killed one left
+    assert _opens_from_snapshot(loaded, caplog)
+    assert _answers_of(loaded) == expected
+
+
+def test_snapshot_write_leaves_the_previous_one_when_it_fails(loaded: Path) -> None:
+    before = (loaded / snapshot.SNAPSHOT_FILE).read_bytes()
+    found = snapshot.read_stamp(loaded)
+    with pytest.raises((pickle.PicklingError, AttributeError, TypeError)):
+        snapshot.write(loaded, found.stamp, {"unpicklable": lambda: None})
+    assert (loaded / snapshot.SNAPSHOT_FILE).read_bytes() == before
+    assert [p.name for p in loaded.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_adjacency_state_round_trips(loaded: Path) -> None:
+    store = EmbeddedStore(loaded, create=False)
+    memory = store._memory  # noqa: SLF001
+    copy = Adjacency(memory.fields)
+    copy.restore(pickle.loads(pickle.dumps(memory.state())))
+    assert copy.counts() == memory.counts()
+    assert copy.derived == {}
+    asyncio.run(store.close())
+
+
+def test_a_load_whose_snapshot_fails_is_still_committed(
+    bank: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(Adjacency, "state", lambda self: {"unpicklable": lambda: None})
+    data_dir = tmp_path / "data"
+    with caplog.at_level(logging.WARNING):
+        report = load(Settings(data_dir=data_dir), read_input("canonical", bank))
+    assert "the load is committed but its snapshot was not written" in caplog.text
+    assert not (data_dir / snapshot.SNAPSHOT_FILE).exists()
+    store = EmbeddedStore(data_dir, create=False)
+    assert asyncio.run(store.counts())["Person"] == 2_000
+    assert sum(report.loaded.values()) > 0
+    asyncio.run(store.close())
+
+
+def test_a_referral_recorded_after_the_snapshot_is_replayed(
+    loaded: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The record's write path (a command's batch with its preconditions) commits through the
+    # same load_seq as a load, so opening from the snapshot replays it: created, then moved.
+    staff, admin = Caller("sam", Role.STAFF), Caller("root", Role.ADMIN)
+    store = EmbeddedStore(loaded, create=False)
+    created, _ = asyncio.run(commands.create_referral(
+        store, staff, party=("Person", "P7"), to_manager_id="M1", idempotency_key="after-snap",
+        note="asked about a mortgage"))
+    asyncio.run(commands.update_referral(store, admin, referral_id=created.id,
+                                         status="CONTACTED", expected_version=1))
+    asyncio.run(store.close())
+    assert _opens_from_snapshot(loaded, caplog)
+    store = EmbeddedStore(loaded, create=False)
+    try:
+        (node,) = asyncio.run(store.get_nodes("Referral", [created.id]))
+        assert node is not None
+        assert (node.props["status"], node.props["version"], node.props["note"]) == (
+            "CONTACTED", 2, "asked about a mortgage")
+        [[(_, party)]] = asyncio.run(store.neighbors("Referral", [created.id], "REFERS",
+                                                     Direction.OUTGOING))
+        assert party.key == ("Person", "P7")
+        [received] = asyncio.run(store.neighbors("Manager", ["M1"], "REFERRED_TO",
+                                                 Direction.INCOMING))
+        assert ("Referral", created.id) in {node.key for _, node in received}
+    finally:
+        asyncio.run(store.close())

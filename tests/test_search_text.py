@@ -1,0 +1,77 @@
+"""How names are cut into search words: accents, case, CJK characters, the indexed terms."""
+
+from __future__ import annotations
+
+import pytest
+
+from graph_service.search_text import (
+    MAX_TERM_CHARS,
+    NAMED_LABELS,
+    index_terms,
+    matches,
+    query_term,
+    words,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Société Générale", ["societe", "generale"]),
+        ("GONZÁLEZ-Jędryka", ["gonzalez", "jedryka"]),
+        ("Straße", ["strasse"]),
+        ("Ｆｕｌｌ　Ｗｉｄｔｈ ①", ["full", "width", "1"]),  # NFKD folds compatibility forms
+        ("中国工商银行", ["中", "国", "工", "商", "银", "行"]),
+        ("李 小龙 Bruce", ["李", "小", "龙", "bruce"]),
+        ("カタカナ", ["カ", "タ", "カ", "ナ"]),
+        ("  ...  ", []),
+        ("O'Brien & Sons, Ltd.", ["o", "brien", "sons", "ltd"]),
+    ],
+)
+def test_words(text: str, expected: list[str]) -> None:
+    assert words(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "name", "expected"),
+    [
+        ("sh so", "Shields and Sons", True),
+        ("so sh", "Shields and Sons", True),  # any order
+        ("sons", "Shields and Sons", True),
+        ("ands", "Shields and Sons", False),  # a prefix of a word, not of the text
+        ("ields", "Shields and Sons", False),
+        ("gonz", "González", True),
+        ("GONZÁ", "Gonzalez", True),
+        ("小龙", "李小龙", True),
+        ("龙李", "李小龙", True),
+        ("大", "李小龙", False),
+        ("", "Anything", False),
+    ],
+)
+def test_matches(query: str, name: str, expected: bool) -> None:
+    assert matches(words(query), words(name)) is expected
+
+
+def test_index_terms_hold_every_prefix_up_to_the_cap() -> None:
+    assert index_terms("Ann Anders") == "a an ann and ande ander anders"
+    assert index_terms("李小龙") == "李 小 龙"
+    long = "x" * (MAX_TERM_CHARS + 5)
+    assert index_terms(long).split() == ["x" * n for n in range(1, MAX_TERM_CHARS + 1)]
+    assert query_term(long) == "x" * MAX_TERM_CHARS
+    # Every query word finds its name by an exact term of the index.
+    for query in ("a", "ande", "anders"):
+        assert query_term(query) in index_terms("Ann Anders").split()
+
+
+def test_ascii_text_is_cut_as_any_text() -> None:
+    """ASCII text takes a shortcut; with an ideographic space (a separator) added it takes
+    the general path: both cut the same."""
+    every = "".join(chr(c) for c in range(128))
+    for text in (every, " ".join(f"x{c}Y{c}{c}" for c in every), "Shields and Sons, Ltd."):
+        assert words(text) == words(text + "\u3000")
+    assert words(every) == ["0123456789", "abcdefghijklmnopqrstuvwxyz",
+                            "abcdefghijklmnopqrstuvwxyz"]
+
+
+def test_named_labels() -> None:
+    assert NAMED_LABELS == ("Enterprise", "Person", "Manager")
