@@ -659,7 +659,7 @@ class PartyConnection(Connection[Edge[Party]]):
 
 
 SearchResult = Annotated[
-    Enterprise | Person | Account | Manager,
+    Enterprise | Person | Account | Manager | Referral | Contact,
     strawberry.union("SearchResult", description="A node found by search."),
 ]
 

@@ -138,6 +138,11 @@ def test_a_referral_from_creation_to_conversion(run: Runner) -> None:
     assert fields["person"]["referrals"]["totalCount"] == 2
     assert fields["manager"]["referralsReceived"]["totalCount"] == 2
     assert {"label": "REFERRAL", "id": rid} in fields["clientNetwork"]["nodes"]
+    found = run.data("""query($text: String!) {
+      search(text: $text) { edges { node { __typename ... on Referral { id status } } } }
+    }""", {"text": rid}, caller=ADMIN)  # search looks every label up by id
+    assert found["search"]["edges"] == [
+        {"node": {"__typename": "Referral", "id": rid, "status": "CONVERTED"}}]
     conversion = run.data(CONVERSION, caller=ADMIN)
     assert conversion["byManager"] == [
         {"key": "M2", "referred": 2, "contacted": 1, "converted": 1, "rate": 0.5}]
