@@ -489,6 +489,8 @@ PERSONAL_FIELDS: Mapping[str, frozenset[str]] = {
     NodeLabel.ENTERPRISE.value: frozenset({"name"}),
     NodeLabel.ACCOUNT.value: frozenset({"balance"}),
     NodeLabel.LOAN.value: frozenset({"loanAmount", "loan_amount", "balance"}),
+    NodeLabel.REFERRAL.value: frozenset({"product", "note"}),
+    NodeLabel.CONTACT.value: frozenset({"outcome", "note"}),
 }
 """The personal data of clients, per node label: the one place fields are marked personal.
 
@@ -498,7 +500,10 @@ label does not declare (an extra CSV column: national ids, IBANs) is personal. A
 personal data the caller may not see is *masked* (:mod:`graph_service.access`): these fields
 answer ``null`` (the schema makes them nullable), its undeclared properties are left out of
 ``properties``, and ``masked`` is ``true``. ``Manager`` nodes (bank staff) have none: they
-are never masked. Marking another field personal is one more name here."""
+are never masked. A ``Referral``'s or ``Contact``'s free texts (``product``, ``note``,
+``outcome``) say what the bank knows of its party, so they are that party's personal data;
+their status, kind, times, authors and idempotency keys are not.
+Marking another field personal is one more name here."""
 
 
 def personal_property(label: str, name: str) -> bool:

@@ -1,10 +1,12 @@
 """The GraphQL ``Mutation`` root: recording referrals, contacts and client assignments.
 
-Each field is one domain command of :mod:`graph_service.linkage.commands` (who may, the
-checks, the one write); the resolver passes the request's caller and store, keeps the
-command's changes for the audit record (:func:`~graph_service.audit.note_changes`; the
-:class:`~graph_service.audit.Audit` extension writes them with their before and after),
-and answers the written node. Errors are the commands'
+Each field declares the roles that may call it (a permission class of
+:mod:`graph_service.api.permissions`) and is one domain command of
+:mod:`graph_service.linkage.commands` (who may, the checks, the one write); the resolver
+passes the request's caller and store, keeps the command's changes for the audit record
+(:func:`~graph_service.audit.note_changes`; the :class:`~graph_service.audit.Audit`
+extension writes them with their before and after), and answers the written node as the
+caller's scope shows it (:mod:`graph_service.access`). Errors are the commands'
 (``FORBIDDEN``, ``BAD_USER_INPUT`` naming the argument, ``NOT_FOUND``, ``CONFLICT``,
 ``INVALID_TRANSITION``), coded once by :class:`~graph_service.api.extensions.ErrorCodes`.
 """
@@ -17,6 +19,12 @@ from typing import Any, cast
 import strawberry
 
 from graph_service.api.context import when_loaded
+from graph_service.api.permissions import (
+    AdminOnly,
+    CreatesReferrals,
+    LogsContacts,
+    MovesReferrals,
+)
 from graph_service.api.types import (
     Contact,
     GraphInfo,
@@ -99,10 +107,13 @@ def _caller(info: GraphInfo) -> Caller:
     return caller
 
 
-def _done(node: Node, changes: list[commands.Change]) -> Any:
-    """Keep the command's changes for the audit record; answer the node's GraphQL object."""
+async def _done(info: GraphInfo, node: Node, changes: list[commands.Change]) -> Any:
+    """Keep the command's changes for the audit record; answer the node's GraphQL object.
+
+    The node as the caller's scope shows it (the recorder of a referral or contact sees it).
+    """
     note_changes(change.record() for change in changes)
-    return as_type(node)
+    return as_type((await info.context.scope()).view(node))
 
 
 @strawberry.type(description="Recording referrals, contacts and client assignments.")
@@ -110,7 +121,9 @@ class Mutation:
     """The root mutation type; each field one command of :mod:`graph_service.linkage.commands`."""
 
     @strawberry.mutation(description="Refer a person or enterprise to an account manager; "
-                         "OPEN at version 1. Staff, managers (to another manager) and admins.")
+                         "OPEN at version 1. Staff (any party), managers (a party of their "
+                         "portfolio, to another manager) and admins; FORBIDDEN otherwise.",
+                         permission_classes=[CreatesReferrals])
     async def create_referral(self, info: GraphInfo, input: CreateReferralInput) -> Referral:
         """See :func:`graph_service.linkage.commands.create_referral`."""
         node, changes = await commands.create_referral(
@@ -118,11 +131,12 @@ class Mutation:
             to_manager_id=str(input.to_manager_id), idempotency_key=input.idempotency_key,
             product=input.product, note=input.note,
         )
-        return cast(Referral, _done(node, changes))
+        return cast(Referral, await _done(info, node, changes))
 
     @strawberry.mutation(description="Move a referral to a status (OPEN -> CONTACTED -> "
                          "CONVERTED or DECLINED) if it is at expectedVersion (CONFLICT if not); "
-                         "the manager referred to, or an admin.")
+                         "the manager referred to, or an admin; FORBIDDEN otherwise.",
+                         permission_classes=[MovesReferrals])
     async def update_referral(self, info: GraphInfo, id: strawberry.ID, status: ReferralStatus,
                               expected_version: int) -> Referral:
         """See :func:`graph_service.linkage.commands.update_referral`."""
@@ -130,10 +144,12 @@ class Mutation:
             info.context.store, _caller(info), referral_id=str(id), status=status.value,
             expected_version=expected_version,
         )
-        return cast(Referral, _done(node, changes))
+        return cast(Referral, await _done(info, node, changes))
 
     @strawberry.mutation(description="Record a visit, call, meeting or message with a person "
-                         "or enterprise; managers and admins.")
+                         "or enterprise; managers (a party of their portfolio) and admins; "
+                         "FORBIDDEN otherwise.",
+                         permission_classes=[LogsContacts])
     async def log_contact(self, info: GraphInfo, input: LogContactInput) -> Contact:
         """See :func:`graph_service.linkage.commands.log_contact`."""
         node, changes = await commands.log_contact(
@@ -141,15 +157,17 @@ class Mutation:
             at=input.at, outcome=input.outcome, note=input.note,
             idempotency_key=input.idempotency_key,
         )
-        return cast(Contact, _done(node, changes))
+        return cast(Contact, await _done(info, node, changes))
 
-    @strawberry.mutation(description="Make the manager manage the client (MANAGES); admins.")
+    @strawberry.mutation(description="Make the manager manage the client (MANAGES); admins "
+                         "(FORBIDDEN otherwise).", permission_classes=[AdminOnly])
     async def assign_client(self, info: GraphInfo, manager_id: strawberry.ID,
                             party: NodeRef) -> AssignmentResult:
         """See :func:`graph_service.linkage.commands.assign_client`."""
         return await _assign(info, str(manager_id), party, assign=True)
 
-    @strawberry.mutation(description="Stop the manager managing the client; admins.")
+    @strawberry.mutation(description="Stop the manager managing the client; admins "
+                         "(FORBIDDEN otherwise).", permission_classes=[AdminOnly])
     async def unassign_client(self, info: GraphInfo, manager_id: strawberry.ID,
                               party: NodeRef) -> AssignmentResult:
         """See :func:`graph_service.linkage.commands.assign_client`."""

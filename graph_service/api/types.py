@@ -55,8 +55,9 @@ GraphInfo = Info[Context, None]
 
 MASKED_DESCRIPTION = (
     "True when the caller may not see this node's personal data (outside a manager's "
-    "portfolio; persons and accounts for analysts and applications): its personal fields "
-    "are null. Never true for a Manager."
+    "portfolio; persons, accounts, referrals and contacts for analysts and applications): "
+    "its personal fields are null. Never true for a Manager, nor for a referral or contact "
+    "the caller recorded."
 )
 
 First = Annotated[
@@ -362,8 +363,10 @@ class Referral(_GraphNode):
         description="1 when created, +1 at each status change: updateReferral's "
         "expectedVersion."
     )
-    product: str | None = strawberry.field(description="The product the party is referred for.")
-    note: str | None
+    product: str | None = strawberry.field(
+        description="The product the party is referred for; null when masked."
+    )
+    note: str | None = strawberry.field(description="Free text; null when masked.")
     referred_by: str | None = strawberry.field(description="Subject of who referred.")
     created_at: dt.datetime | None
     updated_at: dt.datetime | None
@@ -388,8 +391,8 @@ class Contact(_GraphNode):
     masked: bool = strawberry.field(description=MASKED_DESCRIPTION)
     kind: ContactKind
     at: dt.datetime = strawberry.field(description="When the contact took place.")
-    outcome: str | None
-    note: str | None
+    outcome: str | None = strawberry.field(description="Free text; null when masked.")
+    note: str | None = strawberry.field(description="Free text; null when masked.")
     logged_by: str | None = strawberry.field(description="Subject of who logged it.")
     created_at: dt.datetime | None
 

@@ -23,13 +23,14 @@ What is recorded (``schema/graph-model.md``):
   a manager logs it, ``LOGGED_BY`` that manager.
 - an **assignment** is a ``MANAGES`` relationship from a manager to a client.
 
-Who may (by the caller's :class:`~graph_service.auth.caller.Role`):
+Who may (by the caller's :class:`~graph_service.auth.caller.Role`; the sets of
+:mod:`graph_service.access`, which the GraphQL permission classes also use):
 
 ==============  ===========================================================================
 ``admin``       every command
-``manager``     ``createReferral`` (to another manager, never to themselves, of a party
-                :func:`party_in_manager_portfolio` admits), ``updateReferral`` of the
-                referrals made to them, ``logContact`` (of such a party)
+``manager``     ``createReferral`` (to another manager, never to themselves, of a party of
+                their portfolio: :func:`party_in_manager_portfolio`), ``updateReferral`` of
+                the referrals made to them, ``logContact`` (of a party of their portfolio)
 ``staff``       ``createReferral`` of any party
 ``analyst``,    none: :class:`~graph_service.errors.ForbiddenError`
 ``app``
@@ -51,6 +52,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from graph_service.access import (
+    ASSIGNERS,
+    CONTACT_LOGGERS,
+    REFERRAL_MOVERS,
+    REFERRERS,
+    portfolio,
+)
 from graph_service.auth.caller import Caller, Role
 from graph_service.errors import (
     ConflictError,
@@ -168,11 +176,11 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
 
 
-def _allow(caller: Caller, command: str, *roles: Role) -> None:
-    """Refuse ``caller`` unless their role is one of ``roles`` (admin always may)."""
-    if caller.role is Role.ADMIN or caller.role in roles:
+def _allow(caller: Caller, command: str, roles: frozenset[Role]) -> None:
+    """Refuse ``caller`` unless their role is one of ``roles`` (a set of :mod:`.access`)."""
+    if caller.role in roles:
         return
-    allowed = ", ".join(r.value for r in (Role.ADMIN, *roles))
+    allowed = ", ".join(sorted(r.value for r in roles))
     raise ForbiddenError(f"the role {caller.role.value} may not {command}; allowed: {allowed}")
 
 
@@ -244,10 +252,10 @@ async def _require(store: GraphStore, key: NodeKey) -> Node:
 async def party_in_manager_portfolio(store: GraphStore, manager_id: str, party: NodeKey) -> bool:
     """Whether ``party`` is in the portfolio of the manager ``manager_id``.
 
-    The rule a manager's ``createReferral`` and ``logContact`` obey: a manager refers and
-    logs contacts of the parties in their own portfolio. The portfolio is defined by the
-    access-control work (issue 10); until it is wired here, this admits every party
-    (answers ``True``).
+    The rule a manager's ``createReferral`` and ``logContact`` obey (issue 10): a manager
+    refers and logs contacts of the parties in their own portfolio, the one whose nodes they
+    see unmasked (:func:`graph_service.access.portfolio`, the one definition; a party
+    referred to them is in it).
 
     Parameters
     ----------
@@ -257,7 +265,7 @@ async def party_in_manager_portfolio(store: GraphStore, manager_id: str, party: 
     party : NodeKey
         The person or enterprise referred or contacted.
     """
-    return True
+    return party in await portfolio(store, manager_id)
 
 
 async def _portfolio(store: GraphStore, caller: Caller, party: NodeKey, argument: str) -> None:
@@ -313,7 +321,7 @@ async def create_referral(
         If the key was used by this caller for a different referral.
     """
     command = "createReferral"
-    _allow(caller, "create referrals", Role.STAFF, Role.MANAGER)
+    _allow(caller, "create referrals", REFERRERS)
     _party(party, "input.party")
     key = _key(idempotency_key, "input.idempotencyKey", required=True)
     assert key is not None
@@ -410,7 +418,7 @@ async def update_referral(
     ConflictError
         If the referral is not at ``expected_version`` (someone moved it meanwhile).
     """
-    _allow(caller, "update referrals", Role.MANAGER)
+    _allow(caller, "update referrals", REFERRAL_MOVERS)
     if status not in REFERRAL_STATUSES:
         raise InvalidInputError(
             f"status must be one of {', '.join(REFERRAL_STATUSES)}, got {shorten(status)!r}"
@@ -468,7 +476,7 @@ async def log_contact(
     ConflictError
         If the key was used by this caller for a different contact.
     """
-    _allow(caller, "log contacts", Role.MANAGER)
+    _allow(caller, "log contacts", CONTACT_LOGGERS)
     _party(party, "input.party")
     if kind not in CONTACT_KINDS:
         raise InvalidInputError(f"input.kind must be one of {', '.join(CONTACT_KINDS)}")
@@ -527,7 +535,7 @@ async def assign_client(
         If the manager or the party does not exist.
     """
     command = "assignClient" if assign else "unassignClient"
-    _allow(caller, "assign clients")
+    _allow(caller, "assign clients", ASSIGNERS)
     _party(party, "party")
     if not manager_id.strip():
         raise InvalidInputError("managerId must not be empty")

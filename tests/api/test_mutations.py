@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from graph_service.access import portfolio
 from graph_service.api.context import make_context
 from graph_service.api.fast_path import schema_for
 from graph_service.audit import AuditTrail, read_records
@@ -219,6 +220,12 @@ def test_who_may_record_what(run: Runner) -> None:
     assert run(ASSIGN, assign, caller=MONA)[1] == ["FORBIDDEN"]
     _, codes, messages = run(CREATE, referral_input(manager="M1"), caller=MONA)
     assert codes == ["FORBIDDEN"] and "themselves" in messages[0]
+    # A manager refers and logs contacts of their own portfolio only (access.portfolio):
+    # P5 and E1 are outside M1's and M2's respectively.
+    _, codes, messages = run(CREATE, referral_input(party=("PERSON", "P5")), caller=MONA)
+    assert codes == ["FORBIDDEN"] and "not in your portfolio" in messages[0]
+    _, codes, messages = run(LOG, contact, caller=REX)
+    assert codes == ["FORBIDDEN"] and "not in your portfolio" in messages[0]
     assert run.counts() == before
 
     rid = run.data(CREATE, referral_input(manager="M2"), caller=MONA)["createReferral"]["id"]
@@ -235,20 +242,98 @@ def test_who_may_record_what(run: Runner) -> None:
     assert run.data(lookup, {"id": rid}, caller=ANALYST) == {"referral": {"id": rid}}
 
     logged = run.data(LOG, {"in": {**contact["in"], "outcome": "interested",
-                                   "idempotencyKey": "visit-1"}}, caller=REX)["logContact"]
-    assert logged["manager"] == {"id": "M2"} and logged["party"] == {"id": "E1"}
-    assert logged["at"] == "2026-12-01T10:00:00+00:00" and logged["loggedBy"] == "rex"
+                                   "idempotencyKey": "visit-1"}}, caller=MONA)["logContact"]
+    assert logged["manager"] == {"id": "M1"} and logged["party"] == {"id": "E1"}
+    assert logged["at"] == "2026-12-01T10:00:00+00:00" and logged["loggedBy"] == "mona"
     again = run.data(LOG, {"in": {**contact["in"], "outcome": "interested",
-                                  "idempotencyKey": "visit-1"}}, caller=REX)["logContact"]
+                                  "idempotencyKey": "visit-1"}}, caller=MONA)["logContact"]
     assert again == logged
     by_admin = run.data(LOG, contact, caller=ADMIN)["logContact"]
     assert by_admin["manager"] is None
     contacts = run.data("""{ enterprise(id: "E1") { contacts { totalCount } }
-                            manager(id: "M2") { contacts { edges { node { id kind } } } } }""",
+                            manager(id: "M1") { contacts { edges { node { id kind } } } } }""",
                         caller=ADMIN)
     assert contacts["enterprise"]["contacts"]["totalCount"] == 2
     assert contacts["manager"]["contacts"]["edges"] == [
         {"node": {"id": logged["id"], "kind": "VISIT"}}]
+
+
+def test_a_referral_puts_its_party_in_the_portfolio_until_declined(run: Runner) -> None:
+    # P8 is outside M2's portfolio (M2 manages P7 only) until staff refer P8 to M2; a
+    # DECLINED referral takes P8 out again (access.referred_to).
+    lookup = """{ person(id: "P8") { masked name accounts { edges { node { masked } } } } }"""
+    assert run.data(lookup, caller=REX)["person"]["masked"] is True
+    rid = run.data(CREATE, referral_input(party=("PERSON", "P8")))["createReferral"]["id"]
+    seen = run.data(lookup, caller=REX)["person"]
+    assert seen["masked"] is False and seen["name"] is not None
+    assert {e["node"]["masked"] for e in seen["accounts"]["edges"]} == {False}
+    contact = {"in": {"party": {"label": "PERSON", "id": "P8"}, "kind": "CALL",
+                      "at": "2026-12-02T09:00:00Z"}}
+    assert run.data(LOG, contact, caller=REX)["logContact"]["manager"] == {"id": "M2"}
+    run.data(UPDATE, {"id": rid, "status": "CONTACTED", "version": 1}, caller=REX)
+    assert run.data(lookup, caller=REX)["person"]["masked"] is False
+    run.data(UPDATE, {"id": rid, "status": "DECLINED", "version": 2}, caller=REX)
+    after = run.data(lookup, caller=REX)["person"]
+    assert after["masked"] is True and after["name"] is None
+    assert run(LOG, contact, caller=REX)[1] == ["FORBIDDEN"]
+    # The referral made to M2 stays M2's to read, whatever its status.
+    assert (("Referral", rid) in asyncio.run(portfolio(run.store, "M2"))
+            and ("Person", "P8") not in asyncio.run(portfolio(run.store, "M2")))
+
+
+REFERRAL_READ = """query($id: ID!) {
+  referral(id: $id) { masked status product note referredBy
+                      party { ... on Person { id masked name } } toManager { id masked } }
+}"""
+CONTACT_READ = """query($id: ID!) { contact(id: $id) { masked kind outcome note loggedBy } }"""
+
+
+def test_referrals_and_contacts_are_masked_outside_the_scope(run: Runner) -> None:
+    rid = run.data(CREATE, referral_input(party=("PERSON", "P8"), product="mortgage",
+                                          note="wants to buy a flat"))["createReferral"]["id"]
+    cid = run.data(LOG, {"in": {"party": {"label": "PERSON", "id": "P8"}, "kind": "MEETING",
+                                "at": "2026-12-02T09:00:00Z", "outcome": "will call back",
+                                "note": "divorcing"}}, caller=REX)["logContact"]["id"]
+    unmasked = {"masked": False, "status": "OPEN", "product": "mortgage",
+                "note": "wants to buy a flat", "referredBy": "sam"}
+    masked = {**unmasked, "masked": True, "product": None, "note": None}
+
+    def referral(caller: Caller) -> dict[str, Any]:
+        found = run.data(REFERRAL_READ, {"id": rid}, caller=caller)["referral"]
+        assert found["toManager"] == {"id": "M2", "masked": False}
+        return found
+
+    # The manager referred to (P8 is now theirs) and an admin see it whole.
+    for caller in (REX, ADMIN):
+        found = referral(caller)
+        assert {k: found[k] for k in unmasked} == unmasked
+        assert found["party"]["masked"] is False
+    # Its author, a staff member, reads back what they wrote; the person stays masked.
+    found = referral(STAFF)
+    assert {k: found[k] for k in unmasked} == unmasked
+    assert found["party"] == {"id": "P8", "masked": True, "name": None}
+    assert run(REFERRAL_READ, {"id": rid}, caller=OTHER_STAFF)[1] == ["FORBIDDEN"]
+    # A manager outside (P8 is not M1's) and an analyst get its status, not its texts.
+    for caller in (MONA, ANALYST):
+        found = referral(caller)
+        assert {k: found[k] for k in masked} == masked
+        assert found["party"] == {"id": "P8", "masked": True, "name": None}
+    contact = {"masked": False, "kind": "MEETING", "outcome": "will call back",
+               "note": "divorcing", "loggedBy": "rex"}
+    assert run.data(CONTACT_READ, {"id": cid}, caller=REX)["contact"] == contact
+    for caller in (MONA, ANALYST):
+        assert run.data(CONTACT_READ, {"id": cid}, caller=caller)["contact"] == {
+            **contact, "masked": True, "outcome": None, "note": None}
+    assert run(CONTACT_READ, {"id": cid}, caller=STAFF)[1] == ["FORBIDDEN"]
+    # Through a network too: the masked records keep no personal property.
+    network = run.data("""{ clientNetwork(node: {label: PERSON, id: "P8"}, depth: 1) {
+                              nodes { label id masked properties } } }""", caller=MONA)
+    records = {n["label"]: n for n in network["clientNetwork"]["nodes"]
+               if n["label"] in ("REFERRAL", "CONTACT")}
+    assert records["REFERRAL"]["masked"] and records["CONTACT"]["masked"]
+    assert "note" not in records["REFERRAL"]["properties"]
+    assert records["REFERRAL"]["properties"]["status"] == "OPEN"
+    assert {"note", "outcome"}.isdisjoint(records["CONTACT"]["properties"])
 
 
 def test_assigning_and_unassigning_a_client(run: Runner) -> None:
