@@ -38,6 +38,9 @@ PRIVATE_BANKING_PRODUCTS = ["trust account"]
 """The default linkage rules (``graph_service.rules``), which direct peers spell out."""
 
 _PAGE_FIELDS = "totalCount edges { node { id } }"
+_TYPES = "[EMPLOYED_BY, SHAREHOLDER_OF, OWNS, MANAGES, GUARANTEES, TRANSFERRED_TO]"
+"""The relationship types the traversals follow: those every peer loads (the bank's
+referrals and contacts are our service's alone)."""
 
 DOCUMENTS = {
     "uncovered_employees": "query($e: ID!) { uncoveredEmployees(enterpriseId: $e, "
@@ -47,10 +50,10 @@ DOCUMENTS = {
     "payroll_coverage": "query($e: ID!) { payrollCoverage(enterpriseId: $e) "
     "{ employees covered uncovered rate } }",
     "linkage_paths": "query($a: ID!, $b: ID!) { linkagePaths(from: {label: PERSON, id: $a}, "
-    f"to: {{label: PERSON, id: $b}}, maxHops: {MAX_HOPS}) "
+    f"to: {{label: PERSON, id: $b}}, maxHops: {MAX_HOPS}, relationshipTypes: {_TYPES}) "
     "{ length nodes { label id } relationships { type start { id } end { id } } } }",
     "client_network": "query($e: ID!) { clientNetwork(node: {label: ENTERPRISE, id: $e}, "
-    f"depth: {DEPTH}) {{ nodes {{ label id }} "
+    f"depth: {DEPTH}, relationshipTypes: {_TYPES}) {{ nodes {{ label id }} "
     "relationships { type start { label id } end { label id } } truncated } }",
 }
 """One GraphQL document per question; variables ``e`` (enterprise) or ``a``, ``b`` (people)."""

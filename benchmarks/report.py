@@ -4,8 +4,9 @@ Reads ``benchmarks/results/latest-<size>.json`` for every size present and write
 tables (figures, targets, peers side by side with their ratio to ours), the machine, the
 versions and the date of each run; then, for each change listed in
 ``benchmarks/results/changes.json``, ours before and after it (two result files of one
-size, run one after the other on the same machine). Nothing in BENCHMARKS.md is written by
-hand.
+size, run one after the other on the same machine); then the mutation figures of
+``benchmarks/results/mutations-<size>.json`` (``benchmarks/mutation_loop.py``). Nothing in
+BENCHMARKS.md is written by hand.
 """
 
 from __future__ import annotations
@@ -93,6 +94,39 @@ def section(document: dict[str, Any]) -> str:
     return "\n".join(facts) + "\n"
 
 
+def mutation_section(documents: list[dict[str, Any]]) -> str:
+    """The mutations over HTTP (``mutation_loop.py``), one row per size, with the targets."""
+    if not documents:
+        return ""
+    lines = [
+        "## Mutations over HTTP (`benchmarks/mutation_loop.py`)",
+        "",
+        "Our service on the embedded store, run by hand: `createReferral` one after the other "
+        "(committed durably and audited before the answer), then writers sending "
+        "`createReferral` and `logContact` back to back while readers ask `payrollCoverage` "
+        "and `uncoveredEmployees`. Targets (at 1M people): mutation p99 <= 20 ms, >= 200 "
+        "mutations/s sustained while queries run. Each mutation waits for two `fsync`s (the "
+        "commit's, the audit record's); the load average is the machine's as the run ended "
+        "(a shared machine: other work ran meanwhile unless it is low).",
+        "",
+        "| people | run | sequential p50 / p99 ms | under load: mutations/s | mutation p50 / p99 "
+        "ms | queries/s | query p50 / p99 ms | machine |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for d in documents:
+        load = d["under_load"]
+        queries = load["queries"] or {"p50_ms": "-", "p99_ms": "-"}
+        lines.append(
+            f"| {d['people']:,} | {d['date']} | {d['sequential']['p50_ms']} / "
+            f"{d['sequential']['p99_ms']} | {load['mutations_per_s']} ({load['writers']} "
+            f"writers) | {load['mutations']['p50_ms']} / {load['mutations']['p99_ms']} | "
+            f"{load['queries_per_s']} ({load['readers']} readers) | {queries['p50_ms']} / "
+            f"{queries['p99_ms']} | {d['machine']['cores']} cores, load average "
+            f"{d['machine']['load_average']} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 CHANGES = RESULTS / "changes.json"
 """Before/after comparisons: a JSON list of ``{"title", "before", "after", "note"}``, the
 two being result files in ``benchmarks/results/``, ``before`` possibly of ours alone (its
@@ -145,10 +179,17 @@ def main() -> int:
         return 1
     peers = {n: r.get("description", "") for d in documents for n, r in d["peers"].items()}
     text = METHOD.format(peers="\n".join(f"| {n} | {d} |" for n, d in peers.items()))
+    mutations = [
+        json.loads(path.read_text(encoding="utf-8"))
+        for size in SIZES
+        if (path := RESULTS / f"mutations-{size}.json").exists()
+    ]
     parts = [text, *(section(d) for d in documents)]
     if CHANGES.exists():
         changes = json.loads(CHANGES.read_text(encoding="utf-8"))
         parts += ["## Before and after changes\n", *(change_section(c) for c in changes)]
+    if mutations:
+        parts.append(mutation_section(mutations))
     OUTPUT.write_text("\n".join(parts), encoding="utf-8")
     return 0
 

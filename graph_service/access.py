@@ -4,16 +4,26 @@ The one place read access is decided (issue 10, item 2). The transport applies i
 edge of the scope: the request's context (:class:`graph_service.api.context.Context`) masks
 every node its loaders hand to a resolver and checks every linkage question asked through
 it (:meth:`Scope.check`); permission classes (:mod:`graph_service.api.permissions`) refuse
-the roles that may not read the graph at all. The domain rules and aggregates are computed
-on the whole graph, as for anyone: only what leaves the service is masked.
+the roles that may not read the graph, or call a mutation, at all (the role sets below).
+The domain rules and aggregates are computed on the whole graph, as for anyone: only what
+leaves the service is masked.
 
 Roles (:class:`~graph_service.auth.caller.Role`):
 
 - ``admin``, and a run without a caller (in-process, tests): everything unmasked.
-- ``analyst`` and ``app``: every node; ``Person`` and ``Account`` nodes masked.
+- ``analyst`` and ``app``: every node; ``Person``, ``Account``, ``Referral`` and
+  ``Contact`` nodes masked.
 - ``manager`` (claim ``manager_id`` = M): the nodes of M's portfolio (:func:`portfolio`)
   and every ``Manager`` node unmasked, every other node masked.
-- ``staff``: no reads of the graph (``FORBIDDEN``); were a node to reach them, masked.
+- ``staff``: no reads of the graph (``FORBIDDEN``) but the referrals they created
+  (``referral(id:)``, and what ``createReferral`` answers); were another node to reach
+  them, masked.
+
+Whoever recorded a referral or a contact (its ``referredBy`` or ``loggedBy`` is the
+caller's subject) sees it unmasked (:meth:`Scope.view`): it holds what they wrote.
+
+Who may write (the mutations, :mod:`graph_service.linkage.commands`), by role:
+:data:`REFERRERS`, :data:`CONTACT_LOGGERS`, :data:`REFERRAL_MOVERS`, :data:`ASSIGNERS`.
 
 A *masked* node (:class:`MaskedNode`) keeps its label, its id and its properties that are
 not personal (:func:`graph_service.model.personal_property`); its personal fields
@@ -47,30 +57,32 @@ from graph_service.model import (
 )
 from graph_service.stores.base import Direction, GraphStore, Node, Relationship
 
-_ENTERPRISE, _PERSON, _ACCOUNT, _MANAGER = (
+_ENTERPRISE, _PERSON, _ACCOUNT, _MANAGER, _REFERRAL, _CONTACT = (
     NodeLabel.ENTERPRISE.value, NodeLabel.PERSON.value, NodeLabel.ACCOUNT.value,
-    NodeLabel.MANAGER.value,
+    NodeLabel.MANAGER.value, NodeLabel.REFERRAL.value, NodeLabel.CONTACT.value,
 )
 
 GRAPH_READERS = frozenset({Role.ADMIN, Role.ANALYST, Role.APP, Role.MANAGER})
 """The roles that may read the graph (every role but ``staff``)."""
-MASKED_FOR_READERS = frozenset({_PERSON, _ACCOUNT})
-"""Labels masked for ``analyst`` and ``app``: persons and their accounts (balances)."""
-
-
-def reads_graph(caller: Caller | None) -> bool:
-    """Whether ``caller`` may read the graph (``None``, in-process: yes).
-
-    Parameters
-    ----------
-    caller : Caller or None
-
-    Returns
-    -------
-    bool
-        ``False`` only for the role ``staff``.
-    """
-    return caller is None or caller.role in GRAPH_READERS
+REFERRAL_READERS = GRAPH_READERS | {Role.STAFF}
+"""The roles that may look referrals up (staff: the ones they created only)."""
+REFERRERS = frozenset({Role.ADMIN, Role.MANAGER, Role.STAFF})
+"""The roles that may create referrals (issue 10): staff of any party, a manager of a party
+of their portfolio to another manager."""
+CONTACT_LOGGERS = frozenset({Role.ADMIN, Role.MANAGER})
+"""The roles that may log contacts: a manager with a party of their portfolio."""
+REFERRAL_MOVERS = frozenset({Role.ADMIN, Role.MANAGER})
+"""The roles that may move a referral on: a manager only the referrals made to them."""
+ASSIGNERS = frozenset({Role.ADMIN})
+"""The roles that may assign clients to managers and unassign them (``MANAGES``)."""
+MASKED_FOR_READERS = frozenset({_PERSON, _ACCOUNT, _REFERRAL, _CONTACT})
+"""Labels masked for ``analyst`` and ``app``: persons, their accounts (balances), and the
+referrals and contacts about them (notes)."""
+PORTFOLIO_REFERRAL_STATUSES = frozenset({"OPEN", "CONTACTED", "CONVERTED"})
+"""The statuses of a referral that put its party in the portfolio of the manager it is
+referred to (:func:`referred_to`)."""
+RECORDED_BY = {_REFERRAL: "referredBy", _CONTACT: "loggedBy"}
+"""The property naming who recorded a node of these labels (a token subject)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,15 +113,45 @@ def mask(node: Node) -> MaskedNode:
     return MaskedNode(node.label, node.id, MappingProxyType(kept))
 
 
+async def _referrals(store: GraphStore, manager_id: str) -> tuple[set[NodeKey], set[NodeKey]]:
+    """The referrals made to manager ``manager_id``, and the parties they put in the portfolio.
+
+    Two reads: the ``Referral`` nodes ``REFERRED_TO`` the manager, then the party each of
+    those in a status of :data:`PORTFOLIO_REFERRAL_STATUSES` ``REFERS`` to.
+    """
+    (received,) = await store.neighbors(_MANAGER, [manager_id], RelationshipType.REFERRED_TO.value,
+                                        Direction.INCOMING)  # fmt: skip
+    live = sorted(node.id for _, node in received
+                  if node.props.get("status") in PORTFOLIO_REFERRAL_STATUSES)  # fmt: skip
+    parties = await _neighbours(store, _REFERRAL, live, RelationshipType.REFERS,
+                                Direction.OUTGOING)  # fmt: skip
+    return {node.key for _, node in received}, parties
+
+
 async def referred_to(store: GraphStore, manager_id: str) -> set[NodeKey]:
     """The parties referred to manager ``manager_id``: part of their portfolio.
 
-    The hook for referrals (issue 10, mutations): a referral adds its party to the
-    receiving manager's portfolio. There are no referrals in the graph model yet, so this
-    answers the empty set; once they exist, it reads them with the store primitives and the
-    rest of :func:`portfolio` follows (their accounts included).
+    Rule (issue 10: "a referral adds its party to the receiving manager's portfolio"): the
+    persons and enterprises a ``Referral`` ``REFERS`` to, when it is ``REFERRED_TO`` the
+    manager and its status is ``OPEN``, ``CONTACTED`` or ``CONVERTED``
+    (:data:`PORTFOLIO_REFERRAL_STATUSES`): the manager is to contact them, is working
+    with them, or won them. A ``DECLINED`` referral no longer does: the party said no,
+    and the manager has no further business with their data. A referred enterprise joins
+    the portfolio alone, not its staff or shareholders (those come with a ``MANAGES``).
+
+    Parameters
+    ----------
+    store : GraphStore
+        Read with :meth:`~graph_service.stores.base.GraphStore.neighbors` (two reads).
+    manager_id : str
+        The ``Manager`` node's id; an unknown id has no referrals.
+
+    Returns
+    -------
+    set of (str, str)
+        Keys of ``Person`` and ``Enterprise`` nodes.
     """
-    return set()
+    return (await _referrals(store, manager_id))[1]
 
 
 async def _neighbours(store: GraphStore, label: str, ids: Sequence[str],
@@ -130,14 +172,17 @@ async def portfolio(store: GraphStore, manager_id: str) -> frozenset[NodeKey]:
 
     Rule (issue 10, item 2): the enterprises and persons the manager ``MANAGES``; for each
     managed enterprise, its employees and executives (``EMPLOYED_BY``, any role) and its
-    shareholders (``SHAREHOLDER_OF``, persons or enterprises); the persons referred to the
-    manager (:func:`referred_to`); the accounts any of them ``OWNS``.
+    shareholders (``SHAREHOLDER_OF``, persons or enterprises); the persons and enterprises
+    referred to the manager (:func:`referred_to`); the accounts any of them ``OWNS``. And
+    the records of the bank about them: the referrals (``REFERS``) and contacts
+    (``CONTACTED``) of any of these parties, every referral made to the manager
+    (``REFERRED_TO``, whatever its status) and every contact they logged (``LOGGED_BY``).
 
     Parameters
     ----------
     store : GraphStore
-        Read with :meth:`~graph_service.stores.base.GraphStore.neighbors` only (five reads
-        at most, the same on every store).
+        Read with :meth:`~graph_service.stores.base.GraphStore.neighbors` only (eleven
+        reads at most, in four rounds, the same on every store).
     manager_id : str
         The ``Manager`` node's id; an unknown id has an empty portfolio.
 
@@ -149,21 +194,25 @@ async def portfolio(store: GraphStore, manager_id: str) -> frozenset[NodeKey]:
     managed = await _neighbours(store, _MANAGER, [manager_id], RelationshipType.MANAGES,
                                 Direction.OUTGOING)  # fmt: skip
     enterprises = _ids(managed, _ENTERPRISE)
-    staff, holders, referred = await asyncio.gather(
+    staff, holders, (received, referred), logged = await asyncio.gather(
         _neighbours(store, _ENTERPRISE, enterprises, RelationshipType.EMPLOYED_BY,
                     Direction.INCOMING),
         _neighbours(store, _ENTERPRISE, enterprises, RelationshipType.SHAREHOLDER_OF,
                     Direction.INCOMING),
-        referred_to(store, manager_id),
+        _referrals(store, manager_id),
+        _neighbours(store, _MANAGER, [manager_id], RelationshipType.LOGGED_BY,
+                    Direction.INCOMING),
     )
     parties = managed | staff | holders | referred
-    persons, owners = await asyncio.gather(
-        _neighbours(store, _PERSON, _ids(parties, _PERSON), RelationshipType.OWNS,
-                    Direction.OUTGOING),
-        _neighbours(store, _ENTERPRISE, _ids(parties, _ENTERPRISE), RelationshipType.OWNS,
-                    Direction.OUTGOING),
-    )
-    return frozenset(parties | persons | owners)
+    reads = [
+        _neighbours(store, label, _ids(parties, label), rel_type, direction)
+        for label in (_PERSON, _ENTERPRISE)
+        for rel_type, direction in ((RelationshipType.OWNS, Direction.OUTGOING),
+                                    (RelationshipType.REFERS, Direction.INCOMING),
+                                    (RelationshipType.CONTACTED, Direction.INCOMING))
+    ]
+    around = set().union(*await asyncio.gather(*reads))
+    return frozenset(parties | around | received | logged)
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,9 +279,18 @@ class Scope:
             return label in MASKED_FOR_READERS
         return self.caller.role is not Role.MANAGER
 
+    def recorded(self, node: Node) -> bool:
+        """Whether the caller recorded ``node`` (its :data:`RECORDED_BY` property is theirs)."""
+        author = RECORDED_BY.get(node.label)
+        return (author is not None and self.caller is not None
+                and node.props.get(author) == self.caller.subject)  # fmt: skip
+
     def view(self, node: Node) -> Node:
-        """``node`` as the caller gets it: itself, or :func:`mask` of it."""
-        return node if self.sees(node.key) else mask(node)
+        """``node`` as the caller gets it: itself, or :func:`mask` of it.
+
+        Itself when the caller :meth:`sees` it, or :meth:`recorded` it.
+        """
+        return node if self.sees(node.key) or self.recorded(node) else mask(node)
 
     def view_all(self, nodes: Sequence[Node | None]) -> list[Node | None]:
         """:meth:`view` of each node (``None`` kept), aligned."""
@@ -324,8 +382,9 @@ class Scope:
         return None
 
 
-__all__ = ["GRAPH_READERS", "MASKED_FOR_READERS", "MaskedNode", "Scope", "mask", "portfolio",
-           "reads_graph", "referred_to"]  # fmt: skip
+__all__ = ["ASSIGNERS", "CONTACT_LOGGERS", "GRAPH_READERS", "MASKED_FOR_READERS",
+           "PORTFOLIO_REFERRAL_STATUSES", "RECORDED_BY", "REFERRAL_MOVERS", "REFERRAL_READERS",
+           "REFERRERS", "MaskedNode", "Scope", "mask", "portfolio", "referred_to"]  # fmt: skip
 
 
 @functools.cache

@@ -17,6 +17,11 @@ Each record holds (keys in this order)::
   ``null``.
 - ``outcome`` is ``ok`` (no error), ``partial`` (data and errors) or ``error`` (no data);
   ``error_codes`` the distinct ``extensions.code`` of the errors.
+- A mutation's record ends with ``changes``: what its commands wrote, in order, each
+  ``{"command", "target", "before", "after"}`` (:class:`graph_service.linkage.commands.
+  Change`): the node (``{"label", "id"}``) or relationship (``{"type", "start", "end"}``)
+  and its properties before and after (``null``: absent). A refused or retried command
+  changed nothing and adds none.
 
 **Durability.** :class:`AuditTrail` writes the records with one thread: the lines pending
 are written with one ``write`` on a descriptor opened ``O_APPEND`` (mode 0600), then
@@ -52,8 +57,9 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -365,7 +371,8 @@ def truncated(name: str | None, limit: int = MAX_OPERATION_NAME) -> str | None:
 def new_record(caller: Caller | None, started: float, *, request_id: str | None = None,
                operation: str | None = None, operation_type: str | None = None,
                variables: Mapping[str, Any] | None = None, fields: Sequence[str] = (),
-               data: Any = None, error_codes: Sequence[str] = ()) -> dict[str, Any]:
+               data: Any = None, error_codes: Sequence[str] = (),
+               changes: Sequence[Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """An audit record, its keys in the documented order (see the module's docstring).
 
     Parameters
@@ -383,9 +390,11 @@ def new_record(caller: Caller | None, started: float, *, request_id: str | None 
         The answer's data; the ids it returns are recorded (:func:`returned_ids`).
     error_codes : sequence of str
         The ``extensions.code`` of the answer's errors.
+    changes : sequence of mapping, optional
+        A mutation's changes (the key ``changes`` is added only for a mutation).
     """
     ids, count = returned_ids(data)
-    return {
+    record: dict[str, Any] = {
         "time": now_iso(),
         "request_id": request_id,
         "subject": caller.subject if caller else None,
@@ -401,9 +410,35 @@ def new_record(caller: Caller | None, started: float, *, request_id: str | None 
         "error_codes": sorted(set(error_codes)),
         "duration_ms": round((time.perf_counter() - started) * 1000, 3),
     }
+    if changes is not None:
+        record["changes"] = list(changes)
+    return record
 
 
-def record_of(context: Any, execution: Any, started: float) -> dict[str, Any]:
+_CHANGES: ContextVar[list[Mapping[str, Any]] | None] = ContextVar(
+    "graph_service_audit_changes", default=None
+)
+"""The changes of the operation running in this task (:class:`Audit` sets a list per
+operation)."""
+
+
+def note_changes(changes: Iterable[Mapping[str, Any]]) -> None:
+    """Add what a mutation changed to the audit record of the operation running.
+
+    Parameters
+    ----------
+    changes : iterable of mapping
+        JSON objects ``{"command", "target", "before", "after"}``
+        (:meth:`graph_service.linkage.commands.Change.record`). Dropped outside an operation
+        run with the :class:`Audit` extension.
+    """
+    kept = _CHANGES.get()
+    if kept is not None:
+        kept.extend(changes)
+
+
+def record_of(context: Any, execution: Any, started: float,
+              changes: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
     """The audit record of one finished GraphQL operation.
 
     Parameters
@@ -414,6 +449,8 @@ def record_of(context: Any, execution: Any, started: float) -> dict[str, Any]:
         The operation's execution context, with its result.
     started : float
         :func:`time.perf_counter` when the operation began.
+    changes : sequence of mapping
+        What its mutations changed (:func:`note_changes`), recorded for a mutation.
     """
     result = execution.result
     # The result's errors, as coded by the error extension (pre_execution_errors holds
@@ -425,12 +462,14 @@ def record_of(context: Any, execution: Any, started: float) -> dict[str, Any]:
         execution.variables, data=getattr(result, "data", None),
         error_codes=[str((e.extensions or {}).get("code", "INTERNAL_SERVER_ERROR"))
                      for e in errors],
+        changes=changes,
     )
 
 
 def document_record(context: Any, started: float, document: DocumentNode | None,
                     operation_name: str | None, variables: Mapping[str, Any] | None,
-                    data: Any = None, error_codes: Sequence[str] = ()) -> dict[str, Any]:
+                    data: Any = None, error_codes: Sequence[str] = (),
+                    changes: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
     """The audit record of an operation of ``document`` run with ``context``.
 
     Parameters
@@ -447,6 +486,8 @@ def document_record(context: Any, started: float, document: DocumentNode | None,
         The request's variables (recorded as their hash).
     data, error_codes
         The answer's data and the codes of its errors.
+    changes : sequence of mapping
+        What its mutations changed (:func:`note_changes`), recorded for a mutation.
     """
     operation = None
     fragments: dict[str, Any] = {}
@@ -461,6 +502,8 @@ def document_record(context: Any, started: float, document: DocumentNode | None,
         operation_type=operation.operation.value if operation is not None else None,
         variables=variables, fields=root_fields(operation, fragments), data=data,
         error_codes=error_codes,
+        changes=(changes if operation is not None and operation.operation.value == "mutation"
+                 else None),
     )
 
 
@@ -475,14 +518,16 @@ class Audit(SchemaExtension):
     """
 
     async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
-        """Time the operation, then append its record."""
+        """Time the operation, collect its mutations' changes, then append its record."""
         started = time.perf_counter()
+        changes: list[Mapping[str, Any]] = []
+        _CHANGES.set(changes)  # this operation's task (a bulk run's lines: one task each)
         yield
         context = self.execution_context.context
         trail: AuditTrail | None = getattr(context, "audit", None)
         if trail is None:
             return
-        kept = trail.append(record_of(context, self.execution_context, started))
+        kept = trail.append(record_of(context, self.execution_context, started, changes))
         context.audited = True
         if getattr(context, "audit_wait", False):
             await asyncio.wrap_future(kept)
@@ -525,7 +570,7 @@ class RequestId:
 
 __all__ = [
     "MAX_NODE_IDS", "MAX_OPERATION_NAME", "REQUEST_ID", "Audit", "AuditTrail", "RequestId",
-    "document_record", "matches", "new_record",
+    "document_record", "matches", "new_record", "note_changes",
     "now_iso",
     "parse_time", "read_records", "record_of", "returned_ids", "root_fields", "trail_files",
     "truncated", "variables_hash",

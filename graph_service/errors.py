@@ -122,7 +122,9 @@ class ForbiddenError(GraphServiceError):
 
     Raised by the access rules (:mod:`graph_service.access`): a ``staff`` caller reading the
     graph, a non-admin reading the audit trail, a manager asking a list question about an
-    enterprise outside their portfolio. The message names the rule, never a masked value.
+    enterprise outside their portfolio, a role calling a mutation it may not (the commands
+    of :mod:`graph_service.linkage.commands`). The message names the rule, never a masked
+    value.
     """
 
     code = "FORBIDDEN"
@@ -184,3 +186,23 @@ class AuthUnavailableError(GraphServiceError):
 
     code = "AUTH_UNAVAILABLE"
     exit_code = 4
+
+
+class ConflictError(GraphServiceError):
+    """A write that lost a race; nothing was written: read again and retry.
+
+    A stale ``expectedVersion``, or an ``idempotencyKey`` already used for a different
+    record.
+    """
+
+    code = "CONFLICT"
+    exit_code = 1
+
+
+class TransitionError(InvalidInputError):
+    """A referral status change the workflow does not allow; nothing was written.
+
+    The allowed moves are :data:`~graph_service.model.REFERRAL_TRANSITIONS`.
+    """
+
+    code = "INVALID_TRANSITION"

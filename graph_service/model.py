@@ -31,6 +31,8 @@ class NodeLabel(StrEnum):
     MANAGER = "Manager"
     LOAN = "Loan"
     MEDIUM = "Medium"
+    REFERRAL = "Referral"
+    CONTACT = "Contact"
 
 
 class RelationshipType(StrEnum):
@@ -47,15 +49,25 @@ class RelationshipType(StrEnum):
     REPAID = "REPAID"
     WITHDREW_TO = "WITHDREW_TO"
     SIGNED_IN_TO = "SIGNED_IN_TO"
+    REFERS = "REFERS"
+    REFERRED_TO = "REFERRED_TO"
+    CONTACTED = "CONTACTED"
+    LOGGED_BY = "LOGGED_BY"
 
 
-LINKAGE_TYPES: tuple[str, ...] = tuple(t.value for t in RelationshipType)[:6]
-"""The relationship types that link clients (employment, shareholding, ownership,
-management, guarantees, transfers): what ``clientNetwork`` and ``linkagePaths`` follow when
-``relationshipTypes`` is omitted."""
-ACTIVITY_TYPES: tuple[str, ...] = tuple(t.value for t in RelationshipType)[6:]
+ACTIVITY_TYPES: tuple[str, ...] = tuple(t.value for t in (
+    RelationshipType.APPLIED_FOR, RelationshipType.DEPOSITED_TO, RelationshipType.REPAID,
+    RelationshipType.WITHDREW_TO, RelationshipType.SIGNED_IN_TO))
 """The relationship types of loans, withdrawals and e-banking sign-ins: followed by the
 traversals only when ``relationshipTypes`` names them."""
+LINKAGE_TYPES: tuple[str, ...] = tuple(
+    t.value for t in RelationshipType if t.value not in ACTIVITY_TYPES
+)
+"""The relationship types that link clients (employment, shareholding, ownership,
+management, guarantees, transfers) and the bank's records about them (referrals and
+contacts: ``REFERS``, ``REFERRED_TO``, ``CONTACTED``, ``LOGGED_BY``): what ``clientNetwork``
+and ``linkagePaths`` follow when ``relationshipTypes`` is omitted (issue 11: referrals and
+contacts appear in networks and paths)."""
 
 NodeKey = tuple[str, str]
 """A node's identity: ``(label, id)``, e.g. ``("Person", "755")``."""
@@ -305,6 +317,38 @@ _NAME = _p("name", "name", required=True)
 _BLOCKED = _p("blocked", "blocked", "bool", default=False)
 _CREATED = _p("createdAt", "created_at", "datetime")
 
+
+
+class ReferralStatus(StrEnum):
+    """A referral's statuses; the allowed moves are :data:`REFERRAL_TRANSITIONS`."""
+
+    OPEN = "OPEN"
+    CONTACTED = "CONTACTED"
+    CONVERTED = "CONVERTED"
+    DECLINED = "DECLINED"
+
+
+class ContactKind(StrEnum):
+    """The kinds of a logged contact."""
+
+    VISIT = "VISIT"
+    CALL = "CALL"
+    MEETING = "MEETING"
+    MESSAGE = "MESSAGE"
+
+
+REFERRAL_STATUSES: tuple[str, ...] = tuple(s.value for s in ReferralStatus)
+"""A referral's statuses, in workflow order."""
+REFERRAL_TRANSITIONS: dict[str, frozenset[str]] = {
+    "OPEN": frozenset({"CONTACTED"}),
+    "CONTACTED": frozenset({"CONVERTED", "DECLINED"}),
+    "CONVERTED": frozenset(),
+    "DECLINED": frozenset(),
+}
+"""Status to the statuses it may move to (OPEN -> CONTACTED -> CONVERTED | DECLINED)."""
+CONTACT_KINDS: tuple[str, ...] = tuple(k.value for k in ContactKind)
+"""The kinds of a logged contact."""
+
 NODE_SPECS: dict[str, ElementSpec] = {
     NodeLabel.ENTERPRISE.value: ElementSpec(
         "Enterprise",
@@ -341,12 +385,43 @@ NODE_SPECS: dict[str, ElementSpec] = {
     NodeLabel.MEDIUM.value: ElementSpec(
         "Medium", (_p("type", "type", required=True), _BLOCKED, _CREATED)
     ),
+    NodeLabel.REFERRAL.value: ElementSpec(
+        "Referral",
+        (
+            _p("status", "status", required=True, choices=REFERRAL_STATUSES),
+            _p("version", "version", "int", required=True, minimum=1),
+            _p("product", "product"),
+            _p("note", "note"),
+            _p("referredBy", "referred_by"),
+            _p("idempotencyKey", "idempotency_key"),
+            _CREATED,
+            _p("updatedAt", "updated_at", "datetime"),
+        ),
+    ),
+    NodeLabel.CONTACT.value: ElementSpec(
+        "Contact",
+        (
+            _p("kind", "kind", required=True, choices=CONTACT_KINDS),
+            _p("at", "at", "datetime", required=True),
+            _p("outcome", "outcome"),
+            _p("note", "note"),
+            _p("loggedBy", "logged_by"),
+            _p("idempotencyKey", "idempotency_key"),
+            _CREATED,
+        ),
+    ),
 }
-"""Declared node properties per label. ``id`` is the key and not listed here."""
+"""Declared node properties per label. ``id`` is the key and not listed here.
 
-_P, _E, _A, _M, _L, _MD = (label.value for label in
-                          (NodeLabel.PERSON, NodeLabel.ENTERPRISE, NodeLabel.ACCOUNT,
-                           NodeLabel.MANAGER, NodeLabel.LOAN, NodeLabel.MEDIUM))
+A ``Referral`` (a party recommended to an account manager) and a ``Contact`` (a visit,
+call, meeting or message with a party) are recorded by the mutations
+(:mod:`graph_service.linkage.commands`) or loaded from ``referrals.csv`` and
+``contacts.csv``; ``referredBy`` and ``loggedBy`` name the caller (token subject) who
+recorded them."""
+
+_P, _E, _A, _M, _L, _MD, _R, _C = (label.value for label in (
+    NodeLabel.PERSON, NodeLabel.ENTERPRISE, NodeLabel.ACCOUNT, NodeLabel.MANAGER,
+    NodeLabel.LOAN, NodeLabel.MEDIUM, NodeLabel.REFERRAL, NodeLabel.CONTACT))
 _COUNT = _p("count", "count", "int", required=True, minimum=1, maximum=GRAPHQL_INT_MAX)
 _TOTAL = _p("totalAmount", "total_amount", "float", required=True)
 _LAST = _p("lastAt", "last_at", "datetime")
@@ -390,8 +465,16 @@ RELATIONSHIP_SPECS: dict[str, ElementSpec] = {
     RelationshipType.SIGNED_IN_TO.value: ElementSpec(
         "SIGNED_IN_TO", (_COUNT, _LAST), ((_MD, _A),)
     ),
+    RelationshipType.REFERS.value: ElementSpec("REFERS", (), ((_R, _P), (_R, _E))),
+    RelationshipType.REFERRED_TO.value: ElementSpec("REFERRED_TO", (), ((_R, _M),)),
+    RelationshipType.CONTACTED.value: ElementSpec("CONTACTED", (), ((_C, _P), (_C, _E))),
+    RelationshipType.LOGGED_BY.value: ElementSpec("LOGGED_BY", (), ((_C, _M),)),
 }
-"""Declared relationship properties and allowed endpoint labels per relationship type."""
+"""Declared relationship properties and allowed endpoint labels per relationship type.
+
+``REFERS`` joins a referral to the party referred, ``REFERRED_TO`` to the account manager
+it is referred to; ``CONTACTED`` joins a contact to the party contacted, ``LOGGED_BY`` to
+the manager who logged it (absent when an admin without a manager node logged it)."""
 
 NODE_DEFAULTS: dict[str, dict[str, Any]] = {
     label: {p.name: p.default for p in spec.properties if p.default is not None}
@@ -406,6 +489,8 @@ PERSONAL_FIELDS: Mapping[str, frozenset[str]] = {
     NodeLabel.ENTERPRISE.value: frozenset({"name"}),
     NodeLabel.ACCOUNT.value: frozenset({"balance"}),
     NodeLabel.LOAN.value: frozenset({"loanAmount", "loan_amount", "balance"}),
+    NodeLabel.REFERRAL.value: frozenset({"product", "note"}),
+    NodeLabel.CONTACT.value: frozenset({"outcome", "note"}),
 }
 """The personal data of clients, per node label: the one place fields are marked personal.
 
@@ -415,7 +500,10 @@ label does not declare (an extra CSV column: national ids, IBANs) is personal. A
 personal data the caller may not see is *masked* (:mod:`graph_service.access`): these fields
 answer ``null`` (the schema makes them nullable), its undeclared properties are left out of
 ``properties``, and ``masked`` is ``true``. ``Manager`` nodes (bank staff) have none: they
-are never masked. Marking another field personal is one more name here."""
+are never masked. A ``Referral``'s or ``Contact``'s free texts (``product``, ``note``,
+``outcome``) say what the bank knows of its party, so they are that party's personal data;
+their status, kind, times, authors and idempotency keys are not.
+Marking another field personal is one more name here."""
 
 
 _MONEY_MOVED = frozenset({"count", "totalAmount", "lastAt"})

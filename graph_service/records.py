@@ -12,11 +12,11 @@ never the loaders.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Container, Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from graph_service.errors import InvalidInputError
+from graph_service.errors import ConflictError, InvalidInputError
 from graph_service.model import NODE_SPECS, RELATIONSHIP_SPECS, NodeKey
 
 
@@ -100,6 +100,45 @@ RelationshipKey = tuple[str, NodeKey, NodeKey]
 """A relationship's identity: ``(type, start key, end key)``."""
 
 
+@dataclass(frozen=True, slots=True)
+class Expected:
+    """What a command's write requires of one node as it is when the write begins.
+
+    Parameters
+    ----------
+    absent : bool
+        The node must not exist (a create keyed by an idempotency key).
+    version : int or None
+        Otherwise the node must exist, and, when given, its ``version`` property must be
+        this (optimistic concurrency: ``updateReferral(expectedVersion:)``).
+    """
+
+    absent: bool = False
+    version: int | None = None
+
+    def check(self, key: NodeKey, props: Mapping[str, Any] | None) -> None:
+        """Check the node's stored properties (``None``: absent) against this expectation.
+
+        Raises
+        ------
+        ConflictError
+            If the node exists though it must not, is absent though it must exist, or its
+            ``version`` differs.
+        """
+        label, node_id = key
+        if self.absent:
+            if props is not None:
+                raise ConflictError(f"{label} {node_id!r} was written meanwhile")
+            return
+        if props is None:
+            raise ConflictError(f"{label} {node_id!r} no longer exists")
+        if self.version is not None and props.get("version") != self.version:
+            raise ConflictError(
+                f"stale expectedVersion {self.version}: {label} {node_id!r} is at version "
+                f"{props.get('version')}; read it again"
+            )
+
+
 @dataclass(slots=True)
 class GraphBatch:
     """Everything one write (a load, a command) changes.
@@ -127,6 +166,10 @@ class GraphBatch:
         one is no error.
     deleted_relationships : list of RelationshipKey
         Relationships to delete, by type and ends; an absent one is no error.
+    expected : dict of NodeKey to Expected
+        What the nodes must be like when the write begins (a command's preconditions);
+        if one is not, the store raises :class:`~graph_service.errors.ConflictError` and
+        writes nothing.
 
     Notes
     -----
@@ -145,6 +188,7 @@ class GraphBatch:
     deleted_nodes: list[NodeKey] = field(default_factory=list)
     deleted_relationships: list[RelationshipKey] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
+    expected: dict[NodeKey, Expected] = field(default_factory=dict)
 
     def materialized(self) -> GraphBatch:
         """Read every row: the batch with lists of rows (itself if they are lists already).
@@ -164,6 +208,7 @@ class GraphBatch:
             self.deleted_nodes,
             self.deleted_relationships,
             self.skipped,
+            self.expected,
         )
 
     def check_deletions(self) -> None:

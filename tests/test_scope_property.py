@@ -9,8 +9,9 @@ document runs in-process as that manager; the answer must hold:
 
 - no error but ``FORBIDDEN`` (and ``QUERY_TOO_COMPLEX`` for a document over the budget): the
   generator writes valid documents;
-- every node (an object with ``__typename`` Enterprise, Person, Account, Manager, or a
-  GraphNode with its ``label``) outside the portfolio has ``masked: true``, ``null`` in
+- every node (an object with ``__typename`` Enterprise, Person, Account, Manager,
+  Referral, Contact, or a GraphNode with its ``label``) outside the portfolio has
+  ``masked: true``, ``null`` in
   every field of :data:`~graph_service.model.PERSONAL_FIELDS` and no personal key in
   ``properties``; every node inside it and every Manager has ``masked: false``;
 - every relationship with an end outside the portfolio (a GraphRelationship with its type
@@ -54,7 +55,7 @@ from strawberry.utils.str_converters import to_camel_case
 from graph_service.api.context import make_context
 from graph_service.api.extensions import type_schema
 from graph_service.api.fast_path import schema_for
-from graph_service.api.permissions import ReadsGraph
+from graph_service.api.permissions import ReadsGraph, ReadsReferrals
 from graph_service.api.schema import Query, schema
 from graph_service.auth.caller import Caller, Role
 from graph_service.config import Settings
@@ -74,7 +75,7 @@ from graph_service.stores.embedded import EmbeddedStore
 PEOPLE, SEED = 200, 7
 """The generated bank: 400 people (40 enterprises, 3 managers, 800 accounts)."""
 EMBEDDED_EXAMPLES, FALKORDB_EXAMPLES = 10_000, 1_000
-LABELS = ("Enterprise", "Person", "Account", "Manager")
+LABELS = ("Enterprise", "Person", "Account", "Manager", "Referral", "Contact")
 ENUM_LABEL = {label.upper(): label for label in LABELS}
 PUBLISHED = type_schema(schema)
 REFUSING = {to_camel_case(q.name) for q in QUESTIONS if q.outside is Outside.FORBIDDEN}
@@ -82,7 +83,7 @@ REFUSING = {to_camel_case(q.name) for q in QUESTIONS if q.outside is Outside.FOR
 READ_ROOTS = sorted(
     field.graphql_name or to_camel_case(field.python_name)
     for field in get_object_definition(Query, strict=True).fields
-    if ReadsGraph in field.permission_classes
+    if {ReadsGraph, ReadsReferrals} & set(field.permission_classes)
 )
 """The root fields that read the graph (the admin-only audit trail is tested elsewhere)."""
 MAX_DEPTH = 5
@@ -108,7 +109,13 @@ def _rows(directory: Path, name: str) -> list[dict[str, str]]:
 
 
 def portfolios_from_csv(directory: Path) -> dict[str, frozenset[Key]]:
-    """Each manager's portfolio by the issue's rule, read from the canonical CSVs."""
+    """Each manager's portfolio by the issues' rules, read from the canonical CSVs.
+
+    Issue 10's rule, with the referrals of ``referrals.csv`` (an OPEN, CONTACTED or
+    CONVERTED one puts its party in the portfolio of the manager it is referred to) and the
+    records about the parties: their referrals and contacts, those made to the manager and
+    those the manager logged.
+    """
     manages: dict[str, set[Key]] = defaultdict(set)
     for row in _rows(directory, "manages.csv"):
         manages[row["manager_id"]].add((row["client_label"].title(), row["client_id"]))
@@ -120,14 +127,24 @@ def portfolios_from_csv(directory: Path) -> dict[str, frozenset[Key]]:
     owned: dict[Key, set[Key]] = defaultdict(set)
     for row in _rows(directory, "owns.csv"):
         owned[(row["owner_label"].title(), row["owner_id"])].add(("Account", row["account_id"]))
+    referrals, contacts = _rows(directory, "referrals.csv"), _rows(directory, "contacts.csv")
     found = {}
     for manager in (row["id"] for row in _rows(directory, "managers.csv")):
         parties = set(manages[manager])
         for label, node_id in list(parties):
             if label == "Enterprise":
                 parties |= staff[node_id]
+        parties |= {(row["party_label"].title(), row["party_id"]) for row in referrals
+                    if row["to_manager_id"] == manager
+                    and row["status"] in ("OPEN", "CONTACTED", "CONVERTED")}  # fmt: skip
         accounts = {a for party in parties for a in owned[party]}
-        found[manager] = frozenset(parties | accounts)
+        records = {("Referral", row["id"]) for row in referrals
+                   if row["to_manager_id"] == manager
+                   or (row["party_label"].title(), row["party_id"]) in parties}  # fmt: skip
+        records |= {("Contact", row["id"]) for row in contacts
+                    if row["manager_id"] == manager
+                    or (row["party_label"].title(), row["party_id"]) in parties}  # fmt: skip
+        found[manager] = frozenset(parties | accounts | records)
     return found
 
 
@@ -136,7 +153,8 @@ class Bank:
 
     def __init__(self, directory: Path) -> None:
         files = {"Enterprise": "enterprises.csv", "Person": "persons.csv",
-                 "Account": "accounts.csv", "Manager": "managers.csv"}  # fmt: skip
+                 "Account": "accounts.csv", "Manager": "managers.csv",
+                 "Referral": "referrals.csv", "Contact": "contacts.csv"}  # fmt: skip
         self.directory = directory
         self.ids = {label: [row["id"] for row in _rows(directory, name)]
                     for label, name in files.items()}  # fmt: skip

@@ -31,7 +31,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from graph_service.access import reads_graph
+from graph_service.access import GRAPH_READERS
 from graph_service.api.context import Context, make_context
 from graph_service.api.execution import execution_thread_for, run_on
 from graph_service.api.explorer import explorer_router
@@ -190,16 +190,16 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     async def health(request: Request) -> Any:
         """Answer ``{"status": "ok"}``, or 503 when the store fails.
 
-        A caller who may read the graph (:func:`~graph_service.access.reads_graph`: a valid
-        token of a role other than ``staff``) also gets ``"counts": {...}`` and, on a
-        failure, its reason; anyone else only liveness: on the embedded store without
-        reading it (so at once, whatever the execution thread is doing), on a Cypher store
-        after asking the database. The size of the book and the database's error messages
-        (hosts, ports) are not for anonymous callers.
+        A caller who may read the graph (a valid token of a role of
+        :data:`~graph_service.access.GRAPH_READERS`, not ``staff``) also gets
+        ``"counts": {...}`` and, on a failure, its reason; anyone else only liveness: on
+        the embedded store without reading it (so at once, whatever the execution thread is
+        doing), on a Cypher store after asking the database. The size of the book and the
+        database's error messages (hosts, ports) are not for anonymous callers.
         """
         store, execution = request.app.state.store, request.app.state.execution
         caller = request.state.caller
-        reader = caller is not None and reads_graph(caller)
+        reader = caller is not None and caller.role in GRAPH_READERS
         if not reader and execution is not None:
             return {"status": "ok"}
 

@@ -35,6 +35,8 @@ The rule
 
   A base is multiplied, like the nodes, by the ``first`` of the connections enclosing the
   field: ``Enterprise.payrollCoverage`` under ``employers(first: 4)`` costs 4 * 100.
+- A **mutation field** (``Mutation.createReferral``, ...) costs 1: the one record it writes
+  and returns.
 - Other fields cost nothing themselves but carry the multiplier of their enclosing
   connections to what they select.
 - The estimate is the sum over every such field, each times the product of the ``first``
@@ -138,6 +140,9 @@ class _Arguments:
         return self.estimator.argument(self.node, self.definition, self.costed.names[name])
 
 
+MUTATION_TYPE = "Mutation"
+"""The root mutation type: each of its fields costs the one record it writes."""
+
 @dataclass
 class _Estimator:
     """Walks one operation; fragment costs are memoised (a cost is linear in the multiplier)."""
@@ -198,6 +203,8 @@ class _Estimator:
         """The :class:`FieldCost` of one field occurrence (see the module's rule)."""
         settings = self.settings
         named = get_named_type(definition.type)
+        if parent.name == MUTATION_TYPE:
+            return FieldCost(nodes=1, multiplier=1)
         costed = _QUESTION_FIELDS.get((parent.name, node.name.value))
         priced = Cost() if costed is None else costed.question.cost(
             _Arguments(self, node, definition, costed), settings

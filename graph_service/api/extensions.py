@@ -62,6 +62,7 @@ from graphql.validation import (
     KnownFragmentNamesRule,
     NoSchemaIntrospectionCustomRule,
 )
+from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.extensions import (
     MaskErrors,
     MaxTokensLimiter,
@@ -130,6 +131,7 @@ def error_code(error: GraphQLError) -> str:
         (e.g. ``QUERY_TOO_COMPLEX``, ``GRAPHQL_VALIDATION_FAILED`` by
         :class:`DocumentValidation`, ``BAD_USER_INPUT`` for variable values that do not
         coerce, by :class:`VariableValues`);
+        ``BAD_USER_INPUT`` for a value a strawberry scalar refused (``DateTime``);
         ``GRAPHQL_PARSE_FAILED`` for a syntax error; ``GRAPHQL_VALIDATION_FAILED`` for
         another error without path or original error (refused before execution);
         ``INTERNAL_SERVER_ERROR`` for anything else.
@@ -144,6 +146,8 @@ def error_code(error: GraphQLError) -> str:
         return "GRAPHQL_PARSE_FAILED"
     if error.path is None and original is None:
         return GRAPHQL_VALIDATION_FAILED
+    if isinstance(original, StrawberryInputCoercionError):
+        return BAD_USER_INPUT  # a value a scalar refused (DateTime), not a fault of ours
     return INTERNAL_SERVER_ERROR
 
 

@@ -70,7 +70,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 from graph_service.api.extensions import EXTENSIONS
-from graph_service.api.schema import GraphServiceSchema, Query, schema
+from graph_service.api.schema import GraphServiceSchema, Mutation, Query, schema
 from graph_service.config import Settings
 
 
@@ -391,7 +391,8 @@ def fast_schema() -> strawberry.Schema:
         :class:`FastExecutionContext`; built once, on first use.
     """
     return GraphServiceSchema(
-        query=Query, extensions=EXTENSIONS, execution_context_class=FastExecutionContext
+        query=Query, mutation=Mutation, extensions=EXTENSIONS,
+        execution_context_class=FastExecutionContext
     )
 
 

@@ -1,4 +1,4 @@
-"""The GraphQL schema: lookups by id, the linkage questions and the audit trail.
+"""The GraphQL schema: lookups by id, the linkage questions, the audit trail and the mutations.
 
 The lookups and the audit trail (:mod:`graph_service.api.trail`) are written here; the
 linkage questions' root fields are generated from the question registry
@@ -18,11 +18,22 @@ from graphql import GraphQLError
 from strawberry.types import ExecutionContext
 
 from graph_service.api.extensions import EXTENSIONS, log_unexpected
-from graph_service.api.permissions import AdminOnly, ReadsGraph
+from graph_service.api.mutations import Mutation
+from graph_service.api.permissions import AdminOnly, ReadsGraph, ReadsReferrals
 from graph_service.api.questions import root_fields
 from graph_service.api.trail import audit_records
-from graph_service.api.types import Account, Enterprise, GraphInfo, Manager, Person, as_type
-from graph_service.errors import NotFoundError
+from graph_service.api.types import (
+    Account,
+    Contact,
+    Enterprise,
+    GraphInfo,
+    Manager,
+    Person,
+    Referral,
+    as_type,
+)
+from graph_service.auth.caller import Role
+from graph_service.errors import ForbiddenError, NotFoundError
 from graph_service.model import NodeLabel
 
 
@@ -69,6 +80,25 @@ class Query:
         """Look up an account manager."""
         return await _lookup(info, NodeLabel.MANAGER, id)
 
+    @strawberry.field(description="A referral by id; NOT_FOUND error if none. Staff read "
+                      "only the referrals they created (FORBIDDEN otherwise).",
+                      permission_classes=[ReadsReferrals])
+    async def referral(self, info: GraphInfo, id: strawberry.ID) -> Referral | None:
+        """Look up a referral."""
+        found = await _lookup(info, NodeLabel.REFERRAL, id)
+        caller = info.context.caller
+        if caller is not None and caller.role is Role.STAFF and (
+            found.referred_by != caller.subject
+        ):
+            raise ForbiddenError("staff may read only the referrals they created")
+        return found
+
+    @strawberry.field(description="A logged contact by id; NOT_FOUND error if none.",
+                      permission_classes=[ReadsGraph])
+    async def contact(self, info: GraphInfo, id: strawberry.ID) -> Contact | None:
+        """Look up a contact."""
+        return await _lookup(info, NodeLabel.CONTACT, id)
+
     audit_records = strawberry.field(
         resolver=audit_records, permission_classes=[AdminOnly],
         description="The audit trail's most recent records that match, oldest first "
@@ -86,5 +116,6 @@ class GraphServiceSchema(strawberry.Schema):
         log_unexpected(errors)
 
 
-schema: strawberry.Schema = GraphServiceSchema(query=Query, extensions=EXTENSIONS)
+schema: strawberry.Schema = GraphServiceSchema(query=Query, mutation=Mutation,
+                                                extensions=EXTENSIONS)
 """The service's GraphQL schema (``schema.as_str()`` is ``schema/schema.graphql``)."""

@@ -24,8 +24,16 @@ from graph_service.access import MaskedNode
 from graph_service.api.context import Context, when_loaded
 from graph_service.api.pagination import CursorOrder, PageArgs, Window, encode_cursor
 from graph_service.api.questions import node_fields
+from graph_service.linkage.conversion import ConversionGroupBy
 from graph_service.linkage.question import Order, Ranked
-from graph_service.model import NODE_DEFAULTS, NodeKey, NodeLabel, RelationshipType
+from graph_service.model import (
+    NODE_DEFAULTS,
+    ContactKind,
+    NodeKey,
+    NodeLabel,
+    ReferralStatus,
+    RelationshipType,
+)
 from graph_service.stores.base import (
     Coverage,
     Direction,
@@ -37,14 +45,19 @@ from graph_service.stores.base import (
 
 strawberry.enum(NodeLabel, description="Node labels of the linkage graph.")
 strawberry.enum(RelationshipType, description="Relationship types of the linkage graph.")
+strawberry.enum(ReferralStatus, description="A referral's status: OPEN -> CONTACTED -> "
+                "CONVERTED or DECLINED.")
+strawberry.enum(ContactKind, description="How a party was contacted.")
+strawberry.enum(ConversionGroupBy, description="What referralConversion groups by.")
 
 GraphInfo = Info[Context, None]
 """The ``info`` argument of every resolver."""
 
 MASKED_DESCRIPTION = (
     "True when the caller may not see this node's personal data (outside a manager's "
-    "portfolio; persons and accounts for analysts and applications): its personal fields "
-    "are null. Never true for a Manager."
+    "portfolio; persons, accounts, referrals and contacts for analysts and applications): "
+    "its personal fields are null. Never true for a Manager, nor for a referral or contact "
+    "the caller recorded."
 )
 
 First = Annotated[
@@ -63,14 +76,18 @@ N = TypeVar("N")
 E = TypeVar("E")
 T = TypeVar("T")
 
-_ENTERPRISE, _PERSON, _ACCOUNT, _MANAGER = (
+_ENTERPRISE, _PERSON, _ACCOUNT, _MANAGER, _REFERRAL, _CONTACT = (
     label.value for label in (NodeLabel.ENTERPRISE, NodeLabel.PERSON, NodeLabel.ACCOUNT,
-                              NodeLabel.MANAGER)
+                              NodeLabel.MANAGER, NodeLabel.REFERRAL, NodeLabel.CONTACT)
 )
 _IN, _OUT = Direction.INCOMING, Direction.OUTGOING
 _EMPLOYED_BY, _SHAREHOLDER_OF, _OWNS, _MANAGES, _GUARANTEES, _TRANSFERRED_TO = (
     RelationshipType.EMPLOYED_BY, RelationshipType.SHAREHOLDER_OF, RelationshipType.OWNS,
     RelationshipType.MANAGES, RelationshipType.GUARANTEES, RelationshipType.TRANSFERRED_TO,
+)
+_REFERS, _REFERRED_TO, _CONTACTED, _LOGGED_BY = (
+    RelationshipType.REFERS, RelationshipType.REFERRED_TO, RelationshipType.CONTACTED,
+    RelationshipType.LOGGED_BY,
 )
 
 
@@ -81,7 +98,9 @@ def _camel(name: str) -> str:
 
 @functools.cache
 def _prop_fields(cls: type) -> tuple[tuple[str, str, bool, Any], ...]:
-    """``(field, stored property, is a *_at datetime, default)`` per field of a type.
+    """``(field, stored property, is a datetime, default)`` per field of a type.
+
+    A field named ``at`` or ``*_at`` holds a datetime.
 
     Init fields of a strawberry type. The default is the node label's declared one
     (:data:`NODE_DEFAULTS`, e.g. ``blocked`` is false), else ``None``. Computed once per
@@ -89,7 +108,7 @@ def _prop_fields(cls: type) -> tuple[tuple[str, str, bool, Any], ...]:
     """
     defaults = NODE_DEFAULTS.get(getattr(cls, "LABEL", ""), {})
     return tuple(
-        (f.name, key, f.name.endswith("_at"), defaults.get(key))
+        (f.name, key, f.name == "at" or f.name.endswith("_at"), defaults.get(key))
         for f in dataclasses.fields(cast(Any, cls))
         if f.init
         for key in (_camel(f.name),)
@@ -107,8 +126,8 @@ def _prop_value(props: Mapping[str, Any], key: str, is_date: bool, default: Any)
 def _from_props(cls: type[T], props: Mapping[str, Any], **given: Any) -> T:
     """Instantiate a strawberry type: ``given`` fields, the rest read from ``props``.
 
-    A field ``snake_case`` reads the stored property ``snakeCase``; the texts of ``*_at``
-    fields become datetimes.
+    A field ``snake_case`` reads the stored property ``snakeCase``; the texts of ``at`` and
+    ``*_at`` fields become datetimes.
     """
     for name, key, is_date, default in _prop_fields(cast(type, cls)):
         if name not in given:
@@ -239,6 +258,10 @@ class Enterprise(_GraphNode):
                          "Enterprises this enterprise guarantees.")
     guarantors = related("EnterpriseConnection", _GUARANTEES, _IN,
                          "Enterprises that guarantee this enterprise.")
+    referrals = related("ReferralConnection", _REFERS, _IN,
+                        "Referrals of the enterprise to account managers, by id.")
+    contacts = related("ContactConnection", _CONTACTED, _IN,
+                       "Contacts logged with the enterprise, by id.")
 
 
 @strawberry.type(description="A retail client or prospect.")
@@ -267,6 +290,10 @@ class Person(_GraphNode):
                             "Enterprises the person holds shares of.")
     guarantees = related("PersonConnection", _GUARANTEES, _OUT, "People this person guarantees.")
     guarantors = related("PersonConnection", _GUARANTEES, _IN, "People who guarantee this person.")
+    referrals = related("ReferralConnection", _REFERS, _IN,
+                        "Referrals of the person to account managers, by id.")
+    contacts = related("ContactConnection", _CONTACTED, _IN,
+                       "Contacts logged with the person, by id.")
 
 
 @strawberry.type(description="A bank account (any product).")
@@ -309,6 +336,77 @@ class Manager(_GraphNode):
     branch: str | None
     clients = related("PartyConnection", _MANAGES, _OUT,
                       "Enterprises and people the manager manages.")
+    referrals_received = related("ReferralConnection", _REFERRED_TO, _IN,
+                                 "Referrals made to the manager, by id.")
+    contacts = related("ContactConnection", _LOGGED_BY, _IN,
+                       "Contacts the manager logged, by id.")
+
+
+def _end(rel_type: RelationshipType) -> Any:
+    """A field answering the node at the end of the node's one outgoing ``rel_type``."""
+
+    def resolve(root: _GraphNode, info: GraphInfo) -> Any:
+        loader = info.context.neighbors(root.LABEL, rel_type.value, _OUT)
+        return when_loaded(loader.load(str(root.id)),
+                           lambda found: as_type(found[0][1]) if found else None)
+
+    return resolve
+
+
+@strawberry.type(description="A party referred to an account manager (createReferral).")
+class Referral(_GraphNode):
+    """GraphQL ``Referral``: a node labelled ``Referral``, its party and its manager."""
+
+    LABEL: ClassVar[str] = _REFERRAL
+    id: strawberry.ID
+    masked: bool = strawberry.field(description=MASKED_DESCRIPTION)
+    status: ReferralStatus
+    version: int = strawberry.field(
+        description="1 when created, +1 at each status change: updateReferral's "
+        "expectedVersion."
+    )
+    product: str | None = strawberry.field(
+        description="The product the party is referred for; null when masked."
+    )
+    note: str | None = strawberry.field(description="Free text; null when masked.")
+    referred_by: str | None = strawberry.field(description="Subject of who referred.")
+    created_at: dt.datetime | None
+    updated_at: dt.datetime | None
+
+    @strawberry.field(description="The person or enterprise referred.")
+    def party(self, info: GraphInfo) -> Party | None:
+        """Through the neighbour DataLoader (``REFERS``)."""
+        return cast(Any, _end(_REFERS)(self, info))
+
+    @strawberry.field(description="The account manager referred to.")
+    def to_manager(self, info: GraphInfo) -> Manager | None:
+        """Through the neighbour DataLoader (``REFERRED_TO``)."""
+        return cast(Any, _end(_REFERRED_TO)(self, info))
+
+
+@strawberry.type(description="A visit, call, meeting or message with a party (logContact).")
+class Contact(_GraphNode):
+    """GraphQL ``Contact``: a node labelled ``Contact``, its party and its manager."""
+
+    LABEL: ClassVar[str] = _CONTACT
+    id: strawberry.ID
+    masked: bool = strawberry.field(description=MASKED_DESCRIPTION)
+    kind: ContactKind
+    at: dt.datetime = strawberry.field(description="When the contact took place.")
+    outcome: str | None = strawberry.field(description="Free text; null when masked.")
+    note: str | None = strawberry.field(description="Free text; null when masked.")
+    logged_by: str | None = strawberry.field(description="Subject of who logged it.")
+    created_at: dt.datetime | None
+
+    @strawberry.field(description="The person or enterprise contacted.")
+    def party(self, info: GraphInfo) -> Party | None:
+        """Through the neighbour DataLoader (``CONTACTED``)."""
+        return cast(Any, _end(_CONTACTED)(self, info))
+
+    @strawberry.field(description="The manager who logged it; null when logged by an admin.")
+    def manager(self, info: GraphInfo) -> Manager | None:
+        """Through the neighbour DataLoader (``LOGGED_BY``)."""
+        return cast(Any, _end(_LOGGED_BY)(self, info))
 
 
 Party = Annotated[
@@ -317,7 +415,7 @@ Party = Annotated[
 ]
 
 _NODE_TYPES: dict[str, type[_GraphNode]] = {
-    cls.LABEL: cls for cls in (Enterprise, Person, Account, Manager)
+    cls.LABEL: cls for cls in (Enterprise, Person, Account, Manager, Referral, Contact)
 }
 for _cls in _NODE_TYPES.values():  # a class attribute would hide a field from __getattr__
     if _shadowed := [name for name in _lazy_fields(cast(type, _cls)) if hasattr(_cls, name)]:
@@ -326,7 +424,7 @@ for _cls in _NODE_TYPES.values():  # a class attribute would hide a field from _
 
 
 def as_type(node: Node) -> Any:
-    """The GraphQL object (Enterprise, Person, Account or Manager) of a store node."""
+    """The GraphQL object (Enterprise, Person, Account, Manager...) of a store node."""
     return _NODE_TYPES[node.label].from_node(node)
 
 
@@ -549,6 +647,20 @@ class ManagerConnection(Connection[Edge[Manager]]):
     labels = frozenset({_MANAGER})
 
 
+@strawberry.type(description="A page of referrals.")
+class ReferralConnection(Connection[Edge[Referral]]):
+    """Connection of ``Referral`` nodes."""
+
+    labels = frozenset({_REFERRAL})
+
+
+@strawberry.type(description="A page of contacts.")
+class ContactConnection(Connection[Edge[Contact]]):
+    """Connection of ``Contact`` nodes."""
+
+    labels = frozenset({_CONTACT})
+
+
 @strawberry.type(description="A page of clients (enterprises and people).")
 class PartyConnection(Connection[Edge[Party]]):
     """Connection of ``Enterprise`` and ``Person`` nodes."""
@@ -557,7 +669,7 @@ class PartyConnection(Connection[Edge[Party]]):
 
 
 SearchResult = Annotated[
-    Enterprise | Person | Account | Manager,
+    Enterprise | Person | Account | Manager | Referral | Contact,
     strawberry.union("SearchResult", description="A node found by search."),
 ]
 

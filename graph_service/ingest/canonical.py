@@ -17,6 +17,7 @@ from graph_service.errors import InvalidInputError, Location
 from graph_service.ingest.tables import (
     Row,
     read_records,
+    read_table,
     require_file,
     require_id,
     skipped_entries,
@@ -85,11 +86,15 @@ class RelationshipFile:
         The relationship type it holds.
     start, end : Endpoint
         How the start and end nodes are named.
+    optional : bool
+        For a relationship of a node file (:data:`NODE_LINKS`): a row whose end id is
+        blank, or whose file lacks the end's column, has none.
     """
 
     type: str
     start: Endpoint
     end: Endpoint
+    optional: bool = False
 
     @property
     def spec(self) -> ElementSpec:
@@ -105,6 +110,7 @@ class RelationshipFile:
 _P, _E, _A, _M = (NodeLabel.PERSON.value, NodeLabel.ENTERPRISE.value,
                   NodeLabel.ACCOUNT.value, NodeLabel.MANAGER.value)
 _L, _MD = NodeLabel.LOAN.value, NodeLabel.MEDIUM.value
+_R, _C = NodeLabel.REFERRAL.value, NodeLabel.CONTACT.value
 
 NODE_FILES: dict[str, str] = {
     "enterprises.csv": _E,
@@ -113,8 +119,31 @@ NODE_FILES: dict[str, str] = {
     "managers.csv": _M,
     "loans.csv": _L,
     "media.csv": _MD,
+    "referrals.csv": _R,
+    "contacts.csv": _C,
 }
 """Node file name to the label it holds; each has an ``id`` column."""
+
+_PARTY = Endpoint("party_id", label_column="party_label")
+NODE_LINKS: dict[str, tuple[RelationshipFile, ...]] = {
+    "referrals.csv": (
+        RelationshipFile(RelationshipType.REFERS.value, Endpoint("id", _R), _PARTY),
+        RelationshipFile(
+            RelationshipType.REFERRED_TO.value, Endpoint("id", _R), Endpoint("to_manager_id", _M)
+        ),
+    ),
+    "contacts.csv": (
+        RelationshipFile(RelationshipType.CONTACTED.value, Endpoint("id", _C), _PARTY),
+        RelationshipFile(
+            RelationshipType.LOGGED_BY.value, Endpoint("id", _C), Endpoint("manager_id", _M),
+            optional=True,
+        ),
+    ),
+}
+"""The relationships a node file's rows carry besides the node (history: a referral's party
+and manager, a contact's party and manager), read after every relationship file. Their
+rows count in the node file's report once, as the node's row (``source_rows`` 0): a
+relationship whose end does not exist is listed in the rejects, the node is loaded."""
 
 RELATIONSHIP_FILES: dict[str, RelationshipFile] = {
     "employed_by.csv": RelationshipFile(
@@ -164,9 +193,17 @@ RELATIONSHIP_FILES: dict[str, RelationshipFile] = {
 """Relationship file name to its layout; files are read in this order, after the nodes."""
 
 
+def _link_columns(file: str, *, required: bool = False) -> tuple[str, ...]:
+    """The columns of a node file's :data:`NODE_LINKS` ends (only the required ones)."""
+    return tuple(dict.fromkeys(
+        column for link in NODE_LINKS.get(file, ()) if not (required and link.optional)
+        for column in link.end.columns
+    ))  # fmt: skip
+
+
 def _layout(file: str) -> tuple[tuple[str, ...], ElementSpec]:
     if file in NODE_FILES:
-        return ("id",), NODE_SPECS[NODE_FILES[file]]
+        return ("id", *_link_columns(file)), NODE_SPECS[NODE_FILES[file]]
     layout = RELATIONSHIP_FILES[file]
     return layout.key_columns, layout.spec
 
@@ -190,8 +227,13 @@ def header(file: str) -> list[str]:
 
 
 def required_columns(file: str) -> list[str]:
-    """Return the columns ``file`` must have: key columns and required properties' columns."""
+    """Return the columns ``file`` must have: key columns and required properties' columns.
+
+    A node file's optional link columns (``contacts.csv``'s ``manager_id``) are not required.
+    """
     keys, spec = _layout(file)
+    if file in NODE_FILES:
+        keys = ("id", *_link_columns(file, required=True))
     return [*keys, *(p.column for p in spec.properties if p.required)]
 
 
@@ -366,9 +408,10 @@ def _read_nodes(path: Path) -> Iterator[NodeRow]:
     file = path.name
     label = NODE_FILES[file]
     spec = NODE_SPECS[label]
+    keys = _layout(file)[0]
     records = read_records(path, required_columns(file))
     for _, header in records:
-        fast = _FastRows(spec, header, ("id",))
+        fast = _FastRows(spec, header, keys)
         for line, values in records:
             try:
                 if not fast.usable:
@@ -379,8 +422,23 @@ def _read_nodes(path: Path) -> Iterator[NodeRow]:
                 row = dict(zip(header, values, strict=True))
                 location = Location(file, line)
                 node_id = require_id(row, "id", location)
-                props = _properties(spec, row, ("id",), location)
+                props = _properties(spec, row, keys, location)
             yield _new_row(NodeRow, (label, node_id, props, file, line))
+
+
+def _read_links(path: Path) -> Iterator[RelationshipRow]:
+    """The :data:`NODE_LINKS` relationships of a node file's rows (reference path only)."""
+    file = path.name
+    links = NODE_LINKS[file]
+    for line, row in read_table(path, required_columns(file)):
+        location = Location(file, line)
+        for link in links:
+            if link.optional and not row.get(link.end.id_column, "").strip():
+                continue
+            start = link.start.key(row, location)
+            end = link.end.key(row, location)
+            check_endpoints(link.type, start[0], end[0], location)
+            yield _new_row(RelationshipRow, (link.type, start, end, {}, file, line, 0))
 
 
 def _read_relationships(path: Path) -> Iterator[RelationshipRow]:
@@ -468,8 +526,11 @@ def stream_canonical(directory: Path) -> GraphBatch:
         nodes=chain.from_iterable(
             _read_nodes(directory / name) for name in present if name in NODE_FILES
         ),
-        relationships=chain.from_iterable(
-            _read_relationships(directory / name) for name in present if name not in NODE_FILES
+        relationships=chain(
+            chain.from_iterable(_read_relationships(directory / name)
+                                for name in present if name not in NODE_FILES),
+            chain.from_iterable(_read_links(directory / name)
+                                for name in present if name in NODE_LINKS),
         ),
         files=present,
         skipped=skipped_entries(directory, present, "not a file of the canonical CSV format"),

@@ -31,6 +31,11 @@ PEOPLE_PER_ENTERPRISE = 10
 ZIPF_EXPONENT = 1.0
 """Workforce weight of the enterprise of size rank k is ``1 / k**ZIPF_EXPONENT``."""
 EMPLOYMENT_RATE = 0.85
+PEOPLE_PER_REFERRAL = 100
+PEOPLE_PER_CONTACT = 50
+"""History (``loaders/synthetic-bank.md``): one referral per 100 people and one contact per
+50 (at least one each), drawn from their own random stream, so the other files are those
+of a generator without history."""
 COVERAGE_RANGE = (0.4, 0.8)
 """Each enterprise's payroll coverage (share of staff with an active debit card) is uniform
 in this range."""
@@ -47,6 +52,8 @@ _INDUSTRIES = ("manufacturing", "retail", "construction", "logistics", "software
 _REGIONS = ("North", "South", "East", "West", "Central", "Capital")
 _TITLES = ("CFO", "COO", "CTO", "Managing director", "Board member")
 _SEGMENTS = ("mass", "affluent", "private")
+_CONTACT_KINDS = ("VISIT", "CALL", "MEETING", "MESSAGE")
+_OUTCOMES = ("interested", "not interested", "call back", "documents sent")
 # Product -> probability of holding it per segment (mass, affluent, private). Debit cards are
 # drawn separately: they carry payroll coverage.
 _PRODUCTS = (
@@ -153,7 +160,9 @@ def generate(
                 )
                 for name in (*NODE_FILES, *RELATIONSHIP_FILES)
             }
-            _Bank(random.Random(seed), people, sinks, progress).write()
+            bank = _Bank(random.Random(seed), people, sinks, progress)
+            bank.write()
+            bank.write_history(random.Random(f"history:{seed}"))
         os.rename(work, target)  # replaces an empty directory; fails on any other entry
     except BaseException as exc:
         shutil.rmtree(work, ignore_errors=True)
@@ -242,6 +251,36 @@ class _Bank:
         self.write_managers()
         self.write_enterprises()
         self.write_persons()
+
+    def write_history(self, rng: random.Random) -> None:
+        """Referrals and contacts, from ``rng`` (the bank's own stream is not touched).
+
+        A referral's party is a person (90%) or an enterprise, its manager any manager, its
+        status OPEN, CONTACTED, CONVERTED or DECLINED (40/25/20/15%) at the version the
+        workflow reaches it with; a contact's party likewise, logged by any manager.
+        """
+        managers = [m for ids in self.managers.values() for m in ids]
+
+        def pick(values: Sequence[str]) -> str:
+            return values[int(rng.random() * len(values))]
+
+        def party() -> tuple[str, str]:
+            if rng.random() < 0.9:
+                return "Person", f"P{int(rng.random() * self.people) + 1}"
+            return "Enterprise", f"E{int(rng.random() * self.enterprises) + 1}"
+
+        referrals = self.sinks["referrals.csv"]
+        for r in range(1, max(1, self.people // PEOPLE_PER_REFERRAL) + 1):
+            draw = rng.random()
+            status, version = (("OPEN", 1) if draw < 0.40 else ("CONTACTED", 2) if draw < 0.65
+                               else ("CONVERTED", 3) if draw < 0.85 else ("DECLINED", 3))
+            referrals(f"R{r}", *party(), pick(managers), status, version,
+                      pick([p for p, _ in _PRODUCTS]), "",
+                      f"staff-{int(rng.random() * 50) + 1:03d}", "", pick(_DAYS), "")
+        contacts = self.sinks["contacts.csv"]
+        for c in range(1, max(1, self.people // PEOPLE_PER_CONTACT) + 1):
+            contacts(f"C{c}", *party(), pick(managers), pick(_CONTACT_KINDS), pick(_DAYS),
+                     pick(_OUTCOMES), "", "", "", "")
 
     def write_managers(self) -> None:
         rng, write = self.rng, self.sinks["managers.csv"]

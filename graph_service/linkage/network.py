@@ -22,7 +22,8 @@ RelationshipTypes = Annotated[
     tuple[RelationshipType, ...] | None,
     Doc(
         "Relationship types to follow; when omitted, the linkage types (EMPLOYED_BY, "
-        "SHAREHOLDER_OF, OWNS, MANAGES, GUARANTEES, TRANSFERRED_TO): loan, withdrawal and "
+        "SHAREHOLDER_OF, OWNS, MANAGES, GUARANTEES, TRANSFERRED_TO) and the referrals' and "
+        "contacts' (REFERS, REFERRED_TO, CONTACTED, LOGGED_BY): loan, withdrawal and "
         "sign-in relationships only when named."
     ),
 ]

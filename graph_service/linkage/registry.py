@@ -31,6 +31,7 @@ MODULES: tuple[str, ...] = (
     "circles",
     "influence",
     "neighbors",
+    "conversion",
 )
 """Modules of :mod:`graph_service.linkage` holding one question each, in registration order."""
 

@@ -177,6 +177,10 @@ class GraphStore(Protocol):
         or nothing, and other processes see it on their next :meth:`refresh`. A Cypher store
         writes a batch of up to ``write_batch_size`` rows in one transaction, a larger one
         (a load) in transactions of that many rows.
+
+        Preconditions: a node not as ``batch.expected`` requires raises
+        :class:`~graph_service.errors.ConflictError` and nothing is written (checked in the
+        transaction on the embedded store, just before the write on a Cypher store).
         """
         ...
 

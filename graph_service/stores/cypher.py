@@ -260,6 +260,11 @@ class CypherStore:
             For a deletion outside the model (:meth:`GraphBatch.check_deletions`), or what
             a lazy batch raises while its rows are read: every row is read before the first
             write (``GraphBatch.materialized``), so the database is left untouched.
+        ConflictError
+            If a node is not as ``batch.expected`` requires, read just before the write: a
+            command's preconditions are atomic within one serving process (its commands
+            run one at a time, :mod:`graph_service.linkage.commands`), not across processes
+            writing the same graph.
         """
         batch.check_deletions()
         batch = batch.materialized()  # statements are not one transaction: read all first
@@ -267,6 +272,11 @@ class CypherStore:
         in_batch = {row.key for row in batch.nodes}
         ends = (k for rel in batch.relationships for k in (rel.start, rel.end))
         stored = await self._stored(k for k in ends if k not in in_batch)
+        if batch.expected:
+            found = await self._nodes(batch.expected)
+            for key, expected in batch.expected.items():
+                node = found.get(key)
+                expected.check(key, None if node is None else node.props)
         plan = plan_batch(batch, stored)
         await self._write(plan)
         return plan.report

@@ -12,6 +12,10 @@ MATCH (n:Loan) RETURN 'Loan' AS name, count(n) AS count
 UNION ALL
 MATCH (n:Medium) RETURN 'Medium' AS name, count(n) AS count
 UNION ALL
+MATCH (n:Referral) RETURN 'Referral' AS name, count(n) AS count
+UNION ALL
+MATCH (n:Contact) RETURN 'Contact' AS name, count(n) AS count
+UNION ALL
 MATCH ()-[r:EMPLOYED_BY]->() RETURN 'EMPLOYED_BY' AS name, count(r) AS count
 UNION ALL
 MATCH ()-[r:SHAREHOLDER_OF]->() RETURN 'SHAREHOLDER_OF' AS name, count(r) AS count
@@ -33,3 +37,11 @@ UNION ALL
 MATCH ()-[r:WITHDREW_TO]->() RETURN 'WITHDREW_TO' AS name, count(r) AS count
 UNION ALL
 MATCH ()-[r:SIGNED_IN_TO]->() RETURN 'SIGNED_IN_TO' AS name, count(r) AS count
+UNION ALL
+MATCH ()-[r:REFERS]->() RETURN 'REFERS' AS name, count(r) AS count
+UNION ALL
+MATCH ()-[r:REFERRED_TO]->() RETURN 'REFERRED_TO' AS name, count(r) AS count
+UNION ALL
+MATCH ()-[r:CONTACTED]->() RETURN 'CONTACTED' AS name, count(r) AS count
+UNION ALL
+MATCH ()-[r:LOGGED_BY]->() RETURN 'LOGGED_BY' AS name, count(r) AS count

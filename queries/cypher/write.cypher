@@ -69,6 +69,30 @@ UNWIND $delete_SIGNED_IN_TO_Medium_Account AS row
 MATCH (:Medium {id: row.start})-[r:SIGNED_IN_TO]->(:Account {id: row.end})
 DELETE r
 WITH count(*) AS done
+UNWIND $delete_REFERS_Referral_Person AS row
+MATCH (:Referral {id: row.start})-[r:REFERS]->(:Person {id: row.end})
+DELETE r
+WITH count(*) AS done
+UNWIND $delete_REFERS_Referral_Enterprise AS row
+MATCH (:Referral {id: row.start})-[r:REFERS]->(:Enterprise {id: row.end})
+DELETE r
+WITH count(*) AS done
+UNWIND $delete_REFERRED_TO_Referral_Manager AS row
+MATCH (:Referral {id: row.start})-[r:REFERRED_TO]->(:Manager {id: row.end})
+DELETE r
+WITH count(*) AS done
+UNWIND $delete_CONTACTED_Contact_Person AS row
+MATCH (:Contact {id: row.start})-[r:CONTACTED]->(:Person {id: row.end})
+DELETE r
+WITH count(*) AS done
+UNWIND $delete_CONTACTED_Contact_Enterprise AS row
+MATCH (:Contact {id: row.start})-[r:CONTACTED]->(:Enterprise {id: row.end})
+DELETE r
+WITH count(*) AS done
+UNWIND $delete_LOGGED_BY_Contact_Manager AS row
+MATCH (:Contact {id: row.start})-[r:LOGGED_BY]->(:Manager {id: row.end})
+DELETE r
+WITH count(*) AS done
 UNWIND $delete_Enterprise AS id
 MATCH (n:Enterprise {id: id})
 DETACH DELETE n
@@ -93,6 +117,14 @@ UNWIND $delete_Medium AS id
 MATCH (n:Medium {id: id})
 DETACH DELETE n
 WITH count(*) AS done
+UNWIND $delete_Referral AS id
+MATCH (n:Referral {id: id})
+DETACH DELETE n
+WITH count(*) AS done
+UNWIND $delete_Contact AS id
+MATCH (n:Contact {id: id})
+DETACH DELETE n
+WITH count(*) AS done
 UNWIND $upsert_Enterprise AS row
 MERGE (n:Enterprise {id: row.id})
 SET n += row.props
@@ -115,6 +147,14 @@ SET n += row.props
 WITH count(*) AS done
 UNWIND $upsert_Medium AS row
 MERGE (n:Medium {id: row.id})
+SET n += row.props
+WITH count(*) AS done
+UNWIND $upsert_Referral AS row
+MERGE (n:Referral {id: row.id})
+SET n += row.props
+WITH count(*) AS done
+UNWIND $upsert_Contact AS row
+MERGE (n:Contact {id: row.id})
 SET n += row.props
 WITH count(*) AS done
 UNWIND $upsert_EMPLOYED_BY_Person_Enterprise AS row
@@ -211,5 +251,41 @@ UNWIND $upsert_SIGNED_IN_TO_Medium_Account AS row
 MATCH (s:Medium {id: row.start})
 MATCH (e:Account {id: row.end})
 MERGE (s)-[r:SIGNED_IN_TO]->(e)
+SET r += row.props
+WITH count(*) AS done
+UNWIND $upsert_REFERS_Referral_Person AS row
+MATCH (s:Referral {id: row.start})
+MATCH (e:Person {id: row.end})
+MERGE (s)-[r:REFERS]->(e)
+SET r += row.props
+WITH count(*) AS done
+UNWIND $upsert_REFERS_Referral_Enterprise AS row
+MATCH (s:Referral {id: row.start})
+MATCH (e:Enterprise {id: row.end})
+MERGE (s)-[r:REFERS]->(e)
+SET r += row.props
+WITH count(*) AS done
+UNWIND $upsert_REFERRED_TO_Referral_Manager AS row
+MATCH (s:Referral {id: row.start})
+MATCH (e:Manager {id: row.end})
+MERGE (s)-[r:REFERRED_TO]->(e)
+SET r += row.props
+WITH count(*) AS done
+UNWIND $upsert_CONTACTED_Contact_Person AS row
+MATCH (s:Contact {id: row.start})
+MATCH (e:Person {id: row.end})
+MERGE (s)-[r:CONTACTED]->(e)
+SET r += row.props
+WITH count(*) AS done
+UNWIND $upsert_CONTACTED_Contact_Enterprise AS row
+MATCH (s:Contact {id: row.start})
+MATCH (e:Enterprise {id: row.end})
+MERGE (s)-[r:CONTACTED]->(e)
+SET r += row.props
+WITH count(*) AS done
+UNWIND $upsert_LOGGED_BY_Contact_Manager AS row
+MATCH (s:Contact {id: row.start})
+MATCH (e:Manager {id: row.end})
+MERGE (s)-[r:LOGGED_BY]->(e)
 SET r += row.props
 RETURN count(*) AS done

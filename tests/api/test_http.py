@@ -59,6 +59,12 @@ def test_health_reports_counts(client: Client) -> None:
         "REPAID": 0,
         "WITHDREW_TO": 0,
         "SIGNED_IN_TO": 0,
+        "Referral": 0,
+        "Contact": 0,
+        "REFERS": 0,
+        "REFERRED_TO": 0,
+        "CONTACTED": 0,
+        "LOGGED_BY": 0,
     }
 
 

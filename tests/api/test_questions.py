@@ -24,8 +24,8 @@ def fields(type_name: str) -> list[str]:
 
 def test_every_question_has_its_fields_in_registration_order() -> None:
     roots = [to_camel_case(q.name) for q in QUESTIONS]
-    assert fields("Query") == ["enterprise", "person", "account", "manager", "auditRecords",
-                               *roots]
+    assert fields("Query") == ["enterprise", "person", "account", "manager", "referral",
+                               "contact", "auditRecords", *roots]
     for question in QUESTIONS:
         for node_field in question.node_fields:
             assert to_camel_case(node_field.name) in fields(node_field.label)

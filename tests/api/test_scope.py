@@ -21,7 +21,8 @@ from strawberry.types import get_object_definition
 from graph_service.access import MaskedNode, Scope, mask, portfolio
 from graph_service.api.context import make_context
 from graph_service.api.fast_path import schema_for
-from graph_service.api.permissions import AdminOnly, ReadsGraph
+from graph_service.api.mutations import Mutation
+from graph_service.api.permissions import RolePermission
 from graph_service.api.schema import Query
 from graph_service.audit import AuditTrail, new_record
 from graph_service.auth.caller import Caller, Role
@@ -250,12 +251,21 @@ def test_staff_may_not_read_the_graph(bank: GraphStore) -> None:
 
 
 def test_every_root_field_declares_who_may_call_it() -> None:
-    # A field added later (by hand or through the question registry) must say it too.
-    fields = get_object_definition(Query, strict=True).fields
-    assert len(fields) >= 11
-    for field in fields:
-        assert any(issubclass(p, ReadsGraph | AdminOnly) for p in field.permission_classes), (
-            field.name)
+    # A field added later (by hand, through the question registry, or a mutation) must say
+    # it too.
+    queries = get_object_definition(Query, strict=True).fields
+    mutations = get_object_definition(Mutation, strict=True).fields
+    assert len(queries) >= 11 and len(mutations) == 5
+    for field in [*queries, *mutations]:
+        assert any(issubclass(p, RolePermission) for p in field.permission_classes), field.name
+    roles = {field.python_name: {p.roles for p in field.permission_classes}
+             for field in mutations}  # fmt: skip
+    admin, manager, staff = Role.ADMIN, Role.MANAGER, Role.STAFF
+    assert roles == {"create_referral": {frozenset({admin, manager, staff})},
+                     "update_referral": {frozenset({admin, manager})},
+                     "log_contact": {frozenset({admin, manager})},
+                     "assign_client": {frozenset({admin})},
+                     "unassign_client": {frozenset({admin})}}  # fmt: skip
 
 
 def test_personal_fields_are_nullable_and_every_node_type_has_masked() -> None:

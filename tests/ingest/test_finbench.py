@@ -35,7 +35,8 @@ class Expected:
                                  ("Medium", "mediumId"))}
         self.nodes = {"Person": len(ids["Person"]), "Enterprise": len(ids["Company"]),
                       "Account": len(ids["Account"]), "Manager": 0,
-                      "Loan": len(ids["Loan"]), "Medium": len(ids["Medium"])}
+                      "Loan": len(ids["Loan"]), "Medium": len(ids["Medium"]), "Referral": 0,
+                      "Contact": 0}
         self.rejects: Counter[str] = Counter()
         self.reject_lines: dict[str, list[int]] = defaultdict(list)
         pairs: dict[str, set[tuple[str, str, str]]] = defaultdict(set)
@@ -75,7 +76,8 @@ class Expected:
                 if file == "PersonInvestCompany.csv":
                     ratios[(a, b)] = float(row["ratio"])
         self.relationships = {t: len(p) for t, p in pairs.items()}
-        self.relationships["MANAGES"] = 0
+        self.relationships |= dict.fromkeys(
+            ["MANAGES", "REFERS", "REFERRED_TO", "CONTACTED", "LOGGED_BY"], 0)
         executives = {pair for pair, ratio in ratios.items() if ratio >= 0.05}
         payroll = {
             (person, company)

@@ -49,6 +49,9 @@ def test_output_loads_without_rejects(tmp_path: Path, store: EmbeddedStore) -> N
     assert dict(report.loaded) == {name: n for name, n in rows.items() if n}
     by_file = {label: name for name, label in NODE_FILES.items()}
     by_file |= {layout.type: name for name, layout in RELATIONSHIP_FILES.items()}
+    # Each referral refers to one party and one manager; each contact likewise.
+    by_file |= {"REFERS": "referrals.csv", "REFERRED_TO": "referrals.csv",
+                "CONTACTED": "contacts.csv", "LOGGED_BY": "contacts.csv"}
     assert counts == {key: rows[name] for key, name in by_file.items()}  # no repeated keys
 
 

@@ -319,7 +319,7 @@ def test_analysts_and_admins_download_reports_others_are_refused(small_bank_dir:
         names = http.get("/reports/search", params={"arg": ["text=Alice"]}, headers=analyst)
         assert names.status_code == 404, names.text
         assert names.json()["errors"][0]["message"].endswith(
-            "payrollCoverage, crossSellGaps, crossSellRollup")
+            "payrollCoverage, crossSellGaps, crossSellRollup, referralConversion")
         bad = http.get("/reports/payrollCoverage", params={"by": "branch"}, headers=analyst)
         assert bad.status_code == 400
         assert bad.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

@@ -27,6 +27,7 @@ SMALL_BANK_COUNTS = {
     "EMPLOYED_BY": 8, "SHAREHOLDER_OF": 2, "OWNS": 6, "MANAGES": 2, "GUARANTEES": 1,
     "TRANSFERRED_TO": 1, "Loan": 0, "Medium": 0, "APPLIED_FOR": 0, "DEPOSITED_TO": 0,
     "REPAID": 0, "WITHDREW_TO": 0, "SIGNED_IN_TO": 0,
+    "Referral": 0, "Contact": 0, "REFERS": 0, "REFERRED_TO": 0, "CONTACTED": 0, "LOGGED_BY": 0,
 }  # fmt: skip
 
 

@@ -19,10 +19,13 @@ from typing import Any
 import networkx as nx
 import pytest
 
+from graph_service.auth.caller import Caller, Role
 from graph_service.config import Settings
 from graph_service.ingest import read_input
 from graph_service.ingest.generator import generate
+from graph_service.linkage import commands
 from graph_service.records import GraphBatch, NodeRow, RelationshipRow
+from graph_service.stores.base import Direction
 from graph_service.stores.embedded import EmbeddedStore, record, snapshot
 from graph_service.stores.embedded.adjacency import CACHES, Adjacency
 from graph_service.stores.loading import load
@@ -330,3 +333,33 @@ def test_a_load_whose_snapshot_fails_is_still_committed(
     assert asyncio.run(store.counts())["Person"] == 2_000
     assert sum(report.loaded.values()) > 0
     asyncio.run(store.close())
+
+
+def test_a_referral_recorded_after_the_snapshot_is_replayed(
+    loaded: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The record's write path (a command's batch with its preconditions) commits through the
+    # same load_seq as a load, so opening from the snapshot replays it: created, then moved.
+    staff, admin = Caller("sam", Role.STAFF), Caller("root", Role.ADMIN)
+    store = EmbeddedStore(loaded, create=False)
+    created, _ = asyncio.run(commands.create_referral(
+        store, staff, party=("Person", "P7"), to_manager_id="M1", idempotency_key="after-snap",
+        note="asked about a mortgage"))
+    asyncio.run(commands.update_referral(store, admin, referral_id=created.id,
+                                         status="CONTACTED", expected_version=1))
+    asyncio.run(store.close())
+    assert _opens_from_snapshot(loaded, caplog)
+    store = EmbeddedStore(loaded, create=False)
+    try:
+        (node,) = asyncio.run(store.get_nodes("Referral", [created.id]))
+        assert node is not None
+        assert (node.props["status"], node.props["version"], node.props["note"]) == (
+            "CONTACTED", 2, "asked about a mortgage")
+        [[(_, party)]] = asyncio.run(store.neighbors("Referral", [created.id], "REFERS",
+                                                     Direction.OUTGOING))
+        assert party.key == ("Person", "P7")
+        [received] = asyncio.run(store.neighbors("Manager", ["M1"], "REFERRED_TO",
+                                                 Direction.INCOMING))
+        assert ("Referral", created.id) in {node.key for _, node in received}
+    finally:
+        asyncio.run(store.close())

@@ -663,6 +663,9 @@ class Record:
             A deletion outside the model (:meth:`GraphBatch.check_deletions
             <graph_service.records.GraphBatch.check_deletions>`), or what a lazy batch raises
             while its rows are read; rolled back likewise.
+        ConflictError
+            If a node is not as ``batch.expected`` requires, checked inside the
+            transaction (atomic across processes); nothing is written.
 
         Notes
         -----
@@ -718,6 +721,9 @@ class Record:
             raise StoreUnavailableError(f"cannot write {self.data_dir / DB_FILE}: {exc}") from exc
         try:
             self.sync(in_transaction=True)  # validate against what is committed now
+            for key, expected in batch.expected.items():
+                (node,) = self._memory.get_nodes(key[0], [key[1]])
+                expected.check(key, None if node is None else node.props)
             changes = self._db.total_changes
             check = UpsertCheck(batch, self._memory.stored_keys())
             seq = self._load_seq + 1

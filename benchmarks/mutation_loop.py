@@ -1,0 +1,207 @@
+"""Mutations over HTTP: commit latency, and mutations per second while queries run.
+
+Usage: ``python benchmarks/mutation_loop.py DATA_DIR --size 10k [--sequential 500]
+[--seconds 20] [--writers 4] [--readers 2]`` on a copy of a data directory loaded with a
+generated bank (``generate --people N``; it writes into it). It starts ``graph-service
+serve`` on that directory (a real process, the embedded store, default settings: audited,
+fast path) and sends, with an admin token of the directory's local issuer:
+
+1. ``--sequential`` ``createReferral`` mutations one after the other: the latency of a
+   mutation committed durably (SQLite commit with ``synchronous=FULL`` and the audit
+   record's ``fsync`` before the answer), seen by the client;
+2. for ``--seconds``, ``--writers`` connections each sending mutations back to back
+   (``createReferral`` and ``logContact`` alternately) while ``--readers`` connections ask
+   ``payrollCoverage`` and ``uncoveredEmployees(first: 20)`` of random enterprises:
+   mutations per second sustained, their latency under load, and the queries' latency.
+
+Prints the figures and writes them to ``benchmarks/results/mutations-<size>.json``, which
+``benchmarks/report.py`` puts in BENCHMARKS.md. The client runs on the same machine
+(asyncio and httpx, one process), so it shares the cores with the service. Targets (issue
+11, at 1M people): p99 <= 20 ms, >= 200 mutations/s sustained while queries run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import platform
+import random
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from graph_service.auth import Role
+from graph_service.auth.tokens import LocalIssuer
+
+RESULTS = Path(__file__).resolve().parent / "results"
+CLI = [sys.executable, "-c", "from graph_service.cli import main; main()"]
+CREATE = ("mutation($in: CreateReferralInput!) "
+          "{ createReferral(input: $in) { id version } }")  # fmt: skip
+LOG = "mutation($in: LogContactInput!) { logContact(input: $in) { id } }"
+QUERY = ("query($e: ID!) { payrollCoverage(enterpriseId: $e) { rate } "
+         "uncoveredEmployees(enterpriseId: $e, first: 20) { totalCount edges { node { id } } } }")
+TARGET_P99_MS = 20.0
+TARGET_PER_S = 200.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile of ``values`` (seconds) in milliseconds."""
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000, 2)
+
+
+def latency(values: list[float]) -> dict[str, float]:
+    """p50, p99 and max in milliseconds."""
+    return {"p50_ms": percentile(values, 0.5), "p99_ms": percentile(values, 0.99),
+            "max_ms": round(max(values) * 1000, 2), "samples": len(values)}  # fmt: skip
+
+
+def serve(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Start ``graph-service serve`` on ``data_dir``; answer it and its URL once healthy."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "GRAPH_SERVICE_DATA_DIR": str(data_dir)}
+    process = subprocess.Popen([*CLI, "serve", "--port", str(port)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit("graph-service serve exited")
+        try:
+            if httpx.get(f"{url}/health", timeout=5).status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    raise SystemExit("graph-service serve did not become healthy")
+
+
+class Workload:
+    """Random parties, managers and enterprises of a generated bank (ids ``P1``, ``M1``...)."""
+
+    def __init__(self, counts: dict[str, int], seed: int = 1) -> None:
+        self.rng = random.Random(seed)
+        self.people, self.managers = counts["Person"], counts["Manager"]
+        self.enterprises = counts["Enterprise"]
+        self.number = 0
+
+    def referral(self) -> dict[str, Any]:
+        """Variables of a new ``createReferral`` (a fresh idempotency key)."""
+        self.number += 1
+        return {"in": {"party": {"label": "PERSON", "id": f"P{self.rng.randint(1, self.people)}"},
+                       "toManagerId": f"M{self.rng.randint(1, self.managers)}",
+                       "idempotencyKey": f"bench-{time.time_ns()}-{self.number}",
+                       "product": "credit card"}}
+
+    def contact(self) -> dict[str, Any]:
+        """Variables of a ``logContact`` with a random enterprise."""
+        return {"in": {"party": {"label": "ENTERPRISE",
+                                 "id": f"E{self.rng.randint(1, self.enterprises)}"},
+                       "kind": "CALL", "at": dt.datetime.now(dt.UTC).isoformat()}}
+
+    def enterprise(self) -> dict[str, Any]:
+        """Variables of the query: a random enterprise."""
+        return {"e": f"E{self.rng.randint(1, self.enterprises)}"}
+
+
+async def post(http: httpx.AsyncClient, query: str, variables: dict[str, Any]) -> float:
+    """Send one document; answer its latency in seconds (raising on an error answer)."""
+    started = time.perf_counter()
+    response = await http.post("/graphql", json={"query": query, "variables": variables})
+    elapsed = time.perf_counter() - started
+    body = response.json()
+    if response.status_code != 200 or body.get("errors"):
+        raise RuntimeError(f"{response.status_code}: {body}")
+    return elapsed
+
+
+async def measure(url: str, token: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Run both phases against the service at ``url``."""
+    headers = {"Authorization": f"Bearer {token}"}
+    limits = httpx.Limits(max_connections=args.writers + args.readers + 1)
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60,
+                                 limits=limits) as http:
+        counts = (await http.get("/health")).json()["counts"]
+        work = Workload(counts)
+        sequential = [await post(http, CREATE, work.referral()) for _ in range(args.sequential)]
+
+        stop = time.monotonic() + args.seconds
+        writes: list[float] = []
+        reads: list[float] = []
+
+        async def writer(index: int) -> None:
+            turn = index
+            while time.monotonic() < stop:
+                turn += 1
+                document, variables = ((CREATE, work.referral()) if turn % 2
+                                       else (LOG, work.contact()))
+                writes.append(await post(http, document, variables))
+
+        async def reader() -> None:
+            while time.monotonic() < stop:
+                reads.append(await post(http, QUERY, work.enterprise()))
+
+        started = time.perf_counter()
+        await asyncio.gather(*(writer(i) for i in range(args.writers)),
+                             *(reader() for _ in range(args.readers)))
+        elapsed = time.perf_counter() - started
+    return {
+        "people": counts["Person"],
+        "sequential": latency(sequential),
+        "under_load": {
+            "seconds": round(elapsed, 2),
+            "writers": args.writers,
+            "readers": args.readers,
+            "mutations_per_s": round(len(writes) / elapsed, 1),
+            "mutations": latency(writes),
+            "queries_per_s": round(len(reads) / elapsed, 1),
+            "queries": latency(reads) if reads else None,
+        },
+    }
+
+
+def main() -> None:
+    """Parse the arguments, run the benchmark, print and keep its figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data_dir", type=Path)
+    parser.add_argument("--size", required=True, help="label of the bank, e.g. 10k")
+    parser.add_argument("--sequential", type=int, default=500)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--writers", type=int, default=4)
+    parser.add_argument("--readers", type=int, default=2)
+    args = parser.parse_args()
+    token = LocalIssuer(args.data_dir).issue("bench-admin", Role.ADMIN)
+    process, url = serve(args.data_dir)
+    try:
+        figures = asyncio.run(measure(url, token, args))
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+    document = {
+        "size": args.size,
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": {"cores": os.cpu_count(), "os": platform.platform(),
+                    "load_average": [round(x, 2) for x in os.getloadavg()]},
+        "targets": {"p99_ms": TARGET_P99_MS, "mutations_per_s": TARGET_PER_S},
+        **figures,
+    }
+    print(json.dumps(document, indent=2))
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"mutations-{args.size}.json").write_text(
+        json.dumps(document, indent=2) + "\n", encoding="utf-8"
+    )
+
+
+if __name__ == "__main__":
+    main()

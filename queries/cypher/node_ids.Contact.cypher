@@ -1,0 +1,3 @@
+// Every Contact id (the store sorts them as text).
+MATCH (n:Contact)
+RETURN n.id AS id
