@@ -3,7 +3,7 @@
 The page (``graphiql.html`` beside this module) loads GraphiQL 4 and React 18 from
 :data:`STATIC_DIR` (``static/graphiql``), which the application serves under
 :data:`STATIC_PATH`. Those files are the npm packages' own, at the versions pinned in
-``tools/graphiql/package-lock.json``, copied by ``make graphiql-assets`` and shipped in the
+``tools/browser-assets/package-lock.json``, copied by ``make browser-assets`` and shipped in the
 wheel and the image. The page has a bearer-token field (kept in the tab's
 ``sessionStorage``, sent as ``Authorization: Bearer <token>`` with every request) and opens
 on :func:`example_query`, about an enterprise of the served store.
