@@ -111,8 +111,9 @@ def test_serve_with_the_database_down_warns_and_answers_503(tmp_path: Path) -> N
            "GRAPH_SERVICE_BACKEND": "falkordb"}  # fmt: skip
     log = tmp_path / "serve.log"
     with log.open("w") as out:
-        server = subprocess.Popen([*CLI, "serve", "--port", str(port)], env=env, stdout=out,
-                                  stderr=subprocess.STDOUT)  # fmt: skip
+        # Without authentication: /health tells its reason to graph readers only.
+        server = subprocess.Popen([*CLI, "serve", "--port", str(port), "--insecure-no-auth"],
+                                  env=env, stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
     try:
         health = first_health(server, port, 60, log.read_text)
         assert health.status_code == 503
@@ -120,7 +121,8 @@ def test_serve_with_the_database_down_warns_and_answers_503(tmp_path: Path) -> N
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)
-    warnings = [line for line in log.read_text().splitlines() if line.startswith("warning:")]
+    warnings = [line for line in log.read_text().splitlines()
+                if line.startswith("warning:") and "--insecure-no-auth" not in line]
     assert len(warnings) == 1 and "serving anyway" in warnings[0]
     assert "Traceback" not in log.read_text()
 
@@ -178,9 +180,9 @@ def test_serve_whose_counts_time_out_at_start_warns_and_serves(
     port = free_port()
     env = {**falkordb_env(timing_out_redis, "slow"), "GRAPH_SERVICE_BACKEND": "falkordb",
            "GRAPH_SERVICE_QUERY_TIMEOUT_S": "0.3"}  # fmt: skip
-    server = subprocess.Popen(
-        [*CLI, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True,
+    server = subprocess.Popen(  # /health tells its reason to graph readers only
+        [*CLI, "serve", "--port", str(port), "--insecure-no-auth"], env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
         health = first_health(server, port, 10)
@@ -189,7 +191,8 @@ def test_serve_whose_counts_time_out_at_start_warns_and_serves(
     finally:
         server.send_signal(signal.SIGINT)
         _, stderr = server.communicate(timeout=30)
-    warnings = [line for line in stderr.splitlines() if line.startswith("warning:")]
+    warnings = [line for line in stderr.splitlines()
+                if line.startswith("warning:") and "--insecure-no-auth" not in line]
     assert len(warnings) == 1 and "ran longer than 0.3 s" in warnings[0]
     assert "serving anyway" in warnings[0] and "Traceback" not in stderr
 

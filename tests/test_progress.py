@@ -22,8 +22,10 @@ def on_terminal(args: list[str], cwd: Path) -> tuple[int, str]:
                                stdout=subprocess.DEVNULL, stderr=child)
     os.close(child)
     drawn = b""
+    poller = select.poll()  # not select.select: a long test session may hold fds past 1024
+    poller.register(parent, select.POLLIN)
     while True:
-        ready, _, _ = select.select([parent], [], [], 120)
+        ready = poller.poll(120_000)
         if not ready:
             process.kill()
             pytest.fail("the command drew nothing for 120 s")
