@@ -12,9 +12,12 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
+from graph_service.auth import Role
+from graph_service.auth.tokens import LocalIssuer
 from tests.browser.conftest import ARTIFACTS, Demo
 from tests.browser.test_graphiql import expect_e1_answer, open_graphiql, run
 from tests.oidc_issuer import Issuer
@@ -295,3 +298,66 @@ def test_sign_in_with_the_oidc_issuer_and_pkce(page: Page, demo: Demo,
     assert "POST /token" in issuer.requests
     # The code was traded, with the verifier of its S256 challenge (the issuer checks it).
     assert issuer.codes == {}
+
+
+def test_act_from_the_panel(page: Page, demo: Demo, js_errors: list[str]) -> None:
+    """The panel's Act section on the demo client: its manager refers it to another manager
+    and logs a contact, both listed in the panel; moving the referral is refused on screen
+    (FORBIDDEN: only the manager referred to, or an admin, may), an admin moves it to
+    CONTACTED, and the admin's stale second move shows CONFLICT."""
+    sign_in(page, demo)
+    open_client(page, demo)
+    client = f"ENTERPRISE:{demo.client_id}"
+    select(page, client)
+    managers = demo.graphql("{ managers(first: 5) { edges { node { id } } } }")["managers"]
+    other = next(e["node"]["id"] for e in managers["edges"] if e["node"]["id"] != demo.manager_id)
+    panel = page.locator("#panel")
+    said = panel.locator("#act-status")
+    expect(panel.locator("#referrals")).to_have_text("No referrals.")
+
+    refer = panel.get_by_role("form", name="Refer to a manager")
+    refer.get_by_label("Manager").select_option(other)
+    refer.get_by_label("Product").fill("payroll card")
+    refer.get_by_role("button", name="Create referral").click()
+    expect(said).to_contain_text("created: open, version 1.")
+    created = re.search(r"Referral (\S+) created", said.inner_text())
+    assert created, said.inner_text()
+    referral_id = created.group(1)
+    referral = panel.locator(f'#referrals li[data-id="{referral_id}"]')
+    expect(referral).to_contain_text(f"{referral_id}: open (version 1) to ")
+    expect(referral).to_contain_text("payroll card")
+
+    log = panel.get_by_role("form", name="Log a contact")
+    log.get_by_label("Kind").select_option("CALL")
+    log.get_by_label("Outcome").fill("interested in payroll")
+    log.get_by_role("button", name="Log contact").click()
+    expect(said).to_contain_text("logged: call.")
+    expect(panel.locator("#contacts li").first).to_contain_text("call on ")
+    expect(panel.locator("#contacts li").first).to_contain_text(": interested in payroll")
+
+    # The client's manager is not the one referred to: the move is refused, with its code.
+    referral.get_by_role("button", name=f"Mark referral {referral_id} contacted").click()
+    expect(said).to_contain_text("FORBIDDEN: ")
+    expect(said).to_have_class("error")
+    expect(referral).to_contain_text("open (version 1)")
+
+    # An admin moves it on; a second tab's stale version then answers CONFLICT.
+    admin = LocalIssuer(demo.data_dir).issue("test-admin-act", Role.ADMIN)
+    page.get_by_label("Bearer token").fill(admin)
+    page.get_by_role("button", name="Use token").click()
+    expect(page.locator("#sign-in-status")).to_have_text("Requests carry your token.")
+    select(page, f"MANAGER:{demo.manager_id}")
+    select(page, client)
+    referral.get_by_role("button", name=f"Mark referral {referral_id} contacted").click()
+    expect(said).to_have_text(f"Referral {referral_id} is contacted, version 2.")
+    expect(referral).to_contain_text(f"{referral_id}: contacted (version 2)")
+    declined = referral.get_by_role("button", name=f"Mark referral {referral_id} declined")
+    moved = httpx.post(f"{demo.url}/graphql", timeout=30, headers={
+        "Authorization": f"Bearer {admin}"}, json={"query": "mutation($id: ID!) { updateReferral("
+        "id: $id, status: CONVERTED, expectedVersion: 2) { version } }", "variables": {
+            "id": referral_id}}).json()
+    assert moved == {"data": {"updateReferral": {"version": 3}}}, moved
+    declined.click()
+    expect(said).to_contain_text("CONFLICT: ")
+    expect(referral).to_contain_text(f"{referral_id}: converted (version 3)")
+    assert js_errors == []

@@ -54,6 +54,9 @@ export class GraphView {
     // while panning or zooming (cytoscape.js's performance options).
     this.cy = cytoscape({ container, style: STYLE, wheelSensitivity: 0.3, minZoom: 0.05,
       maxZoom: 4, hideEdgesOnViewport: true, textureOnViewport: true });
+    // The container shrinks when the status line above it wraps: cytoscape.js notices window
+    // resizes only, and would place taps off by the difference.
+    new ResizeObserver(() => this.cy.resize()).observe(container);
     this.cy.on("tap", "node", (event) => {
       const node = event.target;
       if (node.hasClass("more")) onExpand(node.data("hub"));

@@ -4,6 +4,7 @@
 
 import * as api from "./api.js";
 import * as auth from "./auth.js";
+import { actSection } from "./act.js";
 import { GraphView } from "./graph.js";
 import { showPanel } from "./panel.js";
 
@@ -198,7 +199,7 @@ function select(key) {
     item.classList.toggle("selected", item.dataset.key === key);
   }
   saveUrl();
-  showPanel(node, actions);
+  showPanel(node, actions, actSection);
 }
 
 function listNodes() {
