@@ -269,15 +269,11 @@ class Scope:
     def masks_every(self, label: str) -> bool:
         """Whether every node of ``label`` is masked for this caller, whatever its id.
 
-        ``True`` for ``analyst`` and ``app`` on :data:`MASKED_FOR_READERS`; a manager sees
-        the nodes of their portfolio, an admin every node.
+        Only a manager's view of a label depends on the id (their portfolio); for any other
+        caller :meth:`sees` of one node of ``label`` answers for all of them.
         """
-        if self.unrestricted or label == _MANAGER:
-            return False
-        assert self.caller is not None
-        if self.caller.role in (Role.ANALYST, Role.APP):
-            return label in MASKED_FOR_READERS
-        return self.caller.role is not Role.MANAGER
+        manager = self.caller is not None and self.caller.role is Role.MANAGER
+        return not manager and not self.sees((label, ""))
 
     def recorded(self, node: Node) -> bool:
         """Whether the caller recorded ``node`` (its :data:`RECORDED_BY` property is theirs)."""
