@@ -429,11 +429,10 @@ def _ranked_field(question: Question[Any, Any], params: list[inspect.Parameter],
         order = ranking.order_of(args)
         cursors = CursorOrder(name, order.name, order.parts)
         page = PageArgs.parse(first, after, ctx.settings, order=cursors)
-        found = ctx.answers(question).load(args)
         if ranking.personal_match is None:
-            return when_loaded(found, lambda ranked: connection.of_ranked(
-                info, ranked, order, cursors, page))
-        return _visible(ctx, question, args, found,
+            return when_loaded(ctx.answers(question).load(args), lambda ranked:
+                               connection.of_ranked(info, ranked, order, cursors, page))
+        return _visible(ctx, question, args,
                         lambda ranked: connection.of_ranked(info, ranked, order, cursors, page))
 
     head = [_parameter("info", Info)] if node_field is None else [
@@ -456,7 +455,7 @@ def _subject(question: Question[Any, Any], node_field: NodeField[Any, Any], root
     return root.key if annotation == NodeKey else str(root.id)
 
 
-async def _visible(ctx: Any, question: Question[Any, Any], args: Any, found: Any,
+async def _visible(ctx: Any, question: Question[Any, Any], args: Any,
                    then: Callable[[Ranked[NodeKey]], Any]) -> Any:
     """``then`` of the ranked answer of nodes, less the nodes listed by personal data unseen.
 
@@ -480,7 +479,7 @@ async def _visible(ctx: Any, question: Question[Any, Any], args: Any, found: Any
             f"{to_camel_case(question.name)} filters or sorts {label} nodes by personal data "
             f"({', '.join(sorted(PERSONAL_FIELDS[label]))}), which the {role} role does not read"
         )
-    ranked: Ranked[NodeKey] = await found
+    ranked: Ranked[NodeKey] = await ctx.answers(question).load(args)  # after the refusal
     if not scope.unrestricted:
         kept = [i for i, key in enumerate(ranked.items)
                 if scope.sees(key) or not matched(args, key)]  # fmt: skip
