@@ -4,7 +4,8 @@ Usage: ``python benchmarks/mutation_loop.py DATA_DIR --size 10k [--sequential 50
 [--seconds 20] [--writers 4] [--readers 2]`` on a copy of a data directory loaded with a
 generated bank (``generate --people N``; it writes into it). It starts ``graph-service
 serve`` on that directory (a real process, the embedded store, default settings: audited,
-fast path) and sends, with an admin token of the directory's local issuer:
+fast path, the benchmark's raised rate limits ``measure.SERVED_RATE_LIMITS``) and sends,
+with an admin token of the directory's local issuer:
 
 1. ``--sequential`` ``createReferral`` mutations one after the other: the latency of a
    mutation committed durably (SQLite commit with ``synchronous=FULL`` and the audit
@@ -40,6 +41,7 @@ import httpx
 
 from graph_service.auth import Role
 from graph_service.auth.tokens import LocalIssuer
+from measure import SERVED_RATE_LIMITS
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CLI = [sys.executable, "-c", "from graph_service.cli import main; main()"]
@@ -69,7 +71,7 @@ def serve(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {**os.environ, "GRAPH_SERVICE_DATA_DIR": str(data_dir)}
+    env = {**os.environ, **SERVED_RATE_LIMITS, "GRAPH_SERVICE_DATA_DIR": str(data_dir)}
     process = subprocess.Popen([*CLI, "serve", "--port", str(port)], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
@@ -194,6 +196,7 @@ def main() -> None:
         "machine": {"cores": os.cpu_count(), "os": platform.platform(),
                     "load_average": [round(x, 2) for x in os.getloadavg()]},
         "targets": {"p99_ms": TARGET_P99_MS, "mutations_per_s": TARGET_PER_S},
+        "rate_limits": SERVED_RATE_LIMITS,
         **figures,
     }
     print(json.dumps(document, indent=2))
