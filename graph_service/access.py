@@ -39,11 +39,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import enum
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from types import MappingProxyType
-from typing import Any, get_args, get_type_hints
+from types import MappingProxyType, UnionType
+from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
 from graph_service.auth.caller import Caller, Role
 from graph_service.errors import ForbiddenError, shorten
@@ -61,6 +62,7 @@ _ENTERPRISE, _PERSON, _ACCOUNT, _MANAGER, _REFERRAL, _CONTACT = (
     NodeLabel.ENTERPRISE.value, NodeLabel.PERSON.value, NodeLabel.ACCOUNT.value,
     NodeLabel.MANAGER.value, NodeLabel.REFERRAL.value, NodeLabel.CONTACT.value,
 )
+_PLAIN = (str, int, float, type(None))  # values of an answer that hold no node: kept as they are
 
 GRAPH_READERS = frozenset({Role.ADMIN, Role.ANALYST, Role.APP, Role.MANAGER})
 """The roles that may read the graph (every role but ``staff``)."""
@@ -85,12 +87,47 @@ RECORDED_BY = {_REFERRAL: "referredBy", _CONTACT: "loggedBy"}
 """The property naming who recorded a node of these labels (a token subject)."""
 
 
+class MaskedProperties(Mapping[str, Any]):
+    """Read-only view of a node's properties without its personal ones.
+
+    A view, not a copy: masking a node costs nothing until its properties are read, and a
+    page of masked nodes whose answer asks for ids alone reads none.
+
+    Parameters
+    ----------
+    label : str
+        The node's label, for :func:`graph_service.model.personal_property`.
+    props : Mapping
+        The node's stored properties.
+    """
+
+    __slots__ = ("_label", "_props")
+
+    def __init__(self, label: str, props: Mapping[str, Any]) -> None:
+        self._label = label
+        self._props = props
+
+    def __getitem__(self, name: str) -> Any:
+        if personal_property(self._label, name):
+            raise KeyError(name)
+        return self._props[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name in self._props if not personal_property(self._label, name))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __repr__(self) -> str:
+        return f"MaskedProperties({dict(self)!r})"
+
+
 @dataclass(frozen=True, slots=True)
 class MaskedNode(Node):
     """A node as a caller who may not see its personal data gets it.
 
-    Its ``props`` hold only its properties that are not personal
-    (:func:`graph_service.model.personal_property`).
+    Its ``props`` (a :class:`MaskedProperties`) hold only its properties that are not
+    personal (:func:`graph_service.model.personal_property`).
     """
 
 
@@ -109,8 +146,7 @@ def mask(node: Node) -> MaskedNode:
     """
     if isinstance(node, MaskedNode):
         return node
-    kept = {k: v for k, v in node.props.items() if not personal_property(node.label, k)}
-    return MaskedNode(node.label, node.id, MappingProxyType(kept))
+    return MaskedNode(node.label, node.id, MaskedProperties(node.label, node.props))
 
 
 async def _referrals(store: GraphStore, manager_id: str) -> tuple[set[NodeKey], set[NodeKey]]:
@@ -318,15 +354,19 @@ class Scope:
         counts, errors) are returned as they are. A dataclass whose ``node`` ends masked
         has its :class:`~graph_service.linkage.question.Personal` fields set to ``None``.
         """
-        if self.unrestricted:
+        if self.unrestricted or isinstance(value, _PLAIN):
             return value
         if isinstance(value, Node):
             return self.view(value)
         if isinstance(value, Relationship):
             return self.view_relationship(value)
         if isinstance(value, list | tuple):
+            if all(isinstance(item, _PLAIN) for item in value):  # ids, counts: nothing to view
+                return value
             return type(value)(self.view_answer(item) for item in value)
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            if _plain_dataclass(type(value)):  # e.g. IdList: its fields hold no node
+                return value
             changes = {f.name: self.view_answer(getattr(value, f.name))
                        for f in dataclasses.fields(value) if f.init}  # fmt: skip
             if isinstance(changes.get("node"), MaskedNode):
@@ -381,6 +421,34 @@ class Scope:
 __all__ = ["ASSIGNERS", "CONTACT_LOGGERS", "GRAPH_READERS", "MASKED_FOR_READERS",
            "PORTFOLIO_REFERRAL_STATUSES", "RECORDED_BY", "REFERRAL_MOVERS", "REFERRAL_READERS",
            "REFERRERS", "MaskedNode", "Scope", "mask", "portfolio", "referred_to"]  # fmt: skip
+
+
+def _plain_type(hint: Any) -> bool:
+    """Whether values of type ``hint`` can hold no node.
+
+    Text, numbers, enums, and lists, tuples, unions or annotations of those; ``Any`` and
+    anything else may hold one.
+    """
+    if hint in _PLAIN or (isinstance(hint, type) and issubclass(hint, enum.Enum)):
+        return True
+    origin = get_origin(hint)
+    if origin in (list, tuple, Sequence, Union, UnionType, Annotated):
+        parts = get_args(hint)[:1] if origin is Annotated else get_args(hint)
+        return all(part is Ellipsis or _plain_type(part) for part in parts)
+    return False
+
+
+@functools.cache
+def _plain_dataclass(cls: type) -> bool:
+    """Whether no field of dataclass ``cls`` can hold a node (:func:`_plain_type`).
+
+    ``False`` when its annotations do not resolve: its values are then walked.
+    """
+    try:
+        hints = get_type_hints(cls)
+    except (NameError, TypeError):
+        return False
+    return all(_plain_type(hint) for hint in hints.values())
 
 
 @functools.cache

@@ -11,6 +11,7 @@ to another, and writing it again updates its properties (upsert).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -536,15 +537,17 @@ def _marked_or_undeclared(specs: Mapping[str, ElementSpec],
     return name in marked.get(element, frozenset()) or spec is None or name not in spec.by_name
 
 
+@functools.cache
 def personal_relationship_property(rel_type: str, name: str) -> bool:
     """Whether the stored property ``name`` of ``rel_type`` relationships is personal data.
 
     ``True`` for the names of :data:`PERSONAL_RELATIONSHIP_FIELDS` and for any property
-    ``rel_type`` does not declare (an extra column).
+    ``rel_type`` does not declare (an extra column). Memoised, as :func:`personal_property`.
     """
     return _marked_or_undeclared(RELATIONSHIP_SPECS, PERSONAL_RELATIONSHIP_FIELDS, rel_type, name)
 
 
+@functools.cache
 def personal_property(label: str, name: str) -> bool:
     """Whether the stored property ``name`` of ``label`` nodes is personal data.
 
@@ -560,6 +563,7 @@ def personal_property(label: str, name: str) -> bool:
     bool
         ``True`` for the names of :data:`PERSONAL_FIELDS` and for any property ``label``
         does not declare (an extra column); ``False`` for every property of a ``Manager``.
+        Memoised: the marks and the declared properties are constants of this module.
     """
     if label == NodeLabel.MANAGER.value:
         return False

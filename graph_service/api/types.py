@@ -13,12 +13,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from types import MappingProxyType
 from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar, cast
 
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
+from strawberry.types.nodes import SelectedField, Selection
 
 from graph_service.access import MaskedNode
 from graph_service.api.context import Context, when_loaded
@@ -430,6 +432,35 @@ def as_type(node: Node) -> Any:
 
 # -- connections ---------------------------------------------------------------------------
 
+_ID_FIELDS = frozenset({"id", "__typename"})
+_NO_PROPERTIES: Mapping[str, Any] = MappingProxyType({})
+
+
+def _selected_below(selections: Iterable[Selection], path: tuple[str, ...]) -> Iterator[str]:
+    """Names of the fields selected at ``path`` below ``selections``, fragments entered.
+
+    A ``*`` in ``path`` matches any field name.
+    """
+    for selection in selections:
+        if not isinstance(selection, SelectedField):  # a fragment spread or inline fragment
+            yield from _selected_below(selection.selections, path)
+        elif not path:
+            yield selection.name
+        elif path[0] in ("*", selection.name):
+            yield from _selected_below(selection.selections, path[1:])
+
+
+def _asks_ids_only(info: GraphInfo) -> bool:
+    """Whether a connection field asks nothing of its nodes but ``id`` (and ``__typename``).
+
+    Read from strawberry's ``Info.selected_fields``; ``@skip``/``@include`` are not
+    evaluated, so a field they would leave out still counts as asked.
+    """
+    # info.selected_fields: the connection field itself (once per merged occurrence)
+    below = _selected_below(info.selected_fields, ("*", "edges", "node"))
+    return all(name in _ID_FIELDS for name in below)
+
+
 
 @strawberry.type(description="Relay page information.")
 class PageInfo:
@@ -572,8 +603,11 @@ class Connection(Generic[E]):
             Validated connection arguments (parsed with ``labels`` of this class).
         """
         window = page.window(ids, key=lambda node_id: (label, node_id))
-        loaded = await info.context.read_nodes(label, window.items)
-        nodes = [node for node in loaded if node is not None]
+        if _asks_ids_only(info):  # nothing of the nodes but their ids: none is read
+            nodes: list[Node] = [Node(label, node_id, _NO_PROPERTIES) for node_id in window.items]
+        else:
+            loaded = await info.context.read_nodes(label, window.items)
+            nodes = [node for node in loaded if node is not None]
         return cls.build(window, nodes, [None] * len(nodes))
 
 

@@ -30,6 +30,7 @@ from graph_service.config import Settings
 from graph_service.model import PERSONAL_FIELDS, PERSONAL_RELATIONSHIP_FIELDS
 from graph_service.records import GraphBatch, NodeRow, RelationshipRow
 from graph_service.stores.base import GraphStore, Node
+from tests.api.conftest import CountingStore
 
 M1_PORTFOLIO = {("Enterprise", "E1"), *(("Person", f"P{i}") for i in range(1, 5)),
                 *(("Account", f"A{i}") for i in range(1, 5))}  # fmt: skip
@@ -108,6 +109,33 @@ def test_a_manager_reads_their_portfolio_and_only_ids_outside(bank: GraphStore) 
     assert gina["masked"] is True and gina["name"] is None
     assert gina["managers"] == {"edges": [
         {"node": {"id": "M2", "masked": False, "name": "Rex Retail"}}]}
+
+
+@pytest.mark.parametrize("selection", [
+    "id name masked",
+    "id ...Named",
+    "id ... on Person { name masked }",
+])
+def test_a_list_asked_for_ids_alone_reads_no_node_and_any_other_field_reads_them_masked(
+    bank: GraphStore, selection: str,
+) -> None:
+    # The ids-only page skips the node read (types._asks_ids_only); a field asked directly,
+    # in a fragment or an inline fragment reads the page's nodes, masked for an analyst.
+    template = """query { uncoveredEmployees(enterpriseId: "E2") {
+      totalCount edges { node { %s } } } } fragment Named on Person { name masked }"""
+    store = CountingStore(bank)
+    ids_only = run(store, ANALYST, template.replace("fragment Named on Person { name masked }", "")
+                   % "id __typename")  # fmt: skip
+    assert store.calls["get_nodes"] == 1  # the enterprise asked about, not the page
+    assert ids_only["data"]["uncoveredEmployees"] == {"totalCount": 4, "edges": [
+        {"node": {"id": p, "__typename": "Person"}} for p in ("P4", "P5", "P6", "P8")]}
+    store.reset()
+    query = template % selection if "Named" in selection else template.replace(
+        "fragment Named on Person { name masked }", "") % selection
+    full = run(store, ANALYST, query)
+    assert store.calls["get_nodes"] == 2
+    assert [edge["node"] for edge in full["data"]["uncoveredEmployees"]["edges"]] == [
+        {"id": p, "name": None, "masked": True} for p in ("P4", "P5", "P6", "P8")]
 
 
 def test_a_list_question_about_an_enterprise_outside_the_portfolio_is_forbidden(
