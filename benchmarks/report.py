@@ -5,8 +5,9 @@ tables (figures, targets, peers side by side with their ratio to ours), the mach
 versions and the date of each run; then, for each change listed in
 ``benchmarks/results/changes.json``, ours before and after it (two result files of one
 size, run one after the other on the same machine); then the mutation figures of
-``benchmarks/results/mutations-<size>.json`` (``benchmarks/mutation_loop.py``). Nothing in
-BENCHMARKS.md is written by hand.
+``benchmarks/results/mutations-<size>.json`` (``benchmarks/mutation_loop.py``); last, the
+measures taken by hand, ``benchmarks/results/by-hand-*.md`` in name order (each says how
+it was measured). Nothing in BENCHMARKS.md itself is written by hand.
 """
 
 from __future__ import annotations
@@ -190,6 +191,7 @@ def main() -> int:
         parts += ["## Before and after changes\n", *(change_section(c) for c in changes)]
     if mutations:
         parts.append(mutation_section(mutations))
+    parts += [path.read_text(encoding="utf-8") for path in sorted(RESULTS.glob("by-hand-*.md"))]
     OUTPUT.write_text("\n".join(parts), encoding="utf-8")
     return 0
 
