@@ -53,7 +53,6 @@ from graph_service.api.security import (
     RateLimits,
     RefusalAudit,
     SecurityHeaders,
-    new_limiter,
 )
 from graph_service.audit import AuditTrail, RequestId
 from graph_service.auth.middleware import Authentication
@@ -156,14 +155,13 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     # Added innermost first. A request meets: its id, the audit of refusals, the security
     # headers, the client address (from a trusted proxy), CORS, the address's rate limit,
     # the size limit (headers only), the token, the subject's rate limit.
-    limiter = new_limiter()
     on_refusal = metrics.refused if metrics is not None else None
-    app.add_middleware(RateLimit, limits=RateLimits(settings.rate_limit_subject, limiter,
-                                                    "subject"), on_refusal=on_refusal)
+    app.add_middleware(RateLimit, limits=RateLimits(settings.rate_limit_subject, "subject"),
+                       on_refusal=on_refusal)
     app.add_middleware(Authentication, verifier=verifier)
     app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
-    app.add_middleware(RateLimit, limits=RateLimits(settings.rate_limit_address, limiter,
-                                                    "address"), on_refusal=on_refusal)
+    app.add_middleware(RateLimit, limits=RateLimits(settings.rate_limit_address, "address"),
+                       on_refusal=on_refusal)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],

@@ -41,8 +41,8 @@ from typing import Any, Literal
 
 import uvicorn
 from limits import RateLimitItem, parse_many
-from limits.storage import MemoryStorage
-from limits.strategies import SlidingWindowCounterRateLimiter
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -163,36 +163,36 @@ class SecurityHeaders:
 
 
 class RateLimits:
-    """The limits of one kind of key, over one in-memory store shared by the application.
+    """The limits of one kind of key, counted in this process's memory.
+
+    The counters are the ``limits`` library's asyncio flavour (``limits.aio``): its
+    memory storage expires counters in a task of the server's event loop, where the
+    threaded one starts a timer thread every 10 ms under load (each start waits for the
+    GIL that GraphQL execution holds: measured, BENCHMARKS.md). The limiter is made on the
+    first request, inside that loop.
 
     Parameters
     ----------
     notation : str
         Limits in the ``limits`` library's notation, e.g. ``"100/second;3000/minute"``.
-    limiter : SlidingWindowCounterRateLimiter
-        The shared limiter (its storage holds every counter).
     kind : {"address", "subject"}
         What the keys are (part of each counter's key).
     """
 
-    def __init__(self, notation: str, limiter: SlidingWindowCounterRateLimiter,
-                 kind: Literal["address", "subject"]) -> None:
+    def __init__(self, notation: str, kind: Literal["address", "subject"]) -> None:
         self.items: list[RateLimitItem] = parse_many(notation)
-        self.limiter = limiter
         self.kind = kind
+        self._limiter: SlidingWindowCounterRateLimiter | None = None
 
-    def retry_after(self, key: str) -> int | None:
+    async def retry_after(self, key: str) -> int | None:
         """Count one request of ``key``; ``None`` if allowed, else seconds to wait (>= 1)."""
+        if self._limiter is None:
+            self._limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
         for item in self.items:
-            if not self.limiter.hit(item, self.kind, key):
-                reset = self.limiter.get_window_stats(item, self.kind, key).reset_time
+            if not await self._limiter.hit(item, self.kind, key):
+                reset = (await self._limiter.get_window_stats(item, self.kind, key)).reset_time
                 return max(1, math.ceil(reset - time.time()))
         return None
-
-
-def new_limiter() -> SlidingWindowCounterRateLimiter:
-    """A sliding-window-counter limiter over a fresh in-memory storage (one per app)."""
-    return SlidingWindowCounterRateLimiter(MemoryStorage())
 
 
 class RateLimit:
@@ -234,7 +234,7 @@ class RateLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Count the request; answer 429 above a limit, else run the application."""
         if scope["type"] == "http" and (key := self.key(scope)) is not None:
-            wait = self.limits.retry_after(key)
+            wait = await self.limits.retry_after(key)
             if wait is not None:
                 if self.on_refusal is not None:
                     self.on_refusal(self.limits.kind)
@@ -394,6 +394,6 @@ def uvicorn_config(app: Any, settings: Settings, **options: Any) -> uvicorn.Conf
 
 __all__ = [
     "AUDITED_STATUSES", "DATA_CSP", "DOCS_CSP", "RATE_LIMITED", "RateLimit", "RateLimits",
-    "RefusalAudit", "SecurityHeaders", "TimedHttpProtocol", "graphiql_csp", "new_limiter",
+    "RefusalAudit", "SecurityHeaders", "TimedHttpProtocol", "graphiql_csp",
     "refusal_code", "uvicorn_config",
 ]
