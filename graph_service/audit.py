@@ -347,16 +347,20 @@ def returned_ids(data: Any) -> tuple[list[str] | None, int]:
         :data:`MAX_NODE_IDS`) and how many distinct ids there are.
     """
     seen: dict[str, None] = {}
-    stack = [data]
-    while stack:
-        value = stack.pop()
+
+    def visit(value: dict[str, Any] | list[Any]) -> None:
+        # Depth-first in document order; the depth is the document's, bounded by the
+        # service's depth limit.
         if isinstance(value, dict):
             node_id = value.get("id")
             if isinstance(node_id, str) and value.get("masked") is not True:
                 seen[node_id] = None
-            stack.extend(reversed(list(value.values())))
-        elif isinstance(value, list):
-            stack.extend(reversed(value))
+        for item in value.values() if isinstance(value, dict) else value:
+            if isinstance(item, dict | list):
+                visit(item)
+
+    if isinstance(data, dict | list):
+        visit(data)
     ids = list(seen)
     return (ids if len(ids) <= MAX_NODE_IDS else None), len(ids)
 
