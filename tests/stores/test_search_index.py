@@ -11,6 +11,7 @@ from graph_service.records import GraphBatch, NodeRow
 from graph_service.search_text import SEARCH_PROPERTY
 from graph_service.stores.base import GraphStore
 from graph_service.stores.embedded import DB_FILE, EmbeddedStore
+from graph_service.stores.embedded.record import _SEARCH
 from tests.conftest import small_bank_batch
 
 
@@ -51,3 +52,16 @@ def test_a_store_written_before_the_index_is_indexed_when_opened(tmp_path: Path)
         assert candidates(reopened, "Enterprise", "acm") == ["E1", "E9"]
     finally:
         asyncio.run(reopened.close())
+
+
+def test_the_embedded_search_reads_the_full_text_index_once(tmp_path: Path) -> None:
+    # The matches drive the join (one FTS5 scan, then rowid look-ups): the planner's other
+    # order runs the MATCH once per node of the label, hundreds of times slower.
+    store = EmbeddedStore(tmp_path)
+    asyncio.run(store.write(small_bank_batch()))
+    asyncio.run(store.close())
+    with sqlite3.connect(tmp_path / DB_FILE) as db:
+        explained = db.execute(f"EXPLAIN QUERY PLAN {_SEARCH}", ('"a"*', "Person", 10))
+        plan = [row[3] for row in explained]
+    assert plan[0].startswith("SCAN search_index VIRTUAL TABLE")
+    assert plan[1] == "SEARCH s USING INTEGER PRIMARY KEY (rowid=?)"
