@@ -123,7 +123,7 @@ _UNINDEX_NAME = "DELETE FROM search_names WHERE label = ? AND id = ?"
 # CROSS JOIN keeps the full-text index the outer loop (SQLite's planner does not reorder a
 # CROSS JOIN): its matches are read once and each is looked up by rowid. With a plain JOIN
 # the planner scans the label's rows and runs the MATCH once per row (EXPLAIN QUERY PLAN:
-# "INDEX 0:=M1"), hundreds of times slower at 10,000 people (BENCHMARKS.md, search).
+# "INDEX 0:=M1"), hundreds of times slower at 10,000 people.
 _SEARCH = (
     "SELECT s.id FROM search_index CROSS JOIN search_names AS s ON s.rowid = search_index.rowid "
     "WHERE search_index MATCH ? AND s.label = ? LIMIT ?"
