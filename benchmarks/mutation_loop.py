@@ -41,7 +41,10 @@ import httpx
 
 from graph_service.auth import Role
 from graph_service.auth.tokens import LocalIssuer
-from measure import SERVED_RATE_LIMITS
+try:
+    from measure import SERVED_RATE_LIMITS
+except ModuleNotFoundError:  # imported as benchmarks.mutation_loop (tests/test_mutation_durability)
+    from benchmarks.measure import SERVED_RATE_LIMITS
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CLI = [sys.executable, "-c", "from graph_service.cli import main; main()"]

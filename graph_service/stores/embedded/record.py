@@ -863,7 +863,7 @@ class Record:
         """
         fd = os.open(self.data_dir / (DB_FILE + "-wal"), os.O_RDONLY)
         try:
-            os.fsync(fd)
+            os.fdatasync(fd)
             inode = os.fstat(fd).st_ino
         finally:
             os.close(fd)
