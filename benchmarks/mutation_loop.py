@@ -8,8 +8,9 @@ fast path, the benchmark's raised rate limits ``measure.SERVED_RATE_LIMITS``) an
 with an admin token of the directory's local issuer:
 
 1. ``--sequential`` ``createReferral`` mutations one after the other: the latency of a
-   mutation committed durably (SQLite commit with ``synchronous=FULL`` and the audit
-   record's ``fsync`` before the answer), seen by the client;
+   mutation committed durably (its SQLite transaction's write-ahead log synced, as
+   ``synchronous=FULL`` does, and the audit record's ``fsync``, before the answer), seen by
+   the client;
 2. for ``--seconds``, ``--writers`` connections each sending mutations back to back
    (``createReferral`` and ``logContact`` alternately) while ``--readers`` connections ask
    ``payrollCoverage`` and ``uncoveredEmployees(first: 20)`` of random enterprises:

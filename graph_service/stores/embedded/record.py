@@ -795,13 +795,14 @@ class Record:
         ``synchronous=NORMAL`` (SQLite writes the write-ahead log but does not ``fsync``
         it; in WAL mode that keeps the file consistent, and loses at most the last
         transactions on a power failure, https://sqlite.org/pragma.html#pragma_synchronous),
-        then this method ``fsync``'s the write-ahead log itself (and its directory, once per
-        log file, as SQLite does for a new log), in a worker thread so the event loop keeps
-        serving meanwhile; that is the ``fsync`` ``synchronous=FULL`` would do in
-        ``COMMIT``. Only then is the group applied to the in-memory graph (in commit order:
+        then this method syncs the write-ahead log itself (``fdatasync``, and its directory
+        once per log file, as SQLite's ``unixSync`` does for a new log), in a worker thread so
+        the event loop keeps serving meanwhile (and the audit trail's writer thread syncs the
+        records of the groups before meanwhile); that is the sync ``synchronous=FULL`` would
+        do in ``COMMIT``. Only then is the group applied to the in-memory graph (in commit order:
         one group at a time) and its writes answered, so a reader of this process never
         sees a write before it is durable. Another process reading the file may see a
-        group from its ``COMMIT``, up to one ``fsync`` before it is durable against a power
+        group from its ``COMMIT``, up to one sync before it is durable against a power
         failure (a process killed meanwhile loses nothing: the log is in the OS's cache).
         One group is in flight at a time, on the event loop that runs the writes (the
         graph is only ever read and changed there: :mod:`graph_service.api.execution`).
@@ -851,10 +852,11 @@ class Record:
                     done.set_exception(outcome)
 
     def _fsync_log(self) -> None:
-        """``fsync`` the write-ahead log; and its directory the first time for a new log.
+        """``fdatasync`` the write-ahead log; and its directory the first time for a new log.
 
-        What SQLite does at ``COMMIT`` with ``synchronous=FULL`` in WAL mode (a new log's
-        directory entry is synced once, with its first ``fsync``).
+        What SQLite's unix VFS does at ``COMMIT`` with ``synchronous=FULL`` in WAL mode
+        (``fdatasync`` where the OS has it; a new log's directory entry synced once, with
+        its first sync).
 
         Raises
         ------
