@@ -938,18 +938,25 @@ class Record:
         except BaseException as exc:
             if self._db.in_transaction:  # SQLite rolls back by itself on some errors (full disk)
                 self._db.execute("ROLLBACK")
-            elif not (committing and isinstance(exc, KeyboardInterrupt)):
-                # (A signal during COMMIT is raised once COMMIT has returned: the write is
-                # done, and is reported as written rather than as interrupted.)
-                for fields in self._fields.values():
-                    fields.truncate()
-                if isinstance(exc, sqlite3.Error):
-                    raise StoreUnavailableError(
-                        f"cannot write {self.data_dir / DB_FILE}: {exc}"
-                    ) from exc
-                raise
+            elif committing and isinstance(exc, KeyboardInterrupt):
+                # A signal during COMMIT is raised once COMMIT has returned: the write is
+                # done, and is reported as written rather than as interrupted.
+                return self._committed(outcomes)
+            for fields in self._fields.values():
+                fields.truncate()
+            if isinstance(exc, sqlite3.Error):
+                raise StoreUnavailableError(
+                    f"cannot write {self.data_dir / DB_FILE}: {exc}"
+                ) from exc
+            raise
         finally:
             self._db.execute("PRAGMA cache_size = -2000")
+        return self._committed(outcomes)
+
+    def _committed(
+        self, outcomes: list[LoadReport | GraphServiceError]
+    ) -> list[LoadReport | GraphServiceError]:
+        """Note that the field names written are committed, and return ``outcomes``."""
         for fields in self._fields.values():
             fields.committed = len(fields.names)
         return outcomes
