@@ -405,6 +405,15 @@ def post(client: Client, data_dir: Path, caller: Caller, document: str,
     return response.json()
 
 
+def send_alone(client: Client, bearer: str, document: str,
+               variables: dict[str, Any]) -> dict[str, Any]:
+    """Post ``document`` on a connection of its own (threads sending at once each use one)."""
+    with httpx.Client(base_url=str(client.http.base_url), timeout=30) as http:
+        response = http.post("/graphql", json={"query": document, "variables": variables},
+                             headers={"Authorization": f"Bearer {bearer}"})
+    return response.json()
+
+
 def test_mutations_are_audited_with_before_and_after(tmp_path: Path) -> None:
     data_dir = write_small_bank(tmp_path / "bank")
     with running(data_dir) as client:
@@ -436,11 +445,7 @@ def test_concurrent_mutations_keep_the_counts(tmp_path: Path) -> None:
         tokens = {c.subject: token(data_dir, c) for c in (STAFF, REX)}
 
         def send(caller: Caller, document: str, variables: dict[str, Any]) -> dict[str, Any]:
-            with httpx.Client(base_url=str(client.http.base_url), timeout=30) as http:
-                response = http.post(
-                    "/graphql", json={"query": document, "variables": variables},
-                    headers={"Authorization": f"Bearer {tokens[caller.subject]}"})
-            return response.json()
+            return send_alone(client, tokens[caller.subject], document, variables)
 
         # 20 keys, each sent 3 times, all at once: 20 referrals.
         jobs = [referral_input(key=f"key-{i % 20}", party=("PERSON", f"P{1 + i % 20 % 8}"))
@@ -480,11 +485,7 @@ def test_concurrent_mutations_are_group_committed_each_answered_and_audited(
         tokens = {c.subject: token(data_dir, c) for c in (STAFF, MONA)}
 
         def send(caller: Caller, document: str, variables: dict[str, Any]) -> dict[str, Any]:
-            with httpx.Client(base_url=str(client.http.base_url), timeout=30) as http:
-                response = http.post(
-                    "/graphql", json={"query": document, "variables": variables},
-                    headers={"Authorization": f"Bearer {tokens[caller.subject]}"})
-            return response.json()
+            return send_alone(client, tokens[caller.subject], document, variables)
 
         contact = {"in": {"party": {"label": "PERSON", "id": "P1"}, "kind": "CALL",
                           "at": "2026-12-01T10:00:00Z", "idempotencyKey": "call-1"}}
