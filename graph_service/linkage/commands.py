@@ -6,9 +6,10 @@ through :meth:`GraphStore.write <graph_service.stores.base.GraphStore.write>`: o
 embedded store one SQLite transaction, committed before it is visible; on a Cypher store one
 ``write`` statement, one transaction. A command's preconditions travel with its batch
 (``GraphBatch.expected``), so a write that lost a race writes nothing and answers
-:class:`~graph_service.errors.ConflictError`. Commands on one store run one at a time in a
-process (:func:`serialized`); commands on different keys run meanwhile, their writes
-committed together by the embedded store (group commit).
+:class:`~graph_service.errors.ConflictError`. Commands on one key (the referral, contact or
+assignment they write) run one at a time in a process (:func:`serialized`); commands on
+different keys run meanwhile, their writes committed together by the embedded store (group
+commit).
 
 What is recorded (``schema/graph-model.md``):
 

@@ -220,7 +220,7 @@ class CommitCounts:
     Attributes
     ----------
     commits : int
-        SQLite transactions committed (and ``fsync``'d) by :meth:`Record.commit`.
+        SQLite transactions committed (and their log synced) by :meth:`Record.commit`.
     writes : int
         Writes they held (refused ones not counted); ``writes / commits`` is the mean
         group size.
