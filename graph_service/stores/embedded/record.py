@@ -801,9 +801,11 @@ class Record:
         records of the groups before meanwhile); that is the sync ``synchronous=FULL`` would
         do in ``COMMIT``. Only then is the group applied to the in-memory graph (in commit order:
         one group at a time) and its writes answered, so a reader of this process never
-        sees a write before it is durable. Another process reading the file may see a
-        group from its ``COMMIT``, up to one sync before it is durable against a power
-        failure (a process killed meanwhile loses nothing: the log is in the OS's cache).
+        sees a write before it is durable in the graph. What reads the file itself may see
+        a group from its ``COMMIT``, up to one sync before it is durable against a power
+        failure: another process, and :meth:`search` for the names the group writes (the
+        commands write no names); a process killed meanwhile loses nothing, the log being
+        in the OS's cache.
         One group is in flight at a time, on the event loop that runs the writes (the
         graph is only ever read and changed there: :mod:`graph_service.api.execution`).
         """
