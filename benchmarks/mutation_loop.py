@@ -8,8 +8,9 @@ fast path, the benchmark's raised rate limits ``measure.SERVED_RATE_LIMITS``) an
 with an admin token of the directory's local issuer:
 
 1. ``--sequential`` ``createReferral`` mutations one after the other: the latency of a
-   mutation committed durably (SQLite commit with ``synchronous=FULL`` and the audit
-   record's ``fsync`` before the answer), seen by the client;
+   mutation committed durably (its SQLite transaction's write-ahead log synced, as
+   ``synchronous=FULL`` does, and the audit record's ``fsync``, before the answer), seen by
+   the client;
 2. for ``--seconds``, ``--writers`` connections each sending mutations back to back
    (``createReferral`` and ``logContact`` alternately) while ``--readers`` connections ask
    ``payrollCoverage`` and ``uncoveredEmployees(first: 20)`` of random enterprises:
@@ -41,7 +42,10 @@ import httpx
 
 from graph_service.auth import Role
 from graph_service.auth.tokens import LocalIssuer
-from measure import SERVED_RATE_LIMITS
+try:
+    from measure import SERVED_RATE_LIMITS
+except ModuleNotFoundError:  # imported as benchmarks.mutation_loop (tests/test_mutation_durability)
+    from benchmarks.measure import SERVED_RATE_LIMITS
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CLI = [sys.executable, "-c", "from graph_service.cli import main; main()"]

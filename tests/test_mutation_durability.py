@@ -1,10 +1,16 @@
-"""kill -9 of a real ``graph-service serve`` while mutations run: each is all there or absent."""
+"""kill -9 of a real ``graph-service serve`` while mutations run: each is all there or absent.
+
+The senders run at once, so the service commits their mutations in groups (one SQLite
+transaction each, :meth:`Record.commit <graph_service.stores.embedded.record.Record.commit>`):
+the kill lands in a stream of grouped commits.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import signal
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -17,11 +23,11 @@ from graph_service.auth.caller import Caller
 from graph_service.auth.tokens import LocalIssuer
 from graph_service.linkage.commands import referral_id
 from graph_service.stores.base import Direction
-from graph_service.stores.embedded import EmbeddedStore
+from graph_service.stores.embedded import DB_FILE, EmbeddedStore
 from tests.conftest import write_small_bank
 
 CREATE = """mutation($in: CreateReferralInput!) { createReferral(input: $in) { id version } }"""
-SENDERS = 4
+SENDERS = 8
 
 
 def send(url: str, token: str, prefix: str, stop: threading.Event,
@@ -93,3 +99,8 @@ def test_kill_9_during_mutations_leaves_each_whole_or_absent(tmp_path: Path) -> 
             await store.close()
 
     asyncio.run(check())
+    # A transaction's rows carry its load_seq: referrals sharing one were committed together.
+    with sqlite3.connect(data_dir / DB_FILE) as db:
+        groups = [n for (n,) in db.execute(
+            "SELECT count(*) FROM nodes WHERE label = 'Referral' GROUP BY load_seq")]
+    assert max(groups) > 1, groups

@@ -6,8 +6,10 @@ through :meth:`GraphStore.write <graph_service.stores.base.GraphStore.write>`: o
 embedded store one SQLite transaction, committed before it is visible; on a Cypher store one
 ``write`` statement, one transaction. A command's preconditions travel with its batch
 (``GraphBatch.expected``), so a write that lost a race writes nothing and answers
-:class:`~graph_service.errors.ConflictError`. Commands on one store run one at a time in a
-process (:func:`serialized`).
+:class:`~graph_service.errors.ConflictError`. Commands on one key (the referral, contact or
+assignment they write) run one at a time in a process (:func:`serialized`); commands on
+different keys run meanwhile, their writes committed together by the embedded store (group
+commit).
 
 What is recorded (``schema/graph-model.md``):
 
@@ -47,7 +49,7 @@ import datetime as dt
 import hashlib
 import uuid
 import weakref
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Hashable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -146,25 +148,52 @@ class Assignment:
     changed: bool
 
 
-_LOCKS: weakref.WeakKeyDictionary[Any, tuple[asyncio.AbstractEventLoop, asyncio.Lock]] = (
+class _KeyLocks:
+    """One :class:`asyncio.Lock` per key, kept while some command holds or awaits it."""
+
+    def __init__(self) -> None:
+        self.locks: dict[Hashable, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def held(self, key: Hashable) -> AsyncIterator[None]:
+        lock, users = self.locks.get(key, (None, 0))
+        lock = lock or asyncio.Lock()
+        self.locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self.locks[key]
+            if users == 1:
+                del self.locks[key]
+            else:
+                self.locks[key] = (lock, users - 1)
+
+
+_LOCKS: weakref.WeakKeyDictionary[Any, tuple[asyncio.AbstractEventLoop, _KeyLocks]] = (
     weakref.WeakKeyDictionary()
 )
 
 
 @asynccontextmanager
-async def serialized(store: GraphStore) -> AsyncIterator[None]:
-    """Run the block alone among this process's commands on ``store`` (one lock per store).
+async def serialized(store: GraphStore, key: Hashable) -> AsyncIterator[None]:
+    """Run the block alone among this process's commands on ``key`` of ``store``.
 
-    A command reads, checks, then writes; the lock makes that sequence atomic within the
-    process. Across processes the embedded store checks ``GraphBatch.expected`` inside its
-    transaction; a Cypher store just before its write (one serving process per graph keeps
-    its commands atomic).
+    A command reads, checks, then writes what ``key`` names (the referral or contact it
+    creates or moves, the ``MANAGES`` relationship it writes); the lock makes that sequence
+    atomic within the process, so commands on one key answer as if run one after the
+    other (a retried ``idempotencyKey`` finds the referral its first send created), while
+    commands on other keys run meanwhile and their writes are committed together (the
+    embedded store's group commit, :meth:`Record.commit
+    <graph_service.stores.embedded.record.Record.commit>`). Across processes the embedded
+    store checks ``GraphBatch.expected`` inside its transaction; a Cypher store just before
+    its write (one serving process per graph keeps its commands atomic).
     """
     loop = asyncio.get_running_loop()
     held = _LOCKS.get(store)
     if held is None or held[0] is not loop:
-        held = _LOCKS[store] = (loop, asyncio.Lock())
-    async with held[1]:
+        held = _LOCKS[store] = (loop, _KeyLocks())
+    async with held[1].held(key):
         yield
 
 
@@ -337,7 +366,7 @@ async def create_referral(
     node_key = (REFERRAL, referral_id(caller, key))
     props: dict[str, Any] = {"status": OPEN, "version": 1, "product": product, "note": note,
                              "referredBy": caller.subject, "idempotencyKey": key}  # fmt: skip
-    async with serialized(store):
+    async with serialized(store, node_key):
         for attempt in (1, 2):
             (existing,) = await store.get_nodes(*_one(node_key))
             if existing is not None:
@@ -426,7 +455,7 @@ async def update_referral(
     if expected_version < 1:
         raise InvalidInputError(f"expectedVersion must be at least 1, got {expected_version}")
     key = (REFERRAL, referral_id)
-    async with serialized(store):
+    async with serialized(store, key):
         node = await _require(store, key)
         manager = await _linked(store, key, _REFERRED_TO)
         if caller.role is Role.MANAGER and manager != (_MANAGER, caller.manager_id):
@@ -496,7 +525,7 @@ async def log_contact(
     if manager is not None:
         rels.append(RelationshipRow(_LOGGED_BY, node_key, manager, {}))
         expected[manager] = Expected()
-    async with serialized(store):
+    async with serialized(store, node_key):
         (existing,) = await store.get_nodes(*_one(node_key))
         if existing is not None:
             same = {k: existing.props.get(k) for k in ("kind", "at", "outcome", "note")}
@@ -542,7 +571,7 @@ async def assign_client(
     manager = (_MANAGER, manager_id)
     await _require(store, manager)
     await _require(store, party)
-    async with serialized(store):
+    async with serialized(store, (_MANAGES, manager, party)):
         (clients,) = await store.neighbors(_MANAGER, [manager_id], _MANAGES, Direction.OUTGOING)
         was = any(node.key == party for _, node in clients)
         answer = Assignment(manager_id, party, assigned=assign, changed=was != assign)

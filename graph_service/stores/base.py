@@ -174,9 +174,13 @@ class GraphStore(Protocol):
         nothing) or reading every row before writing one.
 
         Durability: the embedded store commits a write to SQLite before it is visible, all
-        or nothing, and other processes see it on their next :meth:`refresh`. A Cypher store
-        writes a batch of up to ``write_batch_size`` rows in one transaction, a larger one
-        (a load) in transactions of that many rows.
+        or nothing, and other processes see it on their next :meth:`refresh`; the writes of
+        commands arriving together share one transaction and one sync (group commit, each
+        still checked and answered on its own: :meth:`Record.commit
+        <graph_service.stores.embedded.record.Record.commit>`). A Cypher store writes a
+        batch of up to ``write_batch_size`` rows in one transaction, a larger one (a load)
+        in transactions of that many rows; it does not group writes: each command's write
+        is its own transaction, committed by the database.
 
         Preconditions: a node not as ``batch.expected`` requires raises
         :class:`~graph_service.errors.ConflictError` and nothing is written (checked in the

@@ -23,6 +23,7 @@ from graph_service.ingest.canonical import read_canonical
 from graph_service.ingest.generator import generate
 from graph_service.linkage import commands
 from graph_service.stores.base import GraphStore
+from graph_service.stores.embedded import EmbeddedStore
 from tests.api.conftest import Client, running
 from tests.conftest import backend_settings, close, store_for, write_small_bank
 
@@ -404,6 +405,15 @@ def post(client: Client, data_dir: Path, caller: Caller, document: str,
     return response.json()
 
 
+def send_alone(client: Client, bearer: str, document: str,
+               variables: dict[str, Any]) -> dict[str, Any]:
+    """Post ``document`` on a connection of its own (threads sending at once each use one)."""
+    with httpx.Client(base_url=str(client.http.base_url), timeout=30) as http:
+        response = http.post("/graphql", json={"query": document, "variables": variables},
+                             headers={"Authorization": f"Bearer {bearer}"})
+    return response.json()
+
+
 def test_mutations_are_audited_with_before_and_after(tmp_path: Path) -> None:
     data_dir = write_small_bank(tmp_path / "bank")
     with running(data_dir) as client:
@@ -435,11 +445,7 @@ def test_concurrent_mutations_keep_the_counts(tmp_path: Path) -> None:
         tokens = {c.subject: token(data_dir, c) for c in (STAFF, REX)}
 
         def send(caller: Caller, document: str, variables: dict[str, Any]) -> dict[str, Any]:
-            with httpx.Client(base_url=str(client.http.base_url), timeout=30) as http:
-                response = http.post(
-                    "/graphql", json={"query": document, "variables": variables},
-                    headers={"Authorization": f"Bearer {tokens[caller.subject]}"})
-            return response.json()
+            return send_alone(client, tokens[caller.subject], document, variables)
 
         # 20 keys, each sent 3 times, all at once: 20 referrals.
         jobs = [referral_input(key=f"key-{i % 20}", party=("PERSON", f"P{1 + i % 20 % 8}"))
@@ -464,6 +470,53 @@ def test_concurrent_mutations_keep_the_counts(tmp_path: Path) -> None:
         assert state["m"]["referralsReceived"]["totalCount"] == 20
         health = client.http.get("/health").json()
     assert health["counts"]["Referral"] == 20 and health["counts"]["REFERS"] == 20
+
+
+def test_concurrent_mutations_are_group_committed_each_answered_and_audited(
+    tmp_path: Path,
+) -> None:
+    data_dir = write_small_bank(tmp_path / "bank")
+    store = EmbeddedStore(data_dir, create=False)
+    # 30 keys, 10 of them sent twice, and 4 referrals to a manager who does not exist.
+    jobs = [referral_input(key=f"key-{i % 30}", party=("PERSON", f"P{1 + i % 30 % 8}"))
+            for i in range(40)]
+    jobs += [referral_input(key=f"lost-{i}", manager="M404") for i in range(4)]
+    with running(data_dir, store) as client:
+        tokens = {c.subject: token(data_dir, c) for c in (STAFF, MONA)}
+
+        def send(caller: Caller, document: str, variables: dict[str, Any]) -> dict[str, Any]:
+            return send_alone(client, tokens[caller.subject], document, variables)
+
+        contact = {"in": {"party": {"label": "PERSON", "id": "P1"}, "kind": "CALL",
+                          "at": "2026-12-01T10:00:00Z", "idempotencyKey": "call-1"}}
+        with ThreadPoolExecutor(16) as pool:
+            answers = list(pool.map(lambda v: send(STAFF, CREATE, v), jobs))
+            contacts = list(pool.map(lambda _: send(MONA, LOG, contact), range(4)))
+        state = client.data('{ m: manager(id: "M2") { referralsReceived { totalCount } } }')
+    close(store)
+    for job, answer in zip(jobs, answers, strict=True):
+        key = job["in"]["idempotencyKey"]
+        if key.startswith("lost-"):
+            assert [e["extensions"]["code"] for e in answer["errors"]] == ["NOT_FOUND"]
+            continue
+        assert "errors" not in answer, answer
+        referral = answer["data"]["createReferral"]
+        assert referral["id"] == commands.referral_id(STAFF, key)
+        assert (referral["status"], referral["version"], referral["toManager"]) == (
+            "OPEN", 1, {"id": "M2"})
+        assert referral["party"] == {"id": job["in"]["party"]["id"]}
+    assert len({a["data"]["logContact"]["id"] for a in contacts}) == 1
+    assert state["m"]["referralsReceived"]["totalCount"] == 30
+    # 31 writes (30 referrals, 1 contact) in fewer transactions: grouped.
+    assert store.commit_counts.writes == 31
+    assert store.commit_counts.commits < 31
+    records = [r for r in read_records(data_dir / "audit") if r["operation_type"] == "mutation"]
+    assert len(records) == len(jobs) + 4
+    changes = [c for r in records for c in r["changes"]]
+    assert sorted(c["target"]["id"] for c in changes if c["command"] == "createReferral") == (
+        sorted(commands.referral_id(STAFF, f"key-{i}") for i in range(30)))
+    assert [c["command"] for c in changes].count("logContact") == 1
+    assert sum(r["error_codes"] == ["NOT_FOUND"] for r in records) == 4
 
 
 def test_a_bulk_run_of_mutations_audits_each_line_with_its_own_changes(

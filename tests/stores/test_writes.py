@@ -14,14 +14,21 @@ from pathlib import Path
 
 import pytest
 
-from graph_service.errors import InvalidInputError, StoreUnavailableError
+from graph_service.errors import GraphServiceError, InvalidInputError, StoreUnavailableError
 from graph_service.linkage import traversal
-from graph_service.records import GraphBatch, NodeRow, RelationshipRow
+from graph_service.records import Expected, GraphBatch, NodeRow, RelationshipRow
 from graph_service.rules import LinkageRules
 from graph_service.stores.base import Direction, GraphStore
 from graph_service.stores.cypher import WRITE_SECTIONS
-from graph_service.stores.embedded import DB_FILE, EmbeddedStore
-from tests.conftest import REPO_ROOT, backend_settings, close, small_bank_batch, store_for
+from graph_service.stores.embedded import DB_FILE, CommitCounts, EmbeddedStore
+from tests.conftest import (
+    REPO_ROOT,
+    backend_settings,
+    close,
+    small_bank_batch,
+    store_for,
+    write_small_bank,
+)
 from tests.stores.test_embedded import SMALL_BANK_COUNTS, content
 
 P, E, A = "Person", "Enterprise", "Account"
@@ -148,7 +155,7 @@ def test_a_second_process_sees_upserts_and_deletions_after_refresh(
     code = """
 import asyncio, sys
 from graph_service.linkage import traversal
-from graph_service.records import GraphBatch, NodeRow, RelationshipRow
+from graph_service.records import Expected, GraphBatch, NodeRow, RelationshipRow
 from graph_service.stores.embedded import EmbeddedStore
 store = EmbeddedStore(sys.argv[1], create=False)
 asyncio.run(store.write(GraphBatch(deleted_nodes=[("Person", "P4")])))
@@ -263,3 +270,51 @@ def _answers_of(store: EmbeddedStore) -> tuple[object, ...]:
 def test_a_load_batch_deletes_nothing() -> None:
     batch = small_bank_batch()
     assert batch.deleted_nodes == [] and batch.deleted_relationships == []
+
+
+def test_concurrent_writes_are_grouped_each_checked_on_its_own(tmp_path: Path) -> None:
+    writes = [
+        GraphBatch(nodes=[NodeRow(P, "P20", {"name": "Uma"})],
+                   expected={(P, "P20"): Expected(absent=True)}),
+        GraphBatch(nodes=[NodeRow(P, "P1", {"name": "Al"})],  # P1 exists: CONFLICT alone
+                   expected={(P, "P1"): Expected(absent=True)}),
+        GraphBatch(nodes=[NodeRow(P, "P21", {"name": "Vic"})],
+                   relationships=[RelationshipRow("EMPLOYED_BY", (P, "P21"), (E, "E1"),
+                                                  {"role": "employee"})]),
+        # P20 is the first write's: both wait for the next group, then see it.
+        GraphBatch(nodes=[NodeRow(P, "P20", {"segment": "mass"})],
+                   expected={(P, "P20"): Expected(absent=True)}),
+        GraphBatch(relationships=[RelationshipRow("EMPLOYED_BY", (P, "P20"), (E, "E2"),
+                                                  {"role": "employee"})]),
+        GraphBatch(relationships=[RelationshipRow("EMPLOYED_BY", (P, "P404"), (E, "E2"), {})]),
+        GraphBatch(deleted_relationships=[("OWNS", (P, "P3"), (A, "A3"))]),
+    ]  # fmt: skip
+
+    def outcome(answer: object) -> object:
+        return (type(answer).__name__, str(answer)) if isinstance(answer, Exception) else answer
+
+    async def together(store: EmbeddedStore) -> list[object]:
+        answers = await asyncio.gather(*(store.write(b) for b in writes), return_exceptions=True)
+        return [outcome(answer) for answer in answers]
+
+    async def in_turn(store: EmbeddedStore) -> list[object]:
+        answers: list[object] = []
+        for batch in writes:
+            try:
+                answers.append(await store.write(batch))
+            except GraphServiceError as exc:
+                answers.append(outcome(exc))
+        return answers
+
+    grouped = EmbeddedStore(write_small_bank(tmp_path / "grouped"), create=False)
+    alone = EmbeddedStore(write_small_bank(tmp_path / "alone"), create=False)
+    answers = asyncio.run(together(grouped))
+    assert answers == asyncio.run(in_turn(alone))
+    assert [a[0] for a in answers if isinstance(a, tuple)] == ["ConflictError"] * 2
+    # Two transactions: the first five writes but the refused one, then the two on P20.
+    assert grouped.commit_counts == CommitCounts(commits=2, writes=5)
+    assert alone.commit_counts == CommitCounts(commits=5, writes=5)
+    assert content(grouped) == content(alone)
+    assert content(EmbeddedStore(tmp_path / "grouped", create=False)) == content(grouped)
+    assert linked(grouped, (P, "P20"), "EMPLOYED_BY") == ["E2"]
+    assert present(grouped, P, "P1", "P20", "P21", "P404") == [True, True, True, False]

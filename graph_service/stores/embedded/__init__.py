@@ -3,7 +3,7 @@
 One job per module:
 
 - :mod:`~graph_service.stores.embedded.record`: the SQLite file (schema, journal mode,
-  locks, durable writes, reading the rows of loads since a ``load_seq``);
+  locks, durable writes and their group commit, reading the rows of loads since a ``load_seq``);
 - :mod:`~graph_service.stores.embedded.adjacency`: the in-memory graph (a networkx
   ``DiGraph`` over node numbers, the per-label index, the derived-index cache, the
   traversal primitives);
@@ -19,7 +19,7 @@ One job per module:
 
 from __future__ import annotations
 
-from graph_service.stores.embedded.record import DB_FILE
+from graph_service.stores.embedded.record import DB_FILE, CommitCounts
 from graph_service.stores.embedded.store import EmbeddedStore
 
-__all__ = ["DB_FILE", "EmbeddedStore"]
+__all__ = ["DB_FILE", "CommitCounts", "EmbeddedStore"]

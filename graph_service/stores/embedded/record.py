@@ -26,23 +26,33 @@ quarter of JSON's.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import marshal
+import os
 import pickle
 import sqlite3
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from itertools import chain, groupby, islice, zip_longest
 from operator import itemgetter
 from pathlib import Path as FsPath
 from typing import Any
 
-from graph_service.errors import StoreUnavailableError
+from graph_service.errors import GraphServiceError, StoreUnavailableError
 from graph_service.memory import bulk_allocation
-from graph_service.model import NODE_SPECS, RELATIONSHIP_SPECS
-from graph_service.records import GraphBatch, LoadReport, NodeRow, RelationshipRow, UpsertCheck
+from graph_service.model import NODE_SPECS, RELATIONSHIP_SPECS, NodeKey
+from graph_service.records import (
+    GraphBatch,
+    LoadReport,
+    NodeRow,
+    RelationshipKey,
+    RelationshipRow,
+    UpsertCheck,
+)
 from graph_service.search_text import words
 from graph_service.stores.embedded import snapshot
 from graph_service.stores.embedded.adjacency import Adjacency
@@ -207,6 +217,60 @@ _BEHIND = -1
 """``_data_version`` of a store whose memory may lack committed loads (read on next use)."""
 
 
+@dataclass(frozen=True, slots=True)
+class CommitCounts:
+    """What the group commit of a :class:`Record` did since it was opened.
+
+    Attributes
+    ----------
+    commits : int
+        SQLite transactions committed (and their log synced) by :meth:`Record.commit`.
+    writes : int
+        Writes they held (refused ones not counted); ``writes / commits`` is the mean
+        group size.
+    """
+
+    commits: int = 0
+    writes: int = 0
+
+
+_Queued = tuple[GraphBatch, "asyncio.Future[LoadReport]"]
+
+
+def _next_group(queue: list[_Queued]) -> tuple[list[_Queued], list[_Queued]]:
+    """Split ``queue`` (arrival order) into the next group and the writes left for later.
+
+    A write joins the group unless it reads (``expected``, a relationship's ends), writes
+    or deletes a node an earlier write of the queue writes or deletes, writes or deletes a
+    relationship one of them does, or deletes a node whose relationship one of them writes:
+    it is then checked after that write is committed and visible, in the next group. A
+    write left for later holds back the later writes touching what it touches, so writes
+    to one key keep their order. Writes whose caller stopped waiting are dropped.
+    """
+    nodes: set[NodeKey] = set()
+    rels: set[RelationshipKey] = set()
+    ends: set[NodeKey] = set()
+    group: list[_Queued] = []
+    later: list[_Queued] = []
+    for queued in queue:
+        batch, done = queued
+        if done.done():
+            continue
+        written = {(row.label, row.id) for row in batch.nodes}
+        written.update(batch.deleted_nodes)
+        own_rels = {(row.type, row.start, row.end) for row in batch.relationships}
+        own_ends = {end for _, start, end in own_rels for end in (start, end)}
+        read = written | own_ends | batch.expected.keys()
+        own_rels.update(batch.deleted_relationships)
+        clash = (not read.isdisjoint(nodes) or not own_rels.isdisjoint(rels)
+                 or not ends.isdisjoint(batch.deleted_nodes))
+        (later if clash else group).append(queued)
+        nodes.update(read if clash else written)
+        rels.update(own_rels)
+        ends.update(own_ends)
+    return group, later
+
+
 def _search_words(props: bytes, position: int) -> str:
     """The search words of a stored node's name, space-separated (SQL ``search_words``).
 
@@ -305,6 +369,14 @@ class Record:
         self._fields = memory.fields
         self._data_version = _BEHIND
         self._load_seq = 0
+        # The group commit (commit): the writes waiting, the task committing them, on loop.
+        self._group_loop: asyncio.AbstractEventLoop | None = None
+        self._queue: list[_Queued] = []
+        self._committer: asyncio.Task[None] | None = None
+        self._durable = True  # False between a group's COMMIT and its fsync
+        self._synced_log = -1  # inode of the write-ahead log whose directory was synced
+        self.counts = CommitCounts()
+        """What the group commit did (:class:`CommitCounts`)."""
         self._start_from_snapshot()
         self.sync(in_transaction=False)
 
@@ -629,7 +701,9 @@ class Record:
         """Pick up what other processes committed since this store was opened or refreshed.
 
         Cheap when nothing changed (one ``PRAGMA data_version``); otherwise reads the rows
-        the unseen loads wrote, O(rows changed) through the ``load_seq`` indexes.
+        the unseen loads wrote, O(rows changed) through the ``load_seq`` indexes. Reads
+        nothing while a group of this store's :meth:`commit` awaits its ``fsync`` (those
+        rows would be read too).
 
         Returns
         -------
@@ -643,6 +717,8 @@ class Record:
         """
         if not (self.data_dir / DB_FILE).is_file():
             raise StoreUnavailableError(f"the store file {self.data_dir / DB_FILE} is gone")
+        if not self._durable:
+            return False  # the rows read would include a group not yet durable
         return self.sync(in_transaction=False)
 
     def write(self, batch: GraphBatch) -> LoadReport:
@@ -680,10 +756,242 @@ class Record:
         catches up on the next read the way a refresh does (reading the rows of this load
         back), so a process that only loads never builds the graph. The first load into
         an empty store writes through a rollback journal (:meth:`_journal_for_load`).
+        Committed with ``synchronous=FULL`` (SQLite's default: the write-ahead log is
+        ``fsync``'d by ``COMMIT``), on the calling thread; :meth:`commit` groups writes.
         """
         batch.check_deletions()
         with self._journal_for_load():
-            return self._write_batch(batch)
+            (outcome,) = self._write_group([batch], fsync_after=False)
+        self._data_version = _BEHIND  # our own commit does not change PRAGMA data_version
+        if isinstance(outcome, GraphServiceError):
+            raise outcome
+        return outcome
+
+    async def commit(self, batch: GraphBatch) -> LoadReport:
+        """Write ``batch`` as :meth:`write` does, grouped with the writes arriving meanwhile.
+
+        Group commit: the writes that arrive while a group is being committed wait, and
+        are then written together, in arrival order, in one SQLite transaction with one
+        ``fsync``. Each is still checked on its own (its ``expected`` preconditions
+        against the committed graph, its rows by :class:`~graph_service.records.UpsertCheck`)
+        inside a savepoint, so one refused write is undone alone and answers its own error
+        while the others of its group are committed: the answers are those of the writes
+        run one after the other. A write that touches a node or relationship an earlier
+        write of the group writes or deletes waits for the next group (it is then checked
+        against what that one committed).
+
+        Returns
+        -------
+        LoadReport
+            Once the write is durable and visible in memory.
+
+        Raises
+        ------
+        StoreUnavailableError, InvalidInputError, ConflictError
+            As :meth:`write`. A failure of SQLite or of the ``fsync`` fails every write of
+            the group (a group whose ``fsync`` failed is in the file but was not known
+            durable: its writes are answered with this error).
+
+        Notes
+        -----
+        Durability: a write is answered only once its transaction is on disk, as with
+        ``synchronous=FULL``. The group's transaction commits with
+        ``synchronous=NORMAL`` (SQLite writes the write-ahead log but does not ``fsync``
+        it; in WAL mode that keeps the file consistent, and loses at most the last
+        transactions on a power failure, https://sqlite.org/pragma.html#pragma_synchronous),
+        then this method syncs the write-ahead log itself (``fdatasync``, and its directory
+        once per log file, as SQLite's ``unixSync`` does for a new log), in a worker thread so
+        the event loop keeps serving meanwhile (and the audit trail's writer thread syncs the
+        records of the groups before meanwhile); that is the sync ``synchronous=FULL`` would
+        do in ``COMMIT``. Only then is the group applied to the in-memory graph (in commit order:
+        one group at a time) and its writes answered, so a reader of this process never
+        sees a write before it is durable in the graph. What reads the file itself may see
+        a group from its ``COMMIT``, up to one sync before it is durable against a power
+        failure: another process, and :meth:`search` for the names the group writes (the
+        commands write no names); a process killed meanwhile loses nothing, the log being
+        in the OS's cache.
+        One group is in flight at a time, on the event loop that runs the writes (the
+        graph is only ever read and changed there: :mod:`graph_service.api.execution`).
+        """
+        batch.check_deletions()
+        loop = asyncio.get_running_loop()
+        if self._group_loop is not loop:  # a loop's writes all end before it does
+            self._group_loop, self._queue = loop, []
+        done: asyncio.Future[LoadReport] = loop.create_future()
+        self._queue.append((batch, done))
+        if self._committer is None or self._committer.done():
+            self._committer = loop.create_task(self._commit_queued())
+        return await done
+
+    async def _commit_queued(self) -> None:
+        """Commit the queued writes, a group at a time, until none is left."""
+        loop = asyncio.get_running_loop()
+        await asyncio.sleep(0)  # the writes ready in this step of the loop join the group
+        while self._queue:
+            group, self._queue = _next_group(self._queue)
+            outcomes: list[LoadReport | Exception]
+            try:
+                outcomes = [*self._write_group([batch for batch, _ in group], fsync_after=True)]
+            except Exception as exc:  # every write of the group answers it
+                outcomes = [exc] * len(group)
+            written = sum(isinstance(o, LoadReport) for o in outcomes)
+            if written:
+                self._durable = False
+                try:
+                    await loop.run_in_executor(None, self._fsync_log)
+                    self.counts = CommitCounts(self.counts.commits + 1,
+                                               self.counts.writes + written)
+                except OSError as exc:
+                    logger.error("cannot fsync the write-ahead log of %s: %s", self.data_dir, exc)
+                    error = StoreUnavailableError(
+                        f"cannot write {self.data_dir / DB_FILE}: its fsync failed ({exc})")
+                    outcomes = [error if isinstance(o, LoadReport) else o for o in outcomes]
+                finally:
+                    self._durable = True
+                    self._data_version = _BEHIND  # caught up with on the next read
+            for (_, done), outcome in zip(group, outcomes, strict=True):
+                if done.done():
+                    continue  # its caller stopped waiting (cancelled)
+                if isinstance(outcome, LoadReport):
+                    done.set_result(outcome)
+                else:
+                    done.set_exception(outcome)
+
+    def _fsync_log(self) -> None:
+        """``fdatasync`` the write-ahead log; and its directory the first time for a new log.
+
+        What SQLite's unix VFS does at ``COMMIT`` with ``synchronous=FULL`` in WAL mode
+        (``fdatasync`` where the OS has it; a new log's directory entry synced once, with
+        its first sync).
+
+        Raises
+        ------
+        OSError
+            If the log cannot be opened or synced.
+        """
+        fd = os.open(self.data_dir / (DB_FILE + "-wal"), os.O_RDONLY)
+        try:
+            os.fdatasync(fd)
+            inode = os.fstat(fd).st_ino
+        finally:
+            os.close(fd)
+        if inode != self._synced_log:
+            directory = os.open(self.data_dir, os.O_RDONLY)
+            try:
+                os.fsync(directory)
+            finally:
+                os.close(directory)
+            self._synced_log = inode
+
+    def _write_group(
+        self, batches: Sequence[GraphBatch], *, fsync_after: bool
+    ) -> list[LoadReport | GraphServiceError]:
+        """Write ``batches`` in one transaction, each in a savepoint; commit what succeeded.
+
+        Returns each batch's report, or the :class:`GraphServiceError` that refused it (its
+        savepoint rolled back; if every batch is refused, the transaction is). With
+        ``fsync_after`` the transaction commits with ``synchronous=NORMAL`` and the caller
+        ``fsync``'s the log (:meth:`commit`); else with ``synchronous=FULL``. Memory is not
+        caught up (the caller marks it behind once the commit is durable).
+
+        Raises
+        ------
+        StoreUnavailableError
+            If SQLite fails; the transaction is rolled back.
+        BaseException
+            What interrupts the write (a signal), rolled back likewise, unless it arrives
+            during ``COMMIT``: the write is then done and its outcomes are returned.
+        """
+        committing = False
+        outcomes: list[LoadReport | GraphServiceError] = []
+        try:
+            self._db.execute(f"PRAGMA synchronous = {'NORMAL' if fsync_after else 'FULL'}")
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreUnavailableError(f"cannot write {self.data_dir / DB_FILE}: {exc}") from exc
+        try:
+            self.sync(in_transaction=True)  # validate against what is committed now
+            changes = self._db.total_changes
+            seq = self._load_seq + 1
+            self._db.execute(f"PRAGMA cache_size = -{WRITE_CACHE_KIB}")
+            first_load = self._db.execute("SELECT 1 FROM nodes LIMIT 1").fetchone() is None
+            if first_load:  # build the load_seq indexes once, after the rows
+                self._db.execute("DROP INDEX nodes_by_load")
+                self._db.execute("DROP INDEX relationships_by_load")
+            outcomes = [self._write_one(batch, seq) for batch in batches]
+            if not any(isinstance(o, LoadReport) for o in outcomes):
+                self._db.execute("ROLLBACK")
+                for fields in self._fields.values():
+                    fields.truncate()
+                return outcomes
+            if first_load:
+                for statement in _LOAD_INDEXES:
+                    self._db.execute(statement)
+            for kind, fields in self._fields.items():
+                self._db.executemany(
+                    "INSERT INTO fields VALUES (?, ?, ?)",
+                    [(kind, i, n) for i, n in enumerate(fields.names)][fields.committed :],
+                )
+            self._db.execute(_INDEX_NAMES, (seq,))
+            if self._db.total_changes != changes:  # a write that changes nothing writes nothing
+                self._db.execute(
+                    "UPDATE meta SET value = ? WHERE key = 'load_seq'", (str(seq),)
+                )
+            # Stores made before snapshots lack one (new ones get it in _check_schema).
+            self._db.execute(_ADD_STORE_ID, (uuid.uuid4().hex,))
+            committing = True
+            self._db.execute("COMMIT")
+        except BaseException as exc:
+            if self._db.in_transaction:  # SQLite rolls back by itself on some errors (full disk)
+                self._db.execute("ROLLBACK")
+            elif committing and isinstance(exc, KeyboardInterrupt):
+                # A signal during COMMIT is raised once COMMIT has returned: the write is
+                # done, and is reported as written rather than as interrupted.
+                return self._committed(outcomes)
+            for fields in self._fields.values():
+                fields.truncate()
+            if isinstance(exc, sqlite3.Error):
+                raise StoreUnavailableError(
+                    f"cannot write {self.data_dir / DB_FILE}: {exc}"
+                ) from exc
+            raise
+        finally:
+            self._db.execute("PRAGMA cache_size = -2000")
+        return self._committed(outcomes)
+
+    def _committed(
+        self, outcomes: list[LoadReport | GraphServiceError]
+    ) -> list[LoadReport | GraphServiceError]:
+        """Note that the field names written are committed, and return ``outcomes``."""
+        for fields in self._fields.values():
+            fields.committed = len(fields.names)
+        return outcomes
+
+    def _write_one(self, batch: GraphBatch, seq: int) -> LoadReport | GraphServiceError:
+        """Check and write one batch of a group in a savepoint; its report, or its refusal.
+
+        A :class:`GraphServiceError` (a precondition not met, a lazy batch's bad row) rolls
+        the savepoint back and is returned; a failure of SQLite propagates (the group fails).
+        """
+        self._db.execute("SAVEPOINT write")
+        try:
+            for key, expected in batch.expected.items():
+                (node,) = self._memory.get_nodes(key[0], [key[1]])
+                expected.check(key, None if node is None else node.props)
+            check = UpsertCheck(batch, self._memory.stored_keys())
+            self._delete(batch, seq)
+            with bulk_allocation():
+                nodes = self._node_rows(check.nodes(), seq)
+                self._write_rows(_WRITE_NODE, _NODE_VALUES, nodes)
+                rels = self._rel_rows(check.relationships(), seq)
+                self._write_rows(_WRITE_REL, _REL_VALUES, rels)
+            report = check.report()
+        except GraphServiceError as exc:
+            self._db.execute("ROLLBACK TO write")
+            self._db.execute("RELEASE write")
+            return exc
+        self._db.execute("RELEASE write")
+        return report
 
     @contextmanager
     def _journal_for_load(self) -> Iterator[None]:
@@ -716,68 +1024,6 @@ class Record:
             if switched:
                 self._db.execute("PRAGMA journal_mode = WAL")
 
-    def _write_batch(self, batch: GraphBatch) -> LoadReport:
-        """The transaction of :meth:`write`, in whichever journal mode is set."""
-        committing = False
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise StoreUnavailableError(f"cannot write {self.data_dir / DB_FILE}: {exc}") from exc
-        try:
-            self.sync(in_transaction=True)  # validate against what is committed now
-            for key, expected in batch.expected.items():
-                (node,) = self._memory.get_nodes(key[0], [key[1]])
-                expected.check(key, None if node is None else node.props)
-            changes = self._db.total_changes
-            check = UpsertCheck(batch, self._memory.stored_keys())
-            seq = self._load_seq + 1
-            self._delete(batch, seq)
-            self._db.execute(f"PRAGMA cache_size = -{WRITE_CACHE_KIB}")
-            first_load = self._db.execute("SELECT 1 FROM nodes LIMIT 1").fetchone() is None
-            if first_load:  # build the load_seq indexes once, after the rows
-                self._db.execute("DROP INDEX nodes_by_load")
-                self._db.execute("DROP INDEX relationships_by_load")
-            with bulk_allocation():
-                nodes = self._node_rows(check.nodes(), seq)
-                self._write_rows(_WRITE_NODE, _NODE_VALUES, nodes)
-                rels = self._rel_rows(check.relationships(), seq)
-                self._write_rows(_WRITE_REL, _REL_VALUES, rels)
-            report = check.report()
-            if first_load:
-                for statement in _LOAD_INDEXES:
-                    self._db.execute(statement)
-            for kind, fields in self._fields.items():
-                self._db.executemany(
-                    "INSERT INTO fields VALUES (?, ?, ?)",
-                    [(kind, i, n) for i, n in enumerate(fields.names)][fields.committed :],
-                )
-            self._db.execute(_INDEX_NAMES, (seq,))
-            if self._db.total_changes != changes:  # a write that changes nothing writes nothing
-                self._db.execute(
-                    "UPDATE meta SET value = ? WHERE key = 'load_seq'", (str(seq),)
-                )
-            # Stores made before snapshots lack one (new ones get it in _check_schema).
-            self._db.execute(_ADD_STORE_ID, (uuid.uuid4().hex,))
-            committing = True
-            self._db.execute("COMMIT")
-        except BaseException as exc:
-            if self._db.in_transaction:  # SQLite rolls back by itself on some errors (full disk)
-                self._db.execute("ROLLBACK")
-            elif committing and isinstance(exc, KeyboardInterrupt):
-                # A signal during COMMIT is raised once COMMIT has returned: the load is
-                # done, and is reported as loaded rather than as interrupted.
-                return self._committed(report)
-            for fields in self._fields.values():
-                fields.truncate()
-            if isinstance(exc, sqlite3.Error):
-                raise StoreUnavailableError(
-                    f"cannot write {self.data_dir / DB_FILE}: {exc}"
-                ) from exc
-            raise
-        finally:
-            self._db.execute("PRAGMA cache_size = -2000")
-        return self._committed(report)
-
     def _delete(self, batch: GraphBatch, seq: int) -> None:
         """Delete the batch's nodes (with their relationships) and relationships; tombstone them.
 
@@ -801,13 +1047,6 @@ class Record:
         self._db.executemany(_DELETE_NODE, nodes)
         self._db.executemany(_UNINDEX_NAME, nodes)
         self._db.executemany(_TOMBSTONE_NODE, [(*key, seq) for key in nodes])
-
-    def _committed(self, report: LoadReport) -> LoadReport:
-        """Note that the load reported by ``report`` is committed, and return ``report``."""
-        for fields in self._fields.values():
-            fields.committed = len(fields.names)
-        self._data_version = _BEHIND  # our own commit does not change PRAGMA data_version
-        return report
 
     def _write_rows(
         self, statement: str, placeholders: str, rows: Iterable[tuple[Any, ...]]

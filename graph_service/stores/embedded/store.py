@@ -17,7 +17,7 @@ from graph_service.stores.base import Coverage, Direction, Link, Node, Relations
 from graph_service.stores.embedded import questions
 from graph_service.stores.embedded.adjacency import Adjacency
 from graph_service.stores.embedded.properties import Fields
-from graph_service.stores.embedded.record import DB_FILE, Record
+from graph_service.stores.embedded.record import DB_FILE, CommitCounts, Record
 
 
 class EmbeddedStore:
@@ -82,11 +82,22 @@ class EmbeddedStore:
     async def write(self, batch: GraphBatch) -> LoadReport:
         """Apply ``batch`` (deletions, then upserts) in one SQLite transaction.
 
-        Committed before it is visible in memory, all or nothing; other processes see it
-        on their next :meth:`refresh`. See :meth:`Record.write
-        <graph_service.stores.embedded.record.Record.write>`.
+        Committed durably before it is visible in memory, all or nothing; other processes
+        see it on their next :meth:`refresh`. A command's batch (rows in lists, no input
+        files) is group-committed with the writes arriving meanwhile (:meth:`Record.commit
+        <graph_service.stores.embedded.record.Record.commit>`); a load's (it names the
+        files it reads, or reads its rows while written) is written alone (:meth:`Record.write
+        <graph_service.stores.embedded.record.Record.write>`).
         """
-        return self._record.write(batch)
+        if batch.files or not (isinstance(batch.nodes, list)
+                               and isinstance(batch.relationships, list)):
+            return self._record.write(batch)
+        return await self._record.commit(batch)
+
+    @property
+    def commit_counts(self) -> CommitCounts:
+        """What the group commit did since opening (:class:`~.record.CommitCounts`)."""
+        return self._record.counts
 
     async def get_nodes(self, label: str, ids: Sequence[str]) -> list[Node | None]:
         """Nodes by id, aligned with ``ids``; ``None`` where absent. O(len(ids))."""
