@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
-from graph_service.access import Scope
+from graph_service.access import MaskedNode, Scope
 from graph_service.auth.caller import Caller
 from graph_service.config import Settings
 from graph_service.errors import GraphServiceError
-from graph_service.linkage.question import Question, answer_many
+from graph_service.linkage.question import Question, Ranked, answer_many
 from graph_service.rules import LinkageRules
 from graph_service.stores.base import Direction, GraphStore, Node, Relationship
 
@@ -249,8 +249,8 @@ class Context(BaseContext):
                 asked = [args for i, args in enumerate(many) if i not in refused]
                 found = iter(await answer_many(question, self.store, self.settings, asked,
                                                nodes=self._load_nodes) if asked else ())
-                return [refused[i] if i in refused else scope.view_answer(next(found))
-                        for i in range(len(many))]  # fmt: skip
+                return [refused[i] if i in refused else _viewed(question, args, scope, next(found))
+                        for i, args in enumerate(many)]  # fmt: skip
 
             loader = self._answers[question.name] = DataLoader(load_fn=load)
         return loader
@@ -264,6 +264,20 @@ class Context(BaseContext):
         viewed = (await self.scope()).view_all(found)
         self.nodes(label).prime_many(dict(zip(ids, viewed, strict=True)))
         return found
+
+
+def _viewed(question: Question[Any, Any], args: Any, scope: Scope, answer: Any) -> Any:
+    """``answer`` as the caller of ``scope`` sees it.
+
+    Its nodes viewed (:meth:`~graph_service.access.Scope.view_answer`), and a ranked answer
+    ranked again where masked items must not be placed by their personal data
+    (:meth:`~graph_service.linkage.question.Ranking.viewed`).
+    """
+    viewed = scope.view_answer(answer)
+    if question.ranking is None or scope.unrestricted or not isinstance(viewed, Ranked):
+        return viewed
+    return question.ranking.viewed(
+        args, viewed, lambda item: isinstance(getattr(item, "node", None), MaskedNode))
 
 
 def make_context(store: GraphStore, settings: Settings, caller: Caller | None = None,
