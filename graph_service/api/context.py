@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
-from graph_service.access import MaskedNode, Scope
+from graph_service.access import GRAPH_READERS, MaskedNode, Scope
+from graph_service.api.permissions import ReadsGraph
 from graph_service.auth.caller import Caller
 from graph_service.config import Settings
-from graph_service.errors import GraphServiceError
+from graph_service.errors import ForbiddenError, GraphServiceError
 from graph_service.linkage.question import Question, Ranked, answer_many
+from graph_service.model import NodeLabel
 from graph_service.rules import LinkageRules
 from graph_service.stores.base import Direction, GraphStore, Node, Relationship
 
@@ -152,6 +154,21 @@ class Context(BaseContext):
             self._known = await asyncio.shield(self._scope)
         return self._known
 
+    def _check_reads_graph(self) -> None:
+        """Refuse a caller whose role may not read the graph (``staff``).
+
+        The root fields refuse them by their permission class (``ReadsGraph``); this refuses
+        the nested fields too, which they would reach from a referral of theirs (its party's
+        and its manager's relationships and linkage answers). A referral's own party and
+        manager (``Referral`` neighbours) stay readable, as label and id.
+
+        Raises
+        ------
+        ForbiddenError
+        """
+        if self.caller is not None and self.caller.role not in GRAPH_READERS:
+            raise ForbiddenError(ReadsGraph.message)
+
     async def read_nodes(self, label: str, ids: Sequence[str]) -> list[Node | None]:
         """Nodes by id from the store in one call, as the caller may see them, aligned.
 
@@ -210,6 +227,8 @@ class Context(BaseContext):
         if loader is None:
 
             async def load(ids: Sequence[str]) -> list[list[Neighbour]]:
+                if label != NodeLabel.REFERRAL.value:
+                    self._check_reads_graph()
                 found = await self.store.neighbors(label, ids, rel_type, direction)
                 scope = await self.scope()
                 if scope.unrestricted:
@@ -243,6 +262,7 @@ class Context(BaseContext):
         if loader is None:
 
             async def load(many: Sequence[Any]) -> list[Any | GraphServiceError]:
+                self._check_reads_graph()
                 scope = await self.scope()
                 refused = {i: error for i, args in enumerate(many)
                            if (error := scope.check(question, args)) is not None}  # fmt: skip
