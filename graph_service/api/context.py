@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
-from graph_service.access import Scope
+from graph_service.access import GRAPH_READERS, MaskedNode, Scope
+from graph_service.api.permissions import ReadsGraph
 from graph_service.auth.caller import Caller
 from graph_service.config import Settings
-from graph_service.errors import GraphServiceError
-from graph_service.linkage.question import Question, answer_many
+from graph_service.errors import ForbiddenError, GraphServiceError
+from graph_service.linkage.question import Question, Ranked, answer_many
+from graph_service.model import NodeLabel
 from graph_service.rules import LinkageRules
 from graph_service.stores.base import Direction, GraphStore, Node, Relationship
 
@@ -152,6 +154,21 @@ class Context(BaseContext):
             self._known = await asyncio.shield(self._scope)
         return self._known
 
+    def _check_reads_graph(self) -> None:
+        """Refuse a caller whose role may not read the graph (``staff``).
+
+        The root fields refuse them by their permission class (``ReadsGraph``); this refuses
+        the nested fields too, which they would reach from a referral of theirs (its party's
+        and its manager's relationships and linkage answers). A referral's own party and
+        manager (``Referral`` neighbours) stay readable, as label and id.
+
+        Raises
+        ------
+        ForbiddenError
+        """
+        if self.caller is not None and self.caller.role not in GRAPH_READERS:
+            raise ForbiddenError(ReadsGraph.message)
+
     async def read_nodes(self, label: str, ids: Sequence[str]) -> list[Node | None]:
         """Nodes by id from the store in one call, as the caller may see them, aligned.
 
@@ -210,6 +227,8 @@ class Context(BaseContext):
         if loader is None:
 
             async def load(ids: Sequence[str]) -> list[list[Neighbour]]:
+                if label != NodeLabel.REFERRAL.value:
+                    self._check_reads_graph()
                 found = await self.store.neighbors(label, ids, rel_type, direction)
                 scope = await self.scope()
                 if scope.unrestricted:
@@ -243,14 +262,15 @@ class Context(BaseContext):
         if loader is None:
 
             async def load(many: Sequence[Any]) -> list[Any | GraphServiceError]:
+                self._check_reads_graph()
                 scope = await self.scope()
                 refused = {i: error for i, args in enumerate(many)
                            if (error := scope.check(question, args)) is not None}  # fmt: skip
                 asked = [args for i, args in enumerate(many) if i not in refused]
                 found = iter(await answer_many(question, self.store, self.settings, asked,
                                                nodes=self._load_nodes) if asked else ())
-                return [refused[i] if i in refused else scope.view_answer(next(found))
-                        for i in range(len(many))]  # fmt: skip
+                return [refused[i] if i in refused else _viewed(question, args, scope, next(found))
+                        for i, args in enumerate(many)]  # fmt: skip
 
             loader = self._answers[question.name] = DataLoader(load_fn=load)
         return loader
@@ -264,6 +284,20 @@ class Context(BaseContext):
         viewed = (await self.scope()).view_all(found)
         self.nodes(label).prime_many(dict(zip(ids, viewed, strict=True)))
         return found
+
+
+def _viewed(question: Question[Any, Any], args: Any, scope: Scope, answer: Any) -> Any:
+    """``answer`` as the caller of ``scope`` sees it.
+
+    Its nodes viewed (:meth:`~graph_service.access.Scope.view_answer`), and a ranked answer
+    ranked again where masked items must not be placed by their personal data
+    (:meth:`~graph_service.linkage.question.Ranking.viewed`).
+    """
+    viewed = scope.view_answer(answer)
+    if question.ranking is None or scope.unrestricted or not isinstance(viewed, Ranked):
+        return viewed
+    return question.ranking.viewed(
+        args, viewed, lambda item: isinstance(getattr(item, "node", None), MaskedNode))
 
 
 def make_context(store: GraphStore, settings: Settings, caller: Caller | None = None,

@@ -23,13 +23,14 @@ from typing import Annotated, Any
 
 from graph_service.config import Settings
 from graph_service.errors import InvalidInputError
-from graph_service.linkage.prospecting import LeadKind, Signal, profiles
+from graph_service.linkage.prospecting import LeadKind, Signal, masked_rank, profiles
 from graph_service.linkage.question import (
     PATH_SEARCH_COST,
     Cost,
     CostArguments,
     Doc,
     Id,
+    KeyPart,
     NodeOf,
     Order,
     Outside,
@@ -157,11 +158,21 @@ def cost(arguments: CostArguments, settings: Settings) -> Cost:
     return Cost(base=PATH_SEARCH_COST * max(1, hops if hops is not None else 2))
 
 
+def masked_key(args: LeadsArgs, key: tuple[KeyPart, ...]) -> tuple[KeyPart, ...] | None:
+    """A masked person's sort key (``Ranking.masked_key``).
+
+    Without their transfer amount, or none (left out) when ``kinds`` chose the leads: a
+    lead's kinds are personal.
+    """
+    return None if args.kinds is not None else masked_rank(key)
+
+
 RANKING: Ranking[LeadsArgs] = Ranking(
-    order=Order("hop-signal-id", (int, int, float, float, str)), item=Lead
+    order=Order("hop-signal-id", (int, int, float, float, str)), item=Lead,
+    masked_key=masked_key,
 )
 """Leads by hop, then signal (executive, shareholding, transfer amount; strongest first),
-then person id."""
+then person id; a masked person's lead by hop, executive and shareholding only."""
 
 QUESTION: Question[LeadsArgs, Any] = Question(
     name="manager_leads",

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated
 
-from graph_service.linkage.question import Doc
+from graph_service.linkage.question import Doc, KeyPart
 from graph_service.model import NodeLabel, RelationshipType
 from graph_service.rules import LinkageRules
 from graph_service.stores.base import Direction, GraphStore, Node, Relationship
@@ -68,6 +68,18 @@ class Signal:
     def rank(self) -> tuple[int, float, float]:
         """The signal's part of a sort key: ascending sorts the strongest first."""
         return (-int(self.executive), -self.shareholding, -self.transfer_amount)
+
+
+def masked_rank(key: tuple[KeyPart, ...]) -> tuple[KeyPart, ...]:
+    """A sort key ending ``(..., -transfer_amount, id)`` with the transfer amount as 0.
+
+    The key of a masked person's lead or prospect
+    (:attr:`~graph_service.linkage.question.Ranking.masked_key`): the amounts of the
+    transfers of their accounts are personal data
+    (:data:`graph_service.model.PERSONAL_RELATIONSHIP_FIELDS`), so neither their place in
+    the list nor their cursor may tell it; executive and shareholding are the linkage itself.
+    """
+    return (*key[:-2], 0.0, key[-1])
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,13 +22,15 @@ from typing import Annotated, Any
 from graph_service.config import Settings
 from graph_service.errors import InvalidInputError
 from graph_service.linkage.holdings import staff
-from graph_service.linkage.prospecting import LeadKind, Signal, profiles
+from graph_service.linkage.prospecting import LeadKind, Signal, masked_rank, profiles
 from graph_service.linkage.question import (
     BOOK_SCAN_COST,
     Doc,
+    KeyPart,
     NodeOf,
     Order,
     Outside,
+    Personal,
     Question,
     Ranked,
     Ranking,
@@ -69,14 +71,29 @@ class Prospect:
 
     node: Annotated[Node, Doc("The person."), NodeOf(_PERSON)]
     kinds: Annotated[
-        list[LeadKind], Doc("Their private-banking lead kinds (executive, shareholder).")
+        list[LeadKind] | None,
+        Doc("Their private-banking lead kinds (executive, shareholder); null when the "
+            "person is masked."),
+        Personal(),
     ]
-    signal: Annotated[Signal, Doc("The ranking signal.")]
+    signal: Annotated[
+        Signal | None, Doc("The ranking signal; null when the person is masked."), Personal()
+    ]
 
 
 def rank(prospect: Prospect) -> tuple[int, float, float, str]:
-    """Sort key: the signal (strongest first), then id."""
+    """Sort key: the signal (strongest first), then id (before any masking)."""
+    assert prospect.signal is not None
     return (*prospect.signal.rank(), prospect.node.id)
+
+
+def masked_key(args: ProspectsArgs, key: tuple[KeyPart, ...]) -> tuple[KeyPart, ...] | None:
+    """A masked person's sort key (``Ranking.masked_key``).
+
+    Without their transfer amount, or none (left out) when ``minTransferAmount`` chose the
+    prospects.
+    """
+    return None if args.min_transfer_amount is not None else masked_rank(key)
 
 
 def validate(args: ProspectsArgs, settings: Settings) -> ProspectsArgs:
@@ -126,8 +143,9 @@ async def generic(
     return [
         Ranked.sort([
             p for p in everyone
-            if (args.min_shareholding is None
-                or p.signal.shareholding >= args.min_shareholding)
+            if p.signal is not None
+            and (args.min_shareholding is None
+                 or p.signal.shareholding >= args.min_shareholding)
             and (args.min_transfer_amount is None
                  or p.signal.transfer_amount >= args.min_transfer_amount)
         ], rank)  # fmt: skip
@@ -136,9 +154,10 @@ async def generic(
 
 
 RANKING: Ranking[ProspectsArgs] = Ranking(
-    order=Order("signal-id", (int, float, float, str)), item=Prospect
+    order=Order("signal-id", (int, float, float, str)), item=Prospect, masked_key=masked_key
 )
-"""Prospects by signal (executive, shareholding, transfer amount; strongest first), then id."""
+"""Prospects by signal (executive, shareholding, transfer amount; strongest first), then id;
+a masked person by executive and shareholding only."""
 
 QUESTION: Question[ProspectsArgs, Any] = Question(
     name="private_banking_prospects",

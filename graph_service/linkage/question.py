@@ -208,15 +208,41 @@ class Ranking(Generic[A]):
         sorted by). The transport leaves such nodes out for a caller who may not see them
         unmasked, so that masked values cannot be guessed through the list (``None``: the
         answer reads no personal data).
+    masked_key : callable, optional
+        For a ranking of ``item`` dataclasses whose sort key holds :class:`Personal` data of
+        the item's ``node`` (a lead's transfer amount), ``masked_key(args, key)``: the sort
+        key an item whose node is masked for the caller is ranked by, with those parts
+        neutral, or ``None`` to leave the item out (it was kept by personal data, e.g. a
+        least transfer amount). The cursors hold the sort keys, so without it a masked
+        item's cursor would carry what its nulled fields hide (:meth:`viewed`).
     """
 
     order: Order | Callable[[A], Order]
     item: type | None = None
     personal_match: Callable[[A, NodeKey], bool] | None = None
+    masked_key: Callable[[A, tuple[KeyPart, ...]], tuple[KeyPart, ...] | None] | None = None
 
     def order_of(self, args: A) -> Order:
         """The order of the answer to validated ``args``."""
         return self.order if isinstance(self.order, Order) else self.order(args)
+
+    def viewed(self, args: A, ranked: Ranked[R], masked: Callable[[R], bool]) -> Ranked[R]:
+        """``ranked`` as a caller gets it for whom the items of ``masked`` are masked.
+
+        Each such item is ranked by :attr:`masked_key` (or left out when it answers
+        ``None``) and the list sorted again by :meth:`order_of`, so that neither its place
+        nor its cursor tells its personal data. Unchanged without :attr:`masked_key`.
+        """
+        if self.masked_key is None:
+            return ranked
+        order = self.order_of(args)
+        kept: list[tuple[tuple[KeyPart, ...], R]] = []
+        for item, key in zip(ranked.items, ranked.sort_keys, strict=True):
+            shown = self.masked_key(args, key) if masked(item) else key
+            if shown is not None:
+                kept.append((shown, item))
+        kept.sort(key=lambda entry: order.comparable(entry[0]))  # keys end with an id
+        return Ranked([item for _, item in kept], [key for key, _ in kept])
 
 
 @dataclass(frozen=True, slots=True)

@@ -289,6 +289,31 @@ REFERRAL_READ = """query($id: ID!) {
 CONTACT_READ = """query($id: ID!) { contact(id: $id) { masked kind outcome note loggedBy } }"""
 
 
+def test_staff_read_their_referral_but_not_the_graph_through_it(run: Runner) -> None:
+    # Staff read back a referral they created, its party and manager as label and id; from
+    # there, the graph (the party's accounts and employers, the manager's clients, the
+    # linkage answers about the party) is as closed to them as at the root.
+    rid = run.data(CREATE, referral_input(party=("ENTERPRISE", "E1")))["createReferral"]["id"]
+    own = run.data("""query($id: ID!) { referral(id: $id) { id
+        party { ... on Enterprise { id masked name } } toManager { id name } } }""", {"id": rid})
+    assert own["referral"]["party"] == {"id": "E1", "masked": True, "name": None}
+    assert own["referral"]["toManager"]["id"] == "M2"
+    for fields in ("party { ... on Enterprise { employees { edges { node { id } } } } }",
+                   "party { ... on Enterprise { accounts { totalCount } } }",
+                   "party { ... on Enterprise { payrollCoverage { rate } } }",
+                   "party { ... on Enterprise { neighbors { totalCount } } }",
+                   "toManager { clients { totalCount } }"):
+        data, codes, messages = run(f"query($id: ID!) {{ referral(id: $id) {{ {fields} }} }}",
+                                    {"id": rid})
+        assert codes == ["FORBIDDEN"], (fields, data)
+        assert messages == ["the role staff may not read the graph"]
+    # The same reach through the mutation's own answer.
+    data, codes, _ = run("""mutation($in: CreateReferralInput!) { createReferral(input: $in) {
+        party { ... on Person { accounts { edges { node { id type } } } } } } }""",
+                         referral_input(key="k2"))
+    assert codes == ["FORBIDDEN"]
+
+
 def test_referrals_and_contacts_are_masked_outside_the_scope(run: Runner) -> None:
     rid = run.data(CREATE, referral_input(party=("PERSON", "P8"), product="mortgage",
                                           note="wants to buy a flat"))["createReferral"]["id"]

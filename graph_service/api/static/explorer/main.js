@@ -235,8 +235,13 @@ function download(blob, name) {
   setTimeout(() => URL.revokeObjectURL(link.href), 1000);
 }
 
+// A cell beginning with one of these is a formula to a spreadsheet (OWASP's CSV injection):
+// such a value is written after an apostrophe, which makes it text.
+const FORMULA = /^[=+\-@\t\r]/;
+
 function csv() {
-  const quote = (v) => `"${String(v ?? "").replace(/"/g, '""')}"`;
+  const text = (v) => String(v ?? "");
+  const quote = (v) => `"${(FORMULA.test(text(v)) ? "'" : "") + text(v).replace(/"/g, '""')}"`;
   const rows = [["label", "id", "name", "masked", "uncovered_employee",
     "executive_without_private_banking"]];
   for (const node of view.nodes()) {
@@ -287,6 +292,13 @@ $("sign-in").addEventListener("submit", (event) => {
   event.preventDefault();
   auth.keepToken($("token-input").value.trim());
   showSignedIn();
+  // A shared link opened before signing in: its view is built now, with this token.
+  if (!state.root && new URLSearchParams(location.hash.slice(1)).get("root")) {
+    run(async () => {
+      await restore();
+      saveUrl();
+    });
+  }
 });
 $("forget").addEventListener("click", () => {
   auth.forgetToken();
