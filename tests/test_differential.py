@@ -23,7 +23,9 @@ from graph_service.errors import GraphServiceError
 from graph_service.ingest import read_input
 from graph_service.ingest.generator import generate
 from graph_service.linkage.coverage import PayrollArgs
+from graph_service.linkage.leads import LeadsArgs
 from graph_service.linkage.private_banking import ExecutivesArgs
+from graph_service.linkage.prospecting import LeadKind
 from graph_service.linkage.question import Id, Question, answer_many, pushes_down
 from graph_service.linkage.registry import QUESTIONS
 from graph_service.linkage.rollup import RollupArgs, RollupGroup
@@ -435,7 +437,15 @@ def _samples(store: GraphStore, name: str) -> dict[str, list[Any]]:
     executives = [ExecutivesArgs(None), ExecutivesArgs(Id("no-such-enterprise"))]
     executives += [ExecutivesArgs(Id(e)) for e in enterprises]
     rollups = [RollupArgs(group_by) for group_by in RollupGroup]
+    managers = asyncio.run(store.list_ids("Manager"))
+    shareholders = (LeadKind.SHAREHOLDER_WITHOUT_PRIVATE_BANKING,)
+    leads = [LeadsArgs(Id("no-such-manager"))] + [
+        LeadsArgs(Id(m), hops, kinds)
+        for m in sorted(rng.sample(managers, min(3, len(managers))))
+        for hops, kinds in ((0, None), (1, None), (2, None), (2, shareholders))
+    ]
     return {
+        "manager_leads": leads,
         "uncovered_employees": payroll,
         "payroll_coverage": payroll,
         "executives_without_private_banking": executives,
@@ -443,9 +453,10 @@ def _samples(store: GraphStore, name: str) -> dict[str, list[Any]]:
     }
 
 
-EMBEDDED_ONLY = {"coverage_rollup"}
-"""Pushdowns the embedded store has and the Cypher stores not (their generic rule is one
-book-wide payrollCoverage pushdown and one MANAGES read)."""
+EMBEDDED_ONLY = {"coverage_rollup", "manager_leads"}
+"""Pushdowns the embedded store has and the Cypher stores not (coverageRollup's generic rule
+is one book-wide payrollCoverage pushdown and one MANAGES read; managerLeads' a
+breadth-first search of a read per level)."""
 
 
 def _outcomes(question: Question[Any, Any], store: GraphStore, many: list[Any],
