@@ -26,7 +26,7 @@ from graph_service.linkage.coverage import PayrollArgs
 from graph_service.linkage.leads import LeadsArgs
 from graph_service.linkage.private_banking import ExecutivesArgs
 from graph_service.linkage.prospecting import LeadKind
-from graph_service.linkage.question import Id, Question, answer_many, pushes_down
+from graph_service.linkage.question import Id, Question, Ranked, answer_many, pushes_down
 from graph_service.linkage.registry import QUESTIONS
 from graph_service.linkage.rollup import RollupArgs, RollupGroup
 from graph_service.records import GraphBatch, NodeRow
@@ -459,6 +459,11 @@ is one book-wide payrollCoverage pushdown and one MANAGES read; managerLeads' a
 breadth-first search of a read per level)."""
 
 
+NEEDS_MANAGERS = {"manager_leads"}
+"""Pushdowns that answer only ``NOT_FOUND`` on a data set without managers (FinBench)."""
+EMPTY: Ranked[Any] = Ranked([], [])
+
+
 def _outcomes(question: Question[Any, Any], store: GraphStore, many: list[Any],
               generic: bool) -> list[Any]:
     """Each answer, or its error as (code, message), by the pushdown or the generic rule."""
@@ -474,7 +479,8 @@ def test_pushdowns_equal_the_generic_rules(stores: tuple[str, GraphStore, GraphS
     for question in pushed_down:
         many = samples[question.name]
         generic = _outcomes(question, embedded, many, generic=True)
-        assert any(not isinstance(g, tuple) and g != [] for g in generic)
+        if question.name not in NEEDS_MANAGERS or asyncio.run(embedded.list_ids("Manager")):
+            assert any(not isinstance(g, tuple) and g != [] and g != EMPTY for g in generic)
         for store in (embedded, falkordb):
             if store is falkordb and question.name in EMBEDDED_ONLY:
                 assert not pushes_down(store, question)

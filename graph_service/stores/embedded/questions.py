@@ -407,16 +407,21 @@ def _hop_rel(graph: Adjacency, parent: int, child: int, types: AbstractSet[str])
     """The first relationship of ``types`` joining ``parent`` and ``child``, in path-hop order.
 
     Either direction; path-hop order is the type's declaration order, then the start
-    node's key (:func:`graph_service.linkage.traversal.reach`).
+    node's key (:func:`graph_service.linkage.traversal.reach`). O(1): two dict lookups.
     """
-    candidates = [
-        (REL_ORDER.get(t, len(REL_ORDER)), graph.key(start), t, start, end)
-        for edge, start, end in ((graph.succ[parent].get(child), parent, child),
-                                 (graph.pred[parent].get(child), child, parent))
+    out, into = graph.succ[parent].get(child), graph.pred[parent].get(child)
+    for edge, other, start, end in ((out, into, parent, child), (into, out, child, parent)):
+        if other is None and edge is not None and len(edge) == 1:  # the common case
+            [(rel_type, values)] = edge.items()
+            return graph.rel(rel_type, start, end, values)
+    last = len(REL_ORDER)
+    found = [
+        (REL_ORDER.get(t, last), start, end, t)
+        for edge, start, end in ((out, parent, child), (into, child, parent))
         if edge is not None
         for t in edge if t in types
     ]  # fmt: skip
-    _, _, rel_type, start, end = min(candidates)
+    _, start, end, rel_type = min(found, key=lambda f: (f[0], graph.key(f[1])))
     return graph.rel(rel_type, start, end, graph.succ[start][end][rel_type])
 
 
