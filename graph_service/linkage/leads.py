@@ -42,6 +42,7 @@ from graph_service.linkage.question import (
     Ranking,
 )
 from graph_service.linkage.traversal import reach
+from graph_service.memory import bulk_allocation
 from graph_service.model import NodeKey, NodeLabel, RelationshipType
 from graph_service.rules import LinkageRules
 from graph_service.stores.base import Direction, GraphStore, LeadFacts, Node, Path
@@ -182,20 +183,26 @@ def _judged(wanted: frozenset[LeadKind], facts: LeadFacts) -> Profile | None:
 async def pushdown(
     store: GraphStore, settings: Settings, many: Sequence[LeadsArgs]
 ) -> list[Ranked[Lead]]:
-    """Each manager's leads from the store's own ``manager_leads``, in turn."""
+    """Each manager's leads from the store's own ``manager_leads``, in turn.
+
+    Cyclic GC is suspended while each answer is built
+    (:func:`~graph_service.memory.bulk_allocation`): it is thousands of leads with their
+    paths, which would set off a collection every few hundred allocations.
+    """
     rules, own = settings.rules(), cast(Pushdown, store)
     types = [t.value for t in settings.lead_relationship_types]
     answers = []
     for args in many:
         wanted = frozenset(args.kinds or LeadKind)
-        found = await own.manager_leads(
-            args.manager_id, types, args.max_hops, rules, partial(_judged, wanted)
-        )
-        leads = [
-            Lead(path.nodes[-1], path.length, list(kinds), signal, path)
-            for path, (kinds, signal) in found
-        ]
-        answers.append(Ranked.sort(leads, rank))
+        with bulk_allocation(freeze=False):
+            found = await own.manager_leads(
+                args.manager_id, types, args.max_hops, rules, partial(_judged, wanted)
+            )
+            leads = [
+                Lead(path.nodes[-1], path.length, list(kinds), signal, path)
+                for path, (kinds, signal) in found
+            ]
+            answers.append(Ranked.sort(leads, rank))
     return answers
 
 

@@ -475,7 +475,7 @@ def manager_leads(
 
     frontier = by_key(c for c, edge in succ[manager].items() if _MANAGES in edge)
     previous: dict[int, int | None] = dict.fromkeys(frontier)
-    for _ in range(max_hops):
+    for level in range(1, max_hops + 1):
         fresh: list[int] = []
         for parent in frontier:
             for adjacency in (succ[parent], pred[parent]):
@@ -483,7 +483,7 @@ def manager_leads(
                     if other not in previous and not types.isdisjoint(edge):
                         previous[other] = parent
                         fresh.append(other)
-        frontier = by_key(fresh)
+        frontier = by_key(fresh) if level < max_hops else fresh  # the last level parents none
     paths: dict[int, Path] = {}
 
     def path(n: int) -> Path:
