@@ -48,7 +48,7 @@ from graph_service.rules import LinkageRules
 from graph_service.stores.base import Direction, GraphStore, LeadFacts, Node, Path
 
 _PERSON, _MANAGER = NodeLabel.PERSON.value, NodeLabel.MANAGER.value
-Profile = tuple[tuple[LeadKind, ...], Signal]
+Judged = tuple[tuple[LeadKind, ...], Signal]
 """A person's lead kinds and signal, as :func:`~graph_service.linkage.prospecting.judge`
 answers."""
 
@@ -164,8 +164,8 @@ class Pushdown(Protocol):
         rel_types: Sequence[str],
         max_hops: int,
         rules: LinkageRules,
-        keep: Callable[[LeadFacts], Profile | None],
-    ) -> list[tuple[Path, Profile]]:
+        keep: Callable[[LeadFacts], Judged | None],
+    ) -> list[tuple[Path, Judged]]:
         """Per person within ``max_hops`` of the manager's clients that ``keep(facts)`` keeps.
 
         Their path of :func:`~graph_service.linkage.traversal.reach` and what ``keep``
@@ -174,7 +174,7 @@ class Pushdown(Protocol):
         ...
 
 
-def _judged(wanted: frozenset[LeadKind], facts: LeadFacts) -> Profile | None:
+def _judged(wanted: frozenset[LeadKind], facts: LeadFacts) -> Judged | None:
     """The kinds and signal of a person of ``facts``; ``None`` unless of a ``wanted`` kind."""
     kinds, signal = judge(facts)
     return None if wanted.isdisjoint(kinds) else (kinds, signal)
