@@ -33,6 +33,7 @@ from questions import (
     network,
     normalize,
     page,
+    rollup,
     variables,
 )
 
@@ -122,6 +123,8 @@ def _cypher_answer(question: str, item: Any, rows: list[list[Any]]) -> Any:
         return [employees, covered]
     if question == "linkage_paths":
         return rows[0][0] if rows else None
+    if question == "coverage_rollup":
+        return rollup(rows)
     return network({("Enterprise", item), *((label, id_) for label, id_ in rows)})
 
 
@@ -482,8 +485,31 @@ class NetworkxFloor(Peer):
             except nx.NetworkXNoPath:
                 return None
             return hops if hops <= MAX_HOPS else None
+        if question == "coverage_rollup":
+            return self._rollup_by_branch()
         start = ("Enterprise", item)
         return network(set(nx.single_source_shortest_path_length(self.undirected, start, 2)))
+
+    def _rollup_by_branch(self) -> list[list[Any]]:
+        """The coverageRollup answer by branch, from each enterprise's payroll coverage.
+
+        Each enterprise counts in each branch of its managers (``None``: no manager with a
+        branch).
+        """
+        nodes, pred = self.graph.nodes, self.graph.pred
+        sums: dict[str | None, list[int]] = {}
+        for node in nodes:
+            if node[0] != "Enterprise":
+                continue
+            employees, covered = self._direct("payroll_coverage", node[1])
+            managers = [m for m, keyed in pred[node].items() if "MANAGES" in keyed]
+            branches = {nodes[m].get("branch") or None for m in managers} - {None}
+            for branch in branches or {None}:
+                total = sums.setdefault(branch, [0, 0, 0])
+                total[0] += 1
+                total[1] += employees
+                total[2] += covered
+        return rollup([key, *total] for key, total in sums.items())
 
     def modes(self) -> dict[str, Answer]:
         """Python loops in this process."""

@@ -19,6 +19,7 @@ truncated answer depends on the traversal order, which peers need not share).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 PAGE = 100
@@ -33,6 +34,11 @@ DEPTH = 2
 MAX_NETWORK_NODES = 500
 """The service's default node budget of clientNetwork (``GRAPH_SERVICE_MAX_NETWORK_NODES``)."""
 
+ROLLUP_GROUP = "BRANCH"
+"""The grouping coverageRollup is asked with (once per run: it answers for the whole book)."""
+MAX_GROUPS = 1_000
+"""The page of ``coverageRollup`` groups asked for: every branch of the generated banks (the
+page size's maximum)."""
 PAYROLL_PRODUCTS = ["debit card"]
 PRIVATE_BANKING_PRODUCTS = ["trust account"]
 """The default linkage rules (``graph_service.rules``), which direct peers spell out."""
@@ -55,8 +61,11 @@ DOCUMENTS = {
     "client_network": "query($e: ID!) { clientNetwork(node: {label: ENTERPRISE, id: $e}, "
     f"depth: {DEPTH}, relationshipTypes: {_TYPES}) {{ nodes {{ label id }} "
     "relationships { type start { label id } end { label id } } truncated } }",
+    "coverage_rollup": "query($g: RollupGroup!) { coverageRollup(groupBy: $g, "
+    f"first: {MAX_GROUPS}) {{ totalCount edges {{ key enterprises employees covered }} }} }}",
 }
-"""One GraphQL document per question; variables ``e`` (enterprise) or ``a``, ``b`` (people)."""
+"""One GraphQL document per question; variables ``e`` (enterprise), ``a``, ``b`` (people) or
+``g`` (a ``RollupGroup``)."""
 
 QUESTIONS = tuple(DOCUMENTS)
 
@@ -82,6 +91,15 @@ def network(nodes: set[tuple[str, str]]) -> dict[str, Any]:
     return {"count": len(nodes), "truncated": False, "nodes": sorted(map(list, nodes))}
 
 
+def rollup(groups: Iterable[Sequence[Any]]) -> list[list[Any]]:
+    """The normalized coverageRollup answer, its groups sorted by key.
+
+    One ``[key, enterprises, employees, covered]`` per group; the group of the enterprises
+    without a key (``None``) first.
+    """
+    return sorted((list(g) for g in groups), key=lambda g: (g[0] is not None, g[0] or ""))
+
+
 def normalize(question: str, data: dict[str, Any]) -> Any:
     """The normalized answer of the service's GraphQL ``data`` for ``question``.
 
@@ -99,6 +117,12 @@ def normalize(question: str, data: dict[str, Any]) -> Any:
     if question == "linkage_paths":
         paths = data["linkagePaths"]
         return paths[0]["length"] if paths else None
+    if question == "coverage_rollup":
+        conn = data["coverageRollup"]
+        if conn["totalCount"] > MAX_GROUPS:
+            raise ValueError(f"coverageRollup: {conn['totalCount']} groups, above {MAX_GROUPS}")
+        edges = conn["edges"]
+        return rollup([e["key"], e["enterprises"], e["employees"], e["covered"]] for e in edges)
     if question == "client_network":
         net = data["clientNetwork"]
         if net["truncated"]:
@@ -108,7 +132,12 @@ def normalize(question: str, data: dict[str, Any]) -> Any:
 
 
 def variables(question: str, item: Any) -> dict[str, Any]:
-    """The GraphQL variables of one workload item (an enterprise id or a person pair)."""
+    """The GraphQL variables of one workload item.
+
+    An enterprise id, a person pair, or a ``RollupGroup``.
+    """
     if question == "linkage_paths":
         return {"a": item[0], "b": item[1]}
+    if question == "coverage_rollup":
+        return {"g": item}
     return {"e": item}

@@ -20,7 +20,7 @@ pytest.importorskip("psutil")
 
 MEASURES = ["load_s", "load_peak_rss_mb", "bulk_coverage_s"]
 QUESTIONS = ["uncovered_employees", "executives_without_private_banking", "payroll_coverage",
-             "linkage_paths", "client_network"]  # fmt: skip
+             "linkage_paths", "client_network", "coverage_rollup"]  # fmt: skip
 SERVICES = {"embedded", "falkordb-service"}
 
 

@@ -9,21 +9,24 @@ per person, listing all of their kinds, at their hop distance, with one shortest
 client (:func:`graph_service.linkage.traversal.reach`). Ranked by hop (closest first), then
 by the :class:`~graph_service.linkage.prospecting.Signal` (strongest first), then by id.
 
-Question ``managerLeads(managerId, maxHops, kinds)``, a ranked connection. Generic rule
-only: one breadth-first search per manager, then one profile read for the people reached;
-the managers of a batch in turn.
+Question ``managerLeads(managerId, maxHops, kinds)``, a ranked connection. Generic rule: one
+breadth-first search per manager, then one profile read for the people reached; the managers
+of a batch in turn. Pushed down by stores that advertise it (:class:`Pushdown`): the store
+walks and reads the people's :class:`~graph_service.stores.base.LeadFacts` itself, the kinds
+and signal are judged here (:func:`~graph_service.linkage.prospecting.judge`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from functools import partial
+from typing import Annotated, Any, Protocol, cast
 
 from graph_service.config import Settings
 from graph_service.errors import InvalidInputError
-from graph_service.linkage.prospecting import LeadKind, Signal, masked_rank, profiles
+from graph_service.linkage.prospecting import LeadKind, Signal, judge, masked_rank, profiles
 from graph_service.linkage.question import (
     PATH_SEARCH_COST,
     Cost,
@@ -40,10 +43,15 @@ from graph_service.linkage.question import (
     Ranking,
 )
 from graph_service.linkage.traversal import reach
+from graph_service.memory import bulk_allocation
 from graph_service.model import NodeKey, NodeLabel, RelationshipType
-from graph_service.stores.base import Direction, GraphStore, Node, Path
+from graph_service.rules import LinkageRules
+from graph_service.stores.base import Direction, GraphStore, LeadFacts, Node, Path
 
 _PERSON, _MANAGER = NodeLabel.PERSON.value, NodeLabel.MANAGER.value
+Judged = tuple[tuple[LeadKind, ...], Signal]
+"""A person's lead kinds and signal, as :func:`~graph_service.linkage.prospecting.judge`
+answers."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +156,57 @@ async def each_in_turn(
     return [await leads(store, settings, args) for args in many]
 
 
+class Pushdown(Protocol):
+    """The optional method of a store advertising ``manager_leads``."""
+
+    async def manager_leads(
+        self,
+        manager_id: str,
+        rel_types: Sequence[str],
+        max_hops: int,
+        rules: LinkageRules,
+        keep: Callable[[LeadFacts], Judged | None],
+    ) -> list[tuple[Path, Judged]]:
+        """Per person within ``max_hops`` of the manager's clients that ``keep(facts)`` keeps.
+
+        Their path of :func:`~graph_service.linkage.traversal.reach` and what ``keep``
+        answered, in any order; empty for an absent manager.
+        """
+        ...
+
+
+def _judged(wanted: frozenset[LeadKind], facts: LeadFacts) -> Judged | None:
+    """The kinds and signal of a person of ``facts``; ``None`` unless of a ``wanted`` kind."""
+    kinds, signal = judge(facts)
+    return None if wanted.isdisjoint(kinds) else (kinds, signal)
+
+
+async def pushdown(
+    store: GraphStore, settings: Settings, many: Sequence[LeadsArgs]
+) -> list[Ranked[Lead]]:
+    """Each manager's leads from the store's own ``manager_leads``, in turn.
+
+    Cyclic GC is suspended while each answer is built
+    (:func:`~graph_service.memory.bulk_allocation`): it is thousands of leads with their
+    paths, which would set off a collection every few hundred allocations.
+    """
+    rules, own = settings.rules(), cast(Pushdown, store)
+    types = [t.value for t in settings.lead_relationship_types]
+    answers = []
+    for args in many:
+        wanted = frozenset(args.kinds or LeadKind)
+        with bulk_allocation(freeze=False):
+            found = await own.manager_leads(
+                args.manager_id, types, args.max_hops, rules, partial(_judged, wanted)
+            )
+            leads = [
+                Lead(path.nodes[-1], path.length, list(kinds), signal, path)
+                for path, (kinds, signal) in found
+            ]
+            answers.append(Ranked.sort(leads, rank))
+    return answers
+
+
 def cost(arguments: CostArguments, settings: Settings) -> Cost:
     """Price one occurrence: a bounded breadth-first search, as ``linkagePaths``.
 
@@ -188,6 +247,7 @@ QUESTION: Question[LeadsArgs, Any] = Question(
     subjects=manager,
     outside=Outside.OWN_PORTFOLIO,
     batch=each_in_turn,
+    pushdown=pushdown,
     cost=cost,
 )
 """``managerLeads``."""

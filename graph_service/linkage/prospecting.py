@@ -28,7 +28,7 @@ from typing import Annotated
 from graph_service.linkage.question import Doc, KeyPart
 from graph_service.model import NodeLabel, RelationshipType
 from graph_service.rules import LinkageRules
-from graph_service.stores.base import Direction, GraphStore, Node, Relationship
+from graph_service.stores.base import Direction, GraphStore, LeadFacts, Node, Relationship
 
 _PERSON, _ACCOUNT = NodeLabel.PERSON.value, NodeLabel.ACCOUNT.value
 _OUT = Direction.OUTGOING
@@ -122,19 +122,35 @@ async def profiles(
         active = {
             a.props.get("type") for _, a in own if a.props.get("status") == rules.active_status
         }
-        private = person.props.get("segment") == rules.private_segment or bool(
-            active & set(rules.private_banking_products)
-        )
-        executive = any(rel.props.get("role") == rules.executive_role for rel, _ in employers)
-        kinds = []
-        if employers and not active & set(rules.payroll_products):
-            kinds.append(LeadKind.UNCOVERED_EMPLOYEE)
-        if executive and not private:
-            kinds.append(LeadKind.EXECUTIVE_WITHOUT_PRIVATE_BANKING)
-        if held and not private:
-            kinds.append(LeadKind.SHAREHOLDER_WITHOUT_PRIVATE_BANKING)
         moved = {(r.start, r.end): r for _, a in own for r in transfers[a.id]}
-        amount = math.fsum(float(r.props.get("totalAmount", 0.0)) for r in moved.values())
-        ratio = max((float(rel.props.get("ratio", 0.0)) for rel, _ in held), default=0.0)
-        found.append(Profile(person, tuple(kinds), Signal(executive, ratio, amount)))
+        facts = LeadFacts(
+            employed=bool(employers),
+            payroll=bool(active & set(rules.payroll_products)),
+            private=person.props.get("segment") == rules.private_segment
+            or bool(active & set(rules.private_banking_products)),
+            executive=any(rel.props.get("role") == rules.executive_role for rel, _ in employers),
+            shareholder=bool(held),
+            shareholding=max((float(rel.props.get("ratio", 0.0)) for rel, _ in held), default=0.0),
+            transfer_amount=math.fsum(
+                float(r.props.get("totalAmount", 0.0)) for r in moved.values()
+            ),
+        )
+        found.append(Profile(person, *judge(facts)))
     return found
+
+
+def judge(facts: LeadFacts) -> tuple[tuple[LeadKind, ...], Signal]:
+    """A person's lead kinds (in :class:`LeadKind` order) and signal, from their facts.
+
+    The one place of the kinds' rule (module docstring); the facts are read by
+    :func:`profiles` or by a store's own ``managerLeads``.
+    """
+    kinds = []
+    if facts.employed and not facts.payroll:
+        kinds.append(LeadKind.UNCOVERED_EMPLOYEE)
+    if facts.executive and not facts.private:
+        kinds.append(LeadKind.EXECUTIVE_WITHOUT_PRIVATE_BANKING)
+    if facts.shareholder and not facts.private:
+        kinds.append(LeadKind.SHAREHOLDER_WITHOUT_PRIVATE_BANKING)
+    signal = Signal(facts.executive, facts.shareholding, facts.transfer_amount)
+    return tuple(kinds), signal

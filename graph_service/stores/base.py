@@ -94,6 +94,38 @@ class Subgraph:
 
 
 @dataclass(frozen=True, slots=True)
+class LeadFacts:
+    """What the lead rules read of one person (:mod:`graph_service.linkage.prospecting`).
+
+    Attributes
+    ----------
+    employed : bool
+        Has an ``EMPLOYED_BY`` relationship (any role).
+    payroll : bool
+        Owns an active payroll product.
+    private : bool
+        In the private segment or owning an active private-banking product.
+    executive : bool
+        Employed in the executive role by some enterprise.
+    shareholder : bool
+        Has a ``SHAREHOLDER_OF`` relationship.
+    shareholding : float
+        Largest ``SHAREHOLDER_OF.ratio``, 0 to 1 (0 without shares).
+    transfer_amount : float
+        Sum of the ``totalAmount`` of the ``TRANSFERRED_TO`` relationships leaving or
+        reaching the accounts the person owns, each relationship once.
+    """
+
+    employed: bool
+    payroll: bool
+    private: bool
+    executive: bool
+    shareholder: bool
+    shareholding: float
+    transfer_amount: float
+
+
+@dataclass(frozen=True, slots=True)
 class Coverage:
     """Payroll coverage of one enterprise.
 

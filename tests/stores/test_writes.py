@@ -248,11 +248,16 @@ def test_small_writes_keep_derived_indexes_right(small_bank_dir: Path) -> None:
                                                   {"role": "employee"})]),  # fmt: skip
         GraphBatch(nodes=[NodeRow(P, "P5", {"segment": "mass"})]),
         GraphBatch(deleted_nodes=[(E, "E2")]),
+        GraphBatch(relationships=[RelationshipRow("TRANSFERRED_TO", (A, "A4"), (A, "A3"),
+                                                  {"totalAmount": 50.0})]),  # fmt: skip
     ]
     for batch in writes:
         _answers_of(store)  # fill the caches
         run(store, batch)
         assert _answers_of(store) == _answers_of(EmbeddedStore(small_bank_dir, create=False))
+
+
+LEAD_TYPES = ("EMPLOYED_BY", "SHAREHOLDER_OF", "GUARANTEES")
 
 
 def _answers_of(store: EmbeddedStore) -> tuple[object, ...]:
@@ -264,6 +269,11 @@ def _answers_of(store: EmbeddedStore) -> tuple[object, ...]:
         asyncio.run(store.executives_without_private_banking(None, rules)),
         asyncio.run(store.executives_without_private_banking("E2", rules)),
         asyncio.run(store.payroll_coverage(["E1", "E2", "E3"], rules)),
+        *(
+            sorted(asyncio.run(store.manager_leads(m, LEAD_TYPES, 3, rules, lambda f: f)),
+                   key=lambda found: found[0].nodes[-1].id)  # fmt: skip
+            for m in ("M1", "M2")
+        ),
     )
 
 

@@ -1,8 +1,8 @@
 """The linkage questions the embedded store answers itself, over its in-memory graph.
 
 Each is a pushed-down answer of one whole question (uncovered employees, executives without
-private banking, payroll coverage, coverage rollup), computed from the adjacency's dicts
-and derived indexes cached in
+private banking, payroll coverage, coverage rollup, manager leads), computed from the
+adjacency's dicts and derived indexes cached in
 :attr:`Adjacency.derived <graph_service.stores.embedded.adjacency.Adjacency>`.
 Each derived index has a patch (:func:`~graph_service.stores.embedded.adjacency.patches`)
 that brings it up to date after a small write for the nodes it changed, in time proportional
@@ -12,22 +12,29 @@ to those nodes and their neighbours. They apply the same
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from itertools import chain
+from typing import TypeVar
 
 from graph_service.model import NodeLabel, RelationshipType
 from graph_service.rules import LinkageRules
-from graph_service.stores.base import Coverage
+from graph_service.stores.base import REL_ORDER, Coverage, LeadFacts, Path, Relationship
 from graph_service.stores.embedded.adjacency import Adjacency, drop_if_changed, patches
 from graph_service.stores.embedded.properties import Properties, Values
 
 _EMPLOYED_BY = RelationshipType.EMPLOYED_BY.value
+_SHAREHOLDER_OF = RelationshipType.SHAREHOLDER_OF.value
+_TRANSFERRED_TO = RelationshipType.TRANSFERRED_TO.value
 _OWNS = RelationshipType.OWNS.value
 _MANAGES = RelationshipType.MANAGES.value
 _ENTERPRISE = NodeLabel.ENTERPRISE.value
 _ACCOUNT = NodeLabel.ACCOUNT.value
 _MANAGER = NodeLabel.MANAGER.value
+_PERSON = NodeLabel.PERSON.value
+
+T = TypeVar("T")
 
 patches("staff")(drop_if_changed)  # _staff: one enterprise's
 
@@ -335,4 +342,186 @@ def _patch_coverage(
         for enterprise, edge in succ.get(person, {}).items():
             if _EMPLOYED_BY in edge:
                 cache.pop(enterprise, None)
+    return cache
+
+
+def _lead_facts(graph: Adjacency, person: int, rules: LinkageRules) -> LeadFacts:
+    """What the lead rules read of ``person``, from its outgoing relationships.
+
+    The reading of :func:`graph_service.linkage.prospecting.profiles`: its jobs, shares and
+    accounts, and the transfers of those accounts (each pair of accounts once).
+    """
+    fields, values, succ, pred = graph.fields, graph.values, graph.succ, graph.pred
+    role_at = fields[_EMPLOYED_BY].position.get("role")
+    ratio_at = fields[_SHAREHOLDER_OF].position.get("ratio")
+    amount_at = fields[_TRANSFERRED_TO].position.get("totalAmount")
+    account = fields[_ACCOUNT].position
+    type_at, status_at = account.get("type"), account.get("status")
+    employed = executive = shareholder = False
+    ratios: list[float] = []
+    active: set[object] = set()
+    moved: dict[tuple[int, int], Values] = {}
+    for other, edge in succ[person].items():
+        job = edge.get(_EMPLOYED_BY)
+        if job is not None:
+            employed = True
+            executive = executive or _at(job, role_at) == rules.executive_role
+        held = edge.get(_SHAREHOLDER_OF)
+        if held is not None:
+            shareholder = True
+            ratios.append(_number(_at(held, ratio_at)))
+        if _OWNS in edge:
+            props = values[other]
+            if _at(props, status_at) == rules.active_status:
+                active.add(_at(props, type_at))
+            for end, sent in succ[other].items():
+                if _TRANSFERRED_TO in sent:
+                    moved[(other, end)] = sent[_TRANSFERRED_TO]
+            for start, received in pred[other].items():
+                if _TRANSFERRED_TO in received:
+                    moved[(start, other)] = received[_TRANSFERRED_TO]
+    segment = _value(graph, _PERSON, "segment")(person)
+    return LeadFacts(
+        employed=employed,
+        payroll=not active.isdisjoint(rules.payroll_products),
+        private=segment == rules.private_segment
+        or not active.isdisjoint(rules.private_banking_products),
+        executive=executive,
+        shareholder=shareholder,
+        shareholding=max(ratios, default=0.0),
+        transfer_amount=math.fsum(_number(_at(v, amount_at)) for v in moved.values()),
+    )
+
+
+def _at(values: Values, at: int | None) -> object:
+    """The value at position ``at`` of a property tuple; ``None`` when absent."""
+    return values[at] if at is not None and at < len(values) else None
+
+
+def _number(value: object) -> float:
+    """A numeric property as a float, 0 when absent (as ``float(props.get(name, 0.0))``)."""
+    return 0.0 if value is None else float(value)  # type: ignore[arg-type]
+
+
+def _hop_rel(graph: Adjacency, parent: int, child: int, types: AbstractSet[str]) -> Relationship:
+    """The first relationship of ``types`` joining ``parent`` and ``child``, in path-hop order.
+
+    Either direction; path-hop order is the type's declaration order, then the start
+    node's key (:func:`graph_service.linkage.traversal.reach`). O(1): two dict lookups.
+    """
+    out, into = graph.succ[parent].get(child), graph.pred[parent].get(child)
+    for edge, other, start, end in ((out, into, parent, child), (into, out, child, parent)):
+        if other is None and edge is not None and len(edge) == 1:  # the common case
+            [(rel_type, values)] = edge.items()
+            return graph.rel(rel_type, start, end, values)
+    last = len(REL_ORDER)
+    found = [
+        (REL_ORDER.get(t, last), start, end, t)
+        for edge, start, end in ((out, parent, child), (into, child, parent))
+        if edge is not None
+        for t in edge if t in types
+    ]  # fmt: skip
+    _, start, end, rel_type = min(found, key=lambda f: (f[0], graph.key(f[1])))
+    return graph.rel(rel_type, start, end, graph.succ[start][end][rel_type])
+
+
+def manager_leads(
+    graph: Adjacency,
+    manager_id: str,
+    rel_types: Iterable[str],
+    max_hops: int,
+    rules: LinkageRules,
+    keep: Callable[[LeadFacts], T | None],
+) -> list[tuple[Path, T]]:
+    """The people within ``max_hops`` of the manager's clients that ``keep`` keeps.
+
+    Parameters
+    ----------
+    graph : Adjacency
+    manager_id : str
+        Absent: no one.
+    rel_types : iterable of str
+        The relationship types walked, ignoring direction.
+    max_hops : int
+        Farthest hop (0: the clients, ``MANAGES`` from the manager).
+    rules : LinkageRules
+        Read for each person's :class:`~graph_service.stores.base.LeadFacts`.
+    keep : callable
+        ``keep(facts)``: what is listed of a person reached, ``None`` to leave them out.
+
+    Returns
+    -------
+    list of (Path, object)
+        Per person kept, in no particular order, the shortest path from a client that
+        :func:`graph_service.linkage.traversal.reach` chooses (each node's previous node the
+        first in ``(label, id)`` order of the previous level's nodes joined to it; the
+        relationship by :func:`_hop_rel`), and what ``keep`` answered.
+
+    Notes
+    -----
+    One breadth-first search over the node numbers, O(V + E) of the nodes within
+    ``max_hops - 1`` hops of the clients, then the facts of each person reached, from a
+    derived index filled as people are asked about (:func:`_lead_facts`, patched after
+    changes: :func:`_patch_lead_facts`); paths are built for the people kept only.
+    """
+    manager = graph.index[_MANAGER].get(manager_id)
+    if manager is None:
+        return []
+    labels, ids, succ, pred = graph.labels, graph.ids, graph.succ, graph.pred
+    types = frozenset(rel_types)
+
+    def by_key(nodes: Iterable[int]) -> list[int]:
+        return sorted(nodes, key=lambda n: (labels[n], ids[n]))
+
+    frontier = by_key(c for c, edge in succ[manager].items() if _MANAGES in edge)
+    previous: dict[int, int | None] = dict.fromkeys(frontier)
+    for level in range(1, max_hops + 1):
+        fresh: list[int] = []
+        for parent in frontier:
+            for adjacency in (succ[parent], pred[parent]):
+                for other, edge in adjacency.items():
+                    if other not in previous and not types.isdisjoint(edge):
+                        previous[other] = parent
+                        fresh.append(other)
+        frontier = by_key(fresh) if level < max_hops else fresh  # the last level parents none
+    paths: dict[int, Path] = {}
+
+    def path(n: int) -> Path:
+        found = paths.get(n)
+        if found is None:
+            parent = previous[n]
+            if parent is None:
+                found = Path((graph.node(n),), ())
+            else:
+                before = path(parent)
+                rel = _hop_rel(graph, parent, n, types)
+                found = Path((*before.nodes, graph.node(n)), (*before.relationships, rel))
+            paths[n] = found
+        return found
+
+    key = ("lead facts", rules)
+    cache: dict[int, LeadFacts] = graph.derived.setdefault(key, {})
+    kept = []
+    for person in previous:
+        if labels[person] == _PERSON:
+            facts = cache.get(person)
+            if facts is None:
+                facts = cache[person] = _lead_facts(graph, person, rules)
+            answer = keep(facts)
+            if answer is not None:
+                kept.append((path(person), answer))
+    return kept
+
+
+@patches("lead facts")
+def _patch_lead_facts(
+    graph: Adjacency, key: object, cache: dict[int, LeadFacts], changed: AbstractSet[int]
+) -> dict[int, LeadFacts]:
+    """The facts without those of the changed nodes and the changed accounts' owners.
+
+    A changed transfer changes both its accounts, so their owners' facts go too
+    (:func:`_maybe_owners`).
+    """
+    for person in _maybe_owners(graph, changed):
+        cache.pop(person, None)
     return cache

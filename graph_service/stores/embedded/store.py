@@ -5,19 +5,29 @@ from __future__ import annotations
 import contextlib
 import shutil
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from pathlib import Path as FsPath
-from typing import cast
+from typing import TypeVar, cast
 
 from graph_service.model import NodeKey, NodeLabel
 from graph_service.records import GraphBatch, LoadReport
 from graph_service.rules import LinkageRules
-from graph_service.stores.base import Coverage, Direction, Link, Node, Relationship
+from graph_service.stores.base import (
+    Coverage,
+    Direction,
+    LeadFacts,
+    Link,
+    Node,
+    Path,
+    Relationship,
+)
 from graph_service.stores.embedded import questions
 from graph_service.stores.embedded.adjacency import Adjacency
 from graph_service.stores.embedded.properties import Fields
 from graph_service.stores.embedded.record import DB_FILE, CommitCounts, Record
+
+T = TypeVar("T")
 
 
 class EmbeddedStore:
@@ -53,7 +63,7 @@ class EmbeddedStore:
 
     pushdowns: frozenset[str] = frozenset({
         "uncovered_employees", "executives_without_private_banking", "payroll_coverage",
-        "coverage_rollup",
+        "coverage_rollup", "manager_leads",
     })
     """Linkage questions this store answers itself (:mod:`graph_service.linkage.question`)."""
 
@@ -144,6 +154,19 @@ class EmbeddedStore:
     ) -> dict[str | None, tuple[int, int, int]]:
         """See :func:`.questions.coverage_rollup`."""
         return questions.coverage_rollup(self._current(), group_by, rules)
+
+    async def manager_leads(
+        self,
+        manager_id: str,
+        rel_types: Sequence[str],
+        max_hops: int,
+        rules: LinkageRules,
+        keep: Callable[[LeadFacts], T | None],
+    ) -> list[tuple[Path, T]]:
+        """See :func:`.questions.manager_leads`."""
+        return questions.manager_leads(
+            self._current(), manager_id, rel_types, max_hops, rules, keep
+        )
 
     # -- traversal primitives: see GraphStore; handles are node numbers ---------------------
 
