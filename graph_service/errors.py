@@ -106,15 +106,18 @@ class NotFoundError(GraphServiceError):
 
     The message shows the id shortened by :func:`shorten` (at most :data:`MAX_SHOWN_CHARS`
     characters), so that an absurd id is not echoed whole; :attr:`node_id` keeps it all.
+    It starts with the argument that named the node, when one is given (e.g.
+    ``input.toManagerId: Manager 'M9' not found``).
     """
 
     code = "NOT_FOUND"
     exit_code = 3
 
-    def __init__(self, label: str, node_id: str) -> None:
+    def __init__(self, label: str, node_id: str, argument: str | None = None) -> None:
         self.label = label
         self.node_id = node_id
-        super().__init__(f"{label} {shorten(node_id)!r} not found")
+        where = f"{argument}: " if argument else ""
+        super().__init__(f"{where}{label} {shorten(node_id)!r} not found")
 
 
 class ForbiddenError(GraphServiceError):

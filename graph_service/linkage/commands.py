@@ -270,11 +270,11 @@ def contact_id(caller: Caller, idempotency_key: str | None) -> str:
     return _derived_id("contact", caller, idempotency_key)
 
 
-async def _require(store: GraphStore, key: NodeKey) -> Node:
-    """The node ``key``; :class:`NotFoundError` if absent."""
+async def _require(store: GraphStore, key: NodeKey, argument: str | None) -> Node:
+    """The node ``key``; :class:`NotFoundError` naming ``argument`` if absent."""
     (node,) = await store.get_nodes(key[0], [key[1]])
     if node is None:
-        raise NotFoundError(*key)
+        raise NotFoundError(*key, argument=argument)
     return node
 
 
@@ -360,8 +360,8 @@ async def create_referral(
     if caller.role is Role.MANAGER and to_manager_id == caller.manager_id:
         raise ForbiddenError("input.toManagerId: a manager may not refer a party to themselves")
     manager = (_MANAGER, to_manager_id)
-    await _require(store, party)
-    await _require(store, manager)
+    await _require(store, party, "input.party")
+    await _require(store, manager, "input.toManagerId")
     await _portfolio(store, caller, party, "input.party")
     node_key = (REFERRAL, referral_id(caller, key))
     props: dict[str, Any] = {"status": OPEN, "version": 1, "product": product, "note": note,
@@ -456,7 +456,7 @@ async def update_referral(
         raise InvalidInputError(f"expectedVersion must be at least 1, got {expected_version}")
     key = (REFERRAL, referral_id)
     async with serialized(store, key):
-        node = await _require(store, key)
+        node = await _require(store, key, "id")
         manager = await _linked(store, key, _REFERRED_TO)
         if caller.role is Role.MANAGER and manager != (_MANAGER, caller.manager_id):
             raise ForbiddenError("a manager may update only the referrals made to them")
@@ -511,10 +511,10 @@ async def log_contact(
         raise InvalidInputError(f"input.kind must be one of {', '.join(CONTACT_KINDS)}")
     key = _key(idempotency_key, "input.idempotencyKey", required=False)
     outcome, note = _text(outcome, "input.outcome"), _text(note, "input.note")
-    await _require(store, party)
+    await _require(store, party, "input.party")
     manager = (_MANAGER, caller.manager_id) if caller.manager_id else None
     if manager is not None:
-        await _require(store, manager)
+        await _require(store, manager, None)  # the caller's own, from the token
     await _portfolio(store, caller, party, "input.party")
     node_key = (CONTACT, contact_id(caller, key))
     raw = {"kind": kind, "at": at, "outcome": outcome, "note": note,
@@ -569,8 +569,8 @@ async def assign_client(
     if not manager_id.strip():
         raise InvalidInputError("managerId must not be empty")
     manager = (_MANAGER, manager_id)
-    await _require(store, manager)
-    await _require(store, party)
+    await _require(store, manager, "managerId")
+    await _require(store, party, "party")
     async with serialized(store, (_MANAGES, manager, party)):
         (clients,) = await store.neighbors(_MANAGER, [manager_id], _MANAGES, Direction.OUTGOING)
         was = any(node.key == party for _, node in clients)

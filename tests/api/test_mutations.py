@@ -183,9 +183,10 @@ def test_stale_versions_reused_keys_and_refused_transitions(run: Runner) -> None
     (CREATE, referral_input(key="k" * 201), "BAD_USER_INPUT", "input.idempotencyKey"),
     (CREATE, referral_input(note="n" * 2001), "BAD_USER_INPUT", "input.note"),
     (CREATE, referral_input(manager=""), "BAD_USER_INPUT", "input.toManagerId"),
-    (CREATE, referral_input(party=("PERSON", "P99")), "NOT_FOUND", "P99"),
-    (CREATE, referral_input(manager="M9"), "NOT_FOUND", "M9"),
-    (UPDATE, {"id": "nope", "status": "CONTACTED", "version": 1}, "NOT_FOUND", "nope"),
+    (CREATE, referral_input(party=("PERSON", "P99")), "NOT_FOUND", "input.party: Person 'P99'"),
+    (CREATE, referral_input(manager="M9"), "NOT_FOUND", "input.toManagerId: Manager 'M9'"),
+    (UPDATE, {"id": "nope", "status": "CONTACTED", "version": 1}, "NOT_FOUND",
+     "id: Referral 'nope'"),
     (UPDATE, {"id": "nope", "status": "CONTACTED", "version": 0}, "BAD_USER_INPUT",
      "expectedVersion"),
     (LOG, {"in": {"party": {"label": "ACCOUNT", "id": "A1"}, "kind": "CALL",
@@ -195,7 +196,12 @@ def test_stale_versions_reused_keys_and_refused_transitions(run: Runner) -> None
     (LOG, {"in": {"party": {"label": "PERSON", "id": "P1"}, "kind": "WAVE",
                   "at": "2026-12-01T10:00:00Z"}}, "BAD_USER_INPUT", "kind"),
     (ASSIGN, {"m": "M1", "p": {"label": "ACCOUNT", "id": "A1"}}, "BAD_USER_INPUT", "party"),
-    (ASSIGN, {"m": "M7", "p": {"label": "PERSON", "id": "P1"}}, "NOT_FOUND", "M7"),
+    (LOG, {"in": {"party": {"label": "PERSON", "id": "P99"}, "kind": "CALL",
+                  "at": "2026-12-01T10:00:00Z"}}, "NOT_FOUND", "input.party: Person 'P99'"),
+    (ASSIGN, {"m": "M7", "p": {"label": "PERSON", "id": "P1"}}, "NOT_FOUND",
+     "managerId: Manager 'M7'"),
+    (ASSIGN, {"m": "M1", "p": {"label": "PERSON", "id": "P99"}}, "NOT_FOUND",
+     "party: Person 'P99'"),
 ])
 def test_bad_input_is_coded_names_the_argument_and_writes_nothing(
     run: Runner, document: str, variables: dict[str, Any], code: str, argument: str
