@@ -32,16 +32,7 @@ STATIC_DIR = Path(__file__).with_name("static")
 PAGE = Path(__file__).with_name("graphiql.html")
 """The GraphiQL page's template: ``{{static}}``, ``{{graphql}}`` and ``{{examples}}``."""
 
-EXAMPLE_QUERY = """\
-# Payroll-card prospects of a client: its payroll
-# coverage, and its employees who hold no active
-# payroll product (the README's first examples).
-# Paste your token above: requests without one answer
-# UNAUTHENTICATED, and the default tab then shows
-# the example for your role. Press the run button
-# (or Ctrl-Enter). To ask about another client,
-# change the id on the next line.
-query PayrollProspects($enterpriseId: ID! = {enterprise_id}) {
+PAYROLL_FIELDS = """\
   payrollCoverage(enterpriseId: $enterpriseId) {
     enterprise { id name }
     employees
@@ -54,28 +45,31 @@ query PayrollProspects($enterpriseId: ID! = {enterprise_id}) {
     edges { node { id name segment } }
     pageInfo { hasNextPage endCursor }
   }
-}
 """
+"""A client's payroll coverage and its employees without a payroll product (the README's
+first examples), for :data:`EXAMPLE_QUERY` and :data:`ADMIN_EXAMPLE`."""
+
+EXAMPLE_QUERY = """\
+# Payroll-card prospects of a client: its payroll
+# coverage, and its employees who hold no active
+# payroll product (the README's first examples).
+# Paste your token above: requests without one answer
+# UNAUTHENTICATED, and the default tab then shows
+# the example for your role. Press the run button
+# (or Ctrl-Enter). To ask about another client,
+# change the id on the next line.
+query PayrollProspects($enterpriseId: ID! = {enterprise_id}) {
+""" + PAYROLL_FIELDS + "}\n"
 """The default tab without a token: ``{enterprise_id}`` stands for a GraphQL string."""
 
 ADMIN_EXAMPLE = """\
 # As an admin you read everything, the audit trail
-# included. A client's payroll coverage and its
+# included: a client's payroll coverage and its
 # employees without a payroll product, then the last
 # operations recorded in the audit trail. Press the
 # run button (or Ctrl-Enter).
 query ClientAndAuditTrail($enterpriseId: ID! = {enterprise_id}) {
-  payrollCoverage(enterpriseId: $enterpriseId) {
-    enterprise { id name }
-    employees
-    covered
-    uncovered
-    rate
-  }
-  uncoveredEmployees(enterpriseId: $enterpriseId, first: 20) {
-    totalCount
-    edges { node { id name segment } }
-  }
+""" + PAYROLL_FIELDS + """\
   auditRecords(last: 5) {
     time
     subject
@@ -275,6 +269,7 @@ __all__ = [
     "EXAMPLE_QUERY",
     "MANAGER_EXAMPLE",
     "PAGE",
+    "PAYROLL_FIELDS",
     "STAFF_EXAMPLE",
     "STAFF_VARIABLES",
     "STATIC_DIR",
