@@ -10,22 +10,35 @@ import json
 from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
-from graph_service.api.graphiql import STATIC_DIR, example_query, graphiql_page
+import pytest
+
+from graph_service.api.graphiql import (
+    ADMIN_EXAMPLE,
+    STATIC_DIR,
+    example_query,
+    examples,
+    graphiql_page,
+)
+from graph_service.auth import Role
+from graph_service.auth.tokens import LocalIssuer
 from graph_service.errors import StoreUnavailableError
 from graph_service.stores.embedded import EmbeddedStore
-from tests.api.conftest import Client, CountingStore
+from tests.api.conftest import Client, CountingStore, running
+from tests.conftest import write_small_bank
 
 VENDOR = STATIC_DIR / "graphiql"
 
 
 class Page(HTMLParser):
-    """The URLs a page loads (script src, link href) and its JSON example."""
+    """The URLs a page loads (script src, link href), its examples and role claim."""
 
     def __init__(self, html: str) -> None:
         super().__init__()
         self.urls: list[str] = []
-        self.example: dict[str, str] = {}
+        self.examples: dict[str, dict[str, Any]] = {}
+        self.role_claim = ""
         self._in_example = False
         self.feed(html)
 
@@ -35,12 +48,18 @@ class Page(HTMLParser):
             self.urls.append(values["src"] or "")
         if tag == "link":
             self.urls.append(values.get("href") or "")
-        self._in_example = values.get("id") == "graphiql-example"
+        self._in_example = values.get("id") == "graphiql-examples"
 
     def handle_data(self, data: str) -> None:
         if self._in_example:
-            self.example = json.loads(data)
+            blob = json.loads(data)
+            self.examples, self.role_claim = blob["examples"], blob["roleClaim"]
             self._in_example = False
+
+    @property
+    def anonymous_query(self) -> str:
+        """The default tab's query without a token."""
+        return str(self.examples[""]["query"])
 
 
 def graphiql(client: Client) -> Page:
@@ -77,9 +96,71 @@ def test_static_files_have_their_media_types(client: Client) -> None:
 
 
 def test_default_tab_is_the_example_on_the_first_enterprise(client: Client) -> None:
-    query = graphiql(client).example["query"]
-    assert query == example_query("E1")
-    assert 'query PayrollProspects($enterpriseId: ID! = "E1") {' in query
+    page = graphiql(client)
+    assert page.anonymous_query == example_query("E1")
+    assert 'query PayrollProspects($enterpriseId: ID! = "E1") {' in page.anonymous_query
+    assert page.examples[Role.ADMIN]["query"] == example_query("E1", ADMIN_EXAMPLE)
+    assert page.role_claim == "role"
+    assert set(page.examples) == {"", *Role}
+
+
+def filled(role: Role, manager_id: str, party: dict[str, str]) -> dict[str, Any] | None:
+    """The example's variables as the page fills them for a token of ``role``."""
+    example = examples("E1")[role]
+    variables = example["variables"]
+    if variables is None:
+        return None
+    variables = json.loads(json.dumps(variables))
+    if example["claim"]:
+        assert example["claim"] == "manager_id"
+        variables["managerId"] = manager_id
+    if "input" in variables:
+        variables["input"].update(idempotencyKey="k-1", party=party, toManagerId="M2")
+    return dict(variables)
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_each_roles_example_answers_for_that_role(role: Role, tmp_path: Path) -> None:
+    """The default tab of every role runs as that role without an error, and says something:
+    a manager's leads with their paths, the book's rollup, a staff member's referral."""
+    data = write_small_bank(tmp_path / "bank")
+    token = LocalIssuer(data).issue(f"user-{role}", role, "M1" if role is Role.MANAGER else None)
+    party = {"label": "PERSON", "id": "P1"}
+    with running(data) as client:
+        client.http.headers["Authorization"] = f"Bearer {token}"
+        answer = client.data(examples("E1")[role]["query"], filled(role, "M1", party))
+        again = client.data(examples("E1")[role]["query"], filled(role, "M1", party))
+    if role is Role.MANAGER:
+        leads = answer["managerLeads"]
+        assert leads["totalCount"] > 0
+        for edge in leads["edges"]:  # kinds are null outside the portfolio (masked)
+            assert edge["path"]["nodes"][-1]["id"] == edge["node"]["id"]
+        assert any(edge["kinds"] for edge in leads["edges"])
+        assert answer["manager"]["name"]
+    elif role is Role.STAFF:
+        assert answer["createReferral"]["status"] == "OPEN"
+        assert answer["createReferral"]["toManager"]["id"] == "M2"
+        assert again["createReferral"]["id"] == answer["createReferral"]["id"]  # same key
+    elif role is Role.ADMIN:
+        assert answer["payrollCoverage"]["enterprise"]["id"] == "E1"
+        assert answer["auditRecords"] == []  # a fresh trail; the second run reads the first
+        assert again["auditRecords"][-1]["operation"] == "ClientAndAuditTrail"
+    else:
+        assert answer["coverageRollup"]["edges"]
+        assert answer["enterprises"]["edges"]
+
+
+def test_staff_example_as_it_stands_names_the_party_to_fill_in(client: Client) -> None:
+    """Run before its placeholders are filled in, the staff example writes nothing and says
+    which argument to change."""
+    example = examples("E1")[Role.STAFF]
+    variables = json.loads(json.dumps(example["variables"]))
+    variables["input"]["idempotencyKey"] = "k-2"
+    body = client.post(example["query"], variables)
+    assert body["data"] is None
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "NOT_FOUND"
+    assert "input.party" in error["message"]
 
 
 def test_example_answers_on_the_small_bank(client: Client) -> None:
@@ -98,14 +179,14 @@ def test_page_opens_when_the_store_cannot_name_an_enterprise(
     failing = CountingStore(small_bank, fail={"list_ids": StoreUnavailableError("down")})
     empty = EmbeddedStore(tmp_path / "empty")
     for store in (failing, empty):
-        assert graphiql(serve(store=store)).example["query"] == example_query("")
+        assert graphiql(serve(store=store)).anonymous_query == example_query("")
 
 
 def test_an_id_cannot_close_the_example_script() -> None:
     hostile = "</script><script>alert(1)</script>&"
     html = graphiql_page("/graphql", hostile)
     assert "</script><script>alert" not in html
-    assert Page(html).example["query"] == example_query(hostile)
+    assert Page(html).anonymous_query == example_query(hostile)
     assert '$enterpriseId: ID! = "</script><script>alert(1)</script>&")' in example_query(hostile)
 
 

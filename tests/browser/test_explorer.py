@@ -406,3 +406,17 @@ def test_act_from_the_panel(page: Page, demo: Demo, js_errors: list[str]) -> Non
     expect(said).to_contain_text("CONFLICT: ")
     expect(referral).to_contain_text(f"{referral_id}: converted (version 3)")
     assert js_errors == []
+
+
+def test_a_narrow_window_stacks_the_columns(page: Page, demo: Demo) -> None:
+    """At 800 px wide (half a laptop screen) the columns stack in reading order: nothing
+    overflows sideways and the network takes the window's width."""
+    page.set_viewport_size({"width": 800, "height": 900})
+    sign_in(page, demo)
+    open_client(page, demo)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 800
+    graph = page.locator("#graph").bounding_box()
+    find = page.locator("#find").bounding_box()
+    assert graph is not None and find is not None
+    assert graph["width"] > 700 and graph["height"] >= 0.6 * 900
+    assert find["y"] < graph["y"]  # Find first, as the keyboard reaches it

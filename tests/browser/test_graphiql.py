@@ -7,6 +7,11 @@ import re
 
 from playwright.sync_api import Locator, Page, expect
 
+from graph_service.api.graphiql import MANAGER_EXAMPLE
+from graph_service.auth import Role
+from graph_service.auth.tokens import LocalIssuer
+from tests.browser.conftest import Demo
+
 TOKEN_KEY = "graph-service.token"
 
 
@@ -109,3 +114,47 @@ def test_runs_under_its_content_security_policy_without_a_violation(
         "'window.injected = 1'; document.body.appendChild(s); return window.injected; })()")
     assert blocked is None
     assert any("Content Security Policy" in v for v in violations)
+
+
+def test_the_default_tab_is_the_example_of_the_tokens_role(
+    page: Page, demo: Demo, js_errors: list[str]
+) -> None:
+    """On the demo (authentication on): a manager's token opens on their leads, an analyst's
+    on the book's rollup, each in its own tabs, kept in sessionStorage only; Forget clears them."""
+    page.goto(f"{demo.url}/graphql")
+    editor = page.locator(".graphiql-query-editor")
+    expect(editor).to_contain_text("query PayrollProspects(")
+    page.get_by_label("Bearer token").fill(demo.manager_token)
+    expect(page.get_by_role("status")).to_have_text("Requests carry this token (role manager).")
+    expect(editor).to_contain_text("query MyLeads($managerId: ID!)")
+    expect(page.locator(".graphiql-editor-tool")).to_contain_text(
+        f'"managerId": "{demo.manager_id}"')
+    leads = demo.graphql(MANAGER_EXAMPLE, {"managerId": demo.manager_id})["managerLeads"]
+    assert leads["totalCount"] > 0
+    response = run(page)
+    expect(response).to_contain_text(f'"totalCount": {leads["totalCount"]}')
+    expect(response).to_contain_text(f'"id": "{leads["edges"][0]["node"]["id"]}"')
+    expect(response).not_to_contain_text('"errors"')
+
+    analyst = LocalIssuer(demo.data_dir).issue("analyst-1", Role.ANALYST)
+    page.get_by_label("Bearer token").fill(analyst)
+    expect(page.get_by_role("status")).to_have_text("Requests carry this token (role analyst).")
+    expect(editor).to_contain_text("query PayrollByBranch {")
+    response = run(page)
+    expect(response).to_contain_text('"coverageRollup"')
+    expect(response).not_to_contain_text('"errors"')
+
+    page.get_by_label("Bearer token").fill(demo.manager_token)  # the manager's tabs again
+    expect(editor).to_contain_text("query MyLeads($managerId: ID!)")
+    manager, analyst = (f"graph-service.graphiql.manager:demo-manager-{demo.manager_id}:",
+                        "graph-service.graphiql.analyst:analyst-1:")
+    kept = page.evaluate("Object.keys(sessionStorage)")
+    assert f"{manager}graphiql:tabState" in kept
+    assert any(key.startswith(analyst) for key in kept)
+    assert [key for key in page.evaluate("Object.keys(localStorage)") if "graphiql" in key] == []
+
+    page.get_by_role("button", name="Forget").click()
+    expect(editor).to_contain_text("query PayrollProspects(")
+    assert not any(key.startswith((manager, analyst))
+                   for key in page.evaluate("Object.keys(sessionStorage)"))
+    assert js_errors == []

@@ -52,7 +52,7 @@ export class GraphView {
   constructor(container, { onSelect, onExpand }) {
     // Large views: labels drawn only where readable, edges hidden and the picture reused
     // while panning or zooming (cytoscape.js's performance options).
-    this.cy = cytoscape({ container, style: STYLE, wheelSensitivity: 0.3, minZoom: 0.05,
+    this.cy = cytoscape({ container, style: STYLE, minZoom: 0.05,
       maxZoom: 4, hideEdgesOnViewport: true, textureOnViewport: true });
     // The container shrinks when the status line above it wraps: cytoscape.js notices window
     // resizes only, and would place taps off by the difference.
