@@ -155,13 +155,17 @@ class _Pickler(pickle.Pickler):
         return position
 
 
-def _encode(state: dict[str, Any]) -> bytes:
-    """The payload of ``state``: the length of the marshal part, that part, the pickle."""
+def _encode(state: dict[str, Any]) -> list[bytes | memoryview]:
+    """The payload of ``state`` in three parts: the marshal part's length, that part, the pickle.
+
+    They are written one after the other rather than joined, which would hold a second copy
+    of the payload in memory (hundreds of MB at 1M people).
+    """
     pickled = io.BytesIO()
     pickler = _Pickler(pickled)
     pickler.dump(state)
     externs = marshal.dumps(pickler.externs)
-    return _EXTERNS_LENGTH.pack(len(externs)) + externs + pickled.getvalue()
+    return [_EXTERNS_LENGTH.pack(len(externs)), externs, pickled.getbuffer()]
 
 
 def _decode(payload: bytes) -> Any:
@@ -209,16 +213,19 @@ def write(data_dir: FsPath, stamp: Stamp, state: dict[str, Any]) -> FsPath:
         pid = stale.name[len(_TEMP_PREFIX) : -len(".tmp")]
         if pid.isdigit() and not _alive(int(pid)):
             stale.unlink(missing_ok=True)
-    payload = _encode(state)
-    header = json.dumps(
-        {**asdict(stamp), "length": len(payload), "crc32": zlib.crc32(payload)}
-    ).encode()
+    parts = _encode(state)
+    crc32 = 0
+    for part in parts:
+        crc32 = zlib.crc32(part, crc32)
+    length = sum(map(len, parts))
+    header = json.dumps({**asdict(stamp), "length": length, "crc32": crc32}).encode()
     target = data_dir / SNAPSHOT_FILE
     temp = data_dir / f"{_TEMP_PREFIX}{os.getpid()}.tmp"
     try:
         with open(temp, "wb") as out:
             out.write(MAGIC + _HEADER_LENGTH.pack(len(header)) + header)
-            out.write(payload)
+            for part in parts:
+                out.write(part)
             out.flush()
             os.fsync(out.fileno())
         os.replace(temp, target)
