@@ -47,6 +47,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import unicodedata
 import uuid
 import weakref
 from collections.abc import AsyncIterator, Hashable, Mapping
@@ -92,6 +93,11 @@ MAX_KEY_CHARS = 200
 """Longest ``idempotencyKey`` accepted, in characters."""
 MAX_TEXT_CHARS = 2_000
 """Longest ``product``, ``note`` or ``outcome`` accepted, in characters."""
+EARLIEST_CONTACT = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+"""Earliest ``logContact`` time accepted: older history is loaded from ``contacts.csv``."""
+CONTACT_CLOCK_SKEW = dt.timedelta(days=1)
+"""How far past the service's clock a ``logContact`` time may lie: a caller's clock and
+time zone may run ahead, but a contact is recorded once it has happened."""
 OPEN = REFERRAL_STATUSES[0]
 
 _REFERS, _REFERRED_TO, _CONTACTED, _LOGGED_BY, _MANAGES = (
@@ -225,19 +231,42 @@ def _party(party: NodeKey, argument: str) -> NodeKey:
     return party
 
 
+def _printable(value: str, argument: str, allowed: str = "") -> None:
+    """Refuse a control character (Unicode category ``Cc``) in ``value``, but ``allowed``.
+
+    Control characters in stored texts end up in logs, CSV exports and terminals (the
+    escape sequences of ``ESC``), where they can forge lines or hide text.
+    """
+    for position, char in enumerate(value):
+        if char not in allowed and unicodedata.category(char) == "Cc":
+            raise InvalidInputError(
+                f"{argument} holds the control character U+{ord(char):04X} at position "
+                f"{position}" + (", where only tabs and line breaks are allowed"
+                                 if allowed else "")
+            )
+
+
 def _text(value: str | None, argument: str) -> str | None:
-    """An optional free text: ``None`` when blank; refused above :data:`MAX_TEXT_CHARS`."""
+    """An optional free text: ``None`` when blank.
+
+    Refused above :data:`MAX_TEXT_CHARS` characters or with a control character other than
+    a tab or line break (:func:`_printable`).
+    """
     if value is None or not value.strip():
         return None
     if len(value) > MAX_TEXT_CHARS:
         raise InvalidInputError(
             f"{argument} is {len(value)} characters long; at most {MAX_TEXT_CHARS}"
         )
+    _printable(value, argument, allowed="\t\n\r")
     return value
 
 
 def _key(value: str | None, argument: str, required: bool) -> str | None:
-    """An idempotency key: non-blank, at most :data:`MAX_KEY_CHARS` characters."""
+    """An idempotency key: non-blank, without control characters, not too long.
+
+    At most :data:`MAX_KEY_CHARS` characters.
+    """
     if value is None and not required:
         return None
     if value is None or not value.strip():
@@ -246,7 +275,25 @@ def _key(value: str | None, argument: str, required: bool) -> str | None:
         raise InvalidInputError(
             f"{argument} is {len(value)} characters long; at most {MAX_KEY_CHARS}"
         )
+    _printable(value, argument)
     return value
+
+
+def _contact_time(at: dt.datetime, argument: str) -> dt.datetime:
+    """``at``, if a contact could have happened then.
+
+    That is from :data:`EARLIEST_CONTACT` to :data:`CONTACT_CLOCK_SKEW` past the service's
+    clock; a time without an offset counts as UTC.
+    """
+    aware = at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)
+    latest = dt.datetime.now(dt.UTC) + CONTACT_CLOCK_SKEW
+    if aware < EARLIEST_CONTACT or aware > latest:
+        raise InvalidInputError(
+            f"{argument} is {at.isoformat()}; a contact's time must lie between "
+            f"{EARLIEST_CONTACT.date().isoformat()} and one day past now "
+            f"({latest.isoformat(timespec='seconds')})"
+        )
+    return at
 
 
 def _derived_id(prefix: str, caller: Caller, key: str) -> str:
@@ -343,7 +390,7 @@ async def create_referral(
         portfolio (:func:`party_in_manager_portfolio`).
     InvalidInputError
         A party that is not a person or enterprise, a blank key or manager id, texts too
-        long; the message names the argument.
+        long or with control characters; the message names the argument.
     NotFoundError
         If the party or the manager does not exist.
     ConflictError
@@ -499,7 +546,8 @@ async def log_contact(
         :func:`party_in_manager_portfolio` admits).
     InvalidInputError
         A party that is not a person or enterprise, an unknown kind, a blank key, texts too
-        long; the message names the argument.
+        long or with control characters, a time before :data:`EARLIEST_CONTACT` or more
+        than :data:`CONTACT_CLOCK_SKEW` ahead; the message names the argument.
     NotFoundError
         If the party (or the calling manager's node) does not exist.
     ConflictError
@@ -511,6 +559,7 @@ async def log_contact(
         raise InvalidInputError(f"input.kind must be one of {', '.join(CONTACT_KINDS)}")
     key = _key(idempotency_key, "input.idempotencyKey", required=False)
     outcome, note = _text(outcome, "input.outcome"), _text(note, "input.note")
+    at = _contact_time(at, "input.at")
     await _require(store, party, "input.party")
     manager = (_MANAGER, caller.manager_id) if caller.manager_id else None
     if manager is not None:
