@@ -488,7 +488,9 @@ value (``PropertySpec.default``; today ``blocked: False`` of people, enterprises
 PERSONAL_FIELDS: Mapping[str, frozenset[str]] = {
     NodeLabel.PERSON.value: frozenset({"name", "segment", "productsHeld"}),
     NodeLabel.ENTERPRISE.value: frozenset({"name"}),
-    NodeLabel.ACCOUNT.value: frozenset({"balance"}),
+    # What an account is, its state and its activity tell what its owners hold and do.
+    NodeLabel.ACCOUNT.value: frozenset({"type", "status", "openedAt", "balance",
+                                        "lastActivityAt"}),
     NodeLabel.LOAN.value: frozenset({"loanAmount", "loan_amount", "balance"}),
     NodeLabel.REFERRAL.value: frozenset({"product", "note"}),
     NodeLabel.CONTACT.value: frozenset({"outcome", "note"}),

@@ -306,14 +306,19 @@ class Account(_GraphNode):
     LABEL: ClassVar[str] = _ACCOUNT
     id: strawberry.ID
     masked: bool = strawberry.field(description=MASKED_DESCRIPTION)
-    type: str = strawberry.field(description="Product type, e.g. `debit card`.")
-    status: str = strawberry.field(description="active, blocked or dormant.")
-    opened_at: dt.datetime | None
+    type: str | None = strawberry.field(
+        description="Product type, e.g. `debit card`; null when masked (it tells the "
+        "products its owners hold)."
+    )
+    status: str | None = strawberry.field(
+        description="active, blocked or dormant; null when masked."
+    )
+    opened_at: dt.datetime | None = strawberry.field(description="Null when masked.")
     balance: float | None = strawberry.field(description="The balance; null when masked.")
     last_activity_at: dt.datetime | None = strawberry.field(
         description="Latest transfer or withdrawal in or out, loan repayment from it, loan "
         "deposit to it or e-banking sign-in to it; its opening time without any (null when "
-        "the input gave neither)."
+        "the input gave neither, or when masked)."
     )
     owners = related("PartyConnection", _OWNS, _IN, "People and enterprises owning the account.")
     transfers_out = related("TransferConnection", _TRANSFERRED_TO, _OUT,

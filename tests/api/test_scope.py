@@ -100,7 +100,8 @@ def test_a_manager_reads_their_portfolio_and_only_ids_outside(bank: GraphStore) 
         "id": "P6", "masked": True, "name": None, "segment": None, "blocked": False,
         "productsHeld": None,
         "accounts": {"edges": [
-            {"node": {"id": "A5", "masked": True, "type": "credit card", "balance": None}}]},
+            # The account's type would tell the products P6 holds: masked like productsHeld.
+            {"node": {"id": "A5", "masked": True, "type": None, "balance": None}}]},
         "employers": {"edges": [{"role": "employee", "node": {
             "id": "E2", "masked": True, "name": None, "industry": None}}]},
         "managers": {"edges": []},
@@ -297,7 +298,7 @@ def test_analysts_and_applications_see_every_node_but_persons_and_accounts(
                                {"node": {"masked": True, "name": None, "segment": None}}]},
                            "managers": {"edges": [
                                {"node": {"masked": False, "name": "Mona Corporate"}}]}},
-            "account": {"masked": True, "type": "trust account", "balance": None},
+            "account": {"masked": True, "type": None, "balance": None},
         }
     admin = run(bank, ADMIN, query)["data"]
     assert admin["account"] == {"masked": False, "type": "trust account", "balance": 2_500_000.0}
