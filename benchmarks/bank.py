@@ -19,9 +19,13 @@ from pathlib import Path
 from measure import GRAPH_SERVICE
 
 from graph_service.ingest.canonical import NODE_FILES, RELATIONSHIP_FILES, header
+from graph_service.search_text import words
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 """Where generated banks live (gitignored)."""
+
+SEARCH_PREFIX = 3
+"""Letters of each word a search text keeps (``search``'s workload)."""
 
 TARGET_EMPLOYEES = 1_000
 """The workforce of the uncoveredEmployees target case (the issue's 1,000-employee client)."""
@@ -96,6 +100,10 @@ class Workload:
         Person pairs drawn uniformly (linkage paths).
     enterprises : list of str
         Every enterprise id (the bulk payroll coverage).
+    managers : list of str
+        Account managers drawn uniformly (managerLeads).
+    texts : list of str
+        Search texts, one per sampled enterprise (:func:`search_text`).
     """
 
     largest: list[str]
@@ -104,12 +112,33 @@ class Workload:
     sampled: list[str]
     pairs: list[tuple[str, str]]
     enterprises: list[str]
+    managers: list[str]
+    texts: list[str]
 
     def summary(self) -> dict[str, object]:
         """The workload without the full enterprise list, for the results file."""
         answer = asdict(self)
         answer["enterprises"] = len(self.enterprises)
         return answer
+
+
+def search_text(name: str) -> str:
+    """What a user types to find the company ``name``: the first letters of two of its words.
+
+    The first :data:`SEARCH_PREFIX` letters of its first and of its last search word
+    (:func:`graph_service.search_text.words`; of its only word if it has one): "Bauer &
+    Sons" is ``bau son``, "Xu Ltd" ``xu ltd``. One word's letters alone ("bau") would find
+    every Bauer, thousands in the 1M-person bank, more than ``search`` ranks
+    (``GRAPH_SERVICE_MAX_SEARCH_MATCHES``).
+
+    Examples
+    --------
+    >>> search_text("Bauer & Sons"), search_text("Xu Ltd")
+    ('bau son', 'xu ltd')
+    """
+    found = words(name)
+    chosen = found[:1] + found[1:][-1:]
+    return " ".join(word[:SEARCH_PREFIX] for word in chosen)
 
 
 def workload(bank: Path, seed: int, count: int) -> Workload:
@@ -129,18 +158,24 @@ def workload(bank: Path, seed: int, count: int) -> Workload:
     Workload
     """
     staff = Counter(row["enterprise_id"] for row in read_rows(bank, "employed_by.csv"))
-    enterprises = sorted(row["id"] for row in read_rows(bank, "enterprises.csv"))
+    names = {row["id"]: row["name"] for row in read_rows(bank, "enterprises.csv")}
+    enterprises = sorted(names)
     persons = [row["id"] for row in read_rows(bank, "persons.csv")]
+    managers = sorted(row["id"] for row in read_rows(bank, "managers.csv"))
     by_size = sorted(enterprises, key=lambda e: (-staff[e], e))
     target = min(by_size, key=lambda e: (abs(staff[e] - TARGET_EMPLOYEES), e))
     if not TARGET_EMPLOYEES / 2 <= staff[target] <= TARGET_EMPLOYEES * 2:
         target = None
     rng = random.Random(seed)
+    sampled = rng.sample(enterprises, min(count, len(enterprises)))
+    pairs = [(rng.choice(persons), rng.choice(persons)) for _ in range(count)]
     return Workload(
         largest=by_size[:count],
         target=target,
         target_employees=staff[target] if target else 0,
-        sampled=rng.sample(enterprises, min(count, len(enterprises))),
-        pairs=[(rng.choice(persons), rng.choice(persons)) for _ in range(count)],
+        sampled=sampled,
+        pairs=pairs,
         enterprises=enterprises,
+        managers=rng.sample(managers, min(count, len(managers))),
+        texts=[search_text(names[e]) for e in sampled],
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import math
 import re
 import sys
 from collections import defaultdict
@@ -25,15 +26,23 @@ import psutil
 from bank import read_rows
 from measure import GRAPH_SERVICE, run_measured, served, throughput, timed
 from questions import (
+    ACTIVE,
     DOCUMENTS,
+    EXECUTIVE_ROLE,
+    LEAD_HOPS,
+    LEAD_KINDS,
+    LEAD_TYPES,
     MAX_HOPS,
     PAGE,
     PAYROLL_PRODUCTS,
     PRIVATE_BANKING_PRODUCTS,
+    PRIVATE_SEGMENT,
+    lead_page,
     network,
     normalize,
     page,
     rollup,
+    search_page,
     variables,
 )
 
@@ -41,6 +50,7 @@ from graph_service.auth import Role
 from graph_service.auth.tokens import LocalIssuer
 from graph_service.config import Settings
 from graph_service.errors import StoreUnavailableError
+from graph_service.search_text import words
 from graph_service.stores import open_store
 from graph_service.stores.falkordb_server import free_port, running_falkordb
 
@@ -61,12 +71,22 @@ PARAMETERS = {
     "max_hops": MAX_HOPS,
     "payroll": PAYROLL_PRODUCTS,
     "private_banking": PRIVATE_BANKING_PRODUCTS,
+    "executive": EXECUTIVE_ROLE,
+    "private_segment": PRIVATE_SEGMENT,
+    "active": ACTIVE,
 }
 """Parameters every Cypher text may use besides its workload item."""
+
+NAMED = ["Enterprise", "Person", "Manager"]
+"""The labels with a name (``search`` finds them by it; any node by its id)."""
 
 
 class UnavailableError(RuntimeError):
     """A peer cannot run here (missing backend, package or binary); the run goes on."""
+
+
+class UnansweredError(RuntimeError):
+    """A peer has no way to answer a question (e.g. no full-text facility); recorded as such."""
 
 
 class Peer:
@@ -109,8 +129,16 @@ def _cypher(engine: str, name: str) -> str:
 
 
 def _params(question: str, item: Any) -> dict[str, Any]:
-    """The Cypher parameters of one workload item (``e``, or ``a`` and ``b``)."""
-    return {**PARAMETERS, **variables(question, item)}
+    """The Cypher parameters of one workload item (``e``, ``a`` and ``b``, ``m`` or ``t``).
+
+    A search text comes with its search words (``words``, :func:`graph_service.search_text.
+    words`), the full-text query requiring each as a prefix (``query``) and the named labels.
+    """
+    params = {**PARAMETERS, **variables(question, item)}
+    if question == "search":
+        terms = words(item)
+        params.update(words=terms, query=" ".join(f"{w}*" for w in terms), labels=NAMED)
+    return params
 
 
 def _cypher_answer(question: str, item: Any, rows: list[list[Any]]) -> Any:
@@ -125,6 +153,12 @@ def _cypher_answer(question: str, item: Any, rows: list[list[Any]]) -> Any:
         return rows[0][0] if rows else None
     if question == "coverage_rollup":
         return rollup(rows)
+    if question == "manager_leads":
+        [[total, first]] = rows
+        return lead_page(total, first)
+    if question == "search":
+        [[total, first]] = rows
+        return search_page(total, first)
     return network({("Enterprise", item), *((label, id_) for label, id_ in rows)})
 
 
@@ -330,6 +364,9 @@ class FalkorDirect(Peer):
     def _load(self, bank: Path) -> None:
         for label, file in NODE_FILES.items():
             self.graph.query(f"CREATE INDEX FOR (n:{label}) ON (n.id)")
+            if label in NAMED:  # the full-text index of search, without stop words
+                self.graph.query("CALL db.idx.fulltext.createNodeIndex($options, 'name')",
+                                 {"options": {"label": label, "stopwords": []}})  # fmt: skip
             for rows in _batches([_props(r) for r in read_rows(bank, file)]):
                 self.graph.query(f"UNWIND $rows AS row CREATE (n:{label}) SET n = row",
                                  {"rows": rows})  # fmt: skip
@@ -404,7 +441,14 @@ class Ladybug(Peer):
         return rows
 
     def _direct(self, question: str, item: Any) -> Any:
+        if question == "search":
+            raise UnansweredError(
+                "no full-text index here: LadybugDB's is its fts extension, which INSTALL fts "
+                "downloads from extension.ladybugdb.com (no network on this machine)"
+            )
         rows = self._rows(_cypher("ladybug", question), _params(question, item))
+        if question == "manager_leads":  # every lead, in order: id, hop, kinds, signal
+            return lead_page(len(rows), (row[:3] for row in rows[:PAGE]))
         return _cypher_answer(question, item, rows)
 
     def modes(self) -> dict[str, Answer]:
@@ -440,8 +484,8 @@ class NetworkxFloor(Peer):
         return {"load_s": round(seconds, 3), "load_peak_rss_mb": round(grown, 1),
                 "startup_s": None}  # fmt: skip
 
-    @staticmethod
-    def _build(bank: Path) -> nx.MultiDiGraph:
+    def _build(self, bank: Path) -> nx.MultiDiGraph:
+        """The graph, and the search words of every name (``self.names``)."""
         graph = nx.MultiDiGraph()
         for label, file in NODE_FILES.items():
             graph.add_nodes_from(((label, r["id"]), r) for r in read_rows(bank, file))
@@ -451,6 +495,8 @@ class NetworkxFloor(Peer):
                  rel_type, row)
                 for row in read_rows(bank, file)
             )  # fmt: skip
+        self.names = {n: words(d.get("name", "")) for n, d in graph.nodes(data=True)
+                      if n[0] in NAMED}  # fmt: skip
         return graph
 
     def _employees(self, enterprise: str) -> list[tuple[tuple[str, str], dict[str, str]]]:
@@ -487,6 +533,10 @@ class NetworkxFloor(Peer):
             return hops if hops <= MAX_HOPS else None
         if question == "coverage_rollup":
             return self._rollup_by_branch()
+        if question == "manager_leads":
+            return self._leads(item)
+        if question == "search":
+            return self._search(item)
         start = ("Enterprise", item)
         return network(set(nx.single_source_shortest_path_length(self.undirected, start, 2)))
 
@@ -510,6 +560,69 @@ class NetworkxFloor(Peer):
                 total[1] += employees
                 total[2] += covered
         return rollup([key, *total] for key, total in sums.items())
+
+    def _leads(self, manager: str) -> dict[str, Any]:
+        """The managerLeads answer: a breadth-first search from the clients, then each profile."""
+        succ, pred, types = self.graph.succ, self.graph.pred, set(LEAD_TYPES)
+        clients = [c for c, keyed in succ[("Manager", manager)].items() if "MANAGES" in keyed]
+        hops = dict.fromkeys(clients, 0)
+        frontier = clients
+        for level in range(1, LEAD_HOPS + 1):
+            fresh = []
+            for node in frontier:
+                for adjacency in (succ[node], pred[node]):
+                    for other, keyed in adjacency.items():
+                        if other not in hops and not types.isdisjoint(keyed):
+                            hops[other] = level
+                            fresh.append(other)
+            frontier = fresh
+        ranked = []
+        for person, hop in hops.items():
+            if person[0] == "Person":
+                kinds, signal = self._profile(person)
+                if kinds:
+                    ranked.append(((hop, *signal, person[1]), kinds))
+        ranked.sort()
+        return lead_page(len(ranked), ([key[-1], key[0], kinds] for key, kinds in ranked[:PAGE]))
+
+    def _profile(self, person: tuple[str, str]) -> tuple[list[str], tuple[int, float, float]]:
+        """A person's lead kinds and the sort key of their signal (strongest first)."""
+        nodes, succ, pred = self.graph.nodes, self.graph.succ, self.graph.pred
+        jobs = [keyed["EMPLOYED_BY"] for keyed in succ[person].values() if "EMPLOYED_BY" in keyed]
+        shares = [float(keyed["SHAREHOLDER_OF"]["ratio"] or 0)
+                  for keyed in succ[person].values() if "SHAREHOLDER_OF" in keyed]  # fmt: skip
+        accounts = [a for a, keyed in succ[person].items() if "OWNS" in keyed]
+        active = {nodes[a]["type"] for a in accounts if nodes[a]["status"] == ACTIVE}
+        moved: dict[tuple[Any, Any], str] = {}
+        for a in accounts:
+            for b, keyed in succ[a].items():
+                if "TRANSFERRED_TO" in keyed:
+                    moved[(a, b)] = keyed["TRANSFERRED_TO"]["total_amount"]
+            for b, keyed in pred[a].items():
+                if "TRANSFERRED_TO" in keyed:
+                    moved[(b, a)] = keyed["TRANSFERRED_TO"]["total_amount"]
+        executive = any(job["role"] == EXECUTIVE_ROLE for job in jobs)
+        private = nodes[person]["segment"] == PRIVATE_SEGMENT or bool(
+            active.intersection(PRIVATE_BANKING_PRODUCTS))
+        facts = [bool(jobs) and not active.intersection(PAYROLL_PRODUCTS),
+                 executive and not private, bool(shares) and not private]  # fmt: skip
+        amount = math.fsum(float(v or 0) for v in moved.values())
+        kinds = [kind for kind, holds in zip(LEAD_KINDS, facts, strict=True) if holds]
+        return kinds, (-int(executive), -max(shares, default=0.0), -amount)
+
+    def _search(self, text: str) -> dict[str, Any]:
+        """The search answer: every name's words checked against the text's, ids compared."""
+        query = words(text)
+        hits = []
+        for node, name in self.names.items():
+            if node[1] == text or (query and name == query):
+                hits.append((0, *node))
+            elif query and all(any(w.startswith(q) for w in name) for q in query):
+                hits.append((1, *node))
+        if ("Account", text) in self.graph:
+            hits.append((0, "Account", text))
+        hits.sort()
+        return search_page(len(hits), ([label, id_] for _, label, id_ in hits[:PAGE]))
 
     def modes(self) -> dict[str, Answer]:
         """Python loops in this process."""
@@ -536,4 +649,4 @@ def all_peers() -> Iterator[Peer]:
     yield NetworkxFloor()
 
 
-__all__ = ["Peer", "UnavailableError", "all_peers"]
+__all__ = ["Peer", "UnansweredError", "UnavailableError", "all_peers"]

@@ -41,14 +41,14 @@ import asyncio
 import dataclasses
 import enum
 import functools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType, UnionType
 from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
 from graph_service.auth.caller import Caller, Role
 from graph_service.errors import ForbiddenError, shorten
-from graph_service.linkage.question import Outside, Personal, Question
+from graph_service.linkage.question import Lazy, Outside, Personal, Question, Ranked
 from graph_service.model import (
     NodeKey,
     NodeLabel,
@@ -353,9 +353,16 @@ class Scope:
         tuples; relationships are viewed by :meth:`view_relationship`; other values (ids,
         counts, errors) are returned as they are. A dataclass whose ``node`` ends masked
         has its :class:`~graph_service.linkage.question.Personal` fields set to ``None``.
+        The items of a :class:`~graph_service.linkage.question.Lazy` list are viewed as
+        they are built; a :class:`~graph_service.linkage.question.Ranked` answer's sort
+        keys (plain values) are kept as they are.
         """
         if self.unrestricted or isinstance(value, _PLAIN):
             return value
+        if isinstance(value, Lazy):
+            return value.map(self.view_answer)
+        if isinstance(value, Ranked):
+            return Ranked(self.view_answer(value.items), value.sort_keys)
         if isinstance(value, Node):
             return self.view(value)
         if isinstance(value, Relationship):
@@ -373,6 +380,31 @@ class Scope:
                 changes.update(dict.fromkeys(_personal_fields(type(value))))
             return dataclasses.replace(value, **changes)
         return value
+
+    def masked_items(self, items: Sequence[Any]) -> Callable[[int], bool]:
+        """``masked(i)``: whether the ``node`` of item ``i`` of viewed ``items`` is masked.
+
+        ``items`` are a ranked answer's, after :meth:`view_answer`. The item of a
+        :class:`~graph_service.linkage.question.Lazy` list whose node's label has no
+        :data:`RECORDED_BY` property is told by its node's key (:meth:`sees`), without
+        building it; any other by its viewed node (a :class:`MaskedNode` or not).
+        """
+        nodes = items.nodes if isinstance(items, Lazy) else None
+        by_id = self.caller is not None and self.caller.role is Role.MANAGER
+        by_label: dict[str, bool] = {}  # another role's view depends on the label alone
+
+        def masked(i: int) -> bool:
+            if nodes is None or nodes[i][0] in RECORDED_BY:
+                return isinstance(getattr(items[i], "node", None), MaskedNode)
+            key = nodes[i]
+            if by_id:
+                return not self.sees(key)
+            hidden = by_label.get(key[0])
+            if hidden is None:
+                hidden = by_label[key[0]] = not self.sees(key)
+            return hidden
+
+        return masked
 
     def check(self, question: Question[Any, Any], args: Any) -> ForbiddenError | None:
         """The error refusing ``question`` about ``args`` for this caller, if any.

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
-from graph_service.access import GRAPH_READERS, MaskedNode, Scope
+from graph_service.access import GRAPH_READERS, Scope
 from graph_service.api.permissions import ReadsGraph
 from graph_service.auth.caller import Caller
 from graph_service.config import Settings
@@ -296,8 +296,7 @@ def _viewed(question: Question[Any, Any], args: Any, scope: Scope, answer: Any) 
     viewed = scope.view_answer(answer)
     if question.ranking is None or scope.unrestricted or not isinstance(viewed, Ranked):
         return viewed
-    return question.ranking.viewed(
-        args, viewed, lambda item: isinstance(getattr(item, "node", None), MaskedNode))
+    return question.ranking.viewed(args, viewed, scope.masked_items(viewed.items))
 
 
 def make_context(store: GraphStore, settings: Settings, caller: Caller | None = None,

@@ -19,6 +19,7 @@ and signal are judged here (:func:`~graph_service.linkage.prospecting.judge`).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -34,6 +35,7 @@ from graph_service.linkage.question import (
     Doc,
     Id,
     KeyPart,
+    Lazy,
     NodeOf,
     Order,
     Outside,
@@ -46,12 +48,13 @@ from graph_service.linkage.traversal import reach
 from graph_service.memory import bulk_allocation
 from graph_service.model import NodeKey, NodeLabel, RelationshipType
 from graph_service.rules import LinkageRules
-from graph_service.stores.base import Direction, GraphStore, LeadFacts, Node, Path
+from graph_service.stores.base import Direction, GraphStore, LeadFacts, Node, Path, Reached
 
 _PERSON, _MANAGER = NodeLabel.PERSON.value, NodeLabel.MANAGER.value
-Judged = tuple[tuple[LeadKind, ...], Signal]
+Judged = tuple[tuple[LeadKind, ...], Signal, tuple[int, float, float]]
 """A person's lead kinds and signal, as :func:`~graph_service.linkage.prospecting.judge`
-answers."""
+answers, and the signal's part of their sort key (:meth:`~graph_service.linkage.
+prospecting.Signal.rank`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +100,11 @@ class Lead:
     path: Annotated[Path, Doc("One shortest path from a client to the person.")]
 
 
-def rank(lead: Lead) -> tuple[int, int, float, float, str]:
+SortKey = tuple[int, int, float, float, str]
+"""A lead's place: hop, then the signal (strongest first), then the person's id."""
+
+
+def rank(lead: Lead) -> SortKey:
     """Sort key: hop, then the signal (strongest first), then id (before any masking)."""
     assert lead.signal is not None
     return (lead.hop, *lead.signal.rank(), lead.node.id)
@@ -166,11 +173,11 @@ class Pushdown(Protocol):
         max_hops: int,
         rules: LinkageRules,
         keep: Callable[[LeadFacts], Judged | None],
-    ) -> list[tuple[Path, Judged]]:
-        """Per person within ``max_hops`` of the manager's clients that ``keep(facts)`` keeps.
+    ) -> Reached[Judged]:
+        """Each person within ``max_hops`` of the manager's clients that ``keep(facts)`` keeps.
 
-        Their path of :func:`~graph_service.linkage.traversal.reach` and what ``keep``
-        answered, in any order; empty for an absent manager.
+        Their id, hop and what ``keep`` answered, and on demand their path of
+        :func:`~graph_service.linkage.traversal.reach`; no one for an absent manager.
         """
         ...
 
@@ -178,7 +185,40 @@ class Pushdown(Protocol):
 def _judged(wanted: frozenset[LeadKind], facts: LeadFacts) -> Judged | None:
     """The kinds and signal of a person of ``facts``; ``None`` unless of a ``wanted`` kind."""
     kinds, signal = judge(facts)
-    return None if wanted.isdisjoint(kinds) else (kinds, signal)
+    return None if wanted.isdisjoint(kinds) else (kinds, signal, signal.rank())
+
+
+@functools.cache
+def _keep(wanted: frozenset[LeadKind]) -> Callable[[LeadFacts], Judged | None]:
+    """The ``keep`` of the leads of the ``wanted`` kinds, one per set of kinds.
+
+    The same function each time, so that a store may cache its answers per person
+    (:meth:`Pushdown.manager_leads`).
+    """
+    return partial(_judged, wanted)
+
+
+def _ranked(reached: Reached[Judged]) -> Ranked[Lead]:
+    """The leads of a store's search, ranked on their sort keys, each built when read.
+
+    Only the leads of the pages read are built with their paths (:class:`~graph_service.
+    linkage.question.Lazy`): a manager's whole list runs to thousands of people, a page to
+    a hundred.
+    """
+    ids, hops, kept = reached.ids, reached.hops, reached.kept
+    keys: list[SortKey] = [
+        (hop, *signal_rank, pid)
+        for pid, hop, (_, _, signal_rank) in zip(ids, hops, kept, strict=True)
+    ]
+    order = sorted(range(len(keys)), key=keys.__getitem__)  # keys end with an id: distinct
+
+    def lead(i: int) -> Lead:
+        j = order[i]
+        kinds, signal, _ = kept[j]
+        path = reached.path(j)
+        return Lead(path.nodes[-1], hops[j], list(kinds), signal, path)
+
+    return Ranked(Lazy([(_PERSON, ids[j]) for j in order], lead), [keys[j] for j in order])
 
 
 async def pushdown(
@@ -186,9 +226,10 @@ async def pushdown(
 ) -> list[Ranked[Lead]]:
     """Each manager's leads from the store's own ``manager_leads``, in turn.
 
-    Cyclic GC is suspended while each answer is built
-    (:func:`~graph_service.memory.bulk_allocation`): it is thousands of leads with their
-    paths, which would set off a collection every few hundred allocations.
+    Cyclic GC is suspended while each answer is ranked
+    (:func:`~graph_service.memory.bulk_allocation`): it is a tuple or two per person
+    reached, thousands of them, which would set off a collection every few hundred
+    allocations.
     """
     rules, own = settings.rules(), cast(Pushdown, store)
     types = [t.value for t in settings.lead_relationship_types]
@@ -197,13 +238,9 @@ async def pushdown(
         wanted = frozenset(args.kinds or LeadKind)
         with bulk_allocation(freeze=False):
             found = await own.manager_leads(
-                args.manager_id, types, args.max_hops, rules, partial(_judged, wanted)
+                args.manager_id, types, args.max_hops, rules, _keep(wanted)
             )
-            leads = [
-                Lead(path.nodes[-1], path.length, list(kinds), signal, path)
-                for path, (kinds, signal) in found
-            ]
-            answers.append(Ranked.sort(leads, rank))
+            answers.append(_ranked(found))
     return answers
 
 

@@ -32,7 +32,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Generic, NewType, Protocol, TypeVar
+from typing import Any, Generic, NewType, Protocol, TypeVar, overload
 
 from graph_service.config import Settings
 from graph_service.errors import GraphServiceError, NotFoundError
@@ -139,8 +139,14 @@ class Order:
         if not self.descending:
             object.__setattr__(self, "descending", (False,) * len(self.parts))
 
-    def comparable(self, key: Sequence[KeyPart]) -> tuple[Any, ...]:
-        """``key`` as a value whose ascending order is this order (for sorting, bisecting)."""
+    def comparable(self, key: Sequence[KeyPart]) -> Any:
+        """``key`` as a value whose ascending order is this order (for sorting, bisecting).
+
+        ``key`` itself (as a tuple) when every part is ascending, the common case of a key
+        made to sort ascending (:meth:`Ranked.sort`); else a new tuple.
+        """
+        if not any(self.descending):
+            return tuple(key)  # no copy of a tuple
         return tuple(
             _Descending(v) if down else v for v, down in zip(key, self.descending, strict=True)
         )
@@ -159,6 +165,77 @@ class NodeOf:
         self.labels = frozenset(labels)
 
 
+class Lazy(Sequence[R]):
+    """The items of a :class:`Ranked` answer, each built when it is first read.
+
+    A question whose items are costly to build (a lead's shortest path with its nodes and
+    relationships) ranks them on their sort keys alone and hands them over in this form:
+    the transport reads the items of one page, so only those are built. Each item's
+    ``node`` key is known beforehand, so that the caller's scope can place a masked item
+    (:meth:`Ranking.viewed`) without building it.
+
+    Parameters
+    ----------
+    nodes : sequence of NodeKey
+        The key of each item's ``node``, in list order.
+    build : callable
+        ``build(i)``: the item at position ``i`` (0 to ``len(nodes) - 1``), called at most
+        once per position.
+
+    Notes
+    -----
+    Indexing builds (and keeps) the item; iterating, slicing or comparing with ``==`` (to
+    another sequence, item by item) builds every item read. :meth:`map` and :meth:`select`
+    make new lazy sequences without building anything.
+    """
+
+    __slots__ = ("_build", "_built", "nodes")
+
+    def __init__(self, nodes: Sequence[NodeKey], build: Callable[[int], R]) -> None:
+        self.nodes = nodes
+        self._build = build
+        self._built: dict[int, R] = {}
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    @overload
+    def __getitem__(self, index: int) -> R: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[R]: ...
+
+    def __getitem__(self, index: int | slice) -> R | list[R]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        size = len(self.nodes)
+        if not -size <= index < size:
+            raise IndexError(f"position {index} of {size} items")
+        index %= size
+        built = self._built
+        if index not in built:
+            built[index] = self._build(index)
+        return built[index]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Lazy({len(self)} items, {len(self._built)} built)"
+
+    def map(self, change: Callable[[R], R]) -> Lazy[R]:
+        """The same items, each passed through ``change`` when built."""
+        return Lazy(self.nodes, lambda i: change(self[i]))
+
+    def select(self, positions: Sequence[int]) -> Lazy[R]:
+        """The items at ``positions``, in that order."""
+        return Lazy([self.nodes[p] for p in positions], lambda i: self[positions[i]])
+
+
 @dataclass(frozen=True, slots=True)
 class Ranked(Generic[R]):
     """Answer of a question with a :class:`Ranking`: its items, in the ranking's order.
@@ -169,15 +246,15 @@ class Ranked(Generic[R]):
 
     Attributes
     ----------
-    items : list
+    items : list or Lazy
         The items, in order: node keys ``(label, id)`` for a ranking of nodes, else
-        instances of the ranking's ``item`` dataclass.
+        instances of the ranking's ``item`` dataclass, built when read if :class:`Lazy`.
     sort_keys : list of tuple
         Each item's sort key, aligned with ``items``, ascending by
         :meth:`Order.comparable`; it ends with an id, so keys are distinct.
     """
 
-    items: list[R]
+    items: list[R] | Lazy[R]
     sort_keys: list[tuple[KeyPart, ...]]
 
     @classmethod
@@ -186,6 +263,16 @@ class Ranked(Generic[R]):
         keyed = sorted(((key(item), i, item) for i, item in enumerate(items)),
                        key=lambda entry: entry[:2])  # fmt: skip
         return cls([item for _, _, item in keyed], [k for k, _, _ in keyed])
+
+    def select(self, positions: Sequence[int], sort_keys: list[tuple[KeyPart, ...]]) -> Ranked[R]:
+        """The items at ``positions``, in that order, with their (new) ``sort_keys``.
+
+        A :class:`Lazy` list stays lazy (:meth:`Lazy.select`).
+        """
+        items = self.items
+        if isinstance(items, Lazy):
+            return Ranked(items.select(positions), sort_keys)
+        return Ranked([items[p] for p in positions], sort_keys)
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,23 +313,24 @@ class Ranking(Generic[A]):
         """The order of the answer to validated ``args``."""
         return self.order if isinstance(self.order, Order) else self.order(args)
 
-    def viewed(self, args: A, ranked: Ranked[R], masked: Callable[[R], bool]) -> Ranked[R]:
-        """``ranked`` as a caller gets it for whom the items of ``masked`` are masked.
+    def viewed(self, args: A, ranked: Ranked[R], masked: Callable[[int], bool]) -> Ranked[R]:
+        """``ranked`` as a caller gets it for whom the items at positions ``masked`` are masked.
 
         Each such item is ranked by :attr:`masked_key` (or left out when it answers
         ``None``) and the list sorted again by :meth:`order_of`, so that neither its place
         nor its cursor tells its personal data. Unchanged without :attr:`masked_key`.
+        ``masked(i)`` tells of the item at position ``i``; a :class:`Lazy` list stays lazy.
         """
         if self.masked_key is None:
             return ranked
         order = self.order_of(args)
-        kept: list[tuple[tuple[KeyPart, ...], R]] = []
-        for item, key in zip(ranked.items, ranked.sort_keys, strict=True):
-            shown = self.masked_key(args, key) if masked(item) else key
+        kept: list[tuple[tuple[KeyPart, ...], int]] = []
+        for i, key in enumerate(ranked.sort_keys):
+            shown = self.masked_key(args, key) if masked(i) else key
             if shown is not None:
-                kept.append((shown, item))
+                kept.append((shown, i))
         kept.sort(key=lambda entry: order.comparable(entry[0]))  # keys end with an id
-        return Ranked([item for _, item in kept], [key for key, _ in kept])
+        return ranked.select([i for _, i in kept], [key for key, _ in kept])
 
 
 @dataclass(frozen=True, slots=True)
@@ -527,6 +615,7 @@ __all__ = [
     "Id",
     "IdList",
     "KeyPart",
+    "Lazy",
     "NodeField",
     "NodeOf",
     "NodeReader",

@@ -16,14 +16,16 @@ direction). Pagination cursors rely on it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol, TypeAlias, runtime_checkable
+from typing import Any, Generic, Protocol, TypeAlias, TypeVar, runtime_checkable
 
 from graph_service.model import NodeKey, RelationshipType
 from graph_service.records import GraphBatch, LoadReport
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +125,28 @@ class LeadFacts:
     shareholder: bool
     shareholding: float
     transfer_amount: float
+
+
+@dataclass(frozen=True, slots=True)
+class Reached(Generic[T]):
+    """The people a store's own ``managerLeads`` search kept, their paths built on demand.
+
+    Attributes
+    ----------
+    ids, hops, kept : list
+        Aligned, one entry per person kept, in no particular order: their id, their hop
+        from the nearest client and what the question's ``keep`` answered of their
+        :class:`LeadFacts`.
+    path : callable
+        ``path(i)``: the shortest path from a client to the ``i``-th person, by the
+        relationships the search walked (a write meanwhile changes none of its hops); its
+        nodes as read when it is built. A page's paths are built, not every person's.
+    """
+
+    ids: list[str]
+    hops: list[int]
+    kept: list[T]
+    path: Callable[[int], Path]
 
 
 @dataclass(frozen=True, slots=True)

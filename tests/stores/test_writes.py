@@ -269,12 +269,15 @@ def _answers_of(store: EmbeddedStore) -> tuple[object, ...]:
         asyncio.run(store.executives_without_private_banking(None, rules)),
         asyncio.run(store.executives_without_private_banking("E2", rules)),
         asyncio.run(store.payroll_coverage(["E1", "E2", "E3"], rules)),
-        *(
-            sorted(asyncio.run(store.manager_leads(m, LEAD_TYPES, 3, rules, lambda f: f)),
-                   key=lambda found: found[0].nodes[-1].id)  # fmt: skip
-            for m in ("M1", "M2")
-        ),
+        *(_leads_of(store, m, rules) for m in ("M1", "M2")),
     )
+
+
+def _leads_of(store: EmbeddedStore, manager: str, rules: LinkageRules) -> list[object]:
+    """Every person the store's managerLeads search reaches: id, hop, facts and path, by id."""
+    reached = asyncio.run(store.manager_leads(manager, LEAD_TYPES, 3, rules, lambda f: f))
+    paths = [reached.path(i) for i in range(len(reached.ids))]
+    return sorted(zip(reached.ids, reached.hops, reached.kept, paths, strict=True))
 
 
 def test_a_load_batch_deletes_nothing() -> None:

@@ -16,11 +16,18 @@ import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from itertools import chain
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from graph_service.model import NodeLabel, RelationshipType
 from graph_service.rules import LinkageRules
-from graph_service.stores.base import REL_ORDER, Coverage, LeadFacts, Path, Relationship
+from graph_service.stores.base import (
+    REL_ORDER,
+    Coverage,
+    LeadFacts,
+    Path,
+    Reached,
+    Relationship,
+)
 from graph_service.stores.embedded.adjacency import Adjacency, drop_if_changed, patches
 from graph_service.stores.embedded.properties import Properties, Values
 
@@ -403,26 +410,32 @@ def _number(value: object) -> float:
     return 0.0 if value is None else float(value)  # type: ignore[arg-type]
 
 
-def _hop_rel(graph: Adjacency, parent: int, child: int, types: AbstractSet[str]) -> Relationship:
+Edge = dict[str, Values]
+"""The relationships from one node to another: type -> property values (never mutated)."""
+
+
+def _hop_rel(graph: Adjacency, parent: int, child: int, out: Edge | None, into: Edge | None,
+             types: AbstractSet[str]) -> Relationship:  # fmt: skip
     """The first relationship of ``types`` joining ``parent`` and ``child``, in path-hop order.
 
-    Either direction; path-hop order is the type's declaration order, then the start
-    node's key (:func:`graph_service.linkage.traversal.reach`). O(1): two dict lookups.
+    Either direction: ``out`` holds those from ``parent`` to ``child``, ``into`` the others
+    (``None``: none). Path-hop order is the type's declaration order, then the start node's
+    key (:func:`graph_service.linkage.traversal.reach`). O(1) in the common case of one
+    relationship.
     """
-    out, into = graph.succ[parent].get(child), graph.pred[parent].get(child)
     for edge, other, start, end in ((out, into, parent, child), (into, out, child, parent)):
         if other is None and edge is not None and len(edge) == 1:  # the common case
             [(rel_type, values)] = edge.items()
             return graph.rel(rel_type, start, end, values)
     last = len(REL_ORDER)
     found = [
-        (REL_ORDER.get(t, last), start, end, t)
+        (REL_ORDER.get(t, last), start, end, t, edge[t])
         for edge, start, end in ((out, parent, child), (into, child, parent))
         if edge is not None
         for t in edge if t in types
     ]  # fmt: skip
-    _, start, end, rel_type = min(found, key=lambda f: (f[0], graph.key(f[1])))
-    return graph.rel(rel_type, start, end, graph.succ[start][end][rel_type])
+    _, start, end, rel_type, values = min(found, key=lambda f: (f[0], graph.key(f[1])))
+    return graph.rel(rel_type, start, end, values)
 
 
 def manager_leads(
@@ -432,7 +445,7 @@ def manager_leads(
     max_hops: int,
     rules: LinkageRules,
     keep: Callable[[LeadFacts], T | None],
-) -> list[tuple[Path, T]]:
+) -> Reached[T]:
     """The people within ``max_hops`` of the manager's clients that ``keep`` keeps.
 
     Parameters
@@ -447,26 +460,32 @@ def manager_leads(
     rules : LinkageRules
         Read for each person's :class:`~graph_service.stores.base.LeadFacts`.
     keep : callable
-        ``keep(facts)``: what is listed of a person reached, ``None`` to leave them out.
+        ``keep(facts)``: what is listed of a person reached, ``None`` to leave them out; a
+        pure function, whose answers are cached per person for as long as ``keep`` lives
+        (pass the same one again to reuse them).
 
     Returns
     -------
-    list of (Path, object)
-        Per person kept, in no particular order, the shortest path from a client that
-        :func:`graph_service.linkage.traversal.reach` chooses (each node's previous node the
-        first in ``(label, id)`` order of the previous level's nodes joined to it; the
-        relationship by :func:`_hop_rel`), and what ``keep`` answered.
+    Reached
+        Per person kept, in no particular order, their id, hop and what ``keep`` answered;
+        their path built when asked: the shortest path from a client that
+        :func:`graph_service.linkage.traversal.reach` chooses (each node's previous node
+        the first in ``(label, id)`` order of the previous level's nodes joined to it; the
+        relationship by :func:`_hop_rel`).
 
     Notes
     -----
     One breadth-first search over the node numbers, O(V + E) of the nodes within
-    ``max_hops - 1`` hops of the clients, then the facts of each person reached, from a
-    derived index filled as people are asked about (:func:`_lead_facts`, patched after
-    changes: :func:`_patch_lead_facts`); paths are built for the people kept only.
+    ``max_hops - 1`` hops of the clients, keeping for each node reached its previous node
+    and the edge dicts joining them; then, for each person reached, what ``keep`` answers
+    of their facts, from derived indexes filled as people are asked about (the facts:
+    :func:`_lead_facts`; both patched after changes: :func:`_patch_lead_facts`). No path is
+    built here: a page of leads builds its own (O(hops) each), not the thousands of a
+    manager's whole list.
     """
     manager = graph.index[_MANAGER].get(manager_id)
     if manager is None:
-        return []
+        return Reached([], [], [], _no_one)
     labels, ids, succ, pred = graph.labels, graph.ids, graph.succ, graph.pred
     types = frozenset(rel_types)
 
@@ -475,15 +494,50 @@ def manager_leads(
 
     frontier = by_key(c for c, edge in succ[manager].items() if _MANAGES in edge)
     previous: dict[int, int | None] = dict.fromkeys(frontier)
+    outs: dict[int, Edge] = {}  # node -> the edge dict from its previous node, if any
+    intos: dict[int, Edge] = {}  # node -> the edge dict to its previous node, if any
+    levels = [frontier]
     for level in range(1, max_hops + 1):
         fresh: list[int] = []
         for parent in frontier:
-            for adjacency in (succ[parent], pred[parent]):
-                for other, edge in adjacency.items():
-                    if other not in previous and not types.isdisjoint(edge):
-                        previous[other] = parent
-                        fresh.append(other)
+            out, into = succ[parent], pred[parent]
+            for other, edge in out.items():
+                if other not in previous and not types.isdisjoint(edge):
+                    previous[other] = parent
+                    outs[other] = edge
+                    back = into.get(other)
+                    if back is not None:
+                        intos[other] = back
+                    fresh.append(other)
+            for other, edge in into.items():  # not joined outwards by ``types`` if not seen
+                if other not in previous and not types.isdisjoint(edge):
+                    previous[other] = parent
+                    intos[other] = edge
+                    fresh.append(other)
         frontier = by_key(fresh) if level < max_hops else fresh  # the last level parents none
+        levels.append(frontier)
+    facts_of: dict[int, LeadFacts] = graph.derived.setdefault(("lead facts", rules), {})
+    kept_of = _kept_cache(graph, ("lead kept", rules, keep))
+    missing = object()
+    found_ids: list[str] = []
+    hops: list[int] = []
+    kept: list[T] = []
+    numbers: list[int] = []
+    for hop, reached in enumerate(levels):
+        for person in reached:
+            if labels[person] != _PERSON:
+                continue
+            answer = kept_of.get(person, missing)
+            if answer is missing:
+                facts = facts_of.get(person)
+                if facts is None:
+                    facts = facts_of[person] = _lead_facts(graph, person, rules)
+                answer = kept_of[person] = keep(facts)
+            if answer is not None:
+                found_ids.append(ids[person])
+                hops.append(hop)
+                kept.append(answer)  # type: ignore[arg-type]
+                numbers.append(person)
     paths: dict[int, Path] = {}
 
     def path(n: int) -> Path:
@@ -494,30 +548,45 @@ def manager_leads(
                 found = Path((graph.node(n),), ())
             else:
                 before = path(parent)
-                rel = _hop_rel(graph, parent, n, types)
+                rel = _hop_rel(graph, parent, n, outs.get(n), intos.get(n), types)
                 found = Path((*before.nodes, graph.node(n)), (*before.relationships, rel))
             paths[n] = found
         return found
 
-    key = ("lead facts", rules)
-    cache: dict[int, LeadFacts] = graph.derived.setdefault(key, {})
-    kept = []
-    for person in previous:
-        if labels[person] == _PERSON:
-            facts = cache.get(person)
-            if facts is None:
-                facts = cache[person] = _lead_facts(graph, person, rules)
-            answer = keep(facts)
-            if answer is not None:
-                kept.append((path(person), answer))
-    return kept
+    return Reached(found_ids, hops, kept, lambda i: path(numbers[i]))
 
 
+KEPT_CACHES = 8
+"""Caches of ``keep``'s answers (:func:`manager_leads`) kept at once, one per ``keep`` and
+rules: a question asking with each subset of the three lead kinds needs seven."""
+
+
+def _kept_cache(graph: Adjacency, key: tuple[str, LinkageRules, object]) -> dict[int, Any]:
+    """The derived index of ``key``'s answers per person, made empty when missing.
+
+    Making one drops the oldest others beyond :data:`KEPT_CACHES` (a caller passing a new
+    ``keep`` each time would otherwise leave a cache behind per call).
+    """
+    cache: dict[int, Any] | None = graph.derived.get(key)
+    if cache is None:
+        others = [k for k in graph.derived if k[0] == key[0]]
+        for old in others[: max(0, len(others) + 1 - KEPT_CACHES)]:
+            del graph.derived[old]
+        cache = graph.derived[key] = {}
+    return cache
+
+
+def _no_one(i: int) -> Path:
+    """The ``path`` of an empty :class:`~graph_service.stores.base.Reached`: never asked."""
+    raise IndexError(i)
+
+
+@patches("lead kept")
 @patches("lead facts")
 def _patch_lead_facts(
-    graph: Adjacency, key: object, cache: dict[int, LeadFacts], changed: AbstractSet[int]
-) -> dict[int, LeadFacts]:
-    """The facts without those of the changed nodes and the changed accounts' owners.
+    graph: Adjacency, key: object, cache: dict[int, T], changed: AbstractSet[int]
+) -> dict[int, T]:
+    """People's facts, or ``keep``'s answers, less the changed nodes' and accounts' owners'.
 
     A changed transfer changes both its accounts, so their owners' facts go too
     (:func:`_maybe_owners`).

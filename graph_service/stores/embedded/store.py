@@ -19,7 +19,7 @@ from graph_service.stores.base import (
     LeadFacts,
     Link,
     Node,
-    Path,
+    Reached,
     Relationship,
 )
 from graph_service.stores.embedded import questions
@@ -162,7 +162,7 @@ class EmbeddedStore:
         max_hops: int,
         rules: LinkageRules,
         keep: Callable[[LeadFacts], T | None],
-    ) -> list[tuple[Path, T]]:
+    ) -> Reached[T]:
         """See :func:`.questions.manager_leads`."""
         return questions.manager_leads(
             self._current(), manager_id, rel_types, max_hops, rules, keep
