@@ -166,8 +166,10 @@ class _GraphNode:
     def from_node(cls, node: Node) -> Self:
         """Build the GraphQL object of a store node of this label (fields read on demand)."""
         obj = cls.__new__(cls)
-        # id: a str is an ID
-        obj.__dict__.update(id=node.id, masked=isinstance(node, MaskedNode), _props=node.props)
+        fields = obj.__dict__  # set item by item: cheaper than update() with keywords
+        fields["id"] = node.id  # a str is an ID
+        fields["masked"] = isinstance(node, MaskedNode)
+        fields["_props"] = node.props
         return obj
 
     def __getattr__(self, name: str) -> Any:
@@ -482,8 +484,6 @@ class Edge(Generic[N]):
     @classmethod
     def from_neighbour(cls, cursor: str, rel: Relationship | None, node: Node) -> Self:
         """Build an edge; the fields beyond ``cursor`` and ``node`` come from ``rel``."""
-        if len(_prop_fields(cast(type, cls))) == 2:  # only cursor and node: nothing to read
-            return cls(cursor=cursor, node=as_type(node))
         props = {} if rel is None else rel.props
         return _from_props(cls, props, cursor=cursor, node=as_type(node))
 
@@ -538,8 +538,13 @@ class Connection(Generic[E]):
         """
         if cursors is None:
             cursors = [encode_cursor(key) for key in window.keys]
-        edges = [cls.edge_type.from_neighbour(c, r, n)
-                 for c, r, n in zip(cursors, rels, nodes, strict=True)]
+        edge_type = cls.edge_type
+        if len(_prop_fields(cast(type, edge_type))) == 2:  # only cursor and node: no rel read
+            edges: list[Any] = [edge_type(cursor=c, node=as_type(n))
+                                for c, _, n in zip(cursors, rels, nodes, strict=True)]
+        else:
+            edges = [edge_type.from_neighbour(c, r, n)
+                     for c, r, n in zip(cursors, rels, nodes, strict=True)]
         info = PageInfo(
             has_next_page=window.has_next,
             has_previous_page=window.has_previous,
