@@ -487,6 +487,33 @@ class Edge(Generic[N]):
         props = {} if rel is None else rel.props
         return _from_props(cls, props, cursor=cursor, node=as_type(node))
 
+    @classmethod
+    def of_key(cls, key: NodeKey, node: Node) -> Self:
+        """Build an edge of only ``cursor`` and ``node``, its cursor ``key``'s node cursor.
+
+        The cursor is encoded when first read (:meth:`__getattr__`): a page asking for
+        ``edges { node { id } }`` encodes none.
+        """
+        edge = cls.__new__(cls)
+        fields = edge.__dict__
+        fields["node"] = as_type(node)
+        fields["_key"] = key
+        return edge
+
+    def __getattr__(self, name: str) -> Any:
+        """The ``cursor`` of an edge built by :meth:`of_key`, encoded once read, then kept.
+
+        Raises
+        ------
+        AttributeError
+            If ``name`` is not ``cursor``, or the edge was not built by :meth:`of_key`.
+        """
+        key = self.__dict__.get("_key")
+        if name != "cursor" or key is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        cursor = self.__dict__["cursor"] = encode_cursor(key)
+        return cursor
+
 
 @strawberry.type
 class EmploymentEdge(Edge[N]):
@@ -534,22 +561,26 @@ class Connection(Generic[E]):
               ) -> Self:
         """Assemble the connection of a window (nodes and relationships aligned with it).
 
-        The edges' cursors are ``cursors``, or the node cursors of the window's keys.
+        The edges' cursors are ``cursors``, or the node cursors of the window's keys (encoded
+        when read, :meth:`Edge.of_key`, if the edges have no relationship fields).
         """
-        if cursors is None:
-            cursors = [encode_cursor(key) for key in window.keys]
         edge_type = cls.edge_type
-        if len(_prop_fields(cast(type, edge_type))) == 2:  # only cursor and node: no rel read
-            edges: list[Any] = [edge_type(cursor=c, node=as_type(n))
-                                for c, _, n in zip(cursors, rels, nodes, strict=True)]
+        edges: list[Any]
+        if cursors is None and len(_prop_fields(cast(type, edge_type))) == 2:
+            keys = window.keys  # only cursor and node: no relationship read, no cursor yet
+            edges = [edge_type.of_key(k, n) for k, _, n in zip(keys, rels, nodes, strict=True)]
+            start, end = (encode_cursor(keys[0]), encode_cursor(keys[-1])) if keys else (None, None)
         else:
+            if cursors is None:
+                cursors = [encode_cursor(key) for key in window.keys]
             edges = [edge_type.from_neighbour(c, r, n)
                      for c, r, n in zip(cursors, rels, nodes, strict=True)]
+            start, end = (cursors[0], cursors[-1]) if cursors else (None, None)
         info = PageInfo(
             has_next_page=window.has_next,
             has_previous_page=window.has_previous,
-            start_cursor=cursors[0] if cursors else None,
-            end_cursor=cursors[-1] if cursors else None,
+            start_cursor=start,
+            end_cursor=end,
         )
         return cls(total_count=window.total, edges=cast(list[E], edges), page_info=info)
 
