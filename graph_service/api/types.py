@@ -491,28 +491,36 @@ class Edge(Generic[N]):
     def of_key(cls, key: NodeKey, node: Node) -> Self:
         """Build an edge of only ``cursor`` and ``node``, its cursor ``key``'s node cursor.
 
-        The cursor is encoded when first read (:meth:`__getattr__`): a page asking for
+        The cursor is encoded when first read (:class:`_KeyCursor`): a page asking for
         ``edges { node { id } }`` encodes none.
         """
-        edge = cls.__new__(cls)
+        keyed = _key_cursor_class(cast(type, cls))
+        edge = cast(Self, keyed.__new__(keyed))
         fields = edge.__dict__
         fields["node"] = as_type(node)
         fields["_key"] = key
         return edge
 
-    def __getattr__(self, name: str) -> Any:
-        """The ``cursor`` of an edge built by :meth:`of_key`, encoded once read, then kept.
 
-        Raises
-        ------
-        AttributeError
-            If ``name`` is not ``cursor``, or the edge was not built by :meth:`of_key`.
-        """
-        key = self.__dict__.get("_key")
-        if name != "cursor" or key is None:
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        cursor = self.__dict__["cursor"] = encode_cursor(key)
-        return cursor
+class _KeyCursor:
+    """Mixin of the edges :meth:`Edge.of_key` builds: ``cursor`` encoded from ``_key`` once read.
+
+    A cached property rather than ``__getattr__``: graphql-core asks every value it
+    completes for ``__await__``, which a Python ``__getattr__`` would answer by raising.
+    """
+
+    _key: NodeKey
+
+    @functools.cached_property
+    def cursor(self) -> str:
+        """The node cursor of ``_key`` (:func:`~graph_service.api.pagination.encode_cursor`)."""
+        return encode_cursor(self._key)
+
+
+@functools.cache
+def _key_cursor_class(edge_type: type[Edge[Any]]) -> type[Edge[Any]]:
+    """``edge_type`` with :class:`_KeyCursor`'s ``cursor`` (the same GraphQL type)."""
+    return type(edge_type.__name__, (_KeyCursor, edge_type), {})
 
 
 @strawberry.type
