@@ -347,20 +347,18 @@ def returned_ids(data: Any) -> tuple[list[str] | None, int]:
         :data:`MAX_NODE_IDS`) and how many distinct ids there are.
     """
     seen: dict[str, None] = {}
-
-    def visit(value: dict[str, Any] | list[Any]) -> None:
-        # Depth-first in document order; the depth is the document's, bounded by the
-        # service's depth limit.
+    # Depth-first in document order, without recursion (a call per object cost half the
+    # walk): the last value pushed is visited next, so children are pushed reversed.
+    pending: list[Any] = [data]
+    while pending:
+        value = pending.pop()
         if isinstance(value, dict):
             node_id = value.get("id")
             if isinstance(node_id, str) and value.get("masked") is not True:
                 seen[node_id] = None
-        for item in value.values() if isinstance(value, dict) else value:
-            if isinstance(item, dict | list):
-                visit(item)
-
-    if isinstance(data, dict | list):
-        visit(data)
+            pending.extend(reversed(value.values()))
+        elif isinstance(value, list):
+            pending.extend(reversed(value))
     ids = list(seen)
     return (ids if len(ids) <= MAX_NODE_IDS else None), len(ids)
 

@@ -166,8 +166,10 @@ class _GraphNode:
     def from_node(cls, node: Node) -> Self:
         """Build the GraphQL object of a store node of this label (fields read on demand)."""
         obj = cls.__new__(cls)
-        # id: a str is an ID
-        obj.__dict__.update(id=node.id, masked=isinstance(node, MaskedNode), _props=node.props)
+        fields = obj.__dict__  # set item by item: cheaper than update() with keywords
+        fields["id"] = node.id  # a str is an ID
+        fields["masked"] = isinstance(node, MaskedNode)
+        fields["_props"] = node.props
         return obj
 
     def __getattr__(self, name: str) -> Any:
@@ -487,10 +489,43 @@ class Edge(Generic[N]):
     @classmethod
     def from_neighbour(cls, cursor: str, rel: Relationship | None, node: Node) -> Self:
         """Build an edge; the fields beyond ``cursor`` and ``node`` come from ``rel``."""
-        if len(_prop_fields(cast(type, cls))) == 2:  # only cursor and node: nothing to read
-            return cls(cursor=cursor, node=as_type(node))
         props = {} if rel is None else rel.props
         return _from_props(cls, props, cursor=cursor, node=as_type(node))
+
+    @classmethod
+    def of_key(cls, key: NodeKey, node: Node) -> Self:
+        """Build an edge of only ``cursor`` and ``node``, its cursor ``key``'s node cursor.
+
+        The cursor is encoded when first read (:class:`_KeyCursor`): a page asking for
+        ``edges { node { id } }`` encodes none.
+        """
+        keyed = _key_cursor_class(cast(type, cls))
+        edge = cast(Self, keyed.__new__(keyed))
+        fields = edge.__dict__
+        fields["node"] = as_type(node)
+        fields["_key"] = key
+        return edge
+
+
+class _KeyCursor:
+    """Mixin of the edges :meth:`Edge.of_key` builds: ``cursor`` encoded from ``_key`` once read.
+
+    A cached property rather than ``__getattr__``: graphql-core asks every value it
+    completes for ``__await__``, which a Python ``__getattr__`` would answer by raising.
+    """
+
+    _key: NodeKey
+
+    @functools.cached_property
+    def cursor(self) -> str:
+        """The node cursor of ``_key`` (:func:`~graph_service.api.pagination.encode_cursor`)."""
+        return encode_cursor(self._key)
+
+
+@functools.cache
+def _key_cursor_class(edge_type: type[Edge[Any]]) -> type[Edge[Any]]:
+    """``edge_type`` with :class:`_KeyCursor`'s ``cursor`` (the same GraphQL type)."""
+    return type(edge_type.__name__, (_KeyCursor, edge_type), {})
 
 
 @strawberry.type
@@ -539,17 +574,26 @@ class Connection(Generic[E]):
               ) -> Self:
         """Assemble the connection of a window (nodes and relationships aligned with it).
 
-        The edges' cursors are ``cursors``, or the node cursors of the window's keys.
+        The edges' cursors are ``cursors``, or the node cursors of the window's keys (encoded
+        when read, :meth:`Edge.of_key`, if the edges have no relationship fields).
         """
-        if cursors is None:
-            cursors = [encode_cursor(key) for key in window.keys]
-        edges = [cls.edge_type.from_neighbour(c, r, n)
-                 for c, r, n in zip(cursors, rels, nodes, strict=True)]
+        edge_type = cls.edge_type
+        edges: list[Any]
+        if cursors is None and len(_prop_fields(cast(type, edge_type))) == 2:
+            keys = window.keys  # only cursor and node: no relationship read, no cursor yet
+            edges = [edge_type.of_key(k, n) for k, _, n in zip(keys, rels, nodes, strict=True)]
+            start, end = (encode_cursor(keys[0]), encode_cursor(keys[-1])) if keys else (None, None)
+        else:
+            if cursors is None:
+                cursors = [encode_cursor(key) for key in window.keys]
+            edges = [edge_type.from_neighbour(c, r, n)
+                     for c, r, n in zip(cursors, rels, nodes, strict=True)]
+            start, end = (cursors[0], cursors[-1]) if cursors else (None, None)
         info = PageInfo(
             has_next_page=window.has_next,
             has_previous_page=window.has_previous,
-            start_cursor=cursors[0] if cursors else None,
-            end_cursor=cursors[-1] if cursors else None,
+            start_cursor=start,
+            end_cursor=end,
         )
         return cls(total_count=window.total, edges=cast(list[E], edges), page_info=info)
 
