@@ -139,12 +139,17 @@ class AuditTrail:
     def append(self, record: Mapping[str, Any]) -> Future[None]:
         """Queue ``record`` as one JSON line; the future is done once it is on disk.
 
+        Text is written as UTF-8; a lone surrogate (U+D800 to U+DFFF), which UTF-8 cannot
+        hold (in a token's subject, a text stored before mutations refused them), as its
+        JSON escape, so that no value can keep an operation from its record.
+
         Raises
         ------
         RuntimeError
             If the trail is closed.
         """
-        line = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+        text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+        line = text.encode("utf-8", "backslashreplace") + b"\n"
         done: Future[None] = Future()
         with self._wake:
             if self._closed:

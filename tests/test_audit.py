@@ -66,6 +66,16 @@ def test_a_torn_last_line_is_skipped(tmp_path: Path) -> None:
     assert records(tmp_path) == [{"n": 1}]
 
 
+def test_a_lone_surrogate_is_written_as_its_escape(tmp_path: Path) -> None:
+    """UTF-8 cannot hold one: the record is written all the same, read back as it was."""
+    trail = AuditTrail(tmp_path, max_bytes=1 << 20)
+    trail.write({"subject": "s\udcff", "note": "café"})
+    trail.close()
+    assert (tmp_path / "audit.jsonl").read_bytes() == (
+        '{"subject":"s\\udcff","note":"café"}\n'.encode())
+    assert records(tmp_path) == [{"subject": "s\udcff", "note": "café"}]
+
+
 def test_node_ids_above_the_bound_are_counted_only() -> None:
     data = {"a": [{"id": str(i), "b": {"id": "shared"}} for i in range(MAX_NODE_IDS + 5)]}
     ids, count = returned_ids(data)

@@ -232,13 +232,22 @@ def _party(party: NodeKey, argument: str) -> NodeKey:
 
 
 def _printable(value: str, argument: str, allowed: str = "") -> None:
-    """Refuse a control character (Unicode category ``Cc``) in ``value``, but ``allowed``.
+    """Refuse a control character (category ``Cc``) but ``allowed``, or a lone surrogate.
 
     Control characters in stored texts end up in logs, CSV exports and terminals (the
-    escape sequences of ``ESC``), where they can forge lines or hide text.
+    escape sequences of ``ESC``), where they can forge lines or hide text. A lone surrogate
+    (U+D800 to U+DFFF, which a JSON escape can give and no UTF-8 text holds) cannot be
+    written as UTF-8: stored, it made the audit record of each mutation showing it fail
+    after the write.
     """
     for position, char in enumerate(value):
-        if char not in allowed and unicodedata.category(char) == "Cc":
+        category = unicodedata.category(char)
+        if category == "Cs":
+            raise InvalidInputError(
+                f"{argument} holds the lone surrogate U+{ord(char):04X} at position "
+                f"{position}, which is no character"
+            )
+        if char not in allowed and category == "Cc":
             raise InvalidInputError(
                 f"{argument} holds the control character U+{ord(char):04X} at position "
                 f"{position}" + (", where only tabs and line breaks are allowed"

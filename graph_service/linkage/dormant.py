@@ -13,7 +13,8 @@ for a :class:`DormantReason` (:func:`reason`):
   without activity) is the usual choice.
 
 One item per distinct account, with its owners among the enterprise and its staff (people
-and enterprise in ``(label, id)`` order) and its reason, sorted by account id.
+and enterprise in ``(label, id)`` order) and its reason, sorted by account id. An account the
+caller sees masked is left out (:func:`masked_key`): its listing tells its status and activity.
 
 Question ``dormantAccounts(enterpriseId, inactiveDays)``, a ranked connection. Generic rule
 only, as for the other ranked questions: three batched reads for the whole batch, plus the
@@ -36,6 +37,7 @@ from graph_service.linkage.question import (
     ENTERPRISE_COST,
     Doc,
     Id,
+    KeyPart,
     NodeOf,
     Order,
     Question,
@@ -213,16 +215,29 @@ def account_key(item: DormantAccount) -> tuple[str]:
     return (item.node.id,)
 
 
-RANKING: Ranking[DormantArgs] = Ranking(order=Order("account-id", (str,)), item=DormantAccount)
-"""Dormant accounts by account id."""
+def masked_key(args: DormantArgs, key: tuple[KeyPart, ...]) -> tuple[KeyPart, ...] | None:
+    """A masked account's sort key (``Ranking.masked_key``): none, it is left out.
+
+    Its listing and its ``reason`` tell its ``status`` and its ``lastActivityAt`` (to the day,
+    asking again with other ``inactiveDays``), which are personal data of its owners
+    (``model.PERSONAL_FIELDS``).
+    """
+    return None
+
+
+RANKING: Ranking[DormantArgs] = Ranking(
+    order=Order("account-id", (str,)), item=DormantAccount, masked_key=masked_key
+)
+"""Dormant accounts by account id; those the caller sees masked left out."""
 
 QUESTION: Question[DormantArgs, Any] = Question(
     name="dormant_accounts",
     description="Dormant accounts owned by the enterprise or its employees and executives: "
     "status in GRAPH_SERVICE_DORMANT_STATUSES, and with inactiveDays also the accounts, not "
     "blocked, without activity for more than inactiveDays before the store's as-of time; one "
-    "edge per account with its owners and reason, by account id; NOT_FOUND error if no such "
-    "enterprise, BAD_USER_INPUT if inactiveDays is outside 1 to 36500.",
+    "edge per account with its owners and reason, by account id, the accounts masked for the "
+    "caller left out; NOT_FOUND error if no such enterprise, BAD_USER_INPUT if inactiveDays "
+    "is outside 1 to 36500.",
     arguments=DormantArgs,
     validate=validate,
     answer=Ranked,

@@ -260,6 +260,20 @@ def test_rollups_are_aggregates_and_dormant_accounts_stay_in_the_portfolio(
         {"node": {"id": "P8", "masked": True, "name": None}}]
 
 
+def test_dormant_accounts_leave_out_the_accounts_masked_for_the_caller(
+    bank: GraphStore,
+) -> None:
+    """A6 (P8's, dormant) listed, or its reason, would tell its status to whoever sees it
+    masked; with inactiveDays, its last activity to the day."""
+    dormant = """{ dormantAccounts(enterpriseId: "E2", inactiveDays: 1) {
+      totalCount edges { reason node { id masked } } } }"""
+    assert run(bank, ADMIN, dormant)["data"]["dormantAccounts"] == {"totalCount": 1, "edges": [
+        {"reason": "STATUS_DORMANT", "node": {"id": "A6", "masked": False}}]}
+    for caller in (ANALYST, APP):
+        assert run(bank, caller, dormant) == {
+            "data": {"dormantAccounts": {"totalCount": 0, "edges": []}}}
+
+
 def test_paths_and_networks_show_nodes_outside_as_label_and_id(bank: GraphStore) -> None:
     paths = run(bank, MANAGER, """{ linkagePaths(from: {label: PERSON, id: "P1"},
       to: {label: PERSON, id: "P5"}, maxHops: 4, limit: 1) {
