@@ -236,8 +236,8 @@ QUESTION: Question[DormantArgs, Any] = Question(
     "status in GRAPH_SERVICE_DORMANT_STATUSES, and with inactiveDays also the accounts, not "
     "blocked, without activity for more than inactiveDays before the store's as-of time; one "
     "edge per account with its owners and reason, by account id, the accounts masked for the "
-    "caller left out; NOT_FOUND error if no such enterprise, BAD_USER_INPUT if inactiveDays "
-    "is outside 1 to 36500.",
+    "caller left out (every account, for analysts and applications); NOT_FOUND error if "
+    "no such enterprise, BAD_USER_INPUT if inactiveDays is outside 1 to 36500.",
     arguments=DormantArgs,
     validate=validate,
     answer=Ranked,

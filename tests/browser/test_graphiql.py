@@ -158,3 +158,16 @@ def test_the_default_tab_is_the_example_of_the_tokens_role(
     assert not any(key.startswith((manager, analyst))
                    for key in page.evaluate("Object.keys(sessionStorage)"))
     assert js_errors == []
+
+
+def test_the_explorers_forget_drops_graphiqls_state_too(page: Page, demo: Demo) -> None:
+    """Both pages share the tab's token; Forget on either drops GraphiQL's kept queries."""
+    page.goto(f"{demo.url}/graphql")
+    page.get_by_label("Bearer token").fill(demo.manager_token)
+    expect(page.locator(".graphiql-query-editor")).to_contain_text("query MyLeads(")
+    kept = "Object.keys(sessionStorage).filter(k => k.startsWith('graph-service.graphiql.'))"
+    page.wait_for_function(f"{kept}.length > 0")
+    page.goto(f"{demo.url}/explorer")
+    page.get_by_role("button", name="Forget").click()
+    assert page.evaluate(kept) == []
+    assert page.evaluate("sessionStorage.getItem('graph-service.token')") is None

@@ -4,6 +4,7 @@
 
 const TOKEN_KEY = "graph-service.token";
 const PENDING_KEY = "graph-service.pkce";
+const GRAPHIQL_PREFIX = "graph-service.graphiql.";
 
 export function token() {
   return sessionStorage.getItem(TOKEN_KEY);
@@ -13,8 +14,13 @@ export function keepToken(value) {
   sessionStorage.setItem(TOKEN_KEY, value);
 }
 
+/** Forget the token, and what GraphiQL's page kept for this browser tab (its tabs and
+ * history, under GRAPHIQL_PREFIX), as that page's own Forget does. */
 export function forgetToken() {
   sessionStorage.removeItem(TOKEN_KEY);
+  Object.keys(sessionStorage)
+    .filter((key) => key.startsWith(GRAPHIQL_PREFIX))
+    .forEach((key) => sessionStorage.removeItem(key));
 }
 
 /** The issuer settings of the service: {issuer, clientId, scope}, or null. */
