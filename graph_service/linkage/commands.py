@@ -231,14 +231,24 @@ def _party(party: NodeKey, argument: str) -> NodeKey:
     return party
 
 
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""The explicit bidirectional embeddings, overrides and isolates (Unicode UAX #9): they
+reorder how the text around them is shown ("Trojan Source", CVE-2021-42574)."""
+
+
 def _printable(value: str, argument: str, allowed: str = "") -> None:
-    """Refuse a control character (category ``Cc``) but ``allowed``, or a lone surrogate.
+    """Refuse characters that forge how a text is shown, or that UTF-8 cannot hold.
+
+    That is a control character (category ``Cc``) but ``allowed``, a carriage return not
+    followed by a line feed, a line or paragraph separator (``Zl``, ``Zp``), a bidirectional
+    control (:data:`_BIDI_CONTROLS`), or a lone surrogate.
 
     Control characters in stored texts end up in logs, CSV exports and terminals (the
-    escape sequences of ``ESC``), where they can forge lines or hide text. A lone surrogate
-    (U+D800 to U+DFFF, which a JSON escape can give and no UTF-8 text holds) cannot be
-    written as UTF-8: stored, it made the audit record of each mutation showing it fail
-    after the write.
+    escape sequences of ``ESC``; a lone ``CR`` rewrites the line shown), where they can
+    forge lines or hide text; separators and bidirectional controls do the same in
+    browsers and editors. A lone surrogate (U+D800 to U+DFFF, which a JSON escape can give
+    and no UTF-8 text holds) cannot be written as UTF-8: stored, it made the audit record of
+    each mutation showing it fail after the write.
     """
     for position, char in enumerate(value):
         category = unicodedata.category(char)
@@ -246,6 +256,14 @@ def _printable(value: str, argument: str, allowed: str = "") -> None:
             raise InvalidInputError(
                 f"{argument} holds the lone surrogate U+{ord(char):04X} at position "
                 f"{position}, which is no character"
+            )
+        lone_cr = char == "\r" and value[position + 1 : position + 2] != "\n"
+        if category in ("Zl", "Zp") or char in _BIDI_CONTROLS or lone_cr:
+            raise InvalidInputError(
+                f"{argument} holds U+{ord(char):04X} at position {position}: a "
+                + ("carriage return without a line feed" if lone_cr
+                   else "line or paragraph separator" if category in ("Zl", "Zp")
+                   else "bidirectional control") + ", which can forge how the text is shown"
             )
         if char not in allowed and category == "Cc":
             raise InvalidInputError(
