@@ -257,13 +257,18 @@ def _printable(value: str, argument: str, allowed: str = "") -> None:
                 f"{argument} holds the lone surrogate U+{ord(char):04X} at position "
                 f"{position}, which is no character"
             )
-        lone_cr = char == "\r" and value[position + 1 : position + 2] != "\n"
-        if category in ("Zl", "Zp") or char in _BIDI_CONTROLS or lone_cr:
+        if char == "\r" and value[position + 1 : position + 2] != "\n":
+            forges = "carriage return without a line feed"
+        elif category in ("Zl", "Zp"):
+            forges = "line or paragraph separator"
+        elif char in _BIDI_CONTROLS:
+            forges = "bidirectional control"
+        else:
+            forges = ""
+        if forges:
             raise InvalidInputError(
-                f"{argument} holds U+{ord(char):04X} at position {position}: a "
-                + ("carriage return without a line feed" if lone_cr
-                   else "line or paragraph separator" if category in ("Zl", "Zp")
-                   else "bidirectional control") + ", which can forge how the text is shown"
+                f"{argument} holds U+{ord(char):04X} at position {position}: a {forges}, "
+                "which can forge how the text is shown"
             )
         if char not in allowed and category == "Cc":
             raise InvalidInputError(
