@@ -55,10 +55,13 @@ browser-assets: $(BROWSER_ASSETS)/node_modules/.package-lock.json
 	node $(BROWSER_ASSETS)/vendor.mjs
 
 # The API and bulk tests run a second time on the stock path (strawberry's and graphql-core's
-# public API alone, without graph_service/api/fast_path.py).
+# public API alone, without graph_service/api/fast_path.py). pytest-xdist runs TEST_WORKERS
+# test files at a time (each file's tests on one worker, so its fixtures are built once).
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 test: lint lint-cypher $(BROWSER_ASSETS)/node_modules/.package-lock.json $(CHROMIUM)
-	$(BIN)/pytest
-	GRAPH_SERVICE_FAST_PATH=0 $(BIN)/pytest tests/api tests/test_bulk.py
+	$(PYTEST)
+	GRAPH_SERVICE_FAST_PATH=0 $(PYTEST) tests/api tests/test_bulk.py
 
 schema: $(BIN)/graph-service
 	$(BIN)/python -m graph_service.api.export_schema

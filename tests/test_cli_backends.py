@@ -22,6 +22,10 @@ from graph_service.stores.falkordb_server import free_port
 from tests.test_cli import CLI, run
 
 ENTERPRISE = "3298534883370"
+CLI_BOUND_S = 20
+"""Wall seconds within which a CLI run against a dead backend must fail: far below what the
+drivers would wait by default (Neo4j retries for 30 s, a silent FalkorDB socket forever),
+with room for the interpreter's start when the tests run two at a time on a loaded machine."""
 
 
 def falkordb_env(url: str, graph: str) -> dict[str, str]:
@@ -99,7 +103,7 @@ def test_a_server_that_never_answers_fails_load_and_query_in_seconds(tmp_path: P
                 [*CLI, *args, "--backend", "falkordb"], capture_output=True, text=True,
                 env=env, timeout=60,
             )  # fmt: skip
-            assert time.monotonic() - began < 8
+            assert time.monotonic() - began < CLI_BOUND_S
             assert done.returncode == 4, done.stderr
             [line] = done.stderr.strip().splitlines()
             assert line.endswith("is unreachable: no answer within 3 s")
@@ -219,7 +223,7 @@ def test_neo4j_unreachable_or_misconfigured_is_one_line_at_once(
         [*CLI, "query", "--backend", "neo4j", str(document)], capture_output=True, text=True,
         env={**os.environ, "NEO4J_URI": uri.format(port=port)}, timeout=60,
     )  # fmt: skip
-    assert time.monotonic() - began < 10
+    assert time.monotonic() - began < CLI_BOUND_S
     assert done.returncode == code, done.stderr
     [line] = done.stderr.strip().splitlines()
     assert line.startswith(expected.format(port=port))

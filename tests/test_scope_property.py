@@ -342,8 +342,12 @@ def examples(count: int) -> settings:
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
+SETTINGS = Settings()
+"""The service's settings, read once (building them reads the environment each time)."""
+
+
 def run_as(store: GraphStore, manager: str, document: str) -> Any:
-    settings = Settings()
+    settings = SETTINGS
     caller = Caller(f"manager-{manager}", Role.MANAGER, manager_id=manager)
 
     async def execute() -> Any:
