@@ -16,7 +16,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -153,6 +153,11 @@ def _parse_int(value: Any) -> int:
     return number
 
 
+def _utc(value: datetime) -> datetime:
+    """``value`` in UTC when it has an offset; as given when it has none."""
+    return value if value.tzinfo is None else value.astimezone(UTC)
+
+
 def _parse_datetime(value: Any) -> str:
     """Return ISO-8601 text from a ``datetime`` or an ISO-8601 calendar date(-time) text.
 
@@ -160,14 +165,15 @@ def _parse_datetime(value: Any) -> str:
     ``Z`` or ``±HH:MM`` offset; fields must be a real date and time. Refused: basic format
     (``20200101``), week and ordinal dates (``2020-W01-1``, ``2020-001``), other
     separators, non-ASCII digits. A date alone is stored as midnight; more than 6 fraction
-    digits are truncated to microseconds.
+    digits are truncated to microseconds. A time with an offset is stored in UTC (``+00:00``),
+    so that stored times compare and sort as texts; one without stays as given.
     """
     if isinstance(value, datetime):
-        return value.isoformat()
+        return _utc(value).isoformat()
     text = str(value).strip(_BLANKS)
     if _DATETIME.fullmatch(text):
         try:
-            return datetime.fromisoformat(text).isoformat()
+            return _utc(datetime.fromisoformat(text)).isoformat()
         except ValueError:
             pass
     raise ValueError(

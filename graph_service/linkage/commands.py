@@ -315,7 +315,7 @@ def _contact_time(at: dt.datetime, argument: str) -> dt.datetime:
     """``at``, if a contact could have happened then.
 
     That is from :data:`EARLIEST_CONTACT` to :data:`CONTACT_CLOCK_SKEW` past the service's
-    clock; a time without an offset counts as UTC.
+    clock; a time without an offset counts as UTC. Answered in UTC.
     """
     aware = at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)
     latest = dt.datetime.now(dt.UTC) + CONTACT_CLOCK_SKEW
@@ -325,7 +325,7 @@ def _contact_time(at: dt.datetime, argument: str) -> dt.datetime:
             f"{EARLIEST_CONTACT.date().isoformat()} and one day past now "
             f"({latest.isoformat(timespec='seconds')})"
         )
-    return at
+    return aware.astimezone(dt.UTC)
 
 
 def _derived_id(prefix: str, caller: Caller, key: str) -> str:

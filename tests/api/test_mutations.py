@@ -276,6 +276,10 @@ def test_who_may_record_what(run: Runner) -> None:
     again = run.data(LOG, {"in": {**contact["in"], "outcome": "interested",
                                   "idempotencyKey": "visit-1"}}, caller=MONA)["logContact"]
     assert again == logged
+    # The same instant with another offset is the same contact; times are kept in UTC.
+    shifted = {**contact["in"], "at": "2026-12-01T15:30:00+05:30", "outcome": "interested",
+               "idempotencyKey": "visit-1"}  # fmt: skip
+    assert run.data(LOG, {"in": shifted}, caller=MONA)["logContact"] == logged
     by_admin = run.data(LOG, contact, caller=ADMIN)["logContact"]
     assert by_admin["manager"] is None
     contacts = run.data("""{ enterprise(id: "E1") { contacts { totalCount } }
