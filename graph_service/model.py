@@ -182,8 +182,69 @@ def _parse_datetime(value: Any) -> str:
     )
 
 
+SUSPECT_CHARS = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+"""The characters :func:`unprintable` looks at: the control characters (Unicode category
+``Cc``), the line and paragraph separators (``Zl``, ``Zp``), the explicit bidirectional
+embeddings, overrides and isolates (UAX #9) and the surrogates (``Cs``)."""
+TEXT_BREAKS = "\t\n\r"
+"""The control characters a free text (a note, a name in a file) may hold: tab, line feed,
+and carriage return when a line feed follows."""
+
+
+def unprintable(value: str, allowed: str = "") -> str | None:
+    """Why ``value`` cannot be stored as a text, or ``None`` when it can.
+
+    Refused: a control character but ``allowed``, a carriage return not followed by a line
+    feed, a line or paragraph separator, a bidirectional control, a lone surrogate.
+
+    Control characters in stored texts end up in logs, CSV exports and terminals (the
+    escape sequences of ``ESC``; a lone ``CR`` rewrites the line shown), where they can
+    forge lines or hide text; separators and bidirectional controls do the same in
+    browsers and editors ("Trojan Source", CVE-2021-42574). A lone surrogate (U+D800 to
+    U+DFFF, which a JSON escape can give and no UTF-8 text holds) cannot be written as
+    UTF-8: stored, it made the audit record of each mutation showing it fail.
+
+    Parameters
+    ----------
+    value : str
+    allowed : str
+        Control characters allowed (:data:`TEXT_BREAKS` for free texts).
+
+    Returns
+    -------
+    str or None
+        The first refused character, its position (0-based) and why, as
+        ``"holds ... at position N..."``, to be prefixed with what holds it.
+    """
+    for match in SUSPECT_CHARS.finditer(value):
+        char, position = match.group(), match.start()
+        if "\ud800" <= char <= "\udfff":
+            return (f"holds the lone surrogate U+{ord(char):04X} at position {position}, "
+                    "which is no character")  # fmt: skip
+        if char == "\r" and value[position + 1 : position + 2] != "\n":
+            forges = "carriage return without a line feed"
+        elif char in "\u2028\u2029":
+            forges = "line or paragraph separator"
+        elif char >= "\u202a":
+            forges = "bidirectional control"
+        elif char in allowed:
+            continue
+        else:
+            return f"holds the control character U+{ord(char):04X} at position {position}" + (
+                ", where only tabs and line breaks are allowed" if allowed else "")
+        return (f"holds U+{ord(char):04X} at position {position}: a {forges}, which can "
+                "forge how the text is shown")  # fmt: skip
+    return None
+
+
 def _parse_text(value: Any) -> str:
-    return str(value)
+    text = str(value)
+    reason = unprintable(text, TEXT_BREAKS)
+    if reason is not None:
+        raise ValueError(reason)
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,7 +352,8 @@ class ElementSpec:
         Raises
         ------
         InvalidInputError
-            If a required property is absent or a value has the wrong type, choice or range.
+            If a required property is absent, a value has the wrong type, choice or range, or
+        a text holds a character :func:`unprintable` refuses.
         """
         props: dict[str, Any] = {}
         for spec in self.properties:
@@ -312,6 +374,10 @@ class ElementSpec:
                 ) from None
         for name, value in raw.items():
             if name not in self.by_name and value is not None and value != "":
+                reason = unprintable(value, TEXT_BREAKS) if isinstance(value, str) else None
+                if reason is not None:
+                    raise InvalidInputError(f"{self.name}.{name} {reason}",
+                                            Location(location.file, location.line, name))
                 props[name] = value
         return props
 

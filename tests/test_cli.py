@@ -265,6 +265,25 @@ def test_malformed_canonical_row_names_file_line_field(tmp_path: Path) -> None:
     assert refused.returncode == 4 and f"no graph store in {empty}" in refused.stderr
 
 
+def test_a_text_with_a_forging_character_is_refused_naming_file_line_field(
+    tmp_path: Path,
+) -> None:
+    bank = tmp_path / "bank"
+    assert run("generate", "--people", "20", "--seed", "3", "--out", bank).returncode == 0
+    lines = (bank / "persons.csv").read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    row = lines[2].split(",")
+    row[header.index("name")] = "Ann \x1b[2J\u202eYLLAS"  # clears a terminal; shown reversed
+    lines[2] = ",".join(row)
+    (bank / "persons.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    data = tmp_path / "data"
+    result = run("load", bank, "--data-dir", data)
+    assert result.returncode == 2
+    assert "persons.csv, line 3, field 'name'" in result.stderr
+    assert "holds the control character U+001B at position 4" in result.stderr
+    assert not data.exists()
+
+
 def test_generate_is_deterministic(tmp_path: Path) -> None:
     for name in ("a", "b"):
         assert (

@@ -25,6 +25,7 @@ from graph_service.ingest.tables import (
 from graph_service.model import (
     NODE_SPECS,
     RELATIONSHIP_SPECS,
+    SUSPECT_CHARS,
     ElementSpec,
     NodeKey,
     NodeLabel,
@@ -299,10 +300,23 @@ def _plain_float(raw: str) -> float:
     return value + 0.0  # -0.0 becomes 0.0, as _parse_float does
 
 
-def _converter(prop: PropertySpec) -> Callable[[str], Any] | None:
-    """A cheaper equivalent of ``prop.parse`` for non-blank text (``None``: the text itself)."""
+def _plain_text(raw: str) -> str:
+    """``raw`` when no character in it needs a look (:data:`SUSPECT_CHARS`).
+
+    Raises
+    ------
+    ValueError
+        Otherwise; the caller then reads the row with the reference path, which names why.
+    """
+    if SUSPECT_CHARS.search(raw) is not None:
+        raise ValueError(raw)
+    return raw
+
+
+def _converter(prop: PropertySpec) -> Callable[[str], Any]:
+    """A cheaper equivalent of ``prop.parse`` for non-blank text."""
     if prop.kind == "text" and not prop.choices:
-        return None  # _parse_text of a str is the str
+        return _plain_text
     if prop.kind == "float" and prop.minimum is None and prop.maximum is None:
         return _plain_float
     return prop.parse
@@ -341,8 +355,7 @@ class _FastRows:
         # Two columns for one property: the reference path refuses the first row.
         self.usable = len(at) == len(columns)
         self.declared: list[
-            tuple[str, int | None, dict[str, Any] | None, Callable[[str], Any] | None,
-                  PropertySpec]
+            tuple[str, int | None, dict[str, Any] | None, Callable[[str], Any], PropertySpec]
         ] = [
             (p.name, at.get(p.name), {} if p.kind in _MEMO_KINDS or p.choices else None,
              _converter(p), p)
@@ -368,13 +381,13 @@ class _FastRows:
                         props[name] = parsed
                         continue
                 elif raw and not raw.isspace():  # raw.strip() is not empty
-                    props[name] = raw if convert is None else convert(raw)
+                    props[name] = convert(raw)
                     continue
             if prop.required:
                 raise _SlowPath
         for name, i in self.extras:
             if values[i] != "":
-                props[name] = values[i]
+                props[name] = _plain_text(values[i])
         return props
 
     def node_id(self, values: list[str], column: str) -> str:

@@ -47,7 +47,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
-import unicodedata
 import uuid
 import weakref
 from collections.abc import AsyncIterator, Hashable, Mapping
@@ -77,9 +76,11 @@ from graph_service.model import (
     NODE_SPECS,
     REFERRAL_STATUSES,
     REFERRAL_TRANSITIONS,
+    TEXT_BREAKS,
     NodeKey,
     NodeLabel,
     RelationshipType,
+    unprintable,
 )
 from graph_service.records import Expected, GraphBatch, NodeRow, RelationshipRow
 from graph_service.stores.base import Direction, GraphStore, Node
@@ -231,51 +232,17 @@ def _party(party: NodeKey, argument: str) -> NodeKey:
     return party
 
 
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-"""The explicit bidirectional embeddings, overrides and isolates (Unicode UAX #9): they
-reorder how the text around them is shown ("Trojan Source", CVE-2021-42574)."""
-
-
 def _printable(value: str, argument: str, allowed: str = "") -> None:
-    """Refuse characters that forge how a text is shown, or that UTF-8 cannot hold.
+    """Refuse ``value`` as :func:`~graph_service.model.unprintable` does, naming ``argument``.
 
-    That is a control character (category ``Cc``) but ``allowed``, a carriage return not
-    followed by a line feed, a line or paragraph separator (``Zl``, ``Zp``), a bidirectional
-    control (:data:`_BIDI_CONTROLS`), or a lone surrogate.
-
-    Control characters in stored texts end up in logs, CSV exports and terminals (the
-    escape sequences of ``ESC``; a lone ``CR`` rewrites the line shown), where they can
-    forge lines or hide text; separators and bidirectional controls do the same in
-    browsers and editors. A lone surrogate (U+D800 to U+DFFF, which a JSON escape can give
-    and no UTF-8 text holds) cannot be written as UTF-8: stored, it made the audit record of
-    each mutation showing it fail after the write.
+    Raises
+    ------
+    InvalidInputError
+        Naming the argument, the character and its position.
     """
-    for position, char in enumerate(value):
-        category = unicodedata.category(char)
-        if category == "Cs":
-            raise InvalidInputError(
-                f"{argument} holds the lone surrogate U+{ord(char):04X} at position "
-                f"{position}, which is no character"
-            )
-        if char == "\r" and value[position + 1 : position + 2] != "\n":
-            forges = "carriage return without a line feed"
-        elif category in ("Zl", "Zp"):
-            forges = "line or paragraph separator"
-        elif char in _BIDI_CONTROLS:
-            forges = "bidirectional control"
-        else:
-            forges = ""
-        if forges:
-            raise InvalidInputError(
-                f"{argument} holds U+{ord(char):04X} at position {position}: a {forges}, "
-                "which can forge how the text is shown"
-            )
-        if char not in allowed and category == "Cc":
-            raise InvalidInputError(
-                f"{argument} holds the control character U+{ord(char):04X} at position "
-                f"{position}" + (", where only tabs and line breaks are allowed"
-                                 if allowed else "")
-            )
+    reason = unprintable(value, allowed)
+    if reason is not None:
+        raise InvalidInputError(f"{argument} {reason}")
 
 
 def _text(value: str | None, argument: str) -> str | None:
@@ -290,7 +257,7 @@ def _text(value: str | None, argument: str) -> str | None:
         raise InvalidInputError(
             f"{argument} is {len(value)} characters long; at most {MAX_TEXT_CHARS}"
         )
-    _printable(value, argument, allowed="\t\n\r")
+    _printable(value, argument, allowed=TEXT_BREAKS)
     return value
 
 
