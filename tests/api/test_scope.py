@@ -596,3 +596,34 @@ def test_a_masked_person_found_by_name_is_left_out_though_its_id_is_the_text_tri
     assert found(ADMIN, "zed ") == ["zed"]
     assert found(MANAGER, "zed ") == found(ANALYST, "zed ") == []
     assert found(MANAGER, "zed") == ["zed"]  # by id: shown, masked
+
+
+def test_the_trail_leaves_out_the_nodes_returned_masked_without_selecting_masked(
+    small_bank: GraphStore, tmp_path: Path
+) -> None:
+    """Without ``masked`` in the query, the trail tells the masked nodes from the caller's
+    scope: read ones (a person), and listed ones whose ids alone were returned (a page of
+    ``uncoveredEmployees { edges { node { id } } }``, whose nodes are never read)."""
+    from graph_service.audit import read_records
+
+    settings = Settings(data_dir=tmp_path)
+    trail = AuditTrail(settings.audit_path, settings.audit_max_bytes)
+    queries = {
+        APP: """{ a: person(id: "P1") { id } uncoveredEmployees(enterpriseId: "E1") {
+                 edges { node { id } } } managers(first: 1) { edges { node { id } } } }""",
+        MANAGER: """{ a: person(id: "P1") { id } b: person(id: "P5") { id name }
+                     uncoveredEmployees(enterpriseId: "E1") { edges { node { id } } } }""",
+    }
+
+    async def execute() -> None:
+        for caller, query in queries.items():
+            answer = await schema_for(settings).execute(
+                query, context_value=make_context(small_bank, settings, caller=caller,
+                                                  audit=trail))  # fmt: skip
+            assert not answer.errors, answer.errors
+
+    asyncio.run(execute())
+    trail.close()
+    app, manager = read_records(settings.audit_path)
+    assert (app["role"], app["node_ids"]) == ("app", ["M1"])
+    assert (manager["role"], manager["node_ids"]) == ("manager", ["P1", "P2", "P4"])
