@@ -91,7 +91,7 @@ QUESTIONS = tuple(DOCUMENTS)
 
 MASKED_OVER_HTTP = frozenset({"manager_leads"})
 """Questions whose answer over HTTP differs from the in-process one: the benchmark's app token
-sees people masked, so a lead's kinds are null and leads are ranked without transfer amounts
+sees people masked, so a lead's kinds are null and leads are ranked by hop and id alone
 (``queries/manager-leads.md``). Their HTTP answers are not compared with ours in-process."""
 
 _LABELS = {"ENTERPRISE": "Enterprise", "PERSON": "Person", "ACCOUNT": "Account",

@@ -263,10 +263,17 @@ class Scope:
         ``None``: in-process, unrestricted.
     portfolio : frozenset of (str, str), optional
         A manager's portfolio (:func:`portfolio`); ``None`` for other roles.
+    masked_ids, shown_ids : set of str
+        The ids of the nodes answered masked, and unmasked, so far (:meth:`view`,
+        :meth:`note_listed`; kept for a restricted caller only): the audit trail tells
+        from them which of the ids an answer returns it returned unmasked
+        (:func:`graph_service.audit.returned_ids`).
     """
 
     caller: Caller | None
     portfolio: frozenset[NodeKey] | None = None
+    masked_ids: set[str] = dataclasses.field(default_factory=set, compare=False, repr=False)
+    shown_ids: set[str] = dataclasses.field(default_factory=set, compare=False, repr=False)
 
     @classmethod
     def known(cls, caller: Caller | None) -> Scope | None:
@@ -320,9 +327,33 @@ class Scope:
     def view(self, node: Node) -> Node:
         """``node`` as the caller gets it: itself, or :func:`mask` of it.
 
-        Itself when the caller :meth:`sees` it, or :meth:`recorded` it.
+        Itself when the caller :meth:`sees` it, or :meth:`recorded` it. Its id is noted in
+        :attr:`masked_ids` or :attr:`shown_ids` (for a restricted caller).
         """
-        return node if self.sees(node.key) or self.recorded(node) else mask(node)
+        if self.sees(node.key) or self.recorded(node):
+            if not self.unrestricted:
+                self.shown_ids.add(node.id)
+            return node
+        self.masked_ids.add(node.id)
+        return mask(node)
+
+    def note_listed(self, label: str, ids: Iterable[str]) -> None:
+        """Note the ids of ``label`` nodes answered without being read (their ids only).
+
+        Each goes to :attr:`masked_ids` when the caller does not see it unmasked, else to
+        :attr:`shown_ids`; a label whose nodes the caller may have recorded
+        (:data:`RECORDED_BY`) goes to :attr:`shown_ids` (the audit then counts them as
+        returned unmasked rather than leave out one that was).
+        """
+        if self.unrestricted:
+            return
+        if label not in RECORDED_BY and self.masks_every(label):
+            self.masked_ids.update(ids)
+        elif label in RECORDED_BY:
+            self.shown_ids.update(ids)
+        else:
+            for node_id in ids:
+                (self.shown_ids if self.sees((label, node_id)) else self.masked_ids).add(node_id)
 
     def view_all(self, nodes: Sequence[Node | None]) -> list[Node | None]:
         """:meth:`view` of each node (``None`` kept), aligned."""

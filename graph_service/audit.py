@@ -12,9 +12,10 @@ Each record holds (keys in this order)::
   spaces), ``null`` without variables: it tells whether two operations had the same
   variables, never their values.
 - ``node_ids`` are the ids of the nodes the answer returned unmasked (every ``id`` the
-  response's objects carry, but those answered ``masked: true``), in order of appearance,
-  each once; above :data:`MAX_NODE_IDS` only ``node_count`` is kept and ``node_ids`` is
-  ``null``.
+  response's objects carry, but those answered ``masked: true``, or, when the query did not
+  select ``masked``, those the caller's scope answered masked: ``Context.masked_only``), in
+  order of appearance, each once; above :data:`MAX_NODE_IDS` only ``node_count`` is kept
+  and ``node_ids`` is ``null``.
 - ``outcome`` is ``ok`` (no error), ``partial`` (data and errors) or ``error`` (no data);
   ``error_codes`` the distinct ``extensions.code`` of the errors.
 - A mutation's record ends with ``changes``: what its commands wrote, in order, each
@@ -58,6 +59,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from concurrent.futures import Future
 from contextvars import ContextVar
 from pathlib import Path
@@ -339,11 +341,22 @@ def root_fields(operation: OperationDefinitionNode | None,
     return list(names)
 
 
-def returned_ids(data: Any) -> tuple[list[str] | None, int]:
+def returned_ids(
+    data: Any, masked: AbstractSet[str] = frozenset()
+) -> tuple[list[str] | None, int]:
     """The ``id`` of every object in an answer's data, each once, and their number.
 
     An object answered ``masked: true`` (:mod:`graph_service.access`: its personal data
-    withheld) is not counted: the trail lists the nodes returned unmasked.
+    withheld) is not counted, nor, when it does not carry ``masked``, one whose id is in
+    ``masked``: the trail lists the nodes returned unmasked.
+
+    Parameters
+    ----------
+    data : Any
+        The answer's data (dicts, lists and values, as JSON).
+    masked : set of str
+        The ids of the nodes the request answered masked, and never unmasked
+        (``Context.masked_only``): the query may not have selected ``masked``.
 
     Returns
     -------
@@ -359,7 +372,7 @@ def returned_ids(data: Any) -> tuple[list[str] | None, int]:
         value = pending.pop()
         if isinstance(value, dict):
             node_id = value.get("id")
-            if isinstance(node_id, str) and value.get("masked") is not True:
+            if isinstance(node_id, str) and not value.get("masked", node_id in masked):
                 seen[node_id] = None
             pending.extend(reversed(value.values()))
         elif isinstance(value, list):
@@ -379,7 +392,8 @@ def new_record(caller: Caller | None, started: float, *, request_id: str | None 
                operation: str | None = None, operation_type: str | None = None,
                variables: Mapping[str, Any] | None = None, fields: Sequence[str] = (),
                data: Any = None, error_codes: Sequence[str] = (),
-               changes: Sequence[Mapping[str, Any]] | None = None) -> dict[str, Any]:
+               changes: Sequence[Mapping[str, Any]] | None = None,
+               masked: AbstractSet[str] = frozenset()) -> dict[str, Any]:
     """An audit record, its keys in the documented order (see the module's docstring).
 
     Parameters
@@ -394,13 +408,15 @@ def new_record(caller: Caller | None, started: float, *, request_id: str | None 
     fields : sequence of str
         The root fields.
     data : Any
-        The answer's data; the ids it returns are recorded (:func:`returned_ids`).
+        The answer's data; the ids it returns unmasked are recorded (:func:`returned_ids`).
     error_codes : sequence of str
         The ``extensions.code`` of the answer's errors.
     changes : sequence of mapping, optional
         A mutation's changes (the key ``changes`` is added only for a mutation).
+    masked : set of str
+        The ids the request answered masked only (:func:`returned_ids`).
     """
-    ids, count = returned_ids(data)
+    ids, count = returned_ids(data, masked)
     record: dict[str, Any] = {
         "time": now_iso(),
         "request_id": request_id,
@@ -482,7 +498,8 @@ def document_record(context: Any, started: float, document: DocumentNode | None,
     Parameters
     ----------
     context : Context
-        The request's GraphQL context (its ``caller`` and ``request_id``).
+        The request's GraphQL context (its ``caller``, ``request_id`` and, through
+        ``masked_only()``, the ids it answered masked).
     started : float
         :func:`time.perf_counter` when the operation began.
     document : DocumentNode or None
@@ -511,6 +528,7 @@ def document_record(context: Any, started: float, document: DocumentNode | None,
         error_codes=error_codes,
         changes=(changes if operation is not None and operation.operation.value == "mutation"
                  else None),
+        masked=context.masked_only() if hasattr(context, "masked_only") else frozenset(),
     )
 
 

@@ -154,6 +154,17 @@ class Context(BaseContext):
             self._known = await asyncio.shield(self._scope)
         return self._known
 
+    def masked_only(self) -> frozenset[str]:
+        """The ids of the nodes this context answered masked, and never unmasked.
+
+        From the caller's :class:`~graph_service.access.Scope` (:attr:`~graph_service.
+        access.Scope.masked_ids` less :attr:`~graph_service.access.Scope.shown_ids`): the
+        audit trail leaves them out of the ids an answer returned unmasked, whether or
+        not the query selected ``masked``. Empty before the scope is known.
+        """
+        scope = self._known
+        return frozenset() if scope is None else frozenset(scope.masked_ids - scope.shown_ids)
+
     def _check_reads_graph(self) -> None:
         """Refuse a caller whose role may not read the graph (``staff``).
 

@@ -37,8 +37,8 @@ from __future__ import annotations
 import functools
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, Generic, TypeVar
 
 import strawberry
 from graphql import (
@@ -478,25 +478,29 @@ def validate_coded(schema: GraphQLSchema, document: DocumentNode,
     ]
 
 
-class _SameDocument:
-    """A document as a cache key, by identity.
+V = TypeVar("V")
+
+
+class _Same(Generic[V]):
+    """An object as a cache key, by identity: a parsed document, the settings.
 
     graphql-core's nodes are frozen dataclasses whose ``__hash__`` walks the whole tree
     each time (about 20 us for the benchmark's one-field query); the parser cache
     (:class:`DocumentCache`) answers the same object for the same text, so identity finds
-    it. The key holds the document, so its ``id`` cannot be reused while it is cached.
+    it. :class:`~graph_service.config.Settings` are not hashable, and one object serves a
+    process. The key holds the object, so its ``id`` cannot be reused while it is cached.
     """
 
-    __slots__ = ("document",)
+    __slots__ = ("value",)
 
-    def __init__(self, document: DocumentNode) -> None:
-        self.document = document
+    def __init__(self, value: V) -> None:
+        self.value = value
 
     def __hash__(self) -> int:
-        return id(self.document)
+        return id(self.value)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, _SameDocument) and other.document is self.document
+        return isinstance(other, _Same) and other.value is self.value
 
 
 @functools.cache
@@ -504,15 +508,84 @@ def _validation_cache(maxsize: int) -> Callable[..., list[GraphQLError]]:
     """The process's LRU of :func:`validate_coded`, one per ``maxsize``, by document identity."""
 
     @functools.lru_cache(maxsize=maxsize)
-    def cached(schema: GraphQLSchema, same: _SameDocument,
+    def cached(schema: GraphQLSchema, same: _Same[DocumentNode],
                rules: tuple[type[ASTValidationRule], ...]) -> list[GraphQLError]:
-        return validate_coded(schema, same.document, rules)
+        return validate_coded(schema, same.value, rules)
 
     def validate(schema: GraphQLSchema, document: DocumentNode,
                  rules: tuple[type[ASTValidationRule], ...]) -> list[GraphQLError]:
-        return cached(schema, _SameDocument(document), rules)
+        return cached(schema, _Same(document), rules)
 
     return validate
+
+
+MAX_KEYED_TEXT = 100
+"""Longest string variable value by which an estimate of the node budget is kept
+(:func:`estimate`): an id or a search text. A request with a longer one is estimated anew,
+so that the cache, of :data:`CACHE_SIZE` estimates, holds little whatever is sent."""
+_KEYED_TYPES = (str, int, float, bool, type(None))
+
+
+def _variables_key(variables: Mapping[str, Any] | None) -> tuple[tuple[str, type, Any], ...] | None:
+    """The variable values as part of a cache key: ``(name, type, value)`` sorted by name.
+
+    The type is part of it, as ``1``, ``1.0`` and ``True`` are equal keys otherwise.
+    ``None`` when a value is a list, an input object or a string longer than
+    :data:`MAX_KEYED_TEXT`: such requests are not kept.
+    """
+    key = []
+    for name, value in (variables or {}).items():
+        kind = type(value)
+        if kind not in _KEYED_TYPES or (kind is str and len(value) > MAX_KEYED_TEXT):
+            return None
+        key.append((name, kind, value))
+    return tuple(sorted(key, key=lambda part: part[0]))
+
+
+@functools.cache
+def _estimate_cache(maxsize: int) -> Callable[..., int]:
+    """The process's LRU of :func:`~graph_service.api.cost.estimate_nodes`, per ``maxsize``."""
+
+    @functools.lru_cache(maxsize=maxsize)
+    def cached(types: GraphQLSchema, document: _Same[DocumentNode], settings: _Same[Settings],
+               variables: tuple[tuple[str, type, Any], ...], operation: str | None) -> int:
+        return estimate_nodes(types, document.value, settings.value,
+                              {name: value for name, _, value in variables}, operation)
+
+    return cached
+
+
+def estimate(types: GraphQLSchema, document: DocumentNode, settings: Settings,
+             variables: Mapping[str, Any] | None, operation: str | None) -> int:
+    """:func:`~graph_service.api.cost.estimate_nodes`, kept for the same request.
+
+    The estimate depends on the document, the settings, the variable values and the
+    operation alone, so it is kept (an LRU of :data:`CACHE_SIZE`) by the document's and the
+    settings' identity (:class:`_Same`), the variable values (:func:`_variables_key`) and
+    the operation's name. A request whose variables cannot be such a key is estimated anew.
+
+    Parameters
+    ----------
+    types : GraphQLSchema
+        The schema's types (:func:`type_schema`).
+    document : DocumentNode
+        The parsed document, as the parser cache holds it.
+    settings : Settings
+        The request's settings.
+    variables : mapping or None
+        The request's variable values, as sent.
+    operation : str or None
+        The requested operation's name.
+
+    Returns
+    -------
+    int
+        The most nodes the operation can return.
+    """
+    key = _variables_key(variables)
+    if key is None:
+        return estimate_nodes(types, document, settings, variables, operation)
+    return _estimate_cache(CACHE_SIZE)(types, _Same(document), _Same(settings), key, operation)
 
 
 class DocumentValidation(ValidationCache):
@@ -583,8 +656,8 @@ class ExecutionChecks(SchemaExtension):
        like an unknown ``operationName``).
     2. **The node budget:** an operation that can return more nodes than
        ``Settings.max_query_nodes`` (:func:`graph_service.api.cost.estimate_nodes`, with the
-       request's variables coerced as execution coerces them). Code ``QUERY_TOO_COMPLEX``,
-       stating the estimate and the budget.
+       request's variables coerced as execution coerces them; kept for the same request by
+       :func:`estimate`). Code ``QUERY_TOO_COMPLEX``, stating the estimate and the budget.
     3. **Variable values that do not coerce** to their types (``{"first": "ten"}`` for an
        ``Int``, a missing required variable, an unknown enum value). graphql-core reports
        them as execution starts without a code, in messages that start like some validation
@@ -620,14 +693,13 @@ class ExecutionChecks(SchemaExtension):
                 return [GraphQLError(MULTIPLE_OPERATIONS, extensions={"code": BAD_REQUEST})]
         types = type_schema(ctx.schema)
         settings = _settings(ctx.context)
-        estimate = estimate_nodes(types, document, settings, ctx.variables,
-                                  self.requested_operation)  # fmt: skip
-        if estimate > settings.max_query_nodes:
+        nodes = estimate(types, document, settings, ctx.variables, self.requested_operation)
+        if nodes > settings.max_query_nodes:
             return [GraphQLError(
-                f"Query too complex: it can return up to {estimate:,} nodes, above the "
+                f"Query too complex: it can return up to {nodes:,} nodes, above the "
                 f"limit of {settings.max_query_nodes:,} (GRAPH_SERVICE_MAX_QUERY_NODES); "
                 "ask for smaller pages (`first`) or fewer nested connections.",
-                extensions={"code": QUERY_TOO_COMPLEX, "estimate": estimate,
+                extensions={"code": QUERY_TOO_COMPLEX, "estimate": nodes,
                             "limit": settings.max_query_nodes},
             )]
         operation = get_operation_ast(document, self.requested_operation)

@@ -653,6 +653,7 @@ class Connection(Generic[E]):
         """
         window = page.window(ids, key=lambda node_id: (label, node_id))
         if _asks_ids_only(info):  # nothing of the nodes but their ids: none is read
+            (await info.context.scope()).note_listed(label, window.items)  # for the audit
             nodes: list[Node] = [Node(label, node_id, _NO_PROPERTIES) for node_id in window.items]
         else:
             loaded = await info.context.read_nodes(label, window.items)

@@ -7,7 +7,9 @@ person within ``maxHops`` hops of a client over the configured relationship type
 :class:`~graph_service.linkage.prospecting.LeadKind` (of ``kinds``, when given). One lead
 per person, listing all of their kinds, at their hop distance, with one shortest path from a
 client (:func:`graph_service.linkage.traversal.reach`). Ranked by hop (closest first), then
-by the :class:`~graph_service.linkage.prospecting.Signal` (strongest first), then by id.
+by the :class:`~graph_service.linkage.prospecting.Signal` (strongest first), then by id; for
+a caller who sees a lead masked, it comes after the unmasked leads of its hop, by id
+(:func:`masked_key`).
 
 Question ``managerLeads(managerId, maxHops, kinds)``, a ranked connection. Generic rule: one
 breadth-first search per manager, then one profile read for the people reached; the managers
@@ -257,8 +259,10 @@ def cost(arguments: CostArguments, settings: Settings) -> Cost:
 def masked_key(args: LeadsArgs, key: tuple[KeyPart, ...]) -> tuple[KeyPart, ...] | None:
     """A masked person's sort key (``Ranking.masked_key``).
 
-    Without their transfer amount, or none (left out) when ``kinds`` chose the leads: a
-    lead's kinds are personal.
+    Their hop and id, with a constant in place of the signal
+    (:func:`~graph_service.linkage.prospecting.masked_rank`): after the unmasked leads of
+    their hop, by id. None (left out) when ``kinds`` chose the leads: a lead's kinds are
+    personal.
     """
     return None if args.kinds is not None else masked_rank(key)
 
@@ -268,15 +272,16 @@ RANKING: Ranking[LeadsArgs] = Ranking(
     masked_key=masked_key,
 )
 """Leads by hop, then signal (executive, shareholding, transfer amount; strongest first),
-then person id; a masked person's lead by hop, executive and shareholding only."""
+then person id; a masked person's lead after the unmasked ones of its hop, by id."""
 
 QUESTION: Question[LeadsArgs, Any] = Question(
     name="manager_leads",
     description="People within maxHops of the manager's clients (hop 0) over "
     "GRAPH_SERVICE_LEAD_RELATIONSHIP_TYPES, ignoring direction, who are leads of some "
     "LeadKind; one edge per person with all their kinds and one shortest path from a client, "
-    "ranked by hop, then signal (executive, shareholding, transfer amount), then id; "
-    "NOT_FOUND error if no such manager.",
+    "ranked by hop, then signal (executive, shareholding, transfer amount), then id; a "
+    "person the caller sees masked after the others of their hop, by id alone. NOT_FOUND "
+    "error if no such manager.",
     arguments=LeadsArgs,
     answer=Ranked,
     ranking=RANKING,

@@ -70,16 +70,43 @@ class Signal:
         return (-int(self.executive), -self.shareholding, -self.transfer_amount)
 
 
+MASKED_SIGNAL_RANK: tuple[int, float, float] = (1, 0.0, 0.0)
+"""The signal's part of a masked person's sort key (:func:`masked_rank`).
+
+Its first part, 1, is above every :meth:`Signal.rank`'s (-1 for an executive, 0 otherwise),
+so a masked person comes after every unmasked one of the same rank before the signal (a
+lead's hop); its two amounts are constants, the same for every masked person."""
+
+
 def masked_rank(key: tuple[KeyPart, ...]) -> tuple[KeyPart, ...]:
-    """A sort key ending ``(..., -transfer_amount, id)`` with the transfer amount as 0.
+    """A sort key ending ``(..., *signal rank, id)`` with the signal replaced by a constant.
 
     The key of a masked person's lead or prospect
-    (:attr:`~graph_service.linkage.question.Ranking.masked_key`): the amounts of the
-    transfers of their accounts are personal data
-    (:data:`graph_service.model.PERSONAL_RELATIONSHIP_FIELDS`), so neither their place in
-    the list nor their cursor may tell it; executive and shareholding are the linkage itself.
+    (:attr:`~graph_service.linkage.question.Ranking.masked_key`):
+    :data:`MASKED_SIGNAL_RANK` in place of the signal, so masked people come after the
+    unmasked ones (of the same hop, for a lead), by id alone. A lead's kinds are personal
+    (the products the person lacks), and the signal would tell them: a masked lead who is
+    neither an executive nor a shareholder can only be an uncovered employee, one without a
+    payroll product. So neither their cursor nor their place among the others may carry
+    any part of it; the amounts of their transfers are personal data too
+    (:data:`graph_service.model.PERSONAL_RELATIONSHIP_FIELDS`).
+
+    Parameters
+    ----------
+    key : tuple
+        An unmasked sort key: ``(*before, -executive, -shareholding, -transfer_amount, id)``.
+
+    Returns
+    -------
+    tuple
+        ``(*before, 1, 0.0, 0.0, id)``.
+
+    Examples
+    --------
+    >>> masked_rank((2, -1, -0.3, -120.0, "P4"))
+    (2, 1, 0.0, 0.0, 'P4')
     """
-    return (*key[:-2], 0.0, key[-1])
+    return (*key[:-4], *MASKED_SIGNAL_RANK, key[-1])
 
 
 @dataclass(frozen=True, slots=True)

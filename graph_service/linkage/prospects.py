@@ -5,7 +5,8 @@ Rule (``queries/private-banking-prospects.md``): a person with a lead kind
 (:mod:`.prospecting`), anywhere in the book; with ``minShareholding``, only those whose
 largest shareholding is at least it; with ``minTransferAmount``, only those whose transfer
 amount is at least it. Ranked by the :class:`~graph_service.linkage.prospecting.Signal`
-(strongest first), then by id.
+(strongest first), then by id; for a caller who sees a prospect masked, it comes after the
+unmasked ones, by id (:func:`masked_key`).
 
 Question ``privateBankingProspects(minShareholding, minTransferAmount)``, a ranked
 connection. Generic rule only: the book's ``EMPLOYED_BY`` and ``SHAREHOLDER_OF`` read once
@@ -90,8 +91,9 @@ def rank(prospect: Prospect) -> tuple[int, float, float, str]:
 def masked_key(args: ProspectsArgs, key: tuple[KeyPart, ...]) -> tuple[KeyPart, ...] | None:
     """A masked person's sort key (``Ranking.masked_key``).
 
-    Without their transfer amount, or none (left out) when ``minTransferAmount`` chose the
-    prospects.
+    Their id, with a constant in place of the signal
+    (:func:`~graph_service.linkage.prospecting.masked_rank`): after the unmasked
+    prospects, by id. None (left out) when ``minTransferAmount`` chose the prospects.
     """
     return None if args.min_transfer_amount is not None else masked_rank(key)
 
@@ -157,13 +159,14 @@ RANKING: Ranking[ProspectsArgs] = Ranking(
     order=Order("signal-id", (int, float, float, str)), item=Prospect, masked_key=masked_key
 )
 """Prospects by signal (executive, shareholding, transfer amount; strongest first), then id;
-a masked person by executive and shareholding only."""
+a masked person after the unmasked ones, by id."""
 
 QUESTION: Question[ProspectsArgs, Any] = Question(
     name="private_banking_prospects",
     description="Executives and shareholders (of any enterprise) who are not private-banking "
     "customers, each once, optionally with a least shareholding or transfer amount, ranked "
-    "by signal (executive, shareholding, transfer amount), then id.",
+    "by signal (executive, shareholding, transfer amount), then id; a person the caller sees "
+    "masked after the others, by id alone.",
     arguments=ProspectsArgs,
     answer=Ranked,
     ranking=RANKING,

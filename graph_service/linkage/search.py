@@ -152,7 +152,7 @@ def personal_match(args: SearchArgs, key: NodeKey) -> bool:
 
     A name is personal data for the labels of ``model.PERSONAL_FIELDS`` that list it.
     """
-    return key[1] != args.text.strip() and "name" in PERSONAL_FIELDS.get(key[0], ())
+    return key[1] != args.text and "name" in PERSONAL_FIELDS.get(key[0], ())
 
 
 QUESTION = Question(

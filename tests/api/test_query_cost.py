@@ -83,6 +83,31 @@ def test_just_over_the_limit_is_refused_with_variable_defaults_too(client: Clien
     assert refusal(client.post(TWO_LEVELS))["extensions"]["estimate"] == 50_050  # $f = 50
 
 
+def test_each_request_is_priced_by_its_own_variables_though_estimates_are_kept(
+    client: Client,
+) -> None:
+    """The estimates are kept per document, variable values and operation
+    (``extensions.estimate``); a long text is not kept, but priced all the same."""
+    document = (
+        "query($f: Int = 50, $e: ID!) { enterprise(id: $e) { employees(first: $f) { edges { "
+        "node { id accounts(first: 1000) { totalCount } } } } } }"
+    )
+    long_id = "E" * 200
+    for variables, estimate in [
+        ({"f": 49, "e": "E1"}, None), ({"f": 50, "e": "E1"}, 50_050),
+        ({"f": 49, "e": "E1"}, None), ({"e": "E1"}, 50_050), ({"f": 49.0, "e": "E1"}, None),
+        ({"f": 50.0, "e": "E1"}, 50_050), ({"f": 49, "e": long_id}, None),
+        ({"f": 50, "e": long_id}, 50_050), ({"f": 49, "e": long_id}, None),
+    ]:  # fmt: skip
+        body = client.post(document, variables)
+        if estimate is None:  # run (the long id is no enterprise: NOT_FOUND)
+            assert body["data"] is not None, (variables, body)
+            codes = {e["extensions"]["code"] for e in body.get("errors", [])}
+            assert codes <= {"NOT_FOUND"}, (variables, body)
+        else:
+            assert refusal(body)["extensions"]["estimate"] == estimate, variables
+
+
 def test_omitted_first_counts_the_default_page_size(client: Client) -> None:
     two = '{ enterprise(id: "E1") { employees { edges { node { accounts { totalCount } } } } } }'
     assert client.data(two)["enterprise"]["employees"]["edges"]  # 100 + 100 * 100 = 10,100

@@ -187,8 +187,8 @@ def test_manager_leads_outside_the_portfolio_come_back_masked(bank: GraphStore) 
     assert codes(answer) == []
     edges = answer["data"]["managerLeads"]["edges"]
     assert [(e["node"]["id"], e["node"]["masked"], e["node"]["name"]) for e in edges] == [
-        ("P4", False, "Dan"), ("P2", False, "Bob"), ("P5", True, None), ("P8", True, None),
-        ("P6", True, None)]  # fmt: skip
+        ("P4", False, "Dan"), ("P2", False, "Bob"), ("P5", True, None), ("P6", True, None),
+        ("P8", True, None)]  # fmt: skip
     # Why a masked person is a lead (the products they lack, their transfers) is theirs too.
     assert [(e["kinds"] is None, e["signal"] is None) for e in edges] == [
         (False, False), (False, False), (True, True), (True, True), (True, True)]
@@ -203,7 +203,42 @@ def test_manager_leads_outside_the_portfolio_come_back_masked(bank: GraphStore) 
     analyst = run(bank, ANALYST, LEADS, {"id": "M1"})
     assert [(e["node"]["id"], e["node"]["masked"])
             for e in analyst["data"]["managerLeads"]["edges"]] == [
-        ("P4", True), ("P2", True), ("P5", True), ("P8", True), ("P6", True)]  # fmt: skip
+        ("P2", True), ("P4", True), ("P5", True), ("P6", True), ("P8", True)]  # fmt: skip
+
+
+RANKED_CURSORS = """{ managerLeads(managerId: "M1", maxHops: 2) {
+    edges { cursor hop node { id masked } } }
+  privateBankingProspects { edges { cursor node { id masked } } } }"""
+
+
+@pytest.mark.parametrize("caller", [MANAGER, ANALYST, APP], ids=lambda c: c.role.value)
+def test_masked_leads_are_placed_and_cursored_by_hop_and_id_alone(
+    bank: GraphStore, caller: Caller
+) -> None:
+    """Neither a masked lead's cursor nor its place tells anything of its signal.
+
+    At hop 2 of M1's leads, P5 and P8 are executives of E2 and P6 is not; P6, neither an
+    executive nor a shareholder, can only be an uncovered employee (no payroll product). A
+    cursor holding ``-executive``, or P6 placed after P5 and P8, would tell it.
+    """
+    answer = run(bank, caller, RANKED_CURSORS)
+    assert codes(answer) == []
+    for field, before in (("managerLeads", 1), ("privateBankingProspects", 0)):
+        edges = answer["data"][field]["edges"]
+        keys = [json.loads(base64.b64decode(e["cursor"]).decode().split(":", 3)[3])
+                for e in edges]  # fmt: skip
+        masked = [(key[:before], key[-1]) for e, key in zip(edges, keys, strict=True)
+                  if e["node"]["masked"]]  # fmt: skip
+        assert masked, field
+        # Each masked edge's key: its hop and id, a constant in place of the signal.
+        assert all(key[before:-1] == [1, 0.0, 0.0]
+                   for e, key in zip(edges, keys, strict=True) if e["node"]["masked"])
+        # In each hop, the masked ones after every unmasked one, by id alone.
+        flags = [(key[:before], e["node"]["masked"]) for e, key in zip(edges, keys, strict=True)]
+        assert flags == sorted(flags), field
+        assert masked == sorted(masked), field
+    leads = [(e["hop"], e["node"]["id"]) for e in answer["data"]["managerLeads"]["edges"]]
+    assert leads[-3:] == [(2, "P5"), (2, "P6"), (2, "P8")]
 
 
 PROSPECTS = """query($t: Float, $k: [LeadKind!]) {
@@ -544,3 +579,51 @@ def test_masked_names_cannot_be_guessed_through_search_filters_or_sorts(
         answer = run(bank, ANALYST, NAMED, refused)
         assert answer["data"] is None and codes(answer) == ["FORBIDDEN"], answer
     assert "P6" in found(ANALYST, NAMED, {"where": {"blocked": {"eq": False}}})
+
+
+def test_a_masked_person_found_by_name_is_left_out_though_its_id_is_the_text_trimmed(
+    bank: GraphStore,
+) -> None:
+    """Searched for ``"zed "``, the person ``zed`` is found by their name only (no id has the
+    space), so shown it would tell a name the searcher sees masked."""
+    asyncio.run(bank.write(GraphBatch(nodes=[NodeRow("Person", "zed", {"name": "Zed"}, "z", 0)],
+                                      relationships=[], files=["z"])))  # fmt: skip
+
+    def found(caller: Caller, text: str) -> list[str]:
+        return [e["node"]["id"]
+                for e in run(bank, caller, SEARCH, {"text": text})["data"]["search"]["edges"]]
+
+    assert found(ADMIN, "zed ") == ["zed"]
+    assert found(MANAGER, "zed ") == found(ANALYST, "zed ") == []
+    assert found(MANAGER, "zed") == ["zed"]  # by id: shown, masked
+
+
+def test_the_trail_leaves_out_the_nodes_returned_masked_without_selecting_masked(
+    small_bank: GraphStore, tmp_path: Path
+) -> None:
+    """Without ``masked`` in the query, the trail tells the masked nodes from the caller's
+    scope: read ones (a person), and listed ones whose ids alone were returned (a page of
+    ``uncoveredEmployees { edges { node { id } } }``, whose nodes are never read)."""
+    from graph_service.audit import read_records
+
+    settings = Settings(data_dir=tmp_path)
+    trail = AuditTrail(settings.audit_path, settings.audit_max_bytes)
+    queries = {
+        APP: """{ a: person(id: "P1") { id } uncoveredEmployees(enterpriseId: "E1") {
+                 edges { node { id } } } managers(first: 1) { edges { node { id } } } }""",
+        MANAGER: """{ a: person(id: "P1") { id } b: person(id: "P5") { id name }
+                     uncoveredEmployees(enterpriseId: "E1") { edges { node { id } } } }""",
+    }
+
+    async def execute() -> None:
+        for caller, query in queries.items():
+            answer = await schema_for(settings).execute(
+                query, context_value=make_context(small_bank, settings, caller=caller,
+                                                  audit=trail))  # fmt: skip
+            assert not answer.errors, answer.errors
+
+    asyncio.run(execute())
+    trail.close()
+    app, manager = read_records(settings.audit_path)
+    assert (app["role"], app["node_ids"]) == ("app", ["M1"])
+    assert (manager["role"], manager["node_ids"]) == ("manager", ["P1", "P2", "P4"])

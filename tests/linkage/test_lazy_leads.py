@@ -48,9 +48,9 @@ def test_a_masked_caller_gets_lazy_leads_placed_and_viewed(small_bank: EmbeddedS
     shown = leads.RANKING.viewed(args, viewed, scope.masked_items(viewed.items))
     assert isinstance(shown.items, Lazy)
     assert repr(shown.items) == "Lazy(5 items, 0 built)"
-    # Ranked again without their transfer amounts (masked): the same order on this bank.
-    assert [key[-1] for key in shown.sort_keys] == ["P4", "P2", "P5", "P8", "P6"]
-    assert all(key[-2] == 0.0 for key in shown.sort_keys)
+    # Ranked again without their signal (masked): by hop, then id.
+    assert [key[-1] for key in shown.sort_keys] == ["P2", "P4", "P5", "P6", "P8"]
+    assert all(key[1:-1] == (1, 0.0, 0.0) for key in shown.sort_keys)
     lead = shown.items[0]
     assert isinstance(lead.node, MaskedNode) and lead.kinds is None and lead.signal is None
     assert isinstance(lead.path.nodes[-1], MaskedNode)

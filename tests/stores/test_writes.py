@@ -266,6 +266,8 @@ def _answers_of(store: EmbeddedStore) -> tuple[object, ...]:
     return (
         asyncio.run(store.uncovered_employees("E1", ["debit card"], rules)),
         asyncio.run(store.uncovered_employees("E2", ["debit card"], rules)),
+        asyncio.run(store.uncovered_employees("E3", rules.payroll_products, rules)),
+        asyncio.run(store.uncovered_employees("E1", ["credit card", "debit card"], rules)),
         asyncio.run(store.executives_without_private_banking(None, rules)),
         asyncio.run(store.executives_without_private_banking("E2", rules)),
         asyncio.run(store.payroll_coverage(["E1", "E2", "E3"], rules)),

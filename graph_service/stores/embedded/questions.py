@@ -132,14 +132,34 @@ def uncovered_employees(
     """Sorted ids of employees of the enterprise owning no active ``product_types``.
 
     O(employees) once the enterprise's sorted staff list and the owners index for the
-    product set are cached (built on first use after a change). An absent enterprise
-    has no employees.
+    product set are cached (built on first use after a change). For the configured payroll
+    products (``rules.payroll_products``, the question's default), the list itself is
+    cached per enterprise, and dropped for the enterprises a change may affect (the patch
+    of the coverage counts, :func:`_patch_per_enterprise`): O(1) when asked again. Another
+    product set (a request's ``productTypes``) is not kept, so that requests cannot grow
+    the cache. An absent enterprise has no employees.
+
+    Returns
+    -------
+    list of str
+        The cached list itself, for the configured products: not to be changed.
     """
     enterprise = graph.index[_ENTERPRISE].get(enterprise_id)
     if enterprise is None:
         return []
-    covered = _owners_of_active(graph, product_types, rules)
-    return [pid for pid, person in _staff(graph, enterprise) if not covered[person]]
+    wanted = frozenset(product_types)
+    if wanted != frozenset(rules.payroll_products):
+        covered = _owners_of_active(graph, wanted, rules)
+        return [pid for pid, person in _staff(graph, enterprise) if not covered[person]]
+    key = ("uncovered", wanted, rules.active_status)
+    cache: dict[int, list[str]] = graph.derived.setdefault(key, {})
+    found = cache.get(enterprise)
+    if found is None:
+        covered = _owners_of_active(graph, wanted, rules)
+        found = cache[enterprise] = [
+            pid for pid, person in _staff(graph, enterprise) if not covered[person]
+        ]
+    return found
 
 
 def _is_private_banking(
@@ -230,7 +250,7 @@ def _patch_executives(
 def _coverage_counts(graph: Adjacency, rules: LinkageRules) -> Callable[[int], tuple[int, int]]:
     """``counts(enterprise)``: its (employees, covered), cached per enterprise and products.
 
-    O(employees) on first use; the cache is patched after changes (:func:`_patch_coverage`).
+    O(employees) on first use; the cache is patched after changes (:func:`_patch_per_enterprise`).
     """
     covered_flags = _owners_of_active(graph, rules.payroll_products, rules)
     key = ("coverage", frozenset(rules.payroll_products), rules.active_status)
@@ -255,7 +275,7 @@ def payroll_coverage(
     """Coverage per enterprise, aligned with ``enterprise_ids`` (zeros when absent).
 
     O(employees of the enterprises) on first use; the counts are cached per enterprise
-    and product set (those a change may affect are dropped: :func:`_patch_coverage`), so
+    and product set (those a change may affect are dropped: :func:`_patch_per_enterprise`), so
     repeated calls are O(len(enterprise_ids)).
     """
     counts = _coverage_counts(graph, rules)
@@ -333,14 +353,16 @@ def coverage_rollup(
     return {key: (n, employees, covered) for key, (n, employees, covered) in sums.items()}
 
 
+@patches("uncovered")
 @patches("coverage")
-def _patch_coverage(
-    graph: Adjacency, key: object, cache: dict[int, tuple[int, int]], changed: AbstractSet[int]
-) -> dict[int, tuple[int, int]]:
-    """The counts without those of enterprises whose employees or their coverage changed.
+def _patch_per_enterprise(
+    graph: Adjacency, key: object, cache: dict[int, T], changed: AbstractSet[int]
+) -> dict[int, T]:
+    """A cache per enterprise without the enterprises whose employees or their coverage changed.
 
-    Dropped: the changed enterprises, and the employers of every node whose ownership may
-    have changed (:func:`_maybe_owners`); the owners flags are patched likewise.
+    The caches of the coverage counts and of the uncovered employees. Dropped: the changed
+    enterprises, and the employers of every node whose ownership may have changed
+    (:func:`_maybe_owners`); the owners flags are patched likewise.
     """
     succ = graph.succ
     for enterprise in _changed_enterprises(graph, changed):
