@@ -21,6 +21,7 @@ from graph_service.rules import LinkageRules
 from graph_service.stores.base import Direction, GraphStore
 from graph_service.stores.cypher import WRITE_SECTIONS
 from graph_service.stores.embedded import DB_FILE, CommitCounts, EmbeddedStore
+from graph_service.stores.embedded.questions import OWNERS_ASKED
 from tests.conftest import (
     REPO_ROOT,
     backend_settings,
@@ -255,6 +256,23 @@ def test_small_writes_keep_derived_indexes_right(small_bank_dir: Path) -> None:
         _answers_of(store)  # fill the caches
         run(store, batch)
         assert _answers_of(store) == _answers_of(EmbeddedStore(small_bank_dir, create=False))
+
+
+def test_product_sets_requests_name_keep_a_bounded_cache(small_bank_dir: Path) -> None:
+    # Each new productTypes a request names builds an owner flag per node: at most
+    # OWNERS_ASKED are kept, the configured products' always, and answers stay right.
+    store, rules = EmbeddedStore(small_bank_dir, create=False), LinkageRules()
+    asked = [["debit card", f"product {i}"] for i in range(3 * OWNERS_ASKED)]
+    expected = [asyncio.run(EmbeddedStore(small_bank_dir, create=False).uncovered_employees(
+        "E1", products, rules)) for products in asked[:2]]  # fmt: skip
+    asyncio.run(store.uncovered_employees("E1", rules.payroll_products, rules))
+    for products in asked:
+        found = asyncio.run(store.uncovered_employees("E1", products, rules))
+        assert found == expected[0]
+    derived = store._memory.derived  # noqa: SLF001
+    assert sum(key[0] == "owners asked" for key in derived) == OWNERS_ASKED
+    assert ("owners", frozenset(rules.payroll_products), rules.active_status) in derived
+    assert expected[0] == expected[1] and expected[0]  # "product i" is held by no one
 
 
 LEAD_TYPES = ("EMPLOYED_BY", "SHAREHOLDER_OF", "GUARANTEES")

@@ -79,14 +79,23 @@ def _qualifying(graph: Adjacency, wanted: AbstractSet[str], active: str) -> Call
     return qualifies
 
 
+OWNERS_ASKED = 4
+"""Owner flag indexes (one byte per node each) kept at once for product sets that requests
+name (``productTypes``) beyond the configured ones, which are always kept: without a bound,
+each new set a caller sends would leave one behind."""
+
+
 def _owners_of_active(graph: Adjacency, products: Iterable[str], rules: LinkageRules) -> bytearray:
     """Flag per node: 1 when it owns an active account whose type is in ``products``.
 
     Computed in one pass over the accounts (O(accounts + OWNS)) and cached per product
-    set and active status (patched after changes: :func:`_patch_owners`).
+    set and active status (patched after changes: :func:`_patch_owners`): the configured
+    payroll and private-banking products always, at most :data:`OWNERS_ASKED` others.
     """
     wanted = frozenset(products)
-    key = ("owners", wanted, rules.active_status)
+    configured = wanted in (frozenset(rules.payroll_products),
+                            frozenset(rules.private_banking_products))  # fmt: skip
+    key = ("owners" if configured else "owners asked", wanted, rules.active_status)
     flags = graph.derived.get(key)
     if flags is not None:
         return flags
@@ -97,8 +106,23 @@ def _owners_of_active(graph: Adjacency, products: Iterable[str], rules: LinkageR
             for owner, edge in pred[account].items():
                 if _OWNS in edge:
                     flags[owner] = 1
-    graph.derived[key] = flags
-    return flags
+    if configured:
+        graph.derived[key] = flags
+        return flags
+    return _keep(graph, key, flags, OWNERS_ASKED)
+
+
+def _keep(graph: Adjacency, key: tuple[Any, ...], index: T, limit: int) -> T:
+    """Store ``index`` as the derived index ``key``, at most ``limit`` of its kind kept.
+
+    The oldest of the kind (the first item of ``key``) are dropped first, so that callers
+    naming a new argument each time cannot grow the cache.
+    """
+    others = [k for k in graph.derived if k[0] == key[0]]
+    for old in others[: max(0, len(others) + 1 - limit)]:
+        del graph.derived[old]
+    graph.derived[key] = index
+    return index
 
 
 def _maybe_owners(graph: Adjacency, changed: AbstractSet[int]) -> set[int]:
@@ -111,6 +135,7 @@ def _maybe_owners(graph: Adjacency, changed: AbstractSet[int]) -> set[int]:
     return found
 
 
+@patches("owners asked")
 @patches("owners")
 def _patch_owners(
     graph: Adjacency, key: tuple[str, frozenset[str], str], flags: bytearray,
@@ -591,10 +616,7 @@ def _kept_cache(graph: Adjacency, key: tuple[str, LinkageRules, object]) -> dict
     """
     cache: dict[int, Any] | None = graph.derived.get(key)
     if cache is None:
-        others = [k for k in graph.derived if k[0] == key[0]]
-        for old in others[: max(0, len(others) + 1 - KEPT_CACHES)]:
-            del graph.derived[old]
-        cache = graph.derived[key] = {}
+        cache = _keep(graph, key, {}, KEPT_CACHES)
     return cache
 
 
