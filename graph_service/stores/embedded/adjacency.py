@@ -42,10 +42,12 @@ all of them again on each visit: few nodes (enterprises, managers, payroll accou
 many of the relationships' ends; counted on the 1M-person benchmark bank, see
 benchmarks/README.md#tuning-constants."""
 SMALL = 8
-"""Neighbours up to which a neighbourhood is a flat tuple rather than a dict: a tuple of
-``2k`` items costs 56 + 16k bytes, a dict of up to five keys 248 and more past them, and
-finding a neighbour scans at most ``2 * SMALL`` items in C (:func:`edge_to`). Hubs (employers,
-managers) become dicts, so looking up one of their thousands of neighbours stays O(1)."""
+"""Neighbours up to which a neighbourhood is a flat tuple rather than a dict: with CPython
+3.11's GC header, a tuple of ``2k`` items costs 56 + 16k bytes, a dict of one to five keys
+240 and one of six to ten 368, and finding a neighbour scans at most ``2 * SMALL`` items in
+C (:func:`edge_to`). Hubs (employers, managers) become dicts, so looking up one of their
+thousands of neighbours stays O(1). At 1M people 26,335 of the 6.3 million neighbourhoods
+are dicts (benchmarks/README.md, "Memory of the graph at 1M")."""
 PATCH_MAX = 10_000
 """Changed nodes up to which :meth:`Adjacency.settle` patches the derived indexes; past it
 (a load) they are dropped and rebuilt on first use, which then costs less than patching."""
@@ -93,7 +95,8 @@ def pairs(hood: Hood) -> Iterable[tuple[int, Edge]]:
     if hood.__class__ is dict:
         return hood.items()  # type: ignore[no-any-return]
     flat = iter(hood)
-    return zip(flat, flat, strict=True)
+    # Even length by construction; strict= would parse keyword arguments at every call.
+    return zip(flat, flat)  # noqa: B905
 
 
 def neighbours(hood: Hood) -> Iterable[int]:
@@ -113,8 +116,8 @@ def edge_to(hood: Hood, other: int) -> Edge | None:
 
 
 def count(hood: Hood) -> int:
-    """Neighbours in ``hood``."""
-    return len(hood) if hood.__class__ is dict else len(hood) >> 1
+    """Neighbours in ``hood``: a tuple's length halved (the hot loops inline this)."""
+    return len(hood) >> (hood.__class__ is tuple)
 
 
 def _filter(rel_types: frozenset[str]) -> frozenset[str] | None:
@@ -466,7 +469,11 @@ class Adjacency:
     def degrees(self, handles: Iterable[int]) -> list[int]:
         """Neighbours of each node in both directions (joined pairs, not relationships)."""
         succ, pred = self.succ, self.pred
-        return [count(succ[n]) + count(pred[n]) for n in handles]
+        return [
+            (len(out := succ[n]) >> (out.__class__ is tuple))  # count(), inlined
+            + (len(into := pred[n]) >> (into.__class__ is tuple))
+            for n in handles
+        ]
 
     def touching(
         self, handles: Iterable[int], others: AbstractSet[int], rel_types: frozenset[str]
@@ -632,7 +639,10 @@ class Adjacency:
             reached: set[int] = set()  # the neighbours of the nodes with fewer than others
             for n in nodes:
                 out, into = succ[n], pred[n]
-                if count(out) + count(into) <= len(others):
+                degree = (len(out) >> (out.__class__ is tuple)) + (
+                    len(into) >> (into.__class__ is tuple)
+                )  # count(), inlined
+                if degree <= len(others):
                     reached.update(neighbours(out), neighbours(into))
                 else:  # iterates the smaller of the two, in C
                     found |= _keys_among(out, others)
@@ -641,10 +651,18 @@ class Adjacency:
             return found
         for n in nodes:
             for adjacency in (succ[n], pred[n]):
-                if adjacency.__class__ is not dict or len(adjacency) <= len(others):
+                if not adjacency:
+                    continue
+                if adjacency.__class__ is not dict:  # a few neighbours: pairs(), inlined
                     found.update(
                         o
-                        for o, edge in pairs(adjacency)
+                        for o, edge in zip(adjacency[::2], adjacency[1::2])  # noqa: B905
+                        if o in others and not rel_types.isdisjoint(edge)
+                    )
+                elif len(adjacency) <= len(others):
+                    found.update(
+                        o
+                        for o, edge in adjacency.items()
                         if o in others and not rel_types.isdisjoint(edge)
                     )
                 else:
