@@ -642,7 +642,7 @@ def all_peers() -> Iterator[Peer]:
     Each is made when the previous one is done with, so that one peer's graph (gigabytes at
     1M people) is freed before the next loads.
     """
-    yield Service("embedded", "embedded", "our service, embedded store (networkx + SQLite)")
+    yield Service("embedded", "embedded", "our service, embedded store (compact graph + SQLite)")
     yield Service("falkordb-service", "falkordb", "our service, FalkorDB backend")
     yield FalkorDirect()
     yield Ladybug()

@@ -1,4 +1,4 @@
-"""Durability and upsert semantics of the embedded store (networkx + SQLite)."""
+"""Durability and upsert semantics of the embedded store (compact graph in memory + SQLite)."""
 
 from __future__ import annotations
 

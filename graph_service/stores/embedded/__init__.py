@@ -1,11 +1,11 @@
-"""The embedded store: networkx in memory for querying, SQLite on disk as the record.
+"""The embedded store: a compact graph in memory for querying, SQLite on disk as the record.
 
 One job per module:
 
 - :mod:`~graph_service.stores.embedded.record`: the SQLite file (schema, journal mode,
   locks, durable writes and their group commit, reading the rows of loads since a ``load_seq``);
-- :mod:`~graph_service.stores.embedded.adjacency`: the in-memory graph (a networkx
-  ``DiGraph`` over node numbers, the per-label index, the derived-index cache, the
+- :mod:`~graph_service.stores.embedded.adjacency`: the in-memory graph (compact
+  neighbourhoods per node number, the per-label index, the derived-index cache, the
   traversal primitives);
 - :mod:`~graph_service.stores.embedded.properties`: property values as stored (tuples
   aligned with field names) and their read-only views;

@@ -1,10 +1,14 @@
-"""The embedded store's in-memory graph: a networkx DiGraph over integers, and its indexes.
+"""The embedded store's in-memory graph: compact adjacency over node numbers, and its indexes.
 
-Every node is a compact integer: the graph is a :class:`networkx.DiGraph` over those
-integers whose edge data maps each relationship type joining the pair to its property
-values (at most one relationship of a type from one node to another). Beside the graph, per
-node its label, id and property-value tuple (lists indexed by the integer), and per label a
-dict from id to integer. Properties are handed out as read-only
+Every node is a compact integer. Per node (lists indexed by the integer) its label, id,
+property-value tuple, and its successors and predecessors: a *neighbourhood* mapping each
+neighbour to the pair's edge data, which maps each relationship type joining the pair to its
+property values (at most one relationship of a type from one node to another). A
+neighbourhood of up to :data:`SMALL` neighbours is a flat tuple ``(m1, e1, m2, e2, ...)``,
+a larger one a dict (:func:`pairs`, :func:`edge_to` and the like read either), because at
+one million people most nodes have one to three neighbours, and a dict per node and
+direction was most of the store's memory (benchmarks/README.md, "Memory of the graph at
+1M"). Per label, a dict from id to integer. Properties are handed out as read-only
 :class:`~graph_service.stores.embedded.properties.Properties` views of those tuples, so no
 dict is kept per node or relationship. Derived indexes (payroll coverage per product set,
 employees of an enterprise sorted by id, a hub's first neighbours) are computed on first use;
@@ -16,6 +20,7 @@ on node numbers.
 
 from __future__ import annotations
 
+import marshal
 import sys
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -24,8 +29,6 @@ from heapq import nsmallest
 from itertools import chain, compress, islice, repeat
 from operator import itemgetter
 from typing import Any
-
-import networkx as nx
 
 from graph_service.model import RELATIONSHIP_SPECS, NodeKey, NodeLabel, RelationshipType
 from graph_service.stores.base import REL_ORDER, Direction, Link, Node, Relationship
@@ -38,6 +41,13 @@ client network walk reads (:meth:`Adjacency.first_neighbours`), rather than rank
 all of them again on each visit: few nodes (enterprises, managers, payroll accounts) but
 many of the relationships' ends; counted on the 1M-person benchmark bank, see
 benchmarks/README.md#tuning-constants."""
+SMALL = 8
+"""Neighbours up to which a neighbourhood is a flat tuple rather than a dict: with CPython
+3.11's GC header, a tuple of ``2k`` items costs 56 + 16k bytes, a dict of one to five keys
+240 and one of six to ten 368, and finding a neighbour scans at most ``2 * SMALL`` items in
+C (:func:`edge_to`). Hubs (employers, managers) become dicts, so looking up one of their
+thousands of neighbours stays O(1). At 1M people 26,335 of the 6.3 million neighbourhoods
+are dicts (benchmarks/README.md, "Memory of the graph at 1M")."""
 PATCH_MAX = 10_000
 """Changed nodes up to which :meth:`Adjacency.settle` patches the derived indexes; past it
 (a load) they are dropped and rebuilt on first use, which then costs less than patching."""
@@ -73,9 +83,41 @@ CACHES = frozenset({"derived", "_changed"})
 first use) and the nodes changed since they were last settled."""
 
 
-_NO_ATTRS: dict[str, Any] = {}
-"""The networkx attribute dict of every node: properties live beside the graph, so all nodes
-share this one empty dict, which is never written."""
+Edge = dict[str, Values]
+"""The relationships from one node to another: type -> property values (never mutated)."""
+Hood = Any
+"""A neighbourhood: ``(m1, e1, m2, e2, ...)`` (a tuple, up to :data:`SMALL` neighbours) or
+a dict ``{m: e}``, each ``e`` the :data:`Edge` between the node and ``m``."""
+
+
+def pairs(hood: Hood) -> Iterable[tuple[int, Edge]]:
+    """``(neighbour, edge)`` of each neighbour in ``hood``, as ``dict.items()`` gives them."""
+    if hood.__class__ is dict:
+        return hood.items()  # type: ignore[no-any-return]
+    flat = iter(hood)
+    # Even length by construction; strict= would parse keyword arguments at every call.
+    return zip(flat, flat)  # noqa: B905
+
+
+def neighbours(hood: Hood) -> Iterable[int]:
+    """The neighbours in ``hood`` (a dict's keys, a tuple's even items)."""
+    return hood if hood.__class__ is dict else hood[::2]  # type: ignore[no-any-return]
+
+
+def edge_to(hood: Hood, other: int) -> Edge | None:
+    """The edge to ``other`` in ``hood``, ``None`` when not joined. O(1), or O(:data:`SMALL`).
+
+    A tuple's odd items are edge dicts, never equal to a node number, so ``other`` can only
+    be found at an even position.
+    """
+    if hood.__class__ is dict:
+        return hood.get(other)  # type: ignore[no-any-return]
+    return hood[hood.index(other) + 1] if other in hood else None  # type: ignore[no-any-return]
+
+
+def count(hood: Hood) -> int:
+    """Neighbours in ``hood``: a tuple's length halved (the hot loops inline this)."""
+    return len(hood) >> (hood.__class__ is tuple)
 
 
 def _filter(rel_types: frozenset[str]) -> frozenset[str] | None:
@@ -117,13 +159,13 @@ class Adjacency:
 
     Attributes
     ----------
-    graph : networkx.DiGraph
-        Over the node numbers; the edge data of a pair maps each relationship type from the
-        first to the second to its property values. Edge dicts are shared between ``succ``
-        and ``pred`` and never mutated (copy on write).
-    succ, pred : dict
-        ``graph``'s adjacency dicts (``succ[n][m]`` is the edge data of ``n -> m``), read
-        and written directly, as networkx's own ``add_edge`` does, to skip per-call costs.
+    succ, pred : list
+        Per node number, its successors' and its predecessors' neighbourhood (:data:`Hood`:
+        ``edge_to(succ[n], m)`` is the edge data of ``n -> m``); ``None`` for a removed
+        node. Edge dicts are shared between ``succ`` and ``pred``, and between pairs joined
+        by equal relationships, and never mutated (copy on write). Networkx algorithms get
+        a :class:`networkx.DiGraph` of the subgraph they need
+        (:func:`graph_service.linkage.analytics.digraph`).
     labels, ids, values : list
         Per node number: its label, id and property values.
     index : dict of str to dict of str to int
@@ -137,9 +179,8 @@ class Adjacency:
 
     def __init__(self, fields: defaultdict[str, Fields]) -> None:
         self.fields = fields
-        self.graph = nx.DiGraph()
-        self.succ: dict[int, dict[int, dict[str, Values]]] = self.graph._succ
-        self.pred: dict[int, dict[int, dict[str, Values]]] = self.graph._pred
+        self.succ: list[Hood] = []
+        self.pred: list[Hood] = []
         self.labels: list[str] = []
         self.ids: list[str] = []
         self.values: list[Values] = []
@@ -159,9 +200,8 @@ class Adjacency:
 
         ``ids`` and ``values`` are columns of rows. Column-wise: each step is one ``map``,
         ``update`` or list operation over all rows, run in C, instead of a Python loop per
-        row. New nodes are numbered in row order; each gets empty successor and predecessor
-        dicts and the shared empty attribute dict, as :meth:`networkx.DiGraph.add_node`
-        would give it. ``new`` says that no row is in memory yet (opening), which spares
+        row. New nodes are numbered in row order, with empty neighbourhoods (the empty
+        tuple). ``new`` says that no row is in memory yet (opening), which spares
         looking each one up.
         """
         label = sys.intern(label)  # one text per label, not per node
@@ -185,9 +225,8 @@ class Adjacency:
         self.labels.extend(repeat(label, len(ids)))
         self.ids.extend(ids)
         self.values.extend(values)
-        self.graph._node.update(dict.fromkeys(numbers, _NO_ATTRS))
-        self.succ.update(zip(numbers, [{} for _ in numbers], strict=True))
-        self.pred.update(zip(numbers, [{} for _ in numbers], strict=True))
+        self.succ.extend(repeat((), len(ids)))
+        self.pred.extend(repeat((), len(ids)))
 
     def apply_rels(
         self,
@@ -201,11 +240,12 @@ class Adjacency:
         """Add relationships of one type and endpoint labels (or replace their values).
 
         ``start_ids``, ``end_ids`` and ``values`` (``()`` for none) are columns of rows
-        whose ``(start, end)`` pairs are distinct (the record's primary key), so they are
-        applied column-wise like :meth:`apply_nodes`: the edge dict of each pair is looked
-        up once for all, then all are stored. A pair without relationships gets
-        ``{type: values}`` (or the type's shared dict for no properties), a pair already
-        joined gets a merged copy of its dict.
+        whose ``(start, end)`` pairs are distinct (the record's primary key). A pair without
+        relationships gets ``{type: values}``: the type's shared dict for no properties, and
+        one dict for the rows of this call whose values have the same :mod:`marshal`
+        encoding (so 1, 1.0 and True differ), so that a type's few roles and titles are a
+        few dicts rather than one per relationship. A pair already joined gets a merged copy
+        of its dict. Every end is looked up before anything is applied.
 
         Raises
         ------
@@ -217,26 +257,29 @@ class Adjacency:
         starts = list(map(self.index[start_label].__getitem__, start_ids))
         ends = list(map(self.index[end_label].__getitem__, end_ids))
         bare = self.bare.setdefault(rel_type, {rel_type: ()})
-        edges = [{rel_type: v} if v else bare for v in values]
-        out = list(map(succ.__getitem__, starts))
-        joined = list(map(dict.get, out, ends))
+        shared: dict[bytes, Edge] = {}  # by the values' encoding: 1, 1.0 and True differ
         replaced = 0
-        if joined.count(None) < len(joined):  # pairs already joined by another type
-            for i, edge in enumerate(joined):
-                if edge is not None:
-                    replaced += rel_type in edge
-                    edges[i] = {**edge, rel_type: values[i]}
-        _consume(map(dict.__setitem__, out, ends, edges))
-        _consume(map(dict.__setitem__, map(pred.__getitem__, ends), starts, edges))
-        self.rel_counts[rel_type] += len(edges) - replaced
+        for u, v, node_values in zip(starts, ends, values, strict=True):
+            joined = edge_to(succ[u], v)
+            if joined is not None:  # the pair is already joined by another type (or this one)
+                replaced += rel_type in joined
+                edge = {**joined, rel_type: node_values}
+            elif not node_values:
+                edge = bare
+            else:
+                encoded = marshal.dumps(node_values)
+                edge = shared.get(encoded) or shared.setdefault(encoded, {rel_type: node_values})
+            _put(succ, u, v, edge)
+            _put(pred, v, u, edge)
+        self.rel_counts[rel_type] += len(starts) - replaced
         self._note(chain(starts, ends))
 
     def remove_nodes(self, label: str, ids: Iterable[str]) -> None:
         """Remove the nodes of ``label`` among ``ids`` with their relationships.
 
         Absent ids are skipped. A removed node's number is not reused: its slots in
-        ``labels``, ``ids`` and ``values`` stay, unreachable from ``index`` and the graph.
-        O(degree) per node.
+        ``labels``, ``ids`` and ``values`` stay, unreachable from ``index``, and its
+        neighbourhoods become ``None``. O(degree) per node.
         """
         known = self.index.get(label, {})
         succ, pred = self.succ, self.pred
@@ -244,17 +287,17 @@ class Adjacency:
             n = known.pop(node_id, None)
             if n is None:
                 continue
-            out, into = succ.pop(n), pred.pop(n)
-            for other, edge in out.items():
+            out, into = succ[n], pred[n]
+            succ[n] = pred[n] = None
+            for other, edge in pairs(out):
                 self.rel_counts.subtract(edge.keys())
                 if other != n:
-                    del pred[other][n]
-            for other, edge in into.items():
+                    _drop(pred, other, n)
+            for other, edge in pairs(into):
                 if other != n:  # a relationship to itself was counted leaving it
                     self.rel_counts.subtract(edge.keys())
-                    del succ[other][n]
-            del self.graph._node[n]
-            self._note(chain((n,), out, into))
+                    _drop(succ, other, n)
+            self._note(chain((n,), neighbours(out), neighbours(into)))
 
     def remove_rels(
         self,
@@ -271,22 +314,24 @@ class Adjacency:
         starts, ends = self.index.get(start_label, {}), self.index.get(end_label, {})
         for start_id, end_id in pairs:
             u, v = starts.get(start_id), ends.get(end_id)
-            edge = None if u is None or v is None else self.succ[u].get(v)
+            edge = None if u is None or v is None else edge_to(self.succ[u], v)
             if edge is None or rel_type not in edge:
                 continue
             assert u is not None and v is not None
             rest = {t: values for t, values in edge.items() if t != rel_type}
             if rest:
-                self.succ[u][v] = self.pred[v][u] = rest
+                _put(self.succ, u, v, rest)
+                _put(self.pred, v, u, rest)
             else:
-                del self.succ[u][v], self.pred[v][u]
+                _drop(self.succ, u, v)
+                _drop(self.pred, v, u)
             self.rel_counts[rel_type] -= 1
             self._note((u, v))
 
     def has_relationship(self, rel_type: str, start: NodeKey, end: NodeKey) -> bool:
         """Whether a ``rel_type`` relationship joins ``start`` to ``end``. O(1)."""
         u, v = self.find(start), self.find(end)
-        return u is not None and v is not None and rel_type in self.succ[u].get(v, ())
+        return u is not None and v is not None and rel_type in (edge_to(self.succ[u], v) or ())
 
     def relationships_at(self, key: NodeKey) -> list[tuple[str, NodeKey, NodeKey]]:
         """``(type, start key, end key)`` of every relationship at node ``key``, each once.
@@ -296,8 +341,8 @@ class Adjacency:
         n = self.find(key)
         if n is None:
             return []
-        found = [(t, key, self.key(m)) for m, edge in self.succ[n].items() for t in edge]
-        found += [(t, self.key(m), key) for m, edge in self.pred[n].items() if m != n for t in edge]
+        found = [(t, key, self.key(m)) for m, edge in pairs(self.succ[n]) for t in edge]
+        found += [(t, self.key(m), key) for m, edge in pairs(self.pred[n]) if m != n for t in edge]
         return found
 
     def _note(self, nodes: Iterable[int]) -> None:
@@ -348,8 +393,8 @@ class Adjacency:
         self._changed = set()
 
     def size(self) -> int:
-        """Nodes plus relationships. O(relationship types)."""
-        return len(self.succ) + sum(self.rel_counts.values())
+        """Nodes plus relationships. O(labels + relationship types)."""
+        return sum(map(len, self.index.values())) + sum(self.rel_counts.values())
 
     def stored_keys(self) -> _StoredKeys:
         """The node keys in memory, as a container (what a load checks its rows against)."""
@@ -404,7 +449,7 @@ class Adjacency:
             n = known.get(node_id)
             found: list[tuple[Relationship, Node]] = []
             if n is not None:
-                others = [(o, e[rel_type]) for o, e in adjacency[n].items() if rel_type in e]
+                others = [(o, e[rel_type]) for o, e in pairs(adjacency[n]) if rel_type in e]
                 others.sort(key=lambda pair: self.key(pair[0]))
                 for other, values in others:
                     start, end = (n, other) if outgoing else (other, n)
@@ -424,7 +469,11 @@ class Adjacency:
     def degrees(self, handles: Iterable[int]) -> list[int]:
         """Neighbours of each node in both directions (joined pairs, not relationships)."""
         succ, pred = self.succ, self.pred
-        return [len(succ[n]) + len(pred[n]) for n in handles]
+        return [
+            (len(out := succ[n]) >> (out.__class__ is tuple))  # count(), inlined
+            + (len(into := pred[n]) >> (into.__class__ is tuple))
+            for n in handles
+        ]
 
     def touching(
         self, handles: Iterable[int], others: AbstractSet[int], rel_types: frozenset[str]
@@ -484,7 +533,7 @@ class Adjacency:
     def relationships(self, rels: Iterable[tuple[str, int, int]]) -> list[Relationship]:
         """The stored relationships ``(type, start, end)`` with their properties, aligned."""
         succ = self.succ
-        return [self.rel(t, s, e, succ[s][e][t]) for t, s, e in rels]
+        return [self.rel(t, s, e, edge_to(succ[s], e)[t]) for t, s, e in rels]  # type: ignore[index]
 
     def relationships_among(
         self, handles: Sequence[int], rel_types: frozenset[str]
@@ -502,8 +551,8 @@ class Adjacency:
             out = succ[node]
             among = (
                 [(o, out[o]) for o in handles if o in out]
-                if len(out) > len(handles)
-                else [(o, edge) for o, edge in out.items() if o in kept]
+                if out.__class__ is dict and len(out) > len(handles)
+                else [(o, edge) for o, edge in pairs(out) if o in kept]
             )
             start = keys[node]
             found += [
@@ -532,7 +581,7 @@ class Adjacency:
             found: list[tuple[NodeKey, NodeKey, int, str, Values]] = []
             for label in sorted(starts):
                 for n in self.index.get(label, {}).values():
-                    for other, edge in succ[n].items():
+                    for other, edge in pairs(succ[n]):
                         found += [
                             ((label, ids[n]), (labels[other], ids[other]), REL_ORDER[t], t, v)
                             for t, v in edge.items() if t in rel_types
@@ -550,11 +599,11 @@ class Adjacency:
         Either direction, each relationship in its stored direction and once (a relationship
         from ``n`` to itself too); parallel ones yield separately.
         """
-        for other, edge in self.succ[n].items():
+        for other, edge in pairs(self.succ[n]):
             for rel_type in edge:
                 if rel_type in rel_types:
                     yield other, rel_type, n, other
-        for other, edge in self.pred[n].items():
+        for other, edge in pairs(self.pred[n]):
             if other != n:  # a self-relationship was yielded as an outgoing one
                 for rel_type in edge:
                     if rel_type in rel_types:
@@ -566,11 +615,11 @@ class Adjacency:
         A neighbour joined by relationships in both directions comes twice.
         """
         if rel_types is None:
-            return chain(self.succ[n], self.pred[n])
+            return chain(neighbours(self.succ[n]), neighbours(self.pred[n]))
         return (
             other
             for adjacency in (self.succ[n], self.pred[n])
-            for other, edge in adjacency.items()
+            for other, edge in pairs(adjacency)
             if not rel_types.isdisjoint(edge)
         )
 
@@ -590,16 +639,27 @@ class Adjacency:
             reached: set[int] = set()  # the neighbours of the nodes with fewer than others
             for n in nodes:
                 out, into = succ[n], pred[n]
-                if len(out) + len(into) <= len(others):
-                    reached.update(out, into)
+                degree = (len(out) >> (out.__class__ is tuple)) + (
+                    len(into) >> (into.__class__ is tuple)
+                )  # count(), inlined
+                if degree <= len(others):
+                    reached.update(neighbours(out), neighbours(into))
                 else:  # iterates the smaller of the two, in C
-                    found |= out.keys() & others
-                    found |= into.keys() & others
+                    found |= _keys_among(out, others)
+                    found |= _keys_among(into, others)
             found |= reached.intersection(others)
             return found
         for n in nodes:
             for adjacency in (succ[n], pred[n]):
-                if len(adjacency) <= len(others):
+                if not adjacency:
+                    continue
+                if adjacency.__class__ is not dict:  # a few neighbours: pairs(), inlined
+                    found.update(
+                        o
+                        for o, edge in zip(adjacency[::2], adjacency[1::2])  # noqa: B905
+                        if o in others and not rel_types.isdisjoint(edge)
+                    )
+                elif len(adjacency) <= len(others):
                     found.update(
                         o
                         for o, edge in adjacency.items()
@@ -640,7 +700,7 @@ class Adjacency:
         key = ("first neighbours", hub)
         cached = self.derived.get(key)
         if cached is None or not (cached[1] or len(cached[0]) >= count):
-            others = self.succ[hub].keys() | self.pred[hub]
+            others = set(neighbours(self.succ[hub])).union(neighbours(self.pred[hub]))
             first = self._ranked(others, count)
             cached = self.derived[key] = (first, len(first) == len(others))
         return cached
@@ -651,12 +711,12 @@ class Adjacency:
             return True
         return any(
             edge is not None and not rel_types.isdisjoint(edge)
-            for edge in (self.succ[n].get(other), self.pred[n].get(other))
+            for edge in (edge_to(self.succ[n], other), edge_to(self.pred[n], other))
         )
 
     def _degree(self, n: int) -> int:
         """Neighbours of ``n`` in both directions (joined pairs, not relationships)."""
-        return len(self.succ[n]) + len(self.pred[n])
+        return count(self.succ[n]) + count(self.pred[n])
 
     def _between(
         self, n: int, other: int, rel_types: frozenset[str]
@@ -666,8 +726,8 @@ class Adjacency:
         O(1): two dict lookups. The relationships :meth:`_links` yields for ``other``.
         """
         for edge, start, end in (
-            (self.succ[n].get(other), n, other),
-            (self.pred[n].get(other) if other != n else None, other, n),
+            (edge_to(self.succ[n], other), n, other),
+            (edge_to(self.pred[n], other) if other != n else None, other, n),
         ):
             if edge is not None:
                 for rel_type in edge:
@@ -679,3 +739,40 @@ class Adjacency:
         answer = {label.value: len(self.index[label.value]) for label in NodeLabel}
         answer.update({t.value: self.rel_counts[t.value] for t in RelationshipType})
         return answer
+
+
+def _put(side: list[Hood], n: int, other: int, edge: Edge) -> None:
+    """Set the edge from ``n`` to ``other`` in ``side[n]`` (added or replaced).
+
+    A tuple neighbourhood is replaced by a new tuple, or by a dict past :data:`SMALL`
+    neighbours; a dict is written in place.
+    """
+    hood = side[n]
+    if hood.__class__ is dict:
+        hood[other] = edge
+    elif other in hood:
+        at = hood.index(other) + 1
+        side[n] = (*hood[:at], edge, *hood[at + 1 :])
+    elif len(hood) < 2 * SMALL:
+        side[n] = (*hood, other, edge)
+    else:
+        grown = dict(pairs(hood))
+        grown[other] = edge
+        side[n] = grown
+
+
+def _drop(side: list[Hood], n: int, other: int) -> None:
+    """Remove ``other`` from ``side[n]``, where it is."""
+    hood = side[n]
+    if hood.__class__ is dict:
+        del hood[other]
+    else:
+        at = hood.index(other)
+        side[n] = hood[:at] + hood[at + 2 :]
+
+
+def _keys_among(hood: Hood, others: AbstractSet[int]) -> set[int]:
+    """The neighbours in ``hood`` that are in ``others`` (a dict's, iterating the smaller)."""
+    if hood.__class__ is dict:
+        return hood.keys() & others  # type: ignore[no-any-return]
+    return {o for o in hood[::2] if o in others}

@@ -2,7 +2,8 @@
 
 Each is a pushed-down answer of one whole question (uncovered employees, executives without
 private banking, payroll coverage, coverage rollup, manager leads), computed from the
-adjacency's dicts and derived indexes cached in
+adjacency's neighbourhoods (read with :func:`~graph_service.stores.embedded.adjacency.pairs`
+and :func:`~graph_service.stores.embedded.adjacency.edge_to`) and derived indexes cached in
 :attr:`Adjacency.derived <graph_service.stores.embedded.adjacency.Adjacency>`.
 Each derived index has a patch (:func:`~graph_service.stores.embedded.adjacency.patches`)
 that brings it up to date after a small write for the nodes it changed, in time proportional
@@ -28,7 +29,14 @@ from graph_service.stores.base import (
     Reached,
     Relationship,
 )
-from graph_service.stores.embedded.adjacency import Adjacency, drop_if_changed, patches
+from graph_service.stores.embedded.adjacency import (
+    Adjacency,
+    Edge,
+    drop_if_changed,
+    edge_to,
+    pairs,
+    patches,
+)
 from graph_service.stores.embedded.properties import Properties, Values
 
 _EMPLOYED_BY = RelationshipType.EMPLOYED_BY.value
@@ -48,7 +56,7 @@ patches("staff")(drop_if_changed)  # _staff: one enterprise's
 
 def _employees(graph: Adjacency, enterprise: int) -> Iterator[tuple[int, Values]]:
     """(person, EMPLOYED_BY values) for each employee of ``enterprise``."""
-    for person, edge in graph.pred[enterprise].items():
+    for person, edge in pairs(graph.pred[enterprise]):
         values = edge.get(_EMPLOYED_BY)
         if values is not None:
             yield person, values
@@ -103,7 +111,7 @@ def _owners_of_active(graph: Adjacency, products: Iterable[str], rules: LinkageR
     qualifies, pred = _qualifying(graph, wanted, rules.active_status), graph.pred
     for account in graph.index[_ACCOUNT].values():
         if qualifies(account):
-            for owner, edge in pred[account].items():
+            for owner, edge in pairs(pred[account]):
                 if _OWNS in edge:
                     flags[owner] = 1
     if configured:
@@ -130,8 +138,8 @@ def _maybe_owners(graph: Adjacency, changed: AbstractSet[int]) -> set[int]:
     labels, pred = graph.labels, graph.pred
     found = set(changed)
     for n in changed:
-        if labels[n] == _ACCOUNT and n in pred:
-            found.update(owner for owner, edge in pred[n].items() if _OWNS in edge)
+        if labels[n] == _ACCOUNT and pred[n] is not None:  # None: removed
+            found.update(owner for owner, edge in pairs(pred[n]) if _OWNS in edge)
     return found
 
 
@@ -146,8 +154,8 @@ def _patch_owners(
     flags.extend(bytes(len(graph.values) - len(flags)))  # nodes added since
     qualifies, succ = _qualifying(graph, wanted, active), graph.succ
     for n in _maybe_owners(graph, changed):
-        out = succ.get(n, {})  # absent: removed
-        flags[n] = any(_OWNS in edge and qualifies(account) for account, edge in out.items())
+        out = succ[n] or ()  # None: removed
+        flags[n] = any(_OWNS in edge and qualifies(account) for account, edge in pairs(out))
     return flags
 
 
@@ -264,7 +272,8 @@ def _patch_executives(
 ) -> dict[int, list[int]]:  # fmt: skip
     """The index with the changed enterprises' executives listed again (a removed one not)."""
     for enterprise in _changed_enterprises(graph, changed):
-        found = _executives_of(graph, enterprise, key[1]) if enterprise in graph.pred else []
+        removed = graph.pred[enterprise] is None
+        found = [] if removed else _executives_of(graph, enterprise, key[1])
         if found:
             index[enterprise] = found
         else:
@@ -340,7 +349,7 @@ def _managed_by(graph: Adjacency, group_by: str) -> dict[int, set[str | None]]:
         key = ids[manager] if group_by == "MANAGER" else branch(manager)
         if key is None:
             continue
-        for client, edge in succ[manager].items():
+        for client, edge in pairs(succ[manager]):
             if _MANAGES in edge and labels[client] == _ENTERPRISE:
                 managed.setdefault(client, set()).add(key)
     return managed
@@ -393,7 +402,7 @@ def _patch_per_enterprise(
     for enterprise in _changed_enterprises(graph, changed):
         cache.pop(enterprise, None)
     for person in _maybe_owners(graph, changed):
-        for enterprise, edge in succ.get(person, {}).items():
+        for enterprise, edge in pairs(succ[person] or ()):  # None: removed
             if _EMPLOYED_BY in edge:
                 cache.pop(enterprise, None)
     return cache
@@ -415,7 +424,7 @@ def _lead_facts(graph: Adjacency, person: int, rules: LinkageRules) -> LeadFacts
     ratios: list[float] = []
     active: set[object] = set()
     moved: dict[tuple[int, int], Values] = {}
-    for other, edge in succ[person].items():
+    for other, edge in pairs(succ[person]):
         job = edge.get(_EMPLOYED_BY)
         if job is not None:
             employed = True
@@ -428,10 +437,10 @@ def _lead_facts(graph: Adjacency, person: int, rules: LinkageRules) -> LeadFacts
             props = values[other]
             if _at(props, status_at) == rules.active_status:
                 active.add(_at(props, type_at))
-            for end, sent in succ[other].items():
+            for end, sent in pairs(succ[other]):
                 if _TRANSFERRED_TO in sent:
                     moved[(other, end)] = sent[_TRANSFERRED_TO]
-            for start, received in pred[other].items():
+            for start, received in pairs(pred[other]):
                 if _TRANSFERRED_TO in received:
                     moved[(start, other)] = received[_TRANSFERRED_TO]
     segment = _value(graph, _PERSON, "segment")(person)
@@ -455,10 +464,6 @@ def _at(values: Values, at: int | None) -> object:
 def _number(value: object) -> float:
     """A numeric property as a float, 0 when absent (as ``float(props.get(name, 0.0))``)."""
     return 0.0 if value is None else float(value)  # type: ignore[arg-type]
-
-
-Edge = dict[str, Values]
-"""The relationships from one node to another: type -> property values (never mutated)."""
 
 
 def _hop_rel(graph: Adjacency, parent: int, child: int, out: Edge | None, into: Edge | None,
@@ -539,7 +544,7 @@ def manager_leads(
     def by_key(nodes: Iterable[int]) -> list[int]:
         return sorted(nodes, key=lambda n: (labels[n], ids[n]))
 
-    frontier = by_key(c for c, edge in succ[manager].items() if _MANAGES in edge)
+    frontier = by_key(c for c, edge in pairs(succ[manager]) if _MANAGES in edge)
     previous: dict[int, int | None] = dict.fromkeys(frontier)
     outs: dict[int, Edge] = {}  # node -> the edge dict from its previous node, if any
     intos: dict[int, Edge] = {}  # node -> the edge dict to its previous node, if any
@@ -548,15 +553,15 @@ def manager_leads(
         fresh: list[int] = []
         for parent in frontier:
             out, into = succ[parent], pred[parent]
-            for other, edge in out.items():
+            for other, edge in pairs(out):
                 if other not in previous and not types.isdisjoint(edge):
                     previous[other] = parent
                     outs[other] = edge
-                    back = into.get(other)
+                    back = edge_to(into, other)
                     if back is not None:
                         intos[other] = back
                     fresh.append(other)
-            for other, edge in into.items():  # not joined outwards by ``types`` if not seen
+            for other, edge in pairs(into):  # not joined outwards by ``types`` if not seen
                 if other not in previous and not types.isdisjoint(edge):
                     previous[other] = parent
                     intos[other] = edge

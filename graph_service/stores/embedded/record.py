@@ -319,7 +319,7 @@ class Record:
     (:meth:`_start_from_snapshot`), then reads the rows written after it; otherwise it
     reads every row into ``memory``, O(V + E) time and memory: each label's nodes
     and each kind of relationship in key order, a chunk at a time, each chunk applied
-    column-wise (:meth:`Adjacency.apply_rels
+    as columns (:meth:`Adjacency.apply_rels
     <graph_service.stores.embedded.adjacency.Adjacency.apply_rels>`), which starts
     ``serve`` sooner than adding the rows one by one through the ``load_seq`` index
     (measured on the 1M-person benchmark bank, see

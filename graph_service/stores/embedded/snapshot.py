@@ -10,15 +10,15 @@ of rebuilding the graph from every row.
 File layout: :data:`MAGIC`, a 4-byte big-endian length, a JSON header (:class:`Stamp` plus
 the payload's length and CRC-32), then the payload: the graph's state as a :mod:`pickle`
 (protocol 5) whose large containers of builtins are encoded with :mod:`marshal` beside it
-(:class:`_Pickler`). The header holds a fingerprint of the code that wrote it (:func:`fingerprint`:
-this format's number, the Python version, networkx's version and the source of the embedded
-store's modules), so a snapshot written by another version is rejected before its payload
-is read.
+(:class:`_Pickler`). The header holds a fingerprint of the code that wrote it
+(:func:`fingerprint`: this format's number, the Python version and the source of the
+embedded store's modules), so a snapshot written by another version is rejected before its
+payload is read.
 
 Trust: unpickling runs code named by the payload, and :mod:`marshal` is not meant for data
 one does not trust either. The snapshot is as trusted as the SQLite
 file beside it (whoever can write one can write the other); reading it is nonetheless
-restricted to the classes of the modules fingerprinted, networkx and a few builtins
+restricted to the classes of the modules fingerprinted and a few builtins
 (:class:`_Unpickler`), and the checksum is checked first.
 
 Written atomically: a temporary file in the same directory, ``fsync``, :func:`os.replace`,
@@ -43,12 +43,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path as FsPath
 from typing import Any
 
-import networkx as nx
-
 SNAPSHOT_FILE = "graph.snapshot"
 MAGIC = b"GRAPHSNAP\n"
-FORMAT = 1
-"""This layout's number (part of the fingerprint)."""
+FORMAT = 2
+"""This layout's number (part of the fingerprint). 2: the graph's neighbourhoods are lists of
+tuples and dicts, no longer a networkx graph (1); a snapshot of 1 is rejected and the graph
+rebuilt from the record, once."""
 _PROTOCOL = 5
 _TEMP_PREFIX = f".{SNAPSHOT_FILE}."
 _HEADER_LENGTH = struct.Struct(">I")
@@ -113,13 +113,13 @@ def _module_files() -> list[FsPath]:
 def fingerprint() -> str:
     """The code version a snapshot must have been written by to be read (hex SHA-256).
 
-    Covers :data:`FORMAT`, the Python implementation and version (pickle and interning),
-    networkx's version (its graph classes are in the payload) and the source bytes of
-    every module of this package and of :mod:`graph_service.model`: any change to the
-    in-memory structures' code rejects older snapshots (a rebuild, once).
+    Covers :data:`FORMAT`, the Python implementation and version (pickle, marshal and
+    interning) and the source bytes of every module of this package and of
+    :mod:`graph_service.model`: any change to the in-memory structures' code rejects older
+    snapshots (a rebuild, once).
     """
     digest = hashlib.sha256(
-        f"{FORMAT} {sys.implementation.name} {sys.version_info[:2]} {nx.__version__}".encode()
+        f"{FORMAT} {sys.implementation.name} {sys.version_info[:2]}".encode()
     )
     for path in _module_files():
         digest.update(path.name.encode())
@@ -179,11 +179,11 @@ def _decode(payload: bytes) -> Any:
 
 
 class _Unpickler(pickle.Unpickler):
-    """Refuses any global but the classes of fingerprinted modules, networkx and builtins."""
+    """Refuses any global but the classes of fingerprinted modules and a few builtins."""
 
     def find_class(self, module: str, name: str) -> Any:
         allowed = (
-            module.startswith(("networkx.", _PACKAGE + "."))
+            module.startswith(_PACKAGE + ".")
             or module in ("collections", *_FINGERPRINTED)
             or (module == "builtins" and name in _BUILTINS)
         )
