@@ -370,7 +370,7 @@ class TokenVerifier:
             raise UnauthenticatedError(f"the token is longer than {MAX_TOKEN_CHARS} characters")
         try:
             header = jwt.get_unverified_header(token)
-        except jwt.DecodeError:
+        except jwt.InvalidTokenError:  # DecodeError, or a header PyJWT refuses (crit)
             raise UnauthenticatedError("the token is not a well-formed JWT") from None
         algorithm = header.get("alg")
         if algorithm not in self.algorithms:

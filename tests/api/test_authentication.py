@@ -73,6 +73,9 @@ def test_no_token_is_refused_with_a_bearer_challenge(client: Client) -> None:
     ("Basic dXNlcjpwYXNz", "must be 'Bearer <token>'"),
     ("Bearer", "must be 'Bearer <token>'"),
     ("Bearer " + "a" * 9000, "longer than 8192"),
+    # headers PyJWT refuses beyond decoding: an unsupported critical extension (a 500 before)
+    ("Bearer eyJhbGciOiJFZERTQSIsImNyaXQiOlsiZXhwIl19.e30.AA", "not a well-formed JWT"),
+    ("Bearer eyJhbGciOiJFZERTQSIsImNyaXQiOiJ4In0.e30.AA", "not a well-formed JWT"),
 ])  # fmt: skip
 def test_a_bogus_authorization_header_is_refused(client: Client, header: str,
                                                  reason: str) -> None:
