@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from graph_service.rules import LinkageRules
 from graph_service.stores.base import Direction, GraphStore
 from graph_service.stores.cypher import WRITE_SECTIONS
 from graph_service.stores.embedded import DB_FILE, CommitCounts, EmbeddedStore
-from graph_service.stores.embedded.questions import OWNERS_ASKED
+from graph_service.stores.embedded.questions import PRODUCT_SETS
 from tests.conftest import (
     REPO_ROOT,
     backend_settings,
@@ -259,20 +260,26 @@ def test_small_writes_keep_derived_indexes_right(small_bank_dir: Path) -> None:
 
 
 def test_product_sets_requests_name_keep_a_bounded_cache(small_bank_dir: Path) -> None:
-    # Each new productTypes a request names builds an owner flag per node: at most
-    # OWNERS_ASKED are kept, the configured products' always, and answers stay right.
+    # Each new productTypes a request names builds owner flags (a byte per node) and, for
+    # payrollCoverage, coverage counts: at most PRODUCT_SETS of each are kept, the least
+    # recently used dropped first, and the answers stay right.
     store, rules = EmbeddedStore(small_bank_dir, create=False), LinkageRules()
-    asked = [["debit card", f"product {i}"] for i in range(3 * OWNERS_ASKED)]
-    expected = [asyncio.run(EmbeddedStore(small_bank_dir, create=False).uncovered_employees(
-        "E1", products, rules)) for products in asked[:2]]  # fmt: skip
-    asyncio.run(store.uncovered_employees("E1", rules.payroll_products, rules))
-    for products in asked:
-        found = asyncio.run(store.uncovered_employees("E1", products, rules))
-        assert found == expected[0]
+    fresh = EmbeddedStore(small_bank_dir, create=False)
+    configured = asyncio.run(fresh.payroll_coverage(["E1"], rules))
+    asked = [replace(rules, payroll_products=("debit card", f"product {i}"))
+             for i in range(3 * PRODUCT_SETS)]  # fmt: skip
+    expected = asyncio.run(fresh.uncovered_employees("E1", ["debit card"], rules))
+    for other in asked:
+        asyncio.run(store.payroll_coverage(["E1"], rules))  # the configured set, in use
+        assert asyncio.run(store.payroll_coverage(["E1"], other)) == configured
+        assert asyncio.run(store.uncovered_employees("E1", other.payroll_products,
+                                                     rules)) == expected  # fmt: skip
     derived = store._memory.derived  # noqa: SLF001
-    assert sum(key[0] == "owners asked" for key in derived) == OWNERS_ASKED
-    assert ("owners", frozenset(rules.payroll_products), rules.active_status) in derived
-    assert expected[0] == expected[1] and expected[0]  # "product i" is held by no one
+    for kind in ("owners", "coverage"):
+        kept = [key[1] for key in derived if key[0] == kind]
+        assert len(kept) == PRODUCT_SETS, kind
+        assert frozenset(rules.payroll_products) in kept, kind  # used all along
+    assert expected  # "product i" is held by no one: the same employees are uncovered
 
 
 LEAD_TYPES = ("EMPLOYED_BY", "SHAREHOLDER_OF", "GUARANTEES")

@@ -87,37 +87,44 @@ def _qualifying(graph: Adjacency, wanted: AbstractSet[str], active: str) -> Call
     return qualifies
 
 
-OWNERS_ASKED = 4
-"""Owner flag indexes (one byte per node each) kept at once for product sets that requests
-name (``productTypes``) beyond the configured ones, which are always kept: without a bound,
-each new set a caller sends would leave one behind."""
+PRODUCT_SETS = 8
+"""Product sets whose owner flags (a byte per node) and coverage counts are kept at once,
+the least recently used dropped first: the configured payroll and private-banking products
+and those that requests name (``productTypes``), so that each new set a caller sends cannot
+leave an index behind for good."""
 
 
 def _owners_of_active(graph: Adjacency, products: Iterable[str], rules: LinkageRules) -> bytearray:
     """Flag per node: 1 when it owns an active account whose type is in ``products``.
 
     Computed in one pass over the accounts (O(accounts + OWNS)) and cached per product
-    set and active status (patched after changes: :func:`_patch_owners`): the configured
-    payroll and private-banking products always, at most :data:`OWNERS_ASKED` others.
+    set and active status (patched after changes: :func:`_patch_owners`), at most
+    :data:`PRODUCT_SETS` of them.
     """
-    wanted = frozenset(products)
-    configured = wanted in (frozenset(rules.payroll_products),
-                            frozenset(rules.private_banking_products))  # fmt: skip
-    key = ("owners" if configured else "owners asked", wanted, rules.active_status)
-    flags = graph.derived.get(key)
+    key = ("owners", frozenset(products), rules.active_status)
+    flags = _recent(graph, key)
     if flags is not None:
         return flags
     flags = bytearray(len(graph.values))
-    qualifies, pred = _qualifying(graph, wanted, rules.active_status), graph.pred
+    qualifies, pred = _qualifying(graph, key[1], rules.active_status), graph.pred
     for account in graph.index[_ACCOUNT].values():
         if qualifies(account):
             for owner, edge in pairs(pred[account]):
                 if _OWNS in edge:
                     flags[owner] = 1
-    if configured:
-        graph.derived[key] = flags
-        return flags
-    return _keep(graph, key, flags, OWNERS_ASKED)
+    return _keep(graph, key, flags, PRODUCT_SETS)
+
+
+def _recent(graph: Adjacency, key: tuple[Any, ...]) -> Any:
+    """The derived index ``key``, made the most recently used of its kind; ``None`` if absent.
+
+    :func:`_keep` drops the first of a kind in the dict's order: moved to the end on each
+    use, that is the least recently used.
+    """
+    found = graph.derived.pop(key, None)
+    if found is not None:
+        graph.derived[key] = found
+    return found
 
 
 def _keep(graph: Adjacency, key: tuple[Any, ...], index: T, limit: int) -> T:
@@ -143,7 +150,6 @@ def _maybe_owners(graph: Adjacency, changed: AbstractSet[int]) -> set[int]:
     return found
 
 
-@patches("owners asked")
 @patches("owners")
 def _patch_owners(
     graph: Adjacency, key: tuple[str, frozenset[str], str], flags: bytearray,
@@ -284,11 +290,14 @@ def _patch_executives(
 def _coverage_counts(graph: Adjacency, rules: LinkageRules) -> Callable[[int], tuple[int, int]]:
     """``counts(enterprise)``: its (employees, covered), cached per enterprise and products.
 
-    O(employees) on first use; the cache is patched after changes (:func:`_patch_per_enterprise`).
+    O(employees) on first use; the cache is patched after changes (:func:`_patch_per_enterprise`),
+    and kept for at most :data:`PRODUCT_SETS` product sets.
     """
     covered_flags = _owners_of_active(graph, rules.payroll_products, rules)
     key = ("coverage", frozenset(rules.payroll_products), rules.active_status)
-    cache: dict[int, tuple[int, int]] = graph.derived.setdefault(key, {})
+    cache: dict[int, tuple[int, int]] | None = _recent(graph, key)
+    if cache is None:
+        cache = _keep(graph, key, {}, PRODUCT_SETS)
 
     def counts(enterprise: int) -> tuple[int, int]:
         counted = cache.get(enterprise)
