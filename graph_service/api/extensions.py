@@ -654,16 +654,17 @@ class ExecutionChecks(SchemaExtension):
        multiple operations."), but strawberry passes the first operation's name on, so it
        would run the first operation silently. Code ``BAD_REQUEST`` (HTTP 400 over HTTP,
        like an unknown ``operationName``).
-    2. **The node budget:** an operation that can return more nodes than
-       ``Settings.max_query_nodes`` (:func:`graph_service.api.cost.estimate_nodes`, with the
-       request's variables coerced as execution coerces them; kept for the same request by
-       :func:`estimate`). Code ``QUERY_TOO_COMPLEX``, stating the estimate and the budget.
-    3. **Variable values that do not coerce** to their types (``{"first": "ten"}`` for an
+    2. **Variable values that do not coerce** to their types (``{"first": "ten"}`` for an
        ``Int``, a missing required variable, an unknown enum value). graphql-core reports
        them as execution starts without a code, in messages that start like some validation
        errors' (``Variable '$e' ...``); here graphql-core's own ``get_variable_values`` over
        :func:`type_schema` coerces them first and the errors are coded ``BAD_USER_INPUT`` by
-       :func:`request_error_of`.
+       :func:`request_error_of`. Before the budget, so that a value of the wrong type is
+       named as such rather than priced.
+    3. **The node budget:** an operation that can return more nodes than
+       ``Settings.max_query_nodes`` (:func:`graph_service.api.cost.estimate_nodes`, with the
+       request's variables coerced as execution coerces them; kept for the same request by
+       :func:`estimate`). Code ``QUERY_TOO_COMPLEX``, stating the estimate and the budget.
     """
 
     requested_operation: str | None = None
@@ -692,6 +693,14 @@ class ExecutionChecks(SchemaExtension):
             if len(operations) > 1:
                 return [GraphQLError(MULTIPLE_OPERATIONS, extensions={"code": BAD_REQUEST})]
         types = type_schema(ctx.schema)
+        operation = get_operation_ast(document, self.requested_operation)
+        if operation is not None and operation.variable_definitions:
+            values = get_variable_values(
+                types, operation.variable_definitions, ctx.variables or {},
+                max_errors=MAX_COERCION_ERRORS,
+            )
+            if isinstance(values, list):
+                return [request_error_of(e, BAD_USER_INPUT) for e in values]
         settings = _settings(ctx.context)
         nodes = estimate(types, document, settings, ctx.variables, self.requested_operation)
         if nodes > settings.max_query_nodes:
@@ -702,14 +711,6 @@ class ExecutionChecks(SchemaExtension):
                 extensions={"code": QUERY_TOO_COMPLEX, "estimate": nodes,
                             "limit": settings.max_query_nodes},
             )]
-        operation = get_operation_ast(document, self.requested_operation)
-        if operation is not None and operation.variable_definitions:
-            values = get_variable_values(
-                types, operation.variable_definitions, ctx.variables or {},
-                max_errors=MAX_COERCION_ERRORS,
-            )
-            if isinstance(values, list):
-                return [request_error_of(e, BAD_USER_INPUT) for e in values]
         return []
 
 

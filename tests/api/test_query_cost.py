@@ -108,6 +108,15 @@ def test_each_request_is_priced_by_its_own_variables_though_estimates_are_kept(
             assert refusal(body)["extensions"]["estimate"] == estimate, variables
 
 
+@pytest.mark.parametrize("value", ["1000", True, 50.5, [50]])
+def test_a_variable_of_the_wrong_type_is_named_not_priced(client: Client, value: Any) -> None:
+    body = client.post(TWO_LEVELS, {"f": value})
+    assert body.get("data") is None, body
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+    assert error["message"].startswith("Variable '$f' has invalid value"), error
+
+
 def test_omitted_first_counts_the_default_page_size(client: Client) -> None:
     two = '{ enterprise(id: "E1") { employees { edges { node { accounts { totalCount } } } } } }'
     assert client.data(two)["enterprise"]["employees"]["edges"]  # 100 + 100 * 100 = 10,100
