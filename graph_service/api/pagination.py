@@ -277,7 +277,10 @@ class CursorOrder:
         except (ValueError, RecursionError):
             key = None
         if not isinstance(key, list) or not self._fits(key):
-            raise InvalidInputError(f"{where}: its position is not one of {wanted}")
+            raise InvalidInputError(
+                f"{where}: its position is not one of {self.connection} ordered by "
+                f"{self.order}"
+            )
         return tuple(key)
 
 

@@ -67,7 +67,7 @@ def test_versioned_keys_page_by_bisection() -> None:
         (base64.b64encode(b'v2:rankedLeads:score-desc:[1,"P1"]').decode(),
          "it is a cursor of version 'v2', not v1"),
         (base64.b64encode(b'v1:rankedLeads:score-desc:["x","P1"]').decode(),
-         "its position is not one of"),
+         "its position is not one of rankedLeads ordered by score-desc"),
         (base64.b64encode(b"v1:rankedLeads:score-desc:[1,").decode(), "its position is not one"),
         ("not a cursor!", "not a cursor this service issued"),
     ],
