@@ -347,10 +347,10 @@ class Scope:
         """
         if self.unrestricted:
             return
-        if label not in RECORDED_BY and self.masks_every(label):
-            self.masked_ids.update(ids)
-        elif label in RECORDED_BY:
+        if label in RECORDED_BY:
             self.shown_ids.update(ids)
+        elif self.masks_every(label):
+            self.masked_ids.update(ids)
         else:
             for node_id in ids:
                 (self.shown_ids if self.sees((label, node_id)) else self.masked_ids).add(node_id)
