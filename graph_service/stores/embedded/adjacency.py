@@ -8,14 +8,14 @@ neighbourhood of up to :data:`SMALL` neighbours is a flat tuple ``(m1, e1, m2, e
 a larger one a dict (:func:`pairs`, :func:`edge_to` and the like read either), because at
 one million people most nodes have one to three neighbours, and a dict per node and
 direction was most of the store's memory (benchmarks/README.md, "Memory of the graph at
-1M"). Per label, a dict from id to integer. Properties are handed out as read-only
-:class:`~graph_service.stores.embedded.properties.Properties` views of those tuples, so no
-dict is kept per node or relationship. Derived indexes (payroll coverage per product set,
-employees of an enterprise sorted by id, a hub's first neighbours) are computed on first use;
-when the graph changes, each is patched for the nodes that changed (:data:`PATCHES`) or
-dropped, so that a small write does not make the next question rebuild them whole. The
-traversal primitives of :class:`~graph_service.stores.base.GraphStore` are answered here,
-on node numbers.
+1M"). Per label, an index from id to integer (:class:`~.idindex.IdIndex`). Properties are
+handed out as read-only :class:`~graph_service.stores.embedded.properties.Properties` views
+of those tuples, so no dict is kept per node or relationship. Derived indexes (payroll
+coverage per product set, employees of an enterprise sorted by id, a hub's first
+neighbours) are computed on first use; when the graph changes, each is patched for the
+nodes that changed (:data:`PATCHES`) or dropped, so that a small write does not make the
+next question rebuild them whole. The traversal primitives of
+:class:`~graph_service.stores.base.GraphStore` are answered here, on node numbers.
 """
 
 from __future__ import annotations
@@ -32,9 +32,11 @@ from typing import Any
 
 from graph_service.model import RELATIONSHIP_SPECS, NodeKey, NodeLabel, RelationshipType
 from graph_service.stores.base import REL_ORDER, Direction, Link, Node, Relationship
+from graph_service.stores.embedded.idindex import IdIndex
 from graph_service.stores.embedded.properties import Fields, Properties, Values
 
 _ALL_TYPES = frozenset(REL_ORDER)
+_NO_IDS = IdIndex()  # the index of a label without nodes (never written)
 SORTED_NEIGHBOURS_MIN = 1_000
 """Neighbours from which a node counts as a hub whose first neighbours in key order the
 client network walk reads (:meth:`Adjacency.first_neighbours`), rather than ranking
@@ -80,7 +82,13 @@ PATCHES["first neighbours"] = drop_if_changed  # Adjacency._first_neighbours
 
 CACHES = frozenset({"derived", "_changed"})
 """Attributes of :class:`Adjacency` a snapshot leaves out: the derived indexes (rebuilt on
-first use) and the nodes changed since they were last settled."""
+first use, but for those of the kinds in :data:`SNAPSHOT_KINDS`) and the nodes changed
+since they were last settled."""
+SNAPSHOT_KINDS: set[str] = set()
+"""Kinds of derived index a snapshot keeps (each also has a :data:`PATCHES` entry, which
+brings it up to date with the writes replayed after the snapshot): those over the whole
+graph that a first question would otherwise pay for, e.g. the payroll owners' flags and
+every enterprise's coverage counts. Filled by the modules defining them."""
 
 
 Edge = dict[str, Values]
@@ -138,7 +146,7 @@ class _StoredKeys:
 
     __slots__ = ("_index",)
 
-    def __init__(self, index: Mapping[str, Mapping[str, int]]) -> None:
+    def __init__(self, index: Mapping[str, IdIndex]) -> None:
         self._index = index
 
     def __contains__(self, key: object) -> bool:
@@ -168,8 +176,8 @@ class Adjacency:
         (:func:`graph_service.linkage.analytics.digraph`).
     labels, ids, values : list
         Per node number: its label, id and property values.
-    index : dict of str to dict of str to int
-        Per label, id to node number.
+    index : dict of str to IdIndex
+        Per label, id to node number (:class:`~.idindex.IdIndex`: a dict's methods).
     rel_counts : Counter
         Relationships per type.
     derived : dict
@@ -184,7 +192,7 @@ class Adjacency:
         self.labels: list[str] = []
         self.ids: list[str] = []
         self.values: list[Values] = []
-        self.index: dict[str, dict[str, int]] = {label.value: {} for label in NodeLabel}
+        self.index: dict[str, IdIndex] = {label.value: IdIndex() for label in NodeLabel}
         # The edge dict of a pair joined by one relationship without properties, per type.
         self.bare = {t.value: {t.value: ()} for t in RelationshipType}
         self.rel_counts: Counter[str] = Counter()
@@ -205,9 +213,9 @@ class Adjacency:
         looking each one up.
         """
         label = sys.intern(label)  # one text per label, not per node
-        known = self.index.setdefault(label, {})
+        known = self.index.setdefault(label, IdIndex())
         if not new:
-            stored = list(map(known.get, ids))
+            stored = known.numbers_of(ids)
             if stored.count(None) < len(stored):
                 for n, node_values in zip(stored, values, strict=True):
                     if n is not None:
@@ -221,7 +229,7 @@ class Adjacency:
             self._changed = None
         else:
             self._note(numbers)
-        known.update(zip(ids, numbers, strict=True))
+        known.add(ids, numbers)
         self.labels.extend(repeat(label, len(ids)))
         self.ids.extend(ids)
         self.values.extend(values)
@@ -254,8 +262,8 @@ class Adjacency:
         """
         succ, pred = self.succ, self.pred
         rel_type = sys.intern(rel_type)  # one text per type, not per edge dict
-        starts = list(map(self.index[start_label].__getitem__, start_ids))
-        ends = list(map(self.index[end_label].__getitem__, end_ids))
+        starts = self.index[start_label].require(start_ids)
+        ends = self.index[end_label].require(end_ids)
         bare = self.bare.setdefault(rel_type, {rel_type: ()})
         shared: dict[bytes, Edge] = {}  # by the values' encoding: 1, 1.0 and True differ
         replaced = 0
@@ -281,7 +289,7 @@ class Adjacency:
         ``labels``, ``ids`` and ``values`` stay, unreachable from ``index``, and its
         neighbourhoods become ``None``. O(degree) per node.
         """
-        known = self.index.get(label, {})
+        known = self.index.get(label, _NO_IDS)
         succ, pred = self.succ, self.pred
         for node_id in ids:
             n = known.pop(node_id, None)
@@ -311,7 +319,7 @@ class Adjacency:
         Pairs not so joined are skipped. The pair's edge dict is replaced by a copy without
         ``rel_type`` (edge dicts are never mutated), or removed when it held only that type.
         """
-        starts, ends = self.index.get(start_label, {}), self.index.get(end_label, {})
+        starts, ends = self.index.get(start_label, _NO_IDS), self.index.get(end_label, _NO_IDS)
         for start_id, end_id in pairs:
             u, v = starts.get(start_id), ends.get(end_id)
             edge = None if u is None or v is None else edge_to(self.succ[u], v)
@@ -381,15 +389,19 @@ class Adjacency:
         """Everything this graph holds, for a snapshot: every attribute but the caches.
 
         Generic on purpose: a structure added to this class is in the snapshot without
-        being listed. Left out are :data:`CACHES`, rebuilt on first use.
+        being listed. Left out are :data:`CACHES`, rebuilt on first use, but for the derived
+        indexes of :data:`SNAPSHOT_KINDS`, kept under ``"derived"``.
         """
-        return {name: value for name, value in vars(self).items() if name not in CACHES}
+        state = {name: value for name, value in vars(self).items() if name not in CACHES}
+        self.settle()  # the kept indexes as patched with every change
+        state["derived"] = {k: v for k, v in self.derived.items() if k[0] in SNAPSHOT_KINDS}
+        return state
 
     def restore(self, state: dict[str, Any]) -> None:
-        """Become the graph whose :meth:`state` is ``state``, with empty caches."""
+        """Become the graph whose :meth:`state` is ``state``, with its kept derived indexes."""
         vars(self).clear()
         vars(self).update(state)
-        self.derived = {}
+        self.derived = dict(state.get("derived", {}))
         self._changed = set()
 
     def size(self) -> int:
@@ -423,7 +435,7 @@ class Adjacency:
 
     def get_nodes(self, label: str, ids: Sequence[str]) -> list[Node | None]:
         """Nodes by id, aligned with ``ids``; ``None`` where absent. O(len(ids))."""
-        known = self.index.get(label, {})
+        known = self.index.get(label, _NO_IDS)
         return [None if (n := known.get(i)) is None else self.node(n) for i in ids]
 
     def list_ids(self, label: str) -> list[str]:
@@ -443,7 +455,7 @@ class Adjacency:
         """
         outgoing = direction is Direction.OUTGOING
         adjacency = self.succ if outgoing else self.pred
-        known = self.index.get(label, {})
+        known = self.index.get(label, _NO_IDS)
         answer: list[list[tuple[Relationship, Node]]] = []
         for node_id in ids:
             n = known.get(node_id)
@@ -580,7 +592,7 @@ class Adjacency:
                       for start, _ in RELATIONSHIP_SPECS[t].endpoints}  # fmt: skip
             found: list[tuple[NodeKey, NodeKey, int, str, Values]] = []
             for label in sorted(starts):
-                for n in self.index.get(label, {}).values():
+                for n in self.index.get(label, _NO_IDS).values():
                     for other, edge in pairs(succ[n]):
                         found += [
                             ((label, ids[n]), (labels[other], ids[other]), REL_ORDER[t], t, v)

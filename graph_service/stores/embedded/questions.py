@@ -30,6 +30,7 @@ from graph_service.stores.base import (
     Relationship,
 )
 from graph_service.stores.embedded.adjacency import (
+    SNAPSHOT_KINDS,
     Adjacency,
     Edge,
     drop_if_changed,
@@ -52,6 +53,7 @@ _PERSON = NodeLabel.PERSON.value
 T = TypeVar("T")
 
 patches("staff")(drop_if_changed)  # _staff: one enterprise's
+SNAPSHOT_KINDS.update(("owners", "coverage", "executives"))  # what warm() builds
 
 
 def _employees(graph: Adjacency, enterprise: int) -> Iterator[tuple[int, Values]]:
@@ -331,6 +333,21 @@ def payroll_coverage(
         else:
             answer.append(Coverage(enterprise_id, *counts(enterprise)))
     return answer
+
+
+def warm(graph: Adjacency, rules: LinkageRules) -> None:
+    """Build the derived indexes over the whole graph that ``rules``' questions read first.
+
+    The owners' flags of the payroll and private-banking products, every enterprise's
+    coverage counts and the executives per enterprise (:data:`SNAPSHOT_KINDS`): what a
+    snapshot then keeps, so that a process opening it (``serve``, ``report``) does not pay
+    for them on its first question. O(accounts + OWNS + EMPLOYED_BY).
+    """
+    counts = _coverage_counts(graph, rules)
+    for enterprise in graph.index[_ENTERPRISE].values():
+        counts(enterprise)
+    _owners_of_active(graph, rules.private_banking_products, rules)
+    _executives(graph, rules.executive_role)
 
 
 def _value(graph: Adjacency, label: str, name: str) -> Callable[[int], str | None]:

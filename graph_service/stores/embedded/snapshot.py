@@ -45,10 +45,12 @@ from typing import Any
 
 SNAPSHOT_FILE = "graph.snapshot"
 MAGIC = b"GRAPHSNAP\n"
-FORMAT = 2
+FORMAT = 3
 """This layout's number (part of the fingerprint). 2: the graph's neighbourhoods are lists of
-tuples and dicts, no longer a networkx graph (1); a snapshot of 1 is rejected and the graph
-rebuilt from the record, once."""
+tuples and dicts, no longer a networkx graph (1). 3: the id index of each label is a sorted
+base (:class:`~graph_service.stores.embedded.idindex.IdIndex`), and the derived indexes of
+:data:`~graph_service.stores.embedded.adjacency.SNAPSHOT_KINDS` are kept. A snapshot of an
+earlier layout is rejected and the graph rebuilt from the record, once."""
 _PROTOCOL = 5
 _TEMP_PREFIX = f".{SNAPSHOT_FILE}."
 _HEADER_LENGTH = struct.Struct(">I")

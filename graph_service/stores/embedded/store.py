@@ -81,12 +81,16 @@ class EmbeddedStore:
         """See :meth:`Record.refresh <graph_service.stores.embedded.record.Record.refresh>`."""
         return self._record.refresh()
 
-    async def save_snapshot(self) -> FsPath:
+    async def save_snapshot(self, rules: LinkageRules | None = None) -> FsPath:
         """Write the snapshot opening starts from (what a load does once committed).
 
-        See :meth:`Record.save_snapshot
+        With ``rules``, the derived indexes their questions read first are built before
+        (:func:`.questions.warm`), so that the snapshot holds them. See
+        :meth:`Record.save_snapshot
         <graph_service.stores.embedded.record.Record.save_snapshot>`.
         """
+        if rules is not None:
+            questions.warm(self._current(), rules)
         return self._record.save_snapshot()
 
     async def write(self, batch: GraphBatch) -> LoadReport:

@@ -1,0 +1,196 @@
+"""The embedded store's per-label index from node id to node number, cheap to snapshot.
+
+A dict of a million ids costs about 100 bytes an entry and, read back from a snapshot,
+about 0.6 µs an entry to rebuild (hashing every id and inserting it), which was most of
+opening the 1M-person benchmark bank (benchmarks/README.md, "Opening at 1M"). An
+:class:`IdIndex` read from a snapshot is instead a *base*: the ids sorted (a list sharing
+the id texts of :attr:`Adjacency.ids <graph_service.stores.embedded.adjacency.Adjacency>`)
+and two arrays of node numbers, found by binary search, plus a dict of the ids added since
+and the numbers removed since. Written to a snapshot, it is merged into a new base again.
+"""
+
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import chain
+from operator import itemgetter
+from typing import Any
+
+_NUMBER = "i"
+"""Array type code of node numbers: a C ``int``, up to 2,147,483,647 nodes."""
+THAW_SHARE = 8
+"""A lookup of more ids than the base's size divided by this moves the base into the dict
+first (:meth:`IdIndex.numbers_of`): a load of many rows then looks each up at C speed
+instead of by a binary search each."""
+
+
+def _numbers(data: bytes = b"") -> array[int]:
+    """An array of node numbers holding ``data`` (its machine bytes)."""
+    numbers = array(_NUMBER)
+    numbers.frombytes(data)
+    return numbers
+
+
+class IdIndex:
+    """Node ids of one label mapped to their node numbers; a mapping's read and write methods.
+
+    Parameters
+    ----------
+    keys : list of str, optional
+        The base's ids, sorted as texts.
+    numbers : bytes, optional
+        The base's node numbers aligned with ``keys`` (machine ``int`` s).
+    order : bytes, optional
+        The base's node numbers sorted ascending (what :meth:`values` yields first).
+
+    Notes
+    -----
+    Lookups cost a dict lookup, then O(log n) text comparisons in the base. Iteration
+    yields the base's live entries in node-number order, then the added ones in insertion
+    order: node numbers ascending, as a dict filled in number order would.
+    """
+
+    __slots__ = ("_added", "_dead", "_keys", "_numbers", "_order")
+
+    def __init__(self, keys: Sequence[str] = (), numbers: bytes = b"", order: bytes = b"") -> None:
+        self._keys = list(keys)
+        self._numbers = _numbers(numbers)
+        self._order = _numbers(order)
+        if not len(self._keys) == len(self._numbers) == len(self._order):
+            raise ValueError("an id index's keys and numbers differ in length")
+        self._added: dict[str, int] = {}
+        self._dead: set[int] = set()  # base numbers removed since
+
+    def __reduce__(self) -> tuple[type[IdIndex], tuple[list[str], bytes, bytes]]:
+        """Pickled as a base holding every entry: sorted ids and two arrays' bytes."""
+        if self._added or self._dead:
+            merged = sorted(self.items())
+            keys = [key for key, _ in merged]
+            numbers = _numbers()
+            numbers.extend(n for _, n in merged)
+            order = _numbers()
+            order.extend(sorted(numbers))
+            return (IdIndex, (keys, numbers.tobytes(), order.tobytes()))
+        return (IdIndex, (self._keys, self._numbers.tobytes(), self._order.tobytes()))
+
+    def _base_position(self, key: str) -> int | None:
+        """Where ``key`` is in the base, if it is there and not removed."""
+        keys = self._keys
+        at = bisect_left(keys, key)
+        if at < len(keys) and keys[at] == key and self._numbers[at] not in self._dead:
+            return at
+        return None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The node number of ``key``; ``default`` when absent."""
+        found = self._added.get(key)
+        if found is not None:
+            return found
+        if not self._keys or key.__class__ is not str:
+            return default
+        at = self._base_position(key)
+        return default if at is None else self._numbers[at]
+
+    def __getitem__(self, key: str) -> int:
+        found = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return found  # type: ignore[no-any-return]
+
+    def __contains__(self, key: object) -> bool:
+        return self.get(key) is not None  # type: ignore[arg-type]
+
+    def __len__(self) -> int:
+        return len(self._keys) - len(self._dead) + len(self._added)
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to an index or mapping with the same entries, as dicts compare."""
+        if isinstance(other, IdIndex):
+            return dict(self.items()) == dict(other.items())
+        if isinstance(other, Mapping):
+            return dict(self.items()) == dict(other.items())
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, so unhashable as a dict is
+
+    def items(self) -> Iterator[tuple[str, int]]:
+        """``(id, node number)`` of every entry, base first (removed ones skipped)."""
+        dead = self._dead
+        base = zip(self._keys, self._numbers, strict=True)
+        live = base if not dead else ((k, n) for k, n in base if n not in dead)
+        return chain(live, self._added.items())
+
+    def __iter__(self) -> Iterator[str]:
+        return (key for key, _ in self.items())
+
+    def values(self) -> Iterable[int]:
+        """Every node number, ascending (the base's, then those added since)."""
+        dead = self._dead
+        base: Iterable[int] = self._order if not dead else (n for n in self._order if n not in dead)
+        return chain(base, self._added.values())
+
+    def numbers_of(self, keys: Sequence[str]) -> list[int | None]:
+        """The node number of each of ``keys``, aligned; ``None`` where absent.
+
+        Many keys (more than the base's size over :data:`THAW_SHARE`) first move the base
+        into the dict (:meth:`_thaw`), so that they are looked up in C.
+        """
+        if self._keys and len(keys) * THAW_SHARE > len(self._keys):
+            self._thaw()
+        if not self._keys:
+            return list(map(self._added.get, keys))
+        return list(map(self.get, keys))
+
+    def require(self, keys: Sequence[str]) -> list[int]:
+        """The node number of each of ``keys``, aligned (:meth:`numbers_of`).
+
+        Raises
+        ------
+        KeyError
+            Naming the first of ``keys`` that is absent.
+        """
+        found = self.numbers_of(keys)
+        if None in found:
+            raise KeyError(keys[found.index(None)])
+        return found  # type: ignore[return-value]
+
+    def _thaw(self) -> None:
+        """Move the base's live entries into the dict, in node-number order (:meth:`values`)."""
+        added = dict(sorted(self.items(), key=itemgetter(1)))
+        self._keys, self._numbers, self._order = [], _numbers(), _numbers()
+        self._dead = set()
+        self._added = added
+
+    def add(self, keys: Sequence[str], numbers: Iterable[int]) -> None:
+        """Map each of ``keys`` to its node number in ``numbers`` (aligned).
+
+        A key already present is renumbered. Many keys (as in :meth:`numbers_of`) move the
+        base into the dict first, so that they are added in C.
+        """
+        if self._keys and len(keys) * THAW_SHARE > len(self._keys):
+            self._thaw()
+        if not self._keys:
+            self._added.update(zip(keys, numbers, strict=True))
+            return
+        for key, n in zip(keys, numbers, strict=True):
+            at = self._base_position(key)
+            if at is not None:
+                self._dead.add(self._numbers[at])
+            self._added[key] = n
+
+    def pop(self, key: str, default: Any = None) -> Any:
+        """Remove ``key``; its node number, or ``default`` when absent."""
+        found = self._added.pop(key, None)
+        if found is not None:
+            return found
+        at = self._base_position(key) if self._keys else None
+        if at is None:
+            return default
+        n = self._numbers[at]
+        self._dead.add(n)
+        return n

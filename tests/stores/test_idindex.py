@@ -1,0 +1,87 @@
+"""The id index answers as a dict would, through snapshots (bases) and the writes after them."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from graph_service.stores.embedded.idindex import THAW_SHARE, IdIndex
+
+ID = st.text(alphabet="abcé字0", min_size=1, max_size=4)
+OPERATION = st.one_of(
+    st.tuples(st.just("add"), st.lists(ID, max_size=12, unique=True)),
+    st.tuples(st.just("pop"), ID),
+    st.tuples(st.just("snapshot"), st.none()),
+)
+
+
+def _same(index: IdIndex, expected: dict[str, int], probes: list[str]) -> None:
+    """``index`` holds exactly ``expected``, read through every method."""
+    assert dict(index.items()) == expected
+    assert list(index.values()) == sorted(expected.values())  # numbers ascending
+    assert len(index) == len(expected) and bool(index) == bool(expected)
+    assert sorted(index) == sorted(expected)
+    for key in probes:
+        assert index.get(key) == expected.get(key)
+        assert (key in index) == (key in expected)
+    assert index.numbers_of(probes) == [expected.get(key) for key in probes]
+    assert index == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(OPERATION, max_size=25))
+def test_the_index_answers_as_a_dict_through_snapshots_and_writes(
+    operations: list[tuple[str, object]],
+) -> None:
+    """Random adds (new numbers, ascending, as the graph gives them), pops and snapshots."""
+    index, expected, number, probes = IdIndex(), {}, 0, ["zz"]
+    for kind, argument in operations:
+        if kind == "add":
+            keys = [k for k in argument if k not in expected]  # type: ignore[union-attr]
+            numbers = range(number, number + len(keys))
+            number += len(keys)
+            index.add(keys, numbers)
+            expected.update(zip(keys, numbers, strict=True))
+            probes += keys
+        elif kind == "pop":
+            assert index.pop(argument) == expected.pop(argument, None)  # type: ignore[call-overload]
+            probes.append(argument)  # type: ignore[arg-type]
+        else:  # what a snapshot writes and opening reads back
+            index = pickle.loads(pickle.dumps(index))
+        _same(index, expected, probes)
+
+
+def test_a_base_is_searched_and_written_again_merged() -> None:
+    keys = [f"P{i:04d}" for i in range(100)]
+    index = pickle.loads(pickle.dumps(_filled(keys)))
+    assert index._keys == sorted(keys)  # noqa: SLF001 (a base, not a dict)
+    index.add(["Q1"], [100])  # fewer than the base's size over THAW_SHARE: no thaw
+    assert index._keys and index.pop("P0003") == 3  # noqa: SLF001
+    assert index.get("P0003") is None and index["Q1"] == 100 and len(index) == 100
+    merged = pickle.loads(pickle.dumps(index))
+    assert merged._keys == sorted([*keys[:3], *keys[4:], "Q1"])  # noqa: SLF001
+    assert dict(merged.items()) == dict(index.items())
+
+
+def test_many_lookups_move_the_base_into_the_dict() -> None:
+    keys = [f"P{i}" for i in range(10 * THAW_SHARE)]
+    index = pickle.loads(pickle.dumps(_filled(keys)))
+    assert index.require(keys[:5]) == [0, 1, 2, 3, 4] and index._keys  # noqa: SLF001
+    assert index.require(keys) == list(range(len(keys)))
+    assert not index._keys  # noqa: SLF001 (thawed)
+    with pytest.raises(KeyError, match="nobody"):
+        index.require(["P1", "nobody"])
+
+
+def test_a_base_of_mismatched_lengths_is_refused() -> None:
+    with pytest.raises(ValueError, match="differ in length"):
+        IdIndex(["a", "b"], IdIndex(["a"], b"\0\0\0\0", b"\0\0\0\0")._numbers.tobytes(), b"")  # noqa: SLF001
+
+
+def _filled(keys: list[str]) -> IdIndex:
+    index = IdIndex()
+    index.add(keys, range(len(keys)))
+    return index
