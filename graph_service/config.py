@@ -6,6 +6,7 @@ Every variable has the prefix ``GRAPH_SERVICE_``. List values are JSON, e.g.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from pathlib import Path
 from typing import Literal
@@ -387,9 +388,24 @@ class Settings(BaseSettings):
         return self
 
     def rules(self) -> LinkageRules:
-        """Return the :class:`~graph_service.rules.LinkageRules` these settings configure."""
-        return LinkageRules(
-            payroll_products=tuple(self.payroll_products),
-            private_banking_products=tuple(self.private_banking_products),
-            e_banking_media=tuple(self.e_banking_media),
+        """Return the :class:`~graph_service.rules.LinkageRules` these settings configure.
+
+        One object per distinct configuration (:func:`_rules`): a report asks for them
+        once per subject.
+        """
+        return _rules(
+            tuple(self.payroll_products),
+            tuple(self.private_banking_products),
+            tuple(self.e_banking_media),
         )
+
+
+@functools.lru_cache(maxsize=8)
+def _rules(
+    payroll: tuple[str, ...], private_banking: tuple[str, ...], e_banking: tuple[str, ...]
+) -> LinkageRules:
+    """The (immutable) linkage rules of these product lists, shared by equal settings."""
+    return LinkageRules(
+        payroll_products=payroll, private_banking_products=private_banking,
+        e_banking_media=e_banking,
+    )  # fmt: skip

@@ -23,7 +23,7 @@ def _same(index: IdIndex, expected: dict[str, int], probes: list[str]) -> None:
     assert dict(index.items()) == expected
     assert list(index.values()) == sorted(expected.values())  # numbers ascending
     assert len(index) == len(expected) and bool(index) == bool(expected)
-    assert sorted(index) == sorted(expected)
+    assert sorted(index) == sorted(expected) == index.sorted_keys()
     for key in probes:
         assert index.get(key) == expected.get(key)
         assert (key in index) == (key in expected)

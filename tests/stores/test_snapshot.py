@@ -25,7 +25,13 @@ from graph_service.linkage import commands
 from graph_service.records import GraphBatch, NodeRow, RelationshipRow
 from graph_service.stores.base import Direction
 from graph_service.stores.embedded import EmbeddedStore, record, snapshot
-from graph_service.stores.embedded.adjacency import CACHES, SNAPSHOT_KINDS, Adjacency, pairs
+from graph_service.stores.embedded.adjacency import (
+    CACHES,
+    DEFERRED,
+    SNAPSHOT_KINDS,
+    Adjacency,
+    pairs,
+)
 from graph_service.stores.loading import load
 from tests.test_differential import _answers, _operations
 
@@ -142,6 +148,8 @@ def test_the_snapshot_holds_every_attribute_of_the_graph(
     ours = EmbeddedStore(loaded, create=False)
     theirs = EmbeddedStore(_rebuilt_copy(loaded, tmp_path), create=False)
     mine, rebuilt = ours._memory, theirs._memory  # noqa: SLF001 (the state compared whole)
+    assert not DEFERRED & vars(mine).keys()  # opened without decoding the deferred part
+    mine.state()  # which decodes it
     assert set(vars(mine)) == set(vars(rebuilt))
     for name in set(vars(rebuilt)) - CACHES:
         a, b = getattr(mine, name), getattr(rebuilt, name)
@@ -153,6 +161,25 @@ def test_the_snapshot_holds_every_attribute_of_the_graph(
             assert a == b, name
     for store in (ours, theirs):
         asyncio.run(store.close())
+
+
+def test_a_report_from_kept_indexes_leaves_the_neighbourhoods_undecoded(loaded: Path) -> None:
+    """Coverage answers from the snapshot's kept counts; a traversal then decodes the rest."""
+    store = EmbeddedStore(loaded, create=False)
+    memory, rules = store._memory, Settings(data_dir=loaded).rules()  # noqa: SLF001
+    enterprises = asyncio.run(store.list_ids("Enterprise"))
+    coverage = asyncio.run(store.payroll_coverage(enterprises, rules))
+    assert not DEFERRED & vars(memory).keys()
+    assert sum(c.employees for c in coverage) > 0 and len(coverage) == len(enterprises)
+    employees = asyncio.run(
+        store.neighbors("Enterprise", enterprises[:1], "EMPLOYED_BY", Direction.INCOMING)
+    )
+    assert DEFERRED <= vars(memory).keys() and employees[0]
+    rebuilt = EmbeddedStore(loaded, create=False)
+    rebuilt._memory.state()  # noqa: SLF001 (decoded at once)
+    assert asyncio.run(rebuilt.payroll_coverage(enterprises, rules)) == coverage
+    for each in (store, rebuilt):
+        asyncio.run(each.close())
 
 
 def _hood(hood: object) -> dict[int, object] | None:

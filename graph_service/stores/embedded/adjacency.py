@@ -22,14 +22,16 @@ from __future__ import annotations
 
 import marshal
 import sys
+import threading
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from heapq import nsmallest
 from itertools import chain, compress, islice, repeat
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from graph_service.memory import bulk_allocation
 from graph_service.model import RELATIONSHIP_SPECS, NodeKey, NodeLabel, RelationshipType
 from graph_service.stores.base import REL_ORDER, Direction, Link, Node, Relationship
 from graph_service.stores.embedded.idindex import IdIndex
@@ -80,10 +82,16 @@ def drop_if_changed(graph: Adjacency, key: Any, value: Any, changed: AbstractSet
 PATCHES["first neighbours"] = drop_if_changed  # Adjacency._first_neighbours
 
 
-CACHES = frozenset({"derived", "_changed"})
+CACHES = frozenset({"derived", "_changed", "_later"})
 """Attributes of :class:`Adjacency` a snapshot leaves out: the derived indexes (rebuilt on
 first use, but for those of the kinds in :data:`SNAPSHOT_KINDS`) and the nodes changed
 since they were last settled."""
+DEFERRED = frozenset({"succ", "pred", "bare"})
+"""Attributes a snapshot keeps in its deferred part, decoded when first read
+(:meth:`Adjacency.restore`): the neighbourhoods, most of the time spent opening one, which
+a report answered from the kept derived indexes (:data:`SNAPSHOT_KINDS`) never reads.
+``bare`` goes with them, as the neighbourhoods' edge dicts share its dicts."""
+_DEFERRED_LOCK = threading.Lock()
 SNAPSHOT_KINDS: set[str] = set()
 """Kinds of derived index a snapshot keeps (each also has a :data:`PATCHES` entry, which
 brings it up to date with the writes replayed after the snapshot): those over the whole
@@ -198,6 +206,7 @@ class Adjacency:
         self.rel_counts: Counter[str] = Counter()
         self.derived: dict[Any, Any] = {}
         self._changed: set[int] | None = set()  # since the last settle; None: too many
+        self._later: Callable[[], dict[str, Any]] | None = None  # restore()'s deferred part
 
     # -- building ------------------------------------------------------------------------
 
@@ -392,17 +401,43 @@ class Adjacency:
         being listed. Left out are :data:`CACHES`, rebuilt on first use, but for the derived
         indexes of :data:`SNAPSHOT_KINDS`, kept under ``"derived"``.
         """
+        self._undefer()
         state = {name: value for name, value in vars(self).items() if name not in CACHES}
         self.settle()  # the kept indexes as patched with every change
         state["derived"] = {k: v for k, v in self.derived.items() if k[0] in SNAPSHOT_KINDS}
         return state
 
-    def restore(self, state: dict[str, Any]) -> None:
-        """Become the graph whose :meth:`state` is ``state``, with its kept derived indexes."""
+    def restore(
+        self, state: dict[str, Any], later: Callable[[], dict[str, Any]] | None = None
+    ) -> None:
+        """Become the graph whose :meth:`state` is ``state``, with its kept derived indexes.
+
+        ``later``, when given, answers the items of the state left out of ``state`` (those
+        of :data:`DEFERRED`); it is called when one of them is first read, once.
+        """
         vars(self).clear()
         vars(self).update(state)
         self.derived = dict(state.get("derived", {}))
         self._changed = set()
+        self._later = later
+
+    if not TYPE_CHECKING:  # (mypy would take any attribute for one of these)
+
+        def __getattr__(self, name: str) -> Any:
+            """A :data:`DEFERRED` attribute not decoded yet: decoded now (called on misses)."""
+            if name in DEFERRED and vars(self).get("_later") is not None:
+                self._undefer()
+                return vars(self)[name]
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _undefer(self) -> None:
+        """Decode the deferred part of the snapshot restored, if not yet done (thread-safe)."""
+        with _DEFERRED_LOCK:
+            later = vars(self).get("_later")
+            if later is not None:
+                with bulk_allocation():
+                    vars(self).update(later())
+                self._later = None
 
     def size(self) -> int:
         """Nodes plus relationships. O(labels + relationship types)."""
@@ -435,12 +470,12 @@ class Adjacency:
 
     def get_nodes(self, label: str, ids: Sequence[str]) -> list[Node | None]:
         """Nodes by id, aligned with ``ids``; ``None`` where absent. O(len(ids))."""
-        known = self.index.get(label, _NO_IDS)
-        return [None if (n := known.get(i)) is None else self.node(n) for i in ids]
+        numbers = self.index.get(label, _NO_IDS).numbers_of(ids)
+        return [None if n is None else self.node(n) for n in numbers]
 
     def list_ids(self, label: str) -> list[str]:
         """Every id of ``label``, sorted as text. O(n log n) in the label's size."""
-        return sorted(self.index.get(label, ()))
+        return self.index.get(label, _NO_IDS).sorted_keys()
 
     def neighbors(
         self, label: str, ids: Sequence[str], rel_type: str, direction: Direction

@@ -21,9 +21,10 @@ from typing import Any
 _NUMBER = "i"
 """Array type code of node numbers: a C ``int``, up to 2,147,483,647 nodes."""
 THAW_SHARE = 8
-"""A lookup of more ids than the base's size divided by this moves the base into the dict
-first (:meth:`IdIndex.numbers_of`): a load of many rows then looks each up at C speed
-instead of by a binary search each."""
+"""Batch lookups of more ids in all than the base's size divided by this move the base into
+the dict (:meth:`IdIndex.numbers_of`): the binary searches done then cost at most about
+what building the dict does, and the lookups after it run at C speed (a load of many rows,
+a report over every enterprise)."""
 
 
 def _numbers(data: bytes = b"") -> array[int]:
@@ -52,7 +53,7 @@ class IdIndex:
     order: node numbers ascending, as a dict filled in number order would.
     """
 
-    __slots__ = ("_added", "_dead", "_keys", "_numbers", "_order")
+    __slots__ = ("_added", "_dead", "_keys", "_numbers", "_order", "_searched")
 
     def __init__(self, keys: Sequence[str] = (), numbers: bytes = b"", order: bytes = b"") -> None:
         self._keys = list(keys)
@@ -62,6 +63,7 @@ class IdIndex:
             raise ValueError("an id index's keys and numbers differ in length")
         self._added: dict[str, int] = {}
         self._dead: set[int] = set()  # base numbers removed since
+        self._searched = 0  # ids looked up in the base by numbers_of()
 
     def __reduce__(self) -> tuple[type[IdIndex], tuple[list[str], bytes, bytes]]:
         """Pickled as a base holding every entry: sorted ids and two arrays' bytes."""
@@ -134,13 +136,21 @@ class IdIndex:
         base: Iterable[int] = self._order if not dead else (n for n in self._order if n not in dead)
         return chain(base, self._added.values())
 
+    def sorted_keys(self) -> list[str]:
+        """Every id, sorted as text (the base's as they are when nothing changed since)."""
+        if not self._added and not self._dead:
+            return list(self._keys)
+        return sorted(self)
+
     def numbers_of(self, keys: Sequence[str]) -> list[int | None]:
         """The node number of each of ``keys``, aligned; ``None`` where absent.
 
-        Many keys (more than the base's size over :data:`THAW_SHARE`) first move the base
-        into the dict (:meth:`_thaw`), so that they are looked up in C.
+        Once the keys looked up this way number more than the base's size over
+        :data:`THAW_SHARE`, the base is first moved into the dict (:meth:`_thaw`), so that
+        they are looked up in C.
         """
-        if self._keys and len(keys) * THAW_SHARE > len(self._keys):
+        self._searched += len(keys)
+        if self._keys and self._searched * THAW_SHARE > len(self._keys):
             self._thaw()
         if not self._keys:
             return list(map(self._added.get, keys))

@@ -324,10 +324,9 @@ def payroll_coverage(
     repeated calls are O(len(enterprise_ids)).
     """
     counts = _coverage_counts(graph, rules)
-    known = graph.index[_ENTERPRISE]
+    numbers = graph.index[_ENTERPRISE].numbers_of(enterprise_ids)
     answer = []
-    for enterprise_id in enterprise_ids:
-        enterprise = known.get(enterprise_id)
+    for enterprise_id, enterprise in zip(enterprise_ids, numbers, strict=True):
         if enterprise is None:
             answer.append(Coverage(enterprise_id, 0, 0))
         else:

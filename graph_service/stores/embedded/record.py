@@ -55,7 +55,7 @@ from graph_service.records import (
 )
 from graph_service.search_text import words
 from graph_service.stores.embedded import snapshot
-from graph_service.stores.embedded.adjacency import Adjacency
+from graph_service.stores.embedded.adjacency import DEFERRED, Adjacency
 
 logger = logging.getLogger(__name__)
 
@@ -491,7 +491,7 @@ class Record:
                     f"of {stamp.rows}): rebuilding costs less than replaying"
                 )
             with bulk_allocation():
-                self._memory.restore(snapshot.read_state(self.data_dir, found))
+                self._memory.restore(*snapshot.read_state(self.data_dir, found))
         except snapshot.SnapshotRejected as exc:
             # None is no anomaly (a store written through the API, or before snapshots).
             logger.log(
@@ -529,7 +529,7 @@ class Record:
             store_id, self._load_seq, self._memory.size(), snapshot.fingerprint()
         )
         try:
-            return snapshot.write(self.data_dir, stamp, self._memory.state())
+            return snapshot.write(self.data_dir, stamp, self._memory.state(), DEFERRED)
         except (OSError, pickle.PicklingError, TypeError, AttributeError) as exc:
             # What pickling raises for an object it cannot pickle varies with the object.
             raise StoreUnavailableError(

@@ -8,12 +8,15 @@ writes committed after it (loads and mutations, through the ``load_seq`` indexes
 of rebuilding the graph from every row.
 
 File layout: :data:`MAGIC`, a 4-byte big-endian length, a JSON header (:class:`Stamp` plus
-the payload's length and CRC-32), then the payload: the graph's state as a :mod:`pickle`
-(protocol 5) whose large containers of builtins are encoded with :mod:`marshal` beside it
-(:class:`_Pickler`). The header holds a fingerprint of the code that wrote it
-(:func:`fingerprint`: this format's number, the Python version and the source of the
-embedded store's modules), so a snapshot written by another version is rejected before its
-payload is read.
+the payload's length and CRC-32, and where its deferred part starts), then the payload: the
+graph's state in two parts, each a :mod:`pickle` (protocol 5) whose large containers of
+builtins are encoded with :mod:`marshal` beside it (:class:`_Pickler`). The second part
+holds the attributes named *deferred* when it was written (the neighbourhoods), decoded
+only when first read (:func:`read_state`), so that a process that does not read them
+(a report from indexes the snapshot keeps) does not pay for decoding them. The header holds
+a fingerprint of the code that wrote it (:func:`fingerprint`: this format's number, the
+Python version and the source of the embedded store's modules), so a snapshot written by
+another version is rejected before its payload is read.
 
 Trust: unpickling runs code named by the payload, and :mod:`marshal` is not meant for data
 one does not trust either. The snapshot is as trusted as the SQLite
@@ -39,6 +42,7 @@ import pickle
 import struct
 import sys
 import zlib
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path as FsPath
 from typing import Any
@@ -48,8 +52,9 @@ MAGIC = b"GRAPHSNAP\n"
 FORMAT = 3
 """This layout's number (part of the fingerprint). 2: the graph's neighbourhoods are lists of
 tuples and dicts, no longer a networkx graph (1). 3: the id index of each label is a sorted
-base (:class:`~graph_service.stores.embedded.idindex.IdIndex`), and the derived indexes of
-:data:`~graph_service.stores.embedded.adjacency.SNAPSHOT_KINDS` are kept. A snapshot of an
+base (:class:`~graph_service.stores.embedded.idindex.IdIndex`), the derived indexes of
+:data:`~graph_service.stores.embedded.adjacency.SNAPSHOT_KINDS` are kept, and the payload
+has a deferred part. A snapshot of an
 earlier layout is rejected and the graph rebuilt from the record, once."""
 _PROTOCOL = 5
 _TEMP_PREFIX = f".{SNAPSHOT_FILE}."
@@ -170,7 +175,7 @@ def _encode(state: dict[str, Any]) -> list[bytes | memoryview]:
     return [_EXTERNS_LENGTH.pack(len(externs)), externs, pickled.getbuffer()]
 
 
-def _decode(payload: bytes) -> Any:
+def _decode(payload: bytes | memoryview) -> Any:
     """The state encoded by :func:`_encode` as ``payload``."""
     (length,) = _EXTERNS_LENGTH.unpack_from(payload)
     start, view = _EXTERNS_LENGTH.size, memoryview(payload)  # parts read without copies
@@ -195,10 +200,14 @@ class _Unpickler(pickle.Unpickler):
         return found
 
 
-def write(data_dir: FsPath, stamp: Stamp, state: dict[str, Any]) -> FsPath:
+def write(
+    data_dir: FsPath, stamp: Stamp, state: dict[str, Any], deferred: Iterable[str] = ()
+) -> FsPath:
     """Write ``state`` stamped ``stamp`` as ``data_dir``'s snapshot, atomically.
 
-    Temporary files left by writers that were killed are removed first.
+    The items of ``state`` named in ``deferred`` go in the payload's second part, which
+    :func:`read_state` leaves to be decoded when first asked for. Temporary files left by
+    writers that were killed are removed first.
 
     Returns
     -------
@@ -215,12 +224,17 @@ def write(data_dir: FsPath, stamp: Stamp, state: dict[str, Any]) -> FsPath:
         pid = stale.name[len(_TEMP_PREFIX) : -len(".tmp")]
         if pid.isdigit() and not _alive(int(pid)):
             stale.unlink(missing_ok=True)
-    parts = _encode(state)
+    later = set(deferred) & state.keys()
+    parts = _encode({name: value for name, value in state.items() if name not in later})
+    first = sum(map(len, parts))
+    parts += _encode({name: state[name] for name in later})
     crc32 = 0
     for part in parts:
         crc32 = zlib.crc32(part, crc32)
     length = sum(map(len, parts))
-    header = json.dumps({**asdict(stamp), "length": length, "crc32": crc32}).encode()
+    header = json.dumps(
+        {**asdict(stamp), "length": length, "crc32": crc32, "deferred_at": first}
+    ).encode()
     target = data_dir / SNAPSHOT_FILE
     temp = data_dir / f"{_TEMP_PREFIX}{os.getpid()}.tmp"
     try:
@@ -261,6 +275,7 @@ class Found:
     offset: int
     length: int
     crc32: int
+    deferred_at: int
 
 
 def read_stamp(data_dir: FsPath) -> Found:
@@ -289,18 +304,32 @@ def read_stamp(data_dir: FsPath) -> Found:
             str(header["store_id"]), int(header["load_seq"]), int(header["rows"]),
             str(header["fingerprint"]),
         )  # fmt: skip
-        return Found(stamp, len(head) + length, int(header["length"]), int(header["crc32"]))
+        return Found(
+            stamp, len(head) + length, int(header["length"]), int(header["crc32"]),
+            int(header["deferred_at"]),
+        )  # fmt: skip
     except (KeyError, TypeError, ValueError) as exc:
         raise SnapshotRejected(f"its header is damaged ({exc!r})") from None
 
 
-def read_state(data_dir: FsPath, found: Found) -> dict[str, Any]:
-    """The state in ``data_dir``'s snapshot whose header was ``found``.
+def read_state(
+    data_dir: FsPath, found: Found
+) -> tuple[dict[str, Any], Callable[[], dict[str, Any]]]:
+    """The state in ``data_dir``'s snapshot whose header was ``found``, and its deferred part.
+
+    The whole payload is read and its checksum checked; the first part is decoded.
+
+    Returns
+    -------
+    (dict, callable)
+        The state but its deferred items, and a function answering those (decoding them
+        when called; the payload's bytes are kept until then).
 
     Raises
     ------
     SnapshotRejected
-        If the payload is truncated, fails its checksum or does not unpickle to a dict.
+        If the payload is truncated, fails its checksum or its first part does not unpickle
+        to a dict.
     """
     try:
         with open(data_dir / SNAPSHOT_FILE, "rb") as snap:
@@ -312,12 +341,19 @@ def read_state(data_dir: FsPath, found: Found) -> dict[str, Any]:
         raise SnapshotRejected(f"it is truncated ({len(payload)} of {found.length} payload bytes)")
     if zlib.crc32(payload) != found.crc32:
         raise SnapshotRejected("its checksum does not match (damaged)")
+    view = memoryview(payload)
     try:
-        state = _decode(payload)
+        state = _decode(view[: found.deferred_at])
     except SnapshotRejected:
         raise
     except Exception as exc:  # what a bad pickle raises varies
         raise SnapshotRejected(f"its payload does not load ({exc!r})") from None
     if not isinstance(state, dict):
         raise SnapshotRejected("its payload is not a graph's state")
-    return state
+
+    def deferred() -> dict[str, Any]:
+        later = _decode(view[found.deferred_at :])
+        assert isinstance(later, dict), "the checksum matched: written by write()"
+        return later
+
+    return state, deferred
