@@ -21,11 +21,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 
 GRAPH_SERVICE = str(Path(sys.executable).with_name("graph-service"))
 """The ``graph-service`` script of the interpreter running the benchmark."""
@@ -96,9 +98,24 @@ minute), above the defaults (100/second and 3,000/minute per subject): raised, t
 still counts every request, so its cost is in the figures, but refuses none."""
 
 
+@dataclass(frozen=True)
+class Served:
+    """A running ``graph-service serve``: when it was launched and its process."""
+
+    launched: float
+    """:func:`time.perf_counter` when the process was launched."""
+    startup_s: float
+    """Seconds from the launch to the first ``GET /health`` answering 200."""
+    process: psutil.Process
+
+    def rss_mb(self) -> float:
+        """The server's resident memory now, in MiB."""
+        return round(self.process.memory_info().rss / 2**20, 1)
+
+
 @contextmanager
-def served(data_dir: Path, port: int, env: dict[str, str] | None = None) -> Iterator[float]:
-    """Run ``graph-service serve`` on ``data_dir``; yield its start-up time in seconds.
+def served(data_dir: Path, port: int, env: dict[str, str] | None = None) -> Iterator[Served]:
+    """Run ``graph-service serve`` on ``data_dir``; yield it once it answers ``/health``.
 
     Start-up is the time from launching the process to the first ``GET /health`` that
     answers 200 (``serve`` opens the store before it listens). The server runs with
@@ -127,10 +144,37 @@ def served(data_dir: Path, port: int, env: dict[str, str] | None = None) -> Iter
             except httpx.TransportError:
                 pass
             time.sleep(0.02)
-        yield time.perf_counter() - start
+        yield Served(start, time.perf_counter() - start, psutil.Process(proc.pid))
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+FIRST_QUERY = """query($id: ID!) {
+  uncoveredEmployees(enterpriseId: $id, first: 5) { totalCount edges { node { id } } }
+}"""
+"""The first GraphQL query :func:`first_answer` sends: it reads an enterprise's employees."""
+
+
+def first_answer(server: Served, port: int, headers: dict[str, str], enterprise: str) -> float:
+    """Seconds from ``server``'s launch to the answer of its first GraphQL query.
+
+    Sent as soon as ``/health`` answers (:data:`FIRST_QUERY` on ``enterprise``).
+
+    Raises
+    ------
+    RuntimeError
+        If the answer is not a 200 without errors.
+    """
+    answer = httpx.post(
+        f"http://127.0.0.1:{port}/graphql",
+        json={"query": FIRST_QUERY, "variables": {"id": enterprise}},
+        headers=headers, timeout=STARTUP_TIMEOUT_S,
+    )  # fmt: skip
+    seconds = time.perf_counter() - server.launched
+    if answer.status_code != 200 or "errors" in answer.json():
+        raise RuntimeError(f"the first query failed: {answer.status_code} {answer.text[:300]}")
+    return round(seconds, 3)
 
 
 LOAD_GENERATORS = ("auto", "wrk", "httpx")

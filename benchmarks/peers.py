@@ -23,8 +23,9 @@ from typing import Any
 import httpx
 import networkx as nx
 import psutil
+import pyarrow.parquet as pq
 from bank import read_rows
-from measure import GRAPH_SERVICE, run_measured, served, throughput, timed
+from measure import GRAPH_SERVICE, first_answer, run_measured, served, throughput, timed
 from questions import (
     ACTIVE,
     DOCUMENTS,
@@ -209,7 +210,8 @@ class Service(Peer):
         # Served with authentication on: an app's token of the data dir's local issuer.
         token = LocalIssuer(self.data_dir).issue("benchmark", Role.APP, ttl_s=24 * 3600)
         self.headers = {"Authorization": f"Bearer {token}"}
-        startup = stack.enter_context(served(self.data_dir, self.port, self.env))
+        self.server = stack.enter_context(served(self.data_dir, self.port, self.env))
+        answered = first_answer(self.server, self.port, self.headers, _first_enterprise(bank))
         self.http = stack.enter_context(httpx.Client(
             base_url=f"http://127.0.0.1:{self.port}", timeout=120, headers=self.headers
         ))
@@ -219,7 +221,8 @@ class Service(Peer):
         stack.callback(self.loop.close)
         stack.callback(lambda: self.loop.run_until_complete(self.store.close()))
         return {"load_s": load["seconds"], "load_peak_rss_mb": self._load_rss(load),
-                "startup_s": round(startup, 3)}  # fmt: skip
+                "startup_s": round(self.server.startup_s, 3),
+                "first_answer_s": answered}  # fmt: skip
 
     def _load_rss(self, load: dict[str, float]) -> float:
         """Peak RSS of the load: the CLI's, or the database server's resident size."""
@@ -260,11 +263,15 @@ class Service(Peer):
         return throughput(url, body, clients, seconds, generator, self.headers)
 
     def bulk(self, enterprises: list[str]) -> tuple[dict[str, float], Coverages]:
-        """``graph-service query`` with one JSON Lines row per enterprise.
+        """``graph-service query`` with one JSON Lines row per enterprise, then ``report``.
 
-        Timed as a whole (``bulk_coverage_s``, start-up included) and, from the line the
-        command ends with (``N lines run in X s (store opened in Y s)``), the execution
-        after the store is open (``bulk_coverage_execution_s``).
+        The query is timed as a whole (``bulk_coverage_s``, start-up included) and, from
+        the line the command ends with (``N lines run in X s (store opened in Y s)``), the
+        execution after the store is open (``bulk_coverage_execution_s``). Then
+        ``graph-service report payrollCoverage`` writes every enterprise's coverage as
+        Parquet, timed as a whole (``report_coverage_s``); its answers must be the query's.
+        Last, the served process's resident memory (``serve_rss_mb``), after every other
+        measure of the run.
         """
         lines = self.data_dir.parent / "enterprises.jsonl"
         output = self.data_dir.parent / "coverage.csv"
@@ -283,8 +290,25 @@ class Service(Peer):
         ran = BULK_TIMES.search(run["stderr"])
         if ran is None:
             raise RuntimeError(f"graph-service query printed no run time: {run['stderr']!r}")
+        parquet = self.data_dir.parent / "coverage.parquet"
+        report = run_measured(
+            [GRAPH_SERVICE, "report", "payrollCoverage", "--output", str(parquet),
+             "--data-dir", str(self.data_dir)], self.env,
+        )  # fmt: skip
+        reported = {row["enterpriseId"]: [row["employees"], row["covered"]]
+                    for row in pq.read_table(parquet).to_pylist()}  # fmt: skip
+        if reported != {e: answers[e] for e in reported} or len(reported) != len(answers):
+            raise RuntimeError("graph-service report payrollCoverage differs from the query")
         return {"bulk_coverage_s": run["seconds"],
-                "bulk_coverage_execution_s": float(ran["seconds"])}, answers  # fmt: skip
+                "bulk_coverage_execution_s": float(ran["seconds"]),
+                "report_coverage_s": report["seconds"],
+                "serve_rss_mb": self.server.rss_mb()}, answers  # fmt: skip
+
+
+def _first_enterprise(bank: Path) -> str:
+    """The id of the first enterprise of ``bank``'s ``enterprises.csv``."""
+    with (bank / "enterprises.csv").open(encoding="utf-8", newline="") as rows:
+        return next(csv.DictReader(rows))["id"]
 
 
 def _settings_from(env: dict[str, str]) -> dict[str, Any]:

@@ -21,20 +21,15 @@ import datetime
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
-from measure import run_measured, served
+from measure import first_answer, run_measured, served
 
 from graph_service.auth import Role
 from graph_service.auth.tokens import LocalIssuer
 from graph_service.stores.embedded.snapshot import SNAPSHOT_FILE
 from graph_service.stores.falkordb_server import free_port
 
-QUERY = """query($id: ID!) {
-  uncoveredEmployees(enterpriseId: $id, first: 5) { totalCount edges { node { id } } }
-}"""
 OPEN = (
     "import sys; from graph_service.stores.embedded import EmbeddedStore; "
     "EmbeddedStore(sys.argv[1], create=False)"
@@ -46,20 +41,10 @@ def measure(data_dir: Path, enterprise: str) -> dict[str, float]:
     opened = run_measured([sys.executable, "-c", OPEN, str(data_dir)])
     token = LocalIssuer(data_dir).issue("benchmark", Role.APP, ttl_s=3600)
     port = free_port()
-    start = time.perf_counter()
-    with served(data_dir, port) as health:
-        answer = httpx.post(
-            f"http://127.0.0.1:{port}/graphql",
-            json={"query": QUERY, "variables": {"id": enterprise}},
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=600,
-        )
-        first_answer = time.perf_counter() - start
-    answer.raise_for_status()
-    if "errors" in answer.json():
-        raise RuntimeError(f"the first query failed: {answer.json()['errors']}")
+    with served(data_dir, port) as server:
+        answered = first_answer(server, port, {"Authorization": f"Bearer {token}"}, enterprise)
     return {"open_s": opened["seconds"], "open_peak_rss_mb": opened["peak_rss_mb"],
-            "health_s": health, "first_answer_s": first_answer}  # fmt: skip
+            "health_s": server.startup_s, "first_answer_s": answered}  # fmt: skip
 
 
 def main() -> None:

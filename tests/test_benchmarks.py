@@ -59,7 +59,8 @@ def test_every_peer_has_every_measure(results: dict) -> None:
             and (name, question) not in UNANSWERED
         ]
         if name in SERVICES:
-            expected += ["startup_s", "throughput_rps", "bulk_coverage_execution_s"]
+            expected += ["startup_s", "first_answer_s", "throughput_rps", "serve_rss_mb",
+                         "bulk_coverage_execution_s", "report_coverage_s"]  # fmt: skip
         for measure in expected:
             assert isinstance(figures.get(measure), int | float), (name, measure)
         assert set(peer["unanswered"]) == {q for n, q in UNANSWERED if n == name}, name
