@@ -329,13 +329,22 @@ def _paged(store: GraphStore, document: str, variables: dict[str, Any], path: li
     return asyncio.run(run())
 
 
+def _differences(ops: list[Any], expected: list[str], actual: list[str]) -> str:
+    """How many answers differ, and the first one's operation and both answers ("" if none)."""
+    differing = [(op, e, a) for op, e, a in zip(ops, expected, actual, strict=True) if e != a]
+    if not differing:
+        return ""
+    op, embedded, falkordb = differing[0]
+    return (f"{len(differing)} of {len(ops)} differ, first: {op}\n"
+            f"embedded: {embedded[:2000]}\nfalkordb: {falkordb[:2000]}")  # fmt: skip
+
+
 def test_every_query_answers_the_same(stores: tuple[str, GraphStore, GraphStore]) -> None:
     name, embedded, falkordb = stores
     assert asyncio.run(embedded.counts()) == asyncio.run(falkordb.counts())
     ops = asyncio.run(_operations(embedded, name))
     expected, actual = _answers(embedded, ops), _answers(falkordb, ops)
-    differing = [op for op, e, a in zip(ops, expected, actual, strict=True) if e != a]
-    assert not differing, f"{len(differing)} of {len(ops)} differ, first: {differing[0]}"
+    assert _differences(ops, expected, actual) == ""
     assert any('"linkagePaths": [{' in answer for answer in expected)  # some pairs are linked
     for field in ("search", "enterprises", "persons"):  # answered, not refused
         assert sum(f'"{field}": {{"edges": [{{' in answer for answer in expected) >= 2, field
@@ -351,8 +360,7 @@ def test_every_query_answers_the_same_in_a_managers_scope(
     caller = Caller("differential", Role.MANAGER, manager_id=managers[0] if managers else "M")
     ops = asyncio.run(_operations(embedded, name))
     expected, actual = _answers(embedded, ops, caller), _answers(falkordb, ops, caller)
-    differing = [op for op, e, a in zip(ops, expected, actual, strict=True) if e != a]
-    assert not differing, f"{len(differing)} of {len(ops)} differ, first: {differing[0]}"
+    assert _differences(ops, expected, actual) == ""
     assert any('"FORBIDDEN"' in answer for answer in expected)
     assert any('"name": null' in answer for answer in expected)
     if managers:  # the portfolio's enterprises and persons come back unmasked

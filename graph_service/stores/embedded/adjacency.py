@@ -74,12 +74,34 @@ def patches(kind: str) -> Callable[[Patch], Patch]:
     return register
 
 
-def drop_if_changed(graph: Adjacency, key: Any, value: Any, changed: AbstractSet[int]) -> Any:
-    """The patch of an index of one node ``key[1]``: dropped if that node changed."""
-    return None if key[1] in changed else value
+def per_node(graph: Adjacency, kind: str) -> dict[int, Any]:
+    """The derived index of ``kind`` that holds one entry per node (created empty).
+
+    One dict per kind, under the key ``(kind,)``, rather than one derived index per node:
+    :meth:`Adjacency.settle` visits every derived index after each write, so thousands of
+    per-node ones (one per enterprise asked about) made every mutation slower (measured on
+    the 1M-person benchmark bank, see benchmarks/README.md#tuning-constants).
+    """
+    return graph.derived.setdefault((kind,), {})  # type: ignore[no-any-return]
 
 
-PATCHES["first neighbours"] = drop_if_changed  # Adjacency._first_neighbours
+def drop_changed(
+    graph: Adjacency, key: Any, cache: dict[int, Any], changed: AbstractSet[int]
+) -> dict[int, Any]:
+    """The patch of a :func:`per_node` index: the entries of the changed nodes dropped.
+
+    O(min(changed, entries)).
+    """
+    if len(changed) <= len(cache):
+        for n in changed:
+            cache.pop(n, None)
+    else:
+        for n in [n for n in cache if n in changed]:
+            del cache[n]
+    return cache
+
+
+PATCHES["first neighbours"] = drop_changed  # Adjacency._first_neighbours
 
 
 CACHES = frozenset({"derived", "_changed", "_later"})
@@ -744,13 +766,13 @@ class Adjacency:
         (list of int, bool)
             The neighbours, and whether they are all of them.
         """
-        key = ("first neighbours", hub)
-        cached = self.derived.get(key)
+        cache = per_node(self, "first neighbours")
+        cached = cache.get(hub)
         if cached is None or not (cached[1] or len(cached[0]) >= count):
             others = set(neighbours(self.succ[hub])).union(neighbours(self.pred[hub]))
             first = self._ranked(others, count)
-            cached = self.derived[key] = (first, len(first) == len(others))
-        return cached
+            cached = cache[hub] = (first, len(first) == len(others))
+        return cached  # type: ignore[no-any-return]
 
     def _joined(self, n: int, other: int, rel_types: frozenset[str] | None) -> bool:
         """Whether a relationship of ``rel_types`` (``None``: any) joins ``n`` and ``other``."""

@@ -33,10 +33,11 @@ from graph_service.stores.embedded.adjacency import (
     SNAPSHOT_KINDS,
     Adjacency,
     Edge,
-    drop_if_changed,
+    drop_changed,
     edge_to,
     pairs,
     patches,
+    per_node,
 )
 from graph_service.stores.embedded.properties import Properties, Values
 
@@ -52,7 +53,7 @@ _PERSON = NodeLabel.PERSON.value
 
 T = TypeVar("T")
 
-patches("staff")(drop_if_changed)  # _staff: one enterprise's
+patches("staff")(drop_changed)  # _staff
 SNAPSHOT_KINDS.update(("owners", "coverage", "executives"))  # what warm() builds
 
 
@@ -66,11 +67,11 @@ def _employees(graph: Adjacency, enterprise: int) -> Iterator[tuple[int, Values]
 
 def _staff(graph: Adjacency, enterprise: int) -> list[tuple[str, int]]:
     """(id, person) of the enterprise's employees sorted by id; cached until it changes."""
-    key = ("staff", enterprise)
-    staff = graph.derived.get(key)
+    cache = per_node(graph, "staff")
+    staff: list[tuple[str, int]] | None = cache.get(enterprise)
     if staff is None:
         ids = graph.ids
-        staff = graph.derived[key] = sorted((ids[p], p) for p, _ in _employees(graph, enterprise))
+        staff = cache[enterprise] = sorted((ids[p], p) for p, _ in _employees(graph, enterprise))
     return staff
 
 
