@@ -71,7 +71,9 @@ def validate(args: PayrollArgs, settings: Settings) -> PayrollArgs:
         If ``product_types`` is empty or holds a blank type.
     """
     products = settings.rules().payroll(args.product_types)
-    return dataclasses.replace(args, product_types=products)
+    # The constructor rather than dataclasses.replace, which inspects the fields on each
+    # call: a report validates one argument set per enterprise.
+    return PayrollArgs(args.enterprise_id, products)
 
 
 def enterprise(args: PayrollArgs) -> tuple[NodeKey, ...]:

@@ -556,17 +556,18 @@ async def answer_many(
             valid[i] = question.validate(args, settings)
         except GraphServiceError as error:
             results[i] = error
+    subjects = {i: question.subjects(args) for i, args in valid.items()}
     wanted: dict[str, set[str]] = defaultdict(set)
-    for args in valid.values():
-        for label, node_id in question.subjects(args):
+    for keys in subjects.values():
+        for label, node_id in keys:
             wanted[label].add(node_id)
     missing: set[NodeKey] = set()
     for label, ids in wanted.items():
         ordered = sorted(ids)
         found = await (nodes or store.get_nodes)(label, ordered)
         missing.update((label, i) for i, node in zip(ordered, found, strict=True) if node is None)
-    for i, args in list(valid.items()):
-        absent = next((key for key in question.subjects(args) if key in missing), None)
+    for i in list(valid):
+        absent = next((key for key in subjects[i] if key in missing), None)
         if absent is not None:
             results[i] = NotFoundError(*absent)
             del valid[i]
