@@ -218,9 +218,7 @@ class Lazy(Sequence[R]):
         return built[index]
 
     def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Sequence) or isinstance(other, str):
-            return NotImplemented
-        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return _same_items(self, other)
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -236,6 +234,51 @@ class Lazy(Sequence[R]):
         return Lazy([self.nodes[p] for p in positions], lambda i: self[positions[i]])
 
 
+def _same_items(items: Sequence[Any], other: object) -> bool:
+    """``==`` of a computed sequence with ``other``: item by item, with any sequence."""
+    if not isinstance(other, Sequence) or isinstance(other, str):
+        return NotImplemented
+    return len(items) == len(other) and all(a == b for a, b in zip(items, other, strict=True))
+
+
+class Each(Sequence[R]):
+    """``get(i)`` for each position ``i`` below ``size``, as a read-only sequence.
+
+    Each read calls ``get`` (nothing is kept): the sort keys or node keys of a list too
+    long to build whole, of which a page reads a few (:class:`Ranked`). Compares with
+    ``==`` item by item, as :class:`Lazy` does.
+    """
+
+    __slots__ = ("get", "size")
+
+    def __init__(self, size: int, get: Callable[[int], R]) -> None:
+        self.size, self.get = size, get
+
+    def __len__(self) -> int:
+        return self.size
+
+    @overload
+    def __getitem__(self, index: int) -> R: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[R]: ...
+
+    def __getitem__(self, index: int | slice) -> R | list[R]:
+        if isinstance(index, slice):
+            return [self.get(i) for i in range(*index.indices(self.size))]
+        if not -self.size <= index < self.size:
+            raise IndexError(f"position {index} of {self.size} items")
+        return self.get(index % self.size)
+
+    def __eq__(self, other: object) -> bool:
+        return _same_items(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Each({self.size} items)"
+
+
 @dataclass(frozen=True, slots=True)
 class Ranked(Generic[R]):
     """Answer of a question with a :class:`Ranking`: its items, in the ranking's order.
@@ -249,13 +292,14 @@ class Ranked(Generic[R]):
     items : list or Lazy
         The items, in order: node keys ``(label, id)`` for a ranking of nodes, else
         instances of the ranking's ``item`` dataclass, built when read if :class:`Lazy`.
-    sort_keys : list of tuple
+    sort_keys : sequence of tuple
         Each item's sort key, aligned with ``items``, ascending by
-        :meth:`Order.comparable`; it ends with an id, so keys are distinct.
+        :meth:`Order.comparable`; it ends with an id, so keys are distinct. A list, or a
+        sequence computing each key when read (a lead list ranks a hop at a time).
     """
 
     items: list[R] | Lazy[R]
-    sort_keys: list[tuple[KeyPart, ...]]
+    sort_keys: Sequence[tuple[KeyPart, ...]]
 
     @classmethod
     def sort(cls, items: Iterable[R], key: Callable[[R], tuple[KeyPart, ...]]) -> Ranked[R]:
