@@ -57,6 +57,9 @@ class Joined:
         Whether each node is a person (extended for nodes added since).
     stale : set of int
         Nodes changed since it was built: their rows are read from the adjacency.
+    scratch : ndarray of int64, shape (len(graph.labels),)
+        Room for a value per node, kept from one search to the next (:meth:`distinct`),
+        so that a search does not map and fault in a fresh array of the graph's size.
 
     Notes
     -----
@@ -90,6 +93,7 @@ class Joined:
         self.person = np.zeros(size, bool)
         self.person[np.fromiter(index.get(_PERSON, {}).values(), np.int64)] = True
         self.stale: set[int] = set()
+        self.scratch: Numbers = np.empty(size, np.int64)
 
     def grow(self, graph: Adjacency) -> None:
         """Take in the nodes added to ``graph`` since: stale, and flagged if persons."""
@@ -99,6 +103,7 @@ class Joined:
             self.person = np.concatenate(
                 [self.person, np.fromiter((labels[n] == _PERSON for n in added), bool)]
             )
+            self.scratch = np.empty(len(labels), np.int64)
             self.stale.update(added)
 
     def row(self, graph: Adjacency, n: int) -> list[int]:
@@ -108,6 +113,17 @@ class Joined:
         types = self.types
         return [m for hood in (graph.succ[n], graph.pred[n]) if hood  # None: removed
                 for m, edge in pairs(hood) if not types.isdisjoint(edge)]  # fmt: skip
+
+    def distinct(self, nodes: Numbers) -> Numbers:
+        """``nodes`` without repeats (each at one of its places). O(len(nodes)).
+
+        One place of each node is written in :attr:`scratch` (whichever write numpy lets
+        stand) and read back: the node is kept there alone. The caller must not
+        interleave another call (searches run one at a time).
+        """
+        places = np.arange(len(nodes))
+        self.scratch[nodes] = places
+        return nodes[self.scratch[nodes] == places]
 
     def expand(self, graph: Adjacency, frontier: Numbers) -> Numbers:
         """The nodes joined to those of ``frontier``, with repeats. O(their relationships).

@@ -22,6 +22,7 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from graph_service.memory import bulk_allocation
 from graph_service.model import NodeLabel, RelationshipType
 from graph_service.rules import LinkageRules
 from graph_service.stores.base import (
@@ -421,11 +422,12 @@ def _patch_per_enterprise(
     return cache
 
 
-def _lead_facts(graph: Adjacency, person: int, rules: LinkageRules) -> LeadFacts:
-    """What the lead rules read of ``person``, from its outgoing relationships.
+def _lead_facts(graph: Adjacency, rules: LinkageRules) -> Callable[[int], LeadFacts]:
+    """``facts(person)``: what the lead rules read of ``person``, from its relationships.
 
     The reading of :func:`graph_service.linkage.prospecting.profiles`: its jobs, shares and
-    accounts, and the transfers of those accounts (each pair of accounts once).
+    accounts, and the transfers of those accounts (each pair of accounts once). The
+    properties' places are looked up once, for the many people a search asks about.
     """
     fields, values, succ, pred = graph.fields, graph.values, graph.succ, graph.pred
     role_at = fields[_EMPLOYED_BY].position.get("role")
@@ -433,40 +435,46 @@ def _lead_facts(graph: Adjacency, person: int, rules: LinkageRules) -> LeadFacts
     amount_at = fields[_TRANSFERRED_TO].position.get("totalAmount")
     account = fields[_ACCOUNT].position
     type_at, status_at = account.get("type"), account.get("status")
-    employed = executive = shareholder = False
-    ratios: list[float] = []
-    active: set[object] = set()
-    moved: dict[tuple[int, int], Values] = {}
-    for other, edge in pairs(succ[person]):
-        job = edge.get(_EMPLOYED_BY)
-        if job is not None:
-            employed = True
-            executive = executive or _at(job, role_at) == rules.executive_role
-        held = edge.get(_SHAREHOLDER_OF)
-        if held is not None:
-            shareholder = True
-            ratios.append(_number(_at(held, ratio_at)))
-        if _OWNS in edge:
-            props = values[other]
-            if _at(props, status_at) == rules.active_status:
-                active.add(_at(props, type_at))
-            for end, sent in pairs(succ[other]):
-                if _TRANSFERRED_TO in sent:
-                    moved[(other, end)] = sent[_TRANSFERRED_TO]
-            for start, received in pairs(pred[other]):
-                if _TRANSFERRED_TO in received:
-                    moved[(start, other)] = received[_TRANSFERRED_TO]
-    segment = _value(graph, _PERSON, "segment")(person)
-    return LeadFacts(
-        employed=employed,
-        payroll=not active.isdisjoint(rules.payroll_products),
-        private=segment == rules.private_segment
-        or not active.isdisjoint(rules.private_banking_products),
-        executive=executive,
-        shareholder=shareholder,
-        shareholding=max(ratios, default=0.0),
-        transfer_amount=math.fsum(_number(_at(v, amount_at)) for v in moved.values()),
-    )
+    segment_of = _value(graph, _PERSON, "segment")
+    executive_role, active_status = rules.executive_role, rules.active_status
+    payroll, private = rules.payroll_products, rules.private_banking_products
+
+    def facts(person: int) -> LeadFacts:
+        employed = executive = shareholder = False
+        ratios: list[float] = []
+        active: set[object] = set()
+        moved: dict[tuple[int, int], Values] = {}
+        for other, edge in pairs(succ[person]):
+            job = edge.get(_EMPLOYED_BY)
+            if job is not None:
+                employed = True
+                executive = executive or _at(job, role_at) == executive_role
+            held = edge.get(_SHAREHOLDER_OF)
+            if held is not None:
+                shareholder = True
+                ratios.append(_number(_at(held, ratio_at)))
+            if _OWNS in edge:
+                props = values[other]
+                if _at(props, status_at) == active_status:
+                    active.add(_at(props, type_at))
+                for end, sent in pairs(succ[other]):
+                    if _TRANSFERRED_TO in sent:
+                        moved[(other, end)] = sent[_TRANSFERRED_TO]
+                for start, received in pairs(pred[other]):
+                    if _TRANSFERRED_TO in received:
+                        moved[(start, other)] = received[_TRANSFERRED_TO]
+        return LeadFacts(
+            employed=employed,
+            payroll=not active.isdisjoint(payroll),
+            private=segment_of(person) == rules.private_segment
+            or not active.isdisjoint(private),
+            executive=executive,
+            shareholder=shareholder,
+            shareholding=max(ratios, default=0.0),
+            transfer_amount=math.fsum(_number(_at(v, amount_at)) for v in moved.values()),
+        )
+
+    return facts
 
 
 def _at(values: Values, at: int | None) -> object:
@@ -549,10 +557,13 @@ def manager_leads(
     joined.Joined` index, those not reached before kept as the next hop (O(relationships
     of the nodes within ``max_hops - 1`` hops of the clients), no Python step per node).
     Then each hop's people kept, by a flag per node of whether ``keep`` keeps them, and
-    ordered by their ``rank`` numbers and the rank of their ids (:class:`_Kept`, filled as
-    people are first asked about from their facts, :func:`_lead_facts`; both patched after
-    changes: :func:`_patch_lead_kept`; :func:`_id_order`). No id, answer, path or previous
-    node is read here: a page reads those of its people.
+    ordered by their ``rank`` numbers and the rank of their ids (:class:`_Kept`, filled
+    for every person from their facts, :func:`_lead_facts`, the first time a ``keep`` is
+    passed: a search two hops from a manager's clients reaches up to 40% of the people of
+    the benchmark banks, so the people not yet asked about would be thousands per search
+    for a long while; both patched after changes: :func:`_patch_lead_kept`;
+    :func:`_id_order`). No id, answer, path or previous node is read here: a page reads
+    those of its people.
     """
     manager = graph.index[_MANAGER].get(manager_id)
     if manager is None:
@@ -568,10 +579,7 @@ def manager_leads(
     levels = [frontier]
     for hop in range(1, max_hops + 1):
         found = near.expand(graph, frontier)
-        found = found[hop_of[found] < 0]
-        first = np.empty(len(labels), np.int64)  # read only where written just before
-        first[found] = np.arange(len(found))
-        frontier = found[first[found] == np.arange(len(found))]  # each node once
+        frontier = near.distinct(found[hop_of[found] < 0])
         hop_of[frontier] = hop
         levels.append(frontier)
     kept_of = _kept_cache(graph, ("lead kept", rules, keep, rank))
@@ -680,6 +688,29 @@ class _Kept(Generic[T]):
         for person in people:
             self.flags[person] = -1
 
+    def ask(self, graph: Adjacency, rules: LinkageRules, people: Numbers) -> None:
+        """Ask ``keep`` about ``people``, flagging them and keeping the answers kept.
+
+        Their facts are cached as the derived index ``("lead facts", rules)``.
+        """
+        facts_of: dict[int, LeadFacts] = graph.derived.setdefault(("lead facts", rules), {})
+        answers, flags, keep, rank = self.answers, self.flags, self.keep, self.rank
+        read = _lead_facts(graph, rules)
+        for person in people.tolist():
+            facts = facts_of.get(person)
+            if facts is None:
+                facts = facts_of[person] = read(person)
+            answer = keep(facts)
+            if answer is None:
+                flags[person] = 0
+                continue
+            numbers = rank(answer)
+            if self.ranks is None:
+                self.ranks = np.zeros((len(flags), len(numbers)))
+            flags[person] = 1
+            answers[person] = answer
+            self.ranks[person] = numbers
+
     def ordered(self, graph: Adjacency, rules: LinkageRules, people: Numbers,
                 order: Numbers) -> Numbers:  # fmt: skip
         """Those of ``people`` that ``keep`` keeps, by ``rank`` then by ``order`` (ids).
@@ -688,24 +719,7 @@ class _Kept(Generic[T]):
         ``("lead facts", rules)``. O(people) in numpy, plus O(k log k) for the k kept.
         """
         flags = self.flags
-        unknown = people[flags[people] < 0]
-        if len(unknown):
-            facts_of: dict[int, LeadFacts] = graph.derived.setdefault(("lead facts", rules), {})
-            answers, keep, rank = self.answers, self.keep, self.rank
-            for person in unknown.tolist():
-                facts = facts_of.get(person)
-                if facts is None:
-                    facts = facts_of[person] = _lead_facts(graph, person, rules)
-                answer = keep(facts)
-                if answer is None:
-                    flags[person] = 0
-                    continue
-                numbers = rank(answer)
-                if self.ranks is None:
-                    self.ranks = np.zeros((len(flags), len(numbers)))
-                flags[person] = 1
-                answers[person] = answer
-                self.ranks[person] = numbers
+        self.ask(graph, rules, people[flags[people] < 0])
         kept = people[flags[people] == 1]
         if not len(kept) or self.ranks is None:
             return kept
@@ -722,13 +736,18 @@ rules: a question asking with each subset of the three lead kinds needs seven.""
 def _kept_cache(graph: Adjacency, key: tuple[str, LinkageRules, Any, Any]) -> _Kept[Any]:
     """The derived index of the answers of ``keep`` and ``rank`` (``key[2:]``) per person.
 
-    Made empty when missing; making one drops the oldest others beyond
-    :data:`KEPT_CACHES` (a caller passing a new ``keep`` each time would otherwise leave a
-    cache behind per call).
+    Made when missing, asking about every person (O(people and their relationships and
+    accounts' transfers), once; in one :func:`~graph_service.memory.bulk_allocation`, so
+    that the answers kept are left out of later garbage collections). Making one drops
+    the oldest others beyond :data:`KEPT_CACHES` (a caller passing a new ``keep`` each
+    time would otherwise leave a cache behind per call).
     """
     cache: _Kept[Any] | None = graph.derived.get(key)
     if cache is None:
         cache = _keep(graph, key, _Kept(len(graph.labels), key[2], key[3]), KEPT_CACHES)
+        everyone = graph.index[_PERSON].values()
+        with bulk_allocation():
+            cache.ask(graph, key[1], np.fromiter(everyone, np.int64, len(everyone)))
     return cache
 
 
