@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Any, Protocol, cast
@@ -214,7 +214,8 @@ class _ByHop:
 
     Hop by hop (closest first), each hop's people in the store's order (signal, then id):
     the ``i``-th lead and its sort key are read from the store when asked, so a page reads
-    a hundred people, not the hundreds of thousands a search reaches.
+    a hundred people, not the hundreds of thousands a search reaches. Reading every sort
+    key (:meth:`keys`, as a masked caller's ranking does) reads each hop whole, once.
     """
 
     def __init__(self, reached: Reached[Judged]) -> None:
@@ -222,32 +223,48 @@ class _ByHop:
         self.starts = [0]
         for count in reached.counts:
             self.starts.append(self.starts[-1] + count)
+        self.whole: dict[int, tuple[list[str], list[Judged]]] = {}
 
     def __len__(self) -> int:
         return self.starts[-1]
 
-    def place(self, i: int) -> tuple[int, int]:
-        """The hop of the ``i``-th lead and its place there (0 to ``len(self) - 1``)."""
+    def person(self, i: int) -> tuple[int, int, str, Judged]:
+        """The ``i``-th lead (0 to ``len(self) - 1``): hop, place there, id, judgement.
+
+        Its hop, its place among the people of that hop, its person's id and what was
+        judged of them.
+        """
         if not 0 <= i < len(self):
             raise IndexError(f"position {i} of {len(self)} leads")
         hop = bisect_right(self.starts, i) - 1
-        return hop, i - self.starts[hop]
+        j = i - self.starts[hop]
+        whole = self.whole.get(hop)
+        if whole is None:
+            return (hop, j, *self.reached.person(hop, j))
+        return hop, j, whole[0][j], whole[1][j]
 
     def key(self, i: int) -> SortKey:
         """The sort key of the ``i``-th lead."""
-        hop, j = self.place(i)
-        pid, (_, _, signal_rank) = self.reached.person(hop, j)
+        hop, _, pid, (_, _, signal_rank) = self.person(i)
         return (hop, *signal_rank, pid)
+
+    def keys(self) -> Iterator[SortKey]:
+        """Every sort key, in order: each hop's people read at once (and kept)."""
+        for hop in range(len(self.starts) - 1):
+            whole = self.whole.get(hop)
+            if whole is None:
+                whole = self.whole[hop] = self.reached.people(hop)
+            ids, kept = whole
+            yield from ((hop, *signal_rank, pid)
+                        for pid, (_, _, signal_rank) in zip(ids, kept, strict=True))  # fmt: skip
 
     def node(self, i: int) -> NodeKey:
         """The key of the ``i``-th lead's person."""
-        hop, j = self.place(i)
-        return (_PERSON, self.reached.person(hop, j)[0])
+        return (_PERSON, self.person(i)[2])
 
     def lead(self, i: int) -> Lead:
         """The ``i``-th lead, with its path."""
-        hop, j = self.place(i)
-        _, (kinds, signal, _) = self.reached.person(hop, j)
+        hop, j, _, (kinds, signal, _) = self.person(i)
         path = self.reached.path(hop, j)
         return Lead(path.nodes[-1], hop, list(kinds), signal, path)
 
@@ -256,13 +273,12 @@ def _ranked(reached: Reached[Judged]) -> Ranked[Lead]:
     """The leads of a store's search, in order, each read from it and built when read.
 
     Their sort keys are read when asked too (:class:`_ByHop`); only the leads read are
-    built with their paths
-    (:class:`~graph_service.linkage.question.Lazy`): a manager's whole list runs to
-    hundreds of thousands of people at two hops, a page to a hundred.
+    built with their paths (:class:`~graph_service.linkage.question.Lazy`): a manager's
+    whole list runs to hundreds of thousands of people at two hops, a page to a hundred.
     """
     leads = _ByHop(reached)
     size = len(leads)
-    return Ranked(Lazy(Each(size, leads.node), leads.lead), Each(size, leads.key))
+    return Ranked(Lazy(Each(size, leads.node), leads.lead), Each(size, leads.key, leads.keys))
 
 
 async def pushdown(

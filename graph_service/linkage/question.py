@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Generic, NewType, Protocol, TypeVar, overload
@@ -245,17 +245,24 @@ class Each(Sequence[R]):
     """``get(i)`` for each position ``i`` below ``size``, as a read-only sequence.
 
     Each read calls ``get`` (nothing is kept): the sort keys or node keys of a list too
-    long to build whole, of which a page reads a few (:class:`Ranked`). Compares with
-    ``==`` item by item, as :class:`Lazy` does.
+    long to build whole, of which a page reads a few (:class:`Ranked`). Iterating calls
+    ``every()`` when given, which yields every item in order at less cost than each
+    ``get``. Compares with ``==`` item by item, as :class:`Lazy` does.
     """
 
-    __slots__ = ("get", "size")
+    __slots__ = ("every", "get", "size")
 
-    def __init__(self, size: int, get: Callable[[int], R]) -> None:
-        self.size, self.get = size, get
+    def __init__(self, size: int, get: Callable[[int], R],
+                 every: Callable[[], Iterator[R]] | None = None) -> None:  # fmt: skip
+        self.size, self.get, self.every = size, get, every
 
     def __len__(self) -> int:
         return self.size
+
+    def __iter__(self) -> Iterator[R]:
+        if self.every is not None:
+            return self.every()
+        return (self.get(i) for i in range(self.size))
 
     @overload
     def __getitem__(self, index: int) -> R: ...

@@ -141,6 +141,9 @@ class Reached(Generic[T]):
         :class:`LeadFacts`; a hop's people in the order of ``rank`` of those answers, then
         of their ids. Only the people of a page are read, not the hundreds of thousands
         a search reaches.
+    people : callable
+        ``people(hop)``: the ids and answers of every person kept at ``hop``, in that
+        order, as two lists (what ``person`` reads one at a time, for reading them all).
     path : callable
         ``path(hop, i)``: the shortest path from a client to that person, by the
         relationships the search walked; its nodes as read when it is built.
@@ -148,6 +151,7 @@ class Reached(Generic[T]):
 
     counts: list[int]
     person: Callable[[int, int], tuple[str, T]]
+    people: Callable[[int], tuple[list[str], list[T]]]
     path: Callable[[int, int], Path]
 
 

@@ -322,6 +322,7 @@ def _leads_of(store: EmbeddedStore, manager: str, rules: LinkageRules) -> list[o
     for hop, count in enumerate(reached.counts):
         people = [reached.person(hop, i) for i in range(count)]
         assert people == sorted(people, key=lambda p: (_by_amount(p[1]), p[0]))
+        assert reached.people(hop) == ([pid for pid, _ in people], [f for _, f in people])
     return sorted((pid, hop, facts, path) for pid, facts, hop, path in found)
 
 

@@ -567,7 +567,7 @@ def manager_leads(
     """
     manager = graph.index[_MANAGER].get(manager_id)
     if manager is None:
-        return Reached([], _no_one, _no_one)
+        return Reached([], _no_one, _no_people, _no_one)
     types = frozenset(rel_types)
     near = joined(graph, types)
     labels, ids = graph.labels, graph.ids
@@ -610,7 +610,11 @@ def manager_leads(
         n = int(people[hop][i])
         return ids[n], answers[n]
 
-    return Reached([len(level) for level in people], person,
+    def whole(hop: int) -> tuple[list[str], list[T]]:
+        numbers = people[hop].tolist()
+        return list(map(ids.__getitem__, numbers)), list(map(answers.__getitem__, numbers))
+
+    return Reached([len(level) for level in people], person, whole,
                    lambda hop, i: path(int(people[hop][i])))  # fmt: skip
 
 
@@ -749,6 +753,11 @@ def _kept_cache(graph: Adjacency, key: tuple[str, LinkageRules, Any, Any]) -> _K
         with bulk_allocation():
             cache.ask(graph, key[1], np.fromiter(everyone, np.int64, len(everyone)))
     return cache
+
+
+def _no_people(hop: int) -> Any:
+    """``people`` of an empty :class:`~graph_service.stores.base.Reached`."""
+    raise IndexError(hop)
 
 
 def _no_one(hop: int, i: int) -> Any:
