@@ -557,7 +557,9 @@ def manager_leads(
     joined.Joined` index, those not reached before kept as the next hop (O(relationships
     of the nodes within ``max_hops - 1`` hops of the clients), no Python step per node).
     Then each hop's people kept, by a flag per node of whether ``keep`` keeps them, and
-    ordered by their ``rank`` numbers and the rank of their ids (:class:`_Kept`, filled
+    ordered by their ``rank`` numbers and the rank of their ids when one of them is first
+    read (a first page reads the closest hops, not the hundreds of thousands of people two
+    hops away) (:class:`_Kept`, filled
     for every person from their facts, :func:`_lead_facts`, the first time a ``keep`` is
     passed: a search two hops from a manager's clients reaches up to 40% of the people of
     the benchmark banks, so the people not yet asked about would be thousands per search
@@ -584,8 +586,15 @@ def manager_leads(
         levels.append(frontier)
     kept_of = _kept_cache(graph, ("lead kept", rules, keep, rank))
     order = _id_order(graph, _PERSON)
-    people = [kept_of.ordered(graph, rules, level[near.person[level]], order)
-              for level in levels]  # fmt: skip
+    kept = [kept_of.kept(graph, rules, level[near.person[level]]) for level in levels]
+    ordered: dict[int, Numbers] = {}  # a hop's people in order, once one of them is read
+
+    def of_hop(hop: int) -> Numbers:
+        people = ordered.get(hop)
+        if people is None:
+            people = ordered[hop] = kept_of.ordered(kept[hop], order)
+        return people
+
     answers = kept_of.answers
     paths: dict[int, Path] = {}
 
@@ -607,15 +616,15 @@ def manager_leads(
         return found
 
     def person(hop: int, i: int) -> tuple[str, T]:
-        n = int(people[hop][i])
+        n = int(of_hop(hop)[i])
         return ids[n], answers[n]
 
     def whole(hop: int) -> tuple[list[str], list[T]]:
-        numbers = people[hop].tolist()
+        numbers = of_hop(hop).tolist()
         return list(map(ids.__getitem__, numbers)), list(map(answers.__getitem__, numbers))
 
-    return Reached([len(level) for level in people], person, whole,
-                   lambda hop, i: path(int(people[hop][i])))  # fmt: skip
+    return Reached([len(people) for people in kept], person, whole,
+                   lambda hop, i: path(int(of_hop(hop)[i])))  # fmt: skip
 
 
 def _previous(graph: Adjacency, near: Joined, hop_of: npt.NDArray[np.int8], n: int,
@@ -715,16 +724,20 @@ class _Kept(Generic[T]):
             answers[person] = answer
             self.ranks[person] = numbers
 
-    def ordered(self, graph: Adjacency, rules: LinkageRules, people: Numbers,
-                order: Numbers) -> Numbers:  # fmt: skip
-        """Those of ``people`` that ``keep`` keeps, by ``rank`` then by ``order`` (ids).
+    def kept(self, graph: Adjacency, rules: LinkageRules, people: Numbers) -> Numbers:
+        """Those of ``people`` that ``keep`` keeps (the ones not asked about yet asked).
 
-        The people not asked about yet are asked, their facts cached as the derived index
-        ``("lead facts", rules)``. O(people) in numpy, plus O(k log k) for the k kept.
+        O(people) in numpy.
         """
         flags = self.flags
         self.ask(graph, rules, people[flags[people] < 0])
-        kept = people[flags[people] == 1]
+        return people[flags[people] == 1]
+
+    def ordered(self, kept: Numbers, order: Numbers) -> Numbers:
+        """``kept`` people by ``rank`` of their answers, then by ``order`` (their ids).
+
+        O(k log k) for k people, in numpy.
+        """
         if not len(kept) or self.ranks is None:
             return kept
         numbers = self.ranks[kept]
