@@ -557,9 +557,9 @@ def manager_leads(
     joined.Joined` index, those not reached before kept as the next hop (O(relationships
     of the nodes within ``max_hops - 1`` hops of the clients), no Python step per node).
     Then each hop's people kept, by a flag per node of whether ``keep`` keeps them, and
-    ordered by their ``rank`` numbers and the rank of their ids when one of them is first
-    read (a first page reads the closest hops, not the hundreds of thousands of people two
-    hops away) (:class:`_Kept`, filled
+    ordered by their ``rank`` numbers and the rank of their ids as far as they are read
+    (:data:`FIRST_ORDERED` at first: a first page does not sort the hundreds of thousands
+    of people two hops away) (:class:`_Kept`, filled
     for every person from their facts, :func:`_lead_facts`, the first time a ``keep`` is
     passed: a search two hops from a manager's clients reaches up to 40% of the people of
     the benchmark banks, so the people not yet asked about would be thousands per search
@@ -587,12 +587,13 @@ def manager_leads(
     kept_of = _kept_cache(graph, ("lead kept", rules, keep, rank))
     order = _id_order(graph, _PERSON)
     kept = [kept_of.kept(graph, rules, level[near.person[level]]) for level in levels]
-    ordered: dict[int, Numbers] = {}  # a hop's people in order, once one of them is read
+    ordered: dict[int, Numbers] = {}  # the first of a hop's people in order, as read
 
-    def of_hop(hop: int) -> Numbers:
+    def of_hop(hop: int, upto: int) -> Numbers:
         people = ordered.get(hop)
-        if people is None:
-            people = ordered[hop] = kept_of.ordered(kept[hop], order)
+        if people is None or len(people) <= upto < len(kept[hop]):
+            first = max(FIRST_ORDERED, 2 * (upto + 1))
+            people = ordered[hop] = kept_of.ordered(kept[hop], order, first)
         return people
 
     answers = kept_of.answers
@@ -616,15 +617,21 @@ def manager_leads(
         return found
 
     def person(hop: int, i: int) -> tuple[str, T]:
-        n = int(of_hop(hop)[i])
+        n = int(of_hop(hop, i)[i])
         return ids[n], answers[n]
 
     def whole(hop: int) -> tuple[list[str], list[T]]:
-        numbers = of_hop(hop).tolist()
+        numbers = of_hop(hop, len(kept[hop]) - 1).tolist()
         return list(map(ids.__getitem__, numbers)), list(map(answers.__getitem__, numbers))
 
     return Reached([len(people) for people in kept], person, whole,
-                   lambda hop, i: path(int(of_hop(hop)[i])))  # fmt: skip
+                   lambda hop, i: path(int(of_hop(hop, i)[i])))  # fmt: skip
+
+
+FIRST_ORDERED = 256
+"""People of a hop first put in order by :func:`manager_leads` when one is read: a page
+(at most 100 by default) and its cursors, without sorting the whole hop; reading past them
+orders twice as many as read."""
 
 
 def _previous(graph: Adjacency, near: Joined, hop_of: npt.NDArray[np.int8], n: int,
@@ -733,16 +740,48 @@ class _Kept(Generic[T]):
         self.ask(graph, rules, people[flags[people] < 0])
         return people[flags[people] == 1]
 
-    def ordered(self, kept: Numbers, order: Numbers) -> Numbers:
-        """``kept`` people by ``rank`` of their answers, then by ``order`` (their ids).
+    def ordered(self, kept: Numbers, order: Numbers, first: int) -> Numbers:
+        """The first ``first`` of the ``kept`` people, in order (all when that many or fewer).
 
-        O(k log k) for k people, in numpy.
+        By ``rank`` of their answers, then by ``order`` (their ids).
+
+        O(k) in numpy for k people, to narrow them down a column at a time to those that
+        may be among the first (:func:`_first_of`), then O(f log f) to sort those f.
         """
         if not len(kept) or self.ranks is None:
             return kept
         numbers = self.ranks[kept]
-        columns = [order[kept], *(numbers[:, c] for c in reversed(range(numbers.shape[1])))]
-        return kept[np.lexsort(columns)]
+        columns = [*(numbers[:, c] for c in range(numbers.shape[1])), order[kept]]
+        chosen = _first_of(columns, first)
+        ranked = np.lexsort([column[chosen] for column in reversed(columns)])
+        return kept[chosen[ranked][:first]]
+
+
+def _first_of(columns: list[npt.NDArray[Any]], first: int) -> Numbers:
+    """Places of rows holding the ``first`` smallest in lexicographic order of ``columns``.
+
+    Some rows may be beyond the first ``first`` (to sort and cut); none before them is
+    left out. Column by column, the rows whose value is below the value at place
+    ``first`` (among the rows still tied) are in, the rows above it out, and the tied
+    ones go on to the next column; the last column's values are distinct (an id order),
+    so at most ``first`` are left tied. O(rows) per column, by :func:`numpy.partition`.
+    """
+    rows = len(columns[0])
+    if first >= rows:
+        return np.arange(rows)
+    sure: list[Numbers] = []
+    tied = np.arange(rows)
+    needed = first
+    for column in columns:
+        if len(tied) <= 2 * needed:
+            break
+        values = column[tied]
+        bound = np.partition(values, needed - 1)[needed - 1]
+        below = tied[values < bound]
+        sure.append(below)
+        needed -= len(below)
+        tied = tied[values == bound]
+    return np.concatenate([*sure, tied])
 
 
 KEPT_CACHES = 8
