@@ -106,13 +106,13 @@ class Joined:
             self.scratch = np.empty(len(labels), np.int64)
             self.stale.update(added)
 
-    def row(self, graph: Adjacency, n: int) -> list[int]:
+    def row(self, graph: Adjacency, n: int) -> Numbers:
         """The nodes joined to ``n`` now (its row, or the adjacency's for a stale node)."""
         if n not in self.stale:
-            return self.others[self.starts[n]:self.starts[n + 1]].tolist()  # type: ignore[no-any-return]
+            return self.others[self.starts[n]:self.starts[n + 1]]
         types = self.types
-        return [m for hood in (graph.succ[n], graph.pred[n]) if hood  # None: removed
-                for m, edge in pairs(hood) if not types.isdisjoint(edge)]  # fmt: skip
+        return np.fromiter((m for hood in (graph.succ[n], graph.pred[n]) if hood  # None: removed
+                            for m, edge in pairs(hood) if not types.isdisjoint(edge)), np.int64)
 
     def distinct(self, nodes: Numbers) -> Numbers:
         """``nodes`` without repeats (each at one of its places). O(len(nodes)).
@@ -143,9 +143,7 @@ class Joined:
         total = int(lengths.sum())
         offsets = np.repeat(first - (np.cumsum(lengths) - lengths), lengths)
         gathered = self.others[np.arange(total, dtype=np.int64) + offsets]
-        if not late:
-            return gathered
-        return np.concatenate([gathered, np.fromiter(chain.from_iterable(late), np.int64)])
+        return np.concatenate([gathered, *late]) if late else gathered
 
 
 def joined(graph: Adjacency, types: frozenset[str]) -> Joined:

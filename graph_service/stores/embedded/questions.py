@@ -643,8 +643,8 @@ def _previous(graph: Adjacency, near: Joined, hop_of: npt.NDArray[np.int8], n: i
     finds it.
     """
     labels, ids = graph.labels, graph.ids
-    return min((m for m in near.row(graph, n) if hop_of[m] == hop),
-               key=lambda m: (labels[m], ids[m]))
+    row = near.row(graph, n)  # thousands for an employer: picked in numpy first
+    return min(row[hop_of[row] == hop].tolist(), key=lambda m: (labels[m], ids[m]))  # type: ignore[no-any-return]
 
 
 def _id_order(graph: Adjacency, label: str) -> Numbers:
