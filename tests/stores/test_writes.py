@@ -326,6 +326,28 @@ def _leads_of(store: EmbeddedStore, manager: str, rules: LinkageRules) -> list[o
     return sorted((pid, hop, facts, path) for pid, facts, hop, path in found)
 
 
+def test_only_writes_of_the_lead_types_make_lead_rows_stale(small_bank_dir: Path) -> None:
+    # The managerLeads index keeps its arrays for the rows a write leaves as they were.
+    store = EmbeddedStore(small_bank_dir, create=False)
+    before = _leads_of(store, "M1", LinkageRules())
+    index = store._memory.derived[("joined", frozenset(LEAD_TYPES))]  # noqa: SLF001
+    run(store, GraphBatch(relationships=[RelationshipRow("OWNS", (P, "P6"), (A, "A4"), {})]))
+    assert _leads_of(store, "M1", LinkageRules()) != before  # P6's transfers now count
+    assert store._memory.derived[("joined", frozenset(LEAD_TYPES))] is index  # noqa: SLF001
+    assert index.stale_count == 0
+    run(store, GraphBatch(relationships=[RelationshipRow("EMPLOYED_BY", (P, "P4"), (E, "E1"),
+                                                         {"role": "employee"})]))  # fmt: skip
+    _leads_of(store, "M1", LinkageRules())
+    assert index.stale_count == 0  # P4 worked for E1 already: a new role, the same row
+    run(store, GraphBatch(relationships=[RelationshipRow("EMPLOYED_BY", (P, "P7"), (E, "E2"),
+                                                         {"role": "employee"})]))  # fmt: skip
+    _leads_of(store, "M1", LinkageRules())
+    assert index.stale_count == 2
+    assert index.stale.nonzero()[0].tolist() == sorted(
+        store._memory.find(key) for key in [(P, "P7"), (E, "E2")]  # noqa: SLF001
+    )
+
+
 def test_a_load_batch_deletes_nothing() -> None:
     batch = small_bank_batch()
     assert batch.deleted_nodes == [] and batch.deleted_relationships == []

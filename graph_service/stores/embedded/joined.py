@@ -10,9 +10,9 @@ arrays ``starts`` and ``others``), so that a whole hop's neighbours are gathered
 It is a derived index of :class:`~graph_service.stores.embedded.adjacency.Adjacency`
 (``("joined", types)``), built on first use in one pass over the relationships leaving the
 types' start labels, and patched after small changes without rebuilding
-(:func:`_patch_joined`): the rows of the changed nodes are read from the adjacency instead
-(:attr:`Joined.stale`) until more than :data:`STALE_MAX` have changed, when it is dropped and
-rebuilt on next use.
+(:func:`_patch_joined`): the rows of the nodes whose rows changed are read from the
+adjacency instead (:attr:`Joined.stale`) until more than :data:`STALE_MAX` have, when it is
+dropped and rebuilt on next use.
 """
 
 from __future__ import annotations
@@ -55,8 +55,11 @@ class Joined:
     others : ndarray of int64
     person : ndarray of bool, shape (len(graph.labels),)
         Whether each node is a person (extended for nodes added since).
-    stale : set of int
-        Nodes changed since it was built: their rows are read from the adjacency.
+    stale : ndarray of bool, shape (len(graph.labels),)
+        Whether each node's row changed since it was built (or the node is new): its row
+        is read from the adjacency.
+    stale_count : int
+        Nodes flagged in ``stale``.
     scratch : ndarray of int64, shape (len(graph.labels),)
         Room for a value per node, kept from one search to the next (:meth:`distinct`),
         so that a search does not map and fault in a fresh array of the graph's size.
@@ -92,7 +95,8 @@ class Joined:
         np.cumsum(np.bincount(a, minlength=size), out=self.starts[1:])
         self.person = np.zeros(size, bool)
         self.person[np.fromiter(index.get(_PERSON, {}).values(), np.int64)] = True
-        self.stale: set[int] = set()
+        self.stale = np.zeros(size, bool)
+        self.stale_count = 0
         self.scratch: Numbers = np.empty(size, np.int64)
 
     def grow(self, graph: Adjacency) -> None:
@@ -103,16 +107,33 @@ class Joined:
             self.person = np.concatenate(
                 [self.person, np.fromiter((labels[n] == _PERSON for n in added), bool)]
             )
+            self.stale = np.concatenate([self.stale, np.ones(len(added), bool)])
+            self.stale_count += len(added)
             self.scratch = np.empty(len(labels), np.int64)
-            self.stale.update(added)
+
+    def note(self, graph: Adjacency, changed: AbstractSet[int]) -> None:
+        """Flag stale the ``changed`` nodes whose rows differ from the adjacency now.
+
+        O(their relationships): a write that joins or parts nodes by other types (a
+        referral, a contact, a client assigned) leaves the rows as they are.
+        """
+        stale = self.stale
+        for n in changed:
+            if not stale[n] and sorted(self.live(graph, n)) != sorted(self.row(graph, n).tolist()):
+                stale[n] = True
+                self.stale_count += 1
+
+    def live(self, graph: Adjacency, n: int) -> list[int]:
+        """The nodes joined to ``n`` in the adjacency now."""
+        types = self.types
+        return [m for hood in (graph.succ[n], graph.pred[n]) if hood  # None: removed
+                for m, edge in pairs(hood) if not types.isdisjoint(edge)]  # fmt: skip
 
     def row(self, graph: Adjacency, n: int) -> Numbers:
         """The nodes joined to ``n`` now (its row, or the adjacency's for a stale node)."""
-        if n not in self.stale:
+        if not self.stale[n]:
             return self.others[self.starts[n]:self.starts[n + 1]]
-        types = self.types
-        return np.fromiter((m for hood in (graph.succ[n], graph.pred[n]) if hood  # None: removed
-                            for m, edge in pairs(hood) if not types.isdisjoint(edge)), np.int64)
+        return np.array(self.live(graph, n), np.int64)
 
     def distinct(self, nodes: Numbers) -> Numbers:
         """``nodes`` without repeats (each at one of its places). O(len(nodes)).
@@ -131,9 +152,8 @@ class Joined:
         The rows of the frontier's current nodes are gathered by numpy; those of stale
         nodes read from the adjacency.
         """
-        if self.stale:
-            stale = np.fromiter(self.stale, np.int64, len(self.stale))
-            old = np.isin(frontier, stale)
+        if self.stale_count:
+            old = self.stale[frontier]
             late = [self.row(graph, n) for n in frontier[old].tolist()]
             frontier = frontier[~old]
         else:
@@ -159,12 +179,12 @@ def joined(graph: Adjacency, types: frozenset[str]) -> Joined:
 def _patch_joined(
     graph: Adjacency, key: object, index: Joined, changed: AbstractSet[int]
 ) -> Joined | None:
-    """The index with the changed nodes stale (read from the adjacency).
+    """The index with the changed nodes whose rows changed stale (read from the adjacency).
 
     Dropped past :data:`STALE_MAX` stale nodes (rebuilt on next use).
     A relationship added or removed changes both its ends, and a removed node its
     neighbours too, so every row that may be out of date is a changed node's.
     """
     index.grow(graph)
-    index.stale.update(changed)
-    return None if len(index.stale) > STALE_MAX else index
+    index.note(graph, changed)
+    return None if index.stale_count > STALE_MAX else index
