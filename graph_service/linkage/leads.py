@@ -15,7 +15,8 @@ Question ``managerLeads(managerId, maxHops, kinds)``, a ranked connection. Gener
 breadth-first search per manager, then one profile read for the people reached; the managers
 of a batch in turn. Pushed down by stores that advertise it (:class:`Pushdown`): the store
 walks and reads the people's :class:`~graph_service.stores.base.LeadFacts` itself, the kinds
-and signal are judged here (:func:`~graph_service.linkage.prospecting.judge`).
+and signal are judged here (:func:`~graph_service.linkage.prospecting.judge`), and the store
+puts each hop's people in the order of their signal's part of the sort key, then their ids.
 """
 
 from __future__ import annotations
