@@ -165,89 +165,13 @@ class NodeOf:
         self.labels = frozenset(labels)
 
 
-class Lazy(Sequence[R]):
-    """The items of a :class:`Ranked` answer, each built when it is first read.
-
-    A question whose items are costly to build (a lead's shortest path with its nodes and
-    relationships) ranks them on their sort keys alone and hands them over in this form:
-    the transport reads the items of one page, so only those are built. Each item's
-    ``node`` key is known beforehand, so that the caller's scope can place a masked item
-    (:meth:`Ranking.viewed`) without building it.
-
-    Parameters
-    ----------
-    nodes : sequence of NodeKey
-        The key of each item's ``node``, in list order.
-    build : callable
-        ``build(i)``: the item at position ``i`` (0 to ``len(nodes) - 1``), called at most
-        once per position.
-
-    Notes
-    -----
-    Indexing builds (and keeps) the item; iterating, slicing or comparing with ``==`` (to
-    another sequence, item by item) builds every item read. :meth:`map` and :meth:`select`
-    make new lazy sequences without building anything.
-    """
-
-    __slots__ = ("_build", "_built", "nodes")
-
-    def __init__(self, nodes: Sequence[NodeKey], build: Callable[[int], R]) -> None:
-        self.nodes = nodes
-        self._build = build
-        self._built: dict[int, R] = {}
-
-    def __len__(self) -> int:
-        return len(self.nodes)
-
-    @overload
-    def __getitem__(self, index: int) -> R: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[R]: ...
-
-    def __getitem__(self, index: int | slice) -> R | list[R]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        size = len(self.nodes)
-        if not -size <= index < size:
-            raise IndexError(f"position {index} of {size} items")
-        index %= size
-        built = self._built
-        if index not in built:
-            built[index] = self._build(index)
-        return built[index]
-
-    def __eq__(self, other: object) -> bool:
-        return _same_items(self, other)
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"Lazy({len(self)} items, {len(self._built)} built)"
-
-    def map(self, change: Callable[[R], R]) -> Lazy[R]:
-        """The same items, each passed through ``change`` when built."""
-        return Lazy(self.nodes, lambda i: change(self[i]))
-
-    def select(self, positions: Sequence[int]) -> Lazy[R]:
-        """The items at ``positions``, in that order."""
-        return Lazy([self.nodes[p] for p in positions], lambda i: self[positions[i]])
-
-
-def _same_items(items: Sequence[Any], other: object) -> bool:
-    """``==`` of a computed sequence with ``other``: item by item, with any sequence."""
-    if not isinstance(other, Sequence) or isinstance(other, str):
-        return NotImplemented
-    return len(items) == len(other) and all(a == b for a, b in zip(items, other, strict=True))
-
-
 class Each(Sequence[R]):
     """``get(i)`` for each position ``i`` below ``size``, as a read-only sequence.
 
     Each read calls ``get`` (nothing is kept): the sort keys or node keys of a list too
     long to build whole, of which a page reads a few (:class:`Ranked`). Iterating calls
     ``every()`` when given, which yields every item in order at less cost than each
-    ``get``. Compares with ``==`` item by item, as :class:`Lazy` does.
+    ``get``. Compares with ``==`` to any sequence, item by item.
     """
 
     __slots__ = ("every", "get", "size")
@@ -278,12 +202,65 @@ class Each(Sequence[R]):
         return self.get(index % self.size)
 
     def __eq__(self, other: object) -> bool:
-        return _same_items(self, other)
+        if not isinstance(other, Sequence) or isinstance(other, str):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"Each({self.size} items)"
+
+
+class Lazy(Each[R]):
+    """The items of a :class:`Ranked` answer, each built when it is first read.
+
+    A question whose items are costly to build (a lead's shortest path with its nodes and
+    relationships) ranks them on their sort keys alone and hands them over in this form:
+    the transport reads the items of one page, so only those are built. Each item's
+    ``node`` key is known beforehand, so that the caller's scope can place a masked item
+    (:meth:`Ranking.viewed`) without building it.
+
+    Parameters
+    ----------
+    nodes : sequence of NodeKey
+        The key of each item's ``node``, in list order.
+    build : callable
+        ``build(i)``: the item at position ``i`` (0 to ``len(nodes) - 1``), called at most
+        once per position.
+
+    Notes
+    -----
+    Indexing builds (and keeps) the item; iterating, slicing or comparing with ``==`` (to
+    another sequence, item by item) builds every item read. :meth:`map` and :meth:`select`
+    make new lazy sequences without building anything.
+    """
+
+    __slots__ = ("_build", "_built", "nodes")
+
+    def __init__(self, nodes: Sequence[NodeKey], build: Callable[[int], R]) -> None:
+        super().__init__(len(nodes), self._read)
+        self.nodes = nodes
+        self._build = build
+        self._built: dict[int, R] = {}
+
+    def _read(self, index: int) -> R:
+        """The item at ``index`` (0 to ``len(self) - 1``), built on its first read."""
+        built = self._built
+        if index not in built:
+            built[index] = self._build(index)
+        return built[index]
+
+    def __repr__(self) -> str:
+        return f"Lazy({len(self)} items, {len(self._built)} built)"
+
+    def map(self, change: Callable[[R], R]) -> Lazy[R]:
+        """The same items, each passed through ``change`` when built."""
+        return Lazy(self.nodes, lambda i: change(self[i]))
+
+    def select(self, positions: Sequence[int]) -> Lazy[R]:
+        """The items at ``positions``, in that order."""
+        return Lazy([self.nodes[p] for p in positions], lambda i: self[positions[i]])
 
 
 @dataclass(frozen=True, slots=True)
