@@ -23,14 +23,16 @@ def bulk_allocation(*, freeze: bool = True) -> Iterator[None]:
     they are left to the next collection, one pass instead of one every few hundred
     allocations. Reference counting still frees everything that dies meanwhile; only
     reference cycles created inside the block wait until it ends. Nesting is safe: GC is
-    re-enabled only if it was enabled on entry.
+    re-enabled only if it was enabled on entry; ``freeze`` freezes at the end of its own
+    block even inside another one (a derived index built during a request, whose block
+    does not freeze, is left out of later collections all the same).
     """
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if freeze:
+            gc.freeze()
         if was_enabled:
             gc.enable()
-            if freeze:
-                gc.freeze()

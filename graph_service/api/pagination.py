@@ -447,7 +447,13 @@ class PageArgs:
         -------
         Window of int
             The positions in ``sort_keys`` of the page's items (see :meth:`window`).
+
+        Notes
+        -----
+        Reads O(log n + first) keys, so a sequence computing each key when read (a lead
+        list ranks a hop at a time) computes those alone.
         """
-        keys = [comparable(key) for key in sort_keys]
         after = None if self.after is None else comparable(self.after)
-        return PageArgs(self.first, after).window(range(len(keys)), key=keys.__getitem__)
+        return PageArgs(self.first, after).window(
+            range(len(sort_keys)), key=lambda i: comparable(sort_keys[i])
+        )

@@ -947,19 +947,28 @@ class ClientNetwork:
 
 @strawberry.type(description="One shortest path between two nodes, ignoring direction.")
 class LinkagePath:
-    """Answer item of ``linkagePaths``."""
+    """Answer item of ``linkagePaths``, and a lead's path.
+
+    Its nodes and relationships are converted when selected: a page of 100 leads asking
+    for their paths' ``length`` alone converts none of their 500 nodes and relationships.
+    """
 
     length: int = strawberry.field(description="Number of hops.")
-    nodes: list[GraphNode] = strawberry.field(description="From the start node to the end.")
-    relationships: list[GraphRelationship] = strawberry.field(
+    path: strawberry.Private[Path]
+
+    @strawberry.field(description="From the start node to the end.")
+    def nodes(self) -> list[GraphNode]:
+        """The path's nodes, converted when selected."""
+        return [GraphNode.of(n) for n in self.path.nodes]
+
+    @strawberry.field(
         description="relationships[i] joins nodes[i] and nodes[i+1], in either direction."
     )
+    def relationships(self) -> list[GraphRelationship]:
+        """The path's relationships, converted when selected."""
+        return [GraphRelationship.of(r) for r in self.path.relationships]
 
     @classmethod
     def of(cls, path: Path) -> LinkagePath:
         """Build from a store :class:`~graph_service.stores.base.Path`."""
-        return cls(
-            length=path.length,
-            nodes=[GraphNode.of(n) for n in path.nodes],
-            relationships=[GraphRelationship.of(r) for r in path.relationships],
-        )
+        return cls(length=path.length, path=path)

@@ -15,14 +15,16 @@ Question ``managerLeads(managerId, maxHops, kinds)``, a ranked connection. Gener
 breadth-first search per manager, then one profile read for the people reached; the managers
 of a batch in turn. Pushed down by stores that advertise it (:class:`Pushdown`): the store
 walks and reads the people's :class:`~graph_service.stores.base.LeadFacts` itself, the kinds
-and signal are judged here (:func:`~graph_service.linkage.prospecting.judge`).
+and signal are judged here (:func:`~graph_service.linkage.prospecting.judge`), and the store
+puts each hop's people in the order of their signal's part of the sort key, then their ids.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable, Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Any, Protocol, cast
@@ -35,6 +37,7 @@ from graph_service.linkage.question import (
     Cost,
     CostArguments,
     Doc,
+    Each,
     Id,
     KeyPart,
     Lazy,
@@ -175,10 +178,12 @@ class Pushdown(Protocol):
         max_hops: int,
         rules: LinkageRules,
         keep: Callable[[LeadFacts], Judged | None],
+        rank: Callable[[Judged], tuple[float, ...]],
     ) -> Reached[Judged]:
         """Each person within ``max_hops`` of the manager's clients that ``keep(facts)`` keeps.
 
-        Their id, hop and what ``keep`` answered, and on demand their path of
+        Per hop, their ids and what ``keep`` answered, ordered by ``rank`` of that answer
+        (ascending), then by id; on demand their path of
         :func:`~graph_service.linkage.traversal.reach`; no one for an absent manager.
         """
         ...
@@ -188,6 +193,11 @@ def _judged(wanted: frozenset[LeadKind], facts: LeadFacts) -> Judged | None:
     """The kinds and signal of a person of ``facts``; ``None`` unless of a ``wanted`` kind."""
     kinds, signal = judge(facts)
     return None if wanted.isdisjoint(kinds) else (kinds, signal, signal.rank())
+
+
+def _signal_rank(judged: Judged) -> tuple[float, ...]:
+    """The ``rank`` of :meth:`Pushdown.manager_leads`: the signal's part of the sort key."""
+    return judged[2]
 
 
 @functools.cache
@@ -200,27 +210,76 @@ def _keep(wanted: frozenset[LeadKind]) -> Callable[[LeadFacts], Judged | None]:
     return partial(_judged, wanted)
 
 
-def _ranked(reached: Reached[Judged]) -> Ranked[Lead]:
-    """The leads of a store's search, ranked on their sort keys, each built when read.
+class _ByHop:
+    """A store's search (:class:`~graph_service.stores.base.Reached`) as one ranked list.
 
-    Only the leads of the pages read are built with their paths (:class:`~graph_service.
-    linkage.question.Lazy`): a manager's whole list runs to thousands of people, a page to
-    a hundred.
+    Hop by hop (closest first), each hop's people in the store's order (signal, then id):
+    the ``i``-th lead and its sort key are read from the store when asked, so a page reads
+    a hundred people, not the hundreds of thousands a search reaches. Reading every sort
+    key (:meth:`keys`, as a masked caller's ranking does) reads each hop whole, once.
     """
-    ids, hops, kept = reached.ids, reached.hops, reached.kept
-    keys: list[SortKey] = [
-        (hop, *signal_rank, pid)
-        for pid, hop, (_, _, signal_rank) in zip(ids, hops, kept, strict=True)
-    ]
-    order = sorted(range(len(keys)), key=keys.__getitem__)  # keys end with an id: distinct
 
-    def lead(i: int) -> Lead:
-        j = order[i]
-        kinds, signal, _ = kept[j]
-        path = reached.path(j)
-        return Lead(path.nodes[-1], hops[j], list(kinds), signal, path)
+    def __init__(self, reached: Reached[Judged]) -> None:
+        self.reached = reached
+        self.starts = [0]
+        for count in reached.counts:
+            self.starts.append(self.starts[-1] + count)
+        self.whole: dict[int, tuple[list[str], list[Judged]]] = {}
 
-    return Ranked(Lazy([(_PERSON, ids[j]) for j in order], lead), [keys[j] for j in order])
+    def __len__(self) -> int:
+        return self.starts[-1]
+
+    def person(self, i: int) -> tuple[int, int, str, Judged]:
+        """The ``i``-th lead (0 to ``len(self) - 1``): hop, place there, id, judgement.
+
+        Its hop, its place among the people of that hop, its person's id and what was
+        judged of them.
+        """
+        if not 0 <= i < len(self):
+            raise IndexError(f"position {i} of {len(self)} leads")
+        hop = bisect_right(self.starts, i) - 1
+        j = i - self.starts[hop]
+        whole = self.whole.get(hop)
+        if whole is None:
+            return (hop, j, *self.reached.person(hop, j))
+        return hop, j, whole[0][j], whole[1][j]
+
+    def key(self, i: int) -> SortKey:
+        """The sort key of the ``i``-th lead."""
+        hop, _, pid, (_, _, signal_rank) = self.person(i)
+        return (hop, *signal_rank, pid)
+
+    def keys(self) -> Iterator[SortKey]:
+        """Every sort key, in order: each hop's people read at once (and kept)."""
+        for hop in range(len(self.starts) - 1):
+            whole = self.whole.get(hop)
+            if whole is None:
+                whole = self.whole[hop] = self.reached.people(hop)
+            ids, kept = whole
+            yield from ((hop, *signal_rank, pid)
+                        for pid, (_, _, signal_rank) in zip(ids, kept, strict=True))  # fmt: skip
+
+    def node(self, i: int) -> NodeKey:
+        """The key of the ``i``-th lead's person."""
+        return (_PERSON, self.person(i)[2])
+
+    def lead(self, i: int) -> Lead:
+        """The ``i``-th lead, with its path."""
+        hop, j, _, (kinds, signal, _) = self.person(i)
+        path = self.reached.path(hop, j)
+        return Lead(path.nodes[-1], hop, list(kinds), signal, path)
+
+
+def _ranked(reached: Reached[Judged]) -> Ranked[Lead]:
+    """The leads of a store's search, in order, each read from it and built when read.
+
+    Their sort keys are read when asked too (:class:`_ByHop`); only the leads read are
+    built with their paths (:class:`~graph_service.linkage.question.Lazy`): a manager's
+    whole list runs to hundreds of thousands of people at two hops, a page to a hundred.
+    """
+    leads = _ByHop(reached)
+    size = len(leads)
+    return Ranked(Lazy(Each(size, leads.node), leads.lead), Each(size, leads.key, leads.keys))
 
 
 async def pushdown(
@@ -228,10 +287,10 @@ async def pushdown(
 ) -> list[Ranked[Lead]]:
     """Each manager's leads from the store's own ``manager_leads``, in turn.
 
-    Cyclic GC is suspended while each answer is ranked
-    (:func:`~graph_service.memory.bulk_allocation`): it is a tuple or two per person
-    reached, thousands of them, which would set off a collection every few hundred
-    allocations.
+    Cyclic GC is suspended during each search (:func:`~graph_service.memory.
+    bulk_allocation`): the people it is the first to ask about get their facts and
+    answers cached, objects for thousands of them, which would set off a collection every
+    few hundred allocations.
     """
     rules, own = settings.rules(), cast(Pushdown, store)
     types = [t.value for t in settings.lead_relationship_types]
@@ -240,7 +299,7 @@ async def pushdown(
         wanted = frozenset(args.kinds or LeadKind)
         with bulk_allocation(freeze=False):
             found = await own.manager_leads(
-                args.manager_id, types, args.max_hops, rules, _keep(wanted)
+                args.manager_id, types, args.max_hops, rules, _keep(wanted), _signal_rank
             )
             answers.append(_ranked(found))
     return answers

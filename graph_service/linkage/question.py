@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Generic, NewType, Protocol, TypeVar, overload
@@ -165,7 +165,54 @@ class NodeOf:
         self.labels = frozenset(labels)
 
 
-class Lazy(Sequence[R]):
+class Each(Sequence[R]):
+    """``get(i)`` for each position ``i`` below ``size``, as a read-only sequence.
+
+    Each read calls ``get`` (nothing is kept): the sort keys or node keys of a list too
+    long to build whole, of which a page reads a few (:class:`Ranked`). Iterating calls
+    ``every()`` when given, which yields every item in order at less cost than each
+    ``get``. Compares with ``==`` to any sequence, item by item.
+    """
+
+    __slots__ = ("every", "get", "size")
+
+    def __init__(self, size: int, get: Callable[[int], R],
+                 every: Callable[[], Iterator[R]] | None = None) -> None:  # fmt: skip
+        self.size, self.get, self.every = size, get, every
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __iter__(self) -> Iterator[R]:
+        if self.every is not None:
+            return self.every()
+        return (self.get(i) for i in range(self.size))
+
+    @overload
+    def __getitem__(self, index: int) -> R: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[R]: ...
+
+    def __getitem__(self, index: int | slice) -> R | list[R]:
+        if isinstance(index, slice):
+            return [self.get(i) for i in range(*index.indices(self.size))]
+        if not -self.size <= index < self.size:
+            raise IndexError(f"position {index} of {self.size} items")
+        return self.get(index % self.size)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Each({self.size} items)"
+
+
+class Lazy(Each[R]):
     """The items of a :class:`Ranked` answer, each built when it is first read.
 
     A question whose items are costly to build (a lead's shortest path with its nodes and
@@ -192,37 +239,17 @@ class Lazy(Sequence[R]):
     __slots__ = ("_build", "_built", "nodes")
 
     def __init__(self, nodes: Sequence[NodeKey], build: Callable[[int], R]) -> None:
+        super().__init__(len(nodes), self._read)
         self.nodes = nodes
         self._build = build
         self._built: dict[int, R] = {}
 
-    def __len__(self) -> int:
-        return len(self.nodes)
-
-    @overload
-    def __getitem__(self, index: int) -> R: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[R]: ...
-
-    def __getitem__(self, index: int | slice) -> R | list[R]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        size = len(self.nodes)
-        if not -size <= index < size:
-            raise IndexError(f"position {index} of {size} items")
-        index %= size
+    def _read(self, index: int) -> R:
+        """The item at ``index`` (0 to ``len(self) - 1``), built on its first read."""
         built = self._built
         if index not in built:
             built[index] = self._build(index)
         return built[index]
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Sequence) or isinstance(other, str):
-            return NotImplemented
-        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-
-    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"Lazy({len(self)} items, {len(self._built)} built)"
@@ -249,13 +276,14 @@ class Ranked(Generic[R]):
     items : list or Lazy
         The items, in order: node keys ``(label, id)`` for a ranking of nodes, else
         instances of the ranking's ``item`` dataclass, built when read if :class:`Lazy`.
-    sort_keys : list of tuple
+    sort_keys : sequence of tuple
         Each item's sort key, aligned with ``items``, ascending by
-        :meth:`Order.comparable`; it ends with an id, so keys are distinct.
+        :meth:`Order.comparable`; it ends with an id, so keys are distinct. A list, or a
+        sequence computing each key when read (a lead list ranks a hop at a time).
     """
 
     items: list[R] | Lazy[R]
-    sort_keys: list[tuple[KeyPart, ...]]
+    sort_keys: Sequence[tuple[KeyPart, ...]]
 
     @classmethod
     def sort(cls, items: Iterable[R], key: Callable[[R], tuple[KeyPart, ...]]) -> Ranked[R]:

@@ -129,24 +129,30 @@ class LeadFacts:
 
 @dataclass(frozen=True, slots=True)
 class Reached(Generic[T]):
-    """The people a store's own ``managerLeads`` search kept, their paths built on demand.
+    """The people a store's own ``managerLeads`` search kept, hop by hop, read on demand.
 
     Attributes
     ----------
-    ids, hops, kept : list
-        Aligned, one entry per person kept, in no particular order: their id, their hop
-        from the nearest client and what the question's ``keep`` answered of their
-        :class:`LeadFacts`.
+    counts : list of int
+        People kept at each hop, from hop 0 (the clients) to the farthest searched.
+    person : callable
+        ``person(hop, i)``: the id of the ``i``-th person kept at ``hop`` (0 to
+        ``counts[hop] - 1``) and what the question's ``keep`` answered of their
+        :class:`LeadFacts`; a hop's people in the order of ``rank`` of those answers, then
+        of their ids. Only the people of a page are read, not the hundreds of thousands
+        a search reaches.
+    people : callable
+        ``people(hop)``: the ids and answers of every person kept at ``hop``, in that
+        order, as two lists (what ``person`` reads one at a time, for reading them all).
     path : callable
-        ``path(i)``: the shortest path from a client to the ``i``-th person, by the
-        relationships the search walked (a write meanwhile changes none of its hops); its
-        nodes as read when it is built. A page's paths are built, not every person's.
+        ``path(hop, i)``: the shortest path from a client to that person, by the
+        relationships the search walked; its nodes as read when it is built.
     """
 
-    ids: list[str]
-    hops: list[int]
-    kept: list[T]
-    path: Callable[[int], Path]
+    counts: list[int]
+    person: Callable[[int, int], tuple[str, T]]
+    people: Callable[[int], tuple[list[str], list[T]]]
+    path: Callable[[int, int], Path]
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from graph_service.errors import GraphServiceError, InvalidInputError, StoreUnav
 from graph_service.linkage import traversal
 from graph_service.records import Expected, GraphBatch, NodeRow, RelationshipRow
 from graph_service.rules import LinkageRules
-from graph_service.stores.base import Direction, GraphStore
+from graph_service.stores.base import Direction, GraphStore, LeadFacts
 from graph_service.stores.cypher import WRITE_SECTIONS
 from graph_service.stores.embedded import DB_FILE, CommitCounts, EmbeddedStore
 from graph_service.stores.embedded.questions import PRODUCT_SETS
@@ -300,11 +300,52 @@ def _answers_of(store: EmbeddedStore) -> tuple[object, ...]:
     )
 
 
+def _facts(facts: LeadFacts) -> LeadFacts:
+    """A ``keep`` keeping everyone, answering their facts (the same one for each search, so
+    that the store's cache of its answers is patched by the writes)."""
+    return facts
+
+
+def _by_amount(facts: LeadFacts) -> tuple[float, ...]:
+    """A ``rank``: the largest transfer amount first."""
+    return (-facts.transfer_amount,)
+
+
 def _leads_of(store: EmbeddedStore, manager: str, rules: LinkageRules) -> list[object]:
-    """Every person the store's managerLeads search reaches: id, hop, facts and path, by id."""
-    reached = asyncio.run(store.manager_leads(manager, LEAD_TYPES, 3, rules, lambda f: f))
-    paths = [reached.path(i) for i in range(len(reached.ids))]
-    return sorted(zip(reached.ids, reached.hops, reached.kept, paths, strict=True))
+    """Every person the store's managerLeads search reaches: id, hop, facts and path, by id.
+
+    Each hop's people in the order of ``_by_amount``, then of their ids.
+    """
+    reached = asyncio.run(store.manager_leads(manager, LEAD_TYPES, 3, rules, _facts, _by_amount))
+    found = [(*reached.person(hop, i), hop, reached.path(hop, i))
+             for hop, count in enumerate(reached.counts) for i in range(count)]  # fmt: skip
+    for hop, count in enumerate(reached.counts):
+        people = [reached.person(hop, i) for i in range(count)]
+        assert people == sorted(people, key=lambda p: (_by_amount(p[1]), p[0]))
+        assert reached.people(hop) == ([pid for pid, _ in people], [f for _, f in people])
+    return sorted((pid, hop, facts, path) for pid, facts, hop, path in found)
+
+
+def test_only_writes_of_the_lead_types_make_lead_rows_stale(small_bank_dir: Path) -> None:
+    # The managerLeads index keeps its arrays for the rows a write leaves as they were.
+    store = EmbeddedStore(small_bank_dir, create=False)
+    before = _leads_of(store, "M1", LinkageRules())
+    index = store._memory.derived[("joined", frozenset(LEAD_TYPES))]  # noqa: SLF001
+    run(store, GraphBatch(relationships=[RelationshipRow("OWNS", (P, "P6"), (A, "A4"), {})]))
+    assert _leads_of(store, "M1", LinkageRules()) != before  # P6's transfers now count
+    assert store._memory.derived[("joined", frozenset(LEAD_TYPES))] is index  # noqa: SLF001
+    assert index.stale_count == 0
+    run(store, GraphBatch(relationships=[RelationshipRow("EMPLOYED_BY", (P, "P4"), (E, "E1"),
+                                                         {"role": "employee"})]))  # fmt: skip
+    _leads_of(store, "M1", LinkageRules())
+    assert index.stale_count == 0  # P4 worked for E1 already: a new role, the same row
+    run(store, GraphBatch(relationships=[RelationshipRow("EMPLOYED_BY", (P, "P7"), (E, "E2"),
+                                                         {"role": "employee"})]))  # fmt: skip
+    _leads_of(store, "M1", LinkageRules())
+    assert index.stale_count == 2
+    assert index.stale.nonzero()[0].tolist() == sorted(
+        store._memory.find(key) for key in [(P, "P7"), (E, "E2")]  # noqa: SLF001
+    )
 
 
 def test_a_load_batch_deletes_nothing() -> None:

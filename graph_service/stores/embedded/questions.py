@@ -17,8 +17,12 @@ import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from itertools import chain
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
+import numpy as np
+import numpy.typing as npt
+
+from graph_service.memory import bulk_allocation
 from graph_service.model import NodeLabel, RelationshipType
 from graph_service.rules import LinkageRules
 from graph_service.stores.base import (
@@ -39,6 +43,7 @@ from graph_service.stores.embedded.adjacency import (
     patches,
     per_node,
 )
+from graph_service.stores.embedded.joined import Joined, Numbers, joined
 from graph_service.stores.embedded.properties import Properties, Values
 
 _EMPLOYED_BY = RelationshipType.EMPLOYED_BY.value
@@ -434,11 +439,12 @@ def _patch_per_enterprise(
     return cache
 
 
-def _lead_facts(graph: Adjacency, person: int, rules: LinkageRules) -> LeadFacts:
-    """What the lead rules read of ``person``, from its outgoing relationships.
+def _lead_facts(graph: Adjacency, rules: LinkageRules) -> Callable[[int], LeadFacts]:
+    """``facts(person)``: what the lead rules read of ``person``, from its relationships.
 
     The reading of :func:`graph_service.linkage.prospecting.profiles`: its jobs, shares and
-    accounts, and the transfers of those accounts (each pair of accounts once).
+    accounts, and the transfers of those accounts (each pair of accounts once). The
+    properties' places are looked up once, for the many people a search asks about.
     """
     fields, values, succ, pred = graph.fields, graph.values, graph.succ, graph.pred
     role_at = fields[_EMPLOYED_BY].position.get("role")
@@ -446,40 +452,46 @@ def _lead_facts(graph: Adjacency, person: int, rules: LinkageRules) -> LeadFacts
     amount_at = fields[_TRANSFERRED_TO].position.get("totalAmount")
     account = fields[_ACCOUNT].position
     type_at, status_at = account.get("type"), account.get("status")
-    employed = executive = shareholder = False
-    ratios: list[float] = []
-    active: set[object] = set()
-    moved: dict[tuple[int, int], Values] = {}
-    for other, edge in pairs(succ[person]):
-        job = edge.get(_EMPLOYED_BY)
-        if job is not None:
-            employed = True
-            executive = executive or _at(job, role_at) == rules.executive_role
-        held = edge.get(_SHAREHOLDER_OF)
-        if held is not None:
-            shareholder = True
-            ratios.append(_number(_at(held, ratio_at)))
-        if _OWNS in edge:
-            props = values[other]
-            if _at(props, status_at) == rules.active_status:
-                active.add(_at(props, type_at))
-            for end, sent in pairs(succ[other]):
-                if _TRANSFERRED_TO in sent:
-                    moved[(other, end)] = sent[_TRANSFERRED_TO]
-            for start, received in pairs(pred[other]):
-                if _TRANSFERRED_TO in received:
-                    moved[(start, other)] = received[_TRANSFERRED_TO]
-    segment = _value(graph, _PERSON, "segment")(person)
-    return LeadFacts(
-        employed=employed,
-        payroll=not active.isdisjoint(rules.payroll_products),
-        private=segment == rules.private_segment
-        or not active.isdisjoint(rules.private_banking_products),
-        executive=executive,
-        shareholder=shareholder,
-        shareholding=max(ratios, default=0.0),
-        transfer_amount=math.fsum(_number(_at(v, amount_at)) for v in moved.values()),
-    )
+    segment_of = _value(graph, _PERSON, "segment")
+    executive_role, active_status = rules.executive_role, rules.active_status
+    payroll, private = rules.payroll_products, rules.private_banking_products
+
+    def facts(person: int) -> LeadFacts:
+        employed = executive = shareholder = False
+        ratios: list[float] = []
+        active: set[object] = set()
+        moved: dict[tuple[int, int], Values] = {}
+        for other, edge in pairs(succ[person]):
+            job = edge.get(_EMPLOYED_BY)
+            if job is not None:
+                employed = True
+                executive = executive or _at(job, role_at) == executive_role
+            held = edge.get(_SHAREHOLDER_OF)
+            if held is not None:
+                shareholder = True
+                ratios.append(_number(_at(held, ratio_at)))
+            if _OWNS in edge:
+                props = values[other]
+                if _at(props, status_at) == active_status:
+                    active.add(_at(props, type_at))
+                for end, sent in pairs(succ[other]):
+                    if _TRANSFERRED_TO in sent:
+                        moved[(other, end)] = sent[_TRANSFERRED_TO]
+                for start, received in pairs(pred[other]):
+                    if _TRANSFERRED_TO in received:
+                        moved[(start, other)] = received[_TRANSFERRED_TO]
+        return LeadFacts(
+            employed=employed,
+            payroll=not active.isdisjoint(payroll),
+            private=segment_of(person) == rules.private_segment
+            or not active.isdisjoint(private),
+            executive=executive,
+            shareholder=shareholder,
+            shareholding=max(ratios, default=0.0),
+            transfer_amount=math.fsum(_number(_at(v, amount_at)) for v in moved.values()),
+        )
+
+    return facts
 
 
 def _at(values: Values, at: int | None) -> object:
@@ -523,6 +535,7 @@ def manager_leads(
     max_hops: int,
     rules: LinkageRules,
     keep: Callable[[LeadFacts], T | None],
+    rank: Callable[[T], tuple[float, ...]],
 ) -> Reached[T]:
     """The people within ``max_hops`` of the manager's clients that ``keep`` keeps.
 
@@ -541,97 +554,251 @@ def manager_leads(
         ``keep(facts)``: what is listed of a person reached, ``None`` to leave them out; a
         pure function, whose answers are cached per person for as long as ``keep`` lives
         (pass the same one again to reuse them).
+    rank : callable
+        ``rank(answer)``: the numbers (as many for every answer) a hop's people are
+        ordered by, ascending, before their ids; a pure function, cached likewise.
 
     Returns
     -------
     Reached
-        Per person kept, in no particular order, their id, hop and what ``keep`` answered;
-        their path built when asked: the shortest path from a client that
+        Per hop, the people kept in order: their ids and what ``keep`` answered, read
+        when asked; their paths built when asked: the shortest path from a client that
         :func:`graph_service.linkage.traversal.reach` chooses (each node's previous node
-        the first in ``(label, id)`` order of the previous level's nodes joined to it; the
-        relationship by :func:`_hop_rel`).
+        the first in ``(label, id)`` order of the previous hop's nodes joined to it,
+        :func:`_previous`; the relationship by :func:`_hop_rel`).
 
     Notes
     -----
-    One breadth-first search over the node numbers, O(V + E) of the nodes within
-    ``max_hops - 1`` hops of the clients, keeping for each node reached its previous node
-    and the edge dicts joining them; then, for each person reached, what ``keep`` answers
-    of their facts, from derived indexes filled as people are asked about (the facts:
-    :func:`_lead_facts`; both patched after changes: :func:`_patch_lead_facts`). No path is
-    built here: a page of leads builds its own (O(hops) each), not the thousands of a
-    manager's whole list.
+    One breadth-first search over the node numbers, a hop at a time in numpy: the nodes
+    joined to a hop's nodes gathered from the :class:`~graph_service.stores.embedded.
+    joined.Joined` index, those not reached before kept as the next hop (O(relationships
+    of the nodes within ``max_hops - 1`` hops of the clients), no Python step per node).
+    Then each hop's people kept, by a flag per node of whether ``keep`` keeps them, and
+    ordered by their ``rank`` numbers and the rank of their ids as far as they are read
+    (:data:`FIRST_ORDERED` at first: a first page does not sort the hundreds of thousands
+    of people two hops away) (:class:`_Kept`, filled
+    for every person from their facts, :func:`_lead_facts`, the first time a ``keep`` is
+    passed: a search two hops from a manager's clients reaches up to 40% of the people of
+    the benchmark banks, so the people not yet asked about would be thousands per search
+    for a long while; both patched after changes: :func:`_patch_lead_kept`;
+    :func:`_id_order`). No id, answer, path or previous node is read here: a page reads
+    those of its people.
     """
     manager = graph.index[_MANAGER].get(manager_id)
     if manager is None:
-        return Reached([], [], [], _no_one)
-    labels, ids, succ, pred = graph.labels, graph.ids, graph.succ, graph.pred
+        return Reached([], _no_one, _no_people, _no_one)
     types = frozenset(rel_types)
-
-    def by_key(nodes: Iterable[int]) -> list[int]:
-        return sorted(nodes, key=lambda n: (labels[n], ids[n]))
-
-    frontier = by_key(c for c, edge in pairs(succ[manager]) if _MANAGES in edge)
-    previous: dict[int, int | None] = dict.fromkeys(frontier)
-    outs: dict[int, Edge] = {}  # node -> the edge dict from its previous node, if any
-    intos: dict[int, Edge] = {}  # node -> the edge dict to its previous node, if any
+    near = joined(graph, types)
+    labels, ids = graph.labels, graph.ids
+    clients = sorted((c for c, edge in pairs(graph.succ[manager]) if _MANAGES in edge),
+                     key=lambda n: (labels[n], ids[n]))  # fmt: skip
+    hop_of = np.full(len(labels), -1, np.int8)  # -1: not reached
+    frontier = np.array(clients, np.int64)
+    hop_of[frontier] = 0
     levels = [frontier]
-    for level in range(1, max_hops + 1):
-        fresh: list[int] = []
-        for parent in frontier:
-            out, into = succ[parent], pred[parent]
-            for other, edge in pairs(out):
-                if other not in previous and not types.isdisjoint(edge):
-                    previous[other] = parent
-                    outs[other] = edge
-                    back = edge_to(into, other)
-                    if back is not None:
-                        intos[other] = back
-                    fresh.append(other)
-            for other, edge in pairs(into):  # not joined outwards by ``types`` if not seen
-                if other not in previous and not types.isdisjoint(edge):
-                    previous[other] = parent
-                    intos[other] = edge
-                    fresh.append(other)
-        frontier = by_key(fresh) if level < max_hops else fresh  # the last level parents none
+    for hop in range(1, max_hops + 1):
+        found = near.expand(graph, frontier)
+        frontier = near.distinct(found[hop_of[found] < 0])
+        hop_of[frontier] = hop
         levels.append(frontier)
-    facts_of: dict[int, LeadFacts] = graph.derived.setdefault(("lead facts", rules), {})
-    kept_of = _kept_cache(graph, ("lead kept", rules, keep))
-    missing = object()
-    found_ids: list[str] = []
-    hops: list[int] = []
-    kept: list[T] = []
-    numbers: list[int] = []
-    for hop, reached in enumerate(levels):
-        for person in reached:
-            if labels[person] != _PERSON:
-                continue
-            answer = kept_of.get(person, missing)
-            if answer is missing:
-                facts = facts_of.get(person)
-                if facts is None:
-                    facts = facts_of[person] = _lead_facts(graph, person, rules)
-                answer = kept_of[person] = keep(facts)
-            if answer is not None:
-                found_ids.append(ids[person])
-                hops.append(hop)
-                kept.append(answer)  # type: ignore[arg-type]
-                numbers.append(person)
+    kept_of = _kept_cache(graph, ("lead kept", rules, keep, rank))
+    order = _id_order(graph, _PERSON)
+    kept = [kept_of.kept(graph, rules, level[near.person[level]]) for level in levels]
+    ordered: dict[int, Numbers] = {}  # the first of a hop's people in order, as read
+
+    def of_hop(hop: int, upto: int) -> Numbers:
+        people = ordered.get(hop)
+        if people is None or len(people) <= upto < len(kept[hop]):
+            first = max(FIRST_ORDERED, 2 * (upto + 1))
+            people = ordered[hop] = kept_of.ordered(kept[hop], order, first)
+        return people
+
+    answers = kept_of.answers
     paths: dict[int, Path] = {}
 
     def path(n: int) -> Path:
         found = paths.get(n)
         if found is None:
-            parent = previous[n]
-            if parent is None:
+            hop = int(hop_of[n])
+            if hop == 0:
                 found = Path((graph.node(n),), ())
             else:
+                parent = _previous(graph, near, hop_of, n, hop - 1)
+                out = edge_to(graph.succ[parent], n)
+                if out is not None and types.isdisjoint(out):
+                    out = None  # joined outwards by other types only: walked inwards
+                rel = _hop_rel(graph, parent, n, out, edge_to(graph.pred[parent], n), types)
                 before = path(parent)
-                rel = _hop_rel(graph, parent, n, outs.get(n), intos.get(n), types)
                 found = Path((*before.nodes, graph.node(n)), (*before.relationships, rel))
             paths[n] = found
         return found
 
-    return Reached(found_ids, hops, kept, lambda i: path(numbers[i]))
+    def person(hop: int, i: int) -> tuple[str, T]:
+        n = int(of_hop(hop, i)[i])
+        return ids[n], answers[n]
+
+    def whole(hop: int) -> tuple[list[str], list[T]]:
+        numbers = of_hop(hop, len(kept[hop]) - 1).tolist()
+        return list(map(ids.__getitem__, numbers)), list(map(answers.__getitem__, numbers))
+
+    return Reached([len(people) for people in kept], person, whole,
+                   lambda hop, i: path(int(of_hop(hop, i)[i])))  # fmt: skip
+
+
+FIRST_ORDERED = 256
+"""People of a hop first put in order by :func:`manager_leads` when one is read: a page
+(at most 100 by default) and its cursors, without sorting the whole hop; reading past them
+orders twice as many as read."""
+
+
+def _previous(graph: Adjacency, near: Joined, hop_of: npt.NDArray[np.int8], n: int,
+              hop: int) -> int:  # fmt: skip
+    """The node before ``n`` on its path: the first at ``hop`` joined to it.
+
+    First in ``(label, id)`` order, as the breadth-first search of
+    :func:`graph_service.linkage.traversal.reach`, walking each hop's nodes in that order,
+    finds it.
+    """
+    labels, ids = graph.labels, graph.ids
+    row = near.row(graph, n)  # thousands for an employer: picked in numpy first
+    return min(row[hop_of[row] == hop].tolist(), key=lambda m: (labels[m], ids[m]))  # type: ignore[no-any-return]
+
+
+def _id_order(graph: Adjacency, label: str) -> Numbers:
+    """Per node, the place of its id among those of ``label`` sorted (-1 for other nodes).
+
+    O(n log n) in the nodes of ``label`` on first use, then kept until a node of that
+    label is added (:func:`_patch_id_order`).
+    """
+    key = ("id order", label)
+    order: Numbers | None = graph.derived.get(key)
+    if order is None:
+        known = graph.index[label]
+        order = np.full(len(graph.labels), -1, np.int64)
+        order[np.fromiter(map(known.__getitem__, sorted(known)), np.int64, len(known))] = (
+            np.arange(len(known)))  # fmt: skip
+        graph.derived[key] = order
+    return order
+
+
+@patches("id order")
+def _patch_id_order(
+    graph: Adjacency, key: tuple[str, str], order: Numbers, changed: AbstractSet[int]
+) -> Numbers | None:
+    """The order, kept while no node of its label is added (dropped then)."""
+    labels, label, size = graph.labels, key[1], len(order)
+    return None if any(n >= size and labels[n] == label for n in changed) else order
+
+
+class _Kept(Generic[T]):
+    """``keep``'s answers per person, their ``rank`` numbers, and whether ``keep`` keeps them.
+
+    The derived index of :func:`manager_leads`.
+
+    Attributes
+    ----------
+    keep, rank : callable
+    answers : dict of int to object
+        Person number -> ``keep``'s answer, for the people kept once asked about (an
+        answer is replaced when asked again, never removed, so that a list read after a
+        change still finds its people's).
+    flags : ndarray of int8
+        Per node: 1 kept, 0 not kept, -1 not asked about yet (or changed since).
+    ranks : ndarray of float64, shape (nodes, numbers of ``rank``)
+        Per node kept, ``rank`` of its answer.
+    """
+
+    def __init__(self, size: int, keep: Callable[[LeadFacts], T | None],
+                 rank: Callable[[T], tuple[float, ...]]) -> None:  # fmt: skip
+        self.keep, self.rank = keep, rank
+        self.answers: dict[int, T] = {}
+        self.flags = np.full(size, -1, np.int8)
+        self.ranks: npt.NDArray[np.float64] | None = None
+
+    def forget(self, graph: Adjacency, people: Iterable[int]) -> None:
+        """Ask about ``people`` again (changed), and about the nodes added to ``graph``."""
+        grown = len(graph.labels) - len(self.flags)
+        if grown > 0:
+            self.flags = np.concatenate([self.flags, np.full(grown, -1, np.int8)])
+            if self.ranks is not None:
+                self.ranks = np.concatenate([self.ranks, np.zeros((grown, self.ranks.shape[1]))])
+        for person in people:
+            self.flags[person] = -1
+
+    def ask(self, graph: Adjacency, rules: LinkageRules, people: Numbers) -> None:
+        """Ask ``keep`` about ``people``, flagging them and keeping the answers kept.
+
+        Their facts are cached as the derived index ``("lead facts", rules)``.
+        """
+        facts_of: dict[int, LeadFacts] = graph.derived.setdefault(("lead facts", rules), {})
+        answers, flags, keep, rank = self.answers, self.flags, self.keep, self.rank
+        read = _lead_facts(graph, rules)
+        for person in people.tolist():
+            facts = facts_of.get(person)
+            if facts is None:
+                facts = facts_of[person] = read(person)
+            answer = keep(facts)
+            if answer is None:
+                flags[person] = 0
+                continue
+            numbers = rank(answer)
+            if self.ranks is None:
+                self.ranks = np.zeros((len(flags), len(numbers)))
+            flags[person] = 1
+            answers[person] = answer
+            self.ranks[person] = numbers
+
+    def kept(self, graph: Adjacency, rules: LinkageRules, people: Numbers) -> Numbers:
+        """Those of ``people`` that ``keep`` keeps (the ones not asked about yet asked).
+
+        O(people) in numpy.
+        """
+        flags = self.flags
+        self.ask(graph, rules, people[flags[people] < 0])
+        return people[flags[people] == 1]
+
+    def ordered(self, kept: Numbers, order: Numbers, first: int) -> Numbers:
+        """The first ``first`` of the ``kept`` people, in order (all when that many or fewer).
+
+        By ``rank`` of their answers, then by ``order`` (their ids).
+
+        O(k) in numpy for k people, to narrow them down a column at a time to those that
+        may be among the first (:func:`_first_of`), then O(f log f) to sort those f.
+        """
+        if not len(kept) or self.ranks is None:
+            return kept
+        numbers = self.ranks[kept]
+        columns = [*(numbers[:, c] for c in range(numbers.shape[1])), order[kept]]
+        chosen = _first_of(columns, first)
+        ranked = np.lexsort([column[chosen] for column in reversed(columns)])
+        return kept[chosen[ranked][:first]]
+
+
+def _first_of(columns: list[npt.NDArray[Any]], first: int) -> Numbers:
+    """Places of rows holding the ``first`` smallest in lexicographic order of ``columns``.
+
+    Some rows may be beyond the first ``first`` (to sort and cut); none before them is
+    left out. Column by column, the rows whose value is below the value at place
+    ``first`` (among the rows still tied) are in, the rows above it out, and the tied
+    ones go on to the next column; the last column's values are distinct (an id order),
+    so at most ``first`` are left tied. O(rows) per column, by :func:`numpy.partition`.
+    """
+    rows = len(columns[0])
+    if first >= rows:
+        return np.arange(rows)
+    sure: list[Numbers] = []
+    tied = np.arange(rows)
+    needed = first
+    for column in columns:
+        if len(tied) <= 2 * needed:
+            break
+        values = column[tied]
+        bound = np.partition(values, needed - 1)[needed - 1]
+        below = tied[values < bound]
+        sure.append(below)
+        needed -= len(below)
+        tied = tied[values == bound]
+    return np.concatenate([*sure, tied])
 
 
 KEPT_CACHES = 8
@@ -639,33 +806,52 @@ KEPT_CACHES = 8
 rules: a question asking with each subset of the three lead kinds needs seven."""
 
 
-def _kept_cache(graph: Adjacency, key: tuple[str, LinkageRules, object]) -> dict[int, Any]:
-    """The derived index of ``key``'s answers per person, made empty when missing.
+def _kept_cache(graph: Adjacency, key: tuple[str, LinkageRules, Any, Any]) -> _Kept[Any]:
+    """The derived index of the answers of ``keep`` and ``rank`` (``key[2:]``) per person.
 
-    Making one drops the oldest others beyond :data:`KEPT_CACHES` (a caller passing a new
-    ``keep`` each time would otherwise leave a cache behind per call).
+    Made when missing, asking about every person (O(people and their relationships and
+    accounts' transfers), once; in one :func:`~graph_service.memory.bulk_allocation`, so
+    that the answers kept are left out of later garbage collections). Making one drops
+    the oldest others beyond :data:`KEPT_CACHES` (a caller passing a new ``keep`` each
+    time would otherwise leave a cache behind per call).
     """
-    cache: dict[int, Any] | None = graph.derived.get(key)
+    cache: _Kept[Any] | None = graph.derived.get(key)
     if cache is None:
-        cache = _keep(graph, key, {}, KEPT_CACHES)
+        cache = _keep(graph, key, _Kept(len(graph.labels), key[2], key[3]), KEPT_CACHES)
+        everyone = graph.index[_PERSON].values()
+        with bulk_allocation():
+            cache.ask(graph, key[1], np.fromiter(everyone, np.int64, len(everyone)))
     return cache
 
 
-def _no_one(i: int) -> Path:
-    """The ``path`` of an empty :class:`~graph_service.stores.base.Reached`: never asked."""
+def _no_people(hop: int) -> Any:
+    """``people`` of an empty :class:`~graph_service.stores.base.Reached`."""
+    raise IndexError(hop)
+
+
+def _no_one(hop: int, i: int) -> Any:
+    """``person`` and ``path`` of an empty :class:`~graph_service.stores.base.Reached`."""
     raise IndexError(i)
 
 
 @patches("lead kept")
+def _patch_lead_kept(
+    graph: Adjacency, key: object, cache: _Kept[T], changed: AbstractSet[int]
+) -> _Kept[T]:
+    """``keep``'s answers, those of the changed nodes and accounts' owners to ask again.
+
+    A changed transfer changes both its accounts, so their owners' answers are asked
+    again too (:func:`_maybe_owners`).
+    """
+    cache.forget(graph, _maybe_owners(graph, changed))
+    return cache
+
+
 @patches("lead facts")
 def _patch_lead_facts(
-    graph: Adjacency, key: object, cache: dict[int, T], changed: AbstractSet[int]
-) -> dict[int, T]:
-    """People's facts, or ``keep``'s answers, less the changed nodes' and accounts' owners'.
-
-    A changed transfer changes both its accounts, so their owners' facts go too
-    (:func:`_maybe_owners`).
-    """
+    graph: Adjacency, key: object, cache: dict[int, LeadFacts], changed: AbstractSet[int]
+) -> dict[int, LeadFacts]:
+    """People's facts less the changed nodes' and accounts' owners' (:func:`_patch_lead_kept`)."""
     for person in _maybe_owners(graph, changed):
         cache.pop(person, None)
     return cache

@@ -166,10 +166,11 @@ class EmbeddedStore:
         max_hops: int,
         rules: LinkageRules,
         keep: Callable[[LeadFacts], T | None],
+        rank: Callable[[T], tuple[float, ...]],
     ) -> Reached[T]:
         """See :func:`.questions.manager_leads`."""
         return questions.manager_leads(
-            self._current(), manager_id, rel_types, max_hops, rules, keep
+            self._current(), manager_id, rel_types, max_hops, rules, keep, rank
         )
 
     # -- traversal primitives: see GraphStore; handles are node numbers ---------------------
