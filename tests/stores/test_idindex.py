@@ -24,6 +24,7 @@ def _same(index: IdIndex, expected: dict[str, int], probes: list[str]) -> None:
     assert list(index.values()) == sorted(expected.values())  # numbers ascending
     assert len(index) == len(expected) and bool(index) == bool(expected)
     assert sorted(index) == sorted(expected) == index.sorted_keys()
+    assert list(index.numbers_by_id()) == [expected[k] for k in sorted(expected)]
     for key in probes:
         assert index.get(key) == expected.get(key)
         assert (key in index) == (key in expected)

@@ -142,6 +142,15 @@ class IdIndex:
             return list(self._keys)
         return sorted(self)
 
+    def numbers_by_id(self) -> Sequence[int]:
+        """Every node number, in the order of their ids sorted as text.
+
+        The base's array itself when nothing changed since it was read.
+        """
+        if not self._added and not self._dead:
+            return self._numbers
+        return [n for _, n in sorted(self.items())]
+
     def numbers_of(self, keys: Sequence[str]) -> list[int | None]:
         """The node number of each of ``keys``, aligned; ``None`` where absent.
 

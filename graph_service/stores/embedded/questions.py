@@ -675,8 +675,7 @@ def _id_order(graph: Adjacency, label: str) -> Numbers:
     if order is None:
         known = graph.index[label]
         order = np.full(len(graph.labels), -1, np.int64)
-        order[np.fromiter(map(known.__getitem__, sorted(known)), np.int64, len(known))] = (
-            np.arange(len(known)))  # fmt: skip
+        order[np.fromiter(known.numbers_by_id(), np.int64, len(known))] = np.arange(len(known))
         graph.derived[key] = order
     return order
 
@@ -818,9 +817,9 @@ def _kept_cache(graph: Adjacency, key: tuple[str, LinkageRules, Any, Any]) -> _K
     cache: _Kept[Any] | None = graph.derived.get(key)
     if cache is None:
         cache = _keep(graph, key, _Kept(len(graph.labels), key[2], key[3]), KEPT_CACHES)
-        everyone = graph.index[_PERSON].values()
+        everyone = graph.index[_PERSON]
         with bulk_allocation():
-            cache.ask(graph, key[1], np.fromiter(everyone, np.int64, len(everyone)))
+            cache.ask(graph, key[1], np.fromiter(everyone.values(), np.int64, len(everyone)))
     return cache
 
 
