@@ -89,10 +89,12 @@ DOCUMENTS = {
 
 QUESTIONS = tuple(DOCUMENTS)
 
-MASKED_OVER_HTTP = frozenset({"manager_leads"})
+MASKED_OVER_HTTP = frozenset({"manager_leads", "search"})
 """Questions whose answer over HTTP differs from the in-process one: the benchmark's app token
 sees people masked, so a lead's kinds are null and leads are ranked by hop and id alone
-(``queries/manager-leads.md``). Their HTTP answers are not compared with ours in-process."""
+(``queries/manager-leads.md``), and a search finds a masked person by exact id only, not by
+name (``queries/search.md``: its ``totalCount`` is lower where people match). Their HTTP
+answers are not compared with ours in-process."""
 
 _LABELS = {"ENTERPRISE": "Enterprise", "PERSON": "Person", "ACCOUNT": "Account",
            "MANAGER": "Manager"}  # fmt: skip
