@@ -21,10 +21,10 @@ from typing import Any
 _NUMBER = "i"
 """Array type code of node numbers: a C ``int``, up to 2,147,483,647 nodes."""
 THAW_SHARE = 8
-"""Batch lookups of more ids in all than the base's size divided by this move the base into
-the dict (:meth:`IdIndex.numbers_of`): the binary searches done then cost at most about
-what building the dict does, and the lookups after it run at C speed (a load of many rows,
-a report over every enterprise)."""
+"""Batch lookups and additions of more ids in all than the base's size divided by this move
+the base into the dict (:meth:`IdIndex.numbers_of`, :meth:`IdIndex.add`): the binary
+searches done then cost at most about what building the dict does, and the lookups after it
+run at C speed (a load of many rows, a report over every enterprise)."""
 
 
 def _numbers(data: bytes = b"") -> array[int]:
@@ -63,7 +63,7 @@ class IdIndex:
             raise ValueError("an id index's keys and numbers differ in length")
         self._added: dict[str, int] = {}
         self._dead: set[int] = set()  # base numbers removed since
-        self._searched = 0  # ids looked up in the base by numbers_of()
+        self._searched = 0  # ids looked up or added in batches (_batch)
 
     def __reduce__(self) -> tuple[type[IdIndex], tuple[list[str], bytes, bytes]]:
         """Pickled as a base holding every entry: sorted ids and two arrays' bytes."""
@@ -112,9 +112,7 @@ class IdIndex:
 
     def __eq__(self, other: object) -> bool:
         """Equal to an index or mapping with the same entries, as dicts compare."""
-        if isinstance(other, IdIndex):
-            return dict(self.items()) == dict(other.items())
-        if isinstance(other, Mapping):
+        if isinstance(other, IdIndex | Mapping):
             return dict(self.items()) == dict(other.items())
         return NotImplemented
 
@@ -158,9 +156,7 @@ class IdIndex:
         :data:`THAW_SHARE`, the base is first moved into the dict (:meth:`_thaw`), so that
         they are looked up in C.
         """
-        self._searched += len(keys)
-        if self._keys and self._searched * THAW_SHARE > len(self._keys):
-            self._thaw()
+        self._batch(len(keys))
         if not self._keys:
             return list(map(self._added.get, keys))
         return list(map(self.get, keys))
@@ -178,6 +174,12 @@ class IdIndex:
             raise KeyError(keys[found.index(None)])
         return found  # type: ignore[return-value]
 
+    def _batch(self, count: int) -> None:
+        """Count ``count`` more ids looked up or added; past :data:`THAW_SHARE`, thaw the base."""
+        self._searched += count
+        if self._keys and self._searched * THAW_SHARE > len(self._keys):
+            self._thaw()
+
     def _thaw(self) -> None:
         """Move the base's live entries into the dict, in node-number order (:meth:`values`)."""
         added = dict(sorted(self.items(), key=itemgetter(1)))
@@ -191,8 +193,7 @@ class IdIndex:
         A key already present is renumbered. Many keys (as in :meth:`numbers_of`) move the
         base into the dict first, so that they are added in C.
         """
-        if self._keys and len(keys) * THAW_SHARE > len(self._keys):
-            self._thaw()
+        self._batch(len(keys))
         if not self._keys:
             self._added.update(zip(keys, numbers, strict=True))
             return

@@ -54,8 +54,8 @@ FORMAT = 3
 tuples and dicts, no longer a networkx graph (1). 3: the id index of each label is a sorted
 base (:class:`~graph_service.stores.embedded.idindex.IdIndex`), the derived indexes of
 :data:`~graph_service.stores.embedded.adjacency.SNAPSHOT_KINDS` are kept, and the payload
-has a deferred part. A snapshot of an
-earlier layout is rejected and the graph rebuilt from the record, once."""
+has a deferred part. A snapshot of an earlier layout is rejected and the graph rebuilt from
+the record, once."""
 _PROTOCOL = 5
 _TEMP_PREFIX = f".{SNAPSHOT_FILE}."
 _HEADER_LENGTH = struct.Struct(">I")
