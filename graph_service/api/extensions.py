@@ -519,26 +519,25 @@ def _validation_cache(maxsize: int) -> Callable[..., list[GraphQLError]]:
     return validate
 
 
-MAX_KEYED_TEXT = 100
-"""Longest string variable value by which an estimate of the node budget is kept
-(:func:`estimate`): an id or a search text. A request with a longer one is estimated anew,
-so that the cache, of :data:`CACHE_SIZE` estimates, holds little whatever is sent."""
 _KEYED_TYPES = (str, int, float, bool, type(None))
 
 
 def _variables_key(variables: Mapping[str, Any] | None) -> tuple[tuple[str, type, Any], ...] | None:
     """The variable values as part of a cache key: ``(name, type, value)`` sorted by name.
 
-    The type is part of it, as ``1``, ``1.0`` and ``True`` are equal keys otherwise.
-    ``None`` when a value is a list, an input object or a string longer than
-    :data:`MAX_KEYED_TEXT`: such requests are not kept.
+    The type is part of it, as ``1``, ``1.0`` and ``True`` are equal keys otherwise. A
+    string's value is left out (``""``): the estimate reads integers (``first``, ``depth``)
+    and whether an argument is given non-null, never a string's text
+    (:class:`~graph_service.api.cost._Estimator`), so requests that differ only in an id
+    or a search text share one estimate, and the cache holds little whatever is sent.
+    ``None`` when a value is a list or an input object: such requests are not kept.
     """
     key = []
     for name, value in (variables or {}).items():
         kind = type(value)
-        if kind not in _KEYED_TYPES or (kind is str and len(value) > MAX_KEYED_TEXT):
+        if kind not in _KEYED_TYPES:
             return None
-        key.append((name, kind, value))
+        key.append((name, kind, "" if kind is str else value))
     return tuple(sorted(key, key=lambda part: part[0]))
 
 

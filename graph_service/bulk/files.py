@@ -2,8 +2,8 @@
 
 - :func:`read_variables` reads a variables file, one JSON object per line; a bad line is
   refused naming file and line (:func:`read_variables_object` reads the single-run form).
-- :func:`write_results` writes one output row per input line, in input order, with the line
-  number and any GraphQL errors; a file appears only when complete.
+- :func:`result_writer` writes one output row per input line, in input order, with the line
+  number and any GraphQL errors, as lines are answered; the output appears only when complete.
 
 The CSV columns are derived from the operation's selection set (:func:`layout`), not
 from the answers, so every run of a document has the same header, even when every line
@@ -23,8 +23,11 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -462,41 +465,61 @@ def csv_rows(result: Result, found: Layout) -> Iterator[list[Any]]:
         ]
 
 
-def _write(stream: Any, results: Sequence[Result], fmt: str, found: Layout) -> None:
+def _row_writer(stream: Any, fmt: str, found: Layout) -> Callable[[Sequence[Result]], None]:
+    """Write the CSV header (CSV only); answer the function that writes the lines' rows."""
     if fmt == "ndjson":
-        for number, data, errors, truncated in results:
-            record: dict[str, Any] = {"line": number, "data": data, "errors": errors or None}
-            if found.pages:
-                record["truncated"] = bool(truncated)
-            stream.write(json.dumps(record, ensure_ascii=False) + "\n")
-        return
+        def write_ndjson(results: Sequence[Result]) -> None:
+            for number, data, errors, truncated in results:
+                record: dict[str, Any] = {"line": number, "data": data, "errors": errors or None}
+                if found.pages:
+                    record["truncated"] = bool(truncated)
+                stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+        return write_ndjson
     writer = csv.writer(stream)
     writer.writerow(csv_header(found.columns, pages=found.pages))
-    for result in results:
-        writer.writerows(csv_rows(result, found))
+
+    def write_csv(results: Sequence[Result]) -> None:
+        for result in results:
+            writer.writerows(csv_rows(result, found))
+
+    return write_csv
 
 
-def write_results(
-    results: Sequence[Result], output: Path | None, fmt: str, found: Layout
-) -> None:
-    """Write the output rows of the lines, in the order of ``results``.
+@contextmanager
+def result_writer(
+    output: Path | None, fmt: str, found: Layout
+) -> Iterator[Callable[[Sequence[Result]], None]]:
+    """Yield a function writing lines' output rows as they come; publish them at the end.
+
+    The rows are written as each batch of lines is answered, so a run holds one batch's
+    answers at a time, yet appear only if the block completes: the output file is written
+    beside it and renamed only once complete
+    (:func:`~graph_service.reports.output.atomic_output`); standard output gets them from a
+    temporary file at the end. On any error, nothing is published.
 
     Parameters
     ----------
-    results : sequence of (int, data, errors, truncated)
-        Each line's number, ``data``, formatted errors (empty when none) and lists cut.
     output : Path or None
-        Output file, written beside it and renamed only once complete
-        (:func:`~graph_service.reports.output.atomic_output`); ``None`` for standard output.
+        Output file; ``None`` for standard output.
     fmt : {"csv", "ndjson"}
         NDJSON: ``{"line": n, "data": ..., "errors": [...] or null}`` per line, with
         ``"truncated": true|false`` when the document pages. CSV: the header of
         :func:`csv_header`, then :func:`csv_rows` per line.
     found : Layout
         The document's layout (:func:`layout`).
+
+    Yields
+    ------
+    callable
+        Called with a sequence of ``(line number, data, formatted errors, lists cut)``,
+        in input order.
     """
-    if output is None:
-        _write(sys.stdout, results, fmt, found)
+    if output is not None:
+        with atomic_output(output) as stream:
+            yield _row_writer(stream, fmt, found)
         return
-    with atomic_output(output) as stream:
-        _write(stream, results, fmt, found)
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
+        yield _row_writer(spool, fmt, found)
+        spool.seek(0)
+        shutil.copyfileobj(spool, sys.stdout)

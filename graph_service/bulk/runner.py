@@ -33,7 +33,7 @@ from graph_service.bulk.files import (
     csv_header,
     document_layout,
     layout,
-    write_results,
+    result_writer,
 )
 from graph_service.config import Settings
 from graph_service.errors import (
@@ -313,23 +313,22 @@ async def run_bulk(
     check_format(fmt)
     found = document_layout(document, operation_name, explode)
     csv_header(found.columns, pages=found.pages)
-    results: list[Result] = []
-    for start in range(0, len(rows), CHUNK_SIZE):
-        chunk = rows[start : start + CHUNK_SIZE]
-        context = make_context(store, settings, caller=caller, audit=audit)  # one per chunk
-        answers = await _execute_each(
-            context, document, [v for _, v in chunk], operation_name, all_pages
-        )
-        for (number, _), (_, errors, _) in zip(chunk, answers, strict=True):
-            _stop_on_store_failure(number, errors)
-        results.extend(
-            (number, *answer) for (number, _), answer in zip(chunk, answers, strict=True)
-        )
-        if progress is not None:
-            progress(len(chunk))
-    write_results(results, output, fmt, found)
-    return BulkSummary(
-        len(results),
-        sum(1 for _, _, errors, _ in results if errors),
-        sum(1 for *_, truncated in results if truncated),
-    )
+    lines = failed = truncated = 0
+    with result_writer(output, fmt, found) as write:
+        for start in range(0, len(rows), CHUNK_SIZE):
+            chunk = rows[start : start + CHUNK_SIZE]
+            context = make_context(store, settings, caller=caller, audit=audit)  # one per chunk
+            answers = await _execute_each(
+                context, document, [v for _, v in chunk], operation_name, all_pages
+            )
+            results: list[Result] = []
+            for (number, _), (data, errors, cut) in zip(chunk, answers, strict=True):
+                _stop_on_store_failure(number, errors)
+                results.append((number, data, errors, cut))
+                failed += bool(errors)
+                truncated += bool(cut)
+            write(results)
+            lines += len(chunk)
+            if progress is not None:
+                progress(len(chunk))
+    return BulkSummary(lines, failed, truncated)

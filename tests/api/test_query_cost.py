@@ -18,7 +18,8 @@ from graph_service.api.cost import (
     PATH_SEARCH_COST,
     estimate_nodes,
 )
-from graph_service.api.extensions import type_schema
+from graph_service.api.extensions import estimate as kept_estimate
+from graph_service.api.extensions import parse_document, type_schema
 from graph_service.api.schema import schema
 from graph_service.config import Settings
 from tests.api.conftest import Client, CountingStore
@@ -87,7 +88,7 @@ def test_each_request_is_priced_by_its_own_variables_though_estimates_are_kept(
     client: Client,
 ) -> None:
     """The estimates are kept per document, variable values and operation
-    (``extensions.estimate``); a long text is not kept, but priced all the same."""
+    (``extensions.estimate``); ids, long or short, share one, priced all the same."""
     document = (
         "query($f: Int = 50, $e: ID!) { enterprise(id: $e) { employees(first: $f) { edges { "
         "node { id accounts(first: 1000) { totalCount } } } } } }"
@@ -106,6 +107,22 @@ def test_each_request_is_priced_by_its_own_variables_though_estimates_are_kept(
             assert codes <= {"NOT_FOUND"}, (variables, body)
         else:
             assert refusal(body)["extensions"]["estimate"] == estimate, variables
+
+
+def test_kept_estimates_tell_a_null_string_from_a_given_one() -> None:
+    """A string's text is no part of the kept estimate's key, but whether it is null is:
+    ``executivesWithoutPrivateBanking`` scans the book without ``enterpriseId``."""
+    document = parse_document(
+        "query($e: ID) { executivesWithoutPrivateBanking(enterpriseId: $e, first: 0) "
+        "{ totalCount } }"
+    )
+    types, settings = type_schema(schema), Settings()
+    expected = [ENTERPRISE_COST, BOOK_SCAN_COST, ENTERPRISE_COST, BOOK_SCAN_COST,
+                ENTERPRISE_COST, BOOK_SCAN_COST]  # fmt: skip
+    sent: list[dict[str, Any]] = [{"e": "E1"}, {"e": None}, {"e": "E" * 500}, {}, {"e": ""},
+                                  {"e": None}]  # fmt: skip
+    assert [kept_estimate(types, document, settings, v, None) for v in sent] == expected
+    assert [estimate_nodes(types, document, settings, v) for v in sent] == expected
 
 
 @pytest.mark.parametrize("value", ["1000", True, 50.5, [50]])
