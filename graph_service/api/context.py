@@ -19,7 +19,7 @@ from graph_service.api.permissions import ReadsGraph
 from graph_service.auth.caller import Caller
 from graph_service.config import Settings
 from graph_service.errors import ForbiddenError, GraphServiceError
-from graph_service.linkage.question import Question, Ranked, answer_many
+from graph_service.linkage.question import Lazy, Question, Ranked, answer_many
 from graph_service.model import NodeLabel
 from graph_service.rules import LinkageRules
 from graph_service.stores.base import Direction, GraphStore, Node, Relationship
@@ -307,6 +307,8 @@ def _viewed(question: Question[Any, Any], args: Any, scope: Scope, answer: Any) 
     viewed = scope.view_answer(answer)
     if question.ranking is None or scope.unrestricted or not isinstance(viewed, Ranked):
         return viewed
+    if isinstance(viewed.items, Lazy):  # every node key is read: at once (Lazy.listed)
+        viewed = Ranked(viewed.items.listed(), viewed.sort_keys)
     return question.ranking.viewed(args, viewed, scope.masked_items(viewed.items))
 
 

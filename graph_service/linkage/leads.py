@@ -249,19 +249,28 @@ class _ByHop:
         hop, _, pid, (_, _, signal_rank) = self.person(i)
         return (hop, *signal_rank, pid)
 
-    def keys(self) -> Iterator[SortKey]:
-        """Every sort key, in order: each hop's people read at once (and kept)."""
+    def hops(self) -> Iterator[tuple[int, list[str], list[Judged]]]:
+        """Each hop, its people's ids and judgements: read at once (and kept)."""
         for hop in range(len(self.starts) - 1):
             whole = self.whole.get(hop)
             if whole is None:
                 whole = self.whole[hop] = self.reached.people(hop)
-            ids, kept = whole
+            yield hop, *whole
+
+    def keys(self) -> Iterator[SortKey]:
+        """Every sort key, in order (:meth:`hops`)."""
+        for hop, ids, kept in self.hops():
             yield from ((hop, *signal_rank, pid)
                         for pid, (_, _, signal_rank) in zip(ids, kept, strict=True))  # fmt: skip
 
     def node(self, i: int) -> NodeKey:
         """The key of the ``i``-th lead's person."""
         return (_PERSON, self.person(i)[2])
+
+    def nodes(self) -> Iterator[NodeKey]:
+        """Every lead's person key, in order (:meth:`hops`)."""
+        for _, ids, _ in self.hops():
+            yield from ((_PERSON, pid) for pid in ids)
 
     def lead(self, i: int) -> Lead:
         """The ``i``-th lead, with its path."""
@@ -279,7 +288,8 @@ def _ranked(reached: Reached[Judged]) -> Ranked[Lead]:
     """
     leads = _ByHop(reached)
     size = len(leads)
-    return Ranked(Lazy(Each(size, leads.node), leads.lead), Each(size, leads.key, leads.keys))
+    return Ranked(Lazy(Each(size, leads.node, leads.nodes), leads.lead),
+                  Each(size, leads.key, leads.keys))
 
 
 async def pushdown(

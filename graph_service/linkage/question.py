@@ -254,6 +254,17 @@ class Lazy(Each[R]):
     def __repr__(self) -> str:
         return f"Lazy({len(self)} items, {len(self._built)} built)"
 
+    def listed(self) -> Lazy[R]:
+        """The same items (built once, for both), with their node keys read into a list.
+
+        For a reader of every node key (a masked caller's ranking, :meth:`Ranking.viewed`):
+        one pass over :attr:`nodes` (its ``every``, when an :class:`Each`) rather than a
+        ``get`` per position, and each read after it a list's.
+        """
+        if isinstance(self.nodes, list):
+            return self
+        return Lazy(list(self.nodes), self._read)
+
     def map(self, change: Callable[[R], R]) -> Lazy[R]:
         """The same items, each passed through ``change`` when built."""
         return Lazy(self.nodes, lambda i: change(self[i]))
@@ -357,7 +368,10 @@ class Ranking(Generic[A]):
             shown = self.masked_key(args, key) if masked(i) else key
             if shown is not None:
                 kept.append((shown, i))
-        kept.sort(key=lambda entry: order.comparable(entry[0]))  # keys end with an id
+        if any(order.descending):
+            kept.sort(key=lambda entry: order.comparable(entry[0]))
+        else:  # the keys are their own comparable; distinct (they end with an id)
+            kept.sort()
         return ranked.select([i for _, i in kept], [key for key, _ in kept])
 
 
