@@ -28,6 +28,7 @@ from graph_service.cli.load import load_input, print_report
 from graph_service.config import Settings
 from graph_service.errors import InvalidInputError, Location
 from graph_service.stores import open_store
+from graph_service.stores.base import GraphStore
 from graph_service.stores.loading import stopped_by_signals
 
 
@@ -92,6 +93,8 @@ def _serve(settings: Settings, sock: socket.socket) -> None:
     store = open_store(settings)
     if settings.backend != "embedded":
         _warn_if_unreachable(settings)
+    else:
+        _renew_snapshot(settings, store)
     app = create_app(settings, store)  # refuses a production profile without an issuer
     _say_authentication(settings)
     base = f"http://{settings.host}:{sock.getsockname()[1]}"
@@ -99,6 +102,31 @@ def _serve(settings: Settings, sock: socket.socket) -> None:
     configure_logging(settings.log_format)
     config = uvicorn_config(app, settings, log_config=None)
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def _renew_snapshot(settings: Settings, store: GraphStore) -> None:
+    """Write the embedded store's snapshot when it opened without a usable one.
+
+    Otherwise every later start (each restart or deploy) would rebuild the graph from the
+    record too, until the next load: after an upgrade of the service (a snapshot of another
+    version), a damaged snapshot, or more writes since it than replaying is worth. Written
+    before serving, from the graph just built (with the indexes a load keeps,
+    :meth:`~graph_service.stores.embedded.EmbeddedStore.save_snapshot`); a failure to write
+    it is one warning, and the service starts all the same.
+    """
+    from graph_service.errors import StoreUnavailableError
+    from graph_service.stores.embedded import EmbeddedStore
+
+    if not isinstance(store, EmbeddedStore) or store.snapshot_unused is None:
+        return
+    out.print(f"Writing a new snapshot of {settings.data_dir} (the graph was rebuilt: "
+              f"{store.snapshot_unused}), so that the next start is quick ...",
+              markup=False, highlight=False)  # fmt: skip
+    try:
+        asyncio.run(store.save_snapshot(settings.rules()))
+    except StoreUnavailableError as exc:
+        err.print(f"warning: {exc}; serving anyway, the next start rebuilds the graph again",
+                  markup=False, highlight=False)  # fmt: skip
 
 
 def _warn_if_unreachable(settings: Settings) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from graph_service.auth.caller import Caller, Role
+from graph_service.cli.serve import _renew_snapshot
 from graph_service.config import Settings
 from graph_service.ingest import read_input
 from graph_service.ingest.generator import generate
@@ -224,6 +225,42 @@ def test_a_damaged_snapshot_falls_back_to_a_rebuild(
     lines = [r.getMessage() for r in caplog.records if REBUILDING in r.getMessage()]
     assert len(lines) == 1 and reason in lines[0], caplog.text
     assert _answers_of(loaded) == expected
+
+
+def test_serve_writes_a_new_snapshot_when_the_store_opened_without_one(
+    loaded: Path, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After an upgrade (a snapshot of another version), ``serve`` writes a new one before
+    serving, so that only its first start rebuilds the graph."""
+    expected = _answers_of(loaded)
+    _damage_header(loaded / snapshot.SNAPSHOT_FILE)
+    store = EmbeddedStore(loaded, create=False)
+    assert store.snapshot_unused is not None
+    assert "another version of the service" in store.snapshot_unused
+    _renew_snapshot(Settings(data_dir=loaded), store)
+    assert store.snapshot_unused is None
+    assert "Writing a new snapshot" in capsys.readouterr().out
+    asyncio.run(store.close())
+    assert _opens_from_snapshot(loaded, caplog)
+    assert _answers_of(loaded) == expected
+    current = EmbeddedStore(loaded, create=False)
+    assert current.snapshot_unused is None
+    _renew_snapshot(Settings(data_dir=loaded), current)  # nothing to do: nothing said
+    assert capsys.readouterr().out == ""
+    asyncio.run(current.close())
+
+
+def test_serve_starts_when_the_new_snapshot_cannot_be_written(
+    loaded: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (loaded / snapshot.SNAPSHOT_FILE).unlink()
+    (loaded / snapshot.SNAPSHOT_FILE).mkdir()  # os.replace cannot put a file there
+    store = EmbeddedStore(loaded, create=False)
+    _renew_snapshot(Settings(data_dir=loaded), store)
+    assert "serving anyway, the next start rebuilds the graph again" in capsys.readouterr().err
+    assert store.snapshot_unused is not None
+    assert asyncio.run(store.counts())["Person"] == 2_000
+    asyncio.run(store.close())
 
 
 def test_a_snapshot_of_another_store_is_refused(

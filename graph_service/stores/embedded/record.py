@@ -377,6 +377,9 @@ class Record:
         self._synced_log = -1  # inode of the write-ahead log whose directory was synced
         self.counts = CommitCounts()
         """What the group commit did (:class:`CommitCounts`)."""
+        self.snapshot_unused: str | None = None
+        """Why opening did not start from the snapshot, when the store holds rows and it
+        did not (none, damaged, of another version...); ``None`` once one is written."""
         self._start_from_snapshot()
         self.sync(in_transaction=False)
 
@@ -499,6 +502,7 @@ class Record:
                 "%s: rebuilding the graph from the record, not starting from the snapshot: %s",
                 self.data_dir, exc,
             )  # fmt: skip
+            self.snapshot_unused = str(exc)
             return
         self._fields = self._memory.fields
         self._load_seq = stamp.load_seq
@@ -529,12 +533,14 @@ class Record:
             store_id, self._load_seq, self._memory.size(), snapshot.fingerprint()
         )
         try:
-            return snapshot.write(self.data_dir, stamp, self._memory.state(), DEFERRED)
+            written = snapshot.write(self.data_dir, stamp, self._memory.state(), DEFERRED)
         except (OSError, pickle.PicklingError, TypeError, AttributeError) as exc:
             # What pickling raises for an object it cannot pickle varies with the object.
             raise StoreUnavailableError(
                 f"cannot write the snapshot in {self.data_dir}: {exc}"
             ) from exc
+        self.snapshot_unused = None
+        return written
 
     # -- loading -------------------------------------------------------------------------
 

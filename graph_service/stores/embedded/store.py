@@ -93,6 +93,16 @@ class EmbeddedStore:
             questions.warm(self._current(), rules)
         return self._record.save_snapshot()
 
+    @property
+    def snapshot_unused(self) -> str | None:
+        """Why this store did not open from its snapshot (holding rows); else ``None``.
+
+        See :attr:`Record.snapshot_unused
+        <graph_service.stores.embedded.record.Record.snapshot_unused>`: until a snapshot
+        is written, every opening of the data directory rebuilds the graph from the record.
+        """
+        return self._record.snapshot_unused
+
     async def write(self, batch: GraphBatch) -> LoadReport:
         """Apply ``batch`` (deletions, then upserts) in one SQLite transaction.
 
