@@ -16,7 +16,13 @@ from tests.conftest import small_bank_batch
 
 
 def candidates(store: GraphStore, label: str, *words: str, limit: int = 100) -> list[str]:
-    return sorted(asyncio.run(store.search_names(label, list(words), limit)))
+    return [i for _, i, _ in found(store, [label], *words, limit=limit)]
+
+
+def found(
+    store: GraphStore, labels: list[str], *words: str, limit: int = 100
+) -> list[tuple[str, str, str]]:
+    return sorted(asyncio.run(store.search_names(labels, list(words), limit)))
 
 
 def test_candidates(bank: GraphStore) -> None:
@@ -27,6 +33,13 @@ def test_candidates(bank: GraphStore) -> None:
     assert candidates(bank, "Enterprise", "gmbh") == ["E2"]
     assert candidates(bank, "Account", "a") == []  # accounts have no name
     assert len(candidates(bank, "Person", "a", limit=0)) == 0
+
+
+def test_candidates_of_several_labels_come_with_their_names_words(bank: GraphStore) -> None:
+    every = ["Enterprise", "Person", "Account", "Manager"]
+    assert found(bank, every, "re") == [("Manager", "M2", "rex retail")]
+    assert found(bank, every, "a") == [("Enterprise", "E1", "acme ltd"), ("Person", "P1", "alice")]
+    assert len(found(bank, every, "a", limit=1)) == 1  # the limit is for all labels
 
 
 def test_the_search_terms_are_not_a_property(bank: GraphStore) -> None:
@@ -61,7 +74,21 @@ def test_the_embedded_search_reads_the_full_text_index_once(tmp_path: Path) -> N
     asyncio.run(store.write(small_bank_batch()))
     asyncio.run(store.close())
     with sqlite3.connect(tmp_path / DB_FILE) as db:
-        explained = db.execute(f"EXPLAIN QUERY PLAN {_SEARCH}", ('"a"*', "Person", 10))
+        statement = _SEARCH.format(labels="?, ?")
+        explained = db.execute(f"EXPLAIN QUERY PLAN {statement}", ('"a"*', "Person", "Manager", 10))
         plan = [row[3] for row in explained]
     assert plan[0].startswith("SCAN search_index VIRTUAL TABLE")
     assert plan[1] == "SEARCH s USING INTEGER PRIMARY KEY (rowid=?)"
+
+
+def test_the_embedded_search_answers_the_nodes_its_graph_holds(small_bank_dir: Path) -> None:
+    # Another connection's load is in the file before this store refreshes: the candidates
+    # are those of the graph in memory until then, as every other read's.
+    serving = EmbeddedStore(small_bank_dir, create=False)
+    assert candidates(serving, "Enterprise", "acm") == ["E1"]
+    loader = EmbeddedStore(small_bank_dir, create=False)
+    new = NodeRow("Enterprise", "E9", {"name": "Acme Two"})
+    asyncio.run(loader.write(GraphBatch(nodes=[new], relationships=[], files=["x"])))
+    assert candidates(serving, "Enterprise", "acm") == ["E1"]
+    assert asyncio.run(serving.refresh()) is True
+    assert candidates(serving, "Enterprise", "acm") == ["E1", "E9"]
