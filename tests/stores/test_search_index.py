@@ -11,7 +11,7 @@ from graph_service.records import GraphBatch, NodeRow
 from graph_service.search_text import SEARCH_PROPERTY
 from graph_service.stores.base import GraphStore
 from graph_service.stores.embedded import DB_FILE, EmbeddedStore
-from graph_service.stores.embedded.record import _SEARCH
+from graph_service.stores.embedded.record import _SEARCH, SEARCH_INDEX_VERSION
 from tests.conftest import small_bank_batch
 
 
@@ -65,6 +65,33 @@ def test_a_store_written_before_the_index_is_indexed_when_opened(tmp_path: Path)
         assert candidates(reopened, "Enterprise", "acm") == ["E1", "E9"]
     finally:
         asyncio.run(reopened.close())
+
+
+def test_an_index_of_an_earlier_version_is_built_again_when_opened(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path)
+    asyncio.run(store.write(small_bank_batch()))
+    asyncio.run(store.close())
+    with sqlite3.connect(tmp_path / DB_FILE) as db:  # version 1: prefixes of 1 and 2 letters
+        db.executescript(
+            "DROP TABLE search_index; CREATE VIRTUAL TABLE search_index USING fts5(words, "
+            "content = 'search_names', content_rowid = 'rowid', "
+            "tokenize = 'unicode61 remove_diacritics 0', prefix = '1 2'); "
+            "INSERT INTO search_index (search_index) VALUES ('rebuild'); "
+            "UPDATE meta SET value = '1' WHERE key = 'search';"
+        )
+    reopened = EmbeddedStore(tmp_path, create=False)
+    try:
+        assert candidates(reopened, "Enterprise", "acm") == ["E1"]
+        new = NodeRow("Enterprise", "E9", {"name": "Acme Two"})
+        asyncio.run(reopened.write(GraphBatch(nodes=[new], relationships=[], files=["x"])))
+        assert candidates(reopened, "Enterprise", "acm") == ["E1", "E9"]
+    finally:
+        asyncio.run(reopened.close())
+    with sqlite3.connect(tmp_path / DB_FILE) as db:
+        (index,) = db.execute("SELECT sql FROM sqlite_master WHERE name = 'search_index'")
+        (version,) = db.execute("SELECT value FROM meta WHERE key = 'search'")
+    assert "prefix = '1 2 3'" in index[0]
+    assert version == (SEARCH_INDEX_VERSION,)
 
 
 def test_the_embedded_search_reads_the_full_text_index_once(tmp_path: Path) -> None:

@@ -66,7 +66,15 @@ SCHEMA_VERSION = "3"
 WRITE_CACHE_KIB = 262_144
 """SQLite page cache of the connection while a load writes (256 MiB): keeps the B-tree pages
 an insert touches in memory instead of re-reading them from the write-ahead log."""
-_SCHEMA = """
+SEARCH_INDEX_VERSION = "2"
+"""Meta key ``search``: the full-text index's version. 2: prefix indexes of 1 to 3 characters
+(the 3-letter prefixes users type, ``"cos"*``, read one prefix entry rather than every term
+beginning so); 1: of 1 and 2, rebuilt when opened."""
+_SEARCH_INDEX = """CREATE VIRTUAL TABLE IF NOT EXISTS search_index USING fts5(
+    words, content = 'search_names', content_rowid = 'rowid',
+    tokenize = 'unicode61 remove_diacritics 0', prefix = '1 2 3'
+)"""
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS fields (
     kind TEXT NOT NULL, position INTEGER NOT NULL, name TEXT NOT NULL,
@@ -102,10 +110,7 @@ CREATE TABLE IF NOT EXISTS search_names (
     rowid INTEGER PRIMARY KEY, label TEXT NOT NULL, id TEXT NOT NULL, words TEXT NOT NULL,
     UNIQUE (label, id)
 );
-CREATE VIRTUAL TABLE IF NOT EXISTS search_index USING fts5(
-    words, content = 'search_names', content_rowid = 'rowid',
-    tokenize = 'unicode61 remove_diacritics 0', prefix = '1 2'
-);
+{_SEARCH_INDEX};
 CREATE TRIGGER IF NOT EXISTS search_names_insert AFTER INSERT ON search_names BEGIN
     INSERT INTO search_index (rowid, words) VALUES (new.rowid, new.words);
 END;
@@ -437,7 +442,9 @@ class Record:
             self._db.execute(
                 "INSERT OR IGNORE INTO meta VALUES ('marshal', ?)", (str(marshal.version),)
             )
-            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('search', '1')")
+            self._db.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('search', ?)", (SEARCH_INDEX_VERSION,)
+            )
             for kind, spec in (*NODE_SPECS.items(), *RELATIONSHIP_SPECS.items()):
                 self._db.executemany(
                     "INSERT OR IGNORE INTO fields VALUES (?, ?, ?)",
@@ -450,11 +457,20 @@ class Record:
                 f"{where}: properties encoded with marshal version {encoding}, this Python "
                 f"reads version {marshal.version}; reload the data"
             )
-        if not self._db.execute("SELECT 1 FROM meta WHERE key = 'search'").fetchone():
-            # Written before the search index existed: index every stored name, once.
+        if self._meta("search") != SEARCH_INDEX_VERSION:
             self._db.execute("BEGIN IMMEDIATE")
-            self._db.execute(_INDEX_NAMES, (0,))
-            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('search', '1')")
+            search = self._meta("search")  # another process may have done it meanwhile
+            if search is None:
+                # Written before the search index existed: index every stored name, once.
+                self._db.execute(_INDEX_NAMES, (0,))
+            elif search != SEARCH_INDEX_VERSION:
+                # An index of another version: built again from its rows, once.
+                self._db.execute("DROP TABLE search_index")
+                self._db.execute(_SEARCH_INDEX)
+                self._db.execute("INSERT INTO search_index (search_index) VALUES ('rebuild')")
+            self._db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('search', ?)", (SEARCH_INDEX_VERSION,)
+            )
             self._db.execute("COMMIT")
 
     # -- snapshots -----------------------------------------------------------------------
