@@ -5,7 +5,7 @@ Rule (issue 11): text is normalised with Unicode NFKD, its combining marks dropp
 of letters and digits (``str.isalnum``: Unicode letters and numbers), and every CJK letter
 (ideographs, kana) is a word of its own, since Chinese and Japanese names are written
 without spaces. ``search(text:)`` matches a name when each word of ``text`` is a prefix of
-some word of the name (:func:`matches`).
+some word of the name (:func:`matcher`).
 
 The stores index these words with their own full-text facility
 (:mod:`graph_service.linkage.search`): the embedded store its SQLite FTS5 table, whose
@@ -101,7 +101,7 @@ def indexed(name: str) -> str:
 
     The embedded store's ``search_names`` rows hold it; every store answers it with its
     candidates (:meth:`~graph_service.stores.base.GraphStore.search_names`), and
-    :func:`matches` reads it.
+    :func:`matcher` reads it.
 
     Examples
     --------
@@ -112,7 +112,7 @@ def indexed(name: str) -> str:
 
 
 def matcher(query: Sequence[str]) -> Callable[[str], object]:
-    """The test of :func:`matches` for ``query``, compiled once to check many names.
+    """Whether a name matches ``query``: a test compiled once, to check many names.
 
     Parameters
     ----------
@@ -126,18 +126,16 @@ def matcher(query: Sequence[str]) -> Callable[[str], object]:
         :func:`indexed` name. O(len(query) * len(name)): one regular expression, a lookahead
         per query word for it at the name's start or after a space (words hold no space).
         Never true for an empty ``query``.
+
+    Examples
+    --------
+    >>> test = matcher(["so", "sh"])
+    >>> bool(test("shields and sons")), bool(test("shields andsons"))
+    (True, False)
     """
     if not query:
         return lambda name: False
     return re.compile("".join(f"(?=(?:.* )?{re.escape(word)})" for word in query)).match
-
-
-def matches(query: Sequence[str], name: str) -> bool:
-    """Whether each word of ``query`` (:func:`words`) is a prefix of some word of ``name``.
-
-    ``name`` is :func:`indexed`. See :func:`matcher`. An empty ``query`` matches nothing.
-    """
-    return bool(matcher(query)(name))
 
 
 def index_terms(name: str) -> str:
@@ -169,7 +167,6 @@ __all__ = [
     "index_terms",
     "indexed",
     "matcher",
-    "matches",
     "normalise",
     "query_term",
     "words",

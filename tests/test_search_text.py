@@ -11,7 +11,7 @@ from graph_service.search_text import (
     NAMED_LABELS,
     index_terms,
     indexed,
-    matches,
+    matcher,
     query_term,
     words,
 )
@@ -52,7 +52,7 @@ def test_words(text: str, expected: list[str]) -> None:
     ],
 )
 def test_matches(query: str, name: str, expected: bool) -> None:
-    assert matches(words(query), indexed(name)) is expected
+    assert bool(matcher(words(query))(indexed(name))) is expected
 
 
 @given(
@@ -61,7 +61,7 @@ def test_matches(query: str, name: str, expected: bool) -> None:
 )
 def test_matches_is_each_word_a_prefix_of_a_word(query: list[str], name: list[str]) -> None:
     expected = bool(query) and all(any(w.startswith(q) for w in name) for q in query)
-    assert matches(query, " ".join(name)) is expected
+    assert bool(matcher(query)(" ".join(name))) is expected
 
 
 def test_indexed_names_are_their_words_spaced() -> None:
