@@ -5,7 +5,7 @@ Rule (issue 11): text is normalised with Unicode NFKD, its combining marks dropp
 of letters and digits (``str.isalnum``: Unicode letters and numbers), and every CJK letter
 (ideographs, kana) is a word of its own, since Chinese and Japanese names are written
 without spaces. ``search(text:)`` matches a name when each word of ``text`` is a prefix of
-some word of the name (:func:`matches`).
+some word of the name (:func:`matcher`).
 
 The stores index these words with their own full-text facility
 (:mod:`graph_service.linkage.search`): the embedded store its SQLite FTS5 table, whose
@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from graph_service.model import NODE_SPECS
 
@@ -96,12 +96,46 @@ def words(text: str) -> list[str]:
     return _WORD.findall(normalise(text))
 
 
-def matches(query: Sequence[str], name: Sequence[str]) -> bool:
-    """Whether each word of ``query`` is a prefix of some word of ``name`` (both :func:`words`).
+def indexed(name: str) -> str:
+    """The :func:`words` of ``name``, space-separated: what the search indexes hold of it.
 
-    O(len(query) * len(name)). An empty ``query`` matches nothing.
+    The embedded store's ``search_names`` rows hold it; every store answers it with its
+    candidates (:meth:`~graph_service.stores.base.GraphStore.search_names`), and
+    :func:`matcher` reads it.
+
+    Examples
+    --------
+    >>> indexed("Shields & Sons, Ltd.")
+    'shields sons ltd'
     """
-    return bool(query) and all(any(w.startswith(q) for w in name) for q in query)
+    return " ".join(words(name))
+
+
+def matcher(query: Sequence[str]) -> Callable[[str], object]:
+    """Whether a name matches ``query``: a test compiled once, to check many names.
+
+    Parameters
+    ----------
+    query : sequence of str
+        Search words (:func:`words`).
+
+    Returns
+    -------
+    callable
+        ``test(name)``, truthy when each word of ``query`` begins a word of ``name``, an
+        :func:`indexed` name. O(len(query) * len(name)): one regular expression, a lookahead
+        per query word for it at the name's start or after a space (words hold no space).
+        Never true for an empty ``query``.
+
+    Examples
+    --------
+    >>> test = matcher(["so", "sh"])
+    >>> bool(test("shields and sons")), bool(test("shields andsons"))
+    (True, False)
+    """
+    if not query:
+        return lambda name: False
+    return re.compile("".join(f"(?=(?:.* )?{re.escape(word)})" for word in query)).match
 
 
 def index_terms(name: str) -> str:
@@ -131,7 +165,8 @@ __all__ = [
     "NAMED_LABELS",
     "SEARCH_PROPERTY",
     "index_terms",
-    "matches",
+    "indexed",
+    "matcher",
     "normalise",
     "query_term",
     "words",

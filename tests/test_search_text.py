@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from graph_service.search_text import (
     MAX_TERM_CHARS,
     NAMED_LABELS,
     index_terms,
-    matches,
+    indexed,
+    matcher,
     query_term,
     words,
 )
@@ -49,7 +52,22 @@ def test_words(text: str, expected: list[str]) -> None:
     ],
 )
 def test_matches(query: str, name: str, expected: bool) -> None:
-    assert matches(words(query), words(name)) is expected
+    assert bool(matcher(words(query))(indexed(name))) is expected
+
+
+@given(
+    st.lists(st.text("abc", min_size=1, max_size=3), max_size=3),
+    st.lists(st.text("abc", min_size=1, max_size=4), max_size=4),
+)
+def test_matches_is_each_word_a_prefix_of_a_word(query: list[str], name: list[str]) -> None:
+    expected = bool(query) and all(any(w.startswith(q) for w in name) for q in query)
+    assert bool(matcher(query)(" ".join(name))) is expected
+
+
+def test_indexed_names_are_their_words_spaced() -> None:
+    assert indexed("O'Brien & Sons, Ltd.") == "o brien sons ltd"
+    assert indexed("李小龙") == "李 小 龙"
+    assert indexed("  ...  ") == ""
 
 
 def test_index_terms_hold_every_prefix_up_to_the_cap() -> None:

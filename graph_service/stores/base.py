@@ -267,14 +267,18 @@ class GraphStore(Protocol):
         """
         ...
 
-    async def search_names(self, label: str, words: Sequence[str], limit: int) -> list[str]:
-        """Ids of ``label`` nodes whose name has, for each of ``words``, a word starting with it.
+    async def search_names(
+        self, labels: Sequence[str], words: Sequence[str], limit: int
+    ) -> list[tuple[str, str, str]]:
+        """Nodes of ``labels`` whose name has, for each of ``words``, a word starting with it.
 
         The candidates of ``search`` (:mod:`graph_service.linkage.search`), found with the
         store's own full-text index of the names' words (:mod:`graph_service.search_text`):
         every such node, possibly with others (the service checks each one's name), at most
-        ``limit`` ids, in no particular order. ``words`` holds at least one word, each of
-        letters and digits only.
+        ``limit`` in all, in no particular order, each as ``(label, id, name)`` with its
+        name's words space-separated (:func:`~graph_service.search_text.indexed`). Labels
+        without names have no candidates. ``words`` holds at least one word, each of letters
+        and digits only.
         """
         ...
 

@@ -49,7 +49,13 @@ from graph_service.model import (
 )
 from graph_service.records import GraphBatch, LoadReport, PlannedBatch, plan_batch
 from graph_service.rules import LinkageRules
-from graph_service.search_text import NAMED_LABELS, SEARCH_PROPERTY, index_terms, query_term
+from graph_service.search_text import (
+    NAMED_LABELS,
+    SEARCH_PROPERTY,
+    index_terms,
+    indexed,
+    query_term,
+)
 from graph_service.stores.base import REL_ORDER, Coverage, Direction, Link, Node, Relationship
 from graph_service.stores.connections import CypherConnection, connect
 
@@ -348,19 +354,28 @@ class CypherStore:
         """Every id of ``label``, sorted as text."""
         return sorted(row[0] for row in await self._run(f"node_ids.{label}"))
 
-    async def search_names(self, label: str, words: Sequence[str], limit: int) -> list[str]:
-        """The ``label`` nodes whose ``searchText`` holds the term of each of ``words``.
+    async def search_names(
+        self, labels: Sequence[str], words: Sequence[str], limit: int
+    ) -> list[tuple[str, str, str]]:
+        """The nodes of ``labels`` whose ``searchText`` holds the term of each of ``words``.
 
-        One ``search.Label`` read: an exact-term query of the label's full-text index per
-        word (its first :data:`~graph_service.search_text.MAX_TERM_CHARS` characters), the
-        nodes found by all of them; a word longer than that may bring nodes it does not
-        prefix, which the service drops. A label without names has no index: no ids.
+        One ``search.Label`` read per label, for what ``limit`` leaves: an exact-term query
+        of the label's full-text index per word (its first
+        :data:`~graph_service.search_text.MAX_TERM_CHARS` characters), the nodes found by
+        all of them; a word longer than that may bring nodes it does not prefix, which the
+        service drops. Then the found nodes' names (:meth:`get_nodes`). A label without
+        names has no index: no nodes.
         """
-        if label not in NAMED_LABELS:
-            return []
         terms = sorted({query_term(word) for word in words})
-        rows = await self._run(f"search.{label}", terms=terms, limit=limit)
-        return [row[0] for row in rows]
+        found: list[tuple[str, str, str]] = []
+        for label in labels:
+            if label not in NAMED_LABELS or len(found) >= limit:
+                continue
+            rows = await self._run(f"search.{label}", terms=terms, limit=limit - len(found))
+            nodes = await self.get_nodes(label, [row[0] for row in rows])
+            found += [(label, node.id, indexed(str(node.props.get("name", ""))))
+                      for node in nodes if node is not None]  # fmt: skip
+        return found
 
     async def _links(
         self,

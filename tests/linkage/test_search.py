@@ -73,6 +73,12 @@ def test_ids_and_labels(store: GraphStore) -> None:
     ]
 
 
+def test_a_node_found_by_its_id_and_its_name_is_listed_once(store: GraphStore) -> None:
+    both = NodeRow(E, "bet", {"name": "Bet Co"})
+    asyncio.run(store.write(GraphBatch(nodes=[both], relationships=[], files=["both"])))
+    assert search(store, "bet") == [(0, E, "bet"), (1, E, "E2")]
+
+
 def test_bad_text_and_labels_are_refused(store: GraphStore) -> None:
     for text in ("", "   ", "x" * 201):
         with pytest.raises(InvalidInputError, match="text"):

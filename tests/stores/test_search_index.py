@@ -11,12 +11,18 @@ from graph_service.records import GraphBatch, NodeRow
 from graph_service.search_text import SEARCH_PROPERTY
 from graph_service.stores.base import GraphStore
 from graph_service.stores.embedded import DB_FILE, EmbeddedStore
-from graph_service.stores.embedded.record import _SEARCH
+from graph_service.stores.embedded.record import _SEARCH, SEARCH_INDEX_VERSION
 from tests.conftest import small_bank_batch
 
 
 def candidates(store: GraphStore, label: str, *words: str, limit: int = 100) -> list[str]:
-    return sorted(asyncio.run(store.search_names(label, list(words), limit)))
+    return [i for _, i, _ in found(store, [label], *words, limit=limit)]
+
+
+def found(
+    store: GraphStore, labels: list[str], *words: str, limit: int = 100
+) -> list[tuple[str, str, str]]:
+    return sorted(asyncio.run(store.search_names(labels, list(words), limit)))
 
 
 def test_candidates(bank: GraphStore) -> None:
@@ -27,6 +33,13 @@ def test_candidates(bank: GraphStore) -> None:
     assert candidates(bank, "Enterprise", "gmbh") == ["E2"]
     assert candidates(bank, "Account", "a") == []  # accounts have no name
     assert len(candidates(bank, "Person", "a", limit=0)) == 0
+
+
+def test_candidates_of_several_labels_come_with_their_names_words(bank: GraphStore) -> None:
+    every = ["Enterprise", "Person", "Account", "Manager"]
+    assert found(bank, every, "re") == [("Manager", "M2", "rex retail")]
+    assert found(bank, every, "a") == [("Enterprise", "E1", "acme ltd"), ("Person", "P1", "alice")]
+    assert len(found(bank, every, "a", limit=1)) == 1  # the limit is for all labels
 
 
 def test_the_search_terms_are_not_a_property(bank: GraphStore) -> None:
@@ -54,6 +67,33 @@ def test_a_store_written_before_the_index_is_indexed_when_opened(tmp_path: Path)
         asyncio.run(reopened.close())
 
 
+def test_an_index_of_an_earlier_version_is_built_again_when_opened(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path)
+    asyncio.run(store.write(small_bank_batch()))
+    asyncio.run(store.close())
+    with sqlite3.connect(tmp_path / DB_FILE) as db:  # version 1: prefixes of 1 and 2 letters
+        db.executescript(
+            "DROP TABLE search_index; CREATE VIRTUAL TABLE search_index USING fts5(words, "
+            "content = 'search_names', content_rowid = 'rowid', "
+            "tokenize = 'unicode61 remove_diacritics 0', prefix = '1 2'); "
+            "INSERT INTO search_index (search_index) VALUES ('rebuild'); "
+            "UPDATE meta SET value = '1' WHERE key = 'search';"
+        )
+    reopened = EmbeddedStore(tmp_path, create=False)
+    try:
+        assert candidates(reopened, "Enterprise", "acm") == ["E1"]
+        new = NodeRow("Enterprise", "E9", {"name": "Acme Two"})
+        asyncio.run(reopened.write(GraphBatch(nodes=[new], relationships=[], files=["x"])))
+        assert candidates(reopened, "Enterprise", "acm") == ["E1", "E9"]
+    finally:
+        asyncio.run(reopened.close())
+    with sqlite3.connect(tmp_path / DB_FILE) as db:
+        (index,) = db.execute("SELECT sql FROM sqlite_master WHERE name = 'search_index'")
+        (version,) = db.execute("SELECT value FROM meta WHERE key = 'search'")
+    assert "prefix = '1 2 3'" in index[0]
+    assert version == (SEARCH_INDEX_VERSION,)
+
+
 def test_the_embedded_search_reads_the_full_text_index_once(tmp_path: Path) -> None:
     # The matches drive the join (one FTS5 scan, then rowid look-ups): the planner's other
     # order runs the MATCH once per node of the label, hundreds of times slower.
@@ -61,7 +101,21 @@ def test_the_embedded_search_reads_the_full_text_index_once(tmp_path: Path) -> N
     asyncio.run(store.write(small_bank_batch()))
     asyncio.run(store.close())
     with sqlite3.connect(tmp_path / DB_FILE) as db:
-        explained = db.execute(f"EXPLAIN QUERY PLAN {_SEARCH}", ('"a"*', "Person", 10))
+        statement = _SEARCH.format(labels="?, ?")
+        explained = db.execute(f"EXPLAIN QUERY PLAN {statement}", ('"a"*', "Person", "Manager", 10))
         plan = [row[3] for row in explained]
     assert plan[0].startswith("SCAN search_index VIRTUAL TABLE")
     assert plan[1] == "SEARCH s USING INTEGER PRIMARY KEY (rowid=?)"
+
+
+def test_the_embedded_search_answers_the_nodes_its_graph_holds(small_bank_dir: Path) -> None:
+    # Another connection's load is in the file before this store refreshes: the candidates
+    # are those of the graph in memory until then, as every other read's.
+    serving = EmbeddedStore(small_bank_dir, create=False)
+    assert candidates(serving, "Enterprise", "acm") == ["E1"]
+    loader = EmbeddedStore(small_bank_dir, create=False)
+    new = NodeRow("Enterprise", "E9", {"name": "Acme Two"})
+    asyncio.run(loader.write(GraphBatch(nodes=[new], relationships=[], files=["x"])))
+    assert candidates(serving, "Enterprise", "acm") == ["E1"]
+    assert asyncio.run(serving.refresh()) is True
+    assert candidates(serving, "Enterprise", "acm") == ["E1", "E9"]

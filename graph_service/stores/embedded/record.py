@@ -53,7 +53,7 @@ from graph_service.records import (
     RelationshipRow,
     UpsertCheck,
 )
-from graph_service.search_text import words
+from graph_service.search_text import indexed
 from graph_service.stores.embedded import snapshot
 from graph_service.stores.embedded.adjacency import DEFERRED, Adjacency
 
@@ -66,7 +66,15 @@ SCHEMA_VERSION = "3"
 WRITE_CACHE_KIB = 262_144
 """SQLite page cache of the connection while a load writes (256 MiB): keeps the B-tree pages
 an insert touches in memory instead of re-reading them from the write-ahead log."""
-_SCHEMA = """
+SEARCH_INDEX_VERSION = "2"
+"""Meta key ``search``: the full-text index's version. 2: prefix indexes of 1 to 3 characters
+(the 3-letter prefixes users type, ``"cos"*``, read one prefix entry rather than every term
+beginning so); 1: of 1 and 2, rebuilt when opened."""
+_SEARCH_INDEX = """CREATE VIRTUAL TABLE IF NOT EXISTS search_index USING fts5(
+    words, content = 'search_names', content_rowid = 'rowid',
+    tokenize = 'unicode61 remove_diacritics 0', prefix = '1 2 3'
+)"""
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS fields (
     kind TEXT NOT NULL, position INTEGER NOT NULL, name TEXT NOT NULL,
@@ -102,10 +110,7 @@ CREATE TABLE IF NOT EXISTS search_names (
     rowid INTEGER PRIMARY KEY, label TEXT NOT NULL, id TEXT NOT NULL, words TEXT NOT NULL,
     UNIQUE (label, id)
 );
-CREATE VIRTUAL TABLE IF NOT EXISTS search_index USING fts5(
-    words, content = 'search_names', content_rowid = 'rowid',
-    tokenize = 'unicode61 remove_diacritics 0', prefix = '1 2'
-);
+{_SEARCH_INDEX};
 CREATE TRIGGER IF NOT EXISTS search_names_insert AFTER INSERT ON search_names BEGIN
     INSERT INTO search_index (rowid, words) VALUES (new.rowid, new.words);
 END;
@@ -134,9 +139,12 @@ _UNINDEX_NAME = "DELETE FROM search_names WHERE label = ? AND id = ?"
 # CROSS JOIN): its matches are read once and each is looked up by rowid. With a plain JOIN
 # the planner scans the label's rows and runs the MATCH once per row (EXPLAIN QUERY PLAN:
 # "INDEX 0:=M1"), hundreds of times slower at 10,000 people.
+# One MATCH for every label searched (the full-text index holds them all), its rows read with
+# the words they were indexed by: the service checks and ranks them without reading a node.
 _SEARCH = (
-    "SELECT s.id FROM search_index CROSS JOIN search_names AS s ON s.rowid = search_index.rowid "
-    "WHERE search_index MATCH ? AND s.label = ? LIMIT ?"
+    "SELECT s.label, s.id, s.words FROM search_index "
+    "CROSS JOIN search_names AS s ON s.rowid = search_index.rowid "
+    "WHERE search_index MATCH ? AND s.label IN ({labels}) LIMIT ?"
 )
 _LOAD_INDEXES = (
     "CREATE INDEX IF NOT EXISTS nodes_by_load ON nodes (load_seq)",
@@ -278,7 +286,7 @@ def _search_words(props: bytes, position: int) -> str:
     """
     values = marshal.loads(props)
     name = values[position] if position < len(values) else None
-    return "" if name is None else " ".join(words(str(name)))
+    return "" if name is None else indexed(str(name))
 
 
 def _merge_values(old: bytes | None, new: bytes | None) -> bytes | None:
@@ -437,7 +445,9 @@ class Record:
             self._db.execute(
                 "INSERT OR IGNORE INTO meta VALUES ('marshal', ?)", (str(marshal.version),)
             )
-            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('search', '1')")
+            self._db.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('search', ?)", (SEARCH_INDEX_VERSION,)
+            )
             for kind, spec in (*NODE_SPECS.items(), *RELATIONSHIP_SPECS.items()):
                 self._db.executemany(
                     "INSERT OR IGNORE INTO fields VALUES (?, ?, ?)",
@@ -450,11 +460,20 @@ class Record:
                 f"{where}: properties encoded with marshal version {encoding}, this Python "
                 f"reads version {marshal.version}; reload the data"
             )
-        if not self._db.execute("SELECT 1 FROM meta WHERE key = 'search'").fetchone():
-            # Written before the search index existed: index every stored name, once.
+        if self._meta("search") != SEARCH_INDEX_VERSION:
             self._db.execute("BEGIN IMMEDIATE")
-            self._db.execute(_INDEX_NAMES, (0,))
-            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('search', '1')")
+            search = self._meta("search")  # another process may have done it meanwhile
+            if search is None:
+                # Written before the search index existed: index every stored name, once.
+                self._db.execute(_INDEX_NAMES, (0,))
+            elif search != SEARCH_INDEX_VERSION:
+                # An index of another version: built again from its rows, once.
+                self._db.execute("DROP TABLE search_index")
+                self._db.execute(_SEARCH_INDEX)
+                self._db.execute("INSERT INTO search_index (search_index) VALUES ('rebuild')")
+            self._db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('search', ?)", (SEARCH_INDEX_VERSION,)
+            )
             self._db.execute("COMMIT")
 
     # -- snapshots -----------------------------------------------------------------------
@@ -1099,34 +1118,51 @@ class Record:
             blob = bytearray(dumps(fields[rel_type].encode(props))) if props else 0
             yield rel_type, sl, si, el, ei, blob, seq
 
-    def search(self, label: str, query: Sequence[str], limit: int) -> list[str]:
-        """Ids of ``label`` nodes whose name has a word starting with each of ``query``.
+    def search(
+        self, labels: Sequence[str], query: Sequence[str], limit: int
+    ) -> list[tuple[str, str, str]]:
+        """Nodes of ``labels`` whose name has a word starting with each of ``query``.
 
         Parameters
         ----------
-        label : str
+        labels : sequence of str
+            The labels searched (one full-text query for them all).
         query : sequence of str
             Search words (:func:`graph_service.search_text.words`), at least one.
         limit : int
-            Most ids answered.
+            Most nodes answered, in all.
 
         Returns
         -------
-        list of str
-            In no particular order; exactly the matching nodes, up to ``limit`` (an FTS5
-            prefix query per word, ``"word"*``, all of them).
+        list of tuple of str
+            ``(label, id, words)``, ``words`` the name's as indexed
+            (:func:`graph_service.search_text.indexed`), in no particular order; exactly the
+            matching nodes, up to ``limit`` (an FTS5 prefix query per word, ``"word"*``, all
+            of them), of those the graph in memory holds.
 
         Raises
         ------
         StoreUnavailableError
             If SQLite fails.
+
+        Notes
+        -----
+        The file may be ahead of the graph in memory: another process committed since the
+        last :meth:`sync`, or a group of :meth:`commit` awaits its ``fsync``. Only then are
+        the rows checked against the graph (a look-up each); ``PRAGMA data_version`` read
+        after the query tells the first case, as :meth:`sync` reads it.
         """
         expression = " AND ".join(f'"{word}"*' for word in query)
+        statement = _SEARCH.format(labels=", ".join("?" * len(labels)))
         try:
-            rows = self._db.execute(_SEARCH, (expression, label, limit)).fetchall()
+            rows = self._db.execute(statement, (expression, *labels, limit)).fetchall()
+            (version,) = self._db.execute("PRAGMA data_version").fetchone()
         except sqlite3.Error as exc:
             raise StoreUnavailableError(f"cannot read {self.data_dir / DB_FILE}: {exc}") from exc
-        return [row[0] for row in rows]
+        if version == self._data_version and self._durable:
+            return rows
+        find = self._memory.find
+        return [row for row in rows if find((row[0], row[1])) is not None]
 
     def current(self) -> None:
         """Catch up with this store's own last load before a read (O(1) when current)."""

@@ -137,13 +137,15 @@ class EmbeddedStore:
         """See :meth:`Adjacency.neighbors`."""
         return self._current().neighbors(label, ids, rel_type, direction)
 
-    async def search_names(self, label: str, words: Sequence[str], limit: int) -> list[str]:
-        """Exactly the matching ids, up to ``limit`` (SQLite FTS5).
+    async def search_names(
+        self, labels: Sequence[str], words: Sequence[str], limit: int
+    ) -> list[tuple[str, str, str]]:
+        """Exactly the matching nodes, up to ``limit`` (one SQLite FTS5 query).
 
         See :meth:`Record.search <graph_service.stores.embedded.record.Record.search>`.
         """
         self._current()
-        return self._record.search(label, words, limit)
+        return self._record.search(labels, words, limit)
 
     async def uncovered_employees(
         self, enterprise_id: str, product_types: Sequence[str], rules: LinkageRules
