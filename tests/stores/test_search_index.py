@@ -48,6 +48,18 @@ def test_the_search_terms_are_not_a_property(bank: GraphStore) -> None:
     assert dict(node.props) == {"name": "Alice", "segment": "mass", "blocked": False}
 
 
+def _finds_names_old_and_new(data_dir: Path) -> None:
+    """Reopened, the store finds a stored name, and then one a write adds."""
+    reopened = EmbeddedStore(data_dir, create=False)
+    try:
+        assert candidates(reopened, "Enterprise", "acm") == ["E1"]
+        new = NodeRow("Enterprise", "E9", {"name": "Acme Two"})
+        asyncio.run(reopened.write(GraphBatch(nodes=[new], relationships=[], files=["x"])))
+        assert candidates(reopened, "Enterprise", "acm") == ["E1", "E9"]
+    finally:
+        asyncio.run(reopened.close())
+
+
 def test_a_store_written_before_the_index_is_indexed_when_opened(tmp_path: Path) -> None:
     store = EmbeddedStore(tmp_path)
     asyncio.run(store.write(small_bank_batch()))
@@ -57,14 +69,7 @@ def test_a_store_written_before_the_index_is_indexed_when_opened(tmp_path: Path)
         "DROP TABLE search_index; DROP TABLE search_names; DELETE FROM meta WHERE key = 'search';"
     )
     db.close()
-    reopened = EmbeddedStore(tmp_path, create=False)
-    try:
-        assert candidates(reopened, "Enterprise", "acm") == ["E1"]
-        new = NodeRow("Enterprise", "E9", {"name": "Acme Two"})
-        asyncio.run(reopened.write(GraphBatch(nodes=[new], relationships=[], files=["x"])))
-        assert candidates(reopened, "Enterprise", "acm") == ["E1", "E9"]
-    finally:
-        asyncio.run(reopened.close())
+    _finds_names_old_and_new(tmp_path)
 
 
 def test_an_index_of_an_earlier_version_is_built_again_when_opened(tmp_path: Path) -> None:
@@ -79,14 +84,7 @@ def test_an_index_of_an_earlier_version_is_built_again_when_opened(tmp_path: Pat
             "INSERT INTO search_index (search_index) VALUES ('rebuild'); "
             "UPDATE meta SET value = '1' WHERE key = 'search';"
         )
-    reopened = EmbeddedStore(tmp_path, create=False)
-    try:
-        assert candidates(reopened, "Enterprise", "acm") == ["E1"]
-        new = NodeRow("Enterprise", "E9", {"name": "Acme Two"})
-        asyncio.run(reopened.write(GraphBatch(nodes=[new], relationships=[], files=["x"])))
-        assert candidates(reopened, "Enterprise", "acm") == ["E1", "E9"]
-    finally:
-        asyncio.run(reopened.close())
+    _finds_names_old_and_new(tmp_path)
     with sqlite3.connect(tmp_path / DB_FILE) as db:
         (index,) = db.execute("SELECT sql FROM sqlite_master WHERE name = 'search_index'")
         (version,) = db.execute("SELECT value FROM meta WHERE key = 'search'")
