@@ -7,6 +7,7 @@ generic rule over the store primitives.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 
 import pytest
@@ -85,6 +86,17 @@ def test_payroll_coverage(bank: GraphStore, generic: bool) -> None:
     assert (e3.employees, e3.covered, e3.rate) == (0, 0, None)
     credit = ask(coverage.QUESTION, bank, PayrollArgs(Id("E2"), ("credit card",)), generic)
     assert credit.rate == 0.25
+
+
+def test_validated_payroll_arguments_keep_every_field() -> None:
+    """``coverage.validate`` builds the validated set field by field (a constructor call,
+    cheaper than ``dataclasses.replace`` over a whole book): it must name every field, so a
+    field added to ``PayrollArgs`` has to be added there too."""
+    fields = [f.name for f in dataclasses.fields(PayrollArgs)]
+    assert fields == ["enterprise_id", "product_types"], (
+        "PayrollArgs changed: update coverage.validate, which passes its fields by position")
+    validated = coverage.validate(PayrollArgs(Id("E7"), ("debit card",)), Settings())
+    assert validated == PayrollArgs(Id("E7"), ("debit card",))
 
 
 def test_payroll_coverage_of_many(bank: GraphStore) -> None:
