@@ -305,11 +305,14 @@ def _viewed(question: Question[Any, Any], args: Any, scope: Scope, answer: Any) 
     (:meth:`~graph_service.linkage.question.Ranking.viewed`).
     """
     viewed = scope.view_answer(answer)
-    if question.ranking is None or scope.unrestricted or not isinstance(viewed, Ranked):
+    ranking = question.ranking
+    if ranking is None or ranking.masked_key is None or scope.unrestricted:
+        return viewed  # nothing to rank again
+    if not isinstance(viewed, Ranked):
         return viewed
     if isinstance(viewed.items, Lazy):  # every node key is read: at once (Lazy.listed)
         viewed = Ranked(viewed.items.listed(), viewed.sort_keys)
-    return question.ranking.viewed(args, viewed, scope.masked_items(viewed.items))
+    return ranking.viewed(args, viewed, scope.masked_items(viewed.items))
 
 
 def make_context(store: GraphStore, settings: Settings, caller: Caller | None = None,
