@@ -180,4 +180,11 @@ def judge(facts: LeadFacts) -> tuple[tuple[LeadKind, ...], Signal]:
     if facts.shareholder and not facts.private:
         kinds.append(LeadKind.SHAREHOLDER_WITHOUT_PRIVATE_BANKING)
     signal = Signal(facts.executive, facts.shareholding, facts.transfer_amount)
-    return tuple(kinds), signal
+    found = tuple(kinds)
+    return _KINDS.setdefault(found, found), signal
+
+
+_KINDS: dict[tuple[LeadKind, ...], tuple[LeadKind, ...]] = {}
+"""The kinds :func:`judge` answers, one tuple per combination (at most eight), shared by the
+hundreds of thousands of people a store keeps the judgements of (:mod:`graph_service.stores.
+embedded.questions`)."""

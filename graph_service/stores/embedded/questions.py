@@ -14,6 +14,7 @@ to those nodes and their neighbours. They apply the same
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from itertools import chain
@@ -729,13 +730,16 @@ class _Kept(Generic[T]):
 
         Their facts are cached as the derived index ``("lead facts", rules)``.
         """
-        facts_of: dict[int, LeadFacts] = graph.derived.setdefault(("lead facts", rules), {})
+        facts_of: _Facts | None = graph.derived.get(("lead facts", rules))
+        if facts_of is None:
+            facts_of = graph.derived["lead facts", rules] = _Facts(len(graph.labels))
         answers, flags, keep, rank = self.answers, self.flags, self.keep, self.rank
         read = _lead_facts(graph, rules)
         for person in people.tolist():
             facts = facts_of.get(person)
             if facts is None:
-                facts = facts_of[person] = read(person)
+                facts = read(person)
+                facts_of.put(person, facts)
             answer = keep(facts)
             if answer is None:
                 flags[person] = 0
@@ -846,11 +850,68 @@ def _patch_lead_kept(
     return cache
 
 
+class _Facts:
+    """The :class:`~graph_service.stores.base.LeadFacts` of the people read so far, in columns.
+
+    The derived index ``("lead facts", rules)`` of :meth:`_Kept.ask`. Per node number: a
+    byte of flags (read or not, then the five booleans) and two floats (``shareholding``,
+    ``transfer_amount``), 17 bytes a node, where a dict of a million ``LeadFacts`` objects
+    held about 190 bytes a person (a third of what the first manager's leads added to the
+    service's memory at one million people, benchmarks/README.md#tuning-constants).
+    Grows with the graph's nodes.
+
+    Parameters
+    ----------
+    size : int
+        Node numbers to hold at first (the graph's).
+    """
+
+    __slots__ = ("flags", "shareholding", "transfer")
+    _READ, _EMPLOYED, _PAYROLL, _PRIVATE, _EXECUTIVE, _SHAREHOLDER = 1, 2, 4, 8, 16, 32
+
+    def __init__(self, size: int) -> None:
+        self.flags = bytearray(size)
+        self.shareholding = array("d", bytes(8 * size))
+        self.transfer = array("d", bytes(8 * size))
+
+    def get(self, person: int) -> LeadFacts | None:
+        """The facts of ``person`` as put, ``None`` if not read (or forgotten since)."""
+        if person >= len(self.flags) or not (bits := self.flags[person]) & self._READ:
+            return None
+        return LeadFacts(
+            employed=bool(bits & self._EMPLOYED), payroll=bool(bits & self._PAYROLL),
+            private=bool(bits & self._PRIVATE), executive=bool(bits & self._EXECUTIVE),
+            shareholder=bool(bits & self._SHAREHOLDER),
+            shareholding=self.shareholding[person], transfer_amount=self.transfer[person],
+        )  # fmt: skip
+
+    def put(self, person: int, facts: LeadFacts) -> None:
+        """Keep ``facts`` as those of ``person`` (the columns grown to hold it)."""
+        grown = person + 1 - len(self.flags)
+        if grown > 0:
+            self.flags.extend(bytes(grown))
+            self.shareholding.frombytes(bytes(8 * grown))
+            self.transfer.frombytes(bytes(8 * grown))
+        self.flags[person] = (
+            self._READ | self._EMPLOYED * facts.employed | self._PAYROLL * facts.payroll
+            | self._PRIVATE * facts.private | self._EXECUTIVE * facts.executive
+            | self._SHAREHOLDER * facts.shareholder
+        )  # fmt: skip
+        self.shareholding[person] = facts.shareholding
+        self.transfer[person] = facts.transfer_amount
+
+    def forget(self, people: Iterable[int]) -> None:
+        """Mark ``people`` not read (their facts to be read again)."""
+        flags = self.flags
+        for person in people:
+            if person < len(flags):
+                flags[person] = 0
+
+
 @patches("lead facts")
 def _patch_lead_facts(
-    graph: Adjacency, key: object, cache: dict[int, LeadFacts], changed: AbstractSet[int]
-) -> dict[int, LeadFacts]:
+    graph: Adjacency, key: object, cache: _Facts, changed: AbstractSet[int]
+) -> _Facts:
     """People's facts less the changed nodes' and accounts' owners' (:func:`_patch_lead_kept`)."""
-    for person in _maybe_owners(graph, changed):
-        cache.pop(person, None)
+    cache.forget(_maybe_owners(graph, changed))
     return cache
