@@ -854,10 +854,9 @@ class _Facts:
     """The :class:`~graph_service.stores.base.LeadFacts` of the people read so far, in columns.
 
     The derived index ``("lead facts", rules)`` of :meth:`_Kept.ask`. Per node number: a
-    byte of flags (read or not, then the five booleans) and two floats (``shareholding``,
-    ``transfer_amount``), 17 bytes a node, where a dict of a million ``LeadFacts`` objects
-    held about 190 bytes a person (a third of what the first manager's leads added to the
-    service's memory at one million people, benchmarks/README.md#tuning-constants).
+    byte of flags (bit 0: read, then one bit per boolean, in field order) and two floats
+    (``shareholding``, ``transfer_amount``), 17 bytes a node, where a dict of a million
+    ``LeadFacts`` objects held about 190 bytes a person (benchmarks/README.md#tuning-constants).
     Grows with the graph's nodes.
 
     Parameters
@@ -867,7 +866,6 @@ class _Facts:
     """
 
     __slots__ = ("flags", "shareholding", "transfer")
-    _READ, _EMPLOYED, _PAYROLL, _PRIVATE, _EXECUTIVE, _SHAREHOLDER = 1, 2, 4, 8, 16, 32
 
     def __init__(self, size: int) -> None:
         self.flags = bytearray(size)
@@ -876,27 +874,24 @@ class _Facts:
 
     def get(self, person: int) -> LeadFacts | None:
         """The facts of ``person`` as put, ``None`` if not read (or forgotten since)."""
-        if person >= len(self.flags) or not (bits := self.flags[person]) & self._READ:
+        flags = self.flags
+        if person >= len(flags) or not (bits := flags[person]) & 1:
             return None
         return LeadFacts(
-            employed=bool(bits & self._EMPLOYED), payroll=bool(bits & self._PAYROLL),
-            private=bool(bits & self._PRIVATE), executive=bool(bits & self._EXECUTIVE),
-            shareholder=bool(bits & self._SHAREHOLDER),
+            employed=bool(bits & 2), payroll=bool(bits & 4), private=bool(bits & 8),
+            executive=bool(bits & 16), shareholder=bool(bits & 32),
             shareholding=self.shareholding[person], transfer_amount=self.transfer[person],
         )  # fmt: skip
 
     def put(self, person: int, facts: LeadFacts) -> None:
         """Keep ``facts`` as those of ``person`` (the columns grown to hold it)."""
-        grown = person + 1 - len(self.flags)
-        if grown > 0:
+        if person >= len(self.flags):
+            grown = person + 1 - len(self.flags)
             self.flags.extend(bytes(grown))
             self.shareholding.frombytes(bytes(8 * grown))
             self.transfer.frombytes(bytes(8 * grown))
-        self.flags[person] = (
-            self._READ | self._EMPLOYED * facts.employed | self._PAYROLL * facts.payroll
-            | self._PRIVATE * facts.private | self._EXECUTIVE * facts.executive
-            | self._SHAREHOLDER * facts.shareholder
-        )  # fmt: skip
+        self.flags[person] = (1 | facts.employed << 1 | facts.payroll << 2 | facts.private << 3
+                              | facts.executive << 4 | facts.shareholder << 5)  # fmt: skip
         self.shareholding[person] = facts.shareholding
         self.transfer[person] = facts.transfer_amount
 
