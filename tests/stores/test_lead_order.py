@@ -1,10 +1,13 @@
-"""The embedded store's partial ordering of a hop's leads (questions._first_of)."""
+"""The embedded store's leads: a hop's partial ordering (questions._first_of), the facts kept."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
-from graph_service.stores.embedded.questions import _first_of
+from graph_service.stores.base import LeadFacts
+from graph_service.stores.embedded.questions import _Facts, _first_of
 
 
 def test_the_first_rows_are_among_those_chosen_whatever_the_ties() -> None:
@@ -19,3 +22,20 @@ def test_the_first_rows_are_among_those_chosen_whatever_the_ties() -> None:
             assert len(np.unique(chosen)) == len(chosen)
             ranked = chosen[np.lexsort([c[chosen] for c in reversed(columns)])]
             assert ranked[:first].tolist() == everyone[:first].tolist(), (few, first)
+
+
+def test_kept_facts_read_back_as_read_and_are_read_again_once_forgotten() -> None:
+    combos = itertools.product([False, True], repeat=5)
+    facts = [LeadFacts(*booleans, i / 32, -1.5e9 * i) for i, booleans in enumerate(combos)]
+    people = [3 * i for i in range(len(facts))]  # past the columns' first size: they grow
+    read: list[int] = []
+
+    def reader(person: int) -> LeadFacts:
+        read.append(person)
+        return facts[person // 3]
+
+    kept = _Facts(10)
+    assert list(kept.each(people, reader)) == facts and read == people
+    assert list(kept.each(people, reader)) == facts and read == people  # none read again
+    kept.forget([people[5], 10_000])  # one kept, one past the columns
+    assert list(kept.each(people, reader)) == facts and read == [*people, people[5]]

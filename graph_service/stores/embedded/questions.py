@@ -734,12 +734,9 @@ class _Kept(Generic[T]):
         if facts_of is None:
             facts_of = graph.derived["lead facts", rules] = _Facts(len(graph.labels))
         answers, flags, keep, rank = self.answers, self.flags, self.keep, self.rank
-        read = _lead_facts(graph, rules)
-        for person in people.tolist():
-            facts = facts_of.get(person)
-            if facts is None:
-                facts = read(person)
-                facts_of.put(person, facts)
+        asked = people.tolist()
+        for person, facts in zip(asked, facts_of.each(asked, _lead_facts(graph, rules)),
+                                 strict=True):  # fmt: skip
             answer = keep(facts)
             if answer is None:
                 flags[person] = 0
@@ -850,14 +847,22 @@ def _patch_lead_kept(
     return cache
 
 
+_BOOLEANS: list[tuple[bool, bool, bool, bool, bool]] = [
+    (bool(bits & 2), bool(bits & 4), bool(bits & 8), bool(bits & 16), bool(bits & 32))
+    for bits in range(64)
+]
+"""The five booleans of :class:`~graph_service.stores.base.LeadFacts`, in field order, that a
+byte of :class:`_Facts` flags holds."""
+
+
 class _Facts:
     """The :class:`~graph_service.stores.base.LeadFacts` of the people read so far, in columns.
 
     The derived index ``("lead facts", rules)`` of :meth:`_Kept.ask`. Per node number: a
-    byte of flags (bit 0: read, then one bit per boolean, in field order) and two floats
-    (``shareholding``, ``transfer_amount``), 17 bytes a node, where a dict of a million
-    ``LeadFacts`` objects held about 190 bytes a person (benchmarks/README.md#tuning-constants).
-    Grows with the graph's nodes.
+    byte of flags (0: not read; else bit 0 set, then one bit per boolean, in field order)
+    and two floats (``shareholding``, ``transfer_amount``): 17 bytes a node, where a dict
+    of a million ``LeadFacts`` objects held about 190 bytes a person
+    (benchmarks/README.md#tuning-constants). Grows with the graph's nodes.
 
     Parameters
     ----------
@@ -872,28 +877,29 @@ class _Facts:
         self.shareholding = array("d", bytes(8 * size))
         self.transfer = array("d", bytes(8 * size))
 
-    def get(self, person: int) -> LeadFacts | None:
-        """The facts of ``person`` as put, ``None`` if not read (or forgotten since)."""
-        flags = self.flags
-        if person >= len(flags) or not (bits := flags[person]) & 1:
-            return None
-        return LeadFacts(
-            employed=bool(bits & 2), payroll=bool(bits & 4), private=bool(bits & 8),
-            executive=bool(bits & 16), shareholder=bool(bits & 32),
-            shareholding=self.shareholding[person], transfer_amount=self.transfer[person],
-        )  # fmt: skip
+    def each(self, people: list[int], read: Callable[[int], LeadFacts]) -> Iterator[LeadFacts]:
+        """The facts of each of ``people``: as kept, or read by ``read(person)`` and kept.
 
-    def put(self, person: int, facts: LeadFacts) -> None:
-        """Keep ``facts`` as those of ``person`` (the columns grown to hold it)."""
-        if person >= len(self.flags):
-            grown = person + 1 - len(self.flags)
-            self.flags.extend(bytes(grown))
-            self.shareholding.frombytes(bytes(8 * grown))
-            self.transfer.frombytes(bytes(8 * grown))
-        self.flags[person] = (1 | facts.employed << 1 | facts.payroll << 2 | facts.private << 3
-                              | facts.executive << 4 | facts.shareholder << 5)  # fmt: skip
-        self.shareholding[person] = facts.shareholding
-        self.transfer[person] = facts.transfer_amount
+        The columns are grown first to hold every one of ``people``.
+        """
+        flags, shareholding, transfer = self.flags, self.shareholding, self.transfer
+        grown = max(people, default=-1) + 1 - len(flags)
+        if grown > 0:
+            flags.extend(bytes(grown))
+            shareholding.frombytes(bytes(8 * grown))
+            transfer.frombytes(bytes(8 * grown))
+        for person in people:
+            bits = flags[person]
+            if bits:
+                yield LeadFacts(*_BOOLEANS[bits], shareholding[person], transfer[person])
+            else:
+                facts = read(person)
+                flags[person] = (1 | facts.employed << 1 | facts.payroll << 2
+                                 | facts.private << 3 | facts.executive << 4
+                                 | facts.shareholder << 5)  # fmt: skip
+                shareholding[person] = facts.shareholding
+                transfer[person] = facts.transfer_amount
+                yield facts
 
     def forget(self, people: Iterable[int]) -> None:
         """Mark ``people`` not read (their facts to be read again)."""
