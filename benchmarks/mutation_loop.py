@@ -17,8 +17,9 @@ with an admin token of the directory's local issuer:
    mutations per second sustained, their latency under load, and the queries' latency.
 
 Prints the figures and writes them to ``benchmarks/results/mutations-<size>.json``, which
-``benchmarks/report.py`` puts in BENCHMARKS.md. The client runs on the same machine
-(asyncio and httpx, one process), so it shares the cores with the service. Targets (issue
+``benchmarks/report.py`` puts in BENCHMARKS.md. The client runs on the same machine (one
+asyncio process, a lean keep-alive connection per sender: :class:`Connection`), so it
+shares the cores with the service. Targets (issue
 11, at 1M people): p99 <= 20 ms, >= 200 mutations/s sustained while queries run.
 """
 
@@ -39,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 
 from graph_service.auth import Role
 from graph_service.auth.tokens import LocalIssuer
@@ -121,47 +123,91 @@ class Workload:
         return {"e": f"E{self.rng.randint(1, self.enterprises)}"}
 
 
-async def post(http: httpx.AsyncClient, query: str, variables: dict[str, Any]) -> float:
-    """Send one document; answer its latency in seconds (raising on an error answer)."""
-    started = time.perf_counter()
-    response = await http.post("/graphql", json={"query": query, "variables": variables})
-    elapsed = time.perf_counter() - started
-    body = response.json()
-    if response.status_code != 200 or body.get("errors"):
-        raise RuntimeError(f"{response.status_code}: {body}")
-    return elapsed
+class Connection:
+    """One keep-alive HTTP/1.1 connection POSTing GraphQL documents to ``/graphql``.
+
+    The load generator's client, kept lean because it shares the 2 cores with the service:
+    the request head is built once, and an answer is read by its ``Content-Length`` (as
+    the service sends every answer). httpx's ``AsyncClient``, used before, took about 2 ms
+    of CPU per request here (benchmarks/README.md, *Mutations over HTTP*).
+    """
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                 head: bytes) -> None:
+        self.reader, self.writer, self.head = reader, writer, head
+
+    @classmethod
+    async def open(cls, url: str, token: str) -> Connection:
+        """Connect to the service at ``url`` (``http://host:port``), sending ``token``."""
+        host, port = url.removeprefix("http://").rsplit(":", 1)
+        reader, writer = await asyncio.open_connection(host, int(port))
+        head = (f"POST /graphql HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+                "Content-Length: ").encode()
+        return cls(reader, writer, head)
+
+    async def post(self, query: str, variables: dict[str, Any]) -> float:
+        """Send one document; answer its latency in seconds (raising on an error answer).
+
+        Raises
+        ------
+        RuntimeError
+            If the answer is not 200, has GraphQL errors, or has no ``Content-Length``.
+        """
+        started = time.perf_counter()
+        body = orjson.dumps({"query": query, "variables": variables})
+        self.writer.write(b"%s%d\r\n\r\n%s" % (self.head, len(body), body))
+        lines = (await self.reader.readuntil(b"\r\n\r\n")).split(b"\r\n")
+        length = next((int(value) for name, _, value in (line.partition(b":") for line in lines)
+                       if name.lower() == b"content-length"), None)
+        if length is None:
+            raise RuntimeError(f"an answer without Content-Length: {lines[0]!r}")
+        answer = orjson.loads(await self.reader.readexactly(length))
+        elapsed = time.perf_counter() - started
+        if lines[0].split()[1] != b"200" or answer.get("errors"):
+            raise RuntimeError(f"{lines[0]!r}: {answer}")
+        return elapsed
+
+    async def close(self) -> None:
+        """Close the connection."""
+        self.writer.close()
+        await self.writer.wait_closed()
 
 
 async def measure(url: str, token: str, args: argparse.Namespace) -> dict[str, Any]:
-    """Run both phases against the service at ``url``."""
-    headers = {"Authorization": f"Bearer {token}"}
-    limits = httpx.Limits(max_connections=args.writers + args.readers + 1)
-    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60,
-                                 limits=limits) as http:
-        counts = (await http.get("/health")).json()["counts"]
-        work = Workload(counts)
-        sequential = [await post(http, CREATE, work.referral()) for _ in range(args.sequential)]
+    """Run both phases against the service at ``url``, one connection per sender."""
+    counts = httpx.get(f"{url}/health", headers={"Authorization": f"Bearer {token}"}
+                       ).json()["counts"]
+    work = Workload(counts)
+    connections = [await Connection.open(url, token)
+                   for _ in range(max(1, args.writers + args.readers))]
+    try:
+        sequential = [await connections[0].post(CREATE, work.referral())
+                      for _ in range(args.sequential)]
 
         stop = time.monotonic() + args.seconds
         writes: list[float] = []
         reads: list[float] = []
 
         async def writer(index: int) -> None:
-            turn = index
+            turn, connection = index, connections[index]
             while time.monotonic() < stop:
                 turn += 1
                 document, variables = ((CREATE, work.referral()) if turn % 2
                                        else (LOG, work.contact()))
-                writes.append(await post(http, document, variables))
+                writes.append(await connection.post(document, variables))
 
-        async def reader() -> None:
+        async def reader(index: int) -> None:
             while time.monotonic() < stop:
-                reads.append(await post(http, QUERY, work.enterprise()))
+                reads.append(await connections[index].post(QUERY, work.enterprise()))
 
         started = time.perf_counter()
         await asyncio.gather(*(writer(i) for i in range(args.writers)),
-                             *(reader() for _ in range(args.readers)))
+                             *(reader(args.writers + i) for i in range(args.readers)))
         elapsed = time.perf_counter() - started
+    finally:
+        for connection in connections:
+            await connection.close()
     return {
         "people": counts["Person"],
         "sequential": latency(sequential),
