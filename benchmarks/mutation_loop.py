@@ -16,8 +16,9 @@ with an admin token of the directory's local issuer:
    ``payrollCoverage`` and ``uncoveredEmployees(first: 20)`` of random enterprises:
    mutations per second sustained, their latency under load, and the queries' latency.
 
-Prints the figures and writes them to ``benchmarks/results/mutations-<size>.json``, which
-``benchmarks/report.py`` puts in BENCHMARKS.md. The client runs on the same machine (one
+Prints the figures and writes them to ``benchmarks/results/mutations-<size>-<UTC time>.json``
+(with the client's own CPU time under load, ``client_cpu_s``), which ``benchmarks/report.py``
+puts in BENCHMARKS.md, one row per file. The client runs on the same machine (one
 asyncio process, a lean keep-alive connection per sender: :class:`Connection`), so it
 shares the cores with the service. Targets (issue
 11, at 1M people): p99 <= 20 ms, >= 200 mutations/s sustained while queries run.
@@ -56,6 +57,8 @@ CREATE = ("mutation($in: CreateReferralInput!) "
 LOG = "mutation($in: LogContactInput!) { logContact(input: $in) { id } }"
 QUERY = ("query($e: ID!) { payrollCoverage(enterpriseId: $e) { rate } "
          "uncoveredEmployees(enterpriseId: $e, first: 20) { totalCount edges { node { id } } } }")
+CLIENT = "lean"
+"""The client, as the results name it (``Connection``; results without it used httpx)."""
 TARGET_P99_MS = 20.0
 TARGET_PER_S = 200.0
 
@@ -201,10 +204,11 @@ async def measure(url: str, token: str, args: argparse.Namespace) -> dict[str, A
             while time.monotonic() < stop:
                 reads.append(await connections[index].post(QUERY, work.enterprise()))
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(writer(i) for i in range(args.writers)),
                              *(reader(args.writers + i) for i in range(args.readers)))
         elapsed = time.perf_counter() - started
+        client_cpu = time.process_time() - cpu
     finally:
         for connection in connections:
             await connection.close()
@@ -219,6 +223,7 @@ async def measure(url: str, token: str, args: argparse.Namespace) -> dict[str, A
             "mutations": latency(writes),
             "queries_per_s": round(len(reads) / elapsed, 1),
             "queries": latency(reads) if reads else None,
+            "client_cpu_s": round(client_cpu, 2),
         },
     }
 
@@ -240,9 +245,11 @@ def main() -> None:
     finally:
         process.terminate()
         process.wait(timeout=60)
+    now = dt.datetime.now(dt.UTC)
     document = {
         "size": args.size,
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "date": now.isoformat(timespec="seconds"),
+        "client": CLIENT,
         "machine": {"cores": os.cpu_count(), "os": platform.platform(),
                     "load_average": [round(x, 2) for x in os.getloadavg()]},
         "targets": {"p99_ms": TARGET_P99_MS, "mutations_per_s": TARGET_PER_S},
@@ -251,7 +258,7 @@ def main() -> None:
     }
     print(json.dumps(document, indent=2))
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"mutations-{args.size}.json").write_text(
+    (RESULTS / f"mutations-{args.size}-{now:%Y-%m-%dT%H%M%S}.json").write_text(
         json.dumps(document, indent=2) + "\n", encoding="utf-8"
     )
 
