@@ -19,16 +19,17 @@ with an admin token of the directory's local issuer:
 Prints the figures and writes them to ``benchmarks/results/mutations-<size>-<UTC time>.json``
 (with the client's own CPU time under load, ``client_cpu_s``), which ``benchmarks/report.py``
 puts in BENCHMARKS.md, one row per file. The client runs on the same machine (one
-asyncio process, a lean keep-alive connection per sender: :class:`Connection`), so it
-shares the cores with the service. Targets (issue
+process, a thread and a keep-alive :mod:`http.client` connection per sender:
+:class:`Sender`), so it shares the cores with the service. Targets (issue
 11, at 1M people): p99 <= 20 ms, >= 200 mutations/s sustained while queries run.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
+import http.client
+import itertools
 import json
 import os
 import platform
@@ -37,6 +38,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +48,7 @@ import orjson
 
 from graph_service.auth import Role
 from graph_service.auth.tokens import LocalIssuer
+
 try:
     from measure import SERVED_RATE_LIMITS
 except ModuleNotFoundError:  # imported as benchmarks.mutation_loop (tests/test_mutation_durability)
@@ -57,8 +61,8 @@ CREATE = ("mutation($in: CreateReferralInput!) "
 LOG = "mutation($in: LogContactInput!) { logContact(input: $in) { id } }"
 QUERY = ("query($e: ID!) { payrollCoverage(enterpriseId: $e) { rate } "
          "uncoveredEmployees(enterpriseId: $e, first: 20) { totalCount edges { node { id } } } }")
-CLIENT = "lean"
-"""The client, as the results name it (``Connection``; results without it used httpx)."""
+CLIENT = "http.client"
+"""The client, as the results name it (:class:`Sender`; results without it used httpx)."""
 TARGET_P99_MS = 20.0
 TARGET_PER_S = 200.0
 
@@ -105,14 +109,13 @@ class Workload:
         self.rng = random.Random(seed)
         self.people, self.managers = counts["Person"], counts["Manager"]
         self.enterprises = counts["Enterprise"]
-        self.number = 0
+        self.numbers = itertools.count(1)  # next() is atomic: senders are threads
 
     def referral(self) -> dict[str, Any]:
         """Variables of a new ``createReferral`` (a fresh idempotency key)."""
-        self.number += 1
         return {"in": {"party": {"label": "PERSON", "id": f"P{self.rng.randint(1, self.people)}"},
                        "toManagerId": f"M{self.rng.randint(1, self.managers)}",
-                       "idempotencyKey": f"bench-{time.time_ns()}-{self.number}",
+                       "idempotencyKey": f"bench-{time.time_ns()}-{next(self.numbers)}",
                        "product": "credit card"}}
 
     def contact(self) -> dict[str, Any]:
@@ -126,92 +129,85 @@ class Workload:
         return {"e": f"E{self.rng.randint(1, self.enterprises)}"}
 
 
-class Connection:
+class Sender:
     """One keep-alive HTTP/1.1 connection POSTing GraphQL documents to ``/graphql``.
 
-    The load generator's client, kept lean because it shares the 2 cores with the service:
-    the request head is built once, and an answer is read by its ``Content-Length`` (as
-    the service sends every answer). httpx's ``AsyncClient``, used before, took about 2 ms
-    of CPU per request here (benchmarks/README.md, *Mutations over HTTP*).
+    The standard library's :class:`http.client.HTTPConnection`, one per sender thread: the
+    load generator shares the 2 cores with the service, and httpx's ``AsyncClient``, used
+    before, took about 2 ms of CPU per request here (benchmarks/README.md, *Mutations over
+    HTTP*).
     """
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                 head: bytes) -> None:
-        self.reader, self.writer, self.head = reader, writer, head
+    def __init__(self, url: str, token: str) -> None:
+        where = urllib.parse.urlsplit(url)
+        self.http = http.client.HTTPConnection(where.hostname or "", where.port, timeout=60)
+        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
-    @classmethod
-    async def open(cls, url: str, token: str) -> Connection:
-        """Connect to the service at ``url`` (``http://host:port``), sending ``token``."""
-        host, port = url.removeprefix("http://").rsplit(":", 1)
-        reader, writer = await asyncio.open_connection(host, int(port))
-        head = (f"POST /graphql HTTP/1.1\r\nHost: {host}:{port}\r\n"
-                f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
-                "Content-Length: ").encode()
-        return cls(reader, writer, head)
-
-    async def post(self, query: str, variables: dict[str, Any]) -> float:
-        """Send one document; answer its latency in seconds (raising on an error answer).
+    def post(self, query: str, variables: dict[str, Any]) -> float:
+        """Send one document; answer its latency in seconds.
 
         Raises
         ------
         RuntimeError
-            If the answer is not 200, has GraphQL errors, or has no ``Content-Length``.
+            If the answer is not 200 or has GraphQL errors.
         """
         started = time.perf_counter()
-        body = orjson.dumps({"query": query, "variables": variables})
-        self.writer.write(b"%s%d\r\n\r\n%s" % (self.head, len(body), body))
-        lines = (await self.reader.readuntil(b"\r\n\r\n")).split(b"\r\n")
-        length = next((int(value) for name, _, value in (line.partition(b":") for line in lines)
-                       if name.lower() == b"content-length"), None)
-        if length is None:
-            raise RuntimeError(f"an answer without Content-Length: {lines[0]!r}")
-        answer = orjson.loads(await self.reader.readexactly(length))
+        self.http.request("POST", "/graphql", headers=self.headers,
+                          body=orjson.dumps({"query": query, "variables": variables}))
+        response = self.http.getresponse()
+        answer = orjson.loads(response.read())
         elapsed = time.perf_counter() - started
-        if lines[0].split()[1] != b"200" or answer.get("errors"):
-            raise RuntimeError(f"{lines[0]!r}: {answer}")
+        if response.status != 200 or answer.get("errors"):
+            raise RuntimeError(f"{response.status}: {answer}")
         return elapsed
 
-    async def close(self) -> None:
+    def close(self) -> None:
         """Close the connection."""
-        self.writer.close()
-        await self.writer.wait_closed()
+        self.http.close()
 
 
-async def measure(url: str, token: str, args: argparse.Namespace) -> dict[str, Any]:
-    """Run both phases against the service at ``url``, one connection per sender."""
+def measure(url: str, token: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Run both phases against the service at ``url``, a thread and connection per sender.
+
+    Raises
+    ------
+    RuntimeError
+        If an answer is not 200 or has GraphQL errors (:meth:`Sender.post`).
+    """
     counts = httpx.get(f"{url}/health", headers={"Authorization": f"Bearer {token}"}
                        ).json()["counts"]
     work = Workload(counts)
-    connections = [await Connection.open(url, token)
-                   for _ in range(max(1, args.writers + args.readers))]
+    senders = [Sender(url, token) for _ in range(max(1, args.writers + args.readers))]
     try:
-        sequential = [await connections[0].post(CREATE, work.referral())
-                      for _ in range(args.sequential)]
+        sequential = [senders[0].post(CREATE, work.referral()) for _ in range(args.sequential)]
 
         stop = time.monotonic() + args.seconds
         writes: list[float] = []
         reads: list[float] = []
 
-        async def writer(index: int) -> None:
-            turn, connection = index, connections[index]
+        def writer(index: int) -> None:
+            turn, sender = index, senders[index]
             while time.monotonic() < stop:
                 turn += 1
                 document, variables = ((CREATE, work.referral()) if turn % 2
                                        else (LOG, work.contact()))
-                writes.append(await connection.post(document, variables))
+                writes.append(sender.post(document, variables))
 
-        async def reader(index: int) -> None:
+        def reader(index: int) -> None:
             while time.monotonic() < stop:
-                reads.append(await connections[index].post(QUERY, work.enterprise()))
+                reads.append(senders[index].post(QUERY, work.enterprise()))
 
         started, cpu = time.perf_counter(), time.process_time()
-        await asyncio.gather(*(writer(i) for i in range(args.writers)),
-                             *(reader(args.writers + i) for i in range(args.readers)))
+        with ThreadPoolExecutor(len(senders)) as pool:
+            running = [*(pool.submit(writer, i) for i in range(args.writers)),
+                       *(pool.submit(reader, args.writers + i) for i in range(args.readers))]
+            for sent in running:
+                sent.result()  # an error answer raises here
         elapsed = time.perf_counter() - started
         client_cpu = time.process_time() - cpu
     finally:
-        for connection in connections:
-            await connection.close()
+        for sender in senders:
+            sender.close()
     return {
         "people": counts["Person"],
         "sequential": latency(sequential),
@@ -241,7 +237,7 @@ def main() -> None:
     token = LocalIssuer(args.data_dir).issue("bench-admin", Role.ADMIN)
     process, url = serve(args.data_dir)
     try:
-        figures = asyncio.run(measure(url, token, args))
+        figures = measure(url, token, args)
     finally:
         process.terminate()
         process.wait(timeout=60)

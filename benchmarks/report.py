@@ -110,9 +110,10 @@ def mutation_section(documents: list[dict[str, Any]]) -> str:
         "mutations/s sustained while queries run. Each mutation waits for two `fsync`s (the "
         "commit's, the audit record's); the load average is the machine's as the run ended "
         "(a shared machine: other work ran meanwhile unless it is low). The client runs on the "
-        "same 2 cores: `httpx` (its `AsyncClient`) until 2026-12-04, then a lean keep-alive "
-        "connection per sender (`lean`), with its own CPU time under load (the httpx client "
-        "took about 7 s of CPU in a 20 s run at 1M, so its rows measure less).",
+        "same 2 cores: `httpx` (its `AsyncClient`) until 2026-12-04, then a keep-alive "
+        "connection per sender, hand-written (`lean`) in two runs, then the standard "
+        "library's (`http.client`), with its own CPU time under load (the httpx client took "
+        "about 7 s of CPU in a 20 s run at 1M, so its rows measure less).",
         "",
         "| people | run | client (CPU under load) | sequential p50 / p99 ms | under load: "
         "mutations/s | mutation p50 / p99 ms | queries/s | query p50 / p99 ms | machine |",

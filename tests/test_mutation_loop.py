@@ -2,19 +2,18 @@
 and its rows in BENCHMARKS.md (benchmarks/report.py).
 
 No timing is asserted: what must hold is that both phases ran, every answer was a 200
-without GraphQL errors (``Connection.post`` raises otherwise), and each run is a row.
+without GraphQL errors (``Sender.post`` raises otherwise), and each run is a row.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from pathlib import Path
 
 import pytest
 
-from benchmarks.mutation_loop import CLIENT, Connection, measure, serve
+from benchmarks.mutation_loop import CLIENT, Sender, measure, serve
 from graph_service.auth import Role
 from graph_service.auth.tokens import LocalIssuer
 from tests.conftest import write_small_bank
@@ -28,17 +27,11 @@ def test_the_loop_measures_both_phases_against_serve(tmp_path: Path) -> None:
     process, url = serve(data_dir)
     try:
         args = argparse.Namespace(sequential=5, seconds=1.0, writers=2, readers=1)
-        figures = asyncio.run(measure(url, token, args))
-
-        async def refused() -> None:
-            connection = await Connection.open(url, "not-a-token")
-            try:
-                await connection.post("{ __typename }", {})
-            finally:
-                await connection.close()
-
+        figures = measure(url, token, args)
+        refused = Sender(url, "not-a-token")
         with pytest.raises(RuntimeError, match="401"):
-            asyncio.run(refused())
+            refused.post("{ __typename }", {})
+        refused.close()
     finally:
         process.terminate()
         process.wait(timeout=60)
