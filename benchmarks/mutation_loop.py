@@ -16,17 +16,20 @@ with an admin token of the directory's local issuer:
    ``payrollCoverage`` and ``uncoveredEmployees(first: 20)`` of random enterprises:
    mutations per second sustained, their latency under load, and the queries' latency.
 
-Prints the figures and writes them to ``benchmarks/results/mutations-<size>.json``, which
-``benchmarks/report.py`` puts in BENCHMARKS.md. The client runs on the same machine
-(asyncio and httpx, one process), so it shares the cores with the service. Targets (issue
+Prints the figures and writes them to ``benchmarks/results/mutations-<size>-<UTC time>.json``
+(with the client's own CPU time under load, ``client_cpu_s``), which ``benchmarks/report.py``
+puts in BENCHMARKS.md, one row per file. The client runs on the same machine (one
+process, a thread and a keep-alive :mod:`http.client` connection per sender:
+:class:`Sender`), so it shares the cores with the service. Targets (issue
 11, at 1M people): p99 <= 20 ms, >= 200 mutations/s sustained while queries run.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
+import http.client
+import itertools
 import json
 import os
 import platform
@@ -35,13 +38,17 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 
 from graph_service.auth import Role
 from graph_service.auth.tokens import LocalIssuer
+
 try:
     from measure import SERVED_RATE_LIMITS
 except ModuleNotFoundError:  # imported as benchmarks.mutation_loop (tests/test_mutation_durability)
@@ -54,6 +61,8 @@ CREATE = ("mutation($in: CreateReferralInput!) "
 LOG = "mutation($in: LogContactInput!) { logContact(input: $in) { id } }"
 QUERY = ("query($e: ID!) { payrollCoverage(enterpriseId: $e) { rate } "
          "uncoveredEmployees(enterpriseId: $e, first: 20) { totalCount edges { node { id } } } }")
+CLIENT = "http.client"
+"""The client, as the results name it (:class:`Sender`; results without it used httpx)."""
 TARGET_P99_MS = 20.0
 TARGET_PER_S = 200.0
 
@@ -100,14 +109,13 @@ class Workload:
         self.rng = random.Random(seed)
         self.people, self.managers = counts["Person"], counts["Manager"]
         self.enterprises = counts["Enterprise"]
-        self.number = 0
+        self.numbers = itertools.count(1)  # next() is atomic: senders are threads
 
     def referral(self) -> dict[str, Any]:
         """Variables of a new ``createReferral`` (a fresh idempotency key)."""
-        self.number += 1
         return {"in": {"party": {"label": "PERSON", "id": f"P{self.rng.randint(1, self.people)}"},
                        "toManagerId": f"M{self.rng.randint(1, self.managers)}",
-                       "idempotencyKey": f"bench-{time.time_ns()}-{self.number}",
+                       "idempotencyKey": f"bench-{time.time_ns()}-{next(self.numbers)}",
                        "product": "credit card"}}
 
     def contact(self) -> dict[str, Any]:
@@ -121,47 +129,85 @@ class Workload:
         return {"e": f"E{self.rng.randint(1, self.enterprises)}"}
 
 
-async def post(http: httpx.AsyncClient, query: str, variables: dict[str, Any]) -> float:
-    """Send one document; answer its latency in seconds (raising on an error answer)."""
-    started = time.perf_counter()
-    response = await http.post("/graphql", json={"query": query, "variables": variables})
-    elapsed = time.perf_counter() - started
-    body = response.json()
-    if response.status_code != 200 or body.get("errors"):
-        raise RuntimeError(f"{response.status_code}: {body}")
-    return elapsed
+class Sender:
+    """One keep-alive HTTP/1.1 connection POSTing GraphQL documents to ``/graphql``.
+
+    The standard library's :class:`http.client.HTTPConnection`, one per sender thread: the
+    load generator shares the 2 cores with the service, and httpx's ``AsyncClient``, used
+    before, took about 2 ms of CPU per request here (benchmarks/README.md, *Mutations over
+    HTTP*).
+    """
+
+    def __init__(self, url: str, token: str) -> None:
+        where = urllib.parse.urlsplit(url)
+        self.http = http.client.HTTPConnection(where.hostname or "", where.port, timeout=60)
+        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def post(self, query: str, variables: dict[str, Any]) -> float:
+        """Send one document; answer its latency in seconds.
+
+        Raises
+        ------
+        RuntimeError
+            If the answer is not 200 or has GraphQL errors.
+        """
+        started = time.perf_counter()
+        self.http.request("POST", "/graphql", headers=self.headers,
+                          body=orjson.dumps({"query": query, "variables": variables}))
+        response = self.http.getresponse()
+        answer = orjson.loads(response.read())
+        elapsed = time.perf_counter() - started
+        if response.status != 200 or answer.get("errors"):
+            raise RuntimeError(f"{response.status}: {answer}")
+        return elapsed
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.http.close()
 
 
-async def measure(url: str, token: str, args: argparse.Namespace) -> dict[str, Any]:
-    """Run both phases against the service at ``url``."""
-    headers = {"Authorization": f"Bearer {token}"}
-    limits = httpx.Limits(max_connections=args.writers + args.readers + 1)
-    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60,
-                                 limits=limits) as http:
-        counts = (await http.get("/health")).json()["counts"]
-        work = Workload(counts)
-        sequential = [await post(http, CREATE, work.referral()) for _ in range(args.sequential)]
+def measure(url: str, token: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Run both phases against the service at ``url``, a thread and connection per sender.
+
+    Raises
+    ------
+    RuntimeError
+        If an answer is not 200 or has GraphQL errors (:meth:`Sender.post`).
+    """
+    counts = httpx.get(f"{url}/health", headers={"Authorization": f"Bearer {token}"}
+                       ).json()["counts"]
+    work = Workload(counts)
+    senders = [Sender(url, token) for _ in range(max(1, args.writers + args.readers))]
+    try:
+        sequential = [senders[0].post(CREATE, work.referral()) for _ in range(args.sequential)]
 
         stop = time.monotonic() + args.seconds
         writes: list[float] = []
         reads: list[float] = []
 
-        async def writer(index: int) -> None:
-            turn = index
+        def writer(index: int) -> None:
+            turn, sender = index, senders[index]
             while time.monotonic() < stop:
                 turn += 1
                 document, variables = ((CREATE, work.referral()) if turn % 2
                                        else (LOG, work.contact()))
-                writes.append(await post(http, document, variables))
+                writes.append(sender.post(document, variables))
 
-        async def reader() -> None:
+        def reader(index: int) -> None:
             while time.monotonic() < stop:
-                reads.append(await post(http, QUERY, work.enterprise()))
+                reads.append(senders[index].post(QUERY, work.enterprise()))
 
-        started = time.perf_counter()
-        await asyncio.gather(*(writer(i) for i in range(args.writers)),
-                             *(reader() for _ in range(args.readers)))
+        started, cpu = time.perf_counter(), time.process_time()
+        with ThreadPoolExecutor(len(senders)) as pool:
+            running = [*(pool.submit(writer, i) for i in range(args.writers)),
+                       *(pool.submit(reader, args.writers + i) for i in range(args.readers))]
+            for sent in running:
+                sent.result()  # an error answer raises here
         elapsed = time.perf_counter() - started
+        client_cpu = time.process_time() - cpu
+    finally:
+        for sender in senders:
+            sender.close()
     return {
         "people": counts["Person"],
         "sequential": latency(sequential),
@@ -173,6 +219,7 @@ async def measure(url: str, token: str, args: argparse.Namespace) -> dict[str, A
             "mutations": latency(writes),
             "queries_per_s": round(len(reads) / elapsed, 1),
             "queries": latency(reads) if reads else None,
+            "client_cpu_s": round(client_cpu, 2),
         },
     }
 
@@ -190,13 +237,15 @@ def main() -> None:
     token = LocalIssuer(args.data_dir).issue("bench-admin", Role.ADMIN)
     process, url = serve(args.data_dir)
     try:
-        figures = asyncio.run(measure(url, token, args))
+        figures = measure(url, token, args)
     finally:
         process.terminate()
         process.wait(timeout=60)
+    now = dt.datetime.now(dt.UTC)
     document = {
         "size": args.size,
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "date": now.isoformat(timespec="seconds"),
+        "client": CLIENT,
         "machine": {"cores": os.cpu_count(), "os": platform.platform(),
                     "load_average": [round(x, 2) for x in os.getloadavg()]},
         "targets": {"p99_ms": TARGET_P99_MS, "mutations_per_s": TARGET_PER_S},
@@ -205,7 +254,7 @@ def main() -> None:
     }
     print(json.dumps(document, indent=2))
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"mutations-{args.size}.json").write_text(
+    (RESULTS / f"mutations-{args.size}-{now:%Y-%m-%dT%H%M%S}.json").write_text(
         json.dumps(document, indent=2) + "\n", encoding="utf-8"
     )
 

@@ -5,7 +5,8 @@ tables (figures, targets, peers side by side with their ratio to ours), the mach
 versions and the date of each run; then, for each change listed in
 ``benchmarks/results/changes.json``, ours before and after it (two result files of one
 size, run one after the other on the same machine); then the mutation figures of
-``benchmarks/results/mutations-<size>.json`` (``benchmarks/mutation_loop.py``); last, the
+``benchmarks/results/mutations-<size>*.json`` (``benchmarks/mutation_loop.py``, a row per
+file); last, the
 measures taken by hand, ``benchmarks/results/by-hand-*.md`` in name order (each says how
 it was measured). Nothing in BENCHMARKS.md itself is written by hand.
 """
@@ -96,7 +97,7 @@ def section(document: dict[str, Any]) -> str:
 
 
 def mutation_section(documents: list[dict[str, Any]]) -> str:
-    """The mutations over HTTP (``mutation_loop.py``), one row per size, with the targets."""
+    """The mutations over HTTP (``mutation_loop.py``), one row per run, with the targets."""
     if not documents:
         return ""
     lines = [
@@ -108,17 +109,24 @@ def mutation_section(documents: list[dict[str, Any]]) -> str:
         "and `uncoveredEmployees`. Targets (at 1M people): mutation p99 <= 20 ms, >= 200 "
         "mutations/s sustained while queries run. Each mutation waits for two `fsync`s (the "
         "commit's, the audit record's); the load average is the machine's as the run ended "
-        "(a shared machine: other work ran meanwhile unless it is low).",
+        "(a shared machine: other work ran meanwhile unless it is low). The client runs on the "
+        "same 2 cores: `httpx` (its `AsyncClient`) until 2026-12-04, then a keep-alive "
+        "connection per sender, hand-written (`lean`) in two runs, then the standard "
+        "library's (`http.client`), with its own CPU time under load (the httpx client took "
+        "about 7 s of CPU in a 20 s run at 1M, so its rows measure less).",
         "",
-        "| people | run | sequential p50 / p99 ms | under load: mutations/s | mutation p50 / p99 "
-        "ms | queries/s | query p50 / p99 ms | machine |",
-        "|---|---|---|---|---|---|---|---|",
+        "| people | run | client (CPU under load) | sequential p50 / p99 ms | under load: "
+        "mutations/s | mutation p50 / p99 ms | queries/s | query p50 / p99 ms | machine |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for d in documents:
         load = d["under_load"]
         queries = load["queries"] or {"p50_ms": "-", "p99_ms": "-"}
+        client = d.get("client", "httpx")
+        if "client_cpu_s" in load:
+            client += f" ({load['client_cpu_s']} s)"
         lines.append(
-            f"| {d['people']:,} | {d['date']} | {d['sequential']['p50_ms']} / "
+            f"| {d['people']:,} | {d['date']} | {client} | {d['sequential']['p50_ms']} / "
             f"{d['sequential']['p99_ms']} | {load['mutations_per_s']} ({load['writers']} "
             f"writers) | {load['mutations']['p50_ms']} / {load['mutations']['p99_ms']} | "
             f"{load['queries_per_s']} ({load['readers']} readers) | {queries['p50_ms']} / "
@@ -180,11 +188,11 @@ def main() -> int:
         return 1
     peers = {n: r.get("description", "") for d in documents for n, r in d["peers"].items()}
     text = METHOD.format(peers="\n".join(f"| {n} | {d} |" for n, d in peers.items()))
-    mutations = [
-        json.loads(path.read_text(encoding="utf-8"))
-        for size in SIZES
-        if (path := RESULTS / f"mutations-{size}.json").exists()
-    ]
+    mutations = sorted(
+        (json.loads(path.read_text(encoding="utf-8"))
+         for size in SIZES for path in RESULTS.glob(f"mutations-{size}*.json")),
+        key=lambda d: (d["people"], d["date"]),
+    )
     parts = [text, *(section(d) for d in documents)]
     if CHANGES.exists():
         changes = json.loads(CHANGES.read_text(encoding="utf-8"))
