@@ -335,7 +335,8 @@ class Record:
     (measured on the 1M-person benchmark bank, see
     benchmarks/README.md#tuning-constants). The rows a load writes are applied to memory
     when the store is next read (:meth:`current`), so a process that only loads does not
-    pay for building the graph.
+    pay for building the graph; those of a first load into an empty store from the rows
+    it kept as it wrote them (:class:`~.firstload.FirstLoad`), not read back.
     """
 
     def __init__(self, data_dir: str | FsPath, memory: Adjacency, *, create: bool) -> None:
