@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -370,6 +371,18 @@ def test_snapshot_write_leaves_the_previous_one_when_it_fails(loaded: Path) -> N
         snapshot.write(loaded, found.stamp, {"unpicklable": lambda: None})
     assert (loaded / snapshot.SNAPSHOT_FILE).read_bytes() == before
     assert [p.name for p in loaded.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_a_large_container_marshal_cannot_encode_is_pickled(tmp_path: Path) -> None:
+    """The containers are first all taken for marshal's; one that is not is pickled instead."""
+    plain = list(range(snapshot.EXTERN_MIN))
+    mixed = [Counter({i: 1}) for i in range(snapshot.EXTERN_MIN)]  # a Counter: not marshal's
+    state = {"plain": plain, "mixed": mixed, "again": plain}
+    stamp = snapshot.Stamp("store", 1, 0, snapshot.fingerprint())
+    snapshot.write(tmp_path, stamp, state)
+    read, _ = snapshot.read_state(tmp_path, snapshot.read_stamp(tmp_path))
+    assert read == state
+    assert read["again"] is read["plain"]
 
 
 def test_adjacency_state_round_trips(loaded: Path) -> None:

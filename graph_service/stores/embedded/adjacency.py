@@ -291,10 +291,16 @@ class Adjacency:
         KeyError
             If an end node is not in memory; nothing is applied then.
         """
-        succ, pred = self.succ, self.pred
-        rel_type = sys.intern(rel_type)  # one text per type, not per edge dict
         starts = self.index[start_label].require(start_ids)
         ends = self.index[end_label].require(end_ids)
+        self.join(rel_type, starts, ends, values)
+
+    def join(
+        self, rel_type: str, starts: Sequence[int], ends: Sequence[int], values: Sequence[Values]
+    ) -> None:
+        """:meth:`apply_rels` of rows whose ends are given by node number (present ones)."""
+        succ, pred = self.succ, self.pred
+        rel_type = sys.intern(rel_type)  # one text per type, not per edge dict
         bare = self.bare.setdefault(rel_type, {rel_type: ()})
         shared: dict[bytes, Edge] = {}  # by the values' encoding: 1, 1.0 and True differ
         replaced = 0

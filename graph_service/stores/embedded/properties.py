@@ -10,12 +10,22 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator, Mapping
+from itertools import zip_longest
 from typing import Any
 
 Values = tuple[Any, ...]
 """Property values aligned with a kind's field names; ``None`` where absent."""
 
 _intern = sys.intern
+
+
+def merge(stored: Values, new: Values) -> Values:
+    """The values of a row upserted over a stored one: the new value where present.
+
+    The dict merge ``{**stored, **new}`` of the properties the tuples encode (aligned with
+    the same field names; ``()`` for none).
+    """
+    return tuple(o if n is None else n for o, n in zip_longest(stored, new))
 
 
 class Fields:

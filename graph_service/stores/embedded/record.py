@@ -37,7 +37,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import chain, groupby, islice, zip_longest
+from itertools import chain, groupby, islice
 from operator import itemgetter
 from pathlib import Path as FsPath
 from typing import Any
@@ -56,6 +56,8 @@ from graph_service.records import (
 from graph_service.search_text import indexed
 from graph_service.stores.embedded import snapshot
 from graph_service.stores.embedded.adjacency import DEFERRED, Adjacency
+from graph_service.stores.embedded.firstload import FirstLoad
+from graph_service.stores.embedded.properties import merge
 
 logger = logging.getLogger(__name__)
 
@@ -301,7 +303,7 @@ def _merge_values(old: bytes | None, new: bytes | None) -> bytes | None:
     if old is None or new is None:
         return new if old is None else old
     stored = marshal.loads(old)
-    merged = tuple(o if n is None else n for o, n in zip_longest(stored, marshal.loads(new)))
+    merged = merge(stored, marshal.loads(new))
     # The stored bytes themselves when nothing changes: marshal may encode equal values
     # differently, and the upsert compares bytes to skip unchanged rows.
     return old if merged == stored else marshal.dumps(merged)
@@ -333,7 +335,8 @@ class Record:
     (measured on the 1M-person benchmark bank, see
     benchmarks/README.md#tuning-constants). The rows a load writes are applied to memory
     when the store is next read (:meth:`current`), so a process that only loads does not
-    pay for building the graph.
+    pay for building the graph; those of a first load into an empty store from the rows
+    it kept as it wrote them (:class:`~.firstload.FirstLoad`), not read back.
     """
 
     def __init__(self, data_dir: str | FsPath, memory: Adjacency, *, create: bool) -> None:
@@ -383,6 +386,7 @@ class Record:
         self._committer: asyncio.Task[None] | None = None
         self._durable = True  # False between a group's COMMIT and its fsync
         self._synced_log = -1  # inode of the write-ahead log whose directory was synced
+        self._kept: FirstLoad | None = None  # a first load's rows, until memory is built
         self.counts = CommitCounts()
         """What the group commit did (:class:`CommitCounts`)."""
         self.snapshot_unused: str | None = None
@@ -606,7 +610,10 @@ class Record:
         """Apply the rows written by loads after ``load_seq``; they hold complete properties.
 
         Rows come from SQLite in chunks of :data:`READ_CHUNK`, each applied before the next
-        is fetched, so no list of all rows is ever held.
+        is fetched, so no list of all rows is ever held. The rows of this store's own first
+        load, kept as it wrote them (:meth:`write`), are applied from memory instead
+        (:meth:`FirstLoad.build <.firstload.FirstLoad.build>`, the graph :meth:`_read_all`
+        would build of them), then what other connections committed after it.
 
         Raises
         ------
@@ -614,8 +621,12 @@ class Record:
             If a row's properties do not decode, or a relationship's end node is not stored
             (the file is damaged).
         """
+        kept, self._kept = self._kept, None
         try:
             with bulk_allocation():
+                if kept is not None and not load_seq and kept.known():
+                    kept.build(self._memory, READ_CHUNK)
+                    load_seq = kept.seq
                 if load_seq:
                     self._read_changes(load_seq)
                 else:
@@ -779,17 +790,22 @@ class Record:
         seen); a row whose key is already stored, by an earlier load or earlier in this
         one, is merged into it by SQLite (``ON CONFLICT``, :func:`_merge_values`). Memory
         catches up on the next read the way a refresh does (reading the rows of this load
-        back), so a process that only loads never builds the graph. The first load into
-        an empty store writes through a rollback journal (:meth:`_journal_for_load`).
+        back), so a process that only loads never builds the graph; the rows of a first load
+        into an empty store are kept in memory as written instead (:class:`FirstLoad
+        <.firstload.FirstLoad>`), and the graph built from them. That load also writes
+        through a rollback journal (:meth:`_journal_for_load`).
         Committed with ``synchronous=FULL`` (SQLite's default: the write-ahead log is
         ``fsync``'d by ``COMMIT``), on the calling thread; :meth:`commit` groups writes.
         """
         batch.check_deletions()
+        first = FirstLoad()
         with self._journal_for_load():
-            (outcome,) = self._write_group([batch], fsync_after=False)
+            (outcome,) = self._write_group([batch], fsync_after=False, first=first)
         self._data_version = _BEHIND  # our own commit does not change PRAGMA data_version
         if isinstance(outcome, GraphServiceError):
             raise outcome
+        if first.seq:
+            self._kept = first
         return outcome
 
     async def commit(self, batch: GraphBatch) -> LoadReport:
@@ -909,7 +925,7 @@ class Record:
             self._synced_log = inode
 
     def _write_group(
-        self, batches: Sequence[GraphBatch], *, fsync_after: bool
+        self, batches: Sequence[GraphBatch], *, fsync_after: bool, first: FirstLoad | None = None
     ) -> list[LoadReport | GraphServiceError]:
         """Write ``batches`` in one transaction, each in a savepoint; commit what succeeded.
 
@@ -917,7 +933,9 @@ class Record:
         savepoint rolled back; if every batch is refused, the transaction is). With
         ``fsync_after`` the transaction commits with ``synchronous=NORMAL`` and the caller
         ``fsync``'s the log (:meth:`commit`); else with ``synchronous=FULL``. Memory is not
-        caught up (the caller marks it behind once the commit is durable).
+        caught up (the caller marks it behind once the commit is durable). With ``first``,
+        if the group is one batch, the store holds no row and memory never held a node,
+        the rows written are kept in ``first``, whose ``seq`` is set once they are committed.
 
         Raises
         ------
@@ -928,6 +946,7 @@ class Record:
             during ``COMMIT``: the write is then done and its outcomes are returned.
         """
         committing = False
+        written = 0  # the load_seq committed, if the write changes anything
         outcomes: list[LoadReport | GraphServiceError] = []
         try:
             self._db.execute(f"PRAGMA synchronous = {'NORMAL' if fsync_after else 'FULL'}")
@@ -943,7 +962,8 @@ class Record:
             if first_load:  # build the load_seq indexes once, after the rows
                 self._db.execute("DROP INDEX nodes_by_load")
                 self._db.execute("DROP INDEX relationships_by_load")
-            outcomes = [self._write_one(batch, seq) for batch in batches]
+            kept = first if first_load and len(batches) == 1 and not self._memory.ids else None
+            outcomes = [self._write_one(batch, seq, kept) for batch in batches]
             if not any(isinstance(o, LoadReport) for o in outcomes):
                 self._db.execute("ROLLBACK")
                 for fields in self._fields.values():
@@ -962,6 +982,7 @@ class Record:
                 self._db.execute(
                     "UPDATE meta SET value = ? WHERE key = 'load_seq'", (str(seq),)
                 )
+                written = seq
             # Stores made before snapshots lack one (new ones get it in _check_schema).
             self._db.execute(_ADD_STORE_ID, (uuid.uuid4().hex,))
             committing = True
@@ -972,7 +993,7 @@ class Record:
             elif committing and isinstance(exc, KeyboardInterrupt):
                 # A signal during COMMIT is raised once COMMIT has returned: the write is
                 # done, and is reported as written rather than as interrupted.
-                return self._committed(outcomes)
+                return self._committed(outcomes, kept, written)
             for fields in self._fields.values():
                 fields.truncate()
             if isinstance(exc, sqlite3.Error):
@@ -982,18 +1003,28 @@ class Record:
             raise
         finally:
             self._db.execute("PRAGMA cache_size = -2000")
-        return self._committed(outcomes)
+        return self._committed(outcomes, kept, written)
 
     def _committed(
-        self, outcomes: list[LoadReport | GraphServiceError]
+        self, outcomes: list[LoadReport | GraphServiceError], kept: FirstLoad | None, seq: int
     ) -> list[LoadReport | GraphServiceError]:
-        """Note that the field names written are committed, and return ``outcomes``."""
+        """Note what is committed; return ``outcomes``.
+
+        The field names written, and ``kept``'s rows, as load ``seq`` (0: the write
+        changed nothing, and the record's ``load_seq`` is as it was).
+        """
         for fields in self._fields.values():
             fields.committed = len(fields.names)
+        if kept is not None:
+            kept.seq = seq
         return outcomes
 
-    def _write_one(self, batch: GraphBatch, seq: int) -> LoadReport | GraphServiceError:
+    def _write_one(
+        self, batch: GraphBatch, seq: int, kept: FirstLoad | None
+    ) -> LoadReport | GraphServiceError:
         """Check and write one batch of a group in a savepoint; its report, or its refusal.
+
+        The node and relationship rows written are also appended to ``kept``, if given.
 
         A :class:`GraphServiceError` (a precondition not met, a lazy batch's bad row) rolls
         the savepoint back and is returned; a failure of SQLite propagates (the group fails).
@@ -1006,9 +1037,9 @@ class Record:
             check = UpsertCheck(batch, self._memory.stored_keys())
             self._delete(batch, seq)
             with bulk_allocation():
-                nodes = self._node_rows(check.nodes(), seq)
+                nodes = self._node_rows(check.nodes(), seq, kept)
                 self._write_rows(_WRITE_NODE, _NODE_VALUES, nodes)
-                rels = self._rel_rows(check.relationships(), seq)
+                rels = self._rel_rows(check.relationships(), seq, kept)
                 self._write_rows(_WRITE_REL, _REL_VALUES, rels)
             report = check.report()
         except GraphServiceError as exc:
@@ -1102,21 +1133,45 @@ class Record:
     # benchmarks/README.md#tuning-constants).
 
     def _node_rows(
-        self, rows: Iterable[NodeRow], seq: int
+        self, rows: Iterable[NodeRow], seq: int, kept: FirstLoad | None
     ) -> Iterator[tuple[str, str, bytearray, int]]:
-        """SQL rows of node rows: their properties encoded."""
+        """SQL rows of node rows: their properties encoded (and kept in ``kept``)."""
         dumps, fields = marshal.dumps, self._fields
+        if kept is None:
+            for label, node_id, props, _, _ in rows:
+                yield label, node_id, bytearray(dumps(fields[label].encode(props))), seq
+            return
+        last = None
         for label, node_id, props, _, _ in rows:
-            yield label, node_id, bytearray(dumps(fields[label].encode(props))), seq
+            values = fields[label].encode(props)
+            if label != last:
+                ids, kept_values = kept.nodes_of(label)
+                keep_id, keep_values, last = ids.append, kept_values.append, label
+            keep_id(node_id)
+            keep_values(values)
+            yield label, node_id, bytearray(dumps(values)), seq
 
     def _rel_rows(
-        self, rows: Iterable[RelationshipRow], seq: int
+        self, rows: Iterable[RelationshipRow], seq: int, kept: FirstLoad | None
     ) -> Iterator[tuple[str, str, str, str, str, bytearray | int, int]]:
-        """SQL rows of relationship rows, likewise (0 for no properties)."""
+        """SQL rows of relationship rows, likewise (0 for no properties; kept as ``()``)."""
         dumps, fields = marshal.dumps, self._fields
+        if kept is None:
+            for rel_type, (sl, si), (el, ei), props, _, _, _ in rows:
+                blob = bytearray(dumps(fields[rel_type].encode(props))) if props else 0
+                yield rel_type, sl, si, el, ei, blob, seq
+            return
+        last = None
         for rel_type, (sl, si), (el, ei), props, _, _, _ in rows:
-            blob = bytearray(dumps(fields[rel_type].encode(props))) if props else 0
-            yield rel_type, sl, si, el, ei, blob, seq
+            values = fields[rel_type].encode(props) if props else ()
+            if (rel_type, sl, el) != last:
+                starts, ends, kept_values = kept.relationships_of(rel_type, sl, el)
+                keep_start, keep_end, keep_values = starts.append, ends.append, kept_values.append
+                last = (rel_type, sl, el)
+            keep_start(si)
+            keep_end(ei)
+            keep_values(values)
+            yield rel_type, sl, si, el, ei, bytearray(dumps(values)) if props else 0, seq
 
     def search(
         self, labels: Sequence[str], query: Sequence[str], limit: int

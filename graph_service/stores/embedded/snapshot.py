@@ -140,23 +140,28 @@ class _Pickler(pickle.Pickler):
     A ``dict`` or ``list`` of :data:`EXTERN_MIN` items or more that :mod:`marshal` can
     encode (builtins all the way down: the adjacency dicts, the per-node lists, the
     indexes) is left out of the pickle, which names its position in ``externs``; the
-    others, and every object of another class, are pickled as usual.
+    others, and every object of another class, are pickled as usual. With ``trial``
+    false, every such container is taken for one :mod:`marshal` can encode, unchecked
+    (:func:`_encode` checks them all at once, by encoding ``externs``); with ``trial``,
+    each is encoded once on its own to check it.
     """
 
-    def __init__(self, file: io.BytesIO) -> None:
+    def __init__(self, file: io.BytesIO, *, trial: bool) -> None:
         super().__init__(file, protocol=_PROTOCOL)
         self.externs: list[Any] = []
         self._positions: dict[int, int] = {}
+        self._trial = trial
 
     def persistent_id(self, obj: Any) -> int | None:
         if obj.__class__ not in (dict, list) or len(obj) < EXTERN_MIN:
             return None
         position = self._positions.get(id(obj))
         if position is None:
-            try:
-                marshal.dumps(obj)
-            except ValueError:  # holds an object of another class
-                return None
+            if self._trial:
+                try:
+                    marshal.dumps(obj)
+                except ValueError:  # holds an object of another class
+                    return None
             position = self._positions[id(obj)] = len(self.externs)
             self.externs.append(obj)
         return position
@@ -166,10 +171,28 @@ def _encode(state: dict[str, Any]) -> list[bytes | memoryview]:
     """The payload of ``state`` in three parts: the marshal part's length, that part, the pickle.
 
     They are written one after the other rather than joined, which would hold a second copy
-    of the payload in memory (hundreds of MB at 1M people).
+    of the payload in memory (hundreds of MB at 1M people). The large containers are first
+    all taken for ones :mod:`marshal` encodes, as a graph's are, and encoded once; only if
+    one is not is ``state`` pickled again, each container tried on its own
+    (:class:`_Pickler`): trying each costs about as much as encoding them all (measured on
+    the 1M-person benchmark bank, see benchmarks/README.md#tuning-constants).
+    """
+    try:
+        return _encoded(state, trial=False)
+    except ValueError:  # marshal: a large container holds an object of another class
+        return _encoded(state, trial=True)
+
+
+def _encoded(state: dict[str, Any], *, trial: bool) -> list[bytes | memoryview]:
+    """:func:`_encode`'s parts, its containers tried one by one or not (:class:`_Pickler`).
+
+    Raises
+    ------
+    ValueError
+        Without ``trial``, if :mod:`marshal` cannot encode one of the large containers.
     """
     pickled = io.BytesIO()
-    pickler = _Pickler(pickled)
+    pickler = _Pickler(pickled, trial=trial)
     pickler.dump(state)
     externs = marshal.dumps(pickler.externs)
     return [_EXTERNS_LENGTH.pack(len(externs)), externs, pickled.getbuffer()]
