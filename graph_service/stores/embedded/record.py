@@ -1137,18 +1137,15 @@ class Record:
     ) -> Iterator[tuple[str, str, bytearray, int]]:
         """SQL rows of node rows: their properties encoded (and kept in ``kept``)."""
         dumps, fields = marshal.dumps, self._fields
-        if kept is None:
-            for label, node_id, props, _, _ in rows:
-                yield label, node_id, bytearray(dumps(fields[label].encode(props))), seq
-            return
         last = None
         for label, node_id, props, _, _ in rows:
             values = fields[label].encode(props)
-            if label != last:
-                ids, kept_values = kept.nodes_of(label)
-                keep_id, keep_values, last = ids.append, kept_values.append, label
-            keep_id(node_id)
-            keep_values(values)
+            if kept is not None:
+                if label != last:
+                    ids, kept_values = kept.nodes_of(label)
+                    keep_id, keep_values, last = ids.append, kept_values.append, label
+                keep_id(node_id)
+                keep_values(values)
             yield label, node_id, bytearray(dumps(values)), seq
 
     def _rel_rows(
@@ -1156,21 +1153,17 @@ class Record:
     ) -> Iterator[tuple[str, str, str, str, str, bytearray | int, int]]:
         """SQL rows of relationship rows, likewise (0 for no properties; kept as ``()``)."""
         dumps, fields = marshal.dumps, self._fields
-        if kept is None:
-            for rel_type, (sl, si), (el, ei), props, _, _, _ in rows:
-                blob = bytearray(dumps(fields[rel_type].encode(props))) if props else 0
-                yield rel_type, sl, si, el, ei, blob, seq
-            return
         last = None
         for rel_type, (sl, si), (el, ei), props, _, _, _ in rows:
             values = fields[rel_type].encode(props) if props else ()
-            if (rel_type, sl, el) != last:
-                starts, ends, kept_values = kept.relationships_of(rel_type, sl, el)
-                keep_start, keep_end, keep_values = starts.append, ends.append, kept_values.append
-                last = (rel_type, sl, el)
-            keep_start(si)
-            keep_end(ei)
-            keep_values(values)
+            if kept is not None:
+                if (rel_type, sl, el) != last:
+                    starts, ends, kept_values = kept.relationships_of(rel_type, sl, el)
+                    keep_start, keep_end = starts.append, ends.append
+                    keep_values, last = kept_values.append, (rel_type, sl, el)
+                keep_start(si)
+                keep_end(ei)
+                keep_values(values)
             yield rel_type, sl, si, el, ei, bytearray(dumps(values)) if props else 0, seq
 
     def search(
