@@ -27,14 +27,14 @@ def test_the_first_rows_are_among_those_chosen_whatever_the_ties() -> None:
 def test_kept_facts_read_back_as_read_and_are_read_again_once_forgotten() -> None:
     combos = itertools.product([False, True], repeat=5)
     facts = [LeadFacts(*booleans, i / 32, -1.5e9 * i) for i, booleans in enumerate(combos)]
-    people = [3 * i for i in range(len(facts))]  # past the columns' first size: they grow
+    people = [3 * i for i in range(len(facts))]  # the columns grow to the largest
     read: list[int] = []
 
     def reader(person: int) -> LeadFacts:
         read.append(person)
         return facts[person // 3]
 
-    kept = _Facts(10)
+    kept = _Facts()
     assert list(kept.each(people, reader)) == facts and read == people
     assert list(kept.each(people, reader)) == facts and read == people  # none read again
     kept.forget([people[5], 10_000])  # one kept, one past the columns

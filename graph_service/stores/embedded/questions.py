@@ -732,7 +732,7 @@ class _Kept(Generic[T]):
         """
         facts_of: _Facts | None = graph.derived.get(("lead facts", rules))
         if facts_of is None:
-            facts_of = graph.derived["lead facts", rules] = _Facts(len(graph.labels))
+            facts_of = graph.derived["lead facts", rules] = _Facts()
         answers, flags, keep, rank = self.answers, self.flags, self.keep, self.rank
         asked = people.tolist()
         for person, facts in zip(asked, facts_of.each(asked, _lead_facts(graph, rules)),
@@ -862,20 +862,15 @@ class _Facts:
     byte of flags (0: not read; else bit 0 set, then one bit per boolean, in field order)
     and two floats (``shareholding``, ``transfer_amount``): 17 bytes a node, where a dict
     of a million ``LeadFacts`` objects held about 190 bytes a person
-    (benchmarks/README.md#tuning-constants). Grows with the graph's nodes.
-
-    Parameters
-    ----------
-    size : int
-        Node numbers to hold at first (the graph's).
+    (benchmarks/README.md#tuning-constants). Grown to the node numbers asked about.
     """
 
     __slots__ = ("flags", "shareholding", "transfer")
 
-    def __init__(self, size: int) -> None:
-        self.flags = bytearray(size)
-        self.shareholding = array("d", bytes(8 * size))
-        self.transfer = array("d", bytes(8 * size))
+    def __init__(self) -> None:
+        self.flags = bytearray()
+        self.shareholding = array("d")
+        self.transfer = array("d")
 
     def each(self, people: list[int], read: Callable[[int], LeadFacts]) -> Iterator[LeadFacts]:
         """The facts of each of ``people``: as kept, or read by ``read(person)`` and kept.
