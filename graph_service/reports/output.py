@@ -141,6 +141,70 @@ def arrow_schema(columns: Sequence[Column]) -> pa.Schema:
     ])
 
 
+def arrow_array(values: Sequence[Any], arrow_type: pa.DataType) -> pa.Array:
+    """``pyarrow.array(values, type=arrow_type)`` for a report column, built from its buffers.
+
+    The column's validity bitmap, offsets and data are laid out with NumPy as Arrow's
+    columnar format defines them (https://arrow.apache.org/docs/format/Columnar.html) and
+    assembled with :meth:`pyarrow.Array.from_buffers`. ``pyarrow.array`` answers the same,
+    but first asks whether ``values`` is a pandas object, which imports pandas wherever it
+    is installed: about 0.4 s of every Parquet report, when the rows take less.
+
+    Parameters
+    ----------
+    values : sequence
+        Python values of ``arrow_type``, ``None`` for null: ``str``, ``int``, ``float`` or
+        ``bool``, or lists of one (their items not null).
+    arrow_type : pyarrow.DataType
+        ``string``, ``int64``, ``double``, ``bool_`` or a ``list_`` of one
+        (:func:`arrow_schema`).
+
+    Returns
+    -------
+    pyarrow.Array
+        ``len(values)`` items.
+
+    Raises
+    ------
+    OverflowError
+        If an ``int64`` value does not fit in 64 bits, or the strings of ``values`` (or
+        the items of its lists) pass 2 GiB (the 32-bit offsets of ``string`` and ``list_``).
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    size = len(values)
+    present = np.fromiter((v is not None for v in values), dtype=np.bool_, count=size)
+    nulls = size - int(present.sum())
+    validity = pa.py_buffer(np.packbits(present, bitorder="little")) if nulls else None
+
+    def offsets(lengths: Iterator[int]) -> pa.Buffer:
+        ends = np.zeros(size + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(lengths, dtype=np.int64, count=size), out=ends[1:])
+        if ends[-1] > np.iinfo(np.int32).max:
+            raise OverflowError(f"{ends[-1]:,} items or bytes: above 32-bit offsets")
+        return pa.py_buffer(ends.astype(np.int32))
+
+    if pa.types.is_list(arrow_type):
+        items = arrow_array([i for v in values if v is not None for i in v],
+                            arrow_type.value_type)  # fmt: skip
+        lengths = (0 if v is None else len(v) for v in values)
+        return pa.Array.from_buffers(arrow_type, size, [validity, offsets(lengths)], nulls,
+                                     children=[items])  # fmt: skip
+    if pa.types.is_string(arrow_type):
+        encoded = [b"" if v is None else v.encode("utf-8") for v in values]
+        buffers = [validity, offsets(map(len, encoded)), pa.py_buffer(b"".join(encoded))]
+        return pa.Array.from_buffers(arrow_type, size, buffers, nulls)
+    if pa.types.is_boolean(arrow_type):
+        bits = np.fromiter((v is True for v in values), dtype=np.bool_, count=size)
+        data = pa.py_buffer(np.packbits(bits, bitorder="little"))
+    else:
+        dtype = np.int64 if pa.types.is_integer(arrow_type) else np.float64
+        data = pa.py_buffer(np.fromiter((0 if v is None else v for v in values), dtype=dtype,
+                                        count=size))  # fmt: skip
+    return pa.Array.from_buffers(arrow_type, size, [validity, data], nulls)
+
+
 class _Drain(io.RawIOBase):
     """A write-only stream whose bytes are taken as they are written (Parquet's sink)."""
 
@@ -182,7 +246,7 @@ class _Parquet:
 
         if rows:
             arrays = [
-                pa.array([row[i] for row in rows], type=field.type)
+                arrow_array([row[i] for row in rows], field.type)
                 for i, field in enumerate(self.schema)
             ]
             self.writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
@@ -230,5 +294,5 @@ def atomic_output(output: Path, *, binary: bool = False) -> Iterator[IO[Any]]:
         partial.unlink(missing_ok=True)
 
 
-__all__ = ["FORMATS", "SUFFIXES", "Encoder", "arrow_schema", "atomic_output", "encoder",
-           "output_format"]
+__all__ = ["FORMATS", "SUFFIXES", "Encoder", "arrow_array", "arrow_schema", "atomic_output",
+           "encoder", "output_format"]
