@@ -9,7 +9,7 @@ included) with ``Settings.log_format``:
   for a log shipper.
 
 The request id is the correlation id of the HTTP request being served
-(:class:`graph_service.audit.RequestId` sets :data:`request_id` for the request's task),
+(:class:`graph_service.api.trail.RequestId` sets :data:`request_id` for the request's task),
 ``null`` outside one; the same id is in the response's ``X-Request-ID`` and the audit
 record.
 """

@@ -54,7 +54,8 @@ from graph_service.api.security import (
     RefusalAudit,
     SecurityHeaders,
 )
-from graph_service.audit import AuditTrail, RequestId
+from graph_service.api.trail import RequestId
+from graph_service.audit import AuditTrail
 from graph_service.auth.middleware import Authentication
 from graph_service.auth.tokens import verifier_for
 from graph_service.config import Settings

@@ -95,7 +95,7 @@ class Context(BaseContext):
     request_id : str, optional
         The request's correlation id (``X-Request-ID``), recorded in the audit trail.
     audit : AuditTrail, optional
-        The trail the operation's record is appended to (:class:`graph_service.audit.Audit`);
+        The trail the operation's record is appended to (:class:`graph_service.api.trail.Audit`);
         ``None``: not audited.
     audit_wait : bool
         Whether the answer waits until its record is on disk (over HTTP).
@@ -107,7 +107,7 @@ class Context(BaseContext):
     rules : LinkageRules
         ``settings.rules()``, computed once.
     audited : bool
-        Whether the operation's record was appended (set by :class:`graph_service.audit.Audit`).
+        Whether the operation's record was appended (set by :class:`graph_service.api.trail.Audit`).
 
     Notes
     -----

@@ -8,7 +8,7 @@
   validation, told by its origin), variable values that do not coerce ``BAD_USER_INPUT``;
   anything else is masked as ``INTERNAL_SERVER_ERROR`` with a generic
   message and logged server-side (by :func:`log_unexpected`).
-- :class:`~graph_service.audit.Audit`: appends the operation's record to the audit trail
+- :class:`~graph_service.api.trail.Audit`: appends the operation's record to the audit trail
   of the request's context (first in :data:`EXTENSIONS`, so it sees the coded errors).
 - :class:`ExecutionChecks`: refuses, before execution, a document of several operations
   without an ``operationName`` (code ``BAD_REQUEST``), which strawberry would answer by
@@ -76,7 +76,7 @@ from strawberry.schema.schema import validate_document
 
 from graph_service.api.context import Context
 from graph_service.api.cost import estimate_nodes
-from graph_service.audit import Audit
+from graph_service.api.trail import Audit
 from graph_service.config import Settings
 from graph_service.errors import GraphServiceError, InvalidInputError
 

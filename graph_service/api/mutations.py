@@ -4,7 +4,7 @@ Each field declares the roles that may call it (a permission class of
 :mod:`graph_service.api.permissions`) and is one domain command of
 :mod:`graph_service.linkage.commands` (who may, the checks, the one write); the resolver
 passes the request's caller and store, keeps the command's changes for the audit record
-(:func:`~graph_service.audit.note_changes`; the :class:`~graph_service.audit.Audit`
+(:func:`~graph_service.api.trail.note_changes`; the :class:`~graph_service.api.trail.Audit`
 extension writes them with their before and after), and answers the written node as the
 caller's scope shows it (:mod:`graph_service.access`). Errors are the commands'
 (``FORBIDDEN``, ``BAD_USER_INPUT`` naming the argument, ``NOT_FOUND``, ``CONFLICT``,
@@ -25,6 +25,7 @@ from graph_service.api.permissions import (
     LogsContacts,
     MovesReferrals,
 )
+from graph_service.api.trail import note_changes
 from graph_service.api.types import (
     Contact,
     GraphInfo,
@@ -34,7 +35,6 @@ from graph_service.api.types import (
     Referral,
     as_type,
 )
-from graph_service.audit import note_changes
 from graph_service.auth.caller import Caller
 from graph_service.errors import ForbiddenError
 from graph_service.linkage import commands

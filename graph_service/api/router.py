@@ -45,7 +45,8 @@ from graph_service.api.context import Context
 from graph_service.api.execution import run_on
 from graph_service.api.extensions import BAD_REQUEST, parse_document
 from graph_service.api.graphiql import example_enterprise, graphiql_page
-from graph_service.audit import MAX_OPERATION_NAME, document_record
+from graph_service.api.trail import document_record
+from graph_service.audit import MAX_OPERATION_NAME
 
 JSON_CONTENT_TYPE = "application/json"
 """Media type of a request body the service reads (a ``GET`` has none); the
@@ -254,7 +255,7 @@ class GraphQLHTTPRouter(GraphQLRouter[Context, None]):
         cancelled (at its next await: a DataLoader batch or a store call; a synchronous step
         runs to its end) and answered ``data: null``
         with one error of code ``QUERY_TIMEOUT``, recorded in the audit trail (the
-        schema's :class:`~graph_service.audit.Audit` extension, cancelled with it, did
+        schema's :class:`~graph_service.api.trail.Audit` extension, cancelled with it, did
         not). Marks the request ``audited`` once the schema ran (its record appended), for
         :class:`~graph_service.api.security.RefusalAudit`.
         """

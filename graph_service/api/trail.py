@@ -1,25 +1,239 @@
-"""The audit trail as GraphQL: ``Query.auditRecords``, for admins only.
+"""The audit trail on the API: each operation's record, and ``Query.auditRecords``.
 
-The same records and filters as ``graph-service audit`` (:func:`graph_service.audit.
-read_records`, :func:`graph_service.audit.matches`), read from the trail of the request's
-settings (``Settings.audit_path``); the field carries the permission
-:class:`~graph_service.api.permissions.AdminOnly` (``FORBIDDEN`` for any other role).
+- :class:`Audit`, the schema's extension, appends the record of every operation (its shape:
+  :mod:`graph_service.audit`), with what its mutations changed (:func:`note_changes`);
+  :class:`RequestId` gives each HTTP request the correlation id its record carries.
+- ``Query.auditRecords``, for admins only: the same records and filters as
+  ``graph-service audit`` (:func:`graph_service.audit.read_records`,
+  :func:`graph_service.audit.matches`), read from the trail of the request's settings
+  (``Settings.audit_path``); the field carries the permission
+  :class:`~graph_service.api.permissions.AdminOnly` (``FORBIDDEN`` for any other role).
+
+The trail itself (the file, its records, rotation) is :mod:`graph_service.audit`, which
+imports no GraphQL, so that commands without GraphQL (``report``, ``audit``) start without it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
+import uuid
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any
 
 import strawberry
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    get_operation_ast,
+)
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.extensions import SchemaExtension
 from strawberry.types import Info
 
-from graph_service.audit import matches, read_records
+from graph_service.audit import (
+    REQUEST_ID,
+    REQUEST_ID_HEADER,
+    AuditTrail,
+    matches,
+    new_record,
+    read_records,
+)
 from graph_service.errors import InvalidInputError
+from graph_service.logs import request_id as request_id_var
+
+
+def root_fields(operation: OperationDefinitionNode | None,
+                fragments: Mapping[str, Any]) -> list[str]:
+    """The names of the root fields an operation selects (through fragments), each once.
+
+    Each fragment is read once, however often it is spread (and a fragment cycle, which
+    validation refuses, ends), so the cost is linear in the document's size.
+    """
+    names: dict[str, None] = {}
+    spread: set[str] = set()
+
+    def visit(selection_set: SelectionSetNode | None) -> None:
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FieldNode):
+                names[selection.name.value] = None
+            elif isinstance(selection, InlineFragmentNode):
+                visit(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                if name not in spread:
+                    spread.add(name)
+                    fragment = fragments.get(name)
+                    visit(fragment.selection_set if fragment is not None else None)
+
+    visit(operation.selection_set if operation is not None else None)
+    return list(names)
+
+
+_CHANGES: ContextVar[list[Mapping[str, Any]] | None] = ContextVar(
+    "graph_service_audit_changes", default=None
+)
+"""The changes of the operation running in this task (:class:`Audit` sets a list per
+operation)."""
+
+
+def note_changes(changes: Iterable[Mapping[str, Any]]) -> None:
+    """Add what a mutation changed to the audit record of the operation running.
+
+    Parameters
+    ----------
+    changes : iterable of mapping
+        JSON objects ``{"command", "target", "before", "after"}``
+        (:meth:`graph_service.linkage.commands.Change.record`). Dropped outside an operation
+        run with the :class:`Audit` extension.
+    """
+    kept = _CHANGES.get()
+    if kept is not None:
+        kept.extend(changes)
+
+
+def record_of(context: Any, execution: Any, started: float,
+              changes: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """The audit record of one finished GraphQL operation.
+
+    Parameters
+    ----------
+    context : Context
+        The request's GraphQL context (its ``caller`` and ``request_id``).
+    execution : strawberry.types.ExecutionContext
+        The operation's execution context, with its result.
+    started : float
+        :func:`time.perf_counter` when the operation began.
+    changes : sequence of mapping
+        What its mutations changed (:func:`note_changes`), recorded for a mutation.
+    """
+    result = execution.result
+    # The result's errors, as coded by the error extension (pre_execution_errors holds
+    # them as they were raised); without a result, those.
+    errors = (getattr(result, "errors", None) if result is not None
+              else execution.pre_execution_errors) or []
+    return document_record(
+        context, started, execution.graphql_document, execution.operation_name,
+        execution.variables, data=getattr(result, "data", None),
+        error_codes=[str((e.extensions or {}).get("code", "INTERNAL_SERVER_ERROR"))
+                     for e in errors],
+        changes=changes,
+    )
+
+
+def document_record(context: Any, started: float, document: DocumentNode | None,
+                    operation_name: str | None, variables: Mapping[str, Any] | None,
+                    data: Any = None, error_codes: Sequence[str] = (),
+                    changes: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """The audit record of an operation of ``document`` run with ``context``.
+
+    Parameters
+    ----------
+    context : Context
+        The request's GraphQL context (its ``caller``, ``request_id`` and, through
+        ``masked_only()``, the ids it answered masked).
+    started : float
+        :func:`time.perf_counter` when the operation began.
+    document : DocumentNode or None
+        The parsed document (``None``: it did not parse).
+    operation_name : str or None
+        The operation asked for (the document's only one when ``None``).
+    variables : mapping or None
+        The request's variables (recorded as their hash).
+    data, error_codes
+        The answer's data and the codes of its errors.
+    changes : sequence of mapping
+        What its mutations changed (:func:`note_changes`), recorded for a mutation.
+    """
+    operation = None
+    fragments: dict[str, Any] = {}
+    if document is not None:
+        operation = get_operation_ast(document, operation_name)
+        fragments = {d.name.value: d for d in document.definitions
+                     if isinstance(d, FragmentDefinitionNode)}
+    return new_record(
+        context.caller, started, request_id=context.request_id,
+        operation=operation_name or (
+            operation.name.value if operation is not None and operation.name else None),
+        operation_type=operation.operation.value if operation is not None else None,
+        variables=variables, fields=root_fields(operation, fragments), data=data,
+        error_codes=error_codes,
+        changes=(changes if operation is not None and operation.operation.value == "mutation"
+                 else None),
+        masked=context.masked_only() if hasattr(context, "masked_only") else frozenset(),
+    )
+
+
+class Audit(SchemaExtension):
+    """Append the audit record of every operation run with a context that has a trail.
+
+    Registered first among the schema's extensions, so that it sees the result last, with
+    every error coded. Over HTTP (``context.audit_wait``) the answer waits until its record
+    is on disk; the CLI's runs let the trail's writer group them, and close the trail
+    (waiting for every record) before they exit. A context without a trail (``audit`` is
+    ``None``: an in-process test) is not audited.
+    """
+
+    async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
+        """Time the operation, collect its mutations' changes, then append its record."""
+        started = time.perf_counter()
+        changes: list[Mapping[str, Any]] = []
+        _CHANGES.set(changes)  # this operation's task (a bulk run's lines: one task each)
+        yield
+        context = self.execution_context.context
+        trail: AuditTrail | None = getattr(context, "audit", None)
+        if trail is None:
+            return
+        kept = trail.append(record_of(context, self.execution_context, started, changes))
+        context.audited = True
+        if getattr(context, "audit_wait", False):
+            await asyncio.wrap_future(kept)
+
+
+class RequestId:
+    """Give each HTTP request a correlation id and echo it in ``X-Request-ID``.
+
+    The request's own ``X-Request-ID`` is kept when it matches :data:`REQUEST_ID` (at most
+    128 letters, digits, ``.``, ``_``, ``:``, ``-``); otherwise a UUID4 (hex) is made. The
+    id is put in ``request.state.request_id`` and added to the response's headers.
+
+    Parameters
+    ----------
+    app : ASGIApp
+        The application.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the request with its id in its state; add the id to the response."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = Headers(scope=scope).get(REQUEST_ID_HEADER)
+        request_id = given if given and REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        request_id_var.set(request_id)  # for the log lines of this request's task
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []),
+                                      (REQUEST_ID_HEADER.encode(), request_id.encode())]
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
 
 MAX_AUDIT_RECORDS = 1000
 """Most records one ``auditRecords`` call answers (its ``last`` argument's bound)."""
@@ -120,5 +334,6 @@ async def audit_records(
     return [AuditRecord.of(record) for record in found]
 
 
-__all__ = ["DEFAULT_AUDIT_RECORDS", "MAX_AUDIT_RECORDS", "AuditRecord", "audit_records",
-           "last_matching"]  # fmt: skip
+__all__ = ["DEFAULT_AUDIT_RECORDS", "MAX_AUDIT_RECORDS", "Audit", "AuditRecord", "RequestId",
+           "audit_records", "document_record", "last_matching", "note_changes", "record_of",
+           "root_fields"]  # fmt: skip
