@@ -7,7 +7,9 @@ few types (:meth:`~graph_service.stores.base.GraphStore.relationships_of_types`)
 same code runs on every store: the embedded store hands over the relationships of its
 in-memory graph, a Cypher store (Neo4j, FalkorDB) fetches them from the database (one read
 per type); the algorithm then runs in the service. The graph is built in key order, so
-that the answer, floating-point sums included, is the same on every store.
+that the answer, floating-point sums included, is the same on every store. networkx is
+imported when one of these questions first runs, not with the question registry, so that
+the commands and requests that ask none of them start without it (about 0.1 s).
 
 These are whole-book questions for analysts and admins (``Question.roles``): a manager or an
 application is refused ``FORBIDDEN``, since the groups, circles and scores span every
@@ -17,9 +19,7 @@ manager's clients.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from graph_service.config import Settings
 from graph_service.linkage.question import (
@@ -35,6 +35,9 @@ from graph_service.linkage.question import (
 )
 from graph_service.model import NodeKey
 from graph_service.stores.base import GraphStore, Node, Relationship
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 ANALYST_ROLES = frozenset({"analyst"})
 """The roles besides ``admin`` that may ask an analytics question."""
@@ -59,6 +62,8 @@ def digraph(relationships: Iterable[Relationship], weight: str | None = None) ->
         Nodes are ``(label, id)`` keys, only those at an end of a relationship; parallel
         relationships of several types between one ordered pair are one edge.
     """
+    import networkx as nx  # on first use (the module's docstring)
+
     graph = nx.DiGraph()
     for rel in relationships:
         if weight is None:

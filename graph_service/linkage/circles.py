@@ -19,9 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Annotated, Any
 
 from graph_service.config import Settings
 from graph_service.errors import InvalidInputError
@@ -29,6 +27,9 @@ from graph_service.linkage.analytics import analytics_question, between, read_no
 from graph_service.linkage.question import Doc, NodeOf, Order, Question, Ranked
 from graph_service.model import NodeLabel, RelationshipType
 from graph_service.stores.base import GraphStore, Node
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 _ENTERPRISE = NodeLabel.ENTERPRISE.value
 GUARANTEES = frozenset({RelationshipType.GUARANTEES.value})
@@ -94,6 +95,8 @@ def cycles(graph: nx.DiGraph, max_length: int) -> list[list[str]]:
     :func:`networkx.simple_cycles` with ``length_bound`` (each cycle once; Johnson's
     algorithm with Gupta and Suzumura's bound).
     """
+    import networkx as nx  # on first use (graph_service.linkage.analytics)
+
     found = []
     for cycle in nx.simple_cycles(graph, length_bound=max_length):
         ids = [key[1] for key in cycle]

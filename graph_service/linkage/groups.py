@@ -21,9 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Annotated, Any
 
 from graph_service.config import Settings
 from graph_service.linkage.analytics import analytics_question, between, read_nodes
@@ -31,6 +29,9 @@ from graph_service.linkage.coverage import payroll_coverage
 from graph_service.linkage.question import Doc, NodeOf, Order, Question, Ranked
 from graph_service.model import NodeLabel, RelationshipType
 from graph_service.stores.base import GraphStore, Node
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 _ENTERPRISE = NodeLabel.ENTERPRISE.value
 LINKS = frozenset({RelationshipType.SHAREHOLDER_OF.value, RelationshipType.GUARANTEES.value})
@@ -65,6 +66,8 @@ def components(graph: nx.DiGraph) -> list[list[str]]:
 
     O(nodes + edges) (:func:`networkx.weakly_connected_components`).
     """
+    import networkx as nx  # on first use (graph_service.linkage.analytics)
+
     return [sorted(key[1] for key in found)
             for found in nx.weakly_connected_components(graph) if len(found) >= 2]  # fmt: skip
 

@@ -22,9 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Annotated, Any
 
 from graph_service.config import Settings
 from graph_service.errors import InvalidInputError
@@ -32,6 +30,9 @@ from graph_service.linkage.analytics import analytics_question, digraph, read_no
 from graph_service.linkage.question import Doc, NodeOf, Order, Question, Ranked
 from graph_service.model import NodeKey, NodeLabel, RelationshipType
 from graph_service.stores.base import GraphStore, Node
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 _ENTERPRISE, _PERSON = NodeLabel.ENTERPRISE.value, NodeLabel.PERSON.value
 SHAREHOLDINGS = frozenset({RelationshipType.SHAREHOLDER_OF.value})
@@ -100,6 +101,8 @@ def scores(graph: nx.DiGraph) -> dict[NodeKey, float]:
 
     :func:`networkx.pagerank`: power iteration to :data:`TOLERANCE` per node.
     """
+    import networkx as nx  # on first use (graph_service.linkage.analytics)
+
     if graph.number_of_nodes() == 0:
         return {}
     found: dict[NodeKey, float] = nx.pagerank(
