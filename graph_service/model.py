@@ -557,6 +557,18 @@ NODE_DEFAULTS: dict[str, dict[str, Any]] = {
 value (``PropertySpec.default``; today ``blocked: False`` of people, enterprises and media)."""
 
 
+def camel_case(name: str) -> str:
+    """A Python name as the GraphQL schema publishes it (``uncovered_employees``: camelCase).
+
+    The rule of strawberry's name converter (``strawberry.utils.str_converters.
+    to_camel_case``: each part after an underscore capitalised, an empty part kept as
+    ``_``), here so that the commands that run no GraphQL (``report``) need not import
+    strawberry; tests/test_model.py checks that both agree on every published name.
+    """
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() if part else "_" for part in rest)
+
+
 PERSONAL_FIELDS: Mapping[str, frozenset[str]] = {
     NodeLabel.PERSON.value: frozenset({"name", "segment", "productsHeld"}),
     NodeLabel.ENTERPRISE.value: frozenset({"name"}),

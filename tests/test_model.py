@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from datetime import UTC, datetime
 from typing import Any
@@ -9,11 +10,14 @@ from typing import Any
 import pytest
 
 from graph_service.errors import InvalidInputError, Location
+from graph_service.linkage.lists import EnterpriseWhere, ManagerWhere, PersonWhere
+from graph_service.linkage.registry import QUESTIONS
 from graph_service.model import (
     GRAPHQL_INT_MAX,
     GRAPHQL_INT_MIN,
     RELATIONSHIP_SPECS,
     PropertySpec,
+    camel_case,
 )
 
 INT = PropertySpec("n", "n", "int")
@@ -114,3 +118,18 @@ def test_datetime_accepts_iso_calendar_forms(text: Any, stored: str) -> None:
 def test_datetime_refuses_other_forms(text: str) -> None:
     with pytest.raises(ValueError, match="expected an ISO-8601 date-time"):
         DATETIME.parse(text)
+
+
+def test_camel_case_publishes_names_as_strawberry_does() -> None:
+    from strawberry.utils.str_converters import to_camel_case
+
+    names = {"a__b", "_private", "trailing_", "x2_y", "already_camelCase", "e2e_id"}
+    for question in QUESTIONS:
+        names.add(question.name)
+        names.update(f.name for f in dataclasses.fields(question.arguments))
+    for where in (EnterpriseWhere, PersonWhere, ManagerWhere):
+        names.update(f.name for f in dataclasses.fields(where))
+    assert len(names) > 50
+    assert {name: camel_case(name) for name in names} == {
+        name: to_camel_case(name) for name in names
+    }

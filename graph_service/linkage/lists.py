@@ -55,7 +55,7 @@ from graph_service.linkage.question import (
     Ranking,
     answer_many,
 )
-from graph_service.model import NODE_DEFAULTS, PERSONAL_FIELDS, NodeKey, NodeLabel
+from graph_service.model import NODE_DEFAULTS, PERSONAL_FIELDS, NodeKey, NodeLabel, camel_case
 from graph_service.stores.base import GraphStore, Node
 
 A = TypeVar("A")
@@ -183,11 +183,6 @@ Where = EnterpriseWhere | PersonWhere | ManagerWhere
 _BOOLEAN = ("AND", "OR", "NOT")
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
 def holds(where: Where | None, node: Node) -> bool:
     """Whether ``node`` satisfies ``where`` (``None``: no filter). See the module's rule."""
     if where is None:
@@ -197,7 +192,7 @@ def holds(where: Where | None, node: Node) -> bool:
         given = getattr(where, field.name)
         if given is None or field.name in _BOOLEAN:
             continue
-        key = _camel(field.name)
+        key = camel_case(field.name)
         value = node.id if key == "id" else node.props.get(key, defaults.get(key))
         if not _holds(given, value):
             return False
@@ -303,7 +298,7 @@ def entries(args: Args) -> list[tuple[str, SortDirection]]:
         given = [(f.name, getattr(entry, f.name)) for f in dataclasses.fields(entry)
                  if getattr(entry, f.name) is not None]  # fmt: skip
         if len(given) != 1:
-            names = ", ".join(_camel(name) for name, _ in given) or "none"
+            names = ", ".join(camel_case(name) for name, _ in given) or "none"
             raise InvalidInputError(
                 f"sort[{i}] must set exactly one field, got {names}"
             )
@@ -330,7 +325,7 @@ def _fields_named(value: Any) -> set[str]:
     for field in dataclasses.fields(value):
         inner = getattr(value, field.name)
         if inner is not None:
-            found |= {field.name, _camel(field.name)} | _fields_named(inner)
+            found |= {field.name, camel_case(field.name)} | _fields_named(inner)
     return found
 
 
@@ -355,7 +350,7 @@ def order(args: Args) -> Order:
     for name, direction in entries(args):
         parts += [int, _PART_TYPES.get(name, str)]
         descending += [False, direction is SortDirection.DESC]
-        names.append(f"{_camel(name)}-{direction.value.lower()}")
+        names.append(f"{camel_case(name)}-{direction.value.lower()}")
     return Order(".".join([*names, "id"]), (*parts, str), (*descending, False))
 
 
@@ -416,7 +411,7 @@ def lister(label: str) -> Callable[[GraphStore, Settings, Sequence[Any]], Any]:
                 elif name == "id":
                     value = node.id
                 else:
-                    value = node.props.get(_camel(name), defaults.get(_camel(name)))
+                    value = node.props.get(camel_case(name), defaults.get(camel_case(name)))
                 key += _part(value, _PART_TYPES.get(name, str))
             key.append(node.id)
             keyed.append((the_order.comparable(key), tuple(key), node.key))

@@ -42,14 +42,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
-from strawberry.utils.str_converters import to_camel_case
-
 from graph_service.access import Scope
 from graph_service.auth.caller import Caller
 from graph_service.errors import ForbiddenError, InvalidInputError
 from graph_service.linkage.question import Doc, Id, IdList, Outside, Question, Ranked
 from graph_service.linkage.registry import QUESTIONS
-from graph_service.model import NodeLabel
+from graph_service.model import NodeLabel, camel_case
 from graph_service.stores.base import Node, Relationship
 
 SCALARS: tuple[type, ...] = (str, int, float, bool)
@@ -144,7 +142,7 @@ def _members(cls: type) -> list[tuple[str, Any]]:
 def _plain(value: Any) -> Any:
     """``value`` as JSON's types: dataclasses and mappings as objects, sequences as arrays."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {to_camel_case(f.name): _plain(getattr(value, f.name))
+        return {camel_case(f.name): _plain(getattr(value, f.name))
                 for f in dataclasses.fields(value)}
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
@@ -183,7 +181,7 @@ def _leaves(cls: type, prefix: str = "", path: tuple[str, ...] = ()) -> list[_Le
     leaves: list[_Leaf] = []
     for name, annotation in _members(cls):
         base = _strip(annotation)
-        column_name, where = prefix + to_camel_case(name), (*path, name)
+        column_name, where = prefix + camel_case(name), (*path, name)
         if _graph_element(base):
             if not path:
                 raise TypeError(f"{cls.__name__} holds graph elements ({name}): no rows")
@@ -262,7 +260,7 @@ def _shape(question: Question[Any, Any]) -> _Shape:
 
 def report_name(question: Question[Any, Any]) -> str:
     """A question's published name (its root field's), which names its report."""
-    return to_camel_case(question.name)
+    return camel_case(question.name)
 
 
 def _reportable(question: Question[Any, Any]) -> bool:
@@ -299,7 +297,7 @@ def _arguments(question: Question[Any, Any]) -> list[_Argument]:
         annotation = hints[field.name]
         doc = next((m for m in getattr(annotation, "__metadata__", ()) if isinstance(m, Doc)),
                    None)
-        published = (doc.name if doc else None) or to_camel_case(field.name)
+        published = (doc.name if doc else None) or camel_case(field.name)
         base = Id if _is_id(annotation) else _strip(annotation)
         required = (field.default is dataclasses.MISSING
                     and field.default_factory is dataclasses.MISSING)
@@ -496,7 +494,7 @@ def plan(
         argument is left without a value, or ``where`` is given for a question asked once.
     """
     questions = report_questions()
-    question = questions.get(name) or questions.get(to_camel_case(name))
+    question = questions.get(name) or questions.get(camel_case(name))
     if question is None:
         raise InvalidInputError(
             f"no report question {name!r}; reports: {', '.join(questions)}"
