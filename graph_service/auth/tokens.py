@@ -62,8 +62,6 @@ MAX_TOKEN_CHARS = 8192
 """Longest bearer token read; a longer one is refused before it is parsed."""
 CACHE_SIZE = 10_000
 """Most verified tokens kept by :class:`TokenVerifier` (least recently used dropped)."""
-DEFAULT_TTL = "8h"
-"""Lifetime of a token of ``graph-service token`` unless ``--ttl`` says otherwise."""
 MAX_TTL_S = 30 * 24 * 3600
 """Longest lifetime ``--ttl`` accepts: 30 days."""
 _TTL = re.compile(r"(\d+)([smhd])")
@@ -452,7 +450,7 @@ def verifier_for(settings: Settings) -> TokenVerifier | None:
 
 
 __all__ = [
-    "DEFAULT_TTL", "KEY_FILE", "LOCAL_ALGORITHM", "LOCAL_AUDIENCE", "LOCAL_ISSUER",
+    "KEY_FILE", "LOCAL_ALGORITHM", "LOCAL_AUDIENCE", "LOCAL_ISSUER",
     "KeySource", "LocalIssuer", "OidcKeys", "TokenVerifier", "local_verifier", "parse_ttl",
     "verifier_for",
 ]

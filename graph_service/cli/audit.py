@@ -12,7 +12,6 @@ import typer
 
 from graph_service.audit import AuditTrail, matches, new_record, parse_time, read_records
 from graph_service.auth.caller import cli_caller
-from graph_service.auth.tokens import parse_ttl
 from graph_service.cli.common import DataDir, resolve_settings
 from graph_service.errors import InvalidInputError
 
@@ -24,6 +23,8 @@ def _since(text: str) -> dt.datetime:
     except ValueError:
         pass
     try:
+        from graph_service.auth.tokens import parse_ttl  # jwt and cryptography: when used
+
         age = parse_ttl(text)
     except InvalidInputError:
         raise InvalidInputError(

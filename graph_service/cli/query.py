@@ -14,7 +14,6 @@ from typing import Annotated, Any
 
 import typer
 
-from graph_service.bulk import OUTPUT_FORMATS
 from graph_service.cli.common import (
     Backend,
     DataDir,
@@ -195,10 +194,10 @@ def query(
         ) from None
     if not text.strip():
         raise InvalidInputError("the document is empty", Location(str(document)))
-    if fmt is not None and fmt not in OUTPUT_FORMATS:
-        raise InvalidInputError(
-            f"unknown output format {fmt!r}; expected one of {', '.join(OUTPUT_FORMATS)}"
-        )
+    if fmt is not None:
+        from graph_service.bulk.files import check_format
+
+        check_format(fmt)
     for value, option in ((fmt, "--format"), (explode, "--explode"),
                           (all_pages or None, "--all-pages")):
         if value is not None and (variables is None or variables.suffix != ".jsonl"):

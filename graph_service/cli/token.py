@@ -7,9 +7,11 @@ from typing import Annotated
 import typer
 
 from graph_service.auth.caller import Role
-from graph_service.auth.tokens import DEFAULT_TTL, LocalIssuer, parse_ttl
 from graph_service.cli.common import DataDir, resolve_settings
 from graph_service.errors import InvalidInputError
+
+DEFAULT_TTL = "8h"
+"""Lifetime of a token of ``graph-service token`` unless ``--ttl`` says otherwise."""
 
 
 def token(
@@ -37,6 +39,8 @@ def token(
         raise InvalidInputError(f"--role {role!r}: expected one of {', '.join(Role)}")
     if not subject.strip():
         raise InvalidInputError("--subject must not be blank")
+    from graph_service.auth.tokens import LocalIssuer, parse_ttl  # jwt, cryptography: here
+
     seconds = parse_ttl(ttl)
     settings = resolve_settings(data_dir)
     issuer = LocalIssuer(settings.data_dir)
