@@ -26,8 +26,9 @@ def test_the_loop_measures_both_phases_against_serve(tmp_path: Path) -> None:
     token = LocalIssuer(data_dir).issue("bench-admin", Role.ADMIN)
     process, url = serve(data_dir)
     try:
-        args = argparse.Namespace(sequential=5, seconds=1.0, writers=2, readers=1)
+        args = argparse.Namespace(sequential=5, seconds=1.0, writers=2, readers=1, rate=None)
         figures = measure(url, token, args)
+        paced = measure(url, token, argparse.Namespace(**{**vars(args), "rate": 20.0}))
         refused = Sender(url, "not-a-token")
         with pytest.raises(RuntimeError, match="401"):
             refused.post("{ __typename }", {})
@@ -39,6 +40,9 @@ def test_the_loop_measures_both_phases_against_serve(tmp_path: Path) -> None:
     load = figures["under_load"]
     assert load["mutations"]["samples"] > 0 and load["queries"]["samples"] > 0
     assert (load["writers"], load["readers"]) == (2, 1)
+    # On a schedule: 20 a second for 1 s is 20 mutations (none sent after the end).
+    assert paced["under_load"]["offered_per_s"] == 20.0
+    assert paced["under_load"]["mutations"]["samples"] == 20
 
 
 def test_the_report_has_a_row_per_run_naming_its_client() -> None:
@@ -57,3 +61,7 @@ def test_the_report_has_a_row_per_run_naming_its_client() -> None:
     rows = [line for line in mutation_section([before, after]).splitlines()
             if line.startswith("| 1,000 |")]
     assert [row.split(" | ")[2] for row in rows] == ["httpx", f"{CLIENT} (0.9 s)"]
+    paced = {**after, "under_load": {**after["under_load"], "offered_per_s": 200.0}}
+    row = next(line for line in mutation_section([paced]).splitlines()
+               if line.startswith("| 1,000 |"))
+    assert "150.0 (4 writers, 200 a second offered)" in row
