@@ -73,7 +73,7 @@ def main() -> None:
     for way, f in figures.items():
         what = f"snapshot ({size_mb:.0f} MB)" if way == "snapshot" else "rebuild from SQLite"
         print(f"| {what} | {f['open_s']:.2f} | {f['open_peak_rss_mb']:.0f} | "
-              f"{f['health_s']:.2f} | {f['first_answer_s']:.2f} | {today} ({commit}) |")  # fmt: skip
+              f"{f['health_s']:.2f} | {f['first_answer_s']:.2f} | {today} ({commit}) |")
 
 
 if __name__ == "__main__":
