@@ -26,7 +26,7 @@ from graph_service.ingest.generator import generate
 from graph_service.linkage import commands
 from graph_service.records import GraphBatch, NodeRow, RelationshipRow
 from graph_service.stores.base import Direction
-from graph_service.stores.embedded import EmbeddedStore, record, snapshot
+from graph_service.stores.embedded import EmbeddedStore, questions, record, snapshot
 from graph_service.stores.embedded.adjacency import (
     CACHES,
     DEFERRED,
@@ -392,9 +392,27 @@ def test_adjacency_state_round_trips(loaded: Path) -> None:
     copy.restore(pickle.loads(pickle.dumps(memory.state())))
     assert copy.counts() == memory.counts()
     # The load warmed the whole-graph indexes (questions.warm) and the snapshot kept them.
-    assert {key[0] for key in copy.derived} == SNAPSHOT_KINDS == {"owners", "coverage",
-                                                                 "executives"}  # fmt: skip
+    kinds = {"owners", "coverage", "executives", "lead facts"}
+    assert {key[0] for key in copy.derived} == SNAPSHOT_KINDS == kinds
     assert copy.derived == {k: v for k, v in memory.derived.items() if k[0] in SNAPSHOT_KINDS}
+    asyncio.run(store.close())
+
+
+def test_a_store_opened_from_the_snapshot_has_every_persons_lead_facts(loaded: Path) -> None:
+    # What a first managerLeads read of each person (most of its time at 1M), read already.
+    store = EmbeddedStore(loaded, create=False)
+    asyncio.run(store.counts())
+    assert store.snapshot_unused is None
+    memory, rules = store._memory, Settings().rules()  # noqa: SLF001
+    people = list(memory.index["Person"].values())
+    fresh = questions._lead_facts(memory, rules)  # noqa: SLF001
+
+    def unread(person: int) -> Any:
+        raise AssertionError(f"person {person}'s facts were not in the snapshot")
+
+    kept = memory.derived["lead facts", rules]
+    assert list(kept.each(people, unread)) == [fresh(p) for p in people]
+    assert sum(f.employed for f in kept.each(people, unread)) > 0
     asyncio.run(store.close())
 
 

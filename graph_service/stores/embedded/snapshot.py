@@ -15,8 +15,8 @@ holds the attributes named *deferred* when it was written (the neighbourhoods), 
 only when first read (:func:`read_state`), so that a process that does not read them
 (a report from indexes the snapshot keeps) does not pay for decoding them. The header holds
 a fingerprint of the code that wrote it (:func:`fingerprint`: this format's number, the
-Python version and the source of the embedded store's modules), so a snapshot written by
-another version is rejected before its payload is read.
+Python version and the source of the embedded store's modules, the model's and the
+rules'), so a snapshot written by another version is rejected before its payload is read.
 
 Trust: unpickling runs code named by the payload, and :mod:`marshal` is not meant for data
 one does not trust either. The snapshot is as trusted as the SQLite
@@ -72,8 +72,9 @@ _BUILTINS = frozenset(
 )  # fmt: skip
 """Builtins a payload may name (classes only: no ``eval``, ``getattr`` and the like)."""
 _PACKAGE = __name__.rpartition(".")[0]
-_FINGERPRINTED = (_PACKAGE, "graph_service.model")
-"""Packages and modules whose source is fingerprinted; a payload may name their classes."""
+_FINGERPRINTED = (_PACKAGE, "graph_service.model", "graph_service.rules")
+"""Packages and modules whose source is fingerprinted; a payload may name their classes (the
+rules: the derived indexes whose answers depend on them are keyed by them)."""
 
 
 class SnapshotRejected(Exception):  # noqa: N818 (a reason, not a failure of the caller)
