@@ -370,6 +370,36 @@ def test_invisible_characters_are_refused_naming_file_line_field(
     assert caught.value.location == Location("persons.csv", line, field)
 
 
+@pytest.mark.parametrize(
+    ("files", "file", "line", "field", "message"),
+    [
+        ({"persons.csv": "id,name\nP1,Al\nP\u202e2,Bo\n"}, "persons.csv", 3, "id",
+         "id holds U+202E at position 1: a bidirectional control"),
+        ({"persons.csv": "id,name\nP\x1b[2J,Al\n"}, "persons.csv", 2, "id",
+         "id holds the control character U+001B at position 1"),
+        ({"persons.csv": "id,name\nP1,Al\n",
+          "enterprises.csv": "id,name\nE1,Acme\n",
+          "employed_by.csv":
+              "person_id,enterprise_id,role\nP1,E1,employee\nP1,E\u200b1,employee\n"},
+         "employed_by.csv", 3, "enterprise_id", "id holds U+200B at position 1: an invisible"),
+    ],
+)
+def test_ids_with_forging_or_invisible_characters_are_refused(
+    tmp_path: Path, files: dict[str, str], file: str, line: int, field: str, message: str
+) -> None:
+    directory = write_files(tmp_path / "in", files)
+    with pytest.raises(InvalidInputError) as caught:
+        list(read_canonical(directory).nodes) + list(read_canonical(directory).relationships)
+    assert message in str(caught.value)
+    assert caught.value.location == Location(file, line, field)
+
+
+def test_ids_of_any_script_load(tmp_path: Path) -> None:
+    text = "id,name\n\u674e1,Li\nP\u00e9,Pe\n"
+    directory = write_files(tmp_path / "in", {"persons.csv": text})
+    assert [node.id for node in read_canonical(directory).nodes] == ["\u674e1", "P\u00e9"]
+
+
 def test_names_that_need_joiners_load(tmp_path: Path) -> None:
     """ZWNJ and ZWJ in their scripts' contexts, emoji sequences, a byte order mark that
     starts the file (not a text's)."""
