@@ -107,7 +107,9 @@ class AuditTrail:
     Notes
     -----
     :meth:`append` is thread-safe and returns at once; the writer thread keeps the
-    records, in the order appended. :meth:`close` waits for every pending record.
+    records, in the order appended. :meth:`close` waits for every pending record. A
+    future cancelled by its waiter (an operation past its time limit) does not cancel its
+    record, which is written in turn.
     """
 
     def __init__(self, directory: Path, max_bytes: int) -> None:
@@ -168,10 +170,14 @@ class AuditTrail:
                 except OSError as exc:
                     logger.error("cannot write the audit trail %s: %s", self.path, exc)
                     for _, done in batch:
-                        done.set_exception(exc)
+                        if done.set_running_or_notify_cancel():
+                            done.set_exception(exc)
                 else:
                     for _, done in batch:
-                        done.set_result(None)
+                        # a waiter past its time limit cancelled its future: its record is
+                        # written all the same, and setting its result would raise here
+                        if done.set_running_or_notify_cancel():
+                            done.set_result(None)
             if closing and not batch:
                 if self._fd is not None:
                     os.close(self._fd)

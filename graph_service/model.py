@@ -14,11 +14,14 @@ from __future__ import annotations
 import functools
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
+
+import idna
 
 from graph_service.errors import InvalidInputError, Location
 
@@ -183,28 +186,116 @@ def _parse_datetime(value: Any) -> str:
 
 
 SUSPECT_CHARS = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+    "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069"
+    "\ufe00-\ufe0f\ufeff\ud800-\udfff\U000e0000-\U000e007f\U000e0100-\U000e01ef]"
 )
 """The characters :func:`unprintable` looks at: the control characters (Unicode category
-``Cc``), the line and paragraph separators (``Zl``, ``Zp``), the explicit bidirectional
-embeddings, overrides and isolates (UAX #9) and the surrogates (``Cs``)."""
+``Cc``), the line and paragraph separators (``Zl``, ``Zp``), the bidirectional controls
+(``Bidi_Control``, UAX #9: embeddings, overrides, isolates and the marks LRM, RLM, ALM), the
+invisible format characters (zero width space, non-joiner and joiner, word joiner, invisible
+operators U+2060 to U+2064, byte order mark), the tag characters (U+E0000 to U+E007F), the
+variation selectors (U+FE00 to U+FE0F, U+E0100 to U+E01EF) and the surrogates (``Cs``).
+Every text a load reads without one of them needs no closer look."""
 TEXT_BREAKS = "\t\n\r"
 """The control characters a free text (a note, a name in a file) may hold: tab, line feed,
 and carriage return when a line feed follows."""
+
+_ZWNJ, _ZWJ = "\u200c", "\u200d"
+_BIDI_MARKS = "\u061c\u200e\u200f"
+"""The implicit directional marks (UAX #9): ALM, LRM, RLM."""
+_EMOJI_MODIFIERS = "\ufe0f\U0001f3fb\U0001f3fc\U0001f3fd\U0001f3fe\U0001f3ff"
+"""What may stand between an emoji and the joiner after it: the emoji presentation selector
+(VS16) and the skin tone modifiers (UTS #51)."""
+_RGI_TAG_FLAGS = tuple(
+    "\U0001f3f4" + "".join(chr(0xE0000 + ord(c)) for c in region) + "\U000e007f"
+    for region in ("gbeng", "gbsct", "gbwls")
+)
+"""The only emoji tag sequences recommended for general interchange (UTS #51, ``RGI_Emoji_Tag
+_Sequence``): the flags of England, Scotland and Wales, a black flag followed by tag letters
+and the cancel tag. Every other use of a tag character is invisible text."""
+_JOINER_WINDOW = 32
+"""Characters read on each side of a joiner to decide its context (far more than any
+conjunct or Arabic joining context holds; :func:`idna.valid_contextj` reads 1,024 at most)."""
+
+
+def _joiner_in_context(value: str, position: int) -> bool:
+    """Whether the joiner at ``position`` shapes the text around it rather than hides in it.
+
+    Allowed as identifiers allow them (UAX #31 section 2.3, as UTS #39 and Unicode TR #36
+    refer to it, and RFC 5892 appendix A.1 and A.2 for IDNA, whose check
+    :func:`idna.valid_contextj` decides it): a zero width non-joiner or joiner after a virama
+    (Indic conjuncts, e.g. Devanagari ``क्‍ष``, Malayalam chillus), a non-joiner between
+    letters that would join (Persian and Arabic names, e.g. ``علی‌رضا``). Besides, a zero
+    width joiner between two emoji (UTS #51 emoji ZWJ sequences, e.g. ``👩‍💻``): a
+    pictographic symbol (category ``So``, optionally followed by VS16 or a skin tone
+    modifier) before it and one after it.
+    """
+    if value[position] == _ZWJ and position + 1 < len(value):
+        before = position - 1
+        while before >= 0 and position - before <= 2 and value[before] in _EMOJI_MODIFIERS:
+            before -= 1
+        if (before >= 0 and unicodedata.category(value[before]) == "So"
+                and unicodedata.category(value[position + 1]) == "So"):  # fmt: skip
+            return True
+    start = max(0, position - _JOINER_WINDOW)
+    try:
+        return idna.valid_contextj(value[start : position + _JOINER_WINDOW + 1], position - start)
+    except ValueError:  # a neighbour Unicode does not name (unassigned)
+        return False
+
+
+def _mark_in_context(value: str, position: int) -> bool:
+    """Whether the directional mark at ``position`` orders the text rather than hides in it.
+
+    Keyboards and editors for Hebrew and Arabic put a mark beside a number, a space or
+    punctuation so that mixed-direction text shows in order (UAX #9, implicit directional
+    marks); there it hides nothing. Refused inside a word (a letter, mark or digit on each
+    side), where it only splits the word that searches and filters look for, and next to
+    another format character, where runs of invisible characters encode hidden data.
+    """
+    around = value[max(0, position - 1) : position] + value[position + 1 : position + 2]
+    if any(unicodedata.category(char) == "Cf" for char in around):
+        return False
+    return not (len(around) == 2 and position > 0
+                and all(unicodedata.category(char)[0] in "LMN" for char in around))  # fmt: skip
+
+
+def _in_tag_flag(value: str, position: int) -> bool:
+    """Whether the tag character at ``position`` is part of an RGI flag (:data:`_RGI_TAG_FLAGS`)."""
+    start = value.rfind("\U0001f3f4", max(0, position - 6), position)
+    return start >= 0 and any(value.startswith(flag, start) for flag in _RGI_TAG_FLAGS)
+
+
+def _variation_selector(char: str) -> bool:
+    return "\ufe00" <= char <= "\ufe0f" or "\U000e0100" <= char <= "\U000e01ef"
 
 
 def unprintable(value: str, allowed: str = "") -> str | None:
     """Why ``value`` cannot be stored as a text, or ``None`` when it can.
 
     Refused: a control character but ``allowed``, a carriage return not followed by a line
-    feed, a line or paragraph separator, a bidirectional control, a lone surrogate.
+    feed, a line or paragraph separator, a bidirectional embedding, override or isolate, an
+    invisible character, a tag character, a variation selector that follows another one or
+    nothing, a lone surrogate.
 
     Control characters in stored texts end up in logs, CSV exports and terminals (the
     escape sequences of ``ESC``; a lone ``CR`` rewrites the line shown), where they can
     forge lines or hide text; separators and bidirectional controls do the same in
-    browsers and editors ("Trojan Source", CVE-2021-42574). A lone surrogate (U+D800 to
-    U+DFFF, which a JSON escape can give and no UTF-8 text holds) cannot be written as
-    UTF-8: stored, it made the audit record of each mutation showing it fail.
+    browsers and editors ("Trojan Source", CVE-2021-42574). Invisible characters (zero
+    width space, word joiner, invisible operators, byte order mark) make two texts that look
+    the same differ, or split a word that filters and searches look for; tag characters
+    mirror ASCII invisibly ("ASCII smuggling": instructions a reader does not see and a
+    language model reads), and so does a run of variation selectors, one byte each. Unicode
+    TR #36 (Unicode Security Considerations) names these default-ignorable code points as
+    spoofing means, and UTS #39's General Security Profile restricts them in identifiers.
+    Kept where scripts and emoji need them: a zero width joiner or non-joiner in the
+    contexts :func:`_joiner_in_context` names, a directional mark where
+    :func:`_mark_in_context` says it orders text, a tag character in an RGI flag
+    (:data:`_RGI_TAG_FLAGS`), one variation selector after a character (``❤️``).
+
+    A lone surrogate (U+D800 to U+DFFF, which a JSON escape can give and no UTF-8 text
+    holds) cannot be written as UTF-8: stored, it made the audit record of each mutation
+    showing it fail.
 
     Parameters
     ----------
@@ -215,7 +306,7 @@ def unprintable(value: str, allowed: str = "") -> str | None:
     Returns
     -------
     str or None
-        The first refused character, its position (0-based) and why, as
+        The first refused character, its position (0-based, in characters) and why, as
         ``"holds ... at position N..."``, to be prefixed with what holds it.
     """
     for match in SUSPECT_CHARS.finditer(value):
@@ -227,8 +318,35 @@ def unprintable(value: str, allowed: str = "") -> str | None:
             forges = "carriage return without a line feed"
         elif char in "\u2028\u2029":
             forges = "line or paragraph separator"
-        elif char >= "\u202a":
+        elif char in _BIDI_MARKS:
+            if _mark_in_context(value, position):
+                continue
+            return (f"holds U+{ord(char):04X} at position {position}: a directional mark "
+                    "inside a word or beside another invisible character, where it orders "
+                    "nothing and can hide or split text")  # fmt: skip
+        elif "\u202a" <= char <= "\u202e" or "\u2066" <= char <= "\u2069":
             forges = "bidirectional control"
+        elif char in (_ZWNJ, _ZWJ):
+            if _joiner_in_context(value, position):
+                continue
+            return (f"holds U+{ord(char):04X} at position {position}: a zero width "
+                    f"{'joiner' if char == _ZWJ else 'non-joiner'} outside an emoji sequence "
+                    "or a script's joining context, which is invisible and can hide or split "
+                    "text")  # fmt: skip
+        elif "\U000e0000" <= char <= "\U000e007f":
+            if _in_tag_flag(value, position):
+                continue
+            return (f"holds U+{ord(char):04X} at position {position}: a tag character, "
+                    "which is invisible and can hide text")  # fmt: skip
+        elif _variation_selector(char):
+            if position > 0 and not _variation_selector(value[position - 1]):
+                continue
+            return (f"holds U+{ord(char):04X} at position {position}: a variation selector "
+                    f"{'after another' if position else 'with no character before it'}, "
+                    "which is invisible and can hide text")  # fmt: skip
+        elif char >= "\u200b":
+            return (f"holds U+{ord(char):04X} at position {position}: an invisible "
+                    "character, which can hide or split text")  # fmt: skip
         elif char in allowed:
             continue
         else:

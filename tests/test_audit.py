@@ -57,6 +57,22 @@ def test_two_writers_on_one_trail_lose_nothing(tmp_path: Path) -> None:
     assert len(trail_files(tmp_path)) > 2
 
 
+def test_a_record_whose_waiter_gave_up_is_written_and_the_writer_keeps_going(
+    tmp_path: Path,
+) -> None:
+    """An operation past its time limit cancels its wait for the record (``wrap_future``):
+    the record is still written, and the records after it too (once the writer thread died
+    of it, and every later request waited for its record until its own time limit)."""
+    trail = AuditTrail(tmp_path, max_bytes=1 << 20)
+    with trail._wake:  # the writer cannot take the record before the wait is cancelled
+        given_up = trail.append({"n": 1})
+        assert given_up.cancel()
+    trail.append({"n": 2}).result(timeout=5)
+    trail.write({"n": 3})
+    trail.close()
+    assert [r["n"] for r in records(tmp_path)] == [1, 2, 3]
+
+
 def test_a_torn_last_line_is_skipped(tmp_path: Path) -> None:
     trail = AuditTrail(tmp_path, max_bytes=1 << 20)
     trail.write({"n": 1})

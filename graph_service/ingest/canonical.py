@@ -393,8 +393,8 @@ class _FastRows:
     def node_id(self, values: list[str], column: str) -> str:
         """``require_id`` without its error: the stripped id in ``column``."""
         node_id = values[self.column[column]].strip()
-        if not node_id:
-            raise _SlowPath
+        if not node_id or not (node_id.isascii() and node_id.isprintable()):
+            raise _SlowPath  # require_id reads it, or refuses it
         return node_id
 
     def key(self, values: list[str], endpoint: Endpoint) -> NodeKey:

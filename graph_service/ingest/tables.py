@@ -13,6 +13,7 @@ from collections.abc import Collection, Iterator
 from pathlib import Path
 
 from graph_service.errors import InvalidInputError, Location
+from graph_service.model import unprintable
 
 Row = dict[str, str]
 """One data row: column name (from the header) to its raw text."""
@@ -249,16 +250,27 @@ def _check_header(header: list[str], required: Collection[str], name: str) -> No
 def require_id(row: Row, column: str, location: Location) -> str:
     """Return the id in ``row[column]``, stripped of surrounding blanks.
 
+    An id is refused as a text is (:func:`~graph_service.model.unprintable`, no line break
+    allowed): it is shown wherever its node is (answers, the explorer, report files opened
+    in a terminal or a spreadsheet, the audit trail), where a control, bidirectional or
+    invisible character would forge or hide what is shown.
+
     Raises
     ------
     InvalidInputError
-        If the id is empty; the location names the column.
+        If the id is empty or holds such a character; the location names the column.
     """
     value = row[column].strip()
     if not value:
         raise InvalidInputError(
             "id must not be empty", Location(location.file, location.line, column)
         )
+    if not (value.isascii() and value.isprintable()):
+        reason = unprintable(value)
+        if reason is not None:
+            raise InvalidInputError(
+                f"id {reason}", Location(location.file, location.line, column)
+            )
     return value
 
 

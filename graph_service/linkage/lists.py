@@ -63,6 +63,15 @@ A = TypeVar("A")
 FIGURES_COST = 2 * BOOK_SCAN_COST
 """Added to an ``enterprises`` field whose ``sort`` is given: the figures read every listed
 enterprise's staff and their accounts."""
+MAX_WHERE_CONDITIONS = 20
+"""Most operators one ``where`` may give, its ``AND``, ``OR`` and ``NOT`` included: every node
+of the label is tested against each (on 100,000 people, about 0.1 s each), and the cost of
+a list counts one scan of the label, so a larger filter is refused with ``BAD_USER_INPUT``
+rather than holding the service for minutes."""
+MAX_IN_VALUES = 1_000
+"""Most values of one ``in`` (a page of ids: ``first`` is capped at 1,000 too)."""
+MAX_SORT_ENTRIES = 10
+"""Most entries of ``sort`` (each adds to every node's sort key)."""
 
 
 class SortDirection(StrEnum):
@@ -120,14 +129,28 @@ _TESTS: dict[str, Callable[[Any, Any], bool]] = {
 }
 """Each operator: ``test(stored value, operand)``, for a stored value that is present."""
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(kind: type) -> tuple[str, ...]:
+    """The field names of a filter or ``where`` class, read once.
+
+    ``dataclasses.fields`` on every test was half the time of a filter (a dict rather than
+    :func:`functools.cache`, which mypy refuses dataclass types for, as unhashable).
+    """
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in dataclasses.fields(kind))
+    return names
+
 
 def _holds(condition: Filter, value: Any) -> bool:
     """Whether every operator given in ``condition`` holds of ``value`` (absent: none does)."""
-    for field in dataclasses.fields(condition):
-        wanted = getattr(condition, field.name)
+    for name in _field_names(type(condition)):
+        wanted = getattr(condition, name)
         if wanted is None:
             continue
-        if value is None or not _TESTS[field.name](value, wanted):
+        if value is None or not _TESTS[name](value, wanted):
             return False
     return True
 
@@ -188,11 +211,11 @@ def holds(where: Where | None, node: Node) -> bool:
     if where is None:
         return True
     defaults = NODE_DEFAULTS.get(node.label, {})
-    for field in dataclasses.fields(where):
-        given = getattr(where, field.name)
-        if given is None or field.name in _BOOLEAN:
+    for name in _field_names(type(where)):
+        given = getattr(where, name)
+        if given is None or name in _BOOLEAN:
             continue
-        key = camel_case(field.name)
+        key = camel_case(name)
         value = node.id if key == "id" else node.props.get(key, defaults.get(key))
         if not _holds(given, value):
             return False
@@ -306,9 +329,55 @@ def entries(args: Args) -> list[tuple[str, SortDirection]]:
     return found
 
 
+def _conditions(where: Where) -> int:
+    """The operators given in ``where``, its ``AND``, ``OR`` and ``NOT`` included.
+
+    Raises
+    ------
+    InvalidInputError
+        If an ``in`` holds more than :data:`MAX_IN_VALUES` values.
+    """
+    count = 0
+    for name in _field_names(type(where)):
+        given = getattr(where, name)
+        if given is None or name in _BOOLEAN:
+            continue
+        for operator in _field_names(type(given)):
+            wanted = getattr(given, operator)
+            if wanted is None:
+                continue
+            count += 1
+            if operator == "in_" and len(wanted) > MAX_IN_VALUES:
+                raise InvalidInputError(
+                    f"where.{camel_case(name)}.in holds {len(wanted):,} values; at most "
+                    f"{MAX_IN_VALUES:,}"
+                )
+    inner = [*(where.AND or ()), *(where.OR or ()), *([where.NOT] if where.NOT else [])]
+    return count + sum(_conditions(w) for w in inner)
+
+
 def validate(args: A, settings: Settings) -> A:
-    """Check the sort entries (:func:`entries`); the filters need no check."""
+    """Check the sort entries (:func:`entries`) and the size of ``where`` and ``sort``.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``where`` gives more than :data:`MAX_WHERE_CONDITIONS` operators or an ``in``
+        more than :data:`MAX_IN_VALUES` values, or ``sort`` has more than
+        :data:`MAX_SORT_ENTRIES` entries (each costs a test of every node of the label).
+    """
+    sort = getattr(args, "sort", None) or ()
+    if len(sort) > MAX_SORT_ENTRIES:
+        raise InvalidInputError(
+            f"sort has {len(sort):,} entries; at most {MAX_SORT_ENTRIES}"
+        )
     entries(args)  # type: ignore[arg-type]
+    where = getattr(args, "where", None)
+    if where is not None and (count := _conditions(where)) > MAX_WHERE_CONDITIONS:
+        raise InvalidInputError(
+            f"where gives {count:,} conditions (operators, within AND, OR and NOT "
+            f"included); at most {MAX_WHERE_CONDITIONS}: each tests every node of the list"
+        )
     return args
 
 

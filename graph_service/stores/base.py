@@ -282,6 +282,18 @@ class GraphStore(Protocol):
         """
         ...
 
+    async def names_reach(self, labels: Sequence[str], words: Sequence[str], limit: int) -> bool:
+        """Whether at least ``limit`` nodes of ``labels`` match ``words`` as ``search`` matches.
+
+        A node matches when its name has, for each of ``words``, a word starting with it
+        (:func:`~graph_service.search_text.matcher`). What ``search`` refuses a text matching
+        too many nodes by before it reads any candidate, so it should cost far less than
+        :meth:`search_names` with the same ``limit`` (no name read, O(``limit``) at most).
+        ``True`` only when that many match; a store may answer ``False`` when it cannot tell
+        without reading the names (``search`` then reads the candidates).
+        """
+        ...
+
     # -- traversal primitives: what graph_service.linkage.traversal's searches call --------
     #
     # ``rel_types`` is a frozenset of relationship types; neighbours are through any of them

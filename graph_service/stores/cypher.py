@@ -50,6 +50,7 @@ from graph_service.model import (
 from graph_service.records import GraphBatch, LoadReport, PlannedBatch, plan_batch
 from graph_service.rules import LinkageRules
 from graph_service.search_text import (
+    MAX_TERM_CHARS,
     NAMED_LABELS,
     SEARCH_PROPERTY,
     index_terms,
@@ -376,6 +377,22 @@ class CypherStore:
             found += [(label, node.id, indexed(str(node.props.get("name", ""))))
                       for node in nodes if node is not None]  # fmt: skip
         return found
+
+    async def names_reach(self, labels: Sequence[str], words: Sequence[str], limit: int) -> bool:
+        """Whether ``limit`` nodes of ``labels`` have a ``searchText`` holding each word's term.
+
+        The ``search.Label`` reads of :meth:`search_names`, their ids counted; no name read.
+        A word longer than :data:`~graph_service.search_text.MAX_TERM_CHARS` may find nodes
+        it does not prefix by its term: ``False`` then (``search`` reads the names).
+        """
+        if any(len(word) > MAX_TERM_CHARS for word in words):
+            return False
+        terms = sorted({query_term(word) for word in words})
+        found = 0
+        for label in labels:
+            if label in NAMED_LABELS and found < limit:
+                found += len(await self._run(f"search.{label}", terms=terms, limit=limit - found))
+        return found >= limit
 
     async def _links(
         self,

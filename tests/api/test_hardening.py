@@ -256,6 +256,32 @@ def test_an_operation_past_the_time_limit_is_coded_and_audited(
     assert record["root_fields"] == ["enterprise"] and record["subject"] == "test-admin"
 
 
+class SlowListStore(EmbeddedStore):
+    """The embedded store, whose ``list_ids`` computes for 0.5 s before it answers, without
+    an await (as a filter over a large book does)."""
+
+    async def list_ids(self, label: str) -> list[str]:
+        time.sleep(0.5)
+        return await super().list_ids(label)
+
+
+def test_the_service_still_answers_after_an_operation_cut_off_while_it_computed(
+    serve: Callable[..., Client], bank_dir: Path
+) -> None:
+    # The time limit passes while the operation computes: what it cancels is the operation's
+    # wait for its audit record. That once killed the audit writer, and every later request
+    # then waited for its record until its own time limit (QUERY_TIMEOUT for good).
+    client = serve(store=SlowListStore(bank_dir, create=False), execution_timeout_s=0.2)
+    slow = client.http.post("/graphql", json={"query": "{ persons { totalCount } }"})
+    assert [e["extensions"]["code"] for e in slow.json()["errors"]] == ["QUERY_TIMEOUT"]
+    time.sleep(0.5)  # the operation ends, its record is written
+    for _ in range(3):
+        response, rid = traced(client.http, "POST", "/graphql", json={"query": QUERY})
+        body = response.json()
+        assert "errors" not in body and body["data"]["enterprise"]["id"] == "E1", body
+        assert record_of(bank_dir, rid)["error_codes"] == []
+
+
 def test_operation_name_is_not_echoed_in_full(client: Client, bank_dir: Path) -> None:
     name = "Q" + "x" * 5000
     response, rid = traced(client.http, "POST", "/graphql",

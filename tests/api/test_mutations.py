@@ -193,6 +193,33 @@ def test_stale_versions_reused_keys_and_refused_transitions(run: Runner) -> None
     (CREATE, referral_input(note="x \ud83d"), "BAD_USER_INPUT",
      "input.note holds the lone surrogate U+D83D at position 2"),
     (CREATE, referral_input(key="k\n1"), "BAD_USER_INPUT", "input.idempotencyKey"),
+    # invisible characters: they hide text (tag characters mirror ASCII: "ASCII smuggling")
+    (CREATE, referral_input(note="call\u200bme"), "BAD_USER_INPUT",
+     "input.note holds U+200B at position 4: an invisible character"),
+    (CREATE, referral_input(note="\ufeffok"), "BAD_USER_INPUT",
+     "input.note holds U+FEFF at position 0: an invisible character"),
+    (CREATE, referral_input(note="a\u2062b"), "BAD_USER_INPUT", "input.note holds U+2062"),
+    (CREATE, referral_input(note="ad\u200dmin"), "BAD_USER_INPUT",
+     "input.note holds U+200D at position 2: a zero width joiner outside an emoji sequence"),
+    (CREATE, referral_input(note="pay\u200ccard"), "BAD_USER_INPUT",
+     "input.note holds U+200C at position 3: a zero width non-joiner"),
+    (CREATE, referral_input(note="fine" + "".join(chr(0xE0000 + ord(c)) for c in "ignore all")),
+     "BAD_USER_INPUT", "input.note holds U+E0069 at position 4: a tag character, which is "
+     "invisible and can hide text"),
+    (CREATE, referral_input(note="x\u200eRLM"), "BAD_USER_INPUT",
+     "input.note holds U+200E at position 1: a directional mark inside a word"),
+    (CREATE, referral_input(note="1\u200e\u200f\u200e2"), "BAD_USER_INPUT",
+     "input.note holds U+200E at position 1: a directional mark inside a word or beside "
+     "another invisible character"),
+    (CREATE, referral_input(note="ok\ufe00\ufe01\ufe02"), "BAD_USER_INPUT",
+     "input.note holds U+FE01 at position 3: a variation selector after another"),
+    (CREATE, referral_input(key="k\u200b1"), "BAD_USER_INPUT", "input.idempotencyKey holds U+200B"),
+    (LOG, {"in": {"party": {"label": "PERSON", "id": "P1"}, "kind": "CALL",
+                  "at": "2026-12-01T10:00:00Z", "outcome": "agreed\U000e0020\U000e0070"}},
+     "BAD_USER_INPUT", "input.outcome holds U+E0020 at position 6: a tag character"),
+    (LOG, {"in": {"party": {"label": "PERSON", "id": "P1"}, "kind": "CALL",
+                  "at": "2026-12-01T10:00:00Z", "outcome": "no\u2060deal"}},
+     "BAD_USER_INPUT", "input.outcome holds U+2060 at position 2: an invisible character"),
     (CREATE, referral_input(manager=""), "BAD_USER_INPUT", "input.toManagerId"),
     (CREATE, referral_input(party=("PERSON", "P99")), "NOT_FOUND", "input.party: Person 'P99'"),
     (CREATE, referral_input(manager="M9"), "NOT_FOUND", "input.toManagerId: Manager 'M9'"),
@@ -232,6 +259,30 @@ def test_bad_input_is_coded_names_the_argument_and_writes_nothing(
     assert (data, codes) == (None, [code]), messages
     assert argument in messages[0]
     assert run.counts() == before and run.changes == []
+
+
+JOINED_TEXTS = [
+    # Persian "Ali-Reza": ZWNJ between joining letters
+    "\u0639\u0644\u06cc\u200c\u0631\u0636\u0627",
+    "\u0915\u094d\u200d\u0937",  # Devanagari half form: ZWJ after a virama
+    "\u0d28\u0d4d\u200d",  # Malayalam chillu: ZWJ after a virama
+    "\U0001f469\u200d\U0001f4bb \U0001f3f3\ufe0f\u200d\U0001f308",  # emoji ZWJ sequences
+    "\U0001f468\U0001f3fd\u200d\U0001f680",  # with a skin tone
+    "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f",  # Scotland
+    "\u2764\ufe0f \u845b\U000e0100",  # one variation selector after a character
+    # Hebrew with marks beside digits and brackets
+    "\u05e9\u05dc\u05d5\u05dd 050-123\u200e (\u05d1\u05d9\u05ea)\u200f",
+]
+
+
+def test_joiners_emoji_and_variation_selectors_that_shape_text_are_kept(run: Runner) -> None:
+    """What names and notes need is kept (UAX #31 contexts, UTS #51 emoji sequences)."""
+    for n, text in enumerate(JOINED_TEXTS):
+        created = run.data(CREATE, referral_input(key=f"j{n}", note=text, product=text))
+        assert created["createReferral"]["note"] == created["createReferral"]["product"] == text
+        contact = {"in": {"party": {"label": "PERSON", "id": "P1"}, "kind": "CALL",
+                          "at": "2026-12-01T10:00:00Z", "outcome": text, "note": text}}
+        assert run.data(LOG, contact, caller=ADMIN)["logContact"]["outcome"] == text
 
 
 def test_who_may_record_what(run: Runner) -> None:

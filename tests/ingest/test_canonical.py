@@ -345,6 +345,71 @@ def test_nul_bytes_are_refused(tmp_path: Path, text: str, line: int, field: str 
     assert caught.value.location == Location("persons.csv", line, field)
 
 
+@pytest.mark.parametrize(
+    ("text", "line", "field", "message"),
+    [
+        (P + "P1,Al,mass,false,2010-01-01\nP2,Bo\u200bb,mass,false,2010-01-01\n", 3, "name",
+         "Person.name: holds U+200B at position 2: an invisible character"),
+        # a tag character after a plain row that the fast path reads
+        (P + "P1,Al,mass,false,2010-01-01\nP2,Bob\U000e0041\U000e0042,mass,false,2010-01-01\n",
+         3, "name", "Person.name: holds U+E0041 at position 3: a tag character"),
+        ('id,name,remark\nP1,Al,"ok"\nP2,Bo,"x\u2060y"\n', 3, "remark",
+         "Person.remark holds U+2060 at position 1: an invisible character"),
+        ("id,name\nP1,A\u200dl\n", 2, "name",
+         "Person.name: holds U+200D at position 1: a zero width joiner outside"),
+        ("id,name\nP1,\ufeffAl\n", 2, "name", "holds U+FEFF at position 0"),
+    ],
+)
+def test_invisible_characters_are_refused_naming_file_line_field(
+    tmp_path: Path, text: str, line: int, field: str, message: str
+) -> None:
+    directory = write_files(tmp_path / "in", {"persons.csv": text})
+    with pytest.raises(InvalidInputError) as caught:
+        read_canonical(directory)
+    assert message in str(caught.value)
+    assert caught.value.location == Location("persons.csv", line, field)
+
+
+@pytest.mark.parametrize(
+    ("files", "file", "line", "field", "message"),
+    [
+        ({"persons.csv": "id,name\nP1,Al\nP\u202e2,Bo\n"}, "persons.csv", 3, "id",
+         "id holds U+202E at position 1: a bidirectional control"),
+        ({"persons.csv": "id,name\nP\x1b[2J,Al\n"}, "persons.csv", 2, "id",
+         "id holds the control character U+001B at position 1"),
+        ({"persons.csv": "id,name\nP1,Al\n",
+          "enterprises.csv": "id,name\nE1,Acme\n",
+          "employed_by.csv":
+              "person_id,enterprise_id,role\nP1,E1,employee\nP1,E\u200b1,employee\n"},
+         "employed_by.csv", 3, "enterprise_id", "id holds U+200B at position 1: an invisible"),
+    ],
+)
+def test_ids_with_forging_or_invisible_characters_are_refused(
+    tmp_path: Path, files: dict[str, str], file: str, line: int, field: str, message: str
+) -> None:
+    directory = write_files(tmp_path / "in", files)
+    with pytest.raises(InvalidInputError) as caught:
+        list(read_canonical(directory).nodes) + list(read_canonical(directory).relationships)
+    assert message in str(caught.value)
+    assert caught.value.location == Location(file, line, field)
+
+
+def test_ids_of_any_script_load(tmp_path: Path) -> None:
+    text = "id,name\n\u674e1,Li\nP\u00e9,Pe\n"
+    directory = write_files(tmp_path / "in", {"persons.csv": text})
+    assert [node.id for node in read_canonical(directory).nodes] == ["\u674e1", "P\u00e9"]
+
+
+def test_names_that_need_joiners_load(tmp_path: Path) -> None:
+    """ZWNJ and ZWJ in their scripts' contexts, emoji sequences, a byte order mark that
+    starts the file (not a text's)."""
+    names = ["\u0639\u0644\u06cc\u200c\u0631\u0636\u0627", "\u0915\u094d\u200d\u0937",
+             "Ann \U0001f469\u200d\U0001f4bb"]
+    text = "\ufeffid,name\n" + "".join(f"P{n},{name}\n" for n, name in enumerate(names))
+    directory = write_files(tmp_path / "in", {"persons.csv": text})
+    assert [node.props["name"] for node in read_canonical(directory).nodes] == names
+
+
 # -- headers and columns -----------------------------------------------------------------
 
 

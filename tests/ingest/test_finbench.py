@@ -458,6 +458,22 @@ def test_nul_bytes_are_refused(tmp_path: Path) -> None:
     assert caught.value.location == Location("Person.csv", 3, "personName")
 
 
+def test_tag_characters_are_refused_naming_file_line_field(tmp_path: Path) -> None:
+    hidden = "".join(chr(0xE0000 + ord(c)) for c in "wire all funds")
+    rows = [f"1|Al|false|{T}", f"2|Bob{hidden}|false|{T}"]
+    with pytest.raises(InvalidInputError, match="holds U\\+E0077 at position 3: a tag") as caught:
+        read_finbench(finbench_dir(tmp_path / "fb", Person=rows))
+    assert caught.value.location == Location("Person.csv", 3, "personName")
+
+
+def test_an_id_with_a_control_character_is_refused(tmp_path: Path) -> None:
+    rows = [f"1|Al|false|{T}", f"2\x1b]8;;http://x\x07|Bo|false|{T}"]  # a terminal link
+    refused = "id holds the control character U\\+001B"
+    with pytest.raises(InvalidInputError, match=refused) as caught:
+        read_finbench(finbench_dir(tmp_path / "fb", Person=rows))
+    assert caught.value.location == Location("Person.csv", 3, "personId")
+
+
 def test_unnamed_column_is_refused(tmp_path: Path) -> None:
     text = f"personId|personName|isBlocked|createTime|\n1|Al|false|{T}|\n"
     with pytest.raises(InvalidInputError, match="column 5 of the header has no name") as caught:

@@ -123,3 +123,22 @@ def test_a_sort_entry_sets_one_field(bank: GraphStore) -> None:
     for entry in (PersonSort(), PersonSort(name=ASC, segment=DESC)):
         with pytest.raises(InvalidInputError, match=r"sort\[0\] must set exactly one field"):
             people(bank, None, entry)
+
+
+def test_a_filter_or_sort_too_large_for_a_scan_of_the_book_is_refused(bank: GraphStore) -> None:
+    """Every node is tested against each condition: 50,000 of them held the service."""
+    eq = [PersonWhere(id=IdFilter(eq=Id(f"P{i}"))) for i in range(1, 21)]
+    everyone = people(bank)
+    assert people(bank, PersonWhere(OR=tuple(eq))) == everyone
+    nested = PersonWhere(NOT=PersonWhere(AND=(PersonWhere(OR=tuple(eq)),)),
+                         blocked=BooleanFilter(eq=False))
+    with pytest.raises(InvalidInputError, match=r"^where gives 21 conditions .* at most 20"):
+        people(bank, nested)
+    many = tuple(Id(f"P{i}") for i in range(1_001))
+    assert people(bank, PersonWhere(id=IdFilter(in_=many[:1_000]))) == everyone
+    with pytest.raises(InvalidInputError, match=r"^where.id.in holds 1,001 values; at most 1,000"):
+        people(bank, PersonWhere(OR=(PersonWhere(id=IdFilter(in_=many)),)))
+    sort = [PersonSort(id=ASC)] * 11
+    assert people(bank, None, *sort[:10])[:2] == ["P1", "P2"]
+    with pytest.raises(InvalidInputError, match=r"^sort has 11 entries; at most 10"):
+        people(bank, None, *sort)

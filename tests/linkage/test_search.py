@@ -94,6 +94,19 @@ def test_a_text_matching_too_many_nodes_is_refused(store: GraphStore) -> None:
         search(store, "a", settings=bounded)
 
 
+def test_the_bound_counts_a_node_found_by_its_id_and_name_once(store: GraphStore) -> None:
+    # "acme": M9 (its name), acme (its id), E1 and E7 (a word): four nodes
+    assert len(search(store, "acme", settings=Settings(max_search_matches=4))) == 4
+    with pytest.raises(InvalidInputError, match="matches more than 3 nodes"):
+        search(store, "acme", settings=Settings(max_search_matches=3))
+    both = NodeRow(E, "bet", {"name": "Bet Co"})  # found by its id and by its name
+    asyncio.run(store.write(GraphBatch(nodes=[both], relationships=[], files=["both"])))
+    assert search(store, "bet", settings=Settings(max_search_matches=2)) == [
+        (0, E, "bet"), (1, E, "E2")]
+    with pytest.raises(InvalidInputError, match="matches more than 1 nodes"):
+        search(store, "bet", settings=Settings(max_search_matches=1))
+
+
 def test_writes_keep_the_index_current(store: GraphStore) -> None:
     renamed = NodeRow(E, "E1", {"name": "Zenith Holdings"})
     asyncio.run(store.write(GraphBatch(nodes=[renamed], relationships=[], files=["rename"])))

@@ -42,6 +42,46 @@ def test_candidates_of_several_labels_come_with_their_names_words(bank: GraphSto
     assert len(found(bank, every, "a", limit=1)) == 1  # the limit is for all labels
 
 
+def reach(store: GraphStore, labels: list[str], *words: str, limit: int) -> bool:
+    return asyncio.run(store.names_reach(labels, list(words), limit))
+
+
+def test_names_reach_counts_the_matches_of_the_labels_searched(bank: GraphStore) -> None:
+    every = ["Enterprise", "Person", "Account", "Manager"]
+    # "a": Acme Ltd (E1) and Alice (P1); "e": Empty Co, Eve
+    assert reach(bank, every, "a", limit=2) and not reach(bank, every, "a", limit=3)
+    assert reach(bank, ["Person"], "a", limit=1) and not reach(bank, ["Person"], "a", limit=2)
+    assert not reach(bank, ["Account"], "a", limit=1)
+    assert reach(bank, ["Enterprise", "Person"], "e", limit=2)
+    assert not reach(bank, ["Manager"], "e", limit=1)
+    assert reach(bank, every, "ac", "lt", limit=1) and not reach(bank, every, "ac", "x", limit=1)
+
+
+def test_names_reach_counts_in_sqlite_without_reading_a_row(small_bank_dir: Path) -> None:
+    store = EmbeddedStore(small_bank_dir, create=False)
+    statements: list[str] = []
+    store._record._db.set_trace_callback(statements.append)
+    try:
+        assert reach(store, ["Enterprise", "Person", "Manager"], "a", limit=2)
+        assert reach(store, ["Person"], "a", limit=1)
+    finally:
+        store._record._db.set_trace_callback(None)
+        asyncio.run(store.close())
+    reads = [s for s in statements if "search_index MATCH" in s]
+    assert reads and all(s.startswith("SELECT count(*) FROM (SELECT 1 ") for s in reads)
+
+
+def test_names_reach_counts_the_nodes_its_graph_holds(small_bank_dir: Path) -> None:
+    # as search_names: another connection's load counts from this store's next refresh on
+    serving = EmbeddedStore(small_bank_dir, create=False)
+    loader = EmbeddedStore(small_bank_dir, create=False)
+    new = NodeRow("Enterprise", "E9", {"name": "Acme Two"})
+    asyncio.run(loader.write(GraphBatch(nodes=[new], relationships=[], files=["x"])))
+    assert not reach(serving, ["Enterprise"], "acm", limit=2)
+    assert asyncio.run(serving.refresh()) is True
+    assert reach(serving, ["Enterprise"], "acm", limit=2)
+
+
 def test_the_search_terms_are_not_a_property(bank: GraphStore) -> None:
     (node,) = asyncio.run(bank.get_nodes("Person", ["P1"]))
     assert node is not None and SEARCH_PROPERTY not in node.props

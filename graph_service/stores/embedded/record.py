@@ -148,6 +148,18 @@ _SEARCH = (
     "CROSS JOIN search_names AS s ON s.rowid = search_index.rowid "
     "WHERE search_index MATCH ? AND s.label IN ({labels}) LIMIT ?"
 )
+# How many rows _SEARCH would answer, counting to a limit (search's refusal of a text matching
+# too many nodes): the rows are counted inside SQLite, none is returned. _COUNT_ALL counts
+# every label's rows: no row of search_names is looked up.
+_COUNT = (
+    "SELECT count(*) FROM (SELECT 1 FROM search_index "
+    "CROSS JOIN search_names AS s ON s.rowid = search_index.rowid "
+    "WHERE search_index MATCH ? AND s.label IN ({labels}) LIMIT ?)"
+)
+_COUNT_ALL = (
+    "SELECT count(*) FROM (SELECT 1 FROM search_index WHERE search_index MATCH ? LIMIT ?)"
+)
+_NAMED_KINDS = "SELECT kind FROM fields WHERE name = 'name'"
 _LOAD_INDEXES = (
     "CREATE INDEX IF NOT EXISTS nodes_by_load ON nodes (load_seq)",
     "CREATE INDEX IF NOT EXISTS relationships_by_load ON relationships (load_seq)",
@@ -1211,6 +1223,39 @@ class Record:
             return rows
         find = self._memory.find
         return [row for row in rows if find((row[0], row[1])) is not None]
+
+    def reach(self, labels: Sequence[str], query: Sequence[str], limit: int) -> bool:
+        """Whether :meth:`search` would answer ``limit`` rows for the same arguments.
+
+        A ``count(*)`` over the FTS5 query with ``LIMIT``: O(``limit``) inside SQLite, no row
+        read into Python. First over every label (no look-up of each row's label): below
+        ``limit``, or with every label with names searched (the labels of the ``fields``
+        named ``name``), that decides; otherwise the rows of ``labels`` are counted.
+
+        Raises
+        ------
+        StoreUnavailableError
+            If SQLite fails.
+
+        Notes
+        -----
+        When the file may be ahead of the graph in memory (see :meth:`search`), the rows
+        :meth:`search` answers are counted instead, so that both agree.
+        """
+        expression = " AND ".join(f'"{word}"*' for word in query)
+        try:
+            (found,) = self._db.execute(_COUNT_ALL, (expression, limit)).fetchone()
+            if found >= limit:
+                named = {kind for (kind,) in self._db.execute(_NAMED_KINDS)}
+                if not named <= set(labels):
+                    statement = _COUNT.format(labels=", ".join("?" * len(labels)))
+                    (found,) = self._db.execute(statement, (expression, *labels, limit)).fetchone()
+            (version,) = self._db.execute("PRAGMA data_version").fetchone()
+        except sqlite3.Error as exc:
+            raise StoreUnavailableError(f"cannot read {self.data_dir / DB_FILE}: {exc}") from exc
+        if version == self._data_version and self._durable:
+            return bool(found >= limit)
+        return len(self.search(labels, query, limit)) >= limit
 
     def current(self) -> None:
         """Catch up with this store's own last load before a read (O(1) when current)."""

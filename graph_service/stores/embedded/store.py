@@ -147,6 +147,14 @@ class EmbeddedStore:
         self._current()
         return self._record.search(labels, words, limit)
 
+    async def names_reach(self, labels: Sequence[str], words: Sequence[str], limit: int) -> bool:
+        """Whether ``limit`` nodes match (SQLite ``count(*)`` with ``LIMIT``, no row read).
+
+        See :meth:`Record.reach <graph_service.stores.embedded.record.Record.reach>`.
+        """
+        self._current()
+        return self._record.reach(labels, words, limit)
+
     async def uncovered_employees(
         self, enterprise_id: str, product_types: Sequence[str], rules: LinkageRules
     ) -> list[str]:
