@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from graph_service.errors import UnauthenticatedError, shorten
+from graph_service.model import unprintable
 
 
 class Role(StrEnum):
@@ -83,7 +84,8 @@ class Caller:
         UnauthenticatedError
             If ``sub`` is not a non-empty string, ``role`` is missing or not a
             :class:`Role`, or a manager's ``manager_id`` is missing or not a non-empty
-            string.
+            string; or ``sub`` or ``manager_id`` holds a character the audit trail would
+            show forged (:func:`graph_service.model.unprintable`).
         """
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject.strip() or len(subject) > MAX_CLAIM_CHARS:
@@ -91,8 +93,9 @@ class Caller:
                 f"the token's 'sub' claim must be a non-empty string of at most "
                 f"{MAX_CLAIM_CHARS} characters"
             )
+        _printable(subject, "sub")
         role = claims.get(ROLE_CLAIM)
-        if role not in set(Role):
+        if not isinstance(role, str) or role not in set(Role):
             shown = shorten(str(role), 40) if role is not None else "missing"
             raise UnauthenticatedError(
                 f"the token's {ROLE_CLAIM!r} claim must be one of "
@@ -104,6 +107,7 @@ class Caller:
                 raise UnauthenticatedError(
                     f"a manager's token needs the {MANAGER_CLAIM!r} claim (a manager's node id)"
                 )
+            _printable(manager_id, MANAGER_CLAIM)
         else:
             manager_id = None
         exp = claims.get("exp")
@@ -114,6 +118,20 @@ class Caller:
             issuer=str(claims.get("iss", "")),
             expires_at=float(exp) if isinstance(exp, int | float) else None,
         )
+
+
+def _printable(text: str, claim: str) -> None:
+    """Refuse a claim whose text would forge what the audit trail and logs show.
+
+    Raises
+    ------
+    UnauthenticatedError
+        If ``text`` holds a character :func:`graph_service.model.unprintable` refuses
+        (control, bidirectional or invisible characters).
+    """
+    reason = unprintable(text)
+    if reason is not None:
+        raise UnauthenticatedError(f"the token's {claim!r} claim {reason}")
 
 
 INSECURE_CALLER = Caller(subject="anonymous", role=Role.ADMIN, issuer="none")

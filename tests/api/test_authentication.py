@@ -110,6 +110,15 @@ def test_clock_skew_is_bounded(client: Client, issuer: LocalIssuer) -> None:
     ({"role": None}, "'role' claim must be one of"),
     ({"role": "superuser"}, "'role' claim must be one of"),
     ({"role": "manager"}, "needs the 'manager_id' claim"),
+    # claims of other JSON types, as identity providers' claim mappers may give them
+    ({"role": ["admin"]}, "'role' claim must be one of"),
+    ({"role": {"name": "admin"}}, "'role' claim must be one of"),
+    ({"role": "manager", "manager_id": ["M1"]}, "needs the 'manager_id' claim"),
+    ({"sub": ["alice"]}, "not a well-formed JWT"),  # PyJWT checks 'sub' is a string
+    # texts the audit trail would show: line breaks, bidirectional controls
+    ({"sub": "alice\nforged"}, "'sub' claim holds the control character U+000A"),
+    ({"sub": "\u202eecila"}, "'sub' claim holds U+202E"),
+    ({"role": "manager", "manager_id": "M1\r"}, "'manager_id' claim holds"),
     # NumericDate claims as strings or booleans: PyJWT's int() would take them
     ({"exp": str(int(time.time()) + 3600)}, "'exp' claim is not a number"),
     ({"nbf": "0"}, "'nbf' claim is not a number"),
