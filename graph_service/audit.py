@@ -14,8 +14,12 @@ Each record holds (keys in this order)::
 - ``node_ids`` are the ids of the nodes the answer returned unmasked (every ``id`` the
   response's objects carry, but those answered ``masked: true``, or, when the query did not
   select ``masked``, those the caller's scope answered masked: ``Context.masked_only``), in
-  order of appearance, each once; above :data:`MAX_NODE_IDS` only ``node_count`` is kept
-  and ``node_ids`` is ``null``.
+  order of appearance, then those of the nodes whose properties or personal fields the
+  answer read unmasked (:func:`graph_service.api.trail.note_read`: an alias can rename
+  ``id``, or a query leave it out), each once; above :data:`MAX_NODE_IDS` only
+  ``node_count`` is kept and ``node_ids`` is ``null``. A query can still give another
+  field the name ``id`` and add its values: the ids listed are a superset of the nodes
+  read, never fewer.
 - ``outcome`` is ``ok`` (no error), ``partial`` (data and errors) or ``error`` (no data);
   ``error_codes`` the distinct ``extensions.code`` of the errors.
 - A mutation's record ends with ``changes``: what its commands wrote, in order, each
@@ -58,7 +62,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from concurrent.futures import Future
 from pathlib import Path
@@ -305,13 +309,16 @@ def variables_hash(variables: Mapping[str, Any] | None) -> str | None:
 
 
 def returned_ids(
-    data: Any, masked: AbstractSet[str] = frozenset()
+    data: Any, masked: AbstractSet[str] = frozenset(), read: Iterable[str] = ()
 ) -> tuple[list[str] | None, int]:
     """The ``id`` of every object in an answer's data, each once, and their number.
 
     An object answered ``masked: true`` (:mod:`graph_service.access`: its personal data
     withheld) is not counted, nor, when it does not carry ``masked``, one whose id is in
-    ``masked``: the trail lists the nodes returned unmasked.
+    ``masked``: the trail lists the nodes returned unmasked. The ids of ``read`` follow,
+    those not listed yet: an answer's ``id`` keys are what the query named them (an alias
+    can rename ``id`` or give another field that name), so the nodes whose data the
+    operation read are listed whatever the answer calls them.
 
     Parameters
     ----------
@@ -320,6 +327,9 @@ def returned_ids(
     masked : set of str
         The ids of the nodes the request answered masked, and never unmasked
         (``Context.masked_only``): the query may not have selected ``masked``.
+    read : iterable of str
+        The ids of the nodes whose data the operation read unmasked
+        (:func:`graph_service.api.trail.note_read`).
 
     Returns
     -------
@@ -340,6 +350,7 @@ def returned_ids(
             pending.extend(reversed(value.values()))
         elif isinstance(value, list):
             pending.extend(reversed(value))
+    seen.update(dict.fromkeys(read))
     ids = list(seen)
     return (ids if len(ids) <= MAX_NODE_IDS else None), len(ids)
 
@@ -356,7 +367,8 @@ def new_record(caller: Caller | None, started: float, *, request_id: str | None 
                variables: Mapping[str, Any] | None = None, fields: Sequence[str] = (),
                data: Any = None, error_codes: Sequence[str] = (),
                changes: Sequence[Mapping[str, Any]] | None = None,
-               masked: AbstractSet[str] = frozenset()) -> dict[str, Any]:
+               masked: AbstractSet[str] = frozenset(),
+               read: Iterable[str] = ()) -> dict[str, Any]:
     """An audit record, its keys in the documented order (see the module's docstring).
 
     Parameters
@@ -378,8 +390,10 @@ def new_record(caller: Caller | None, started: float, *, request_id: str | None 
         A mutation's changes (the key ``changes`` is added only for a mutation).
     masked : set of str
         The ids the request answered masked only (:func:`returned_ids`).
+    read : iterable of str
+        The ids of the nodes whose data it read unmasked (:func:`returned_ids`).
     """
-    ids, count = returned_ids(data, masked)
+    ids, count = returned_ids(data, masked, read)
     record: dict[str, Any] = {
         "time": now_iso(),
         "request_id": request_id,

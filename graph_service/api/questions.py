@@ -68,6 +68,7 @@ from strawberry.utils.str_converters import to_camel_case
 from graph_service.api.context import when_loaded
 from graph_service.api.pagination import CursorOrder, PageArgs
 from graph_service.api.permissions import ReadsGraph
+from graph_service.api.trail import note_read
 from graph_service.errors import ForbiddenError
 from graph_service.linkage.question import (
     Doc,
@@ -503,8 +504,10 @@ def _node_field(question: Question[Any, Any], node_field: NodeField[Any, Any]) -
         returns = Optional[returns]  # noqa: UP045 - built at run time
 
     def resolve(root: Any, info: Info, **kwargs: Any) -> Any:
-        if personal and root.masked:
-            return None
+        if personal:
+            if root.masked:
+                return None
+            note_read(str(root.id))  # the audit trail's node_ids, whatever the alias
         values = {k: _domain_value(v) for k, v in kwargs.items()}
         args = build(**values, **{subject: str(root.id)})
         return when_loaded(info.context.answers(question).load(args), convert)

@@ -102,8 +102,33 @@ def note_changes(changes: Iterable[Mapping[str, Any]]) -> None:
         kept.extend(changes)
 
 
+_READ: ContextVar[dict[str, None] | None] = ContextVar("graph_service_audit_read", default=None)
+"""The ids of the nodes whose data the operation running in this task read unmasked, in
+order (:class:`Audit` sets a dict per operation)."""
+
+
+def note_read(node_id: str) -> None:
+    """Add a node whose data an answer reads unmasked to the operation's audit record.
+
+    Called as a field of a node's stored properties, or a personal field a question answers
+    about it, is first read (:class:`~graph_service.api.types.Person` and the other node
+    types), whatever the query calls the field or whether it selects ``id``: the audit
+    trail's ``node_ids`` are these and the ids the answer carries, so that aliasing ``id``
+    (``pid: id``) or leaving it out does not leave a node read out of the trail. Dropped
+    outside an operation run with the :class:`Audit` extension.
+
+    Parameters
+    ----------
+    node_id : str
+    """
+    read = _READ.get()
+    if read is not None:
+        read[node_id] = None
+
+
 def record_of(context: Any, execution: Any, started: float,
-              changes: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+              changes: Sequence[Mapping[str, Any]] = (),
+              read: Iterable[str] = ()) -> dict[str, Any]:
     """The audit record of one finished GraphQL operation.
 
     Parameters
@@ -116,6 +141,8 @@ def record_of(context: Any, execution: Any, started: float,
         :func:`time.perf_counter` when the operation began.
     changes : sequence of mapping
         What its mutations changed (:func:`note_changes`), recorded for a mutation.
+    read : iterable of str
+        The nodes whose data it read unmasked (:func:`note_read`).
     """
     result = execution.result
     # The result's errors, as coded by the error extension (pre_execution_errors holds
@@ -127,14 +154,15 @@ def record_of(context: Any, execution: Any, started: float,
         execution.variables, data=getattr(result, "data", None),
         error_codes=[str((e.extensions or {}).get("code", "INTERNAL_SERVER_ERROR"))
                      for e in errors],
-        changes=changes,
+        changes=changes, read=read,
     )
 
 
 def document_record(context: Any, started: float, document: DocumentNode | None,
                     operation_name: str | None, variables: Mapping[str, Any] | None,
                     data: Any = None, error_codes: Sequence[str] = (),
-                    changes: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+                    changes: Sequence[Mapping[str, Any]] = (),
+                    read: Iterable[str] = ()) -> dict[str, Any]:
     """The audit record of an operation of ``document`` run with ``context``.
 
     Parameters
@@ -154,6 +182,9 @@ def document_record(context: Any, started: float, document: DocumentNode | None,
         The answer's data and the codes of its errors.
     changes : sequence of mapping
         What its mutations changed (:func:`note_changes`), recorded for a mutation.
+    read : iterable of str
+        The nodes whose data it read unmasked (:func:`note_read`), recorded with the ids the
+        answer carries.
     """
     operation = None
     fragments: dict[str, Any] = {}
@@ -171,6 +202,7 @@ def document_record(context: Any, started: float, document: DocumentNode | None,
         changes=(changes if operation is not None and operation.operation.value == "mutation"
                  else None),
         masked=context.masked_only() if hasattr(context, "masked_only") else frozenset(),
+        read=read,
     )
 
 
@@ -188,13 +220,15 @@ class Audit(SchemaExtension):
         """Time the operation, collect its mutations' changes, then append its record."""
         started = time.perf_counter()
         changes: list[Mapping[str, Any]] = []
+        read: dict[str, None] = {}
         _CHANGES.set(changes)  # this operation's task (a bulk run's lines: one task each)
+        _READ.set(read)
         yield
         context = self.execution_context.context
         trail: AuditTrail | None = getattr(context, "audit", None)
         if trail is None:
             return
-        kept = trail.append(record_of(context, self.execution_context, started, changes))
+        kept = trail.append(record_of(context, self.execution_context, started, changes, read))
         context.audited = True
         if getattr(context, "audit_wait", False):
             await asyncio.wrap_future(kept)
@@ -335,5 +369,6 @@ async def audit_records(
 
 
 __all__ = ["DEFAULT_AUDIT_RECORDS", "MAX_AUDIT_RECORDS", "Audit", "AuditRecord", "RequestId",
-           "audit_records", "document_record", "last_matching", "note_changes", "record_of",
+           "audit_records", "document_record", "last_matching", "note_changes", "note_read",
+           "record_of",
            "root_fields"]  # fmt: skip

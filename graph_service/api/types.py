@@ -26,6 +26,7 @@ from graph_service.access import MaskedNode
 from graph_service.api.context import Context, when_loaded
 from graph_service.api.pagination import CursorOrder, PageArgs, Window, encode_cursor
 from graph_service.api.questions import node_fields
+from graph_service.api.trail import note_read
 from graph_service.linkage.conversion import ConversionGroupBy
 from graph_service.linkage.question import Order, Ranked
 from graph_service.model import (
@@ -185,6 +186,8 @@ class _GraphNode:
         props = self.__dict__.get("_props")
         if spec is None or props is None:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        if not self.__dict__["masked"]:
+            note_read(self.__dict__["id"])  # the audit trail's node_ids, whatever the alias
         value = self.__dict__[name] = _prop_value(props, *spec)
         return value
 

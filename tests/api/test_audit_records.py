@@ -65,3 +65,19 @@ def test_a_managers_record_names_the_manager(serve: Callable[..., Client], bank_
                      headers={"Authorization": f"Bearer {token}"})
     [record] = records(tmp_path)
     assert (record["subject"], record["role"], record["manager_id"]) == ("mary", "manager", "M1")
+
+
+def test_the_nodes_read_are_recorded_whatever_the_query_calls_id(
+        serve: Callable[..., Client], bank_dir: Path, tmp_path: Path) -> None:
+    client = serve(audit_dir=tmp_path)
+    for query in ('{ person(id: "P1") { name } }',  # id not selected
+                  '{ person(id: "P1") { pid: id name } }',  # id aliased away
+                  '{ person(id: "P1") { id: __typename segment } }',  # another field as id
+                  '{ person(id: "P1") { productsHeld } }'):  # a question's, personal
+        assert "errors" not in client.post(query), query
+    app = LocalIssuer(bank_dir).issue("apps", Role.APP)  # people are masked for an app
+    masked = client.http.post("/graphql", json={"query": '{ person(id: "P1") { pid: id name } }'},
+                              headers={"Authorization": f"Bearer {app}"})  # fmt: skip
+    assert masked.json()["data"]["person"] == {"pid": "P1", "name": None}
+    ids = [r["node_ids"] for r in records(tmp_path)]
+    assert [("P1" in found) for found in ids] == [True, True, True, True, False]
