@@ -105,7 +105,9 @@ async def _load(settings: Settings, batch: GraphBatch) -> LoadReport:
             await embedded.close()
             raise
     try:  # committed: a failed or interrupted snapshot costs the next start-up a rebuild
-        await embedded.save_snapshot(settings.rules())
+        # A load that changed nothing leaves a whole snapshot of the same graph as it is.
+        if not await embedded.snapshot_current():
+            await embedded.save_snapshot(settings.rules())
     except (GraphServiceError, KeyboardInterrupt) as exc:
         logger.warning("the load is committed but its snapshot was not written: %s",
                        str(exc) or type(exc).__name__)  # fmt: skip

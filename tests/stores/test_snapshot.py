@@ -459,3 +459,23 @@ def test_a_referral_recorded_after_the_snapshot_is_replayed(
         assert ("Referral", created.id) in {node.key for _, node in received}
     finally:
         asyncio.run(store.close())
+
+
+def test_loading_the_same_input_again_leaves_the_snapshot_as_it_is(
+    bank: Path, loaded: Path
+) -> None:
+    path = loaded / snapshot.SNAPSHOT_FILE
+    before, written = path.read_bytes(), path.stat().st_mtime_ns
+    report = load(Settings(data_dir=loaded), read_input("canonical", bank))
+    assert sum(report.loaded.values()) > 0  # every row read again, none changed
+    assert path.read_bytes() == before and path.stat().st_mtime_ns == written
+    # A damaged one is written again by the next load, even one that changes nothing.
+    damaged = bytearray(before)
+    damaged[-1] ^= 0xFF
+    path.write_bytes(bytes(damaged))
+    load(Settings(data_dir=loaded), read_input("canonical", bank))
+    assert path.read_bytes() != bytes(damaged)
+    store = EmbeddedStore(loaded, create=False)
+    asyncio.run(store.counts())
+    assert store.snapshot_unused is None
+    asyncio.run(store.close())

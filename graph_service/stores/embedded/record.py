@@ -542,6 +542,23 @@ class Record:
         self._fields = self._memory.fields
         self._load_seq = stamp.load_seq
 
+    def snapshot_current(self) -> bool:
+        """Whether the data directory's snapshot is whole and of every committed write.
+
+        Its header names this store, this code (:func:`.snapshot.fingerprint`) and the
+        record's ``load_seq`` (a load that changes nothing commits none), and its payload
+        passes its checksum: writing it again would write the same graph. ``False`` when
+        there is none, or it is of another store, version or load, or damaged.
+        """
+        try:
+            found = snapshot.read_stamp(self.data_dir)
+            snapshot.read_payload(self.data_dir, found)
+        except snapshot.SnapshotRejected:
+            return False
+        stamp = found.stamp
+        return (stamp.store_id == self._meta("store_id")
+                and stamp.load_seq == int(self._meta("load_seq") or 0))  # fmt: skip
+
     def save_snapshot(self) -> FsPath:
         """Write the in-memory graph, caught up with every committed write, as the snapshot.
 

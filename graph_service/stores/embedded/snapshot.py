@@ -336,6 +336,27 @@ def read_stamp(data_dir: FsPath) -> Found:
         raise SnapshotRejected(f"its header is damaged ({exc!r})") from None
 
 
+def read_payload(data_dir: FsPath, found: Found) -> bytes:
+    """The payload of ``data_dir``'s snapshot whose header was ``found``, its checksum checked.
+
+    Raises
+    ------
+    SnapshotRejected
+        If the payload cannot be read, is truncated or fails its checksum.
+    """
+    try:
+        with open(data_dir / SNAPSHOT_FILE, "rb") as snap:
+            snap.seek(found.offset)
+            payload = snap.read()
+    except OSError as exc:
+        raise SnapshotRejected(f"it cannot be read ({exc})") from None
+    if len(payload) != found.length:
+        raise SnapshotRejected(f"it is truncated ({len(payload)} of {found.length} payload bytes)")
+    if zlib.crc32(payload) != found.crc32:
+        raise SnapshotRejected("its checksum does not match (damaged)")
+    return payload
+
+
 def read_state(
     data_dir: FsPath, found: Found
 ) -> tuple[dict[str, Any], Callable[[], dict[str, Any]]]:
@@ -355,17 +376,7 @@ def read_state(
         If the payload is truncated, fails its checksum or its first part does not unpickle
         to a dict.
     """
-    try:
-        with open(data_dir / SNAPSHOT_FILE, "rb") as snap:
-            snap.seek(found.offset)
-            payload = snap.read()
-    except OSError as exc:
-        raise SnapshotRejected(f"it cannot be read ({exc})") from None
-    if len(payload) != found.length:
-        raise SnapshotRejected(f"it is truncated ({len(payload)} of {found.length} payload bytes)")
-    if zlib.crc32(payload) != found.crc32:
-        raise SnapshotRejected("its checksum does not match (damaged)")
-    view = memoryview(payload)
+    view = memoryview(read_payload(data_dir, found))
     try:
         state = _decode(view[: found.deferred_at])
     except SnapshotRejected:

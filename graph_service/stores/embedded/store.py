@@ -81,6 +81,14 @@ class EmbeddedStore:
         """See :meth:`Record.refresh <graph_service.stores.embedded.record.Record.refresh>`."""
         return self._record.refresh()
 
+    async def snapshot_current(self) -> bool:
+        """Whether the snapshot is whole and of every committed write.
+
+        See :meth:`Record.snapshot_current
+        <graph_service.stores.embedded.record.Record.snapshot_current>`.
+        """
+        return self._record.snapshot_current()
+
     async def save_snapshot(self, rules: LinkageRules | None = None) -> FsPath:
         """Write the snapshot opening starts from (what a load does once committed).
 
