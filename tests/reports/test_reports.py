@@ -20,15 +20,24 @@ import pytest
 from typer.testing import CliRunner
 
 from graph_service.audit import read_records
-from graph_service.auth import Role, cli_caller
+from graph_service.auth import Caller, Role, cli_caller
 from graph_service.auth.tokens import LocalIssuer
 from graph_service.cli import app
 from graph_service.config import Settings
 from graph_service.errors import InvalidInputError, StoreUnavailableError
 from graph_service.ingest import read_input
 from graph_service.ingest.generator import generate
+from graph_service.linkage import commands
 from graph_service.linkage.question import Id, Question, fixed_cost
-from graph_service.reports import plan, report_questions, report_rows, subjects, write_report
+from graph_service.records import GraphBatch, NodeRow
+from graph_service.reports import (
+    plan,
+    report_questions,
+    report_rows,
+    spreadsheet_text,
+    subjects,
+    write_report,
+)
 from graph_service.reports import planning as report_plan
 from graph_service.reports import run as report_run
 from graph_service.stores.base import Direction, GraphStore
@@ -183,6 +192,41 @@ def test_list_columns_are_lists_in_parquet_and_ndjson_and_json_in_csv(
     assert lines.set_index("personId").loc["P3", "held"] == ["debit card", "trust account"]
     text = pd.read_csv(tmp_path / "gaps.csv").set_index("personId")
     assert text.loc["P3", "held"] == '["debit card", "trust account"]'
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(1)", "\tx", "\rx",
+                                  '=HYPERLINK("http://evil","x")'])
+def test_a_text_a_spreadsheet_would_run_is_quoted(text: str) -> None:
+    assert spreadsheet_text(text) == "'" + text
+
+
+@pytest.mark.parametrize("value", ["a=1", "", "x-1", "'=1", -1, -0.5, 3, None, True, ["=1"]])
+def test_other_values_are_left_as_they_are(value: Any) -> None:
+    assert spreadsheet_text(value) == value
+
+
+FORMULA = '=HYPERLINK("http://evil","x")'
+
+
+def test_only_the_csv_quotes_formula_like_texts(small_bank: EmbeddedStore,
+                                                tmp_path: Path) -> None:
+    # OWASP's CSV Injection: a branch loaded as a formula, a key column of referralConversion.
+    asyncio.run(small_bank.write(GraphBatch(nodes=[NodeRow(
+        "Manager", "M9", {"name": "Max", "kind": "retail", "branch": FORMULA}, "test", 0)])))
+    asyncio.run(commands.create_referral(
+        small_bank, Caller("sam", Role.STAFF), party=("Person", "P1"), to_manager_id="M9",
+        idempotency_key="csv-injection", product="@SUM(1)"))
+    for fmt in ("csv", "ndjson", "parquet"):
+        write(small_bank, "referralConversion", tmp_path / f"conversion.{fmt}", fmt,
+              args=("groupBy=BRANCH",))
+    text = (tmp_path / "conversion.csv").read_bytes().decode("utf-8")
+    assert text == (
+        "key,referred,contacted,converted,rate\r\n"
+        '"\'=HYPERLINK(""http://evil"",""x"")",1,0,0,0.0\r\n'
+    )
+    (record,) = pd.read_json(tmp_path / "conversion.ndjson", lines=True).to_dict("records")
+    assert record["key"] == FORMULA
+    assert list(pd.read_parquet(tmp_path / "conversion.parquet")["key"]) == [FORMULA]
 
 
 class FailingLater(CountingStore):
