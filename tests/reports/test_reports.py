@@ -28,6 +28,7 @@ from graph_service.errors import InvalidInputError, StoreUnavailableError
 from graph_service.ingest import read_input
 from graph_service.ingest.generator import generate
 from graph_service.linkage import commands
+from graph_service.linkage.conversion import ConversionGroupBy
 from graph_service.linkage.question import Id, Question, fixed_cost
 from graph_service.records import GraphBatch, NodeRow
 from graph_service.reports import (
@@ -123,11 +124,32 @@ def test_questions_whose_answers_are_not_rows_are_no_reports() -> None:
     ({"args": ("nope=1",)}, "arg must be NAME=VALUE"),
     ({"args": ('productTypes=["a"]', 'productTypes=["b"]')}, "given twice"),
     ({"where": ("industry",)}, "where must be PROPERTY=VALUE"),
+    # Checked against the argument's type, as GraphQL checks a variable.
+    ({"args": ("productTypes=[1]",)},
+     r"^arg productTypes: expected a list of text, got '\[1\]' \(item 1: expected text, got 1\)$"),
+    ({"args": ('productTypes={"a":1}',)}, "arg productTypes: expected a list of text"),
+    ({"args": ('productTypes=[["a"]]',)}, "arg productTypes: expected a list of text"),
+    ({"args": ("productTypes=[null]",)}, "arg productTypes: expected a list of text"),
+    ({"args": ('enterpriseId={"a":1}',)}, "arg enterpriseId: expected an id"),
+    ({"args": ('enterpriseId=["E1"]',)}, "arg enterpriseId: expected an id"),
 ])
 def test_bad_options_are_refused_before_anything_runs(kwargs: dict[str, Any],
                                                         message: str) -> None:
     with pytest.raises(InvalidInputError, match=message):
         plan("payrollCoverage", **kwargs)
+
+
+def test_arguments_take_their_types_values() -> None:
+    def values(arg: str) -> Any:
+        return dict(plan("uncoveredEmployees", args=(arg,)).values)
+
+    assert values('productTypes=["credit card", "debit card"]') == {
+        "product_types": ("credit card", "debit card")}
+    assert values("productTypes=credit card") == {"product_types": ("credit card",)}  # one
+    assert values("productTypes=2024") == {"product_types": ("2024",)}  # as typed
+    assert values("enterpriseId=E1") == {"enterprise_id": "E1"}
+    assert dict(plan("referralConversion", args=('groupBy="branch"',)).values) == {
+        "group_by": ConversionGroupBy.BRANCH}
 
 
 def test_where_needs_a_set_to_select_from() -> None:
@@ -308,6 +330,10 @@ def test_the_command_writes_the_file_and_says_so(small_bank_dir: Path, tmp_path:
     (["report", "payrollCoverage", "-o", "x.xlsx"], "cannot tell the format"),
     (["report", "payrollCoverage", "-o", "x.csv", "--format", "xml"], "unknown report format"),
     (["report", "payrollCoverage", "-o", "x.csv", "--by", "branch"], "by 'branch'"),
+    (["report", "uncoveredEmployees", "-o", "x.csv", "--arg", "productTypes=[1]"],
+     "arg productTypes: expected a list of text, got '[1]'"),
+    (["report", "uncoveredEmployees", "-o", "x.csv", "--arg", 'productTypes={"a":1}'],
+     "arg productTypes: expected a list of text"),
 ])
 def test_the_command_refuses_bad_options_in_one_line(small_bank_dir: Path, tmp_path: Path,
                                                       argv: list[str], message: str,
@@ -377,6 +403,22 @@ def test_analysts_and_admins_download_reports_others_are_refused(small_bank_dir:
     assert [(r["subject"], r["operation"], r["outcome"]) for r in downloads] == [
         ("ann", "payrollCoverage", "ok"), ("test-admin", "executivesWithoutPrivateBanking", "ok"),
         ("ann", "payrollCoverage", "ok"), ("test-admin", "crossSellGaps", "ok")]
+
+
+def test_bad_parameters_are_refused_over_http_as_on_the_command_line(
+    small_bank_dir: Path,
+) -> None:
+    with running(small_bank_dir) as client:
+        http: httpx.Client = client.http
+        for params, message in [
+            ({"arg": "productTypes=[1]"}, "arg productTypes: expected a list of text, got '[1]'"),
+            ({"arg": 'productTypes={"a":1}'}, "arg productTypes: expected a list of text"),
+        ]:
+            refused = http.get("/reports/uncoveredEmployees", params=params)
+            assert refused.status_code == 400, refused.text
+            (error,) = refused.json()["errors"]
+            assert error["extensions"]["code"] == "BAD_USER_INPUT"
+            assert error["message"].startswith(message), error
 
 
 # -- a question registered later is a report without a change to the report code ------------
