@@ -74,7 +74,8 @@ def report(
         list[str] | None,
         typer.Option(
             help="PROPERTY=VALUE: only the subjects whose property equals VALUE "
-            "(repeatable, all must hold; 'id' is the node's id).",
+            "(repeatable, all must hold; 'id' is the node's id); a property no node of the "
+            "label has, declared or loaded, is refused.",
             show_default=False,
         ),
     ] = None,

@@ -47,7 +47,7 @@ from graph_service.auth.caller import Caller
 from graph_service.errors import ForbiddenError, InvalidInputError
 from graph_service.linkage.question import Doc, Id, IdList, Outside, Question, Ranked
 from graph_service.linkage.registry import QUESTIONS
-from graph_service.model import NodeLabel, camel_case
+from graph_service.model import NODE_SPECS, NodeLabel, camel_case
 from graph_service.stores.base import Node, Relationship
 
 SCALARS: tuple[type, ...] = (str, int, float, bool)
@@ -429,7 +429,10 @@ class Filter:
     """A ``--where PROPERTY=VALUE`` condition on a report's subjects.
 
     A subject passes when its property (or ``id``) spelled as text equals ``value``
-    (``true``/``false`` for booleans); an absent property never does.
+    (``true``/``false`` for booleans); an absent property never does. The property is one
+    its label declares (:data:`graph_service.model.NODE_SPECS`) or one loaded from an extra
+    CSV column (``loaders/canonical-csv.md``): a property no node of the label has, declared
+    or loaded, is refused (:meth:`Report.check_filters`), not answered with no rows.
     """
 
     prop: str
@@ -494,6 +497,46 @@ class Report:
     columns: tuple[Column, ...]
     shape: _Shape
     subject_column: bool
+
+    def undeclared_filters(self) -> list[str]:
+        """The properties :attr:`filters` test that :attr:`label` does not declare.
+
+        Such a property may still be loaded, from an extra CSV column: whether any subject
+        has it is known only from the nodes (:meth:`check_filters`).
+        """
+        spec = NODE_SPECS.get(self.label or "")
+        declared = spec.by_name if spec is not None else {}
+        return [f.prop for f in self.filters if f.prop != "id" and f.prop not in declared]
+
+    def check_filters(self, present: set[str]) -> None:
+        """Refuse a filter on a property that no node of :attr:`label` has.
+
+        Parameters
+        ----------
+        present : set of str
+            Every property of the label's nodes (gathered by
+            :func:`~graph_service.reports.run.subjects` when
+            :meth:`undeclared_filters` is not empty).
+
+        Raises
+        ------
+        InvalidInputError
+            If a filter's property is neither declared by the label nor held by any of its
+            nodes (a misspelt name): named, with the label's declared properties and those
+            loaded from extra columns.
+        """
+        missing = [name for name in self.undeclared_filters() if name not in present]
+        if not missing:
+            return
+        spec = NODE_SPECS.get(self.label or "")
+        declared = ["id", *(spec.by_name if spec is not None else ())]
+        extras = sorted(present - set(declared))
+        loaded = (f"; loaded from extra columns: {', '.join(extras)}" if extras
+                  else "; no extra columns loaded")
+        raise InvalidInputError(
+            f"where {missing[0]!r}: no {self.label} has that property ({self.label} declares "
+            f"{', '.join(declared)}{loaded})"
+        )
 
     def arguments(self, subject_id: str | None = None) -> Any:
         """The argument set of one subject (of the question asked once, without one)."""

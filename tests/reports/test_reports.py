@@ -100,6 +100,22 @@ def test_where_selects_the_subjects(bank: GraphStore) -> None:
     assert rows(bank, "payrollCoverage", where=("industry=banking",)) == []
 
 
+def test_where_takes_loaded_extra_columns_and_refuses_a_property_no_node_has(
+    bank: GraphStore,
+) -> None:
+    # An extra CSV column is a property of its nodes (loaders/canonical-csv.md): filterable.
+    asyncio.run(bank.write(GraphBatch(nodes=[NodeRow(
+        "Enterprise", "E9", {"name": "Neun AG", "country": "DE"}, "test", 0)])))
+    assert rows(bank, "payrollCoverage", where=("country=DE",)) == [("E9", 0, 0, 0, None)]
+    assert rows(bank, "payrollCoverage", where=("country=FR",)) == []  # none matches
+    # A property neither declared nor loaded is a mistake, not a filter matching nothing.
+    with pytest.raises(InvalidInputError) as refused:
+        rows(bank, "payrollCoverage", where=("industry=manufacturing", "nosuch=x"))
+    assert str(refused.value) == (
+        "where 'nosuch': no Enterprise has that property (Enterprise declares id, name, "
+        "industry, region, blocked, createdAt; loaded from extra columns: country)")
+
+
 def test_cross_sell_gaps_have_list_columns(bank: GraphStore) -> None:
     by_person = {row[0]: row for row in rows(bank, "crossSellGaps")}
     assert len(by_person) == 8
@@ -334,6 +350,9 @@ def test_the_command_writes_the_file_and_says_so(small_bank_dir: Path, tmp_path:
      "arg productTypes: expected a list of text, got '[1]'"),
     (["report", "uncoveredEmployees", "-o", "x.csv", "--arg", 'productTypes={"a":1}'],
      "arg productTypes: expected a list of text"),
+    (["report", "payrollCoverage", "-o", "x.csv", "--where", "nosuch=x"],
+     "where 'nosuch': no Enterprise has that property (Enterprise declares id, name, "
+     "industry, region, blocked, createdAt; no extra columns loaded)"),
 ])
 def test_the_command_refuses_bad_options_in_one_line(small_bank_dir: Path, tmp_path: Path,
                                                       argv: list[str], message: str,
@@ -410,11 +429,15 @@ def test_bad_parameters_are_refused_over_http_as_on_the_command_line(
 ) -> None:
     with running(small_bank_dir) as client:
         http: httpx.Client = client.http
-        for params, message in [
-            ({"arg": "productTypes=[1]"}, "arg productTypes: expected a list of text, got '[1]'"),
-            ({"arg": 'productTypes={"a":1}'}, "arg productTypes: expected a list of text"),
+        for report, params, message in [
+            ("uncoveredEmployees", {"arg": "productTypes=[1]"},
+             "arg productTypes: expected a list of text, got '[1]'"),
+            ("uncoveredEmployees", {"arg": 'productTypes={"a":1}'},
+             "arg productTypes: expected a list of text"),
+            ("payrollCoverage", {"where": "nosuch=x"},
+             "where 'nosuch': no Enterprise has that property (Enterprise declares id, name"),
         ]:
-            refused = http.get("/reports/uncoveredEmployees", params=params)
+            refused = http.get(f"/reports/{report}", params=params)
             assert refused.status_code == 400, refused.text
             (error,) = refused.json()["errors"]
             assert error["extensions"]["code"] == "BAD_USER_INPUT"
