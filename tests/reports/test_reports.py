@@ -341,6 +341,21 @@ def test_the_command_writes_the_file_and_says_so(small_bank_dir: Path, tmp_path:
     assert "━" not in result.stderr  # not a terminal: no progress bar
 
 
+@pytest.mark.parametrize(("options", "summary"), [
+    (["payrollCoverage", "--where", "id=E3"], "1 row (1 enterprise) written to"),
+    (["uncoveredEmployees", "--where", "id=E3"], "0 rows (1 enterprise) written to"),
+    (["uncoveredEmployees", "--where", "id=E1"], "2 rows (1 enterprise) written to"),
+    (["uncoveredEmployees", "--where", "blocked=false"], "6 rows (3 enterprises) written to"),
+    (["executivesWithoutPrivateBanking"], "2 rows (one answer for the whole book) written to"),
+])
+def test_the_summary_counts_in_singular_and_plural(small_bank_dir: Path, tmp_path: Path,
+                                                    options: list[str], summary: str) -> None:
+    result = CliRunner().invoke(app, ["report", *options, "--output", str(tmp_path / "r.csv"),
+                                      "--data-dir", str(small_bank_dir)])
+    assert result.exit_code == 0, result.output
+    assert summary in result.stderr, result.stderr
+
+
 @pytest.mark.parametrize(("argv", "message"), [
     (["report", "clientNetwork", "-o", "x.csv"], "no report question 'clientNetwork'"),
     (["report", "payrollCoverage", "-o", "x.xlsx"], "cannot tell the format"),
