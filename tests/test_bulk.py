@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 
+from graph_service.auth import Caller, Role
 from graph_service.bulk import CHUNK_SIZE, BulkSummary, check_document, execute_many, run_bulk
 from graph_service.config import Settings
 from graph_service.errors import InvalidInputError, StoreUnavailableError
+from graph_service.linkage import commands
 from graph_service.stores.base import GraphStore
 from graph_service.stores.cypher import CypherStore
 from graph_service.stores.embedded import EmbeddedStore
@@ -134,6 +136,29 @@ def test_a_document_is_parsed_and_validated_once_per_run(
     assert summary == BulkSummary(lines=lines, failed=0)
     assert rows[0] == COVERAGE_COLUMNS and len(rows) == lines + 1
     assert parse_counts == {"parse": 1, "validate": 1}
+
+
+FORMULA = '=HYPERLINK("http://evil","x")'
+REFERRAL = "query($id: ID!) { referral(id: $id) { id product note version } }"
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_written_as_text(
+    small_bank: GraphStore, tmp_path: Path
+) -> None:
+    # OWASP's CSV Injection: a staff member's referral texts reach an analyst's spreadsheet.
+    referral, _ = asyncio.run(commands.create_referral(
+        small_bank, Caller("sam", Role.STAFF), party=("Person", "P1"), to_manager_id="M1",
+        idempotency_key="csv-injection", product=FORMULA, note="@SUM(1)"))
+    _, rows = bulk(small_bank, REFERRAL, [referral.id], tmp_path)
+    cells = dict(zip(rows[0], rows[1], strict=True))
+    assert cells["referral.product"] == "'" + FORMULA
+    assert cells["referral.note"] == "'@SUM(1)"
+    assert (cells["line"], cells["referral.id"], cells["referral.version"]) == (
+        "1", referral.id, "1")  # numbers and plain texts as they are
+    # NDJSON is read by programs: its texts stay as they are.
+    (record,) = bulk_records(small_bank, REFERRAL, [{"id": referral.id}], Settings(), tmp_path)
+    assert record["data"]["referral"]["product"] == FORMULA
+    assert record["data"]["referral"]["note"] == "@SUM(1)"
 
 
 # -- chunks: the same answers as one execution per line ------------------------------------

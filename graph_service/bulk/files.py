@@ -15,7 +15,9 @@ unless it is exploded: one row per item, its item's fields as columns), then ``e
 where a list was cut at its page size with items left, see
 :class:`~graph_service.api.pagination.Paging`). A data column named ``line``, ``errors`` or
 ``truncated`` is refused (:func:`csv_header`). Cells are spelled as in JSON
-(``true``/``false``), null as an empty cell. Running the lines is
+(``true``/``false``), null as an empty cell, a text that a spreadsheet would run as a
+formula after an apostrophe
+(:func:`~graph_service.reports.output.spreadsheet_text`). Running the lines is
 :mod:`graph_service.bulk.runner`'s.
 """
 
@@ -54,7 +56,7 @@ from graphql import (
 )
 
 from graph_service.errors import InvalidInputError, Location
-from graph_service.reports.output import atomic_output
+from graph_service.reports.output import atomic_output, spreadsheet_text
 
 OUTPUT_FORMATS = ("csv", "ndjson")
 """The output formats of a bulk run (``--format``)."""
@@ -335,7 +337,8 @@ def column_value(data: Any, column: Column) -> Any:
         The value at the column's response keys; ``None`` (an empty cell) when ``data`` or
         an object on the way is null or lacks the key (an error, a skipped field); a list or
         object value (a list-typed field, a JSON scalar) as JSON text; a boolean as JSON's
-        ``true`` or ``false`` (as inside a list cell).
+        ``true`` or ``false`` (as inside a list cell); a text a spreadsheet would run as a
+        formula after an apostrophe (:func:`~graph_service.reports.output.spreadsheet_text`).
 
     Examples
     --------
@@ -344,11 +347,13 @@ def column_value(data: Any, column: Column) -> Any:
     [0.5, None, '["a"]']
     >>> column_value({"ok": False}, ("ok",))
     'false'
+    >>> column_value({"note": "@SUM(1)"}, ("note",))
+    "'@SUM(1)"
     """
     value = _at(data, column)
     if isinstance(value, list | dict | bool):
         return json.dumps(value, ensure_ascii=False)
-    return value
+    return spreadsheet_text(value)
 
 
 def document_layout(

@@ -26,6 +26,28 @@ if TYPE_CHECKING:
     from graph_service.reports import Report
 
 
+_PLURALS = {"Medium": "media"}
+"""The node labels whose plural is not the label and an ``s``."""
+
+
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """``number`` and ``noun``, singular for one and plural otherwise (``0 rows``, ``1 row``).
+
+    ``plural`` defaults to ``noun`` and an ``s``.
+
+    Examples
+    --------
+    >>> counted(1, "row"), counted(0, "row"), counted(2, "medium", "media")
+    ('1 row', '0 rows', '2 media')
+    """
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
+
+
+def _label_plural(label: str) -> str:
+    """The plural of a node label in running text (``enterprises``, ``media``)."""
+    return _PLURALS.get(label, label + "s").lower()
+
+
 async def _report(settings: Settings, report: Report, output: Path, fmt: str) -> int:
     from graph_service.auth import cli_caller
     from graph_service.reports import write_report
@@ -39,7 +61,7 @@ async def _report(settings: Settings, report: Report, output: Path, fmt: str) ->
         else:
             await store.counts()  # the embedded store reads its record here
         running = time.perf_counter()
-        what = f"{report.label.lower()}s" if report.label else "the whole book"
+        what = _label_plural(report.label) if report.label else "the whole book"
         with progress_bar(what) as bar:
             summary = await write_report(
                 report, store, settings, cli_caller(), output, fmt,
@@ -47,9 +69,10 @@ async def _report(settings: Settings, report: Report, output: Path, fmt: str) ->
             )
     finally:
         await store.close()
+    subjects = (counted(summary.subjects, report.label.lower(), what) if report.label
+                else f"one answer for {what}")
     err.print(
-        f"{summary.rows} rows ({summary.subjects if report.label else 'one answer for'} "
-        f"{what}) written to {output} in "
+        f"{counted(summary.rows, 'row')} ({subjects}) written to {output} in "
         f"{summary.seconds:.3f} s (store opened in {running - opening:.3f} s)",
         highlight=False, markup=False,
     )
@@ -74,7 +97,8 @@ def report(
         list[str] | None,
         typer.Option(
             help="PROPERTY=VALUE: only the subjects whose property equals VALUE "
-            "(repeatable, all must hold; 'id' is the node's id).",
+            "(repeatable, all must hold; 'id' is the node's id); a property no node of the "
+            "label has, declared or loaded, is refused.",
             show_default=False,
         ),
     ] = None,

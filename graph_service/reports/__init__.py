@@ -11,10 +11,11 @@ as CSV, NDJSON or Parquet.
 - :mod:`graph_service.reports.run`: running one (:func:`report_rows`,
   :func:`write_report`);
 - :mod:`graph_service.reports.output`: the formats (:data:`FORMATS`) and files written
-  atomically (:func:`atomic_output`).
+  atomically (:func:`atomic_output`), and the one rule keeping a CSV cell from running as a
+  spreadsheet formula (:func:`spreadsheet_text`).
 """
 
-from graph_service.reports.output import FORMATS, atomic_output, output_format
+from graph_service.reports.output import FORMATS, atomic_output, output_format, spreadsheet_text
 from graph_service.reports.planning import (
     Column,
     Report,
@@ -42,6 +43,7 @@ __all__ = [
     "report_questions",
     "report_rows",
     "shown_rows",
+    "spreadsheet_text",
     "subjects",
     "write_report",
 ]

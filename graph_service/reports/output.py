@@ -4,7 +4,9 @@ Each format is an :class:`Encoder` turning rows into bytes as they come, so that
 written (or downloaded) a chunk at a time:
 
 - ``csv``: a header of the column names, then one line per row (RFC 4180 quoting, UTF-8).
-  A null is an empty cell, a boolean ``true``/``false``, a list its JSON text;
+  A null is an empty cell, a boolean ``true``/``false``, a list its JSON text; a text
+  that a spreadsheet would run as a formula is written after an apostrophe
+  (:func:`spreadsheet_text`);
 - ``ndjson``: one JSON object per row, keyed by column name; a list is a JSON array;
 - ``parquet``: one row group per chunk, each column typed (``string``, ``int64``,
   ``double``, ``bool`` or a list of one; every column nullable), written with pyarrow.
@@ -81,13 +83,43 @@ class Encoder(Protocol):
         ...
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""The first characters that make a spreadsheet read a CSV cell as a formula (OWASP's
+CSV Injection, https://owasp.org/www-community/attacks/CSV_Injection)."""
+
+
+def spreadsheet_text(value: Any) -> Any:
+    """A CSV cell's value made safe to open in a spreadsheet: a formula-like text quoted.
+
+    A text starting with one of :data:`FORMULA_STARTS` is prefixed with an apostrophe,
+    which makes Excel, LibreOffice and Google Sheets show it as text instead of running it
+    (OWASP's CSV Injection, https://owasp.org/www-community/attacks/CSV_Injection; the
+    explorer's CSV export applies the same rule). Every CSV the service writes passes its
+    text cells here; numbers and other values, and NDJSON and Parquet (read by programs),
+    are left as they are.
+
+    Examples
+    --------
+    >>> spreadsheet_text("@SUM(1)")
+    "'@SUM(1)"
+    >>> spreadsheet_text("a=1"), spreadsheet_text(-1)
+    ('a=1', -1)
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _cell(value: Any) -> Any:
-    """A CSV cell: empty for null, JSON's spelling for booleans and lists."""
+    """A CSV cell: empty for null, JSON's spelling of booleans and lists, texts made safe.
+
+    A formula-like text is quoted (:func:`spreadsheet_text`).
+    """
     if value is None:
         return ""
     if isinstance(value, bool | list):
         return json.dumps(value, ensure_ascii=False)
-    return value
+    return spreadsheet_text(value)
 
 
 class _Csv:
@@ -294,5 +326,5 @@ def atomic_output(output: Path, *, binary: bool = False) -> Iterator[IO[Any]]:
         partial.unlink(missing_ok=True)
 
 
-__all__ = ["FORMATS", "SUFFIXES", "Encoder", "arrow_array", "arrow_schema", "atomic_output",
-           "encoder", "output_format"]
+__all__ = ["FORMATS", "FORMULA_STARTS", "SUFFIXES", "Encoder", "arrow_array", "arrow_schema",
+           "atomic_output", "encoder", "output_format", "spreadsheet_text"]

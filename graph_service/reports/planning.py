@@ -47,7 +47,7 @@ from graph_service.auth.caller import Caller
 from graph_service.errors import ForbiddenError, InvalidInputError
 from graph_service.linkage.question import Doc, Id, IdList, Outside, Question, Ranked
 from graph_service.linkage.registry import QUESTIONS
-from graph_service.model import NodeLabel, camel_case
+from graph_service.model import NODE_SPECS, NodeLabel, camel_case
 from graph_service.stores.base import Node, Relationship
 
 SCALARS: tuple[type, ...] = (str, int, float, bool)
@@ -326,42 +326,93 @@ def _subject_label(question: Question[Any, Any], argument: str,
     return next((label for label, node_id in subjects if node_id == marker), None)
 
 
+_KINDS: dict[Any, str] = {Id: "an id", str: "text", int: "an integer", float: "a number",
+                          bool: "true or false"}
+"""How an argument's type is named in a refusal."""
+
+
+def _kind(base: Any) -> str:
+    if isinstance(base, type) and issubclass(base, enum.Enum):
+        return f"one of {', '.join(m.name for m in base)}"
+    return _KINDS.get(base, getattr(base, "__name__", str(base)))
+
+
 def _coerce(argument: _Argument, text: str) -> Any:
-    """The value of ``--arg NAME=TEXT`` for ``argument``: JSON where it parses, else text.
+    """The value of ``--arg NAME=TEXT`` for ``argument``, checked against its type.
+
+    ``TEXT`` is read as JSON where it parses, else as text. As GraphQL coerces a variable
+    (https://spec.graphql.org/October2021/#sec-Input-Coercion), a list argument takes a JSON
+    array, each item of the list's type, or one value, a list of one; a text or id argument
+    takes a JSON string, or ``TEXT`` as typed when it is a bare JSON number, boolean or
+    null (``--arg product=2024``: a command line has no other spelling), never an array or
+    an object; an id in an array may be an integer, as GraphQL's ``ID`` accepts.
 
     Raises
     ------
     InvalidInputError
-        If the value is not of the argument's type.
+        If the value is not of the argument's type (``productTypes=[1]``,
+        ``productTypes={"a": 1}``); the message names the argument.
     """
     try:
         value = json.loads(text)
     except ValueError:
         value = text
     base = argument.base
-    origin = get_origin(base)
-    try:
-        if origin in (list, tuple):
-            (item, *_) = get_args(base)
-            values = value if isinstance(value, list) else [value]
-            return tuple(_coerce_scalar(_strip(item), v, text) for v in values)
-        return _coerce_scalar(base, value, text)
-    except (ValueError, TypeError) as exc:
-        raise InvalidInputError(f"arg {argument.published}: {exc}") from None
+    if get_origin(base) not in (list, tuple):
+        try:
+            return _coerce_scalar(base, value, text)
+        except ValueError as exc:
+            raise InvalidInputError(f"arg {argument.published}: {exc}") from None
+    item = _strip(get_args(base)[0])
+    if not isinstance(value, list):
+        try:
+            return (_coerce_scalar(item, value, text),)
+        except ValueError:
+            raise InvalidInputError(
+                f"arg {argument.published}: expected a list of {_kind(item)} "
+                f"(or one such value), got {text!r}"
+            ) from None
+    found = []
+    for number, member in enumerate(value, start=1):
+        try:
+            found.append(_coerce_scalar(item, member, None))
+        except ValueError as exc:
+            raise InvalidInputError(
+                f"arg {argument.published}: expected a list of {_kind(item)}, got {text!r} "
+                f"(item {number}: {exc})"
+            ) from None
+    return tuple(found)
 
 
-def _coerce_scalar(base: Any, value: Any, text: str) -> Any:
+def _coerce_scalar(base: Any, value: Any, text: str | None) -> Any:
+    """``value`` (parsed JSON) as a value of ``base``.
+
+    ``text`` is what was typed; ``None`` for an item of a JSON array.
+
+    Raises
+    ------
+    ValueError
+        If ``value`` is not of ``base`` (see :func:`_coerce`).
+    """
+    bare = value is None or isinstance(value, int | float)  # bool is an int
     if base is Id or base is str:
-        return Id(text if not isinstance(value, str) else value)
-    if isinstance(base, type) and issubclass(base, enum.Enum):
-        return _enum_member(base, str(value))
-    if base is bool and isinstance(value, bool):
+        if isinstance(value, str):
+            return Id(value)
+        if text is not None and bare:
+            return Id(text)
+        if base is Id and isinstance(value, int) and not isinstance(value, bool):
+            return Id(str(value))
+    elif isinstance(base, type) and issubclass(base, enum.Enum):
+        if isinstance(value, str):
+            return _enum_member(base, value)
+    elif base is bool and isinstance(value, bool):
         return value
-    if base is int and isinstance(value, int) and not isinstance(value, bool):
+    elif base is int and isinstance(value, int) and not isinstance(value, bool):
         return value
-    if base is float and isinstance(value, int | float) and not isinstance(value, bool):
+    elif base is float and isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
-    raise ValueError(f"expected {getattr(base, '__name__', base)}, got {text!r}")
+    shown = repr(text) if text is not None else json.dumps(value, ensure_ascii=False)
+    raise ValueError(f"expected {_kind(base)}, got {shown}")
 
 
 def _enum_member(cls: type[enum.Enum], text: str) -> enum.Enum:
@@ -378,7 +429,10 @@ class Filter:
     """A ``--where PROPERTY=VALUE`` condition on a report's subjects.
 
     A subject passes when its property (or ``id``) spelled as text equals ``value``
-    (``true``/``false`` for booleans); an absent property never does.
+    (``true``/``false`` for booleans); an absent property never does. The property is one
+    its label declares (:data:`graph_service.model.NODE_SPECS`) or one loaded from an extra
+    CSV column (``loaders/canonical-csv.md``): a property no node of the label has, declared
+    or loaded, is refused (:meth:`Report.check_filters`), not answered with no rows.
     """
 
     prop: str
@@ -444,6 +498,46 @@ class Report:
     shape: _Shape
     subject_column: bool
 
+    def undeclared_filters(self) -> list[str]:
+        """The properties :attr:`filters` test that :attr:`label` does not declare.
+
+        Such a property may still be loaded, from an extra CSV column: whether any subject
+        has it is known only from the nodes (:meth:`check_filters`).
+        """
+        spec = NODE_SPECS.get(self.label or "")
+        declared = spec.by_name if spec is not None else {}
+        return [f.prop for f in self.filters if f.prop != "id" and f.prop not in declared]
+
+    def check_filters(self, present: set[str]) -> None:
+        """Refuse a filter on a property that no node of :attr:`label` has.
+
+        Parameters
+        ----------
+        present : set of str
+            Every property of the label's nodes (gathered by
+            :func:`~graph_service.reports.run.subjects` when
+            :meth:`undeclared_filters` is not empty).
+
+        Raises
+        ------
+        InvalidInputError
+            If a filter's property is neither declared by the label nor held by any of its
+            nodes (a misspelt name): named, with the label's declared properties and those
+            loaded from extra columns.
+        """
+        missing = [name for name in self.undeclared_filters() if name not in present]
+        if not missing:
+            return
+        spec = NODE_SPECS.get(self.label or "")
+        declared = ["id", *(spec.by_name if spec is not None else ())]
+        extras = sorted(present - set(declared))
+        loaded = (f"; loaded from extra columns: {', '.join(extras)}" if extras
+                  else "; no extra columns loaded")
+        raise InvalidInputError(
+            f"where {missing[0]!r}: no {self.label} has that property ({self.label} declares "
+            f"{', '.join(declared)}{loaded})"
+        )
+
     def arguments(self, subject_id: str | None = None) -> Any:
         """The argument set of one subject (of the question asked once, without one)."""
         values = dict(self.values)
@@ -480,7 +574,8 @@ def plan(
         ``PROPERTY=VALUE`` conditions on the subjects (:class:`Filter`), all to hold.
     args : sequence of str
         ``NAME=VALUE``: an argument (published name) given to every argument set; the value
-        is JSON when it parses as JSON (a list: ``["debit card"]``), text otherwise.
+        is JSON when it parses as JSON (a list: ``["debit card"]``), text otherwise, and
+        must be of the argument's type (:func:`_coerce`).
 
     Returns
     -------

@@ -32,18 +32,32 @@ async def subjects(report: Report, store: GraphStore) -> list[str | None]:
 
     Every node of the report's label (``store.list_ids``), kept when they pass every filter
     (their properties read with ``store.get_nodes``, a chunk at a time).
+
+    Raises
+    ------
+    InvalidInputError
+        If a filter tests a property that the label does not declare and none of its nodes
+        has (:meth:`~graph_service.reports.planning.Report.check_filters`).
     """
     if report.label is None:
         return [None]
     ids = await store.list_ids(report.label)
     if not report.filters:
         return list(ids)
+    gather = bool(report.undeclared_filters())
+    present: set[str] = set()
     kept: list[str | None] = []
     for start in range(0, len(ids), CHUNK_SIZE):
         chunk = ids[start : start + CHUNK_SIZE]
         for node in await store.get_nodes(report.label, chunk):
-            if node is not None and all(f.passes(node.id, node.props) for f in report.filters):
+            if node is None:
+                continue
+            if gather:
+                present.update(node.props)
+            if all(f.passes(node.id, node.props) for f in report.filters):
                 kept.append(node.id)
+    if gather:
+        report.check_filters(present)
     return kept
 
 

@@ -20,15 +20,25 @@ import pytest
 from typer.testing import CliRunner
 
 from graph_service.audit import read_records
-from graph_service.auth import Role, cli_caller
+from graph_service.auth import Caller, Role, cli_caller
 from graph_service.auth.tokens import LocalIssuer
 from graph_service.cli import app
 from graph_service.config import Settings
 from graph_service.errors import InvalidInputError, StoreUnavailableError
 from graph_service.ingest import read_input
 from graph_service.ingest.generator import generate
+from graph_service.linkage import commands
+from graph_service.linkage.conversion import ConversionGroupBy
 from graph_service.linkage.question import Id, Question, fixed_cost
-from graph_service.reports import plan, report_questions, report_rows, subjects, write_report
+from graph_service.records import GraphBatch, NodeRow
+from graph_service.reports import (
+    plan,
+    report_questions,
+    report_rows,
+    spreadsheet_text,
+    subjects,
+    write_report,
+)
 from graph_service.reports import planning as report_plan
 from graph_service.reports import run as report_run
 from graph_service.stores.base import Direction, GraphStore
@@ -90,6 +100,22 @@ def test_where_selects_the_subjects(bank: GraphStore) -> None:
     assert rows(bank, "payrollCoverage", where=("industry=banking",)) == []
 
 
+def test_where_takes_loaded_extra_columns_and_refuses_a_property_no_node_has(
+    bank: GraphStore,
+) -> None:
+    # An extra CSV column is a property of its nodes (loaders/canonical-csv.md): filterable.
+    asyncio.run(bank.write(GraphBatch(nodes=[NodeRow(
+        "Enterprise", "E9", {"name": "Neun AG", "country": "DE"}, "test", 0)])))
+    assert rows(bank, "payrollCoverage", where=("country=DE",)) == [("E9", 0, 0, 0, None)]
+    assert rows(bank, "payrollCoverage", where=("country=FR",)) == []  # none matches
+    # A property neither declared nor loaded is a mistake, not a filter matching nothing.
+    with pytest.raises(InvalidInputError) as refused:
+        rows(bank, "payrollCoverage", where=("industry=manufacturing", "nosuch=x"))
+    assert str(refused.value) == (
+        "where 'nosuch': no Enterprise has that property (Enterprise declares id, name, "
+        "industry, region, blocked, createdAt; loaded from extra columns: country)")
+
+
 def test_cross_sell_gaps_have_list_columns(bank: GraphStore) -> None:
     by_person = {row[0]: row for row in rows(bank, "crossSellGaps")}
     assert len(by_person) == 8
@@ -114,11 +140,32 @@ def test_questions_whose_answers_are_not_rows_are_no_reports() -> None:
     ({"args": ("nope=1",)}, "arg must be NAME=VALUE"),
     ({"args": ('productTypes=["a"]', 'productTypes=["b"]')}, "given twice"),
     ({"where": ("industry",)}, "where must be PROPERTY=VALUE"),
+    # Checked against the argument's type, as GraphQL checks a variable.
+    ({"args": ("productTypes=[1]",)},
+     r"^arg productTypes: expected a list of text, got '\[1\]' \(item 1: expected text, got 1\)$"),
+    ({"args": ('productTypes={"a":1}',)}, "arg productTypes: expected a list of text"),
+    ({"args": ('productTypes=[["a"]]',)}, "arg productTypes: expected a list of text"),
+    ({"args": ("productTypes=[null]",)}, "arg productTypes: expected a list of text"),
+    ({"args": ('enterpriseId={"a":1}',)}, "arg enterpriseId: expected an id"),
+    ({"args": ('enterpriseId=["E1"]',)}, "arg enterpriseId: expected an id"),
 ])
 def test_bad_options_are_refused_before_anything_runs(kwargs: dict[str, Any],
                                                         message: str) -> None:
     with pytest.raises(InvalidInputError, match=message):
         plan("payrollCoverage", **kwargs)
+
+
+def test_arguments_take_their_types_values() -> None:
+    def values(arg: str) -> Any:
+        return dict(plan("uncoveredEmployees", args=(arg,)).values)
+
+    assert values('productTypes=["credit card", "debit card"]') == {
+        "product_types": ("credit card", "debit card")}
+    assert values("productTypes=credit card") == {"product_types": ("credit card",)}  # one
+    assert values("productTypes=2024") == {"product_types": ("2024",)}  # as typed
+    assert values("enterpriseId=E1") == {"enterprise_id": "E1"}
+    assert dict(plan("referralConversion", args=('groupBy="branch"',)).values) == {
+        "group_by": ConversionGroupBy.BRANCH}
 
 
 def test_where_needs_a_set_to_select_from() -> None:
@@ -183,6 +230,41 @@ def test_list_columns_are_lists_in_parquet_and_ndjson_and_json_in_csv(
     assert lines.set_index("personId").loc["P3", "held"] == ["debit card", "trust account"]
     text = pd.read_csv(tmp_path / "gaps.csv").set_index("personId")
     assert text.loc["P3", "held"] == '["debit card", "trust account"]'
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(1)", "\tx", "\rx",
+                                  '=HYPERLINK("http://evil","x")'])
+def test_a_text_a_spreadsheet_would_run_is_quoted(text: str) -> None:
+    assert spreadsheet_text(text) == "'" + text
+
+
+@pytest.mark.parametrize("value", ["a=1", "", "x-1", "'=1", -1, -0.5, 3, None, True, ["=1"]])
+def test_other_values_are_left_as_they_are(value: Any) -> None:
+    assert spreadsheet_text(value) == value
+
+
+FORMULA = '=HYPERLINK("http://evil","x")'
+
+
+def test_only_the_csv_quotes_formula_like_texts(small_bank: EmbeddedStore,
+                                                tmp_path: Path) -> None:
+    # OWASP's CSV Injection: a branch loaded as a formula, a key column of referralConversion.
+    asyncio.run(small_bank.write(GraphBatch(nodes=[NodeRow(
+        "Manager", "M9", {"name": "Max", "kind": "retail", "branch": FORMULA}, "test", 0)])))
+    asyncio.run(commands.create_referral(
+        small_bank, Caller("sam", Role.STAFF), party=("Person", "P1"), to_manager_id="M9",
+        idempotency_key="csv-injection", product="@SUM(1)"))
+    for fmt in ("csv", "ndjson", "parquet"):
+        write(small_bank, "referralConversion", tmp_path / f"conversion.{fmt}", fmt,
+              args=("groupBy=BRANCH",))
+    text = (tmp_path / "conversion.csv").read_bytes().decode("utf-8")
+    assert text == (
+        "key,referred,contacted,converted,rate\r\n"
+        '"\'=HYPERLINK(""http://evil"",""x"")",1,0,0,0.0\r\n'
+    )
+    (record,) = pd.read_json(tmp_path / "conversion.ndjson", lines=True).to_dict("records")
+    assert record["key"] == FORMULA
+    assert list(pd.read_parquet(tmp_path / "conversion.parquet")["key"]) == [FORMULA]
 
 
 class FailingLater(CountingStore):
@@ -259,11 +341,33 @@ def test_the_command_writes_the_file_and_says_so(small_bank_dir: Path, tmp_path:
     assert "━" not in result.stderr  # not a terminal: no progress bar
 
 
+@pytest.mark.parametrize(("options", "summary"), [
+    (["payrollCoverage", "--where", "id=E3"], "1 row (1 enterprise) written to"),
+    (["uncoveredEmployees", "--where", "id=E3"], "0 rows (1 enterprise) written to"),
+    (["uncoveredEmployees", "--where", "id=E1"], "2 rows (1 enterprise) written to"),
+    (["uncoveredEmployees", "--where", "blocked=false"], "6 rows (3 enterprises) written to"),
+    (["executivesWithoutPrivateBanking"], "2 rows (one answer for the whole book) written to"),
+])
+def test_the_summary_counts_in_singular_and_plural(small_bank_dir: Path, tmp_path: Path,
+                                                    options: list[str], summary: str) -> None:
+    result = CliRunner().invoke(app, ["report", *options, "--output", str(tmp_path / "r.csv"),
+                                      "--data-dir", str(small_bank_dir)])
+    assert result.exit_code == 0, result.output
+    assert summary in result.stderr, result.stderr
+
+
 @pytest.mark.parametrize(("argv", "message"), [
     (["report", "clientNetwork", "-o", "x.csv"], "no report question 'clientNetwork'"),
     (["report", "payrollCoverage", "-o", "x.xlsx"], "cannot tell the format"),
     (["report", "payrollCoverage", "-o", "x.csv", "--format", "xml"], "unknown report format"),
     (["report", "payrollCoverage", "-o", "x.csv", "--by", "branch"], "by 'branch'"),
+    (["report", "uncoveredEmployees", "-o", "x.csv", "--arg", "productTypes=[1]"],
+     "arg productTypes: expected a list of text, got '[1]'"),
+    (["report", "uncoveredEmployees", "-o", "x.csv", "--arg", 'productTypes={"a":1}'],
+     "arg productTypes: expected a list of text"),
+    (["report", "payrollCoverage", "-o", "x.csv", "--where", "nosuch=x"],
+     "where 'nosuch': no Enterprise has that property (Enterprise declares id, name, "
+     "industry, region, blocked, createdAt; no extra columns loaded)"),
 ])
 def test_the_command_refuses_bad_options_in_one_line(small_bank_dir: Path, tmp_path: Path,
                                                       argv: list[str], message: str,
@@ -333,6 +437,26 @@ def test_analysts_and_admins_download_reports_others_are_refused(small_bank_dir:
     assert [(r["subject"], r["operation"], r["outcome"]) for r in downloads] == [
         ("ann", "payrollCoverage", "ok"), ("test-admin", "executivesWithoutPrivateBanking", "ok"),
         ("ann", "payrollCoverage", "ok"), ("test-admin", "crossSellGaps", "ok")]
+
+
+def test_bad_parameters_are_refused_over_http_as_on_the_command_line(
+    small_bank_dir: Path,
+) -> None:
+    with running(small_bank_dir) as client:
+        http: httpx.Client = client.http
+        for report, params, message in [
+            ("uncoveredEmployees", {"arg": "productTypes=[1]"},
+             "arg productTypes: expected a list of text, got '[1]'"),
+            ("uncoveredEmployees", {"arg": 'productTypes={"a":1}'},
+             "arg productTypes: expected a list of text"),
+            ("payrollCoverage", {"where": "nosuch=x"},
+             "where 'nosuch': no Enterprise has that property (Enterprise declares id, name"),
+        ]:
+            refused = http.get(f"/reports/{report}", params=params)
+            assert refused.status_code == 400, refused.text
+            (error,) = refused.json()["errors"]
+            assert error["extensions"]["code"] == "BAD_USER_INPUT"
+            assert error["message"].startswith(message), error
 
 
 # -- a question registered later is a report without a change to the report code ------------
