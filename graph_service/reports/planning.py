@@ -40,6 +40,7 @@ import operator
 import types
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
 from graph_service.access import Scope
@@ -452,13 +453,19 @@ class Filter:
             raise InvalidInputError(f"where must be PROPERTY=VALUE, got {text!r}")
         return cls(prop.strip(), value)
 
-    def passes(self, node_id: str, props: Mapping[str, Any]) -> bool:
-        """Whether a node of id ``node_id`` and properties ``props`` passes."""
+    def passes(self, node_id: str, props: Mapping[str, Any],
+               defaults: Mapping[str, Any] = MappingProxyType({})) -> bool:  # fmt: skip
+        """Whether a node of id ``node_id`` and properties ``props`` passes.
+
+        A property the node does not store is read as its label's default (``defaults``,
+        :data:`graph_service.model.NODE_DEFAULTS`: ``blocked`` is ``false``), as every
+        reader answers it; without one, the node does not pass.
+        """
         if self.prop == "id":
             return node_id == self.value
-        if self.prop not in props:
+        value = props.get(self.prop, defaults.get(self.prop))
+        if value is None:
             return False
-        value = props[self.prop]
         shown = json.dumps(value) if isinstance(value, bool) else str(value)
         return shown == self.value
 

@@ -16,6 +16,7 @@ from graph_service.auth.caller import Caller
 from graph_service.config import Settings
 from graph_service.errors import GraphServiceError
 from graph_service.linkage.question import answer_many
+from graph_service.model import NODE_DEFAULTS
 from graph_service.reports.output import Encoder, atomic_output, encoder
 from graph_service.reports.planning import Report, Row, shown_rows
 from graph_service.stores.base import GraphStore
@@ -45,6 +46,7 @@ async def subjects(report: Report, store: GraphStore) -> list[str | None]:
     if not report.filters:
         return list(ids)
     gather = bool(report.undeclared_filters())
+    defaults = NODE_DEFAULTS.get(report.label, {})
     present: set[str] = set()
     kept: list[str | None] = []
     for start in range(0, len(ids), CHUNK_SIZE):
@@ -54,7 +56,7 @@ async def subjects(report: Report, store: GraphStore) -> list[str | None]:
                 continue
             if gather:
                 present.update(node.props)
-            if all(f.passes(node.id, node.props) for f in report.filters):
+            if all(f.passes(node.id, node.props, defaults) for f in report.filters):
                 kept.append(node.id)
     if gather:
         report.check_filters(present)

@@ -168,6 +168,14 @@ def test_arguments_take_their_types_values() -> None:
         "group_by": ConversionGroupBy.BRANCH}
 
 
+def test_where_reads_a_property_not_stored_as_its_default(bank: GraphStore) -> None:
+    # A node loaded without `blocked` is not blocked (NODE_DEFAULTS), as every reader answers.
+    asyncio.run(bank.write(GraphBatch(nodes=[NodeRow(
+        "Enterprise", "E9", {"name": "Neun AG"}, "test", 0)])))
+    assert ("E9", 0, 0, 0, None) in rows(bank, "payrollCoverage", where=("blocked=false",))
+    assert rows(bank, "payrollCoverage", where=("blocked=true", "id=E9")) == []
+
+
 def test_where_needs_a_set_to_select_from() -> None:
     with pytest.raises(InvalidInputError, match="asked once for the whole book"):
         plan("executivesWithoutPrivateBanking", where=("industry=x",))
