@@ -36,6 +36,7 @@ from graph_service.model import (
     NodeLabel,
     ReferralStatus,
     RelationshipType,
+    camel_case,
 )
 from graph_service.stores.base import (
     Coverage,
@@ -94,11 +95,6 @@ _REFERS, _REFERRED_TO, _CONTACTED, _LOGGED_BY = (
 )
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
 @functools.cache
 def _prop_fields(cls: type) -> tuple[tuple[str, str, bool, Any], ...]:
     """``(field, stored property, is a datetime, default)`` per field of a type.
@@ -114,7 +110,7 @@ def _prop_fields(cls: type) -> tuple[tuple[str, str, bool, Any], ...]:
         (f.name, key, f.name == "at" or f.name.endswith("_at"), defaults.get(key))
         for f in dataclasses.fields(cast(Any, cls))
         if f.init
-        for key in (_camel(f.name),)
+        for key in (camel_case(f.name),)
     )
 
 
