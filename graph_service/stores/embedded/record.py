@@ -259,6 +259,11 @@ class CommitCounts:
 _Queued = tuple[GraphBatch, "asyncio.Future[LoadReport]"]
 
 
+def _fts_query(words: Sequence[str]) -> str:
+    """The FTS5 query of search words: each a quoted prefix term, all of them (``AND``)."""
+    return " AND ".join(f'"{word}"*' for word in words)
+
+
 def _next_group(queue: list[_Queued]) -> tuple[list[_Queued], list[_Queued]]:
     """Split ``queue`` (arrival order) into the next group and the writes left for later.
 
@@ -1229,7 +1234,7 @@ class Record:
         the rows checked against the graph (a look-up each); ``PRAGMA data_version`` read
         after the query tells the first case, as :meth:`sync` reads it.
         """
-        expression = " AND ".join(f'"{word}"*' for word in query)
+        expression = _fts_query(query)
         statement = _SEARCH.format(labels=", ".join("?" * len(labels)))
         try:
             rows = self._db.execute(statement, (expression, *labels, limit)).fetchall()
@@ -1259,7 +1264,7 @@ class Record:
         When the file may be ahead of the graph in memory (see :meth:`search`), the rows
         :meth:`search` answers are counted instead, so that both agree.
         """
-        expression = " AND ".join(f'"{word}"*' for word in query)
+        expression = _fts_query(query)
         try:
             (found,) = self._db.execute(_COUNT_ALL, (expression, limit)).fetchone()
             if found >= limit:
