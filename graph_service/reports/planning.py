@@ -430,7 +430,8 @@ class Filter:
     """A ``--where PROPERTY=VALUE`` condition on a report's subjects.
 
     A subject passes when its property (or ``id``) spelled as text equals ``value``
-    (``true``/``false`` for booleans); an absent property never does. The property is one
+    (``true``/``false`` for booleans); a property it does not store is its label's default
+    where there is one (:meth:`passes`), else it never passes. The property is one
     its label declares (:data:`graph_service.model.NODE_SPECS`) or one loaded from an extra
     CSV column (``loaders/canonical-csv.md``): a property no node of the label has, declared
     or loaded, is refused (:meth:`Report.check_filters`), not answered with no rows.
