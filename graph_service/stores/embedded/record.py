@@ -557,12 +557,14 @@ class Record:
         """
         try:
             found = snapshot.read_stamp(self.data_dir)
-            snapshot.read_payload(self.data_dir, found)
+            stamp = found.stamp
+            if (stamp.store_id != self._meta("store_id")
+                    or stamp.load_seq != int(self._meta("load_seq") or 0)):  # fmt: skip
+                return False
+            snapshot.read_payload(self.data_dir, found)  # its checksum: only when current
         except snapshot.SnapshotRejected:
             return False
-        stamp = found.stamp
-        return (stamp.store_id == self._meta("store_id")
-                and stamp.load_seq == int(self._meta("load_seq") or 0))  # fmt: skip
+        return True
 
     def save_snapshot(self) -> FsPath:
         """Write the in-memory graph, caught up with every committed write, as the snapshot.
