@@ -24,6 +24,21 @@ from graph_service.ingest import read_input
 from graph_service.ingest.generator import generate
 from graph_service.linkage.coverage import PayrollArgs
 from graph_service.linkage.leads import LeadsArgs
+from graph_service.linkage.lists import (
+    BooleanFilter,
+    EnterpriseListArgs,
+    EnterpriseSort,
+    EnterpriseWhere,
+    IdFilter,
+    ManagerListArgs,
+    ManagerSort,
+    ManagerWhere,
+    PersonListArgs,
+    PersonSort,
+    PersonWhere,
+    SortDirection,
+    StringFilter,
+)
 from graph_service.linkage.private_banking import ExecutivesArgs
 from graph_service.linkage.prospecting import LeadKind
 from graph_service.linkage.question import Id, Question, Ranked, answer_many, pushes_down
@@ -452,7 +467,54 @@ def _samples(store: GraphStore, name: str) -> dict[str, list[Any]]:
         for m in sorted(rng.sample(managers, min(3, len(managers))))
         for hops, kinds in ((0, None), (1, None), (2, None), (2, shareholders))
     ]
+    asc, desc = SortDirection.ASC, SortDirection.DESC
+    some = tuple(rng.sample(enterprises, min(5, len(enterprises))))
+    people = asyncio.run(store.list_ids("Person"))
+    enterprise_lists = [EnterpriseListArgs()] + [
+        EnterpriseListArgs(where, sort)
+        for where in (
+            None,
+            EnterpriseWhere(region=StringFilter(gte="M")),
+            EnterpriseWhere(OR=(EnterpriseWhere(industry=StringFilter(contains="a")),
+                                EnterpriseWhere(blocked=BooleanFilter(eq=True))),
+                            NOT=EnterpriseWhere(id=IdFilter(in_=tuple(map(Id, some))))),
+            EnterpriseWhere(name=StringFilter(), id=IdFilter(starts_with=enterprises[0][:2])),
+            EnterpriseWhere(AND=(), OR=()),
+            EnterpriseWhere(region=StringFilter(in_=())),
+        )
+        for sort in (
+            None,
+            (EnterpriseSort(uncovered_employees=desc),),
+            (EnterpriseSort(coverage_rate=asc), EnterpriseSort(name=desc)),
+            (EnterpriseSort(executives_without_private_banking=desc),),
+            (EnterpriseSort(region=asc), EnterpriseSort(blocked=desc)),
+            (EnterpriseSort(industry=desc), EnterpriseSort(id=desc)),
+        )
+    ]
+    person_lists = [
+        PersonListArgs(where, sort)
+        for where in (
+            None,
+            PersonWhere(segment=StringFilter(eq="private")),
+            PersonWhere(name=StringFilter(lt="M", starts_with="A"),
+                        blocked=BooleanFilter(eq=False)),
+            PersonWhere(NOT=PersonWhere(segment=StringFilter(in_=("mass", "private")))),
+            PersonWhere(id=IdFilter(lte=people[len(people) // 2], gt=people[0])),
+        )
+        for sort in (None, (PersonSort(name=asc),),
+                     (PersonSort(segment=desc), PersonSort(name=desc)))
+    ]
+    manager_lists = [
+        ManagerListArgs(where, sort)
+        for where in (None, ManagerWhere(branch=StringFilter(contains="1")),
+                      ManagerWhere(kind=StringFilter(eq="corporate")))
+        for sort in (None, (ManagerSort(branch=desc),),
+                     (ManagerSort(kind=asc), ManagerSort(name=asc)))
+    ]
     return {
+        "enterprises": enterprise_lists,
+        "persons": person_lists,
+        "managers": manager_lists,
         "manager_leads": leads,
         "uncovered_employees": payroll,
         "payroll_coverage": payroll,
@@ -461,14 +523,15 @@ def _samples(store: GraphStore, name: str) -> dict[str, list[Any]]:
     }
 
 
-EMBEDDED_ONLY = {"coverage_rollup", "manager_leads"}
+EMBEDDED_ONLY = {"coverage_rollup", "manager_leads", "enterprises", "persons", "managers"}
 """Pushdowns the embedded store has and the Cypher stores not (coverageRollup's generic rule
 is one book-wide payrollCoverage pushdown and one MANAGES read; managerLeads' a
-breadth-first search of a read per level)."""
+breadth-first search of a read per level; the lists' a read of the label's nodes)."""
 
 
-NEEDS_MANAGERS = {"manager_leads"}
-"""Pushdowns that answer only ``NOT_FOUND`` on a data set without managers (FinBench)."""
+NEEDS_MANAGERS = {"manager_leads", "managers"}
+"""Pushdowns that answer only ``NOT_FOUND`` or empty lists on a data set without managers
+(FinBench)."""
 EMPTY: Ranked[Any] = Ranked([], [])
 
 

@@ -74,6 +74,7 @@ from graph_service.linkage.question import (
     Doc,
     Id,
     IdList,
+    Lazy,
     NodeField,
     NodeOf,
     Order,
@@ -461,7 +462,8 @@ async def _visible(ctx: Any, question: Question[Any, Any], args: Any,
     """``then`` of the ranked answer of nodes, less the nodes listed by personal data unseen.
 
     Leaves out the nodes listed or placed by personal data (``Ranking.personal_match``)
-    that the caller may not see unmasked (:meth:`~graph_service.access.Scope.sees`).
+    that the caller may not see unmasked (:meth:`~graph_service.access.Scope.sees`). A
+    list of one label's nodes is matched once, for all of them.
 
     Raises
     ------
@@ -481,10 +483,14 @@ async def _visible(ctx: Any, question: Question[Any, Any], args: Any,
             f"({', '.join(sorted(PERSONAL_FIELDS[label]))}), which the {role} role does not read"
         )
     ranked: Ranked[NodeKey] = await ctx.answers(question).load(args)  # after the refusal
-    if not scope.unrestricted:
-        kept = [i for i, key in enumerate(ranked.items)
+    # A list of one label is listed by personal data for every node or for none.
+    unmatched = label in PERSONAL_FIELDS and not matched(args, (label, ""))
+    if not scope.unrestricted and not unmatched:
+        items = ranked.items.nodes if isinstance(ranked.items, Lazy) else ranked.items
+        kept = [i for i, key in enumerate(items)
                 if scope.sees(key) or not matched(args, key)]  # fmt: skip
-        ranked = Ranked([ranked.items[i] for i in kept], [ranked.sort_keys[i] for i in kept])
+        if len(kept) < len(items):
+            ranked = ranked.select(kept, [ranked.sort_keys[i] for i in kept])
     result = then(ranked)
     return await result if inspect.isawaitable(result) else result
 

@@ -37,7 +37,8 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Any, TypeVar
+from functools import partial
+from typing import Annotated, Any, Protocol, TypeVar, cast
 
 from graph_service.config import Settings
 from graph_service.errors import InvalidInputError
@@ -47,8 +48,10 @@ from graph_service.linkage.question import (
     Cost,
     CostArguments,
     Doc,
+    Each,
     Id,
     KeyPart,
+    Lazy,
     Order,
     Question,
     Ranked,
@@ -56,7 +59,17 @@ from graph_service.linkage.question import (
     answer_many,
 )
 from graph_service.model import NODE_DEFAULTS, PERSONAL_FIELDS, NodeKey, NodeLabel, camel_case
-from graph_service.stores.base import GraphStore, Node
+from graph_service.stores.base import (
+    AllOf,
+    AnyOf,
+    GraphStore,
+    Keep,
+    Listed,
+    Node,
+    NotOf,
+    PropertyTest,
+    SortBy,
+)
 
 A = TypeVar("A")
 
@@ -459,6 +472,27 @@ def _part(value: Any, kind: type) -> tuple[int, KeyPart]:
     return (0, kind(value))
 
 
+def _sort_key(node: Node, sorting: Sequence[tuple[str, SortDirection]],
+              figures: Mapping[str, Mapping[str, Any]]) -> tuple[KeyPart, ...]:
+    """The sort key of ``node``: per sort entry ``(absent flag, value)``, then its id.
+
+    Values are the node's properties (their label's default when absent), or its
+    ``figures`` by name.
+    """
+    defaults = NODE_DEFAULTS.get(node.label, {})
+    key: list[KeyPart] = []
+    for name, _ in sorting:
+        if name in FIGURES:
+            value = figures[node.id][name]
+        elif name == "id":
+            value = node.id
+        else:
+            value = node.props.get(camel_case(name), defaults.get(camel_case(name)))
+        key += _part(value, _PART_TYPES.get(name, str))
+    key.append(node.id)
+    return tuple(key)
+
+
 def lister(label: str) -> Callable[[GraphStore, Settings, Sequence[Any]], Any]:
     """The generic rule of the list of ``label`` (see the module's rule)."""
 
@@ -469,26 +503,82 @@ def lister(label: str) -> Callable[[GraphStore, Settings, Sequence[Any]], Any]:
         kept = [n for n in nodes if holds(args.where, n)]
         wanted = {name for name, _ in sorting} & FIGURES
         figures = await _figures(store, settings, [n.id for n in kept], wanted) if wanted else {}
-        defaults: Mapping[str, Any] = NODE_DEFAULTS.get(label, {})
         the_order = order(args)
         keyed = []
         for node in kept:
-            key: list[KeyPart] = []
-            for name, _ in sorting:
-                if name in FIGURES:
-                    value = figures[node.id][name]
-                elif name == "id":
-                    value = node.id
-                else:
-                    value = node.props.get(camel_case(name), defaults.get(camel_case(name)))
-                key += _part(value, _PART_TYPES.get(name, str))
-            key.append(node.id)
-            keyed.append((the_order.comparable(key), tuple(key), node.key))
+            key = _sort_key(node, sorting, figures)
+            keyed.append((the_order.comparable(key), key, node.key))
         keyed.sort(key=lambda item: item[0])
         return Ranked(items=[k for _, _, k in keyed], sort_keys=[s for _, s, _ in keyed])
 
     async def batch(store: GraphStore, settings: Settings, many: Sequence[Any]) -> list[Ranked]:
         return [await one(store, settings, args) for args in many]
+
+    return batch
+
+
+class Pushdown(Protocol):
+    """The optional method of a store advertising the lists (``enterprises``...)."""
+
+    async def list_nodes(self, label: str, keep: Keep | None, sort: Sequence[SortBy],
+                         defaults: Mapping[str, Any]) -> Listed:  # fmt: skip
+        """The nodes of ``label`` that pass ``keep``, ordered by ``sort``, then by id.
+
+        ``defaults``: each property's value for a node without one
+        (:data:`~graph_service.model.NODE_DEFAULTS`). The order and the nodes kept are
+        those of the module's rule.
+        """
+        ...
+
+
+def keep_of(where: Where) -> Keep:
+    """``where`` as a store's tree of property tests: the nodes :func:`holds` passes."""
+    parts: list[Keep] = []
+    for name in _field_names(type(where)):
+        given = getattr(where, name)
+        if given is not None and name not in _BOOLEAN:
+            parts.append(PropertyTest(camel_case(name), partial(_holds, given)))
+    if where.AND is not None:
+        parts.append(AllOf(tuple(keep_of(w) for w in where.AND)))
+    if where.OR is not None:
+        parts.append(AnyOf(tuple(keep_of(w) for w in where.OR)))
+    if where.NOT is not None:
+        parts.append(NotOf(keep_of(where.NOT)))
+    return AllOf(tuple(parts))
+
+
+def pushdown_of(label: str) -> Callable[[GraphStore, Settings, Sequence[Any]], Any]:
+    """The list of ``label`` from the store's own ``list_nodes`` (:class:`Pushdown`).
+
+    The store filters and orders; the items and their sort keys are read from it when
+    asked, so a page reads a page of nodes, not the label's million. Figures to sort by are
+    computed for the nodes that pass the filter and handed to the store.
+    """
+    defaults: Mapping[str, Any] = NODE_DEFAULTS.get(label, {})
+
+    async def one(own: Pushdown, store: GraphStore, settings: Settings, args: Args) -> Ranked:
+        sorting = entries(args)
+        keep = None if args.where is None else keep_of(args.where)
+        wanted = {name for name, _ in sorting} & FIGURES
+        figures: dict[str, dict[str, Any]] = {}
+        if wanted:
+            passing = (await own.list_nodes(label, keep, (), defaults)).ids()
+            figures = await _figures(store, settings, passing, wanted)
+        sort = [
+            SortBy(camel_case(name), direction is SortDirection.DESC, _PART_TYPES.get(name, str),
+                   {e: f[name] for e, f in figures.items()} if name in FIGURES else None)
+            for name, direction in sorting
+        ]
+        listed = await own.list_nodes(label, keep, sort, defaults)
+        size, node = listed.size, listed.node
+        keys = Each(size, lambda i: node(i).key,
+                    lambda: ((label, node_id) for node_id in listed.ids()))
+        return Ranked(Lazy(keys, keys.__getitem__),
+                      Each(size, lambda i: _sort_key(node(i), sorting, figures)))
+
+    async def batch(store: GraphStore, settings: Settings, many: Sequence[Any]) -> list[Ranked]:
+        own = cast(Pushdown, store)
+        return [await one(own, store, settings, args) for args in many]
 
     return batch
 
@@ -524,6 +614,7 @@ def _list(label: str, arguments: type, what: str, cost: Any = list_cost) -> Ques
         lists=label,
         subjects=no_subjects,
         batch=lister(label),
+        pushdown=pushdown_of(label),
         cost=cost,
         validate=validate,
         ranking=Ranking(order=order, personal_match=personal_match),

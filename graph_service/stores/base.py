@@ -156,6 +156,88 @@ class Reached(Generic[T]):
 
 
 @dataclass(frozen=True, slots=True)
+class PropertyTest:
+    """One test of a list's filter: ``test(value)`` of each node's property ``name``.
+
+    ``value`` is the stored value, else the label's declared default
+    (:data:`~graph_service.model.NODE_DEFAULTS`), else ``None``; ``name`` ``"id"`` tests the
+    node's id. ``test`` depends on the value alone, so a store may call it once per distinct
+    value.
+    """
+
+    name: str
+    test: Callable[[Any], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class AllOf:
+    """Every part holds (none given: true)."""
+
+    parts: tuple[Keep, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf:
+    """At least one part holds (none given: false)."""
+
+    parts: tuple[Keep, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NotOf:
+    """The part does not hold."""
+
+    part: Keep
+
+
+Keep: TypeAlias = PropertyTest | AllOf | AnyOf | NotOf
+"""Which nodes a list keeps, as a tree of property tests (a list's ``where``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SortBy:
+    """One entry of a list's order.
+
+    Attributes
+    ----------
+    name : str
+        The property (as :class:`PropertyTest` reads it), or a figure given in ``given``.
+    descending : bool
+    kind : type
+        ``str``, ``int`` or ``float``: values are compared as ``kind(value)``.
+    given : mapping, optional
+        The values by node id (a figure the store does not hold, an enterprise's uncovered
+        employees); ``None``: the property ``name``.
+
+    Nodes without a value come last in either direction; ties go to the next entry, then
+    to the id ascending.
+    """
+
+    name: str
+    descending: bool
+    kind: type
+    given: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """The nodes of a store's own list, in order, read on demand.
+
+    Attributes
+    ----------
+    size : int
+    node : callable
+        ``node(i)``: the ``i``-th node (0 to ``size - 1``).
+    ids : callable
+        ``ids()``: every node's id, in order (what ``node`` reads one at a time).
+    """
+
+    size: int
+    node: Callable[[int], Node]
+    ids: Callable[[], list[str]]
+
+
+@dataclass(frozen=True, slots=True)
 class Coverage:
     """Payroll coverage of one enterprise.
 

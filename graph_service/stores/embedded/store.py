@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 import shutil
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from pathlib import Path as FsPath
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from graph_service.model import NodeKey, NodeLabel
 from graph_service.records import GraphBatch, LoadReport
@@ -16,13 +16,16 @@ from graph_service.rules import LinkageRules
 from graph_service.stores.base import (
     Coverage,
     Direction,
+    Keep,
     LeadFacts,
     Link,
+    Listed,
     Node,
     Reached,
     Relationship,
+    SortBy,
 )
-from graph_service.stores.embedded import questions
+from graph_service.stores.embedded import lists, questions
 from graph_service.stores.embedded.adjacency import Adjacency
 from graph_service.stores.embedded.properties import Fields
 from graph_service.stores.embedded.record import DB_FILE, CommitCounts, Record
@@ -63,7 +66,7 @@ class EmbeddedStore:
 
     pushdowns: frozenset[str] = frozenset({
         "uncovered_employees", "executives_without_private_banking", "payroll_coverage",
-        "coverage_rollup", "manager_leads",
+        "coverage_rollup", "manager_leads", "enterprises", "persons", "managers",
     })
     """Linkage questions this store answers itself (:mod:`graph_service.linkage.question`)."""
 
@@ -200,6 +203,11 @@ class EmbeddedStore:
         return questions.manager_leads(
             self._current(), manager_id, rel_types, max_hops, rules, keep, rank
         )
+
+    async def list_nodes(self, label: str, keep: Keep | None, sort: Sequence[SortBy],
+                         defaults: Mapping[str, Any]) -> Listed:  # fmt: skip
+        """See :func:`.lists.list_nodes`."""
+        return lists.list_nodes(self._current(), label, keep, sort, defaults)
 
     # -- traversal primitives: see GraphStore; handles are node numbers ---------------------
 
