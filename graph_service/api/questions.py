@@ -483,14 +483,15 @@ async def _visible(ctx: Any, question: Question[Any, Any], args: Any,
             f"({', '.join(sorted(PERSONAL_FIELDS[label]))}), which the {role} role does not read"
         )
     ranked: Ranked[NodeKey] = await ctx.answers(question).load(args)  # after the refusal
-    # A list of one label is listed by personal data for every node or for none.
-    unmatched = label in PERSONAL_FIELDS and not matched(args, (label, ""))
-    if not scope.unrestricted and not unmatched:
-        items = ranked.items.nodes if isinstance(ranked.items, Lazy) else ranked.items
-        kept = [i for i, key in enumerate(items)
-                if scope.sees(key) or not matched(args, key)]  # fmt: skip
-        if len(kept) < len(items):
-            ranked = ranked.select(kept, [ranked.sort_keys[i] for i in kept])
+    items = ranked.items.nodes if isinstance(ranked.items, Lazy) else ranked.items
+    if scope.unrestricted:
+        kept = None
+    elif label in PERSONAL_FIELDS:  # a list of one label: matched for all its nodes or none
+        kept = scope.seen(items) if matched(args, (label, "")) else None
+    else:
+        kept = [i for i, key in enumerate(items) if scope.sees(key) or not matched(args, key)]
+    if kept is not None and len(kept) < len(items):
+        ranked = ranked.select(kept, [ranked.sort_keys[i] for i in kept])
     result = then(ranked)
     return await result if inspect.isawaitable(result) else result
 

@@ -25,10 +25,13 @@ Rule:
   the order is total and a cursor (which holds the sort key) stays meaningful under every
   order. Without ``sort``: by id.
 
-Generic rule only, on every store: the label's ids (``list_ids``), their nodes
-(``get_nodes``), the filter and the sort in the service. Cost:
-:data:`~graph_service.linkage.question.BOOK_SCAN_COST` (a scan of the label), plus
-:data:`FIGURES_COST` when ``sort`` may ask for linkage figures (enterprises).
+Generic rule: the label's ids (``list_ids``), their nodes (``get_nodes``), the filter and
+the sort in the service; seconds for a page at one million people. Pushed down by stores
+that advertise the list (:class:`Pushdown`): the embedded store filters and sorts over
+columns of the label's values and keeps each sort's order
+(:mod:`graph_service.stores.embedded.lists`), and the items and sort keys of a page are read
+from it. Cost: :data:`~graph_service.linkage.question.BOOK_SCAN_COST` (a scan of the
+label), plus :data:`FIGURES_COST` when ``sort`` may ask for linkage figures (enterprises).
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ from graph_service.linkage.question import (
     Question,
     Ranked,
     Ranking,
-    answer_many,
+    answer_existing,
 )
 from graph_service.model import NODE_DEFAULTS, PERSONAL_FIELDS, NodeKey, NodeLabel, camel_case
 from graph_service.stores.base import (
@@ -449,18 +452,22 @@ _ABSENT: dict[type, KeyPart] = {str: "", int: 0, float: 0.0}
 async def _figures(
     store: GraphStore, settings: Settings, ids: Sequence[str], wanted: set[str]
 ) -> dict[str, dict[str, Any]]:
-    """The linkage figures ``wanted`` of each enterprise, through their questions."""
+    """The linkage figures ``wanted`` of each enterprise (``ids``, read from ``store``).
+
+    Through their questions' batch forms (:func:`~graph_service.linkage.question.
+    answer_existing`).
+    """
     figures: dict[str, dict[str, Any]] = {e: {} for e in ids}
     if wanted & {"uncovered_employees", "coverage_rate"}:
-        for cov in await coverage.payroll_coverage(store, settings, ids):
+        products = coverage.validate(coverage.PayrollArgs(Id("")), settings).product_types
+        many = [coverage.PayrollArgs(Id(e), products) for e in ids]
+        for cov in await answer_existing(coverage.QUESTION, store, settings, many):
             figures[cov.enterprise_id] |= {"uncovered_employees": cov.uncovered,
                                            "coverage_rate": cov.rate}  # fmt: skip
     if "executives_without_private_banking" in wanted:
-        many = [private_banking.ExecutivesArgs(Id(e)) for e in ids]
-        answers = await answer_many(private_banking.QUESTION, store, settings, many)
+        executives = [private_banking.ExecutivesArgs(Id(e)) for e in ids]
+        answers = await answer_existing(private_banking.QUESTION, store, settings, executives)
         for e, found in zip(ids, answers, strict=True):
-            if isinstance(found, Exception):
-                raise found
             figures[e]["executives_without_private_banking"] = len(found.ids)
     return figures
 

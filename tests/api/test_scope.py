@@ -73,6 +73,19 @@ def test_a_managers_portfolio_is_the_same_on_every_store(bank: GraphStore) -> No
     assert asyncio.run(portfolio(bank, "nobody")) == frozenset()
 
 
+def test_the_positions_seen_are_those_of_the_keys_each_role_sees(bank: GraphStore) -> None:
+    keys = [(label, node_id) for label in ("Person", "Enterprise", "Account", "Manager",
+                                           "Referral", "Contact")
+            for node_id in ("P1", "P3", "P7", "E1", "E2", "A1", "M1", "nobody")]  # fmt: skip
+    callers = [None, *(Caller("x", role) for role in Role if role is not Role.MANAGER),
+               Caller("m", Role.MANAGER, "M1"), Caller("m", Role.MANAGER, "M2")]
+    for caller in callers:
+        scope = asyncio.run(Scope.of(caller, bank))
+        expected = [i for i, key in enumerate(keys) if scope.sees(key)]
+        assert scope.seen(iter(keys)) == expected, caller
+        assert 0 < len(expected) <= len(keys)
+
+
 PERSON = """query($id: ID!) { person(id: $id) {
   id masked name segment blocked productsHeld
   accounts { edges { node { id masked type balance } } }
