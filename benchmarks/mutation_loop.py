@@ -1,10 +1,11 @@
 """Mutations over HTTP: commit latency, and mutations per second while queries run.
 
 Usage: ``python benchmarks/mutation_loop.py DATA_DIR --size 10k [--sequential 500]
-[--seconds 20] [--writers 4] [--readers 2] [--rate R]`` on a copy of a data directory loaded with a
-generated bank (``generate --people N``; it writes into it). It starts ``graph-service
-serve`` on that directory (a real process, the embedded store, default settings: audited,
-fast path, the benchmark's raised rate limits ``measure.SERVED_RATE_LIMITS``) and sends,
+[--seconds 20] [--writers 4] [--readers 2] [--rate R] [--read-rate Q]`` on a copy of a data
+directory loaded with a generated bank (``generate --people N``; it writes into it). It
+starts ``graph-service serve`` on that directory (a real process, the embedded store,
+default settings: audited, fast path, the benchmark's raised rate limits
+``measure.SERVED_RATE_LIMITS``) and sends,
 with an admin token of the directory's local issuer:
 
 1. ``--sequential`` ``createReferral`` mutations one after the other: the latency of a
@@ -23,6 +24,9 @@ with an admin token of the directory's local issuer:
    avoid "coordinated omission" (Gil Tene). This is the latency at the target's rate; without
    ``--rate``, the writers measure the most the service sustains, and their latency is
    that of a closed loop at saturation (by Little's law, senders / requests per second).
+   ``--read-rate Q`` puts the readers on such a schedule too, ``Q`` queries a second
+   together: mutations beside a stated query load, rather than beside readers taking
+   every cycle the service leaves.
 
 Prints the figures and writes them to ``benchmarks/results/mutations-<size>-<UTC time>.json``
 (with the client's own CPU time under load, ``client_cpu_s``), which ``benchmarks/report.py``
@@ -47,6 +51,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -201,30 +206,39 @@ def measure(url: str, token: str, args: argparse.Namespace) -> dict[str, Any]:
         start = time.monotonic()
         stop = start + args.seconds
 
-        def writer(index: int) -> None:
-            turn, sender = index, senders[index]
+        def send(index: int, of: int, rate: float | None, sender: Sender,
+                 next_document: Callable[[], tuple[str, dict[str, Any]]],
+                 latencies: list[float]) -> None:  # fmt: skip
+            """Sender ``index`` of ``of``: back to back, or its share of ``rate`` a second.
+
+            On a schedule, its ``k``-th at ``start + (k * of + index) / rate`` (at once when
+            late), each latency from the time scheduled.
+            """
             for k in itertools.count():
-                due = (start + (k * args.writers + index) / args.rate if args.rate
-                       else time.monotonic())  # fmt: skip
+                due = start + (k * of + index) / rate if rate else time.monotonic()
                 if due >= stop:
                     break
                 if due > time.monotonic():
                     time.sleep(due - time.monotonic())
-                turn += 1
-                document, variables = ((CREATE, work.referral()) if turn % 2
-                                       else (LOG, work.contact()))
+                document, variables = next_document()
                 sent = time.monotonic()
                 took = sender.post(document, variables)
-                writes.append(took + (sent - due))  # from the time scheduled
+                latencies.append(took + (sent - due))
+
+        def writer(index: int) -> None:
+            turns = itertools.count(index + 1)
+            send(index, args.writers, args.rate, senders[index],
+                 lambda: ((CREATE, work.referral()) if next(turns) % 2
+                          else (LOG, work.contact())), writes)  # fmt: skip
 
         def reader(index: int) -> None:
-            while time.monotonic() < stop:
-                reads.append(senders[index].post(QUERY, work.enterprise()))
+            send(index, args.readers, args.read_rate, senders[args.writers + index],
+                 lambda: (QUERY, work.enterprise()), reads)
 
         started, cpu = time.perf_counter(), time.process_time()
         with ThreadPoolExecutor(len(senders)) as pool:
             running = [*(pool.submit(writer, i) for i in range(args.writers)),
-                       *(pool.submit(reader, args.writers + i) for i in range(args.readers))]
+                       *(pool.submit(reader, i) for i in range(args.readers))]
             for sent in running:
                 sent.result()  # an error answer raises here
         elapsed = time.perf_counter() - started
@@ -240,6 +254,7 @@ def measure(url: str, token: str, args: argparse.Namespace) -> dict[str, Any]:
             "writers": args.writers,
             "readers": args.readers,
             "offered_per_s": args.rate,
+            "queries_offered_per_s": args.read_rate,
             "mutations_per_s": round(len(writes) / elapsed, 1),
             "mutations": latency(writes),
             "queries_per_s": round(len(reads) / elapsed, 1),
@@ -260,6 +275,9 @@ def main() -> None:
     parser.add_argument("--readers", type=int, default=2)
     parser.add_argument("--rate", type=float, default=None,
                         help="mutations per second the writers offer on a schedule "
+                             "(default: back to back)")  # fmt: skip
+    parser.add_argument("--read-rate", type=float, default=None,
+                        help="queries per second the readers offer on a schedule "
                              "(default: back to back)")  # fmt: skip
     args = parser.parse_args()
     token = LocalIssuer(args.data_dir).issue("bench-admin", Role.ADMIN)

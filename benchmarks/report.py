@@ -128,11 +128,14 @@ def mutation_section(documents: list[dict[str, Any]]) -> str:
             client += f" ({load['client_cpu_s']} s)"
         offered = load.get("offered_per_s")
         pace = f", {offered:g} a second offered" if offered else ", back to back"
+        read_offered = load.get("queries_offered_per_s")
+        read_pace = f", {read_offered:g} a second offered" if read_offered else ""
         lines.append(
             f"| {d['people']:,} | {d['date']} | {client} | {d['sequential']['p50_ms']} / "
             f"{d['sequential']['p99_ms']} | {load['mutations_per_s']} ({load['writers']} "
             f"writers{pace}) | {load['mutations']['p50_ms']} / {load['mutations']['p99_ms']} | "
-            f"{load['queries_per_s']} ({load['readers']} readers) | {queries['p50_ms']} / "
+            f"{load['queries_per_s']} ({load['readers']} readers{read_pace}) | "
+            f"{queries['p50_ms']} / "
             f"{queries['p99_ms']} | {d['machine']['cores']} cores, load average "
             f"{d['machine']['load_average']} |"
         )

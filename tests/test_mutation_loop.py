@@ -26,9 +26,11 @@ def test_the_loop_measures_both_phases_against_serve(tmp_path: Path) -> None:
     token = LocalIssuer(data_dir).issue("bench-admin", Role.ADMIN)
     process, url = serve(data_dir)
     try:
-        args = argparse.Namespace(sequential=5, seconds=1.0, writers=2, readers=1, rate=None)
+        args = argparse.Namespace(sequential=5, seconds=1.0, writers=2, readers=1, rate=None,
+                                  read_rate=None)  # fmt: skip
         figures = measure(url, token, args)
-        paced = measure(url, token, argparse.Namespace(**{**vars(args), "rate": 20.0}))
+        paced = measure(url, token, argparse.Namespace(**{**vars(args), "rate": 20.0,
+                                                          "read_rate": 10.0}))
         refused = Sender(url, "not-a-token")
         with pytest.raises(RuntimeError, match="401"):
             refused.post("{ __typename }", {})
@@ -43,6 +45,8 @@ def test_the_loop_measures_both_phases_against_serve(tmp_path: Path) -> None:
     # On a schedule: 20 a second for 1 s is 20 mutations (none sent after the end).
     assert paced["under_load"]["offered_per_s"] == 20.0
     assert paced["under_load"]["mutations"]["samples"] == 20
+    assert paced["under_load"]["queries_offered_per_s"] == 10.0
+    assert paced["under_load"]["queries"]["samples"] == 10
 
 
 def test_the_report_has_a_row_per_run_naming_its_client() -> None:
