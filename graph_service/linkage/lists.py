@@ -26,7 +26,8 @@ Rule:
   order. Without ``sort``: by id.
 
 Generic rule: the label's ids (``list_ids``), their nodes (``get_nodes``), the filter and
-the sort in the service; seconds for a page at one million people. Pushed down by stores
+the sort in the service; seconds for a page at one million people, so refused for a label
+of more than ``Settings.max_list_scan`` nodes. Pushed down by stores
 that advertise the list (:class:`Pushdown`): the embedded store filters and sorts over
 columns of the label's values and keeps each sort's order
 (:mod:`graph_service.stores.embedded.lists`), and the items and sort keys of a page are read
@@ -501,10 +502,21 @@ def _sort_key(node: Node, sorting: Sequence[tuple[str, SortDirection]],
 
 
 def lister(label: str) -> Callable[[GraphStore, Settings, Sequence[Any]], Any]:
-    """The generic rule of the list of ``label`` (see the module's rule)."""
+    """The generic rule of the list of ``label`` (see the module's rule).
+
+    Refused (``InvalidInputError``) for a label of more than ``Settings.max_list_scan``
+    nodes: it reads every one.
+    """
 
     async def one(store: GraphStore, settings: Settings, args: Args) -> Ranked:
         sorting = entries(args)
+        size = (await store.counts()).get(label, 0)
+        if size > settings.max_list_scan:
+            raise InvalidInputError(
+                f"{_NAMES[label]} would read all {size:,} {label} nodes of this store, which "
+                f"reads at most {settings.max_list_scan:,} for a list "
+                "(GRAPH_SERVICE_MAX_LIST_SCAN); find them with search instead"
+            )
         ids = await store.list_ids(label)
         nodes = [n for n in await store.get_nodes(label, ids) if n is not None]
         kept = [n for n in nodes if holds(args.where, n)]
@@ -610,9 +622,12 @@ _ENTERPRISE, _PERSON, _MANAGER = (
     NodeLabel.ENTERPRISE.value, NodeLabel.PERSON.value, NodeLabel.MANAGER.value
 )
 
+_NAMES = {_ENTERPRISE: "enterprises", _PERSON: "persons", _MANAGER: "managers"}
+
+
 def _list(label: str, arguments: type, what: str, cost: Any = list_cost) -> Question[Any, Any]:
     """The list question of ``label`` (``enterprises``...), its arguments ``arguments``."""
-    name = {_ENTERPRISE: "enterprises", _PERSON: "persons", _MANAGER: "managers"}[label]
+    name = _NAMES[label]
     return Question(
         name=name,
         description=f"{what} satisfying `where`, sorted by `sort`, then by id.",

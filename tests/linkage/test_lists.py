@@ -27,7 +27,7 @@ from graph_service.linkage.lists import (
     SortDirection,
     StringFilter,
 )
-from graph_service.linkage.question import Id, Question, Ranked, answer
+from graph_service.linkage.question import Id, Question, Ranked, answer, pushes_down
 from graph_service.stores.base import GraphStore
 
 ASC, DESC = SortDirection.ASC, SortDirection.DESC
@@ -142,3 +142,23 @@ def test_a_filter_or_sort_too_large_for_a_scan_of_the_book_is_refused(bank: Grap
     assert people(bank, None, *sort[:10])[:2] == ["P1", "P2"]
     with pytest.raises(InvalidInputError, match=r"^sort has 11 entries; at most 10"):
         people(bank, None, *sort)
+
+
+def test_a_label_too_large_to_read_whole_is_listed_only_by_a_store_that_lists_it(
+    bank: GraphStore,
+) -> None:
+    """The generic rule reads every node of the label: at most ``max_list_scan`` of them."""
+    small = Settings(max_list_scan=7)  # the small bank has 8 people and 3 enterprises
+    args = PersonListArgs(sort=(PersonSort(name=DESC),))
+    everyone = asyncio.run(answer(PERSONS, bank, Settings(), args))
+    assert len(everyone.items) == 8
+    with pytest.raises(InvalidInputError, match=r"^persons would read all 8 Person nodes of "
+                       r"this store, which reads at most 7 for a list \(GRAPH_SERVICE_MAX_LIST"):
+        asyncio.run(answer(PERSONS, bank, small, args, generic=True))
+    assert len(asyncio.run(answer(ENTERPRISES, bank, small, EnterpriseListArgs(),
+                                  generic=True)).items) == 3  # fmt: skip
+    if pushes_down(bank, PERSONS):  # the embedded store: any size
+        assert asyncio.run(answer(PERSONS, bank, small, args)) == everyone
+    else:
+        with pytest.raises(InvalidInputError, match="GRAPH_SERVICE_MAX_LIST_SCAN"):
+            asyncio.run(answer(PERSONS, bank, small, args))
