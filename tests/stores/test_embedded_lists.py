@@ -35,6 +35,7 @@ PERSON_LISTS = [
     PersonListArgs(sort=(PersonSort(segment=DESC), PersonSort(name=ASC))),
     PersonListArgs(PersonWhere(segment=StringFilter(eq="private")), (PersonSort(name=DESC),)),
     PersonListArgs(PersonWhere(name=StringFilter(starts_with="Zed"))),
+    PersonListArgs(sort=(PersonSort(segment=ASC), PersonSort(id=DESC))),
 ]
 ENTERPRISE_LISTS = [
     EnterpriseListArgs(sort=(EnterpriseSort(uncovered_employees=DESC),)),
@@ -99,4 +100,20 @@ def test_a_write_leaving_the_sort_values_keeps_the_order(store: EmbeddedStore) -
     )))  # fmt: skip
     store._current()
     assert {k for k in graph.derived if k[0] == "list order"} == orders
+    _check(store)
+
+
+def test_an_order_whose_column_was_dropped_is_dropped_by_a_write(store: EmbeddedStore) -> None:
+    """A write does not build a column again (a scan of the label): the order goes instead."""
+    _check(store)
+    graph = store._current()
+    for key in [k for k in graph.derived if k[0] == "list column" and k[1] == "Person"]:
+        del graph.derived[key]
+    person = asyncio.run(store.list_ids("Person"))[5]
+    asyncio.run(store.write(GraphBatch(
+        nodes=[NodeRow("Person", person, {"name": "Renamed Person"})], relationships=[],
+    )))  # fmt: skip
+    store._current()
+    assert not [k for k in graph.derived if k[0] in ("list column", "list order")
+                and k[1] == "Person"]  # fmt: skip
     _check(store)

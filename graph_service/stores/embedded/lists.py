@@ -254,7 +254,8 @@ def _patch_order(graph: Adjacency, key: tuple[Any, ...],
     have the codes they were sorted by.
     The codes are kept per member, in id order: a node's place there is its
     ``_id_order``. The changed nodes' codes are read from their values, as the column's
-    patch may come after this one.
+    patch may come after this one; without the column (dropped since), the order is
+    dropped too rather than a column built during a write.
     """
     _, label, entries, defaults = key
     ordered, sorted_by = kept
@@ -265,7 +266,12 @@ def _patch_order(graph: Adjacency, key: tuple[Any, ...],
     if mine:
         place = _id_order(graph, label)[mine]
         for (name, _, _), default, was in zip(entries, defaults, sorted_by, strict=True):
-            found, value = column(graph, label, name, default), _reader(graph, label, name, default)
+            if name == "id":  # ids do not change
+                continue
+            found = graph.derived.get(("list column", label, name, default))
+            if found is None:  # dropped since: not built again during a write
+                return None
+            value = _reader(graph, label, name, default)
             now = [found.code(value(n)) for n in mine]  # the column may be patched after
             if not np.array_equal(now, was[place]):
                 return None
