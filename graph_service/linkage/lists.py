@@ -42,6 +42,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import partial
+from itertools import repeat
 from typing import Annotated, Any, Protocol, TypeVar, cast
 
 from graph_service.config import Settings
@@ -590,8 +591,7 @@ def pushdown_of(label: str) -> Callable[[GraphStore, Settings, Sequence[Any]], A
         ]
         listed = await own.list_nodes(label, keep, sort, defaults)
         size, node = listed.size, listed.node
-        keys = Each(size, lambda i: node(i).key,
-                    lambda: ((label, node_id) for node_id in listed.ids()))
+        keys = Each(size, lambda i: node(i).key, lambda: zip(repeat(label), listed.ids()))
         return Ranked(Lazy(keys, keys.__getitem__),
                       Each(size, lambda i: _sort_key(node(i), sorting, figures)))
 

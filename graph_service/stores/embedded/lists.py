@@ -288,7 +288,5 @@ def list_nodes(graph: Adjacency, label: str, keep: Keep | None, sort: Sequence[S
     ordered = _order(graph, label, sort, defaults)
     if keep is not None:
         ordered = ordered[keep_mask(graph, label, keep, defaults, ordered)]
-    chosen: list[int] = ordered.tolist()
-    ids = graph.ids
-    return Listed(len(chosen), lambda i: graph.node(chosen[i]),
-                  lambda: [ids[n] for n in chosen])
+    return Listed(len(ordered), lambda i: graph.node(int(ordered[i])),
+                  lambda: list(map(graph.ids.__getitem__, ordered.tolist())))
