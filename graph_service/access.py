@@ -325,6 +325,12 @@ class Scope:
         portfolio = (self.portfolio if role is Role.MANAGER else None) or frozenset()
         return [i for i, key in enumerate(keys) if key in portfolio or key[0] == _MANAGER]
 
+    def portfolio_of(self, label: str) -> frozenset[NodeKey] | None:
+        """The nodes of ``label`` a manager sees unmasked; ``None`` for any other caller."""
+        if self.caller is None or self.caller.role is not Role.MANAGER:
+            return None
+        return frozenset(key for key in self.portfolio or () if key[0] == label)
+
     def masks_every(self, label: str) -> bool:
         """Whether every node of ``label`` is masked for this caller, whatever its id.
 

@@ -487,7 +487,13 @@ async def _visible(ctx: Any, question: Question[Any, Any], args: Any,
     if scope.unrestricted:
         kept = None
     elif label in PERSONAL_FIELDS:  # a list of one label: matched for all its nodes or none
-        kept = scope.seen(items) if matched(args, (label, "")) else None
+        mine, find = scope.portfolio_of(label), getattr(items, "find", None)
+        if not matched(args, (label, "")):
+            kept = None
+        elif mine is not None and find is not None:  # a manager's few, placed in the list
+            kept = find(mine)
+        else:
+            kept = scope.seen(items)
     else:
         kept = [i for i, key in enumerate(items) if scope.sees(key) or not matched(args, key)]
     if kept is not None and len(kept) < len(items):

@@ -591,7 +591,8 @@ def pushdown_of(label: str) -> Callable[[GraphStore, Settings, Sequence[Any]], A
         ]
         listed = await own.list_nodes(label, keep, sort, defaults)
         size, node = listed.size, listed.node
-        keys = Each(size, lambda i: node(i).key, lambda: zip(repeat(label), listed.ids()))
+        keys = Each(size, lambda i: node(i).key, lambda: zip(repeat(label), listed.ids()),
+                    lambda wanted: listed.find([i for lab, i in wanted if lab == label]))
         return Ranked(Lazy(keys, keys.__getitem__),
                       Each(size, lambda i: _sort_key(node(i), sorting, figures)))
 

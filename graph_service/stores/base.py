@@ -16,7 +16,7 @@ direction). Pagination cursors rely on it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -230,11 +230,14 @@ class Listed:
         ``node(i)``: the ``i``-th node (0 to ``size - 1``).
     ids : callable
         ``ids()``: every node's id, in order (what ``node`` reads one at a time).
+    find : callable
+        ``find(ids)``: the positions of those of ``ids`` that are listed, ascending.
     """
 
     size: int
     node: Callable[[int], Node]
     ids: Callable[[], list[str]]
+    find: Callable[[Collection[str]], list[int]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ Values given with a sort entry (an enterprise's figures) are ranked per request.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any
 
@@ -288,5 +288,11 @@ def list_nodes(graph: Adjacency, label: str, keep: Keep | None, sort: Sequence[S
     ordered = _order(graph, label, sort, defaults)
     if keep is not None:
         ordered = ordered[keep_mask(graph, label, keep, defaults, ordered)]
+    known = graph.index.get(label)
+
+    def find(ids: Collection[str]) -> list[int]:
+        numbers = [] if known is None else [n for n in known.numbers_of(list(ids)) if n is not None]
+        return np.flatnonzero(np.isin(ordered, numbers)).tolist()  # type: ignore[no-any-return]
+
     return Listed(len(ordered), lambda i: graph.node(int(ordered[i])),
-                  lambda: list(map(graph.ids.__getitem__, ordered.tolist())))
+                  lambda: list(map(graph.ids.__getitem__, ordered.tolist())), find)
