@@ -35,6 +35,7 @@ from graph_service.bulk.files import (
     layout,
     result_writer,
 )
+from graph_service.bulk.merge import Answer, Merger, run_merged
 from graph_service.config import Settings
 from graph_service.errors import (
     InvalidInputError,
@@ -161,21 +162,22 @@ def check_document(
         csv_header(found.columns, location, found.pages)
 
 
-Answer = tuple[Any, list[dict[str, Any]], int]
-"""One execution's ``data``, its formatted GraphQL errors, and the lists it cut short."""
-
-
 async def _execute_each(
     context: Any,
     document: str,
     variables: Sequence[Mapping[str, Any]],
     operation_name: str | None = None,
     all_pages: bool = False,
+    merger: Merger | None = None,
 ) -> list[Answer]:
-    """Execute ``document`` once per variables set through the schema, concurrently.
+    """Execute ``document`` for each variables set through the schema, concurrently.
 
-    Each execution runs under its own :class:`~graph_service.api.pagination.Paging`, which
-    counts the lists it cuts short (or, with ``all_pages``, gives them whole).
+    With ``merger``, the lines that pass the checks each operation gets
+    (:func:`~graph_service.api.extensions.operation_errors`) run as one operation
+    (:func:`~graph_service.bulk.merge.run_merged`); the others, and those whose answer the
+    merged run cannot tell, run alone, as every line does without ``merger``. Each line's
+    answer is that of its own execution, its :class:`~graph_service.api.pagination.Paging`
+    counting the lists it cuts short (or, with ``all_pages``, giving them whole).
     """
     from graph_service.api.fast_path import schema_for
     from graph_service.api.pagination import PAGING, Paging
@@ -189,7 +191,29 @@ async def _execute_each(
                                  operation_name=operation_name)
         return r.data, [dict(e.formatted) for e in r.errors or ()], paging.truncated
 
-    return list(await asyncio.gather(*(run(v) for v in variables)))
+    if merger is None:
+        return list(await asyncio.gather(*(run(v) for v in variables)))
+    from graph_service.api.extensions import operation_errors, type_schema
+
+    types = type_schema(schema)
+    alone = [i for i, values in enumerate(variables) if operation_errors(
+        types, merger.document, context.settings, values, operation_name)]
+    together = sorted(set(range(len(variables))).difference(alone))
+    answers: list[Answer | None] = [None] * len(variables)
+    if together:
+        merged, single = await asyncio.gather(
+            run_merged(context, merger, [variables[i] for i in together], all_pages),
+            asyncio.gather(*(run(variables[i]) for i in alone)),
+        )
+        for i, answer in zip(together, merged, strict=True):
+            answers[i] = answer
+        for i, answer in zip(alone, single, strict=True):
+            answers[i] = answer
+    again = [i for i, answer in enumerate(answers) if answer is None]
+    for i, answer in zip(again, await asyncio.gather(*(run(variables[i]) for i in again)),
+                         strict=True):
+        answers[i] = answer
+    return [answer for answer in answers if answer is not None]
 
 
 async def execute_many(
@@ -218,7 +242,7 @@ async def execute_many(
 
     answers = await _execute_each(
         make_context(store, settings, caller=caller, audit=audit), document, variables,
-        operation_name,
+        operation_name, merger=Merger.of(document, operation_name, settings),
     )
     return [(data, errors) for data, errors, _ in answers]
 
@@ -314,12 +338,13 @@ async def run_bulk(
     found = document_layout(document, operation_name, explode)
     csv_header(found.columns, pages=found.pages)
     lines = failed = truncated = 0
+    merger = Merger.of(document, operation_name, settings)
     with result_writer(output, fmt, found) as write:
         for start in range(0, len(rows), CHUNK_SIZE):
             chunk = rows[start : start + CHUNK_SIZE]
             context = make_context(store, settings, caller=caller, audit=audit)  # one per chunk
             answers = await _execute_each(
-                context, document, [v for _, v in chunk], operation_name, all_pages
+                context, document, [v for _, v in chunk], operation_name, all_pages, merger
             )
             results: list[Result] = []
             for (number, _), (data, errors, cut) in zip(chunk, answers, strict=True):
