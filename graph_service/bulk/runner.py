@@ -184,10 +184,10 @@ async def _execute_each(
 
     schema = schema_for(context.settings)
 
-    async def run(values: Mapping[str, Any]) -> Answer:
+    async def run(values: Mapping[str, Any], on: Any = context) -> Answer:
         paging = Paging(all_pages=all_pages)
         PAGING.set(paging)  # this line's task, and the tasks it starts
-        r = await schema.execute(document, variable_values=dict(values), context_value=context,
+        r = await schema.execute(document, variable_values=dict(values), context_value=on,
                                  operation_name=operation_name)
         return r.data, [dict(e.formatted) for e in r.errors or ()], paging.truncated
 
@@ -210,8 +210,13 @@ async def _execute_each(
         for i, answer in zip(alone, single, strict=True):
             answers[i] = answer
     again = [i for i, answer in enumerate(answers) if answer is None]
-    for i, answer in zip(again, await asyncio.gather(*(run(variables[i]) for i in again)),
-                         strict=True):
+    if again:  # a fresh context, its loaders empty, as when they ran with the chunk
+        from graph_service.api.context import make_context
+
+        fresh = make_context(context.store, context.settings, context.caller,
+                             context.request_id, context.audit, context.audit_wait)
+    for i, answer in zip(again, await asyncio.gather(*(run(variables[i], fresh)
+                                                       for i in again)), strict=True):
         answers[i] = answer
     return [answer for answer in answers if answer is not None]
 
