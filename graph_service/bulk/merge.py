@@ -46,6 +46,7 @@ from typing import Any
 
 import strawberry
 from graphql import (
+    BREAK,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
@@ -68,7 +69,7 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from graph_service.api.pagination import Paging
+from graph_service.api.pagination import PAGING, Paging
 from graph_service.config import Settings
 
 Answer = tuple[Any, list[dict[str, Any]], int]
@@ -152,6 +153,25 @@ def _aliased(selections: Sequence[SelectionNode], prefix: str,
     return tuple(out)
 
 
+class _VariableDirective(Visitor):
+    """Finds a directive argument that reads a variable (``@include(if: $x)``)."""
+
+    found = False
+
+    def enter_directive(self, node: Any, *_: Any) -> Any:
+        for argument in node.arguments or ():
+            if isinstance(argument.value, VariableNode):
+                self.found = True
+                return BREAK
+        return None
+
+
+def _directives_read_variables(document: DocumentNode) -> bool:
+    finder = _VariableDirective()
+    visit(document, finder)
+    return finder.found
+
+
 @dataclass
 class Merger:
     """The chunks of one run's document, as single operations (built once per size).
@@ -164,10 +184,15 @@ class Merger:
         The document as parsed (the schema's parser cache).
     operation : OperationDefinitionNode
         The operation run.
+    plans : dict or None
+        The fast path's plans of the merged documents, kept from chunk to chunk
+        (:class:`FastLineFields`); ``None`` when a directive reads a variable (a plan then
+        depends on the line).
     """
 
     document: DocumentNode
     operation: OperationDefinitionNode
+    plans: dict[Any, Any] | None = None
     _slots: list[Slot] = field(default_factory=list)
     _built: dict[int, tuple[DocumentNode, dict[str, tuple[int, str]]]] = field(
         default_factory=dict)
@@ -213,7 +238,7 @@ class Merger:
         operation = get_operation_ast(parsed, operation_name)
         if operation is None or operation.operation != OperationType.QUERY:
             return None
-        return cls(parsed, operation)
+        return cls(parsed, operation, None if _directives_read_variables(parsed) else {})
 
     def _slot(self, slot: int) -> Slot:
         while len(self._slots) <= slot:
@@ -279,9 +304,10 @@ class _Line:
     failed: bool = False
 
 
-_CHUNK: ContextVar[tuple[DocumentNode, Mapping[str, _Line]] | None] = ContextVar(
-    "graph_service_bulk_chunk", default=None)
-"""The merged document running in this task, and each root alias's line."""
+_CHUNK: ContextVar[tuple[DocumentNode, Mapping[str, _Line], dict[Any, Any] | None] | None] = (
+    ContextVar("graph_service_bulk_chunk", default=None))
+"""The merged document running in this task, each root alias's line, and the plans kept
+for the document (:class:`FastLineFields`; ``None``: none kept)."""
 
 
 class MergedDocument(SchemaExtension):
@@ -312,6 +338,7 @@ class LineFields(StrawberryGraphQLCoreExecutionContext):
         super().__init__(*args, **kwargs)
         chunk = _CHUNK.get()
         self._lines: Mapping[str, _Line] = {} if chunk is None else chunk[1]
+        self._kept: dict[Any, Any] | None = None if chunk is None else chunk[2]
 
     def execute_field(self, parent_type: Any, source: Any, field_details_list: Any,
                       path: Any, position_context: Any) -> Any:
@@ -322,7 +349,7 @@ class LineFields(StrawberryGraphQLCoreExecutionContext):
                                          position_context)
         if line.context is None:
             line.context = contextvars.copy_context()
-            line.context.run(_set_paging, line.paging)
+            line.context.run(PAGING.set, line.paging)
         try:
             result = line.context.run(super().execute_field, parent_type, source,
                                       field_details_list, path, position_context)
@@ -344,10 +371,32 @@ class LineFields(StrawberryGraphQLCoreExecutionContext):
         line.failed = True
 
 
-def _set_paging(paging: Paging) -> None:
-    from graph_service.api.pagination import PAGING
+@functools.cache
+def _fast_line_fields() -> type[LineFields]:
+    """:class:`LineFields` over the fast path, keeping its plans from chunk to chunk."""
+    from graph_service.api.fast_path import FastExecutionContext, Plan
 
-    PAGING.set(paging)
+    class FastLineFields(LineFields, FastExecutionContext):
+        """Plans of a merged document kept for its next chunks (:attr:`Merger.plans`).
+
+        A plan depends on the selection alone when no directive of the document reads a
+        variable; the chunks of one size run the same document's nodes, so a plan is keyed
+        by the object type and the ids of its field nodes (the document, cached by the
+        merger, keeps them alive).
+        """
+
+        def plan(self, object_type: Any, field_details_list: Any) -> Plan | None:
+            kept = self._kept
+            if kept is None:
+                return super().plan(object_type, field_details_list)
+            key = (object_type.name, *(id(d.node) for d in field_details_list))
+            try:
+                found: Plan | None = kept[key]
+            except KeyError:
+                found = kept[key] = super().plan(object_type, field_details_list)
+            return found
+
+    return FastLineFields
 
 
 @functools.cache
@@ -366,12 +415,10 @@ def chunk_schema(fast: bool) -> strawberry.Schema:
         Built once per ``fast``.
     """
     from graph_service.api.extensions import ErrorCodes
-    from graph_service.api.fast_path import FastExecutionContext
     from graph_service.api.schema import GraphServiceSchema, Mutation, Query
     from graph_service.api.trail import Audit
 
-    execution = type("FastLineFields", (LineFields, FastExecutionContext), {}) if fast \
-        else LineFields
+    execution = _fast_line_fields() if fast else LineFields
     return GraphServiceSchema(query=Query, mutation=Mutation,
                               extensions=[Audit, MergedDocument, ErrorCodes],
                               execution_context_class=execution)
@@ -406,7 +453,7 @@ async def run_merged(context: Any, merger: Merger, variables: Sequence[Mapping[s
     lines = {alias: by_slot[slot] for alias, (slot, _) in aliases.items()}
     merged_values = {_prefix(i) + name: value for i, values in enumerate(variables)
                      for name, value in values.items()}
-    token = _CHUNK.set((document, lines))
+    token = _CHUNK.set((document, lines, merger.plans))
     try:
         result = await chunk_schema(context.settings.fast_path).execute(
             None, variable_values=merged_values, context_value=context,
