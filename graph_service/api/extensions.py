@@ -56,6 +56,7 @@ from graphql import (
     build_schema,
     get_operation_ast,
     get_variable_values,
+    specified_rules,
 )
 from graphql.validation import (
     ASTValidationRule,
@@ -635,6 +636,30 @@ def request_rules(settings: Settings) -> tuple[type[ASTValidationRule], ...]:
     introspection = () if settings.enabled("introspection") else (
         NoSchemaIntrospectionCustomRule,)
     return (*service_rules(settings.max_query_depth), *introspection)
+
+
+def validate_request(schema: strawberry.Schema, document: DocumentNode, settings: Settings
+                     ) -> list[GraphQLError]:
+    """Validate ``document`` as :class:`DocumentValidation` validates a request's.
+
+    Parameters
+    ----------
+    schema : strawberry.Schema
+        The schema the document will run on (the service's, or the fast path's).
+    document : DocumentNode
+        The parsed document (:func:`parse_document`).
+    settings : Settings
+        The request's settings (:func:`request_rules`).
+
+    Returns
+    -------
+    list of GraphQLError
+        graphql-core's rules and :func:`request_rules`' errors, coded
+        (:func:`validate_coded`), through the same cache: a document validated here is not
+        validated again when a request runs it, nor the other way round.
+    """
+    rules = (*specified_rules, *request_rules(settings))
+    return _validation_cache(CACHE_SIZE)(schema._schema, document, rules)
 
 
 def parse_document(query: str) -> DocumentNode:

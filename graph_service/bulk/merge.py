@@ -63,7 +63,6 @@ from graphql import (
     VariableNode,
     Visitor,
     get_operation_ast,
-    specified_rules,
     visit,
 )
 from strawberry.extensions import SchemaExtension
@@ -220,20 +219,14 @@ class Merger:
             a mutation or subscription (mutations run in order, each line its own
             operation).
         """
-        from graph_service.api.extensions import (
-            parse_document,
-            request_rules,
-            type_schema,
-            validate_coded,
-        )
-        from graph_service.api.schema import schema
+        from graph_service.api.extensions import parse_document, validate_request
+        from graph_service.api.fast_path import schema_for
 
         try:
             parsed = parse_document(document)
         except GraphQLError:
             return None
-        rules = (*specified_rules, *request_rules(settings))
-        if validate_coded(type_schema(schema), parsed, rules):
+        if validate_request(schema_for(settings), parsed, settings):
             return None
         operation = get_operation_ast(parsed, operation_name)
         if operation is None or operation.operation != OperationType.QUERY:

@@ -173,9 +173,10 @@ async def _execute_each(
     """Execute ``document`` for each variables set through the schema, concurrently.
 
     With ``merger``, the lines that pass the checks each operation gets
-    (:func:`~graph_service.api.extensions.operation_errors`) run as one operation
-    (:func:`~graph_service.bulk.merge.run_merged`); the others, and those whose answer the
-    merged run cannot tell, run alone, as every line does without ``merger``. Each line's
+    (:func:`~graph_service.api.extensions.operation_errors`), two or more, run as one
+    operation (:func:`~graph_service.bulk.merge.run_merged`); the others, and those whose
+    answer the merged run cannot tell, run alone, as every line does without ``merger``
+    (those last with a fresh context, its loaders empty as when the chunk began). Each line's
     answer is that of its own execution, its :class:`~graph_service.api.pagination.Paging`
     counting the lists it cuts short (or, with ``all_pages``, giving them whole).
     """
@@ -199,18 +200,21 @@ async def _execute_each(
     alone = [i for i, values in enumerate(variables) if operation_errors(
         types, merger.document, context.settings, values, operation_name)]
     together = sorted(set(range(len(variables))).difference(alone))
+    if len(together) == 1:  # nothing to share: the line runs (and is audited) as its own
+        alone, together = list(range(len(variables))), []
     answers: list[Answer | None] = [None] * len(variables)
+    single = asyncio.gather(*(run(variables[i]) for i in alone))
     if together:
-        merged, single = await asyncio.gather(
-            run_merged(context, merger, [variables[i] for i in together], all_pages),
-            asyncio.gather(*(run(variables[i]) for i in alone)),
-        )
+        merged, ones = await asyncio.gather(
+            run_merged(context, merger, [variables[i] for i in together], all_pages), single)
         for i, answer in zip(together, merged, strict=True):
             answers[i] = answer
-        for i, answer in zip(alone, single, strict=True):
-            answers[i] = answer
+    else:
+        ones = await single
+    for i, answer in zip(alone, ones, strict=True):
+        answers[i] = answer
     again = [i for i, answer in enumerate(answers) if answer is None]
-    if again:  # a fresh context, its loaders empty, as when they ran with the chunk
+    if again:
         from graph_service.api.context import make_context
 
         fresh = make_context(context.store, context.settings, context.caller,
