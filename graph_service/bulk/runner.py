@@ -1,9 +1,12 @@
 """The bulk path's running: one GraphQL document executed once per line of variables.
 
-Lines are executed in-process through ``schema.execute``, in concurrent chunks of
-:data:`CHUNK_SIZE` sharing one request context, so DataLoaders batch the store calls of a
-whole chunk; every line's answer and errors are those of its own execution (the schema's
-extensions check each line: validation, the node budget, variable coercion). The document
+Lines are executed in-process, in chunks of :data:`CHUNK_SIZE` sharing one request context,
+so DataLoaders batch the store calls of a whole chunk. A query's chunk runs as one
+operation (:mod:`graph_service.bulk.merge`: one audit record per such chunk); lines refused
+by the checks each operation gets, and every line of a mutation or of a document that does
+not validate, run through ``schema.execute`` one by one. Every line's answer and errors are
+those of its own execution (each line checked: validation, the node budget, variable
+coercion). The document
 is parsed and validated once per run (the schema's parser and validation caches,
 :mod:`graph_service.api.extensions`). A line answered ``STORE_UNAVAILABLE`` or
 ``STORE_TIMEOUT`` stops the run (the store would fail the lines after it too): nothing is
