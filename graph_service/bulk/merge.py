@@ -30,7 +30,9 @@ Audit: a merged chunk is one operation of the trail, so it is **one record per c
 the operation's name and type, the root fields as named in the document, the hash of the
 merged variables (every line's, renamed), the node ids every line of the chunk returned or
 read (up to :data:`~graph_service.audit.MAX_NODE_IDS`, the count beyond), the chunk's
-error codes and outcome. Lines run alone (below) get their own record, as before.
+error codes and outcome. Lines run alone get their own record, as before: those the
+checks refuse, and those whose answer the merged run cannot tell (:func:`run_merged`; the
+chunk's record then also counts what the merged run answered for them).
 """
 
 from __future__ import annotations
