@@ -12,8 +12,11 @@ from typing import Any
 
 import pytest
 
+from graph_service.api.context import make_context
 from graph_service.auth import Caller, Role
-from graph_service.bulk import CHUNK_SIZE, BulkSummary, check_document, execute_many, run_bulk
+from graph_service.bulk import CHUNK_SIZE, BulkSummary, check_document, run_bulk
+from graph_service.bulk.merge import Answer, Merger
+from graph_service.bulk.runner import _execute_each
 from graph_service.config import Settings
 from graph_service.errors import InvalidInputError, StoreUnavailableError
 from graph_service.linkage import commands
@@ -196,18 +199,27 @@ VARIED_LINES = [
 ]
 
 
+def alone(store: GraphStore, document: str, lines: list[dict[str, Any]], settings: Settings,
+          merged: bool = False, all_pages: bool = False) -> list[Answer]:
+    """Each line's ``(data, errors, truncated)``, chunk by chunk: one execution per line, or
+    (``merged``) the chunk's lines that can run together as one operation."""
+    merger = Merger.of(document, None, settings) if merged else None
+    answers: list[Answer] = []
+    for start in range(0, len(lines), CHUNK_SIZE):
+        context = make_context(store, settings)
+        answers += asyncio.run(_execute_each(context, document, lines[start : start + CHUNK_SIZE],
+                                             None, all_pages, merger))
+    return answers
+
+
 def reference(store: GraphStore, document: str, lines: list[dict[str, Any]],
               settings: Settings) -> list[dict[str, Any]]:
     """The NDJSON records of one execution per line, chunk by chunk (the reference path)."""
-    records = []
-    for start in range(0, len(lines), CHUNK_SIZE):
-        chunk = lines[start : start + CHUNK_SIZE]
-        answers = asyncio.run(execute_many(store, settings, document, chunk))
-        records += [
-            {"line": start + i + 1, "data": data, "errors": errors or None}
-            for i, (data, errors) in enumerate(answers)
-        ]
-    return records
+    return [
+        {"line": number, "data": data, "errors": errors or None, "truncated": bool(cut)}
+        for number, (data, errors, cut) in enumerate(alone(store, document, lines, settings),
+                                                     start=1)
+    ]
 
 
 def bulk_records(store: GraphStore, document: str, lines: list[dict[str, Any]],
@@ -216,8 +228,8 @@ def bulk_records(store: GraphStore, document: str, lines: list[dict[str, Any]],
     rows = list(enumerate(lines, start=1))
     asyncio.run(run_bulk(store, settings, document, rows, out, "ndjson"))
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    for record in records:  # the reference path does not watch pages (tests/test_bulk_lists.py)
-        assert record.pop("truncated", False) in (True, False)
+    for record in records:  # written only for a document that pages
+        record.setdefault("truncated", False)
     return records
 
 
@@ -249,6 +261,52 @@ def test_the_node_budget_is_checked_per_line(small_bank: GraphStore, tmp_path: P
     assert [bool(r["errors"]) for r in expected] == [False, True, True, False]
     assert expected[1]["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
     assert bulk_records(small_bank, VARIED, lines, settings, tmp_path) == expected
+
+
+PAGES = """
+query Pages($id: ID!, $n: Int) {
+  enterprise(id: $id) { employees(first: $n) { edges { node { id } } } }
+}
+"""
+
+
+@pytest.mark.parametrize("all_pages", [False, True])
+@pytest.mark.parametrize("document", [COVERAGE, MIXED, VARIED, ROOT_FRAGMENT, PAGES])
+def test_merged_lines_answer_exactly_as_lines_run_alone(
+    small_bank: GraphStore, document: str, all_pages: bool
+) -> None:
+    # Good and bad variables mixed: the bad lines run alone and spoil none of the others.
+    lines = [*VARIED_LINES, {"id": "E1", "n": 1}, {"id": "E2", "n": 0}, {"id": None},
+             {"id": "E3", "n": 2}] * 3
+    settings = Settings()
+    assert Merger.of(document, None, settings) is not None
+    merged = alone(small_bank, document, lines, settings, merged=True, all_pages=all_pages)
+    expected = alone(small_bank, document, lines, settings, all_pages=all_pages)
+    assert merged == expected
+    codes = {e["extensions"]["code"] for _, errors, _ in expected for e in errors}
+    assert {"BAD_USER_INPUT", "NOT_FOUND"} <= codes
+    if document in (VARIED, PAGES):
+        assert any(cut for *_, cut in expected) != all_pages
+
+
+def test_a_merged_chunk_has_one_audit_record_and_bad_lines_their_own(
+    small_bank: GraphStore, tmp_path: Path
+) -> None:
+    from graph_service.audit import AuditTrail, read_records
+
+    trail = AuditTrail(tmp_path / "audit", max_bytes=10**6)
+    rows = list(enumerate([{"id": "E1"}, {"id": "E2"}, {"id": 5.5}, {"id": "nope"}], start=1))
+    document = "query Ids($id: ID!) { payrollCoverage(enterpriseId: $id) { enterprise { id } } }"
+    summary = asyncio.run(run_bulk(small_bank, Settings(), document, rows, tmp_path / "o.csv",
+                                   "csv", audit=trail))
+    trail.close()
+    assert summary == BulkSummary(lines=4, failed=2)
+    records = sorted(read_records(tmp_path / "audit"), key=lambda r: r["outcome"])
+    assert [(r["outcome"], r["error_codes"], r["node_ids"]) for r in records] == [
+        ("error", ["BAD_USER_INPUT"], []),  # the line of a float id, run alone
+        ("partial", ["NOT_FOUND"], ["E1", "E2"]),  # E1, E2 and nope, one operation
+    ]
+    assert {r["operation"] for r in records} == {"Ids"}
 
 
 @pytest.fixture(scope="module")

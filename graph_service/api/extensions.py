@@ -56,6 +56,7 @@ from graphql import (
     build_schema,
     get_operation_ast,
     get_variable_values,
+    specified_rules,
 )
 from graphql.validation import (
     ASTValidationRule,
@@ -613,14 +614,52 @@ class DocumentValidation(ValidationCache):
     def on_operation(self) -> Iterator[None]:
         """Add the depth and alias rules (and introspection's, when off) to the operation's."""
         settings = _settings(self.execution_context.context)
-        introspection = () if settings.enabled("introspection") else (
-            NoSchemaIntrospectionCustomRule,)
         self.execution_context.validation_rules = (
-            *self.execution_context.validation_rules,
-            *service_rules(settings.max_query_depth),
-            *introspection,
-        )
+            *self.execution_context.validation_rules, *request_rules(settings))
         yield
+
+
+def request_rules(settings: Settings) -> tuple[type[ASTValidationRule], ...]:
+    """The rules :class:`DocumentValidation` adds to graphql-core's for a request.
+
+    Parameters
+    ----------
+    settings : Settings
+        The request's settings (depth limit, whether introspection is on).
+
+    Returns
+    -------
+    tuple of ASTValidationRule classes
+        :func:`service_rules`, then graphql-core's ``NoSchemaIntrospectionCustomRule`` when
+        introspection is off.
+    """
+    introspection = () if settings.enabled("introspection") else (
+        NoSchemaIntrospectionCustomRule,)
+    return (*service_rules(settings.max_query_depth), *introspection)
+
+
+def validate_request(schema: strawberry.Schema, document: DocumentNode, settings: Settings
+                     ) -> list[GraphQLError]:
+    """Validate ``document`` as :class:`DocumentValidation` validates a request's.
+
+    Parameters
+    ----------
+    schema : strawberry.Schema
+        The schema the document will run on (the service's, or the fast path's).
+    document : DocumentNode
+        The parsed document (:func:`parse_document`).
+    settings : Settings
+        The request's settings (:func:`request_rules`).
+
+    Returns
+    -------
+    list of GraphQLError
+        graphql-core's rules and :func:`request_rules`' errors, coded
+        (:func:`validate_coded`), through the same cache: a document validated here is not
+        validated again when a request runs it, nor the other way round.
+    """
+    rules = (*specified_rules, *request_rules(settings))
+    return _validation_cache(CACHE_SIZE)(schema._schema, document, rules)
 
 
 def parse_document(query: str) -> DocumentNode:
@@ -712,37 +751,64 @@ class ExecutionChecks(SchemaExtension):
 
     def errors(self, ctx: Any, document: DocumentNode) -> list[GraphQLError]:
         """The errors of the first check that refuses the operation; empty if none does."""
-        count = variable_values(ctx.variables, MAX_VARIABLE_VALUES)
-        if count > MAX_VARIABLE_VALUES:
-            return [GraphQLError(
-                f"variables hold more than {MAX_VARIABLE_VALUES:,} values (list items and "
-                "input object fields, nested ones included); send fewer",
-                extensions={"code": BAD_USER_INPUT, "limit": MAX_VARIABLE_VALUES},
-            )]
-        if self.requested_operation is None:
-            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-            if len(operations) > 1:
-                return [GraphQLError(MULTIPLE_OPERATIONS, extensions={"code": BAD_REQUEST})]
-        types = type_schema(ctx.schema)
-        operation = get_operation_ast(document, self.requested_operation)
-        if operation is not None and operation.variable_definitions:
-            values = get_variable_values(
-                types, operation.variable_definitions, ctx.variables or {},
-                max_errors=MAX_COERCION_ERRORS,
-            )
-            if isinstance(values, list):
-                return [request_error_of(e, BAD_USER_INPUT) for e in values]
-        settings = _settings(ctx.context)
-        nodes = estimate(types, document, settings, ctx.variables, self.requested_operation)
-        if nodes > settings.max_query_nodes:
-            return [GraphQLError(
-                f"Query too complex: it can return up to {nodes:,} nodes, above the "
-                f"limit of {settings.max_query_nodes:,} (GRAPH_SERVICE_MAX_QUERY_NODES); "
-                "ask for smaller pages (`first`) or fewer nested connections.",
-                extensions={"code": QUERY_TOO_COMPLEX, "estimate": nodes,
-                            "limit": settings.max_query_nodes},
-            )]
-        return []
+        return operation_errors(type_schema(ctx.schema), document, _settings(ctx.context),
+                                ctx.variables, self.requested_operation)
+
+
+def operation_errors(types: GraphQLSchema, document: DocumentNode, settings: Settings,
+                     variables: Mapping[str, Any] | None,
+                     operation_name: str | None) -> list[GraphQLError]:
+    """The errors of :class:`ExecutionChecks`' first check refusing an operation of ``document``.
+
+    Parameters
+    ----------
+    types : GraphQLSchema
+        The schema's types (:func:`type_schema`).
+    document : DocumentNode
+        The parsed, valid document.
+    settings : Settings
+        Gives the node budget (``max_query_nodes``).
+    variables : mapping or None
+        The request's variable values, as sent.
+    operation_name : str or None
+        The request's ``operationName``.
+
+    Returns
+    -------
+    list of GraphQLError
+        Empty when the operation may run; else the errors of the first check refusing it,
+        in :class:`ExecutionChecks`' order. The bulk path checks each line with it before
+        running lines together (:mod:`graph_service.bulk.merge`).
+    """
+    count = variable_values(variables, MAX_VARIABLE_VALUES)
+    if count > MAX_VARIABLE_VALUES:
+        return [GraphQLError(
+            f"variables hold more than {MAX_VARIABLE_VALUES:,} values (list items and "
+            "input object fields, nested ones included); send fewer",
+            extensions={"code": BAD_USER_INPUT, "limit": MAX_VARIABLE_VALUES},
+        )]
+    if operation_name is None:
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        if len(operations) > 1:
+            return [GraphQLError(MULTIPLE_OPERATIONS, extensions={"code": BAD_REQUEST})]
+    operation = get_operation_ast(document, operation_name)
+    if operation is not None and operation.variable_definitions:
+        values = get_variable_values(
+            types, operation.variable_definitions, dict(variables or {}),
+            max_errors=MAX_COERCION_ERRORS,
+        )
+        if isinstance(values, list):
+            return [request_error_of(e, BAD_USER_INPUT) for e in values]
+    nodes = estimate(types, document, settings, variables, operation_name)
+    if nodes > settings.max_query_nodes:
+        return [GraphQLError(
+            f"Query too complex: it can return up to {nodes:,} nodes, above the "
+            f"limit of {settings.max_query_nodes:,} (GRAPH_SERVICE_MAX_QUERY_NODES); "
+            "ask for smaller pages (`first`) or fewer nested connections.",
+            extensions={"code": QUERY_TOO_COMPLEX, "estimate": nodes,
+                        "limit": settings.max_query_nodes},
+        )]
+    return []
 
 
 EXTENSIONS: list[Callable[[], SchemaExtension]] = [

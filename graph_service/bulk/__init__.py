@@ -11,6 +11,8 @@ cut silently: a line whose list stopped at its page size with items left is flag
   (:func:`read_variables`, :func:`read_variables_object`, :data:`OUTPUT_FORMATS`).
 - :mod:`graph_service.bulk.runner`: checking the document and executing the lines
   (:func:`check_document`, :func:`run_bulk`, :func:`execute_many`).
+- :mod:`graph_service.bulk.merge`: a chunk of a query's lines run as one operation, its
+  answer split back per line.
 """
 
 from graph_service.bulk.files import OUTPUT_FORMATS, read_variables, read_variables_object

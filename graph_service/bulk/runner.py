@@ -1,9 +1,12 @@
 """The bulk path's running: one GraphQL document executed once per line of variables.
 
-Lines are executed in-process through ``schema.execute``, in concurrent chunks of
-:data:`CHUNK_SIZE` sharing one request context, so DataLoaders batch the store calls of a
-whole chunk; every line's answer and errors are those of its own execution (the schema's
-extensions check each line: validation, the node budget, variable coercion). The document
+Lines are executed in-process, in chunks of :data:`CHUNK_SIZE` sharing one request context,
+so DataLoaders batch the store calls of a whole chunk. A query's chunk runs as one
+operation (:mod:`graph_service.bulk.merge`: one audit record per such chunk); lines refused
+by the checks each operation gets, and every line of a mutation or of a document that does
+not validate, run through ``schema.execute`` one by one. Every line's answer and errors are
+those of its own execution (each line checked: validation, the node budget, variable
+coercion). The document
 is parsed and validated once per run (the schema's parser and validation caches,
 :mod:`graph_service.api.extensions`). A line answered ``STORE_UNAVAILABLE`` or
 ``STORE_TIMEOUT`` stops the run (the store would fail the lines after it too): nothing is
@@ -35,6 +38,7 @@ from graph_service.bulk.files import (
     layout,
     result_writer,
 )
+from graph_service.bulk.merge import Answer, Merger, run_merged
 from graph_service.config import Settings
 from graph_service.errors import (
     InvalidInputError,
@@ -161,35 +165,67 @@ def check_document(
         csv_header(found.columns, location, found.pages)
 
 
-Answer = tuple[Any, list[dict[str, Any]], int]
-"""One execution's ``data``, its formatted GraphQL errors, and the lists it cut short."""
-
-
 async def _execute_each(
     context: Any,
     document: str,
     variables: Sequence[Mapping[str, Any]],
     operation_name: str | None = None,
     all_pages: bool = False,
+    merger: Merger | None = None,
 ) -> list[Answer]:
-    """Execute ``document`` once per variables set through the schema, concurrently.
+    """Execute ``document`` for each variables set through the schema, concurrently.
 
-    Each execution runs under its own :class:`~graph_service.api.pagination.Paging`, which
-    counts the lists it cuts short (or, with ``all_pages``, gives them whole).
+    With ``merger``, the lines that pass the checks each operation gets
+    (:func:`~graph_service.api.extensions.operation_errors`), two or more, run as one
+    operation (:func:`~graph_service.bulk.merge.run_merged`); the others, and those whose
+    answer the merged run cannot tell, run alone, as every line does without ``merger``
+    (those last with a fresh context, its loaders empty as when the chunk began). Each line's
+    answer is that of its own execution, its :class:`~graph_service.api.pagination.Paging`
+    counting the lists it cuts short (or, with ``all_pages``, giving them whole).
     """
     from graph_service.api.fast_path import schema_for
     from graph_service.api.pagination import PAGING, Paging
 
     schema = schema_for(context.settings)
 
-    async def run(values: Mapping[str, Any]) -> Answer:
+    async def run(values: Mapping[str, Any], on: Any = context) -> Answer:
         paging = Paging(all_pages=all_pages)
         PAGING.set(paging)  # this line's task, and the tasks it starts
-        r = await schema.execute(document, variable_values=dict(values), context_value=context,
+        r = await schema.execute(document, variable_values=dict(values), context_value=on,
                                  operation_name=operation_name)
         return r.data, [dict(e.formatted) for e in r.errors or ()], paging.truncated
 
-    return list(await asyncio.gather(*(run(v) for v in variables)))
+    if merger is None:
+        return list(await asyncio.gather(*(run(v) for v in variables)))
+    from graph_service.api.extensions import operation_errors, type_schema
+
+    types = type_schema(schema)
+    alone = [i for i, values in enumerate(variables) if operation_errors(
+        types, merger.document, context.settings, values, operation_name)]
+    together = sorted(set(range(len(variables))).difference(alone))
+    if len(together) == 1:  # nothing to share: the line runs (and is audited) as its own
+        alone, together = list(range(len(variables))), []
+    answers: list[Answer | None] = [None] * len(variables)
+    single = asyncio.gather(*(run(variables[i]) for i in alone))
+    if together:
+        merged, ones = await asyncio.gather(
+            run_merged(context, merger, [variables[i] for i in together], all_pages), single)
+        for i, answer in zip(together, merged, strict=True):
+            answers[i] = answer
+    else:
+        ones = await single
+    for i, answer in zip(alone, ones, strict=True):
+        answers[i] = answer
+    again = [i for i, answer in enumerate(answers) if answer is None]
+    if again:
+        from graph_service.api.context import make_context
+
+        fresh = make_context(context.store, context.settings, context.caller,
+                             context.request_id, context.audit, context.audit_wait)
+    for i, answer in zip(again, await asyncio.gather(*(run(variables[i], fresh)
+                                                       for i in again)), strict=True):
+        answers[i] = answer
+    return [answer for answer in answers if answer is not None]
 
 
 async def execute_many(
@@ -218,7 +254,7 @@ async def execute_many(
 
     answers = await _execute_each(
         make_context(store, settings, caller=caller, audit=audit), document, variables,
-        operation_name,
+        operation_name, merger=Merger.of(document, operation_name, settings),
     )
     return [(data, errors) for data, errors, _ in answers]
 
@@ -314,12 +350,13 @@ async def run_bulk(
     found = document_layout(document, operation_name, explode)
     csv_header(found.columns, pages=found.pages)
     lines = failed = truncated = 0
+    merger = Merger.of(document, operation_name, settings)
     with result_writer(output, fmt, found) as write:
         for start in range(0, len(rows), CHUNK_SIZE):
             chunk = rows[start : start + CHUNK_SIZE]
             context = make_context(store, settings, caller=caller, audit=audit)  # one per chunk
             answers = await _execute_each(
-                context, document, [v for _, v in chunk], operation_name, all_pages
+                context, document, [v for _, v in chunk], operation_name, all_pages, merger
             )
             results: list[Result] = []
             for (number, _), (data, errors, cut) in zip(chunk, answers, strict=True):
