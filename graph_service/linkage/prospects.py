@@ -199,9 +199,12 @@ def _from_store(found: Reached[Judged], positions: Sequence[int] | None) -> Rank
     at: Callable[[int], int] = (lambda i: i) if positions is None else positions.__getitem__
     count = size if positions is None else len(positions)
 
+    read: list[tuple[list[str], list[Judged]]] = []  # the store's whole list, read once
+
     def whole() -> Iterator[tuple[str, Judged]]:
-        ids, judged = found.people(0) if size else ([], [])
-        pairs = zip(ids, judged, strict=True)
+        if not read:
+            read.append(found.people(0) if size else ([], []))
+        pairs = zip(*read[0], strict=True)
         if positions is None:
             return pairs
         chosen = set(positions)
