@@ -444,6 +444,7 @@ class Scope:
         """
         nodes = items.nodes if isinstance(items, Lazy) else None
         by_id = self.caller is not None and self.caller.role is Role.MANAGER
+        mine = self.portfolio or frozenset()  # a manager's: what sees() reads, read once
         by_label: dict[str, bool] = {}  # another role's view depends on the label alone
 
         def masked(i: int) -> bool:
@@ -451,7 +452,7 @@ class Scope:
                 return isinstance(getattr(items[i], "node", None), MaskedNode)
             key = nodes[i]
             if by_id:
-                return not self.sees(key)
+                return key not in mine and key[0] != _MANAGER
             hidden = by_label.get(key[0])
             if hidden is None:
                 hidden = by_label[key[0]] = not self.sees(key)

@@ -41,6 +41,7 @@ from graph_service.linkage.lists import (
 )
 from graph_service.linkage.private_banking import ExecutivesArgs
 from graph_service.linkage.prospecting import LeadKind
+from graph_service.linkage.prospects import ProspectsArgs
 from graph_service.linkage.question import Id, Question, Ranked, answer_many, pushes_down
 from graph_service.linkage.registry import QUESTIONS
 from graph_service.linkage.rollup import RollupArgs, RollupGroup
@@ -511,7 +512,10 @@ def _samples(store: GraphStore, name: str) -> dict[str, list[Any]]:
         for sort in (None, (ManagerSort(branch=desc),),
                      (ManagerSort(kind=asc), ManagerSort(name=asc)))
     ]
+    prospects = [ProspectsArgs(), ProspectsArgs(0.25), ProspectsArgs(None, 1_000.0),
+                 ProspectsArgs(0.5, 20_000.0), ProspectsArgs(1.0)]
     return {
+        "private_banking_prospects": prospects,
         "enterprises": enterprise_lists,
         "persons": person_lists,
         "managers": manager_lists,
@@ -523,10 +527,12 @@ def _samples(store: GraphStore, name: str) -> dict[str, list[Any]]:
     }
 
 
-EMBEDDED_ONLY = {"coverage_rollup", "manager_leads", "enterprises", "persons", "managers"}
+EMBEDDED_ONLY = {"coverage_rollup", "manager_leads", "enterprises", "persons", "managers",
+                 "private_banking_prospects"}
 """Pushdowns the embedded store has and the Cypher stores not (coverageRollup's generic rule
 is one book-wide payrollCoverage pushdown and one MANAGES read; managerLeads' a
-breadth-first search of a read per level; the lists' a read of the label's nodes)."""
+breadth-first search of a read per level; the lists' a read of the label's nodes;
+privateBankingProspects' a read of the book's staff and shareholders)."""
 
 
 NEEDS_MANAGERS = {"manager_leads", "managers"}

@@ -22,16 +22,22 @@ puts each hop's people in the order of their signal's part of the sort key, then
 from __future__ import annotations
 
 import dataclasses
-import functools
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Annotated, Any, Protocol, cast
 
 from graph_service.config import Settings
 from graph_service.errors import InvalidInputError
-from graph_service.linkage.prospecting import LeadKind, Signal, judge, masked_rank, profiles
+from graph_service.linkage.prospecting import (
+    Judged,
+    LeadKind,
+    Signal,
+    judged_rank,
+    keeper,
+    masked_rank,
+    profiles,
+)
 from graph_service.linkage.question import (
     PATH_SEARCH_COST,
     Cost,
@@ -56,7 +62,6 @@ from graph_service.rules import LinkageRules
 from graph_service.stores.base import Direction, GraphStore, LeadFacts, Node, Path, Reached
 
 _PERSON, _MANAGER = NodeLabel.PERSON.value, NodeLabel.MANAGER.value
-Judged = tuple[tuple[LeadKind, ...], Signal, tuple[int, float, float]]
 """A person's lead kinds and signal, as :func:`~graph_service.linkage.prospecting.judge`
 answers, and the signal's part of their sort key (:meth:`~graph_service.linkage.
 prospecting.Signal.rank`)."""
@@ -189,27 +194,6 @@ class Pushdown(Protocol):
         ...
 
 
-def _judged(wanted: frozenset[LeadKind], facts: LeadFacts) -> Judged | None:
-    """The kinds and signal of a person of ``facts``; ``None`` unless of a ``wanted`` kind."""
-    kinds, signal = judge(facts)
-    return None if wanted.isdisjoint(kinds) else (kinds, signal, signal.rank())
-
-
-def _signal_rank(judged: Judged) -> tuple[float, ...]:
-    """The ``rank`` of :meth:`Pushdown.manager_leads`: the signal's part of the sort key."""
-    return judged[2]
-
-
-@functools.cache
-def _keep(wanted: frozenset[LeadKind]) -> Callable[[LeadFacts], Judged | None]:
-    """The ``keep`` of the leads of the ``wanted`` kinds, one per set of kinds.
-
-    The same function each time, so that a store may cache its answers per person
-    (:meth:`Pushdown.manager_leads`).
-    """
-    return partial(_judged, wanted)
-
-
 class _ByHop:
     """A store's search (:class:`~graph_service.stores.base.Reached`) as one ranked list.
 
@@ -309,7 +293,7 @@ async def pushdown(
         wanted = frozenset(args.kinds or LeadKind)
         with bulk_allocation(freeze=False):
             found = await own.manager_leads(
-                args.manager_id, types, args.max_hops, rules, _keep(wanted), _signal_rank
+                args.manager_id, types, args.max_hops, rules, keeper(wanted), judged_rank
             )
             answers.append(_ranked(found))
     return answers

@@ -19,10 +19,12 @@ the people given (see ``queries/manager-leads.md``):
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from typing import Annotated
 
 from graph_service.linkage.question import Doc, KeyPart
@@ -188,3 +190,28 @@ _KINDS: dict[tuple[LeadKind, ...], tuple[LeadKind, ...]] = {}
 """The kinds :func:`judge` answers, one tuple per combination (at most eight), shared by the
 hundreds of thousands of people a store keeps the judgements of (:mod:`graph_service.stores.
 embedded.questions`)."""
+
+
+Judged = tuple[tuple[LeadKind, ...], Signal, tuple[int, float, float]]
+"""What a store's own search keeps of a person (:func:`keeper`): kinds, signal, its rank."""
+
+
+def _judged(wanted: frozenset[LeadKind], facts: LeadFacts) -> Judged | None:
+    """The kinds and signal of a person of ``facts``; ``None`` unless of a ``wanted`` kind."""
+    kinds, signal = judge(facts)
+    return None if wanted.isdisjoint(kinds) else (kinds, signal, signal.rank())
+
+
+def judged_rank(judged: Judged) -> tuple[float, ...]:
+    """The ``rank`` a store's search orders people by: the signal's part of the sort key."""
+    return judged[2]
+
+
+@functools.cache
+def keeper(wanted: frozenset[LeadKind]) -> Callable[[LeadFacts], Judged | None]:
+    """The ``keep`` of the people of the ``wanted`` kinds, one per set of kinds.
+
+    The same function each time, so that a store may cache its answers per person
+    (``managerLeads`` and ``privateBankingProspects`` asking for the same kinds share them).
+    """
+    return partial(_judged, wanted)

@@ -9,25 +9,38 @@ amount is at least it. Ranked by the :class:`~graph_service.linkage.prospecting.
 unmasked ones, by id (:func:`masked_key`).
 
 Question ``privateBankingProspects(minShareholding, minTransferAmount)``, a ranked
-connection. Generic rule only: the book's ``EMPLOYED_BY`` and ``SHAREHOLDER_OF`` read once
-for the batch, then one profile read of the candidates.
+connection. Generic rule: the book's ``EMPLOYED_BY`` and ``SHAREHOLDER_OF`` read once for the
+batch, then one profile read of the candidates (a minute at one million people). Pushed down
+by stores that advertise it (:class:`Pushdown`): the embedded store judges every person once
+from the lead facts it keeps (those ``managerLeads`` reads) and hands the people kept over
+in order, a page's prospects built when read.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol, cast
 
 from graph_service.config import Settings
 from graph_service.errors import InvalidInputError
 from graph_service.linkage.holdings import staff
-from graph_service.linkage.prospecting import LeadKind, Signal, masked_rank, profiles
+from graph_service.linkage.prospecting import (
+    Judged,
+    LeadKind,
+    Signal,
+    judged_rank,
+    keeper,
+    masked_rank,
+    profiles,
+)
 from graph_service.linkage.question import (
     BOOK_SCAN_COST,
     Doc,
+    Each,
     KeyPart,
+    Lazy,
     NodeOf,
     Order,
     Outside,
@@ -38,12 +51,14 @@ from graph_service.linkage.question import (
     fixed_cost,
 )
 from graph_service.model import NodeKey, NodeLabel, RelationshipType
-from graph_service.stores.base import Direction, GraphStore, Node
+from graph_service.rules import LinkageRules
+from graph_service.stores.base import Direction, GraphStore, LeadFacts, Node, Reached
 
 _ENTERPRISE, _PERSON = NodeLabel.ENTERPRISE.value, NodeLabel.PERSON.value
 _PRIVATE_BANKING = (
     LeadKind.EXECUTIVE_WITHOUT_PRIVATE_BANKING, LeadKind.SHAREHOLDER_WITHOUT_PRIVATE_BANKING
 )
+_WANTED = frozenset(_PRIVATE_BANKING)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,16 +158,93 @@ async def generic(
         if kinds:
             everyone.append(Prospect(profile.person, kinds, profile.signal))
     return [
-        Ranked.sort([
-            p for p in everyone
-            if p.signal is not None
-            and (args.min_shareholding is None
-                 or p.signal.shareholding >= args.min_shareholding)
-            and (args.min_transfer_amount is None
-                 or p.signal.transfer_amount >= args.min_transfer_amount)
-        ], rank)  # fmt: skip
+        Ranked.sort([p for p in everyone if p.signal is not None and _passes(args, p.signal)],
+                    rank)  # fmt: skip
         for args in many
     ]
+
+
+def _passes(args: ProspectsArgs, signal: Signal) -> bool:
+    """Whether a prospect of ``signal`` has the least shareholding and transfer amount asked."""
+    return ((args.min_shareholding is None or signal.shareholding >= args.min_shareholding)
+            and (args.min_transfer_amount is None
+                 or signal.transfer_amount >= args.min_transfer_amount))  # fmt: skip
+
+
+class Pushdown(Protocol):
+    """The optional method of a store advertising ``private_banking_prospects``."""
+
+    async def private_banking_prospects(
+        self,
+        rules: LinkageRules,
+        keep: Callable[[LeadFacts], Judged | None],
+        rank: Callable[[Judged], tuple[float, ...]],
+    ) -> Reached[Judged]:
+        """Every person of the book that ``keep(facts)`` keeps, as one hop.
+
+        In the order of ``rank`` of what ``keep`` answered (ascending), then of id; each
+        one's ``path`` the person alone.
+        """
+        ...
+
+
+def _from_store(found: Reached[Judged], positions: Sequence[int] | None) -> Ranked[Prospect]:
+    """The prospects of a store's search (at ``positions`` of it, or all), read when asked.
+
+    Their sort keys and node keys are read from the store as a page asks for them; the
+    prospects themselves are built only when read (a page of a hundred of the book's
+    hundred thousand).
+    """
+    size = found.counts[0] if found.counts else 0
+    at: Callable[[int], int] = (lambda i: i) if positions is None else positions.__getitem__
+    count = size if positions is None else len(positions)
+
+    read: list[tuple[list[str], list[Judged]]] = []  # the store's whole list, read once
+
+    def whole() -> Iterator[tuple[str, Judged]]:
+        if not read:
+            read.append(found.people(0) if size else ([], []))
+        pairs = zip(*read[0], strict=True)
+        if positions is None:
+            return pairs
+        chosen = set(positions)
+        return (pair for i, pair in enumerate(pairs) if i in chosen)
+
+    def build(i: int) -> Prospect:
+        _, (kinds, signal, _) = found.person(0, at(i))
+        node = found.path(0, at(i)).nodes[0]
+        return Prospect(node, [k for k in kinds if k in _PRIVATE_BANKING], signal)
+
+    def key(i: int) -> tuple[KeyPart, ...]:
+        person_id, (_, _, signal_rank) = found.person(0, at(i))
+        return (*signal_rank, person_id)
+
+    nodes = Each(count, lambda i: (_PERSON, found.person(0, at(i))[0]),
+                 lambda: ((_PERSON, person_id) for person_id, _ in whole()))
+    keys = Each(count, key, lambda: ((*judged[2], person_id) for person_id, judged in whole()))
+    return Ranked(Lazy(nodes, build), keys)
+
+
+async def pushdown(
+    store: GraphStore, settings: Settings, many: Sequence[ProspectsArgs]
+) -> list[Ranked[Prospect]]:
+    """Each answer from the store's own search of the book (:class:`Pushdown`).
+
+    The people kept are those of the lead kinds ``EXECUTIVE_WITHOUT_PRIVATE_BANKING`` and
+    ``SHAREHOLDER_WITHOUT_PRIVATE_BANKING`` (the kinds of :mod:`.prospecting`, one
+    :func:`~graph_service.linkage.prospecting.keeper` shared with ``managerLeads``); the
+    least shareholding and transfer amount are tested on each one's signal.
+    """
+    own = cast(Pushdown, store)
+    found = await own.private_banking_prospects(settings.rules(), keeper(_WANTED), judged_rank)
+    answers = []
+    for args in many:
+        positions = None
+        if args.min_shareholding is not None or args.min_transfer_amount is not None:
+            _, judged = found.people(0) if found.counts and found.counts[0] else ([], [])
+            positions = [i for i, (_, signal, _) in enumerate(judged) if _passes(args, signal)]
+        answers.append(_from_store(found, positions))
+    return answers
 
 
 RANKING: Ranking[ProspectsArgs] = Ranking(
@@ -174,6 +266,7 @@ QUESTION: Question[ProspectsArgs, Any] = Question(
     subjects=no_subjects,
     outside=Outside.MASKED,
     batch=generic,
+    pushdown=pushdown,
     cost=fixed_cost(BOOK_SCAN_COST),
 )
 """``privateBankingProspects``."""

@@ -651,6 +651,38 @@ def manager_leads(
                    lambda hop, i: path(int(of_hop(hop, i)[i])))  # fmt: skip
 
 
+def everyone_kept(
+    graph: Adjacency,
+    rules: LinkageRules,
+    keep: Callable[[LeadFacts], T | None],
+    rank: Callable[[T], tuple[float, ...]],
+) -> Reached[T]:
+    """Every person of the book that ``keep`` keeps, as the one hop of a :class:`Reached`.
+
+    In the order of ``rank`` of their answers, then of their ids; each one's path is the
+    person alone. ``keep`` and ``rank`` as for :func:`manager_leads`, whose cache of
+    answers per person they share (:class:`_Kept`, asked about every person once): O(people)
+    in numpy after it, plus the sort of the people kept.
+    """
+    kept_of = _kept_cache(graph, ("lead kept", rules, keep, rank))
+    everyone = graph.index[_PERSON]
+    people = np.fromiter(everyone.values(), np.int64, len(everyone))
+    kept = kept_of.kept(graph, rules, people)
+    ordered = kept_of.ordered(kept, _id_order(graph, _PERSON), len(kept))
+    ids, answers = graph.ids, kept_of.answers
+
+    def person(hop: int, i: int) -> tuple[str, T]:
+        n = int(ordered[i])
+        return ids[n], answers[n]
+
+    def whole(hop: int) -> tuple[list[str], list[T]]:
+        numbers = ordered.tolist()
+        return list(map(ids.__getitem__, numbers)), list(map(answers.__getitem__, numbers))
+
+    return Reached([len(ordered)], person, whole,
+                   lambda hop, i: Path((graph.node(int(ordered[i])),), ()))
+
+
 FIRST_ORDERED = 256
 """People of a hop first put in order by :func:`manager_leads` when one is read: a page
 (at most 100 by default) and its cursors, without sorting the whole hop; reading past them

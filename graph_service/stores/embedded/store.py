@@ -67,6 +67,7 @@ class EmbeddedStore:
     pushdowns: frozenset[str] = frozenset({
         "uncovered_employees", "executives_without_private_banking", "payroll_coverage",
         "coverage_rollup", "manager_leads", "enterprises", "persons", "managers",
+        "private_banking_prospects",
     })
     """Linkage questions this store answers itself (:mod:`graph_service.linkage.question`)."""
 
@@ -203,6 +204,15 @@ class EmbeddedStore:
         return questions.manager_leads(
             self._current(), manager_id, rel_types, max_hops, rules, keep, rank
         )
+
+    async def private_banking_prospects(
+        self,
+        rules: LinkageRules,
+        keep: Callable[[LeadFacts], T | None],
+        rank: Callable[[T], tuple[float, ...]],
+    ) -> Reached[T]:
+        """See :func:`.questions.everyone_kept`."""
+        return questions.everyone_kept(self._current(), rules, keep, rank)
 
     async def list_nodes(self, label: str, keep: Keep | None, sort: Sequence[SortBy],
                          defaults: Mapping[str, Any]) -> Listed:  # fmt: skip
