@@ -309,7 +309,8 @@ def variables_hash(variables: Mapping[str, Any] | None) -> str | None:
 
 
 def returned_ids(
-    data: Any, masked: AbstractSet[str] = frozenset(), read: Iterable[str] = ()
+    data: Any, masked: AbstractSet[str] = frozenset(), read: Iterable[str] = (),
+    limit: int = MAX_NODE_IDS,
 ) -> tuple[list[str] | None, int]:
     """The ``id`` of every object in an answer's data, each once, and their number.
 
@@ -330,12 +331,15 @@ def returned_ids(
     read : iterable of str
         The ids of the nodes whose data the operation read unmasked
         (:func:`graph_service.api.trail.note_read`).
+    limit : int
+        Most ids listed (:data:`MAX_NODE_IDS` per operation; a bulk run's chunk run as one
+        operation lists as many per line).
 
     Returns
     -------
     (list of str or None, int)
-        The ids in order of appearance (``None`` when there are more than
-        :data:`MAX_NODE_IDS`) and how many distinct ids there are.
+        The ids in order of appearance (``None`` when there are more than ``limit``) and
+        how many distinct ids there are.
     """
     seen: dict[str, None] = {}
     # Depth-first in document order, without recursion (a call per object cost half the
@@ -352,7 +356,7 @@ def returned_ids(
             pending.extend(reversed(value))
     seen.update(dict.fromkeys(read))
     ids = list(seen)
-    return (ids if len(ids) <= MAX_NODE_IDS else None), len(ids)
+    return (ids if len(ids) <= limit else None), len(ids)
 
 
 def truncated(name: str | None, limit: int = MAX_OPERATION_NAME) -> str | None:
@@ -368,7 +372,7 @@ def new_record(caller: Caller | None, started: float, *, request_id: str | None 
                data: Any = None, error_codes: Sequence[str] = (),
                changes: Sequence[Mapping[str, Any]] | None = None,
                masked: AbstractSet[str] = frozenset(),
-               read: Iterable[str] = ()) -> dict[str, Any]:
+               read: Iterable[str] = (), max_ids: int = MAX_NODE_IDS) -> dict[str, Any]:
     """An audit record, its keys in the documented order (see the module's docstring).
 
     Parameters
@@ -392,8 +396,10 @@ def new_record(caller: Caller | None, started: float, *, request_id: str | None 
         The ids the request answered masked only (:func:`returned_ids`).
     read : iterable of str
         The ids of the nodes whose data it read unmasked (:func:`returned_ids`).
+    max_ids : int
+        Most node ids listed (:func:`returned_ids`' ``limit``).
     """
-    ids, count = returned_ids(data, masked, read)
+    ids, count = returned_ids(data, masked, read, max_ids)
     record: dict[str, Any] = {
         "time": now_iso(),
         "request_id": request_id,

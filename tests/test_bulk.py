@@ -309,6 +309,31 @@ def test_a_merged_chunk_has_one_audit_record_and_bad_lines_their_own(
     assert {r["operation"] for r in records} == {"Ids"}
 
 
+def test_a_merged_chunks_record_lists_as_many_ids_per_line_as_a_lines_own_record(
+    small_bank: GraphStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from graph_service.api import trail as api_trail
+    from graph_service.audit import AuditTrail, read_records
+
+    monkeypatch.setattr(api_trail, "MAX_NODE_IDS", 1)  # one id per line
+    document = "query Ids($id: ID!) { payrollCoverage(enterpriseId: $id) { enterprise { id } } }"
+    for lines, listed in (([{"id": "E1"}, {"id": "E2"}], ["E1", "E2"]), ([{"id": "E1"}], ["E1"])):
+        audit = AuditTrail(tmp_path / f"audit-{len(lines)}", max_bytes=10**6)
+        asyncio.run(run_bulk(small_bank, Settings(), document, list(enumerate(lines, start=1)),
+                             tmp_path / "o.csv", "csv", audit=audit))  # fmt: skip
+        audit.close()
+        [record] = read_records(tmp_path / f"audit-{len(lines)}")
+        assert (record["node_ids"], record["node_count"]) == (listed, len(listed))
+    # A lone operation reading two nodes lists none past its one id (the count is kept).
+    audit = AuditTrail(tmp_path / "audit-two", max_bytes=10**6)
+    two = "{ a: enterprise(id: \"E1\") { id } b: enterprise(id: \"E2\") { id } }"
+    asyncio.run(run_bulk(small_bank, Settings(), two, [(1, {})], tmp_path / "o.csv", "csv",
+                         audit=audit))  # fmt: skip
+    audit.close()
+    [record] = read_records(tmp_path / "audit-two")
+    assert (record["node_ids"], record["node_count"]) == (None, 2)
+
+
 @pytest.fixture(scope="module")
 def finbench(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedStore:
     from graph_service.ingest import read_input

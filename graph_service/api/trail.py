@@ -42,6 +42,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import Info
 
 from graph_service.audit import (
+    MAX_NODE_IDS,
     REQUEST_ID,
     REQUEST_ID_HEADER,
     AuditTrail,
@@ -102,6 +103,11 @@ def note_changes(changes: Iterable[Mapping[str, Any]]) -> None:
         kept.extend(changes)
 
 
+LINES: ContextVar[int] = ContextVar("graph_service_audit_lines", default=1)
+"""Lines of a bulk run the operation running in this task answers (a merged chunk's, set by
+:func:`graph_service.bulk.merge.run_merged`; 1 otherwise): its record lists up to
+:data:`~graph_service.audit.MAX_NODE_IDS` node ids per line, as the lines' own records
+would."""
 _READ: ContextVar[dict[str, None] | None] = ContextVar("graph_service_audit_read", default=None)
 """The ids of the nodes whose data the operation running in this task read unmasked, in
 order (:class:`Audit` sets a dict per operation)."""
@@ -202,7 +208,7 @@ def document_record(context: Any, started: float, document: DocumentNode | None,
         changes=(changes if operation is not None and operation.operation.value == "mutation"
                  else None),
         masked=context.masked_only() if hasattr(context, "masked_only") else frozenset(),
-        read=read,
+        read=read, max_ids=MAX_NODE_IDS * LINES.get(),
     )
 
 

@@ -29,7 +29,8 @@ as when the line runs alone.
 Audit: a merged chunk is one operation of the trail, so it is **one record per chunk**:
 the operation's name and type, the root fields as named in the document, the hash of the
 merged variables (every line's, renamed), the node ids every line of the chunk returned or
-read (up to :data:`~graph_service.audit.MAX_NODE_IDS`, the count beyond), the chunk's
+read (up to :data:`~graph_service.audit.MAX_NODE_IDS` per line, as the lines' own records
+would list: :data:`~graph_service.api.trail.LINES`; the count beyond), the chunk's
 error codes and outcome. Lines run alone get their own record, as before: those the
 checks refuse, and those whose answer the merged run cannot tell (:func:`run_merged`; the
 chunk's record then also counts what the merged run answered for them).
@@ -71,6 +72,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from graph_service.api.pagination import PAGING, Paging
+from graph_service.api.trail import LINES
 from graph_service.config import Settings
 
 Answer = tuple[Any, list[dict[str, Any]], int]
@@ -449,11 +451,13 @@ async def run_merged(context: Any, merger: Merger, variables: Sequence[Mapping[s
     merged_values = {_prefix(i) + name: value for i, values in enumerate(variables)
                      for name, value in values.items()}
     token = _CHUNK.set((document, lines, merger.plans))
+    counted = LINES.set(len(variables))
     try:
         result = await chunk_schema(context.settings.fast_path).execute(
             None, variable_values=merged_values, context_value=context,
             operation_name=merger.operation.name.value if merger.operation.name else None)
     finally:
+        LINES.reset(counted)
         _CHUNK.reset(token)
     if not isinstance(result.data, dict):
         return [None] * len(variables)
