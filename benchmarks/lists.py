@@ -79,9 +79,9 @@ async def _timed(question: Question[Any, Any], store: Any, settings: Settings, a
 
 async def run(data_dir: Path) -> list[str]:
     """Measure every case and the aliased document; answer the table's lines."""
-    # The generic rule refuses a label over max_list_scan on a store without the pushdown;
+    # The generic rule refuses a label over max_book_scan on a store without the pushdown;
     # here it is measured on the embedded store, at any size.
-    settings = Settings(data_dir=data_dir, max_list_scan=1 << 40)
+    settings = Settings(data_dir=data_dir, max_book_scan=1 << 40)
     store = open_store(settings)
     counts = await store.counts()
     lines = [f"{counts['Person']:,} people, {counts['Enterprise']:,} enterprises.", "",

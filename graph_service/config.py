@@ -96,13 +96,15 @@ class Settings(BaseSettings):
         Most nodes one ``search`` may match (``GRAPH_SERVICE_MAX_SEARCH_MATCHES``, default
         10,000); a text matching more is refused with ``BAD_USER_INPUT`` (add letters or
         words, or narrow ``labels``). See :mod:`graph_service.linkage.search`.
-    max_list_scan : int
-        Most nodes of a label that ``enterprises``, ``persons`` or ``managers`` read on a
-        store without the lists' pushdown (``GRAPH_SERVICE_MAX_LIST_SCAN``, default
-        100,000: the enterprises of a one-million-person bank); a list of a larger label is
-        refused there with ``BAD_USER_INPUT`` rather than read whole into the service (at
-        one million people, tens of seconds per list). The embedded store answers lists
-        itself, at any size. See :mod:`graph_service.linkage.lists`.
+    max_book_scan : int
+        Most nodes of a label that a whole-book question reads into the service on a store
+        that does not answer it itself (``GRAPH_SERVICE_MAX_BOOK_SCAN``, default 100,000:
+        the enterprises of a one-million-person bank): ``enterprises``, ``persons`` and
+        ``managers`` read their label, ``privateBankingProspects`` the people. A larger
+        label is refused there with ``BAD_USER_INPUT`` rather than read whole (at one
+        million people, tens of seconds to a minute per question); the embedded store
+        answers these itself, at any size. See :func:`graph_service.linkage.question.
+        check_book_scan`.
     max_query_depth : int
         Most levels of fields nested below a root field (default 12): a selection 13 fields
         deep, root field included, is accepted, 14 refused (strawberry's
@@ -294,7 +296,7 @@ class Settings(BaseSettings):
     max_path_hops: int = Field(default=10, ge=1)
     max_paths: int = Field(default=100, ge=1)
     max_search_matches: int = Field(default=10_000, ge=1)
-    max_list_scan: int = Field(default=100_000, ge=1)
+    max_book_scan: int = Field(default=100_000, ge=1)
     max_query_depth: int = Field(default=12, ge=2)
     max_query_nodes: int = Field(default=50_000, ge=1)
     max_request_bytes: int = Field(default=1 << 20, ge=1)

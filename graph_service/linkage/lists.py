@@ -27,7 +27,7 @@ Rule:
 
 Generic rule: the label's ids (``list_ids``), their nodes (``get_nodes``), the filter and
 the sort in the service; seconds for a page at one million people, so refused for a label
-of more than ``Settings.max_list_scan`` nodes. Pushed down by stores
+of more than ``Settings.max_book_scan`` nodes. Pushed down by stores
 that advertise the list (:class:`Pushdown`): the embedded store filters and sorts over
 columns of the label's values and keeps each sort's order
 (:mod:`graph_service.stores.embedded.lists`), and the items and sort keys of a page are read
@@ -62,6 +62,7 @@ from graph_service.linkage.question import (
     Ranked,
     Ranking,
     answer_existing,
+    check_book_scan,
 )
 from graph_service.model import NODE_DEFAULTS, PERSONAL_FIELDS, NodeKey, NodeLabel, camel_case
 from graph_service.stores.base import (
@@ -505,19 +506,13 @@ def _sort_key(node: Node, sorting: Sequence[tuple[str, SortDirection]],
 def lister(label: str) -> Callable[[GraphStore, Settings, Sequence[Any]], Any]:
     """The generic rule of the list of ``label`` (see the module's rule).
 
-    Refused (``InvalidInputError``) for a label of more than ``Settings.max_list_scan``
+    Refused (``InvalidInputError``) for a label of more than ``Settings.max_book_scan``
     nodes: it reads every one.
     """
 
     async def one(store: GraphStore, settings: Settings, args: Args) -> Ranked:
         sorting = entries(args)
-        size = (await store.counts()).get(label, 0)
-        if size > settings.max_list_scan:
-            raise InvalidInputError(
-                f"{_NAMES[label]} would read all {size:,} {label} nodes of this store, which "
-                f"reads at most {settings.max_list_scan:,} for a list "
-                "(GRAPH_SERVICE_MAX_LIST_SCAN); find them with search instead"
-            )
+        await check_book_scan(store, settings, label, _NAMES[label])
         ids = await store.list_ids(label)
         nodes = [n for n in await store.get_nodes(label, ids) if n is not None]
         kept = [n for n in nodes if holds(args.where, n)]

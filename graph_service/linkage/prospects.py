@@ -48,6 +48,7 @@ from graph_service.linkage.question import (
     Question,
     Ranked,
     Ranking,
+    check_book_scan,
     fixed_cost,
 )
 from graph_service.model import NodeKey, NodeLabel, RelationshipType
@@ -140,7 +141,12 @@ def no_subjects(args: ProspectsArgs) -> tuple[NodeKey, ...]:
 async def generic(
     store: GraphStore, settings: Settings, many: Sequence[ProspectsArgs]
 ) -> list[Ranked[Prospect]]:
-    """Each answer: the book's candidates profiled once for the batch, then filtered."""
+    """Each answer: the book's candidates profiled once for the batch, then filtered.
+
+    Refused past ``Settings.max_book_scan`` people (:func:`~graph_service.linkage.question.
+    check_book_scan`).
+    """
+    await check_book_scan(store, settings, _PERSON, "privateBankingProspects")
     rules = settings.rules()
     book = await store.list_ids(_ENTERPRISE)
     candidates: dict[str, Node] = {}

@@ -35,7 +35,7 @@ from enum import StrEnum
 from typing import Any, Generic, NewType, Protocol, TypeVar, overload
 
 from graph_service.config import Settings
-from graph_service.errors import GraphServiceError, NotFoundError
+from graph_service.errors import GraphServiceError, InvalidInputError, NotFoundError
 from graph_service.model import NodeKey
 from graph_service.stores.base import GraphStore, Node
 
@@ -561,6 +561,32 @@ def one_by_one(rule: Callable[[GraphStore, Settings, A], Awaitable[R]]) -> Batch
 def pushes_down(store: GraphStore, question: Question[Any, Any]) -> bool:
     """Whether ``store`` answers ``question`` itself (its ``pushdowns`` names it)."""
     return question.pushdown is not None and question.name in store.pushdowns
+
+
+async def check_book_scan(store: GraphStore, settings: Settings, label: str, name: str) -> None:
+    """Refuse a generic rule that would read every node of ``label`` past the book scan bound.
+
+    Parameters
+    ----------
+    store : GraphStore
+    settings : Settings
+        Gives ``max_book_scan``.
+    label : str
+        The label the rule reads whole.
+    name : str
+        The question, as published (``persons``), for the message.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``store`` holds more than ``settings.max_book_scan`` nodes of ``label``.
+    """
+    size = (await store.counts()).get(label, 0)
+    if size > settings.max_book_scan:
+        raise InvalidInputError(
+            f"{name} would read all {size:,} {label} nodes of this store, which reads at most "
+            f"{settings.max_book_scan:,} for one question (GRAPH_SERVICE_MAX_BOOK_SCAN)"
+        )
 
 
 def _batch(store: GraphStore, question: Question[A, R]) -> Batch[A, R]:

@@ -27,6 +27,8 @@ from graph_service.linkage.lists import (
     SortDirection,
     StringFilter,
 )
+from graph_service.linkage.prospects import QUESTION as PROSPECTS
+from graph_service.linkage.prospects import ProspectsArgs
 from graph_service.linkage.question import Id, Question, Ranked, answer, pushes_down
 from graph_service.stores.base import GraphStore
 
@@ -147,18 +149,34 @@ def test_a_filter_or_sort_too_large_for_a_scan_of_the_book_is_refused(bank: Grap
 def test_a_label_too_large_to_read_whole_is_listed_only_by_a_store_that_lists_it(
     bank: GraphStore,
 ) -> None:
-    """The generic rule reads every node of the label: at most ``max_list_scan`` of them."""
-    small = Settings(max_list_scan=7)  # the small bank has 8 people and 3 enterprises
+    """The generic rule reads every node of the label: at most ``max_book_scan`` of them."""
+    small = Settings(max_book_scan=7)  # the small bank has 8 people and 3 enterprises
     args = PersonListArgs(sort=(PersonSort(name=DESC),))
     everyone = asyncio.run(answer(PERSONS, bank, Settings(), args))
     assert len(everyone.items) == 8
     with pytest.raises(InvalidInputError, match=r"^persons would read all 8 Person nodes of "
-                       r"this store, which reads at most 7 for a list \(GRAPH_SERVICE_MAX_LIST"):
+                       r"this store, which reads at most 7 for one question \(GRAPH_SERVICE_"):
         asyncio.run(answer(PERSONS, bank, small, args, generic=True))
     assert len(asyncio.run(answer(ENTERPRISES, bank, small, EnterpriseListArgs(),
                                   generic=True)).items) == 3  # fmt: skip
     if pushes_down(bank, PERSONS):  # the embedded store: any size
         assert asyncio.run(answer(PERSONS, bank, small, args)) == everyone
     else:
-        with pytest.raises(InvalidInputError, match="GRAPH_SERVICE_MAX_LIST_SCAN"):
+        with pytest.raises(InvalidInputError, match="GRAPH_SERVICE_MAX_BOOK_SCAN"):
             asyncio.run(answer(PERSONS, bank, small, args))
+
+
+def test_prospects_past_the_book_scan_bound_are_answered_only_by_a_store_that_answers_them(
+    bank: GraphStore,
+) -> None:
+    small = Settings(max_book_scan=7)  # 8 people
+    everyone = asyncio.run(answer(PROSPECTS, bank, Settings(), ProspectsArgs()))
+    assert [key[-1] for key in everyone.sort_keys] == ["P4", "P8"]
+    with pytest.raises(InvalidInputError, match=r"^privateBankingProspects would read all 8 "
+                       r"Person nodes of this store"):
+        asyncio.run(answer(PROSPECTS, bank, small, ProspectsArgs(), generic=True))
+    if pushes_down(bank, PROSPECTS):
+        assert asyncio.run(answer(PROSPECTS, bank, small, ProspectsArgs())) == everyone
+    else:
+        with pytest.raises(InvalidInputError, match="GRAPH_SERVICE_MAX_BOOK_SCAN"):
+            asyncio.run(answer(PROSPECTS, bank, small, ProspectsArgs()))
