@@ -1,5 +1,6 @@
 """enterprises, persons and managers on the small bank, on every store: filters, sorts (by
-properties and by linkage figures) and their orders, against answers worked out by hand."""
+properties and by linkage figures) and their orders, against answers worked out by hand; the
+bound on the whole-book reads of their generic rule (and privateBankingProspects')."""
 
 from __future__ import annotations
 
