@@ -26,6 +26,9 @@ from graph_service.stores.embedded import EmbeddedStore
 from graph_service.stores.falkordb_server import running_falkordb
 from tests.conftest import FINBENCH_SAMPLE
 
+MERGING = Settings(fast_path=True)
+"""Settings that merge a chunk's lines: on the fast path's executor only (the stock path's run
+of this file, GRAPH_SERVICE_FAST_PATH=0, runs every line alone elsewhere)."""
 COVERAGE = """
 query Coverage($id: ID!) {
   payrollCoverage(enterpriseId: $id) { employees covered uncovered rate }
@@ -130,15 +133,18 @@ def test_a_document_that_does_not_parse_has_no_data_columns(
     assert rows[0] == ["line", "errors"] and rows[1][0] == "1" and "Syntax Error" in rows[1][1]
 
 
-def test_a_document_is_parsed_and_validated_once_per_run(
+def test_a_document_is_parsed_once_and_validated_once_per_way_it_runs(
     small_bank: GraphStore, tmp_path: Path, parse_counts: dict[str, int]
 ) -> None:
+    """Validated by the merger (over the schema's types) for the merged chunks, and by the
+    schema for the last chunk's single line, which runs alone: twice in all, not per line
+    (once on the stock path, which runs every line alone)."""
     document = f"# {uuid.uuid4()}\n{COVERAGE}"  # not in the process-wide caches yet
     lines = 2 * CHUNK_SIZE + 1
     summary, rows = bulk(small_bank, document, ["E1", "E2", "E3"] * (lines // 3), tmp_path)
     assert summary == BulkSummary(lines=lines, failed=0)
     assert rows[0] == COVERAGE_COLUMNS and len(rows) == lines + 1
-    assert parse_counts == {"parse": 1, "validate": 1}
+    assert parse_counts == {"parse": 1, "validate": 2 if Settings().fast_path else 1}
 
 
 FORMULA = '=HYPERLINK("http://evil","x")'
@@ -278,8 +284,9 @@ def test_merged_lines_answer_exactly_as_lines_run_alone(
     # Good and bad variables mixed: the bad lines run alone and spoil none of the others.
     lines = [*VARIED_LINES, {"id": "E1", "n": 1}, {"id": "E2", "n": 0}, {"id": None},
              {"id": "E3", "n": 2}] * 3
-    settings = Settings()
+    settings = MERGING
     assert Merger.of(document, None, settings) is not None
+    assert Merger.of(document, None, Settings(fast_path=False)) is None
     merged = alone(small_bank, document, lines, settings, merged=True, all_pages=all_pages)
     expected = alone(small_bank, document, lines, settings, all_pages=all_pages)
     assert merged == expected
@@ -297,7 +304,7 @@ def test_a_merged_chunk_has_one_audit_record_and_bad_lines_their_own(
     trail = AuditTrail(tmp_path / "audit", max_bytes=10**6)
     rows = list(enumerate([{"id": "E1"}, {"id": "E2"}, {"id": 5.5}, {"id": "nope"}], start=1))
     document = "query Ids($id: ID!) { payrollCoverage(enterpriseId: $id) { enterprise { id } } }"
-    summary = asyncio.run(run_bulk(small_bank, Settings(), document, rows, tmp_path / "o.csv",
+    summary = asyncio.run(run_bulk(small_bank, MERGING, document, rows, tmp_path / "o.csv",
                                    "csv", audit=trail))
     trail.close()
     assert summary == BulkSummary(lines=4, failed=2)
@@ -319,7 +326,7 @@ def test_a_merged_chunks_record_lists_as_many_ids_per_line_as_a_lines_own_record
     document = "query Ids($id: ID!) { payrollCoverage(enterpriseId: $id) { enterprise { id } } }"
     for lines, listed in (([{"id": "E1"}, {"id": "E2"}], ["E1", "E2"]), ([{"id": "E1"}], ["E1"])):
         audit = AuditTrail(tmp_path / f"audit-{len(lines)}", max_bytes=10**6)
-        asyncio.run(run_bulk(small_bank, Settings(), document, list(enumerate(lines, start=1)),
+        asyncio.run(run_bulk(small_bank, MERGING, document, list(enumerate(lines, start=1)),
                              tmp_path / "o.csv", "csv", audit=audit))  # fmt: skip
         audit.close()
         [record] = read_records(tmp_path / f"audit-{len(lines)}")
@@ -327,7 +334,7 @@ def test_a_merged_chunks_record_lists_as_many_ids_per_line_as_a_lines_own_record
     # A lone operation reading two nodes lists none past its one id (the count is kept).
     audit = AuditTrail(tmp_path / "audit-two", max_bytes=10**6)
     two = "{ a: enterprise(id: \"E1\") { id } b: enterprise(id: \"E2\") { id } }"
-    asyncio.run(run_bulk(small_bank, Settings(), two, [(1, {})], tmp_path / "o.csv", "csv",
+    asyncio.run(run_bulk(small_bank, MERGING, two, [(1, {})], tmp_path / "o.csv", "csv",
                          audit=audit))  # fmt: skip
     audit.close()
     [record] = read_records(tmp_path / "audit-two")

@@ -655,11 +655,12 @@ def validate_request(schema: strawberry.Schema, document: DocumentNode, settings
     -------
     list of GraphQLError
         graphql-core's rules and :func:`request_rules`' errors, coded
-        (:func:`validate_coded`), through the same cache: a document validated here is not
-        validated again when a request runs it, nor the other way round.
+        (:func:`validate_coded`), over the schema's types (:func:`type_schema`: strawberry
+        offers no public access to its executable schema), through a cache: a document is
+        validated here once per process.
     """
     rules = (*specified_rules, *request_rules(settings))
-    return _validation_cache(CACHE_SIZE)(schema._schema, document, rules)
+    return _validation_cache(CACHE_SIZE)(type_schema(schema), document, rules)
 
 
 def parse_document(query: str) -> DocumentNode:

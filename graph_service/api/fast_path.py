@@ -46,13 +46,17 @@ and every field of a request that installs resolver middleware (a schema extensi
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import datetime as dt
 import functools
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
+from contextvars import ContextVar
 from typing import Any, NamedTuple
 
 import strawberry
 from graphql import (
+    GraphQLError,
     GraphQLField,
     GraphQLID,
     GraphQLLeafType,
@@ -70,6 +74,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 from graph_service.api.extensions import EXTENSIONS
+from graph_service.api.pagination import PAGING
 from graph_service.api.schema import GraphServiceSchema, Mutation, Query, schema
 from graph_service.config import Settings
 
@@ -396,6 +401,77 @@ def fast_schema() -> strawberry.Schema:
     )
 
 
+MERGED_LINES: ContextVar[tuple[Mapping[str, Any], dict[Any, Any] | None] | None] = ContextVar(
+    "graph_service_merged_lines", default=None)
+"""For a bulk chunk run as one operation (:func:`graph_service.bulk.merge.run_merged`):
+each root alias's line (with its ``paging``, its ``context``, once made, and ``failed``) and
+the plans kept for the merged document (``None``: none kept)."""
+
+
+class LineExecutionContext(FastExecutionContext):
+    """The fast path's executor for a bulk chunk run as one operation (:data:`MERGED_LINES`).
+
+    Each line's root fields run in a task whose context holds the line's
+    :class:`~graph_service.api.pagination.Paging`, so the lists cut short are counted per
+    line. An error reaching a line's root field through non-null fields nulls that line's
+    answer only (its ``failed`` set), recorded at that field as graphql-core records it at
+    the root of an operation of its own. Plans are kept from chunk to chunk: a plan depends
+    on the selection alone when no directive of the document reads a variable, and the
+    chunks of one size run the same document's nodes, so a plan is keyed by the object type
+    and the ids of its field nodes (the document, cached by the merger, keeps them alive).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        merged = MERGED_LINES.get()
+        self._lines: Mapping[str, Any] = {} if merged is None else merged[0]
+        self._kept: dict[Any, Any] | None = None if merged is None else merged[1]
+
+    def execute_field(self, parent_type: GraphQLObjectType, source: Any,
+                      field_details_list: FieldDetailsList, path: Path,
+                      position_context: Any = None) -> Any:  # fmt: skip
+        """Execute a field; a line's root field in its line's context."""
+        line = self._lines.get(path.key) if path.prev is None else None  # type: ignore[arg-type]
+        if line is None:
+            return super().execute_field(parent_type, source, field_details_list, path,
+                                         position_context)
+        if line.context is None:
+            line.context = contextvars.copy_context()
+            line.context.run(PAGING.set, line.paging)
+        try:
+            result = line.context.run(super().execute_field, parent_type, source,
+                                      field_details_list, path, position_context)
+        except GraphQLError as error:
+            return self._line_failed(line, error, path)
+        if self.is_awaitable(result):
+            return asyncio.get_running_loop().create_task(
+                self._guarded(line, result, path), context=line.context)
+        return result
+
+    async def _guarded(self, line: Any, result: Any, path: Path) -> Any:
+        try:
+            return await result
+        except GraphQLError as error:
+            return self._line_failed(line, error, path)
+
+    def _line_failed(self, line: Any, error: GraphQLError, path: Path) -> None:
+        self.collected_errors.add(error, path)
+        line.failed = True
+
+    def plan(self, object_type: GraphQLObjectType, field_details_list: FieldDetailsList
+             ) -> Plan | None:
+        """The plan of ``object_type``'s selection, kept for the next chunks when it may be."""
+        kept = self._kept
+        if kept is None:
+            return super().plan(object_type, field_details_list)
+        key = (object_type.name, *(id(d.node) for d in field_details_list))
+        try:
+            found: Plan | None = kept[key]
+        except KeyError:
+            found = kept[key] = super().plan(object_type, field_details_list)
+        return found
+
+
 def schema_for(settings: Settings) -> strawberry.Schema:
     """The schema to execute with: :func:`fast_schema` or the stock one, per ``settings``.
 
@@ -413,5 +489,5 @@ def schema_for(settings: Settings) -> strawberry.Schema:
     return fast_schema() if settings.fast_path else schema
 
 
-__all__ = ["FastExecutionContext", "Plan", "PlainField", "fast_schema", "plain_fields",
-           "run_plan", "schema_for"]
+__all__ = ["MERGED_LINES", "FastExecutionContext", "LineExecutionContext", "Plan",
+           "PlainField", "fast_schema", "plain_fields", "run_plan", "schema_for"]

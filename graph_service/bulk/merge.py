@@ -22,7 +22,9 @@ with the line's own response key again).
 
 Each line's root fields run in a task of their own whose context holds the line's
 :class:`~graph_service.api.pagination.Paging`, so the lists cut short are counted per line
-(:class:`LineFields`). An error that would null a line's whole answer (a non-null root
+(:class:`~graph_service.api.fast_path.LineExecutionContext`: the fast path's executor, the
+one module that may use graphql-core's executor methods; off the fast path, a run's lines
+are not merged). An error that would null a line's whole answer (a non-null root
 field) nulls that line only: its ``data`` is ``null`` and its errors end with that error,
 as when the line runs alone.
 
@@ -38,7 +40,6 @@ chunk's record then also counts what the merged run answered for them).
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import dataclasses
 import functools
@@ -69,9 +70,9 @@ from graphql import (
     visit,
 )
 from strawberry.extensions import SchemaExtension
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from graph_service.api.pagination import PAGING, Paging
+from graph_service.api.fast_path import MERGED_LINES
+from graph_service.api.pagination import Paging
 from graph_service.api.trail import LINES
 from graph_service.config import Settings
 
@@ -189,7 +190,8 @@ class Merger:
         The operation run.
     plans : dict or None
         The fast path's plans of the merged documents, kept from chunk to chunk
-        (:class:`FastLineFields`); ``None`` when a directive reads a variable (a plan then
+        (:class:`~graph_service.api.fast_path.LineExecutionContext`); ``None`` when a
+        directive reads a variable (a plan then
         depends on the line).
     """
 
@@ -221,11 +223,16 @@ class Merger:
             ``None`` when the document does not parse, is not valid (each line then
             answers the document's errors, as before), names no operation to run, or runs
             a mutation or subscription (mutations run in order, each line its own
-            operation).
+            operation), or when ``settings.fast_path`` is off: a merged operation runs on
+            the fast path's executor (the one module that may use graphql-core's executor
+            methods, :mod:`graph_service.api.fast_path`), so the stock path runs each line
+            alone.
         """
         from graph_service.api.extensions import parse_document, validate_request
         from graph_service.api.fast_path import schema_for
 
+        if not settings.fast_path:
+            return None
         try:
             parsed = parse_document(document)
         except GraphQLError:
@@ -301,10 +308,8 @@ class _Line:
     failed: bool = False
 
 
-_CHUNK: ContextVar[tuple[DocumentNode, Mapping[str, _Line], dict[Any, Any] | None] | None] = (
-    ContextVar("graph_service_bulk_chunk", default=None))
-"""The merged document running in this task, each root alias's line, and the plans kept
-for the document (:class:`FastLineFields`; ``None``: none kept)."""
+_CHUNK: ContextVar[DocumentNode | None] = ContextVar("graph_service_bulk_chunk", default=None)
+"""The merged document running in this task."""
 
 
 class MergedDocument(SchemaExtension):
@@ -318,107 +323,26 @@ class MergedDocument(SchemaExtension):
         """Set the document; mark it validated."""
         chunk = _CHUNK.get()
         if chunk is not None:
-            self.execution_context.graphql_document = chunk[0]
+            self.execution_context.graphql_document = chunk
             self.execution_context.pre_execution_errors = []
         yield
 
 
-class LineFields(StrawberryGraphQLCoreExecutionContext):
-    """Run each line's root fields in a task whose context holds the line's paging.
-
-    An error reaching a line's root field through non-null fields nulls that line's answer
-    only (:attr:`_Line.failed`), recorded at that field as graphql-core records it at the
-    root of an operation of its own.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        chunk = _CHUNK.get()
-        self._lines: Mapping[str, _Line] = {} if chunk is None else chunk[1]
-        self._kept: dict[Any, Any] | None = None if chunk is None else chunk[2]
-
-    def execute_field(self, parent_type: Any, source: Any, field_details_list: Any,
-                      path: Any, position_context: Any) -> Any:
-        """Execute a field; a line's root field in its line's context."""
-        line = self._lines.get(path.key) if path.prev is None else None
-        if line is None:
-            return super().execute_field(parent_type, source, field_details_list, path,
-                                         position_context)
-        if line.context is None:
-            line.context = contextvars.copy_context()
-            line.context.run(PAGING.set, line.paging)
-        try:
-            result = line.context.run(super().execute_field, parent_type, source,
-                                      field_details_list, path, position_context)
-        except GraphQLError as error:
-            return self._line_failed(line, error, path)
-        if self.is_awaitable(result):
-            return asyncio.get_running_loop().create_task(
-                self._guarded(line, result, path), context=line.context)
-        return result
-
-    async def _guarded(self, line: _Line, result: Any, path: Any) -> Any:
-        try:
-            return await result
-        except GraphQLError as error:
-            return self._line_failed(line, error, path)
-
-    def _line_failed(self, line: _Line, error: GraphQLError, path: Any) -> None:
-        self.collected_errors.add(error, path)
-        line.failed = True
-
-
 @functools.cache
-def _fast_line_fields() -> type[LineFields]:
-    """:class:`LineFields` over the fast path, keeping its plans from chunk to chunk."""
-    from graph_service.api.fast_path import FastExecutionContext, Plan
-
-    class FastLineFields(LineFields, FastExecutionContext):
-        """Plans of a merged document kept for its next chunks (:attr:`Merger.plans`).
-
-        A plan depends on the selection alone when no directive of the document reads a
-        variable; the chunks of one size run the same document's nodes, so a plan is keyed
-        by the object type and the ids of its field nodes (the document, cached by the
-        merger, keeps them alive).
-        """
-
-        def plan(self, object_type: Any, field_details_list: Any) -> Plan | None:
-            kept = self._kept
-            if kept is None:
-                return super().plan(object_type, field_details_list)
-            key = (object_type.name, *(id(d.node) for d in field_details_list))
-            try:
-                found: Plan | None = kept[key]
-            except KeyError:
-                found = kept[key] = super().plan(object_type, field_details_list)
-            return found
-
-    return FastLineFields
-
-
-@functools.cache
-def chunk_schema(fast: bool) -> strawberry.Schema:
+def chunk_schema() -> strawberry.Schema:
     """The schema merged chunks run with: the service's types, audit and error codes.
 
-    Parameters
-    ----------
-    fast : bool
-        ``Settings.fast_path``: executed by
-        :class:`~graph_service.api.fast_path.FastExecutionContext` (with :class:`LineFields`).
-
-    Returns
-    -------
-    strawberry.Schema
-        Built once per ``fast``.
+    Executed by :class:`~graph_service.api.fast_path.LineExecutionContext` (the fast path's
+    executor, running each line's root fields in the line's context); built once.
     """
     from graph_service.api.extensions import ErrorCodes
+    from graph_service.api.fast_path import LineExecutionContext
     from graph_service.api.schema import GraphServiceSchema, Mutation, Query
     from graph_service.api.trail import Audit
 
-    execution = _fast_line_fields() if fast else LineFields
     return GraphServiceSchema(query=Query, mutation=Mutation,
                               extensions=[Audit, MergedDocument, ErrorCodes],
-                              execution_context_class=execution)
+                              execution_context_class=LineExecutionContext)
 
 
 async def run_merged(context: Any, merger: Merger, variables: Sequence[Mapping[str, Any]],
@@ -450,14 +374,16 @@ async def run_merged(context: Any, merger: Merger, variables: Sequence[Mapping[s
     lines = {alias: by_slot[slot] for alias, (slot, _) in aliases.items()}
     merged_values = {_prefix(i) + name: value for i, values in enumerate(variables)
                      for name, value in values.items()}
-    token = _CHUNK.set((document, lines, merger.plans))
+    token = _CHUNK.set(document)
+    merged = MERGED_LINES.set((lines, merger.plans))
     counted = LINES.set(len(variables))
     try:
-        result = await chunk_schema(context.settings.fast_path).execute(
+        result = await chunk_schema().execute(
             None, variable_values=merged_values, context_value=context,
             operation_name=merger.operation.name.value if merger.operation.name else None)
     finally:
         LINES.reset(counted)
+        MERGED_LINES.reset(merged)
         _CHUNK.reset(token)
     if not isinstance(result.data, dict):
         return [None] * len(variables)
@@ -487,4 +413,4 @@ async def run_merged(context: Any, merger: Merger, variables: Sequence[Mapping[s
     return answers
 
 
-__all__ = ["LineFields", "MergedDocument", "Merger", "Slot", "chunk_schema", "run_merged"]
+__all__ = ["MergedDocument", "Merger", "Slot", "chunk_schema", "run_merged"]
