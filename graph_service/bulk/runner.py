@@ -6,9 +6,9 @@ operation (:mod:`graph_service.bulk.merge`: one audit record per such chunk); li
 by the checks each operation gets, and every line of a mutation or of a document that does
 not validate, run through ``schema.execute`` one by one. Every line's answer and errors are
 those of its own execution (each line checked: validation, the node budget, variable
-coercion). The document
-is parsed once per run (the schema's parser cache, :mod:`graph_service.api.extensions`),
-and validated once for the merged chunks and once by the schema for the lines run alone. A line answered ``STORE_UNAVAILABLE`` or
+coercion). The document is parsed once per run (the schema's parser cache,
+:mod:`graph_service.api.extensions`), and validated once for the merged chunks and once by
+the schema for the lines run alone. A line answered ``STORE_UNAVAILABLE`` or
 ``STORE_TIMEOUT`` stops the run (the store would fail the lines after it too): nothing is
 written.
 
