@@ -501,6 +501,9 @@ def _samples(store: GraphStore, name: str) -> dict[str, list[Any]]:
                         blocked=BooleanFilter(eq=False)),
             PersonWhere(NOT=PersonWhere(segment=StringFilter(in_=("mass", "private")))),
             PersonWhere(id=IdFilter(lte=people[len(people) // 2], gt=people[0])),
+            PersonWhere(id=IdFilter(in_=(Id(people[0]), Id(people[1]), Id("nobody")),
+                                    gte=people[1]),
+                        segment=StringFilter(in_=("mass", "private"), eq="mass")),
         )
         for sort in (None, (PersonSort(name=asc),),
                      (PersonSort(segment=desc), PersonSort(name=desc)))

@@ -162,11 +162,16 @@ class PropertyTest:
     ``value`` is the stored value, else the label's declared default
     (:data:`~graph_service.model.NODE_DEFAULTS`), else ``None``; ``name`` ``"id"`` tests the
     node's id. ``test`` depends on the value alone, so a store may call it once per distinct
-    value.
+    value. ``candidates``, when given, holds every value that passes (a filter's ``eq`` or
+    ``in``): a store may look those up rather than test each value. ``test_many(values)``,
+    when given, answers ``test`` of each of many present values at once (an array-like of
+    booleans), faster than a call per value.
     """
 
     name: str
     test: Callable[[Any], bool]
+    candidates: frozenset[Any] | None = None
+    test_many: Callable[[Sequence[Any]], Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,6 +81,14 @@ class _Column:
             self._ranks.clear()
         return code
 
+    def lookup(self, graph: Adjacency, label: str, value: Any) -> int | None:
+        """The code of ``value`` if some node of ``label`` has it; ``None`` otherwise."""
+        if self.code_of is not None:
+            return self.code_of.get(value)
+        known = graph.index.get(label)  # the ids: a node's code is its place in id order
+        number = None if known is None or not isinstance(value, str) else known.get(value)
+        return None if number is None else int(self.codes[number])
+
     def ranks(self, kind: type) -> npt.NDArray[np.int64]:
         """Per code, the dense rank of ``kind(value)`` among the distinct values' (kept)."""
         found = self._ranks.get(kind)
@@ -185,13 +193,21 @@ def keep_mask(graph: Adjacency, label: str, keep: Keep, defaults: Mapping[str, A
               numbers: Numbers) -> npt.NDArray[np.bool_]:  # fmt: skip
     """Per node of ``numbers`` (of ``label``), whether it passes ``keep``.
 
-    Each test runs once per distinct value of its property, then numpy reads the answer of
-    each node's value.
+    Each test runs once per distinct value of its property (or its candidates are looked
+    up, :attr:`~graph_service.stores.base.PropertyTest.candidates`), then numpy reads the
+    answer of each node's value.
     """
     if isinstance(keep, PropertyTest):
         found = column(graph, label, keep.name, defaults.get(keep.name))
-        passes = [bool(keep.test(v)) for v in found.values]
-        table = np.array([*passes, bool(keep.test(None))], np.bool_)  # code -1: the last
+        if keep.candidates is None:
+            many = keep.test_many or (lambda values: [keep.test(v) for v in values])
+            table = np.append(np.asarray(many(found.values), np.bool_),
+                              bool(keep.test(None)))  # code -1: the last  # fmt: skip
+        else:  # only these values pass: looked up, not every value tested
+            table = np.zeros(len(found.values) + 1, np.bool_)
+            table[-1] = bool(keep.test(None))
+            codes = [found.lookup(graph, label, v) for v in keep.candidates]
+            table[[c for c in codes if c is not None]] = True
         return table[found.codes[numbers]]  # type: ignore[no-any-return]
     if isinstance(keep, NotOf):
         return ~keep_mask(graph, label, keep.part, defaults, numbers)
