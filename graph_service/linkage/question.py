@@ -32,7 +32,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Generic, NewType, Protocol, TypeVar, overload
+from typing import Any, Generic, NewType, Protocol, TypeVar, cast, overload
 
 from graph_service.config import Settings
 from graph_service.errors import GraphServiceError, InvalidInputError, NotFoundError
@@ -542,11 +542,28 @@ class Question(Generic[A, R]):
     roles: frozenset[str] | None = None
 
 
+_OWN_ERRORS = (InvalidInputError, NotFoundError)
+"""The errors an argument set answers alone (bad input, an absent node), whichever batch
+holds it: :func:`each` answers them in its place, as :func:`answer_many` does."""
+
+
 async def each(answers: Sequence[Awaitable[R]]) -> list[R]:
-    """Await ``answers`` concurrently, in order (a lone one directly: no task to schedule)."""
+    """Await ``answers`` concurrently, in order (a lone one directly: no task to schedule).
+
+    An answer that raises one of :data:`_OWN_ERRORS` has that error in its place, so the
+    other argument sets of the batch (a bulk run's lines, a request's aliases) keep their
+    answers (:func:`answer_many`'s contract); any other error fails the batch.
+    """
     if len(answers) == 1:
-        return [await answers[0]]
-    return list(await asyncio.gather(*answers))
+        try:
+            return [await answers[0]]
+        except _OWN_ERRORS as error:
+            return [cast(R, error)]
+    found = await asyncio.gather(*answers, return_exceptions=True)
+    for answer in found:
+        if isinstance(answer, BaseException) and not isinstance(answer, _OWN_ERRORS):
+            raise answer
+    return cast(list[R], found)
 
 
 def one_by_one(rule: Callable[[GraphStore, Settings, A], Awaitable[R]]) -> Batch[A, R]:

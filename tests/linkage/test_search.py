@@ -9,7 +9,7 @@ import pytest
 
 from graph_service.config import Settings
 from graph_service.errors import InvalidInputError
-from graph_service.linkage.question import Ranked, answer
+from graph_service.linkage.question import Ranked, answer, answer_many
 from graph_service.linkage.search import QUESTION, SearchArgs
 from graph_service.model import NodeLabel
 from graph_service.records import GraphBatch, NodeRow
@@ -92,6 +92,16 @@ def test_a_text_matching_too_many_nodes_is_refused(store: GraphStore) -> None:
     assert len(search(store, "acme", (NodeLabel.ENTERPRISE,), bounded)) == 2
     with pytest.raises(InvalidInputError, match="matches more than 2 nodes"):
         search(store, "a", settings=bounded)
+
+
+def test_a_search_refused_in_a_batch_leaves_the_others_answered(store: GraphStore) -> None:
+    """A bulk run's lines and a request's aliases are one batch: each answers alone."""
+    bounded = Settings(max_search_matches=2)
+    many = [SearchArgs("acme", (NodeLabel.ENTERPRISE,)), SearchArgs("a"),
+            SearchArgs("acme", (NodeLabel.ENTERPRISE,))]
+    first, refused, last = asyncio.run(answer_many(QUESTION, store, bounded, many))
+    assert isinstance(refused, InvalidInputError) and "matches more than 2" in str(refused)
+    assert isinstance(first, Ranked) and len(first.items) == 2 and last == first
 
 
 def test_the_bound_counts_a_node_found_by_its_id_and_name_once(store: GraphStore) -> None:
