@@ -65,6 +65,7 @@ import strawberry
 from strawberry.types import Info
 from strawberry.utils.str_converters import to_camel_case
 
+from graph_service.access import MaskedNode
 from graph_service.api.context import when_loaded
 from graph_service.api.pagination import CursorOrder, PageArgs
 from graph_service.api.permissions import ReadsGraph
@@ -78,6 +79,7 @@ from graph_service.linkage.question import (
     NodeField,
     NodeOf,
     Order,
+    Personal,
     Question,
     Ranked,
 )
@@ -250,6 +252,8 @@ def item_connection(item: type, order: str) -> Any:
     edge = strawberry.type(fields, description=summary)
     hints = get_type_hints(item, include_extras=True)
     converts = {f.name: _convert(hints[f.name]) for f in dataclasses.fields(item)}
+    personal = any(isinstance(extra, Personal)
+                   for f in dataclasses.fields(item) for extra in get_args(hints[f.name])[1:])
 
     @classmethod  # type: ignore[misc]
     def of_ranked(cls: Any, info: Info, ranked: Ranked[Any], order: Order,
@@ -261,6 +265,11 @@ def item_connection(item: type, order: str) -> Any:
             edge(cursor=cursor, **{n: c(getattr(ranked.items[i], n)) for n, c in converts.items()})
             for cursor, i in zip(marks, window.items, strict=True)
         ]
+        if personal:  # an unmasked item's personal fields (a lead's signal): read, for the trail
+            for i in window.items:
+                node = getattr(ranked.items[i], "node", None)
+                if isinstance(node, Node) and not isinstance(node, MaskedNode):
+                    note_read(node.id)
         info_ = _api_types().PageInfo(
             has_next_page=window.has_next, has_previous_page=window.has_previous,
             start_cursor=marks[0] if marks else None, end_cursor=marks[-1] if marks else None,
@@ -381,7 +390,13 @@ def _root_field(question: Question[Any, Any]) -> Any:
 
     def resolve(info: Info, **kwargs: Any) -> Any:
         args = build(**{k: _domain_value(v) for k, v in kwargs.items()})
-        return when_loaded(info.context.answers(question).load(args), convert)
+
+        def answered(found: Any) -> Any:
+            for _, node_id in question.subjects(args):  # what it read about, for the trail
+                note_read(node_id)
+            return convert(found)
+
+        return when_loaded(info.context.answers(question).load(args), answered)
 
     resolve.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [_parameter("info", Info), *params], return_annotation=_graphql(question.answer)
@@ -499,7 +514,13 @@ async def _visible(ctx: Any, question: Question[Any, Any], args: Any,
     if kept is not None and len(kept) < len(items):
         ranked = ranked.select(kept, [ranked.sort_keys[i] for i in kept])
     result = then(ranked)
-    return await result if inspect.isawaitable(result) else result
+    page = await result if inspect.isawaitable(result) else result
+    for edge in getattr(page, "edges", ()):  # placed by personal data: read, for the trail
+        node = edge.node
+        key = (getattr(type(node), "LABEL", label), str(node.id))
+        if not node.masked and matched(args, key):
+            note_read(key[1])  # its cursor holds the name or segment it was placed by
+    return page
 
 
 def _node_field(question: Question[Any, Any], node_field: NodeField[Any, Any]) -> Any:

@@ -560,6 +560,37 @@ def test_the_trail_lists_the_nodes_returned_unmasked(small_bank: GraphStore,
     assert (record["node_ids"], record["manager_id"]) == (["P1"], "M1")
 
 
+@pytest.mark.parametrize(("caller", "query", "read"), [
+    (ADMIN, '{ crossSellGaps(personId: "P1") { held missing } }', {"P1"}),
+    (MANAGER, '{ crossSellGaps(personId: "P2") { missing } }', {"P2"}),
+    (ADMIN, "{ privateBankingProspects(first: 5) { edges { kinds } } }", {"P4", "P8"}),
+    (MANAGER, "{ privateBankingProspects(first: 5) { edges { signal { executive } } } }",
+     {"P4"}),  # P8 is outside M1's portfolio: masked, nothing read
+    (ADMIN, "{ persons(first: 2, sort: [{name: ASC}]) { edges { cursor } } }", {"P1", "P2"}),
+    (MANAGER, "{ persons(first: 9, sort: [{name: DESC}]) { edges { cursor } } }",
+     {"P1", "P2", "P3", "P4"}),
+])
+def test_the_trail_lists_the_nodes_read_without_their_ids_in_the_answer(
+    small_bank: GraphStore, tmp_path: Path, caller: Caller, query: str, read: set[str]
+) -> None:
+    """A question's subject, an item's personal fields (a prospect's kinds), a list's cursors
+    holding names: each read of a node's personal data is in the trail, ids selected or not."""
+    from graph_service.audit import read_records
+
+    settings = Settings(data_dir=tmp_path)
+    trail = AuditTrail(settings.audit_path, settings.audit_max_bytes)
+
+    async def execute() -> Any:
+        return await schema_for(settings).execute(
+            query, context_value=make_context(small_bank, settings, caller=caller, audit=trail))
+
+    result = asyncio.run(execute())
+    trail.close()
+    assert result.errors is None
+    [record] = read_records(settings.audit_path)
+    assert set(record["node_ids"]) == read
+
+
 SEARCH = """query($text: String!) { search(text: $text, first: 20) {
   totalCount edges { node { __typename ... on Person { id masked name } } } } }"""
 NAMED = """query($where: PersonWhere, $sort: [PersonSort!]) {
