@@ -451,13 +451,21 @@ def _fields_named(value: Any) -> set[str]:
     return found
 
 
+_GUARDED_FIGURES = frozenset({"executives_without_private_banking"})
+"""Figures an enterprise is sorted by that its question answers only within the caller's
+scope (``executivesWithoutPrivateBanking`` is ``FORBIDDEN`` outside a manager's portfolio):
+the cursor holds the figure, so such a list keeps the enterprises the caller sees."""
+
+
 def personal_match(args: Args, key: NodeKey) -> bool:
     """Whether the list filters or sorts by a personal field of ``key``'s label.
 
-    The personal fields are ``model.PERSONAL_FIELDS`` (a name, a segment).
+    The personal fields are ``model.PERSONAL_FIELDS`` (a name, a segment), and for
+    enterprises the figures of :data:`_GUARDED_FIGURES`.
     """
     personal = PERSONAL_FIELDS.get(key[0], frozenset())
-    return bool(personal & (_fields_named(args.where) | _fields_named(args.sort)))
+    named = _fields_named(args.where) | _fields_named(args.sort)
+    return bool(personal & named) or (key[0] == _ENTERPRISE and bool(_GUARDED_FIGURES & named))
 
 
 def order(args: Args) -> Order:

@@ -591,6 +591,22 @@ def test_the_trail_lists_the_nodes_read_without_their_ids_in_the_answer(
     assert set(record["node_ids"]) == read
 
 
+def test_a_figure_refused_outside_the_portfolio_does_not_place_enterprises_outside_it(
+    bank: GraphStore,
+) -> None:
+    """The cursor of a list sorted by executivesWithoutPrivateBanking holds the figure, which
+    a manager is refused outside their portfolio: such a list keeps their enterprises."""
+    query = """{ enterprises(sort: [{executivesWithoutPrivateBanking: DESC}]) {
+      totalCount edges { cursor node { id } } } }"""
+    ids = {who: [e["node"]["id"] for e in run(bank, caller, query)["data"]["enterprises"]["edges"]]
+           for who, caller in (("admin", ADMIN), ("manager", MANAGER), ("analyst", ANALYST))}
+    assert sorted(ids["admin"]) == ["E1", "E2", "E3"] and ids["analyst"] == ids["admin"]
+    assert ids["manager"] == ["E1"]
+    answer = run(bank, MANAGER, '{ executivesWithoutPrivateBanking(enterpriseId: "E2") '
+                                "{ totalCount } }")
+    assert codes(answer) == ["FORBIDDEN"]
+
+
 SEARCH = """query($text: String!) { search(text: $text, first: 20) {
   totalCount edges { node { __typename ... on Person { id masked name } } } } }"""
 NAMED = """query($where: PersonWhere, $sort: [PersonSort!]) {
