@@ -399,3 +399,44 @@ def test_concurrent_writes_are_grouped_each_checked_on_its_own(tmp_path: Path) -
     assert content(EmbeddedStore(tmp_path / "grouped", create=False)) == content(grouped)
     assert linked(grouped, (P, "P20"), "EMPLOYED_BY") == ["E2"]
     assert present(grouped, P, "P1", "P20", "P21", "P404") == [True, True, True, False]
+
+
+def test_the_group_commit_checkpoints_in_a_worker_not_inside_a_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite's automatic checkpoint ran inside a COMMIT on the event loop (an fsync of the
+    database file: a stall for every request queued). The group commit turns it off and
+    checkpoints past CHECKPOINT_PAGES pages in a worker, on a connection of its own."""
+    import sqlite3
+    import threading
+
+    from graph_service.stores.embedded import record
+
+    monkeypatch.setattr(record, "CHECKPOINT_PAGES", 1)
+    checkpoint, threads = record.Record._checkpoint, []
+
+    def counted(self: record.Record) -> None:
+        threads.append(threading.get_ident())
+        checkpoint(self)
+
+    monkeypatch.setattr(record.Record, "_checkpoint", counted)
+    store = EmbeddedStore(write_small_bank(tmp_path / "bank"), create=False)
+
+    async def commits() -> None:
+        for i in range(20):
+            await store.write(GraphBatch(nodes=[NodeRow("Person", f"C{i}", {"name": f"C {i}"})],
+                                         relationships=[]))  # fmt: skip
+        await asyncio.sleep(0.2)  # the last checkpoint, in its worker
+
+    asyncio.run(commits())
+    assert threads and threading.get_ident() not in threads  # in workers, not the loop's
+    memory = store._record  # the group commit's connection: no automatic checkpoint
+    assert memory._db.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
+    reader = sqlite3.connect(tmp_path / "bank" / DB_FILE)
+    busy, logged, copied = reader.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert busy == 0 and logged == copied  # every page was copied already, or now
+    assert reader.execute("SELECT count(*) FROM nodes WHERE id LIKE 'C%'").fetchone() == (20,)
+    reader.close()
+    asyncio.run(store.close())
+    assert EmbeddedStore(tmp_path / "bank", create=False)._record._db.execute(
+        "SELECT count(*) FROM nodes WHERE id LIKE 'C%'").fetchone() == (20,)
