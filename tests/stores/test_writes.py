@@ -406,13 +406,13 @@ def test_the_group_commit_checkpoints_in_a_worker_not_inside_a_commit(
 ) -> None:
     """SQLite's automatic checkpoint ran inside a COMMIT on the event loop (an fsync of the
     database file: a stall for every request queued). The group commit turns it off and
-    checkpoints past CHECKPOINT_PAGES pages in a worker, on a connection of its own."""
+    checkpoints every CHECKPOINT_EVERY_S in a worker, on a connection of its own."""
     import sqlite3
     import threading
 
     from graph_service.stores.embedded import record
 
-    monkeypatch.setattr(record, "CHECKPOINT_PAGES", 1)
+    monkeypatch.setattr(record, "CHECKPOINT_EVERY_S", 0.0)
     checkpoint, threads = record.Record._checkpoint, []
 
     def counted(self: record.Record) -> None:

@@ -63,9 +63,10 @@ logger = logging.getLogger(__name__)
 
 DB_FILE = "graph.sqlite3"
 LOCK_TIMEOUT_S = 30.0
-CHECKPOINT_PAGES = 1000
-"""Pages of the write-ahead log past which the group commit checkpoints it (SQLite's own
-``wal_autocheckpoint`` default, which the group commit turns off on its connection)."""
+CHECKPOINT_EVERY_S = 1.0
+"""Seconds between the group commit's checkpoints of the write-ahead log (at 200 writes a
+second, about the 1,000 pages after which SQLite's own automatic checkpoint, which the group
+commit turns off on its connection, would run)."""
 """How long a load waits for another process's load to finish before failing."""
 SCHEMA_VERSION = "3"
 WRITE_CACHE_KIB = 262_144
@@ -408,7 +409,7 @@ class Record:
         self._synced_log = -1  # inode of the write-ahead log whose directory was synced
         self._checkpointer: sqlite3.Connection | None = None  # commit()'s, in a worker
         self._checkpointing: asyncio.Future[None] | None = None
-        self._page_bytes = 4096
+        self._checkpointed = time.monotonic()  # the last checkpoint started
         self._kept: FirstLoad | None = None  # a first load's rows, until memory is built
         self.counts = CommitCounts()
         """What the group commit did (:class:`CommitCounts`)."""
@@ -944,40 +945,33 @@ class Record:
     def _checkpoint_later(self, loop: asyncio.AbstractEventLoop) -> None:
         """Copy the write-ahead log into the database file in a worker thread, one at a time.
 
-        SQLite's automatic checkpoint (every :data:`CHECKPOINT_PAGES` pages) runs inside the
+        SQLite's automatic checkpoint (every 1,000 pages of the log) runs inside the
         ``COMMIT`` that passes it, on the event loop, with an ``fsync`` of the database
         file: a stall of 100 to 600 ms for every request queued meanwhile, every second
         or so at 200 mutations a second (benchmarks/README.md, "Beside a stated query
         rate, and spikes"). The group commit turns it off on its connection and runs a
         ``PASSIVE`` checkpoint (which waits for no reader or writer) on a connection of its
-        own in a worker thread after a group is durable, when none is running.
+        own in a worker thread after a group is durable, at most every
+        :data:`CHECKPOINT_EVERY_S`, one at a time.
         """
         if self._checkpointing is not None and not self._checkpointing.done():
             return
+        if time.monotonic() - self._checkpointed < CHECKPOINT_EVERY_S:
+            return
+        self._checkpointed = time.monotonic()
         if self._checkpointer is None:
             self._db.execute("PRAGMA wal_autocheckpoint = 0")
-            (self._page_bytes,) = self._db.execute("PRAGMA page_size").fetchone()
             self._checkpointer = sqlite3.connect(self.data_dir / DB_FILE,
                                                  check_same_thread=False)  # fmt: skip
         self._checkpointing = loop.run_in_executor(None, self._checkpoint)
 
     def _checkpoint(self) -> None:
-        """A ``PASSIVE`` checkpoint once the log holds :data:`CHECKPOINT_PAGES` pages."""
+        """A ``PASSIVE`` checkpoint of the write-ahead log (in a worker thread)."""
         assert self._checkpointer is not None
-        if self._wal_pages() < CHECKPOINT_PAGES:
-            return
         try:
             self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         except sqlite3.Error as exc:  # the next group tries again; the log only grows
             logger.warning("cannot checkpoint %s: %s", self.data_dir / DB_FILE, exc)
-
-    def _wal_pages(self) -> int:
-        """Pages in the write-ahead log, from its size (0 without one)."""
-        try:
-            size = os.stat(self.data_dir / (DB_FILE + "-wal")).st_size
-        except OSError:
-            return 0
-        return size // self._page_bytes
 
     def _fsync_log(self) -> None:
         """``fdatasync`` the write-ahead log; and its directory the first time for a new log.
