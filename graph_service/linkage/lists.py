@@ -504,7 +504,7 @@ async def _figures(
     """
     figures: dict[str, dict[str, Any]] = {e: {} for e in ids}
     if wanted & {"uncovered_employees", "coverage_rate"}:
-        products = coverage.validate(coverage.PayrollArgs(Id("")), settings).product_types
+        products = settings.rules().payroll(None)  # what coverage.validate resolves
         many = [coverage.PayrollArgs(Id(e), products) for e in ids]
         for cov in await answer_existing(coverage.QUESTION, store, settings, many):
             figures[cov.enterprise_id] |= {"uncovered_employees": cov.uncovered,

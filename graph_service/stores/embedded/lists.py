@@ -18,7 +18,7 @@ Values given with a sort entry (an enterprise's figures) are ranked per request.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any
 
@@ -36,7 +36,7 @@ from graph_service.stores.base import (
 )
 from graph_service.stores.embedded.adjacency import Adjacency, patches
 from graph_service.stores.embedded.joined import Numbers
-from graph_service.stores.embedded.questions import _id_order, _keep, _recent
+from graph_service.stores.embedded.questions import _id_order, _keep, _recent, _value
 
 ORDERS_KEPT = 4
 """Orders kept per label (least recently used dropped first): each the label's node numbers
@@ -104,19 +104,6 @@ class _Column:
         return found
 
 
-def _reader(graph: Adjacency, label: str, name: str, default: Any) -> Callable[[int], Any]:
-    """``value(n)``: node ``n``'s value of ``name``, else ``default``."""
-    at = graph.fields[label].position.get(name)
-    values = graph.values
-
-    def value(n: int) -> Any:
-        row = values[n]
-        found = row[at] if at is not None and at < len(row) else None
-        return default if found is None else found
-
-    return value
-
-
 def members(graph: Adjacency, label: str) -> Numbers:
     """The node numbers of ``label`` in the order of their ids, kept until one is added."""
     key = ("list members", label)
@@ -161,7 +148,7 @@ def column(graph: Adjacency, label: str, name: str, default: Any) -> _Column:
         order = _id_order(graph, label).astype(np.int32)
         found = _Column(order, [ids[n] for n in numbers.tolist()], None)
     else:
-        value = _reader(graph, label, name, default)
+        value = _value(graph, label, name, default)
         found = _Column(np.full(len(graph.labels), _ABSENT, np.int32), [], {})
         found.codes[numbers] = [found.code(value(n)) for n in numbers.tolist()]
     return _keep(graph, key, found, COLUMNS_KEPT)
@@ -182,7 +169,7 @@ def _patch_column(graph: Adjacency, key: tuple[str, str, str, Any], found: _Colu
     grown = len(labels) - len(found.codes)
     if grown > 0:
         found.codes = np.concatenate([found.codes, np.full(grown, _ABSENT, np.int32)])
-    value = _reader(graph, label, name, default)
+    value = _value(graph, label, name, default)
     for n in changed:
         if labels[n] == label:
             found.codes[n] = _ABSENT if succ[n] is None else found.code(value(n))
@@ -287,7 +274,7 @@ def _patch_order(graph: Adjacency, key: tuple[Any, ...],
             found = graph.derived.get(("list column", label, name, default))
             if found is None:  # dropped since: not built again during a write
                 return None
-            value = _reader(graph, label, name, default)
+            value = _value(graph, label, name, default)
             now = [found.code(value(n)) for n in mine]  # the column may be patched after
             if not np.array_equal(now, was[place]):
                 return None

@@ -361,14 +361,15 @@ def warm(graph: Adjacency, rules: LinkageRules) -> None:
     deque(_facts_index(graph, rules).each(people, _lead_facts(graph, rules)), maxlen=0)
 
 
-def _value(graph: Adjacency, label: str, name: str) -> Callable[[int], str | None]:
-    """``value(node)``: the stored ``name`` property of a ``label`` node, ``None`` if unset."""
+def _value(graph: Adjacency, label: str, name: str, default: Any = None) -> Callable[[int], Any]:
+    """``value(node)``: the stored ``name`` property of a ``label`` node, ``default`` if unset."""
     at = graph.fields[label].position.get(name)
     values = graph.values
 
-    def value(node: int) -> str | None:
+    def value(node: int) -> Any:
         props = values[node]
-        return props[at] if at is not None and at < len(props) else None
+        found = props[at] if at is not None and at < len(props) else None
+        return default if found is None else found
 
     return value
 
