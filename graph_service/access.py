@@ -309,21 +309,33 @@ class Scope:
             return key in self.portfolio
         return False
 
+    def visibility(self) -> Callable[[NodeKey], bool]:
+        """:meth:`sees` as one predicate for many keys, what it reads of the caller read once.
+
+        A manager's view depends on the id (their portfolio, read once); any other caller's
+        on the label alone (:meth:`sees` asked once per label).
+        """
+        if self.caller is not None and self.caller.role is Role.MANAGER:
+            mine = self.portfolio or frozenset()
+            return lambda key: key in mine or key[0] == _MANAGER
+        by_label: dict[str, bool] = {}
+
+        def sees(key: NodeKey) -> bool:
+            found = by_label.get(key[0])
+            if found is None:
+                found = by_label[key[0]] = self.sees(key)
+            return found
+
+        return sees
+
     def seen(self, keys: Iterable[NodeKey]) -> list[int]:
         """The positions in ``keys`` of the nodes the caller sees unmasked (:meth:`sees`).
 
-        One pass, without a call per key: a list of a million people is read in a tenth of
+        One pass with :meth:`visibility`: a list of a million people is read in a tenth of
         the time of :meth:`sees` on each.
         """
-        if self.unrestricted:
-            return [i for i, _ in enumerate(keys)]
-        assert self.caller is not None
-        role = self.caller.role
-        if role in (Role.ANALYST, Role.APP):
-            return [i for i, key in enumerate(keys)
-                    if key[0] == _MANAGER or key[0] not in MASKED_FOR_READERS]  # fmt: skip
-        portfolio = (self.portfolio if role is Role.MANAGER else None) or frozenset()
-        return [i for i, key in enumerate(keys) if key in portfolio or key[0] == _MANAGER]
+        visible = self.visibility()
+        return [i for i, key in enumerate(keys) if visible(key)]
 
     def portfolio_of(self, label: str) -> frozenset[NodeKey] | None:
         """The nodes of ``label`` a manager sees unmasked; ``None`` for any other caller."""
@@ -440,23 +452,16 @@ class Scope:
         ``items`` are a ranked answer's, after :meth:`view_answer`. The item of a
         :class:`~graph_service.linkage.question.Lazy` list whose node's label has no
         :data:`RECORDED_BY` property is told by its node's key (:meth:`sees`), without
-        building it; any other by its viewed node (a :class:`MaskedNode` or not).
+        building it (:meth:`visibility`); any other by its viewed node (a
+        :class:`MaskedNode` or not).
         """
         nodes = items.nodes if isinstance(items, Lazy) else None
-        by_id = self.caller is not None and self.caller.role is Role.MANAGER
-        mine = self.portfolio or frozenset()  # a manager's: what sees() reads, read once
-        by_label: dict[str, bool] = {}  # another role's view depends on the label alone
+        visible = self.visibility()
 
         def masked(i: int) -> bool:
             if nodes is None or nodes[i][0] in RECORDED_BY:
                 return isinstance(getattr(items[i], "node", None), MaskedNode)
-            key = nodes[i]
-            if by_id:
-                return key not in mine and key[0] != _MANAGER
-            hidden = by_label.get(key[0])
-            if hidden is None:
-                hidden = by_label[key[0]] = not self.sees(key)
-            return hidden
+            return not visible(nodes[i])
 
         return masked
 
