@@ -36,7 +36,14 @@ from graph_service.stores.base import (
 )
 from graph_service.stores.embedded.adjacency import Adjacency, patches
 from graph_service.stores.embedded.joined import Numbers
-from graph_service.stores.embedded.questions import _id_order, _keep, _recent, _value
+from graph_service.stores.embedded.questions import (
+    _added_or_removed,
+    _id_order,
+    _keep,
+    _recent,
+    _value,
+    members,
+)
 
 ORDERS_KEPT = 4
 """Orders kept per label (least recently used dropped first): each the label's node numbers
@@ -102,34 +109,6 @@ class _Column:
                 found = np.fromiter((place[k] for k in keys), np.int64, len(keys))
             self._ranks[kind] = found
         return found
-
-
-def members(graph: Adjacency, label: str) -> Numbers:
-    """The node numbers of ``label`` in the order of their ids, kept until one is added."""
-    key = ("list members", label)
-    found: Numbers | None = graph.derived.get(key)
-    if found is None:
-        known = graph.index.get(label)
-        numbers = known.numbers_by_id() if known is not None else []
-        found = graph.derived[key] = np.fromiter(numbers, np.int64, len(numbers))
-    return found
-
-
-def _added_or_removed(graph: Adjacency, label: str, count: int,
-                      changed: AbstractSet[int]) -> bool:  # fmt: skip
-    """Whether a node of ``label`` was added or removed since it had ``count`` nodes."""
-    labels, succ = graph.labels, graph.succ
-    known = graph.index.get(label)
-    return (0 if known is None else len(known)) != count or any(
-        labels[n] == label and succ[n] is None for n in changed
-    )
-
-
-@patches("list members")
-def _patch_members(graph: Adjacency, key: tuple[str, str], numbers: Numbers,
-                   changed: AbstractSet[int]) -> Numbers | None:  # fmt: skip
-    """The members, dropped when a node of the label was added or removed."""
-    return None if _added_or_removed(graph, key[1], len(numbers), changed) else numbers
 
 
 def column(graph: Adjacency, label: str, name: str, default: Any) -> _Column:

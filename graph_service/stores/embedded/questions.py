@@ -666,9 +666,7 @@ def everyone_kept(
     in numpy after it, plus the sort of the people kept.
     """
     kept_of = _kept_cache(graph, ("lead kept", rules, keep, rank))
-    everyone = graph.index[_PERSON]
-    people = np.fromiter(everyone.values(), np.int64, len(everyone))
-    kept = kept_of.kept(graph, rules, people)
+    kept = kept_of.kept(graph, rules, members(graph, _PERSON))
     ordered = kept_of.ordered(kept, _id_order(graph, _PERSON), len(kept))
     ids, answers = graph.ids, kept_of.answers
 
@@ -717,6 +715,34 @@ def _id_order(graph: Adjacency, label: str) -> Numbers:
         order[np.fromiter(known.numbers_by_id(), np.int64, len(known))] = np.arange(len(known))
         graph.derived[key] = order
     return order
+
+
+def members(graph: Adjacency, label: str) -> Numbers:
+    """The node numbers of ``label`` in id order, kept until one is added or removed."""
+    key = ("members", label)
+    found: Numbers | None = graph.derived.get(key)
+    if found is None:
+        known = graph.index.get(label)
+        numbers = known.numbers_by_id() if known is not None else []
+        found = graph.derived[key] = np.fromiter(numbers, np.int64, len(numbers))
+    return found
+
+
+def _added_or_removed(graph: Adjacency, label: str, count: int,
+                      changed: AbstractSet[int]) -> bool:  # fmt: skip
+    """Whether a node of ``label`` was added or removed since it had ``count`` nodes."""
+    labels, succ = graph.labels, graph.succ
+    known = graph.index.get(label)
+    return (0 if known is None else len(known)) != count or any(
+        labels[n] == label and succ[n] is None for n in changed
+    )
+
+
+@patches("members")
+def _patch_members(graph: Adjacency, key: tuple[str, str], numbers: Numbers,
+                   changed: AbstractSet[int]) -> Numbers | None:  # fmt: skip
+    """The members, dropped when a node of the label was added or removed."""
+    return None if _added_or_removed(graph, key[1], len(numbers), changed) else numbers
 
 
 @patches("id order")
@@ -854,9 +880,8 @@ def _kept_cache(graph: Adjacency, key: tuple[str, LinkageRules, Any, Any]) -> _K
     cache: _Kept[Any] | None = graph.derived.get(key)
     if cache is None:
         cache = _keep(graph, key, _Kept(len(graph.labels), key[2], key[3]), KEPT_CACHES)
-        everyone = graph.index[_PERSON]
         with bulk_allocation():
-            cache.ask(graph, key[1], np.fromiter(everyone.values(), np.int64, len(everyone)))
+            cache.ask(graph, key[1], members(graph, _PERSON))
     return cache
 
 
