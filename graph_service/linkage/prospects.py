@@ -18,6 +18,7 @@ in order, a page's prospects built when read.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -194,10 +195,12 @@ class Pushdown(Protocol):
         ...
 
 
-def _from_store(found: Reached[Judged], positions: Sequence[int] | None) -> Ranked[Prospect]:
+def _from_store(found: Reached[Judged], everyone: Callable[[], tuple[list[str], list[Judged]]],
+                positions: Sequence[int] | None) -> Ranked[Prospect]:  # fmt: skip
     """The prospects of a store's search (at ``positions`` of it, or all), read when asked.
 
-    Their sort keys and node keys are read from the store as a page asks for them; the
+    ``everyone()`` reads the store's whole list (once, for every answer of a batch). Their
+    sort keys and node keys are read from the store as a page asks for them; the
     prospects themselves are built only when read (a page of a hundred of the book's
     hundred thousand).
     """
@@ -205,12 +208,8 @@ def _from_store(found: Reached[Judged], positions: Sequence[int] | None) -> Rank
     at: Callable[[int], int] = (lambda i: i) if positions is None else positions.__getitem__
     count = size if positions is None else len(positions)
 
-    read: list[tuple[list[str], list[Judged]]] = []  # the store's whole list, read once
-
     def whole() -> Iterator[tuple[str, Judged]]:
-        if not read:
-            read.append(found.people(0) if size else ([], []))
-        pairs = zip(*read[0], strict=True)
+        pairs = zip(*everyone(), strict=True)
         if positions is None:
             return pairs
         chosen = set(positions)
@@ -243,13 +242,19 @@ async def pushdown(
     """
     own = cast(Pushdown, store)
     found = await own.private_banking_prospects(settings.rules(), keeper(_WANTED), judged_rank)
+
+    @functools.cache
+    def everyone() -> tuple[list[str], list[Judged]]:
+        """Every prospect's id and judgement, read from the store once for the batch."""
+        return found.people(0) if found.counts and found.counts[0] else ([], [])
+
     answers = []
     for args in many:
         positions = None
         if args.min_shareholding is not None or args.min_transfer_amount is not None:
-            _, judged = found.people(0) if found.counts and found.counts[0] else ([], [])
+            judged = everyone()[1]
             positions = [i for i, (_, signal, _) in enumerate(judged) if _passes(args, signal)]
-        answers.append(_from_store(found, positions))
+        answers.append(_from_store(found, everyone, positions))
     return answers
 
 
