@@ -381,6 +381,14 @@ def test_a_store_that_is_down_stops_the_run_writing_nothing(tmp_path: Path) -> N
     assert list(tmp_path.glob("out.csv*")) == []
 
 
+def test_a_document_repeating_fields_too_often_is_refused_before_running() -> None:
+    from tests.api.test_errors_and_limits import repeated
+
+    with pytest.raises(InvalidInputError, match="same response name") as refused:
+        check_document(repeated("__typename", 900), "doc.graphql", Settings())
+    assert refused.value.code == "BAD_USER_INPUT"
+
+
 def test_a_document_whose_fragments_expand_too_far_is_refused_before_running() -> None:
     from tests.api.test_errors_and_limits import doubling_fragments
 

@@ -116,6 +116,15 @@ MAX_EXPANDED_FIELDS = 20_000
 fields written out; spreads multiply them (30 fragments each spreading the next twice make
 2**30), and graphql-core's and strawberry's validation rules walk every spread, so the
 expansion is bounded before any of them runs."""
+MAX_SAME_NAME_PAIRS = 2_000
+"""Most pairs of fields sharing a response name that one operation's merged selections may
+hold (:func:`same_name_pairs`). graphql-core's ``OverlappingFieldsCanBeMergedRule``
+compares every such pair (with their arguments and sub-selections), so its time grows with
+their square: 400 ``search(text: "a") { totalCount }`` written side by side (3,200 tokens)
+took 1.9 s to validate, and 900 ``__typename`` ended in a ``RecursionError`` ("Validation
+aborted."), each new document validated again. A document repeating no field has none;
+fragments sharing ``id`` and the like, a few dozen (benchmarks/README.md, "Validation of
+repeated fields")."""
 
 ALIAS_RULE: type[ASTValidationRule] = create_alias_validator(MAX_ALIASES)
 """The validation rule of :data:`MAX_ALIASES` (strawberry's ``MaxAliasesLimiter`` rule), built
@@ -395,13 +404,77 @@ def expanded_fields(document: DocumentNode) -> int:
     )
 
 
+def same_name_pairs(document: DocumentNode, limit: int = MAX_SAME_NAME_PAIRS) -> int:
+    """Pairs of fields with the same response name in the document's merged selections.
+
+    What graphql-core's ``OverlappingFieldsCanBeMergedRule`` compares: in each selection
+    set, inline fragments and fragment spreads written out (a fragment once per set, as
+    graphql-core collects it), the fields that share a response name (alias or name)
+    pairwise, then the union of their sub-selections as one selection set in turn. Counted
+    without recursion, stopping once past ``limit``, so the cost is at most linear in the
+    expanded document (:func:`expanded_fields`). A spread of an unknown fragment, or of one
+    already written out on the way down (a cycle), adds nothing (validation refuses both).
+
+    Parameters
+    ----------
+    document : DocumentNode
+        A parsed document.
+    limit : int, optional
+        Count no further once past this (default :data:`MAX_SAME_NAME_PAIRS`).
+
+    Returns
+    -------
+    int
+        The pairs, summed over every operation and merged selection set; at most the first
+        sum past ``limit``.
+
+    Examples
+    --------
+    >>> from graphql import parse
+    >>> same_name_pairs(parse("{ a { x } a { x y } b }"))
+    2
+    """
+    fragments = {d.name.value: d.selection_set for d in document.definitions
+                 if isinstance(d, FragmentDefinitionNode)}  # fmt: skip
+    todo: list[tuple[list[SelectionSetNode], frozenset[str]]] = [
+        ([d.selection_set], frozenset()) for d in document.definitions
+        if isinstance(d, OperationDefinitionNode)
+    ]  # fmt: skip
+    pairs = 0
+    while todo and pairs <= limit:
+        sets, above = todo.pop()
+        by_name: dict[str, list[SelectionSetNode]] = {}
+        counts: Counter[str] = Counter()
+        written = set(above)
+        while sets:
+            for selection in sets.pop().selections:
+                if isinstance(selection, FieldNode):
+                    name = (selection.alias or selection.name).value
+                    counts[name] += 1
+                    if selection.selection_set is not None:
+                        by_name.setdefault(name, []).append(selection.selection_set)
+                elif isinstance(selection, InlineFragmentNode):
+                    sets.append(selection.selection_set)
+                elif isinstance(selection, FragmentSpreadNode):
+                    spread = selection.name.value
+                    if spread in fragments and spread not in written:
+                        written.add(spread)
+                        sets.append(fragments[spread])
+        pairs += sum(k * (k - 1) // 2 for k in counts.values())
+        below = frozenset(written)
+        todo.extend((subs, below) for subs in by_name.values())
+    return pairs
+
+
 def spread_errors(schema: GraphQLSchema, document: DocumentNode) -> list[GraphQLError]:
     """The errors of a document's fragment spreads, found before any other rule walks them.
 
     A spread of an unknown fragment (graphql-core's ``KnownFragmentNamesRule``; strawberry's
-    depth rule would fail on it with a ``KeyError``), or spreads expanding beyond
+    depth rule would fail on it with a ``KeyError``), spreads expanding beyond
     :data:`MAX_EXPANDED_FIELDS` (:func:`expanded_fields`; graphql-core's and strawberry's
-    rules walk every spread). Both checks are linear in the document's size.
+    rules walk every spread), or fields repeated beyond :data:`MAX_SAME_NAME_PAIRS`
+    (:func:`same_name_pairs`; graphql-core compares them pairwise). The checks are linear
+    in the document's size.
 
     Parameters
     ----------
@@ -414,7 +487,7 @@ def spread_errors(schema: GraphQLSchema, document: DocumentNode) -> list[GraphQL
     -------
     list of GraphQLError
         Unknown fragments coded ``GRAPHQL_VALIDATION_FAILED``, else at most one
-        ``QUERY_TOO_COMPLEX`` error; empty when the spreads are sound.
+        ``QUERY_TOO_COMPLEX`` error; empty when the spreads and repeats are within bounds.
     """
     defined = {d.name.value for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     spread = {
@@ -427,13 +500,21 @@ def spread_errors(schema: GraphQLSchema, document: DocumentNode) -> list[GraphQL
         unknown = validate_document(schema, document, (KnownFragmentNamesRule,))
         return [request_error_of(error, GRAPHQL_VALIDATION_FAILED) for error in unknown]
     fields = expanded_fields(document)
-    if fields <= MAX_EXPANDED_FIELDS:
+    if fields > MAX_EXPANDED_FIELDS:
+        shown = f"{fields:,}" if fields < 10**15 else f"about 10^{len(str(fields)) - 1}"
+        return [GraphQLError(
+            f"Query too complex: its fragment spreads expand to {shown} fields, above the "
+            f"limit of {MAX_EXPANDED_FIELDS:,}; spread fragments fewer times.",
+            extensions={"code": QUERY_TOO_COMPLEX, "limit": MAX_EXPANDED_FIELDS},
+        )]
+    pairs = same_name_pairs(document)
+    if pairs <= MAX_SAME_NAME_PAIRS:
         return []
-    shown = f"{fields:,}" if fields < 10**15 else f"about 10^{len(str(fields)) - 1}"
     return [GraphQLError(
-        f"Query too complex: its fragment spreads expand to {shown} fields, above the "
-        f"limit of {MAX_EXPANDED_FIELDS:,}; spread fragments fewer times.",
-        extensions={"code": QUERY_TOO_COMPLEX, "limit": MAX_EXPANDED_FIELDS},
+        f"Query too complex: it repeats fields so often that validating it would compare "
+        f"more than {MAX_SAME_NAME_PAIRS:,} pairs of fields with the same response name; "
+        "ask for each field once (repeated fields are merged into one answer).",
+        extensions={"code": QUERY_TOO_COMPLEX, "limit": MAX_SAME_NAME_PAIRS},
     )]
 
 

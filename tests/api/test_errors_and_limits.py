@@ -230,6 +230,53 @@ def test_fragments_within_the_expansion_bound_run(client: Client) -> None:
     assert client.data(doubling_fragments(10)) == {"__typename": "Query"}
 
 
+def repeated(field: str, times: int) -> str:
+    """A query writing ``field`` ``times`` times side by side."""
+    return "{ " + " ".join([field] * times) + " }"
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        repeated('search(text: "a") { totalCount }', 400),  # 1.9 s in graphql-core's rule
+        repeated("__typename", 900),  # graphql-core: a bare "Validation aborted."
+        repeated('enterprise(id: "E1") { ' + " ".join(["id"] * 60) + " }", 20),  # merged below
+        "{ ...F ...G } fragment F on Query { " + repeated("__typename", 40)[2:-2]
+        + " } fragment G on Query { " + repeated("__typename", 40)[2:-2] + " }",
+    ],
+    ids=["root fields", "typename", "sub-selections", "fragments"],
+)
+def test_fields_repeated_too_often_are_refused_before_validation_compares_them(
+    client: Client, document: str
+) -> None:
+    body = client.post(document)
+    assert body.get("data") is None
+    (error,) = body["errors"]
+    assert error["extensions"] == {"code": "QUERY_TOO_COMPLEX", "limit": 2_000}
+    assert "pairs of fields with the same response name" in error["message"]
+    assert client.http.get("/health").status_code == 200
+
+
+def test_a_field_repeated_within_the_bound_runs_as_one(client: Client) -> None:
+    assert client.data(repeated("__typename", 60)) == {"__typename": "Query"}  # 1,770 pairs
+
+
+def test_same_name_pairs_counts_what_graphql_core_compares() -> None:
+    from graphql import parse
+
+    from graph_service.api.extensions import same_name_pairs
+
+    def pairs(document: str) -> int:
+        return same_name_pairs(parse(document), limit=10**9)
+
+    assert pairs("{ a b c }") == 0
+    assert pairs("{ x: a y: a a }") == 0  # aliases: other response names
+    assert pairs("{ a a a }") == 3
+    assert pairs("{ a { x } a { x y } }") == 2  # the a's, then the x's of their union
+    assert pairs("{ a ... on Query { a } ...F ...F } fragment F on Query { a }") == 3
+    assert pairs("{ ...F } fragment F on Query { a { ...F } }") == 0  # a cycle ends
+
+
 def test_a_fragment_cycle_is_a_coded_validation_error(client: Client) -> None:
     cycle = "query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }"
     assert client.error_codes(cycle) == ["GRAPHQL_VALIDATION_FAILED"]
