@@ -9,7 +9,7 @@ sending the heaviest operation the node budget admits, ``/health`` took up to a 
 
 :class:`ExecutionThread` is one thread running an event loop of its own (uvloop's where it is
 installed, as uvicorn picks for the server's loop: its scheduling and the hand-offs between
-threads run in C, about 95 fewer Python calls per request than asyncio's loop,
+threads run in C: 43 to 95 fewer Python calls per request than asyncio's loop,
 benchmarks/README.md "The service's CPU per request"). The application
 sends each GraphQL operation over the embedded store there (:meth:`ExecutionThread.run`),
 with the store's refresh before it and the GraphiQL page's example lookup, so that one
