@@ -55,12 +55,15 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import inspect
+import math
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, get_origin
 
 from graphql import (
+    GRAPHQL_MAX_INT,
+    GRAPHQL_MIN_INT,
     FieldNode,
     GraphQLInputType,
     GraphQLList,
@@ -90,6 +93,18 @@ _TEXTS = frozenset({"ID", "String"})
 """Scalars whose variable value, a text, graphql-core's coercion returns unchanged."""
 
 
+_UNCHANGED: dict[str, Callable[[Any], bool]] = {
+    "ID": lambda v: v.__class__ is str,
+    "String": lambda v: v.__class__ is str,
+    "Boolean": lambda v: v.__class__ is bool,
+    "Int": lambda v: v.__class__ is int and GRAPHQL_MIN_INT <= v <= GRAPHQL_MAX_INT,
+    "Float": lambda v: v.__class__ is float and math.isfinite(v),
+}
+"""Per specified scalar, the values its ``serialize`` returns as they are (graphql-core's
+``serialize_id``, ``serialize_string``, ``serialize_boolean``, ``serialize_int`` within
+32 bits, ``serialize_float`` of a finite float)."""
+
+
 class _Alone(Exception):
     """A line whose answer the plan cannot tell: it runs alone."""
 
@@ -108,12 +123,16 @@ class Leaf:
         graphql-core's ``serialize`` of the field's scalar (of ``__typename``: the name).
     non_null : bool
         Whether the field is non-null (a ``None`` then runs the line alone).
+    same : callable
+        Whether ``serialize`` returns a value as it is (:data:`_UNCHANGED`): then it is
+        not called.
     """
 
     key: str
     name: str | None
     serialize: Callable[[Any], Any]
     non_null: bool
+    same: Callable[[Any], bool] = lambda _: False
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,7 +289,8 @@ class _Builder:
         if (scalar is None or field.base_resolver is not None or field.permission_classes
                 or field.extensions):
             return None
-        return Leaf(key, field.python_name, scalar.serialize, is_non_null_type(graphql.type))
+        return Leaf(key, field.python_name, scalar.serialize, is_non_null_type(graphql.type),
+                    _UNCHANGED[scalar.name])
 
     def child(self, node: FieldNode, owner: GraphQLObjectType, strawberry_fields: Mapping[str, Any]
               ) -> Leaf | Child | None:
@@ -502,10 +522,9 @@ class BulkPlan:
         count = len(lines)
         with reading() as read:
             asked = [[root.arguments(values) for values in coerced] for root in self.roots]
-            loads = [[context.answers(root.question).load(args) for args in many]
-                     for root, many in zip(self.roots, asked, strict=True)]
-            found = [await asyncio.gather(*futures, return_exceptions=True) for futures in loads]
-            datas, errors = await self._complete(context, found, asked)
+            found = await asyncio.gather(*(_batch(context, root.question, many)
+                                           for root, many in zip(self.roots, asked, strict=True)))
+            datas, errors = await self._complete(context, list(found), asked)
         answers: list[Answer | None] = []
         merged: dict[str, Any] = {}
         for i, (data, line_errors) in enumerate(zip(datas, errors, strict=True)):
@@ -564,7 +583,7 @@ class BulkPlan:
             objects.append(converted)
         if len(self.roots) > 1:  # the order of a line's errors would be execution's
             alone.update(i for i, line in enumerate(errors) if line)
-        resolved = await self._resolved(context, objects, alone)
+        info = _Info(context)
         datas: list[dict[str, Any] | None] = []
         for i in range(count):
             if i in alone:
@@ -578,78 +597,70 @@ class BulkPlan:
                         data[root.key] = None
                         continue
                     note_subjects(root.question, asked[r][i])
-                    data[root.key] = _object(obj, root.fields, resolved.get((r, i), {}))
-            except _Alone:
+                    data[root.key] = _object(obj, root.fields, info)
+            except Exception:  # noqa: BLE001 - the line runs alone, which reports it
                 datas.append(None)
                 continue
             datas.append(data)
         return datas, errors
 
-    async def _resolved(self, context: Any, objects: list[list[Any]], alone: set[int]
-                        ) -> dict[tuple[int, int], dict[str, Any]]:
-        """The values of the resolver fields of each root object, by (root, line) and key."""
-        info = _Info(context)
-        pending: list[tuple[tuple[int, int], str, Awaitable[Any]]] = []
-        values: dict[tuple[int, int], dict[str, Any]] = {}
-        for r, root in enumerate(self.roots):
-            children = [f for f in root.fields if isinstance(f, Child) and f.resolver is not None]
-            if not children:
-                continue
-            for i, obj in enumerate(objects[r]):
-                if obj is None or i in alone:
-                    continue
-                held = values[(r, i)] = {}
-                for child in children:
-                    assert child.resolver is not None
-                    try:
-                        value = child.resolver(obj, info)
-                    except Exception:  # noqa: BLE001 - the line runs alone, which reports it
-                        alone.add(i)
-                        continue
-                    if inspect.isawaitable(value):
-                        pending.append(((r, i), child.key, value))
-                    else:
-                        held[child.key] = value
-        if pending:
-            done = await asyncio.gather(*(p[2] for p in pending), return_exceptions=True)
-            for (where, key, _), value in zip(pending, done, strict=True):
-                if isinstance(value, BaseException):
-                    alone.add(where[1])
-                else:
-                    values[where][key] = value
-        return values
+
+async def _batch(context: Any, question: Question[Any, Any], many: list[Any]) -> list[Any]:
+    """Each argument set's answer or error, as the question's DataLoader would give it.
+
+    One :meth:`~graph_service.api.context.Context.answer_batch` call for the distinct
+    argument sets (a DataLoader asks each key once); an error of the whole batch (the
+    store down) is each line's, as a DataLoader's failed batch is each of its loads'.
+    """
+    distinct = list(dict.fromkeys(many))
+    try:
+        answers: list[Any] = await context.answer_batch(question, distinct)
+    except GraphServiceError as error:
+        answers = [error] * len(distinct)
+    by_args = dict(zip(distinct, answers, strict=True))
+    return [by_args[args] for args in many]
 
 
-def _object(obj: Any, fields: Sequence[Leaf | Child], resolved: Mapping[str, Any]
-            ) -> dict[str, Any]:
-    """The completed value of ``obj``'s selected ``fields`` (a resolver's from ``resolved``).
+def _object(obj: Any, fields: Sequence[Leaf | Child], info: _Info) -> dict[str, Any]:
+    """The completed value of ``obj``'s selected ``fields``, as execution completes it.
 
     Raises
     ------
     _Alone
-        Where execution would null a non-null field: the line runs alone.
+        Where execution would null a non-null field, or a resolver answers later (an
+        awaitable: its node was not read with the answer): the line runs alone. Any error
+        of a resolver or a serialisation runs it alone too (the caller catches it).
     """
     data: dict[str, Any] = {}
     for field in fields:
-        if isinstance(field, Leaf):
-            if field.name is None:  # __typename
-                data[field.key] = field.serialize(None)
+        if field.__class__ is Leaf:
+            leaf: Leaf = field  # type: ignore[assignment]
+            if leaf.name is None:  # __typename
+                data[leaf.key] = leaf.serialize(None)
                 continue
-            value = getattr(obj, field.name)
+            value = getattr(obj, leaf.name)
             if value is None:
-                if field.non_null:
+                if leaf.non_null:
                     raise _Alone
-                data[field.key] = None
+                data[leaf.key] = None
             else:
-                data[field.key] = field.serialize(value)
+                data[leaf.key] = value if leaf.same(value) else leaf.serialize(value)
             continue
-        node = resolved[field.key] if field.resolver is not None else getattr(obj, field.name)
-        if node is None:
-            if field.non_null:
-                raise _Alone
-            data[field.key] = None
+        child: Child = field  # type: ignore[assignment]
+        if child.resolver is None:
+            node = getattr(obj, child.name)
         else:
-            data[field.key] = _object(node, field.fields, {})
+            node = child.resolver(obj, info)
+            if inspect.isawaitable(node):
+                if inspect.iscoroutine(node):
+                    node.close()
+                raise _Alone
+        if node is None:
+            if child.non_null:
+                raise _Alone
+            data[child.key] = None
+        else:
+            data[child.key] = _object(node, child.fields, info)
     return data
 
 
