@@ -276,11 +276,19 @@ def type_schema(schema: strawberry.Schema) -> GraphQLSchema:
     -------
     GraphQLSchema
         ``graphql.build_schema(schema.as_str())``: the same types, fields and arguments by
-        name, without resolvers; the same object for the same ``schema``. Used for the node
-        budget (:class:`CostLimit`), variable coercion (:class:`VariableValues`) and the
-        bulk path's document check and CSV columns.
+        name, without resolvers; the same object for the same ``schema``, and for schemas
+        of the same SDL (the stock schema and the fast path's, whose extensions and
+        executor differ: built once for a bulk run that checks with one and runs the
+        other). Used for the node budget (:class:`CostLimit`), variable coercion
+        (:class:`VariableValues`) and the bulk path's document check and CSV columns.
     """
-    return build_schema(schema.as_str())
+    return _sdl_schema(schema.as_str())
+
+
+@functools.lru_cache(maxsize=8)
+def _sdl_schema(sdl: str) -> GraphQLSchema:
+    """graphql-core's schema of an SDL text, built once per text."""
+    return build_schema(sdl)
 
 
 def _settings(context: Any) -> Settings:

@@ -400,16 +400,16 @@ class BulkPlan:
     texts : tuple of (str, bool, bool) or None
         For :meth:`coerce`: each variable's name, whether it is non-null, whether it is a
         list; ``None`` when some variable is not of a text type, or has a default.
-    passed : set
+    passed : dict
         The shapes of lines of texts that passed :meth:`checked` (settings, operation,
-        variable names).
+        variable names), and the names their coerced values hold.
     """
 
     merger: Merger
     roots: tuple[Root, ...]
     types: GraphQLSchema
     texts: tuple[tuple[str, bool, bool], ...] | None
-    passed: set[tuple[Any, ...]] = dataclasses.field(default_factory=set)
+    passed: dict[tuple[Any, ...], tuple[str, ...]] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def of(cls, merger: Merger | None, settings: Settings) -> BulkPlan | None:
@@ -490,22 +490,28 @@ class BulkPlan:
         """
         from graph_service.api.extensions import checked_variables
 
-        told = self.coerce(values)
         shape = None
-        if told is not None and all(v.__class__ is str for v in values.values()):
-            # Texts only: the checks' answer depends on the names alone (the number of values
-            # is theirs; coercion returns the texts, :meth:`coerce`; the node budget's
-            # estimate is kept by names and types, a text's value left out:
-            # graph_service.api.extensions.estimate), so a shape that passed passes again.
-            shape = (id(settings), operation_name, *values)
-            if shape in self.passed:
-                return told
+        if self.texts is not None:
+            for value in values.values():
+                if value.__class__ is not str:
+                    break
+            else:
+                # Texts only: the checks' answer depends on the names alone (the number of
+                # values is theirs; coercion returns the texts, :meth:`coerce`; the node
+                # budget's estimate is kept by names and types, a text's value left out:
+                # graph_service.api.extensions.estimate), so a shape that passed passes again.
+                shape = (id(settings), operation_name, *values)
+                names = self.passed.get(shape)
+                if names is not None:
+                    return {name: values[name] for name in names}
+                if self.coerce(values) is None:
+                    shape = None
         errors, coerced = checked_variables(self.types, self.merger.document, settings, values,
                                             operation_name, self.coerce)
         if errors:
             return None
         if shape is not None:
-            self.passed.add(shape)
+            self.passed[shape] = tuple(coerced)
         return coerced
 
     @staticmethod
@@ -542,12 +548,9 @@ class BulkPlan:
             asked = [[root.arguments(values) for values in coerced] for root in self.roots]
             found = await asyncio.gather(*(_batch(context, root.question, many)
                                            for root, many in zip(self.roots, asked, strict=True)))
-            datas, errors = await self._complete(context, list(found), asked)
+            datas, errors = self._complete(context, list(found), asked)
         answers: list[Answer | None] = []
-        merged: dict[str, Any] = {}
-        for i, (data, line_errors) in enumerate(zip(datas, errors, strict=True)):
-            for root in self.roots:
-                merged[_prefix(i) + root.key] = data.get(root.key) if data else None
+        for data, line_errors in zip(datas, errors, strict=True):
             if data is None:
                 answers.append(None)
             elif line_errors and self.roots[0].non_null:  # one root field: nulled
@@ -560,6 +563,9 @@ class BulkPlan:
             variables = {_prefix(i) + name: value for i, values in enumerate(lines)
                          for name, value in values.items()}
             codes = [str(e["extensions"]["code"]) for line in errors for e in line]
+            keys = [root.key for root in self.roots]
+            merged = {_prefix(i) + key: data.get(key) if data else None
+                      for i, data in enumerate(datas) for key in keys}
             token = LINES.set(count)
             try:
                 record = document_record(
@@ -571,55 +577,46 @@ class BulkPlan:
             await append_record(context, record)
         return answers
 
-    async def _complete(self, context: Any, found: list[list[Any]], asked: list[list[Any]]
-                        ) -> tuple[list[dict[str, Any] | None], list[list[dict[str, Any]]]]:
+    def _complete(self, context: Any, found: list[list[Any]], asked: list[list[Any]]
+                  ) -> tuple[list[dict[str, Any] | None], list[list[dict[str, Any]]]]:
         """Each line's data (``None`` for one to run alone) and formatted errors.
 
         Per line, as its execution reads them: each answer's subjects noted read, then its
-        fields (a node's properties read unmasked noted by the node object).
+        fields (a node's properties read unmasked noted by the node object). A line of
+        several root fields that answers an error runs alone (the order of its errors
+        would be execution's).
         """
         from graph_service.api.extensions import ErrorCodes
         from graph_service.api.questions import note_subjects
 
-        count = len(asked[0])
         codes = ErrorCodes()
-        errors: list[list[dict[str, Any]]] = [[] for _ in range(count)]
-        alone: set[int] = set()
-        objects: list[list[Any]] = []
-        for root, answers in zip(self.roots, found, strict=True):
-            converted: list[Any] = []
-            for i, answer in enumerate(answers):
-                if isinstance(answer, GraphServiceError):
-                    error = located_error(answer, [root.node], [root.key])
-                    errors[i].append(dict(codes.anonymise_error(error).formatted))
-                    converted.append(None)
-                elif isinstance(answer, BaseException):
-                    alone.add(i)
-                    converted.append(None)
-                else:
-                    converted.append(root.convert(answer))
-            objects.append(converted)
-        if len(self.roots) > 1:  # the order of a line's errors would be execution's
-            alone.update(i for i, line in enumerate(errors) if line)
         info = _Info(context)
+        roots = list(enumerate(self.roots))
+        several = len(roots) > 1
         datas: list[dict[str, Any] | None] = []
-        for i in range(count):
-            if i in alone:
-                datas.append(None)
-                continue
-            data: dict[str, Any] = {}
+        errors: list[list[dict[str, Any]]] = []
+        for i in range(len(asked[0])):
+            data: dict[str, Any] | None = {}
+            failed: list[dict[str, Any]] = []
             try:
-                for r, root in enumerate(self.roots):
-                    obj = objects[r][i]
-                    if obj is None:
-                        data[root.key] = None
-                        continue
-                    note_subjects(root.question, asked[r][i])
-                    data[root.key] = _object(obj, root.fields, info)
+                for r, root in roots:
+                    answer = found[r][i]
+                    if isinstance(answer, GraphServiceError):
+                        error = located_error(answer, [root.node], [root.key])
+                        failed.append(dict(codes.anonymise_error(error).formatted))
+                        data[root.key] = None  # type: ignore[index]
+                    elif isinstance(answer, BaseException):
+                        raise _Alone
+                    else:
+                        obj = root.convert(answer)
+                        note_subjects(root.question, asked[r][i])
+                        data[root.key] = _object(obj, root.fields, info)  # type: ignore[index]
+                if failed and several:
+                    data = None
             except Exception:  # noqa: BLE001 - the line runs alone, which reports it
-                datas.append(None)
-                continue
+                data = None
             datas.append(data)
+            errors.append(failed)
         return datas, errors
 
 

@@ -381,7 +381,8 @@ async def run_bulk(
                 )
                 results: list[Result] = []
                 for (number, _), (data, errors, cut) in zip(chunk, answers, strict=True):
-                    _stop_on_store_failure(number, errors)
+                    if errors:
+                        _stop_on_store_failure(number, errors)
                     results.append((number, data, errors, cut))
                     failed += bool(errors)
                     truncated += bool(cut)
