@@ -560,12 +560,14 @@ class BulkPlan:
         if getattr(context, "audit", None) is not None:
             operation = self.merger.operation
             document, _ = self.merger.merged(count)
-            variables = {_prefix(i) + name: value for i, values in enumerate(lines)
+            prefixes = [_prefix(i) for i in range(count)]
+            variables = {prefix + name: value
+                         for prefix, values in zip(prefixes, lines, strict=True)
                          for name, value in values.items()}
             codes = [str(e["extensions"]["code"]) for line in errors for e in line]
             keys = [root.key for root in self.roots]
-            merged = {_prefix(i) + key: data.get(key) if data else None
-                      for i, data in enumerate(datas) for key in keys}
+            merged = {prefix + key: data.get(key) if data else None
+                      for prefix, data in zip(prefixes, datas, strict=True) for key in keys}
             token = LINES.set(count)
             try:
                 record = document_record(
@@ -627,13 +629,13 @@ async def _batch(context: Any, question: Question[Any, Any], many: list[Any]) ->
     argument sets (a DataLoader asks each key once); an error of the whole batch (the
     store down) is each line's, as a DataLoader's failed batch is each of its loads'.
     """
-    distinct = list(dict.fromkeys(many))
+    index: dict[Any, int] = {}
+    where = [index.setdefault(args, len(index)) for args in many]
     try:
-        answers: list[Any] = await context.answer_batch(question, distinct)
+        answers: list[Any] = await context.answer_batch(question, list(index))
     except GraphServiceError as error:
-        answers = [error] * len(distinct)
-    by_args = dict(zip(distinct, answers, strict=True))
-    return [by_args[args] for args in many]
+        answers = [error] * len(index)
+    return [answers[j] for j in where]
 
 
 def _object(obj: Any, fields: Sequence[Leaf | Child], info: _Info) -> dict[str, Any]:
