@@ -4,10 +4,11 @@ A merged chunk (:mod:`graph_service.bulk.merge`) still executes GraphQL for ever
 its variables are coerced, its root field's arguments converted, its fields resolved and
 completed one by one. For a document whose every root field is a registered linkage
 question (:data:`graph_service.linkage.registry.QUESTIONS`) and whose selections only read
-what the question's answer holds, :class:`BulkPlan` answers the chunk with one call of
-each root field's DataLoader (:meth:`~graph_service.api.context.Context.answers`: the
-caller's scope checked, :func:`~graph_service.linkage.question.answer_many` once, the
-answers viewed through the scope) and writes each line's ``data`` and errors as GraphQL
+what the question's answer holds, :class:`BulkPlan` answers the chunk with one batch per
+root field (:meth:`~graph_service.api.context.Context.answer_batch`, what the field's
+DataLoader asks, for the chunk's distinct argument sets: the caller's scope checked,
+:func:`~graph_service.linkage.question.answer_many` once, the answers viewed through the
+scope, the subjects kept in the node loaders) and writes each line's ``data`` and errors as GraphQL
 execution would: the same keys in the same order (aliases kept), the same values
 (serialised by graphql-core's scalars), personal fields masked by the same node objects
 (:mod:`graph_service.api.types`), and for an argument set the batch answers with a
@@ -37,11 +38,16 @@ today. Coercion is graphql-core's ``get_variable_values`` except where
 :meth:`BulkPlan.coerce` can tell the answer without it: a variable of type ``ID`` or
 ``String`` (or a list of them) given a text (or a list of texts), which graphql-core's
 ``coerce_id``/``coerce_string`` return unchanged, or ``null`` for a nullable one; any other
-value, a default value or a missing required variable is left to graphql-core.
+value, a default value or a missing required variable is left to graphql-core. A line of
+texts only whose variable names (its *shape*) already passed the checks in this run passes
+them again without them: the number of values, the coercion and the node budget's estimate
+(kept by names and types, a text's value left out) depend on the names alone.
 
 A line whose answer the plan cannot tell runs alone (as the merged path's do): one whose
-resolver or serialisation fails unexpectedly, or which answers an error in a document of
-several root fields (the order of its errors would be execution's). The chunk's audit
+resolver or serialisation fails unexpectedly, whose resolver answers later (a node not read
+with the answer), or which answers an error in a document of several root fields (the
+order of its errors would be execution's). A caller who may not read the graph
+(``ReadsGraph``) gets the merged path, which refuses each field. The chunk's audit
 record is the merged chunk's (:func:`~graph_service.bulk.merge.run_merged`): the merged
 document, operation name, root fields, the hash of the merged (renamed) variables, the
 merged ``data`` (root fields aliased ``l<i>_<key>``), the node ids it returned or read

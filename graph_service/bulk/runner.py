@@ -2,7 +2,9 @@
 
 Lines are executed in-process, in chunks of :data:`CHUNK_SIZE` sharing one request context,
 so DataLoaders batch the store calls of a whole chunk. A query's chunk runs as one
-operation (:mod:`graph_service.bulk.merge`: one audit record per such chunk); lines refused
+operation (:mod:`graph_service.bulk.merge`: one audit record per such chunk), or, for a
+document of linkage questions the set-oriented plan covers, is answered with one batch per
+root field (:mod:`graph_service.bulk.plan`: the same answers and record); lines refused
 by the checks each operation gets, and every line of a mutation or of a document that does
 not validate, run through ``schema.execute`` one by one. Every line's answer and errors are
 those of its own execution (each line checked: validation, the node budget, variable
