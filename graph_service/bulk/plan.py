@@ -551,7 +551,7 @@ class BulkPlan:
         started = time.perf_counter()
         count = len(lines)
         with reading() as read:
-            asked = [[root.arguments(values) for values in coerced] for root in self.roots]
+            asked = [[_arguments(root, values) for values in coerced] for root in self.roots]
             found = await asyncio.gather(*(_batch(context, root.question, many)
                                            for root, many in zip(self.roots, asked, strict=True)))
             datas, errors = self._complete(context, list(found), asked)
@@ -633,15 +633,25 @@ async def _batch(context: Any, question: Question[Any, Any], many: list[Any]) ->
 
     One :meth:`~graph_service.api.context.Context.answer_batch` call for the distinct
     argument sets (a DataLoader asks each key once); an error of the whole batch (the
-    store down) is each line's, as a DataLoader's failed batch is each of its loads'.
+    store down) is each line's, as a DataLoader's failed batch is each of its loads'. An
+    item of ``many`` that is an error (its arguments could not be built) stays as it is.
     """
     index: dict[Any, int] = {}
-    where = [index.setdefault(args, len(index)) for args in many]
+    where = [args if isinstance(args, Exception) else index.setdefault(args, len(index))
+             for args in many]
     try:
-        answers: list[Any] = await context.answer_batch(question, list(index))
+        answers: list[Any] = await context.answer_batch(question, list(index)) if index else []
     except GraphServiceError as error:
         answers = [error] * len(index)
-    return [answers[j] for j in where]
+    return [at if isinstance(at, Exception) else answers[at] for at in where]
+
+
+def _arguments(root: Root, values: Mapping[str, Any]) -> Any:
+    """:meth:`Root.arguments`, or the error building them raised (the line's own)."""
+    try:
+        return root.arguments(values)
+    except Exception as error:  # noqa: BLE001 - answered in the line's place
+        return error
 
 
 def _object(obj: Any, fields: Sequence[Leaf | Child], info: _Info) -> dict[str, Any]:
