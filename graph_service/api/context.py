@@ -8,6 +8,7 @@ per employee (no N+1). Loaders cache for one request only.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -271,20 +272,33 @@ class Context(BaseContext):
         """
         loader = self._answers.get(question.name)
         if loader is None:
-
-            async def load(many: Sequence[Any]) -> list[Any | GraphServiceError]:
-                self._check_reads_graph()
-                scope = await self.scope()
-                refused = {i: error for i, args in enumerate(many)
-                           if (error := scope.check(question, args)) is not None}  # fmt: skip
-                asked = [args for i, args in enumerate(many) if i not in refused]
-                found = iter(await answer_many(question, self.store, self.settings, asked,
-                                               nodes=self._load_nodes) if asked else ())
-                return [refused[i] if i in refused else _viewed(question, args, scope, next(found))
-                        for i, args in enumerate(many)]  # fmt: skip
-
+            load = functools.partial(self.answer_batch, question)
             loader = self._answers[question.name] = DataLoader(load_fn=load)
         return loader
+
+    async def answer_batch(self, question: Question[Any, Any], many: Sequence[Any]
+                           ) -> list[Any | GraphServiceError]:
+        """What :meth:`answers`' loader answers for one batch of argument sets.
+
+        Each answer viewed through the caller's scope, or the argument set's error
+        (``ForbiddenError``, ``InvalidInputError``, ``NotFoundError``), aligned with
+        ``many``; the subjects read are kept in the node loaders. The set-oriented bulk
+        plan (:mod:`graph_service.bulk.plan`) calls it for a chunk's distinct argument sets.
+
+        Raises
+        ------
+        ForbiddenError
+            If the caller's role may not read the graph.
+        """
+        self._check_reads_graph()
+        scope = await self.scope()
+        refused = {i: error for i, args in enumerate(many)
+                   if (error := scope.check(question, args)) is not None}  # fmt: skip
+        asked = [args for i, args in enumerate(many) if i not in refused]
+        found = iter(await answer_many(question, self.store, self.settings, asked,
+                                       nodes=self._load_nodes) if asked else ())
+        return [refused[i] if i in refused else _viewed(question, args, scope, next(found))
+                for i, args in enumerate(many)]  # fmt: skip
 
     async def _load_nodes(self, label: str, ids: Sequence[str]) -> list[Node | None]:
         """Read nodes from the store at once and keep them in the node loader (primed).

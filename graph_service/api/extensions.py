@@ -285,11 +285,19 @@ def type_schema(schema: strawberry.Schema) -> GraphQLSchema:
     -------
     GraphQLSchema
         ``graphql.build_schema(schema.as_str())``: the same types, fields and arguments by
-        name, without resolvers; the same object for the same ``schema``. Used for the node
-        budget (:class:`CostLimit`), variable coercion (:class:`VariableValues`) and the
-        bulk path's document check and CSV columns.
+        name, without resolvers; the same object for the same ``schema``, and for schemas
+        of the same SDL (the stock schema and the fast path's, whose extensions and
+        executor differ: built once for a bulk run that checks with one and runs the
+        other). Used for the node budget (:class:`CostLimit`), variable coercion
+        (:class:`VariableValues`) and the bulk path's document check and CSV columns.
     """
-    return build_schema(schema.as_str())
+    return _sdl_schema(schema.as_str())
+
+
+@functools.lru_cache(maxsize=8)
+def _sdl_schema(sdl: str) -> GraphQLSchema:
+    """graphql-core's schema of an SDL text, built once per text."""
+    return build_schema(sdl)
 
 
 def _settings(context: Any) -> Settings:
@@ -837,6 +845,11 @@ class ExecutionChecks(SchemaExtension):
                                 ctx.variables, self.requested_operation)
 
 
+Coercion = Callable[[Mapping[str, Any]], dict[str, Any] | None]
+"""A cheaper coercion of one operation's variable values: the coerced values, or ``None``
+when it cannot tell (graphql-core's ``get_variable_values`` then coerces them)."""
+
+
 def operation_errors(types: GraphQLSchema, document: DocumentNode, settings: Settings,
                      variables: Mapping[str, Any] | None,
                      operation_name: str | None) -> list[GraphQLError]:
@@ -862,25 +875,56 @@ def operation_errors(types: GraphQLSchema, document: DocumentNode, settings: Set
         in :class:`ExecutionChecks`' order. The bulk path checks each line with it before
         running lines together (:mod:`graph_service.bulk.merge`).
     """
+    errors, _ = checked_variables(types, document, settings, variables, operation_name)
+    return errors
+
+
+def checked_variables(types: GraphQLSchema, document: DocumentNode, settings: Settings,
+                      variables: Mapping[str, Any] | None, operation_name: str | None,
+                      coerce: Coercion | None = None,
+                      ) -> tuple[list[GraphQLError], dict[str, Any]]:
+    """:func:`operation_errors`, and the variable values coerced when there are none.
+
+    Parameters
+    ----------
+    types, document, settings, variables, operation_name
+        As :func:`operation_errors` takes them.
+    coerce : callable, optional
+        Tried before graphql-core's ``get_variable_values``; where it answers, it must
+        answer what ``get_variable_values`` would (the set-oriented bulk plan's,
+        :mod:`graph_service.bulk.plan`).
+
+    Returns
+    -------
+    (list of GraphQLError, dict)
+        The errors of the first check refusing the operation (empty when it may run), and
+        the coerced variable values (empty when refused or without variables).
+    """
     count = variable_values(variables, MAX_VARIABLE_VALUES)
     if count > MAX_VARIABLE_VALUES:
         return [GraphQLError(
             f"variables hold more than {MAX_VARIABLE_VALUES:,} values (list items and "
             "input object fields, nested ones included); send fewer",
             extensions={"code": BAD_USER_INPUT, "limit": MAX_VARIABLE_VALUES},
-        )]
+        )], {}
     if operation_name is None:
         operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
         if len(operations) > 1:
-            return [GraphQLError(MULTIPLE_OPERATIONS, extensions={"code": BAD_REQUEST})]
+            return [GraphQLError(MULTIPLE_OPERATIONS, extensions={"code": BAD_REQUEST})], {}
     operation = get_operation_ast(document, operation_name)
+    coerced: dict[str, Any] = {}
     if operation is not None and operation.variable_definitions:
-        values = get_variable_values(
-            types, operation.variable_definitions, dict(variables or {}),
-            max_errors=MAX_COERCION_ERRORS,
-        )
-        if isinstance(values, list):
-            return [request_error_of(e, BAD_USER_INPUT) for e in values]
+        told = coerce(variables or {}) if coerce is not None else None
+        if told is not None:
+            coerced = told
+        else:
+            values = get_variable_values(
+                types, operation.variable_definitions, dict(variables or {}),
+                max_errors=MAX_COERCION_ERRORS,
+            )
+            if isinstance(values, list):
+                return [request_error_of(e, BAD_USER_INPUT) for e in values], {}
+            coerced = values.coerced
     nodes = estimate(types, document, settings, variables, operation_name)
     if nodes > settings.max_query_nodes:
         return [GraphQLError(
@@ -889,8 +933,8 @@ def operation_errors(types: GraphQLSchema, document: DocumentNode, settings: Set
             "ask for smaller pages (`first`) or fewer nested connections.",
             extensions={"code": QUERY_TOO_COMPLEX, "estimate": nodes,
                         "limit": settings.max_query_nodes},
-        )]
-    return []
+        )], {}
+    return [], coerced
 
 
 EXTENSIONS: list[Callable[[], SchemaExtension]] = [

@@ -392,8 +392,7 @@ def _root_field(question: Question[Any, Any]) -> Any:
         args = build(**{k: _domain_value(v) for k, v in kwargs.items()})
 
         def answered(found: Any) -> Any:
-            for _, node_id in question.subjects(args):  # what it read about, for the trail
-                note_read(node_id)
+            note_subjects(question, args)
             return convert(found)
 
         return when_loaded(info.context.answers(question).load(args), answered)
@@ -404,6 +403,22 @@ def _root_field(question: Question[Any, Any]) -> Any:
     resolve.__name__ = question.name
     return strawberry.field(resolver=resolve, description=question.description,
                             permission_classes=[ReadsGraph])  # fmt: skip
+
+
+def note_subjects(question: Question[Any, Any], args: Any) -> None:
+    """Note the subjects of an answered root field as read, for the audit trail.
+
+    What the answer is about (:func:`~graph_service.api.trail.note_read`), whatever the
+    query selects of it; the set-oriented bulk plan (:mod:`graph_service.bulk.plan`) notes
+    them as the root field does.
+    """
+    for _, node_id in question.subjects(args):
+        note_read(node_id)
+
+
+def answer_converter(question: Question[Any, Any]) -> Callable[[Any], Any]:
+    """How a root field of ``question`` turns its domain answer into its GraphQL object."""
+    return _convert(question.answer)
 
 
 def _page_params() -> list[inspect.Parameter]:
@@ -604,5 +619,5 @@ def costed_fields() -> dict[tuple[str, str], CostedField]:
     return table
 
 
-__all__ = ["CostedField", "answer_type", "costed_fields", "item_connection", "node_fields",
-           "root_fields"]  # fmt: skip
+__all__ = ["CostedField", "answer_converter", "answer_type", "costed_fields", "item_connection",
+           "node_fields", "note_subjects", "root_fields"]  # fmt: skip

@@ -20,7 +20,8 @@ import datetime as dt
 import time
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any
@@ -45,7 +46,6 @@ from graph_service.audit import (
     MAX_NODE_IDS,
     REQUEST_ID,
     REQUEST_ID_HEADER,
-    AuditTrail,
     matches,
     new_record,
     read_records,
@@ -130,6 +130,21 @@ def note_read(node_id: str) -> None:
     read = _READ.get()
     if read is not None:
         read[node_id] = None
+
+
+@contextmanager
+def reading() -> Iterator[dict[str, None]]:
+    """The ids :func:`note_read` notes while the block runs, in order (each once).
+
+    For an answer made without :class:`Audit` (the set-oriented bulk plan,
+    :mod:`graph_service.bulk.plan`), whose record :func:`document_record` then makes.
+    """
+    read: dict[str, None] = {}
+    token = _READ.set(read)
+    try:
+        yield read
+    finally:
+        _READ.reset(token)
 
 
 def record_of(context: Any, execution: Any, started: float,
@@ -231,13 +246,21 @@ class Audit(SchemaExtension):
         _READ.set(read)
         yield
         context = self.execution_context.context
-        trail: AuditTrail | None = getattr(context, "audit", None)
-        if trail is None:
-            return
-        kept = trail.append(record_of(context, self.execution_context, started, changes, read))
-        context.audited = True
-        if getattr(context, "audit_wait", False):
-            await asyncio.wrap_future(kept)
+        if getattr(context, "audit", None) is not None:
+            await append_record(context, record_of(context, self.execution_context, started,
+                                                   changes, read))
+
+
+async def append_record(context: Any, record: dict[str, Any]) -> None:
+    """Append ``record`` to ``context.audit``, the trail, and mark the context audited.
+
+    Over HTTP (``context.audit_wait``) it returns once the record is on disk; otherwise at
+    once (the trail's writer groups records; closing the trail waits for them).
+    """
+    kept = context.audit.append(record)
+    context.audited = True
+    if getattr(context, "audit_wait", False):
+        await asyncio.wrap_future(kept)
 
 
 class RequestId:
@@ -375,6 +398,5 @@ async def audit_records(
 
 
 __all__ = ["DEFAULT_AUDIT_RECORDS", "MAX_AUDIT_RECORDS", "Audit", "AuditRecord", "RequestId",
-           "audit_records", "document_record", "last_matching", "note_changes", "note_read",
-           "record_of",
-           "root_fields"]  # fmt: skip
+           "append_record", "audit_records", "document_record", "last_matching",
+           "note_changes", "note_read", "reading", "record_of", "root_fields"]  # fmt: skip

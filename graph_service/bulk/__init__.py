@@ -13,6 +13,8 @@ cut silently: a line whose list stopped at its page size with items left is flag
   (:func:`check_document`, :func:`run_bulk`, :func:`execute_many`).
 - :mod:`graph_service.bulk.merge`: a chunk of a query's lines run as one operation, its
   answer split back per line.
+- :mod:`graph_service.bulk.plan`: a chunk of a document of linkage questions answered
+  set-wise, one batch per root field, each line written as its execution would write it.
 """
 
 from graph_service.bulk.files import OUTPUT_FORMATS, read_variables, read_variables_object

@@ -56,6 +56,7 @@ from graphql import (
 )
 
 from graph_service.errors import InvalidInputError, Location
+from graph_service.memory import bulk_allocation
 from graph_service.reports.output import atomic_output, spreadsheet_text
 
 OUTPUT_FORMATS = ("csv", "ndjson")
@@ -86,8 +87,8 @@ def _read_text(path: Path) -> str:
         ) from None
 
 
-def _variables(text: str, location: Location) -> dict[str, Any]:
-    """One JSON object of variables, parsed from ``text`` found at ``location``.
+def _variables(text: str, file: str, line: int | None = None) -> dict[str, Any]:
+    """One JSON object of variables, parsed from ``text`` found in ``file`` (at ``line``).
 
     Raises
     ------
@@ -95,23 +96,24 @@ def _variables(text: str, location: Location) -> dict[str, Any]:
         If ``text`` is not JSON or not an object (the JSON error's line added to a file's
         location), including JSON that Python's parser refuses: an integer of more digits
         than ``sys.get_int_max_str_digits()`` (4,300 by default) or nesting deeper than the
-        interpreter's recursion limit (about 1,000 levels).
+        interpreter's recursion limit (about 1,000 levels). Its location is built only
+        then (a run reads a line per enterprise of the book).
     """
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        line = location.line if location.line is not None else exc.lineno
         raise InvalidInputError(
-            f"not valid JSON: {exc.msg}", Location(location.file, line)
+            f"not valid JSON: {exc.msg}", Location(file, exc.lineno if line is None else line)
         ) from None
     except ValueError:  # int() refusing a literal over the digit limit
         raise InvalidInputError(
-            f"an integer has more than {sys.get_int_max_str_digits():,} digits", location
+            f"an integer has more than {sys.get_int_max_str_digits():,} digits",
+            Location(file, line),
         ) from None
     except RecursionError:
-        raise InvalidInputError("the JSON is nested too deeply", location) from None
+        raise InvalidInputError("the JSON is nested too deeply", Location(file, line)) from None
     if not isinstance(value, dict):
-        raise InvalidInputError("the variables must be a JSON object", location)
+        raise InvalidInputError("the variables must be a JSON object", Location(file, line))
     return value
 
 
@@ -123,7 +125,7 @@ def read_variables_object(path: Path) -> dict[str, Any]:
     InvalidInputError
         If the file cannot be read or is not a JSON object (file and line named).
     """
-    return _variables(_read_text(path), Location(str(path)))
+    return _variables(_read_text(path), str(path))
 
 
 def read_variables(path: Path) -> list[tuple[int, dict[str, Any]]]:
@@ -140,11 +142,13 @@ def read_variables(path: Path) -> list[tuple[int, dict[str, Any]]]:
         If the file is missing or unreadable, or a line is not a JSON object (file and line
         named).
     """
-    rows = [
-        (number, _variables(line, Location(path.name, number)))
-        for number, line in enumerate(_read_text(path).splitlines(), start=1)
-        if line.strip()
-    ]
+    text = _read_text(path)
+    with bulk_allocation(freeze=False):  # a dict per line, all kept: no GC pass meanwhile
+        rows = [
+            (number, _variables(line, path.name, number))
+            for number, line in enumerate(text.splitlines(), start=1)
+            if line.strip()
+        ]
     if not rows:
         raise InvalidInputError("the variables file has no lines", Location(path.name))
     return rows
@@ -351,6 +355,9 @@ def column_value(data: Any, column: Column) -> Any:
     "'@SUM(1)"
     """
     value = _at(data, column)
+    kind = value.__class__
+    if value is None or kind is int or kind is float:  # the common cells, at once
+        return value
     if isinstance(value, list | dict | bool):
         return json.dumps(value, ensure_ascii=False)
     return spreadsheet_text(value)
@@ -441,11 +448,22 @@ def check_format(fmt: str) -> None:
 def _at(data: Any, column: Column) -> Any:
     """The value at ``column``'s response keys in ``data``; ``None`` where one is missing."""
     value = data
-    for key in column:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
+    try:
+        for key in column:
+            value = value[key]
+    except (KeyError, TypeError):  # a missing key; null, a list or a scalar on the way
+        return None
     return value
+
+
+def _row(result: Result, found: Layout) -> list[Any]:
+    """The one CSV row of a line's answer when no list is exploded (:func:`csv_rows`)."""
+    number, data, errors, truncated = result
+    row = [number, *[column_value(data, c) for c in found.columns],
+           error_text(errors) if errors else ""]
+    if found.pages:
+        row.append("true" if truncated else "false")
+    return row
 
 
 def csv_rows(result: Result, found: Layout) -> Iterator[list[Any]]:
@@ -453,12 +471,12 @@ def csv_rows(result: Result, found: Layout) -> Iterator[list[Any]]:
 
     A line whose exploded list is empty or null still has one row, its item cells empty.
     """
-    number, data, errors, truncated = result
-    tail = [error_text(errors), *(["true" if truncated else "false"] if found.pages else [])]
     explode = found.explode
     if explode is None:
-        yield [number, *[column_value(data, c) for c in found.columns], *tail]
+        yield _row(result, found)
         return
+    number, data, errors, truncated = result
+    tail = [error_text(errors), *(["true" if truncated else "false"] if found.pages else [])]
     items = _at(data, explode)
     depth = len(explode)
     for item in items if isinstance(items, list) and items else [None]:
@@ -485,6 +503,9 @@ def _row_writer(stream: Any, fmt: str, found: Layout) -> Callable[[Sequence[Resu
     writer.writerow(csv_header(found.columns, pages=found.pages))
 
     def write_csv(results: Sequence[Result]) -> None:
+        if found.explode is None:  # a row per line: the lines' rows at once
+            writer.writerows([_row(result, found) for result in results])
+            return
         for result in results:
             writer.writerows(csv_rows(result, found))
 

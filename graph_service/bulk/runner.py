@@ -2,7 +2,9 @@
 
 Lines are executed in-process, in chunks of :data:`CHUNK_SIZE` sharing one request context,
 so DataLoaders batch the store calls of a whole chunk. A query's chunk runs as one
-operation (:mod:`graph_service.bulk.merge`: one audit record per such chunk); lines refused
+operation (:mod:`graph_service.bulk.merge`: one audit record per such chunk), or, for a
+document of linkage questions the set-oriented plan covers, is answered with one batch per
+root field (:mod:`graph_service.bulk.plan`: the same answers and record); lines refused
 by the checks each operation gets, and every line of a mutation or of a document that does
 not validate, run through ``schema.execute`` one by one. Every line's answer and errors are
 those of its own execution (each line checked: validation, the node budget, variable
@@ -39,6 +41,7 @@ from graph_service.bulk.files import (
     result_writer,
 )
 from graph_service.bulk.merge import Answer, Merger, run_merged
+from graph_service.bulk.plan import BulkPlan
 from graph_service.config import Settings
 from graph_service.errors import (
     InvalidInputError,
@@ -46,6 +49,7 @@ from graph_service.errors import (
     StoreTimeoutError,
     StoreUnavailableError,
 )
+from graph_service.memory import bulk_allocation
 from graph_service.stores.base import GraphStore
 
 CHUNK_SIZE = 256
@@ -172,12 +176,16 @@ async def _execute_each(
     operation_name: str | None = None,
     all_pages: bool = False,
     merger: Merger | None = None,
+    plan: BulkPlan | None = None,
 ) -> list[Answer]:
     """Execute ``document`` for each variables set through the schema, concurrently.
 
     With ``merger``, the lines that pass the checks each operation gets
     (:func:`~graph_service.api.extensions.operation_errors`), two or more, run as one
-    operation (:func:`~graph_service.bulk.merge.run_merged`); the others, and those whose
+    operation (:func:`~graph_service.bulk.merge.run_merged`), or with ``plan`` (the
+    merger's, :class:`~graph_service.bulk.plan.BulkPlan`) are answered set-wise when the
+    caller may read the graph (:meth:`~graph_service.bulk.plan.BulkPlan.answer`); the
+    others, and those whose
     answer the merged run cannot tell, run alone, as every line does without ``merger``
     (those last with a fresh context, its loaders empty as when the chunk began). Each line's
     answer is that of its own execution, its :class:`~graph_service.api.pagination.Paging`
@@ -199,17 +207,26 @@ async def _execute_each(
         return list(await asyncio.gather(*(run(v) for v in variables)))
     from graph_service.api.extensions import operation_errors, type_schema
 
-    types = type_schema(schema)
-    alone = [i for i, values in enumerate(variables) if operation_errors(
-        types, merger.document, context.settings, values, operation_name)]
+    if plan is not None and not plan.serves(context):
+        plan = None
+    coerced: list[dict[str, Any] | None] = []
+    if plan is not None:
+        coerced = [plan.checked(context.settings, values, operation_name) for values in variables]
+        alone = [i for i, values in enumerate(coerced) if values is None]
+    else:
+        types = type_schema(schema)
+        alone = [i for i, values in enumerate(variables) if operation_errors(
+            types, merger.document, context.settings, values, operation_name)]
     together = sorted(set(range(len(variables))).difference(alone))
     if len(together) == 1:  # nothing to share: the line runs (and is audited) as its own
         alone, together = list(range(len(variables))), []
     answers: list[Answer | None] = [None] * len(variables)
     single = asyncio.gather(*(run(variables[i]) for i in alone))
     if together:
-        merged, ones = await asyncio.gather(
-            run_merged(context, merger, [variables[i] for i in together], all_pages), single)
+        lines = [variables[i] for i in together]
+        chunk = (plan.answer(context, lines, [coerced[i] or {} for i in together])
+                 if plan is not None else run_merged(context, merger, lines, all_pages))
+        merged, ones = await asyncio.gather(chunk, single)
         for i, answer in zip(together, merged, strict=True):
             answers[i] = answer
     else:
@@ -252,9 +269,10 @@ async def execute_many(
     """
     from graph_service.api.context import make_context
 
+    merger = Merger.of(document, operation_name, settings)
     answers = await _execute_each(
         make_context(store, settings, caller=caller, audit=audit), document, variables,
-        operation_name, merger=Merger.of(document, operation_name, settings),
+        operation_name, merger=merger, plan=BulkPlan.of(merger, settings),
     )
     return [(data, errors) for data, errors, _ in answers]
 
@@ -351,20 +369,26 @@ async def run_bulk(
     csv_header(found.columns, pages=found.pages)
     lines = failed = truncated = 0
     merger = Merger.of(document, operation_name, settings)
+    plan = BulkPlan.of(merger, settings)
     with result_writer(output, fmt, found) as write:
         for start in range(0, len(rows), CHUNK_SIZE):
             chunk = rows[start : start + CHUNK_SIZE]
             context = make_context(store, settings, caller=caller, audit=audit)  # one per chunk
-            answers = await _execute_each(
-                context, document, [v for _, v in chunk], operation_name, all_pages, merger
-            )
-            results: list[Result] = []
-            for (number, _), (data, errors, cut) in zip(chunk, answers, strict=True):
-                _stop_on_store_failure(number, errors)
-                results.append((number, data, errors, cut))
-                failed += bool(errors)
-                truncated += bool(cut)
-            write(results)
+            # A chunk's answers are many small objects that die with it: no cyclic GC pass
+            # over the heap while it runs, one after (graph_service.memory).
+            with bulk_allocation(freeze=False):
+                answers = await _execute_each(
+                    context, document, [v for _, v in chunk], operation_name, all_pages,
+                    merger, plan,
+                )
+                results: list[Result] = []
+                for (number, _), (data, errors, cut) in zip(chunk, answers, strict=True):
+                    if errors:
+                        _stop_on_store_failure(number, errors)
+                    results.append((number, data, errors, cut))
+                    failed += bool(errors)
+                    truncated += bool(cut)
+                write(results)
             lines += len(chunk)
             if progress is not None:
                 progress(len(chunk))
