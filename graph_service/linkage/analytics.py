@@ -13,13 +13,18 @@ the commands and requests that ask none of them start without it (about 0.1 s).
 
 These are whole-book questions for analysts and admins (``Question.roles``): a manager or an
 application is refused ``FORBIDDEN``, since the groups, circles and scores span every
-manager's clients.
+manager's clients. Each costs :data:`ANALYTICS_COST` of the node budget, so that one request
+holds at most one of them with the default budget; the algorithm itself (and the building
+of its graph) runs in a worker thread (:func:`in_worker`), so that the operations of other
+callers go on meanwhile rather than wait seconds for it at one million people
+(benchmarks/README.md, "Analytics beside other requests").
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from graph_service.config import Settings
 from graph_service.linkage.question import (
@@ -41,6 +46,26 @@ if TYPE_CHECKING:
 
 ANALYST_ROLES = frozenset({"analyst"})
 """The roles besides ``admin`` that may ask an analytics question."""
+ANALYTICS_COST = 3 * BOOK_SCAN_COST
+"""Node budget base of an analytics question: a whole-book read, then a graph algorithm in
+Python over it (at one million people 0.2 to 6 s, benchmarks/README.md); 30,000, so two
+exceed the default budget of 50,000 (``GRAPH_SERVICE_MAX_QUERY_NODES``)."""
+
+T = TypeVar("T")
+
+
+async def in_worker(compute: Callable[..., T], *args: Any) -> T:
+    """``compute(*args)`` in a worker thread (:func:`asyncio.to_thread`), awaited.
+
+    For the pure part of an analytics question, what runs on what the store already
+    answered (the relationships read, the graph built of them): the event loop that awaits
+    it goes on serving other operations, sharing the interpreter with the worker at its
+    switch interval. Never for a store call: the embedded store's graph is read and
+    changed by its event loop's thread alone (:mod:`graph_service.api.execution`). An
+    operation cancelled meanwhile (its time limit) stops waiting; the computation runs to
+    its end in the worker.
+    """
+    return await asyncio.to_thread(compute, *args)
 
 
 def digraph(relationships: Iterable[Relationship], weight: str | None = None) -> nx.DiGraph:
@@ -78,9 +103,12 @@ def digraph(relationships: Iterable[Relationship], weight: str | None = None) ->
 
 
 async def between(store: GraphStore, rel_types: frozenset[str], label: str) -> nx.DiGraph:
-    """The graph of the ``rel_types`` relationships whose two ends are ``label`` nodes."""
+    """The graph of the ``rel_types`` relationships whose two ends are ``label`` nodes.
+
+    Built in a worker thread (:func:`in_worker`) from the relationships read.
+    """
     rels = await store.relationships_of_types(rel_types)
-    return digraph(r for r in rels if r.start[0] == label and r.end[0] == label)
+    return await in_worker(digraph, [r for r in rels if r.start[0] == label and r.end[0] == label])
 
 
 async def read_nodes(store: GraphStore, keys: Sequence[NodeKey]) -> dict[NodeKey, Node]:
@@ -115,7 +143,7 @@ def analytics_question(
     What the three share, in one place: no subject, for the roles of
     :data:`ANALYST_ROLES` (and ``admin``), its nodes masked as everywhere
     (:attr:`~graph_service.linkage.question.Outside.MASKED`), a node budget base of
-    :data:`~graph_service.linkage.question.BOOK_SCAN_COST`, the generic rule only.
+    :data:`ANALYTICS_COST`, the generic rule only.
 
     Parameters
     ----------
@@ -141,5 +169,5 @@ def analytics_question(
         outside=Outside.MASKED,
         roles=ANALYST_ROLES,
         batch=batch,
-        cost=fixed_cost(BOOK_SCAN_COST),
+        cost=fixed_cost(ANALYTICS_COST),
     )

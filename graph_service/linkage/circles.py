@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from graph_service.config import Settings
 from graph_service.errors import InvalidInputError
-from graph_service.linkage.analytics import analytics_question, between, read_nodes
+from graph_service.linkage.analytics import analytics_question, between, in_worker, read_nodes
 from graph_service.linkage.question import Doc, NodeOf, Order, Question, Ranked
 from graph_service.model import NodeLabel, RelationshipType
 from graph_service.stores.base import GraphStore, Node
@@ -114,7 +114,7 @@ async def generic(
     by_length: dict[int, Ranked[GuaranteeCircle]] = {}
     for bound in dict.fromkeys(args.max_length for args in many):
         circles = [GuaranteeCircle([nodes[(_ENTERPRISE, i)] for i in ids], len(ids))
-                   for ids in cycles(graph, bound)]  # fmt: skip
+                   for ids in await in_worker(cycles, graph, bound)]  # fmt: skip
         by_length[bound] = Ranked.sort(circles, circle_key)
     return [by_length[args.max_length] for args in many]
 

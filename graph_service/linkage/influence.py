@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from graph_service.config import Settings
 from graph_service.errors import InvalidInputError
-from graph_service.linkage.analytics import analytics_question, digraph, read_nodes
+from graph_service.linkage.analytics import analytics_question, digraph, in_worker, read_nodes
 from graph_service.linkage.question import Doc, NodeOf, Order, Question, Ranked
 from graph_service.model import NodeKey, NodeLabel, RelationshipType
 from graph_service.stores.base import GraphStore, Node
@@ -114,9 +114,12 @@ def scores(graph: nx.DiGraph) -> dict[NodeKey, float]:
 async def generic(
     store: GraphStore, settings: Settings, many: Sequence[InfluenceArgs]
 ) -> list[Ranked[Influence]]:
-    """Each answer: the scores computed once for the batch, then filtered by label."""
-    graph = digraph(await store.relationships_of_types(SHAREHOLDINGS), weight="ratio")
-    found = scores(graph)
+    """Each answer: the scores computed once for the batch, then filtered by label.
+
+    The graph and its scores are computed in a worker thread (:func:`~.analytics.in_worker`).
+    """
+    rels = await store.relationships_of_types(SHAREHOLDINGS)
+    found = await in_worker(lambda: scores(digraph(rels, weight="ratio")))
     nodes = await read_nodes(store, list(found))
     everyone = [Influence(nodes[key], score) for key, score in found.items() if key in nodes]
     return [

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import threading
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ from graph_service.bulk import execute_many
 from graph_service.config import Settings
 from graph_service.errors import InvalidInputError
 from graph_service.linkage import circles, groups, influence
+from graph_service.linkage.analytics import ANALYTICS_COST, in_worker
 from graph_service.linkage.question import answer
 from graph_service.records import GraphBatch, NodeRow, RelationshipRow
 from graph_service.stores.base import GraphStore
@@ -291,12 +293,44 @@ QUERY = """query($l: Int!, $labels: [PartyLabel!]) {
 }"""
 
 
+ROOMY = Settings(max_query_nodes=4 * ANALYTICS_COST)
+"""A node budget admitting :data:`QUERY`'s three analytics questions in one request."""
+
+
 def _run(store: GraphStore, variables: dict[str, Any], caller: Caller | None = None
          ) -> tuple[Any, list[dict[str, Any]]]:
     [(data, errors)] = asyncio.run(
-        execute_many(store, SETTINGS, QUERY, [variables], caller=caller)
+        execute_many(store, ROOMY, QUERY, [variables], caller=caller)
     )
     return data, errors
+
+
+def test_one_analytics_question_per_request_with_the_default_budget(
+    small_bank: EmbeddedStore,
+) -> None:
+    [(data, errors)] = asyncio.run(execute_many(small_bank, SETTINGS, QUERY, [{"l": 4}]))
+    assert data is None
+    [error] = errors
+    assert error["extensions"] == {"code": "QUERY_TOO_COMPLEX", "estimate": 3 * (30_000 + 100),
+                                   "limit": 50_000}  # fmt: skip
+    for field in ("enterpriseGroups", "guaranteeCircles(maxLength: 2)", "influence"):
+        [(data, errors)] = asyncio.run(execute_many(
+            small_bank, SETTINGS, f"{{ {field} {{ totalCount }} }}", [{}]))  # fmt: skip
+        assert not errors and data is not None, (field, errors)
+    twice = "{ a: influence { totalCount } b: influence(labels: [PERSON]) { totalCount } }"
+    [(data, errors)] = asyncio.run(execute_many(small_bank, SETTINGS, twice, [{}]))
+    assert [e["extensions"]["code"] for e in errors] == ["QUERY_TOO_COMPLEX"]
+
+
+def test_the_computation_runs_off_the_event_loop_and_answers_what_it_returns() -> None:
+    async def run() -> tuple[int, int]:
+        return threading.get_ident(), await in_worker(threading.get_ident)
+
+    loop_thread, worker = asyncio.run(run())
+    assert worker != loop_thread
+    assert asyncio.run(in_worker(sorted, [3, 1, 2])) == [1, 2, 3]
+    with pytest.raises(ZeroDivisionError):
+        asyncio.run(in_worker(lambda: 1 / 0))
 
 
 def test_an_analyst_gets_persons_masked(small_bank: EmbeddedStore) -> None:
