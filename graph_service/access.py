@@ -58,9 +58,10 @@ from graph_service.model import (
 )
 from graph_service.stores.base import Direction, GraphStore, Node, Relationship
 
-_ENTERPRISE, _PERSON, _ACCOUNT, _MANAGER, _REFERRAL, _CONTACT = (
+_ENTERPRISE, _PERSON, _ACCOUNT, _MANAGER, _REFERRAL, _CONTACT, _LOAN = (
     NodeLabel.ENTERPRISE.value, NodeLabel.PERSON.value, NodeLabel.ACCOUNT.value,
     NodeLabel.MANAGER.value, NodeLabel.REFERRAL.value, NodeLabel.CONTACT.value,
+    NodeLabel.LOAN.value,
 )
 _PLAIN = (str, int, float, type(None))  # values of an answer that hold no node: kept as they are
 
@@ -77,9 +78,9 @@ REFERRAL_MOVERS = frozenset({Role.ADMIN, Role.MANAGER})
 """The roles that may move a referral on: a manager only the referrals made to them."""
 ASSIGNERS = frozenset({Role.ADMIN})
 """The roles that may assign clients to managers and unassign them (``MANAGES``)."""
-MASKED_FOR_READERS = frozenset({_PERSON, _ACCOUNT, _REFERRAL, _CONTACT})
-"""Labels masked for ``analyst`` and ``app``: persons, their accounts (balances), and the
-referrals and contacts about them (notes)."""
+MASKED_FOR_READERS = frozenset({_PERSON, _ACCOUNT, _LOAN, _REFERRAL, _CONTACT})
+"""Labels masked for ``analyst`` and ``app``: persons, their accounts (balances) and loans
+(amounts, balances), and the referrals and contacts about them (notes)."""
 PORTFOLIO_REFERRAL_STATUSES = frozenset({"OPEN", "CONTACTED", "CONVERTED"})
 """The statuses of a referral that put its party in the portfolio of the manager it is
 referred to (:func:`referred_to`)."""
@@ -465,6 +466,19 @@ class Scope:
 
         return masked
 
+    def _sees_people_of(self, subjects: Sequence[NodeKey]) -> bool:
+        """Whether the caller sees unmasked the people of every one of ``subjects``.
+
+        A manager sees a portfolio enterprise's employees, executives and shareholders (its
+        :func:`portfolio`); an analyst or an application no person.
+        """
+        if self.unrestricted:
+            return True
+        assert self.caller is not None
+        if self.caller.role is not Role.MANAGER:
+            return _PERSON not in MASKED_FOR_READERS
+        return all(self.sees(key) for key in subjects)
+
     def check(self, question: Question[Any, Any], args: Any) -> ForbiddenError | None:
         """The error refusing ``question`` about ``args`` for this caller, if any.
 
@@ -487,6 +501,14 @@ class Scope:
             return ForbiddenError(
                 f"{_published(question.name)} is for the roles "
                 f"{', '.join(sorted({*question.roles, 'admin'}))}, not {self.caller.role.value}"
+            )
+        given = [name for name in sorted(question.personal_arguments)
+                 if getattr(args, name, None) is not None]  # fmt: skip
+        if given and not self._sees_people_of(question.subjects(args)):
+            return ForbiddenError(
+                f"{_published(question.name)}'s {_published(given[0])} tells which products "
+                "the people of its subject hold: given, it is for admins, and for a manager "
+                "about their own portfolio; omit it to count the payroll products"
             )
         if question.outside is Outside.OWN_PORTFOLIO:
             if self.caller.role is not Role.MANAGER:

@@ -164,6 +164,7 @@ QUESTION = Question(
     pushdown=pushdown,
     outside=Outside.AGGREGATE,
     cost=fixed_cost(ENTERPRISE_COST),
+    personal_arguments=frozenset({"product_types"}),
     node_fields=(
         NodeField(
             label=NodeLabel.ENTERPRISE.value,

@@ -524,6 +524,12 @@ class Question(Generic[A, R]):
         The roles (:class:`~graph_service.auth.caller.Role` values) besides ``admin`` that
         may ask it; another is refused ``FORBIDDEN`` (:meth:`graph_service.access.Scope.
         check`). ``None``: every role that reads the graph.
+    personal_arguments : frozenset of str
+        Arguments (Python names) that, given, make the answer tell its subject's people's own
+        data: ``productTypes`` of the payroll questions, which otherwise count the bank's
+        payroll products only, tells who holds any product named. Given (not ``None``), the
+        question is answered only to a caller who sees those people unmasked
+        (:meth:`graph_service.access.Scope.check`; a report fixing one, to an admin).
     """
 
     name: str
@@ -540,6 +546,7 @@ class Question(Generic[A, R]):
     ranking: Ranking[A] | None = None
     outside: Outside = Outside.FORBIDDEN
     roles: frozenset[str] | None = None
+    personal_arguments: frozenset[str] = frozenset()
 
 
 _OWN_ERRORS = (InvalidInputError, NotFoundError)

@@ -71,5 +71,6 @@ QUESTION = Question(
     batch=generic,
     pushdown=pushdown,
     cost=fixed_cost(ENTERPRISE_COST),
+    personal_arguments=frozenset({"product_types"}),
 )
 """``uncoveredEmployees``: person ids sorted as text, each once."""

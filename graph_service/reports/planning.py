@@ -700,8 +700,9 @@ def shown_rows(caller: Caller, report: Report, rows: list[Row]) -> list[Row]:
     admin). A report's rows hold ids and figures, no names; a report about nodes whose
     personal data the caller may not see (:meth:`graph_service.access.Scope.sees`: persons
     and accounts, for an analyst) is refused when its question refuses such subjects
-    (``Question.outside``), as the GraphQL field does. Call it with no rows to check before
-    any row is computed.
+    (``Question.outside``), as the GraphQL field does, and so is one fixing an argument that
+    tells people's own data (``Question.personal_arguments``: ``productTypes``) for anyone
+    but an admin. Call it with no rows to check before any row is computed.
 
     Raises
     ------
@@ -715,6 +716,12 @@ def shown_rows(caller: Caller, report: Report, rows: list[Row]) -> list[Row]:
         raise ForbiddenError(
             f"report {report.name} answers about {label} nodes, whose personal data the "
             f"{caller.role.value} role may not read"
+        )
+    given = sorted(report.question.personal_arguments & report.values.keys())
+    if given and not scope.unrestricted:
+        raise ForbiddenError(
+            f"report {report.name} with arg {camel_case(given[0])} tells which products "
+            f"people hold: for admins, not {caller.role.value}"
         )
     return rows
 

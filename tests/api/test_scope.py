@@ -190,6 +190,79 @@ def test_aggregates_stay_visible_and_the_whole_book_is_masked_outside(bank: Grap
         {"node": {"id": "P8", "masked": True, "name": None}}]}
 
 
+PRODUCTS = """query($e: ID!, $p: [String!]) {
+  payrollCoverage(enterpriseId: $e, productTypes: $p) { covered }
+  enterprise(id: $e) { payrollCoverage(productTypes: $p) { covered } } }"""
+NESTED = """query($e: ID!, $p: [String!]) {
+  enterprise(id: $e) { payrollCoverage(productTypes: $p) { covered } } }"""
+ROOT = """query($e: ID!, $p: [String!]) {
+  payrollCoverage(enterpriseId: $e, productTypes: $p) { covered } }"""
+UNCOVERED = """query($e: ID!, $p: [String!]) {
+  uncoveredEmployees(enterpriseId: $e, productTypes: $p) { totalCount edges { node { id } } } }"""
+
+
+def messages(store: GraphStore, caller: Caller, query: str, variables: dict[str, Any]
+             ) -> list[str]:
+    """The messages of the errors ``query`` answers ``caller``."""
+    result = asyncio.run(schema_for(Settings()).execute(
+        query, variable_values=variables, context_value=make_context(store, Settings(),
+                                                                     caller=caller)))  # fmt: skip
+    return [e.message for e in result.errors or []]
+
+
+@pytest.mark.parametrize("caller", [ANALYST, APP, MANAGER])
+def test_product_types_that_tell_who_holds_what_are_for_those_who_see_the_people(
+    bank: GraphStore, caller: Caller
+) -> None:
+    # E2 is outside M1's portfolio; analysts and applications see no person at all.
+    asked = {"e": "E2", "p": ["savings account"]}
+    said = []
+    for query, path in ((ROOT, ["payrollCoverage"]),
+                        (NESTED, ["enterprise", "payrollCoverage"]),
+                        (UNCOVERED, ["uncoveredEmployees"])):  # fmt: skip
+        assert run(bank, caller, query, asked)["errors"] == [{"path": path, "code": "FORBIDDEN"}]
+        said += messages(bank, caller, query, asked)
+    assert len(said) == 3
+    assert all("productTypes tells which products the people of its subject hold" in m
+               for m in said), said  # fmt: skip
+    # Without productTypes the payroll products are counted, as before.
+    plain = run(bank, caller, PRODUCTS, {"e": "E2"})
+    assert codes(plain) == []
+    assert plain["data"]["payrollCoverage"] == plain["data"]["enterprise"]["payrollCoverage"]
+
+
+def test_product_types_are_answered_to_a_manager_within_the_portfolio_and_to_admins(
+    bank: GraphStore,
+) -> None:
+    for caller, enterprise in ((MANAGER, "E1"), (ADMIN, "E1"), (ADMIN, "E2")):
+        asked = {"e": enterprise, "p": ["savings account"]}
+        answer = run(bank, caller, PRODUCTS, asked)
+        assert codes(answer) == [], (caller, enterprise)
+        assert answer["data"]["payrollCoverage"] == answer["data"]["enterprise"][
+            "payrollCoverage"]
+        assert codes(run(bank, caller, UNCOVERED, asked)) == []
+
+
+def test_loans_are_masked_for_analysts_and_applications(bank: GraphStore) -> None:
+    asyncio.run(bank.write(GraphBatch(nodes=[
+        NodeRow("Loan", "L1", {"loanAmount": 5000.0, "balance": 1200.0}, "loans", 0),
+    ], relationships=[
+        RelationshipRow("APPLIED_FOR", ("Person", "P5"), ("Loan", "L1"), {}, "loans", 0),
+    ], files=["loans"])))  # fmt: skip
+    query = """{ neighbors(node: {label: PERSON, id: "P5"}, relationshipTypes: [APPLIED_FOR]) {
+      edges { node { label id masked properties } } } }"""
+
+    def loan(caller: Caller) -> dict[str, Any]:
+        [edge] = run(bank, caller, query)["data"]["neighbors"]["edges"]
+        return edge["node"]  # type: ignore[no-any-return]
+
+    for caller in (ANALYST, APP, MANAGER):  # P5 is outside M1's portfolio
+        assert loan(caller) == {"label": "LOAN", "id": "L1", "masked": True, "properties": {}}
+    shown = loan(ADMIN)
+    assert shown["masked"] is False
+    assert shown["properties"] == {"loanAmount": 5000.0, "balance": 1200.0}
+
+
 LEADS = """query($id: ID!) { managerLeads(managerId: $id, maxHops: 2, first: 10) {
   edges { hop kinds signal { transferAmount } node { id masked name }
           path { nodes { id masked } } } } }"""

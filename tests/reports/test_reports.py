@@ -440,11 +440,24 @@ def test_analysts_and_admins_download_reports_others_are_refused(small_bank_dir:
         assert gaps.status_code == 403, gaps.text
         assert gaps.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
         assert http.get("/reports/crossSellGaps").status_code == 200  # admin
+        # Counting other products than the payroll ones tells who holds them: admins only.
+        for report in ("uncoveredEmployees", "payrollCoverage"):
+            held = http.get(f"/reports/{report}", headers=analyst,
+                            params={"arg": 'productTypes=["savings account"]'})
+            assert held.status_code == 403, held.text
+            [error] = held.json()["errors"]
+            assert error["extensions"]["code"] == "FORBIDDEN"
+            assert error["message"] == (f"report {report} with arg productTypes tells which "
+                                        "products people hold: for admins, not analyst")
+        admin = http.get("/reports/uncoveredEmployees",
+                         params={"arg": 'productTypes=["savings account"]'})
+        assert admin.status_code == 200, admin.text
     downloads = [r for r in read_records(small_bank_dir / "audit")
                  if r["operation_type"] == "report"]
     assert [(r["subject"], r["operation"], r["outcome"]) for r in downloads] == [
         ("ann", "payrollCoverage", "ok"), ("test-admin", "executivesWithoutPrivateBanking", "ok"),
-        ("ann", "payrollCoverage", "ok"), ("test-admin", "crossSellGaps", "ok")]
+        ("ann", "payrollCoverage", "ok"), ("test-admin", "crossSellGaps", "ok"),
+        ("test-admin", "uncoveredEmployees", "ok")]
 
 
 def test_bad_parameters_are_refused_over_http_as_on_the_command_line(
