@@ -303,10 +303,12 @@ def cost(arguments: CostArguments, settings: Settings) -> Cost:
     """Price one occurrence: a bounded breadth-first search, as ``linkagePaths``.
 
     :data:`~graph_service.linkage.question.PATH_SEARCH_COST` per hop of ``maxHops`` (at
-    least one).
+    least one; at most ``Settings.max_lead_hops``, as ``linkagePaths`` clamps its own, so
+    that a ``maxHops`` out of range is refused by its check, naming it, not priced).
     """
     hops = arguments.integer("max_hops")
-    return Cost(base=PATH_SEARCH_COST * max(1, hops if hops is not None else 2))
+    return Cost(base=PATH_SEARCH_COST * min(max(1, hops if hops is not None else 2),
+                                            max(1, settings.max_lead_hops)))
 
 
 def masked_key(args: LeadsArgs, key: tuple[KeyPart, ...]) -> tuple[KeyPart, ...] | None:

@@ -73,6 +73,7 @@ def test_leads_page_by_versioned_cursors(client: Client) -> None:
     [
         ({"m": "M1", "h": 4}, "maxHops must be between 0 and 3, got 4"),
         ({"m": "M1", "h": -1}, "maxHops must be between 0 and 3, got -1"),
+        ({"m": "M1", "h": 99}, "maxHops must be between 0 and 3, got 99"),  # not priced first
         ({"m": "M1", "k": []}, "kinds must list at least one LeadKind"),
         ({"m": "M1", "after": "UGVyc29uOlAx"}, "in `after`: it is the cursor of Person 'P1'"),
     ],
