@@ -37,7 +37,8 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import chain, groupby, islice
+from functools import lru_cache
+from itertools import chain, groupby, islice, repeat
 from operator import itemgetter
 from pathlib import Path as FsPath
 from typing import Any
@@ -140,6 +141,9 @@ _INDEX_NAMES = (
     "JOIN fields AS f ON f.kind = n.label AND f.name = 'name' WHERE n.load_seq >= ? "
     "ON CONFLICT (label, id) DO UPDATE SET words = excluded.words"
 )
+NAME_WORDS_MEMO = 65_536
+"""Distinct names whose search words a write remembers while it indexes its names (names
+repeat: 781 distinct among the 1M-person bank's 1,000,000 people); forgotten after it."""
 _UNINDEX_NAME = "DELETE FROM search_names WHERE label = ? AND id = ?"
 # CROSS JOIN keeps the full-text index the outer loop (SQLite's planner does not reorder a
 # CROSS JOIN): its matches are read once and each is looked up by rowid. With a plain JOIN
@@ -308,7 +312,12 @@ def _search_words(props: bytes, position: int) -> str:
     ``props`` is the node's ``marshal``-encoded value tuple, ``position`` its name's index.
     """
     values = marshal.loads(props)
-    name = values[position] if position < len(values) else None
+    return _name_words(values[position] if position < len(values) else None)
+
+
+@lru_cache(maxsize=NAME_WORDS_MEMO, typed=True)
+def _name_words(name: object) -> str:
+    """The search words of a name, space-separated; ``""`` for none (``None``)."""
     return "" if name is None else indexed(str(name))
 
 
@@ -1053,6 +1062,7 @@ class Record:
                     [(kind, i, n) for i, n in enumerate(fields.names)][fields.committed :],
                 )
             self._db.execute(_INDEX_NAMES, (seq,))
+            _name_words.cache_clear()
             if self._db.total_changes != changes:  # a write that changes nothing writes nothing
                 self._db.execute(
                     "UPDATE meta SET value = ? WHERE key = 'load_seq'", (str(seq),)
@@ -1112,10 +1122,14 @@ class Record:
             check = UpsertCheck(batch, self._memory.stored_keys())
             self._delete(batch, seq)
             with bulk_allocation():
-                nodes = self._node_rows(check.nodes(), seq, kept)
-                self._write_rows(_WRITE_NODE, _NODE_VALUES, nodes)
-                rels = self._rel_rows(check.relationships(), seq, kept)
-                self._write_rows(_WRITE_REL, _REL_VALUES, rels)
+                if kept is None:
+                    self._write_rows(_WRITE_NODE, _NODE_VALUES, self._node_rows(check.nodes(), seq))
+                    self._write_rows(
+                        _WRITE_REL, _REL_VALUES, self._rel_rows(check.relationships(), seq)
+                    )
+                else:
+                    self._keep(check, kept)
+                    self._write_kept(kept, seq)
             report = check.report()
         except GraphServiceError as exc:
             self._db.execute("ROLLBACK TO write")
@@ -1208,38 +1222,65 @@ class Record:
     # benchmarks/README.md#tuning-constants).
 
     def _node_rows(
-        self, rows: Iterable[NodeRow], seq: int, kept: FirstLoad | None
+        self, rows: Iterable[NodeRow], seq: int
     ) -> Iterator[tuple[str, str, bytearray, int]]:
-        """SQL rows of node rows: their properties encoded (and kept in ``kept``)."""
+        """SQL rows of node rows: their properties encoded."""
         dumps, fields = marshal.dumps, self._fields
-        last = None
         for label, node_id, props, _, _ in rows:
-            values = fields[label].encode(props)
-            if kept is not None:
-                if label != last:
-                    ids, kept_values = kept.nodes_of(label)
-                    keep_id, keep_values, last = ids.append, kept_values.append, label
-                keep_id(node_id)
-                keep_values(values)
-            yield label, node_id, bytearray(dumps(values)), seq
+            yield label, node_id, bytearray(dumps(fields[label].encode(props))), seq
 
     def _rel_rows(
-        self, rows: Iterable[RelationshipRow], seq: int, kept: FirstLoad | None
+        self, rows: Iterable[RelationshipRow], seq: int
     ) -> Iterator[tuple[str, str, str, str, str, bytearray | int, int]]:
-        """SQL rows of relationship rows, likewise (0 for no properties; kept as ``()``)."""
+        """SQL rows of relationship rows, likewise (0 for no properties)."""
         dumps, fields = marshal.dumps, self._fields
-        last = None
         for rel_type, (sl, si), (el, ei), props, _, _, _ in rows:
-            values = fields[rel_type].encode(props) if props else ()
-            if kept is not None:
-                if (rel_type, sl, el) != last:
-                    starts, ends, kept_values = kept.relationships_of(rel_type, sl, el)
-                    keep_start, keep_end = starts.append, ends.append
-                    keep_values, last = kept_values.append, (rel_type, sl, el)
-                keep_start(si)
-                keep_end(ei)
-                keep_values(values)
-            yield rel_type, sl, si, el, ei, bytearray(dumps(values)) if props else 0, seq
+            blob = bytearray(dumps(fields[rel_type].encode(props))) if props else 0
+            yield rel_type, sl, si, el, ei, blob, seq
+
+    def _keep(self, check: UpsertCheck, kept: FirstLoad) -> None:
+        """Read the checked rows into ``kept``'s columns, their properties encoded.
+
+        A relationship without properties is kept with the values ``()``.
+        """
+        fields = self._fields
+        last: object = None
+        for label, node_id, props, _, _ in check.nodes():
+            if label != last:
+                ids, kept_values = kept.nodes_of(label)
+                keep_id, keep_values, last = ids.append, kept_values.append, label
+            keep_id(node_id)
+            keep_values(fields[label].encode(props))
+        for rel_type, (sl, si), (el, ei), props, _, _, _ in check.relationships():
+            if (rel_type, sl, el) != last:
+                starts, ends, rel_values = kept.relationships_of(rel_type, sl, el)
+                keep_start, keep_end = starts.append, ends.append
+                keep_rel_values, last = rel_values.append, (rel_type, sl, el)
+            keep_start(si)
+            keep_end(ei)
+            keep_rel_values(fields[rel_type].encode(props) if props else ())
+
+    def _write_kept(self, kept: FirstLoad, seq: int) -> None:
+        """Write ``kept``'s rows in primary-key order, as :meth:`_node_rows` would encode them.
+
+        Put in order by :meth:`FirstLoad.order <.firstload.FirstLoad.order>`; each run's SQL
+        rows are zipped from its columns in C, without a Python step per row.
+        """
+        dumps = marshal.dumps
+        kept.order()
+        for label, ids, values in kept.node_runs():
+            blobs = map(bytearray, map(dumps, values))
+            self._write_rows(_WRITE_NODE, _NODE_VALUES,
+                             zip(repeat(label), ids, blobs, repeat(seq)))  # fmt: skip
+        for (rel_type, sl, el), starts, ends, rel_values in kept.relationship_runs():
+            rel_blobs: Iterator[bytearray | int] = (
+                map(bytearray, map(dumps, rel_values)) if all(rel_values)
+                else (bytearray(dumps(v)) if v else 0 for v in rel_values)
+            )  # fmt: skip
+            self._write_rows(
+                _WRITE_REL, _REL_VALUES,
+                zip(repeat(rel_type), repeat(sl), starts, repeat(el), ends, rel_blobs, repeat(seq)),
+            )  # fmt: skip
 
     def search(
         self, labels: Sequence[str], query: Sequence[str], limit: int
