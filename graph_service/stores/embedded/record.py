@@ -134,13 +134,19 @@ END;
 # that FTS5's unicode61 tokenizer cuts them where the service does. Rebuilt from the stored
 # names of the nodes a write wrote (search_words, registered on the connection), after the
 # rows, so a merged row is indexed by its merged name; ``>= ?`` with 0 indexes every node (a
-# store written before the index existed, meta key 'search' absent).
+# store written before the index existed, meta key 'search' absent). The rows written come
+# through the load_seq index (_WRITTEN: a look-up of each row, of every label) or, in a first
+# load, where every row is the load's, as each named label's range of the table (_NAMED_LABELS,
+# the same rows in the same order; CROSS JOIN keeps fields the outer loop): 0.5 s instead of
+# 0.85 s at 100,000 people.
 _INDEX_NAMES = (
     "INSERT INTO search_names (label, id, words) "
-    "SELECT n.label, n.id, search_words(n.props, f.position) FROM nodes AS n "
-    "JOIN fields AS f ON f.kind = n.label AND f.name = 'name' WHERE n.load_seq >= ? "
+    "SELECT n.label, n.id, search_words(n.props, f.position) FROM {nodes} "
+    "WHERE f.name = 'name' AND n.load_seq >= ? "
     "ON CONFLICT (label, id) DO UPDATE SET words = excluded.words"
 )
+_WRITTEN = "nodes AS n JOIN fields AS f ON f.kind = n.label"
+_NAMED_LABELS = "fields AS f CROSS JOIN nodes AS n ON n.label = f.kind"
 NAME_WORDS_MEMO = 65_536
 """Distinct names whose search words a write remembers while it indexes its names (names
 repeat: 781 distinct among the 1M-person bank's 1,000,000 people); forgotten after it."""
@@ -502,7 +508,8 @@ class Record:
             search = self._meta("search")  # another process may have done it meanwhile
             if search is None:
                 # Written before the search index existed: index every stored name, once.
-                self._db.execute(_INDEX_NAMES, (0,))
+                self._db.execute(_INDEX_NAMES.format(nodes=_NAMED_LABELS), (0,))
+                _name_words.cache_clear()
             elif search != SEARCH_INDEX_VERSION:
                 # An index of another version: built again from its rows, once.
                 self._db.execute("DROP TABLE search_index")
@@ -1061,7 +1068,8 @@ class Record:
                     "INSERT INTO fields VALUES (?, ?, ?)",
                     [(kind, i, n) for i, n in enumerate(fields.names)][fields.committed :],
                 )
-            self._db.execute(_INDEX_NAMES, (seq,))
+            nodes = _NAMED_LABELS if first_load else _WRITTEN
+            self._db.execute(_INDEX_NAMES.format(nodes=nodes), (seq,))
             _name_words.cache_clear()
             if self._db.total_changes != changes:  # a write that changes nothing writes nothing
                 self._db.execute(
