@@ -849,10 +849,11 @@ class Record:
         seen); a row whose key is already stored, by an earlier load or earlier in this
         one, is merged into it by SQLite (``ON CONFLICT``, :func:`_merge_values`). Memory
         catches up on the next read the way a refresh does (reading the rows of this load
-        back), so a process that only loads never builds the graph; the rows of a first load
-        into an empty store are kept in memory as written instead (:class:`FirstLoad
-        <.firstload.FirstLoad>`), and the graph built from them. That load also writes
-        through a rollback journal (:meth:`_journal_for_load`).
+        back), so a process that only loads never builds the graph. A first load into an
+        empty store instead reads all its rows into columns (:class:`FirstLoad
+        <.firstload.FirstLoad>`), then writes them in primary-key order, merged (the tables
+        an upsert in row order would hold), and memory is built from those columns; it
+        writes through a rollback journal (:meth:`_journal_for_load`).
         Committed with ``synchronous=FULL`` (SQLite's default: the write-ahead log is
         ``fsync``'d by ``COMMIT``), on the calling thread; :meth:`commit` groups writes.
         """
@@ -1026,7 +1027,8 @@ class Record:
         ``fsync``'s the log (:meth:`commit`); else with ``synchronous=FULL``. Memory is not
         caught up (the caller marks it behind once the commit is durable). With ``first``,
         if the group is one batch, the store holds no row and memory never held a node,
-        the rows written are kept in ``first``, whose ``seq`` is set once they are committed.
+        the rows are read into ``first`` and written from it in key order
+        (:meth:`_write_kept`), and its ``seq`` is set once they are committed.
 
         Raises
         ------
@@ -1117,7 +1119,8 @@ class Record:
     ) -> LoadReport | GraphServiceError:
         """Check and write one batch of a group in a savepoint; its report, or its refusal.
 
-        The node and relationship rows written are also appended to ``kept``, if given.
+        With ``kept``, the rows are read into it first, then written from it
+        (:meth:`_keep`, :meth:`_write_kept`); otherwise streamed into SQLite as read.
 
         A :class:`GraphServiceError` (a precondition not met, a lazy batch's bad row) rolls
         the savepoint back and is returned; a failure of SQLite propagates (the group fails).
@@ -1202,26 +1205,40 @@ class Record:
         self._db.executemany(_TOMBSTONE_NODE, [(*key, seq) for key in nodes])
 
     def _write_rows(
-        self, statement: str, placeholders: str, rows: Iterable[tuple[Any, ...]]
+        self,
+        statement: str,
+        placeholders: str,
+        rows: Iterable[tuple[Any, ...]],
+        count: int | None = None,
     ) -> None:
         """Execute ``statement`` for every row, :data:`ROWS_PER_STATEMENT` rows at a time.
 
         ``statement`` has a ``{rows}`` field for the ``VALUES`` rows, each written
-        ``placeholders``. What iterating ``rows`` raises propagates.
+        ``placeholders``. What iterating ``rows`` raises propagates. Given their ``count``,
+        the rows' values are cut into statements in C (``zip`` of one iterator over them
+        all), without a Python step per statement (0.13 s instead of 0.5 s for 2,000,000
+        rows).
         """
-        rows = iter(rows)
-        last: list[tuple[Any, ...]] = []
-
-        def full_chunks() -> Iterator[tuple[Any, ...]]:
-            while len(chunk := list(islice(rows, ROWS_PER_STATEMENT))) == ROWS_PER_STATEMENT:
-                yield tuple(chain.from_iterable(chunk))
-            last.extend(chunk)
-
         many = statement.format(rows=", ".join([placeholders] * ROWS_PER_STATEMENT))
-        self._db.executemany(many, full_chunks())
-        if last:
-            rest = statement.format(rows=", ".join([placeholders] * len(last)))
-            self._db.execute(rest, tuple(chain.from_iterable(last)))
+        last: list[tuple[Any, ...]] = []
+        if count is None:
+            rows = iter(rows)
+
+            def full_chunks() -> Iterator[tuple[Any, ...]]:
+                while len(chunk := list(islice(rows, ROWS_PER_STATEMENT))) == ROWS_PER_STATEMENT:
+                    yield tuple(chain.from_iterable(chunk))
+                last.extend(chunk)
+
+            self._db.executemany(many, full_chunks())
+            rest, left = tuple(chain.from_iterable(last)), len(last)
+        else:
+            values = chain.from_iterable(rows)
+            width = placeholders.count("?") * ROWS_PER_STATEMENT
+            full = count // ROWS_PER_STATEMENT
+            self._db.executemany(many, islice(zip(*[values] * width, strict=True), full))
+            rest, left = tuple(values), count - full * ROWS_PER_STATEMENT
+        if left:
+            self._db.execute(statement.format(rows=", ".join([placeholders] * left)), rest)
 
     # Blobs are bound as bytearray and a relationship's absent properties as 0 (NULL in the
     # table: nullif in _WRITE_REL): the sqlite3 module binds str, int, float and bytearray
@@ -1279,7 +1296,7 @@ class Record:
         for label, ids, values in kept.node_runs():
             blobs = map(bytearray, map(dumps, values))
             self._write_rows(_WRITE_NODE, _NODE_VALUES,
-                             zip(repeat(label), ids, blobs, repeat(seq)))  # fmt: skip
+                             zip(repeat(label), ids, blobs, repeat(seq)), len(ids))  # fmt: skip
         for (rel_type, sl, el), starts, ends, rel_values in kept.relationship_runs():
             rel_blobs: Iterator[bytearray | int] = (
                 map(bytearray, map(dumps, rel_values)) if all(rel_values)
@@ -1288,6 +1305,7 @@ class Record:
             self._write_rows(
                 _WRITE_REL, _REL_VALUES,
                 zip(repeat(rel_type), repeat(sl), starts, repeat(el), ends, rel_blobs, repeat(seq)),
+                len(starts),
             )  # fmt: skip
 
     def search(
