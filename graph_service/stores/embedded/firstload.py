@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from itertools import islice
-from operator import eq
+from operator import eq, itemgetter
 from typing import Any
 
 from graph_service.model import NODE_SPECS, RELATIONSHIP_SPECS
@@ -159,8 +159,10 @@ class FirstLoad:
 
 def _permute(order: list[int], *columns: list[Any]) -> None:
     """Put each of ``columns`` in ``order`` (a permutation of its indexes), in place."""
-    for column in columns:
-        column[:] = list(map(column.__getitem__, order))
+    if len(order) > 1:
+        pick = itemgetter(*order)
+        for column in columns:
+            column[:] = pick(column)
 
 
 def _merge_repeats(keys: tuple[list[Any], ...], values: list[Values]) -> None:

@@ -1274,8 +1274,9 @@ class Record:
             if label != last:
                 ids, kept_values = kept.nodes_of(label)
                 keep_id, keep_values, last = ids.append, kept_values.append, label
+                encode = fields[label].encode
             keep_id(node_id)
-            keep_values(fields[label].encode(props))
+            keep_values(encode(props))
         for rel_type, (sl, si), (el, ei), props, _, _, _ in check.relationships():
             if (rel_type, sl, el) != last:
                 starts, ends, rel_values = kept.relationships_of(rel_type, sl, el)
