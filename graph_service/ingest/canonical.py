@@ -314,9 +314,7 @@ def _plain_text(raw: str) -> str:
 
 
 def _converter(prop: PropertySpec) -> Callable[[str], Any]:
-    """A cheaper equivalent of ``prop.parse`` for non-blank text."""
-    if prop.kind == "text" and not prop.choices:
-        return _plain_text
+    """A cheaper equivalent of ``prop.parse`` for non-blank text (kinds not remembered)."""
     if prop.kind == "float" and prop.minimum is None and prop.maximum is None:
         return _plain_float
     return prop.parse
