@@ -359,24 +359,34 @@ class UpsertCheck:
         # The node ids of the last start and end labels (a file's ends rarely change label).
         start_label = end_label = ""
         start_ids = end_ids = empty
+        file = ""
+        count = 0  # source rows of ``file`` loaded and not yet added to ``loaded``
+        some = False  # whether a row of ``file`` was loaded (a file has an entry then)
         for rel in self._batch.relationships:
-            _, start, end, _, file, line, rows = rel
+            _, start, end, _, row_file, line, rows = rel
             if start[0] != start_label:
                 start_label = start[0]
                 start_ids = seen.get(start_label, empty)
             if end[0] != end_label:
                 end_label = end[0]
                 end_ids = seen.get(end_label, empty)
+            if row_file != file:
+                if some:
+                    loaded[file] = loaded.get(file, 0) + count
+                file, count, some = row_file, 0, False
             if start[1] not in start_ids and start not in stored:
                 end_name, (label, node_id) = "start", start
             elif end[1] not in end_ids and end not in stored:
                 end_name, (label, node_id) = "end", end
             else:
-                loaded[file] = loaded.get(file, 0) + rows
+                count += rows
+                some = True
                 yield rel
                 continue
             reason = f"{end_name} node {label} {node_id!r} does not exist"
-            self._rejects.append((Reject(file, line, reason), rows))
+            self._rejects.append((Reject(row_file, line, reason), rows))
+        if some:
+            loaded[file] = loaded.get(file, 0) + count
 
     def report(self) -> LoadReport:
         """The load report, once the rows are consumed: rejects in file and line order.

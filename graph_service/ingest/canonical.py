@@ -271,8 +271,8 @@ _PROPERTY_NAMES = {
 
 
 MEMO_LIMIT = 65_536
-"""Distinct raw texts remembered per column by :class:`_FastRows` (dates, choices, flags)."""
-_MEMO_KINDS = frozenset({"datetime", "bool", "int"})
+"""Distinct raw texts remembered per column by :class:`_FastRows` (dates, texts, flags)."""
+_MEMO_KINDS = frozenset({"datetime", "bool", "int", "text"})
 _ABSENT = object()
 
 
@@ -314,9 +314,7 @@ def _plain_text(raw: str) -> str:
 
 
 def _converter(prop: PropertySpec) -> Callable[[str], Any]:
-    """A cheaper equivalent of ``prop.parse`` for non-blank text."""
-    if prop.kind == "text" and not prop.choices:
-        return _plain_text
+    """A cheaper equivalent of ``prop.parse`` for non-blank text (kinds not remembered)."""
     if prop.kind == "float" and prop.minimum is None and prop.maximum is None:
         return _plain_float
     return prop.parse
@@ -342,10 +340,11 @@ class _FastRows:
 
     Notes
     -----
-    Parsed values of dates, booleans, integers and texts with choices are remembered per
-    column (up to :data:`MEMO_LIMIT` distinct texts), as parsing is a pure function of the
-    text; plain texts are taken as they are and floats parsed by :func:`_plain_float`. A
-    row costs about a third of the reference path.
+    Parsed values of dates, booleans, integers and texts are remembered per column (up to
+    :data:`MEMO_LIMIT` distinct texts), as parsing is a pure function of the text: a
+    repeated text (a type, a status, a role, a name) is looked up rather than checked
+    again, and its rows share one object; floats are parsed by :func:`_plain_float`. A row
+    costs about a third of the reference path.
     """
 
     def __init__(self, spec: ElementSpec, header: list[str], keys: tuple[str, ...]) -> None:

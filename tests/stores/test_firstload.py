@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import marshal
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -139,3 +141,46 @@ def test_a_load_into_a_loaded_store_keeps_nothing(bank: Path, tmp_path: Path) ->
     asyncio.run(store.write(_with_repeats(bank)))
     assert store._record._kept is None  # noqa: SLF001 (memory catches up from the record)
     assert _content(store._current()) == _content(_rebuilt(tmp_path / "data"))  # noqa: SLF001
+
+
+def _stored(data_dir: Path) -> dict[str, object]:
+    """What SQLite holds: every table's rows (properties decoded), and the schema's objects."""
+    db = sqlite3.connect(data_dir / record.DB_FILE)
+    try:
+        def decoded(blob: bytes | None) -> object:
+            return None if blob is None else marshal.loads(blob)
+
+        return {
+            "nodes": [(*row[:2], decoded(row[2]), row[3]) for row in db.execute(
+                "SELECT label, id, props, load_seq FROM nodes ORDER BY label, id")],
+            "relationships": [(*row[:5], decoded(row[5]), row[6]) for row in db.execute(
+                "SELECT * FROM relationships ORDER BY type, start_label, start_id, end_label, "
+                "end_id")],
+            "fields": db.execute("SELECT * FROM fields ORDER BY kind, position").fetchall(),
+            "names": db.execute("SELECT rowid, * FROM search_names ORDER BY rowid").fetchall(),
+            "search": db.execute(
+                "SELECT rowid FROM search_index WHERE search_index MATCH 'zero OR renamed' "
+                "ORDER BY rowid").fetchall(),
+            "schema": db.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name")
+            .fetchall(),
+            "load_seq": db.execute("SELECT value FROM meta WHERE key = 'load_seq'").fetchall(),
+        }  # fmt: skip
+    finally:
+        db.close()
+
+
+def test_a_first_load_stores_what_a_streamed_write_stores(bank: Path, tmp_path: Path) -> None:
+    # The first load writes its rows sorted and merged from the columns it kept; the group
+    # commit streams them in row order, SQLite merging repeated keys: the same tables.
+    first = EmbeddedStore(tmp_path / "first")
+    asyncio.run(first.write(_with_repeats(bank)))
+    assert first._record._kept is not None  # noqa: SLF001 (the first load's path)
+    streamed = EmbeddedStore(tmp_path / "streamed")
+    batch = _with_repeats(bank).materialized()  # the group commit reads its rows twice
+    asyncio.run(streamed._record.commit(batch))  # noqa: SLF001 (one batch, streamed)
+    assert streamed._record._kept is None  # noqa: SLF001
+    asyncio.run(first.close())
+    asyncio.run(streamed.close())
+    ours, theirs = _stored(tmp_path / "first"), _stored(tmp_path / "streamed")
+    assert ours["search"] and len(ours["names"]) > 1_500  # type: ignore[arg-type]
+    assert ours == theirs

@@ -17,6 +17,8 @@ Values = tuple[Any, ...]
 """Property values aligned with a kind's field names; ``None`` where absent."""
 
 _intern = sys.intern
+IN_ORDER_MEMO = 256
+"""Name tuples of property maps :meth:`Fields.encode` remembers per kind."""
 
 
 def merge(stored: Values, new: Values) -> Values:
@@ -35,12 +37,14 @@ class Fields:
     committed and are dropped again if it fails.
     """
 
-    __slots__ = ("committed", "names", "position")
+    __slots__ = ("_in_order", "committed", "names", "position")
 
     def __init__(self) -> None:
         self.names: list[str] = []
         self.position: dict[str, int] = {}
         self.committed = 0
+        self._in_order: dict[tuple[str, ...], bool] = {}
+        """Whether a property map's names (in its order) are the first field names, in order."""
 
     def add(self, name: str) -> int:
         """Append ``name``; answer its position."""
@@ -53,6 +57,7 @@ class Fields:
         for name in self.names[self.committed :]:
             del self.position[name]
         del self.names[self.committed :]
+        self._in_order.clear()
 
     def encode(self, props: Mapping[str, Any]) -> Values:
         """Values of ``props`` in field order (new names are appended); trailing absents cut.
@@ -60,7 +65,22 @@ class Fields:
         Texts are interned: ``marshal`` then writes them as interned and reading interns
         them again, so the many repeated values (types, statuses, roles, dates, names) are
         one object each in memory instead of one per row.
+
+        A map whose names are the first field names in order (a loader's rows, mostly) is
+        encoded without looking its names up (which of the maps' name tuples are is
+        remembered, up to :data:`IN_ORDER_MEMO` of them).
         """
+        names = tuple(props)
+        in_order = self._in_order.get(names)
+        if in_order is None:
+            in_order = names == tuple(self.names[: len(names)])
+            # Names not yet all fields may be once the general path below has added them.
+            if len(self._in_order) < IN_ORDER_MEMO and len(names) <= len(self.names):
+                self._in_order[names] = in_order
+        if in_order:
+            aligned = [_intern(v) if v.__class__ is str else v for v in props.values()]
+            if not aligned or aligned[-1] is not None:
+                return tuple(aligned)
         position = self.position
         values: list[Any] = [None] * len(self.names)
         for name, value in props.items():
