@@ -29,6 +29,7 @@ people, ``a`` is refused in 0.5 ms rather than 15 to 25 ms).
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated
@@ -89,11 +90,14 @@ def validate(args: SearchArgs, settings: Settings) -> SearchArgs:
     Raises
     ------
     InvalidInputError
-        If ``text`` is blank or longer than :data:`MAX_TEXT_CHARS` characters, or
-        ``labels`` is an empty list.
+        If ``text`` is blank, holds a control character (NUL, a tab or line feed: Unicode's
+        category Cc, which no name or id holds as a search text, blank to the tokenizer), is
+        longer than :data:`MAX_TEXT_CHARS` characters, or ``labels`` is an empty list.
     """
     if not args.text.strip():
         raise InvalidInputError("text must not be blank")
+    if any(unicodedata.category(c) == "Cc" for c in args.text):
+        raise InvalidInputError("text must not hold control characters (NUL, tab, line feed)")
     if len(args.text) > MAX_TEXT_CHARS:
         raise InvalidInputError(
             f"text must be at most {MAX_TEXT_CHARS} characters, got {len(args.text)}"

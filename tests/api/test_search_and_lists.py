@@ -79,6 +79,9 @@ def test_search_pages(client: Client) -> None:
 
 def test_search_refuses_bad_input(client: Client) -> None:
     assert client.error_codes(SEARCH, {"text": " "}) == ["BAD_USER_INPUT"]
+    [error] = client.post(SEARCH, {"text": "   \u0000 "})["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "control characters" in error["message"]
     node_cursor = base64.b64encode(b"Person:P3").decode()
     body = client.post(SEARCH, {"text": "c", "after": node_cursor})
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
