@@ -71,6 +71,7 @@ from graphql import (
     NullValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    Undefined,
     ValueNode,
     VariableNode,
     get_named_type,
@@ -139,6 +140,14 @@ class _Arguments:
         """The integer value of argument ``name``, or its default."""
         return self.estimator.argument(self.node, self.definition, self.costed.names[name])
 
+    def value(self, name: str) -> Any:
+        """The value of argument ``name`` as given, variables resolved; ``None`` if absent."""
+        published = self.costed.names[name]
+        for argument in self.node.arguments or ():
+            if argument.name.value == published:
+                return self.estimator.value(argument.value)
+        return None
+
 
 MUTATION_TYPE = "Mutation"
 """The root mutation type: each of its fields costs the one record it writes."""
@@ -166,6 +175,18 @@ class _Estimator:
         else:
             return None
         return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    def value(self, node: ValueNode) -> Any:
+        """The value a literal or variable stands for; ``None`` when absent.
+
+        Input objects as dicts, lists as lists; a variable not sent takes the operation's
+        default.
+        """
+        if isinstance(node, VariableNode):
+            name = node.name.value
+            return self.variables.get(name, self.variable_defaults.get(name))
+        found = value_from_ast_untyped(node, {**self.variable_defaults, **self.variables})
+        return None if found is Undefined else found
 
     def argument(self, node: FieldNode, definition: GraphQLField, name: str) -> int | None:
         """The integer value of argument ``name`` of a field occurrence, or its default."""

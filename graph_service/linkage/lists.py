@@ -32,7 +32,9 @@ that advertise the list (:class:`Pushdown`): the embedded store filters and sort
 columns of the label's values and keeps each sort's order
 (:mod:`graph_service.stores.embedded.lists`), and the items and sort keys of a page are read
 from it. Cost: :data:`~graph_service.linkage.question.BOOK_SCAN_COST` (a scan of the
-label), plus :data:`FIGURES_COST` when ``sort`` may ask for linkage figures (enterprises).
+label) for each test of ``where`` that runs over every distinct value of its property
+(:func:`scanning_tests`; at least one scan), plus :data:`FIGURES_COST` when ``sort`` may ask
+for linkage figures (enterprises).
 """
 
 from __future__ import annotations
@@ -89,9 +91,9 @@ MAX_WHERE_CONDITIONS = 20
 """Most tests one ``where`` may make (:func:`_conditions`: each filter's operators, at least
 one per filter, and each entry of ``AND``, ``OR`` and ``NOT``): each tests every node of the
 label (the generic rule) or every distinct value of a property (the embedded store: a
-million ids at one million people), and the cost of a list counts one scan of the label, so
-a larger filter is refused with ``BAD_USER_INPUT`` rather than holding the service for
-minutes."""
+million ids at one million people), so a larger filter is refused with ``BAD_USER_INPUT``
+rather than holding the service for minutes; within it, each test that scans (not ``eq`` or
+``in``) costs a scan of the label in the node budget (:func:`list_cost`)."""
 MAX_IN_VALUES = 1_000
 """Most values of one ``in`` (a page of ids: ``first`` is capped at 1,000 too)."""
 MAX_SORT_ENTRIES = 10
@@ -650,15 +652,47 @@ def no_subjects(args: Any) -> tuple[NodeKey, ...]:
     return ()
 
 
+SCANNING_OPERATORS = frozenset({"contains", "startsWith", "lt", "lte", "gt", "gte"})
+"""A filter's operators that test every distinct value of its property (``eq`` and ``in``
+look their values up instead): at one million people, about 0.1 s each over the persons'
+ids or names (benchmarks/README.md, "Lists at scale")."""
+
+
+def scanning_tests(where: Any) -> int:
+    """The :data:`SCANNING_OPERATORS` given in a ``where`` value as sent.
+
+    ``AND``, ``OR`` and ``NOT`` entries included; anything else counts nothing (validation
+    refuses it).
+    """
+    if not isinstance(where, Mapping):
+        return 0
+    count = 0
+    for name, value in where.items():
+        if name in ("AND", "OR") and isinstance(value, list):
+            count += sum(scanning_tests(entry) for entry in value)
+        elif name == "NOT":
+            count += scanning_tests(value)
+        elif isinstance(value, Mapping):
+            count += sum(1 for op, operand in value.items()
+                         if op in SCANNING_OPERATORS and operand is not None)  # fmt: skip
+    return count
+
+
 def list_cost(arguments: CostArguments, settings: Settings) -> Cost:
-    """A scan of the label: :data:`~graph_service.linkage.question.BOOK_SCAN_COST`."""
-    return Cost(base=BOOK_SCAN_COST)
+    """A scan of the label per scanning test of ``where``, at least one.
+
+    :data:`~graph_service.linkage.question.BOOK_SCAN_COST` times :func:`scanning_tests`.
+    """
+    return Cost(base=BOOK_SCAN_COST * max(1, scanning_tests(arguments.value("where"))))
 
 
 def enterprise_cost(arguments: CostArguments, settings: Settings) -> Cost:
-    """A scan, plus :data:`FIGURES_COST` when ``sort`` is given (it may ask for figures)."""
+    """:func:`list_cost`, plus :data:`FIGURES_COST` when ``sort`` is given.
+
+    A sort may ask for the linkage figures of every listed enterprise.
+    """
     extra = FIGURES_COST if arguments.given("sort") else 0
-    return Cost(base=BOOK_SCAN_COST + extra)
+    return Cost(base=list_cost(arguments, settings).base + extra)
 
 
 _ENTERPRISE, _PERSON, _MANAGER = (

@@ -408,6 +408,14 @@ class CostArguments(Protocol):
         """The argument's integer value, or its default; ``None`` if neither."""
         ...
 
+    def value(self, name: str) -> Any:
+        """The argument's value as given, or ``None`` when not given.
+
+        Variables resolved; an input object as a dict by its GraphQL field names, a list as
+        a list.
+        """
+        ...
+
 
 NodeReader = Callable[[str, Sequence[str]], Awaitable[Sequence[Node | None]]]
 """Reads nodes of one label by id, as :meth:`~graph_service.stores.base.GraphStore.get_nodes`."""

@@ -329,3 +329,23 @@ def test_float_variables_cost_as_the_integers_execution_sees() -> None:
         "{ edges { node { employers(first: $f) { totalCount } } } } }"
     )
     assert estimate(nested, {"f": 1000.0}) == estimate(nested, {"f": 1000}) > 1_000_000
+
+
+def test_each_scanning_test_of_a_list_filter_costs_a_scan_of_the_label(client: Client) -> None:
+    persons = "query($w: PersonWhere) {{ persons(first: 1, where: {}) {{ totalCount }} }}"
+    scanning = ('{name: {contains: "a", startsWith: "A"}, OR: [{id: {gt: "P1"}}, '
+                '{id: {lt: "P9"}}], NOT: {name: {contains: "z"}}}')  # fmt: skip
+    assert estimate(persons.format('{id: {in: ["P1", "P2"]}, name: {eq: "Alice"}}')) == (
+        BOOK_SCAN_COST + 1)  # eq and in look their values up: one scan of the label
+    assert estimate(persons.format('{name: {contains: "a"}}')) == BOOK_SCAN_COST + 1
+    assert estimate(persons.format(scanning)) == 5 * BOOK_SCAN_COST + 1
+    assert estimate(persons.format("$w"), {"w": {"name": {"contains": "a", "gte": "B"}}}) == (
+        2 * BOOK_SCAN_COST + 1)  # a variable, as sent
+    four = '{name: {contains: "a", startsWith: "A"}, OR: [{id: {gt: "P1"}}, {id: {lt: "P9"}}]}'
+    literal = "{{ persons(first: 1, where: {}) {{ totalCount }} }}"
+    assert "persons" in client.data(literal.format(four))
+    error = refusal(client.post(literal.format(scanning)))
+    assert error["extensions"]["estimate"] == 5 * BOOK_SCAN_COST + 1
+    sorted_scan = ('{ enterprises(first: 1, where: {name: {contains: "a"}}, '
+                   "sort: [{uncoveredEmployees: DESC}]) { totalCount } }")  # fmt: skip
+    assert estimate(sorted_scan) == 3 * BOOK_SCAN_COST + 1
