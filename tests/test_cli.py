@@ -629,6 +629,36 @@ def test_demo_serves_a_fresh_bank(tmp_path: Path) -> None:
     assert (demo_dir / "graph.sqlite3").is_file()  # a given data dir is kept
 
 
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_stopped_demo_removes_its_temporary_directory(tmp_path: Path, signum: int) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k != "GRAPH_SERVICE_DATA_DIR"}
+    env["TMPDIR"] = str(tmp_path)  # tempfile puts the demo's directory here
+    demo = subprocess.Popen([*CLI, "demo", "--port", str(port), "--people", "200"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert demo.poll() is None, "the demo exited"
+            assert time.monotonic() < deadline, "the demo never answered /health"
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        [made] = list(tmp_path.glob("graph-service-demo-*"))
+        assert (made / "graph.sqlite3").is_file()
+        demo.send_signal(signum)
+        assert demo.wait(timeout=60) == 128 + signum
+        assert not made.exists()
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+
+
 @pytest.fixture(scope="module")
 def bank_20k(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A generated bank of 20,000 people: its load writes for about a second."""

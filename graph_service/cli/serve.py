@@ -193,7 +193,8 @@ def demo(
     account manager of the largest client, one for an analyst.
 
     Without ``--data-dir`` (or ``GRAPH_SERVICE_DATA_DIR``) a temporary directory is used and
-    removed when the demo stops; a given one must be empty, and is kept. With a server
+    removed when the demo stops (Ctrl-C, exit 130, or SIGTERM, exit 143); a given one must be
+    empty, and is kept. With a server
     backend, the data dir holds the generated input only, and the bank is loaded into
     (merged with what is in) the database.
     """
@@ -227,7 +228,11 @@ def demo(
             markup=False,
             highlight=False,
         )
-        _serve(settings, sock)
+        try:  # SIGTERM too stops the server, then removes the temporary directory
+            with stopped_by_signals() as received:
+                _serve(settings, sock)
+        except KeyboardInterrupt:  # uvicorn has stopped; the stack removes what it made
+            raise typer.Exit(exit_status(received)) from None
 
 
 def _print_demo_tokens(settings: Settings, manager_id: str | None) -> None:
