@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
+from typing import IO, Any
 
 import httpx
 import pytest
@@ -36,6 +37,30 @@ def run(*args: str | Path, data_dir: Path | None = None) -> subprocess.Completed
     )
 
 
+def free_port() -> int:
+    """A loopback port free at the time of asking."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def until_healthy(server: subprocess.Popen[Any], port: int, log: IO[str] | None = None) -> None:
+    """Wait (up to 120 s) until ``server`` answers ``/health``; fail, with its log, if it exits."""
+    deadline = time.monotonic() + 120
+    while True:
+        if server.poll() is not None:
+            if log is not None:
+                log.seek(0)
+            pytest.fail(f"the server exited: {log.read() if log is not None else ''}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "the server did not become healthy"
+        time.sleep(0.2)
+
+
 @contextmanager
 def serve_cli(data_dir: Path, command: str = "serve", *options: str) -> Iterator[httpx.Client]:
     """Run ``graph-service serve`` (or ``demo``) on a free loopback port; yield a client once
@@ -45,9 +70,7 @@ def serve_cli(data_dir: Path, command: str = "serve", *options: str) -> Iterator
     whose data directory must start empty, the analyst token the demo prints); none with
     ``--insecure-no-auth``.
     """
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     env = {**os.environ, "GRAPH_SERVICE_DATA_DIR": str(data_dir)}
     insecure = "--insecure-no-auth" in options
     if command == "serve" and not insecure:
@@ -60,18 +83,7 @@ def serve_cli(data_dir: Path, command: str = "serve", *options: str) -> Iterator
             stderr=subprocess.STDOUT,
         )
         try:
-            deadline = time.monotonic() + 120
-            while True:
-                if server.poll() is not None:
-                    log.seek(0)
-                    pytest.fail(f"{command} exited: {log.read()}")
-                try:
-                    if client.get("/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, f"{command} did not become healthy"
-                time.sleep(0.2)
+            until_healthy(server, port, log)
             if command == "demo" and not insecure:
                 log.seek(0)
                 [token] = re.findall(r"analyst: (\S+)", log.read())
@@ -631,24 +643,13 @@ def test_demo_serves_a_fresh_bank(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_a_stopped_demo_removes_its_temporary_directory(tmp_path: Path, signum: int) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "GRAPH_SERVICE_DATA_DIR"}
     env["TMPDIR"] = str(tmp_path)  # tempfile puts the demo's directory here
     demo = subprocess.Popen([*CLI, "demo", "--port", str(port), "--people", "200"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert demo.poll() is None, "the demo exited"
-            assert time.monotonic() < deadline, "the demo never answered /health"
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
+        until_healthy(demo, port)
         [made] = list(tmp_path.glob("graph-service-demo-*"))
         assert (made / "graph.sqlite3").is_file()
         demo.send_signal(signum)
