@@ -67,7 +67,6 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
-    IntValueNode,
     NullValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
@@ -166,14 +165,7 @@ class _Estimator:
 
     def int_value(self, node: ValueNode) -> int | None:
         """The integer a literal or variable stands for; ``None`` when absent or not an int."""
-        value: Any
-        if isinstance(node, IntValueNode):
-            value = int(node.value)
-        elif isinstance(node, VariableNode):
-            name = node.name.value
-            value = self.variables.get(name, self.variable_defaults.get(name))
-        else:
-            return None
+        value = self.value(node)
         return value if isinstance(value, int) and not isinstance(value, bool) else None
 
     def value(self, node: ValueNode) -> Any:
