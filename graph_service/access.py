@@ -470,14 +470,12 @@ class Scope:
         """Whether the caller sees unmasked the people of every one of ``subjects``.
 
         A manager sees a portfolio enterprise's employees, executives and shareholders (its
-        :func:`portfolio`); an analyst or an application no person.
+        :func:`portfolio`); any other caller sees people as :meth:`sees` sees a person (an
+        analyst or an application: none).
         """
-        if self.unrestricted:
-            return True
-        assert self.caller is not None
-        if self.caller.role is not Role.MANAGER:
-            return _PERSON not in MASKED_FOR_READERS
-        return all(self.sees(key) for key in subjects)
+        if self.caller is not None and self.caller.role is Role.MANAGER:
+            return all(self.sees(key) for key in subjects)
+        return self.sees((_PERSON, ""))
 
     def check(self, question: Question[Any, Any], args: Any) -> ForbiddenError | None:
         """The error refusing ``question`` about ``args`` for this caller, if any.
