@@ -447,24 +447,23 @@ class Scope:
             return dataclasses.replace(value, **changes)
         return value
 
-    def masked_items(self, items: Sequence[Any]) -> Callable[[int], bool]:
-        """``masked(i)``: whether the ``node`` of item ``i`` of viewed ``items`` is masked.
+    def masked_items(self, items: Sequence[Any]) -> list[bool]:
+        """Whether the ``node`` of each item of viewed ``items`` is masked, aligned.
 
-        ``items`` are a ranked answer's, after :meth:`view_answer`. The item of a
-        :class:`~graph_service.linkage.question.Lazy` list whose node's label has no
-        :data:`RECORDED_BY` property is told by its node's key (:meth:`sees`), without
-        building it (:meth:`visibility`); any other by its viewed node (a
-        :class:`MaskedNode` or not).
+        ``items`` are a ranked answer's, after :meth:`view_answer`. The items of a
+        :class:`~graph_service.linkage.question.Lazy` list whose nodes' labels have no
+        :data:`RECORDED_BY` property are told by their nodes' keys, without building them
+        (:meth:`visibility`; one answer for a whole label the caller sees alike,
+        :meth:`masks_every`); any other by its viewed node (a :class:`MaskedNode` or not).
         """
         nodes = items.nodes if isinstance(items, Lazy) else None
+        labels = {key[0] for key in nodes} if nodes is not None else set()
+        if nodes is None or not labels.isdisjoint(RECORDED_BY):
+            return [isinstance(getattr(item, "node", None), MaskedNode) for item in items]
+        if len(labels) == 1 and self.masks_every(*labels):
+            return [True] * len(nodes)
         visible = self.visibility()
-
-        def masked(i: int) -> bool:
-            if nodes is None or nodes[i][0] in RECORDED_BY:
-                return isinstance(getattr(items[i], "node", None), MaskedNode)
-            return not visible(nodes[i])
-
-        return masked
+        return [not visible(key) for key in nodes]
 
     def _sees_people_of(self, subjects: Sequence[NodeKey]) -> bool:
         """Whether the caller sees unmasked the people of every one of ``subjects``.

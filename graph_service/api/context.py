@@ -320,7 +320,7 @@ def _viewed(question: Question[Any, Any], args: Any, scope: Scope, answer: Any) 
     """
     viewed = scope.view_answer(answer)
     ranking = question.ranking
-    if ranking is None or ranking.masked_key is None or scope.unrestricted:
+    if ranking is None or ranking.masked is None or scope.unrestricted:
         return viewed  # nothing to rank again
     if not isinstance(viewed, Ranked):
         return viewed

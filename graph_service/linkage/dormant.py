@@ -14,7 +14,7 @@ for a :class:`DormantReason` (:func:`reason`):
 
 One item per distinct account, with its owners among the enterprise and its staff (people
 and enterprise in ``(label, id)`` order) and its reason, sorted by account id. An account the
-caller sees masked is left out (:func:`masked_key`): its listing tells its status and activity.
+caller sees masked is left out (:data:`RANKING`): its listing tells its status and activity.
 
 Question ``dormantAccounts(enterpriseId, inactiveDays)``, a ranked connection. Generic rule
 only, as for the other ranked questions: three batched reads for the whole batch, plus the
@@ -37,7 +37,7 @@ from graph_service.linkage.question import (
     ENTERPRISE_COST,
     Doc,
     Id,
-    KeyPart,
+    MaskedRank,
     NodeOf,
     Order,
     Question,
@@ -215,20 +215,14 @@ def account_key(item: DormantAccount) -> tuple[str]:
     return (item.node.id,)
 
 
-def masked_key(args: DormantArgs, key: tuple[KeyPart, ...]) -> tuple[KeyPart, ...] | None:
-    """A masked account's sort key (``Ranking.masked_key``): none, it is left out.
-
-    Its listing and its ``reason`` tell its ``status`` and its ``lastActivityAt`` (to the day,
-    asking again with other ``inactiveDays``), which are personal data of its owners
-    (``model.PERSONAL_FIELDS``).
-    """
-    return None
-
-
 RANKING: Ranking[DormantArgs] = Ranking(
-    order=Order("account-id", (str,)), item=DormantAccount, masked_key=masked_key
+    order=Order("account-id", (str,)), item=DormantAccount,
+    masked=MaskedRank(left_out=lambda args: True),
 )
-"""Dormant accounts by account id; those the caller sees masked left out."""
+"""Dormant accounts by account id; those the caller sees masked left out: an account's listing
+and its ``reason`` tell its ``status`` and its ``lastActivityAt`` (to the day, asking again
+with other ``inactiveDays``), which are personal data of its owners
+(``model.PERSONAL_FIELDS``)."""
 
 QUESTION: Question[DormantArgs, Any] = Question(
     name="dormant_accounts",

@@ -9,7 +9,7 @@ per person, listing all of their kinds, at their hop distance, with one shortest
 client (:func:`graph_service.linkage.traversal.reach`). Ranked by hop (closest first), then
 by the :class:`~graph_service.linkage.prospecting.Signal` (strongest first), then by id; for
 a caller who sees a lead masked, it comes after the unmasked leads of its hop, by id
-(:func:`masked_key`).
+(:data:`RANKING`).
 
 Question ``managerLeads(managerId, maxHops, kinds)``, a ranked connection. Generic rule: one
 breadth-first search per manager, then one profile read for the people reached; the managers
@@ -30,12 +30,12 @@ from typing import Annotated, Any, Protocol, cast
 from graph_service.config import Settings
 from graph_service.errors import InvalidInputError
 from graph_service.linkage.prospecting import (
+    MASKED_SIGNAL_RANK,
     Judged,
     LeadKind,
     Signal,
     judged_rank,
     keeper,
-    masked_rank,
     profiles,
 )
 from graph_service.linkage.question import (
@@ -45,8 +45,8 @@ from graph_service.linkage.question import (
     Doc,
     Each,
     Id,
-    KeyPart,
     Lazy,
+    MaskedRank,
     NodeOf,
     Order,
     Outside,
@@ -244,8 +244,8 @@ class _ByHop:
     def keys(self) -> Iterator[SortKey]:
         """Every sort key, in order (:meth:`hops`)."""
         for hop, ids, kept in self.hops():
-            yield from ((hop, *signal_rank, pid)
-                        for pid, (_, _, signal_rank) in zip(ids, kept, strict=True))  # fmt: skip
+            yield from [(hop, *signal_rank, pid)
+                        for pid, (_, _, signal_rank) in zip(ids, kept, strict=True)]  # fmt: skip
 
     def node(self, i: int) -> NodeKey:
         """The key of the ``i``-th lead's person."""
@@ -254,7 +254,7 @@ class _ByHop:
     def nodes(self) -> Iterator[NodeKey]:
         """Every lead's person key, in order (:meth:`hops`)."""
         for _, ids, _ in self.hops():
-            yield from ((_PERSON, pid) for pid in ids)
+            yield from [(_PERSON, pid) for pid in ids]
 
     def lead(self, i: int) -> Lead:
         """The ``i``-th lead, with its path."""
@@ -311,23 +311,15 @@ def cost(arguments: CostArguments, settings: Settings) -> Cost:
                                             max(1, settings.max_lead_hops)))
 
 
-def masked_key(args: LeadsArgs, key: tuple[KeyPart, ...]) -> tuple[KeyPart, ...] | None:
-    """A masked person's sort key (``Ranking.masked_key``).
-
-    Their hop and id, with a constant in place of the signal
-    (:func:`~graph_service.linkage.prospecting.masked_rank`): after the unmasked leads of
-    their hop, by id. None (left out) when ``kinds`` chose the leads: a lead's kinds are
-    personal.
-    """
-    return None if args.kinds is not None else masked_rank(key)
-
-
 RANKING: Ranking[LeadsArgs] = Ranking(
     order=Order("hop-signal-id", (int, int, float, float, str)), item=Lead,
-    masked_key=masked_key,
+    masked=MaskedRank(kept=1, neutral=MASKED_SIGNAL_RANK,
+                      left_out=lambda args: args.kinds is not None),
 )
 """Leads by hop, then signal (executive, shareholding, transfer amount; strongest first),
-then person id; a masked person's lead after the unmasked ones of its hop, by id."""
+then person id; a masked person's lead after the unmasked ones of its hop, by id, its signal
+(:data:`~graph_service.linkage.prospecting.MASKED_SIGNAL_RANK`) hidden; left out when
+``kinds`` chose the leads, a lead's kinds being personal."""
 
 QUESTION: Question[LeadsArgs, Any] = Question(
     name="manager_leads",

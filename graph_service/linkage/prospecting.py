@@ -27,7 +27,7 @@ from enum import StrEnum
 from functools import partial
 from typing import Annotated
 
-from graph_service.linkage.question import Doc, KeyPart
+from graph_service.linkage.question import Doc
 from graph_service.model import NodeLabel, RelationshipType
 from graph_service.rules import LinkageRules
 from graph_service.stores.base import Direction, GraphStore, LeadFacts, Node, Relationship
@@ -73,42 +73,17 @@ class Signal:
 
 
 MASKED_SIGNAL_RANK: tuple[int, float, float] = (1, 0.0, 0.0)
-"""The signal's part of a masked person's sort key (:func:`masked_rank`).
+"""The signal's part of a masked person's sort key, a lead's or a prospect's
+(:class:`~graph_service.linkage.question.MaskedRank`).
 
 Its first part, 1, is above every :meth:`Signal.rank`'s (-1 for an executive, 0 otherwise),
 so a masked person comes after every unmasked one of the same rank before the signal (a
-lead's hop); its two amounts are constants, the same for every masked person."""
-
-
-def masked_rank(key: tuple[KeyPart, ...]) -> tuple[KeyPart, ...]:
-    """A sort key ending ``(..., *signal rank, id)`` with the signal replaced by a constant.
-
-    The key of a masked person's lead or prospect
-    (:attr:`~graph_service.linkage.question.Ranking.masked_key`):
-    :data:`MASKED_SIGNAL_RANK` in place of the signal, so masked people come after the
-    unmasked ones (of the same hop, for a lead), by id alone. A lead's kinds are personal
-    (the products the person lacks), and the signal would tell them: a masked lead who is
-    neither an executive nor a shareholder can only be an uncovered employee, one without a
-    payroll product. So neither their cursor nor their place among the others may carry
-    any part of it; the amounts of their transfers are personal data too
-    (:data:`graph_service.model.PERSONAL_RELATIONSHIP_FIELDS`).
-
-    Parameters
-    ----------
-    key : tuple
-        An unmasked sort key: ``(*before, -executive, -shareholding, -transfer_amount, id)``.
-
-    Returns
-    -------
-    tuple
-        ``(*before, 1, 0.0, 0.0, id)``.
-
-    Examples
-    --------
-    >>> masked_rank((2, -1, -0.3, -120.0, "P4"))
-    (2, 1, 0.0, 0.0, 'P4')
-    """
-    return (*key[:-4], *MASKED_SIGNAL_RANK, key[-1])
+lead's hop), by id alone; its two amounts are constants, the same for every masked person.
+A lead's kinds are personal (the products the person lacks), and the signal would tell
+them: a masked lead who is neither an executive nor a shareholder can only be an uncovered
+employee, one without a payroll product. So neither their cursor nor their place among the
+others may carry any part of it; the amounts of their transfers are personal data too
+(:data:`graph_service.model.PERSONAL_RELATIONSHIP_FIELDS`)."""
 
 
 @dataclass(frozen=True, slots=True)

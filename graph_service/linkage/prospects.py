@@ -6,7 +6,7 @@ Rule (``queries/private-banking-prospects.md``): a person with a lead kind
 largest shareholding is at least it; with ``minTransferAmount``, only those whose transfer
 amount is at least it. Ranked by the :class:`~graph_service.linkage.prospecting.Signal`
 (strongest first), then by id; for a caller who sees a prospect masked, it comes after the
-unmasked ones, by id (:func:`masked_key`).
+unmasked ones, by id (:data:`RANKING`).
 
 Question ``privateBankingProspects(minShareholding, minTransferAmount)``, a ranked
 connection. Generic rule: the book's ``EMPLOYED_BY`` and ``SHAREHOLDER_OF`` read once for the
@@ -28,12 +28,12 @@ from graph_service.config import Settings
 from graph_service.errors import InvalidInputError
 from graph_service.linkage.holdings import staff
 from graph_service.linkage.prospecting import (
+    MASKED_SIGNAL_RANK,
     Judged,
     LeadKind,
     Signal,
     judged_rank,
     keeper,
-    masked_rank,
     profiles,
 )
 from graph_service.linkage.question import (
@@ -42,6 +42,7 @@ from graph_service.linkage.question import (
     Each,
     KeyPart,
     Lazy,
+    MaskedRank,
     NodeOf,
     Order,
     Outside,
@@ -103,16 +104,6 @@ def rank(prospect: Prospect) -> tuple[int, float, float, str]:
     """Sort key: the signal (strongest first), then id (before any masking)."""
     assert prospect.signal is not None
     return (*prospect.signal.rank(), prospect.node.id)
-
-
-def masked_key(args: ProspectsArgs, key: tuple[KeyPart, ...]) -> tuple[KeyPart, ...] | None:
-    """A masked person's sort key (``Ranking.masked_key``).
-
-    Their id, with a constant in place of the signal
-    (:func:`~graph_service.linkage.prospecting.masked_rank`): after the unmasked
-    prospects, by id. None (left out) when ``minTransferAmount`` chose the prospects.
-    """
-    return None if args.min_transfer_amount is not None else masked_rank(key)
 
 
 def validate(args: ProspectsArgs, settings: Settings) -> ProspectsArgs:
@@ -259,10 +250,14 @@ async def pushdown(
 
 
 RANKING: Ranking[ProspectsArgs] = Ranking(
-    order=Order("signal-id", (int, float, float, str)), item=Prospect, masked_key=masked_key
+    order=Order("signal-id", (int, float, float, str)), item=Prospect,
+    masked=MaskedRank(neutral=MASKED_SIGNAL_RANK,
+                      left_out=lambda args: args.min_transfer_amount is not None),
 )
 """Prospects by signal (executive, shareholding, transfer amount; strongest first), then id;
-a masked person after the unmasked ones, by id."""
+a masked person after the unmasked ones, by id, its signal
+(:data:`~graph_service.linkage.prospecting.MASKED_SIGNAL_RANK`) hidden; left out when
+``minTransferAmount`` chose the prospects."""
 
 QUESTION: Question[ProspectsArgs, Any] = Question(
     name="private_banking_prospects",

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -306,7 +308,8 @@ class Ranked(Generic[R]):
                        key=lambda entry: entry[:2])  # fmt: skip
         return cls([item for _, _, item in keyed], [k for k, _, _ in keyed])
 
-    def select(self, positions: Sequence[int], sort_keys: list[tuple[KeyPart, ...]]) -> Ranked[R]:
+    def select(self, positions: Sequence[int],
+               sort_keys: Sequence[tuple[KeyPart, ...]]) -> Ranked[R]:
         """The items at ``positions``, in that order, with their (new) ``sort_keys``.
 
         A :class:`Lazy` list stays lazy (:meth:`Lazy.select`).
@@ -315,6 +318,84 @@ class Ranked(Generic[R]):
         if isinstance(items, Lazy):
             return Ranked(items.select(positions), sort_keys)
         return Ranked([items[p] for p in positions], sort_keys)
+
+
+def _never(args: Any) -> bool:
+    """No argument set leaves masked items out (:attr:`MaskedRank.left_out`'s default)."""
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class MaskedRank(Generic[A]):
+    """Where an item of a :class:`Ranked` answer goes when the caller sees its node masked.
+
+    Its sort key keeps its first ``kept`` parts and its last (the id); the parts between are
+    replaced by ``neutral``, which sorts after every unmasked item's parts there. So masked
+    items come after the unmasked ones that share their first ``kept`` parts (a lead's
+    hop), by id alone: neither their place nor their cursor carries the personal data the
+    parts replaced held (a lead's signal, :mod:`graph_service.linkage.prospecting`).
+
+    Attributes
+    ----------
+    kept : int
+        Leading parts of the sort key a masked item keeps (0: after every unmasked item).
+    neutral : tuple
+        What replaces the parts between them and the id: the same for every masked item,
+        above every unmasked value in the (ascending) order.
+    left_out : callable
+        ``left_out(args)``: whether masked items are left out of the answer to ``args``
+        instead, because those arguments chose items by their personal data (a lead's
+        ``kinds``, a least transfer amount). Never, by default.
+    """
+
+    kept: int = 0
+    neutral: tuple[KeyPart, ...] = ()
+    left_out: Callable[[A], bool] = _never
+
+    def key(self, key: tuple[KeyPart, ...]) -> tuple[KeyPart, ...]:
+        """The sort key of a masked item whose unmasked key is ``key``.
+
+        Examples
+        --------
+        >>> MaskedRank(kept=1, neutral=(1, 0.0)).key((2, -1, -120.0, "P4"))
+        (2, 1, 0.0, 'P4')
+        """
+        return (*key[:self.kept], *self.neutral, key[-1])
+
+    def positions(self, keys: Sequence[tuple[KeyPart, ...]], masked: Sequence[bool],
+                  ids: Sequence[KeyPart]) -> list[int]:
+        """The positions of ``keys`` in the order of their keys as a masked caller ranks them.
+
+        In each run of ``keys`` sharing their first :attr:`kept` parts, the unmasked items
+        in their order, then the masked ones by id: the order of :meth:`key` of the masked
+        ones and the others' own, found without building a key per item (a manager's leads
+        run to hundreds of thousands).
+
+        Parameters
+        ----------
+        keys : sequence of tuple
+            Unmasked sort keys, ascending.
+        masked : sequence of bool
+            Whether the caller sees each item masked, aligned with ``keys``.
+        ids : sequence
+            Each key's last part (its id), aligned with ``keys``.
+
+        Returns
+        -------
+        list of int
+        """
+        heads = [key[:self.kept] for key in keys] if self.kept else None
+        order: list[int] = []
+        start, size = 0, len(keys)
+        while start < size:
+            end = size if heads is None else bisect_right(heads, heads[start], start)
+            span = range(start, end)
+            order += itertools.compress(span, [not m for m in masked[start:end]])
+            hidden = list(itertools.compress(span, masked[start:end]))
+            hidden.sort(key=ids.__getitem__)
+            order += hidden
+            start = end
+        return order
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,45 +418,50 @@ class Ranking(Generic[A]):
         sorted by). The transport leaves such nodes out for a caller who may not see them
         unmasked, so that masked values cannot be guessed through the list (``None``: the
         answer reads no personal data).
-    masked_key : callable, optional
+    masked : MaskedRank, optional
         For a ranking of ``item`` dataclasses whose sort key holds :class:`Personal` data of
-        the item's ``node`` (a lead's transfer amount), ``masked_key(args, key)``: the sort
-        key an item whose node is masked for the caller is ranked by, with those parts
-        neutral, or ``None`` to leave the item out (it was kept by personal data, e.g. a
-        least transfer amount). The cursors hold the sort keys, so without it a masked
-        item's cursor would carry what its nulled fields hide (:meth:`viewed`).
+        the item's ``node`` (a lead's transfer amount): how an item whose node is masked for
+        the caller is ranked, or left out. The cursors hold the sort keys, so without it a
+        masked item's cursor would carry what its nulled fields hide (:meth:`viewed`). The
+        order must be all ascending.
     """
 
     order: Order | Callable[[A], Order]
     item: type | None = None
     personal_match: Callable[[A, NodeKey], bool] | None = None
-    masked_key: Callable[[A, tuple[KeyPart, ...]], tuple[KeyPart, ...] | None] | None = None
+    masked: MaskedRank[A] | None = None
 
     def order_of(self, args: A) -> Order:
         """The order of the answer to validated ``args``."""
         return self.order if isinstance(self.order, Order) else self.order(args)
 
-    def viewed(self, args: A, ranked: Ranked[R], masked: Callable[[int], bool]) -> Ranked[R]:
+    def viewed(self, args: A, ranked: Ranked[R], masked: Sequence[bool]) -> Ranked[R]:
         """``ranked`` as a caller gets it for whom the items at positions ``masked`` are masked.
 
-        Each such item is ranked by :attr:`masked_key` (or left out when it answers
-        ``None``) and the list sorted again by :meth:`order_of`, so that neither its place
-        nor its cursor tells its personal data. Unchanged without :attr:`masked_key`.
-        ``masked(i)`` tells of the item at position ``i``; a :class:`Lazy` list stays lazy.
+        Each such item is ranked by :attr:`masked` (:meth:`MaskedRank.positions`), or left
+        out when its ``left_out`` says so, so that neither its place nor its cursor tells
+        its personal data; the sort keys of the answer are read when asked. Unchanged
+        without :attr:`masked` or a masked item; a :class:`Lazy` list stays lazy.
+
+        Raises
+        ------
+        ValueError
+            If the order of ``args`` has a descending part (a masked item's place is only
+            defined in an ascending one).
         """
-        if self.masked_key is None:
+        rule = self.masked
+        if rule is None or not any(masked):
             return ranked
-        order = self.order_of(args)
-        kept: list[tuple[tuple[KeyPart, ...], int]] = []
-        for i, key in enumerate(ranked.sort_keys):
-            shown = self.masked_key(args, key) if masked(i) else key
-            if shown is not None:
-                kept.append((shown, i))
-        if any(order.descending):
-            kept.sort(key=lambda entry: order.comparable(entry[0]))
-        else:  # the keys are their own comparable; distinct (they end with an id)
-            kept.sort()
-        return ranked.select([i for _, i in kept], [key for key, _ in kept])
+        if any(self.order_of(args).descending):
+            raise ValueError("a masked item is placed in an ascending order only")
+        keys = ranked.sort_keys
+        if rule.left_out(args):
+            kept = list(itertools.compress(range(len(keys)), [not m for m in masked]))
+            return ranked.select(kept, Each(len(kept), lambda j: keys[kept[j]]))
+        listed = list(keys)
+        order = rule.positions(listed, masked, [key[-1] for key in listed])
+        return ranked.select(order, Each(len(order), lambda j: (
+            rule.key(listed[order[j]]) if masked[order[j]] else listed[order[j]])))
 
 
 @dataclass(frozen=True, slots=True)
