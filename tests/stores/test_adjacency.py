@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from graph_service.stores.embedded.adjacency import SMALL, Adjacency, count, edge_to, pairs
+from graph_service.stores.base import Direction
+from graph_service.stores.embedded.adjacency import (
+    SMALL,
+    TYPED_KEPT_MIN,
+    Adjacency,
+    count,
+    edge_to,
+    pairs,
+)
 from graph_service.stores.embedded.properties import Fields
 
 EMPLOYED_BY, SHAREHOLDER_OF = "EMPLOYED_BY", "SHAREHOLDER_OF"
@@ -64,3 +72,32 @@ def test_writes_on_both_forms_keep_the_graph_right() -> None:
         assert sorted(graph.relationships_at(("Person", "P1"))) == [
             (SHAREHOLDER_OF, ("Person", "P1"), ("Enterprise", "E1"))
         ]
+
+
+def test_a_hubs_few_neighbours_of_a_type_are_kept_and_follow_writes() -> None:
+    graph = _graph(TYPED_KEPT_MIN + 10)
+    graph.fields[SHAREHOLDER_OF].add("share")
+
+    def holders() -> dict[str, object]:
+        [found] = graph.neighbors("Enterprise", ["E1"], SHAREHOLDER_OF, Direction.INCOMING)
+        return {node.id: rel.props["share"] for rel, node in found}
+
+    graph.apply_rels(SHAREHOLDER_OF, "Person", "Enterprise", ["P2", "P10"], ["E1", "E1"],
+                     [(0.5,), (0.2,)])  # fmt: skip
+    graph.settle()
+    assert holders() == {"P10": 0.2, "P2": 0.5}
+    assert list(holders()) == ["P10", "P2"]  # by id as text
+    assert graph.derived[("typed neighbours",)]  # kept: 2 shareholders among 76 neighbours
+    graph.apply_rels(SHAREHOLDER_OF, "Person", "Enterprise", ["P3", "P2"], ["E1", "E1"],
+                     [(0.1,), (0.9,)])  # fmt: skip
+    graph.settle()
+    assert holders() == {"P10": 0.2, "P2": 0.9, "P3": 0.1}
+    graph.remove_rels(SHAREHOLDER_OF, "Person", "Enterprise", [("P10", "E1")])
+    graph.settle()
+    assert holders() == {"P2": 0.9, "P3": 0.1}
+    graph.remove_nodes("Person", ["P3"])
+    graph.settle()
+    assert holders() == {"P2": 0.9}
+    [staff] = graph.neighbors("Enterprise", ["E1"], EMPLOYED_BY, Direction.INCOMING)
+    assert len(staff) == TYPED_KEPT_MIN + 9  # most of the neighbourhood: read, not kept
+    assert set(graph.derived[("typed neighbours",)][0]) == {(SHAREHOLDER_OF, False)}

@@ -52,6 +52,16 @@ SMALL = 8
 C (:func:`edge_to`). Hubs (employers, managers) become dicts, so looking up one of their
 thousands of neighbours stays O(1). At 1M people 26,335 of the 6.3 million neighbourhoods
 are dicts (benchmarks/README.md, "Memory of the graph at 1M")."""
+TYPED_KEPT_MIN = 64
+"""Neighbours from which a node's neighbours of one relationship type and direction are kept
+once read (:meth:`Adjacency.neighbors`), when they are at most one in
+:data:`TYPED_KEPT_SHARE` of them: an enterprise's referrals, contacts and shareholders among
+its thousands of employees, which every request of a manager reads (their portfolio,
+:func:`graph_service.access.portfolio`) and which cost a scan of all of them each time.
+The few kept stay small; a type making most of a neighbourhood (its employees) is read by
+the scan it needs anyway."""
+TYPED_KEPT_SHARE = 8
+"""See :data:`TYPED_KEPT_MIN`."""
 PATCH_MAX = 10_000
 """Changed nodes up to which :meth:`Adjacency.settle` patches the derived indexes; past it
 (a load) they are dropped and rebuilt on first use, which then costs less than patching."""
@@ -102,6 +112,7 @@ def drop_changed(
 
 
 PATCHES["first neighbours"] = drop_changed  # Adjacency._first_neighbours
+PATCHES["typed neighbours"] = drop_changed  # Adjacency._typed
 
 
 CACHES = frozenset({"derived", "_changed", "_later"})
@@ -517,20 +528,38 @@ class Adjacency:
             empty for an absent node. O(degree log degree) per node.
         """
         outgoing = direction is Direction.OUTGOING
-        adjacency = self.succ if outgoing else self.pred
         known = self.index.get(label, _NO_IDS)
         answer: list[list[tuple[Relationship, Node]]] = []
         for node_id in ids:
             n = known.get(node_id)
             found: list[tuple[Relationship, Node]] = []
             if n is not None:
-                others = [(o, e[rel_type]) for o, e in pairs(adjacency[n]) if rel_type in e]
-                others.sort(key=lambda pair: self.key(pair[0]))
-                for other, values in others:
+                for other, values in self._typed(n, rel_type, outgoing):
                     start, end = (n, other) if outgoing else (other, n)
                     found.append((self.rel(rel_type, start, end, values), self.node(other)))
             answer.append(found)
         return answer
+
+    def _typed(self, n: int, rel_type: str, outgoing: bool) -> list[tuple[int, Values]]:
+        """Node ``n``'s neighbours by ``rel_type``, leaving it or reaching it, with values.
+
+        Each neighbour with the relationship's property values, in the neighbours'
+        ``(label, id)`` order. Kept per node (the ``"typed neighbours"`` :func:`per_node`
+        index, dropped for a node when it changes) when the neighbourhood has
+        :data:`TYPED_KEPT_MIN` neighbours or more and these are at most one in
+        :data:`TYPED_KEPT_SHARE` of them; else read by a scan of the neighbourhood,
+        O(degree).
+        """
+        hood = (self.succ if outgoing else self.pred)[n]
+        large = hood.__class__ is dict and len(hood) >= TYPED_KEPT_MIN
+        kept = per_node(self, "typed neighbours").get(n) if large else None
+        if kept is not None and (rel_type, outgoing) in kept:
+            return kept[rel_type, outgoing]  # type: ignore[no-any-return]
+        others = [(o, e[rel_type]) for o, e in pairs(hood) if rel_type in e]
+        others.sort(key=lambda pair: self.key(pair[0]))
+        if large and len(others) * TYPED_KEPT_SHARE <= len(hood):
+            per_node(self, "typed neighbours").setdefault(n, {})[rel_type, outgoing] = others
+        return others
 
     # -- traversal primitives (graph_service.linkage.traversal) ---------------------------
     #
