@@ -749,14 +749,16 @@ async def answer_many(
         Use the generic rule even where the store has a pushdown (the differential tests).
     nodes : callable, optional
         ``nodes(label, ids)`` reads the subjects, aligned with ``ids`` (``None`` where
-        absent); ``store.get_nodes`` by default (a request passes its node DataLoaders).
+        absent): a request passes its node DataLoaders. Without it, only their existence is
+        checked, by the store's :meth:`~graph_service.stores.base.GraphStore.handles` (a
+        report over every enterprise reads no node).
 
     Returns
     -------
     list
         Aligned with ``many``: each answer, or the domain error of its argument set
-        (``InvalidInputError``, ``NotFoundError``). Subjects are read with one
-        ``get_nodes`` call per label; the answers with one batch call.
+        (``InvalidInputError``, ``NotFoundError``). Subjects are checked with one call per
+        label; the answers read with one batch call.
     """
     results: list[Any] = [None] * len(many)
     valid: dict[int, A] = {}
@@ -773,7 +775,10 @@ async def answer_many(
     missing: set[NodeKey] = set()
     for label, ids in wanted.items():
         ordered = sorted(ids)
-        found = await (nodes or store.get_nodes)(label, ordered)
+        if nodes is None:  # their existence alone: the store's handles, no node read
+            found: Sequence[object] = await store.handles([(label, i) for i in ordered])
+        else:
+            found = await nodes(label, ordered)
         missing.update((label, i) for i, node in zip(ordered, found, strict=True) if node is None)
     for i in list(valid):
         absent = next((key for key in subjects[i] if key in missing), None)

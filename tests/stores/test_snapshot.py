@@ -21,9 +21,13 @@ import pytest
 from graph_service.auth.caller import Caller, Role
 from graph_service.cli.serve import _renew_snapshot
 from graph_service.config import Settings
+from graph_service.errors import NotFoundError
 from graph_service.ingest import read_input
 from graph_service.ingest.generator import generate
 from graph_service.linkage import commands
+from graph_service.linkage import coverage as payroll
+from graph_service.linkage.coverage import PayrollArgs
+from graph_service.linkage.question import Id, answer_many
 from graph_service.records import GraphBatch, NodeRow, RelationshipRow
 from graph_service.stores.base import Direction
 from graph_service.stores.embedded import EmbeddedStore, questions, record, snapshot
@@ -166,12 +170,20 @@ def test_the_snapshot_holds_every_attribute_of_the_graph(
 
 
 def test_a_report_from_kept_indexes_leaves_the_neighbourhoods_undecoded(loaded: Path) -> None:
-    """Coverage answers from the snapshot's kept counts; a traversal then decodes the rest."""
+    """Coverage answers from the snapshot's kept counts; a traversal then decodes the rest.
+
+    Through the reports' path (``answer_many`` without a node reader): the enterprises'
+    existence is checked without reading them, so their property values stay undecoded too.
+    """
     store = EmbeddedStore(loaded, create=False)
-    memory, rules = store._memory, Settings(data_dir=loaded).rules()  # noqa: SLF001
+    settings = Settings(data_dir=loaded)
+    memory, rules = store._memory, settings.rules()  # noqa: SLF001
     enterprises = asyncio.run(store.list_ids("Enterprise"))
-    coverage = asyncio.run(store.payroll_coverage(enterprises, rules))
+    many = [PayrollArgs(Id(e)) for e in [*enterprises, "NO-SUCH"]]
+    *coverage, absent = asyncio.run(answer_many(payroll.QUESTION, store, settings, many))
     assert not DEFERRED & vars(memory).keys()
+    assert isinstance(absent, NotFoundError)
+    assert coverage == asyncio.run(store.payroll_coverage(enterprises, rules))
     assert sum(c.employees for c in coverage) > 0 and len(coverage) == len(enterprises)
     employees = asyncio.run(
         store.neighbors("Enterprise", enterprises[:1], "EMPLOYED_BY", Direction.INCOMING)

@@ -119,11 +119,12 @@ CACHES = frozenset({"derived", "_changed", "_later"})
 """Attributes of :class:`Adjacency` a snapshot leaves out: the derived indexes (rebuilt on
 first use, but for those of the kinds in :data:`SNAPSHOT_KINDS`) and the nodes changed
 since they were last settled."""
-DEFERRED = frozenset({"succ", "pred", "bare"})
+DEFERRED = frozenset({"succ", "pred", "bare", "values"})
 """Attributes a snapshot keeps in its deferred part, decoded when first read
-(:meth:`Adjacency.restore`): the neighbourhoods, most of the time spent opening one, which
-a report answered from the kept derived indexes (:data:`SNAPSHOT_KINDS`) never reads.
-``bare`` goes with them, as the neighbourhoods' edge dicts share its dicts."""
+(:meth:`Adjacency.restore`): the neighbourhoods and the nodes' property values, most of the
+time spent opening one, which a report answered from the kept derived indexes
+(:data:`SNAPSHOT_KINDS`) and the nodes' ids never reads. ``bare`` goes with them, as the
+neighbourhoods' edge dicts share its dicts."""
 _DEFERRED_LOCK = threading.Lock()
 SNAPSHOT_KINDS: set[str] = set()
 """Kinds of derived index a snapshot keeps (each also has a :data:`PATCHES` entry, which
