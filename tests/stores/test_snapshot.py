@@ -185,6 +185,9 @@ def test_a_report_from_kept_indexes_leaves_the_neighbourhoods_undecoded(loaded: 
     assert isinstance(absent, NotFoundError)
     assert coverage == asyncio.run(store.payroll_coverage(enterprises, rules))
     assert sum(c.employees for c in coverage) > 0 and len(coverage) == len(enterprises)
+    [node] = asyncio.run(store.get_nodes("Enterprise", enterprises[:1]))
+    assert node is not None and node.props  # a node read: its values alone decoded
+    assert DEFERRED & vars(memory).keys() == {"values"}
     employees = asyncio.run(
         store.neighbors("Enterprise", enterprises[:1], "EMPLOYED_BY", Direction.INCOMING)
     )

@@ -119,12 +119,17 @@ CACHES = frozenset({"derived", "_changed", "_later"})
 """Attributes of :class:`Adjacency` a snapshot leaves out: the derived indexes (rebuilt on
 first use, but for those of the kinds in :data:`SNAPSHOT_KINDS`) and the nodes changed
 since they were last settled."""
-DEFERRED = frozenset({"succ", "pred", "bare", "values"})
-"""Attributes a snapshot keeps in its deferred part, decoded when first read
-(:meth:`Adjacency.restore`): the neighbourhoods and the nodes' property values, most of the
-time spent opening one, which a report answered from the kept derived indexes
-(:data:`SNAPSHOT_KINDS`) and the nodes' ids never reads. ``bare`` goes with them, as the
-neighbourhoods' edge dicts share its dicts."""
+DEFERRED_GROUPS: tuple[frozenset[str], ...] = (
+    frozenset({"values"}), frozenset({"succ", "pred", "bare"}))
+"""Attributes a snapshot keeps in deferred parts, one per group, each decoded when one of its
+attributes is first read (:meth:`Adjacency.restore`): the nodes' property values, then the
+neighbourhoods, most of the time spent opening one. A report answered from the kept derived
+indexes (:data:`SNAPSHOT_KINDS`) and the nodes' ids reads neither; a bulk query reading
+nodes but no relationship, the values alone. ``bare`` goes with the neighbourhoods, as their
+edge dicts share its dicts."""
+DEFERRED = frozenset().union(*DEFERRED_GROUPS)
+"""Every attribute of :data:`DEFERRED_GROUPS`."""
+_GROUP_OF = {name: i for i, group in enumerate(DEFERRED_GROUPS) for name in group}
 _DEFERRED_LOCK = threading.Lock()
 SNAPSHOT_KINDS: set[str] = set()
 """Kinds of derived index a snapshot keeps (each also has a :data:`PATCHES` entry, which
@@ -240,7 +245,7 @@ class Adjacency:
         self.rel_counts: Counter[str] = Counter()
         self.derived: dict[Any, Any] = {}
         self._changed: set[int] | None = set()  # since the last settle; None: too many
-        self._later: Callable[[], dict[str, Any]] | None = None  # restore()'s deferred part
+        self._later: dict[int, Callable[[], dict[str, Any]]] = {}  # restore()'s deferred parts
 
     # -- building ------------------------------------------------------------------------
 
@@ -448,36 +453,42 @@ class Adjacency:
         return state
 
     def restore(
-        self, state: dict[str, Any], later: Callable[[], dict[str, Any]] | None = None
+        self, state: dict[str, Any], later: Sequence[Callable[[], dict[str, Any]]] = ()
     ) -> None:
         """Become the graph whose :meth:`state` is ``state``, with its kept derived indexes.
 
-        ``later``, when given, answers the items of the state left out of ``state`` (those
-        of :data:`DEFERRED`); it is called when one of them is first read, once.
+        ``later``, when given, answers the items of the state left out of ``state``: the
+        ``i``-th, those of group ``i`` of :data:`DEFERRED_GROUPS`; each is called when one
+        of its items is first read, once.
         """
         vars(self).clear()
         vars(self).update(state)
         self.derived = dict(state.get("derived", {}))
         self._changed = set()
-        self._later = later
+        self._later = dict(enumerate(later))
 
     if not TYPE_CHECKING:  # (mypy would take any attribute for one of these)
 
         def __getattr__(self, name: str) -> Any:
             """A :data:`DEFERRED` attribute not decoded yet: decoded now (called on misses)."""
-            if name in DEFERRED and vars(self).get("_later") is not None:
-                self._undefer()
+            group = _GROUP_OF.get(name)
+            if group is not None and group in vars(self).get("_later", ()):
+                self._undefer(group)
                 return vars(self)[name]
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
-    def _undefer(self) -> None:
-        """Decode the deferred part of the snapshot restored, if not yet done (thread-safe)."""
+    def _undefer(self, group: int | None = None) -> None:
+        """Decode a deferred part of the snapshot restored (every one: ``None``), if not yet.
+
+        Thread-safe; ``group`` is a position in :data:`DEFERRED_GROUPS`.
+        """
         with _DEFERRED_LOCK:
-            later = vars(self).get("_later")
-            if later is not None:
-                with bulk_allocation():
-                    vars(self).update(later())
-                self._later = None
+            later = vars(self).get("_later") or {}
+            for i in [group] if group is not None else list(later):
+                decode = later.pop(i, None)
+                if decode is not None:
+                    with bulk_allocation():
+                        vars(self).update(decode())
 
     def size(self) -> int:
         """Nodes plus relationships. O(labels + relationship types)."""

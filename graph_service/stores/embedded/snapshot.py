@@ -8,12 +8,13 @@ writes committed after it (loads and mutations, through the ``load_seq`` indexes
 of rebuilding the graph from every row.
 
 File layout: :data:`MAGIC`, a 4-byte big-endian length, a JSON header (:class:`Stamp` plus
-the payload's length and CRC-32, and where its deferred part starts), then the payload: the
-graph's state in two parts, each a :mod:`pickle` (protocol 5) whose large containers of
-builtins are encoded with :mod:`marshal` beside it (:class:`_Pickler`). The second part
-holds the attributes named *deferred* when it was written (the neighbourhoods), decoded
-only when first read (:func:`read_state`), so that a process that does not read them
-(a report from indexes the snapshot keeps) does not pay for decoding them. The header holds
+the payload's length and CRC-32, and where its deferred parts start), then the payload: the
+graph's state in parts, each a :mod:`pickle` (protocol 5) whose large containers of
+builtins are encoded with :mod:`marshal` beside it (:class:`_Pickler`). Each part after the
+first holds a group of the attributes named *deferred* when it was written (the nodes'
+property values; the neighbourhoods), decoded only when first read (:func:`read_state`), so
+that a process that does not read them (a report from indexes the snapshot keeps) does not
+pay for decoding them. The header holds
 a fingerprint of the code that wrote it (:func:`fingerprint`: this format's number, the
 Python version and the source of the embedded store's modules, the model's and the
 rules'), so a snapshot written by another version is rejected before its payload is read.
@@ -35,6 +36,7 @@ import functools
 import hashlib
 import importlib
 import io
+import itertools
 import json
 import marshal
 import os
@@ -42,19 +44,20 @@ import pickle
 import struct
 import sys
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path as FsPath
 from typing import Any
 
 SNAPSHOT_FILE = "graph.snapshot"
 MAGIC = b"GRAPHSNAP\n"
-FORMAT = 3
+FORMAT = 4
 """This layout's number (part of the fingerprint). 2: the graph's neighbourhoods are lists of
 tuples and dicts, no longer a networkx graph (1). 3: the id index of each label is a sorted
 base (:class:`~graph_service.stores.embedded.idindex.IdIndex`), the derived indexes of
 :data:`~graph_service.stores.embedded.adjacency.SNAPSHOT_KINDS` are kept, and the payload
-has a deferred part. A snapshot of an earlier layout is rejected and the graph rebuilt from
+has a deferred part. 4: a deferred part per group of attributes (``deferred_at`` a list). A
+snapshot of an earlier layout is rejected and the graph rebuilt from
 the record, once."""
 _PROTOCOL = 5
 _TEMP_PREFIX = f".{SNAPSHOT_FILE}."
@@ -225,13 +228,14 @@ class _Unpickler(pickle.Unpickler):
 
 
 def write(
-    data_dir: FsPath, stamp: Stamp, state: dict[str, Any], deferred: Iterable[str] = ()
+    data_dir: FsPath, stamp: Stamp, state: dict[str, Any],
+    deferred: Sequence[Iterable[str]] = (),
 ) -> FsPath:
     """Write ``state`` stamped ``stamp`` as ``data_dir``'s snapshot, atomically.
 
-    The items of ``state`` named in ``deferred`` go in the payload's second part, which
-    :func:`read_state` leaves to be decoded when first asked for. Temporary files left by
-    writers that were killed are removed first.
+    The items of ``state`` named in each group of ``deferred`` go in a part of the payload
+    of their own, after the first, which :func:`read_state` leaves to be decoded when first
+    asked for. Temporary files left by writers that were killed are removed first.
 
     Returns
     -------
@@ -248,16 +252,19 @@ def write(
         pid = stale.name[len(_TEMP_PREFIX) : -len(".tmp")]
         if pid.isdigit() and not _alive(int(pid)):
             stale.unlink(missing_ok=True)
-    later = set(deferred) & state.keys()
+    groups = [set(group) & state.keys() for group in deferred]
+    later = set().union(*groups)
     parts = _encode({name: value for name, value in state.items() if name not in later})
-    first = sum(map(len, parts))
-    parts += _encode({name: state[name] for name in later})
+    starts = []
+    for group in groups:
+        starts.append(sum(map(len, parts)))
+        parts += _encode({name: state[name] for name in group})
     crc32 = 0
     for part in parts:
         crc32 = zlib.crc32(part, crc32)
     length = sum(map(len, parts))
     header = json.dumps(
-        {**asdict(stamp), "length": length, "crc32": crc32, "deferred_at": first}
+        {**asdict(stamp), "length": length, "crc32": crc32, "deferred_at": starts}
     ).encode()
     target = data_dir / SNAPSHOT_FILE
     temp = data_dir / f"{_TEMP_PREFIX}{os.getpid()}.tmp"
@@ -299,7 +306,9 @@ class Found:
     offset: int
     length: int
     crc32: int
-    deferred_at: int
+    deferred_at: tuple[int, ...]
+    """Where each deferred part of the payload starts (they run to the next, the last to
+    the end), in the order of the groups written."""
 
 
 def read_stamp(data_dir: FsPath) -> Found:
@@ -330,7 +339,7 @@ def read_stamp(data_dir: FsPath) -> Found:
         )  # fmt: skip
         return Found(
             stamp, len(head) + length, int(header["length"]), int(header["crc32"]),
-            int(header["deferred_at"]),
+            tuple(int(at) for at in header["deferred_at"]),
         )  # fmt: skip
     except (KeyError, TypeError, ValueError) as exc:
         raise SnapshotRejected(f"its header is damaged ({exc!r})") from None
@@ -359,16 +368,17 @@ def read_payload(data_dir: FsPath, found: Found) -> bytes:
 
 def read_state(
     data_dir: FsPath, found: Found
-) -> tuple[dict[str, Any], Callable[[], dict[str, Any]]]:
-    """The state in ``data_dir``'s snapshot whose header was ``found``, and its deferred part.
+) -> tuple[dict[str, Any], list[Callable[[], dict[str, Any]]]]:
+    """The state in ``data_dir``'s snapshot whose header was ``found``, and its deferred parts.
 
     The whole payload is read and its checksum checked; the first part is decoded.
 
     Returns
     -------
-    (dict, callable)
-        The state but its deferred items, and a function answering those (decoding them
-        when called; the payload's bytes are kept until then).
+    (dict, list of callable)
+        The state but its deferred items, and for each deferred part (in the order of the
+        groups written) a function answering its items, decoding them when called (the
+        payload's bytes are kept until then).
 
     Raises
     ------
@@ -377,8 +387,9 @@ def read_state(
         to a dict.
     """
     view = memoryview(read_payload(data_dir, found))
+    ends = [*found.deferred_at, len(view)]
     try:
-        state = _decode(view[: found.deferred_at])
+        state = _decode(view[: ends[0]])
     except SnapshotRejected:
         raise
     except Exception as exc:  # what a bad pickle raises varies
@@ -386,9 +397,12 @@ def read_state(
     if not isinstance(state, dict):
         raise SnapshotRejected("its payload is not a graph's state")
 
-    def deferred() -> dict[str, Any]:
-        later = _decode(view[found.deferred_at :])
-        assert isinstance(later, dict), "the checksum matched: written by write()"
-        return later
+    def part(start: int, end: int) -> Callable[[], dict[str, Any]]:
+        def deferred() -> dict[str, Any]:
+            later = _decode(view[start:end])
+            assert isinstance(later, dict), "the checksum matched: written by write()"
+            return later
 
-    return state, deferred
+        return deferred
+
+    return state, [part(start, end) for start, end in itertools.pairwise(ends)]
