@@ -59,7 +59,8 @@ once read (:meth:`Adjacency.neighbors`), when they are at most one in
 its thousands of employees, which every request of a manager reads (their portfolio,
 :func:`graph_service.access.portfolio`) and which cost a scan of all of them each time.
 The few kept stay small; a type making most of a neighbourhood (its employees) is read by
-the scan it needs anyway."""
+the scan it needs anyway (measured on the 1M-person benchmark bank, see
+benchmarks/README.md#tuning-constants)."""
 TYPED_KEPT_SHARE = 8
 """See :data:`TYPED_KEPT_MIN`."""
 PATCH_MAX = 10_000
