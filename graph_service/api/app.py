@@ -47,7 +47,7 @@ from graph_service.api.metrics import (
     root_field_names,
 )
 from graph_service.api.reports import report_router
-from graph_service.api.router import GRAPHQL_PATH, GraphQLHTTPRouter, method_not_allowed
+from graph_service.api.router import GraphQLHTTPView, add_graphql_routes, method_not_allowed
 from graph_service.api.security import (
     RateLimit,
     RateLimits,
@@ -147,7 +147,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     )
 
     async def get_context(request: Request) -> Context:
-        # The store is refreshed where the operation executes (GraphQLHTTPRouter).
+        # The store is refreshed where the operation executes (GraphQLHTTPView).
         state = request.state
         return make_context(request.app.state.store, settings, caller=state.caller,
                             request_id=state.request_id, audit=request.app.state.audit,
@@ -173,11 +173,10 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     app.add_middleware(SecurityHeaders, settings=settings)
     app.add_middleware(RefusalAudit)
     app.add_middleware(RequestId)
-    graphql = GraphQLHTTPRouter(
-        schema_for(settings), path=GRAPHQL_PATH, context_getter=get_context,
+    add_graphql_routes(app, GraphQLHTTPView(
+        schema_for(settings), context_getter=get_context,
         graphql_ide="graphiql" if settings.enabled("graphiql") else None,
-    )
-    app.include_router(graphql)
+    ))
     app.include_router(report_router(settings))
     app.include_router(explorer_router(settings))
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="static")

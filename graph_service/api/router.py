@@ -1,11 +1,11 @@
-"""GraphQL over HTTP: strawberry's FastAPI router, with request errors answered as GraphQL.
+"""GraphQL over HTTP: strawberry's view on a FastAPI route, with request errors answered as GraphQL.
 
 Strawberry refuses a malformed HTTP request (a body that is not JSON, a JSON array when
 batching is off, no ``query``, an unknown ``operationName``, an unsupported content type,
 unparseable ``variables`` in a GET, ...) by raising ``cross_web.HTTPException`` (from
-strawberry's own HTTP layer), which its FastAPI route answers as *plain text*.
-:class:`GraphQLHTTPRouter` converts every such refusal in one place,
-:meth:`GraphQLHTTPRouter.run`, into a GraphQL-shaped JSON body with the same 4xx status::
+strawberry's own HTTP layer), which its views answer as *plain text*.
+:class:`GraphQLHTTPView` converts every such refusal in one place,
+:meth:`GraphQLHTTPView.run`, into a GraphQL-shaped JSON body with the same 4xx status::
 
     {"data": null, "errors": [{"message": "...", "extensions": {"code": "BAD_REQUEST"}}]}
 
@@ -14,10 +14,16 @@ cannot be selected: several operations and no ``operationName``, see
 :class:`~graph_service.api.extensions.ExecutionChecks`). Other GraphQL errors keep HTTP 200.
 It also refuses what strawberry lets through or fails on: a content type other than
 ``application/json``, an ``operationName`` that is not a string, JSON nested too deeply or
-with too long an integer (:meth:`GraphQLHTTPRouter.parse_json`); and
+with too long an integer (:meth:`GraphQLHTTPView.parse_json`); and
 :func:`method_not_allowed` answers another method than ``GET`` and ``POST`` (HTTP 405).
-Every hook overridden here is a public method of strawberry's HTTP view; ``GET`` and
-``POST`` are strawberry's own routes.
+Every hook overridden here is a public method of strawberry's HTTP view.
+
+The view is strawberry's ASGI one (:class:`strawberry.asgi.GraphQL`), served by
+:func:`add_graphql_routes` on two FastAPI routes, ``GET`` and ``POST``, whose handler is the
+view's :meth:`~GraphQLHTTPView.run` itself (:class:`GraphQLRoute`): strawberry's FastAPI
+router had FastAPI solve four dependencies per request (its endpoint's, the context, its
+wrapper of the context and the root value) to the same end, 0.05 to 0.1 ms of the server's
+CPU per request (benchmarks/README.md, "The service's CPU per request").
 """
 
 from __future__ import annotations
@@ -26,18 +32,23 @@ import asyncio
 import json
 import sys
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, cast
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from fastapi import Request, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.routing import APIRoute
 from graphql import GraphQLError
+from starlette.background import BackgroundTasks
 from starlette.websockets import WebSocket
-from strawberry.fastapi import GraphQLRouter
+from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.ides import GraphQL_IDE
 from strawberry.http.parse_content_type import parse_content_type
+from strawberry.schema import BaseSchema
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
@@ -153,8 +164,40 @@ def timed_out(context: Context, request_data: GraphQLRequestData,
     )])
 
 
-class GraphQLHTTPRouter(GraphQLRouter[Context, None]):
-    """A :class:`strawberry.fastapi.GraphQLRouter` whose request errors are GraphQL JSON."""
+class GraphQLHTTPView(GraphQL[Context, None]):
+    """Strawberry's ASGI view of GraphQL over HTTP, whose request errors are GraphQL JSON.
+
+    Parameters
+    ----------
+    schema : strawberry.Schema
+        The schema to run.
+    context_getter : callable, optional
+        ``await context_getter(request)`` is the request's :class:`Context`
+        (:meth:`get_context`); required to run a request.
+    graphql_ide : {"graphiql", None}
+        Whether ``GET`` from a browser answers GraphiQL's page.
+    """
+
+    def __init__(self, schema: BaseSchema,
+                 context_getter: Callable[[Request], Awaitable[Context]] | None = None,
+                 graphql_ide: GraphQL_IDE | None = None) -> None:
+        super().__init__(schema, graphql_ide=graphql_ide)
+        self.context_getter = context_getter
+
+    async def get_context(self, request: Request | WebSocket,
+                          response: Response | WebSocket) -> Context:
+        """The request's context, carrying its ``request``, ``response`` and ``background_tasks``.
+
+        As strawberry's FastAPI router filled them in: ``response`` is the sub-response
+        whose headers (and status, when set) the answer takes; tasks added to
+        ``background_tasks`` run after the answer is sent.
+        """
+        assert self.context_getter is not None and isinstance(request, Request)
+        assert isinstance(response, Response)
+        context = await self.context_getter(request)
+        context.request, context.response = request, response
+        context.background_tasks = response.background = BackgroundTasks()
+        return context
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         """GraphiQL from the service's own files (:mod:`graph_service.api.graphiql`)."""
@@ -266,7 +309,7 @@ class GraphQLHTTPRouter(GraphQLRouter[Context, None]):
             try:
                 async with asyncio.timeout(limit) as deadline:
                     await context.store.refresh()  # what another process committed meanwhile
-                    return await super(GraphQLHTTPRouter, self).execute_single(
+                    return await super(GraphQLHTTPView, self).execute_single(
                         request, request_adapter, sub_response, context, root_value,
                         request_data)
             except TimeoutError:
@@ -316,5 +359,49 @@ class GraphQLHTTPRouter(GraphQLRouter[Context, None]):
         return response
 
 
-__all__ = ["GRAPHQL_PATH", "QUERY_TIMEOUT", "GraphQLHTTPRouter", "method_not_allowed",
-           "request_error", "timed_out"]
+class GraphQLRoute(APIRoute):
+    """A FastAPI route whose handler is its endpoint: ``await endpoint(request)`` is the answer.
+
+    FastAPI's own handler solves the endpoint's dependencies and serialises what it returns;
+    :func:`add_graphql_routes`' endpoints take the request alone and return the view's
+    response, so there is nothing to solve or serialise. The route stays an ``APIRoute``
+    (OpenAPI documents it; Starlette's routing and FastAPI's exception handlers apply), its
+    handler given by ``get_route_handler``, the hook FastAPI documents for custom routes
+    (https://fastapi.tiangolo.com/how-to/custom-request-and-route/).
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """The endpoint itself, called with the request."""
+        return cast(Callable[[Request], Coroutine[Any, Any, Response]], self.endpoint)
+
+
+def add_graphql_routes(app: FastAPI, view: GraphQLHTTPView) -> None:
+    """Serve ``view`` at :data:`GRAPHQL_PATH` on ``GET`` and ``POST`` (:class:`GraphQLRoute`).
+
+    The routes, their operation ids and their OpenAPI documentation are those strawberry's
+    FastAPI router made (``handle_http_get``, ``handle_http_post``); another method answers
+    HTTP 405 (:func:`method_not_allowed`). There is no WebSocket route (the service has no
+    subscriptions).
+    """
+
+    async def handle_http_get(request: Request) -> Response:
+        response: Response = await view.run(request)
+        return response
+
+    async def handle_http_post(request: Request) -> Response:
+        response: Response = await view.run(request)
+        return response
+
+    app.router.add_api_route(
+        GRAPHQL_PATH, handle_http_get, methods=["GET"], route_class_override=GraphQLRoute,
+        responses={
+            200: {"description": "The GraphiQL integrated development environment."},
+            404: {"description": "Not found if GraphiQL or query via GET are not enabled."},
+        },
+    )
+    app.router.add_api_route(GRAPHQL_PATH, handle_http_post, methods=["POST"],
+                             route_class_override=GraphQLRoute)
+
+
+__all__ = ["GRAPHQL_PATH", "QUERY_TIMEOUT", "GraphQLHTTPView", "GraphQLRoute",
+           "add_graphql_routes", "method_not_allowed", "request_error", "timed_out"]

@@ -7,9 +7,11 @@ import json
 from collections.abc import Callable
 
 import pytest
+from fastapi import Request, Response
+from starlette.background import BackgroundTasks
 
-from graph_service.api.context import make_context
-from graph_service.api.router import GraphQLHTTPRouter
+from graph_service.api.context import Context, make_context
+from graph_service.api.router import GraphQLHTTPView
 from graph_service.api.schema import schema
 from graph_service.config import Settings
 from graph_service.stores.embedded import EmbeddedStore
@@ -218,5 +220,35 @@ def test_get_query_answers_json(client: Client) -> None:
     '[' * 500 + ']' * 500,
 ])
 def test_json_is_decoded_as_json_decodes_it(text: str) -> None:
-    decoded = GraphQLHTTPRouter(schema).parse_json(text.encode())
+    decoded = GraphQLHTTPView(schema).parse_json(text.encode())
     assert json.dumps(decoded) == json.dumps(json.loads(text))
+
+
+def test_graphql_routes_are_documented_as_strawberrys_router_documented_them(
+    client: Client,
+) -> None:
+    graphql = client.http.get("/openapi.json").json()["paths"]["/graphql"]
+    assert set(graphql) == {"get", "post"}
+    assert graphql["get"]["operationId"] == "handle_http_get_graphql_get"
+    assert graphql["post"]["operationId"] == "handle_http_post_graphql_post"
+    assert graphql["get"]["responses"]["200"]["description"] == (
+        "The GraphiQL integrated development environment.")
+    assert graphql["get"]["responses"]["404"]["description"] == (
+        "Not found if GraphiQL or query via GET are not enabled.")
+
+
+def test_the_context_carries_the_request_the_sub_response_and_background_tasks(
+    small_bank: EmbeddedStore,
+) -> None:
+    settings = Settings(data_dir=small_bank.data_dir)
+
+    async def context_getter(request: Request) -> Context:
+        return make_context(small_bank, settings)
+
+    view = GraphQLHTTPView(schema, context_getter=context_getter)
+    request = Request({"type": "http", "method": "POST", "headers": [], "query_string": b""})
+    sub_response = Response()
+    context = asyncio.run(view.get_context(request, sub_response))
+    assert context.request is request and context.response is sub_response
+    assert isinstance(context.background_tasks, BackgroundTasks)
+    assert sub_response.background is context.background_tasks  # run after the answer
