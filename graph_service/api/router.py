@@ -58,6 +58,7 @@ from graph_service.api.extensions import BAD_REQUEST, parse_document
 from graph_service.api.graphiql import example_enterprise, graphiql_page
 from graph_service.api.trail import document_record
 from graph_service.audit import MAX_OPERATION_NAME
+from graph_service.errors import NotFoundError
 
 JSON_CONTENT_TYPE = "application/json"
 """Media type of a request body the service reads (a ``GET`` has none); the
@@ -84,7 +85,8 @@ def request_error(message: str, status_code: int = 400, code: str = BAD_REQUEST)
     code : str
         The error's ``extensions.code``: ``BAD_REQUEST`` unless the refusal has its own
         (``REQUEST_TOO_LARGE``, HTTP 413, :mod:`graph_service.api.limits`;
-        ``METHOD_NOT_ALLOWED``, HTTP 405, :func:`method_not_allowed`).
+        ``METHOD_NOT_ALLOWED``, HTTP 405, :func:`method_not_allowed`; ``NOT_FOUND``,
+        HTTP 404, GraphiQL where it is off).
 
     Returns
     -------
@@ -211,11 +213,16 @@ class GraphQLHTTPView(GraphQL[Context, None]):
         context: Any = UNSET,
         root_value: Any = UNSET,
     ) -> Any:
-        """Run a request; answer a refused one with :func:`request_error`, its status kept."""
+        """Run a request; answer a refused one with :func:`request_error`, its status kept.
+
+        Its code is ``NOT_FOUND`` for HTTP 404 (GraphiQL asked for where it is off),
+        ``BAD_REQUEST`` otherwise.
+        """
         try:
             return await super().run(request, context=context, root_value=root_value)
         except HTTPException as exc:
-            return request_error(exc.reason, exc.status_code)
+            code = NotFoundError.code if exc.status_code == 404 else BAD_REQUEST
+            return request_error(exc.reason, exc.status_code, code)
 
     def parse_json(self, data: str | bytes) -> Any:
         """Decode a JSON body or parameter; refuse JSON that is neither object nor array.
@@ -223,20 +230,27 @@ class GraphQLHTTPView(GraphQL[Context, None]):
         Decoded by :mod:`json`, as strawberry does; what it cannot decode safely is refused
         like malformed JSON instead of failing with HTTP 500: nesting too deep for its
         recursion (:class:`RecursionError`, about 1,000 levels) and an integer of more
-        digits than Python converts (:class:`ValueError`, 4,300 by default). orjson is not
+        digits than Python converts (:class:`ValueError`, 4,300 by default). A body that is
+        not UTF-8 (JSON's encoding, RFC 8259; a ``charset`` parameter is not honoured) is
+        refused saying so, with the offset of its first bad byte. orjson is not
         used: it reads an integer beyond 64 bits as a float, changing the value.
         Strawberry would also fail with an internal error on a body such as ``"hello"``.
 
         Raises
         ------
         HTTPException
-            400, if ``data`` is not JSON, is nested too deeply, holds too long an integer,
-            or is a JSON scalar.
+            400, if ``data`` is not JSON, is not UTF-8, is nested too deeply, holds too long
+            an integer, or is a JSON scalar.
         """
         try:
             value = json.loads(data)
         except json.JSONDecodeError as exc:
             raise HTTPException(400, f"Unable to parse request body as JSON: {exc}") from None
+        except UnicodeDecodeError as exc:  # before ValueError, of which it is one
+            raise HTTPException(
+                400, f"Unable to parse request body as JSON: it is not UTF-8 text "
+                f"({exc.reason} at byte {exc.start:,})",
+            ) from None
         except RecursionError:
             raise HTTPException(
                 400, "Unable to parse request body as JSON: nested too deeply"

@@ -107,6 +107,7 @@ def test_production_turns_off_docs_graphiql_and_introspection(
     with Server(app, settings) as server, httpx.Client(base_url=server.url) as http:
         page = http.get("/graphql", headers={"Accept": "text/html"})
         assert page.status_code == 404 and "GraphiQL" not in page.text
+        assert page.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
         assert http.get("/docs").status_code == 401  # not served: not open either
     from graph_service.api.context import make_context
 

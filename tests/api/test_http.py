@@ -125,6 +125,10 @@ BAD_REQUESTS = {
         method="POST", content=b'{"query": "{ __typename }"}',
         headers={"content-type": "application/jsonfoo"},
     ),
+    "a body that is not UTF-8": dict(
+        method="POST", content='{"query": "{ __typename }", "x": "é"}'.encode("latin-1"),
+        headers={"content-type": "application/json; charset=latin-1"},
+    ),
     "two operations, no operationName": dict(
         method="POST", json={"query": 'query A { __typename } query B { person(id: "P1") { id } }'}
     ),
@@ -172,6 +176,15 @@ def test_an_operation_name_not_a_string_is_named(client: Client) -> None:
     assert error["message"] == (
         "The GraphQL operation's `operationName` must be a string or null, if provided."
     )
+
+
+def test_a_body_that_is_not_utf8_is_refused_saying_so(client: Client) -> None:
+    body = '{"query": "{ __typename }", "x": "\u00e9"}'.encode("latin-1")
+    response = client.http.post("/graphql", content=body,
+                                headers={"content-type": "application/json"})  # fmt: skip
+    assert response.status_code == 400
+    message = response.json()["errors"][0]["message"]
+    assert "not UTF-8" in message and f"byte {body.index(0xE9)}" in message, message
 
 
 def test_json_with_a_charset_is_accepted(client: Client) -> None:
