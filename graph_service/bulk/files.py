@@ -456,14 +456,17 @@ def _at(data: Any, column: Column) -> Any:
     return value
 
 
+def _tail(result: Result, found: Layout) -> list[str]:
+    """The last cells of a line's CSV rows: its errors, and whether a list was cut short."""
+    _, _, errors, truncated = result
+    text = error_text(errors) if errors else ""
+    return [text, "true" if truncated else "false"] if found.pages else [text]
+
+
 def _row(result: Result, found: Layout) -> list[Any]:
     """The one CSV row of a line's answer when no list is exploded (:func:`csv_rows`)."""
-    number, data, errors, truncated = result
-    row = [number, *[column_value(data, c) for c in found.columns],
-           error_text(errors) if errors else ""]
-    if found.pages:
-        row.append("true" if truncated else "false")
-    return row
+    number, data, _, _ = result
+    return [number, *[column_value(data, c) for c in found.columns], *_tail(result, found)]
 
 
 def csv_rows(result: Result, found: Layout) -> Iterator[list[Any]]:
@@ -475,8 +478,8 @@ def csv_rows(result: Result, found: Layout) -> Iterator[list[Any]]:
     if explode is None:
         yield _row(result, found)
         return
-    number, data, errors, truncated = result
-    tail = [error_text(errors), *(["true" if truncated else "false"] if found.pages else [])]
+    number, data, _, _ = result
+    tail = _tail(result, found)
     items = _at(data, explode)
     depth = len(explode)
     for item in items if isinstance(items, list) and items else [None]:
