@@ -565,13 +565,14 @@ class Adjacency:
         """
         hood = (self.succ if outgoing else self.pred)[n]
         large = hood.__class__ is dict and len(hood) >= TYPED_KEPT_MIN
-        kept = per_node(self, "typed neighbours").get(n) if large else None
+        cache = per_node(self, "typed neighbours") if large else None
+        kept = cache.get(n) if cache is not None else None
         if kept is not None and (rel_type, outgoing) in kept:
             return kept[rel_type, outgoing]  # type: ignore[no-any-return]
         others = [(o, e[rel_type]) for o, e in pairs(hood) if rel_type in e]
         others.sort(key=lambda pair: self.key(pair[0]))
-        if large and len(others) * TYPED_KEPT_SHARE <= len(hood):
-            per_node(self, "typed neighbours").setdefault(n, {})[rel_type, outgoing] = others
+        if cache is not None and len(others) * TYPED_KEPT_SHARE <= len(hood):
+            cache.setdefault(n, {})[rel_type, outgoing] = others
         return others
 
     # -- traversal primitives (graph_service.linkage.traversal) ---------------------------
