@@ -158,8 +158,8 @@ class _Estimator:
     schema: GraphQLSchema
     settings: Settings
     fragments: Mapping[str, FragmentDefinitionNode]
-    variables: Mapping[str, Any]
-    variable_defaults: Mapping[str, Any]
+    variables: dict[str, Any]
+    """Each variable's value: as sent, else the operation's default for it."""
     _fragment_costs: dict[str, int] = field(default_factory=dict)
     _in_progress: set[str] = field(default_factory=set)
 
@@ -174,10 +174,7 @@ class _Estimator:
         Input objects as dicts, lists as lists; a variable not sent takes the operation's
         default.
         """
-        if isinstance(node, VariableNode):
-            name = node.name.value
-            return self.variables.get(name, self.variable_defaults.get(name))
-        found = value_from_ast_untyped(node, {**self.variable_defaults, **self.variables})
+        found = value_from_ast_untyped(node, self.variables)
         return None if found is Undefined else found
 
     def argument(self, node: FieldNode, definition: GraphQLField, name: str) -> int | None:
@@ -203,10 +200,7 @@ class _Estimator:
             if isinstance(value, NullValueNode):
                 return False
             if isinstance(value, VariableNode):
-                variable = value.name.value
-                if variable in self.variables:
-                    return self.variables[variable] is not None
-                return self.variable_defaults.get(variable) is not None
+                return self.variables.get(value.name.value) is not None
             return True
         return False
 
@@ -347,7 +341,7 @@ def estimate_nodes(
             schema, definition.variable_definitions or [], sent, max_errors=1
         )
         values: Mapping[str, Any] = sent if isinstance(coerced, list) else coerced.coerced
-        estimator = _Estimator(schema, settings, fragments, values, defaults)
+        estimator = _Estimator(schema, settings, fragments, {**defaults, **values})
         best = max(best, estimator.selection_cost(root, definition.selection_set))
     return best
 
