@@ -21,9 +21,8 @@ store answers the same. The work is bounded: a text matching more than
 ``Settings.max_search_matches`` nodes (``GRAPH_SERVICE_MAX_SEARCH_MATCHES``, 10,000), or whose
 candidates on a store reach twice that, is refused with ``BAD_USER_INPUT``; a text longer
 than :data:`MAX_TEXT_CHARS` too. A refusal costs little: the store counts the matches to
-that bound (:meth:`~graph_service.stores.base.GraphStore.names_reach`, a ``count(*)`` with
-``LIMIT`` in SQLite) before any candidate or name is read (on a generated bank of 100,000
-people, ``a`` is refused in 0.5 ms rather than 15 to 25 ms).
+that bound before it reads any name (in SQLite, the full-text index's rowids;
+``queries/search.md``).
 """
 
 from __future__ import annotations
@@ -32,6 +31,7 @@ import dataclasses
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Annotated
 
 from graph_service.config import Settings
@@ -142,12 +142,10 @@ async def _search(store: GraphStore, settings: Settings, args: SearchArgs) -> Ra
     named = [label for label in labels if label in NAMED_LABELS]
     if query and named:
         # Enough names match to refuse, whatever the ids found (a node found by both counts
-        # once): decided by a count, before any candidate is read.
+        # once): the store tells before it reads any name.
         enough = settings.max_search_matches + 1 + sum(map(len, exact.values()))
-        if await store.names_reach(named, query, enough):
-            raise _too_broad(args.text, settings)
-        candidates = await store.search_names(named, query, limit)
-        if len(candidates) >= limit:
+        candidates = await store.search_names(named, query, limit, enough)
+        if candidates is None or len(candidates) >= limit:
             raise _too_broad(args.text, settings)
         match = matcher(query)
         for label, node_id, name in candidates:
@@ -161,13 +159,14 @@ async def _search(store: GraphStore, settings: Settings, args: SearchArgs) -> Ra
         settings.max_search_matches
     ):
         raise _too_broad(args.text, settings)
-    ranked = [
-        (rank, label, node_id)
-        for rank, found in ((EXACT, exact), (PREFIX, prefix))
-        for label in labels
-        for node_id in sorted(found[label])
-    ]
-    return Ranked(items=[(label, node_id) for _, label, node_id in ranked], sort_keys=ranked)
+    items: list[NodeKey] = []
+    sort_keys: list[tuple[int, str, str]] = []
+    for rank, found in ((EXACT, exact), (PREFIX, prefix)):
+        for label in labels:
+            ids = sorted(found[label])
+            items += zip(repeat(label), ids)
+            sort_keys += zip(repeat(rank), repeat(label), ids)
+    return Ranked(items=items, sort_keys=sort_keys)
 
 
 async def generic(

@@ -358,8 +358,8 @@ class GraphStore(Protocol):
         ...
 
     async def search_names(
-        self, labels: Sequence[str], words: Sequence[str], limit: int
-    ) -> list[tuple[str, str, str]]:
+        self, labels: Sequence[str], words: Sequence[str], limit: int, refuse_at: int
+    ) -> list[tuple[str, str, str]] | None:
         """Nodes of ``labels`` whose name has, for each of ``words``, a word starting with it.
 
         The candidates of ``search`` (:mod:`graph_service.linkage.search`), found with the
@@ -369,18 +369,11 @@ class GraphStore(Protocol):
         name's words space-separated (:func:`~graph_service.search_text.indexed`). Labels
         without names have no candidates. ``words`` holds at least one word, each of letters
         and digits only.
-        """
-        ...
 
-    async def names_reach(self, labels: Sequence[str], words: Sequence[str], limit: int) -> bool:
-        """Whether at least ``limit`` nodes of ``labels`` match ``words`` as ``search`` matches.
-
-        A node matches when its name has, for each of ``words``, a word starting with it
-        (:func:`~graph_service.search_text.matcher`). What ``search`` refuses a text matching
-        too many nodes by before it reads any candidate, so it should cost far less than
-        :meth:`search_names` with the same ``limit`` (no name read, O(``limit``) at most).
-        ``True`` only when that many match; a store may answer ``False`` when it cannot tell
-        without reading the names (``search`` then reads the candidates).
+        ``None`` when at least ``refuse_at`` nodes of ``labels`` match: what ``search``
+        refuses a text matching too many nodes by, told before any name is read (O(``refuse_at``)
+        at most). A store that cannot tell without reading the names answers the candidates
+        (``search`` then counts the matches).
         """
         ...
 

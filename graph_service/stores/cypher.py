@@ -356,43 +356,34 @@ class CypherStore:
         return sorted(row[0] for row in await self._run(f"node_ids.{label}"))
 
     async def search_names(
-        self, labels: Sequence[str], words: Sequence[str], limit: int
-    ) -> list[tuple[str, str, str]]:
+        self, labels: Sequence[str], words: Sequence[str], limit: int, refuse_at: int
+    ) -> list[tuple[str, str, str]] | None:
         """The nodes of ``labels`` whose ``searchText`` holds the term of each of ``words``.
 
-        One ``search.Label`` read per label, for what ``limit`` leaves: an exact-term query
+        One ``search.Label`` read per label, for what the bound leaves: an exact-term query
         of the label's full-text index per word (its first
-        :data:`~graph_service.search_text.MAX_TERM_CHARS` characters), the nodes found by
-        all of them; a word longer than that may bring nodes it does not prefix, which the
-        service drops. Then the found nodes' names (:meth:`get_nodes`). A label without
-        names has no index: no nodes.
+        :data:`~graph_service.search_text.MAX_TERM_CHARS` characters), the ids of the nodes
+        found by all of them; then those nodes' names (:meth:`get_nodes`). ``None`` when
+        ``refuse_at`` ids are found, before any name is read. A word longer than
+        :data:`~graph_service.search_text.MAX_TERM_CHARS` may find nodes it does not prefix,
+        which the service drops: its ids are then read to ``limit``, and never refused here.
+        A label without names has no index: no nodes.
         """
         terms = sorted({query_term(word) for word in words})
-        found: list[tuple[str, str, str]] = []
-        for label in labels:
-            if label not in NAMED_LABELS or len(found) >= limit:
-                continue
-            rows = await self._run(f"search.{label}", terms=terms, limit=limit - len(found))
-            nodes = await self.get_nodes(label, [row[0] for row in rows])
-            found += [(label, node.id, indexed(str(node.props.get("name", ""))))
-                      for node in nodes if node is not None]  # fmt: skip
-        return found
-
-    async def names_reach(self, labels: Sequence[str], words: Sequence[str], limit: int) -> bool:
-        """Whether ``limit`` nodes of ``labels`` have a ``searchText`` holding each word's term.
-
-        The ``search.Label`` reads of :meth:`search_names`, their ids counted; no name read.
-        A word longer than :data:`~graph_service.search_text.MAX_TERM_CHARS` may find nodes
-        it does not prefix by its term: ``False`` then (``search`` reads the names).
-        """
-        if any(len(word) > MAX_TERM_CHARS for word in words):
-            return False
-        terms = sorted({query_term(word) for word in words})
+        exact = all(len(word) <= MAX_TERM_CHARS for word in words)
+        bound = min(limit, refuse_at) if exact else limit
+        ids: dict[str, list[str]] = {}
         found = 0
         for label in labels:
-            if label in NAMED_LABELS and found < limit:
-                found += len(await self._run(f"search.{label}", terms=terms, limit=limit - found))
-        return found >= limit
+            if label in NAMED_LABELS and found < bound:
+                rows = await self._run(f"search.{label}", terms=terms, limit=bound - found)
+                ids[label] = [row[0] for row in rows]
+                found += len(rows)
+        if exact and found >= refuse_at:
+            return None
+        return [(label, node.id, indexed(str(node.props.get("name", ""))))
+                for label, some in ids.items()
+                for node in await self.get_nodes(label, some) if node is not None]  # fmt: skip
 
     async def _links(
         self,

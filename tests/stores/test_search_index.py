@@ -11,7 +11,7 @@ from graph_service.records import GraphBatch, NodeRow
 from graph_service.search_text import SEARCH_PROPERTY
 from graph_service.stores.base import GraphStore
 from graph_service.stores.embedded import DB_FILE, EmbeddedStore
-from graph_service.stores.embedded.record import _SEARCH, SEARCH_INDEX_VERSION
+from graph_service.stores.embedded.record import _FIND, _SEARCH, SEARCH_INDEX_VERSION
 from tests.conftest import small_bank_batch
 
 
@@ -22,7 +22,9 @@ def candidates(store: GraphStore, label: str, *words: str, limit: int = 100) -> 
 def found(
     store: GraphStore, labels: list[str], *words: str, limit: int = 100
 ) -> list[tuple[str, str, str]]:
-    return sorted(asyncio.run(store.search_names(labels, list(words), limit)))
+    answer = asyncio.run(store.search_names(labels, list(words), limit, 10_000))
+    assert answer is not None
+    return sorted(answer)
 
 
 def test_candidates(bank: GraphStore) -> None:
@@ -43,10 +45,13 @@ def test_candidates_of_several_labels_come_with_their_names_words(bank: GraphSto
 
 
 def reach(store: GraphStore, labels: list[str], *words: str, limit: int) -> bool:
-    return asyncio.run(store.names_reach(labels, list(words), limit))
+    """Whether the store refuses at ``limit`` matches."""
+    answer = asyncio.run(store.search_names(labels, list(words), 100, limit))
+    assert answer is None or len(answer) < limit
+    return answer is None
 
 
-def test_names_reach_counts_the_matches_of_the_labels_searched(bank: GraphStore) -> None:
+def test_the_matches_of_the_labels_searched_are_refused_at_the_bound(bank: GraphStore) -> None:
     every = ["Enterprise", "Person", "Account", "Manager"]
     # "a": Acme Ltd (E1) and Alice (P1); "e": Empty Co, Eve
     assert reach(bank, every, "a", limit=2) and not reach(bank, every, "a", limit=3)
@@ -57,22 +62,66 @@ def test_names_reach_counts_the_matches_of_the_labels_searched(bank: GraphStore)
     assert reach(bank, every, "ac", "lt", limit=1) and not reach(bank, every, "ac", "x", limit=1)
 
 
-def test_names_reach_counts_in_sqlite_without_reading_a_row(small_bank_dir: Path) -> None:
+def _steps(store: EmbeddedStore, labels: list[str], refuse_at: int) -> tuple[int, int]:
+    """What ``search_names(labels, ["acme"], 1000, refuse_at)`` answers (``-1``: refused),
+    and the SQLite virtual machine's steps it took, in hundreds."""
+    steps = 0
+
+    def step() -> int:
+        nonlocal steps
+        steps += 1
+        return 0
+
+    store._record._db.set_progress_handler(step, 100)
+    try:
+        answer = asyncio.run(store.search_names(labels, ["acme"], 1000, refuse_at))
+    finally:
+        store._record._db.set_progress_handler(None, 0)
+    return (-1 if answer is None else len(answer)), steps
+
+
+def test_a_refusal_reads_no_name(tmp_path: Path) -> None:
+    # 300 matches: refused at 300 without the steps of reading their rows that answering them
+    # at 301 takes (about 40 % of those: every label with names searched, the index's rowids
+    # decide); of some labels, their rows are counted inside SQLite, none returned.
+    store = EmbeddedStore(tmp_path)
+    nodes = [NodeRow("Enterprise", f"E{n}", {"name": f"Acme {n}"}) for n in range(300)]
+    asyncio.run(store.write(GraphBatch(nodes=nodes, relationships=[], files=["x"])))
+    try:
+        every = ["Enterprise", "Person", "Manager"]
+        (refused, refusing), (answered, answering) = (_steps(store, every, 300),
+                                                      _steps(store, every, 301))  # fmt: skip
+        assert (refused, answered) == (-1, 300)
+        assert refusing < 0.7 * answering
+        (refused, _), (answered, _) = (_steps(store, ["Enterprise"], 300),
+                                       _steps(store, ["Person"], 300))  # fmt: skip
+        assert (refused, answered) == (-1, 0)
+    finally:
+        asyncio.run(store.close())
+
+
+def test_a_search_reads_the_full_text_index_once(small_bank_dir: Path) -> None:
+    # One statement: the matches' rowids, then their rows by rowid; not a count and a join.
     store = EmbeddedStore(small_bank_dir, create=False)
     statements: list[str] = []
     store._record._db.set_trace_callback(statements.append)
     try:
-        assert reach(store, ["Enterprise", "Person", "Manager"], "a", limit=2)
-        assert reach(store, ["Person"], "a", limit=1)
+        assert candidates(store, "Enterprise", "acm") == ["E1"]
     finally:
         store._record._db.set_trace_callback(None)
         asyncio.run(store.close())
-    reads = [s for s in statements if "search_index MATCH" in s]
-    assert reads and all(s.startswith("SELECT count(*) FROM (SELECT 1 ") for s in reads)
+    assert len([s for s in statements if "MATCH" in s]) == 1
+    with sqlite3.connect(small_bank_dir / DB_FILE) as db:
+        statement = _FIND.format(labels="?, ?")
+        explained = db.execute(f"EXPLAIN QUERY PLAN {statement}", ('"a"*', 10, "Person", "Manager"))
+        plan = [row[3] for row in explained]
+    assert plan.count("MATERIALIZE m") == 1 and plan.count("SCAN search_index VIRTUAL TABLE "
+                                                           "INDEX 0:M1") == 1  # fmt: skip
+    assert "SEARCH s USING INTEGER PRIMARY KEY (rowid=?)" in plan
 
 
-def test_names_reach_counts_the_nodes_its_graph_holds(small_bank_dir: Path) -> None:
-    # as search_names: another connection's load counts from this store's next refresh on
+def test_the_refusal_counts_the_nodes_its_graph_holds(small_bank_dir: Path) -> None:
+    # as the candidates: another connection's load counts from this store's next refresh on
     serving = EmbeddedStore(small_bank_dir, create=False)
     loader = EmbeddedStore(small_bank_dir, create=False)
     new = NodeRow("Enterprise", "E9", {"name": "Acme Two"})

@@ -73,6 +73,11 @@ SCHEMA_VERSION = "3"
 WRITE_CACHE_KIB = 262_144
 """SQLite page cache of the connection while a load writes (256 MiB): keeps the B-tree pages
 an insert touches in memory instead of re-reading them from the write-ahead log."""
+READ_CACHE_KIB = 65_536
+"""SQLite page cache of the connection between writes (64 MiB, filled only as pages are
+read): a search reads the full-text index's doclists and looks its matches up in
+``search_names`` one page each, which SQLite's default of 2 MiB read again from the operating
+system's cache for every search (benchmarks/README.md, tuning constants)."""
 SEARCH_INDEX_VERSION = "2"
 """Meta key ``search``: the full-text index's version. 2: prefix indexes of 1 to 3 characters
 (the 3-letter prefixes users type, ``"cos"*``, read one prefix entry rather than every term
@@ -162,16 +167,25 @@ _SEARCH = (
     "CROSS JOIN search_names AS s ON s.rowid = search_index.rowid "
     "WHERE search_index MATCH ? AND s.label IN ({labels}) LIMIT ?"
 )
-# How many rows _SEARCH would answer, counting to a limit (search's refusal of a text matching
-# too many nodes): the rows are counted inside SQLite, none is returned. _COUNT_ALL counts
-# every label's rows: no row of search_names is looked up.
+# _SEARCH, and the refusal of a text matching too many nodes, in one statement: the matches'
+# rowids of every label, to a limit (?2), read once from the full-text index into a
+# materialized table; when they reach it, one row of NULLs and no name read (a constant WHERE
+# term, tested before its loop runs); else their rows, each found by its rowid. One FTS5
+# query rather than a count and then the join.
+_FIND = (
+    "WITH m AS MATERIALIZED "
+    "(SELECT rowid AS r FROM search_index WHERE search_index MATCH ?1 LIMIT ?2) "
+    "SELECT NULL, NULL, NULL WHERE (SELECT count(*) FROM m) >= ?2 "
+    "UNION ALL "
+    "SELECT s.label, s.id, s.words FROM m CROSS JOIN search_names AS s ON s.rowid = m.r "
+    "WHERE (SELECT count(*) FROM m) < ?2 AND s.label IN ({labels})"
+)
+# How many rows _SEARCH would answer, counting to a limit, when the matches of every label
+# reach it but not every label with names is searched: counted inside SQLite.
 _COUNT = (
     "SELECT count(*) FROM (SELECT 1 FROM search_index "
     "CROSS JOIN search_names AS s ON s.rowid = search_index.rowid "
     "WHERE search_index MATCH ? AND s.label IN ({labels}) LIMIT ?)"
-)
-_COUNT_ALL = (
-    "SELECT count(*) FROM (SELECT 1 FROM search_index WHERE search_index MATCH ? LIMIT ?)"
 )
 _NAMED_KINDS = "SELECT kind FROM fields WHERE name = 'name'"
 _LOAD_INDEXES = (
@@ -395,6 +409,7 @@ class Record:
                 timeout=LOCK_TIMEOUT_S,
                 check_same_thread=False,
             )
+            self._db.execute(f"PRAGMA cache_size = -{READ_CACHE_KIB}")
             self._db.create_function("merge_values", 2, _merge_values, deterministic=True)
             self._db.create_function("search_words", 2, _search_words, deterministic=True)
             if not create and not self._db.execute(
@@ -1097,7 +1112,7 @@ class Record:
                 ) from exc
             raise
         finally:
-            self._db.execute("PRAGMA cache_size = -2000")
+            self._db.execute(f"PRAGMA cache_size = -{READ_CACHE_KIB}")
         return self._committed(outcomes, kept, written)
 
     def _committed(
@@ -1310,8 +1325,8 @@ class Record:
             )  # fmt: skip
 
     def search(
-        self, labels: Sequence[str], query: Sequence[str], limit: int
-    ) -> list[tuple[str, str, str]]:
+        self, labels: Sequence[str], query: Sequence[str], limit: int, refuse_at: int
+    ) -> list[tuple[str, str, str]] | None:
         """Nodes of ``labels`` whose name has a word starting with each of ``query``.
 
         Parameters
@@ -1322,14 +1337,19 @@ class Record:
             Search words (:func:`graph_service.search_text.words`), at least one.
         limit : int
             Most nodes answered, in all.
+        refuse_at : int
+            Answer ``None`` when at least this many nodes of ``labels`` match.
 
         Returns
         -------
-        list of tuple of str
+        list of tuple of str, or None
             ``(label, id, words)``, ``words`` the name's as indexed
             (:func:`graph_service.search_text.indexed`), in no particular order; exactly the
             matching nodes, up to ``limit`` (an FTS5 prefix query per word, ``"word"*``, all
-            of them), of those the graph in memory holds.
+            of them), of those the graph in memory holds. ``None`` when ``refuse_at`` of
+            them match, told from the index's rowids (O(``refuse_at``), no name read): when
+            every label with names (the ``fields`` named ``name``) is searched, the matches
+            of every label decide; otherwise those of ``labels`` are counted.
 
         Raises
         ------
@@ -1340,53 +1360,47 @@ class Record:
         -----
         The file may be ahead of the graph in memory: another process committed since the
         last :meth:`sync`, or a group of :meth:`commit` awaits its ``fsync``. Only then are
-        the rows checked against the graph (a look-up each); ``PRAGMA data_version`` read
-        after the query tells the first case, as :meth:`sync` reads it.
+        the rows checked against the graph (a look-up each), and those it holds counted;
+        ``PRAGMA data_version`` read after the query tells the first case, as :meth:`sync`
+        reads it.
         """
         expression = _fts_query(query)
-        statement = _SEARCH.format(labels=", ".join("?" * len(labels)))
+        marks = ", ".join("?" * len(labels))
+        rows: list[tuple[str, str, str]] | None = None
         try:
-            rows = self._db.execute(statement, (expression, *labels, limit)).fetchall()
-            (version,) = self._db.execute("PRAGMA data_version").fetchone()
+            current = self._durable
+            if current:
+                rows = self._matching(expression, labels, marks, limit, refuse_at)
+                (version,) = self._db.execute("PRAGMA data_version").fetchone()
+                current = version == self._data_version
+            if not current:  # the file is ahead of memory
+                find = self._memory.find
+                every = self._db.execute(_SEARCH.format(labels=marks), (expression, *labels, -1))
+                held = list(islice((row for row in every if find(row[:2]) is not None),
+                                   refuse_at))  # fmt: skip
+                rows = None if len(held) >= refuse_at else held
         except sqlite3.Error as exc:
             raise StoreUnavailableError(f"cannot read {self.data_dir / DB_FILE}: {exc}") from exc
-        if version == self._data_version and self._durable:
+        return None if rows is None else rows[:limit]
+
+    def _matching(
+        self, expression: str, labels: Sequence[str], marks: str, limit: int, refuse_at: int
+    ) -> list[tuple[str, str, str]] | None:
+        """:meth:`search`'s rows as the file holds them (``marks``: a ``?`` per label)."""
+        statement = _FIND.format(labels=marks)
+        rows = self._db.execute(statement, (expression, refuse_at, *labels)).fetchall()
+        if not rows or rows[0][0] is not None:
             return rows
-        find = self._memory.find
-        return [row for row in rows if find((row[0], row[1])) is not None]
-
-    def reach(self, labels: Sequence[str], query: Sequence[str], limit: int) -> bool:
-        """Whether :meth:`search` would answer ``limit`` rows for the same arguments.
-
-        A ``count(*)`` over the FTS5 query with ``LIMIT``: O(``limit``) inside SQLite, no row
-        read into Python. First over every label (no look-up of each row's label): below
-        ``limit``, or with every label with names searched (the labels of the ``fields``
-        named ``name``), that decides; otherwise the rows of ``labels`` are counted.
-
-        Raises
-        ------
-        StoreUnavailableError
-            If SQLite fails.
-
-        Notes
-        -----
-        When the file may be ahead of the graph in memory (see :meth:`search`), the rows
-        :meth:`search` answers are counted instead, so that both agree.
-        """
-        expression = _fts_query(query)
-        try:
-            (found,) = self._db.execute(_COUNT_ALL, (expression, limit)).fetchone()
-            if found >= limit:
-                named = {kind for (kind,) in self._db.execute(_NAMED_KINDS)}
-                if not named <= set(labels):
-                    statement = _COUNT.format(labels=", ".join("?" * len(labels)))
-                    (found,) = self._db.execute(statement, (expression, *labels, limit)).fetchone()
-            (version,) = self._db.execute("PRAGMA data_version").fetchone()
-        except sqlite3.Error as exc:
-            raise StoreUnavailableError(f"cannot read {self.data_dir / DB_FILE}: {exc}") from exc
-        if version == self._data_version and self._durable:
-            return bool(found >= limit)
-        return len(self.search(labels, query, limit)) >= limit
+        # Every label's matches reach the bound: they decide when every label with names is
+        # searched; otherwise the rows of the labels searched are counted.
+        if {kind for (kind,) in self._db.execute(_NAMED_KINDS)} <= set(labels):
+            return None
+        counted = (expression, *labels, refuse_at)
+        (found,) = self._db.execute(_COUNT.format(labels=marks), counted).fetchone()
+        if found >= refuse_at:
+            return None
+        statement = _SEARCH.format(labels=marks)
+        return self._db.execute(statement, (expression, *labels, limit)).fetchall()
 
     def current(self) -> None:
         """Catch up with this store's own last load before a read (O(1) when current)."""

@@ -150,22 +150,14 @@ class EmbeddedStore:
         return self._current().neighbors(label, ids, rel_type, direction)
 
     async def search_names(
-        self, labels: Sequence[str], words: Sequence[str], limit: int
-    ) -> list[tuple[str, str, str]]:
+        self, labels: Sequence[str], words: Sequence[str], limit: int, refuse_at: int
+    ) -> list[tuple[str, str, str]] | None:
         """Exactly the matching nodes, up to ``limit`` (one SQLite FTS5 query).
 
         See :meth:`Record.search <graph_service.stores.embedded.record.Record.search>`.
         """
         self._current()
-        return self._record.search(labels, words, limit)
-
-    async def names_reach(self, labels: Sequence[str], words: Sequence[str], limit: int) -> bool:
-        """Whether ``limit`` nodes match (SQLite ``count(*)`` with ``LIMIT``, no row read).
-
-        See :meth:`Record.reach <graph_service.stores.embedded.record.Record.reach>`.
-        """
-        self._current()
-        return self._record.reach(labels, words, limit)
+        return self._record.search(labels, words, limit, refuse_at)
 
     async def uncovered_employees(
         self, enterprise_id: str, product_types: Sequence[str], rules: LinkageRules
