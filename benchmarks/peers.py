@@ -47,10 +47,12 @@ from questions import (
     variables,
 )
 
+from graph_service.api.fast_path import schema_for
 from graph_service.auth import Role
 from graph_service.auth.tokens import LocalIssuer
 from graph_service.config import Settings
 from graph_service.errors import StoreUnavailableError
+from graph_service.memory import frozen_heap
 from graph_service.search_text import words
 from graph_service.stores import open_store
 from graph_service.stores.falkordb_server import free_port, running_falkordb
@@ -220,6 +222,8 @@ class Service(Peer):
         self.loop = asyncio.new_event_loop()
         stack.callback(self.loop.close)
         stack.callback(lambda: self.loop.run_until_complete(self.store.close()))
+        schema_for(self.settings)  # built, then frozen with the store, as `serve` does
+        stack.enter_context(frozen_heap())  # (graph_service.api.app)
         return {"load_s": load["seconds"], "load_peak_rss_mb": self._load_rss(load),
                 "startup_s": round(self.server.startup_s, 3),
                 "first_answer_s": answered}  # fmt: skip
@@ -232,7 +236,6 @@ class Service(Peer):
 
     def _in_process(self, question: str, item: Any) -> Any:
         from graph_service.api.context import make_context
-        from graph_service.api.fast_path import schema_for
 
         schema = schema_for(self.settings)
         result = self.loop.run_until_complete(

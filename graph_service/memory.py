@@ -1,4 +1,4 @@
-"""Allocation-heavy phases: building millions of small objects without cyclic GC passes.
+"""Allocation-heavy phases, and a server's long-lived state, kept out of cyclic GC passes.
 
 CPython's cyclic garbage collector runs every few hundred allocations of container objects;
 while a load or a graph rebuild allocates millions of dicts and tuples that all stay alive,
@@ -36,3 +36,23 @@ def bulk_allocation(*, freeze: bool = True) -> Iterator[None]:
             gc.freeze()
         if was_enabled:
             gc.enable()
+
+
+@contextmanager
+def frozen_heap() -> Iterator[None]:
+    """Collect garbage, then freeze every object alive for the block: a started server's state.
+
+    The modules imported (tens of thousands of functions, classes and dicts: strawberry,
+    graphql-core, FastAPI) and the open store then leave the collections run while serving
+    (:func:`gc.freeze`). A full collection otherwise rescans them all, every few dozen
+    requests, and lands on the request that triggers it; frozen, it scans only what requests
+    keep (benchmarks/README.md, tuning constants). Reference counting still frees what dies;
+    frozen reference cycles are collected only after the block (:func:`gc.unfreeze`), hence
+    the collection first.
+    """
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()

@@ -60,6 +60,7 @@ from graph_service.auth.middleware import Authentication
 from graph_service.auth.tokens import verifier_for
 from graph_service.config import Settings
 from graph_service.errors import GraphServiceError
+from graph_service.memory import frozen_heap
 from graph_service.stores import open_store
 from graph_service.stores.base import GraphStore
 
@@ -127,7 +128,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
             else MeteredTrail(settings.audit_path, settings.audit_max_bytes, metrics)
         )
         try:
-            yield
+            with frozen_heap():  # started: what serving requests allocates is all GC scans
+                yield
         finally:
             if app.state.execution is not None:
                 app.state.execution.close()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from fastapi import Request, Response
@@ -15,7 +17,7 @@ from graph_service.api.router import GraphQLHTTPView
 from graph_service.api.schema import schema
 from graph_service.config import Settings
 from graph_service.stores.embedded import EmbeddedStore
-from tests.api.conftest import Client, CountingStore
+from tests.api.conftest import Client, CountingStore, running
 
 
 def test_graphiql_is_served_at_graphql(client: Client) -> None:
@@ -265,3 +267,17 @@ def test_the_context_carries_the_request_the_sub_response_and_background_tasks(
     assert context.request is request and context.response is sub_response
     assert isinstance(context.background_tasks, BackgroundTasks)
     assert sub_response.background is context.background_tasks  # run after the answer
+
+
+def test_serve_freezes_its_started_state_until_shutdown(bank_dir: Path) -> None:
+    # graph_service.memory.frozen_heap: what was alive once serve started leaves the cyclic
+    # GC's passes (gc.get_objects lists no frozen object) until it stops. The store is
+    # opened first: opening freezes the graph it builds (memory.bulk_allocation).
+    store = EmbeddedStore(bank_dir, create=False)
+    alive = [object()]
+    assert any(o is alive for o in gc.get_objects())
+    with running(bank_dir, store) as client:
+        assert client.http.get("/health").status_code == 200
+        assert not any(o is alive for o in gc.get_objects())
+    assert any(o is alive for o in gc.get_objects())
+    asyncio.run(store.close())
