@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import graph_service
@@ -46,3 +48,18 @@ def test_stores_do_not_import_loaders() -> None:
         for path in modules
     }
     assert {path: names for path, names in offending.items() if names} == {}
+
+
+def test_running_documents_outside_serve_does_not_import_fastapi() -> None:
+    # The bulk `query` and `report` build a Context and run documents in-process: FastAPI
+    # (about 0.1 s to import) belongs to `serve` alone.
+    code = (
+        "import sys\n"
+        "import graph_service.cli, graph_service.bulk, graph_service.reports\n"
+        "from graph_service.api.context import make_context\n"
+        "from graph_service.api.fast_path import schema_for\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'fastapi'))\n"
+    )
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)  # fmt: skip
+    assert ran.stdout.strip() == "[]"

@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from strawberry.dataloader import DataLoader
-from strawberry.fastapi import BaseContext
 
 from graph_service.access import GRAPH_READERS, Scope
 from graph_service.api.permissions import ReadsGraph
@@ -26,6 +25,10 @@ from graph_service.rules import LinkageRules
 from graph_service.stores.base import Direction, GraphStore, Node, Relationship
 
 if TYPE_CHECKING:
+    from starlette.background import BackgroundTasks
+    from starlette.requests import Request
+    from starlette.responses import Response
+
     from graph_service.audit import AuditTrail
 
 Neighbour = tuple[Relationship, Node]
@@ -81,7 +84,7 @@ def when_loaded(loaded: Awaitable[T], then: Callable[[T], Any]) -> Any:
     return later()
 
 
-class Context(BaseContext):
+class Context:
     """What every resolver of one request sees as ``info.context``.
 
     Parameters
@@ -119,15 +122,19 @@ class Context(BaseContext):
     check>` first: the access rule is applied here, once, for every field built on them.
     A manager's scope (their portfolio) is read once per context, when first needed.
 
-    Also carries FastAPI's ``request``, ``response`` and ``background_tasks`` (from
-    :class:`strawberry.fastapi.BaseContext`) when served over HTTP; they are ``None`` when a
-    document runs in-process.
+    Also carries FastAPI's ``request``, ``response`` and ``background_tasks`` when served
+    over HTTP (set by :class:`graph_service.api.router.GraphQLHTTPView`, as strawberry's
+    ``BaseContext`` holds them); they are ``None`` when a document runs in-process. Not a
+    subclass of ``BaseContext``, which would import FastAPI into every command that runs a
+    document (the bulk ``query``, ``report``).
     """
 
     def __init__(self, store: GraphStore, settings: Settings, caller: Caller | None = None,
                  request_id: str | None = None, audit: AuditTrail | None = None,
                  audit_wait: bool = False) -> None:
-        super().__init__()
+        self.request: Request | None = None
+        self.response: Response | None = None
+        self.background_tasks: BackgroundTasks | None = None
         self.store = store
         self.settings = settings
         self.caller = caller
