@@ -60,7 +60,8 @@ def test_every_peer_has_every_measure(results: dict) -> None:
         ]
         if name in SERVICES:
             expected += ["startup_s", "first_answer_s", "throughput_rps", "serve_rss_mb",
-                         "bulk_coverage_execution_s", "report_coverage_s"]  # fmt: skip
+                         "bulk_coverage_execution_s", "bulk_coverage_open_s",
+                         "report_coverage_s"]  # fmt: skip
         for measure in expected:
             assert isinstance(figures.get(measure), int | float), (name, measure)
         assert set(peer["unanswered"]) == {q for n, q in UNANSWERED if n == name}, name
