@@ -18,6 +18,7 @@ prefix queries would miss names; an exact term never does).
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -138,6 +139,38 @@ def matcher(query: Sequence[str]) -> Callable[[str], object]:
     return re.compile("".join(f"(?=(?:.* )?{re.escape(word)})" for word in query)).match
 
 
+def query_terms(query: Sequence[str]) -> list[str]:
+    """The words of a search that a match must begin, each once, none implied by another.
+
+    A word that another word of ``query`` begins (``ann`` beside ``anna``), or that repeats,
+    asks nothing more of a name: every word starting with ``anna`` starts with ``ann``. So
+    the stores' full-text queries and :func:`matcher` need only the others; each word left
+    costs the stores a look-up (on SQLite, a prefix term read through its doclist), and a
+    200-character text may hold 100 words (``a a a ...``), or 400 once normalised
+    (``\ufdfa``, followed by a space, is four words), where one or four decide.
+
+    Parameters
+    ----------
+    query : sequence of str
+        Search words (:func:`words`).
+
+    Returns
+    -------
+    list of str
+        The words that no other word of ``query`` begins, in the order they first appear.
+        O(n log n) for n words: a word begins another exactly when it begins the next one in
+        sorted order.
+
+    Examples
+    --------
+    >>> query_terms(["ann", "smith", "anna", "ann", "s"])
+    ['smith', 'anna']
+    """
+    ordered = sorted(set(query))
+    implied = {word for word, after in itertools.pairwise(ordered) if after.startswith(word)}
+    return [word for word in dict.fromkeys(query) if word not in implied]
+
+
 def index_terms(name: str) -> str:
     """The ``searchText`` of a name on the Cypher stores: every prefix of every word.
 
@@ -169,5 +202,6 @@ __all__ = [
     "matcher",
     "normalise",
     "query_term",
+    "query_terms",
     "words",
 ]

@@ -13,6 +13,7 @@ from graph_service.search_text import (
     indexed,
     matcher,
     query_term,
+    query_terms,
     words,
 )
 
@@ -93,3 +94,27 @@ def test_ascii_text_is_cut_as_any_text() -> None:
 
 def test_named_labels() -> None:
     assert NAMED_LABELS == ("Enterprise", "Person", "Manager")
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        (["e"] * 100, ["e"]),  # "e e e ...": one prefix term, not a hundred
+        (["ann", "smith", "anna", "ann", "s"], ["smith", "anna"]),
+        (["a", "ab", "abc", "b"], ["abc", "b"]),
+        (["sons", "shi"], ["sons", "shi"]),  # neither begins the other: both kept, in order
+        (words("\ufdfa " * 100), words("\ufdfa")),  # 200 characters: 400 words, 4 distinct
+        ([], []),
+    ],
+)
+def test_query_terms_drop_repeated_and_implied_words(query: list[str], expected: list[str]) -> None:
+    assert query_terms(query) == expected
+
+
+@given(st.lists(st.text("abc", min_size=1, max_size=3), max_size=6),
+       st.lists(st.text("abc", min_size=1, max_size=4), max_size=4))
+def test_query_terms_match_the_names_the_whole_query_matches(
+    query: list[str], name: list[str]
+) -> None:
+    indexed_name = " ".join(name)
+    assert bool(matcher(query_terms(query))(indexed_name)) == bool(matcher(query)(indexed_name))

@@ -46,7 +46,7 @@ from graph_service.linkage.question import (
     fixed_cost,
 )
 from graph_service.model import PERSONAL_FIELDS, NodeKey, NodeLabel
-from graph_service.search_text import NAMED_LABELS, matcher, words
+from graph_service.search_text import NAMED_LABELS, matcher, query_terms, words
 from graph_service.stores.base import GraphStore
 
 MAX_TEXT_CHARS = 200
@@ -130,6 +130,7 @@ async def _search(store: GraphStore, settings: Settings, args: SearchArgs) -> Ra
     """
     query = words(args.text)
     phrase = " ".join(query)
+    terms = query_terms(query)  # what a match must begin: no word repeated or implied
     limit = settings.max_search_matches * CANDIDATES_PER_MATCH
     assert args.labels is not None  # validated
     labels = sorted(label.value for label in args.labels)
@@ -144,10 +145,10 @@ async def _search(store: GraphStore, settings: Settings, args: SearchArgs) -> Ra
         # Enough names match to refuse, whatever the ids found (a node found by both counts
         # once): the store tells before it reads any name.
         enough = settings.max_search_matches + 1 + sum(map(len, exact.values()))
-        candidates = await store.search_names(named, query, limit, enough)
+        candidates = await store.search_names(named, terms, limit, enough)
         if candidates is None or len(candidates) >= limit:
             raise _too_broad(args.text, settings)
-        match = matcher(query)
+        match = matcher(terms)
         for label, node_id, name in candidates:
             if node_id == args.text:
                 continue  # found by its id above

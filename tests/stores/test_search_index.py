@@ -7,6 +7,9 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
+from graph_service.config import Settings
+from graph_service.linkage import search
+from graph_service.linkage.question import Ranked, answer
 from graph_service.records import GraphBatch, NodeRow
 from graph_service.search_text import SEARCH_PROPERTY
 from graph_service.stores.base import GraphStore
@@ -118,6 +121,23 @@ def test_a_search_reads_the_full_text_index_once(small_bank_dir: Path) -> None:
     assert plan.count("MATERIALIZE m") == 1 and plan.count("SCAN search_index VIRTUAL TABLE "
                                                            "INDEX 0:M1") == 1  # fmt: skip
     assert "SEARCH s USING INTEGER PRIMARY KEY (rowid=?)" in plan
+
+
+def test_a_repeated_or_implied_word_is_not_searched_again(small_bank_dir: Path) -> None:
+    # "acme acm a acme ..." (40 words) asks of a name what "acme" asks: one prefix term in
+    # the full-text query, not forty, each of which reads its doclist through.
+    store = EmbeddedStore(small_bank_dir, create=False)
+    statements: list[str] = []
+    store._record._db.set_trace_callback(statements.append)
+    try:
+        found = asyncio.run(answer(search.QUESTION, store, Settings(),
+                                   search.SearchArgs("acme acm a" + " acme" * 37)))
+    finally:
+        store._record._db.set_trace_callback(None)
+        asyncio.run(store.close())
+    assert isinstance(found, Ranked) and found.items == [("Enterprise", "E1")]  # Acme Ltd
+    (matched,) = [s for s in statements if "MATCH" in s]
+    assert matched.count('"acme"*') == 1 and '"acm"*' not in matched and '"a"*' not in matched
 
 
 def test_the_refusal_counts_the_nodes_its_graph_holds(small_bank_dir: Path) -> None:
