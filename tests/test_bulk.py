@@ -18,7 +18,7 @@ from graph_service.bulk import CHUNK_SIZE, BulkSummary, check_document, run_bulk
 from graph_service.bulk.merge import Answer, Merger
 from graph_service.bulk.runner import _execute_each
 from graph_service.config import Settings
-from graph_service.errors import InvalidInputError, StoreUnavailableError
+from graph_service.errors import InvalidInputError, Location, StoreUnavailableError
 from graph_service.linkage import commands
 from graph_service.stores.base import GraphStore
 from graph_service.stores.cypher import CypherStore
@@ -387,6 +387,12 @@ def test_a_document_repeating_fields_too_often_is_refused_before_running() -> No
     with pytest.raises(InvalidInputError, match="same response name") as refused:
         check_document(repeated("__typename", 900), "doc.graphql", Settings())
     assert refused.value.code == "BAD_USER_INPUT"
+
+
+def test_a_document_with_an_empty_selection_set_is_refused_before_running() -> None:
+    with pytest.raises(InvalidInputError, match="selects nothing") as refused:
+        check_document('{\n  enterprise(id: "E1") {}\n}', "doc.graphql", Settings())
+    assert refused.value.location == Location("doc.graphql", 2)
 
 
 def test_a_document_whose_fragments_expand_too_far_is_refused_before_running() -> None:

@@ -474,10 +474,51 @@ def same_name_pairs(document: DocumentNode, limit: int = MAX_SAME_NAME_PAIRS) ->
     return pairs
 
 
+def empty_selection(document: DocumentNode) -> SelectionSetNode | None:
+    """The first selection set of ``document`` that selects nothing (``{}``), if any.
+
+    GraphQL's grammar is ``SelectionSet : { Selection+ }``, but graphql-core's parser takes
+    ``{}`` by default (its ``allow_empty_selection_sets``, deprecated, to become the only
+    grammar), and strawberry's depth rule then fails on it with a ``ValueError`` (``max()``
+    of no selections) that escapes validation uncoded. Walked without recursion, in the
+    document's order.
+
+    Parameters
+    ----------
+    document : DocumentNode
+        A parsed document.
+
+    Returns
+    -------
+    SelectionSetNode or None
+        The first empty selection set of an operation or fragment, nested ones included.
+
+    Examples
+    --------
+    >>> from graphql import parse
+    >>> empty_selection(parse("{ a { b } }")) is None, empty_selection(parse("{ a {} }")) is None
+    (True, False)
+    """
+    stack = [d.selection_set for d in reversed(document.definitions)
+             if isinstance(d, OperationDefinitionNode | FragmentDefinitionNode)]  # fmt: skip
+    while stack:
+        selection_set = stack.pop()
+        if not selection_set.selections:
+            return selection_set
+        stack.extend(
+            selection.selection_set for selection in reversed(selection_set.selections)
+            if isinstance(selection, FieldNode | InlineFragmentNode)
+            and selection.selection_set is not None
+        )
+    return None
+
+
 def spread_errors(schema: GraphQLSchema, document: DocumentNode) -> list[GraphQLError]:
     """The errors of a document's fragment spreads, found before any other rule walks them.
 
-    A spread of an unknown fragment (graphql-core's ``KnownFragmentNamesRule``; strawberry's
+    First an empty selection set (:func:`empty_selection`, which graphql-core's rules take
+    and strawberry's depth rule fails on), coded ``GRAPHQL_VALIDATION_FAILED``. Then a
+    spread of an unknown fragment (graphql-core's ``KnownFragmentNamesRule``; strawberry's
     depth rule would fail on it with a ``KeyError``), spreads expanding beyond
     :data:`MAX_EXPANDED_FIELDS` (:func:`expanded_fields`; graphql-core's and strawberry's
     rules walk every spread), or fields repeated beyond :data:`MAX_SAME_NAME_PAIRS`
@@ -494,9 +535,17 @@ def spread_errors(schema: GraphQLSchema, document: DocumentNode) -> list[GraphQL
     Returns
     -------
     list of GraphQLError
-        Unknown fragments coded ``GRAPHQL_VALIDATION_FAILED``, else at most one
-        ``QUERY_TOO_COMPLEX`` error; empty when the spreads and repeats are within bounds.
+        An empty selection set or unknown fragments coded ``GRAPHQL_VALIDATION_FAILED``,
+        else at most one ``QUERY_TOO_COMPLEX`` error; empty when the selection sets select
+        something and the spreads and repeats are within bounds.
     """
+    empty = empty_selection(document)
+    if empty is not None:
+        return [GraphQLError(
+            "A selection set must select at least one field ('{ Selection+ }' in GraphQL's "
+            "grammar); this one selects nothing.",
+            empty, extensions={"code": GRAPHQL_VALIDATION_FAILED},
+        )]
     defined = {d.name.value for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     spread = {
         name

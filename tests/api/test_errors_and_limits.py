@@ -281,3 +281,17 @@ def test_a_fragment_cycle_is_a_coded_validation_error(client: Client) -> None:
     cycle = "query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }"
     assert client.error_codes(cycle) == ["GRAPHQL_VALIDATION_FAILED"]
     assert client.error_codes("query { ...Nope }") == ["GRAPHQL_VALIDATION_FAILED"]
+
+
+@pytest.mark.parametrize("document", [
+    "{}", "query Q {}", '{ enterprise(id: "E1") {} }', "{ ...F } fragment F on Query {}",
+    "{ __schema {} }", '{ search(text: "acme") { edges { node { ... on Enterprise {} } } } }',
+])
+def test_an_empty_selection_set_is_a_coded_validation_error(client: Client, document: str) -> None:
+    # graphql-core parses "{}"; strawberry's depth rule failed on it with a ValueError that
+    # reached the answer uncoded ("max() arg is an empty sequence"), or answered {} for it.
+    body = client.post(document)
+    assert body.get("data") is None
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert "selects nothing" in error["message"] and error["locations"]
