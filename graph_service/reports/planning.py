@@ -352,10 +352,15 @@ def _coerce(argument: _Argument, text: str) -> Any:
     ------
     InvalidInputError
         If the value is not of the argument's type (``productTypes=[1]``,
-        ``productTypes={"a": 1}``); the message names the argument.
+        ``productTypes={"a": 1}``), or is JSON nested too deeply for Python's parser (about
+        1,000 levels: ``RecursionError``, which was an HTTP 500); the message names the
+        argument.
     """
     try:
         value = json.loads(text)
+    except RecursionError:
+        raise InvalidInputError(
+            f"arg {argument.published}: the JSON is nested too deeply") from None
     except ValueError:
         value = text
     base = argument.base

@@ -148,6 +148,8 @@ def test_questions_whose_answers_are_not_rows_are_no_reports() -> None:
     ({"args": ("productTypes=[null]",)}, "arg productTypes: expected a list of text"),
     ({"args": ('enterpriseId={"a":1}',)}, "arg enterpriseId: expected an id"),
     ({"args": ('enterpriseId=["E1"]',)}, "arg enterpriseId: expected an id"),
+    ({"args": ("productTypes=" + "[" * 5000 + "]" * 5000,)},
+     "^arg productTypes: the JSON is nested too deeply$"),
 ])
 def test_bad_options_are_refused_before_anything_runs(kwargs: dict[str, Any],
                                                         message: str) -> None:
@@ -472,6 +474,8 @@ def test_bad_parameters_are_refused_over_http_as_on_the_command_line(
              "arg productTypes: expected a list of text"),
             ("payrollCoverage", {"where": "nosuch=x"},
              "where 'nosuch': no Enterprise has that property (Enterprise declares id, name"),
+            ("uncoveredEmployees", {"arg": "productTypes=" + "[" * 5000 + "]" * 5000},
+             "arg productTypes: the JSON is nested too deeply"),  # was HTTP 500, plain text
         ]:
             refused = http.get(f"/reports/{report}", params=params)
             assert refused.status_code == 400, refused.text
