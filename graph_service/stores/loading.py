@@ -97,17 +97,18 @@ async def _load(settings: Settings, batch: GraphBatch) -> LoadReport:
             await store.close()
     from graph_service.stores.embedded.store import EmbeddedStore, removed_on_failure
 
+    rules = settings.rules()
     with removed_on_failure(settings.data_dir):
         embedded = EmbeddedStore(settings.data_dir, create=True)
         try:
-            report = await embedded.write(batch)
+            report = await embedded.write(batch, snapshot_rules=rules)
         except BaseException:
             await embedded.close()
             raise
     try:  # committed: a failed or interrupted snapshot costs the next start-up a rebuild
         # A load that changed nothing leaves a whole snapshot of the same graph as it is.
         if not await embedded.snapshot_current():
-            await embedded.save_snapshot(settings.rules())
+            await embedded.save_snapshot(rules)
     except (GraphServiceError, KeyboardInterrupt) as exc:
         logger.warning("the load is committed but its snapshot was not written: %s",
                        str(exc) or type(exc).__name__)  # fmt: skip

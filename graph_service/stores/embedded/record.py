@@ -34,7 +34,7 @@ import pickle
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -58,6 +58,7 @@ from graph_service.search_text import indexed
 from graph_service.stores.embedded import snapshot
 from graph_service.stores.embedded.adjacency import DEFERRED_GROUPS, Adjacency
 from graph_service.stores.embedded.firstload import FirstLoad
+from graph_service.stores.embedded.forked import ForkedSnapshot
 from graph_service.stores.embedded.properties import merge
 
 logger = logging.getLogger(__name__)
@@ -441,6 +442,7 @@ class Record:
         self._checkpointing: asyncio.Future[None] | None = None
         self._checkpointed = time.monotonic()  # the last checkpoint started
         self._kept: FirstLoad | None = None  # a first load's rows, until memory is built
+        self._forked: ForkedSnapshot | None = None  # writing the snapshot of self._kept
         self.counts = CommitCounts()
         """What the group commit did (:class:`CommitCounts`)."""
         self.snapshot_unused: str | None = None
@@ -831,7 +833,9 @@ class Record:
             return False  # the rows read would include a group not yet durable
         return self.sync(in_transaction=False)
 
-    def write(self, batch: GraphBatch) -> LoadReport:
+    def write(
+        self, batch: GraphBatch, prepare: Callable[[Adjacency], None] | None = None
+    ) -> LoadReport:
         """Write ``batch`` in one SQLite transaction, then make it visible in memory.
 
         Deletions first (a node with its relationships; absent keys are no error), then
@@ -871,17 +875,49 @@ class Record:
         writes through a rollback journal (:meth:`_journal_for_load`).
         Committed with ``synchronous=FULL`` (SQLite's default: the write-ahead log is
         ``fsync``'d by ``COMMIT``), on the calling thread; :meth:`commit` groups writes.
+
+        With ``prepare`` (what a load that writes the snapshot passes), a first load forks
+        the process that writes the snapshot of the graph it leaves
+        (:class:`~.forked.ForkedSnapshot`, ``prepare`` run on that graph before it is
+        encoded) once its rows are read, so that it is written while SQLite writes them;
+        :meth:`forked_snapshot` waits for it.
         """
         batch.check_deletions()
         first = FirstLoad()
-        with self._journal_for_load():
-            (outcome,) = self._write_group([batch], fsync_after=False, first=first)
+        try:
+            with self._journal_for_load():
+                (outcome,) = self._write_group(
+                    [batch], fsync_after=False, first=first, prepare=prepare
+                )
+        except BaseException:
+            self._abandon_forked()
+            raise
         self._data_version = _BEHIND  # our own commit does not change PRAGMA data_version
         if isinstance(outcome, GraphServiceError):
+            self._abandon_forked()
             raise outcome
         if first.seq:
             self._kept = first
         return outcome
+
+    def forked_snapshot(self) -> FsPath | None:
+        """The snapshot a first load's forked process wrote, once it is in place.
+
+        Waits for the process :meth:`write` forked (:class:`~.forked.ForkedSnapshot`) to
+        end. ``None`` when there is none, or it did not put the snapshot in place (it
+        failed, or the load changed nothing): :meth:`save_snapshot` then writes it.
+        """
+        forked, self._forked = self._forked, None
+        if forked is None or not forked.finish(self._kept.seq if self._kept else 0):
+            return None
+        self.snapshot_unused = None
+        return self.data_dir / snapshot.SNAPSHOT_FILE
+
+    def _abandon_forked(self) -> None:
+        """Stop the process forked to write the snapshot, if any (nothing was committed)."""
+        forked, self._forked = self._forked, None
+        if forked is not None:
+            forked.abandon()
 
     async def commit(self, batch: GraphBatch) -> LoadReport:
         """Write ``batch`` as :meth:`write` does, grouped with the writes arriving meanwhile.
@@ -1032,7 +1068,12 @@ class Record:
             self._synced_log = inode
 
     def _write_group(
-        self, batches: Sequence[GraphBatch], *, fsync_after: bool, first: FirstLoad | None = None
+        self,
+        batches: Sequence[GraphBatch],
+        *,
+        fsync_after: bool,
+        first: FirstLoad | None = None,
+        prepare: Callable[[Adjacency], None] | None = None,
     ) -> list[LoadReport | GraphServiceError]:
         """Write ``batches`` in one transaction, each in a savepoint; commit what succeeded.
 
@@ -1043,7 +1084,8 @@ class Record:
         caught up (the caller marks it behind once the commit is durable). With ``first``,
         if the group is one batch, the store holds no row and memory never held a node,
         the rows are read into ``first`` and written from it in key order
-        (:meth:`_write_kept`), and its ``seq`` is set once they are committed.
+        (:meth:`_write_kept`), and its ``seq`` is set once they are committed; with
+        ``prepare`` too, the snapshot's process is forked once they are read (:meth:`write`).
 
         Raises
         ------
@@ -1071,7 +1113,7 @@ class Record:
                 self._db.execute("DROP INDEX nodes_by_load")
                 self._db.execute("DROP INDEX relationships_by_load")
             kept = first if first_load and len(batches) == 1 and not self._memory.ids else None
-            outcomes = [self._write_one(batch, seq, kept) for batch in batches]
+            outcomes = [self._write_one(batch, seq, kept, prepare) for batch in batches]
             if not any(isinstance(o, LoadReport) for o in outcomes):
                 self._db.execute("ROLLBACK")
                 for fields in self._fields.values():
@@ -1130,12 +1172,17 @@ class Record:
         return outcomes
 
     def _write_one(
-        self, batch: GraphBatch, seq: int, kept: FirstLoad | None
+        self,
+        batch: GraphBatch,
+        seq: int,
+        kept: FirstLoad | None,
+        prepare: Callable[[Adjacency], None] | None = None,
     ) -> LoadReport | GraphServiceError:
         """Check and write one batch of a group in a savepoint; its report, or its refusal.
 
         With ``kept``, the rows are read into it first, then written from it
-        (:meth:`_keep`, :meth:`_write_kept`); otherwise streamed into SQLite as read.
+        (:meth:`_keep`, :meth:`_write_kept`); otherwise streamed into SQLite as read. With
+        ``prepare`` too, the snapshot's process is forked in between (:meth:`_fork`).
 
         A :class:`GraphServiceError` (a precondition not met, a lazy batch's bad row) rolls
         the savepoint back and is returned; a failure of SQLite propagates (the group fails).
@@ -1155,6 +1202,8 @@ class Record:
                     )
                 else:
                     self._keep(check, kept)
+                    if prepare is not None:
+                        self._fork(kept, seq, prepare)
                     self._write_kept(kept, seq)
             report = check.report()
         except GraphServiceError as exc:
@@ -1301,6 +1350,21 @@ class Record:
             keep_end(ei)
             keep_rel_values(fields[rel_type].encode(props) if props else ())
 
+    def _fork(self, kept: FirstLoad, seq: int, prepare: Callable[[Adjacency], None]) -> None:
+        """Fork the process writing the snapshot of ``kept``'s graph as load ``seq``.
+
+        Not when a row is outside the model (:meth:`FirstLoad.known
+        <.firstload.FirstLoad.known>`: left to the rebuild) or the record has no store id
+        yet (made before snapshots: it gets one as this write commits).
+        """
+        store_id = self._meta("store_id")
+        if store_id is None or not kept.known():
+            return
+        kept.order()
+        self._forked = ForkedSnapshot.start(
+            self.data_dir, kept, self._memory, seq, store_id, prepare, READ_CHUNK
+        )
+
     def _write_kept(self, kept: FirstLoad, seq: int) -> None:
         """Write ``kept``'s rows in primary-key order, as :meth:`_node_rows` would encode them.
 
@@ -1408,7 +1472,11 @@ class Record:
             self.sync(in_transaction=False)
 
     def close(self) -> None:
-        """Close the SQLite connections (the checkpoint's once its checkpoint ends)."""
+        """Close the SQLite connections (the checkpoint's once its checkpoint ends).
+
+        A process forked to write the snapshot and not waited for is stopped.
+        """
+        self._abandon_forked()
         if self._checkpointer is not None:
             if self._checkpointing is not None and not self._checkpointing.done():
                 self._checkpointing.add_done_callback(lambda _: self._close_checkpointer())

@@ -233,9 +233,7 @@ def write(
 ) -> FsPath:
     """Write ``state`` stamped ``stamp`` as ``data_dir``'s snapshot, atomically.
 
-    The items of ``state`` named in each group of ``deferred`` go in a part of the payload
-    of their own, after the first, which :func:`read_state` leaves to be decoded when first
-    asked for. Temporary files left by writers that were killed are removed first.
+    :func:`write_temp`, then :func:`install`.
 
     Returns
     -------
@@ -248,10 +246,32 @@ def write(
         If writing fails; the temporary file is removed and the previous snapshot stays.
         So does any exception (``KeyboardInterrupt``) raised meanwhile.
     """
-    for stale in data_dir.glob(_TEMP_PREFIX + "*.tmp"):
-        pid = stale.name[len(_TEMP_PREFIX) : -len(".tmp")]
-        if pid.isdigit() and not _alive(int(pid)):
-            stale.unlink(missing_ok=True)
+    return install(write_temp(data_dir, stamp, state, deferred))
+
+
+def write_temp(
+    data_dir: FsPath, stamp: Stamp, state: dict[str, Any],
+    deferred: Sequence[Iterable[str]] = (),
+) -> FsPath:
+    """Write ``state`` stamped ``stamp`` to a temporary file in ``data_dir``, synced.
+
+    The items of ``state`` named in each group of ``deferred`` go in a part of the payload
+    of their own, after the first, which :func:`read_state` leaves to be decoded when first
+    asked for. Temporary files left by writers that were killed are removed first. The
+    file is named after this process (``.graph.snapshot.<pid>.tmp``): a writer's is kept
+    while it runs.
+
+    Returns
+    -------
+    Path
+        The temporary file, for :func:`install`.
+
+    Raises
+    ------
+    OSError, pickle.PicklingError
+        If writing fails; the temporary file is removed. So is it on any exception.
+    """
+    _remove_stale(data_dir)
     groups = [set(group) & state.keys() for group in deferred]
     later = set().union(*groups)
     parts = _encode({name: value for name, value in state.items() if name not in later})
@@ -266,8 +286,7 @@ def write(
     header = json.dumps(
         {**asdict(stamp), "length": length, "crc32": crc32, "deferred_at": starts}
     ).encode()
-    target = data_dir / SNAPSHOT_FILE
-    temp = data_dir / f"{_TEMP_PREFIX}{os.getpid()}.tmp"
+    temp = temp_file(data_dir, os.getpid())
     try:
         with open(temp, "wb") as out:
             out.write(MAGIC + _HEADER_LENGTH.pack(len(header)) + header)
@@ -275,16 +294,51 @@ def write(
                 out.write(part)
             out.flush()
             os.fsync(out.fileno())
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return temp
+
+
+def install(temp: FsPath) -> FsPath:
+    """Make ``temp`` (from :func:`write_temp`) its directory's snapshot: rename, then sync.
+
+    Returns
+    -------
+    Path
+        The snapshot file.
+
+    Raises
+    ------
+    OSError
+        If the rename fails (``temp`` is removed and the previous snapshot stays), or the
+        directory cannot be synced (the snapshot is in place, not known durable).
+    """
+    target = temp.with_name(SNAPSHOT_FILE)
+    try:
         os.replace(temp, target)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-    directory = os.open(data_dir, os.O_RDONLY)
+    directory = os.open(temp.parent, os.O_RDONLY)
     try:
         os.fsync(directory)
     finally:
         os.close(directory)
     return target
+
+
+def temp_file(data_dir: FsPath, pid: int) -> FsPath:
+    """The temporary file process ``pid`` writes a snapshot of ``data_dir`` to."""
+    return data_dir / f"{_TEMP_PREFIX}{pid}.tmp"
+
+
+def _remove_stale(data_dir: FsPath) -> None:
+    """Remove the temporary files of snapshot writers no longer running (killed midway)."""
+    for stale in data_dir.glob(_TEMP_PREFIX + "*.tmp"):
+        pid = stale.name[len(_TEMP_PREFIX) : -len(".tmp")]
+        if pid.isdigit() and not _alive(int(pid)):
+            stale.unlink(missing_ok=True)
 
 
 def _alive(pid: int) -> bool:

@@ -7,6 +7,7 @@ import shutil
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
+from functools import partial
 from pathlib import Path as FsPath
 from typing import Any, TypeVar, cast
 
@@ -99,8 +100,13 @@ class EmbeddedStore:
         With ``rules``, the derived indexes their questions read first are built before
         (:func:`.questions.warm`), so that the snapshot holds them. See
         :meth:`Record.save_snapshot
-        <graph_service.stores.embedded.record.Record.save_snapshot>`.
+        <graph_service.stores.embedded.record.Record.save_snapshot>`. After a first load
+        written with ``snapshot_rules`` (:meth:`write`), waits for the process it forked to
+        write the snapshot instead, and writes it here only if that process did not.
         """
+        written = self._record.forked_snapshot()
+        if written is not None:
+            return written
         if rules is not None:
             questions.warm(self._current(), rules)
         return self._record.save_snapshot()
@@ -115,7 +121,9 @@ class EmbeddedStore:
         """
         return self._record.snapshot_unused
 
-    async def write(self, batch: GraphBatch) -> LoadReport:
+    async def write(
+        self, batch: GraphBatch, snapshot_rules: LinkageRules | None = None
+    ) -> LoadReport:
         """Apply ``batch`` (deletions, then upserts) in one SQLite transaction.
 
         Committed durably before it is visible in memory, all or nothing; other processes
@@ -124,10 +132,16 @@ class EmbeddedStore:
         <graph_service.stores.embedded.record.Record.commit>`); a load's (it names the
         files it reads, or reads its rows while written) is written alone (:meth:`Record.write
         <graph_service.stores.embedded.record.Record.write>`).
+
+        A load followed by :meth:`save_snapshot` passes the same rules as
+        ``snapshot_rules``: a first load into an empty store then writes the snapshot in a
+        forked process while SQLite writes its rows (:class:`~.forked.ForkedSnapshot`).
         """
         if batch.files or not (isinstance(batch.nodes, list)
                                and isinstance(batch.relationships, list)):
-            return self._record.write(batch)
+            prepare = None if snapshot_rules is None else partial(questions.warm,
+                                                                  rules=snapshot_rules)
+            return self._record.write(batch, prepare)
         return await self._record.commit(batch)
 
     @property
