@@ -39,6 +39,7 @@ import io
 import itertools
 import json
 import marshal
+import mmap
 import os
 import pickle
 import struct
@@ -62,6 +63,7 @@ the record, once."""
 _PROTOCOL = 5
 _TEMP_PREFIX = f".{SNAPSHOT_FILE}."
 _HEADER_LENGTH = struct.Struct(">I")
+_MAP_FLAGS = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)  # (Linux only)
 _EXTERNS_LENGTH = struct.Struct(">Q")
 EXTERN_MIN = 1_000
 """Items from which a container of builtins is encoded with :mod:`marshal` rather than
@@ -399,8 +401,14 @@ def read_stamp(data_dir: FsPath) -> Found:
         raise SnapshotRejected(f"its header is damaged ({exc!r})") from None
 
 
-def read_payload(data_dir: FsPath, found: Found) -> bytes:
+def read_payload(data_dir: FsPath, found: Found) -> memoryview:
     """The payload of ``data_dir``'s snapshot whose header was ``found``, its checksum checked.
+
+    The file mapped rather than read (:mod:`mmap`, read-only, its pages populated at once
+    where the system can: ``MAP_POPULATE``): decoding reads the page cache's pages in
+    place, where a read would first copy them into as much new memory as the file is
+    large (a fault per page of it). A snapshot is replaced by a rename, never written in
+    place, so the mapping stays whole while it is read.
 
     Raises
     ------
@@ -409,12 +417,15 @@ def read_payload(data_dir: FsPath, found: Found) -> bytes:
     """
     try:
         with open(data_dir / SNAPSHOT_FILE, "rb") as snap:
-            snap.seek(found.offset)
-            payload = snap.read()
-    except OSError as exc:
+            size = os.fstat(snap.fileno()).st_size - found.offset
+            if size != found.length:
+                raise SnapshotRejected(
+                    f"it is truncated ({max(size, 0)} of {found.length} payload bytes)"
+                )
+            mapped = mmap.mmap(snap.fileno(), 0, flags=_MAP_FLAGS, prot=mmap.PROT_READ)
+    except (OSError, ValueError) as exc:
         raise SnapshotRejected(f"it cannot be read ({exc})") from None
-    if len(payload) != found.length:
-        raise SnapshotRejected(f"it is truncated ({len(payload)} of {found.length} payload bytes)")
+    payload = memoryview(mapped)[found.offset :]
     if zlib.crc32(payload) != found.crc32:
         raise SnapshotRejected("its checksum does not match (damaged)")
     return payload
@@ -440,7 +451,7 @@ def read_state(
         If the payload is truncated, fails its checksum or its first part does not unpickle
         to a dict.
     """
-    view = memoryview(read_payload(data_dir, found))
+    view = read_payload(data_dir, found)
     ends = [*found.deferred_at, len(view)]
     try:
         state = _decode(view[: ends[0]])
