@@ -30,10 +30,11 @@ from graph_service.linkage.coverage import PayrollArgs
 from graph_service.linkage.question import Id, answer_many
 from graph_service.records import GraphBatch, NodeRow, RelationshipRow
 from graph_service.stores.base import Direction
-from graph_service.stores.embedded import EmbeddedStore, questions, record, snapshot
+from graph_service.stores.embedded import EmbeddedStore, adjacency, questions, record, snapshot
 from graph_service.stores.embedded.adjacency import (
     CACHES,
     DEFERRED,
+    NEIGHBOURHOODS,
     SNAPSHOT_KINDS,
     Adjacency,
     pairs,
@@ -186,16 +187,38 @@ def test_a_report_from_kept_indexes_leaves_the_neighbourhoods_undecoded(loaded: 
     assert coverage == asyncio.run(store.payroll_coverage(enterprises, rules))
     assert sum(c.employees for c in coverage) > 0 and len(coverage) == len(enterprises)
     [node] = asyncio.run(store.get_nodes("Enterprise", enterprises[:1]))
-    assert node is not None and node.props  # a node read: its values alone decoded
-    assert DEFERRED & vars(memory).keys() == {"values"}
+    assert node is not None and node.props  # a node read: its run of values alone decoded
+    assert not DEFERRED & vars(memory).keys() and len(memory._runs) == 1  # noqa: SLF001
     employees = asyncio.run(
         store.neighbors("Enterprise", enterprises[:1], "EMPLOYED_BY", Direction.INCOMING)
     )
-    assert DEFERRED <= vars(memory).keys() and employees[0]
+    assert DEFERRED & vars(memory).keys() == NEIGHBOURHOODS and employees[0]
     rebuilt = EmbeddedStore(loaded, create=False)
     rebuilt._memory.state()  # noqa: SLF001 (decoded at once)
     assert asyncio.run(rebuilt.payroll_coverage(enterprises, rules)) == coverage
     for each in (store, rebuilt):
+        asyncio.run(each.close())
+
+
+def test_a_node_read_decodes_its_run_of_values_alone(
+    bank: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(adjacency, "VALUE_RUN", 1_000)  # (written and read alike)
+    data_dir = tmp_path / "data"
+    load(Settings(data_dir=data_dir), read_input("canonical", bank))
+    runs = snapshot.read_stamp(data_dir).deferred[:-1]
+    assert len(runs) > 5 and all(len(names) == 1 for names in runs)
+    store = EmbeddedStore(data_dir, create=False)
+    theirs = EmbeddedStore(_rebuilt_copy(data_dir, tmp_path), create=False)
+    memory = store._memory  # noqa: SLF001
+    enterprises = asyncio.run(theirs.list_ids("Enterprise"))[:3]
+    ours = asyncio.run(store.get_nodes("Enterprise", enterprises))
+    assert "values" not in vars(memory) and len(memory._runs) == 1  # noqa: SLF001
+    assert ours == asyncio.run(theirs.get_nodes("Enterprise", enterprises))
+    assert ours[0] is not None and ours[0].props["name"]
+    assert memory.values == theirs._memory.values  # noqa: SLF001 (every run, in order)
+    assert memory._runs == {} and "values" in vars(memory)  # noqa: SLF001
+    for each in (store, theirs):
         asyncio.run(each.close())
 
 
@@ -434,7 +457,8 @@ def test_a_store_opened_from_the_snapshot_has_every_persons_lead_facts(loaded: P
 def test_a_load_whose_snapshot_fails_is_still_committed(
     bank: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(Adjacency, "state", lambda self: {"unpicklable": lambda: None})
+    unpicklable = ({"unpicklable": lambda: None}, [])
+    monkeypatch.setattr(Adjacency, "snapshot_state", lambda self: unpicklable)
     data_dir = tmp_path / "data"
     with caplog.at_level(logging.WARNING):
         report = load(Settings(data_dir=data_dir), read_input("canonical", bank))

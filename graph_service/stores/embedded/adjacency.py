@@ -116,21 +116,27 @@ PATCHES["first neighbours"] = drop_changed  # Adjacency._first_neighbours
 PATCHES["typed neighbours"] = drop_changed  # Adjacency._typed
 
 
-CACHES = frozenset({"derived", "_changed", "_later"})
+CACHES = frozenset({"derived", "_changed", "_later", "_runs"})
 """Attributes of :class:`Adjacency` a snapshot leaves out: the derived indexes (rebuilt on
 first use, but for those of the kinds in :data:`SNAPSHOT_KINDS`) and the nodes changed
 since they were last settled."""
-DEFERRED_GROUPS: tuple[frozenset[str], ...] = (
-    frozenset({"values"}), frozenset({"succ", "pred", "bare"}))
-"""Attributes a snapshot keeps in deferred parts, one per group, each decoded when one of its
-attributes is first read (:meth:`Adjacency.restore`): the nodes' property values, then the
-neighbourhoods, most of the time spent opening one. A report answered from the kept derived
-indexes (:data:`SNAPSHOT_KINDS`) and the nodes' ids reads neither; a bulk query reading
-nodes but no relationship, the values alone. ``bare`` goes with the neighbourhoods, as their
-edge dicts share its dicts."""
-DEFERRED = frozenset().union(*DEFERRED_GROUPS)
-"""Every attribute of :data:`DEFERRED_GROUPS`."""
-_GROUP_OF = {name: i for i, group in enumerate(DEFERRED_GROUPS) for name in group}
+NEIGHBOURHOODS = frozenset({"succ", "pred", "bare"})
+"""The neighbourhoods' attributes: one deferred part of a snapshot (``bare`` goes with them,
+as their edge dicts share its dicts)."""
+DEFERRED = frozenset({"values"}) | NEIGHBOURHOODS
+"""Attributes a snapshot keeps in deferred parts (:meth:`Adjacency.snapshot_state`), each
+decoded when first read (:meth:`Adjacency.restore`): the nodes' property values, in runs of
+:data:`VALUE_RUN` nodes, then the neighbourhoods, most of the time spent opening one. A
+report answered from the kept derived indexes (:data:`SNAPSHOT_KINDS`) and the nodes' ids
+reads neither; a bulk query reading nodes but no relationship, the runs of values of the
+nodes it reads."""
+VALUE_RUN = 65_536
+"""Nodes per deferred part of a snapshot's property values: a node read before they are
+decoded decodes its run alone (a bulk query over the 100,000 enterprises of the 1M-person
+benchmark bank, numbered together, two or three runs of 48 rather than every node's values:
+benchmarks/README.md#tuning-constants)."""
+_RUN = "values@"
+"""The prefix of a run's name in a snapshot's state: ``values@<its first node number>``."""
 _DEFERRED_LOCK = threading.Lock()
 SNAPSHOT_KINDS: set[str] = set()
 """Kinds of derived index a snapshot keeps (each also has a :data:`PATCHES` entry, which
@@ -246,7 +252,9 @@ class Adjacency:
         self.rel_counts: Counter[str] = Counter()
         self.derived: dict[Any, Any] = {}
         self._changed: set[int] | None = set()  # since the last settle; None: too many
-        self._later: dict[int, Callable[[], dict[str, Any]]] = {}  # restore()'s deferred parts
+        # restore()'s deferred parts by item name, and the runs of values decoded from them
+        self._later: dict[str, Callable[[], dict[str, Any]]] = {}
+        self._runs: dict[int, list[Values]] = {}
 
     # -- building ------------------------------------------------------------------------
 
@@ -453,43 +461,86 @@ class Adjacency:
         state["derived"] = {k: v for k, v in self.derived.items() if k[0] in SNAPSHOT_KINDS}
         return state
 
-    def restore(
-        self, state: dict[str, Any], later: Sequence[Callable[[], dict[str, Any]]] = ()
-    ) -> None:
-        """Become the graph whose :meth:`state` is ``state``, with its kept derived indexes.
+    def snapshot_state(self) -> tuple[dict[str, Any], list[frozenset[str]]]:
+        """:meth:`state` as a snapshot holds it, and its deferred parts' items.
 
-        ``later``, when given, answers the items of the state left out of ``state``: the
-        ``i``-th, those of group ``i`` of :data:`DEFERRED_GROUPS`; each is called when one
-        of its items is first read, once.
+        The values cut in runs of :data:`VALUE_RUN` nodes (``values@<first node>``), each
+        a deferred part, then :data:`NEIGHBOURHOODS` one. O(nodes) references copied.
+        """
+        state = self.state()
+        values = state.pop("values")
+        runs = [f"{_RUN}{start}" for start in range(0, len(values), VALUE_RUN)]
+        for name in runs:
+            start = int(name[len(_RUN) :])
+            state[name] = values[start : start + VALUE_RUN]
+        return state, [*(frozenset({name}) for name in runs), NEIGHBOURHOODS]
+
+    def restore(
+        self,
+        state: dict[str, Any],
+        later: Sequence[tuple[AbstractSet[str], Callable[[], dict[str, Any]]]] = (),
+    ) -> None:
+        """Become the graph whose :meth:`snapshot_state` is ``state``, with its kept indexes.
+
+        ``later``, when given, answers the items of the state left out of ``state``: each
+        part names its items and a function answering them, called when one of them is
+        first read, once. The values are whole again once every run of them is read.
         """
         vars(self).clear()
         vars(self).update(state)
         self.derived = dict(state.get("derived", {}))
         self._changed = set()
-        self._later = dict(enumerate(later))
+        self._later = {name: decode for names, decode in later for name in names}
+        self._runs = {}
 
     if not TYPE_CHECKING:  # (mypy would take any attribute for one of these)
 
         def __getattr__(self, name: str) -> Any:
             """A :data:`DEFERRED` attribute not decoded yet: decoded now (called on misses)."""
-            group = _GROUP_OF.get(name)
-            if group is not None and group in vars(self).get("_later", ()):
-                self._undefer(group)
+            if name in DEFERRED and "_later" in vars(self):
+                self._undefer(name)
                 return vars(self)[name]
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
-    def _undefer(self, group: int | None = None) -> None:
-        """Decode a deferred part of the snapshot restored (every one: ``None``), if not yet.
+    def _run(self, start: int) -> list[Values]:
+        """The run of values from node ``start`` (:data:`VALUE_RUN`), decoded if not yet.
 
-        Thread-safe; ``group`` is a position in :data:`DEFERRED_GROUPS`.
+        Thread-safe (once the values are whole, a slice of them).
         """
         with _DEFERRED_LOCK:
-            later = vars(self).get("_later") or {}
-            for i in [group] if group is not None else list(later):
-                decode = later.pop(i, None)
+            if "values" in vars(self):
+                return self.values[start : start + VALUE_RUN]
+            run = self._runs.get(start)
+            if run is None:
+                with bulk_allocation():
+                    part = self._later.pop(f"{_RUN}{start}")()
+                run = self._runs[start] = part[f"{_RUN}{start}"]
+            return run
+
+    def _undefer(self, name: str | None = None) -> None:
+        """Decode the deferred attribute ``name`` of the snapshot restored (every one: ``None``).
+
+        The values from every run of them. Thread-safe; a no-op once decoded.
+        """
+        if name in (None, "values") and "values" not in vars(self):
+            starts = sorted(int(k[len(_RUN) :]) for k in self._later if k.startswith(_RUN))
+            runs = [self._run(start) for start in starts]  # those not decoded yet
+            with _DEFERRED_LOCK:
+                if "values" not in vars(self):
+                    ordered = [self._runs[start] for start in sorted(self._runs)]
+                    self.values = list(chain.from_iterable(ordered))
+                    self._runs = {}
+            del runs
+        with _DEFERRED_LOCK:
+            later = self._later
+            for each in [name] if name is not None else list(later):
+                decode = later.get(each) if each != "values" else None
                 if decode is not None:
                     with bulk_allocation():
-                        vars(self).update(decode())
+                        part = decode()
+                    for item in part:
+                        later.pop(item, None)
+                    vars(self).update(part)
 
     def size(self) -> int:
         """Nodes plus relationships. O(labels + relationship types)."""
@@ -506,9 +557,18 @@ class Adjacency:
         return (self.labels[n], self.ids[n])
 
     def node(self, n: int) -> Node:
-        """Node ``n`` as read, its properties a view."""
+        """Node ``n`` as read, its properties a view.
+
+        Before the snapshot's values are decoded, from the run of them holding ``n``
+        (:data:`VALUE_RUN`), decoded if not yet.
+        """
         label = self.labels[n]
-        return Node(label, self.ids[n], Properties(self.fields[label], self.values[n]))
+        values = self.__dict__.get("values")
+        if values is None:
+            start = n - n % VALUE_RUN
+            run = self._runs.get(start) or self._run(start)
+            return Node(label, self.ids[n], Properties(self.fields[label], run[n - start]))
+        return Node(label, self.ids[n], Properties(self.fields[label], values[n]))
 
     def find(self, key: NodeKey) -> int | None:
         """The number of the node ``key``; ``None`` when absent."""

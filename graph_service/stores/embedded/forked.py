@@ -30,7 +30,7 @@ from collections.abc import Callable
 from pathlib import Path as FsPath
 
 from graph_service.stores.embedded import snapshot
-from graph_service.stores.embedded.adjacency import DEFERRED_GROUPS, Adjacency
+from graph_service.stores.embedded.adjacency import Adjacency
 from graph_service.stores.embedded.firstload import FirstLoad
 
 logger = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ class ForkedSnapshot:
                 fields.committed = len(fields.names)  # as once the rows are committed
             prepare(memory)
             stamp = snapshot.Stamp(store_id, seq, memory.size(), snapshot.fingerprint())
-            temp = snapshot.write_temp(data_dir, stamp, memory.state(), DEFERRED_GROUPS)
+            temp = snapshot.write_temp(data_dir, stamp, *memory.snapshot_state())
             with os.fdopen(read_end, "rb") as word:
                 committed = word.readline().strip()
             if committed == str(seq).encode():

@@ -56,7 +56,7 @@ from graph_service.records import (
 )
 from graph_service.search_text import indexed
 from graph_service.stores.embedded import snapshot
-from graph_service.stores.embedded.adjacency import DEFERRED_GROUPS, Adjacency
+from graph_service.stores.embedded.adjacency import Adjacency
 from graph_service.stores.embedded.firstload import FirstLoad
 from graph_service.stores.embedded.forked import ForkedSnapshot
 from graph_service.stores.embedded.properties import merge
@@ -632,7 +632,7 @@ class Record:
             store_id, self._load_seq, self._memory.size(), snapshot.fingerprint()
         )
         try:
-            written = snapshot.write(self.data_dir, stamp, self._memory.state(), DEFERRED_GROUPS)
+            written = snapshot.write(self.data_dir, stamp, *self._memory.snapshot_state())
         except (OSError, pickle.PicklingError, TypeError, AttributeError) as exc:
             # What pickling raises for an object it cannot pickle varies with the object.
             raise StoreUnavailableError(

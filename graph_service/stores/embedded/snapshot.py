@@ -52,9 +52,11 @@ from typing import Any
 
 SNAPSHOT_FILE = "graph.snapshot"
 MAGIC = b"GRAPHSNAP\n"
-FORMAT = 4
-"""This layout's number (part of the fingerprint). 2: the graph's neighbourhoods are lists of
-tuples and dicts, no longer a networkx graph (1). 3: the id index of each label is a sorted
+FORMAT = 5
+"""This layout's number (part of the fingerprint). 5: the header names each deferred part's
+items (``deferred``), so that their number may vary (the nodes' values in runs). 2: the
+graph's neighbourhoods are lists of tuples and dicts, no longer a networkx graph (1). 3: the
+id index of each label is a sorted
 base (:class:`~graph_service.stores.embedded.idindex.IdIndex`), the derived indexes of
 :data:`~graph_service.stores.embedded.adjacency.SNAPSHOT_KINDS` are kept, and the payload
 has a deferred part. 4: a deferred part per group of attributes (``deferred_at`` a list). A
@@ -274,7 +276,7 @@ def write_temp(
         If writing fails; the temporary file is removed. So is it on any exception.
     """
     _remove_stale(data_dir)
-    groups = [set(group) & state.keys() for group in deferred]
+    groups = [sorted(set(group) & state.keys()) for group in deferred]
     later = set().union(*groups)
     parts = _encode({name: value for name, value in state.items() if name not in later})
     starts = []
@@ -286,7 +288,8 @@ def write_temp(
         crc32 = zlib.crc32(part, crc32)
     length = sum(map(len, parts))
     header = json.dumps(
-        {**asdict(stamp), "length": length, "crc32": crc32, "deferred_at": starts}
+        {**asdict(stamp), "length": length, "crc32": crc32, "deferred_at": starts,
+         "deferred": groups}
     ).encode()
     temp = temp_file(data_dir, os.getpid())
     try:
@@ -365,6 +368,8 @@ class Found:
     deferred_at: tuple[int, ...]
     """Where each deferred part of the payload starts (they run to the next, the last to
     the end), in the order of the groups written."""
+    deferred: tuple[frozenset[str], ...]
+    """The items of each deferred part, likewise."""
 
 
 def read_stamp(data_dir: FsPath) -> Found:
@@ -393,10 +398,14 @@ def read_stamp(data_dir: FsPath) -> Found:
             str(header["store_id"]), int(header["load_seq"]), int(header["rows"]),
             str(header["fingerprint"]),
         )  # fmt: skip
-        return Found(
+        found = Found(
             stamp, len(head) + length, int(header["length"]), int(header["crc32"]),
             tuple(int(at) for at in header["deferred_at"]),
+            tuple(frozenset(map(str, names)) for names in header["deferred"]),
         )  # fmt: skip
+        if len(found.deferred) != len(found.deferred_at):
+            raise ValueError("as many deferred parts as starts")
+        return found
     except (KeyError, TypeError, ValueError) as exc:
         raise SnapshotRejected(f"its header is damaged ({exc!r})") from None
 
@@ -433,17 +442,17 @@ def read_payload(data_dir: FsPath, found: Found) -> memoryview:
 
 def read_state(
     data_dir: FsPath, found: Found
-) -> tuple[dict[str, Any], list[Callable[[], dict[str, Any]]]]:
+) -> tuple[dict[str, Any], list[tuple[frozenset[str], Callable[[], dict[str, Any]]]]]:
     """The state in ``data_dir``'s snapshot whose header was ``found``, and its deferred parts.
 
     The whole payload is read and its checksum checked; the first part is decoded.
 
     Returns
     -------
-    (dict, list of callable)
+    (dict, list of (frozenset, callable))
         The state but its deferred items, and for each deferred part (in the order of the
-        groups written) a function answering its items, decoding them when called (the
-        payload's bytes are kept until then).
+        groups written) the names of its items and a function answering them, decoding them
+        when called (the payload's bytes are kept until then).
 
     Raises
     ------
@@ -470,4 +479,5 @@ def read_state(
 
         return deferred
 
-    return state, [part(start, end) for start, end in itertools.pairwise(ends)]
+    return state, [(names, part(start, end)) for names, (start, end)
+                   in zip(found.deferred, itertools.pairwise(ends), strict=True)]  # fmt: skip
