@@ -133,7 +133,7 @@ nodes it reads."""
 VALUE_RUN = 65_536
 """Nodes per deferred part of a snapshot's property values: a node read before they are
 decoded decodes its run alone (a bulk query over the 100,000 enterprises of the 1M-person
-benchmark bank, numbered together, two or three runs of 48 rather than every node's values:
+benchmark bank, numbered together, two runs of 48 rather than every node's values:
 benchmarks/README.md#tuning-constants)."""
 _RUN = "values@"
 """The prefix of a run's name in a snapshot's state: ``values@<its first node number>``."""
