@@ -25,7 +25,6 @@ import gc
 import logging
 import os
 import signal
-import sys
 from collections.abc import Callable
 from pathlib import Path as FsPath
 
@@ -120,8 +119,9 @@ class ForkedSnapshot:
                 temp.unlink(missing_ok=True)
                 status = _DISCARDED
         except BaseException as exc:  # noqa: BLE001 - the child reports, then exits
-            print(f"graph-service: the load's snapshot was not written: {exc!r}",
-                  file=sys.stderr)  # fmt: skip
+            # Written to the descriptor itself: sys.stderr may be a progress bar's proxy,
+            # whose lock a thread of the parent (not forked) may have held.
+            os.write(2, f"graph-service: the load's snapshot was not written: {exc!r}\n".encode())
         finally:
             os._exit(status)
 
