@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -139,3 +140,24 @@ def test_a_load_killed_after_the_fork_leaves_no_snapshot(bank: Path, tmp_path: P
     assert not (data_dir / snapshot.SNAPSHOT_FILE).exists()
     with pytest.raises(StoreUnavailableError, match="no graph store"):
         EmbeddedStore(data_dir, create=False)  # never committed: readers refuse it
+
+
+def test_a_load_interrupted_while_waiting_for_the_child_leaves_no_temporary_file(
+    bank: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Ctrl-C once the rows are committed, while the load waits for the child: the signal
+    # reaches both (the process group); the child dies with its file written, not in place.
+    def interrupted(temp: Path) -> Path:
+        os.kill(os.getppid(), signal.SIGINT)
+        os.kill(os.getpid(), signal.SIGINT)
+        raise AssertionError("not reached: SIGINT ends the child")
+
+    monkeypatch.setattr(snapshot, "install", interrupted)  # the child runs the parent's
+    data_dir = tmp_path / "data"
+    with caplog.at_level(logging.WARNING):
+        report = load(Settings(data_dir=data_dir), read_input("canonical", bank))
+    assert report.loaded["persons.csv"] == 500  # committed before the signal
+    assert "the load is committed but its snapshot was not written" in caplog.text
+    assert _temp_files(data_dir) == []
+    assert not (data_dir / snapshot.SNAPSHOT_FILE).exists()
