@@ -134,16 +134,26 @@ class ForkedSnapshot:
             Whether it put the snapshot in place. When not (it failed, or ``seq`` is not
             the one it was started with: a load that changed nothing), a warning says so
             and the caller writes the snapshot itself.
+
+        Raises
+        ------
+        BaseException
+            What interrupts the wait (a signal): the child is stopped and its file removed,
+            as by :meth:`abandon`, unless it already put the snapshot in place.
         """
-        if self._word is not None:
-            try:
-                os.write(self._word, f"{seq}\n".encode())
-            except BrokenPipeError:
-                pass  # the child is gone: its status says why
-            finally:
-                os.close(self._word)
-                self._word = None
-        _, status = os.waitpid(self._pid, 0)
+        try:
+            if self._word is not None:
+                try:
+                    os.write(self._word, f"{seq}\n".encode())
+                except BrokenPipeError:
+                    pass  # the child is gone: its status says why
+                finally:
+                    os.close(self._word)
+                    self._word = None
+            _, status = os.waitpid(self._pid, 0)
+        except BaseException:
+            self.abandon()
+            raise
         self._running = False
         code = os.waitstatus_to_exitcode(status)
         if code == _INSTALLED:
@@ -155,7 +165,7 @@ class ForkedSnapshot:
         return False
 
     def abandon(self) -> None:
-        """Stop the child (the rows were not committed) and remove its file, if it still runs."""
+        """Stop the child and remove its file, if it still runs (no commit, or the wait stopped)."""
         if not self._running:
             return
         if self._word is not None:
