@@ -68,31 +68,42 @@ def load(settings: Settings, batch: GraphBatch) -> LoadReport:
     Returns
     -------
     LoadReport
+        Also when a signal arrives once the write is committed (while the store closes):
+        the load is done, and a warning says so.
 
     Raises
     ------
     LoadInterruptedError
-        If a signal stopped the load (rolled back on the embedded store).
+        If a signal stopped the load before its write was committed (rolled back on the
+        embedded store).
     GraphServiceError
         What opening the store or writing raises (``InvalidInputError`` from a lazy
         batch's rows, ``StoreUnavailableError``), the load undone likewise.
     """
     with stopped_by_signals() as received:
+        committed: list[LoadReport] = []
         try:
-            return asyncio.run(_load(settings, batch))
+            return asyncio.run(_load(settings, batch, committed))
         except (KeyboardInterrupt, GraphServiceError):
             if not received:
                 raise
+            if committed:
+                logger.warning("interrupted once the load was committed: it is loaded")
+                return committed[0]
             # Rolled back either way: the interrupt, raised where Python code was running,
             # comes out of SQLite as an error when that code was one of its callbacks.
             raise LoadInterruptedError(received[0]) from None
 
 
-async def _load(settings: Settings, batch: GraphBatch) -> LoadReport:
+async def _load(
+    settings: Settings, batch: GraphBatch, committed: list[LoadReport]
+) -> LoadReport:
+    """:func:`load`'s work; its report is appended to ``committed`` once it is written."""
     if settings.backend != "embedded":
         store = open_store(settings, create=True)
         try:
-            return await store.write(batch)
+            committed.append(await store.write(batch))
+            return committed[0]
         finally:
             await store.close()
     from graph_service.stores.embedded.store import EmbeddedStore, removed_on_failure
@@ -105,6 +116,7 @@ async def _load(settings: Settings, batch: GraphBatch) -> LoadReport:
         except BaseException:
             await embedded.close()
             raise
+    committed.append(report)
     try:  # committed: a failed or interrupted snapshot costs the next start-up a rebuild
         # A load that changed nothing leaves a whole snapshot of the same graph as it is.
         if not await embedded.snapshot_current():
