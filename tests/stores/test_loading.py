@@ -87,3 +87,12 @@ def test_a_signal_once_the_load_is_committed_does_not_say_nothing_was_loaded(
         assert node is not None
     finally:
         asyncio.run(store.close())
+
+
+def test_a_failed_first_load_says_why_when_its_files_cannot_be_removed(tmp_path: Path) -> None:
+    # What SQLite cannot use (here its journal's name taken by a directory; a read-only
+    # file system likewise) cannot be removed either: the load's own error is the one told.
+    (tmp_path / "graph.sqlite3-journal").mkdir()
+    with pytest.raises(StoreUnavailableError, match="graph.sqlite3"):
+        load(_settings(tmp_path), small_bank_batch())
+    assert [p.name for p in tmp_path.iterdir()] == ["graph.sqlite3-journal"]
