@@ -93,6 +93,6 @@ def test_a_failed_first_load_says_why_when_its_files_cannot_be_removed(tmp_path:
     # What SQLite cannot use (here its journal's name taken by a directory; a read-only
     # file system likewise) cannot be removed either: the load's own error is the one told.
     (tmp_path / "graph.sqlite3-journal").mkdir()
-    with pytest.raises(StoreUnavailableError, match="graph.sqlite3"):
+    with pytest.raises(StoreUnavailableError, match="cannot open the embedded store"):
         load(_settings(tmp_path), small_bank_batch())
     assert [p.name for p in tmp_path.iterdir()] == ["graph.sqlite3-journal"]

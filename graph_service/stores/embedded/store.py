@@ -318,7 +318,8 @@ def removed_on_failure(data_dir: FsPath) -> Iterator[None]:
     For a first load: if the block raises (``BaseException``, an interrupt included), every
     directory it created goes, or, into an existing directory that held no store, the
     store's files (``graph.sqlite3`` and its ``-wal``, ``-shm``, ``-journal``). A store that
-    was there before is left to its own rollback.
+    was there before is left to its own rollback. A file that cannot be removed (a read-only
+    file system: nothing was written there) is left, and the block's exception raised.
     """
     created_dir = _created_dir(data_dir)
     new_store = not (data_dir / DB_FILE).exists()
@@ -329,5 +330,6 @@ def removed_on_failure(data_dir: FsPath) -> Iterator[None]:
             shutil.rmtree(created_dir, ignore_errors=True)
         elif new_store:
             for suffix in ("", "-wal", "-shm", "-journal"):
-                (data_dir / (DB_FILE + suffix)).unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    (data_dir / (DB_FILE + suffix)).unlink()
         raise
