@@ -216,8 +216,17 @@ def test_a_node_read_decodes_its_run_of_values_alone(
     assert "values" not in vars(memory) and len(memory._runs) == 1  # noqa: SLF001
     assert ours == asyncio.run(theirs.get_nodes("Enterprise", enterprises))
     assert ours[0] is not None and ours[0].props["name"]
-    assert memory.values == theirs._memory.values  # noqa: SLF001 (every run, in order)
+    persons = asyncio.run(theirs.list_ids("Person"))
+    numbers = [memory.find(("Person", p)) for p in persons]
+    in_runs = {n // 1_000: p for n, p in zip(numbers, persons, strict=True) if n is not None}
+    runs_read = {memory.find(("Enterprise", enterprises[0])) // 1_000}  # type: ignore[operator]
+    second, third = [p for run, p in in_runs.items() if run not in runs_read][:2]
+    asyncio.run(store.get_nodes("Person", [second]))
+    assert "values" not in vars(memory) and len(memory._runs) == 2  # noqa: SLF001
+    assert asyncio.run(store.get_nodes("Person", [third])) == asyncio.run(
+        theirs.get_nodes("Person", [third]))  # a third run: all decoded at once
     assert memory._runs == {} and "values" in vars(memory)  # noqa: SLF001
+    assert memory.values == theirs._memory.values  # noqa: SLF001 (every run, in order)
     for each in (store, theirs):
         asyncio.run(each.close())
 

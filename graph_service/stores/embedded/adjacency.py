@@ -135,6 +135,12 @@ VALUE_RUN = 65_536
 decoded decodes its run alone (a bulk query over the 100,000 enterprises of the 1M-person
 benchmark bank, numbered together, two runs of 48 rather than every node's values:
 benchmarks/README.md#tuning-constants)."""
+RUNS_APART = 2
+"""Runs of values a process decodes one at a time (:data:`VALUE_RUN`): reading a node of
+another decodes them all at once. A bulk query over one label reads its few runs alone; a
+server, whose questions read nodes all over the graph, decodes the values once, in one
+request, rather than a run at a time in one request after another (in-process p99 of
+``uncoveredEmployees`` at 1M: benchmarks/README.md#tuning-constants)."""
 _RUN = "values@"
 """The prefix of a run's name in a snapshot's state: ``values@<its first node number>``."""
 _DEFERRED_LOCK = threading.Lock()
@@ -503,7 +509,17 @@ class Adjacency:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def _run(self, start: int) -> list[Values]:
-        """The run of values from node ``start`` (:data:`VALUE_RUN`), decoded if not yet.
+        """The run of values from node ``start`` (:data:`VALUE_RUN`) a node read reads.
+
+        Decoded alone if not yet and fewer than :data:`RUNS_APART` are; else every run at
+        once, and the values are whole.
+        """
+        if start not in self._runs and len(self._runs) >= RUNS_APART:
+            self._undefer("values")
+        return self._decoded_run(start)
+
+    def _decoded_run(self, start: int) -> list[Values]:
+        """The run of values from node ``start``, decoded if not yet.
 
         Thread-safe (once the values are whole, a slice of them).
         """
@@ -524,7 +540,7 @@ class Adjacency:
         """
         if name in (None, "values") and "values" not in vars(self):
             starts = sorted(int(k[len(_RUN) :]) for k in self._later if k.startswith(_RUN))
-            runs = [self._run(start) for start in starts]  # those not decoded yet
+            runs = [self._decoded_run(start) for start in starts]  # those not decoded yet
             with _DEFERRED_LOCK:
                 if "values" not in vars(self):
                     ordered = [self._runs[start] for start in sorted(self._runs)]
