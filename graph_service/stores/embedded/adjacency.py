@@ -544,7 +544,8 @@ class Adjacency:
             with _DEFERRED_LOCK:
                 if "values" not in vars(self):
                     ordered = [self._runs[start] for start in sorted(self._runs)]
-                    self.values = list(chain.from_iterable(ordered))
+                    with bulk_allocation():  # frozen: no collection rescans its items
+                        self.values = list(chain.from_iterable(ordered))
                     self._runs = {}
             del runs
         with _DEFERRED_LOCK:
