@@ -512,6 +512,9 @@ def test_interrupted_bulk_query_is_quiet(tmp_path: Path, small_bank_dir: Path) -
         [*CLI, "query", str(doc), "--variables", str(bulk), "-o", str(out),
          "--data-dir", str(small_bank_dir)],
         stderr=subprocess.PIPE, text=True,
+        # SIGINT as a terminal leaves it, also when the suite runs in a background job
+        # (which ignores it, and a child inherits that)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     time.sleep(6)  # running by then: reading and checking the lines takes about a second
     process.send_signal(signal.SIGINT)
