@@ -475,10 +475,9 @@ class Adjacency:
         """
         state = self.state()
         values = state.pop("values")
-        runs = [f"{_RUN}{start}" for start in range(0, len(values), VALUE_RUN)]
-        for name in runs:
-            start = int(name[len(_RUN) :])
-            state[name] = values[start : start + VALUE_RUN]
+        runs = {f"{_RUN}{start}": values[start : start + VALUE_RUN]
+                for start in range(0, len(values), VALUE_RUN)}  # fmt: skip
+        state.update(runs)
         return state, [*(frozenset({name}) for name in runs), NEIGHBOURHOODS]
 
     def restore(
@@ -539,15 +538,14 @@ class Adjacency:
         The values from every run of them. Thread-safe; a no-op once decoded.
         """
         if name in (None, "values") and "values" not in vars(self):
-            starts = sorted(int(k[len(_RUN) :]) for k in self._later if k.startswith(_RUN))
-            runs = [self._decoded_run(start) for start in starts]  # those not decoded yet
+            for start in [int(k[len(_RUN) :]) for k in self._later if k.startswith(_RUN)]:
+                self._decoded_run(start)  # those not decoded yet, into self._runs
             with _DEFERRED_LOCK:
                 if "values" not in vars(self):
                     ordered = [self._runs[start] for start in sorted(self._runs)]
                     with bulk_allocation():  # frozen: no collection rescans its items
                         self.values = list(chain.from_iterable(ordered))
                     self._runs = {}
-            del runs
         with _DEFERRED_LOCK:
             later = self._later
             for each in [name] if name is not None else list(later):
