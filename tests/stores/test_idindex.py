@@ -1,4 +1,8 @@
-"""The id index answers as a dict would, through snapshots (bases) and the writes after them."""
+"""The id index answers as a dict would, through snapshots (bases) and the writes after them.
+
+A base holds node numbers only and reads their ids through the function it is attached to
+(the graph's ids by number; here a list of them).
+"""
 
 from __future__ import annotations
 
@@ -38,12 +42,13 @@ def test_the_index_answers_as_a_dict_through_snapshots_and_writes(
     operations: list[tuple[str, object]],
 ) -> None:
     """Random adds (new numbers, ascending, as the graph gives them), pops and snapshots."""
-    index, expected, number, probes = IdIndex(), {}, 0, ["zz"]
+    index, expected, probes = IdIndex(), {}, ["zz"]
+    ids: list[str] = []  # by node number, never reused, as the graph's
     for kind, argument in operations:
         if kind == "add":
             keys = [k for k in argument if k not in expected]  # type: ignore[union-attr]
-            numbers = range(number, number + len(keys))
-            number += len(keys)
+            numbers = range(len(ids), len(ids) + len(keys))
+            ids += keys
             index.add(keys, numbers)
             expected.update(zip(keys, numbers, strict=True))
             probes += keys
@@ -52,34 +57,58 @@ def test_the_index_answers_as_a_dict_through_snapshots_and_writes(
             probes.append(argument)  # type: ignore[arg-type]
         else:  # what a snapshot writes and opening reads back
             index = pickle.loads(pickle.dumps(index))
+            index.attach(ids.__getitem__)
         _same(index, expected, probes)
 
 
 def test_a_base_is_searched_and_written_again_merged() -> None:
-    keys = [f"P{i:04d}" for i in range(100)]
-    index = pickle.loads(pickle.dumps(_filled(keys)))
-    assert index._keys == sorted(keys)  # noqa: SLF001 (a base, not a dict)
+    keys = [f"P{i:04d}" for i in range(99, -1, -1)]  # numbered against their text order
+    read: list[int] = []
+    index = _based(keys, read)
+    assert not index._added and index.sorted_keys() == sorted(keys)  # noqa: SLF001 (a base)
+    read.clear()
+    assert index["P0042"] == 57 and 0 < len(read) <= 8  # a binary search: log2(100) ids read
     index.add(["Q1"], [100])  # fewer than the base's size over THAW_SHARE: no thaw
-    assert index._keys and index.pop("P0003") == 3  # noqa: SLF001
+    keys.append("Q1")
+    assert index._numbers and index.pop("P0003") == 96  # noqa: SLF001
     assert index.get("P0003") is None and index["Q1"] == 100 and len(index) == 100
     merged = pickle.loads(pickle.dumps(index))
-    assert merged._keys == sorted([*keys[:3], *keys[4:], "Q1"])  # noqa: SLF001
+    merged.attach(keys.__getitem__)
+    assert merged.sorted_keys() == sorted(k for k in keys if k != "P0003")
     assert dict(merged.items()) == dict(index.items())
+
+
+def test_a_base_holds_no_id_and_refuses_lookups_until_attached() -> None:
+    keys = [f"P{i}" for i in range(50)]
+    data = pickle.dumps(_filled(keys))
+    assert b"P1" not in data  # node numbers only
+    index = pickle.loads(data)
+    assert len(index) == 50 and list(index.values()) == list(range(50))
+    with pytest.raises(LookupError, match="before its graph attaches it"):
+        index.get("P1")
 
 
 def test_many_lookups_move_the_base_into_the_dict() -> None:
     keys = [f"P{i}" for i in range(10 * THAW_SHARE)]
-    index = pickle.loads(pickle.dumps(_filled(keys)))
-    assert index.require(keys[:5]) == [0, 1, 2, 3, 4] and index._keys  # noqa: SLF001
+    index = _based(keys, [])
+    assert index.require(keys[:5]) == [0, 1, 2, 3, 4] and index._numbers  # noqa: SLF001
     assert index.require(keys) == list(range(len(keys)))
-    assert not index._keys  # noqa: SLF001 (thawed)
+    assert not index._numbers  # noqa: SLF001 (thawed)
     with pytest.raises(KeyError, match="nobody"):
         index.require(["P1", "nobody"])
 
 
 def test_a_base_of_mismatched_lengths_is_refused() -> None:
     with pytest.raises(ValueError, match="differ in length"):
-        IdIndex(["a", "b"], IdIndex(["a"], b"\0\0\0\0", b"\0\0\0\0")._numbers.tobytes(), b"")  # noqa: SLF001
+        IdIndex(b"\0\0\0\0" * 2, b"\0\0\0\0")
+
+
+def _based(keys: list[str], read: list[int]) -> IdIndex:
+    """``keys`` numbered in order, as a base read from a snapshot; ``read`` gets each number
+    whose id it reads."""
+    index = pickle.loads(pickle.dumps(_filled(keys)))
+    index.attach(lambda n: read.append(n) or keys[n])
+    return index
 
 
 def _filled(keys: list[str]) -> IdIndex:

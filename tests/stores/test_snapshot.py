@@ -34,6 +34,7 @@ from graph_service.stores.embedded import EmbeddedStore, adjacency, questions, r
 from graph_service.stores.embedded.adjacency import (
     CACHES,
     DEFERRED,
+    IN_RUNS,
     NEIGHBOURHOODS,
     SNAPSHOT_KINDS,
     Adjacency,
@@ -187,8 +188,9 @@ def test_a_report_from_kept_indexes_leaves_the_neighbourhoods_undecoded(loaded: 
     assert coverage == asyncio.run(store.payroll_coverage(enterprises, rules))
     assert sum(c.employees for c in coverage) > 0 and len(coverage) == len(enterprises)
     [node] = asyncio.run(store.get_nodes("Enterprise", enterprises[:1]))
-    assert node is not None and node.props  # a node read: its run of values alone decoded
-    assert not DEFERRED & vars(memory).keys() and len(memory._runs) == 1  # noqa: SLF001
+    assert node is not None and node.props  # a node read: its runs of values and ids alone
+    assert not DEFERRED & vars(memory).keys()
+    assert [len(runs) for runs in memory._runs.values()] == [1, 1]  # noqa: SLF001
     employees = asyncio.run(
         store.neighbors("Enterprise", enterprises[:1], "EMPLOYED_BY", Direction.INCOMING)
     )
@@ -200,33 +202,36 @@ def test_a_report_from_kept_indexes_leaves_the_neighbourhoods_undecoded(loaded: 
         asyncio.run(each.close())
 
 
-def test_a_node_read_decodes_its_run_of_values_alone(
+def test_a_node_read_decodes_its_runs_of_values_and_ids_alone(
     bank: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(adjacency, "VALUE_RUN", 1_000)  # (written and read alike)
     data_dir = tmp_path / "data"
     load(Settings(data_dir=data_dir), read_input("canonical", bank))
     runs = snapshot.read_stamp(data_dir).deferred[:-1]
-    assert len(runs) > 5 and all(len(names) == 1 for names in runs)
+    assert len(runs) > 10 and all(len(names) == 1 for names in runs)
     store = EmbeddedStore(data_dir, create=False)
     theirs = EmbeddedStore(_rebuilt_copy(data_dir, tmp_path), create=False)
-    memory = store._memory  # noqa: SLF001
+    memory, whole = store._memory, theirs._memory  # noqa: SLF001
     enterprises = asyncio.run(theirs.list_ids("Enterprise"))[:3]
     ours = asyncio.run(store.get_nodes("Enterprise", enterprises))
-    assert "values" not in vars(memory) and len(memory._runs) == 1  # noqa: SLF001
     assert ours == asyncio.run(theirs.get_nodes("Enterprise", enterprises))
     assert ours[0] is not None and ours[0].props["name"]
+    numbered = {n // 1_000 for n in whole.index["Enterprise"].values()}
+    read = {whole.find(("Enterprise", e)) // 1_000 for e in enterprises}  # type: ignore[operator]
+    assert not IN_RUNS & vars(memory).keys()
+    assert memory._runs["values"].keys() == read  # noqa: SLF001
+    assert memory._runs["ids"] and memory._runs["ids"].keys() <= numbered  # noqa: SLF001
     persons = asyncio.run(theirs.list_ids("Person"))
-    numbers = [memory.find(("Person", p)) for p in persons]
-    in_runs = {n // 1_000: p for n, p in zip(numbers, persons, strict=True) if n is not None}
-    runs_read = {memory.find(("Enterprise", enterprises[0])) // 1_000}  # type: ignore[operator]
-    second, third = [p for run, p in in_runs.items() if run not in runs_read][:2]
+    in_runs = {whole.find(("Person", p)) // 1_000: p for p in persons}  # type: ignore[operator]
+    second, third = [p for run, p in in_runs.items() if run not in read][:2]
     asyncio.run(store.get_nodes("Person", [second]))
-    assert "values" not in vars(memory) and len(memory._runs) == 2  # noqa: SLF001
+    assert "values" not in vars(memory) and len(memory._runs["values"]) == 2  # noqa: SLF001
     assert asyncio.run(store.get_nodes("Person", [third])) == asyncio.run(
         theirs.get_nodes("Person", [third]))  # a third run: all decoded at once
-    assert memory._runs == {} and "values" in vars(memory)  # noqa: SLF001
-    assert memory.values == theirs._memory.values  # noqa: SLF001 (every run, in order)
+    assert memory._runs == {"values": {}, "ids": {}}  # noqa: SLF001 (each whole)
+    assert memory.values == whole.values and memory.ids == whole.ids  # every run, in order
+    assert dict(memory.index["Person"].items()) == dict(whole.index["Person"].items())
     for each in (store, theirs):
         asyncio.run(each.close())
 

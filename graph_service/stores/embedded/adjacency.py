@@ -123,26 +123,28 @@ since they were last settled."""
 NEIGHBOURHOODS = frozenset({"succ", "pred", "bare"})
 """The neighbourhoods' attributes: one deferred part of a snapshot (``bare`` goes with them,
 as their edge dicts share its dicts)."""
-DEFERRED = frozenset({"values"}) | NEIGHBOURHOODS
+IN_RUNS = ("values", "ids")
+"""Per-node attributes a snapshot cuts in runs of :data:`VALUE_RUN` nodes, each run a
+deferred part named ``<attribute>@<its first node number>``: the nodes' property values,
+and their ids (3.1 million texts at 1M, most of what opening decoded before)."""
+DEFERRED = frozenset(IN_RUNS) | NEIGHBOURHOODS
 """Attributes a snapshot keeps in deferred parts (:meth:`Adjacency.snapshot_state`), each
-decoded when first read (:meth:`Adjacency.restore`): the nodes' property values, in runs of
-:data:`VALUE_RUN` nodes, then the neighbourhoods, most of the time spent opening one. A
-report answered from the kept derived indexes (:data:`SNAPSHOT_KINDS`) and the nodes' ids
-reads neither; a bulk query reading nodes but no relationship, the runs of values of the
-nodes it reads."""
+decoded when first read (:meth:`Adjacency.restore`): the nodes' property values and ids, in
+runs (:data:`IN_RUNS`), then the neighbourhoods, most of the time spent opening one. A
+report answered from the kept derived indexes (:data:`SNAPSHOT_KINDS`) decodes the ids of
+the nodes it names alone; a bulk query reading nodes but no relationship, the runs of ids
+and values of the nodes it reads."""
 VALUE_RUN = 65_536
-"""Nodes per deferred part of a snapshot's property values: a node read before they are
-decoded decodes its run alone (a bulk query over the 100,000 enterprises of the 1M-person
-benchmark bank, numbered together, two runs of 48 rather than every node's values:
+"""Nodes per run of a snapshot's property values and ids: a node read before they are
+decoded decodes its runs alone (a bulk query over the 100,000 enterprises of the 1M-person
+benchmark bank, numbered together, two runs of 48 rather than every node's:
 benchmarks/README.md#tuning-constants)."""
 RUNS_APART = 2
-"""Runs of values a process decodes one at a time (:data:`VALUE_RUN`): reading a node of
-another decodes them all at once. A bulk query over one label reads its few runs alone; a
-server, whose questions read nodes all over the graph, decodes the values once, in one
+"""Runs of an attribute a process decodes one at a time (:data:`VALUE_RUN`): reading a node
+of another decodes them all at once. A bulk query over one label reads its few runs alone; a
+server, whose questions read nodes all over the graph, decodes each attribute once, in one
 request, rather than a run at a time in one request after another (in-process p99 of
 ``uncoveredEmployees`` at 1M: benchmarks/README.md#tuning-constants)."""
-_RUN = "values@"
-"""The prefix of a run's name in a snapshot's state: ``values@<its first node number>``."""
 _DEFERRED_LOCK = threading.Lock()
 SNAPSHOT_KINDS: set[str] = set()
 """Kinds of derived index a snapshot keeps (each also has a :data:`PATCHES` entry, which
@@ -258,9 +260,9 @@ class Adjacency:
         self.rel_counts: Counter[str] = Counter()
         self.derived: dict[Any, Any] = {}
         self._changed: set[int] | None = set()  # since the last settle; None: too many
-        # restore()'s deferred parts by item name, and the runs of values decoded from them
+        # restore()'s deferred parts by item name, and the runs decoded from them
         self._later: dict[str, Callable[[], dict[str, Any]]] = {}
-        self._runs: dict[int, list[Values]] = {}
+        self._runs: dict[str, dict[int, list[Any]]] = {name: {} for name in IN_RUNS}
 
     # -- building ------------------------------------------------------------------------
 
@@ -470,13 +472,14 @@ class Adjacency:
     def snapshot_state(self) -> tuple[dict[str, Any], list[frozenset[str]]]:
         """:meth:`state` as a snapshot holds it, and its deferred parts' items.
 
-        The values cut in runs of :data:`VALUE_RUN` nodes (``values@<first node>``), each
-        a deferred part, then :data:`NEIGHBOURHOODS` one. O(nodes) references copied.
+        The attributes of :data:`IN_RUNS` cut in runs of :data:`VALUE_RUN` nodes
+        (``values@<first node>``, ``ids@<first node>``), each a deferred part, then
+        :data:`NEIGHBOURHOODS` one. O(nodes) references copied.
         """
         state = self.state()
-        values = state.pop("values")
-        runs = {f"{_RUN}{start}": values[start : start + VALUE_RUN]
-                for start in range(0, len(values), VALUE_RUN)}  # fmt: skip
+        runs = {f"{name}@{start}": column[start : start + VALUE_RUN]
+                for name in IN_RUNS for column in [state.pop(name)]
+                for start in range(0, len(column), VALUE_RUN)}  # fmt: skip
         state.update(runs)
         return state, [*(frozenset({name}) for name in runs), NEIGHBOURHOODS]
 
@@ -496,7 +499,9 @@ class Adjacency:
         self.derived = dict(state.get("derived", {}))
         self._changed = set()
         self._later = {name: decode for names, decode in later for name in names}
-        self._runs = {}
+        self._runs = {name: {} for name in IN_RUNS}
+        for index in self.index.values():
+            index.attach(self.id_of)
 
     if not TYPE_CHECKING:  # (mypy would take any attribute for one of these)
 
@@ -507,49 +512,59 @@ class Adjacency:
                 return vars(self)[name]
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
-    def _run(self, start: int) -> list[Values]:
-        """The run of values from node ``start`` (:data:`VALUE_RUN`) a node read reads.
+    def _run(self, name: str, start: int) -> list[Any]:
+        """The run of attribute ``name`` from node ``start`` (:data:`VALUE_RUN`) a read reads.
 
-        Decoded alone if not yet and fewer than :data:`RUNS_APART` are; else every run at
-        once, and the values are whole.
+        Decoded alone if not yet and fewer than :data:`RUNS_APART` of its runs are; else
+        every run of it at once, and the attribute is whole.
         """
-        if start not in self._runs and len(self._runs) >= RUNS_APART:
-            self._undefer("values")
-        return self._decoded_run(start)
+        runs = self._runs[name]
+        if start not in runs and len(runs) >= RUNS_APART:
+            self._undefer(name)
+        return self._decoded_run(name, start)
 
-    def _decoded_run(self, start: int) -> list[Values]:
-        """The run of values from node ``start``, decoded if not yet.
+    def _decoded_run(self, name: str, start: int) -> list[Any]:
+        """The run of attribute ``name`` from node ``start``, decoded if not yet.
 
-        Thread-safe (once the values are whole, a slice of them).
+        Thread-safe (once the attribute is whole, a slice of it).
         """
         with _DEFERRED_LOCK:
-            if "values" in vars(self):
-                return self.values[start : start + VALUE_RUN]
-            run = self._runs.get(start)
+            if name in vars(self):
+                return vars(self)[name][start : start + VALUE_RUN]  # type: ignore[no-any-return]
+            run = self._runs[name].get(start)
             if run is None:
+                item = f"{name}@{start}"
                 with bulk_allocation():
-                    part = self._later.pop(f"{_RUN}{start}")()
-                run = self._runs[start] = part[f"{_RUN}{start}"]
+                    part = self._later.pop(item)()
+                run = self._runs[name][start] = part[item]
             return run
 
     def _undefer(self, name: str | None = None) -> None:
         """Decode the deferred attribute ``name`` of the snapshot restored (every one: ``None``).
 
-        The values from every run of them. Thread-safe; a no-op once decoded.
+        An attribute of :data:`IN_RUNS` from every run of it. Thread-safe; a no-op once
+        decoded.
         """
-        if name in (None, "values") and "values" not in vars(self):
-            for start in [int(k[len(_RUN) :]) for k in self._later if k.startswith(_RUN)]:
-                self._decoded_run(start)  # those not decoded yet, into self._runs
+        for whole in IN_RUNS if name is None else [name] if name in IN_RUNS else []:
+            if whole in vars(self):
+                continue
+            prefix = f"{whole}@"
+            for start in [int(k[len(prefix) :]) for k in self._later if k.startswith(prefix)]:
+                self._decoded_run(whole, start)  # those not decoded yet, into self._runs
             with _DEFERRED_LOCK:
-                if "values" not in vars(self):
-                    ordered = [self._runs[start] for start in sorted(self._runs)]
+                if whole not in vars(self):
+                    runs = self._runs[whole]
                     with bulk_allocation():  # frozen: no collection rescans its items
-                        self.values = list(chain.from_iterable(ordered))
-                    self._runs = {}
+                        column = list(chain.from_iterable(runs[s] for s in sorted(runs)))
+                    vars(self)[whole] = column
+                    self._runs[whole] = {}
+                    if whole == "ids":
+                        for index in self.index.values():
+                            index.attach(column.__getitem__)
         with _DEFERRED_LOCK:
             later = self._later
             for each in [name] if name is not None else list(later):
-                decode = later.get(each) if each != "values" else None
+                decode = later.get(each) if each not in IN_RUNS else None
                 if decode is not None:
                     with bulk_allocation():
                         part = decode()
@@ -569,21 +584,34 @@ class Adjacency:
 
     def key(self, n: int) -> NodeKey:
         """``(label, id)`` of node ``n``."""
-        return (self.labels[n], self.ids[n])
+        return (self.labels[n], self.id_of(n))
+
+    def id_of(self, n: int) -> str:
+        """The id of node ``n``.
+
+        Before the snapshot's ids are decoded, from the run of them holding ``n``
+        (:data:`VALUE_RUN`), decoded if not yet (:meth:`_run`).
+        """
+        ids = self.__dict__.get("ids")
+        if ids is None:
+            start = n - n % VALUE_RUN
+            run = self._runs["ids"].get(start) or self._run("ids", start)
+            return run[n - start]  # type: ignore[no-any-return]
+        return ids[n]  # type: ignore[no-any-return]
 
     def node(self, n: int) -> Node:
         """Node ``n`` as read, its properties a view.
 
         Before the snapshot's values are decoded, from the run of them holding ``n``
-        (:data:`VALUE_RUN`), decoded if not yet.
+        (:data:`VALUE_RUN`), decoded if not yet; its id likewise (:meth:`id_of`).
         """
         label = self.labels[n]
         values = self.__dict__.get("values")
         if values is None:
             start = n - n % VALUE_RUN
-            run = self._runs.get(start) or self._run(start)
-            return Node(label, self.ids[n], Properties(self.fields[label], run[n - start]))
-        return Node(label, self.ids[n], Properties(self.fields[label], values[n]))
+            run = self._runs["values"].get(start) or self._run("values", start)
+            return Node(label, self.id_of(n), Properties(self.fields[label], run[n - start]))
+        return Node(label, self.id_of(n), Properties(self.fields[label], values[n]))
 
     def find(self, key: NodeKey) -> int | None:
         """The number of the node ``key``; ``None`` when absent."""

@@ -3,17 +3,20 @@
 A dict of a million ids costs about 100 bytes an entry and, read back from a snapshot,
 about 0.6 µs an entry to rebuild (hashing every id and inserting it), which was most of
 opening the 1M-person benchmark bank (benchmarks/README.md, "Opening at 1M"). An
-:class:`IdIndex` read from a snapshot is instead a *base*: the ids sorted (a list sharing
-the id texts of :attr:`Adjacency.ids <graph_service.stores.embedded.adjacency.Adjacency>`)
-and two arrays of node numbers, found by binary search, plus a dict of the ids added since
-and the numbers removed since. Written to a snapshot, it is merged into a new base again.
+:class:`IdIndex` read from a snapshot is instead a *base*: two arrays of node numbers, one
+in the order of their ids sorted as texts, found by binary search, plus a dict of the ids
+added since and the numbers removed since. The base holds no id text: it reads a node's id
+through a function of its number (:meth:`IdIndex.attach`; the graph's
+:meth:`Adjacency.id_of <graph_service.stores.embedded.adjacency.Adjacency.id_of>`), so that
+opening decodes no id and a lookup decodes the ids of the label's nodes it compares. Written
+to a snapshot, it is merged into a new base again.
 """
 
 from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import chain
 from operator import itemgetter
 from typing import Any
@@ -34,54 +37,73 @@ def _numbers(data: bytes = b"") -> array[int]:
     return numbers
 
 
+def _unattached(n: int) -> str:
+    """The id reader of a base not attached to its graph yet: refuses (a programming error)."""
+    raise LookupError("an id index read from a snapshot is read before its graph attaches it")
+
+
 class IdIndex:
     """Node ids of one label mapped to their node numbers; a mapping's read and write methods.
 
     Parameters
     ----------
-    keys : list of str, optional
-        The base's ids, sorted as texts.
     numbers : bytes, optional
-        The base's node numbers aligned with ``keys`` (machine ``int`` s).
+        The base's node numbers in the order of their ids sorted as texts (machine
+        ``int`` s).
     order : bytes, optional
-        The base's node numbers sorted ascending (what :meth:`values` yields first).
+        The same numbers sorted ascending (what :meth:`values` yields first).
+    id_of : callable, optional
+        The id of a node number (:meth:`attach`); a base's lookups read ids through it.
+
+    Raises
+    ------
+    ValueError
+        If ``numbers`` and ``order`` differ in length.
 
     Notes
     -----
-    Lookups cost a dict lookup, then O(log n) text comparisons in the base. Iteration
-    yields the base's live entries in node-number order, then the added ones in insertion
-    order: node numbers ascending, as a dict filled in number order would.
+    Lookups cost a dict lookup, then O(log n) calls of ``id_of`` and text comparisons in
+    the base. Iteration yields the base's live entries in id order, then the added ones in
+    insertion order. A node number's id never changes (a removed node's number is not
+    reused), so that a base stays true of the numbers it holds.
     """
 
-    __slots__ = ("_added", "_dead", "_keys", "_numbers", "_order", "_searched")
+    __slots__ = ("_added", "_dead", "_id_of", "_numbers", "_order", "_searched")
 
-    def __init__(self, keys: Sequence[str] = (), numbers: bytes = b"", order: bytes = b"") -> None:
-        self._keys = list(keys)
+    def __init__(
+        self,
+        numbers: bytes = b"",
+        order: bytes = b"",
+        id_of: Callable[[int], str] = _unattached,
+    ) -> None:
         self._numbers = _numbers(numbers)
         self._order = _numbers(order)
-        if not len(self._keys) == len(self._numbers) == len(self._order):
-            raise ValueError("an id index's keys and numbers differ in length")
+        if len(self._numbers) != len(self._order):
+            raise ValueError("an id index's two arrays of node numbers differ in length")
+        self._id_of = id_of
         self._added: dict[str, int] = {}
         self._dead: set[int] = set()  # base numbers removed since
         self._searched = 0  # ids looked up or added in batches (_batch)
 
-    def __reduce__(self) -> tuple[type[IdIndex], tuple[list[str], bytes, bytes]]:
-        """Pickled as a base holding every entry: sorted ids and two arrays' bytes."""
+    def attach(self, id_of: Callable[[int], str]) -> None:
+        """Read the base's ids through ``id_of`` from now on (a node number -> its id)."""
+        self._id_of = id_of
+
+    def __reduce__(self) -> tuple[type[IdIndex], tuple[bytes, bytes]]:
+        """Pickled as a base holding every entry: its two arrays' bytes, without ids."""
         if self._added or self._dead:
-            merged = sorted(self.items())
-            keys = [key for key, _ in merged]
             numbers = _numbers()
-            numbers.extend(n for _, n in merged)
+            numbers.extend(n for _, n in sorted(self.items()))
             order = _numbers()
             order.extend(sorted(numbers))
-            return (IdIndex, (keys, numbers.tobytes(), order.tobytes()))
-        return (IdIndex, (self._keys, self._numbers.tobytes(), self._order.tobytes()))
+            return (IdIndex, (numbers.tobytes(), order.tobytes()))
+        return (IdIndex, (self._numbers.tobytes(), self._order.tobytes()))
 
     def _base_position(self, key: str) -> int | None:
         """Where ``key`` is in the base, if it is there and not removed."""
-        keys = self._keys
-        at = bisect_left(keys, key)
-        if at < len(keys) and keys[at] == key and self._numbers[at] not in self._dead:
+        numbers, id_of = self._numbers, self._id_of
+        at = bisect_left(numbers, key, key=id_of)
+        if at < len(numbers) and id_of(numbers[at]) == key and numbers[at] not in self._dead:
             return at
         return None
 
@@ -90,7 +112,7 @@ class IdIndex:
         found = self._added.get(key)
         if found is not None:
             return found
-        if not self._keys or key.__class__ is not str:
+        if not self._numbers or key.__class__ is not str:
             return default
         at = self._base_position(key)
         return default if at is None else self._numbers[at]
@@ -105,7 +127,7 @@ class IdIndex:
         return self.get(key) is not None  # type: ignore[arg-type]
 
     def __len__(self) -> int:
-        return len(self._keys) - len(self._dead) + len(self._added)
+        return len(self._numbers) - len(self._dead) + len(self._added)
 
     def __bool__(self) -> bool:
         return len(self) > 0
@@ -121,7 +143,7 @@ class IdIndex:
     def items(self) -> Iterator[tuple[str, int]]:
         """``(id, node number)`` of every entry, base first (removed ones skipped)."""
         dead = self._dead
-        base = zip(self._keys, self._numbers, strict=True)
+        base = zip(map(self._id_of, self._numbers), self._numbers, strict=True)
         live = base if not dead else ((k, n) for k, n in base if n not in dead)
         return chain(live, self._added.items())
 
@@ -137,7 +159,7 @@ class IdIndex:
     def sorted_keys(self) -> list[str]:
         """Every id, sorted as text (the base's as they are when nothing changed since)."""
         if not self._added and not self._dead:
-            return list(self._keys)
+            return list(map(self._id_of, self._numbers))
         return sorted(self)
 
     def numbers_by_id(self) -> Sequence[int]:
@@ -157,7 +179,7 @@ class IdIndex:
         they are looked up in C.
         """
         self._batch(len(keys))
-        if not self._keys:
+        if not self._numbers:
             return list(map(self._added.get, keys))
         return list(map(self.get, keys))
 
@@ -177,13 +199,13 @@ class IdIndex:
     def _batch(self, count: int) -> None:
         """Count ``count`` more ids looked up or added; past :data:`THAW_SHARE`, thaw the base."""
         self._searched += count
-        if self._keys and self._searched * THAW_SHARE > len(self._keys):
+        if self._numbers and self._searched * THAW_SHARE > len(self._numbers):
             self._thaw()
 
     def _thaw(self) -> None:
         """Move the base's live entries into the dict, in node-number order (:meth:`values`)."""
         added = dict(sorted(self.items(), key=itemgetter(1)))
-        self._keys, self._numbers, self._order = [], _numbers(), _numbers()
+        self._numbers, self._order = _numbers(), _numbers()
         self._dead = set()
         self._added = added
 
@@ -194,7 +216,7 @@ class IdIndex:
         base into the dict first, so that they are added in C.
         """
         self._batch(len(keys))
-        if not self._keys:
+        if not self._numbers:
             self._added.update(zip(keys, numbers, strict=True))
             return
         for key, n in zip(keys, numbers, strict=True):
@@ -208,7 +230,7 @@ class IdIndex:
         found = self._added.pop(key, None)
         if found is not None:
             return found
-        at = self._base_position(key) if self._keys else None
+        at = self._base_position(key) if self._numbers else None
         if at is None:
             return default
         n = self._numbers[at]

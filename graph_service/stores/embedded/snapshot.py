@@ -11,10 +11,10 @@ File layout: :data:`MAGIC`, a 4-byte big-endian length, a JSON header (:class:`S
 the payload's length and CRC-32, and where its deferred parts start), then the payload: the
 graph's state in parts, each a :mod:`pickle` (protocol 5) whose large containers of
 builtins are encoded with :mod:`marshal` beside it (:class:`_Pickler`). Each part after the
-first holds a group of the attributes named *deferred* when it was written (the nodes'
-property values; the neighbourhoods), decoded only when first read (:func:`read_state`), so
-that a process that does not read them (a report from indexes the snapshot keeps) does not
-pay for decoding them. The header holds
+first holds a group of the attributes named *deferred* when it was written (a run of the
+nodes' ids or property values; the neighbourhoods), decoded only when first read
+(:func:`read_state`), so that a process that does not read them (a report from indexes the
+snapshot keeps) does not pay for decoding them. The header holds
 a fingerprint of the code that wrote it (:func:`fingerprint`: this format's number, the
 Python version and the source of the embedded store's modules, the model's and the
 rules'), so a snapshot written by another version is rejected before its payload is read.
@@ -52,8 +52,9 @@ from typing import Any
 
 SNAPSHOT_FILE = "graph.snapshot"
 MAGIC = b"GRAPHSNAP\n"
-FORMAT = 5
-"""This layout's number (part of the fingerprint). 5: the header names each deferred part's
+FORMAT = 6
+"""This layout's number (part of the fingerprint). 6: the nodes' ids in runs as their values
+are, and the id index without id texts. 5: the header names each deferred part's
 items (``deferred``), so that their number may vary (the nodes' values in runs). 2: the
 graph's neighbourhoods are lists of tuples and dicts, no longer a networkx graph (1). 3: the
 id index of each label is a sorted
