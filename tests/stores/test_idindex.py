@@ -65,12 +65,12 @@ def test_a_base_is_searched_and_written_again_merged() -> None:
     keys = [f"P{i:04d}" for i in range(99, -1, -1)]  # numbered against their text order
     read: list[int] = []
     index = _based(keys, read)
-    assert not index._added and index.sorted_keys() == sorted(keys)  # noqa: SLF001 (a base)
+    assert not index._state[3] and index.sorted_keys() == sorted(keys)  # noqa: SLF001 (a base)
     read.clear()
     assert index["P0042"] == 57 and 0 < len(read) <= 8  # a binary search: log2(100) ids read
     index.add(["Q1"], [100])  # fewer than the base's size over THAW_SHARE: no thaw
     keys.append("Q1")
-    assert index._numbers and index.pop("P0003") == 96  # noqa: SLF001
+    assert index._state[0] and index.pop("P0003") == 96  # noqa: SLF001
     assert index.get("P0003") is None and index["Q1"] == 100 and len(index) == 100
     merged = pickle.loads(pickle.dumps(index))
     merged.attach(keys.__getitem__)
@@ -91,11 +91,37 @@ def test_a_base_holds_no_id_and_refuses_lookups_until_attached() -> None:
 def test_many_lookups_move_the_base_into_the_dict() -> None:
     keys = [f"P{i}" for i in range(10 * THAW_SHARE)]
     index = _based(keys, [])
-    assert index.require(keys[:5]) == [0, 1, 2, 3, 4] and index._numbers  # noqa: SLF001
+    assert index.require(keys[:5]) == [0, 1, 2, 3, 4] and index._state[0]  # noqa: SLF001
     assert index.require(keys) == list(range(len(keys)))
-    assert not index._numbers  # noqa: SLF001 (thawed)
+    assert not index._state[0]  # noqa: SLF001 (thawed)
     with pytest.raises(KeyError, match="nobody"):
         index.require(["P1", "nobody"])
+
+
+@pytest.mark.parametrize("removed", [False, True], ids=["live", "removed"])
+def test_a_lookup_whose_base_is_thawed_midway_answers_from_the_base_it_began_with(
+    removed: bool,
+) -> None:
+    """A batch of lookups moving the base into the dict while another lookup searches it
+    (another thread's, here run by the first id the search reads): the search ends over
+    the state it began with. It raised ``IndexError`` on the emptied base before."""
+    keys = [f"P{i:03d}" for i in range(100)]
+    index = pickle.loads(pickle.dumps(_filled(keys)))
+    index.attach(keys.__getitem__)
+    if removed:
+        assert index.pop("P042") == 42
+    thawed: list[int] = []
+
+    def id_of(n: int) -> str:
+        if not thawed:
+            thawed.append(n)
+            assert index.numbers_of(keys)[41] == 41  # many: the base moves into the dict
+        return keys[n]
+
+    index.attach(id_of)
+    assert index.get("P042") == (None if removed else 42)
+    assert thawed and not index._state[0]  # noqa: SLF001 (thawed midway)
+    assert index.get("P042") == (None if removed else 42) and len(index) == 100 - removed
 
 
 def test_a_base_of_mismatched_lengths_is_refused() -> None:

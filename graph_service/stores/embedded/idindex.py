@@ -66,9 +66,18 @@ class IdIndex:
     the base. Iteration yields the base's live entries in id order, then the added ones in
     insertion order. A node number's id never changes (a removed node's number is not
     reused), so that a base stays true of the numbers it holds.
+
+    The base's two arrays, the numbers removed from it and the dict of added ids are one
+    tuple (``_state``), which each method reads once and a batch of lookups that moves the
+    base into the dict (:meth:`_thaw`) replaces whole rather than changing: a lookup or
+    iteration under way meanwhile (in another thread, or in the ``id_of`` it calls) goes on
+    over the state it began with. (When they were four attributes, a lookup whose base was
+    thawed midway read the emptied base: an ``IndexError``, or an id missed.) Writes
+    (:meth:`add`, :meth:`pop`) change that state in place, as a dict's do: they are not to
+    run during another method.
     """
 
-    __slots__ = ("_added", "_dead", "_id_of", "_numbers", "_order", "_searched")
+    __slots__ = ("_id_of", "_searched", "_state")
 
     def __init__(
         self,
@@ -76,13 +85,14 @@ class IdIndex:
         order: bytes = b"",
         id_of: Callable[[int], str] = _unattached,
     ) -> None:
-        self._numbers = _numbers(numbers)
-        self._order = _numbers(order)
-        if len(self._numbers) != len(self._order):
+        base, ascending = _numbers(numbers), _numbers(order)
+        if len(base) != len(ascending):
             raise ValueError("an id index's two arrays of node numbers differ in length")
         self._id_of = id_of
-        self._added: dict[str, int] = {}
-        self._dead: set[int] = set()  # base numbers removed since
+        # (base numbers by id, the same ascending, base numbers removed since, ids added since)
+        self._state: tuple[array[int], array[int], set[int], dict[str, int]] = (
+            base, ascending, set(), {}
+        )
         self._searched = 0  # ids looked up or added in batches (_batch)
 
     def attach(self, id_of: Callable[[int], str]) -> None:
@@ -91,31 +101,32 @@ class IdIndex:
 
     def __reduce__(self) -> tuple[type[IdIndex], tuple[bytes, bytes]]:
         """Pickled as a base holding every entry: its two arrays' bytes, without ids."""
-        if self._added or self._dead:
-            numbers = _numbers()
-            numbers.extend(n for _, n in sorted(self.items()))
-            order = _numbers()
-            order.extend(sorted(numbers))
-            return (IdIndex, (numbers.tobytes(), order.tobytes()))
-        return (IdIndex, (self._numbers.tobytes(), self._order.tobytes()))
+        base, ascending, dead, added = self._state
+        if added or dead:
+            base = _numbers()
+            base.extend(n for _, n in sorted(self.items()))
+            ascending = _numbers()
+            ascending.extend(sorted(base))
+        return (IdIndex, (base.tobytes(), ascending.tobytes()))
 
-    def _base_position(self, key: str) -> int | None:
-        """Where ``key`` is in the base, if it is there and not removed."""
-        numbers, id_of = self._numbers, self._id_of
-        at = bisect_left(numbers, key, key=id_of)
-        if at < len(numbers) and id_of(numbers[at]) == key and numbers[at] not in self._dead:
+    def _base_position(self, base: array[int], dead: set[int], key: str) -> int | None:
+        """Where ``key`` is in ``base`` (of the state read), if it is there and not in ``dead``."""
+        id_of = self._id_of
+        at = bisect_left(base, key, key=id_of)
+        if at < len(base) and id_of(base[at]) == key and base[at] not in dead:
             return at
         return None
 
     def get(self, key: str, default: Any = None) -> Any:
         """The node number of ``key``; ``default`` when absent."""
-        found = self._added.get(key)
+        base, _, dead, added = self._state
+        found = added.get(key)
         if found is not None:
             return found
-        if not self._numbers or key.__class__ is not str:
+        if not base or key.__class__ is not str:
             return default
-        at = self._base_position(key)
-        return default if at is None else self._numbers[at]
+        at = self._base_position(base, dead, key)
+        return default if at is None else base[at]
 
     def __getitem__(self, key: str) -> int:
         found = self.get(key)
@@ -127,7 +138,8 @@ class IdIndex:
         return self.get(key) is not None  # type: ignore[arg-type]
 
     def __len__(self) -> int:
-        return len(self._numbers) - len(self._dead) + len(self._added)
+        base, _, dead, added = self._state
+        return len(base) - len(dead) + len(added)
 
     def __bool__(self) -> bool:
         return len(self) > 0
@@ -142,24 +154,25 @@ class IdIndex:
 
     def items(self) -> Iterator[tuple[str, int]]:
         """``(id, node number)`` of every entry, base first (removed ones skipped)."""
-        dead = self._dead
-        base = zip(map(self._id_of, self._numbers), self._numbers, strict=True)
+        numbers, _, dead, added = self._state
+        base = zip(map(self._id_of, numbers), numbers, strict=True)
         live = base if not dead else ((k, n) for k, n in base if n not in dead)
-        return chain(live, self._added.items())
+        return chain(live, added.items())
 
     def __iter__(self) -> Iterator[str]:
         return (key for key, _ in self.items())
 
     def values(self) -> Iterable[int]:
         """Every node number, ascending (the base's, then those added since)."""
-        dead = self._dead
-        base: Iterable[int] = self._order if not dead else (n for n in self._order if n not in dead)
-        return chain(base, self._added.values())
+        _, ascending, dead, added = self._state
+        base: Iterable[int] = ascending if not dead else (n for n in ascending if n not in dead)
+        return chain(base, added.values())
 
     def sorted_keys(self) -> list[str]:
         """Every id, sorted as text (the base's as they are when nothing changed since)."""
-        if not self._added and not self._dead:
-            return list(map(self._id_of, self._numbers))
+        base, _, dead, added = self._state
+        if not added and not dead:
+            return list(map(self._id_of, base))
         return sorted(self)
 
     def numbers_by_id(self) -> Sequence[int]:
@@ -167,8 +180,9 @@ class IdIndex:
 
         The base's array itself when nothing changed since it was read.
         """
-        if not self._added and not self._dead:
-            return self._numbers
+        base, _, dead, added = self._state
+        if not added and not dead:
+            return base
         return [n for _, n in sorted(self.items())]
 
     def numbers_of(self, keys: Sequence[str]) -> list[int | None]:
@@ -179,8 +193,9 @@ class IdIndex:
         they are looked up in C.
         """
         self._batch(len(keys))
-        if not self._numbers:
-            return list(map(self._added.get, keys))
+        base, _, _, added = self._state
+        if not base:
+            return list(map(added.get, keys))
         return list(map(self.get, keys))
 
     def require(self, keys: Sequence[str]) -> list[int]:
@@ -199,15 +214,17 @@ class IdIndex:
     def _batch(self, count: int) -> None:
         """Count ``count`` more ids looked up or added; past :data:`THAW_SHARE`, thaw the base."""
         self._searched += count
-        if self._numbers and self._searched * THAW_SHARE > len(self._numbers):
+        base = self._state[0]
+        if base and self._searched * THAW_SHARE > len(base):
             self._thaw()
 
     def _thaw(self) -> None:
-        """Move the base's live entries into the dict, in node-number order (:meth:`values`)."""
+        """Move the base's live entries into the dict, in node-number order (:meth:`values`).
+
+        A new state replaces the one read, whole (see the class's notes).
+        """
         added = dict(sorted(self.items(), key=itemgetter(1)))
-        self._numbers, self._order = _numbers(), _numbers()
-        self._dead = set()
-        self._added = added
+        self._state = (_numbers(), _numbers(), set(), added)
 
     def add(self, keys: Sequence[str], numbers: Iterable[int]) -> None:
         """Map each of ``keys`` to its node number in ``numbers`` (aligned).
@@ -216,23 +233,25 @@ class IdIndex:
         base into the dict first, so that they are added in C.
         """
         self._batch(len(keys))
-        if not self._numbers:
-            self._added.update(zip(keys, numbers, strict=True))
+        base, _, dead, added = self._state
+        if not base:
+            added.update(zip(keys, numbers, strict=True))
             return
         for key, n in zip(keys, numbers, strict=True):
-            at = self._base_position(key)
+            at = self._base_position(base, dead, key)
             if at is not None:
-                self._dead.add(self._numbers[at])
-            self._added[key] = n
+                dead.add(base[at])
+            added[key] = n
 
     def pop(self, key: str, default: Any = None) -> Any:
         """Remove ``key``; its node number, or ``default`` when absent."""
-        found = self._added.pop(key, None)
+        base, _, dead, added = self._state
+        found = added.pop(key, None)
         if found is not None:
             return found
-        at = self._base_position(key) if self._numbers else None
+        at = self._base_position(base, dead, key) if base else None
         if at is None:
             return default
-        n = self._numbers[at]
-        self._dead.add(n)
+        n = base[at]
+        dead.add(n)
         return n
