@@ -12,7 +12,8 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections import Counter
+import threading
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ from graph_service.stores.embedded.adjacency import (
     Adjacency,
     pairs,
 )
+from graph_service.stores.embedded.properties import Fields
 from graph_service.stores.loading import load
 from tests.test_differential import _answers, _operations
 
@@ -234,6 +236,62 @@ def test_a_node_read_decodes_its_runs_of_values_and_ids_alone(
     assert dict(memory.index["Person"].items()) == dict(whole.index["Person"].items())
     for each in (store, theirs):
         asyncio.run(each.close())
+
+
+def test_threads_reading_nodes_while_their_runs_decode_read_them_right(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Runs are decoded under a lock (``_decoded_run``, ``_undefer``): threads reading ids
+    and nodes and looking ids up at once (a batch moving the id index's base into its
+    dict), while one of them makes the ids whole, each read right. Small runs and a short
+    switch interval make the threads meet; before the deferred parts were listed under the
+    lock, a thread making an attribute whole raised ``dictionary changed size during
+    iteration`` in almost every round (and a lookup whose base was thawed meanwhile,
+    ``IndexError``)."""
+    monkeypatch.setattr(adjacency, "VALUE_RUN", 5)
+    size = 20_000
+    ids = [f"P{i:05d}" for i in range(size)]
+    graph = Adjacency(defaultdict(Fields))
+    graph.fields["Person"].add("n")
+    graph.apply_nodes("Person", ids, [(i,) for i in range(size)], new=True)
+    stamp = snapshot.Stamp("store", 1, size, snapshot.fingerprint())
+    snapshot.write(tmp_path, stamp, *graph.snapshot_state())
+    found, wrong = snapshot.read_stamp(tmp_path), []
+
+    def read(copy: Adjacency, reader: int, start: threading.Barrier) -> None:
+        numbers = [(reader * 7_919 + i * 104_729) % size for i in range(40)]
+        start.wait()
+        try:
+            for n in numbers:
+                if reader == 0:
+                    got: object = copy.index["Person"].get(ids[n])
+                elif reader == 1:
+                    got = copy.node(n).props["n"] + (copy.id_of(n) != ids[n])
+                elif reader == 2:
+                    got = copy.index["Person"].numbers_of(ids[n : n + 400])[0]
+                else:
+                    got = copy.ids[n] == ids[n] and n  # the whole ids, made by one thread
+                if got != n:
+                    wrong.append((reader, n, got))
+        except Exception as exc:  # noqa: BLE001 - reported as a wrong read
+            wrong.append((reader, repr(exc)))
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    try:
+        for _ in range(10):
+            copy = Adjacency(graph.fields)
+            copy.restore(*snapshot.read_state(tmp_path, found))
+            start = threading.Barrier(4)
+            threads = [threading.Thread(target=read, args=(copy, k, start)) for k in range(4)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert copy.ids == ids and copy.values == graph.values
+    finally:
+        sys.setswitchinterval(interval)
+    assert wrong == []
 
 
 def _hood(hood: object) -> dict[int, object] | None:

@@ -549,7 +549,9 @@ class Adjacency:
             if whole in vars(self):
                 continue
             prefix = f"{whole}@"
-            for start in [int(k[len(prefix) :]) for k in self._later if k.startswith(prefix)]:
+            with _DEFERRED_LOCK:  # listed under it: another thread's run pops its part
+                starts = [int(k[len(prefix) :]) for k in self._later if k.startswith(prefix)]
+            for start in starts:
                 self._decoded_run(whole, start)  # those not decoded yet, into self._runs
             with _DEFERRED_LOCK:
                 if whole not in vars(self):
