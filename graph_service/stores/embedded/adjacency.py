@@ -535,8 +535,9 @@ class Adjacency:
             if run is None:
                 item = f"{name}@{start}"
                 with bulk_allocation():
-                    part = self._later.pop(item)()
+                    part = self._later[item]()
                 run = self._runs[name][start] = part[item]
+                del self._later[item]  # once decoded: an interrupt leaves it to the next read
             return run
 
     def _undefer(self, name: str | None = None) -> None:
