@@ -550,7 +550,7 @@ class Adjacency:
             if whole in vars(self):
                 continue
             prefix = f"{whole}@"
-            with _DEFERRED_LOCK:  # listed under it: another thread's run pops its part
+            with _DEFERRED_LOCK:  # listed under it: another thread reading a run deletes its part
                 starts = [int(k[len(prefix) :]) for k in self._later if k.startswith(prefix)]
             for start in starts:
                 self._decoded_run(whole, start)  # those not decoded yet, into self._runs
