@@ -131,9 +131,10 @@ DEFERRED = frozenset(IN_RUNS) | NEIGHBOURHOODS
 """Attributes a snapshot keeps in deferred parts (:meth:`Adjacency.snapshot_state`), each
 decoded when first read (:meth:`Adjacency.restore`): the nodes' property values and ids, in
 runs (:data:`IN_RUNS`), then the neighbourhoods, most of the time spent opening one. A
-report answered from the kept derived indexes (:data:`SNAPSHOT_KINDS`) decodes the ids of
-the nodes it names alone; a bulk query reading nodes but no relationship, the runs of ids
-and values of the nodes it reads."""
+report answered from the kept derived indexes (:data:`SNAPSHOT_KINDS`) decodes the runs of
+ids its lookups compare (at 1M, the enterprises' two; a lookup in a label spread over more
+than :data:`RUNS_APART` runs, as people are, every id); a bulk query reading nodes but no
+relationship, the runs of ids and values of the nodes it reads."""
 VALUE_RUN = 65_536
 """Nodes per run of a snapshot's property values and ids: a node read before they are
 decoded decodes its runs alone (a bulk query over the 100,000 enterprises of the 1M-person
