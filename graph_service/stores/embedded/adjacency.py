@@ -597,11 +597,7 @@ class Adjacency:
         (:data:`VALUE_RUN`), decoded if not yet (:meth:`_run`).
         """
         ids = self.__dict__.get("ids")
-        if ids is None:
-            start = n - n % VALUE_RUN
-            run = self._runs["ids"].get(start) or self._run("ids", start)
-            return run[n - start]  # type: ignore[no-any-return]
-        return ids[n]  # type: ignore[no-any-return]
+        return ids[n] if ids is not None else self._in_run("ids", n)  # type: ignore[no-any-return]
 
     def node(self, n: int) -> Node:
         """Node ``n`` as read, its properties a view.
@@ -611,11 +607,17 @@ class Adjacency:
         """
         label = self.labels[n]
         values = self.__dict__.get("values")
-        if values is None:
-            start = n - n % VALUE_RUN
-            run = self._runs["values"].get(start) or self._run("values", start)
-            return Node(label, self.id_of(n), Properties(self.fields[label], run[n - start]))
-        return Node(label, self.id_of(n), Properties(self.fields[label], values[n]))
+        node_values = values[n] if values is not None else self._in_run("values", n)
+        return Node(label, self.id_of(n), Properties(self.fields[label], node_values))
+
+    def _in_run(self, name: str, n: int) -> Any:
+        """Node ``n``'s item of an attribute ``name`` of :data:`IN_RUNS` not yet whole.
+
+        Read from the run holding ``n``, decoded if not yet (:meth:`_run`).
+        """
+        start = n - n % VALUE_RUN
+        run = self._runs[name].get(start) or self._run(name, start)
+        return run[n - start]
 
     def find(self, key: NodeKey) -> int | None:
         """The number of the node ``key``; ``None`` when absent."""
