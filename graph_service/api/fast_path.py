@@ -39,9 +39,14 @@ graphql-core's:
   coercion that fails or gives no value sends the field to graphql-core's own
   ``execute_field``.
 
-Abstract types (unions, interfaces), nested lists, ``__typename``, ``@defer``/``@stream``
-and every field of a request that installs resolver middleware (a schema extension with a
-``resolve`` hook) always take graphql-core's way.
+A plan also completes ``__typename`` (the object type's name) and a union field whose
+members are plain strawberry types (no ``is_type_of``, no generics): the member is the one
+whose definition is the value's ``__strawberry_definition__``, which is how strawberry's
+type resolver finds it; a value cast with ``strawberry.cast``, or of no member, gives up.
+A ``search`` page of 100 nodes, ``edges { node { __typename ... on Person { id } } }``,
+is then one plan. Interfaces, nested lists, ``@defer``/``@stream`` and every field of a
+request that installs resolver middleware (a schema extension with a ``resolve`` hook)
+always take graphql-core's way; so does a union field completed outside a plan.
 """
 
 from __future__ import annotations
@@ -66,12 +71,15 @@ from graphql import (
     GraphQLOutputType,
     GraphQLSchema,
     GraphQLString,
+    GraphQLUnionType,
     Undefined,
 )
 from graphql.execution.collect_fields import FieldDetailsList
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
 from graph_service.api.extensions import EXTENSIONS
 from graph_service.api.pagination import PAGING
@@ -88,21 +96,25 @@ class PlainField(NamedTuple):
         The Python attribute holding the value (the strawberry field's ``python_name``).
     return_type : GraphQLOutputType
         The field's type as declared (possibly non-null, possibly a list).
-    named : GraphQLLeafType or GraphQLObjectType
+    named : GraphQLLeafType, GraphQLObjectType or GraphQLUnionType
         The type the value (or each item of a list) is completed as: a leaf is coerced, an
-        object's sub-selection executed.
+        object's sub-selection executed (a union's, that of the value's member).
     nullable : bool
         Whether the field may be ``null``.
     item_nullable : bool or None
         For a list field, whether an item may be ``null``; ``None`` for a field that is not
         a list.
+    members : dict or None
+        For a union field, ``id`` of each member's strawberry definition to the member
+        (:func:`_members`); ``None`` for any other field. Only a plan completes a union.
     """
 
     attribute: str
     return_type: GraphQLOutputType
-    named: GraphQLLeafType | GraphQLObjectType
+    named: GraphQLLeafType | GraphQLObjectType | GraphQLUnionType
     nullable: bool
     item_nullable: bool | None
+    members: dict[int, GraphQLObjectType] | None = None
 
 
 def _unwrap(type_: GraphQLOutputType) -> tuple[GraphQLOutputType, bool]:
@@ -119,6 +131,27 @@ def _completable(type_: GraphQLOutputType) -> bool:
     )
 
 
+def _members(type_: GraphQLOutputType) -> dict[int, GraphQLObjectType] | None:
+    """The members of a union a plan can complete, by ``id`` of their strawberry definition.
+
+    ``None`` unless ``type_`` is a union of plain strawberry types: no ``is_type_of`` and
+    no generics, so that strawberry's resolver answers the member whose definition *is* the
+    value's (``StrawberryObjectDefinition.is_implemented_by``) and graphql-core checks
+    nothing more.
+    """
+    if not isinstance(type_, GraphQLUnionType):
+        return None
+    members = {}
+    for member in type_.types:
+        definition = (member.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+        if (member.is_type_of is not None
+                or not isinstance(definition, StrawberryObjectDefinition)
+                or definition.concrete_of is not None or definition.is_graphql_generic):
+            return None
+        members[id(definition)] = member
+    return members
+
+
 def _plain_field(field: GraphQLField) -> PlainField | None:
     """The :class:`PlainField` of a basic strawberry field; ``None`` for any other field."""
     if not getattr(field.resolve, "_is_default", False):
@@ -131,11 +164,15 @@ def _plain_field(field: GraphQLField) -> PlainField | None:
     item_nullable = None
     if isinstance(named, GraphQLList):
         named, item_nullable = _unwrap(named.of_type)
-        if not isinstance(named, GraphQLObjectType):
+        if not isinstance(named, GraphQLObjectType | GraphQLUnionType):
             return None  # lists of leaves and nested lists take graphql-core's way
     if _completable(named):
         assert isinstance(named, GraphQLLeafType | GraphQLObjectType)
         return PlainField(attribute, field.type, named, nullable, item_nullable)
+    members = _members(named)
+    if members is not None:
+        assert isinstance(named, GraphQLUnionType)
+        return PlainField(attribute, field.type, named, nullable, item_nullable, members)
     return None  # a type whose values need a runtime check
 
 
@@ -163,13 +200,15 @@ def plain_fields(schema: GraphQLSchema) -> dict[tuple[str, str], PlainField]:
     return found
 
 
-Step = tuple[str, str, bool, Any, "Plan | None", bool | None]
+Step = tuple[str, "str | None", bool, Any, "Plan | dict[int, Plan] | None", bool | None]
 """One step of a :data:`Plan`."""
 Plan = tuple[Step, ...]
 """How to complete one object's selection: per response key, in response order,
 ``(key, attribute, nullable, leaf type or None, sub-plan or None, item_nullable)``; a
 leaf step has a leaf type, an object step a sub-plan, a list step a sub-plan for its items
-and ``item_nullable`` not ``None``."""
+and ``item_nullable`` not ``None``. A union's sub-plan is a dict: ``id`` of each member's
+strawberry definition to the member's plan. ``__typename`` is ``(key, None, False, the
+type's name, None, None)``."""
 
 
 class _GiveUp(Exception):
@@ -207,6 +246,9 @@ def run_plan(plan: Plan, source: Any, is_awaitable: Any) -> dict[str, Any]:
     """
     data: dict[str, Any] = {}
     for key, attribute, nullable, leaf, sub, item_nullable in plan:
+        if attribute is None:
+            data[key] = leaf  # __typename
+            continue
         value = getattr(source, attribute)
         if value is None:
             if not nullable:
@@ -219,7 +261,8 @@ def run_plan(plan: Plan, source: Any, is_awaitable: Any) -> dict[str, Any]:
                 if value is None or value is Undefined:
                     raise _GiveUp
         elif item_nullable is None:
-            value = run_plan(sub, value, is_awaitable)  # type: ignore[arg-type]
+            member = sub if type(sub) is tuple else _member_plan(sub, value)  # type: ignore[arg-type]
+            value = run_plan(member, value, is_awaitable)
         elif type(value) is list:
             items: list[Any] = []
             for item in value:
@@ -228,12 +271,29 @@ def run_plan(plan: Plan, source: Any, is_awaitable: Any) -> dict[str, Any]:
                         raise _GiveUp
                     items.append(None)
                 else:
-                    items.append(run_plan(sub, item, is_awaitable))  # type: ignore[arg-type]
+                    member = sub if type(sub) is tuple else _member_plan(sub, item)  # type: ignore[arg-type]
+                    items.append(run_plan(member, item, is_awaitable))
             value = items
         else:
             raise _GiveUp
         data[key] = value
     return data
+
+
+def _member_plan(plans: dict[int, Plan], value: Any) -> Plan:
+    """The plan of the union member ``value`` is (see :data:`Step`).
+
+    Raises
+    ------
+    _GiveUp
+        If ``value`` was cast with ``strawberry.cast`` or is of no member of the union.
+    """
+    if getattr(value, TYPE_CAST_ATTRIBUTE, None) is not None:
+        raise _GiveUp
+    plan = plans.get(id(getattr(value, "__strawberry_definition__", None)))
+    if plan is None:
+        raise _GiveUp
+    return plan
 
 
 class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -284,11 +344,21 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         for response_key, details in grouped_field_set.items():
             if any(detail.defer_usage is not None for detail in details):
                 return None
-            plain = self._plain.get((object_type.name, details[0].node.name.value))
+            name = details[0].node.name.value
+            if name == "__typename":
+                steps.append((response_key, None, False, object_type.name, None, None))
+                continue
+            plain = self._plain.get((object_type.name, name))
             if plain is None:
                 return None
             named = plain.named
-            if isinstance(named, GraphQLObjectType):
+            if plain.members is not None:
+                plans = {key: self.plan(member, details) for key, member in plain.members.items()}
+                if any(each is None for each in plans.values()):
+                    return None
+                steps.append((response_key, plain.attribute, plain.nullable, None, plans,  # type: ignore[arg-type]
+                              plain.item_nullable))
+            elif isinstance(named, GraphQLObjectType):
                 sub = self.plan(named, details)
                 if sub is None:
                     return None
@@ -328,7 +398,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         """Execute a field; a basic field with a value is completed directly."""
         plain = self._plain.get((parent_type.name, field_details_list[0].node.name.value))
-        if plain is not None and plain.item_nullable is None:
+        if plain is not None and plain.item_nullable is None and plain.members is None:
             try:
                 value = getattr(source, plain.attribute)
             except Exception:  # noqa: BLE001 - graphql-core reports it below
@@ -340,7 +410,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                         plain, field_details_list, path, value, position_context
                     )
                 try:
-                    coerced = named.coerce_output_value(value)
+                    coerced = named.coerce_output_value(value)  # type: ignore[union-attr]
                 except Exception:  # noqa: BLE001 - graphql-core reports it below
                     coerced = None
                 if coerced is not None and coerced is not Undefined:

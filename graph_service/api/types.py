@@ -492,33 +492,37 @@ class Edge(Generic[N]):
         return _from_props(cls, props, cursor=cursor, node=as_type(node))
 
     @classmethod
-    def of_key(cls, key: NodeKey, node: Node) -> Self:
-        """Build an edge of only ``cursor`` and ``node``, its cursor ``key``'s node cursor.
+    def of_key(cls, key: Any, node: Node, encode: Callable[[Any], str] = encode_cursor
+               ) -> Self:
+        """Build an edge of only ``cursor`` and ``node``, its cursor ``encode(key)``.
 
         The cursor is encoded when first read (:class:`_KeyCursor`): a page asking for
-        ``edges { node { id } }`` encodes none.
+        ``edges { node { id } }`` encodes none. By default ``key`` is the node's key and
+        the cursor its node cursor.
         """
         keyed = _key_cursor_class(cast(type, cls))
         edge = cast(Self, keyed.__new__(keyed))
         fields = edge.__dict__
         fields["node"] = as_type(node)
         fields["_key"] = key
+        fields["_encode"] = encode
         return edge
 
 
 class _KeyCursor:
-    """Mixin of the edges :meth:`Edge.of_key` builds: ``cursor`` encoded from ``_key`` once read.
+    """Mixin of the edges :meth:`Edge.of_key` builds: ``cursor`` is ``_encode(_key)``, once read.
 
     A cached property rather than ``__getattr__``: graphql-core asks every value it
     completes for ``__await__``, which a Python ``__getattr__`` would answer by raising.
     """
 
-    _key: NodeKey
+    _key: Any
+    _encode: Callable[[Any], str]
 
     @functools.cached_property
     def cursor(self) -> str:
-        """The node cursor of ``_key`` (:func:`~graph_service.api.pagination.encode_cursor`)."""
-        return encode_cursor(self._key)
+        """The cursor of ``_key``, e.g. its node cursor (:func:`~.pagination.encode_cursor`)."""
+        return self._encode(self._key)
 
 
 @functools.cache
@@ -569,22 +573,24 @@ class Connection(Generic[E]):
 
     @classmethod
     def build(cls, window: Window[T], nodes: Sequence[Node],
-              rels: Sequence[Relationship | None], cursors: Sequence[str] | None = None
-              ) -> Self:
+              rels: Sequence[Relationship | None], keys: Sequence[Any] | None = None,
+              encode: Callable[[Any], str] = encode_cursor) -> Self:
         """Assemble the connection of a window (nodes and relationships aligned with it).
 
-        The edges' cursors are ``cursors``, or the node cursors of the window's keys (encoded
-        when read, :meth:`Edge.of_key`, if the edges have no relationship fields).
+        The edges' cursors are ``encode`` of ``keys`` (by default the window's keys, whose
+        node cursors they are), encoded when read (:meth:`Edge.of_key`) if the edges have
+        no relationship fields.
         """
         edge_type = cls.edge_type
+        keys = window.keys if keys is None else keys
         edges: list[Any]
-        if cursors is None and len(_prop_fields(cast(type, edge_type))) == 2:
-            keys = window.keys  # only cursor and node: no relationship read, no cursor yet
-            edges = [edge_type.of_key(k, n) for k, _, n in zip(keys, rels, nodes, strict=True)]
-            start, end = (encode_cursor(keys[0]), encode_cursor(keys[-1])) if keys else (None, None)
+        if len(_prop_fields(cast(type, edge_type))) == 2:
+            # only cursor and node: no relationship read, no cursor yet
+            edges = [edge_type.of_key(k, n, encode)
+                     for k, _, n in zip(keys, rels, nodes, strict=True)]
+            start, end = (encode(keys[0]), encode(keys[-1])) if keys else (None, None)
         else:
-            if cursors is None:
-                cursors = [encode_cursor(key) for key in window.keys]
+            cursors = [encode(key) for key in keys]
             edges = [edge_type.from_neighbour(c, r, n)
                      for c, r, n in zip(cursors, rels, nodes, strict=True)]
             start, end = (cursors[0], cursors[-1]) if cursors else (None, None)
@@ -698,7 +704,8 @@ class Connection(Generic[E]):
             window,
             [found[ranked.items[i]] for i in shown],
             [None] * len(shown),
-            [cursors.encode(ranked.sort_keys[i]) for i in shown],
+            [ranked.sort_keys[i] for i in shown],
+            cursors.encode,
         )
 
 

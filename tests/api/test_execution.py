@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 import strawberry
@@ -166,3 +166,100 @@ def test_a_page_of_people_is_one_plan(small_bank: GraphStore, monkeypatch: pytes
     assert reference.errors is None
     assert formatted(fast) == formatted(reference)
     assert planned == [reference.data["enterprise"]["employees"]]  # type: ignore[index]
+
+
+SEARCH = """query($text: String!) { search(text: $text, first: 10) { totalCount
+  edges { cursor node { __typename ... on Person { id name }
+    ... on Enterprise { id kind: __typename } ... on Manager { id } } }
+  pageInfo { endCursor hasNextPage } } }"""
+
+
+@pytest.mark.parametrize("text", ["a", "M1", "nothing"])
+def test_a_page_of_a_union_is_one_plan(small_bank: GraphStore, text: str,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """``__typename`` and each member's fragment are completed by the connection's plan."""
+    from graph_service.api import fast_path as execution
+
+    planned = []
+    execution_run_plan = execution.run_plan
+
+    def recorded(plan: Any, source: Any, is_awaitable: Any) -> Any:
+        answer = execution_run_plan(plan, source, is_awaitable)
+        if isinstance(source, Connection):
+            planned.append(answer)
+        return answer
+
+    monkeypatch.setattr(execution, "run_plan", recorded)
+    reference, fast = both(SEARCH, {"text": text}, small_bank)
+    assert reference.errors is None
+    assert formatted(fast) == formatted(reference)
+    assert planned == [reference.data["search"]]  # type: ignore[index]
+
+
+@strawberry.type
+class Cat:
+    name: str
+
+
+@strawberry.type
+class Dog:
+    name: str
+
+
+@strawberry.type
+class Stranger:
+    name: str
+
+
+@strawberry.type
+class Home:
+    label: str
+    pets: list[Annotated[Cat | Dog, strawberry.union("Pet")]]
+
+
+@strawberry.type
+class Street:
+    @strawberry.field
+    def homes(self, stranger: bool) -> list[Home]:
+        bad: Any = Stranger(name="s")
+        homes = [Home(label="plain", pets=[Cat(name="c"), Dog(name="d")]),
+                 Home(label="cast", pets=[strawberry.cast(Dog, Cat(name="dog-like"))])]
+        return [*homes, Home(label="stranger", pets=[Cat(name="c"), bad])] if stranger else homes
+
+
+HOMES = """query($stranger: Boolean!) { homes(stranger: $stranger) { label
+  pets { __typename ... on Cat { name } ... on Dog { dog: name } } } }"""
+
+
+@pytest.mark.parametrize("stranger", [False, True])
+def test_union_members_resolve_as_in_strawberry(stranger: bool,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cast value, or one of no member, is completed as strawberry resolves it (graphql-core)."""
+    from graph_service.api import fast_path as execution
+
+    outcomes: dict[str, bool] = {}
+    execution_run_plan = execution.run_plan
+
+    def recorded(plan: Any, source: Any, is_awaitable: Any) -> Any:
+        if not isinstance(source, Home):
+            return execution_run_plan(plan, source, is_awaitable)
+        outcomes[source.label] = False
+        answer = execution_run_plan(plan, source, is_awaitable)
+        outcomes[source.label] = True
+        return answer
+
+    monkeypatch.setattr(execution, "run_plan", recorded)
+    street = strawberry.Schema(query=Street)._schema
+    reference, fast = both(HOMES, {"stranger": stranger}, None, target=street)  # type: ignore[arg-type]
+    assert formatted(fast) == formatted(reference)
+    if stranger:  # of no member: an error, and a null for the non-null list of homes
+        assert reference.data is None
+        assert reference.errors
+        assert outcomes == {"plain": True, "cast": False, "stranger": False}
+    else:  # the cast Cat is a Dog
+        assert reference.errors is None
+        assert reference.data == {"homes": [
+            {"label": "plain", "pets": [{"__typename": "Cat", "name": "c"},
+                                        {"__typename": "Dog", "dog": "d"}]},
+            {"label": "cast", "pets": [{"__typename": "Dog", "dog": "dog-like"}]}]}
+        assert outcomes == {"plain": True, "cast": False}
