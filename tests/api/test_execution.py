@@ -55,6 +55,26 @@ def formatted(result: ExecutionResult) -> dict[str, Any]:
     return {"data": result.data, "errors": [e.formatted for e in result.errors or ()]}
 
 
+def plans_run(monkeypatch: pytest.MonkeyPatch, kind: type) -> list[tuple[Any, Any]]:
+    """Record each plan run on a ``kind`` object: ``(object, answer)``, ``answer`` ``None``
+    when it gave up (graphql-core then completed the object)."""
+    from graph_service.api import fast_path as execution
+
+    runs: list[tuple[Any, Any]] = []
+    execution_run_plan = execution.run_plan
+
+    def recorded(plan: Any, source: Any, is_awaitable: Any) -> Any:
+        if not isinstance(source, kind):
+            return execution_run_plan(plan, source, is_awaitable)
+        runs.append((source, None))
+        answer = execution_run_plan(plan, source, is_awaitable)
+        runs[-1] = (source, answer)
+        return answer
+
+    monkeypatch.setattr(execution, "run_plan", recorded)
+    return runs
+
+
 @pytest.mark.parametrize("name", sorted(p.stem for p in EXAMPLES.glob("*.graphql")))
 def test_the_examples_answer_the_same(small_bank: GraphStore, name: str) -> None:
     document = (EXAMPLES / f"{name}.graphql").read_text(encoding="utf-8")
@@ -123,49 +143,26 @@ SHELVES = "{ boxes { label first { name } things { name count inner { name } } m
 
 
 def test_planned_selections_fail_as_in_graphql_core(monkeypatch: pytest.MonkeyPatch) -> None:
-    from graph_service.api import fast_path as execution
-
-    outcomes: dict[str, bool] = {}
-    execution_run_plan = execution.run_plan
-
-    def recorded(plan: Any, source: Any, is_awaitable: Any) -> Any:
-        if not isinstance(source, Box):
-            return execution_run_plan(plan, source, is_awaitable)
-        outcomes[source.label] = False
-        answer = execution_run_plan(plan, source, is_awaitable)
-        outcomes[source.label] = True
-        return answer
-
-    monkeypatch.setattr(execution, "run_plan", recorded)
+    runs = plans_run(monkeypatch, Box)
     shelves = strawberry.Schema(query=Shelves)._schema
     reference, fast = both(SHELVES, {}, None, target=shelves)  # type: ignore[arg-type]
     assert reference.errors  # a null item of a non-null list, a null name, an Int that is not
     assert formatted(fast) == formatted(reference)
     # every box was tried by its plan; all but the first were completed by graphql-core
-    assert outcomes == {"fine": True, "null item": False, "tuple": False, "deep": False}
+    assert {box.label: answer is not None for box, answer in runs} == {
+        "fine": True, "null item": False, "tuple": False, "deep": False}
 
 
 def test_a_page_of_people_is_one_plan(small_bank: GraphStore, monkeypatch: pytest.MonkeyPatch
                                       ) -> None:
-    from graph_service.api import fast_path as execution
-
-    planned = []
-    execution_run_plan = execution.run_plan
-
-    def recorded(plan: Any, source: Any, is_awaitable: Any) -> Any:
-        answer = execution_run_plan(plan, source, is_awaitable)
-        if isinstance(source, Connection):
-            planned.append(answer)
-        return answer
-
-    monkeypatch.setattr(execution, "run_plan", recorded)
+    runs = plans_run(monkeypatch, Connection)
     document = ('query($id: ID!) { enterprise(id: $id) { employees(first: 5) { totalCount '
                 'edges { cursor role node { id name createdAt } } '
                 'pageInfo { endCursor hasNextPage } } } }')
     reference, fast = both(document, {"id": "E1"}, small_bank)
     assert reference.errors is None
     assert formatted(fast) == formatted(reference)
-    assert planned == [reference.data["enterprise"]["employees"]]  # type: ignore[index]
+    assert [answer for _, answer in runs] == [reference.data["enterprise"]["employees"]]  # type: ignore[index]
 
 
 SEARCH = """query($text: String!) { search(text: $text, first: 10) { totalCount
@@ -178,22 +175,11 @@ SEARCH = """query($text: String!) { search(text: $text, first: 10) { totalCount
 def test_a_page_of_a_union_is_one_plan(small_bank: GraphStore, text: str,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """``__typename`` and each member's fragment are completed by the connection's plan."""
-    from graph_service.api import fast_path as execution
-
-    planned = []
-    execution_run_plan = execution.run_plan
-
-    def recorded(plan: Any, source: Any, is_awaitable: Any) -> Any:
-        answer = execution_run_plan(plan, source, is_awaitable)
-        if isinstance(source, Connection):
-            planned.append(answer)
-        return answer
-
-    monkeypatch.setattr(execution, "run_plan", recorded)
+    runs = plans_run(monkeypatch, Connection)
     reference, fast = both(SEARCH, {"text": text}, small_bank)
     assert reference.errors is None
     assert formatted(fast) == formatted(reference)
-    assert planned == [reference.data["search"]]  # type: ignore[index]
+    assert [answer for _, answer in runs] == [reference.data["search"]]  # type: ignore[index]
 
 
 @strawberry.type
@@ -235,23 +221,11 @@ HOMES = """query($stranger: Boolean!) { homes(stranger: $stranger) { label
 def test_union_members_resolve_as_in_strawberry(stranger: bool,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """A cast value, or one of no member, is completed as strawberry resolves it (graphql-core)."""
-    from graph_service.api import fast_path as execution
-
-    outcomes: dict[str, bool] = {}
-    execution_run_plan = execution.run_plan
-
-    def recorded(plan: Any, source: Any, is_awaitable: Any) -> Any:
-        if not isinstance(source, Home):
-            return execution_run_plan(plan, source, is_awaitable)
-        outcomes[source.label] = False
-        answer = execution_run_plan(plan, source, is_awaitable)
-        outcomes[source.label] = True
-        return answer
-
-    monkeypatch.setattr(execution, "run_plan", recorded)
+    runs = plans_run(monkeypatch, Home)
     street = strawberry.Schema(query=Street)._schema
     reference, fast = both(HOMES, {"stranger": stranger}, None, target=street)  # type: ignore[arg-type]
     assert formatted(fast) == formatted(reference)
+    outcomes = {home.label: answer is not None for home, answer in runs}
     if stranger:  # of no member: an error, and a null for the non-null list of homes
         assert reference.data is None
         assert reference.errors
