@@ -47,6 +47,7 @@ from questions import (
     variables,
 )
 
+from graph_service.api.execution import decode_in_background
 from graph_service.api.fast_path import schema_for
 from graph_service.auth import Role
 from graph_service.auth.tokens import LocalIssuer
@@ -171,7 +172,8 @@ class Service(Peer):
     """Our service (``graph-service``) on one backend: in-process GraphQL, HTTP, bulk CLI.
 
     In-process answers run ``schema.execute`` with a fresh ``make_context`` per question
-    (what the bulk path does, without HTTP); ``http`` posts to ``graph-service serve``.
+    (what the bulk path does, without HTTP) on a store opened as ``serve`` opens it, the
+    snapshot's deferred parts decoded; ``http`` posts to ``graph-service serve``.
     """
 
     def __init__(self, name: str, backend: str, description: str) -> None:
@@ -221,6 +223,9 @@ class Service(Peer):
         ))
         self.settings = Settings(data_dir=self.data_dir, **_settings_from(self.env))
         self.store = open_store(self.settings)
+        decoding = decode_in_background(self.store)  # what `serve` does once started
+        if decoding is not None:
+            decoding.join()  # every sample of a started server, none of its first seconds
         self.loop = asyncio.new_event_loop()
         stack.callback(self.loop.close)
         stack.callback(lambda: self.loop.run_until_complete(self.store.close()))

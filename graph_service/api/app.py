@@ -33,7 +33,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from graph_service.access import GRAPH_READERS
 from graph_service.api.context import Context, make_context
-from graph_service.api.execution import execution_thread_for, run_on
+from graph_service.api.execution import decode_in_background, execution_thread_for, run_on
 from graph_service.api.explorer import explorer_router
 from graph_service.api.extensions import logger
 from graph_service.api.fast_path import schema_for
@@ -74,7 +74,9 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         Defaults to ``Settings()`` (read from the environment).
     store : GraphStore, optional
         An open store to serve; the caller keeps ownership and closes it. When omitted, the
-        app opens ``open_store(settings)`` at start-up and closes it at shutdown.
+        app opens ``open_store(settings)`` at start-up and closes it at shutdown. Either
+        way, once started it decodes what the embedded store deferred at opening, in a
+        thread (:func:`~graph_service.api.execution.decode_in_background`).
 
     Returns
     -------
@@ -123,6 +125,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         opened = store if store is not None else open_store(settings)
         app.state.store = opened if metrics is None else TimedStore(opened, metrics)
         app.state.execution = execution_thread_for(opened)
+        decoding = decode_in_background(opened)
         app.state.audit = (
             AuditTrail(settings.audit_path, settings.audit_max_bytes) if metrics is None
             else MeteredTrail(settings.audit_path, settings.audit_max_bytes, metrics)
@@ -131,6 +134,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
             with frozen_heap():  # started: what serving requests allocates is all GC scans
                 yield
         finally:
+            if decoding is not None:
+                decoding.join()
             if app.state.execution is not None:
                 app.state.execution.close()
             app.state.audit.close()

@@ -80,6 +80,22 @@ def execution_thread_for(store: Any) -> ExecutionThread | None:
     return ExecutionThread() if isinstance(store, EmbeddedStore) else None
 
 
+def decode_in_background(store: Any) -> threading.Thread | None:
+    """Start a daemon thread decoding what ``store`` deferred at opening; ``None`` if nothing.
+
+    The embedded store opened from a snapshot decodes some parts of it when first read
+    (:meth:`~graph_service.stores.embedded.store.EmbeddedStore.decode_deferred`); a server
+    decodes them at once, beside the first requests, rather than in whichever requests read
+    them first (at 1M people, up to half a second each). Join the thread before closing the
+    store.
+    """
+    if not isinstance(store, EmbeddedStore):
+        return None
+    thread = threading.Thread(target=store.decode_deferred, name="snapshot-decode", daemon=True)
+    thread.start()
+    return thread
+
+
 async def run_on(thread: ExecutionThread | None, coroutine: Coroutine[Any, Any, T]) -> T:
     """Run ``coroutine`` on ``thread``, or on the current loop when ``thread`` is ``None``."""
     if thread is None:
@@ -87,4 +103,4 @@ async def run_on(thread: ExecutionThread | None, coroutine: Coroutine[Any, Any, 
     return await thread.run(coroutine)
 
 
-__all__ = ["ExecutionThread", "execution_thread_for", "run_on"]
+__all__ = ["ExecutionThread", "decode_in_background", "execution_thread_for", "run_on"]

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from graph_service.api.execution import decode_in_background
 from graph_service.auth.caller import Caller, Role
 from graph_service.cli.serve import _renew_snapshot
 from graph_service.config import Settings
@@ -44,6 +45,7 @@ from graph_service.stores.embedded.adjacency import (
 )
 from graph_service.stores.embedded.properties import Fields
 from graph_service.stores.loading import load
+from tests.api.conftest import running
 from tests.test_differential import _answers, _operations
 
 REBUILDING = "rebuilding the graph from the record"
@@ -205,6 +207,28 @@ def test_a_report_from_kept_indexes_leaves_the_neighbourhoods_undecoded(loaded: 
         asyncio.run(each.close())
 
 
+def test_a_server_decodes_the_deferred_parts_in_a_thread_once_started(loaded: Path) -> None:
+    """``serve`` (its app's lifespan) decodes every deferred part beside its first requests,
+    joined before the store closes; what a request reads is the same either way."""
+    store = EmbeddedStore(loaded, create=False)
+    memory = store._memory  # noqa: SLF001
+    assert not DEFERRED & vars(memory).keys()
+    theirs = EmbeddedStore(_rebuilt_copy(loaded, loaded.parent / "decoded"), create=False)
+    enterprise = asyncio.run(theirs.list_ids("Enterprise"))[0]
+    query = ("query($e: ID!) { payrollCoverage(enterpriseId: $e) { employees covered } "
+             "enterprise(id: $e) { name employees(first: 3) { edges { node { id name } } } } }")
+    with running(loaded, store=store) as client:
+        answer = client.post(query, {"e": enterprise})
+    assert DEFERRED <= vars(memory).keys() and not memory._later  # noqa: SLF001
+    assert memory.ids == theirs._memory.ids and memory.values == theirs._memory.values  # noqa: SLF001
+    with running(loaded, store=theirs) as client:
+        assert answer == client.post(query, {"e": enterprise})
+    assert answer["data"]["enterprise"]["employees"]["edges"], answer
+    assert decode_in_background(object()) is None  # a Cypher store: nothing deferred
+    for each in (store, theirs):
+        asyncio.run(each.close())
+
+
 def test_a_node_read_decodes_its_runs_of_values_and_ids_alone(
     bank: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -309,6 +333,9 @@ def test_threads_reading_nodes_while_their_runs_decode_read_them_right(
                     got = copy.node(n).props["n"] + (copy.id_of(n) != ids[n])
                 elif reader == 2:
                     got = copy.index["Person"].numbers_of(ids[n : n + 400])[0]
+                elif reader == 4:  # what a server runs in a thread once started
+                    copy.decode_deferred()
+                    got = n
                 else:
                     got = copy.ids[n] == ids[n] and n  # the whole ids, made by one thread
                 if got != n:
@@ -322,13 +349,13 @@ def test_threads_reading_nodes_while_their_runs_decode_read_them_right(
         for _ in range(10):
             copy = Adjacency(graph.fields)
             copy.restore(*snapshot.read_state(tmp_path, found))
-            start = threading.Barrier(4)
-            threads = [threading.Thread(target=read, args=(copy, k, start)) for k in range(4)]
+            start = threading.Barrier(5)
+            threads = [threading.Thread(target=read, args=(copy, k, start)) for k in range(5)]
             for thread in threads:
                 thread.start()
             for thread in threads:
                 thread.join()
-            assert copy.ids == ids and copy.values == graph.values
+            assert copy.ids == ids and copy.values == graph.values and not copy._later  # noqa: SLF001
     finally:
         sys.setswitchinterval(interval)
     assert wrong == []

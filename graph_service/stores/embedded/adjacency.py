@@ -541,6 +541,19 @@ class Adjacency:
                 del self._later[item]  # once decoded: an interrupt leaves it to the next read
             return run
 
+    def decode_deferred(self) -> None:
+        """Decode every :data:`DEFERRED` attribute of the snapshot restored; a no-op once done.
+
+        The neighbourhoods first (what most questions read first), then the ids and the
+        property values run by run (:data:`IN_RUNS`). Thread-safe: run beside the thread
+        answering requests, it holds the lock a request reading a deferred part takes for
+        one part at a time, and the part a request needs is decoded once, by whichever
+        thread comes first. So that no request pays a decode (at 1M: the values, 0.56 s,
+        and the ids, 0.25 s, would each land in one request).
+        """
+        for name in (*NEIGHBOURHOODS, *reversed(IN_RUNS)):  # (one part: every neighbourhood)
+            self._undefer(name)
+
     def _undefer(self, name: str | None = None) -> None:
         """Decode the deferred attribute ``name`` of the snapshot restored (every one: ``None``).
 

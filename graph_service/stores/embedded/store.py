@@ -82,6 +82,16 @@ class EmbeddedStore:
         self._record.current()
         return self._memory
 
+    def decode_deferred(self) -> None:
+        """Decode what opening from the snapshot left for first reads.
+
+        What ``serve`` runs in a thread once started
+        (:func:`graph_service.api.execution.decode_in_background`). See
+        :meth:`Adjacency.decode_deferred
+        <graph_service.stores.embedded.adjacency.Adjacency.decode_deferred>`. Thread-safe.
+        """
+        self._memory.decode_deferred()
+
     async def refresh(self) -> bool:
         """See :meth:`Record.refresh <graph_service.stores.embedded.record.Record.refresh>`."""
         return self._record.refresh()
