@@ -77,7 +77,7 @@ from graphql import (
 from graphql.execution.collect_fields import FieldDetailsList
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
@@ -205,10 +205,10 @@ Step = tuple[str, "str | None", bool, Any, "Plan | dict[int, Plan] | None", bool
 Plan = tuple[Step, ...]
 """How to complete one object's selection: per response key, in response order,
 ``(key, attribute, nullable, leaf type or None, sub-plan or None, item_nullable)``; a
-leaf step has a leaf type, an object step a sub-plan, a list step a sub-plan for its items
-and ``item_nullable`` not ``None``. A union's sub-plan is a dict: ``id`` of each member's
-strawberry definition to the member's plan. ``__typename`` is ``(key, None, False, the
-type's name, None, None)``."""
+leaf step has a leaf type (for a strawberry enum, its :class:`EnumOutput`), an object step
+a sub-plan, a list step a sub-plan for its items and ``item_nullable`` not ``None``. A
+union's sub-plan is a dict: ``id`` of each member's strawberry definition to the member's
+plan. ``__typename`` is ``(key, None, False, the type's name, None, None)``."""
 
 
 class _GiveUp(Exception):
@@ -220,6 +220,38 @@ _NEVER_AWAITABLE = frozenset({str, int, float, bool, dt.datetime, dt.date})
 _TEXT_SCALARS = frozenset({GraphQLID, GraphQLString})
 """Scalars whose coercion answers a ``str`` value unchanged (graphql-core's
 ``serialize_id`` and ``serialize_string``)."""
+
+
+class EnumOutput(NamedTuple):
+    """How a plan completes a leaf of a strawberry enum: each member's name, looked up.
+
+    Attributes
+    ----------
+    wrapped : type
+        The Python enum (``CustomGraphQLEnumType.wrapped_cls``).
+    names : dict
+        Each member of ``wrapped`` to the name strawberry's ``coerce_output_value`` answers
+        for it (the first enum value of the GraphQL type whose value equals the member's).
+    """
+
+    wrapped: type
+    names: dict[Any, str]
+
+
+
+@functools.cache
+def enum_output(leaf: GraphQLLeafType) -> EnumOutput | None:
+    """The :class:`EnumOutput` of ``leaf`` if it is a strawberry enum (once per type)."""
+    if type(leaf) is not CustomGraphQLEnumType:
+        return None
+    names: dict[Any, str] = {}
+    member: Any
+    for member in leaf.wrapped_cls:
+        name = next((name for name, value in leaf.values.items()
+                     if member.value == value.value), None)  # fmt: skip
+        if name is not None:
+            names[member] = name
+    return EnumOutput(leaf.wrapped_cls, names)
 
 
 def run_plan(plan: Plan, source: Any, is_awaitable: Any) -> dict[str, Any]:
@@ -254,7 +286,11 @@ def run_plan(plan: Plan, source: Any, is_awaitable: Any) -> dict[str, Any]:
             if not nullable:
                 raise _GiveUp
         elif leaf is not None:
-            if type(value) is not str or leaf not in _TEXT_SCALARS:
+            if leaf.__class__ is EnumOutput:
+                if type(value) is not leaf.wrapped:
+                    raise _GiveUp
+                value = leaf.names[value]  # (a member strawberry cannot name: KeyError)
+            elif type(value) is not str or leaf not in _TEXT_SCALARS:
                 if type(value) not in _NEVER_AWAITABLE and is_awaitable(value):
                     raise _GiveUp
                 value = leaf.coerce_output_value(value)
@@ -365,7 +401,8 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 steps.append((response_key, plain.attribute, plain.nullable, None, sub,
                               plain.item_nullable))
             else:
-                steps.append((response_key, plain.attribute, plain.nullable, named, None, None))
+                leaf = enum_output(named) or named  # type: ignore[arg-type]
+                steps.append((response_key, plain.attribute, plain.nullable, leaf, None, None))
         return tuple(steps)
 
     def collect_and_execute_subfields(
@@ -559,5 +596,5 @@ def schema_for(settings: Settings) -> strawberry.Schema:
     return fast_schema() if settings.fast_path else schema
 
 
-__all__ = ["MERGED_LINES", "FastExecutionContext", "LineExecutionContext", "Plan",
-           "PlainField", "fast_schema", "plain_fields", "run_plan", "schema_for"]
+__all__ = ["MERGED_LINES", "EnumOutput", "FastExecutionContext", "LineExecutionContext", "Plan",
+           "PlainField", "enum_output", "fast_schema", "plain_fields", "run_plan", "schema_for"]

@@ -874,7 +874,13 @@ class NodeKeyType:
     @classmethod
     def of(cls, key: NodeKey) -> NodeKeyType:
         """Build from a ``(label, id)`` pair."""
-        return cls(label=NodeLabel(key[0]), id=strawberry.ID(key[1]))
+        return cls(label=_node_label(key[0]), id=strawberry.ID(key[1]))
+
+
+_node_label = functools.cache(NodeLabel)
+"""``NodeLabel(value)``, each member looked up once (a network lists thousands of labels)."""
+_relationship_type = functools.cache(RelationshipType)
+"""``RelationshipType(value)``, each member looked up once."""
 
 
 @strawberry.type(description="A node of a subgraph or path, with all its properties.")
@@ -894,14 +900,40 @@ class GraphNode:
 
     @classmethod
     def of(cls, node: Node) -> GraphNode:
-        """Build from a store node (a masked one keeps no personal property)."""
-        return cls(
-            label=NodeLabel(node.label),
-            id=strawberry.ID(node.id),
-            masked=isinstance(node, MaskedNode),
-            name=node.props.get("name"),
-            properties=cast(JSON, NODE_DEFAULTS.get(node.label, {}) | dict(node.props)),
-        )
+        """Build from a store node (a masked one keeps no personal property).
+
+        ``name`` and ``properties`` are read from ``node`` when first read
+        (:class:`_StoredGraphNode`): a network asking for ``nodes { label id }`` copies
+        no properties.
+        """
+        built = _StoredGraphNode.__new__(_StoredGraphNode)
+        fields = built.__dict__
+        fields["label"] = _node_label(node.label)
+        fields["id"] = strawberry.ID(node.id)
+        fields["masked"] = isinstance(node, MaskedNode)
+        fields["_node"] = node
+        return built
+
+
+class _StoredGraphNode(GraphNode):
+    """A :class:`GraphNode` of a store node, built by :meth:`GraphNode.of`.
+
+    ``name`` and ``properties`` are cached properties made from ``_node`` once read (the
+    same GraphQL type).
+    """
+
+    _node: Node
+
+    @functools.cached_property
+    def name(self) -> str | None:  # type: ignore[override]
+        """The node's name, if it has one."""
+        return self._node.props.get("name")
+
+    @functools.cached_property
+    def properties(self) -> JSON:  # type: ignore[override]
+        """Every stored property, and the declared defaults of those not stored."""
+        node = self._node
+        return cast(JSON, NODE_DEFAULTS.get(node.label, {}) | dict(node.props))
 
 
 @strawberry.type(description="A relationship of a subgraph or path, in its stored direction.")
@@ -918,13 +950,29 @@ class GraphRelationship:
 
     @classmethod
     def of(cls, rel: Relationship) -> GraphRelationship:
-        """Build from a store relationship."""
-        return cls(
-            type=RelationshipType(rel.type),
-            start=NodeKeyType.of(rel.start),
-            end=NodeKeyType.of(rel.end),
-            properties=cast(JSON, dict(rel.props)),
-        )
+        """Build from a store relationship (its ``properties`` copied once read)."""
+        built = _StoredRelationship.__new__(_StoredRelationship)
+        fields = built.__dict__
+        fields["type"] = _relationship_type(rel.type)
+        fields["start"] = NodeKeyType.of(rel.start)
+        fields["end"] = NodeKeyType.of(rel.end)
+        fields["_rel"] = rel
+        return built
+
+
+class _StoredRelationship(GraphRelationship):
+    """A :class:`GraphRelationship` of a store relationship (:meth:`GraphRelationship.of`).
+
+    ``properties`` is a cached property copied from ``_rel`` once read (the same GraphQL
+    type).
+    """
+
+    _rel: Relationship
+
+    @functools.cached_property
+    def properties(self) -> JSON:  # type: ignore[override]
+        """Every stored property."""
+        return cast(JSON, dict(self._rel.props))
 
 
 @strawberry.type(description="The neighbourhood of a client, bounded in size.")

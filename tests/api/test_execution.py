@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import pytest
 import strawberry
@@ -237,3 +238,43 @@ def test_union_members_resolve_as_in_strawberry(stranger: bool,
                                         {"__typename": "Dog", "dog": "d"}]},
             {"label": "cast", "pets": [{"__typename": "Dog", "dog": "dog-like"}]}]}
         assert outcomes == {"plain": True, "cast": False}
+
+
+@strawberry.enum
+class Colour(Enum):
+    RED = "red"
+    GREEN = "green"
+
+
+@strawberry.type
+class Paint:
+    label: str
+    colour: Colour
+
+
+@strawberry.type
+class Palette:
+    @strawberry.field
+    def paints(self, bad: bool) -> list[Paint]:
+        its_value: Any = "green"  # the member's value, not the member
+        paints = [Paint(label="member", colour=Colour.RED),
+                  Paint(label="its value", colour=its_value)]
+        return [*paints, Paint(label="none", colour=cast(Any, "blue"))] if bad else paints
+
+
+@pytest.mark.parametrize("bad", [False, True])
+def test_enums_are_named_as_strawberry_names_them(bad: bool,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plan names an enum member by lookup; any other value is left to graphql-core."""
+    runs = plans_run(monkeypatch, Paint)
+    palette = strawberry.Schema(query=Palette)._schema
+    reference, fast = both("query($bad: Boolean!) { paints(bad: $bad) { label colour } }",
+                           {"bad": bad}, None, target=palette)  # type: ignore[arg-type]
+    assert formatted(fast) == formatted(reference)
+    assert {paint.label: answer is not None for paint, answer in runs} == {
+        "member": True, "its value": False, **({"none": False} if bad else {})}
+    if bad:
+        assert reference.data is None and reference.errors
+    else:
+        assert reference.data == {"paints": [{"label": "member", "colour": "RED"},
+                                             {"label": "its value", "colour": "GREEN"}]}
