@@ -28,12 +28,15 @@ from bank import read_rows
 from measure import GRAPH_SERVICE, first_answer, run_measured, served, throughput, timed
 from questions import (
     ACTIVE,
+    DEPTH,
     DOCUMENTS,
     EXECUTIVE_ROLE,
     LEAD_HOPS,
     LEAD_KINDS,
     LEAD_TYPES,
     MAX_HOPS,
+    MAX_NETWORK_NODES,
+    NETWORK_TYPES,
     PAGE,
     PAYROLL_PRODUCTS,
     PRIVATE_BANKING_PRODUCTS,
@@ -75,6 +78,7 @@ Coverages = dict[str, list[int]]
 PARAMETERS = {
     "first": PAGE,
     "max_hops": MAX_HOPS,
+    "max_nodes": MAX_NETWORK_NODES,
     "payroll": PAYROLL_PRODUCTS,
     "private_banking": PRIVATE_BANKING_PRODUCTS,
     "executive": EXECUTIVE_ROLE,
@@ -165,7 +169,23 @@ def _cypher_answer(question: str, item: Any, rows: list[list[Any]]) -> Any:
     if question == "search":
         [[total, first]] = rows
         return search_page(total, first)
-    return network({("Enterprise", item), *((label, id_) for label, id_ in rows)})
+    return _network_answer(item, rows)
+
+
+def _network_answer(enterprise: str, rows: list[list[Any]]) -> Any:
+    """The normalized clientNetwork answer of ``cypher/<engine>/client_network.cypher``.
+
+    Rows ``[reached, label, id, type, end label, end id]``: ``reached`` the number of nodes
+    within reach, then a node of the answer and a relationship of the types it starts to
+    another node of the answer (``type`` null in a row giving the node alone). No row: the
+    enterprise alone (with no relationship of the types, LadybugDB's walks reach no node, not
+    even the start).
+    """
+    if not rows:
+        return network({("Enterprise", enterprise)}, [], 1)
+    nodes = {(label, id_) for _, label, id_, *_ in rows}
+    relationships = ([kind, label, id_, *end] for _, label, id_, kind, *end in rows if kind)
+    return network(nodes, relationships, rows[0][0])
 
 
 class Service(Peer):
@@ -573,8 +593,42 @@ class NetworkxFloor(Peer):
             return self._leads(item)
         if question == "search":
             return self._search(item)
-        start = ("Enterprise", item)
-        return network(set(nx.single_source_shortest_path_length(self.undirected, start, 2)))
+        return self._network(item)
+
+    def _within(self, starts: list[Any], types: list[str], hops: int) -> dict[Any, int]:
+        """The hop of every node within ``hops`` of ``starts`` (hop 0) over ``types``.
+
+        A breadth-first search ignoring direction; the nodes come level by level.
+        """
+        succ, pred, allowed = self.graph.succ, self.graph.pred, set(types)
+        reached = dict.fromkeys(starts, 0)
+        frontier = starts
+        for level in range(1, hops + 1):
+            fresh = []
+            for node in frontier:
+                for adjacency in (succ[node], pred[node]):
+                    for other, keyed in adjacency.items():
+                        if other not in reached and not allowed.isdisjoint(keyed):
+                            reached[other] = level
+                            fresh.append(other)
+            frontier = fresh
+        return reached
+
+    def _network(self, enterprise: str) -> dict[str, Any]:
+        """The clientNetwork answer of ``enterprise`` by a breadth-first search.
+
+        The nodes within :data:`DEPTH` hops over :data:`NETWORK_TYPES` (the first
+        :data:`MAX_NETWORK_NODES` in breadth-first order when more), then every relationship
+        of those types among them.
+        """
+        reached = self._within([("Enterprise", enterprise)], NETWORK_TYPES, DEPTH)
+        nodes = set(list(reached)[:MAX_NETWORK_NODES])
+        relationships = [
+            [kind, *a, *b]
+            for a in nodes for b, keyed in self.graph.succ[a].items() if b in nodes
+            for kind in keyed if kind in NETWORK_TYPES
+        ]  # fmt: skip
+        return network(nodes, relationships, len(reached))
 
     def _rollup_by_branch(self) -> list[list[Any]]:
         """The coverageRollup answer by branch, from each enterprise's payroll coverage.
@@ -599,19 +653,9 @@ class NetworkxFloor(Peer):
 
     def _leads(self, manager: str) -> dict[str, Any]:
         """The managerLeads answer: a breadth-first search from the clients, then each profile."""
-        succ, pred, types = self.graph.succ, self.graph.pred, set(LEAD_TYPES)
+        succ = self.graph.succ
         clients = [c for c, keyed in succ[("Manager", manager)].items() if "MANAGES" in keyed]
-        hops = dict.fromkeys(clients, 0)
-        frontier = clients
-        for level in range(1, LEAD_HOPS + 1):
-            fresh = []
-            for node in frontier:
-                for adjacency in (succ[node], pred[node]):
-                    for other, keyed in adjacency.items():
-                        if other not in hops and not types.isdisjoint(keyed):
-                            hops[other] = level
-                            fresh.append(other)
-            frontier = fresh
+        hops = self._within(clients, LEAD_TYPES, LEAD_HOPS)
         ranked = []
         for person, hop in hops.items():
             if person[0] == "Person":

@@ -10,7 +10,8 @@ uncovered_employees                 ``{"total": int, "ids": [first 100 ids by id
 executives_without_private_banking  ``{"total": int, "ids": [first 100 ids by id]}``
 payroll_coverage                    ``[employees, covered]``
 linkage_paths                       the shortest path's length, ``None`` if none
-client_network                      ``{"count": int, "truncated": bool, "nodes": ...}``
+client_network                      ``{"count": int, "truncated": bool, "nodes": ...,
+                                    "relationships": ...}``
 coverage_rollup                     ``[[branch, enterprises, employees, covered], ...]``
 manager_leads                       ``{"total": int, "leads": [[id, hop, [kinds]], ...]}``
 search                              ``{"total": int, "nodes": [[label, id], ...]}``
@@ -19,13 +20,14 @@ search                              ``{"total": int, "nodes": [[label, id], ...]
 ``manager_leads`` and ``search`` list the first page (:data:`PAGE` items) in the rule's
 order (``queries/manager-leads.md``, ``queries/search.md``), which the peers apply too.
 
-``client_network`` lists its ``[label, id]`` nodes sorted, or ``None`` when truncated (a
-truncated answer depends on the traversal order, which peers need not share).
+``client_network`` lists its ``[label, id]`` nodes sorted and its ``[type, start label, start
+id, end label, end id]`` relationships sorted, both ``None`` when truncated (a truncated answer
+depends on the traversal order, which peers need not share).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 PAGE = 100
@@ -59,9 +61,12 @@ PRIVATE_BANKING_PRODUCTS = ["trust account"]
 """The default linkage rules (``graph_service.rules``), which direct peers spell out."""
 
 _PAGE_FIELDS = "totalCount edges { node { id } }"
-_TYPES = "[EMPLOYED_BY, SHAREHOLDER_OF, OWNS, MANAGES, GUARANTEES, TRANSFERRED_TO]"
-"""The relationship types the traversals follow: those every peer loads (the bank's
-referrals and contacts are our service's alone)."""
+NETWORK_TYPES = ["EMPLOYED_BY", "SHAREHOLDER_OF", "OWNS", "MANAGES", "GUARANTEES",
+                 "TRANSFERRED_TO"]  # fmt: skip
+"""The relationship types linkagePaths and clientNetwork follow (``relationshipTypes``): those
+every peer loads (the bank's referrals and contacts are our service's alone). The direct
+peers' Cypher names them in its patterns (``cypher/<engine>/client_network.cypher``)."""
+_TYPES = f"[{', '.join(NETWORK_TYPES)}]"
 
 DOCUMENTS = {
     "uncovered_employees": "query($e: ID!) { uncoveredEmployees(enterpriseId: $e, "
@@ -105,17 +110,26 @@ def page(total: int, ids: list[str]) -> dict[str, Any]:
     return {"total": total, "ids": sorted(ids)[:PAGE]}
 
 
-def network(nodes: set[tuple[str, str]]) -> dict[str, Any]:
-    """The normalized clientNetwork answer of a peer that found every node within reach.
+def network(nodes: Collection[tuple[str, str]], relationships: Iterable[Sequence[str]],
+            reached: int) -> dict[str, Any]:  # fmt: skip
+    """The normalized clientNetwork answer.
 
     Parameters
     ----------
-    nodes : set of (label, id)
-        Every node within :data:`DEPTH` hops, the start included.
+    nodes : collection of (label, id)
+        The nodes of the answer, the start included: every node within :data:`DEPTH` hops
+        over :data:`NETWORK_TYPES`, or some of them when truncated.
+    relationships : iterable of [type, start label, start id, end label, end id]
+        Every relationship of those types whose two ends are in ``nodes``.
+    reached : int
+        The number of nodes within reach; above :data:`MAX_NETWORK_NODES` the answer is
+        truncated (``queries/client-network.md``) and lists neither nodes nor relationships.
     """
-    if len(nodes) > MAX_NETWORK_NODES:
-        return {"count": MAX_NETWORK_NODES, "truncated": True, "nodes": None}
-    return {"count": len(nodes), "truncated": False, "nodes": sorted(map(list, nodes))}
+    if reached > MAX_NETWORK_NODES:
+        return {"count": MAX_NETWORK_NODES, "truncated": True, "nodes": None,
+                "relationships": None}  # fmt: skip
+    return {"count": len(nodes), "truncated": False, "nodes": sorted(map(list, nodes)),
+            "relationships": sorted(map(list, relationships))}  # fmt: skip
 
 
 def rollup(groups: Iterable[Sequence[Any]]) -> list[list[Any]]:
@@ -180,8 +194,12 @@ def normalize(question: str, data: dict[str, Any]) -> Any:
     if question == "client_network":
         net = data["clientNetwork"]
         if net["truncated"]:
-            return {"count": len(net["nodes"]), "truncated": True, "nodes": None}
-        return network({(_LABELS[n["label"]], n["id"]) for n in net["nodes"]})
+            return {"count": len(net["nodes"]), "truncated": True, "nodes": None,
+                    "relationships": None}  # fmt: skip
+        nodes = {(_LABELS[n["label"]], n["id"]) for n in net["nodes"]}
+        rels = ([r["type"], _LABELS[r["start"]["label"]], r["start"]["id"],
+                 _LABELS[r["end"]["label"]], r["end"]["id"]] for r in net["relationships"])
+        return network(nodes, rels, len(nodes))
     raise KeyError(question)
 
 

@@ -7,6 +7,7 @@ peer that could run produced a number for every measure, and answered as ours di
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -84,3 +85,17 @@ def test_report_is_written_from_results(results: dict, tmp_path: Path) -> None:
     text = section(results)
     assert "## 10k people" in text
     assert "uncovered_employees" in text
+
+
+@pytest.mark.parametrize("engine", ["falkordb", "ladybug"])
+def test_client_network_cypher_follows_the_types_ours_is_asked(engine: str) -> None:
+    """Every pattern of a direct peer's clientNetwork names the types of our document."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        from questions import NETWORK_TYPES
+    finally:
+        sys.path.remove(str(REPO / "benchmarks"))
+    text = (REPO / "benchmarks" / "cypher" / engine / "client_network.cypher").read_text()
+    patterns = re.findall(r"-\[\w*:([A-Z_|]+)", text)
+    assert len(patterns) == 3  # the walk, the walk again, the relationships among the nodes
+    assert set(patterns) == {"|".join(NETWORK_TYPES)}
