@@ -16,7 +16,6 @@ from graph_service.api.context import Context, make_context
 from graph_service.api.router import GraphQLHTTPView
 from graph_service.api.schema import schema
 from graph_service.config import Settings
-from graph_service.memory import FULL_COLLECTION_EVERY
 from graph_service.stores.embedded import EmbeddedStore
 from tests.api.conftest import Client, CountingStore, running
 
@@ -281,8 +280,8 @@ def test_serve_freezes_its_started_state_until_shutdown(bank_dir: Path) -> None:
     with running(bank_dir, store) as client:
         assert client.http.get("/health").status_code == 200
         assert not any(o is alive for o in gc.get_objects())
-        # full collections rarer meanwhile (ten times CPython's default)
-        assert gc.get_threshold() == (*thresholds[:2], FULL_COLLECTION_EVERY)
+        # full collections ten times rarer meanwhile (memory.FULL_COLLECTION_EVERY)
+        assert gc.get_threshold() == (*thresholds[:2], 10 * thresholds[2])
     assert any(o is alive for o in gc.get_objects())
     assert gc.get_threshold() == thresholds
     asyncio.run(store.close())
