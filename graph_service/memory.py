@@ -38,17 +38,6 @@ def bulk_allocation(*, freeze: bool = True) -> Iterator[None]:
             gc.enable()
 
 
-FULL_COLLECTION_EVERY = 100
-"""Collections of the middle generation between two full collections while the heap is
-frozen (:func:`frozen_heap`; CPython's default is 10). The frozen objects leave CPython's
-measure of the long-lived heap, so its other condition for a full collection (a quarter
-more objects than the last one left) always holds, and one ran every 70,000 or so net
-allocations, each scanning what requests keep (the caches of the largest enterprises'
-staff, about 10 ms at 1M people) inside whichever request it fell on: in-process p99 of
-``executivesWithoutPrivateBanking`` at 1M, 11 ms against 0.7 (benchmarks/README.md#tuning-
-constants)."""
-
-
 @contextmanager
 def frozen_heap() -> Iterator[None]:
     """Collect garbage, then freeze every object alive for the block: a started server's state.
@@ -59,16 +48,11 @@ def frozen_heap() -> Iterator[None]:
     requests, and lands on the request that triggers it; frozen, it scans only what requests
     keep (benchmarks/README.md, tuning constants). Reference counting still frees what dies;
     frozen reference cycles are collected only after the block (:func:`gc.unfreeze`), hence
-    the collection first. Meanwhile a full collection waits for
-    :data:`FULL_COLLECTION_EVERY` collections of the middle generation, ten times CPython's
-    default.
+    the collection first.
     """
     gc.collect()
     gc.freeze()
-    thresholds = gc.get_threshold()
-    gc.set_threshold(*thresholds[:2], FULL_COLLECTION_EVERY)
     try:
         yield
     finally:
-        gc.set_threshold(*thresholds)
         gc.unfreeze()
