@@ -91,7 +91,7 @@ class IdList:
     """
 
     label: str
-    ids: list[str]
+    ids: Sequence[str]
 
 
 KeyPart = str | int | float

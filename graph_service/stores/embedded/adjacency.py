@@ -92,6 +92,13 @@ def per_node(graph: Adjacency, kind: str) -> dict[int, Any]:
     :meth:`Adjacency.settle` visits every derived index after each write, so thousands of
     per-node ones (one per enterprise asked about) made every mutation slower (measured on
     the 1M-person benchmark bank, see benchmarks/README.md#tuning-constants).
+
+    A list kept per node (an enterprise's staff or uncovered employees, a hub's neighbours
+    of one type, its first neighbours) is kept as a tuple, which CPython's cyclic GC stops
+    tracking once it holds only untracked items (ids, numbers, tuples of them), where a
+    list is rescanned by every full collection: a server's, whose frozen heap leaves it
+    little else to scan, took 3 to 27 ms at 1M people once the largest enterprises had
+    been asked about, inside whichever request it fell on (same section).
     """
     return graph.derived.setdefault((kind,), {})  # type: ignore[no-any-return]
 
@@ -675,7 +682,7 @@ class Adjacency:
             answer.append(found)
         return answer
 
-    def _typed(self, n: int, rel_type: str, outgoing: bool) -> list[tuple[int, Values]]:
+    def _typed(self, n: int, rel_type: str, outgoing: bool) -> Sequence[tuple[int, Values]]:
         """Node ``n``'s neighbours by ``rel_type``, leaving it or reaching it, with values.
 
         Each neighbour with the relationship's property values, in the neighbours'
@@ -694,7 +701,9 @@ class Adjacency:
         others = [(o, e[rel_type]) for o, e in pairs(hood) if rel_type in e]
         others.sort(key=lambda pair: self.key(pair[0]))
         if cache is not None and len(others) * TYPED_KEPT_SHARE <= len(hood):
-            cache.setdefault(n, {})[rel_type, outgoing] = others
+            kept_now = tuple(others)  # see per_node
+            cache.setdefault(n, {})[rel_type, outgoing] = kept_now
+            return kept_now
         return others
 
     # -- traversal primitives (graph_service.linkage.traversal) ---------------------------
@@ -924,7 +933,7 @@ class Adjacency:
         ranked = sorted(keyed) if count is None else nsmallest(count, keyed)
         return [n for _, _, n in ranked]
 
-    def _first_neighbours(self, hub: int, count: int) -> tuple[list[int], bool]:
+    def _first_neighbours(self, hub: int, count: int) -> tuple[Sequence[int], bool]:
         """At least the first ``count`` of a hub's neighbours in ``(label, id)`` order.
 
         Either direction, each neighbour once. Derived index, cached until the graph
@@ -934,14 +943,14 @@ class Adjacency:
 
         Returns
         -------
-        (list of int, bool)
-            The neighbours, and whether they are all of them.
+        (sequence of int, bool)
+            The neighbours (a tuple), and whether they are all of them.
         """
         cache = per_node(self, "first neighbours")
         cached = cache.get(hub)
         if cached is None or not (cached[1] or len(cached[0]) >= count):
             others = set(neighbours(self.succ[hub])).union(neighbours(self.pred[hub]))
-            first = self._ranked(others, count)
+            first = tuple(self._ranked(others, count))  # a tuple: see per_node
             cached = cache[hub] = (first, len(first) == len(others))
         return cached  # type: ignore[no-any-return]
 

@@ -72,13 +72,19 @@ def _employees(graph: Adjacency, enterprise: int) -> Iterator[tuple[int, Values]
             yield person, values
 
 
-def _staff(graph: Adjacency, enterprise: int) -> list[tuple[str, int]]:
-    """(id, person) of the enterprise's employees sorted by id; cached until it changes."""
+def _staff(graph: Adjacency, enterprise: int) -> tuple[tuple[str, int], ...]:
+    """(id, person) of the enterprise's employees sorted by id; cached until it changes.
+
+    A tuple, as every list a derived index keeps per node
+    (:func:`~graph_service.stores.embedded.adjacency.per_node`).
+    """
     cache = per_node(graph, "staff")
-    staff: list[tuple[str, int]] | None = cache.get(enterprise)
+    staff: tuple[tuple[str, int], ...] | None = cache.get(enterprise)
     if staff is None:
         ids = graph.ids
-        staff = cache[enterprise] = sorted((ids[p], p) for p, _ in _employees(graph, enterprise))
+        staff = cache[enterprise] = tuple(
+            sorted((ids[p], p) for p, _ in _employees(graph, enterprise))
+        )
     return staff
 
 
@@ -177,7 +183,7 @@ def _patch_owners(
 
 def uncovered_employees(
     graph: Adjacency, enterprise_id: str, product_types: Sequence[str], rules: LinkageRules
-) -> list[str]:
+) -> Sequence[str]:
     """Sorted ids of employees of the enterprise owning no active ``product_types``.
 
     O(employees) once the enterprise's sorted staff list and the owners index for the
@@ -190,24 +196,25 @@ def uncovered_employees(
 
     Returns
     -------
-    list of str
-        The cached list itself, for the configured products: not to be changed.
+    sequence of str
+        For the configured products, the cached tuple itself
+        (:func:`~graph_service.stores.embedded.adjacency.per_node`); else a list.
     """
     enterprise = graph.index[_ENTERPRISE].get(enterprise_id)
     if enterprise is None:
-        return []
+        return ()
     wanted = frozenset(product_types)
     if wanted != frozenset(rules.payroll_products):
         covered = _owners_of_active(graph, wanted, rules)
         return [pid for pid, person in _staff(graph, enterprise) if not covered[person]]
     key = ("uncovered", wanted, rules.active_status)
-    cache: dict[int, list[str]] = graph.derived.setdefault(key, {})
+    cache: dict[int, tuple[str, ...]] = graph.derived.setdefault(key, {})
     found = cache.get(enterprise)
     if found is None:
         covered = _owners_of_active(graph, wanted, rules)
-        found = cache[enterprise] = [
+        found = cache[enterprise] = tuple(
             pid for pid, person in _staff(graph, enterprise) if not covered[person]
-        ]
+        )
     return found
 
 
