@@ -91,7 +91,7 @@ class IdList:
     """
 
     label: str
-    ids: Sequence[str]
+    ids: list[str]
 
 
 KeyPart = str | int | float

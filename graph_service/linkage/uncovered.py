@@ -41,7 +41,7 @@ class Pushdown(Protocol):
 
     async def uncovered_employees(
         self, enterprise_id: str, product_types: Sequence[str], rules: LinkageRules
-    ) -> Sequence[str]:
+    ) -> list[str]:
         """Sorted ids of the enterprise's employees owning no active ``product_types``."""
         ...
 

@@ -183,7 +183,7 @@ def _patch_owners(
 
 def uncovered_employees(
     graph: Adjacency, enterprise_id: str, product_types: Sequence[str], rules: LinkageRules
-) -> Sequence[str]:
+) -> list[str]:
     """Sorted ids of employees of the enterprise owning no active ``product_types``.
 
     O(employees) once the enterprise's sorted staff list and the owners index for the
@@ -196,13 +196,13 @@ def uncovered_employees(
 
     Returns
     -------
-    sequence of str
-        For the configured products, the cached tuple itself
-        (:func:`~graph_service.stores.embedded.adjacency.per_node`); else a list.
+    list of str
+        A copy of the tuple cached for the configured products
+        (:func:`~graph_service.stores.embedded.adjacency.per_node`).
     """
     enterprise = graph.index[_ENTERPRISE].get(enterprise_id)
     if enterprise is None:
-        return ()
+        return []
     wanted = frozenset(product_types)
     if wanted != frozenset(rules.payroll_products):
         covered = _owners_of_active(graph, wanted, rules)
@@ -215,7 +215,7 @@ def uncovered_employees(
         found = cache[enterprise] = tuple(
             pid for pid, person in _staff(graph, enterprise) if not covered[person]
         )
-    return found
+    return list(found)
 
 
 def _is_private_banking(

@@ -185,7 +185,7 @@ class EmbeddedStore:
 
     async def uncovered_employees(
         self, enterprise_id: str, product_types: Sequence[str], rules: LinkageRules
-    ) -> Sequence[str]:
+    ) -> list[str]:
         """See :func:`.questions.uncovered_employees`."""
         return questions.uncovered_employees(self._current(), enterprise_id, product_types, rules)
 
