@@ -38,16 +38,6 @@ def bulk_allocation(*, freeze: bool = True) -> Iterator[None]:
             gc.enable()
 
 
-YOUNG_COLLECTION_AFTER = 7_000
-"""Net allocations of container objects between two collections of the youngest generation
-while the heap is frozen (:func:`frozen_heap`; CPython's default is 700, and the older
-generations follow it, each collected every tenth time the one below is). A served 1M
-store ran one every few hundred requests' objects, 2 to 3 ms each at worst, landing in the
-samples of the lightest questions; ten times rarer, at 200 mutations/s beside 100
-queries/s, mutation p99 was 10.6 to 22.8 ms against 22.4 to 50.6 (benchmarks/README.md#
-tuning-constants)."""
-
-
 @contextmanager
 def frozen_heap() -> Iterator[None]:
     """Collect garbage, then freeze every object alive for the block: a started server's state.
@@ -58,15 +48,13 @@ def frozen_heap() -> Iterator[None]:
     requests, and lands on the request that triggers it; frozen, it scans only what requests
     keep (benchmarks/README.md, tuning constants). Reference counting still frees what dies;
     frozen reference cycles are collected only after the block (:func:`gc.unfreeze`), hence
-    the collection first. Meanwhile the youngest generation is collected after
-    :data:`YOUNG_COLLECTION_AFTER` allocations (the thresholds are restored after).
+    the collection first. CPython's collection thresholds are left as they are: fewer,
+    larger collections made the lightest requests' p99 worse (benchmarks/README.md#tuning-
+    constants).
     """
     gc.collect()
     gc.freeze()
-    thresholds = gc.get_threshold()
-    gc.set_threshold(YOUNG_COLLECTION_AFTER, *thresholds[1:])
     try:
         yield
     finally:
-        gc.set_threshold(*thresholds)
         gc.unfreeze()
