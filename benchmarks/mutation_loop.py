@@ -218,8 +218,9 @@ def measure(url: str, token: str, args: argparse.Namespace) -> dict[str, Any]:
                 due = start + (k * of + index) / rate if rate else time.monotonic()
                 if due >= stop:
                     break
-                if due > time.monotonic():
-                    time.sleep(due - time.monotonic())
+                wait = due - time.monotonic()
+                if wait > 0:  # one reading of the clock: two could pass ``due`` between them
+                    time.sleep(wait)
                 document, variables = next_document()
                 sent = time.monotonic()
                 took = sender.post(document, variables)
