@@ -324,12 +324,25 @@ def _member_plan(plans: dict[int, Plan], value: Any) -> Plan:
     _GiveUp
         If ``value`` was cast with ``strawberry.cast`` or is of no member of the union.
     """
-    if getattr(value, TYPE_CAST_ATTRIBUTE, None) is not None:
+    if _cast(value):
         raise _GiveUp
     plan = plans.get(id(getattr(value, "__strawberry_definition__", None)))
     if plan is None:
         raise _GiveUp
     return plan
+
+
+def _cast(value: Any) -> bool:
+    """Whether ``strawberry.cast`` marked ``value`` (what strawberry reads with ``getattr``).
+
+    Read from the instance's ``__dict__``, where ``cast`` sets it, when its class has no
+    such attribute: ``getattr`` of an attribute missing would call a lazy node type's
+    ``__getattr__`` (the node types of :mod:`graph_service.api.types`), which raises.
+    """
+    state = getattr(value, "__dict__", None)
+    if state is not None and not hasattr(type(value), TYPE_CAST_ATTRIBUTE):
+        return state.get(TYPE_CAST_ATTRIBUTE) is not None
+    return getattr(value, TYPE_CAST_ATTRIBUTE, None) is not None
 
 
 class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):

@@ -467,6 +467,19 @@ def _asks_ids_only(info: GraphInfo) -> bool:
     return all(name in _ID_FIELDS for name in below)
 
 
+async def _page_nodes(info: GraphInfo, label: str, ids: Sequence[str], ids_only: bool
+                      ) -> list[Node | None]:  # fmt: skip
+    """The nodes of a page, aligned with ``ids``, read as the caller may see them.
+
+    When the page asks ``ids_only`` (:func:`_asks_ids_only`), none is read: each is a node
+    of its id alone, the ids noted for the audit
+    (:meth:`~graph_service.access.Scope.note_listed`).
+    """
+    if ids_only:
+        (await info.context.scope()).note_listed(label, ids)
+        return [Node(label, node_id, _NO_PROPERTIES) for node_id in ids]
+    return await info.context.read_nodes(label, ids)
+
 
 @strawberry.type(description="Relay page information.")
 class PageInfo:
@@ -657,12 +670,8 @@ class Connection(Generic[E]):
             Validated connection arguments (parsed with ``labels`` of this class).
         """
         window = page.window(ids, key=lambda node_id: (label, node_id))
-        if _asks_ids_only(info):  # nothing of the nodes but their ids: none is read
-            (await info.context.scope()).note_listed(label, window.items)  # for the audit
-            nodes: list[Node] = [Node(label, node_id, _NO_PROPERTIES) for node_id in window.items]
-        else:
-            loaded = await info.context.read_nodes(label, window.items)
-            nodes = [node for node in loaded if node is not None]
+        loaded = await _page_nodes(info, label, window.items, _asks_ids_only(info))
+        nodes = [node for node in loaded if node is not None]
         return cls.build(window, nodes, [None] * len(nodes))
 
 
@@ -687,7 +696,8 @@ class Connection(Generic[E]):
         -----
         The page starts after the first position whose sort key follows the cursor's, by
         bisection; its nodes are read as the caller may see them, one
-        :meth:`~graph_service.api.context.Context.read_nodes` call per label.
+        :meth:`~graph_service.api.context.Context.read_nodes` call per label, or not read
+        when nothing of them but their ids is asked (as :meth:`of_ids`).
         """
         window = page.positions(ranked.sort_keys, order.comparable)
         keys = [ranked.items[i] for i in window.items]
@@ -695,8 +705,9 @@ class Connection(Generic[E]):
         for label, node_id in keys:
             by_label.setdefault(label, []).append(node_id)
         found: dict[NodeKey, Node] = {}
+        ids_only = _asks_ids_only(info)
         for label, ids in by_label.items():
-            for node in await info.context.read_nodes(label, ids):
+            for node in await _page_nodes(info, label, ids, ids_only):
                 if node is not None:
                     found[node.key] = node
         shown = [i for i, key in zip(window.items, keys, strict=True) if key in found]

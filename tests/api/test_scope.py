@@ -761,3 +761,34 @@ def test_the_trail_leaves_out_the_nodes_returned_masked_without_selecting_masked
     app, manager = read_records(settings.audit_path)
     assert (app["role"], app["node_ids"]) == ("app", ["M1"])
     assert (manager["role"], manager["node_ids"]) == ("manager", ["P1", "P2", "P4"])
+
+
+@pytest.mark.parametrize("caller", [MANAGER, ADMIN])
+def test_a_ranked_page_asked_for_ids_alone_reads_no_node_and_is_in_the_trail(
+    small_bank: GraphStore, tmp_path: Path, caller: Caller
+) -> None:
+    """A ranked list's page (``search``: a union) asking nothing of its nodes but their ids
+    and types reads none of them (types._page_nodes); the trail lists the same nodes as
+    when their names are read."""
+    from graph_service.audit import read_records
+
+    template = """{ search(text: "a") { totalCount edges { node { __typename
+      ... on Person { %s } ... on Enterprise { %s } } } } }"""
+    answers, trails = {}, {}
+    for fields in ("id", "id name"):
+        store = CountingStore(small_bank)
+        settings = Settings(data_dir=tmp_path / fields.replace(" ", "-"))
+        trail = AuditTrail(settings.audit_path, settings.audit_max_bytes)
+
+        context = make_context(store, settings, caller=caller, audit=trail)
+        result = asyncio.run(schema_for(settings).execute(template % (fields, fields),
+                                                          context_value=context))
+        trail.close()
+        assert result.errors is None
+        assert store.calls.get("get_nodes", 0) == (0 if fields == "id" else 2)  # a call a label
+        answers[fields] = [(e["node"]["__typename"], e["node"]["id"])
+                           for e in result.data["search"]["edges"]]
+        [record] = read_records(settings.audit_path)
+        trails[fields] = sorted(record["node_ids"])
+    assert answers["id"] == answers["id name"] == [("Enterprise", "E1"), ("Person", "P1")]
+    assert trails["id"] == trails["id name"] == ["E1", "P1"]
