@@ -70,7 +70,13 @@ schema: $(BIN)/graph-service
 # options of benchmarks/run.py (e.g. --budget 30); writes benchmarks/results/ and BENCHMARKS.md.
 SIZES ?= 10k,100k,1M
 BENCH_ARGS ?=
-bench: $(BIN)/graph-service
+# wrk, the throughput measure's load generator in C: Debian's package, installed when missing
+# (as Chromium is; without it the measure falls back to Python threads sharing the cores).
+WRK := /usr/bin/wrk
+$(WRK):
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk
+
+bench: $(BIN)/graph-service $(WRK)
 	$(BIN)/python benchmarks/run.py --sizes $(SIZES) $(BENCH_ARGS)
 	$(BIN)/python benchmarks/report.py
 
