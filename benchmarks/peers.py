@@ -51,7 +51,7 @@ from questions import (
 )
 
 from graph_service.api.execution import decode_in_background
-from graph_service.api.fast_path import schema_for
+from graph_service.api.fast_path import prepared_schema, schema_for
 from graph_service.auth import Role
 from graph_service.auth.tokens import LocalIssuer
 from graph_service.config import Settings
@@ -249,7 +249,7 @@ class Service(Peer):
         self.loop = asyncio.new_event_loop()
         stack.callback(self.loop.close)
         stack.callback(lambda: self.loop.run_until_complete(self.store.close()))
-        schema_for(self.settings)  # built, then frozen with the store, as `serve` does
+        prepared_schema(self.settings)  # built, then frozen with the store, as `serve` does
         stack.enter_context(frozen_heap())  # (graph_service.api.app)
         return {"load_s": load["seconds"], "load_peak_rss_mb": self._load_rss(load),
                 "startup_s": round(self.server.startup_s, 3),

@@ -36,7 +36,7 @@ from graph_service.api.context import Context, make_context
 from graph_service.api.execution import decode_in_background, execution_thread_for, run_on
 from graph_service.api.explorer import explorer_router
 from graph_service.api.extensions import logger
-from graph_service.api.fast_path import schema_for
+from graph_service.api.fast_path import prepared_schema, schema_for
 from graph_service.api.graphiql import STATIC_DIR, STATIC_PATH
 from graph_service.api.limits import RequestSizeLimit
 from graph_service.api.metrics import (
@@ -181,7 +181,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     app.add_middleware(RefusalAudit)
     app.add_middleware(RequestId)
     add_graphql_routes(app, GraphQLHTTPView(
-        schema_for(settings), context_getter=get_context,
+        prepared_schema(settings), context_getter=get_context,  # before the heap is frozen
         graphql_ide="graphiql" if settings.enabled("graphiql") else None,
     ))
     app.include_router(report_router(settings))

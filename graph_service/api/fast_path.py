@@ -81,7 +81,7 @@ from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCor
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
-from graph_service.api.extensions import EXTENSIONS
+from graph_service.api.extensions import EXTENSIONS, type_schema
 from graph_service.api.pagination import PAGING
 from graph_service.api.schema import GraphServiceSchema, Mutation, Query, schema
 from graph_service.config import Settings
@@ -609,5 +609,25 @@ def schema_for(settings: Settings) -> strawberry.Schema:
     return fast_schema() if settings.fast_path else schema
 
 
+def prepared_schema(settings: Settings) -> strawberry.Schema:
+    """:func:`schema_for` ``settings``, with what requests derive from it built now.
+
+    graphql-core's schema of its SDL (:func:`~graph_service.api.extensions.type_schema`:
+    the node budget, variable coercion), otherwise built by the first request. A server
+    builds it before it freezes its heap (:func:`graph_service.memory.frozen_heap`), so
+    that its 13,000 objects are not rescanned by every full collection while serving (at
+    1M people, in process: 3.0 ms a full collection, 0.8 ms once frozen).
+
+    Returns
+    -------
+    strawberry.Schema
+        The schema :func:`schema_for` answers.
+    """
+    chosen = schema_for(settings)
+    type_schema(chosen)
+    return chosen
+
+
 __all__ = ["MERGED_LINES", "EnumOutput", "FastExecutionContext", "LineExecutionContext", "Plan",
-           "PlainField", "enum_output", "fast_schema", "plain_fields", "run_plan", "schema_for"]
+           "PlainField", "enum_output", "fast_schema", "plain_fields", "prepared_schema",
+           "run_plan", "schema_for"]

@@ -13,6 +13,7 @@ from fastapi import Request, Response
 from starlette.background import BackgroundTasks
 
 from graph_service.api.context import Context, make_context
+from graph_service.api.extensions import _sdl_schema, type_schema
 from graph_service.api.router import GraphQLHTTPView
 from graph_service.api.schema import schema
 from graph_service.config import Settings
@@ -274,10 +275,15 @@ def test_serve_freezes_its_started_state_until_shutdown(bank_dir: Path) -> None:
     # GC's passes (gc.get_objects lists no frozen object) until it stops. The store is
     # opened first: opening freezes the graph it builds (memory.bulk_allocation).
     store = EmbeddedStore(bank_dir, create=False)
+    _sdl_schema.cache_clear()  # built anew by the app below (type_schema), not by earlier tests
     alive = [object()]
     assert any(o is alive for o in gc.get_objects())
     with running(bank_dir, store) as client:
         assert client.http.get("/health").status_code == 200
         assert not any(o is alive for o in gc.get_objects())
+        # What requests derive from the schema (fast_path.prepared_schema) was built before
+        # the freeze: the first requests add no type schema to what collections scan.
+        built = type_schema(schema)
+        assert not any(o is built for o in gc.get_objects())
     assert any(o is alive for o in gc.get_objects())
     asyncio.run(store.close())
