@@ -8,7 +8,7 @@ per employee (no N+1). Loaders cache for one request only.
 from __future__ import annotations
 
 import asyncio
-import functools
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -36,6 +36,8 @@ Neighbour = tuple[Relationship, Node]
 
 T = TypeVar("T")
 R = TypeVar("R")
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 def _retrieve_exception(future: asyncio.Future[Any]) -> None:
@@ -214,11 +216,8 @@ class Context:
         """
         loader = self._nodes.get(label)
         if loader is None:
-
-            async def load(ids: Sequence[str]) -> list[Node | None]:
-                return await self.read_nodes(label, ids)
-
-            loader = self._nodes[label] = DataLoader(load_fn=load)
+            loader = self._nodes[label] = self._loader(
+                lambda context, ids: context.read_nodes(label, ids))
         return loader
 
     def neighbors(
@@ -245,17 +244,17 @@ class Context:
         loader = self._neighbors.get(key)
         if loader is None:
 
-            async def load(ids: Sequence[str]) -> list[list[Neighbour]]:
+            async def load(context: Context, ids: Sequence[str]) -> list[list[Neighbour]]:
                 if label != NodeLabel.REFERRAL.value:
-                    self._check_reads_graph()
-                found = await self.store.neighbors(label, ids, rel_type, direction)
-                scope = await self.scope()
+                    context._check_reads_graph()
+                found = await context.store.neighbors(label, ids, rel_type, direction)
+                scope = await context.scope()
                 if scope.unrestricted:
                     return found
                 return [[(scope.view_relationship(rel), scope.view(node)) for rel, node in pairs]
                         for pairs in found]  # fmt: skip
 
-            loader = self._neighbors[key] = DataLoader(load_fn=load)
+            loader = self._neighbors[key] = self._loader(load)
         return loader
 
     def answers(self, question: Question[Any, Any]) -> DataLoader[Any, Any]:
@@ -279,9 +278,28 @@ class Context:
         """
         loader = self._answers.get(question.name)
         if loader is None:
-            load = functools.partial(self.answer_batch, question)
-            loader = self._answers[question.name] = DataLoader(load_fn=load)
+            loader = self._answers[question.name] = self._loader(
+                lambda context, many: context.answer_batch(question, many))
         return loader
+
+    def _loader(self, load: Callable[[Context, Sequence[K]], Awaitable[list[V]]]
+                ) -> DataLoader[K, V]:  # fmt: skip
+        """A DataLoader whose batches are ``load(self, keys)``, holding this context weakly.
+
+        The context keeps its loaders; were they to keep it (a bound method, a closure of
+        ``self``), each request would leave a reference cycle, freed by the cyclic GC
+        rather than as the request ends: about 60 objects a question, which made a young
+        collection run every dozen light questions and a full one every few hundred
+        (benchmarks/README.md, tuning constants).
+        """
+        context = weakref.ref(self)
+
+        async def batch(keys: Sequence[K]) -> list[V]:
+            alive = context()
+            assert alive is not None  # its loaders run while a request holds it
+            return await load(alive, keys)
+
+        return DataLoader(load_fn=batch)
 
     async def answer_batch(self, question: Question[Any, Any], many: Sequence[Any]
                            ) -> list[Any | GraphServiceError]:

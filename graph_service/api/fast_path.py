@@ -55,7 +55,8 @@ import asyncio
 import contextvars
 import datetime as dt
 import functools
-from collections.abc import Awaitable, Mapping
+import weakref
+from collections.abc import Awaitable, Mapping, Sequence
 from contextvars import ContextVar
 from typing import Any, NamedTuple
 
@@ -69,6 +70,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLResolveInfoHelpers,
     GraphQLSchema,
     GraphQLString,
     GraphQLUnionType,
@@ -345,6 +347,32 @@ def _cast(value: Any) -> bool:
     return getattr(value, TYPE_CAST_ATTRIBUTE, None) is not None
 
 
+def _weak_helpers(executor: FastExecutionContext) -> GraphQLResolveInfoHelpers:
+    """The helpers graphql-core hands resolvers (``info.async_helpers``), ``executor`` weak.
+
+    graphql-core's own hold its bound methods, and the executor holds them: a reference
+    cycle per operation, through which everything the operation built (its context, the
+    collected fields, the answers) was freed by the cyclic GC rather than as it ended
+    (benchmarks/README.md, tuning constants). The executor is alive while its resolvers
+    run; the copies graphql-core makes of it (``build_per_event_executor``, for
+    subscriptions, which this schema has none of) share these helpers, as they share
+    graphql-core's.
+    """
+    ref = weakref.ref(executor)
+
+    def gather(values: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]:
+        alive = ref()
+        assert alive is not None  # see the docstring
+        return alive.gather_async_work(values)
+
+    def track(values: Sequence[Any]) -> None:
+        alive = ref()
+        assert alive is not None
+        alive.track_async_work(values)
+
+    return GraphQLResolveInfoHelpers(gather=gather, track=track)
+
+
 class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """strawberry's execution context, completing basic fields without their resolver.
 
@@ -359,6 +387,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             self.schema
         )
         self._plans: dict[tuple[str, int], tuple[FieldDetailsList, Plan | None]] = {}
+        self.async_helpers = _weak_helpers(self)
 
     def plan(self, object_type: GraphQLObjectType, field_details_list: FieldDetailsList
              ) -> Plan | None:

@@ -241,20 +241,20 @@ class Lazy(Each[R]):
     make new lazy sequences without building anything.
     """
 
-    __slots__ = ("_build", "_built", "nodes")
+    __slots__ = ("_built", "nodes")
 
     def __init__(self, nodes: Sequence[NodeKey], build: Callable[[int], R]) -> None:
-        super().__init__(len(nodes), self._read)
-        self.nodes = nodes
-        self._build = build
-        self._built: dict[int, R] = {}
+        built: dict[int, R] = {}
 
-    def _read(self, index: int) -> R:
-        """The item at ``index`` (0 to ``len(self) - 1``), built on its first read."""
-        built = self._built
-        if index not in built:
-            built[index] = self._build(index)
-        return built[index]
+        def read(index: int) -> R:  # not a bound method: held by self, a reference cycle
+            """The item at ``index``, built on its first read."""
+            if index not in built:
+                built[index] = build(index)
+            return built[index]
+
+        super().__init__(len(nodes), read)
+        self.nodes = nodes
+        self._built = built
 
     def __repr__(self) -> str:
         return f"Lazy({len(self)} items, {len(self._built)} built)"
@@ -268,7 +268,7 @@ class Lazy(Each[R]):
         """
         if isinstance(self.nodes, list):
             return self
-        return Lazy(list(self.nodes), self._read)
+        return Lazy(list(self.nodes), self.get)
 
     def map(self, change: Callable[[R], R]) -> Lazy[R]:
         """The same items, each passed through ``change`` when built."""

@@ -631,21 +631,26 @@ def manager_leads(
     paths: dict[int, Path] = {}
 
     def path(n: int) -> Path:
-        found = paths.get(n)
-        if found is None:
-            hop = int(hop_of[n])
+        # Up to the nearest node whose path is built, then down: a closure calling itself
+        # would hold itself, a reference cycle freed by the cyclic GC, not as the answer ends.
+        climbed: list[tuple[int, int]] = []  # (node, the node before it), nearest first
+        at = n
+        while at not in paths:
+            hop = int(hop_of[at])
             if hop == 0:
-                found = Path((graph.node(n),), ())
-            else:
-                parent = _previous(graph, near, hop_of, n, hop - 1)
-                out = edge_to(graph.succ[parent], n)
-                if out is not None and types.isdisjoint(out):
-                    out = None  # joined outwards by other types only: walked inwards
-                rel = _hop_rel(graph, parent, n, out, edge_to(graph.pred[parent], n), types)
-                before = path(parent)
-                found = Path((*before.nodes, graph.node(n)), (*before.relationships, rel))
-            paths[n] = found
-        return found
+                paths[at] = Path((graph.node(at),), ())
+                break
+            parent = _previous(graph, near, hop_of, at, hop - 1)
+            climbed.append((at, parent))
+            at = parent
+        for child, parent in reversed(climbed):
+            out = edge_to(graph.succ[parent], child)
+            if out is not None and types.isdisjoint(out):
+                out = None  # joined outwards by other types only: walked inwards
+            rel = _hop_rel(graph, parent, child, out, edge_to(graph.pred[parent], child), types)
+            before = paths[parent]
+            paths[child] = Path((*before.nodes, graph.node(child)), (*before.relationships, rel))
+        return paths[n]
 
     def person(hop: int, i: int) -> tuple[str, T]:
         n = int(of_hop(hop, i)[i])
