@@ -296,7 +296,8 @@ class Context:
 
         async def batch(keys: Sequence[K]) -> list[V]:
             alive = context()
-            assert alive is not None  # its loaders run while a request holds it
+            if alive is None:  # the request ended, its resolvers with it: none awaits these
+                raise asyncio.CancelledError
             return await load(alive, keys)
 
         return DataLoader(load_fn=batch)

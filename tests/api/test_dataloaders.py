@@ -87,3 +87,30 @@ def test_coverage_with_product_types_is_batched_per_list(
             for e in edges] == [("E1", 0.5, 0.0), ("E2", 0.0, 0.25)]
     # One call for both enterprises per distinct list (default, credit card).
     assert store.calls["payroll_coverage"] == 2
+
+
+def test_a_batch_left_by_a_request_that_ended_reads_nothing(small_bank: EmbeddedStore) -> None:
+    """A context's loaders hold it weakly (Context._loader): a batch still queued once its
+    request's context is gone reads nothing and fails no one (its loads are never awaited)."""
+    import asyncio
+    import gc
+
+    from graph_service.api.context import make_context
+    from graph_service.config import Settings
+
+    store = CountingStore(small_bank)
+
+    async def scenario() -> tuple[asyncio.Future[Any], asyncio.Future[Any]]:
+        context = make_context(store, Settings())
+        kept = context.nodes("Person").load("P1")  # this one's context stays alive
+        await kept
+        left = make_context(store, Settings()).nodes("Person").load("P2")  # context freed
+        gc.collect()
+        await asyncio.sleep(0)  # the queued batches run
+        await asyncio.sleep(0)
+        return kept, left
+
+    kept, left = asyncio.run(scenario())
+    assert kept.result().id == "P1"
+    assert not left.done()  # neither answered nor failed
+    assert store.calls == {"get_nodes": 1}  # P1's batch only
