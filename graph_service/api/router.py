@@ -43,6 +43,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
 from graphql import GraphQLError
 from starlette.background import BackgroundTasks
+from starlette.requests import ClientDisconnect
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
@@ -275,8 +276,11 @@ class GraphQLHTTPView(GraphQL[Context, None]):
         ------
         HTTPException
             400, if a request other than ``GET`` is not of a type of
-            :data:`JSON_CONTENT_TYPE` (parameters such as ``charset`` allowed), or its
-            ``operationName`` is neither a string nor ``null``.
+            :data:`JSON_CONTENT_TYPE` (parameters such as ``charset`` allowed), its
+            ``operationName`` is neither a string nor ``null``, or the client disconnected
+            before its whole body arrived (answered to no one, but recorded in the audit
+            trail as a refusal by :class:`~graph_service.api.security.RefusalAudit`, rather
+            than logged as the application's error with a traceback).
         """
         if request.method != "GET":
             content_type, _ = parse_content_type(request.content_type or "")
@@ -284,7 +288,11 @@ class GraphQLHTTPView(GraphQL[Context, None]):
                 raise HTTPException(
                     400, f"Unsupported content type {content_type!r}: send {JSON_CONTENT_TYPE}"
                 )
-        data = await super().parse_http_body(request)
+        try:
+            data = await super().parse_http_body(request)
+        except ClientDisconnect:  # gone mid-body (or closed as too slow: TimedHttpProtocol)
+            raise HTTPException(400, "The client disconnected before sending the whole "
+                                "request body.") from None  # fmt: skip
         assert not isinstance(data, list)  # batching is off: refused by strawberry
         if not isinstance(data.operation_name, str | None):
             raise HTTPException(

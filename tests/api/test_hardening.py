@@ -322,6 +322,29 @@ def test_an_unauthenticated_request_is_audited_without_a_subject(
     assert record["subject"] is None and record["error_codes"] == ["UNAUTHENTICATED"]
 
 
+@pytest.mark.parametrize("sent", [b"", b'{"query": "{ __typ'])
+def test_a_client_gone_before_its_body_ends_is_audited_not_logged_as_an_error(
+    client: Client, bank_dir: Path, caplog: pytest.LogCaptureFixture, sent: bytes
+) -> None:
+    """A token holder hanging up mid-body (or closed as too slow) left a traceback of
+    starlette's ClientDisconnect in the log per connection; it is a refusal (400) in the
+    audit trail, and the service answers the next request."""
+    url = httpx.URL(str(client.http.base_url))
+    rid = uuid.uuid4().hex
+    head = (f"POST /graphql HTTP/1.1\r\nHost: {url.host}\r\n"
+            f"Authorization: {client.http.headers['Authorization']}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: 1000\r\n"
+            f"X-Request-ID: {rid}\r\n\r\n").encode()  # fmt: skip
+    with caplog.at_level(logging.ERROR), socket.create_connection((url.host, url.port)) as raw:
+        raw.sendall(head + sent)
+        raw.shutdown(socket.SHUT_WR)  # the rest of the body never comes
+        raw.recv(1024)  # until the service closes: what it answers reaches no one
+    record = record_of(bank_dir, rid)
+    assert record["error_codes"] == ["BAD_REQUEST"] and record["subject"] == "test-admin"
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert client.data("{ __typename }") == {"__typename": "Query"}
+
+
 def test_an_operation_is_audited_once(client: Client, bank_dir: Path) -> None:
     """A 400 of GraphQL's own (two operations, no name) has the operation's record only."""
     response, rid = traced(client.http, "POST", "/graphql",
