@@ -288,9 +288,10 @@ class Context:
 
         The context keeps its loaders; were they to keep it (a bound method, a closure of
         ``self``), each request would leave a reference cycle, freed by the cyclic GC
-        rather than as the request ends: about 60 objects a question, which made a young
-        collection run every dozen light questions and a full one every few hundred
-        (benchmarks/README.md, tuning constants).
+        rather than as the request ends: with graphql-core's own
+        (:func:`graph_service.api.fast_path._weak_helpers`), about 95 objects a question,
+        which made a young collection run every dozen light questions and a full one every
+        few hundred (benchmarks/README.md, tuning constants).
         """
         context = weakref.ref(self)
 

@@ -240,7 +240,6 @@ class EnumOutput(NamedTuple):
     names: dict[Any, str]
 
 
-
 @functools.cache
 def enum_output(leaf: GraphQLLeafType) -> EnumOutput | None:
     """The :class:`EnumOutput` of ``leaf`` if it is a strawberry enum (once per type)."""
