@@ -36,6 +36,12 @@ PEOPLE_PER_CONTACT = 50
 """History (``loaders/synthetic-bank.md``): one referral per 100 people and one contact per
 50 (at least one each), drawn from their own random stream, so the other files are those
 of a generator without history."""
+ENTERPRISES_PER_CIRCLE = 1_000
+CIRCLE_LENGTHS = (2, 3, 4)
+"""Guarantee circles (``loaders/synthetic-bank.md``): one per 1,000 enterprises (at least
+one where there are two), each of 2 to 4 uniform enterprises guaranteeing each other round
+the circle, the mutual-guarantee pattern of small firms that ``guaranteeCircles`` finds;
+drawn from their own random stream, so the other files are what they were before."""
 COVERAGE_RANGE = (0.4, 0.8)
 """Each enterprise's payroll coverage (share of staff with an active debit card) is uniform
 in this range."""
@@ -163,6 +169,7 @@ def generate(
             bank = _Bank(random.Random(seed), people, sinks, progress)
             bank.write()
             bank.write_history(random.Random(f"history:{seed}"))
+            bank.write_guarantee_circles(random.Random(f"circles:{seed}"))
         os.rename(work, target)  # replaces an empty directory; fails on any other entry
     except BaseException as exc:
         shutil.rmtree(work, ignore_errors=True)
@@ -227,6 +234,7 @@ class _Bank:
         self.sinks = sinks
         self.accounts = 0
         self.executive_of: dict[int, list[int]] = {}
+        self.guaranteed: set[tuple[int, int]] = set()  # enterprise guarantees written
 
     def pick(self, values: Sequence[str]) -> str:
         return values[int(self.rng.random() * len(values))]
@@ -282,6 +290,23 @@ class _Bank:
             contacts(f"C{c}", *party(), pick(managers), pick(_CONTACT_KINDS), pick(_DAYS),
                      pick(_OUTCOMES), "", "", "", "")
 
+    def write_guarantee_circles(self, rng: random.Random) -> None:
+        """Circles of enterprises guaranteeing each other, from ``rng`` (:data:`CIRCLE_LENGTHS`).
+
+        Each circle's enterprises are distinct and uniform; a guarantee the bank already
+        holds is not written twice (the circle is then closed by the existing one).
+        """
+        n = self.enterprises
+        if n < 2:
+            return
+        for _ in range(max(1, n // ENTERPRISES_PER_CIRCLE)):
+            length = min(n, CIRCLE_LENGTHS[int(rng.random() * len(CIRCLE_LENGTHS))])
+            members = rng.sample(range(1, n + 1), length)
+            for e, other in zip(members, members[1:] + members[:1], strict=True):
+                if (e, other) not in self.guaranteed:
+                    self.guaranteed.add((e, other))
+                    self.sinks["guarantees.csv"]("Enterprise", f"E{e}", f"E{other}")
+
     def write_managers(self) -> None:
         rng, write = self.rng, self.sinks["managers.csv"]
         counts = (max(1, self.enterprises // 40), max(1, self.people // 2000),
@@ -304,7 +329,7 @@ class _Bank:
         self.coverage = [rng.uniform(*COVERAGE_RANGE) for _ in range(n)]
         self.payroll_account: list[str] = []
         corporate = self.managers["corporate"]
-        guaranteed: set[tuple[int, int]] = set()
+        guaranteed = self.guaranteed
         for e in range(1, n + 1):
             eid = f"E{e}"
             sinks["enterprises.csv"](
