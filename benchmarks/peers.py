@@ -15,7 +15,7 @@ import math
 import re
 import sys
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,8 @@ from bank import read_rows
 from measure import GRAPH_SERVICE, first_answer, run_measured, served, throughput, timed
 from questions import (
     ACTIVE,
+    ANALYTICS,
+    CIRCLE_LENGTH,
     DEPTH,
     DOCUMENTS,
     EXECUTIVE_ROLE,
@@ -38,9 +40,13 @@ from questions import (
     MAX_NETWORK_NODES,
     NETWORK_TYPES,
     PAGE,
+    PAGERANK,
     PAYROLL_PRODUCTS,
     PRIVATE_BANKING_PRODUCTS,
     PRIVATE_SEGMENT,
+    circles_page,
+    groups_page,
+    influence_page,
     lead_page,
     network,
     normalize,
@@ -188,12 +194,64 @@ def _network_answer(enterprise: str, rows: list[list[Any]]) -> Any:
     return network(nodes, relationships, rows[0][0])
 
 
+def groups(links: Iterable[tuple[str, str]],
+           coverage: Callable[[list[str]], Coverages]) -> dict[str, Any]:  # fmt: skip
+    """The normalized enterpriseGroups answer by networkx, from the links between enterprises.
+
+    Parameters
+    ----------
+    links : iterable of (enterprise id, enterprise id)
+        Every ``SHAREHOLDER_OF`` and ``GUARANTEES`` from an enterprise to an enterprise.
+    coverage : callable
+        The payroll coverage (``[employees, covered]``) of each enterprise of a list of ids.
+    """
+    graph = nx.Graph(links)
+    found = [list(c) for c in nx.connected_components(graph) if len(c) >= 2]
+    staff = coverage([i for members in found for i in members])
+    return groups_page((members, sum(staff[i][0] for i in members),
+                        sum(staff[i][1] for i in members)) for members in found)  # fmt: skip
+
+
+def circles(guarantees: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """The normalized guaranteeCircles answer by :func:`networkx.simple_cycles`.
+
+    ``guarantees`` gives every guarantee between enterprises: guarantor id, guaranteed id.
+    """
+    graph = nx.DiGraph(guarantees)
+    return circles_page(nx.simple_cycles(graph, length_bound=CIRCLE_LENGTH))
+
+
+def influence(holdings: Iterable[tuple[str, str, str, float | None]]) -> dict[str, Any]:
+    """The normalized influence answer by :func:`networkx.pagerank` (:data:`questions.PAGERANK`).
+
+    ``holdings`` gives every ``SHAREHOLDER_OF``: holder label, holder id, held enterprise
+    id, ratio (null counts 0). The graph is built in the service's order (holder key, then
+    held key: ``graph_service.linkage.analytics.digraph``), so that the scores are summed
+    alike.
+    """
+    graph = nx.DiGraph()
+    for label, holder, held, ratio in sorted(holdings, key=lambda h: h[:3]):
+        graph.add_edge((label, holder), ("Enterprise", held), weight=float(ratio or 0.0))
+    ranks = nx.pagerank(graph, weight="weight", **PAGERANK) if len(graph) else {}
+    return influence_page((label, id_, value) for (label, id_), value in ranks.items())
+
+
+def _circle_rows(rows: Iterable[Sequence[Any]]) -> dict[str, Any]:
+    """The normalized guaranteeCircles answer of ``cypher/<engine>/guarantee_circles.cypher``.
+
+    Rows ``[a, ids]``: ``ids`` the path from the enterprise ``a`` guarantees back to ``a``.
+    """
+    return circles_page([a, *ids[:-1]] for a, ids in rows)
+
+
 class Service(Peer):
     """Our service (``graph-service``) on one backend: in-process GraphQL, HTTP, bulk CLI.
 
     In-process answers run ``schema.execute`` with a fresh ``make_context`` per question
     (what the bulk path does, without HTTP) on a store opened as ``serve`` opens it, the
-    snapshot's deferred parts decoded; ``http`` posts to ``graph-service serve``.
+    snapshot's deferred parts decoded; ``http`` posts to ``graph-service serve`` with an
+    application's token, an analyst's for the analytics questions (:data:`questions.
+    ANALYTICS`), which an application may not ask.
     """
 
     def __init__(self, name: str, backend: str, description: str) -> None:
@@ -234,8 +292,11 @@ class Service(Peer):
         )  # fmt: skip
         self.port = free_port()
         # Served with authentication on: an app's token of the data dir's local issuer.
-        token = LocalIssuer(self.data_dir).issue("benchmark", Role.APP, ttl_s=24 * 3600)
+        issuer = LocalIssuer(self.data_dir)
+        token = issuer.issue("benchmark", Role.APP, ttl_s=24 * 3600)
         self.headers = {"Authorization": f"Bearer {token}"}
+        analyst = issuer.issue("benchmark-analyst", Role.ANALYST, ttl_s=24 * 3600)
+        self.analyst_headers = {"Authorization": f"Bearer {analyst}"}  # (ANALYTICS)
         self.server = stack.enter_context(served(self.data_dir, self.port, self.env))
         answered = first_answer(self.server, self.port, self.headers, _first_enterprise(bank))
         self.http = stack.enter_context(httpx.Client(
@@ -275,7 +336,8 @@ class Service(Peer):
 
     def _over_http(self, question: str, item: Any) -> Any:
         body = self.http.post(
-            "/graphql", json={"query": DOCUMENTS[question], "variables": variables(question, item)}
+            "/graphql", json={"query": DOCUMENTS[question], "variables": variables(question, item)},
+            headers=self.analyst_headers if question in ANALYTICS else None,
         ).json()
         if body.get("errors"):
             raise RuntimeError(f"{question} {item}: {body['errors']}")
@@ -439,11 +501,19 @@ class FalkorDirect(Peer):
                 for batch in _batches(rows):
                     self.graph.query(text, {"rows": batch})
 
+    def _rows(self, name: str, params: dict[str, Any]) -> list[list[Any]]:
+        """The rows of ``cypher/falkordb/<name>.cypher``."""
+        return self.graph.ro_query(_cypher("falkordb", name), params,
+                                   timeout=QUERY_TIMEOUT_MS).result_set  # fmt: skip
+
     def _direct(self, question: str, item: Any) -> Any:
-        rows = self.graph.ro_query(
-            _cypher("falkordb", question), _params(question, item), timeout=QUERY_TIMEOUT_MS
-        )
-        return _cypher_answer(question, item, rows.result_set)
+        if question == "enterprise_groups":  # algo.WCC, the coverage summed in the query
+            return groups_page(row[1:] for row in self._rows(question, PARAMETERS))
+        if question == "guarantee_circles":
+            return _circle_rows(self._rows(question, {}))
+        if question == "influence":  # algo.pageRank takes no weight: networkx's
+            return influence(self._rows("shareholdings", {}))
+        return _cypher_answer(question, item, self._rows(question, _params(question, item)))
 
     def modes(self) -> dict[str, Answer]:
         """Cypher over the client, in the benchmark's process."""
@@ -502,10 +572,22 @@ class Ladybug(Peer):
                 "no full-text index here: LadybugDB's is its fts extension, which INSTALL fts "
                 "downloads from extension.ladybugdb.com (no network on this machine)"
             )
+        if question == "enterprise_groups":  # no algo extension offline: networkx's
+            return groups(self._rows(_cypher("ladybug", "enterprise_links"), {}),
+                          self._coverage)  # fmt: skip
+        if question == "guarantee_circles":
+            return _circle_rows(self._rows(_cypher("ladybug", question), {}))
+        if question == "influence":
+            return influence(self._rows(_cypher("ladybug", "shareholdings"), {}))
         rows = self._rows(_cypher("ladybug", question), _params(question, item))
         if question == "manager_leads":  # every lead, in order: id, hop, kinds, signal
             return lead_page(len(rows), (row[:3] for row in rows[:PAGE]))
         return _cypher_answer(question, item, rows)
+
+    def _coverage(self, enterprises: list[str]) -> Coverages:
+        """The payroll coverage of ``enterprises``, one query."""
+        text = _cypher("ladybug", "members_coverage")
+        return {e: [n, c] for e, n, c in self._rows(text, {**PARAMETERS, "ids": enterprises})}
 
     def modes(self) -> dict[str, Answer]:
         """Cypher through the embedded connection."""
@@ -593,7 +675,27 @@ class NetworkxFloor(Peer):
             return self._leads(item)
         if question == "search":
             return self._search(item)
+        if question == "enterprise_groups":
+            return groups(self._between(["SHAREHOLDER_OF", "GUARANTEES"]),
+                          lambda ids: {e: self._direct("payroll_coverage", e) for e in ids})
+        if question == "guarantee_circles":
+            return circles(self._between(["GUARANTEES"]))
+        if question == "influence":
+            return influence((a[0], a[1], b[1], float(keyed["SHAREHOLDER_OF"]["ratio"] or 0))
+                             for a, b, keyed in self._typed("SHAREHOLDER_OF"))  # fmt: skip
         return self._network(item)
+
+    def _typed(self, rel_type: str) -> Iterator[tuple[Any, Any, dict[str, Any]]]:
+        """Each ``(start, end, {type: properties})`` with a ``rel_type`` relationship."""
+        for start, ends in self.graph.succ.items():
+            for end, keyed in ends.items():
+                if rel_type in keyed:
+                    yield start, end, keyed
+
+    def _between(self, types: list[str]) -> list[tuple[str, str]]:
+        """The (start id, end id) of the ``types`` relationships from an enterprise to one."""
+        return [(a[1], b[1]) for rel_type in types for a, b, _ in self._typed(rel_type)
+                if a[0] == b[0] == "Enterprise"]  # fmt: skip
 
     def _within(self, starts: list[Any], types: list[str], hops: int) -> dict[Any, int]:
         """The hop of every node within ``hops`` of ``starts`` (hop 0) over ``types``.

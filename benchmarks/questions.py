@@ -15,10 +15,17 @@ client_network                      ``{"count": int, "truncated": bool, "nodes":
 coverage_rollup                     ``[[branch, enterprises, employees, covered], ...]``
 manager_leads                       ``{"total": int, "leads": [[id, hop, [kinds]], ...]}``
 search                              ``{"total": int, "nodes": [[label, id], ...]}``
+enterprise_groups                   ``{"total": int, "groups": [[size, staff, covered,
+                                    [member ids]], ...]}``
+guarantee_circles                   ``{"total": int, "circles": [[member ids], ...]}``
+influence                           ``{"total": int, "nodes": [[label, id, score], ...]}``
 ==================================  ================================================
 
-``manager_leads`` and ``search`` list the first page (:data:`PAGE` items) in the rule's
-order (``queries/manager-leads.md``, ``queries/search.md``), which the peers apply too.
+``manager_leads``, ``search`` and the three analytics questions (:data:`ANALYTICS`) list
+the first page (:data:`PAGE` items) in the rule's order (``queries/manager-leads.md``,
+``queries/search.md``, ``queries/enterprise-groups.md``, ``queries/guarantee-circles.md``,
+``queries/influence.md``), which the peers apply too. An ``influence`` score is compared
+to :data:`SCORE_DIGITS` significant digits (:func:`score`).
 
 ``client_network`` lists its ``[label, id]`` nodes sorted and its ``[type, start label, start
 id, end label, end id]`` relationships sorted, both ``None`` when truncated (a truncated answer
@@ -60,6 +67,16 @@ PAYROLL_PRODUCTS = ["debit card"]
 PRIVATE_BANKING_PRODUCTS = ["trust account"]
 """The default linkage rules (``graph_service.rules``), which direct peers spell out."""
 
+CIRCLE_LENGTH = 4
+"""``maxLength`` of guaranteeCircles (its default); the direct peers' Cypher spells it out
+(``cypher/<engine>/guarantee_circles.cypher``: a guarantee, then up to 3 more)."""
+PAGERANK = {"alpha": 0.85, "tol": 1e-10, "max_iter": 1_000}
+"""The parameters of ``influence``'s :func:`networkx.pagerank` (``graph_service.linkage.
+influence``), which the peers without a weighted PageRank of their own run too."""
+SCORE_DIGITS = 9
+"""Significant digits of an ``influence`` score in the normalized answer: summed in another
+order, a score may differ in its last bits."""
+
 _PAGE_FIELDS = "totalCount edges { node { id } }"
 NETWORK_TYPES = ["EMPLOYED_BY", "SHAREHOLDER_OF", "OWNS", "MANAGES", "GUARANTEES",
                  "TRANSFERRED_TO"]  # fmt: skip
@@ -88,11 +105,22 @@ DOCUMENTS = {
     "search": f"query($t: String!) {{ search(text: $t, first: {PAGE}) {{ totalCount edges {{ "
     "node { __typename ... on Enterprise { id } ... on Person { id } ... on Manager { id } "
     "... on Account { id } ... on Referral { id } ... on Contact { id } } } } }",
+    "enterprise_groups": f"{{ enterpriseGroups(first: {PAGE}) {{ totalCount edges {{ "
+    "size staff covered members { id } } } }",
+    "guarantee_circles": f"{{ guaranteeCircles(maxLength: {CIRCLE_LENGTH}, first: {PAGE}) "
+    "{ totalCount edges { length members { id } } } }",
+    "influence": f"{{ influence(first: {PAGE}) {{ totalCount edges {{ score node {{ "
+    "__typename ... on Enterprise { id } ... on Person { id } } } } }",
 }
 """One GraphQL document per question; variables ``e`` (enterprise), ``a``, ``b`` (people),
-``g`` (a ``RollupGroup``), ``m`` (a manager) or ``t`` (a search text)."""
+``g`` (a ``RollupGroup``), ``m`` (a manager) or ``t`` (a search text); none for the
+analytics questions, asked about the whole book."""
 
 QUESTIONS = tuple(DOCUMENTS)
+
+ANALYTICS = frozenset({"enterprise_groups", "guarantee_circles", "influence"})
+"""The graph-analytics questions: for the analyst and admin roles, so asked over HTTP with an
+analyst's token (persons masked: an ``influence`` person keeps its id and score)."""
 
 MASKED_OVER_HTTP = frozenset({"manager_leads", "search"})
 """Questions whose answer over HTTP differs from the in-process one: the benchmark's app token
@@ -155,6 +183,46 @@ def search_page(total: int, page: Iterable[Sequence[str]]) -> dict[str, Any]:
     return {"total": total, "nodes": [list(node) for node in page]}
 
 
+def groups_page(groups: Iterable[tuple[list[str], int, int]]) -> dict[str, Any]:
+    """The normalized enterpriseGroups answer of every group, ranked here.
+
+    ``groups`` gives each group's member ids (in any order), staff and covered employees;
+    ranked by size, largest first, then smallest member id (``queries/enterprise-groups.md``).
+    """
+    listed = sorted(([len(m), staff, covered, sorted(m)] for m, staff, covered in groups),
+                    key=lambda g: (-g[0], g[3][0]))  # fmt: skip
+    return {"total": len(listed), "groups": listed[:PAGE]}
+
+
+def circles_page(circles: Iterable[Sequence[str]]) -> dict[str, Any]:
+    """The normalized guaranteeCircles answer of every circle, ranked here.
+
+    Each circle's member ids in guarantee order, from any of them; listed from the smallest
+    id, by length, then ids (``queries/guarantee-circles.md``).
+    """
+    listed = []
+    for members in circles:
+        first = members.index(min(members))
+        listed.append([*members[first:], *members[:first]])
+    listed.sort(key=lambda ids: (len(ids), ids))
+    return {"total": len(listed), "circles": listed[:PAGE]}
+
+
+def score(value: float) -> float:
+    """An influence score to :data:`SCORE_DIGITS` significant digits."""
+    return float(f"{value:.{SCORE_DIGITS}g}")
+
+
+def influence_page(scores: Iterable[tuple[str, str, float]]) -> dict[str, Any]:
+    """The normalized influence answer of every ``(label, id, score)``, ranked here.
+
+    By score, highest first, then id, then label (``queries/influence.md``).
+    """
+    ranked = sorted(scores, key=lambda n: (-n[2], n[1], n[0]))
+    return {"total": len(ranked),
+            "nodes": [[label, id_, score(s)] for label, id_, s in ranked[:PAGE]]}  # fmt: skip
+
+
 def normalize(question: str, data: dict[str, Any]) -> Any:
     """The normalized answer of the service's GraphQL ``data`` for ``question``.
 
@@ -191,6 +259,20 @@ def normalize(question: str, data: dict[str, Any]) -> Any:
         conn = data["search"]
         nodes = (e["node"] for e in conn["edges"])
         return search_page(conn["totalCount"], ([n["__typename"], n["id"]] for n in nodes))
+    if question == "enterprise_groups":
+        conn = data["enterpriseGroups"]
+        groups = [[e["size"], e["staff"], e["covered"], [m["id"] for m in e["members"]]]
+                  for e in conn["edges"]]  # fmt: skip
+        return {"total": conn["totalCount"], "groups": groups}
+    if question == "guarantee_circles":
+        conn = data["guaranteeCircles"]
+        return {"total": conn["totalCount"],
+                "circles": [[m["id"] for m in e["members"]] for e in conn["edges"]]}  # fmt: skip
+    if question == "influence":
+        conn = data["influence"]
+        nodes = [[e["node"]["__typename"], e["node"]["id"], score(e["score"])]
+                 for e in conn["edges"]]  # fmt: skip
+        return {"total": conn["totalCount"], "nodes": nodes}
     if question == "client_network":
         net = data["clientNetwork"]
         if net["truncated"]:
@@ -206,8 +288,11 @@ def normalize(question: str, data: dict[str, Any]) -> Any:
 def variables(question: str, item: Any) -> dict[str, Any]:
     """The GraphQL variables of one workload item.
 
-    An enterprise id, a person pair, a ``RollupGroup``, a manager id or a search text.
+    An enterprise id, a person pair, a ``RollupGroup``, a manager id or a search text;
+    ``None`` for an analytics question (no variables).
     """
+    if question in ANALYTICS:
+        return {}
     if question == "linkage_paths":
         return {"a": item[0], "b": item[1]}
     if question == "coverage_rollup":
