@@ -702,12 +702,14 @@ def shown_rows(caller: Caller, report: Report, rows: list[Row]) -> list[Row]:
 
     The one place where a report's rows meet the caller, on the command line
     (:func:`~graph_service.auth.caller.cli_caller`, an admin) and over HTTP (an analyst or an
-    admin). A report's rows hold ids and figures, no names; a report about nodes whose
-    personal data the caller may not see (:meth:`graph_service.access.Scope.sees`: persons
-    and accounts, for an analyst) is refused when its question refuses such subjects
-    (``Question.outside``), as the GraphQL field does, and so is one fixing an argument that
-    tells people's own data (``Question.personal_arguments``: ``productTypes``) for anyone
-    but an admin. Call it with no rows to check before any row is computed.
+    admin). A report's rows hold ids and figures, no names. A report is refused to a role
+    its question leaves out (``Question.roles``, :meth:`graph_service.access.Scope.
+    refuses_role`), as the GraphQL field is; one about nodes whose personal data the caller
+    may not see (:meth:`graph_service.access.Scope.sees`: persons and accounts, for an
+    analyst) when its question refuses such subjects (``Question.outside``), as the GraphQL
+    field does; and one fixing an argument that tells people's own data
+    (``Question.personal_arguments``: ``productTypes``) for anyone but an admin. Call it with
+    no rows to check before any row is computed.
 
     Raises
     ------
@@ -715,6 +717,9 @@ def shown_rows(caller: Caller, report: Report, rows: list[Row]) -> list[Row]:
         If the caller may not read this report's rows.
     """
     scope = Scope(caller)
+    refused = scope.refuses_role(report.question)
+    if refused is not None:
+        raise refused
     label = report.label
     if (label is not None and report.question.outside is Outside.FORBIDDEN
             and not scope.sees((label, ""))):

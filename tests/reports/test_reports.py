@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import enum
 import io
 import json
@@ -24,7 +25,7 @@ from graph_service.auth import Caller, Role, cli_caller
 from graph_service.auth.tokens import LocalIssuer
 from graph_service.cli import app
 from graph_service.config import Settings
-from graph_service.errors import InvalidInputError, StoreUnavailableError
+from graph_service.errors import ForbiddenError, InvalidInputError, StoreUnavailableError
 from graph_service.ingest import read_input
 from graph_service.ingest.generator import generate
 from graph_service.linkage import commands
@@ -35,6 +36,7 @@ from graph_service.reports import (
     plan,
     report_questions,
     report_rows,
+    shown_rows,
     spreadsheet_text,
     subjects,
     write_report,
@@ -567,3 +569,16 @@ def test_questions_registered_later_are_reports(small_bank: GraphStore,
         plan("enterpriseRollup", by="region")
     with pytest.raises(InvalidInputError, match="needs groupBy"):
         plan("enterpriseRollup")
+
+
+def test_a_report_is_refused_to_the_roles_its_question_leaves_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    admins_only = dataclasses.replace(LATER[0], name="admin_rollup", roles=frozenset())
+    monkeypatch.setattr(report_plan, "QUESTIONS", (*report_plan.QUESTIONS, admins_only))
+    report = plan("adminRollup", by="industry")
+    for caller in (Caller("ann", Role.ANALYST), Caller("m", Role.MANAGER, manager_id="M1")):
+        with pytest.raises(ForbiddenError, match=(
+                f"^adminRollup is for the roles admin, not {caller.role.value}$")):
+            shown_rows(caller, report, [])
+    assert shown_rows(cli_caller(), report, [("x", 1)]) == [("x", 1)]
