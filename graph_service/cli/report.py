@@ -138,6 +138,7 @@ def report(
     settings = resolve_settings(data_dir, backend)
     chosen = output_format(fmt, output)
     planned = plan(question, by, where or (), arg or ())
+    planned.check_arguments(settings)
     writable_file(output, "output file")
     try:
         asyncio.run(_interruptible(_report(settings, planned, output, chosen)))

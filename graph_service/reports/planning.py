@@ -45,6 +45,7 @@ from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
 from graph_service.access import Scope
 from graph_service.auth.caller import Caller
+from graph_service.config import Settings
 from graph_service.errors import ForbiddenError, InvalidInputError
 from graph_service.linkage.question import Doc, Id, IdList, Outside, Question, Ranked
 from graph_service.linkage.registry import QUESTIONS
@@ -550,6 +551,21 @@ class Report:
             f"where {missing[0]!r}: no {self.label} has that property ({self.label} declares "
             f"{', '.join(declared)}{loaded})"
         )
+
+    def check_arguments(self, settings: Settings) -> None:
+        """Refuse argument values the question refuses, before any row is computed.
+
+        The question's own check (``Question.validate``, the GraphQL field's) of the argument
+        set every answer shares, its subject's id left empty (no check reads an id): a value
+        out of range (``maxLength=99``) is refused before a download starts, not after its
+        first bytes.
+
+        Raises
+        ------
+        InvalidInputError
+            The question's refusal, which names the argument.
+        """
+        self.question.validate(self.arguments(), settings)
 
     def arguments(self, subject_id: str | None = None) -> Any:
         """The argument set of one subject (of the question asked once, without one)."""

@@ -380,6 +380,8 @@ def test_the_summary_counts_in_singular_and_plural(small_bank_dir: Path, tmp_pat
     (["report", "payrollCoverage", "-o", "x.csv", "--where", "nosuch=x"],
      "where 'nosuch': no Enterprise has that property (Enterprise declares id, name, "
      "industry, region, blocked, createdAt; no extra columns loaded)"),
+    (["report", "payrollCoverage", "-o", "x.csv", "--arg", "productTypes=[]"],
+     "productTypes must list at least one non-blank type"),
 ])
 def test_the_command_refuses_bad_options_in_one_line(small_bank_dir: Path, tmp_path: Path,
                                                       argv: list[str], message: str,
@@ -478,6 +480,9 @@ def test_bad_parameters_are_refused_over_http_as_on_the_command_line(
              "where 'nosuch': no Enterprise has that property (Enterprise declares id, name"),
             ("uncoveredEmployees", {"arg": "productTypes=" + "[" * 5000 + "]" * 5000},
              "arg productTypes: the JSON is nested too deeply"),  # was HTTP 500, plain text
+            # The question's own check, before the download starts (was a cut download).
+            ("payrollCoverage", {"arg": "productTypes=[]"},
+             "productTypes must list at least one non-blank type"),
         ]:
             refused = http.get(f"/reports/{report}", params=params)
             assert refused.status_code == 400, refused.text
