@@ -142,8 +142,9 @@ def analytics_question(
 
     What the three share, in one place: no subject, for the roles of
     :data:`ANALYST_ROLES` (and ``admin``), its nodes masked as everywhere
-    (:attr:`~graph_service.linkage.question.Outside.MASKED`), a node budget base of
-    :data:`ANALYTICS_COST`, the generic rule only.
+    (:attr:`~graph_service.linkage.question.Outside.MASKED`), its items a report's rows
+    (:attr:`~graph_service.linkage.question.Ranking.rows`: ids and figures, the same for
+    every caller), a node budget base of :data:`ANALYTICS_COST`, the generic rule only.
 
     Parameters
     ----------
@@ -163,7 +164,7 @@ def analytics_question(
         description=description + " For analysts and admins.",
         arguments=arguments,
         answer=Ranked,
-        ranking=Ranking(order=order, item=item),
+        ranking=Ranking(order=order, item=item, rows=True),
         validate=validate,
         subjects=whole_book,
         outside=Outside.MASKED,

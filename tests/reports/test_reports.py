@@ -58,14 +58,15 @@ COVERAGE = [
 
 
 def rows(store: GraphStore, name: str, by: str | None = None, where: tuple[str, ...] = (),
-         args: tuple[str, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every row of a report, in order."""
+         args: tuple[str, ...] = (), caller: Caller | None = None) -> list[tuple[Any, ...]]:
+    """Every row of a report, in order, as ``caller`` reads them (the command line's admin)."""
     report = plan(name, by, where, args)
 
     async def collect() -> list[tuple[Any, ...]]:
         chosen = await subjects(report, store)
+        reader = caller or cli_caller()
         return [row async for chunk in
-                report_rows(report, store, Settings(), cli_caller(), chosen) for row in chunk]
+                report_rows(report, store, Settings(), reader, chosen) for row in chunk]
 
     return asyncio.run(collect())
 
@@ -382,6 +383,10 @@ def test_the_summary_counts_in_singular_and_plural(small_bank_dir: Path, tmp_pat
      "industry, region, blocked, createdAt; no extra columns loaded)"),
     (["report", "payrollCoverage", "-o", "x.csv", "--arg", "productTypes=[]"],
      "productTypes must list at least one non-blank type"),
+    (["report", "guaranteeCircles", "-o", "x.csv", "--arg", "maxLength=99"],
+     "maxLength must be between 1 and 6, got 99"),
+    (["report", "guaranteeCircles", "-o", "x.csv", "--arg", "maxLength=x"],
+     "arg maxLength: expected an integer, got 'x'"),
 ])
 def test_the_command_refuses_bad_options_in_one_line(small_bank_dir: Path, tmp_path: Path,
                                                       argv: list[str], message: str,
@@ -437,7 +442,8 @@ def test_analysts_and_admins_download_reports_others_are_refused(small_bank_dir:
         names = http.get("/reports/search", params={"arg": ["text=Alice"]}, headers=analyst)
         assert names.status_code == 404, names.text
         assert names.json()["errors"][0]["message"].endswith(
-            "payrollCoverage, crossSellGaps, crossSellRollup, referralConversion")
+            "payrollCoverage, crossSellGaps, crossSellRollup, enterpriseGroups, "
+            "guaranteeCircles, influence, referralConversion")
         bad = http.get("/reports/payrollCoverage", params={"by": "branch"}, headers=analyst)
         assert bad.status_code == 400
         assert bad.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
