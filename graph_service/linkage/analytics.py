@@ -13,11 +13,12 @@ the commands and requests that ask none of them start without it (about 0.1 s).
 
 These are whole-book questions for analysts and admins (``Question.roles``): a manager or an
 application is refused ``FORBIDDEN``, since the groups, circles and scores span every
-manager's clients. Each costs :data:`ANALYTICS_COST` of the node budget, so that one request
-holds at most one of them with the default budget; the algorithm itself (and the building
-of its graph) runs in a worker thread (:func:`in_worker`), so that the operations of other
-callers go on meanwhile rather than wait seconds for it at one million people
-(benchmarks/README.md, "Analytics beside other requests").
+manager's clients. Each is also a report (:mod:`graph_service.reports`): its items as rows,
+in rank order, ids and figures only. Each costs :data:`ANALYTICS_COST` of the node budget,
+so that one request holds at most one of them with the default budget; the algorithm itself
+(and the building of its graph) runs in a worker thread (:func:`in_worker`), so that the
+operations of other callers go on meanwhile rather than wait seconds for it at one million
+people (benchmarks/README.md, "Analytics beside other requests").
 """
 
 from __future__ import annotations
