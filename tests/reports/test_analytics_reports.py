@@ -113,8 +113,8 @@ class Field:
     selection: str
     row: Callable[[dict[str, Any]], tuple[Any, ...]]
 
-    def paged(self, store: GraphStore, caller: Caller = ANALYST) -> list[tuple[Any, ...]]:
-        """Every edge of the connection as a row, two edges a page, to its end."""
+    def paged(self, store: GraphStore) -> list[tuple[Any, ...]]:
+        """Every edge of the connection as an analyst reads it, as a row, two a page."""
         document = (
             f"query($after: String{self.declared}) {{ {self.report}(first: 2, after: $after"
             f"{self.given}) {{ edges {{ {self.selection} }} "
@@ -123,7 +123,7 @@ class Field:
         found, after, pages = [], None, 0
         while True:
             [(data, errors)] = asyncio.run(execute_many(
-                store, Settings(), document, [{**self.variables, "after": after}], caller=caller
+                store, Settings(), document, [{**self.variables, "after": after}], caller=ANALYST
             ))  # fmt: skip
             assert not errors, errors
             connection = data[self.report]
@@ -139,19 +139,25 @@ def _members(edge: dict[str, Any]) -> list[str]:
     return [member["id"] for member in edge["members"]]
 
 
-INFLUENCE_SELECTION = "score node { __typename ... on Enterprise { id } ... on Person { id } }"
+def _circle(edge: dict[str, Any]) -> tuple[Any, ...]:
+    return (_members(edge), edge["length"])
+
+
+def _scored(edge: dict[str, Any]) -> tuple[Any, ...]:
+    return (edge["node"]["__typename"], edge["node"]["id"], edge["score"])
+
+
+CIRCLE, SCORED = "members { id } length", (
+    "score node { __typename ... on Enterprise { id } ... on Person { id } }")
 FIELDS = [
     Field("enterpriseGroups", (), "", "", {}, "members { id } size staff covered rate",
           lambda e: (_members(e), e["size"], e["staff"], e["covered"], e["rate"])),
-    Field("guaranteeCircles", (), "", "", {}, "members { id } length",
-          lambda e: (_members(e), e["length"])),
+    Field("guaranteeCircles", (), "", "", {}, CIRCLE, _circle),
     Field("guaranteeCircles", ("maxLength=2",), ", $maxLength: Int", ", maxLength: $maxLength",
-          {"maxLength": 2}, "members { id } length", lambda e: (_members(e), e["length"])),
-    Field("influence", (), "", "", {}, INFLUENCE_SELECTION,
-          lambda e: (e["node"]["__typename"], e["node"]["id"], e["score"])),
+          {"maxLength": 2}, CIRCLE, _circle),
+    Field("influence", (), "", "", {}, SCORED, _scored),
     Field("influence", ('labels=["ENTERPRISE"]',), ", $labels: [PartyLabel!]",
-          ", labels: $labels", {"labels": ["ENTERPRISE"]}, INFLUENCE_SELECTION,
-          lambda e: (e["node"]["__typename"], e["node"]["id"], e["score"])),
+          ", labels: $labels", {"labels": ["ENTERPRISE"]}, SCORED, _scored),
 ]
 
 
