@@ -476,6 +476,28 @@ class Scope:
             return all(self.sees(key) for key in subjects)
         return self.sees((_PERSON, ""))
 
+    def refuses_role(self, question: Question[Any, Any]) -> ForbiddenError | None:
+        """The error refusing ``question`` to this caller's role, if its ``roles`` leave it out.
+
+        ``question.roles`` names the roles besides ``admin`` that may ask it (the analytics
+        questions: analysts); ``None``, every role. Applied to every argument set
+        (:meth:`check`) and to every report (:func:`graph_service.reports.planning.
+        shown_rows`).
+
+        Returns
+        -------
+        ForbiddenError or None
+        """
+        if self.unrestricted or question.roles is None:
+            return None
+        assert self.caller is not None
+        if self.caller.role.value in question.roles:
+            return None
+        return ForbiddenError(
+            f"{_published(question.name)} is for the roles "
+            f"{', '.join(sorted({*question.roles, 'admin'}))}, not {self.caller.role.value}"
+        )
+
     def check(self, question: Question[Any, Any], args: Any) -> ForbiddenError | None:
         """The error refusing ``question`` about ``args`` for this caller, if any.
 
@@ -494,11 +516,9 @@ class Scope:
         if self.unrestricted:
             return None
         assert self.caller is not None
-        if question.roles is not None and self.caller.role.value not in question.roles:
-            return ForbiddenError(
-                f"{_published(question.name)} is for the roles "
-                f"{', '.join(sorted({*question.roles, 'admin'}))}, not {self.caller.role.value}"
-            )
+        refused = self.refuses_role(question)
+        if refused is not None:
+            return refused
         given = [name for name in sorted(question.personal_arguments)
                  if getattr(args, name, None) is not None]  # fmt: skip
         if given and not self._sees_people_of(question.subjects(args)):

@@ -12,7 +12,8 @@ The body is streamed a chunk of subjects at a time
 (:data:`~graph_service.reports.run.CHUNK_SIZE`), with ``Content-Disposition: attachment;
 filename="<question>.<format>"``. Refusals are GraphQL-shaped JSON
 (:func:`~graph_service.api.router.request_error`): 403 ``FORBIDDEN`` for another role, 404
-``NOT_FOUND`` for a name that is no report, 400 ``BAD_USER_INPUT`` for a bad parameter, 503
+``NOT_FOUND`` for a name that is no report, 400 ``BAD_USER_INPUT`` for a bad parameter (an
+argument value the question refuses too, as its GraphQL field refuses it), 503
 ``STORE_UNAVAILABLE``/``STORE_TIMEOUT`` when the store fails before the first byte. A store
 failing once the download has begun ends it early (the connection is closed without the
 last chunk: a Parquet file then has no footer and does not open). Every download appends
@@ -84,6 +85,7 @@ def report_router(settings: Settings) -> APIRouter:
         try:
             fmt = output_format(format)
             report = plan(question, by, where or (), arg or ())
+            report.check_arguments(settings)
             shown_rows(caller, report, [])  # refused before any row is computed
             await store.refresh()
             chosen = await subjects(report, store)

@@ -128,7 +128,9 @@ def report(
     Every enterprise's payrollCoverage (one row per enterprise), every enterprise's
     uncoveredEmployees (one row per enterprise and person), executivesWithoutPrivateBanking
     across the book (one row per person; --by enterprise for one row per enterprise and
-    executive), every person's crossSellGaps; any registered question whose answer is rows.
+    executive), every person's crossSellGaps, the analytics enterpriseGroups, guaranteeCircles
+    and influence (one row per group, circle or node, in rank order, ids and figures only);
+    any registered question whose answer is rows.
     Written as CSV, NDJSON or Parquet, with a progress bar on a terminal; the file appears
     only once complete (a failure or Ctrl-C leaves none). It ends by printing on standard
     error ``N rows (M enterprises) written to FILE in X s (store opened in Y s)``.
@@ -138,6 +140,7 @@ def report(
     settings = resolve_settings(data_dir, backend)
     chosen = output_format(fmt, output)
     planned = plan(question, by, where or (), arg or ())
+    planned.check_arguments(settings)
     writable_file(output, "output file")
     try:
         asyncio.run(_interruptible(_report(settings, planned, output, chosen)))

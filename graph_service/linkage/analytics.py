@@ -13,11 +13,12 @@ the commands and requests that ask none of them start without it (about 0.1 s).
 
 These are whole-book questions for analysts and admins (``Question.roles``): a manager or an
 application is refused ``FORBIDDEN``, since the groups, circles and scores span every
-manager's clients. Each costs :data:`ANALYTICS_COST` of the node budget, so that one request
-holds at most one of them with the default budget; the algorithm itself (and the building
-of its graph) runs in a worker thread (:func:`in_worker`), so that the operations of other
-callers go on meanwhile rather than wait seconds for it at one million people
-(benchmarks/README.md, "Analytics beside other requests").
+manager's clients. Each is also a report (:mod:`graph_service.reports`): its items as rows,
+in rank order, ids and figures only. Each costs :data:`ANALYTICS_COST` of the node budget,
+so that one request holds at most one of them with the default budget; the algorithm itself
+(and the building of its graph) runs in a worker thread (:func:`in_worker`), so that the
+operations of other callers go on meanwhile rather than wait seconds for it at one million
+people (benchmarks/README.md, "Analytics beside other requests").
 """
 
 from __future__ import annotations
@@ -142,8 +143,9 @@ def analytics_question(
 
     What the three share, in one place: no subject, for the roles of
     :data:`ANALYST_ROLES` (and ``admin``), its nodes masked as everywhere
-    (:attr:`~graph_service.linkage.question.Outside.MASKED`), a node budget base of
-    :data:`ANALYTICS_COST`, the generic rule only.
+    (:attr:`~graph_service.linkage.question.Outside.MASKED`), its items a report's rows
+    (:attr:`~graph_service.linkage.question.Ranking.rows`: ids and figures, the same for
+    every caller), a node budget base of :data:`ANALYTICS_COST`, the generic rule only.
 
     Parameters
     ----------
@@ -163,7 +165,7 @@ def analytics_question(
         description=description + " For analysts and admins.",
         arguments=arguments,
         answer=Ranked,
-        ranking=Ranking(order=order, item=item),
+        ranking=Ranking(order=order, item=item, rows=True),
         validate=validate,
         subjects=whole_book,
         outside=Outside.MASKED,

@@ -424,12 +424,19 @@ class Ranking(Generic[A]):
         the caller is ranked, or left out. The cursors hold the sort keys, so without it a
         masked item's cursor would carry what its nulled fields hide (:meth:`viewed`). The
         order must be all ascending.
+    rows : bool
+        Whether a report lists the items as its rows, in order (:mod:`graph_service.reports.
+        planning`): for ``item`` dataclasses that read the same to every caller who may ask
+        the question, their nodes as labels and ids (no :class:`Personal` field, no
+        :attr:`masked` rank). A connection masks its items caller by caller and a report's
+        rows do not, so a question says so itself; ``False`` by default.
     """
 
     order: Order | Callable[[A], Order]
     item: type | None = None
     personal_match: Callable[[A, NodeKey], bool] | None = None
     masked: MaskedRank[A] | None = None
+    rows: bool = False
 
     def order_of(self, args: A) -> Order:
         """The order of the answer to validated ``args``."""

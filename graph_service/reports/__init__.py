@@ -3,8 +3,9 @@
 ``graph-service report QUESTION`` and ``GET /reports/{question}`` answer one question of
 the registry (:mod:`graph_service.linkage.registry`) for every node of a label (every
 enterprise's ``payrollCoverage``), or once for the whole book
-(``executivesWithoutPrivateBanking``), through its batch form, and write one row per item
-as CSV, NDJSON or Parquet.
+(``executivesWithoutPrivateBanking``, the analytics ``enterpriseGroups``, ``guaranteeCircles``
+and ``influence``), through its batch form, and write one row per item as CSV, NDJSON or
+Parquet.
 
 - :mod:`graph_service.reports.planning`: which questions are reports, their argument sets and
   columns (:func:`plan`), and :func:`shown_rows`, the one place rows meet their reader;

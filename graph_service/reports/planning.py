@@ -20,15 +20,24 @@ The rows (:class:`Column` describes each column, in order):
 - an :class:`~graph_service.linkage.question.IdList` answer: one row per listed node, its id
   in the column ``<label>Id`` (``personId``);
 - a list of dataclasses: one row per element;
-- a dataclass: one row.
+- a dataclass: one row;
+- a :class:`~graph_service.linkage.question.Ranked` answer whose ranking lists its ``item``
+  dataclasses as rows (:attr:`~graph_service.linkage.question.Ranking.rows`: the analytics
+  questions): one row per item, in rank order. Other ranked answers are no reports: node
+  keys (search, the lists), or items their connection masks caller by caller.
 
 A row of a set's question starts with its subject's id (``enterpriseId``), unless the
 answer holds it already. A dataclass's fields and public properties become columns under
 their published (camelCase) names, a nested dataclass's as dotted names
 (``enterprise.id``); a column holds a text, integer, float or boolean, or a list of them; a
 nested member of another kind (the path that explains a lead) is one column of JSON text.
-An answer whose items are graph elements, holding nodes or relationships themselves
-(``clientNetwork``'s subgraph, ``linkagePaths``' paths), is no report.
+A node of an item is its label and id, never its properties: the columns ``<member>.label``
+and ``<member>.id`` (``node.label``, ``node.id``), the label left out when its
+:class:`~graph_service.linkage.question.NodeOf` names one; a list of nodes of one label is
+one list column of their ids under the member's name (``members``). An answer whose items
+hold relationships, or lists of nodes of several labels (``clientNetwork``'s subgraph,
+``linkagePaths``' paths), or :class:`~graph_service.linkage.question.Personal` data (masked
+caller by caller) is no report.
 """
 
 from __future__ import annotations
@@ -41,12 +50,22 @@ import types
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from graph_service.access import Scope
 from graph_service.auth.caller import Caller
+from graph_service.config import Settings
 from graph_service.errors import ForbiddenError, InvalidInputError
-from graph_service.linkage.question import Doc, Id, IdList, Outside, Question, Ranked
+from graph_service.linkage.question import (
+    Doc,
+    Id,
+    IdList,
+    NodeOf,
+    Outside,
+    Personal,
+    Question,
+    Ranked,
+)
 from graph_service.linkage.registry import QUESTIONS
 from graph_service.model import NODE_SPECS, NodeLabel, camel_case
 from graph_service.stores.base import Node, Relationship
@@ -56,6 +75,7 @@ SCALARS: tuple[type, ...] = (str, int, float, bool)
 
 Row = tuple[Any, ...]
 """One output row: a value per column, aligned with :attr:`Report.columns`."""
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,24 +188,66 @@ def _graph_element(annotation: Any) -> bool:
     return annotation in (Node, Relationship)
 
 
-def _leaves(cls: type, prefix: str = "", path: tuple[str, ...] = ()) -> list[_Leaf]:
-    """The columns of a dataclass, its nested dataclasses' flattened.
+def _metadata(annotation: Any, kind: type[T]) -> T | None:
+    """The ``Annotated`` metadata of ``annotation`` of type ``kind``, if any."""
+    return next((m for m in getattr(annotation, "__metadata__", ()) if isinstance(m, kind)),
+                None)
 
-    A nested member no column holds as such (a path, nodes) is one column of JSON text.
+
+def _node_ids(nodes: Sequence[Node]) -> list[str]:
+    return [node.id for node in nodes]
+
+
+def _node_leaves(cls: type, name: str, annotation: Any) -> list[_Leaf]:
+    """The columns of a member of ``cls`` holding nodes: their labels and ids, nothing else.
+
+    A node: ``<member>.label`` and ``<member>.id``, the label left out when the member's
+    :class:`~graph_service.linkage.question.NodeOf` names one. A list of nodes of one label:
+    one list column of their ids, under the member's name.
 
     Raises
     ------
     TypeError
-        If the dataclass (not a nested one) holds nodes or relationships itself: its items
-        are graph elements (a subgraph, a path), not rows.
+        If the member holds relationships, or a list of nodes of several labels (their ids
+        alone would not tell them apart).
+    """
+    column_name, base = camel_case(name), _strip(annotation)
+    listed = get_origin(base) in (list, tuple)
+    element = get_args(base)[0] if listed else annotation
+    node_of = _metadata(element, NodeOf)
+    single = node_of is not None and len(node_of.labels) == 1
+    if _strip(element) is not Node or (listed and not single):
+        raise TypeError(f"{cls.__name__} holds graph elements ({name}): no rows")
+    if listed:
+        return [_Leaf(Column(column_name, str, is_list=True), (name,), _node_ids)]
+    label = [] if single else [_Leaf(Column(column_name + ".label", str), (name, "label"))]
+    return [*label, _Leaf(Column(column_name + ".id", str), (name, "id"))]
+
+
+def _leaves(cls: type, prefix: str = "", path: tuple[str, ...] = ()) -> list[_Leaf]:
+    """The columns of a dataclass, its nested dataclasses' flattened.
+
+    A member holding nodes is their labels and ids (:func:`_node_leaves`); a nested member
+    no column holds as such (a path, nodes) is one column of JSON text.
+
+    Raises
+    ------
+    TypeError
+        If the dataclass (not a nested one) holds relationships or lists of nodes of several
+        labels itself (its items are graph elements: a subgraph, a path, not rows), or
+        :class:`~graph_service.linkage.question.Personal` data, which a reader sees or not
+        by the item's node.
     """
     leaves: list[_Leaf] = []
     for name, annotation in _members(cls):
         base = _strip(annotation)
         column_name, where = prefix + camel_case(name), (*path, name)
+        if not path and _metadata(annotation, Personal) is not None:
+            raise TypeError(f"{cls.__name__}.{name} is personal data, masked per caller: no rows")
         if _graph_element(base):
             if not path:
-                raise TypeError(f"{cls.__name__} holds graph elements ({name}): no rows")
+                leaves.extend(_node_leaves(cls, name, annotation))
+                continue
             leaves.append(_Leaf(Column(column_name, str), where, _json_text))
         elif dataclasses.is_dataclass(base) and isinstance(base, type):
             leaves.extend(_leaves(base, column_name + ".", where))
@@ -254,6 +316,14 @@ def _shape(question: Question[Any, Any]) -> _Shape:
         if not (dataclasses.is_dataclass(item) and isinstance(item, type)):
             raise TypeError(f"a list of {item!r} is no rows")
         return _Shape.of(lambda found: found, _leaves(item))
+    if answer is Ranked:
+        ranking = question.ranking
+        if ranking is None or ranking.item is None or not ranking.rows:
+            # Node keys (search, the lists): rows of keys would skip what their field
+            # applies per caller (Question.personal_match); items their connection masks
+            # caller by caller, unless the question says they need not be (Ranking.rows).
+            raise TypeError(f"{report_name(question)}'s ranking is no rows")
+        return _Shape.of(lambda found: found.items, _leaves(ranking.item))
     if dataclasses.is_dataclass(answer) and isinstance(answer, type):
         return _Shape.of(lambda found: (found,), _leaves(answer))
     raise TypeError(f"{answer!r} is no rows")
@@ -265,10 +335,6 @@ def report_name(question: Question[Any, Any]) -> str:
 
 
 def _reportable(question: Question[Any, Any]) -> bool:
-    if question.answer is Ranked:
-        # Search and the lists rank node keys: a connection's pages, not rows, and a row of
-        # keys would skip what their field applies per caller (Question.personal_match).
-        return False
     try:
         _shape(question)
     except TypeError:
@@ -551,6 +617,21 @@ class Report:
             f"{', '.join(declared)}{loaded})"
         )
 
+    def check_arguments(self, settings: Settings) -> None:
+        """Refuse argument values the question refuses, before any row is computed.
+
+        The question's own check (``Question.validate``, the GraphQL field's) of the argument
+        set every answer shares, its subject's id left empty (no check reads an id): a value
+        out of range (``maxLength=99``) is refused before a download starts, not after its
+        first bytes.
+
+        Raises
+        ------
+        InvalidInputError
+            The question's refusal, which names the argument.
+        """
+        self.question.validate(self.arguments(), settings)
+
     def arguments(self, subject_id: str | None = None) -> Any:
         """The argument set of one subject (of the question asked once, without one)."""
         values = dict(self.values)
@@ -702,12 +783,14 @@ def shown_rows(caller: Caller, report: Report, rows: list[Row]) -> list[Row]:
 
     The one place where a report's rows meet the caller, on the command line
     (:func:`~graph_service.auth.caller.cli_caller`, an admin) and over HTTP (an analyst or an
-    admin). A report's rows hold ids and figures, no names; a report about nodes whose
-    personal data the caller may not see (:meth:`graph_service.access.Scope.sees`: persons
-    and accounts, for an analyst) is refused when its question refuses such subjects
-    (``Question.outside``), as the GraphQL field does, and so is one fixing an argument that
-    tells people's own data (``Question.personal_arguments``: ``productTypes``) for anyone
-    but an admin. Call it with no rows to check before any row is computed.
+    admin). A report's rows hold ids and figures, no names. A report is refused to a role
+    its question leaves out (``Question.roles``, :meth:`graph_service.access.Scope.
+    refuses_role`), as the GraphQL field is; one about nodes whose personal data the caller
+    may not see (:meth:`graph_service.access.Scope.sees`: persons and accounts, for an
+    analyst) when its question refuses such subjects (``Question.outside``), as the GraphQL
+    field does; and one fixing an argument that tells people's own data
+    (``Question.personal_arguments``: ``productTypes``) for anyone but an admin. Call it with
+    no rows to check before any row is computed.
 
     Raises
     ------
@@ -715,6 +798,9 @@ def shown_rows(caller: Caller, report: Report, rows: list[Row]) -> list[Row]:
         If the caller may not read this report's rows.
     """
     scope = Scope(caller)
+    refused = scope.refuses_role(report.question)
+    if refused is not None:
+        raise refused
     label = report.label
     if (label is not None and report.question.outside is Outside.FORBIDDEN
             and not scope.sees((label, ""))):

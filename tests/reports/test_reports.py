@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import enum
 import io
 import json
@@ -24,7 +25,7 @@ from graph_service.auth import Caller, Role, cli_caller
 from graph_service.auth.tokens import LocalIssuer
 from graph_service.cli import app
 from graph_service.config import Settings
-from graph_service.errors import InvalidInputError, StoreUnavailableError
+from graph_service.errors import ForbiddenError, InvalidInputError, StoreUnavailableError
 from graph_service.ingest import read_input
 from graph_service.ingest.generator import generate
 from graph_service.linkage import commands
@@ -35,6 +36,7 @@ from graph_service.reports import (
     plan,
     report_questions,
     report_rows,
+    shown_rows,
     spreadsheet_text,
     subjects,
     write_report,
@@ -56,14 +58,15 @@ COVERAGE = [
 
 
 def rows(store: GraphStore, name: str, by: str | None = None, where: tuple[str, ...] = (),
-         args: tuple[str, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every row of a report, in order."""
+         args: tuple[str, ...] = (), caller: Caller | None = None) -> list[tuple[Any, ...]]:
+    """Every row of a report, in order, as ``caller`` reads them (the command line's admin)."""
     report = plan(name, by, where, args)
 
     async def collect() -> list[tuple[Any, ...]]:
         chosen = await subjects(report, store)
+        reader = caller or cli_caller()
         return [row async for chunk in
-                report_rows(report, store, Settings(), cli_caller(), chosen) for row in chunk]
+                report_rows(report, store, Settings(), reader, chosen) for row in chunk]
 
     return asyncio.run(collect())
 
@@ -378,6 +381,12 @@ def test_the_summary_counts_in_singular_and_plural(small_bank_dir: Path, tmp_pat
     (["report", "payrollCoverage", "-o", "x.csv", "--where", "nosuch=x"],
      "where 'nosuch': no Enterprise has that property (Enterprise declares id, name, "
      "industry, region, blocked, createdAt; no extra columns loaded)"),
+    (["report", "payrollCoverage", "-o", "x.csv", "--arg", "productTypes=[]"],
+     "productTypes must list at least one non-blank type"),
+    (["report", "guaranteeCircles", "-o", "x.csv", "--arg", "maxLength=99"],
+     "maxLength must be between 1 and 6, got 99"),
+    (["report", "guaranteeCircles", "-o", "x.csv", "--arg", "maxLength=x"],
+     "arg maxLength: expected an integer, got 'x'"),
 ])
 def test_the_command_refuses_bad_options_in_one_line(small_bank_dir: Path, tmp_path: Path,
                                                       argv: list[str], message: str,
@@ -433,7 +442,8 @@ def test_analysts_and_admins_download_reports_others_are_refused(small_bank_dir:
         names = http.get("/reports/search", params={"arg": ["text=Alice"]}, headers=analyst)
         assert names.status_code == 404, names.text
         assert names.json()["errors"][0]["message"].endswith(
-            "payrollCoverage, crossSellGaps, crossSellRollup, referralConversion")
+            "payrollCoverage, crossSellGaps, crossSellRollup, enterpriseGroups, "
+            "guaranteeCircles, influence, referralConversion")
         bad = http.get("/reports/payrollCoverage", params={"by": "branch"}, headers=analyst)
         assert bad.status_code == 400
         assert bad.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
@@ -476,6 +486,9 @@ def test_bad_parameters_are_refused_over_http_as_on_the_command_line(
              "where 'nosuch': no Enterprise has that property (Enterprise declares id, name"),
             ("uncoveredEmployees", {"arg": "productTypes=" + "[" * 5000 + "]" * 5000},
              "arg productTypes: the JSON is nested too deeply"),  # was HTTP 500, plain text
+            # The question's own check, before the download starts (was a cut download).
+            ("payrollCoverage", {"arg": "productTypes=[]"},
+             "productTypes must list at least one non-blank type"),
         ]:
             refused = http.get(f"/reports/{report}", params=params)
             assert refused.status_code == 400, refused.text
@@ -567,3 +580,16 @@ def test_questions_registered_later_are_reports(small_bank: GraphStore,
         plan("enterpriseRollup", by="region")
     with pytest.raises(InvalidInputError, match="needs groupBy"):
         plan("enterpriseRollup")
+
+
+def test_a_report_is_refused_to_the_roles_its_question_leaves_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    admins_only = dataclasses.replace(LATER[0], name="admin_rollup", roles=frozenset())
+    monkeypatch.setattr(report_plan, "QUESTIONS", (*report_plan.QUESTIONS, admins_only))
+    report = plan("adminRollup", by="industry")
+    for caller in (Caller("ann", Role.ANALYST), Caller("m", Role.MANAGER, manager_id="M1")):
+        with pytest.raises(ForbiddenError, match=(
+                f"^adminRollup is for the roles admin, not {caller.role.value}$")):
+            shown_rows(caller, report, [])
+    assert shown_rows(cli_caller(), report, [("x", 1)]) == [("x", 1)]
