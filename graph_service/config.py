@@ -161,6 +161,10 @@ class Settings(BaseSettings):
         Largest ``maxLength`` accepted by ``guaranteeCircles``
         (``GRAPH_SERVICE_MAX_CIRCLE_LENGTH``, default 6; the number of circles can grow
         exponentially with it, see ``queries/guarantee-circles.md``).
+    max_circles : int
+        Most circles one ``guaranteeCircles`` may find (``GRAPH_SERVICE_MAX_CIRCLES``,
+        default 10,000); more are refused with ``BAD_USER_INPUT`` (ask a smaller
+        ``maxLength``). See :mod:`graph_service.linkage.circles`.
     profile : {"default", "production"}
         ``GRAPH_SERVICE_PROFILE`` (default ``default``): ``production`` requires an OIDC
         issuer (``serve`` refuses to start without one, exit 2) and refuses
@@ -316,6 +320,7 @@ class Settings(BaseSettings):
     )
     max_lead_hops: int = Field(default=3, ge=0)
     max_circle_length: int = Field(default=6, ge=1)
+    max_circles: int = Field(default=10_000, ge=1)
 
     profile: ProfileName = "default"
     oidc_issuer: str | None = Field(default=None, min_length=1)

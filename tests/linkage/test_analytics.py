@@ -247,6 +247,32 @@ def test_circles_by_hand(tmp_path: Path) -> None:
     assert [g[0] for g in _groups(store)] == [["E1", "E2", "E3", "E4"]]
 
 
+def test_too_many_circles_are_refused_not_cut(tmp_path: Path) -> None:
+    # Seven enterprises all guaranteeing each other: 21 circles of 2, 70 of 3 (91 within 3).
+    ids = [f"E{i}" for i in range(7)]
+    batch = GraphBatch(
+        nodes=[_n("Enterprise", e) for e in ids],
+        relationships=[_r("GUARANTEES", ("Enterprise", a), ("Enterprise", b))
+                       for a in ids for b in ids if a != b],  # fmt: skip
+        files=["clique"],
+    )
+    store = EmbeddedStore(tmp_path / "clique")
+    asyncio.run(store.write(batch))
+    document = "query($l: Int!) { guaranteeCircles(maxLength: $l) { totalCount } }"
+
+    def ask(length: int, limit: int) -> tuple[Any, list[dict[str, Any]]]:
+        [found] = asyncio.run(execute_many(store, Settings(max_circles=limit), document,
+                                           [{"l": length}]))  # fmt: skip
+        return found
+
+    assert ask(3, 91) == ({"guaranteeCircles": {"totalCount": 91}}, [])
+    data, [error] = ask(3, 90)
+    assert data is None and error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["message"] == ("more than 90 guarantee circles of at most 3 enterprises "
+                                "(GRAPH_SERVICE_MAX_CIRCLES): ask a smaller maxLength")
+    assert ask(2, 90) == ({"guaranteeCircles": {"totalCount": 21}}, [])
+
+
 # -- every store, the same answers ---------------------------------------------------------
 
 
