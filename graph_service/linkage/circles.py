@@ -108,7 +108,7 @@ def cycles(graph: nx.DiGraph, max_length: int, limit: int) -> list[list[str]]:
     """
     import networkx as nx  # on first use (graph_service.linkage.analytics)
 
-    found = []
+    found: list[list[str]] = []
     for cycle in nx.simple_cycles(graph, length_bound=max_length):
         if len(found) == limit:
             raise InvalidInputError(
