@@ -153,6 +153,30 @@ def writable_file(path: Path, what: str) -> Path:
     return path
 
 
+def outside_data_dir(path: Path, settings: Settings, what: str) -> Path:
+    """Check that the output file ``path`` is outside the data and audit directories.
+
+    They hold the store, the token signing keys and the audit trail, which an output
+    written over one of them would destroy (``report -o data/graph.sqlite3``,
+    ``-o data/audit/audit.jsonl``); links are followed.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``path`` is inside ``settings.data_dir`` or ``settings.audit_path``.
+    """
+    resolved = path.resolve()
+    for directory, holds in ((settings.data_dir, "the data directory"),
+                             (settings.audit_path, "the audit trail's directory")):
+        if resolved.is_relative_to(directory.resolve()):
+            raise InvalidInputError(
+                f"the {what} is inside {holds} {directory}, which holds the store, its keys "
+                "and the audit trail: write it elsewhere",
+                Location(str(path)),
+            )
+    return path
+
+
 def exit_status(received: list[int]) -> int:
     """The exit status of a run stopped by the first of ``received`` signals (SIGINT if none)."""
     import signal

@@ -18,6 +18,7 @@ from graph_service.cli.common import (
     Backend,
     DataDir,
     err,
+    outside_data_dir,
     progress_bar,
     resolve_settings,
     warn_if_empty,
@@ -212,6 +213,7 @@ def query(
                     f"the output file is the {what}: it would be overwritten",
                     Location(str(output)),
                 )
+        outside_data_dir(output, settings, "output file")
         writable_file(output, "output file")
     try:
         code = asyncio.run(_interruptible(_query(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -13,6 +13,7 @@ from graph_service.cli.common import (
     Backend,
     DataDir,
     err,
+    outside_data_dir,
     progress_bar,
     resolve_settings,
     warn_if_empty,
@@ -20,6 +21,7 @@ from graph_service.cli.common import (
 )
 from graph_service.cli.query import _interruptible
 from graph_service.config import Settings
+from graph_service.errors import GraphServiceError, LoadInterruptedError
 from graph_service.stores import open_store
 
 if TYPE_CHECKING:
@@ -48,12 +50,17 @@ def _label_plural(label: str) -> str:
     return _PLURALS.get(label, label + "s").lower()
 
 
-async def _report(settings: Settings, report: Report, output: Path, fmt: str) -> int:
+async def _report(settings: Settings, report: Report, output: Path, fmt: str,
+                  parameters: dict[str, Any]) -> int:  # fmt: skip
+    from graph_service.audit import AuditTrail, new_record
     from graph_service.auth import cli_caller
     from graph_service.reports import write_report
 
     opening = time.perf_counter()
     store = open_store(settings)
+    # Audited as the local admin, as `query` is and as a download is (operation type report).
+    caller, trail = cli_caller(), AuditTrail(settings.audit_path, settings.audit_max_bytes)
+    codes: list[str] = []
     try:
         if settings.backend != "embedded":
             # An unreachable database fails here: one line, exit 4.
@@ -67,7 +74,16 @@ async def _report(settings: Settings, report: Report, output: Path, fmt: str) ->
                 report, store, settings, cli_caller(), output, fmt,
                 progress=bar.advance, total=bar.total,
             )
+    except GraphServiceError as exc:
+        codes.append(exc.code)
+        raise
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        codes.append(LoadInterruptedError.code)
+        raise
     finally:
+        trail.append(new_record(caller, opening, operation=report.name, operation_type="report",
+                                variables=parameters, fields=[report.name], error_codes=codes))
+        trail.close()
         await store.close()
     subjects = (counted(summary.subjects, report.label.lower(), what) if report.label
                 else f"one answer for {what}")
@@ -141,9 +157,11 @@ def report(
     chosen = output_format(fmt, output)
     planned = plan(question, by, where or (), arg or ())
     planned.check_arguments(settings)
+    outside_data_dir(output, settings, "output file")
     writable_file(output, "output file")
     try:
-        asyncio.run(_interruptible(_report(settings, planned, output, chosen)))
+        asyncio.run(_interruptible(_report(settings, planned, output, chosen, {
+            "format": chosen, "by": by, "where": where, "arg": arg})))
     except KeyboardInterrupt:
         err.print("interrupted: nothing written", highlight=False)
         raise typer.Exit(130) from None

@@ -47,7 +47,9 @@ from graph_service.stores.base import Direction, GraphStore
 from graph_service.stores.base import Path as GraphPath
 from graph_service.stores.embedded import EmbeddedStore
 from tests.api.conftest import CountingStore, running
-from tests.conftest import backend_settings, close, store_for
+from tests.conftest import REPO_ROOT, backend_settings, close, store_for
+
+EXAMPLES = REPO_ROOT / "queries" / "examples"
 
 COVERAGE = [
     ("E1", 4, 2, 2, 0.5),
@@ -352,6 +354,37 @@ def test_the_command_writes_the_file_and_says_so(small_bank_dir: Path, tmp_path:
     assert list(pd.read_parquet(out)["enterpriseId"]) == ["E1", "E2", "E3"]
     assert "3 rows (3 enterprises) written to" in result.stderr
     assert "━" not in result.stderr  # not a terminal: no progress bar
+    [record] = [r for r in read_records(small_bank_dir / "audit")
+                if r["operation_type"] == "report"]  # fmt: skip
+    assert record["subject"].startswith("cli:") and record["role"] == "admin"
+    assert (record["operation"], record["root_fields"]) == ("payrollCoverage", ["payrollCoverage"])
+    assert record["outcome"] == "ok" and record["variables_sha256"]
+
+
+def test_a_failed_report_is_audited_with_its_code(small_bank_dir: Path, tmp_path: Path) -> None:
+    # A filter on a property no enterprise has is found once the store is read (main()
+    # exits 2 for it, test_the_command_refuses_bad_options_in_one_line).
+    result = CliRunner().invoke(app, ["report", "payrollCoverage", "--where", "nosuch=x",
+                                      "--output", str(tmp_path / "r.csv"),
+                                      "--data-dir", str(small_bank_dir)])  # fmt: skip
+    assert isinstance(result.exception, InvalidInputError), result.output
+    [record] = [r for r in read_records(small_bank_dir / "audit")
+                if r["operation_type"] == "report"]  # fmt: skip
+    assert (record["error_codes"], record["outcome"]) == (["BAD_USER_INPUT"], "error")
+
+
+@pytest.mark.parametrize("inside", ["graph.sqlite3", "audit/audit.jsonl", "new.csv"])
+def test_the_command_will_not_write_into_the_data_directory(small_bank_dir: Path,
+                                                            inside: str) -> None:
+    before = {p: p.read_bytes() for p in small_bank_dir.rglob("*") if p.is_file()}
+    for command in (["report", "payrollCoverage", "--format", "csv"],
+                    ["query", str(EXAMPLES / "payroll-coverage.graphql"),
+                     "--variables", str(EXAMPLES / "payroll-coverage.variables.json")]):
+        result = CliRunner().invoke(app, [*command, "--output", str(small_bank_dir / inside),
+                                          "--data-dir", str(small_bank_dir)])  # fmt: skip
+        assert isinstance(result.exception, InvalidInputError), result.output
+        assert "is inside the data directory" in str(result.exception)
+    assert {p: p.read_bytes() for p in small_bank_dir.rglob("*") if p.is_file()} == before
 
 
 @pytest.mark.parametrize(("options", "summary"), [
