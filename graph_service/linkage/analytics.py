@@ -91,15 +91,14 @@ def digraph(relationships: Iterable[Relationship], weight: str | None = None) ->
     import networkx as nx  # on first use (the module's docstring)
 
     graph = nx.DiGraph()
+    if weight is None:
+        graph.add_edges_from((rel.start, rel.end) for rel in relationships)
+        return graph
+    summed: dict[tuple[NodeKey, NodeKey], float] = {}  # in the order pairs first appear
     for rel in relationships:
-        if weight is None:
-            graph.add_edge(rel.start, rel.end)
-            continue
-        value = float(rel.props.get(weight) or 0.0)
-        if graph.has_edge(rel.start, rel.end):
-            graph[rel.start][rel.end]["weight"] += value
-        else:
-            graph.add_edge(rel.start, rel.end, weight=value)
+        pair = (rel.start, rel.end)
+        summed[pair] = summed.get(pair, 0.0) + float(rel.props.get(weight) or 0.0)
+    graph.add_weighted_edges_from((start, end, value) for (start, end), value in summed.items())
     return graph
 
 

@@ -91,11 +91,6 @@ def validate(args: InfluenceArgs, settings: Settings) -> InfluenceArgs:
     return InfluenceArgs(tuple(sorted(set(args.labels))))
 
 
-def rank(item: Influence) -> tuple[float, str, str]:
-    """Sort key: score, highest first (the key holds ``-score``), then id, then label."""
-    return (-item.score, item.node.id, item.node.label)
-
-
 def scores(graph: nx.DiGraph) -> dict[NodeKey, float]:
     """PageRank of each node of ``graph`` (edge attribute ``weight``), alpha :data:`ALPHA`.
 
@@ -111,6 +106,17 @@ def scores(graph: nx.DiGraph) -> dict[NodeKey, float]:
     return found
 
 
+def rank(found: tuple[NodeKey, float]) -> tuple[float, str, str]:
+    """Sort key of a ``(node key, score)``: score, highest first (``-score``), then id, label."""
+    (label, node_id), score = found
+    return (-score, node_id, label)
+
+
+def ranked_scores(graph: nx.DiGraph) -> list[tuple[NodeKey, float]]:
+    """Each node's :func:`scores`, in the ranking's order (:func:`rank`)."""
+    return sorted(scores(graph).items(), key=rank)
+
+
 async def generic(
     store: GraphStore, settings: Settings, many: Sequence[InfluenceArgs]
 ) -> list[Ranked[Influence]]:
@@ -119,13 +125,15 @@ async def generic(
     The graph and its scores are computed in a worker thread (:func:`~.analytics.in_worker`).
     """
     rels = await store.relationships_of_types(SHAREHOLDINGS)
-    found = await in_worker(lambda: scores(digraph(rels, weight="ratio")))
-    nodes = await read_nodes(store, list(found))
-    everyone = [Influence(nodes[key], score) for key, score in found.items() if key in nodes]
-    return [
-        Ranked.sort([i for i in everyone if i.node.label in (args.labels or ())], rank)
-        for args in many
-    ]
+    found = await in_worker(lambda: ranked_scores(digraph(rels, weight="ratio")))
+    nodes = await read_nodes(store, [key for key, _ in found])
+    everyone = [(Influence(nodes[key], score), rank((key, score)))
+                for key, score in found if key in nodes]  # fmt: skip
+    answers = []
+    for args in many:
+        chosen = [entry for entry in everyone if entry[0].node.label in (args.labels or ())]
+        answers.append(Ranked([item for item, _ in chosen], [key for _, key in chosen]))
+    return answers
 
 
 QUESTION: Question[InfluenceArgs, Any] = analytics_question(
