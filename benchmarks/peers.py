@@ -681,21 +681,25 @@ class NetworkxFloor(Peer):
         if question == "guarantee_circles":
             return circles(self._between(["GUARANTEES"]))
         if question == "influence":
+            holdings = self._typed("SHAREHOLDER_OF", {"Enterprise", "Person"})
             return influence((a[0], a[1], b[1], float(keyed["SHAREHOLDER_OF"]["ratio"] or 0))
-                             for a, b, keyed in self._typed("SHAREHOLDER_OF"))  # fmt: skip
+                             for a, b, keyed in holdings)  # fmt: skip
         return self._network(item)
 
-    def _typed(self, rel_type: str) -> Iterator[tuple[Any, Any, dict[str, Any]]]:
-        """Each ``(start, end, {type: properties})`` with a ``rel_type`` relationship."""
+    def _typed(self, rel_type: str, starts: set[str]
+               ) -> Iterator[tuple[Any, Any, dict[str, Any]]]:  # fmt: skip
+        """Each ``(start, end, {type: properties})`` of ``rel_type`` from a ``starts`` label."""
         for start, ends in self.graph.succ.items():
-            for end, keyed in ends.items():
-                if rel_type in keyed:
-                    yield start, end, keyed
+            if start[0] in starts:
+                for end, keyed in ends.items():
+                    if rel_type in keyed:
+                        yield start, end, keyed
 
     def _between(self, types: list[str]) -> list[tuple[str, str]]:
         """The (start id, end id) of the ``types`` relationships from an enterprise to one."""
-        return [(a[1], b[1]) for rel_type in types for a, b, _ in self._typed(rel_type)
-                if a[0] == b[0] == "Enterprise"]  # fmt: skip
+        return [(a[1], b[1]) for rel_type in types
+                for a, b, _ in self._typed(rel_type, {"Enterprise"})
+                if b[0] == "Enterprise"]  # fmt: skip
 
     def _within(self, starts: list[Any], types: list[str], hops: int) -> dict[Any, int]:
         """The hop of every node within ``hops`` of ``starts`` (hop 0) over ``types``.
