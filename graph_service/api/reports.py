@@ -19,6 +19,13 @@ failing once the download has begun ends it early (the connection is closed with
 last chunk: a Parquet file then has no footer and does not open). Every download appends
 an audit record (:mod:`graph_service.audit`), operation type ``report``. Rows pass through
 :func:`~graph_service.reports.planning.shown_rows`, where masking applies.
+
+The store's refresh, the subjects and each chunk of the body (its rows and their encoding:
+the :func:`~graph_service.reports.run.encoded` stream advanced one chunk at a time) run
+where GraphQL runs (:func:`~graph_service.api.execution.run_on`): on the embedded store,
+its execution thread, the only one that may touch the in-memory graph and the SQLite
+record, interleaved with GraphQL operations at their awaits; the server's loop only sends
+the bytes, and keeps answering ``/health`` while a report computes.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
+from graph_service.api.execution import run_on
 from graph_service.api.router import request_error
 from graph_service.audit import new_record
 from graph_service.auth.caller import Role
@@ -57,6 +65,11 @@ _STATUS = {"BAD_USER_INPUT": 400, "FORBIDDEN": 403, "NOT_FOUND": 404}
 """HTTP status of a domain error refusing a report before it starts (503 otherwise)."""
 
 
+async def _next_chunk(stream: AsyncIterator[bytes]) -> bytes | None:
+    """The next chunk of ``stream`` (``None`` at its end), as a coroutine :func:`run_on` takes."""
+    return await anext(stream, None)
+
+
 def report_router(settings: Settings) -> APIRouter:
     """The router of ``GET /reports/{question}`` (see the module's docstring)."""
     router = APIRouter()
@@ -81,14 +94,14 @@ def report_router(settings: Settings) -> APIRouter:
                 f"no report {question!r}; reports: {', '.join(report_questions())}", 404,
                 "NOT_FOUND",
             )
-        store = request.app.state.store
+        store, execution = request.app.state.store, request.app.state.execution
         try:
             fmt = output_format(format)
             report = plan(question, by, where or (), arg or ())
             report.check_arguments(settings)
             shown_rows(caller, report, [])  # refused before any row is computed
-            await store.refresh()
-            chosen = await subjects(report, store)
+            await run_on(execution, store.refresh())
+            chosen = await run_on(execution, subjects(report, store))
         except GraphServiceError as exc:
             return request_error(str(exc), _STATUS.get(exc.code, 503), exc.code)
         audit = request.app.state.audit
@@ -96,9 +109,9 @@ def report_router(settings: Settings) -> APIRouter:
 
         async def body() -> AsyncIterator[bytes]:
             codes: list[str] = []
+            stream = encoded(report, report_rows(report, store, settings, caller, chosen), fmt)
             try:
-                rows = report_rows(report, store, settings, caller, chosen)
-                async for data in encoded(report, rows, fmt):
+                while (data := await run_on(execution, _next_chunk(stream))) is not None:
                     yield data
             except GraphServiceError as exc:
                 codes.append(exc.code)

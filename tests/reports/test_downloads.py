@@ -1,0 +1,99 @@
+"""``GET /reports/{question}`` beside other requests, and its limits, over real HTTP."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from graph_service.cli.load import load_input
+from graph_service.config import Settings
+from graph_service.ingest.generator import generate
+from tests.api.conftest import running
+
+UNLIMITED = {"rate_limit_subject": "100000/second", "rate_limit_address": "100000/second"}
+"""Rate limits no test reaches: the tests below send requests as fast as they can."""
+COVERAGE = '{ payrollCoverage(enterpriseId: "E1") { employees covered } }'
+REFER = """mutation($in: CreateReferralInput!) { createReferral(input: $in) { id } }"""
+
+
+@pytest.fixture(scope="module")
+def generated_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated bank of 20,000 people, loaded into a data directory (module-wide).
+
+    A download of ``uncoveredEmployees`` then takes long enough (tens of chunks of
+    encoding, thousands of rows) to overlap the GraphQL requests sent meanwhile.
+    """
+    base = tmp_path_factory.mktemp("downloads")
+    generate(20_000, 3, base / "input")
+    load_input(Settings(data_dir=base / "data"), "canonical", base / "input")
+    return base / "data"
+
+
+def in_threads(*work: Callable[[], None]) -> None:
+    """Run each function in a thread of its own; re-raise the first failure."""
+    failures: list[BaseException] = []
+
+    def guarded(function: Callable[[], None]) -> None:
+        try:
+            function()
+        except BaseException as exc:  # handed to the test's thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(w,)) for w in work]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+
+
+def test_downloads_and_graphql_run_side_by_side(generated_dir: Path) -> None:
+    """Downloads beside queries and mutations: every answer whole and right.
+
+    The download used to read the embedded store on the server's loop while GraphQL ran on
+    the execution thread: the same SQLite connection and in-memory graph from two threads
+    answered 503 ``cannot start a transaction within a transaction``, HTTP 500 and reset
+    connections, to downloads and GraphQL alike."""
+    with running(generated_dir, **UNLIMITED) as client:
+        http: httpx.Client = client.http
+        expected = {fmt: http.get("/reports/uncoveredEmployees", params={"format": fmt})
+                    for fmt in ("csv", "parquet")}  # fmt: skip
+        assert all(r.status_code == 200 for r in expected.values())
+        assert expected["csv"].text.count("\n") > 1_000
+        coverage = client.data(COVERAGE)
+
+        def downloads(fmt: str) -> Callable[[], None]:
+            def run() -> None:
+                with httpx.Client(base_url=http.base_url, headers=http.headers,
+                                  timeout=60) as own:  # fmt: skip
+                    for _ in range(5):
+                        got = own.get("/reports/uncoveredEmployees", params={"format": fmt})
+                        assert got.status_code == 200, got.text[:300]
+                        assert got.content == expected[fmt].content
+
+            return run
+
+        def graphql(worker: int) -> Callable[[], None]:
+            def run() -> None:
+                with httpx.Client(base_url=http.base_url, headers=http.headers,
+                                  timeout=60) as own:  # fmt: skip
+                    for n in range(40):
+                        asked = own.post("/graphql", json={"query": COVERAGE}).json()
+                        assert asked == {"data": coverage}, asked
+                        referral: dict[str, Any] = {"in": {
+                            "party": {"label": "PERSON", "id": "P1"}, "toManagerId": "M1",
+                            "idempotencyKey": f"side-by-side-{worker}-{n}"}}
+                        made = own.post("/graphql", json={"query": REFER,
+                                                          "variables": referral}).json()
+                        assert "errors" not in made, made
+
+            return run
+
+        in_threads(downloads("csv"), downloads("csv"), downloads("parquet"),
+                   graphql(1), graphql(2), graphql(3))
