@@ -42,7 +42,7 @@ from graph_service.api.router import request_error
 from graph_service.audit import new_record
 from graph_service.auth.caller import Role
 from graph_service.config import Settings
-from graph_service.errors import GraphServiceError
+from graph_service.errors import GraphServiceError, shorten
 from graph_service.reports import (
     FORMATS,
     encoded,
@@ -91,7 +91,7 @@ def report_router(settings: Settings) -> APIRouter:
             return request_error(f"reports are for the {roles} roles", 403, FORBIDDEN)
         if question not in report_questions():
             return request_error(
-                f"no report {question!r}; reports: {', '.join(report_questions())}", 404,
+                f"no report {shorten(question)!r}; reports: {', '.join(report_questions())}", 404,
                 "NOT_FOUND",
             )
         store, execution = request.app.state.store, request.app.state.execution

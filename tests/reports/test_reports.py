@@ -33,6 +33,7 @@ from graph_service.linkage.conversion import ConversionGroupBy
 from graph_service.linkage.question import Id, Question, fixed_cost
 from graph_service.records import GraphBatch, NodeRow
 from graph_service.reports import (
+    output_format,
     plan,
     report_questions,
     report_rows,
@@ -158,6 +159,35 @@ def test_bad_options_are_refused_before_anything_runs(kwargs: dict[str, Any],
                                                         message: str) -> None:
     with pytest.raises(InvalidInputError, match=message):
         plan("payrollCoverage", **kwargs)
+
+
+def test_where_and_arg_are_capped_at_twenty_each() -> None:
+    """Each condition tests every subject: 2,900 of them held a 20,000-person bank 7 s."""
+    assert len(plan("payrollCoverage", where=("blocked=false",) * 20).filters) == 20
+    for kwargs, message in [({"where": ("blocked=false",) * 21}, "where is given 21 times"),
+                            ({"args": ("nope=1",) * 2_900}, "arg is given 2,900 times")]:
+        with pytest.raises(InvalidInputError, match=f"^{message}; a report takes at most 20$"):
+            plan("payrollCoverage", **kwargs)
+
+
+def test_values_are_repeated_at_most_100_characters_long() -> None:
+    """A 60 KB value came back whole in the message (and in HTTP's 400 body)."""
+    long = "x" * 60_000
+    for name, kwargs in [
+        ("uncoveredEmployees", {"by": long}),
+        ("uncoveredEmployees", {"where": (long,)}),
+        ("uncoveredEmployees", {"args": (long,)}),
+        ("uncoveredEmployees", {"args": (f'productTypes=[1, "{long}"]',)}),
+        ("uncoveredEmployees", {"args": (f'productTypes=[["{long}"]]',)}),
+        ("uncoveredEmployees", {"args": (f'enterpriseId={{"a": "{long}"}}',)}),
+        ("referralConversion", {"args": (f'groupBy="{long}"',)}),
+        (long, {}),
+    ]:
+        with pytest.raises(InvalidInputError) as refused:
+            plan(name, **kwargs)  # type: ignore[arg-type]
+        assert len(str(refused.value)) < 400 and "x\u2026" in str(refused.value), kwargs
+    with pytest.raises(InvalidInputError, match="^unknown report format 'x{99}\u2026'"):
+        output_format(long)
 
 
 def test_arguments_take_their_types_values() -> None:
