@@ -14,8 +14,10 @@ filename="<question>.<format>"``. Refusals are GraphQL-shaped JSON
 (:func:`~graph_service.api.router.request_error`): 403 ``FORBIDDEN`` for another role, 404
 ``NOT_FOUND`` for a name that is no report, 400 ``BAD_USER_INPUT`` for a bad parameter (an
 argument value the question refuses too, as its GraphQL field refuses it), 503
-``STORE_UNAVAILABLE``/``STORE_TIMEOUT`` when the store fails before the first byte. A store
-failing once the download has begun ends it early (the connection is closed without the
+``STORE_UNAVAILABLE``/``STORE_TIMEOUT`` when the store fails before the first byte, and 503
+``QUERY_TIMEOUT`` (GraphQL's code of an operation past its time limit) when the report's
+work passes ``Settings.report_timeout_s`` before it. A store failing or the time limit
+passing once the download has begun ends it early (the connection is closed without the
 last chunk: a Parquet file then has no footer and does not open). Every download appends
 an audit record (:mod:`graph_service.audit`), operation type ``report``. Rows pass through
 :func:`~graph_service.reports.planning.shown_rows`, where masking applies.
@@ -25,20 +27,23 @@ the :func:`~graph_service.reports.run.encoded` stream advanced one chunk at a ti
 where GraphQL runs (:func:`~graph_service.api.execution.run_on`): on the embedded store,
 its execution thread, the only one that may touch the in-memory graph and the SQLite
 record, interleaved with GraphQL operations at their awaits; the server's loop only sends
-the bytes, and keeps answering ``/health`` while a report computes.
+the bytes, and keeps answering ``/health`` while a report computes. Those steps' time is
+the report's work, which ``Settings.report_timeout_s`` bounds (:class:`_WorkBudget`); the
+time the client takes to read the bytes is not counted.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Awaitable
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from graph_service.api.execution import run_on
-from graph_service.api.router import request_error
+from graph_service.api.execution import ExecutionThread, run_on
+from graph_service.api.router import QUERY_TIMEOUT, request_error
 from graph_service.audit import new_record
 from graph_service.auth.caller import Role
 from graph_service.config import Settings
@@ -65,9 +70,64 @@ _STATUS = {"BAD_USER_INPUT": 400, "FORBIDDEN": 403, "NOT_FOUND": 404}
 """HTTP status of a domain error refusing a report before it starts (503 otherwise)."""
 
 
-async def _next_chunk(stream: AsyncIterator[bytes]) -> bytes | None:
-    """The next chunk of ``stream`` (``None`` at its end), as a coroutine :func:`run_on` takes."""
-    return await anext(stream, None)
+T = TypeVar("T")
+
+
+class _ReportTimeout(GraphServiceError):
+    """A download's work passed ``Settings.report_timeout_s``."""
+
+    code = QUERY_TIMEOUT
+
+
+class _WorkBudget:
+    """The seconds a download may still work, spent step by step where GraphQL runs.
+
+    Parameters
+    ----------
+    execution : ExecutionThread or None
+        The application's execution thread (:func:`~graph_service.api.execution.run_on`).
+    limit_s : float
+        ``Settings.report_timeout_s``.
+
+    Notes
+    -----
+    A step is cancelled at its next await once the budget is spent, as a GraphQL operation
+    past its time limit is; a step that does not await (the embedded store answers
+    synchronously) runs to its end, and :meth:`run` refuses its result.
+    """
+
+    def __init__(self, execution: ExecutionThread | None, limit_s: float) -> None:
+        self.execution, self.limit_s, self.left_s = execution, limit_s, limit_s
+
+    def _expired(self) -> _ReportTimeout:
+        return _ReportTimeout(
+            f"the report ran longer than {self.limit_s:g} s (GRAPH_SERVICE_REPORT_TIMEOUT_S); "
+            "ask for less (where, by)"
+        )
+
+    async def _bounded(self, work: Awaitable[T]) -> T:
+        try:
+            async with asyncio.timeout(self.left_s) as deadline:
+                return await work
+        except TimeoutError:
+            if deadline.expired():
+                raise self._expired() from None
+            raise
+
+    async def run(self, work: Awaitable[T]) -> T:
+        """Await ``work`` on the execution thread within the seconds left; spend them.
+
+        Raises
+        ------
+        _ReportTimeout
+            If the budget is spent when ``work`` ends (or cancels it).
+        """
+        begun = time.perf_counter()
+        done = await run_on(self.execution, self._bounded(work))
+        self.left_s -= time.perf_counter() - begun
+        if self.left_s < 0:
+            raise self._expired()
+        return done
 
 
 def report_router(settings: Settings) -> APIRouter:
@@ -94,14 +154,15 @@ def report_router(settings: Settings) -> APIRouter:
                 f"no report {shorten(question)!r}; reports: {', '.join(report_questions())}", 404,
                 "NOT_FOUND",
             )
-        store, execution = request.app.state.store, request.app.state.execution
+        store = request.app.state.store
+        budget = _WorkBudget(request.app.state.execution, settings.report_timeout_s)
         try:
             fmt = output_format(format)
             report = plan(question, by, where or (), arg or ())
             report.check_arguments(settings)
             shown_rows(caller, report, [])  # refused before any row is computed
-            await run_on(execution, store.refresh())
-            chosen = await run_on(execution, subjects(report, store))
+            await budget.run(store.refresh())
+            chosen = await budget.run(subjects(report, store))
         except GraphServiceError as exc:
             return request_error(str(exc), _STATUS.get(exc.code, 503), exc.code)
         audit = request.app.state.audit
@@ -111,7 +172,7 @@ def report_router(settings: Settings) -> APIRouter:
             codes: list[str] = []
             stream = encoded(report, report_rows(report, store, settings, caller, chosen), fmt)
             try:
-                while (data := await run_on(execution, _next_chunk(stream))) is not None:
+                while (data := await budget.run(anext(stream, None))) is not None:
                     yield data
             except GraphServiceError as exc:
                 codes.append(exc.code)

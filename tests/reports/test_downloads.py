@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,9 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
+from graph_service.audit import read_records
 from graph_service.cli.load import load_input
 from graph_service.config import Settings
 from graph_service.ingest.generator import generate
+from graph_service.reports import run as report_run
 from tests.api.conftest import running
 
 UNLIMITED = {"rate_limit_subject": "100000/second", "rate_limit_address": "100000/second"}
@@ -120,3 +123,35 @@ def test_where_is_capped_and_long_values_are_not_echoed(small_bank_dir: Path) ->
             assert "x\u2026" in refusal(refused, 400) and len(refused.content) < 1_000, params
         unknown = http.get(f"/reports/{'x' * 20_000}")
         assert "x\u2026" in refusal(unknown, 404, "NOT_FOUND") and len(unknown.content) < 1_000
+
+
+def record_of(data_dir: Path, request_id: str) -> dict[str, Any]:
+    """The one audit record of the request ``request_id``."""
+    (record,) = [r for r in read_records(data_dir / "audit") if r["request_id"] == request_id]
+    return record
+
+
+def test_a_report_past_its_time_limit_is_refused_or_cut(
+    generated_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GRAPH_SERVICE_REPORT_TIMEOUT_S: refused with 503 QUERY_TIMEOUT before the first byte;
+    after it, the download ends without its last chunk, as when the store fails, and the
+    audit record says QUERY_TIMEOUT (a download had no time limit at all)."""
+    with running(generated_dir, report_timeout_s=1e-6) as client:
+        refused = client.http.get("/reports/crossSellGaps")
+        assert "(GRAPH_SERVICE_REPORT_TIMEOUT_S)" in refusal(refused, 503, "QUERY_TIMEOUT")
+    # 20,000 people 5 at a time: a second's work, past half a second; the subjects (every
+    # person's id) take milliseconds.
+    monkeypatch.setattr(report_run, "CHUNK_SIZE", 5)
+    rid = uuid.uuid4().hex
+    with running(generated_dir, report_timeout_s=0.5) as client:
+        with client.http.stream("GET", "/reports/crossSellGaps",
+                                headers={"X-Request-ID": rid}) as cut:  # fmt: skip
+            assert cut.status_code == 200
+            with pytest.raises(httpx.RemoteProtocolError):
+                cut.read()
+        whole = client.http.get("/reports/payrollCoverage")  # the service answers on
+        assert whole.status_code == 200 and whole.text.count("\n") > 100
+    record = record_of(generated_dir, rid)
+    assert (record["operation"], record["outcome"], record["error_codes"]) == (
+        "crossSellGaps", "error", ["QUERY_TIMEOUT"])
