@@ -19,8 +19,12 @@ argument value the question refuses too, as its GraphQL field refuses it), 503
 work passes ``Settings.report_timeout_s`` before it. A store failing or the time limit
 passing once the download has begun ends it early (the connection is closed without the
 last chunk: a Parquet file then has no footer and does not open). Every download appends
-an audit record (:mod:`graph_service.audit`), operation type ``report``. Rows pass through
-:func:`~graph_service.reports.planning.shown_rows`, where masking applies.
+an audit record (:mod:`graph_service.audit`), operation type ``report``, operation and root
+field the report's name; so does every refusal of one, with its code (the name as asked, cut
+to 100 characters, and no root field when it is no report); a download the client abandons
+before its end is recorded with outcome ``error`` and code :data:`CLIENT_DISCONNECTED`.
+Rows pass through :func:`~graph_service.reports.planning.shown_rows`, where masking
+applies.
 
 The store's refresh, the subjects and each chunk of the body (its rows and their encoding:
 the :func:`~graph_service.reports.run.encoded` stream advanced one chunk at a time) run
@@ -65,6 +69,8 @@ REPORT_ROLES = frozenset({Role.ADMIN, Role.ANALYST})
 """The roles that may download reports."""
 FORBIDDEN = "FORBIDDEN"
 """Code of a download refused to the caller's role (HTTP 403)."""
+CLIENT_DISCONNECTED = "CLIENT_DISCONNECTED"
+"""Code, in the audit trail, of a download the client abandoned before its end."""
 
 _STATUS = {"BAD_USER_INPUT": 400, "FORBIDDEN": 403, "NOT_FOUND": 404}
 """HTTP status of a domain error refusing a report before it starts (503 otherwise)."""
@@ -146,14 +152,28 @@ def report_router(settings: Settings) -> APIRouter:
         """Stream the report of ``question`` (see :mod:`graph_service.api.reports`)."""
         started = time.perf_counter()
         caller = request.state.caller
+        reports = report_questions()
+        parameters = {"format": format, "by": by, "where": where, "arg": arg}
+
+        def record(codes: list[str]) -> None:
+            """Append the download's audit record (of its refusal, or of its end)."""
+            request.state.audited = True  # not again by RefusalAudit
+            request.app.state.audit.append(new_record(
+                caller, started, request_id=request.state.request_id, operation=question,
+                operation_type="report", variables=parameters,
+                fields=[question] if question in reports else [], error_codes=codes,
+            ))
+
+        def refuse(message: str, status: int, code: str) -> Response:
+            record([code])
+            return request_error(message, status, code)
+
         if caller is None or caller.role not in REPORT_ROLES:
             roles = " and ".join(sorted(r.value for r in REPORT_ROLES))
-            return request_error(f"reports are for the {roles} roles", 403, FORBIDDEN)
-        if question not in report_questions():
-            return request_error(
-                f"no report {shorten(question)!r}; reports: {', '.join(report_questions())}", 404,
-                "NOT_FOUND",
-            )
+            return refuse(f"reports are for the {roles} roles", 403, FORBIDDEN)
+        if question not in reports:
+            return refuse(f"no report {shorten(question)!r}; reports: {', '.join(reports)}",
+                          404, "NOT_FOUND")
         store = request.app.state.store
         budget = _WorkBudget(request.app.state.execution, settings.report_timeout_s)
         try:
@@ -164,25 +184,26 @@ def report_router(settings: Settings) -> APIRouter:
             await budget.run(store.refresh())
             chosen = await budget.run(subjects(report, store))
         except GraphServiceError as exc:
-            return request_error(str(exc), _STATUS.get(exc.code, 503), exc.code)
-        audit = request.app.state.audit
-        parameters = {"format": fmt, "by": by, "where": where, "arg": arg}
+            return refuse(str(exc), _STATUS.get(exc.code, 503), exc.code)
 
         async def body() -> AsyncIterator[bytes]:
             codes: list[str] = []
+            finished = False
             stream = encoded(report, report_rows(report, store, settings, caller, chosen), fmt)
             try:
                 while (data := await budget.run(anext(stream, None))) is not None:
                     yield data
+                finished = True
             except GraphServiceError as exc:
                 codes.append(exc.code)
                 raise
+            except Exception:
+                codes.append(GraphServiceError.code)  # INTERNAL_SERVER_ERROR
+                raise
             finally:
-                audit.append(new_record(
-                    caller, started, request_id=request.state.request_id,
-                    operation=report.name, operation_type="report", variables=parameters,
-                    fields=[report.name], error_codes=codes,
-                ))
+                if not (finished or codes):  # stopped from outside: the client went away
+                    codes.append(CLIENT_DISCONNECTED)
+                record(codes)
 
         return StreamingResponse(
             body(), media_type=FORMATS[fmt],
@@ -192,4 +213,4 @@ def report_router(settings: Settings) -> APIRouter:
     return router
 
 
-__all__ = ["FORBIDDEN", "REPORTS_PATH", "REPORT_ROLES", "report_router"]
+__all__ = ["CLIENT_DISCONNECTED", "FORBIDDEN", "REPORTS_PATH", "REPORT_ROLES", "report_router"]

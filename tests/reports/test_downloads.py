@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +13,8 @@ import httpx
 import pytest
 
 from graph_service.audit import read_records
+from graph_service.auth import Role
+from graph_service.auth.tokens import LocalIssuer
 from graph_service.cli.load import load_input
 from graph_service.config import Settings
 from graph_service.ingest.generator import generate
@@ -155,3 +158,48 @@ def test_a_report_past_its_time_limit_is_refused_or_cut(
     record = record_of(generated_dir, rid)
     assert (record["operation"], record["outcome"], record["error_codes"]) == (
         "crossSellGaps", "error", ["QUERY_TIMEOUT"])
+
+
+def test_refused_and_abandoned_downloads_are_audited_as_such(
+    generated_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refused report was recorded with ``operation: null`` (``graph-service audit``
+    could not tell which report), and a download the client abandoned with ``outcome:
+    ok``."""
+    issuer = LocalIssuer(generated_dir)
+    manager = {"Authorization": f"Bearer {issuer.issue('mo', Role.MANAGER, 'M1')}"}
+    long = "y" * 5_000
+    monkeypatch.setattr(report_run, "CHUNK_SIZE", 5)  # a second's work: abandoned before
+    with running(generated_dir) as client:
+        http: httpx.Client = client.http
+        refused = {}
+        for path, params, headers, status in [
+            ("/reports/payrollCoverage", {}, manager, 403),
+            (f"/reports/{long}", {}, {}, 404),
+            ("/reports/payrollCoverage", {"by": "nosuch"}, {}, 400),
+        ]:
+            rid = uuid.uuid4().hex
+            answer = http.get(path, params=params, headers={**headers, "X-Request-ID": rid})
+            assert answer.status_code == status, answer.text[:300]
+            refused[status] = rid
+        abandoned = uuid.uuid4().hex
+        with http.stream("GET", "/reports/crossSellGaps",
+                         headers={"X-Request-ID": abandoned}) as download:  # fmt: skip
+            assert download.status_code == 200
+            next(download.iter_bytes())  # a first chunk, then the client hangs up
+        deadline = time.monotonic() + 10
+        while not [r for r in read_records(generated_dir / "audit")
+                   if r["request_id"] == abandoned] and time.monotonic() < deadline:
+            time.sleep(0.05)
+    shown = [(r["subject"], r["operation"], r["operation_type"], r["root_fields"],
+              r["outcome"], r["error_codes"])
+             for r in (record_of(generated_dir, refused[s]) for s in (403, 404, 400))]
+    assert shown == [
+        ("mo", "payrollCoverage", "report", ["payrollCoverage"], "error", ["FORBIDDEN"]),
+        ("test-admin", "y" * 100 + "\u2026", "report", [], "error", ["NOT_FOUND"]),
+        ("test-admin", "payrollCoverage", "report", ["payrollCoverage"], "error",
+         ["BAD_USER_INPUT"]),
+    ]
+    record = record_of(generated_dir, abandoned)
+    assert (record["operation"], record["outcome"], record["error_codes"]) == (
+        "crossSellGaps", "error", ["CLIENT_DISCONNECTED"])
