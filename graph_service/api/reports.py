@@ -2,8 +2,10 @@
 
 The same reports as ``graph-service report`` (:mod:`graph_service.reports`), for the roles
 that read the whole book: ``analyst`` and ``admin`` (:data:`REPORT_ROLES`). Query
-parameters: ``format`` (``csv``, the default, ``ndjson`` or ``parquet``), ``by``, ``where``
-and ``arg`` (both repeatable), meaning what the command's options of the same names mean::
+parameters: ``format`` (``csv``, the default, ``ndjson`` or ``parquet``) and ``by``, once
+each, ``where`` and ``arg``, repeatable, meaning what the command's options of the same
+names mean; any other parameter, or ``format`` or ``by`` given twice, is refused
+(:func:`check_parameters`)::
 
     GET /reports/payrollCoverage?format=parquet
     GET /reports/executivesWithoutPrivateBanking?by=enterprise&where=industry%3Dretail
@@ -45,13 +47,14 @@ from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from starlette.datastructures import QueryParams
 
 from graph_service.api.execution import ExecutionThread, run_on
 from graph_service.api.router import QUERY_TIMEOUT, request_error
 from graph_service.audit import new_record
 from graph_service.auth.caller import Role
 from graph_service.config import Settings
-from graph_service.errors import GraphServiceError, shorten
+from graph_service.errors import GraphServiceError, InvalidInputError, shorten
 from graph_service.reports import (
     FORMATS,
     encoded,
@@ -72,11 +75,41 @@ FORBIDDEN = "FORBIDDEN"
 CLIENT_DISCONNECTED = "CLIENT_DISCONNECTED"
 """Code, in the audit trail, of a download the client abandoned before its end."""
 
+SINGLE_PARAMETERS = ("format", "by")
+"""The query parameters a report takes once."""
+REPEATED_PARAMETERS = ("where", "arg")
+"""The query parameters a report takes any number of times (up to
+:data:`~graph_service.linkage.lists.MAX_WHERE_CONDITIONS` each)."""
+
 _STATUS = {"BAD_USER_INPUT": 400, "FORBIDDEN": 403, "NOT_FOUND": 404}
 """HTTP status of a domain error refusing a report before it starts (503 otherwise)."""
 
 
 T = TypeVar("T")
+
+
+def check_parameters(params: QueryParams) -> None:
+    """Refuse a query parameter no report takes, or a single-valued one given twice.
+
+    FastAPI ignores an unknown parameter (a misspelt ``args=``) and keeps the last of a
+    repeated one (``format=csv&format=parquet``): either would answer another report than
+    the one asked for.
+
+    Raises
+    ------
+    InvalidInputError
+        Naming the parameter (cut to 100 characters) and the known ones, or the parameter
+        given more than once.
+    """
+    known = (*SINGLE_PARAMETERS, *REPEATED_PARAMETERS)
+    for name in params:
+        if name not in known:
+            raise InvalidInputError(
+                f"unknown query parameter {shorten(name)!r}; a report takes {', '.join(known)}"
+            )
+    for name in SINGLE_PARAMETERS:
+        if (count := len(params.getlist(name))) > 1:
+            raise InvalidInputError(f"{name} is given {count:,} times; it takes one value")
 
 
 class _ReportTimeout(GraphServiceError):
@@ -177,6 +210,7 @@ def report_router(settings: Settings) -> APIRouter:
         store = request.app.state.store
         budget = _WorkBudget(request.app.state.execution, settings.report_timeout_s)
         try:
+            check_parameters(request.query_params)
             fmt = output_format(format)
             report = plan(question, by, where or (), arg or ())
             report.check_arguments(settings)
@@ -213,4 +247,5 @@ def report_router(settings: Settings) -> APIRouter:
     return router
 
 
-__all__ = ["CLIENT_DISCONNECTED", "FORBIDDEN", "REPORTS_PATH", "REPORT_ROLES", "report_router"]
+__all__ = ["CLIENT_DISCONNECTED", "FORBIDDEN", "REPEATED_PARAMETERS", "REPORTS_PATH",
+           "REPORT_ROLES", "SINGLE_PARAMETERS", "check_parameters", "report_router"]

@@ -203,3 +203,24 @@ def test_refused_and_abandoned_downloads_are_audited_as_such(
     record = record_of(generated_dir, abandoned)
     assert (record["operation"], record["outcome"], record["error_codes"]) == (
         "crossSellGaps", "error", ["CLIENT_DISCONNECTED"])
+
+
+def test_unknown_and_repeated_parameters_are_refused(small_bank_dir: Path) -> None:
+    """``?foo=bar`` and a misspelt ``args=`` were ignored, a second ``format`` or ``by``
+    silently won: each answered another report than the one asked for."""
+    known = "a report takes format, by, where, arg"
+    with running(small_bank_dir) as client:
+        http: httpx.Client = client.http
+        for params, message in [
+            ({"foo": "bar"}, f"unknown query parameter 'foo'; {known}"),
+            ({"args": 'productTypes=["x"]'}, f"unknown query parameter 'args'; {known}"),
+            ({"format": ["csv", "parquet"]}, "format is given 2 times; it takes one value"),
+            ({"by": ["enterprise", "enterprise"]}, "by is given 2 times; it takes one value"),
+            ({"z" * 5_000: "1"}, f"unknown query parameter '{'z' * 99}\u2026'; {known}"),
+        ]:
+            refused = http.get("/reports/uncoveredEmployees", params=params)
+            assert refusal(refused, 400) == message
+        two = http.get("/reports/payrollCoverage", params={"where": ["blocked=false", "id=E2"]})
+        assert two.status_code == 200 and two.text.splitlines()[1].startswith("E2,")
+        assert http.get("/graphql", params={"query": "{ __typename }", "foo": "1"}).json() == {
+            "data": {"__typename": "Query"}}  # /graphql's parameters are its own
