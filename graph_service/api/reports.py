@@ -141,7 +141,7 @@ class _WorkBudget:
     def _expired(self) -> _ReportTimeout:
         return _ReportTimeout(
             f"the report ran longer than {self.limit_s:g} s (GRAPH_SERVICE_REPORT_TIMEOUT_S); "
-            "ask for less (where, by)"
+            "ask for fewer subjects (where)"
         )
 
     async def _bounded(self, work: Awaitable[T]) -> T:
