@@ -214,6 +214,17 @@ class Settings(BaseSettings):
         ``QUERY_TIMEOUT``. The operation is cancelled at its next await (a DataLoader batch,
         a database call), not inside one synchronous step. See
         :mod:`graph_service.api.router`.
+    report_timeout_s : float
+        Longest a report downloaded over HTTP may work (``GRAPH_SERVICE_REPORT_TIMEOUT_S``,
+        default 300 s): the store's refresh, the subjects, and the rows and encoding of
+        each chunk, summed (not the time the client takes to read them). Past it, the
+        download is refused with HTTP 503 and code ``QUERY_TIMEOUT`` before its first byte,
+        or ended early after. A step is cancelled at its next await; one that does not await
+        (the embedded store's) runs to its end, and the download stops after it. The
+        default is about 15 times the 21 s FalkorDB took for ``report payrollCoverage``
+        over the 100,000 enterprises of the 1M-person bank (the embedded store 1.3 s;
+        BENCHMARKS.md, *1M people*, ``report_coverage_s``): room for reports of more rows
+        (one per employee) and a busy machine. See :mod:`graph_service.api.reports`.
     rate_limit_subject, rate_limit_address : str
         Requests allowed per authenticated subject and per client address, in the
         notation of the ``limits`` library, several separated by ``;``
@@ -336,6 +347,7 @@ class Settings(BaseSettings):
     audit_dir: Path | None = None
     audit_max_bytes: int = Field(default=64 << 20, ge=4096)
     execution_timeout_s: float = Field(default=15.0, gt=0)
+    report_timeout_s: float = Field(default=300.0, gt=0)
     rate_limit_subject: str = "100/second;3000/minute"
     rate_limit_address: str = "200/second;6000/minute"
     trusted_proxies: list[str] = Field(default_factory=list)

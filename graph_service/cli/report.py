@@ -113,8 +113,8 @@ def report(
         list[str] | None,
         typer.Option(
             help="PROPERTY=VALUE: only the subjects whose property equals VALUE "
-            "(repeatable, all must hold; 'id' is the node's id); a property no node of the "
-            "label has, declared or loaded, is refused.",
+            "(repeatable up to 20 times, all must hold; 'id' is the node's id); a property "
+            "no node of the label has, declared or loaded, is refused.",
             show_default=False,
         ),
     ] = None,

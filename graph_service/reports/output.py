@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
-from graph_service.errors import InvalidInputError
+from graph_service.errors import InvalidInputError, shorten
 from graph_service.reports.planning import Column, Row
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ def output_format(fmt: str | None, output: Path | None = None) -> str:
     if fmt is not None:
         if fmt not in FORMATS:
             raise InvalidInputError(
-                f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}"
+                f"unknown report format {shorten(fmt)!r}; expected one of {', '.join(FORMATS)}"
             )
         return fmt
     suffix = output.suffix.lower() if output is not None else ""

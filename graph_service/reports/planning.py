@@ -13,7 +13,10 @@ selects; an optional one (``executivesWithoutPrivateBanking``'s ``enterpriseId``
 ``--by`` names it, the question being asked once for the whole book otherwise. ``--by`` may
 instead name a value of an enum argument (``coverageRollup --by branch``). Error messages
 name ``arg``, ``by`` and ``where`` without dashes: the command's options and the query
-parameters of ``GET /reports`` alike.
+parameters of ``GET /reports`` alike; they repeat a value given at most 100 characters long
+(:func:`~graph_service.errors.shorten`). A report takes at most 20 ``where`` conditions
+(each tests every subject) and 20 ``arg`` values, as a list's ``where`` over GraphQL
+(:data:`~graph_service.linkage.lists.MAX_WHERE_CONDITIONS`).
 
 The rows (:class:`Column` describes each column, in order):
 
@@ -55,7 +58,8 @@ from typing import Annotated, Any, TypeVar, Union, get_args, get_origin, get_typ
 from graph_service.access import Scope
 from graph_service.auth.caller import Caller
 from graph_service.config import Settings
-from graph_service.errors import ForbiddenError, InvalidInputError
+from graph_service.errors import ForbiddenError, InvalidInputError, shorten
+from graph_service.linkage.lists import MAX_WHERE_CONDITIONS
 from graph_service.linkage.question import (
     Doc,
     Id,
@@ -442,7 +446,7 @@ def _coerce(argument: _Argument, text: str) -> Any:
         except ValueError:
             raise InvalidInputError(
                 f"arg {argument.published}: expected a list of {_kind(item)} "
-                f"(or one such value), got {text!r}"
+                f"(or one such value), got {shorten(text)!r}"
             ) from None
     found = []
     for number, member in enumerate(value, start=1):
@@ -450,8 +454,8 @@ def _coerce(argument: _Argument, text: str) -> Any:
             found.append(_coerce_scalar(item, member, None))
         except ValueError as exc:
             raise InvalidInputError(
-                f"arg {argument.published}: expected a list of {_kind(item)}, got {text!r} "
-                f"(item {number}: {exc})"
+                f"arg {argument.published}: expected a list of {_kind(item)}, "
+                f"got {shorten(text)!r} (item {number}: {exc})"
             ) from None
     return tuple(found)
 
@@ -483,7 +487,8 @@ def _coerce_scalar(base: Any, value: Any, text: str | None) -> Any:
         return value
     elif base is float and isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
-    shown = repr(text) if text is not None else json.dumps(value, ensure_ascii=False)
+    shown = (repr(shorten(text)) if text is not None
+             else shorten(json.dumps(value, ensure_ascii=False)))
     raise ValueError(f"expected {_kind(base)}, got {shown}")
 
 
@@ -493,7 +498,7 @@ def _enum_member(cls: type[enum.Enum], text: str) -> enum.Enum:
         if wanted in (member.name.lower(), str(member.value).lower()):
             return member
     known = ", ".join(m.name for m in cls)
-    raise ValueError(f"{text!r} is not one of {known}")
+    raise ValueError(f"{shorten(text)!r} is not one of {known}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -522,7 +527,7 @@ class Filter:
         """
         prop, sep, value = text.partition("=")
         if not sep or not prop.strip():
-            raise InvalidInputError(f"where must be PROPERTY=VALUE, got {text!r}")
+            raise InvalidInputError(f"where must be PROPERTY=VALUE, got {shorten(text)!r}")
         return cls(prop.strip(), value)
 
     def passes(self, node_id: str, props: Mapping[str, Any],
@@ -613,8 +618,8 @@ class Report:
         loaded = (f"; loaded from extra columns: {', '.join(extras)}" if extras
                   else "; no extra columns loaded")
         raise InvalidInputError(
-            f"where {missing[0]!r}: no {self.label} has that property ({self.label} declares "
-            f"{', '.join(declared)}{loaded})"
+            f"where {shorten(missing[0])!r}: no {self.label} has that property "
+            f"({self.label} declares {', '.join(declared)}{loaded})"
         )
 
     def check_arguments(self, settings: Settings) -> None:
@@ -665,11 +670,13 @@ def plan(
         enum argument, which that argument is then given (``branch``). Default: the
         question's required ``Id`` argument, if it has one; the whole book otherwise.
     where : sequence of str
-        ``PROPERTY=VALUE`` conditions on the subjects (:class:`Filter`), all to hold.
+        ``PROPERTY=VALUE`` conditions on the subjects (:class:`Filter`), all to hold; at most
+        :data:`~graph_service.linkage.lists.MAX_WHERE_CONDITIONS` (20, a list's ``where``
+        limit over GraphQL), a repeated one counted each time: each tests every subject.
     args : sequence of str
         ``NAME=VALUE``: an argument (published name) given to every argument set; the value
         is JSON when it parses as JSON (a list: ``["debit card"]``), text otherwise, and
-        must be of the argument's type (:func:`_coerce`).
+        must be of the argument's type (:func:`_coerce`). At most as many as ``where``.
 
     Returns
     -------
@@ -678,15 +685,24 @@ def plan(
     Raises
     ------
     InvalidInputError
-        If no report question has that name (the known ones listed), ``by`` matches no
-        argument, an argument is unknown, repeated or of the wrong type, a required
-        argument is left without a value, or ``where`` is given for a question asked once.
+        If no report question has that name (the known ones listed), ``where`` or ``args``
+        holds more than :data:`~graph_service.linkage.lists.MAX_WHERE_CONDITIONS` entries,
+        ``by`` matches no argument, an argument is unknown, repeated or of the wrong type, a
+        required argument is left without a value, or ``where`` is given for a question
+        asked once. A value the message repeats is cut to 100 characters
+        (:func:`~graph_service.errors.shorten`).
     """
+    for parameter, given in (("where", where), ("arg", args)):
+        if len(given) > MAX_WHERE_CONDITIONS:
+            raise InvalidInputError(
+                f"{parameter} is given {len(given):,} times; a report takes at most "
+                f"{MAX_WHERE_CONDITIONS}"
+            )
     questions = report_questions()
     question = questions.get(name) or questions.get(camel_case(name))
     if question is None:
         raise InvalidInputError(
-            f"no report question {name!r}; reports: {', '.join(questions)}"
+            f"no report question {shorten(name)!r}; reports: {', '.join(questions)}"
         )
     arguments = {a.published: a for a in _arguments(question)}
     values: dict[str, Any] = {}
@@ -697,7 +713,7 @@ def plan(
             known = ", ".join(arguments) or "none"
             raise InvalidInputError(
                 f"arg must be NAME=VALUE with NAME an argument of {report_name(question)} "
-                f"({known}), got {given!r}"
+                f"({known}), got {shorten(given)!r}"
             )
         if argument.name in values:
             raise InvalidInputError(f"arg {argument.published} is given twice")
@@ -773,7 +789,7 @@ def _by(question: Question[Any, Any], by: str | None, arguments: Mapping[str, _A
         if isinstance(a.base, type) and issubclass(a.base, enum.Enum) for m in a.base
     ]
     raise InvalidInputError(
-        f"by {by!r}: {report_name(question)} has no such argument or value "
+        f"by {shorten(by)!r}: {report_name(question)} has no such argument or value "
         f"(choices: {', '.join(choices) or 'none'})"
     )
 
