@@ -15,10 +15,13 @@ The body is streamed a chunk of subjects at a time
 filename="<question>.<format>"``. Refusals are GraphQL-shaped JSON
 (:func:`~graph_service.api.router.request_error`): 403 ``FORBIDDEN`` for another role, 404
 ``NOT_FOUND`` for a name that is no report, 400 ``BAD_USER_INPUT`` for a bad parameter (an
-argument value the question refuses too, as its GraphQL field refuses it), 503
+argument value the question refuses too, as its GraphQL field refuses it, and an answer it
+refuses: more guarantee circles than ``GRAPH_SERVICE_MAX_CIRCLES``), 503
 ``STORE_UNAVAILABLE``/``STORE_TIMEOUT`` when the store fails before the first byte, and 503
 ``QUERY_TIMEOUT`` (GraphQL's code of an operation past its time limit) when the report's
-work passes ``Settings.report_timeout_s`` before it. A store failing or the time limit
+work passes ``Settings.report_timeout_s`` before it. The first chunk of rows is computed
+before the first byte is sent (a whole-book question's one answer among them), so that
+these refuse the download rather than cut it after its header. A store failing or the time limit
 passing once the download has begun ends it early (the connection is closed without the
 last chunk: a Parquet file then has no footer and does not open). Every download appends
 an audit record (:mod:`graph_service.audit`), operation type ``report``, operation and root
@@ -65,6 +68,7 @@ from graph_service.reports import (
     shown_rows,
     subjects,
 )
+from graph_service.reports.planning import Row
 
 REPORTS_PATH = "/reports"
 """Prefix of the report downloads."""
@@ -217,13 +221,23 @@ def report_router(settings: Settings) -> APIRouter:
             shown_rows(caller, report, [])  # refused before any row is computed
             await budget.run(store.refresh())
             chosen = await budget.run(subjects(report, store))
+            # The first rows before the first byte: a question refusing its answer (too many
+            # guarantee circles) or the time limit is then a refusal, not a cut file.
+            rows = report_rows(report, store, settings, caller, chosen)
+            first = await budget.run(anext(rows, None))
         except GraphServiceError as exc:
             return refuse(str(exc), _STATUS.get(exc.code, 503), exc.code)
+
+        async def resumed() -> AsyncIterator[list[Row]]:
+            if first is not None:
+                yield first
+                async for chunk in rows:
+                    yield chunk
 
         async def body() -> AsyncIterator[bytes]:
             codes: list[str] = []
             finished = False
-            stream = encoded(report, report_rows(report, store, settings, caller, chosen), fmt)
+            stream = encoded(report, resumed(), fmt)
             try:
                 while (data := await budget.run(anext(stream, None))) is not None:
                     yield data

@@ -322,6 +322,13 @@ def test_analysts_download_them_managers_and_applications_are_refused(
         empty = http.get("/reports/influence", params={"arg": "labels=[]"}, headers=analyst)
         assert empty.status_code == 400, empty.text
         assert "labels must name at least one" in empty.json()["errors"][0]["message"]
+    # An answer the question refuses is a refusal, not a header and a cut file.
+    with running(analytics_dir, max_circles=1) as client:
+        too_many = client.http.get("/reports/guaranteeCircles", headers=analyst)
+        assert too_many.status_code == 400, too_many.text
+        [error] = too_many.json()["errors"]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT"
+        assert error["message"].startswith("more than 1 guarantee circles of at most 4")
 
 
 @pytest.mark.parametrize("caller", [Caller("m", Role.MANAGER, manager_id="M1"),
