@@ -574,6 +574,25 @@ def test_bad_reject_path_fails_before_loading(tmp_path: Path) -> None:
         assert not data.exists()  # nothing loaded, not even an empty store
 
 
+def test_a_reject_file_is_never_written_over_the_store_or_the_audit_trail(
+    tmp_path: Path,
+) -> None:
+    bank = tmp_path / "bank"
+    assert run("generate", "--people", "30", "--out", bank).returncode == 0
+    data = tmp_path / "data"
+    assert run("load", bank, "--data-dir", data).returncode == 0
+    (tmp_path / "link").symlink_to(data)
+    before = {p: p.read_bytes() for p in data.rglob("*") if p.is_file()}
+    for bad in (data / "graph.sqlite3", tmp_path / "link" / "audit" / "audit.jsonl"):
+        result = run("load", bank, "--rejects", bad, "--data-dir", data)
+        assert result.returncode == 2, result.stderr
+        assert "the reject file is inside the data directory" in result.stderr, result.stderr
+    assert {p: p.read_bytes() for p in data.rglob("*") if p.is_file()} == before
+    # The default reject file, named as it is, is the one file of the data dir allowed.
+    assert run("load", bank, "--rejects", data / "rejects.csv", "--data-dir", data
+               ).returncode == 0  # fmt: skip
+
+
 def test_default_reject_path_is_checked_before_loading(tmp_path: Path) -> None:
     bank = tmp_path / "bank"
     assert run("generate", "--people", "30", "--out", bank).returncode == 0

@@ -166,12 +166,14 @@ def outside_data_dir(path: Path, settings: Settings, what: str) -> Path:
         If ``path`` is inside ``settings.data_dir`` or ``settings.audit_path``.
     """
     resolved = path.resolve()
-    for directory, holds in ((settings.data_dir, "the data directory"),
-                             (settings.audit_path, "the audit trail's directory")):
+    for directory, name, holds in (
+        (settings.data_dir, "the data directory", "the store, its keys and the audit trail"),
+        (settings.audit_path, "the audit trail's directory", "the audit trail"),
+    ):
         if resolved.is_relative_to(directory.resolve()):
             raise InvalidInputError(
-                f"the {what} is inside {holds} {directory}, which holds the store, its keys "
-                "and the audit trail: write it elsewhere",
+                f"the {what} is inside {name} {directory}, which holds {holds}: write it "
+                "elsewhere",
                 Location(str(path)),
             )
     return path

@@ -14,6 +14,7 @@ from graph_service.cli.common import (
     DataDir,
     err,
     out,
+    outside_data_dir,
     progress_bar,
     resolve_settings,
     writable_file,
@@ -141,7 +142,10 @@ def load(
     embedded = settings.backend == "embedded"
     if embedded:
         _check_apart(settings.data_dir, path)
-    rejects_path = rejects or (settings.data_dir if embedded else Path()) / "rejects.csv"
+    default_rejects = (settings.data_dir if embedded else Path()) / "rejects.csv"
+    rejects_path = rejects or default_rejects
+    if rejects is not None and rejects.resolve() != default_rejects.resolve():
+        outside_data_dir(rejects, settings, "reject file")  # not over the store or the trail
     # A new embedded data dir is checked when it is created.
     if rejects is not None or not embedded or settings.data_dir.is_dir():
         writable_file(rejects_path, "reject file")
