@@ -51,7 +51,8 @@ def _label_plural(label: str) -> str:
 
 
 async def _report(settings: Settings, report: Report, output: Path, fmt: str,
-                  parameters: dict[str, Any]) -> int:  # fmt: skip
+                  parameters: dict[str, Any], written: list[Path]) -> int:  # fmt: skip
+    """Run ``report`` to ``output``, audited; ``output`` goes on ``written`` once it is."""
     from graph_service.audit import AuditTrail, new_record
     from graph_service.auth import cli_caller
     from graph_service.reports import write_report
@@ -71,9 +72,10 @@ async def _report(settings: Settings, report: Report, output: Path, fmt: str,
         what = _label_plural(report.label) if report.label else "the whole book"
         with progress_bar(what) as bar:
             summary = await write_report(
-                report, store, settings, cli_caller(), output, fmt,
+                report, store, settings, caller, output, fmt,
                 progress=bar.advance, total=bar.total,
             )
+        written.append(output)
     except GraphServiceError as exc:
         codes.append(exc.code)
         raise
@@ -159,10 +161,12 @@ def report(
     planned.check_arguments(settings)
     outside_data_dir(output, settings, "output file")
     writable_file(output, "output file")
+    written: list[Path] = []
     try:
         asyncio.run(_interruptible(_report(settings, planned, output, chosen, {
-            "format": chosen, "by": by, "where": where, "arg": arg})))
+            "format": chosen, "by": by, "where": where, "arg": arg}, written)))
     except KeyboardInterrupt:
-        err.print("interrupted: nothing written", highlight=False)
+        err.print(f"interrupted after {output} was written" if written
+                  else "interrupted: nothing written", highlight=False, markup=False)
         raise typer.Exit(130) from None
 
