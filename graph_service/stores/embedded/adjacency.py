@@ -26,7 +26,7 @@ import threading
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from heapq import nsmallest
+from heapq import merge, nsmallest
 from itertools import chain, compress, islice, repeat
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
@@ -38,6 +38,11 @@ from graph_service.stores.embedded.idindex import IdIndex
 from graph_service.stores.embedded.properties import Fields, Properties, Values
 
 _ALL_TYPES = frozenset(REL_ORDER)
+
+
+def _contract_order(rel: Relationship) -> tuple[NodeKey, NodeKey, int]:
+    """Sort key of :meth:`Adjacency.relationships_of_types`: start key, end key, type."""
+    return (rel.start, rel.end, REL_ORDER[rel.type])
 _NO_IDS = IdIndex()  # the index of a label without nodes (never written)
 SORTED_NEIGHBOURS_MIN = 1_000
 """Neighbours from which a node counts as a hub whose first neighbours in key order the
@@ -819,28 +824,38 @@ class Adjacency:
     def relationships_of_types(self, rel_types: frozenset[str]) -> list[Relationship]:
         """Every relationship of one of ``rel_types``, in contract order.
 
-        O(nodes of the types' start labels + their outgoing pairs), then kept as a derived
-        index until the graph changes.
+        Each type's relationships are read once, O(nodes of its start labels + their
+        outgoing pairs), and kept as a derived index until the graph changes; several types
+        are merged from those, O(relationships), so that each relationship is kept once
+        however many sets of types ask for it (the analytics ask for ``SHAREHOLDER_OF`` and
+        ``GUARANTEES`` together and apart: 177,000 relationships kept rather than 354,000
+        at one million people).
         """
-        key = ("relationships of types", rel_types)
+        if len(rel_types) == 1:
+            return list(self._relationships_of_type(next(iter(rel_types))))
+        return list(merge(*(self._relationships_of_type(t) for t in sorted(rel_types)),
+                          key=_contract_order))  # fmt: skip
+
+    def _relationships_of_type(self, rel_type: str) -> list[Relationship]:
+        """Every ``rel_type`` relationship in contract order, kept (a derived index)."""
+        key = ("relationships of type", rel_type)
         if key not in self.derived:
             succ, labels, ids = self.succ, self.labels, self.ids
-            starts = {start for t in rel_types if t in RELATIONSHIP_SPECS
-                      for start, _ in RELATIONSHIP_SPECS[t].endpoints}  # fmt: skip
-            found: list[tuple[NodeKey, NodeKey, int, str, Values]] = []
+            spec = RELATIONSHIP_SPECS.get(rel_type)
+            starts = {start for start, _ in spec.endpoints} if spec is not None else set()
+            found: list[tuple[NodeKey, NodeKey, Values]] = []
             for label in sorted(starts):
                 for n in self.index.get(label, _NO_IDS).values():
                     for other, edge in pairs(succ[n]):
-                        found += [
-                            ((label, ids[n]), (labels[other], ids[other]), REL_ORDER[t], t, v)
-                            for t, v in edge.items() if t in rel_types
-                        ]  # fmt: skip
-            found.sort(key=itemgetter(0, 1, 2))
-            fields = self.fields
+                        if rel_type in edge:
+                            found.append(((label, ids[n]), (labels[other], ids[other]),
+                                          edge[rel_type]))  # fmt: skip
+            found.sort(key=itemgetter(0, 1))
+            fields = self.fields  # read per relationship: a type never loaded has no entry
             self.derived[key] = [
-                Relationship(t, s, e, Properties(fields[t], v)) for s, e, _, t, v in found
+                Relationship(rel_type, s, e, Properties(fields[rel_type], v)) for s, e, v in found
             ]
-        return list(self.derived[key])
+        return self.derived[key]  # type: ignore[no-any-return]
 
     def _links(self, n: int, rel_types: frozenset[str]) -> Iterator[tuple[int, str, int, int]]:
         """Yield ``(other, type, start, end)`` for each relationship of ``n`` in ``rel_types``.
