@@ -39,6 +39,7 @@ from graph_service.linkage.question import (
     accept,
     fixed_cost,
 )
+from graph_service.memory import release_free_heap
 from graph_service.model import NodeKey
 from graph_service.stores.base import GraphStore, Node, Relationship
 
@@ -66,7 +67,19 @@ async def in_worker(compute: Callable[..., T], *args: Any) -> T:
     operation cancelled meanwhile (its time limit) stops waiting; the computation runs to
     its end in the worker.
     """
-    return await asyncio.to_thread(compute, *args)
+    return await asyncio.to_thread(_then_release, compute, *args)
+
+
+def _then_release(compute: Callable[..., T], *args: Any) -> T:
+    """``compute(*args)``, then the free heap handed back to the operating system.
+
+    :func:`~graph_service.memory.release_free_heap`: what the computation built and
+    dropped, and what earlier answers dropped.
+    """
+    try:
+        return compute(*args)
+    finally:
+        release_free_heap()
 
 
 def digraph(relationships: Iterable[Relationship], weight: str | None = None) -> nx.DiGraph:
