@@ -124,15 +124,21 @@ def cycles(graph: nx.DiGraph, max_length: int, limit: int) -> list[list[str]]:
 async def generic(
     store: GraphStore, settings: Settings, many: Sequence[CirclesArgs]
 ) -> list[Ranked[GuaranteeCircle]]:
-    """Each answer: the graph read once for the batch, its cycles once per ``maxLength``."""
+    """Each answer: the graph read once for the batch, its cycles once per ``maxLength``.
+
+    Only the circles' members are read as nodes (a few hundred of the thousands of
+    enterprises guaranteeing or guaranteed at one million people).
+    """
     graph = await between(store, GUARANTEES, _ENTERPRISE)
-    nodes = await read_nodes(store, list(graph))
-    by_length: dict[int, Ranked[GuaranteeCircle]] = {}
-    for bound in dict.fromkeys(args.max_length for args in many):
-        circles = [GuaranteeCircle([nodes[(_ENTERPRISE, i)] for i in ids], len(ids))
-                   for ids in await in_worker(cycles, graph, bound,
-                                              settings.max_circles)]  # fmt: skip
-        by_length[bound] = Ranked.sort(circles, circle_key)
+    found = {bound: await in_worker(cycles, graph, bound, settings.max_circles)
+             for bound in dict.fromkeys(args.max_length for args in many)}  # fmt: skip
+    members = {(_ENTERPRISE, i) for circles in found.values() for ids in circles for i in ids}
+    nodes = await read_nodes(store, sorted(members))
+    by_length = {
+        bound: Ranked.sort([GuaranteeCircle([nodes[(_ENTERPRISE, i)] for i in ids], len(ids))
+                            for ids in circles], circle_key)  # fmt: skip
+        for bound, circles in found.items()
+    }
     return [by_length[args.max_length] for args in many]
 
 
