@@ -29,7 +29,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from graph_service.config import Settings
 from graph_service.errors import InvalidInputError
-from graph_service.linkage.analytics import analytics_question, between, in_worker, read_nodes
+from graph_service.linkage.analytics import (
+    analytics_question,
+    between,
+    in_worker,
+    read_nodes,
+    release_graph,
+)
 from graph_service.linkage.question import Doc, NodeOf, Order, Question, Ranked
 from graph_service.model import NodeLabel, RelationshipType
 from graph_service.stores.base import GraphStore, Node
@@ -132,6 +138,7 @@ async def generic(
     graph = await between(store, GUARANTEES, _ENTERPRISE)
     found = {bound: await in_worker(cycles, graph, bound, settings.max_circles)
              for bound in dict.fromkeys(args.max_length for args in many)}  # fmt: skip
+    release_graph(graph)
     members = {(_ENTERPRISE, i) for circles in found.values() for ids in circles for i in ids}
     nodes = await read_nodes(store, sorted(members))
     by_length = {

@@ -24,7 +24,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
 from graph_service.config import Settings
-from graph_service.linkage.analytics import analytics_question, between, in_worker, read_nodes
+from graph_service.linkage.analytics import (
+    analytics_question,
+    between,
+    in_worker,
+    read_nodes,
+    release_graph,
+)
 from graph_service.linkage.coverage import payroll_coverage
 from graph_service.linkage.question import Doc, NodeOf, Order, Question, Ranked
 from graph_service.model import NodeLabel, RelationshipType
@@ -76,7 +82,9 @@ async def generic(
     store: GraphStore, settings: Settings, many: Sequence[GroupsArgs]
 ) -> list[Ranked[EnterpriseGroup]]:
     """The book's groups, computed once for the batch."""
-    found = await in_worker(components, await between(store, LINKS, _ENTERPRISE))
+    graph = await between(store, LINKS, _ENTERPRISE)
+    found = await in_worker(components, graph)
+    release_graph(graph)
     ids = [i for members in found for i in members]
     nodes = await read_nodes(store, [(_ENTERPRISE, i) for i in ids])
     coverage = dict(zip(ids, await payroll_coverage(store, settings, ids), strict=True))

@@ -26,10 +26,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from graph_service.config import Settings
 from graph_service.errors import InvalidInputError
-from graph_service.linkage.analytics import analytics_question, digraph, in_worker, read_nodes
+from graph_service.linkage.analytics import (
+    analytics_question,
+    digraph,
+    in_worker,
+    read_nodes,
+    release_graph,
+)
 from graph_service.linkage.question import Doc, NodeOf, Order, Question, Ranked
 from graph_service.model import NodeKey, NodeLabel, RelationshipType
-from graph_service.stores.base import GraphStore, Node
+from graph_service.stores.base import GraphStore, Node, Relationship
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -112,9 +118,17 @@ def rank(found: tuple[NodeKey, float]) -> tuple[float, str, str]:
     return (-score, node_id, label)
 
 
-def ranked_scores(graph: nx.DiGraph) -> list[tuple[NodeKey, float]]:
-    """Each node's :func:`scores`, in the ranking's order (:func:`rank`)."""
-    return sorted(scores(graph).items(), key=rank)
+def ranked_scores(shareholdings: list[Relationship]) -> list[tuple[NodeKey, float]]:
+    """The :func:`scores` of the graph of ``shareholdings``, in the ranking's order.
+
+    The graph (:func:`~.analytics.digraph`, weighted by ``ratio``) is released at the end
+    (:func:`~.analytics.release_graph`). Sorted by :func:`rank`.
+    """
+    graph = digraph(shareholdings, weight="ratio")
+    try:
+        return sorted(scores(graph).items(), key=rank)
+    finally:
+        release_graph(graph)
 
 
 async def generic(
@@ -125,7 +139,7 @@ async def generic(
     The graph and its scores are computed in a worker thread (:func:`~.analytics.in_worker`).
     """
     rels = await store.relationships_of_types(SHAREHOLDINGS)
-    found = await in_worker(lambda: ranked_scores(digraph(rels, weight="ratio")))
+    found = await in_worker(ranked_scores, rels)
     nodes = await read_nodes(store, [key for key, _ in found])
     everyone = [(Influence(nodes[key], score), rank((key, score)))
                 for key, score in found if key in nodes]  # fmt: skip
